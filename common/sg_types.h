@@ -169,4 +169,11 @@ typedef struct {
     uint32_t n_alerts_active;
 } sg_status;
 
+/* Lower-case names used in config files and JSON messages. */
+const char *sg_severity_name(sg_severity s);        /* "info", "warning", "alert", "critical" */
+const char *sg_track_status_name(sg_track_status s); /* "tentative", ... */
+const char *sg_alert_state_name(sg_alert_state s);   /* "raised", "updated", "cleared" */
+/* Parses a severity name; returns its value or -1. */
+int sg_severity_parse(const char *name);
+
 #endif

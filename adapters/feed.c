@@ -1,0 +1,349 @@
+/* Operator feed publisher (see feed.h): JSON encoding of tracks, alerts, status and
+ * RF presence, one ZeroMQ frame per message, late-joiner detection through XPUB
+ * subscription events, optional JSONL record of everything published. */
+#include "feed.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "sg_jsonw.h"
+
+struct feed {
+    void *ctx, *sock;
+    char endpoint[256];
+    char node[SG_ID_LEN];
+    const char *const *sensor_ids;
+    size_t n_sensors;
+    FILE *record;
+    feed_stats st;
+    char buf[FEED_MAX_MSG];
+};
+
+static bool endpoint_is_loopback(const char *ep)
+{
+    return strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0 ||
+           strncmp(ep, "tcp://127.", 10) == 0 || strncmp(ep, "tcp://localhost:", 16) == 0 ||
+           strncmp(ep, "tcp://[::1]:", 12) == 0;
+}
+
+feed *feed_create(const feed_cfg *cfg, const char *const *sensor_ids, size_t n_sensors,
+                  sg_errinfo *e)
+{
+    feed *f = calloc(1, sizeof *f);
+    if (!f) {
+        sg_err_set(e, SG_ENOMEM, "feed: out of memory");
+        return NULL;
+    }
+    f->sensor_ids = sensor_ids;
+    f->n_sensors = n_sensors;
+    snprintf(f->node, sizeof f->node, "%s", cfg->node ? cfg->node : "skyguardd");
+    if (cfg->security) {
+        sg_err_set(e, SG_ENOTSUP, "%s: CURVE security is not available in this build",
+                   cfg->where ? cfg->where : "feed");
+        goto fail;
+    }
+    if (!endpoint_is_loopback(cfg->endpoint)) {
+        sg_err_set(e, SG_EAUTH,
+                   "%s: plaintext feed refused on non-loopback endpoint %s (configure "
+                   "outputs.feed.security)", cfg->where ? cfg->where : "feed", cfg->endpoint);
+        goto fail;
+    }
+    f->ctx = zmq_ctx_new();
+    if (!f->ctx) {
+        sg_err_set(e, SG_ENOMEM, "feed: zmq_ctx_new failed: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    f->sock = zmq_socket(f->ctx, ZMQ_XPUB);
+    if (!f->sock) {
+        sg_err_set(e, SG_EIO, "feed: zmq_socket failed: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    int hwm = cfg->sndhwm > 0 ? cfg->sndhwm : 10000, one = 1, linger = 200;
+    if (zmq_setsockopt(f->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) ||
+        zmq_setsockopt(f->sock, ZMQ_XPUB_VERBOSE, &one, sizeof one) ||
+        zmq_setsockopt(f->sock, ZMQ_LINGER, &linger, sizeof linger)) {
+        sg_err_set(e, SG_EIO, "feed: socket options: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (zmq_bind(f->sock, cfg->endpoint) != 0) {
+        sg_err_set(e, SG_EIO, "feed: cannot bind %s: %s", cfg->endpoint, zmq_strerror(errno));
+        goto fail;
+    }
+    size_t len = sizeof f->endpoint;
+    if (zmq_getsockopt(f->sock, ZMQ_LAST_ENDPOINT, f->endpoint, &len) != 0)
+        snprintf(f->endpoint, sizeof f->endpoint, "%s", cfg->endpoint);
+    if (cfg->record_path) {
+        f->record = fopen(cfg->record_path, "w");
+        if (!f->record) {
+            sg_err_set(e, SG_EIO, "feed: cannot create record %s: %s", cfg->record_path,
+                       strerror(errno));
+            goto fail;
+        }
+    }
+    return f;
+fail:
+    feed_destroy(f);
+    return NULL;
+}
+
+void feed_destroy(feed *f)
+{
+    if (!f)
+        return;
+    if (f->sock)
+        zmq_close(f->sock);
+    if (f->ctx)
+        zmq_ctx_term(f->ctx);
+    if (f->record)
+        fclose(f->record);
+    free(f);
+}
+
+const char *feed_endpoint(const feed *f) { return f->endpoint; }
+
+static const char *sensor_name(const feed *f, int i)
+{
+    return i >= 0 && (size_t)i < f->n_sensors ? f->sensor_ids[i] : "?";
+}
+
+/* Topic, then the common header fields of every message. */
+static void header(sgjw *w, const char *topic, const char *type, double t, bool snapshot)
+{
+    char iso[40];
+    sgjw_raw(w, topic);
+    sgjw_raw(w, " ");
+    sgjw_obj_begin(w);
+    sgjw_int(w, "v", FEED_SCHEMA_VERSION);
+    sgjw_str(w, "type", type);
+    sgjw_fix(w, "t", t, 6);
+    sg_time_iso8601(t, iso, sizeof iso);
+    sgjw_str(w, "time", iso);
+    if (snapshot)
+        sgjw_bool(w, "snapshot", true);
+}
+
+static int finish(sgjw *w)
+{
+    sgjw_obj_end(w);
+    return sgjw_ok(w) ? (int)w->len : SG_EOVERFLOW;
+}
+
+static void sensors_arr(sgjw *w, const feed *f, const int *s, int n)
+{
+    sgjw_arr_begin(w, "sensors");
+    for (int i = 0; i < n && i < SG_MAX_TRACK_SENSORS; i++)
+        sgjw_str(w, NULL, sensor_name(f, s[i]));
+    sgjw_arr_end(w);
+}
+
+#define RAD2DEG (180.0 / M_PI)
+
+int feed_encode_track(const feed *f, char *buf, size_t cap, const sg_track *tr,
+                      const feed_zone_ref *zones, size_t n_zones, bool snapshot)
+{
+    sgjw w;
+    char topic[32];
+    sgjw_init(&w, buf, cap);
+    snprintf(topic, sizeof topic, "track.%u", tr->id);
+    header(&w, topic, "track", tr->t, snapshot);
+    sgjw_uint(&w, "id", tr->id);
+    sgjw_str(&w, "status", sg_track_status_name(tr->status));
+    sgjw_fix(&w, "lat", tr->lat * RAD2DEG, 7);
+    sgjw_fix(&w, "lon", tr->lon * RAD2DEG, 7);
+    sgjw_fix(&w, "alt_m", tr->alt, 1);
+    sgjw_arr_begin(&w, "enu_m");
+    for (int i = 0; i < 3; i++)
+        sgjw_fix(&w, NULL, tr->x[i], 2);
+    sgjw_arr_end(&w);
+    sgjw_arr_begin(&w, "vel_mps");
+    for (int i = 3; i < 6; i++)
+        sgjw_fix(&w, NULL, tr->x[i], 2);
+    sgjw_arr_end(&w);
+    double ve = tr->x[3], vn = tr->x[4];
+    double course = atan2(ve, vn) * RAD2DEG;
+    if (course < 0)
+        course += 360;
+    sgjw_fix(&w, "speed_mps", hypot(ve, vn), 2);
+    sgjw_fix(&w, "course_deg", course, 1);
+    sgjw_fix(&w, "climb_mps", tr->x[5], 2);
+    sgjw_fix(&w, "pos_sd_m", sqrt(fmax(0, tr->P[0] + tr->P[7] + tr->P[14])), 2);
+    if (tr->cls[0]) {
+        sgjw_str(&w, "class", tr->cls);
+        sgjw_fix(&w, "class_conf", tr->cls_conf, 3);
+    }
+    if (tr->identity[0])
+        sgjw_str(&w, "identity", tr->identity);
+    if (tr->has_operator) {
+        sgjw_key_obj(&w, "operator");
+        sgjw_fix(&w, "lat", tr->operator_lat * RAD2DEG, 7);
+        sgjw_fix(&w, "lon", tr->operator_lon * RAD2DEG, 7);
+        if (isfinite(tr->operator_alt))
+            sgjw_fix(&w, "alt_m", tr->operator_alt, 1);
+        sgjw_obj_end(&w);
+    }
+    sensors_arr(&w, f, tr->sensors, tr->n_sensors);
+    sgjw_arr_begin(&w, "zones");
+    for (size_t i = 0; i < n_zones; i++) {
+        sgjw_obj_begin(&w);
+        sgjw_str(&w, "id", zones[i].zone_id);
+        sgjw_str(&w, "severity", sg_severity_name(zones[i].severity));
+        sgjw_bool(&w, "inside", zones[i].inside);
+        sgjw_fix(&w, "ttb_s", zones[i].ttb_s, 1);
+        sgjw_obj_end(&w);
+    }
+    sgjw_arr_end(&w);
+    sgjw_uint(&w, "hits", tr->hits);
+    sgjw_fix(&w, "t_first", tr->t_first, 6);
+    sgjw_fix(&w, "t_last", tr->t_last, 6);
+    return finish(&w);
+}
+
+int feed_encode_alert(const feed *f, char *buf, size_t cap, const sg_alert *a, bool snapshot)
+{
+    sgjw w;
+    char topic[96];
+    sgjw_init(&w, buf, cap);
+    /* Zone ids come from config: keep the topic free of spaces whatever they hold. */
+    snprintf(topic, sizeof topic, "alert.%s.%s", sg_severity_name(a->severity), a->zone_id);
+    for (char *p = topic; *p; p++)
+        if (*p == ' ' || (unsigned char)*p < 0x21)
+            *p = '_';
+    header(&w, topic, "alert", a->t, snapshot);
+    sgjw_uint(&w, "id", a->id);
+    sgjw_str(&w, "state", sg_alert_state_name(a->state));
+    sgjw_str(&w, "severity", sg_severity_name(a->severity));
+    sgjw_uint(&w, "track_id", a->track_id);
+    sgjw_str(&w, "zone", a->zone_id);
+    sgjw_bool(&w, "inside", a->inside);
+    sgjw_fix(&w, "ttb_s", a->time_to_breach, 2);
+    sgjw_fix(&w, "ttb_sd_s", a->time_to_breach_sd, 2);
+    sgjw_bool(&w, "allow_listed", a->allow_listed);
+    if (a->identity[0])
+        sgjw_str(&w, "identity", a->identity);
+    if (a->cls[0])
+        sgjw_str(&w, "class", a->cls);
+    sensors_arr(&w, f, a->sensors, a->n_sensors);
+    return finish(&w);
+}
+
+int feed_encode_status(const feed *f, char *buf, size_t cap, const sg_status *s,
+                       const char *sensors_json, double uptime_s, const char *latency_json)
+{
+    sgjw w;
+    char topic[64];
+    sgjw_init(&w, buf, cap);
+    snprintf(topic, sizeof topic, "status.%s", f->node);
+    header(&w, topic, "status", s->t, false);
+    sgjw_str(&w, "node", f->node);
+    sgjw_fix(&w, "uptime_s", uptime_s, 3);
+    sgjw_uint(&w, "samples_processed", s->samples_processed);
+    sgjw_uint(&w, "samples_dropped", s->samples_dropped);
+    sgjw_uint(&w, "blocks_dropped", s->blocks_dropped);
+    sgjw_uint(&w, "bursts", s->bursts);
+    sgjw_uint(&w, "measurements", s->measurements);
+    sgjw_uint(&w, "measurements_rejected", s->measurements_rejected);
+    sgjw_uint(&w, "published", s->messages_published);
+    sgjw_uint(&w, "publish_dropped", s->messages_dropped);
+    sgjw_uint(&w, "queue_depth", s->queue_depth);
+    sgjw_uint(&w, "queue_capacity", s->queue_capacity);
+    sgjw_uint(&w, "tracks", s->n_tracks);
+    sgjw_uint(&w, "alerts_active", s->n_alerts_active);
+    if (sensors_json) {
+        sgjw_raw(&w, ",\"sensors\":");
+        sgjw_raw(&w, sensors_json);
+    }
+    if (latency_json) {
+        sgjw_raw(&w, ",\"latency_ms\":");
+        sgjw_raw(&w, latency_json);
+    }
+    return finish(&w);
+}
+
+int feed_encode_rf(const feed *f, char *buf, size_t cap, const feed_rf *r)
+{
+    sgjw w;
+    char topic[80];
+    sgjw_init(&w, buf, cap);
+    snprintf(topic, sizeof topic, "rf.%s", sensor_name(f, r->sensor));
+    header(&w, topic, "rf", r->t, false);
+    sgjw_str(&w, "sensor", sensor_name(f, r->sensor));
+    sgjw_str(&w, "class", r->cls);
+    sgjw_fix(&w, "class_conf", r->cls_conf, 3);
+    if (r->identity && r->identity[0])
+        sgjw_str(&w, "identity", r->identity);
+    sgjw_fix(&w, "fc_hz", r->fc_hz, 0);
+    sgjw_fix(&w, "bw_hz", r->bw_hz, 0);
+    sgjw_fix(&w, "first_t", r->first_t, 6);
+    sgjw_fix(&w, "last_t", r->last_t, 6);
+    return finish(&w);
+}
+
+int feed_send_raw(feed *f, const char *frame, size_t len)
+{
+    if (zmq_send(f->sock, frame, len, ZMQ_DONTWAIT) < 0) {
+        f->st.dropped++;
+        return errno == EAGAIN ? SG_EOVERFLOW : SG_EIO;
+    }
+    f->st.published++;
+    if (f->record) {
+        if (fwrite(frame, 1, len, f->record) != len || fputc('\n', f->record) == EOF ||
+            fflush(f->record) != 0)
+            f->st.record_errors++;
+    }
+    return SG_OK;
+}
+
+static int send_encoded(feed *f, int n)
+{
+    if (n < 0) {
+        f->st.dropped++;
+        return n;
+    }
+    return feed_send_raw(f, f->buf, (size_t)n);
+}
+
+int feed_track(feed *f, const sg_track *tr, const feed_zone_ref *zones, size_t n_zones,
+               bool snapshot)
+{
+    return send_encoded(f, feed_encode_track(f, f->buf, sizeof f->buf, tr, zones, n_zones,
+                                             snapshot));
+}
+
+int feed_alert(feed *f, const sg_alert *a, bool snapshot)
+{
+    return send_encoded(f, feed_encode_alert(f, f->buf, sizeof f->buf, a, snapshot));
+}
+
+int feed_status(feed *f, const sg_status *s, const char *sensors_json, double uptime_s,
+                const char *latency_json)
+{
+    return send_encoded(f, feed_encode_status(f, f->buf, sizeof f->buf, s, sensors_json,
+                                              uptime_s, latency_json));
+}
+
+int feed_rf_presence(feed *f, const feed_rf *r)
+{
+    return send_encoded(f, feed_encode_rf(f, f->buf, sizeof f->buf, r));
+}
+
+int feed_poll(feed *f)
+{
+    int fresh = 0;
+    char msg[256];
+    for (;;) {
+        int n = zmq_recv(f->sock, msg, sizeof msg, ZMQ_DONTWAIT);
+        if (n < 0)
+            return errno == EAGAIN ? fresh : SG_EIO;
+        if (n >= 1 && msg[0] == 1) {
+            f->st.subscriptions++;
+            fresh++;
+        }
+    }
+}
+
+void feed_get_stats(const feed *f, feed_stats *out) { *out = f->st; }

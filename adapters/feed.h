@@ -1,0 +1,94 @@
+/* The operator feed: versioned JSON messages on a ZeroMQ XPUB socket, one frame per
+ * message ("<topic> <json>"), topics track.<id>, alert.<severity>.<zone>,
+ * status.<node>, rf.<sensor>. See docs/feed-schema.md for the contract.
+ *
+ * Publishing never blocks the pipeline: sends are non-blocking, a subscriber that
+ * falls behind loses messages at its high-water mark (ZeroMQ drops per subscriber;
+ * send failures are counted here). A new subscription is reported by feed_poll()
+ * so the caller can re-publish a snapshot (tracks, active alerts) for late joiners.
+ * Every message can also be appended to a JSONL record of the outputs.
+ * Not thread-safe: one thread owns a feed. */
+#ifndef SG_FEED_H
+#define SG_FEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "sg_error.h"
+#include "sg_types.h"
+
+#define FEED_SCHEMA_VERSION 1
+#define FEED_MAX_MSG 16384 /* bytes per message, topic included */
+
+typedef struct feed feed;
+
+typedef struct {
+    const char *endpoint;     /* bind endpoint, e.g. "tcp://127.0.0.1:5556" */
+    const cJSON *security;    /* "outputs.feed.security" section, NULL = plaintext (loopback only) */
+    const char *where;        /* config path of the security section, for errors */
+    const char *node;         /* node name for status.<node> */
+    int sndhwm;               /* messages queued per subscriber before it drops, > 0 */
+    const char *record_path;  /* JSONL file of every message published, NULL = none */
+} feed_cfg;
+
+/* A zone relation shown on a track. */
+typedef struct {
+    const char *zone_id;
+    sg_severity severity;     /* of the zone's layer */
+    bool inside;
+    double ttb_s;             /* s to predicted entry, NAN unknown/never, 0 inside */
+} feed_zone_ref;
+
+/* An RF emitter heard without a position. */
+typedef struct {
+    int sensor;
+    const char *cls;
+    double cls_conf;          /* 0..1 */
+    const char *identity;     /* "" if none */
+    double fc_hz, bw_hz;      /* Hz */
+    double first_t, last_t;   /* s UTC */
+    double t;                 /* s UTC of this report */
+} feed_rf;
+
+typedef struct {
+    uint64_t published;       /* messages handed to ZeroMQ */
+    uint64_t dropped;         /* send failures and oversize messages */
+    uint64_t subscriptions;   /* subscribe events seen */
+    uint64_t record_errors;   /* JSONL write failures */
+} feed_stats;
+
+/* Binds the socket. Names of sensors (index -> id) are used in messages. */
+feed *feed_create(const feed_cfg *cfg, const char *const *sensor_ids, size_t n_sensors,
+                  sg_errinfo *e);
+void feed_destroy(feed *f);
+/* The endpoint actually bound (resolves tcp://...:* to the chosen port). */
+const char *feed_endpoint(const feed *f);
+
+/* Encoders: write "<topic> <json>" into buf[cap]; return length or SG_EOVERFLOW.
+ * Exposed for tests, recording and tools. */
+int feed_encode_track(const feed *f, char *buf, size_t cap, const sg_track *tr,
+                      const feed_zone_ref *zones, size_t n_zones, bool snapshot);
+int feed_encode_alert(const feed *f, char *buf, size_t cap, const sg_alert *a, bool snapshot);
+int feed_encode_status(const feed *f, char *buf, size_t cap, const sg_status *s,
+                       const char *sensors_json, double uptime_s, const char *latency_json);
+int feed_encode_rf(const feed *f, char *buf, size_t cap, const feed_rf *r);
+
+/* Encode + send. Non-blocking. Return SG_OK or a counted failure code. */
+int feed_track(feed *f, const sg_track *tr, const feed_zone_ref *zones, size_t n_zones,
+               bool snapshot);
+int feed_alert(feed *f, const sg_alert *a, bool snapshot);
+int feed_status(feed *f, const sg_status *s, const char *sensors_json, double uptime_s,
+                const char *latency_json);
+int feed_rf_presence(feed *f, const feed_rf *r);
+/* Sends a pre-encoded frame (used when replaying a JSONL record). */
+int feed_send_raw(feed *f, const char *frame, size_t len);
+
+/* Handles pending subscription events without blocking; returns how many new
+ * subscriptions arrived (the caller then publishes a snapshot), or < 0 on error. */
+int feed_poll(feed *f);
+void feed_get_stats(const feed *f, feed_stats *out);
+
+#endif
