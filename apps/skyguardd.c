@@ -1,0 +1,155 @@
+/* skyguardd: the skyguard daemon. Runs a venue's sensors (live or replayed) through
+ * the pipeline and publishes one track list, alerts and status on the operator feed:
+ *
+ *   sensor threads (one per enabled sensor)          fusion thread (main)
+ *   RF:  adapter -> frontend -> bursts -> decoders \
+ *                           -> emitters            +-> event queue -> registry -> tracker
+ *   (camera, Wi-Fi Remote ID: their own adapters)  /      -> WGS84 -> alerts -> feed + log
+ *
+ * Time is the sample clock of the inputs (EV_TICK events carry it), so a replay at
+ * full speed gives the same tracks and alerts as live. Replay sensors push events
+ * with back-pressure (lossless); live sensors never block and count their drops. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+#include "sg_jsonw.h"
+
+static pipeline *g_pipe;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_pipe)
+        pipeline_stop(g_pipe);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: skyguardd [options]\n"
+            "  -c, --config FILE       venue configuration (default config/default-venue.json)\n"
+            "  -r, --replay FILE       replay a SigMF recording (.sigmf-meta or .sigmf-data)\n"
+            "                          through the first RF sensor instead of its adapter\n"
+            "      --sample-rate HZ    sample rate when the recording's metadata lacks it\n"
+            "      --realtime          pace replay to real time (default: as fast as possible)\n"
+            "  -e, --endpoint EP       feed endpoint (overrides outputs.feed.endpoint)\n"
+            "      --record-out FILE   append every published message to FILE (JSONL)\n"
+            "      --wait-subscriber S wait up to S seconds for a first subscriber before\n"
+            "                          starting (replays: so nothing is missed)\n"
+            "      --linger S          keep the feed open S seconds after a replay ends (0.5)\n"
+            "  -q, --quiet             no per-event lines on stdout (errors still on stderr)\n"
+            "      --progress          replay progress on stderr\n"
+            "  -h, --help\n"
+            "Exit status: 0 normal end (end of replay or stop signal), 1 bad usage or\n"
+            "configuration, 2 runtime failure of an input or output.\n");
+}
+
+int main(int argc, char **argv)
+{
+    pipeline_opts o;
+    pipeline_opts_default(&o);
+    const char *config = "config/default-venue.json";
+    static const struct option lopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"replay", required_argument, NULL, 'r'},
+        {"sample-rate", required_argument, NULL, 1},
+        {"realtime", no_argument, NULL, 2},
+        {"endpoint", required_argument, NULL, 'e'},
+        {"record-out", required_argument, NULL, 3},
+        {"wait-subscriber", required_argument, NULL, 4},
+        {"linger", required_argument, NULL, 5},
+        {"quiet", no_argument, NULL, 'q'},
+        {"progress", no_argument, NULL, 6},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, "c:r:e:qh", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'r':
+            o.replay_path = optarg;
+            break;
+        case 1:
+            o.sample_rate = strtod(optarg, &end);
+            if (*end || !(o.sample_rate > 0) || !isfinite(o.sample_rate)) {
+                fprintf(stderr, "skyguardd: --sample-rate: \"%s\" is not a positive rate in Hz\n",
+                        optarg);
+                return 1;
+            }
+            break;
+        case 2:
+            o.realtime = true;
+            break;
+        case 'e':
+            o.endpoint = optarg;
+            break;
+        case 3:
+            o.record_out = optarg;
+            break;
+        case 4:
+        case 5: {
+            double v = strtod(optarg, &end);
+            if (*end || !(v >= 0) || v > 3600) {
+                fprintf(stderr, "skyguardd: --%s: \"%s\" must be seconds in [0, 3600]\n",
+                        c == 4 ? "wait-subscriber" : "linger", optarg);
+                return 1;
+            }
+            if (c == 4)
+                o.wait_subscriber_s = v;
+            else
+                o.linger_s = v;
+            break;
+        }
+        case 'q':
+            o.log = NULL;
+            break;
+        case 6:
+            o.progress = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 1;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "skyguardd: unexpected argument \"%s\"\n", argv[optind]);
+        usage(stderr);
+        return 1;
+    }
+    sg_errinfo e = {0};
+    g_pipe = pipeline_create(config, &o, &e);
+    if (!g_pipe) {
+        fprintf(stderr, "skyguardd: %s\n", e.msg);
+        return e.code == SG_EIO && strstr(e.msg, "bind") ? 2 : 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int rc = pipeline_run(g_pipe, &e);
+    if (rc != SG_OK)
+        fprintf(stderr, "skyguardd: %s\n", e.msg);
+    pipeline_destroy(g_pipe);
+    g_pipe = NULL;
+    return rc == SG_OK ? 0 : 2;
+}
