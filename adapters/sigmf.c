@@ -1,0 +1,519 @@
+/* SigMF formats, metadata reader and writer (see sigmf.h). */
+#include "sigmf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "sg_json.h"
+
+static const char *const type_names[SIGMF_TYPE_COUNT_] = {"cf32_le", "cf32_be", "ci16_le",
+                                                          "ci16_be", "ci8",     "cu8"};
+static const size_t type_bytes[SIGMF_TYPE_COUNT_] = {8, 8, 4, 4, 2, 2};
+
+int sigmf_datatype_parse(const char *name, sigmf_datatype *out)
+{
+    for (int i = 0; i < SIGMF_TYPE_COUNT_; i++) {
+        if (name && strcmp(name, type_names[i]) == 0) {
+            *out = (sigmf_datatype)i;
+            return SG_OK;
+        }
+    }
+    return SG_ENOTSUP;
+}
+
+const char *sigmf_datatype_name(sigmf_datatype t)
+{
+    return (unsigned)t < SIGMF_TYPE_COUNT_ ? type_names[t] : "?";
+}
+
+size_t sigmf_sample_bytes(sigmf_datatype t)
+{
+    return (unsigned)t < SIGMF_TYPE_COUNT_ ? type_bytes[t] : 0;
+}
+
+static float f32_at(const unsigned char *p, bool be)
+{
+    uint32_t u = be ? ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3])
+                    : ((uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0]);
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static void f32_put(unsigned char *p, float f, bool be)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    for (int i = 0; i < 4; i++)
+        p[be ? 3 - i : i] = (unsigned char)(u >> (8 * i));
+}
+
+size_t sigmf_decode(sigmf_datatype t, const void *raw, size_t n, float complex *out)
+{
+    const unsigned char *p = raw;
+    size_t bad = 0;
+    switch (t) {
+    case SIGMF_CF32_LE:
+    case SIGMF_CF32_BE: {
+        bool be = t == SIGMF_CF32_BE;
+        for (size_t i = 0; i < n; i++) {
+            float re = f32_at(p + 8 * i, be), im = f32_at(p + 8 * i + 4, be);
+            if (!isfinite(re) || !isfinite(im)) {
+                re = im = 0;
+                bad++;
+            }
+            out[i] = CMPLXF(re, im);
+        }
+        break;
+    }
+    case SIGMF_CI16_LE:
+    case SIGMF_CI16_BE: {
+        bool be = t == SIGMF_CI16_BE;
+        for (size_t i = 0; i < n; i++) {
+            const unsigned char *s = p + 4 * i;
+            int16_t re = (int16_t)(be ? (s[0] << 8 | s[1]) : (s[1] << 8 | s[0]));
+            int16_t im = (int16_t)(be ? (s[2] << 8 | s[3]) : (s[3] << 8 | s[2]));
+            out[i] = CMPLXF(re / 32768.0f, im / 32768.0f);
+        }
+        break;
+    }
+    case SIGMF_CI8:
+        for (size_t i = 0; i < n; i++)
+            out[i] = CMPLXF((int8_t)p[2 * i] / 128.0f, (int8_t)p[2 * i + 1] / 128.0f);
+        break;
+    case SIGMF_CU8:
+        for (size_t i = 0; i < n; i++)
+            out[i] = CMPLXF((p[2 * i] - 127.5f) / 127.5f, (p[2 * i + 1] - 127.5f) / 127.5f);
+        break;
+    default:
+        memset(out, 0, n * sizeof *out);
+        bad = n;
+    }
+    return bad;
+}
+
+static long quant(float v, float scale, long lo, long hi, size_t *clip)
+{
+    if (!isfinite(v))
+        v = 0;
+    float x = v * scale;
+    long q = lrintf(x);
+    if (q < lo) { q = lo; (*clip)++; }
+    if (q > hi) { q = hi; (*clip)++; }
+    return q;
+}
+
+size_t sigmf_encode(sigmf_datatype t, const float complex *in, size_t n, void *raw)
+{
+    unsigned char *p = raw;
+    size_t clip = 0;
+    for (size_t i = 0; i < n; i++) {
+        float re = crealf(in[i]), im = cimagf(in[i]);
+        switch (t) {
+        case SIGMF_CF32_LE:
+        case SIGMF_CF32_BE:
+            f32_put(p + 8 * i, re, t == SIGMF_CF32_BE);
+            f32_put(p + 8 * i + 4, im, t == SIGMF_CF32_BE);
+            break;
+        case SIGMF_CI16_LE:
+        case SIGMF_CI16_BE: {
+            long a = quant(re, 32768.0f, -32768, 32767, &clip);
+            long b = quant(im, 32768.0f, -32768, 32767, &clip);
+            unsigned char *s = p + 4 * i;
+            uint16_t ua = (uint16_t)(int16_t)a, ub = (uint16_t)(int16_t)b;
+            if (t == SIGMF_CI16_BE) {
+                s[0] = (unsigned char)(ua >> 8); s[1] = (unsigned char)ua;
+                s[2] = (unsigned char)(ub >> 8); s[3] = (unsigned char)ub;
+            } else {
+                s[0] = (unsigned char)ua; s[1] = (unsigned char)(ua >> 8);
+                s[2] = (unsigned char)ub; s[3] = (unsigned char)(ub >> 8);
+            }
+            break;
+        }
+        case SIGMF_CI8:
+            p[2 * i] = (unsigned char)(int8_t)quant(re, 128.0f, -128, 127, &clip);
+            p[2 * i + 1] = (unsigned char)(int8_t)quant(im, 128.0f, -128, 127, &clip);
+            break;
+        case SIGMF_CU8:
+            p[2 * i] = (unsigned char)(quant(re, 127.5f, -128, 127, &clip) + 128);
+            p[2 * i + 1] = (unsigned char)(quant(im, 127.5f, -128, 127, &clip) + 128);
+            break;
+        default:
+            break;
+        }
+    }
+    return clip;
+}
+
+int sigmf_parse_datetime(const char *s, double *t)
+{
+    int Y, M, D, h, m;
+    double sec;
+    char z = 0;
+    int n = 0;
+    if (!s || sscanf(s, "%d-%d-%dT%d:%d:%lf%c%n", &Y, &M, &D, &h, &m, &sec, &z, &n) < 7 ||
+        z != 'Z' || s[n] || M < 1 || M > 12 || D < 1 || D > 31 || h < 0 || h > 23 || m < 0 ||
+        m > 59 || !(sec >= 0 && sec < 61))
+        return SG_EFORMAT;
+    struct tm tm = {0};
+    tm.tm_year = Y - 1900;
+    tm.tm_mon = M - 1;
+    tm.tm_mday = D;
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    tm.tm_sec = 0;
+    time_t base = timegm(&tm);
+    *t = (double)base + sec;
+    return SG_OK;
+}
+
+void sigmf_format_datetime(double t, char *out, size_t cap)
+{
+    double fl = floor(t);
+    time_t s = (time_t)fl;
+    long us = lround((t - fl) * 1e6);
+    if (us >= 1000000) {
+        s++;
+        us -= 1000000;
+    }
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+}
+
+void sigmf_meta_free(sigmf_meta *m)
+{
+    if (!m)
+        return;
+    free(m->captures);
+    free(m->annotations);
+    m->captures = NULL;
+    m->annotations = NULL;
+    m->n_captures = m->n_annotations = 0;
+}
+
+static int parse_meta(const char *name, const cJSON *root, double rate_override, sigmf_meta *m,
+                      sg_errinfo *e)
+{
+    char where[600];
+    const cJSON *global, *caps, *anns;
+    int rc;
+    if (!cJSON_IsObject(root))
+        return sg_err_set(e, SG_EFORMAT, "%s: top level must be an object", name);
+    snprintf(where, sizeof where, "%s", name);
+    if ((rc = sgj_object(root, where, "global", true, &global, e)))
+        return rc;
+    snprintf(where, sizeof where, "%s: global", name);
+    char dt[32];
+    if ((rc = sgj_string(global, where, "core:datatype", true, "", dt, sizeof dt, e)))
+        return rc;
+    if (sigmf_datatype_parse(dt, &m->type))
+        return sg_err_set(e, SG_ENOTSUP,
+                          "%s.core:datatype: \"%s\" is not supported (cf32_le, cf32_be, ci16_le, "
+                          "ci16_be, ci8, cu8)",
+                          where, dt);
+    if (rate_override > 0) {
+        m->sample_rate = rate_override;
+    } else {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(global, "core:sample_rate");
+        if (!r)
+            return sg_err_set(e, SG_EINVAL,
+                              "%s.core:sample_rate: missing; give the sample rate on the command "
+                              "line (option \"sample_rate\")",
+                              where);
+        if ((rc = sgj_number(global, where, "core:sample_rate", true, 0, 1, 1e11,
+                             &m->sample_rate, e)))
+            return rc;
+    }
+    if ((rc = sgj_string(global, where, "core:description", false, "", m->description,
+                         sizeof m->description, e)) == SG_ERANGE)
+        m->description[0] = 0, rc = 0;
+    if (rc)
+        return rc;
+    if ((rc = sgj_array(root, name, "captures", false, &caps, e)) ||
+        (rc = sgj_array(root, name, "annotations", false, &anns, e)))
+        return rc;
+    size_t nc = caps ? (size_t)cJSON_GetArraySize(caps) : 0;
+    size_t na = anns ? (size_t)cJSON_GetArraySize(anns) : 0;
+    m->captures = calloc(nc ? nc : 1, sizeof *m->captures);
+    m->annotations = calloc(na ? na : 1, sizeof *m->annotations);
+    if (!m->captures || !m->annotations)
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory", name);
+    if (!nc) {
+        m->n_captures = 1;
+        m->captures[0].t0 = NAN;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        const cJSON *c = cJSON_GetArrayItem(caps, (int)i);
+        sigmf_capture *k = &m->captures[i];
+        double ss, f;
+        snprintf(where, sizeof where, "%s: captures[%zu]", name, i);
+        if (!cJSON_IsObject(c))
+            return sg_err_set(e, SG_EFORMAT, "%s: must be an object", where);
+        if ((rc = sgj_number(c, where, "core:sample_start", false, 0, 0, 9.0e15, &ss, e)) ||
+            (rc = sgj_number(c, where, "core:frequency", false, 0, -1e12, 1e12, &f, e)) ||
+            (rc = sgj_string(c, where, "core:datetime", false, "", k->datetime,
+                             sizeof k->datetime, e)))
+            return rc;
+        k->sample_start = (uint64_t)ss;
+        k->frequency = f;
+        k->t0 = NAN;
+        if (k->datetime[0] && sigmf_parse_datetime(k->datetime, &k->t0))
+            return sg_err_set(e, SG_EFORMAT,
+                              "%s.core:datetime: \"%s\" is not ISO 8601 UTC "
+                              "(YYYY-MM-DDTHH:MM:SS.sssZ)",
+                              where, k->datetime);
+        if (i && k->sample_start <= m->captures[i - 1].sample_start)
+            return sg_err_set(e, SG_EFORMAT, "%s.core:sample_start: captures must be in "
+                                             "increasing sample order", where);
+        m->n_captures++;
+    }
+    for (size_t i = 0; i < na; i++) {
+        const cJSON *a = cJSON_GetArrayItem(anns, (int)i);
+        sigmf_annotation *k = &m->annotations[i];
+        double ss, sc, lo, hi;
+        snprintf(where, sizeof where, "%s: annotations[%zu]", name, i);
+        if (!cJSON_IsObject(a))
+            return sg_err_set(e, SG_EFORMAT, "%s: must be an object", where);
+        if ((rc = sgj_number(a, where, "core:sample_start", true, 0, 0, 9.0e15, &ss, e)) ||
+            (rc = sgj_number(a, where, "core:sample_count", false, 0, 0, 9.0e15, &sc, e)) ||
+            (rc = sgj_number(a, where, "core:freq_lower_edge", false, NAN, -1e12, 1e12, &lo, e)) ||
+            (rc = sgj_number(a, where, "core:freq_upper_edge", false, NAN, -1e12, 1e12, &hi, e)) ||
+            (rc = sgj_string(a, where, "core:label", false, "", k->label, sizeof k->label, e)) ||
+            (rc = sgj_string(a, where, "core:comment", false, "", k->comment, sizeof k->comment, e)))
+            return rc;
+        k->sample_start = (uint64_t)ss;
+        k->sample_count = (uint64_t)sc;
+        k->freq_lo = lo;
+        k->freq_hi = hi;
+        m->n_annotations++;
+    }
+    return SG_OK;
+}
+
+int sigmf_meta_load(const char *meta_path, double rate_override, sigmf_meta *out, sg_errinfo *e)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *root = sgj_parse_file(meta_path, e);
+    if (!root)
+        return e ? e->code : SG_EFORMAT;
+    int rc = parse_meta(meta_path, root, rate_override, out, e);
+    cJSON_Delete(root);
+    if (rc)
+        sigmf_meta_free(out);
+    return rc;
+}
+
+/* ---- writer ---- */
+
+struct sigmf_writer_s {
+    char base[1024];
+    char tmp_data[1100], tmp_meta[1100];
+    FILE *fp;
+    sigmf_datatype type;
+    double rate;
+    char description[256];
+    cJSON *caps, *anns;
+    uint64_t samples, clipped;
+    unsigned char buf[8 * 4096];
+};
+
+static cJSON *capture_obj(uint64_t start, double fc, double t0)
+{
+    cJSON *c = cJSON_CreateObject();
+    if (!c)
+        return NULL;
+    cJSON_AddNumberToObject(c, "core:sample_start", (double)start);
+    if (fc != 0)
+        cJSON_AddNumberToObject(c, "core:frequency", fc);
+    if (isfinite(t0)) {
+        char dt[40];
+        sigmf_format_datetime(t0, dt, sizeof dt);
+        cJSON_AddStringToObject(c, "core:datetime", dt);
+    }
+    return c;
+}
+
+sigmf_writer *sigmf_writer_create(const char *base, sigmf_datatype type, double rate, double fc,
+                                  double t0, const char *description, sg_errinfo *e)
+{
+    if (!base || !*base || strlen(base) >= 1000) {
+        sg_err_set(e, SG_EINVAL, "sigmf writer: output name empty or too long");
+        return NULL;
+    }
+    if ((unsigned)type >= SIGMF_TYPE_COUNT_ || !(rate > 0) || !isfinite(fc)) {
+        sg_err_set(e, SG_EINVAL, "%s: bad datatype or sample rate (%g Hz)", base, rate);
+        return NULL;
+    }
+    sigmf_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        sg_err_set(e, SG_ENOMEM, "%s: out of memory", base);
+        return NULL;
+    }
+    snprintf(w->base, sizeof w->base, "%s", base);
+    snprintf(w->tmp_data, sizeof w->tmp_data, "%s.sigmf-data.tmp", base);
+    snprintf(w->tmp_meta, sizeof w->tmp_meta, "%s.sigmf-meta.tmp", base);
+    snprintf(w->description, sizeof w->description, "%s", description ? description : "");
+    w->type = type;
+    w->rate = rate;
+    w->caps = cJSON_CreateArray();
+    w->anns = cJSON_CreateArray();
+    cJSON *c = w->caps ? capture_obj(0, fc, t0) : NULL;
+    if (!w->caps || !w->anns || !c) {
+        cJSON_Delete(c);
+        sg_err_set(e, SG_ENOMEM, "%s: out of memory", base);
+        sigmf_writer_abort(w);
+        return NULL;
+    }
+    cJSON_AddItemToArray(w->caps, c);
+    w->fp = fopen(w->tmp_data, "wb");
+    if (!w->fp) {
+        sg_err_set(e, SG_EIO, "%s: cannot create: %s", w->tmp_data, strerror(errno));
+        sigmf_writer_abort(w);
+        return NULL;
+    }
+    return w;
+}
+
+int sigmf_writer_write(sigmf_writer *w, const float complex *x, size_t n, sg_errinfo *e)
+{
+    size_t sb = sigmf_sample_bytes(w->type), per = sizeof w->buf / sb;
+    while (n) {
+        size_t k = n < per ? n : per;
+        w->clipped += sigmf_encode(w->type, x, k, w->buf);
+        if (fwrite(w->buf, sb, k, w->fp) != k)
+            return sg_err_set(e, SG_EIO, "%s: write failed: %s", w->tmp_data, strerror(errno));
+        w->samples += k;
+        x += k;
+        n -= k;
+    }
+    return SG_OK;
+}
+
+int sigmf_writer_capture(sigmf_writer *w, double fc, double t0, sg_errinfo *e)
+{
+    cJSON *last = cJSON_GetArrayItem(w->caps, cJSON_GetArraySize(w->caps) - 1);
+    const cJSON *ss = cJSON_GetObjectItemCaseSensitive(last, "core:sample_start");
+    if (ss && (uint64_t)ss->valuedouble == w->samples) /* nothing written yet: replace */
+        cJSON_DeleteItemFromArray(w->caps, cJSON_GetArraySize(w->caps) - 1);
+    cJSON *c = capture_obj(w->samples, fc, t0);
+    if (!c)
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory", w->base);
+    cJSON_AddItemToArray(w->caps, c);
+    return SG_OK;
+}
+
+int sigmf_writer_annotate(sigmf_writer *w, const sigmf_annotation *a, sg_errinfo *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory", w->base);
+    cJSON_AddNumberToObject(o, "core:sample_start", (double)a->sample_start);
+    if (a->sample_count)
+        cJSON_AddNumberToObject(o, "core:sample_count", (double)a->sample_count);
+    if (isfinite(a->freq_lo) && isfinite(a->freq_hi)) {
+        cJSON_AddNumberToObject(o, "core:freq_lower_edge", a->freq_lo);
+        cJSON_AddNumberToObject(o, "core:freq_upper_edge", a->freq_hi);
+    }
+    if (a->label[0])
+        cJSON_AddStringToObject(o, "core:label", a->label);
+    if (a->comment[0])
+        cJSON_AddStringToObject(o, "core:comment", a->comment);
+    cJSON_AddItemToArray(w->anns, o);
+    return SG_OK;
+}
+
+uint64_t sigmf_writer_samples(const sigmf_writer *w) { return w->samples; }
+uint64_t sigmf_writer_clipped(const sigmf_writer *w) { return w->clipped; }
+
+void sigmf_writer_abort(sigmf_writer *w)
+{
+    if (!w)
+        return;
+    if (w->fp) {
+        fclose(w->fp);
+        remove(w->tmp_data);
+    }
+    remove(w->tmp_meta);
+    cJSON_Delete(w->caps);
+    cJSON_Delete(w->anns);
+    free(w);
+}
+
+static int cmp_ann(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    double s = cJSON_GetObjectItemCaseSensitive(x, "core:sample_start")->valuedouble;
+    double t = cJSON_GetObjectItemCaseSensitive(y, "core:sample_start")->valuedouble;
+    return (s > t) - (s < t);
+}
+
+int sigmf_writer_close(sigmf_writer *w, sg_errinfo *e)
+{
+    int rc = SG_OK;
+    char path[1100];
+    FILE *fp = w->fp;
+    w->fp = NULL;
+    if (fflush(fp) || ferror(fp)) {
+        rc = sg_err_set(e, SG_EIO, "%s: write failed: %s", w->tmp_data, strerror(errno));
+        fclose(fp);
+        remove(w->tmp_data);
+        sigmf_writer_abort(w);
+        return rc;
+    }
+    fclose(fp);
+    cJSON *root = cJSON_CreateObject(), *g = cJSON_CreateObject();
+    /* SigMF wants annotations sorted by sample_start */
+    int na = cJSON_GetArraySize(w->anns);
+    cJSON **v = calloc(na ? (size_t)na : 1, sizeof *v);
+    if (!root || !g || !v) {
+        cJSON_Delete(root);
+        cJSON_Delete(g);
+        free(v);
+        remove(w->tmp_data);
+        sigmf_writer_abort(w);
+        return sg_err_set(e, SG_ENOMEM, "out of memory writing meta");
+    }
+    for (int i = na - 1; i >= 0; i--)
+        v[i] = cJSON_DetachItemFromArray(w->anns, i);
+    qsort(v, (size_t)na, sizeof *v, cmp_ann);
+    for (int i = 0; i < na; i++)
+        cJSON_AddItemToArray(w->anns, v[i]);
+    free(v);
+    cJSON_AddStringToObject(g, "core:datatype", sigmf_datatype_name(w->type));
+    cJSON_AddNumberToObject(g, "core:sample_rate", w->rate);
+    cJSON_AddStringToObject(g, "core:version", "1.0.0");
+    if (w->description[0])
+        cJSON_AddStringToObject(g, "core:description", w->description);
+    cJSON_AddStringToObject(g, "core:recorder", "skyguard");
+    cJSON_AddItemToObject(root, "global", g);
+    cJSON_AddItemToObject(root, "captures", w->caps);
+    cJSON_AddItemToObject(root, "annotations", w->anns);
+    w->caps = w->anns = NULL;
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    FILE *mf = text ? fopen(w->tmp_meta, "w") : NULL;
+    if (!mf || fputs(text, mf) < 0 || fputc('\n', mf) == EOF || fclose(mf)) {
+        rc = sg_err_set(e, text ? SG_EIO : SG_ENOMEM, "%s: cannot write meta", w->tmp_meta);
+        free(text);
+        remove(w->tmp_data);
+        sigmf_writer_abort(w);
+        return rc;
+    }
+    free(text);
+    snprintf(path, sizeof path, "%s.sigmf-data", w->base);
+    if (rename(w->tmp_data, path))
+        rc = sg_err_set(e, SG_EIO, "%s: cannot rename: %s", path, strerror(errno));
+    snprintf(path, sizeof path, "%s.sigmf-meta", w->base);
+    if (!rc && rename(w->tmp_meta, path))
+        rc = sg_err_set(e, SG_EIO, "%s: cannot rename: %s", path, strerror(errno));
+    sigmf_writer_abort(w);
+    return rc;
+}

@@ -1,0 +1,543 @@
+/* Burst detector: adaptive floor + CFAR + streaming grouping (see burst.h).
+ * The per-frame work that runs on every frame (normalise, smooth, compare) is kept to
+ * straight loops the compiler vectorises; the run/region bookkeeping only runs on
+ * frames that have hot cells. */
+#include "burst.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sg_types.h"
+
+typedef struct {
+    bool used;
+    bool started;            /* has content (f_first, s_first, lo, hi valid) */
+    uint32_t flags;          /* carried flags (TRUNC_START) */
+    uint64_t nf;             /* frames with content so far */
+    uint64_t f_first, f_last;
+    uint64_t s_first, s_last; /* stream index of the first / last frame */
+    unsigned lo, hi;         /* overall hot extent */
+    unsigned elo, ehi;       /* extent in the previous frame it was seen (overlap test) */
+    unsigned clo, chi;       /* extent in the current frame */
+    uint64_t touched;        /* frame number + 1 of the last frame that touched it */
+    float peak;              /* max smoothed mean p/floor */
+    double e_cur, e_first, e_last, e_sum; /* excess energy per frame */
+    float *prof;             /* nfft: sum over frames of p/floor on hot cells */
+} region;
+
+struct burstdet_s {
+    burstdet_cfg cfg;
+    float *cdf;               /* nfft+1 or NULL */
+    float *noise, *inv, *r, *s;
+    float *wbuf;              /* warm-up frames */
+    uint64_t *wstart;
+    unsigned wn;
+    bool warm;
+    float thr;                /* linear */
+    uint64_t f;               /* frames processed */
+    bool seg_pending;         /* next frame starts a segment (stream start or after a gap) */
+    uint64_t seg_first;
+    uint64_t last_f;          /* last frame number processed + 1 (0 none) */
+    region *reg;
+    float *profs;
+    burstdet_stats st;
+};
+
+void burstdet_cfg_default(burstdet_cfg *c, unsigned nfft, unsigned hop)
+{
+    memset(c, 0, sizeof *c);
+    c->nfft = nfft;
+    c->hop = hop;
+    c->threshold_db = 7.0;
+    c->smooth_bins = 2;
+    c->merge_bins = 2;
+    c->gap_frames = 0;
+    c->min_frames = 1;
+    c->min_bins = 3;
+    c->max_frames = 4096;
+    c->warmup_frames = 64;
+    c->noise_alpha = 1.0 / 128;
+    c->noise_alpha_busy = 1e-5;
+    c->noise_decim = 4;
+    c->max_regions = 64;
+}
+
+static int bad(sg_errinfo *e, const char *what)
+{
+    return sg_err_set(e, SG_EINVAL, "burst detector: %s", what);
+}
+
+burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
+{
+    unsigned n = c->nfft;
+    if (n < 16 || n > 65536 || (n & (n - 1))) {
+        bad(e, "nfft must be a power of two in [16, 65536]");
+        return NULL;
+    }
+    if (c->hop < 1 || c->hop > n) { bad(e, "hop must be in [1, nfft]"); return NULL; }
+    if (!(c->threshold_db >= 1 && c->threshold_db <= 40)) {
+        bad(e, "threshold_db must be in [1, 40]");
+        return NULL;
+    }
+    if (c->smooth_bins > 16 || 2 * c->smooth_bins + 1 >= n) {
+        bad(e, "smooth_bins must be in [0, 16]");
+        return NULL;
+    }
+    if (c->merge_bins > 64) { bad(e, "merge_bins must be in [0, 64]"); return NULL; }
+    if (c->gap_frames > 64) { bad(e, "gap_frames must be in [0, 64]"); return NULL; }
+    if (c->min_frames < 1 || c->min_bins < 1 || c->min_bins > n) {
+        bad(e, "min_frames and min_bins must be >= 1 (min_bins <= nfft)");
+        return NULL;
+    }
+    if (c->max_frames < c->min_frames || c->max_frames < 2) {
+        bad(e, "max_frames must be >= 2 and >= min_frames");
+        return NULL;
+    }
+    if (c->warmup_frames < 8 || c->warmup_frames > 4096) {
+        bad(e, "warmup_frames must be in [8, 4096]");
+        return NULL;
+    }
+    if (!(c->noise_alpha > 0 && c->noise_alpha <= 1)) { bad(e, "noise_alpha must be in (0, 1]"); return NULL; }
+    if (!(c->noise_alpha_busy >= 0 && c->noise_alpha_busy <= c->noise_alpha)) {
+        bad(e, "noise_alpha_busy must be in [0, noise_alpha]");
+        return NULL;
+    }
+    if (c->noise_decim < 1 || c->noise_decim > 64) { bad(e, "noise_decim must be in [1, 64]"); return NULL; }
+    if (c->max_regions < 1 || c->max_regions > 4096) { bad(e, "max_regions must be in [1, 4096]"); return NULL; }
+
+    burstdet *q = calloc(1, sizeof *q);
+    if (!q) {
+        sg_err_set(e, SG_ENOMEM, "burst detector: out of memory");
+        return NULL;
+    }
+    q->cfg = *c;
+    q->cfg.window_cdf = NULL;
+    q->noise = malloc(n * sizeof(float));
+    q->inv = malloc(n * sizeof(float));
+    q->r = malloc(n * sizeof(float));
+    q->s = calloc(n, sizeof(float));
+    q->wbuf = malloc((size_t)c->warmup_frames * n * sizeof(float));
+    q->wstart = malloc(c->warmup_frames * sizeof(uint64_t));
+    q->reg = calloc(c->max_regions, sizeof(region));
+    q->profs = calloc((size_t)c->max_regions * n, sizeof(float));
+    if (c->window_cdf) {
+        q->cdf = malloc((n + 1) * sizeof(float));
+        if (q->cdf)
+            memcpy(q->cdf, c->window_cdf, (n + 1) * sizeof(float));
+    }
+    if (!q->noise || !q->inv || !q->r || !q->s || !q->wbuf || !q->wstart || !q->reg ||
+        !q->profs || (c->window_cdf && !q->cdf)) {
+        sg_err_set(e, SG_ENOMEM, "burst detector: out of memory (nfft %u, %u regions)", n,
+                   c->max_regions);
+        burstdet_destroy(q);
+        return NULL;
+    }
+    for (unsigned i = 0; i < c->max_regions; i++)
+        q->reg[i].prof = q->profs + (size_t)i * n;
+    q->thr = (float)pow(10.0, c->threshold_db / 10.0);
+    q->seg_pending = true;
+    return q;
+}
+
+void burstdet_destroy(burstdet *q)
+{
+    if (!q)
+        return;
+    free(q->noise);
+    free(q->inv);
+    free(q->r);
+    free(q->s);
+    free(q->wbuf);
+    free(q->wstart);
+    free(q->reg);
+    free(q->profs);
+    free(q->cdf);
+    free(q);
+}
+
+void burstdet_stats_get(const burstdet *q, burstdet_stats *out)
+{
+    *out = q->st;
+    out->warm = q->warm;
+}
+
+float burstdet_floor(const burstdet *q, unsigned k)
+{
+    return (q->warm && k < q->cfg.nfft) ? q->noise[k] : NAN;
+}
+
+/* Sample offset inside a frame where the window's cumulative energy reaches c. */
+static unsigned cdf_inv(const float *cdf, unsigned n, double c)
+{
+    unsigned lo = 0, hi = n;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (cdf[mid] < c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn, void *user)
+{
+    const unsigned n = q->cfg.nfft;
+    uint64_t frames = g->f_last - g->f_first + 1;
+    /* occupied bandwidth: the bins holding 99% of the excess energy (0.5% cut on
+     * each side), as for an occupied-bandwidth measurement */
+    double tot = 0;
+    for (unsigned k = g->lo; k <= g->hi; k++) {
+        double x = g->prof[k] - (double)frames;
+        tot += x > 0 ? x : 0;
+    }
+    unsigned klo = g->lo, khi = g->hi;
+    if (tot > 0) {
+        double acc = 0;
+        bool have_lo = false;
+        for (unsigned k = g->lo; k <= g->hi; k++) {
+            double x = g->prof[k] - (double)frames;
+            acc += x > 0 ? x : 0;
+            if (!have_lo && acc > 0.005 * tot) {
+                klo = k;
+                have_lo = true;
+            }
+            if (acc >= 0.995 * tot) {
+                khi = k;
+                break;
+            }
+        }
+    }
+    double sum = 0;
+    for (unsigned k = klo; k <= khi; k++)
+        sum += g->prof[k];
+    unsigned nb = khi - klo + 1;
+    if (frames < q->cfg.min_frames || nb < q->cfg.min_bins) {
+        q->st.regions_small++;
+        return;
+    }
+    burstdet_region out;
+    out.frames = frames;
+    out.bin_lo = klo;
+    out.bin_hi = khi;
+    out.peak_snr = g->peak - 1.0 > 1e-3 ? g->peak - 1.0 : 1e-3;
+    double m = sum / ((double)frames * nb) - 1.0;
+    out.mean_snr = m > 1e-3 ? m : 1e-3;
+    out.flags = g->flags | extra;
+    out.sample_start = g->s_first;
+    out.sample_end = g->s_last + n;
+    if (q->cdf && frames >= 3) {
+        double ref = (g->e_sum - g->e_first - g->e_last) / (double)(frames - 2);
+        if (ref > 0) {
+            double qs = g->e_first / ref, qe = g->e_last / ref;
+            if (qs < 1 && !(out.flags & SG_BURST_TRUNC_START))
+                out.sample_start = g->s_first + cdf_inv(q->cdf, n, 1.0 - qs);
+            if (qe < 1 && !(out.flags & SG_BURST_TRUNC_END))
+                out.sample_end = g->s_last + cdf_inv(q->cdf, n, qe);
+        }
+    }
+    if (out.sample_end <= out.sample_start)
+        out.sample_end = out.sample_start + 1;
+    q->st.regions++;
+    fn(user, &out);
+}
+
+static void region_clear(burstdet *q, region *g)
+{
+    memset(g->prof + g->lo, 0, (g->hi - g->lo + 1) * sizeof(float));
+    float *p = g->prof;
+    memset(g, 0, sizeof *g);
+    g->prof = p;
+    (void)q;
+}
+
+/* Folds region b into a (both open). */
+static void region_merge(burstdet *q, region *a, region *b)
+{
+    bool a_empty = !a->started;
+    if (b->started) {
+        a->started = true;
+        if (a_empty || b->f_first < a->f_first) {
+            a->e_first = b->e_first;
+            a->f_first = b->f_first;
+            a->s_first = b->s_first;
+        } else if (b->f_first == a->f_first) {
+            a->e_first += b->e_first;
+        }
+        if (!a->nf || (b->nf && b->f_last > a->f_last)) {
+            a->e_last = b->e_last;
+            a->f_last = b->f_last;
+            a->s_last = b->s_last;
+        } else if (b->f_last == a->f_last) {
+            a->e_last += b->e_last;
+        }
+        a->e_sum += b->e_sum;
+        a->nf = a->nf > b->nf ? a->nf : b->nf;
+        for (unsigned k = b->lo; k <= b->hi; k++)
+            a->prof[k] += b->prof[k];
+        if (b->lo < a->lo || a_empty)
+            a->lo = b->lo;
+        if (b->hi > a->hi || a_empty)
+            a->hi = b->hi;
+        if (b->peak > a->peak)
+            a->peak = b->peak;
+    }
+    a->flags |= b->flags;
+    if (b->touched == a->touched && a->touched) {
+        a->e_cur += b->e_cur;
+        if (b->clo < a->clo) a->clo = b->clo;
+        if (b->chi > a->chi) a->chi = b->chi;
+    } else if (b->touched > a->touched) {
+        a->e_cur = b->e_cur;
+        a->clo = b->clo;
+        a->chi = b->chi;
+        a->touched = b->touched;
+    }
+    if (b->elo < a->elo) a->elo = b->elo;
+    if (b->ehi > a->ehi) a->ehi = b->ehi;
+    region_clear(q, b);
+}
+
+/* One hot run [a, b] of frame f (stream index start). */
+static void add_run(burstdet *q, unsigned a, unsigned b, uint64_t start)
+{
+    const unsigned mg = q->cfg.merge_bins, R = q->cfg.max_regions;
+    const uint64_t tag = q->f + 1;
+    region *hit = NULL;
+    for (unsigned i = 0; i < R; i++) {
+        region *g = &q->reg[i];
+        if (!g->used)
+            continue;
+        /* overlap with the previous extent, or the extent already built this frame */
+        bool ov = (g->elo <= b + mg && a <= g->ehi + mg) ||
+                  (g->touched == tag && g->clo <= b + mg && a <= g->chi + mg);
+        if (!ov)
+            continue;
+        if (!hit)
+            hit = g;
+        else
+            region_merge(q, hit, g);
+    }
+    if (!hit) {
+        for (unsigned i = 0; i < R; i++) {
+            if (!q->reg[i].used) {
+                hit = &q->reg[i];
+                break;
+            }
+        }
+        if (!hit) {
+            q->st.regions_dropped++;
+            return;
+        }
+        hit->used = true;
+        hit->elo = a;
+        hit->ehi = b;
+    }
+    if (hit->touched != tag) {
+        hit->touched = tag;
+        hit->e_cur = 0;
+        hit->clo = a;
+        hit->chi = b;
+    } else {
+        if (a < hit->clo) hit->clo = a;
+        if (b > hit->chi) hit->chi = b;
+    }
+    if (!hit->started) {
+        hit->started = true;
+        hit->f_first = q->f;
+        hit->s_first = start;
+        hit->lo = a;
+        hit->hi = b;
+        if (q->f == q->seg_first)
+            hit->flags |= SG_BURST_TRUNC_START;
+    }
+    if (a < hit->lo) hit->lo = a;
+    if (b > hit->hi) hit->hi = b;
+    const float *r = q->r, *s = q->s;
+    float pk = hit->peak;
+    double e = 0;
+    const float inv_w = 1.0f / (float)(2 * q->cfg.smooth_bins + 1);
+    for (unsigned k = a; k <= b; k++) {
+        hit->prof[k] += r[k];
+        e += r[k] - 1.0f;
+        if (s[k] * inv_w > pk)
+            pk = s[k] * inv_w;
+    }
+    hit->peak = pk;
+    hit->e_cur += e;
+}
+
+/* End of frame bookkeeping: finish touched regions, close stale ones. */
+static void end_frame(burstdet *q, uint64_t start, burstdet_fn fn, void *user)
+{
+    const uint64_t tag = q->f + 1;
+    for (unsigned i = 0; i < q->cfg.max_regions; i++) {
+        region *g = &q->reg[i];
+        if (!g->used)
+            continue;
+        if (g->touched == tag) {
+            if (!g->nf)
+                g->e_first = g->e_cur;
+            g->e_last = g->e_cur;
+            g->e_sum += g->e_cur;
+            g->nf++;
+            g->f_last = q->f;
+            g->s_last = start;
+            g->elo = g->clo;
+            g->ehi = g->chi;
+            if (g->f_last - g->f_first + 1 >= q->cfg.max_frames) {
+                region_report(q, g, SG_BURST_CONTINUING, fn, user);
+                unsigned elo = g->elo, ehi = g->ehi;
+                region_clear(q, g);
+                g->used = true; /* the emission goes on: next chunk continues it */
+                g->elo = elo;
+                g->ehi = ehi;
+                g->flags = SG_BURST_TRUNC_START;
+                g->touched = tag;
+            }
+        } else if (!g->nf) {
+            if (q->f >= g->touched + q->cfg.gap_frames) /* empty continuation that ended */
+                region_clear(q, g);
+        } else if (q->f - g->f_last > q->cfg.gap_frames) {
+            region_report(q, g, 0, fn, user);
+            region_clear(q, g);
+        }
+    }
+}
+
+static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, void *user)
+{
+    const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
+    float *restrict r = q->r, *restrict s = q->s;
+    const float *restrict inv = q->inv;
+    if (q->seg_pending) {
+        q->seg_first = q->f;
+        q->seg_pending = false;
+    }
+    for (unsigned k = 0; k < n; k++)
+        r[k] = p[k] * inv[k];
+    const float thr_s = q->thr * (float)(2 * m + 1);
+    float mx = 0;
+    /* smoothed sum; edge bins (no full neighbourhood) never trigger */
+    for (unsigned k = m; k < n - m; k++) {
+        float acc = 0;
+        for (unsigned j = 0; j <= 2 * m; j++)
+            acc += r[k - m + j];
+        s[k] = acc;
+        mx = acc > mx ? acc : mx;
+    }
+    if (q->f % q->cfg.noise_decim == 0) {
+        const float a = (float)q->cfg.noise_alpha, ab = (float)q->cfg.noise_alpha_busy;
+        const float thr = q->thr;
+        float *restrict nz = q->noise;
+        float *restrict iv = q->inv;
+        for (unsigned k = 0; k < n; k++) {
+            float pk = p[k];
+            float cap = thr * nz[k];
+            bool busy = s[k] >= thr_s;
+            float x = busy ? (pk < cap ? pk : cap) : pk;
+            float w = busy ? ab : a;
+            nz[k] += w * (x - nz[k]);
+            nz[k] = nz[k] > 1e-30f ? nz[k] : 1e-30f;
+            iv[k] = 1.0f / nz[k];
+        }
+    }
+    if (mx >= thr_s) {
+        const unsigned mg = q->cfg.merge_bins;
+        unsigned k = m;
+        long ra = -1, rb = -1;
+        while (k < n - m) {
+            if (s[k] < thr_s) {
+                k++;
+                continue;
+            }
+            unsigned a = k;
+            while (k < n - m && s[k] >= thr_s)
+                k++;
+            unsigned b = k - 1;
+            q->st.hot_cells += b - a + 1;
+            if (ra >= 0 && a <= (unsigned)rb + mg + 1) {
+                rb = b;
+            } else {
+                if (ra >= 0)
+                    add_run(q, (unsigned)ra, (unsigned)rb, start);
+                ra = a;
+                rb = b;
+            }
+        }
+        if (ra >= 0)
+            add_run(q, (unsigned)ra, (unsigned)rb, start);
+    }
+    end_frame(q, start, fn, user);
+    q->last_f = q->f + 1;
+    q->f++;
+    q->st.frames++;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Seeds the floor from the warm-up frames, then detects on them. */
+static void finish_warmup(burstdet *q, burstdet_fn fn, void *user)
+{
+    const unsigned n = q->cfg.nfft, w = q->wn;
+    if (!w)
+        return;
+    float col[4096];
+    /* 25th percentile of an exponential variable is 0.2877 x its mean */
+    const double scale = 1.0 / -log(0.75);
+    for (unsigned k = 0; k < n; k++) {
+        for (unsigned i = 0; i < w; i++)
+            col[i] = q->wbuf[(size_t)i * n + k];
+        qsort(col, w, sizeof(float), cmp_float);
+        q->r[k] = (float)(col[(w - 1) / 4] * scale);
+    }
+    /* 5-bin mean: the per-bin percentile of a few dozen frames is noisy */
+    for (unsigned k = 0; k < n; k++) {
+        unsigned a = k >= 2 ? k - 2 : 0, b = k + 2 < n ? k + 2 : n - 1;
+        double acc = 0;
+        for (unsigned j = a; j <= b; j++)
+            acc += q->r[j];
+        float v = (float)(acc / (b - a + 1));
+        q->noise[k] = v > 1e-30f ? v : 1e-30f;
+        q->inv[k] = 1.0f / q->noise[k];
+    }
+    q->warm = true;
+    q->wn = 0;
+    for (unsigned i = 0; i < w; i++)
+        detect(q, q->wbuf + (size_t)i * n, q->wstart[i], fn, user);
+}
+
+void burstdet_execute(burstdet *q, const float *power, uint64_t start, burstdet_fn fn,
+                      void *user)
+{
+    if (!q->warm) {
+        memcpy(q->wbuf + (size_t)q->wn * q->cfg.nfft, power, q->cfg.nfft * sizeof(float));
+        q->wstart[q->wn++] = start;
+        if (q->wn == q->cfg.warmup_frames)
+            finish_warmup(q, fn, user);
+        return;
+    }
+    detect(q, power, start, fn, user);
+}
+
+void burstdet_flush(burstdet *q, burstdet_fn fn, void *user)
+{
+    if (!q->warm)
+        finish_warmup(q, fn, user);
+    for (unsigned i = 0; i < q->cfg.max_regions; i++) {
+        region *g = &q->reg[i];
+        if (!g->used)
+            continue;
+        if (g->nf) {
+            uint32_t fl = (g->f_last + 1 == q->last_f) ? SG_BURST_TRUNC_END : 0;
+            region_report(q, g, fl, fn, user);
+        }
+        region_clear(q, g);
+    }
+    q->seg_pending = true;
+}

@@ -1,0 +1,91 @@
+/* Burst detector: per-bin adaptive noise floor, CFAR in time-frequency and
+ * streaming connected-region grouping. Sits after the spectrogram (spectro.h) and
+ * before the frontend (frontend.h), which turns regions into sg_burst records.
+ *
+ * Noise floor: the first warmup_frames frames set each bin's floor to its 25th
+ * percentile (corrected for the exponential distribution of |X|^2), which stays
+ * right while bursts occupy up to ~70% of those frames; the warm-up frames are then
+ * detected like any other, so a burst already on at the start is still reported
+ * (TRUNC_START). Afterwards each bin's floor follows an exponential average updated
+ * every noise_decim frames, fast (noise_alpha) where nothing is detected and very
+ * slowly (noise_alpha_busy, input clipped at the threshold) under a detection, so a
+ * carrier is not swallowed by the floor.
+ *
+ * CFAR: a cell (frame, bin) is hot when the mean of p/floor over 2*smooth_bins+1
+ * neighbouring bins exceeds threshold_db. Hot runs in a frame closer than
+ * merge_bins join; a run continues a region whose previous run it overlaps; a run
+ * touching several regions merges them. A region not continued for gap_frames + 1
+ * frames is closed and reported.
+ *
+ * Not thread-safe: one object per stream. Never allocates after create. */
+#ifndef SG_BURST_H
+#define SG_BURST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sg_error.h"
+
+typedef struct {
+    unsigned nfft;           /* bins per frame (as the spectrogram), power of two >= 16 */
+    unsigned hop;            /* samples between frames, 1..nfft */
+    double threshold_db;     /* CFAR threshold, dB above floor of the smoothed cell, 1..40 */
+    unsigned smooth_bins;    /* half-width of the frequency smoothing, 0..16 bins */
+    unsigned merge_bins;     /* hot runs this close (bins) join, 0..64 */
+    unsigned gap_frames;     /* frames a region may skip and go on, 0..64 */
+    unsigned min_frames;     /* shorter regions are discarded (counted), >= 1 */
+    unsigned min_bins;       /* narrower regions are discarded (counted), >= 1 */
+    unsigned max_frames;     /* a region this long is reported CONTINUING and restarted */
+    unsigned warmup_frames;  /* frames used to seed the floor, 8..4096 */
+    double noise_alpha;      /* floor update weight where idle, (0, 1] */
+    double noise_alpha_busy; /* floor update weight under a detection, [0, noise_alpha] */
+    unsigned noise_decim;    /* update the floor every this many frames, 1..64 */
+    unsigned max_regions;    /* simultaneously open regions, 1..4096 */
+    const float *window_cdf; /* optional nfft+1 cumulative window energy (spectro_window_cdf)
+                                for sub-frame start/end; NULL = frame resolution */
+} burstdet_cfg;
+
+/* One detected region, reported when it closes. */
+typedef struct {
+    uint64_t sample_start;   /* stream index of the first sample (refined inside the frame) */
+    uint64_t sample_end;     /* stream index one past the last sample */
+    uint64_t frames;         /* frames spanned */
+    double bin_lo, bin_hi;   /* bins holding 99% of the excess energy (shifted: nfft/2 = DC) */
+    double peak_snr;         /* linear excess power over floor, smoothed cell maximum */
+    double mean_snr;         /* linear excess power over floor, mean over occupied cells */
+    uint32_t flags;          /* SG_BURST_* */
+} burstdet_region;
+
+typedef void (*burstdet_fn)(void *user, const burstdet_region *r);
+
+typedef struct {
+    uint64_t frames;            /* frames examined */
+    uint64_t regions;           /* reported */
+    uint64_t regions_small;     /* discarded by min_frames/min_bins */
+    uint64_t regions_dropped;   /* lost because max_regions were open */
+    uint64_t hot_cells;         /* cells over the threshold */
+    bool warm;                  /* floor seeded */
+} burstdet_stats;
+
+/* Defaults for nfft/hop: threshold 7 dB, smooth 2, merge 2, gap 1, min_frames 1,
+ * min_bins 3, max_frames 4096, warm-up 64, alpha 1/128, busy 1e-5, decim 4,
+ * 64 regions. */
+void burstdet_cfg_default(burstdet_cfg *cfg, unsigned nfft, unsigned hop);
+typedef struct burstdet_s burstdet;
+burstdet *burstdet_create(const burstdet_cfg *cfg, sg_errinfo *e);
+void burstdet_destroy(burstdet *q);
+/* Examines one frame (nfft powers, fftshifted) whose first sample has stream index
+ * `start`. Calls fn for every region closed by it. */
+void burstdet_execute(burstdet *q, const float *power, uint64_t start, burstdet_fn fn,
+                      void *user);
+/* Closes every open region (a gap or the end of the stream): regions still on in the
+ * last frame get SG_BURST_TRUNC_END; the first frame after is treated as a stream
+ * start (regions on in it get SG_BURST_TRUNC_START). Finishes a warm-up in progress
+ * with the frames it has. The noise floor is kept. */
+void burstdet_flush(burstdet *q, burstdet_fn fn, void *user);
+void burstdet_stats_get(const burstdet *q, burstdet_stats *out);
+/* Current floor of bin k (power units of the spectrogram); NAN before warm-up. */
+float burstdet_floor(const burstdet *q, unsigned k);
+
+#endif

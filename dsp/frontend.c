@@ -1,0 +1,442 @@
+/* RF front end (see frontend.h): IQ history ring + spectrogram + burst detector,
+ * and the conversion of detector regions into sg_burst records with their IQ.
+ *
+ * Blocks are processed in chunks of batch * hop samples: each chunk is written to the
+ * ring before the spectrogram sees it, so every region the chunk closes still has its
+ * samples in the ring. A closed region waits in a small pending list until margin_s
+ * of samples after it have arrived, then is delivered. The ring is sized so that the
+ * longest burst plus margins plus the spectrogram latency always fits. */
+#include "frontend.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fftw3.h>
+
+#include "sg_json.h"
+
+#define PENDING_MAX 256
+
+struct frontend_s {
+    frontend_cfg cfg;
+    /* allocated for one sample rate */
+    double fs;
+    unsigned hop;
+    spectro *sp;
+    burstdet *det;
+    float complex *ring;
+    uint64_t ring_mask;
+    uint64_t head;        /* stream index one past the newest sample in the ring */
+    uint64_t valid_from;  /* first sample after the last gap */
+    float complex *copy;  /* contiguous IQ for the callback */
+    size_t copy_cap;
+    uint64_t margin;      /* samples */
+    size_t chunk;
+    /* stream state */
+    bool started;
+    uint64_t next_index;
+    double fc, t0;
+    burstdet_region pending[PENDING_MAX];
+    unsigned n_pending;
+    frontend_burst_cb cb;
+    void *user;
+    frontend_stats_t st;
+    uint64_t small_base, dropped_base, hot_base, frames_base;
+};
+
+void frontend_cfg_default(frontend_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->nfft = 1024;
+    c->overlap = 0;
+    c->batch = 16;
+    c->window = SPECTRO_WIN_HANN;
+    c->threshold_db = 7;
+    c->smooth_bins = 2;
+    c->merge_bins = 2;
+    c->gap_frames = 0;
+    c->min_duration_s = 0;
+    c->min_bandwidth_hz = 0;
+    c->max_burst_s = 0.05;
+    c->warmup_frames = 64;
+    c->noise_alpha = 1.0 / 128;
+    c->noise_alpha_busy = 1e-5;
+    c->noise_decim = 4;
+    c->max_regions = 64;
+    c->margin_s = 20e-6;
+    c->deliver_iq = true;
+    c->sample_rate = 0;
+    c->sensor = -1;
+}
+
+int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, sg_errinfo *e)
+{
+    static const char *const keys[] = {
+        "nfft", "overlap", "batch", "window", "fftw_measure", "threshold_db", "smooth_bins",
+        "merge_bins", "gap_frames", "min_duration_s", "min_bandwidth_hz", "max_burst_s",
+        "warmup_frames", "noise_alpha", "noise_alpha_busy", "noise_decim", "max_regions",
+        "margin_s", "deliver_iq", "sample_rate", NULL};
+    static const char *const wins[] = {"hann", "hamming", "blackman", "rect"};
+    frontend_cfg_default(c);
+    if (!o)
+        return SG_OK;
+    if (!where)
+        where = "frontend";
+    if (!cJSON_IsObject(o))
+        return sg_err_set(e, SG_EINVAL, "%s: must be an object", where);
+    int rc = sgj_check_keys(o, where, keys, e);
+    long l;
+    int w;
+#define INT(key, field, lo, hi)                                                    \
+    if (!rc && !(rc = sgj_int(o, where, key, false, (long)c->field, lo, hi, &l, e))) \
+        c->field = (unsigned)l;
+#define NUM(key, field, lo, hi) \
+    if (!rc) rc = sgj_number(o, where, key, false, c->field, lo, hi, &c->field, e);
+    INT("nfft", nfft, 64, 65536);
+    NUM("overlap", overlap, 0, 0.75);
+    INT("batch", batch, 1, 256);
+    if (!rc && !(rc = sgj_enum(o, where, "window", false, (int)c->window, wins, 4, &w, e)))
+        c->window = (spectro_window)w;
+    if (!rc) rc = sgj_bool(o, where, "fftw_measure", false, c->fftw_measure, &c->fftw_measure, e);
+    NUM("threshold_db", threshold_db, 1, 40);
+    INT("smooth_bins", smooth_bins, 0, 16);
+    INT("merge_bins", merge_bins, 0, 64);
+    INT("gap_frames", gap_frames, 0, 64);
+    NUM("min_duration_s", min_duration_s, 0, 10);
+    NUM("min_bandwidth_hz", min_bandwidth_hz, 0, 1e10);
+    NUM("max_burst_s", max_burst_s, 1e-4, 10);
+    INT("warmup_frames", warmup_frames, 8, 4096);
+    NUM("noise_alpha", noise_alpha, 1e-9, 1);
+    NUM("noise_alpha_busy", noise_alpha_busy, 0, 1);
+    INT("noise_decim", noise_decim, 1, 64);
+    INT("max_regions", max_regions, 1, 4096);
+    NUM("margin_s", margin_s, 0, 0.01);
+    if (!rc) rc = sgj_bool(o, where, "deliver_iq", false, c->deliver_iq, &c->deliver_iq, e);
+    NUM("sample_rate", sample_rate, 0, 1e10);
+#undef INT
+#undef NUM
+    if (rc)
+        return rc;
+    if (c->nfft & (c->nfft - 1))
+        return sg_err_set(e, SG_EINVAL, "%s.nfft: must be a power of two, got %u", where, c->nfft);
+    if (c->noise_alpha_busy > c->noise_alpha)
+        return sg_err_set(e, SG_ERANGE, "%s.noise_alpha_busy: must not exceed noise_alpha (%g)",
+                          where, c->noise_alpha);
+    return SG_OK;
+}
+
+static void release(frontend *q)
+{
+    spectro_destroy(q->sp);
+    burstdet_destroy(q->det);
+    free(q->ring);
+    free(q->copy);
+    q->sp = NULL;
+    q->det = NULL;
+    q->ring = NULL;
+    q->copy = NULL;
+    q->fs = 0;
+}
+
+/* Allocates everything that depends on the sample rate. */
+static int setup(frontend *q, double fs, sg_errinfo *e)
+{
+    const frontend_cfg *c = &q->cfg;
+    if (q->det) {
+        burstdet_stats bs;
+        burstdet_stats_get(q->det, &bs);
+        q->small_base += bs.regions_small;
+        q->dropped_base += bs.regions_dropped;
+        q->hot_base += bs.hot_cells;
+        q->frames_base += spectro_frames(q->sp);
+    }
+    release(q);
+    unsigned hop = (unsigned)lround(c->nfft * (1.0 - c->overlap));
+    if (hop < 1)
+        hop = 1;
+    spectro_cfg sc;
+    spectro_cfg_default(&sc);
+    sc.nfft = c->nfft;
+    sc.hop = hop;
+    sc.batch = c->batch;
+    sc.window = c->window;
+    sc.fftw_flags = c->fftw_measure ? FFTW_MEASURE : FFTW_ESTIMATE;
+    q->sp = spectro_create(&sc, e);
+    if (!q->sp)
+        return e ? e->code : SG_EINVAL;
+    float *cdf = malloc((c->nfft + 1) * sizeof(float));
+    if (!cdf)
+        return sg_err_set(e, SG_ENOMEM, "frontend: out of memory");
+    spectro_window_cdf(q->sp, cdf);
+    burstdet_cfg bc;
+    burstdet_cfg_default(&bc, c->nfft, hop);
+    bc.threshold_db = c->threshold_db;
+    bc.smooth_bins = c->smooth_bins;
+    bc.merge_bins = c->merge_bins;
+    bc.gap_frames = c->gap_frames;
+    double fpf = (double)hop / fs; /* s per frame */
+    bc.min_frames = c->min_duration_s > 0 ? (unsigned)ceil(c->min_duration_s / fpf) : 1;
+    if (bc.min_frames < 1)
+        bc.min_frames = 1;
+    double binw = fs / c->nfft;
+    bc.min_bins = c->min_bandwidth_hz > 0 ? (unsigned)ceil(c->min_bandwidth_hz / binw) : 3;
+    if (bc.min_bins < 1)
+        bc.min_bins = 1;
+    if (bc.min_bins > c->nfft)
+        bc.min_bins = c->nfft;
+    double mf = ceil(c->max_burst_s / fpf);
+    bc.max_frames = mf < 2 ? 2 : mf > 1e8 ? 100000000u : (unsigned)mf;
+    if (bc.max_frames < bc.min_frames)
+        bc.max_frames = bc.min_frames;
+    bc.warmup_frames = c->warmup_frames;
+    bc.noise_alpha = c->noise_alpha;
+    bc.noise_alpha_busy = c->noise_alpha_busy;
+    bc.noise_decim = c->noise_decim;
+    bc.max_regions = c->max_regions;
+    bc.window_cdf = cdf;
+    q->det = burstdet_create(&bc, e);
+    free(cdf);
+    if (!q->det)
+        return e ? e->code : SG_EINVAL;
+    q->fs = fs;
+    q->hop = hop;
+    q->margin = (uint64_t)llround(c->margin_s * fs);
+    q->chunk = (size_t)hop * c->batch;
+    if (q->chunk < c->nfft)
+        q->chunk = c->nfft;
+    /* longest burst + margins + detector latency (gap, batch, chunk) */
+    uint64_t need = (uint64_t)bc.max_frames * hop + 2 * q->margin +
+                    (uint64_t)(c->gap_frames + 4) * c->nfft + 2 * q->chunk +
+                    (uint64_t)c->batch * hop;
+    uint64_t cap = 1024;
+    while (cap < need)
+        cap <<= 1;
+    if (cap > (1ull << 30))
+        return sg_err_set(e, SG_ERANGE,
+                          "frontend: max_burst_s %g s at %g Hz needs a %llu-sample ring (too big)",
+                          c->max_burst_s, fs, (unsigned long long)cap);
+    q->ring = calloc(cap, sizeof *q->ring);
+    q->ring_mask = cap - 1;
+    q->copy_cap = (size_t)((uint64_t)bc.max_frames * hop + c->nfft + 2 * q->margin + hop);
+    q->copy = c->deliver_iq ? malloc(q->copy_cap * sizeof *q->copy) : NULL;
+    if (!q->ring || (c->deliver_iq && !q->copy))
+        return sg_err_set(e, SG_ENOMEM, "frontend: out of memory (IQ ring of %llu samples)",
+                          (unsigned long long)cap);
+    q->started = false;
+    q->n_pending = 0;
+    return SG_OK;
+}
+
+frontend *frontend_create(const frontend_cfg *cfg, sg_errinfo *e)
+{
+    frontend_cfg c = *cfg;
+    if (c.nfft < 64 || c.nfft > 65536 || (c.nfft & (c.nfft - 1))) {
+        sg_err_set(e, SG_EINVAL, "frontend: nfft must be a power of two in [64, 65536], got %u",
+                   c.nfft);
+        return NULL;
+    }
+    if (!(c.overlap >= 0 && c.overlap <= 0.75)) {
+        sg_err_set(e, SG_EINVAL, "frontend: overlap must be in [0, 0.75], got %g", c.overlap);
+        return NULL;
+    }
+    if (!(c.max_burst_s >= 1e-4 && c.max_burst_s <= 10) || !(c.margin_s >= 0 && c.margin_s <= 0.01) ||
+        !(c.min_duration_s >= 0) || !(c.min_bandwidth_hz >= 0) || !(c.sample_rate >= 0)) {
+        sg_err_set(e, SG_EINVAL,
+                   "frontend: max_burst_s must be in [1e-4, 10], margin_s in [0, 0.01], "
+                   "min_duration_s, min_bandwidth_hz and sample_rate >= 0");
+        return NULL;
+    }
+    frontend *q = calloc(1, sizeof *q);
+    if (!q) {
+        sg_err_set(e, SG_ENOMEM, "frontend: out of memory");
+        return NULL;
+    }
+    q->cfg = c;
+    /* Validate the detector settings now even when the rate comes later. */
+    int rc = setup(q, c.sample_rate > 0 ? c.sample_rate : 1e6, e);
+    if (rc) {
+        frontend_destroy(q);
+        return NULL;
+    }
+    if (!(c.sample_rate > 0))
+        release(q);
+    return q;
+}
+
+void frontend_destroy(frontend *q)
+{
+    if (!q)
+        return;
+    release(q);
+    free(q);
+}
+
+/* Delivers one region as an sg_burst with its IQ. */
+static void deliver(frontend *q, const burstdet_region *r)
+{
+    const double fs = q->fs, binw = fs / q->cfg.nfft;
+    sg_burst b;
+    memset(&b, 0, sizeof b);
+    b.sample_start = r->sample_start;
+    b.sample_count = r->sample_end - r->sample_start;
+    b.t_start = q->t0 + (double)r->sample_start / fs;
+    b.duration = (double)b.sample_count / fs;
+    b.fc = q->fc + ((r->bin_lo + r->bin_hi) / 2.0 - q->cfg.nfft / 2.0) * binw;
+    b.bandwidth = (r->bin_hi - r->bin_lo + 1) * binw;
+    b.peak_snr_db = 10 * log10(r->peak_snr);
+    b.mean_snr_db = 10 * log10(r->mean_snr);
+    b.flags = r->flags;
+    b.sensor = q->cfg.sensor;
+    q->st.bursts++;
+    const float complex *iq = NULL;
+    size_t n = 0;
+    if (q->copy) {
+        uint64_t a = r->sample_start >= q->margin ? r->sample_start - q->margin : 0;
+        uint64_t z = r->sample_end + q->margin;
+        uint64_t oldest = q->head > q->ring_mask + 1 ? q->head - (q->ring_mask + 1) : 0;
+        bool clipped = false;
+        if (a < q->valid_from) { a = q->valid_from; clipped = r->sample_start < a; }
+        if (a < oldest) { a = oldest; clipped = true; }
+        if (z > q->head) { z = q->head; clipped |= r->sample_end > z; }
+        if (z > a && z - a > q->copy_cap) { z = a + q->copy_cap; clipped = true; }
+        if (z > a) {
+            n = (size_t)(z - a);
+            uint64_t i0 = a & q->ring_mask;
+            size_t first = (size_t)(q->ring_mask + 1 - i0);
+            if (first > n)
+                first = n;
+            memcpy(q->copy, q->ring + i0, first * sizeof *q->copy);
+            memcpy(q->copy + first, q->ring, (n - first) * sizeof *q->copy);
+            iq = q->copy;
+        }
+        if (clipped)
+            q->st.iq_clipped++;
+    }
+    if (q->cb)
+        q->cb(q->user, &b, iq, n);
+}
+
+static void on_region(void *user, const burstdet_region *r)
+{
+    frontend *q = user;
+    if (q->n_pending == PENDING_MAX) { /* never expected: deliver the oldest now */
+        deliver(q, &q->pending[0]);
+        memmove(q->pending, q->pending + 1, (PENDING_MAX - 1) * sizeof *q->pending);
+        q->n_pending--;
+    }
+    q->pending[q->n_pending++] = *r;
+}
+
+/* Delivers pending regions whose trailing margin has arrived (all when `all`). */
+static void drain(frontend *q, bool all)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < q->n_pending; i++) {
+        if (all || q->pending[i].sample_end + q->margin <= q->head)
+            deliver(q, &q->pending[i]);
+        else
+            q->pending[k++] = q->pending[i];
+    }
+    q->n_pending = k;
+}
+
+static void on_frame(void *user, const float *power, uint64_t start)
+{
+    frontend *q = user;
+    burstdet_execute(q->det, power, start, on_region, q);
+}
+
+/* Closes everything open: before a gap/retune, and at end of stream. */
+static void close_all(frontend *q)
+{
+    spectro_flush(q->sp, on_frame, q);
+    burstdet_flush(q->det, on_region, q);
+    drain(q, true);
+    spectro_reset(q->sp);
+}
+
+int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, void *user)
+{
+    if (!blk || (blk->n && !blk->x) || !(blk->sample_rate > 0) || !isfinite(blk->center_freq))
+        return SG_EINVAL;
+    q->cb = cb;
+    q->user = user;
+    if (!q->sp || blk->sample_rate != q->fs) {
+        if (q->sp) {
+            close_all(q);
+            q->st.discontinuities++;
+        }
+        int rc = setup(q, blk->sample_rate, NULL);
+        if (rc)
+            return rc;
+    }
+    if (q->started && (blk->discontinuity || blk->sample_index != q->next_index ||
+                       blk->center_freq != q->fc)) {
+        close_all(q);
+        q->st.discontinuities++;
+        q->valid_from = blk->sample_index;
+    }
+    if (!q->started) {
+        q->valid_from = blk->sample_index;
+        q->started = true;
+    }
+    q->fc = blk->center_freq;
+    q->t0 = blk->t0;
+    size_t off = 0;
+    while (off < blk->n) {
+        size_t n = blk->n - off;
+        if (n > q->chunk)
+            n = q->chunk;
+        uint64_t idx = blk->sample_index + off;
+        uint64_t i0 = idx & q->ring_mask;
+        size_t first = (size_t)(q->ring_mask + 1 - i0);
+        if (first > n)
+            first = n;
+        memcpy(q->ring + i0, blk->x + off, first * sizeof *q->ring);
+        memcpy(q->ring, blk->x + off + first, (n - first) * sizeof *q->ring);
+        q->head = idx + n;
+        spectro_execute(q->sp, blk->x + off, n, idx, on_frame, q);
+        if (q->n_pending)
+            drain(q, false);
+        off += n;
+    }
+    q->next_index = blk->sample_index + blk->n;
+    q->st.samples += blk->n;
+    q->st.blocks++;
+    q->st.t = q->t0 + (double)q->next_index / q->fs;
+    return SG_OK;
+}
+
+int frontend_flush(frontend *q, frontend_burst_cb cb, void *user)
+{
+    q->cb = cb;
+    q->user = user;
+    if (q->sp && q->started)
+        close_all(q);
+    return SG_OK;
+}
+
+void frontend_stats(const frontend *q, frontend_stats_t *out)
+{
+    *out = q->st;
+    out->bursts_small = q->small_base;
+    out->bursts_dropped = q->dropped_base;
+    out->hot_cells = q->hot_base;
+    out->frames = q->frames_base;
+    out->warm = false;
+    if (q->det) {
+        burstdet_stats bs;
+        burstdet_stats_get(q->det, &bs);
+        out->bursts_small += bs.regions_small;
+        out->bursts_dropped += bs.regions_dropped;
+        out->hot_cells += bs.hot_cells;
+        out->frames += spectro_frames(q->sp);
+        out->warm = bs.warm;
+    }
+}
+
+float frontend_floor(const frontend *q, unsigned k)
+{
+    return q->det ? burstdet_floor(q->det, k) : NAN;
+}

@@ -1,0 +1,102 @@
+/* RF front end: the one object the daemon calls to turn IQ blocks into bursts.
+ *
+ *   sg_iq_block -> IQ history ring + streaming spectrogram (spectro.h)
+ *               -> adaptive floor + CFAR + grouping (burst.h) -> sg_burst + its IQ
+ *
+ * Each burst is handed to a callback together with a contiguous copy of its IQ
+ * samples (from an internal history ring, with margin_s before and after) so a
+ * protocol decoder can go back to the samples. Bursts longer than max_burst_s are
+ * reported in pieces flagged SG_BURST_CONTINUING (a carrier is never held back).
+ *
+ * Time is the block's sample clock: t_start = t0 + sample_start / sample_rate.
+ * A block with `discontinuity`, a jump in sample_index or a change of centre
+ * frequency or rate closes the open bursts (SG_BURST_TRUNC_END) and restarts
+ * framing; bursts on right after it are flagged SG_BURST_TRUNC_START.
+ *
+ * Memory: everything is allocated by frontend_create when cfg.sample_rate > 0,
+ * otherwise by the first block (sized from its rate); a later change of rate
+ * re-allocates once. After that, execute/flush never allocate or print.
+ * Not thread-safe: one object per stream, driven from one thread. The callback runs
+ * on the caller's thread inside execute/flush; burst and iq are valid only during it. */
+#ifndef SG_FRONTEND_H
+#define SG_FRONTEND_H
+
+#include <complex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "burst.h"
+#include "sg_error.h"
+#include "sg_types.h"
+#include "spectro.h"
+
+typedef struct {
+    unsigned nfft;           /* FFT bins, power of two in [64, 65536]; default 1024 */
+    double overlap;          /* frame overlap, 0..0.75 (hop = nfft * (1 - overlap)); default 0 */
+    unsigned batch;          /* frames per FFTW call, 1..256; default 16 */
+    spectro_window window;   /* default Hann */
+    bool fftw_measure;       /* FFTW_MEASURE planning (slower start); default false */
+    double threshold_db;     /* CFAR threshold above the floor, 1..40 dB; default 7 */
+    unsigned smooth_bins;    /* half-width of frequency smoothing, 0..16; default 2 */
+    unsigned merge_bins;     /* join hot runs this close, 0..64; default 2 */
+    unsigned gap_frames;     /* frames a burst may fade and go on, 0..64; default 1 */
+    double min_duration_s;   /* shorter bursts are dropped (counted), >= 0; default 0 */
+    double min_bandwidth_hz; /* narrower bursts are dropped (counted), >= 0; default 3 bins */
+    double max_burst_s;      /* longer emissions are cut (CONTINUING), 1e-4..10 s; default 0.05 */
+    unsigned warmup_frames;  /* frames seeding the floor, 8..4096; default 64 */
+    double noise_alpha;      /* floor update weight where idle, (0, 1]; default 1/128 */
+    double noise_alpha_busy; /* floor update weight under a burst, [0, noise_alpha]; default 1e-5 */
+    unsigned noise_decim;    /* floor update every n frames, 1..64; default 4 */
+    unsigned max_regions;    /* open bursts at a time, 1..4096; default 64 */
+    double margin_s;         /* IQ kept before and after each burst, 0..0.01 s; default 20e-6 */
+    bool deliver_iq;         /* pass the burst's IQ to the callback; default true */
+    double sample_rate;      /* Hz, > 0 to allocate at create; 0 = at the first block */
+    int sensor;              /* copied into sg_burst.sensor; default -1 */
+} frontend_cfg;
+
+typedef struct {
+    uint64_t samples;          /* processed */
+    uint64_t blocks;
+    uint64_t frames;           /* spectrogram frames */
+    uint64_t bursts;           /* delivered */
+    uint64_t bursts_small;     /* dropped by min_duration_s / min_bandwidth_hz */
+    uint64_t bursts_dropped;   /* lost because max_regions bursts were open (overload) */
+    uint64_t iq_clipped;       /* bursts whose IQ copy was cut (gap or ring overrun) */
+    uint64_t discontinuities;  /* gaps / retunes seen */
+    uint64_t hot_cells;        /* time-frequency cells over the threshold */
+    double t;                  /* s UTC of the last sample processed */
+    bool warm;                 /* noise floor seeded */
+} frontend_stats_t;
+
+typedef struct frontend_s frontend;
+
+/* Receives one burst and (when deliver_iq) its samples iq[0..n_iq-1], which start at
+ * stream index b->sample_start - (margin actually available). */
+typedef void (*frontend_burst_cb)(void *user, const sg_burst *b, const float complex *iq,
+                                  size_t n_iq);
+
+void frontend_cfg_default(frontend_cfg *cfg);
+/* Defaults, then the members of obj (NULL = defaults only). Unknown keys and values
+ * out of range are errors naming `where` and the key. Keys: nfft, overlap, batch,
+ * window ("hann"|"hamming"|"blackman"|"rect"), fftw_measure, threshold_db,
+ * smooth_bins, merge_bins, gap_frames, min_duration_s, min_bandwidth_hz,
+ * max_burst_s, warmup_frames, noise_alpha, noise_alpha_busy, noise_decim,
+ * max_regions, margin_s, deliver_iq, sample_rate. */
+int frontend_cfg_from_json(frontend_cfg *cfg, const cJSON *obj, const char *where,
+                           sg_errinfo *e);
+frontend *frontend_create(const frontend_cfg *cfg, sg_errinfo *e);
+/* Processes one block; calls cb for every burst that ends in it (a burst is delivered
+ * once margin_s of samples after its end has arrived). Returns 0, or SG_ENOMEM if the
+ * first block's rate needed an allocation that failed, SG_EINVAL for a bad block. */
+int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, void *user);
+/* End of stream: runs the last partial batch and closes open bursts (TRUNC_END). */
+int frontend_flush(frontend *q, frontend_burst_cb cb, void *user);
+void frontend_stats(const frontend *q, frontend_stats_t *out);
+/* Current noise floor of FFT bin k (fftshifted), power per sample; NAN before warm-up. */
+float frontend_floor(const frontend *q, unsigned k);
+void frontend_destroy(frontend *q);
+
+#endif

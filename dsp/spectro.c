@@ -1,0 +1,217 @@
+/* Streaming spectrogram (see spectro.h). The stream is staged in a linear buffer so
+ * frames (which may overlap) are plain slices; each frame is windowed straight into
+ * its slot of the batch input, and one fftwf_execute transforms the whole batch. */
+#include "spectro.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fftw3.h>
+
+struct spectro_s {
+    spectro_cfg cfg;
+    float *win;              /* window, scaled so sum(w^2) = 1 */
+    fftwf_complex *in, *out; /* batch x nfft */
+    fftwf_plan plan;
+    float complex *stage;    /* staged stream samples */
+    size_t stage_cap, have;  /* capacity and samples staged */
+    uint64_t stage_index;    /* stream index of stage[0] */
+    bool primed;             /* stage_index is meaningful */
+    unsigned slot;           /* frames waiting in the batch */
+    uint64_t starts[256];    /* their stream indices */
+    float *power;            /* one output frame */
+    uint64_t frames;
+};
+
+void spectro_cfg_default(spectro_cfg *cfg)
+{
+    cfg->nfft = 1024;
+    cfg->hop = 1024;
+    cfg->batch = 16;
+    cfg->window = SPECTRO_WIN_HANN;
+    cfg->fftw_flags = FFTW_ESTIMATE;
+}
+
+spectro *spectro_create(const spectro_cfg *cfg, sg_errinfo *e)
+{
+    unsigned n = cfg->nfft;
+    if (n < 16 || n > 65536 || (n & (n - 1))) {
+        sg_err_set(e, SG_EINVAL, "spectro: nfft must be a power of two in [16, 65536], got %u", n);
+        return NULL;
+    }
+    if (cfg->hop < 1 || cfg->hop > n) {
+        sg_err_set(e, SG_EINVAL, "spectro: hop must be in [1, nfft=%u], got %u", n, cfg->hop);
+        return NULL;
+    }
+    if (cfg->batch < 1 || cfg->batch > 256) {
+        sg_err_set(e, SG_EINVAL, "spectro: batch must be in [1, 256], got %u", cfg->batch);
+        return NULL;
+    }
+    if ((unsigned)cfg->window > SPECTRO_WIN_RECT) {
+        sg_err_set(e, SG_EINVAL, "spectro: unknown window %d", (int)cfg->window);
+        return NULL;
+    }
+    spectro *q = calloc(1, sizeof *q);
+    if (!q) {
+        sg_err_set(e, SG_ENOMEM, "spectro: out of memory");
+        return NULL;
+    }
+    q->cfg = *cfg;
+    if (!q->cfg.fftw_flags)
+        q->cfg.fftw_flags = FFTW_ESTIMATE;
+    size_t tot = (size_t)n * cfg->batch;
+    q->stage_cap = (size_t)n + (size_t)cfg->hop * cfg->batch;
+    q->win = fftwf_alloc_real(n);
+    q->power = fftwf_alloc_real(n);
+    q->in = fftwf_alloc_complex(tot);
+    q->out = fftwf_alloc_complex(tot);
+    q->stage = malloc(q->stage_cap * sizeof *q->stage);
+    if (!q->win || !q->power || !q->in || !q->out || !q->stage) {
+        sg_err_set(e, SG_ENOMEM, "spectro: out of memory (nfft %u, batch %u)", n, cfg->batch);
+        spectro_destroy(q);
+        return NULL;
+    }
+    memset(q->in, 0, tot * sizeof *q->in);
+    int dims[1] = {(int)n};
+    q->plan = fftwf_plan_many_dft(1, dims, (int)cfg->batch, q->in, NULL, 1, (int)n, q->out, NULL,
+                                  1, (int)n, FFTW_FORWARD, q->cfg.fftw_flags);
+    if (!q->plan) {
+        sg_err_set(e, SG_EINVAL, "spectro: FFTW could not plan %u x %u-point DFT", cfg->batch, n);
+        spectro_destroy(q);
+        return NULL;
+    }
+    double s2 = 0;
+    for (unsigned i = 0; i < n; i++) {
+        double x = 2.0 * M_PI * i / n, w;
+        switch (cfg->window) {
+        case SPECTRO_WIN_HANN: w = 0.5 - 0.5 * cos(x); break;
+        case SPECTRO_WIN_HAMMING: w = 0.54 - 0.46 * cos(x); break;
+        case SPECTRO_WIN_BLACKMAN: w = 0.42 - 0.5 * cos(x) + 0.08 * cos(2 * x); break;
+        default: w = 1.0; break;
+        }
+        q->win[i] = (float)w;
+        s2 += w * w;
+    }
+    /* sum(w^2) = 1 makes E|X[k]|^2 equal the noise variance per sample. */
+    float g = (float)(1.0 / sqrt(s2));
+    for (unsigned i = 0; i < n; i++)
+        q->win[i] *= g;
+    return q;
+}
+
+void spectro_destroy(spectro *q)
+{
+    if (!q)
+        return;
+    if (q->plan)
+        fftwf_destroy_plan(q->plan);
+    fftwf_free(q->win);
+    fftwf_free(q->power);
+    fftwf_free(q->in);
+    fftwf_free(q->out);
+    free(q->stage);
+    free(q);
+}
+
+unsigned spectro_nfft(const spectro *q) { return q->cfg.nfft; }
+uint64_t spectro_frames(const spectro *q) { return q->frames; }
+
+void spectro_window_cdf(const spectro *q, float *cdf)
+{
+    double acc = 0;
+    cdf[0] = 0;
+    for (unsigned i = 0; i < q->cfg.nfft; i++) {
+        acc += (double)q->win[i] * q->win[i]; /* window is scaled to sum(w^2) = 1 */
+        cdf[i + 1] = (float)acc;
+    }
+}
+
+void spectro_reset(spectro *q)
+{
+    q->have = 0;
+    q->slot = 0;
+    q->primed = false;
+}
+
+/* Transforms the first `count` slots and delivers them (shifted power). */
+static void run_batch(spectro *q, unsigned count, spectro_frame_fn fn, void *user)
+{
+    unsigned n = q->cfg.nfft, h = n / 2;
+    fftwf_execute(q->plan);
+    for (unsigned b = 0; b < count; b++) {
+        const float *o = (const float *)(q->out + (size_t)b * n);
+        float *p = q->power;
+        for (unsigned k = 0; k < h; k++) /* negative frequencies first */
+            p[k] = o[2 * (k + h)] * o[2 * (k + h)] + o[2 * (k + h) + 1] * o[2 * (k + h) + 1];
+        for (unsigned k = 0; k < h; k++)
+            p[k + h] = o[2 * k] * o[2 * k] + o[2 * k + 1] * o[2 * k + 1];
+        q->frames++;
+        fn(user, p, q->starts[b]);
+    }
+    q->slot = 0;
+}
+
+void spectro_flush(spectro *q, spectro_frame_fn fn, void *user)
+{
+    if (q->slot)
+        run_batch(q, q->slot, fn, user);
+}
+
+static void window_into(spectro *q, const float complex *src, unsigned slot)
+{
+    unsigned n = q->cfg.nfft;
+    float *d = (float *)(q->in + (size_t)slot * n);
+    const float *s = (const float *)src;
+    const float *w = q->win;
+    for (unsigned i = 0; i < n; i++) {
+        d[2 * i] = s[2 * i] * w[i];
+        d[2 * i + 1] = s[2 * i + 1] * w[i];
+    }
+}
+
+void spectro_execute(spectro *q, const float complex *x, size_t n, uint64_t index,
+                     spectro_frame_fn fn, void *user)
+{
+    const unsigned nfft = q->cfg.nfft, hop = q->cfg.hop;
+    if (!q->primed || index != q->stage_index + q->have) {
+        /* start or gap: staged samples cannot form a frame with the new ones */
+        q->have = 0;
+        q->stage_index = index;
+        q->primed = true;
+    }
+    while (n) {
+        /* No overlap and nothing staged: frame straight from the caller's buffer. */
+        if (hop == nfft && q->have == 0 && n >= nfft) {
+            window_into(q, x, q->slot);
+            q->starts[q->slot++] = q->stage_index;
+            if (q->slot == q->cfg.batch)
+                run_batch(q, q->slot, fn, user);
+            x += nfft;
+            n -= nfft;
+            q->stage_index += nfft;
+            continue;
+        }
+        size_t take = q->stage_cap - q->have;
+        if (take > n)
+            take = n;
+        memcpy(q->stage + q->have, x, take * sizeof *x);
+        q->have += take;
+        x += take;
+        n -= take;
+        size_t pos = 0;
+        while (q->have - pos >= nfft) {
+            window_into(q, q->stage + pos, q->slot);
+            q->starts[q->slot++] = q->stage_index + pos;
+            if (q->slot == q->cfg.batch)
+                run_batch(q, q->slot, fn, user);
+            pos += hop;
+        }
+        if (pos) {
+            memmove(q->stage, q->stage + pos, (q->have - pos) * sizeof *q->stage);
+            q->have -= pos;
+            q->stage_index += pos;
+        }
+    }
+}

@@ -1,0 +1,342 @@
+/* SigMF / raw replay: every datatype round-trips through writer and adapter;
+ * captures and annotations survive; malformed meta, missing sample rate, truncated
+ * data, bad options and NaN samples give the documented, clear results. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "iq_file.h"
+#include "sg_adapter.h"
+#include "sigmf.h"
+
+#define DIR SG_BINARY_DIR "/test_sigmf_tmp"
+
+typedef struct {
+    float complex *x;
+    size_t n, cap;
+    int blocks;
+    uint64_t next;
+    double fc[8];
+    uint64_t fc_start[8];
+    int n_fc;
+    double t0;
+} collect;
+
+static int sink(void *user, const sg_iq_block *b)
+{
+    collect *c = user;
+    assert_int_equal(b->sample_index, c->next);
+    c->next += b->n;
+    if (c->n_fc == 0 || c->fc[c->n_fc - 1] != b->center_freq) {
+        if (c->n_fc < 8) {
+            c->fc[c->n_fc] = b->center_freq;
+            c->fc_start[c->n_fc++] = b->sample_index;
+        }
+    }
+    c->t0 = b->t0;
+    if (c->n + b->n > c->cap) {
+        c->cap = (c->n + b->n) * 2;
+        c->x = realloc(c->x, c->cap * sizeof *c->x);
+        assert_non_null(c->x);
+    }
+    memcpy(c->x + c->n, b->x, b->n * sizeof *b->x);
+    c->n += b->n;
+    c->blocks++;
+    return 0;
+}
+
+/* Opens adapter `name` with JSON options, runs it to the end; returns run()'s code. */
+static int replay(const char *name, const char *json, collect *c, sg_errinfo *e)
+{
+    const sg_iq_adapter *a = sg_iq_adapter_find(name);
+    assert_non_null(a);
+    cJSON *o = cJSON_Parse(json);
+    assert_non_null(o);
+    void *st = NULL;
+    int rc = a->open(&st, o, "test", e);
+    cJSON_Delete(o);
+    if (rc)
+        return rc;
+    memset(c, 0, sizeof *c);
+    rc = a->run(st, sink, c, e);
+    sg_adapter_stats s;
+    a->stats(st, &s);
+    assert_int_equal(s.samples, c->n);
+    a->close(st);
+    return rc;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void make_signal(float complex *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = 0.7f * cexpf(I * 0.01f * (float)(i * i % 6283)) * (i % 7 == 0 ? 0.5f : 1.0f);
+}
+
+static void test_roundtrip_all_types(void **state)
+{
+    (void)state;
+    enum { N = 10000 };
+    static float complex x[N];
+    make_signal(x, N);
+    /* worst-case quantisation error per component for each type */
+    const double tol[SIGMF_TYPE_COUNT_] = {1e-7, 1e-7, 1.0 / 32768, 1.0 / 32768, 1.0 / 128,
+                                           1.0 / 127.5};
+    for (int t = 0; t < SIGMF_TYPE_COUNT_; t++) {
+        char base[512], json[1024];
+        snprintf(base, sizeof base, DIR "/rt_%s", sigmf_datatype_name((sigmf_datatype)t));
+        sg_errinfo e = {0};
+        sigmf_writer *w = sigmf_writer_create(base, (sigmf_datatype)t, 2e6, 2.44e9,
+                                              1700000000.25, "round trip", &e);
+        assert_non_null(w);
+        assert_int_equal(sigmf_writer_write(w, x, 6000, &e), 0);
+        assert_int_equal(sigmf_writer_capture(w, 2.45e9, 1700000000.25 + 6000 / 2e6, &e), 0);
+        assert_int_equal(sigmf_writer_write(w, x + 6000, N - 6000, &e), 0);
+        sigmf_annotation a = {.sample_start = 100, .sample_count = 50, .freq_lo = 2.439e9,
+                              .freq_hi = 2.441e9};
+        snprintf(a.label, sizeof a.label, "burst");
+        assert_int_equal(sigmf_writer_annotate(w, &a, &e), 0);
+        assert_int_equal(sigmf_writer_clipped(w), 0);
+        assert_int_equal(sigmf_writer_close(w, &e), 0);
+
+        collect c;
+        snprintf(json, sizeof json, "{\"path\": \"%s.sigmf-meta\", \"block_samples\": 4096}", base);
+        assert_int_equal(replay("sigmf", json, &c, &e), 0);
+        assert_int_equal(c.n, N);
+        assert_int_equal(c.n_fc, 2);
+        assert_true(c.fc[0] == 2.44e9 && c.fc[1] == 2.45e9);
+        assert_int_equal(c.fc_start[1], 6000);
+        assert_true(fabs(c.t0 - 1700000000.25) < 1e-5);
+        double worst = 0;
+        for (size_t i = 0; i < N; i++) {
+            double d = fmax(fabs(crealf(c.x[i]) - crealf(x[i])), fabs(cimagf(c.x[i]) - cimagf(x[i])));
+            worst = fmax(worst, d);
+        }
+        if (worst > tol[t])
+            fail_msg("%s: worst error %g > %g", sigmf_datatype_name((sigmf_datatype)t), worst, tol[t]);
+
+        sigmf_meta m;
+        snprintf(json, sizeof json, "%s.sigmf-meta", base);
+        assert_int_equal(sigmf_meta_load(json, 0, &m, &e), 0);
+        assert_int_equal(m.type, t);
+        assert_true(m.sample_rate == 2e6);
+        assert_int_equal(m.n_annotations, 1);
+        assert_int_equal(m.annotations[0].sample_start, 100);
+        assert_int_equal(m.annotations[0].sample_count, 50);
+        assert_string_equal(m.annotations[0].label, "burst");
+        assert_true(m.annotations[0].freq_hi == 2.441e9);
+        sigmf_meta_free(&m);
+        free(c.x);
+
+        /* the same data as a raw file */
+        snprintf(json, sizeof json,
+                 "{\"path\": \"%s.sigmf-data\", \"format\": \"%s\", \"sample_rate\": 2e6, "
+                 "\"center_freq\": 915e6, \"datetime\": \"2023-11-14T22:13:20Z\"}",
+                 base, sigmf_datatype_name((sigmf_datatype)t));
+        assert_int_equal(replay("raw", json, &c, &e), 0);
+        assert_int_equal(c.n, N);
+        assert_int_equal(c.n_fc, 1);
+        assert_true(c.fc[0] == 915e6);
+        assert_true(c.t0 == 1700000000.0);
+        free(c.x);
+    }
+}
+
+static void test_missing_rate(void **state)
+{
+    (void)state;
+    write_file(DIR "/norate.sigmf-meta",
+               "{\"global\": {\"core:datatype\": \"ci8\"}, \"captures\": [{\"core:sample_start\": 0, "
+               "\"core:frequency\": 2.4e9}], \"annotations\": []}");
+    write_file(DIR "/norate.sigmf-data", "abcdefgh");
+    collect c;
+    sg_errinfo e = {0};
+    int rc = replay("sigmf", "{\"path\": \"" DIR "/norate.sigmf-meta\"}", &c, &e);
+    assert_int_equal(rc, SG_EINVAL);
+    assert_non_null(strstr(e.msg, "core:sample_rate"));
+    assert_non_null(strstr(e.msg, "sample_rate"));
+    /* given on the command line: works */
+    rc = replay("sigmf", "{\"path\": \"" DIR "/norate\", \"sample_rate\": 1e6}", &c, &e);
+    assert_int_equal(rc, 0);
+    assert_int_equal(c.n, 4);
+    free(c.x);
+}
+
+static void test_malformed_meta(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *expect;
+    } cases[] = {
+        {"{\"global\": {\"core:datatype\": \"cf32_le\", \"core:sample_rate\": 1e6", "line"},
+        {"[1, 2]", "top level"},
+        {"{\"captures\": []}", "global"},
+        {"{\"global\": {\"core:sample_rate\": 1e6}}", "core:datatype"},
+        {"{\"global\": {\"core:datatype\": \"rf64_le\", \"core:sample_rate\": 1e6}}", "rf64_le"},
+        {"{\"global\": {\"core:datatype\": \"ci8\", \"core:sample_rate\": -5}}", "core:sample_rate"},
+        {"{\"global\": {\"core:datatype\": \"ci8\", \"core:sample_rate\": \"fast\"}}", "core:sample_rate"},
+        {"{\"global\": {\"core:datatype\": \"ci8\", \"core:sample_rate\": 1e6}, \"captures\": "
+         "[{\"core:sample_start\": 0, \"core:datetime\": \"yesterday\"}]}", "core:datetime"},
+        {"{\"global\": {\"core:datatype\": \"ci8\", \"core:sample_rate\": 1e6}, \"captures\": "
+         "[{\"core:sample_start\": 10}, {\"core:sample_start\": 5}]}", "captures[1]"},
+        {"{\"global\": {\"core:datatype\": \"ci8\", \"core:sample_rate\": 1e6}, \"annotations\": "
+         "[{\"core:sample_count\": 5}]}", "annotations[0].core:sample_start"},
+        {"{\"global\": {\"core:datatype\": \"ci8\", \"core:sample_rate\": 1e6}, \"captures\": 7}", "captures"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_file(DIR "/bad.sigmf-meta", cases[i].text);
+        sigmf_meta m;
+        sg_errinfo e = {0};
+        int rc = sigmf_meta_load(DIR "/bad.sigmf-meta", 0, &m, &e);
+        if (rc == 0 || !strstr(e.msg, cases[i].expect) || !strstr(e.msg, "bad.sigmf-meta"))
+            fail_msg("case %zu: rc %d msg \"%s\" (expected to mention %s)", i, rc, e.msg,
+                     cases[i].expect);
+    }
+}
+
+static void test_truncated_data(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    static float complex x[N];
+    make_signal(x, N);
+    sg_errinfo e = {0};
+    sigmf_writer *w = sigmf_writer_create(DIR "/trunc", SIGMF_CI16_LE, 1e6, 1e9, NAN, NULL, &e);
+    assert_non_null(w);
+    assert_int_equal(sigmf_writer_write(w, x, N, &e), 0);
+    sigmf_annotation a = {.sample_start = 900, .sample_count = 100, .freq_lo = NAN, .freq_hi = NAN};
+    assert_int_equal(sigmf_writer_annotate(w, &a, &e), 0);
+    assert_int_equal(sigmf_writer_close(w, &e), 0);
+    /* cut the data: 800 whole samples + 3 stray bytes */
+    assert_int_equal(truncate(DIR "/trunc.sigmf-data", 800 * 4 + 3), 0);
+    collect c;
+    int rc = replay("sigmf", "{\"path\": \"" DIR "/trunc.sigmf-meta\"}", &c, &e);
+    assert_int_equal(rc, SG_ETRUNC);
+    assert_non_null(strstr(e.msg, "partial sample"));
+    assert_int_equal(c.n, 800);
+    free(c.x);
+    /* whole samples but shorter than the annotations say */
+    assert_int_equal(truncate(DIR "/trunc.sigmf-data", 800 * 4), 0);
+    rc = replay("sigmf", "{\"path\": \"" DIR "/trunc.sigmf-meta\"}", &c, &e);
+    assert_int_equal(rc, SG_ETRUNC);
+    assert_non_null(strstr(e.msg, "data ends at sample 800"));
+    assert_int_equal(c.n, 800);
+    free(c.x);
+}
+
+static void test_nan_samples_counted(void **state)
+{
+    (void)state;
+    float v[8] = {0.5f, 0.25f, NAN, 1.0f, INFINITY, 0.0f, -0.5f, 0.5f};
+    FILE *f = fopen(DIR "/nan.cf32", "wb");
+    assert_non_null(f);
+    fwrite(v, sizeof v, 1, f);
+    fclose(f);
+    const sg_iq_adapter *a = sg_iq_adapter_find("raw");
+    cJSON *o = cJSON_Parse("{\"path\": \"" DIR "/nan.cf32\", \"format\": \"cf32_le\", \"sample_rate\": 1e6}");
+    void *st;
+    sg_errinfo e = {0};
+    assert_int_equal(a->open(&st, o, "t", &e), 0);
+    collect c = {0};
+    assert_int_equal(a->run(st, sink, &c, &e), 0);
+    sg_adapter_stats s;
+    a->stats(st, &s);
+    assert_int_equal(s.bad_samples, 2);
+    assert_int_equal(c.n, 4);
+    assert_true(c.x[1] == 0 && c.x[2] == 0 && crealf(c.x[0]) == 0.5f && cimagf(c.x[3]) == 0.5f);
+    assert_true(s.progress == 1.0);
+    a->close(st);
+    cJSON_Delete(o);
+    free(c.x);
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *adapter, *json, *expect;
+    } cases[] = {
+        {"raw", "{\"path\": \"x\", \"sample_rate\": 1e6}", "format"},
+        {"raw", "{\"path\": \"x\", \"format\": \"cf64\", \"sample_rate\": 1e6}", "format"},
+        {"raw", "{\"path\": \"x\", \"format\": \"ci8\"}", "sample_rate"},
+        {"raw", "{\"path\": \"x\", \"format\": \"ci8\", \"sample_rate\": 0}", "sample_rate"},
+        {"raw", "{\"path\": \"x\", \"format\": \"ci8\", \"sample_rate\": 1e6, \"speed\": 2}", "speed"},
+        {"raw", "{\"path\": \"x\", \"format\": \"ci8\", \"sample_rate\": 1e6, \"datetime\": \"noon\"}", "datetime"},
+        {"raw", "{\"path\": \"" DIR "/none.bin\", \"format\": \"ci8\", \"sample_rate\": 1e6}", "none.bin"},
+        {"sigmf", "{}", "path"},
+        {"sigmf", "{\"path\": \"" DIR "/absent\"}", "absent.sigmf-meta"},
+        {"sigmf", "{\"path\": \"x\", \"realtime\": 1}", "realtime"},
+        {"sigmf", "{\"path\": \"x\", \"block_samples\": 3}", "block_samples"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const sg_iq_adapter *a = sg_iq_adapter_find(cases[i].adapter);
+        cJSON *o = cJSON_Parse(cases[i].json);
+        assert_non_null(o);
+        void *st = NULL;
+        sg_errinfo e = {0};
+        int rc = a->open(&st, o, "sensor", &e);
+        cJSON_Delete(o);
+        if (rc == 0 || st || !strstr(e.msg, cases[i].expect))
+            fail_msg("case %zu: rc %d msg \"%s\"", i, rc, e.msg);
+    }
+    assert_null(sg_iq_adapter_find("nope"));
+    assert_null(sg_iq_adapter_missing("sigmf"));
+}
+
+static void test_realtime_pacing(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static float complex x[N];
+    make_signal(x, N);
+    sg_errinfo e = {0};
+    sigmf_writer *w = sigmf_writer_create(DIR "/pace", SIGMF_CI8, 100e3, 0, NAN, NULL, &e);
+    assert_non_null(w);
+    assert_int_equal(sigmf_writer_write(w, x, N, &e), 0);
+    assert_int_equal(sigmf_writer_close(w, &e), 0);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    collect c;
+    assert_int_equal(replay("sigmf", "{\"path\": \"" DIR "/pace\", \"realtime\": true, "
+                                     "\"block_samples\": 1000}", &c, &e), 0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double dt = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) * 1e-9;
+    /* 20000 samples at 100 kHz = 0.2 s: paced replay cannot be faster */
+    assert_true(dt >= 0.195);
+    assert_int_equal(c.n, N);
+    free(c.x);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    (void)!system("mkdir -p " DIR);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip_all_types), cmocka_unit_test(test_missing_rate),
+        cmocka_unit_test(test_malformed_meta),      cmocka_unit_test(test_truncated_data),
+        cmocka_unit_test(test_nan_samples_counted), cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_realtime_pacing),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
