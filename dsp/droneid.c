@@ -137,6 +137,19 @@ void droneid_parse(const uint8_t raw[DRONEID_PAYLOAD_LEN], droneid_msg *m)
         if (m->uuid[i] && (m->uuid[i] < 0x20 || m->uuid[i] > 0x7e))
             m->uuid[i] = '?';
     m->crc16_ok = sg_crc(&SG_CRC16_DJI, p, DRONEID_PAYLOAD_LEN - 2) == get16(p + 89);
+    if (m->msg_type == DRONEID_MSG_USER_INFO) {
+        /* 0x11 carries the serial right after the type byte and no telemetry (its
+         * own check is not the flight CRC-16; the turbo block CRC-24A covers it) */
+        droneid_msg u;
+        memset(&u, 0, sizeof u);
+        memcpy(u.raw, raw, DRONEID_PAYLOAD_LEN);
+        u.pkt_len = p[0], u.msg_type = p[1];
+        memcpy(u.serial, p + 2, 16);
+        for (int i = 0; i < 16; i++)
+            if (u.serial[i] && (u.serial[i] < 0x20 || u.serial[i] > 0x7e))
+                u.serial[i] = '?';
+        *m = u;
+    }
 }
 
 const char *droneid_product_name(uint8_t code)
@@ -315,31 +328,33 @@ static void symbol_fft(droneid_rx *q, size_t m, const droneid_layout *l, long s,
     droneid_fft(X, q->tw, 0);
 }
 
-/* Integer CFO from the differential ZC correlation (insensitive to timing error). */
+/* Integer CFO: for each candidate shift, correlate the ZC symbols' spectra with the
+ * known ZC and take the peak over all lags (inverse FFT of the product), which is
+ * coherent over the 600 carriers yet insensitive to the residual timing error. */
 static int int_cfo(droneid_rx *q, size_t m, const sync_t *st)
 {
-    float complex X[2][DRONEID_NFFT];
+    float complex X[2][DRONEID_NFFT], P[DRONEID_NFFT];
     for (int z = 0; z < 2; z++)
         symbol_fft(q, m, st->l, st->s, st->l->zc_sym[z], X[z]);
     int bestq = 0;
     double bestv = -1;
     for (int sh = -INT_CFO_MAX; sh <= INT_CFO_MAX; sh++) {
-        double v = 0;
+        float acc[DRONEID_NFFT] = {0};
         for (int z = 0; z < 2; z++) {
-            double complex acc = 0;
-            for (int i = 0; i + 1 < DRONEID_NZC; i++) {
-                if (i == 299 || i == 300)
-                    continue; /* pairs touching the empty DC carrier */
-                int b0 = (i - 300 + sh + 2 * DRONEID_NFFT) % DRONEID_NFFT;
-                int b1 = (b0 + 1) % DRONEID_NFFT;
-                acc += X[z][b0] * conjf(X[z][b1]) * conjf(q->zcf[z][i] * conjf(q->zcf[z][i + 1]));
+            memset(P, 0, sizeof P);
+            for (int i = 0; i < DRONEID_NZC; i++) {
+                int b = (i - 300 + sh + 2 * DRONEID_NFFT) % DRONEID_NFFT;
+                P[(i - 300 + DRONEID_NFFT) % DRONEID_NFFT] = X[z][b] * conjf(q->zcf[z][i]);
             }
-            v += cabs(acc);
+            droneid_fft(P, q->tw, 1);
+            for (int k = 0; k < DRONEID_NFFT; k++)
+                acc[k] += crealf(P[k] * conjf(P[k]));
         }
-        if (v > bestv) {
-            bestv = v;
-            bestq = sh;
-        }
+        for (int k = 0; k < DRONEID_NFFT; k++)
+            if (acc[k] > bestv) {
+                bestv = acc[k];
+                bestq = sh;
+            }
     }
     return bestq;
 }
@@ -445,7 +460,9 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
         st.cfo += iq_ * 15e3;
         zc_refine(q, m, &st);
         mix(q->y, m, -st.cfo);
-        if (st.zc > best.zc)
+        /* a 9-symbol burst also fits the 8-symbol layout one symbol later (same ZC
+         * and data positions): keep 9 unless 8 is clearly better */
+        if (st.zc > best.zc + (nsym == 8 ? 0.02 : 0.0))
             best = st;
     }
     if (!any) {
@@ -533,6 +550,12 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
                 }
             }
         dg.known_sym_errors = beste;
+        /* no known symbol in front (noise gives ~50 % errors, a real one < 30 % even
+         * at the decoding limit): a legacy 8-symbol burst (same data positions) */
+        if (beste > 450) {
+            dg.nsym = 8;
+            rot = conj = 0; /* the orientation picked on noise means nothing */
+        }
     }
     float complex rr = cpowf(I, -(float)rot);
     double evm = 0;
@@ -616,5 +639,114 @@ int droneid_to_measurement(const droneid_msg *m, double t, int sensor, sg_measur
         out->operator_lon = m->pilot_lon_deg * M_PI / 180;
         out->operator_alt = NAN;
     }
+    return SG_OK;
+}
+
+/* ---- stand-alone burst finder --------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void span_band(const float complex *x, size_t n, double fs, droneid_span *sp)
+{
+    float complex tw[DRONEID_NFFT / 2], X[DRONEID_NFFT];
+    double P[DRONEID_NFFT] = {0}, S[DRONEID_NFFT];
+    droneid_fft_twiddles(tw);
+    size_t nseg = 0;
+    for (size_t a = sp->start; a + DRONEID_NFFT <= sp->start + sp->len && a + DRONEID_NFFT <= n;
+         a += DRONEID_NFFT / 2, nseg++) {
+        for (int k = 0; k < DRONEID_NFFT; k++) {
+            double w = 0.5 - 0.5 * cos(2 * M_PI * k / DRONEID_NFFT);
+            X[k] = (float)w * x[a + k];
+        }
+        droneid_fft(X, tw, 0);
+        for (int k = 0; k < DRONEID_NFFT; k++)
+            P[k] += crealf(X[k] * conjf(X[k]));
+    }
+    sp->freq_offset_hz = 0, sp->bandwidth_hz = 0;
+    if (!nseg)
+        return;
+    /* smooth over 9 bins (in fftshift order) so in-band ripple does not split the band */
+    int pk = 0;
+    for (int i = 0; i < DRONEID_NFFT; i++) {
+        double a = 0;
+        for (int d = -4; d <= 4; d++) {
+            int j = i + d;
+            if (j >= 0 && j < DRONEID_NFFT)
+                a += P[(j + DRONEID_NFFT / 2) % DRONEID_NFFT];
+        }
+        S[i] = a;
+        if (S[i] > S[pk])
+            pk = i;
+    }
+    int lo = pk, hi = pk;
+    while (lo > 0 && S[lo - 1] > S[pk] / 10)
+        lo--;
+    while (hi < DRONEID_NFFT - 1 && S[hi + 1] > S[pk] / 10)
+        hi++;
+    double df = fs / DRONEID_NFFT;
+    sp->freq_offset_hz = (0.5 * (lo + hi) - DRONEID_NFFT / 2) * df;
+    sp->bandwidth_hz = (hi - lo + 1) * df;
+}
+
+int droneid_scan(const float complex *x, size_t n, double fs, droneid_span *spans,
+                 size_t cap, size_t *nspans)
+{
+    if (nspans)
+        *nspans = 0;
+    if (!x || !spans || !nspans || !(fs > 0) || !isfinite(fs))
+        return SG_EINVAL;
+    size_t blk = (size_t)ceil(8e-6 * fs), nb = n / blk;
+    if (nb < 4)
+        return SG_OK;
+    double *en = malloc(sizeof(double) * nb * 2);
+    if (!en)
+        return SG_ENOMEM;
+    double *sorted = en + nb;
+    for (size_t b = 0; b < nb; b++) {
+        double a = 0;
+        for (size_t k = 0; k < blk; k++) {
+            float complex v = x[b * blk + k];
+            a += crealf(v * conjf(v));
+        }
+        en[b] = isfinite(a) ? a : 0;
+        sorted[b] = en[b];
+    }
+    qsort(sorted, nb, sizeof(double), cmp_double);
+    double floor_e = sorted[nb / 5], thr = 10 * floor_e;
+    if (floor_e <= 0)
+        thr = 1e-30;
+    size_t pad = (size_t)ceil(20e-6 * fs), count = 0;
+    for (size_t b = 0; b < nb;) {
+        if (en[b] <= thr) {
+            b++;
+            continue;
+        }
+        size_t e = b, last = b;
+        double sum = 0;
+        while (e < nb && (en[e] > thr || (e - last) <= 2)) {
+            if (en[e] > thr) {
+                last = e;
+                sum += en[e];
+            }
+            e++;
+        }
+        if (count < cap) {
+            droneid_span *sp = &spans[count];
+            size_t s0 = b * blk, s1 = (last + 1) * blk;
+            sp->truncated = b == 0 || last + 1 >= nb;
+            sp->start = s0 > pad ? s0 - pad : 0;
+            sp->len = (s1 + pad < n ? s1 + pad : n) - sp->start;
+            sp->snr_db = floor_e > 0 ? 10 * log10(sum / (double)(last - b + 1) / floor_e) : 99;
+            span_band(x, n, fs, sp);
+        }
+        count++;
+        b = last + 1;
+    }
+    free(en);
+    *nspans = count < cap ? count : cap;
     return SG_OK;
 }

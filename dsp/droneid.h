@@ -28,6 +28,9 @@
 #include "sg_error.h"
 #include "sg_types.h"
 
+#define DRONEID_MSG_FLIGHT 0x10    /* telemetry: the layout above */
+#define DRONEID_MSG_USER_INFO 0x11 /* serial at byte 2, no position (seen on air) */
+
 typedef struct {
     uint8_t pkt_len;        /* byte 0: bytes after it excluding the CRC-16 (88) */
     uint8_t msg_type;       /* 0x10 = flight telemetry */
@@ -55,7 +58,9 @@ void droneid_msg_init(droneid_msg *m);
 /* Quantises m into raw[91] (including the CRC-16) and also stores it in m->raw.
  * SG_ERANGE if a field does not fit its wire type (|lat| > 90, serial > 16 chars...). */
 int droneid_pack(droneid_msg *m, uint8_t raw[DRONEID_PAYLOAD_LEN]);
-/* Parses raw[91] into m (all fields, crc16_ok). Never fails on any byte content. */
+/* Parses raw[91] into m (all fields, crc16_ok). For msg_type 0x11 only pkt_len,
+ * msg_type, serial and raw are filled (crc16_ok false: that message has no flight
+ * CRC-16). Non-printable serial/uuid bytes become '?'. Never fails. */
 void droneid_parse(const uint8_t raw[DRONEID_PAYLOAD_LEN], droneid_msg *m);
 /* Name of a DJI product code, "unknown" if not in the table. */
 const char *droneid_product_name(uint8_t code);
@@ -104,6 +109,23 @@ void droneid_rx_destroy(droneid_rx *q);
  * diag (may be NULL) says how far it got. Never reads outside iq[0..n). */
 int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
                       double freq_offset_hz, droneid_msg *out, droneid_diag *diag);
+
+/* Stand-alone burst finder for recordings without the RF front end (tests, bench,
+ * tools): an energy gate on 8 us blocks (threshold 10 dB over the 20th-percentile
+ * block energy), each span padded by 20 us, then the span's occupied band (-10 dB
+ * from the peak of an averaged 1024-point periodogram) gives its centre offset and
+ * width. Spans touching either end of x are flagged truncated. Returns SG_OK with
+ * *nspans found (at most cap), SG_EINVAL on bad arguments, SG_ENOMEM. */
+typedef struct {
+    size_t start, len;      /* samples in x */
+    double freq_offset_hz;  /* centre of the occupied band relative to DC */
+    double bandwidth_hz;    /* occupied (-10 dB) */
+    double snr_db;          /* span energy over the floor */
+    bool truncated;
+} droneid_span;
+
+int droneid_scan(const float complex *x, size_t n, double fs, droneid_span *spans,
+                 size_t cap, size_t *nspans);
 
 /* Quick shape test for a front-end burst: duration 0.5..0.75 ms and occupied
  * bandwidth 7.5..10.5 MHz (DroneID: 565-665 us, ~9 MHz). */
