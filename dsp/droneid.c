@@ -464,6 +464,8 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
          * and data positions): keep 9 unless 8 is clearly better */
         if (st.zc > best.zc + (nsym == 8 ? 0.02 : 0.0))
             best = st;
+        if (best.zc >= 0.5)
+            break; /* clear 9-symbol sync: the 8-symbol hypothesis cannot beat it */
     }
     if (!any) {
         if (diag)
@@ -654,14 +656,15 @@ static void span_band(const float complex *x, size_t n, double fs, droneid_span 
 {
     float complex tw[DRONEID_NFFT / 2], X[DRONEID_NFFT];
     double P[DRONEID_NFFT] = {0}, S[DRONEID_NFFT];
+    float win[DRONEID_NFFT];
     droneid_fft_twiddles(tw);
+    for (int k = 0; k < DRONEID_NFFT; k++)
+        win[k] = (float)(0.5 - 0.5 * cos(2 * M_PI * k / DRONEID_NFFT));
     size_t nseg = 0;
     for (size_t a = sp->start; a + DRONEID_NFFT <= sp->start + sp->len && a + DRONEID_NFFT <= n;
          a += DRONEID_NFFT / 2, nseg++) {
-        for (int k = 0; k < DRONEID_NFFT; k++) {
-            double w = 0.5 - 0.5 * cos(2 * M_PI * k / DRONEID_NFFT);
-            X[k] = (float)w * x[a + k];
-        }
+        for (int k = 0; k < DRONEID_NFFT; k++)
+            X[k] = win[k] * x[a + k];
         droneid_fft(X, tw, 0);
         for (int k = 0; k < DRONEID_NFFT; k++)
             P[k] += crealf(X[k] * conjf(X[k]));

@@ -75,7 +75,25 @@ struct droneid_resamp {
     int half;      /* input samples on each side */
     float *tab;    /* g at t = (i - half*RS_OVS) / (RS_OVS fs_in), i in [0, 2 half RS_OVS] */
     int ntab;
+    /* rational ratios (fs_in / fs_out = M / L, L <= RS_MAX_PHASES, e.g. 50 -> 15.36 Msps
+     * is 625 / 192): exact polyphase bank, L x 2 half taps, so each output is a plain
+     * dot product instead of table interpolation */
+    long L, M;
+    float *bank;
 };
+
+#define RS_MAX_PHASES 2048
+
+static double kernel(double t, double cutoff, double fs_in, double tw)
+{
+    if (fabs(t) >= tw)
+        return 0;
+    double a = 2.0 * cutoff * t;
+    double s = fabs(a) < 1e-12 ? 1.0 : sin(M_PI * a) / (M_PI * a);
+    double p = (t + tw) / (2 * tw);
+    double w = 0.42 - 0.5 * cos(2 * M_PI * p) + 0.08 * cos(4 * M_PI * p);
+    return 2.0 * cutoff / fs_in * s * w;
+}
 
 droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff_hz,
                                       sg_errinfo *e)
@@ -103,14 +121,29 @@ droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff
     }
     for (int i = 0; i < r->ntab; i++) {
         double t = (double)(i - r->half * RS_OVS) / (RS_OVS * fs_in);
-        double a = 2.0 * cutoff_hz * t;
-        double s = fabs(a) < 1e-12 ? 1.0 : sin(M_PI * a) / (M_PI * a);
-        double w = 0;
-        if (fabs(t) < tw) {
-            double p = (t + tw) / (2 * tw);
-            w = 0.42 - 0.5 * cos(2 * M_PI * p) + 0.08 * cos(4 * M_PI * p);
+        r->tab[i] = (float)kernel(t, cutoff_hz, fs_in, tw);
+    }
+    for (long L = 1; L <= RS_MAX_PHASES; L++) {
+        double Mf = fs_in / fs_out * (double)L;
+        if (fabs(Mf - round(Mf)) < 1e-9 * Mf) {
+            r->L = L, r->M = lround(Mf);
+            break;
         }
-        r->tab[i] = (float)(2.0 * cutoff_hz / fs_in * s * w);
+    }
+    if (r->L) {
+        int nt = 2 * r->half;
+        r->bank = malloc(sizeof(float) * (size_t)r->L * (size_t)nt);
+        if (!r->bank) {
+            droneid_resamp_destroy(r);
+            sg_err_set(e, SG_ENOMEM, "resampler: out of memory");
+            return NULL;
+        }
+        for (long p = 0; p < r->L; p++)
+            for (int j = 0; j < nt; j++) {
+                /* output at c + p/L (input samples), tap j reads x[c - half + 1 + j] */
+                double t = ((double)p / (double)r->L + r->half - 1 - j) / fs_in;
+                r->bank[p * nt + j] = (float)kernel(t, cutoff_hz, fs_in, tw);
+            }
     }
     return r;
 }
@@ -120,6 +153,7 @@ void droneid_resamp_destroy(droneid_resamp *r)
     if (!r)
         return;
     free(r->tab);
+    free(r->bank);
     free(r);
 }
 
@@ -138,6 +172,55 @@ void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t 
         m = cap;
     double ratio = r->fs_in / r->fs_out;
     double w = -2 * M_PI * shift_hz / r->fs_in;
+    if (r->bank) {
+        /* mix the whole input once (recursive phasor), then polyphase dot products */
+        const float complex *src = x;
+        float complex *mixed = NULL;
+        if (shift_hz != 0.0) {
+            mixed = malloc(sizeof(float complex) * (n ? n : 1));
+            if (mixed) {
+                double complex ph = 1, dph = cexp(I * w);
+                for (size_t i = 0; i < n; i++) {
+                    mixed[i] = (float complex)ph * x[i];
+                    ph *= dph;
+                    if ((i & 1023) == 1023)
+                        ph /= cabs(ph);
+                }
+                src = mixed;
+            }
+        }
+        if (src != x || shift_hz == 0.0) {
+            int nt = 2 * r->half;
+            for (size_t k = 0; k < m; k++) {
+                long num = (long)k * r->M;
+                long c = num / r->L, p = num % r->L;
+                const float *h = r->bank + p * nt;
+                long i0 = c - r->half + 1;
+                float re = 0, im = 0;
+                if (i0 >= 0 && i0 + nt <= (long)n) {
+                    const float *xs = (const float *)(src + i0);
+                    for (int j = 0; j < nt; j++) {
+                        re += h[j] * xs[2 * j];
+                        im += h[j] * xs[2 * j + 1];
+                    }
+                } else {
+                    for (int j = 0; j < nt; j++) {
+                        long i = i0 + j;
+                        if (i >= 0 && i < (long)n) {
+                            re += h[j] * crealf(src[i]);
+                            im += h[j] * cimagf(src[i]);
+                        }
+                    }
+                }
+                y[k] = re + I * im;
+            }
+            free(mixed);
+            if (ny)
+                *ny = m;
+            return;
+        }
+        /* no memory for the mixed copy: fall through to the table path */
+    }
     for (size_t k = 0; k < m; k++) {
         double tpos = (double)k * ratio;   /* in input samples */
         long c = (long)floor(tpos);
