@@ -47,8 +47,10 @@ typedef struct {
     int len;                    /* total samples at 15.36 Msps */
 } droneid_layout;
 
-/* nsym 9 or 8; NULL otherwise. Static storage, thread-safe. */
+/* nsym 9 or 8; NULL otherwise. Constant tables, thread-safe. */
 const droneid_layout *droneid_layout_get(int nsym);
+/* SG_OK if the constant tables equal the ones derived from the CP rule (tests). */
+int droneid_layout_check(void);
 
 /* LTE pseudo-random (Gold) sequence, 36.211 7.2: x1 init 1, x2 init seed, Nc 1600.
  * Writes n bits (0/1). */

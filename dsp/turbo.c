@@ -22,25 +22,13 @@ struct turbo_codec {
     uint8_t *dec;
 };
 
-/* state s = r1 | r2 << 1 | r3 << 2 (r1 = most recent register) */
-static int nxt[NST][2], par[NST][2], tail_u[NST];
-
-static void trellis_init(void)
-{
-    static int done;
-    if (done)
-        return;
-    for (int s = 0; s < NST; s++) {
-        int r1 = s & 1, r2 = (s >> 1) & 1, r3 = (s >> 2) & 1;
-        for (int u = 0; u < 2; u++) {
-            int a = u ^ r2 ^ r3;
-            par[s][u] = a ^ r1 ^ r3;
-            nxt[s][u] = a | (r1 << 1) | (r2 << 2);
-        }
-        tail_u[s] = r2 ^ r3; /* drives the feedback to 0 */
-    }
-    done = 1; /* idempotent: concurrent first calls write the same values */
-}
+/* Trellis of the LTE constituent encoder, state s = r1 | r2 << 1 | r3 << 2 (r1 = most
+ * recent register): a = u ^ r2 ^ r3 (feedback 1 + D^2 + D^3), parity = a ^ r1 ^ r3
+ * (1 + D + D^3), next = a | r1 << 1 | r2 << 2; the tail input u = r2 ^ r3 makes a = 0.
+ * Written out (checked by the encoder tests) so no lazy init is shared between threads. */
+static const int nxt[NST][2] = {{0, 1}, {2, 3}, {5, 4}, {7, 6}, {1, 0}, {3, 2}, {4, 5}, {6, 7}};
+static const int par[NST][2] = {{0, 1}, {1, 0}, {1, 0}, {0, 1}, {0, 1}, {1, 0}, {1, 0}, {0, 1}};
+static const int tail_u[NST] = {0, 0, 1, 1, 1, 1, 0, 0};
 
 turbo_codec *turbo_create(int K, int f1, int f2, sg_errinfo *e)
 {
@@ -48,7 +36,6 @@ turbo_codec *turbo_create(int K, int f1, int f2, sg_errinfo *e)
         sg_err_set(e, SG_EINVAL, "turbo: K %d / f1 %d / f2 %d out of range", K, f1, f2);
         return NULL;
     }
-    trellis_init();
     turbo_codec *q = calloc(1, sizeof *q);
     if (!q) {
         sg_err_set(e, SG_ENOMEM, "turbo: out of memory");

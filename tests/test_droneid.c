@@ -126,6 +126,10 @@ static void test_payload_roundtrip(void **st)
     droneid_msg_init(&m);
     m.lon_deg = NAN;
     assert_int_equal(droneid_pack(&m, raw), SG_ERANGE);
+    assert_int_equal(droneid_layout_check(), SG_OK);
+    assert_int_equal(droneid_layout_get(9)->len, 9880); /* 643.2 us at 15.36 Msps */
+    assert_int_equal(droneid_layout_get(8)->len, 8784); /* 571.9 us */
+    assert_null(droneid_layout_get(7));
     assert_string_equal(droneid_product_name(58), "Mavic Air 2");
     assert_string_equal(droneid_product_name(250), "unknown");
 }
