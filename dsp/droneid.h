@@ -1,0 +1,141 @@
+/* DJI DroneID: message, receiver (burst IQ -> decoded message) and the bridge to the
+ * tracker (message -> SG_MEAS_POS_WGS84 measurement with identity).
+ *
+ * Where it sits: the RF front end finds bursts (sg_burst); droneid_burst_plausible()
+ * says whether a burst is worth decoding; the front end then hands that burst's IQ
+ * (a contiguous copy at the capture rate, with its frequency offset from the capture
+ * centre) to droneid_rx_decode(). The receiver resamples to 15.36 Msps, finds the
+ * symbol timing and coarse CFO from the cyclic prefixes, resolves the integer CFO and
+ * refines timing on the Zadoff-Chu symbols, estimates the channel on both ZC symbols
+ * (with the residual CFO from their phase difference), demodulates QPSK to soft bits,
+ * descrambles, undoes rate matching, turbo-decodes (max-log-MAP, CRC-24A early stop)
+ * and parses the 91-byte payload (with its own CRC-16). Physical details:
+ * droneid_phy.h. The modulator (droneid_enc.h) is the exact inverse.
+ *
+ * Payload (little-endian, 91 bytes): len(1) type(1) version(1) seq(2) state(2)
+ * serial(16) lon(4) lat(4) altitude(2) height(2) v_north(2) v_east(2) v_up(2) yaw(2)
+ * gps_time(8) pilot_lat(4) pilot_lon(4) home_lon(4) home_lat(4) product(1)
+ * uuid_len(1) uuid(20) crc16(2). Angles on the wire are int32 radians x 1e7. */
+#ifndef SG_DRONEID_H
+#define SG_DRONEID_H
+
+#include <complex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "droneid_phy.h"
+#include "sg_error.h"
+#include "sg_types.h"
+
+#define DRONEID_MSG_FLIGHT 0x10    /* telemetry: the layout above */
+#define DRONEID_MSG_USER_INFO 0x11 /* serial at byte 2, no position (seen on air) */
+
+typedef struct {
+    uint8_t pkt_len;        /* byte 0: bytes after it excluding the CRC-16 (88) */
+    uint8_t msg_type;       /* 0x10 = flight telemetry */
+    uint8_t version;        /* 2 on current firmware */
+    uint16_t seq;           /* sequence number */
+    uint16_t state_info;    /* flag bits (motor on, in air, GPS valid, ...) */
+    char serial[17];        /* drone serial number, NUL-terminated (16 chars max) */
+    double lat_deg, lon_deg;            /* drone position, degrees (wire: rad x 1e7) */
+    double altitude_m;      /* wire int16: altitude (barometric/AMSL-like), metres */
+    double height_m;        /* wire int16: height above take-off, metres */
+    double v_north, v_east, v_up;       /* m/s (wire int16 cm/s) */
+    double yaw_deg;         /* wire int16 centidegrees */
+    uint64_t gps_time_ms;   /* pilot app GPS time, ms since the Unix epoch */
+    double pilot_lat_deg, pilot_lon_deg; /* operator (app) position, degrees */
+    double home_lat_deg, home_lon_deg;   /* home point, degrees */
+    uint8_t product_type;   /* DJI model code (58 = Mavic Air 2, 63 = Mini 2, ...) */
+    uint8_t uuid_len;
+    char uuid[21];          /* NUL-terminated (20 chars max) */
+    bool crc16_ok;          /* payload CRC-16 matched (set by droneid_parse) */
+    uint8_t raw[DRONEID_PAYLOAD_LEN]; /* the payload bytes as sent/received */
+} droneid_msg;
+
+/* Sets the fixed header (len 88, type 0x10, version 2) and zeroes the rest. */
+void droneid_msg_init(droneid_msg *m);
+/* Quantises m into raw[91] (including the CRC-16) and also stores it in m->raw.
+ * SG_ERANGE if a field does not fit its wire type (|lat| > 90, serial > 16 chars...). */
+int droneid_pack(droneid_msg *m, uint8_t raw[DRONEID_PAYLOAD_LEN]);
+/* Parses raw[91] into m (all fields, crc16_ok). For msg_type 0x11 only pkt_len,
+ * msg_type, serial and raw are filled (crc16_ok false: that message has no flight
+ * CRC-16). Non-printable serial/uuid bytes become '?'. Never fails. */
+void droneid_parse(const uint8_t raw[DRONEID_PAYLOAD_LEN], droneid_msg *m);
+/* Name of a DJI product code, "unknown" if not in the table. */
+const char *droneid_product_name(uint8_t code);
+
+/* ---- receiver ---------------------------------------------------------------------- */
+
+typedef struct droneid_rx droneid_rx;
+
+typedef struct {
+    int stage;              /* last stage reached: DRONEID_STAGE_* */
+    int nsym;               /* layout found: 9 or 8 (0 if no sync) */
+    double cp_metric;       /* 0..1 normalised CP correlation at the chosen timing */
+    double zc_metric;       /* 0..1 normalised ZC correlation (both ZC symbols) */
+    double cfo_hz;          /* total carrier offset found (fractional + integer + fine) */
+    double start_s;         /* s, burst start (first CP) from the start of the input IQ */
+    double snr_db;          /* from the ZC symbols (channel estimate consistency) */
+    double evm_db;          /* data QPSK EVM, dB (after equalisation, hard decisions) */
+    int known_sym_errors;   /* bit errors in the known symbol 0 (9-symbol), -1 if none */
+    int turbo_iters;
+    bool crc24_ok;          /* turbo block CRC */
+    bool crc16_ok;          /* payload CRC */
+    uint8_t block[DRONEID_BLOCK_BYTES]; /* decoded turbo block (valid if stage >= TURBO) */
+} droneid_diag;
+
+enum {
+    DRONEID_STAGE_NONE = 0,
+    DRONEID_STAGE_SYNC,     /* CP timing + coarse CFO found */
+    DRONEID_STAGE_ZC,       /* ZC symbols found (integer CFO, timing refined) */
+    DRONEID_STAGE_DEMOD,    /* soft bits produced */
+    DRONEID_STAGE_TURBO,    /* turbo decoder ran */
+    DRONEID_STAGE_CRC,      /* CRC-24A valid: message decoded */
+};
+
+/* fs: capture sample rate in Hz, 15.36e6 .. 200e6 (15.36e6 skips resampling).
+ * NULL on bad fs or no memory. Creates FFTW plans: not thread-safe against other
+ * FFTW planner calls. One receiver per thread. */
+droneid_rx *droneid_rx_create(double fs, sg_errinfo *e);
+void droneid_rx_destroy(droneid_rx *q);
+
+/* Decodes one burst. iq[n]: complex baseband at fs holding the burst (leading and
+ * trailing noise allowed, up to ~10 ms); freq_offset_hz: burst centre relative to DC
+ * (|offset| < fs/2 - 5 MHz); residual offsets up to +-240 kHz are found by the receiver.
+ * Returns SG_OK (out filled, CRC-24A valid; out->crc16_ok tells the payload CRC),
+ * SG_ETRUNC (input shorter than a burst), SG_ENOTFOUND (no DroneID sync),
+ * SG_ECRC (synced and decoded but CRC-24A failed), SG_EINVAL (bad args/NaN input).
+ * diag (may be NULL) says how far it got. Never reads outside iq[0..n). */
+int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
+                      double freq_offset_hz, droneid_msg *out, droneid_diag *diag);
+
+/* Stand-alone burst finder for recordings without the RF front end (tests, bench,
+ * tools): an energy gate on 8 us blocks (threshold 10 dB over the 20th-percentile
+ * block energy), each span padded by 20 us, then the span's occupied band (-10 dB
+ * from the peak of an averaged 1024-point periodogram) gives its centre offset and
+ * width. Spans touching either end of x are flagged truncated. Returns SG_OK with
+ * *nspans found (at most cap), SG_EINVAL on bad arguments, SG_ENOMEM. */
+typedef struct {
+    size_t start, len;      /* samples in x */
+    double freq_offset_hz;  /* centre of the occupied band relative to DC */
+    double bandwidth_hz;    /* occupied (-10 dB) */
+    double snr_db;          /* span energy over the floor */
+    bool truncated;
+} droneid_span;
+
+int droneid_scan(const float complex *x, size_t n, double fs, droneid_span *spans,
+                 size_t cap, size_t *nspans);
+
+/* Quick shape test for a front-end burst: duration 0.5..0.75 ms and occupied
+ * bandwidth 7.5..10.5 MHz (DroneID: 565-665 us, ~9 MHz). */
+bool droneid_burst_plausible(const sg_burst *b);
+
+/* Message -> tracker measurement: SG_MEAS_POS_WGS84 (lat/lon rad, alt = altitude_m
+ * as m HAE), R from the DroneID quantisation and GNSS error (~5 m horizontal, 10 m
+ * vertical 1-sigma), velocity as ENU (v_east, v_north, v_up), identity = serial,
+ * operator = pilot position (has_operator if nonzero), cls "dji_droneid", conf 1.
+ * SG_EINVAL if the position is absent (0,0) or out of range. */
+int droneid_to_measurement(const droneid_msg *m, double t, int sensor, sg_measurement *out);
+
+#endif

@@ -1,0 +1,306 @@
+/* DroneID physical-layer helpers shared by modulator and receiver (see droneid_phy.h). */
+#include "droneid_phy.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void layout_fill(droneid_layout *l, int nsym)
+{
+    l->nsym = nsym;
+    int off = 0;
+    for (int i = 0; i < nsym; i++) {
+        l->cp[i] = (i == 0 || i == nsym - 1) ? DRONEID_CP_LONG : DRONEID_CP_SHORT;
+        l->start[i] = off;
+        off += l->cp[i] + DRONEID_NFFT;
+    }
+    l->len = off;
+    int first_zc = nsym == 9 ? 3 : 2;
+    l->zc_sym[0] = first_zc;
+    l->zc_sym[1] = first_zc + 2;
+    l->known_sym = nsym == 9 ? 0 : -1;
+    int d = 0;
+    for (int i = 0; i < nsym; i++)
+        if (i != l->zc_sym[0] && i != l->zc_sym[1] && i != l->known_sym)
+            l->data_sym[d++] = i;
+}
+
+/* Written out so they are plain constants (no shared lazy init); layout_fill()
+ * derives the same tables and the tests compare them. */
+static const droneid_layout L9 = {
+    9, {3, 5}, {1, 2, 4, 6, 7, 8}, 0, {80, 72, 72, 72, 72, 72, 72, 72, 80},
+    {0, 1104, 2200, 3296, 4392, 5488, 6584, 7680, 8776}, 9880};
+static const droneid_layout L8 = {
+    8, {2, 4}, {0, 1, 3, 5, 6, 7}, -1, {80, 72, 72, 72, 72, 72, 72, 80, 0},
+    {0, 1104, 2200, 3296, 4392, 5488, 6584, 7680, 0}, 8784};
+
+const droneid_layout *droneid_layout_get(int nsym)
+{
+    return nsym == 9 ? &L9 : nsym == 8 ? &L8 : NULL;
+}
+
+int droneid_layout_check(void)
+{
+    droneid_layout a;
+    const droneid_layout *ref[2] = {&L9, &L8};
+    for (int i = 0; i < 2; i++) {
+        memset(&a, 0, sizeof a);
+        layout_fill(&a, ref[i]->nsym);
+        if (memcmp(&a, ref[i], sizeof a))
+            return SG_EINVAL;
+    }
+    return SG_OK;
+}
+
+void droneid_gold(uint32_t seed, uint8_t *c, size_t n)
+{
+    /* 31-bit registers; advance Nc = 1600 steps first */
+    uint32_t x1 = 1, x2 = seed & 0x7FFFFFFFu;
+    for (size_t i = 0; i < 1600 + n; i++) {
+        if (i >= 1600)
+            c[i - 1600] = (uint8_t)((x1 ^ x2) & 1u);
+        uint32_t f1 = ((x1 >> 3) ^ x1) & 1u;
+        uint32_t f2 = ((x2 >> 3) ^ (x2 >> 2) ^ (x2 >> 1) ^ x2) & 1u;
+        x1 = (x1 >> 1) | (f1 << 30);
+        x2 = (x2 >> 1) | (f2 << 30);
+    }
+}
+
+void droneid_zc(int root, float complex z[DRONEID_NZC])
+{
+    for (int i = 0; i < DRONEID_NZC; i++) {
+        /* i(i+1) mod 2*601 keeps the phase argument small and exact */
+        long m = ((long)root * ((long)i * (i + 1) % (2 * DRONEID_NZC))) % (2 * DRONEID_NZC);
+        double ph = -M_PI * (double)m / DRONEID_NZC;
+        z[i] = (float)cos(ph) + I * (float)sin(ph);
+    }
+    z[300] = 0;
+}
+
+/* ---- resampler ------------------------------------------------------------------ */
+
+#define RS_OVS 256      /* table points per input sample */
+#define RS_CROSSINGS 10 /* sinc zero crossings kept on each side */
+
+struct droneid_resamp {
+    double fs_in, fs_out;
+    int half;      /* input samples on each side */
+    float *tab;    /* g at t = (i - half*RS_OVS) / (RS_OVS fs_in), i in [0, 2 half RS_OVS] */
+    int ntab;
+    /* rational ratios (fs_in / fs_out = M / L, L <= RS_MAX_PHASES, e.g. 50 -> 15.36 Msps
+     * is 625 / 192): exact polyphase bank, L x 2 half taps, so each output is a plain
+     * dot product instead of table interpolation */
+    long L, M;
+    float *bank;
+};
+
+#define RS_MAX_PHASES 2048
+
+static double kernel(double t, double cutoff, double fs_in, double tw)
+{
+    if (fabs(t) >= tw)
+        return 0;
+    double a = 2.0 * cutoff * t;
+    double s = fabs(a) < 1e-12 ? 1.0 : sin(M_PI * a) / (M_PI * a);
+    double p = (t + tw) / (2 * tw);
+    double w = 0.42 - 0.5 * cos(2 * M_PI * p) + 0.08 * cos(4 * M_PI * p);
+    return 2.0 * cutoff / fs_in * s * w;
+}
+
+droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff_hz,
+                                      sg_errinfo *e)
+{
+    if (!(fs_in >= 1e3 && fs_in <= 1e9 && fs_out >= 1e3 && fs_out <= 1e9 &&
+          cutoff_hz > 0 && cutoff_hz < 0.5 * fmin(fs_in, fs_out))) {
+        sg_err_set(e, SG_EINVAL, "resampler: fs_in %g, fs_out %g, cutoff %g Hz invalid",
+                   fs_in, fs_out, cutoff_hz);
+        return NULL;
+    }
+    droneid_resamp *r = calloc(1, sizeof *r);
+    if (!r) {
+        sg_err_set(e, SG_ENOMEM, "resampler: out of memory");
+        return NULL;
+    }
+    r->fs_in = fs_in, r->fs_out = fs_out;
+    double tw = RS_CROSSINGS / (2.0 * cutoff_hz); /* s, half window */
+    r->half = (int)ceil(tw * fs_in);
+    r->ntab = 2 * r->half * RS_OVS + 2;
+    r->tab = malloc(sizeof(float) * (size_t)r->ntab);
+    if (!r->tab) {
+        free(r);
+        sg_err_set(e, SG_ENOMEM, "resampler: out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < r->ntab; i++) {
+        double t = (double)(i - r->half * RS_OVS) / (RS_OVS * fs_in);
+        r->tab[i] = (float)kernel(t, cutoff_hz, fs_in, tw);
+    }
+    for (long L = 1; L <= RS_MAX_PHASES; L++) {
+        double Mf = fs_in / fs_out * (double)L;
+        if (fabs(Mf - round(Mf)) < 1e-9 * Mf) {
+            r->L = L, r->M = lround(Mf);
+            break;
+        }
+    }
+    if (r->L) {
+        int nt = 2 * r->half;
+        r->bank = malloc(sizeof(float) * (size_t)r->L * (size_t)nt);
+        if (!r->bank) {
+            droneid_resamp_destroy(r);
+            sg_err_set(e, SG_ENOMEM, "resampler: out of memory");
+            return NULL;
+        }
+        for (long p = 0; p < r->L; p++)
+            for (int j = 0; j < nt; j++) {
+                /* output at c + p/L (input samples), tap j reads x[c - half + 1 + j] */
+                double t = ((double)p / (double)r->L + r->half - 1 - j) / fs_in;
+                r->bank[p * nt + j] = (float)kernel(t, cutoff_hz, fs_in, tw);
+            }
+    }
+    return r;
+}
+
+void droneid_resamp_destroy(droneid_resamp *r)
+{
+    if (!r)
+        return;
+    free(r->tab);
+    free(r->bank);
+    free(r);
+}
+
+size_t droneid_resamp_out_len(const droneid_resamp *r, size_t n)
+{
+    if (n == 0)
+        return 0;
+    return (size_t)floor((double)(n - 1) * r->fs_out / r->fs_in) + 1;
+}
+
+void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t n,
+                        double shift_hz, float complex *y, size_t cap, size_t *ny)
+{
+    size_t m = droneid_resamp_out_len(r, n);
+    if (m > cap)
+        m = cap;
+    double ratio = r->fs_in / r->fs_out;
+    double w = -2 * M_PI * shift_hz / r->fs_in;
+    if (r->bank) {
+        /* mix the whole input once (recursive phasor), then polyphase dot products */
+        const float complex *src = x;
+        float complex *mixed = NULL;
+        if (shift_hz != 0.0) {
+            mixed = malloc(sizeof(float complex) * (n ? n : 1));
+            if (mixed) {
+                double complex ph = 1, dph = cexp(I * w);
+                for (size_t i = 0; i < n; i++) {
+                    mixed[i] = (float complex)ph * x[i];
+                    ph *= dph;
+                    if ((i & 1023) == 1023)
+                        ph /= cabs(ph);
+                }
+                src = mixed;
+            }
+        }
+        if (src != x || shift_hz == 0.0) {
+            int nt = 2 * r->half;
+            for (size_t k = 0; k < m; k++) {
+                long num = (long)k * r->M;
+                long c = num / r->L, p = num % r->L;
+                const float *h = r->bank + p * nt;
+                long i0 = c - r->half + 1;
+                float re = 0, im = 0;
+                if (i0 >= 0 && i0 + nt <= (long)n) {
+                    const float *xs = (const float *)(src + i0);
+                    for (int j = 0; j < nt; j++) {
+                        re += h[j] * xs[2 * j];
+                        im += h[j] * xs[2 * j + 1];
+                    }
+                } else {
+                    for (int j = 0; j < nt; j++) {
+                        long i = i0 + j;
+                        if (i >= 0 && i < (long)n) {
+                            re += h[j] * crealf(src[i]);
+                            im += h[j] * cimagf(src[i]);
+                        }
+                    }
+                }
+                y[k] = re + I * im;
+            }
+            free(mixed);
+            if (ny)
+                *ny = m;
+            return;
+        }
+        /* no memory for the mixed copy: fall through to the table path */
+    }
+    for (size_t k = 0; k < m; k++) {
+        double tpos = (double)k * ratio;   /* in input samples */
+        long c = (long)floor(tpos);
+        long lo = c - r->half + 1, hi = c + r->half;
+        if (lo < 0)
+            lo = 0;
+        if (hi > (long)n - 1)
+            hi = (long)n - 1;
+        float complex acc = 0;
+        if (shift_hz == 0.0) {
+            for (long i = lo; i <= hi; i++) {
+                double tp = (tpos - (double)i) * RS_OVS + r->half * RS_OVS;
+                int ti = (int)tp;
+                if (ti < 0 || ti + 1 >= r->ntab)
+                    continue;
+                float f = (float)(tp - ti);
+                acc += (r->tab[ti] + f * (r->tab[ti + 1] - r->tab[ti])) * x[i];
+            }
+        } else {
+            /* mix before filtering (the filter is centred on the wanted band);
+             * the phasor advances recursively over the few taps of one output */
+            double complex ph = cexp(I * w * (double)lo), dph = cexp(I * w);
+            for (long i = lo; i <= hi; i++, ph *= dph) {
+                double tp = (tpos - (double)i) * RS_OVS + r->half * RS_OVS;
+                int ti = (int)tp;
+                if (ti < 0 || ti + 1 >= r->ntab)
+                    continue;
+                float f = (float)(tp - ti);
+                acc += (r->tab[ti] + f * (r->tab[ti + 1] - r->tab[ti])) *
+                       ((float complex)ph * x[i]);
+            }
+        }
+        y[k] = acc;
+    }
+    if (ny)
+        *ny = m;
+}
+
+/* ---- FFT ------------------------------------------------------------------------ */
+
+void droneid_fft_twiddles(float complex tw[DRONEID_NFFT / 2])
+{
+    for (int k = 0; k < DRONEID_NFFT / 2; k++)
+        tw[k] = (float complex)cexp(-2.0 * M_PI * I * k / DRONEID_NFFT);
+}
+
+void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT / 2], int inverse)
+{
+    const int n = DRONEID_NFFT;
+    for (int i = 1, j = 0; i < n; i++) {
+        int bit = n >> 1;
+        for (; j & bit; bit >>= 1)
+            j ^= bit;
+        j ^= bit;
+        if (i < j) {
+            float complex t = x[i];
+            x[i] = x[j];
+            x[j] = t;
+        }
+    }
+    for (int len = 2; len <= n; len <<= 1) {
+        int step = n / len;
+        for (int i = 0; i < n; i += len)
+            for (int k = 0; k < len / 2; k++) {
+                float complex w = inverse ? conjf(tw[k * step]) : tw[k * step];
+                float complex u = x[i + k], v = x[i + k + len / 2] * w;
+                x[i + k] = u + v;
+                x[i + k + len / 2] = u - v;
+            }
+    }
+}

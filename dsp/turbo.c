@@ -1,0 +1,309 @@
+/* LTE turbo encoder, max-log-MAP decoder and rate matching (see turbo.h). The
+ * DroneID decoder spends most of its time here: the trellis is tiny (8 states), so
+ * the code is plain scalar C over precomputed next-state/parity tables. */
+#include "turbo.h"
+
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NST 8
+#define NEG (-1e30f)
+#define EXT_SCALE 0.75f
+
+struct turbo_codec {
+    int K;
+    int *pi;       /* QPP: interleaved[i] = natural[pi[i]] */
+    float *alpha;  /* (K + 4) x NST */
+    float *ls, *la, *lp, *lo, *le; /* K each: systematic, a-priori, parity, APP, extrinsic */
+    float *le12, *le21;            /* extrinsic exchanged between the decoders */
+    float *ls2;                    /* interleaved systematic */
+    float *lp1, *lp2;
+    uint8_t *dec;
+};
+
+/* Trellis of the LTE constituent encoder, state s = r1 | r2 << 1 | r3 << 2 (r1 = most
+ * recent register): a = u ^ r2 ^ r3 (feedback 1 + D^2 + D^3), parity = a ^ r1 ^ r3
+ * (1 + D + D^3), next = a | r1 << 1 | r2 << 2; the tail input u = r2 ^ r3 makes a = 0.
+ * Written out (checked by the encoder tests) so no lazy init is shared between threads. */
+static const int nxt[NST][2] = {{0, 1}, {2, 3}, {5, 4}, {7, 6}, {1, 0}, {3, 2}, {4, 5}, {6, 7}};
+static const int par[NST][2] = {{0, 1}, {1, 0}, {1, 0}, {0, 1}, {0, 1}, {1, 0}, {1, 0}, {0, 1}};
+static const int tail_u[NST] = {0, 0, 1, 1, 1, 1, 0, 0};
+
+turbo_codec *turbo_create(int K, int f1, int f2, sg_errinfo *e)
+{
+    if (K < 40 || K > 6144 || f1 <= 0 || f2 <= 0) {
+        sg_err_set(e, SG_EINVAL, "turbo: K %d / f1 %d / f2 %d out of range", K, f1, f2);
+        return NULL;
+    }
+    turbo_codec *q = calloc(1, sizeof *q);
+    if (!q) {
+        sg_err_set(e, SG_ENOMEM, "turbo: out of memory");
+        return NULL;
+    }
+    q->K = K;
+    q->pi = malloc(sizeof(int) * (size_t)K);
+    q->alpha = malloc(sizeof(float) * (size_t)(K + 4) * NST);
+    float **fl[] = {&q->ls, &q->la, &q->lp, &q->lo, &q->le, &q->le12, &q->le21, &q->ls2,
+                    &q->lp1, &q->lp2};
+    int ok = q->pi && q->alpha;
+    for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) {
+        *fl[i] = malloc(sizeof(float) * (size_t)K);
+        ok = ok && *fl[i];
+    }
+    q->dec = malloc((size_t)K);
+    uint8_t *seen = calloc((size_t)K, 1);
+    if (!ok || !q->dec || !seen) {
+        free(seen);
+        turbo_destroy(q);
+        sg_err_set(e, SG_ENOMEM, "turbo: out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < K; i++) {
+        long long v = ((long long)f1 * i + (long long)f2 * i % K * i) % K;
+        q->pi[i] = (int)v;
+        if (seen[v]++) {
+            free(seen);
+            turbo_destroy(q);
+            sg_err_set(e, SG_EINVAL, "turbo: f1 %d, f2 %d is not a permutation for K %d",
+                       f1, f2, K);
+            return NULL;
+        }
+    }
+    free(seen);
+    return q;
+}
+
+void turbo_destroy(turbo_codec *q)
+{
+    if (!q)
+        return;
+    free(q->pi);
+    free(q->alpha);
+    free(q->ls);
+    free(q->la);
+    free(q->lp);
+    free(q->lo);
+    free(q->le);
+    free(q->le12);
+    free(q->le21);
+    free(q->ls2);
+    free(q->lp1);
+    free(q->lp2);
+    free(q->dec);
+    free(q);
+}
+
+int turbo_block_size(const turbo_codec *q)
+{
+    return q->K;
+}
+
+/* One constituent encoder over n inputs; writes parity; returns the final state. */
+static int rsc_run(const uint8_t *u, int n, const int *perm, uint8_t *z, int s)
+{
+    for (int k = 0; k < n; k++) {
+        int b = perm ? u[perm[k]] : u[k];
+        z[k] = (uint8_t)par[s][b];
+        s = nxt[s][b];
+    }
+    return s;
+}
+
+static void rsc_tail(int s, uint8_t x[3], uint8_t z[3])
+{
+    for (int k = 0; k < 3; k++) {
+        int u = tail_u[s];
+        x[k] = (uint8_t)u;
+        z[k] = (uint8_t)par[s][u];
+        s = nxt[s][u];
+    }
+}
+
+void turbo_encode(const turbo_codec *q, const uint8_t *bits, uint8_t *d0, uint8_t *d1,
+                  uint8_t *d2)
+{
+    int K = q->K;
+    for (int k = 0; k < K; k++)
+        d0[k] = bits[k] & 1;
+    int s1 = rsc_run(d0, K, NULL, d1, 0);
+    int s2 = rsc_run(d0, K, q->pi, d2, 0);
+    uint8_t x[3], z[3], xp[3], zp[3];
+    rsc_tail(s1, x, z);
+    rsc_tail(s2, xp, zp);
+    d0[K] = x[0], d0[K + 1] = z[1], d0[K + 2] = xp[0], d0[K + 3] = zp[1];
+    d1[K] = z[0], d1[K + 1] = x[2], d1[K + 2] = zp[0], d1[K + 3] = xp[2];
+    d2[K] = x[1], d2[K + 1] = z[2], d2[K + 2] = xp[1], d2[K + 3] = zp[2];
+}
+
+static inline float mx(float a, float b)
+{
+    return a > b ? a : b;
+}
+
+/* Max-log-MAP over K data steps + 3 tail steps (terminated in state 0).
+ * ls/la/lp [K]; tx/tz [3] tail systematic/parity LLRs. Writes lo (APP) and
+ * le (extrinsic = APP - ls - la). */
+static void siso(turbo_codec *q, const float *ls, const float *la, const float *lp,
+                 const float *tx, const float *tz, float *lo, float *le)
+{
+    int K = q->K;
+    float *A = q->alpha;
+    for (int s = 0; s < NST; s++)
+        A[s] = NEG;
+    A[0] = 0;
+    for (int k = 0; k < K; k++) {
+        const float *a = A + (size_t)k * NST;
+        float *an = A + (size_t)(k + 1) * NST;
+        for (int s = 0; s < NST; s++)
+            an[s] = NEG;
+        float gs = 0.5f * (ls[k] + la[k]), gp = 0.5f * lp[k];
+        for (int s = 0; s < NST; s++) {
+            for (int u = 0; u < 2; u++) {
+                float g = (u ? -gs : gs) + (par[s][u] ? -gp : gp);
+                int t = nxt[s][u];
+                an[t] = mx(an[t], a[s] + g);
+            }
+        }
+        float norm = an[0];
+        for (int s = 0; s < NST; s++)
+            an[s] -= norm;
+    }
+    /* beta through the tail, from state 0 at the end */
+    float b[NST], bn[NST];
+    for (int s = 0; s < NST; s++)
+        b[s] = NEG;
+    b[0] = 0;
+    for (int k = 2; k >= 0; k--) {
+        for (int s = 0; s < NST; s++) {
+            int u = tail_u[s];
+            float g = 0.5f * ((u ? -tx[k] : tx[k]) + (par[s][u] ? -tz[k] : tz[k]));
+            bn[s] = b[nxt[s][u]] + g;
+        }
+        memcpy(b, bn, sizeof b);
+    }
+    for (int k = K - 1; k >= 0; k--) {
+        const float *a = A + (size_t)k * NST;
+        float gs = 0.5f * (ls[k] + la[k]), gp = 0.5f * lp[k];
+        float m0 = NEG, m1 = NEG;
+        for (int s = 0; s < NST; s++) {
+            float g0 = gs + (par[s][0] ? -gp : gp);
+            float g1 = -gs + (par[s][1] ? -gp : gp);
+            float v0 = b[nxt[s][0]] + g0, v1 = b[nxt[s][1]] + g1;
+            m0 = mx(m0, a[s] + v0);
+            m1 = mx(m1, a[s] + v1);
+            bn[s] = mx(v0, v1);
+        }
+        float norm = bn[0];
+        for (int s = 0; s < NST; s++)
+            b[s] = bn[s] - norm;
+        lo[k] = m0 - m1;
+        le[k] = lo[k] - ls[k] - la[k];
+    }
+}
+
+int turbo_decode(turbo_codec *q, const float *l0, const float *l1, const float *l2,
+                 int max_iter, turbo_check_fn check, void *arg, uint8_t *out, int *iters)
+{
+    int K = q->K;
+    if (max_iter < 1)
+        max_iter = 1;
+    if (max_iter > 32)
+        max_iter = 32;
+    float tx1[3] = {l0[K], l2[K], l1[K + 1]}, tz1[3] = {l1[K], l0[K + 1], l2[K + 1]};
+    float tx2[3] = {l0[K + 2], l2[K + 2], l1[K + 3]};
+    float tz2[3] = {l1[K + 2], l0[K + 3], l2[K + 3]};
+    for (int i = 0; i < K; i++) {
+        q->ls2[i] = l0[q->pi[i]];
+        q->le21[i] = 0;
+    }
+    int it = 0, accepted = 0;
+    while (it < max_iter && !accepted) {
+        it++;
+        siso(q, l0, q->le21, l1, tx1, tz1, q->lo, q->le);
+        for (int i = 0; i < K; i++)
+            q->la[i] = EXT_SCALE * q->le[q->pi[i]];
+        siso(q, q->ls2, q->la, l2, tx2, tz2, q->lo, q->le);
+        for (int i = 0; i < K; i++) {
+            q->le21[q->pi[i]] = EXT_SCALE * q->le[i];
+            out[q->pi[i]] = q->lo[i] < 0;
+        }
+        if (check)
+            accepted = check(out, K, arg);
+    }
+    if (iters)
+        *iters = it;
+    return (!check || accepted) ? SG_OK : SG_ECRC;
+}
+
+/* ---- rate matching ---------------------------------------------------------------- */
+
+struct turbo_rm {
+    int D, E, ncb;
+    int *map; /* ncb entries: stream * D + index, or -1 for a dummy bit */
+    int k0;
+};
+
+static const int RM_PERM[32] = {0, 16, 8, 24, 4, 20, 12, 28, 2, 18, 10, 26, 6, 22, 14, 30,
+                                1, 17, 9, 25, 5, 21, 13, 29, 3, 19, 11, 27, 7, 23, 15, 31};
+
+turbo_rm *turbo_rm_create(int D, int E, int rv, sg_errinfo *e)
+{
+    if (D < 44 || D > 6148 || E < 1 || E > 1 << 20 || rv < 0 || rv > 3) {
+        sg_err_set(e, SG_EINVAL, "turbo rate matching: D %d / E %d / rv %d out of range", D,
+                   E, rv);
+        return NULL;
+    }
+    turbo_rm *r = calloc(1, sizeof *r);
+    int R = (D + 31) / 32, kpi = 32 * R, nd = kpi - D;
+    if (r)
+        r->map = malloc(sizeof(int) * 3 * (size_t)kpi);
+    if (!r || !r->map) {
+        free(r);
+        sg_err_set(e, SG_ENOMEM, "turbo rate matching: out of memory");
+        return NULL;
+    }
+    r->D = D, r->E = E, r->ncb = 3 * kpi;
+    for (int k = 0; k < kpi; k++) {
+        int col = k / R, row = k % R;
+        int y01 = row * 32 + RM_PERM[col];                      /* streams 0 and 1 */
+        int y2 = (RM_PERM[col] + 32 * row + 1) % kpi;           /* stream 2 */
+        r->map[k] = y01 < nd ? -1 : y01 - nd;                   /* v0 */
+        r->map[kpi + 2 * k] = y01 < nd ? -1 : D + y01 - nd;     /* v1 */
+        r->map[kpi + 2 * k + 1] = y2 < nd ? -1 : 2 * D + y2 - nd; /* v2 */
+    }
+    int c8r = (r->ncb + 8 * R - 1) / (8 * R);
+    r->k0 = R * (2 * c8r * rv + 2);
+    return r;
+}
+
+void turbo_rm_destroy(turbo_rm *r)
+{
+    if (!r)
+        return;
+    free(r->map);
+    free(r);
+}
+
+void turbo_rm_match(const turbo_rm *r, const uint8_t *d0, const uint8_t *d1,
+                    const uint8_t *d2, uint8_t *eout)
+{
+    const uint8_t *d[3] = {d0, d1, d2};
+    for (int k = 0, j = 0; k < r->E; j++) {
+        int m = r->map[(r->k0 + j) % r->ncb];
+        if (m >= 0)
+            eout[k++] = d[m / r->D][m % r->D];
+    }
+}
+
+void turbo_rm_dematch(const turbo_rm *r, const float *ein, float *l0, float *l1, float *l2)
+{
+    float *l[3] = {l0, l1, l2};
+    for (int s = 0; s < 3; s++)
+        memset(l[s], 0, sizeof(float) * (size_t)r->D);
+    for (int k = 0, j = 0; k < r->E; j++) {
+        int m = r->map[(r->k0 + j) % r->ncb];
+        if (m >= 0)
+            l[m / r->D][m % r->D] += ein[k++];
+    }
+}

@@ -1,0 +1,401 @@
+/* DJI DroneID: own modulator -> receiver round trips (bit-exact payload and turbo
+ * block) over sample-rate, CFO and SNR grids; hostile inputs (noise, corrupted data
+ * symbols, truncation, NaN, silence) fail cleanly; payload codec; tracker bridge;
+ * burst finder. Fixed seeds. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "droneid.h"
+#include "droneid_enc.h"
+#include "sg_crc.h"
+
+static uint32_t rng;
+static uint32_t rnd(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return rng >> 8;
+}
+static double urand(void)
+{
+    return ((rnd() & 0xFFFFFF) + 0.5) / 16777216.0;
+}
+static double gauss(void)
+{
+    return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand());
+}
+
+/* A plausible random message (every field exercised). */
+static void random_msg(droneid_msg *m)
+{
+    droneid_msg_init(m);
+    m->seq = (uint16_t)rnd();
+    m->state_info = (uint16_t)rnd();
+    int sl = 10 + (int)(rnd() % 7);
+    for (int i = 0; i < sl; i++)
+        m->serial[i] = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"[rnd() % 34];
+    m->lat_deg = -89 + 178 * urand();
+    m->lon_deg = -179 + 358 * urand();
+    m->altitude_m = (double)(int)(rnd() % 2000) - 200;
+    m->height_m = (double)(int)(rnd() % 500);
+    m->v_north = ((int)(rnd() % 4001) - 2000) / 100.0;
+    m->v_east = ((int)(rnd() % 4001) - 2000) / 100.0;
+    m->v_up = ((int)(rnd() % 1001) - 500) / 100.0;
+    m->yaw_deg = ((int)(rnd() % 36001) - 18000) / 100.0;
+    m->gps_time_ms = 1700000000000ull + rnd();
+    m->pilot_lat_deg = m->lat_deg + 0.01 * (urand() - 0.5);
+    m->pilot_lon_deg = m->lon_deg + 0.01 * (urand() - 0.5);
+    m->home_lat_deg = m->pilot_lat_deg;
+    m->home_lon_deg = m->pilot_lon_deg;
+    m->product_type = 58;
+    snprintf(m->uuid, sizeof m->uuid, "%019u", (unsigned)rnd());
+}
+
+/* Burst at foff + cfo inside pad samples of noise on each side; noise density set so
+ * the in-band (9 MHz) SNR is snr_db. Returns malloc'd buffer of *n samples. */
+static float complex *make_capture(const droneid_msg *m, int nsym, double fs, double foff,
+                                   double cfo, double snr_db, size_t pad, size_t *n)
+{
+    size_t bl = droneid_mod_len(fs, nsym);
+    *n = bl + 2 * pad;
+    float complex *x = calloc(*n, sizeof *x);
+    assert_non_null(x);
+    droneid_mod_cfg cfg = {nsym, 0.1};
+    size_t got = 0;
+    assert_int_equal(droneid_modulate_cfg(m, &cfg, fs, foff + cfo, x + pad, bl, &got), SG_OK);
+    assert_int_equal(got, bl);
+    double nsd = sqrt(0.01 * (fs / 9e6) / pow(10, snr_db / 10) / 2);
+    for (size_t i = 0; i < *n; i++)
+        x[i] += (float)(nsd * gauss()) + I * (float)(nsd * gauss());
+    return x;
+}
+
+static void test_payload_roundtrip(void **st)
+{
+    (void)st;
+    rng = 7;
+    for (int t = 0; t < 50; t++) {
+        droneid_msg m, p;
+        uint8_t raw[DRONEID_PAYLOAD_LEN];
+        random_msg(&m);
+        assert_int_equal(droneid_pack(&m, raw), SG_OK);
+        assert_int_equal(raw[0], 88);
+        assert_int_equal(raw[1], 0x10);
+        droneid_parse(raw, &p);
+        assert_true(p.crc16_ok);
+        assert_string_equal(p.serial, m.serial);
+        assert_string_equal(p.uuid, m.uuid);
+        /* wire quantisation: 1e-7 rad = 5.7e-6 deg; 0.01 m/s; 1 m */
+        assert_true(fabs(p.lat_deg - m.lat_deg) < 6e-6);
+        assert_true(fabs(p.lon_deg - m.lon_deg) < 6e-6);
+        assert_true(fabs(p.pilot_lat_deg - m.pilot_lat_deg) < 6e-6);
+        assert_true(fabs(p.home_lon_deg - m.home_lon_deg) < 6e-6);
+        assert_true(fabs(p.altitude_m - m.altitude_m) < 0.5);
+        assert_true(fabs(p.v_north - m.v_north) < 0.006);
+        assert_true(fabs(p.yaw_deg - m.yaw_deg) < 0.006);
+        assert_int_equal(p.gps_time_ms, m.gps_time_ms);
+        assert_int_equal(p.seq, m.seq);
+        assert_int_equal(p.state_info, m.state_info);
+        /* packing the parsed message reproduces the bytes */
+        uint8_t raw2[DRONEID_PAYLOAD_LEN];
+        assert_int_equal(droneid_pack(&p, raw2), SG_OK);
+        assert_memory_equal(raw, raw2, DRONEID_PAYLOAD_LEN);
+        /* one flipped bit breaks the CRC-16 */
+        raw[10 + t % 70] ^= (uint8_t)(1 << (t % 8));
+        droneid_parse(raw, &p);
+        assert_false(p.crc16_ok);
+    }
+    droneid_msg m;
+    uint8_t raw[DRONEID_PAYLOAD_LEN];
+    droneid_msg_init(&m);
+    m.lat_deg = 91;
+    assert_int_equal(droneid_pack(&m, raw), SG_ERANGE);
+    droneid_msg_init(&m);
+    m.altitude_m = 40000;
+    assert_int_equal(droneid_pack(&m, raw), SG_ERANGE);
+    droneid_msg_init(&m);
+    m.v_east = 400; /* 40000 cm/s does not fit int16 */
+    assert_int_equal(droneid_pack(&m, raw), SG_ERANGE);
+    droneid_msg_init(&m);
+    m.lon_deg = NAN;
+    assert_int_equal(droneid_pack(&m, raw), SG_ERANGE);
+    assert_int_equal(droneid_layout_check(), SG_OK);
+    assert_int_equal(droneid_layout_get(9)->len, 9880); /* 643.2 us at 15.36 Msps */
+    assert_int_equal(droneid_layout_get(8)->len, 8784); /* 571.9 us */
+    assert_null(droneid_layout_get(7));
+    assert_string_equal(droneid_product_name(58), "Mavic Air 2");
+    assert_string_equal(droneid_product_name(250), "unknown");
+}
+
+/* Encoder block structure: payload, 82 zero bytes, CRC-24A; coded bits scrambled. */
+static void test_encode_bits(void **st)
+{
+    (void)st;
+    rng = 3;
+    droneid_msg m;
+    uint8_t raw[DRONEID_PAYLOAD_LEN], block[DRONEID_BLOCK_BYTES], coded[DRONEID_E];
+    random_msg(&m);
+    assert_int_equal(droneid_pack(&m, raw), SG_OK);
+    assert_int_equal(droneid_encode_bits(raw, block, coded), SG_OK);
+    assert_memory_equal(block, raw, DRONEID_PAYLOAD_LEN);
+    for (int i = DRONEID_PAYLOAD_LEN; i < DRONEID_BLOCK_BYTES - 3; i++)
+        assert_int_equal(block[i], 0);
+    assert_int_equal(sg_crc(&SG_CRC24A, block, DRONEID_BLOCK_BYTES), 0);
+    int ones = 0;
+    for (int i = 0; i < DRONEID_E; i++)
+        ones += coded[i];
+    assert_true(ones > 3300 && ones < 3900); /* scrambled: balanced */
+}
+
+typedef struct {
+    double fs, foff;
+} rate_case;
+
+/* Round trip over rates x CFOs x SNRs: the decoded payload and the whole 176-byte
+ * turbo block must equal what was sent, bit for bit. Limits: in-band SNR >= 0 dB,
+ * residual CFO within +-200 kHz of the announced offset. */
+static void test_roundtrip_grid(void **st)
+{
+    (void)st;
+    const rate_case rates[] = {{15.36e6, 0}, {30.72e6, -4e6}, {50e6, 7.5e6}};
+    const double cfos[] = {-200e3, -33e3, -7.4e3, 0, 1.1e3, 7.6e3, 45e3, 200e3};
+    const double snrs[] = {30, 10, 3, 0};
+    int cases = 0;
+    rng = 2024;
+    for (size_t r = 0; r < 3; r++) {
+        sg_errinfo e;
+        droneid_rx *q = droneid_rx_create(rates[r].fs, &e);
+        assert_non_null(q);
+        for (size_t c = 0; c < 8; c++)
+            for (size_t s = 0; s < 4; s++) {
+                droneid_msg m, out;
+                droneid_diag d;
+                uint8_t raw[DRONEID_PAYLOAD_LEN], block[DRONEID_BLOCK_BYTES],
+                    coded[DRONEID_E];
+                random_msg(&m);
+                assert_int_equal(droneid_pack(&m, raw), SG_OK);
+                assert_int_equal(droneid_encode_bits(raw, block, coded), SG_OK);
+                size_t n, pad = (size_t)(rates[r].fs * (50e-6 + 100e-6 * urand()));
+                float complex *x = make_capture(&m, 9, rates[r].fs, rates[r].foff, cfos[c],
+                                                snrs[s], pad, &n);
+                int rc = droneid_rx_decode(q, x, n, rates[r].foff, &out, &d);
+                if (rc != SG_OK || memcmp(out.raw, raw, sizeof raw) != 0 ||
+                    memcmp(d.block, block, sizeof block) != 0)
+                    fail_msg("fs %g cfo %g snr %g: rc %d stage %d cfo found %.1f zc %.2f "
+                             "evm %.1f (seed 2024, case %d)",
+                             rates[r].fs, cfos[c], snrs[s], rc, d.stage, d.cfo_hz,
+                             d.zc_metric, d.evm_db, cases);
+                assert_true(d.crc24_ok && d.crc16_ok && out.crc16_ok);
+                assert_int_equal(d.nsym, 9);
+                assert_true(fabs(d.cfo_hz - cfos[c]) < 300);
+                assert_true(fabs(d.start_s - (double)pad / rates[r].fs) < 0.3e-6);
+                /* raw QPSK bit errors in the known symbol: none at 30 dB, a few at 10 */
+                if (snrs[s] >= 30)
+                    assert_int_equal(d.known_sym_errors, 0);
+                else if (snrs[s] >= 10)
+                    assert_true(d.known_sym_errors <= 6);
+                free(x);
+                cases++;
+            }
+        droneid_rx_destroy(q);
+    }
+    printf("round trip: %d cases bit-exact\n", cases);
+}
+
+/* Legacy 8-symbol bursts decode too and are reported as such. */
+static void test_legacy_layout(void **st)
+{
+    (void)st;
+    rng = 99;
+    sg_errinfo e;
+    droneid_rx *q = droneid_rx_create(30.72e6, &e);
+    assert_non_null(q);
+    droneid_msg m, out;
+    droneid_diag d;
+    random_msg(&m);
+    size_t n;
+    float complex *x = make_capture(&m, 8, 30.72e6, 1e6, 2.5e3, 15, 3000, &n);
+    int rc = droneid_rx_decode(q, x, n, 1e6, &out, &d);
+    if (rc)
+        fail_msg("legacy: rc %d stage %d nsym %d zc %.2f known %d evm %.1f", rc, d.stage,
+                 d.nsym, d.zc_metric, d.known_sym_errors, d.evm_db);
+    assert_int_equal(d.nsym, 8);
+    assert_memory_equal(out.raw, m.raw, 0); /* m.raw unset by modulate (const) */
+    uint8_t raw[DRONEID_PAYLOAD_LEN];
+    assert_int_equal(droneid_pack(&m, raw), SG_OK);
+    assert_memory_equal(out.raw, raw, sizeof raw);
+    free(x);
+    droneid_rx_destroy(q);
+}
+
+/* Below the decoding limit, on noise, silence, corrupted or truncated bursts: a
+ * clean error code, never SG_OK with a wrong message, never a crash. */
+static void test_hostile_inputs(void **st)
+{
+    (void)st;
+    rng = 5;
+    sg_errinfo e;
+    assert_null(droneid_rx_create(1e6, &e));
+    assert_int_equal(e.code, SG_EINVAL);
+    assert_null(droneid_rx_create(NAN, &e));
+    droneid_rx *q = droneid_rx_create(50e6, &e);
+    assert_non_null(q);
+    droneid_msg m, out;
+    droneid_diag d;
+    random_msg(&m);
+    size_t n;
+    float complex *x = make_capture(&m, 9, 50e6, 0, 0, 20, 5000, &n);
+
+    /* data symbols overwritten by noise: sync works, CRC fails */
+    const droneid_layout *l = droneid_layout_get(9);
+    double r = 50e6 / DRONEID_FS;
+    float complex *y = malloc(n * sizeof *y);
+    assert_non_null(y);
+    memcpy(y, x, n * sizeof *y);
+    for (int k = 0; k < 6; k++) {
+        int s = l->data_sym[k];
+        if (k == 5)
+            continue; /* corrupt 5 of the 6 data symbols (the code survives 3) */
+        size_t a = 5000 + (size_t)(l->start[s] * r), b = 5000 + (size_t)(l->start[s + 1] * r);
+        for (size_t i = a; i < b; i++)
+            y[i] = (float)(0.1 * gauss()) + I * (float)(0.1 * gauss());
+    }
+    assert_int_equal(droneid_rx_decode(q, y, n, 0, &out, &d), SG_ECRC);
+    assert_int_equal(d.stage, DRONEID_STAGE_TURBO);
+    assert_false(d.crc24_ok);
+
+    /* pure noise and silence */
+    for (size_t i = 0; i < n; i++)
+        y[i] = (float)(0.1 * gauss()) + I * (float)(0.1 * gauss());
+    int rc = droneid_rx_decode(q, y, n, 0, &out, &d);
+    assert_true(rc == SG_ENOTFOUND || rc == SG_ECRC);
+    memset(y, 0, n * sizeof *y);
+    rc = droneid_rx_decode(q, y, n, 0, &out, &d);
+    assert_true(rc == SG_ENOTFOUND || rc == SG_ECRC);
+
+    /* far below the limit */
+    free(x);
+    x = make_capture(&m, 9, 50e6, 0, 0, -12, 5000, &n);
+    rc = droneid_rx_decode(q, x, n, 0, &out, &d);
+    assert_true(rc == SG_ENOTFOUND || rc == SG_ECRC);
+
+    /* truncation: cut in the middle of the burst, tiny, and empty */
+    free(x);
+    x = make_capture(&m, 9, 50e6, 0, 0, 20, 500, &n);
+    size_t cut = 500 + droneid_mod_len(50e6, 9) * 7 / 10;
+    rc = droneid_rx_decode(q, x, cut, 0, &out, &d);
+    assert_int_not_equal(rc, SG_OK);
+    assert_int_equal(droneid_rx_decode(q, x, 100, 0, &out, &d), SG_ETRUNC);
+    assert_int_equal(droneid_rx_decode(q, x, 0, 0, &out, &d), SG_ETRUNC);
+
+    /* bad arguments */
+    x[1000] = NAN;
+    assert_int_equal(droneid_rx_decode(q, x, n, 0, &out, &d), SG_EINVAL);
+    assert_int_equal(droneid_rx_decode(q, x, n, NAN, &out, &d), SG_EINVAL);
+    assert_int_equal(droneid_rx_decode(q, x, n, 30e6, &out, &d), SG_EINVAL);
+    assert_int_equal(droneid_rx_decode(q, NULL, n, 0, &out, &d), SG_EINVAL);
+    assert_int_equal(droneid_rx_decode(q, x, (size_t)(50e6 * 0.05), 0, &out, &d), SG_ERANGE);
+    free(x);
+    free(y);
+
+    /* modulator arguments */
+    float complex buf[16];
+    size_t got;
+    assert_int_equal(droneid_modulate(&m, 50e6, 0, buf, 16, &got), SG_EOVERFLOW);
+    assert_int_equal(droneid_modulate(&m, 10e6, 0, buf, 16, &got), SG_ERANGE);
+    assert_int_equal(droneid_modulate(&m, 50e6, 21e6, buf, 16, &got), SG_ERANGE);
+    droneid_mod_cfg bad = {7, 0.1};
+    assert_int_equal(droneid_modulate_cfg(&m, &bad, 50e6, 0, buf, 16, &got), SG_EINVAL);
+    assert_int_equal(droneid_mod_len(50e6, 7), 0);
+    droneid_rx_destroy(q);
+}
+
+static void test_measurement(void **st)
+{
+    (void)st;
+    droneid_msg m;
+    droneid_msg_init(&m);
+    snprintf(m.serial, sizeof m.serial, "1WNBH3900201N1");
+    m.lat_deg = 51.446356, m.lon_deg = 7.267219, m.altitude_m = 141;
+    m.v_north = 1.5, m.v_east = -2.0, m.v_up = 0.25;
+    m.pilot_lat_deg = 51.44623, m.pilot_lon_deg = 7.267104;
+    sg_measurement z;
+    assert_int_equal(droneid_to_measurement(&m, 1000.5, 2, &z), SG_OK);
+    assert_int_equal(z.type, SG_MEAS_POS_WGS84);
+    assert_true(fabs(z.z[0] - 51.446356 * M_PI / 180) < 1e-12);
+    assert_true(fabs(z.z[1] - 7.267219 * M_PI / 180) < 1e-12);
+    assert_true(fabs(z.z[2] - 141) < 1e-12);
+    assert_true(z.R[0] > 0 && z.R[4] > z.R[0] && z.R[8] == 100);
+    assert_true(z.has_vel && z.vel_enu[0] == -2.0 && z.vel_enu[1] == 1.5);
+    assert_string_equal(z.identity, "1WNBH3900201N1");
+    assert_string_equal(z.cls, "dji_droneid");
+    assert_true(z.has_operator && fabs(z.operator_lat - 51.44623 * M_PI / 180) < 1e-12);
+    assert_true(isnan(z.operator_alt));
+    assert_int_equal(z.sensor, 2);
+    m.pilot_lat_deg = m.pilot_lon_deg = 0;
+    assert_int_equal(droneid_to_measurement(&m, 1, 0, &z), SG_OK);
+    assert_false(z.has_operator);
+    m.lat_deg = m.lon_deg = 0; /* no GNSS fix yet */
+    assert_int_equal(droneid_to_measurement(&m, 1, 0, &z), SG_EINVAL);
+    m.lat_deg = 95;
+    assert_int_equal(droneid_to_measurement(&m, 1, 0, &z), SG_EINVAL);
+    assert_int_equal(droneid_to_measurement(&m, NAN, 0, &z), SG_EINVAL);
+
+    sg_burst b = {.duration = 643e-6, .bandwidth = 9.0e6};
+    assert_true(droneid_burst_plausible(&b));
+    b.duration = 2e-3;
+    assert_false(droneid_burst_plausible(&b));
+    b.duration = 643e-6, b.bandwidth = 20e6;
+    assert_false(droneid_burst_plausible(&b));
+    assert_false(droneid_burst_plausible(NULL));
+}
+
+/* The stand-alone burst finder locates two bursts at different offsets. */
+static void test_scan(void **st)
+{
+    (void)st;
+    rng = 11;
+    droneid_msg m;
+    random_msg(&m);
+    const double fs = 50e6;
+    size_t bl = droneid_mod_len(fs, 9), n = 3 * bl + 40000;
+    float complex *x = calloc(n, sizeof *x);
+    assert_non_null(x);
+    size_t got;
+    assert_int_equal(droneid_modulate(&m, fs, 2e6, x + 10000, bl, &got), SG_OK);
+    assert_int_equal(droneid_modulate(&m, fs, -12.5e6, x + 20000 + 2 * bl, bl, &got), SG_OK);
+    for (size_t i = 0; i < n; i++)
+        x[i] += (float)(0.003 * gauss()) + I * (float)(0.003 * gauss());
+    droneid_span sp[4];
+    size_t ns;
+    assert_int_equal(droneid_scan(x, n, fs, sp, 4, &ns), SG_OK);
+    assert_int_equal(ns, 2);
+    assert_true(fabs(sp[0].freq_offset_hz - 2e6) < 150e3);
+    assert_true(fabs(sp[1].freq_offset_hz + 12.5e6) < 150e3);
+    for (int i = 0; i < 2; i++) {
+        assert_true(sp[i].bandwidth_hz > 8e6 && sp[i].bandwidth_hz < 10.5e6);
+        assert_true(fabs((double)sp[i].len / fs - 643e-6 - 40e-6) < 30e-6);
+        assert_false(sp[i].truncated);
+    }
+    assert_true(sp[0].start <= 10000 && sp[0].start + 1500 > 10000);
+    assert_int_equal(droneid_scan(NULL, n, fs, sp, 4, &ns), SG_EINVAL);
+    free(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_payload_roundtrip), cmocka_unit_test(test_encode_bits),
+        cmocka_unit_test(test_roundtrip_grid),    cmocka_unit_test(test_legacy_layout),
+        cmocka_unit_test(test_hostile_inputs),    cmocka_unit_test(test_measurement),
+        cmocka_unit_test(test_scan),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
