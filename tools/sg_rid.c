@@ -382,8 +382,8 @@ static int read_sigmf_meta(const char *meta, char *data, size_t cap, iq_fmt *fmt
         fprintf(stderr, "sg_rid: %s: bad metadata file name\n", meta);
         goto out;
     }
-    memcpy(data, meta, l - 5);
-    strcpy(data + l - 5, "data");
+    memcpy(data, meta, l - 4); /* "x.sigmf-meta" -> "x.sigmf-data" */
+    strcpy(data + l - 4, "data");
     rc = 0;
 out:
     cJSON_Delete(j);
