@@ -1,0 +1,157 @@
+/* Remote ID over Wi-Fi through libpcap (see rid_wifi_pcap.h). A thin shell: libpcap
+ * delivers frames, dsp/rid_wifi.c judges them, this file counts and forwards. */
+#include "rid_wifi_pcap.h"
+
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DLT_RADIOTAP_ 127
+#define DLT_80211_ 105
+
+struct rid_pcap {
+    pcap_t *pc;
+    int linktype;
+    bool live;
+    volatile sig_atomic_t stop;
+    rid_pcap_stats st;
+    rid_pcap_cb cb;
+    void *user;
+    int cb_rc;
+};
+
+static rid_pcap *finish_open(pcap_t *pc, const char *name, bool live, sg_errinfo *e)
+{
+    int lt = pcap_datalink(pc);
+    if (lt != DLT_RADIOTAP_ && lt != DLT_80211_) {
+        sg_err_set(e, SG_ENOTSUP,
+                   "%s: link type %d (%s) is not 802.11 radiotap (127) or bare 802.11 (105); "
+                   "capture in monitor mode",
+                   name, lt, pcap_datalink_val_to_name(lt) ? pcap_datalink_val_to_name(lt) : "?");
+        pcap_close(pc);
+        return NULL;
+    }
+    rid_pcap *p = calloc(1, sizeof *p);
+    if (!p) {
+        pcap_close(pc);
+        sg_err_set(e, SG_ENOMEM, "%s: out of memory", name);
+        return NULL;
+    }
+    p->pc = pc;
+    p->linktype = lt;
+    p->live = live;
+    return p;
+}
+
+rid_pcap *rid_pcap_open_file(const char *path, sg_errinfo *e)
+{
+    char err[PCAP_ERRBUF_SIZE] = "";
+    if (!path) {
+        sg_err_set(e, SG_EINVAL, "rid_pcap: no file name");
+        return NULL;
+    }
+    pcap_t *pc = pcap_open_offline(path, err);
+    if (!pc) {
+        sg_err_set(e, SG_EIO, "%s: cannot read capture: %s", path, err);
+        return NULL;
+    }
+    return finish_open(pc, path, false, e);
+}
+
+rid_pcap *rid_pcap_open_live(const char *ifname, sg_errinfo *e)
+{
+    char err[PCAP_ERRBUF_SIZE] = "";
+    if (!ifname) {
+        sg_err_set(e, SG_EINVAL, "rid_pcap: no interface name");
+        return NULL;
+    }
+    pcap_t *pc = pcap_create(ifname, err);
+    if (!pc) {
+        sg_err_set(e, SG_ENODEV, "%s: %s", ifname, err);
+        return NULL;
+    }
+    if (pcap_can_set_rfmon(pc) == 1)
+        pcap_set_rfmon(pc, 1);
+    pcap_set_snaplen(pc, 4096);
+    pcap_set_promisc(pc, 1);
+    pcap_set_timeout(pc, 100); /* ms: lets run() notice stop() on a quiet channel */
+    int rc = pcap_activate(pc);
+    if (rc < 0) {
+        sg_err_set(e, rc == PCAP_ERROR_PERM_DENIED ? SG_EAUTH : SG_ENODEV,
+                   "%s: cannot start capture: %s", ifname, pcap_geterr(pc));
+        pcap_close(pc);
+        return NULL;
+    }
+    return finish_open(pc, ifname, true, e);
+}
+
+static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    rid_pcap *p = (rid_pcap *)user;
+    p->st.frames++;
+    rid_wifi_frame f;
+    rid_wifi_reason why = RID_WIFI_NOT_RID;
+    int rc = p->linktype == DLT_RADIOTAP_ ? rid_wifi_parse_radiotap(bytes, h->caplen, &f, &why)
+                                          : rid_wifi_parse_80211(bytes, h->caplen, false, &f, &why);
+    if (rc == SG_ENOTFOUND) {
+        p->st.not_rid++;
+        return;
+    }
+    if (rc) {
+        p->st.rejected[why]++;
+        return;
+    }
+    p->st.decoded++;
+    p->st.messages += (uint64_t)f.n_msgs;
+    double t = (double)h->ts.tv_sec + (double)h->ts.tv_usec * 1e-6;
+    if (p->cb && !p->cb_rc) {
+        p->cb_rc = p->cb(p->user, t, &f);
+        if (p->cb_rc)
+            pcap_breakloop(p->pc);
+    }
+}
+
+int rid_pcap_run(rid_pcap *p, rid_pcap_cb cb, void *user, sg_errinfo *e)
+{
+    if (!p)
+        return sg_err_set(e, SG_EINVAL, "rid_pcap: NULL handle");
+    p->cb = cb;
+    p->user = user;
+    p->cb_rc = 0;
+    while (!p->stop) {
+        int n = pcap_dispatch(p->pc, -1, on_frame, (u_char *)p);
+        if (p->cb_rc)
+            return p->cb_rc;
+        if (n == PCAP_ERROR_BREAK)
+            break;
+        if (n == PCAP_ERROR)
+            return sg_err_set(e, SG_EIO, "capture error: %s", pcap_geterr(p->pc));
+        if (n == 0 && !p->live)
+            break; /* end of file */
+    }
+    if (p->live) {
+        struct pcap_stat ps;
+        if (pcap_stats(p->pc, &ps) == 0)
+            p->st.kernel_dropped = ps.ps_drop + ps.ps_ifdrop;
+    }
+    return SG_OK;
+}
+
+void rid_pcap_stop(rid_pcap *p)
+{
+    if (!p)
+        return;
+    p->stop = 1;
+    pcap_breakloop(p->pc);
+}
+
+void rid_pcap_get_stats(rid_pcap *p, rid_pcap_stats *s) { *s = p->st; }
+
+void rid_pcap_close(rid_pcap *p)
+{
+    if (!p)
+        return;
+    pcap_close(p->pc);
+    free(p);
+}
