@@ -50,7 +50,7 @@ static void test_hand_cases(void **state)
         const ospa_case *k = &cases[i];
         ospa_result r;
         assert_int_equal(ospa_compute(w, k->truth, (size_t)k->m, k->est, (size_t)k->n, k->c,
-                                      k->p, &r),
+                                      k->p, &r, NULL),
                          0);
         if (fabs(r.ospa - k->ospa) > 1e-9 || fabs(r.gospa - k->gospa) > 1e-9 ||
             r.n_missed != k->missed || r.n_false != k->false_)
@@ -66,10 +66,10 @@ static void test_invalid(void **state)
     assign_ws *w = assign_ws_create();
     double a[1][3] = {{0, 0, 0}}, b[1][3] = {{NAN, 0, 0}};
     ospa_result r;
-    assert_int_equal(ospa_compute(w, a, 1, a, 1, 0, 1, &r), SG_EINVAL);
-    assert_int_equal(ospa_compute(w, a, 1, a, 1, 10, 0.5, &r), SG_EINVAL);
-    assert_int_equal(ospa_compute(w, a, 1, b, 1, 10, 1, &r), SG_EINVAL);
-    assert_int_equal(ospa_compute(w, a, 1, a, 1, 10, 1, NULL), SG_EINVAL);
+    assert_int_equal(ospa_compute(w, a, 1, a, 1, 0, 1, &r, NULL), SG_EINVAL);
+    assert_int_equal(ospa_compute(w, a, 1, a, 1, 10, 0.5, &r, NULL), SG_EINVAL);
+    assert_int_equal(ospa_compute(w, a, 1, b, 1, 10, 1, &r, NULL), SG_EINVAL);
+    assert_int_equal(ospa_compute(w, a, 1, a, 1, 10, 1, NULL, NULL), SG_EINVAL);
     assign_ws_destroy(w);
 }
 

@@ -11,7 +11,7 @@
 #include "sg_error.h"
 
 int ospa_compute(assign_ws *w, const double (*truth)[3], size_t m, const double (*est)[3],
-                 size_t n, double c, double p, ospa_result *out)
+                 size_t n, double c, double p, ospa_result *out, int *truth_to_est)
 {
     if (!w || !out || !(c > 0) || !isfinite(c) || !(p >= 1) || !isfinite(p) ||
         (m && !truth) || (n && !est) || m > (size_t)1 << 24 || n > (size_t)1 << 24)
@@ -75,6 +75,9 @@ int ospa_compute(assign_ws *w, const double (*truth)[3], size_t m, const double 
         out->gospa_missed = cp / 2 * (double)(m - k);
         out->gospa_false = cp / 2 * (double)(n - k);
         out->gospa = pow(loc + out->gospa_missed + out->gospa_false, 1 / p);
+        if (truth_to_est)
+            for (size_t i = 0; i < m; i++)
+                truth_to_est[i] = r2c[i];
     }
     free(edges);
     free(r2c);

@@ -27,8 +27,10 @@ typedef struct {
 } ospa_result;
 
 /* truth[m][3], est[n][3] (m, n may be 0). w: a workspace from assign_ws_create().
- * Returns 0, SG_EINVAL (c <= 0, p < 1, non-finite coordinates) or SG_ENOMEM. */
+ * truth_to_est[m] (may be NULL) receives the estimate index assigned to each truth (pairs
+ * closer than c) or -1. Returns 0, SG_EINVAL (c <= 0, p < 1, non-finite coordinates) or
+ * SG_ENOMEM. */
 int ospa_compute(assign_ws *w, const double (*truth)[3], size_t m, const double (*est)[3],
-                 size_t n, double c, double p, ospa_result *out);
+                 size_t n, double c, double p, ospa_result *out, int *truth_to_est);
 
 #endif

@@ -90,7 +90,7 @@ typedef struct {
 } num_key;
 
 static const num_key NUM_KEYS[] = {
-    {"q_accel", offsetof(tracker_cfg, q_accel), false, 3.0, 0.001, 100},
+    {"q_accel", offsetof(tracker_cfg, q_accel), false, 1.0, 0.001, 100},
     {"q_jerk", offsetof(tracker_cfg, q_jerk), false, 5.0, 0.001, 1000},
     {"imm_sojourn_s", offsetof(tracker_cfg, imm_sojourn_s), false, 5.0, 0.1, 1000},
     {"gate_prob", offsetof(tracker_cfg, gate_prob), false, 0.999, 0.5, 0.999999},
@@ -681,10 +681,12 @@ static int key_comp(sg_meas_type t)
     return t == SG_MEAS_BEARING ? 1 : 0;
 }
 
+enum { SEL_ALL = 0, SEL_ESTABLISHED, SEL_TENTATIVE };
+
 /* Gated edges between tracks with pred_ok and the open measurements of a group.
- * skip_group != 0 excludes tracks already hit in that group. */
+ * skip_group != 0 excludes tracks already hit in that group; sel picks tracks by status. */
 static int gate_edges(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_group,
-                      size_t *ne_out)
+                      int sel, size_t *ne_out)
 {
     sg_meas_type type = gm[0]->type;
     int kc = key_comp(type), dim = sg_meas_dim(type);
@@ -704,6 +706,9 @@ static int gate_edges(tracker *q, const sg_measurement *const *gm, int ng, uint6
     for (size_t i = 0; i < q->n_trk; i++) {
         trk *tr = &q->trk[i];
         if (!q->pred_ok[i] || (skip_group && tr->hit_group == skip_group))
+            continue;
+        bool tent = tr->pub.status == SG_TRACK_TENTATIVE;
+        if ((sel == SEL_ESTABLISHED && tent) || (sel == SEL_TENTATIVE && !tent))
             continue;
         const kf_pred *pr = &q->pred[i];
         double c = pr->zhat[kc];
@@ -784,20 +789,26 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
         else
             q->st.unused++; /* a bearing alone cannot re-place a track */
     }
-    size_t ne;
-    int rc = gate_edges(q, gm, ng, g, &ne);
-    if (rc)
-        return rc;
-    rc = assign_sparse(q->ws, (int)q->n_trk, ng, q->edges, ne, q->r2c, q->c2r, NULL);
-    if (rc)
-        return rc;
+    /* two stages: established tracks choose first, so a tentative track born from an
+     * outlier next to a confirmed track cannot steal that track's measurements */
+    for (int stage = SEL_ESTABLISHED; stage <= SEL_TENTATIVE; stage++) {
+        size_t ne;
+        int rc = gate_edges(q, gm, ng, g, stage, &ne);
+        if (rc)
+            return rc;
+        rc = assign_sparse(q->ws, (int)q->n_trk, ng, q->edges, ne, q->r2c, q->c2r, NULL);
+        if (rc)
+            return rc;
+        for (int j = 0; j < ng; j++) {
+            if (q->mflag[j] != MF_DONE && q->c2r[j] >= 0) {
+                apply_update(q, &q->trk[q->c2r[j]], gm[j]);
+                q->mflag[j] = MF_DONE;
+            }
+        }
+    }
     for (int j = 0; j < ng; j++) {
         if (q->mflag[j] == MF_DONE)
             continue;
-        if (q->c2r[j] >= 0) {
-            apply_update(q, &q->trk[q->c2r[j]], gm[j]);
-            continue;
-        }
         if (q->mflag[j] == MF_GATED && !gm[j]->identity[0]) {
             q->st.unused++; /* near a track that took a better measurement */
             continue;
@@ -889,7 +900,7 @@ static int process_oosm_group(tracker *q, const sg_measurement *const *gm, int n
         q->held[j] = gm[j]->identity[0] ? find_identity(q, gm[j]->identity) : -1;
     }
     size_t ne;
-    int rc = gate_edges(q, gm, ng, 0, &ne);
+    int rc = gate_edges(q, gm, ng, 0, SEL_ALL, &ne);
     if (rc)
         return rc;
     rc = assign_sparse(q->ws, (int)q->n_trk, ng, q->edges, ne, q->r2c, q->c2r, NULL);
