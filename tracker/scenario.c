@@ -544,7 +544,10 @@ int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn,
             mj++;
         double c0 = cpu_now();
         int prc = tracker_process(q, t, s->meas + mi, mj - mi);
-        r->process_s += cpu_now() - c0;
+        double dt = cpu_now() - c0;
+        r->process_s += dt;
+        if (dt > r->max_scan_s)
+            r->max_scan_s = dt;
         if (prc == SG_ENOMEM) {
             rc = prc;
             break;

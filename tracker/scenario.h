@@ -74,6 +74,7 @@ typedef struct {
     size_t false_confirmed;        /* confirmed track ids never assigned to a truth */
     size_t confirmed_ids;          /* distinct confirmed track ids */
     double process_s;              /* CPU seconds inside tracker_process */
+    double max_scan_s;             /* CPU seconds of the slowest tracker_process call */
 } scen_result;
 
 /* 64-bit xorshift* generator shared by scenarios, tests and benchmarks (state != 0). */

@@ -979,7 +979,8 @@ static int maintain(tracker *q)
         fill_pub(&q->trk[i]);
         q->out[q->n_out++] = q->trk[i].pub;
     }
-    memcpy(q->out + q->n_out, q->dead, q->n_dead * sizeof(sg_track));
+    if (q->n_dead)
+        memcpy(q->out + q->n_out, q->dead, q->n_dead * sizeof(sg_track));
     q->n_out += q->n_dead;
     q->st.tracks_active = (uint32_t)q->n_trk;
     return rc;
