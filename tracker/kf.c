@@ -1,0 +1,479 @@
+/* Kalman filters for the tracker (see kf.h): NCV / CA / IMM(NCV, CA) motion models with
+ * continuous white-noise process models (time-consistent, so asynchronous sensors at any
+ * rate see the same dynamics), linear position updates and EKF bearing / range-bearing
+ * updates. Small dense matrices (n <= 9, dim <= 3) in row-major arrays on the stack. */
+#include "kf.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "sg_error.h"
+
+#define IDX(r, c, n) ((r) * (n) + (c))
+
+/* ---- small matrix helpers ------------------------------------------------------ */
+
+/* C = A (r x k) * B (k x c) */
+static void mat_mul(const double *A, const double *B, double *C, int r, int k, int c)
+{
+    for (int i = 0; i < r; i++)
+        for (int j = 0; j < c; j++) {
+            double s = 0;
+            for (int l = 0; l < k; l++)
+                s += A[IDX(i, l, k)] * B[IDX(l, j, c)];
+            C[IDX(i, j, c)] = s;
+        }
+}
+
+/* C = A (r x k) * B' (B is c x k) */
+static void mat_mul_bt(const double *A, const double *B, double *C, int r, int k, int c)
+{
+    for (int i = 0; i < r; i++)
+        for (int j = 0; j < c; j++) {
+            double s = 0;
+            for (int l = 0; l < k; l++)
+                s += A[IDX(i, l, k)] * B[IDX(j, l, k)];
+            C[IDX(i, j, c)] = s;
+        }
+}
+
+static void symmetrise(double *P, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            double a = 0.5 * (P[IDX(i, j, n)] + P[IDX(j, i, n)]);
+            P[IDX(i, j, n)] = P[IDX(j, i, n)] = a;
+        }
+}
+
+/* Cholesky of a symmetric dim x dim matrix (dim <= 3) into L; false if not PD. */
+static bool chol(const double *A, int m, double *L)
+{
+    memset(L, 0, sizeof(double) * (size_t)(m * m));
+    for (int j = 0; j < m; j++) {
+        double d = A[IDX(j, j, m)];
+        for (int k = 0; k < j; k++)
+            d -= L[IDX(j, k, m)] * L[IDX(j, k, m)];
+        if (!(d > 0) || !isfinite(d))
+            return false;
+        double ljj = sqrt(d);
+        L[IDX(j, j, m)] = ljj;
+        for (int i = j + 1; i < m; i++) {
+            double s = A[IDX(i, j, m)];
+            for (int k = 0; k < j; k++)
+                s -= L[IDX(i, k, m)] * L[IDX(j, k, m)];
+            L[IDX(i, j, m)] = s / ljj;
+        }
+    }
+    return true;
+}
+
+bool kf_is_pd(const double *A, int dim)
+{
+    if (dim < 1 || dim > 3)
+        return false;
+    for (int i = 0; i < dim * dim; i++)
+        if (!isfinite(A[i]))
+            return false;
+    for (int i = 0; i < dim; i++)
+        for (int j = i + 1; j < dim; j++) {
+            double a = A[IDX(i, j, dim)], b = A[IDX(j, i, dim)];
+            if (fabs(a - b) > 1e-9 * (fabs(a) + fabs(b)) + 1e-300)
+                return false;
+        }
+    double L[9];
+    return chol(A, dim, L);
+}
+
+/* Inverse and log-determinant of a symmetric PD dim x dim matrix (dim <= 3). */
+static bool inv_spd(const double *A, int m, double *Ai, double *logdet)
+{
+    double L[9], Li[9] = {0};
+    if (!chol(A, m, L))
+        return false;
+    double ld = 0;
+    for (int i = 0; i < m; i++) {
+        ld += 2 * log(L[IDX(i, i, m)]);
+        /* forward substitution for column i of L^-1 */
+        for (int r = 0; r < m; r++) {
+            double s = (r == i) ? 1.0 : 0.0;
+            for (int k = 0; k < r; k++)
+                s -= L[IDX(r, k, m)] * Li[IDX(k, i, m)];
+            Li[IDX(r, i, m)] = s / L[IDX(r, r, m)];
+        }
+    }
+    /* A^-1 = L^-T L^-1 */
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < m; j++) {
+            double s = 0;
+            for (int k = 0; k < m; k++)
+                s += Li[IDX(k, i, m)] * Li[IDX(k, j, m)];
+            Ai[IDX(i, j, m)] = s;
+        }
+    if (logdet)
+        *logdet = ld;
+    return true;
+}
+
+static double wrap_pi(double a)
+{
+    a = fmod(a + M_PI, 2 * M_PI);
+    if (a < 0)
+        a += 2 * M_PI;
+    return a - M_PI;
+}
+
+/* ---- motion models ------------------------------------------------------------ */
+
+/* Mode kind: 0 = NCV (in 6 or 9 states; with 9 states acceleration is held at zero),
+ * 1 = CA (9 states). */
+static int mode_kind(const kf_params *p, int mode)
+{
+    if (p->model == KF_MODEL_CA)
+        return 1;
+    if (p->model == KF_MODEL_IMM)
+        return mode;
+    return 0;
+}
+
+static void build_fq(const kf_params *p, int kind, int n, double dt, double *F, double *Q)
+{
+    memset(F, 0, sizeof(double) * (size_t)(n * n));
+    memset(Q, 0, sizeof(double) * (size_t)(n * n));
+    double dt2 = dt * dt, dt3 = dt2 * dt;
+    for (int a = 0; a < 3; a++) {
+        int ip = a, iv = a + 3, ia = a + 6;
+        F[IDX(ip, ip, n)] = 1;
+        F[IDX(iv, iv, n)] = 1;
+        F[IDX(ip, iv, n)] = dt;
+        if (kind == 0) {
+            /* continuous white-noise acceleration, q = q_accel^2 * 1 s */
+            double q = p->q_accel * p->q_accel;
+            Q[IDX(ip, ip, n)] = q * dt3 / 3;
+            Q[IDX(ip, iv, n)] = Q[IDX(iv, ip, n)] = q * dt2 / 2;
+            Q[IDX(iv, iv, n)] = q * dt;
+            /* with 9 states (IMM NCV mode) acceleration is forced to zero: F row is 0 */
+        } else {
+            double q = p->q_jerk * p->q_jerk;
+            double dt4 = dt3 * dt, dt5 = dt4 * dt;
+            F[IDX(ia, ia, n)] = 1;
+            F[IDX(ip, ia, n)] = dt2 / 2;
+            F[IDX(iv, ia, n)] = dt;
+            Q[IDX(ip, ip, n)] = q * dt5 / 20;
+            Q[IDX(ip, iv, n)] = Q[IDX(iv, ip, n)] = q * dt4 / 8;
+            Q[IDX(ip, ia, n)] = Q[IDX(ia, ip, n)] = q * dt3 / 6;
+            Q[IDX(iv, iv, n)] = q * dt3 / 3;
+            Q[IDX(iv, ia, n)] = Q[IDX(ia, iv, n)] = q * dt2 / 2;
+            Q[IDX(ia, ia, n)] = q * dt;
+        }
+    }
+}
+
+void kf_init(const kf_params *p, kf_state *s, double t, const double pos[3],
+             const double Ppos[9], const double vel[3], const double Pvel[9])
+{
+    memset(s, 0, sizeof *s);
+    s->t = t;
+    s->n = p->model == KF_MODEL_NCV ? 6 : 9;
+    s->nmodes = p->model == KF_MODEL_IMM ? 2 : 1;
+    int n = s->n;
+    for (int k = 0; k < s->nmodes; k++) {
+        s->mu[k] = 1.0 / s->nmodes;
+        for (int i = 0; i < 3; i++) {
+            s->x[k][i] = pos[i];
+            s->x[k][i + 3] = vel[i];
+            for (int j = 0; j < 3; j++) {
+                s->P[k][IDX(i, j, n)] = Ppos[IDX(i, j, 3)];
+                s->P[k][IDX(i + 3, j + 3, n)] = Pvel[IDX(i, j, 3)];
+            }
+            /* the IMM NCV mode holds acceleration at exactly zero */
+            if (n == 9 && mode_kind(p, k) == 1)
+                s->P[k][IDX(i + 6, i + 6, n)] = p->init_acc_sd * p->init_acc_sd;
+        }
+    }
+}
+
+void kf_combined(const kf_state *s, double *x, double *P)
+{
+    int n = s->n;
+    if (s->nmodes == 1) {
+        memcpy(x, s->x[0], sizeof(double) * (size_t)n);
+        memcpy(P, s->P[0], sizeof(double) * (size_t)(n * n));
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        x[i] = 0;
+        for (int k = 0; k < s->nmodes; k++)
+            x[i] += s->mu[k] * s->x[k][i];
+    }
+    for (int i = 0; i < n * n; i++)
+        P[i] = 0;
+    for (int k = 0; k < s->nmodes; k++) {
+        double d[KF_NMAX];
+        for (int i = 0; i < n; i++)
+            d[i] = s->x[k][i] - x[i];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                P[IDX(i, j, n)] += s->mu[k] * (s->P[k][IDX(i, j, n)] + d[i] * d[j]);
+    }
+}
+
+/* IMM mixing for a step of dt seconds: symmetric two-mode Markov chain with switching
+ * rate 1/sojourn, so P(switch within dt) = (1 - exp(-2 dt / sojourn)) / 2. */
+static void imm_mix(const kf_params *p, kf_state *s, double dt)
+{
+    int n = s->n;
+    double ps = 0.5 * (1 - exp(-2 * dt / p->imm_sojourn_s));
+    double T[2][2] = {{1 - ps, ps}, {ps, 1 - ps}};
+    double cbar[2], x0[2][KF_NMAX], P0[2][KF_NMAX * KF_NMAX];
+    for (int j = 0; j < 2; j++) {
+        cbar[j] = T[0][j] * s->mu[0] + T[1][j] * s->mu[1];
+        double w[2];
+        for (int i = 0; i < 2; i++)
+            w[i] = cbar[j] > 0 ? T[i][j] * s->mu[i] / cbar[j] : 0.5;
+        for (int r = 0; r < n; r++)
+            x0[j][r] = w[0] * s->x[0][r] + w[1] * s->x[1][r];
+        for (int r = 0; r < n * n; r++)
+            P0[j][r] = 0;
+        for (int i = 0; i < 2; i++) {
+            double d[KF_NMAX];
+            for (int r = 0; r < n; r++)
+                d[r] = s->x[i][r] - x0[j][r];
+            for (int r = 0; r < n; r++)
+                for (int c = 0; c < n; c++)
+                    P0[j][IDX(r, c, n)] += w[i] * (s->P[i][IDX(r, c, n)] + d[r] * d[c]);
+        }
+    }
+    memcpy(s->x, x0, sizeof x0);
+    memcpy(s->P, P0, sizeof P0);
+    s->mu[0] = cbar[0];
+    s->mu[1] = cbar[1];
+}
+
+void kf_predict(const kf_params *p, kf_state *s, double t)
+{
+    double dt = t - s->t;
+    if (!(dt > 0))
+        return;
+    int n = s->n;
+    if (s->nmodes == 2)
+        imm_mix(p, s, dt);
+    double F[KF_NMAX * KF_NMAX], Q[KF_NMAX * KF_NMAX], FP[KF_NMAX * KF_NMAX];
+    for (int k = 0; k < s->nmodes; k++) {
+        build_fq(p, mode_kind(p, k), n, dt, F, Q);
+        double x[KF_NMAX];
+        mat_mul(F, s->x[k], x, n, n, 1);
+        memcpy(s->x[k], x, sizeof(double) * (size_t)n);
+        mat_mul(F, s->P[k], FP, n, n, n);
+        mat_mul_bt(FP, F, s->P[k], n, n, n);
+        for (int i = 0; i < n * n; i++)
+            s->P[k][i] += Q[i];
+        symmetrise(s->P[k], n);
+    }
+    s->t = t;
+}
+
+/* ---- measurement models ---------------------------------------------------------- */
+
+/* Predicted measurement and its Jacobian w.r.t. position (dim x 3). */
+static int hfun(sg_meas_type type, const double *x, const double *sp, double *zh, double *Hp)
+{
+    if (type == SG_MEAS_POS_ENU) {
+        for (int i = 0; i < 3; i++) {
+            zh[i] = x[i];
+            for (int j = 0; j < 3; j++)
+                Hp[IDX(i, j, 3)] = i == j;
+        }
+        return 3;
+    }
+    double dx = x[0] - sp[0], dy = x[1] - sp[1], dz = x[2] - sp[2];
+    double rho2 = dx * dx + dy * dy, rho = sqrt(rho2), r2 = rho2 + dz * dz, r = sqrt(r2);
+    if (rho < 1e-3)
+        return SG_ERANGE; /* straight above/below the sensor: azimuth undefined */
+    double az = atan2(dx, dy), el = atan2(dz, rho);
+    double daz[3] = {dy / rho2, -dx / rho2, 0};
+    double del[3] = {-dx * dz / (r2 * rho), -dy * dz / (r2 * rho), rho / r2};
+    if (type == SG_MEAS_BEARING) {
+        zh[0] = az;
+        zh[1] = el;
+        memcpy(Hp, daz, sizeof daz);
+        memcpy(Hp + 3, del, sizeof del);
+        return 2;
+    }
+    if (type == SG_MEAS_RANGE_BEARING) {
+        zh[0] = r;
+        zh[1] = az;
+        zh[2] = el;
+        Hp[0] = dx / r;
+        Hp[1] = dy / r;
+        Hp[2] = dz / r;
+        memcpy(Hp + 3, daz, sizeof daz);
+        memcpy(Hp + 6, del, sizeof del);
+        return 3;
+    }
+    return SG_EINVAL;
+}
+
+/* Index of the azimuth component (wrapped) or -1. */
+static int az_index(sg_meas_type type)
+{
+    return type == SG_MEAS_BEARING ? 0 : type == SG_MEAS_RANGE_BEARING ? 1 : -1;
+}
+
+int kf_predict_meas(const kf_state *s, sg_meas_type type, const double sensor_enu[3],
+                    kf_pred *out)
+{
+    double x[KF_NMAX], P[KF_NMAX * KF_NMAX], Hp[9], Pp[9], T[9];
+    kf_combined(s, x, P);
+    int m = hfun(type, x, sensor_enu, out->zhat, Hp);
+    if (m < 0)
+        return m;
+    out->dim = m;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            Pp[IDX(i, j, 3)] = P[IDX(i, j, s->n)];
+    mat_mul(Hp, Pp, T, m, 3, 3);
+    mat_mul_bt(T, Hp, out->HPHt, m, 3, m);
+    symmetrise(out->HPHt, m);
+    return SG_OK;
+}
+
+int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const double *R,
+                   double *d2)
+{
+    int m = pr->dim;
+    double S[9], Si[9], y[3];
+    for (int i = 0; i < m * m; i++)
+        S[i] = pr->HPHt[i] + R[i];
+    for (int i = 0; i < m; i++)
+        y[i] = z[i] - pr->zhat[i];
+    int ia = az_index(type);
+    if (ia >= 0)
+        y[ia] = wrap_pi(y[ia]);
+    if (!inv_spd(S, m, Si, NULL))
+        return SG_ERANGE;
+    double s = 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < m; j++)
+            s += y[i] * Si[IDX(i, j, m)] * y[j];
+    *d2 = s;
+    return SG_OK;
+}
+
+/* EKF update of one mode; ll receives the log-likelihood of the innovation. */
+static int update_mode(int n, double *x, double *P, const sg_measurement *meas, double *ll,
+                       double *d2)
+{
+    double zh[3], Hp[9];
+    int m = hfun(meas->type, x, meas->sensor_enu, zh, Hp);
+    if (m < 0)
+        return m;
+    double H[3 * KF_NMAX] = {0};
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < 3; j++)
+            H[IDX(i, j, n)] = Hp[IDX(i, j, 3)];
+    double PHt[KF_NMAX * 3], S[9], Si[9], K[KF_NMAX * 3], y[3], logdet;
+    mat_mul_bt(P, H, PHt, n, n, m);
+    mat_mul(H, PHt, S, m, n, m);
+    for (int i = 0; i < m * m; i++)
+        S[i] += meas->R[i];
+    symmetrise(S, m);
+    if (!inv_spd(S, m, Si, &logdet))
+        return SG_ERANGE;
+    for (int i = 0; i < m; i++)
+        y[i] = meas->z[i] - zh[i];
+    int ia = az_index(meas->type);
+    if (ia >= 0)
+        y[ia] = wrap_pi(y[ia]);
+    mat_mul(PHt, Si, K, n, m, m);
+    double q = 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < m; j++)
+            q += y[i] * Si[IDX(i, j, m)] * y[j];
+    /* Joseph form: P = (I - K H) P (I - K H)' + K R K' keeps P PD under rounding. */
+    double A[KF_NMAX * KF_NMAX], AP[KF_NMAX * KF_NMAX], Pn[KF_NMAX * KF_NMAX];
+    double KR[KF_NMAX * 3];
+    mat_mul(K, H, A, n, m, n);
+    for (int i = 0; i < n * n; i++)
+        A[i] = -A[i];
+    for (int i = 0; i < n; i++)
+        A[IDX(i, i, n)] += 1;
+    mat_mul(A, P, AP, n, n, n);
+    mat_mul_bt(AP, A, Pn, n, n, n);
+    mat_mul(K, meas->R, KR, n, m, m);
+    double KRK[KF_NMAX * KF_NMAX];
+    mat_mul_bt(KR, K, KRK, n, m, n);
+    for (int i = 0; i < n * n; i++)
+        Pn[i] += KRK[i];
+    symmetrise(Pn, n);
+    for (int i = 0; i < n * n; i++)
+        if (!isfinite(Pn[i]))
+            return SG_ERANGE;
+    double dx[KF_NMAX];
+    mat_mul(K, y, dx, n, m, 1);
+    for (int i = 0; i < n; i++)
+        x[i] += dx[i];
+    memcpy(P, Pn, sizeof(double) * (size_t)(n * n));
+    *ll = -0.5 * (q + logdet + m * log(2 * M_PI));
+    *d2 = q;
+    return SG_OK;
+}
+
+int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *nis)
+{
+    (void)p;
+    kf_state tmp = *s;
+    double ll[KF_MODES], d2[KF_MODES];
+    for (int k = 0; k < s->nmodes; k++) {
+        int rc = update_mode(s->n, tmp.x[k], tmp.P[k], m, &ll[k], &d2[k]);
+        if (rc)
+            return rc;
+    }
+    if (s->nmodes == 2) {
+        double mx = fmax(ll[0], ll[1]), sum = 0;
+        for (int k = 0; k < 2; k++) {
+            tmp.mu[k] *= exp(ll[k] - mx);
+            sum += tmp.mu[k];
+        }
+        for (int k = 0; k < 2; k++) {
+            /* a floor keeps either mode able to take over after a long quiet spell */
+            tmp.mu[k] = fmax(tmp.mu[k] / sum, 1e-4);
+        }
+        sum = tmp.mu[0] + tmp.mu[1];
+        tmp.mu[0] /= sum;
+        tmp.mu[1] /= sum;
+    }
+    if (nis)
+        *nis = s->nmodes == 2 ? s->mu[0] * d2[0] + s->mu[1] * d2[1] : d2[0];
+    *s = tmp;
+    return SG_OK;
+}
+
+/* ---- chi-square gate ------------------------------------------------------------- */
+
+static double chi2_cdf(double x, int k)
+{
+    if (x <= 0)
+        return 0;
+    switch (k) {
+    case 1:
+        return erf(sqrt(x / 2));
+    case 2:
+        return 1 - exp(-x / 2);
+    default:
+        return erf(sqrt(x / 2)) - sqrt(2 * x / M_PI) * exp(-x / 2);
+    }
+}
+
+double kf_chi2_gate(double pg, int dim)
+{
+    double lo = 0, hi = 400;
+    for (int i = 0; i < 200; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (chi2_cdf(mid, dim) < pg)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}

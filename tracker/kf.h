@@ -1,0 +1,87 @@
+/* Kalman filters for the tracker: motion models and measurement updates.
+ *
+ * Sits under tracker.c: one kf_state per track. State is ENU metres in the site frame,
+ * ordered x y z vx vy vz [ax ay az]. Three motion models:
+ *   - NCV: nearly constant velocity, 6 states, continuous white-noise acceleration with
+ *     spectral density q = q_accel^2 * 1 s (so the velocity random walk grows by q_accel m/s
+ *     over one second, independent of the update rate);
+ *   - CA: nearly constant acceleration, 9 states, continuous white-noise jerk with
+ *     q = q_jerk^2 * 1 s;
+ *   - IMM: two modes in the 9-state space, NCV (acceleration held at zero) and CA, mixed by
+ *     a Markov chain with mean sojourn time imm_sojourn_s in each mode; the output is the
+ *     moment-matched combination.
+ * Measurement models (sg_types.h): 3-D position (linear), bearing az/el and range/az/el
+ * (EKF, linearised at the predicted state; azimuth innovations wrapped to (-pi, pi]).
+ * Updates use the Joseph form and re-symmetrise P so it stays symmetric positive definite.
+ * All functions are pure (no globals), thread-safe on distinct states, never allocate. */
+#ifndef SG_KF_H
+#define SG_KF_H
+
+#include <stdbool.h>
+
+#include "sg_types.h"
+
+#define KF_NMAX 9   /* largest state dimension */
+#define KF_MODES 2  /* largest number of IMM modes */
+
+typedef enum { KF_MODEL_NCV = 0, KF_MODEL_CA, KF_MODEL_IMM } kf_model;
+
+typedef struct {
+    kf_model model;
+    double q_accel;       /* m/s^2, NCV (and IMM NCV mode) acceleration noise, > 0 */
+    double q_jerk;        /* m/s^3, CA (and IMM CA mode) jerk noise, > 0 */
+    double imm_sojourn_s; /* s, mean time spent in one IMM mode before switching, > 0 */
+    double init_acc_sd;   /* m/s^2, initial acceleration sd (CA / IMM), >= 0 */
+} kf_params;
+
+typedef struct {
+    double t;                      /* s, time of the state */
+    int n;                         /* state dimension: 6 (NCV) or 9 (CA, IMM) */
+    int nmodes;                    /* 1, or 2 for IMM */
+    double mu[KF_MODES];           /* mode probabilities, sum 1 */
+    double x[KF_MODES][KF_NMAX];   /* per-mode state */
+    double P[KF_MODES][KF_NMAX * KF_NMAX]; /* per-mode covariance, row-major n x n */
+} kf_state;
+
+/* Predicted measurement of the combined estimate, for gating and assignment cost. */
+typedef struct {
+    int dim;          /* 2 or 3 */
+    double zhat[3];   /* predicted measurement */
+    double HPHt[9];   /* H P H', dim x dim, add R to get the innovation covariance */
+} kf_pred;
+
+/* Sets a state at time t from a position (m) with covariance Ppos (3x3, m^2) and a
+ * velocity (m/s) with covariance Pvel (3x3, (m/s)^2); acceleration starts at 0 with
+ * init_acc_sd. */
+void kf_init(const kf_params *p, kf_state *s, double t, const double pos[3],
+             const double Ppos[9], const double vel[3], const double Pvel[9]);
+
+/* Advances the state to time t (t <= s->t is a no-op: the filter never runs backwards). */
+void kf_predict(const kf_params *p, kf_state *s, double t);
+
+/* Combined (moment-matched) estimate: x[n], P[n*n]. */
+void kf_combined(const kf_state *s, double *x, double *P);
+
+/* Predicted measurement of type `type` seen from sensor position `sensor_enu` (m, bearing
+ * types). Returns 0, or SG_ERANGE if the prediction is degenerate (target at the sensor). */
+int kf_predict_meas(const kf_state *s, sg_meas_type type, const double sensor_enu[3],
+                    kf_pred *out);
+
+/* Squared Mahalanobis distance of z (with covariance R, dim x dim) from a prediction.
+ * Returns SG_ERANGE if the innovation covariance is not positive definite. */
+int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const double *R,
+                   double *d2);
+
+/* Measurement update (sequential; the state must already be at m->t). Returns 0, or
+ * SG_ERANGE when the update is numerically impossible (state untouched). nis (may be NULL)
+ * receives the squared Mahalanobis distance of the combined innovation. */
+int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *nis);
+
+/* Inverse of the chi-square CDF: the gate for probability pg (0 < pg < 1) in dim
+ * dimensions (1..3). */
+double kf_chi2_gate(double pg, int dim);
+
+/* Cholesky test: true if the dim x dim symmetric matrix A is positive definite and finite. */
+bool kf_is_pd(const double *A, int dim);
+
+#endif

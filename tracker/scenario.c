@@ -1,0 +1,660 @@
+/* Scenario generation, CSV I/O and scored runs (see scenario.h). Generation is fully
+ * determined by the config and its seed; truth is sampled at every scan time. */
+#include "scenario.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SCEN_T0 1.7e9 /* s UTC epoch of the first scan: realistic magnitudes for time */
+
+double scen_urand(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) * (1.0 / 9007199254740992.0) +
+           (0.5 / 9007199254740992.0);
+}
+
+double scen_nrand(uint64_t *s)
+{
+    double u = scen_urand(s), v = scen_urand(s);
+    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+static int poisson(uint64_t *s, double lam)
+{
+    if (lam <= 0)
+        return 0;
+    if (lam > 50) {
+        double v = lam + sqrt(lam) * scen_nrand(s);
+        return v < 0 ? 0 : (int)lround(v);
+    }
+    double l = exp(-lam), p = 1;
+    int k = 0;
+    do {
+        k++;
+        p *= scen_urand(s);
+    } while (p > l);
+    return k - 1;
+}
+
+void scen_cfg_default(scen_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->kind = SCEN_RANDOM;
+    c->sensor = SCEN_SENSOR_POS;
+    c->n_targets = 10;
+    c->duration_s = 20;
+    c->rate_hz = 10;
+    c->pd = 0.9;
+    c->clutter_per_scan = 10;
+    c->region_m = 2000;
+    c->alt_min = 30;
+    c->alt_max = 300;
+    c->speed_min = 5;
+    c->speed_max = 20;
+    c->cross_angle_deg = 30;
+    c->turn_accel = 6;
+    c->pos_sd = 5;
+    c->range_sd = 5;
+    c->ang_sd = 0.003;
+    c->seed = 1;
+}
+
+void scen_free(scenario *s)
+{
+    free(s->truth);
+    free(s->meas);
+    free(s->clutter);
+    memset(s, 0, sizeof *s);
+}
+
+static int push_truth(scenario *s, double t, int id, const double p[3])
+{
+    if (s->n_truth == s->cap_truth) {
+        size_t n = s->cap_truth ? 2 * s->cap_truth : 256;
+        scen_truth *q = realloc(s->truth, n * sizeof *q);
+        if (!q)
+            return SG_ENOMEM;
+        s->truth = q;
+        s->cap_truth = n;
+    }
+    s->truth[s->n_truth++] = (scen_truth){t, id, {p[0], p[1], p[2]}};
+    if (id > s->max_id)
+        s->max_id = id;
+    return SG_OK;
+}
+
+static int push_meas(scenario *s, const sg_measurement *m, bool clutter)
+{
+    if (s->n_meas == s->cap_meas) {
+        size_t n = s->cap_meas ? 2 * s->cap_meas : 256;
+        sg_measurement *q = realloc(s->meas, n * sizeof *q);
+        if (!q)
+            return SG_ENOMEM;
+        s->meas = q;
+        bool *c = realloc(s->clutter, n * sizeof *c);
+        if (!c)
+            return SG_ENOMEM;
+        s->clutter = c;
+        s->cap_meas = n;
+    }
+    s->clutter[s->n_meas] = clutter;
+    s->meas[s->n_meas++] = *m;
+    s->n_clutter += clutter;
+    return SG_OK;
+}
+
+/* Sensor positions for each sensor layout (m). */
+static int sensor_layout(const scen_cfg *c, double sp[2][3])
+{
+    double r = c->region_m;
+    switch (c->sensor) {
+    case SCEN_SENSOR_BEARING2:
+        sp[0][0] = -0.6 * r, sp[0][1] = -1.2 * r, sp[0][2] = 10;
+        sp[1][0] = 0.6 * r, sp[1][1] = -1.2 * r, sp[1][2] = 10;
+        return 2;
+    case SCEN_SENSOR_RANGE_BEARING:
+        sp[0][0] = 0, sp[0][1] = -1.2 * r, sp[0][2] = 10;
+        return 1;
+    default:
+        sp[0][0] = sp[0][1] = sp[0][2] = 0;
+        return 1;
+    }
+}
+
+/* Measurement of point p by sensor k (noise added when noisy). */
+static void observe(const scen_cfg *c, uint64_t *rng, int k, const double sp[3],
+                    const double p[3], double t, sg_measurement *m)
+{
+    memset(m, 0, sizeof *m);
+    m->t = t;
+    m->sensor = k;
+    memcpy(m->sensor_enu, sp, 3 * sizeof(double));
+    double dx = p[0] - sp[0], dy = p[1] - sp[1], dz = p[2] - sp[2];
+    switch (c->sensor) {
+    case SCEN_SENSOR_POS:
+        m->type = SG_MEAS_POS_ENU;
+        memset(m->sensor_enu, 0, sizeof m->sensor_enu);
+        for (int i = 0; i < 3; i++) {
+            m->z[i] = p[i] + c->pos_sd * scen_nrand(rng);
+            m->R[i * 4] = c->pos_sd * c->pos_sd;
+        }
+        break;
+    case SCEN_SENSOR_RANGE_BEARING:
+        m->type = SG_MEAS_RANGE_BEARING;
+        m->z[0] = sqrt(dx * dx + dy * dy + dz * dz) + c->range_sd * scen_nrand(rng);
+        if (m->z[0] < 1)
+            m->z[0] = 1;
+        m->z[1] = atan2(dx, dy) + c->ang_sd * scen_nrand(rng);
+        m->z[2] = atan2(dz, hypot(dx, dy)) + c->ang_sd * scen_nrand(rng);
+        m->R[0] = c->range_sd * c->range_sd;
+        m->R[4] = m->R[8] = c->ang_sd * c->ang_sd;
+        break;
+    case SCEN_SENSOR_BEARING2:
+        m->type = SG_MEAS_BEARING;
+        m->z[0] = atan2(dx, dy) + c->ang_sd * scen_nrand(rng);
+        m->z[1] = atan2(dz, hypot(dx, dy)) + c->ang_sd * scen_nrand(rng);
+        m->R[0] = m->R[3] = c->ang_sd * c->ang_sd;
+        break;
+    }
+    if (m->type != SG_MEAS_POS_ENU && fabs(m->z[m->type == SG_MEAS_BEARING ? 1 : 2]) > M_PI / 2)
+        m->z[m->type == SG_MEAS_BEARING ? 1 : 2] = copysign(M_PI / 2, m->z[1]);
+}
+
+int scen_generate(const scen_cfg *c, scenario *s, sg_errinfo *e)
+{
+    if (c->n_targets < 1 || c->n_targets > 1000000 || !(c->duration_s > 0) ||
+        !(c->rate_hz > 0) || !(c->pd >= 0 && c->pd <= 1) || !(c->clutter_per_scan >= 0) ||
+        !(c->region_m > 0) || !(c->alt_max >= c->alt_min) || !(c->speed_max >= c->speed_min) ||
+        !(c->speed_min >= 0) || !(c->pos_sd > 0) || !(c->range_sd > 0) || !(c->ang_sd > 0) ||
+        !c->seed || c->duration_s * c->rate_hz > 1e6)
+        return sg_err_set(e, SG_EINVAL, "scenario: invalid generator configuration");
+    uint64_t rng = c->seed;
+    int n = c->n_targets;
+    double (*pos)[3] = malloc((size_t)n * sizeof *pos), (*vel)[3] = malloc((size_t)n * sizeof *vel);
+    if (!pos || !vel) {
+        free(pos);
+        free(vel);
+        return sg_err_set(e, SG_ENOMEM, "scenario: out of memory");
+    }
+    double r = c->region_m, vmid = 0.5 * (c->speed_min + c->speed_max);
+    double amid = 0.5 * (c->alt_min + c->alt_max), dur = c->duration_s;
+    for (int i = 0; i < n; i++) {
+        double hd, sp;
+        switch (c->kind) {
+        case SCEN_CROSSING:
+            /* all targets pass the centre at mid-time */
+            hd = i * c->cross_angle_deg * M_PI / 180;
+            vel[i][0] = vmid * sin(hd);
+            vel[i][1] = vmid * cos(hd);
+            vel[i][2] = 0;
+            for (int k = 0; k < 3; k++)
+                pos[i][k] = (k == 2 ? amid : 0) - vel[i][k] * dur / 2;
+            break;
+        case SCEN_MANOEUVRE:
+            pos[i][0] = -0.5 * r + 150.0 * i;
+            pos[i][1] = -0.5 * r;
+            pos[i][2] = amid;
+            vel[i][0] = 0;
+            vel[i][1] = vmid;
+            vel[i][2] = 0;
+            break;
+        default:
+            pos[i][0] = (2 * scen_urand(&rng) - 1) * r;
+            pos[i][1] = (2 * scen_urand(&rng) - 1) * r;
+            pos[i][2] = c->alt_min + (c->alt_max - c->alt_min) * scen_urand(&rng);
+            hd = 2 * M_PI * scen_urand(&rng);
+            sp = c->speed_min + (c->speed_max - c->speed_min) * scen_urand(&rng);
+            vel[i][0] = sp * sin(hd);
+            vel[i][1] = sp * cos(hd);
+            vel[i][2] = 0;
+            break;
+        }
+    }
+    double sp[2][3];
+    int ns = sensor_layout(c, sp);
+    long nscan = lround(floor(dur * c->rate_hz)) + 1;
+    double dt = 1 / c->rate_hz;
+    int rc = SG_OK;
+    for (long k = 0; k < nscan && rc == SG_OK; k++) {
+        double t = SCEN_T0 + (double)k * dt, tr = (double)k * dt;
+        if (k > 0) {
+            /* advance in 10 sub-steps (turns are integrated, straight legs exact) */
+            for (int sub = 0; sub < 10; sub++) {
+                double h = dt / 10, ts = tr - dt + (sub + 0.5) * h;
+                for (int i = 0; i < n; i++) {
+                    if (c->kind == SCEN_MANOEUVRE) {
+                        double ph = fmod(ts, 20.0), spd = hypot(vel[i][0], vel[i][1]);
+                        double w = (ph >= 5 && ph < 9) ? c->turn_accel / spd
+                                   : (ph >= 14 && ph < 18) ? -c->turn_accel / spd : 0;
+                        double ca = cos(w * h), sa = sin(w * h);
+                        double vx = vel[i][0] * ca - vel[i][1] * sa;
+                        double vy = vel[i][0] * sa + vel[i][1] * ca;
+                        pos[i][0] += 0.5 * (vel[i][0] + vx) * h;
+                        pos[i][1] += 0.5 * (vel[i][1] + vy) * h;
+                        vel[i][0] = vx;
+                        vel[i][1] = vy;
+                        double vz = 2 * sin(2 * M_PI * ts / 30);
+                        pos[i][2] += vz * h;
+                    } else {
+                        for (int a = 0; a < 3; a++)
+                            pos[i][a] += vel[i][a] * h;
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < n && rc == SG_OK; i++)
+            rc = push_truth(s, t, i, pos[i]);
+        for (int sn = 0; sn < ns && rc == SG_OK; sn++) {
+            sg_measurement m;
+            for (int i = 0; i < n && rc == SG_OK; i++) {
+                if (scen_urand(&rng) >= c->pd)
+                    continue;
+                observe(c, &rng, sn, sp[sn], pos[i], t, &m);
+                rc = push_meas(s, &m, false);
+            }
+            int nc = poisson(&rng, c->clutter_per_scan);
+            for (int j = 0; j < nc && rc == SG_OK; j++) {
+                double p[3] = {(2 * scen_urand(&rng) - 1) * r, (2 * scen_urand(&rng) - 1) * r,
+                               c->alt_min + (c->alt_max - c->alt_min) * scen_urand(&rng)};
+                observe(c, &rng, sn, sp[sn], p, t, &m);
+                rc = push_meas(s, &m, true);
+            }
+        }
+    }
+    free(pos);
+    free(vel);
+    if (rc)
+        return sg_err_set(e, rc, "scenario: out of memory");
+    return SG_OK;
+}
+
+/* ---- CSV --------------------------------------------------------------------------- */
+
+static const char *TYPE_NAMES[] = {"wgs84", "pos", "bearing", "range_bearing", "rf"};
+
+static int open_w(const char *path, FILE **f, char *tmp, size_t cap, sg_errinfo *e)
+{
+    if ((size_t)snprintf(tmp, cap, "%s.tmp", path) >= cap)
+        return sg_err_set(e, SG_ERANGE, "%s: path too long", path);
+    *f = fopen(tmp, "w");
+    if (!*f)
+        return sg_err_set(e, SG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    return SG_OK;
+}
+
+/* Atomic write: close, check, rename over the target. */
+static int close_w(FILE *f, const char *tmp, const char *path, sg_errinfo *e)
+{
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        remove(tmp);
+        return sg_err_set(e, SG_EIO, "%s: write failed", path);
+    }
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        return sg_err_set(e, SG_EIO, "%s: rename failed: %s", path, strerror(errno));
+    }
+    return SG_OK;
+}
+
+int scen_write_truth_csv(const scenario *s, const char *path, sg_errinfo *e)
+{
+    FILE *f;
+    char tmp[4096];
+    int rc = open_w(path, &f, tmp, sizeof tmp, e);
+    if (rc)
+        return rc;
+    fprintf(f, "t,id,x,y,z\n");
+    for (size_t i = 0; i < s->n_truth; i++) {
+        const scen_truth *t = &s->truth[i];
+        fprintf(f, "%.3f,%d,%.3f,%.3f,%.3f\n", t->t, t->id, t->p[0], t->p[1], t->p[2]);
+    }
+    return close_w(f, tmp, path, e);
+}
+
+int scen_write_meas_csv(const scenario *s, const char *path, sg_errinfo *e)
+{
+    FILE *f;
+    char tmp[4096];
+    int rc = open_w(path, &f, tmp, sizeof tmp, e);
+    if (rc)
+        return rc;
+    fprintf(f, "t,sensor,type,z0,z1,z2,sd0,sd1,sd2,sx,sy,sz,clutter,identity\n");
+    for (size_t i = 0; i < s->n_meas; i++) {
+        const sg_measurement *m = &s->meas[i];
+        int d = sg_meas_dim(m->type);
+        double sd[3] = {0, 0, 0};
+        for (int k = 0; k < d; k++)
+            sd[k] = sqrt(m->R[k * d + k]);
+        bool ang = m->type != SG_MEAS_POS_ENU;
+        fprintf(f, ang ? "%.3f,%d,%s,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.3f,%.3f,%.3f,%d,%s\n"
+                       : "%.3f,%d,%s,%.3f,%.3f,%.3f,%.6g,%.6g,%.6g,%.3f,%.3f,%.3f,%d,%s\n",
+                m->t, m->sensor, TYPE_NAMES[m->type], m->z[0], m->z[1], m->z[2], sd[0], sd[1],
+                sd[2], m->sensor_enu[0], m->sensor_enu[1], m->sensor_enu[2],
+                s->clutter ? (int)s->clutter[i] : 0, m->identity);
+    }
+    return close_w(f, tmp, path, e);
+}
+
+/* Splits line in place at commas into at most max fields; returns the count. */
+static int split(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == max)
+            return max + 1;
+        f[n++] = p;
+        char *c = strchr(p, ',');
+        if (!c)
+            break;
+        *c = 0;
+        p = c + 1;
+    }
+    return n;
+}
+
+static int num(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int read_lines(const char *path, const char *header, int nfields, scenario *s,
+                      int (*row)(scenario *, char **, const char *, long, sg_errinfo *),
+                      sg_errinfo *e)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return sg_err_set(e, SG_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    long ln = 0;
+    bool seen_header = false;
+    int rc = SG_OK;
+    while (getline(&line, &cap, f) >= 0) {
+        ln++;
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0] || line[0] == '#')
+            continue;
+        if (!seen_header) {
+            if (strcmp(line, header) != 0) {
+                rc = sg_err_set(e, SG_EFORMAT, "%s:%ld: header must be \"%s\"", path, ln, header);
+                break;
+            }
+            seen_header = true;
+            continue;
+        }
+        char *fl[32];
+        int n = split(line, fl, 31);
+        if (n != nfields) {
+            rc = sg_err_set(e, SG_EFORMAT, "%s:%ld: expected %d fields, got %d", path, ln,
+                            nfields, n);
+            break;
+        }
+        rc = row(s, fl, path, ln, e);
+        if (rc)
+            break;
+    }
+    if (rc == SG_OK && ferror(f))
+        rc = sg_err_set(e, SG_EIO, "%s: read error", path);
+    if (rc == SG_OK && !seen_header)
+        rc = sg_err_set(e, SG_EFORMAT, "%s: empty file (no header)", path);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+static int truth_row(scenario *s, char **f, const char *path, long ln, sg_errinfo *e)
+{
+    double v[5];
+    for (int i = 0; i < 5; i++)
+        if (num(f[i], &v[i]))
+            return sg_err_set(e, SG_EFORMAT, "%s:%ld: field %d: not a finite number: \"%s\"",
+                              path, ln, i + 1, f[i]);
+    if (v[1] < 0 || v[1] > 1e7 || v[1] != floor(v[1]))
+        return sg_err_set(e, SG_EFORMAT, "%s:%ld: id must be a whole number in [0, 1e7]", path,
+                          ln);
+    double p[3] = {v[2], v[3], v[4]};
+    if (push_truth(s, v[0], (int)v[1], p))
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory", path);
+    return SG_OK;
+}
+
+static int meas_row(scenario *s, char **f, const char *path, long ln, sg_errinfo *e)
+{
+    sg_measurement m;
+    memset(&m, 0, sizeof m);
+    int type = -1;
+    for (int k = 1; k < 4; k++)
+        if (strcmp(f[2], TYPE_NAMES[k]) == 0)
+            type = k;
+    if (type < 0)
+        return sg_err_set(e, SG_EFORMAT,
+                          "%s:%ld: type must be pos, bearing or range_bearing, got \"%s\"", path,
+                          ln, f[2]);
+    m.type = (sg_meas_type)type;
+    double v[13];
+    static const int idx[] = {0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    for (int k = 0; k < 12; k++)
+        if (num(f[idx[k]], &v[idx[k]]))
+            return sg_err_set(e, SG_EFORMAT, "%s:%ld: field %d: not a finite number: \"%s\"",
+                              path, ln, idx[k] + 1, f[idx[k]]);
+    if (v[1] != floor(v[1]) || fabs(v[1]) > 1e6)
+        return sg_err_set(e, SG_EFORMAT, "%s:%ld: sensor must be a whole number", path, ln);
+    m.t = v[0];
+    m.sensor = (int)v[1];
+    int d = sg_meas_dim(m.type);
+    for (int k = 0; k < 3; k++) {
+        m.z[k] = v[3 + k];
+        m.sensor_enu[k] = v[9 + k];
+    }
+    for (int k = 0; k < d; k++) {
+        if (!(v[6 + k] > 0))
+            return sg_err_set(e, SG_EFORMAT, "%s:%ld: sd%d must be > 0", path, ln, k);
+        m.R[k * d + k] = v[6 + k] * v[6 + k];
+    }
+    if (strlen(f[13]) >= SG_ID_LEN)
+        return sg_err_set(e, SG_EFORMAT, "%s:%ld: identity longer than %d characters", path, ln,
+                          SG_ID_LEN - 1);
+    memcpy(m.identity, f[13], strlen(f[13]) + 1);
+    if (push_meas(s, &m, v[12] != 0))
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory", path);
+    return SG_OK;
+}
+
+int scen_read_truth_csv(scenario *s, const char *path, sg_errinfo *e)
+{
+    return read_lines(path, "t,id,x,y,z", 5, s, truth_row, e);
+}
+
+static int cmp_meas_t(const void *a, const void *b)
+{
+    double x = ((const sg_measurement *)a)->t, y = ((const sg_measurement *)b)->t;
+    return (x > y) - (x < y);
+}
+
+int scen_read_meas_csv(scenario *s, const char *path, sg_errinfo *e)
+{
+    int rc = read_lines(path, "t,sensor,type,z0,z1,z2,sd0,sd1,sd2,sx,sy,sz,clutter,identity", 14,
+                        s, meas_row, e);
+    if (rc)
+        return rc;
+    /* keep the clutter flags with their rows: sort only if out of order (rare) */
+    for (size_t i = 1; i < s->n_meas; i++)
+        if (s->meas[i].t < s->meas[i - 1].t) {
+            free(s->clutter);
+            s->clutter = NULL;
+            qsort(s->meas, s->n_meas, sizeof *s->meas, cmp_meas_t);
+            break;
+        }
+    return SG_OK;
+}
+
+/* ---- scored run ---------------------------------------------------------------------- */
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn, void *ctx,
+             scen_result *r, sg_errinfo *e)
+{
+    memset(r, 0, sizeof *r);
+    for (size_t i = 1; i < s->n_truth; i++)
+        if (s->truth[i].t < s->truth[i - 1].t)
+            return sg_err_set(e, SG_EFORMAT, "scenario: truth rows must be in time order");
+    assign_ws *w = assign_ws_create();
+    size_t cap = 1024;
+    double (*est)[3] = malloc(cap * sizeof *est), (*tru)[3] = NULL;
+    uint32_t *est_id = malloc(cap * sizeof *est_id);
+    int *t2e = NULL;
+    uint32_t *last = calloc((size_t)s->max_id + 1, sizeof *last);
+    unsigned char *seen = NULL; /* per track id: 1 confirmed, 2 matched to a truth */
+    size_t cap_seen = 0;
+    int rc = SG_OK;
+    if (!w || !est || !est_id || !last)
+        rc = SG_ENOMEM;
+    size_t mi = 0, ti = 0;
+    double sum_o = 0, sum_g = 0;
+    while (rc == SG_OK && ti < s->n_truth) {
+        double t = s->truth[ti].t;
+        size_t tj = ti;
+        while (tj < s->n_truth && s->truth[tj].t == t)
+            tj++;
+        size_t mj = mi;
+        while (mj < s->n_meas && s->meas[mj].t <= t)
+            mj++;
+        double c0 = cpu_now();
+        int prc = tracker_process(q, t, s->meas + mi, mj - mi);
+        double dt = cpu_now() - c0;
+        r->process_s += dt;
+        if (dt > r->max_scan_s)
+            r->max_scan_s = dt;
+        if (prc == SG_ENOMEM) {
+            rc = prc;
+            break;
+        }
+        mi = mj;
+        const sg_track *tr;
+        size_t nt, ne = 0;
+        tracker_tracks(q, &tr, &nt);
+        if (nt > cap) {
+            cap = 2 * nt;
+            double (*e2)[3] = realloc(est, cap * sizeof *est);
+            if (e2)
+                est = e2;
+            uint32_t *i2 = realloc(est_id, cap * sizeof *est_id);
+            if (i2)
+                est_id = i2;
+            if (!e2 || !i2) {
+                rc = SG_ENOMEM;
+                break;
+            }
+        }
+        for (size_t k = 0; k < nt; k++) {
+            if (tr[k].status != SG_TRACK_CONFIRMED && tr[k].status != SG_TRACK_COASTING)
+                continue;
+            memcpy(est[ne], tr[k].x, sizeof est[ne]);
+            est_id[ne++] = tr[k].id;
+            if (tr[k].id >= cap_seen) {
+                size_t nc = 2 * (size_t)tr[k].id + 64;
+                unsigned char *s2 = realloc(seen, nc);
+                if (!s2) {
+                    rc = SG_ENOMEM;
+                    break;
+                }
+                memset(s2 + cap_seen, 0, nc - cap_seen);
+                seen = s2;
+                cap_seen = nc;
+            }
+            if (!seen[tr[k].id]) {
+                seen[tr[k].id] = 1;
+                r->confirmed_ids++;
+            }
+        }
+        if (rc)
+            break;
+        size_t m = tj - ti;
+        double (*t2)[3] = realloc(tru, (m + 1) * sizeof *tru);
+        int *a2 = t2 ? realloc(t2e, (m + 1) * sizeof *t2e) : NULL;
+        if (t2)
+            tru = t2;
+        if (a2)
+            t2e = a2;
+        if (!t2 || !a2) {
+            rc = SG_ENOMEM;
+            break;
+        }
+        for (size_t k = 0; k < m; k++)
+            memcpy(tru[k], s->truth[ti + k].p, sizeof tru[k]);
+        ospa_result sc;
+        rc = ospa_compute(w, (const double (*)[3])tru, m, (const double (*)[3])est, ne, c, p, &sc,
+                          t2e);
+        if (rc)
+            break;
+        for (size_t k = 0; k < m; k++) {
+            int tid = s->truth[ti + k].id;
+            /* CLEAR-MOT rule: a truth keeps its previous track while that track is still
+             * within c, so two targets passing through one point are not counted as a
+             * swap just because the optimal pairing is ambiguous at that instant */
+            bool kept = false;
+            for (size_t j = 0; last[tid] && j < ne && !kept; j++) {
+                if (est_id[j] != last[tid])
+                    continue;
+                double d2 = 0;
+                for (int a = 0; a < 3; a++)
+                    d2 += (est[j][a] - tru[k][a]) * (est[j][a] - tru[k][a]);
+                kept = d2 < c * c;
+            }
+            if (kept || t2e[k] < 0)
+                continue;
+            uint32_t id = est_id[t2e[k]];
+            if (last[tid] && last[tid] != id)
+                r->id_switches++;
+            last[tid] = id;
+            seen[id] = 2;
+        }
+        sum_o += sc.ospa;
+        sum_g += sc.gospa;
+        if (sc.ospa > r->max_ospa)
+            r->max_ospa = sc.ospa;
+        r->scans++;
+        if (fn)
+            fn(ctx, t, tr, nt, &sc);
+        ti = tj;
+    }
+    if (rc == SG_OK && r->scans) {
+        r->mean_ospa = sum_o / (double)r->scans;
+        r->mean_gospa = sum_g / (double)r->scans;
+        for (size_t k = 0; k < cap_seen; k++)
+            r->false_confirmed += seen[k] == 1;
+    }
+    assign_ws_destroy(w);
+    free(est);
+    free(est_id);
+    free(tru);
+    free(t2e);
+    free(last);
+    free(seen);
+    if (rc)
+        return sg_err_set(e, rc, "scenario run: %s", sg_strerror(rc));
+    return SG_OK;
+}

@@ -1,0 +1,134 @@
+/* Multi-target tracker: turns time-stamped measurements from many sensors (sg_measurement:
+ * ENU position, bearing az/el, range/az/el) into tracks with stable ids (sg_track).
+ *
+ * Pipeline position: adapters/dsp/fusion deliver measurements (fusion converts WGS84
+ * positions to ENU first) -> tracker -> fusion fills lat/lon/alt and zones.
+ *
+ * Per call, measurements are grouped by (time, sensor, type) and processed in time order as
+ * sequential sensor batches: predict every track to the batch time (kf.h), chi-square gate
+ * on the innovation, global nearest neighbour assignment over the gated pairs (assign.h,
+ * optimal per cluster, cost = squared Mahalanobis distance minus the gate), EKF update.
+ * Identity: a measurement carrying an identity (Remote ID / DroneID serial) goes to the
+ * track holding that identity (gate still applied; on a gate failure that track is
+ * re-initialised at the measurement, never another track moved); tracks with different
+ * identities never take each other's identified measurements, and there is no track merge.
+ * Track management: M-of-N confirmation counted over batches of the sensors that have fed the
+ * track, coasting, deletion on coast time, consecutive misses or position sd.
+ * Bearing-only initiation: "pair" (default) intersects two bearings from different sensors
+ * that arrive within bearing_pair_window_s and whose rays pass within the chi-square gate of
+ * each other, then applies both bearings as EKF updates to a wide prior at the intersection;
+ * "ray" starts a single-sensor track along the ray at bearing_nominal_range with
+ * bearing_range_sd along the ray. Out-of-sequence measurements (older than the newest batch
+ * but within oosm_window_s) are gated against the track state retrodicted from a short
+ * per-track history and the track is re-filtered from there, so the result equals in-order
+ * processing for the linear NCV/CA models.
+ * Not thread-safe: one thread owns a tracker. The real-time path allocates only when a
+ * scratch buffer or the track table grows. */
+#ifndef SG_TRACKER_H
+#define SG_TRACKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "kf.h"
+#include "sg_error.h"
+#include "sg_types.h"
+
+typedef enum {
+    TRACKER_BEARING_INIT_PAIR = 0, /* two-sensor intersection (default) */
+    TRACKER_BEARING_INIT_RAY,      /* single sensor, along the ray at a nominal range */
+    TRACKER_BEARING_INIT_OFF,      /* bearings only update existing tracks */
+} tracker_bearing_init;
+
+/* JSON keys in brackets (docs/tracker.md); ranges are enforced by tracker_cfg_from_json
+ * and again by tracker_create. */
+typedef struct {
+    kf_model model;               /* ["model"] "ncv" | "ca" | "imm" */
+    double q_accel;               /* ["q_accel"] m/s^2, NCV acceleration noise, [0.001, 100] */
+    double q_jerk;                /* ["q_jerk"] m/s^3, CA jerk noise, [0.001, 1000] */
+    double imm_sojourn_s;         /* ["imm_sojourn_s"] s, IMM mean mode duration, [0.1, 1000] */
+    double gate_prob;             /* ["gate_prob"] chi-square gate probability, [0.5, 0.999999] */
+    int confirm_m;                /* ["confirm_m"] hits needed, [1, confirm_n] */
+    int confirm_n;                /* ["confirm_n"] within this many batches, [1, 32] */
+    int max_misses;               /* ["max_misses"] consecutive missed batches to delete, [1, 10000] */
+    double max_coast_s;           /* ["max_coast_s"] s without update to delete, [0.01, 3600] */
+    double coast_after_s;         /* ["coast_after_s"] s without update -> COASTING, [0, 3600] */
+    double max_pos_sd;            /* ["max_pos_sd"] m, largest position sd before delete, [1, 1e6] */
+    double oosm_window_s;         /* ["oosm_window_s"] s, late measurements accepted, [0, 60] */
+    double init_vel_sd;           /* ["init_vel_sd"] m/s, new-track velocity sd, [0.1, 1000] */
+    double init_acc_sd;           /* ["init_acc_sd"] m/s^2, new-track acceleration sd, [0, 100] */
+    double reported_vel_sd;       /* ["reported_vel_sd"] m/s, sd of a reported velocity, [0.01, 100] */
+    tracker_bearing_init bearing_init; /* ["bearing_init"] "pair" | "ray" | "off" */
+    double bearing_pair_window_s; /* ["bearing_pair_window_s"] s, [0, 10] */
+    double bearing_min_angle_deg; /* ["bearing_min_angle_deg"] deg between paired rays, [0.1, 90] */
+    double bearing_nominal_range; /* ["bearing_nominal_range"] m, "ray" init range, [1, 1e5] */
+    double bearing_range_sd;      /* ["bearing_range_sd"] m, "ray" init along-ray sd, [1, 1e5] */
+    int max_tracks;               /* ["max_tracks"] active tracks, [1, 1000000] */
+    bool identity_confirms;       /* ["identity_confirms"] an identified hit confirms at once */
+} tracker_cfg;
+
+/* Counters since create. Every measurement offered ends in exactly one of:
+ * used + initiated + unused + pended + oosm_dropped + init_dropped_full + update_failed +
+ * rej_type + rej_invalid + rej_cov + rej_too_old == meas_in. */
+typedef struct {
+    uint64_t meas_in;            /* offered to tracker_process */
+    uint64_t used;               /* updated a track (incl. out-of-sequence) */
+    uint64_t initiated;          /* started a track (incl. the second bearing of a pair) */
+    uint64_t unused;             /* valid, in some gate, lost the assignment (clutter near tracks,
+                                    duplicate identity in one batch, identified bearing that
+                                    failed its track's gate) */
+    uint64_t pended;             /* bearings held for pairing (see bearing_paired/expired) */
+    uint64_t oosm_dropped;       /* late and no track history deep enough / no association */
+    uint64_t init_dropped_full;  /* would start a track but max_tracks are active */
+    uint64_t update_failed;      /* numerically degenerate update (e.g. target over the sensor) */
+    uint64_t rej_type;           /* SG_MEAS_POS_WGS84, SG_MEAS_RF_PRESENCE or unknown type */
+    uint64_t rej_invalid;        /* NaN/Inf, angle or range out of range */
+    uint64_t rej_cov;            /* covariance not symmetric positive definite */
+    uint64_t rej_too_old;        /* older than the newest batch by more than oosm_window_s */
+    uint64_t oosm_used;          /* of `used`: applied out of sequence by re-filtering */
+    uint64_t bearing_paired;     /* pended bearings that started a track with a partner */
+    uint64_t bearing_expired;    /* pended bearings that found no partner in time */
+    uint64_t identity_reinit;    /* identity track re-initialised after a gate failure */
+    uint64_t tracks_created, tracks_confirmed, tracks_deleted;
+    uint32_t tracks_active;
+} tracker_counts;
+
+typedef struct tracker tracker;
+
+/* Defaults (the values documented in docs/tracker.md). */
+void tracker_cfg_default(tracker_cfg *cfg);
+
+/* Fills cfg from a JSON object (NULL -> defaults). Unknown keys, wrong types and values
+ * out of range fail with an error naming `where` and the key. */
+int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
+                          sg_errinfo *e);
+
+/* NULL on invalid config (SG_ERANGE/SG_EINVAL) or allocation failure, reason in e. */
+tracker *tracker_create(const tracker_cfg *cfg, sg_errinfo *e);
+
+/* One batch at time t (s): n measurements, each with its own m[i].t (t is the batch time the
+ * tracks are advanced to afterwards). Invalid measurements are counted and skipped; the
+ * others are processed. Returns 0; SG_EINVAL if any measurement was rejected as invalid
+ * (type, NaN, covariance); SG_ERANGE if any was too old (and none invalid); SG_ENOMEM if a
+ * buffer could not grow (the batch remainder is counted as dropped, state stays valid);
+ * SG_EINVAL without processing if t is not finite or m is NULL with n > 0. */
+int tracker_process(tracker *q, double t, const sg_measurement *m, size_t n);
+
+/* Advances time to t with no measurements: coasting, deletion. t earlier than the newest
+ * batch is a no-op. Returns 0 or SG_EINVAL (t not finite). */
+int tracker_predict(tracker *q, double t);
+
+/* Current tracks (state predicted to the last call's time) plus the tracks deleted during
+ * the last call (status SG_TRACK_DELETED, reported once). Valid until the next call. */
+int tracker_tracks(const tracker *q, const sg_track **tracks, size_t *n);
+
+/* Copies the counters (a type and a function cannot share the name tracker_stats in C, so
+ * the type is tracker_counts). */
+void tracker_stats(const tracker *q, tracker_counts *out);
+
+void tracker_destroy(tracker *q);
+
+#endif
