@@ -27,6 +27,18 @@ static int setup(void **state)
     return geo_frame_init(&g_f, 51.5560 * D, -0.2795 * D, 70.0, NULL);
 }
 
+static fusion_sensor sensor(fusion_sensor_kind kind, const char *id, double lat_deg,
+                            double lon_deg, double alt)
+{
+    fusion_sensor s;
+    fusion_sensor_default(&s, kind);
+    snprintf(s.id, sizeof s.id, "%s", id);
+    s.lat = lat_deg * D;
+    s.lon = lon_deg * D;
+    s.alt = alt;
+    return s;
+}
+
 static registry *make(fusion_sensor *s, size_t n)
 {
     sg_errinfo e = {0};
@@ -101,12 +113,7 @@ static void test_sensor_json_and_validation(void **state)
 static void test_wgs84_position_mapping(void **state)
 {
     (void)state;
-    fusion_sensor s;
-    fusion_sensor_default(&s, FUSION_SENSOR_REMOTEID);
-    snprintf(s.id, sizeof s.id, "rid-1");
-    s.lat = 51.5560 * D;
-    s.lon = -0.2795 * D;
-    s.alt = 70;
+    fusion_sensor s = sensor(FUSION_SENSOR_REMOTEID, "rid-1", 51.5560, -0.2795, 70);
     s.pos_sd_h = 10;
     s.pos_sd_v = 15;
     registry *r = make(&s, 1);
@@ -269,12 +276,7 @@ static void test_camera_attitude_follows_curvature(void **state)
 static void test_range_bearing_and_invalid(void **state)
 {
     (void)state;
-    fusion_sensor s;
-    fusion_sensor_default(&s, FUSION_SENSOR_RADAR);
-    snprintf(s.id, sizeof s.id, "radar-1");
-    s.lat = 51.5565 * D;
-    s.lon = -0.2790 * D;
-    s.alt = 80;
+    fusion_sensor s = sensor(FUSION_SENSOR_RADAR, "radar-1", 51.5565, -0.2790, 80);
     registry *r = make(&s, 1);
     sg_measurement m = {0}, out;
     m.t = 1;
@@ -342,15 +344,11 @@ static sg_measurement presence(int sensor, double t, const char *cls, double con
 static void test_rf_presence_picture_and_attach(void **state)
 {
     (void)state;
-    fusion_sensor s[2];
-    fusion_sensor_default(&s[0], FUSION_SENSOR_RF);
-    fusion_sensor_default(&s[1], FUSION_SENSOR_RF);
-    snprintf(s[0].id, sizeof s[0].id, "sdr-west");
-    snprintf(s[1].id, sizeof s[1].id, "sdr-east");
-    s[0].lat = s[1].lat = 51.556 * D;
-    s[0].lon = -0.2795 * D;
-    s[1].lon = -0.2795 * D + 1000 / (6390000 * cos(51.556 * D)); /* ~1 km east */
-    s[0].alt = s[1].alt = 70;
+    fusion_sensor s[2] = {
+        sensor(FUSION_SENSOR_RF, "sdr-west", 51.556, -0.2795, 70),
+        sensor(FUSION_SENSOR_RF, "sdr-east", 51.556,
+               -0.2795 + 1000 / (6390000 * cos(51.556 * D)) / D, 70), /* ~1 km east */
+    };
     s[1].rf_range_m = 800;
     s[0].stale_s = 10;
     registry *r = make(s, 2);
