@@ -90,7 +90,7 @@ void skydet_cfg_default(skydet_cfg *cfg, int width, int height)
     cfg->max_blobs = 256;
     cfg->max_tracklets = 64;
     cfg->max_runs = 65536;
-    cfg->border = 2;
+    cfg->border = -1;
 }
 
 int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, sg_errinfo *e)
@@ -128,7 +128,7 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
     GETD("gate_px", gate_px, 0.1, 1000)
     GETI("max_blobs", max_blobs, 1, 4096)
     GETI("max_tracklets", max_tracklets, 1, 1024)
-    GETI("border", border, 0, 64)
+    GETI("border", border, -1, 64)
 #undef GETI
 #undef GETD
     if (!rc && !(rc = sgj_enum(obj, where, "polarity", false, (int)cfg->polarity, pols, 3, &p, e)))
@@ -168,7 +168,7 @@ int skydet_cfg_check(const skydet_cfg *c, sg_errinfo *e)
     RANGE(c->max_blobs >= 1 && c->max_blobs <= 4096, "max_blobs", "%d", c->max_blobs)
     RANGE(c->max_tracklets >= 1 && c->max_tracklets <= 1024, "max_tracklets", "%d",
           c->max_tracklets)
-    RANGE(c->border >= 0 && c->border <= 64 && 2 * c->border < c->width &&
+    RANGE(c->border >= -1 && c->border <= 64 && 2 * c->border < c->width &&
               2 * c->border < c->height, "border", "%d", c->border)
     RANGE(c->max_runs >= 64 && c->max_runs <= (1 << 22), "max_runs", "%d", c->max_runs)
 #undef RANGE
@@ -225,6 +225,13 @@ skydet *skydet_create(const skydet_cfg *cfg, sg_errinfo *e)
     q->w = cfg->width;
     q->h = cfg->height;
     q->r = cfg->radius;
+    if (q->c.border < 0)
+        q->c.border = cfg->radius;
+    if (2 * q->c.border >= q->w || 2 * q->c.border >= q->h) {
+        skydet_destroy(q);
+        sg_err_set(e, SG_ERANGE, "skydet: border %d too large for %dx%d", q->c.border, q->w, q->h);
+        return NULL;
+    }
     size_t npx = (size_t)q->w * (size_t)q->h;
     size_t nv = (size_t)(q->h + 2 * q->r) * (size_t)q->w;
     size_t nrow = (size_t)(q->w + 2 * q->r);
@@ -729,7 +736,9 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
         memset(q->acc, 0, nb * sizeof *q->acc);
         memset(q->acc2, 0, nb * sizeof *q->acc2);
         memset(q->accn, 0, nb * sizeof *q->accn);
-        const float ac = q->a_clutter, kk = (float)q->c.k_sigma, floor = (float)q->c.min_contrast;
+        /* the clutter mean rises slowly (a new object stays visible for ~tau) but
+         * falls 4x faster, so the place an object has left clears in ~tau/4 */
+        const float ac = q->a_clutter, af = 4.0f * ac, kk = (float)q->c.k_sigma, floor = (float)q->c.min_contrast;
         int prev_lo = 0, prev_hi = 0;
         for (int y = 0; y < q->h; y++) {
             const uint8_t *row = img + (size_t)y * stride;
@@ -757,7 +766,7 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
                     size_t i = (size_t)y * (size_t)q->w + (size_t)x;
                     int pol, d = tophat(q, row[x], i, &pol);
                     float s = (float)d - q->bg[i];
-                    q->bg[i] += ac * s;
+                    q->bg[i] += (s < 0 ? af : ac) * s;
                     if (s > thr && x >= xb0 && x < xb1 && row_ok) {
                         if (run_x0 < 0)
                             run_x0 = x;

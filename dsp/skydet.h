@@ -56,8 +56,8 @@ typedef struct {
     int max_blobs;            /* 1..4096 blobs kept per frame; extra counted (default 256) */
     int max_tracklets;        /* 1..1024 (default 64); new objects beyond it are counted */
     int max_runs;             /* 64..1<<22 firing row runs per frame; extra counted (default 65536) */
-    int border;               /* px 0..64: pixels this close to the frame edge never fire, where the
-                                 truncated top-hat window is biased (default 2) */
+    int border;               /* px -1..64: pixels this close to the frame edge never fire: the
+                                 truncated top-hat window is biased there (default -1 = radius) */
 } skydet_cfg;
 
 /* One object in one frame. Pixel coordinates: (0,0) is the centre of the top-left
