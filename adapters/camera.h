@@ -1,0 +1,134 @@
+/* Camera adapter: any GStreamer video source -> sky detector -> bearing measurements.
+ *
+ *   site config sensor {"kind": "camera", "adapter": {"type": "gstreamer", ...}}
+ *     -> camera_cfg_from_json -> camera_create -> camera_run(cb)
+ *     -> per frame: GRAY8 frame -> skydet -> camgeom -> SG_MEAS_BEARING measurements
+ *
+ * Threads: GStreamer's streaming thread copies each frame into a bounded,
+ * pre-allocated queue (queue_frames slots); camera_run's thread (the caller's) runs
+ * the detector and the callback. Live sources never block: when the queue is full
+ * the new frame is dropped and counted. Files apply back-pressure (lossless).
+ * Time: t = t0 + pipeline running time of the frame's PTS; t0 is "t0" from the
+ * config, or for live sources the wall clock captured once when the pipeline starts
+ * (never per frame), or 0 for files without "t0".
+ * Privacy: frames live only in memory. Nothing is written unless store_snippets is
+ * true and snippet_dir is set; then small annotated crops (PGM) around confirmed
+ * detections are written atomically (temp + rename), rate-limited and capped.
+ * Built without GStreamer, camera_create fails with SG_ENOTSUP and says how to get it;
+ * the configuration parser is always available. */
+#ifndef CAMERA_H
+#define CAMERA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "camgeom.h"
+#include "sg_error.h"
+#include "sg_types.h"
+#include "skydet.h"
+
+#define CAMERA_PIPELINE_MAX 2048 /* bytes incl. NUL */
+#define CAMERA_PATH_MAX 512
+
+typedef struct {
+    char id[SG_ID_LEN];                  /* sensor id, for messages and snippet names */
+    int sensor;                          /* sensor index stamped on measurements (-1 none) */
+    double sensor_enu[3];                /* m, copied into measurements (fusion may overwrite) */
+    char pipeline[CAMERA_PIPELINE_MAX];  /* gst-launch syntax; "! videoconvert ! GRAY8 appsink"
+                                            is appended unless it has "appsink name=sgsink" */
+    bool live;                           /* live source: drop when behind, never block */
+    int queue_frames;                    /* 1..256 frames between streaming and detector thread */
+    double t0;                           /* s UTC of running time 0; NAN = wall clock (live) / 0 (file) */
+    double max_seconds;                  /* > 0: stop after this much stream time (tests); 0 = all */
+    char cls[SG_CLASS_LEN];              /* measurement class (default "camera_object") */
+    bool store_snippets;                 /* privacy opt-in: write annotated crops */
+    char snippet_dir[CAMERA_PATH_MAX];   /* required when store_snippets */
+    int snippet_px;                      /* 16..512: crop side (default 96) */
+    double snippet_interval_s;           /* >= 0: at most one snippet per this stream time (default 1) */
+    int snippet_max;                     /* >= 0: stop writing after this many (default 500) */
+    camgeom_cfg geom;                    /* intrinsics + mounting */
+    skydet_cfg det;                      /* width/height are filled from the stream */
+} camera_cfg;
+
+/* One processed frame, handed to the callback on camera_run's thread. All pointers
+ * are valid only during the call. */
+typedef struct {
+    uint64_t index;               /* frame number since start, dropped frames included */
+    double t;                     /* s UTC (sample-clock style, see above) */
+    int width, height;            /* px */
+    const uint8_t *pixels;        /* GRAY8, rows of `width` bytes (tightly packed) */
+    bool gap;                     /* frames were dropped just before this one */
+    const skydet_det *dets;       /* confirmed detections */
+    size_t n_dets;
+    const sg_measurement *meas;   /* one SG_MEAS_BEARING per detection, same order */
+    size_t n_meas;
+    const skydet_det *cands;      /* every candidate blob (confirmed or not), for tools */
+    size_t n_cands;
+} camera_frame;
+
+/* Returns 0 to go on, non-zero to make camera_run return that code. */
+typedef int (*camera_frame_cb)(void *user, const camera_frame *f);
+
+typedef struct {
+    uint64_t frames_in;        /* received from the pipeline */
+    uint64_t frames_processed; /* through the detector */
+    uint64_t frames_dropped;   /* live queue full (each a counted gap) */
+    uint64_t frames_bad;       /* unusable buffers (size/format) */
+    uint64_t detections;       /* confirmed */
+    uint64_t measurements;     /* delivered */
+    uint64_t measurements_rejected; /* bearing could not be computed (counted, not sent) */
+    uint64_t snippets_written;
+    uint64_t snippets_failed;
+    uint32_t queue_depth, queue_capacity;
+    int width, height;         /* px, 0 until the first frame */
+    double fps_nominal;        /* from caps, 0 if unknown */
+    double t_last;             /* s UTC of the last processed frame, NAN before */
+} camera_stats;
+
+typedef struct camera camera;
+
+/* Defaults: queue 8, live false, t0 NAN, cls "camera_object", snippets off, detector
+ * and geometry defaults (hfov 60 deg). */
+void camera_cfg_default(camera_cfg *cfg);
+
+/* Reads a site-config sensor entry: "id" (string), "orientation" {yaw_deg, pitch_deg,
+ * roll_deg} and "adapter" {"type": "gstreamer", "pipeline" | "file", "hfov_deg" | "fx"..,
+ * "vfov_deg", "cx", "cy", "k1", "pixel_sd", "mount_sd_deg", "live", "queue_frames",
+ * "t0", "max_seconds", "class", "store_snippets", "snippet_dir", "snippet_px",
+ * "snippet_interval_s", "snippet_max", "detector" {see skydet.h}}. Other sensor keys
+ * are the caller's; unknown adapter keys are errors. `where` names the sensor in
+ * errors (e.g. "site.json: sensors[2]"). sensor index and position stay the caller's. */
+int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where,
+                         sg_errinfo *e);
+
+/* Builds the pipeline (not started). Missing elements are named with the Debian
+ * package that provides them. NULL on error. */
+camera *camera_create(const camera_cfg *cfg, sg_errinfo *e);
+
+/* Plays the pipeline and processes frames on the calling thread until end of
+ * stream or max_seconds (SG_OK), camera_stop (SG_OK), a pipeline error (SG_EIO with
+ * GStreamer's message), or a non-zero callback return (that code). Blocks. Call once. */
+int camera_run(camera *cam, camera_frame_cb cb, void *user, sg_errinfo *e);
+
+/* Asks camera_run to return within ~100 ms. Thread-safe, async-signal-safe. */
+void camera_stop(camera *cam);
+
+/* Snapshot of the counters; any thread, any time. */
+void camera_get_stats(camera *cam, camera_stats *out);
+
+void camera_destroy(camera *cam);
+
+/* Converts one detection into a bearing measurement (used by camera_run; public for
+ * tools and tests). SG_EINVAL if the pixel has no bearing. */
+int camera_det_to_meas(const camera_cfg *cfg, const camgeom *g, const skydet_det *d, double t,
+                       sg_measurement *m);
+
+/* Writes an annotated crop of frame f around detection d as a binary PGM into dir,
+ * atomically (dir/.name.tmp then rename). Name: <id>_<t ms>_<track id>.pgm. */
+int camera_write_snippet(const char *dir, const char *id, const camera_frame *f,
+                         const skydet_det *d, int side, sg_errinfo *e);
+
+#endif

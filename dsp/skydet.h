@@ -1,0 +1,128 @@
+/* Small-object detector for sky backgrounds: the pixel stage of the camera path
+ *
+ *   camera frames (GRAY8) -> skydet -> detections (pixel position, size, contrast,
+ *   confidence) -> camgeom (pixel -> az/el) -> SG_MEAS_BEARING measurements
+ *
+ * Method (see docs/camera.md for the reasoning):
+ *   1. local contrast: morphological top-hat with a (2r+1)^2 square: bright = I - open(I)
+ *      (hot target on cold sky), dark = close(I) - I (drone against bright sky). Sky
+ *      gradients, cloud banks, cloud edges and brightness ramps are larger than the
+ *      square and vanish; anything whose smaller side is below 2r+1 px survives.
+ *   2. static clutter: a slow per-pixel running mean of the top-hat response
+ *      (clutter_tau_frames) is subtracted, so fixed small structures (masts, tree
+ *      tips, stars, hot pixels) stop firing; it starts from the first frame.
+ *   3. noise: the residual's standard deviation is tracked per block (block x block
+ *      px, i.e. a reduced-resolution running variance) so textured clouds and tree
+ *      lines raise their own threshold; a pixel fires when the residual exceeds
+ *      max(k_sigma * sd_block, min_contrast).
+ *   4. blobs: 8-connected components of firing pixels (run-length union-find),
+ *      fragments closer than merge_px merged, score-weighted sub-pixel centroid.
+ *   5. persistence: blobs feed short tracklets (alpha-beta, constant velocity, gate
+ *      gate_px); a tracklet is confirmed when it was hit in persist_k of the last
+ *      persist_n frames, i.e. it moved near-consistently (or stood still).
+ * All memory is allocated by skydet_create; processing a frame allocates nothing.
+ * An object is single-threaded: one thread calls skydet_process at a time. */
+#ifndef SKYDET_H
+#define SKYDET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "sg_error.h"
+
+typedef enum {
+    SKYDET_BOTH = 0, /* either polarity (default) */
+    SKYDET_DARK,     /* dark object on bright sky (visible daylight) */
+    SKYDET_BRIGHT,   /* bright object on dark sky (thermal: hot target, cold sky) */
+} skydet_polarity;
+
+typedef struct {
+    int width, height;        /* px, 16..8192 each: every frame must have this size */
+    int radius;               /* px, 1..31: top-hat square is 2r+1; objects thinner than it are kept (default 7) */
+    skydet_polarity polarity; /* default SKYDET_BOTH */
+    double k_sigma;           /* 2..50: threshold in local noise sd (default 6) */
+    double min_contrast;      /* grey levels 1..255: threshold floor (default 8) */
+    int block;                /* px, 4..128: noise block size (default 16) */
+    double noise_tau_frames;  /* frames >= 1: noise sd time constant (default 30) */
+    double clutter_tau_frames;/* frames, 0 = off or >= 1: static-clutter mean time constant (default 300) */
+    int min_area;             /* px >= 1: smaller blobs are ignored (default 2) */
+    int max_size;             /* px >= 1: blobs whose bbox side exceeds it are ignored (default 160) */
+    int merge_px;             /* px 0..64: fragments this close are one object (default 8) */
+    int persist_k, persist_n; /* 1 <= k <= n <= 32: hits needed in the last n frames (default 3 of 5) */
+    double gate_px;           /* px > 0: tracklet association radius around the prediction (default 12) */
+    int max_blobs;            /* 1..4096 blobs kept per frame; extra counted (default 256) */
+    int max_tracklets;        /* 1..1024 (default 64); new objects beyond it are counted */
+    int max_runs;             /* 64..1<<22 firing row runs per frame; extra counted (default 65536) */
+    int border;               /* px -1..64: pixels this close to the frame edge never fire: the
+                                 truncated top-hat window is biased there (default -1 = radius) */
+} skydet_cfg;
+
+/* One object in one frame. Pixel coordinates: (0,0) is the centre of the top-left
+ * pixel, x right, y down. */
+typedef struct {
+    double x, y;          /* px, score-weighted sub-pixel centroid */
+    double vx, vy;        /* px/frame, tracklet velocity estimate (0 for a new tracklet) */
+    int x0, y0, x1, y1;   /* px, inclusive bounding box of the firing pixels */
+    int area;             /* px firing */
+    double contrast;      /* grey levels: peak residual (top-hat minus clutter mean) */
+    double snr;           /* contrast / local noise sd */
+    double confidence;    /* 0..1: hits/persist_n times (1 - exp(-snr/k_sigma)) */
+    int polarity;         /* +1 brighter than its surround, -1 darker */
+    uint32_t track_id;    /* tracklet id, stable while the object is followed; 0 if none */
+    int hits;             /* frames hit among the last persist_n */
+    bool confirmed;       /* persistence test passed */
+} skydet_det;
+
+typedef struct {
+    /* last frame */
+    uint32_t fired_px;        /* pixels above threshold */
+    uint32_t blobs;           /* candidate blobs after merge and size filter */
+    uint32_t confirmed;       /* confirmed detections reported */
+    uint32_t tracklets;       /* live tracklets */
+    double noise_sd_median;   /* grey levels, median block noise sd */
+    /* totals since create/reset */
+    uint64_t frames;
+    uint64_t detections;      /* confirmed detections reported */
+    uint64_t runs_dropped;    /* firing runs beyond max_runs (frame saturated) */
+    uint64_t blobs_dropped;   /* blobs beyond max_blobs */
+    uint64_t blobs_too_large; /* rejected by max_size */
+    uint64_t tracklets_dropped; /* new objects without a free tracklet slot */
+} skydet_stats;
+
+typedef struct skydet skydet;
+
+/* Fills the defaults above for a width x height frame. */
+void skydet_cfg_default(skydet_cfg *cfg, int width, int height);
+
+/* Overrides defaults from a JSON object (the camera adapter's "detector" section):
+ * keys radius, polarity ("both"|"dark"|"bright"), k_sigma, min_contrast, block,
+ * noise_tau_frames, clutter_tau_frames, min_area, max_size, merge_px, persist_k,
+ * persist_n, gate_px, max_blobs, max_tracklets, border. Unknown keys are errors. width and
+ * height are not read (they come from the stream). obj may be NULL (no change). */
+int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, sg_errinfo *e);
+
+/* Checks every field; SG_EINVAL/SG_ERANGE naming the field. */
+int skydet_cfg_check(const skydet_cfg *cfg, sg_errinfo *e);
+
+/* Allocates everything the detector will ever use. NULL on error (e says why). */
+skydet *skydet_create(const skydet_cfg *cfg, sg_errinfo *e);
+void skydet_destroy(skydet *q);
+/* Forgets the background, noise and tracklets (e.g. after a gap or camera move). */
+void skydet_reset(skydet *q);
+
+/* Processes one frame: img is width x height GRAY8 with rows `stride` bytes apart
+ * (stride >= width). *dets and *n receive the confirmed detections of this frame, owned
+ * by q and valid until the next call. Returns SG_OK or SG_EINVAL (NULL image, bad
+ * stride). Never allocates, never blocks. */
+int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_det **dets,
+                   size_t *n);
+
+/* All candidate blobs of the last frame (confirmed or not), for tools and tests. */
+void skydet_candidates(const skydet *q, const skydet_det **dets, size_t *n);
+
+void skydet_get_stats(const skydet *q, skydet_stats *out);
+
+#endif
