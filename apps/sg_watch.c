@@ -513,9 +513,11 @@ static void draw(const options *o, console *c)
            "ID", "SEVERITY", "STATE", "ZONE", "TRACK", "INSIDE", "TTB s", "IDENTITY");
     for (int i = 0; i < alert_rows; i++) {
         const feed_alert *a = &c->alerts[i].al;
-        char ttb[32], sd[32];
-        fmt_num(ttb, sizeof ttb, "%.1f", a->ttb_s);
-        fmt_num(sd, sizeof sd, "±%.1f", a->ttb_sd_s);
+        char ttb[48] = "-";
+        if (!isnan(a->ttb_s) && !isnan(a->ttb_sd_s))
+            snprintf(ttb, sizeof ttb, "%.1f+-%.1f", a->ttb_s, a->ttb_sd_s);
+        else if (!isnan(a->ttb_s))
+            snprintf(ttb, sizeof ttb, "%.1f", a->ttb_s);
         printf("%s%-6u %-9s %-8s %-22.22s %-6u %-6s %-10s %s%s%s\n",
                o->color ? sev_color((int)a->severity) : "", (unsigned)a->id,
                feed_severity_name(a->severity), feed_alert_state_name(a->state), a->zone,
