@@ -1,0 +1,279 @@
+/* End-to-end test of the operator console (apps/sg_watch.c) against a test publisher:
+ * plaintext on loopback with --count/--log (lines for every message type, malformed
+ * frames counted on stderr and logged, JSONL log parseable), topic and class filters
+ * with --timeout (exit 3), and CURVE through feed_auth (allowed key receives, unknown
+ * key exits 4 because the server's ZAP handler refused it). */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <zmq.h>
+
+#include "feed_auth.h"
+#include "feed_msg.h"
+#include "sg_json.h"
+
+static char dir[64];
+static const char *watch = SG_BINARY_DIR "/sg_watch";
+
+static const char *frames[] = {
+    "track.17 {\"v\":1,\"type\":\"track\",\"id\":17,\"status\":\"confirmed\",\"t\":1795386600.25,"
+    "\"time\":\"2026-11-22T22:30:00.250Z\",\"lat\":51.5561,\"lon\":-0.2796,\"alt_m\":152.5,"
+    "\"speed_mps\":5.0,\"course_deg\":36.9,\"class\":\"dji_droneid\",\"class_conf\":0.93,"
+    "\"identity\":\"1581F5FJD22A00XY\",\"zones\":[{\"id\":\"stadium-critical\","
+    "\"severity\":\"critical\",\"inside\":true,\"ttb_s\":null}]}",
+    "garbage-without-any-separator",
+    "alert.critical.stadium-critical {\"v\":1,\"type\":\"alert\",\"id\":3,\"state\":\"raised\","
+    "\"severity\":\"critical\",\"t\":1795386601.0,\"time\":\"2026-11-22T22:30:01.000Z\","
+    "\"track_id\":17,\"zone\":\"stadium-critical\",\"inside\":true,\"ttb_s\":0,"
+    "\"identity\":\"1581F5FJD22A00XY\",\"class\":\"dji_droneid\"}",
+    "status.skyguardd {\"v\":1,\"type\":\"status\",\"t\":1795386602.0,"
+    "\"time\":\"2026-11-22T22:30:02.000Z\",\"node\":\"skyguardd\",\"samples_processed\":1000,"
+    "\"samples_dropped\":0,\"queue_depth\":1,\"queue_capacity\":64,"
+    "\"sensors\":[{\"id\":\"rf-north\",\"state\":\"ok\"}]}",
+    "track.9 {\"v\":2,\"type\":\"track\"}",
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Runs sg_watch with argv (NULL-terminated) while publishing `frames` on pub every
+ * 20 ms; stdout/stderr go to files in dir. Returns the exit status. */
+static int run_watch(void *pub, char *const argv[], double max_s)
+{
+    char out[128], err[128];
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    snprintf(err, sizeof err, "%s/err.txt", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
+            _exit(99);
+        execv(watch, argv);
+        _exit(98);
+    }
+    double end = now_s() + max_s;
+    size_t k = 0;
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (now_s() > end) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("sg_watch did not exit within %.0f s", max_s);
+        }
+        const char *f = frames[k++ % (sizeof frames / sizeof frames[0])];
+        zmq_send(pub, f, strlen(f), ZMQ_DONTWAIT);
+        usleep(20000);
+    }
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static char *slurp(const char *name)
+{
+    char p[128], *text;
+    sg_errinfo e;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    assert_int_equal(sg_read_file(p, 1 << 20, &text, NULL, &e), SG_OK);
+    return text;
+}
+
+static void *make_pub(void *ctx, feed_auth *a, char *ep, size_t cap)
+{
+    sg_errinfo e = {0};
+    void *pub = zmq_socket(ctx, ZMQ_PUB);
+    int linger = 0;
+    zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+    assert_int_equal(feed_auth_apply(a, pub, "tcp://127.0.0.1:*", &e), SG_OK);
+    assert_int_equal(zmq_bind(pub, "tcp://127.0.0.1:*"), 0);
+    assert_int_equal(zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, ep, &cap), 0);
+    return pub;
+}
+
+static void test_plaintext_lines_and_log(void **state)
+{
+    (void)state;
+    feed_auth_cfg cfg;
+    feed_auth_cfg_default(&cfg);
+    cfg.mode = FEED_AUTH_PLAINTEXT;
+    sg_errinfo e = {0};
+    void *ctx = zmq_ctx_new();
+    feed_auth *a = feed_auth_create(ctx, &cfg, &e);
+    assert_non_null(a);
+    char ep[128], log[128];
+    void *pub = make_pub(ctx, a, ep, sizeof ep);
+    snprintf(log, sizeof log, "%s/feed.jsonl", dir);
+    unlink(log);
+
+    char *argv1[] = {(char *)watch, "--plaintext", "--count", "6", "--timeout", "20",
+                     "--log", log, ep, NULL};
+    assert_int_equal(run_watch(pub, argv1, 30), 0);
+    char *out = slurp("out.txt"), *err = slurp("err.txt");
+    /* 6 shown messages out of a T,A,S cycle: two of each type */
+    int lines = 0;
+    for (char *p = out; (p = strchr(p, '\n')); p++)
+        lines++;
+    assert_int_equal(lines, 6);
+    assert_non_null(strstr(out, "TRACK 17 confirmed class=dji_droneid(0.93) identity="
+                                "1581F5FJD22A00XY pos=51.556100,-0.279600 alt=152.5m"));
+    assert_non_null(strstr(out, "zones=[stadium-critical(critical,IN)]"));
+    assert_non_null(strstr(out, "ALERT 3 raised critical zone=stadium-critical track=17"));
+    assert_non_null(strstr(out, "STATUS skyguardd samples=1000 dropped=0 queue=1"));
+    assert_null(strstr(out, "\033[")); /* not a tty: no colour */
+    assert_non_null(strstr(err, "malformed: frame: no \"<topic> <json>\" separator"));
+    assert_non_null(strstr(err, "ignored: frame 'track.9': schema version 2"));
+    free(out);
+    free(err);
+
+    /* every log line is JSON with rx_time + topic, and msg or error */
+    char *text = slurp("feed.jsonl");
+    int n = 0, good = 0, bad = 0;
+    for (char *line = text, *next; *line; line = next) {
+        next = strchr(line, '\n');
+        assert_non_null(next);
+        *next++ = '\0';
+        cJSON *o = cJSON_Parse(line);
+        if (!o)
+            fail_msg("log line %d is not JSON: %s", n, line);
+        assert_true(cJSON_IsString(cJSON_GetObjectItem(o, "rx_time")));
+        assert_true(cJSON_IsString(cJSON_GetObjectItem(o, "topic")));
+        if (cJSON_GetObjectItem(o, "msg"))
+            good++;
+        else if (cJSON_IsString(cJSON_GetObjectItem(o, "error")) &&
+                 cJSON_IsString(cJSON_GetObjectItem(o, "raw")))
+            bad++;
+        cJSON_Delete(o);
+        n++;
+    }
+    free(text);
+    assert_true(good >= 6);
+    assert_true(bad >= 1);
+
+    /* topic filter: only alerts */
+    char *argv2[] = {(char *)watch, "--plaintext", "--topic", "alert.", "--once", ep, NULL};
+    assert_int_equal(run_watch(pub, argv2, 30), 0);
+    out = slurp("out.txt");
+    assert_true(strncmp(out, "ALERT 3 raised", 14) == 0);
+    assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out));
+    free(out);
+
+    /* class filter hides everything classed; --timeout before --count: exit 3 */
+    char *argv3[] = {(char *)watch, "--plaintext", "--topic", "alert.", "--class", "frsky_d16",
+                     "--count", "1", "--timeout", "1.5", ep, NULL};
+    assert_int_equal(run_watch(pub, argv3, 30), 3);
+    out = slurp("out.txt");
+    assert_string_equal(out, "");
+    free(out);
+
+    /* plaintext to a non-loopback endpoint is refused by the console too */
+    char *argv4[] = {(char *)watch, "--plaintext", "tcp://192.0.2.1:5556", NULL};
+    assert_int_equal(run_watch(pub, argv4, 30), 2);
+    err = slurp("err.txt");
+    assert_non_null(strstr(err, "refusing plaintext off loopback"));
+    free(err);
+
+    zmq_close(pub);
+    feed_auth_destroy(a);
+    zmq_ctx_term(ctx);
+}
+
+static void test_curve(void **state)
+{
+    (void)state;
+    feed_keypair srv, ca, cb;
+    sg_errinfo e = {0};
+    assert_int_equal(feed_key_generate(&srv, &e), SG_OK);
+    assert_int_equal(feed_key_generate(&ca, &e), SG_OK);
+    assert_int_equal(feed_key_generate(&cb, &e), SG_OK);
+    char sp[128], ap[128], bp[128];
+    snprintf(sp, sizeof sp, "%s/srv.pub", dir);
+    snprintf(ap, sizeof ap, "%s/a.key", dir);
+    snprintf(bp, sizeof bp, "%s/b.key", dir);
+    assert_int_equal(feed_key_save(sp, &srv, false, true, &e), SG_OK);
+    assert_int_equal(feed_key_save(ap, &ca, true, true, &e), SG_OK);
+    assert_int_equal(feed_key_save(bp, &cb, true, true, &e), SG_OK);
+
+    feed_auth_cfg cfg;
+    feed_auth_cfg_default(&cfg);
+    snprintf(cfg.server_secret_z85, sizeof cfg.server_secret_z85, "%s", srv.secret_z85);
+    cfg.n_client_keys = 1;
+    snprintf(cfg.client_keys[0], sizeof cfg.client_keys[0], "%s", ca.public_z85);
+    void *ctx = zmq_ctx_new();
+    feed_auth *a = feed_auth_create(ctx, &cfg, &e);
+    assert_non_null(a);
+    char ep[128];
+    void *pub = make_pub(ctx, a, ep, sizeof ep);
+
+    char *argv1[] = {(char *)watch, "--server-key", sp, "--key", ap, "--topic", "status.",
+                     "--once", "--timeout", "20", ep, NULL};
+    assert_int_equal(run_watch(pub, argv1, 30), 0);
+    char *out = slurp("out.txt");
+    assert_true(strncmp(out, "STATUS skyguardd", 16) == 0);
+    free(out);
+
+    char *argv2[] = {(char *)watch, "--server-key", sp, "--key", bp, "--once", "--timeout",
+                     "20", ep, NULL};
+    assert_int_equal(run_watch(pub, argv2, 30), 4);
+    char *err = slurp("err.txt");
+    assert_non_null(strstr(err, "server refused our key (ZAP status 400)"));
+    free(err);
+    feed_auth_stats st;
+    feed_auth_get_stats(a, &st);
+    assert_true(st.refused >= 1);
+    assert_true(st.accepted >= 1);
+
+    zmq_close(pub);
+    feed_auth_destroy(a);
+    zmq_ctx_term(ctx);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/sg_watch_XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    if (access(watch, X_OK) != 0) {
+        fprintf(stderr, "%s not built: skipped\n", watch);
+        return 77;
+    }
+    if (!zmq_has("curve")) {
+        fprintf(stderr, "libzmq without CURVE: skipped\n");
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plaintext_lines_and_log),
+        cmocka_unit_test(test_curve),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
