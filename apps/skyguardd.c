@@ -34,6 +34,14 @@ static void on_signal(int sig)
         pipeline_stop(g_pipe);
 }
 
+static void log_line(void *user, const char *line)
+{
+    FILE *f = user;
+    fputs(line, f);
+    fputc('\n', f);
+    fflush(f);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -59,6 +67,8 @@ int main(int argc, char **argv)
 {
     pipeline_opts o;
     pipeline_opts_default(&o);
+    o.log = log_line;
+    o.log_user = stdout;
     const char *config = "config/default-venue.json";
     static const struct option lopts[] = {
         {"config", required_argument, NULL, 'c'},
