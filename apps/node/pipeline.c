@@ -824,8 +824,8 @@ static int step(pipeline *p, double t, const struct timespec *made)
             /* confirmed, coasting, deleted: publish at once, not at the next snapshot */
             publish_track(p, tr, false);
             note_latency(p, made, tr->t_last);
+            log_track(p, tr, tr->status == SG_TRACK_CONFIRMED && !s->announced ? "  [new]" : "");
             s->announced = true;
-            log_track(p, tr, tr->status == SG_TRACK_CONFIRMED ? "  [new]" : "");
             s->last_log = t;
         } else if (track_public(tr, s) && t - s->last_log >= LOG_TRACK_PERIOD_S) {
             log_track(p, tr, "");
