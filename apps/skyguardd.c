@@ -52,7 +52,10 @@ static void usage(FILE *f)
             "      --sample-rate HZ    sample rate when the recording's metadata lacks it\n"
             "      --realtime          pace replay to real time (default: as fast as possible)\n"
             "  -e, --endpoint EP       feed endpoint (overrides outputs.feed.endpoint)\n"
-            "      --record-out FILE   append every published message to FILE (JSONL)\n"
+            "      --record-out FILE   write every published message to FILE (JSONL)\n"
+            "      --record DIR        record an incident: each RF sensor's input as\n"
+            "                          DIR/<sensor>.sigmf-meta/-data (detections as\n"
+            "                          annotations) and the feed as DIR/feed.jsonl\n"
             "      --wait-subscriber S wait up to S seconds for a first subscriber before\n"
             "                          starting (replays: so nothing is missed)\n"
             "      --linger S          keep the feed open S seconds after a replay ends (0.5)\n"
@@ -81,6 +84,7 @@ int main(int argc, char **argv)
         {"linger", required_argument, NULL, 5},
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, 6},
+        {"record", required_argument, NULL, 7},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -130,6 +134,9 @@ int main(int argc, char **argv)
             break;
         case 6:
             o.progress = true;
+            break;
+        case 7:
+            o.record_dir = optarg;
             break;
         case 'h':
             usage(stdout);

@@ -33,6 +33,7 @@
 #include "sg_jsonw.h"
 #include "sg_queue.h"
 #include "siglib.h"
+#include "sigmf.h"
 #include "site.h"
 #include "tracker.h"
 #include "zones.h"
@@ -117,6 +118,11 @@ typedef struct {
     double t_first;            /* s UTC of the first sample */
     struct timespec wall_first;
     emitter_slot slots[EMITTER_SLOTS];
+    sigmf_writer *rec;         /* incident recording of the input, NULL = off */
+    int64_t rec_offset;        /* recording sample index - stream sample index */
+    double rec_t0, rec_fc;     /* of the current capture segment */
+    atomic_uint_least64_t rec_errors; /* writes that failed (recording then stops) */
+    bool rec_off;              /* recording failed for good on this sensor */
     lat_hist fe_lat;           /* ms to process one block (sensor thread only) */
     pthread_mutex_t lat_mu;    /* guards fe_lat for status reads */
     pthread_t th;
@@ -166,6 +172,7 @@ struct pipeline {
     char line[1024];
     char sjson[8192];
     char ljson[512];
+    char rec_feed[SG_PATH_LEN];
 };
 
 /* ---------------------------------------------------------------- logging */
@@ -257,6 +264,21 @@ static void report_emitter(rf_sensor *s, const emitter *em, emitter_slot *sl)
     push_event(s, &ev);
 }
 
+static void record_burst(rf_sensor *s, const sg_burst *b, const emitter *em)
+{
+    int64_t at = (int64_t)b->sample_start + s->rec_offset;
+    if (!s->rec || at < 0)
+        return;
+    sigmf_annotation a = {.sample_start = (uint64_t)at, .sample_count = b->sample_count,
+                          .freq_lo = b->fc - b->bandwidth / 2, .freq_hi = b->fc + b->bandwidth / 2};
+    snprintf(a.label, sizeof a.label, "%s", em && em->cls[0] ? em->cls : "burst");
+    snprintf(a.comment, sizeof a.comment, "skyguard burst: peak %.1f dB, mean %.1f dB SNR%s%s",
+             b->peak_snr_db, b->mean_snr_db, b->flags & SG_BURST_TRUNC_START ? ", truncated start" : "",
+             b->flags & SG_BURST_TRUNC_END ? ", truncated end" : "");
+    if (sigmf_writer_annotate(s->rec, &a, NULL) != SG_OK)
+        s->rec_errors++;
+}
+
 static void on_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq)
 {
     rf_sensor *s = user;
@@ -269,6 +291,45 @@ static void on_burst(void *user, const sg_burst *b, const float complex *iq, siz
     const emitter *em = sl ? emitters_find(s->em, id) : NULL;
     if (em)
         report_emitter(s, em, sl);
+    record_burst(s, b, em);
+}
+
+/* Appends a block to the incident recording; a new capture segment starts wherever
+ * the stream's clock, frequency or continuity changes. Failure stops the recording
+ * (counted), never the pipeline. */
+static void record_block(rf_sensor *s, const sg_iq_block *blk)
+{
+    pipeline *p = s->p;
+    sg_errinfo e = {0};
+    double t_first = blk->t0 + (double)blk->sample_index / blk->sample_rate;
+    if (!s->rec) {
+        char base[SG_PATH_LEN];
+        snprintf(base, sizeof base, "%s/%s", p->o.record_dir, p->sensor_ids[s->idx]);
+        s->rec = sigmf_writer_create(base, SIGMF_CF32_LE, blk->sample_rate, blk->center_freq,
+                                     t_first, "skyguard incident recording (input IQ)", &e);
+        if (!s->rec) {
+            s->rec_errors++;
+            s->rec_off = true; /* reported in status as record_errors */
+            return;
+        }
+        s->rec_t0 = blk->t0;
+        s->rec_fc = blk->center_freq;
+    } else if (blk->discontinuity || blk->t0 != s->rec_t0 || blk->center_freq != s->rec_fc ||
+               (int64_t)blk->sample_index + s->rec_offset !=
+                   (int64_t)sigmf_writer_samples(s->rec)) {
+        if (sigmf_writer_capture(s->rec, blk->center_freq, t_first, &e))
+            goto fail;
+        s->rec_t0 = blk->t0;
+        s->rec_fc = blk->center_freq;
+    }
+    s->rec_offset = (int64_t)sigmf_writer_samples(s->rec) - (int64_t)blk->sample_index;
+    if (sigmf_writer_write(s->rec, blk->x, blk->n, &e) == SG_OK)
+        return;
+fail:
+    s->rec_errors++;
+    sigmf_writer_abort(s->rec);
+    s->rec = NULL;
+    s->rec_off = true;
 }
 
 static int rf_sink(void *user, const sg_iq_block *blk)
@@ -289,6 +350,8 @@ static int rf_sink(void *user, const sg_iq_block *blk)
         s->did_fs = blk->sample_rate;
     }
     s->center_freq = blk->center_freq;
+    if (p->o.record_dir && !s->rec_off)
+        record_block(s, blk);
     int rc = frontend_execute(s->fe, blk, on_burst, s);
     clock_gettime(CLOCK_MONOTONIC, &b);
     pthread_mutex_lock(&s->lat_mu);
@@ -315,6 +378,12 @@ static void *rf_thread(void *arg)
     int frc = frontend_flush(s->fe, on_burst, s);
     if (rc == SG_OK && frc != SG_OK)
         sg_err_set(&e, frc, "front end flush failed");
+    if (s->rec) {
+        sg_errinfo re = {0};
+        if (sigmf_writer_close(s->rec, &re) != SG_OK)
+            s->rec_errors++;
+        s->rec = NULL;
+    }
     event ev = {.kind = EV_DONE, .sensor = s->idx, .rc = rc ? rc : frc};
     frontend_stats_t fs;
     frontend_stats(s->fe, &fs);
@@ -518,6 +587,14 @@ pipeline *pipeline_create(const char *config_path, const pipeline_opts *o, sg_er
         sg_err_set(e, SG_EINVAL, "%s: no enabled sensor to run", site->path);
         goto fail;
     }
+    if (p->o.record_dir) {
+        snprintf(p->rec_feed, sizeof p->rec_feed, "%s/feed.jsonl", p->o.record_dir);
+        if (p->o.record_out) {
+            sg_err_set(e, SG_EINVAL, "--record and --record-out are exclusive");
+            goto fail;
+        }
+        p->o.record_out = p->rec_feed;
+    }
     feed_cfg fcfg = {
         .endpoint = p->o.endpoint ? p->o.endpoint : site->feed_endpoint,
         .security = site->feed_security,
@@ -549,6 +626,8 @@ void pipeline_destroy(pipeline *p)
             continue;
         if (s->state)
             s->ops->close(s->state);
+        if (s->rec)
+            sigmf_writer_abort(s->rec);
         frontend_destroy(s->fe);
         emitters_destroy(s->em);
         droneid_rx_destroy(s->did);
@@ -717,6 +796,8 @@ static const char *sensors_json(pipeline *p)
             sgjw_uint(&w, "droneid_decoded", atomic_load(&s->decoded));
             sgjw_uint(&w, "droneid_failed", atomic_load(&s->decode_fail));
             sgjw_uint(&w, "events_dropped", atomic_load(&s->events_dropped));
+            if (p->o.record_dir || s->rec_errors)
+                sgjw_uint(&w, "record_errors", atomic_load(&s->rec_errors));
         }
         sgjw_obj_end(&w);
     }

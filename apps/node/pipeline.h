@@ -23,6 +23,9 @@ typedef struct {
     bool realtime;             /* pace replay to real time */
     const char *endpoint;      /* overrides outputs.feed.endpoint, or NULL */
     const char *record_out;    /* JSONL of every published message, or NULL */
+    const char *record_dir;    /* incident recording: DIR/<sensor>.sigmf-* (cf32, bursts as
+                                  annotations) + DIR/feed.jsonl; NULL = off. Replaying
+                                  DIR/<sensor>.sigmf-meta reproduces the same tracks/alerts. */
     double wait_subscriber_s;  /* s to wait for a first subscriber before starting, 0 = none */
     double linger_s;           /* s to keep the feed up after all inputs ended */
     bool progress;             /* replay progress through the log callback */
