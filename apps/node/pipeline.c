@@ -45,6 +45,7 @@
 #define TRACK_SLOTS 4096       /* per-track publication memory (by id modulo) */
 #define EMITTER_SLOTS 256      /* per-emitter report memory (by id modulo) */
 #define LAT_BINS 2048          /* latency histogram bins of 0.1 ms: 0..204.8 ms */
+#define SYNC_WINDOW_S 0.2      /* s a replayed sensor may run ahead of the slowest other */
 
 typedef enum { EV_MEAS, EV_TICK, EV_DONE } ev_kind;
 
@@ -125,6 +126,8 @@ typedef struct {
     bool rec_off;              /* recording failed for good on this sensor */
     lat_hist fe_lat;           /* ms to process one block (sensor thread only) */
     pthread_mutex_t lat_mu;    /* guards fe_lat for status reads */
+    double clk;                /* s UTC reached (guarded by pipeline.clk_mu), -INF before */
+    bool clk_done;             /* input ended (guarded by clk_mu) */
     pthread_t th;
     bool started;
     atomic_uint_least64_t bursts, decoded, decode_fail, events_dropped;
@@ -158,8 +161,11 @@ struct pipeline {
     const char **sensor_ids;
     sensor_health *health;
     atomic_bool stop;
+    pthread_mutex_t clk_mu;    /* replay clock alignment across sensors */
+    pthread_cond_t clk_cv;
     /* fusion-thread state */
     double t_now, t_last_step, next_status;
+    double t_begin;            /* s UTC: sample time of the first event */
     snapshot_sched snap;
     sg_track *tracks;          /* mutable copy of the tracker's list */
     size_t n_tracks, cap_tracks;
@@ -332,6 +338,47 @@ fail:
     s->rec_off = true;
 }
 
+/* Replayed sensors advance together on the sample clock: a sensor ahead of the
+ * slowest other replayed sensor by more than SYNC_WINDOW_S waits, so events of all
+ * recordings reach fusion in (nearly) time order, as they would live. Live sensors
+ * never wait. */
+static void clock_sync(rf_sensor *s, double t)
+{
+    pipeline *p = s->p;
+    if (s->ops->live || p->n_rf < 2)
+        return;
+    pthread_mutex_lock(&p->clk_mu);
+    s->clk = t;
+    pthread_cond_broadcast(&p->clk_cv);
+    while (!atomic_load(&p->stop)) {
+        double slowest = INFINITY;
+        for (size_t k = 0; k < p->n_rf; k++) {
+            const rf_sensor *o = &p->rf[k];
+            if (o != s && !o->ops->live && !o->clk_done && o->clk < slowest)
+                slowest = o->clk;
+        }
+        if (t <= slowest + SYNC_WINDOW_S)
+            break;
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_nsec += 100000000L;
+        if (dl.tv_nsec >= 1000000000L) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&p->clk_cv, &p->clk_mu, &dl);
+    }
+    pthread_mutex_unlock(&p->clk_mu);
+}
+
+static void clock_done(rf_sensor *s)
+{
+    pthread_mutex_lock(&s->p->clk_mu);
+    s->clk_done = true;
+    pthread_cond_broadcast(&s->p->clk_cv);
+    pthread_mutex_unlock(&s->p->clk_mu);
+}
+
 static int rf_sink(void *user, const sg_iq_block *blk)
 {
     rf_sensor *s = user;
@@ -339,6 +386,7 @@ static int rf_sink(void *user, const sg_iq_block *blk)
     if (atomic_load(&p->stop))
         return SG_ESTATE;
     struct timespec a, b;
+    clock_sync(s, blk->t0 + (double)blk->sample_index / blk->sample_rate);
     clock_gettime(CLOCK_MONOTONIC, &a);
     if (isnan(s->t_first)) {
         s->t_first = blk->t0 + (double)blk->sample_index / blk->sample_rate;
@@ -375,6 +423,7 @@ static void *rf_thread(void *arg)
     int rc = s->ops->run(s->state, rf_sink, s, &e);
     if (rc == SG_ESTATE && atomic_load(&s->p->stop))
         rc = SG_OK; /* stopped on request */
+    clock_done(s);
     int frc = frontend_flush(s->fe, on_burst, s);
     if (rc == SG_OK && frc != SG_OK)
         sg_err_set(&e, frc, "front end flush failed");
@@ -437,6 +486,7 @@ static int build_rf_sensor(pipeline *p, size_t si, bool replace, rf_sensor *s, s
     s->idx = (int)si;
     s->t_first = NAN;
     s->next_tick = -INFINITY;
+    s->clk = -INFINITY;
     pthread_mutex_init(&s->lat_mu, NULL);
     const char *type = c->adapter_type;
     if (replace) {
@@ -509,6 +559,8 @@ pipeline *pipeline_create(const char *config_path, const pipeline_opts *o, sg_er
         return NULL;
     }
     p->o = *o;
+    pthread_mutex_init(&p->clk_mu, NULL);
+    pthread_cond_init(&p->clk_cv, NULL);
     if (p->o.event_queue == 0)
         p->o.event_queue = 4096;
     clock_gettime(CLOCK_MONOTONIC, &p->started);
@@ -606,6 +658,7 @@ pipeline *pipeline_create(const char *config_path, const pipeline_opts *o, sg_er
     if (!(p->fd = feed_create(&fcfg, p->sensor_ids, site->n_sensors, e)))
         goto fail;
     p->t_now = -INFINITY;
+    p->t_begin = NAN;
     p->t_last_step = -INFINITY;
     p->next_status = -INFINITY;
     return p;
@@ -646,6 +699,8 @@ void pipeline_destroy(pipeline *p)
     free(p->sensor_ids);
     free(p->health);
     free(p->tracks);
+    pthread_mutex_destroy(&p->clk_mu);
+    pthread_cond_destroy(&p->clk_cv);
     free(p);
 }
 
@@ -769,14 +824,20 @@ static const char *sensors_json(pipeline *p)
         const sg_sensor_cfg *c = &p->site->sensors[i];
         const sensor_health *h = &p->health[i];
         const char *state;
+        /* A sensor silent for longer than stale_after_s is degraded whatever the
+         * reason (device unplugged, link down, or its recording ended early). */
+        double since = isnan(h->last_t) ? p->t_begin : h->last_t;
+        bool stale = p->t_now - since > c->stale_after_s;
         if (!c->enabled && !(p->o.replay_path && p->rf[0].idx == (int)i))
             state = "disabled";
         else if (h->failed)
             state = "down";
+        else if (stale)
+            state = "degraded";
         else if (h->done)
             state = "ended";
-        else if (isnan(h->last_t) || p->t_now - h->last_t > c->stale_after_s)
-            state = "degraded";
+        else if (isnan(h->last_t))
+            state = "waiting"; /* no data yet, not late yet */
         else
             state = "ok";
         sgjw_obj_begin(&w);
@@ -1013,6 +1074,8 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
         if (rc != SG_OK)
             break;
         sensor_health *h = &p->health[ev.sensor];
+        if (isnan(p->t_begin) && isfinite(ev.t))
+            p->t_begin = ev.t;
         switch (ev.kind) {
         case EV_MEAS:
             h->last_t = fmax(isnan(h->last_t) ? -INFINITY : h->last_t, ev.t);
