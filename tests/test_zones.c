@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "geo.h"
+#include "tz.h"
 #include "zones.h"
 
 static geo_frame g_f;
@@ -587,6 +588,44 @@ static void test_ed269_import(void **state)
     assert_non_null(strstr(e.msg, "geometry[0].lowerVerticalReference: AGL limits need"));
 }
 
+/* Offsets from the TZif tables and, past 2037, from the POSIX footer rule, against
+ * GNU date's (glibc) answers: `TZ=zone date -d @t +%z`. Includes DST boundaries in
+ * both hemispheres, a fixed-offset zone and a half-hour one. */
+static void test_tz_offsets(void **state)
+{
+    (void)state;
+    const struct {
+        const char *zone;
+        int64_t t;
+        int32_t off;
+    } c[] = {
+        {"Europe/London", 1782907200, 3600},     {"Europe/London", 2224756800, 3600},
+        {"Europe/London", 2210241600, 0},        {"Europe/London", 2374102799, 0},
+        {"Europe/London", 2374102800, 3600},     {"America/New_York", 2551327199, -14400},
+        {"America/New_York", 2551327200, -18000}, {"America/New_York", 2210241600, -18000},
+        {"Australia/Sydney", 2358950399, 36000}, {"Australia/Sydney", 2358950400, 39600},
+        {"Australia/Sydney", 2374675199, 39600}, {"Australia/Sydney", 2374675200, 36000},
+        {"Australia/Sydney", 1782907200, 36000}, {"Asia/Tokyo", 2551327200, 32400},
+        {"Asia/Tehran", 2224756800, 12600},      {"America/Sao_Paulo", 2224756800, -10800},
+        {"UTC", 2224756800, 0},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        sg_errinfo e;
+        tz_info *z = tz_load(NULL, c[i].zone, &e);
+        if (!z)
+            fail_msg("%s", e.msg);
+        int32_t off = tz_offset(z, c[i].t);
+        tz_destroy(z);
+        if (off != c[i].off)
+            fail_msg("case %zu %s t=%lld: %d want %d", i, c[i].zone, (long long)c[i].t, off, c[i].off);
+    }
+    sg_errinfo e;
+    assert_null(tz_load(NULL, "Europe", &e)); /* a directory, not a zone */
+    assert_null(tz_load(NULL, "", &e));
+    assert_null(tz_load("/nonexistent", "UTC", &e));
+    assert_int_equal(e.code, SG_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,7 +633,7 @@ int main(void)
         cmocka_unit_test(test_near_pole_and_antimeridian),
         cmocka_unit_test(test_footprint_height_correction), cmocka_unit_test(test_schedules),
         cmocka_unit_test(test_malformed), cmocka_unit_test(test_bundled_stadium),
-        cmocka_unit_test(test_ed269_import),
+        cmocka_unit_test(test_ed269_import), cmocka_unit_test(test_tz_offsets),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
