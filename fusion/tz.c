@@ -320,21 +320,12 @@ tz_info *tz_load(const char *dir, const char *name, sg_errinfo *e)
             if (!parse_footer(&w, tzs))
                 w.has_rule = false; /* unknown rule form: fall back to the last offset */
         }
-        z->has_rule = w.has_rule;
-        z->rule_dst = w.rule_dst;
-        z->std_off = w.std_off;
-        z->dst_off = w.dst_off;
-        z->start = w.start;
-        z->end = w.end;
+        /* The 64-bit block (and footer) replace the 32-bit one wholesale. */
         free(z->when);
         free(z->idx);
         free(z->utoff);
-        z->when = w.when;
-        z->idx = w.idx;
-        z->utoff = w.utoff;
-        z->n = w.n;
-        z->ntypes = w.ntypes;
-        z->off_before = w.off_before;
+        memcpy(w.name, z->name, sizeof w.name);
+        *z = w;
     }
     free(buf);
     if (rc != SG_OK) {
