@@ -371,6 +371,52 @@ static int parse_ring(const zone_set *zs, const cJSON *arr, const char *w, ring 
     return rc;
 }
 
+static bool ring_inside(const ring *r, double x, double y);
+static double ring_dist(const ring *r, double x, double y);
+
+static double orient(const double *a, const double *b, const double *c)
+{
+    return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+}
+
+static bool on_seg(const double *a, const double *b, const double *p)
+{
+    return fmin(a[0], b[0]) <= p[0] && p[0] <= fmax(a[0], b[0]) && fmin(a[1], b[1]) <= p[1] &&
+           p[1] <= fmax(a[1], b[1]);
+}
+
+static bool segs_cross(const double *a, const double *b, const double *c, const double *d)
+{
+    double o1 = orient(a, b, c), o2 = orient(a, b, d), o3 = orient(c, d, a), o4 = orient(c, d, b);
+    if (((o1 > 0 && o2 < 0) || (o1 < 0 && o2 > 0)) && ((o3 > 0 && o4 < 0) || (o3 < 0 && o4 > 0)))
+        return true;
+    return (o1 == 0 && on_seg(a, b, c)) || (o2 == 0 && on_seg(a, b, d)) ||
+           (o3 == 0 && on_seg(c, d, a)) || (o4 == 0 && on_seg(c, d, b));
+}
+
+/* O(n^2) check for crossing non-adjacent edges; rings above the limit are not checked
+ * (the load-time cost would be seconds) and behave as even-odd regions. */
+#define SELF_CHECK_MAX 4096
+static bool ring_self_cross(const ring *r, size_t *ei, size_t *ej)
+{
+    if (r->n > SELF_CHECK_MAX)
+        return false;
+    for (size_t i = 0; i < r->n; i++) {
+        const double *a = &r->xy[2 * i], *b = &r->xy[2 * ((i + 1) % r->n)];
+        for (size_t j = i + 2; j < r->n; j++) {
+            if (i == 0 && j == r->n - 1)
+                continue; /* adjacent through the closing vertex */
+            const double *c = &r->xy[2 * j], *d = &r->xy[2 * ((j + 1) % r->n)];
+            if (segs_cross(a, b, c, d)) {
+                *ei = i;
+                *ej = j;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 static int parse_polygon(const zone_set *zs, const cJSON *rings, const char *w, poly *out,
                          size_t *budget, sg_errinfo *e)
 {
@@ -387,6 +433,20 @@ static int parse_polygon(const zone_set *zs, const cJSON *rings, const char *w, 
         int rc = parse_ring(zs, cJSON_GetArrayItem(rings, (int)i), rw, &out->rings[i], budget, e);
         if (rc)
             return rc;
+        size_t ei, ej;
+        if (ring_self_cross(&out->rings[i], &ei, &ej))
+            return sg_err_set(e, SG_EFORMAT, "%s: edges %zu and %zu cross (self-intersecting ring)",
+                              rw, ei, ej);
+        if (i == 0)
+            continue;
+        /* A hole must lie within its outer ring (touching the boundary is allowed). */
+        const ring *outer = &out->rings[0], *h = &out->rings[i];
+        for (size_t k = 0; k < h->n; k++) {
+            double x = h->xy[2 * k], y = h->xy[2 * k + 1];
+            if (!ring_inside(outer, x, y) && ring_dist(outer, x, y) > ON_EDGE_M)
+                return sg_err_set(e, SG_EFORMAT, "%s[%zu]: hole vertex lies outside the outer ring",
+                                  rw, k);
+        }
     }
     return SG_OK;
 }
