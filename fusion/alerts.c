@@ -320,9 +320,9 @@ static void eval_track(alerts *a, trec *r, const sg_track *tr, double t, bool el
         zst *s = &r->z[zi];
         const zone *z = zones_at(a->zs, zi);
         bool active = eligible && zone_active(z, t);
-        s->dist = zone_distance(z, tr->x);
         s->ttb = NAN;
         s->ttb_sd = NAN;
+        s->dist = active ? zone_distance(z, tr->x) : NAN; /* inactive zones cost nothing */
         if (!active) {
             s->inside_h = s->predicted = s->engaged = false;
             fill_alert(a, r, zi, tr, t);
