@@ -540,7 +540,7 @@ static void test_track_churn(void **state)
     sg_track tr[17];
     uint32_t next = 1;
     for (int k = 0; k < 300; k++) {
-        /* 12 live tracks, each lives 10 steps: one new id per step, ids never reused. */
+        /* 12 live tracks, each lives 12 steps: one new id per step, ids never reused. */
         size_t n = 0;
         for (uint32_t id = next > 12 ? next - 12 : 1; id < next; id++) {
             double p[3] = {0, 0, 20}, v[3] = {0, 0, 0};
