@@ -42,6 +42,10 @@ struct alerts {
     size_t nz;
     trec *rec;
     zst *zbuf;
+    int32_t *htab;       /* track id -> rec index; -1 empty, -2 deleted */
+    size_t hmask, htomb;
+    uint32_t *free_slots; /* stack of unused rec indices */
+    size_t nfree;
     cand *cands;
     uint32_t next_id;
     double t_last, tokens;
@@ -147,10 +151,16 @@ alerts *alerts_create(const alerts_cfg *c, const zone_set *zs, sg_errinfo *e)
     a->zs = zs;
     a->nz = zones_count(zs);
     size_t nzs = a->nz ? a->nz : 1;
+    size_t hs = 16;
+    while (hs < 2 * c->max_tracks)
+        hs *= 2;
+    a->hmask = hs - 1;
+    a->htab = malloc(hs * sizeof *a->htab);
+    a->free_slots = malloc(c->max_tracks * sizeof *a->free_slots);
     a->rec = calloc(c->max_tracks, sizeof *a->rec);
     a->zbuf = calloc(c->max_tracks * nzs, sizeof *a->zbuf);
     a->cands = calloc(c->max_tracks * nzs, sizeof *a->cands);
-    if (!a->rec || !a->zbuf || !a->cands) {
+    if (!a->rec || !a->zbuf || !a->cands || !a->htab || !a->free_slots) {
         sg_err_set(e, SG_ENOMEM, "alerts: out of memory for %zu tracks x %zu zones",
                    c->max_tracks, a->nz);
         alerts_destroy(a);
@@ -158,6 +168,11 @@ alerts *alerts_create(const alerts_cfg *c, const zone_set *zs, sg_errinfo *e)
     }
     for (size_t i = 0; i < c->max_tracks; i++)
         a->rec[i].z = a->zbuf + i * nzs;
+    for (size_t i = 0; i <= a->hmask; i++)
+        a->htab[i] = -1;
+    for (size_t i = 0; i < c->max_tracks; i++) /* pop order: slot 0 first */
+        a->free_slots[i] = (uint32_t)(c->max_tracks - 1 - i);
+    a->nfree = c->max_tracks;
     a->tokens = c->max_events_per_s;
     a->next_id = 1;
     return a;
@@ -168,6 +183,8 @@ void alerts_destroy(alerts *a)
     if (!a)
         return;
     free(a->rec);
+    free(a->htab);
+    free(a->free_slots);
     free(a->zbuf);
     free(a->cands);
     free(a);
@@ -183,23 +200,75 @@ static bool allow_listed(const alerts *a, const char *id)
     return false;
 }
 
+static size_t hslot(const alerts *a, uint32_t id)
+{
+    return (size_t)(id * 2654435761u) & a->hmask;
+}
+
+/* Rebuilds the table without tombstones (no allocation). */
+static void rehash(alerts *a)
+{
+    for (size_t i = 0; i <= a->hmask; i++)
+        a->htab[i] = -1;
+    for (size_t i = 0; i < a->c.max_tracks; i++) {
+        if (!a->rec[i].used)
+            continue;
+        size_t h = hslot(a, a->rec[i].id);
+        while (a->htab[h] != -1)
+            h = (h + 1) & a->hmask;
+        a->htab[h] = (int32_t)i;
+    }
+    a->htomb = 0;
+}
+
 static trec *find_rec(alerts *a, uint32_t id, bool create)
 {
-    trec *free_slot = NULL;
-    for (size_t i = 0; i < a->c.max_tracks; i++) {
-        trec *r = &a->rec[i];
-        if (r->used && r->id == id)
-            return r;
-        if (!r->used && !free_slot)
-            free_slot = r;
+    size_t h = hslot(a, id), ins = SIZE_MAX;
+    for (size_t k = 0; k <= a->hmask; k++, h = (h + 1) & a->hmask) {
+        int32_t v = a->htab[h];
+        if (v == -1)
+            break;
+        if (v == -2) {
+            if (ins == SIZE_MAX)
+                ins = h;
+            continue;
+        }
+        if (a->rec[v].id == id)
+            return &a->rec[v];
     }
-    if (!create || !free_slot)
+    if (!create || a->nfree == 0)
         return NULL;
-    memset(free_slot->z, 0, (a->nz ? a->nz : 1) * sizeof *free_slot->z);
-    free_slot->used = true;
-    free_slot->gone = false;
-    free_slot->id = id;
-    return free_slot;
+    if (ins == SIZE_MAX)
+        ins = h;
+    else
+        a->htomb--;
+    uint32_t slot = a->free_slots[--a->nfree];
+    trec *r = &a->rec[slot];
+    memset(r->z, 0, (a->nz ? a->nz : 1) * sizeof *r->z);
+    r->used = true;
+    r->gone = false;
+    r->id = id;
+    a->htab[ins] = (int32_t)slot;
+    return r;
+}
+
+static void drop_rec(alerts *a, trec *r)
+{
+    size_t h = hslot(a, r->id);
+    for (size_t k = 0; k <= a->hmask; k++, h = (h + 1) & a->hmask) {
+        int32_t v = a->htab[h];
+        if (v == -1)
+            break;
+        if (v >= 0 && &a->rec[v] == r) {
+            a->htab[h] = -2;
+            a->htomb++;
+            break;
+        }
+    }
+    r->used = false;
+    a->free_slots[a->nfree++] = (uint32_t)(r - a->rec);
+    if (a->htomb > (a->hmask + 1) / 4)
+        rehash(a);
 }
 
 /* 1-sigma of the entry time: covariance projected on the crossed face's normal. */
@@ -251,9 +320,9 @@ static void eval_track(alerts *a, trec *r, const sg_track *tr, double t, bool el
         zst *s = &r->z[zi];
         const zone *z = zones_at(a->zs, zi);
         bool active = eligible && zone_active(z, t);
-        s->dist = zone_distance(z, tr->x);
         s->ttb = NAN;
         s->ttb_sd = NAN;
+        s->dist = active ? zone_distance(z, tr->x) : NAN; /* inactive zones cost nothing */
         if (!active) {
             s->inside_h = s->predicted = s->engaged = false;
             fill_alert(a, r, zi, tr, t);
@@ -328,8 +397,31 @@ int alerts_update(alerts *a, double t, const sg_track *tracks, size_t n, alerts_
     a->t_last = t;
     a->started = true;
 
+    /* Pass 1: which followed tracks are still there. Tracks gone from the list (or
+     * deleted) clear at once and keep their last values; a gone track without open
+     * alerts frees its record before new tracks need one. */
     for (size_t i = 0; i < a->c.max_tracks; i++)
         a->rec[i].seen = false;
+    for (size_t i = 0; i < n; i++) {
+        trec *r = find_rec(a, tracks[i].id, false);
+        if (r)
+            r->seen = tracks[i].status != SG_TRACK_DELETED;
+    }
+    for (size_t i = 0; i < a->c.max_tracks; i++) {
+        trec *r = &a->rec[i];
+        if (!r->used || r->seen)
+            continue;
+        r->gone = true;
+        bool open = false;
+        for (size_t zi = 0; zi < a->nz; zi++) {
+            r->z[zi].inside_h = r->z[zi].predicted = r->z[zi].engaged = false;
+            r->z[zi].cur.t = t;
+            open = open || r->z[zi].open;
+        }
+        if (!open)
+            drop_rec(a, r);
+    }
+    /* Pass 2: evaluate the live tracks against every zone. */
     for (size_t i = 0; i < n; i++) {
         const sg_track *tr = &tracks[i];
         bool finite = true;
@@ -339,27 +431,18 @@ int alerts_update(alerts *a, double t, const sg_track *tracks, size_t n, alerts_
             a->st.tracks_invalid++;
             continue;
         }
-        bool live = tr->status != SG_TRACK_DELETED;
-        trec *r = find_rec(a, tr->id, live);
+        if (tr->status == SG_TRACK_DELETED)
+            continue;
+        trec *r = find_rec(a, tr->id, true);
         if (!r) {
-            if (live)
-                a->st.tracks_over_capacity++;
+            a->st.tracks_over_capacity++;
             continue;
         }
-        r->seen = live;
-        bool eligible = live && (a->c.alert_tentative || tr->status != SG_TRACK_TENTATIVE);
+        if (r->gone) /* reappeared while its CLEARED was still deferred */
+            r->gone = false;
+        r->seen = true;
+        bool eligible = a->c.alert_tentative || tr->status != SG_TRACK_TENTATIVE;
         eval_track(a, r, tr, t, eligible);
-    }
-    /* Tracks gone from the list (or deleted): clear at once, keep the last values. */
-    for (size_t i = 0; i < a->c.max_tracks; i++) {
-        trec *r = &a->rec[i];
-        if (!r->used || r->seen)
-            continue;
-        r->gone = true;
-        for (size_t zi = 0; zi < a->nz; zi++) {
-            r->z[zi].inside_h = r->z[zi].predicted = r->z[zi].engaged = false;
-            r->z[zi].cur.t = t;
-        }
     }
 
     /* Nested layers: only the highest engaged severity holds open alerts. */
@@ -440,7 +523,7 @@ int alerts_update(alerts *a, double t, const sg_track *tracks, size_t n, alerts_
         for (size_t zi = 0; zi < a->nz && !any; zi++)
             any = r->z[zi].open;
         if (!any)
-            r->used = false;
+            drop_rec(a, r);
     }
     return emitted;
 }
@@ -469,10 +552,7 @@ size_t alerts_active(const alerts *a, sg_alert *out, size_t cap)
 
 size_t alerts_track_zones(const alerts *a, uint32_t track_id, alerts_zone_state *out, size_t cap)
 {
-    const trec *r = NULL;
-    for (size_t i = 0; i < a->c.max_tracks && !r; i++)
-        if (a->rec[i].used && a->rec[i].id == track_id)
-            r = &a->rec[i];
+    const trec *r = find_rec((alerts *)a, track_id, false); /* lookup only: no mutation */
     if (!r)
         return 0;
     size_t n = 0;

@@ -54,7 +54,8 @@ typedef struct {
     double ttb_change_s;      /* s in [0, 600]: ttb change worth an UPDATED (2, and > 25 %) */
     double max_events_per_s;  /* events/s in (0, 10000]: global cap (20) */
     bool alert_tentative;     /* tentative tracks raise alerts too (false) */
-    size_t max_tracks;        /* [1, 65536]: tracks followed at once; more are counted, skipped (1024) */
+    size_t max_tracks;        /* [1, 65536]: tracks followed at once, incl. vanished ones whose
+                               * CLEARED is still pending; more are counted, skipped (1024) */
     char allow[ALERTS_MAX_ALLOW][SG_ID_LEN]; /* allow-listed identities */
     size_t n_allow;
 } alerts_cfg;

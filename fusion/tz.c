@@ -17,6 +17,14 @@ struct tz_info {
     int32_t *utoff;   /* s east of UTC per type */
     size_t ntypes;
     int32_t off_before; /* offset before the first transition */
+    /* POSIX-TZ footer rule for instants after the last transition (RFC 8536 3.3). */
+    bool has_rule, rule_dst;
+    int32_t std_off, dst_off;         /* s east of UTC */
+    struct tz_rule_date {
+        char kind;                    /* 'M', 'J' or 'n' */
+        int m, w, d;                  /* Mm.w.d; J/n use d */
+        int32_t secs;                 /* s after local midnight */
+    } start, end;
 };
 
 static bool name_ok(const char *s)
@@ -98,6 +106,170 @@ static int parse_block(tz_info *z, const unsigned char *p, size_t len, bool wide
     return SG_OK;
 }
 
+/* "[+-]hh[:mm[:ss]]" -> seconds; advances *p. */
+static bool posix_hms(const char **p, int max_h, int32_t *out)
+{
+    const char *s = *p;
+    int sign = 1;
+    if (*s == '+' || *s == '-')
+        sign = *s++ == '-' ? -1 : 1;
+    if (*s < '0' || *s > '9')
+        return false;
+    int v[3] = {0, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        if (k && *s != ':')
+            break;
+        if (k)
+            s++;
+        int n = 0, digits = 0;
+        while (*s >= '0' && *s <= '9' && digits < 3) {
+            n = n * 10 + (*s++ - '0');
+            digits++;
+        }
+        if (!digits)
+            return false;
+        v[k] = n;
+    }
+    if (v[0] > max_h || v[1] > 59 || v[2] > 59)
+        return false;
+    *out = sign * (v[0] * 3600 + v[1] * 60 + v[2]);
+    *p = s;
+    return true;
+}
+
+static bool posix_name(const char **p)
+{
+    const char *s = *p;
+    if (*s == '<') {
+        while (*s && *s != '>')
+            s++;
+        if (*s != '>')
+            return false;
+        *p = s + 1;
+        return true;
+    }
+    int n = 0;
+    while ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')) {
+        s++;
+        n++;
+    }
+    *p = s;
+    return n >= 3;
+}
+
+static bool posix_date(const char **p, struct tz_rule_date *d)
+{
+    const char *s = *p;
+    memset(d, 0, sizeof *d);
+    if (*s == 'M') {
+        d->kind = 'M';
+        if (sscanf(s + 1, "%d.%d.%d", &d->m, &d->w, &d->d) != 3 || d->m < 1 || d->m > 12 ||
+            d->w < 1 || d->w > 5 || d->d < 0 || d->d > 6)
+            return false;
+        s++;
+        while ((*s >= '0' && *s <= '9') || *s == '.')
+            s++;
+    } else {
+        d->kind = *s == 'J' ? 'J' : 'n';
+        if (*s == 'J')
+            s++;
+        if (*s < '0' || *s > '9')
+            return false;
+        while (*s >= '0' && *s <= '9')
+            d->d = d->d * 10 + (*s++ - '0');
+        if (d->d > 365 || (d->kind == 'J' && d->d < 1))
+            return false;
+    }
+    d->secs = 7200; /* default 02:00 */
+    if (*s == '/') {
+        s++;
+        if (!posix_hms(&s, 167, &d->secs))
+            return false;
+    }
+    *p = s;
+    return true;
+}
+
+/* Parses e.g. "GMT0BST,M3.5.0/1,M10.5.0" or "<+0330>-3:30". */
+static bool parse_footer(tz_info *z, const char *s)
+{
+    int32_t off;
+    if (!posix_name(&s) || !posix_hms(&s, 24, &off))
+        return false;
+    z->std_off = -off; /* POSIX offsets are west-positive */
+    if (!*s) {
+        z->has_rule = true;
+        return true;
+    }
+    if (!posix_name(&s))
+        return false;
+    z->dst_off = z->std_off + 3600;
+    if (*s && *s != ',') {
+        if (!posix_hms(&s, 24, &off))
+            return false;
+        z->dst_off = -off;
+    }
+    if (*s != ',')
+        return false; /* DST without rules: unsupported, keep the table's last offset */
+    s++;
+    if (!posix_date(&s, &z->start) || *s != ',')
+        return false;
+    s++;
+    if (!posix_date(&s, &z->end) || *s)
+        return false;
+    z->has_rule = z->rule_dst = true;
+    return true;
+}
+
+static bool is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Local seconds since 1970 of a rule date in year y. */
+static int64_t rule_local(const struct tz_rule_date *d, int64_t y)
+{
+    int64_t day;
+    if (d->kind == 'M') {
+        static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        int64_t first = tz_days_from_civil(y, d->m, 1);
+        int wd = (int)(((first + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday; Sunday = 0 */
+        int dom = 1 + (d->d - wd + 7) % 7 + 7 * (d->w - 1);
+        int dim = mdays[d->m - 1] + (d->m == 2 && is_leap(y));
+        while (dom > dim)
+            dom -= 7;
+        day = first + dom - 1;
+    } else if (d->kind == 'J') {
+        day = tz_days_from_civil(y, 1, 1) + d->d - 1 + (is_leap(y) && d->d >= 60);
+    } else {
+        day = tz_days_from_civil(y, 1, 1) + d->d;
+    }
+    return day * 86400 + d->secs;
+}
+
+static int64_t year_of(int64_t t)
+{
+    /* Civil year of a UTC instant (Hinnant's civil_from_days, year part). */
+    int64_t z = (t >= 0 ? t / 86400 : -((-t + 86399) / 86400)) + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    return yoe + era * 400 + (mp >= 10);
+}
+
+static int32_t rule_offset(const tz_info *z, int64_t t)
+{
+    if (!z->rule_dst)
+        return z->std_off;
+    int64_t y = year_of(t + z->std_off);
+    int64_t on = rule_local(&z->start, y) - z->std_off;  /* DST starts (UTC) */
+    int64_t off = rule_local(&z->end, y) - z->dst_off;   /* DST ends (UTC) */
+    bool dst = on < off ? (t >= on && t < off) : !(t >= off && t < on);
+    return dst ? z->dst_off : z->std_off;
+}
+
 tz_info *tz_load(const char *dir, const char *name, sg_errinfo *e)
 {
     if (!name || !name_ok(name)) {
@@ -135,15 +307,25 @@ tz_info *tz_load(const char *dir, const char *name, sg_errinfo *e)
         tz_info w = {0};
         size_t used2;
         rc = parse_block(&w, p + used, len - used, true, &used2);
+        /* Footer: "\n<POSIX TZ>\n" right after the 64-bit block. */
+        size_t fo = used + used2;
+        if (rc == SG_OK && fo + 2 < len && p[fo] == '\n') {
+            char tzs[128];
+            size_t k = 0;
+            while (fo + 1 + k < len && p[fo + 1 + k] != '\n' && k + 1 < sizeof tzs) {
+                tzs[k] = (char)p[fo + 1 + k];
+                k++;
+            }
+            tzs[k] = 0;
+            if (!parse_footer(&w, tzs))
+                w.has_rule = false; /* unknown rule form: fall back to the last offset */
+        }
+        /* The 64-bit block (and footer) replace the 32-bit one wholesale. */
         free(z->when);
         free(z->idx);
         free(z->utoff);
-        z->when = w.when;
-        z->idx = w.idx;
-        z->utoff = w.utoff;
-        z->n = w.n;
-        z->ntypes = w.ntypes;
-        z->off_before = w.off_before;
+        memcpy(w.name, z->name, sizeof w.name);
+        *z = w;
     }
     free(buf);
     if (rc != SG_OK) {
@@ -157,7 +339,9 @@ tz_info *tz_load(const char *dir, const char *name, sg_errinfo *e)
 int32_t tz_offset(const tz_info *z, int64_t t)
 {
     if (z->n == 0 || t < z->when[0])
-        return z->n == 0 ? z->utoff[0] : z->off_before;
+        return z->n == 0 ? (z->has_rule ? rule_offset(z, t) : z->utoff[0]) : z->off_before;
+    if (t >= z->when[z->n - 1] && z->has_rule)
+        return rule_offset(z, t);
     size_t lo = 0, hi = z->n; /* last transition <= t */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;

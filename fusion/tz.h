@@ -5,9 +5,9 @@
  * mutate process-global state and are not thread-safe in a library. A tz_info is
  * immutable after tz_load, so any number of threads may query it.
  *
- * Limitation: instants after the last transition stored in the file use the last
- * stored offset (the POSIX-TZ footer rule is not evaluated). Debian ships "fat" TZif
- * files with transitions through 2037, so this only matters for later dates. */
+ * Instants after the last stored transition follow the file's POSIX-TZ footer rule
+ * (e.g. "GMT0BST,M3.5.0/1,M10.5.0"; Mm.w.d, Jn and n date forms); a footer we cannot
+ * parse falls back to the last stored offset. */
 #ifndef SG_FUSION_TZ_H
 #define SG_FUSION_TZ_H
 

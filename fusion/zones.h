@@ -29,7 +29,7 @@
  *     ISO times with "Z" or an offset are absolute; without one they are local times
  *     in tz. Windows are [start, end). No schedule: always active.
  * Collection-level members: "geoid_undulation_m" (N, metres: HAE = AMSL + N at the
- * venue; default 0, set it: ~+46 m in London, ~-30 m in New York) and
+ * venue; default 0, set it: ~+46 m in London, ~-33 m in New York) and
  * "ground_amsl_m" (default ground elevation for AGL zones).
  *
  * A zone_set is immutable after loading: queries are thread-safe. */
@@ -74,6 +74,32 @@ zone_set *zones_parse(const char *name, const char *text, size_t len, const geo_
 zone_set *zones_from_json(const char *name, const cJSON *root, const geo_frame *f,
                           sg_errinfo *e);
 void zones_destroy(zone_set *zs);
+
+/* EUROCAE ED-269 import (the JSON "UAS geographical zones" data sets published by
+ * aviation authorities): {"features": [{identifier, name, restriction, applicability,
+ * geometry: [{uomDimensions, lowerLimit, lowerVerticalReference, upperLimit,
+ * upperVerticalReference, horizontalProjection: Polygon | Circle}]}]}.
+ *   - restriction PROHIBITED -> critical, REQ_AUTHORISATION -> alert, CONDITIONAL and
+ *     NO_RESTRICTION -> warning;
+ *   - each geometry entry becomes one zone, id = identifier (then identifier#2, #3 ...);
+ *   - limits in M or FT; references AGL (needs opts->ground_amsl_m), AMSL (+ geoid
+ *     undulation) or WGS84 (ellipsoid heights, used as is); Circle radius in
+ *     uomDimensions units;
+ *   - applicability: permanent "YES" (or absent) = always; otherwise
+ *     startDateTime/endDateTime windows, and schedule entries {day: [MON..SUN | ANY],
+ *     startTime, endTime} as weekly UTC windows between those dates;
+ *   - zones with any vertex farther than ZONES_MAX_RANGE_M from the site are skipped
+ *     (national data sets cover a whole country); *skipped counts them.
+ * Errors name the file, feature index, identifier and key, like the GeoJSON loader. */
+typedef struct {
+    double geoid_undulation_m; /* m: N at the venue (HAE = AMSL + N) */
+    double ground_amsl_m;      /* m: ground elevation for AGL limits; NAN refuses AGL */
+} zones_ed269_opts;
+
+zone_set *zones_load_ed269(const char *path, const geo_frame *f, const zones_ed269_opts *o,
+                           size_t *skipped, sg_errinfo *e);
+zone_set *zones_parse_ed269(const char *name, const char *text, size_t len, const geo_frame *f,
+                            const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e);
 
 size_t zones_count(const zone_set *zs);
 const zone *zones_at(const zone_set *zs, size_t i); /* i < zones_count */

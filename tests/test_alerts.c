@@ -522,6 +522,61 @@ static void test_delete_and_schedule_clear(void **state)
     zones_destroy(zs);
 }
 
+/* Many short-lived tracks through a small engine (max_tracks 16): records are
+ * recycled, every raised alert is cleared once, nothing is lost to capacity, and a
+ * 17th simultaneous track is counted, not followed. */
+static void test_track_churn(void **state)
+{
+    (void)state;
+    zone_set *zs = single();
+    alerts_cfg c;
+    alerts_cfg_default(&c);
+    c.max_tracks = 16;
+    c.max_events_per_s = 10000;
+    c.horizon_s = 0;
+    alerts *a = alerts_create(&c, zs, NULL);
+    static log_t l;
+    l.n = 0;
+    sg_track tr[17];
+    uint32_t next = 1;
+    for (int k = 0; k < 300; k++) {
+        /* 12 live tracks, each lives 12 steps: one new id per step, ids never reused. */
+        size_t n = 0;
+        for (uint32_t id = next > 12 ? next - 12 : 1; id < next; id++) {
+            double p[3] = {0, 0, 20}, v[3] = {0, 0, 0};
+            make_track(&tr[n++], id, p, v, 2, 0.2);
+        }
+        assert_true(alerts_update(a, 8e9 + k, tr, n, rec_cb, &l) >= 0);
+        next++;
+    }
+    alerts_stats st;
+    alerts_get_stats(a, &st);
+    assert_int_equal(st.tracks_over_capacity, 0);
+    assert_true(st.raised >= 280);
+    assert_int_equal(st.raised - st.cleared, st.open);
+    assert_true(st.open <= 12);
+    for (size_t i = 0; i < l.n; i++) {
+        if (l.ev[i].state != SG_ALERT_CLEARED)
+            continue;
+        size_t raised = 0;
+        for (size_t j = 0; j < i; j++)
+            raised += l.ev[j].id == l.ev[i].id && l.ev[j].state == SG_ALERT_RAISED;
+        assert_int_equal(raised, 1);
+    }
+    /* After the old tracks are gone (their alerts cleared), 17 at once: one is counted
+     * as over capacity. */
+    assert_true(alerts_update(a, 8e9 + 399, NULL, 0, rec_cb, &l) >= 0);
+    for (int i = 0; i < 17; i++) {
+        double p[3] = {0, 0, 20}, v[3] = {0, 0, 0};
+        make_track(&tr[i], 100000 + (uint32_t)i, p, v, 2, 0.2);
+    }
+    assert_true(alerts_update(a, 8e9 + 400, tr, 17, rec_cb, &l) >= 0);
+    alerts_get_stats(a, &st);
+    assert_int_equal(st.tracks_over_capacity, 1);
+    alerts_destroy(a);
+    zones_destroy(zs);
+}
+
 static void test_cfg_invalid(void **state)
 {
     (void)state;
@@ -574,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_nested_layers_one_alert),
         cmocka_unit_test(test_rate_limits),
         cmocka_unit_test(test_delete_and_schedule_clear),
+        cmocka_unit_test(test_track_churn),
         cmocka_unit_test(test_cfg_invalid),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

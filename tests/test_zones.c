@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "geo.h"
+#include "tz.h"
 #include "zones.h"
 
 static geo_frame g_f;
@@ -387,6 +388,11 @@ static const bad_case bad_cases[] = {
     {FEAT("\"layer\":\"alert\"", "{\"type\":\"Polygon\",\"coordinates\":[[[2.28,51.556],[2.279,51.556],[2.279,51.557],[2.28,51.556]]]}"),
      "km from the site origin"},
     {FEAT("\"layer\":\"alert\"", "{\"type\":\"Polygon\",\"coordinates\":[]}"), "non-empty array of rings"},
+    {FEAT("\"layer\":\"alert\"", "{\"type\":\"Polygon\",\"coordinates\":[[[-0.28,51.556],[-0.279,51.557],[-0.279,51.556],[-0.28,51.557],[-0.28,51.556]]]}"),
+     "coordinates[0]: edges 0 and 2 cross (self-intersecting ring)"},
+    {FEAT("\"layer\":\"alert\"", "{\"type\":\"Polygon\",\"coordinates\":[[[-0.28,51.556],[-0.279,51.556],[-0.279,51.557],[-0.28,51.557],[-0.28,51.556]],"
+          "[[-0.2795,51.5565],[-0.2785,51.5565],[-0.2795,51.5566],[-0.2795,51.5565]]]}"),
+     "coordinates[1][1]: hole vertex lies outside the outer ring"},
     {FEAT("\"layer\":\"alert\"", "{\"type\":\"MultiPolygon\",\"coordinates\":[" SQ ",[[[0]]]]}"),
      "coordinates[1][0]: a linear ring needs at least 4"},
     {FEAT("\"layer\":\"alert\",\"floor_m\":200,\"ceiling_m\":100", POLY),
@@ -475,7 +481,7 @@ static void test_bundled_stadium(void **state)
     assert_true(zone_active(zones_at(zs, (size_t)warn), kickoff + 2 * 86400)); /* unscheduled */
     /* The helipad hole in the alert ring is still inside the warning area. */
     int alert = zones_find(zs, "stadium-alert");
-    double helipad[3] = {320, -340, 30};
+    double helipad[3] = {290, -290, 30};
     assert_false(zone_contains(zones_at(zs, (size_t)alert), helipad));
     assert_true(zone_contains(zones_at(zs, (size_t)warn), helipad));
     /* Warning ceiling 700 m AMSL = 746 m HAE = ~659 m above the 87 m HAE origin. */
@@ -485,6 +491,146 @@ static void test_bundled_stadium(void **state)
     zones_destroy(zs);
 }
 
+/* ED-269 import: layers from restriction, M/FT, AGL/AMSL/WGS84 references, circles
+ * with radius in the volume's unit, multi-geometry ids, far zones skipped, and
+ * applicability windows with a weekly schedule between dates. */
+#define ED_SQ "[[[-0.2806,51.5554],[-0.2786,51.5554],[-0.2786,51.5566],[-0.2806,51.5566],[-0.2806,51.5554]]]"
+static const char ed269_doc[] =
+    "{\"title\":\"test\",\"features\":["
+    "{\"identifier\":\"GBR-1\",\"country\":\"GBR\",\"name\":\"Stadium\",\"type\":\"COMMON\","
+    "\"restriction\":\"PROHIBITED\",\"applicability\":[{\"permanent\":\"YES\"}],\"zoneAuthority\":[],"
+    "\"geometry\":[{\"uomDimensions\":\"M\",\"lowerLimit\":0,\"lowerVerticalReference\":\"AGL\","
+    "\"upperLimit\":120,\"upperVerticalReference\":\"AGL\",\"horizontalProjection\":{\"type\":\"Polygon\","
+    "\"coordinates\":" ED_SQ "}},"
+    "{\"uomDimensions\":\"FT\",\"lowerLimit\":1000,\"lowerVerticalReference\":\"AMSL\",\"upperLimit\":2000,"
+    "\"upperVerticalReference\":\"WGS84\",\"horizontalProjection\":{\"type\":\"Circle\","
+    "\"center\":[-0.2796,51.5560],\"radius\":1000}}]},"
+    "{\"identifier\":\"FRA-9\",\"restriction\":\"PROHIBITED\",\"geometry\":[{\"uomDimensions\":\"M\","
+    "\"horizontalProjection\":{\"type\":\"Circle\",\"center\":[2.35,48.85],\"radius\":5000}}]},"
+    "{\"identifier\":\"GBR-2\",\"restriction\":\"CONDITIONAL\",\"applicability\":[{\"permanent\":\"NO\","
+    "\"startDateTime\":\"2026-07-01T00:00:00Z\",\"endDateTime\":\"2026-08-01T00:00:00Z\","
+    "\"schedule\":[{\"day\":[\"SAT\"],\"startTime\":\"20:00\",\"endTime\":\"22:00\"}]}],"
+    "\"geometry\":[{\"uomDimensions\":\"M\",\"horizontalProjection\":{\"type\":\"Polygon\","
+    "\"coordinates\":" ED_SQ "}}]}"
+    "]}";
+
+static void test_ed269_import(void **state)
+{
+    (void)state;
+    geo_frame f;
+    assert_int_equal(geo_frame_init(&f, 51.5560 * GEO_DEG, -0.2796 * GEO_DEG, 87.0, NULL), SG_OK);
+    zones_ed269_opts o = {.geoid_undulation_m = 46, .ground_amsl_m = 41};
+    sg_errinfo e = {0};
+    size_t skipped = 99;
+    zone_set *zs = zones_parse_ed269("uas.json", ed269_doc, strlen(ed269_doc), &f, &o, &skipped, &e);
+    if (!zs)
+        fail_msg("%s", e.msg);
+    assert_int_equal(skipped, 1); /* Paris */
+    assert_int_equal(zones_count(zs), 3);
+    const zone *a = zones_at(zs, 0), *b = zones_at(zs, 1), *c = zones_at(zs, 2);
+    assert_string_equal(zone_id(a), "GBR-1");
+    assert_string_equal(zone_id(b), "GBR-1#2");
+    assert_string_equal(zone_id(c), "GBR-2");
+    assert_string_equal(zone_name(a), "Stadium");
+    assert_int_equal(zone_severity(a), SG_SEV_CRITICAL);
+    assert_int_equal(zone_severity(c), SG_SEV_WARNING);
+    double fl, ce;
+    zone_band_hae(a, &fl, &ce);
+    assert_true(fabs(fl - 87) < 1e-9 && fabs(ce - 207) < 1e-9); /* 0/120 AGL over 41 AMSL + 46 */
+    zone_band_hae(b, &fl, &ce);
+    assert_true(fabs(fl - (304.8 + 46)) < 1e-9 && fabs(ce - 609.6) < 1e-9); /* FT, AMSL / WGS84 */
+    double p[3] = {0, 290, 300}, q[3] = {0, 320, 300}; /* radius 1000 ft = 304.8 m */
+    assert_true(zone_contains(b, p));
+    assert_false(zone_contains(b, q));
+    double in_a[3] = {0, 0, 60};
+    assert_true(zone_contains(a, in_a) && zone_active(a, 0));
+    /* Saturday 2026-07-18 20:00Z = 1784404800 (date -u -d ... +%s); July only. */
+    assert_false(zone_active(c, 1784404799));
+    assert_true(zone_active(c, 1784404800));
+    assert_false(zone_active(c, 1784404800 + 7200));
+    assert_false(zone_active(c, 1784404800 + 28 * 86400)); /* 15 August: after the window */
+    zones_destroy(zs);
+
+    const struct {
+        const char *doc, *expect;
+    } bad[] = {
+        {"{\"features\":[{\"restriction\":\"PROHIBITED\",\"geometry\":[]}]}", "uas.json: features[0].identifier: required"},
+        {"{\"features\":[{\"identifier\":\"X\",\"restriction\":\"NOPE\",\"geometry\":[]}]}",
+         "features[0] (identifier \"X\").restriction: must be one of"},
+        {"{\"features\":[{\"identifier\":\"X\",\"restriction\":\"PROHIBITED\",\"geometry\":[]}]}", "(identifier \"X\").geometry: empty"},
+        {"{\"features\":[{\"identifier\":\"X\",\"restriction\":\"PROHIBITED\",\"geometry\":[{\"uomDimensions\":\"KM\"}]}]}",
+         "geometry[0].uomDimensions: must be one of: M, FT"},
+        {"{\"features\":[{\"identifier\":\"X\",\"restriction\":\"PROHIBITED\",\"geometry\":[{\"uomDimensions\":\"M\","
+         "\"upperLimit\":100,\"horizontalProjection\":{\"type\":\"Polygon\",\"coordinates\":" ED_SQ "}}]}]}",
+         "geometry[0].upperVerticalReference: required key is missing"},
+        {"{\"features\":[{\"identifier\":\"X\",\"restriction\":\"PROHIBITED\",\"geometry\":[{\"uomDimensions\":\"M\","
+         "\"horizontalProjection\":{\"type\":\"Point\",\"coordinates\":[0,0]}}]}]}",
+         "horizontalProjection.type: must be one of: Polygon, Circle"},
+        {"{\"features\":[{\"identifier\":\"X\",\"restriction\":\"PROHIBITED\",\"applicability\":[{\"permanent\":\"MAYBE\"}],"
+         "\"geometry\":[{\"uomDimensions\":\"M\",\"horizontalProjection\":{\"type\":\"Polygon\",\"coordinates\":" ED_SQ "}}]}]}",
+         "applicability[0].permanent: must be \"YES\" or \"NO\""},
+        {"{\"features\":[{\"identifier\":\"X\",\"restriction\":\"PROHIBITED\",\"applicability\":[{\"schedule\":"
+         "[{\"day\":[\"FUN\"],\"startTime\":\"10:00\",\"endTime\":\"11:00\"}]}],"
+         "\"geometry\":[{\"uomDimensions\":\"M\",\"horizontalProjection\":{\"type\":\"Polygon\",\"coordinates\":" ED_SQ "}}]}]}",
+         "applicability[0].schedule[0].day[0]: must be one of MON..SUN, ANY"},
+        {"{\"features\":[{\"identifier\":\"X\",\"restriction\":\"PROHIBITED\",\"geometry\":[{\"uomDimensions\":\"M\","
+         "\"horizontalProjection\":{\"type\":\"Circle\",\"center\":[-0.2796,51.556],\"radius\":-5}}]}]}",
+         "horizontalProjection.radius: must be in"},
+        {"{\"features\":[{\"identifier\":\"X\",\"restriction\":\"PROHIBITED\",\"geometry\":[{\"uomDimensions\":\"M\","
+         "\"horizontalProjection\":{\"type\":\"Polygon\",\"coordinates\":[[[-0.28,51.556],[-0.279,51.556],[-0.28,51.556]]]}}]}]}",
+         "horizontalProjection.coordinates[0]: a linear ring needs at least 4"},
+        {"[]", "uas.json: must be an ED-269 object"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        zs = zones_parse_ed269("uas.json", bad[i].doc, strlen(bad[i].doc), &f, &o, NULL, &e);
+        if (zs || !strstr(e.msg, bad[i].expect))
+            fail_msg("case %zu: %s", i, zs ? "loaded" : e.msg);
+    }
+    /* AGL limits without a ground elevation. */
+    o.ground_amsl_m = NAN;
+    zs = zones_parse_ed269("uas.json", ed269_doc, strlen(ed269_doc), &f, &o, NULL, &e);
+    assert_null(zs);
+    assert_non_null(strstr(e.msg, "geometry[0].lowerVerticalReference: AGL limits need"));
+}
+
+/* Offsets from the TZif tables and, past 2037, from the POSIX footer rule, against
+ * GNU date's (glibc) answers: `TZ=zone date -d @t +%z`. Includes DST boundaries in
+ * both hemispheres, a fixed-offset zone and a half-hour one. */
+static void test_tz_offsets(void **state)
+{
+    (void)state;
+    const struct {
+        const char *zone;
+        int64_t t;
+        int32_t off;
+    } c[] = {
+        {"Europe/London", 1782907200, 3600},     {"Europe/London", 2224756800, 3600},
+        {"Europe/London", 2210241600, 0},        {"Europe/London", 2374102799, 0},
+        {"Europe/London", 2374102800, 3600},     {"America/New_York", 2551327199, -14400},
+        {"America/New_York", 2551327200, -18000}, {"America/New_York", 2210241600, -18000},
+        {"Australia/Sydney", 2358950399, 36000}, {"Australia/Sydney", 2358950400, 39600},
+        {"Australia/Sydney", 2374675199, 39600}, {"Australia/Sydney", 2374675200, 36000},
+        {"Australia/Sydney", 1782907200, 36000}, {"Asia/Tokyo", 2551327200, 32400},
+        {"Asia/Tehran", 2224756800, 12600},      {"America/Sao_Paulo", 2224756800, -10800},
+        {"UTC", 2224756800, 0},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        sg_errinfo e;
+        tz_info *z = tz_load(NULL, c[i].zone, &e);
+        if (!z)
+            fail_msg("%s", e.msg);
+        int32_t off = tz_offset(z, c[i].t);
+        tz_destroy(z);
+        if (off != c[i].off)
+            fail_msg("case %zu %s t=%lld: %d want %d", i, c[i].zone, (long long)c[i].t, off, c[i].off);
+    }
+    sg_errinfo e;
+    assert_null(tz_load(NULL, "Europe", &e)); /* a directory, not a zone */
+    assert_null(tz_load(NULL, "", &e));
+    assert_null(tz_load("/nonexistent", "UTC", &e));
+    assert_int_equal(e.code, SG_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +638,7 @@ int main(void)
         cmocka_unit_test(test_near_pole_and_antimeridian),
         cmocka_unit_test(test_footprint_height_correction), cmocka_unit_test(test_schedules),
         cmocka_unit_test(test_malformed), cmocka_unit_test(test_bundled_stadium),
+        cmocka_unit_test(test_ed269_import), cmocka_unit_test(test_tz_offsets),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
