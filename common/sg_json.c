@@ -136,7 +136,7 @@ int sgj_number(const cJSON *obj, const char *where, const char *key, bool requir
 int sgj_int(const cJSON *obj, const char *where, const char *key, bool required, long def,
             long min, long max, long *out, sg_errinfo *e)
 {
-    double d;
+    double d = 0;
     int rc = sgj_number(obj, where, key, required, (double)def, (double)min, (double)max, &d, e);
     if (rc)
         return rc;
