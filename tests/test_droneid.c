@@ -369,6 +369,55 @@ static void test_measurement(void **st)
     assert_false(droneid_burst_plausible(NULL));
 }
 
+/* Resampler against its spec: a tone inside the 6.2 MHz passband comes out at the same
+ * frequency with unit gain (+-0.1 dB) at 15.36 Msps, a tone that would alias into the
+ * DroneID band is suppressed by > 40 dB, and the mixing moves the wanted band to DC. */
+static double tone_gain(droneid_resamp *r, double fs_in, double f_in, double shift,
+                        double f_out_expect)
+{
+    size_t n = 70000, cap = 20000, got = 0;
+    float complex *x = malloc(n * sizeof *x), *y = malloc(cap * sizeof *y);
+    assert_true(x && y);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float complex)cexp(2.0 * M_PI * I * f_in * (double)i / fs_in);
+    droneid_resamp_run(r, x, n, shift, y, cap, &got);
+    assert_int_equal(got, cap);
+    /* correlate the middle (away from the edges) with the expected output tone */
+    double complex acc = 0;
+    size_t a = 2000, b = cap - 2000;
+    for (size_t k = a; k < b; k++)
+        acc += y[k] * cexp(-2.0 * M_PI * I * f_out_expect * (double)k / DRONEID_FS);
+    free(x);
+    free(y);
+    return cabs(acc) / (double)(b - a);
+}
+
+static void test_resampler(void **st)
+{
+    (void)st;
+    sg_errinfo e;
+    droneid_resamp *r = droneid_resamp_create(50e6, DRONEID_FS, 6.2e6, &e);
+    assert_non_null(r);
+    for (double f = -4.5e6; f <= 4.5e6; f += 1.5e6) {
+        double g = tone_gain(r, 50e6, f, 0, f);
+        if (fabs(20 * log10(g)) > 0.1)
+            fail_msg("passband tone %.1f MHz: gain %.3f dB", f / 1e6, 20 * log10(g));
+    }
+    /* 11 MHz would alias to 11 - 15.36 = -4.36 MHz, inside the DroneID band */
+    assert_true(20 * log10(tone_gain(r, 50e6, 11e6, 0, 11e6 - DRONEID_FS)) < -40);
+    /* a tone at offset + 1 MHz comes out at 1 MHz after mixing by the offset */
+    assert_true(fabs(20 * log10(tone_gain(r, 50e6, 8.5e6, 7.5e6, 1e6))) < 0.1);
+    assert_int_equal(droneid_resamp_out_len(r, 0), 0);
+    droneid_resamp_destroy(r);
+    /* an irrational ratio takes the interpolated-table path: same passband */
+    r = droneid_resamp_create(50e6 + 1.234567, DRONEID_FS, 6.2e6, &e);
+    assert_non_null(r);
+    assert_true(fabs(20 * log10(tone_gain(r, 50e6 + 1.234567, 2e6, 0, 2e6))) < 0.1);
+    droneid_resamp_destroy(r);
+    assert_null(droneid_resamp_create(50e6, DRONEID_FS, 8e6, &e)); /* above Nyquist */
+    assert_int_equal(e.code, SG_EINVAL);
+}
+
 /* The stand-alone burst finder locates two bursts at different offsets. */
 static void test_scan(void **st)
 {
@@ -407,7 +456,7 @@ int main(void)
         cmocka_unit_test(test_payload_roundtrip), cmocka_unit_test(test_encode_bits),
         cmocka_unit_test(test_roundtrip_grid),    cmocka_unit_test(test_legacy_layout),
         cmocka_unit_test(test_hostile_inputs),    cmocka_unit_test(test_measurement),
-        cmocka_unit_test(test_scan),
+        cmocka_unit_test(test_scan),              cmocka_unit_test(test_resampler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
