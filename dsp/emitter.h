@@ -4,7 +4,7 @@
  * tracker. Each burst joins the best-matching live emitter (same band within
  * band_window_hz, bandwidth within bw_ratio_gate, duration within duration_ratio_gate
  * once the emitter's durations are stable) or starts a new one. Each emitter keeps a
- * running feature summary (bandwidth, duration mean/spread, median repetition interval
+ * running feature summary (bandwidth, duration mean/spread/range, median repetition interval
  * and its spread, burst rate, duty cycle, distinct hop channels, frequency spread)
  * and is (re)classified against the signature library (siglib.h).
  * Result: class + confidence; "unknown_periodic" for a periodic emitter nothing
@@ -52,6 +52,7 @@ typedef struct {
     uint64_t n_bursts;
     double bw_mean;           /* Hz */
     double dur_mean, dur_sd;  /* s */
+    double dur_min, dur_max;  /* s */
     double on_time;           /* s, sum of burst durations */
     double fc_min, fc_max, fc_last; /* Hz */
     double snr_db;            /* mean of burst mean SNR */
@@ -67,6 +68,7 @@ typedef struct {
     uint64_t bursts;          /* accepted */
     uint64_t invalid;         /* refused (NaN, non-positive duration/bandwidth) */
     uint64_t created, expired, evicted;
+    uint64_t merged;          /* young fragments folded into a spread emitter */
 } emitters_stats;
 
 typedef struct emitters emitters;
