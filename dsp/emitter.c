@@ -179,6 +179,7 @@ static void classify(emitters *q, size_t i)
     }
     f->v[SIG_F_HOPS] = em->hop_channels;
     f->v[SIG_F_SPREAD] = em->fc_max - em->fc_min;
+    f->v[SIG_F_CONT] = (double)em->n_continuing / (double)em->n_bursts;
 
     p->since_classify = 0;
     if (em->n_bursts < (uint64_t)q->cfg.min_bursts) {
@@ -209,10 +210,17 @@ static void classify(emitters *q, size_t i)
     }
 }
 
-/* Durations proved constant (3+ bursts, CV < 0.06): one kind of packet. */
+/* Durations proved constant (3+ bursts, CV < 0.12, which leaves room for the front
+ * end's duration noise): one kind of packet. */
 static bool is_stable(const emitter *em)
 {
-    return em->n_bursts >= 3 && em->dur_mean > 0 && em->dur_sd / em->dur_mean < 0.06;
+    return em->n_bursts >= 3 && em->dur_mean > 0 && em->dur_sd / em->dur_mean < 0.12;
+}
+
+/* Durations proved spread (3+ bursts, CV > 0.25): 802.11-like traffic. */
+static bool is_spread(const emitter *em)
+{
+    return em->n_bursts >= 3 && em->dur_mean > 0 && em->dur_sd / em->dur_mean > 0.25;
 }
 
 static int cmp_d2(const void *a, const void *b);
@@ -232,6 +240,7 @@ static void merge_into(emitters *q, size_t di, size_t si)
     d->bw_mean = (n1 * d->bw_mean + n2 * s->bw_mean) / n;
     d->snr_db = (n1 * d->snr_db + n2 * s->snr_db) / n;
     d->n_bursts += s->n_bursts;
+    d->n_continuing += s->n_continuing;
     d->on_time += s->on_time;
     d->dur_min = fmin(d->dur_min, s->dur_min);
     d->dur_max = fmax(d->dur_max, s->dur_max);
@@ -263,18 +272,38 @@ static void merge_into(emitters *q, size_t di, size_t si)
     q->st.merged++;
 }
 
-/* Once an emitter is proved spread (Wi-Fi-like), the fragments its first bursts left
- * behind on the same channel (young or spread, same bandwidth) are folded into it.
- * Returns the (possibly moved) index of emitter i. */
-static size_t merge_spread(emitters *q, size_t i)
+static bool fixed_channel(const emitter *em)
 {
-    const emitter *e = &q->pub[i];
-    if (e->n_bursts < 3 || is_stable(e))
-        return i;
+    return (em->n_bursts >= 8 && em->hop_channels == 1) || is_spread(em);
+}
+
+/* Fragments of one transmitter are folded together once the evidence allows: the
+ * young-emitter duration gate, measurement noise and spread packet lengths can split
+ * one link into pieces that then share its bursts (and dilute its rate, interval and
+ * hop features). f joins e when they share the band and the bandwidth and
+ *   - e is proved spread (802.11-like) and f is a non-hopping piece on e's channel, or
+ *   - their duration ranges overlap and, if either is a fixed-channel emitter, they
+ *     sit on the same channel.
+ * DroneID (0.57-0.64 ms) and DJI video (~1 ms) never overlap, nor do Bluetooth packet
+ * types; two links of the same kind in one band do merge (a known limit).
+ * Returns the (possibly moved) index of emitter i. */
+static size_t merge_related(emitters *q, size_t i)
+{
     for (size_t k = 0; k < q->n;) {
-        const emitter *f = &q->pub[k];
-        if (k == i || is_stable(f) || fabs(f->fc_last - q->pub[i].fc_last) > 0.5 * q->pub[i].bw_mean ||
-            fabs(log(f->bw_mean / q->pub[i].bw_mean)) >= log(q->cfg.bw_ratio_gate)) {
+        const emitter *e = &q->pub[i], *f = &q->pub[k];
+        bool same_chan = fabs(f->fc_last - e->fc_last) < 0.5 * e->bw_mean;
+        bool ok = k != i && fabs(log(f->bw_mean / e->bw_mean)) < log(q->cfg.bw_ratio_gate) &&
+                  f->fc_max > e->fc_min - q->cfg.band_window_hz &&
+                  f->fc_min < e->fc_max + q->cfg.band_window_hz;
+        if (ok) {
+            if (is_spread(e))
+                ok = f->hop_channels <= 2 && same_chan;
+            else
+                ok = f->dur_min <= e->dur_max && f->dur_max >= e->dur_min &&
+                     e->n_bursts >= 3 && f->n_bursts >= 3 && !is_spread(f) &&
+                     (same_chan || (!fixed_channel(e) && !fixed_channel(f)));
+        }
+        if (!ok) {
             k++;
             continue;
         }
@@ -292,6 +321,14 @@ static double match_cost(const emitters *q, size_t i, const sg_burst *b)
 {
     const emitter *em = &q->pub[i];
     if (b->fc < em->fc_min - q->cfg.band_window_hz || b->fc > em->fc_max + q->cfg.band_window_hz)
+        return -1;
+    /* an emitter that has stayed on one channel for 8+ bursts is a fixed-frequency
+     * link (Wi-Fi AP, video downlink): other channels are other transmitters */
+    if (em->n_bursts >= 8 && em->hop_channels == 1 &&
+        fabs(b->fc - em->fc_last) > 0.5 * em->bw_mean)
+        return -1;
+    /* spread packet lengths mean 802.11-like traffic, which does not hop either */
+    if (is_spread(em) && fabs(b->fc - em->fc_last) > 0.5 * em->bw_mean)
         return -1;
     double rb = fabs(log(b->bandwidth / em->bw_mean)) / log(q->cfg.bw_ratio_gate);
     if (rb >= 1)
@@ -368,6 +405,8 @@ int emitters_add_burst(emitters *q, const sg_burst *b, uint32_t *id)
     p->dur_m2 += dd * (b->duration - em->dur_mean);
     em->dur_sd = nb > 1 ? sqrt(p->dur_m2 / (nb - 1)) : 0;
     em->on_time += b->duration;
+    if (b->flags & SG_BURST_CONTINUING)
+        em->n_continuing++;
     em->dur_min = fmin(em->dur_min, b->duration);
     em->dur_max = fmax(em->dur_max, b->duration);
     em->fc_min = fmin(em->fc_min, b->fc);
@@ -387,7 +426,7 @@ int emitters_add_burst(emitters *q, const sg_burst *b, uint32_t *id)
     if (p->n_hist < EMITTER_HIST)
         p->n_hist++;
     q->st.bursts++;
-    size_t bi = merge_spread(q, (size_t)best);
+    size_t bi = merge_related(q, (size_t)best);
     if (bi != (size_t)best) {
         best = (long)bi;
         em = &q->pub[best];

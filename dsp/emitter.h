@@ -50,6 +50,7 @@ typedef struct {
     int sensor;               /* of the last burst */
     double t_first, t_last;   /* s: first burst start, last burst end */
     uint64_t n_bursts;
+    uint64_t n_continuing;    /* bursts flagged SG_BURST_CONTINUING */
     double bw_mean;           /* Hz */
     double dur_mean, dur_sd;  /* s */
     double dur_min, dur_max;  /* s */
