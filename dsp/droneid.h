@@ -96,8 +96,8 @@ enum {
 };
 
 /* fs: capture sample rate in Hz, 15.36e6 .. 200e6 (15.36e6 skips resampling).
- * NULL on bad fs or no memory. Creates FFTW plans: not thread-safe against other
- * FFTW planner calls. One receiver per thread. */
+ * NULL on bad fs or no memory. No FFTW (own small FFT), no globals: receivers on
+ * different threads are independent; one receiver must not be shared by threads. */
 droneid_rx *droneid_rx_create(double fs, sg_errinfo *e);
 void droneid_rx_destroy(droneid_rx *q);
 

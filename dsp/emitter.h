@@ -2,11 +2,13 @@
  *
  * Where it sits: after the RF front end (spectrogram + CFAR -> sg_burst) and before the
  * tracker. Each burst joins the best-matching live emitter (same band within
- * band_window_hz, bandwidth within bw_ratio_gate, duration within duration_ratio_gate
- * once the emitter's durations are stable) or starts a new one. Each emitter keeps a
- * running feature summary (bandwidth, duration mean/spread/range, median repetition interval
- * and its spread, burst rate, duty cycle, distinct hop channels, frequency spread)
- * and is (re)classified against the signature library (siglib.h).
+ * band_window_hz, bandwidth within bw_ratio_gate, duration near the emitter's observed
+ * range: duration_ratio_gate once its durations are stable, loose once they are spread,
+ * same channel for fixed-channel emitters) or starts a new one; pieces of one link are
+ * later folded together (see emitter.c). Each emitter keeps a running feature summary
+ * (bandwidth, duration mean/spread/range, median repetition interval and its spread,
+ * burst rate, duty cycle, distinct hop channels, frequency spread, share of
+ * max-length bursts) and is (re)classified against the signature library (siglib.h).
  * Result: class + confidence; "unknown_periodic" for a periodic emitter nothing
  * matches, "unknown" while there is too little evidence or nothing fits.
  * Memory is bounded (max_emitters, fixed per-emitter history); emitters not heard for
