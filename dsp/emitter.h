@@ -82,7 +82,9 @@ void emitters_destroy(emitters *q);
 
 /* Adds one burst (bursts should arrive in time order; late ones are accepted). Ages
  * out emitters older than max_age_s relative to this burst. *id (may be NULL) = the
- * emitter it joined. SG_EINVAL for an invalid burst (counted). Never blocks. */
+ * emitter it joined (after any merge: when pieces of one link are folded together the
+ * survivor keeps its id and the others' ids disappear). SG_EINVAL for an invalid burst
+ * (counted). Never blocks, never allocates. */
 int emitters_add_burst(emitters *q, const sg_burst *b, uint32_t *id);
 /* Drops emitters silent since before t - max_age_s. */
 void emitters_expire(emitters *q, double t);
