@@ -177,6 +177,7 @@ const char *droneid_product_name(uint8_t code)
 #define INT_CFO_MAX 16 /* subcarriers searched for the integer CFO (+-240 kHz) */
 #define TREFINE 24     /* samples searched around the CP timing with the ZC template */
 #define MAX_ITERS 8
+#define EDGE_PAD 96    /* zero samples added on each side (6.25 us) */
 
 struct droneid_rx {
     double fs;
@@ -423,17 +424,23 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
         if (!isfinite(crealf(iq[k])) || !isfinite(cimagf(iq[k])))
             return SG_EINVAL;
 
-    size_t m = q->rs ? droneid_resamp_out_len(q->rs, n) : n;
-    if (m < (size_t)droneid_layout_get(8)->len)
+    /* zero margins around the burst: a front end that trims a few microseconds off
+     * either edge still leaves a complete symbol grid to search */
+    size_t m_in = q->rs ? droneid_resamp_out_len(q->rs, n) : n;
+    if (m_in + 2 * EDGE_PAD < (size_t)droneid_layout_get(8)->len)
         return SG_ETRUNC;
+    size_t m = m_in + 2 * EDGE_PAD;
     if (ensure_cap(q, m))
         return SG_ENOMEM;
+    memset(q->y, 0, sizeof(float complex) * EDGE_PAD);
+    memset(q->y + EDGE_PAD + m_in, 0, sizeof(float complex) * EDGE_PAD);
     if (q->rs) {
-        droneid_resamp_run(q->rs, iq, n, freq_offset_hz, q->y, q->ycap, &m);
+        size_t got = 0;
+        droneid_resamp_run(q->rs, iq, n, freq_offset_hz, q->y + EDGE_PAD, m_in, &got);
     } else {
-        memcpy(q->y, iq, sizeof(float complex) * n);
+        memcpy(q->y + EDGE_PAD, iq, sizeof(float complex) * n);
         if (freq_offset_hz != 0)
-            mix(q->y, m, freq_offset_hz);
+            mix(q->y + EDGE_PAD, m_in, freq_offset_hz);
     }
     /* prefix sums for the CP metric */
     q->cps[0] = 0, q->eps[0] = 0;
@@ -477,7 +484,7 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
     dg.cp_metric = best.rho;
     dg.zc_metric = best.zc;
     dg.cfo_hz = best.cfo;
-    dg.start_s = (double)best.s / DRONEID_FS;
+    dg.start_s = ((double)best.s - EDGE_PAD) / DRONEID_FS;
     if (best.rho < 0.2 || best.zc < 0.2) {
         if (diag)
             *diag = dg;

@@ -75,7 +75,8 @@ typedef struct {
     double cp_metric;       /* 0..1 normalised CP correlation at the chosen timing */
     double zc_metric;       /* 0..1 normalised ZC correlation (both ZC symbols) */
     double cfo_hz;          /* total carrier offset found (fractional + integer + fine) */
-    double start_s;         /* s, burst start (first CP) from the start of the input IQ */
+    double start_s;         /* s, burst start (first CP) from the start of the input IQ
+                               (slightly negative if the input began inside the burst) */
     double snr_db;          /* from the ZC symbols (channel estimate consistency) */
     double evm_db;          /* data QPSK EVM, dB (after equalisation, hard decisions) */
     int known_sym_errors;   /* bit errors in the known symbol 0 (9-symbol), -1 if none */
@@ -95,13 +96,14 @@ enum {
 };
 
 /* fs: capture sample rate in Hz, 15.36e6 .. 200e6 (15.36e6 skips resampling).
- * NULL on bad fs or no memory. Creates FFTW plans: not thread-safe against other
- * FFTW planner calls. One receiver per thread. */
+ * NULL on bad fs or no memory. No FFTW (own small FFT), no globals: receivers on
+ * different threads are independent; one receiver must not be shared by threads. */
 droneid_rx *droneid_rx_create(double fs, sg_errinfo *e);
 void droneid_rx_destroy(droneid_rx *q);
 
 /* Decodes one burst. iq[n]: complex baseband at fs holding the burst (leading and
- * trailing noise allowed, up to ~10 ms); freq_offset_hz: burst centre relative to DC
+ * trailing noise allowed, up to ~10 ms; edges trimmed by up to ~6 us are tolerated);
+ * freq_offset_hz: burst centre relative to DC
  * (|offset| < fs/2 - 5 MHz); residual offsets up to +-240 kHz are found by the receiver.
  * Returns SG_OK (out filled, CRC-24A valid; out->crc16_ok tells the payload CRC),
  * SG_ETRUNC (input shorter than a burst), SG_ENOTFOUND (no DroneID sync),

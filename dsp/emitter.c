@@ -122,6 +122,12 @@ void emitters_expire(emitters *q, double t)
     }
 }
 
+static int cmp_d2(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -173,6 +179,7 @@ static void classify(emitters *q, size_t i)
     }
     f->v[SIG_F_HOPS] = em->hop_channels;
     f->v[SIG_F_SPREAD] = em->fc_max - em->fc_min;
+    f->v[SIG_F_CONT] = (double)em->n_continuing / (double)em->n_bursts;
 
     p->since_classify = 0;
     if (em->n_bursts < (uint64_t)q->cfg.min_bursts) {
@@ -203,25 +210,143 @@ static void classify(emitters *q, size_t i)
     }
 }
 
+/* Durations proved constant (3+ bursts, CV < 0.12, which leaves room for the front
+ * end's duration noise): one kind of packet. */
+static bool is_stable(const emitter *em)
+{
+    return em->n_bursts >= 3 && em->dur_mean > 0 && em->dur_sd / em->dur_mean < 0.12;
+}
+
+/* Durations proved spread (3+ bursts, CV > 0.25): 802.11-like traffic. */
+static bool is_spread(const emitter *em)
+{
+    return em->n_bursts >= 3 && em->dur_mean > 0 && em->dur_sd / em->dur_mean > 0.25;
+}
+
+static int cmp_d2(const void *a, const void *b);
+
+/* src joins dst (summary statistics combined exactly: parallel Welford). */
+static void merge_into(emitters *q, size_t di, size_t si)
+{
+    emitter *d = &q->pub[di];
+    const emitter *s = &q->pub[si];
+    em_priv *pd = &q->priv[di];
+    const em_priv *ps = &q->priv[si];
+    double n1 = (double)d->n_bursts, n2 = (double)s->n_bursts, n = n1 + n2;
+    double delta = s->dur_mean - d->dur_mean;
+    pd->dur_m2 += ps->dur_m2 + delta * delta * n1 * n2 / n;
+    d->dur_mean = (n1 * d->dur_mean + n2 * s->dur_mean) / n;
+    d->dur_sd = n > 1 ? sqrt(pd->dur_m2 / (n - 1)) : 0;
+    d->bw_mean = (n1 * d->bw_mean + n2 * s->bw_mean) / n;
+    d->snr_db = (n1 * d->snr_db + n2 * s->snr_db) / n;
+    d->n_bursts += s->n_bursts;
+    d->n_continuing += s->n_continuing;
+    d->on_time += s->on_time;
+    d->dur_min = fmin(d->dur_min, s->dur_min);
+    d->dur_max = fmax(d->dur_max, s->dur_max);
+    d->fc_min = fmin(d->fc_min, s->fc_min);
+    d->fc_max = fmax(d->fc_max, s->fc_max);
+    d->t_first = fmin(d->t_first, s->t_first);
+    d->t_last = fmax(d->t_last, s->t_last);
+    double res = fmax(0.5 * d->bw_mean, 10e3);
+    for (int c = 0; c < s->hop_channels && d->hop_channels < EMITTER_MAX_CHAN; c++) {
+        int seen = 0;
+        for (int k = 0; k < d->hop_channels && !seen; k++)
+            seen = fabs(pd->chan[k] - ps->chan[c]) < res;
+        if (!seen)
+            pd->chan[d->hop_channels++] = ps->chan[c];
+    }
+    /* keep the latest EMITTER_HIST start times of both */
+    double t[2 * EMITTER_HIST];
+    int nt = 0;
+    for (int i = 0; i < pd->n_hist; i++)
+        t[nt++] = pd->t_hist[i];
+    for (int i = 0; i < ps->n_hist; i++)
+        t[nt++] = ps->t_hist[i];
+    qsort(t, (size_t)nt, sizeof(double), cmp_d2);
+    int keep = nt < EMITTER_HIST ? nt : EMITTER_HIST;
+    for (int i = 0; i < keep; i++)
+        pd->t_hist[i] = t[nt - keep + i];
+    pd->n_hist = keep;
+    pd->pos = keep % EMITTER_HIST;
+    q->st.merged++;
+}
+
+static bool fixed_channel(const emitter *em)
+{
+    return (em->n_bursts >= 8 && em->hop_channels == 1) || is_spread(em);
+}
+
+/* Fragments of one transmitter are folded together once the evidence allows: the
+ * young-emitter duration gate, measurement noise and spread packet lengths can split
+ * one link into pieces that then share its bursts (and dilute its rate, interval and
+ * hop features). f joins e when they share the band and the bandwidth and
+ *   - e is proved spread (802.11-like) and f is a non-hopping piece on e's channel, or
+ *   - their duration ranges overlap and, if either is a fixed-channel emitter, they
+ *     sit on the same channel.
+ * DroneID (0.57-0.64 ms) and DJI video (~1 ms) never overlap, nor do Bluetooth packet
+ * types; two links of the same kind in one band do merge (a known limit).
+ * Returns the (possibly moved) index of emitter i. */
+static size_t merge_related(emitters *q, size_t i)
+{
+    for (size_t k = 0; k < q->n;) {
+        const emitter *e = &q->pub[i], *f = &q->pub[k];
+        bool same_chan = fabs(f->fc_last - e->fc_last) < 0.5 * e->bw_mean;
+        bool ok = k != i && fabs(log(f->bw_mean / e->bw_mean)) < log(q->cfg.bw_ratio_gate) &&
+                  f->fc_max > e->fc_min - q->cfg.band_window_hz &&
+                  f->fc_min < e->fc_max + q->cfg.band_window_hz;
+        if (ok) {
+            if (is_spread(e))
+                ok = f->hop_channels <= 2 && same_chan;
+            else
+                ok = f->dur_min <= e->dur_max && f->dur_max >= e->dur_min &&
+                     e->n_bursts >= 3 && f->n_bursts >= 3 && !is_spread(f) &&
+                     (same_chan || (!fixed_channel(e) && !fixed_channel(f)));
+        }
+        if (!ok) {
+            k++;
+            continue;
+        }
+        merge_into(q, i, k);
+        size_t last = q->n - 1;
+        remove_at(q, k);
+        if (i == last)
+            i = k; /* the survivor was moved into the hole */
+    }
+    return i;
+}
+
 /* Matching cost of burst b against emitter i (< 0 = gated out). */
 static double match_cost(const emitters *q, size_t i, const sg_burst *b)
 {
     const emitter *em = &q->pub[i];
     if (b->fc < em->fc_min - q->cfg.band_window_hz || b->fc > em->fc_max + q->cfg.band_window_hz)
         return -1;
+    /* an emitter that has stayed on one channel for 8+ bursts is a fixed-frequency
+     * link (Wi-Fi AP, video downlink): other channels are other transmitters */
+    if (em->n_bursts >= 8 && em->hop_channels == 1 &&
+        fabs(b->fc - em->fc_last) > 0.5 * em->bw_mean)
+        return -1;
+    /* spread packet lengths mean 802.11-like traffic, which does not hop either */
+    if (is_spread(em) && fabs(b->fc - em->fc_last) > 0.5 * em->bw_mean)
+        return -1;
     double rb = fabs(log(b->bandwidth / em->bw_mean)) / log(q->cfg.bw_ratio_gate);
     if (rb >= 1)
         return -1;
-    /* durations: tight once proved stable (OFDM bursts, hopping packets), loose once
-     * proved spread (Wi-Fi-like traffic), in between while young, so that a DJI
-     * video burst (~1 ms) does not join a young DroneID emitter (0.64 ms) */
-    double cvd = em->dur_mean > 0 ? em->dur_sd / em->dur_mean : 1;
-    double gate = em->n_bursts < 3 ? fmax(q->cfg.duration_ratio_gate, 1.5)
-                  : cvd < 0.15     ? q->cfg.duration_ratio_gate
+    /* durations, measured from the emitter's observed [min, max] range: tight while
+     * young (so a DJI video burst, ~1 ms, does not join a young DroneID emitter,
+     * 0.64 ms) and once proved stable (OFDM bursts, hopping packets); loose once proved
+     * spread (Wi-Fi-like traffic; its young fragments are merged, see merge_spread) */
+    double gate = em->n_bursts < 3 ? fmax(q->cfg.duration_ratio_gate, 1.35)
+                  : is_stable(em)  ? q->cfg.duration_ratio_gate
                                    : fmax(q->cfg.duration_ratio_gate, 20.0);
-    double rd = fabs(log(b->duration / em->dur_mean)) / log(gate);
+    double ld = log(b->duration);
+    double out = ld < log(em->dur_min) ? log(em->dur_min) - ld
+                 : ld > log(em->dur_max) ? ld - log(em->dur_max) : 0.0;
+    double rd = out / log(gate);
     if (rd >= 1)
         return -1;
+    rd += 0.1 * fabs(log(b->duration / em->dur_mean));
     /* prefer emitters already using this frequency */
     double rf = fabs(b->fc - em->fc_last) / q->cfg.band_window_hz;
     return rb + rd + 0.25 * rf;
@@ -263,6 +388,7 @@ int emitters_add_burst(emitters *q, const sg_burst *b, uint32_t *id)
         em->fc_min = em->fc_max = b->fc;
         em->bw_mean = b->bandwidth;
         em->dur_mean = b->duration;
+        em->dur_min = em->dur_max = b->duration;
         em->sig_index = -1;
         snprintf(em->cls, sizeof em->cls, "unknown");
         q->st.created++;
@@ -279,6 +405,10 @@ int emitters_add_burst(emitters *q, const sg_burst *b, uint32_t *id)
     p->dur_m2 += dd * (b->duration - em->dur_mean);
     em->dur_sd = nb > 1 ? sqrt(p->dur_m2 / (nb - 1)) : 0;
     em->on_time += b->duration;
+    if (b->flags & SG_BURST_CONTINUING)
+        em->n_continuing++;
+    em->dur_min = fmin(em->dur_min, b->duration);
+    em->dur_max = fmax(em->dur_max, b->duration);
     em->fc_min = fmin(em->fc_min, b->fc);
     em->fc_max = fmax(em->fc_max, b->fc);
     em->fc_last = b->fc;
@@ -296,6 +426,12 @@ int emitters_add_burst(emitters *q, const sg_burst *b, uint32_t *id)
     if (p->n_hist < EMITTER_HIST)
         p->n_hist++;
     q->st.bursts++;
+    size_t bi = merge_related(q, (size_t)best);
+    if (bi != (size_t)best) {
+        best = (long)bi;
+        em = &q->pub[best];
+        p = &q->priv[best];
+    }
     /* reclassify on every burst while young, then every 8th (bounded cost at
      * thousands of Wi-Fi bursts per second) */
     if (em->n_bursts <= 32 || ++p->since_classify >= 8)

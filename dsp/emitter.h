@@ -2,11 +2,13 @@
  *
  * Where it sits: after the RF front end (spectrogram + CFAR -> sg_burst) and before the
  * tracker. Each burst joins the best-matching live emitter (same band within
- * band_window_hz, bandwidth within bw_ratio_gate, duration within duration_ratio_gate
- * once the emitter's durations are stable) or starts a new one. Each emitter keeps a
- * running feature summary (bandwidth, duration mean/spread, median repetition interval
- * and its spread, burst rate, duty cycle, distinct hop channels, frequency spread)
- * and is (re)classified against the signature library (siglib.h).
+ * band_window_hz, bandwidth within bw_ratio_gate, duration near the emitter's observed
+ * range: duration_ratio_gate once its durations are stable, loose once they are spread,
+ * same channel for fixed-channel emitters) or starts a new one; pieces of one link are
+ * later folded together (see emitter.c). Each emitter keeps a running feature summary
+ * (bandwidth, duration mean/spread/range, median repetition interval and its spread,
+ * burst rate, duty cycle, distinct hop channels, frequency spread, share of
+ * max-length bursts) and is (re)classified against the signature library (siglib.h).
  * Result: class + confidence; "unknown_periodic" for a periodic emitter nothing
  * matches, "unknown" while there is too little evidence or nothing fits.
  * Memory is bounded (max_emitters, fixed per-emitter history); emitters not heard for
@@ -50,8 +52,10 @@ typedef struct {
     int sensor;               /* of the last burst */
     double t_first, t_last;   /* s: first burst start, last burst end */
     uint64_t n_bursts;
+    uint64_t n_continuing;    /* bursts flagged SG_BURST_CONTINUING */
     double bw_mean;           /* Hz */
     double dur_mean, dur_sd;  /* s */
+    double dur_min, dur_max;  /* s */
     double on_time;           /* s, sum of burst durations */
     double fc_min, fc_max, fc_last; /* Hz */
     double snr_db;            /* mean of burst mean SNR */
@@ -67,6 +71,7 @@ typedef struct {
     uint64_t bursts;          /* accepted */
     uint64_t invalid;         /* refused (NaN, non-positive duration/bandwidth) */
     uint64_t created, expired, evicted;
+    uint64_t merged;          /* young fragments folded into a spread emitter */
 } emitters_stats;
 
 typedef struct emitters emitters;
@@ -77,7 +82,9 @@ void emitters_destroy(emitters *q);
 
 /* Adds one burst (bursts should arrive in time order; late ones are accepted). Ages
  * out emitters older than max_age_s relative to this burst. *id (may be NULL) = the
- * emitter it joined. SG_EINVAL for an invalid burst (counted). Never blocks. */
+ * emitter it joined (after any merge: when pieces of one link are folded together the
+ * survivor keeps its id and the others' ids disappear). SG_EINVAL for an invalid burst
+ * (counted). Never blocks, never allocates. */
 int emitters_add_burst(emitters *q, const sg_burst *b, uint32_t *id);
 /* Drops emitters silent since before t - max_age_s. */
 void emitters_expire(emitters *q, double t);

@@ -17,7 +17,8 @@ struct siglib {
 
 static const char *const FNAMES[SIG_F_COUNT_] = {
     "bandwidth_hz", "duration_s",    "duration_cv", "interval_s",    "interval_cv",
-    "burst_rate_hz", "duty_cycle",   "hop_channels", "freq_spread_hz", "freq_hz"};
+    "burst_rate_hz", "duty_cycle",   "hop_channels", "freq_spread_hz", "continuing_fraction",
+    "freq_hz"};
 
 const char *siglib_feature_name(sig_feature f)
 {

@@ -31,6 +31,8 @@ typedef enum {
     SIG_F_DUTY,          /* "duty_cycle": on-time / elapsed, 0..1 */
     SIG_F_HOPS,          /* "hop_channels": distinct centre frequencies seen */
     SIG_F_SPREAD,        /* "freq_spread_hz": max - min centre frequency, Hz */
+    SIG_F_CONT,          /* "continuing_fraction": share of bursts the front end cut at
+                            its maximum length (SG_BURST_CONTINUING): continuous carriers */
     SIG_F_FREQ,          /* "freq_hz": {"bands": [[lo, hi], ...]}: centre inside a band */
     SIG_F_COUNT_
 } sig_feature;

@@ -209,6 +209,46 @@ static void test_roundtrip_grid(void **st)
     printf("round trip: %d cases bit-exact\n", cases);
 }
 
+/* Multipath within the cyclic prefix (3 paths up to 2 us, random phases; 4.7 us CP):
+ * the ZC channel estimate absorbs it; 20 bursts at 10 dB must all decode bit-exactly. */
+static void test_multipath(void **st)
+{
+    (void)st;
+    rng = 31;
+    const double fs = 30.72e6;
+    sg_errinfo e;
+    droneid_rx *q = droneid_rx_create(fs, &e);
+    assert_non_null(q);
+    for (int t = 0; t < 20; t++) {
+        droneid_msg m, out;
+        droneid_diag d;
+        random_msg(&m);
+        size_t n;
+        float complex *x = make_capture(&m, 9, fs, 0, 3e3, 200, 2000, &n);
+        float complex *y = calloc(n, sizeof *y);
+        assert_non_null(y);
+        const int delay[3] = {0, 15, 61}; /* samples at 30.72 Msps: 0, 0.49, 1.99 us */
+        const double gain[3] = {1.0, 0.6, 0.35};
+        for (int p = 0; p < 3; p++) {
+            float complex g = (float)gain[p] * (float complex)cexp(2.0 * M_PI * I * urand());
+            for (size_t i = (size_t)delay[p]; i < n; i++)
+                y[i] += g * x[i - (size_t)delay[p]];
+        }
+        double nsd = sqrt(0.01 * (fs / 9e6) / 10.0 / 2); /* 10 dB against the direct path */
+        for (size_t i = 0; i < n; i++)
+            y[i] += (float)(nsd * gauss()) + I * (float)(nsd * gauss());
+        int rc = droneid_rx_decode(q, y, n, 0, &out, &d);
+        if (rc != SG_OK)
+            fail_msg("multipath trial %d: rc %d stage %d evm %.1f", t, rc, d.stage, d.evm_db);
+        uint8_t raw[DRONEID_PAYLOAD_LEN];
+        assert_int_equal(droneid_pack(&m, raw), SG_OK);
+        assert_memory_equal(out.raw, raw, sizeof raw);
+        free(x);
+        free(y);
+    }
+    droneid_rx_destroy(q);
+}
+
 /* Legacy 8-symbol bursts decode too and are reported as such. */
 static void test_legacy_layout(void **st)
 {
@@ -286,6 +326,18 @@ static void test_hostile_inputs(void **st)
     rc = droneid_rx_decode(q, x, n, 0, &out, &d);
     assert_true(rc == SG_ENOTFOUND || rc == SG_ECRC);
 
+    /* a front end that trims 5 us off both edges of the burst: still decodes */
+    free(x);
+    x = make_capture(&m, 9, 50e6, 0, 0, 20, 500, &n);
+    size_t trim = (size_t)(5e-6 * 50e6);
+    rc = droneid_rx_decode(q, x + 500 + trim, droneid_mod_len(50e6, 9) - 2 * trim, 0, &out, &d);
+    if (rc != SG_OK)
+        fail_msg("trimmed burst: rc %d stage %d", rc, d.stage);
+    uint8_t rawm[DRONEID_PAYLOAD_LEN];
+    assert_int_equal(droneid_pack(&m, rawm), SG_OK);
+    assert_memory_equal(out.raw, rawm, sizeof rawm);
+    assert_true(fabs(d.start_s + 5e-6) < 0.3e-6);
+
     /* truncation: cut in the middle of the burst, tiny, and empty */
     free(x);
     x = make_capture(&m, 9, 50e6, 0, 0, 20, 500, &n);
@@ -357,6 +409,55 @@ static void test_measurement(void **st)
     assert_false(droneid_burst_plausible(NULL));
 }
 
+/* Resampler against its spec: a tone inside the 6.2 MHz passband comes out at the same
+ * frequency with unit gain (+-0.1 dB) at 15.36 Msps, a tone that would alias into the
+ * DroneID band is suppressed by > 40 dB, and the mixing moves the wanted band to DC. */
+static double tone_gain(droneid_resamp *r, double fs_in, double f_in, double shift,
+                        double f_out_expect)
+{
+    size_t n = 70000, cap = 20000, got = 0;
+    float complex *x = malloc(n * sizeof *x), *y = malloc(cap * sizeof *y);
+    assert_true(x && y);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float complex)cexp(2.0 * M_PI * I * f_in * (double)i / fs_in);
+    droneid_resamp_run(r, x, n, shift, y, cap, &got);
+    assert_int_equal(got, cap);
+    /* correlate the middle (away from the edges) with the expected output tone */
+    double complex acc = 0;
+    size_t a = 2000, b = cap - 2000;
+    for (size_t k = a; k < b; k++)
+        acc += y[k] * cexp(-2.0 * M_PI * I * f_out_expect * (double)k / DRONEID_FS);
+    free(x);
+    free(y);
+    return cabs(acc) / (double)(b - a);
+}
+
+static void test_resampler(void **st)
+{
+    (void)st;
+    sg_errinfo e;
+    droneid_resamp *r = droneid_resamp_create(50e6, DRONEID_FS, 6.2e6, &e);
+    assert_non_null(r);
+    for (double f = -4.5e6; f <= 4.5e6; f += 1.5e6) {
+        double g = tone_gain(r, 50e6, f, 0, f);
+        if (fabs(20 * log10(g)) > 0.1)
+            fail_msg("passband tone %.1f MHz: gain %.3f dB", f / 1e6, 20 * log10(g));
+    }
+    /* 11 MHz would alias to 11 - 15.36 = -4.36 MHz, inside the DroneID band */
+    assert_true(20 * log10(tone_gain(r, 50e6, 11e6, 0, 11e6 - DRONEID_FS)) < -40);
+    /* a tone at offset + 1 MHz comes out at 1 MHz after mixing by the offset */
+    assert_true(fabs(20 * log10(tone_gain(r, 50e6, 8.5e6, 7.5e6, 1e6))) < 0.1);
+    assert_int_equal(droneid_resamp_out_len(r, 0), 0);
+    droneid_resamp_destroy(r);
+    /* an irrational ratio takes the interpolated-table path: same passband */
+    r = droneid_resamp_create(50e6 + 1.234567, DRONEID_FS, 6.2e6, &e);
+    assert_non_null(r);
+    assert_true(fabs(20 * log10(tone_gain(r, 50e6 + 1.234567, 2e6, 0, 2e6))) < 0.1);
+    droneid_resamp_destroy(r);
+    assert_null(droneid_resamp_create(50e6, DRONEID_FS, 8e6, &e)); /* above Nyquist */
+    assert_int_equal(e.code, SG_EINVAL);
+}
+
 /* The stand-alone burst finder locates two bursts at different offsets. */
 static void test_scan(void **st)
 {
@@ -394,8 +495,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_payload_roundtrip), cmocka_unit_test(test_encode_bits),
         cmocka_unit_test(test_roundtrip_grid),    cmocka_unit_test(test_legacy_layout),
+        cmocka_unit_test(test_multipath),
         cmocka_unit_test(test_hostile_inputs),    cmocka_unit_test(test_measurement),
-        cmocka_unit_test(test_scan),
+        cmocka_unit_test(test_scan),              cmocka_unit_test(test_resampler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,8 +48,14 @@ typedef struct {
     size_t n, cap;
 } stream;
 
+/* front-end measurement noise (relative bandwidth, relative duration, timing s) and
+ * the probability that the front end misses a burst */
+static double nz_bw = 0.04, nz_dur = 0.02, nz_t = 2e-6, p_miss = 0;
+
 static void push(stream *s, double t, double dur, double fc, double bw, int truth, uint32_t fl)
 {
+    if (p_miss > 0 && urand() < p_miss)
+        return;
     if (s->n == s->cap) {
         s->cap = s->cap ? 2 * s->cap : 1024;
         s->b = realloc(s->b, s->cap * sizeof *s->b);
@@ -57,13 +63,12 @@ static void push(stream *s, double t, double dur, double fc, double bw, int trut
         assert_non_null(s->b);
         assert_non_null(s->truth);
     }
-    /* front-end measurement noise: 4 % bandwidth, 2 % duration, 2 us timing */
     sg_burst *b = &s->b[s->n];
     memset(b, 0, sizeof *b);
-    b->t_start = t + 2e-6 * gauss();
-    b->duration = dur * (1 + 0.02 * gauss());
+    b->t_start = t + nz_t * gauss();
+    b->duration = dur * fmax(0.2, 1 + nz_dur * gauss());
     b->fc = fc + 0.02 * bw * gauss();
-    b->bandwidth = bw * (1 + 0.04 * gauss());
+    b->bandwidth = bw * fmax(0.2, 1 + nz_bw * gauss());
     b->peak_snr_db = 25, b->mean_snr_db = 20;
     b->flags = fl;
     b->sensor = 0;
@@ -199,12 +204,12 @@ static const emitter *dominant(emitters *q)
 
 #define TRIALS 20
 
-static void test_confusion_matrix(void **st)
+/* Runs TRIALS streams per class; fills cm; prints it under a title. */
+static void confusion(const char *title, uint32_t seed, int cm[NCLS][NCLS + 2])
 {
-    (void)st;
     siglib *lib = load_lib();
-    int cm[NCLS][NCLS + 2] = {{0}}; /* + unknown, unknown_periodic */
-    rng = 4242;
+    memset(cm, 0, sizeof(int) * NCLS * (NCLS + 2));
+    rng = seed;
     for (int c = 0; c < NCLS; c++)
         for (int k = 0; k < TRIALS; k++) {
             stream s = {0};
@@ -224,20 +229,41 @@ static void test_confusion_matrix(void **st)
                 if (!strcmp(em->cls, CLS[j]))
                     got = j;
             cm[c][got]++;
+            if (got != c && getenv("SG_DEBUG_EMITTERS")) {
+                const emitter *l;
+                size_t ne;
+                emitters_get(q, &l, &ne);
+                printf("trial %s #%d -> %s\n", CLS[c], k, em->cls);
+                for (size_t i = 0; i < ne; i++)
+                    printf("  id %u n %llu bw %.2f MHz dur %.3f..%.3f ms cv %.2f rate %.0f "
+                           "duty %.2f hops %d -> %s %.2f\n",
+                           l[i].id, (unsigned long long)l[i].n_bursts, l[i].bw_mean / 1e6,
+                           l[i].dur_min * 1e3, l[i].dur_max * 1e3,
+                           l[i].feat.v[SIG_F_DURATION_CV], l[i].feat.v[SIG_F_RATE],
+                           l[i].feat.v[SIG_F_DUTY], l[i].hop_channels, l[i].cls, l[i].cls_conf);
+            }
             emitters_destroy(q);
             free(s.b);
             free(s.truth);
         }
-    printf("confusion matrix (rows truth, %d trials each; seed 4242)\n%-18s", TRIALS, "");
+    printf("%s (rows truth, %d trials each; seed %u)\n%-18s", title, TRIALS, (unsigned)seed, "");
     for (int j = 0; j < NCLS; j++)
         printf(" %5.5s", CLS[j]);
-    printf(" unkn  unkP\n");
-    int correct = 0, total = 0, worst = TRIALS;
+    printf("  unkn  unkP\n");
     for (int c = 0; c < NCLS; c++) {
         printf("%-18s", CLS[c]);
         for (int j = 0; j < NCLS + 2; j++)
             printf(" %5d", cm[c][j]);
         printf("\n");
+    }
+    siglib_destroy(lib);
+}
+
+static void check(int cm[NCLS][NCLS + 2], double min_overall, double min_class,
+                  int max_interferer_as_drone)
+{
+    int correct = 0, total = 0, worst = TRIALS;
+    for (int c = 0; c < NCLS; c++) {
         correct += cm[c][c];
         total += TRIALS;
         if (cm[c][c] < worst)
@@ -245,18 +271,38 @@ static void test_confusion_matrix(void **st)
     }
     printf("overall accuracy %.1f %%, worst class %d/%d\n", 100.0 * correct / total, worst,
            TRIALS);
-    /* minimums: 95 % overall, every class >= 85 %, and interferers never called a drone
-     * link more than once in 20 */
-    assert_true(correct >= 0.95 * total);
-    assert_true(worst >= 0.85 * TRIALS);
+    assert_true(correct >= min_overall * total);
+    assert_true(worst >= min_class * TRIALS);
     for (int c = C_WIFI; c <= C_BT; c++) {
-        int as_drone = 0;
+        int as_drone = cm[c][NCLS + 1];
         for (int j = 0; j < C_WIFI; j++)
             as_drone += cm[c][j];
-        as_drone += cm[c][NCLS + 1];
-        assert_true(as_drone <= 1);
+        assert_true(as_drone <= max_interferer_as_drone);
     }
-    siglib_destroy(lib);
+}
+
+/* Nominal front end (4 % bandwidth, 2 % duration, 2 us timing noise, no misses):
+ * >= 95 % overall, every class >= 85 %, interferers called a drone at most once in 20. */
+static void test_confusion_matrix(void **st)
+{
+    (void)st;
+    int cm[NCLS][NCLS + 2];
+    nz_bw = 0.04, nz_dur = 0.02, nz_t = 2e-6, p_miss = 0;
+    confusion("confusion matrix, nominal front end", 4242, cm);
+    check(cm, 0.95, 0.85, 1);
+}
+
+/* Stressed front end (12 % bandwidth, 8 % duration, 30 us timing noise, 25 % of bursts
+ * missed): >= 90 % overall, every class >= 70 %, interferers called a drone at most
+ * 3 times in 20. */
+static void test_confusion_matrix_stressed(void **st)
+{
+    (void)st;
+    int cm[NCLS][NCLS + 2];
+    nz_bw = 0.12, nz_dur = 0.08, nz_t = 30e-6, p_miss = 0.25;
+    confusion("confusion matrix, stressed front end", 4243, cm);
+    nz_bw = 0.04, nz_dur = 0.02, nz_t = 2e-6, p_miss = 0;
+    check(cm, 0.90, 0.70, 3);
 }
 
 /* Several links at once in 2.4 GHz: each becomes its own emitter (>= 95 % pure) and
@@ -462,6 +508,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_confusion_matrix),
+        cmocka_unit_test(test_confusion_matrix_stressed),
         cmocka_unit_test(test_mixed_scene),
         cmocka_unit_test(test_unknown),
         cmocka_unit_test(test_bounds_and_config),
