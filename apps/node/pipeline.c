@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -179,6 +180,7 @@ struct pipeline {
     char sjson[8192];
     char ljson[512];
     char rec_feed[SG_PATH_LEN];
+    char rec_dir[SG_PATH_LEN];
 };
 
 /* ---------------------------------------------------------------- logging */
@@ -639,7 +641,27 @@ pipeline *pipeline_create(const char *config_path, const pipeline_opts *o, sg_er
         sg_err_set(e, SG_EINVAL, "%s: no enabled sensor to run", site->path);
         goto fail;
     }
+    if (!p->o.record_dir && site->record) {
+        /* outputs.record {"dir": ...}: record every run (the command line wins) */
+        static const char *const keys[] = {"dir", NULL};
+        char rel[SG_PATH_LEN];
+        snprintf(where, sizeof where, "%s: outputs.record", site->path);
+        if (sgj_check_keys(site->record, where, keys, e) ||
+            sgj_string(site->record, where, "dir", true, NULL, rel, sizeof rel, e))
+            goto fail;
+        if (sg_path_relative_to(site->path, rel, p->rec_dir, sizeof p->rec_dir)) {
+            sg_err_set(e, SG_ERANGE, "%s.dir: path too long", where);
+            goto fail;
+        }
+        p->o.record_dir = p->rec_dir;
+    }
     if (p->o.record_dir) {
+        struct stat st;
+        if (stat(p->o.record_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            sg_err_set(e, SG_ENOTFOUND, "recording directory %s does not exist",
+                       p->o.record_dir);
+            goto fail;
+        }
         snprintf(p->rec_feed, sizeof p->rec_feed, "%s/feed.jsonl", p->o.record_dir);
         if (p->o.record_out) {
             sg_err_set(e, SG_EINVAL, "--record and --record-out are exclusive");
