@@ -2,6 +2,8 @@
  * delivers frames, dsp/rid_wifi.c judges them, this file counts and forwards. */
 #include "rid_wifi_pcap.h"
 
+#include "sg_json.h"
+
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -84,6 +86,21 @@ rid_pcap *rid_pcap_open_live(const char *ifname, sg_errinfo *e)
         return NULL;
     }
     return finish_open(pc, ifname, true, e);
+}
+
+rid_pcap *rid_pcap_open_json(const cJSON *opts, const char *where, sg_errinfo *e)
+{
+    static const char *const keys[] = {"file", "interface", NULL};
+    char file[4096], ifname[64];
+    if (sgj_check_keys(opts, where, keys, e) ||
+        sgj_string(opts, where, "file", false, "", file, sizeof file, e) ||
+        sgj_string(opts, where, "interface", false, "", ifname, sizeof ifname, e))
+        return NULL;
+    if (!file[0] == !ifname[0]) {
+        sg_err_set(e, SG_EINVAL, "%s: give exactly one of \"file\" and \"interface\"", where);
+        return NULL;
+    }
+    return file[0] ? rid_pcap_open_file(file, e) : rid_pcap_open_live(ifname, e);
 }
 
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)

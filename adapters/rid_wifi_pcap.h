@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "rid_wifi.h"
 #include "sg_error.h"
 
@@ -37,6 +39,10 @@ rid_pcap *rid_pcap_open_file(const char *path, sg_errinfo *e);
  * it; the interface must already be on the Remote ID channel (usually 6, 2437 MHz,
  * or 149 for NAN at 5745 MHz). Needs CAP_NET_RAW. NULL + e on failure. */
 rid_pcap *rid_pcap_open_live(const char *ifname, sg_errinfo *e);
+
+/* Opens from a configuration object: {"file": "capture.pcap"} or
+ * {"interface": "wlan0mon"} (exactly one). `where` names the object in errors. */
+rid_pcap *rid_pcap_open_json(const cJSON *opts, const char *where, sg_errinfo *e);
 
 /* Reads frames until end of file (SG_OK), rid_pcap_stop (SG_OK), a callback's
  * non-zero return (that value) or a capture error (SG_EIO, text in e). Blocks. */
