@@ -286,7 +286,7 @@ static void test_rx_grid(void **state)
     const struct { double ebn0, per_max, per_max_2mhz; } snr[] = {
         {25, 0.0, 0.0}, {17, 0.05, 0.10}, {14, 0.35, -1}, {11, -1, -1}};
     const double cfos[] = {-150e3, -60e3, 0, 60e3, 150e3};
-    const double rates[] = {2e6, 4e6, 8e6};
+    const double rates[] = {2e6, 4e6, 8e6, 16e6}; /* 16 MHz: two-stage decimation */
     const int npk = 40;
     int trial = 0;
     for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
