@@ -51,7 +51,8 @@ int rid_pcap_run(rid_pcap *p, rid_pcap_cb cb, void *user, sg_errinfo *e);
 /* Asks run() to return soon. Thread-safe; callable from a signal handler. */
 void rid_pcap_stop(rid_pcap *p);
 
-/* Counters so far. Thread-safe enough for monitoring (plain 64-bit reads). */
+/* Counters so far. Thread-safe (relaxed atomic reads); kernel_dropped is updated
+ * when run() returns. */
 void rid_pcap_get_stats(rid_pcap *p, rid_pcap_stats *s);
 
 void rid_pcap_close(rid_pcap *p);
