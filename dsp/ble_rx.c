@@ -610,3 +610,23 @@ int ble_rx_flush(ble_rx *q, ble_rx_cb cb, void *user)
     q->started = false;
     return SG_OK;
 }
+
+int ble_rx_packet_odid(const ble_rx_packet *p, odid_message *out, int cap, int *n, uint8_t mac[6])
+{
+    if (!p || !n || (cap > 0 && !out))
+        return SG_EINVAL;
+    *n = 0;
+    if (p->adv_rc || !p->adv.has_odid || p->adv.odid_len < 1)
+        return SG_ENOTFOUND;
+    if (mac)
+        for (int i = 0; i < 6; i++)
+            mac[i] = p->adv.adva[5 - i];
+    if ((p->adv.odid[0] >> 4) == ODID_MT_PACK)
+        return odid_decode_pack(p->adv.odid, p->adv.odid_len, out, cap, n);
+    if (cap < 1)
+        return SG_EOVERFLOW;
+    int rc = odid_decode_message(p->adv.odid, p->adv.odid_len, out);
+    if (rc == SG_OK)
+        *n = 1;
+    return rc;
+}
