@@ -61,13 +61,19 @@ static double num(const cJSON *o, const char *k)
     return v->valuedouble;
 }
 
+/* Skips the calling test when a needed file (tool, fixture) is absent. */
+#define SKIP_UNLESS_EXISTS(path)                                                              \
+    do {                                                                                      \
+        FILE *t_ = fopen(path, "rb");                                                         \
+        if (!t_)                                                                              \
+            skip();                                                                           \
+        fclose(t_);                                                                           \
+    } while (0)
+
 static void test_ble_sigmf(void **state)
 {
     (void)state;
-    FILE *t = fopen(TOOL, "rb");
-    if (!t)
-        skip();
-    fclose(t);
+    SKIP_UNLESS_EXISTS(TOOL);
     const double fs = 8e6, fc = 2400e6;
     const size_t n = 300000;
     float complex *x = calloc(n, sizeof *x);
@@ -141,10 +147,8 @@ static void test_ble_sigmf(void **state)
 static void test_wifi_fixture(void **state)
 {
     (void)state;
-    FILE *t = fopen(FIXTURE, "rb");
-    if (!t)
-        skip();
-    fclose(t);
+    SKIP_UNLESS_EXISTS(TOOL);
+    SKIP_UNLESS_EXISTS(FIXTURE);
     out_t o;
     int st = run_tool(TOOL " --json " FIXTURE " 2>/dev/null", &o);
     if (WIFEXITED(st) && WEXITSTATUS(st) == 1 && o.messages == 0) {
