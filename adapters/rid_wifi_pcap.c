@@ -2,10 +2,17 @@
  * delivers frames, dsp/rid_wifi.c judges them, this file counts and forwards. */
 #include "rid_wifi_pcap.h"
 
+#include "sg_json.h"
+
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Counters are written by run()'s thread and read by stats() from any thread:
+ * relaxed atomic increments and loads keep that race-free without locks. */
+#define CNT_ADD(field, v) __atomic_fetch_add(&(field), (uint64_t)(v), __ATOMIC_RELAXED)
+#define CNT_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
 
 #define DLT_RADIOTAP_ 127
 #define DLT_80211_ 105
@@ -86,24 +93,39 @@ rid_pcap *rid_pcap_open_live(const char *ifname, sg_errinfo *e)
     return finish_open(pc, ifname, true, e);
 }
 
+rid_pcap *rid_pcap_open_json(const cJSON *opts, const char *where, sg_errinfo *e)
+{
+    static const char *const keys[] = {"file", "interface", NULL};
+    char file[4096], ifname[64];
+    if (sgj_check_keys(opts, where, keys, e) ||
+        sgj_string(opts, where, "file", false, "", file, sizeof file, e) ||
+        sgj_string(opts, where, "interface", false, "", ifname, sizeof ifname, e))
+        return NULL;
+    if (!file[0] == !ifname[0]) {
+        sg_err_set(e, SG_EINVAL, "%s: give exactly one of \"file\" and \"interface\"", where);
+        return NULL;
+    }
+    return file[0] ? rid_pcap_open_file(file, e) : rid_pcap_open_live(ifname, e);
+}
+
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     rid_pcap *p = (rid_pcap *)user;
-    p->st.frames++;
+    CNT_ADD(p->st.frames, 1);
     rid_wifi_frame f;
     rid_wifi_reason why = RID_WIFI_NOT_RID;
     int rc = p->linktype == DLT_RADIOTAP_ ? rid_wifi_parse_radiotap(bytes, h->caplen, &f, &why)
                                           : rid_wifi_parse_80211(bytes, h->caplen, false, &f, &why);
     if (rc == SG_ENOTFOUND) {
-        p->st.not_rid++;
+        CNT_ADD(p->st.not_rid, 1);
         return;
     }
     if (rc) {
-        p->st.rejected[why]++;
+        CNT_ADD(p->st.rejected[why], 1);
         return;
     }
-    p->st.decoded++;
-    p->st.messages += (uint64_t)f.n_msgs;
+    CNT_ADD(p->st.decoded, 1);
+    CNT_ADD(p->st.messages, f.n_msgs);
     double t = (double)h->ts.tv_sec + (double)h->ts.tv_usec * 1e-6;
     if (p->cb && !p->cb_rc) {
         p->cb_rc = p->cb(p->user, t, &f);
@@ -133,7 +155,8 @@ int rid_pcap_run(rid_pcap *p, rid_pcap_cb cb, void *user, sg_errinfo *e)
     if (p->live) {
         struct pcap_stat ps;
         if (pcap_stats(p->pc, &ps) == 0)
-            p->st.kernel_dropped = ps.ps_drop + ps.ps_ifdrop;
+            __atomic_store_n(&p->st.kernel_dropped, (uint64_t)ps.ps_drop + ps.ps_ifdrop,
+                             __ATOMIC_RELAXED);
     }
     return SG_OK;
 }
@@ -146,7 +169,16 @@ void rid_pcap_stop(rid_pcap *p)
     pcap_breakloop(p->pc);
 }
 
-void rid_pcap_get_stats(rid_pcap *p, rid_pcap_stats *s) { *s = p->st; }
+void rid_pcap_get_stats(rid_pcap *p, rid_pcap_stats *s)
+{
+    s->frames = CNT_GET(p->st.frames);
+    s->decoded = CNT_GET(p->st.decoded);
+    s->messages = CNT_GET(p->st.messages);
+    s->not_rid = CNT_GET(p->st.not_rid);
+    for (int i = 0; i < RID_WIFI_REASONS_; i++)
+        s->rejected[i] = CNT_GET(p->st.rejected[i]);
+    s->kernel_dropped = CNT_GET(p->st.kernel_dropped);
+}
 
 void rid_pcap_close(rid_pcap *p)
 {

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "rid_wifi.h"
 #include "sg_error.h"
 
@@ -38,6 +40,10 @@ rid_pcap *rid_pcap_open_file(const char *path, sg_errinfo *e);
  * or 149 for NAN at 5745 MHz). Needs CAP_NET_RAW. NULL + e on failure. */
 rid_pcap *rid_pcap_open_live(const char *ifname, sg_errinfo *e);
 
+/* Opens from a configuration object: {"file": "capture.pcap"} or
+ * {"interface": "wlan0mon"} (exactly one). `where` names the object in errors. */
+rid_pcap *rid_pcap_open_json(const cJSON *opts, const char *where, sg_errinfo *e);
+
 /* Reads frames until end of file (SG_OK), rid_pcap_stop (SG_OK), a callback's
  * non-zero return (that value) or a capture error (SG_EIO, text in e). Blocks. */
 int rid_pcap_run(rid_pcap *p, rid_pcap_cb cb, void *user, sg_errinfo *e);
@@ -45,7 +51,8 @@ int rid_pcap_run(rid_pcap *p, rid_pcap_cb cb, void *user, sg_errinfo *e);
 /* Asks run() to return soon. Thread-safe; callable from a signal handler. */
 void rid_pcap_stop(rid_pcap *p);
 
-/* Counters so far. Thread-safe enough for monitoring (plain 64-bit reads). */
+/* Counters so far. Thread-safe (relaxed atomic reads); kernel_dropped is updated
+ * when run() returns. */
 void rid_pcap_get_stats(rid_pcap *p, rid_pcap_stats *s);
 
 void rid_pcap_close(rid_pcap *p);

@@ -25,13 +25,25 @@
 #define PRE_BITS_N 16
 #define MAX_PDU_BITS (8 * BLE_PDU_MAX + 24)
 
+/* One decimating FIR stage's per-channel state. */
+typedef struct {
+    float complex *hist;      /* 2 * taps, doubled ring so a window is contiguous */
+    int pos;
+    int count;                /* inputs since the last output */
+} fir_state;
+
+/* A decimating low-pass stage shared by all channels. */
+typedef struct {
+    float *taps;
+    int nt;                   /* taps, odd */
+    int D;                    /* decimation */
+} fir_stage;
+
 typedef struct {
     int index;                /* BLE channel */
     double offset;            /* Hz in use; NAN until the first block */
     double complex rot, step; /* mixer rotator and its per-sample step */
-    float complex *hist;      /* 2 * ntaps, doubled ring so a window is contiguous */
-    int hpos;
-    int dcount;               /* input samples since the last output */
+    fir_state fs[2];          /* decimating filter stages */
     float complex prev;
     bool have_prev;
     float *d;                 /* soft frequency, +-1 at full deviation */
@@ -46,8 +58,10 @@ typedef struct {
 
 struct ble_rx {
     ble_rx_cfg cfg;
-    int sps, D, ntaps, w;     /* samples/bit after decimation, decimation, taps, slice half-width */
-    float *taps;
+    int sps, D, w;            /* samples/bit after decimation, total decimation, slice half-width */
+    fir_stage st_fir[2];      /* one stage, or two when D is even and >= 4 (cheap wide first) */
+    int n_stages;
+    double delay;             /* input samples of group delay through the filters */
     size_t cap;               /* d/pw capacity */
     size_t max_pkt;           /* samples a longest packet spans */
     chan ch[BLE_RX_MAX_CH];
@@ -118,9 +132,11 @@ int ble_rx_cfg_from_json(const cJSON *obj, const char *where, ble_rx_cfg *c, sg_
 
 static void chan_reset(ble_rx *q, chan *c)
 {
-    memset(c->hist, 0, sizeof *c->hist * 2 * (size_t)q->ntaps);
-    c->hpos = 0;
-    c->dcount = 0;
+    for (int k = 0; k < q->n_stages; k++) {
+        memset(c->fs[k].hist, 0, sizeof *c->fs[k].hist * 2 * (size_t)q->st_fir[k].nt);
+        c->fs[k].pos = 0;
+        c->fs[k].count = 0;
+    }
     c->have_prev = false;
     c->len = 0;
     c->scan = (size_t)q->w;
@@ -140,11 +156,13 @@ void ble_rx_destroy(ble_rx *q)
     if (!q)
         return;
     for (int i = 0; i < BLE_RX_MAX_CH; i++) {
-        free(q->ch[i].hist);
+        free(q->ch[i].fs[0].hist);
+        free(q->ch[i].fs[1].hist);
         free(q->ch[i].d);
         free(q->ch[i].pw);
     }
-    free(q->taps);
+    free(q->st_fir[0].taps);
+    free(q->st_fir[1].taps);
     free(q);
 }
 
@@ -192,35 +210,67 @@ ble_rx *ble_rx_create(const ble_rx_cfg *c, sg_errinfo *e)
     q->sps = (mhz % 4 == 0) ? 4 : 2;
     q->D = mhz / q->sps;
     q->w = q->sps / 4;
-    q->ntaps = 4 * mhz + 1;
+    /* Filters: a single windowed sinc at the input rate, or for large decimations a
+     * short first stage down to 2 x the final rate (it only has to keep aliases out of
+     * +-0.85 MHz, so its transition band is wide) and the full filter after it. */
+    double fs_mid = c->sample_rate;
+    if (q->D >= 4 && q->D % 2 == 0) {
+        q->n_stages = 2;
+        q->st_fir[0].D = q->D / 2;
+        fs_mid = c->sample_rate / q->st_fir[0].D;
+        double trans = fs_mid - 2 * 0.85e6; /* Hz, passband edge to first alias edge */
+        q->st_fir[0].nt = 2 * (int)ceil(3.3 * c->sample_rate / trans / 2) + 1;
+        q->st_fir[1].D = 2;
+        q->st_fir[1].nt = 4 * (int)lround(fs_mid / 1e6) + 1;
+    } else {
+        q->n_stages = 1;
+        q->st_fir[0].D = q->D;
+        q->st_fir[0].nt = 4 * mhz + 1;
+    }
     q->max_pkt = (size_t)(BLE_PKT_MAX_BITS + 2) * (size_t)q->sps;
     q->cap = 4 * q->max_pkt;
-    q->taps = malloc(sizeof *q->taps * (size_t)q->ntaps);
-    bool ok = q->taps != NULL;
+    bool ok = true;
+    for (int k = 0; ok && k < q->n_stages; k++) {
+        q->st_fir[k].taps = malloc(sizeof *q->st_fir[k].taps * (size_t)q->st_fir[k].nt);
+        ok = q->st_fir[k].taps != NULL;
+    }
     for (int i = 0; ok && i < c->n_channels; i++) {
         chan *ch = &q->ch[i];
-        ch->hist = malloc(sizeof *ch->hist * 2 * (size_t)q->ntaps);
+        for (int k = 0; ok && k < q->n_stages; k++) {
+            ch->fs[k].hist = malloc(sizeof *ch->fs[k].hist * 2 * (size_t)q->st_fir[k].nt);
+            ok = ch->fs[k].hist != NULL;
+        }
         ch->d = malloc(sizeof *ch->d * q->cap);
         ch->pw = malloc(sizeof *ch->pw * q->cap);
-        ok = ch->hist && ch->d && ch->pw;
+        ok = ok && ch->d && ch->pw;
     }
     if (!ok) {
         ble_rx_destroy(q);
         sg_err_set(e, SG_ENOMEM, "ble_rx: out of memory");
         return NULL;
     }
-    /* windowed-sinc low-pass, Hamming, unit DC gain */
-    double fc = CUTOFF_HZ / c->sample_rate, sum = 0.0;
-    int half = q->ntaps / 2;
-    for (int k = 0; k < q->ntaps; k++) {
-        int m = k - half;
-        double s = m == 0 ? 2 * fc : sin(2 * M_PI * fc * m) / (M_PI * m);
-        double wdw = 0.54 - 0.46 * cos(2 * M_PI * k / (q->ntaps - 1));
-        q->taps[k] = (float)(s * wdw);
-        sum += s * wdw;
+    /* windowed-sinc low-pass, Hamming, unit DC gain; the first of two stages is cut at
+     * half its output rate, its transition band centred between 0.85 MHz and the
+     * first alias that would land on the channel */
+    q->delay = 0.0;
+    double rate = c->sample_rate, mult = 1.0;
+    for (int st = 0; st < q->n_stages; st++) {
+        fir_stage *f = &q->st_fir[st];
+        double fc = (q->n_stages == 2 && st == 0 ? fs_mid / 2 : CUTOFF_HZ) / rate, sum = 0.0;
+        int half = f->nt / 2;
+        for (int k = 0; k < f->nt; k++) {
+            int m = k - half;
+            double sn = m == 0 ? 2 * fc : sin(2 * M_PI * fc * m) / (M_PI * m);
+            double wdw = f->nt > 1 ? 0.54 - 0.46 * cos(2 * M_PI * k / (f->nt - 1)) : 1.0;
+            f->taps[k] = (float)(sn * wdw);
+            sum += sn * wdw;
+        }
+        for (int k = 0; k < f->nt; k++)
+            f->taps[k] = (float)(f->taps[k] / sum);
+        q->delay += mult * (f->nt - 1) / 2.0;
+        mult *= f->D;
+        rate /= f->D;
     }
-    for (int k = 0; k < q->ntaps; k++)
-        q->taps[k] = (float)(q->taps[k] / sum);
     for (int k = 0; k < BLE_SYNC_BITS; k++) {
         int bit = k < 8 ? (int)((BLE_AA_ADV & 1u) ^ (unsigned)(k & 1)) : (int)((BLE_AA_ADV >> (k - 8)) & 1u);
         q->pat[k] = bit ? 1.0f : -1.0f;
@@ -242,11 +292,18 @@ void ble_rx_get_stats(const ble_rx *q, ble_rx_stats *s) { *s = q->st; }
 
 static float corr_ratio(const ble_rx *q, const float *d, int from, int nbits)
 {
+    /* the window's mean is removed first: a carrier offset adds a constant to every
+     * value, and the access-address bits alone are far from balanced */
+    float v[BLE_SYNC_BITS], m = 0.0f;
+    for (int k = 0; k < nbits; k++) {
+        v[k] = d[(size_t)(from + k) * (size_t)q->sps];
+        m += v[k];
+    }
+    m /= (float)nbits;
     float c = 0.0f, a = 1e-9f;
-    for (int k = from; k < from + nbits; k++) {
-        float v = d[(size_t)k * (size_t)q->sps];
-        c += q->pat[k] * v;
-        a += fabsf(v);
+    for (int k = 0; k < nbits; k++) {
+        c += q->pat[from + k] * (v[k] - m);
+        a += fabsf(v[k] - m);
     }
     return c / a;
 }
@@ -333,7 +390,7 @@ static int try_packet(ble_rx *q, chan *ch, size_t n, bool final, ble_rx_cb cb, v
     p.cfo_hz = thr / (2 * q->w + 1) * DEV_HZ;
     p.channel = ch->index;
     /* output index -> input index: filter delay, half a discriminator step, half a bit */
-    double in_idx = (double)ch->in0 + (double)(ch->base + n + 1) * q->D - (q->ntaps - 1) / 2.0 -
+    double in_idx = (double)ch->in0 + (double)(ch->base + n + 1) * q->D - q->delay -
                     q->D / 2.0 - (double)(sps * q->D) / 2.0;
     if (in_idx < 0)
         in_idx = 0;
@@ -423,31 +480,71 @@ static int set_offset(ble_rx *q, chan *ch, int i, const sg_iq_block *blk, sg_err
     return SG_OK;
 }
 
+/* atan2 to ~1e-5 rad: a polynomial on [0, 1] plus octant folding. The discriminator
+ * needs nothing better, and libm's atan2f was a third of the receiver's time. */
+static inline float fast_atan2f(float y, float x)
+{
+    float ax = fabsf(x), ay = fabsf(y);
+    float mx = ax > ay ? ax : ay, mn = ax > ay ? ay : ax;
+    if (mx == 0.0f)
+        return 0.0f;
+    float a = mn / mx, s = a * a;
+    float r = a * (0.9998660f + s * (-0.3302995f + s * (0.1801410f + s * (-0.0851330f + s * 0.0208351f))));
+    if (ay > ax)
+        r = 1.57079637f - r;
+    if (x < 0.0f)
+        r = 3.14159274f - r;
+    return y < 0.0f ? -r : r;
+}
+
+/* Pushes one sample through a decimating stage; true (and *y) when it outputs. */
+static inline bool fir_push(const fir_stage *f, fir_state *s, float complex v, float complex *y)
+{
+    int nt = f->nt;
+    s->hist[s->pos] = s->hist[s->pos + nt] = v;
+    s->pos = s->pos + 1 == nt ? 0 : s->pos + 1;
+    if (++s->count < f->D)
+        return false;
+    s->count = 0;
+    /* window oldest..newest is hist[pos .. pos+nt-1]; complex-by-real dot product with
+     * two partial sums for instruction-level parallelism */
+    const float *wf = (const float *)(s->hist + s->pos); /* re, im interleaved */
+    const float *h = f->taps;
+    float re0 = 0.0f, im0 = 0.0f, re1 = 0.0f, im1 = 0.0f;
+    int k = 0;
+    for (; k + 1 < nt; k += 2) {
+        re0 += h[k] * wf[2 * k];
+        im0 += h[k] * wf[2 * k + 1];
+        re1 += h[k + 1] * wf[2 * k + 2];
+        im1 += h[k + 1] * wf[2 * k + 3];
+    }
+    for (; k < nt; k++) {
+        re0 += h[k] * wf[2 * k];
+        im0 += h[k] * wf[2 * k + 1];
+    }
+    *y = (re0 + re1) + I * (im0 + im1);
+    return true;
+}
+
 static void chan_feed(ble_rx *q, chan *ch, const float complex *x, size_t n, uint64_t idx0,
                       ble_rx_cb cb, void *user)
 {
-    const float *h = q->taps;
-    int nt = q->ntaps;
     const float dscale = (float)(2.0 * q->sps / M_PI); /* rad/sample -> +-1 at 250 kHz */
-    double complex rot = ch->rot, step = ch->step;
+    /* float rotator, renormalised every 256 samples (drift stays < 1e-5) */
+    float complex rot = (float complex)ch->rot, step = (float complex)ch->step;
+    bool mix = ch->offset != 0.0;
     for (size_t i = 0; i < n; i++) {
-        float complex v = x[i] * (float complex)rot;
-        rot *= step;
-        if ((i & 1023) == 1023)
-            rot /= cabs(rot);
-        ch->hist[ch->hpos] = ch->hist[ch->hpos + nt] = v;
-        ch->hpos = ch->hpos + 1 == nt ? 0 : ch->hpos + 1;
-        if (++ch->dcount < q->D)
-            continue;
-        ch->dcount = 0;
-        /* window oldest..newest is hist[hpos .. hpos+nt-1] */
-        const float complex *win = ch->hist + ch->hpos;
-        float re = 0.0f, im = 0.0f;
-        for (int k = 0; k < nt; k++) {
-            re += h[k] * crealf(win[k]);
-            im += h[k] * cimagf(win[k]);
+        float complex v = x[i], y;
+        if (mix) {
+            v *= rot;
+            rot *= step;
+            if ((i & 255) == 255)
+                rot /= cabsf(rot);
         }
-        float complex y = re + I * im;
+        if (!fir_push(&q->st_fir[0], &ch->fs[0], v, &y))
+            continue;
+        if (q->n_stages == 2 && !fir_push(&q->st_fir[1], &ch->fs[1], y, &y))
+            continue;
         if (!ch->in0_set) {
             ch->in0 = idx0 + i;
             ch->in0_set = true;
@@ -465,11 +562,11 @@ static void chan_feed(ble_rx *q, chan *ch, const float complex *x, size_t n, uin
             ch->len = 0;
             ch->scan = (size_t)q->w;
         }
-        ch->d[ch->len] = atan2f(cimagf(z), crealf(z)) * dscale;
+        ch->d[ch->len] = fast_atan2f(cimagf(z), crealf(z)) * dscale;
         ch->pw[ch->len] = crealf(y) * crealf(y) + cimagf(y) * cimagf(y);
         ch->len++;
     }
-    ch->rot = rot / cabs(rot);
+    ch->rot = (double complex)(rot / cabsf(rot));
 }
 
 int ble_rx_execute(ble_rx *q, const sg_iq_block *blk, ble_rx_cb cb, void *user, sg_errinfo *e)
@@ -512,4 +609,24 @@ int ble_rx_flush(ble_rx *q, ble_rx_cb cb, void *user)
     }
     q->started = false;
     return SG_OK;
+}
+
+int ble_rx_packet_odid(const ble_rx_packet *p, odid_message *out, int cap, int *n, uint8_t mac[6])
+{
+    if (!p || !n || (cap > 0 && !out))
+        return SG_EINVAL;
+    *n = 0;
+    if (p->adv_rc || !p->adv.has_odid || p->adv.odid_len < 1)
+        return SG_ENOTFOUND;
+    if (mac)
+        for (int i = 0; i < 6; i++)
+            mac[i] = p->adv.adva[5 - i];
+    if ((p->adv.odid[0] >> 4) == ODID_MT_PACK)
+        return odid_decode_pack(p->adv.odid, p->adv.odid_len, out, cap, n);
+    if (cap < 1)
+        return SG_EOVERFLOW;
+    int rc = odid_decode_message(p->adv.odid, p->adv.odid_len, out);
+    if (rc == SG_OK)
+        *n = 1;
+    return rc;
 }

@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "ble_ll.h"
+#include "odid.h"
 #include "sg_error.h"
 #include "sg_types.h"
 
@@ -93,5 +94,13 @@ int ble_rx_flush(ble_rx *q, ble_rx_cb cb, void *user);
 void ble_rx_reset(ble_rx *q);
 
 void ble_rx_get_stats(const ble_rx *q, ble_rx_stats *s);
+
+/* Decodes the Remote ID payload of a delivered packet: a single F3411 message, or a
+ * Message Pack if the payload is one. Writes up to cap messages, *n = count, and
+ * mac (optional) = AdvA in the usual most-significant-byte-first order (the key for
+ * odid_table). SG_ENOTFOUND if the packet is not Remote ID; otherwise the
+ * odid_decode_message / odid_decode_pack result. Pure; thread-safe. */
+int ble_rx_packet_odid(const ble_rx_packet *p, odid_message *out, int cap, int *n,
+                       uint8_t mac[6]);
 
 #endif

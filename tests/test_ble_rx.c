@@ -168,6 +168,33 @@ static void test_adv_parse(void **state)
     memcpy(bad, pdu, len);
     bad[8] = 4; /* service data header without counter */
     assert_int_equal(ble_adv_parse(bad, len, &a), SG_EFORMAT);
+    /* ble_rx_packet_odid on a hand-built packet: a location message, then a foreign
+     * advertiser, then a corrupt message */
+    ble_rx_packet pk;
+    memset(&pk, 0, sizeof pk);
+    odid_message lm, out[2];
+    odid_message_init(&lm, ODID_MT_LOCATION);
+    lm.u.location.lat_deg = 1.5;
+    lm.u.location.lon_deg = 2.5;
+    assert_int_equal(odid_encode_message(&lm, msg), 0);
+    assert_int_equal(ble_adv_build_odid(adva, 3, msg, 25, pk.pdu, sizeof pk.pdu, &pk.pdu_len), 0);
+    pk.adv_rc = ble_adv_parse(pk.pdu, pk.pdu_len, &pk.adv);
+    int nm;
+    uint8_t mac[6];
+    assert_int_equal(ble_rx_packet_odid(&pk, out, 2, &nm, mac), 0);
+    assert_int_equal(nm, 1);
+    assert_int_equal(mac[0], 0xC6); /* AdvA printed most significant byte first */
+    assert_int_equal(mac[5], 1);
+    assert_true(fabs(out[0].u.location.lat_deg - 1.5) < 1e-9);
+    pk.pdu[11] = 0xFE; /* UUID 0xFEFA: not Remote ID */
+    pk.adv_rc = ble_adv_parse(pk.pdu, pk.pdu_len, &pk.adv);
+    assert_int_equal(ble_rx_packet_odid(&pk, out, 2, &nm, mac), SG_ENOTFOUND);
+    pk.pdu[11] = 0xFF;
+    pk.pdu[14] = 0x1F; /* location with protocol version 15 */
+    pk.adv_rc = ble_adv_parse(pk.pdu, pk.pdu_len, &pk.adv);
+    assert_int_equal(ble_rx_packet_odid(&pk, out, 2, &nm, mac), SG_ENOTSUP);
+    assert_int_equal(nm, 0);
+
     assert_int_equal(ble_adv_build_odid(adva, 0, msg, 26, pdu, sizeof pdu, &len), SG_EINVAL);
     assert_int_equal(ble_adv_build_odid(adva, 0, msg, 25, pdu, 20, &len), SG_EOVERFLOW);
 }
@@ -192,7 +219,10 @@ static void on_packet(void *user, const ble_rx_packet *p)
         return;
     }
     odid_message m;
-    if (odid_decode_message(p->adv.odid, p->adv.odid_len, &m) || m.type != ODID_MT_LOCATION ||
+    int n;
+    uint8_t mac[6];
+    if (ble_rx_packet_odid(p, &m, 1, &n, mac) || n != 1 || mac[0] != 0xC0 || mac[5] != 0x11 ||
+        m.type != ODID_MT_LOCATION ||
         fabs(m.u.location.lat_deg - (10.0 + p->adv.odid_counter * 1e-4)) > 1e-7) {
         c->wrong++;
         return;
@@ -286,7 +316,7 @@ static void test_rx_grid(void **state)
     const struct { double ebn0, per_max, per_max_2mhz; } snr[] = {
         {25, 0.0, 0.0}, {17, 0.05, 0.10}, {14, 0.35, -1}, {11, -1, -1}};
     const double cfos[] = {-150e3, -60e3, 0, 60e3, 150e3};
-    const double rates[] = {2e6, 4e6, 8e6};
+    const double rates[] = {2e6, 4e6, 8e6, 16e6}; /* 16 MHz: two-stage decimation */
     const int npk = 40;
     int trial = 0;
     for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {

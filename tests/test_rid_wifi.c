@@ -117,6 +117,17 @@ static void test_fixture_moving_aircraft(void **state)
         moved += d > 0.5;
     }
     assert_true(moved >= 1);
+    /* the average ground speed along the track (path length over the time between the
+     * first and last fix) agrees with the mean reported speed within 15 % */
+    double path = 0, vsum = 0;
+    for (int i = 1; i < npos; i++)
+        path += dist_m(lat[i - 1], lon[i - 1], lat[i], lon[i]);
+    for (int i = 0; i < npos; i++)
+        vsum += spd[i];
+    double vtrack = path / (t[npos - 1] - t[0]), vrep = vsum / npos;
+    print_message("track speed %.2f m/s, reported %.2f m/s\n", vtrack, vrep);
+    assert_true(vrep > 1.0);
+    assert_true(fabs(vtrack - vrep) < 0.15 * vrep);
     odid_table_destroy(tb);
 }
 

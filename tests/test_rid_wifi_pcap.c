@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+
 #include "odid.h"
 #include "rid_wifi.h"
 #include "rid_wifi_pcap.h"
@@ -55,6 +57,23 @@ static int count_records(const char *path)
         }
     fclose(f);
     return n;
+}
+
+static void test_fixture_json(void **state)
+{
+    (void)state;
+    if (count_records(FIXTURE) < 0)
+        skip();
+    cJSON *j = cJSON_CreateObject();
+    assert_non_null(cJSON_AddStringToObject(j, "file", FIXTURE));
+    sg_errinfo e;
+    rid_pcap *p = rid_pcap_open_json(j, "site.json: remote_id.wifi", &e);
+    cJSON_Delete(j);
+    assert_non_null(p);
+    ctx_t c = {0};
+    assert_int_equal(rid_pcap_run(p, on_frame, &c, &e), 0);
+    assert_true(c.frames > 0);
+    rid_pcap_close(p);
 }
 
 static void test_fixture(void **state)
@@ -199,12 +218,24 @@ static void test_synthetic_counters(void **state)
     assert_null(rid_pcap_open_file("/nonexistent/x.pcap", &e));
     assert_int_equal(e.code, SG_EIO);
     assert_null(rid_pcap_open_live("sg-no-such-if0", &e));
+
+    /* JSON options: exactly one source, no unknown keys */
+    const char *bad[] = {"{}", "{\"file\": \"a\", \"interface\": \"b\"}", "{\"fil\": \"a\"}",
+                         "{\"file\": 3}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *j = cJSON_Parse(bad[i]);
+        assert_non_null(j);
+        assert_null(rid_pcap_open_json(j, "site.json: remote_id.wifi", &e));
+        assert_non_null(strstr(e.msg, "site.json: remote_id.wifi"));
+        cJSON_Delete(j);
+    }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixture),
+        cmocka_unit_test(test_fixture_json),
         cmocka_unit_test(test_synthetic_counters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -296,32 +296,19 @@ static int run_wifi(app_t *a, const char *src, bool live)
 
 /* ---- BLE from IQ --------------------------------------------------------------------- */
 
-typedef struct {
-    app_t *a;
-} ble_user;
-
 static void on_ble(void *user, const ble_rx_packet *p)
 {
     app_t *a = user;
-    if (p->adv_rc || !p->adv.has_odid)
-        return;
     odid_message m[ODID_PACK_MAX];
-    int n = 0, rc;
-    if (p->adv.odid_len >= 1 && (p->adv.odid[0] >> 4) == ODID_MT_PACK)
-        rc = odid_decode_pack(p->adv.odid, p->adv.odid_len, m, ODID_PACK_MAX, &n);
-    else {
-        rc = odid_decode_message(p->adv.odid, p->adv.odid_len, &m[0]);
-        n = 1;
-    }
+    uint8_t mac[6];
+    int n = 0, rc = ble_rx_packet_odid(p, m, ODID_PACK_MAX, &n, mac);
+    if (rc == SG_ENOTFOUND)
+        return; /* another BLE advertiser */
     if (rc) {
         fprintf(stderr, "sg_rid: BLE ch %d t=%.6f: Remote ID payload rejected: %s\n", p->channel,
                 p->t, sg_strerror(rc));
         return;
     }
-    /* AdvA is sent LSB first: print it in the usual MSB-first order */
-    uint8_t mac[6];
-    for (int i = 0; i < 6; i++)
-        mac[i] = p->adv.adva[5 - i];
     char tr[8];
     snprintf(tr, sizeof tr, "ble%d", p->channel);
     for (int i = 0; i < n; i++)
