@@ -48,11 +48,11 @@ static int parse_position(const cJSON *sec, const char *where, double *lat, doub
 static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c, sg_errinfo *e)
 {
     static const char *const keys[] = {"id", "kind", "enabled", "position", "orientation",
-                                       "stale_after_s", "adapter", "frontend", "comment", NULL};
+                                       "stale_after_s", "adapter", "frontend", "ble", "comment", NULL};
     static const char *const okeys[] = {"yaw_deg", "pitch_deg", "roll_deg", NULL};
     char where[96], sub[128];
     int rc, kind;
-    const cJSON *pos, *ori, *ad, *fe;
+    const cJSON *pos, *ori, *ad, *fe, *ble;
     snprintf(where, sizeof where, "%s: sensors[%zu]", s->path, i);
     memcpy(c->where, where, sizeof c->where);
     if (!cJSON_IsObject(js))
@@ -67,7 +67,8 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
         (rc = sgj_number(js, where, "stale_after_s", false, 5.0, 1e-3, 86400, &c->stale_after_s,
                          e)) ||
         (rc = sgj_object(js, where, "adapter", c->enabled, &ad, e)) ||
-        (rc = sgj_object(js, where, "frontend", false, &fe, e)))
+        (rc = sgj_object(js, where, "frontend", false, &fe, e)) ||
+        (rc = sgj_object(js, where, "ble", false, &ble, e)))
         return rc;
     c->kind = (sg_sensor_kind)kind;
     snprintf(sub, sizeof sub, "%s.position", where);
@@ -81,6 +82,7 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
         return rc;
     c->adapter = ad;
     c->frontend = fe;
+    c->ble = ble;
     c->adapter_type[0] = '\0';
     if (ad) {
         snprintf(sub, sizeof sub, "%s.adapter", where);
@@ -90,6 +92,8 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
     }
     if (fe && c->kind != SG_SENSOR_RF)
         return sg_err_set(e, SG_EINVAL, "%s.frontend: only rf sensors have a front end", where);
+    if (ble && c->kind != SG_SENSOR_RF)
+        return sg_err_set(e, SG_EINVAL, "%s.ble: only rf sensors receive BLE from IQ", where);
     return SG_OK;
 }
 

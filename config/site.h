@@ -45,6 +45,7 @@ typedef struct {
     char where[96];            /* "FILE: sensors[i]" for module error messages */
     const cJSON *adapter;      /* module-owned section (never NULL for enabled sensors) */
     const cJSON *frontend;     /* RF front-end section, NULL for defaults */
+    const cJSON *ble;          /* rf only: BLE Remote ID receiver section, NULL = off */
 } sg_sensor_cfg;
 
 typedef struct {

@@ -22,13 +22,20 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "ble_rx.h"
 #include "droneid.h"
 #include "emitter.h"
 #include "feed.h"
 #include "frontend.h"
 #include "fusion.h"
 #include "geo.h"
+#include "odid.h"
 #include "registry.h"
+#if SG_WITH_PCAP
+#include "rid_wifi_pcap.h"
+#else
+typedef struct rid_pcap rid_pcap;
+#endif
 #include "sg_adapter.h"
 #include "sg_json.h"
 #include "sg_jsonw.h"
@@ -105,10 +112,17 @@ typedef struct {
     char identity[SG_ID_LEN];  /* last DroneID serial decoded from this emitter */
 } emitter_slot;
 
+/* One sensor's input thread: an IQ adapter with the RF chain (front end, emitters,
+ * DroneID, BLE Remote ID), or a Wi-Fi Remote ID capture. */
 typedef struct {
     pipeline *p;
     int idx;                   /* sensor index in the site */
-    const sg_iq_adapter *ops;
+    bool live;                 /* a device: never blocks, drops counted */
+    rid_pcap *pcap;            /* Wi-Fi Remote ID input, or NULL */
+    ble_rx *ble;               /* BLE Remote ID receiver on this RF input, or NULL */
+    odid_table *odid;          /* Remote ID aircraft heard by this sensor */
+    atomic_uint_least64_t rid_frames, rid_positions;
+    const sg_iq_adapter *ops;  /* IQ adapter, NULL for Wi-Fi Remote ID */
     void *state;
     cJSON *opts;               /* adapter options with paths resolved (owned) */
     frontend *fe;
@@ -132,7 +146,7 @@ typedef struct {
     pthread_t th;
     bool started;
     atomic_uint_least64_t bursts, decoded, decode_fail, events_dropped;
-} rf_sensor;
+} runner;
 
 typedef struct {
     double last_t;             /* s UTC of the last data */
@@ -157,8 +171,8 @@ struct pipeline {
     alerts *al;
     feed *fd;
     sgq *events;
-    rf_sensor *rf;
-    size_t n_rf;
+    runner *run;               /* one per sensor slot (unused slots have p == NULL) */
+    size_t n_run;              /* runners built, in run[0..n_run-1] */
     const char **sensor_ids;
     sensor_health *health;
     atomic_bool stop;
@@ -215,14 +229,17 @@ void pipeline_opts_default(pipeline_opts *o)
 
 /* ---------------------------------------------------------------- sensor threads */
 
-static void push_event(rf_sensor *s, event *ev)
+static void on_ble(void *user, const ble_rx_packet *pkt);
+static void runner_init(pipeline *p, size_t si, runner *s);
+
+static void push_event(runner *s, event *ev)
 {
     clock_gettime(CLOCK_MONOTONIC, &ev->made);
-    if (sgq_push(s->p->events, ev, !s->ops->live) != SG_OK)
+    if (sgq_push(s->p->events, ev, !s->live) != SG_OK)
         atomic_fetch_add(&s->events_dropped, 1);
 }
 
-static emitter_slot *slot_for(rf_sensor *s, uint32_t id)
+static emitter_slot *slot_for(runner *s, uint32_t id)
 {
     emitter_slot *sl = &s->slots[id % EMITTER_SLOTS];
     if (sl->id != id) {
@@ -233,7 +250,7 @@ static emitter_slot *slot_for(rf_sensor *s, uint32_t id)
     return sl;
 }
 
-static void try_droneid(rf_sensor *s, const sg_burst *b, const float complex *iq, size_t n,
+static void try_droneid(runner *s, const sg_burst *b, const float complex *iq, size_t n,
                         emitter_slot *sl)
 {
     if (!s->did || !iq || !droneid_burst_plausible(b))
@@ -256,7 +273,7 @@ static void try_droneid(rf_sensor *s, const sg_burst *b, const float complex *iq
 
 /* Reports an emitter as RF presence when its class is a drone link, on a change of
  * class and then every RF_REPORT_PERIOD_S. */
-static void report_emitter(rf_sensor *s, const emitter *em, emitter_slot *sl)
+static void report_emitter(runner *s, const emitter *em, emitter_slot *sl)
 {
     bool changed = strcmp(sl->cls, em->cls) != 0;
     if (!changed && em->t_last - sl->last_report < RF_REPORT_PERIOD_S)
@@ -272,7 +289,7 @@ static void report_emitter(rf_sensor *s, const emitter *em, emitter_slot *sl)
     push_event(s, &ev);
 }
 
-static void record_burst(rf_sensor *s, const sg_burst *b, const emitter *em)
+static void record_burst(runner *s, const sg_burst *b, const emitter *em)
 {
     int64_t at = (int64_t)b->sample_start + s->rec_offset;
     if (!s->rec || at < 0)
@@ -289,7 +306,7 @@ static void record_burst(rf_sensor *s, const sg_burst *b, const emitter *em)
 
 static void on_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq)
 {
-    rf_sensor *s = user;
+    runner *s = user;
     atomic_fetch_add(&s->bursts, 1);
     uint32_t id = 0;
     emitter_slot *sl = NULL;
@@ -305,7 +322,7 @@ static void on_burst(void *user, const sg_burst *b, const float complex *iq, siz
 /* Appends a block to the incident recording; a new capture segment starts wherever
  * the stream's clock, frequency or continuity changes. Failure stops the recording
  * (counted), never the pipeline. */
-static void record_block(rf_sensor *s, const sg_iq_block *blk)
+static void record_block(runner *s, const sg_iq_block *blk)
 {
     pipeline *p = s->p;
     sg_errinfo e = {0};
@@ -344,19 +361,19 @@ fail:
  * slowest other replayed sensor by more than SYNC_WINDOW_S waits, so events of all
  * recordings reach fusion in (nearly) time order, as they would live. Live sensors
  * never wait. */
-static void clock_sync(rf_sensor *s, double t)
+static void clock_sync(runner *s, double t)
 {
     pipeline *p = s->p;
-    if (s->ops->live || p->n_rf < 2)
+    if (s->live || p->n_run < 2)
         return;
     pthread_mutex_lock(&p->clk_mu);
     s->clk = t;
     pthread_cond_broadcast(&p->clk_cv);
     while (!atomic_load(&p->stop)) {
         double slowest = INFINITY;
-        for (size_t k = 0; k < p->n_rf; k++) {
-            const rf_sensor *o = &p->rf[k];
-            if (o != s && !o->ops->live && !o->clk_done && o->clk < slowest)
+        for (size_t k = 0; k < p->n_run; k++) {
+            const runner *o = &p->run[k];
+            if (o != s && !o->live && !o->clk_done && o->clk < slowest)
                 slowest = o->clk;
         }
         if (t <= slowest + SYNC_WINDOW_S)
@@ -373,7 +390,7 @@ static void clock_sync(rf_sensor *s, double t)
     pthread_mutex_unlock(&p->clk_mu);
 }
 
-static void clock_done(rf_sensor *s)
+static void clock_done(runner *s)
 {
     pthread_mutex_lock(&s->p->clk_mu);
     s->clk_done = true;
@@ -383,7 +400,7 @@ static void clock_done(rf_sensor *s)
 
 static int rf_sink(void *user, const sg_iq_block *blk)
 {
-    rf_sensor *s = user;
+    runner *s = user;
     pipeline *p = s->p;
     if (atomic_load(&p->stop))
         return SG_ESTATE;
@@ -403,6 +420,15 @@ static int rf_sink(void *user, const sg_iq_block *blk)
     if (p->o.record_dir && !s->rec_off)
         record_block(s, blk);
     int rc = frontend_execute(s->fe, blk, on_burst, s);
+    if (rc == SG_OK && s->ble) {
+        sg_errinfo be = {0};
+        if (ble_rx_execute(s->ble, blk, on_ble, s, &be) != SG_OK) {
+            /* e.g. the configured channel is outside this capture: BLE off, counted */
+            ble_rx_destroy(s->ble);
+            s->ble = NULL;
+            atomic_fetch_add(&s->events_dropped, 1);
+        }
+    }
     clock_gettime(CLOCK_MONOTONIC, &b);
     pthread_mutex_lock(&s->lat_mu);
     lat_add(&s->fe_lat, ms_between(&a, &b));
@@ -418,15 +444,94 @@ static int rf_sink(void *user, const sg_iq_block *blk)
     return SG_OK;
 }
 
+/* ---------------------------------------------------------------- Remote ID */
+
+/* One Remote ID message from a transmitter: merged per aircraft; a new location
+ * becomes a position measurement with identity and operator position. */
+static void rid_message(runner *s, const uint8_t mac[6], const odid_message *m, double t,
+                        double rssi_dbm)
+{
+    odid_aircraft *ac = NULL;
+    atomic_fetch_add(&s->rid_frames, 1);
+    if (odid_table_update(s->odid, mac, m, t, rssi_dbm, &ac) != SG_OK || !ac)
+        return;
+    if (m->type != ODID_MT_LOCATION)
+        return; /* identity, operator and system parts are merged for the next fix */
+    event ev = {.kind = EV_MEAS, .sensor = s->idx, .t = t, .first_t = ac->t_first};
+    if (odid_to_measurement(ac, s->idx, &ev.m) != SG_OK)
+        return;
+    ev.m.t = t;
+    atomic_fetch_add(&s->rid_positions, 1);
+    push_event(s, &ev);
+}
+
+static void on_ble(void *user, const ble_rx_packet *pkt)
+{
+    runner *s = user;
+    odid_message msgs[ODID_PACK_MAX];
+    int n = 0;
+    uint8_t mac[6];
+    if (ble_rx_packet_odid(pkt, msgs, ODID_PACK_MAX, &n, mac) != SG_OK)
+        return; /* another BLE device */
+    for (int i = 0; i < n; i++)
+        rid_message(s, mac, &msgs[i], pkt->t, pkt->power_dbfs);
+}
+
+#if SG_WITH_PCAP
+static int on_wifi(void *user, double t, const rid_wifi_frame *f)
+{
+    runner *s = user;
+    if (atomic_load(&s->p->stop))
+        return SG_ESTATE;
+    clock_sync(s, t);
+    for (int i = 0; i < f->n_msgs; i++)
+        rid_message(s, f->mac, &f->msgs[i], t, f->rssi_dbm);
+    if (t >= s->next_tick) {
+        event ev = {.kind = EV_TICK, .sensor = s->idx, .t = t};
+        push_event(s, &ev);
+        s->next_tick = t + TICK_PERIOD_S;
+    }
+    return SG_OK;
+}
+
+static void *wifi_thread(void *arg)
+{
+    runner *s = arg;
+    sg_errinfo e = {0};
+    int rc = rid_pcap_run(s->pcap, on_wifi, s, &e);
+    if (rc == SG_ESTATE && atomic_load(&s->p->stop))
+        rc = SG_OK;
+    clock_done(s);
+    event ev = {.kind = EV_DONE, .sensor = s->idx, .rc = rc, .t = NAN};
+    if (rc)
+        snprintf(ev.err, sizeof ev.err, "%s", e.msg[0] ? e.msg : sg_strerror(rc));
+    clock_gettime(CLOCK_MONOTONIC, &ev.made);
+    sgq_push(s->p->events, &ev, true);
+    return NULL;
+}
+#endif
+
+static void runner_stop(runner *s)
+{
+    if (s->ops && s->ops->stop)
+        s->ops->stop(s->state);
+#if SG_WITH_PCAP
+    if (s->pcap)
+        rid_pcap_stop(s->pcap);
+#endif
+}
+
 static void *rf_thread(void *arg)
 {
-    rf_sensor *s = arg;
+    runner *s = arg;
     sg_errinfo e = {0};
     int rc = s->ops->run(s->state, rf_sink, s, &e);
     if (rc == SG_ESTATE && atomic_load(&s->p->stop))
         rc = SG_OK; /* stopped on request */
     clock_done(s);
     int frc = frontend_flush(s->fe, on_burst, s);
+    if (s->ble)
+        ble_rx_flush(s->ble, on_ble, s);
     if (rc == SG_OK && frc != SG_OK)
         sg_err_set(&e, frc, "front end flush failed");
     if (s->rec) {
@@ -460,15 +565,16 @@ static fusion_sensor_kind fusion_kind(sg_sensor_kind k)
     }
 }
 
-/* Adapter options with a relative "path" made relative to the venue file. */
-static cJSON *resolve_adapter_opts(const sg_site *site, const cJSON *adapter, sg_errinfo *e)
+/* Adapter options with a relative file (the member `key`) made relative to the venue file. */
+static cJSON *resolve_adapter_opts(const sg_site *site, const cJSON *adapter, const char *key,
+                                   sg_errinfo *e)
 {
     cJSON *o = cJSON_Duplicate(adapter, 1);
     if (!o) {
         sg_err_set(e, SG_ENOMEM, "out of memory");
         return NULL;
     }
-    cJSON *path = cJSON_GetObjectItemCaseSensitive(o, "path");
+    cJSON *path = cJSON_GetObjectItemCaseSensitive(o, key);
     if (cJSON_IsString(path) && strcmp(path->valuestring, "-") != 0) {
         char full[SG_PATH_LEN];
         if (sg_path_relative_to(site->path, path->valuestring, full, sizeof full) ||
@@ -481,15 +587,10 @@ static cJSON *resolve_adapter_opts(const sg_site *site, const cJSON *adapter, sg
     return o;
 }
 
-static int build_rf_sensor(pipeline *p, size_t si, bool replace, rf_sensor *s, sg_errinfo *e)
+static int build_rf_sensor(pipeline *p, size_t si, bool replace, runner *s, sg_errinfo *e)
 {
     const sg_sensor_cfg *c = &p->site->sensors[si];
-    s->p = p;
-    s->idx = (int)si;
-    s->t_first = NAN;
-    s->next_tick = -INFINITY;
-    s->clk = -INFINITY;
-    pthread_mutex_init(&s->lat_mu, NULL);
+    runner_init(p, si, s);
     const char *type = c->adapter_type;
     if (replace) {
         /* --replay: a SigMF recording stands in for this sensor's adapter. */
@@ -502,7 +603,7 @@ static int build_rf_sensor(pipeline *p, size_t si, bool replace, rf_sensor *s, s
             (p->o.realtime && !cJSON_AddBoolToObject(s->opts, "realtime", true)))
             return sg_err_set(e, SG_ENOMEM, "out of memory");
     } else {
-        if (!(s->opts = resolve_adapter_opts(p->site, c->adapter, e)))
+        if (!(s->opts = resolve_adapter_opts(p->site, c->adapter, "path", e)))
             return e->code;
         if (p->o.realtime)
             cJSON_ReplaceItemInObjectCaseSensitive(s->opts, "realtime", cJSON_CreateTrue());
@@ -527,7 +628,54 @@ static int build_rf_sensor(pipeline *p, size_t si, bool replace, rf_sensor *s, s
         return e->code;
     if (!(s->em = emitters_create(p->sigs, NULL, e)))
         return e->code;
+    s->live = s->ops->live;
+    if (c->ble) {
+        /* BLE Remote ID receiver on this sensor's IQ */
+        ble_rx_cfg bc;
+        snprintf(where, sizeof where, "%s.ble", c->where);
+        ble_rx_cfg_default(&bc);
+        if ((rc = ble_rx_cfg_from_json(c->ble, where, &bc, e)) || !(s->ble = ble_rx_create(&bc, e)))
+            return rc ? rc : e->code;
+    }
+    if (!(s->odid = odid_table_create(256, 30.0, e)))
+        return e->code;
     return SG_OK;
+}
+
+static void runner_init(pipeline *p, size_t si, runner *s)
+{
+    s->p = p;
+    s->idx = (int)si;
+    s->t_first = NAN;
+    s->next_tick = -INFINITY;
+    s->clk = -INFINITY;
+    pthread_mutex_init(&s->lat_mu, NULL);
+}
+
+/* A Wi-Fi Remote ID receiver: a pcap file (replay) or a monitor-mode interface. */
+static int build_wifi_sensor(pipeline *p, size_t si, runner *s, sg_errinfo *e)
+{
+    const sg_sensor_cfg *c = &p->site->sensors[si];
+    runner_init(p, si, s);
+    char where[160];
+    snprintf(where, sizeof where, "%s.adapter", c->where);
+#if SG_WITH_PCAP
+    if (strcmp(c->adapter_type, "pcap") != 0)
+        return sg_err_set(e, SG_EINVAL, "%s.type: remoteid_wifi sensors take \"pcap\"", where);
+    if (!(s->opts = resolve_adapter_opts(p->site, c->adapter, "file", e)))
+        return e->code;
+    cJSON_DeleteItemFromObjectCaseSensitive(s->opts, "type");
+    s->live = cJSON_HasObjectItem(s->opts, "interface");
+    if (!(s->pcap = rid_pcap_open_json(s->opts, where, e)))
+        return e->code;
+    if (!(s->odid = odid_table_create(256, 30.0, e)))
+        return e->code;
+    return SG_OK;
+#else
+    (void)p;
+    return sg_err_set(e, SG_ENOTSUP, "%s: this build has no libpcap (apt-get install "
+                      "libpcap-dev and rebuild)", where);
+#endif
 }
 
 static int build_registry(pipeline *p, sg_errinfo *e)
@@ -607,7 +755,7 @@ pipeline *pipeline_create(const char *config_path, const pipeline_opts *o, sg_er
     }
     if (!(p->sensor_ids = calloc(site->n_sensors, sizeof *p->sensor_ids)) ||
         !(p->health = calloc(site->n_sensors, sizeof *p->health)) ||
-        !(p->rf = calloc(site->n_sensors, sizeof *p->rf))) {
+        !(p->run = calloc(site->n_sensors, sizeof *p->run))) {
         sg_err_set(e, SG_ENOMEM, "out of memory");
         goto fail;
     }
@@ -623,21 +771,25 @@ pipeline *pipeline_create(const char *config_path, const pipeline_opts *o, sg_er
         bool replace = p->o.replay_path && !replaced && c->kind == SG_SENSOR_RF;
         if (!replace && !c->enabled)
             continue;
-        if (c->kind != SG_SENSOR_RF) {
-            sg_err_set(e, SG_ENOTSUP, "%s: sensors of kind \"%s\" cannot run in this build yet",
-                       c->where, sg_sensor_kind_names[c->kind]);
+        runner *r = &p->run[p->n_run];
+        int brc;
+        if (replace || c->kind == SG_SENSOR_RF)
+            brc = build_rf_sensor(p, i, replace, r, e);
+        else if (c->kind == SG_SENSOR_REMOTEID_WIFI)
+            brc = build_wifi_sensor(p, i, r, e);
+        else
+            brc = sg_err_set(e, SG_ENOTSUP, "%s: sensors of kind \"%s\" cannot run in this build",
+                             c->where, sg_sensor_kind_names[c->kind]);
+        if (brc)
             goto fail;
-        }
         replaced |= replace;
-        if (build_rf_sensor(p, i, replace, &p->rf[p->n_rf], e))
-            goto fail;
-        p->n_rf++;
+        p->n_run++;
     }
     if (p->o.replay_path && !replaced) {
         sg_err_set(e, SG_EINVAL, "%s: --replay needs an rf sensor in the venue file", site->path);
         goto fail;
     }
-    if (p->n_rf == 0) {
+    if (p->n_run == 0) {
         sg_err_set(e, SG_EINVAL, "%s: no enabled sensor to run", site->path);
         goto fail;
     }
@@ -695,12 +847,17 @@ void pipeline_destroy(pipeline *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; p->rf && i < p->site->n_sensors; i++) {
-        rf_sensor *s = &p->rf[i]; /* partly built sensors too (a failed create) */
+    for (size_t i = 0; p->run && i < p->site->n_sensors; i++) {
+        runner *s = &p->run[i]; /* partly built sensors too (a failed create) */
         if (!s->p)
             continue;
         if (s->state)
             s->ops->close(s->state);
+#if SG_WITH_PCAP
+        rid_pcap_close(s->pcap);
+#endif
+        ble_rx_destroy(s->ble);
+        odid_table_destroy(s->odid);
         if (s->rec)
             sigmf_writer_abort(s->rec);
         frontend_destroy(s->fe);
@@ -709,7 +866,7 @@ void pipeline_destroy(pipeline *p)
         cJSON_Delete(s->opts);
         pthread_mutex_destroy(&s->lat_mu);
     }
-    free(p->rf);
+    free(p->run);
     feed_destroy(p->fd);
     sgq_destroy(p->events);
     alerts_destroy(p->al);
@@ -746,10 +903,10 @@ static void note_latency(pipeline *p, const struct timespec *made, double t_data
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (made && made->tv_sec)
         lat_add(&p->pipe_lat, ms_between(made, &now));
-    if (p->o.realtime && p->n_rf && !isnan(p->rf[0].t_first) && isfinite(t_data)) {
+    if (p->o.realtime && p->n_run && !isnan(p->run[0].t_first) && isfinite(t_data)) {
         /* Paced replay: the data's sample time maps to wall time from the first sample. */
-        double wall_ms = ms_between(&p->rf[0].wall_first, &now);
-        lat_add(&p->e2e_lat, wall_ms - (t_data - p->rf[0].t_first) * 1e3);
+        double wall_ms = ms_between(&p->run[0].wall_first, &now);
+        lat_add(&p->e2e_lat, wall_ms - (t_data - p->run[0].t_first) * 1e3);
     }
 }
 
@@ -850,7 +1007,7 @@ static const char *sensors_json(pipeline *p)
          * reason (device unplugged, link down, or its recording ended early). */
         double since = isnan(h->last_t) ? p->t_begin : h->last_t;
         bool stale = p->t_now - since > c->stale_after_s;
-        if (!c->enabled && !(p->o.replay_path && p->rf[0].idx == (int)i))
+        if (!c->enabled && !(p->o.replay_path && p->run[0].idx == (int)i))
             state = "disabled";
         else if (h->failed)
             state = "down";
@@ -866,18 +1023,44 @@ static const char *sensors_json(pipeline *p)
         sgjw_str(&w, "id", c->id);
         sgjw_str(&w, "state", state);
         sgjw_fix(&w, "last_t", h->last_t, 6);
-        for (size_t k = 0; k < p->n_rf; k++) {
-            rf_sensor *s = &p->rf[k];
+        for (size_t k = 0; k < p->n_run; k++) {
+            runner *s = &p->run[k];
             if (s->idx != (int)i)
                 continue;
-            sg_adapter_stats as;
-            s->ops->stats(s->state, &as);
-            sgjw_uint(&w, "samples", as.samples);
-            sgjw_uint(&w, "samples_dropped", as.samples_dropped);
-            sgjw_uint(&w, "bad_samples", as.bad_samples);
-            sgjw_uint(&w, "bursts", atomic_load(&s->bursts));
-            sgjw_uint(&w, "droneid_decoded", atomic_load(&s->decoded));
-            sgjw_uint(&w, "droneid_failed", atomic_load(&s->decode_fail));
+            if (s->ops) {
+                sg_adapter_stats as;
+                s->ops->stats(s->state, &as);
+                sgjw_uint(&w, "samples", as.samples);
+                sgjw_uint(&w, "samples_dropped", as.samples_dropped);
+                sgjw_uint(&w, "bad_samples", as.bad_samples);
+                sgjw_uint(&w, "bursts", atomic_load(&s->bursts));
+                sgjw_uint(&w, "droneid_decoded", atomic_load(&s->decoded));
+                sgjw_uint(&w, "droneid_failed", atomic_load(&s->decode_fail));
+            }
+            if (s->ble) {
+                ble_rx_stats bs;
+                ble_rx_get_stats(s->ble, &bs);
+                sgjw_uint(&w, "ble_packets", bs.crc_ok);
+                sgjw_uint(&w, "ble_crc_fail", bs.crc_fail);
+            }
+#if SG_WITH_PCAP
+            if (s->pcap) {
+                rid_pcap_stats ps;
+                rid_pcap_get_stats(s->pcap, &ps);
+                uint64_t rej = 0;
+                for (int r = 1; r < RID_WIFI_REASONS_; r++)
+                    rej += ps.rejected[r];
+                sgjw_uint(&w, "wifi_frames", ps.frames);
+                sgjw_uint(&w, "wifi_rid_frames", ps.decoded);
+                sgjw_uint(&w, "wifi_rejected", rej);
+                sgjw_uint(&w, "kernel_dropped", ps.kernel_dropped);
+            }
+#endif
+            if (s->odid) {
+                sgjw_uint(&w, "remote_id_messages", atomic_load(&s->rid_frames));
+                sgjw_uint(&w, "remote_id_positions", atomic_load(&s->rid_positions));
+                sgjw_uint(&w, "remote_id_evicted", odid_table_evictions(s->odid));
+            }
             sgjw_uint(&w, "events_dropped", atomic_load(&s->events_dropped));
             if (p->o.record_dir || s->rec_errors)
                 sgjw_uint(&w, "record_errors", atomic_load(&s->rec_errors));
@@ -891,8 +1074,8 @@ static const char *sensors_json(pipeline *p)
 static const char *latency_json(pipeline *p)
 {
     lat_hist fe = {{0}, 0, 0};
-    for (size_t k = 0; k < p->n_rf; k++) {
-        rf_sensor *s = &p->rf[k];
+    for (size_t k = 0; k < p->n_run; k++) {
+        runner *s = &p->run[k];
         pthread_mutex_lock(&s->lat_mu);
         for (size_t b = 0; b < LAT_BINS; b++)
             fe.bins[b] += s->fe_lat.bins[b];
@@ -920,14 +1103,16 @@ static void publish_status(pipeline *p)
     sg_status *st = &p->st;
     memset(st, 0, sizeof *st);
     st->t = p->t_now;
-    for (size_t k = 0; k < p->n_rf; k++) {
+    for (size_t k = 0; k < p->n_run; k++) {
         sg_adapter_stats as;
-        p->rf[k].ops->stats(p->rf[k].state, &as);
+        if (!p->run[k].ops)
+            continue;
+        p->run[k].ops->stats(p->run[k].state, &as);
         st->samples_processed += as.samples;
         st->samples_dropped += as.samples_dropped;
         st->blocks_dropped += as.blocks_dropped;
-        st->bursts += atomic_load(&p->rf[k].bursts);
-        st->blocks_dropped += atomic_load(&p->rf[k].events_dropped);
+        st->bursts += atomic_load(&p->run[k].bursts);
+        st->blocks_dropped += atomic_load(&p->run[k].events_dropped);
     }
     tracker_counts tc;
     tracker_stats(p->trk, &tc);
@@ -1067,15 +1252,20 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
     if (p->o.wait_subscriber_s > 0 && wait_for_subscriber(p) != SG_OK)
         logf_(p, "no subscriber yet; starting anyway");
     size_t running = 0;
-    for (size_t k = 0; k < p->n_rf; k++) {
-        if (pthread_create(&p->rf[k].th, NULL, rf_thread, &p->rf[k]) != 0) {
+    for (size_t k = 0; k < p->n_run; k++) {
+        void *(*fn)(void *) = rf_thread;
+#if SG_WITH_PCAP
+        if (p->run[k].pcap)
+            fn = wifi_thread;
+#endif
+        if (pthread_create(&p->run[k].th, NULL, fn, &p->run[k]) != 0) {
             sg_err_set(e, SG_ENOMEM, "cannot start the thread of sensor %s",
-                       p->sensor_ids[p->rf[k].idx]);
+                       p->sensor_ids[p->run[k].idx]);
             pipeline_stop(p);
             result = SG_ENOMEM;
             break;
         }
-        p->rf[k].started = true;
+        p->run[k].started = true;
         running++;
     }
     double last_progress = -1;
@@ -1087,9 +1277,8 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
             publish_snapshot(p, true);
         if (atomic_load(&p->stop)) {
             /* Stop requested: let the sensor threads return, keep draining. */
-            for (size_t k = 0; k < p->n_rf; k++)
-                if (p->rf[k].ops->stop)
-                    p->rf[k].ops->stop(p->rf[k].state);
+            for (size_t k = 0; k < p->n_run; k++)
+                runner_stop(&p->run[k]);
         }
         if (rc == SG_ETIMEOUT)
             continue;
@@ -1129,18 +1318,18 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
             break;
         }
         maybe_status(p);
-        if (p->o.progress && p->n_rf) {
+        if (p->o.progress && p->n_run && p->run[0].ops) {
             sg_adapter_stats as;
-            p->rf[0].ops->stats(p->rf[0].state, &as);
+            p->run[0].ops->stats(p->run[0].state, &as);
             if (isfinite(as.progress) && as.progress - last_progress >= 0.1) {
                 logf_(p, "replay %3.0f%%", as.progress * 100);
                 last_progress = as.progress;
             }
         }
     }
-    for (size_t k = 0; k < p->n_rf; k++)
-        if (p->rf[k].started)
-            pthread_join(p->rf[k].th, NULL);
+    for (size_t k = 0; k < p->n_run; k++)
+        if (p->run[k].started)
+            pthread_join(p->run[k].th, NULL);
     /* Drain, then one last step so tracks and alerts reflect the end of the input. */
     event ev;
     while (sgq_pop(p->events, &ev, 0) == SG_OK)
@@ -1159,9 +1348,9 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
     feed_stats fs;
     feed_get_stats(p->fd, &fs);
     uint64_t bursts = 0, decoded = 0;
-    for (size_t k = 0; k < p->n_rf; k++) {
-        bursts += atomic_load(&p->rf[k].bursts);
-        decoded += atomic_load(&p->rf[k].decoded);
+    for (size_t k = 0; k < p->n_run; k++) {
+        bursts += atomic_load(&p->run[k].bursts);
+        decoded += atomic_load(&p->run[k].decoded);
     }
     logf_(p, "summary: %llu bursts, %llu DroneID decoded, %llu measurements (%llu rejected), "
           "%llu tracks (%llu confirmed), alerts %llu raised / %llu cleared, %llu messages "

@@ -1,0 +1,245 @@
+/* Remote ID through the daemon: cooperative drones become tracks with their
+ * broadcast identity and operator position, and an allow-listed one does not alarm.
+ *   - Wi-Fi: the real beacon capture (../shared/fixtures/remoteid) through a
+ *     remoteid_wifi sensor (skipped when the fixture is absent);
+ *   - BLE: a SigMF capture made here with the project's BLE modulator, received from
+ *     IQ by an RF sensor with a "ble" section. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <complex.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ble_tx.h"
+#include "daemon_harness.h"
+#include "odid.h"
+#include "sigmf.h"
+
+#define B SG_BINARY_DIR "/test_rid_e2e"
+#define PCAP SG_FIXTURES_DIR "/remoteid/odid_wifi_bcn_sample.pcap"
+
+/* A venue around (lat, lon) with one circular alert zone of radius_m there, and the
+ * given sensors and allow-list. */
+static void write_venue(const char *name, double lat, double lon, double radius_m,
+                        const char *sensors, const char *allow)
+{
+    char path[512];
+    snprintf(path, sizeof path, B "/%s.geojson", name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "{\"type\": \"FeatureCollection\", \"features\": [{\"type\": \"Feature\", "
+            "\"id\": \"field\", \"properties\": {\"layer\": \"alert\", \"radius_m\": %g, "
+            "\"floor_m\": 0, \"ceiling_m\": 10000, \"altitude_ref\": \"AMSL\"}, "
+            "\"geometry\": {\"type\": \"Point\", \"coordinates\": [%.7f, %.7f]}}]}\n",
+            radius_m, lon, lat);
+    fclose(f);
+    snprintf(path, sizeof path, B "/%s.json", name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "{\"version\": 1, \"site\": {\"name\": \"%s\", \"origin\": {\"lat_deg\": %.7f, "
+            "\"lon_deg\": %.7f, \"alt_m\": 100}},\n \"zones\": \"%s.geojson\",\n"
+            " \"signatures\": \"%s/config/signatures.json\",\n \"sensors\": %s,\n"
+            " \"allow_list\": %s}\n",
+            name, lat, lon, name, SG_SOURCE_DIR, sensors, allow);
+    fclose(f);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return system("rm -rf " B " && mkdir -p " B);
+}
+
+static void test_wifi_beacons(void **state)
+{
+    (void)state;
+    if (!SG_WITH_PCAP || access(PCAP, R_OK) != 0) {
+        print_message("skipped: needs libpcap and %s\n", PCAP);
+        skip();
+    }
+    char sensors[1024];
+    snprintf(sensors, sizeof sensors,
+             "[{\"id\": \"rid-wifi\", \"kind\": \"remoteid_wifi\", \"position\": {\"lat_deg\": "
+             "45.546, \"lon_deg\": -122.968, \"alt_m\": 60}, \"adapter\": {\"type\": \"pcap\", "
+             "\"file\": \"%s\"}}]",
+             PCAP);
+    write_venue("wifi", 45.5462, -122.9675, 150, sensors, "[]");
+    msglist l = {0};
+    static const char *const args[] = {"-c", B "/wifi.json", NULL};
+    int status = harness_run(B "/wifi.log", args, &l);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    size_t tracks = 0, with_op = 0, alerts = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const cJSON *j = l.msgs[i];
+        if (strcmp(jstr(j, "type"), "track") == 0) {
+            assert_string_equal(jstr(j, "identity"), "MFG1A0123456789");
+            assert_string_equal(jstr(j, "class"), "remote_id");
+            tracks++;
+            const cJSON *op = cJSON_GetObjectItem(j, "operator");
+            if (op) {
+                with_op++;
+                assert_float_equal(jnum(op, "lat"), 45.5443876, 1e-6);
+                assert_float_equal(jnum(op, "lon"), -122.9726866, 1e-6);
+            }
+        } else if (strcmp(jstr(j, "type"), "alert") == 0) {
+            alerts++;
+            assert_string_equal(jstr(j, "zone"), "field");
+            assert_false(jflag(j, "allow_listed"));
+        }
+    }
+    const cJSON *st = msglist_last(&l, "status");
+    assert_non_null(st);
+    const cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "sensors"), 0);
+    print_message("wifi: %zu track messages (%zu with operator), %zu alerts, %g frames, "
+                  "%g positions\n", tracks, with_op, alerts, jnum(s0, "wifi_rid_frames"),
+                  jnum(s0, "remote_id_positions"));
+    assert_int_equal((int)jnum(s0, "wifi_rid_frames"), 21);
+    assert_true(jnum(s0, "remote_id_positions") >= 10);
+    assert_true(tracks > 0 && with_op > 0);
+    assert_true(alerts >= 1);
+    msglist_free(&l);
+}
+
+/* BLE capture: one advertiser alternating Basic ID, Location and System messages. */
+static void write_ble_capture(const char *base, double t0)
+{
+    const double fs = 4e6, dur = 4.0;
+    size_t n = (size_t)(fs * dur);
+    float complex *x = calloc(n, sizeof *x);
+    assert_non_null(x);
+    unsigned s = 7;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1103515245u + 12345u;
+        float a = ((float)(s >> 16 & 0x7fff) / 32768.0f - 0.5f) * 0.004f;
+        s = s * 1103515245u + 12345u;
+        float b = ((float)(s >> 16 & 0x7fff) / 32768.0f - 0.5f) * 0.004f;
+        x[i] = a + I * b;
+    }
+    ble_tx_cfg tc;
+    ble_tx_cfg_default(&tc);
+    tc.sample_rate = fs;
+    tc.offset_hz = 0;
+    tc.amplitude = 0.3;
+    const uint8_t adva[6] = {0xC0, 0x11, 0x22, 0x33, 0x44, 0x55};
+    for (int k = 0; k < 60; k++) {
+        double tk = 0.05 + k * 0.065;
+        odid_message m;
+        switch (k % 3) {
+        case 0:
+            odid_message_init(&m, ODID_MT_BASIC_ID);
+            m.u.basic_id.id_type = ODID_IDT_SERIAL;
+            m.u.basic_id.ua_type = 2;
+            snprintf(m.u.basic_id.uas_id, sizeof m.u.basic_id.uas_id, "1596ABLETEST0001");
+            break;
+        case 1:
+            odid_message_init(&m, ODID_MT_LOCATION);
+            m.u.location.status = ODID_STATUS_AIRBORNE;
+            m.u.location.direction_deg = 90;
+            m.u.location.speed_h = 10;
+            m.u.location.speed_v = 0;
+            m.u.location.lat_deg = 48.8584;
+            /* 10 m/s east at this latitude */
+            m.u.location.lon_deg = 2.2945 + tk * 10 / (111320.0 * cos(48.8584 * M_PI / 180));
+            m.u.location.alt_geo = 200;
+            m.u.location.h_acc = 10;
+            m.u.location.v_acc = 4;
+            break;
+        default:
+            odid_message_init(&m, ODID_MT_SYSTEM);
+            m.u.system.op_lat_deg = 48.8570;
+            m.u.system.op_lon_deg = 2.2930;
+            m.u.system.area_count = 1;
+            break;
+        }
+        uint8_t raw[ODID_MSG_SIZE];
+        assert_int_equal(odid_encode_message(&m, raw), 0);
+        size_t at = (size_t)(tk * fs), w = 0;
+        float complex *pk = malloc(8000 * sizeof *pk);
+        assert_non_null(pk);
+        assert_int_equal(ble_tx_odid(&tc, adva, (uint8_t)k, raw, 37, pk, 8000, &w, NULL), 0);
+        for (size_t i = 0; i < w && at + i < n; i++)
+            x[at + i] += pk[i];
+        free(pk);
+    }
+    sg_errinfo e = {0};
+    sigmf_writer *wr = sigmf_writer_create(base, SIGMF_CF32_LE, fs, 2402e6, t0, "BLE RID test", &e);
+    assert_non_null(wr);
+    assert_int_equal(sigmf_writer_write(wr, x, n, &e), 0);
+    assert_int_equal(sigmf_writer_close(wr, &e), 0);
+    free(x);
+}
+
+static void run_ble(const char *allow, msglist *l)
+{
+    write_ble_capture(B "/ble", 1784572200.0);
+    char sensors[1024];
+    snprintf(sensors, sizeof sensors,
+             "[{\"id\": \"rf-ble\", \"kind\": \"rf\", \"position\": {\"lat_deg\": 48.8580, "
+             "\"lon_deg\": 2.2945, \"alt_m\": 100}, \"adapter\": {\"type\": \"sigmf\", "
+             "\"path\": \"ble.sigmf-meta\"}, \"ble\": {\"channels\": [37], \"sample_rate\": 4e6}}]");
+    write_venue("ble", 48.8584, 2.2945, 200, sensors, allow);
+    static const char *const args[] = {"-c", B "/ble.json", NULL};
+    int status = harness_run(B "/ble.log", args, l);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_ble_from_iq(void **state)
+{
+    (void)state;
+    msglist l = {0};
+    run_ble("[]", &l);
+    size_t tracks = 0, alerts = 0, with_op = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const cJSON *j = l.msgs[i];
+        if (strcmp(jstr(j, "type"), "track") == 0) {
+            assert_string_equal(jstr(j, "identity"), "1596ABLETEST0001");
+            tracks++;
+            assert_float_equal(jnum(j, "speed_mps"), 10, 3);
+            /* the operator is known once a System message has been heard */
+            with_op += cJSON_GetObjectItem(j, "operator") != NULL;
+        } else if (strcmp(jstr(j, "type"), "alert") == 0) {
+            alerts++;
+            assert_string_equal(jstr(j, "severity"), "alert");
+        }
+    }
+    const cJSON *st = msglist_last(&l, "status");
+    const cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "sensors"), 0);
+    print_message("ble: %g packets, %g positions, %zu track messages, %zu alerts\n",
+                  jnum(s0, "ble_packets"), jnum(s0, "remote_id_positions"), tracks, alerts);
+    assert_true(jnum(s0, "ble_packets") >= 54); /* 60 sent at a comfortable SNR */
+    assert_true(tracks > 0 && with_op > 0);
+    assert_true(alerts >= 1);
+    msglist_free(&l);
+
+    /* The same drone allow-listed: reported, never alarmed. */
+    run_ble("[{\"identity\": \"1596ABLETEST0001\", \"label\": \"press\"}]", &l);
+    size_t info = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const cJSON *j = l.msgs[i];
+        if (strcmp(jstr(j, "type"), "alert") != 0)
+            continue;
+        assert_true(jflag(j, "allow_listed"));
+        assert_string_equal(jstr(j, "severity"), "info");
+        info++;
+    }
+    assert_true(info >= 1);
+    msglist_free(&l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wifi_beacons),
+        cmocka_unit_test(test_ble_from_iq),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
