@@ -13,20 +13,14 @@
 #include <cmocka.h>
 
 #include "kf.h"
+#include "scenario.h"
 #include "sg_error.h"
 
-/* xorshift + Box-Muller: fixed seeds, no libc rand state */
+/* fixed seeds through the project's generator (scenario.h) */
 static uint64_t rng_s;
-static double urand(void)
-{
-    rng_s ^= rng_s << 13;
-    rng_s ^= rng_s >> 7;
-    rng_s ^= rng_s << 17;
-    return ((rng_s >> 11) + 0.5) / 9007199254740992.0;
-}
 static double nrand(void)
 {
-    return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand());
+    return scen_nrand(&rng_s);
 }
 
 static const double I3[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};

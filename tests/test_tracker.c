@@ -54,6 +54,15 @@ static tracker *mk_tracker(const char *json)
     return q;
 }
 
+/* n position measurements of a target moving `step` m east per 0.1 s scan from x = 0. */
+static void feed_straight(tracker *q, int n, double t0, int sensor, double step, double sd)
+{
+    for (int k = 0; k < n; k++) {
+        sg_measurement m = mk_pos(t0 + 0.1 * k, sensor, step * k, 0, 50, sd, NULL);
+        assert_true(tracker_process(q, m.t, &m, 1) == 0);
+    }
+}
+
 static const sg_track *find_id(tracker *q, uint32_t id)
 {
     const sg_track *t;
@@ -88,6 +97,22 @@ static void check_accounting(tracker *q)
                  (unsigned long long)sum);
 }
 
+/* Generates the scenario, runs it through a tracker made from cfg_json (NULL: defaults)
+ * and returns the tracker for inspection (caller destroys it and frees s). */
+static tracker *run_scenario(const scen_cfg *c, const char *cfg_json, scenario *s,
+                             scen_result *r)
+{
+    sg_errinfo e = {0};
+    memset(s, 0, sizeof *s);
+    if (scen_generate(c, s, &e))
+        fail_msg("scenario: %s", e.msg);
+    tracker *q = mk_tracker(cfg_json);
+    if (scen_run(q, s, 50, 2, NULL, NULL, r, &e))
+        fail_msg("scenario run: %s", e.msg);
+    check_accounting(q);
+    return q;
+}
+
 /* ---- crossing ------------------------------------------------------------------------ */
 
 /* Two targets at the same altitude, 12.5 m/s, passing through the same point at the same
@@ -104,18 +129,14 @@ static void test_crossing_keeps_ids(void **state)
             c.n_targets = 2;
             c.cross_angle_deg = angles[a];
             c.seed = seed;
-            scenario s = {0};
-            sg_errinfo e = {0};
-            assert_int_equal(scen_generate(&c, &s, &e), 0);
-            tracker *q = mk_tracker(NULL);
+            scenario s;
             scen_result r;
-            assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+            tracker *q = run_scenario(&c, NULL, &s, &r);
             if (r.id_switches || r.confirmed_ids != 2 || r.false_confirmed || r.mean_ospa > 6)
                 fail_msg("crossing %g deg seed %llu: %zu id switches, %zu confirmed ids, %zu "
                          "false, mean OSPA %.2f m",
                          angles[a], (unsigned long long)seed, r.id_switches, r.confirmed_ids,
                          r.false_confirmed, r.mean_ospa);
-            check_accounting(q);
             tracker_destroy(q);
             scen_free(&s);
         }
@@ -149,12 +170,9 @@ static void test_clutter_rates(void **state)
         c.clutter_per_scan = cases[k].per_scan;
         c.region_m = cases[k].region;
         c.seed = 77 + k;
-        scenario s = {0};
-        sg_errinfo e = {0};
-        assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = mk_tracker(cases[k].cfg);
+        scenario s;
         scen_result r;
-        assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+        tracker *q = run_scenario(&c, cases[k].cfg, &s, &r);
         tracker_counts st;
         tracker_stats(q, &st);
         double rate = (double)st.tracks_confirmed / (double)s.n_clutter;
@@ -169,7 +187,6 @@ static void test_clutter_rates(void **state)
             assert_true(rate <= cases[k].expect_max);
         /* tentative clutter tracks die: the table does not grow with time */
         assert_true(st.tracks_active < 6 * cases[k].per_scan);
-        check_accounting(q);
         tracker_destroy(q);
         scen_free(&s);
     }
@@ -193,12 +210,9 @@ static void test_bearing_triangulation(void **state)
         c.ang_sd = 0.002;
         c.duration_s = 15;
         c.seed = seed;
-        scenario s = {0};
-        sg_errinfo e = {0};
-        assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = mk_tracker(NULL);
+        scenario s;
         scen_result r;
-        assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+        tracker *q = run_scenario(&c, NULL, &s, &r);
         /* final error of the confirmed track */
         const sg_track *t;
         size_t n;
@@ -222,7 +236,6 @@ static void test_bearing_triangulation(void **state)
             fail_msg("bearing-only seed %llu: error %.2f m, %zu switches, %zu false, %zu ids",
                      (unsigned long long)seed, best, r.id_switches, r.false_confirmed,
                      r.confirmed_ids);
-        check_accounting(q);
         tracker_destroy(q);
         scen_free(&s);
     }
@@ -327,10 +340,7 @@ static void test_oosm_outside_window(void **state)
 {
     (void)state;
     tracker *q = mk_tracker("{\"oosm_window_s\": 0.5}");
-    for (int k = 0; k <= 20; k++) {
-        sg_measurement m = mk_pos(10 + 0.1 * k, 0, k, 0, 50, 2, NULL);
-        assert_int_equal(tracker_process(q, m.t, &m, 1), 0);
-    }
+    feed_straight(q, 21, 10, 0, 1, 2);
     const sg_track *t;
     size_t n;
     tracker_tracks(q, &t, &n);
@@ -417,10 +427,7 @@ static void test_identity_binds_existing_track(void **state)
 {
     (void)state;
     tracker *q = mk_tracker(NULL);
-    for (int k = 0; k < 10; k++) {
-        sg_measurement m = mk_pos(k * 0.1, 2, k, 0, 50, 3, NULL);
-        tracker_process(q, m.t, &m, 1);
-    }
+    feed_straight(q, 10, 0, 2, 1, 3);
     sg_measurement r = mk_pos(1.0, 5, 10, 1, 50, 5, "RID-1");
     assert_int_equal(tracker_process(q, 1.0, &r, 1), 0);
     const sg_track *t;
@@ -485,10 +492,7 @@ static void test_invalid_measurements(void **state)
 {
     (void)state;
     tracker *q = mk_tracker(NULL);
-    for (int k = 0; k < 5; k++) {
-        sg_measurement m = mk_pos(k * 0.1, 0, k, 0, 50, 3, NULL);
-        tracker_process(q, m.t, &m, 1);
-    }
+    feed_straight(q, 5, 0, 0, 1, 3);
     const sg_track *t;
     size_t n;
     tracker_tracks(q, &t, &n);
@@ -634,10 +638,7 @@ static void test_coast_delete_report_once(void **state)
 {
     (void)state;
     tracker *q = mk_tracker("{\"max_coast_s\": 1.0, \"max_misses\": 100}");
-    for (int k = 0; k < 10; k++) {
-        sg_measurement m = mk_pos(0.1 * k, 0, 2 * k, 0, 50, 2, NULL);
-        tracker_process(q, m.t, &m, 1);
-    }
+    feed_straight(q, 10, 0, 0, 2, 2);
     assert_int_equal(count_status(q, SG_TRACK_CONFIRMED), 1);
     const sg_track *t;
     size_t n;
@@ -694,19 +695,15 @@ static void test_scenarios_hold_tracks(void **state)
         c.seed = 1000 + k;
         if (c.sensor == SCEN_SENSOR_RANGE_BEARING)
             c.ang_sd = 0.002;
-        scenario s = {0};
-        sg_errinfo e = {0};
-        assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = mk_tracker(cases[k].cfg);
+        scenario s;
         scen_result r;
-        assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+        tracker *q = run_scenario(&c, cases[k].cfg, &s, &r);
         print_message("case %zu: mean OSPA %.2f m, GOSPA %.2f m, %zu ids, %zu false, %zu switches\n",
                       k, r.mean_ospa, r.mean_gospa, r.confirmed_ids, r.false_confirmed,
                       r.id_switches);
         if (r.mean_ospa > cases[k].max_mean_ospa || r.false_confirmed > 0)
             fail_msg("case %zu: mean OSPA %.2f m (bound %.1f), %zu false tracks", k,
                      r.mean_ospa, cases[k].max_mean_ospa, r.false_confirmed);
-        check_accounting(q);
         tracker_destroy(q);
         scen_free(&s);
     }

@@ -744,6 +744,18 @@ static int gate_edges(tracker *q, const sg_measurement *const *gm, int ng, uint6
     return SG_OK;
 }
 
+/* Gates the open measurements of a group against the selected tracks and solves the
+ * assignment; q->c2r[j] receives the track of measurement j or -1. */
+static int gate_assign(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_group,
+                       int sel)
+{
+    size_t ne;
+    int rc = gate_edges(q, gm, ng, skip_group, sel, &ne);
+    if (rc)
+        return rc;
+    return assign_sparse(q->ws, (int)q->n_trk, ng, q->edges, ne, q->r2c, q->c2r, NULL);
+}
+
 /* ---- group processing -------------------------------------------------------------- */
 
 static int process_group(tracker *q, const sg_measurement *const *gm, int ng, double tg)
@@ -792,11 +804,7 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
     /* two stages: established tracks choose first, so a tentative track born from an
      * outlier next to a confirmed track cannot steal that track's measurements */
     for (int stage = SEL_ESTABLISHED; stage <= SEL_TENTATIVE; stage++) {
-        size_t ne;
-        int rc = gate_edges(q, gm, ng, g, stage, &ne);
-        if (rc)
-            return rc;
-        rc = assign_sparse(q->ws, (int)q->n_trk, ng, q->edges, ne, q->r2c, q->c2r, NULL);
+        int rc = gate_assign(q, gm, ng, g, stage);
         if (rc)
             return rc;
         for (int j = 0; j < ng; j++) {
@@ -899,11 +907,7 @@ static int process_oosm_group(tracker *q, const sg_measurement *const *gm, int n
         q->mflag[j] = MF_OPEN;
         q->held[j] = gm[j]->identity[0] ? find_identity(q, gm[j]->identity) : -1;
     }
-    size_t ne;
-    int rc = gate_edges(q, gm, ng, 0, SEL_ALL, &ne);
-    if (rc)
-        return rc;
-    rc = assign_sparse(q->ws, (int)q->n_trk, ng, q->edges, ne, q->r2c, q->c2r, NULL);
+    int rc = gate_assign(q, gm, ng, 0, SEL_ALL);
     if (rc)
         return rc;
     for (int j = 0; j < ng; j++) {
