@@ -241,6 +241,42 @@ static void test_bearing_triangulation(void **state)
     }
 }
 
+/* Three and five targets seen by the same two cameras for 30 s: every target gets one
+ * confirmed track and no ghost (a true bearing crossed by another target's or a clutter
+ * bearing) is confirmed, because a pair-initiated track needs fresh hits from two sensors. */
+static void test_bearing_multi_target_no_ghosts(void **state)
+{
+    (void)state;
+    static const struct {
+        int n;
+        uint64_t seed;
+    } cases[] = {{3, 5}, {3, 6}, {5, 5}, {5, 6}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        scen_cfg c;
+        scen_cfg_default(&c);
+        c.sensor = SCEN_SENSOR_BEARING2;
+        c.n_targets = cases[k].n;
+        c.region_m = 500;
+        c.clutter_per_scan = 1;
+        c.ang_sd = 0.002;
+        c.duration_s = 30;
+        c.seed = cases[k].seed;
+        scenario s;
+        scen_result r;
+        tracker *q = run_scenario(&c, NULL, &s, &r);
+        print_message("bearing %d targets seed %llu: mean OSPA %.2f m, %zu ids, %zu false\n",
+                      cases[k].n, (unsigned long long)cases[k].seed, r.mean_ospa,
+                      r.confirmed_ids, r.false_confirmed);
+        if (r.false_confirmed || r.confirmed_ids != (size_t)cases[k].n || r.id_switches ||
+            r.mean_ospa > 5)
+            fail_msg("%d targets seed %llu: %zu ids, %zu false, %zu switches, OSPA %.2f m",
+                     cases[k].n, (unsigned long long)cases[k].seed, r.confirmed_ids,
+                     r.false_confirmed, r.id_switches, r.mean_ospa);
+        tracker_destroy(q);
+        scen_free(&s);
+    }
+}
+
 /* A single camera with "ray" initiation: a tentative track on the ray at the nominal range. */
 static void test_bearing_ray_init(void **state)
 {
@@ -715,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_crossing_keeps_ids),
         cmocka_unit_test(test_clutter_rates),
         cmocka_unit_test(test_bearing_triangulation),
+        cmocka_unit_test(test_bearing_multi_target_no_ghosts),
         cmocka_unit_test(test_bearing_ray_init),
         cmocka_unit_test(test_oosm_matches_in_order),
         cmocka_unit_test(test_oosm_outside_window),

@@ -26,6 +26,8 @@ typedef struct {
     hist_entry hist[TRK_HIST]; /* ring, oldest at hist_head */
     int hist_n, hist_head;
     uint32_t opp, mhits;       /* M-of-N: batches seen / hits among them */
+    bool full_obs;             /* has had a position or range-bearing hit */
+    uint8_t post_sensors;      /* bit per pub.sensors slot: bearing hits after birth */
     uint64_t born_group, hit_group;
 } trk;
 
@@ -432,6 +434,7 @@ static int new_track(tracker *q, const sg_measurement *m, double t, const double
     absorb_attrs(&tr->pub, m);
     tr->opp = 1;
     tr->mhits = 1;
+    tr->full_obs = m->type != SG_MEAS_BEARING;
     tr->born_group = tr->hit_group = q->group_seq;
     hist_push(tr, m);
     q->st.tracks_created++;
@@ -638,9 +641,24 @@ static void apply_update(tracker *q, trk *tr, const sg_measurement *m)
     if (m->t > tr->pub.t_last)
         tr->pub.t_last = m->t;
     absorb_attrs(&tr->pub, m);
+    if (m->type != SG_MEAS_BEARING)
+        tr->full_obs = true;
+    for (int i = 0; i < tr->pub.n_sensors; i++)
+        if (tr->pub.sensors[i] == m->sensor)
+            tr->post_sensors |= (uint8_t)(1u << i);
     tr->hit_group = q->group_seq;
     hist_push(tr, m);
     q->st.used++;
+}
+
+/* A bearing-only track from a two-sensor pair must be seen again by two sensors before it
+ * is confirmed: a ghost (one true bearing crossed by a clutter bearing) is then fed by one
+ * sensor only and never confirms. */
+static bool observable(const tracker *q, const trk *tr)
+{
+    if (tr->full_obs || q->cfg.bearing_init != TRACKER_BEARING_INIT_PAIR)
+        return true;
+    return __builtin_popcount(tr->post_sensors) >= 2;
 }
 
 /* An identified measurement failed its own track's gate: restart that track's state at
@@ -955,7 +973,8 @@ static int maintain(tracker *q)
         kf_predict(&q->kp, &tr->kf, q->t_now);
         sg_track *p = &tr->pub;
         if (p->status == SG_TRACK_TENTATIVE &&
-            (tr->mhits >= (uint32_t)c->confirm_m || (c->identity_confirms && p->identity[0]))) {
+            ((tr->mhits >= (uint32_t)c->confirm_m && observable(q, tr)) ||
+             (c->identity_confirms && p->identity[0]))) {
             p->status = SG_TRACK_CONFIRMED;
             q->st.tracks_confirmed++;
         }
