@@ -535,7 +535,7 @@ static void test_invalid_measurements(void **state)
     assert_int_equal(n, 1);
     sg_track before = t[0];
 
-    sg_measurement bad[8];
+    sg_measurement bad[9];
     bad[0] = mk_pos(0.5, 0, NAN, 0, 50, 3, NULL);
     bad[1] = mk_pos(0.5, 0, 5, INFINITY, 50, 3, NULL);
     bad[2] = mk_pos(0.5, 0, 5, 0, 50, 3, NULL);
@@ -550,10 +550,11 @@ static void test_invalid_measurements(void **state)
     bad[7] = mk_pos(0.5, 0, 5, 0, 50, 3, NULL);
     bad[7].type = SG_MEAS_RANGE_BEARING;
     bad[7].z[0] = -3; /* negative range */
-    assert_int_equal(tracker_process(q, 0.5, bad, 8), SG_EINVAL);
+    bad[8] = mk_pos(1e9, 0, 5, 0, 50, 3, NULL); /* stamped far after its batch */
+    assert_int_equal(tracker_process(q, 0.5, bad, 9), SG_EINVAL);
     tracker_counts st;
     tracker_stats(q, &st);
-    assert_int_equal(st.rej_invalid, 4);
+    assert_int_equal(st.rej_invalid, 5);
     assert_int_equal(st.rej_cov, 2);
     assert_int_equal(st.rej_type, 2);
     tracker_tracks(q, &t, &n);

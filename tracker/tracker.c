@@ -1019,8 +1019,13 @@ static bool finite_n(const double *v, int n)
     return true;
 }
 
+/* Measurements may be stamped at most this far after their batch time (s): a corrupt
+ * future time stamp would otherwise push the clock ahead and make every later measurement
+ * "too old". */
+#define FUTURE_TOL_S 1e-3
+
 /* 0 if usable, else the rejection code (and the counter is bumped). */
-static int validate(tracker *q, const sg_measurement *m)
+static int validate(tracker *q, const sg_measurement *m, double batch_t)
 {
     if (m->type != SG_MEAS_POS_ENU && m->type != SG_MEAS_BEARING &&
         m->type != SG_MEAS_RANGE_BEARING) {
@@ -1028,7 +1033,7 @@ static int validate(tracker *q, const sg_measurement *m)
         return SG_EINVAL;
     }
     int dim = sg_meas_dim(m->type);
-    bool ok = isfinite(m->t) && finite_n(m->z, dim) &&
+    bool ok = isfinite(m->t) && m->t <= batch_t + FUTURE_TOL_S && finite_n(m->z, dim) &&
               memchr(m->identity, 0, SG_ID_LEN) && memchr(m->cls, 0, SG_CLASS_LEN) &&
               (!m->has_vel || finite_n(m->vel_enu, 3));
     if (ok && m->type != SG_MEAS_POS_ENU)
@@ -1094,7 +1099,7 @@ int tracker_process(tracker *q, double t, const sg_measurement *m, size_t n)
     }
     size_t nv = 0;
     for (size_t i = 0; i < n; i++) {
-        int rc = validate(q, &m[i]);
+        int rc = validate(q, &m[i], t);
         if (rc) {
             if (ret == SG_OK || (ret == SG_ERANGE && rc == SG_EINVAL))
                 ret = rc;

@@ -109,8 +109,9 @@ int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
 /* NULL on invalid config (SG_ERANGE/SG_EINVAL) or allocation failure, reason in e. */
 tracker *tracker_create(const tracker_cfg *cfg, sg_errinfo *e);
 
-/* One batch at time t (s): n measurements, each with its own m[i].t (t is the batch time the
- * tracks are advanced to afterwards). Invalid measurements are counted and skipped; the
+/* One batch at time t (s): n measurements, each with its own m[i].t <= t (t is the batch time
+ * the tracks are advanced to afterwards; a measurement stamped more than 1 ms after t is
+ * invalid). Invalid measurements are counted and skipped; the
  * others are processed. Returns 0; SG_EINVAL if any measurement was rejected as invalid
  * (type, NaN, covariance); SG_ERANGE if any was too old (and none invalid); SG_ENOMEM if a
  * buffer could not grow (the batch remainder is counted as dropped, state stays valid);
