@@ -309,6 +309,44 @@ static void test_imm_manoeuvre(void **state)
     assert_true(mu_imm > 0.5);
 }
 
+/* A reported velocity (DroneID / Remote ID) is used: after three position+velocity updates
+ * 0.1 s apart the velocity sd is below 0.4 m/s (vel_sd/sqrt(3) = 0.29 m/s plus the process
+ * noise added between updates), against ~11 m/s from positions alone. */
+static void test_reported_velocity(void **state)
+{
+    (void)state;
+    rng_s = 5;
+    kf_params p = {.model = KF_MODEL_NCV, .q_accel = 1, .q_jerk = 1, .imm_sojourn_s = 1,
+                   .vel_sd = 0.5};
+    const double v[3] = {6, -3, 1};
+    double vsd[2];
+    for (int use = 0; use < 2; use++) {
+        kf_state s;
+        double z0[3] = {0, 0, 50}, P0[9] = {9, 0, 0, 0, 9, 0, 0, 0, 9}, v0[3] = {0, 0, 0};
+        double V0[9] = {400, 0, 0, 0, 400, 0, 0, 0, 400};
+        kf_init(&p, &s, 0, z0, P0, v0, V0);
+        for (int k = 1; k <= 3; k++) {
+            double t = 0.1 * k, z[3];
+            for (int i = 0; i < 3; i++)
+                z[i] = z0[i] + v[i] * t + 3 * nrand();
+            kf_predict(&p, &s, t);
+            sg_measurement m = pos_meas(t, z, 9);
+            m.has_vel = use;
+            for (int i = 0; i < 3; i++)
+                m.vel_enu[i] = v[i] + 0.5 * nrand();
+            assert_int_equal(kf_update(&p, &s, &m, NULL), 0);
+        }
+        vsd[use] = sqrt(s.P[0][3 * 6 + 3]);
+        if (use)
+            for (int i = 0; i < 3; i++)
+                assert_true(fabs(s.x[0][i + 3] - v[i]) < 4 * vsd[1]);
+    }
+    print_message("velocity sd after 3 updates: %.2f m/s from positions, %.2f m/s with reported "
+                  "velocity\n", vsd[0], vsd[1]);
+    assert_true(vsd[1] < 0.4);
+    assert_true(vsd[0] > 10 * vsd[1]);
+}
+
 static void test_chi2_gate(void **state)
 {
     (void)state;
@@ -346,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_bearing_ekf_converges),
         cmocka_unit_test(test_range_bearing_update),
         cmocka_unit_test(test_imm_manoeuvre),
+        cmocka_unit_test(test_reported_velocity),
         cmocka_unit_test(test_chi2_gate),
         cmocka_unit_test(test_is_pd),
     };

@@ -360,39 +360,27 @@ int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const 
     return SG_OK;
 }
 
-/* EKF update of one mode; ll receives the log-likelihood of the innovation. */
-static int update_mode(int n, double *x, double *P, const sg_measurement *meas, double *ll,
-                       double *d2)
+/* Kalman update of x (n), P (n x n) with innovation y (m), Jacobian H (m x n, row-major)
+ * and noise R (m x m). ll receives the log-likelihood of y, d2 its squared Mahalanobis
+ * distance. Joseph form: P = (I - K H) P (I - K H)' + K R K' keeps P PD under rounding. */
+static int kalman_core(int n, double *x, double *P, int m, const double *H, const double *y,
+                       const double *R, double *ll, double *d2)
 {
-    double zh[3], Hp[9];
-    int m = hfun(meas->type, x, meas->sensor_enu, zh, Hp);
-    if (m < 0)
-        return m;
-    double H[3 * KF_NMAX] = {0};
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < 3; j++)
-            H[IDX(i, j, n)] = Hp[IDX(i, j, 3)];
-    double PHt[KF_NMAX * 3], S[9], Si[9], K[KF_NMAX * 3], y[3], logdet;
+    double PHt[KF_NMAX * 3], S[9], Si[9], K[KF_NMAX * 3], logdet;
     mat_mul_bt(P, H, PHt, n, n, m);
     mat_mul(H, PHt, S, m, n, m);
     for (int i = 0; i < m * m; i++)
-        S[i] += meas->R[i];
+        S[i] += R[i];
     symmetrise(S, m);
     if (!inv_spd(S, m, Si, &logdet))
         return SG_ERANGE;
-    for (int i = 0; i < m; i++)
-        y[i] = meas->z[i] - zh[i];
-    int ia = az_index(meas->type);
-    if (ia >= 0)
-        y[ia] = wrap_pi(y[ia]);
     mat_mul(PHt, Si, K, n, m, m);
     double q = 0;
     for (int i = 0; i < m; i++)
         for (int j = 0; j < m; j++)
             q += y[i] * Si[IDX(i, j, m)] * y[j];
-    /* Joseph form: P = (I - K H) P (I - K H)' + K R K' keeps P PD under rounding. */
     double A[KF_NMAX * KF_NMAX], AP[KF_NMAX * KF_NMAX], Pn[KF_NMAX * KF_NMAX];
-    double KR[KF_NMAX * 3];
+    double KR[KF_NMAX * 3], KRK[KF_NMAX * KF_NMAX];
     mat_mul(K, H, A, n, m, n);
     for (int i = 0; i < n * n; i++)
         A[i] = -A[i];
@@ -400,8 +388,7 @@ static int update_mode(int n, double *x, double *P, const sg_measurement *meas, 
         A[IDX(i, i, n)] += 1;
     mat_mul(A, P, AP, n, n, n);
     mat_mul_bt(AP, A, Pn, n, n, n);
-    mat_mul(K, meas->R, KR, n, m, m);
-    double KRK[KF_NMAX * KF_NMAX];
+    mat_mul(K, R, KR, n, m, m);
     mat_mul_bt(KR, K, KRK, n, m, n);
     for (int i = 0; i < n * n; i++)
         Pn[i] += KRK[i];
@@ -419,13 +406,45 @@ static int update_mode(int n, double *x, double *P, const sg_measurement *meas, 
     return SG_OK;
 }
 
+/* EKF update of one mode with the measurement and, if it reports one and vel_sd > 0, its
+ * velocity (a second, linear update with covariance vel_sd^2 I). */
+static int update_mode(const kf_params *p, int n, double *x, double *P,
+                       const sg_measurement *meas, double *ll, double *d2)
+{
+    double zh[3], Hp[9], y[3];
+    int m = hfun(meas->type, x, meas->sensor_enu, zh, Hp);
+    if (m < 0)
+        return m;
+    double H[3 * KF_NMAX] = {0};
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < 3; j++)
+            H[IDX(i, j, n)] = Hp[IDX(i, j, 3)];
+        y[i] = meas->z[i] - zh[i];
+    }
+    int ia = az_index(meas->type);
+    if (ia >= 0)
+        y[ia] = wrap_pi(y[ia]);
+    int rc = kalman_core(n, x, P, m, H, y, meas->R, ll, d2);
+    if (rc || !meas->has_vel || !(p->vel_sd > 0))
+        return rc;
+    double Hv[3 * KF_NMAX] = {0}, Rv[9] = {0}, llv, d2v;
+    for (int i = 0; i < 3; i++) {
+        Hv[IDX(i, i + 3, n)] = 1;
+        Rv[i * 4] = p->vel_sd * p->vel_sd;
+        y[i] = meas->vel_enu[i] - x[i + 3];
+    }
+    rc = kalman_core(n, x, P, 3, Hv, y, Rv, &llv, &d2v);
+    if (rc == SG_OK)
+        *ll += llv;
+    return rc;
+}
+
 int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *nis)
 {
-    (void)p;
     kf_state tmp = *s;
     double ll[KF_MODES], d2[KF_MODES];
     for (int k = 0; k < s->nmodes; k++) {
-        int rc = update_mode(s->n, tmp.x[k], tmp.P[k], m, &ll[k], &d2[k]);
+        int rc = update_mode(p, s->n, tmp.x[k], tmp.P[k], m, &ll[k], &d2[k]);
         if (rc)
             return rc;
     }

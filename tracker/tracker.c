@@ -249,6 +249,7 @@ tracker *tracker_create(const tracker_cfg *cfg, sg_errinfo *e)
     q->kp.q_jerk = cfg->q_jerk;
     q->kp.imm_sojourn_s = cfg->imm_sojourn_s;
     q->kp.init_acc_sd = cfg->init_acc_sd;
+    q->kp.vel_sd = cfg->reported_vel_sd;
     for (int d = 1; d <= 3; d++)
         q->gate[d] = kf_chi2_gate(cfg->gate_prob, d);
     q->pair_gate = q->gate[1];

@@ -60,7 +60,9 @@ typedef struct {
     double oosm_window_s;         /* ["oosm_window_s"] s, late measurements accepted, [0, 60] */
     double init_vel_sd;           /* ["init_vel_sd"] m/s, new-track velocity sd, [0.1, 1000] */
     double init_acc_sd;           /* ["init_acc_sd"] m/s^2, new-track acceleration sd, [0, 100] */
-    double reported_vel_sd;       /* ["reported_vel_sd"] m/s, sd of a reported velocity, [0.01, 100] */
+    double reported_vel_sd;       /* ["reported_vel_sd"] m/s, sd of a reported velocity
+                                     (DroneID / Remote ID has_vel), used at initiation and
+                                     as a velocity update, [0.01, 100] */
     tracker_bearing_init bearing_init; /* ["bearing_init"] "pair" | "ray" | "off" */
     double bearing_pair_window_s; /* ["bearing_pair_window_s"] s, [0, 10] */
     double bearing_min_angle_deg; /* ["bearing_min_angle_deg"] deg between paired rays, [0.1, 90] */
