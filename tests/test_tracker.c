@@ -250,20 +250,31 @@ static void test_bearing_multi_target_no_ghosts(void **state)
     static const struct {
         int n;
         uint64_t seed;
-    } cases[] = {{3, 5}, {3, 6}, {5, 5}, {5, 6}};
+        double clutter, pd, ang_sd;
+        const char *cfg;
+    } cases[] = {
+        {3, 5, 1, 0.9, 0.002, NULL},
+        {3, 6, 1, 0.9, 0.002, NULL},
+        {5, 5, 1, 0.9, 0.002, NULL},
+        {5, 6, 1, 0.9, 0.002, NULL},
+        /* heavy clutter: 10 bearings per camera per frame inside the watched volume needs
+         * 4-of-6 (3-of-5 confirms 10 short-lived clutter tracks in 30 s here) */
+        {3, 2, 10, 0.9, 0.003, "{\"confirm_m\": 4, \"confirm_n\": 6}"},
+    };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         scen_cfg c;
         scen_cfg_default(&c);
         c.sensor = SCEN_SENSOR_BEARING2;
         c.n_targets = cases[k].n;
         c.region_m = 500;
-        c.clutter_per_scan = 1;
-        c.ang_sd = 0.002;
+        c.clutter_per_scan = cases[k].clutter;
+        c.pd = cases[k].pd;
+        c.ang_sd = cases[k].ang_sd;
         c.duration_s = 30;
         c.seed = cases[k].seed;
         scenario s;
         scen_result r;
-        tracker *q = run_scenario(&c, NULL, &s, &r);
+        tracker *q = run_scenario(&c, cases[k].cfg, &s, &r);
         print_message("bearing %d targets seed %llu: mean OSPA %.2f m, %zu ids, %zu false\n",
                       cases[k].n, (unsigned long long)cases[k].seed, r.mean_ospa,
                       r.confirmed_ids, r.false_confirmed);
@@ -615,6 +626,7 @@ static void test_config_invalid_keys(void **state)
         {"bearing_min_angle_deg", "0", "91"},
         {"bearing_nominal_range", "0", "2e5"},
         {"bearing_range_sd", "0", "2e5"},
+        {"bearing_max_range", "5", "2e5"},
         {"max_tracks", "0", "2000000"},
     };
     char buf[256];
@@ -648,7 +660,7 @@ static void test_config_invalid_keys(void **state)
                            "\"init_vel_sd\": 15, \"init_acc_sd\": 2, \"reported_vel_sd\": 1, "
                            "\"bearing_init\": \"ray\", \"bearing_pair_window_s\": 0.2, "
                            "\"bearing_min_angle_deg\": 5, \"bearing_nominal_range\": 250, "
-                           "\"bearing_range_sd\": 100, \"max_tracks\": 500, "
+                           "\"bearing_range_sd\": 100, \"bearing_max_range\": 2000, \"max_tracks\": 500, "
                            "\"identity_confirms\": false}");
     assert_int_equal(tracker_cfg_from_json(&c, o, "x", &e), 0);
     cJSON_Delete(o);

@@ -110,6 +110,7 @@ static const num_key NUM_KEYS[] = {
     {"bearing_min_angle_deg", offsetof(tracker_cfg, bearing_min_angle_deg), false, 2, 0.1, 90},
     {"bearing_nominal_range", offsetof(tracker_cfg, bearing_nominal_range), false, 300, 1, 1e5},
     {"bearing_range_sd", offsetof(tracker_cfg, bearing_range_sd), false, 150, 1, 1e5},
+    {"bearing_max_range", offsetof(tracker_cfg, bearing_max_range), false, 3000, 10, 1e5},
     {"max_tracks", offsetof(tracker_cfg, max_tracks), true, 4096, 1, 1000000},
 };
 #define N_NUM_KEYS (sizeof NUM_KEYS / sizeof NUM_KEYS[0])
@@ -532,7 +533,10 @@ static int try_pair(tracker *q, const sg_measurement *b)
         if (den < q->min_sin2)
             continue;
         double s = (c * e - d) / den, t = (e - c * d) / den; /* ranges along a and b */
-        if (!(s > 0) || !(t > 0))
+        /* in front of both sensors and not beyond the useful range (nearly parallel rays
+         * "meet" far away with a huge along-ray uncertainty and feed on clutter) */
+        if (!(s > 0) || !(t > 0) || s > q->cfg.bearing_max_range ||
+            t > q->cfg.bearing_max_range)
             continue;
         double miss2 = 0;
         for (int i = 0; i < 3; i++) {
@@ -574,9 +578,8 @@ static int try_pair(tracker *q, const sg_measurement *b)
         hist_at(tr, 0)->post = tr->kf;
     kf_predict(&q->kp, &tr->kf, m2->t);
     if (kf_update(&q->kp, &tr->kf, m2, NULL) == SG_OK) {
+        /* the pair is one detection for M-of-N: confirmation needs fresh hits */
         tr->pub.hits++;
-        tr->opp++;
-        tr->mhits++;
         tr->pub.t_last = m2->t;
         absorb_attrs(&tr->pub, m2);
         hist_push(tr, m2);

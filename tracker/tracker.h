@@ -68,6 +68,7 @@ typedef struct {
     double bearing_min_angle_deg; /* ["bearing_min_angle_deg"] deg between paired rays, [0.1, 90] */
     double bearing_nominal_range; /* ["bearing_nominal_range"] m, "ray" init range, [1, 1e5] */
     double bearing_range_sd;      /* ["bearing_range_sd"] m, "ray" init along-ray sd, [1, 1e5] */
+    double bearing_max_range;     /* ["bearing_max_range"] m, farthest "pair" intersection, [10, 1e5] */
     int max_tracks;               /* ["max_tracks"] active tracks, [1, 1000000] */
     bool identity_confirms;       /* ["identity_confirms"] an identified hit confirms at once */
 } tracker_cfg;
