@@ -719,6 +719,36 @@ static void test_coast_delete_report_once(void **state)
     tracker_destroy(q);
 }
 
+/* The track table is bounded: initiations beyond max_tracks are counted, existing tracks
+ * keep updating. */
+static void test_max_tracks(void **state)
+{
+    (void)state;
+    tracker *q = mk_tracker("{\"max_tracks\": 3}");
+    for (int k = 0; k < 5; k++) {
+        sg_measurement m[5];
+        for (int i = 0; i < 5; i++)
+            m[i] = mk_pos(0.1 * k, 0, 1000.0 * i + k, 0, 50, 2, NULL);
+        tracker_process(q, 0.1 * k, m, 5);
+    }
+    tracker_counts st;
+    tracker_stats(q, &st);
+    assert_int_equal(st.tracks_active, 3);
+    assert_int_equal(st.init_dropped_full, 2 * 5);
+    assert_int_equal(st.used, 3 * 4);
+    assert_int_equal(count_status(q, SG_TRACK_CONFIRMED), 3);
+    /* time never runs backwards: an earlier predict is a no-op */
+    const sg_track *t;
+    size_t n;
+    tracker_tracks(q, &t, &n);
+    double t0 = t[0].t;
+    assert_int_equal(tracker_predict(q, 0.0), 0);
+    tracker_tracks(q, &t, &n);
+    assert_true(t[0].t == t0);
+    check_accounting(q);
+    tracker_destroy(q);
+}
+
 /* Random scenes through each sensor model and filter: tracks are held. */
 static void test_scenarios_hold_tracks(void **state)
 {
@@ -775,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_invalid_measurements),
         cmocka_unit_test(test_config_invalid_keys),
         cmocka_unit_test(test_coast_delete_report_once),
+        cmocka_unit_test(test_max_tracks),
         cmocka_unit_test(test_scenarios_hold_tracks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
