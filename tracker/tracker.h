@@ -7,7 +7,8 @@
  * Per call, measurements are grouped by (time, sensor, type) and processed in time order as
  * sequential sensor batches: predict every track to the batch time (kf.h), chi-square gate
  * on the innovation, global nearest neighbour assignment over the gated pairs (assign.h,
- * optimal per cluster, cost = squared Mahalanobis distance minus the gate), EKF update.
+ * optimal per cluster, cost = squared Mahalanobis distance minus the gate; confirmed and
+ * coasting tracks choose first, tentative tracks take what is left), EKF update.
  * Identity: a measurement carrying an identity (Remote ID / DroneID serial) goes to the
  * track holding that identity (gate still applied; on a gate failure that track is
  * re-initialised at the measurement, never another track moved); tracks with different
@@ -16,7 +17,8 @@
  * track, coasting, deletion on coast time, consecutive misses or position sd.
  * Bearing-only initiation: "pair" (default) intersects two bearings from different sensors
  * that arrive within bearing_pair_window_s and whose rays pass within the chi-square gate of
- * each other, then applies both bearings as EKF updates to a wide prior at the intersection;
+ * each other, then applies both bearings as EKF updates to a wide prior at the intersection
+ * (such a track confirms only after fresh hits from two sensors, so ghosts do not);
  * "ray" starts a single-sensor track along the ray at bearing_nominal_range with
  * bearing_range_sd along the ray. Out-of-sequence measurements (older than the newest batch
  * but within oosm_window_s) are gated against the track state retrodicted from a short
