@@ -171,12 +171,25 @@ static void observe(const scen_cfg *c, uint64_t *rng, int k, const double sp[3],
 
 int scen_generate(const scen_cfg *c, scenario *s, sg_errinfo *e)
 {
-    if (c->n_targets < 1 || c->n_targets > 1000000 || !(c->duration_s > 0) ||
-        !(c->rate_hz > 0) || !(c->pd >= 0 && c->pd <= 1) || !(c->clutter_per_scan >= 0) ||
-        !(c->region_m > 0) || !(c->alt_max >= c->alt_min) || !(c->speed_max >= c->speed_min) ||
-        !(c->speed_min >= 0) || !(c->pos_sd > 0) || !(c->range_sd > 0) || !(c->ang_sd > 0) ||
-        !c->seed || c->duration_s * c->rate_hz > 1e6)
-        return sg_err_set(e, SG_EINVAL, "scenario: invalid generator configuration");
+    const struct {
+        bool bad;
+        const char *what;
+    } checks[] = {
+        {c->n_targets < 1 || c->n_targets > 1000000, "targets must be in [1, 1e6]"},
+        {!(c->duration_s > 0) || !(c->rate_hz > 0) || c->duration_s * c->rate_hz > 1e6,
+         "duration and rate must be > 0 with at most 1e6 scans"},
+        {!(c->pd >= 0 && c->pd <= 1), "pd must be in [0, 1]"},
+        {!(c->clutter_per_scan >= 0 && c->clutter_per_scan <= 1e5), "clutter must be in [0, 1e5]"},
+        {!(c->region_m > 0) || !isfinite(c->region_m), "region must be > 0"},
+        {!(c->alt_max >= c->alt_min), "alt_max must be >= alt_min"},
+        {!(c->speed_min >= 0) || !(c->speed_max >= c->speed_min), "speeds must be 0 <= min <= max"},
+        {!(c->pos_sd > 0) || !(c->range_sd > 0) || !(c->ang_sd > 0), "noise sds must be > 0"},
+        {!isfinite(c->cross_angle_deg) || !isfinite(c->turn_accel), "angles must be finite"},
+        {!c->seed, "seed must be non-zero"},
+    };
+    for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++)
+        if (checks[k].bad)
+            return sg_err_set(e, SG_EINVAL, "scenario: %s", checks[k].what);
     uint64_t rng = c->seed;
     int n = c->n_targets;
     double (*pos)[3] = malloc((size_t)n * sizeof *pos), (*vel)[3] = malloc((size_t)n * sizeof *vel);
