@@ -182,6 +182,34 @@ static void test_malformed_files(void **state)
     assert_non_null(strstr(e.msg, "no/such/file.csv"));
 }
 
+static void test_generator_config_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        int field;
+        const char *needle;
+    } cases[] = {{0, "targets"}, {1, "pd"}, {2, "seed"}, {3, "speeds"}, {4, "noise"},
+                 {5, "duration"}, {6, "alt_max"}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        scen_cfg c;
+        scen_cfg_default(&c);
+        switch (cases[k].field) {
+        case 0: c.n_targets = 0; break;
+        case 1: c.pd = 1.5; break;
+        case 2: c.seed = 0; break;
+        case 3: c.speed_min = 10, c.speed_max = 5; break;
+        case 4: c.ang_sd = 0; break;
+        case 5: c.rate_hz = 0; break;
+        default: c.alt_min = 500; break;
+        }
+        scenario s = {0};
+        sg_errinfo e = {0};
+        assert_int_equal(scen_generate(&c, &s, &e), SG_EINVAL);
+        assert_non_null(strstr(e.msg, cases[k].needle));
+        assert_int_equal(s.n_meas, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_committed_manoeuvre),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_malformed_files),
+        cmocka_unit_test(test_generator_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
