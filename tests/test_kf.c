@@ -347,6 +347,51 @@ static void test_reported_velocity(void **state)
     assert_true(vsd[0] > 10 * vsd[1]);
 }
 
+/* Ill-conditioned updates (prior sd 1e5 m, measurement sd 1e-3 m, bearings at 10 km with
+ * 1e-6 rad): P stays finite, exactly symmetric, with a positive-definite position block. */
+static void test_numerical_robustness(void **state)
+{
+    (void)state;
+    const kf_model models[] = {KF_MODEL_NCV, KF_MODEL_CA, KF_MODEL_IMM};
+    for (int mo = 0; mo < 3; mo++) {
+        kf_params p = {.model = models[mo], .q_accel = 1e-3, .q_jerk = 1e-3,
+                       .imm_sojourn_s = 1, .init_acc_sd = 1};
+        kf_state s;
+        double z0[3] = {1e4, 2e3, 100}, v0[3] = {0, 0, 0};
+        double P0[9] = {1e10, 0, 0, 0, 1e10, 0, 0, 0, 1e10};
+        kf_init(&p, &s, 0, z0, P0, v0, P0);
+        for (int k = 1; k <= 200; k++) {
+            double t = 0.01 * k;
+            kf_predict(&p, &s, t);
+            sg_measurement m = pos_meas(t, z0, 1e-6);
+            if (k % 2) {
+                m.type = SG_MEAS_BEARING;
+                memset(m.sensor_enu, 0, sizeof m.sensor_enu);
+                m.z[0] = atan2(z0[0], z0[1]);
+                m.z[1] = atan2(z0[2], hypot(z0[0], z0[1]));
+                m.R[0] = m.R[3] = 1e-12;
+                m.R[4] = m.R[8] = 0;
+            }
+            assert_int_equal(kf_update(&p, &s, &m, NULL), 0);
+        }
+        for (int k = 0; k < s.nmodes; k++) {
+            int n = s.n;
+            double pos[9];
+            for (int i = 0; i < n * n; i++)
+                assert_true(isfinite(s.P[k][i]));
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    assert_true(s.P[k][i * n + j] == s.P[k][j * n + i]);
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                    pos[i * 3 + j] = s.P[k][i * n + j];
+            assert_true(kf_is_pd(pos, 3));
+            for (int i = 0; i < 3; i++)
+                assert_true(fabs(s.x[k][i] - z0[i]) < 0.01);
+        }
+    }
+}
+
 static void test_chi2_gate(void **state)
 {
     (void)state;
@@ -385,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_range_bearing_update),
         cmocka_unit_test(test_imm_manoeuvre),
         cmocka_unit_test(test_reported_velocity),
+        cmocka_unit_test(test_numerical_robustness),
         cmocka_unit_test(test_chi2_gate),
         cmocka_unit_test(test_is_pd),
     };
