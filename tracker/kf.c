@@ -430,6 +430,9 @@ static int kalman_core(int n, double *x, double *P, int m, const double *H, cons
     double dx[KF_NMAX];
     mat_mul(K, y, dx, n, m, 1);
     for (int i = 0; i < n; i++)
+        if (!isfinite(x[i] + dx[i]))
+            return SG_ERANGE;
+    for (int i = 0; i < n; i++)
         x[i] += dx[i];
     memcpy(P, Pn, sizeof(double) * (size_t)(n * n));
     *ll = -0.5 * (q + logdet + m * log(2 * M_PI));

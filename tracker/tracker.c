@@ -1015,10 +1015,14 @@ static int maintain(tracker *q)
 
 /* ---- public calls -------------------------------------------------------------------- */
 
+/* Largest magnitude accepted for positions, ranges and velocities: a site frame spans
+ * kilometres, so anything beyond 1e7 (m or m/s) is corrupt and would only overflow later. */
+#define MAX_ABS 1e7
+
 static bool finite_n(const double *v, int n)
 {
     for (int i = 0; i < n; i++)
-        if (!isfinite(v[i]))
+        if (!isfinite(v[i]) || fabs(v[i]) > MAX_ABS)
             return false;
     return true;
 }
@@ -1050,7 +1054,10 @@ static int validate(tracker *q, const sg_measurement *m, double batch_t)
         q->st.rej_invalid++;
         return SG_EINVAL;
     }
-    if (!kf_is_pd(m->R, dim)) {
+    bool r_ok = kf_is_pd(m->R, dim);
+    for (int i = 0; r_ok && i < dim; i++)
+        r_ok = m->R[i * dim + i] <= MAX_ABS * MAX_ABS;
+    if (!r_ok) {
         q->st.rej_cov++;
         return SG_EINVAL;
     }
