@@ -533,6 +533,73 @@ static void test_identity_gate_failure_reinitialises(void **state)
     tracker_destroy(q);
 }
 
+/* A radar-like sensor (10 Hz, 8 m noise, Pd 0.9) sees two drones; a Remote ID receiver
+ * (1 Hz, 3 m, identity + reported velocity) hears only one of them. Over 30 s: two
+ * confirmed tracks with stable ids, the cooperative one carries the identity and both
+ * sensors, and the Remote ID batches never count as misses for the silent drone's track. */
+static void test_mixed_radar_and_remote_id(void **state)
+{
+    (void)state;
+    tracker *q = mk_tracker(NULL);
+    uint64_t rng = 0x51D;
+    uint32_t ids[2] = {0, 0};
+    for (int k = 0; k <= 300; k++) {
+        double t = 500 + 0.1 * k, tt = 0.1 * k;
+        double p[2][3] = {{-200 + 8 * tt, 100, 80}, {300, -150 + 6 * tt, 120}};
+        double v[2][3] = {{8, 0, 0}, {0, 6, 0}};
+        sg_measurement m[3];
+        size_t n = 0;
+        for (int i = 0; i < 2; i++)
+            if (scen_urand(&rng) < 0.9)
+                m[n++] = mk_pos(t, 0, p[i][0] + 8 * scen_nrand(&rng),
+                                p[i][1] + 8 * scen_nrand(&rng), p[i][2] + 8 * scen_nrand(&rng), 8,
+                                NULL);
+        assert_int_equal(tracker_process(q, t, m, n), 0);
+        if (k % 10 == 5) {
+            sg_measurement r = mk_pos(t + 0.02, 1, p[0][0] + 3 * scen_nrand(&rng),
+                                      p[0][1] + 3 * scen_nrand(&rng), p[0][2], 3, "1581F4XD");
+            r.has_vel = true;
+            memcpy(r.vel_enu, v[0], sizeof r.vel_enu);
+            snprintf(r.cls, sizeof r.cls, "remote_id");
+            r.cls_conf = 1;
+            assert_int_equal(tracker_process(q, r.t, &r, 1), 0);
+        }
+        if (k < 20)
+            continue;
+        const sg_track *tr;
+        size_t nt;
+        tracker_tracks(q, &tr, &nt);
+        size_t nconf = 0;
+        for (size_t i = 0; i < nt; i++) {
+            if (tr[i].status == SG_TRACK_TENTATIVE || tr[i].status == SG_TRACK_DELETED)
+                continue;
+            nconf++;
+            int which = fabs(tr[i].x[2] - 80) < fabs(tr[i].x[2] - 120) ? 0 : 1;
+            if (!ids[which])
+                ids[which] = tr[i].id;
+            if (ids[which] != tr[i].id)
+                fail_msg("t=%.1f: drone %d changed track %u -> %u", tt, which, ids[which],
+                         tr[i].id);
+            if (which == 1)
+                assert_true(tr[i].misses <= 3); /* radar misses only, never Remote ID */
+        }
+        assert_int_equal(nconf, 2);
+    }
+    const sg_track *a = find_id(q, ids[0]), *b = find_id(q, ids[1]);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a->identity, "1581F4XD");
+    assert_string_equal(a->cls, "remote_id");
+    assert_int_equal(a->n_sensors, 2);
+    assert_string_equal(b->identity, "");
+    assert_int_equal(b->n_sensors, 1);
+    tracker_counts st;
+    tracker_stats(q, &st);
+    assert_int_equal(st.identity_reinit, 0);
+    check_accounting(q);
+    tracker_destroy(q);
+}
+
 /* ---- invalid input --------------------------------------------------------------------- */
 
 static void test_invalid_measurements(void **state)
@@ -871,6 +938,7 @@ int main(void)
         cmocka_unit_test(test_identity_never_merges),
         cmocka_unit_test(test_identity_binds_existing_track),
         cmocka_unit_test(test_identity_gate_failure_reinitialises),
+        cmocka_unit_test(test_mixed_radar_and_remote_id),
         cmocka_unit_test(test_invalid_measurements),
         cmocka_unit_test(test_random_garbage),
         cmocka_unit_test(test_config_invalid_keys),
