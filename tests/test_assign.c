@@ -13,15 +13,14 @@
 #include <cmocka.h>
 
 #include "assign.h"
+#include "scenario.h"
 #include "sg_error.h"
 
+/* fixed seeds through the project's generator (scenario.h) */
 static uint64_t rng_s;
 static double urand(void)
 {
-    rng_s ^= rng_s << 13;
-    rng_s ^= rng_s >> 7;
-    rng_s ^= rng_s << 17;
-    return ((rng_s >> 11) + 0.5) / 9007199254740992.0;
+    return scen_urand(&rng_s);
 }
 
 /* Brute force: minimum over injections of the smaller side into the larger. */

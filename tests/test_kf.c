@@ -13,20 +13,14 @@
 #include <cmocka.h>
 
 #include "kf.h"
+#include "scenario.h"
 #include "sg_error.h"
 
-/* xorshift + Box-Muller: fixed seeds, no libc rand state */
+/* fixed seeds through the project's generator (scenario.h) */
 static uint64_t rng_s;
-static double urand(void)
-{
-    rng_s ^= rng_s << 13;
-    rng_s ^= rng_s >> 7;
-    rng_s ^= rng_s << 17;
-    return ((rng_s >> 11) + 0.5) / 9007199254740992.0;
-}
 static double nrand(void)
 {
-    return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand());
+    return scen_nrand(&rng_s);
 }
 
 static const double I3[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
@@ -315,6 +309,89 @@ static void test_imm_manoeuvre(void **state)
     assert_true(mu_imm > 0.5);
 }
 
+/* A reported velocity (DroneID / Remote ID) is used: after three position+velocity updates
+ * 0.1 s apart the velocity sd is below 0.4 m/s (vel_sd/sqrt(3) = 0.29 m/s plus the process
+ * noise added between updates), against ~11 m/s from positions alone. */
+static void test_reported_velocity(void **state)
+{
+    (void)state;
+    rng_s = 5;
+    kf_params p = {.model = KF_MODEL_NCV, .q_accel = 1, .q_jerk = 1, .imm_sojourn_s = 1,
+                   .vel_sd = 0.5};
+    const double v[3] = {6, -3, 1};
+    double vsd[2];
+    for (int use = 0; use < 2; use++) {
+        kf_state s;
+        double z0[3] = {0, 0, 50}, P0[9] = {9, 0, 0, 0, 9, 0, 0, 0, 9}, v0[3] = {0, 0, 0};
+        double V0[9] = {400, 0, 0, 0, 400, 0, 0, 0, 400};
+        kf_init(&p, &s, 0, z0, P0, v0, V0);
+        for (int k = 1; k <= 3; k++) {
+            double t = 0.1 * k, z[3];
+            for (int i = 0; i < 3; i++)
+                z[i] = z0[i] + v[i] * t + 3 * nrand();
+            kf_predict(&p, &s, t);
+            sg_measurement m = pos_meas(t, z, 9);
+            m.has_vel = use;
+            for (int i = 0; i < 3; i++)
+                m.vel_enu[i] = v[i] + 0.5 * nrand();
+            assert_int_equal(kf_update(&p, &s, &m, NULL), 0);
+        }
+        vsd[use] = sqrt(s.P[0][3 * 6 + 3]);
+        if (use)
+            for (int i = 0; i < 3; i++)
+                assert_true(fabs(s.x[0][i + 3] - v[i]) < 4 * vsd[1]);
+    }
+    print_message("velocity sd after 3 updates: %.2f m/s from positions, %.2f m/s with reported "
+                  "velocity\n", vsd[0], vsd[1]);
+    assert_true(vsd[1] < 0.4);
+    assert_true(vsd[0] > 10 * vsd[1]);
+}
+
+/* Ill-conditioned updates (prior sd 1e5 m, measurement sd 1e-3 m, bearings at 10 km with
+ * 1e-6 rad): P stays finite, exactly symmetric, with a positive-definite position block. */
+static void test_numerical_robustness(void **state)
+{
+    (void)state;
+    const kf_model models[] = {KF_MODEL_NCV, KF_MODEL_CA, KF_MODEL_IMM};
+    for (int mo = 0; mo < 3; mo++) {
+        kf_params p = {.model = models[mo], .q_accel = 1e-3, .q_jerk = 1e-3,
+                       .imm_sojourn_s = 1, .init_acc_sd = 1};
+        kf_state s;
+        double z0[3] = {1e4, 2e3, 100}, v0[3] = {0, 0, 0};
+        double P0[9] = {1e10, 0, 0, 0, 1e10, 0, 0, 0, 1e10};
+        kf_init(&p, &s, 0, z0, P0, v0, P0);
+        for (int k = 1; k <= 200; k++) {
+            double t = 0.01 * k;
+            kf_predict(&p, &s, t);
+            sg_measurement m = pos_meas(t, z0, 1e-6);
+            if (k % 2) {
+                m.type = SG_MEAS_BEARING;
+                memset(m.sensor_enu, 0, sizeof m.sensor_enu);
+                m.z[0] = atan2(z0[0], z0[1]);
+                m.z[1] = atan2(z0[2], hypot(z0[0], z0[1]));
+                m.R[0] = m.R[3] = 1e-12;
+                m.R[4] = m.R[8] = 0;
+            }
+            assert_int_equal(kf_update(&p, &s, &m, NULL), 0);
+        }
+        for (int k = 0; k < s.nmodes; k++) {
+            int n = s.n;
+            double pos[9];
+            for (int i = 0; i < n * n; i++)
+                assert_true(isfinite(s.P[k][i]));
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    assert_true(s.P[k][i * n + j] == s.P[k][j * n + i]);
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                    pos[i * 3 + j] = s.P[k][i * n + j];
+            assert_true(kf_is_pd(pos, 3));
+            for (int i = 0; i < 3; i++)
+                assert_true(fabs(s.x[k][i] - z0[i]) < 0.01);
+        }
+    }
+}
+
 static void test_chi2_gate(void **state)
 {
     (void)state;
@@ -352,6 +429,8 @@ int main(void)
         cmocka_unit_test(test_bearing_ekf_converges),
         cmocka_unit_test(test_range_bearing_update),
         cmocka_unit_test(test_imm_manoeuvre),
+        cmocka_unit_test(test_reported_velocity),
+        cmocka_unit_test(test_numerical_robustness),
         cmocka_unit_test(test_chi2_gate),
         cmocka_unit_test(test_is_pd),
     };

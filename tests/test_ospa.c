@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "ospa.h"
+#include "scenario.h"
 #include "sg_error.h"
 
 typedef struct {
@@ -60,6 +61,83 @@ static void test_hand_cases(void **state)
     assign_ws_destroy(w);
 }
 
+/* Brute force over partial matchings: the sum of d^p over matched pairs (any distance)
+ * plus cut-off costs; OSPA and GOSPA written straight from their definitions. */
+static double dist(const double *a, const double *b)
+{
+    return sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) +
+                (a[2] - b[2]) * (a[2] - b[2]));
+}
+
+/* min over injections of the smaller set: sum min(d, c)^p */
+static double brute_ospa_sum(const double (*x)[3], size_t m, const double (*y)[3], size_t n,
+                             double c, double p, size_t i, unsigned used)
+{
+    if (i == m)
+        return 0;
+    double best = INFINITY;
+    for (size_t j = 0; j < n; j++)
+        if (!(used & (1u << j))) {
+            double v = pow(fmin(dist(x[i], y[j]), c), p) +
+                       brute_ospa_sum(x, m, y, n, c, p, i + 1, used | (1u << j));
+            best = fmin(best, v);
+        }
+    return best;
+}
+
+/* min over partial matchings: sum d^p + c^p/2 per unmatched element of either set */
+static double brute_gospa_sum(const double (*x)[3], size_t m, const double (*y)[3], size_t n,
+                              double c, double p, size_t i, unsigned used)
+{
+    if (i == m) {
+        size_t un = 0;
+        for (size_t j = 0; j < n; j++)
+            un += !(used & (1u << j));
+        return pow(c, p) / 2 * (double)un;
+    }
+    double best = pow(c, p) / 2 + brute_gospa_sum(x, m, y, n, c, p, i + 1, used);
+    for (size_t j = 0; j < n; j++)
+        if (!(used & (1u << j))) {
+            double v = pow(dist(x[i], y[j]), p) +
+                       brute_gospa_sum(x, m, y, n, c, p, i + 1, used | (1u << j));
+            best = fmin(best, v);
+        }
+    return best;
+}
+
+static void test_random_vs_brute(void **state)
+{
+    (void)state;
+    uint64_t rng = 0x05BA;
+    assign_ws *w = assign_ws_create();
+    for (int trial = 0; trial < 2000; trial++) {
+        size_t m = (size_t)(scen_urand(&rng) * 6), n = (size_t)(scen_urand(&rng) * 6);
+        double x[6][3], y[6][3];
+        for (size_t i = 0; i < 6; i++)
+            for (int k = 0; k < 3; k++) {
+                x[i][k] = scen_urand(&rng) * 40;
+                y[i][k] = scen_urand(&rng) * 40;
+            }
+        double c = 5 + scen_urand(&rng) * 30, p = 1 + (trial % 3);
+        ospa_result r;
+        assert_int_equal(ospa_compute(w, x, m, y, n, c, p, &r, NULL), 0);
+        double want_o, want_g = pow(brute_gospa_sum(x, m, y, n, c, p, 0, 0), 1 / p);
+        size_t mx = m > n ? m : n;
+        if (mx == 0)
+            want_o = 0;
+        else if (m <= n)
+            want_o = pow((brute_ospa_sum(x, m, y, n, c, p, 0, 0) + pow(c, p) * (double)(n - m)) /
+                             (double)mx, 1 / p);
+        else
+            want_o = pow((brute_ospa_sum(y, n, x, m, c, p, 0, 0) + pow(c, p) * (double)(m - n)) /
+                             (double)mx, 1 / p);
+        if (fabs(r.ospa - want_o) > 1e-9 || fabs(r.gospa - want_g) > 1e-9)
+            fail_msg("trial %d (m=%zu n=%zu c=%g p=%g, seed 0x05BA): OSPA %g vs %g, GOSPA %g vs %g",
+                     trial, m, n, c, p, r.ospa, want_o, r.gospa, want_g);
+    }
+    assign_ws_destroy(w);
+}
+
 static void test_invalid(void **state)
 {
     (void)state;
@@ -77,6 +155,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_cases),
+        cmocka_unit_test(test_random_vs_brute),
         cmocka_unit_test(test_invalid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,6 +54,15 @@ static tracker *mk_tracker(const char *json)
     return q;
 }
 
+/* n position measurements of a target moving `step` m east per 0.1 s scan from x = 0. */
+static void feed_straight(tracker *q, int n, double t0, int sensor, double step, double sd)
+{
+    for (int k = 0; k < n; k++) {
+        sg_measurement m = mk_pos(t0 + 0.1 * k, sensor, step * k, 0, 50, sd, NULL);
+        assert_true(tracker_process(q, m.t, &m, 1) == 0);
+    }
+}
+
 static const sg_track *find_id(tracker *q, uint32_t id)
 {
     const sg_track *t;
@@ -88,6 +97,22 @@ static void check_accounting(tracker *q)
                  (unsigned long long)sum);
 }
 
+/* Generates the scenario, runs it through a tracker made from cfg_json (NULL: defaults)
+ * and returns the tracker for inspection (caller destroys it and frees s). */
+static tracker *run_scenario(const scen_cfg *c, const char *cfg_json, scenario *s,
+                             scen_result *r)
+{
+    sg_errinfo e = {0};
+    memset(s, 0, sizeof *s);
+    if (scen_generate(c, s, &e))
+        fail_msg("scenario: %s", e.msg);
+    tracker *q = mk_tracker(cfg_json);
+    if (scen_run(q, s, 50, 2, NULL, NULL, r, &e))
+        fail_msg("scenario run: %s", e.msg);
+    check_accounting(q);
+    return q;
+}
+
 /* ---- crossing ------------------------------------------------------------------------ */
 
 /* Two targets at the same altitude, 12.5 m/s, passing through the same point at the same
@@ -104,18 +129,14 @@ static void test_crossing_keeps_ids(void **state)
             c.n_targets = 2;
             c.cross_angle_deg = angles[a];
             c.seed = seed;
-            scenario s = {0};
-            sg_errinfo e = {0};
-            assert_int_equal(scen_generate(&c, &s, &e), 0);
-            tracker *q = mk_tracker(NULL);
+            scenario s;
             scen_result r;
-            assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+            tracker *q = run_scenario(&c, NULL, &s, &r);
             if (r.id_switches || r.confirmed_ids != 2 || r.false_confirmed || r.mean_ospa > 6)
                 fail_msg("crossing %g deg seed %llu: %zu id switches, %zu confirmed ids, %zu "
                          "false, mean OSPA %.2f m",
                          angles[a], (unsigned long long)seed, r.id_switches, r.confirmed_ids,
                          r.false_confirmed, r.mean_ospa);
-            check_accounting(q);
             tracker_destroy(q);
             scen_free(&s);
         }
@@ -149,12 +170,9 @@ static void test_clutter_rates(void **state)
         c.clutter_per_scan = cases[k].per_scan;
         c.region_m = cases[k].region;
         c.seed = 77 + k;
-        scenario s = {0};
-        sg_errinfo e = {0};
-        assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = mk_tracker(cases[k].cfg);
+        scenario s;
         scen_result r;
-        assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+        tracker *q = run_scenario(&c, cases[k].cfg, &s, &r);
         tracker_counts st;
         tracker_stats(q, &st);
         double rate = (double)st.tracks_confirmed / (double)s.n_clutter;
@@ -169,7 +187,6 @@ static void test_clutter_rates(void **state)
             assert_true(rate <= cases[k].expect_max);
         /* tentative clutter tracks die: the table does not grow with time */
         assert_true(st.tracks_active < 6 * cases[k].per_scan);
-        check_accounting(q);
         tracker_destroy(q);
         scen_free(&s);
     }
@@ -193,12 +210,9 @@ static void test_bearing_triangulation(void **state)
         c.ang_sd = 0.002;
         c.duration_s = 15;
         c.seed = seed;
-        scenario s = {0};
-        sg_errinfo e = {0};
-        assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = mk_tracker(NULL);
+        scenario s;
         scen_result r;
-        assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+        tracker *q = run_scenario(&c, NULL, &s, &r);
         /* final error of the confirmed track */
         const sg_track *t;
         size_t n;
@@ -222,7 +236,53 @@ static void test_bearing_triangulation(void **state)
             fail_msg("bearing-only seed %llu: error %.2f m, %zu switches, %zu false, %zu ids",
                      (unsigned long long)seed, best, r.id_switches, r.false_confirmed,
                      r.confirmed_ids);
-        check_accounting(q);
+        tracker_destroy(q);
+        scen_free(&s);
+    }
+}
+
+/* Three and five targets seen by the same two cameras for 30 s: every target gets one
+ * confirmed track and no ghost (a true bearing crossed by another target's or a clutter
+ * bearing) is confirmed, because a pair-initiated track needs fresh hits from two sensors. */
+static void test_bearing_multi_target_no_ghosts(void **state)
+{
+    (void)state;
+    static const struct {
+        int n;
+        uint64_t seed;
+        double clutter, pd, ang_sd;
+        const char *cfg;
+    } cases[] = {
+        {3, 5, 1, 0.9, 0.002, NULL},
+        {3, 6, 1, 0.9, 0.002, NULL},
+        {5, 5, 1, 0.9, 0.002, NULL},
+        {5, 6, 1, 0.9, 0.002, NULL},
+        /* heavy clutter: 10 bearings per camera per frame inside the watched volume needs
+         * 4-of-6 (3-of-5 confirms 10 short-lived clutter tracks in 30 s here) */
+        {3, 2, 10, 0.9, 0.003, "{\"confirm_m\": 4, \"confirm_n\": 6}"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        scen_cfg c;
+        scen_cfg_default(&c);
+        c.sensor = SCEN_SENSOR_BEARING2;
+        c.n_targets = cases[k].n;
+        c.region_m = 500;
+        c.clutter_per_scan = cases[k].clutter;
+        c.pd = cases[k].pd;
+        c.ang_sd = cases[k].ang_sd;
+        c.duration_s = 30;
+        c.seed = cases[k].seed;
+        scenario s;
+        scen_result r;
+        tracker *q = run_scenario(&c, cases[k].cfg, &s, &r);
+        print_message("bearing %d targets seed %llu: mean OSPA %.2f m, %zu ids, %zu false\n",
+                      cases[k].n, (unsigned long long)cases[k].seed, r.mean_ospa,
+                      r.confirmed_ids, r.false_confirmed);
+        if (r.false_confirmed || r.confirmed_ids != (size_t)cases[k].n || r.id_switches ||
+            r.mean_ospa > 5)
+            fail_msg("%d targets seed %llu: %zu ids, %zu false, %zu switches, OSPA %.2f m",
+                     cases[k].n, (unsigned long long)cases[k].seed, r.confirmed_ids,
+                     r.false_confirmed, r.id_switches, r.mean_ospa);
         tracker_destroy(q);
         scen_free(&s);
     }
@@ -327,10 +387,7 @@ static void test_oosm_outside_window(void **state)
 {
     (void)state;
     tracker *q = mk_tracker("{\"oosm_window_s\": 0.5}");
-    for (int k = 0; k <= 20; k++) {
-        sg_measurement m = mk_pos(10 + 0.1 * k, 0, k, 0, 50, 2, NULL);
-        assert_int_equal(tracker_process(q, m.t, &m, 1), 0);
-    }
+    feed_straight(q, 21, 10, 0, 1, 2);
     const sg_track *t;
     size_t n;
     tracker_tracks(q, &t, &n);
@@ -417,10 +474,7 @@ static void test_identity_binds_existing_track(void **state)
 {
     (void)state;
     tracker *q = mk_tracker(NULL);
-    for (int k = 0; k < 10; k++) {
-        sg_measurement m = mk_pos(k * 0.1, 2, k, 0, 50, 3, NULL);
-        tracker_process(q, m.t, &m, 1);
-    }
+    feed_straight(q, 10, 0, 2, 1, 3);
     sg_measurement r = mk_pos(1.0, 5, 10, 1, 50, 5, "RID-1");
     assert_int_equal(tracker_process(q, 1.0, &r, 1), 0);
     const sg_track *t;
@@ -479,23 +533,87 @@ static void test_identity_gate_failure_reinitialises(void **state)
     tracker_destroy(q);
 }
 
+/* A radar-like sensor (10 Hz, 8 m noise, Pd 0.9) sees two drones; a Remote ID receiver
+ * (1 Hz, 3 m, identity + reported velocity) hears only one of them. Over 30 s: two
+ * confirmed tracks with stable ids, the cooperative one carries the identity and both
+ * sensors, and the Remote ID batches never count as misses for the silent drone's track. */
+static void test_mixed_radar_and_remote_id(void **state)
+{
+    (void)state;
+    tracker *q = mk_tracker(NULL);
+    uint64_t rng = 0x51D;
+    uint32_t ids[2] = {0, 0};
+    for (int k = 0; k <= 300; k++) {
+        double t = 500 + 0.1 * k, tt = 0.1 * k;
+        double p[2][3] = {{-200 + 8 * tt, 100, 80}, {300, -150 + 6 * tt, 120}};
+        double v[2][3] = {{8, 0, 0}, {0, 6, 0}};
+        sg_measurement m[3];
+        size_t n = 0;
+        for (int i = 0; i < 2; i++)
+            if (scen_urand(&rng) < 0.9)
+                m[n++] = mk_pos(t, 0, p[i][0] + 8 * scen_nrand(&rng),
+                                p[i][1] + 8 * scen_nrand(&rng), p[i][2] + 8 * scen_nrand(&rng), 8,
+                                NULL);
+        assert_int_equal(tracker_process(q, t, m, n), 0);
+        if (k % 10 == 5) {
+            sg_measurement r = mk_pos(t + 0.02, 1, p[0][0] + 3 * scen_nrand(&rng),
+                                      p[0][1] + 3 * scen_nrand(&rng), p[0][2], 3, "1581F4XD");
+            r.has_vel = true;
+            memcpy(r.vel_enu, v[0], sizeof r.vel_enu);
+            snprintf(r.cls, sizeof r.cls, "remote_id");
+            r.cls_conf = 1;
+            assert_int_equal(tracker_process(q, r.t, &r, 1), 0);
+        }
+        if (k < 20)
+            continue;
+        const sg_track *tr;
+        size_t nt;
+        tracker_tracks(q, &tr, &nt);
+        size_t nconf = 0;
+        for (size_t i = 0; i < nt; i++) {
+            if (tr[i].status == SG_TRACK_TENTATIVE || tr[i].status == SG_TRACK_DELETED)
+                continue;
+            nconf++;
+            int which = fabs(tr[i].x[2] - 80) < fabs(tr[i].x[2] - 120) ? 0 : 1;
+            if (!ids[which])
+                ids[which] = tr[i].id;
+            if (ids[which] != tr[i].id)
+                fail_msg("t=%.1f: drone %d changed track %u -> %u", tt, which, ids[which],
+                         tr[i].id);
+            if (which == 1)
+                assert_true(tr[i].misses <= 3); /* radar misses only, never Remote ID */
+        }
+        assert_int_equal(nconf, 2);
+    }
+    const sg_track *a = find_id(q, ids[0]), *b = find_id(q, ids[1]);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a->identity, "1581F4XD");
+    assert_string_equal(a->cls, "remote_id");
+    assert_int_equal(a->n_sensors, 2);
+    assert_string_equal(b->identity, "");
+    assert_int_equal(b->n_sensors, 1);
+    tracker_counts st;
+    tracker_stats(q, &st);
+    assert_int_equal(st.identity_reinit, 0);
+    check_accounting(q);
+    tracker_destroy(q);
+}
+
 /* ---- invalid input --------------------------------------------------------------------- */
 
 static void test_invalid_measurements(void **state)
 {
     (void)state;
     tracker *q = mk_tracker(NULL);
-    for (int k = 0; k < 5; k++) {
-        sg_measurement m = mk_pos(k * 0.1, 0, k, 0, 50, 3, NULL);
-        tracker_process(q, m.t, &m, 1);
-    }
+    feed_straight(q, 5, 0, 0, 1, 3);
     const sg_track *t;
     size_t n;
     tracker_tracks(q, &t, &n);
     assert_int_equal(n, 1);
     sg_track before = t[0];
 
-    sg_measurement bad[8];
+    sg_measurement bad[9];
     bad[0] = mk_pos(0.5, 0, NAN, 0, 50, 3, NULL);
     bad[1] = mk_pos(0.5, 0, 5, INFINITY, 50, 3, NULL);
     bad[2] = mk_pos(0.5, 0, 5, 0, 50, 3, NULL);
@@ -510,10 +628,11 @@ static void test_invalid_measurements(void **state)
     bad[7] = mk_pos(0.5, 0, 5, 0, 50, 3, NULL);
     bad[7].type = SG_MEAS_RANGE_BEARING;
     bad[7].z[0] = -3; /* negative range */
-    assert_int_equal(tracker_process(q, 0.5, bad, 8), SG_EINVAL);
+    bad[8] = mk_pos(1e9, 0, 5, 0, 50, 3, NULL); /* stamped far after its batch */
+    assert_int_equal(tracker_process(q, 0.5, bad, 9), SG_EINVAL);
     tracker_counts st;
     tracker_stats(q, &st);
-    assert_int_equal(st.rej_invalid, 4);
+    assert_int_equal(st.rej_invalid, 5);
     assert_int_equal(st.rej_cov, 2);
     assert_int_equal(st.rej_type, 2);
     tracker_tracks(q, &t, &n);
@@ -532,6 +651,75 @@ static void test_invalid_measurements(void **state)
     assert_int_equal(tracker_predict(q, INFINITY), SG_EINVAL);
     check_accounting(q);
     tracker_destroy(q);
+}
+
+/* Hostile input: random types, values (NaN, Inf, huge, tiny), covariances, times and
+ * strings in batches. Nothing crashes, every measurement is accounted for, and every track
+ * state stays finite. */
+static void test_random_garbage(void **state)
+{
+    (void)state;
+    uint64_t rng = 0xBAD5EEDULL;
+    static const double specials[] = {NAN, INFINITY, -INFINITY, 1e300, -1e300, 1e-300, 0, 1e8};
+    tracker *q = mk_tracker("{\"bearing_init\": \"ray\"}");
+    tracker *q2 = mk_tracker(NULL);
+    double t = 1000;
+    for (int it = 0; it < 3000; it++) {
+        sg_measurement m[6];
+        int n = 1 + (int)(scen_urand(&rng) * 6);
+        for (int i = 0; i < n; i++) {
+            memset(&m[i], 0, sizeof m[i]);
+            double u = scen_urand(&rng);
+            m[i].type = (sg_meas_type)(int)(scen_urand(&rng) * 6); /* 5 is not a type */
+            m[i].t = u < 0.05 ? specials[it % 8] : t - scen_urand(&rng) * 3;
+            m[i].sensor = (int)(scen_urand(&rng) * 4);
+            for (int k = 0; k < 3; k++) {
+                double v = (scen_urand(&rng) - 0.5) * 2000;
+                m[i].z[k] = scen_urand(&rng) < 0.05 ? specials[(it + k) % 8] : v;
+                m[i].sensor_enu[k] = scen_urand(&rng) < 0.02 ? specials[(it + k) % 8] : v / 10;
+            }
+            if (m[i].type == SG_MEAS_BEARING || m[i].type == SG_MEAS_RANGE_BEARING) {
+                int a = m[i].type == SG_MEAS_BEARING ? 0 : 1;
+                m[i].z[a] = (scen_urand(&rng) - 0.5) * 7;
+                m[i].z[a + 1] = (scen_urand(&rng) - 0.5) * 3.3;
+                if (a)
+                    m[i].z[0] = fabs(m[i].z[0]);
+            }
+            int d = sg_meas_dim(m[i].type) ? sg_meas_dim(m[i].type) : 3;
+            double sd = m[i].type == SG_MEAS_POS_ENU ? 5 : 0.01;
+            for (int k = 0; k < d; k++)
+                m[i].R[k * d + k] = sd * sd;
+            if (scen_urand(&rng) < 0.05)
+                m[i].R[(it % d) * (d + 1)] = specials[it % 8];
+            if (scen_urand(&rng) < 0.05)
+                memset(m[i].identity, 'A' + it % 3, sizeof m[i].identity); /* no NUL */
+            else if (scen_urand(&rng) < 0.1)
+                snprintf(m[i].identity, sizeof m[i].identity, "ID-%d", it % 3);
+            m[i].has_vel = scen_urand(&rng) < 0.1;
+            m[i].vel_enu[0] = specials[it % 8];
+        }
+        tracker_process(q, t, m, (size_t)n);
+        tracker_process(q2, t, m, (size_t)n);
+        t += 0.05;
+    }
+    tracker *qs[2] = {q, q2};
+    for (int k = 0; k < 2; k++) {
+        check_accounting(qs[k]);
+        const sg_track *tr;
+        size_t n;
+        tracker_tracks(qs[k], &tr, &n);
+        for (size_t i = 0; i < n; i++) {
+            for (int j = 0; j < 6; j++)
+                assert_true(isfinite(tr[i].x[j]));
+            for (int j = 0; j < 36; j++)
+                assert_true(isfinite(tr[i].P[j]));
+        }
+        tracker_counts st;
+        tracker_stats(qs[k], &st);
+        assert_true(st.rej_type > 0 && st.rej_invalid > 0 && st.rej_cov > 0 && st.rej_too_old > 0);
+        assert_true(st.tracks_created > 0);
+        tracker_destroy(qs[k]);
+    }
 }
 
 /* ---- configuration ------------------------------------------------------------------- */
@@ -574,6 +762,7 @@ static void test_config_invalid_keys(void **state)
         {"bearing_min_angle_deg", "0", "91"},
         {"bearing_nominal_range", "0", "2e5"},
         {"bearing_range_sd", "0", "2e5"},
+        {"bearing_max_range", "5", "2e5"},
         {"max_tracks", "0", "2000000"},
     };
     char buf[256];
@@ -607,7 +796,7 @@ static void test_config_invalid_keys(void **state)
                            "\"init_vel_sd\": 15, \"init_acc_sd\": 2, \"reported_vel_sd\": 1, "
                            "\"bearing_init\": \"ray\", \"bearing_pair_window_s\": 0.2, "
                            "\"bearing_min_angle_deg\": 5, \"bearing_nominal_range\": 250, "
-                           "\"bearing_range_sd\": 100, \"max_tracks\": 500, "
+                           "\"bearing_range_sd\": 100, \"bearing_max_range\": 2000, \"max_tracks\": 500, "
                            "\"identity_confirms\": false}");
     assert_int_equal(tracker_cfg_from_json(&c, o, "x", &e), 0);
     cJSON_Delete(o);
@@ -634,10 +823,7 @@ static void test_coast_delete_report_once(void **state)
 {
     (void)state;
     tracker *q = mk_tracker("{\"max_coast_s\": 1.0, \"max_misses\": 100}");
-    for (int k = 0; k < 10; k++) {
-        sg_measurement m = mk_pos(0.1 * k, 0, 2 * k, 0, 50, 2, NULL);
-        tracker_process(q, m.t, &m, 1);
-    }
+    feed_straight(q, 10, 0, 0, 2, 2);
     assert_int_equal(count_status(q, SG_TRACK_CONFIRMED), 1);
     const sg_track *t;
     size_t n;
@@ -669,6 +855,36 @@ static void test_coast_delete_report_once(void **state)
     tracker_destroy(q);
 }
 
+/* The track table is bounded: initiations beyond max_tracks are counted, existing tracks
+ * keep updating. */
+static void test_max_tracks(void **state)
+{
+    (void)state;
+    tracker *q = mk_tracker("{\"max_tracks\": 3}");
+    for (int k = 0; k < 5; k++) {
+        sg_measurement m[5];
+        for (int i = 0; i < 5; i++)
+            m[i] = mk_pos(0.1 * k, 0, 1000.0 * i + k, 0, 50, 2, NULL);
+        tracker_process(q, 0.1 * k, m, 5);
+    }
+    tracker_counts st;
+    tracker_stats(q, &st);
+    assert_int_equal(st.tracks_active, 3);
+    assert_int_equal(st.init_dropped_full, 2 * 5);
+    assert_int_equal(st.used, 3 * 4);
+    assert_int_equal(count_status(q, SG_TRACK_CONFIRMED), 3);
+    /* time never runs backwards: an earlier predict is a no-op */
+    const sg_track *t;
+    size_t n;
+    tracker_tracks(q, &t, &n);
+    double t0 = t[0].t;
+    assert_int_equal(tracker_predict(q, 0.0), 0);
+    tracker_tracks(q, &t, &n);
+    assert_true(t[0].t == t0);
+    check_accounting(q);
+    tracker_destroy(q);
+}
+
 /* Random scenes through each sensor model and filter: tracks are held. */
 static void test_scenarios_hold_tracks(void **state)
 {
@@ -694,19 +910,15 @@ static void test_scenarios_hold_tracks(void **state)
         c.seed = 1000 + k;
         if (c.sensor == SCEN_SENSOR_RANGE_BEARING)
             c.ang_sd = 0.002;
-        scenario s = {0};
-        sg_errinfo e = {0};
-        assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = mk_tracker(cases[k].cfg);
+        scenario s;
         scen_result r;
-        assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+        tracker *q = run_scenario(&c, cases[k].cfg, &s, &r);
         print_message("case %zu: mean OSPA %.2f m, GOSPA %.2f m, %zu ids, %zu false, %zu switches\n",
                       k, r.mean_ospa, r.mean_gospa, r.confirmed_ids, r.false_confirmed,
                       r.id_switches);
         if (r.mean_ospa > cases[k].max_mean_ospa || r.false_confirmed > 0)
             fail_msg("case %zu: mean OSPA %.2f m (bound %.1f), %zu false tracks", k,
                      r.mean_ospa, cases[k].max_mean_ospa, r.false_confirmed);
-        check_accounting(q);
         tracker_destroy(q);
         scen_free(&s);
     }
@@ -718,6 +930,7 @@ int main(void)
         cmocka_unit_test(test_crossing_keeps_ids),
         cmocka_unit_test(test_clutter_rates),
         cmocka_unit_test(test_bearing_triangulation),
+        cmocka_unit_test(test_bearing_multi_target_no_ghosts),
         cmocka_unit_test(test_bearing_ray_init),
         cmocka_unit_test(test_oosm_matches_in_order),
         cmocka_unit_test(test_oosm_outside_window),
@@ -725,9 +938,12 @@ int main(void)
         cmocka_unit_test(test_identity_never_merges),
         cmocka_unit_test(test_identity_binds_existing_track),
         cmocka_unit_test(test_identity_gate_failure_reinitialises),
+        cmocka_unit_test(test_mixed_radar_and_remote_id),
         cmocka_unit_test(test_invalid_measurements),
+        cmocka_unit_test(test_random_garbage),
         cmocka_unit_test(test_config_invalid_keys),
         cmocka_unit_test(test_coast_delete_report_once),
+        cmocka_unit_test(test_max_tracks),
         cmocka_unit_test(test_scenarios_hold_tracks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

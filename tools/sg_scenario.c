@@ -84,8 +84,8 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     optind = 2;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    int ch, li = 0;
+    while ((ch = getopt_long(argc, argv, "", opts, &li)) != -1) {
         double v = 0;
         bool bad = false;
         switch (ch) {
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
         if (bad) {
-            fprintf(stderr, "sg_scenario: invalid value for --%s: %s\n", opts[0].name ? "option" : "", optarg);
+            fprintf(stderr, "sg_scenario: invalid value for --%s: %s\n", opts[li].name, optarg);
             return 2;
         }
     }

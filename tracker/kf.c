@@ -37,6 +37,31 @@ static void mat_mul_bt(const double *A, const double *B, double *C, int r, int k
         }
 }
 
+/* C = A (r x k) * B (k x c), skipping zero entries of A (transition matrices are mostly
+ * zeros, so F P costs n^2 * (non-zeros per row) instead of n^3). */
+static void mat_mul_sa(const double *A, const double *B, double *C, int r, int k, int c)
+{
+    for (int i = 0; i < r * c; i++)
+        C[i] = 0;
+    for (int i = 0; i < r; i++)
+        for (int l = 0; l < k; l++) {
+            double a = A[IDX(i, l, k)];
+            if (a == 0)
+                continue;
+            const double *b = B + (size_t)l * (size_t)c;
+            double *cr = C + (size_t)i * (size_t)c;
+            for (int j = 0; j < c; j++)
+                cr[j] += a * b[j];
+        }
+}
+
+static void transpose(const double *A, double *T, int r, int c)
+{
+    for (int i = 0; i < r; i++)
+        for (int j = 0; j < c; j++)
+            T[IDX(j, i, r)] = A[IDX(i, j, c)];
+}
+
 static void symmetrise(double *P, int n)
 {
     for (int i = 0; i < n; i++)
@@ -259,13 +284,16 @@ void kf_predict(const kf_params *p, kf_state *s, double t)
     if (s->nmodes == 2)
         imm_mix(p, s, dt);
     double F[KF_NMAX * KF_NMAX], Q[KF_NMAX * KF_NMAX], FP[KF_NMAX * KF_NMAX];
+    double PFt[KF_NMAX * KF_NMAX];
     for (int k = 0; k < s->nmodes; k++) {
         build_fq(p, mode_kind(p, k), n, dt, F, Q);
         double x[KF_NMAX];
-        mat_mul(F, s->x[k], x, n, n, 1);
+        mat_mul_sa(F, s->x[k], x, n, n, 1);
         memcpy(s->x[k], x, sizeof(double) * (size_t)n);
-        mat_mul(F, s->P[k], FP, n, n, n);
-        mat_mul_bt(FP, F, s->P[k], n, n, n);
+        /* F P F' = F (F P)' since P is symmetric: two sparse products */
+        mat_mul_sa(F, s->P[k], FP, n, n, n);
+        transpose(FP, PFt, n, n);
+        mat_mul_sa(F, PFt, s->P[k], n, n, n);
         for (int i = 0; i < n * n; i++)
             s->P[k][i] += Q[i];
         symmetrise(s->P[k], n);
@@ -360,48 +388,38 @@ int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const 
     return SG_OK;
 }
 
-/* EKF update of one mode; ll receives the log-likelihood of the innovation. */
-static int update_mode(int n, double *x, double *P, const sg_measurement *meas, double *ll,
-                       double *d2)
+/* Kalman update of x (n), P (n x n) with innovation y (m), Jacobian H (m x n, row-major)
+ * and noise R (m x m). ll receives the log-likelihood of y, d2 its squared Mahalanobis
+ * distance. Joseph form: P = (I - K H) P (I - K H)' + K R K' keeps P PD under rounding. */
+static int kalman_core(int n, double *x, double *P, int m, const double *H, const double *y,
+                       const double *R, double *ll, double *d2)
 {
-    double zh[3], Hp[9];
-    int m = hfun(meas->type, x, meas->sensor_enu, zh, Hp);
-    if (m < 0)
-        return m;
-    double H[3 * KF_NMAX] = {0};
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < 3; j++)
-            H[IDX(i, j, n)] = Hp[IDX(i, j, 3)];
-    double PHt[KF_NMAX * 3], S[9], Si[9], K[KF_NMAX * 3], y[3], logdet;
+    double PHt[KF_NMAX * 3], S[9], Si[9], K[KF_NMAX * 3], logdet;
     mat_mul_bt(P, H, PHt, n, n, m);
     mat_mul(H, PHt, S, m, n, m);
     for (int i = 0; i < m * m; i++)
-        S[i] += meas->R[i];
+        S[i] += R[i];
     symmetrise(S, m);
     if (!inv_spd(S, m, Si, &logdet))
         return SG_ERANGE;
-    for (int i = 0; i < m; i++)
-        y[i] = meas->z[i] - zh[i];
-    int ia = az_index(meas->type);
-    if (ia >= 0)
-        y[ia] = wrap_pi(y[ia]);
     mat_mul(PHt, Si, K, n, m, m);
     double q = 0;
     for (int i = 0; i < m; i++)
         for (int j = 0; j < m; j++)
             q += y[i] * Si[IDX(i, j, m)] * y[j];
-    /* Joseph form: P = (I - K H) P (I - K H)' + K R K' keeps P PD under rounding. */
-    double A[KF_NMAX * KF_NMAX], AP[KF_NMAX * KF_NMAX], Pn[KF_NMAX * KF_NMAX];
-    double KR[KF_NMAX * 3];
-    mat_mul(K, H, A, n, m, n);
+    /* Joseph form with A = I - K H, evaluated in O(n^2 m):
+     * A P = P - K (H P); (A P) A' = A P - ((A P) H') K'. */
+    double HP[3 * KF_NMAX], AP[KF_NMAX * KF_NMAX] = {0}, APHt[KF_NMAX * 3], T[KF_NMAX * KF_NMAX];
+    double Pn[KF_NMAX * KF_NMAX], KR[KF_NMAX * 3], KRK[KF_NMAX * KF_NMAX];
+    mat_mul_sa(H, P, HP, m, n, n);
+    mat_mul(K, HP, T, n, m, n);
     for (int i = 0; i < n * n; i++)
-        A[i] = -A[i];
-    for (int i = 0; i < n; i++)
-        A[IDX(i, i, n)] += 1;
-    mat_mul(A, P, AP, n, n, n);
-    mat_mul_bt(AP, A, Pn, n, n, n);
-    mat_mul(K, meas->R, KR, n, m, m);
-    double KRK[KF_NMAX * KF_NMAX];
+        AP[i] = P[i] - T[i];
+    mat_mul_bt(AP, H, APHt, n, n, m);
+    mat_mul_bt(APHt, K, T, n, m, n);
+    for (int i = 0; i < n * n; i++)
+        Pn[i] = AP[i] - T[i];
+    mat_mul(K, R, KR, n, m, m);
     mat_mul_bt(KR, K, KRK, n, m, n);
     for (int i = 0; i < n * n; i++)
         Pn[i] += KRK[i];
@@ -412,6 +430,9 @@ static int update_mode(int n, double *x, double *P, const sg_measurement *meas, 
     double dx[KF_NMAX];
     mat_mul(K, y, dx, n, m, 1);
     for (int i = 0; i < n; i++)
+        if (!isfinite(x[i] + dx[i]))
+            return SG_ERANGE;
+    for (int i = 0; i < n; i++)
         x[i] += dx[i];
     memcpy(P, Pn, sizeof(double) * (size_t)(n * n));
     *ll = -0.5 * (q + logdet + m * log(2 * M_PI));
@@ -419,13 +440,60 @@ static int update_mode(int n, double *x, double *P, const sg_measurement *meas, 
     return SG_OK;
 }
 
+/* EKF update of one mode with the measurement and, if it reports one and vel_sd > 0, its
+ * velocity (a second, linear update with covariance vel_sd^2 I). */
+static int update_mode(const kf_params *p, int n, double *x, double *P,
+                       const sg_measurement *meas, double *ll, double *d2)
+{
+    double zh[3], Hp[9], y[3];
+    int m = hfun(meas->type, x, meas->sensor_enu, zh, Hp);
+    if (m < 0)
+        return m;
+    double H[3 * KF_NMAX] = {0};
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < 3; j++)
+            H[IDX(i, j, n)] = Hp[IDX(i, j, 3)];
+        y[i] = meas->z[i] - zh[i];
+    }
+    int ia = az_index(meas->type);
+    if (ia >= 0)
+        y[ia] = wrap_pi(y[ia]);
+    int rc = kalman_core(n, x, P, m, H, y, meas->R, ll, d2);
+    if (rc || !meas->has_vel || !(p->vel_sd > 0))
+        return rc;
+    double Hv[3 * KF_NMAX] = {0}, Rv[9] = {0}, llv, d2v;
+    for (int i = 0; i < 3; i++) {
+        Hv[IDX(i, i + 3, n)] = 1;
+        Rv[i * 4] = p->vel_sd * p->vel_sd;
+        y[i] = meas->vel_enu[i] - x[i + 3];
+    }
+    rc = kalman_core(n, x, P, 3, Hv, y, Rv, &llv, &d2v);
+    if (rc == SG_OK)
+        *ll += llv;
+    return rc;
+}
+
 int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *nis)
 {
-    (void)p;
-    kf_state tmp = *s;
+    int n = s->n;
     double ll[KF_MODES], d2[KF_MODES];
+    if (s->nmodes == 1) {
+        /* work on a copy of the used part only, so a failure leaves s untouched */
+        double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
+        memcpy(x, s->x[0], sizeof(double) * (size_t)n);
+        memcpy(P, s->P[0], sizeof(double) * (size_t)(n * n));
+        int rc = update_mode(p, n, x, P, m, &ll[0], &d2[0]);
+        if (rc)
+            return rc;
+        memcpy(s->x[0], x, sizeof(double) * (size_t)n);
+        memcpy(s->P[0], P, sizeof(double) * (size_t)(n * n));
+        if (nis)
+            *nis = d2[0];
+        return SG_OK;
+    }
+    kf_state tmp = *s;
     for (int k = 0; k < s->nmodes; k++) {
-        int rc = update_mode(s->n, tmp.x[k], tmp.P[k], m, &ll[k], &d2[k]);
+        int rc = update_mode(p, n, tmp.x[k], tmp.P[k], m, &ll[k], &d2[k]);
         if (rc)
             return rc;
     }

@@ -32,6 +32,7 @@ typedef struct {
     double q_jerk;        /* m/s^3, CA (and IMM CA mode) jerk noise, > 0 */
     double imm_sojourn_s; /* s, mean time spent in one IMM mode before switching, > 0 */
     double init_acc_sd;   /* m/s^2, initial acceleration sd (CA / IMM), >= 0 */
+    double vel_sd;        /* m/s, sd of a reported velocity (has_vel); 0 ignores it */
 } kf_params;
 
 typedef struct {
@@ -72,7 +73,8 @@ int kf_predict_meas(const kf_state *s, sg_meas_type type, const double sensor_en
 int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const double *R,
                    double *d2);
 
-/* Measurement update (sequential; the state must already be at m->t). Returns 0, or
+/* Measurement update (sequential; the state must already be at m->t). A reported velocity
+ * (m->has_vel) is applied as a second linear update with sd p->vel_sd. Returns 0, or
  * SG_ERANGE when the update is numerically impossible (state untouched). nis (may be NULL)
  * receives the squared Mahalanobis distance of the combined innovation. */
 int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *nis);

@@ -10,6 +10,17 @@
 
 #include "sg_error.h"
 
+typedef struct {
+    double x;
+    size_t j;
+} xkey;
+
+static int cmp_xkey(const void *a, const void *b)
+{
+    double x = ((const xkey *)a)->x, y = ((const xkey *)b)->x;
+    return (x > y) - (x < y);
+}
+
 int ospa_compute(assign_ws *w, const double (*truth)[3], size_t m, const double (*est)[3],
                  size_t n, double c, double p, ospa_result *out, int *truth_to_est)
 {
@@ -28,14 +39,29 @@ int ospa_compute(assign_ws *w, const double (*truth)[3], size_t m, const double 
     size_t cap = 64, ne = 0;
     assign_edge *edges = malloc(cap * sizeof *edges);
     int *r2c = malloc((m ? m : 1) * sizeof *r2c);
-    if (!edges || !r2c) {
+    xkey *order = malloc((n ? n : 1) * sizeof *order);
+    if (!edges || !r2c || !order) {
         free(edges);
         free(r2c);
+        free(order);
         return SG_ENOMEM;
     }
+    /* estimates sorted by x: each truth only looks at those within c in x */
+    for (size_t j = 0; j < n; j++)
+        order[j] = (xkey){est[j][0], j};
+    qsort(order, n, sizeof *order, cmp_xkey);
     int rc = SG_OK;
-    for (size_t i = 0; i < m && rc == SG_OK; i++)
-        for (size_t j = 0; j < n; j++) {
+    for (size_t i = 0; i < m && rc == SG_OK; i++) {
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (order[mid].x < truth[i][0] - c)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t k = lo; k < n && order[k].x <= truth[i][0] + c; k++) {
+            size_t j = order[k].j;
             double dx = truth[i][0] - est[j][0], dy = truth[i][1] - est[j][1],
                    dz = truth[i][2] - est[j][2];
             double d2 = dx * dx + dy * dy + dz * dz;
@@ -52,6 +78,7 @@ int ospa_compute(assign_ws *w, const double (*truth)[3], size_t m, const double 
             }
             edges[ne++] = (assign_edge){(int)i, (int)j, pow(sqrt(d2), p) - cp};
         }
+    }
     if (rc == SG_OK)
         rc = assign_sparse(w, (int)m, (int)n, edges, ne, r2c, NULL, NULL);
     if (rc == SG_OK) {
@@ -81,5 +108,6 @@ int ospa_compute(assign_ws *w, const double (*truth)[3], size_t m, const double 
     }
     free(edges);
     free(r2c);
+    free(order);
     return rc;
 }

@@ -171,12 +171,25 @@ static void observe(const scen_cfg *c, uint64_t *rng, int k, const double sp[3],
 
 int scen_generate(const scen_cfg *c, scenario *s, sg_errinfo *e)
 {
-    if (c->n_targets < 1 || c->n_targets > 1000000 || !(c->duration_s > 0) ||
-        !(c->rate_hz > 0) || !(c->pd >= 0 && c->pd <= 1) || !(c->clutter_per_scan >= 0) ||
-        !(c->region_m > 0) || !(c->alt_max >= c->alt_min) || !(c->speed_max >= c->speed_min) ||
-        !(c->speed_min >= 0) || !(c->pos_sd > 0) || !(c->range_sd > 0) || !(c->ang_sd > 0) ||
-        !c->seed || c->duration_s * c->rate_hz > 1e6)
-        return sg_err_set(e, SG_EINVAL, "scenario: invalid generator configuration");
+    const struct {
+        bool bad;
+        const char *what;
+    } checks[] = {
+        {c->n_targets < 1 || c->n_targets > 1000000, "targets must be in [1, 1e6]"},
+        {!(c->duration_s > 0) || !(c->rate_hz > 0) || c->duration_s * c->rate_hz > 1e6,
+         "duration and rate must be > 0 with at most 1e6 scans"},
+        {!(c->pd >= 0 && c->pd <= 1), "pd must be in [0, 1]"},
+        {!(c->clutter_per_scan >= 0 && c->clutter_per_scan <= 1e5), "clutter must be in [0, 1e5]"},
+        {!(c->region_m > 0) || !isfinite(c->region_m), "region must be > 0"},
+        {!(c->alt_max >= c->alt_min), "alt_max must be >= alt_min"},
+        {!(c->speed_min >= 0) || !(c->speed_max >= c->speed_min), "speeds must be 0 <= min <= max"},
+        {!(c->pos_sd > 0) || !(c->range_sd > 0) || !(c->ang_sd > 0), "noise sds must be > 0"},
+        {!isfinite(c->cross_angle_deg) || !isfinite(c->turn_accel), "angles must be finite"},
+        {!c->seed, "seed must be non-zero"},
+    };
+    for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++)
+        if (checks[k].bad)
+            return sg_err_set(e, SG_EINVAL, "scenario: %s", checks[k].what);
     uint64_t rng = c->seed;
     int n = c->n_targets;
     double (*pos)[3] = malloc((size_t)n * sizeof *pos), (*vel)[3] = malloc((size_t)n * sizeof *vel);
@@ -281,19 +294,40 @@ int scen_generate(const scen_cfg *c, scenario *s, sg_errinfo *e)
 
 static const char *TYPE_NAMES[] = {"wgs84", "pos", "bearing", "range_bearing", "rf"};
 
-static int open_w(const char *path, FILE **f, char *tmp, size_t cap, sg_errinfo *e)
+static void truth_line(FILE *f, const scenario *s, size_t i)
 {
-    if ((size_t)snprintf(tmp, cap, "%s.tmp", path) >= cap)
-        return sg_err_set(e, SG_ERANGE, "%s: path too long", path);
-    *f = fopen(tmp, "w");
-    if (!*f)
-        return sg_err_set(e, SG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    return SG_OK;
+    const scen_truth *t = &s->truth[i];
+    fprintf(f, "%.3f,%d,%.3f,%.3f,%.3f\n", t->t, t->id, t->p[0], t->p[1], t->p[2]);
 }
 
-/* Atomic write: close, check, rename over the target. */
-static int close_w(FILE *f, const char *tmp, const char *path, sg_errinfo *e)
+static void meas_line(FILE *f, const scenario *s, size_t i)
 {
+    const sg_measurement *m = &s->meas[i];
+    int d = sg_meas_dim(m->type);
+    double sd[3] = {0, 0, 0};
+    for (int k = 0; k < d; k++)
+        sd[k] = sqrt(m->R[k * d + k]);
+    bool ang = m->type != SG_MEAS_POS_ENU;
+    fprintf(f, ang ? "%.3f,%d,%s,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.3f,%.3f,%.3f,%d,%s\n"
+                   : "%.3f,%d,%s,%.3f,%.3f,%.3f,%.6g,%.6g,%.6g,%.3f,%.3f,%.3f,%d,%s\n",
+            m->t, m->sensor, TYPE_NAMES[m->type], m->z[0], m->z[1], m->z[2], sd[0], sd[1], sd[2],
+            m->sensor_enu[0], m->sensor_enu[1], m->sensor_enu[2],
+            s->clutter ? (int)s->clutter[i] : 0, m->identity);
+}
+
+/* Writes header + n rows to path atomically (temp file + rename). */
+static int write_csv(const scenario *s, const char *path, const char *header, size_t n,
+                     void (*line)(FILE *, const scenario *, size_t), sg_errinfo *e)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return sg_err_set(e, SG_ERANGE, "%s: path too long", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return sg_err_set(e, SG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    fprintf(f, "%s\n", header);
+    for (size_t i = 0; i < n; i++)
+        line(f, s, i);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
         remove(tmp);
@@ -306,43 +340,17 @@ static int close_w(FILE *f, const char *tmp, const char *path, sg_errinfo *e)
     return SG_OK;
 }
 
+#define TRUTH_HEADER "t,id,x,y,z"
+#define MEAS_HEADER "t,sensor,type,z0,z1,z2,sd0,sd1,sd2,sx,sy,sz,clutter,identity"
+
 int scen_write_truth_csv(const scenario *s, const char *path, sg_errinfo *e)
 {
-    FILE *f;
-    char tmp[4096];
-    int rc = open_w(path, &f, tmp, sizeof tmp, e);
-    if (rc)
-        return rc;
-    fprintf(f, "t,id,x,y,z\n");
-    for (size_t i = 0; i < s->n_truth; i++) {
-        const scen_truth *t = &s->truth[i];
-        fprintf(f, "%.3f,%d,%.3f,%.3f,%.3f\n", t->t, t->id, t->p[0], t->p[1], t->p[2]);
-    }
-    return close_w(f, tmp, path, e);
+    return write_csv(s, path, TRUTH_HEADER, s->n_truth, truth_line, e);
 }
 
 int scen_write_meas_csv(const scenario *s, const char *path, sg_errinfo *e)
 {
-    FILE *f;
-    char tmp[4096];
-    int rc = open_w(path, &f, tmp, sizeof tmp, e);
-    if (rc)
-        return rc;
-    fprintf(f, "t,sensor,type,z0,z1,z2,sd0,sd1,sd2,sx,sy,sz,clutter,identity\n");
-    for (size_t i = 0; i < s->n_meas; i++) {
-        const sg_measurement *m = &s->meas[i];
-        int d = sg_meas_dim(m->type);
-        double sd[3] = {0, 0, 0};
-        for (int k = 0; k < d; k++)
-            sd[k] = sqrt(m->R[k * d + k]);
-        bool ang = m->type != SG_MEAS_POS_ENU;
-        fprintf(f, ang ? "%.3f,%d,%s,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.3f,%.3f,%.3f,%d,%s\n"
-                       : "%.3f,%d,%s,%.3f,%.3f,%.3f,%.6g,%.6g,%.6g,%.3f,%.3f,%.3f,%d,%s\n",
-                m->t, m->sensor, TYPE_NAMES[m->type], m->z[0], m->z[1], m->z[2], sd[0], sd[1],
-                sd[2], m->sensor_enu[0], m->sensor_enu[1], m->sensor_enu[2],
-                s->clutter ? (int)s->clutter[i] : 0, m->identity);
-    }
-    return close_w(f, tmp, path, e);
+    return write_csv(s, path, MEAS_HEADER, s->n_meas, meas_line, e);
 }
 
 /* Splits line in place at commas into at most max fields; returns the count. */
@@ -479,7 +487,7 @@ static int meas_row(scenario *s, char **f, const char *path, long ln, sg_errinfo
 
 int scen_read_truth_csv(scenario *s, const char *path, sg_errinfo *e)
 {
-    return read_lines(path, "t,id,x,y,z", 5, s, truth_row, e);
+    return read_lines(path, TRUTH_HEADER, 5, s, truth_row, e);
 }
 
 static int cmp_meas_t(const void *a, const void *b)
@@ -490,8 +498,7 @@ static int cmp_meas_t(const void *a, const void *b)
 
 int scen_read_meas_csv(scenario *s, const char *path, sg_errinfo *e)
 {
-    int rc = read_lines(path, "t,sensor,type,z0,z1,z2,sd0,sd1,sd2,sx,sy,sz,clutter,identity", 14,
-                        s, meas_row, e);
+    int rc = read_lines(path, MEAS_HEADER, 14, s, meas_row, e);
     if (rc)
         return rc;
     /* keep the clutter flags with their rows: sort only if out of order (rare) */

@@ -26,6 +26,8 @@ typedef struct {
     hist_entry hist[TRK_HIST]; /* ring, oldest at hist_head */
     int hist_n, hist_head;
     uint32_t opp, mhits;       /* M-of-N: batches seen / hits among them */
+    bool full_obs;             /* has had a position or range-bearing hit */
+    uint8_t post_sensors;      /* bit per pub.sensors slot: bearing hits after birth */
     uint64_t born_group, hit_group;
 } trk;
 
@@ -108,6 +110,7 @@ static const num_key NUM_KEYS[] = {
     {"bearing_min_angle_deg", offsetof(tracker_cfg, bearing_min_angle_deg), false, 2, 0.1, 90},
     {"bearing_nominal_range", offsetof(tracker_cfg, bearing_nominal_range), false, 300, 1, 1e5},
     {"bearing_range_sd", offsetof(tracker_cfg, bearing_range_sd), false, 150, 1, 1e5},
+    {"bearing_max_range", offsetof(tracker_cfg, bearing_max_range), false, 3000, 10, 1e5},
     {"max_tracks", offsetof(tracker_cfg, max_tracks), true, 4096, 1, 1000000},
 };
 #define N_NUM_KEYS (sizeof NUM_KEYS / sizeof NUM_KEYS[0])
@@ -247,6 +250,7 @@ tracker *tracker_create(const tracker_cfg *cfg, sg_errinfo *e)
     q->kp.q_jerk = cfg->q_jerk;
     q->kp.imm_sojourn_s = cfg->imm_sojourn_s;
     q->kp.init_acc_sd = cfg->init_acc_sd;
+    q->kp.vel_sd = cfg->reported_vel_sd;
     for (int d = 1; d <= 3; d++)
         q->gate[d] = kf_chi2_gate(cfg->gate_prob, d);
     q->pair_gate = q->gate[1];
@@ -432,6 +436,7 @@ static int new_track(tracker *q, const sg_measurement *m, double t, const double
     absorb_attrs(&tr->pub, m);
     tr->opp = 1;
     tr->mhits = 1;
+    tr->full_obs = m->type != SG_MEAS_BEARING;
     tr->born_group = tr->hit_group = q->group_seq;
     hist_push(tr, m);
     q->st.tracks_created++;
@@ -528,7 +533,10 @@ static int try_pair(tracker *q, const sg_measurement *b)
         if (den < q->min_sin2)
             continue;
         double s = (c * e - d) / den, t = (e - c * d) / den; /* ranges along a and b */
-        if (!(s > 0) || !(t > 0))
+        /* in front of both sensors and not beyond the useful range (nearly parallel rays
+         * "meet" far away with a huge along-ray uncertainty and feed on clutter) */
+        if (!(s > 0) || !(t > 0) || s > q->cfg.bearing_max_range ||
+            t > q->cfg.bearing_max_range)
             continue;
         double miss2 = 0;
         for (int i = 0; i < 3; i++) {
@@ -570,9 +578,8 @@ static int try_pair(tracker *q, const sg_measurement *b)
         hist_at(tr, 0)->post = tr->kf;
     kf_predict(&q->kp, &tr->kf, m2->t);
     if (kf_update(&q->kp, &tr->kf, m2, NULL) == SG_OK) {
+        /* the pair is one detection for M-of-N: confirmation needs fresh hits */
         tr->pub.hits++;
-        tr->opp++;
-        tr->mhits++;
         tr->pub.t_last = m2->t;
         absorb_attrs(&tr->pub, m2);
         hist_push(tr, m2);
@@ -638,9 +645,24 @@ static void apply_update(tracker *q, trk *tr, const sg_measurement *m)
     if (m->t > tr->pub.t_last)
         tr->pub.t_last = m->t;
     absorb_attrs(&tr->pub, m);
+    if (m->type != SG_MEAS_BEARING)
+        tr->full_obs = true;
+    for (int i = 0; i < tr->pub.n_sensors; i++)
+        if (tr->pub.sensors[i] == m->sensor)
+            tr->post_sensors |= (uint8_t)(1u << i);
     tr->hit_group = q->group_seq;
     hist_push(tr, m);
     q->st.used++;
+}
+
+/* A bearing-only track from a two-sensor pair must be seen again by two sensors before it
+ * is confirmed: a ghost (one true bearing crossed by a clutter bearing) is then fed by one
+ * sensor only and never confirms. */
+static bool observable(const tracker *q, const trk *tr)
+{
+    if (tr->full_obs || q->cfg.bearing_init != TRACKER_BEARING_INIT_PAIR)
+        return true;
+    return __builtin_popcount(tr->post_sensors) >= 2;
 }
 
 /* An identified measurement failed its own track's gate: restart that track's state at
@@ -744,6 +766,18 @@ static int gate_edges(tracker *q, const sg_measurement *const *gm, int ng, uint6
     return SG_OK;
 }
 
+/* Gates the open measurements of a group against the selected tracks and solves the
+ * assignment; q->c2r[j] receives the track of measurement j or -1. */
+static int gate_assign(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_group,
+                       int sel)
+{
+    size_t ne;
+    int rc = gate_edges(q, gm, ng, skip_group, sel, &ne);
+    if (rc)
+        return rc;
+    return assign_sparse(q->ws, (int)q->n_trk, ng, q->edges, ne, q->r2c, q->c2r, NULL);
+}
+
 /* ---- group processing -------------------------------------------------------------- */
 
 static int process_group(tracker *q, const sg_measurement *const *gm, int ng, double tg)
@@ -792,11 +826,7 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
     /* two stages: established tracks choose first, so a tentative track born from an
      * outlier next to a confirmed track cannot steal that track's measurements */
     for (int stage = SEL_ESTABLISHED; stage <= SEL_TENTATIVE; stage++) {
-        size_t ne;
-        int rc = gate_edges(q, gm, ng, g, stage, &ne);
-        if (rc)
-            return rc;
-        rc = assign_sparse(q->ws, (int)q->n_trk, ng, q->edges, ne, q->r2c, q->c2r, NULL);
+        int rc = gate_assign(q, gm, ng, g, stage);
         if (rc)
             return rc;
         for (int j = 0; j < ng; j++) {
@@ -899,11 +929,7 @@ static int process_oosm_group(tracker *q, const sg_measurement *const *gm, int n
         q->mflag[j] = MF_OPEN;
         q->held[j] = gm[j]->identity[0] ? find_identity(q, gm[j]->identity) : -1;
     }
-    size_t ne;
-    int rc = gate_edges(q, gm, ng, 0, SEL_ALL, &ne);
-    if (rc)
-        return rc;
-    rc = assign_sparse(q->ws, (int)q->n_trk, ng, q->edges, ne, q->r2c, q->c2r, NULL);
+    int rc = gate_assign(q, gm, ng, 0, SEL_ALL);
     if (rc)
         return rc;
     for (int j = 0; j < ng; j++) {
@@ -951,7 +977,8 @@ static int maintain(tracker *q)
         kf_predict(&q->kp, &tr->kf, q->t_now);
         sg_track *p = &tr->pub;
         if (p->status == SG_TRACK_TENTATIVE &&
-            (tr->mhits >= (uint32_t)c->confirm_m || (c->identity_confirms && p->identity[0]))) {
+            ((tr->mhits >= (uint32_t)c->confirm_m && observable(q, tr)) ||
+             (c->identity_confirms && p->identity[0]))) {
             p->status = SG_TRACK_CONFIRMED;
             q->st.tracks_confirmed++;
         }
@@ -988,16 +1015,25 @@ static int maintain(tracker *q)
 
 /* ---- public calls -------------------------------------------------------------------- */
 
+/* Largest magnitude accepted for positions, ranges and velocities: a site frame spans
+ * kilometres, so anything beyond 1e7 (m or m/s) is corrupt and would only overflow later. */
+#define MAX_ABS 1e7
+
 static bool finite_n(const double *v, int n)
 {
     for (int i = 0; i < n; i++)
-        if (!isfinite(v[i]))
+        if (!isfinite(v[i]) || fabs(v[i]) > MAX_ABS)
             return false;
     return true;
 }
 
+/* Measurements may be stamped at most this far after their batch time (s): a corrupt
+ * future time stamp would otherwise push the clock ahead and make every later measurement
+ * "too old". */
+#define FUTURE_TOL_S 1e-3
+
 /* 0 if usable, else the rejection code (and the counter is bumped). */
-static int validate(tracker *q, const sg_measurement *m)
+static int validate(tracker *q, const sg_measurement *m, double batch_t)
 {
     if (m->type != SG_MEAS_POS_ENU && m->type != SG_MEAS_BEARING &&
         m->type != SG_MEAS_RANGE_BEARING) {
@@ -1005,7 +1041,7 @@ static int validate(tracker *q, const sg_measurement *m)
         return SG_EINVAL;
     }
     int dim = sg_meas_dim(m->type);
-    bool ok = isfinite(m->t) && finite_n(m->z, dim) &&
+    bool ok = isfinite(m->t) && m->t <= batch_t + FUTURE_TOL_S && finite_n(m->z, dim) &&
               memchr(m->identity, 0, SG_ID_LEN) && memchr(m->cls, 0, SG_CLASS_LEN) &&
               (!m->has_vel || finite_n(m->vel_enu, 3));
     if (ok && m->type != SG_MEAS_POS_ENU)
@@ -1018,7 +1054,10 @@ static int validate(tracker *q, const sg_measurement *m)
         q->st.rej_invalid++;
         return SG_EINVAL;
     }
-    if (!kf_is_pd(m->R, dim)) {
+    bool r_ok = kf_is_pd(m->R, dim);
+    for (int i = 0; r_ok && i < dim; i++)
+        r_ok = m->R[i * dim + i] <= MAX_ABS * MAX_ABS;
+    if (!r_ok) {
         q->st.rej_cov++;
         return SG_EINVAL;
     }
@@ -1071,7 +1110,7 @@ int tracker_process(tracker *q, double t, const sg_measurement *m, size_t n)
     }
     size_t nv = 0;
     for (size_t i = 0; i < n; i++) {
-        int rc = validate(q, &m[i]);
+        int rc = validate(q, &m[i], t);
         if (rc) {
             if (ret == SG_OK || (ret == SG_ERANGE && rc == SG_EINVAL))
                 ret = rc;

@@ -7,7 +7,8 @@
  * Per call, measurements are grouped by (time, sensor, type) and processed in time order as
  * sequential sensor batches: predict every track to the batch time (kf.h), chi-square gate
  * on the innovation, global nearest neighbour assignment over the gated pairs (assign.h,
- * optimal per cluster, cost = squared Mahalanobis distance minus the gate), EKF update.
+ * optimal per cluster, cost = squared Mahalanobis distance minus the gate; confirmed and
+ * coasting tracks choose first, tentative tracks take what is left), EKF update.
  * Identity: a measurement carrying an identity (Remote ID / DroneID serial) goes to the
  * track holding that identity (gate still applied; on a gate failure that track is
  * re-initialised at the measurement, never another track moved); tracks with different
@@ -16,7 +17,8 @@
  * track, coasting, deletion on coast time, consecutive misses or position sd.
  * Bearing-only initiation: "pair" (default) intersects two bearings from different sensors
  * that arrive within bearing_pair_window_s and whose rays pass within the chi-square gate of
- * each other, then applies both bearings as EKF updates to a wide prior at the intersection;
+ * each other, then applies both bearings as EKF updates to a wide prior at the intersection
+ * (such a track confirms only after fresh hits from two sensors, so ghosts do not);
  * "ray" starts a single-sensor track along the ray at bearing_nominal_range with
  * bearing_range_sd along the ray. Out-of-sequence measurements (older than the newest batch
  * but within oosm_window_s) are gated against the track state retrodicted from a short
@@ -60,12 +62,15 @@ typedef struct {
     double oosm_window_s;         /* ["oosm_window_s"] s, late measurements accepted, [0, 60] */
     double init_vel_sd;           /* ["init_vel_sd"] m/s, new-track velocity sd, [0.1, 1000] */
     double init_acc_sd;           /* ["init_acc_sd"] m/s^2, new-track acceleration sd, [0, 100] */
-    double reported_vel_sd;       /* ["reported_vel_sd"] m/s, sd of a reported velocity, [0.01, 100] */
+    double reported_vel_sd;       /* ["reported_vel_sd"] m/s, sd of a reported velocity
+                                     (DroneID / Remote ID has_vel), used at initiation and
+                                     as a velocity update, [0.01, 100] */
     tracker_bearing_init bearing_init; /* ["bearing_init"] "pair" | "ray" | "off" */
     double bearing_pair_window_s; /* ["bearing_pair_window_s"] s, [0, 10] */
     double bearing_min_angle_deg; /* ["bearing_min_angle_deg"] deg between paired rays, [0.1, 90] */
     double bearing_nominal_range; /* ["bearing_nominal_range"] m, "ray" init range, [1, 1e5] */
     double bearing_range_sd;      /* ["bearing_range_sd"] m, "ray" init along-ray sd, [1, 1e5] */
+    double bearing_max_range;     /* ["bearing_max_range"] m, farthest "pair" intersection, [10, 1e5] */
     int max_tracks;               /* ["max_tracks"] active tracks, [1, 1000000] */
     bool identity_confirms;       /* ["identity_confirms"] an identified hit confirms at once */
 } tracker_cfg;
@@ -109,8 +114,9 @@ int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
 /* NULL on invalid config (SG_ERANGE/SG_EINVAL) or allocation failure, reason in e. */
 tracker *tracker_create(const tracker_cfg *cfg, sg_errinfo *e);
 
-/* One batch at time t (s): n measurements, each with its own m[i].t (t is the batch time the
- * tracks are advanced to afterwards). Invalid measurements are counted and skipped; the
+/* One batch at time t (s): n measurements, each with its own m[i].t <= t (t is the batch time
+ * the tracks are advanced to afterwards; a measurement stamped more than 1 ms after t is
+ * invalid). Invalid measurements are counted and skipped; the
  * others are processed. Returns 0; SG_EINVAL if any measurement was rejected as invalid
  * (type, NaN, covariance); SG_ERANGE if any was too old (and none invalid); SG_ENOMEM if a
  * buffer could not grow (the batch remainder is counted as dropped, state stays valid);
