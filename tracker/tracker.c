@@ -845,12 +845,20 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
         }
         initiate(q, gm[j]);
     }
+    /* A batch of self-reported positions (DroneID, Remote ID: every measurement carries
+     * its transmitter's identity) is not a scan of the sky: one drone's message says
+     * nothing about the others, so it is neither a miss nor an opportunity for them. */
+    bool self_reports = ng > 0;
+    for (int j = 0; j < ng; j++)
+        self_reports = self_reports && gm[j]->identity[0] != '\0';
     /* M-of-N and consecutive misses, counted over batches of the track's own sensors */
     for (size_t i = 0; i < q->n_trk; i++) {
         trk *tr = &q->trk[i];
         if (tr->born_group >= g || !has_sensor(&tr->pub, sensor))
             continue;
         bool hit = tr->hit_group == g;
+        if (!hit && self_reports)
+            continue;
         if (!hit)
             tr->pub.misses++;
         if (tr->pub.status == SG_TRACK_TENTATIVE && tr->opp < (uint32_t)q->cfg.confirm_n) {
