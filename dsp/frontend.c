@@ -371,8 +371,10 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
         if (rc)
             return rc;
     }
+    /* A new clock (t0: e.g. the next capture segment of a triggered recording) is a
+     * gap too: bursts before it must be timed and closed with the old clock. */
     if (q->started && (blk->discontinuity || blk->sample_index != q->next_index ||
-                       blk->center_freq != q->fc)) {
+                       blk->center_freq != q->fc || blk->t0 != q->t0)) {
         close_all(q);
         q->st.discontinuities++;
         q->valid_from = blk->sample_index;
