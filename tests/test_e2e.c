@@ -95,7 +95,7 @@ static void test_replay_end_to_end(void **state)
     assert_true(intruder_id != 0);
     assert_true(venue_id != 0 && venue_id != intruder_id);
     assert_true(confirmed > 0);
-    assert_true(worst < 60);
+    assert_true(worst < 5); /* DroneID positions are GNSS fixes: the track follows them */
 
     /* Alerts: critical raised for the intruder before it enters, cleared once. */
     int raised_before_inside = 0, crit_raised = 0, crit_cleared = 0, venue_alarms = 0,

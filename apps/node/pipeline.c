@@ -130,6 +130,7 @@ typedef struct {
     droneid_rx *did;
     double did_fs;             /* Hz the DroneID receiver was made for */
     double center_freq;        /* Hz of the block being processed */
+    double hold_s;             /* s the front end may hold a burst back (max burst + margin) */
     double next_tick;
     double t_first;            /* s UTC of the first sample */
     struct timespec wall_first;
@@ -435,7 +436,10 @@ static int rf_sink(void *user, const sg_iq_block *blk)
     pthread_mutex_unlock(&s->lat_mu);
     if (rc != SG_OK)
         return rc;
-    double t_end = blk->t0 + (double)(blk->sample_index + blk->n) / blk->sample_rate;
+    /* The clock this sensor can vouch for: bursts still open or held for their
+     * margin may start up to hold_s before the end of this block, and their
+     * measurements must not arrive behind the clock. */
+    double t_end = blk->t0 + (double)(blk->sample_index + blk->n) / blk->sample_rate - s->hold_s;
     if (t_end >= s->next_tick || blk->discontinuity) {
         event ev = {.kind = EV_TICK, .sensor = s->idx, .t = t_end};
         push_event(s, &ev);
@@ -624,6 +628,7 @@ static int build_rf_sensor(pipeline *p, size_t si, bool replace, runner *s, sg_e
     if ((rc = frontend_cfg_from_json(&fc, c->frontend, where, e)))
         return rc;
     fc.sensor = (int)si;
+    s->hold_s = fc.max_burst_s + fc.margin_s;
     if (!(s->fe = frontend_create(&fc, e)))
         return e->code;
     if (!(s->em = emitters_create(p->sigs, NULL, e)))
