@@ -240,8 +240,8 @@ skydet *skydet_create(const skydet_cfg *cfg, sg_errinfo *e)
     size_t nb = (size_t)q->nbx * (size_t)q->nby;
     q->tmp = malloc(npx);
     q->mid = malloc(npx);
-    q->opn = malloc(npx);
-    q->cls = malloc(npx);
+    q->opn = calloc(npx, 1); /* zero: the unused polarity is read but ignored */
+    q->cls = calloc(npx, 1);
     q->vg = malloc(nv);
     q->vh = malloc(nv);
     q->pad = malloc(nrow);
@@ -717,14 +717,18 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
         *n = 0;
     if (!q || !img || stride < (size_t)q->w)
         return SG_EINVAL;
-    hpass(q, img, stride, q->tmp, 0); /* erosion -> opening (bright top-hat) */
-    vpass(q, q->tmp, q->mid, 0);
-    hpass(q, q->mid, (size_t)q->w, q->tmp, 1);
-    vpass(q, q->tmp, q->opn, 1);
-    hpass(q, img, stride, q->tmp, 1); /* dilation -> closing (dark top-hat) */
-    vpass(q, q->tmp, q->mid, 1);
-    hpass(q, q->mid, (size_t)q->w, q->tmp, 0);
-    vpass(q, q->tmp, q->cls, 0);
+    if (q->c.polarity != SKYDET_DARK) {
+        hpass(q, img, stride, q->tmp, 0); /* erosion -> opening (bright top-hat) */
+        vpass(q, q->tmp, q->mid, 0);
+        hpass(q, q->mid, (size_t)q->w, q->tmp, 1);
+        vpass(q, q->tmp, q->opn, 1);
+    }
+    if (q->c.polarity != SKYDET_BRIGHT) {
+        hpass(q, img, stride, q->tmp, 1); /* dilation -> closing (dark top-hat) */
+        vpass(q, q->tmp, q->mid, 1);
+        hpass(q, q->mid, (size_t)q->w, q->tmp, 0);
+        vpass(q, q->tmp, q->cls, 0);
+    }
 
     q->nruns = 0;
     q->ncand = q->nout = 0;
