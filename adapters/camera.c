@@ -19,6 +19,7 @@ void camera_cfg_default(camera_cfg *cfg)
     cfg->sensor = -1;
     cfg->queue_frames = 8;
     cfg->t0 = NAN;
+    cfg->min_el = -M_PI / 2;
     snprintf(cfg->cls, sizeof cfg->cls, "camera_object");
     cfg->snippet_px = 96;
     cfg->snippet_interval_s = 1.0;
@@ -32,7 +33,7 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
 {
     static const char *const keys[] = {
         "type", "pipeline", "file", "hfov_deg", "vfov_deg", "fx", "fy", "cx", "cy", "k1",
-        "pixel_sd", "mount_sd_deg", "live", "queue_frames", "t0", "max_seconds", "class",
+        "pixel_sd", "mount_sd_deg", "min_el_deg", "live", "queue_frames", "t0", "max_seconds", "class",
         "store_snippets", "snippet_dir", "snippet_px", "snippet_interval_s", "snippet_max",
         "detector", NULL};
     char wa[256], wo[256], wd[256], type[32], file[CAMERA_PATH_MAX];
@@ -78,6 +79,9 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
     if (!rc && cJSON_GetObjectItemCaseSensitive(ad, "t0") &&
         !(rc = sgj_number(ad, wa, "t0", true, 0, 0, 1e11, &t0, e)))
         cfg->t0 = t0;
+    double mel = cfg->min_el * 180.0 / M_PI;
+    if (!rc && !(rc = sgj_number(ad, wa, "min_el_deg", false, mel, -90, 90, &mel, e)))
+        cfg->min_el = mel * M_PI / 180.0;
     if (!rc)
         rc = sgj_number(ad, wa, "max_seconds", false, cfg->max_seconds, 0, 1e9, &cfg->max_seconds, e);
     if (!rc)

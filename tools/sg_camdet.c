@@ -128,6 +128,7 @@ static void usage(void)
             "  --hfov DEG         horizontal field of view (default 60)\n"
             "  --yaw DEG --pitch DEG --roll DEG   mounting (see docs/camera.md)\n"
             "  --bearing          print az/el and their sd per detection\n"
+            "  --min-el DEG       drop detections below this elevation (horizon mask)\n"
             "  --polarity both|dark|bright   --radius PX   --k SIGMA   --min-contrast GREY\n"
             "  --persist K/N      hits needed in the last N frames (default 3/5)\n"
             "  --quiet            summary only;  --candidates  also print unconfirmed blobs\n"
@@ -151,7 +152,7 @@ int main(int argc, char **argv)
         {"min-contrast", required_argument, 0, 'm'}, {"persist", required_argument, 0, 'K'},
         {"quiet", no_argument, 0, 'q'},         {"dump-dir", required_argument, 0, 'd'},
         {"dump-every", required_argument, 0, 'e'}, {"snippets", required_argument, 0, 'S'},
-        {"candidates", no_argument, 0, 'c'},    {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+        {"candidates", no_argument, 0, 'c'},    {"min-el", required_argument, 0, 'E'},    {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
@@ -185,6 +186,7 @@ int main(int argc, char **argv)
             break;
         case 'q': s.quiet = true; break;
         case 'c': s.candidates = true; break;
+        case 'E': cfg.min_el = atof(optarg) * DEG; break;
         case 'd': s.dump_dir = optarg; break;
         case 'e': s.dump_every = atoi(optarg); break;
         case 'S':
@@ -226,11 +228,12 @@ int main(int argc, char **argv)
     if (rc)
         fprintf(stderr, "sg_camdet: %s\n", e.msg);
     printf("summary: %dx%d frames %llu with_detection %llu (%.1f%%) detections %llu "
-           "mean_contrast %.1f longest_run %u dropped %llu bad %llu\n",
+           "mean_contrast %.1f longest_run %u dropped %llu bad %llu masked %llu\n",
            st.width, st.height, (unsigned long long)s.frames,
            (unsigned long long)s.frames_with_det,
            s.frames ? 100.0 * s.frames_with_det / s.frames : 0.0, (unsigned long long)s.dets,
            s.dets ? s.sum_contrast / s.dets : 0.0, s.longest_track,
-           (unsigned long long)st.frames_dropped, (unsigned long long)st.frames_bad);
+           (unsigned long long)st.frames_dropped, (unsigned long long)st.frames_bad,
+           (unsigned long long)st.detections_masked);
     return rc ? 1 : 0;
 }
