@@ -791,7 +791,6 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
                     int pol, d = tophat(q, row[x], i, &pol);
                     float s = (float)d - q->bg[i];
                     q->bg[i] += (s < 0 ? af : ac) * s;
-                    e3 += q->bg[i];
                     if (s > thr && x >= xb0 && x < xb1 && row_ok) {
                         if (run_x0 < 0)
                             run_x0 = x;
@@ -802,6 +801,7 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
                         q->st.fired_px += (uint32_t)(x - run_x0);
                         run_x0 = -1;
                     }
+                    e3 += q->bg[i]; /* texture from non-firing pixels: targets are not trees */
                     float sc = s < lo ? lo : s > hi ? hi : s;
                     e1 += sc;
                     e2 += sc * sc;
@@ -830,7 +830,7 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
         /* static small-scale structure per block (tree lines, ground, buildings: the
          * sky has next to none); measured against the frame's median block */
         for (size_t b = 0; b < nb; b++)
-            q->sdtmp[b] = q->tex[b] = (float)(q->acc3[b] / q->cnt[b]);
+            q->sdtmp[b] = q->tex[b] = q->accn[b] ? (float)(q->acc3[b] / q->accn[b]) : q->tex[b];
         qsort(q->sdtmp, nb, sizeof *q->sdtmp, cmp_float);
         q->tex_med = q->sdtmp[nb / 2];
         make_blobs(q, img, stride);
