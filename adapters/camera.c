@@ -99,8 +99,23 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
         cfg->snippet_max = (int)l;
     if (!rc && cfg->store_snippets && !cfg->snippet_dir[0])
         rc = sg_err_set(e, SG_EINVAL, "%s.snippet_dir: required when store_snippets is true", wa);
+    /* Intrinsics live in the adapter; the fusion registry reads hfov_deg/vfov_deg and
+     * the orientation as flat sensor keys, so those are accepted there too (the
+     * adapter's and an "orientation" object win). A field of view is never guessed. */
+    bool ad_fov = cJSON_GetObjectItemCaseSensitive(ad, "hfov_deg") ||
+                  cJSON_GetObjectItemCaseSensitive(ad, "fx");
+    if (!rc && !ad_fov) {
+        if (!cJSON_GetObjectItemCaseSensitive(sensor, "hfov_deg"))
+            rc = sg_err_set(e, SG_EINVAL, "%s.hfov_deg: missing (or give fx, or the sensor's hfov_deg)", wa);
+        else
+            rc = camgeom_cfg_from_json(&cfg->geom, sensor, where, NULL, NULL, e);
+    }
     if (!rc)
-        rc = camgeom_cfg_from_json(&cfg->geom, ad, wa, ori, wo, e);
+        rc = camgeom_cfg_from_json(&cfg->geom, ad, wa, ori ? ori : sensor, ori ? wo : where, e);
+    /* Same key and default as the fusion registry (cameras: body bearings), so the
+     * mounting rotation is applied exactly once: here (false) or there (true). */
+    if (!rc)
+        rc = sgj_bool(sensor, where, "body_bearings", false, true, &cfg->body_bearings, e);
     if (!rc)
         rc = sgj_object(ad, wa, "detector", false, &det, e);
     if (!rc)

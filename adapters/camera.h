@@ -52,6 +52,12 @@ typedef struct {
     double snippet_interval_s;           /* >= 0: at most one snippet per this stream time (default 1) */
     int snippet_max;                     /* >= 0: stop writing after this many (default 500) */
     camgeom_cfg geom;                    /* intrinsics + mounting */
+    bool body_bearings;                  /* true: az/el relative to the boresight (az right,
+                                            el up; the fusion registry rotates them by the
+                                            mounting); false: true ENU az/el rotated here.
+                                            camera_cfg_default: false; from JSON: the
+                                            sensor's "body_bearings", default true like the
+                                            registry's default for cameras */
     skydet_cfg det;                      /* width/height are filled from the stream */
 } camera_cfg;
 
@@ -97,8 +103,9 @@ typedef struct camera camera;
  * and geometry defaults (hfov 60 deg). */
 void camera_cfg_default(camera_cfg *cfg);
 
-/* Reads a site-config sensor entry: "id" (string), "orientation" {yaw_deg, pitch_deg,
- * roll_deg} and "adapter" {"type": "gstreamer", "pipeline" | "file", "hfov_deg" | "fx"..,
+/* Reads a site-config sensor entry: "id" (string), "body_bearings" (default true),
+ * "orientation" {yaw_deg, pitch_deg, roll_deg} or the same three as flat sensor keys,
+ * "hfov_deg"/"vfov_deg" (used when the adapter has neither hfov_deg nor fx), and "adapter" {"type": "gstreamer", "pipeline" | "file", "hfov_deg" | "fx"..,
  * "vfov_deg", "cx", "cy", "k1", "pixel_sd", "mount_sd_deg", "min_el_deg", "live", "queue_frames",
  * "t0", "max_seconds", "class", "store_snippets", "snippet_dir", "snippet_px",
  * "snippet_interval_s", "snippet_max", "detector" {see skydet.h}}. Other sensor keys

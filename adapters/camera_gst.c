@@ -45,7 +45,8 @@ struct camera {
     camera_stats st;
     /* detector side (camera_run's thread only) */
     skydet *det;
-    camgeom geom;
+    camgeom geom;                     /* ENU: full mounting (elevation mask, ENU output) */
+    camgeom geom_out;                 /* what measurements use: geom, or boresight-relative */
     sg_measurement *meas;
     skydet_det *kept;                 /* detections that passed the elevation mask */
     double last_snippet_t;
@@ -431,7 +432,10 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
         skydet_cfg dc = c->c.det;
         dc.width = c->w;
         dc.height = c->h;
-        if (!(c->det = skydet_create(&dc, e)) || camgeom_init(&c->geom, &c->c.geom, c->w, c->h, e))
+        camgeom_cfg body = c->c.geom;
+        body.yaw = body.pitch = body.roll = 0;
+        if (!(c->det = skydet_create(&dc, e)) || camgeom_init(&c->geom, &c->c.geom, c->w, c->h, e) ||
+            camgeom_init(&c->geom_out, c->c.body_bearings ? &body : &c->c.geom, c->w, c->h, e))
             return sg_err_prefix(e, c->c.id);
     }
     camera_frame f = {0};
@@ -450,9 +454,13 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
     size_t nm = 0;
     uint64_t rejected = 0, masked = 0;
     for (size_t i = 0; i < n_all; i++) {
-        if (camera_det_to_meas(&c->c, &c->geom, &all[i], f.t, &c->meas[nm]) != SG_OK)
+        double az, el = INFINITY;
+        if (c->c.min_el > -M_PI / 2 &&
+            camgeom_pixel_to_bearing(&c->geom, all[i].x, all[i].y, &az, &el, NULL) != SG_OK)
+            el = INFINITY; /* no bearing: rejected just below */
+        if (camera_det_to_meas(&c->c, &c->geom_out, &all[i], f.t, &c->meas[nm]) != SG_OK)
             rejected++;
-        else if (c->meas[nm].z[1] < c->c.min_el)
+        else if (el < c->c.min_el)
             masked++;
         else
             c->kept[nm++] = all[i];

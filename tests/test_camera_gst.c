@@ -132,36 +132,42 @@ static int on_ball(void *user, const camera_frame *f)
 static void test_ball_bearings(void **state)
 {
     (void)state;
-    camera_cfg c = ball_cfg(90);
-    sg_errinfo e = {0};
-    camera *cam = camera_create(&c, &e);
-    if (!cam)
-        fail_msg("camera_create: %s", e.msg);
-    ball_state s = {0};
-    assert_int_equal(camgeom_init(&s.g, &c.geom, 322, 242, NULL), SG_OK);
-    int rc = camera_run(cam, on_ball, &s, &e);
-    if (rc)
-        fail_msg("camera_run: %s", e.msg);
-    camera_stats st;
-    camera_get_stats(cam, &st);
-    camera_destroy(cam);
-    double pixel = 50 * DEG / 322; /* rad per pixel at the centre */
-    print_message("ball: %d frames, %d in view after start-up, %d with detection, max err %.2f px, max bearing err %.4f deg "
-                  "(%.2f px)\n",
-                  s.frames, s.in_view, s.with_det, s.max_px_err, s.max_bearing_err / DEG,
-                  s.max_bearing_err / pixel);
-    assert_int_equal(s.frames, 90);
-    assert_int_equal(st.frames_in, 90);
-    assert_int_equal(st.frames_processed, 90);
-    assert_int_equal(st.frames_dropped, 0);
-    assert_int_equal(st.width, 322);
-    assert_int_equal(st.height, 242);
-    assert_false(s.bad_t);
-    assert_false(s.bad_meas);
-    assert_true(s.in_view >= 30);
-    assert_true(s.with_det >= 0.95 * s.in_view); /* stated: >= 95% of frames fully in view */
-    assert_true(s.max_px_err <= 1.5);                 /* stated: centroid within 1.5 px */
-    assert_true(s.max_bearing_err <= 1.5 * pixel * 1.2); /* and so the bearing */
+    for (int body = 0; body < 2; body++) {
+        camera_cfg c = ball_cfg(90);
+        c.body_bearings = body; /* boresight-relative: truth is the unrotated camera */
+        camera_cfg truth = c;
+        if (body)
+            truth.geom.yaw = truth.geom.pitch = truth.geom.roll = 0;
+        sg_errinfo e = {0};
+        camera *cam = camera_create(&c, &e);
+        if (!cam)
+            fail_msg("camera_create: %s", e.msg);
+        ball_state s = {0};
+        assert_int_equal(camgeom_init(&s.g, &truth.geom, 322, 242, NULL), SG_OK);
+        int rc = camera_run(cam, on_ball, &s, &e);
+        if (rc)
+            fail_msg("camera_run: %s", e.msg);
+        camera_stats st;
+        camera_get_stats(cam, &st);
+        camera_destroy(cam);
+        double pixel = 50 * DEG / 322; /* rad per pixel at the centre */
+        print_message("ball (%s): %d frames, %d in view after start-up, %d with detection, "
+                      "max err %.2f px, max bearing err %.4f deg (%.2f px)\n",
+                      body ? "body" : "enu", s.frames, s.in_view, s.with_det, s.max_px_err,
+                      s.max_bearing_err / DEG, s.max_bearing_err / pixel);
+        assert_int_equal(s.frames, 90);
+        assert_int_equal(st.frames_in, 90);
+        assert_int_equal(st.frames_processed, 90);
+        assert_int_equal(st.frames_dropped, 0);
+        assert_int_equal(st.width, 322);
+        assert_int_equal(st.height, 242);
+        assert_false(s.bad_t);
+        assert_false(s.bad_meas);
+        assert_true(s.in_view >= 30);
+        assert_true(s.with_det >= 0.95 * s.in_view); /* stated: >= 95% of frames fully in view */
+        assert_true(s.max_px_err <= 1.5); /* stated: centroid within 1.5 px */
+        assert_true(s.max_bearing_err <= 1.5 * pixel * 1.2); /* and so the bearing */
+    }
 }
 
 static void test_live_drops_counted(void **state)
@@ -304,6 +310,18 @@ static void test_config_json(void **state)
     assert_true(fabs(c.geom.yaw - 10 * DEG) < 1e-12);
     assert_int_equal(c.det.polarity, SKYDET_DARK);
     assert_int_equal(c.det.radius, 5);
+    assert_true(c.body_bearings); /* same default as the fusion registry for cameras */
+    cJSON_Delete(j);
+
+    /* the registry's flat layout: orientation and fov as sensor keys */
+    j = cJSON_Parse("{\"id\": \"c2\", \"yaw_deg\": 90, \"pitch_deg\": 12, \"hfov_deg\": 40,"
+                    " \"body_bearings\": false,"
+                    " \"adapter\": {\"type\": \"gstreamer\", \"pipeline\": \"videotestsrc\"}}");
+    camera_cfg_default(&c);
+    assert_int_equal(camera_cfg_from_json(&c, j, "s[0]", &e), SG_OK);
+    assert_true(fabs(c.geom.yaw - 90 * DEG) < 1e-12 && fabs(c.geom.pitch - 12 * DEG) < 1e-12);
+    assert_true(fabs(c.geom.hfov - 40 * DEG) < 1e-12);
+    assert_false(c.body_bearings);
     cJSON_Delete(j);
 
     const char *bad[][2] = {
