@@ -19,6 +19,7 @@ void camera_cfg_default(camera_cfg *cfg)
     cfg->sensor = -1;
     cfg->queue_frames = 8;
     cfg->t0 = NAN;
+    cfg->min_el = -M_PI / 2;
     snprintf(cfg->cls, sizeof cfg->cls, "camera_object");
     cfg->snippet_px = 96;
     cfg->snippet_interval_s = 1.0;
@@ -32,7 +33,7 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
 {
     static const char *const keys[] = {
         "type", "pipeline", "file", "hfov_deg", "vfov_deg", "fx", "fy", "cx", "cy", "k1",
-        "pixel_sd", "mount_sd_deg", "live", "queue_frames", "t0", "max_seconds", "class",
+        "pixel_sd", "mount_sd_deg", "min_el_deg", "live", "queue_frames", "t0", "max_seconds", "class",
         "store_snippets", "snippet_dir", "snippet_px", "snippet_interval_s", "snippet_max",
         "detector", NULL};
     char wa[256], wo[256], wd[256], type[32], file[CAMERA_PATH_MAX];
@@ -78,6 +79,9 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
     if (!rc && cJSON_GetObjectItemCaseSensitive(ad, "t0") &&
         !(rc = sgj_number(ad, wa, "t0", true, 0, 0, 1e11, &t0, e)))
         cfg->t0 = t0;
+    double mel = cfg->min_el * 180.0 / M_PI;
+    if (!rc && !(rc = sgj_number(ad, wa, "min_el_deg", false, mel, -90, 90, &mel, e)))
+        cfg->min_el = mel * M_PI / 180.0;
     if (!rc)
         rc = sgj_number(ad, wa, "max_seconds", false, cfg->max_seconds, 0, 1e9, &cfg->max_seconds, e);
     if (!rc)
@@ -95,8 +99,23 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
         cfg->snippet_max = (int)l;
     if (!rc && cfg->store_snippets && !cfg->snippet_dir[0])
         rc = sg_err_set(e, SG_EINVAL, "%s.snippet_dir: required when store_snippets is true", wa);
+    /* Intrinsics live in the adapter; the fusion registry reads hfov_deg/vfov_deg and
+     * the orientation as flat sensor keys, so those are accepted there too (the
+     * adapter's and an "orientation" object win). A field of view is never guessed. */
+    bool ad_fov = cJSON_GetObjectItemCaseSensitive(ad, "hfov_deg") ||
+                  cJSON_GetObjectItemCaseSensitive(ad, "fx");
+    if (!rc && !ad_fov) {
+        if (!cJSON_GetObjectItemCaseSensitive(sensor, "hfov_deg"))
+            rc = sg_err_set(e, SG_EINVAL, "%s.hfov_deg: missing (or give fx, or the sensor's hfov_deg)", wa);
+        else
+            rc = camgeom_cfg_from_json(&cfg->geom, sensor, where, NULL, NULL, e);
+    }
     if (!rc)
-        rc = camgeom_cfg_from_json(&cfg->geom, ad, wa, ori, wo, e);
+        rc = camgeom_cfg_from_json(&cfg->geom, ad, wa, ori ? ori : sensor, ori ? wo : where, e);
+    /* Same key and default as the fusion registry (cameras: body bearings), so the
+     * mounting rotation is applied exactly once: here (false) or there (true). */
+    if (!rc)
+        rc = sgj_bool(sensor, where, "body_bearings", false, true, &cfg->body_bearings, e);
     if (!rc)
         rc = sgj_object(ad, wa, "detector", false, &det, e);
     if (!rc)

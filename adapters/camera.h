@@ -44,12 +44,20 @@ typedef struct {
     double t0;                           /* s UTC of running time 0; NAN = wall clock (live) / 0 (file) */
     double max_seconds;                  /* > 0: stop after this much stream time (tests); 0 = all */
     char cls[SG_CLASS_LEN];              /* measurement class (default "camera_object") */
+    double min_el;                       /* rad: detections below this elevation (ground,
+                                            tree line) are dropped and counted; default -pi/2 = off */
     bool store_snippets;                 /* privacy opt-in: write annotated crops */
     char snippet_dir[CAMERA_PATH_MAX];   /* required when store_snippets */
     int snippet_px;                      /* 16..512: crop side (default 96) */
     double snippet_interval_s;           /* >= 0: at most one snippet per this stream time (default 1) */
     int snippet_max;                     /* >= 0: stop writing after this many (default 500) */
     camgeom_cfg geom;                    /* intrinsics + mounting */
+    bool body_bearings;                  /* true: az/el relative to the boresight (az right,
+                                            el up; the fusion registry rotates them by the
+                                            mounting); false: true ENU az/el rotated here.
+                                            camera_cfg_default: false; from JSON: the
+                                            sensor's "body_bearings", default true like the
+                                            registry's default for cameras */
     skydet_cfg det;                      /* width/height are filled from the stream */
 } camera_cfg;
 
@@ -61,7 +69,7 @@ typedef struct {
     int width, height;            /* px */
     const uint8_t *pixels;        /* GRAY8, rows of `width` bytes (tightly packed) */
     bool gap;                     /* frames were dropped just before this one */
-    const skydet_det *dets;       /* confirmed detections */
+    const skydet_det *dets;       /* confirmed detections (above min_el) */
     size_t n_dets;
     const sg_measurement *meas;   /* one SG_MEAS_BEARING per detection, same order */
     size_t n_meas;
@@ -80,6 +88,7 @@ typedef struct {
     uint64_t detections;       /* confirmed */
     uint64_t measurements;     /* delivered */
     uint64_t measurements_rejected; /* bearing could not be computed (counted, not sent) */
+    uint64_t detections_masked; /* below min_el (counted, not sent) */
     uint64_t snippets_written;
     uint64_t snippets_failed;
     uint32_t queue_depth, queue_capacity;
@@ -94,9 +103,10 @@ typedef struct camera camera;
  * and geometry defaults (hfov 60 deg). */
 void camera_cfg_default(camera_cfg *cfg);
 
-/* Reads a site-config sensor entry: "id" (string), "orientation" {yaw_deg, pitch_deg,
- * roll_deg} and "adapter" {"type": "gstreamer", "pipeline" | "file", "hfov_deg" | "fx"..,
- * "vfov_deg", "cx", "cy", "k1", "pixel_sd", "mount_sd_deg", "live", "queue_frames",
+/* Reads a site-config sensor entry: "id" (string), "body_bearings" (default true),
+ * "orientation" {yaw_deg, pitch_deg, roll_deg} or the same three as flat sensor keys,
+ * "hfov_deg"/"vfov_deg" (used when the adapter has neither hfov_deg nor fx), and "adapter" {"type": "gstreamer", "pipeline" | "file", "hfov_deg" | "fx"..,
+ * "vfov_deg", "cx", "cy", "k1", "pixel_sd", "mount_sd_deg", "min_el_deg", "live", "queue_frames",
  * "t0", "max_seconds", "class", "store_snippets", "snippet_dir", "snippet_px",
  * "snippet_interval_s", "snippet_max", "detector" {see skydet.h}}. Other sensor keys
  * are the caller's; unknown adapter keys are errors. `where` names the sensor in

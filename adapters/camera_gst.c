@@ -45,8 +45,10 @@ struct camera {
     camera_stats st;
     /* detector side (camera_run's thread only) */
     skydet *det;
-    camgeom geom;
+    camgeom geom;                     /* ENU: full mounting (elevation mask, ENU output) */
+    camgeom geom_out;                 /* what measurements use: geom, or boresight-relative */
     sg_measurement *meas;
+    skydet_det *kept;                 /* detections that passed the elevation mask */
     double last_snippet_t;
 };
 
@@ -107,8 +109,10 @@ static int alloc_slots(camera *c, int w, int h)
     for (int i = 0; i < c->cap; i++)
         if (!(c->slot[i] = malloc((size_t)w * (size_t)h)))
             return -1;
+    pthread_mutex_lock(&c->mu);
     c->w = w;
     c->h = h;
+    pthread_mutex_unlock(&c->mu);
     return 0;
 }
 
@@ -132,8 +136,11 @@ static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer ud)
         gst_sample_unref(smp);
         return GST_FLOW_OK;
     }
-    if (gst_structure_get_fraction(s, "framerate", &fn, &fd) && fn > 0 && fd > 0)
+    if (gst_structure_get_fraction(s, "framerate", &fn, &fd) && fn > 0 && fd > 0) {
+        pthread_mutex_lock(&c->mu);
         c->fps = (double)fn / fd;
+        pthread_mutex_unlock(&c->mu);
+    }
     if (!c->slot) {
         if (alloc_slots(c, w, h)) {
             gst_sample_unref(smp);
@@ -280,7 +287,8 @@ camera *camera_create(const camera_cfg *cfg, sg_errinfo *e)
     pthread_cond_init(&c->nonempty, NULL);
     pthread_cond_init(&c->nonfull, NULL);
     c->meas = calloc((size_t)cfg->det.max_tracklets, sizeof *c->meas);
-    if (!c->meas) {
+    c->kept = calloc((size_t)cfg->det.max_tracklets, sizeof *c->kept);
+    if (!c->meas || !c->kept) {
         camera_destroy(c);
         sg_err_set(e, SG_ENOMEM, "%s: out of memory", cfg->id);
         return NULL;
@@ -366,6 +374,7 @@ void camera_destroy(camera *c)
     free(c->slot_idx);
     free(c->slot_gap);
     free(c->meas);
+    free(c->kept);
     skydet_destroy(c->det);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->nonempty);
@@ -423,7 +432,10 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
         skydet_cfg dc = c->c.det;
         dc.width = c->w;
         dc.height = c->h;
-        if (!(c->det = skydet_create(&dc, e)) || camgeom_init(&c->geom, &c->c.geom, c->w, c->h, e))
+        camgeom_cfg body = c->c.geom;
+        body.yaw = body.pitch = body.roll = 0;
+        if (!(c->det = skydet_create(&dc, e)) || camgeom_init(&c->geom, &c->c.geom, c->w, c->h, e) ||
+            camgeom_init(&c->geom_out, c->c.body_bearings ? &body : &c->c.geom, c->w, c->h, e))
             return sg_err_prefix(e, c->c.id);
     }
     camera_frame f = {0};
@@ -433,16 +445,28 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
     f.height = c->h;
     f.pixels = c->slot[slot];
     f.gap = c->slot_gap[slot];
-    skydet_process(c->det, f.pixels, (size_t)c->w, &f.dets, &f.n_dets);
+    const skydet_det *all;
+    size_t n_all;
+    skydet_process(c->det, f.pixels, (size_t)c->w, &all, &n_all);
     skydet_candidates(c->det, &f.cands, &f.n_cands);
+    /* dets and meas stay index-aligned: a detection without a bearing or below the
+     * elevation mask is removed from both and counted */
     size_t nm = 0;
-    uint64_t rejected = 0;
-    for (size_t i = 0; i < f.n_dets; i++) {
-        if (camera_det_to_meas(&c->c, &c->geom, &f.dets[i], f.t, &c->meas[nm]) == SG_OK)
-            nm++;
-        else
+    uint64_t rejected = 0, masked = 0;
+    for (size_t i = 0; i < n_all; i++) {
+        double az, el = INFINITY;
+        if (c->c.min_el > -M_PI / 2 &&
+            camgeom_pixel_to_bearing(&c->geom, all[i].x, all[i].y, &az, &el, NULL) != SG_OK)
+            el = INFINITY; /* no bearing: rejected just below */
+        if (camera_det_to_meas(&c->c, &c->geom_out, &all[i], f.t, &c->meas[nm]) != SG_OK)
             rejected++;
+        else if (el < c->c.min_el)
+            masked++;
+        else
+            c->kept[nm++] = all[i];
     }
+    f.dets = c->kept;
+    f.n_dets = nm;
     f.meas = c->meas;
     f.n_meas = nm;
     uint64_t sn_ok = 0, sn_fail = 0;
@@ -464,6 +488,7 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
     c->st.detections += f.n_dets;
     c->st.measurements += nm;
     c->st.measurements_rejected += rejected;
+    c->st.detections_masked += masked;
     c->st.snippets_written += sn_ok;
     c->st.snippets_failed += sn_fail;
     c->st.t_last = f.t;

@@ -28,7 +28,7 @@ static double cpu_now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int bench(int w, int h)
+static int bench(int w, int h, skydet_polarity pol)
 {
     uint8_t *frames = malloc((size_t)w * h * NFRAMES);
     if (!frames)
@@ -49,6 +49,7 @@ static int bench(int w, int h)
     }
     skydet_cfg c;
     skydet_cfg_default(&c, w, h);
+    c.polarity = pol;
     sg_errinfo e = {0};
     skydet *q = skydet_create(&c, &e);
     if (!q) {
@@ -71,9 +72,9 @@ static int bench(int w, int h)
     double wall = now() - t0, cpu = cpu_now() - c0;
     skydet_destroy(q);
     free(frames);
-    printf("skydet %4dx%-4d: %6.1f frames/s per core (%d frames, %.2f s CPU, %.1f Mpx/s), "
+    printf("skydet %4dx%-4d %-4s: %6.1f frames/s per core (%d frames, %.2f s CPU, %.1f Mpx/s), "
            "target found in %d frames\n",
-           w, h, n / cpu, n, cpu, n / cpu * w * h / 1e6, found);
+           w, h, pol == SKYDET_BOTH ? "both" : "dark", n / cpu, n, cpu, n / cpu * w * h / 1e6, found);
     (void)wall;
     if (found < n / 4) {
         fprintf(stderr, "bench_skydet: target not detected: broken detector\n");
@@ -125,8 +126,10 @@ static int bench_decode(void)
 
 int main(void)
 {
-    int rc = bench(640, 512);
-    rc |= bench(1920, 1080);
+    int rc = bench(640, 512, SKYDET_BOTH);
+    rc |= bench(1920, 1080, SKYDET_BOTH);
+    rc |= bench(640, 512, SKYDET_DARK);
+    rc |= bench(1920, 1080, SKYDET_DARK);
     rc |= bench_decode();
     return rc;
 }

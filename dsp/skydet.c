@@ -23,6 +23,7 @@ typedef struct {
     double sw, swx, swy;   /* sum of residual weights and weighted coordinates */
     double peak;           /* max residual */
     double peak_sd;        /* noise sd of the block holding the peak */
+    int peak_block;        /* block index of the peak */
     double pol_sum;        /* + bright weight, - dark weight */
     int x0, y0, x1, y1;
     int parent;            /* merge union-find */
@@ -50,6 +51,9 @@ struct skydet {
     float *mean, *var;                /* nbx*nby residual mean and variance per block */
     float *thr, *lo, *hi;             /* nbx: threshold and clip range, current block row */
     double *acc, *acc2;               /* nbx*nby sum and sum of squares of the residual */
+    double *acc3;                     /* nbx*nby sum of the clutter mean */
+    float *tex;                       /* nbx*nby block texture: mean clutter mean, grey levels */
+    float tex_med;                    /* median block texture of the last frame */
     int *accn;                        /* nbx*nby pixels that fed acc (non-firing) */
     int *cnt;                         /* nbx*nby pixel counts */
     run *runs;
@@ -91,6 +95,7 @@ void skydet_cfg_default(skydet_cfg *cfg, int width, int height)
     cfg->max_tracklets = 64;
     cfg->max_runs = 65536;
     cfg->border = -1;
+    cfg->sky_texture = 0;
 }
 
 int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, sg_errinfo *e)
@@ -98,7 +103,7 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
     static const char *const keys[] = {"radius", "polarity", "k_sigma", "min_contrast", "block",
                                        "noise_tau_frames", "clutter_tau_frames", "min_area",
                                        "max_size", "merge_px", "persist_k", "persist_n",
-                                       "gate_px", "max_blobs", "max_tracklets", "border",
+                                       "gate_px", "max_blobs", "max_tracklets", "border", "sky_texture",
                                        NULL};
     static const char *const pols[] = {"both", "dark", "bright"};
     if (!obj)
@@ -129,6 +134,7 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
     GETI("max_blobs", max_blobs, 1, 4096)
     GETI("max_tracklets", max_tracklets, 1, 1024)
     GETI("border", border, -1, 64)
+    GETD("sky_texture", sky_texture, 0, 255)
 #undef GETI
 #undef GETD
     if (!rc && !(rc = sgj_enum(obj, where, "polarity", false, (int)cfg->polarity, pols, 3, &p, e)))
@@ -170,6 +176,7 @@ int skydet_cfg_check(const skydet_cfg *c, sg_errinfo *e)
           c->max_tracklets)
     RANGE(c->border >= -1 && c->border <= 64 && 2 * c->border < c->width &&
               2 * c->border < c->height, "border", "%d", c->border)
+    RANGE(c->sky_texture >= 0 && c->sky_texture <= 255, "sky_texture", "%g", c->sky_texture)
     RANGE(c->max_runs >= 64 && c->max_runs <= (1 << 22), "max_runs", "%d", c->max_runs)
 #undef RANGE
     if (isnan(c->k_sigma) || isnan(c->min_contrast) || isnan(c->gate_px))
@@ -200,6 +207,8 @@ void skydet_destroy(skydet *q)
     free(q->hi);
     free(q->acc);
     free(q->acc2);
+    free(q->acc3);
+    free(q->tex);
     free(q->accn);
     free(q->cnt);
     free(q->runs);
@@ -240,8 +249,8 @@ skydet *skydet_create(const skydet_cfg *cfg, sg_errinfo *e)
     size_t nb = (size_t)q->nbx * (size_t)q->nby;
     q->tmp = malloc(npx);
     q->mid = malloc(npx);
-    q->opn = malloc(npx);
-    q->cls = malloc(npx);
+    q->opn = calloc(npx, 1); /* zero: the unused polarity is read but ignored */
+    q->cls = calloc(npx, 1);
     q->vg = malloc(nv);
     q->vh = malloc(nv);
     q->pad = malloc(nrow);
@@ -257,6 +266,8 @@ skydet *skydet_create(const skydet_cfg *cfg, sg_errinfo *e)
     q->hi = calloc((size_t)q->nbx, sizeof *q->hi);
     q->acc = calloc(nb, sizeof *q->acc);
     q->acc2 = calloc(nb, sizeof *q->acc2);
+    q->acc3 = calloc(nb, sizeof *q->acc3);
+    q->tex = calloc(nb, sizeof *q->tex);
     q->accn = calloc(nb, sizeof *q->accn);
     q->cnt = calloc(nb, sizeof *q->cnt);
     q->runs = calloc((size_t)cfg->max_runs, sizeof *q->runs);
@@ -268,7 +279,7 @@ skydet *skydet_create(const skydet_cfg *cfg, sg_errinfo *e)
     q->sdtmp = calloc(nb, sizeof *q->sdtmp);
     if (!q->tmp || !q->mid || !q->opn || !q->cls || !q->vg || !q->vh || !q->pad || !q->hg ||
         !q->hh || !q->padrow_min || !q->padrow_max || !q->bg || !q->var || !q->thr ||
-        !q->lo || !q->hi || !q->mean || !q->acc2 || !q->accn || !q->acc || !q->cnt || !q->runs || !q->run_blob || !q->blobs || !q->cand ||
+        !q->lo || !q->hi || !q->mean || !q->acc2 || !q->acc3 || !q->tex || !q->accn || !q->acc || !q->cnt || !q->runs || !q->run_blob || !q->blobs || !q->cand ||
         !q->out || !q->trk || !q->sdtmp) {
         skydet_destroy(q);
         sg_err_set(e, SG_ENOMEM, "skydet: out of memory for %dx%d frames", cfg->width,
@@ -502,7 +513,7 @@ static void make_blobs(skydet *q, const uint8_t *img, size_t stride)
                 continue;
             }
             bi = q->run_blob[root] = q->nblobs++;
-            q->blobs[bi] = (blob_acc){0, 0, 0, 0, 0, 0, 0, q->w, q->h, -1, -1, bi};
+            q->blobs[bi] = (blob_acc){0, 0, 0, 0, 0, 0, 0, 0, q->w, q->h, -1, -1, bi};
         } else if (bi == -2) {
             continue;
         }
@@ -524,7 +535,8 @@ static void make_blobs(skydet *q, const uint8_t *img, size_t stride)
             b->pol_sum += pol * s;
             if (s > b->peak) {
                 b->peak = s;
-                b->peak_sd = sqrt(q->var[(size_t)by * (size_t)q->nbx + (size_t)(x / q->c.block)]);
+                b->peak_block = by * q->nbx + x / q->c.block;
+                b->peak_sd = sqrt(q->var[b->peak_block]);
             }
         }
         if (r->x0 < b->x0)
@@ -561,6 +573,7 @@ static void make_blobs(skydet *q, const uint8_t *img, size_t stride)
         if (b->peak > a->peak) {
             a->peak = b->peak;
             a->peak_sd = b->peak_sd;
+            a->peak_block = b->peak_block;
         }
         if (b->x0 < a->x0)
             a->x0 = b->x0;
@@ -583,8 +596,14 @@ static void make_blobs(skydet *q, const uint8_t *img, size_t stride)
             q->st.blobs_too_large++;
             continue;
         }
+        double texture = q->tex[b->peak_block] - q->tex_med;
+        if (q->c.sky_texture > 0 && texture > q->c.sky_texture) {
+            q->st.blobs_textured++;
+            continue;
+        }
         skydet_det *d = &q->cand[q->ncand++];
         memset(d, 0, sizeof *d);
+        d->texture = texture;
         d->x = b->swx / b->sw;
         d->y = b->swy / b->sw;
         d->x0 = b->x0;
@@ -717,14 +736,18 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
         *n = 0;
     if (!q || !img || stride < (size_t)q->w)
         return SG_EINVAL;
-    hpass(q, img, stride, q->tmp, 0); /* erosion -> opening (bright top-hat) */
-    vpass(q, q->tmp, q->mid, 0);
-    hpass(q, q->mid, (size_t)q->w, q->tmp, 1);
-    vpass(q, q->tmp, q->opn, 1);
-    hpass(q, img, stride, q->tmp, 1); /* dilation -> closing (dark top-hat) */
-    vpass(q, q->tmp, q->mid, 1);
-    hpass(q, q->mid, (size_t)q->w, q->tmp, 0);
-    vpass(q, q->tmp, q->cls, 0);
+    if (q->c.polarity != SKYDET_DARK) {
+        hpass(q, img, stride, q->tmp, 0); /* erosion -> opening (bright top-hat) */
+        vpass(q, q->tmp, q->mid, 0);
+        hpass(q, q->mid, (size_t)q->w, q->tmp, 1);
+        vpass(q, q->tmp, q->opn, 1);
+    }
+    if (q->c.polarity != SKYDET_BRIGHT) {
+        hpass(q, img, stride, q->tmp, 1); /* dilation -> closing (dark top-hat) */
+        vpass(q, q->tmp, q->mid, 1);
+        hpass(q, q->mid, (size_t)q->w, q->tmp, 0);
+        vpass(q, q->tmp, q->cls, 0);
+    }
 
     q->nruns = 0;
     q->ncand = q->nout = 0;
@@ -736,6 +759,7 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
         memset(q->acc, 0, nb * sizeof *q->acc);
         memset(q->acc2, 0, nb * sizeof *q->acc2);
         memset(q->accn, 0, nb * sizeof *q->accn);
+        memset(q->acc3, 0, nb * sizeof *q->acc3);
         /* the clutter mean rises slowly (a new object stays visible for ~tau) but
          * falls 4x faster, so the place an object has left clears in ~tau/4 */
         const float ac = q->a_clutter, af = 4.0f * ac, kk = (float)q->c.k_sigma, floor = (float)q->c.min_contrast;
@@ -760,7 +784,7 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
                 if (x1 > q->w)
                     x1 = q->w;
                 const float thr = q->thr[bx], lo = q->lo[bx], hi = q->hi[bx];
-                float e1 = 0, e2 = 0;
+                float e1 = 0, e2 = 0, e3 = 0;
                 int en = 0;
                 for (int x = x0; x < x1; x++) {
                     size_t i = (size_t)y * (size_t)q->w + (size_t)x;
@@ -777,6 +801,7 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
                         q->st.fired_px += (uint32_t)(x - run_x0);
                         run_x0 = -1;
                     }
+                    e3 += q->bg[i]; /* texture from non-firing pixels: targets are not trees */
                     float sc = s < lo ? lo : s > hi ? hi : s;
                     e1 += sc;
                     e2 += sc * sc;
@@ -785,6 +810,7 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
                 q->acc[b0 + bx] += e1;
                 q->acc2[b0 + bx] += e2;
                 q->accn[b0 + bx] += en;
+                q->acc3[b0 + bx] += e3;
             }
             if (run_x0 >= 0) {
                 add_run(q, y, run_x0, q->w - 1, &plo, prev_hi);
@@ -801,6 +827,12 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
             q->mean[b] += an * ((float)m - q->mean[b]);
             q->var[b] += an * ((float)fmax(v, 0.0) - q->var[b]);
         }
+        /* static small-scale structure per block (tree lines, ground, buildings: the
+         * sky has next to none); measured against the frame's median block */
+        for (size_t b = 0; b < nb; b++)
+            q->sdtmp[b] = q->tex[b] = q->accn[b] ? (float)(q->acc3[b] / q->accn[b]) : q->tex[b];
+        qsort(q->sdtmp, nb, sizeof *q->sdtmp, cmp_float);
+        q->tex_med = q->sdtmp[nb / 2];
         make_blobs(q, img, stride);
         track(q);
     }

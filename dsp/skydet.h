@@ -56,6 +56,9 @@ typedef struct {
     int max_blobs;            /* 1..4096 blobs kept per frame; extra counted (default 256) */
     int max_tracklets;        /* 1..1024 (default 64); new objects beyond it are counted */
     int max_runs;             /* 64..1<<22 firing row runs per frame; extra counted (default 65536) */
+    double sky_texture;       /* grey levels, 0 = off: blobs in blocks whose static small-scale
+                                 structure (mean clutter mean) exceeds the frame's median block by
+                                 more than this are dropped: a learnt "not sky" mask (default 0) */
     int border;               /* px -1..64: pixels this close to the frame edge never fire: the
                                  truncated top-hat window is biased there (default -1 = radius) */
 } skydet_cfg;
@@ -74,6 +77,8 @@ typedef struct {
     uint32_t track_id;    /* tracklet id, stable while the object is followed; 0 if none */
     int hits;             /* frames hit among the last persist_n */
     bool confirmed;       /* persistence test passed */
+    double texture;       /* grey levels: static structure of the peak's block above the frame's
+                             median block (about 0 in open sky, large on tree lines) */
 } skydet_det;
 
 typedef struct {
@@ -89,6 +94,7 @@ typedef struct {
     uint64_t runs_dropped;    /* firing runs beyond max_runs (frame saturated) */
     uint64_t blobs_dropped;   /* blobs beyond max_blobs */
     uint64_t blobs_too_large; /* rejected by max_size */
+    uint64_t blobs_textured;  /* rejected by sky_texture */
     uint64_t tracklets_dropped; /* new objects without a free tracklet slot */
 } skydet_stats;
 
@@ -100,7 +106,7 @@ void skydet_cfg_default(skydet_cfg *cfg, int width, int height);
 /* Overrides defaults from a JSON object (the camera adapter's "detector" section):
  * keys radius, polarity ("both"|"dark"|"bright"), k_sigma, min_contrast, block,
  * noise_tau_frames, clutter_tau_frames, min_area, max_size, merge_px, persist_k,
- * persist_n, gate_px, max_blobs, max_tracklets, border. Unknown keys are errors. width and
+ * persist_n, gate_px, max_blobs, max_tracklets, border, sky_texture. Unknown keys are errors. width and
  * height are not read (they come from the stream). obj may be NULL (no change). */
 int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, sg_errinfo *e);
 

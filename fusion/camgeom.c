@@ -28,8 +28,7 @@ int camgeom_cfg_from_json(camgeom_cfg *cfg, const cJSON *ad, const char *wa,
     double v;
     int rc = SG_OK;
     if (ad) {
-        bool has_fx = cJSON_GetObjectItemCaseSensitive(ad, "fx") != NULL;
-        rc = sgj_number(ad, wa, "hfov_deg", !has_fx, cfg->hfov / DEG, 0.1, 179.0, &v, e);
+        rc = sgj_number(ad, wa, "hfov_deg", false, cfg->hfov / DEG, 0.1, 179.0, &v, e);
         if (!rc)
             cfg->hfov = v * DEG;
         if (!rc && !(rc = sgj_number(ad, wa, "vfov_deg", false, cfg->vfov / DEG, 0.0, 179.0, &v, e))) {

@@ -50,9 +50,10 @@ typedef struct {
 void camgeom_cfg_default(camgeom_cfg *cfg);
 
 /* Reads intrinsics from the camera adapter object (keys hfov_deg, vfov_deg, fx, fy,
- * cx, cy, k1, pixel_sd, mount_sd_deg) and the mounting from the sensor's orientation
- * object (yaw_deg, pitch_deg, roll_deg; may be NULL = level north). Keys not listed
- * are left for the caller to check. */
+ * cx, cy, k1, pixel_sd, mount_sd_deg; all optional: absent keys keep cfg's values, so
+ * the caller decides whether a field of view is required) and the mounting from an
+ * orientation object (yaw_deg, pitch_deg, roll_deg; may be NULL). Either object may be
+ * NULL. Keys not listed are left for the caller to check. */
 int camgeom_cfg_from_json(camgeom_cfg *cfg, const cJSON *adapter, const char *where_adapter,
                           const cJSON *orientation, const char *where_orientation,
                           sg_errinfo *e);

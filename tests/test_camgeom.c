@@ -129,6 +129,49 @@ static void test_round_trip(void **state)
     }
 }
 
+/* Aerospace Z-Y-X body (forward, right, down) -> ENU, written out independently: the
+ * convention of the fusion registry, which rotates boresight-relative camera bearings. */
+static void zyx_body_to_enu(double yaw, double pitch, double roll, const double b[3], double enu[3])
+{
+    double cy = cos(yaw), sy = sin(yaw), cp = cos(pitch), sp = sin(pitch), cr = cos(roll),
+           sr = sin(roll);
+    double ned[3][3] = {{cp * cy, sr * sp * cy - cr * sy, cr * sp * cy + sr * sy},
+                        {cp * sy, sr * sp * sy + cr * cy, cr * sp * sy - sr * cy},
+                        {-sp, sr * cp, cr * cp}};
+    double n[3];
+    for (int i = 0; i < 3; i++)
+        n[i] = ned[i][0] * b[0] + ned[i][1] * b[1] + ned[i][2] * b[2];
+    enu[0] = n[1];
+    enu[1] = n[0];
+    enu[2] = -n[2];
+}
+
+static void test_same_convention_as_zyx_body(void **state)
+{
+    (void)state;
+    /* boresight-relative az/el (camgeom with zero mounting) rotated by Z-Y-X yaw, pitch,
+     * roll must equal camgeom's own ENU answer: the two ways of applying the mounting
+     * (here, or in the fusion registry with body_bearings) agree */
+    static const double cases[][3] = {{0, 0, 0}, {30, 10, 0}, {250, 15, 5}, {90, -20, 40},
+                                      {180, 60, -120}, {10, 85, 170}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        camgeom g = make(70, cases[i][0], cases[i][1], cases[i][2], 640, 480);
+        camgeom b = make(70, 0, 0, 0, 640, 480);
+        for (double u = 0; u < 640; u += 97)
+            for (double v = 0; v < 480; v += 83) {
+                double az, el, azb, elb;
+                assert_int_equal(camgeom_pixel_to_bearing(&g, u, v, &az, &el, NULL), SG_OK);
+                assert_int_equal(camgeom_pixel_to_bearing(&b, u, v, &azb, &elb, NULL), SG_OK);
+                double body[3] = {cos(elb) * cos(azb), cos(elb) * sin(azb), -sin(elb)}, d[3];
+                zyx_body_to_enu(cases[i][0] * DEG, cases[i][1] * DEG, cases[i][2] * DEG, body, d);
+                double az2 = atan2(d[0], d[1]), el2 = atan2(d[2], hypot(d[0], d[1]));
+                if (fabs(el2 - el) > 1e-9 || (fabs(el) < 89.9 * DEG && angdiff(az2, az) > 1e-9))
+                    fail_msg("case %zu pixel (%g, %g): camgeom %.9f/%.9f, Z-Y-X %.9f/%.9f deg", i,
+                             u, v, az / DEG, el / DEG, az2 / DEG, el2 / DEG);
+            }
+    }
+}
+
 static void test_covariance(void **state)
 {
     (void)state;
@@ -182,7 +225,6 @@ static void test_config(void **state)
     cJSON_Delete(ad);
     cJSON_Delete(ori);
     const char *bad[][3] = {
-        {"{}", "{}", "s.adapter.hfov_deg"}, /* neither hfov nor fx */
         {"{\"hfov_deg\": 190}", "{}", "s.adapter.hfov_deg"},
         {"{\"hfov_deg\": 60, \"k1\": 3}", "{}", "s.adapter.k1"},
         {"{\"hfov_deg\": 60}", "{\"pitch_deg\": 95}", "s.orientation.pitch_deg"},
@@ -215,6 +257,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_boresight),     cmocka_unit_test(test_edges_and_roll),
         cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_covariance),
+        cmocka_unit_test(test_same_convention_as_zyx_body),
         cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

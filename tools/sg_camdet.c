@@ -95,9 +95,10 @@ static int on_frame(void *user, const camera_frame *f)
         for (size_t i = 0; i < f->n_dets; i++) {
             const skydet_det *d = &f->dets[i];
             printf("frame %llu t %.3f id %u x %.1f y %.1f w %d h %d area %d contrast %.1f snr %.1f "
-                   "conf %.2f pol %+d",
+                   "conf %.2f pol %+d tex %.1f",
                    (unsigned long long)f->index, f->t, d->track_id, d->x, d->y, d->x1 - d->x0 + 1,
-                   d->y1 - d->y0 + 1, d->area, d->contrast, d->snr, d->confidence, d->polarity);
+                   d->y1 - d->y0 + 1, d->area, d->contrast, d->snr, d->confidence, d->polarity,
+                   d->texture);
             if (s->bearing && i < f->n_meas)
                 printf(" az %.3f el %.3f sd_az %.3f sd_el %.3f (deg)", f->meas[i].z[0] / DEG,
                        f->meas[i].z[1] / DEG, sqrt(f->meas[i].R[0]) / DEG,
@@ -128,6 +129,8 @@ static void usage(void)
             "  --hfov DEG         horizontal field of view (default 60)\n"
             "  --yaw DEG --pitch DEG --roll DEG   mounting (see docs/camera.md)\n"
             "  --bearing          print az/el and their sd per detection\n"
+            "  --min-el DEG       drop detections below this elevation (horizon mask)\n"
+            "  --sky-texture GREY drop blobs in textured (non-sky) blocks; 0 = off\n"
             "  --polarity both|dark|bright   --radius PX   --k SIGMA   --min-contrast GREY\n"
             "  --persist K/N      hits needed in the last N frames (default 3/5)\n"
             "  --quiet            summary only;  --candidates  also print unconfirmed blobs\n"
@@ -151,7 +154,8 @@ int main(int argc, char **argv)
         {"min-contrast", required_argument, 0, 'm'}, {"persist", required_argument, 0, 'K'},
         {"quiet", no_argument, 0, 'q'},         {"dump-dir", required_argument, 0, 'd'},
         {"dump-every", required_argument, 0, 'e'}, {"snippets", required_argument, 0, 'S'},
-        {"candidates", no_argument, 0, 'c'},    {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+        {"candidates", no_argument, 0, 'c'},    {"min-el", required_argument, 0, 'E'},
+        {"sky-texture", required_argument, 0, 'T'},    {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
@@ -185,6 +189,8 @@ int main(int argc, char **argv)
             break;
         case 'q': s.quiet = true; break;
         case 'c': s.candidates = true; break;
+        case 'E': cfg.min_el = atof(optarg) * DEG; break;
+        case 'T': cfg.det.sky_texture = atof(optarg); break;
         case 'd': s.dump_dir = optarg; break;
         case 'e': s.dump_every = atoi(optarg); break;
         case 'S':
@@ -226,11 +232,12 @@ int main(int argc, char **argv)
     if (rc)
         fprintf(stderr, "sg_camdet: %s\n", e.msg);
     printf("summary: %dx%d frames %llu with_detection %llu (%.1f%%) detections %llu "
-           "mean_contrast %.1f longest_run %u dropped %llu bad %llu\n",
+           "mean_contrast %.1f longest_run %u dropped %llu bad %llu masked %llu\n",
            st.width, st.height, (unsigned long long)s.frames,
            (unsigned long long)s.frames_with_det,
            s.frames ? 100.0 * s.frames_with_det / s.frames : 0.0, (unsigned long long)s.dets,
            s.dets ? s.sum_contrast / s.dets : 0.0, s.longest_track,
-           (unsigned long long)st.frames_dropped, (unsigned long long)st.frames_bad);
+           (unsigned long long)st.frames_dropped, (unsigned long long)st.frames_bad,
+           (unsigned long long)st.detections_masked);
     return rc ? 1 : 0;
 }
