@@ -48,7 +48,8 @@ static int parse_position(const cJSON *sec, const char *where, double *lat, doub
 static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c, sg_errinfo *e)
 {
     static const char *const keys[] = {"id", "kind", "enabled", "position", "orientation",
-                                       "stale_after_s", "adapter", "frontend", "ble", "comment", NULL};
+                                       "stale_after_s", "adapter", "frontend", "ble", "body_bearings",
+                                       "comment", NULL};
     static const char *const okeys[] = {"yaw_deg", "pitch_deg", "roll_deg", NULL};
     char where[96], sub[128];
     int rc, kind;
@@ -68,8 +69,10 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
                          e)) ||
         (rc = sgj_object(js, where, "adapter", c->enabled, &ad, e)) ||
         (rc = sgj_object(js, where, "frontend", false, &fe, e)) ||
-        (rc = sgj_object(js, where, "ble", false, &ble, e)))
+        (rc = sgj_object(js, where, "ble", false, &ble, e)) ||
+        (rc = sgj_bool(js, where, "body_bearings", false, true, &c->body_bearings, e)))
         return rc;
+    c->json = js;
     c->kind = (sg_sensor_kind)kind;
     snprintf(sub, sizeof sub, "%s.position", where);
     if ((rc = parse_position(pos, sub, &c->lat_deg, &c->lon_deg, &c->alt_m, e)))
@@ -92,6 +95,8 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
     }
     if (fe && c->kind != SG_SENSOR_RF)
         return sg_err_set(e, SG_EINVAL, "%s.frontend: only rf sensors have a front end", where);
+    if (cJSON_HasObjectItem(js, "body_bearings") && c->kind != SG_SENSOR_CAMERA)
+        return sg_err_set(e, SG_EINVAL, "%s.body_bearings: only cameras report bearings", where);
     if (ble && c->kind != SG_SENSOR_RF)
         return sg_err_set(e, SG_EINVAL, "%s.ble: only rf sensors receive BLE from IQ", where);
     return SG_OK;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "camera.h"
 #include "ble_rx.h"
 #include "droneid.h"
 #include "emitter.h"
@@ -119,6 +120,7 @@ typedef struct {
     int idx;                   /* sensor index in the site */
     bool live;                 /* a device: never blocks, drops counted */
     rid_pcap *pcap;            /* Wi-Fi Remote ID input, or NULL */
+    camera *cam;               /* camera input, or NULL */
     ble_rx *ble;               /* BLE Remote ID receiver on this RF input, or NULL */
     odid_table *odid;          /* Remote ID aircraft heard by this sensor */
     atomic_uint_least64_t rid_frames, rid_positions;
@@ -515,8 +517,47 @@ static void *wifi_thread(void *arg)
 }
 #endif
 
+/* ---------------------------------------------------------------- cameras */
+
+static int on_frame(void *user, const camera_frame *f)
+{
+    runner *s = user;
+    if (atomic_load(&s->p->stop))
+        return SG_ESTATE;
+    clock_sync(s, f->t);
+    for (size_t i = 0; i < f->n_meas; i++) {
+        event ev = {.kind = EV_MEAS, .sensor = s->idx, .t = f->meas[i].t, .m = f->meas[i],
+                    .first_t = f->t};
+        push_event(s, &ev);
+    }
+    if (f->t >= s->next_tick || f->gap) {
+        event ev = {.kind = EV_TICK, .sensor = s->idx, .t = f->t};
+        push_event(s, &ev);
+        s->next_tick = f->t + TICK_PERIOD_S;
+    }
+    return SG_OK;
+}
+
+static void *camera_thread(void *arg)
+{
+    runner *s = arg;
+    sg_errinfo e = {0};
+    int rc = camera_run(s->cam, on_frame, s, &e);
+    if (rc == SG_ESTATE && atomic_load(&s->p->stop))
+        rc = SG_OK;
+    clock_done(s);
+    event ev = {.kind = EV_DONE, .sensor = s->idx, .rc = rc, .t = NAN};
+    if (rc)
+        snprintf(ev.err, sizeof ev.err, "%s", e.msg[0] ? e.msg : sg_strerror(rc));
+    clock_gettime(CLOCK_MONOTONIC, &ev.made);
+    sgq_push(s->p->events, &ev, true);
+    return NULL;
+}
+
 static void runner_stop(runner *s)
 {
+    if (s->cam)
+        camera_stop(s->cam);
     if (s->ops && s->ops->stop)
         s->ops->stop(s->state);
 #if SG_WITH_PCAP
@@ -683,6 +724,24 @@ static int build_wifi_sensor(pipeline *p, size_t si, runner *s, sg_errinfo *e)
 #endif
 }
 
+/* A camera: GStreamer pipeline -> sky detector -> bearing measurements. */
+static int build_camera_sensor(pipeline *p, size_t si, runner *s, sg_errinfo *e)
+{
+    const sg_sensor_cfg *c = &p->site->sensors[si];
+    runner_init(p, si, s);
+    camera_cfg cc;
+    camera_cfg_default(&cc);
+    int rc = camera_cfg_from_json(&cc, c->json, c->where, e);
+    if (rc)
+        return rc;
+    cc.sensor = (int)si;
+    registry_sensor_enu(p->reg, si, cc.sensor_enu);
+    s->live = cc.live;
+    if (!(s->cam = camera_create(&cc, e)))
+        return e->code;
+    return SG_OK;
+}
+
 static int build_registry(pipeline *p, sg_errinfo *e)
 {
     size_t n = p->site->n_sensors;
@@ -700,6 +759,8 @@ static int build_registry(pipeline *p, sg_errinfo *e)
         fs[i].pitch = c->pitch_deg * GEO_DEG;
         fs[i].roll = c->roll_deg * GEO_DEG;
         fs[i].stale_s = c->stale_after_s;
+        if (c->kind == SG_SENSOR_CAMERA)
+            fs[i].body_bearings = c->body_bearings;
     }
     p->reg = registry_create(&p->frame, fs, n, e);
     free(fs);
@@ -782,6 +843,8 @@ pipeline *pipeline_create(const char *config_path, const pipeline_opts *o, sg_er
             brc = build_rf_sensor(p, i, replace, r, e);
         else if (c->kind == SG_SENSOR_REMOTEID_WIFI)
             brc = build_wifi_sensor(p, i, r, e);
+        else if (c->kind == SG_SENSOR_CAMERA)
+            brc = build_camera_sensor(p, i, r, e);
         else
             brc = sg_err_set(e, SG_ENOTSUP, "%s: sensors of kind \"%s\" cannot run in this build",
                              c->where, sg_sensor_kind_names[c->kind]);
@@ -863,6 +926,7 @@ void pipeline_destroy(pipeline *p)
 #endif
         ble_rx_destroy(s->ble);
         odid_table_destroy(s->odid);
+        camera_destroy(s->cam);
         if (s->rec)
             sigmf_writer_abort(s->rec);
         frontend_destroy(s->fe);
@@ -1061,6 +1125,16 @@ static const char *sensors_json(pipeline *p)
                 sgjw_uint(&w, "kernel_dropped", ps.kernel_dropped);
             }
 #endif
+            if (s->cam) {
+                camera_stats cs;
+                camera_get_stats(s->cam, &cs);
+                sgjw_uint(&w, "frames", cs.frames_processed);
+                sgjw_uint(&w, "frames_dropped", cs.frames_dropped);
+                sgjw_uint(&w, "frames_bad", cs.frames_bad);
+                sgjw_uint(&w, "detections", cs.detections);
+                sgjw_uint(&w, "bearings", cs.measurements);
+                sgjw_uint(&w, "detections_masked", cs.detections_masked);
+            }
             if (s->odid) {
                 sgjw_uint(&w, "remote_id_messages", atomic_load(&s->rid_frames));
                 sgjw_uint(&w, "remote_id_positions", atomic_load(&s->rid_positions));
@@ -1258,7 +1332,7 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
         logf_(p, "no subscriber yet; starting anyway");
     size_t running = 0;
     for (size_t k = 0; k < p->n_run; k++) {
-        void *(*fn)(void *) = rf_thread;
+        void *(*fn)(void *) = p->run[k].cam ? camera_thread : rf_thread;
 #if SG_WITH_PCAP
         if (p->run[k].pcap)
             fn = wifi_thread;
