@@ -242,6 +242,28 @@ static void push_event(runner *s, event *ev)
         atomic_fetch_add(&s->events_dropped, 1);
 }
 
+/* A clock event at most every TICK_PERIOD_S of this sensor's time (or at once). */
+static void tick(runner *s, double t, bool now)
+{
+    if (t >= s->next_tick || now) {
+        event ev = {.kind = EV_TICK, .sensor = s->idx, .t = t};
+        push_event(s, &ev);
+        s->next_tick = t + TICK_PERIOD_S;
+    }
+}
+
+/* The end of a sensor's input (never dropped): rc and why, t its last time. */
+static void finish(runner *s, int rc, const sg_errinfo *e, double t)
+{
+    if (rc == SG_ESTATE && atomic_load(&s->p->stop))
+        rc = SG_OK; /* stopped on request */
+    event ev = {.kind = EV_DONE, .sensor = s->idx, .rc = rc, .t = t};
+    if (rc)
+        snprintf(ev.err, sizeof ev.err, "%s", e->msg[0] ? e->msg : sg_strerror(rc));
+    clock_gettime(CLOCK_MONOTONIC, &ev.made);
+    sgq_push(s->p->events, &ev, true);
+}
+
 static emitter_slot *slot_for(runner *s, uint32_t id)
 {
     emitter_slot *sl = &s->slots[id % EMITTER_SLOTS];
@@ -442,11 +464,7 @@ static int rf_sink(void *user, const sg_iq_block *blk)
      * margin may start up to hold_s before the end of this block, and their
      * measurements must not arrive behind the clock. */
     double t_end = blk->t0 + (double)(blk->sample_index + blk->n) / blk->sample_rate - s->hold_s;
-    if (t_end >= s->next_tick || blk->discontinuity) {
-        event ev = {.kind = EV_TICK, .sensor = s->idx, .t = t_end};
-        push_event(s, &ev);
-        s->next_tick = t_end + TICK_PERIOD_S;
-    }
+    tick(s, t_end, blk->discontinuity);
     return SG_OK;
 }
 
@@ -492,11 +510,7 @@ static int on_wifi(void *user, double t, const rid_wifi_frame *f)
     clock_sync(s, t);
     for (int i = 0; i < f->n_msgs; i++)
         rid_message(s, f->mac, &f->msgs[i], t, f->rssi_dbm);
-    if (t >= s->next_tick) {
-        event ev = {.kind = EV_TICK, .sensor = s->idx, .t = t};
-        push_event(s, &ev);
-        s->next_tick = t + TICK_PERIOD_S;
-    }
+    tick(s, t, false);
     return SG_OK;
 }
 
@@ -505,14 +519,8 @@ static void *wifi_thread(void *arg)
     runner *s = arg;
     sg_errinfo e = {0};
     int rc = rid_pcap_run(s->pcap, on_wifi, s, &e);
-    if (rc == SG_ESTATE && atomic_load(&s->p->stop))
-        rc = SG_OK;
     clock_done(s);
-    event ev = {.kind = EV_DONE, .sensor = s->idx, .rc = rc, .t = NAN};
-    if (rc)
-        snprintf(ev.err, sizeof ev.err, "%s", e.msg[0] ? e.msg : sg_strerror(rc));
-    clock_gettime(CLOCK_MONOTONIC, &ev.made);
-    sgq_push(s->p->events, &ev, true);
+    finish(s, rc, &e, NAN);
     return NULL;
 }
 #endif
@@ -530,11 +538,7 @@ static int on_frame(void *user, const camera_frame *f)
                     .first_t = f->t};
         push_event(s, &ev);
     }
-    if (f->t >= s->next_tick || f->gap) {
-        event ev = {.kind = EV_TICK, .sensor = s->idx, .t = f->t};
-        push_event(s, &ev);
-        s->next_tick = f->t + TICK_PERIOD_S;
-    }
+    tick(s, f->t, f->gap);
     return SG_OK;
 }
 
@@ -543,14 +547,8 @@ static void *camera_thread(void *arg)
     runner *s = arg;
     sg_errinfo e = {0};
     int rc = camera_run(s->cam, on_frame, s, &e);
-    if (rc == SG_ESTATE && atomic_load(&s->p->stop))
-        rc = SG_OK;
     clock_done(s);
-    event ev = {.kind = EV_DONE, .sensor = s->idx, .rc = rc, .t = NAN};
-    if (rc)
-        snprintf(ev.err, sizeof ev.err, "%s", e.msg[0] ? e.msg : sg_strerror(rc));
-    clock_gettime(CLOCK_MONOTONIC, &ev.made);
-    sgq_push(s->p->events, &ev, true);
+    finish(s, rc, &e, NAN);
     return NULL;
 }
 
@@ -571,28 +569,21 @@ static void *rf_thread(void *arg)
     runner *s = arg;
     sg_errinfo e = {0};
     int rc = s->ops->run(s->state, rf_sink, s, &e);
-    if (rc == SG_ESTATE && atomic_load(&s->p->stop))
-        rc = SG_OK; /* stopped on request */
     clock_done(s);
     int frc = frontend_flush(s->fe, on_burst, s);
     if (s->ble)
         ble_rx_flush(s->ble, on_ble, s);
-    if (rc == SG_OK && frc != SG_OK)
-        sg_err_set(&e, frc, "front end flush failed");
+    if ((rc == SG_OK || (rc == SG_ESTATE && atomic_load(&s->p->stop))) && frc != SG_OK)
+        rc = sg_err_set(&e, frc, "front end flush failed");
     if (s->rec) {
         sg_errinfo re = {0};
         if (sigmf_writer_close(s->rec, &re) != SG_OK)
             s->rec_errors++;
         s->rec = NULL;
     }
-    event ev = {.kind = EV_DONE, .sensor = s->idx, .rc = rc ? rc : frc};
     frontend_stats_t fs;
     frontend_stats(s->fe, &fs);
-    ev.t = fs.t;
-    if (ev.rc)
-        snprintf(ev.err, sizeof ev.err, "%s", e.msg[0] ? e.msg : sg_strerror(ev.rc));
-    clock_gettime(CLOCK_MONOTONIC, &ev.made);
-    sgq_push(s->p->events, &ev, true); /* the end of a sensor is never dropped */
+    finish(s, rc, &e, fs.t);
     return NULL;
 }
 
