@@ -504,7 +504,10 @@ static void draw(const options *o, console *c)
                    s->sensors[i].state == FEED_SENSOR_OK ? "" : s->sensors[i].state ==
                    FEED_SENSOR_DEGRADED ? "(degraded)" : "(DOWN)", bad && o->color ? R : "");
         }
-        printf("\n");
+        /* a silent daemon must not look healthy: age of the last status, red when old */
+        double age = mono_s() - c->status_rx;
+        printf("  %s(status %.0f s ago)%s\n", age > 10 && o->color ? "\033[31m" : "", age,
+               age > 10 && o->color ? R : "");
     } else {
         printf("no status received yet\n");
     }
@@ -743,8 +746,8 @@ int main(int argc, char **argv)
             exit_code = 1;
             break;
         }
-        if (!o.lines && now - c->status_rx > STALE_S)
-            dirty = true; /* keep expiring rows even when the feed is silent */
+        if (!o.lines && now >= next_draw + 1.0)
+            dirty = true; /* redraw at least every second so stale rows expire when idle */
         if (mon && (it[1].revents & ZMQ_POLLIN)) {
             bool refused = monitor_event(mon, c);
             dirty = true;
