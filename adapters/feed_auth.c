@@ -573,8 +573,12 @@ static void *zap_thread(void *arg)
         zmq_pollitem_t it = {a->zap, 0, ZMQ_POLLIN, 0};
         int rc = zmq_poll(&it, 1, 100);
         if (rc < 0) {
-            if (errno == ETERM)
-                break; /* context terminating: destroy() was not called first */
+            if (errno == ETERM) {
+                /* zmq_ctx_term() before destroy(): close now or ctx_term never returns */
+                zmq_close(a->zap);
+                a->zap = NULL;
+                break;
+            }
             if (errno != EINTR)
                 count_zap_error(a);
             continue;

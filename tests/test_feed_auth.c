@@ -550,6 +550,27 @@ static void test_zap_decide(void **state)
 #undef F
 }
 
+/* zmq_ctx_term before feed_auth_destroy (a daemon bug) must not hang: the handler
+ * thread sees ETERM and closes its socket so ctx_term can return. */
+static void test_ctx_term_first(void **state)
+{
+    (void)state;
+    feed_keypair srv, c;
+    sg_errinfo e = {0};
+    assert_int_equal(feed_key_generate(&srv, &e), SG_OK);
+    assert_int_equal(feed_key_generate(&c, &e), SG_OK);
+    feed_auth_cfg cfg;
+    feed_auth_cfg_default(&cfg);
+    snprintf(cfg.server_secret_z85, sizeof cfg.server_secret_z85, "%s", srv.secret_z85);
+    cfg.n_client_keys = 1;
+    snprintf(cfg.client_keys[0], sizeof cfg.client_keys[0], "%s", c.public_z85);
+    void *ctx = zmq_ctx_new();
+    feed_auth *a = feed_auth_create(ctx, &cfg, &e);
+    assert_non_null(a);
+    assert_int_equal(zmq_ctx_term(ctx), 0);
+    feed_auth_destroy(a);
+}
+
 int main(void)
 {
     if (!zmq_has("curve")) {
@@ -560,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_curve_allow_list), cmocka_unit_test(test_plaintext_loopback_only),
         cmocka_unit_test(test_key_files),        cmocka_unit_test(test_create_failures),
         cmocka_unit_test(test_cfg_from_json),    cmocka_unit_test(test_zap_decide),
+        cmocka_unit_test(test_ctx_term_first),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
