@@ -181,7 +181,8 @@ static int zcert_value(const char *text, const char *name, char *out, size_t cap
 {
     out[0] = '\0';
     size_t nl = strlen(name);
-    for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+    for (const char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
+        eol = strchr(line, '\n');
         const char *p = line;
         while (*p == ' ' || *p == '\t')
             p++;

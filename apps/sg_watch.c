@@ -496,8 +496,8 @@ static void draw(const options *o, console *c)
         fmt_num(d, sizeof d, "%.0f", s->queue_depth);
         fmt_num(e, sizeof e, "%.0f", s->queue_capacity);
         fmt_num(f, sizeof f, "%.1f", s->pipeline_p99_ms);
-        printf("node %s  samples %s  dropped %s  queue %s/%s  pipeline p99 %s ms  sensors:", s->node,
-               a, b, d, e, f);
+        printf("node %s  samples %s  dropped %s  queue %s/%s  pipeline p99 %s ms  sensors:",
+               s->node, a, b, d, e, f);
         for (int i = 0; i < s->n_sensors; i++) {
             bool bad = s->sensors[i].state != FEED_SENSOR_OK;
             printf(" %s%s%s%s", bad && o->color ? "\033[31m" : "", s->sensors[i].id,
@@ -574,7 +574,8 @@ static void log_frame(FILE *f, console *c, const char *raw, size_t n, const feed
 {
     char ts[FEED_TIME_LEN];
     cJSON *o = cJSON_CreateObject();
-    if (!o || feed_time_iso(wall_s(), ts, sizeof ts) != SG_OK || !cJSON_AddStringToObject(o, "rx_time", ts)) {
+    if (!o || feed_time_iso(wall_s(), ts, sizeof ts) != SG_OK ||
+        !cJSON_AddStringToObject(o, "rx_time", ts)) {
         c->log_errors++;
         cJSON_Delete(o);
         return;
@@ -594,7 +595,8 @@ static void log_frame(FILE *f, console *c, const char *raw, size_t n, const feed
             p[k] = '\0';
             size_t tl = strcspn(p, " ");
             char topic[FEED_TOPIC_LEN];
-            snprintf(topic, sizeof topic, "%.*s", (int)(tl < sizeof topic ? tl : sizeof topic - 1), p);
+            int tn = (int)(tl < sizeof topic ? tl : sizeof topic - 1);
+            snprintf(topic, sizeof topic, "%.*s", tn, p);
             ok = cJSON_AddStringToObject(o, "topic", topic) &&
                  cJSON_AddStringToObject(o, "error", err) &&
                  cJSON_AddNumberToObject(o, "bytes", (double)n) &&
