@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -571,6 +572,51 @@ static void test_ctx_term_first(void **state)
     feed_auth_destroy(a);
 }
 
+/* The key generator tool: writes NAME.key 0600 + NAME.pub, prints the public key, refuses
+ * to overwrite without -f, and --public reads a key file back. */
+static void test_sg_keygen_tool(void **state)
+{
+    (void)state;
+    const char *tool = SG_BINARY_DIR "/sg_keygen";
+    if (access(tool, X_OK) != 0)
+        skip();
+    char cmd[512], out[128], key[128], pub[128];
+    path_in(key, sizeof key, "tool.key");
+    path_in(pub, sizeof pub, "tool.pub");
+    path_in(out, sizeof out, "tool.out");
+    unlink(key);
+    unlink(pub);
+    snprintf(cmd, sizeof cmd, "%s %s/tool > %s 2>/dev/null", tool, dir, out);
+    assert_int_equal(system(cmd), 0);
+    feed_keypair kp, kpub;
+    sg_errinfo e = {0};
+    assert_int_equal(feed_key_load(key, true, &kp, &e), SG_OK);
+    assert_int_equal(feed_key_load(pub, false, &kpub, &e), SG_OK);
+    assert_string_equal(kp.public_z85, kpub.public_z85);
+    struct stat sb;
+    assert_int_equal(stat(key, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    char line[128] = "";
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    assert_string_equal(line, kp.public_z85);
+    /* no overwrite without -f; the old key survives */
+    assert_int_not_equal(system(cmd), 0);
+    assert_int_equal(feed_key_load(key, true, &kpub, &e), SG_OK);
+    assert_string_equal(kpub.secret_z85, kp.secret_z85);
+    snprintf(cmd, sizeof cmd, "%s -f %s/tool > %s 2>/dev/null", tool, dir, out);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(feed_key_load(key, true, &kpub, &e), SG_OK);
+    assert_string_not_equal(kpub.secret_z85, kp.secret_z85);
+    snprintf(cmd, sizeof cmd, "%s --public %s > %s 2>/dev/null", tool, key, out);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s > /dev/null 2>&1", tool);
+    assert_int_equal(WEXITSTATUS(system(cmd)), 2);
+}
+
 int main(void)
 {
     if (!zmq_has("curve")) {
@@ -581,7 +627,7 @@ int main(void)
         cmocka_unit_test(test_curve_allow_list), cmocka_unit_test(test_plaintext_loopback_only),
         cmocka_unit_test(test_key_files),        cmocka_unit_test(test_create_failures),
         cmocka_unit_test(test_cfg_from_json),    cmocka_unit_test(test_zap_decide),
-        cmocka_unit_test(test_ctx_term_first),
+        cmocka_unit_test(test_ctx_term_first),   cmocka_unit_test(test_sg_keygen_tool),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
