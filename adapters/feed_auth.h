@@ -21,7 +21,7 @@
  * ORDER MATTERS at shutdown: close every secured socket before feed_auth_destroy. With
  * no ZAP handler in the context, libzmq 4.3 lets any CURVE client with the server key in.
  * The handler answers for the whole context: secure every CURVE server socket in it
- * with feed_auth_apply (requests from other ZAP domains are refused). */
+ * with feed_auth_apply (requests from other ZAP domains are refused).
  *
  * Key files (written by tools/sg_keygen, read by feed_key_load):
  *   JSON   {"public": "<40 Z85 chars>", "secret": "<40 Z85 chars>"}   (secret optional)

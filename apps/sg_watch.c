@@ -717,7 +717,8 @@ int main(int argc, char **argv)
 
     void *ctx = zmq_ctx_new(), *sub = NULL, *mon = NULL;
     int exit_code = ctx ? setup_socket(&o, ctx, &sub, &mon) : 1;
-    double start = mono_s(), next_draw = 0, last_err_report = 0;
+    double start = mono_s(), next_draw = 0, last_err_report = 0, last_problem = 0;
+    uint64_t problems_printed = 0, suppressed = 0;
     bool dirty = true;
     zmq_msg_t msg;
     zmq_msg_init(&msg);
@@ -790,9 +791,21 @@ int main(int argc, char **argv)
                 else
                     c->malformed++;
                 snprintf(c->last_error, sizeof c->last_error, "%s", e.msg);
-                if (o.lines)
-                    fprintf(stderr, "sg_watch: %s: %s\n",
-                            prc == SG_ENOTSUP ? "ignored" : "malformed", e.msg);
+                /* a hostile or broken publisher must not flood the terminal: the first
+                 * 20 problems verbatim, then at most one a second with a count */
+                if (o.lines && (problems_printed < 20 || now - last_problem >= 1.0)) {
+                    fprintf(stderr, "sg_watch: %s: %s", prc == SG_ENOTSUP ? "ignored" :
+                            "malformed", e.msg);
+                    if (suppressed)
+                        fprintf(stderr, " (%llu more not shown)",
+                                (unsigned long long)suppressed);
+                    fputc('\n', stderr);
+                    problems_printed++;
+                    suppressed = 0;
+                    last_problem = now;
+                } else {
+                    suppressed++;
+                }
                 continue;
             }
             if (!wanted(&o, &m)) {
