@@ -770,6 +770,26 @@ int feed_auth_apply(feed_auth *a, void *socket, const char *endpoint, sg_errinfo
     return SG_OK;
 }
 
+int feed_auth_client_apply(void *socket, const char *server_key_file, const char *key_file,
+                           sg_errinfo *e)
+{
+    if (!socket || !server_key_file || !key_file)
+        return sg_err_set(e, SG_EINVAL, "feed security: NULL argument");
+    feed_keypair srv, me;
+    int rc;
+    if ((rc = feed_key_load(server_key_file, false, &srv, e)) ||
+        (rc = feed_key_load(key_file, true, &me, e)))
+        return rc;
+    rc = SG_OK;
+    if (zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, srv.public_z85, FEED_KEY_Z85_LEN) != 0 ||
+        zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, me.public_z85, FEED_KEY_Z85_LEN) != 0 ||
+        zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, me.secret_z85, FEED_KEY_Z85_LEN) != 0)
+        rc = sg_err_set(e, SG_EIO, "%s: cannot configure the CURVE client: %s", key_file,
+                        zmq_strerror(errno));
+    memset(&me, 0, sizeof me);
+    return rc;
+}
+
 const char *feed_auth_server_public(const feed_auth *a)
 {
     return a ? a->server_public_z85 : "";

@@ -135,6 +135,13 @@ size_t feed_auth_drain_refusals(feed_auth *a, feed_auth_refusal *out, size_t cap
  * Close the secured sockets first (see above). NULL is fine. */
 void feed_auth_destroy(feed_auth *a);
 
+/* Client side (operator consoles, fusion nodes subscribing to sensor nodes): makes
+ * `socket` (not yet connected) a CURVE client of the server whose public key is in
+ * server_key_file, authenticating with the key pair in key_file (which must hold the
+ * secret and pass the permission check). Call before zmq_connect. */
+int feed_auth_client_apply(void *socket, const char *server_key_file, const char *key_file,
+                           sg_errinfo *e);
+
 /* ---- keys ------------------------------------------------------------------------ */
 
 typedef struct {

@@ -627,19 +627,10 @@ static int setup_socket(const options *o, void *ctx, void **sub, void **mon)
     zmq_setsockopt(*sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(*sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (!o->plaintext) {
-        feed_keypair srv, me;
-        if (feed_key_load(o->server_key, false, &srv, &e) != SG_OK ||
-            feed_key_load(o->key, true, &me, &e) != SG_OK) {
+        if (feed_auth_client_apply(*sub, o->server_key, o->key, &e) != SG_OK) {
             fprintf(stderr, "sg_watch: %s\n", e.msg);
             return 1;
         }
-        if (zmq_setsockopt(*sub, ZMQ_CURVE_SERVERKEY, srv.public_z85, FEED_KEY_Z85_LEN) ||
-            zmq_setsockopt(*sub, ZMQ_CURVE_PUBLICKEY, me.public_z85, FEED_KEY_Z85_LEN) ||
-            zmq_setsockopt(*sub, ZMQ_CURVE_SECRETKEY, me.secret_z85, FEED_KEY_Z85_LEN)) {
-            fprintf(stderr, "sg_watch: CURVE setup: %s\n", zmq_strerror(errno));
-            return 1;
-        }
-        memset(&me, 0, sizeof me);
         /* the monitor tells us when the server's ZAP handler refuses our key */
         if (zmq_socket_monitor(*sub, MON_EP, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                                  ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {

@@ -211,7 +211,20 @@ static void test_curve_allow_list(void **state)
     assert_int_equal(feed_auth_reload(a, &e), SG_OK);
     feed_auth_get_stats(a, &st);
     assert_int_equal(st.allowed_keys, 2); /* duplicates merged */
-    void *sb2 = make_sub(cctx, srv.public_z85, &cb, ep);
+    /* this time through the client helper, from key files */
+    char bkey[128], spub[128];
+    path_in(bkey, sizeof bkey, "b.key");
+    path_in(spub, sizeof spub, "server.pub");
+    unlink(bkey);
+    unlink(spub);
+    assert_int_equal(feed_key_save(bkey, &cb, true, false, &e), SG_OK);
+    assert_int_equal(feed_key_save(spub, &srv, false, false, &e), SG_OK);
+    void *sb2 = zmq_socket(cctx, ZMQ_SUB);
+    zmq_setsockopt(sb2, ZMQ_LINGER, &linger, sizeof linger);
+    assert_int_equal(feed_auth_client_apply(sb2, spub, spub, &e), SG_EFORMAT); /* no secret */
+    assert_int_equal(feed_auth_client_apply(sb2, spub, bkey, &e), SG_OK);
+    zmq_setsockopt(sb2, ZMQ_SUBSCRIBE, "", 0);
+    assert_int_equal(zmq_connect(sb2, ep), 0);
     assert_true(pump(pub, sb2, 5.0, buf, sizeof buf) > 0);
     /* a broken file on reload keeps the old list */
     write_file(list_path, "not-a-key\n", 0600);
