@@ -598,6 +598,19 @@ void feed_auth_cfg_default(feed_auth_cfg *cfg)
     cfg->mode = FEED_AUTH_CURVE;
 }
 
+int feed_auth_cfg_add_client_key(feed_auth_cfg *cfg, const char *z85, sg_errinfo *e)
+{
+    uint8_t bin[32];
+    int rc = decode_key(z85, bin, "client key", e);
+    if (rc)
+        return rc;
+    if (cfg->n_client_keys < 0 || cfg->n_client_keys >= FEED_AUTH_MAX_INLINE_KEYS)
+        return sg_err_set(e, SG_ERANGE, "client keys: at most %d inline keys",
+                          FEED_AUTH_MAX_INLINE_KEYS);
+    memcpy(cfg->client_keys[cfg->n_client_keys++], z85, FEED_KEY_Z85_LEN + 1);
+    return SG_OK;
+}
+
 int feed_auth_cfg_from_json(feed_auth_cfg *cfg, const cJSON *obj, const char *where,
                             const char *base_file, sg_errinfo *e)
 {

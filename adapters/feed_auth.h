@@ -83,6 +83,10 @@ void feed_auth_cfg_default(feed_auth_cfg *cfg);
 int feed_auth_cfg_from_json(feed_auth_cfg *cfg, const cJSON *obj, const char *where,
                             const char *base_file, sg_errinfo *e);
 
+/* Programmatic set-up (tools, tests): validates a Z85 public key and appends it to
+ * cfg->client_keys. SG_EFORMAT for a bad key, SG_ERANGE when the inline list is full. */
+int feed_auth_cfg_add_client_key(feed_auth_cfg *cfg, const char *z85, sg_errinfo *e);
+
 typedef struct feed_auth feed_auth;
 
 /* Loads keys and, for CURVE, binds the ZAP handler in zmq_ctx and starts its thread.

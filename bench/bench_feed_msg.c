@@ -118,8 +118,8 @@ static double bench_pubsub(bool curve, long n)
     feed_auth_cfg_default(&cfg);
     if (curve) {
         memcpy(cfg.server_secret_z85, srv.secret_z85, sizeof srv.secret_z85);
-        cfg.n_client_keys = 1;
-        memcpy(cfg.client_keys[0], cli.public_z85, sizeof cli.public_z85);
+        if (feed_auth_cfg_add_client_key(&cfg, cli.public_z85, &e))
+            return -1;
     } else {
         cfg.mode = FEED_AUTH_PLAINTEXT;
     }
