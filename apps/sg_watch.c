@@ -481,6 +481,8 @@ static void draw(const options *o, console *c)
     qsort(c->tracks, (size_t)c->n_tracks, sizeof c->tracks[0], cmp_track);
     qsort(c->alerts, (size_t)c->n_alerts, sizeof c->alerts[0], cmp_alert);
     int budget = rows - 12; /* lines left for table rows after headers and footer */
+    if (budget < 2)
+        budget = 2;
     int alert_rows = c->n_alerts < budget / 2 ? c->n_alerts : budget / 2;
     int track_rows = c->n_tracks < budget - alert_rows ? c->n_tracks : budget - alert_rows;
     if (track_rows < 0)
