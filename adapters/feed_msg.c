@@ -168,7 +168,7 @@ static int opt_sensor_names(const cJSON *o, const char *w, int *n_out,
 
 /* ---- per-type bodies ------------------------------------------------------------ */
 
-static int parse_track(const cJSON *o, const char *w, feed_track *tk, sg_errinfo *e)
+static int parse_track(const cJSON *o, const char *w, feed_msg_track *tk, sg_errinfo *e)
 {
     int st = 0, rc;
     if ((rc = req_u32(o, w, "id", &tk->id, e)) ||
@@ -211,7 +211,7 @@ static int parse_track(const cJSON *o, const char *w, feed_track *tk, sg_errinfo
             return rc;
         cJSON_ArrayForEach(z, zs)
         {
-            feed_zone_state tmp, *zo = tk->n_zones < FEED_MAX_ZONES ? &tk->zones[tk->n_zones]
+            feed_msg_zone tmp, *zo = tk->n_zones < FEED_MAX_ZONES ? &tk->zones[tk->n_zones]
                                                                      : &tmp;
             int sev = 0;
             snprintf(sub, sizeof sub, "%s.zones[%d]", w, tk->n_zones_total);
@@ -231,7 +231,7 @@ static int parse_track(const cJSON *o, const char *w, feed_track *tk, sg_errinfo
     return SG_OK;
 }
 
-static int parse_alert(const cJSON *o, const char *w, feed_alert *al, sg_errinfo *e)
+static int parse_alert(const cJSON *o, const char *w, feed_msg_alert *al, sg_errinfo *e)
 {
     int st = 0, sev = 0, rc;
     if ((rc = req_u32(o, w, "id", &al->id, e)) ||
@@ -252,7 +252,7 @@ static int parse_alert(const cJSON *o, const char *w, feed_alert *al, sg_errinfo
     return SG_OK;
 }
 
-static int parse_status(const cJSON *o, const char *w, feed_status *s, sg_errinfo *e)
+static int parse_status(const cJSON *o, const char *w, feed_msg_status *s, sg_errinfo *e)
 {
     struct {
         const char *key;
@@ -288,7 +288,7 @@ static int parse_status(const cJSON *o, const char *w, feed_status *s, sg_errinf
             return rc;
         cJSON_ArrayForEach(it, a)
         {
-            feed_sensor_health tmp,
+            feed_msg_sensor tmp,
                 *h = s->n_sensors < FEED_MAX_SENSORS ? &s->sensors[s->n_sensors] : &tmp;
             int st = 0;
             snprintf(sub, sizeof sub, "%s.sensors[%d]", w, i++);
@@ -318,7 +318,7 @@ static int parse_status(const cJSON *o, const char *w, feed_status *s, sg_errinf
     return SG_OK;
 }
 
-static int parse_rf(const cJSON *o, const char *w, feed_rf *r, sg_errinfo *e)
+static int parse_rf(const cJSON *o, const char *w, feed_msg_rf *r, sg_errinfo *e)
 {
     int rc;
     if ((rc = sgj_string(o, w, "sensor", true, "", r->sensor, sizeof r->sensor, e)) ||

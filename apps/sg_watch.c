@@ -48,17 +48,17 @@ typedef struct {
 } options;
 
 typedef struct {
-    feed_track tk;
+    feed_msg_track tk;
     double rx;  /* monotonic s of the last update */
 } track_row;
 
 typedef struct {
-    feed_alert al;
+    feed_msg_alert al;
     double rx;
 } alert_row;
 
 typedef struct {
-    feed_rf rf;
+    feed_msg_rf rf;
     double rx;
 } rf_row;
 
@@ -69,7 +69,7 @@ typedef struct {
     int n_alerts;
     rf_row rf[MAX_RF];
     int n_rf;
-    feed_status status;
+    feed_msg_status status;
     bool have_status;
     double status_rx;
     uint64_t received, shown, filtered, malformed, unsupported, table_full, log_errors;
@@ -243,7 +243,7 @@ static int parse_args(int argc, char **argv, options *o)
 
 /* ---- filters and state ------------------------------------------------------------- */
 
-static int track_max_sev(const feed_track *t)
+static int track_max_sev(const feed_msg_track *t)
 {
     int m = -1;
     for (int i = 0; i < t->n_zones; i++)
@@ -286,7 +286,7 @@ static bool wanted(const options *o, const feed_msg *m)
 static void apply(console *c, const feed_msg *m, double now)
 {
     if (m->type == FEED_MSG_TRACK) {
-        const feed_track *t = &m->u.track;
+        const feed_msg_track *t = &m->u.track;
         int i = 0;
         while (i < c->n_tracks && c->tracks[i].tk.id != t->id)
             i++;
@@ -305,7 +305,7 @@ static void apply(console *c, const feed_msg *m, double now)
         c->tracks[i].tk = *t;
         c->tracks[i].rx = now;
     } else if (m->type == FEED_MSG_ALERT) {
-        const feed_alert *a = &m->u.alert;
+        const feed_msg_alert *a = &m->u.alert;
         int i = 0;
         while (i < c->n_alerts && c->alerts[i].al.id != a->id)
             i++;
@@ -324,7 +324,7 @@ static void apply(console *c, const feed_msg *m, double now)
         c->alerts[i].al = *a;
         c->alerts[i].rx = now;
     } else if (m->type == FEED_MSG_RF) {
-        const feed_rf *r = &m->u.rf;
+        const feed_msg_rf *r = &m->u.rf;
         int i = 0;
         while (i < c->n_rf && (strcmp(c->rf[i].rf.sensor, r->sensor) != 0 ||
                                strcmp(c->rf[i].rf.cls, r->cls) != 0))
@@ -376,12 +376,12 @@ static void fmt_num(char *out, size_t cap, const char *fmt, double v)
         snprintf(out, cap, fmt, v);
 }
 
-static void fmt_zones(char *out, size_t cap, const feed_track *t)
+static void fmt_zones(char *out, size_t cap, const feed_msg_track *t)
 {
     size_t n = 0;
     out[0] = '\0';
     for (int i = 0; i < t->n_zones && n < cap; i++) {
-        const feed_zone_state *z = &t->zones[i];
+        const feed_msg_zone *z = &t->zones[i];
         char ttb[32] = "";
         if (!z->inside && !isnan(z->ttb_s))
             snprintf(ttb, sizeof ttb, ",ttb %.0fs", z->ttb_s);
@@ -398,7 +398,7 @@ static void print_line(const options *o, const feed_msg *m)
     const char *on = "", *off = "";
     switch (m->type) {
     case FEED_MSG_TRACK: {
-        const feed_track *t = &m->u.track;
+        const feed_msg_track *t = &m->u.track;
         fmt_num(a, sizeof a, "%.1f", t->speed_mps);
         fmt_num(b, sizeof b, "%.0f", t->course_deg);
         fmt_num(c, sizeof c, "%.2f", t->cls_conf);
@@ -415,7 +415,7 @@ static void print_line(const options *o, const feed_msg *m)
         break;
     }
     case FEED_MSG_ALERT: {
-        const feed_alert *al = &m->u.alert;
+        const feed_msg_alert *al = &m->u.alert;
         fmt_num(a, sizeof a, "%.1f", al->ttb_s);
         fmt_num(b, sizeof b, "%.1f", al->ttb_sd_s);
         if (o->color) {
@@ -431,7 +431,7 @@ static void print_line(const options *o, const feed_msg *m)
         break;
     }
     case FEED_MSG_RF: {
-        const feed_rf *r = &m->u.rf;
+        const feed_msg_rf *r = &m->u.rf;
         fmt_num(a, sizeof a, "%.3f", r->fc_hz / 1e6);
         fmt_num(b, sizeof b, "%.0f", r->bw_hz / 1e3);
         fmt_num(c, sizeof c, "%.2f", r->cls_conf);
@@ -440,7 +440,7 @@ static void print_line(const options *o, const feed_msg *m)
         break;
     }
     default: {
-        const feed_status *s = &m->u.status;
+        const feed_msg_status *s = &m->u.status;
         fmt_num(a, sizeof a, "%.0f", s->samples_processed);
         fmt_num(b, sizeof b, "%.0f", s->samples_dropped);
         fmt_num(c, sizeof c, "%.0f", s->queue_depth);
@@ -491,7 +491,7 @@ static void draw(const options *o, console *c)
     printf("\033[H\033[2J%sskyguard watch%s  %s  %s\n", B, R, o->endpoint,
            o->plaintext ? "PLAINTEXT" : "CURVE");
     if (c->have_status) {
-        const feed_status *s = &c->status;
+        const feed_msg_status *s = &c->status;
         char a[32], b[32], d[32], e[32], f[32];
         fmt_num(a, sizeof a, "%.0f", s->samples_processed);
         fmt_num(b, sizeof b, "%.0f", s->samples_dropped);
@@ -517,7 +517,7 @@ static void draw(const options *o, console *c)
     printf("\n%sALERTS (%d)%s\n%-6s %-9s %-8s %-22s %-6s %-6s %-10s %s\n", B, c->n_alerts, R,
            "ID", "SEVERITY", "STATE", "ZONE", "TRACK", "INSIDE", "TTB s", "IDENTITY");
     for (int i = 0; i < alert_rows; i++) {
-        const feed_alert *a = &c->alerts[i].al;
+        const feed_msg_alert *a = &c->alerts[i].al;
         char ttb[48] = "-";
         if (!isnan(a->ttb_s) && !isnan(a->ttb_sd_s))
             snprintf(ttb, sizeof ttb, "%.1f+-%.1f", a->ttb_s, a->ttb_sd_s);
@@ -537,7 +537,7 @@ static void draw(const options *o, console *c)
            c->n_tracks, R, "ID", "STATUS", "CLASS", "IDENTITY", "LAT", "LON", "ALT m",
            "SPD", "CRS", "ZONES");
     for (int i = 0; i < track_rows; i++) {
-        const feed_track *t = &c->tracks[i].tk;
+        const feed_msg_track *t = &c->tracks[i].tk;
         char spd[32], crs[32], z[256];
         fmt_num(spd, sizeof spd, "%.1f", t->speed_mps);
         fmt_num(crs, sizeof crs, "%.0f", t->course_deg);

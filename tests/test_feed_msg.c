@@ -76,7 +76,7 @@ static void test_track(void **state)
     assert_int_equal(m.v, 1);
     assert_false(m.snapshot);
     assert_non_null(m.json);
-    const feed_track *t = &m.u.track;
+    const feed_msg_track *t = &m.u.track;
     assert_int_equal(t->id, 17);
     assert_int_equal(t->status, SG_TRACK_CONFIRMED);
     assert_near(t->lat, 51.5561, 1e-12);
