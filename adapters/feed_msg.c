@@ -355,7 +355,9 @@ static bool time_ok(const char *s)
     return s[i] == 'Z' && s[i + 1] == '\0';
 }
 
-/* The topic the body implies; the received topic must equal it. */
+/* The topic the body implies; the received topic must equal it. Ids are free text from
+ * the site config, so in topics every byte outside printable ASCII (0x21-0x7e) is sent
+ * as '_' ("north stand" -> alert.warning.north_stand). */
 static int expected_topic(const feed_msg *m, char *out, size_t cap)
 {
     int n;
@@ -373,7 +375,12 @@ static int expected_topic(const feed_msg *m, char *out, size_t cap)
         n = snprintf(out, cap, "rf.%s", m->u.rf.sensor);
         break;
     }
-    return n < 0 || (size_t)n >= cap ? SG_ERANGE : SG_OK;
+    if (n < 0 || (size_t)n >= cap)
+        return SG_ERANGE;
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '_';
+    return SG_OK;
 }
 
 void feed_msg_free(feed_msg *m)
