@@ -181,7 +181,8 @@ static int zcert_value(const char *text, const char *name, char *out, size_t cap
 {
     out[0] = '\0';
     size_t nl = strlen(name);
-    for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+    for (const char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
+        eol = strchr(line, '\n');
         const char *p = line;
         while (*p == ' ' || *p == '\t')
             p++;
@@ -573,8 +574,12 @@ static void *zap_thread(void *arg)
         zmq_pollitem_t it = {a->zap, 0, ZMQ_POLLIN, 0};
         int rc = zmq_poll(&it, 1, 100);
         if (rc < 0) {
-            if (errno == ETERM)
-                break; /* context terminating: destroy() was not called first */
+            if (errno == ETERM) {
+                /* zmq_ctx_term() before destroy(): close now or ctx_term never returns */
+                zmq_close(a->zap);
+                a->zap = NULL;
+                break;
+            }
             if (errno != EINTR)
                 count_zap_error(a);
             continue;
@@ -591,6 +596,19 @@ void feed_auth_cfg_default(feed_auth_cfg *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->mode = FEED_AUTH_CURVE;
+}
+
+int feed_auth_cfg_add_client_key(feed_auth_cfg *cfg, const char *z85, sg_errinfo *e)
+{
+    uint8_t bin[32];
+    int rc = decode_key(z85, bin, "client key", e);
+    if (rc)
+        return rc;
+    if (cfg->n_client_keys < 0 || cfg->n_client_keys >= FEED_AUTH_MAX_INLINE_KEYS)
+        return sg_err_set(e, SG_ERANGE, "client keys: at most %d inline keys",
+                          FEED_AUTH_MAX_INLINE_KEYS);
+    memcpy(cfg->client_keys[cfg->n_client_keys++], z85, FEED_KEY_Z85_LEN + 1);
+    return SG_OK;
 }
 
 int feed_auth_cfg_from_json(feed_auth_cfg *cfg, const cJSON *obj, const char *where,
@@ -763,6 +781,26 @@ int feed_auth_apply(feed_auth *a, void *socket, const char *endpoint, sg_errinfo
         return sg_err_set(e, SG_EIO, "%s: cannot configure CURVE: %s", endpoint,
                           zmq_strerror(errno));
     return SG_OK;
+}
+
+int feed_auth_client_apply(void *socket, const char *server_key_file, const char *key_file,
+                           sg_errinfo *e)
+{
+    if (!socket || !server_key_file || !key_file)
+        return sg_err_set(e, SG_EINVAL, "feed security: NULL argument");
+    feed_keypair srv, me;
+    int rc;
+    if ((rc = feed_key_load(server_key_file, false, &srv, e)) ||
+        (rc = feed_key_load(key_file, true, &me, e)))
+        return rc;
+    rc = SG_OK;
+    if (zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, srv.public_z85, FEED_KEY_Z85_LEN) != 0 ||
+        zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, me.public_z85, FEED_KEY_Z85_LEN) != 0 ||
+        zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, me.secret_z85, FEED_KEY_Z85_LEN) != 0)
+        rc = sg_err_set(e, SG_EIO, "%s: cannot configure the CURVE client: %s", key_file,
+                        zmq_strerror(errno));
+    memset(&me, 0, sizeof me);
+    return rc;
 }
 
 const char *feed_auth_server_public(const feed_auth *a)

@@ -20,6 +20,8 @@
  *     zmq_close(pub);  feed_auth_destroy(auth);  zmq_ctx_term(ctx);
  * ORDER MATTERS at shutdown: close every secured socket before feed_auth_destroy. With
  * no ZAP handler in the context, libzmq 4.3 lets any CURVE client with the server key in.
+ * The handler answers for the whole context: secure every CURVE server socket in it
+ * with feed_auth_apply (requests from other ZAP domains are refused).
  *
  * Key files (written by tools/sg_keygen, read by feed_key_load):
  *   JSON   {"public": "<40 Z85 chars>", "secret": "<40 Z85 chars>"}   (secret optional)
@@ -81,6 +83,10 @@ void feed_auth_cfg_default(feed_auth_cfg *cfg);
 int feed_auth_cfg_from_json(feed_auth_cfg *cfg, const cJSON *obj, const char *where,
                             const char *base_file, sg_errinfo *e);
 
+/* Programmatic set-up (tools, tests): validates a Z85 public key and appends it to
+ * cfg->client_keys. SG_EFORMAT for a bad key, SG_ERANGE when the inline list is full. */
+int feed_auth_cfg_add_client_key(feed_auth_cfg *cfg, const char *z85, sg_errinfo *e);
+
 typedef struct feed_auth feed_auth;
 
 /* Loads keys and, for CURVE, binds the ZAP handler in zmq_ctx and starts its thread.
@@ -132,6 +138,13 @@ size_t feed_auth_drain_refusals(feed_auth *a, feed_auth_refusal *out, size_t cap
 /* Stops and joins the ZAP thread (within ~100 ms), closes its socket, frees.
  * Close the secured sockets first (see above). NULL is fine. */
 void feed_auth_destroy(feed_auth *a);
+
+/* Client side (operator consoles, fusion nodes subscribing to sensor nodes): makes
+ * `socket` (not yet connected) a CURVE client of the server whose public key is in
+ * server_key_file, authenticating with the key pair in key_file (which must hold the
+ * secret and pass the permission check). Call before zmq_connect. */
+int feed_auth_client_apply(void *socket, const char *server_key_file, const char *key_file,
+                           sg_errinfo *e);
 
 /* ---- keys ------------------------------------------------------------------------ */
 

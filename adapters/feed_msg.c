@@ -168,7 +168,7 @@ static int opt_sensor_names(const cJSON *o, const char *w, int *n_out,
 
 /* ---- per-type bodies ------------------------------------------------------------ */
 
-static int parse_track(const cJSON *o, const char *w, feed_track *tk, sg_errinfo *e)
+static int parse_track(const cJSON *o, const char *w, feed_msg_track *tk, sg_errinfo *e)
 {
     int st = 0, rc;
     if ((rc = req_u32(o, w, "id", &tk->id, e)) ||
@@ -211,7 +211,7 @@ static int parse_track(const cJSON *o, const char *w, feed_track *tk, sg_errinfo
             return rc;
         cJSON_ArrayForEach(z, zs)
         {
-            feed_zone_state tmp, *zo = tk->n_zones < FEED_MAX_ZONES ? &tk->zones[tk->n_zones]
+            feed_msg_zone tmp, *zo = tk->n_zones < FEED_MAX_ZONES ? &tk->zones[tk->n_zones]
                                                                      : &tmp;
             int sev = 0;
             snprintf(sub, sizeof sub, "%s.zones[%d]", w, tk->n_zones_total);
@@ -231,7 +231,7 @@ static int parse_track(const cJSON *o, const char *w, feed_track *tk, sg_errinfo
     return SG_OK;
 }
 
-static int parse_alert(const cJSON *o, const char *w, feed_alert *al, sg_errinfo *e)
+static int parse_alert(const cJSON *o, const char *w, feed_msg_alert *al, sg_errinfo *e)
 {
     int st = 0, sev = 0, rc;
     if ((rc = req_u32(o, w, "id", &al->id, e)) ||
@@ -252,7 +252,7 @@ static int parse_alert(const cJSON *o, const char *w, feed_alert *al, sg_errinfo
     return SG_OK;
 }
 
-static int parse_status(const cJSON *o, const char *w, feed_status *s, sg_errinfo *e)
+static int parse_status(const cJSON *o, const char *w, feed_msg_status *s, sg_errinfo *e)
 {
     struct {
         const char *key;
@@ -288,7 +288,7 @@ static int parse_status(const cJSON *o, const char *w, feed_status *s, sg_errinf
             return rc;
         cJSON_ArrayForEach(it, a)
         {
-            feed_sensor_health tmp,
+            feed_msg_sensor tmp,
                 *h = s->n_sensors < FEED_MAX_SENSORS ? &s->sensors[s->n_sensors] : &tmp;
             int st = 0;
             snprintf(sub, sizeof sub, "%s.sensors[%d]", w, i++);
@@ -318,7 +318,7 @@ static int parse_status(const cJSON *o, const char *w, feed_status *s, sg_errinf
     return SG_OK;
 }
 
-static int parse_rf(const cJSON *o, const char *w, feed_rf *r, sg_errinfo *e)
+static int parse_rf(const cJSON *o, const char *w, feed_msg_rf *r, sg_errinfo *e)
 {
     int rc;
     if ((rc = sgj_string(o, w, "sensor", true, "", r->sensor, sizeof r->sensor, e)) ||
@@ -355,7 +355,9 @@ static bool time_ok(const char *s)
     return s[i] == 'Z' && s[i + 1] == '\0';
 }
 
-/* The topic the body implies; the received topic must equal it. */
+/* The topic the body implies; the received topic must equal it. Ids are free text from
+ * the site config, so in topics every byte outside printable ASCII (0x21-0x7e) is sent
+ * as '_' ("north stand" -> alert.warning.north_stand). */
 static int expected_topic(const feed_msg *m, char *out, size_t cap)
 {
     int n;
@@ -373,7 +375,12 @@ static int expected_topic(const feed_msg *m, char *out, size_t cap)
         n = snprintf(out, cap, "rf.%s", m->u.rf.sensor);
         break;
     }
-    return n < 0 || (size_t)n >= cap ? SG_ERANGE : SG_OK;
+    if (n < 0 || (size_t)n >= cap)
+        return SG_ERANGE;
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '_';
+    return SG_OK;
 }
 
 void feed_msg_free(feed_msg *m)

@@ -44,7 +44,7 @@ typedef struct {
     sg_severity severity;
     bool inside;
     double ttb_s; /* s until predicted entry; NAN when null/absent (never, or unknown) */
-} feed_zone_state;
+} feed_msg_zone;
 
 typedef struct {
     uint32_t id;
@@ -56,7 +56,7 @@ typedef struct {
     double speed_mps;      /* m/s horizontal; NAN when absent */
     double course_deg;     /* deg clockwise from true north [0, 360); NAN when absent */
     double climb_mps;      /* m/s; NAN when absent */
-    double pos_sd_m;       /* m, 1-sigma horizontal position; NAN when absent */
+    double pos_sd_m;       /* m, 1-sigma 3-D position uncertainty; NAN when absent */
     char cls[SG_CLASS_LEN];   /* "" when absent */
     double cls_conf;          /* 0..1; NAN when absent */
     char identity[SG_ID_LEN]; /* "" when absent */
@@ -66,10 +66,10 @@ typedef struct {
     char sensors[FEED_MAX_SENSORS][SG_ID_LEN];
     int n_zones;                     /* kept (<= FEED_MAX_ZONES) */
     int n_zones_total;               /* in the message */
-    feed_zone_state zones[FEED_MAX_ZONES];
+    feed_msg_zone zones[FEED_MAX_ZONES];
     double hits;                     /* updates; NAN when absent */
     double t_first, t_last;          /* s UTC; NAN when absent */
-} feed_track;
+} feed_msg_track;
 
 typedef struct {
     uint32_t id;
@@ -85,7 +85,7 @@ typedef struct {
     char cls[SG_CLASS_LEN];   /* "" when absent */
     int n_sensors;
     char sensors[FEED_MAX_SENSORS][SG_ID_LEN];
-} feed_alert;
+} feed_msg_alert;
 
 typedef enum { FEED_SENSOR_OK = 0, FEED_SENSOR_DEGRADED, FEED_SENSOR_DOWN } feed_sensor_state;
 
@@ -93,7 +93,7 @@ typedef struct {
     char id[SG_ID_LEN];
     feed_sensor_state state;
     double last_t; /* s UTC of its last sample; NAN when absent */
-} feed_sensor_health;
+} feed_msg_sensor;
 
 /* Counters are doubles so "absent" (NAN) is representable; exact to 2^53. */
 typedef struct {
@@ -103,9 +103,9 @@ typedef struct {
     double measurements, measurements_rejected, published, publish_dropped;
     double queue_depth, queue_capacity, tracks, alerts_active;
     int n_sensors;
-    feed_sensor_health sensors[FEED_MAX_SENSORS];
+    feed_msg_sensor sensors[FEED_MAX_SENSORS];
     double frontend_p50_ms, frontend_p99_ms, pipeline_p50_ms, pipeline_p99_ms;
-} feed_status;
+} feed_msg_status;
 
 typedef struct {
     char sensor[SG_ID_LEN];
@@ -114,7 +114,7 @@ typedef struct {
     char identity[SG_ID_LEN]; /* "" when absent */
     double fc_hz, bw_hz;      /* Hz; NAN when absent */
     double first_t, last_t;   /* s UTC; NAN when absent */
-} feed_rf;
+} feed_msg_rf;
 
 typedef struct {
     feed_msg_type type;
@@ -125,10 +125,10 @@ typedef struct {
     bool snapshot;             /* re-sent for a late joiner */
     cJSON *json;               /* the whole message; owned; freed by feed_msg_free */
     union {
-        feed_track track;
-        feed_alert alert;
-        feed_status status;
-        feed_rf rf;
+        feed_msg_track track;
+        feed_msg_alert alert;
+        feed_msg_status status;
+        feed_msg_rf rf;
     } u;
 } feed_msg;
 

@@ -48,17 +48,17 @@ typedef struct {
 } options;
 
 typedef struct {
-    feed_track tk;
+    feed_msg_track tk;
     double rx;  /* monotonic s of the last update */
 } track_row;
 
 typedef struct {
-    feed_alert al;
+    feed_msg_alert al;
     double rx;
 } alert_row;
 
 typedef struct {
-    feed_rf rf;
+    feed_msg_rf rf;
     double rx;
 } rf_row;
 
@@ -69,7 +69,7 @@ typedef struct {
     int n_alerts;
     rf_row rf[MAX_RF];
     int n_rf;
-    feed_status status;
+    feed_msg_status status;
     bool have_status;
     double status_rx;
     uint64_t received, shown, filtered, malformed, unsupported, table_full, log_errors;
@@ -243,7 +243,7 @@ static int parse_args(int argc, char **argv, options *o)
 
 /* ---- filters and state ------------------------------------------------------------- */
 
-static int track_max_sev(const feed_track *t)
+static int track_max_sev(const feed_msg_track *t)
 {
     int m = -1;
     for (int i = 0; i < t->n_zones; i++)
@@ -286,7 +286,7 @@ static bool wanted(const options *o, const feed_msg *m)
 static void apply(console *c, const feed_msg *m, double now)
 {
     if (m->type == FEED_MSG_TRACK) {
-        const feed_track *t = &m->u.track;
+        const feed_msg_track *t = &m->u.track;
         int i = 0;
         while (i < c->n_tracks && c->tracks[i].tk.id != t->id)
             i++;
@@ -305,7 +305,7 @@ static void apply(console *c, const feed_msg *m, double now)
         c->tracks[i].tk = *t;
         c->tracks[i].rx = now;
     } else if (m->type == FEED_MSG_ALERT) {
-        const feed_alert *a = &m->u.alert;
+        const feed_msg_alert *a = &m->u.alert;
         int i = 0;
         while (i < c->n_alerts && c->alerts[i].al.id != a->id)
             i++;
@@ -324,7 +324,7 @@ static void apply(console *c, const feed_msg *m, double now)
         c->alerts[i].al = *a;
         c->alerts[i].rx = now;
     } else if (m->type == FEED_MSG_RF) {
-        const feed_rf *r = &m->u.rf;
+        const feed_msg_rf *r = &m->u.rf;
         int i = 0;
         while (i < c->n_rf && (strcmp(c->rf[i].rf.sensor, r->sensor) != 0 ||
                                strcmp(c->rf[i].rf.cls, r->cls) != 0))
@@ -376,12 +376,12 @@ static void fmt_num(char *out, size_t cap, const char *fmt, double v)
         snprintf(out, cap, fmt, v);
 }
 
-static void fmt_zones(char *out, size_t cap, const feed_track *t)
+static void fmt_zones(char *out, size_t cap, const feed_msg_track *t)
 {
     size_t n = 0;
     out[0] = '\0';
     for (int i = 0; i < t->n_zones && n < cap; i++) {
-        const feed_zone_state *z = &t->zones[i];
+        const feed_msg_zone *z = &t->zones[i];
         char ttb[32] = "";
         if (!z->inside && !isnan(z->ttb_s))
             snprintf(ttb, sizeof ttb, ",ttb %.0fs", z->ttb_s);
@@ -398,7 +398,7 @@ static void print_line(const options *o, const feed_msg *m)
     const char *on = "", *off = "";
     switch (m->type) {
     case FEED_MSG_TRACK: {
-        const feed_track *t = &m->u.track;
+        const feed_msg_track *t = &m->u.track;
         fmt_num(a, sizeof a, "%.1f", t->speed_mps);
         fmt_num(b, sizeof b, "%.0f", t->course_deg);
         fmt_num(c, sizeof c, "%.2f", t->cls_conf);
@@ -415,7 +415,7 @@ static void print_line(const options *o, const feed_msg *m)
         break;
     }
     case FEED_MSG_ALERT: {
-        const feed_alert *al = &m->u.alert;
+        const feed_msg_alert *al = &m->u.alert;
         fmt_num(a, sizeof a, "%.1f", al->ttb_s);
         fmt_num(b, sizeof b, "%.1f", al->ttb_sd_s);
         if (o->color) {
@@ -431,7 +431,7 @@ static void print_line(const options *o, const feed_msg *m)
         break;
     }
     case FEED_MSG_RF: {
-        const feed_rf *r = &m->u.rf;
+        const feed_msg_rf *r = &m->u.rf;
         fmt_num(a, sizeof a, "%.3f", r->fc_hz / 1e6);
         fmt_num(b, sizeof b, "%.0f", r->bw_hz / 1e3);
         fmt_num(c, sizeof c, "%.2f", r->cls_conf);
@@ -440,7 +440,7 @@ static void print_line(const options *o, const feed_msg *m)
         break;
     }
     default: {
-        const feed_status *s = &m->u.status;
+        const feed_msg_status *s = &m->u.status;
         fmt_num(a, sizeof a, "%.0f", s->samples_processed);
         fmt_num(b, sizeof b, "%.0f", s->samples_dropped);
         fmt_num(c, sizeof c, "%.0f", s->queue_depth);
@@ -481,6 +481,8 @@ static void draw(const options *o, console *c)
     qsort(c->tracks, (size_t)c->n_tracks, sizeof c->tracks[0], cmp_track);
     qsort(c->alerts, (size_t)c->n_alerts, sizeof c->alerts[0], cmp_alert);
     int budget = rows - 12; /* lines left for table rows after headers and footer */
+    if (budget < 2)
+        budget = 2;
     int alert_rows = c->n_alerts < budget / 2 ? c->n_alerts : budget / 2;
     int track_rows = c->n_tracks < budget - alert_rows ? c->n_tracks : budget - alert_rows;
     if (track_rows < 0)
@@ -489,22 +491,25 @@ static void draw(const options *o, console *c)
     printf("\033[H\033[2J%sskyguard watch%s  %s  %s\n", B, R, o->endpoint,
            o->plaintext ? "PLAINTEXT" : "CURVE");
     if (c->have_status) {
-        const feed_status *s = &c->status;
+        const feed_msg_status *s = &c->status;
         char a[32], b[32], d[32], e[32], f[32];
         fmt_num(a, sizeof a, "%.0f", s->samples_processed);
         fmt_num(b, sizeof b, "%.0f", s->samples_dropped);
         fmt_num(d, sizeof d, "%.0f", s->queue_depth);
         fmt_num(e, sizeof e, "%.0f", s->queue_capacity);
         fmt_num(f, sizeof f, "%.1f", s->pipeline_p99_ms);
-        printf("node %s  samples %s  dropped %s  queue %s/%s  pipeline p99 %s ms  sensors:", s->node,
-               a, b, d, e, f);
+        printf("node %s  samples %s  dropped %s  queue %s/%s  pipeline p99 %s ms  sensors:",
+               s->node, a, b, d, e, f);
         for (int i = 0; i < s->n_sensors; i++) {
             bool bad = s->sensors[i].state != FEED_SENSOR_OK;
             printf(" %s%s%s%s", bad && o->color ? "\033[31m" : "", s->sensors[i].id,
                    s->sensors[i].state == FEED_SENSOR_OK ? "" : s->sensors[i].state ==
                    FEED_SENSOR_DEGRADED ? "(degraded)" : "(DOWN)", bad && o->color ? R : "");
         }
-        printf("\n");
+        /* a silent daemon must not look healthy: age of the last status, red when old */
+        double age = mono_s() - c->status_rx;
+        printf("  %s(status %.0f s ago)%s\n", age > 10 && o->color ? "\033[31m" : "", age,
+               age > 10 && o->color ? R : "");
     } else {
         printf("no status received yet\n");
     }
@@ -512,7 +517,7 @@ static void draw(const options *o, console *c)
     printf("\n%sALERTS (%d)%s\n%-6s %-9s %-8s %-22s %-6s %-6s %-10s %s\n", B, c->n_alerts, R,
            "ID", "SEVERITY", "STATE", "ZONE", "TRACK", "INSIDE", "TTB s", "IDENTITY");
     for (int i = 0; i < alert_rows; i++) {
-        const feed_alert *a = &c->alerts[i].al;
+        const feed_msg_alert *a = &c->alerts[i].al;
         char ttb[48] = "-";
         if (!isnan(a->ttb_s) && !isnan(a->ttb_sd_s))
             snprintf(ttb, sizeof ttb, "%.1f+-%.1f", a->ttb_s, a->ttb_sd_s);
@@ -532,7 +537,7 @@ static void draw(const options *o, console *c)
            c->n_tracks, R, "ID", "STATUS", "CLASS", "IDENTITY", "LAT", "LON", "ALT m",
            "SPD", "CRS", "ZONES");
     for (int i = 0; i < track_rows; i++) {
-        const feed_track *t = &c->tracks[i].tk;
+        const feed_msg_track *t = &c->tracks[i].tk;
         char spd[32], crs[32], z[256];
         fmt_num(spd, sizeof spd, "%.1f", t->speed_mps);
         fmt_num(crs, sizeof crs, "%.0f", t->course_deg);
@@ -571,7 +576,8 @@ static void log_frame(FILE *f, console *c, const char *raw, size_t n, const feed
 {
     char ts[FEED_TIME_LEN];
     cJSON *o = cJSON_CreateObject();
-    if (!o || feed_time_iso(wall_s(), ts, sizeof ts) != SG_OK || !cJSON_AddStringToObject(o, "rx_time", ts)) {
+    if (!o || feed_time_iso(wall_s(), ts, sizeof ts) != SG_OK ||
+        !cJSON_AddStringToObject(o, "rx_time", ts)) {
         c->log_errors++;
         cJSON_Delete(o);
         return;
@@ -591,7 +597,8 @@ static void log_frame(FILE *f, console *c, const char *raw, size_t n, const feed
             p[k] = '\0';
             size_t tl = strcspn(p, " ");
             char topic[FEED_TOPIC_LEN];
-            snprintf(topic, sizeof topic, "%.*s", (int)(tl < sizeof topic ? tl : sizeof topic - 1), p);
+            int tn = (int)(tl < sizeof topic ? tl : sizeof topic - 1);
+            snprintf(topic, sizeof topic, "%.*s", tn, p);
             ok = cJSON_AddStringToObject(o, "topic", topic) &&
                  cJSON_AddStringToObject(o, "error", err) &&
                  cJSON_AddNumberToObject(o, "bytes", (double)n) &&
@@ -622,19 +629,10 @@ static int setup_socket(const options *o, void *ctx, void **sub, void **mon)
     zmq_setsockopt(*sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(*sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (!o->plaintext) {
-        feed_keypair srv, me;
-        if (feed_key_load(o->server_key, false, &srv, &e) != SG_OK ||
-            feed_key_load(o->key, true, &me, &e) != SG_OK) {
+        if (feed_auth_client_apply(*sub, o->server_key, o->key, &e) != SG_OK) {
             fprintf(stderr, "sg_watch: %s\n", e.msg);
             return 1;
         }
-        if (zmq_setsockopt(*sub, ZMQ_CURVE_SERVERKEY, srv.public_z85, FEED_KEY_Z85_LEN) ||
-            zmq_setsockopt(*sub, ZMQ_CURVE_PUBLICKEY, me.public_z85, FEED_KEY_Z85_LEN) ||
-            zmq_setsockopt(*sub, ZMQ_CURVE_SECRETKEY, me.secret_z85, FEED_KEY_Z85_LEN)) {
-            fprintf(stderr, "sg_watch: CURVE setup: %s\n", zmq_strerror(errno));
-            return 1;
-        }
-        memset(&me, 0, sizeof me);
         /* the monitor tells us when the server's ZAP handler refuses our key */
         if (zmq_socket_monitor(*sub, MON_EP, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                                  ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {
@@ -712,7 +710,8 @@ int main(int argc, char **argv)
 
     void *ctx = zmq_ctx_new(), *sub = NULL, *mon = NULL;
     int exit_code = ctx ? setup_socket(&o, ctx, &sub, &mon) : 1;
-    double start = mono_s(), next_draw = 0, last_err_report = 0;
+    double start = mono_s(), next_draw = 0, last_err_report = 0, last_problem = 0;
+    uint64_t problems_printed = 0, suppressed = 0;
     bool dirty = true;
     zmq_msg_t msg;
     zmq_msg_init(&msg);
@@ -743,8 +742,8 @@ int main(int argc, char **argv)
             exit_code = 1;
             break;
         }
-        if (!o.lines && now - c->status_rx > STALE_S)
-            dirty = true; /* keep expiring rows even when the feed is silent */
+        if (!o.lines && now >= next_draw + 1.0)
+            dirty = true; /* redraw at least every second so stale rows expire when idle */
         if (mon && (it[1].revents & ZMQ_POLLIN)) {
             bool refused = monitor_event(mon, c);
             dirty = true;
@@ -785,9 +784,21 @@ int main(int argc, char **argv)
                 else
                     c->malformed++;
                 snprintf(c->last_error, sizeof c->last_error, "%s", e.msg);
-                if (o.lines)
-                    fprintf(stderr, "sg_watch: %s: %s\n",
-                            prc == SG_ENOTSUP ? "ignored" : "malformed", e.msg);
+                /* a hostile or broken publisher must not flood the terminal: the first
+                 * 20 problems verbatim, then at most one a second with a count */
+                if (o.lines && (problems_printed < 20 || now - last_problem >= 1.0)) {
+                    fprintf(stderr, "sg_watch: %s: %s", prc == SG_ENOTSUP ? "ignored" :
+                            "malformed", e.msg);
+                    if (suppressed)
+                        fprintf(stderr, " (%llu more not shown)",
+                                (unsigned long long)suppressed);
+                    fputc('\n', stderr);
+                    problems_printed++;
+                    suppressed = 0;
+                    last_problem = now;
+                } else {
+                    suppressed++;
+                }
                 continue;
             }
             if (!wanted(&o, &m)) {

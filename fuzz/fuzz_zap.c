@@ -29,10 +29,9 @@ static void setup(void)
     sg_errinfo e;
     feed_auth_cfg_default(&cfg);
     memcpy(cfg.server_secret_z85, server_secret, sizeof server_secret);
-    cfg.n_client_keys = 1;
-    memcpy(cfg.client_keys[0], client_public, sizeof client_public);
     ctx = zmq_ctx_new();
-    auth = ctx ? feed_auth_create(ctx, &cfg, &e) : NULL;
+    auth = ctx && feed_auth_cfg_add_client_key(&cfg, client_public, &e) == SG_OK
+               ? feed_auth_create(ctx, &cfg, &e) : NULL;
     if (!auth || !zmq_z85_decode(allowed_bin, client_public))
         abort();
 }

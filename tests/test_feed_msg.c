@@ -76,7 +76,7 @@ static void test_track(void **state)
     assert_int_equal(m.v, 1);
     assert_false(m.snapshot);
     assert_non_null(m.json);
-    const feed_track *t = &m.u.track;
+    const feed_msg_track *t = &m.u.track;
     assert_int_equal(t->id, 17);
     assert_int_equal(t->status, SG_TRACK_CONFIRMED);
     assert_near(t->lat, 51.5561, 1e-12);
@@ -291,6 +291,30 @@ static void test_frame_level(void **state)
     assert_int_equal(feed_msg_parse(NULL, 0, &m, &e), SG_EINVAL);
 }
 
+/* Ids with spaces or non-ASCII bytes appear in topics with each such byte as '_'. */
+static void test_topic_sanitised_ids(void **state)
+{
+    (void)state;
+    feed_msg m;
+    sg_errinfo e = {0};
+    const char *a = "alert.warning.north_stand {\"v\":1,\"type\":\"alert\",\"id\":1,"
+                    "\"state\":\"raised\",\"severity\":\"warning\",\"t\":1,"
+                    "\"time\":\"1970-01-01T00:00:01.000Z\",\"track_id\":2,"
+                    "\"zone\":\"north stand\"}";
+    assert_int_equal(parse(a, &m, &e), SG_OK);
+    assert_string_equal(m.u.alert.zone, "north stand");
+    feed_msg_free(&m);
+    const char *b = "status.trib__ne {\"v\":1,\"type\":\"status\",\"t\":1,"
+                    "\"time\":\"1970-01-01T00:00:01.000Z\",\"node\":\"trib\u00fcne\"}";
+    assert_int_equal(parse(b, &m, &e), SG_OK);
+    assert_string_equal(m.u.status.node, "trib\xc3\xbcne");
+    feed_msg_free(&m);
+    /* the raw id in the topic is not printable ASCII: refused at the topic check */
+    const char *c = "status.trib\xc3\xbcne {\"v\":1,\"type\":\"status\",\"t\":1,"
+                    "\"time\":\"1970-01-01T00:00:01.000Z\",\"node\":\"trib\u00fcne\"}";
+    assert_int_equal(parse(c, &m, &e), SG_EFORMAT);
+}
+
 static void test_time_and_names(void **state)
 {
     (void)state;
@@ -316,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_track),          cmocka_unit_test(test_track_minimal),
         cmocka_unit_test(test_alert_status_rf), cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_frame_level),    cmocka_unit_test(test_time_and_names),
+        cmocka_unit_test(test_topic_sanitised_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -215,8 +215,7 @@ static void test_curve(void **state)
     feed_auth_cfg cfg;
     feed_auth_cfg_default(&cfg);
     snprintf(cfg.server_secret_z85, sizeof cfg.server_secret_z85, "%s", srv.secret_z85);
-    cfg.n_client_keys = 1;
-    snprintf(cfg.client_keys[0], sizeof cfg.client_keys[0], "%s", ca.public_z85);
+    assert_int_equal(feed_auth_cfg_add_client_key(&cfg, ca.public_z85, &e), SG_OK);
     void *ctx = zmq_ctx_new();
     feed_auth *a = feed_auth_create(ctx, &cfg, &e);
     assert_non_null(a);

@@ -23,12 +23,17 @@ command -v clang >/dev/null || { echo "fuzz.sh: clang not found (apt-get install
 # clang does not know gcc-only -Wno-format-truncation from the top-level flags.
 CC=clang cmake -S "$root" -B "$build" -DSG_FUZZ=ON -DSG_BUILD_TESTS=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS=-Wno-unknown-warning-option >/dev/null
-cmake --build "$build" -j"$jobs" >/dev/null
-
 if [ $# -gt 0 ]; then
     targets="$*"
 else
     targets=$(cd "$root/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
+fi
+# only the fuzz targets (and the libraries they link), not every app and tool
+# shellcheck disable=SC2086
+if ! cmake --build "$build" -j"$jobs" --target $targets >"$build/fuzz-build.log" 2>&1; then
+    grep -E "error:|\*\*\*" "$build/fuzz-build.log" | head -20 >&2
+    echo "fuzz.sh: build failed, see $build/fuzz-build.log" >&2
+    exit 1
 fi
 status=0
 for t in $targets; do
