@@ -15,6 +15,7 @@
 
 struct feed {
     void *ctx, *sock;
+    feed_auth *auth;
     char endpoint[256];
     char node[SG_ID_LEN];
     const char *const *sensor_ids;
@@ -23,13 +24,6 @@ struct feed {
     feed_stats st;
     char buf[FEED_MAX_MSG];
 };
-
-static bool endpoint_is_loopback(const char *ep)
-{
-    return strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0 ||
-           strncmp(ep, "tcp://127.", 10) == 0 || strncmp(ep, "tcp://localhost:", 16) == 0 ||
-           strncmp(ep, "tcp://[::1]:", 12) == 0;
-}
 
 feed *feed_create(const feed_cfg *cfg, const char *const *sensor_ids, size_t n_sensors,
                   sg_errinfo *e)
@@ -42,22 +36,24 @@ feed *feed_create(const feed_cfg *cfg, const char *const *sensor_ids, size_t n_s
     f->sensor_ids = sensor_ids;
     f->n_sensors = n_sensors;
     snprintf(f->node, sizeof f->node, "%s", cfg->node ? cfg->node : "skyguardd");
+    const char *where = cfg->where ? cfg->where : "feed";
+    feed_auth_cfg ac;
     if (cfg->security) {
-        sg_err_set(e, SG_ENOTSUP, "%s: CURVE security is not available in this build",
-                   cfg->where ? cfg->where : "feed");
-        goto fail;
-    }
-    if (!endpoint_is_loopback(cfg->endpoint)) {
-        sg_err_set(e, SG_EAUTH,
-                   "%s: plaintext feed refused on non-loopback endpoint %s (configure "
-                   "outputs.feed.security)", cfg->where ? cfg->where : "feed", cfg->endpoint);
-        goto fail;
+        char sec[300];
+        snprintf(sec, sizeof sec, "%s.security", where);
+        if (feed_auth_cfg_from_json(&ac, cfg->security, sec, cfg->base_file, e))
+            goto fail;
+    } else {
+        feed_auth_cfg_default(&ac); /* no security section: plaintext, loopback only */
+        ac.mode = FEED_AUTH_PLAINTEXT;
     }
     f->ctx = zmq_ctx_new();
     if (!f->ctx) {
         sg_err_set(e, SG_ENOMEM, "feed: zmq_ctx_new failed: %s", zmq_strerror(errno));
         goto fail;
     }
+    if (!(f->auth = feed_auth_create(f->ctx, &ac, e)))
+        goto fail;
     f->sock = zmq_socket(f->ctx, ZMQ_XPUB);
     if (!f->sock) {
         sg_err_set(e, SG_EIO, "feed: zmq_socket failed: %s", zmq_strerror(errno));
@@ -68,6 +64,10 @@ feed *feed_create(const feed_cfg *cfg, const char *const *sensor_ids, size_t n_s
         zmq_setsockopt(f->sock, ZMQ_XPUB_VERBOSE, &one, sizeof one) ||
         zmq_setsockopt(f->sock, ZMQ_LINGER, &linger, sizeof linger)) {
         sg_err_set(e, SG_EIO, "feed: socket options: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (feed_auth_apply(f->auth, f->sock, cfg->endpoint, e)) {
+        sg_err_prefix(e, where);
         goto fail;
     }
     if (zmq_bind(f->sock, cfg->endpoint) != 0) {
@@ -95,8 +95,10 @@ void feed_destroy(feed *f)
 {
     if (!f)
         return;
+    /* Secured sockets close before their ZAP handler goes (feed_auth.h). */
     if (f->sock)
         zmq_close(f->sock);
+    feed_auth_destroy(f->auth);
     if (f->ctx)
         zmq_ctx_term(f->ctx);
     if (f->record)
@@ -168,8 +170,10 @@ int feed_encode_track(const feed *f, char *buf, size_t cap, const sg_track *tr,
     double course = atan2(ve, vn) * RAD2DEG;
     if (course < 0)
         course += 360;
-    sgjw_fix(&w, "speed_mps", hypot(ve, vn), 2);
-    sgjw_fix(&w, "course_deg", course, 1);
+    double speed = hypot(ve, vn);
+    sgjw_fix(&w, "speed_mps", speed, 2);
+    /* a hovering drone has no course: null, never a made-up 0 */
+    sgjw_fix(&w, "course_deg", speed >= FEED_MIN_COURSE_SPEED ? course : NAN, 1);
     sgjw_fix(&w, "climb_mps", tr->x[5], 2);
     sgjw_fix(&w, "pos_sd_m", sqrt(fmax(0, tr->P[0] + tr->P[7] + tr->P[14])), 2);
     if (tr->cls[0]) {
@@ -208,11 +212,11 @@ int feed_encode_alert(const feed *f, char *buf, size_t cap, const sg_alert *a, b
     sgjw w;
     char topic[96];
     sgjw_init(&w, buf, cap);
-    /* Zone ids come from config: keep the topic free of spaces whatever they hold. */
+    /* Zone ids come from config: keep the topic one printable word whatever they hold. */
     snprintf(topic, sizeof topic, "alert.%s.%s", sg_severity_name(a->severity), a->zone_id);
     for (char *p = topic; *p; p++)
-        if (*p == ' ' || (unsigned char)*p < 0x21)
-            *p = '_';
+        if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+            *p = '_'; /* the topic is printable ASCII (feed-schema.md) */
     header(&w, topic, "alert", a->t, snapshot);
     sgjw_uint(&w, "id", a->id);
     sgjw_str(&w, "state", sg_alert_state_name(a->state));
@@ -249,6 +253,9 @@ int feed_encode_status(const feed *f, char *buf, size_t cap, const sg_status *s,
     sgjw_uint(&w, "measurements_rejected", s->measurements_rejected);
     sgjw_uint(&w, "published", s->messages_published);
     sgjw_uint(&w, "publish_dropped", s->messages_dropped);
+    feed_stats fs;
+    feed_get_stats(f, &fs);
+    sgjw_uint(&w, "feed_clients_refused", fs.auth_refused);
     sgjw_uint(&w, "queue_depth", s->queue_depth);
     sgjw_uint(&w, "queue_capacity", s->queue_capacity);
     sgjw_uint(&w, "tracks", s->n_tracks);
@@ -346,4 +353,18 @@ int feed_poll(feed *f)
     }
 }
 
-void feed_get_stats(const feed *f, feed_stats *out) { *out = f->st; }
+void feed_get_stats(const feed *f, feed_stats *out)
+{
+    *out = f->st;
+    feed_auth_stats as;
+    feed_auth_get_stats(f->auth, &as);
+    out->auth_accepted = as.accepted;
+    out->auth_refused = as.refused + as.malformed;
+}
+
+size_t feed_refusals(feed *f, feed_auth_refusal *out, size_t cap)
+{
+    return feed_auth_drain_refusals(f->auth, out, cap);
+}
+
+const char *feed_server_public(const feed *f) { return feed_auth_server_public(f->auth); }

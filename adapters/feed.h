@@ -17,11 +17,13 @@
 
 #include <cjson/cJSON.h>
 
+#include "feed_auth.h"
 #include "sg_error.h"
 #include "sg_types.h"
 
 #define FEED_SCHEMA_VERSION 1
 #define FEED_MAX_MSG 16384 /* bytes per message, topic included */
+#define FEED_MIN_COURSE_SPEED 0.5 /* m/s: slower tracks have no course (null) */
 
 typedef struct feed feed;
 
@@ -29,6 +31,7 @@ typedef struct {
     const char *endpoint;     /* bind endpoint, e.g. "tcp://127.0.0.1:5556" */
     const cJSON *security;    /* "outputs.feed.security" section, NULL = plaintext (loopback only) */
     const char *where;        /* config path of the security section, for errors */
+    const char *base_file;    /* the venue file: relative key paths resolve against it */
     const char *node;         /* node name for status.<node> */
     int sndhwm;               /* messages queued per subscriber before it drops, > 0 */
     const char *record_path;  /* JSONL file of every message published, NULL = none */
@@ -55,6 +58,8 @@ typedef struct {
 
 typedef struct {
     uint64_t published;       /* messages handed to ZeroMQ */
+    uint64_t auth_accepted;   /* CURVE clients let in (ZAP) */
+    uint64_t auth_refused;    /* clients refused: unknown key, wrong mechanism */
     uint64_t dropped;         /* send failures and oversize messages */
     uint64_t subscriptions;   /* subscribe events seen */
     uint64_t record_errors;   /* JSONL write failures */
@@ -89,6 +94,11 @@ int feed_send_raw(feed *f, const char *frame, size_t len);
 /* Handles pending subscription events without blocking; returns how many new
  * subscriptions arrived (the caller then publishes a snapshot), or < 0 on error. */
 int feed_poll(feed *f);
+/* Moves up to cap refused connection attempts (CURVE clients not on the allow-list)
+ * into out for the app to log; returns how many. */
+size_t feed_refusals(feed *f, feed_auth_refusal *out, size_t cap);
+/* The server's CURVE public key (Z85) clients configure; "" for plaintext. */
+const char *feed_server_public(const feed *f);
 void feed_get_stats(const feed *f, feed_stats *out);
 
 #endif

@@ -884,6 +884,7 @@ pipeline *pipeline_create(const char *config_path, const pipeline_opts *o, sg_er
         .endpoint = p->o.endpoint ? p->o.endpoint : site->feed_endpoint,
         .security = site->feed_security,
         .where = where,
+        .base_file = site->path,
         .node = "skyguardd",
         .sndhwm = 10000,
         .record_path = p->o.record_out,
@@ -1289,8 +1290,25 @@ static void handle_measurement(pipeline *p, const event *ev)
     step(p, p->t_now, &ev->made);
 }
 
+/* Refused feed clients (unknown CURVE keys) are logged as they happen. */
+static void log_refusals(pipeline *p)
+{
+    feed_auth_refusal r[8];
+    size_t n;
+    while ((n = feed_refusals(p->fd, r, 8)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            char iso[40];
+            sg_time_iso8601(r[i].wall_t, iso, sizeof iso);
+            logf_(p, "FEED  refused client %s key %s at %s: %s",
+                  r[i].address[0] ? r[i].address : "?", r[i].key_z85[0] ? r[i].key_z85 : "-",
+                  iso, r[i].reason);
+        }
+    }
+}
+
 static void maybe_status(pipeline *p)
 {
+    log_refusals(p);
     if (isfinite(p->t_now) && p->t_now >= p->next_status) {
         publish_status(p);
         p->next_status = p->t_now + p->site->status_period_s;
@@ -1319,6 +1337,8 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
     int result = SG_OK;
     logf_(p, "skyguardd: venue \"%s\", %zu sensor(s), %zu zone(s), feed on %s", p->site->name,
           p->site->n_sensors, p->zones ? zones_count(p->zones) : 0, feed_endpoint(p->fd));
+    if (feed_server_public(p->fd)[0])
+        logf_(p, "feed is CURVE-encrypted; server public key %s", feed_server_public(p->fd));
     if (p->o.wait_subscriber_s > 0 && wait_for_subscriber(p) != SG_OK)
         logf_(p, "no subscriber yet; starting anyway");
     size_t running = 0;
