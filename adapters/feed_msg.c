@@ -6,6 +6,7 @@
  * when the producer adds fields. All JSON access goes through the checked getters of
  * sg_json.h so errors read "frame 'track.17'.lat: must be in [-90, 90], got 123". */
 #include "feed_msg.h"
+#include "sg_jsonw.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,11 +16,9 @@
 #include "sg_json.h"
 
 static const char *const type_names[FEED_MSG_TYPE_COUNT_] = {"track", "alert", "status", "rf"};
-static const char *const sev_names[] = {"info", "warning", "alert", "critical"};
-static const char *const track_status_names[] = {"tentative", "confirmed", "coasting",
-                                                 "deleted"};
-static const char *const alert_state_names[] = {"raised", "updated", "cleared"};
-static const char *const sensor_state_names[] = {"ok", "degraded", "down"};
+/* as the daemon reports them (docs/feed-schema.md) */
+static const char *const sensor_state_names[] = {"ok", "degraded", "down", "waiting", "ended",
+                                                 "disabled"};
 
 #define T_MAX 1e11          /* s UTC: beyond year 5000 is corrupt, not the future */
 #define COUNTER_MAX 9007199254740992.0 /* 2^53: largest exact integer in a double */
@@ -29,43 +28,12 @@ const char *feed_msg_type_name(feed_msg_type t)
     return (unsigned)t < FEED_MSG_TYPE_COUNT_ ? type_names[t] : "?";
 }
 
-const char *feed_severity_name(sg_severity s)
-{
-    return (unsigned)s < 4 ? sev_names[s] : "?";
-}
-
-const char *feed_track_status_name(sg_track_status s)
-{
-    return (unsigned)s < 4 ? track_status_names[s] : "?";
-}
-
-const char *feed_alert_state_name(sg_alert_state s)
-{
-    return (unsigned)s < 3 ? alert_state_names[s] : "?";
-}
-
-int feed_severity_parse(const char *name)
-{
-    for (int i = 0; i < 4; i++)
-        if (strcmp(name, sev_names[i]) == 0)
-            return i;
-    return -1;
-}
-
 int feed_time_iso(double t, char *out, size_t cap)
 {
     if (!isfinite(t) || t < 0 || t > T_MAX || cap < 25)
         return SG_ERANGE;
-    time_t s = (time_t)floor(t);
-    int ms = (int)floor((t - (double)s) * 1000.0);
-    if (ms > 999)
-        ms = 999;
-    struct tm tm;
-    if (!gmtime_r(&s, &tm))
-        return SG_ERANGE;
-    int n = snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-    return n < 0 || (size_t)n >= cap ? SG_ERANGE : SG_OK;
+    sg_time_iso8601(t, out, cap);
+    return SG_OK;
 }
 
 /* ---- field helpers: null counts as absent for optional fields ------------------ */
@@ -172,7 +140,7 @@ static int parse_track(const cJSON *o, const char *w, feed_msg_track *tk, sg_err
 {
     int st = 0, rc;
     if ((rc = req_u32(o, w, "id", &tk->id, e)) ||
-        (rc = sgj_enum(o, w, "status", true, 0, track_status_names, 4, &st, e)) ||
+        (rc = sgj_enum(o, w, "status", true, 0, sg_track_status_names, 4, &st, e)) ||
         (rc = sgj_number(o, w, "lat", true, 0, -90, 90, &tk->lat, e)) ||
         (rc = sgj_number(o, w, "lon", true, 0, -180, 180, &tk->lon, e)) ||
         (rc = sgj_number(o, w, "alt_m", true, 0, -1e4, 1e6, &tk->alt_m, e)) ||
@@ -218,7 +186,7 @@ static int parse_track(const cJSON *o, const char *w, feed_msg_track *tk, sg_err
             if (!cJSON_IsObject(z))
                 return sg_err_set(e, SG_EINVAL, "%s: must be an object", sub);
             if ((rc = sgj_string(z, sub, "id", true, "", zo->id, sizeof zo->id, e)) ||
-                (rc = sgj_enum(z, sub, "severity", true, 0, sev_names, 4, &sev, e)) ||
+                (rc = sgj_enum(z, sub, "severity", true, 0, sg_severity_names, 4, &sev, e)) ||
                 (rc = opt_bool(z, sub, "inside", &zo->inside, e)) ||
                 (rc = opt_num(z, sub, "ttb_s", 0, 1e9, &zo->ttb_s, e)))
                 return rc;
@@ -235,8 +203,8 @@ static int parse_alert(const cJSON *o, const char *w, feed_msg_alert *al, sg_err
 {
     int st = 0, sev = 0, rc;
     if ((rc = req_u32(o, w, "id", &al->id, e)) ||
-        (rc = sgj_enum(o, w, "state", true, 0, alert_state_names, 3, &st, e)) ||
-        (rc = sgj_enum(o, w, "severity", true, 0, sev_names, 4, &sev, e)) ||
+        (rc = sgj_enum(o, w, "state", true, 0, sg_alert_state_names, 3, &st, e)) ||
+        (rc = sgj_enum(o, w, "severity", true, 0, sg_severity_names, 4, &sev, e)) ||
         (rc = req_u32(o, w, "track_id", &al->track_id, e)) ||
         (rc = sgj_string(o, w, "zone", true, "", al->zone, sizeof al->zone, e)) ||
         (rc = opt_bool(o, w, "inside", &al->inside, e)) ||
@@ -295,7 +263,7 @@ static int parse_status(const cJSON *o, const char *w, feed_msg_status *s, sg_er
             if (!cJSON_IsObject(it))
                 return sg_err_set(e, SG_EINVAL, "%s: must be an object", sub);
             if ((rc = sgj_string(it, sub, "id", true, "", h->id, sizeof h->id, e)) ||
-                (rc = sgj_enum(it, sub, "state", true, 0, sensor_state_names, 3, &st, e)) ||
+                (rc = sgj_enum(it, sub, "state", true, 0, sensor_state_names, 6, &st, e)) ||
                 (rc = opt_num(it, sub, "last_t", 0, T_MAX, &h->last_t, e)))
                 return rc;
             h->state = (feed_sensor_state)st;
@@ -366,7 +334,7 @@ static int expected_topic(const feed_msg *m, char *out, size_t cap)
         n = snprintf(out, cap, "track.%u", (unsigned)m->u.track.id);
         break;
     case FEED_MSG_ALERT:
-        n = snprintf(out, cap, "alert.%s.%s", sev_names[m->u.alert.severity], m->u.alert.zone);
+        n = snprintf(out, cap, "alert.%s.%s", sg_severity_names[m->u.alert.severity], m->u.alert.zone);
         break;
     case FEED_MSG_STATUS:
         n = snprintf(out, cap, "status.%s", m->u.status.node);

@@ -87,7 +87,14 @@ typedef struct {
     char sensors[FEED_MAX_SENSORS][SG_ID_LEN];
 } feed_msg_alert;
 
-typedef enum { FEED_SENSOR_OK = 0, FEED_SENSOR_DEGRADED, FEED_SENSOR_DOWN } feed_sensor_state;
+typedef enum {
+    FEED_SENSOR_OK = 0,
+    FEED_SENSOR_DEGRADED,  /* silent for longer than its stale_after_s */
+    FEED_SENSOR_DOWN,      /* its input failed */
+    FEED_SENSOR_WAITING,   /* started, no data yet */
+    FEED_SENSOR_ENDED,     /* replay input ended normally */
+    FEED_SENSOR_DISABLED,  /* configured but not enabled */
+} feed_sensor_state;
 
 typedef struct {
     char id[SG_ID_LEN];
@@ -148,11 +155,6 @@ void feed_msg_free(feed_msg *m);
 
 /* Names for the enums, as they appear on the wire. */
 const char *feed_msg_type_name(feed_msg_type t);
-const char *feed_severity_name(sg_severity s);     /* "info" .. "critical" */
-const char *feed_track_status_name(sg_track_status s);
-const char *feed_alert_state_name(sg_alert_state s);
-/* Parses a severity name; returns 0..3 or -1 when unknown. */
-int feed_severity_parse(const char *name);
 
 /* Formats t (s UTC) as ISO 8601 UTC with milliseconds, "2026-11-22T22:30:00.123Z",
  * into out[cap] (cap >= 25). Returns SG_OK, SG_ERANGE for a non-finite/negative t or

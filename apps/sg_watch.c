@@ -169,7 +169,7 @@ static int parse_args(int argc, char **argv, options *o)
             o->topics[o->n_topics++] = v;
         } else if (!strcmp(a, "--min-severity")) {
             NEED_ARG();
-            if ((o->min_sev = feed_severity_parse(v)) < 0) {
+            if ((o->min_sev = sg_severity_parse(v)) < 0) {
                 fprintf(stderr, "sg_watch: --min-severity: one of info, warning, alert, "
                                 "critical\n");
                 return 2;
@@ -386,7 +386,7 @@ static void fmt_zones(char *out, size_t cap, const feed_msg_track *t)
         if (!z->inside && !isnan(z->ttb_s))
             snprintf(ttb, sizeof ttb, ",ttb %.0fs", z->ttb_s);
         n += (size_t)snprintf(out + n, cap - n, "%s%s(%s%s%s)", i ? " " : "", z->id,
-                              feed_severity_name(z->severity), z->inside ? ",IN" : "", ttb);
+                              sg_severity_name(z->severity), z->inside ? ",IN" : "", ttb);
     }
     if (t->n_zones_total > t->n_zones && n < cap)
         snprintf(out + n, cap - n, " +%d", t->n_zones_total - t->n_zones);
@@ -409,7 +409,7 @@ static void print_line(const options *o, const feed_msg *m)
         }
         printf("%sTRACK %u %s class=%s(%s) identity=%s pos=%.6f,%.6f alt=%.1fm speed=%sm/s "
                "course=%s zones=[%s]%s%s\n", on, (unsigned)t->id,
-               feed_track_status_name(t->status), t->cls[0] ? t->cls : "-", c,
+               sg_track_status_name(t->status), t->cls[0] ? t->cls : "-", c,
                t->identity[0] ? t->identity : "-", t->lat, t->lon, t->alt_m, a, b, z,
                m->snapshot ? " snapshot" : "", off);
         break;
@@ -423,8 +423,8 @@ static void print_line(const options *o, const feed_msg *m)
             off = "\033[0m";
         }
         printf("%sALERT %u %s %s zone=%s track=%u inside=%s ttb=%ss sd=%ss identity=%s "
-               "class=%s%s%s%s\n", on, (unsigned)al->id, feed_alert_state_name(al->state),
-               feed_severity_name(al->severity), al->zone, (unsigned)al->track_id,
+               "class=%s%s%s%s\n", on, (unsigned)al->id, sg_alert_state_name(al->state),
+               sg_severity_name(al->severity), al->zone, (unsigned)al->track_id,
                al->inside ? "yes" : "no", a, b, al->identity[0] ? al->identity : "-",
                al->cls[0] ? al->cls : "-", al->allow_listed ? " allow-listed" : "",
                m->snapshot ? " snapshot" : "", off);
@@ -525,7 +525,7 @@ static void draw(const options *o, console *c)
             snprintf(ttb, sizeof ttb, "%.1f", a->ttb_s);
         printf("%s%-6u %-9s %-8s %-22.22s %-6u %-6s %-10s %s%s%s\n",
                o->color ? sev_color((int)a->severity) : "", (unsigned)a->id,
-               feed_severity_name(a->severity), feed_alert_state_name(a->state), a->zone,
+               sg_severity_name(a->severity), sg_alert_state_name(a->state), a->zone,
                (unsigned)a->track_id, a->inside ? "yes" : "no", ttb,
                a->identity[0] ? a->identity : "-", a->allow_listed ? " (allow-listed)" : "",
                o->color ? R : "");
@@ -546,7 +546,7 @@ static void draw(const options *o, console *c)
         bool dim = t->status != SG_TRACK_CONFIRMED;
         printf("%s%s%-6u %-10s %-14.14s %-18.18s %-11.6f %-11.6f %-7.1f %-6s %-4s %s%s\n",
                o->color && sev > 0 ? sev_color(sev) : "", o->color && dim ? "\033[2m" : "",
-               (unsigned)t->id, feed_track_status_name(t->status), t->cls[0] ? t->cls : "-",
+               (unsigned)t->id, sg_track_status_name(t->status), t->cls[0] ? t->cls : "-",
                t->identity[0] ? t->identity : "-", t->lat, t->lon, t->alt_m, spd, crs, z,
                o->color ? R : "");
     }

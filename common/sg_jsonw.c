@@ -165,7 +165,9 @@ void sg_time_iso8601(double t, char *out, size_t cap)
         snprintf(out, cap, "unknown");
         return;
     }
-    long long tms = llround(t * 1000.0);
+    /* truncated to the millisecond (a time is never shown later than it is); the
+     * tiny bias absorbs binary representation error (x.123 stored as x.12299999) */
+    long long tms = (long long)floor(t * 1000.0 + 1e-6);
     long long sec = tms >= 0 ? tms / 1000 : -((-tms + 999) / 1000);
     int ms = (int)(tms - sec * 1000);
     time_t s = (time_t)sec;

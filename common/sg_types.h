@@ -169,7 +169,10 @@ typedef struct {
     uint32_t n_alerts_active;
 } sg_status;
 
-/* Lower-case names used in config files and JSON messages. */
+/* Lower-case names used in config files and JSON messages (tables indexed by value). */
+extern const char *const sg_severity_names[4];
+extern const char *const sg_track_status_names[4];
+extern const char *const sg_alert_state_names[3];
 const char *sg_severity_name(sg_severity s);        /* "info", "warning", "alert", "critical" */
 const char *sg_track_status_name(sg_track_status s); /* "tentative", ... */
 const char *sg_alert_state_name(sg_alert_state s);   /* "raised", "updated", "cleared" */

@@ -4,11 +4,15 @@
 #include "spectro.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <fftw3.h>
+
+/* Serialises FFTW planner calls (plan and destroy) across all spectrograms. */
+static pthread_mutex_t planner_mu = PTHREAD_MUTEX_INITIALIZER;
 
 struct spectro_s {
     spectro_cfg cfg;
@@ -75,8 +79,11 @@ spectro *spectro_create(const spectro_cfg *cfg, sg_errinfo *e)
     }
     memset(q->in, 0, tot * sizeof *q->in);
     int dims[1] = {(int)n};
+    /* FFTW's planner is not thread-safe, and sensors plan on their own threads. */
+    pthread_mutex_lock(&planner_mu);
     q->plan = fftwf_plan_many_dft(1, dims, (int)cfg->batch, q->in, NULL, 1, (int)n, q->out, NULL,
                                   1, (int)n, FFTW_FORWARD, q->cfg.fftw_flags);
+    pthread_mutex_unlock(&planner_mu);
     if (!q->plan) {
         sg_err_set(e, SG_EINVAL, "spectro: FFTW could not plan %u x %u-point DFT", cfg->batch, n);
         spectro_destroy(q);
@@ -105,8 +112,11 @@ void spectro_destroy(spectro *q)
 {
     if (!q)
         return;
-    if (q->plan)
+    if (q->plan) {
+        pthread_mutex_lock(&planner_mu);
         fftwf_destroy_plan(q->plan);
+        pthread_mutex_unlock(&planner_mu);
+    }
     fftwf_free(q->win);
     fftwf_free(q->power);
     fftwf_free(q->in);

@@ -7,8 +7,9 @@
  * A frame is produced only when its whole batch is complete; spectro_flush() runs
  * the last partial batch at end of stream.
  *
- * Not thread-safe (one object per thread); create/destroy touch the FFTW planner,
- * which is process-global: call them from one thread at a time. */
+ * Not thread-safe (one object per thread). create/destroy use FFTW's planner, which
+ * is process-global; they serialise on an internal lock, so sensors may create their
+ * spectrograms on their own threads. */
 #ifndef SG_SPECTRO_H
 #define SG_SPECTRO_H
 

@@ -327,10 +327,10 @@ static void test_time_and_names(void **state)
     assert_int_equal(feed_time_iso(-1, buf, sizeof buf), SG_ERANGE);
     assert_int_equal(feed_time_iso(1.0, buf, 10), SG_ERANGE);
     for (int s = 0; s < 4; s++)
-        assert_int_equal(feed_severity_parse(feed_severity_name((sg_severity)s)), s);
-    assert_int_equal(feed_severity_parse("panic"), -1);
-    assert_string_equal(feed_track_status_name(SG_TRACK_COASTING), "coasting");
-    assert_string_equal(feed_alert_state_name(SG_ALERT_CLEARED), "cleared");
+        assert_int_equal(sg_severity_parse(sg_severity_name((sg_severity)s)), s);
+    assert_int_equal(sg_severity_parse("panic"), -1);
+    assert_string_equal(sg_track_status_name(SG_TRACK_COASTING), "coasting");
+    assert_string_equal(sg_alert_state_name(SG_ALERT_CLEARED), "cleared");
     assert_string_equal(feed_msg_type_name(FEED_MSG_RF), "rf");
 }
 
