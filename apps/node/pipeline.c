@@ -1157,8 +1157,8 @@ static const char *latency_json(pipeline *p)
     sgjw w;
     sgjw_init(&w, p->ljson, sizeof p->ljson);
     sgjw_obj_begin(&w);
-    sgjw_fix(&w, "frontend_block_p50", lat_quantile(&fe, 0.5), 2);
-    sgjw_fix(&w, "frontend_block_p99", lat_quantile(&fe, 0.99), 2);
+    sgjw_fix(&w, "frontend_p50", lat_quantile(&fe, 0.5), 2);
+    sgjw_fix(&w, "frontend_p99", lat_quantile(&fe, 0.99), 2);
     sgjw_fix(&w, "pipeline_p50", lat_quantile(&p->pipe_lat, 0.5), 2);
     sgjw_fix(&w, "pipeline_p99", lat_quantile(&p->pipe_lat, 0.99), 2);
     if (p->o.realtime) {
