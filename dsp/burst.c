@@ -13,6 +13,7 @@
 typedef struct {
     bool used;
     bool started;            /* has content (f_first, s_first, lo, hi valid) */
+    bool cont;               /* continues a piece reported CONTINUING (already seeded) */
     uint32_t flags;          /* carried flags (TRUNC_START) */
     uint64_t nf;             /* frames with content so far */
     uint64_t f_first, f_last;
@@ -35,6 +36,7 @@ struct burstdet_s {
     unsigned wn;
     bool warm;
     float thr;                /* linear */
+    float seed;               /* linear */
     uint64_t f;               /* frames processed */
     bool seg_pending;         /* next frame starts a segment (stream start or after a gap) */
     uint64_t seg_first;
@@ -50,6 +52,7 @@ void burstdet_cfg_default(burstdet_cfg *c, unsigned nfft, unsigned hop)
     c->nfft = nfft;
     c->hop = hop;
     c->threshold_db = 7.0;
+    c->seed_db = 10.0;
     c->smooth_bins = 2;
     c->merge_bins = 2;
     c->gap_frames = 0;
@@ -78,6 +81,10 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
     if (c->hop < 1 || c->hop > n) { bad(e, "hop must be in [1, nfft]"); return NULL; }
     if (!(c->threshold_db >= 1 && c->threshold_db <= 40)) {
         bad(e, "threshold_db must be in [1, 40]");
+        return NULL;
+    }
+    if (!(c->seed_db >= c->threshold_db && c->seed_db <= 50)) {
+        bad(e, "seed_db must be in [threshold_db, 50]");
         return NULL;
     }
     if (c->smooth_bins > 16 || 2 * c->smooth_bins + 1 >= n) {
@@ -136,6 +143,7 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
     for (unsigned i = 0; i < c->max_regions; i++)
         q->reg[i].prof = q->profs + (size_t)i * n;
     q->thr = (float)pow(10.0, c->threshold_db / 10.0);
+    q->seed = (float)pow(10.0, c->seed_db / 10.0);
     q->seg_pending = true;
     return q;
 }
@@ -185,6 +193,10 @@ static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn
 {
     const unsigned n = q->cfg.nfft;
     uint64_t frames = g->f_last - g->f_first + 1;
+    if (g->peak < q->seed && !(g->flags & SG_BURST_TRUNC_START && g->cont)) {
+        q->st.regions_weak++;
+        return;
+    }
     /* occupied bandwidth: the bins holding 99% of the excess energy (0.5% cut on
      * each side), as for an occupied-bandwidth measurement */
     double tot = 0;
@@ -310,7 +322,10 @@ static void add_run(burstdet *q, unsigned a, unsigned b, uint64_t start)
         if (!g->used)
             continue;
         /* overlap with the previous extent, or the extent already built this frame */
-        bool ov = (g->elo <= b + mg && a <= g->ehi + mg) ||
+        /* a run inside the band the region already covers continues it (a chirp
+         * wrapping around), otherwise it must touch the previous frame's extent */
+        bool ov = (g->started && g->lo <= a + mg && b <= g->hi + mg) ||
+                  (g->elo <= b + mg && a <= g->ehi + mg) ||
                   (g->touched == tag && g->clo <= b + mg && a <= g->chi + mg);
         if (!ov)
             continue;
@@ -394,6 +409,7 @@ static void end_frame(burstdet *q, uint64_t start, burstdet_fn fn, void *user)
                 g->elo = elo;
                 g->ehi = ehi;
                 g->flags = SG_BURST_TRUNC_START;
+                g->cont = true;
                 g->touched = tag;
             }
         } else if (!g->nf) {
