@@ -53,7 +53,9 @@ static void usage(FILE *f)
 "\n"
 "example (2.4 GHz scene, 3 s, 15.36 Msps ci8 = 92 MB):\n"
 "  sg_gen -o scene -r 15.36e6 -f 2.4415e9 -d 3 -t ci8 \\\n"
-"    -s droneid:snr=25,offset=3e6,start=0.1 -s frsky:snr=20 -s wifi:snr=15,offset=-2e6\n");
+"    -s droneid:snr=25,offset=3e6,start=0.1 -s frsky:snr=20 -s wifi:snr=15,period=0.05\n"
+"(a signal wider than the capture, like Wi-Fi at 15.36 Msps, is cut to 0.9 x rate and\n"
+"must sit near the centre)\n");
 }
 
 typedef struct {
