@@ -512,10 +512,36 @@ static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, 
     q->st.frames++;
 }
 
-static int cmp_float(const void *a, const void *b)
+/* k-th smallest of v[0..n-1] (reorders v): quickselect, O(n). */
+static float select_kth(float *v, unsigned n, unsigned k)
 {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
+    unsigned lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float piv = v[(lo + hi) / 2];
+        unsigned i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv)
+                i++;
+            while (v[j] > piv)
+                j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
 }
 
 /* Seeds the floor from the warm-up frames, then detects on them. */
@@ -530,8 +556,7 @@ static void finish_warmup(burstdet *q, burstdet_fn fn, void *user)
     for (unsigned k = 0; k < n; k++) {
         for (unsigned i = 0; i < w; i++)
             col[i] = q->wbuf[(size_t)i * n + k];
-        qsort(col, w, sizeof(float), cmp_float);
-        q->r[k] = (float)(col[(w - 1) / 4] * scale);
+        q->r[k] = (float)(select_kth(col, w, (w - 1) / 4) * scale);
     }
     /* 5-bin mean: the per-bin percentile of a few dozen frames is noisy */
     for (unsigned k = 0; k < n; k++) {
