@@ -89,7 +89,12 @@ iq_pool *iq_pool_create(unsigned blocks, size_t bs, sg_errinfo *e)
         ring_push(&q->freel, i);
     }
     pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->cv, NULL);
+    /* waits are measured on the monotonic clock: a wall-clock step cannot stall them */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->cv, &ca);
+    pthread_condattr_destroy(&ca);
     return q;
 }
 
@@ -139,7 +144,7 @@ iq_pool_block *iq_pool_get(iq_pool *q, int timeout_ms)
 {
     unsigned i;
     struct timespec end;
-    clock_gettime(CLOCK_REALTIME, &end);
+    clock_gettime(CLOCK_MONOTONIC, &end);
     end.tv_sec += timeout_ms / 1000;
     end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     if (end.tv_nsec >= 1000000000L) {
@@ -152,7 +157,7 @@ iq_pool_block *iq_pool_get(iq_pool *q, int timeout_ms)
         if (atomic_load(&q->halted) || timeout_ms <= 0)
             return NULL;
         struct timespec now, w;
-        clock_gettime(CLOCK_REALTIME, &now);
+        clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
             return NULL;
         w = now;

@@ -266,6 +266,32 @@ static void test_nan_samples_counted(void **state)
     free(c.x);
 }
 
+/* "-" reads the samples from stdin (raw path, and sigmf "data"). */
+static void test_stdin(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static float complex x[N];
+    make_signal(x, N);
+    sg_errinfo e = {0};
+    sigmf_writer *w = sigmf_writer_create(DIR "/stdin", SIGMF_CI16_LE, 1e6, 433.92e6, NAN, NULL, &e);
+    assert_non_null(w);
+    assert_int_equal(sigmf_writer_write(w, x, N, &e), 0);
+    assert_int_equal(sigmf_writer_close(w, &e), 0);
+    collect c;
+    assert_non_null(freopen(DIR "/stdin.sigmf-data", "rb", stdin));
+    assert_int_equal(replay("raw", "{\"path\": \"-\", \"format\": \"ci16_le\", \"sample_rate\": 1e6}",
+                            &c, &e), 0);
+    assert_int_equal(c.n, N);
+    assert_true(fabsf(crealf(c.x[N - 1]) - crealf(x[N - 1])) < 1e-4f);
+    free(c.x);
+    assert_non_null(freopen(DIR "/stdin.sigmf-data", "rb", stdin));
+    assert_int_equal(replay("sigmf", "{\"path\": \"" DIR "/stdin\", \"data\": \"-\"}", &c, &e), 0);
+    assert_int_equal(c.n, N);
+    assert_true(c.fc[0] == 433.92e6);
+    free(c.x);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -336,7 +362,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_all_types), cmocka_unit_test(test_missing_rate),
         cmocka_unit_test(test_malformed_meta),      cmocka_unit_test(test_truncated_data),
         cmocka_unit_test(test_nan_samples_counted), cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_realtime_pacing),
+        cmocka_unit_test(test_realtime_pacing),     cmocka_unit_test(test_stdin),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
