@@ -194,3 +194,33 @@ void iq_pool_stats_get(iq_pool *q, iq_pool_stats *out)
     out->depth = t - h;
     out->capacity = q->n;
 }
+
+int iq_pool_pump(iq_pool *q, sg_iq_sink sink, void *user, const sg_iq_block *tmpl,
+                 atomic_bool *stop, atomic_bool *producer_done,
+                 atomic_uint_least64_t *samples, atomic_uint_least64_t *blocks)
+{
+    int rc = 0;
+    for (;;) {
+        bool ending = atomic_load(stop) || atomic_load(producer_done);
+        iq_pool_block *b = iq_pool_get(q, ending ? 0 : 50);
+        if (!b) {
+            if (ending)
+                break;
+            continue;
+        }
+        if (b->n && !rc) {
+            sg_iq_block blk = *tmpl;
+            blk.x = b->x;
+            blk.n = b->n;
+            blk.sample_index = b->sample_index;
+            blk.discontinuity = b->discontinuity;
+            rc = sink(user, &blk);
+            atomic_fetch_add(samples, b->n);
+            atomic_fetch_add(blocks, 1);
+            if (rc)
+                atomic_store(stop, true);
+        }
+        iq_pool_release(q, b);
+    }
+    return rc;
+}

@@ -174,31 +174,9 @@ static int soapy_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
         SoapySDRDevice_deactivateStream(s->dev, s->rx, 0, 0);
         return sg_err_set(e, SG_ENOMEM, "soapy: cannot start the device thread");
     }
-    int rc = SG_OK;
-    for (;;) {
-        iq_pool_block *b = iq_pool_get(s->pool, 50);
-        if (!b) {
-            if (atomic_load(&s->stop) || atomic_load(&s->dev_failed)) {
-                iq_pool_halt(s->pool);
-                if (!iq_pool_get(s->pool, 0))
-                    break;
-            }
-            continue;
-        }
-        if (b->n) {
-            sg_iq_block blk = {.x = b->x, .n = b->n, .sample_index = b->sample_index,
-                               .sample_rate = s->rate, .center_freq = s->fc, .t0 = s->t0,
-                               .discontinuity = b->discontinuity};
-            int r = rc ? 0 : sink(user, &blk);
-            atomic_fetch_add(&s->samples, b->n);
-            atomic_fetch_add(&s->blocks, 1);
-            if (r && !rc) {
-                rc = r;
-                atomic_store(&s->stop, true);
-            }
-        }
-        iq_pool_release(s->pool, b);
-    }
+    sg_iq_block tmpl = {.sample_rate = s->rate, .center_freq = s->fc, .t0 = s->t0};
+    int rc = iq_pool_pump(s->pool, sink, user, &tmpl, &s->stop, &s->dev_failed, &s->samples,
+                          &s->blocks);
     atomic_store(&s->stop, true);
     pthread_join(th, NULL);
     SoapySDRDevice_deactivateStream(s->dev, s->rx, 0, 0);

@@ -16,6 +16,8 @@
 
 #include <liquid/liquid.h>
 
+#include "sg_json.h"
+
 #define REF_NOISE 1e-4 /* level reference when the capture is noiseless */
 
 typedef struct {
@@ -71,6 +73,32 @@ int siggen_kind_parse(const char *name, siggen_kind *out)
 double siggen_kind_bandwidth(siggen_kind k)
 {
     return (unsigned)k < SIGGEN_KIND_COUNT_ ? kind_bw[k] : 0;
+}
+
+int siggen_signal_from_json(siggen_signal *g, const cJSON *s, const char *where, sg_errinfo *e)
+{
+    static const char *const keys[] = {"kind", "snr_db", "freq_offset", "t_start", "period",
+                                       "duration", "bandwidth", NULL};
+    char kind[32];
+    int rc;
+    memset(g, 0, sizeof *g);
+    if (!cJSON_IsObject(s))
+        return sg_err_set(e, SG_EINVAL, "%s: must be an object", where);
+    if ((rc = sgj_check_keys(s, where, keys, e)) ||
+        (rc = sgj_string(s, where, "kind", true, "", kind, sizeof kind, e)))
+        return rc;
+    if (siggen_kind_parse(kind, &g->kind))
+        return sg_err_set(e, SG_EINVAL,
+                          "%s.kind: unknown \"%s\" (droneid, frsky, elrs, lora, fm_video, wifi, ble)",
+                          where, kind);
+    if ((rc = sgj_number(s, where, "snr_db", false, 20, -20, 80, &g->snr_db, e)) ||
+        (rc = sgj_number(s, where, "freq_offset", false, 0, -1e10, 1e10, &g->freq_offset, e)) ||
+        (rc = sgj_number(s, where, "t_start", false, 0, 0, 1e6, &g->t_start, e)) ||
+        (rc = sgj_number(s, where, "period", false, 0, 0, 1e6, &g->period, e)) ||
+        (rc = sgj_number(s, where, "duration", false, 0, 0, 1e6, &g->duration, e)) ||
+        (rc = sgj_number(s, where, "bandwidth", false, 0, 0, 1e9, &g->bandwidth, e)))
+        return rc;
+    return SG_OK;
 }
 
 /* ---- random numbers (splitmix64: tiny, seedable, good enough for test signals) ---- */

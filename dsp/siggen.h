@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "sg_error.h"
 
 typedef enum {
@@ -83,6 +85,11 @@ const char *siggen_kind_name(siggen_kind k);
 int siggen_kind_parse(const char *name, siggen_kind *out);
 /* Default in-band occupied bandwidth of a kind (Hz). */
 double siggen_kind_bandwidth(siggen_kind k);
+
+/* Fills s from a JSON object {"kind", "snr_db" (default 20), "freq_offset",
+ * "t_start", "period", "duration", "bandwidth"}; errors name `where` and the key. */
+int siggen_signal_from_json(siggen_signal *s, const cJSON *o, const char *where,
+                            sg_errinfo *e);
 
 /* fs: sample rate (1e5..1e9 Hz); duration: s of capture; center_freq: Hz RF of DC
  * (hop sets are placed relative to it; 0 = 2.44 GHz); noise_power: total noise per

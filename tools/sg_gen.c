@@ -118,8 +118,6 @@ static int load_scenario(const char *path, options *o)
     sg_errinfo e = {0};
     static const char *const keys[] = {"sample_rate", "center_freq", "duration", "datatype",
                                        "noise_dbfs", "seed", "datetime", "signals", NULL};
-    static const char *const skeys[] = {"kind", "snr_db", "freq_offset", "t_start", "period",
-                                        "duration", "bandwidth", NULL};
     static const char *const types[] = {"cf32_le", "cf32_be", "ci16_le", "ci16_be", "ci8", "cu8"};
     cJSON *root = sgj_parse_file(path, &e);
     const cJSON *sigs = NULL;
@@ -136,29 +134,14 @@ static int load_scenario(const char *path, options *o)
     if (!rc) rc = sgj_array(root, path, "signals", false, &sigs, &e);
     o->type = (sigmf_datatype)t;
     for (int i = 0; !rc && sigs && i < cJSON_GetArraySize(sigs); i++) {
-        char where[600], kind[32];
+        char where[600];
         const cJSON *s = cJSON_GetArrayItem(sigs, i);
         snprintf(where, sizeof where, "%s: signals[%d]", path, i);
         if (o->n_sig == MAX_SIGNALS) {
             rc = sg_err_set(&e, SG_ERANGE, "%s: more than %d signals", where, MAX_SIGNALS);
             break;
         }
-        siggen_signal *g = &o->sig[o->n_sig];
-        memset(g, 0, sizeof *g);
-        if (!cJSON_IsObject(s)) { rc = sg_err_set(&e, SG_EINVAL, "%s: must be an object", where); break; }
-        if ((rc = sgj_check_keys(s, where, skeys, &e)) ||
-            (rc = sgj_string(s, where, "kind", true, "", kind, sizeof kind, &e)))
-            break;
-        if (siggen_kind_parse(kind, &g->kind)) {
-            rc = sg_err_set(&e, SG_EINVAL, "%s.kind: unknown \"%s\"", where, kind);
-            break;
-        }
-        if ((rc = sgj_number(s, where, "snr_db", false, 20, -20, 80, &g->snr_db, &e)) ||
-            (rc = sgj_number(s, where, "freq_offset", false, 0, -1e10, 1e10, &g->freq_offset, &e)) ||
-            (rc = sgj_number(s, where, "t_start", false, 0, 0, 3600, &g->t_start, &e)) ||
-            (rc = sgj_number(s, where, "period", false, 0, 0, 3600, &g->period, &e)) ||
-            (rc = sgj_number(s, where, "duration", false, 0, 0, 3600, &g->duration, &e)) ||
-            (rc = sgj_number(s, where, "bandwidth", false, 0, 0, 1e9, &g->bandwidth, &e)))
+        if ((rc = siggen_signal_from_json(&o->sig[o->n_sig], s, where, &e)))
             break;
         o->n_sig++;
     }
