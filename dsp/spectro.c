@@ -55,6 +55,11 @@ spectro *spectro_create(const spectro_cfg *cfg, sg_errinfo *e)
         sg_err_set(e, SG_EINVAL, "spectro: batch must be in [1, 256], got %u", cfg->batch);
         return NULL;
     }
+    if ((size_t)n * cfg->batch > ((size_t)1 << 22)) {
+        sg_err_set(e, SG_EINVAL, "spectro: nfft x batch must be at most 4194304 (got %u x %u)", n,
+                   cfg->batch);
+        return NULL;
+    }
     if ((unsigned)cfg->window > SPECTRO_WIN_RECT) {
         sg_err_set(e, SG_EINVAL, "spectro: unknown window %d", (int)cfg->window);
         return NULL;

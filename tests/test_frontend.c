@@ -221,6 +221,48 @@ static void test_fhss_pd(void **state)
     }
 }
 
+/* The DroneID payload hook: a decoder's encoder can replace the built-in OFDM. Here
+ * a fast 1 MHz chirp (20 us sweeps) makes the substitution visible in the bandwidth. */
+static int two_tone(void *user, unsigned index, double fs, float complex *out, size_t cap,
+                    size_t *n)
+{
+    unsigned *calls = user;
+    (*calls)++;
+    (void)index;
+    double ph = 0;
+    for (size_t i = 0; i < cap; i++) {
+        double tau = fmod(i / fs, 20e-6) / 20e-6;
+        ph += 2 * M_PI * (-0.5e6 + 1e6 * tau) / fs;
+        out[i] = cexpf(I * (float)ph);
+    }
+    *n = cap;
+    return 0;
+}
+
+static void test_payload_hook(void **state)
+{
+    (void)state;
+    sg_errinfo e = {0};
+    unsigned calls = 0;
+    siggen *g = siggen_create(FS, 0.2, FC, NOISE, 21, &e);
+    assert_non_null(g);
+    siggen_signal s = {.kind = SIGGEN_DRONEID, .snr_db = 25, .t_start = 0.02, .period = 0.05,
+                       .payload = two_tone, .payload_user = &calls};
+    assert_int_equal(siggen_add(g, &s, &e), 0);
+    frontend_cfg cfg;
+    frontend_cfg_default(&cfg);
+    bursts r = {0};
+    run_capture(g, &cfg, 65536, &r, NULL);
+    assert_int_equal(calls, 4);
+    int narrow = 0;
+    for (size_t i = 0; i < r.n; i++)
+        narrow += r.b[i].bandwidth > 0.9e6 && r.b[i].bandwidth < 1.3e6 &&
+                  fabs(r.b[i].duration - 643e-6) < 80e-6;
+    assert_int_equal(narrow, 4);
+    free(r.b);
+    siggen_destroy(g);
+}
+
 static void test_other_kinds(void **state)
 {
     (void)state;
@@ -379,6 +421,10 @@ static void test_config(void **state)
     c.nfft = 1000;
     assert_null(frontend_create(&c, &e));
     frontend_cfg_default(&c);
+    c.nfft = 65536;
+    c.batch = 256; /* 16 M-sample FFT batch: refused, not a 256 MB allocation */
+    assert_null(frontend_create(&c, &e));
+    frontend_cfg_default(&c);
     c.threshold_db = 100;
     assert_null(frontend_create(&c, &e));
     frontend_cfg_default(&c);
@@ -405,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_droneid_pd),
         cmocka_unit_test(test_fhss_pd),
         cmocka_unit_test(test_other_kinds),
+        cmocka_unit_test(test_payload_hook),
         cmocka_unit_test(test_false_alarms),
         cmocka_unit_test(test_continuous_carrier),
         cmocka_unit_test(test_discontinuity),
