@@ -20,6 +20,7 @@ typedef struct {
     bool used;
     bool started;            /* has content (f_first, s_first, lo, hi valid) */
     bool cont;               /* continues a piece reported CONTINUING (already seeded) */
+    bool seeded;             /* a cell reached seed_db or the wide seed */
     uint32_t flags;          /* carried flags (TRUNC_START) */
     uint64_t nf;             /* frames with content so far */
     uint64_t f_first, f_last;
@@ -43,6 +44,9 @@ struct burstdet_s {
     bool warm;
     float thr;                /* linear */
     float seed;               /* linear */
+    float *grp;               /* wide detector: per-group sums, then 3-group means */
+    unsigned n_grp, gshift;
+    float wthr, wseed;        /* linear */
     uint64_t f;               /* frames processed */
     bool seg_pending;         /* next frame starts a segment (stream start or after a gap) */
     uint64_t seg_first;
@@ -60,6 +64,9 @@ void burstdet_cfg_default(burstdet_cfg *c, unsigned nfft, unsigned hop)
     c->threshold_db = 7.0;
     c->seed_db = 10.0;
     c->smooth_bins = 2;
+    c->wide_bins = 8;
+    c->wide_threshold_db = 3.5;
+    c->wide_seed_db = 5.5;
     c->merge_bins = 2;
     c->gap_frames = 0;
     c->min_frames = 1;
@@ -95,6 +102,16 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
     }
     if (c->smooth_bins > 16 || 2 * c->smooth_bins + 1 >= n) {
         bad(e, "smooth_bins must be in [0, 16]");
+        return NULL;
+    }
+    if (c->wide_bins && (c->wide_bins < 2 || c->wide_bins > 64 ||
+                         (c->wide_bins & (c->wide_bins - 1)) || c->wide_bins * 4 >= n)) {
+        bad(e, "wide_bins must be 0 or a power of two in [2, 64] below nfft/4");
+        return NULL;
+    }
+    if (c->wide_bins && !(c->wide_threshold_db >= 0.5 && c->wide_threshold_db <= 40 &&
+                          c->wide_seed_db >= c->wide_threshold_db && c->wide_seed_db <= 50)) {
+        bad(e, "wide_threshold_db must be in [0.5, 40] and wide_seed_db in [wide_threshold_db, 50]");
         return NULL;
     }
     if (c->merge_bins > 64) { bad(e, "merge_bins must be in [0, 64]"); return NULL; }
@@ -133,6 +150,12 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
     q->wbuf = malloc((size_t)c->warmup_frames * n * sizeof(float));
     q->wstart = malloc(c->warmup_frames * sizeof(uint64_t));
     q->reg = calloc(c->max_regions, sizeof(region));
+    if (c->wide_bins) {
+        q->n_grp = n / c->wide_bins;
+        while ((1u << q->gshift) < c->wide_bins)
+            q->gshift++;
+        q->grp = calloc(2 * q->n_grp, sizeof(float));
+    }
     q->profs = calloc((size_t)c->max_regions * n, sizeof(float));
     if (c->window_cdf) {
         q->cdf = malloc((n + 1) * sizeof(float));
@@ -140,7 +163,7 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
             memcpy(q->cdf, c->window_cdf, (n + 1) * sizeof(float));
     }
     if (!q->noise || !q->inv || !q->r || !q->s || !q->wbuf || !q->wstart || !q->reg ||
-        !q->profs || (c->window_cdf && !q->cdf)) {
+        !q->profs || (c->wide_bins && !q->grp) || (c->window_cdf && !q->cdf)) {
         sg_err_set(e, SG_ENOMEM, "burst detector: out of memory (nfft %u, %u regions)", n,
                    c->max_regions);
         burstdet_destroy(q);
@@ -150,6 +173,8 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
         q->reg[i].prof = q->profs + (size_t)i * n;
     q->thr = (float)pow(10.0, c->threshold_db / 10.0);
     q->seed = (float)pow(10.0, c->seed_db / 10.0);
+    q->wthr = (float)pow(10.0, c->wide_threshold_db / 10.0);
+    q->wseed = (float)pow(10.0, c->wide_seed_db / 10.0);
     q->seg_pending = true;
     return q;
 }
@@ -166,6 +191,7 @@ void burstdet_destroy(burstdet *q)
     free(q->wstart);
     free(q->reg);
     free(q->profs);
+    free(q->grp);
     free(q->cdf);
     free(q);
 }
@@ -199,24 +225,27 @@ static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn
 {
     const unsigned n = q->cfg.nfft;
     uint64_t frames = g->f_last - g->f_first + 1;
-    if (g->peak < q->seed && !(g->flags & SG_BURST_TRUNC_START && g->cont)) {
+    if (!g->seeded && !(g->flags & SG_BURST_TRUNC_START && g->cont)) {
         q->st.regions_weak++;
         return;
     }
     /* occupied bandwidth: the bins holding 99% of the excess energy (0.5% cut on
-     * each side), as for an occupied-bandwidth measurement */
+     * each side), as for an occupied-bandwidth measurement. Only bins whose mean
+     * excess is significant (3 sigma of a noise bin's mean over the region's frames)
+     * count, so noise cells swept in at the edges do not widen it. */
+    const double fr = (double)frames, sig = 3.0 / sqrt(fr);
     double tot = 0;
     for (unsigned k = g->lo; k <= g->hi; k++) {
-        double x = g->prof[k] - (double)frames;
-        tot += x > 0 ? x : 0;
+        double x = g->prof[k] / fr - 1.0;
+        tot += x > sig ? x : 0;
     }
     unsigned klo = g->lo, khi = g->hi;
     if (tot > 0) {
         double acc = 0;
         bool have_lo = false;
         for (unsigned k = g->lo; k <= g->hi; k++) {
-            double x = g->prof[k] - (double)frames;
-            acc += x > 0 ? x : 0;
+            double x = g->prof[k] / fr - 1.0;
+            acc += x > sig ? x : 0;
             if (!have_lo && acc > 0.005 * tot) {
                 klo = k;
                 have_lo = true;
@@ -302,6 +331,7 @@ static void region_merge(burstdet *q, region *a, region *b)
             a->peak = b->peak;
     }
     a->flags |= b->flags;
+    a->seeded |= b->seeded;
     if (b->touched == a->touched && a->touched) {
         a->e_cur += b->e_cur;
         if (b->clo < a->clo) a->clo = b->clo;
@@ -387,6 +417,12 @@ static void add_run(burstdet *q, unsigned a, unsigned b, uint64_t start)
     }
     hit->peak = pk;
     hit->e_cur += e;
+    if (!hit->seeded) {
+        hit->seeded = pk >= q->seed;
+        if (q->grp) /* wide seeds: the 3-group means (second half of grp) */
+            for (unsigned j = a >> q->gshift; j <= (b >> q->gshift) && j < q->n_grp; j++)
+                hit->seeded |= q->grp[q->n_grp + j] >= q->wseed;
+    }
 }
 
 /* End of frame bookkeeping: finish touched regions, close stale ones. */
@@ -459,6 +495,42 @@ static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, 
                 acc += r[k - m + j];
             s[k] = acc;
             hot += acc >= thr_s;
+        }
+    }
+    if (q->grp) {
+        /* wide detector: sums over groups of G bins, then the mean of 3 neighbouring
+         * groups (3G bins); a hot group makes its G bins hot for the run search */
+        const unsigned G = q->cfg.wide_bins, ng = q->n_grp;
+        float *restrict gs = q->grp, *restrict gm = q->grp + ng;
+        if (G == 8) { /* the default, spelled out so it vectorises */
+            for (size_t j = 0; j < ng; j++) {
+                const float *x = r + 8 * j;
+                gs[j] = ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
+            }
+        } else {
+            for (unsigned j = 0; j < ng; j++) {
+                float acc = 0;
+                for (unsigned i = 0; i < G; i++)
+                    acc += r[j * G + i];
+                gs[j] = acc;
+            }
+        }
+        const float inv3g = 1.0f / (float)(3 * G);
+        gm[0] = gm[ng - 1] = 0;
+        unsigned whot = 0;
+        for (unsigned j = 1; j + 1 < ng; j++) {
+            gm[j] = (gs[j - 1] + gs[j] + gs[j + 1]) * inv3g;
+            whot += gm[j] >= q->wthr ? 1u : 0u;
+        }
+        if (whot) {
+            for (unsigned j = 1; j + 1 < ng; j++) {
+                if (gm[j] < q->wthr)
+                    continue;
+                for (unsigned k = j * G; k < (j + 1) * G; k++)
+                    if (k >= m && k < n - m && s[k] < thr_s)
+                        s[k] = thr_s;
+            }
+            hot += whot;
         }
     }
     if (q->f % q->cfg.noise_decim == 0) {

@@ -55,6 +55,9 @@ void frontend_cfg_default(frontend_cfg *c)
     c->threshold_db = 7;
     c->seed_db = 10;
     c->smooth_bins = 2;
+    c->wide_bins = 8;
+    c->wide_threshold_db = 3.5;
+    c->wide_seed_db = 5.5;
     c->merge_bins = 8;
     c->gap_frames = 0;
     c->min_duration_s = 0;
@@ -74,7 +77,8 @@ void frontend_cfg_default(frontend_cfg *c)
 int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, sg_errinfo *e)
 {
     static const char *const keys[] = {
-        "nfft", "overlap", "batch", "window", "fftw_measure", "threshold_db", "seed_db", "smooth_bins",
+        "nfft", "overlap", "batch", "window", "fftw_measure", "threshold_db", "seed_db", "smooth_bins", "wide_bins",
+        "wide_threshold_db", "wide_seed_db",
         "merge_bins", "gap_frames", "min_duration_s", "min_bandwidth_hz", "max_burst_s",
         "warmup_frames", "noise_alpha", "noise_alpha_busy", "noise_decim", "max_regions",
         "margin_s", "deliver_iq", "sample_rate", NULL};
@@ -103,6 +107,9 @@ int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, s
     NUM("threshold_db", threshold_db, 1, 40);
     NUM("seed_db", seed_db, 1, 50);
     INT("smooth_bins", smooth_bins, 0, 16);
+    INT("wide_bins", wide_bins, 0, 64);
+    NUM("wide_threshold_db", wide_threshold_db, 0.5, 40);
+    NUM("wide_seed_db", wide_seed_db, 0.5, 50);
     INT("merge_bins", merge_bins, 0, 64);
     INT("gap_frames", gap_frames, 0, 64);
     NUM("min_duration_s", min_duration_s, 0, 10);
@@ -122,6 +129,14 @@ int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, s
         return rc;
     if (c->nfft & (c->nfft - 1))
         return sg_err_set(e, SG_EINVAL, "%s.nfft: must be a power of two, got %u", where, c->nfft);
+    if (c->wide_bins && (c->wide_bins < 2 || (c->wide_bins & (c->wide_bins - 1)) ||
+                         c->wide_bins * 4 >= c->nfft))
+        return sg_err_set(e, SG_EINVAL,
+                          "%s.wide_bins: must be 0 (off) or a power of two in [2, 64] below "
+                          "nfft/4, got %u", where, c->wide_bins);
+    if (c->wide_seed_db < c->wide_threshold_db)
+        return sg_err_set(e, SG_ERANGE, "%s.wide_seed_db: must be at least wide_threshold_db (%g)",
+                          where, c->wide_threshold_db);
     if (c->seed_db < c->threshold_db)
         return sg_err_set(e, SG_ERANGE, "%s.seed_db: must be at least threshold_db (%g)", where,
                           c->threshold_db);
@@ -180,6 +195,9 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
     bc.threshold_db = c->threshold_db;
     bc.seed_db = c->seed_db;
     bc.smooth_bins = c->smooth_bins;
+    bc.wide_bins = c->wide_bins;
+    bc.wide_threshold_db = c->wide_threshold_db;
+    bc.wide_seed_db = c->wide_seed_db;
     bc.merge_bins = c->merge_bins;
     bc.gap_frames = c->gap_frames;
     double fpf = (double)hop / fs; /* s per frame */

@@ -42,6 +42,9 @@ typedef struct {
     double threshold_db;     /* CFAR threshold above the floor, 1..40 dB; default 7 */
     double seed_db;          /* a burst needs one cell this strong, threshold_db..50; default 10 */
     unsigned smooth_bins;    /* half-width of frequency smoothing, 0..16; default 2 */
+    unsigned wide_bins;      /* wide detector group, 0 (off) or power of 2 in 2..64; default 8 */
+    double wide_threshold_db; /* wide detector threshold (mean over 3 groups), dB; default 3.5 */
+    double wide_seed_db;     /* wide detector seed, dB; default 5.5 */
     unsigned merge_bins;     /* join hot runs this close, 0..64; default 8 */
     unsigned gap_frames;     /* frames a burst may fade and go on, 0..64; default 1 */
     double min_duration_s;   /* shorter bursts are dropped (counted), >= 0; default 0 */
@@ -86,7 +89,7 @@ void frontend_cfg_default(frontend_cfg *cfg);
 /* Defaults, then the members of obj (NULL = defaults only). Unknown keys and values
  * out of range are errors naming `where` and the key. Keys: nfft, overlap, batch,
  * window ("hann"|"hamming"|"blackman"|"rect"), fftw_measure, threshold_db, seed_db,
- * smooth_bins, merge_bins, gap_frames, min_duration_s, min_bandwidth_hz,
+ * smooth_bins, wide_bins, wide_threshold_db, wide_seed_db, merge_bins, gap_frames, min_duration_s, min_bandwidth_hz,
  * max_burst_s, warmup_frames, noise_alpha, noise_alpha_busy, noise_decim,
  * max_regions, margin_s, deliver_iq, sample_rate. */
 int frontend_cfg_from_json(frontend_cfg *cfg, const cJSON *obj, const char *where,
