@@ -6,6 +6,8 @@
 #include "iq_pool.h"
 
 #include <errno.h>
+#include <math.h>
+#include <string.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -223,4 +225,16 @@ int iq_pool_pump(iq_pool *q, sg_iq_sink sink, void *user, const sg_iq_block *tmp
         iq_pool_release(q, b);
     }
     return rc;
+}
+
+void iq_pool_adapter_stats(iq_pool *q, uint64_t samples, uint64_t blocks, sg_adapter_stats *out)
+{
+    iq_pool_stats ps;
+    iq_pool_stats_get(q, &ps);
+    memset(out, 0, sizeof *out);
+    out->samples = samples;
+    out->blocks = blocks;
+    out->samples_dropped = ps.samples_dropped;
+    out->blocks_dropped = ps.blocks_dropped;
+    out->progress = NAN;
 }

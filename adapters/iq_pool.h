@@ -61,6 +61,11 @@ void iq_pool_release(iq_pool *q, iq_pool_block *b);
 void iq_pool_halt(iq_pool *q);
 void iq_pool_stats_get(iq_pool *q, iq_pool_stats *out);
 
+/* Fills a live adapter's stats: delivered samples/blocks, the pool's drops,
+ * progress NAN (overflows/timeouts are the caller's). Never blocks. */
+void iq_pool_adapter_stats(iq_pool *q, uint64_t samples, uint64_t blocks,
+                           sg_adapter_stats *out);
+
 /* The consumer side of a live adapter's run(): hands queued blocks to sink, stamped
  * with the rate, centre frequency and t0 of `tmpl`, until *stop is set or
  * *producer_done is set and the queue is empty. Counts delivered samples/blocks.

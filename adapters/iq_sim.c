@@ -170,14 +170,7 @@ static void sim_stop(void *st)
 static void sim_stats(void *st, sg_adapter_stats *out)
 {
     sim_state *s = st;
-    iq_pool_stats ps;
-    iq_pool_stats_get(s->pool, &ps);
-    memset(out, 0, sizeof *out);
-    out->samples = atomic_load(&s->samples);
-    out->blocks = atomic_load(&s->blocks);
-    out->samples_dropped = ps.samples_dropped;
-    out->blocks_dropped = ps.blocks_dropped;
-    out->progress = NAN;
+    iq_pool_adapter_stats(s->pool, atomic_load(&s->samples), atomic_load(&s->blocks), out);
 }
 
 const sg_iq_adapter sg_adapter_sim = {

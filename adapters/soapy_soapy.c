@@ -193,16 +193,9 @@ static void soapy_stop(void *st)
 static void soapy_stats(void *st, sg_adapter_stats *out)
 {
     soapy_state *s = st;
-    iq_pool_stats ps;
-    iq_pool_stats_get(s->pool, &ps);
-    memset(out, 0, sizeof *out);
-    out->samples = atomic_load(&s->samples);
-    out->blocks = atomic_load(&s->blocks);
-    out->samples_dropped = ps.samples_dropped;
-    out->blocks_dropped = ps.blocks_dropped;
+    iq_pool_adapter_stats(s->pool, atomic_load(&s->samples), atomic_load(&s->blocks), out);
     out->overflows = atomic_load(&s->overflows);
     out->timeouts = atomic_load(&s->timeouts);
-    out->progress = NAN;
 }
 
 const sg_iq_adapter sg_adapter_soapy = {
