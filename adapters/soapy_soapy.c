@@ -126,6 +126,8 @@ static void *device_thread(void *arg)
 {
     soapy_state *s = arg;
     iq_pool_block *b = NULL; /* kept across empty reads */
+    bool have_next = false;  /* device time stamps: next_ns = expected time of the next sample */
+    long long next_ns = 0;
     while (!atomic_load(&s->stop)) {
         if (!b)
             b = iq_pool_acquire(s->pool);
@@ -138,7 +140,8 @@ static void *device_thread(void *arg)
             atomic_fetch_add(&s->timeouts, 1);
             n = 0;
         } else if (n == SOAPY_SDR_OVERFLOW) {
-            /* samples were lost in the driver: a gap of unknown length */
+            /* samples were lost in the driver: a gap, measured below from the next time
+             * stamp if the device gives them, else of unknown length */
             atomic_fetch_add(&s->overflows, 1);
             iq_pool_drop(s->pool, 0);
             n = 0;
@@ -147,6 +150,18 @@ static void *device_thread(void *arg)
                      SoapySDR_errToStr(n));
             atomic_store(&s->dev_failed, true);
             break;
+        }
+        if (n > 0 && (flags & SOAPY_SDR_HAS_TIME)) {
+            /* keep the sample clock true across a gap: count the samples it swallowed */
+            if (have_next && tns > next_ns) {
+                long long lost = llround((double)(tns - next_ns) * s->rate / 1e9);
+                if (lost > 0)
+                    iq_pool_drop(s->pool, (size_t)lost);
+            }
+            next_ns = tns + llround(n * 1e9 / s->rate);
+            have_next = true;
+        } else if (n > 0) {
+            have_next = false;
         }
         if (b && n) {
             b->n = (size_t)n;

@@ -271,6 +271,9 @@ static void test_nan_samples_counted(void **state)
     assert_int_equal(c.n, 4);
     assert_true(c.x[1] == 0 && c.x[2] == 0 && crealf(c.x[0]) == 0.5f && cimagf(c.x[3]) == 0.5f);
     assert_true(s.progress == 1.0);
+    char line[128];
+    sg_adapter_progress_format(&s, 1e6, 2e-6, line, sizeof line);
+    assert_string_equal(line, "100.0%     0.00 Ms  2.0x real time  2 bad");
     a->close(st);
     cJSON_Delete(o);
     free(c.x);
