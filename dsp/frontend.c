@@ -42,6 +42,7 @@ struct frontend_s {
     frontend_burst_cb cb;
     void *user;
     frontend_stats_t st;
+    sg_errinfo err;       /* why the last execute failed */
     uint64_t small_base, weak_base, dropped_base, hot_base, frames_base;
 };
 
@@ -403,7 +404,9 @@ static void close_all(frontend *q)
 int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, void *user)
 {
     if (!blk || (blk->n && !blk->x) || !(blk->sample_rate > 0) || !isfinite(blk->center_freq))
-        return SG_EINVAL;
+        return sg_err_set(&q->err, SG_EINVAL,
+                          "frontend: bad IQ block (no samples, rate %g Hz or centre %g Hz)",
+                          blk ? blk->sample_rate : 0.0, blk ? blk->center_freq : 0.0);
     q->cb = cb;
     q->user = user;
     if (!q->sp || blk->sample_rate != q->fs) {
@@ -411,7 +414,7 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
             close_all(q);
             q->st.discontinuities++;
         }
-        int rc = setup(q, blk->sample_rate, NULL);
+        int rc = setup(q, blk->sample_rate, &q->err);
         if (rc)
             return rc;
     }
@@ -484,6 +487,11 @@ void frontend_stats(const frontend *q, frontend_stats_t *out)
         out->frames += spectro_frames(q->sp);
         out->warm = bs.warm;
     }
+}
+
+const char *frontend_error(const frontend *q)
+{
+    return q->err.msg;
 }
 
 float frontend_floor(const frontend *q, unsigned k)

@@ -102,6 +102,8 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
 /* End of stream: runs the last partial batch and closes open bursts (TRUNC_END). */
 int frontend_flush(frontend *q, frontend_burst_cb cb, void *user);
 void frontend_stats(const frontend *q, frontend_stats_t *out);
+/* Why the last frontend_execute failed ("" if it never did). */
+const char *frontend_error(const frontend *q);
 /* Current noise floor of FFT bin k (fftshifted), power per sample; NAN before warm-up. */
 float frontend_floor(const frontend *q, unsigned k);
 void frontend_destroy(frontend *q);

@@ -443,6 +443,7 @@ static void test_config(void **state)
     float complex z[16] = {0};
     sg_iq_block blk2 = {.x = z, .n = 16, .sample_rate = 0};
     assert_int_equal(frontend_execute(fe, &blk2, on_burst, NULL), SG_EINVAL);
+    assert_non_null(strstr(frontend_error(fe), "bad IQ block"));
     frontend_destroy(fe);
 }
 
