@@ -53,7 +53,7 @@ struct siggen_s {
 static const char *const kind_names[SIGGEN_KIND_COUNT_] = {
     "droneid", "frsky", "elrs", "lora", "fm_video", "wifi", "ble"};
 static const double kind_bw[SIGGEN_KIND_COUNT_] = {9.015e6, 130e3,  812.5e3, 500e3,
-                                                   6.0e6,   16.6e6, 1.2e6};
+                                                   6.0e6,   16.6e6, 1.0e6};
 
 const char *siggen_kind_name(siggen_kind k)
 {

@@ -270,6 +270,10 @@ static void test_other_kinds(void **state)
     assert_true(pd_of(&lo, 400, false) >= 0.95);
     scenario wf = {SIGGEN_WIFI, 10, 0, 0.01, 0.3};
     assert_true(pd_of(&wf, 401, false) >= 0.95);
+    /* BLE advertising: the plan shifted by +15.5 MHz puts channel 38 (2426 MHz) at the
+     * capture centre; 37 and 39 fall outside and are not generated */
+    scenario bl = {SIGGEN_BLE, 10, 15.5e6, 0.02, 0.3};
+    assert_true(pd_of(&bl, 402, true) >= 0.95);
 }
 
 static void test_false_alarms(void **state)
