@@ -305,3 +305,14 @@ const sigmf_meta *sg_adapter_file_meta(void *state)
 {
     return state ? &((file_state *)state)->meta : NULL;
 }
+
+void sg_adapter_progress_format(const sg_adapter_stats *s, double sample_rate, double elapsed_s,
+                                char *out, size_t cap)
+{
+    char pct[16] = "";
+    if (isfinite(s->progress))
+        snprintf(pct, sizeof pct, "%5.1f%% ", 100.0 * s->progress);
+    double speed = elapsed_s > 0 && sample_rate > 0 ? (double)s->samples / sample_rate / elapsed_s : 0;
+    snprintf(out, cap, "%s%8.2f Ms  %.1fx real time  %llu bad", pct, (double)s->samples / 1e6,
+             speed, (unsigned long long)s->bad_samples);
+}

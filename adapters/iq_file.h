@@ -11,4 +11,10 @@ extern const sg_iq_adapter sg_adapter_raw;
  * rate), e.g. to score detections against ground truth. Valid until close. */
 const sigmf_meta *sg_adapter_file_meta(void *state);
 
+/* One line of replay progress for a terminal (no newline), e.g.
+ * " 42.1%   6.45 Ms  3.2x real time  0 bad"; percentage omitted when unknown (stdin).
+ * elapsed_s: wall time since run() started. Libraries never print: the app does. */
+void sg_adapter_progress_format(const sg_adapter_stats *s, double sample_rate, double elapsed_s,
+                                char *out, size_t cap);
+
 #endif

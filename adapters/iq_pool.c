@@ -6,6 +6,8 @@
 #include "iq_pool.h"
 
 #include <errno.h>
+#include <math.h>
+#include <string.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -89,7 +91,12 @@ iq_pool *iq_pool_create(unsigned blocks, size_t bs, sg_errinfo *e)
         ring_push(&q->freel, i);
     }
     pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->cv, NULL);
+    /* waits are measured on the monotonic clock: a wall-clock step cannot stall them */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->cv, &ca);
+    pthread_condattr_destroy(&ca);
     return q;
 }
 
@@ -139,7 +146,7 @@ iq_pool_block *iq_pool_get(iq_pool *q, int timeout_ms)
 {
     unsigned i;
     struct timespec end;
-    clock_gettime(CLOCK_REALTIME, &end);
+    clock_gettime(CLOCK_MONOTONIC, &end);
     end.tv_sec += timeout_ms / 1000;
     end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     if (end.tv_nsec >= 1000000000L) {
@@ -152,7 +159,7 @@ iq_pool_block *iq_pool_get(iq_pool *q, int timeout_ms)
         if (atomic_load(&q->halted) || timeout_ms <= 0)
             return NULL;
         struct timespec now, w;
-        clock_gettime(CLOCK_REALTIME, &now);
+        clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
             return NULL;
         w = now;
@@ -188,4 +195,46 @@ void iq_pool_stats_get(iq_pool *q, iq_pool_stats *out)
     unsigned t = atomic_load(&q->ready.tail), h = atomic_load(&q->ready.head);
     out->depth = t - h;
     out->capacity = q->n;
+}
+
+int iq_pool_pump(iq_pool *q, sg_iq_sink sink, void *user, const sg_iq_block *tmpl,
+                 atomic_bool *stop, atomic_bool *producer_done,
+                 atomic_uint_least64_t *samples, atomic_uint_least64_t *blocks)
+{
+    int rc = 0;
+    for (;;) {
+        bool ending = atomic_load(stop) || atomic_load(producer_done);
+        iq_pool_block *b = iq_pool_get(q, ending ? 0 : 50);
+        if (!b) {
+            if (ending)
+                break;
+            continue;
+        }
+        if (b->n && !rc) {
+            sg_iq_block blk = *tmpl;
+            blk.x = b->x;
+            blk.n = b->n;
+            blk.sample_index = b->sample_index;
+            blk.discontinuity = b->discontinuity;
+            rc = sink(user, &blk);
+            atomic_fetch_add(samples, b->n);
+            atomic_fetch_add(blocks, 1);
+            if (rc)
+                atomic_store(stop, true);
+        }
+        iq_pool_release(q, b);
+    }
+    return rc;
+}
+
+void iq_pool_adapter_stats(iq_pool *q, uint64_t samples, uint64_t blocks, sg_adapter_stats *out)
+{
+    iq_pool_stats ps;
+    iq_pool_stats_get(q, &ps);
+    memset(out, 0, sizeof *out);
+    out->samples = samples;
+    out->blocks = blocks;
+    out->samples_dropped = ps.samples_dropped;
+    out->blocks_dropped = ps.blocks_dropped;
+    out->progress = NAN;
 }

@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdatomic.h>
+
+#include "sg_adapter.h"
 #include "sg_error.h"
 
 typedef struct {
@@ -57,5 +60,19 @@ void iq_pool_release(iq_pool *q, iq_pool_block *b);
 /* Wakes a waiting consumer; later get() calls return what is queued, then NULL. */
 void iq_pool_halt(iq_pool *q);
 void iq_pool_stats_get(iq_pool *q, iq_pool_stats *out);
+
+/* Fills a live adapter's stats: delivered samples/blocks, the pool's drops,
+ * progress NAN (overflows/timeouts are the caller's). Never blocks. */
+void iq_pool_adapter_stats(iq_pool *q, uint64_t samples, uint64_t blocks,
+                           sg_adapter_stats *out);
+
+/* The consumer side of a live adapter's run(): hands queued blocks to sink, stamped
+ * with the rate, centre frequency and t0 of `tmpl`, until *stop is set or
+ * *producer_done is set and the queue is empty. Counts delivered samples/blocks.
+ * Returns the sink's first non-zero code (and sets *stop), else 0. Blocks only in
+ * iq_pool_get (50 ms at a time). */
+int iq_pool_pump(iq_pool *q, sg_iq_sink sink, void *user, const sg_iq_block *tmpl,
+                 atomic_bool *stop, atomic_bool *producer_done,
+                 atomic_uint_least64_t *samples, atomic_uint_least64_t *blocks);
 
 #endif

@@ -4,6 +4,7 @@
 #include "iq_file.h"
 #include "sg_adapter.h"
 
+extern const sg_iq_adapter sg_adapter_sim;
 #if SG_WITH_SOAPY
 extern const sg_iq_adapter sg_adapter_soapy;
 #endif
@@ -11,6 +12,7 @@ extern const sg_iq_adapter sg_adapter_soapy;
 static const sg_iq_adapter *const adapters[] = {
     &sg_adapter_sigmf,
     &sg_adapter_raw,
+    &sg_adapter_sim,
 #if SG_WITH_SOAPY
     &sg_adapter_soapy,
 #endif

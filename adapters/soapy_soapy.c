@@ -126,6 +126,8 @@ static void *device_thread(void *arg)
 {
     soapy_state *s = arg;
     iq_pool_block *b = NULL; /* kept across empty reads */
+    bool have_next = false;  /* device time stamps: next_ns = expected time of the next sample */
+    long long next_ns = 0;
     while (!atomic_load(&s->stop)) {
         if (!b)
             b = iq_pool_acquire(s->pool);
@@ -138,7 +140,8 @@ static void *device_thread(void *arg)
             atomic_fetch_add(&s->timeouts, 1);
             n = 0;
         } else if (n == SOAPY_SDR_OVERFLOW) {
-            /* samples were lost in the driver: a gap of unknown length */
+            /* samples were lost in the driver: a gap, measured below from the next time
+             * stamp if the device gives them, else of unknown length */
             atomic_fetch_add(&s->overflows, 1);
             iq_pool_drop(s->pool, 0);
             n = 0;
@@ -147,6 +150,18 @@ static void *device_thread(void *arg)
                      SoapySDR_errToStr(n));
             atomic_store(&s->dev_failed, true);
             break;
+        }
+        if (n > 0 && (flags & SOAPY_SDR_HAS_TIME)) {
+            /* keep the sample clock true across a gap: count the samples it swallowed */
+            if (have_next && tns > next_ns) {
+                long long lost = llround((double)(tns - next_ns) * s->rate / 1e9);
+                if (lost > 0)
+                    iq_pool_drop(s->pool, (size_t)lost);
+            }
+            next_ns = tns + llround(n * 1e9 / s->rate);
+            have_next = true;
+        } else if (n > 0) {
+            have_next = false;
         }
         if (b && n) {
             b->n = (size_t)n;
@@ -174,31 +189,9 @@ static int soapy_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
         SoapySDRDevice_deactivateStream(s->dev, s->rx, 0, 0);
         return sg_err_set(e, SG_ENOMEM, "soapy: cannot start the device thread");
     }
-    int rc = SG_OK;
-    for (;;) {
-        iq_pool_block *b = iq_pool_get(s->pool, 50);
-        if (!b) {
-            if (atomic_load(&s->stop) || atomic_load(&s->dev_failed)) {
-                iq_pool_halt(s->pool);
-                if (!iq_pool_get(s->pool, 0))
-                    break;
-            }
-            continue;
-        }
-        if (b->n) {
-            sg_iq_block blk = {.x = b->x, .n = b->n, .sample_index = b->sample_index,
-                               .sample_rate = s->rate, .center_freq = s->fc, .t0 = s->t0,
-                               .discontinuity = b->discontinuity};
-            int r = rc ? 0 : sink(user, &blk);
-            atomic_fetch_add(&s->samples, b->n);
-            atomic_fetch_add(&s->blocks, 1);
-            if (r && !rc) {
-                rc = r;
-                atomic_store(&s->stop, true);
-            }
-        }
-        iq_pool_release(s->pool, b);
-    }
+    sg_iq_block tmpl = {.sample_rate = s->rate, .center_freq = s->fc, .t0 = s->t0};
+    int rc = iq_pool_pump(s->pool, sink, user, &tmpl, &s->stop, &s->dev_failed, &s->samples,
+                          &s->blocks);
     atomic_store(&s->stop, true);
     pthread_join(th, NULL);
     SoapySDRDevice_deactivateStream(s->dev, s->rx, 0, 0);
@@ -215,16 +208,9 @@ static void soapy_stop(void *st)
 static void soapy_stats(void *st, sg_adapter_stats *out)
 {
     soapy_state *s = st;
-    iq_pool_stats ps;
-    iq_pool_stats_get(s->pool, &ps);
-    memset(out, 0, sizeof *out);
-    out->samples = atomic_load(&s->samples);
-    out->blocks = atomic_load(&s->blocks);
-    out->samples_dropped = ps.samples_dropped;
-    out->blocks_dropped = ps.blocks_dropped;
+    iq_pool_adapter_stats(s->pool, atomic_load(&s->samples), atomic_load(&s->blocks), out);
     out->overflows = atomic_load(&s->overflows);
     out->timeouts = atomic_load(&s->timeouts);
-    out->progress = NAN;
 }
 
 const sg_iq_adapter sg_adapter_soapy = {

@@ -4,6 +4,12 @@
  * frames that have hot cells. */
 #include "burst.h"
 
+/* The per-frame loops must vectorise; -O2 (RelWithDebInfo) only does so for loops
+ * whose trip count is a compile-time multiple of the vector width. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +19,8 @@
 typedef struct {
     bool used;
     bool started;            /* has content (f_first, s_first, lo, hi valid) */
+    bool cont;               /* continues a piece reported CONTINUING (already seeded) */
+    bool seeded;             /* a cell reached seed_db or the wide seed */
     uint32_t flags;          /* carried flags (TRUNC_START) */
     uint64_t nf;             /* frames with content so far */
     uint64_t f_first, f_last;
@@ -35,6 +43,10 @@ struct burstdet_s {
     unsigned wn;
     bool warm;
     float thr;                /* linear */
+    float seed;               /* linear */
+    float *grp;               /* wide detector: per-group sums, then 3-group means */
+    unsigned n_grp, gshift;
+    float wthr, wseed;        /* linear */
     uint64_t f;               /* frames processed */
     bool seg_pending;         /* next frame starts a segment (stream start or after a gap) */
     uint64_t seg_first;
@@ -50,7 +62,11 @@ void burstdet_cfg_default(burstdet_cfg *c, unsigned nfft, unsigned hop)
     c->nfft = nfft;
     c->hop = hop;
     c->threshold_db = 7.0;
+    c->seed_db = 10.0;
     c->smooth_bins = 2;
+    c->wide_bins = 8;
+    c->wide_threshold_db = 3.5;
+    c->wide_seed_db = 5.5;
     c->merge_bins = 2;
     c->gap_frames = 0;
     c->min_frames = 1;
@@ -80,8 +96,22 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
         bad(e, "threshold_db must be in [1, 40]");
         return NULL;
     }
+    if (!(c->seed_db >= c->threshold_db && c->seed_db <= 50)) {
+        bad(e, "seed_db must be in [threshold_db, 50]");
+        return NULL;
+    }
     if (c->smooth_bins > 16 || 2 * c->smooth_bins + 1 >= n) {
         bad(e, "smooth_bins must be in [0, 16]");
+        return NULL;
+    }
+    if (c->wide_bins && (c->wide_bins < 2 || c->wide_bins > 64 ||
+                         (c->wide_bins & (c->wide_bins - 1)) || c->wide_bins * 4 >= n)) {
+        bad(e, "wide_bins must be 0 or a power of two in [2, 64] below nfft/4");
+        return NULL;
+    }
+    if (c->wide_bins && !(c->wide_threshold_db >= 0.5 && c->wide_threshold_db <= 40 &&
+                          c->wide_seed_db >= c->wide_threshold_db && c->wide_seed_db <= 50)) {
+        bad(e, "wide_threshold_db must be in [0.5, 40] and wide_seed_db in [wide_threshold_db, 50]");
         return NULL;
     }
     if (c->merge_bins > 64) { bad(e, "merge_bins must be in [0, 64]"); return NULL; }
@@ -120,6 +150,12 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
     q->wbuf = malloc((size_t)c->warmup_frames * n * sizeof(float));
     q->wstart = malloc(c->warmup_frames * sizeof(uint64_t));
     q->reg = calloc(c->max_regions, sizeof(region));
+    if (c->wide_bins) {
+        q->n_grp = n / c->wide_bins;
+        while ((1u << q->gshift) < c->wide_bins)
+            q->gshift++;
+        q->grp = calloc(2 * q->n_grp, sizeof(float));
+    }
     q->profs = calloc((size_t)c->max_regions * n, sizeof(float));
     if (c->window_cdf) {
         q->cdf = malloc((n + 1) * sizeof(float));
@@ -127,7 +163,7 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
             memcpy(q->cdf, c->window_cdf, (n + 1) * sizeof(float));
     }
     if (!q->noise || !q->inv || !q->r || !q->s || !q->wbuf || !q->wstart || !q->reg ||
-        !q->profs || (c->window_cdf && !q->cdf)) {
+        !q->profs || (c->wide_bins && !q->grp) || (c->window_cdf && !q->cdf)) {
         sg_err_set(e, SG_ENOMEM, "burst detector: out of memory (nfft %u, %u regions)", n,
                    c->max_regions);
         burstdet_destroy(q);
@@ -136,6 +172,9 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
     for (unsigned i = 0; i < c->max_regions; i++)
         q->reg[i].prof = q->profs + (size_t)i * n;
     q->thr = (float)pow(10.0, c->threshold_db / 10.0);
+    q->seed = (float)pow(10.0, c->seed_db / 10.0);
+    q->wthr = (float)pow(10.0, c->wide_threshold_db / 10.0);
+    q->wseed = (float)pow(10.0, c->wide_seed_db / 10.0);
     q->seg_pending = true;
     return q;
 }
@@ -152,6 +191,7 @@ void burstdet_destroy(burstdet *q)
     free(q->wstart);
     free(q->reg);
     free(q->profs);
+    free(q->grp);
     free(q->cdf);
     free(q);
 }
@@ -185,20 +225,27 @@ static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn
 {
     const unsigned n = q->cfg.nfft;
     uint64_t frames = g->f_last - g->f_first + 1;
+    if (!g->seeded && !(g->flags & SG_BURST_TRUNC_START && g->cont)) {
+        q->st.regions_weak++;
+        return;
+    }
     /* occupied bandwidth: the bins holding 99% of the excess energy (0.5% cut on
-     * each side), as for an occupied-bandwidth measurement */
+     * each side), as for an occupied-bandwidth measurement. Only bins whose mean
+     * excess is significant (3 sigma of a noise bin's mean over the region's frames)
+     * count, so noise cells swept in at the edges do not widen it. */
+    const double fr = (double)frames, sig = 3.0 / sqrt(fr);
     double tot = 0;
     for (unsigned k = g->lo; k <= g->hi; k++) {
-        double x = g->prof[k] - (double)frames;
-        tot += x > 0 ? x : 0;
+        double x = g->prof[k] / fr - 1.0;
+        tot += x > sig ? x : 0;
     }
     unsigned klo = g->lo, khi = g->hi;
     if (tot > 0) {
         double acc = 0;
         bool have_lo = false;
         for (unsigned k = g->lo; k <= g->hi; k++) {
-            double x = g->prof[k] - (double)frames;
-            acc += x > 0 ? x : 0;
+            double x = g->prof[k] / fr - 1.0;
+            acc += x > sig ? x : 0;
             if (!have_lo && acc > 0.005 * tot) {
                 klo = k;
                 have_lo = true;
@@ -284,6 +331,7 @@ static void region_merge(burstdet *q, region *a, region *b)
             a->peak = b->peak;
     }
     a->flags |= b->flags;
+    a->seeded |= b->seeded;
     if (b->touched == a->touched && a->touched) {
         a->e_cur += b->e_cur;
         if (b->clo < a->clo) a->clo = b->clo;
@@ -310,7 +358,10 @@ static void add_run(burstdet *q, unsigned a, unsigned b, uint64_t start)
         if (!g->used)
             continue;
         /* overlap with the previous extent, or the extent already built this frame */
-        bool ov = (g->elo <= b + mg && a <= g->ehi + mg) ||
+        /* a run inside the band the region already covers continues it (a chirp
+         * wrapping around), otherwise it must touch the previous frame's extent */
+        bool ov = (g->started && g->lo <= a + mg && b <= g->hi + mg) ||
+                  (g->elo <= b + mg && a <= g->ehi + mg) ||
                   (g->touched == tag && g->clo <= b + mg && a <= g->chi + mg);
         if (!ov)
             continue;
@@ -366,6 +417,12 @@ static void add_run(burstdet *q, unsigned a, unsigned b, uint64_t start)
     }
     hit->peak = pk;
     hit->e_cur += e;
+    if (!hit->seeded) {
+        hit->seeded = pk >= q->seed;
+        if (q->grp) /* wide seeds: the 3-group means (second half of grp) */
+            for (unsigned j = a >> q->gshift; j <= (b >> q->gshift) && j < q->n_grp; j++)
+                hit->seeded |= q->grp[q->n_grp + j] >= q->wseed;
+    }
 }
 
 /* End of frame bookkeeping: finish touched regions, close stale ones. */
@@ -394,6 +451,7 @@ static void end_frame(burstdet *q, uint64_t start, burstdet_fn fn, void *user)
                 g->elo = elo;
                 g->ehi = ehi;
                 g->flags = SG_BURST_TRUNC_START;
+                g->cont = true;
                 g->touched = tag;
             }
         } else if (!g->nf) {
@@ -415,35 +473,86 @@ static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, 
         q->seg_first = q->f;
         q->seg_pending = false;
     }
-    for (unsigned k = 0; k < n; k++)
+    for (size_t k = 0; k < n; k++)
         r[k] = p[k] * inv[k];
     const float thr_s = q->thr * (float)(2 * m + 1);
-    float mx = 0;
-    /* smoothed sum; edge bins (no full neighbourhood) never trigger */
-    for (unsigned k = m; k < n - m; k++) {
-        float acc = 0;
-        for (unsigned j = 0; j <= 2 * m; j++)
-            acc += r[k - m + j];
-        s[k] = acc;
-        mx = acc > mx ? acc : mx;
+    /* smoothed sum; edge bins (no full neighbourhood) never trigger. The common
+     * 5-bin case is spelled out so it vectorises. */
+    unsigned hot = 0;
+    if (m == 2) {
+        const float *restrict r0 = r, *restrict r1 = r + 1, *restrict r2 = r + 2,
+                              *restrict r3 = r + 3, *restrict r4 = r + 4;
+        float *restrict s2 = s + 2;
+        for (size_t k = 0; k < (size_t)n - 4; k++) {
+            float acc = r0[k] + r1[k] + r2[k] + r3[k] + r4[k];
+            s2[k] = acc;
+            hot += acc >= thr_s ? 1u : 0u;
+        }
+    } else {
+        for (unsigned k = m; k < n - m; k++) {
+            float acc = 0;
+            for (unsigned j = 0; j <= 2 * m; j++)
+                acc += r[k - m + j];
+            s[k] = acc;
+            hot += acc >= thr_s;
+        }
+    }
+    if (q->grp) {
+        /* wide detector: sums over groups of G bins, then the mean of 3 neighbouring
+         * groups (3G bins); a hot group makes its G bins hot for the run search */
+        const unsigned G = q->cfg.wide_bins, ng = q->n_grp;
+        float *restrict gs = q->grp, *restrict gm = q->grp + ng;
+        if (G == 8) { /* the default, spelled out so it vectorises */
+            for (size_t j = 0; j < ng; j++) {
+                const float *x = r + 8 * j;
+                gs[j] = ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
+            }
+        } else {
+            for (unsigned j = 0; j < ng; j++) {
+                float acc = 0;
+                for (unsigned i = 0; i < G; i++)
+                    acc += r[j * G + i];
+                gs[j] = acc;
+            }
+        }
+        const float inv3g = 1.0f / (float)(3 * G);
+        gm[0] = gm[ng - 1] = 0;
+        unsigned whot = 0;
+        for (unsigned j = 1; j + 1 < ng; j++) {
+            gm[j] = (gs[j - 1] + gs[j] + gs[j + 1]) * inv3g;
+            whot += gm[j] >= q->wthr ? 1u : 0u;
+        }
+        if (whot) {
+            for (unsigned j = 1; j + 1 < ng; j++) {
+                if (gm[j] < q->wthr)
+                    continue;
+                for (unsigned k = j * G; k < (j + 1) * G; k++)
+                    if (k >= m && k < n - m && s[k] < thr_s)
+                        s[k] = thr_s;
+            }
+            hot += whot;
+        }
     }
     if (q->f % q->cfg.noise_decim == 0) {
         const float a = (float)q->cfg.noise_alpha, ab = (float)q->cfg.noise_alpha_busy;
         const float thr = q->thr;
         float *restrict nz = q->noise;
         float *restrict iv = q->inv;
-        for (unsigned k = 0; k < n; k++) {
-            float pk = p[k];
-            float cap = thr * nz[k];
-            bool busy = s[k] >= thr_s;
-            float x = busy ? (pk < cap ? pk : cap) : pk;
+        const float *restrict ss = s, *restrict pp = p;
+        for (size_t k = 0; k < n; k++) {
+            float pk = pp[k], nk = nz[k];
+            float cap = thr * nk;
+            float clipped = pk < cap ? pk : cap;
+            bool busy = ss[k] >= thr_s;
+            float x = busy ? clipped : pk;
             float w = busy ? ab : a;
-            nz[k] += w * (x - nz[k]);
-            nz[k] = nz[k] > 1e-30f ? nz[k] : 1e-30f;
-            iv[k] = 1.0f / nz[k];
+            nk += w * (x - nk);
+            nk = nk > 1e-30f ? nk : 1e-30f;
+            nz[k] = nk;
+            iv[k] = 1.0f / nk;
         }
     }
-    if (mx >= thr_s) {
+    if (hot) {
         const unsigned mg = q->cfg.merge_bins;
         unsigned k = m;
         long ra = -1, rb = -1;
@@ -475,10 +584,36 @@ static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, 
     q->st.frames++;
 }
 
-static int cmp_float(const void *a, const void *b)
+/* k-th smallest of v[0..n-1] (reorders v): quickselect, O(n). */
+static float select_kth(float *v, unsigned n, unsigned k)
 {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
+    unsigned lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float piv = v[(lo + hi) / 2];
+        unsigned i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv)
+                i++;
+            while (v[j] > piv)
+                j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
 }
 
 /* Seeds the floor from the warm-up frames, then detects on them. */
@@ -493,8 +628,7 @@ static void finish_warmup(burstdet *q, burstdet_fn fn, void *user)
     for (unsigned k = 0; k < n; k++) {
         for (unsigned i = 0; i < w; i++)
             col[i] = q->wbuf[(size_t)i * n + k];
-        qsort(col, w, sizeof(float), cmp_float);
-        q->r[k] = (float)(col[(w - 1) / 4] * scale);
+        q->r[k] = (float)(select_kth(col, w, (w - 1) / 4) * scale);
     }
     /* 5-bin mean: the per-bin percentile of a few dozen frames is noisy */
     for (unsigned k = 0; k < n; k++) {

@@ -12,8 +12,11 @@
  * carrier is not swallowed by the floor.
  *
  * CFAR: a cell (frame, bin) is hot when the mean of p/floor over 2*smooth_bins+1
- * neighbouring bins exceeds threshold_db. Hot runs in a frame closer than
- * merge_bins join; a run continues a region whose previous run it overlaps; a run
+ * neighbouring bins exceeds threshold_db; a region is kept only if one of its cells
+ * reaches seed_db (hysteresis: a noise-only region almost never does). A second,
+ * wide detector averages 3 groups of wide_bins bins (24 by default) with its own
+ * lower thresholds, so weak wideband bursts (OFDM near 0 dB in-band) are found too. Hot runs in a frame closer than
+ * merge_bins join; a run continues a region whose frequency extent it overlaps; a run
  * touching several regions merges them. A region not continued for gap_frames + 1
  * frames is closed and reported.
  *
@@ -31,7 +34,14 @@ typedef struct {
     unsigned nfft;           /* bins per frame (as the spectrogram), power of two >= 16 */
     unsigned hop;            /* samples between frames, 1..nfft */
     double threshold_db;     /* CFAR threshold, dB above floor of the smoothed cell, 1..40 */
+    double seed_db;          /* a region is reported only if some cell reaches this,
+                                threshold_db..50 (hysteresis: weak cells extend, strong seed) */
     unsigned smooth_bins;    /* half-width of the frequency smoothing, 0..16 bins */
+    unsigned wide_bins;      /* wide detector: groups of this many bins (0 = off, else
+                                power of two 2..64, < nfft/4); a cell is also hot when the
+                                mean over 3 groups reaches wide_threshold_db */
+    double wide_threshold_db; /* 0.5..40 */
+    double wide_seed_db;     /* wide_threshold_db..50: seeds a region like seed_db */
     unsigned merge_bins;     /* hot runs this close (bins) join, 0..64 */
     unsigned gap_frames;     /* frames a region may skip and go on, 0..64 */
     unsigned min_frames;     /* shorter regions are discarded (counted), >= 1 */
@@ -63,12 +73,13 @@ typedef struct {
     uint64_t frames;            /* frames examined */
     uint64_t regions;           /* reported */
     uint64_t regions_small;     /* discarded by min_frames/min_bins */
+    uint64_t regions_weak;      /* discarded: no cell reached seed_db */
     uint64_t regions_dropped;   /* lost because max_regions were open */
     uint64_t hot_cells;         /* cells over the threshold */
     bool warm;                  /* floor seeded */
 } burstdet_stats;
 
-/* Defaults for nfft/hop: threshold 7 dB, smooth 2, merge 2, gap 1, min_frames 1,
+/* Defaults for nfft/hop: threshold 7 dB, seed 10 dB, wide 8 bins at 3.5/5.5 dB, smooth 2, merge 2, gap 1, min_frames 1,
  * min_bins 3, max_frames 4096, warm-up 64, alpha 1/128, busy 1e-5, decim 4,
  * 64 regions. */
 void burstdet_cfg_default(burstdet_cfg *cfg, unsigned nfft, unsigned hop);

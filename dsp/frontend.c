@@ -42,7 +42,8 @@ struct frontend_s {
     frontend_burst_cb cb;
     void *user;
     frontend_stats_t st;
-    uint64_t small_base, dropped_base, hot_base, frames_base;
+    sg_errinfo err;       /* why the last execute failed */
+    uint64_t small_base, weak_base, dropped_base, hot_base, frames_base;
 };
 
 void frontend_cfg_default(frontend_cfg *c)
@@ -53,8 +54,12 @@ void frontend_cfg_default(frontend_cfg *c)
     c->batch = 16;
     c->window = SPECTRO_WIN_HANN;
     c->threshold_db = 7;
+    c->seed_db = 10;
     c->smooth_bins = 2;
-    c->merge_bins = 2;
+    c->wide_bins = 8;
+    c->wide_threshold_db = 3.5;
+    c->wide_seed_db = 5.5;
+    c->merge_bins = 8;
     c->gap_frames = 0;
     c->min_duration_s = 0;
     c->min_bandwidth_hz = 0;
@@ -73,7 +78,8 @@ void frontend_cfg_default(frontend_cfg *c)
 int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, sg_errinfo *e)
 {
     static const char *const keys[] = {
-        "nfft", "overlap", "batch", "window", "fftw_measure", "threshold_db", "smooth_bins",
+        "nfft", "overlap", "batch", "window", "fftw_measure", "threshold_db", "seed_db", "smooth_bins", "wide_bins",
+        "wide_threshold_db", "wide_seed_db",
         "merge_bins", "gap_frames", "min_duration_s", "min_bandwidth_hz", "max_burst_s",
         "warmup_frames", "noise_alpha", "noise_alpha_busy", "noise_decim", "max_regions",
         "margin_s", "deliver_iq", "sample_rate", NULL};
@@ -100,7 +106,11 @@ int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, s
         c->window = (spectro_window)w;
     if (!rc) rc = sgj_bool(o, where, "fftw_measure", false, c->fftw_measure, &c->fftw_measure, e);
     NUM("threshold_db", threshold_db, 1, 40);
+    NUM("seed_db", seed_db, 1, 50);
     INT("smooth_bins", smooth_bins, 0, 16);
+    INT("wide_bins", wide_bins, 0, 64);
+    NUM("wide_threshold_db", wide_threshold_db, 0.5, 40);
+    NUM("wide_seed_db", wide_seed_db, 0.5, 50);
     INT("merge_bins", merge_bins, 0, 64);
     INT("gap_frames", gap_frames, 0, 64);
     NUM("min_duration_s", min_duration_s, 0, 10);
@@ -120,6 +130,17 @@ int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, s
         return rc;
     if (c->nfft & (c->nfft - 1))
         return sg_err_set(e, SG_EINVAL, "%s.nfft: must be a power of two, got %u", where, c->nfft);
+    if (c->wide_bins && (c->wide_bins < 2 || (c->wide_bins & (c->wide_bins - 1)) ||
+                         c->wide_bins * 4 >= c->nfft))
+        return sg_err_set(e, SG_EINVAL,
+                          "%s.wide_bins: must be 0 (off) or a power of two in [2, 64] below "
+                          "nfft/4, got %u", where, c->wide_bins);
+    if (c->wide_seed_db < c->wide_threshold_db)
+        return sg_err_set(e, SG_ERANGE, "%s.wide_seed_db: must be at least wide_threshold_db (%g)",
+                          where, c->wide_threshold_db);
+    if (c->seed_db < c->threshold_db)
+        return sg_err_set(e, SG_ERANGE, "%s.seed_db: must be at least threshold_db (%g)", where,
+                          c->threshold_db);
     if (c->noise_alpha_busy > c->noise_alpha)
         return sg_err_set(e, SG_ERANGE, "%s.noise_alpha_busy: must not exceed noise_alpha (%g)",
                           where, c->noise_alpha);
@@ -147,6 +168,7 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
         burstdet_stats bs;
         burstdet_stats_get(q->det, &bs);
         q->small_base += bs.regions_small;
+        q->weak_base += bs.regions_weak;
         q->dropped_base += bs.regions_dropped;
         q->hot_base += bs.hot_cells;
         q->frames_base += spectro_frames(q->sp);
@@ -172,7 +194,11 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
     burstdet_cfg bc;
     burstdet_cfg_default(&bc, c->nfft, hop);
     bc.threshold_db = c->threshold_db;
+    bc.seed_db = c->seed_db;
     bc.smooth_bins = c->smooth_bins;
+    bc.wide_bins = c->wide_bins;
+    bc.wide_threshold_db = c->wide_threshold_db;
+    bc.wide_seed_db = c->wide_seed_db;
     bc.merge_bins = c->merge_bins;
     bc.gap_frames = c->gap_frames;
     double fpf = (double)hop / fs; /* s per frame */
@@ -218,7 +244,7 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
                           c->max_burst_s, fs, (unsigned long long)cap);
     q->ring = calloc(cap, sizeof *q->ring);
     q->ring_mask = cap - 1;
-    q->copy_cap = (size_t)((uint64_t)bc.max_frames * hop + c->nfft + 2 * q->margin + hop);
+    q->copy_cap = (size_t)((uint64_t)bc.max_frames * hop + 2 * c->nfft + 2 * q->margin + hop);
     q->copy = c->deliver_iq ? malloc(q->copy_cap * sizeof *q->copy) : NULL;
     if (!q->ring || (c->deliver_iq && !q->copy))
         return sg_err_set(e, SG_ENOMEM, "frontend: out of memory (IQ ring of %llu samples)",
@@ -292,26 +318,45 @@ static void deliver(frontend *q, const burstdet_region *r)
     const float complex *iq = NULL;
     size_t n = 0;
     if (q->copy) {
-        uint64_t a = r->sample_start >= q->margin ? r->sample_start - q->margin : 0;
-        uint64_t z = r->sample_end + q->margin;
+        /* fixed layout: [margin][burst][margin]; what the ring cannot give is zero */
+        const uint64_t m = q->margin;
+        n = (size_t)(b.sample_count + 2 * m);
+        if (n > q->copy_cap) { /* cannot happen: regions are capped at max_frames */
+            n = q->copy_cap;
+            q->st.iq_clipped++;
+        }
+        memset(q->copy, 0, n * sizeof *q->copy);
+        /* stream index of copy[0] may be "negative" at stream start: work in offsets */
         uint64_t oldest = q->head > q->ring_mask + 1 ? q->head - (q->ring_mask + 1) : 0;
+        uint64_t lo = q->valid_from > oldest ? q->valid_from : oldest;
+        uint64_t first = r->sample_start + 0; /* copy[m] */
+        uint64_t a = first >= m ? first - m : 0;          /* first wanted index that exists */
+        size_t off = (size_t)(m - (first - a));           /* its position in copy */
+        uint64_t z = first - m + n;                       /* one past last wanted (offset math) */
+        if (first < m)
+            z = (uint64_t)n - (m - first);
         bool clipped = false;
-        if (a < q->valid_from) { a = q->valid_from; clipped = r->sample_start < a; }
-        if (a < oldest) { a = oldest; clipped = true; }
-        if (z > q->head) { z = q->head; clipped |= r->sample_end > z; }
-        if (z > a && z - a > q->copy_cap) { z = a + q->copy_cap; clipped = true; }
+        if (a < lo) {
+            off += (size_t)(lo - a);
+            clipped |= lo > r->sample_start;
+            a = lo;
+        }
+        if (z > q->head) {
+            clipped |= r->sample_end > q->head;
+            z = q->head;
+        }
         if (z > a) {
-            n = (size_t)(z - a);
+            size_t cnt = (size_t)(z - a);
             uint64_t i0 = a & q->ring_mask;
-            size_t first = (size_t)(q->ring_mask + 1 - i0);
-            if (first > n)
-                first = n;
-            memcpy(q->copy, q->ring + i0, first * sizeof *q->copy);
-            memcpy(q->copy + first, q->ring, (n - first) * sizeof *q->copy);
-            iq = q->copy;
+            size_t part = (size_t)(q->ring_mask + 1 - i0);
+            if (part > cnt)
+                part = cnt;
+            memcpy(q->copy + off, q->ring + i0, part * sizeof *q->copy);
+            memcpy(q->copy + off + part, q->ring, (cnt - part) * sizeof *q->copy);
         }
         if (clipped)
             q->st.iq_clipped++;
+        iq = q->copy;
     }
     if (q->cb)
         q->cb(q->user, &b, iq, n);
@@ -359,7 +404,9 @@ static void close_all(frontend *q)
 int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, void *user)
 {
     if (!blk || (blk->n && !blk->x) || !(blk->sample_rate > 0) || !isfinite(blk->center_freq))
-        return SG_EINVAL;
+        return sg_err_set(&q->err, SG_EINVAL,
+                          "frontend: bad IQ block (no samples, rate %g Hz or centre %g Hz)",
+                          blk ? blk->sample_rate : 0.0, blk ? blk->center_freq : 0.0);
     q->cb = cb;
     q->user = user;
     if (!q->sp || blk->sample_rate != q->fs) {
@@ -367,7 +414,7 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
             close_all(q);
             q->st.discontinuities++;
         }
-        int rc = setup(q, blk->sample_rate, NULL);
+        int rc = setup(q, blk->sample_rate, &q->err);
         if (rc)
             return rc;
     }
@@ -382,6 +429,10 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
     if (!q->started) {
         q->valid_from = blk->sample_index;
         q->started = true;
+    } else if (blk->t0 != q->t0) {
+        /* a new capture segment with its own datetime: bursts already closed keep the
+         * time base they were seen with (open ones take the new one) */
+        drain(q, true);
     }
     q->fc = blk->center_freq;
     q->t0 = blk->t0;
@@ -423,6 +474,7 @@ void frontend_stats(const frontend *q, frontend_stats_t *out)
 {
     *out = q->st;
     out->bursts_small = q->small_base;
+    out->bursts_weak = q->weak_base;
     out->bursts_dropped = q->dropped_base;
     out->hot_cells = q->hot_base;
     out->frames = q->frames_base;
@@ -431,11 +483,17 @@ void frontend_stats(const frontend *q, frontend_stats_t *out)
         burstdet_stats bs;
         burstdet_stats_get(q->det, &bs);
         out->bursts_small += bs.regions_small;
+        out->bursts_weak += bs.regions_weak;
         out->bursts_dropped += bs.regions_dropped;
         out->hot_cells += bs.hot_cells;
         out->frames += spectro_frames(q->sp);
         out->warm = bs.warm;
     }
+}
+
+const char *frontend_error(const frontend *q)
+{
+    return q->err.msg;
 }
 
 float frontend_floor(const frontend *q, unsigned k)

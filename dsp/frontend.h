@@ -40,8 +40,12 @@ typedef struct {
     spectro_window window;   /* default Hann */
     bool fftw_measure;       /* FFTW_MEASURE planning (slower start); default false */
     double threshold_db;     /* CFAR threshold above the floor, 1..40 dB; default 7 */
+    double seed_db;          /* a burst needs one cell this strong, threshold_db..50; default 10 */
     unsigned smooth_bins;    /* half-width of frequency smoothing, 0..16; default 2 */
-    unsigned merge_bins;     /* join hot runs this close, 0..64; default 2 */
+    unsigned wide_bins;      /* wide detector group, 0 (off) or power of 2 in 2..64; default 8 */
+    double wide_threshold_db; /* wide detector threshold (mean over 3 groups), dB; default 3.5 */
+    double wide_seed_db;     /* wide detector seed, dB; default 5.5 */
+    unsigned merge_bins;     /* join hot runs this close, 0..64; default 8 */
     unsigned gap_frames;     /* frames a burst may fade and go on, 0..64; default 1 */
     double min_duration_s;   /* shorter bursts are dropped (counted), >= 0; default 0 */
     double min_bandwidth_hz; /* narrower bursts are dropped (counted), >= 0; default 3 bins */
@@ -63,8 +67,9 @@ typedef struct {
     uint64_t frames;           /* spectrogram frames */
     uint64_t bursts;           /* delivered */
     uint64_t bursts_small;     /* dropped by min_duration_s / min_bandwidth_hz */
+    uint64_t bursts_weak;      /* dropped: no cell reached seed_db (mostly noise) */
     uint64_t bursts_dropped;   /* lost because max_regions bursts were open (overload) */
-    uint64_t iq_clipped;       /* bursts whose IQ copy was cut (gap or ring overrun) */
+    uint64_t iq_clipped;       /* bursts whose IQ copy lacks samples of the burst itself */
     uint64_t discontinuities;  /* gaps / retunes seen */
     uint64_t hot_cells;        /* time-frequency cells over the threshold */
     double t;                  /* s UTC of the last sample processed */
@@ -73,16 +78,18 @@ typedef struct {
 
 typedef struct frontend_s frontend;
 
-/* Receives one burst and (when deliver_iq) its samples iq[0..n_iq-1], which start at
- * stream index b->sample_start - (margin actually available). */
+/* Receives one burst and (when deliver_iq) its samples: iq[0..n_iq-1] with
+ * n_iq = b->sample_count + 2*M, where M = round(margin_s * rate); iq[M] is stream
+ * sample b->sample_start. Samples that do not exist (before the stream start, in a
+ * gap, after the end of stream) are 0; such bursts are counted in iq_clipped. */
 typedef void (*frontend_burst_cb)(void *user, const sg_burst *b, const float complex *iq,
                                   size_t n_iq);
 
 void frontend_cfg_default(frontend_cfg *cfg);
 /* Defaults, then the members of obj (NULL = defaults only). Unknown keys and values
  * out of range are errors naming `where` and the key. Keys: nfft, overlap, batch,
- * window ("hann"|"hamming"|"blackman"|"rect"), fftw_measure, threshold_db,
- * smooth_bins, merge_bins, gap_frames, min_duration_s, min_bandwidth_hz,
+ * window ("hann"|"hamming"|"blackman"|"rect"), fftw_measure, threshold_db, seed_db,
+ * smooth_bins, wide_bins, wide_threshold_db, wide_seed_db, merge_bins, gap_frames, min_duration_s, min_bandwidth_hz,
  * max_burst_s, warmup_frames, noise_alpha, noise_alpha_busy, noise_decim,
  * max_regions, margin_s, deliver_iq, sample_rate. */
 int frontend_cfg_from_json(frontend_cfg *cfg, const cJSON *obj, const char *where,
@@ -95,6 +102,8 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
 /* End of stream: runs the last partial batch and closes open bursts (TRUNC_END). */
 int frontend_flush(frontend *q, frontend_burst_cb cb, void *user);
 void frontend_stats(const frontend *q, frontend_stats_t *out);
+/* Why the last frontend_execute failed ("" if it never did). */
+const char *frontend_error(const frontend *q);
 /* Current noise floor of FFT bin k (fftshifted), power per sample; NAN before warm-up. */
 float frontend_floor(const frontend *q, unsigned k);
 void frontend_destroy(frontend *q);

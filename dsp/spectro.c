@@ -3,6 +3,11 @@
  * its slot of the batch input, and one fftwf_execute transforms the whole batch. */
 #include "spectro.h"
 
+/* windowing and |X|^2 must vectorise (see burst.c) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -17,6 +22,7 @@ static pthread_mutex_t planner_mu = PTHREAD_MUTEX_INITIALIZER;
 struct spectro_s {
     spectro_cfg cfg;
     float *win;              /* window, scaled so sum(w^2) = 1 */
+    float *win2;             /* the same, each value twice (interleaved re/im) */
     fftwf_complex *in, *out; /* batch x nfft */
     fftwf_plan plan;
     float complex *stage;    /* staged stream samples */
@@ -53,6 +59,11 @@ spectro *spectro_create(const spectro_cfg *cfg, sg_errinfo *e)
         sg_err_set(e, SG_EINVAL, "spectro: batch must be in [1, 256], got %u", cfg->batch);
         return NULL;
     }
+    if ((size_t)n * cfg->batch > ((size_t)1 << 22)) {
+        sg_err_set(e, SG_EINVAL, "spectro: nfft x batch must be at most 4194304 (got %u x %u)", n,
+                   cfg->batch);
+        return NULL;
+    }
     if ((unsigned)cfg->window > SPECTRO_WIN_RECT) {
         sg_err_set(e, SG_EINVAL, "spectro: unknown window %d", (int)cfg->window);
         return NULL;
@@ -68,11 +79,12 @@ spectro *spectro_create(const spectro_cfg *cfg, sg_errinfo *e)
     size_t tot = (size_t)n * cfg->batch;
     q->stage_cap = (size_t)n + (size_t)cfg->hop * cfg->batch;
     q->win = fftwf_alloc_real(n);
+    q->win2 = fftwf_alloc_real(2 * n);
     q->power = fftwf_alloc_real(n);
     q->in = fftwf_alloc_complex(tot);
     q->out = fftwf_alloc_complex(tot);
     q->stage = malloc(q->stage_cap * sizeof *q->stage);
-    if (!q->win || !q->power || !q->in || !q->out || !q->stage) {
+    if (!q->win || !q->win2 || !q->power || !q->in || !q->out || !q->stage) {
         sg_err_set(e, SG_ENOMEM, "spectro: out of memory (nfft %u, batch %u)", n, cfg->batch);
         spectro_destroy(q);
         return NULL;
@@ -103,8 +115,10 @@ spectro *spectro_create(const spectro_cfg *cfg, sg_errinfo *e)
     }
     /* sum(w^2) = 1 makes E|X[k]|^2 equal the noise variance per sample. */
     float g = (float)(1.0 / sqrt(s2));
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         q->win[i] *= g;
+        q->win2[2 * i] = q->win2[2 * i + 1] = q->win[i];
+    }
     return q;
 }
 
@@ -118,6 +132,7 @@ void spectro_destroy(spectro *q)
         pthread_mutex_unlock(&planner_mu);
     }
     fftwf_free(q->win);
+    fftwf_free(q->win2);
     fftwf_free(q->power);
     fftwf_free(q->in);
     fftwf_free(q->out);
@@ -151,12 +166,13 @@ static void run_batch(spectro *q, unsigned count, spectro_frame_fn fn, void *use
     unsigned n = q->cfg.nfft, h = n / 2;
     fftwf_execute(q->plan);
     for (unsigned b = 0; b < count; b++) {
-        const float *o = (const float *)(q->out + (size_t)b * n);
-        float *p = q->power;
-        for (unsigned k = 0; k < h; k++) /* negative frequencies first */
-            p[k] = o[2 * (k + h)] * o[2 * (k + h)] + o[2 * (k + h) + 1] * o[2 * (k + h) + 1];
-        for (unsigned k = 0; k < h; k++)
-            p[k + h] = o[2 * k] * o[2 * k] + o[2 * k + 1] * o[2 * k + 1];
+        const float *restrict lo = (const float *)(q->out + (size_t)b * n);
+        const float *restrict hi = lo + 2 * (size_t)h;
+        float *restrict p = q->power;
+        for (size_t k = 0; k < h; k++) /* negative frequencies first */
+            p[k] = hi[2 * k] * hi[2 * k] + hi[2 * k + 1] * hi[2 * k + 1];
+        for (size_t k = 0; k < h; k++)
+            p[k + h] = lo[2 * k] * lo[2 * k] + lo[2 * k + 1] * lo[2 * k + 1];
         q->frames++;
         fn(user, p, q->starts[b]);
     }
@@ -171,14 +187,12 @@ void spectro_flush(spectro *q, spectro_frame_fn fn, void *user)
 
 static void window_into(spectro *q, const float complex *src, unsigned slot)
 {
-    unsigned n = q->cfg.nfft;
-    float *d = (float *)(q->in + (size_t)slot * n);
-    const float *s = (const float *)src;
-    const float *w = q->win;
-    for (unsigned i = 0; i < n; i++) {
-        d[2 * i] = s[2 * i] * w[i];
-        d[2 * i + 1] = s[2 * i + 1] * w[i];
-    }
+    const size_t n2 = 2 * (size_t)q->cfg.nfft;
+    float *restrict d = (float *)(q->in + (size_t)slot * q->cfg.nfft);
+    const float *restrict s = (const float *)src;
+    const float *restrict w = q->win2;
+    for (size_t i = 0; i < n2; i++)
+        d[i] = s[i] * w[i];
 }
 
 void spectro_execute(spectro *q, const float complex *x, size_t n, uint64_t index,

@@ -29,7 +29,7 @@ typedef enum {
 typedef struct {
     unsigned nfft;        /* FFT size, power of two in [16, 65536] */
     unsigned hop;         /* samples between frame starts, 1..nfft (nfft = no overlap) */
-    unsigned batch;       /* frames per FFTW call, 1..256 */
+    unsigned batch;       /* frames per FFTW call, 1..256, nfft * batch <= 2^22 */
     spectro_window window;
     unsigned fftw_flags;  /* FFTW_ESTIMATE / FFTW_MEASURE (0 = FFTW_ESTIMATE) */
 } spectro_cfg;

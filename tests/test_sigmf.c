@@ -89,6 +89,23 @@ static void make_signal(float complex *x, size_t n)
         x[i] = 0.7f * cexpf(I * 0.01f * (float)(i * i % 6283)) * (i % 7 == 0 ? 0.5f : 1.0f);
 }
 
+/* Writes n samples of make_signal() as a recording; ann (may be NULL) is annotated. */
+static void write_recording(const char *base, sigmf_datatype t, double rate, double fc,
+                            size_t n, const sigmf_annotation *ann)
+{
+    float complex *x = malloc(n * sizeof *x);
+    assert_non_null(x);
+    make_signal(x, n);
+    sg_errinfo e = {0};
+    sigmf_writer *w = sigmf_writer_create(base, t, rate, fc, NAN, NULL, &e);
+    assert_non_null(w);
+    assert_int_equal(sigmf_writer_write(w, x, n, &e), 0);
+    if (ann)
+        assert_int_equal(sigmf_writer_annotate(w, ann, &e), 0);
+    assert_int_equal(sigmf_writer_close(w, &e), 0);
+    free(x);
+}
+
 static void test_roundtrip_all_types(void **state)
 {
     (void)state;
@@ -213,16 +230,9 @@ static void test_malformed_meta(void **state)
 static void test_truncated_data(void **state)
 {
     (void)state;
-    enum { N = 1000 };
-    static float complex x[N];
-    make_signal(x, N);
     sg_errinfo e = {0};
-    sigmf_writer *w = sigmf_writer_create(DIR "/trunc", SIGMF_CI16_LE, 1e6, 1e9, NAN, NULL, &e);
-    assert_non_null(w);
-    assert_int_equal(sigmf_writer_write(w, x, N, &e), 0);
     sigmf_annotation a = {.sample_start = 900, .sample_count = 100, .freq_lo = NAN, .freq_hi = NAN};
-    assert_int_equal(sigmf_writer_annotate(w, &a, &e), 0);
-    assert_int_equal(sigmf_writer_close(w, &e), 0);
+    write_recording(DIR "/trunc", SIGMF_CI16_LE, 1e6, 1e9, 1000, &a);
     /* cut the data: 800 whole samples + 3 stray bytes */
     assert_int_equal(truncate(DIR "/trunc.sigmf-data", 800 * 4 + 3), 0);
     collect c;
@@ -261,8 +271,34 @@ static void test_nan_samples_counted(void **state)
     assert_int_equal(c.n, 4);
     assert_true(c.x[1] == 0 && c.x[2] == 0 && crealf(c.x[0]) == 0.5f && cimagf(c.x[3]) == 0.5f);
     assert_true(s.progress == 1.0);
+    char line[128];
+    sg_adapter_progress_format(&s, 1e6, 2e-6, line, sizeof line);
+    assert_string_equal(line, "100.0%     0.00 Ms  2.0x real time  2 bad");
     a->close(st);
     cJSON_Delete(o);
+    free(c.x);
+}
+
+/* "-" reads the samples from stdin (raw path, and sigmf "data"). */
+static void test_stdin(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static float complex x[N];
+    make_signal(x, N);
+    sg_errinfo e = {0};
+    write_recording(DIR "/stdin", SIGMF_CI16_LE, 1e6, 433.92e6, N, NULL);
+    collect c;
+    assert_non_null(freopen(DIR "/stdin.sigmf-data", "rb", stdin));
+    assert_int_equal(replay("raw", "{\"path\": \"-\", \"format\": \"ci16_le\", \"sample_rate\": 1e6}",
+                            &c, &e), 0);
+    assert_int_equal(c.n, N);
+    assert_true(fabsf(crealf(c.x[N - 1]) - crealf(x[N - 1])) < 1e-4f);
+    free(c.x);
+    assert_non_null(freopen(DIR "/stdin.sigmf-data", "rb", stdin));
+    assert_int_equal(replay("sigmf", "{\"path\": \"" DIR "/stdin\", \"data\": \"-\"}", &c, &e), 0);
+    assert_int_equal(c.n, N);
+    assert_true(c.fc[0] == 433.92e6);
     free(c.x);
 }
 
@@ -303,13 +339,8 @@ static void test_realtime_pacing(void **state)
 {
     (void)state;
     enum { N = 20000 };
-    static float complex x[N];
-    make_signal(x, N);
     sg_errinfo e = {0};
-    sigmf_writer *w = sigmf_writer_create(DIR "/pace", SIGMF_CI8, 100e3, 0, NAN, NULL, &e);
-    assert_non_null(w);
-    assert_int_equal(sigmf_writer_write(w, x, N, &e), 0);
-    assert_int_equal(sigmf_writer_close(w, &e), 0);
+    write_recording(DIR "/pace", SIGMF_CI8, 100e3, 0, N, NULL);
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     collect c;
@@ -336,7 +367,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_all_types), cmocka_unit_test(test_missing_rate),
         cmocka_unit_test(test_malformed_meta),      cmocka_unit_test(test_truncated_data),
         cmocka_unit_test(test_nan_samples_counted), cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_realtime_pacing),
+        cmocka_unit_test(test_realtime_pacing),     cmocka_unit_test(test_stdin),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
