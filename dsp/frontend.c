@@ -429,10 +429,6 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
     if (!q->started) {
         q->valid_from = blk->sample_index;
         q->started = true;
-    } else if (blk->t0 != q->t0) {
-        /* a new capture segment with its own datetime: bursts already closed keep the
-         * time base they were seen with (open ones take the new one) */
-        drain(q, true);
     }
     q->fc = blk->center_freq;
     q->t0 = blk->t0;
