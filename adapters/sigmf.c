@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "sg_json.h"
+#include "sg_types.h" /* CMPLXF */
 
 static const char *const type_names[SIGMF_TYPE_COUNT_] = {"cf32_le", "cf32_be", "ci16_le",
                                                           "ci16_be", "ci8",     "cu8"};
@@ -298,17 +299,29 @@ static int parse_meta(const char *name, const cJSON *root, double rate_override,
     return SG_OK;
 }
 
-int sigmf_meta_load(const char *meta_path, double rate_override, sigmf_meta *out, sg_errinfo *e)
+static int meta_from(const char *name, cJSON *root, double rate_override, sigmf_meta *out,
+                     sg_errinfo *e)
 {
-    memset(out, 0, sizeof *out);
-    cJSON *root = sgj_parse_file(meta_path, e);
     if (!root)
         return e ? e->code : SG_EFORMAT;
-    int rc = parse_meta(meta_path, root, rate_override, out, e);
+    int rc = parse_meta(name, root, rate_override, out, e);
     cJSON_Delete(root);
     if (rc)
         sigmf_meta_free(out);
     return rc;
+}
+
+int sigmf_meta_load(const char *meta_path, double rate_override, sigmf_meta *out, sg_errinfo *e)
+{
+    memset(out, 0, sizeof *out);
+    return meta_from(meta_path, sgj_parse_file(meta_path, e), rate_override, out, e);
+}
+
+int sigmf_meta_parse(const char *name, const char *text, size_t len, double rate_override,
+                     sigmf_meta *out, sg_errinfo *e)
+{
+    memset(out, 0, sizeof *out);
+    return meta_from(name, sgj_parse(name, text, len, e), rate_override, out, e);
 }
 
 /* ---- writer ---- */

@@ -66,6 +66,9 @@ typedef struct {
  * a meta without a rate and no override is an error that says to give one. */
 int sigmf_meta_load(const char *meta_path, double rate_override, sigmf_meta *out,
                     sg_errinfo *e);
+/* Same from metadata text in memory; `name` stands for the file in errors. */
+int sigmf_meta_parse(const char *name, const char *text, size_t len, double rate_override,
+                     sigmf_meta *out, sg_errinfo *e);
 void sigmf_meta_free(sigmf_meta *m);
 /* Parses an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.frac]Z" into s UTC. */
 int sigmf_parse_datetime(const char *s, double *t);

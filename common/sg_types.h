@@ -21,6 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* glibc's <complex.h> defines CMPLXF for gcc only; clang (fuzz builds) has the builtin. */
+#ifndef CMPLXF
+#define CMPLXF(x, y) __builtin_complex((float)(x), (float)(y))
+#endif
+
 #define SG_ID_LEN 48        /* sensor, zone, identity strings incl. NUL */
 #define SG_CLASS_LEN 32     /* signature class names incl. NUL */
 #define SG_MAX_TRACK_SENSORS 8

@@ -8,6 +8,7 @@
  * (15.36 Msps LTE-like numerology, 20 Msps Wi-Fi, 8 samples per GFSK bit) and
  * brought to the capture rate with liquid-dsp's multi-stage arbitrary resampler. */
 #include "siggen.h"
+#include "sg_types.h" /* CMPLXF */
 
 #include <math.h>
 #include <stdbool.h>
