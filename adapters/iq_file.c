@@ -190,6 +190,7 @@ static int file_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
     uint64_t idx = 0;
     size_t ci = 0, stray = 0;
     struct timespec start;
+    double t_first = NAN, paced = 0; /* s: first sample time, wall seconds paced so far */
     clock_gettime(CLOCK_MONOTONIC, &start);
     while (!atomic_load(&s->stop)) {
         while (ci + 1 < m->n_captures && idx >= m->captures[ci + 1].sample_start)
@@ -212,8 +213,16 @@ static int file_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
                 .t0 = isfinite(c->t0) ? c->t0 - (double)c->sample_start / m->sample_rate : 0,
                 .discontinuity = false,
             };
-            if (s->realtime)
-                sleep_until(&start, (double)(idx + n) / m->sample_rate);
+            if (s->realtime) {
+                /* Pace on the sample clock, so the gaps between the capture segments of
+                 * a triggered recording are waited out as they happened. */
+                double t_end = blk.t0 + (double)(idx + n) / m->sample_rate;
+                if (isnan(t_first))
+                    t_first = blk.t0 + (double)idx / m->sample_rate;
+                if (t_end - t_first > paced)
+                    paced = t_end - t_first; /* a clock going back never rewinds pacing */
+                sleep_until(&start, paced);
+            }
             atomic_fetch_add(&s->bad, bad);
             int rc = sink(user, &blk);
             atomic_fetch_add(&s->samples, n);

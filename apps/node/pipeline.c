@@ -65,6 +65,7 @@ typedef struct {
     sg_measurement m;          /* EV_MEAS */
     double fc, bw;             /* Hz: RF presence details for the rf.* message */
     double first_t;            /* s UTC: emitter first heard */
+    double t_end;              /* s UTC: end of the data behind the event (burst end) */
     struct timespec made;      /* wall clock (monotonic) when the event was made */
     int rc;                    /* EV_DONE: the sensor's exit code */
     char err[256];             /* EV_DONE: why it failed */
@@ -237,6 +238,8 @@ static void runner_init(pipeline *p, size_t si, runner *s);
 
 static void push_event(runner *s, event *ev)
 {
+    if (!(ev->t_end > 0))
+        ev->t_end = ev->t;
     clock_gettime(CLOCK_MONOTONIC, &ev->made);
     if (sgq_push(s->p->events, ev, !s->live) != SG_OK)
         atomic_fetch_add(&s->events_dropped, 1);
@@ -291,7 +294,7 @@ static void try_droneid(runner *s, const sg_burst *b, const float complex *iq, s
     if (sl)
         snprintf(sl->identity, sizeof sl->identity, "%s", msg.serial);
     event ev = {.kind = EV_MEAS, .sensor = s->idx, .t = b->t_start, .fc = b->fc,
-                .bw = b->bandwidth, .first_t = b->t_start};
+                .bw = b->bandwidth, .first_t = b->t_start, .t_end = b->t_start + b->duration};
     if (droneid_to_measurement(&msg, b->t_start, s->idx, &ev.m) == SG_OK)
         push_event(s, &ev);
 }
@@ -434,7 +437,15 @@ static int rf_sink(void *user, const sg_iq_block *blk)
     clock_gettime(CLOCK_MONOTONIC, &a);
     if (isnan(s->t_first)) {
         s->t_first = blk->t0 + (double)blk->sample_index / blk->sample_rate;
+        /* the block's first sample arrived one block length before the block did */
+        double blk_s = (double)blk->n / blk->sample_rate;
         s->wall_first = a;
+        s->wall_first.tv_sec -= (time_t)blk_s;
+        s->wall_first.tv_nsec -= (long)((blk_s - floor(blk_s)) * 1e9);
+        if (s->wall_first.tv_nsec < 0) {
+            s->wall_first.tv_sec--;
+            s->wall_first.tv_nsec += 1000000000L;
+        }
     }
     if (!s->did && blk->sample_rate >= 15.36e6 && blk->sample_rate <= 200e6) {
         sg_errinfo e = {0};
@@ -641,8 +652,11 @@ static int build_rf_sensor(pipeline *p, size_t si, bool replace, runner *s, sg_e
     } else {
         if (!(s->opts = resolve_adapter_opts(p->site, c->adapter, "path", e)))
             return e->code;
-        if (p->o.realtime)
-            cJSON_ReplaceItemInObjectCaseSensitive(s->opts, "realtime", cJSON_CreateTrue());
+        if (p->o.realtime) {
+            cJSON_DeleteItemFromObjectCaseSensitive(s->opts, "realtime");
+            if (!cJSON_AddBoolToObject(s->opts, "realtime", true))
+                return sg_err_set(e, SG_ENOMEM, "out of memory");
+        }
     }
     s->ops = sg_iq_adapter_find(type);
     if (!s->ops) {
@@ -1013,7 +1027,6 @@ static void on_alert(const sg_alert *a, void *user)
     pipeline *p = user;
     char tb[16], ttb[48] = "";
     feed_alert(p->fd, a, false);
-    note_latency(p, NULL, a->t);
     if (a->inside)
         snprintf(ttb, sizeof ttb, "inside");
     else if (isfinite(a->time_to_breach))
@@ -1228,7 +1241,7 @@ static int copy_tracks(pipeline *p)
 }
 
 /* After the tracker moved: WGS84, RF attach, alerts, publication. */
-static int step(pipeline *p, double t, const struct timespec *made)
+static int step(pipeline *p, double t)
 {
     int rc = copy_tracks(p);
     if (rc)
@@ -1243,7 +1256,6 @@ static int step(pipeline *p, double t, const struct timespec *made)
         if (changed && track_public(tr, s)) {
             /* confirmed, coasting, deleted: publish at once, not at the next snapshot */
             publish_track(p, tr, false);
-            note_latency(p, made, tr->t_last);
             log_track(p, tr, tr->status == SG_TRACK_CONFIRMED && !s->announced ? "  [new]" : "");
             s->announced = true;
             s->last_log = t;
@@ -1277,7 +1289,7 @@ static void handle_measurement(pipeline *p, const event *ev)
         logf_(p, "%s RF    %-12s %-16s conf %.2f  %.1f MHz, %.1f MHz wide%s%s",
               hms(ev->t, tb, sizeof tb), p->sensor_ids[ev->sensor], m.cls, m.cls_conf,
               ev->fc / 1e6, ev->bw / 1e6, m.identity[0] ? "  id " : "", m.identity);
-        step(p, fmax(p->t_now, ev->t), &ev->made);
+        step(p, fmax(p->t_now, ev->t));
         return;
     }
     int rc = tracker_process(p->trk, m.t, &m, 1);
@@ -1287,7 +1299,9 @@ static void handle_measurement(pipeline *p, const event *ev)
         logf_(p, "%s tracker: %s", hms(ev->t, tb, sizeof tb), sg_strerror(rc));
     if (m.t > p->t_now)
         p->t_now = m.t;
-    step(p, p->t_now, &ev->made);
+    step(p, p->t_now);
+    /* everything this measurement changed (track, alerts) is on the feed now */
+    note_latency(p, &ev->made, ev->t_end);
 }
 
 /* Refused feed clients (unknown CURVE keys) are logged as they happen. */
@@ -1388,7 +1402,7 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
                 p->t_now = ev.t;
             if (p->t_now - p->t_last_step >= STEP_PERIOD_S) {
                 tracker_predict(p->trk, p->t_now);
-                step(p, p->t_now, NULL);
+                step(p, p->t_now);
             }
             break;
         case EV_DONE:
@@ -1427,7 +1441,7 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
             handle_measurement(p, &ev);
     if (isfinite(p->t_now)) {
         tracker_predict(p->trk, p->t_now);
-        step(p, p->t_now, NULL);
+        step(p, p->t_now);
         publish_snapshot(p, false);
         publish_status(p);
     }
