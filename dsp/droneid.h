@@ -129,7 +129,7 @@ typedef struct {
 int droneid_scan(const float complex *x, size_t n, double fs, droneid_span *spans,
                  size_t cap, size_t *nspans);
 
-/* Quick shape test for a front-end burst: duration 0.5..0.75 ms and occupied
+/* Quick shape test for a front-end burst: duration 0.5..0.8 ms and occupied
  * bandwidth 7.5..10.5 MHz (DroneID: 565-665 us, ~9 MHz). */
 bool droneid_burst_plausible(const sg_burst *b);
 

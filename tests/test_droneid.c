@@ -402,6 +402,10 @@ static void test_measurement(void **st)
 
     sg_burst b = {.duration = 643e-6, .bandwidth = 9.0e6};
     assert_true(droneid_burst_plausible(&b));
+    b.duration = 766e-6; /* a front-end frame longer at each end: still worth decoding */
+    assert_true(droneid_burst_plausible(&b));
+    b.duration = 0.85e-3;
+    assert_false(droneid_burst_plausible(&b));
     b.duration = 2e-3;
     assert_false(droneid_burst_plausible(&b));
     b.duration = 643e-6, b.bandwidth = 20e6;

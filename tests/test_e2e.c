@@ -160,6 +160,10 @@ static void test_replay_end_to_end(void **state)
     assert_int_equal((long long)jnum(last_status, "samples_dropped"), 0);
     assert_int_equal((long long)jnum(last_status, "publish_dropped"), 0);
     assert_true(jnum(last_status, "measurements") >= 80);
+    /* every DroneID burst of the scene (89) was found and decoded */
+    const cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(last_status, "sensors"), 0);
+    assert_int_equal((int)jnum(s0, "droneid_decoded"), 89);
+    assert_int_equal((int)jnum(s0, "droneid_failed"), 0);
 
     /* The late joiner got a snapshot of the tracks. */
     size_t snaps = 0;
