@@ -227,35 +227,38 @@ static int parse_root(sg_site *s, sg_errinfo *e)
     return SG_OK;
 }
 
-sg_site *site_parse(const char *name, const char *text, size_t len, sg_errinfo *e)
+/* Takes ownership of doc (NULL: the parse already failed and e says why). */
+static sg_site *site_from_doc(const char *name, cJSON *doc, sg_errinfo *e)
 {
+    if (!doc)
+        return NULL;
     sg_site *s = calloc(1, sizeof *s);
     if (!s) {
+        cJSON_Delete(doc);
         sg_err_set(e, SG_ENOMEM, "%s: out of memory", name);
         return NULL;
     }
+    s->doc = doc;
     if (snprintf(s->path, sizeof s->path, "%s", name) >= (int)sizeof s->path) {
         sg_err_set(e, SG_ERANGE, "%s: path too long", name);
-        free(s);
+        site_free(s);
         return NULL;
     }
-    s->doc = sgj_parse(name, text, len, e);
-    if (!s->doc || parse_root(s, e) != SG_OK) {
+    if (parse_root(s, e) != SG_OK) {
         site_free(s);
         return NULL;
     }
     return s;
 }
 
+sg_site *site_parse(const char *name, const char *text, size_t len, sg_errinfo *e)
+{
+    return site_from_doc(name, sgj_parse(name, text, len, e), e);
+}
+
 sg_site *site_load(const char *path, sg_errinfo *e)
 {
-    char *text;
-    size_t len;
-    if (sg_read_file(path, SGJ_MAX_FILE, &text, &len, e) != SG_OK)
-        return NULL;
-    sg_site *s = site_parse(path, text, len, e);
-    free(text);
-    return s;
+    return site_from_doc(path, sgj_parse_file(path, e), e);
 }
 
 void site_free(sg_site *s)

@@ -71,6 +71,18 @@ static void write_venue(const char *path, const char *sensors)
     fclose(f);
 }
 
+/* A venue with one RF sensor `id` replaying the SigMF recording B/<rec>.sigmf-meta. */
+static void write_replay_venue(const char *venue, const char *id, const char *rec)
+{
+    char sensors[1024];
+    snprintf(sensors, sizeof sensors,
+             "[{\"id\": \"%s\", \"kind\": \"rf\", \"position\": {\"lat_deg\": 51.5573, "
+             "\"lon_deg\": -0.2796, \"alt_m\": 135},"
+             " \"adapter\": {\"type\": \"sigmf\", \"path\": \"%s/%s.sigmf-meta\"}}]",
+             id, B, rec);
+    write_venue(venue, sensors);
+}
+
 static const char *sensor_state(const cJSON *status, const char *id)
 {
     const cJSON *s;
@@ -176,12 +188,7 @@ static void test_nan_samples_and_clock_jump(void **state)
     /* three segments: the second jumps an hour back, the third forward again */
     double t0[] = {SCENE_START, SCENE_START - 3600, SCENE_START + 2};
     write_capture(B "/nan", t0, 3, 200000, true);
-    char sensors[1024];
-    snprintf(sensors, sizeof sensors,
-             "[{\"id\": \"rf-x\", \"kind\": \"rf\", \"position\": {\"lat_deg\": 51.5573, "
-             "\"lon_deg\": -0.2796, \"alt_m\": 135},"
-             " \"adapter\": {\"type\": \"sigmf\", \"path\": \"%s/nan.sigmf-meta\"}}]", B);
-    write_venue(B "/nan.json", sensors);
+    write_replay_venue(B "/nan.json", "rf-x", "nan");
     msglist l = {0};
     static const char *const args[] = {"-c", B "/nan.json", NULL};
     int status = harness_run(B "/nan.log", args, &l);
@@ -203,12 +210,7 @@ static void test_truncated_recording(void **state)
     write_capture(B "/trunc", t0, 1, 100000, false);
     /* cut the data in the middle of a sample */
     assert_int_equal(truncate(B "/trunc.sigmf-data", 100000 * 8 - 3), 0);
-    char sensors[1024];
-    snprintf(sensors, sizeof sensors,
-             "[{\"id\": \"rf-t\", \"kind\": \"rf\", \"position\": {\"lat_deg\": 51.5573, "
-             "\"lon_deg\": -0.2796, \"alt_m\": 135},"
-             " \"adapter\": {\"type\": \"sigmf\", \"path\": \"%s/trunc.sigmf-meta\"}}]", B);
-    write_venue(B "/trunc.json", sensors);
+    write_replay_venue(B "/trunc.json", "rf-t", "trunc");
     msglist l = {0};
     static const char *const args[] = {"-c", B "/trunc.json", NULL};
     int status = harness_run(B "/trunc.log", args, &l);
