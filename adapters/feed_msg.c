@@ -23,6 +23,13 @@ static const char *const sensor_state_names[] = {"ok", "degraded", "down", "wait
 #define T_MAX 1e11          /* s UTC: beyond year 5000 is corrupt, not the future */
 #define COUNTER_MAX 9007199254740992.0 /* 2^53: largest exact integer in a double */
 
+const char *feed_sensor_state_name(feed_sensor_state s)
+{
+    return (unsigned)s < sizeof sensor_state_names / sizeof *sensor_state_names
+               ? sensor_state_names[s]
+               : "?";
+}
+
 const char *feed_msg_type_name(feed_msg_type t)
 {
     return (unsigned)t < FEED_MSG_TYPE_COUNT_ ? type_names[t] : "?";

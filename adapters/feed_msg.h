@@ -155,6 +155,7 @@ void feed_msg_free(feed_msg *m);
 
 /* Names for the enums, as they appear on the wire. */
 const char *feed_msg_type_name(feed_msg_type t);
+const char *feed_sensor_state_name(feed_sensor_state s); /* "ok", "degraded", ... */
 
 /* Formats t (s UTC) as ISO 8601 UTC with milliseconds, "2026-11-22T22:30:00.123Z",
  * into out[cap] (cap >= 25). Returns SG_OK, SG_ERANGE for a non-finite/negative t or

@@ -449,9 +449,7 @@ static void print_line(const options *o, const feed_msg *m)
         z[0] = '\0';
         for (int i = 0; i < s->n_sensors && n < sizeof z; i++)
             n += (size_t)snprintf(z + n, sizeof z - n, "%s%s:%s", i ? "," : "", s->sensors[i].id,
-                                  s->sensors[i].state == FEED_SENSOR_OK ? "ok"
-                                  : s->sensors[i].state == FEED_SENSOR_DEGRADED ? "degraded"
-                                                                                : "down");
+                                  feed_sensor_state_name(s->sensors[i].state));
         printf("STATUS %s samples=%s dropped=%s queue=%s pipeline_p99=%sms sensors=[%s]\n",
                s->node, a, b, c, d, z);
         break;
@@ -501,10 +499,12 @@ static void draw(const options *o, console *c)
         printf("node %s  samples %s  dropped %s  queue %s/%s  pipeline p99 %s ms  sensors:",
                s->node, a, b, d, e, f);
         for (int i = 0; i < s->n_sensors; i++) {
-            bool bad = s->sensors[i].state != FEED_SENSOR_OK;
-            printf(" %s%s%s%s", bad && o->color ? "\033[31m" : "", s->sensors[i].id,
-                   s->sensors[i].state == FEED_SENSOR_OK ? "" : s->sensors[i].state ==
-                   FEED_SENSOR_DEGRADED ? "(degraded)" : "(DOWN)", bad && o->color ? R : "");
+            feed_sensor_state st = s->sensors[i].state;
+            bool bad = st == FEED_SENSOR_DEGRADED || st == FEED_SENSOR_DOWN;
+            bool ok = st == FEED_SENSOR_OK;
+            printf(" %s%s%s%s%s%s", bad && o->color ? "\033[31m" : "", s->sensors[i].id,
+                   ok ? "" : "(", ok ? "" : feed_sensor_state_name(st), ok ? "" : ")",
+                   bad && o->color ? R : "");
         }
         /* a silent daemon must not look healthy: age of the last status, red when old */
         double age = mono_s() - c->status_rx;
