@@ -165,14 +165,16 @@ static int parse_allow(sg_site *s, const cJSON *arr, sg_errinfo *e)
 
 static int parse_root(sg_site *s, sg_errinfo *e)
 {
-    static const char *const keys[] = {"version", "site", "sensors", "zones", "signatures",
+    static const char *const keys[] = {"version", "site", "sensors", "zones", "zones_format",
+                                       "geoid_undulation_m", "signatures",
                                        "allow_list", "tracker", "alerts", "outputs", "comment",
                                        NULL};
     static const char *const skeys[] = {"name", "origin", "ground_amsl_m", NULL};
     const cJSON *root = s->doc, *site, *origin, *sensors, *allow, *outputs;
     char where[SG_PATH_LEN + 32];
+    static const char *const zones_formats[] = {"geojson", "ed269"};
     long version;
-    int rc;
+    int rc, zf;
     if (!cJSON_IsObject(root))
         return sg_err_set(e, SG_EINVAL, "%s: top level must be a JSON object", s->path);
     if ((rc = sgj_check_keys(root, s->path, keys, e)) ||
@@ -184,8 +186,13 @@ static int parse_root(sg_site *s, sg_errinfo *e)
         (rc = sgj_object(root, s->path, "alerts", false, &s->alerts, e)) ||
         (rc = sgj_object(root, s->path, "outputs", false, &outputs, e)) ||
         (rc = file_ref(s, root, s->path, "zones", s->zones_path, e)) ||
+        (rc = sgj_enum(root, s->path, "zones_format", false, SG_ZONES_GEOJSON, zones_formats, 2,
+                       &zf, e)) ||
+        (rc = sgj_number(root, s->path, "geoid_undulation_m", false, 0, -120, 120,
+                         &s->geoid_undulation_m, e)) ||
         (rc = file_ref(s, root, s->path, "signatures", s->signatures_path, e)))
         return rc;
+    s->zones_format = (sg_zones_format)zf;
     snprintf(where, sizeof where, "%s: site", s->path);
     if ((rc = sgj_check_keys(site, where, skeys, e)) ||
         (rc = sgj_string(site, where, "name", true, NULL, s->name, sizeof s->name, e)) ||

@@ -50,6 +50,8 @@ typedef struct {
     const cJSON *json;         /* the whole sensor object (adapters that read sensor keys) */
 } sg_sensor_cfg;
 
+typedef enum { SG_ZONES_GEOJSON = 0, SG_ZONES_ED269 } sg_zones_format;
+
 typedef struct {
     char identity[SG_ID_LEN];  /* Remote ID / DroneID serial or session id */
     char label[64];            /* who it is, e.g. "venue drone", "press" */
@@ -60,7 +62,9 @@ typedef struct {
     char name[128];            /* site name */
     double origin_lat_deg, origin_lon_deg, origin_alt_m; /* ENU origin (deg, deg, m HAE) */
     double ground_amsl_m;      /* m, ground height above mean sea level at the origin (AGL zones) */
-    char zones_path[SG_PATH_LEN];       /* GeoJSON, resolved; "" if none */
+    char zones_path[SG_PATH_LEN];       /* zone file, resolved; "" if none */
+    sg_zones_format zones_format;       /* GeoJSON (default) or EUROCAE ED-269 */
+    double geoid_undulation_m;          /* m, HAE - AMSL at the site (ED-269 AMSL limits) */
     char signatures_path[SG_PATH_LEN];  /* signature library, resolved; "" = built-in default */
     sg_sensor_cfg *sensors;
     size_t n_sensors;

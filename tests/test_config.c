@@ -78,6 +78,7 @@ static void test_valid(void **state)
     assert_null(s->sensors[1].adapter);
     assert_float_equal(s->sensors[0].stale_after_s, 5.0, 1e-12);
     assert_string_equal(s->zones_path, SG_BINARY_DIR "/test_config_zones.geojson");
+    assert_int_equal(s->zones_format, SG_ZONES_GEOJSON);
     assert_string_equal(s->feed_endpoint, "tcp://127.0.0.1:5599");
     assert_float_equal(s->status_period_s, 2.0, 1e-12);
     assert_float_equal(s->snapshot_period_s, 1.0, 1e-12);
@@ -110,6 +111,12 @@ static const struct bad_case {
      "unknown key"},
     {"\"zones\": \"test_config_zones.geojson\"", "\"zones\": \"missing.geojson\"", "zones",
      "not found"},
+    {"\"zones\": \"test_config_zones.geojson\"",
+     "\"zones\": \"test_config_zones.geojson\", \"zones_format\": \"kml\"", "zones_format",
+     "must be one of: geojson, ed269"},
+    {"\"zones\": \"test_config_zones.geojson\"",
+     "\"zones\": \"test_config_zones.geojson\", \"geoid_undulation_m\": 500", "geoid_undulation_m",
+     "[-120, 120]"},
     {"\"id\": \"cam-1\"", "\"id\": \"rf-1\"", "sensors[1].id", "already used"},
     {"\"id\": \"rf-1\", ", "", "sensors[0].id", "required key is missing"},
     {"\"kind\": \"rf\"", "\"kind\": \"radar9\"", "sensors[0].kind", "must be one of"},

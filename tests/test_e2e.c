@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "sg_assert.h"
+
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -84,7 +86,7 @@ static void test_replay_end_to_end(void **state)
                                cJSON_GetArrayItem(enu, 1)->valuedouble - truth[1]);
             worst = fmax(worst, err);
             near += err < 30;
-            assert_float_equal(jnum(j, "speed_mps"), 20.0, 8.0);
+            assert_near(jnum(j, "speed_mps"), 20.0, 8.0);
         } else if (strcmp(jstr(j, "identity"), VENUE_DRONE) == 0) {
             if (venue_id == 0)
                 venue_id = (uint32_t)jnum(j, "id");
@@ -151,7 +153,7 @@ static void test_replay_end_to_end(void **state)
     print_message("e2e: critical raised %.1f s before entry, predicted %.1f s\n",
                   entry_t - t_raise, ttb_first);
     assert_true(t_raise < entry_t);
-    assert_float_equal(t_raise + ttb_first, entry_t, 2.0);
+    assert_near(t_raise + ttb_first, entry_t, 2.0);
 
     /* Status: every sample processed, nothing dropped. */
     const cJSON *last_status = msglist_last(&all, "status");
@@ -179,6 +181,67 @@ static void test_replay_end_to_end(void **state)
     zmq_ctx_term(ctx);
 }
 
+/* The default venue with its zones imported from a EUROCAE ED-269 file instead. */
+static void test_ed269_zones(void **state)
+{
+    (void)state;
+    FILE *f = fopen(SG_SOURCE_DIR "/config/default-venue.json", "r");
+    assert_non_null(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    cJSON *v = cJSON_Parse(text);
+    assert_non_null(v);
+    cJSON_ReplaceItemInObject(v, "zones",
+                              cJSON_CreateString(SG_SOURCE_DIR "/testdata/zones/stadium.ed269.json"));
+    cJSON_AddStringToObject(v, "zones_format", "ed269");
+    cJSON_AddNumberToObject(v, "geoid_undulation_m", 46);
+    cJSON_ReplaceItemInObject(v, "signatures",
+                              cJSON_CreateString(SG_SOURCE_DIR "/config/signatures.json"));
+    cJSON *ad = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(v, "sensors"), 0),
+                                    "adapter");
+    cJSON_ReplaceItemInObject(ad, "path", cJSON_CreateString(SG_SOURCE_DIR
+                                                             "/testdata/demo-stadium.sigmf-meta"));
+    char *out = cJSON_Print(v);
+    f = fopen(SG_BINARY_DIR "/test_e2e_ed269.json", "w");
+    assert_non_null(f);
+    fputs(out, f);
+    fclose(f);
+    free(out);
+    cJSON_Delete(v);
+
+    msglist l = {0};
+    static const char *const args[] = {"-c", SG_BINARY_DIR "/test_e2e_ed269.json", NULL};
+    int status = harness_run(SG_BINARY_DIR "/test_e2e_ed269.log", args, &l);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* PROHIBITED -> critical, REQ_AUTHORISATION -> alert: the intruder is warned about
+     * the outer zone first, then the inner one, each before it enters */
+    int ring = 0, core = 0;
+    double t_ring = NAN, t_core = NAN;
+    for (size_t i = 0; i < l.n; i++) {
+        const cJSON *j = l.msgs[i];
+        if (strcmp(jstr(j, "type"), "alert") != 0 || strcmp(jstr(j, "state"), "raised") != 0 ||
+            strcmp(jstr(j, "identity"), INTRUDER) != 0)
+            continue;
+        if (strcmp(jstr(j, "zone"), "GBR-STADIUM-2") == 0 && !ring++) {
+            assert_string_equal(jstr(j, "severity"), "alert");
+            assert_false(jflag(j, "inside"));
+            t_ring = jnum(j, "t") + jnum(j, "ttb_s");
+        } else if (strcmp(jstr(j, "zone"), "GBR-STADIUM-1") == 0 && !core++) {
+            assert_string_equal(jstr(j, "severity"), "critical");
+            assert_false(jflag(j, "inside"));
+            t_core = jnum(j, "t") + jnum(j, "ttb_s");
+        }
+    }
+    assert_true(ring >= 1 && core == 1);
+    /* predicted entries: the 800 m and 250 m circles on the intruder's straight line */
+    double d0 = hypot(750, 750);
+    assert_near(t_ring - SCENE_START, (d0 - 800) / 20.0, 1.5);
+    assert_near(t_core - SCENE_START, (d0 - 250) / 20.0, 1.5);
+    msglist_free(&l);
+}
+
 static void test_bad_config_exit_code(void **state)
 {
     (void)state;
@@ -201,6 +264,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_end_to_end),
+        cmocka_unit_test(test_ed269_zones),
         cmocka_unit_test(test_bad_config_exit_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "sg_assert.h"
+
 #include <complex.h>
 #include <math.h>
 #include <stdio.h>
@@ -87,8 +89,8 @@ static void test_wifi_beacons(void **state)
             const cJSON *op = cJSON_GetObjectItem(j, "operator");
             if (op) {
                 with_op++;
-                assert_float_equal(jnum(op, "lat"), 45.5443876, 1e-6);
-                assert_float_equal(jnum(op, "lon"), -122.9726866, 1e-6);
+                assert_near(jnum(op, "lat"), 45.5443876, 1e-6);
+                assert_near(jnum(op, "lon"), -122.9726866, 1e-6);
             }
         } else if (strcmp(jstr(j, "type"), "alert") == 0) {
             alerts++;
@@ -203,7 +205,7 @@ static void test_ble_from_iq(void **state)
         if (strcmp(jstr(j, "type"), "track") == 0) {
             assert_string_equal(jstr(j, "identity"), "1596ABLETEST0001");
             tracks++;
-            assert_float_equal(jnum(j, "speed_mps"), 10, 3);
+            assert_near(jnum(j, "speed_mps"), 10, 3);
             /* the operator is known once a System message has been heard */
             with_op += cJSON_GetObjectItem(j, "operator") != NULL;
         } else if (strcmp(jstr(j, "type"), "alert") == 0) {

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "sg_assert.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,7 +211,7 @@ static void test_iso8601(void **state)
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         double t;
         assert_int_equal(sg_time_parse_iso8601(ok[i].s, &t), SG_OK);
-        assert_float_equal(t, ok[i].t, 1e-6);
+        assert_near(t, ok[i].t, 1e-6);
     }
     static const char *const bad[] = {"", "2026", "2026-13-01T00:00:00Z", "2026-11-22T25:00:00Z",
                                       "2026-11-22T22:30:00Zjunk", "22:30", "2026-11-22T22:30:00+1x"};

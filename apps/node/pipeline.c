@@ -794,8 +794,18 @@ pipeline *pipeline_create(const char *config_path, const pipeline_opts *o, sg_er
         sg_err_prefix(e, site->path);
         goto fail;
     }
-    if (site->zones_path[0] && !(p->zones = zones_load(site->zones_path, &p->frame, e)))
+    if (site->zones_path[0] && site->zones_format == SG_ZONES_ED269) {
+        zones_ed269_opts zo = {.geoid_undulation_m = site->geoid_undulation_m,
+                               .ground_amsl_m = site->ground_amsl_m};
+        size_t skipped = 0;
+        if (!(p->zones = zones_load_ed269(site->zones_path, &p->frame, &zo, &skipped, e)))
+            goto fail;
+        if (skipped)
+            logf_(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
+                  site->zones_path, skipped);
+    } else if (site->zones_path[0] && !(p->zones = zones_load(site->zones_path, &p->frame, e))) {
         goto fail;
+    }
     /* The signature library: the venue's "signatures" file, else the one beside it. */
     char sigpath[SG_PATH_LEN];
     if (site->signatures_path[0])
