@@ -8,6 +8,7 @@
  * detector falls behind. Rows arrive padded to 4 bytes (videoconvert's default GRAY8
  * layout; the appsink does not ask for video meta): the copy removes the padding. */
 #include "camera.h"
+#include "sg_clock.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -190,12 +191,7 @@ static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer ud)
     c->st.frames_in++;
     while (c->count == c->cap && !c->c.live && !atomic_load(&c->stop) && !c->fatal) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        sg_deadline(&ts, CLOCK_REALTIME, 0.1);
         pthread_cond_timedwait(&c->nonfull, &c->mu, &ts);
     }
     bool drop = c->count == c->cap || atomic_load(&c->stop) || c->fatal;
@@ -530,12 +526,7 @@ int camera_run(camera *c, camera_frame_cb cb, void *user, sg_errinfo *e)
         pthread_mutex_lock(&c->mu);
         if (c->count == 0 && !c->eos && !c->fatal) {
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 100 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            sg_deadline(&ts, CLOCK_REALTIME, 0.1);
             pthread_cond_timedwait(&c->nonempty, &c->mu, &ts);
         }
         if (c->fatal) {

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "iq_file.h"
+#include "sg_clock.h"
 #include "sg_json.h"
 #include "sigmf.h"
 
@@ -171,15 +172,8 @@ static int raw_open(void **out, const cJSON *o, const char *where, sg_errinfo *e
 static void sleep_until(const struct timespec *t0, double secs)
 {
     struct timespec d = *t0;
-    double whole = floor(secs);
-    d.tv_sec += (time_t)whole;
-    d.tv_nsec += (long)((secs - whole) * 1e9);
-    if (d.tv_nsec >= 1000000000L) {
-        d.tv_sec++;
-        d.tv_nsec -= 1000000000L;
-    }
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL) == EINTR)
-        ;
+    sg_timespec_add(&d, secs);
+    sg_sleep_until(CLOCK_MONOTONIC, &d);
 }
 
 static int file_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)

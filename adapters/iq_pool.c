@@ -4,6 +4,7 @@
  * a condition variable that the producer signals without taking the mutex (allowed
  * by POSIX); a missed wake-up costs at most the 5 ms re-check period. */
 #include "iq_pool.h"
+#include "sg_clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -146,13 +147,7 @@ iq_pool_block *iq_pool_get(iq_pool *q, int timeout_ms)
 {
     unsigned i;
     struct timespec end;
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_sec += timeout_ms / 1000;
-    end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (end.tv_nsec >= 1000000000L) {
-        end.tv_sec++;
-        end.tv_nsec -= 1000000000L;
-    }
+    sg_deadline(&end, CLOCK_MONOTONIC, timeout_ms > 0 ? timeout_ms / 1000.0 : 0);
     for (;;) {
         if (ring_pop(&q->ready, &i))
             return &q->blocks[i];
@@ -163,11 +158,7 @@ iq_pool_block *iq_pool_get(iq_pool *q, int timeout_ms)
         if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
             return NULL;
         w = now;
-        w.tv_nsec += 5000000L; /* re-check: the producer signals without the mutex */
-        if (w.tv_nsec >= 1000000000L) {
-            w.tv_sec++;
-            w.tv_nsec -= 1000000000L;
-        }
+        sg_timespec_add(&w, 0.005); /* re-check: the producer signals without the mutex */
         if (w.tv_sec > end.tv_sec || (w.tv_sec == end.tv_sec && w.tv_nsec > end.tv_nsec))
             w = end;
         pthread_mutex_lock(&q->mu);

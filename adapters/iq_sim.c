@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "iq_pool.h"
+#include "sg_clock.h"
 #include "sg_adapter.h"
 #include "sg_json.h"
 #include "siggen.h"
@@ -116,14 +117,8 @@ static void *sim_thread(void *arg)
         if (s->realtime) { /* a device delivers a block once it has been received */
             double t = (double)(made + n) / s->rate;
             struct timespec d = t0;
-            d.tv_sec += (time_t)t;
-            d.tv_nsec += (long)((t - floor(t)) * 1e9);
-            if (d.tv_nsec >= 1000000000L) {
-                d.tv_sec++;
-                d.tv_nsec -= 1000000000L;
-            }
-            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL) == EINTR)
-                ;
+            sg_timespec_add(&d, t);
+            sg_sleep_until(CLOCK_MONOTONIC, &d);
         }
         if (!b)
             b = iq_pool_acquire(s->pool);

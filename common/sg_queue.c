@@ -1,5 +1,6 @@
 /* Bounded pre-allocated FIFO between threads (see sg_queue.h). */
 #include "sg_queue.h"
+#include "sg_clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -79,16 +80,8 @@ int sgq_push(sgq *q, const void *item, bool wait)
 int sgq_pop(sgq *q, void *item, double timeout_s)
 {
     struct timespec dl;
-    if (timeout_s > 0) {
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        double whole = floor(timeout_s);
-        dl.tv_sec += (time_t)whole;
-        dl.tv_nsec += (long)((timeout_s - whole) * 1e9);
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
-    }
+    if (timeout_s > 0)
+        sg_deadline(&dl, CLOCK_MONOTONIC, timeout_s);
     pthread_mutex_lock(&q->mu);
     int rc = SG_OK;
     while (q->count == 0 && !q->halted && rc == SG_OK) {

@@ -8,6 +8,7 @@
  * tracker, alerts and feed. A replay pushes with back-pressure (lossless and
  * deterministic); a live sensor never blocks and its dropped events are counted. */
 #include "pipeline.h"
+#include "sg_clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -102,10 +103,6 @@ static double lat_quantile(const lat_hist *h, double q)
     return INFINITY; /* beyond the histogram: reported as null */
 }
 
-static double ms_between(const struct timespec *a, const struct timespec *b)
-{
-    return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
-}
 
 typedef struct {
     uint32_t id;
@@ -135,7 +132,7 @@ typedef struct {
     double center_freq;        /* Hz of the block being processed */
     double hold_s;             /* s the front end may hold a burst back (max burst + margin) */
     double next_tick;
-    double t_first;            /* s UTC of the first sample */
+    double t_first;            /* s UTC of the end of the first block (arrived at wall_first) */
     struct timespec wall_first;
     emitter_slot slots[EMITTER_SLOTS];
     sigmf_writer *rec;         /* incident recording of the input, NULL = off */
@@ -407,12 +404,7 @@ static void clock_sync(runner *s, double t)
         if (t <= slowest + SYNC_WINDOW_S)
             break;
         struct timespec dl;
-        clock_gettime(CLOCK_REALTIME, &dl);
-        dl.tv_nsec += 100000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
+        sg_deadline(&dl, CLOCK_REALTIME, 0.1);
         pthread_cond_timedwait(&p->clk_cv, &p->clk_mu, &dl);
     }
     pthread_mutex_unlock(&p->clk_mu);
@@ -436,16 +428,9 @@ static int rf_sink(void *user, const sg_iq_block *blk)
     clock_sync(s, blk->t0 + (double)blk->sample_index / blk->sample_rate);
     clock_gettime(CLOCK_MONOTONIC, &a);
     if (isnan(s->t_first)) {
-        s->t_first = blk->t0 + (double)blk->sample_index / blk->sample_rate;
-        /* the block's first sample arrived one block length before the block did */
-        double blk_s = (double)blk->n / blk->sample_rate;
+        /* a block arrives when its last sample does: that pairs sample and wall clocks */
+        s->t_first = blk->t0 + (double)(blk->sample_index + blk->n) / blk->sample_rate;
         s->wall_first = a;
-        s->wall_first.tv_sec -= (time_t)blk_s;
-        s->wall_first.tv_nsec -= (long)((blk_s - floor(blk_s)) * 1e9);
-        if (s->wall_first.tv_nsec < 0) {
-            s->wall_first.tv_sec--;
-            s->wall_first.tv_nsec += 1000000000L;
-        }
     }
     if (!s->did && blk->sample_rate >= 15.36e6 && blk->sample_rate <= 200e6) {
         sg_errinfo e = {0};
@@ -467,7 +452,7 @@ static int rf_sink(void *user, const sg_iq_block *blk)
     }
     clock_gettime(CLOCK_MONOTONIC, &b);
     pthread_mutex_lock(&s->lat_mu);
-    lat_add(&s->fe_lat, ms_between(&a, &b));
+    lat_add(&s->fe_lat, sg_ms_between(&a, &b));
     pthread_mutex_unlock(&s->lat_mu);
     if (rc != SG_OK)
         return rc;
@@ -987,10 +972,10 @@ static void note_latency(pipeline *p, const struct timespec *made, double t_data
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (made && made->tv_sec)
-        lat_add(&p->pipe_lat, ms_between(made, &now));
+        lat_add(&p->pipe_lat, sg_ms_between(made, &now));
     if (p->o.realtime && p->n_run && !isnan(p->run[0].t_first) && isfinite(t_data)) {
         /* Paced replay: the data's sample time maps to wall time from the first sample. */
-        double wall_ms = ms_between(&p->run[0].wall_first, &now);
+        double wall_ms = sg_ms_between(&p->run[0].wall_first, &now);
         lat_add(&p->e2e_lat, wall_ms - (t_data - p->run[0].t_first) * 1e3);
     }
 }
@@ -1226,7 +1211,7 @@ static void publish_status(pipeline *p)
     st->n_alerts_active = as.open;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    feed_status(p->fd, st, sensors_json(p), ms_between(&p->started, &now) / 1e3, latency_json(p));
+    feed_status(p->fd, st, sensors_json(p), sg_ms_between(&p->started, &now) / 1e3, latency_json(p));
 }
 
 /* ---------------------------------------------------------------- fusion loop */
@@ -1350,7 +1335,7 @@ static int wait_for_subscriber(pipeline *p)
         if (n > 0)
             return SG_OK;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (ms_between(&a, &now) >= p->o.wait_subscriber_s * 1e3 || atomic_load(&p->stop))
+        if (sg_ms_between(&a, &now) >= p->o.wait_subscriber_s * 1e3 || atomic_load(&p->stop))
             return SG_ETIMEOUT;
         usleep(10000);
     }
@@ -1481,7 +1466,7 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
         if (feed_poll(p->fd) > 0)
             publish_snapshot(p, true);
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (ms_between(&a, &now) >= p->o.linger_s * 1e3 || atomic_load(&p->stop))
+        if (sg_ms_between(&a, &now) >= p->o.linger_s * 1e3 || atomic_load(&p->stop))
             break;
         usleep(10000);
     }
