@@ -432,10 +432,14 @@ static int rf_sink(void *user, const sg_iq_block *blk)
         s->t_first = blk->t0 + (double)(blk->sample_index + blk->n) / blk->sample_rate;
         s->wall_first = a;
     }
-    if (!s->did && blk->sample_rate >= 15.36e6 && blk->sample_rate <= 200e6) {
-        sg_errinfo e = {0};
-        s->did = droneid_rx_create(blk->sample_rate, &e);
+    if (blk->sample_rate != s->did_fs) {
+        /* DroneID needs 15.36..200 Msps; other rates (e.g. a BLE-only input) skip it */
+        droneid_rx_destroy(s->did);
+        s->did = NULL;
         s->did_fs = blk->sample_rate;
+        if (blk->sample_rate >= 15.36e6 && blk->sample_rate <= 200e6 &&
+            !(s->did = droneid_rx_create(blk->sample_rate, NULL)))
+            atomic_fetch_add(&s->decode_fail, 1); /* no memory: counted, bursts still flow */
     }
     s->center_freq = blk->center_freq;
     if (p->o.record_dir && !s->rec_off)
