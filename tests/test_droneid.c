@@ -400,17 +400,7 @@ static void test_measurement(void **st)
     assert_int_equal(droneid_to_measurement(&m, 1, 0, &z), SG_EINVAL);
     assert_int_equal(droneid_to_measurement(&m, NAN, 0, &z), SG_EINVAL);
 
-    sg_burst b = {.duration = 643e-6, .bandwidth = 9.0e6};
-    assert_true(droneid_burst_plausible(&b));
-    b.duration = 766e-6; /* a front-end frame longer at each end: still worth decoding */
-    assert_true(droneid_burst_plausible(&b));
-    b.duration = 0.85e-3;
-    assert_false(droneid_burst_plausible(&b));
-    b.duration = 2e-3;
-    assert_false(droneid_burst_plausible(&b));
-    b.duration = 643e-6, b.bandwidth = 20e6;
-    assert_false(droneid_burst_plausible(&b));
-    assert_false(droneid_burst_plausible(NULL));
+    /* the front-end shape gate: tests/test_droneid_burst.c */
 }
 
 /* Resampler against its spec: a tone inside the 6.2 MHz passband comes out at the same

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "droneid.h"
+#include "droneid_burst.h"
 #include "emitter.h"
 #include "siglib.h"
 
@@ -102,7 +103,7 @@ static void test_real_capture(void **st)
         }
         full++;
         /* the shape pre-check passes every full burst, and they feed the classifier */
-        assert_true(droneid_burst_plausible(&b));
+        assert_true(droneid_burst_candidate(&b));
         assert_int_equal(emitters_add_burst(em, &b, &eid), SG_OK);
         assert_int_equal(rc, SG_OK);
         assert_true(d.crc24_ok);
