@@ -118,23 +118,6 @@ double droneid_rx_rate(const droneid_rx *q);
 int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
                       double freq_offset_hz, droneid_msg *out, droneid_diag *diag);
 
-/* Stand-alone burst finder for recordings without the RF front end (tests, bench,
- * tools): an energy gate on 8 us blocks (threshold 10 dB over the 20th-percentile
- * block energy), each span padded by 20 us, then the span's occupied band (-10 dB
- * from the peak of an averaged 1024-point periodogram) gives its centre offset and
- * width. Spans touching either end of x are flagged truncated. Returns SG_OK with
- * *nspans found (at most cap), SG_EINVAL on bad arguments, SG_ENOMEM. */
-typedef struct {
-    size_t start, len;      /* samples in x */
-    double freq_offset_hz;  /* centre of the occupied band relative to DC */
-    double bandwidth_hz;    /* occupied (-10 dB) */
-    double snr_db;          /* span energy over the floor */
-    bool truncated;
-} droneid_span;
-
-int droneid_scan(const float complex *x, size_t n, double fs, droneid_span *spans,
-                 size_t cap, size_t *nspans);
-
 /* Message -> tracker measurement: SG_MEAS_POS_WGS84 (lat/lon rad, alt = altitude_m
  * as m HAE), R from the DroneID quantisation and GNSS error (~5 m horizontal, 10 m
  * vertical 1-sigma), velocity as ENU (v_east, v_north, v_up), identity = serial,

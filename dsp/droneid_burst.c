@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "frontend.h"
+
 bool droneid_burst_candidate(const sg_burst *b)
 {
     if (!b || !(b->duration >= 0.5e-3) || !(b->duration <= DRONEID_REGION_MAX_S) ||
@@ -92,4 +94,57 @@ int droneid_burst_decode(droneid_rx *q, const sg_burst *b, const float complex *
             st->split++;
     }
     return *nmsg ? SG_OK : SG_ENOTFOUND;
+}
+
+typedef struct {
+    droneid_span *sp;
+    size_t cap, n, n_x, margin;
+    double fs;
+} scan_ctx;
+
+static void scan_cb(void *user, const sg_burst *b, const float complex *iq, size_t n_iq)
+{
+    scan_ctx *c = user;
+    (void)iq, (void)n_iq;
+    if (!(b->bandwidth >= 7.5e6))
+        return;
+    if (c->n < c->cap) {
+        droneid_span *sp = &c->sp[c->n];
+        size_t s0 = (size_t)b->sample_start, s1 = s0 + (size_t)b->sample_count;
+        sp->start = s0 > c->margin ? s0 - c->margin : 0;
+        sp->len = (s1 + c->margin < c->n_x ? s1 + c->margin : c->n_x) - sp->start;
+        sp->freq_offset_hz = b->fc;
+        sp->bandwidth_hz = b->bandwidth;
+        sp->duration_s = b->duration;
+        sp->snr_db = b->mean_snr_db;
+        sp->truncated = (b->flags & (SG_BURST_TRUNC_START | SG_BURST_TRUNC_END)) || s0 == 0 ||
+                        s1 >= c->n_x;
+    }
+    c->n++;
+}
+
+int droneid_scan(const float complex *x, size_t n, double fs, droneid_span *spans,
+                 size_t cap, size_t *nspans)
+{
+    if (nspans)
+        *nspans = 0;
+    if (!x || !spans || !nspans || !(fs > 0) || !isfinite(fs))
+        return SG_EINVAL;
+    frontend_cfg cfg;
+    frontend_cfg_default(&cfg);
+    cfg.sample_rate = fs;
+    cfg.deliver_iq = false;
+    sg_errinfo e = {0};
+    frontend *fe = frontend_create(&cfg, &e);
+    if (!fe)
+        return e.code ? e.code : SG_ENOMEM;
+    scan_ctx c = {.sp = spans, .cap = cap, .n_x = n, .fs = fs,
+                  .margin = (size_t)ceil(20e-6 * fs)};
+    sg_iq_block blk = {.x = x, .n = n, .sample_rate = fs};
+    int rc = frontend_execute(fe, &blk, scan_cb, &c);
+    if (rc == SG_OK)
+        rc = frontend_flush(fe, scan_cb, &c);
+    frontend_destroy(fe);
+    *nspans = c.n < cap ? c.n : cap;
+    return rc;
 }

@@ -53,4 +53,23 @@ int droneid_burst_decode(droneid_rx *q, const sg_burst *b, const float complex *
                          double center_freq, droneid_msg *msgs, double *t_msg, size_t cap,
                          size_t *nmsg, droneid_burst_stats *st);
 
+/* Recordings without the daemon (tests, bench, tools): runs the RF front end with its
+ * default configuration over x[0..n) (complex baseband at fs, DC = 0 Hz) and returns
+ * its regions of 7.5 MHz or more (the DroneID-like ones, whatever their length: the
+ * same regions the daemon sees, so it is exactly as sensitive), each with 20 us of IQ
+ * margin on both sides, in time order. Regions touching either end of x, or cut by the
+ * front end, are flagged truncated. Returns SG_OK with *nspans (at most cap; further
+ * regions are not returned), SG_EINVAL, SG_ENOMEM. */
+typedef struct {
+    size_t start, len;      /* samples in x, margins included */
+    double freq_offset_hz;  /* centre of the region's band relative to DC */
+    double bandwidth_hz;    /* occupied, as the front end measures it */
+    double duration_s;      /* the region without margins */
+    double snr_db;          /* mean SNR over the floor */
+    bool truncated;
+} droneid_span;
+
+int droneid_scan(const float complex *x, size_t n, double fs, droneid_span *spans,
+                 size_t cap, size_t *nspans);
+
 #endif
