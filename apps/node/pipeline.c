@@ -1138,6 +1138,9 @@ static const char *sensors_json(pipeline *p)
                 sgjw_uint(&w, "detections", cs.detections);
                 sgjw_uint(&w, "bearings", cs.measurements);
                 sgjw_uint(&w, "detections_masked", cs.detections_masked);
+                sgjw_uint(&w, "blobs_dropped", cs.blobs_dropped);
+                sgjw_uint(&w, "tracklets_dropped", cs.tracklets_dropped);
+                sgjw_uint(&w, "drone_reports", cs.drone_reports);
             }
             if (s->odid) {
                 sgjw_uint(&w, "remote_id_messages", atomic_load(&s->rid_frames));
