@@ -284,6 +284,9 @@ static void health_json(sgjw *w, const nl_health *h)
         sgjw_uint(w, "detections", h->detections);
         sgjw_uint(w, "bearings", h->bearings);
         sgjw_uint(w, "detections_masked", h->detections_masked);
+        sgjw_uint(w, "blobs_dropped", h->blobs_dropped);
+        sgjw_uint(w, "tracklets_dropped", h->tracklets_dropped);
+        sgjw_uint(w, "drone_reports", h->drone_reports);
     }
     if (h->groups & NL_H_RID) {
         sgjw_uint(w, "remote_id_messages", h->rid_messages);
