@@ -1,0 +1,116 @@
+/* Internal state shared by the tracker's source files (not a public header): the track
+ * record, the tracker object and the helpers each part offers the others.
+ *   tracker.c         lifecycle, batch grouping, in-sequence and out-of-sequence groups
+ *   tracker_cfg.c     configuration defaults, JSON parsing and range checks
+ *   tracker_init.c    track initiation (position, range-bearing, bearing pair / ray)
+ *   tracker_assoc.c   gating and assignment
+ *   tracker_manage.c  track updates, M-of-N, coasting, deletion, the output list */
+#ifndef SG_TRACKER_INT_H
+#define SG_TRACKER_INT_H
+
+#include "assign.h"
+#include "tracker.h"
+
+#define TRK_HIST 6    /* per-track updates kept for out-of-sequence re-filtering */
+#define PEND_CAP 256  /* bearings waiting for a partner */
+
+typedef struct {
+    sg_measurement m;
+    kf_state post;    /* filter state right after m was applied */
+} hist_entry;
+
+typedef struct {
+    sg_track pub;
+    kf_state kf;
+    hist_entry hist[TRK_HIST]; /* ring, oldest at hist_head */
+    int hist_n, hist_head;
+    uint32_t opp, mhits;       /* M-of-N: batches seen / hits among them */
+    bool full_obs;             /* has had a position or range-bearing hit */
+    uint8_t post_sensors;      /* bit per pub.sensors slot: bearing hits after birth */
+    uint64_t born_group, hit_group;
+} trk;
+
+/* A valid measurement of the current call with its sort key. */
+typedef struct {
+    const sg_measurement *m;
+    size_t i;
+} mref;
+
+typedef struct {
+    double key;
+    int j;
+} gkey;
+
+struct tracker {
+    tracker_cfg cfg;
+    kf_params kp;
+    double gate[4];       /* chi-square gate by measurement dimension */
+    double pair_gate;     /* 1-dof gate for bearing ray miss distance */
+    double min_sin2;      /* sin^2 of the smallest pairing angle */
+    trk *trk;
+    size_t n_trk, cap_trk;
+    sg_track *out;
+    size_t n_out, cap_out;
+    sg_track *dead;
+    size_t n_dead, cap_dead;
+    sg_measurement pend[PEND_CAP];
+    size_t n_pend;
+    uint32_t next_id;
+    double t_now;         /* newest batch time, -inf before the first */
+    uint64_t group_seq;
+    tracker_counts st;
+    assign_ws *ws;
+    /* scratch */
+    mref *refs;
+    size_t cap_refs;
+    const sg_measurement **gm;
+    size_t cap_gm;
+    kf_pred *pred;
+    unsigned char *pred_ok;
+    kf_state *retro;
+    size_t cap_pred, cap_retro;
+    gkey *keys;
+    unsigned char *mflag;
+    int *c2r, *held;
+    size_t cap_group;
+    int *r2c;
+    size_t cap_r2c;
+    assign_edge *edges;
+    size_t cap_edges;
+};
+
+enum { MF_OPEN = 0, MF_GATED = 1, MF_DONE = 2 };
+
+enum { SEL_ALL = 0, SEL_ESTABLISHED, SEL_TENTATIVE };
+
+/* tracker.c */
+int trk_grow(void **p, size_t *cap, size_t need, size_t sz);
+
+/* tracker_cfg.c */
+int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e);
+
+/* tracker_manage.c */
+void trk_add_sensor(sg_track *t, int s);
+bool trk_has_sensor(const sg_track *t, int s);
+void trk_absorb_attrs(sg_track *t, const sg_measurement *m);
+hist_entry *trk_hist_at(trk *t, int k);
+void trk_hist_push(trk *t, const sg_measurement *m);
+int trk_find_identity(const tracker *q, const char *id);
+void trk_fill_pub(trk *t);
+double trk_pos_sd(const trk *t);
+void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m);
+int trk_maintain(tracker *q);
+
+/* tracker_init.c */
+int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
+            const double Ppos[9], const double vel[3], const double Pvel[9]);
+void trk_vel_prior(const tracker *q, const sg_measurement *m, double vel[3], double Pvel[9]);
+void trk_rb_to_enu(const sg_measurement *m, double pos[3], double Ppos[9]);
+void trk_initiate(tracker *q, const sg_measurement *m);
+void trk_reinit_identity(tracker *q, trk *tr, const sg_measurement *m);
+
+/* tracker_assoc.c */
+int trk_gate_assign(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_group,
+                    int sel);
+
+#endif
