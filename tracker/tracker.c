@@ -70,6 +70,8 @@ void tracker_destroy(tracker *q)
     free(q->held);
     free(q->r2c);
     free(q->edges);
+    free(q->scan_sensors);
+    free(q->scans);
     free(q);
 }
 
@@ -191,10 +193,12 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
     bool self_reports = ng > 0;
     for (int j = 0; j < ng; j++)
         self_reports = self_reports && gm[j]->identity[0] != '\0';
-    /* M-of-N and consecutive misses, counted over batches of the track's own sensors */
+    /* M-of-N and consecutive misses, counted over batches of the track's own sensors
+     * (a sensor that sends scan reports is counted by its scans instead) */
+    bool scanning = trk_scanning(q, sensor);
     for (size_t i = 0; i < q->n_trk; i++) {
         trk *tr = &q->trk[i];
-        if (tr->born_group >= g || !trk_has_sensor(&tr->pub, sensor))
+        if (tr->born_group >= g || !trk_has_sensor(&tr->pub, sensor) || scanning)
             continue;
         bool hit = tr->hit_group == g;
         if (!hit && self_reports)
@@ -249,6 +253,7 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
     if (m->t > tr->pub.t_last)
         tr->pub.t_last = m->t;
     trk_absorb_attrs(&tr->pub, m);
+    trk_note_hit(tr, m);
     q->st.used++;
     q->st.oosm_used++;
 }
@@ -368,34 +373,59 @@ static bool same_group(const sg_measurement *a, const sg_measurement *b)
                                                  sizeof a->sensor_enu) == 0);
 }
 
-int tracker_process(tracker *q, double t, const sg_measurement *m, size_t n)
+static int cmp_scan(const void *a, const void *b)
 {
-    if (!q || !isfinite(t) || (n && !m)) {
+    double x = ((const tracker_scan *)a)->t1, y = ((const tracker_scan *)b)->t1;
+    return (x > y) - (x < y);
+}
+
+/* Merges return codes: SG_EINVAL (invalid input) outranks SG_ERANGE (too old). */
+static int worse(int ret, int rc)
+{
+    return (ret == SG_OK || (ret == SG_ERANGE && rc == SG_EINVAL)) ? rc : ret;
+}
+
+int tracker_process_scans(tracker *q, double t, const sg_measurement *m, size_t n,
+                          const tracker_scan *scans, size_t ns)
+{
+    if (!q || !isfinite(t) || (n && !m) || (ns && !scans)) {
         if (q) {
             q->st.meas_in += n;
             q->st.rej_invalid += n;
+            q->st.scans_in += ns;
+            q->st.scan_rej_invalid += ns;
         }
         return SG_EINVAL;
     }
     q->n_dead = 0;
     q->st.meas_in += n;
+    q->st.scans_in += ns;
     int ret = SG_OK;
     if (trk_grow((void **)&q->refs, &q->cap_refs, n + 1, sizeof(mref)) ||
-        trk_grow((void **)&q->gm, &q->cap_gm, n + 1, sizeof(*q->gm))) {
+        trk_grow((void **)&q->gm, &q->cap_gm, n + 1, sizeof(*q->gm)) ||
+        trk_grow((void **)&q->scans, &q->cap_scans, ns + 1, sizeof(tracker_scan))) {
         q->st.init_dropped_full += n; /* nothing processed; state untouched */
+        q->st.scan_rej_invalid += ns;
         return SG_ENOMEM;
     }
-    size_t nv = 0;
+    size_t nv = 0, nsv = 0, si = 0;
     for (size_t i = 0; i < n; i++) {
         int rc = validate(q, &m[i], t);
         if (rc) {
-            if (ret == SG_OK || (ret == SG_ERANGE && rc == SG_EINVAL))
-                ret = rc;
+            ret = worse(ret, rc);
             continue;
         }
         q->refs[nv++] = (mref){&m[i], i};
     }
+    for (size_t k = 0; k < ns; k++) {
+        int rc = trk_scan_validate(q, &scans[k], t);
+        if (rc)
+            ret = worse(ret, rc);
+        else
+            q->scans[nsv++] = scans[k];
+    }
     qsort(q->refs, nv, sizeof(mref), cmp_mref);
+    qsort(q->scans, nsv, sizeof(tracker_scan), cmp_scan);
     const sg_measurement **gm = q->gm;
     for (size_t a = 0; a < nv;) {
         size_t b = a + 1;
@@ -405,25 +435,46 @@ int tracker_process(tracker *q, double t, const sg_measurement *m, size_t n)
         for (int k = 0; k < ng; k++)
             gm[k] = q->refs[a + (size_t)k].m;
         double tg = gm[0]->t;
-        int rc;
-        if (tg >= q->t_now) {
-            q->t_now = tg;
-            rc = process_group(q, gm, ng, tg);
-        } else {
-            rc = process_oosm_group(q, gm, ng, tg);
+        int rc = SG_OK;
+        /* a scan is judged once every measurement up to its end time has been applied */
+        while (si < nsv && q->scans[si].t1 < tg && rc == SG_OK)
+            if ((rc = trk_apply_scan(q, &q->scans[si])) == SG_OK)
+                si++;
+        if (rc == SG_OK) {
+            if (tg >= q->t_now) {
+                q->t_now = tg;
+                rc = process_group(q, gm, ng, tg);
+            } else {
+                rc = process_oosm_group(q, gm, ng, tg);
+            }
         }
         if (rc) {
             /* out of memory: count the rest of the batch as dropped, keep state valid */
             q->st.init_dropped_full += nv - a;
+            q->st.scan_rej_invalid += nsv - si;
+            si = nsv;
             ret = rc;
             break;
         }
         a = b;
     }
+    for (; si < nsv; si++) {
+        int rc = trk_apply_scan(q, &q->scans[si]);
+        if (rc) {
+            q->st.scan_rej_invalid += nsv - si;
+            ret = rc;
+            break;
+        }
+    }
     if (t > q->t_now)
         q->t_now = t;
     int rc = trk_maintain(q);
     return rc ? rc : ret;
+}
+
+int tracker_process(tracker *q, double t, const sg_measurement *m, size_t n)
+{
+    return tracker_process_scans(q, t, m, n, NULL, 0);
 }
 
 int tracker_predict(tracker *q, double t)

@@ -14,7 +14,10 @@
  * re-initialised at the measurement, never another track moved); tracks with different
  * identities never take each other's identified measurements, and there is no track merge.
  * Track management: M-of-N confirmation counted over batches of the sensors that have fed the
- * track, coasting, deletion on coast time, consecutive misses or position sd.
+ * track, coasting, deletion on coast time, consecutive misses or position sd. A sensor that
+ * sends scan reports (tracker_scan: when it looked and what it covered) is counted per scan
+ * instead: every track inside the covered volume that the scan did not hit takes a miss,
+ * tracks outside it take nothing, and that sensor's measurement batches no longer count.
  * Bearing-only initiation: "pair" (default) intersects two bearings from different sensors
  * that arrive within bearing_pair_window_s and whose rays pass within the chi-square gate of
  * each other, then applies both bearings as EKF updates to a wide prior at the intersection
@@ -99,7 +102,33 @@ typedef struct {
     uint64_t identity_reinit;    /* identity track re-initialised after a gate failure */
     uint64_t tracks_created, tracks_confirmed, tracks_deleted;
     uint32_t tracks_active;
+    /* scan reports (tracker_process_scans); scans_in = scans_used + scan_rej_invalid +
+     * scan_rej_too_old */
+    uint64_t scans_in;           /* offered */
+    uint64_t scans_used;         /* applied */
+    uint64_t scan_rej_invalid;   /* NaN/Inf, t0 > t1, future t1, bad sector or cover */
+    uint64_t scan_rej_too_old;   /* t1 older than the newest batch by more than oosm_window_s */
+    uint64_t scan_misses;        /* misses charged to tracks by scans */
 } tracker_counts;
+
+/* What a sensor covered in one look. Angles as in sg_measurement: azimuth clockwise from
+ * north (rad), elevation above the horizontal plane (rad). */
+typedef enum {
+    TRACKER_COVER_ALL = 0, /* every target in the site (e.g. a radar or position sensor) */
+    TRACKER_COVER_SECTOR,  /* az/el sector from sensor_enu out to range_max (camera, DF) */
+} tracker_cover;
+
+typedef struct {
+    int sensor;            /* sensor index, as in sg_measurement.sensor */
+    double t0, t1;         /* s, first and last time stamp of the scan, t0 <= t1 (equal for a
+                              snapshot such as a camera frame) */
+    tracker_cover cover;
+    double sensor_enu[3];  /* m, apex of a SECTOR */
+    double az_center;      /* rad, SECTOR centre azimuth, finite */
+    double az_half;        /* rad, SECTOR half-width, [0, pi] (pi: all round) */
+    double el_min, el_max; /* rad, SECTOR elevation band, -pi/2 <= el_min <= el_max <= pi/2 */
+    double range_max;      /* m, SECTOR farthest range where the sensor detects, > 0 */
+} tracker_scan;
 
 typedef struct tracker tracker;
 
@@ -122,6 +151,20 @@ tracker *tracker_create(const tracker_cfg *cfg, sg_errinfo *e);
  * buffer could not grow (the batch remainder is counted as dropped, state stays valid);
  * SG_EINVAL without processing if t is not finite or m is NULL with n > 0. */
 int tracker_process(tracker *q, double t, const sg_measurement *m, size_t n);
+
+/* tracker_process plus ns scan reports (scans may be NULL if ns == 0): each scan says that
+ * sensor scans[k].sensor looked at its coverage between t0 and t1; its measurements of that
+ * scan must be in the same call (or an earlier one). After the measurements up to t1 are
+ * applied, every track inside the coverage (at its state predicted to t1) that no
+ * measurement of that sensor stamped in [t0, t1] updated takes a miss (consecutive-miss
+ * deletion) and an M-of-N opportunity; tracks outside the coverage and tracks born in that
+ * scan take nothing. Once a sensor has sent one scan report, only its scans count misses
+ * and opportunities (not its measurement batches); sensors that never send one keep the
+ * batch rule. A scan with no measurements is an empty look. Invalid scans are counted
+ * (scan_rej_invalid) and skipped (return SG_EINVAL), scans older than oosm_window_s are
+ * counted (scan_rej_too_old, SG_ERANGE); the measurements are processed either way. */
+int tracker_process_scans(tracker *q, double t, const sg_measurement *m, size_t n,
+                          const tracker_scan *scans, size_t ns);
 
 /* Advances time to t with no measurements: coasting, deletion. t earlier than the newest
  * batch is a no-op. Returns 0 or SG_EINVAL (t not finite). */

@@ -31,6 +31,7 @@ int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
     tr->mhits = 1;
     tr->full_obs = m->type != SG_MEAS_BEARING;
     tr->born_group = tr->hit_group = q->group_seq;
+    trk_note_hit(tr, m);
     trk_hist_push(tr, m);
     q->st.tracks_created++;
     return (int)q->n_trk++;
@@ -175,6 +176,7 @@ static int try_pair(tracker *q, const sg_measurement *b)
         tr->pub.hits++;
         tr->pub.t_last = m2->t;
         trk_absorb_attrs(&tr->pub, m2);
+        trk_note_hit(tr, m2);
         trk_hist_push(tr, m2);
     }
     q->n_pend--;
@@ -245,6 +247,7 @@ void trk_reinit_identity(tracker *q, trk *tr, const sg_measurement *m)
     tr->pub.t_last = m->t;
     trk_absorb_attrs(&tr->pub, m);
     tr->hit_group = q->group_seq;
+    trk_note_hit(tr, m);
     trk_hist_push(tr, m);
     q->st.used++;
     q->st.identity_reinit++;

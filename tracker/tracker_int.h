@@ -28,6 +28,11 @@ typedef struct {
     bool full_obs;             /* has had a position or range-bearing hit */
     uint8_t post_sensors;      /* bit per pub.sensors slot: bearing hits after birth */
     uint64_t born_group, hit_group;
+    struct {
+        int sensor;
+        double t;              /* s, time of the newest update by that sensor */
+    } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
+    int n_last;
 } trk;
 
 /* A valid measurement of the current call with its sort key. */
@@ -58,6 +63,10 @@ struct tracker {
     uint32_t next_id;
     double t_now;         /* newest batch time, -inf before the first */
     uint64_t group_seq;
+    int *scan_sensors;    /* sensors that have sent a scan report */
+    size_t n_scan_sensors, cap_scan_sensors;
+    tracker_scan *scans;  /* this call's valid scans, sorted by t1 */
+    size_t cap_scans;
     tracker_counts st;
     assign_ws *ws;
     /* scratch */
@@ -99,6 +108,10 @@ int trk_find_identity(const tracker *q, const char *id);
 void trk_fill_pub(trk *t);
 double trk_pos_sd(const trk *t);
 void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m);
+void trk_note_hit(trk *tr, const sg_measurement *m);
+bool trk_scanning(const tracker *q, int sensor);
+int trk_scan_validate(tracker *q, const tracker_scan *s, double batch_t);
+int trk_apply_scan(tracker *q, const tracker_scan *s);
 int trk_maintain(tracker *q);
 
 /* tracker_init.c */

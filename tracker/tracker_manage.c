@@ -93,6 +93,29 @@ double trk_pos_sd(const trk *t)
 /* Starts a tentative track from a state; returns its index or -1 (table full / no memory). */
 
 /* Applies an in-sequence update (the track is already predicted to m->t). */
+/* Remembers when m's sensor last updated the track (for scan reports). */
+void trk_note_hit(trk *tr, const sg_measurement *m)
+{
+    int k = 0;
+    for (; k < tr->n_last; k++)
+        if (tr->last_hit[k].sensor == m->sensor)
+            break;
+    if (k == tr->n_last) {
+        if (tr->n_last < SG_MAX_TRACK_SENSORS) {
+            tr->n_last++;
+        } else {
+            k = 0;
+            for (int i = 1; i < tr->n_last; i++)
+                if (tr->last_hit[i].t < tr->last_hit[k].t)
+                    k = i;
+        }
+        tr->last_hit[k].sensor = m->sensor;
+        tr->last_hit[k].t = m->t;
+    } else if (m->t > tr->last_hit[k].t) {
+        tr->last_hit[k].t = m->t;
+    }
+}
+
 void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m)
 {
     if (kf_update(&q->kp, &tr->kf, m, NULL) != SG_OK) {
@@ -110,6 +133,7 @@ void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m)
         if (tr->pub.sensors[i] == m->sensor)
             tr->post_sensors |= (uint8_t)(1u << i);
     tr->hit_group = q->group_seq;
+    trk_note_hit(tr, m);
     trk_hist_push(tr, m);
     q->st.used++;
 }

