@@ -764,6 +764,9 @@ static void test_config_invalid_keys(void **state)
         {"bearing_range_sd", "0", "2e5"},
         {"bearing_max_range", "5", "2e5"},
         {"max_tracks", "0", "2000000"},
+        {"dup_scans", "-1", "101"},
+        {"dup_gate_prob", "0.4", "1"},
+        {"split_radius_m", "-1", "1001"},
     };
     char buf[256];
     for (size_t i = 0; i < sizeof num / sizeof num[0]; i++) {
@@ -780,6 +783,7 @@ static void test_config_invalid_keys(void **state)
     expect_cfg_error("{\"model\": 1}", "model");
     expect_cfg_error("{\"bearing_init\": \"triangulate\"}", "bearing_init");
     expect_cfg_error("{\"identity_confirms\": 1}", "identity_confirms");
+    expect_cfg_error("{\"init_in_gate\": \"yes\"}", "init_in_gate");
     expect_cfg_error("{\"gate_probability\": 0.99}", "gate_probability");
     expect_cfg_error("[1, 2]", "object");
 

@@ -300,6 +300,170 @@ static void test_empty_sky_scenario(void **state)
     assert_true(ospa[1] < 0.6 * ospa[0]);
 }
 
+/* ---- initiation next to other tracks, split returns, duplicates ------------------------ */
+
+#define OLD_INIT "{\"init_in_gate\": false, \"dup_scans\": 0, \"split_radius_m\": 0}"
+
+/* Four drones arrive one by one (every 2 s) 15 m beside the previous one, flying north in
+ * formation; 5 m position noise, Pd 0.9, 5 clutter/scan, scan reports, 6 seeds. A newcomer's
+ * first detection lies inside its neighbour's gate: it must start a track at once, so every
+ * drone is confirmed about as fast as the first one, which arrived alone (3 hits: 0.2 s). */
+static void test_formation_join(void **state)
+{
+    (void)state;
+    double delay[2] = {0, 0}, dmax[2] = {0, 0}, ospa[2] = {0, 0};
+    const int seeds = 6;
+    for (int k = 0; k < 2; k++)
+        for (int seed = 1; seed <= seeds; seed++) {
+            scen_cfg c;
+            scen_cfg_default(&c);
+            c.kind = SCEN_FORMATION;
+            c.n_targets = 4;
+            c.join_s = 2;
+            c.spacing_m = 15;
+            c.duration_s = 12;
+            c.clutter_per_scan = 5;
+            c.pos_sd = 5;
+            c.scan_reports = true;
+            c.seed = (uint64_t)seed;
+            scenario s = {0};
+            sg_errinfo e = {0};
+            assert_int_equal(scen_generate(&c, &s, &e), 0);
+            tracker *q = make(k ? NULL : OLD_INIT);
+            scen_result r;
+            assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+            if (r.never_confirmed || r.id_switches)
+                fail_msg("seed %d: %zu never confirmed, %zu switches", seed, r.never_confirmed,
+                         r.id_switches);
+            delay[k] += r.confirm_delay_mean_s / seeds;
+            ospa[k] += r.mean_ospa / seeds;
+            dmax[k] = fmax(dmax[k], r.confirm_delay_max_s);
+            check_scan_accounting(q);
+            tracker_destroy(q);
+            scen_free(&s);
+        }
+    print_message("formation join (5 m noise, 15 m spacing, seeds 1-%d): confirmation delay "
+                  "mean %.3f s / worst %.2f s and mean OSPA %.2f m without initiation in gates, "
+                  "%.3f s / %.2f s and %.2f m with\n",
+                  seeds, delay[0], dmax[0], ospa[0], delay[1], dmax[1], ospa[1]);
+    assert_true(delay[1] < 0.35);
+    assert_true(delay[1] < delay[0]);
+    assert_true(ospa[1] < ospa[0]);
+}
+
+/* Ten drones, 70 % of the detections come with a second return of the same drone (1 m
+ * apart), 5 m noise: one track per drone (the second return is recognised as a split, the
+ * duplicate test merges what slips through), where the old rule kept a duplicate for most
+ * drones for the whole flight. */
+static void test_split_returns_one_track(void **state)
+{
+    (void)state;
+    for (int seed = 1; seed <= 4; seed++)
+        for (int k = 0; k < 2; k++) {
+            scen_cfg c;
+            scen_cfg_default(&c);
+            c.n_targets = 10;
+            c.duration_s = 20;
+            c.split_prob = 0.7;
+            c.split_sd = 1;
+            c.scan_reports = true;
+            c.seed = (uint64_t)seed;
+            scenario s = {0};
+            sg_errinfo e = {0};
+            assert_int_equal(scen_generate(&c, &s, &e), 0);
+            tracker *q = make(k ? NULL : OLD_INIT);
+            scen_result r;
+            assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+            print_message("split returns seed %d, %s: %zu confirmed ids (%zu never matched), "
+                          "mean OSPA %.2f m\n",
+                          seed, k ? "default" : "old rule", r.confirmed_ids, r.false_confirmed,
+                          r.mean_ospa);
+            if (k == 1 && (r.false_confirmed > 2 || r.mean_ospa > 6 || r.never_confirmed))
+                fail_msg("seed %d: %zu false, OSPA %.2f", seed, r.false_confirmed, r.mean_ospa);
+            if (k == 0)
+                assert_true(r.false_confirmed >= 5 && r.mean_ospa > 20);
+            check_scan_accounting(q);
+            tracker_destroy(q);
+            scen_free(&s);
+        }
+}
+
+/* The merge rule on its own (split test off): from k = 10 a drone gives two returns with
+ * independent 1 m noise, so a second track starts on it; the two tracks coincide and the
+ * younger is merged into the older (again whenever another one starts). With identities:
+ * the identified track always survives; two different identities on one spot are never
+ * merged. */
+static void test_duplicate_merge_rule(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 3; mode++) {
+        /* 0: no identities; 1: the second return carries identity "B"; 2: "A" and "B" */
+        tracker *q = make("{\"split_radius_m\": 0}");
+        uint64_t rng = 99 + (uint64_t)mode;
+        uint32_t first = 0;
+        int two = 0; /* scans from k = 10 on with more than one confirmed track */
+        for (int k = 0; k < 100; k++) {
+            double t = 10 + 0.1 * k, x = 3.0 * k * 0.1, sd = 1;
+            sg_measurement m[2];
+            int n = 0;
+            m[n++] = pos_meas(t, 0, x + sd * scen_nrand(&rng), sd * scen_nrand(&rng),
+                              60 + sd * scen_nrand(&rng), sd);
+            if (mode == 2)
+                snprintf(m[0].identity, sizeof m[0].identity, "A");
+            if (k >= 10) { /* the second return */
+                m[n++] = pos_meas(t, 0, x + sd * scen_nrand(&rng), sd * scen_nrand(&rng),
+                                  60 + sd * scen_nrand(&rng), sd);
+                if (mode >= 1)
+                    snprintf(m[1].identity, sizeof m[1].identity, "B");
+            }
+            if (k >= 10 && k % 2 == 0) { /* the two returns come in either order */
+                sg_measurement tmp = m[0];
+                m[0] = m[1];
+                m[1] = tmp;
+            }
+            tracker_scan sc = scan_all(0, t);
+            assert_true(tracker_process_scans(q, t, m, (size_t)n, &sc, 1) == 0);
+            if (k == 9) {
+                const sg_track *tr;
+                size_t nt;
+                tracker_tracks(q, &tr, &nt);
+                assert_int_equal(nt, 1);
+                first = tr[0].id;
+            }
+            two += k >= 10 && n_live(q, true) > 1;
+        }
+        tracker_counts st;
+        tracker_stats(q, &st);
+        const sg_track *tr;
+        size_t nt;
+        tracker_tracks(q, &tr, &nt);
+        print_message("duplicate rule mode %d: %llu tracks created, %llu merged, two confirmed "
+                      "tracks in %d of 90 scans\n",
+                      mode, (unsigned long long)st.tracks_created,
+                      (unsigned long long)st.tracks_merged, two);
+        const sg_track *b = NULL;
+        for (size_t i = 0; i < nt; i++)
+            if (!strcmp(tr[i].identity, "B") && tr[i].status != SG_TRACK_DELETED)
+                b = &tr[i];
+        if (mode == 2) {
+            /* A and B: both live, never merged */
+            assert_int_equal(st.tracks_merged, 0);
+            assert_int_equal(n_live(q, true), 2);
+        } else {
+            assert_true(st.tracks_merged >= 1);
+            if (mode == 0) {
+                /* the older survives every merge */
+                assert_non_null(by_id(q, first));
+                assert_int_not_equal(by_id(q, first)->status, SG_TRACK_DELETED);
+            } else {
+                assert_non_null(b); /* the identified one survives */
+            }
+        }
+        check_scan_accounting(q);
+        tracker_destroy(q);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +472,9 @@ int main(void)
         cmocka_unit_test(test_tentative_tracks_do_not_linger),
         cmocka_unit_test(test_invalid_scans),
         cmocka_unit_test(test_empty_sky_scenario),
+        cmocka_unit_test(test_formation_join),
+        cmocka_unit_test(test_split_returns_one_track),
+        cmocka_unit_test(test_duplicate_merge_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -318,10 +318,18 @@ int scen_generate(const scen_cfg *c, scenario *s, sg_errinfo *e)
                 observe(c, &rng, sn, sp[sn], pos[i], t, &m);
                 rc = push_meas(s, &m, false);
                 if (rc == SG_OK && c->split_prob > 0 && scen_urand(&rng) < c->split_prob) {
-                    double p2[3];
+                    /* a second return of the same look: the first one offset by split_sd
+                     * (m; angles by split_sd / range) */
+                    double rng_m = 0;
                     for (int a = 0; a < 3; a++)
-                        p2[a] = pos[i][a] + c->split_sd * scen_nrand(&rng);
-                    observe(c, &rng, sn, sp[sn], p2, t, &m);
+                        rng_m += (pos[i][a] - sp[sn][a]) * (pos[i][a] - sp[sn][a]);
+                    double ang = c->split_sd / fmax(sqrt(rng_m), 1);
+                    int d = sg_meas_dim(m.type);
+                    for (int a = 0; a < d; a++) {
+                        bool is_ang = m.type == SG_MEAS_BEARING ||
+                                      (m.type == SG_MEAS_RANGE_BEARING && a > 0);
+                        m.z[a] += (is_ang ? ang : c->split_sd) * scen_nrand(&rng);
+                    }
                     rc = push_meas(s, &m, false);
                 }
             }

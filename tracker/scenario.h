@@ -51,7 +51,8 @@ typedef struct {
     double leave_s;          /* s after the start when every target is gone (landed / left:
                                 no truth, no detection); <= 0: they stay to the end */
     double split_prob;       /* probability a detection comes with a second return, [0, 1] */
-    double split_sd;         /* m, sd of that second return's offset per axis, >= 0 */
+    double split_sd;         /* m, sd of that second return's offset from the first, per
+                                component (angles: split_sd / range), >= 0 */
     bool scan_reports;       /* one tracker_scan per sensor per scan (position sensor: all;
                                 others: the half-space ahead out to 4 region_m) */
     uint64_t seed;           /* != 0 */

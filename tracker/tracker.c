@@ -68,8 +68,12 @@ void tracker_destroy(tracker *q)
     free(q->mflag);
     free(q->c2r);
     free(q->held);
+    free(q->took);
+    free(q->kinv);
     free(q->r2c);
     free(q->edges);
+    free(q->edges_sel);
+    free(q->victims);
     free(q->scan_sensors);
     free(q->scans);
     free(q);
@@ -105,10 +109,15 @@ static int reserve_tracks_scratch(tracker *q, size_t n)
 static int reserve_group_scratch(tracker *q, size_t n)
 {
     size_t c1 = q->cap_group, c2 = q->cap_group, c3 = q->cap_group, c4 = q->cap_group;
+    size_t c5 = q->cap_group, c6 = q->cap_group;
     if (trk_grow((void **)&q->keys, &c1, n, sizeof(gkey)) || trk_grow((void **)&q->mflag, &c2, n, 1) ||
-        trk_grow((void **)&q->c2r, &c3, n, sizeof(int)) || trk_grow((void **)&q->held, &c4, n, sizeof(int)))
+        trk_grow((void **)&q->c2r, &c3, n, sizeof(int)) || trk_grow((void **)&q->held, &c4, n, sizeof(int)) ||
+        trk_grow((void **)&q->took, &c5, n, sizeof(int)) ||
+        trk_grow((void **)&q->kinv, &c6, n, sizeof(int)))
         return SG_ENOMEM;
-    size_t m = c1;
+    size_t m = c5 < c6 ? c5 : c6;
+    if (c1 < m)
+        m = c1;
     if (c2 < m)
         m = c2;
     if (c3 < m)
@@ -139,6 +148,7 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
     for (int j = 0; j < ng; j++) {
         const sg_measurement *m = gm[j];
         q->mflag[j] = MF_OPEN;
+        q->took[j] = -1;
         q->held[j] = -1;
         if (!m->identity[0])
             continue;
@@ -155,6 +165,7 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
             continue;
         trk *tr = &q->trk[ti];
         q->mflag[j] = MF_DONE;
+        q->took[j] = ti;
         double d2;
         if (q->pred_ok[ti] &&
             kf_mahalanobis(&q->pred[ti], type, m->z, m->R, &d2) == SG_OK &&
@@ -165,28 +176,46 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
         else
             q->st.unused++; /* a bearing alone cannot re-place a track */
     }
-    /* two stages: established tracks choose first, so a tentative track born from an
-     * outlier next to a confirmed track cannot steal that track's measurements */
+    /* gate once against every track, then assign in two stages: established tracks choose
+     * first, so a tentative track born from an outlier next to a confirmed track cannot
+     * steal that track's measurements */
+    size_t ne;
+    int rc = trk_gate(q, gm, ng, 0, SEL_ALL, &ne);
+    if (rc)
+        return rc;
     for (int stage = SEL_ESTABLISHED; stage <= SEL_TENTATIVE; stage++) {
-        int rc = trk_gate_assign(q, gm, ng, g, stage);
+        rc = trk_assign_stage(q, ng, ne, stage);
         if (rc)
             return rc;
         for (int j = 0; j < ng; j++) {
             if (q->mflag[j] != MF_DONE && q->c2r[j] >= 0) {
                 trk_apply_update(q, &q->trk[q->c2r[j]], gm[j]);
                 q->mflag[j] = MF_DONE;
+                q->took[j] = q->c2r[j];
             }
         }
     }
+    trk_sort_edges(q, ne);
+    /* what no track took starts a track, even inside another track's gate (a drone
+     * arriving next to another; not for bearings: a gated bearing pairs into ghosts), unless
+     * it is a split return: closer than split_radius_m to a measurement of the group that
+     * updated or started a track; the duplicate test below catches what is left of one
+     * drone holding two tracks */
     for (int j = 0; j < ng; j++) {
         if (q->mflag[j] == MF_DONE)
             continue;
-        if (q->mflag[j] == MF_GATED && !gm[j]->identity[0]) {
+        if (!gm[j]->identity[0] &&
+            ((q->mflag[j] == MF_GATED && (!q->cfg.init_in_gate || type == SG_MEAS_BEARING)) ||
+             trk_is_split(q, gm, q->kinv[j]))) {
             q->st.unused++; /* near a track that took a better measurement */
+            q->mflag[j] = MF_DONE;
             continue;
         }
         trk_initiate(q, gm[j]);
+        q->mflag[j] = MF_INIT;
     }
+    if (q->cfg.dup_scans > 0 && (rc = trk_duplicates(q, ne, g)) != SG_OK)
+        return rc;
     /* A batch of self-reported positions (DroneID, Remote ID: every measurement carries
      * its transmitter's identity) is not a scan of the sky: one drone's message says
      * nothing about the others, so it is neither a miss nor an opportunity for them. */

@@ -12,7 +12,12 @@
  * Identity: a measurement carrying an identity (Remote ID / DroneID serial) goes to the
  * track holding that identity (gate still applied; on a gate failure that track is
  * re-initialised at the measurement, never another track moved); tracks with different
- * identities never take each other's identified measurements, and there is no track merge.
+ * identities never take each other's identified measurements. A measurement no track took
+ * starts a tentative track even inside another track's gate; two tracks that coincide
+ * (position and velocity differences each inside a 3-D chi-square gate on P1 + P2) in
+ * dup_scans groups in a row are merged: the younger is deleted (an identified track is never the one deleted, two
+ * tracks with different identities are never merged), and a tentative track is not
+ * confirmed while it coincides with another.
  * Track management: M-of-N confirmation counted over batches of the sensors that have fed the
  * track, coasting, deletion on coast time, consecutive misses or position sd. A sensor that
  * sends scan reports (tracker_scan: when it looked and what it covered) is counted per scan
@@ -76,6 +81,18 @@ typedef struct {
     double bearing_max_range;     /* ["bearing_max_range"] m, farthest "pair" intersection, [10, 1e5] */
     int max_tracks;               /* ["max_tracks"] active tracks, [1, 1000000] */
     bool identity_confirms;       /* ["identity_confirms"] an identified hit confirms at once */
+    bool init_in_gate;            /* ["init_in_gate"] a measurement no track took starts a
+                                     track even inside another track's gate (default true) */
+    double split_radius_m;        /* ["split_radius_m"] m, a leftover measurement closer than
+                                     this to the one that updated a track it gates with is
+                                     a split return of that drone and starts nothing,
+                                     [0, 1000] (0: off) */
+    int dup_scans;                /* ["dup_scans"] groups in a row two tracks must coincide
+                                     before the younger is merged into the older, [0, 100]
+                                     (0: no duplicate test) */
+    double dup_gate_prob;         /* ["dup_gate_prob"] chi-square probability of the 3-D
+                                     position- and velocity-difference gates that call two
+                                     tracks coincident, [0.5, 0.999999] */
 } tracker_cfg;
 
 /* Counters since create. Every measurement offered ends in exactly one of:
@@ -109,6 +126,7 @@ typedef struct {
     uint64_t scan_rej_invalid;   /* NaN/Inf, t0 > t1, future t1, bad sector or cover */
     uint64_t scan_rej_too_old;   /* t1 older than the newest batch by more than oosm_window_s */
     uint64_t scan_misses;        /* misses charged to tracks by scans */
+    uint64_t tracks_merged;      /* duplicates merged into an older track (also deleted) */
 } tracker_counts;
 
 /* What a sensor covered in one look. Angles as in sg_measurement: azimuth clockwise from

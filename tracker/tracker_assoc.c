@@ -23,8 +23,8 @@ static int key_comp(sg_meas_type t)
 
 /* Gated edges between tracks with pred_ok and the open measurements of a group.
  * skip_group != 0 excludes tracks already hit in that group; sel picks tracks by status. */
-static int gate_edges(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_group,
-                      int sel, size_t *ne_out)
+int trk_gate(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_group, int sel,
+             size_t *ne_out)
 {
     sg_meas_type type = gm[0]->type;
     int kc = key_comp(type), dim = sg_meas_dim(type);
@@ -32,6 +32,7 @@ static int gate_edges(tracker *q, const sg_measurement *const *gm, int ng, uint6
     int nk = 0;
     double rmax = 0;
     for (int j = 0; j < ng; j++) {
+        q->kinv[j] = -1;
         if (q->mflag[j] == MF_DONE)
             continue;
         q->keys[nk].key = gm[j]->z[kc];
@@ -40,6 +41,9 @@ static int gate_edges(tracker *q, const sg_measurement *const *gm, int ng, uint6
         rmax = fmax(rmax, gm[j]->R[kc * dim + kc]);
     }
     qsort(q->keys, (size_t)nk, sizeof(gkey), cmp_gkey);
+    q->n_keys = nk;
+    for (int k = 0; k < nk; k++)
+        q->kinv[q->keys[k].j] = k;
     size_t ne = 0;
     for (size_t i = 0; i < q->n_trk; i++) {
         trk *tr = &q->trk[i];
@@ -88,8 +92,27 @@ int trk_gate_assign(tracker *q, const sg_measurement *const *gm, int ng, uint64_
                        int sel)
 {
     size_t ne;
-    int rc = gate_edges(q, gm, ng, skip_group, sel, &ne);
+    int rc = trk_gate(q, gm, ng, skip_group, sel, &ne);
     if (rc)
         return rc;
     return assign_sparse(q->ws, (int)q->n_trk, ng, q->edges, ne, q->r2c, q->c2r, NULL);
+}
+
+int trk_assign_stage(tracker *q, int ng, size_t ne, int sel)
+{
+    if (trk_grow((void **)&q->edges_sel, &q->cap_edges_sel, ne + 1, sizeof(assign_edge)))
+        return SG_ENOMEM;
+    size_t ns = 0;
+    for (size_t k = 0; k < ne; k++) {
+        const assign_edge *ed = &q->edges[k];
+        const trk *tr = &q->trk[ed->row];
+        bool tent = tr->pub.status == SG_TRACK_TENTATIVE;
+        /* a track already updated in this group (identity pre-pass) takes nothing more */
+        if (q->mflag[ed->col] == MF_DONE || tr->hit_group == q->group_seq ||
+            (sel == SEL_ESTABLISHED && tent) ||
+            (sel == SEL_TENTATIVE && !tent))
+            continue;
+        q->edges_sel[ns++] = *ed;
+    }
+    return assign_sparse(q->ws, (int)q->n_trk, ng, q->edges_sel, ns, q->r2c, q->c2r, NULL);
 }

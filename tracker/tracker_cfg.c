@@ -36,6 +36,9 @@ static const num_key NUM_KEYS[] = {
     {"bearing_range_sd", offsetof(tracker_cfg, bearing_range_sd), false, 150, 1, 1e5},
     {"bearing_max_range", offsetof(tracker_cfg, bearing_max_range), false, 3000, 10, 1e5},
     {"max_tracks", offsetof(tracker_cfg, max_tracks), true, 4096, 1, 1000000},
+    {"dup_scans", offsetof(tracker_cfg, dup_scans), true, 4, 0, 100},
+    {"dup_gate_prob", offsetof(tracker_cfg, dup_gate_prob), false, 0.95, 0.5, 0.999999},
+    {"split_radius_m", offsetof(tracker_cfg, split_radius_m), false, 5, 0, 1000},
 };
 #define N_NUM_KEYS (sizeof NUM_KEYS / sizeof NUM_KEYS[0])
 
@@ -63,6 +66,7 @@ void tracker_cfg_default(tracker_cfg *cfg)
     cfg->model = KF_MODEL_NCV;
     cfg->bearing_init = TRACKER_BEARING_INIT_PAIR;
     cfg->identity_confirms = true;
+    cfg->init_in_gate = true;
 }
 
 int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e)
@@ -98,13 +102,14 @@ int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
     if (obj) {
         if (!cJSON_IsObject(obj))
             return sg_err_set(e, SG_EINVAL, "%s: must be an object", where);
-        const char *allowed[N_NUM_KEYS + 4];
+        const char *allowed[N_NUM_KEYS + 8];
         size_t na = 0;
         for (size_t i = 0; i < N_NUM_KEYS; i++)
             allowed[na++] = NUM_KEYS[i].key;
         allowed[na++] = "model";
         allowed[na++] = "bearing_init";
         allowed[na++] = "identity_confirms";
+        allowed[na++] = "init_in_gate";
         allowed[na] = NULL;
         int rc = sgj_check_keys(obj, where, allowed, e);
         if (rc)
@@ -136,6 +141,9 @@ int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
             return rc;
         c.bearing_init = (tracker_bearing_init)v;
         rc = sgj_bool(obj, where, "identity_confirms", false, true, &c.identity_confirms, e);
+        if (rc)
+            return rc;
+        rc = sgj_bool(obj, where, "init_in_gate", false, true, &c.init_in_gate, e);
         if (rc)
             return rc;
     }

@@ -33,6 +33,10 @@ typedef struct {
         double t;              /* s, time of the newest update by that sensor */
     } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
     int n_last;
+    uint32_t dup_of;           /* id of the track this one duplicates (0: none) */
+    uint32_t dup_count;        /* consecutive groups found coincident with dup_of */
+    uint32_t dup_apart;        /* consecutive groups found apart from dup_of */
+    uint64_t dup_group;        /* group of the last duplicate test */
 } trk;
 
 /* A valid measurement of the current call with its sort key. */
@@ -78,17 +82,24 @@ struct tracker {
     unsigned char *pred_ok;
     kf_state *retro;
     size_t cap_pred, cap_retro;
-    gkey *keys;
+    gkey *keys;           /* open measurements of the group sorted by a key component */
+    int n_keys;
+    int *kinv;            /* per open measurement: its index in keys */
     unsigned char *mflag;
-    int *c2r, *held;
+    int *c2r, *held, *took;   /* per measurement: assigned track, held identity's track,
+                                 track it updated in this group (-1) */
     size_t cap_group;
     int *r2c;
     size_t cap_r2c;
     assign_edge *edges;
     size_t cap_edges;
+    assign_edge *edges_sel;
+    size_t cap_edges_sel;
+    size_t *victims;
+    size_t cap_victims;
 };
 
-enum { MF_OPEN = 0, MF_GATED = 1, MF_DONE = 2 };
+enum { MF_OPEN = 0, MF_GATED = 1, MF_DONE = 2, MF_INIT = 3 };
 
 enum { SEL_ALL = 0, SEL_ESTABLISHED, SEL_TENTATIVE };
 
@@ -113,6 +124,7 @@ bool trk_scanning(const tracker *q, int sensor);
 int trk_scan_validate(tracker *q, const tracker_scan *s, double batch_t);
 int trk_apply_scan(tracker *q, const tracker_scan *s);
 int trk_maintain(tracker *q);
+int trk_kill(tracker *q, size_t i);
 
 /* tracker_init.c */
 int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
@@ -125,5 +137,23 @@ void trk_reinit_identity(tracker *q, trk *tr, const sg_measurement *m);
 /* tracker_assoc.c */
 int trk_gate_assign(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_group,
                     int sel);
+/* Gated edges (q->edges, cost = d2 - gate) between the open measurements of a group and the
+ * tracks picked by sel with pred_ok, excluding tracks hit in skip_group (0: none); marks the
+ * gated measurements MF_GATED. */
+int trk_gate(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_group, int sel,
+             size_t *ne);
+/* Assignment over the first ne of q->edges restricted to the tracks of sel not updated in
+ * the current group and to measurements not MF_DONE; q->c2r / q->r2c receive the matching. */
+int trk_assign_stage(tracker *q, int ng, size_t ne, int sel);
+
+/* tracker_dup.c */
+/* Sorts the first ne of q->edges by measurement (then track). */
+void trk_sort_edges(tracker *q, size_t ne);
+/* true if the measurement at q->keys[k] lies within split_radius_m of one that updated or
+ * started a track earlier in this group (position and range-bearing groups; k < 0: false). */
+bool trk_is_split(const tracker *q, const sg_measurement *const *gm, int k);
+/* Duplicate-track test over the tracks that gated a common measurement in group g (the
+ * first ne of q->edges, sorted by trk_sort_edges); merges duplicates found dup_scans times in a row. */
+int trk_duplicates(tracker *q, size_t ne, uint64_t g);
 
 #endif

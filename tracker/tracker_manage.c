@@ -150,7 +150,7 @@ static bool observable(const tracker *q, const trk *tr)
 
 /* ---- maintenance ------------------------------------------------------------------- */
 
-static int kill_track(tracker *q, size_t i)
+int trk_kill(tracker *q, size_t i)
 {
     trk *tr = &q->trk[i];
     if (trk_grow((void **)&q->dead, &q->cap_dead, q->n_dead + 1, sizeof(sg_track)))
@@ -183,8 +183,10 @@ int trk_maintain(tracker *q)
         trk *tr = &q->trk[i];
         kf_predict(&q->kp, &tr->kf, q->t_now);
         sg_track *p = &tr->pub;
+        /* a tentative track coinciding with another is held back until the duplicate test
+         * has decided */
         if (p->status == SG_TRACK_TENTATIVE &&
-            ((tr->mhits >= (uint32_t)c->confirm_m && observable(q, tr)) ||
+            ((tr->mhits >= (uint32_t)c->confirm_m && observable(q, tr) && tr->dup_count == 0) ||
              (c->identity_confirms && p->identity[0]))) {
             p->status = SG_TRACK_CONFIRMED;
             q->st.tracks_confirmed++;
@@ -196,7 +198,7 @@ int trk_maintain(tracker *q)
         del = del || idle > c->max_coast_s || p->misses >= (uint32_t)c->max_misses ||
               trk_pos_sd(tr) > c->max_pos_sd;
         if (del) {
-            int r = kill_track(q, i);
+            int r = trk_kill(q, i);
             if (r == SG_OK)
                 continue; /* slot i now holds another track */
             rc = r;
