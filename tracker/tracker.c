@@ -39,6 +39,8 @@ tracker *tracker_create(const tracker_cfg *cfg, sg_errinfo *e)
     q->kp.q_accel = cfg->q_accel;
     q->kp.q_jerk = cfg->q_jerk;
     q->kp.imm_sojourn_s = cfg->imm_sojourn_s;
+    q->kp.q_turn = cfg->q_turn;
+    q->kp.init_turn_sd = cfg->init_turn_sd;
     q->kp.init_acc_sd = cfg->init_acc_sd;
     q->kp.vel_sd = cfg->reported_vel_sd;
     for (int d = 1; d <= 3; d++)
@@ -196,6 +198,7 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
         }
     }
     trk_sort_edges(q, ne);
+    trk_clutter_update(q, gm, ng);
     /* what no track took starts a track, even inside another track's gate (a drone
      * arriving next to another; not for bearings: a gated bearing pairs into ghosts), unless
      * it is a split return: closer than split_radius_m to a measurement of the group that
@@ -234,7 +237,7 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
             continue;
         if (!hit)
             tr->pub.misses++;
-        if (tr->pub.status == SG_TRACK_TENTATIVE && tr->opp < (uint32_t)q->cfg.confirm_n) {
+        if (tr->pub.status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
             tr->opp++;
             tr->mhits += hit;
         }

@@ -56,13 +56,20 @@ typedef enum {
 /* JSON keys in brackets (docs/tracker.md); ranges are enforced by tracker_cfg_from_json
  * and again by tracker_create. */
 typedef struct {
-    kf_model model;               /* ["model"] "ncv" | "ca" | "imm" */
+    kf_model model;               /* ["model"] "ncv" | "ca" | "imm" | "ct" | "imm_ct" */
     double q_accel;               /* ["q_accel"] m/s^2, NCV acceleration noise, [0.001, 100] */
     double q_jerk;                /* ["q_jerk"] m/s^3, CA jerk noise, [0.001, 1000] */
     double imm_sojourn_s;         /* ["imm_sojourn_s"] s, IMM mean mode duration, [0.1, 1000] */
+    double q_turn;                /* ["q_turn"] rad/s per sqrt(s), CT turn-rate random walk,
+                                     [1e-4, 10] */
+    double init_turn_sd;          /* ["init_turn_sd"] rad/s, new-track turn-rate sd (CT), [0, 10] */
     double gate_prob;             /* ["gate_prob"] chi-square gate probability, [0.5, 0.999999] */
     int confirm_m;                /* ["confirm_m"] hits needed, [1, confirm_n] */
     int confirm_n;                /* ["confirm_n"] within this many batches, [1, 32] */
+    bool confirm_adapt;           /* ["confirm_adapt"] raise M-of-N where the sensor's clutter
+                                     density would confirm clutter (default true) */
+    double confirm_false_prob;    /* ["confirm_false_prob"] largest accepted probability that a
+                                     clutter-born track is confirmed, [1e-12, 0.5] */
     int max_misses;               /* ["max_misses"] consecutive missed batches to delete, [1, 10000] */
     double max_coast_s;           /* ["max_coast_s"] s without update to delete, [0.01, 3600] */
     double coast_after_s;         /* ["coast_after_s"] s without update -> COASTING, [0, 3600] */

@@ -19,6 +19,8 @@ static const num_key NUM_KEYS[] = {
     {"q_accel", offsetof(tracker_cfg, q_accel), false, 1.0, 0.001, 100},
     {"q_jerk", offsetof(tracker_cfg, q_jerk), false, 5.0, 0.001, 1000},
     {"imm_sojourn_s", offsetof(tracker_cfg, imm_sojourn_s), false, 5.0, 0.1, 1000},
+    {"q_turn", offsetof(tracker_cfg, q_turn), false, 0.2, 1e-4, 10},
+    {"init_turn_sd", offsetof(tracker_cfg, init_turn_sd), false, 0.3, 0, 10},
     {"gate_prob", offsetof(tracker_cfg, gate_prob), false, 0.999, 0.5, 0.999999},
     {"confirm_m", offsetof(tracker_cfg, confirm_m), true, 3, 1, 32},
     {"confirm_n", offsetof(tracker_cfg, confirm_n), true, 5, 1, 32},
@@ -38,11 +40,12 @@ static const num_key NUM_KEYS[] = {
     {"max_tracks", offsetof(tracker_cfg, max_tracks), true, 4096, 1, 1000000},
     {"dup_scans", offsetof(tracker_cfg, dup_scans), true, 4, 0, 100},
     {"dup_gate_prob", offsetof(tracker_cfg, dup_gate_prob), false, 0.95, 0.5, 0.999999},
+    {"confirm_false_prob", offsetof(tracker_cfg, confirm_false_prob), false, 1e-5, 1e-12, 0.5},
     {"split_radius_m", offsetof(tracker_cfg, split_radius_m), false, 5, 0, 1000},
 };
 #define N_NUM_KEYS (sizeof NUM_KEYS / sizeof NUM_KEYS[0])
 
-static const char *const MODEL_NAMES[] = {"ncv", "ca", "imm"};
+static const char *const MODEL_NAMES[] = {"ncv", "ca", "imm", "ct", "imm_ct"};
 static const char *const BINIT_NAMES[] = {"pair", "ray", "off"};
 
 static double *num_ptr(tracker_cfg *c, const num_key *k)
@@ -67,6 +70,7 @@ void tracker_cfg_default(tracker_cfg *cfg)
     cfg->bearing_init = TRACKER_BEARING_INIT_PAIR;
     cfg->identity_confirms = true;
     cfg->init_in_gate = true;
+    cfg->confirm_adapt = true;
 }
 
 int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e)
@@ -82,8 +86,9 @@ int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e)
     if (cfg->confirm_m > cfg->confirm_n)
         return sg_err_set(e, SG_ERANGE, "%s.confirm_m: must be <= confirm_n (%d), got %d",
                           where, cfg->confirm_n, cfg->confirm_m);
-    if ((int)cfg->model < 0 || cfg->model > KF_MODEL_IMM)
-        return sg_err_set(e, SG_EINVAL, "%s.model: must be one of: ncv, ca, imm", where);
+    if ((int)cfg->model < 0 || cfg->model > KF_MODEL_IMM_CT)
+        return sg_err_set(e, SG_EINVAL, "%s.model: must be one of: ncv, ca, imm, ct, imm_ct",
+                          where);
     if ((int)cfg->bearing_init < 0 || cfg->bearing_init > TRACKER_BEARING_INIT_OFF)
         return sg_err_set(e, SG_EINVAL, "%s.bearing_init: must be one of: pair, ray, off",
                           where);
@@ -110,6 +115,7 @@ int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
         allowed[na++] = "bearing_init";
         allowed[na++] = "identity_confirms";
         allowed[na++] = "init_in_gate";
+        allowed[na++] = "confirm_adapt";
         allowed[na] = NULL;
         int rc = sgj_check_keys(obj, where, allowed, e);
         if (rc)
@@ -131,7 +137,7 @@ int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
             }
         }
         int v;
-        rc = sgj_enum(obj, where, "model", false, KF_MODEL_NCV, MODEL_NAMES, 3, &v, e);
+        rc = sgj_enum(obj, where, "model", false, KF_MODEL_NCV, MODEL_NAMES, 5, &v, e);
         if (rc)
             return rc;
         c.model = (kf_model)v;
@@ -144,6 +150,9 @@ int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
         if (rc)
             return rc;
         rc = sgj_bool(obj, where, "init_in_gate", false, true, &c.init_in_gate, e);
+        if (rc)
+            return rc;
+        rc = sgj_bool(obj, where, "confirm_adapt", false, true, &c.confirm_adapt, e);
         if (rc)
             return rc;
     }

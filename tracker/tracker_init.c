@@ -28,6 +28,7 @@ int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
     tr->pub.operator_lat = tr->pub.operator_lon = tr->pub.operator_alt = NAN;
     trk_absorb_attrs(&tr->pub, m);
     tr->opp = 1;
+    trk_confirm_rule(q, tr, m);
     tr->mhits = 1;
     tr->full_obs = m->type != SG_MEAS_BEARING;
     tr->born_group = tr->hit_group = q->group_seq;

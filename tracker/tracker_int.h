@@ -13,6 +13,7 @@
 
 #define TRK_HIST 6    /* per-track updates kept for out-of-sequence re-filtering */
 #define PEND_CAP 256  /* bearings waiting for a partner */
+#define TRK_CLUTTER_SENSORS 64 /* sensors with a clutter density estimate */
 
 typedef struct {
     sg_measurement m;
@@ -25,6 +26,7 @@ typedef struct {
     hist_entry hist[TRK_HIST]; /* ring, oldest at hist_head */
     int hist_n, hist_head;
     uint32_t opp, mhits;       /* M-of-N: batches seen / hits among them */
+    uint32_t m_req, n_req;     /* this track's M-of-N (confirm_m/n, raised in clutter) */
     bool full_obs;             /* has had a position or range-bearing hit */
     uint8_t post_sensors;      /* bit per pub.sensors slot: bearing hits after birth */
     uint64_t born_group, hit_group;
@@ -70,6 +72,14 @@ struct tracker {
     int *scan_sensors;    /* sensors that have sent a scan report */
     size_t n_scan_sensors, cap_scan_sensors;
     tracker_scan *scans;  /* this call's valid scans, sorted by t1 */
+    struct {
+        int sensor;
+        uint64_t groups;  /* groups seen */
+        double leftover;  /* running mean of measurements per group no track took */
+        double lo[3], hi[3]; /* m, box of every measurement seen (the watched volume) */
+        double t_last, dt;   /* s, last group time, running mean time between groups */
+    } clutter[TRK_CLUTTER_SENSORS];
+    int n_clutter;
     size_t cap_scans;
     tracker_counts st;
     assign_ws *ws;
@@ -125,6 +135,13 @@ int trk_scan_validate(tracker *q, const tracker_scan *s, double batch_t);
 int trk_apply_scan(tracker *q, const tracker_scan *s);
 int trk_maintain(tracker *q);
 int trk_kill(tracker *q, size_t i);
+
+/* tracker_clutter.c */
+/* Updates the clutter density estimate of the group's sensor from the measurements of the
+ * group that no track took (mflag != MF_DONE and took < 0 before initiation). */
+void trk_clutter_update(tracker *q, const sg_measurement *const *gm, int ng);
+/* Sets tr->m_req / n_req for a track born from m (confirm_m/n, raised by clutter). */
+void trk_confirm_rule(tracker *q, trk *tr, const sg_measurement *m);
 
 /* tracker_init.c */
 int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],

@@ -186,14 +186,14 @@ int trk_maintain(tracker *q)
         /* a tentative track coinciding with another is held back until the duplicate test
          * has decided */
         if (p->status == SG_TRACK_TENTATIVE &&
-            ((tr->mhits >= (uint32_t)c->confirm_m && observable(q, tr) && tr->dup_count == 0) ||
+            ((tr->mhits >= tr->m_req && observable(q, tr) && tr->dup_count == 0) ||
              (c->identity_confirms && p->identity[0]))) {
             p->status = SG_TRACK_CONFIRMED;
             q->st.tracks_confirmed++;
         }
         bool del = false;
         if (p->status == SG_TRACK_TENTATIVE)
-            del = tr->mhits + ((uint32_t)c->confirm_n - tr->opp) < (uint32_t)c->confirm_m;
+            del = tr->mhits + (tr->n_req - tr->opp) < tr->m_req;
         double idle = q->t_now - p->t_last;
         del = del || idle > c->max_coast_s || p->misses >= (uint32_t)c->max_misses ||
               trk_pos_sd(tr) > c->max_pos_sd;

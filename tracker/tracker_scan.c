@@ -97,7 +97,7 @@ int trk_apply_scan(tracker *q, const tracker_scan *s)
             tr->pub.misses++;
             q->st.scan_misses++;
         }
-        if (tr->pub.status == SG_TRACK_TENTATIVE && tr->opp < (uint32_t)q->cfg.confirm_n) {
+        if (tr->pub.status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
             tr->opp++;
             tr->mhits += hit;
         }
