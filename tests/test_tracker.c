@@ -770,6 +770,8 @@ static void test_config_invalid_keys(void **state)
         {"dup_gate_prob", "0.4", "1"},
         {"split_radius_m", "-1", "1001"},
         {"confirm_false_prob", "0", "0.6"},
+        {"jpda_pd", "0.01", "1"},
+        {"jpda_clutter", "0", "2"},
         {"q_turn", "0", "11"},
         {"init_turn_sd", "-1", "11"},
     };
@@ -791,6 +793,7 @@ static void test_config_invalid_keys(void **state)
     expect_cfg_error("{\"init_in_gate\": \"yes\"}", "init_in_gate");
     expect_cfg_error("{\"confirm_adapt\": 0}", "confirm_adapt");
     expect_cfg_error("{\"model\": \"singer\"}", "model");
+    expect_cfg_error("{\"association\": \"mht\"}", "association");
     expect_cfg_error("{\"gate_probability\": 0.99}", "gate_probability");
     expect_cfg_error("[1, 2]", "object");
 

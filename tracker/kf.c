@@ -583,6 +583,104 @@ int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *
     return SG_OK;
 }
 
+/* PDA update of one mode: innovations of the nm measurements (all of one type and sensor)
+ * weighted by beta[j], beta0 = probability that none is the target's. *lik receives
+ * sum_j N(nu_j; 0, S) (for the IMM mode weights). */
+static int pda_mode(int n, double *x, double *P, const sg_measurement *const *m,
+                    const double *beta, int nm, double beta0, double *lik)
+{
+    double zh[3], Hp[9], H[3 * KF_NMAX] = {0};
+    int dim = hfun(m[0]->type, x, m[0]->sensor_enu, zh, Hp);
+    if (dim < 0)
+        return dim;
+    for (int i = 0; i < dim; i++)
+        for (int j = 0; j < 3; j++)
+            H[IDX(i, j, n)] = Hp[IDX(i, j, 3)];
+    double PHt[KF_NMAX * 3], S[9], Si[9], K[KF_NMAX * 3], logdet;
+    mat_mul_bt(P, H, PHt, n, n, dim);
+    mat_mul(H, PHt, S, dim, n, dim);
+    for (int i = 0; i < dim * dim; i++)
+        S[i] += m[0]->R[i]; /* one sensor, one type: the same R for the group (closest) */
+    symmetrise(S, dim);
+    if (!inv_spd(S, dim, Si, &logdet))
+        return SG_ERANGE;
+    mat_mul(PHt, Si, K, n, dim, dim);
+    double vbar[3] = {0}, spread[9] = {0}, L = 0;
+    int ia = az_index(m[0]->type);
+    for (int j = 0; j < nm; j++) {
+        double v[3];
+        for (int i = 0; i < dim; i++)
+            v[i] = m[j]->z[i] - zh[i];
+        if (ia >= 0)
+            v[ia] = wrap_pi(v[ia]);
+        double q = 0;
+        for (int a = 0; a < dim; a++)
+            for (int b = 0; b < dim; b++)
+                q += v[a] * Si[IDX(a, b, dim)] * v[b];
+        L += exp(-0.5 * (q + logdet + dim * log(2 * M_PI)));
+        for (int a = 0; a < dim; a++) {
+            vbar[a] += beta[j] * v[a];
+            for (int b = 0; b < dim; b++)
+                spread[IDX(a, b, dim)] += beta[j] * v[a] * v[b];
+        }
+    }
+    for (int a = 0; a < dim; a++)
+        for (int b = 0; b < dim; b++)
+            spread[IDX(a, b, dim)] -= vbar[a] * vbar[b];
+    /* x += K vbar; P -= (1 - beta0) K S K'; P += K spread K' */
+    double dx[KF_NMAX], KS[KF_NMAX * 3], T[KF_NMAX * 3], A[KF_NMAX * KF_NMAX],
+        B[KF_NMAX * KF_NMAX];
+    mat_mul(K, vbar, dx, n, dim, 1);
+    mat_mul(K, S, KS, n, dim, dim);
+    mat_mul_bt(KS, K, A, n, dim, n);
+    mat_mul(K, spread, T, n, dim, dim);
+    mat_mul_bt(T, K, B, n, dim, n);
+    double Pn[KF_NMAX * KF_NMAX];
+    for (int i = 0; i < n * n; i++)
+        Pn[i] = P[i] - (1 - beta0) * A[i] + B[i];
+    symmetrise(Pn, n);
+    for (int i = 0; i < n; i++)
+        if (!isfinite(x[i] + dx[i]) || !(Pn[IDX(i, i, n)] > 0))
+            return SG_ERANGE;
+    for (int i = 0; i < n; i++)
+        x[i] += dx[i];
+    memcpy(P, Pn, sizeof(double) * (size_t)(n * n));
+    *lik = L;
+    return SG_OK;
+}
+
+int kf_update_pda(const kf_params *p, kf_state *s, const sg_measurement *const *m,
+                  const double *beta, int nm, double beta0, double pd, double clutter)
+{
+    (void)p;
+    if (nm < 1)
+        return SG_EINVAL;
+    kf_state tmp = *s;
+    double lik[KF_MODES];
+    for (int k = 0; k < s->nmodes; k++) {
+        int rc = pda_mode(s->n, tmp.x[k], tmp.P[k], m, beta, nm, beta0, &lik[k]);
+        if (rc)
+            return rc;
+    }
+    if (s->nmodes == 2) {
+        /* PDA mode likelihood: (1 - Pd) lambda + Pd sum_j N_j (up to a common factor) */
+        double sum = 0;
+        for (int k = 0; k < 2; k++) {
+            tmp.mu[k] *= (1 - pd) * clutter + pd * lik[k];
+            sum += tmp.mu[k];
+        }
+        if (!(sum > 0) || !isfinite(sum))
+            return SG_ERANGE;
+        for (int k = 0; k < 2; k++)
+            tmp.mu[k] = fmax(tmp.mu[k] / sum, 1e-4);
+        sum = tmp.mu[0] + tmp.mu[1];
+        tmp.mu[0] /= sum;
+        tmp.mu[1] /= sum;
+    }
+    *s = tmp;
+    return SG_OK;
+}
+
 /* ---- chi-square gate ------------------------------------------------------------- */
 
 static double chi2_cdf(double x, int k)

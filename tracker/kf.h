@@ -93,6 +93,16 @@ int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const 
  * receives the squared Mahalanobis distance of the combined innovation. */
 int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *nis);
 
+/* Probabilistic data association update with nm measurements of one type from one sensor
+ * (state at their time): beta[j] = probability that m[j] is the target's, beta0 that none
+ * is (beta0 + sum beta = 1). Every mode is linearised at its own state; x moves by
+ * K sum beta_j nu_j, P = P - (1 - beta0) K S K' + K (sum beta_j nu_j nu_j' - nu nu') K'
+ * (Bar-Shalom's PDA), with S from m[0]'s R. pd (0, 1] and clutter (density in measurement
+ * space, > 0) weigh the IMM mode likelihoods. Reported velocities are ignored. Returns 0,
+ * SG_EINVAL (nm < 1) or SG_ERANGE (degenerate; state untouched). */
+int kf_update_pda(const kf_params *p, kf_state *s, const sg_measurement *const *m,
+                  const double *beta, int nm, double beta0, double pd, double clutter);
+
 /* Inverse of the chi-square CDF: the gate for probability pg (0 < pg < 1) in dim
  * dimensions (1..3). */
 double kf_chi2_gate(double pg, int dim);

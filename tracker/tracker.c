@@ -76,6 +76,9 @@ void tracker_destroy(tracker *q)
     free(q->edges);
     free(q->edges_sel);
     free(q->victims);
+    free(q->uf);
+    free(q->jedges);
+    free(q->jcost);
     free(q->scan_sensors);
     free(q->scans);
     free(q);
@@ -186,6 +189,12 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
     if (rc)
         return rc;
     for (int stage = SEL_ESTABLISHED; stage <= SEL_TENTATIVE; stage++) {
+        if (stage == SEL_ESTABLISHED && q->cfg.association == TRACKER_ASSOC_JPDA &&
+            type != SG_MEAS_BEARING) {
+            if ((rc = trk_jpda_stage(q, gm, ng, ne)) != SG_OK)
+                return rc;
+            continue;
+        }
         rc = trk_assign_stage(q, ng, ne, stage);
         if (rc)
             return rc;

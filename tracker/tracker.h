@@ -48,6 +48,11 @@
 #include "sg_types.h"
 
 typedef enum {
+    TRACKER_ASSOC_GNN = 0, /* global nearest neighbour (default) */
+    TRACKER_ASSOC_JPDA,    /* joint probabilistic data association for established tracks */
+} tracker_assoc;
+
+typedef enum {
     TRACKER_BEARING_INIT_PAIR = 0, /* two-sensor intersection (default) */
     TRACKER_BEARING_INIT_RAY,      /* single sensor, along the ray at a nominal range */
     TRACKER_BEARING_INIT_OFF,      /* bearings only update existing tracks */
@@ -57,6 +62,12 @@ typedef enum {
  * and again by tracker_create. */
 typedef struct {
     kf_model model;               /* ["model"] "ncv" | "ca" | "imm" | "ct" | "imm_ct" */
+    tracker_assoc association;    /* ["association"] "gnn" | "jpda" (position and range-
+                                     bearing groups; bearings always use GNN) */
+    double jpda_pd;               /* ["jpda_pd"] detection probability assumed by JPDA,
+                                     [0.05, 0.999] */
+    double jpda_clutter;          /* ["jpda_clutter"] 1/m^3, least clutter density JPDA
+                                     assumes (the sensor's estimate when larger), [1e-15, 1] */
     double q_accel;               /* ["q_accel"] m/s^2, NCV acceleration noise, [0.001, 100] */
     double q_jerk;                /* ["q_jerk"] m/s^3, CA jerk noise, [0.001, 1000] */
     double imm_sojourn_s;         /* ["imm_sojourn_s"] s, IMM mean mode duration, [0.1, 1000] */
@@ -134,6 +145,7 @@ typedef struct {
     uint64_t scan_rej_too_old;   /* t1 older than the newest batch by more than oosm_window_s */
     uint64_t scan_misses;        /* misses charged to tracks by scans */
     uint64_t tracks_merged;      /* duplicates merged into an older track (also deleted) */
+    uint64_t jpda_fallback;      /* JPDA clusters with too many joint events, solved by GNN */
 } tracker_counts;
 
 /* What a sensor covered in one look. Angles as in sg_measurement: azimuth clockwise from

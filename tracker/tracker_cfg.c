@@ -41,12 +41,15 @@ static const num_key NUM_KEYS[] = {
     {"dup_scans", offsetof(tracker_cfg, dup_scans), true, 4, 0, 100},
     {"dup_gate_prob", offsetof(tracker_cfg, dup_gate_prob), false, 0.95, 0.5, 0.999999},
     {"confirm_false_prob", offsetof(tracker_cfg, confirm_false_prob), false, 1e-5, 1e-12, 0.5},
+    {"jpda_pd", offsetof(tracker_cfg, jpda_pd), false, 0.9, 0.05, 0.999},
+    {"jpda_clutter", offsetof(tracker_cfg, jpda_clutter), false, 1e-9, 1e-15, 1},
     {"split_radius_m", offsetof(tracker_cfg, split_radius_m), false, 5, 0, 1000},
 };
 #define N_NUM_KEYS (sizeof NUM_KEYS / sizeof NUM_KEYS[0])
 
 static const char *const MODEL_NAMES[] = {"ncv", "ca", "imm", "ct", "imm_ct"};
 static const char *const BINIT_NAMES[] = {"pair", "ray", "off"};
+static const char *const ASSOC_NAMES[] = {"gnn", "jpda"};
 
 static double *num_ptr(tracker_cfg *c, const num_key *k)
 {
@@ -89,6 +92,8 @@ int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e)
     if ((int)cfg->model < 0 || cfg->model > KF_MODEL_IMM_CT)
         return sg_err_set(e, SG_EINVAL, "%s.model: must be one of: ncv, ca, imm, ct, imm_ct",
                           where);
+    if ((int)cfg->association < 0 || cfg->association > TRACKER_ASSOC_JPDA)
+        return sg_err_set(e, SG_EINVAL, "%s.association: must be one of: gnn, jpda", where);
     if ((int)cfg->bearing_init < 0 || cfg->bearing_init > TRACKER_BEARING_INIT_OFF)
         return sg_err_set(e, SG_EINVAL, "%s.bearing_init: must be one of: pair, ray, off",
                           where);
@@ -116,6 +121,7 @@ int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
         allowed[na++] = "identity_confirms";
         allowed[na++] = "init_in_gate";
         allowed[na++] = "confirm_adapt";
+        allowed[na++] = "association";
         allowed[na] = NULL;
         int rc = sgj_check_keys(obj, where, allowed, e);
         if (rc)
@@ -141,6 +147,10 @@ int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
         if (rc)
             return rc;
         c.model = (kf_model)v;
+        rc = sgj_enum(obj, where, "association", false, TRACKER_ASSOC_GNN, ASSOC_NAMES, 2, &v, e);
+        if (rc)
+            return rc;
+        c.association = (tracker_assoc)v;
         rc = sgj_enum(obj, where, "bearing_init", false, TRACKER_BEARING_INIT_PAIR, BINIT_NAMES,
                       3, &v, e);
         if (rc)

@@ -53,7 +53,8 @@ static void enu_of(const sg_measurement *m, double pos[3], double P[9])
 
 void trk_clutter_update(tracker *q, const sg_measurement *const *gm, int ng)
 {
-    if (!q->cfg.confirm_adapt || ng < 1 || gm[0]->type == SG_MEAS_BEARING)
+    if ((!q->cfg.confirm_adapt && q->cfg.association != TRACKER_ASSOC_JPDA) || ng < 1 ||
+        gm[0]->type == SG_MEAS_BEARING)
         return;
     int i = slot(q, gm[0]->sensor, true);
     if (i < 0)
@@ -122,4 +123,20 @@ void trk_confirm_rule(tracker *q, trk *tr, const sg_measurement *m)
         if (binom_tail(nn + r - 1, p, mm + r - 1) < q->cfg.confirm_false_prob)
             break;
     }
+}
+
+double trk_clutter_density(const tracker *q, int sensor, double fallback)
+{
+    for (int i = 0; i < q->n_clutter; i++) {
+        if (q->clutter[i].sensor != sensor)
+            continue;
+        if (q->clutter[i].groups < CLUTTER_MIN_GROUPS)
+            return fallback;
+        double vol = 1;
+        for (int a = 0; a < 3; a++)
+            vol *= fmax(q->clutter[i].hi[a] - q->clutter[i].lo[a], CLUTTER_MIN_EXTENT);
+        /* never below the configured floor: an empty look does not mean no clutter */
+        return fmax(q->clutter[i].leftover / vol, fallback);
+    }
+    return fallback;
 }

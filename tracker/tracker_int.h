@@ -107,6 +107,12 @@ struct tracker {
     size_t cap_edges_sel;
     size_t *victims;
     size_t cap_victims;
+    int *uf;              /* JPDA: union-find over tracks and measurements */
+    size_t cap_uf;
+    void *jedges;         /* JPDA: edges with their cluster */
+    size_t cap_jedges;
+    double *jcost;
+    size_t cap_jcost;
 };
 
 enum { MF_OPEN = 0, MF_GATED = 1, MF_DONE = 2, MF_INIT = 3 };
@@ -130,6 +136,9 @@ void trk_fill_pub(trk *t);
 double trk_pos_sd(const trk *t);
 void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m);
 void trk_note_hit(trk *tr, const sg_measurement *m);
+/* Track bookkeeping of a hit by m after the filter was updated (hits, misses, times,
+ * attributes, history; not the counters). */
+void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m);
 bool trk_scanning(const tracker *q, int sensor);
 int trk_scan_validate(tracker *q, const tracker_scan *s, double batch_t);
 int trk_apply_scan(tracker *q, const tracker_scan *s);
@@ -162,6 +171,14 @@ int trk_gate(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_
 /* Assignment over the first ne of q->edges restricted to the tracks of sel not updated in
  * the current group and to measurements not MF_DONE; q->c2r / q->r2c receive the matching. */
 int trk_assign_stage(tracker *q, int ng, size_t ne, int sel);
+
+/* tracker_jpda.c */
+/* Stage 1 (established tracks) by joint probabilistic data association over the first ne
+ * of q->edges: updates tracks, marks the measurements it attributes (MF_DONE). Position and
+ * range-bearing groups only. */
+int trk_jpda_stage(tracker *q, const sg_measurement *const *gm, int ng, size_t ne);
+/* tracker_clutter.c: clutter density (1/m^3) of a sensor, or fallback if not known yet */
+double trk_clutter_density(const tracker *q, int sensor, double fallback);
 
 /* tracker_dup.c */
 /* Sorts the first ne of q->edges by measurement (then track). */

@@ -122,6 +122,12 @@ void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m)
         q->st.update_failed++;
         return;
     }
+    trk_record_hit(q, tr, m);
+    q->st.used++;
+}
+
+void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m)
+{
     tr->pub.hits++;
     tr->pub.misses = 0;
     if (m->t > tr->pub.t_last)
@@ -135,7 +141,6 @@ void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m)
     tr->hit_group = q->group_seq;
     trk_note_hit(tr, m);
     trk_hist_push(tr, m);
-    q->st.used++;
 }
 
 /* A bearing-only track from a two-sensor pair must be seen again by two sensors before it
