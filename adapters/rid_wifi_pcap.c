@@ -126,6 +126,8 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
     }
     CNT_ADD(p->st.decoded, 1);
     CNT_ADD(p->st.messages, f.n_msgs);
+    CNT_ADD(p->st.warnings, f.pack_info.warnings);
+    CNT_ADD(p->st.dropped_msgs, f.pack_info.unknown_type + f.pack_info.duplicates);
     double t = (double)h->ts.tv_sec + (double)h->ts.tv_usec * 1e-6;
     if (p->cb && !p->cb_rc) {
         p->cb_rc = p->cb(p->user, t, &f);
@@ -175,6 +177,8 @@ void rid_pcap_get_stats(rid_pcap *p, rid_pcap_stats *s)
     s->decoded = CNT_GET(p->st.decoded);
     s->messages = CNT_GET(p->st.messages);
     s->not_rid = CNT_GET(p->st.not_rid);
+    s->warnings = CNT_GET(p->st.warnings);
+    s->dropped_msgs = CNT_GET(p->st.dropped_msgs);
     for (int i = 0; i < RID_WIFI_REASONS_; i++)
         s->rejected[i] = CNT_GET(p->st.rejected[i]);
     s->kernel_dropped = CNT_GET(p->st.kernel_dropped);

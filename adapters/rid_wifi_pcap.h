@@ -21,7 +21,9 @@ typedef struct rid_pcap rid_pcap;
 typedef struct {
     uint64_t frames;                       /* captured frames seen */
     uint64_t decoded;                      /* frames with a valid Remote ID pack */
-    uint64_t messages;                     /* F3411 messages in decoded frames */
+    uint64_t messages;                     /* F3411 messages in decoded frames (kept) */
+    uint64_t warnings;                     /* fields decoded as unknown (reserved values) */
+    uint64_t dropped_msgs;                 /* pack messages dropped: unknown type, duplicate */
     uint64_t not_rid;                      /* valid frames without Remote ID */
     uint64_t rejected[RID_WIFI_REASONS_];  /* by rid_wifi_reason (index 0 unused) */
     uint64_t kernel_dropped;               /* live: dropped by the kernel/driver (pcap_stats) */

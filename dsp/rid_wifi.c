@@ -39,7 +39,8 @@ static int take_pack(const uint8_t *body, size_t len, rid_wifi_frame *out,
     if (len < 1 + ODID_PACK_HDR)
         return fail(reason, RID_WIFI_BAD_PACK, SG_ETRUNC);
     out->counter = body[0];
-    int rc = odid_decode_pack(body + 1, len - 1, out->msgs, ODID_PACK_MAX, &out->n_msgs);
+    int rc = odid_decode_pack(body + 1, len - 1, out->msgs, ODID_PACK_MAX, &out->n_msgs,
+                              &out->pack_info);
     if (rc)
         return fail(reason, RID_WIFI_BAD_PACK, rc);
     return SG_OK;

@@ -45,6 +45,7 @@ typedef struct {
     double rssi_dbm;                    /* radiotap antenna signal; NAN if absent */
     double freq_mhz;                    /* radiotap channel; NAN if absent */
     char ssid[33];                      /* beacon SSID ("" for NAN or hidden) */
+    odid_pack_info pack_info;           /* warnings and messages dropped in the pack */
 } rid_wifi_frame;
 
 /* Parses a radiotap + 802.11 frame. Returns SG_OK with *out filled, or a negative

@@ -89,13 +89,28 @@ static void msg_fields_json(cJSON *o, const odid_message *m)
         json_num(o, "direction_deg", L->direction_deg);
         json_num(o, "h_acc_m", odid_h_acc_m(L->h_acc));
         json_num(o, "v_acc_m", odid_v_acc_m(L->v_acc));
+        json_num(o, "baro_acc_m", odid_v_acc_m(L->baro_acc));
+        json_num(o, "speed_acc_mps", odid_speed_acc_ms(L->speed_acc));
         json_num(o, "timestamp_s_after_hour", L->timestamp_s);
+        json_num(o, "timestamp_acc_s", L->timestamp_acc_s);
         break;
     }
-    case ODID_MT_AUTH:
-        cJSON_AddNumberToObject(o, "auth_type", m->u.auth.auth_type);
-        cJSON_AddNumberToObject(o, "page", m->u.auth.page);
+    case ODID_MT_AUTH: {
+        const odid_auth *A = &m->u.auth;
+        char hex[2 * ODID_STR_LEN + 1];
+        for (int i = 0; i < A->data_len; i++)
+            snprintf(hex + 2 * i, 3, "%02x", A->data[i]);
+        hex[2 * A->data_len] = '\0';
+        cJSON_AddNumberToObject(o, "auth_type", A->auth_type);
+        cJSON_AddNumberToObject(o, "page", A->page);
+        if (A->page == 0) {
+            cJSON_AddNumberToObject(o, "last_page", A->last_page);
+            cJSON_AddNumberToObject(o, "length", A->length);
+            json_num(o, "timestamp", A->timestamp);
+        }
+        cJSON_AddStringToObject(o, "data_hex", hex);
         break;
+    }
     case ODID_MT_SELF_ID:
         cJSON_AddNumberToObject(o, "desc_type", m->u.self_id.desc_type);
         cJSON_AddStringToObject(o, "text", m->u.self_id.text);
@@ -106,6 +121,7 @@ static void msg_fields_json(cJSON *o, const odid_message *m)
         json_num(o, "operator_lon", S->op_lon_deg);
         json_num(o, "operator_alt_geo_m", S->op_alt_geo);
         cJSON_AddNumberToObject(o, "operator_location_type", S->op_loc_type);
+        cJSON_AddNumberToObject(o, "classification_type", S->class_type);
         cJSON_AddNumberToObject(o, "area_count", S->area_count);
         cJSON_AddNumberToObject(o, "area_radius_m", S->area_radius_m);
         json_num(o, "area_ceiling_m", S->area_ceiling);
@@ -179,6 +195,9 @@ static void emit(app_t *a, double t, const char *transport, const uint8_t mac[6]
         json_num(o, "rssi_dbm", rssi);
         cJSON_AddNumberToObject(o, "counter", counter);
         cJSON_AddStringToObject(o, "type", odid_msg_type_name(m->type));
+        cJSON_AddNumberToObject(o, "protocol_version", m->proto_version);
+        if (m->warnings)
+            cJSON_AddNumberToObject(o, "warnings", m->warnings);
         msg_fields_json(o, m);
         print_json(o);
     } else {
@@ -273,14 +292,17 @@ static int run_wifi(app_t *a, const char *src, bool live)
         fprintf(stderr, "sg_rid: %s: %s\n", src, e.msg);
     fprintf(stderr,
             "sg_rid: %s: %llu frames, %llu Remote ID (%llu messages), %llu other, rejected: "
-            "%llu radiotap, %llu 802.11, %llu pack, %llu FCS; kernel drops %llu\n",
+            "%llu radiotap, %llu 802.11, %llu pack, %llu FCS; kernel drops %llu; "
+            "pack messages dropped %llu (unknown type or duplicate), fields unknown by "
+            "reserved value %llu\n",
             src, (unsigned long long)st.frames, (unsigned long long)st.decoded,
             (unsigned long long)st.messages, (unsigned long long)st.not_rid,
             (unsigned long long)st.rejected[RID_WIFI_BAD_RADIOTAP],
             (unsigned long long)st.rejected[RID_WIFI_BAD_80211],
             (unsigned long long)st.rejected[RID_WIFI_BAD_PACK],
             (unsigned long long)st.rejected[RID_WIFI_BAD_FCS],
-            (unsigned long long)st.kernel_dropped);
+            (unsigned long long)st.kernel_dropped, (unsigned long long)st.dropped_msgs,
+            (unsigned long long)st.warnings);
     return rc ? 1 : 0;
 }
 #else
