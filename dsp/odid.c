@@ -486,6 +486,29 @@ int odid_decode_pack(const uint8_t *b, size_t len, odid_message *out, int cap, i
     return kept ? SG_OK : SG_EFORMAT;
 }
 
+int odid_decode_payload(const uint8_t *b, size_t len, odid_message *out, int cap, int *n,
+                        odid_pack_info *info)
+{
+    if (!b || !n || (cap > 0 && !out))
+        return SG_EINVAL;
+    *n = 0;
+    if (info)
+        memset(info, 0, sizeof *info);
+    if (len >= 1 && (b[0] >> 4) == ODID_MT_PACK)
+        return odid_decode_pack(b, len, out, cap, n, info);
+    if (cap < 1)
+        return SG_EOVERFLOW;
+    int rc = odid_decode_message(b, len, out);
+    if (rc == SG_OK) {
+        *n = 1;
+        if (info) {
+            info->count = 1;
+            info->warnings = out->warnings;
+        }
+    }
+    return rc;
+}
+
 /* ---- encode --------------------------------------------------------------------- */
 
 void odid_message_init(odid_message *m, odid_msg_type type)

@@ -192,6 +192,13 @@ typedef struct {
 int odid_decode_pack(const uint8_t *buf, size_t len, odid_message *out, int cap, int *n,
                      odid_pack_info *info);
 
+/* Decodes a transport payload: a Message Pack when its first byte says so (type 15),
+ * else one message (*n = 1). info (optional) as for odid_decode_pack (a single
+ * message: count 1, its warnings). Returns what those functions return, and
+ * SG_EOVERFLOW for cap < 1. */
+int odid_decode_payload(const uint8_t *buf, size_t len, odid_message *out, int cap, int *n,
+                        odid_pack_info *info);
+
 /* Encodes one message into out[25]. NAN fields become the standard's "unknown"
  * encoding (speed: 255 with the multiplier set; direction 361; vertical speed 63 m/s;
  * altitudes -1000 m; lat/lon 0,0; timestamp 0xFFFF); values outside the encodable

@@ -1,9 +1,10 @@
-/* sg_rid: decode ASTM F3411 Remote ID from a Wi-Fi capture (pcap file or live
- * monitor-mode interface) or from a Bluetooth LE IQ recording (SigMF or raw), print
+/* sg_rid: decode ASTM F3411 Remote ID from a capture (pcap/pcapng file or live
+ * interface: Wi-Fi, or Bluetooth LE sniffer / HCI captures, see rid_wifi_pcap.h) or
+ * from a Bluetooth LE IQ recording (SigMF or raw), print
  * one line per message and a summary per aircraft (with the tracker measurement it
  * would produce). --json gives JSON Lines instead.
  *
- *   sg_rid capture.pcap                      Wi-Fi beacon / NAN from a file
+ *   sg_rid capture.pcap                      Wi-Fi beacon / NAN, or Bluetooth, from a file
  *   sg_rid -i wlan0mon                       live, interface already in monitor mode
  *   sg_rid --ble rec.sigmf-meta [-c 37,38,39]
  *   sg_rid --ble rec.cf32 -r 4e6 [-f 2402e6 | -o 0] [-t cf32|ci16|ci8|cu8]
@@ -270,7 +271,7 @@ static int on_wifi(void *user, double t, const rid_wifi_frame *f)
 {
     app_t *a = user;
     for (int i = 0; i < f->n_msgs; i++)
-        emit(a, t, f->transport == RID_WIFI_NAN ? "nan" : "beacon", f->mac, f->rssi_dbm,
+        emit(a, t, rid_wifi_transport_name(f->transport), f->mac, f->rssi_dbm,
              f->counter, &f->msgs[i]);
     return 0;
 }
@@ -292,17 +293,19 @@ static int run_wifi(app_t *a, const char *src, bool live)
         fprintf(stderr, "sg_rid: %s: %s\n", src, e.msg);
     fprintf(stderr,
             "sg_rid: %s: %llu frames, %llu Remote ID (%llu messages), %llu other, rejected: "
-            "%llu radiotap, %llu 802.11, %llu pack, %llu FCS; kernel drops %llu; "
-            "pack messages dropped %llu (unknown type or duplicate), fields unknown by "
-            "reserved value %llu\n",
+            "%llu radiotap, %llu 802.11, %llu pack, %llu FCS/CRC, %llu Bluetooth; kernel drops "
+            "%llu; pack messages dropped %llu (unknown type or duplicate), fields unknown by "
+            "reserved value %llu; Bluetooth chain fragments held %llu, chains lost %llu\n",
             src, (unsigned long long)st.frames, (unsigned long long)st.decoded,
             (unsigned long long)st.messages, (unsigned long long)st.not_rid,
             (unsigned long long)st.rejected[RID_WIFI_BAD_RADIOTAP],
             (unsigned long long)st.rejected[RID_WIFI_BAD_80211],
             (unsigned long long)st.rejected[RID_WIFI_BAD_PACK],
             (unsigned long long)st.rejected[RID_WIFI_BAD_FCS],
+            (unsigned long long)st.rejected[RID_WIFI_BAD_BLE],
             (unsigned long long)st.kernel_dropped, (unsigned long long)st.dropped_msgs,
-            (unsigned long long)st.warnings);
+            (unsigned long long)st.warnings, (unsigned long long)st.ble_pending,
+            (unsigned long long)st.ble_chain_lost);
     return rc ? 1 : 0;
 }
 #else
@@ -505,7 +508,9 @@ static int run_ble(app_t *a, const char *path, iq_fmt fmt, double fs, double fc,
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: sg_rid [--json] FILE.pcap            Wi-Fi Remote ID from a capture\n"
+            "usage: sg_rid [--json] FILE.pcap            Remote ID from a capture: Wi-Fi (127, 105),\n"
+            "                                            Bluetooth LE link layer (251, 256, 272) or\n"
+            "                                            HCI advertising reports (187, 201, 254)\n"
             "       sg_rid [--json] -i IFACE             live, monitor-mode interface\n"
             "       sg_rid [--json] --ble FILE [options] BLE Remote ID from IQ\n"
             "BLE options:\n"
