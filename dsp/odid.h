@@ -239,6 +239,9 @@ typedef struct {
     uint8_t auth_data[ODID_AUTH_PAGE0_DATA + (ODID_AUTH_MAX_PAGES - 1) * ODID_AUTH_PAGEN_DATA];
     uint16_t auth_len;             /* bytes of auth_data complete (page 0's length) once page 0
                                       and pages 1..last_page of one set are in; else 0 */
+    uint8_t auth_state;            /* sg_rid_auth: UNSIGNED until an auth page of a type other
+                                      than 0 arrives, then UNVERIFIED unless checked */
+    uint8_t proto_version;         /* of the latest message */
     uint64_t warnings;             /* sum of the merged messages' warnings */
     double t_first, t_last;        /* s UTC: first and last message */
     double t_location, t_system;   /* s UTC of the latest location / system message */
@@ -264,6 +267,11 @@ const char *odid_aircraft_identity(const odid_aircraft *a);
  * Operator position from System when its lat/lon are known.
  * Returns SG_ENOTFOUND if no location with a valid lat/lon was heard. */
 int odid_to_measurement(const odid_aircraft *a, int sensor, sg_measurement *out);
+
+/* The aircraft's Remote ID details for the track (odid_to_measurement fills m.rid with
+ * it): Basic ID types of the identity, status, heights, accuracy bounds, timestamps,
+ * classification, Self-ID, operator ID, authentication state. */
+void odid_aircraft_rid_info(const odid_aircraft *a, sg_rid_info *r);
 
 /* ---- table of aircraft keyed by transmitter ---------------------------------- */
 

@@ -2,6 +2,7 @@
 #include "odid.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,8 @@ static void odid_aircraft_add_auth(odid_aircraft *a, const odid_auth *A)
         if ((a->auth_pages & need) == need)
             a->auth_len = a->auth_head.length;
     }
+    if (a->auth_state == SG_RID_AUTH_UNSIGNED && a->auth_head.auth_type != 0)
+        a->auth_state = SG_RID_AUTH_UNVERIFIED; /* signed; verification decides further */
 }
 
 int odid_aircraft_update(odid_aircraft *a, const odid_message *m, double t)
@@ -96,6 +99,7 @@ int odid_aircraft_update(odid_aircraft *a, const odid_message *m, double t)
     a->t_last = t;
     a->n_messages++;
     a->warnings += m->warnings;
+    a->proto_version = m->proto_version;
     return SG_OK;
 }
 
@@ -166,7 +170,51 @@ int odid_to_measurement(const odid_aircraft *a, int sensor, sg_measurement *out)
         out->operator_lon = a->system.op_lon_deg * DEG2RAD;
         out->operator_alt = a->system.op_alt_geo;
     }
+    odid_aircraft_rid_info(a, &out->rid);
     return SG_OK;
+}
+
+void odid_aircraft_rid_info(const odid_aircraft *a, sg_rid_info *r)
+{
+    memset(r, 0, sizeof *r);
+    const odid_location *L = &a->location;
+    r->valid = true;
+    r->proto_version = a->proto_version;
+    const char *id = odid_aircraft_identity(a);
+    for (int i = 0; i < a->n_basic_id; i++)
+        if (a->basic_id[i].uas_id == id) {
+            r->id_type = a->basic_id[i].id_type;
+            r->ua_type = a->basic_id[i].ua_type;
+        }
+    r->height_m = r->alt_baro_m = r->h_acc_m = r->v_acc_m = r->baro_acc_m = NAN;
+    r->speed_acc_mps = r->loc_time_s = r->loc_time_acc_s = r->system_time = NAN;
+    if (a->has_location) {
+        r->status = L->status;
+        r->height_type = L->height_type;
+        r->height_m = L->height;
+        r->alt_baro_m = L->alt_baro;
+        r->h_acc_m = odid_h_acc_m(L->h_acc);
+        r->v_acc_m = odid_v_acc_m(L->v_acc);
+        r->baro_acc_m = odid_v_acc_m(L->baro_acc);
+        r->speed_acc_mps = odid_speed_acc_ms(L->speed_acc);
+        r->loc_time_s = L->timestamp_s;
+        r->loc_time_acc_s = L->timestamp_acc_s;
+    }
+    if (a->has_system) {
+        r->system_time = a->system.timestamp;
+        r->classification = a->system.class_type;
+        r->category_eu = a->system.category_eu;
+        r->class_eu = a->system.class_eu;
+        r->op_loc_type = a->system.op_loc_type;
+    }
+    if (a->has_self_id) {
+        r->self_id_type = a->self_id.desc_type;
+        snprintf(r->self_id, sizeof r->self_id, "%s", a->self_id.text);
+    }
+    if (a->has_operator_id)
+        snprintf(r->operator_id, sizeof r->operator_id, "%s", a->operator_id.op_id);
+    r->auth = a->auth_state;
+    r->auth_type = (a->auth_pages & 1u) ? a->auth_head.auth_type : 0;
 }
 
 /* ---- table ---------------------------------------------------------------------- */

@@ -778,6 +778,28 @@ static void test_measurement(void **state)
     assert_true(z.has_operator);
     NEAR(z.operator_lat, 60.001 * M_PI / 180, 1e-12);
     assert_true(isnan(z.operator_alt));
+    /* the other fields travel with the measurement */
+    assert_true(z.rid.valid);
+    assert_int_equal(z.rid.id_type, ODID_IDT_SERIAL);
+    NEAR(z.rid.h_acc_m, 10.0, 0);
+    NEAR(z.rid.v_acc_m, 10.0, 0);
+    assert_true(isnan(z.rid.height_m) && isnan(z.rid.speed_acc_mps));
+    assert_int_equal(z.rid.auth, SG_RID_AUTH_UNSIGNED);
+    assert_string_equal(z.rid.self_id, "");
+    odid_message_init(&m, ODID_MT_SELF_ID);
+    strcpy(m.u.self_id.text, "crop survey");
+    assert_int_equal(odid_aircraft_update(&a, &m, 12.0), 0);
+    odid_message_init(&m, ODID_MT_OPERATOR_ID);
+    strcpy(m.u.operator_id.op_id, "FIN87astrdge12k8");
+    assert_int_equal(odid_aircraft_update(&a, &m, 12.1), 0);
+    odid_message_init(&m, ODID_MT_AUTH);
+    m.u.auth.auth_type = 1;
+    assert_int_equal(odid_aircraft_update(&a, &m, 12.2), 0);
+    assert_int_equal(odid_to_measurement(&a, 3, &z), 0);
+    assert_string_equal(z.rid.self_id, "crop survey");
+    assert_string_equal(z.rid.operator_id, "FIN87astrdge12k8");
+    assert_int_equal(z.rid.auth, SG_RID_AUTH_UNVERIFIED); /* signed, nothing to check it with */
+    assert_int_equal(z.rid.auth_type, 1);
 }
 
 static void test_table(void **state)

@@ -346,7 +346,8 @@ static bool has_sensor(const sg_track *t, int s)
     return false;
 }
 
-/* Copies the per-measurement attributes (class, identity, operator) into the track. */
+/* Copies the per-measurement attributes (class, identity, operator, Remote ID details)
+ * into the track. */
 static void absorb_attrs(sg_track *t, const sg_measurement *m)
 {
     add_sensor(t, m->sensor);
@@ -362,6 +363,8 @@ static void absorb_attrs(sg_track *t, const sg_measurement *m)
         t->operator_lon = m->operator_lon;
         t->operator_alt = m->operator_alt;
     }
+    if (m->rid.valid)
+        t->rid = m->rid;
 }
 
 static hist_entry *hist_at(trk *t, int k)
