@@ -235,7 +235,9 @@ typedef struct {
     odid_operator_id operator_id;
     bool has_location, has_system, has_self_id, has_operator_id;
     uint32_t auth_pages;           /* bit i set: auth page i of the current set seen */
-    odid_auth auth_head;           /* latest auth page 0 (type, last page, length, timestamp) */
+    odid_auth auth_head;           /* latest auth page 0 (type, last page, length, timestamp);
+                                      pages 1.. count for the set of the page 0 held (before
+                                      the first page 0: for the first set) */
     uint8_t auth_data[ODID_AUTH_PAGE0_DATA + (ODID_AUTH_MAX_PAGES - 1) * ODID_AUTH_PAGEN_DATA];
     uint16_t auth_len;             /* bytes of auth_data complete (page 0's length) once page 0
                                       and pages 1..last_page of one set are in; else 0 */
@@ -290,5 +292,11 @@ int odid_table_update(odid_table *tb, const uint8_t mac[6], const odid_message *
 int odid_table_count(const odid_table *tb);
 const odid_aircraft *odid_table_get(const odid_table *tb, int i);
 uint64_t odid_table_evictions(const odid_table *tb);
+
+/* Keys for verifying signed Remote ID (odid_auth.h); NULL (default): signed sets stay
+ * "unverified". Each complete authentication set merged by odid_table_update is judged
+ * and its verdict becomes the aircraft's auth_state. The store is not owned. */
+struct odid_trust;
+void odid_table_set_trust(odid_table *tb, struct odid_trust *trust);
 
 #endif

@@ -1,5 +1,6 @@
 /* Remote ID per-aircraft merge, tracker measurement and aircraft table (see odid.h). */
 #include "odid.h"
+#include "odid_auth.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -226,6 +227,7 @@ struct odid_table {
     double stale_s;
     double t_now;
     uint64_t evictions;
+    odid_trust *trust;         /* keys for DRIP verification, or NULL */
 };
 
 odid_table *odid_table_create(int cap, double stale_s, sg_errinfo *e)
@@ -302,6 +304,8 @@ int odid_table_update(odid_table *tb, const uint8_t mac[6], const odid_message *
     int rc = odid_aircraft_update(&tb->ac[slot], m, t);
     if (rc)
         return rc;
+    if (m->type == ODID_MT_AUTH && tb->ac[slot].auth_len > 0) /* a complete set: judge it */
+        tb->ac[slot].auth_state = (uint8_t)odid_auth_verify(tb->trust, &tb->ac[slot], t, NULL);
     if (!isnan(rssi_dbm))
         tb->ac[slot].rssi_dbm = rssi_dbm;
     if (out)
@@ -326,3 +330,9 @@ const odid_aircraft *odid_table_get(const odid_table *tb, int k)
 }
 
 uint64_t odid_table_evictions(const odid_table *tb) { return tb->evictions; }
+
+void odid_table_set_trust(odid_table *tb, odid_trust *trust)
+{
+    if (tb)
+        tb->trust = trust;
+}

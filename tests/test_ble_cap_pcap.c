@@ -4,7 +4,8 @@
  * (adapters/rid_wifi_pcap.c) must return every message the tool sent, with the
  * transport, PHY, channel, identity and a position that moves east at 10 m/s. A
  * capture written here with one record per failure (bad CRC, truncated, orphan chain
- * fragment, another advertiser) checks each counter; bad tool arguments exit 2. */
+ * fragment, another advertiser) checks each counter; DRIP-signed captures verify with
+ * the tool's key and fail with another; bad tool arguments exit 2. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -176,6 +177,52 @@ static void test_counters(void **state)
     assert_int_equal(s.msgs, 1);
 }
 
+/* Signed Remote ID end to end: sg_blecap --drip signs a DRIP Wrapper per second with
+ * its demo key and writes the key line; sg_rid --trust judges the aircraft verified;
+ * without the key unverified; with another key for that DET failed. */
+static char *run_out(const char *cmd)
+{
+    static char out[65536];
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    return out;
+}
+
+static void test_drip_signed(void **state)
+{
+    (void)state;
+    const char *opts[] = {"-l 256", "-l 272 --ext --chain --phy coded2", "-l 254 --ext"};
+    for (int i = 0; i < 3; i++) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, TOOL " %s --drip " CAP ".keys -n 3 -o " CAP, opts[i]);
+        assert_int_equal(system(cmd), 0);
+        const char *o = run_out(SG_BINARY_DIR "/sg_rid --json --trust " CAP ".keys " CAP
+                                " 2>/dev/null | grep '\"kind\":\"aircraft\"'");
+        if (!strstr(o, "\"auth\":\"verified\""))
+            fail_msg("%s: %s", opts[i], o);
+        o = run_out(SG_BINARY_DIR "/sg_rid --json " CAP " 2>/dev/null | grep aircraft");
+        assert_non_null(strstr(o, "\"auth\":\"unverified\""));
+    }
+    /* the DET's key replaced by another one: the signature fails */
+    FILE *f = fopen(CAP ".keys", "r");
+    assert_non_null(f);
+    char line[256] = "", key[256] = "";
+    while (fgets(line, sizeof line, f))
+        if (line[0] != '#')
+            snprintf(key, sizeof key, "%s", line);
+    fclose(f);
+    key[40] = key[40] == 'a' ? 'b' : 'a';
+    f = fopen(CAP ".keys", "w");
+    fputs(key, f);
+    fclose(f);
+    const char *o = run_out(SG_BINARY_DIR "/sg_rid --json --trust " CAP ".keys " CAP
+                            " 2>/dev/null | grep aircraft");
+    assert_non_null(strstr(o, "\"auth\":\"failed\""));
+}
+
 static void test_tool_usage(void **state)
 {
     (void)state;
@@ -198,6 +245,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_link_type),
         cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_drip_signed),
         cmocka_unit_test(test_tool_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 
 #include "ble_rx.h"
 #include "odid.h"
+#include "odid_auth.h"
 #include "rid_wifi.h"
 #include "sg_json.h"
 #if SG_WITH_PCAP
@@ -66,6 +67,12 @@ static void print_json(cJSON *o)
         puts(s);
     free(s);
     cJSON_Delete(o);
+}
+
+static const char *auth_name(uint8_t s)
+{
+    static const char *const n[] = {"unsigned", "unverified", "verified", "failed"};
+    return s < 4 ? n[s] : "?";
 }
 
 static void msg_fields_json(cJSON *o, const odid_message *m)
@@ -232,6 +239,7 @@ static void summary(app_t *a)
                 cJSON_AddStringToObject(o, "self_id", ac->self_id.text);
             if (ac->has_operator_id)
                 cJSON_AddStringToObject(o, "operator_id", ac->operator_id.op_id);
+            cJSON_AddStringToObject(o, "auth", auth_name(ac->auth_state));
             if (rc == SG_OK) {
                 cJSON_AddNumberToObject(o, "lat", z.z[0] * 180 / M_PI);
                 cJSON_AddNumberToObject(o, "lon", z.z[1] * 180 / M_PI);
@@ -259,6 +267,7 @@ static void summary(app_t *a)
             if (rc == SG_OK && z.has_operator)
                 printf(" operator=%.7f,%.7f", z.operator_lat * 180 / M_PI,
                        z.operator_lon * 180 / M_PI);
+            printf(" auth=%s", auth_name(ac->auth_state));
             putchar('\n');
         }
     }
@@ -512,6 +521,8 @@ static void usage(void)
             "                                            Bluetooth LE link layer (251, 256, 272) or\n"
             "                                            HCI advertising reports (187, 201, 254)\n"
             "       sg_rid [--json] -i IFACE             live, monitor-mode interface\n"
+            "       --trust FILE                         DRIP keys (\"DET_HEX KEY_HEX\" lines) to\n"
+            "                                            verify signed Remote ID\n"
             "       sg_rid [--json] --ble FILE [options] BLE Remote ID from IQ\n"
             "BLE options:\n"
             "  FILE            .sigmf-meta (rate, format, frequency from it) or raw IQ ('-' stdin)\n"
@@ -525,7 +536,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     app_t a = {0};
-    const char *src = NULL, *iface = NULL;
+    const char *src = NULL, *iface = NULL, *trust_file = NULL;
     bool ble = false;
     double fs = 0, fc = 0, off = NAN;
     iq_fmt fmt = FMT_CF32;
@@ -539,6 +550,8 @@ int main(int argc, char **argv)
             ble = true;
         else if (!strcmp(s, "-i") && has_arg)
             iface = argv[++i];
+        else if (!strcmp(s, "--trust") && has_arg)
+            trust_file = argv[++i];
         else if (!strcmp(s, "-r") && has_arg)
             fs = atof(argv[++i]);
         else if (!strcmp(s, "-f") && has_arg)
@@ -578,15 +591,24 @@ int main(int argc, char **argv)
     }
     sg_errinfo e;
     a.tb = odid_table_create(256, 3600.0, &e);
+    odid_trust *trust = NULL;
+    if (a.tb && trust_file &&
+        (!(trust = odid_trust_create(4096, &e)) || odid_trust_load(trust, trust_file, &e))) {
+        odid_table_destroy(a.tb);
+        a.tb = NULL;
+    }
     if (!a.tb) {
         fprintf(stderr, "sg_rid: %s\n", e.msg);
+        odid_trust_destroy(trust);
         return 1;
     }
+    odid_table_set_trust(a.tb, trust);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     int rc = ble ? run_ble(&a, src, fmt, fs, fc, off, chans, nch)
                  : run_wifi(&a, iface ? iface : src, iface != NULL);
     summary(&a);
     odid_table_destroy(a.tb);
+    odid_trust_destroy(trust);
     return rc;
 }
