@@ -73,6 +73,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "sg_error.h"
 
 #define DOA_MAX_ELEMENTS 16
@@ -97,6 +99,17 @@ int doa_array_set(doa_array *a, unsigned n, const double pos[][3], sg_errinfo *e
 /* Checks n, finite positions within 100 m, no two elements closer than 1 mm, finite
  * calibration with 1e-3 <= |cal| <= 1e3. */
 int doa_array_validate(const doa_array *a, sg_errinfo *e);
+/* Array from its JSON description (the "array" object of an RF sensor in the venue
+ * file, docs/config.md):
+ *   {"geometry": "ula" | "uca" | "custom", "elements": N (2..16),
+ *    "spacing_m": d (ula), "radius_m": r (uca), "positions_m": [[x, y, z], ...] (custom),
+ *    "calibration": {"phase_deg": [N], "gain_db": [N]}}   (optional)
+ * The calibration lists each channel's measured error relative to channel 0 (what
+ * doa_calibrate reports); the correction applied is its inverse. Errors name `where`
+ * and the key. */
+int doa_array_from_json(doa_array *a, const cJSON *o, const char *where, sg_errinfo *e);
+/* {"phase_deg": [...], "gain_db": [...]} for n channels; NULL when out of memory. */
+cJSON *doa_calibration_to_json(const double *phase_deg, const double *gain_db, unsigned n);
 /* 1 = linear (collinear elements), 2 = planar, 3 = volumetric. */
 unsigned doa_array_rank(const doa_array *a);
 /* Largest distance between any two elements (m). */

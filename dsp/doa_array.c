@@ -2,10 +2,12 @@
  * validation, rank (linear / planar / volumetric), steering vectors and the
  * Cramer-Rao bound of one plane wave. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "doa.h"
 #include "doa_internal.h"
+#include "sg_json.h"
 
 void doa_unit(double az, double el, double u[3])
 {
@@ -263,4 +265,132 @@ double doa_crb_var_el(const doa_array *a, double az, double el, double f, double
 {
     double du[3] = {-sin(az) * sin(el), -cos(az) * sin(el), cos(el)};
     return crb_dir(a, du, f, rho, windows);
+}
+
+/* ---- JSON (venue files, scenarios) -------------------------------------------- */
+
+/* A JSON array of `want` finite numbers (want = 0: 1..max of them) into out. */
+static int num_list(const cJSON *arr, const char *where, const char *key, unsigned want,
+                    unsigned max, double *out, unsigned *count, sg_errinfo *e)
+{
+    int n = cJSON_GetArraySize(arr);
+    if (!cJSON_IsArray(arr) || (want && n != (int)want) || (!want && (n < 1 || n > (int)max)))
+        return want ? sg_err_set(e, SG_EINVAL, "%s.%s: must be an array of %u numbers", where,
+                                 key, want)
+                    : sg_err_set(e, SG_EINVAL, "%s.%s: must be an array of 1..%u numbers", where,
+                                 key, max);
+    for (int i = 0; i < n; i++) {
+        const cJSON *v = cJSON_GetArrayItem(arr, i);
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+            return sg_err_set(e, SG_EINVAL, "%s.%s[%d]: must be a finite number", where, key, i);
+        out[i] = v->valuedouble;
+    }
+    if (count)
+        *count = (unsigned)n;
+    return SG_OK;
+}
+
+int doa_array_from_json(doa_array *a, const cJSON *o, const char *where, sg_errinfo *e)
+{
+    static const char *const keys[] = {"geometry", "elements", "spacing_m", "radius_m",
+                                       "positions_m", "calibration", NULL};
+    static const char *const geoms[] = {"ula", "uca", "custom"};
+    static const char *const ckeys[] = {"phase_deg", "gain_db", NULL};
+    int rc, g;
+    long n = 0;
+    memset(a, 0, sizeof *a);
+    if (!cJSON_IsObject(o))
+        return sg_err_set(e, SG_EINVAL, "%s: must be an object", where);
+    if ((rc = sgj_check_keys(o, where, keys, e)) ||
+        (rc = sgj_enum(o, where, "geometry", true, 0, geoms, 3, &g, e)))
+        return rc;
+    if (g != 2 && (rc = sgj_int(o, where, "elements", true, 0, 2, DOA_MAX_ELEMENTS, &n, e)))
+        return rc;
+    char sub[600];
+    if (g == 0 || g == 1) {
+        const char *k = g ? "radius_m" : "spacing_m";
+        double v;
+        if ((rc = sgj_number(o, where, k, true, 0, 1e-3, 10, &v, e)))
+            return rc;
+        if (cJSON_GetObjectItemCaseSensitive(o, "positions_m"))
+            return sg_err_set(e, SG_EINVAL, "%s.positions_m: only for geometry \"custom\"", where);
+        rc = g ? doa_array_uca(a, (unsigned)n, v, e) : doa_array_ula(a, (unsigned)n, v, e);
+        if (rc)
+            return sg_err_prefix(e, where);
+    } else {
+        const cJSON *ps;
+        if ((rc = sgj_array(o, where, "positions_m", true, &ps, e)))
+            return rc;
+        int np = cJSON_GetArraySize(ps);
+        if (np < 2 || np > DOA_MAX_ELEMENTS)
+            return sg_err_set(e, SG_EINVAL, "%s.positions_m: needs 2..%d elements, got %d", where,
+                              DOA_MAX_ELEMENTS, np);
+        long ne;
+        if ((rc = sgj_int(o, where, "elements", false, np, 2, DOA_MAX_ELEMENTS, &ne, e)))
+            return rc;
+        if (ne != np)
+            return sg_err_set(e, SG_EINVAL, "%s.elements: %ld, but positions_m lists %d", where,
+                              ne, np);
+        double pos[DOA_MAX_ELEMENTS][3];
+        for (int i = 0; i < np; i++) {
+            snprintf(sub, sizeof sub, "%s.positions_m", where);
+            char k[16];
+            snprintf(k, sizeof k, "[%d]", i);
+            if ((rc = num_list(cJSON_GetArrayItem(ps, i), sub, k, 3, 3, pos[i], NULL, e)))
+                return rc;
+        }
+        if ((rc = doa_array_set(a, (unsigned)np, (const double(*)[3])pos, e)))
+            return sg_err_prefix(e, where);
+        n = np;
+    }
+    const cJSON *cal = cJSON_GetObjectItemCaseSensitive(o, "calibration");
+    if (cal) {
+        snprintf(sub, sizeof sub, "%s.calibration", where);
+        if (!cJSON_IsObject(cal))
+            return sg_err_set(e, SG_EINVAL, "%s: must be an object", sub);
+        if ((rc = sgj_check_keys(cal, sub, ckeys, e)))
+            return rc;
+        double ph[DOA_MAX_ELEMENTS] = {0}, gd[DOA_MAX_ELEMENTS] = {0};
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(cal, "phase_deg");
+        const cJSON *gg = cJSON_GetObjectItemCaseSensitive(cal, "gain_db");
+        if (!p)
+            return sg_err_set(e, SG_EINVAL, "%s.phase_deg: missing", sub);
+        if ((rc = num_list(p, sub, "phase_deg", (unsigned)n, 0, ph, NULL, e)) ||
+            (gg && (rc = num_list(gg, sub, "gain_db", (unsigned)n, 0, gd, NULL, e))))
+            return rc;
+        for (long i = 0; i < n; i++) {
+            if (fabs(ph[i]) > 360 || fabs(gd[i]) > 40)
+                return sg_err_set(e, SG_EINVAL,
+                                  "%s: channel %ld: phase must be in [-360, 360] deg and gain in "
+                                  "[-40, 40] dB",
+                                  sub, i);
+            /* the stored values are the channel's errors; the correction undoes them */
+            a->cal[i] = (float complex)(pow(10, -(gd[i] - gd[0]) / 20) *
+                                        cexp(-I * (ph[i] - ph[0]) * M_PI / 180));
+        }
+        a->calibrated = true;
+    }
+    return doa_array_validate(a, e) ? sg_err_prefix(e, where) : SG_OK;
+}
+
+cJSON *doa_calibration_to_json(const double *phase_deg, const double *gain_db, unsigned n)
+{
+    cJSON *o = cJSON_CreateObject(), *p = cJSON_AddArrayToObject(o, "phase_deg"),
+          *g = cJSON_AddArrayToObject(o, "gain_db");
+    if (!o || !p || !g) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        /* 0.01 deg and 0.001 dB are far below what a calibration can resolve */
+        cJSON *a = cJSON_CreateNumber(round(phase_deg[i] * 100) / 100);
+        cJSON *b = cJSON_CreateNumber(round(gain_db[i] * 1000) / 1000);
+        if (!a || !b || !cJSON_AddItemToArray(p, a) || !cJSON_AddItemToArray(g, b)) {
+            cJSON_Delete(a);
+            cJSON_Delete(b);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
 }

@@ -582,6 +582,59 @@ static void test_invalid(void **st)
     assert_int_equal(doa_method_parse("esprit", &m), SG_EINVAL);
 }
 
+static void test_json(void **st)
+{
+    (void)st;
+    sg_errinfo e;
+    doa_array a;
+    const struct { const char *js; int rc; const char *msg; } tab[] = {
+        {"{\"geometry\": \"uca\", \"elements\": 5, \"radius_m\": 0.053}", 0, NULL},
+        {"{\"geometry\": \"ula\", \"elements\": 4, \"spacing_m\": 0.061}", 0, NULL},
+        {"{\"geometry\": \"custom\", \"positions_m\": [[0,0,0],[0.05,0,0],[0,0.05,0]]}", 0, NULL},
+        {"{\"geometry\": \"uca\", \"elements\": 5, \"radius_m\": 0.053, \"calibration\": "
+         "{\"phase_deg\": [0, 10, 20, 30, 40], \"gain_db\": [0, 1, 0, -1, 0]}}", 0, NULL},
+        {"{\"geometry\": \"uca\", \"elements\": 5}", SG_EINVAL, "radius_m"},
+        {"{\"geometry\": \"uca\", \"elements\": 1, \"radius_m\": 0.05}", SG_ERANGE, "elements"},
+        {"{\"geometry\": \"ring\", \"elements\": 5, \"radius_m\": 0.05}", SG_EINVAL, "geometry"},
+        {"{\"elements\": 5, \"radius_m\": 0.05}", SG_EINVAL, "geometry"},
+        {"{\"geometry\": \"ula\", \"elements\": 4, \"spacing_m\": 0}", SG_ERANGE, "spacing_m"},
+        {"{\"geometry\": \"ula\", \"elements\": 4, \"spacing_m\": 0.06, \"sapcing\": 1}", SG_EINVAL, "sapcing"},
+        {"{\"geometry\": \"custom\", \"positions_m\": [[0,0,0],[0.05,0]]}", SG_EINVAL, "positions_m"},
+        {"{\"geometry\": \"custom\", \"positions_m\": [[0,0,0]]}", SG_EINVAL, "positions_m"},
+        {"{\"geometry\": \"custom\", \"elements\": 3, \"positions_m\": [[0,0,0],[0.05,0,0]]}", SG_EINVAL, "elements"},
+        {"{\"geometry\": \"custom\", \"positions_m\": [[0,0,0],[0,0,0]]}", SG_EINVAL, "closer"},
+        {"{\"geometry\": \"uca\", \"elements\": 5, \"radius_m\": 0.05, \"calibration\": "
+         "{\"phase_deg\": [0, 1, 2]}}", SG_EINVAL, "phase_deg"},
+        {"{\"geometry\": \"uca\", \"elements\": 3, \"radius_m\": 0.05, \"calibration\": "
+         "{\"phase_deg\": [0, 1, 900]}}", SG_EINVAL, "channel 2"},
+        {"{\"geometry\": \"uca\", \"elements\": 3, \"radius_m\": 0.05, \"calibration\": "
+         "{\"gain_db\": [0, 1, 2]}}", SG_EINVAL, "phase_deg"},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        cJSON *o = cJSON_Parse(tab[i].js);
+        assert_non_null(o);
+        int rc = doa_array_from_json(&a, o, "venue.json: sensors[0].array", &e);
+        cJSON_Delete(o);
+        if (rc != tab[i].rc)
+            fail_msg("%s: rc %d, want %d (%s)", tab[i].js, rc, tab[i].rc, rc ? e.msg : "");
+        if (tab[i].msg && (!strstr(e.msg, tab[i].msg) || !strstr(e.msg, "sensors[0].array")))
+            fail_msg("%s: message \"%s\" lacks \"%s\"", tab[i].js, e.msg, tab[i].msg);
+    }
+    /* a calibration written as JSON reads back as the same correction */
+    double ph[3] = {0, 33.3, -120}, gd[3] = {0, 1.5, -2};
+    cJSON *c = doa_calibration_to_json(ph, gd, 3);
+    assert_non_null(c);
+    cJSON *o = cJSON_Parse("{\"geometry\": \"uca\", \"elements\": 3, \"radius_m\": 0.05}");
+    cJSON_AddItemToObject(o, "calibration", c);
+    assert_int_equal(doa_array_from_json(&a, o, "t", &e), 0);
+    cJSON_Delete(o);
+    assert_true(a.calibrated);
+    for (int i = 0; i < 3; i++) {
+        double complex g = pow(10, gd[i] / 20) * cexp(I * ph[i] * DEG);
+        assert_near(cabs(a.cal[i] * g - 1), 0, 1e-5);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_grating),        cmocka_unit_test(test_two_emitters),
         cmocka_unit_test(test_elevation),      cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_incoherent),     cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
