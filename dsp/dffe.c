@@ -31,6 +31,7 @@ void dffe_cfg_default(dffe_cfg *cfg)
     frontend_cfg_default(&cfg->fe);
     doa_cfg_default(&cfg->doa);
     cfg->doa_max_s = 2e-3;
+    cfg->doa_max_windows = 256;
 }
 
 dffe *dffe_create(const dffe_cfg *cfg, sg_errinfo *e)
@@ -38,6 +39,11 @@ dffe *dffe_create(const dffe_cfg *cfg, sg_errinfo *e)
     if (!(cfg->doa_max_s >= 1e-5 && cfg->doa_max_s <= 0.05)) {
         sg_err_set(e, SG_EINVAL, "dffe: doa_max_s must be in [1e-5, 0.05] s, got %g",
                    cfg->doa_max_s);
+        return NULL;
+    }
+    if (cfg->doa_max_windows < 8 || cfg->doa_max_windows > 65536) {
+        sg_err_set(e, SG_EINVAL, "dffe: doa_max_windows must be in [8, 65536], got %u",
+                   cfg->doa_max_windows);
         return NULL;
     }
     dffe *q = calloc(1, sizeof *q);
@@ -78,6 +84,9 @@ static int alloc_rate(dffe *q, double fs, sg_errinfo *e)
     free(q->seg);
     q->ring = q->seg = NULL;
     q->seg_max = (size_t)ceil(q->cfg.doa_max_s * fs);
+    size_t wmax = (size_t)q->cfg.doa_max_windows * q->cfg.doa.nfft;
+    if (q->seg_max > wmax)
+        q->seg_max = wmax;
     size_t margin = (size_t)ceil(q->cfg.fe.margin_s * fs);
     q->rcap = q->seg_max + margin + 4 * (size_t)q->cfg.fe.nfft + CHUNK;
     q->ring = malloc(q->rcap * q->m * sizeof *q->ring);
@@ -88,6 +97,22 @@ static int alloc_rate(dffe *q, double fs, sg_errinfo *e)
     q->fs = fs;
     q->ring_end = q->valid_from = 0;
     return SG_OK;
+}
+
+/* Copies n samples (all channels) from stream index idx out of / into the ring, in at
+ * most two contiguous runs. */
+static void ring_read(const dffe *q, uint64_t idx, size_t n, float complex *out)
+{
+    size_t at = (size_t)(idx % q->rcap), first = q->rcap - at < n ? q->rcap - at : n;
+    memcpy(out, q->ring + at * q->m, first * q->m * sizeof *out);
+    memcpy(out + first * q->m, q->ring, (n - first) * q->m * sizeof *out);
+}
+
+static void ring_write(dffe *q, uint64_t idx, size_t n, const float complex *x)
+{
+    size_t at = (size_t)(idx % q->rcap), first = q->rcap - at < n ? q->rcap - at : n;
+    memcpy(q->ring + at * q->m, x, first * q->m * sizeof *x);
+    memcpy(q->ring, x + first * q->m, (n - first) * q->m * sizeof *x);
 }
 
 /* DoA of one burst from the history: the last seg_max samples of it, one front-end
@@ -105,9 +130,7 @@ static int burst_doa(dffe *q, const sg_burst *b, doa_result *r)
     uint64_t seg_start = seg_end - len;
     if (seg_start < q->valid_from || seg_end > q->ring_end || q->ring_end - seg_start > q->rcap)
         return SG_EOVERFLOW;
-    for (uint64_t i = 0; i < len; i++)
-        memcpy(q->seg + i * q->m, q->ring + ((seg_start + i) % q->rcap) * q->m,
-               q->m * sizeof *q->seg);
+    ring_read(q, seg_start, (size_t)len, q->seg);
     double lo = b->fc - 0.5 * b->bandwidth - q->fc, hi = b->fc + 0.5 * b->bandwidth - q->fc;
     lo = fmax(lo, -0.5 * q->fs);
     hi = fmin(hi, 0.5 * q->fs);
@@ -165,10 +188,9 @@ int dffe_execute(dffe *q, const sg_iq_block *blk, dffe_cb cb, void *user, sg_err
         size_t n = blk->n - done < CHUNK ? blk->n - done : CHUNK;
         uint64_t idx = blk->sample_index + done;
         const float complex *x = blk->x + done * q->m;
-        for (size_t i = 0; i < n; i++) {
-            memcpy(q->ring + ((idx + i) % q->rcap) * q->m, x + i * q->m, q->m * sizeof *x);
+        ring_write(q, idx, n, x);
+        for (size_t i = 0; i < n; i++)
             q->ch0[i] = x[i * q->m];
-        }
         q->ring_end = idx + n;
         sg_iq_block one = *blk;
         one.x = q->ch0;

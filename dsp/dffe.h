@@ -7,7 +7,7 @@
  *   multi-channel block -> channel 0 -> frontend -> burst (time, band)
  *                       -> history ring ---------> doa over that region -> callback
  *
- * DoA uses the last doa_max_s of each burst (guarded by one front-end frame from its
+ * DoA uses the last doa_max_s (at most doa_max_windows windows) of each burst (guarded by one front-end frame from its
  * end, whose position is the least certain), so the history stays short at any burst
  * length: ring = doa_max_s + margin + 4 frames + one chunk of input. Blocks are fed in
  * chunks of at most 65536 samples.
@@ -35,6 +35,9 @@ typedef struct {
     doa_cfg doa;
     doa_array array;        /* the array, with its calibration */
     double doa_max_s;       /* s of each burst used for DoA, 1e-5..0.05; default 2e-3 */
+    unsigned doa_max_windows; /* and at most this many snapshot windows, 8..65536; default
+                                 256 (beyond, the noise bound is far below the systematic
+                                 errors of a real array, and the cost grows linearly) */
 } dffe_cfg;
 
 typedef struct {
@@ -55,7 +58,7 @@ typedef struct dffe_s dffe;
  * why). Called on the caller's thread inside execute/flush. */
 typedef void (*dffe_cb)(void *user, const sg_burst *b, const doa_result *r, int doa_rc);
 
-/* frontend and doa defaults, doa_max_s 2 ms; the array is left as given. */
+/* frontend and doa defaults, doa_max_s 2 ms, 256 windows; the array is left as given. */
 void dffe_cfg_default(dffe_cfg *cfg);
 dffe *dffe_create(const dffe_cfg *cfg, sg_errinfo *e);
 void dffe_destroy(dffe *q);

@@ -529,11 +529,17 @@ static double ambiguity_at(const doa *q, double az0, double el0, double az, doub
     double acc = 0;
     unsigned step = q->nb > 8 ? q->nb / 8 : 1; /* the band is narrow vs fc: 8 bins suffice */
     unsigned cnt = 0;
+    double complex v[DOA_MAX_ELEMENTS], st[DOA_MAX_ELEMENTS];
+    for (unsigned i = 0; i < m; i++) {
+        v[i] = cexp(I * 2 * M_PI * (q->fc + q->fb[0]) * dt[i]);
+        st[i] = cexp(I * 2 * M_PI * step * df * dt[i]);
+    }
     for (unsigned b = 0; b < q->nb; b += step) {
-        double f = q->fc + q->fb[0] + b * df;
         double complex s = 0;
-        for (unsigned i = 0; i < m; i++)
-            s += cexp(I * 2 * M_PI * f * dt[i]);
+        for (unsigned i = 0; i < m; i++) {
+            s += v[i];
+            v[i] *= st[i];
+        }
         acc += creal(s * conj(s)) / ((double)m * m);
         cnt++;
     }
