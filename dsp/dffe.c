@@ -24,7 +24,15 @@ struct dffe_s {
     dffe_stats st;
     dffe_cb cb;
     void *user;
+    dffe_region_fn hook;
+    void *hook_user;
 };
+
+void dffe_set_region_hook(dffe *q, dffe_region_fn fn, void *user)
+{
+    q->hook = fn;
+    q->hook_user = user;
+}
 
 void dffe_cfg_default(dffe_cfg *cfg)
 {
@@ -138,6 +146,8 @@ static int burst_doa(dffe *q, const sg_burst *b, doa_result *r)
         return SG_EINVAL;
     doa_input in = {.x = q->seg, .n = (size_t)len, .channels = q->m, .fs = q->fs, .fc = q->fc,
                     .f_lo = lo, .f_hi = hi};
+    if (q->hook)
+        q->hook(q->hook_user, b, &in);
     return doa_execute(q->d, &in, r, NULL);
 }
 

@@ -58,6 +58,12 @@ typedef struct dffe_s dffe;
  * why). Called on the caller's thread inside execute/flush. */
 typedef void (*dffe_cb)(void *user, const sg_burst *b, const doa_result *r, int doa_rc);
 
+/* Sees every burst's DoA region (all channels, the burst's band) before the DoA runs,
+ * e.g. to calibrate on bursts of a reference source (sg_dfcal). in is valid only
+ * during the call. */
+typedef void (*dffe_region_fn)(void *user, const sg_burst *b, const doa_input *in);
+void dffe_set_region_hook(dffe *q, dffe_region_fn fn, void *user);
+
 /* frontend and doa defaults, doa_max_s 2 ms, 256 windows; the array is left as given. */
 void dffe_cfg_default(dffe_cfg *cfg);
 dffe *dffe_create(const dffe_cfg *cfg, sg_errinfo *e);
