@@ -37,8 +37,11 @@ typedef struct {
     double worst;
 } ctx;
 
-static void on_df(void *user, const sg_burst *b, const doa_result *r, int rc)
+static void on_df(void *user, const sg_burst *b, const float complex *iq, size_t n_iq,
+                  const doa_result *r, int rc)
 {
+    (void)iq;
+    (void)n_iq;
     ctx *c = user;
     c->bursts++;
     if (rc)

@@ -60,7 +60,6 @@ dffe *dffe_create(const dffe_cfg *cfg, sg_errinfo *e)
         return NULL;
     }
     q->cfg = *cfg;
-    q->cfg.fe.deliver_iq = false; /* the DoA reads its own multi-channel history */
     q->m = cfg->array.n;
     q->d = doa_create(&cfg->array, &cfg->doa, e);
     q->fe = q->d ? frontend_create(&q->cfg.fe, e) : NULL;
@@ -154,8 +153,6 @@ static int burst_doa(dffe *q, const sg_burst *b, doa_result *r)
 static void on_burst(void *user, const sg_burst *b, const float complex *iq, size_t n)
 {
     dffe *q = user;
-    (void)iq;
-    (void)n;
     doa_result r;
     int rc = burst_doa(q, b, &r);
     q->st.bursts++;
@@ -173,7 +170,7 @@ static void on_burst(void *user, const sg_burst *b, const float complex *iq, siz
     if (rc) {
         r.az = r.el = NAN;
     }
-    q->cb(q->user, b, &r, rc);
+    q->cb(q->user, b, iq, n, &r, rc);
 }
 
 int dffe_execute(dffe *q, const sg_iq_block *blk, dffe_cb cb, void *user, sg_errinfo *e)

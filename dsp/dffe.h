@@ -31,7 +31,7 @@
 #include "sg_types.h"
 
 typedef struct {
-    frontend_cfg fe;        /* front end on channel 0 (fe.deliver_iq is ignored) */
+    frontend_cfg fe;        /* front end on channel 0 (its burst IQ goes to the callback) */
     doa_cfg doa;
     doa_array array;        /* the array, with its calibration */
     double doa_max_s;       /* s of each burst used for DoA, 1e-5..0.05; default 2e-3 */
@@ -54,9 +54,11 @@ typedef struct {
 
 typedef struct dffe_s dffe;
 
-/* One burst. r is the DoA result when doa_rc == 0 (else r->az is NAN and doa_rc says
- * why). Called on the caller's thread inside execute/flush. */
-typedef void (*dffe_cb)(void *user, const sg_burst *b, const doa_result *r, int doa_rc);
+/* One burst, with channel 0's IQ as frontend.h delivers it (iq NULL and n_iq 0 when
+ * fe.deliver_iq is off). r is the DoA result when doa_rc == 0 (else r->az is NAN and
+ * doa_rc says why). Called on the caller's thread inside execute/flush. */
+typedef void (*dffe_cb)(void *user, const sg_burst *b, const float complex *iq, size_t n_iq,
+                        const doa_result *r, int doa_rc);
 
 /* Sees every burst's DoA region (all channels, the burst's band) before the DoA runs,
  * e.g. to calibrate on bursts of a reference source (sg_dfcal). in is valid only

@@ -32,10 +32,14 @@ typedef struct {
     double worst;
 } ctx;
 
-static void on_burst(void *user, const sg_burst *b, const doa_result *r, int rc)
+static void on_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq,
+                     const doa_result *r, int rc)
 {
     ctx *c = user;
     c->found++;
+    /* channel 0's IQ of the burst, as the front end delivers it (for decoders) */
+    assert_non_null(iq);
+    assert_true(n_iq >= b->sample_count);
     if (rc) {
         c->no_bearing++;
         if (rc == SG_EFORMAT)
@@ -153,6 +157,13 @@ static void test_bearings(void **st)
     dffe_stats_get(d, &ds);
     assert_int_equal(ds.blocks_refused, 1);
     dffe_destroy(d);
+    /* the single-channel front end refuses interleaved blocks instead of misreading them */
+    frontend *fe = frontend_create(&cfg.fe, &e);
+    assert_non_null(fe);
+    sg_iq_block mc = {.x = x, .n = 1000, .sample_rate = FS, .center_freq = FC, .channels = 5};
+    assert_int_equal(frontend_execute(fe, &mc, NULL, NULL), SG_EINVAL);
+    assert_non_null(strstr(frontend_error(fe), "5 interleaved channels"));
+    frontend_destroy(fe);
 
     /* NaN in every burst of channel 3: no bearings, each counted */
     for (size_t i = 0; i < c.nt; i++) {

@@ -83,8 +83,11 @@ static void on_region(void *user, const sg_burst *b, const doa_input *in)
     c->used++;
 }
 
-static void on_df(void *user, const sg_burst *b, const doa_result *r, int rc)
+static void on_df(void *user, const sg_burst *b, const float complex *iq, size_t n_iq,
+                  const doa_result *r, int rc)
 {
+    (void)iq;
+    (void)n_iq;
     (void)user;
     (void)b;
     (void)r;
@@ -226,6 +229,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sg_dfcal: %s\n", e.msg);
         goto out;
     }
+    cfg.fe.deliver_iq = false; /* only the multi-channel regions are used */
     double az, el;
     if (nsrc) {
         geo_frame f;
