@@ -31,6 +31,7 @@ static double now(void)
 }
 
 typedef struct {
+    const sga *q;
     const sga_truth *t;
     size_t nt;
     size_t bursts, bearings, checked;
@@ -47,16 +48,8 @@ static void on_df(void *user, const sg_burst *b, const float complex *iq, size_t
     if (rc)
         return;
     c->bearings++;
-    const sga_truth *hit = NULL;
-    int n = 0;
-    for (size_t i = 0; i < c->nt; i++) {
-        const siggen_truth *t = &c->t[i].burst;
-        if (t->sample_start < b->sample_start + b->sample_count &&
-            b->sample_start < t->sample_start + t->sample_count &&
-            fabs(t->fc - b->fc) < 0.5 * t->bandwidth)
-            hit = &c->t[i], n++;
-    }
-    if (n == 1) {
+    const sga_truth *hit = sga_truth_match(c->q, b->sample_start, b->sample_count, b->fc);
+    if (hit) {
         double err = fabs(remainder(r->az - hit->az_body, 2 * M_PI)) * 180 / M_PI;
         c->worst = fmax(c->worst, err);
         c->checked++;
@@ -134,6 +127,7 @@ static int run_rate(double fs, double secs, int reps)
                 return 1;
             }
             memset(&c, 0, sizeof c);
+            c.q = q;
             c.t = sga_truth_list(q, &c.nt);
             for (size_t k = 0; k < n; k += blk) {
                 sg_iq_block b = {.x = x + k * M, .n = n - k < blk ? n - k : blk,

@@ -166,6 +166,21 @@ const sga_truth *sga_truth_list(const sga *q, size_t *n)
     return q->truth;
 }
 
+const sga_truth *sga_truth_match(const sga *q, uint64_t start, uint64_t count, double fc)
+{
+    const sga_truth *hit = NULL;
+    for (size_t i = 0; i < q->nt; i++) {
+        const siggen_truth *t = &q->truth[i].burst;
+        if (t->sample_start < start + count && start < t->sample_start + t->sample_count &&
+            fabs(t->fc - fc) < 0.5 * t->bandwidth) {
+            if (hit)
+                return NULL;
+            hit = &q->truth[i];
+        }
+    }
+    return hit;
+}
+
 static void em_pos(const sga_emitter *e, double t, double p[3])
 {
     for (int k = 0; k < 3; k++)

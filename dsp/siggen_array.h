@@ -86,5 +86,9 @@ uint64_t sga_length(const sga *q);
 int sga_generate(sga *q, float complex *out, size_t n, sg_errinfo *e);
 /* Truth of every burst of every emitter, in start order; valid until the next add. */
 const sga_truth *sga_truth_list(const sga *q, size_t *n);
+/* The one truth burst that a detected burst (stream samples [start, start + count),
+ * centre fc Hz) overlaps in time and within half its bandwidth in frequency; NULL when
+ * none or several do (a collision: no single truth to score against). */
+const sga_truth *sga_truth_match(const sga *q, uint64_t start, uint64_t count, double fc);
 
 #endif

@@ -26,6 +26,7 @@ const char *__lsan_default_suppressions(void) { return "leak:qs1dsearch_create\n
 #define DUR 0.5
 
 typedef struct {
+    const sga *q;
     const sga_truth *t;
     size_t nt;
     unsigned found, matched, nan_bursts, no_bearing;
@@ -48,18 +49,8 @@ static void on_burst(void *user, const sg_burst *b, const float complex *iq, siz
         return;
     }
     /* the truth burst it overlaps in time and frequency, if only one */
-    const sga_truth *hit = NULL;
-    int n = 0;
-    for (size_t i = 0; i < c->nt; i++) {
-        const siggen_truth *t = &c->t[i].burst;
-        if (t->sample_start < b->sample_start + b->sample_count &&
-            b->sample_start < t->sample_start + t->sample_count &&
-            fabs(t->fc - b->fc) < 0.5 * t->bandwidth) {
-            hit = &c->t[i];
-            n++;
-        }
-    }
-    if (n != 1)
+    const sga_truth *hit = sga_truth_match(c->q, b->sample_start, b->sample_count, b->fc);
+    if (!hit)
         return;
     double err = fabs(remainder(r->az - hit->az_body, 2 * M_PI)) * 180 / M_PI;
     if (err > c->worst)
@@ -131,6 +122,7 @@ static void test_bearings(void **st)
     size_t n;
     float complex *x = capture(q, &n);
     ctx c = {0};
+    c.q = q;
     c.t = sga_truth_list(q, &c.nt);
     dffe_cfg cfg;
     dffe_cfg_default(&cfg);
@@ -171,6 +163,7 @@ static void test_bearings(void **st)
         x[mid * 5 + 3] = NAN;
     }
     ctx c2 = {0};
+    c2.q = q;
     c2.t = c.t;
     c2.nt = c.nt;
     d = dffe_create(&cfg, &e);
