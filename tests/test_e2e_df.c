@@ -4,7 +4,7 @@
  * south stands) record it with sg_gen --array-scenario; the daemon replays both.
  * Expected: a confirmed track within the stated position error of the truth and a
  * critical alert on the stadium zone before the drone enters it. With only the north
- * site: bearings but no position (no confirmed track).
+ * site: bearing lines on the rf messages but no position (no confirmed track).
  *
  * The captures are 2.4 Msps (2 of ELRS's 80 hop channels in band, to keep them small),
  * so the venue uses a signature narrowed to what such a capture shows (bandwidth,
@@ -182,17 +182,34 @@ static void test_one_site(void **state)
     static const char *const args[] = {"-c", B "/venue.json", NULL};
     int status = harness_run(B "/one.log", args, &l);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    size_t confirmed = 0, rf = 0;
+    size_t confirmed = 0, rf = 0, lines = 0;
+    double worst = 0, sd_max = 0;
     for (size_t i = 0; i < l.n; i++) {
         const cJSON *j = l.msgs[i];
         if (!strcmp(jstr(j, "type"), "track") && !strcmp(jstr(j, "status"), "confirmed"))
             confirmed++;
-        if (!strcmp(jstr(j, "type"), "rf"))
-            rf++;
+        if (strcmp(jstr(j, "type"), "rf"))
+            continue;
+        rf++;
+        double az = jnum(j, "azimuth_deg"), sd = jnum(j, "azimuth_sd_deg");
+        if (isnan(az))
+            continue;
+        /* the bearing line: the latest combined bearing, up to ~0.5 s old */
+        double p[3];
+        truth_at(jnum(j, "t") - 0.25, p);
+        double taz = atan2(p[0] - site_enu[0][0], p[1] - site_enu[0][1]) * 180 / M_PI;
+        worst = fmax(worst, fabs(remainder(az - taz, 360)));
+        sd_max = fmax(sd_max, sd);
+        assert_true(sd >= 1.5 && sd < 5);
+        lines++;
     }
-    print_message("one DF site: %zu confirmed track messages, %zu rf messages\n", confirmed, rf);
+    print_message("one DF site: %zu confirmed track messages, %zu rf messages, %zu with a bearing "
+                  "line (worst %.2f deg off the truth, sd up to %.2f deg)\n",
+                  confirmed, rf, lines, worst, sd_max);
     assert_int_equal(confirmed, 0);
     assert_true(rf > 0); /* the drone is still reported as RF presence */
+    assert_true(lines > 0);
+    assert_true(worst < 4);
     msglist_free(&l);
 }
 
