@@ -339,6 +339,10 @@ int feed_encode_rf(const feed *f, char *buf, size_t cap, const feed_rf *r)
     sgjw_fix(&w, "bw_hz", r->bw_hz > 0 ? r->bw_hz : NAN, 0);
     if (r->track_id)
         sgjw_uint(&w, "track_id", r->track_id);
+    if (r->has_az) {
+        sgjw_fix(&w, "azimuth_deg", r->az_deg, 2);
+        sgjw_fix(&w, "azimuth_sd_deg", r->az_sd_deg, 2);
+    }
     sgjw_fix(&w, "first_t", r->first_t, 6);
     sgjw_fix(&w, "last_t", r->last_t, 6);
     return finish(&w);

@@ -41,6 +41,8 @@ typedef struct {
     double center_freq;      /* Hz, RF frequency of DC; 0 if unknown */
     double t0;               /* s UTC of sample index 0 (capture start) */
     bool discontinuity;      /* samples were lost before x[0]: reset filter state */
+    unsigned channels;       /* coherent channels interleaved in x (x[t * channels + c]) on
+                                one sample clock, n samples each; 0 or 1 = one channel */
 } sg_iq_block;
 
 /* ---- RF bursts and emitters -------------------------------------------------- */

@@ -251,7 +251,9 @@ static void publish_rf_picture(fusion_side *p, double t)
         feed_rf r = {.sensor = pic[i].sensor, .cls = pic[i].cls, .cls_conf = pic[i].cls_conf,
                      .identity = pic[i].identity, .fc_hz = pic[i].fc_hz, .bw_hz = pic[i].bw_hz,
                      .first_t = pic[i].first_seen, .last_t = pic[i].last_seen, .t = t,
-                     .track_id = pic[i].attached ? pic[i].track_id : 0};
+                     .track_id = pic[i].attached ? pic[i].track_id : 0,
+                     .has_az = pic[i].has_az, .az_deg = pic[i].az * 180 / M_PI,
+                     .az_sd_deg = pic[i].az_sd * 180 / M_PI};
         feed_rf_presence(p->fd, &r);
     }
 }
