@@ -401,6 +401,30 @@ static void close_all(frontend *q)
     spectro_reset(q->sp);
 }
 
+/* Applies the input policy (frontend.h) in place; returns the samples zeroed. The
+ * check is one branch-free pass; only a block with a bad sample is walked again. */
+static uint64_t limit_iq(float complex *x, size_t n)
+{
+    const float *f = (const float *)x;
+    const float lim2 = SG_IQ_MAX_MAG * SG_IQ_MAX_MAG;
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float m2 = f[2 * i] * f[2 * i] + f[2 * i + 1] * f[2 * i + 1];
+        bad |= !(m2 <= lim2); /* NaN, Inf and overflow of m2 fail too */
+    }
+    if (!bad)
+        return 0;
+    uint64_t zeroed = 0;
+    for (size_t i = 0; i < n; i++) {
+        float m2 = f[2 * i] * f[2 * i] + f[2 * i + 1] * f[2 * i + 1];
+        if (!(m2 <= lim2)) {
+            x[i] = 0;
+            zeroed++;
+        }
+    }
+    return zeroed;
+}
+
 int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, void *user)
 {
     if (!blk || (blk->n && !blk->x) || !(blk->sample_rate > 0) || !isfinite(blk->center_freq))
@@ -444,8 +468,12 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
             first = n;
         memcpy(q->ring + i0, blk->x + off, first * sizeof *q->ring);
         memcpy(q->ring, blk->x + off + first, (n - first) * sizeof *q->ring);
+        q->st.iq_limited += limit_iq(q->ring + i0, first) + limit_iq(q->ring, n - first);
         q->head = idx + n;
-        spectro_execute(q->sp, blk->x + off, n, idx, on_frame, q);
+        /* the spectrogram reads the limited copy (two slices where the ring wraps) */
+        spectro_execute(q->sp, q->ring + i0, first, idx, on_frame, q);
+        if (n > first)
+            spectro_execute(q->sp, q->ring, n - first, idx + first, on_frame, q);
         if (q->n_pending)
             drain(q, false);
         off += n;
