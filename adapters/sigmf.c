@@ -152,15 +152,39 @@ size_t sigmf_encode(sigmf_datatype t, const float complex *in, size_t n, void *r
     return clip;
 }
 
+/* The n decimal digits at s as a number, or -1 (no sign, no blanks: fixed-width fields
+ * cannot overflow an int, which scanf's %d on "-2147483648-..." did in tm_year). */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z: the times a 4-digit year can show */
+#define DT_MIN (-62167219200.0)
+#define DT_END 253402300800.0
+
 int sigmf_parse_datetime(const char *s, double *t)
 {
-    int Y, M, D, h, m;
-    double sec;
-    char z = 0;
-    int n = 0;
-    if (!s || sscanf(s, "%d-%d-%dT%d:%d:%lf%c%n", &Y, &M, &D, &h, &m, &sec, &z, &n) < 7 ||
-        z != 'Z' || s[n] || M < 1 || M > 12 || D < 1 || D > 31 || h < 0 || h > 23 || m < 0 ||
-        m > 59 || !(sec >= 0 && sec < 61))
+    if (!s || strlen(s) < 20)
+        return SG_EFORMAT;
+    int Y = digits(s, 4), M = digits(s + 5, 2), D = digits(s + 8, 2), h = digits(s + 11, 2),
+        m = digits(s + 14, 2);
+    if (Y < 0 || s[4] != '-' || M < 1 || M > 12 || s[7] != '-' || D < 1 || D > 31 ||
+        s[10] != 'T' || h < 0 || h > 23 || s[13] != ':' || m < 0 || m > 59 || s[16] != ':' ||
+        digits(s + 17, 2) < 0)
+        return SG_EFORMAT;
+    const char *end = s + 19; /* SS[.frac]Z: no exponent, no hex */
+    if (*end == '.')
+        for (end++; *end >= '0' && *end <= '9'; end++)
+            ;
+    double sec = strtod(s + 17, NULL);
+    if (end[0] != 'Z' || end[1] || !(sec >= 0 && sec < 61))
         return SG_EFORMAT;
     struct tm tm = {0};
     tm.tm_year = Y - 1900;
@@ -176,6 +200,10 @@ int sigmf_parse_datetime(const char *s, double *t)
 
 void sigmf_format_datetime(double t, char *out, size_t cap)
 {
+    if (cap)
+        out[0] = '\0';
+    if (!(t >= DT_MIN && t < DT_END)) /* NaN too; the cast below would be undefined */
+        return;
     double fl = floor(t);
     time_t s = (time_t)fl;
     long us = lround((t - fl) * 1e6);
@@ -184,7 +212,8 @@ void sigmf_format_datetime(double t, char *out, size_t cap)
         us -= 1000000;
     }
     struct tm tm;
-    gmtime_r(&s, &tm);
+    if ((double)s >= DT_END || !gmtime_r(&s, &tm))
+        return;
     snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
 }
@@ -349,7 +378,8 @@ static cJSON *capture_obj(uint64_t start, double fc, double t0)
     if (isfinite(t0)) {
         char dt[40];
         sigmf_format_datetime(t0, dt, sizeof dt);
-        cJSON_AddStringToObject(c, "core:datetime", dt);
+        if (dt[0]) /* a time no 4-digit year can show is omitted, not faked */
+            cJSON_AddStringToObject(c, "core:datetime", dt);
     }
     return c;
 }

@@ -70,9 +70,11 @@ int sigmf_meta_load(const char *meta_path, double rate_override, sigmf_meta *out
 int sigmf_meta_parse(const char *name, const char *text, size_t len, double rate_override,
                      sigmf_meta *out, sg_errinfo *e);
 void sigmf_meta_free(sigmf_meta *m);
-/* Parses an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.frac]Z" into s UTC. */
+/* Parses an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.frac]Z" (years 0000..9999, fixed-width
+ * fields, no sign) into s UTC; anything else is SG_EFORMAT. */
 int sigmf_parse_datetime(const char *s, double *t);
-/* Formats s UTC as "YYYY-MM-DDTHH:MM:SS.ffffffZ" into out[cap >= 32]. */
+/* Formats s UTC as "YYYY-MM-DDTHH:MM:SS.ffffffZ" into out[cap >= 32]; "" for a time
+ * outside years 0000..9999 (or NaN). */
 void sigmf_format_datetime(double t, char *out, size_t cap);
 
 /* ---- writer ---- */

@@ -361,6 +361,42 @@ static int setup(void **state)
     return 0;
 }
 
+/* ISO 8601 times at and past the edges of what a capture can carry: years outside
+ * 0000..9999 (year -2147483648 overflowed tm_year: undefined behaviour) and out-of-range
+ * int fields are refused; times that cannot be shown as a 4-digit year are written as
+ * nothing (the writer then omits core:datetime) instead of overflowing. */
+static void test_datetime_edges(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "-2147483648-01-01T00:00:00Z", "2147483647-01-01T00:00:00Z", "99999-01-01T00:00:00Z",
+        "-0001-01-01T00:00:00Z",       " 2023-01-01T00:00:00Z",     "+2023-01-01T00:00:00Z",
+        "2023-01-01T00:00:1e300Z",     "2023-4294967297-01T00:00:00Z", "2023-01-01T00:00:00e5Z",
+        "2023-01-01T00:00:60.5.5Z",    "2023-01-01T00:00:00",
+        "2023-01-01T00:-2147483648:00Z",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double t = 0;
+        if (sigmf_parse_datetime(bad[i], &t) != SG_EFORMAT)
+            fail_msg("accepted \"%s\" as %g", bad[i], t);
+    }
+    double t = 0;
+    assert_int_equal(sigmf_parse_datetime("0000-01-01T00:00:00Z", &t), SG_OK);
+    assert_true(t == -62167219200.0);
+    assert_int_equal(sigmf_parse_datetime("9999-12-31T23:59:59.5Z", &t), SG_OK);
+    assert_true(t == 253402300799.5);
+    char out[40];
+    sigmf_format_datetime(253402300799.5, out, sizeof out);
+    assert_string_equal(out, "9999-12-31T23:59:59.500000Z");
+    static const double unshowable[] = {253402300800.0, -62167219201.0, 1e300, -1e300, NAN,
+                                        INFINITY};
+    for (size_t i = 0; i < sizeof unshowable / sizeof unshowable[0]; i++) {
+        memset(out, 'x', sizeof out);
+        sigmf_format_datetime(unshowable[i], out, sizeof out);
+        assert_string_equal(out, "");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_malformed_meta),      cmocka_unit_test(test_truncated_data),
         cmocka_unit_test(test_nan_samples_counted), cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_realtime_pacing),     cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_datetime_edges),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
