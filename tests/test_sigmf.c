@@ -16,6 +16,7 @@
 
 #include "iq_file.h"
 #include "sg_adapter.h"
+#include "sg_clock.h"
 #include "sigmf.h"
 
 #define DIR SG_BINARY_DIR "/test_sigmf_tmp"
@@ -354,6 +355,51 @@ static void test_realtime_pacing(void **state)
     free(c.x);
 }
 
+/* A recording whose clock jumps forward 56 years between two capture segments (1970 ->
+ * 2026, as after an RTC fix) replays in real time without sleeping the jump out: the
+ * wait for a jump is capped at SG_PACE_MAX_GAP_S. (It used to sleep 56 years; alarm()
+ * turns that into a failure.) A stop request ends a pacing wait at once. */
+static void test_realtime_clock_jump(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    sg_errinfo e = {0};
+    write_recording(DIR "/jump", SIGMF_CI8, 100e3, 0, N, NULL);
+    write_file(DIR "/jump.sigmf-meta",
+               "{\"global\": {\"core:datatype\": \"ci8\", \"core:sample_rate\": 100000, "
+               "\"core:version\": \"1.0.0\"}, \"captures\": ["
+               "{\"core:sample_start\": 0, \"core:datetime\": \"1970-01-01T00:00:00Z\"}, "
+               "{\"core:sample_start\": 2000, \"core:datetime\": \"2026-01-01T00:00:00Z\"}, "
+               "{\"core:sample_start\": 3000, \"core:datetime\": \"2025-01-01T00:00:00Z\"}], "
+               "\"annotations\": []}");
+    alarm(30);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    collect c;
+    assert_int_equal(replay("sigmf", "{\"path\": \"" DIR "/jump\", \"realtime\": true, "
+                                     "\"block_samples\": 500}", &c, &e), 0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    alarm(0);
+    double dt = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) * 1e-9;
+    print_message("clock jump replay: %.3f s (samples 0.04 s, jump capped at %g s)\n", dt,
+                  SG_PACE_MAX_GAP_S);
+    assert_int_equal(c.n, N);
+    /* 40 ms of samples + one capped forward jump; the backward jump costs nothing */
+    assert_true(dt >= 0.039 + SG_PACE_MAX_GAP_S - 0.01);
+    assert_true(dt < 0.04 + SG_PACE_MAX_GAP_S + 1.0);
+    free(c.x);
+    /* a wait due in 10 s ends as soon as stop is set */
+    sg_pacer p;
+    sg_pacer_init(&p);
+    atomic_bool stop = false;
+    assert_int_equal(sg_pacer_wait(&p, 0, 0.001, &stop), 0);
+    atomic_store(&stop, true);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(sg_pacer_wait(&p, 0.001, 10.0, &stop), 1);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    assert_true(sg_ms_between(&a, &b) < 100);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -404,7 +450,7 @@ int main(void)
         cmocka_unit_test(test_malformed_meta),      cmocka_unit_test(test_truncated_data),
         cmocka_unit_test(test_nan_samples_counted), cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_realtime_pacing),     cmocka_unit_test(test_stdin),
-        cmocka_unit_test(test_datetime_edges),
+        cmocka_unit_test(test_datetime_edges),    cmocka_unit_test(test_realtime_clock_jump),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
