@@ -280,8 +280,9 @@ static int parse_meta(const char *name, const cJSON *root, double rate_override,
         m->n_captures = 1;
         m->captures[0].t0 = NAN;
     }
-    for (size_t i = 0; i < nc; i++) {
-        const cJSON *c = cJSON_GetArrayItem(caps, (int)i);
+    /* lists are walked, never indexed: cJSON_GetArrayItem(i) is O(i) */
+    const cJSON *c = caps ? caps->child : NULL;
+    for (size_t i = 0; i < nc; i++, c = c->next) {
         sigmf_capture *k = &m->captures[i];
         double ss, f;
         snprintf(where, sizeof where, "%s: captures[%zu]", name, i);
@@ -305,8 +306,8 @@ static int parse_meta(const char *name, const cJSON *root, double rate_override,
                                              "increasing sample order", where);
         m->n_captures++;
     }
-    for (size_t i = 0; i < na; i++) {
-        const cJSON *a = cJSON_GetArrayItem(anns, (int)i);
+    const cJSON *a = anns ? anns->child : NULL;
+    for (size_t i = 0; i < na; i++, a = a->next) {
         sigmf_annotation *k = &m->annotations[i];
         double ss, sc, lo, hi;
         snprintf(where, sizeof where, "%s: annotations[%zu]", name, i);
@@ -363,6 +364,7 @@ struct sigmf_writer_s {
     double rate;
     char description[256];
     cJSON *caps, *anns;
+    cJSON *last_cap;        /* last item of caps (list items are not indexed: O(n)) */
     uint64_t samples, clipped;
     unsigned char buf[8 * 4096];
 };
@@ -416,6 +418,7 @@ sigmf_writer *sigmf_writer_create(const char *base, sigmf_datatype type, double 
         return NULL;
     }
     cJSON_AddItemToArray(w->caps, c);
+    w->last_cap = c;
     w->fp = fopen(w->tmp_data, "wb");
     if (!w->fp) {
         sg_err_set(e, SG_EIO, "%s: cannot create: %s", w->tmp_data, strerror(errno));
@@ -442,14 +445,15 @@ int sigmf_writer_write(sigmf_writer *w, const float complex *x, size_t n, sg_err
 
 int sigmf_writer_capture(sigmf_writer *w, double fc, double t0, sg_errinfo *e)
 {
-    cJSON *last = cJSON_GetArrayItem(w->caps, cJSON_GetArraySize(w->caps) - 1);
-    const cJSON *ss = cJSON_GetObjectItemCaseSensitive(last, "core:sample_start");
-    if (ss && (uint64_t)ss->valuedouble == w->samples) /* nothing written yet: replace */
-        cJSON_DeleteItemFromArray(w->caps, cJSON_GetArraySize(w->caps) - 1);
+    const cJSON *ss = cJSON_GetObjectItemCaseSensitive(w->last_cap, "core:sample_start");
     cJSON *c = capture_obj(w->samples, fc, t0);
     if (!c)
         return sg_err_set(e, SG_ENOMEM, "%s: out of memory", w->base);
-    cJSON_AddItemToArray(w->caps, c);
+    if (ss && (uint64_t)ss->valuedouble == w->samples) /* nothing written yet: replace */
+        cJSON_ReplaceItemViaPointer(w->caps, w->last_cap, c);
+    else
+        cJSON_AddItemToArray(w->caps, c);
+    w->last_cap = c;
     return SG_OK;
 }
 
@@ -524,8 +528,8 @@ int sigmf_writer_close(sigmf_writer *w, sg_errinfo *e)
         sigmf_writer_abort(w);
         return sg_err_set(e, SG_ENOMEM, "out of memory writing meta");
     }
-    for (int i = na - 1; i >= 0; i--)
-        v[i] = cJSON_DetachItemFromArray(w->anns, i);
+    for (int i = 0; i < na; i++) /* the head each time: detaching by index is O(i) */
+        v[i] = cJSON_DetachItemViaPointer(w->anns, w->anns->child);
     qsort(v, (size_t)na, sizeof *v, cmp_ann);
     for (int i = 0; i < na; i++)
         cJSON_AddItemToArray(w->anns, v[i]);

@@ -400,6 +400,50 @@ static void test_realtime_clock_jump(void **state)
     assert_true(sg_ms_between(&a, &b) < 100);
 }
 
+/* Many annotations (a day of bursts): writing and reading them must be linear (80k took
+ * about a minute each way when list items were looked up by index). The data is
+ * checked in full; alarm() only turns a relapse into quadratic time into a failure
+ * (linear: well under a second; the figure is in bench/ bench_sigmf). Fixed order:
+ * annotations are added out of order to exercise the sort. */
+static void test_many_annotations(void **state)
+{
+    (void)state;
+    enum { NA = 80000 };
+    sg_errinfo e = {0};
+    alarm(30);
+    struct timespec a, b, c;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    float complex x[64] = {0};
+    sigmf_writer *w = sigmf_writer_create(DIR "/many", SIGMF_CI8, 1e6, 2.4e9, 1.7e9, NULL, &e);
+    assert_non_null(w);
+    assert_int_equal(sigmf_writer_write(w, x, 64, &e), 0);
+    for (unsigned i = 0; i < NA; i++) {
+        /* a permutation of 0..NA-1 (NA and 7919 are coprime) */
+        unsigned k = (unsigned)(((uint64_t)i * 7919) % NA);
+        sigmf_annotation an = {.sample_start = k, .sample_count = 3, .freq_lo = 2.4e9 - k,
+                               .freq_hi = 2.4e9 + k};
+        snprintf(an.label, sizeof an.label, "b%u", k);
+        assert_int_equal(sigmf_writer_annotate(w, &an, &e), 0);
+    }
+    assert_int_equal(sigmf_writer_close(w, &e), 0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    sigmf_meta m;
+    assert_int_equal(sigmf_meta_load(DIR "/many.sigmf-meta", 0, &m, &e), 0);
+    clock_gettime(CLOCK_MONOTONIC, &c);
+    alarm(0);
+    print_message("%d annotations: write %.0f ms, load %.0f ms\n", NA, sg_ms_between(&a, &b),
+                  sg_ms_between(&b, &c));
+    assert_int_equal(m.n_annotations, NA);
+    for (unsigned k = 0; k < NA; k++) {
+        char lab[16];
+        snprintf(lab, sizeof lab, "b%u", k);
+        assert_int_equal(m.annotations[k].sample_start, k);
+        assert_string_equal(m.annotations[k].label, lab);
+        assert_true(m.annotations[k].freq_hi - m.annotations[k].freq_lo == 2.0 * k);
+    }
+    sigmf_meta_free(&m);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -451,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_nan_samples_counted), cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_realtime_pacing),     cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_datetime_edges),    cmocka_unit_test(test_realtime_clock_jump),
+        cmocka_unit_test(test_many_annotations),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
