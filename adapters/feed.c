@@ -21,6 +21,8 @@ struct feed {
     const char *const *sensor_ids;
     size_t n_sensors;
     FILE *record;
+    char record_path[256];
+    char record_err[320];     /* why the JSONL record stopped, "" while it runs */
     feed_stats st;
     char buf[FEED_MAX_MSG];
 };
@@ -78,6 +80,7 @@ feed *feed_create(const feed_cfg *cfg, const char *const *sensor_ids, size_t n_s
     if (zmq_getsockopt(f->sock, ZMQ_LAST_ENDPOINT, f->endpoint, &len) != 0)
         snprintf(f->endpoint, sizeof f->endpoint, "%s", cfg->endpoint);
     if (cfg->record_path) {
+        snprintf(f->record_path, sizeof f->record_path, "%s", cfg->record_path);
         f->record = fopen(cfg->record_path, "w");
         if (!f->record) {
             sg_err_set(e, SG_EIO, "feed: cannot create record %s: %s", cfg->record_path,
@@ -256,6 +259,8 @@ int feed_encode_status(const feed *f, char *buf, size_t cap, const sg_status *s,
     feed_stats fs;
     feed_get_stats(f, &fs);
     sgjw_uint(&w, "feed_clients_refused", fs.auth_refused);
+    if (f->record_path[0])
+        sgjw_uint(&w, "record_out_dropped", fs.record_errors);
     sgjw_uint(&w, "queue_depth", s->queue_depth);
     sgjw_uint(&w, "queue_capacity", s->queue_capacity);
     sgjw_uint(&w, "tracks", s->n_tracks);
@@ -299,9 +304,16 @@ int feed_send_raw(feed *f, const char *frame, size_t len)
     f->st.published++;
     if (f->record) {
         if (fwrite(frame, 1, len, f->record) != len || fputc('\n', f->record) == EOF ||
-            fflush(f->record) != 0)
-            f->st.record_errors++;
+            fflush(f->record) != 0) {
+            /* disk full or I/O error: the record stops (what was written stays) */
+            snprintf(f->record_err, sizeof f->record_err, "%s: write failed: %s",
+                     f->record_path, strerror(errno));
+            fclose(f->record);
+            f->record = NULL;
+        }
     }
+    if (f->record_err[0])
+        f->st.record_errors++; /* a message the record lacks */
     return SG_OK;
 }
 
@@ -368,3 +380,4 @@ size_t feed_refusals(feed *f, feed_auth_refusal *out, size_t cap)
 }
 
 const char *feed_server_public(const feed *f) { return feed_auth_server_public(f->auth); }
+const char *feed_record_error(const feed *f) { return f->record_err; }

@@ -62,7 +62,8 @@ typedef struct {
     uint64_t auth_refused;    /* clients refused: unknown key, wrong mechanism */
     uint64_t dropped;         /* send failures and oversize messages */
     uint64_t subscriptions;   /* subscribe events seen */
-    uint64_t record_errors;   /* JSONL write failures */
+    uint64_t record_errors;   /* messages the JSONL record lacks (it stops at the first
+                                 write failure: disk full, I/O error) */
 } feed_stats;
 
 /* Binds the socket. Names of sensors (index -> id) are used in messages. */
@@ -100,5 +101,7 @@ size_t feed_refusals(feed *f, feed_auth_refusal *out, size_t cap);
 /* The server's CURVE public key (Z85) clients configure; "" for plaintext. */
 const char *feed_server_public(const feed *f);
 void feed_get_stats(const feed *f, feed_stats *out);
+/* Why the JSONL record stopped ("<path>: write failed: <cause>"), "" while it runs. */
+const char *feed_record_error(const feed *f);
 
 #endif

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -366,6 +368,13 @@ struct sigmf_writer_s {
     cJSON *caps, *anns;
     cJSON *last_cap;        /* last item of caps (list items are not indexed: O(n)) */
     uint64_t samples, clipped;
+    uint64_t n_anns;
+    bool live;              /* data at its final name, meta rewritten as it grows */
+    bool failed;            /* a write failed: nothing more is written */
+    double sync_s;          /* s of recording clock between meta rewrites (live) */
+    double synced_t;        /* recording clock at the last rewrite (s) */
+    double cap_t0;          /* s UTC of the last capture's start; NAN = none */
+    uint64_t cap_start;     /* its first sample */
     unsigned char buf[8 * 4096];
 };
 
@@ -419,6 +428,7 @@ sigmf_writer *sigmf_writer_create(const char *base, sigmf_datatype type, double 
     }
     cJSON_AddItemToArray(w->caps, c);
     w->last_cap = c;
+    w->cap_t0 = t0;
     w->fp = fopen(w->tmp_data, "wb");
     if (!w->fp) {
         sg_err_set(e, SG_EIO, "%s: cannot create: %s", w->tmp_data, strerror(errno));
@@ -428,17 +438,81 @@ sigmf_writer *sigmf_writer_create(const char *base, sigmf_datatype type, double 
     return w;
 }
 
+/* The data file's current name. */
+static const char *data_name(const sigmf_writer *w, char *buf, size_t cap)
+{
+    if (!w->live)
+        return w->tmp_data;
+    snprintf(buf, cap, "%s.sigmf-data", w->base);
+    return buf;
+}
+
+/* A write failed (errno says why): the writer stops for good. */
+static int write_failed(sigmf_writer *w, sg_errinfo *e)
+{
+    int er = errno;
+    char b[1100];
+    w->failed = true;
+    return sg_err_set(e, SG_EIO, "%s: write failed: %s", data_name(w, b, sizeof b),
+                      strerror(er));
+}
+
+static int write_meta(sigmf_writer *w, sg_errinfo *e);
+
+int sigmf_writer_sync(sigmf_writer *w, sg_errinfo *e)
+{
+    if (w->failed)
+        return sg_err_set(e, SG_ESTATE, "%s: recording stopped after a write error", w->base);
+    /* the samples reach the disk before a meta that describes them */
+    if (fflush(w->fp) || fdatasync(fileno(w->fp)))
+        return write_failed(w, e);
+    int rc = write_meta(w, e);
+    if (rc)
+        w->failed = true;
+    return rc;
+}
+
+/* The recording's clock (s): capture datetime + samples since, or samples / rate. */
+static double rec_clock(const sigmf_writer *w)
+{
+    double t = (double)(w->samples - w->cap_start) / w->rate;
+    return isfinite(w->cap_t0) ? w->cap_t0 + t : (double)w->samples / w->rate;
+}
+
+int sigmf_writer_sync_every(sigmf_writer *w, double seconds, sg_errinfo *e)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s.sigmf-data", w->base);
+    if (!w->live && rename(w->tmp_data, path))
+        return sg_err_set(e, SG_EIO, "%s: cannot rename: %s", path, strerror(errno));
+    w->live = true;
+    w->sync_s = seconds > 0 ? seconds : 0;
+    w->synced_t = rec_clock(w);
+    return sigmf_writer_sync(w, e);
+}
+
 int sigmf_writer_write(sigmf_writer *w, const float complex *x, size_t n, sg_errinfo *e)
 {
+    if (w->failed)
+        return sg_err_set(e, SG_ESTATE, "%s: recording stopped after a write error", w->base);
     size_t sb = sigmf_sample_bytes(w->type), per = sizeof w->buf / sb;
     while (n) {
         size_t k = n < per ? n : per;
         w->clipped += sigmf_encode(w->type, x, k, w->buf);
         if (fwrite(w->buf, sb, k, w->fp) != k)
-            return sg_err_set(e, SG_EIO, "%s: write failed: %s", w->tmp_data, strerror(errno));
+            return write_failed(w, e);
         w->samples += k;
         x += k;
         n -= k;
+    }
+    /* a long annotation list makes each rewrite dearer: rewrite it less often, so the
+     * meta costs O(1) per annotation over the recording */
+    if (!w->live)
+        return SG_OK;
+    double t = rec_clock(w), every = w->sync_s * (double)(1 + w->n_anns / 20000);
+    if (t - w->synced_t >= every || t < w->synced_t) { /* a clock going back: rewrite too */
+        w->synced_t = t;
+        return sigmf_writer_sync(w, e);
     }
     return SG_OK;
 }
@@ -454,6 +528,8 @@ int sigmf_writer_capture(sigmf_writer *w, double fc, double t0, sg_errinfo *e)
     else
         cJSON_AddItemToArray(w->caps, c);
     w->last_cap = c;
+    w->cap_t0 = t0;
+    w->cap_start = w->samples;
     return SG_OK;
 }
 
@@ -474,6 +550,7 @@ int sigmf_writer_annotate(sigmf_writer *w, const sigmf_annotation *a, sg_errinfo
     if (a->comment[0])
         cJSON_AddStringToObject(o, "core:comment", a->comment);
     cJSON_AddItemToArray(w->anns, o);
+    w->n_anns++;
     return SG_OK;
 }
 
@@ -502,31 +579,19 @@ static int cmp_ann(const void *a, const void *b)
     return (s > t) - (s < t);
 }
 
-int sigmf_writer_close(sigmf_writer *w, sg_errinfo *e)
+/* Writes <base>.sigmf-meta from the captures and annotations so far: to a temporary
+ * name, synced, then renamed, so a reader (or a crash) sees the old meta or the new. */
+static int write_meta(sigmf_writer *w, sg_errinfo *e)
 {
-    int rc = SG_OK;
-    char path[1100];
-    FILE *fp = w->fp;
-    w->fp = NULL;
-    if (fflush(fp) || ferror(fp)) {
-        rc = sg_err_set(e, SG_EIO, "%s: write failed: %s", w->tmp_data, strerror(errno));
-        fclose(fp);
-        remove(w->tmp_data);
-        sigmf_writer_abort(w);
-        return rc;
-    }
-    fclose(fp);
-    cJSON *root = cJSON_CreateObject(), *g = cJSON_CreateObject();
     /* SigMF wants annotations sorted by sample_start */
     int na = cJSON_GetArraySize(w->anns);
     cJSON **v = calloc(na ? (size_t)na : 1, sizeof *v);
+    cJSON *root = cJSON_CreateObject(), *g = cJSON_CreateObject();
     if (!root || !g || !v) {
         cJSON_Delete(root);
         cJSON_Delete(g);
         free(v);
-        remove(w->tmp_data);
-        sigmf_writer_abort(w);
-        return sg_err_set(e, SG_ENOMEM, "out of memory writing meta");
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory writing meta", w->base);
     }
     for (int i = 0; i < na; i++) /* the head each time: detaching by index is O(i) */
         v[i] = cJSON_DetachItemViaPointer(w->anns, w->anns->child);
@@ -541,26 +606,81 @@ int sigmf_writer_close(sigmf_writer *w, sg_errinfo *e)
         cJSON_AddStringToObject(g, "core:description", w->description);
     cJSON_AddStringToObject(g, "core:recorder", "skyguard");
     cJSON_AddItemToObject(root, "global", g);
-    cJSON_AddItemToObject(root, "captures", w->caps);
-    cJSON_AddItemToObject(root, "annotations", w->anns);
-    w->caps = w->anns = NULL;
+    /* references: the lists stay the writer's */
+    cJSON_AddItemReferenceToObject(root, "captures", w->caps);
+    cJSON_AddItemReferenceToObject(root, "annotations", w->anns);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
-    FILE *mf = text ? fopen(w->tmp_meta, "w") : NULL;
-    if (!mf || fputs(text, mf) < 0 || fputc('\n', mf) == EOF || fclose(mf)) {
-        rc = sg_err_set(e, text ? SG_EIO : SG_ENOMEM, "%s: cannot write meta", w->tmp_meta);
-        free(text);
+    if (!text)
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory writing meta", w->base);
+    FILE *mf = fopen(w->tmp_meta, "w");
+    bool ok = mf && fputs(text, mf) >= 0 && fputc('\n', mf) != EOF && fflush(mf) == 0 &&
+              fsync(fileno(mf)) == 0;
+    int er = errno;
+    if (mf && fclose(mf) && ok) {
+        ok = false;
+        er = errno;
+    }
+    free(text);
+    char path[1100];
+    snprintf(path, sizeof path, "%s.sigmf-meta", w->base);
+    if (ok && rename(w->tmp_meta, path)) {
+        ok = false;
+        er = errno;
+    }
+    if (!ok) {
+        remove(w->tmp_meta);
+        return sg_err_set(e, SG_EIO, "%s: cannot write meta: %s", path, strerror(er));
+    }
+    return SG_OK;
+}
+
+int sigmf_writer_close(sigmf_writer *w, sg_errinfo *e)
+{
+    int rc = SG_OK;
+    char path[1100];
+    FILE *fp = w->fp;
+    w->fp = NULL;
+    bool bad = w->failed || fflush(fp) || ferror(fp);
+    int er = errno;
+    if (w->live) {
+        if (bad) {
+            /* keep the whole samples that reached the file; the meta lists no more */
+            size_t sb = sigmf_sample_bytes(w->type);
+            struct stat st;
+            if (fstat(fileno(fp), &st) == 0) {
+                uint64_t keep = (uint64_t)st.st_size / sb * sb;
+                if (keep > w->samples * sb)
+                    keep = w->samples * sb;
+                (void)!ftruncate(fileno(fp), (off_t)keep);
+            }
+            if (!w->failed)
+                rc = sg_err_set(e, SG_EIO, "%s.sigmf-data: write failed: %s", w->base,
+                                strerror(er));
+            else
+                rc = sg_err_set(e, SG_EIO, "%s: recording stopped after a write error",
+                                w->base);
+        }
+        fclose(fp);
+        int mrc = write_meta(w, rc ? NULL : e);
+        sigmf_writer_abort(w); /* frees; the recording's files are not temporary */
+        return rc ? rc : mrc;
+    }
+    if (bad) {
+        rc = sg_err_set(e, SG_EIO, "%s: write failed: %s", w->tmp_data, strerror(er));
+        fclose(fp);
         remove(w->tmp_data);
         sigmf_writer_abort(w);
         return rc;
     }
-    free(text);
+    fclose(fp);
     snprintf(path, sizeof path, "%s.sigmf-data", w->base);
-    if (rename(w->tmp_data, path))
+    if (rename(w->tmp_data, path)) {
         rc = sg_err_set(e, SG_EIO, "%s: cannot rename: %s", path, strerror(errno));
-    snprintf(path, sizeof path, "%s.sigmf-meta", w->base);
-    if (!rc && rename(w->tmp_meta, path))
-        rc = sg_err_set(e, SG_EIO, "%s: cannot rename: %s", path, strerror(errno));
+        remove(w->tmp_data);
+    } else if ((rc = write_meta(w, e))) {
+        remove(path); /* data without its meta is no recording */
+    }
     sigmf_writer_abort(w);
     return rc;
 }

@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -444,6 +449,110 @@ static void test_many_annotations(void **state)
     sigmf_meta_free(&m);
 }
 
+/* Crash-safe recording: a live writer (meta rewritten every 1 ms of recording clock)
+ * killed with SIGKILL mid-recording leaves a recording that loads and replays the
+ * samples up to its last rewrite at least, exactly, with the annotations made by then. */
+static void test_record_killed(void **state)
+{
+    (void)state;
+    enum { BLK = 500, NB = 7 }; /* 3.5 ms at 1 MHz */
+    float complex x[BLK * NB];
+    make_signal(x, BLK * NB);
+    (void)!system("rm -f " DIR "/crash.sigmf-*");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sg_errinfo e = {0};
+        sigmf_writer *w = sigmf_writer_create(DIR "/crash", SIGMF_CF32_LE, 1e6, 915e6, 1.7e9,
+                                              NULL, &e);
+        if (!w || sigmf_writer_sync_every(w, 1e-3, &e))
+            _exit(2);
+        for (int b = 0; b < NB; b++) {
+            if (sigmf_writer_write(w, x + b * BLK, BLK, &e))
+                _exit(3);
+            sigmf_annotation a = {.sample_start = (uint64_t)b * BLK + 10, .sample_count = 5,
+                                  .freq_lo = NAN, .freq_hi = NAN};
+            if (sigmf_writer_annotate(w, &a, &e))
+                _exit(4);
+        }
+        kill(getpid(), SIGKILL); /* no close: the stdio buffer and the last meta are lost */
+        _exit(5);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    sigmf_meta m;
+    sg_errinfo e = {0};
+    assert_int_equal(sigmf_meta_load(DIR "/crash.sigmf-meta", 0, &m, &e), 0);
+    print_message("killed recording: meta lists %zu annotations\n", m.n_annotations);
+    /* rewrites at 1, 2 and 3 ms (after the block, before its annotation) */
+    assert_true(m.n_annotations >= 2);
+    assert_true(m.captures[0].t0 == 1.7e9);
+    sigmf_meta_free(&m);
+    collect c;
+    int rc = replay("sigmf", "{\"path\": \"" DIR "/crash\"}", &c, &e);
+    print_message("killed recording: %zu of %d samples replayed (rc %d: %s)\n", c.n, BLK * NB,
+                  rc, e.msg);
+    assert_true(rc == SG_OK || rc == SG_ETRUNC);
+    assert_true(c.n >= 3000);
+    assert_memory_equal(c.x, x, c.n * sizeof *x);
+    free(c.x);
+}
+
+/* A failed write (here the file size limit, like a full disk) is reported once with
+ * the file and the cause; the writer then refuses more; close keeps the recording up
+ * to the failure (whole samples only) and it replays. Runs in a child (setrlimit). */
+static void test_record_write_failure(void **state)
+{
+    (void)state;
+    (void)!system("rm -f " DIR "/full.sigmf-*");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {.rlim_cur = 100003, .rlim_max = 100003};
+        if (setrlimit(RLIMIT_FSIZE, &rl))
+            _exit(2);
+        static float complex x[4096];
+        make_signal(x, 4096);
+        sg_errinfo e = {0};
+        sigmf_writer *w = sigmf_writer_create(DIR "/full", SIGMF_CF32_LE, 1e6, 0, NAN, NULL, &e);
+        if (!w || sigmf_writer_sync_every(w, 1e-3, &e))
+            _exit(3);
+        int rc = SG_OK, n = 0;
+        while (rc == SG_OK && n < 100)
+            rc = sigmf_writer_write(w, x, 4096, &e), n++;
+        if (rc != SG_EIO || !strstr(e.msg, DIR "/full.sigmf-data") ||
+            !strstr(e.msg, strerror(EFBIG)))
+            _exit(4);
+        fprintf(stderr, "write failure after %d blocks: %s\n", n, e.msg);
+        if (sigmf_writer_write(w, x, 16, &e) != SG_ESTATE)
+            _exit(5);
+        if (sigmf_writer_close(w, &e) != SG_EIO)
+            _exit(6);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    struct stat fs;
+    assert_int_equal(stat(DIR "/full.sigmf-data", &fs), 0);
+    assert_int_equal(fs.st_size % 8, 0); /* cut to whole samples */
+    collect c;
+    sg_errinfo e = {0};
+    assert_int_equal(replay("sigmf", "{\"path\": \"" DIR "/full\"}", &c, &e), 0);
+    print_message("full disk: %zu samples kept (%lld bytes)\n", c.n, (long long)fs.st_size);
+    assert_int_equal(c.n * 8, (size_t)fs.st_size);
+    assert_true(c.n >= 8192);
+    float complex ref[4096];
+    make_signal(ref, 4096);
+    for (size_t i = 0; i < c.n; i++)
+        if (c.x[i] != ref[i % 4096])
+            fail_msg("sample %zu differs", i);
+    free(c.x);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -495,7 +604,8 @@ int main(void)
         cmocka_unit_test(test_nan_samples_counted), cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_realtime_pacing),     cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_datetime_edges),    cmocka_unit_test(test_realtime_clock_jump),
-        cmocka_unit_test(test_many_annotations),
+        cmocka_unit_test(test_many_annotations),    cmocka_unit_test(test_record_killed),
+        cmocka_unit_test(test_record_write_failure),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

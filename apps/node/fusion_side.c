@@ -68,6 +68,7 @@ struct fusion_side {
     uint64_t rejected;         /* measurements refused by the registry or tracker */
     sg_status st;
     struct timespec started;
+    bool record_err_logged;    /* the --record-out failure was logged */
     char line[1024];
     char sjson[8192];
     char ljson[512];
@@ -491,6 +492,12 @@ static void log_refusals(fusion_side *p)
 static void maybe_status(fusion_side *p)
 {
     log_refusals(p);
+    const char *rerr = feed_record_error(p->fd);
+    if (rerr[0] && !p->record_err_logged) {
+        p->record_err_logged = true;
+        logf_(p, "record-out stopped: %s (messages after it are counted as record_out_dropped)",
+              rerr);
+    }
     if (isfinite(p->t_now) && p->t_now >= p->next_status) {
         publish_status(p);
         p->next_status = p->t_now + p->site->status_period_s;
@@ -694,6 +701,9 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, void (*poll)
         case NL_HEALTH:
             handle_health(p, &ev);
             break;
+        case NL_NOTE:
+            logf_(p, "sensor %s: %s", p->sensor_ids[ev.sensor], ev.err);
+            break;
         case NL_DONE:
             running--;
             h->done = true;
@@ -750,12 +760,14 @@ void fusion_side_finish(fusion_side *p, node_link *link, const atomic_bool *stop
     }
     logf_(p, "summary: %llu bursts, %llu DroneID decoded, %llu measurements (%llu rejected), "
           "%llu tracks (%llu confirmed), alerts %llu raised / %llu cleared, %llu messages "
-          "published (%llu dropped)",
+          "published (%llu dropped)%s%.0llu%s",
           (unsigned long long)bursts, (unsigned long long)decoded,
           (unsigned long long)tc.meas_in, (unsigned long long)p->rejected,
           (unsigned long long)tc.tracks_created, (unsigned long long)tc.tracks_confirmed,
           (unsigned long long)as.raised, (unsigned long long)as.cleared,
-          (unsigned long long)fs.published, (unsigned long long)fs.dropped);
+          (unsigned long long)fs.published, (unsigned long long)fs.dropped,
+          fs.record_errors ? ", " : "", (unsigned long long)fs.record_errors,
+          fs.record_errors ? " not in the --record-out file" : "");
     /* Linger so subscribers receive the tail (and late joiners a snapshot). */
     struct timespec a, now;
     clock_gettime(CLOCK_MONOTONIC, &a);

@@ -299,9 +299,20 @@ static void on_burst(void *user, const sg_burst *b, const float complex *iq, siz
     record_burst(s, b, em);
 }
 
+/* A warning for the log (NL_NOTE), e.g. why the recording stopped. */
+static void push_note(runner *s, const char *msg)
+{
+    nl_event ev = {.kind = NL_NOTE, .sensor = s->idx, .t = NAN};
+    snprintf(ev.err, sizeof ev.err, "%s", msg);
+    push_event(s, &ev);
+}
+
 /* Appends a block to the incident recording; a new capture segment starts wherever
- * the stream's clock, frequency or continuity changes. Failure stops the recording
- * (counted), never the pipeline. */
+ * the stream's clock, frequency or continuity changes. The recording is crash-safe
+ * (meta rewritten every REC_SYNC_S of its clock). Failure (disk full, I/O error)
+ * stops the recording, keeping what was written, logs the file and cause once and
+ * counts it, never stops the pipeline. */
+#define REC_SYNC_S 1.0
 static void record_block(runner *s, const sg_iq_block *blk)
 {
     sensor_side *p = s->p;
@@ -312,9 +323,15 @@ static void record_block(runner *s, const sg_iq_block *blk)
         snprintf(base, sizeof base, "%s/%s", p->record_dir, p->site->sensors[s->idx].id);
         s->rec = sigmf_writer_create(base, SIGMF_CF32_LE, blk->sample_rate, blk->center_freq,
                                      t_first, "skyguard incident recording (input IQ)", &e);
+        if (s->rec && sigmf_writer_sync_every(s->rec, REC_SYNC_S, &e) != SG_OK) {
+            sigmf_writer_abort(s->rec);
+            s->rec = NULL;
+        }
         if (!s->rec) {
             s->rec_errors++;
             s->rec_off = true; /* reported in status as record_errors */
+            sg_err_prefix(&e, "recording off");
+            push_note(s, e.msg);
             return;
         }
         s->rec_t0 = blk->t0;
@@ -332,9 +349,13 @@ static void record_block(runner *s, const sg_iq_block *blk)
         return;
 fail:
     s->rec_errors++;
-    sigmf_writer_abort(s->rec);
+    sg_errinfo ce = {0};
+    sigmf_writer_close(s->rec, &ce); /* keeps the recording up to the failure */
     s->rec = NULL;
     s->rec_off = true;
+    char msg[600];
+    snprintf(msg, sizeof msg, "recording stopped (kept up to the failure): %s", e.msg);
+    push_note(s, msg);
 }
 
 /* Replayed sensors advance together on the sample clock: a sensor ahead of the
@@ -535,8 +556,10 @@ static void *rf_thread(void *arg)
         rc = sg_err_set(&e, frc, "front end flush failed");
     if (s->rec) {
         sg_errinfo re = {0};
-        if (sigmf_writer_close(s->rec, &re) != SG_OK)
+        if (sigmf_writer_close(s->rec, &re) != SG_OK) {
             s->rec_errors++;
+            push_note(s, re.msg);
+        }
         s->rec = NULL;
     }
     frontend_stats_t fs;
