@@ -10,6 +10,7 @@
 #include "sg_assert.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,112 @@ static void test_iso8601(void **state)
     assert_string_equal(iso, "unknown");
 }
 
+typedef struct {
+    void *sub;
+    long got;                  /* messages received before "end" */
+} reader;
+
+static void *read_all(void *arg)
+{
+    reader *r = arg;
+    static char buf[FEED_MAX_MSG];
+    for (;;) {
+        int n = zmq_recv(r->sub, buf, sizeof buf, 0);
+        if (n < 0)
+            return NULL; /* timeout: the test fails on the count */
+        if (n >= 3 && memcmp(buf, "end", 3) == 0)
+            return NULL;
+        r->got++;
+    }
+}
+
+/* Per-subscriber accounting (readsb's slow-client model): one subscriber stops reading;
+ * the other still receives every message, none is dropped silently, the stalled one is
+ * disconnected once its queue has been full for slow_client_s, and that is counted
+ * (status feed_clients_slow, feed_slow_lost >= the HWM) and noted for the log with its
+ * address. (With a plain lossy XPUB the stalled subscriber lost most messages while
+ * publish_dropped stayed 0.) */
+static void test_slow_subscriber(void **state)
+{
+    (void)state;
+    feed_cfg cfg = {.endpoint = "tcp://127.0.0.1:*", .sndhwm = 50, .slow_client_s = 0.5};
+    sg_errinfo e = {0};
+    feed *f = feed_create(&cfg, sensors, 2, &e);
+    if (!f)
+        fail_msg("%s", e.msg);
+    void *ctx = zmq_ctx_new();
+    void *fast = zmq_socket(ctx, ZMQ_SUB), *slow = zmq_socket(ctx, ZMQ_SUB);
+    int small = 4096, hwm = 10, timeout = 10000;
+    assert_int_equal(zmq_setsockopt(slow, ZMQ_RCVHWM, &hwm, sizeof hwm), 0);
+    assert_int_equal(zmq_setsockopt(slow, ZMQ_RCVBUF, &small, sizeof small), 0);
+    assert_int_equal(zmq_setsockopt(fast, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+    assert_int_equal(zmq_setsockopt(fast, ZMQ_SUBSCRIBE, "", 0), 0);
+    assert_int_equal(zmq_setsockopt(slow, ZMQ_SUBSCRIBE, "", 0), 0);
+    assert_int_equal(zmq_connect(fast, feed_endpoint(f)), 0);
+    assert_int_equal(zmq_connect(slow, feed_endpoint(f)), 0);
+    int fresh = 0;
+    for (int i = 0; i < 300 && fresh < 2; i++) {
+        int k = feed_poll(f);
+        assert_true(k >= 0);
+        fresh += k;
+        usleep(10000);
+    }
+    assert_int_equal(fresh, 2);
+    reader r = {.sub = fast};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, read_all, &r), 0);
+    /* 6000 messages of 1 kB at ~3000/s: the stalled subscriber's 50-message queue and
+     * small socket buffers fill within a fraction of a second */
+    enum { N = 6000 };
+    static char msg[1024];
+    memset(msg, 'x', sizeof msg);
+    memcpy(msg, "track.1 ", 8);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(feed_send_raw(f, msg, sizeof msg), SG_OK);
+        if (i % 30 == 29) {
+            feed_poll(f);
+            usleep(10000);
+        }
+    }
+    feed_stats st;
+    for (int i = 0; i < 500; i++) { /* the held-back tail goes out */
+        feed_poll(f);
+        feed_get_stats(f, &st);
+        if (!st.held)
+            break;
+        usleep(10000);
+    }
+    assert_int_equal(feed_send_raw(f, "end", 3), SG_OK);
+    for (int i = 0; i < 100; i++) {
+        feed_poll(f);
+        usleep(5000);
+    }
+    pthread_join(th, NULL);
+    feed_get_stats(f, &st);
+    static char js[8192];
+    sg_status ss = {.t = 1.0};
+    assert_true(feed_encode_status(f, js, sizeof js, &ss, NULL, 1.0, NULL) > 0);
+    feed_peer_note notes[8];
+    size_t nn = feed_peer_notes(f, notes, 8);
+    print_message("slow subscriber: fast got %ld of %d, published %llu, dropped %llu, %zu "
+                  "notes: %s %s\n", r.got, N, (unsigned long long)st.published,
+                  (unsigned long long)st.dropped, nn, nn ? notes[0].address : "",
+                  nn ? notes[0].text : "");
+    assert_int_equal(r.got, N);
+    assert_int_equal(st.dropped, 0);
+    assert_int_equal(st.published, N + 1);
+    assert_non_null(strstr(js, "\"feed_clients_slow\":1"));
+    assert_int_equal(st.slow_cut, 1);
+    assert_true(st.slow_lost >= 50);
+    assert_true(nn >= 1);
+    assert_non_null(strstr(notes[0].address, "127.0.0.1:"));
+    assert_non_null(strstr(notes[0].text, "slow subscriber disconnected"));
+    zmq_close(fast);
+    zmq_close(slow);
+    zmq_ctx_term(ctx);
+    feed_destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_plaintext_refused_off_loopback),
         cmocka_unit_test(test_pubsub_late_joiner_and_record),
         cmocka_unit_test(test_iso8601),
+        cmocka_unit_test(test_slow_subscriber),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -487,6 +487,10 @@ static void log_refusals(fusion_side *p)
                   iso, r[i].reason);
         }
     }
+    feed_peer_note pn[8];
+    while ((n = feed_peer_notes(p->fd, pn, 8)) > 0)
+        for (size_t i = 0; i < n; i++)
+            logf_(p, "FEED  client %s: %s", pn[i].address, pn[i].text);
 }
 
 static void maybe_status(fusion_side *p)
