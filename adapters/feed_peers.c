@@ -27,7 +27,7 @@ struct feed_peers {
     int hwm;
     peer peers[FEED_PEERS_MAX];
     unsigned pending_fail;      /* handshake failures not yet matched to a disconnect */
-    char fail_reason[8][64];    /* their reasons, FIFO */
+    char fail_reason[8][112];   /* their reasons, FIFO */
     feed_peer_note notes[FEED_PEERS_NOTES];
     size_t note_head, note_len;
     feed_peers_stats st;
@@ -164,7 +164,9 @@ void feed_peers_poll(feed_peers *p)
             if (p->pending_fail < 8)
                 snprintf(p->fail_reason[p->pending_fail++], sizeof p->fail_reason[0], "%s",
                          ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? protocol_reason(val)
-                                                                   : "handshake failed");
+                                                                   : "handshake failed "
+                                                                     "(no detail: a client of "
+                                                                     "another security mechanism?)");
         } else if (ev == ZMQ_EVENT_DISCONNECTED) {
             peer *s = find(p, (int)val);
             if (p->pending_fail) {
