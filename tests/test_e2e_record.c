@@ -185,6 +185,24 @@ static void test_record_disk_full(void **state)
     assert_true(file_has(DIR "/full/log2.txt", " not in the --record-out file"));
 }
 
+/* -q keeps non-fatal warnings: a replay whose data is shorter than its meta says ends
+ * with a warning on stderr even when the per-event lines are off. */
+static void test_quiet_keeps_warnings(void **state)
+{
+    (void)state;
+    assert_int_equal(system("rm -rf " DIR "/quiet && mkdir -p " DIR "/quiet && cp " SG_SOURCE_DIR
+                            "/testdata/demo-stadium.sigmf-meta " DIR "/quiet/trunc.sigmf-meta && "
+                            "head -c 200000 " SG_SOURCE_DIR "/testdata/demo-stadium.sigmf-data > "
+                            DIR "/quiet/trunc.sigmf-data"), 0);
+    const char *args[] = {"skyguardd", "-q", "-c", SG_SOURCE_DIR "/config/default-venue.json",
+                          "-e", "tcp://127.0.0.1:*", "--linger", "0",
+                          "--replay", DIR "/quiet/trunc.sigmf-meta", NULL};
+    assert_int_equal(wait_exit(start_logged(args, DIR "/quiet/log.txt", 0)), 0);
+    assert_true(file_has(DIR "/quiet/log.txt", "input ended with an error"));
+    assert_true(file_has(DIR "/quiet/log.txt", "but the meta describes samples up to"));
+    assert_false(file_has(DIR "/quiet/log.txt", "summary:")); /* event lines stay off */
+}
+
 static void test_record_then_replay(void **state)
 {
     (void)state;
@@ -235,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_record_then_replay),
         cmocka_unit_test(test_record_killed),
         cmocka_unit_test(test_record_disk_full),
+        cmocka_unit_test(test_quiet_keeps_warnings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

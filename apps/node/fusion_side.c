@@ -88,6 +88,22 @@ static void logf_(fusion_side *p, const char *fmt, ...)
     p->o.log(p->o.log_user, p->line);
 }
 
+/* A non-fatal warning (truncated input, refused feed client, recording stopped): in
+ * the log, or through the warn callback when the log is off (-q). */
+static void warnf_(fusion_side *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warnf_(fusion_side *p, const char *fmt, ...)
+{
+    pipeline_log_fn fn = p->o.log ? p->o.log : p->o.warn;
+    void *user = p->o.log ? p->o.log_user : p->o.warn_user;
+    if (!fn)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->line, sizeof p->line, fmt, ap);
+    va_end(ap);
+    fn(user, p->line);
+}
+
 /* "hh:mm:ss.mmm" of a sample-clock time. */
 static const char *hms(double t, char *buf, size_t cap)
 {
@@ -465,7 +481,7 @@ static void handle_measurement(fusion_side *p, const nl_event *ev)
     if (rc == SG_EINVAL || rc == SG_ERANGE)
         p->rejected++;
     else if (rc != SG_OK)
-        logf_(p, "%s tracker: %s", hms(ev->t, tb, sizeof tb), sg_strerror(rc));
+        warnf_(p, "%s tracker: %s", hms(ev->t, tb, sizeof tb), sg_strerror(rc));
     if (m.t > p->t_now)
         p->t_now = m.t;
     step(p, p->t_now);
@@ -482,7 +498,7 @@ static void log_refusals(fusion_side *p)
         for (size_t i = 0; i < n; i++) {
             char iso[40];
             sg_time_iso8601(r[i].wall_t, iso, sizeof iso);
-            logf_(p, "FEED  refused client %s key %s at %s: %s",
+            warnf_(p, "FEED  refused client %s key %s at %s: %s",
                   r[i].address[0] ? r[i].address : "?", r[i].key_z85[0] ? r[i].key_z85 : "-",
                   iso, r[i].reason);
         }
@@ -490,7 +506,7 @@ static void log_refusals(fusion_side *p)
     feed_peer_note pn[8];
     while ((n = feed_peer_notes(p->fd, pn, 8)) > 0)
         for (size_t i = 0; i < n; i++)
-            logf_(p, "FEED  client %s: %s", pn[i].address, pn[i].text);
+            warnf_(p, "FEED  client %s: %s", pn[i].address, pn[i].text);
 }
 
 static void maybe_status(fusion_side *p)
@@ -499,7 +515,7 @@ static void maybe_status(fusion_side *p)
     const char *rerr = feed_record_error(p->fd);
     if (rerr[0] && !p->record_err_logged) {
         p->record_err_logged = true;
-        logf_(p, "record-out stopped: %s (messages after it are counted as record_out_dropped)",
+        warnf_(p, "record-out stopped: %s (messages after it are counted as record_out_dropped)",
               rerr);
     }
     if (isfinite(p->t_now) && p->t_now >= p->next_status) {
@@ -553,7 +569,7 @@ fusion_side *fusion_side_create(const sg_site *site, const fusion_side_opts *o, 
         if (!(p->zones = zones_load_ed269(site->zones_path, &p->frame, &zo, &skipped, e)))
             goto fail;
         if (skipped)
-            logf_(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
+            warnf_(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
                   site->zones_path, skipped);
     } else if (site->zones_path[0] && !(p->zones = zones_load(site->zones_path, &p->frame, e))) {
         goto fail;
@@ -706,14 +722,14 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, void (*poll)
             handle_health(p, &ev);
             break;
         case NL_NOTE:
-            logf_(p, "sensor %s: %s", p->sensor_ids[ev.sensor], ev.err);
+            warnf_(p, "sensor %s: %s", p->sensor_ids[ev.sensor], ev.err);
             break;
         case NL_DONE:
             running--;
             h->done = true;
             if (ev.rc != SG_OK) {
                 h->failed = ev.rc != SG_ETRUNC;
-                logf_(p, "sensor %s: input ended with an error: %s", p->sensor_ids[ev.sensor],
+                warnf_(p, "sensor %s: input ended with an error: %s", p->sensor_ids[ev.sensor],
                       ev.err);
                 if (result == SG_OK && h->failed) {
                     sg_err_set(e, ev.rc, "sensor %s: %s", p->sensor_ids[ev.sensor], ev.err);

@@ -26,6 +26,8 @@ typedef struct {
     double linger_s;           /* s to keep the feed up after all inputs ended */
     pipeline_log_fn log;       /* NULL = silent */
     void *log_user;
+    pipeline_log_fn warn;      /* non-fatal warnings when log is NULL (quiet), NULL = none */
+    void *warn_user;
 } fusion_side_opts;
 
 /* Builds frame, zones, registry, tracker and alerts of `site` (kept by the caller

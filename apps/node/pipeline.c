@@ -87,6 +87,8 @@ pipeline *pipeline_create(const char *config_path, const pipeline_opts *o, sg_er
         .linger_s = p->o.linger_s,
         .log = p->o.log,
         .log_user = p->o.log_user,
+        .warn = p->o.warn,
+        .warn_user = p->o.warn_user,
     };
     if (!(p->fusion = fusion_side_create(p->site, &fo, e)))
         goto fail;
