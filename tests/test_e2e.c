@@ -167,12 +167,38 @@ static void test_replay_end_to_end(void **state)
     assert_int_equal((int)jnum(s0, "droneid_decoded"), 89);
     assert_int_equal((int)jnum(s0, "droneid_failed"), 0);
 
-    /* The late joiner got a snapshot of the tracks. */
-    size_t snaps = 0;
-    for (size_t i = 0; i < late_msgs.n; i++)
-        snaps += jflag(late_msgs.msgs[i], "snapshot") &&
-                 strcmp(jstr(late_msgs.msgs[i], "type"), "track") == 0;
+    /* RF presence: every emitter heard goes out as rf.*, with its band; one bound to a
+     * track says which (docs/feed-schema.md) */
+    size_t n_rf = 0, rf_bound = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        const cJSON *j = all.msgs[i];
+        if (strcmp(jstr(j, "type"), "rf") != 0)
+            continue;
+        n_rf++;
+        assert_string_equal(jstr(j, "sensor"), "rf-north-roof");
+        assert_string_equal(jstr(j, "class"), "dji_droneid");
+        /* the scene's DroneID channels are 2414.5..2459.5 MHz, 9 MHz wide */
+        assert_true(jnum(j, "fc_hz") > 2.40e9 && jnum(j, "fc_hz") < 2.47e9);
+        assert_true(jnum(j, "bw_hz") > 7.5e6 && jnum(j, "bw_hz") < 10.5e6);
+        if (cJSON_GetObjectItem(j, "track_id")) {
+            uint32_t tid = (uint32_t)jnum(j, "track_id");
+            assert_true(tid == intruder_id || tid == venue_id);
+            rf_bound++;
+        }
+    }
+    print_message("e2e: %zu rf messages, %zu bound to a track\n", n_rf, rf_bound);
+    assert_true(n_rf >= 10);
+    assert_true(rf_bound >= 1);
+
+    /* The late joiner got a snapshot of the tracks and the latest status. */
+    size_t snaps = 0, snap_status = 0;
+    for (size_t i = 0; i < late_msgs.n; i++) {
+        bool snap = jflag(late_msgs.msgs[i], "snapshot");
+        snaps += snap && strcmp(jstr(late_msgs.msgs[i], "type"), "track") == 0;
+        snap_status += snap && strcmp(jstr(late_msgs.msgs[i], "type"), "status") == 0;
+    }
     assert_true(snaps >= 1);
+    assert_true(snap_status >= 1);
 
     msglist_free(&all);
     msglist_free(&late_msgs);

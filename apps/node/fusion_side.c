@@ -233,6 +233,8 @@ static void on_alert(const sg_alert *a, void *user)
           a->allow_listed ? " [allow-listed: not alarmed]" : "");
 }
 
+static void publish_status(fusion_side *p, bool snapshot);
+
 static void publish_snapshot(fusion_side *p, bool late_joiner)
 {
     for (size_t i = 0; i < p->n_tracks; i++) {
@@ -248,17 +250,22 @@ static void publish_snapshot(fusion_side *p, bool late_joiner)
         size_t n = alerts_active(p->al, act, 64);
         for (size_t i = 0; i < n && i < 64; i++)
             feed_alert(p->fd, &act[i], true);
+        if (isfinite(p->t_now))
+            publish_status(p, true); /* the latest status, as the schema promises */
     }
 }
 
 static void publish_rf_picture(fusion_side *p, double t)
 {
     rf_presence pic[32];
-    size_t n = registry_rf_picture(p->reg, t, pic, 32);
+    /* every emitter heard, bound to a track or not (track_id tells); the unbound ones
+     * are the "RF presence, position unknown" picture */
+    size_t n = registry_rf_picture(p->reg, t, true, pic, 32);
     for (size_t i = 0; i < n && i < 32; i++) {
         feed_rf r = {.sensor = pic[i].sensor, .cls = pic[i].cls, .cls_conf = pic[i].cls_conf,
-                     .identity = pic[i].identity, .fc_hz = NAN, .bw_hz = NAN,
-                     .first_t = pic[i].first_seen, .last_t = pic[i].last_seen, .t = t};
+                     .identity = pic[i].identity, .fc_hz = pic[i].fc_hz, .bw_hz = pic[i].bw_hz,
+                     .first_t = pic[i].first_seen, .last_t = pic[i].last_seen, .t = t,
+                     .track_id = pic[i].attached ? pic[i].track_id : 0};
         feed_rf_presence(p->fd, &r);
     }
 }
@@ -367,7 +374,7 @@ static const char *latency_json(fusion_side *p)
     return sgjw_ok(&w) ? p->ljson : "{}";
 }
 
-static void publish_status(fusion_side *p)
+static void publish_status(fusion_side *p, bool snapshot)
 {
     sg_status *st = &p->st;
     memset(st, 0, sizeof *st);
@@ -401,7 +408,8 @@ static void publish_status(fusion_side *p)
     st->n_alerts_active = as.open;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    feed_status(p->fd, st, sensors_json(p), sg_ms_between(&p->started, &now) / 1e3, latency_json(p));
+    feed_status(p->fd, st, sensors_json(p), sg_ms_between(&p->started, &now) / 1e3, latency_json(p),
+                snapshot);
 }
 
 /* ---------------------------------------------------------------- fusion loop */
@@ -460,10 +468,14 @@ static int step(fusion_side *p, double t)
 
 static void handle_measurement(fusion_side *p, const nl_event *ev)
 {
-    sg_measurement m;
+    sg_measurement m = ev->m;
     sg_errinfo e = {0};
     char tb[16];
-    if (registry_map(p->reg, &ev->m, &m, &e) != SG_OK) {
+    if (!(m.fc_hz > 0) && ev->fc > 0) {
+        m.fc_hz = ev->fc; /* the RF details of the event: the emission's band */
+        m.bw_hz = ev->bw;
+    }
+    if (registry_map(p->reg, &m, &m, &e) != SG_OK) {
         p->rejected++;
         logf_(p, "%s REJECT measurement from %s: %s", hms(ev->t, tb, sizeof tb),
               p->sensor_ids[ev->sensor], e.msg);
@@ -519,7 +531,7 @@ static void maybe_status(fusion_side *p)
               rerr);
     }
     if (isfinite(p->t_now) && p->t_now >= p->next_status) {
-        publish_status(p);
+        publish_status(p, false);
         p->next_status = p->t_now + p->site->status_period_s;
     }
 }
@@ -763,7 +775,7 @@ void fusion_side_finish(fusion_side *p, node_link *link, const atomic_bool *stop
         tracker_predict(p->trk, p->t_now);
         step(p, p->t_now);
         publish_snapshot(p, false);
-        publish_status(p);
+        publish_status(p, false);
     }
     tracker_counts tc;
     tracker_stats(p->trk, &tc);
