@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -203,6 +204,51 @@ static void test_quiet_keeps_warnings(void **state)
     assert_false(file_has(DIR "/quiet/log.txt", "summary:")); /* event lines stay off */
 }
 
+/* Watchdog: a stage that stops making progress (here the recording, blocked opening a
+ * FIFO nobody reads, like a hung network disk) makes the sensor "degraded" with
+ * "stalled": true in status (published by the wall clock while the sample clock stands
+ * still) and a warning; SIGTERM still ends the daemon within SENSOR_STOP_GRACE_S +
+ * 1 s, with exit code 2 and the stuck sensor named. */
+static void test_watchdog_stalled_stage(void **state)
+{
+    (void)state;
+    assert_int_equal(system("rm -rf " DIR "/stall && mkdir -p " DIR "/stall"), 0);
+    assert_int_equal(mkfifo(DIR "/stall/rf-north-roof.sigmf-data.tmp", 0600), 0);
+    const char *args[] = {"skyguardd", "-c", SG_SOURCE_DIR "/config/default-venue.json",
+                          "-e", "tcp://127.0.0.1:*", "--linger", "0",
+                          "--record", DIR "/stall", NULL};
+    pid_t pid = start_logged(args, DIR "/stall/log.txt", 0);
+    bool seen = false;
+    for (int i = 0; i < 150 && !seen; i++) { /* the watchdog fires after 5 s */
+        usleep(100000);
+        seen = file_has(DIR "/stall/log.txt", "stalled: no progress for 5 s in the recording");
+    }
+    assert_true(seen);
+    usleep(1500000); /* a wall-clock status or two */
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int status = 0, done = 0;
+    for (int i = 0; i < 100 && !done; i++) {
+        done = waitpid(pid, &status, WNOHANG) == pid;
+        if (!done)
+            usleep(50000);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    if (!done) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("SIGTERM not answered within 5 s");
+    }
+    double dt = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) * 1e-9;
+    print_message("stalled stage: SIGTERM answered in %.2f s\n", dt);
+    assert_true(dt < 3.0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+    assert_true(file_has(DIR "/stall/log.txt", "sensor rf-north-roof did not stop within 2 s"));
+    assert_true(file_has(DIR "/stall/feed.jsonl",
+                         "\"id\":\"rf-north-roof\",\"state\":\"degraded\",\"stalled\":true"));
+}
+
 static void test_record_then_replay(void **state)
 {
     (void)state;
@@ -254,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_record_killed),
         cmocka_unit_test(test_record_disk_full),
         cmocka_unit_test(test_quiet_keeps_warnings),
+        cmocka_unit_test(test_watchdog_stalled_stage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -340,7 +340,7 @@ static void test_slow_subscriber(void **state)
     feed_get_stats(f, &st);
     static char js[8192];
     sg_status ss = {.t = 1.0};
-    assert_true(feed_encode_status(f, js, sizeof js, &ss, NULL, 1.0, NULL) > 0);
+    assert_true(feed_encode_status(f, js, sizeof js, &ss, NULL, 1.0, NULL, false) > 0);
     feed_peer_note notes[8];
     size_t nn = feed_peer_notes(f, notes, 8);
     print_message("slow subscriber: fast got %ld of %d, published %llu, dropped %llu, %zu "
@@ -414,7 +414,7 @@ static void test_curve_handshake_refusals(void **state)
     feed_get_stats(f, &st);
     static char js[8192];
     sg_status ss = {.t = 1.0};
-    assert_true(feed_encode_status(f, js, sizeof js, &ss, NULL, 1.0, NULL) > 0);
+    assert_true(feed_encode_status(f, js, sizeof js, &ss, NULL, 1.0, NULL, false) > 0);
     for (size_t i = 0; i < nn; i++)
         print_message("refused: %s %s\n", notes[i].address, notes[i].text);
     assert_non_null(strstr(js, "\"feed_clients_refused\":2"));

@@ -29,6 +29,7 @@
 typedef struct {
     double last_t;             /* s UTC of the last data */
     bool done, failed;
+    bool stalled;              /* the watchdog saw a stage make no progress */
 } sensor_health;
 
 typedef struct {
@@ -69,6 +70,7 @@ struct fusion_side {
     sg_status st;
     struct timespec started;
     bool record_err_logged;    /* the --record-out failure was logged */
+    struct timespec last_status_wall; /* monotonic time of the last status */
     char line[1024];
     char sjson[8192];
     char ljson[512];
@@ -326,7 +328,7 @@ static const char *sensors_json(fusion_side *p)
             state = "disabled";
         else if (h->failed)
             state = "down";
-        else if (stale)
+        else if (stale || h->stalled)
             state = "degraded";
         else if (h->done)
             state = "ended";
@@ -337,6 +339,8 @@ static const char *sensors_json(fusion_side *p)
         sgjw_obj_begin(&w);
         sgjw_str(&w, "id", c->id);
         sgjw_str(&w, "state", state);
+        if (h->stalled)
+            sgjw_bool(&w, "stalled", true);
         sgjw_fix(&w, "last_t", h->last_t, 6);
         if (p->have_hl[i])
             health_json(&w, &p->hl[i]);
@@ -533,6 +537,18 @@ static void maybe_status(fusion_side *p)
     if (isfinite(p->t_now) && p->t_now >= p->next_status) {
         publish_status(p, false);
         p->next_status = p->t_now + p->site->status_period_s;
+        clock_gettime(CLOCK_MONOTONIC, &p->last_status_wall);
+    }
+    /* A stalled sensor may hold the sample clock still: status goes on by the wall
+     * clock then, so the operator sees the degraded state. */
+    bool stalled = false;
+    for (size_t i = 0; i < p->site->n_sensors; i++)
+        stalled |= p->health[i].stalled;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (stalled && sg_ms_between(&p->last_status_wall, &now) >= p->site->status_period_s * 1e3) {
+        publish_status(p, false);
+        p->last_status_wall = now;
     }
 }
 
@@ -694,8 +710,9 @@ static void log_progress(fusion_side *p)
     }
 }
 
-int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, void (*poll)(void *),
-                    void *poll_user, int result, sg_errinfo *e)
+int fusion_side_run(fusion_side *p, node_link *link, size_t inputs,
+                    size_t (*poll)(void *, sg_errinfo *), void *poll_user, int result,
+                    sg_errinfo *e)
 {
     p->link = link;
     size_t running = inputs;
@@ -705,10 +722,19 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, void (*poll)
         int fresh = feed_poll(p->fd);
         if (fresh > 0)
             publish_snapshot(p, true);
-        if (poll)
-            poll(poll_user);
-        if (rc == SG_ETIMEOUT)
+        sg_errinfo why = {0};
+        if (poll && poll(poll_user, &why) > 0) {
+            warnf_(p, "%s; exiting without it", why.msg);
+            if (result == SG_OK) {
+                sg_err_set(e, why.code, "%s", why.msg);
+                result = why.code;
+            }
+            break;
+        }
+        if (rc == SG_ETIMEOUT) {
+            maybe_status(p); /* wall-clock status while a sensor is stalled */
             continue;
+        }
         if (rc != SG_OK)
             break;
         if (ev.sensor < 0 || (size_t)ev.sensor >= p->site->n_sensors)
@@ -734,7 +760,12 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, void (*poll)
             handle_health(p, &ev);
             break;
         case NL_NOTE:
+            if (ev.rc == SG_ETIMEOUT)
+                h->stalled = true;
+            else if (h->stalled && strstr(ev.err, "progressing again"))
+                h->stalled = false;
             warnf_(p, "sensor %s: %s", p->sensor_ids[ev.sensor], ev.err);
+            maybe_status(p);
             break;
         case NL_DONE:
             running--;

@@ -25,6 +25,7 @@ struct pipeline {
     sensor_side *sensors;
     fusion_side *fusion;
     atomic_bool stop;
+    size_t abandoned;          /* sensor threads that did not stop (still running) */
     char rec_feed[SG_PATH_LEN];
     char rec_dir[SG_PATH_LEN];
 };
@@ -120,12 +121,14 @@ void pipeline_destroy(pipeline *p)
         return;
     sensor_side_destroy(p->sensors);
     fusion_side_destroy(p->fusion);
+    if (p->abandoned)
+        return; /* a stuck sensor thread may still touch the link and the venue */
     node_link_destroy(p->link);
     site_free(p->site);
     free(p);
 }
 
-static void poll_sensors(void *user) { sensor_side_poll(user); }
+static size_t poll_sensors(void *user, sg_errinfo *why) { return sensor_side_poll(user, why); }
 
 int pipeline_run(pipeline *p, sg_errinfo *e)
 {
@@ -135,7 +138,7 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
     if (result != SG_OK)
         pipeline_stop(p);
     result = fusion_side_run(p->fusion, p->link, running, poll_sensors, p->sensors, result, e);
-    sensor_side_join(p->sensors);
+    p->abandoned = sensor_side_join(p->sensors);
     fusion_side_finish(p->fusion, p->link, &p->stop);
     return result;
 }

@@ -5,6 +5,7 @@
  * decoders on the adapter's thread (inside the sink) and push events into the node
  * link. A replay pushes with back-pressure (lossless and deterministic); a live sensor
  * never blocks and its dropped events are counted. */
+#define _GNU_SOURCE /* pthread_timedjoin_np */
 #include "sensor_side.h"
 #include "sg_clock.h"
 
@@ -81,7 +82,17 @@ typedef struct {
     pthread_t th;
     bool started;
     atomic_uint_least64_t bursts, decoded, decode_fail, events_dropped;
+    /* watchdog: written by the sensor thread, read by the polling thread */
+    atomic_llong busy_ns;      /* CLOCK_MONOTONIC ns the current block began, 0 = idle */
+    atomic_int stage;          /* RF_STAGE_* inside it */
+    atomic_bool ended;         /* the thread sent its NL_DONE */
+    bool stall_noted;          /* polling thread only */
+    bool abandoned;            /* did not stop: never joined, never freed */
 } runner;
+
+enum { RF_STAGE_SETUP, RF_STAGE_RECORD, RF_STAGE_FRONTEND, RF_STAGE_BLE };
+static const char *const rf_stage_name[] = {"block set-up", "recording", "front end (DSP)",
+                                            "BLE receiver"};
 
 struct sensor_side {
     const sg_site *site;
@@ -93,6 +104,8 @@ struct sensor_side {
     siglib *sigs;
     runner *run;               /* one per sensor slot (unused slots have p == NULL) */
     size_t n_run;              /* runners built, in run[0..n_run-1] */
+    bool stopping;             /* a stop was seen by sensor_side_poll, at stop_at */
+    struct timespec stop_at;
     pthread_mutex_t clk_mu;    /* replay clock alignment across sensors */
     pthread_cond_t clk_cv;
 };
@@ -217,6 +230,7 @@ static void finish(runner *s, int rc, const sg_errinfo *e, double t)
         snprintf(ev.err, sizeof ev.err, "%s", e->msg[0] ? e->msg : sg_strerror(rc));
     clock_gettime(CLOCK_MONOTONIC, &ev.made);
     node_link_push(s->p->link, &ev, true);
+    atomic_store(&s->ended, true);
 }
 
 static emitter_slot *slot_for(runner *s, uint32_t id)
@@ -399,12 +413,31 @@ static void clock_done(runner *s)
     pthread_mutex_unlock(&s->p->clk_mu);
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int rf_block(runner *s, const sg_iq_block *blk);
+
+/* One IQ block through the RF chain, timed for the watchdog. */
 static int rf_sink(void *user, const sg_iq_block *blk)
 {
     runner *s = user;
-    sensor_side *p = s->p;
-    if (atomic_load(p->stop))
+    if (atomic_load(s->p->stop))
         return SG_ESTATE;
+    atomic_store(&s->stage, RF_STAGE_SETUP);
+    atomic_store(&s->busy_ns, mono_ns());
+    int rc = rf_block(s, blk);
+    atomic_store(&s->busy_ns, 0);
+    return rc;
+}
+
+static int rf_block(runner *s, const sg_iq_block *blk)
+{
+    sensor_side *p = s->p;
     struct timespec a, b;
     clock_sync(s, blk->t0 + (double)blk->sample_index / blk->sample_rate);
     clock_gettime(CLOCK_MONOTONIC, &a);
@@ -425,9 +458,12 @@ static int rf_sink(void *user, const sg_iq_block *blk)
             atomic_fetch_add(&s->decode_fail, 1); /* no memory: counted, bursts still flow */
     }
     s->center_freq = blk->center_freq;
+    atomic_store(&s->stage, RF_STAGE_RECORD);
     if (p->record_dir && !s->rec_off)
         record_block(s, blk);
+    atomic_store(&s->stage, RF_STAGE_FRONTEND);
     int rc = frontend_execute(s->fe, blk, on_burst, s);
+    atomic_store(&s->stage, RF_STAGE_BLE);
     if (rc == SG_OK && s->ble) {
         sg_errinfo be = {0};
         if (ble_rx_execute(s->ble, blk, on_ble, s, &be) != SG_OK) {
@@ -800,28 +836,92 @@ int sensor_side_start(sensor_side *p, size_t *started, sg_errinfo *e)
     return SG_OK;
 }
 
-void sensor_side_poll(sensor_side *p)
+/* A stalled stage (no block finished for SENSOR_WATCHDOG_S) and its recovery, as
+ * notes (never blocking: this runs on the consumer's thread). */
+static void watchdog(sensor_side *p)
 {
+    int64_t now = mono_ns();
+    for (size_t k = 0; k < p->n_run; k++) {
+        runner *s = &p->run[k];
+        if (!s->started)
+            continue;
+        int64_t b = atomic_load(&s->busy_ns);
+        bool stalled = b && (double)(now - b) > SENSOR_WATCHDOG_S * 1e9;
+        if (stalled == s->stall_noted)
+            continue;
+        s->stall_noted = stalled;
+        nl_event ev = {.kind = NL_NOTE, .sensor = s->idx, .t = NAN,
+                       .rc = stalled ? SG_ETIMEOUT : SG_OK};
+        if (stalled)
+            snprintf(ev.err, sizeof ev.err,
+                     "stalled: no progress for %.0f s in the %s (watchdog); sensor degraded",
+                     SENSOR_WATCHDOG_S, rf_stage_name[atomic_load(&s->stage) & 3]);
+        else
+            snprintf(ev.err, sizeof ev.err, "progressing again after a stall");
+        clock_gettime(CLOCK_MONOTONIC, &ev.made);
+        if (node_link_push(p->link, &ev, false) != SG_OK)
+            s->stall_noted = !stalled; /* try again next turn */
+    }
+}
+
+size_t sensor_side_poll(sensor_side *p, sg_errinfo *why)
+{
+    watchdog(p);
     if (!atomic_load(p->stop))
-        return;
+        return 0;
+    if (!p->stopping) {
+        p->stopping = true;
+        clock_gettime(CLOCK_MONOTONIC, &p->stop_at);
+    }
     /* Stop requested: let the sensor threads return (their events still drain). */
     for (size_t k = 0; k < p->n_run; k++)
         runner_stop(&p->run[k]);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (sg_ms_between(&p->stop_at, &now) < SENSOR_STOP_GRACE_S * 1e3)
+        return 0;
+    size_t stuck = 0;
+    for (size_t k = 0; k < p->n_run; k++) {
+        runner *s = &p->run[k];
+        if (!s->started || atomic_load(&s->ended))
+            continue;
+        if (why && !stuck++)
+            sg_err_set(why, SG_ETIMEOUT, "sensor %s did not stop within %.0f s (in the %s)",
+                       p->site->sensors[s->idx].id, SENSOR_STOP_GRACE_S,
+                       rf_stage_name[atomic_load(&s->stage) & 3]);
+        else if (!why)
+            stuck++;
+    }
+    return stuck;
 }
 
-void sensor_side_join(sensor_side *p)
+size_t sensor_side_join(sensor_side *p)
 {
-    for (size_t k = 0; k < p->n_run; k++)
-        if (p->run[k].started) {
-            pthread_join(p->run[k].th, NULL);
-            p->run[k].started = false;
+    size_t left = 0;
+    for (size_t k = 0; k < p->n_run; k++) {
+        runner *s = &p->run[k];
+        if (!s->started)
+            continue;
+        /* an ended thread returns at once; one that did not end in the grace is left */
+        struct timespec dl;
+        sg_deadline(&dl, CLOCK_REALTIME, atomic_load(&s->ended) ? 10.0 : 0.2);
+        if (pthread_timedjoin_np(s->th, NULL, &dl) != 0) {
+            s->abandoned = true;
+            left++;
+            continue;
         }
+        s->started = false;
+    }
+    return left;
 }
 
 void sensor_side_destroy(sensor_side *p)
 {
     if (!p)
         return;
+    for (size_t k = 0; k < p->n_run; k++)
+        if (p->run[k].abandoned)
+            return; /* its thread may still run: everything stays (the process is ending) */
     for (size_t i = 0; p->run && i < p->site->n_sensors; i++) {
         runner *s = &p->run[i]; /* partly built sensors too (a failed create) */
         if (!s->p)
