@@ -140,6 +140,11 @@ static void health_fill(runner *s, nl_health *h)
         h->samples = as.samples;
         h->samples_dropped = as.samples_dropped;
         h->bad_samples = as.bad_samples;
+        if (s->fe) { /* the front end's NaN/overflow policy: disjoint from the adapter's */
+            frontend_stats_t fst;
+            frontend_stats(s->fe, &fst);
+            h->bad_samples += fst.iq_limited;
+        }
         h->blocks_dropped = as.blocks_dropped;
         h->progress = as.progress;
         h->bursts = atomic_load(&s->bursts);
