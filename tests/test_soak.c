@@ -103,7 +103,14 @@ static void test_soak(void **state)
 {
     (void)state;
     const char *env = getenv("SG_SOAK_SIGNAL_S");
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan's quarantine holds freed memory: RSS grows by design, so it is not checked */
+    const bool check_rss = false;
+    double signal_s = env ? atof(env) : 20;
+#else
+    const bool check_rss = true;
     double signal_s = env ? atof(env) : 60;
+#endif
     assert_true(signal_s >= 10);
     assert_int_equal(system("rm -rf " SOAK_DIR " && mkdir -p " SOAK_DIR), 0);
     FILE *v = fopen(SOAK_DIR "/venue.json", "w");
@@ -229,7 +236,8 @@ static void test_soak(void **state)
     free(smp);
     assert_true(processed + dropped == offered);
     assert_true(processed > 0);
-    assert_true(rss_max - rss0 <= (rss0 / 10 > 8192 ? rss0 / 10 : 8192));
+    if (check_rss)
+        assert_true(rss_max - rss0 <= (rss0 / 10 > 8192 ? rss0 / 10 : 8192));
     assert_int_equal(thr_min, thr_max);
     assert_true(fd_max - fd_min <= 3);
 }

@@ -113,6 +113,10 @@ fail:
     return NULL;
 }
 
+/* A pipeline whose stuck sensor thread was abandoned: kept reachable (not a leak) while
+ * the process ends. */
+static pipeline *g_parked;
+
 void pipeline_stop(pipeline *p) { atomic_store(&p->stop, true); }
 
 void pipeline_destroy(pipeline *p)
@@ -121,8 +125,10 @@ void pipeline_destroy(pipeline *p)
         return;
     sensor_side_destroy(p->sensors);
     fusion_side_destroy(p->fusion);
-    if (p->abandoned)
-        return; /* a stuck sensor thread may still touch the link and the venue */
+    if (p->abandoned) {
+        g_parked = p; /* a stuck sensor thread may still touch the link and the venue */
+        return;
+    }
     node_link_destroy(p->link);
     site_free(p->site);
     free(p);
