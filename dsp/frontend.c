@@ -401,27 +401,32 @@ static void close_all(frontend *q)
     spectro_reset(q->sp);
 }
 
-/* Applies the input policy (frontend.h) in place; returns the samples zeroed. The
- * check is one branch-free pass; only a block with a bad sample is walked again. */
-static uint64_t limit_iq(float complex *x, size_t n)
+/* Copies n samples applying the input policy (frontend.h); returns the samples zeroed.
+ * The copy and the check are one pass on the bit patterns (|component| > 1e6, Inf and
+ * NaN all compare above 1e6's pattern), so it costs what the memcpy did; only a block
+ * with a bad sample is walked again. */
+static uint64_t copy_limited(float complex *restrict dst, const float complex *restrict src,
+                             size_t n)
 {
-    const float *f = (const float *)x;
-    const float lim2 = SG_IQ_MAX_MAG * SG_IQ_MAX_MAG;
-    unsigned bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        float m2 = f[2 * i] * f[2 * i] + f[2 * i + 1] * f[2 * i + 1];
-        bad |= !(m2 <= lim2); /* NaN, Inf and overflow of m2 fail too */
+    uint32_t lim;
+    const float limf = SG_IQ_MAX_MAG;
+    memcpy(&lim, &limf, sizeof lim);
+    const uint32_t *restrict s = (const uint32_t *)(const void *)src;
+    uint32_t *restrict d = (uint32_t *)(void *)dst;
+    uint32_t bad = 0;
+    for (size_t i = 0; i < 2 * n; i++) {
+        uint32_t v = s[i];
+        d[i] = v;
+        bad |= (v & 0x7fffffffu) > lim;
     }
     if (!bad)
         return 0;
     uint64_t zeroed = 0;
-    for (size_t i = 0; i < n; i++) {
-        float m2 = f[2 * i] * f[2 * i] + f[2 * i + 1] * f[2 * i + 1];
-        if (!(m2 <= lim2)) {
-            x[i] = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((d[2 * i] & 0x7fffffffu) > lim || (d[2 * i + 1] & 0x7fffffffu) > lim) {
+            dst[i] = 0;
             zeroed++;
         }
-    }
     return zeroed;
 }
 
@@ -466,9 +471,8 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
         size_t first = (size_t)(q->ring_mask + 1 - i0);
         if (first > n)
             first = n;
-        memcpy(q->ring + i0, blk->x + off, first * sizeof *q->ring);
-        memcpy(q->ring, blk->x + off + first, (n - first) * sizeof *q->ring);
-        q->st.iq_limited += limit_iq(q->ring + i0, first) + limit_iq(q->ring, n - first);
+        q->st.iq_limited += copy_limited(q->ring + i0, blk->x + off, first) +
+                            copy_limited(q->ring, blk->x + off + first, n - first);
         q->head = idx + n;
         /* the spectrogram reads the limited copy (two slices where the ring wraps) */
         spectro_execute(q->sp, q->ring + i0, first, idx, on_frame, q);
