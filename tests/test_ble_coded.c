@@ -16,7 +16,9 @@
 
 #include <cmocka.h>
 
+#include "ble_cap.h"
 #include "ble_coded.h"
+#include "odid.h"
 #include "ble_ll.h"
 #include "ble_tx.h"
 
@@ -185,6 +187,71 @@ static void test_per_grid(void **state)
     free(buf);
 }
 
+/* sg_rid --ble --coded: a raw cf32 recording (4 Msps, channel 12 at DC) with three
+ * AUX_ADV_IND packets carrying a Remote ID pack, S=8, S=2, S=8, decodes to the
+ * aircraft with its identity. */
+static void test_sg_rid_coded(void **state)
+{
+    (void)state;
+    odid_message m[2];
+    odid_message_init(&m[0], ODID_MT_BASIC_ID);
+    m[0].u.basic_id.id_type = ODID_IDT_SERIAL;
+    strcpy(m[0].u.basic_id.uas_id, "LONGRANGE-CODED-1");
+    odid_message_init(&m[1], ODID_MT_LOCATION);
+    m[1].u.location.lat_deg = 48.1;
+    m[1].u.location.lon_deg = 11.5;
+    uint8_t pack[64], ad[80], pdu[BLE_EXT_PDU_MAX], sym[BLE_CODED_MAX_SYMBOLS];
+    size_t plen, n, ns, m_out;
+    assert_int_equal(odid_encode_pack(m, 2, pack, sizeof pack, &plen), 0);
+    ad[0] = (uint8_t)(plen + 5);
+    ad[1] = 0x16;
+    ad[2] = 0xFA;
+    ad[3] = 0xFF;
+    ad[4] = 0x0D;
+    ad[5] = 7;
+    memcpy(ad + 6, pack, plen);
+    ble_ext_adv x = {.tx_random = true, .has_adva = true, .has_adi = true, .did = 1, .sid = 2,
+                     .adv_data = ad, .adv_data_len = plen + 6};
+    const uint8_t adva[6] = {0x66, 0x55, 0x44, 0x33, 0x22, 0xC1};
+    memcpy(x.adva, adva, 6);
+    assert_int_equal(ble_ext_build(&x, pdu, sizeof pdu, &n), 0);
+    const double fs = 4e6;
+    size_t cap = (size_t)(fs * 0.05);
+    float complex *buf = calloc(cap, sizeof *buf);
+    assert_non_null(buf);
+    ble_tx_cfg tc;
+    ble_tx_cfg_default(&tc);
+    tc.amplitude = 0.3;
+    sg_errinfo e;
+    size_t at = 4000;
+    const int codings[3] = {8, 2, 8};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(ble_coded_symbols(pdu, n, 12, codings[k], sym, sizeof sym, &ns), 0);
+        assert_int_equal(ble_tx_modulate(&tc, sym, ns, buf + at, cap - at, &m_out, &e), 0);
+        at += m_out + 4000;
+    }
+    for (size_t i = 0; i < at; i++)
+        buf[i] += (float)(0.02 * grand()) + I * (float)(0.02 * grand());
+    const char *path = SG_BINARY_DIR "/test_ble_coded.cf32";
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, sizeof *buf, at, f), at);
+    fclose(f);
+    free(buf);
+    FILE *p = popen(SG_BINARY_DIR "/sg_rid --json --ble " SG_BINARY_DIR
+                    "/test_ble_coded.cf32 -r 4e6 -o 0 -c 12 --coded 2>/dev/null", "r");
+    assert_non_null(p);
+    char line[4096];
+    int basic = 0, aircraft = 0;
+    while (fgets(line, sizeof line, p)) {
+        basic += strstr(line, "\"uas_id\":\"LONGRANGE-CODED-1\"") != NULL;
+        aircraft += strstr(line, "\"kind\":\"aircraft\"") && strstr(line, "c1:22:33:44:55:66");
+    }
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(basic, 3);
+    assert_int_equal(aircraft, 1);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -218,6 +285,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_framing),
         cmocka_unit_test(test_per_grid),
+        cmocka_unit_test(test_sg_rid_coded),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
