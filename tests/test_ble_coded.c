@@ -203,13 +203,7 @@ static void test_sg_rid_coded(void **state)
     uint8_t pack[64], ad[80], pdu[BLE_EXT_PDU_MAX], sym[BLE_CODED_MAX_SYMBOLS];
     size_t plen, n, ns, m_out;
     assert_int_equal(odid_encode_pack(m, 2, pack, sizeof pack, &plen), 0);
-    ad[0] = (uint8_t)(plen + 5);
-    ad[1] = 0x16;
-    ad[2] = 0xFA;
-    ad[3] = 0xFF;
-    ad[4] = 0x0D;
-    ad[5] = 7;
-    memcpy(ad + 6, pack, plen);
+    ble_ad_odid(7, pack, plen, ad);
     ble_ext_adv x = {.tx_random = true, .has_adva = true, .has_adi = true, .did = 1, .sid = 2,
                      .adv_data = ad, .adv_data_len = plen + 6};
     const uint8_t adva[6] = {0x66, 0x55, 0x44, 0x33, 0x22, 0xC1};
