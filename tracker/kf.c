@@ -140,7 +140,7 @@ static bool inv_spd(const double *A, int m, double *Ai, double *logdet)
     return true;
 }
 
-static double wrap_pi(double a)
+double kf_wrap_pi(double a)
 {
     a = fmod(a + M_PI, 2 * M_PI);
     if (a < 0)
@@ -461,7 +461,7 @@ int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const 
         y[i] = z[i] - pr->zhat[i];
     int ia = az_index(type);
     if (ia >= 0)
-        y[ia] = wrap_pi(y[ia]);
+        y[ia] = kf_wrap_pi(y[ia]);
     if (!inv_spd(S, m, Si, NULL))
         return SG_ERANGE;
     double s = 0;
@@ -561,7 +561,7 @@ static int update_mode(const kf_params *p, int n, double *x, double *P,
     }
     int ia = az_index(meas->type);
     if (ia >= 0)
-        y[ia] = wrap_pi(y[ia]);
+        y[ia] = kf_wrap_pi(y[ia]);
     int rc = kalman_core(n, x, P, m, H, meas->type == SG_MEAS_POS_ENU ? 0 : -1, y, meas->R, ll,
                          d2);
     if (rc || !meas->has_vel || !(p->vel_sd > 0))
@@ -651,7 +651,7 @@ static int pda_mode(int n, double *x, double *P, const sg_measurement *const *m,
         for (int i = 0; i < dim; i++)
             v[i] = m[j]->z[i] - zh[i];
         if (ia >= 0)
-            v[ia] = wrap_pi(v[ia]);
+            v[ia] = kf_wrap_pi(v[ia]);
         double q = 0;
         for (int a = 0; a < dim; a++)
             for (int b = 0; b < dim; b++)

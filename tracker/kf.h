@@ -108,6 +108,9 @@ int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *
 int kf_update_pda(const kf_params *p, kf_state *s, const sg_measurement *const *m,
                   const double *beta, int nm, double beta0, double pd, double clutter);
 
+/* Angle wrapped to [-pi, pi) (rad). */
+double kf_wrap_pi(double a);
+
 /* Inverse of the chi-square CDF: the gate for probability pg (0 < pg < 1) in dim
  * dimensions (1..3). */
 double kf_chi2_gate(double pg, int dim);
