@@ -624,7 +624,7 @@ static int cmp_scan_t1(const void *a, const void *b)
 int scen_read_scans_csv(scenario *s, const char *path, sg_errinfo *e)
 {
     int rc = read_lines(path, SCANS_HEADER, 12, s, scan_row, e);
-    if (rc == SG_OK)
+    if (rc == SG_OK && s->n_scans > 1)
         qsort(s->scans, s->n_scans, sizeof *s->scans, cmp_scan_t1);
     return rc;
 }

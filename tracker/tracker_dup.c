@@ -85,6 +85,8 @@ static int cmp_size_desc(const void *a, const void *b)
 int trk_sort_edges(tracker *q, size_t ne, int ng)
 {
     /* counting sort by measurement (edges come track by track, so rows stay in order) */
+    if (ne == 0)
+        return SG_OK;
     if (trk_grow((void **)&q->edges_sel, &q->cap_edges_sel, ne + 1, sizeof(assign_edge)) ||
         trk_grow((void **)&q->uf, &q->cap_uf, (size_t)ng + 1, sizeof(int)))
         return SG_ENOMEM;
@@ -186,7 +188,8 @@ int trk_duplicates(tracker *q, size_t ne, uint64_t g)
         a = b;
     }
     /* delete from the highest index down so swap-removal does not move a victim */
-    qsort(q->victims, nv, sizeof(size_t), cmp_size_desc);
+    if (nv > 1)
+        qsort(q->victims, nv, sizeof(size_t), cmp_size_desc);
     for (size_t k = 0; k < nv; k++) {
         if (k && q->victims[k] == q->victims[k - 1])
             continue;
