@@ -24,7 +24,8 @@ bool trk_has_sensor(const sg_track *t, int s)
     return false;
 }
 
-/* Copies the per-measurement attributes (class, identity, operator) into the track. */
+/* Copies the per-measurement attributes (class, identity, operator, Remote ID details)
+ * into the track. */
 void trk_absorb_attrs(sg_track *t, const sg_measurement *m)
 {
     trk_add_sensor(t, m->sensor);
@@ -40,6 +41,8 @@ void trk_absorb_attrs(sg_track *t, const sg_measurement *m)
         t->operator_lon = m->operator_lon;
         t->operator_alt = m->operator_alt;
     }
+    if (m->rid.valid)
+        t->rid = m->rid;
 }
 
 hist_entry *trk_hist_at(trk *t, int k)
