@@ -1,0 +1,246 @@
+/* The common half of every output sink (sink.h): its bounded queue, its worker thread,
+ * its counters, the keys all sinks share, and the table of sinks this build has. */
+#include "sink.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sg_json.h"
+#include "sg_queue.h"
+
+struct sink {
+    const sink_ops *ops;
+    void *state;
+    sgq *q;
+    pthread_t thread;
+    bool running;
+    int stop;             /* atomic: 1 = halt requested */
+    double drain_until;   /* s monotonic, written before stop */
+    uint64_t delivered;   /* atomics */
+    uint64_t failed;
+    uint64_t drop_extra;  /* allocation failures and events left at shutdown */
+};
+
+static const char *const aff_names[] = {"unknown", "friend", "hostile"};
+
+const char *sink_affiliation_name(sink_affiliation a)
+{
+    return (unsigned)a < 3 ? aff_names[a] : "?";
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void *worker(void *arg)
+{
+    sink *s = arg;
+    sink_event ev;
+    double next_tick = 0;
+    for (;;) {
+        int rc = sgq_pop(s->q, &ev, 0.1);
+        if (rc == SG_OK) {
+            bool late = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) &&
+                        mono_now() > s->drain_until;
+            if (late) {
+                __atomic_add_fetch(&s->drop_extra, 1, __ATOMIC_RELAXED);
+            } else if (s->ops->handle(s->state, &ev) == SG_OK) {
+                __atomic_add_fetch(&s->delivered, 1, __ATOMIC_RELAXED);
+            } else {
+                __atomic_add_fetch(&s->failed, 1, __ATOMIC_RELAXED);
+            }
+            free(ev.json);
+        } else if (rc == SG_EEOF) {
+            break;
+        }
+        double now = mono_now();
+        if (now >= next_tick && s->ops->tick) {
+            s->ops->tick(s->state, wall_now());
+            next_tick = now + 0.1;
+        }
+    }
+    return NULL;
+}
+
+int sink_check_keys(const cJSON *block, const char *where, const char *const *allowed,
+                    sg_errinfo *e)
+{
+    const char *keys[48];
+    size_t n = 0;
+    static const char *const common[] = {"queue", "enabled", "comment"};
+    for (size_t i = 0; i < 3; i++)
+        keys[n++] = common[i];
+    for (size_t i = 0; allowed[i] && n < sizeof keys / sizeof keys[0] - 1; i++)
+        keys[n++] = allowed[i];
+    keys[n] = NULL;
+    return sgj_check_keys(block, where, keys, e);
+}
+
+sink *sink_create(const sink_ops *ops, const cJSON *block, const char *where,
+                  const sink_env *env, sg_errinfo *e)
+{
+    if (!ops || !block || !cJSON_IsObject(block)) {
+        sg_err_set(e, SG_EINVAL, "%s: must be an object", where ? where : "sink");
+        return NULL;
+    }
+    long qlen;
+    if (sgj_int(block, where, "queue", false, SINK_DEFAULT_QUEUE, 1, SINK_MAX_QUEUE, &qlen, e))
+        return NULL;
+    sink *s = calloc(1, sizeof *s);
+    if (!s) {
+        sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
+        return NULL;
+    }
+    s->ops = ops;
+    if (!(s->q = sgq_create((size_t)qlen, sizeof(sink_event), e)))
+        goto fail;
+    if (ops->open(&s->state, block, where, env, e) != SG_OK) {
+        s->state = NULL;
+        goto fail;
+    }
+    if (pthread_create(&s->thread, NULL, worker, s) != 0) {
+        sg_err_set(e, SG_ENOMEM, "%s: cannot start the worker thread", where);
+        goto fail;
+    }
+    s->running = true;
+    return s;
+fail:
+    sink_destroy(s, 0);
+    return NULL;
+}
+
+void sink_destroy(sink *s, double drain_s)
+{
+    if (!s)
+        return;
+    if (s->running) {
+        s->drain_until = mono_now() + (drain_s > 0 ? drain_s : 0);
+        __atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+        sgq_halt(s->q); /* the worker drains what is queued, then sees SG_EEOF */
+        pthread_join(s->thread, NULL);
+    }
+    if (s->state)
+        s->ops->close(s->state);
+    sgq_destroy(s->q);
+    free(s);
+}
+
+static int push(sink *s, sink_event *ev, const feed_msg *m, double rx_wall)
+{
+    ev->type = m->type;
+    ev->t = m->t;
+    ev->rx_wall = rx_wall;
+    ev->snapshot = m->snapshot;
+    ev->json = m->json ? cJSON_PrintUnformatted(m->json) : NULL;
+    if (!ev->json) {
+        __atomic_add_fetch(&s->drop_extra, 1, __ATOMIC_RELAXED);
+        return SG_ENOMEM;
+    }
+    ev->json_len = strlen(ev->json);
+    int rc = sgq_push(s->q, ev, false);
+    if (rc != SG_OK)
+        free(ev->json); /* counted by the queue (full) */
+    return rc;
+}
+
+/* The optional "home" object of a track (home point, as "operator" is the pilot). */
+static void read_home(const cJSON *j, sink_event *ev)
+{
+    ev->home_lat = ev->home_lon = ev->home_alt_m = NAN;
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "home");
+    const cJSON *la = cJSON_GetObjectItemCaseSensitive(h, "lat");
+    const cJSON *lo = cJSON_GetObjectItemCaseSensitive(h, "lon");
+    const cJSON *al = cJSON_GetObjectItemCaseSensitive(h, "alt_m");
+    if (cJSON_IsNumber(la) && cJSON_IsNumber(lo) && fabs(la->valuedouble) <= 90 &&
+        fabs(lo->valuedouble) <= 180) {
+        ev->home_lat = la->valuedouble;
+        ev->home_lon = lo->valuedouble;
+        if (cJSON_IsNumber(al) && fabs(al->valuedouble) <= 1e6)
+            ev->home_alt_m = al->valuedouble;
+    }
+}
+
+int sink_on_track(sink *s, const feed_msg *m, sink_affiliation aff, double rx_wall)
+{
+    sink_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.affiliation = aff;
+    ev.u.track = m->u.track;
+    read_home(m->json, &ev);
+    return push(s, &ev, m, rx_wall);
+}
+
+int sink_on_alert(sink *s, const feed_msg *m, double rx_wall)
+{
+    sink_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.u.alert = m->u.alert;
+    ev.home_lat = ev.home_lon = ev.home_alt_m = NAN;
+    return push(s, &ev, m, rx_wall);
+}
+
+int sink_on_status(sink *s, const feed_msg *m, double rx_wall)
+{
+    sink_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.u.status = m->u.status;
+    ev.home_lat = ev.home_lon = ev.home_alt_m = NAN;
+    return push(s, &ev, m, rx_wall);
+}
+
+void sink_get_stats(sink *s, sink_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    sgq_stats q;
+    sgq_get_stats(s->q, &q);
+    out->kind = s->ops->kind;
+    out->accepted = q.pushed;
+    out->dropped = q.dropped + __atomic_load_n(&s->drop_extra, __ATOMIC_RELAXED);
+    out->delivered = __atomic_load_n(&s->delivered, __ATOMIC_RELAXED);
+    out->failed = __atomic_load_n(&s->failed, __ATOMIC_RELAXED);
+    out->depth = q.depth;
+    out->capacity = q.capacity;
+    out->high_water = q.high_water;
+    out->connected = true;
+    if (s->ops->stats && s->state)
+        s->ops->stats(s->state, out);
+}
+
+/* ---- the table of sinks ----------------------------------------------------------- */
+
+const char *const sink_output_keys[] = {"bridge", "cot", "mqtt", "http", "webhook", "exec",
+                                        NULL};
+
+static const struct {
+    const char *kind;
+    const sink_ops *ops;  /* NULL: not in this build */
+    const char *missing;  /* what to install */
+} table[] = {
+    {"cot", &sink_cot_ops, NULL},
+};
+
+const sink_ops *sink_find(const char *kind, const char **missing)
+{
+    if (missing)
+        *missing = NULL;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (!strcmp(table[i].kind, kind)) {
+            if (!table[i].ops && missing)
+                *missing = table[i].missing;
+            return table[i].ops;
+        }
+    return NULL;
+}

@@ -1,0 +1,296 @@
+/* The Cursor-on-Target sink (outputs.cot): CoT events (cot.h) to a UDP destination (by
+ * default the TAK multicast group 239.2.3.1:6969 that ATAK/WinTAK listen on) and/or a TCP
+ * stream to a TAK server. TCP connects in the background and reconnects every
+ * reconnect_s; a server that stops reading is disconnected after send_timeout_s (counted as
+ * a stall) so it can never hold the worker for longer than that. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cot.h"
+#include "sg_json.h"
+#include "sink.h"
+
+typedef struct {
+    cot_opts opts;
+    bool udp_on, tcp_on;
+    int udp_fd;
+    struct sockaddr_in udp_to;
+    char tcp_host[256];
+    int tcp_port;
+    double reconnect_s, send_timeout_s;
+    int tcp_fd;              /* -1: not connected */
+    double next_connect;     /* s wall */
+    uint64_t udp_sent, udp_errors, tcp_sent, tcp_errors, tcp_connects, tcp_stalls; /* atomics */
+    int connected;           /* atomic */
+} cot_sink;
+
+static void bump(uint64_t *c)
+{
+    __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+static int parse_udp(cot_sink *c, const cJSON *u, const char *where, sg_errinfo *e)
+{
+    static const char *const keys[] = {"address", "port", "ttl", "interface", "comment", NULL};
+    char w[600], addr[64], ifc[64];
+    long port, ttl;
+    snprintf(w, sizeof w, "%s.udp", where);
+    int rc;
+    if ((rc = sgj_check_keys(u, w, keys, e)) ||
+        (rc = sgj_string(u, w, "address", false, "239.2.3.1", addr, sizeof addr, e)) ||
+        (rc = sgj_int(u, w, "port", false, 6969, 1, 65535, &port, e)) ||
+        (rc = sgj_int(u, w, "ttl", false, 1, 0, 255, &ttl, e)) ||
+        (rc = sgj_string(u, w, "interface", false, "", ifc, sizeof ifc, e)))
+        return rc;
+    memset(&c->udp_to, 0, sizeof c->udp_to);
+    c->udp_to.sin_family = AF_INET;
+    c->udp_to.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, addr, &c->udp_to.sin_addr) != 1)
+        return sg_err_set(e, SG_EINVAL, "%s.address: \"%s\" is not an IPv4 address", w, addr);
+    struct in_addr ifa = {.s_addr = htonl(INADDR_ANY)};
+    if (ifc[0] && inet_pton(AF_INET, ifc, &ifa) != 1)
+        return sg_err_set(e, SG_EINVAL, "%s.interface: \"%s\" is not an IPv4 address (the "
+                          "address of the interface to send multicast on)", w, ifc);
+    c->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (c->udp_fd < 0)
+        return sg_err_set(e, SG_EIO, "%s: socket: %s", w, strerror(errno));
+    if (IN_MULTICAST(ntohl(c->udp_to.sin_addr.s_addr))) {
+        unsigned char t = (unsigned char)ttl, loop = 1;
+        if (setsockopt(c->udp_fd, IPPROTO_IP, IP_MULTICAST_TTL, &t, sizeof t) != 0 ||
+            setsockopt(c->udp_fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop) != 0 ||
+            (ifc[0] && setsockopt(c->udp_fd, IPPROTO_IP, IP_MULTICAST_IF, &ifa, sizeof ifa)))
+            return sg_err_set(e, SG_EIO, "%s: multicast options: %s", w, strerror(errno));
+    } else {
+        int t = (int)(ttl ? ttl : 1);
+        setsockopt(c->udp_fd, IPPROTO_IP, IP_TTL, &t, sizeof t);
+    }
+    c->udp_on = true;
+    return SG_OK;
+}
+
+static int parse_tcp(cot_sink *c, const cJSON *t, const char *where, sg_errinfo *e)
+{
+    static const char *const keys[] = {"host", "port", "reconnect_s", "send_timeout_s",
+                                       "comment", NULL};
+    char w[600];
+    long port;
+    snprintf(w, sizeof w, "%s.tcp", where);
+    int rc;
+    if ((rc = sgj_check_keys(t, w, keys, e)) ||
+        (rc = sgj_string(t, w, "host", true, "", c->tcp_host, sizeof c->tcp_host, e)) ||
+        (rc = sgj_int(t, w, "port", false, 8087, 1, 65535, &port, e)) ||
+        (rc = sgj_number(t, w, "reconnect_s", false, 2, 0.1, 3600, &c->reconnect_s, e)) ||
+        (rc = sgj_number(t, w, "send_timeout_s", false, 1, 0.01, 60, &c->send_timeout_s, e)))
+        return rc;
+    c->tcp_port = (int)port;
+    c->tcp_on = true;
+    return SG_OK;
+}
+
+static void cot_close(void *state)
+{
+    cot_sink *c = state;
+    if (c->udp_fd >= 0)
+        close(c->udp_fd);
+    if (c->tcp_fd >= 0)
+        close(c->tcp_fd);
+    free(c);
+}
+
+static int cot_open(void **state, const cJSON *b, const char *where, const sink_env *env,
+                    sg_errinfo *e)
+{
+    static const char *const keys[] = {"udp", "tcp", "uid_prefix", "stale_s", "coast_stale_s",
+                                       NULL};
+    cot_sink *c = calloc(1, sizeof *c);
+    if (!c)
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
+    c->udp_fd = c->tcp_fd = -1;
+    char def_prefix[64];
+    snprintf(def_prefix, sizeof def_prefix, "skyguard.%s", env && env->site_name ? env->site_name
+                                                                                  : "site");
+    for (char *p = def_prefix; *p; p++)
+        if (*p == ' ' || *p == '"')
+            *p = '_';
+    const cJSON *udp, *tcp;
+    int rc;
+    if ((rc = sink_check_keys(b, where, keys, e)) ||
+        (rc = sgj_object(b, where, "udp", false, &udp, e)) ||
+        (rc = sgj_object(b, where, "tcp", false, &tcp, e)) ||
+        (rc = sgj_string(b, where, "uid_prefix", false, def_prefix, c->opts.uid_prefix,
+                         sizeof c->opts.uid_prefix, e)) ||
+        (rc = sgj_number(b, where, "stale_s", false, 10, 0.1, 86400, &c->opts.stale_s, e)) ||
+        (rc = sgj_number(b, where, "coast_stale_s", false, 3, 0.1, 86400,
+                         &c->opts.coast_stale_s, e)))
+        goto fail;
+    if (!udp && !tcp) {
+        rc = sg_err_set(e, SG_EINVAL, "%s: needs \"udp\" (e.g. {} for the TAK multicast group "
+                        "239.2.3.1:6969) and/or \"tcp\" ({\"host\": ..., \"port\": ...})", where);
+        goto fail;
+    }
+    if ((udp && (rc = parse_udp(c, udp, where, e))) || (tcp && (rc = parse_tcp(c, tcp, where, e))))
+        goto fail;
+    *state = c;
+    return SG_OK;
+fail:
+    cot_close(c);
+    return rc;
+}
+
+static void tcp_drop(cot_sink *c, double now)
+{
+    if (c->tcp_fd >= 0)
+        close(c->tcp_fd);
+    c->tcp_fd = -1;
+    c->next_connect = now + c->reconnect_s;
+    __atomic_store_n(&c->connected, 0, __ATOMIC_RELAXED);
+}
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Connects with a bounded wait (the worker thread is ours; the feed never waits on it). */
+static void tcp_connect(cot_sink *c, double now)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", c->tcp_port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    c->next_connect = now + c->reconnect_s;
+    if (getaddrinfo(c->tcp_host, port, &hints, &res) != 0 || !res)
+        return;
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd >= 0) {
+        int r = connect(fd, res->ai_addr, res->ai_addrlen);
+        if (r != 0 && errno == EINPROGRESS) {
+            struct pollfd p = {fd, POLLOUT, 0};
+            int err = 0;
+            socklen_t el = sizeof err;
+            if (poll(&p, 1, (int)(c->send_timeout_s * 1000)) == 1 &&
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0)
+                r = 0;
+        }
+        if (r == 0) {
+            c->tcp_fd = fd;
+            bump(&c->tcp_connects);
+            __atomic_store_n(&c->connected, 1, __ATOMIC_RELAXED);
+        } else {
+            close(fd);
+        }
+    }
+    freeaddrinfo(res);
+}
+
+/* Writes all of buf within send_timeout_s, or drops the connection. */
+static int tcp_send(cot_sink *c, const char *buf, size_t n)
+{
+    double deadline = wall() + c->send_timeout_s;
+    size_t off = 0;
+    while (off < n) {
+        ssize_t k = send(c->tcp_fd, buf + off, n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (k > 0) {
+            off += (size_t)k;
+            continue;
+        }
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            double left = deadline - wall();
+            struct pollfd p = {c->tcp_fd, POLLOUT, 0};
+            if (left > 0 && poll(&p, 1, (int)(left * 1000) + 1) >= 0 && left > 0)
+                continue;
+            bump(&c->tcp_stalls); /* the server stopped reading */
+        }
+        tcp_drop(c, wall());
+        return SG_EIO;
+    }
+    return SG_OK;
+}
+
+static int send_one(cot_sink *c, const char *xml, size_t n)
+{
+    int rc = SG_OK;
+    if (c->udp_on) {
+        if (sendto(c->udp_fd, xml, n, MSG_DONTWAIT, (const struct sockaddr *)&c->udp_to,
+                   sizeof c->udp_to) == (ssize_t)n) {
+            bump(&c->udp_sent);
+        } else {
+            bump(&c->udp_errors);
+            rc = SG_EIO;
+        }
+    }
+    if (c->tcp_on) {
+        char line[COT_MAX_EVENT + 1];
+        memcpy(line, xml, n);
+        line[n] = '\n'; /* TAK servers read a stream of events; one per line reads well */
+        if (c->tcp_fd >= 0 && tcp_send(c, line, n + 1) == SG_OK) {
+            bump(&c->tcp_sent);
+        } else {
+            bump(&c->tcp_errors);
+            rc = SG_EIO;
+        }
+    }
+    return rc;
+}
+
+static int cot_handle(void *state, const sink_event *ev)
+{
+    cot_sink *c = state;
+    if (ev->type != FEED_MSG_TRACK)
+        return SG_OK; /* alerts reach TAK as the track's hostile affiliation */
+    char xml[COT_MAX_EVENT];
+    int rc = SG_OK;
+    double now = wall();
+    for (int part = COT_UAS; part <= COT_HOME; part++) {
+        int n = cot_encode_track(&c->opts, ev, (cot_part)part, now, xml, sizeof xml);
+        if (n < 0)
+            rc = n;
+        else if (n > 0 && send_one(c, xml, (size_t)n) != SG_OK)
+            rc = SG_EIO;
+    }
+    return rc;
+}
+
+static void cot_tick(void *state, double now)
+{
+    cot_sink *c = state;
+    if (c->tcp_on && c->tcp_fd < 0 && now >= c->next_connect)
+        tcp_connect(c, now);
+    if (c->tcp_fd >= 0) {
+        /* notice a server that closed on us (TAK servers may send pings: discard input) */
+        char junk[512];
+        ssize_t k = recv(c->tcp_fd, junk, sizeof junk, MSG_DONTWAIT);
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            tcp_drop(c, now);
+    }
+}
+
+static void cot_stats(void *state, sink_stats *out)
+{
+    cot_sink *c = state;
+    out->connected = !c->tcp_on || __atomic_load_n(&c->connected, __ATOMIC_RELAXED);
+    const struct {
+        const char *n;
+        uint64_t *v;
+    } x[] = {{"udp_sent", &c->udp_sent},         {"udp_errors", &c->udp_errors},
+             {"tcp_sent", &c->tcp_sent},         {"tcp_errors", &c->tcp_errors},
+             {"tcp_connects", &c->tcp_connects}, {"tcp_stalls", &c->tcp_stalls}};
+    for (int i = 0; i < SINK_MAX_EXTRA; i++) {
+        out->extra[i].name = x[i].n;
+        out->extra[i].value = __atomic_load_n(x[i].v, __ATOMIC_RELAXED);
+    }
+}
+
+const sink_ops sink_cot_ops = {"cot", cot_open, cot_handle, cot_tick, cot_stats, cot_close};
