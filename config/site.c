@@ -104,13 +104,20 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
 
 static int parse_outputs(sg_site *s, const cJSON *out, sg_errinfo *e)
 {
-    static const char *const keys[] = {"feed", "record", NULL};
+    /* "bridge" and the sinks are sg_bridge's (adapters/sink.c validates them, keep in step
+     * with sink_output_keys there); the daemon only checks they are objects */
+    static const char *const keys[] = {"feed", "record", "bridge", "cot", "mqtt", "http",
+                                       "webhook", "exec", NULL};
     static const char *const fkeys[] = {"endpoint", "snapshot_period_s", "status_period_s",
                                         "security", NULL};
     char where[SG_PATH_LEN + 32], fwhere[SG_PATH_LEN + 48];
     const cJSON *feed;
     int rc;
     snprintf(where, sizeof where, "%s: outputs", s->path);
+    for (size_t i = 2; keys[i]; i++)
+        if ((rc = sgj_object(out, where, keys[i], false, &feed, e)))
+            return rc;
+    s->outputs = out;
     snprintf(fwhere, sizeof fwhere, "%s: outputs.feed", s->path);
     if ((rc = sgj_check_keys(out, where, keys, e)) ||
         (rc = sgj_object(out, where, "feed", false, &feed, e)) ||

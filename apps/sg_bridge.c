@@ -1,0 +1,433 @@
+/* sg_bridge: runs the output sinks of a venue (outputs.cot, outputs.mqtt, ... in the venue
+ * file; docs/outputs.md) as a separate process fed by the daemon's operator feed, so the
+ * daemon's real-time path never waits on TAK servers, brokers or webhooks.
+ *
+ * It subscribes to the feed like any consumer (feed_client: CURVE with its own key pair,
+ * or plaintext on loopback), keeps the alert state per track to give each track its
+ * affiliation (hostile while it holds an open alert, friend when allow-listed), and hands
+ * every track, alert and status message to every sink. Sinks queue and deliver on their
+ * own threads; the bridge logs their counters (and serves them on /metrics when an http
+ * sink is configured).
+ *
+ * Exit codes: 0 stopped by a signal (or --check passed); 1 configuration or setup error;
+ * 2 usage; 4 the daemon refused our key. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "feed_client.h"
+#include "feed_msg.h"
+#include "sg_json.h"
+#include "sg_jsonw.h"
+#include "sink.h"
+#include "site.h"
+
+#define MAX_SINKS 8
+#define MAX_OPEN_ALERTS 1024
+
+typedef struct {
+    uint32_t alert_id, track_id;
+    bool allow_listed;
+} open_alert;
+
+typedef struct {
+    sg_site *site;
+    char connect[256], server_key[SG_PATH_LEN], client_key[SG_PATH_LEN];
+    bool plaintext;
+    double status_period_s;
+    sink *sinks[MAX_SINKS];
+    const char *kinds[MAX_SINKS];
+    int n_sinks;
+    open_alert alerts[MAX_OPEN_ALERTS];
+    int n_alerts;
+    /* counters: the bridge's own, cumulative */
+    uint64_t received, tracks, alerts_rx, statuses, rf, malformed, unsupported, auth_refused,
+        alert_table_full, handshake_failures;
+    double start_wall;
+} bridge;
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+__attribute__((format(printf, 1, 2))) static void logf_(const char *fmt, ...)
+{
+    char ts[40];
+    sg_time_iso8601(wall_s(), ts, sizeof ts);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s sg_bridge: ", ts);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sg_bridge -c VENUE.json [--check]\n"
+               "  -c, --config FILE  venue file; its \"outputs\" section names the sinks\n"
+               "                     (cot, ...) and \"outputs.bridge\" how to reach the feed\n"
+               "  --check            validate the venue and the sinks, then exit (0 = valid)\n"
+               "see docs/outputs.md and man sg_bridge\n");
+}
+
+/* The feed endpoint to connect to: outputs.bridge.connect, else the daemon's bind endpoint
+ * with a wildcard host made loopback. */
+static void default_connect(const char *bind_ep, char *out, size_t cap)
+{
+    const char *p = strstr(bind_ep, "://");
+    if (p && (!strncmp(p + 3, "*:", 2) || !strncmp(p + 3, "0.0.0.0:", 8)))
+        snprintf(out, cap, "%.*s://127.0.0.1%s", (int)(p - bind_ep), bind_ep, strchr(p + 3, ':'));
+    else
+        snprintf(out, cap, "%s", bind_ep);
+}
+
+static int parse_bridge(bridge *b, sg_errinfo *e)
+{
+    static const char *const keys[] = {"connect", "server_public_key_file", "client_key_file",
+                                       "status_period_s", "comment", NULL};
+    const sg_site *s = b->site;
+    char where[SG_PATH_LEN + 32], mode[32] = "plaintext", rel[SG_PATH_LEN];
+    snprintf(where, sizeof where, "%s: outputs.bridge", s->path);
+    const cJSON *bb = s->outputs ? cJSON_GetObjectItemCaseSensitive(s->outputs, "bridge") : NULL;
+    char def[256];
+    default_connect(s->feed_endpoint, def, sizeof def);
+    int rc;
+    if (s->feed_security &&
+        (rc = sgj_string(s->feed_security, where, "mode", false, "curve", mode, sizeof mode, e)))
+        return rc;
+    b->plaintext = !strcmp(mode, "plaintext");
+    if ((rc = sgj_check_keys(bb, where, keys, e)) ||
+        (rc = sgj_string(bb, where, "connect", false, def, b->connect, sizeof b->connect, e)) ||
+        (rc = sgj_number(bb, where, "status_period_s", false, 10, 0.1, 86400,
+                         &b->status_period_s, e)))
+        return rc;
+    if (b->plaintext)
+        return SG_OK;
+    if (!bb)
+        return sg_err_set(e, SG_EINVAL, "%s: the feed uses CURVE: give server_public_key_file "
+                          "and client_key_file (a key pair from sg_keygen whose public key is "
+                          "on outputs.feed.security's allow-list)", where);
+    if ((rc = sgj_string(bb, where, "server_public_key_file", true, "", rel, sizeof rel, e)) ||
+        sg_path_relative_to(s->path, rel, b->server_key, sizeof b->server_key) ||
+        (rc = sgj_string(bb, where, "client_key_file", true, "", rel, sizeof rel, e)) ||
+        sg_path_relative_to(s->path, rel, b->client_key, sizeof b->client_key))
+        return rc ? rc : sg_err_set(e, SG_ERANGE, "%s: key path too long", where);
+    return SG_OK;
+}
+
+/* OpenMetrics text of the bridge and its sinks, for the http sink's /metrics. */
+static size_t host_metrics(void *ctx, char *buf, size_t cap)
+{
+    bridge *b = ctx;
+    size_t n = 0;
+#define OUT(...)                                                                               \
+    do {                                                                                       \
+        if (n < cap) {                                                                         \
+            int k_ = snprintf(buf + n, cap - n, __VA_ARGS__);                                  \
+            n += k_ > 0 ? (size_t)k_ : 0;                                                      \
+        }                                                                                      \
+    } while (0)
+    const struct {
+        const char *name, *help;
+        uint64_t v;
+    } c[] = {
+        {"received", "feed frames received", b->received},
+        {"malformed", "feed frames refused as malformed", b->malformed},
+        {"unsupported", "feed frames of a newer schema or unknown type", b->unsupported},
+        {"auth_refused", "times the daemon refused our CURVE key", b->auth_refused},
+        {"alert_table_full", "alerts not tracked for affiliation (table full)",
+         b->alert_table_full},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        OUT("# TYPE skyguard_bridge_%s counter\n# HELP skyguard_bridge_%s %s\n"
+            "skyguard_bridge_%s_total %llu\n", c[i].name, c[i].name, c[i].help, c[i].name,
+            (unsigned long long)c[i].v);
+    static const char *const sc[] = {"accepted", "dropped", "delivered", "failed"};
+    static const char *const sh[] = {"events queued", "events refused, queue full",
+                                     "events delivered", "events that could not be delivered"};
+    for (int k = 0; k < 4; k++) {
+        OUT("# TYPE skyguard_sink_%s counter\n# HELP skyguard_sink_%s %s\n", sc[k], sc[k], sh[k]);
+        for (int i = 0; i < b->n_sinks; i++) {
+            sink_stats st;
+            sink_get_stats(b->sinks[i], &st);
+            uint64_t v = k == 0 ? st.accepted : k == 1 ? st.dropped : k == 2 ? st.delivered
+                                                                              : st.failed;
+            OUT("skyguard_sink_%s_total{sink=\"%s\"} %llu\n", sc[k], st.kind,
+                (unsigned long long)v);
+        }
+    }
+    OUT("# TYPE skyguard_sink_queue_depth gauge\n# HELP skyguard_sink_queue_depth events "
+        "waiting\n");
+    for (int i = 0; i < b->n_sinks; i++) {
+        sink_stats st;
+        sink_get_stats(b->sinks[i], &st);
+        OUT("skyguard_sink_queue_depth{sink=\"%s\"} %zu\n", st.kind, st.depth);
+    }
+    OUT("# TYPE skyguard_sink_connected gauge\n# HELP skyguard_sink_connected peer reachable\n");
+    for (int i = 0; i < b->n_sinks; i++) {
+        sink_stats st;
+        sink_get_stats(b->sinks[i], &st);
+        OUT("skyguard_sink_connected{sink=\"%s\"} %d\n", st.kind, st.connected ? 1 : 0);
+    }
+#undef OUT
+    return n < cap ? n : cap;
+}
+
+static int create_sinks(bridge *b, sg_errinfo *e)
+{
+    const sg_site *s = b->site;
+    sink_env env = {.venue_path = s->path, .site_name = s->name, .site_lat = s->origin_lat_deg,
+                    .site_lon = s->origin_lon_deg, .site_alt_m = s->origin_alt_m,
+                    .host_metrics = host_metrics, .host_ctx = b};
+    const cJSON *it;
+    cJSON_ArrayForEach(it, s->outputs)
+    {
+        const char *k = it->string;
+        if (!strcmp(k, "feed") || !strcmp(k, "record") || !strcmp(k, "bridge"))
+            continue;
+        char where[SG_PATH_LEN + 64];
+        snprintf(where, sizeof where, "%s: outputs.%s", s->path, k);
+        bool enabled = true;
+        if (sgj_bool(it, where, "enabled", false, true, &enabled, e))
+            return e->code;
+        if (!enabled)
+            continue;
+        const char *missing = NULL;
+        const sink_ops *ops = sink_find(k, &missing);
+        if (!ops)
+            return sg_err_set(e, SG_ENOTSUP, "%s: %s", where, missing ?
+                              "not in this build (install the library it needs and rebuild)" :
+                              "unknown output");
+        if (b->n_sinks == MAX_SINKS)
+            return sg_err_set(e, SG_ERANGE, "%s: at most %d sinks", where, MAX_SINKS);
+        sink *sk = sink_create(ops, it, where, &env, e);
+        if (!sk)
+            return e->code ? e->code : SG_EINVAL;
+        b->kinds[b->n_sinks] = k;
+        b->sinks[b->n_sinks++] = sk;
+    }
+    if (!b->n_sinks)
+        return sg_err_set(e, SG_EINVAL, "%s: outputs: no sink configured (cot, ...): nothing to "
+                          "do", s->path);
+    return SG_OK;
+}
+
+/* ---- affiliation ------------------------------------------------------------------------- */
+
+static void note_alert(bridge *b, const feed_msg_alert *a)
+{
+    int i = 0;
+    while (i < b->n_alerts && b->alerts[i].alert_id != a->id)
+        i++;
+    if (a->state == SG_ALERT_CLEARED) {
+        if (i < b->n_alerts)
+            b->alerts[i] = b->alerts[--b->n_alerts];
+        return;
+    }
+    if (i == b->n_alerts) {
+        if (b->n_alerts == MAX_OPEN_ALERTS) {
+            b->alert_table_full++;
+            return;
+        }
+        b->n_alerts++;
+    }
+    b->alerts[i] = (open_alert){a->id, a->track_id, a->allow_listed};
+}
+
+static sink_affiliation affiliation(bridge *b, const feed_msg_track *t)
+{
+    bool friend_ = t->identity[0] && site_allowed(b->site, t->identity, NULL);
+    bool hostile = false;
+    for (int i = 0; i < b->n_alerts; i++)
+        if (b->alerts[i].track_id == t->id) {
+            if (b->alerts[i].allow_listed)
+                friend_ = true;
+            else
+                hostile = true;
+        }
+    if (t->status == SG_TRACK_DELETED) { /* its alerts end with it */
+        for (int i = 0; i < b->n_alerts;) {
+            if (b->alerts[i].track_id == t->id)
+                b->alerts[i] = b->alerts[--b->n_alerts];
+            else
+                i++;
+        }
+    }
+    return friend_ ? SINK_AFF_FRIEND : hostile ? SINK_AFF_HOSTILE : SINK_AFF_UNKNOWN;
+}
+
+static void dispatch(bridge *b, const feed_msg *m)
+{
+    double now = wall_s();
+    if (m->type == FEED_MSG_TRACK) {
+        b->tracks++;
+        sink_affiliation aff = affiliation(b, &m->u.track);
+        for (int i = 0; i < b->n_sinks; i++)
+            sink_on_track(b->sinks[i], m, aff, now); /* a refusal is counted by the sink */
+    } else if (m->type == FEED_MSG_ALERT) {
+        b->alerts_rx++;
+        note_alert(b, &m->u.alert);
+        for (int i = 0; i < b->n_sinks; i++)
+            sink_on_alert(b->sinks[i], m, now);
+    } else if (m->type == FEED_MSG_STATUS) {
+        b->statuses++;
+        for (int i = 0; i < b->n_sinks; i++)
+            sink_on_status(b->sinks[i], m, now);
+    } else {
+        b->rf++;
+    }
+}
+
+static void log_stats(bridge *b)
+{
+    logf_("feed: received %llu (tracks %llu, alerts %llu, status %llu, rf %llu), malformed "
+          "%llu, unsupported %llu, auth refused %llu, open alerts %d",
+          (unsigned long long)b->received, (unsigned long long)b->tracks,
+          (unsigned long long)b->alerts_rx, (unsigned long long)b->statuses,
+          (unsigned long long)b->rf, (unsigned long long)b->malformed,
+          (unsigned long long)b->unsupported, (unsigned long long)b->auth_refused,
+          b->n_alerts);
+    for (int i = 0; i < b->n_sinks; i++) {
+        sink_stats st;
+        sink_get_stats(b->sinks[i], &st);
+        char extra[512] = "";
+        size_t n = 0;
+        for (int k = 0; k < SINK_MAX_EXTRA && st.extra[k].name && n < sizeof extra; k++)
+            n += (size_t)snprintf(extra + n, sizeof extra - n, " %s %llu", st.extra[k].name,
+                                  (unsigned long long)st.extra[k].value);
+        logf_("sink %s: accepted %llu, delivered %llu, failed %llu, dropped %llu, queue "
+              "%zu/%zu (max %zu), %s;%s", st.kind, (unsigned long long)st.accepted,
+              (unsigned long long)st.delivered, (unsigned long long)st.failed,
+              (unsigned long long)st.dropped, st.depth, st.capacity, st.high_water,
+              st.connected ? "connected" : "NOT connected", extra);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *cfg = NULL;
+    bool check = false;
+    for (int i = 1; i < argc; i++) {
+        if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
+            cfg = argv[++i];
+        } else if (!strcmp(argv[i], "--check")) {
+            check = true;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "sg_bridge: unknown argument %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!cfg) {
+        usage(stderr);
+        return 2;
+    }
+    static bridge b; /* large (alert table): not on the stack */
+    sg_errinfo e = {0};
+    b.start_wall = wall_s();
+    if (!(b.site = site_load(cfg, &e)) || parse_bridge(&b, &e) || create_sinks(&b, &e)) {
+        fprintf(stderr, "sg_bridge: %s\n", e.msg);
+        for (int i = 0; i < b.n_sinks; i++)
+            sink_destroy(b.sinks[i], 0);
+        site_free(b.site);
+        return 1;
+    }
+    feed_client_cfg fc_cfg = {.endpoint = b.connect, .plaintext = b.plaintext,
+                              .server_key_file = b.server_key, .key_file = b.client_key};
+    feed_client *fc = NULL;
+    if (!check && !(fc = feed_client_create(&fc_cfg, &e)))
+        fprintf(stderr, "sg_bridge: %s\n", e.msg);
+    int exit_code = check ? 0 : fc ? 0 : 1;
+    if (check) {
+        printf("sg_bridge: %s: valid; feed %s (%s); sinks:", cfg, b.connect,
+               b.plaintext ? "plaintext" : "CURVE");
+        for (int i = 0; i < b.n_sinks; i++)
+            printf(" %s", b.kinds[i]);
+        printf("\n");
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (fc)
+        logf_("%s: feed %s (%s), %d sink(s)", cfg, b.connect, b.plaintext ? "plaintext" : "CURVE",
+              b.n_sinks);
+    double next_log = mono_s() + b.status_period_s;
+    while (fc && !stop_flag) {
+        int ev = feed_client_wait(fc, 0.2);
+        if (ev < 0) {
+            logf_("poll failed: %s", sg_strerror(ev));
+            exit_code = 1;
+            break;
+        }
+        if (ev & FEED_CLIENT_EVENT) {
+            char text[256];
+            int r = feed_client_event(fc, text, sizeof text);
+            if (r >= 0) {
+                logf_("%s", text);
+                if (r == 1) {
+                    b.auth_refused++;
+                    exit_code = 4;
+                    break;
+                }
+                b.handshake_failures++;
+            }
+        }
+        for (int k = 0; k < 1000 && (ev & FEED_CLIENT_FRAME); k++) {
+            feed_msg m;
+            int rc = feed_client_next(fc, &m, NULL, NULL, &e);
+            if (rc == SG_EAGAIN)
+                break;
+            b.received++;
+            if (rc != SG_OK) {
+                if (rc == SG_ENOTSUP)
+                    b.unsupported++;
+                else if (b.malformed++ < 20)
+                    logf_("malformed: %s", e.msg);
+                continue;
+            }
+            dispatch(&b, &m);
+            feed_msg_free(&m);
+        }
+        if (mono_s() >= next_log) {
+            log_stats(&b);
+            next_log = mono_s() + b.status_period_s;
+        }
+    }
+    if (fc)
+        log_stats(&b);
+    feed_client_destroy(fc);
+    for (int i = 0; i < b.n_sinks; i++)
+        sink_destroy(b.sinks[i], check ? 0 : 1.0);
+    site_free(b.site);
+    return exit_code;
+}

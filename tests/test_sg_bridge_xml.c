@@ -1,0 +1,275 @@
+/* End-to-end test of sg_bridge (apps/sg_bridge.c): a test publisher plays the daemon's feed,
+ * sg_bridge runs the venue's CoT sink, and a TCP listener plays the TAK server; each event
+ * it receives is parsed with libxml2. Checks the affiliation the bridge derives from the
+ * alert stream (unknown -> hostile while an alert is open -> unknown after it clears ->
+ * friend when allow-listed), that malformed frames are counted in its log, and that
+ * --check accepts a valid venue and refuses bad outputs naming the file and the key. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <zmq.h>
+
+#include "sg_json.h"
+
+static const char *bridge_bin = SG_BINARY_DIR "/sg_bridge";
+static char dir[256];
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void write_venue(const char *name, const char *feed_ep, const char *outputs)
+{
+    char path[320];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"version\": 1,\n"
+               " \"site\": {\"name\": \"Bridge Arena\", \"origin\": {\"lat_deg\": 51.5, "
+               "\"lon_deg\": -0.1, \"alt_m\": 45}},\n"
+               " \"sensors\": [{\"id\": \"rf-1\", \"kind\": \"rf\", \"position\": {\"lat_deg\": "
+               "51.5, \"lon_deg\": -0.1, \"alt_m\": 60}, \"adapter\": {\"type\": \"sigmf\", "
+               "\"path\": \"x.sigmf-meta\"}}],\n"
+               " \"allow_list\": [{\"identity\": \"FRIEND0000000001\", \"label\": \"ours\"}],\n"
+               " \"outputs\": {\"feed\": {\"endpoint\": \"%s\", \"security\": {\"mode\": "
+               "\"plaintext\"}}%s%s}\n}\n", feed_ep, outputs[0] ? ", " : "", outputs);
+    fclose(f);
+}
+
+static pid_t spawn(char *const argv[], const char *err_name)
+{
+    char err[320];
+    snprintf(err, sizeof err, "%s/%s", dir, err_name);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fo = open("/dev/null", O_WRONLY);
+        if (fe < 0 || fo < 0 || dup2(fe, 2) < 0 || dup2(fo, 1) < 0)
+            _exit(99);
+        execv(argv[0], argv);
+        _exit(98);
+    }
+    return pid;
+}
+
+static int wait_exit(pid_t pid, double max_s)
+{
+    int status = 0;
+    double end = now_s() + max_s;
+    while (waitpid(pid, &status, WNOHANG) != pid) {
+        if (now_s() > end) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("sg_bridge did not exit within %.0f s", max_s);
+        }
+        usleep(10000);
+    }
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static char *slurp(const char *name)
+{
+    char p[320], *text;
+    sg_errinfo e;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    assert_int_equal(sg_read_file(p, 1 << 20, &text, NULL, &e), SG_OK);
+    return text;
+}
+
+static const char *track_fmt =
+    "track.17 {\"v\":1,\"type\":\"track\",\"id\":17,\"status\":\"confirmed\",\"t\":1795386600.0,"
+    "\"time\":\"2026-11-22T22:30:00.000Z\",\"lat\":51.5005,\"lon\":-0.1002,\"alt_m\":120.0,"
+    "\"pos_sd_h_m\":5.0,\"pos_sd_v_m\":3.0,\"identity\":\"%s\"}";
+static const char *alert_fmt =
+    "alert.critical.pitch {\"v\":1,\"type\":\"alert\",\"id\":3,\"state\":\"%s\","
+    "\"severity\":\"critical\",\"t\":1795386601.0,\"time\":\"2026-11-22T22:30:01.000Z\","
+    "\"track_id\":17,\"zone\":\"pitch\",\"inside\":true}";
+
+/* Reads CoT events from fd; returns the type of the first UAS event of track 17 whose
+ * arrival follows the call, publishing `frames` every 50 ms meanwhile (the subscription and
+ * the TCP connection come up in the background). */
+static void expect_type(void *pub, int fd, const char *const *frames, int n_frames,
+                        const char *want)
+{
+    static char acc[1 << 16];
+    static size_t len;
+    double end = now_s() + 8;
+    char last[64] = "(none)";
+    while (now_s() < end) {
+        for (int i = 0; i < n_frames; i++)
+            zmq_send(pub, frames[i], strlen(frames[i]), ZMQ_DONTWAIT);
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 50) == 1) {
+            ssize_t k = recv(fd, acc + len, sizeof acc - len - 1, 0);
+            assert_true(k > 0);
+            len += (size_t)k;
+        }
+        char *nl;
+        while ((nl = memchr(acc, '\n', len))) {
+            xmlDocPtr d = xmlReadMemory(acc, (int)(nl - acc), "cot.xml", NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR);
+            if (!d)
+                fail_msg("libxml2 refused: %.*s", (int)(nl - acc), acc);
+            xmlChar *type = xmlGetProp(xmlDocGetRootElement(d), (const xmlChar *)"type");
+            xmlChar *uid = xmlGetProp(xmlDocGetRootElement(d), (const xmlChar *)"uid");
+            assert_non_null(type);
+            assert_string_equal((const char *)uid, "skyguard.Bridge_Arena.17");
+            snprintf(last, sizeof last, "%s", (const char *)type);
+            xmlFree(type);
+            xmlFree(uid);
+            xmlFreeDoc(d);
+            len -= (size_t)(nl + 1 - acc);
+            memmove(acc, nl + 1, len);
+            if (!strcmp(last, want))
+                return;
+        }
+    }
+    fail_msg("no CoT event of type %s (last %s)", want, last);
+}
+
+static void test_bridge_cot_affiliation(void **st)
+{
+    (void)st;
+    void *ctx = zmq_ctx_new();
+    void *pub = zmq_socket(ctx, ZMQ_PUB);
+    int linger = 0;
+    zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+    assert_int_equal(zmq_bind(pub, "tcp://127.0.0.1:*"), 0);
+    char ep[128];
+    size_t epl = sizeof ep;
+    zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, ep, &epl);
+
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(lfd, 2), 0);
+    getsockname(lfd, (struct sockaddr *)&a, &al);
+    char outputs[256];
+    snprintf(outputs, sizeof outputs, "\"bridge\": {\"status_period_s\": 0.3}, \"cot\": "
+             "{\"tcp\": {\"host\": \"127.0.0.1\", \"port\": %d}}", ntohs(a.sin_port));
+    write_venue("venue.json", ep, outputs);
+
+    char venue[320];
+    snprintf(venue, sizeof venue, "%s/venue.json", dir);
+    char *argv[] = {(char *)bridge_bin, "-c", venue, NULL};
+    pid_t pid = spawn(argv, "bridge.err");
+    struct pollfd p = {lfd, POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 5000), 1);
+    int fd = accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+
+    char track[512], friend_track[512], raised[512], cleared[512];
+    snprintf(track, sizeof track, track_fmt, "1581F5FJD22A00XY");
+    snprintf(friend_track, sizeof friend_track, track_fmt, "FRIEND0000000001");
+    snprintf(raised, sizeof raised, alert_fmt, "raised");
+    snprintf(cleared, sizeof cleared, alert_fmt, "cleared");
+    const char *bad = "track.17 {\"v\":1,\"type\":\"track\",\"id\":17}";
+
+    const char *s1[] = {track};
+    expect_type(pub, fd, s1, 1, "a-u-A-M-H-Q");
+    const char *s2[] = {raised, track, bad};
+    expect_type(pub, fd, s2, 3, "a-h-A-M-H-Q");
+    const char *s3[] = {cleared, track};
+    expect_type(pub, fd, s3, 2, "a-u-A-M-H-Q");
+    const char *s4[] = {friend_track};
+    expect_type(pub, fd, s4, 1, "a-f-A-M-H-Q");
+
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_exit(pid, 10), 0);
+    char *err = slurp("bridge.err");
+    assert_non_null(strstr(err, "feed tcp://127.0.0.1:"));
+    assert_non_null(strstr(err, "malformed: frame 'track.17'"));
+    assert_non_null(strstr(err, "sink cot: accepted"));
+    assert_non_null(strstr(err, ", connected;"));
+    assert_null(strstr(err, "malformed 0,"));
+    free(err);
+    close(fd);
+    close(lfd);
+    zmq_close(pub);
+    zmq_ctx_term(ctx);
+}
+
+static void test_check(void **st)
+{
+    (void)st;
+    const struct {
+        const char *outputs;
+        int rc;
+        const char *needle;
+    } cases[] = {
+        {"\"cot\": {\"udp\": {}}", 0, "valid; feed tcp://127.0.0.1:5600 (plaintext); sinks: cot"},
+        {"\"cot\": {\"udp\": {\"port\": 0}}", 1, "check.json: outputs.cot.udp.port"},
+        {"\"cot\": {\"udp\": {}, \"stale\": 1}", 1, "check.json: outputs.cot.stale: unknown key"},
+        {"\"cot\": 5", 1, "check.json: outputs.cot"},
+        {"\"tak\": {}", 1, "check.json: outputs.tak: unknown key"},
+        {"", 1, "no sink configured"},
+        {"\"cot\": {\"enabled\": false, \"udp\": {}}", 1, "no sink configured"},
+        {"\"bridge\": {\"conect\": \"x\"}, \"cot\": {\"udp\": {}}", 1,
+         "check.json: outputs.bridge.conect: unknown key"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_venue("check.json", "tcp://0.0.0.0:5600", cases[i].outputs);
+        char venue[320];
+        snprintf(venue, sizeof venue, "%s/check.json", dir);
+        char *argv[] = {(char *)bridge_bin, "-c", venue, "--check", NULL};
+        char out[320];
+        snprintf(out, sizeof out, "%s/check.out", dir);
+        pid_t pid = fork();
+        if (pid == 0) {
+            int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (fo < 0 || dup2(fo, 1) < 0 || dup2(fo, 2) < 0)
+                _exit(99);
+            execv(argv[0], argv);
+            _exit(98);
+        }
+        int rc = wait_exit(pid, 10);
+        char *text = slurp("check.out");
+        if (rc != cases[i].rc || !strstr(text, cases[i].needle))
+            fail_msg("outputs {%s}: exit %d (want %d), output \"%s\" lacks \"%s\"",
+                     cases[i].outputs, rc, cases[i].rc, text, cases[i].needle);
+        free(text);
+    }
+}
+
+static int setup(void **st)
+{
+    (void)st;
+    snprintf(dir, sizeof dir, "%s/test_sg_bridge", SG_BINARY_DIR);
+    mkdir(dir, 0700);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bridge_cot_affiliation),
+        cmocka_unit_test(test_check),
+    };
+    int rc = cmocka_run_group_tests(tests, setup, NULL);
+    xmlCleanupParser();
+    return rc;
+}
