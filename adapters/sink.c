@@ -230,6 +230,11 @@ static const struct {
     const char *missing;  /* what to install */
 } table[] = {
     {"cot", &sink_cot_ops, NULL},
+#if SG_WITH_MOSQUITTO
+    {"mqtt", &sink_mqtt_ops, NULL},
+#else
+    {"mqtt", NULL, "libmosquitto-dev (CMake option SG_WITH_MOSQUITTO)"},
+#endif
 };
 
 const sink_ops *sink_find(const char *kind, const char **missing)

@@ -122,6 +122,9 @@ int sink_check_keys(const cJSON *block, const char *where, const char *const *al
 /* ---- the sinks this build has, by config key ------------------------------------- */
 
 extern const sink_ops sink_cot_ops;  /* outputs.cot: Cursor-on-Target (always built) */
+#if SG_WITH_MOSQUITTO
+extern const sink_ops sink_mqtt_ops; /* outputs.mqtt: MQTT through libmosquitto */
+#endif
 
 /* Every key sg_bridge accepts under "outputs" besides the daemon's own ("feed",
  * "record"): "bridge" and the sink kinds, compiled in or not. NULL-terminated. */

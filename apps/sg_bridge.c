@@ -219,10 +219,11 @@ static int create_sinks(bridge *b, sg_errinfo *e)
             continue;
         const char *missing = NULL;
         const sink_ops *ops = sink_find(k, &missing);
+        if (!ops && missing)
+            return sg_err_set(e, SG_ENOTSUP, "%s: not in this build: install %s and rebuild",
+                              where, missing);
         if (!ops)
-            return sg_err_set(e, SG_ENOTSUP, "%s: %s", where, missing ?
-                              "not in this build (install the library it needs and rebuild)" :
-                              "unknown output");
+            return sg_err_set(e, SG_ENOTSUP, "%s: not implemented yet", where);
         if (b->n_sinks == MAX_SINKS)
             return sg_err_set(e, SG_ERANGE, "%s: at most %d sinks", where, MAX_SINKS);
         sink *sk = sink_create(ops, it, where, &env, e);
