@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -201,6 +202,24 @@ int sink_on_status(sink *s, const feed_msg *m, double rx_wall)
     return push(s, &ev, m, rx_wall);
 }
 
+char *sink_json_with_affiliation(const sink_event *ev, size_t *len)
+{
+    size_t cap = ev->json_len + 40;
+    if (ev->json_len < 2)
+        return NULL;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    int n;
+    if (ev->type == FEED_MSG_TRACK) /* the body ends with its closing brace */
+        n = snprintf(out, cap, "%.*s,\"affiliation\":\"%s\"}", (int)(ev->json_len - 1),
+                     ev->json, sink_affiliation_name(ev->affiliation));
+    else
+        n = snprintf(out, cap, "%s", ev->json);
+    *len = (size_t)n;
+    return out;
+}
+
 void sink_get_stats(sink *s, sink_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -234,6 +253,11 @@ static const struct {
     {"mqtt", &sink_mqtt_ops, NULL},
 #else
     {"mqtt", NULL, "libmosquitto-dev (CMake option SG_WITH_MOSQUITTO)"},
+#endif
+#if SG_WITH_MHD
+    {"http", &sink_http_ops, NULL},
+#else
+    {"http", NULL, "libmicrohttpd-dev (CMake option SG_WITH_MHD)"},
 #endif
 };
 

@@ -115,6 +115,10 @@ int sink_on_alert(sink *s, const feed_msg *m, double rx_wall);
 int sink_on_status(sink *s, const feed_msg *m, double rx_wall);
 void sink_get_stats(sink *s, sink_stats *out);
 
+/* The event's JSON body with "affiliation":"<name>" added (tracks) or a copy (others):
+ * malloc'd, NUL-terminated, *len bytes; NULL when out of memory. */
+char *sink_json_with_affiliation(const sink_event *ev, size_t *len);
+
 /* sgj_check_keys with the common keys added to allowed. */
 int sink_check_keys(const cJSON *block, const char *where, const char *const *allowed,
                     sg_errinfo *e);
@@ -124,6 +128,9 @@ int sink_check_keys(const cJSON *block, const char *where, const char *const *al
 extern const sink_ops sink_cot_ops;  /* outputs.cot: Cursor-on-Target (always built) */
 #if SG_WITH_MOSQUITTO
 extern const sink_ops sink_mqtt_ops; /* outputs.mqtt: MQTT through libmosquitto */
+#endif
+#if SG_WITH_MHD
+extern const sink_ops sink_http_ops; /* outputs.http: JSON endpoints and /metrics */
 #endif
 
 /* Every key sg_bridge accepts under "outputs" besides the daemon's own ("feed",

@@ -240,15 +240,12 @@ static int mqtt_handle(void *state, const sink_event *ev)
     int rc;
     if (ev->type == FEED_MSG_TRACK) {
         snprintf(topic, sizeof topic, "%s/track/%u", s->prefix, (unsigned)ev->u.track.id);
-        /* the feed's track body plus the bridge's affiliation */
-        size_t n = ev->json_len + 40;
-        char *body = malloc(n);
+        size_t k;
+        char *body = sink_json_with_affiliation(ev, &k);
         if (!body)
             return SG_ENOMEM;
-        int k = snprintf(body, n, "%.*s,\"affiliation\":\"%s\"}", (int)(ev->json_len - 1),
-                         ev->json, sink_affiliation_name(ev->affiliation));
         bool deleted = ev->u.track.status == SG_TRACK_DELETED;
-        rc = publish(s, topic, body, (size_t)k, !deleted);
+        rc = publish(s, topic, body, k, !deleted);
         free(body);
         if (rc == SG_OK && deleted) /* an empty retained message clears the topic */
             rc = publish(s, topic, "", 0, true);

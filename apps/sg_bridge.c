@@ -41,6 +41,7 @@ typedef struct {
     char connect[256], server_key[SG_PATH_LEN], client_key[SG_PATH_LEN];
     bool plaintext;
     double status_period_s;
+    sink_env env;            /* read by the sinks for their whole life */
     sink *sinks[MAX_SINKS];
     const char *kinds[MAX_SINKS];
     int n_sinks;
@@ -53,6 +54,10 @@ typedef struct {
 } bridge;
 
 static volatile sig_atomic_t stop_flag;
+
+/* Counters are read by the http sink's thread (/metrics): relaxed atomics. */
+#define COUNT(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 static void on_signal(int sig)
 {
@@ -156,12 +161,12 @@ static size_t host_metrics(void *ctx, char *buf, size_t cap)
         const char *name, *help;
         uint64_t v;
     } c[] = {
-        {"received", "feed frames received", b->received},
-        {"malformed", "feed frames refused as malformed", b->malformed},
-        {"unsupported", "feed frames of a newer schema or unknown type", b->unsupported},
-        {"auth_refused", "times the daemon refused our CURVE key", b->auth_refused},
+        {"received", "feed frames received", LOAD(b->received)},
+        {"malformed", "feed frames refused as malformed", LOAD(b->malformed)},
+        {"unsupported", "feed frames of a newer schema or unknown type", LOAD(b->unsupported)},
+        {"auth_refused", "times the daemon refused our CURVE key", LOAD(b->auth_refused)},
         {"alert_table_full", "alerts not tracked for affiliation (table full)",
-         b->alert_table_full},
+         LOAD(b->alert_table_full)},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         OUT("# TYPE skyguard_bridge_%s counter\n# HELP skyguard_bridge_%s %s\n"
@@ -201,9 +206,10 @@ static size_t host_metrics(void *ctx, char *buf, size_t cap)
 static int create_sinks(bridge *b, sg_errinfo *e)
 {
     const sg_site *s = b->site;
-    sink_env env = {.venue_path = s->path, .site_name = s->name, .site_lat = s->origin_lat_deg,
-                    .site_lon = s->origin_lon_deg, .site_alt_m = s->origin_alt_m,
-                    .host_metrics = host_metrics, .host_ctx = b};
+    b->env = (sink_env){.venue_path = s->path, .site_name = s->name,
+                        .site_lat = s->origin_lat_deg, .site_lon = s->origin_lon_deg,
+                        .site_alt_m = s->origin_alt_m, .host_metrics = host_metrics,
+                        .host_ctx = b};
     const cJSON *it;
     cJSON_ArrayForEach(it, s->outputs)
     {
@@ -226,7 +232,7 @@ static int create_sinks(bridge *b, sg_errinfo *e)
             return sg_err_set(e, SG_ENOTSUP, "%s: not implemented yet", where);
         if (b->n_sinks == MAX_SINKS)
             return sg_err_set(e, SG_ERANGE, "%s: at most %d sinks", where, MAX_SINKS);
-        sink *sk = sink_create(ops, it, where, &env, e);
+        sink *sk = sink_create(ops, it, where, &b->env, e);
         if (!sk)
             return e->code ? e->code : SG_EINVAL;
         b->kinds[b->n_sinks] = k;
@@ -252,7 +258,7 @@ static void note_alert(bridge *b, const feed_msg_alert *a)
     }
     if (i == b->n_alerts) {
         if (b->n_alerts == MAX_OPEN_ALERTS) {
-            b->alert_table_full++;
+            COUNT(b->alert_table_full);
             return;
         }
         b->n_alerts++;
@@ -286,21 +292,21 @@ static void dispatch(bridge *b, const feed_msg *m)
 {
     double now = wall_s();
     if (m->type == FEED_MSG_TRACK) {
-        b->tracks++;
+        COUNT(b->tracks);
         sink_affiliation aff = affiliation(b, &m->u.track);
         for (int i = 0; i < b->n_sinks; i++)
             sink_on_track(b->sinks[i], m, aff, now); /* a refusal is counted by the sink */
     } else if (m->type == FEED_MSG_ALERT) {
-        b->alerts_rx++;
+        COUNT(b->alerts_rx);
         note_alert(b, &m->u.alert);
         for (int i = 0; i < b->n_sinks; i++)
             sink_on_alert(b->sinks[i], m, now);
     } else if (m->type == FEED_MSG_STATUS) {
-        b->statuses++;
+        COUNT(b->statuses);
         for (int i = 0; i < b->n_sinks; i++)
             sink_on_status(b->sinks[i], m, now);
     } else {
-        b->rf++;
+        COUNT(b->rf);
     }
 }
 
@@ -396,11 +402,11 @@ int main(int argc, char **argv)
             if (r >= 0) {
                 logf_("%s", text);
                 if (r == 1) {
-                    b.auth_refused++;
+                    COUNT(b.auth_refused);
                     exit_code = 4;
                     break;
                 }
-                b.handshake_failures++;
+                COUNT(b.handshake_failures);
             }
         }
         for (int k = 0; k < 1000 && (ev & FEED_CLIENT_FRAME); k++) {
@@ -408,11 +414,11 @@ int main(int argc, char **argv)
             int rc = feed_client_next(fc, &m, NULL, NULL, &e);
             if (rc == SG_EAGAIN)
                 break;
-            b.received++;
+            COUNT(b.received);
             if (rc != SG_OK) {
                 if (rc == SG_ENOTSUP)
-                    b.unsupported++;
-                else if (b.malformed++ < 20)
+                    COUNT(b.unsupported);
+                else if (COUNT(b.malformed) <= 20)
                     logf_("malformed: %s", e.msg);
                 continue;
             }

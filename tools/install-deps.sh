@@ -9,7 +9,8 @@ pkgs=(build-essential cmake pkg-config git
       libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
       gstreamer1.0-libav
-      libxml2-dev libmosquitto-dev mosquitto mosquitto-clients)
+      libxml2-dev libmosquitto-dev mosquitto mosquitto-clients
+      libmicrohttpd-dev curl)
 if [[ "${1:-}" == "--fuzz" ]]; then
   pkgs+=(clang libclang-rt-14-dev)
 fi
