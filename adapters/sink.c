@@ -58,7 +58,7 @@ static void *worker(void *arg)
                         mono_now() > s->drain_until;
             if (late) {
                 __atomic_add_fetch(&s->drop_extra, 1, __ATOMIC_RELAXED);
-            } else if (s->ops->handle(s->state, &ev) == SG_OK) {
+            } else if (s->ops->handle(s->state, &ev, &s->stop) == SG_OK) {
                 __atomic_add_fetch(&s->delivered, 1, __ATOMIC_RELAXED);
             } else {
                 __atomic_add_fetch(&s->failed, 1, __ATOMIC_RELAXED);
@@ -259,6 +259,12 @@ static const struct {
 #else
     {"http", NULL, "libmicrohttpd-dev (CMake option SG_WITH_MHD)"},
 #endif
+#if SG_WITH_CURL
+    {"webhook", &sink_webhook_ops, NULL},
+#else
+    {"webhook", NULL, "libcurl4-openssl-dev (CMake option SG_WITH_CURL)"},
+#endif
+    {"exec", &sink_exec_ops, NULL},
 };
 
 const sink_ops *sink_find(const char *kind, const char **missing)

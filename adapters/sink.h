@@ -90,8 +90,10 @@ typedef struct {
      * already removed from the check; call sink_check_keys. */
     int (*open)(void **state, const cJSON *block, const char *where, const sink_env *env,
                 sg_errinfo *e);
-    /* Worker thread: deliver one event. SG_OK counts delivered, anything else failed. */
-    int (*handle)(void *state, const sink_event *ev);
+    /* Worker thread: deliver one event. SG_OK counts delivered, anything else failed.
+     * *stop becomes non-zero (read it with __atomic_load_n) when the sink is being
+     * destroyed: long waits (retry back-off) must end early then. */
+    int (*handle)(void *state, const sink_event *ev, const int *stop);
     /* Worker thread, at least every 200 ms: reconnects, periodic re-sends. now = s UTC wall. */
     void (*tick)(void *state, double now);
     /* Any thread: connected flag and extra counters (must be thread-safe: atomics). */
@@ -132,6 +134,10 @@ extern const sink_ops sink_mqtt_ops; /* outputs.mqtt: MQTT through libmosquitto 
 #if SG_WITH_MHD
 extern const sink_ops sink_http_ops; /* outputs.http: JSON endpoints and /metrics */
 #endif
+#if SG_WITH_CURL
+extern const sink_ops sink_webhook_ops; /* outputs.webhook: alert POSTs through libcurl */
+#endif
+extern const sink_ops sink_exec_ops; /* outputs.exec: a command per alert (always built) */
 
 /* Every key sg_bridge accepts under "outputs" besides the daemon's own ("feed",
  * "record"): "bridge" and the sink kinds, compiled in or not. NULL-terminated. */

@@ -245,8 +245,9 @@ static int send_one(cot_sink *c, const char *xml, size_t n)
     return rc;
 }
 
-static int cot_handle(void *state, const sink_event *ev)
+static int cot_handle(void *state, const sink_event *ev, const int *stop)
 {
+    (void)stop;
     cot_sink *c = state;
     if (ev->type != FEED_MSG_TRACK)
         return SG_OK; /* alerts reach TAK as the track's hostile affiliation */

@@ -96,8 +96,9 @@ static void put(http_sink *h, entry *t, int *n, int cap, uint32_t id, char *json
     t[i] = (entry){id, wall(), json};
 }
 
-static int http_handle(void *state, const sink_event *ev)
+static int http_handle(void *state, const sink_event *ev, const int *stop)
 {
+    (void)stop;
     http_sink *h = state;
     size_t len;
     char *json = sink_json_with_affiliation(ev, &len);

@@ -233,8 +233,9 @@ static int publish(mqtt_sink *s, const char *topic, const char *payload, size_t 
     return SG_OK;
 }
 
-static int mqtt_handle(void *state, const sink_event *ev)
+static int mqtt_handle(void *state, const sink_event *ev, const int *stop)
 {
+    (void)stop;
     mqtt_sink *s = state;
     char topic[384], a[SG_ID_LEN], b2[SG_ID_LEN];
     int rc;

@@ -385,6 +385,7 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a peer closing on a sink is an error code, not a death */
     if (fc)
         logf_("%s: feed %s (%s), %d sink(s)", cfg, b.connect, b.plaintext ? "plaintext" : "CURVE",
               b.n_sinks);
