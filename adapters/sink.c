@@ -238,6 +238,114 @@ void sink_get_stats(sink *s, sink_stats *out)
         s->ops->stats(s->state, out);
 }
 
+/* ---- a venue's outputs ------------------------------------------------------------- */
+
+/* The feed endpoint to connect to: the daemon's bind endpoint with a wildcard host made
+ * loopback. */
+static void default_connect(const char *bind_ep, char *out, size_t cap)
+{
+    const char *p = strstr(bind_ep, "://");
+    if (p && (!strncmp(p + 3, "*:", 2) || !strncmp(p + 3, "0.0.0.0:", 8)))
+        snprintf(out, cap, "%.*s://127.0.0.1%s", (int)(p - bind_ep), bind_ep, strchr(p + 3, ':'));
+    else
+        snprintf(out, cap, "%s", bind_ep);
+}
+
+int sink_bridge_parse(const cJSON *outputs, const cJSON *feed_security, const char *feed_endpoint,
+                      const char *venue_path, sink_bridge_cfg *b, sg_errinfo *e)
+{
+    static const char *const keys[] = {"connect", "server_public_key_file", "client_key_file",
+                                       "status_period_s", "comment", NULL};
+    memset(b, 0, sizeof *b);
+    char where[1100], mode[32] = "plaintext", rel[1024], def[256];
+    snprintf(where, sizeof where, "%s: outputs.bridge", venue_path);
+    const cJSON *bb = outputs ? cJSON_GetObjectItemCaseSensitive(outputs, "bridge") : NULL;
+    default_connect(feed_endpoint, def, sizeof def);
+    int rc;
+    if (feed_security &&
+        (rc = sgj_string(feed_security, where, "mode", false, "curve", mode, sizeof mode, e)))
+        return rc;
+    b->plaintext = !strcmp(mode, "plaintext");
+    if ((rc = sgj_check_keys(bb, where, keys, e)) ||
+        (rc = sgj_string(bb, where, "connect", false, def, b->connect, sizeof b->connect, e)) ||
+        (rc = sgj_number(bb, where, "status_period_s", false, 10, 0.1, 86400,
+                         &b->status_period_s, e)))
+        return rc;
+    if (b->plaintext)
+        return SG_OK;
+    if (!bb)
+        return sg_err_set(e, SG_EINVAL, "%s: the feed uses CURVE: give server_public_key_file "
+                          "and client_key_file (a key pair from sg_keygen whose public key is "
+                          "on outputs.feed.security's allow-list)", where);
+    if ((rc = sgj_string(bb, where, "server_public_key_file", true, "", rel, sizeof rel, e)) ||
+        sg_path_relative_to(venue_path, rel, b->server_key_file, sizeof b->server_key_file) ||
+        (rc = sgj_string(bb, where, "client_key_file", true, "", rel, sizeof rel, e)) ||
+        sg_path_relative_to(venue_path, rel, b->client_key_file, sizeof b->client_key_file))
+        return rc ? rc : sg_err_set(e, SG_ERANGE, "%s: key path too long", where);
+    return SG_OK;
+}
+
+int sinks_create(const cJSON *outputs, const sink_env *env, sink **out, const char **kinds,
+                 int *n, sg_errinfo *e)
+{
+    *n = 0;
+    const cJSON *it;
+    int rc = SG_OK;
+    cJSON_ArrayForEach(it, outputs)
+    {
+        const char *k = it->string;
+        if (!strcmp(k, "feed") || !strcmp(k, "record") || !strcmp(k, "bridge"))
+            continue;
+        char where[1100];
+        snprintf(where, sizeof where, "%s: outputs.%s", env->venue_path, k);
+        bool enabled = true;
+        if ((rc = sgj_bool(it, where, "enabled", false, true, &enabled, e)))
+            break;
+        if (!enabled)
+            continue;
+        const char *missing = NULL;
+        const sink_ops *ops = sink_find(k, &missing);
+        if (!ops) {
+            rc = missing ? sg_err_set(e, SG_ENOTSUP, "%s: not in this build: install %s and "
+                                      "rebuild", where, missing)
+                         : sg_err_set(e, SG_ENOTSUP, "%s: not implemented yet", where);
+            break;
+        }
+        if (*n == SINK_MAX_PER_VENUE) {
+            rc = sg_err_set(e, SG_ERANGE, "%s: at most %d sinks", where, SINK_MAX_PER_VENUE);
+            break;
+        }
+        if (env->check_only) {
+            void *state = NULL;
+            long q;
+            if ((rc = sgj_int(it, where, "queue", false, SINK_DEFAULT_QUEUE, 1, SINK_MAX_QUEUE,
+                              &q, e)) ||
+                (rc = ops->open(&state, it, where, env, e)))
+                break;
+            ops->close(state);
+        } else {
+            sink *sk = sink_create(ops, it, where, env, e);
+            if (!sk) {
+                rc = e && e->code ? e->code : SG_EINVAL;
+                break;
+            }
+            out[*n] = sk;
+        }
+        if (kinds)
+            kinds[*n] = k;
+        (*n)++;
+    }
+    if (rc == SG_OK && *n == 0)
+        rc = sg_err_set(e, SG_ENOTFOUND, "%s: outputs: no sink configured (cot, mqtt, http, webhook, "
+                        "exec): nothing to do", env->venue_path);
+    if (rc != SG_OK && !env->check_only) {
+        for (int i = 0; i < *n; i++)
+            sink_destroy(out[i], 0);
+        *n = 0;
+    }
+    return rc;
+}
+
 /* ---- the table of sinks ----------------------------------------------------------- */
 
 const char *const sink_output_keys[] = {"bridge", "cot", "mqtt", "http", "webhook", "exec",

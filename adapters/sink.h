@@ -63,6 +63,7 @@ typedef struct {
      * final "# EOF") into buf[cap]; returns bytes written. NULL when not available. */
     size_t (*host_metrics)(void *ctx, char *buf, size_t cap);
     void *host_ctx;
+    bool check_only;         /* validate: open nothing that could clash with a running bridge */
 } sink_env;
 
 typedef struct {
@@ -124,6 +125,32 @@ char *sink_json_with_affiliation(const sink_event *ev, size_t *len);
 /* sgj_check_keys with the common keys added to allowed. */
 int sink_check_keys(const cJSON *block, const char *where, const char *const *allowed,
                     sg_errinfo *e);
+
+/* ---- a venue's outputs ------------------------------------------------------------- */
+
+#define SINK_MAX_PER_VENUE 8
+
+/* How sg_bridge reaches the feed ("outputs.bridge"; docs/outputs.md). */
+typedef struct {
+    char connect[256];             /* feed endpoint */
+    bool plaintext;                /* outputs.feed.security.mode is "plaintext" */
+    char server_key_file[1024];    /* resolved; CURVE only */
+    char client_key_file[1024];    /* resolved; CURVE only */
+    double status_period_s;        /* s between counter lines in the log */
+} sink_bridge_cfg;
+
+/* Reads outputs.bridge (may be absent) against the daemon's feed settings: feed_endpoint is
+ * outputs.feed.endpoint (a wildcard host becomes 127.0.0.1), feed_security the
+ * outputs.feed.security object (NULL: plaintext). Errors name venue_path and the key. */
+int sink_bridge_parse(const cJSON *outputs, const cJSON *feed_security, const char *feed_endpoint,
+                      const char *venue_path, sink_bridge_cfg *out, sg_errinfo *e);
+
+/* Creates every enabled sink of outputs (keys other than "feed", "record", "bridge") into
+ * out[0..*n). With env->check_only, each sink is opened and closed again (configuration and
+ * files checked, nothing started) and *n counts them with out untouched (may be NULL).
+ * SG_ENOTFOUND when no sink is configured. On error the sinks created so far are destroyed. */
+int sinks_create(const cJSON *outputs, const sink_env *env, sink **out, const char **kinds,
+                 int *n, sg_errinfo *e);
 
 /* ---- the sinks this build has, by config key ------------------------------------- */
 

@@ -28,7 +28,6 @@
 #include "sink.h"
 #include "site.h"
 
-#define MAX_SINKS 8
 #define MAX_OPEN_ALERTS 1024
 
 typedef struct {
@@ -38,12 +37,10 @@ typedef struct {
 
 typedef struct {
     sg_site *site;
-    char connect[256], server_key[SG_PATH_LEN], client_key[SG_PATH_LEN];
-    bool plaintext;
-    double status_period_s;
+    sink_bridge_cfg cfg;
     sink_env env;            /* read by the sinks for their whole life */
-    sink *sinks[MAX_SINKS];
-    const char *kinds[MAX_SINKS];
+    sink *sinks[SINK_MAX_PER_VENUE];
+    const char *kinds[SINK_MAX_PER_VENUE];
     int n_sinks;
     open_alert alerts[MAX_OPEN_ALERTS];
     int n_alerts;
@@ -98,51 +95,6 @@ static void usage(FILE *f)
                "                     (cot, ...) and \"outputs.bridge\" how to reach the feed\n"
                "  --check            validate the venue and the sinks, then exit (0 = valid)\n"
                "see docs/outputs.md and man sg_bridge\n");
-}
-
-/* The feed endpoint to connect to: outputs.bridge.connect, else the daemon's bind endpoint
- * with a wildcard host made loopback. */
-static void default_connect(const char *bind_ep, char *out, size_t cap)
-{
-    const char *p = strstr(bind_ep, "://");
-    if (p && (!strncmp(p + 3, "*:", 2) || !strncmp(p + 3, "0.0.0.0:", 8)))
-        snprintf(out, cap, "%.*s://127.0.0.1%s", (int)(p - bind_ep), bind_ep, strchr(p + 3, ':'));
-    else
-        snprintf(out, cap, "%s", bind_ep);
-}
-
-static int parse_bridge(bridge *b, sg_errinfo *e)
-{
-    static const char *const keys[] = {"connect", "server_public_key_file", "client_key_file",
-                                       "status_period_s", "comment", NULL};
-    const sg_site *s = b->site;
-    char where[SG_PATH_LEN + 32], mode[32] = "plaintext", rel[SG_PATH_LEN];
-    snprintf(where, sizeof where, "%s: outputs.bridge", s->path);
-    const cJSON *bb = s->outputs ? cJSON_GetObjectItemCaseSensitive(s->outputs, "bridge") : NULL;
-    char def[256];
-    default_connect(s->feed_endpoint, def, sizeof def);
-    int rc;
-    if (s->feed_security &&
-        (rc = sgj_string(s->feed_security, where, "mode", false, "curve", mode, sizeof mode, e)))
-        return rc;
-    b->plaintext = !strcmp(mode, "plaintext");
-    if ((rc = sgj_check_keys(bb, where, keys, e)) ||
-        (rc = sgj_string(bb, where, "connect", false, def, b->connect, sizeof b->connect, e)) ||
-        (rc = sgj_number(bb, where, "status_period_s", false, 10, 0.1, 86400,
-                         &b->status_period_s, e)))
-        return rc;
-    if (b->plaintext)
-        return SG_OK;
-    if (!bb)
-        return sg_err_set(e, SG_EINVAL, "%s: the feed uses CURVE: give server_public_key_file "
-                          "and client_key_file (a key pair from sg_keygen whose public key is "
-                          "on outputs.feed.security's allow-list)", where);
-    if ((rc = sgj_string(bb, where, "server_public_key_file", true, "", rel, sizeof rel, e)) ||
-        sg_path_relative_to(s->path, rel, b->server_key, sizeof b->server_key) ||
-        (rc = sgj_string(bb, where, "client_key_file", true, "", rel, sizeof rel, e)) ||
-        sg_path_relative_to(s->path, rel, b->client_key, sizeof b->client_key))
-        return rc ? rc : sg_err_set(e, SG_ERANGE, "%s: key path too long", where);
-    return SG_OK;
 }
 
 /* OpenMetrics text of the bridge and its sinks, for the http sink's /metrics. */
@@ -203,45 +155,14 @@ static size_t host_metrics(void *ctx, char *buf, size_t cap)
     return n < cap ? n : cap;
 }
 
-static int create_sinks(bridge *b, sg_errinfo *e)
+static int create_sinks(bridge *b, bool check, sg_errinfo *e)
 {
     const sg_site *s = b->site;
     b->env = (sink_env){.venue_path = s->path, .site_name = s->name,
                         .site_lat = s->origin_lat_deg, .site_lon = s->origin_lon_deg,
                         .site_alt_m = s->origin_alt_m, .host_metrics = host_metrics,
-                        .host_ctx = b};
-    const cJSON *it;
-    cJSON_ArrayForEach(it, s->outputs)
-    {
-        const char *k = it->string;
-        if (!strcmp(k, "feed") || !strcmp(k, "record") || !strcmp(k, "bridge"))
-            continue;
-        char where[SG_PATH_LEN + 64];
-        snprintf(where, sizeof where, "%s: outputs.%s", s->path, k);
-        bool enabled = true;
-        if (sgj_bool(it, where, "enabled", false, true, &enabled, e))
-            return e->code;
-        if (!enabled)
-            continue;
-        const char *missing = NULL;
-        const sink_ops *ops = sink_find(k, &missing);
-        if (!ops && missing)
-            return sg_err_set(e, SG_ENOTSUP, "%s: not in this build: install %s and rebuild",
-                              where, missing);
-        if (!ops)
-            return sg_err_set(e, SG_ENOTSUP, "%s: not implemented yet", where);
-        if (b->n_sinks == MAX_SINKS)
-            return sg_err_set(e, SG_ERANGE, "%s: at most %d sinks", where, MAX_SINKS);
-        sink *sk = sink_create(ops, it, where, &b->env, e);
-        if (!sk)
-            return e->code ? e->code : SG_EINVAL;
-        b->kinds[b->n_sinks] = k;
-        b->sinks[b->n_sinks++] = sk;
-    }
-    if (!b->n_sinks)
-        return sg_err_set(e, SG_EINVAL, "%s: outputs: no sink configured (cot, ...): nothing to "
-                          "do", s->path);
-    return SG_OK;
+                        .host_ctx = b, .check_only = check};
+    return sinks_create(s->outputs, &b->env, b->sinks, b->kinds, &b->n_sinks, e);
 }
 
 /* ---- affiliation ------------------------------------------------------------------------- */
@@ -360,22 +281,24 @@ int main(int argc, char **argv)
     static bridge b; /* large (alert table): not on the stack */
     sg_errinfo e = {0};
     b.start_wall = wall_s();
-    if (!(b.site = site_load(cfg, &e)) || parse_bridge(&b, &e) || create_sinks(&b, &e)) {
+    if (!(b.site = site_load(cfg, &e)) ||
+        sink_bridge_parse(b.site->outputs, b.site->feed_security, b.site->feed_endpoint,
+                          b.site->path, &b.cfg, &e) ||
+        create_sinks(&b, check, &e)) {
         fprintf(stderr, "sg_bridge: %s\n", e.msg);
-        for (int i = 0; i < b.n_sinks; i++)
-            sink_destroy(b.sinks[i], 0);
         site_free(b.site);
         return 1;
     }
-    feed_client_cfg fc_cfg = {.endpoint = b.connect, .plaintext = b.plaintext,
-                              .server_key_file = b.server_key, .key_file = b.client_key};
+    feed_client_cfg fc_cfg = {.endpoint = b.cfg.connect, .plaintext = b.cfg.plaintext,
+                              .server_key_file = b.cfg.server_key_file,
+                              .key_file = b.cfg.client_key_file};
     feed_client *fc = NULL;
     if (!check && !(fc = feed_client_create(&fc_cfg, &e)))
         fprintf(stderr, "sg_bridge: %s\n", e.msg);
     int exit_code = check ? 0 : fc ? 0 : 1;
     if (check) {
-        printf("sg_bridge: %s: valid; feed %s (%s); sinks:", cfg, b.connect,
-               b.plaintext ? "plaintext" : "CURVE");
+        printf("sg_bridge: %s: valid; feed %s (%s); sinks:", cfg, b.cfg.connect,
+               b.cfg.plaintext ? "plaintext" : "CURVE");
         for (int i = 0; i < b.n_sinks; i++)
             printf(" %s", b.kinds[i]);
         printf("\n");
@@ -387,9 +310,9 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN); /* a peer closing on a sink is an error code, not a death */
     if (fc)
-        logf_("%s: feed %s (%s), %d sink(s)", cfg, b.connect, b.plaintext ? "plaintext" : "CURVE",
-              b.n_sinks);
-    double next_log = mono_s() + b.status_period_s;
+        logf_("%s: feed %s (%s), %d sink(s)", cfg, b.cfg.connect,
+              b.cfg.plaintext ? "plaintext" : "CURVE", b.n_sinks);
+    double next_log = mono_s() + b.cfg.status_period_s;
     while (fc && !stop_flag) {
         int ev = feed_client_wait(fc, 0.2);
         if (ev < 0) {
@@ -428,14 +351,14 @@ int main(int argc, char **argv)
         }
         if (mono_s() >= next_log) {
             log_stats(&b);
-            next_log = mono_s() + b.status_period_s;
+            next_log = mono_s() + b.cfg.status_period_s;
         }
     }
     if (fc)
         log_stats(&b);
     feed_client_destroy(fc);
-    for (int i = 0; i < b.n_sinks; i++)
-        sink_destroy(b.sinks[i], check ? 0 : 1.0);
+    for (int i = 0; !check && i < b.n_sinks; i++)
+        sink_destroy(b.sinks[i], 1.0);
     site_free(b.site);
     return exit_code;
 }
