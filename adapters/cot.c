@@ -164,11 +164,15 @@ int cot_encode_track(const cot_opts *o, const sink_event *ev, cot_part part, dou
         if (isfinite(ev->home_lat))
             put(&w, "<link uid=\"%s-home\" type=\"%s\" relation=\"p-c\"/>", uid,
                 cot_type(ev->affiliation, COT_HOME));
-        put(&w, "<remarks>%s track %u, %s%s%s%s, height HAE (WGS84 ellipsoid)",
+        put(&w, "<remarks>%s track %u, %s%s%s%s%s, height %.1f m HAE (WGS84 ellipsoid)",
             sink_affiliation_name(ev->affiliation), (unsigned)t->id,
             sg_track_status_name(t->status), cls[0] ? ", class " : "", cls,
-            ident[0] ? ", identity " : "");
-        put(&w, "%s</remarks>", ident);
+            ident[0] ? ", identity " : "", ident, t->alt_m);
+        if (isfinite(ev->alt_amsl_m))
+            put(&w, ", %.1f m AMSL (EGM96)", ev->alt_amsl_m);
+        if (isfinite(ev->alt_agl_m))
+            put(&w, ", %.1f m above the site's ground", ev->alt_agl_m);
+        put(&w, "</remarks>");
     } else {
         put(&w, "<link uid=\"%s\" type=\"%s\" relation=\"p-p\"/>", uid,
             cot_type(ev->affiliation, COT_UAS));
@@ -179,8 +183,13 @@ int cot_encode_track(const cot_opts *o, const sink_event *ev, cot_part part, dou
     char st[40];
     sg_time_iso8601(ev->t, st, sizeof st);
     put(&w, "<skyguard track=\"%u\" status=\"%s\" affiliation=\"%s\" sample_time=\"%s\"%s%s%s"
-            "%s%s%s/></detail></event>", (unsigned)t->id, sg_track_status_name(t->status),
+            "%s%s%s", (unsigned)t->id, sg_track_status_name(t->status),
         sink_affiliation_name(ev->affiliation), st, ident[0] ? " identity=\"" : "", ident,
         ident[0] ? "\"" : "", cls[0] ? " class=\"" : "", cls, cls[0] ? "\"" : "");
+    if (part == COT_UAS && isfinite(ev->alt_amsl_m))
+        put(&w, " amsl_m=\"%.1f\"", ev->alt_amsl_m);
+    if (part == COT_UAS && isfinite(ev->alt_agl_m))
+        put(&w, " agl_m=\"%.1f\"", ev->alt_agl_m);
+    put(&w, "/></detail></event>");
     return w.overflow ? SG_EOVERFLOW : (int)w.len;
 }

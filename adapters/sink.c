@@ -174,11 +174,13 @@ static void read_home(const cJSON *j, sink_event *ev)
     }
 }
 
-int sink_on_track(sink *s, const feed_msg *m, sink_affiliation aff, double rx_wall)
+int sink_on_track(sink *s, const feed_msg *m, const sink_track_info *info, double rx_wall)
 {
     sink_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.affiliation = aff;
+    ev.affiliation = info->affiliation;
+    ev.alt_amsl_m = info->alt_amsl_m;
+    ev.alt_agl_m = info->alt_agl_m;
     ev.u.track = m->u.track;
     read_home(m->json, &ev);
     return push(s, &ev, m, rx_wall);
@@ -202,20 +204,26 @@ int sink_on_status(sink *s, const feed_msg *m, double rx_wall)
     return push(s, &ev, m, rx_wall);
 }
 
-char *sink_json_with_affiliation(const sink_event *ev, size_t *len)
+char *sink_json_for_output(const sink_event *ev, size_t *len)
 {
-    size_t cap = ev->json_len + 40;
+    size_t cap = ev->json_len + 120;
     if (ev->json_len < 2)
         return NULL;
     char *out = malloc(cap);
     if (!out)
         return NULL;
     int n;
-    if (ev->type == FEED_MSG_TRACK) /* the body ends with its closing brace */
-        n = snprintf(out, cap, "%.*s,\"affiliation\":\"%s\"}", (int)(ev->json_len - 1),
-                     ev->json, sink_affiliation_name(ev->affiliation));
-    else
+    if (ev->type == FEED_MSG_TRACK) { /* the body ends with its closing brace */
+        char h[96] = "";
+        if (isfinite(ev->alt_amsl_m))
+            snprintf(h, sizeof h, ",\"alt_amsl_m\":%.1f", ev->alt_amsl_m);
+        if (isfinite(ev->alt_agl_m))
+            snprintf(h + strlen(h), sizeof h - strlen(h), ",\"alt_agl_m\":%.1f", ev->alt_agl_m);
+        n = snprintf(out, cap, "%.*s,\"affiliation\":\"%s\"%s}", (int)(ev->json_len - 1),
+                     ev->json, sink_affiliation_name(ev->affiliation), h);
+    } else {
         n = snprintf(out, cap, "%s", ev->json);
+    }
     *len = (size_t)n;
     return out;
 }

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -37,6 +38,16 @@ typedef enum {
 
 const char *sink_affiliation_name(sink_affiliation a); /* "unknown", "friend", "hostile" */
 
+/* What the host adds to a track message. */
+typedef struct {
+    sink_affiliation affiliation;
+    double alt_amsl_m;       /* m above mean sea level (EGM96), NAN when unknown */
+    double alt_agl_m;        /* m above the site's ground elevation, NAN when unknown */
+} sink_track_info;
+
+/* A track_info with affiliation a and no AMSL/AGL heights. */
+#define SINK_INFO(a) (&(const sink_track_info){(a), NAN, NAN})
+
 /* One message as a sink's worker sees it: the typed view and the JSON body as received. */
 typedef struct {
     feed_msg_type type;      /* FEED_MSG_TRACK, _ALERT, _STATUS (rf is not forwarded) */
@@ -44,6 +55,7 @@ typedef struct {
     double rx_wall;          /* s UTC, wall clock when the bridge received it */
     bool snapshot;
     sink_affiliation affiliation; /* tracks only */
+    double alt_amsl_m, alt_agl_m; /* tracks only: m AMSL (EGM96), m AGL; NAN when unknown */
     union {
         feed_msg_track track;
         feed_msg_alert alert;
@@ -113,14 +125,15 @@ void sink_destroy(sink *s, double drain_s);
 
 /* Never block; return SG_OK, SG_EOVERFLOW (queue full, counted) or SG_ENOMEM (counted).
  * m is the parsed frame (its json is copied, not kept). */
-int sink_on_track(sink *s, const feed_msg *m, sink_affiliation aff, double rx_wall);
+int sink_on_track(sink *s, const feed_msg *m, const sink_track_info *info, double rx_wall);
 int sink_on_alert(sink *s, const feed_msg *m, double rx_wall);
 int sink_on_status(sink *s, const feed_msg *m, double rx_wall);
 void sink_get_stats(sink *s, sink_stats *out);
 
-/* The event's JSON body with "affiliation":"<name>" added (tracks) or a copy (others):
- * malloc'd, NUL-terminated, *len bytes; NULL when out of memory. */
-char *sink_json_with_affiliation(const sink_event *ev, size_t *len);
+/* The event's JSON body with "affiliation" and, when known, "alt_amsl_m" / "alt_agl_m"
+ * added (tracks), or a copy (others): malloc'd, NUL-terminated, *len bytes; NULL when out of
+ * memory. */
+char *sink_json_for_output(const sink_event *ev, size_t *len);
 
 /* sgj_check_keys with the common keys added to allowed. */
 int sink_check_keys(const cJSON *block, const char *where, const char *const *allowed,

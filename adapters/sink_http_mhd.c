@@ -101,7 +101,7 @@ static int http_handle(void *state, const sink_event *ev, const int *stop)
     (void)stop;
     http_sink *h = state;
     size_t len;
-    char *json = sink_json_with_affiliation(ev, &len);
+    char *json = sink_json_for_output(ev, &len);
     if (!json)
         return SG_ENOMEM;
     pthread_mutex_lock(&h->mu);

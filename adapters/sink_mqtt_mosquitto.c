@@ -242,7 +242,7 @@ static int mqtt_handle(void *state, const sink_event *ev, const int *stop)
     if (ev->type == FEED_MSG_TRACK) {
         snprintf(topic, sizeof topic, "%s/track/%u", s->prefix, (unsigned)ev->u.track.id);
         size_t k;
-        char *body = sink_json_with_affiliation(ev, &k);
+        char *body = sink_json_for_output(ev, &k);
         if (!body)
             return SG_ENOMEM;
         bool deleted = ev->u.track.status == SG_TRACK_DELETED;

@@ -23,6 +23,7 @@
 
 #include "feed_client.h"
 #include "feed_msg.h"
+#include "geoid.h"
 #include "sg_json.h"
 #include "sg_jsonw.h"
 #include "sink.h"
@@ -39,6 +40,7 @@ typedef struct {
     sg_site *site;
     sink_bridge_cfg cfg;
     sink_env env;            /* read by the sinks for their whole life */
+    sg_geoid *geoid;         /* EGM96 for AMSL/AGL; NULL: heights given as HAE only */
     sink *sinks[SINK_MAX_PER_VENUE];
     const char *kinds[SINK_MAX_PER_VENUE];
     int n_sinks;
@@ -214,9 +216,12 @@ static void dispatch(bridge *b, const feed_msg *m)
     double now = wall_s();
     if (m->type == FEED_MSG_TRACK) {
         COUNT(b->tracks);
-        sink_affiliation aff = affiliation(b, &m->u.track);
+        const feed_msg_track *t = &m->u.track;
+        sink_track_info info = {affiliation(b, t), NAN, NAN};
+        geoid_heights(b->geoid, t->lat, t->lon, t->alt_m, b->site->ground_amsl_m,
+                      &info.alt_amsl_m, &info.alt_agl_m);
         for (int i = 0; i < b->n_sinks; i++)
-            sink_on_track(b->sinks[i], m, aff, now); /* a refusal is counted by the sink */
+            sink_on_track(b->sinks[i], m, &info, now); /* a refusal is counted by the sink */
     } else if (m->type == FEED_MSG_ALERT) {
         COUNT(b->alerts_rx);
         note_alert(b, &m->u.alert);
@@ -309,9 +314,12 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN); /* a peer closing on a sink is an error code, not a death */
-    if (fc)
+    if (fc) {
         logf_("%s: feed %s (%s), %d sink(s)", cfg, b.cfg.connect,
               b.cfg.plaintext ? "plaintext" : "CURVE", b.n_sinks);
+        if (!(b.geoid = geoid_open(NULL, &e)))
+            logf_("heights are given as HAE only (no AMSL/AGL): %s", e.msg);
+    }
     double next_log = mono_s() + b.cfg.status_period_s;
     while (fc && !stop_flag) {
         int ev = feed_client_wait(fc, 0.2);
@@ -357,6 +365,7 @@ int main(int argc, char **argv)
     if (fc)
         log_stats(&b);
     feed_client_destroy(fc);
+    geoid_close(b.geoid);
     for (int i = 0; !check && i < b.n_sinks; i++)
         sink_destroy(b.sinks[i], 1.0);
     site_free(b.site);

@@ -404,7 +404,7 @@ static void print_line(const options *o, const feed_msg *m)
             on = sev_color(track_max_sev(t));
             off = "\033[0m";
         }
-        printf("%sTRACK %u %s class=%s(%s) identity=%s pos=%.6f,%.6f alt=%.1fm speed=%sm/s "
+        printf("%sTRACK %u %s class=%s(%s) identity=%s pos=%.6f,%.6f alt=%.1fm(HAE) speed=%sm/s "
                "course=%s zones=[%s]%s%s\n", on, (unsigned)t->id,
                sg_track_status_name(t->status), t->cls[0] ? t->cls : "-", c,
                t->identity[0] ? t->identity : "-", t->lat, t->lon, t->alt_m, a, b, z,
@@ -531,7 +531,7 @@ static void draw(const options *o, console *c)
         printf("... %d more\n", c->n_alerts - alert_rows);
 
     printf("\n%sTRACKS (%d)%s\n%-6s %-10s %-14s %-18s %-11s %-11s %-7s %-6s %-4s %s\n", B,
-           c->n_tracks, R, "ID", "STATUS", "CLASS", "IDENTITY", "LAT", "LON", "ALT m",
+           c->n_tracks, R, "ID", "STATUS", "CLASS", "IDENTITY", "LAT", "LON", "HAE m",
            "SPD", "CRS", "ZONES");
     for (int i = 0; i < track_rows; i++) {
         const feed_msg_track *t = &c->tracks[i].tk;

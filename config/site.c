@@ -195,7 +195,7 @@ static int parse_root(sg_site *s, sg_errinfo *e)
         (rc = file_ref(s, root, s->path, "zones", s->zones_path, e)) ||
         (rc = sgj_enum(root, s->path, "zones_format", false, SG_ZONES_GEOJSON, zones_formats, 2,
                        &zf, e)) ||
-        (rc = sgj_number(root, s->path, "geoid_undulation_m", false, 0, -120, 120,
+        (rc = sgj_number(root, s->path, "geoid_undulation_m", false, NAN, -120, 120,
                          &s->geoid_undulation_m, e)) ||
         (rc = file_ref(s, root, s->path, "signatures", s->signatures_path, e)))
         return rc;

@@ -64,7 +64,8 @@ typedef struct {
     double ground_amsl_m;      /* m, ground height above mean sea level at the origin (AGL zones) */
     char zones_path[SG_PATH_LEN];       /* zone file, resolved; "" if none */
     sg_zones_format zones_format;       /* GeoJSON (default) or EUROCAE ED-269 */
-    double geoid_undulation_m;          /* m, HAE - AMSL at the site (ED-269 AMSL limits) */
+    double geoid_undulation_m;          /* m, HAE - AMSL at the site (ED-269 AMSL limits); NAN =
+                                         * absent: the daemon takes EGM96 at the origin */
     char signatures_path[SG_PATH_LEN];  /* signature library, resolved; "" = built-in default */
     sg_sensor_cfg *sensors;
     size_t n_sensors;

@@ -70,6 +70,7 @@ static sink_event track_event(const char *status, const char *identity, sink_aff
     ev.home_lat = 51.551;
     ev.home_lon = -0.281;
     ev.home_alt_m = 58.0;
+    ev.alt_amsl_m = ev.alt_agl_m = NAN;
     feed_msg_free(&m);
     return ev;
 }
@@ -125,6 +126,8 @@ static void test_uas_event(void **st)
 {
     (void)st;
     sink_event ev = track_event("confirmed", "1581F5FJD22A00XY", SINK_AFF_UNKNOWN);
+    ev.alt_amsl_m = 106.3; /* the bridge's EGM96 and site-ground heights */
+    ev.alt_agl_m = 65.3;
     char buf[COT_MAX_EVENT], b[256];
     double now = 1795386700.5;
     int n = cot_encode_track(&opts, &ev, COT_UAS, now, buf, sizeof buf);
@@ -157,6 +160,8 @@ static void test_uas_event(void **st)
     xmlNodePtr sg = child(det, "skyguard");
     assert_string_equal(attr(sg, "status", b, sizeof b), "confirmed");
     assert_near(attr_time(sg, "sample_time"), 1795386600.25, 0.001);
+    assert_near(attr_num(sg, "amsl_m"), 106.3, 0.05);
+    assert_near(attr_num(sg, "agl_m"), 65.3, 0.05);
     xmlFreeDoc(d);
 }
 
@@ -305,7 +310,7 @@ static void push_track(sink *s, const char *identity)
 {
     feed_msg m;
     parse_frame(&m, "confirmed", identity);
-    assert_int_equal(sink_on_track(s, &m, SINK_AFF_HOSTILE, wall()), SG_OK);
+    assert_int_equal(sink_on_track(s, &m, SINK_INFO(SINK_AFF_HOSTILE), wall()), SG_OK);
     feed_msg_free(&m);
 }
 
@@ -469,7 +474,7 @@ static void test_tcp_server_not_reading(void **st)
     double end = wall() + 8;
     do {
         for (int i = 0; i < 2000; i++, n++) {
-            int rc = sink_on_track(s, &m, SINK_AFF_UNKNOWN, wall());
+            int rc = sink_on_track(s, &m, SINK_INFO(SINK_AFF_UNKNOWN), wall());
             ok += rc == SG_OK;
             full += rc == SG_EOVERFLOW;
         }

@@ -101,6 +101,13 @@ static void bad_bridge(cJSON *r)
     cJSON_AddItemToObject(outputs(r), "bridge", cJSON_Parse("{\"conect\": \"x\"}"));
     cJSON_AddItemToObject(outputs(r), "cot", cJSON_Parse("{\"udp\": {}}"));
 }
+static void ed269_without_geoid(cJSON *r)
+{
+    /* ED-269 AMSL limits with N from EGM96: no hand-entered undulation needed */
+    cJSON_ReplaceItemInObject(r, "zones",
+                              cJSON_CreateString(SG_SOURCE_DIR "/testdata/zones/stadium.ed269.json"));
+    cJSON_AddStringToObject(r, "zones_format", "ed269");
+}
 static void unknown_output(cJSON *r)
 {
     cJSON_AddItemToObject(outputs(r), "tak", cJSON_Parse("{}"));
@@ -122,6 +129,11 @@ static void test_check(void **st)
         {bad_cot, 1, "test_daemon_check.json: outputs.cot.udp.port"},
         {bad_bridge, 1, "test_daemon_check.json: outputs.bridge.conect: unknown key"},
         {unknown_output, 1, "test_daemon_check.json: outputs.tak: unknown key"},
+#if SG_WITH_PROJ
+        {ed269_without_geoid, 0, "valid"},
+#else
+        {ed269_without_geoid, 1, "geoid_undulation_m: not set and EGM96 not available"},
+#endif
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_variant(cases[i].edit);

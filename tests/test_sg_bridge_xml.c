@@ -134,6 +134,17 @@ static void expect_type(void *pub, int fd, const char *const *frames, int n_fram
             if (!d)
                 fail_msg("libxml2 refused: %.*s", (int)(nl - acc), acc);
             xmlChar *type = xmlGetProp(xmlDocGetRootElement(d), (const xmlChar *)"type");
+            /* AMSL from EGM96 (N ~ 46 m in London) for the 120 m HAE track, when PROJ is in */
+            for (xmlNodePtr c = xmlDocGetRootElement(d)->children; c; c = c->next)
+                for (xmlNodePtr k = c->children; SG_WITH_PROJ && k; k = k->next)
+                    if (k->type == XML_ELEMENT_NODE && !strcmp((const char *)k->name, "skyguard")) {
+                        xmlChar *a = xmlGetProp(k, (const xmlChar *)"amsl_m");
+                        assert_non_null(a);
+                        double amsl = strtod((const char *)a, NULL);
+                        if (!(amsl > 70 && amsl < 78))
+                            fail_msg("amsl_m %g for 120 m HAE in London", amsl);
+                        xmlFree(a);
+                    }
             xmlChar *uid = xmlGetProp(xmlDocGetRootElement(d), (const xmlChar *)"uid");
             assert_non_null(type);
             assert_string_equal((const char *)uid, "skyguard.Bridge_Arena.17");

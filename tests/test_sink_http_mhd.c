@@ -104,7 +104,7 @@ static void feed(sink *s, const char *text, sink_affiliation aff)
     sg_errinfo e = {0};
     if (feed_msg_parse(text, strlen(text), &m, &e) != SG_OK)
         fail_msg("%s", e.msg);
-    int rc = m.type == FEED_MSG_TRACK ? sink_on_track(s, &m, aff, wall())
+    int rc = m.type == FEED_MSG_TRACK ? sink_on_track(s, &m, SINK_INFO(aff), wall())
              : m.type == FEED_MSG_ALERT ? sink_on_alert(s, &m, wall())
                                         : sink_on_status(s, &m, wall());
     assert_int_equal(rc, SG_OK);

@@ -227,7 +227,7 @@ static void test_topics_against_broker(void **st)
     frame(&t, track_live);
     frame(&a, alert_raised);
     frame(&stt, status_msg);
-    assert_int_equal(sink_on_track(s, &t, SINK_AFF_HOSTILE, wall()), SG_OK);
+    assert_int_equal(sink_on_track(s, &t, SINK_INFO(SINK_AFF_HOSTILE), wall()), SG_OK);
     assert_int_equal(sink_on_status(s, &stt, wall()), SG_OK);
 
     char *p = sub_one(port, "sg/test/track/17", "5"); /* retained */
@@ -269,7 +269,7 @@ static void test_topics_against_broker(void **st)
     /* deleted: the retained track is cleared */
     feed_msg d;
     frame(&d, track_deleted);
-    assert_int_equal(sink_on_track(s, &d, SINK_AFF_UNKNOWN, wall()), SG_OK);
+    assert_int_equal(sink_on_track(s, &d, SINK_INFO(SINK_AFF_UNKNOWN), wall()), SG_OK);
     sink_stats ss;
     double end = now_s() + 5;
     do {
@@ -309,7 +309,7 @@ static void test_broker_down(void **st)
     int ok = 0, full = 0;
     const int N = 5000;
     for (int i = 0; i < N; i++) {
-        int rc = sink_on_track(s, &t, SINK_AFF_UNKNOWN, wall());
+        int rc = sink_on_track(s, &t, SINK_INFO(SINK_AFF_UNKNOWN), wall());
         ok += rc == SG_OK;
         full += rc == SG_EOVERFLOW;
     }
@@ -329,7 +329,7 @@ static void test_broker_down(void **st)
 
     pid_t broker = start_broker(port); /* the broker comes up: the sink connects */
     assert_true(wait_connected(s, 5));
-    assert_int_equal(sink_on_track(s, &t, SINK_AFF_UNKNOWN, wall()), SG_OK);
+    assert_int_equal(sink_on_track(s, &t, SINK_INFO(SINK_AFF_UNKNOWN), wall()), SG_OK);
     char *p = sub_one(port, "sg/down/track/17", "5");
     assert_non_null(strstr(p, "\"affiliation\":\"unknown\""));
     free(p);

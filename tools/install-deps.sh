@@ -10,7 +10,8 @@ pkgs=(build-essential cmake pkg-config git
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
       gstreamer1.0-libav
       libxml2-dev libmosquitto-dev mosquitto mosquitto-clients
-      libmicrohttpd-dev curl libcurl4-openssl-dev)
+      libmicrohttpd-dev curl libcurl4-openssl-dev
+      libproj-dev proj-data)
 if [[ "${1:-}" == "--fuzz" ]]; then
   pkgs+=(clang libclang-rt-14-dev)
 fi
