@@ -1,6 +1,7 @@
 /* The common half of every output sink (sink.h): its bounded queue, its worker thread,
  * its counters, the keys all sinks share, and the table of sinks this build has. */
 #include "sink.h"
+#include "sg_clock.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -32,20 +33,6 @@ const char *sink_affiliation_name(sink_affiliation a)
     return (unsigned)a < 3 ? aff_names[a] : "?";
 }
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void *worker(void *arg)
 {
     sink *s = arg;
@@ -55,7 +42,7 @@ static void *worker(void *arg)
         int rc = sgq_pop(s->q, &ev, 0.1);
         if (rc == SG_OK) {
             bool late = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) &&
-                        mono_now() > s->drain_until;
+                        sg_clock_s(CLOCK_MONOTONIC) > s->drain_until;
             if (late) {
                 __atomic_add_fetch(&s->drop_extra, 1, __ATOMIC_RELAXED);
             } else if (s->ops->handle(s->state, &ev, &s->stop) == SG_OK) {
@@ -67,9 +54,9 @@ static void *worker(void *arg)
         } else if (rc == SG_EEOF) {
             break;
         }
-        double now = mono_now();
+        double now = sg_clock_s(CLOCK_MONOTONIC);
         if (now >= next_tick && s->ops->tick) {
-            s->ops->tick(s->state, wall_now());
+            s->ops->tick(s->state, sg_clock_s(CLOCK_REALTIME));
             next_tick = now + 0.1;
         }
     }
@@ -128,7 +115,7 @@ void sink_destroy(sink *s, double drain_s)
     if (!s)
         return;
     if (s->running) {
-        s->drain_until = mono_now() + (drain_s > 0 ? drain_s : 0);
+        s->drain_until = sg_clock_s(CLOCK_MONOTONIC) + (drain_s > 0 ? drain_s : 0);
         __atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
         sgq_halt(s->q); /* the worker drains what is queued, then sees SG_EEOF */
         pthread_join(s->thread, NULL);

@@ -18,21 +18,18 @@
 #include <unistd.h>
 
 #include "cot.h"
+#include "sg_clock.h"
 #include "sg_json.h"
 #include "sink.h"
+#include "sink_tcp.h"
 
 typedef struct {
     cot_opts opts;
     bool udp_on, tcp_on;
     int udp_fd;
     struct sockaddr_in udp_to;
-    char tcp_host[256];
-    int tcp_port;
-    double reconnect_s, send_timeout_s;
-    int tcp_fd;              /* -1: not connected */
-    double next_connect;     /* s wall */
-    uint64_t udp_sent, udp_errors, tcp_sent, tcp_errors, tcp_connects, tcp_stalls; /* atomics */
-    int connected;           /* atomic */
+    sink_tcp tcp;
+    uint64_t udp_sent, udp_errors, tcp_sent, tcp_errors; /* atomics */
 } cot_sink;
 
 static void bump(uint64_t *c)
@@ -81,19 +78,12 @@ static int parse_udp(cot_sink *c, const cJSON *u, const char *where, sg_errinfo 
 
 static int parse_tcp(cot_sink *c, const cJSON *t, const char *where, sg_errinfo *e)
 {
-    static const char *const keys[] = {"host", "port", "reconnect_s", "send_timeout_s",
-                                       "comment", NULL};
+    static const char *const keys[] = {SINK_TCP_KEYS, "comment", NULL};
     char w[600];
-    long port;
     snprintf(w, sizeof w, "%s.tcp", where);
     int rc;
-    if ((rc = sgj_check_keys(t, w, keys, e)) ||
-        (rc = sgj_string(t, w, "host", true, "", c->tcp_host, sizeof c->tcp_host, e)) ||
-        (rc = sgj_int(t, w, "port", false, 8087, 1, 65535, &port, e)) ||
-        (rc = sgj_number(t, w, "reconnect_s", false, 2, 0.1, 3600, &c->reconnect_s, e)) ||
-        (rc = sgj_number(t, w, "send_timeout_s", false, 1, 0.01, 60, &c->send_timeout_s, e)))
+    if ((rc = sgj_check_keys(t, w, keys, e)) || (rc = sink_tcp_parse(&c->tcp, t, w, 8087, e)))
         return rc;
-    c->tcp_port = (int)port;
     c->tcp_on = true;
     return SG_OK;
 }
@@ -103,8 +93,7 @@ static void cot_close(void *state)
     cot_sink *c = state;
     if (c->udp_fd >= 0)
         close(c->udp_fd);
-    if (c->tcp_fd >= 0)
-        close(c->tcp_fd);
+    sink_tcp_close(&c->tcp);
     free(c);
 }
 
@@ -116,7 +105,7 @@ static int cot_open(void **state, const cJSON *b, const char *where, const sink_
     cot_sink *c = calloc(1, sizeof *c);
     if (!c)
         return sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
-    c->udp_fd = c->tcp_fd = -1;
+    c->udp_fd = c->tcp.fd = -1;
     char def_prefix[64];
     snprintf(def_prefix, sizeof def_prefix, "skyguard.%s", env && env->site_name ? env->site_name
                                                                                   : "site");
@@ -148,77 +137,6 @@ fail:
     return rc;
 }
 
-static void tcp_drop(cot_sink *c, double now)
-{
-    if (c->tcp_fd >= 0)
-        close(c->tcp_fd);
-    c->tcp_fd = -1;
-    c->next_connect = now + c->reconnect_s;
-    __atomic_store_n(&c->connected, 0, __ATOMIC_RELAXED);
-}
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Connects with a bounded wait (the worker thread is ours; the feed never waits on it). */
-static void tcp_connect(cot_sink *c, double now)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%d", c->tcp_port);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-    c->next_connect = now + c->reconnect_s;
-    if (getaddrinfo(c->tcp_host, port, &hints, &res) != 0 || !res)
-        return;
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd >= 0) {
-        int r = connect(fd, res->ai_addr, res->ai_addrlen);
-        if (r != 0 && errno == EINPROGRESS) {
-            struct pollfd p = {fd, POLLOUT, 0};
-            int err = 0;
-            socklen_t el = sizeof err;
-            if (poll(&p, 1, (int)(c->send_timeout_s * 1000)) == 1 &&
-                getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0)
-                r = 0;
-        }
-        if (r == 0) {
-            c->tcp_fd = fd;
-            bump(&c->tcp_connects);
-            __atomic_store_n(&c->connected, 1, __ATOMIC_RELAXED);
-        } else {
-            close(fd);
-        }
-    }
-    freeaddrinfo(res);
-}
-
-/* Writes all of buf within send_timeout_s, or drops the connection. */
-static int tcp_send(cot_sink *c, const char *buf, size_t n)
-{
-    double deadline = wall() + c->send_timeout_s;
-    size_t off = 0;
-    while (off < n) {
-        ssize_t k = send(c->tcp_fd, buf + off, n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (k > 0) {
-            off += (size_t)k;
-            continue;
-        }
-        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            double left = deadline - wall();
-            struct pollfd p = {c->tcp_fd, POLLOUT, 0};
-            if (left > 0 && poll(&p, 1, (int)(left * 1000) + 1) >= 0 && left > 0)
-                continue;
-            bump(&c->tcp_stalls); /* the server stopped reading */
-        }
-        tcp_drop(c, wall());
-        return SG_EIO;
-    }
-    return SG_OK;
-}
-
 static int send_one(cot_sink *c, const char *xml, size_t n)
 {
     int rc = SG_OK;
@@ -235,7 +153,7 @@ static int send_one(cot_sink *c, const char *xml, size_t n)
         char line[COT_MAX_EVENT + 1];
         memcpy(line, xml, n);
         line[n] = '\n'; /* TAK servers read a stream of events; one per line reads well */
-        if (c->tcp_fd >= 0 && tcp_send(c, line, n + 1) == SG_OK) {
+        if (sink_tcp_send(&c->tcp, line, n + 1) == SG_OK) {
             bump(&c->tcp_sent);
         } else {
             bump(&c->tcp_errors);
@@ -253,7 +171,7 @@ static int cot_handle(void *state, const sink_event *ev, const int *stop)
         return SG_OK; /* alerts reach TAK as the track's hostile affiliation */
     char xml[COT_MAX_EVENT];
     int rc = SG_OK;
-    double now = wall();
+    double now = sg_clock_s(CLOCK_REALTIME);
     for (int part = COT_UAS; part <= COT_HOME; part++) {
         int n = cot_encode_track(&c->opts, ev, (cot_part)part, now, xml, sizeof xml);
         if (n < 0)
@@ -267,27 +185,20 @@ static int cot_handle(void *state, const sink_event *ev, const int *stop)
 static void cot_tick(void *state, double now)
 {
     cot_sink *c = state;
-    if (c->tcp_on && c->tcp_fd < 0 && now >= c->next_connect)
-        tcp_connect(c, now);
-    if (c->tcp_fd >= 0) {
-        /* notice a server that closed on us (TAK servers may send pings: discard input) */
-        char junk[512];
-        ssize_t k = recv(c->tcp_fd, junk, sizeof junk, MSG_DONTWAIT);
-        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            tcp_drop(c, now);
-    }
+    if (c->tcp_on)
+        sink_tcp_tick(&c->tcp, now);
 }
 
 static void cot_stats(void *state, sink_stats *out)
 {
     cot_sink *c = state;
-    out->connected = !c->tcp_on || __atomic_load_n(&c->connected, __ATOMIC_RELAXED);
+    out->connected = !c->tcp_on || __atomic_load_n(&c->tcp.connected, __ATOMIC_RELAXED);
     const struct {
         const char *n;
         uint64_t *v;
     } x[] = {{"udp_sent", &c->udp_sent},         {"udp_errors", &c->udp_errors},
              {"tcp_sent", &c->tcp_sent},         {"tcp_errors", &c->tcp_errors},
-             {"tcp_connects", &c->tcp_connects}, {"tcp_stalls", &c->tcp_stalls}};
+             {"tcp_connects", &c->tcp.connects}, {"tcp_stalls", &c->tcp.stalls}};
     for (int i = 0; i < SINK_MAX_EXTRA; i++) {
         out->extra[i].name = x[i].n;
         out->extra[i].value = __atomic_load_n(x[i].v, __ATOMIC_RELAXED);

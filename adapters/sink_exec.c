@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sg_json.h"
+#include "sg_clock.h"
 #include "sink.h"
 #include "sink_hook.h"
 
@@ -33,13 +34,6 @@ typedef struct {
 static void bump(uint64_t *c)
 {
     __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
-}
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static void exec_close(void *state)
@@ -131,7 +125,7 @@ static int exec_handle(void *state, const sink_event *ev, const int *stop)
 {
     (void)stop;
     exec_sink *x = state;
-    hook_decision d = hook_filter_check(&x->f, ev, mono());
+    hook_decision d = hook_filter_check(&x->f, ev, sg_clock_s(CLOCK_MONOTONIC));
     if (d == HOOK_FILTERED)
         return SG_OK;
     if (d == HOOK_RATE_LIMITED)
@@ -179,7 +173,7 @@ static int exec_handle(void *state, const sink_event *ev, const int *stop)
     struct timespec ts = {0, 0};
     sigtimedwait(&pipe_set, NULL, &ts); /* consume a SIGPIPE we may have raised */
 
-    double end = mono() + x->timeout_s;
+    double end = sg_clock_s(CLOCK_MONOTONIC) + x->timeout_s;
     int status = 0;
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
@@ -189,7 +183,7 @@ static int exec_handle(void *state, const sink_event *ev, const int *stop)
             bump(&x->spawn_errors);
             return SG_EIO;
         }
-        if (mono() > end) {
+        if (sg_clock_s(CLOCK_MONOTONIC) > end) {
             kill(-pid, SIGKILL);
             waitpid(pid, &status, 0);
             bump(&x->timeouts);

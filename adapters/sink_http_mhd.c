@@ -23,6 +23,7 @@
 #include <microhttpd.h>
 
 #include "sg_json.h"
+#include "sg_clock.h"
 #include "sg_jsonw.h"
 #include "sink.h"
 
@@ -53,13 +54,6 @@ typedef struct {
 static void bump(uint64_t *c)
 {
     __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
-}
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* ---- the picture (worker thread, under mu) ----------------------------------------- */
@@ -93,7 +87,7 @@ static void put(http_sink *h, entry *t, int *n, int cap, uint32_t id, char *json
     } else {
         free(t[i].json);
     }
-    t[i] = (entry){id, wall(), json};
+    t[i] = (entry){id, sg_clock_s(CLOCK_REALTIME), json};
 }
 
 static int http_handle(void *state, const sink_event *ev, const int *stop)
@@ -180,7 +174,7 @@ static void sb_fmt(sbuf *b, const char *fmt, double v)
 static void list_json(http_sink *h, sbuf *b, const char *key, entry *t, int n)
 {
     sb_str(b, "{\"now\":");
-    sb_fmt(b, "%.3f", wall());
+    sb_fmt(b, "%.3f", sg_clock_s(CLOCK_REALTIME));
     sb_str(b, ",\"t\":");
     sb_fmt(b, "%.3f", h->last_t > 0 ? h->last_t : NAN);
     sb_str(b, ",\"");
@@ -201,7 +195,7 @@ static void sensors_json(http_sink *h, sbuf *b)
     const cJSON *sens = cJSON_GetObjectItemCaseSensitive(st, "sensors");
     char *ss = cJSON_IsArray(sens) ? cJSON_PrintUnformatted(sens) : NULL;
     sb_str(b, "{\"now\":");
-    sb_fmt(b, "%.3f", wall());
+    sb_fmt(b, "%.3f", sg_clock_s(CLOCK_REALTIME));
     if (cJSON_IsString(node)) {
         char esc[SG_ID_LEN * 6 + 8];
         sgjw w;
@@ -220,7 +214,7 @@ static void sensors_json(http_sink *h, sbuf *b)
 static void stats_json(http_sink *h, sbuf *b)
 {
     sb_str(b, "{\"now\":");
-    sb_fmt(b, "%.3f", wall());
+    sb_fmt(b, "%.3f", sg_clock_s(CLOCK_REALTIME));
     sb_str(b, ",\"status\":");
     sb_str(b, h->status ? h->status : "null");
     sb_str(b, ",\"tracks\":");

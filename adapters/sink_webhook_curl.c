@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "sg_json.h"
+#include "sg_clock.h"
 #include "sink.h"
 #include "sink_hook.h"
 
@@ -31,13 +32,6 @@ typedef struct {
 static void bump(uint64_t *c)
 {
     __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
-}
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static size_t discard(char *p, size_t size, size_t n, void *ud)
@@ -134,7 +128,7 @@ static int attempt(webhook_sink *w, const sink_event *ev)
 static int webhook_handle(void *state, const sink_event *ev, const int *stop)
 {
     webhook_sink *w = state;
-    hook_decision d = hook_filter_check(&w->f, ev, mono());
+    hook_decision d = hook_filter_check(&w->f, ev, sg_clock_s(CLOCK_MONOTONIC));
     if (d == HOOK_FILTERED)
         return SG_OK;
     if (d == HOOK_RATE_LIMITED)

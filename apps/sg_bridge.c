@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "feed_client.h"
+#include "sg_clock.h"
 #include "feed_msg.h"
 #include "geoid.h"
 #include "sg_json.h"
@@ -64,24 +65,10 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 __attribute__((format(printf, 1, 2))) static void logf_(const char *fmt, ...)
 {
     char ts[40];
-    sg_time_iso8601(wall_s(), ts, sizeof ts);
+    sg_time_iso8601(sg_clock_s(CLOCK_REALTIME), ts, sizeof ts);
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "%s sg_bridge: ", ts);
@@ -213,7 +200,7 @@ static sink_affiliation affiliation(bridge *b, const feed_msg_track *t)
 
 static void dispatch(bridge *b, const feed_msg *m)
 {
-    double now = wall_s();
+    double now = sg_clock_s(CLOCK_REALTIME);
     if (m->type == FEED_MSG_TRACK) {
         COUNT(b->tracks);
         const feed_msg_track *t = &m->u.track;
@@ -285,7 +272,7 @@ int main(int argc, char **argv)
     }
     static bridge b; /* large (alert table): not on the stack */
     sg_errinfo e = {0};
-    b.start_wall = wall_s();
+    b.start_wall = sg_clock_s(CLOCK_REALTIME);
     if (!(b.site = site_load(cfg, &e)) ||
         sink_bridge_parse(b.site->outputs, b.site->feed_security, b.site->feed_endpoint,
                           b.site->path, &b.cfg, &e) ||
@@ -320,7 +307,7 @@ int main(int argc, char **argv)
         if (!(b.geoid = geoid_open(NULL, &e)))
             logf_("heights are given as HAE only (no AMSL/AGL): %s", e.msg);
     }
-    double next_log = mono_s() + b.cfg.status_period_s;
+    double next_log = sg_clock_s(CLOCK_MONOTONIC) + b.cfg.status_period_s;
     while (fc && !stop_flag) {
         int ev = feed_client_wait(fc, 0.2);
         if (ev < 0) {
@@ -357,9 +344,9 @@ int main(int argc, char **argv)
             dispatch(&b, &m);
             feed_msg_free(&m);
         }
-        if (mono_s() >= next_log) {
+        if (sg_clock_s(CLOCK_MONOTONIC) >= next_log) {
             log_stats(&b);
-            next_log = mono_s() + b.cfg.status_period_s;
+            next_log = sg_clock_s(CLOCK_MONOTONIC) + b.cfg.status_period_s;
         }
     }
     if (fc)
