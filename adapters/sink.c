@@ -344,7 +344,7 @@ int sinks_create(const cJSON *outputs, const sink_env *env, sink **out, const ch
 /* ---- the table of sinks ----------------------------------------------------------- */
 
 const char *const sink_output_keys[] = {"bridge", "cot", "mqtt", "http", "webhook", "exec",
-                                        NULL};
+                                        "sapient", NULL};
 
 static const struct {
     const char *kind;
@@ -368,6 +368,11 @@ static const struct {
     {"webhook", NULL, "libcurl4-openssl-dev (CMake option SG_WITH_CURL)"},
 #endif
     {"exec", &sink_exec_ops, NULL},
+#if SG_WITH_SAPIENT
+    {"sapient", &sink_sapient_ops, NULL},
+#else
+    {"sapient", NULL, "libprotobuf-c-dev and protobuf-c-compiler (CMake option SG_WITH_SAPIENT)"},
+#endif
 };
 
 const sink_ops *sink_find(const char *kind, const char **missing)

@@ -178,6 +178,9 @@ extern const sink_ops sink_http_ops; /* outputs.http: JSON endpoints and /metric
 extern const sink_ops sink_webhook_ops; /* outputs.webhook: alert POSTs through libcurl */
 #endif
 extern const sink_ops sink_exec_ops; /* outputs.exec: a command per alert (always built) */
+#if SG_WITH_SAPIENT
+extern const sink_ops sink_sapient_ops; /* outputs.sapient: BSI Flex 335 v2.0 node */
+#endif
 
 /* Every key sg_bridge accepts under "outputs" besides the daemon's own ("feed",
  * "record"): "bridge" and the sink kinds, compiled in or not. NULL-terminated. */

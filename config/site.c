@@ -107,7 +107,7 @@ static int parse_outputs(sg_site *s, const cJSON *out, sg_errinfo *e)
     /* "bridge" and the sinks are sg_bridge's (adapters/sink.c validates them, keep in step
      * with sink_output_keys there); the daemon only checks they are objects */
     static const char *const keys[] = {"feed", "record", "bridge", "cot", "mqtt", "http",
-                                       "webhook", "exec", NULL};
+                                       "webhook", "exec", "sapient", NULL};
     static const char *const fkeys[] = {"endpoint", "snapshot_period_s", "status_period_s",
                                         "security", NULL};
     char where[SG_PATH_LEN + 32], fwhere[SG_PATH_LEN + 48];
