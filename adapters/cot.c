@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -191,5 +192,66 @@ int cot_encode_track(const cot_opts *o, const sink_event *ev, cot_part part, dou
     if (part == COT_UAS && isfinite(ev->alt_agl_m))
         put(&w, " agl_m=\"%.1f\"", ev->alt_agl_m);
     put(&w, "/></detail></event>");
+    return w.overflow ? SG_EOVERFLOW : (int)w.len;
+}
+
+/* ARGB as CoT/ATAK write colours: a signed 32-bit integer. */
+static int32_t argb(uint32_t v)
+{
+    return (int32_t)v;
+}
+
+int cot_encode_zone(const cot_opts *o, const zone *z, const geo_frame *f, size_t poly,
+                    double now, double stale_s, char *buf, size_t cap)
+{
+    static const uint32_t stroke[] = {0xffffff00u, 0xffff8000u, 0xffff0000u};
+    double c[2], r, lat, lon, h;
+    bool circle = zone_circle(z, c, &r);
+    size_t n = 0;
+    const double *xy = circle ? NULL : zone_outer_ring(z, poly, &n);
+    if ((circle && poly > 0) || (!circle && (!xy || n < 3)))
+        return 0;
+    int layer = (int)zone_severity(z) - 1; /* warning, alert, critical */
+    if (layer < 0 || layer > 2)
+        layer = 0;
+    char ts[40], ss[40], id[SG_ID_LEN * 6], name[64 * 6], prefix[sizeof o->uid_prefix * 6],
+        sfx[24] = "";
+    sg_time_iso8601(now, ts, sizeof ts);
+    sg_time_iso8601(now + stale_s, ss, sizeof ss);
+    cot_xml_escape(o->uid_prefix, prefix, sizeof prefix);
+    cot_xml_escape(zone_id(z), id, sizeof id);
+    cot_xml_escape(zone_name(z)[0] ? zone_name(z) : zone_id(z), name, sizeof name);
+    if (zone_poly_count(z) > 1)
+        snprintf(sfx, sizeof sfx, ".%zu", poly);
+    double anchor[3] = {circle ? c[0] : xy[0], circle ? c[1] : xy[1], 0};
+    geo_frame_from_enu(f, anchor, &lat, &lon, &h);
+    double fl, ce;
+    zone_band_hae(z, &fl, &ce);
+    wr w = {buf, cap, 0, false};
+    put(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>"
+            "<event version=\"2.0\" uid=\"%s.zone.%s%s\" type=\"%s\" how=\"h-e\" "
+            "time=\"%s\" start=\"%s\" stale=\"%s\"><point lat=\"%.7f\" lon=\"%.7f\" "
+            "hae=\"%.1f\" ce=\"%.1f\" le=\"%.1f\"/><detail>", prefix, id, sfx,
+        circle ? "u-d-c-c" : "u-d-f", ts, ts, ss, lat / GEO_DEG, lon / GEO_DEG,
+        COT_UNKNOWN_ERR, COT_UNKNOWN_ERR, COT_UNKNOWN_ERR);
+    put(&w, "<contact callsign=\"%s (%s)\"/>", name, sg_severity_name(zone_severity(z)));
+    if (circle) {
+        put(&w, "<shape><ellipse major=\"%.1f\" minor=\"%.1f\" angle=\"0\"/></shape>", r, r);
+    } else {
+        for (size_t i = 0; i <= n; i++) { /* closed: the first vertex again at the end */
+            double p[3] = {xy[2 * (i % n)], xy[2 * (i % n) + 1], 0};
+            geo_frame_from_enu(f, p, &lat, &lon, &h);
+            put(&w, "<link point=\"%.7f,%.7f\"/>", lat / GEO_DEG, lon / GEO_DEG);
+        }
+    }
+    put(&w, "<strokeColor value=\"%d\"/><strokeWeight value=\"3\"/><fillColor value=\"%d\"/>"
+            "<labels_on value=\"true\"/><remarks>skyguard zone %s, layer %s",
+        (int)argb(stroke[layer]), (int)argb((stroke[layer] & 0x00ffffffu) | 0x40000000u), id,
+        sg_severity_name(zone_severity(z)));
+    if (isfinite(fl))
+        put(&w, ", floor %.0f m HAE", fl);
+    if (isfinite(ce))
+        put(&w, ", ceiling %.0f m HAE", ce);
+    put(&w, "</remarks></detail></event>");
     return w.overflow ? SG_EOVERFLOW : (int)w.len;
 }

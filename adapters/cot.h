@@ -18,10 +18,13 @@
 
 #include <stddef.h>
 
+#include "geo.h"
 #include "sg_error.h"
 #include "sink.h"
+#include "zones.h"
 
-#define COT_MAX_EVENT 4096 /* bytes of one event */
+#define COT_MAX_EVENT 4096   /* bytes of one track event */
+#define COT_MAX_ZONE 65536   /* bytes of one zone drawing (about 1000 vertices) */
 #define COT_UNKNOWN_ERR 9999999.0
 
 typedef enum { COT_UAS = 0, COT_PILOT, COT_HOME } cot_part;
@@ -37,6 +40,15 @@ typedef struct {
  * or home position), SG_EOVERFLOW when it does not fit, SG_EINVAL for a non-track event. */
 int cot_encode_track(const cot_opts *o, const sink_event *ev, cot_part part, double now,
                      char *buf, size_t cap);
+
+/* Writes a zone as a CoT drawing into buf[cap]: a polygon's outer ring (polygon poly of the
+ * zone) as a closed "u-d-f" shape with one link point per vertex, or a circle as "u-d-c-c"
+ * with an ellipse; stroke and fill colours by layer (warning yellow, alert orange, critical
+ * red); uid "<uid_prefix>.zone.<id>[.<poly>]"; how "h-e" (drawn by people); stale =
+ * now + stale_s. ENU vertices are converted with frame f. Returns the length, 0 when poly is
+ * past the zone's polygons, SG_EOVERFLOW when it does not fit. */
+int cot_encode_zone(const cot_opts *o, const zone *z, const geo_frame *f, size_t poly,
+                    double now, double stale_s, char *buf, size_t cap);
 
 /* The CoT type for an affiliation and part, e.g. "a-h-A-M-H-Q". */
 const char *cot_type(sink_affiliation aff, cot_part part);

@@ -23,11 +23,13 @@
 #include <cjson/cJSON.h>
 
 #include "feed_msg.h"
+#include "geo.h"
 #include "sg_error.h"
+#include "zones.h"
 
 #define SINK_DEFAULT_QUEUE 256 /* events */
 #define SINK_MAX_QUEUE 65536   /* events */
-#define SINK_MAX_EXTRA 6       /* sink-specific counters in sink_stats */
+#define SINK_MAX_EXTRA 8       /* sink-specific counters in sink_stats */
 
 /* Affiliation of a track, decided by the host from the alert stream and allow-list. */
 typedef enum {
@@ -76,6 +78,8 @@ typedef struct {
     size_t (*host_metrics)(void *ctx, char *buf, size_t cap);
     void *host_ctx;
     bool check_only;         /* validate: open nothing that could clash with a running bridge */
+    const zone_set *zones;   /* the venue's zones (CoT draws them), NULL = none */
+    const geo_frame *frame;  /* the site frame of zones (ENU <-> WGS84) */
 } sink_env;
 
 typedef struct {

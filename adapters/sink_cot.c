@@ -29,6 +29,10 @@ typedef struct {
     int udp_fd;
     struct sockaddr_in udp_to;
     sink_tcp tcp;
+    const zone_set *zones;   /* the venue's, drawn every zones_period_s (0: never) */
+    const geo_frame *frame;
+    double zones_period_s, next_zones;
+    uint64_t zones_sent;     /* atomic: zone drawings sent */
     uint64_t udp_sent, udp_errors, tcp_sent, tcp_errors; /* atomics */
 } cot_sink;
 
@@ -101,7 +105,7 @@ static int cot_open(void **state, const cJSON *b, const char *where, const sink_
                     sg_errinfo *e)
 {
     static const char *const keys[] = {"udp", "tcp", "uid_prefix", "stale_s", "coast_stale_s",
-                                       NULL};
+                                       "zones_period_s", NULL};
     cot_sink *c = calloc(1, sizeof *c);
     if (!c)
         return sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
@@ -121,8 +125,14 @@ static int cot_open(void **state, const cJSON *b, const char *where, const sink_
                          sizeof c->opts.uid_prefix, e)) ||
         (rc = sgj_number(b, where, "stale_s", false, 10, 0.1, 86400, &c->opts.stale_s, e)) ||
         (rc = sgj_number(b, where, "coast_stale_s", false, 3, 0.1, 86400,
-                         &c->opts.coast_stale_s, e)))
+                         &c->opts.coast_stale_s, e)) ||
+        (rc = sgj_number(b, where, "zones_period_s", false, 30, 0, 86400, &c->zones_period_s,
+                         e)))
         goto fail;
+    if (env && env->zones && env->frame && c->zones_period_s > 0) {
+        c->zones = env->zones;
+        c->frame = env->frame;
+    }
     if (!udp && !tcp) {
         rc = sg_err_set(e, SG_EINVAL, "%s: needs \"udp\" (e.g. {} for the TAK multicast group "
                         "239.2.3.1:6969) and/or \"tcp\" ({\"host\": ..., \"port\": ...})", where);
@@ -150,10 +160,8 @@ static int send_one(cot_sink *c, const char *xml, size_t n)
         }
     }
     if (c->tcp_on) {
-        char line[COT_MAX_EVENT + 1];
-        memcpy(line, xml, n);
-        line[n] = '\n'; /* TAK servers read a stream of events; one per line reads well */
-        if (sink_tcp_send(&c->tcp, line, n + 1) == SG_OK) {
+        /* TAK servers read a stream of events; one per line reads well */
+        if (sink_tcp_send(&c->tcp, xml, n) == SG_OK && sink_tcp_send(&c->tcp, "\n", 1) == SG_OK) {
             bump(&c->tcp_sent);
         } else {
             bump(&c->tcp_errors);
@@ -182,11 +190,36 @@ static int cot_handle(void *state, const sink_event *ev, const int *stop)
     return rc;
 }
 
+/* Every active zone as a CoT drawing (stale after two periods: a missed one is harmless). */
+static void send_zones(cot_sink *c, double now)
+{
+    char *xml = malloc(COT_MAX_ZONE);
+    if (!xml)
+        return;
+    for (size_t i = 0; i < zones_count(c->zones); i++) {
+        const zone *z = zones_at(c->zones, i);
+        if (!zone_active(z, now))
+            continue;
+        for (size_t k = 0;; k++) {
+            int n = cot_encode_zone(&c->opts, z, c->frame, k, now, 2 * c->zones_period_s, xml,
+                                    COT_MAX_ZONE);
+            if (n <= 0)
+                break;
+            if (send_one(c, xml, (size_t)n) == SG_OK)
+                __atomic_add_fetch(&c->zones_sent, 1, __ATOMIC_RELAXED);
+        }
+    }
+    free(xml);
+}
+
 static void cot_tick(void *state, double now)
 {
     cot_sink *c = state;
-    if (c->tcp_on)
-        sink_tcp_tick(&c->tcp, now);
+    bool fresh = c->tcp_on && sink_tcp_tick(&c->tcp, now);
+    if (c->zones && (fresh || now >= c->next_zones)) {
+        send_zones(c, now);
+        c->next_zones = now + c->zones_period_s;
+    }
 }
 
 static void cot_stats(void *state, sink_stats *out)
@@ -198,8 +231,9 @@ static void cot_stats(void *state, sink_stats *out)
         uint64_t *v;
     } x[] = {{"udp_sent", &c->udp_sent},         {"udp_errors", &c->udp_errors},
              {"tcp_sent", &c->tcp_sent},         {"tcp_errors", &c->tcp_errors},
-             {"tcp_connects", &c->tcp.connects}, {"tcp_stalls", &c->tcp.stalls}};
-    for (int i = 0; i < SINK_MAX_EXTRA; i++) {
+             {"tcp_connects", &c->tcp.connects}, {"tcp_stalls", &c->tcp.stalls},
+             {"zones_sent", &c->zones_sent}};
+    for (size_t i = 0; i < sizeof x / sizeof x[0] && i < SINK_MAX_EXTRA; i++) {
         out->extra[i].name = x[i].n;
         out->extra[i].value = __atomic_load_n(x[i].v, __ATOMIC_RELAXED);
     }

@@ -208,7 +208,7 @@ static void exec_stats(void *state, sink_stats *out)
     } s[] = {{"runs", &x->runs},           {"exit_errors", &x->exit_errors},
              {"timeouts", &x->timeouts},   {"spawn_errors", &x->spawn_errors},
              {"filtered", &x->f.filtered}, {"rate_limited", &x->f.rate_limited}};
-    for (int i = 0; i < SINK_MAX_EXTRA; i++) {
+    for (size_t i = 0; i < sizeof s / sizeof s[0] && i < SINK_MAX_EXTRA; i++) {
         out->extra[i].name = s[i].n;
         out->extra[i].value = __atomic_load_n(s[i].v, __ATOMIC_RELAXED);
     }

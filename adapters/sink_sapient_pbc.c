@@ -370,7 +370,7 @@ static void sapient_stats(void *state, sink_stats *out)
     } x[] = {{"registrations", &s->registrations}, {"status_reports", &s->statuses},
              {"detection_reports", &s->detections}, {"not_connected", &s->not_connected},
              {"connects", &s->tcp.connects},       {"stalls", &s->tcp.stalls}};
-    for (int i = 0; i < SINK_MAX_EXTRA; i++) {
+    for (size_t i = 0; i < sizeof x / sizeof x[0] && i < SINK_MAX_EXTRA; i++) {
         out->extra[i].name = x[i].n;
         out->extra[i].value = __atomic_load_n(x[i].v, __ATOMIC_RELAXED);
     }

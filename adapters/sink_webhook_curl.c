@@ -159,7 +159,7 @@ static void webhook_stats(void *state, sink_stats *out)
     } x[] = {{"posts", &w->posts},           {"retries", &w->retried},
              {"http_errors", &w->http_errors}, {"gave_up", &w->gave_up},
              {"filtered", &w->f.filtered},     {"rate_limited", &w->f.rate_limited}};
-    for (int i = 0; i < SINK_MAX_EXTRA; i++) {
+    for (size_t i = 0; i < sizeof x / sizeof x[0] && i < SINK_MAX_EXTRA; i++) {
         out->extra[i].name = x[i].n;
         out->extra[i].value = __atomic_load_n(x[i].v, __ATOMIC_RELAXED);
     }

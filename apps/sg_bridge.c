@@ -24,11 +24,13 @@
 #include "feed_client.h"
 #include "sg_clock.h"
 #include "feed_msg.h"
+#include "geo.h"
 #include "geoid.h"
 #include "sg_json.h"
 #include "sg_jsonw.h"
 #include "sink.h"
 #include "site.h"
+#include "zones.h"
 
 #define MAX_OPEN_ALERTS 1024
 
@@ -42,6 +44,8 @@ typedef struct {
     sink_bridge_cfg cfg;
     sink_env env;            /* read by the sinks for their whole life */
     sg_geoid *geoid;         /* EGM96 for AMSL/AGL; NULL: heights given as HAE only */
+    geo_frame frame;         /* the site's ENU frame */
+    zone_set *zones;         /* the venue's zones, for sinks that draw them (CoT) */
     sink *sinks[SINK_MAX_PER_VENUE];
     const char *kinds[SINK_MAX_PER_VENUE];
     int n_sinks;
@@ -144,13 +148,44 @@ static size_t host_metrics(void *ctx, char *buf, size_t cap)
     return n < cap ? n : cap;
 }
 
+/* The venue's zones as the daemon loads them (ED-269 AMSL limits with EGM96 when the venue
+ * gives no undulation). */
+static int load_zones(bridge *b, sg_errinfo *e)
+{
+    const sg_site *s = b->site;
+    if (geo_frame_init(&b->frame, s->origin_lat_deg * GEO_DEG, s->origin_lon_deg * GEO_DEG,
+                       s->origin_alt_m, e))
+        return sg_err_prefix(e, s->path);
+    if (!s->zones_path[0])
+        return SG_OK;
+    if (s->zones_format == SG_ZONES_ED269) {
+        zones_ed269_opts zo = {.geoid_undulation_m = s->geoid_undulation_m,
+                               .ground_amsl_m = s->ground_amsl_m};
+        size_t skipped = 0;
+        if (isnan(zo.geoid_undulation_m)) {
+            sg_geoid *g = geoid_open(NULL, e);
+            int rc = g ? geoid_undulation(g, s->origin_lat_deg, s->origin_lon_deg,
+                                          &zo.geoid_undulation_m) : e->code;
+            geoid_close(g);
+            if (rc)
+                return sg_err_set(e, rc, "%s: geoid_undulation_m: not set and EGM96 not "
+                                  "available", s->path);
+        }
+        b->zones = zones_load_ed269(s->zones_path, &b->frame, &zo, &skipped, e);
+    } else {
+        b->zones = zones_load(s->zones_path, &b->frame, e);
+    }
+    return b->zones ? SG_OK : e->code;
+}
+
 static int create_sinks(bridge *b, bool check, sg_errinfo *e)
 {
     const sg_site *s = b->site;
     b->env = (sink_env){.venue_path = s->path, .site_name = s->name,
                         .site_lat = s->origin_lat_deg, .site_lon = s->origin_lon_deg,
                         .site_alt_m = s->origin_alt_m, .host_metrics = host_metrics,
-                        .host_ctx = b, .check_only = check};
+                        .host_ctx = b, .check_only = check, .zones = b->zones,
+                        .frame = &b->frame};
     return sinks_create(s->outputs, &b->env, b->sinks, b->kinds, &b->n_sinks, e);
 }
 
@@ -276,8 +311,9 @@ int main(int argc, char **argv)
     if (!(b.site = site_load(cfg, &e)) ||
         sink_bridge_parse(b.site->outputs, b.site->feed_security, b.site->feed_endpoint,
                           b.site->path, &b.cfg, &e) ||
-        create_sinks(&b, check, &e)) {
+        load_zones(&b, &e) || create_sinks(&b, check, &e)) {
         fprintf(stderr, "sg_bridge: %s\n", e.msg);
+        zones_destroy(b.zones);
         site_free(b.site);
         return 1;
     }
@@ -353,6 +389,7 @@ int main(int argc, char **argv)
         log_stats(&b);
     feed_client_destroy(fc);
     geoid_close(b.geoid);
+    zones_destroy(b.zones);
     for (int i = 0; !check && i < b.n_sinks; i++)
         sink_destroy(b.sinks[i], 1.0);
     site_free(b.site);

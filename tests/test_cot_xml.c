@@ -266,6 +266,81 @@ static void test_hostile_text(void **st)
     xmlFreeDoc(d);
 }
 
+/* ---- zones as drawings -------------------------------------------------------------- */
+
+static const char zones_doc[] =
+    "{\"type\":\"FeatureCollection\",\"geoid_undulation_m\":0,\"features\":["
+    "{\"type\":\"Feature\",\"id\":\"pitch\",\"properties\":{\"name\":\"Pitch <A&B>\","
+    "\"layer\":\"critical\",\"ceiling_m\":400},\"geometry\":{\"type\":\"Polygon\","
+    "\"coordinates\":[[[-0.101,51.499],[-0.099,51.499],[-0.099,51.501],[-0.101,51.501],"
+    "[-0.101,51.499]]]}},"
+    "{\"type\":\"Feature\",\"id\":\"heli\",\"properties\":{\"layer\":\"warning\","
+    "\"radius_m\":100},\"geometry\":{\"type\":\"Point\",\"coordinates\":[-0.1,51.502]}}]}";
+
+static zone_set *test_zones(geo_frame *f)
+{
+    sg_errinfo e = {0};
+    assert_int_equal(geo_frame_init(f, 51.5 * GEO_DEG, -0.1 * GEO_DEG, 45, &e), SG_OK);
+    zone_set *zs = zones_parse("zones.geojson", zones_doc, strlen(zones_doc), f, &e);
+    if (!zs)
+        fail_msg("%s", e.msg);
+    return zs;
+}
+
+static void test_zone_shapes(void **st)
+{
+    (void)st;
+    geo_frame f;
+    zone_set *zs = test_zones(&f);
+    char *buf = malloc(COT_MAX_ZONE), b[128];
+    double now = 1795386700.0;
+    /* the polygon: a closed outline through the GeoJSON vertices */
+    const zone *pitch = zones_at(zs, (size_t)zones_find(zs, "pitch"));
+    int n = cot_encode_zone(&opts, pitch, &f, 0, now, 60, buf, COT_MAX_ZONE);
+    assert_true(n > 0);
+    xmlDocPtr d = parse_xml(buf, n);
+    xmlNodePtr r = xmlDocGetRootElement(d);
+    assert_string_equal(attr(r, "type", b, sizeof b), "u-d-f");
+    assert_string_equal(attr(r, "uid", b, sizeof b), "skyguard.test.zone.pitch");
+    assert_near(attr_time(r, "stale") - attr_time(r, "time"), 60, 0.002);
+    xmlNodePtr det = child(r, "detail");
+    assert_string_equal(attr(child(det, "contact"), "callsign", b, sizeof b),
+                        "Pitch <A&B> (critical)");
+    assert_string_equal(attr(child(det, "strokeColor"), "value", b, sizeof b), "-65536");
+    const double want[5][2] = {{51.499, -0.101}, {51.499, -0.099}, {51.501, -0.099},
+                               {51.501, -0.101}, {51.499, -0.101}};
+    int k = 0;
+    for (xmlNodePtr c = det->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "link"))
+            continue;
+        double la, lo;
+        assert_int_equal(sscanf(attr(c, "point", b, sizeof b), "%lf,%lf", &la, &lo), 2);
+        assert_true(k < 5);
+        /* through ENU and back: exact to far below a millimetre */
+        assert_near(la, want[k][0], 1e-7);
+        assert_near(lo, want[k][1], 1e-7);
+        k++;
+    }
+    assert_int_equal(k, 5);
+    xmlFreeDoc(d);
+    assert_int_equal(cot_encode_zone(&opts, pitch, &f, 1, now, 60, buf, COT_MAX_ZONE), 0);
+    /* the circle: centre point and an ellipse of the radius */
+    const zone *heli = zones_at(zs, (size_t)zones_find(zs, "heli"));
+    n = cot_encode_zone(&opts, heli, &f, 0, now, 60, buf, COT_MAX_ZONE);
+    d = parse_xml(buf, n);
+    r = xmlDocGetRootElement(d);
+    assert_string_equal(attr(r, "type", b, sizeof b), "u-d-c-c");
+    assert_near(attr_num(child(r, "point"), "lat"), 51.502, 1e-7);
+    xmlNodePtr el = child(child(child(r, "detail"), "shape"), "ellipse");
+    assert_near(attr_num(el, "major"), 100, 0.05);
+    assert_near(attr_num(el, "minor"), 100, 0.05);
+    assert_string_equal(attr(child(child(r, "detail"), "strokeColor"), "value", b, sizeof b),
+                        "-256"); /* warning: yellow */
+    xmlFreeDoc(d);
+    free(buf);
+    zones_destroy(zs);
+}
+
 /* ---- transports ------------------------------------------------------------------------ */
 
 static int udp_listener(int *port)
@@ -424,6 +499,43 @@ static int accept_within(int lfd, double s)
     return accept(lfd, NULL, NULL);
 }
 
+/* The sink draws the venue's zones every zones_period_s. */
+static void test_udp_zones(void **st)
+{
+    (void)st;
+    geo_frame f;
+    zone_set *zs = test_zones(&f);
+    int port, fd = udp_listener(&port);
+    char cfg[256], *buf = malloc(COT_MAX_ZONE), b[128];
+    snprintf(cfg, sizeof cfg, "{\"udp\": {\"address\": \"127.0.0.1\", \"port\": %d}, "
+             "\"zones_period_s\": 0.2}", port);
+    cJSON *blk = cJSON_Parse(cfg);
+    sg_errinfo e = {0};
+    sink_env env = {.site_name = "test", .zones = zs, .frame = &f};
+    sink *s = sink_create(&sink_cot_ops, blk, "venue.json: outputs.cot", &env, &e);
+    cJSON_Delete(blk);
+    assert_non_null(s);
+    int seen_pitch = 0, seen_heli = 0;
+    for (int i = 0; i < 8; i++) { /* two rounds of two zones, 0.2 s apart */
+        int n = recv_dgram(fd, buf, COT_MAX_ZONE);
+        assert_true(n > 0);
+        xmlDocPtr d = parse_xml(buf, n);
+        const char *uid = attr(xmlDocGetRootElement(d), "uid", b, sizeof b);
+        seen_pitch += !strcmp(uid, "skyguard.test.zone.pitch");
+        seen_heli += !strcmp(uid, "skyguard.test.zone.heli");
+        xmlFreeDoc(d);
+    }
+    assert_true(seen_pitch >= 3 && seen_heli >= 3);
+    sink_stats ss;
+    sink_get_stats(s, &ss);
+    assert_string_equal(ss.extra[6].name, "zones_sent");
+    assert_true(ss.extra[6].value >= 8);
+    sink_destroy(s, 0);
+    zones_destroy(zs);
+    free(buf);
+    close(fd);
+}
+
 static void test_tcp_and_reconnect(void **st)
 {
     (void)st;
@@ -512,6 +624,7 @@ static void test_config_errors(void **st)
         {"{\"tcp\": {\"host\": \"x\", \"send_timeout_s\": 0}}", "outputs.cot.tcp.send_timeout_s"},
         {"{\"udp\": {}, \"stale_s\": -1}", "outputs.cot.stale_s"},
         {"{\"udp\": {}, \"queue\": 0}", "outputs.cot.queue"},
+        {"{\"udp\": {}, \"zones_period_s\": -1}", "outputs.cot.zones_period_s"},
         {"{\"udp\": {}, \"uid_prefix\": \"\"}", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -538,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_uas_event),         cmocka_unit_test(test_affiliation_types),
         cmocka_unit_test(test_pilot_and_home),    cmocka_unit_test(test_stale_by_status),
         cmocka_unit_test(test_hostile_text),      cmocka_unit_test(test_udp_unicast),
+        cmocka_unit_test(test_zone_shapes),       cmocka_unit_test(test_udp_zones),
         cmocka_unit_test(test_udp_multicast),     cmocka_unit_test(test_tcp_and_reconnect),
         cmocka_unit_test(test_tcp_server_not_reading), cmocka_unit_test(test_config_errors),
     };
