@@ -27,6 +27,7 @@
 #include <libxml/tree.h>
 #include <zmq.h>
 
+#include "feed_auth.h"
 #include "sg_json.h"
 
 static const char *bridge_bin = SG_BINARY_DIR "/sg_bridge";
@@ -224,6 +225,96 @@ static void test_bridge_cot_affiliation(void **st)
     zmq_ctx_term(ctx);
 }
 
+/* CURVE: the bridge's key on the daemon's allow-list gets the feed; another key is refused
+ * (exit 4, logged). */
+static void test_bridge_curve(void **st)
+{
+    (void)st;
+    feed_keypair srv, ok, bad;
+    sg_errinfo e = {0};
+    assert_int_equal(feed_key_generate(&srv, &e), SG_OK);
+    assert_int_equal(feed_key_generate(&ok, &e), SG_OK);
+    assert_int_equal(feed_key_generate(&bad, &e), SG_OK);
+    char p[320];
+    snprintf(p, sizeof p, "%s/srv.pub", dir);
+    assert_int_equal(feed_key_save(p, &srv, false, true, &e), SG_OK);
+    snprintf(p, sizeof p, "%s/ok.key", dir);
+    assert_int_equal(feed_key_save(p, &ok, true, true, &e), SG_OK);
+    snprintf(p, sizeof p, "%s/bad.key", dir);
+    assert_int_equal(feed_key_save(p, &bad, true, true, &e), SG_OK);
+    feed_auth_cfg cfg;
+    feed_auth_cfg_default(&cfg);
+    snprintf(cfg.server_secret_z85, sizeof cfg.server_secret_z85, "%s", srv.secret_z85);
+    assert_int_equal(feed_auth_cfg_add_client_key(&cfg, ok.public_z85, &e), SG_OK);
+    void *ctx = zmq_ctx_new();
+    feed_auth *a = feed_auth_create(ctx, &cfg, &e);
+    assert_non_null(a);
+    void *pub = zmq_socket(ctx, ZMQ_PUB);
+    int linger = 0;
+    zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+    assert_int_equal(feed_auth_apply(a, pub, "tcp://127.0.0.1:*", &e), SG_OK);
+    assert_int_equal(zmq_bind(pub, "tcp://127.0.0.1:*"), 0);
+    char ep[128];
+    size_t epl = sizeof ep;
+    zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, ep, &epl);
+
+    int ufd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in ua = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t ual = sizeof ua;
+    assert_int_equal(bind(ufd, (struct sockaddr *)&ua, sizeof ua), 0);
+    getsockname(ufd, (struct sockaddr *)&ua, &ual);
+    for (int k = 0; k < 2; k++) {
+        char venue[320];
+        snprintf(venue, sizeof venue, "%s/curve.json", dir);
+        FILE *f = fopen(venue, "w");
+        assert_non_null(f);
+        fprintf(f, "{\"version\": 1, \"site\": {\"name\": \"Bridge Arena\", \"origin\": "
+                   "{\"lat_deg\": 51.5, \"lon_deg\": -0.1, \"alt_m\": 45}}, \"sensors\": [{\"id\": "
+                   "\"rf-1\", \"kind\": \"rf\", \"position\": {\"lat_deg\": 51.5, \"lon_deg\": -0.1, "
+                   "\"alt_m\": 60}, \"adapter\": {\"type\": \"sigmf\", \"path\": \"x.sigmf-meta\"}}], "
+                   "\"outputs\": {\"feed\": {\"endpoint\": \"%s\", \"security\": {\"mode\": "
+                   "\"curve\", \"server_secret_key_file\": \"srv.key\"}}, \"bridge\": "
+                   "{\"server_public_key_file\": \"srv.pub\", \"client_key_file\": \"%s\"}, "
+                   "\"cot\": {\"udp\": {\"address\": \"127.0.0.1\", \"port\": %d}}}}\n",
+                ep, k == 0 ? "ok.key" : "bad.key", ntohs(ua.sin_port));
+        fclose(f);
+        char *argv[] = {(char *)bridge_bin, "-c", venue, NULL};
+        pid_t pid = spawn(argv, "curve.err");
+        char track[512], buf[4096];
+        snprintf(track, sizeof track, track_fmt, "CURVE1");
+        bool got = false;
+        int status = -1;
+        double end = now_s() + 8;
+        while (now_s() < end && !got) {
+            zmq_send(pub, track, strlen(track), ZMQ_DONTWAIT);
+            struct pollfd q = {ufd, POLLIN, 0};
+            if (poll(&q, 1, 50) == 1 && recv(ufd, buf, sizeof buf, 0) > 0)
+                got = true;
+            if (k == 1 && waitpid(pid, &status, WNOHANG) == pid)
+                break;
+        }
+        if (k == 0) {
+            assert_true(got); /* the allowed key receives the feed and the sink runs */
+            kill(pid, SIGTERM);
+            assert_int_equal(wait_exit(pid, 10), 0);
+            char *err = slurp("curve.err");
+            assert_non_null(strstr(err, "(CURVE)"));
+            free(err);
+        } else {
+            assert_false(got);
+            assert_true(WIFEXITED(status));
+            assert_int_equal(WEXITSTATUS(status), 4);
+            char *err = slurp("curve.err");
+            assert_non_null(strstr(err, "server refused our key"));
+            free(err);
+        }
+    }
+    close(ufd);
+    zmq_close(pub);
+    feed_auth_destroy(a);
+    zmq_ctx_term(ctx);
+}
+
 static void test_check(void **st)
 {
     (void)st;
@@ -278,6 +369,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bridge_cot_affiliation),
+        cmocka_unit_test(test_bridge_curve),
         cmocka_unit_test(test_check),
     };
     int rc = cmocka_run_group_tests(tests, setup, NULL);
