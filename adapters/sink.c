@@ -173,22 +173,28 @@ int sink_on_track(sink *s, const feed_msg *m, const sink_track_info *info, doubl
     return push(s, &ev, m, rx_wall);
 }
 
-int sink_on_alert(sink *s, const feed_msg *m, double rx_wall)
+/* Alerts and status carry no host additions. */
+static int push_plain(sink *s, const feed_msg *m, double rx_wall)
 {
     sink_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.u.alert = m->u.alert;
+    if (m->type == FEED_MSG_ALERT)
+        ev.u.alert = m->u.alert;
+    else
+        ev.u.status = m->u.status;
     ev.home_lat = ev.home_lon = ev.home_alt_m = NAN;
+    ev.alt_amsl_m = ev.alt_agl_m = NAN;
     return push(s, &ev, m, rx_wall);
+}
+
+int sink_on_alert(sink *s, const feed_msg *m, double rx_wall)
+{
+    return push_plain(s, m, rx_wall);
 }
 
 int sink_on_status(sink *s, const feed_msg *m, double rx_wall)
 {
-    sink_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.u.status = m->u.status;
-    ev.home_lat = ev.home_lon = ev.home_alt_m = NAN;
-    return push(s, &ev, m, rx_wall);
+    return push_plain(s, m, rx_wall);
 }
 
 char *sink_json_for_output(const sink_event *ev, size_t *len)

@@ -28,22 +28,16 @@
 #include <zmq.h>
 
 #include "feed_auth.h"
+#include "proc_harness.h"
 #include "sg_json.h"
 
 static const char *bridge_bin = SG_BINARY_DIR "/sg_bridge";
-static char dir[256];
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void write_venue(const char *name, const char *feed_ep, const char *outputs)
 {
     char path[320];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", ph_dir, name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fprintf(f, "{\"version\": 1,\n"
@@ -58,47 +52,8 @@ static void write_venue(const char *name, const char *feed_ep, const char *outpu
     fclose(f);
 }
 
-static pid_t spawn(char *const argv[], const char *err_name)
-{
-    char err[320];
-    snprintf(err, sizeof err, "%s/%s", dir, err_name);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int fo = open("/dev/null", O_WRONLY);
-        if (fe < 0 || fo < 0 || dup2(fe, 2) < 0 || dup2(fo, 1) < 0)
-            _exit(99);
-        execv(argv[0], argv);
-        _exit(98);
-    }
-    return pid;
-}
 
-static int wait_exit(pid_t pid, double max_s)
-{
-    int status = 0;
-    double end = now_s() + max_s;
-    while (waitpid(pid, &status, WNOHANG) != pid) {
-        if (now_s() > end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("sg_bridge did not exit within %.0f s", max_s);
-        }
-        usleep(10000);
-    }
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
 
-static char *slurp(const char *name)
-{
-    char p[320], *text;
-    sg_errinfo e;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    assert_int_equal(sg_read_file(p, 1 << 20, &text, NULL, &e), SG_OK);
-    return text;
-}
 
 static const char *track_fmt =
     "track.17 {\"v\":1,\"type\":\"track\",\"id\":17,\"status\":\"confirmed\",\"t\":1795386600.0,"
@@ -117,9 +72,9 @@ static void expect_type(void *pub, int fd, const char *const *frames, int n_fram
 {
     static char acc[1 << 16];
     static size_t len;
-    double end = now_s() + 8;
+    double end = ph_now() + 8;
     char last[64] = "(none)";
-    while (now_s() < end) {
+    while (ph_now() < end) {
         for (int i = 0; i < n_frames; i++)
             zmq_send(pub, frames[i], strlen(frames[i]), ZMQ_DONTWAIT);
         struct pollfd p = {fd, POLLIN, 0};
@@ -186,9 +141,9 @@ static void test_bridge_cot_affiliation(void **st)
     write_venue("venue.json", ep, outputs);
 
     char venue[320];
-    snprintf(venue, sizeof venue, "%s/venue.json", dir);
+    snprintf(venue, sizeof venue, "%s/venue.json", ph_dir);
     char *argv[] = {(char *)bridge_bin, "-c", venue, NULL};
-    pid_t pid = spawn(argv, "bridge.err");
+    pid_t pid = ph_spawn(argv, "bridge.err");
     struct pollfd p = {lfd, POLLIN, 0};
     assert_int_equal(poll(&p, 1, 5000), 1);
     int fd = accept(lfd, NULL, NULL);
@@ -211,8 +166,8 @@ static void test_bridge_cot_affiliation(void **st)
     expect_type(pub, fd, s4, 1, "a-f-A-M-H-Q");
 
     kill(pid, SIGTERM);
-    assert_int_equal(wait_exit(pid, 10), 0);
-    char *err = slurp("bridge.err");
+    assert_int_equal(ph_wait(pid, 10, true), 0);
+    char *err = ph_slurp("bridge.err");
     assert_non_null(strstr(err, "feed tcp://127.0.0.1:"));
     assert_non_null(strstr(err, "malformed: frame 'track.17'"));
     assert_non_null(strstr(err, "sink cot: accepted"));
@@ -236,11 +191,11 @@ static void test_bridge_curve(void **st)
     assert_int_equal(feed_key_generate(&ok, &e), SG_OK);
     assert_int_equal(feed_key_generate(&bad, &e), SG_OK);
     char p[320];
-    snprintf(p, sizeof p, "%s/srv.pub", dir);
+    snprintf(p, sizeof p, "%s/srv.pub", ph_dir);
     assert_int_equal(feed_key_save(p, &srv, false, true, &e), SG_OK);
-    snprintf(p, sizeof p, "%s/ok.key", dir);
+    snprintf(p, sizeof p, "%s/ok.key", ph_dir);
     assert_int_equal(feed_key_save(p, &ok, true, true, &e), SG_OK);
-    snprintf(p, sizeof p, "%s/bad.key", dir);
+    snprintf(p, sizeof p, "%s/bad.key", ph_dir);
     assert_int_equal(feed_key_save(p, &bad, true, true, &e), SG_OK);
     feed_auth_cfg cfg;
     feed_auth_cfg_default(&cfg);
@@ -265,7 +220,7 @@ static void test_bridge_curve(void **st)
     getsockname(ufd, (struct sockaddr *)&ua, &ual);
     for (int k = 0; k < 2; k++) {
         char venue[320];
-        snprintf(venue, sizeof venue, "%s/curve.json", dir);
+        snprintf(venue, sizeof venue, "%s/curve.json", ph_dir);
         FILE *f = fopen(venue, "w");
         assert_non_null(f);
         fprintf(f, "{\"version\": 1, \"site\": {\"name\": \"Bridge Arena\", \"origin\": "
@@ -279,13 +234,13 @@ static void test_bridge_curve(void **st)
                 ep, k == 0 ? "ok.key" : "bad.key", ntohs(ua.sin_port));
         fclose(f);
         char *argv[] = {(char *)bridge_bin, "-c", venue, NULL};
-        pid_t pid = spawn(argv, "curve.err");
+        pid_t pid = ph_spawn(argv, "curve.err");
         char track[512], buf[4096];
         snprintf(track, sizeof track, track_fmt, "CURVE1");
         bool got = false;
         int status = -1;
-        double end = now_s() + 8;
-        while (now_s() < end && !got) {
+        double end = ph_now() + 8;
+        while (ph_now() < end && !got) {
             zmq_send(pub, track, strlen(track), ZMQ_DONTWAIT);
             struct pollfd q = {ufd, POLLIN, 0};
             if (poll(&q, 1, 50) == 1 && recv(ufd, buf, sizeof buf, 0) > 0)
@@ -296,15 +251,15 @@ static void test_bridge_curve(void **st)
         if (k == 0) {
             assert_true(got); /* the allowed key receives the feed and the sink runs */
             kill(pid, SIGTERM);
-            assert_int_equal(wait_exit(pid, 10), 0);
-            char *err = slurp("curve.err");
+            assert_int_equal(ph_wait(pid, 10, true), 0);
+            char *err = ph_slurp("curve.err");
             assert_non_null(strstr(err, "(CURVE)"));
             free(err);
         } else {
             assert_false(got);
             assert_true(WIFEXITED(status));
             assert_int_equal(WEXITSTATUS(status), 4);
-            char *err = slurp("curve.err");
+            char *err = ph_slurp("curve.err");
             assert_non_null(strstr(err, "server refused our key"));
             free(err);
         }
@@ -336,10 +291,10 @@ static void test_check(void **st)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_venue("check.json", "tcp://0.0.0.0:5600", cases[i].outputs);
         char venue[320];
-        snprintf(venue, sizeof venue, "%s/check.json", dir);
+        snprintf(venue, sizeof venue, "%s/check.json", ph_dir);
         char *argv[] = {(char *)bridge_bin, "-c", venue, "--check", NULL};
         char out[320];
-        snprintf(out, sizeof out, "%s/check.out", dir);
+        snprintf(out, sizeof out, "%s/check.out", ph_dir);
         pid_t pid = fork();
         if (pid == 0) {
             int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -348,8 +303,8 @@ static void test_check(void **st)
             execv(argv[0], argv);
             _exit(98);
         }
-        int rc = wait_exit(pid, 10);
-        char *text = slurp("check.out");
+        int rc = ph_wait(pid, 10, true);
+        char *text = ph_slurp("check.out");
         if (rc != cases[i].rc || !strstr(text, cases[i].needle))
             fail_msg("outputs {%s}: exit %d (want %d), output \"%s\" lacks \"%s\"",
                      cases[i].outputs, rc, cases[i].rc, text, cases[i].needle);
@@ -360,8 +315,8 @@ static void test_check(void **st)
 static int setup(void **st)
 {
     (void)st;
-    snprintf(dir, sizeof dir, "%s/test_sg_bridge", SG_BINARY_DIR);
-    mkdir(dir, 0700);
+    snprintf(ph_dir, sizeof ph_dir, "%s/test_sg_bridge", SG_BINARY_DIR);
+    mkdir(ph_dir, 0700);
     return 0;
 }
 

@@ -25,12 +25,12 @@
 #include <cmocka.h>
 
 #include "feed_msg.h"
+#include "proc_harness.h"
 #include "sg_json.h"
 #include "sink.h"
 
 #define CURL "/usr/bin/curl"
 
-static char dir[256];
 
 static double wall(void)
 {
@@ -39,24 +39,14 @@ static double wall(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &al);
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 /* curl -s [-X method] URL; body into *body, returns the HTTP status. */
 static int curl(int port, const char *method, const char *path, char **body)
 {
     char url[256], out[320], code[320];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    snprintf(out, sizeof out, "%s/body", dir);
-    snprintf(code, sizeof code, "%s/code", dir);
+    snprintf(out, sizeof out, "%s/body", ph_dir);
+    snprintf(code, sizeof code, "%s/code", ph_dir);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -141,7 +131,7 @@ static const char *status_msg =
 static void test_json_endpoints(void **st)
 {
     (void)st;
-    int port = free_port();
+    int port = ph_free_port();
     char cfg[128], *body;
     snprintf(cfg, sizeof cfg, "{\"port\": %d}", port);
     sg_errinfo e = {0};
@@ -276,7 +266,7 @@ static void check_openmetrics(const char *text)
 static void test_metrics(void **st)
 {
     (void)st;
-    int port = free_port();
+    int port = ph_free_port();
     char cfg[128], *body;
     snprintf(cfg, sizeof cfg, "{\"port\": %d, \"queue\": 16}", port);
     sg_errinfo e = {0};
@@ -307,9 +297,9 @@ static void test_metrics(void **st)
 static void test_bridge_metrics(void **st)
 {
     (void)st;
-    int port = free_port();
+    int port = ph_free_port();
     char venue[320];
-    snprintf(venue, sizeof venue, "%s/venue.json", dir);
+    snprintf(venue, sizeof venue, "%s/venue.json", ph_dir);
     FILE *f = fopen(venue, "w");
     assert_non_null(f);
     fprintf(f, "{\"version\": 1, \"site\": {\"name\": \"M\", \"origin\": {\"lat_deg\": 51.5, "
@@ -318,7 +308,7 @@ static void test_bridge_metrics(void **st)
                "\"adapter\": {\"type\": \"sigmf\", \"path\": \"x.sigmf-meta\"}}], \"outputs\": "
                "{\"feed\": {\"endpoint\": \"tcp://127.0.0.1:%d\", \"security\": {\"mode\": "
                "\"plaintext\"}}, \"http\": {\"port\": %d}, \"cot\": {\"udp\": {\"address\": "
-               "\"127.0.0.1\", \"port\": 9}}}}\n", free_port(), port);
+               "\"127.0.0.1\", \"port\": 9}}}}\n", ph_free_port(), port);
     fclose(f);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -357,7 +347,7 @@ static void test_bridge_metrics(void **st)
 static void test_config_errors(void **st)
 {
     (void)st;
-    int busy = free_port();
+    int busy = ph_free_port();
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)busy),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -392,8 +382,8 @@ int main(void)
         fprintf(stderr, "curl not installed: skipped\n");
         return 77;
     }
-    snprintf(dir, sizeof dir, "%s/test_sink_http", SG_BINARY_DIR);
-    mkdir(dir, 0700);
+    snprintf(ph_dir, sizeof ph_dir, "%s/test_sink_http", SG_BINARY_DIR);
+    mkdir(ph_dir, 0700);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_endpoints),
         cmocka_unit_test(test_metrics),

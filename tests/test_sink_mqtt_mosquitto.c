@@ -25,22 +25,16 @@
 #include <cmocka.h>
 
 #include "feed_msg.h"
+#include "proc_harness.h"
 #include "sg_json.h"
 #include "sink.h"
 
 #define BROKER "/usr/sbin/mosquitto"
 #define SUB "/usr/bin/mosquitto_sub"
 
-static char dir[256];
 static pid_t children[8]; /* brokers and bridges, killed at teardown if a test failed */
 static int n_children;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static double wall(void)
 {
@@ -49,16 +43,6 @@ static double wall(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &al);
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 static bool port_open(int port)
 {
@@ -70,65 +54,24 @@ static bool port_open(int port)
     return ok;
 }
 
-static pid_t spawn(char *const argv[], const char *out_name)
-{
-    char out[320];
-    snprintf(out, sizeof out, "%s/%s", dir, out_name);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fo < 0 || dup2(fo, 1) < 0 || dup2(fo, 2) < 0)
-            _exit(99);
-        execv(argv[0], argv);
-        _exit(98);
-    }
-    return pid;
-}
 
-static int wait_exit(pid_t pid, double max_s)
-{
-    int status = 0;
-    double end = now_s() + max_s;
-    while (waitpid(pid, &status, WNOHANG) != pid) {
-        if (now_s() > end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return -1;
-        }
-        usleep(10000);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
-}
 
-/* Exit status if pid ended within max_s, -1 (still running, not killed) otherwise. */
-static int try_wait(pid_t pid, double max_s)
-{
-    int status = 0;
-    double end = now_s() + max_s;
-    do {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
-        usleep(10000);
-    } while (now_s() < end);
-    return -1;
-}
 
 static pid_t start_broker(int port)
 {
     char conf[320], log[64];
-    snprintf(conf, sizeof conf, "%s/mosquitto-%d.conf", dir, port);
+    snprintf(conf, sizeof conf, "%s/mosquitto-%d.conf", ph_dir, port);
     FILE *f = fopen(conf, "w");
     assert_non_null(f);
     fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", port);
     fclose(f);
     snprintf(log, sizeof log, "broker-%d.log", port);
     char *argv[] = {BROKER, "-c", conf, NULL};
-    pid_t pid = spawn(argv, log);
+    pid_t pid = ph_spawn(argv, log);
     if (n_children < 8)
         children[n_children++] = pid;
-    double end = now_s() + 5;
-    while (!port_open(port) && now_s() < end)
+    double end = ph_now() + 5;
+    while (!port_open(port) && ph_now() < end)
         usleep(20000);
     assert_true(port_open(port));
     return pid;
@@ -137,18 +80,10 @@ static pid_t start_broker(int port)
 static void stop(pid_t pid)
 {
     kill(pid, SIGTERM);
-    if (wait_exit(pid, 5) == -1)
+    if (ph_wait(pid, 5, true) == -1)
         fail_msg("process %d did not stop", (int)pid);
 }
 
-static char *slurp(const char *name)
-{
-    char p[320], *text;
-    sg_errinfo e;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    assert_int_equal(sg_read_file(p, 1 << 20, &text, NULL, &e), SG_OK);
-    return text;
-}
 
 /* mosquitto_sub -C 1 on topic with a timeout: the first message's payload (retained
  * messages arrive at once), "" if none came. */
@@ -158,9 +93,9 @@ static char *sub_one(int port, const char *topic, const char *wait_s)
     snprintf(ps, sizeof ps, "%d", port);
     char *argv[] = {SUB, "-h", "127.0.0.1", "-p", ps, "-t", (char *)topic, "-C", "1", "-W",
                     (char *)wait_s, NULL};
-    pid_t pid = spawn(argv, "sub.out");
-    wait_exit(pid, 15);
-    char *t = slurp("sub.out");
+    pid_t pid = ph_spawn(argv, "sub.out");
+    ph_wait(pid, 15, true);
+    char *t = ph_slurp("sub.out");
     if (!strncmp(t, "Timed out", 9))
         t[0] = '\0';
     t[strcspn(t, "\n")] = '\0';
@@ -201,20 +136,20 @@ static const char *status_msg =
 static bool wait_connected(sink *s, double max_s)
 {
     sink_stats st;
-    double end = now_s() + max_s;
+    double end = ph_now() + max_s;
     do {
         sink_get_stats(s, &st);
         if (st.connected)
             return true;
         usleep(20000);
-    } while (now_s() < end);
+    } while (ph_now() < end);
     return false;
 }
 
 static void test_topics_against_broker(void **st)
 {
     (void)st;
-    int port = free_port();
+    int port = ph_free_port();
     pid_t broker = start_broker(port);
     char cfg[256];
     snprintf(cfg, sizeof cfg, "{\"port\": %d, \"topic_prefix\": \"sg/test\", \"qos\": 1, "
@@ -251,16 +186,16 @@ static void test_topics_against_broker(void **st)
     snprintf(ps, sizeof ps, "%d", port);
     char *argv[] = {SUB, "-h", "127.0.0.1", "-p", ps, "-t", "sg/test/alert/#", "-v", "-C", "1",
                     "-W", "10", NULL};
-    pid_t sub = spawn(argv, "alert.out");
+    pid_t sub = ph_spawn(argv, "alert.out");
     int rc = -1;
     for (int i = 0; i < 100 && rc < 0; i++) {
         sink_on_alert(s, &a, wall());
-        rc = try_wait(sub, 0.1);
+        rc = ph_wait(sub, 0.1, false);
     }
     if (rc < 0)
-        wait_exit(sub, 0);
+        ph_wait(sub, 0, true);
     assert_int_equal(rc, 0);
-    p = slurp("alert.out");
+    p = ph_slurp("alert.out");
     /* the zone id "north stand" becomes one topic level */
     assert_memory_equal(p, "sg/test/alert/critical/north_stand {", 36);
     assert_non_null(strstr(p, "\"zone\":\"north stand\""));
@@ -271,11 +206,11 @@ static void test_topics_against_broker(void **st)
     frame(&d, track_deleted);
     assert_int_equal(sink_on_track(s, &d, SINK_INFO(SINK_AFF_UNKNOWN), wall()), SG_OK);
     sink_stats ss;
-    double end = now_s() + 5;
+    double end = ph_now() + 5;
     do {
         usleep(20000);
         sink_get_stats(s, &ss);
-    } while (ss.delivered < ss.accepted && now_s() < end);
+    } while (ss.delivered < ss.accepted && ph_now() < end);
     usleep(100000);
     p = sub_one(port, "sg/test/track/17", "1");
     assert_string_equal(p, "");
@@ -297,7 +232,7 @@ static void test_topics_against_broker(void **st)
 static void test_broker_down(void **st)
 {
     (void)st;
-    int port = free_port();
+    int port = ph_free_port();
     char cfg[256];
     snprintf(cfg, sizeof cfg, "{\"port\": %d, \"topic_prefix\": \"sg/down\", "
              "\"reconnect_s\": 0.2, \"queue\": 64}", port);
@@ -315,11 +250,11 @@ static void test_broker_down(void **st)
     }
     assert_int_equal(ok + full, N);
     sink_stats ss;
-    double end = now_s() + 5;
+    double end = ph_now() + 5;
     do {
         usleep(20000);
         sink_get_stats(s, &ss);
-    } while (ss.delivered + ss.failed < (uint64_t)ok && now_s() < end);
+    } while (ss.delivered + ss.failed < (uint64_t)ok && ph_now() < end);
     assert_false(ss.connected);
     assert_int_equal(ss.accepted, (uint64_t)ok);
     assert_int_equal(ss.dropped, (uint64_t)full);
@@ -341,10 +276,10 @@ static void test_broker_down(void **st)
 static void test_last_will(void **st)
 {
     (void)st;
-    int port = free_port();
+    int port = ph_free_port();
     pid_t broker = start_broker(port);
     char venue[320];
-    snprintf(venue, sizeof venue, "%s/will.json", dir);
+    snprintf(venue, sizeof venue, "%s/will.json", ph_dir);
     FILE *f = fopen(venue, "w");
     assert_non_null(f);
     fprintf(f, "{\"version\": 1, \"site\": {\"name\": \"Will\", \"origin\": {\"lat_deg\": 51.5, "
@@ -352,27 +287,27 @@ static void test_last_will(void **st)
                "\"rf\", \"position\": {\"lat_deg\": 51.5, \"lon_deg\": -0.1, \"alt_m\": 60}, "
                "\"adapter\": {\"type\": \"sigmf\", \"path\": \"x.sigmf-meta\"}}], \"outputs\": "
                "{\"feed\": {\"endpoint\": \"tcp://127.0.0.1:%d\", \"security\": {\"mode\": "
-               "\"plaintext\"}}, \"mqtt\": {\"port\": %d}}}\n", free_port(), port);
+               "\"plaintext\"}}, \"mqtt\": {\"port\": %d}}}\n", ph_free_port(), port);
     fclose(f);
     char *argv[] = {SG_BINARY_DIR "/sg_bridge", "-c", venue, NULL};
-    pid_t bridge = spawn(argv, "bridge.out");
+    pid_t bridge = ph_spawn(argv, "bridge.out");
     children[n_children++ % 8] = bridge;
     char *p = NULL;
-    double end = now_s() + 5;
+    double end = ph_now() + 5;
     do {
         free(p);
         p = sub_one(port, "skyguard/Will/bridge", "1");
-    } while (strcmp(p, "{\"state\":\"online\"}") && now_s() < end);
+    } while (strcmp(p, "{\"state\":\"online\"}") && ph_now() < end);
     assert_string_equal(p, "{\"state\":\"online\"}");
     free(p);
     kill(bridge, SIGKILL); /* no clean disconnect: the broker publishes the will */
     waitpid(bridge, NULL, 0);
-    end = now_s() + 5;
+    end = ph_now() + 5;
     p = NULL;
     do {
         free(p);
         p = sub_one(port, "skyguard/Will/bridge", "1");
-    } while (strcmp(p, "{\"state\":\"offline\"}") && now_s() < end);
+    } while (strcmp(p, "{\"state\":\"offline\"}") && ph_now() < end);
     assert_string_equal(p, "{\"state\":\"offline\"}");
     free(p);
     stop(broker);
@@ -429,8 +364,8 @@ int main(void)
         return 77;
     }
     signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "%s/test_sink_mqtt", SG_BINARY_DIR);
-    mkdir(dir, 0700);
+    snprintf(ph_dir, sizeof ph_dir, "%s/test_sink_mqtt", SG_BINARY_DIR);
+    mkdir(ph_dir, 0700);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_topics_against_broker),
         cmocka_unit_test(test_broker_down),
