@@ -80,13 +80,14 @@ static int parse_udp(cot_sink *c, const cJSON *u, const char *where, sg_errinfo 
     return SG_OK;
 }
 
-static int parse_tcp(cot_sink *c, const cJSON *t, const char *where, sg_errinfo *e)
+static int parse_tcp(cot_sink *c, const cJSON *t, const char *where, const char *base,
+                     sg_errinfo *e)
 {
     static const char *const keys[] = {SINK_TCP_KEYS, "comment", NULL};
     char w[600];
     snprintf(w, sizeof w, "%s.tcp", where);
     int rc;
-    if ((rc = sgj_check_keys(t, w, keys, e)) || (rc = sink_tcp_parse(&c->tcp, t, w, 8087, e)))
+    if ((rc = sgj_check_keys(t, w, keys, e)) || (rc = sink_tcp_parse(&c->tcp, t, w, 8087, base, e)))
         return rc;
     c->tcp_on = true;
     return SG_OK;
@@ -138,7 +139,7 @@ static int cot_open(void **state, const cJSON *b, const char *where, const sink_
                         "239.2.3.1:6969) and/or \"tcp\" ({\"host\": ..., \"port\": ...})", where);
         goto fail;
     }
-    if ((udp && (rc = parse_udp(c, udp, where, e))) || (tcp && (rc = parse_tcp(c, tcp, where, e))))
+    if ((udp && (rc = parse_udp(c, udp, where, e))) || (tcp && (rc = parse_tcp(c, tcp, where, env ? env->venue_path : NULL, e))))
         goto fail;
     *state = c;
     return SG_OK;
@@ -232,7 +233,7 @@ static void cot_stats(void *state, sink_stats *out)
     } x[] = {{"udp_sent", &c->udp_sent},         {"udp_errors", &c->udp_errors},
              {"tcp_sent", &c->tcp_sent},         {"tcp_errors", &c->tcp_errors},
              {"tcp_connects", &c->tcp.connects}, {"tcp_stalls", &c->tcp.stalls},
-             {"zones_sent", &c->zones_sent}};
+             {"zones_sent", &c->zones_sent},     {"tls_failures", &c->tcp.tls_failures}};
     for (size_t i = 0; i < sizeof x / sizeof x[0] && i < SINK_MAX_EXTRA; i++) {
         out->extra[i].name = x[i].n;
         out->extra[i].value = __atomic_load_n(x[i].v, __ATOMIC_RELAXED);

@@ -119,7 +119,7 @@ static int sapient_open(void **state, const cJSON *b, const char *where, const s
              (unsigned long long)(h2 & 0xffffffffffffull));
     int rc;
     if ((rc = sink_check_keys(b, where, keys, e)) ||
-        (rc = sink_tcp_parse(&s->tcp, b, where, 12000, e)) ||
+        (rc = sink_tcp_parse(&s->tcp, b, where, 12000, env ? env->venue_path : NULL, e)) ||
         (rc = sgj_string(b, where, "node_id", false, defid, s->node_id, sizeof s->node_id, e)) ||
         (rc = sgj_string(b, where, "name", false, defname, s->name, sizeof s->name, e)) ||
         (rc = sgj_number(b, where, "status_period_s", false, 5, 0.1, 3600, &s->status_period_s,

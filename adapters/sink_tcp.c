@@ -3,6 +3,7 @@
 #include "sg_clock.h"
 
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -13,7 +14,8 @@
 
 #include "sg_json.h"
 
-int sink_tcp_parse(sink_tcp *t, const cJSON *b, const char *w, int default_port, sg_errinfo *e)
+int sink_tcp_parse(sink_tcp *t, const cJSON *b, const char *w, int default_port,
+                   const char *base_file, sg_errinfo *e)
 {
     memset(t, 0, sizeof *t);
     t->fd = -1;
@@ -25,11 +27,22 @@ int sink_tcp_parse(sink_tcp *t, const cJSON *b, const char *w, int default_port,
         (rc = sgj_number(b, w, "send_timeout_s", false, 1, 0.01, 60, &t->send_timeout_s, e)))
         return rc;
     t->port = (int)port;
+    const cJSON *tls;
+    if ((rc = sgj_object(b, w, "tls", false, &tls, e)))
+        return rc;
+    if (tls) {
+        char tw[600];
+        snprintf(tw, sizeof tw, "%s.tls", w);
+        if (!(t->tls = sink_tls_parse(tls, tw, base_file, t->host, e)))
+            return e && e->code ? e->code : SG_EINVAL;
+    }
     return SG_OK;
 }
 
 static void drop(sink_tcp *t, double now)
 {
+    if (t->tls)
+        sink_tls_end(t->tls);
     if (t->fd >= 0)
         close(t->fd);
     t->fd = -1;
@@ -57,6 +70,10 @@ static bool connect_now(sink_tcp *t, double now)
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0)
                 r = 0;
         }
+        if (r == 0 && t->tls && sink_tls_connect(t->tls, fd, fmax(t->send_timeout_s, 3)) != SG_OK) {
+            __atomic_add_fetch(&t->tls_failures, 1, __ATOMIC_RELAXED);
+            r = -1;
+        }
         if (r == 0) {
             t->fd = fd;
             ok = true;
@@ -74,6 +91,11 @@ bool sink_tcp_tick(sink_tcp *t, double now)
 {
     if (t->fd < 0)
         return now >= t->next_connect && connect_now(t, now);
+    if (t->tls) {
+        if (!sink_tls_poll_open(t->tls))
+            drop(t, now);
+        return false;
+    }
     char junk[512];
     ssize_t k = recv(t->fd, junk, sizeof junk, MSG_DONTWAIT);
     if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
@@ -85,6 +107,14 @@ int sink_tcp_send(sink_tcp *t, const void *buf, size_t n)
 {
     if (t->fd < 0)
         return SG_EIO;
+    if (t->tls) {
+        int rc = sink_tls_send(t->tls, buf, n, t->send_timeout_s);
+        if (rc == SG_ETIMEOUT)
+            __atomic_add_fetch(&t->stalls, 1, __ATOMIC_RELAXED);
+        if (rc != SG_OK)
+            drop(t, sg_clock_s(CLOCK_REALTIME));
+        return rc == SG_OK ? SG_OK : SG_EIO;
+    }
     const char *p = buf;
     double deadline = sg_clock_s(CLOCK_REALTIME) + t->send_timeout_s;
     size_t off = 0;
@@ -109,6 +139,8 @@ int sink_tcp_send(sink_tcp *t, const void *buf, size_t n)
 
 void sink_tcp_close(sink_tcp *t)
 {
+    sink_tls_free(t->tls);
+    t->tls = NULL;
     if (t->fd >= 0)
         close(t->fd);
     t->fd = -1;

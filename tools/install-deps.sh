@@ -11,7 +11,8 @@ pkgs=(build-essential cmake pkg-config git
       gstreamer1.0-libav
       libxml2-dev libmosquitto-dev mosquitto mosquitto-clients
       libmicrohttpd-dev curl libcurl4-openssl-dev
-      libproj-dev proj-data libprotobuf-c-dev protobuf-c-compiler)
+      libproj-dev proj-data libprotobuf-c-dev protobuf-c-compiler
+      libssl-dev openssl)
 if [[ "${1:-}" == "--fuzz" ]]; then
   pkgs+=(clang libclang-rt-14-dev)
 fi
