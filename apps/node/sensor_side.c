@@ -164,6 +164,9 @@ static void health_fill(runner *s, nl_health *h)
         h->detections = cs.detections;
         h->bearings = cs.measurements;
         h->detections_masked = cs.detections_masked;
+        h->blobs_dropped = cs.blobs_dropped;
+        h->tracklets_dropped = cs.tracklets_dropped;
+        h->drone_reports = cs.drone_reports;
     }
     if (s->odid) {
         h->groups |= NL_H_RID;
