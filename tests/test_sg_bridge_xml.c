@@ -293,17 +293,7 @@ static void test_check(void **st)
         char venue[320];
         snprintf(venue, sizeof venue, "%s/check.json", ph_dir);
         char *argv[] = {(char *)bridge_bin, "-c", venue, "--check", NULL};
-        char out[320];
-        snprintf(out, sizeof out, "%s/check.out", ph_dir);
-        pid_t pid = fork();
-        if (pid == 0) {
-            int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            if (fo < 0 || dup2(fo, 1) < 0 || dup2(fo, 2) < 0)
-                _exit(99);
-            execv(argv[0], argv);
-            _exit(98);
-        }
-        int rc = ph_wait(pid, 10, true);
+        int rc = ph_wait(ph_spawn(argv, "check.out"), 10, true);
         char *text = ph_slurp("check.out");
         if (rc != cases[i].rc || !strstr(text, cases[i].needle))
             fail_msg("outputs {%s}: exit %d (want %d), output \"%s\" lacks \"%s\"",
