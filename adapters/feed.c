@@ -248,6 +248,8 @@ int feed_encode_track(const feed *f, char *buf, size_t cap, const sg_track *tr,
     sgjw_fix(&w, "course_deg", speed >= FEED_MIN_COURSE_SPEED ? course : NAN, 1);
     sgjw_fix(&w, "climb_mps", tr->x[5], 2);
     sgjw_fix(&w, "pos_sd_m", sqrt(fmax(0, tr->P[0] + tr->P[7] + tr->P[14])), 2);
+    sgjw_fix(&w, "pos_sd_h_m", sqrt(fmax(0, tr->P[0] + tr->P[7])), 2);
+    sgjw_fix(&w, "pos_sd_v_m", sqrt(fmax(0, tr->P[14])), 2);
     if (tr->cls[0]) {
         sgjw_str(&w, "class", tr->cls);
         sgjw_fix(&w, "class_conf", tr->cls_conf, 3);

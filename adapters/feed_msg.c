@@ -157,6 +157,8 @@ static int parse_track(const cJSON *o, const char *w, feed_msg_track *tk, sg_err
         (rc = opt_num(o, w, "course_deg", 0, 360, &tk->course_deg, e)) ||
         (rc = opt_num(o, w, "climb_mps", -1e4, 1e4, &tk->climb_mps, e)) ||
         (rc = opt_num(o, w, "pos_sd_m", 0, 1e8, &tk->pos_sd_m, e)) ||
+        (rc = opt_num(o, w, "pos_sd_h_m", 0, 1e8, &tk->pos_sd_h_m, e)) ||
+        (rc = opt_num(o, w, "pos_sd_v_m", 0, 1e8, &tk->pos_sd_v_m, e)) ||
         (rc = opt_str(o, w, "class", tk->cls, sizeof tk->cls, e)) ||
         (rc = opt_num(o, w, "class_conf", 0, 1, &tk->cls_conf, e)) ||
         (rc = opt_str(o, w, "identity", tk->identity, sizeof tk->identity, e)) ||

@@ -57,6 +57,8 @@ typedef struct {
     double course_deg;     /* deg clockwise from true north [0, 360); NAN when absent */
     double climb_mps;      /* m/s; NAN when absent */
     double pos_sd_m;       /* m, 1-sigma 3-D position uncertainty; NAN when absent */
+    double pos_sd_h_m;     /* m, horizontal sqrt(sx^2 + sy^2); NAN when absent */
+    double pos_sd_v_m;     /* m, vertical sz; NAN when absent */
     char cls[SG_CLASS_LEN];   /* "" when absent */
     double cls_conf;          /* 0..1; NAN when absent */
     char identity[SG_ID_LEN]; /* "" when absent */

@@ -22,9 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <zmq.h>
-
 #include "feed_auth.h"
+#include "feed_client.h"
 #include "feed_msg.h"
 
 #define MAX_TOPICS 16
@@ -32,8 +31,6 @@
 #define MAX_ALERTS 256
 #define MAX_RF 64
 #define STALE_S 30.0          /* s without an update before a row is dropped */
-#define RECV_MAX (1 << 20)    /* bytes: a server sending more is disconnected by libzmq */
-#define MON_EP "inproc://sg_watch.monitor"
 
 typedef struct {
     const char *endpoint, *server_key, *key, *log_path;
@@ -407,7 +404,7 @@ static void print_line(const options *o, const feed_msg *m)
             on = sev_color(track_max_sev(t));
             off = "\033[0m";
         }
-        printf("%sTRACK %u %s class=%s(%s) identity=%s pos=%.6f,%.6f alt=%.1fm speed=%sm/s "
+        printf("%sTRACK %u %s class=%s(%s) identity=%s pos=%.6f,%.6f alt=%.1fm(HAE) speed=%sm/s "
                "course=%s zones=[%s]%s%s\n", on, (unsigned)t->id,
                sg_track_status_name(t->status), t->cls[0] ? t->cls : "-", c,
                t->identity[0] ? t->identity : "-", t->lat, t->lon, t->alt_m, a, b, z,
@@ -534,7 +531,7 @@ static void draw(const options *o, console *c)
         printf("... %d more\n", c->n_alerts - alert_rows);
 
     printf("\n%sTRACKS (%d)%s\n%-6s %-10s %-14s %-18s %-11s %-11s %-7s %-6s %-4s %s\n", B,
-           c->n_tracks, R, "ID", "STATUS", "CLASS", "IDENTITY", "LAT", "LON", "ALT m",
+           c->n_tracks, R, "ID", "STATUS", "CLASS", "IDENTITY", "LAT", "LON", "HAE m",
            "SPD", "CRS", "ZONES");
     for (int i = 0; i < track_rows; i++) {
         const feed_msg_track *t = &c->tracks[i].tk;
@@ -615,74 +612,13 @@ static void log_frame(FILE *f, console *c, const char *raw, size_t n, const feed
 
 /* ---- main ----------------------------------------------------------------------------- */
 
-static int setup_socket(const options *o, void *ctx, void **sub, void **mon)
+/* Logs a monitor event into the console; true if the server refused our key. */
+static bool monitor_event(feed_client *fc, console *c)
 {
-    sg_errinfo e = {0};
-    *sub = zmq_socket(ctx, ZMQ_SUB);
-    *mon = NULL;
-    if (!*sub) {
-        fprintf(stderr, "sg_watch: zmq_socket: %s\n", zmq_strerror(errno));
-        return 1;
-    }
-    int linger = 0;
-    int64_t maxmsg = RECV_MAX;
-    zmq_setsockopt(*sub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(*sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (!o->plaintext) {
-        if (feed_auth_client_apply(*sub, o->server_key, o->key, &e) != SG_OK) {
-            fprintf(stderr, "sg_watch: %s\n", e.msg);
-            return 1;
-        }
-        /* the monitor tells us when the server's ZAP handler refuses our key */
-        if (zmq_socket_monitor(*sub, MON_EP, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {
-            *mon = zmq_socket(ctx, ZMQ_PAIR);
-            if (*mon) {
-                zmq_setsockopt(*mon, ZMQ_LINGER, &linger, sizeof linger);
-                if (zmq_connect(*mon, MON_EP) != 0) {
-                    zmq_close(*mon);
-                    *mon = NULL;
-                }
-            }
-        }
-    }
-    for (int i = 0; i < (o->n_topics ? o->n_topics : 1); i++) {
-        const char *t = o->n_topics ? o->topics[i] : "";
-        zmq_setsockopt(*sub, ZMQ_SUBSCRIBE, t, strlen(t));
-    }
-    if (zmq_connect(*sub, o->endpoint) != 0) {
-        fprintf(stderr, "sg_watch: %s: %s\n", o->endpoint, zmq_strerror(errno));
-        return 1;
-    }
-    return 0;
-}
-
-/* Reads one monitor event; returns true if it reports an authentication refusal. */
-static bool monitor_event(void *mon, console *c)
-{
-    uint8_t ev[6];
-    char addr[256];
-    int n = zmq_recv(mon, ev, sizeof ev, 0);
-    int more = 0;
-    size_t ml = sizeof more;
-    zmq_getsockopt(mon, ZMQ_RCVMORE, &more, &ml);
-    if (more)
-        zmq_recv(mon, addr, sizeof addr, 0);
-    if (n != 6)
-        return false;
-    uint16_t id;
-    uint32_t val;
-    memcpy(&id, ev, 2);
-    memcpy(&val, ev + 2, 4);
-    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+    int r = feed_client_event(fc, c->last_error, sizeof c->last_error);
+    if (r == 1)
         c->auth_refused++;
-        snprintf(c->last_error, sizeof c->last_error, "server refused our key (ZAP status "
-                 "%u): is our public key on its allow-list?", (unsigned)val);
-        return true;
-    }
-    snprintf(c->last_error, sizeof c->last_error, "CURVE handshake failed (protocol error "
-             "0x%x): wrong server key, or the server is not using CURVE?", (unsigned)val);
-    return false;
+    return r == 1;
 }
 
 int main(int argc, char **argv)
@@ -708,13 +644,19 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    void *ctx = zmq_ctx_new(), *sub = NULL, *mon = NULL;
-    int exit_code = ctx ? setup_socket(&o, ctx, &sub, &mon) : 1;
+    feed_client_cfg fcfg = {.endpoint = o.endpoint, .plaintext = o.plaintext,
+                            .server_key_file = o.server_key, .key_file = o.key,
+                            .topics = o.topics, .n_topics = o.n_topics};
+    sg_errinfo ce = {0};
+    feed_client *fc = feed_client_create(&fcfg, &ce);
+    int exit_code = 0;
+    if (!fc) {
+        fprintf(stderr, "sg_watch: %s\n", ce.msg);
+        exit_code = 1;
+    }
     double start = mono_s(), next_draw = 0, last_err_report = 0, last_problem = 0;
     uint64_t problems_printed = 0, suppressed = 0;
     bool dirty = true;
-    zmq_msg_t msg;
-    zmq_msg_init(&msg);
     while (exit_code == 0 && !stop_flag) {
         double now = mono_s();
         if (o.timeout > 0 && now - start >= o.timeout) {
@@ -733,19 +675,16 @@ int main(int argc, char **argv)
             wait = next_draw - now;
         if (o.timeout > 0 && start + o.timeout - now < wait)
             wait = start + o.timeout - now;
-        zmq_pollitem_t it[2] = {{sub, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
-        int n = zmq_poll(it, mon ? 2 : 1, wait > 0 ? (long)(wait * 1000) + 1 : 0);
+        int n = feed_client_wait(fc, wait);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            fprintf(stderr, "sg_watch: poll: %s\n", zmq_strerror(errno));
+            fprintf(stderr, "sg_watch: poll: %s\n", sg_strerror(n));
             exit_code = 1;
             break;
         }
         if (!o.lines && now >= next_draw + 1.0)
             dirty = true; /* redraw at least every second so stale rows expire when idle */
-        if (mon && (it[1].revents & ZMQ_POLLIN)) {
-            bool refused = monitor_event(mon, c);
+        if (n & FEED_CLIENT_EVENT) {
+            bool refused = monitor_event(fc, c);
             dirty = true;
             if (o.lines && (refused || now - last_err_report > 5)) {
                 fprintf(stderr, "sg_watch: %s\n", c->last_error);
@@ -754,27 +693,18 @@ int main(int argc, char **argv)
             if (refused && o.lines)
                 exit_code = 4;
         }
-        if (!(it[0].revents & ZMQ_POLLIN))
+        if (!(n & FEED_CLIENT_FRAME))
             continue;
         /* drain what is queued, bounded so the screen still refreshes under a flood */
         for (int k = 0; k < 1000 && exit_code == 0; k++) {
-            if (zmq_msg_recv(&msg, sub, ZMQ_DONTWAIT) < 0)
-                break;
-            const char *raw = zmq_msg_data(&msg);
-            size_t len = zmq_msg_size(&msg);
-            c->received++;
-            if (zmq_msg_more(&msg)) {
-                /* multipart: not our framing; skip the rest of it */
-                int more = 1;
-                while (more && zmq_msg_recv(&msg, sub, 0) >= 0)
-                    more = zmq_msg_more(&msg);
-                raw = "";
-                len = 0;
-            }
             feed_msg m;
             sg_errinfo e = {0};
-            int prc = len ? feed_msg_parse(raw, len, &m, &e)
-                          : sg_err_set(&e, SG_EFORMAT, "frame: empty or multipart");
+            const char *raw;
+            size_t len;
+            int prc = feed_client_next(fc, &m, &raw, &len, &e);
+            if (prc == SG_EAGAIN)
+                break;
+            c->received++;
             if (log)
                 log_frame(log, c, raw, len, &m, prc, e.msg);
             dirty = true;
@@ -818,21 +748,13 @@ int main(int argc, char **argv)
             }
         }
     }
-    zmq_msg_close(&msg);
     if (!o.lines && exit_code == 0)
         draw(&o, c);
     if (o.lines && (c->malformed || c->unsupported))
         fprintf(stderr, "sg_watch: %llu received, %llu malformed, %llu unsupported\n",
                 (unsigned long long)c->received, (unsigned long long)c->malformed,
                 (unsigned long long)c->unsupported);
-    if (mon)
-        zmq_close(mon);
-    if (sub) {
-        zmq_socket_monitor(sub, NULL, 0);
-        zmq_close(sub);
-    }
-    if (ctx)
-        zmq_ctx_term(ctx);
+    feed_client_destroy(fc);
     if (log)
         fclose(log);
     free(c);

@@ -24,6 +24,8 @@
 
 #include "pipeline.h"
 #include "sg_jsonw.h"
+#include "sink.h"
+#include "site.h"
 
 static pipeline *g_pipe;
 
@@ -70,13 +72,40 @@ static void usage(FILE *f)
             "  -q, --quiet             no per-event lines on stdout (errors and warnings\n"
             "                          still on stderr)\n"
             "      --progress          replay progress on stderr\n"
+            "      --check             validate the venue (zones, signatures, keys, devices,\n"
+            "                          feed endpoint, sg_bridge's outputs) and exit\n"
             "  -h, --help\n"
             "Exit status: 0 normal end (end of replay or stop signal), 1 bad usage or\n"
             "configuration, 2 runtime failure of an input or output.\n");
 }
 
+/* --check: what pipeline_create validates (venue, zones, signatures, keys, devices opened,
+ * feed endpoint bound) and sg_bridge's outputs, then exit without running: 0 valid, 1 not. */
+static int check_venue(const char *config, const pipeline_opts *o)
+{
+    sg_errinfo e = {0};
+    pipeline *p = pipeline_create(config, o, &e);
+    sg_site *s = p ? site_load(config, &e) : NULL;
+    sink_bridge_cfg bc;
+    sink_env env = {.venue_path = s ? s->path : config, .site_name = s ? s->name : "",
+                    .check_only = true};
+    int n = 0, rc = !s ? SG_EINVAL
+                       : sink_bridge_parse(s->outputs, s->feed_security, s->feed_endpoint,
+                                           s->path, &bc, &e);
+    if (rc == SG_OK && (rc = sinks_create(s->outputs, &env, NULL, NULL, &n, &e)) == SG_ENOTFOUND)
+        rc = SG_OK; /* no sinks: nothing for sg_bridge to run */
+    if (rc == SG_OK)
+        printf("skyguardd: %s: valid (%d sg_bridge output%s)\n", config, n, n == 1 ? "" : "s");
+    else
+        fprintf(stderr, "skyguardd: %s\n", e.msg);
+    site_free(s);
+    pipeline_destroy(p);
+    return rc == SG_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+    bool check = false;
     pipeline_opts o;
     pipeline_opts_default(&o);
     o.log = log_line;
@@ -96,6 +125,7 @@ int main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, 6},
         {"record", required_argument, NULL, 7},
+        {"check", no_argument, NULL, 8},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -149,6 +179,9 @@ int main(int argc, char **argv)
         case 7:
             o.record_dir = optarg;
             break;
+        case 8:
+            check = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -162,6 +195,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
+    if (check)
+        return check_venue(config, &o);
     sg_errinfo e = {0};
     g_pipe = pipeline_create(config, &o, &e);
     if (!g_pipe) {

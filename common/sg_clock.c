@@ -77,3 +77,10 @@ int sg_pacer_wait(sg_pacer *p, double t_start, double t_end, const atomic_bool *
         sg_sleep_until(CLOCK_MONOTONIC, &slice);
     }
 }
+
+double sg_clock_s(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}

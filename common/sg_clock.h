@@ -15,6 +15,9 @@ void sg_timespec_add(struct timespec *ts, double s);
 void sg_deadline(struct timespec *ts, clockid_t clock, double s);
 /* Sleeps until the absolute time *ts on the clock (restarted after signals). */
 void sg_sleep_until(clockid_t clock, const struct timespec *ts);
+/* The clock's current time in seconds (CLOCK_REALTIME: s UTC; CLOCK_MONOTONIC: s since
+ * an arbitrary start). */
+double sg_clock_s(clockid_t clock);
 /* Milliseconds from a to b (negative if b is earlier). */
 double sg_ms_between(const struct timespec *a, const struct timespec *b);
 

@@ -125,13 +125,20 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
 
 static int parse_outputs(sg_site *s, const cJSON *out, sg_errinfo *e)
 {
-    static const char *const keys[] = {"feed", "record", NULL};
+    /* "bridge" and the sinks are sg_bridge's (adapters/sink.c validates them, keep in step
+     * with sink_output_keys there); the daemon only checks they are objects */
+    static const char *const keys[] = {"feed", "record", "bridge", "cot", "mqtt", "http",
+                                       "webhook", "exec", "sapient", NULL};
     static const char *const fkeys[] = {"endpoint", "snapshot_period_s", "status_period_s",
                                         "security", "track_update_period_s", NULL};
     char where[SG_PATH_LEN + 32], fwhere[SG_PATH_LEN + 48];
     const cJSON *feed;
     int rc;
     snprintf(where, sizeof where, "%s: outputs", s->path);
+    for (size_t i = 2; keys[i]; i++)
+        if ((rc = sgj_object(out, where, keys[i], false, &feed, e)))
+            return rc;
+    s->outputs = out;
     snprintf(fwhere, sizeof fwhere, "%s: outputs.feed", s->path);
     if ((rc = sgj_check_keys(out, where, keys, e)) ||
         (rc = sgj_object(out, where, "feed", false, &feed, e)) ||
@@ -214,7 +221,7 @@ static int parse_root(sg_site *s, sg_errinfo *e)
         (rc = file_ref(s, root, s->path, "zones", s->zones_path, e)) ||
         (rc = sgj_enum(root, s->path, "zones_format", false, SG_ZONES_GEOJSON, zones_formats, 2,
                        &zf, e)) ||
-        (rc = sgj_number(root, s->path, "geoid_undulation_m", false, 0, -120, 120,
+        (rc = sgj_number(root, s->path, "geoid_undulation_m", false, NAN, -120, 120,
                          &s->geoid_undulation_m, e)) ||
         (rc = file_ref(s, root, s->path, "signatures", s->signatures_path, e)))
         return rc;

@@ -66,7 +66,8 @@ typedef struct {
     double ground_amsl_m;      /* m, ground height above mean sea level at the origin (AGL zones) */
     char zones_path[SG_PATH_LEN];       /* zone file, resolved; "" if none */
     sg_zones_format zones_format;       /* GeoJSON (default) or EUROCAE ED-269 */
-    double geoid_undulation_m;          /* m, HAE - AMSL at the site (ED-269 AMSL limits) */
+    double geoid_undulation_m;          /* m, HAE - AMSL at the site (ED-269 AMSL limits); NAN =
+                                         * absent: the daemon takes EGM96 at the origin */
     char signatures_path[SG_PATH_LEN];  /* signature library, resolved; "" = built-in default */
     sg_sensor_cfg *sensors;
     size_t n_sensors;
@@ -79,6 +80,7 @@ typedef struct {
     double status_period_s;    /* s between status messages, > 0 */
     const cJSON *feed_security; /* module-owned ("outputs.feed.security"), NULL = plaintext loopback */
     const cJSON *record;       /* module-owned ("outputs.record"), NULL = off */
+    const cJSON *outputs;      /* the whole "outputs" object (sg_bridge's sinks), NULL = absent */
     const cJSON *tracker;      /* module-owned, NULL for defaults */
     const cJSON *alerts;       /* module-owned, NULL for defaults */
     cJSON *doc;                /* owns the sections above */

@@ -713,6 +713,31 @@ void zone_band_hae(const zone *z, double *floor_hae, double *ceiling_hae)
 
 /* ---- schedule ----------------------------------------------------------------------- */
 
+bool zone_circle(const zone *z, double centre[2], double *radius_m)
+{
+    if (!z->circle)
+        return false;
+    centre[0] = z->cx;
+    centre[1] = z->cy;
+    *radius_m = z->r;
+    return true;
+}
+
+size_t zone_poly_count(const zone *z)
+{
+    return z->circle ? 0 : z->npolys;
+}
+
+const double *zone_outer_ring(const zone *z, size_t poly, size_t *n)
+{
+    if (z->circle || poly >= z->npolys || !z->polys[poly].nrings) {
+        *n = 0;
+        return NULL;
+    }
+    *n = z->polys[poly].rings[0].n;
+    return z->polys[poly].rings[0].xy;
+}
+
 bool zone_active(const zone *z, double t)
 {
     if (z->nsched == 0)

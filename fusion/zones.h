@@ -113,6 +113,13 @@ sg_severity zone_severity(const zone *z); /* warning -> WARNING, ... critical ->
 /* Altitude band as heights above the ellipsoid (m); -INFINITY / INFINITY when open. */
 void zone_band_hae(const zone *z, double *floor_hae, double *ceiling_hae);
 
+/* Outline for drawing (e.g. CoT shapes): a circle gives true with its ENU centre and radius
+ * (m); a polygon gives false and *n_polys polygons whose outer ring zone_outer_ring returns
+ * (ENU east, north pairs, m, closing vertex not repeated; holes are not drawn). */
+bool zone_circle(const zone *z, double centre[2], double *radius_m);
+size_t zone_poly_count(const zone *z);
+const double *zone_outer_ring(const zone *z, size_t poly, size_t *n_vertices);
+
 /* Is the zone's schedule active at t (s UTC)? Windows are [start, end). */
 bool zone_active(const zone *z, double t);
 

@@ -81,6 +81,9 @@ static void test_encode_track(void **state)
     /* course of (3 east, 4 north) is atan2(3,4) = 36.87 deg */
     assert_float_equal(cJSON_GetObjectItem(j, "course_deg")->valuedouble, 36.9, 1e-9);
     assert_float_equal(cJSON_GetObjectItem(j, "pos_sd_m")->valuedouble, 3.0, 1e-9);
+    double ph = cJSON_GetObjectItem(j, "pos_sd_h_m")->valuedouble;
+    double pv = cJSON_GetObjectItem(j, "pos_sd_v_m")->valuedouble;
+    assert_float_equal(ph * ph + pv * pv, 9.0, 0.05); /* h^2 + v^2 = 3-D^2 (2-decimal text) */
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "snapshot")));
     assert_string_equal(cJSON_GetObjectItem(j, "time")->valuestring, "2026-11-18T11:06:40.250Z");
     cJSON *ss = cJSON_GetObjectItem(j, "sensors");

@@ -9,7 +9,11 @@ pkgs=(build-essential cmake pkg-config git
       libsoapysdr-dev libpcap-dev libsodium-dev tzdata
       libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-      gstreamer1.0-libav)
+      gstreamer1.0-libav
+      libxml2-dev libmosquitto-dev mosquitto mosquitto-clients
+      libmicrohttpd-dev curl libcurl4-openssl-dev
+      libproj-dev proj-data libprotobuf-c-dev protobuf-c-compiler
+      libssl-dev openssl)
 for a in "$@"; do
   [[ "$a" == "--fuzz" ]] && pkgs+=(clang libclang-rt-14-dev)
   [[ "$a" == "--train" ]] && pkgs+=(python3 python3-numpy python3-sklearn)

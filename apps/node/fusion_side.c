@@ -3,6 +3,7 @@
  * clock is the sample clock they carry, so a replay at full speed gives the same
  * tracks and alerts as live. */
 #include "fusion_side.h"
+#include "geoid.h"
 #include "sg_clock.h"
 
 #include <math.h>
@@ -79,6 +80,21 @@ struct fusion_side {
 };
 
 /* ---------------------------------------------------------------- logging */
+
+/* N (HAE - AMSL) at the site origin from EGM96, for a venue that does not give it. */
+static int geoid_at(const sg_site *site, double *n, sg_errinfo *e)
+{
+    sg_geoid *g = geoid_open(NULL, e);
+    int rc = g ? geoid_undulation(g, site->origin_lat_deg, site->origin_lon_deg, n) : e->code;
+    geoid_close(g);
+    if (rc != SG_OK) {
+        char why[sizeof e->msg];
+        snprintf(why, sizeof why, "%s", e->msg);
+        return sg_err_set(e, rc, "%s: geoid_undulation_m: not set and EGM96 not available "
+                          "(%s): set it for ED-269 AMSL limits", site->path, why);
+    }
+    return SG_OK;
+}
 
 static void logf_(fusion_side *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(fusion_side *p, const char *fmt, ...)
@@ -611,6 +627,8 @@ fusion_side *fusion_side_create(const sg_site *site, const fusion_side_opts *o, 
     if (site->zones_path[0] && site->zones_format == SG_ZONES_ED269) {
         zones_ed269_opts zo = {.geoid_undulation_m = site->geoid_undulation_m,
                                .ground_amsl_m = site->ground_amsl_m};
+        if (isnan(zo.geoid_undulation_m) && geoid_at(site, &zo.geoid_undulation_m, e))
+            goto fail;
         size_t skipped = 0;
         if (!(p->zones = zones_load_ed269(site->zones_path, &p->frame, &zo, &skipped, e)))
             goto fail;
