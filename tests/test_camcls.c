@@ -218,6 +218,11 @@ static void test_inference_math(void **state)
             assert_near(p[k], exp(k * z0 / T) / den, 1e-6);
         assert_int_equal(best, z0 > 0 ? CAMCLS_CLUTTER : CAMCLS_DRONE);
     }
+    x[0] = 1e30f; /* extreme input: bounded activations, finite probabilities */
+    camcls_predict(m, x, p);
+    assert_near(p[0] + p[1] + p[2] + p[3] + p[4], 1.0, 1e-9);
+    assert_near(p[CAMCLS_DRONE], 0.0, 1e-9); /* logit 0 against four bounded at 1e6 */
+    assert_near(p[CAMCLS_CLUTTER], 0.25, 1e-9);
     x[0] = NAN; /* treated as the mean: all logits 0 */
     camcls_predict(m, x, p);
     assert_near(p[2], 0.2, 1e-9);
@@ -243,6 +248,7 @@ static void test_bad_models(void **state)
          "last layer must have 5"},
         {"\"mean\":[0,", "\"mean\":[\"x\",", "mean[0]"},
         {"\"version\":1", "\"version\":1,\"extra\":1", "extra"},
+        {"\"b\":[0,0,0,0,0]", "\"b\":[0,0,0,0,1e300]", "b[4]: must be a finite number"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *t = model_text(2.0, cases[i].from, cases[i].to);
