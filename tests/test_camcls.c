@@ -303,13 +303,54 @@ static void test_publish_rule(void **state)
     assert_near(m.cls_conf, 0.3, 1e-12);
 }
 
+/* The camera's classifier keys: read, and every bad value refused naming the key. */
+static void test_camera_keys(void **state)
+{
+    (void)state;
+    static const char *const base =
+        "{\"id\": \"cam\", \"adapter\": {\"type\": \"gstreamer\", \"pipeline\": \"videotestsrc\","
+        " \"hfov_deg\": 60%s}}";
+    char buf[512];
+    snprintf(buf, sizeof buf, base,
+             ", \"classifier\": \"config/camcls.json\", \"modality\": \"thermal\","
+             " \"drone_min_conf\": 0.7, \"class_smooth\": 9");
+    cJSON *j = cJSON_Parse(buf);
+    camera_cfg c;
+    camera_cfg_default(&c);
+    sg_errinfo e = {0};
+    if (camera_cfg_from_json(&c, j, "site.json: sensors[1]", &e))
+        fail_msg("%s", e.msg);
+    cJSON_Delete(j);
+    assert_string_equal(c.classifier, "config/camcls.json");
+    assert_true(c.thermal);
+    assert_near(c.drone_min_conf, 0.7, 0);
+    assert_int_equal(c.class_smooth, 9);
+    static const char *const bad[][2] = {
+        {", \"modality\": \"infrared\"", "adapter.modality"},
+        {", \"drone_min_conf\": 1.5", "adapter.drone_min_conf"},
+        {", \"class_smooth\": 0", "adapter.class_smooth"},
+        {", \"classifier\": 3", "adapter.classifier"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(buf, sizeof buf, base, bad[i][0]);
+        j = cJSON_Parse(buf);
+        assert_non_null(j);
+        camera_cfg_default(&c);
+        e.msg[0] = 0;
+        int rc = camera_cfg_from_json(&c, j, "site.json: sensors[1]", &e);
+        cJSON_Delete(j);
+        if (rc == SG_OK || !strstr(e.msg, bad[i][1]))
+            fail_msg("%s: rc %d, message \"%s\"", bad[i][0], rc, e.msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_features_motion),   cmocka_unit_test(test_features_appearance),
         cmocka_unit_test(test_features_bad_args), cmocka_unit_test(test_inference_math),
         cmocka_unit_test(test_bad_models),        cmocka_unit_test(test_committed_model),
-        cmocka_unit_test(test_publish_rule),
+        cmocka_unit_test(test_publish_rule),      cmocka_unit_test(test_camera_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
