@@ -6,7 +6,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
       libliquid-dev libfftw3-dev libzmq3-dev libcjson-dev libcmocka-dev
-      libsoapysdr-dev libpcap-dev tzdata
+      libsoapysdr-dev libpcap-dev libsodium-dev tzdata
       libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
       gstreamer1.0-libav)

@@ -5,7 +5,9 @@
  * decoders on the adapter's thread (inside the sink) and push events into the node
  * link. A replay pushes with back-pressure (lossless and deterministic); a live sensor
  * never blocks and its dropped events are counted. */
+#define _GNU_SOURCE /* pthread_timedjoin_np */
 #include "sensor_side.h"
+#include "sensor_df.h"
 #include "sg_clock.h"
 
 #include <math.h>
@@ -61,6 +63,8 @@ typedef struct {
     void *state;
     cJSON *opts;               /* adapter options with paths resolved (owned) */
     frontend *fe;
+    sensor_df *df;             /* direction finding (a sensor with an "array"), or NULL */
+    char sink_err[256];        /* why the sink stopped the input, "" if it did not */
     emitters *em;
     droneid_rx *did;
     double did_fs;             /* Hz the DroneID receiver was made for */
@@ -81,7 +85,17 @@ typedef struct {
     pthread_t th;
     bool started;
     atomic_uint_least64_t bursts, decoded, decode_fail, events_dropped;
+    /* watchdog: written by the sensor thread, read by the polling thread */
+    atomic_llong busy_ns;      /* CLOCK_MONOTONIC ns the current block began, 0 = idle */
+    atomic_int stage;          /* RF_STAGE_* inside it */
+    atomic_bool ended;         /* the thread sent its NL_DONE */
+    bool stall_noted;          /* polling thread only */
+    bool abandoned;            /* did not stop: never joined, never freed */
 } runner;
+
+enum { RF_STAGE_SETUP, RF_STAGE_RECORD, RF_STAGE_FRONTEND, RF_STAGE_BLE };
+static const char *const rf_stage_name[] = {"block set-up", "recording", "front end (DSP)",
+                                            "BLE receiver"};
 
 struct sensor_side {
     const sg_site *site;
@@ -93,6 +107,8 @@ struct sensor_side {
     siglib *sigs;
     runner *run;               /* one per sensor slot (unused slots have p == NULL) */
     size_t n_run;              /* runners built, in run[0..n_run-1] */
+    bool stopping;             /* a stop was seen by sensor_side_poll, at stop_at */
+    struct timespec stop_at;
     pthread_mutex_t clk_mu;    /* replay clock alignment across sensors */
     pthread_cond_t clk_cv;
 };
@@ -127,6 +143,11 @@ static void health_fill(runner *s, nl_health *h)
         h->samples = as.samples;
         h->samples_dropped = as.samples_dropped;
         h->bad_samples = as.bad_samples;
+        if (s->fe) { /* the front end's NaN/overflow policy: disjoint from the adapter's */
+            frontend_stats_t fst;
+            frontend_stats(s->fe, &fst);
+            h->bad_samples += fst.iq_limited;
+        }
         h->blocks_dropped = as.blocks_dropped;
         h->progress = as.progress;
         h->bursts = atomic_load(&s->bursts);
@@ -220,6 +241,7 @@ static void finish(runner *s, int rc, const sg_errinfo *e, double t)
         snprintf(ev.err, sizeof ev.err, "%s", e->msg[0] ? e->msg : sg_strerror(rc));
     clock_gettime(CLOCK_MONOTONIC, &ev.made);
     node_link_push(s->p->link, &ev, true);
+    atomic_store(&s->ended, true);
 }
 
 static emitter_slot *slot_for(runner *s, uint32_t id)
@@ -292,9 +314,10 @@ static void record_burst(runner *s, const sg_burst *b, const emitter *em)
         s->rec_errors++;
 }
 
-static void on_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq)
+/* One burst through the RF chain; r/doa_rc its bearing on a DF sensor (r NULL else). */
+static void burst_chain(runner *s, const sg_burst *b, const float complex *iq, size_t n_iq,
+                        const doa_result *r, int doa_rc)
 {
-    runner *s = user;
     atomic_fetch_add(&s->bursts, 1);
     uint32_t id = 0;
     emitter_slot *sl = NULL;
@@ -304,12 +327,52 @@ static void on_burst(void *user, const sg_burst *b, const float complex *iq, siz
     const emitter *em = sl ? emitters_find(s->em, id) : NULL;
     if (em)
         report_emitter(s, em, sl);
+    if (em && r) {
+        /* bearings only for drone links (the class the RF presence report needs) */
+        sg_measurement pm;
+        if (emitter_to_measurement(em, em->t_last, &pm) == SG_OK)
+            sensor_df_add(s->df, id, em->cls, em->cls_conf, b, r, doa_rc);
+    }
     record_burst(s, b, em);
 }
 
+static void on_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq)
+{
+    burst_chain(user, b, iq, n_iq, NULL, 0);
+}
+
+static void on_df_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq,
+                        const doa_result *r, int doa_rc)
+{
+    burst_chain(user, b, iq, n_iq, r, doa_rc);
+}
+
+/* Combined bearings whose window closed by `now` become measurements. */
+static void push_bearings(runner *s, double now)
+{
+    sg_measurement m;
+    while (sensor_df_due(s->df, now, &m)) {
+        nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = m.t, .first_t = m.t};
+        ev.m = m;
+        ev.m.sensor = s->idx;
+        push_event(s, &ev);
+    }
+}
+
+/* A warning for the log (NL_NOTE), e.g. why the recording stopped. */
+static void push_note(runner *s, const char *msg)
+{
+    nl_event ev = {.kind = NL_NOTE, .sensor = s->idx, .t = NAN};
+    snprintf(ev.err, sizeof ev.err, "%s", msg);
+    push_event(s, &ev);
+}
+
 /* Appends a block to the incident recording; a new capture segment starts wherever
- * the stream's clock, frequency or continuity changes. Failure stops the recording
- * (counted), never the pipeline. */
+ * the stream's clock, frequency or continuity changes. The recording is crash-safe
+ * (meta rewritten every REC_SYNC_S of its clock). Failure (disk full, I/O error)
+ * stops the recording, keeping what was written, logs the file and cause once and
+ * counts it, never stops the pipeline. */
+#define REC_SYNC_S 1.0
 static void record_block(runner *s, const sg_iq_block *blk)
 {
     sensor_side *p = s->p;
@@ -320,9 +383,17 @@ static void record_block(runner *s, const sg_iq_block *blk)
         snprintf(base, sizeof base, "%s/%s", p->record_dir, p->site->sensors[s->idx].id);
         s->rec = sigmf_writer_create(base, SIGMF_CF32_LE, blk->sample_rate, blk->center_freq,
                                      t_first, "skyguard incident recording (input IQ)", &e);
+        if (s->rec && ((blk->channels > 1 &&
+                        sigmf_writer_set_channels(s->rec, blk->channels, &e) != SG_OK) ||
+                       sigmf_writer_sync_every(s->rec, REC_SYNC_S, &e) != SG_OK)) {
+            sigmf_writer_abort(s->rec);
+            s->rec = NULL;
+        }
         if (!s->rec) {
             s->rec_errors++;
             s->rec_off = true; /* reported in status as record_errors */
+            sg_err_prefix(&e, "recording off");
+            push_note(s, e.msg);
             return;
         }
         s->rec_t0 = blk->t0;
@@ -340,9 +411,13 @@ static void record_block(runner *s, const sg_iq_block *blk)
         return;
 fail:
     s->rec_errors++;
-    sigmf_writer_abort(s->rec);
+    sg_errinfo ce = {0};
+    sigmf_writer_close(s->rec, &ce); /* keeps the recording up to the failure */
     s->rec = NULL;
     s->rec_off = true;
+    char msg[600];
+    snprintf(msg, sizeof msg, "recording stopped (kept up to the failure): %s", e.msg);
+    push_note(s, msg);
 }
 
 /* Replayed sensors advance together on the sample clock: a sensor ahead of the
@@ -381,12 +456,31 @@ static void clock_done(runner *s)
     pthread_mutex_unlock(&s->p->clk_mu);
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int rf_block(runner *s, const sg_iq_block *blk);
+
+/* One IQ block through the RF chain, timed for the watchdog. */
 static int rf_sink(void *user, const sg_iq_block *blk)
 {
     runner *s = user;
-    sensor_side *p = s->p;
-    if (atomic_load(p->stop))
+    if (atomic_load(s->p->stop))
         return SG_ESTATE;
+    atomic_store(&s->stage, RF_STAGE_SETUP);
+    atomic_store(&s->busy_ns, mono_ns());
+    int rc = rf_block(s, blk);
+    atomic_store(&s->busy_ns, 0);
+    return rc;
+}
+
+static int rf_block(runner *s, const sg_iq_block *blk)
+{
+    sensor_side *p = s->p;
     struct timespec a, b;
     clock_sync(s, blk->t0 + (double)blk->sample_index / blk->sample_rate);
     clock_gettime(CLOCK_MONOTONIC, &a);
@@ -407,9 +501,14 @@ static int rf_sink(void *user, const sg_iq_block *blk)
             atomic_fetch_add(&s->decode_fail, 1); /* no memory: counted, bursts still flow */
     }
     s->center_freq = blk->center_freq;
+    atomic_store(&s->stage, RF_STAGE_RECORD);
     if (p->record_dir && !s->rec_off)
         record_block(s, blk);
-    int rc = frontend_execute(s->fe, blk, on_burst, s);
+    atomic_store(&s->stage, RF_STAGE_FRONTEND);
+    sg_errinfo de = {0};
+    int rc = s->df ? dffe_execute(sensor_df_fe(s->df), blk, on_df_burst, s, &de)
+                   : frontend_execute(s->fe, blk, on_burst, s);
+    atomic_store(&s->stage, RF_STAGE_BLE);
     if (rc == SG_OK && s->ble) {
         sg_errinfo be = {0};
         if (ble_rx_execute(s->ble, blk, on_ble, s, &be) != SG_OK) {
@@ -421,13 +520,22 @@ static int rf_sink(void *user, const sg_iq_block *blk)
     }
     clock_gettime(CLOCK_MONOTONIC, &b);
     nl_lat_add(&s->fe_lat, sg_ms_between(&a, &b));
-    if (rc != SG_OK)
+    if (rc != SG_OK) {
+        snprintf(s->sink_err, sizeof s->sink_err, "%s",
+                 de.msg[0] ? de.msg : s->fe ? frontend_error(s->fe) : sg_strerror(rc));
         return rc;
+    }
     /* The clock this sensor can vouch for: bursts still open or held for their
      * margin may start up to hold_s before the end of this block, and their
      * measurements must not arrive behind the clock. */
-    double t_end = blk->t0 + (double)(blk->sample_index + blk->n) / blk->sample_rate - s->hold_s;
-    tick(s, t_end, blk->discontinuity);
+    double t_blk = blk->t0 + (double)(blk->sample_index + blk->n) / blk->sample_rate;
+    double hold = s->hold_s;
+    if (s->df) {
+        /* a combined bearing is timed up to a window and a block before its push */
+        push_bearings(s, t_blk - s->hold_s);
+        hold += SENSOR_DF_WINDOW_S + (double)blk->n / blk->sample_rate;
+    }
+    tick(s, t_blk - hold, blk->discontinuity);
     return SG_OK;
 }
 
@@ -535,20 +643,31 @@ static void *rf_thread(void *arg)
     sg_errinfo e = {0};
     push_health(s, NAN, false); /* counters from the start */
     int rc = s->ops->run(s->state, rf_sink, s, &e);
+    if (rc && s->sink_err[0])
+        sg_err_set(&e, rc, "%s", s->sink_err);
     clock_done(s);
-    int frc = frontend_flush(s->fe, on_burst, s);
+    sg_errinfo fe_e = {0};
+    int frc = s->df ? dffe_flush(sensor_df_fe(s->df), on_df_burst, s, &fe_e)
+                    : frontend_flush(s->fe, on_burst, s);
+    if (s->df)
+        push_bearings(s, INFINITY);
     if (s->ble)
         ble_rx_flush(s->ble, on_ble, s);
     if ((rc == SG_OK || (rc == SG_ESTATE && atomic_load(s->p->stop))) && frc != SG_OK)
         rc = sg_err_set(&e, frc, "front end flush failed");
     if (s->rec) {
         sg_errinfo re = {0};
-        if (sigmf_writer_close(s->rec, &re) != SG_OK)
+        if (sigmf_writer_close(s->rec, &re) != SG_OK) {
             s->rec_errors++;
+            push_note(s, re.msg);
+        }
         s->rec = NULL;
     }
     frontend_stats_t fs;
-    frontend_stats(s->fe, &fs);
+    if (s->df)
+        dffe_frontend_stats(sensor_df_fe(s->df), &fs);
+    else
+        frontend_stats(s->fe, &fs);
     finish(s, rc, &e, fs.t);
     return NULL;
 }
@@ -599,6 +718,9 @@ static int build_rf_sensor(sensor_side *p, size_t si, bool replace, runner *s, s
                 return sg_err_set(e, SG_ENOMEM, "out of memory");
         }
     }
+    if (c->array && !strcmp(type, "sigmf") && !cJSON_HasObjectItem(s->opts, "channel") &&
+        !cJSON_AddStringToObject(s->opts, "channel", "all")) /* DF needs every channel */
+        return sg_err_set(e, SG_ENOMEM, "out of memory");
     s->ops = sg_iq_adapter_find(type);
     if (!s->ops) {
         const char *why = sg_iq_adapter_missing(type);
@@ -616,8 +738,15 @@ static int build_rf_sensor(sensor_side *p, size_t si, bool replace, runner *s, s
         return rc;
     fc.sensor = (int)si;
     s->hold_s = fc.max_burst_s + fc.margin_s;
-    if (!(s->fe = frontend_create(&fc, e)))
+    if (c->array) {
+        if (c->ble)
+            return sg_err_set(e, SG_ENOTSUP, "%s.ble: not available on a direction-finding "
+                                             "sensor (one with an \"array\")", c->where);
+        if (!(s->df = sensor_df_create(c, &fc, e)))
+            return e->code;
+    } else if (!(s->fe = frontend_create(&fc, e))) {
         return e->code;
+    }
     if (!(s->em = emitters_create(p->sigs, NULL, e)))
         return e->code;
     s->live = s->ops->live;
@@ -780,28 +909,92 @@ int sensor_side_start(sensor_side *p, size_t *started, sg_errinfo *e)
     return SG_OK;
 }
 
-void sensor_side_poll(sensor_side *p)
+/* A stalled stage (no block finished for SENSOR_WATCHDOG_S) and its recovery, as
+ * notes (never blocking: this runs on the consumer's thread). */
+static void watchdog(sensor_side *p)
 {
+    int64_t now = mono_ns();
+    for (size_t k = 0; k < p->n_run; k++) {
+        runner *s = &p->run[k];
+        if (!s->started)
+            continue;
+        int64_t b = atomic_load(&s->busy_ns);
+        bool stalled = b && (double)(now - b) > SENSOR_WATCHDOG_S * 1e9;
+        if (stalled == s->stall_noted)
+            continue;
+        s->stall_noted = stalled;
+        nl_event ev = {.kind = NL_NOTE, .sensor = s->idx, .t = NAN,
+                       .rc = stalled ? SG_ETIMEOUT : SG_OK};
+        if (stalled)
+            snprintf(ev.err, sizeof ev.err,
+                     "stalled: no progress for %.0f s in the %s (watchdog); sensor degraded",
+                     SENSOR_WATCHDOG_S, rf_stage_name[atomic_load(&s->stage) & 3]);
+        else
+            snprintf(ev.err, sizeof ev.err, "progressing again after a stall");
+        clock_gettime(CLOCK_MONOTONIC, &ev.made);
+        if (node_link_push(p->link, &ev, false) != SG_OK)
+            s->stall_noted = !stalled; /* try again next turn */
+    }
+}
+
+size_t sensor_side_poll(sensor_side *p, sg_errinfo *why)
+{
+    watchdog(p);
     if (!atomic_load(p->stop))
-        return;
+        return 0;
+    if (!p->stopping) {
+        p->stopping = true;
+        clock_gettime(CLOCK_MONOTONIC, &p->stop_at);
+    }
     /* Stop requested: let the sensor threads return (their events still drain). */
     for (size_t k = 0; k < p->n_run; k++)
         runner_stop(&p->run[k]);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (sg_ms_between(&p->stop_at, &now) < SENSOR_STOP_GRACE_S * 1e3)
+        return 0;
+    size_t stuck = 0;
+    for (size_t k = 0; k < p->n_run; k++) {
+        runner *s = &p->run[k];
+        if (!s->started || atomic_load(&s->ended))
+            continue;
+        if (why && !stuck++)
+            sg_err_set(why, SG_ETIMEOUT, "sensor %s did not stop within %.0f s (in the %s)",
+                       p->site->sensors[s->idx].id, SENSOR_STOP_GRACE_S,
+                       rf_stage_name[atomic_load(&s->stage) & 3]);
+        else if (!why)
+            stuck++;
+    }
+    return stuck;
 }
 
-void sensor_side_join(sensor_side *p)
+size_t sensor_side_join(sensor_side *p)
 {
-    for (size_t k = 0; k < p->n_run; k++)
-        if (p->run[k].started) {
-            pthread_join(p->run[k].th, NULL);
-            p->run[k].started = false;
+    size_t left = 0;
+    for (size_t k = 0; k < p->n_run; k++) {
+        runner *s = &p->run[k];
+        if (!s->started)
+            continue;
+        /* an ended thread returns at once; one that did not end in the grace is left */
+        struct timespec dl;
+        sg_deadline(&dl, CLOCK_REALTIME, atomic_load(&s->ended) ? 10.0 : 0.2);
+        if (pthread_timedjoin_np(s->th, NULL, &dl) != 0) {
+            s->abandoned = true;
+            left++;
+            continue;
         }
+        s->started = false;
+    }
+    return left;
 }
 
 void sensor_side_destroy(sensor_side *p)
 {
     if (!p)
         return;
+    for (size_t k = 0; k < p->n_run; k++)
+        if (p->run[k].abandoned)
+            return; /* its thread may still run: everything stays (the process is ending) */
     for (size_t i = 0; p->run && i < p->site->n_sensors; i++) {
         runner *s = &p->run[i]; /* partly built sensors too (a failed create) */
         if (!s->p)
@@ -817,6 +1010,7 @@ void sensor_side_destroy(sensor_side *p)
         if (s->rec)
             sigmf_writer_abort(s->rec);
         frontend_destroy(s->fe);
+        sensor_df_destroy(s->df);
         emitters_destroy(s->em);
         droneid_rx_destroy(s->did);
         cJSON_Delete(s->opts);
