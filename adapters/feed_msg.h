@@ -120,6 +120,7 @@ typedef struct {
     double cls_conf;          /* NAN when absent */
     char identity[SG_ID_LEN]; /* "" when absent */
     double fc_hz, bw_hz;      /* Hz; NAN when absent */
+    double az_deg, az_sd_deg; /* deg: DF bearing line and its sd; NAN when absent */
     double first_t, last_t;   /* s UTC; NAN when absent */
 } feed_msg_rf;
 

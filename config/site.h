@@ -46,6 +46,8 @@ typedef struct {
     const cJSON *adapter;      /* module-owned section (never NULL for enabled sensors) */
     const cJSON *frontend;     /* RF front-end section, NULL for defaults */
     const cJSON *ble;          /* rf only: BLE Remote ID receiver section, NULL = off */
+    const cJSON *array;        /* rf only: antenna array for direction finding (docs/df.md),
+                                  NULL = one antenna; parsed by doa_array_from_json */
     bool body_bearings;        /* camera: bearings relative to the boresight (default true) */
     const cJSON *json;         /* the whole sensor object (adapters that read sensor keys) */
 } sg_sensor_cfg;
@@ -72,6 +74,8 @@ typedef struct {
     size_t n_allow;
     char feed_endpoint[256];   /* ZeroMQ bind endpoint, e.g. "tcp://127.0.0.1:5556" */
     double snapshot_period_s;  /* s between full track-list snapshots (0 = only on change) */
+    double track_update_period_s; /* s: least sample time between two updates of one track
+                                     on the feed (0 = every update) */
     double status_period_s;    /* s between status messages, > 0 */
     const cJSON *feed_security; /* module-owned ("outputs.feed.security"), NULL = plaintext loopback */
     const cJSON *record;       /* module-owned ("outputs.record"), NULL = off */

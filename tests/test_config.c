@@ -82,6 +82,7 @@ static void test_valid(void **state)
     assert_string_equal(s->feed_endpoint, "tcp://127.0.0.1:5599");
     assert_float_equal(s->status_period_s, 2.0, 1e-12);
     assert_float_equal(s->snapshot_period_s, 1.0, 1e-12);
+    assert_float_equal(s->track_update_period_s, 0.1, 1e-12);
     assert_int_equal(site_sensor_index(s, "cam-1"), 1);
     assert_int_equal(site_sensor_index(s, "nope"), -1);
     const char *label = NULL;
@@ -133,6 +134,11 @@ static const struct bad_case {
      "must be in"},
     {"\"kind\": \"camera\",", "\"kind\": \"camera\", \"frontend\": {},", "sensors[1].frontend",
      "only rf sensors"},
+    {"\"kind\": \"camera\",", "\"kind\": \"camera\", \"array\": {},", "sensors[1].array",
+     "only rf sensors"},
+    {"\"kind\": \"rf\",", "\"kind\": \"rf\", \"array\": {\"geometry\": \"uca\"},",
+     "sensors[0].orientation", "must be level"},
+    {"\"kind\": \"rf\",", "\"kind\": \"rf\", \"array\": [1],", "sensors[0].array", "object"},
     {"\"sensors\": [", "\"sensors\": 5, \"comment\": [", "sensors", "must be an array"},
     {"\"identity\": \"1581F00000000001\", ", "", "allow_list[0].identity", "missing"},
     {"\"allow_list\": [{\"identity\": \"1581F00000000001\", \"label\": \"venue drone\"}]",
@@ -142,6 +148,10 @@ static const struct bad_case {
      "outputs.feed.endpoint", "not a ZeroMQ endpoint"},
     {"\"status_period_s\": 2", "\"status_period_s\": 0", "outputs.feed.status_period_s",
      "must be in"},
+    {"\"status_period_s\": 2", "\"status_period_s\": 2, \"track_update_period_s\": -1",
+     "outputs.feed.track_update_period_s", "must be in"},
+    {"\"status_period_s\": 2", "\"status_period_s\": 2, \"track_update_period_s\": 61",
+     "outputs.feed.track_update_period_s", "must be in"},
     {"\"status_period_s\": 2", "\"status_period_s\": 2, \"snapshot_period_s\": 0.001",
      "outputs.feed.snapshot_period_s", "or in [0.01, 3600] s"},
     {"\"status_period_s\": 2", "\"status_period_s\": 2, \"snapshot_period_s\": 3601",

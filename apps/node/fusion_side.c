@@ -37,6 +37,8 @@ typedef struct {
     sg_track_status status;
     double last_log;
     bool announced;            /* published at least once */
+    double pub_t;              /* s UTC (sample clock) of its last publication */
+    double pub_t_last;         /* the track's t_last then: newer data means an update */
 } track_slot;
 
 
@@ -163,6 +165,7 @@ static track_slot *tslot(fusion_side *p, uint32_t id)
         memset(s, 0, sizeof *s);
         s->id = id;
         s->last_log = -INFINITY;
+        s->pub_t = s->pub_t_last = -INFINITY;
         s->status = SG_TRACK_TENTATIVE;
     }
     return s;
@@ -267,7 +270,9 @@ static void publish_rf_picture(fusion_side *p, double t)
         feed_rf r = {.sensor = pic[i].sensor, .cls = pic[i].cls, .cls_conf = pic[i].cls_conf,
                      .identity = pic[i].identity, .fc_hz = pic[i].fc_hz, .bw_hz = pic[i].bw_hz,
                      .first_t = pic[i].first_seen, .last_t = pic[i].last_seen, .t = t,
-                     .track_id = pic[i].attached ? pic[i].track_id : 0};
+                     .track_id = pic[i].attached ? pic[i].track_id : 0,
+                     .has_az = pic[i].has_az, .az_deg = pic[i].az * 180 / M_PI,
+                     .az_sd_deg = pic[i].az_sd * 180 / M_PI};
         feed_rf_presence(p->fd, &r);
     }
 }
@@ -300,6 +305,9 @@ static void health_json(sgjw *w, const nl_health *h)
         sgjw_uint(w, "detections", h->detections);
         sgjw_uint(w, "bearings", h->bearings);
         sgjw_uint(w, "detections_masked", h->detections_masked);
+        sgjw_uint(w, "blobs_dropped", h->blobs_dropped);
+        sgjw_uint(w, "tracklets_dropped", h->tracklets_dropped);
+        sgjw_uint(w, "drone_reports", h->drone_reports);
     }
     if (h->groups & NL_H_RID) {
         sgjw_uint(w, "remote_id_messages", h->rid_messages);
@@ -450,13 +458,23 @@ static int step(fusion_side *p, double t)
         const sg_track *tr = &p->tracks[i];
         track_slot *s = tslot(p, tr->id);
         bool changed = tr->status != s->status;
+        /* new data on a public track: on the feed now (at most one update per
+         * track_update_period_s of sample time), not at the next snapshot */
+        bool updated = tr->t_last > s->pub_t_last &&
+                       t - s->pub_t >= p->site->track_update_period_s;
         if (changed && track_public(tr, s)) {
             /* confirmed, coasting, deleted: publish at once, not at the next snapshot */
             publish_track(p, tr, false);
             log_track(p, tr, tr->status == SG_TRACK_CONFIRMED && !s->announced ? "  [new]" : "");
             s->announced = true;
             s->last_log = t;
-        } else if (track_public(tr, s) && t - s->last_log >= LOG_TRACK_PERIOD_S) {
+            s->pub_t = t, s->pub_t_last = tr->t_last;
+        } else if (updated && track_public(tr, s) && tr->status != SG_TRACK_DELETED) {
+            publish_track(p, tr, false);
+            s->announced = true;
+            s->pub_t = t, s->pub_t_last = tr->t_last;
+        }
+        if (!changed && track_public(tr, s) && t - s->last_log >= LOG_TRACK_PERIOD_S) {
             log_track(p, tr, "");
             s->last_log = t;
         }
