@@ -25,15 +25,14 @@
 #include <zmq.h>
 
 #include "feed_auth.h"
+#include "feed_client.h"
 #include "feed_msg.h"
 
-#define MAX_TOPICS 16
+#define MAX_TOPICS FEED_CLIENT_MAX_TOPICS
 #define MAX_TRACKS 512
 #define MAX_ALERTS 256
 #define MAX_RF 64
 #define STALE_S 30.0          /* s without an update before a row is dropped */
-#define RECV_MAX (1 << 20)    /* bytes: a server sending more is disconnected by libzmq */
-#define MON_EP "inproc://sg_watch.monitor"
 
 typedef struct {
     const char *endpoint, *server_key, *key, *log_path;
@@ -615,74 +614,26 @@ static void log_frame(FILE *f, console *c, const char *raw, size_t n, const feed
 
 /* ---- main ----------------------------------------------------------------------------- */
 
-static int setup_socket(const options *o, void *ctx, void **sub, void **mon)
+static int setup_socket(const options *o, void *ctx, feed_client *fc)
 {
     sg_errinfo e = {0};
-    *sub = zmq_socket(ctx, ZMQ_SUB);
-    *mon = NULL;
-    if (!*sub) {
-        fprintf(stderr, "sg_watch: zmq_socket: %s\n", zmq_strerror(errno));
-        return 1;
-    }
-    int linger = 0;
-    int64_t maxmsg = RECV_MAX;
-    zmq_setsockopt(*sub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(*sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (!o->plaintext) {
-        if (feed_auth_client_apply(*sub, o->server_key, o->key, &e) != SG_OK) {
-            fprintf(stderr, "sg_watch: %s\n", e.msg);
-            return 1;
-        }
-        /* the monitor tells us when the server's ZAP handler refuses our key */
-        if (zmq_socket_monitor(*sub, MON_EP, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {
-            *mon = zmq_socket(ctx, ZMQ_PAIR);
-            if (*mon) {
-                zmq_setsockopt(*mon, ZMQ_LINGER, &linger, sizeof linger);
-                if (zmq_connect(*mon, MON_EP) != 0) {
-                    zmq_close(*mon);
-                    *mon = NULL;
-                }
-            }
-        }
-    }
-    for (int i = 0; i < (o->n_topics ? o->n_topics : 1); i++) {
-        const char *t = o->n_topics ? o->topics[i] : "";
-        zmq_setsockopt(*sub, ZMQ_SUBSCRIBE, t, strlen(t));
-    }
-    if (zmq_connect(*sub, o->endpoint) != 0) {
-        fprintf(stderr, "sg_watch: %s: %s\n", o->endpoint, zmq_strerror(errno));
+    feed_client_cfg cfg = {.endpoint = o->endpoint, .plaintext = o->plaintext,
+                           .server_key = o->server_key, .key = o->key,
+                           .topics = o->topics, .n_topics = o->n_topics};
+    if (feed_client_open(fc, ctx, &cfg, &e) != SG_OK) {
+        fprintf(stderr, "sg_watch: %s\n", e.msg);
         return 1;
     }
     return 0;
 }
 
 /* Reads one monitor event; returns true if it reports an authentication refusal. */
-static bool monitor_event(void *mon, console *c)
+static bool monitor_event(feed_client *fc, console *c)
 {
-    uint8_t ev[6];
-    char addr[256];
-    int n = zmq_recv(mon, ev, sizeof ev, 0);
-    int more = 0;
-    size_t ml = sizeof more;
-    zmq_getsockopt(mon, ZMQ_RCVMORE, &more, &ml);
-    if (more)
-        zmq_recv(mon, addr, sizeof addr, 0);
-    if (n != 6)
-        return false;
-    uint16_t id;
-    uint32_t val;
-    memcpy(&id, ev, 2);
-    memcpy(&val, ev + 2, 4);
-    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+    int rc = feed_client_monitor_event(fc, c->last_error, sizeof c->last_error);
+    if (rc == 1)
         c->auth_refused++;
-        snprintf(c->last_error, sizeof c->last_error, "server refused our key (ZAP status "
-                 "%u): is our public key on its allow-list?", (unsigned)val);
-        return true;
-    }
-    snprintf(c->last_error, sizeof c->last_error, "CURVE handshake failed (protocol error "
-             "0x%x): wrong server key, or the server is not using CURVE?", (unsigned)val);
-    return false;
+    return rc == 1;
 }
 
 int main(int argc, char **argv)
@@ -708,8 +659,10 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    void *ctx = zmq_ctx_new(), *sub = NULL, *mon = NULL;
-    int exit_code = ctx ? setup_socket(&o, ctx, &sub, &mon) : 1;
+    void *ctx = zmq_ctx_new();
+    feed_client fc = {0};
+    int exit_code = ctx ? setup_socket(&o, ctx, &fc) : 1;
+    void *sub = fc.sub, *mon = fc.mon;
     double start = mono_s(), next_draw = 0, last_err_report = 0, last_problem = 0;
     uint64_t problems_printed = 0, suppressed = 0;
     bool dirty = true;
@@ -745,7 +698,7 @@ int main(int argc, char **argv)
         if (!o.lines && now >= next_draw + 1.0)
             dirty = true; /* redraw at least every second so stale rows expire when idle */
         if (mon && (it[1].revents & ZMQ_POLLIN)) {
-            bool refused = monitor_event(mon, c);
+            bool refused = monitor_event(&fc, c);
             dirty = true;
             if (o.lines && (refused || now - last_err_report > 5)) {
                 fprintf(stderr, "sg_watch: %s\n", c->last_error);
@@ -825,12 +778,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sg_watch: %llu received, %llu malformed, %llu unsupported\n",
                 (unsigned long long)c->received, (unsigned long long)c->malformed,
                 (unsigned long long)c->unsupported);
-    if (mon)
-        zmq_close(mon);
-    if (sub) {
-        zmq_socket_monitor(sub, NULL, 0);
-        zmq_close(sub);
-    }
+    feed_client_close(&fc);
     if (ctx)
         zmq_ctx_term(ctx);
     if (log)
