@@ -1276,3 +1276,35 @@ zone_set *zones_load_ed269(const char *path, const geo_frame *f, const zones_ed2
     free(text);
     return zs;
 }
+
+/* ---- geometry accessors (drawing the zones, e.g. the operator map) --------------- */
+
+bool zone_circle(const zone *z, double *cx, double *cy, double *r)
+{
+    if (!z->circle)
+        return false;
+    *cx = z->cx;
+    *cy = z->cy;
+    *r = z->r;
+    return true;
+}
+
+size_t zone_poly_count(const zone *z)
+{
+    return z->circle ? 0 : z->npolys;
+}
+
+size_t zone_ring_count(const zone *z, size_t poly)
+{
+    return poly < zone_poly_count(z) ? z->polys[poly].nrings : 0;
+}
+
+const double *zone_ring(const zone *z, size_t poly, size_t ring, size_t *n)
+{
+    if (ring >= zone_ring_count(z, poly)) {
+        *n = 0;
+        return NULL;
+    }
+    *n = z->polys[poly].rings[ring].n;
+    return z->polys[poly].rings[ring].xy;
+}

@@ -132,4 +132,14 @@ double zone_distance(const zone *z, const double p[3]);
 bool zone_entry(const zone *z, const double p[3], const double v[3], double horizon,
                 double *t_entry, double normal[3]);
 
+/* Geometry for drawing, in site ENU metres (project back with geo_frame_from_enu at
+ * the origin height). A circle zone: zone_circle gives its centre and radius (m) and
+ * it has no polygons; otherwise zone_poly_count polygons of zone_ring_count rings
+ * each (ring 0 outer, the rest holes), zone_ring returning n east/north pairs (the
+ * closing vertex not repeated; NULL and n = 0 out of range). */
+bool zone_circle(const zone *z, double *cx, double *cy, double *r);
+size_t zone_poly_count(const zone *z);
+size_t zone_ring_count(const zone *z, size_t poly);
+const double *zone_ring(const zone *z, size_t poly, size_t ring, size_t *n);
+
 #endif
