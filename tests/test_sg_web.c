@@ -278,7 +278,7 @@ static void test_plaintext_picture_stream_ack(void **state)
     assert_non_null(v);
     assert_non_null(sn);
     assert_true(v < sn);
-    assert_non_null(strstr(v, "\"time_zone\":\"UTC\""));
+    assert_non_null(strstr(v, "\"time_zone\":\"Europe/London\""));
     assert_non_null(strstr(v, "stadium-critical"));
 
     /* acknowledgements: JSON only, same origin only, known alerts only */

@@ -64,6 +64,7 @@
     if (st.map) return; // a reconnect re-sends the venue: keep the drawing
     const map = L.map('map', { zoomControl: true, attributionControl: !!v.tiles, zoomSnap: 0.25 });
     st.map = map;
+    map.setView([v.origin.lat, v.origin.lon], 15); // layers need a view before they are added
     if (v.tiles) L.tileLayer(v.tiles.url, { maxZoom: v.tiles.max_zoom || 19, attribution: v.tiles.attribution || '' }).addTo(map);
     L.control.scale({ metric: true, imperial: false, maxWidth: 200 }).addTo(map);
     const North = L.Control.extend({ onAdd: function () {
@@ -83,8 +84,7 @@
     }
     L.control.layers(null, overlays, { collapsed: true }).addTo(map);
     const all = L.featureGroup(st.zoneLayers);
-    if (all.getLayers().length && all.getBounds().isValid()) map.fitBounds(all.getBounds().pad(0.6));
-    else map.setView([v.origin.lat, v.origin.lon], 15);
+    if (all.getLayers().length && all.getBounds().isValid()) map.fitBounds(all.getBounds().pad(0.05));
     for (const s of v.sensors) {
       const m = L.circleMarker([s.lat, s.lon], { radius: 7, color: '#111', weight: 2, fillColor: '#8d8d8d', fillOpacity: 1,
         className: 'sensor-marker' }).addTo(map);

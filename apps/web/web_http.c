@@ -474,11 +474,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     /* login: the form and its stylesheet are public, everything else needs a session */
     char who[WEB_AUTH_NAME_LEN] = "";
     if (h->c.auth) {
-        if (!strcmp(url, "/login") || !strcmp(url, "/login.css"))
-            return post && !strcmp(url, "/login") ? do_login(h, c, u)
-                                                  : send_file(h, c, h->c.web_root,
-                                                              !strcmp(url, "/login")
-                                                                  ? "login.html" : "login.css");
+        if (!strcmp(url, "/login.css") || !strcmp(url, "/favicon.svg"))
+            return send_file(h, c, h->c.web_root, url + 1);
+        if (!strcmp(url, "/login"))
+            return post ? do_login(h, c, u) : send_file(h, c, h->c.web_root, "login.html");
         const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "sg_session");
         if (!web_auth_check(h->c.auth, sid, mono_s(), who, sizeof who)) {
             if (!post && (!strcmp(url, "/") || !strcmp(url, "/index.html")))
