@@ -120,7 +120,7 @@
     if (t.status === 'deleted') { removeTrack(t.id); return; }
     const ll = [t.lat, t.lon];
     if (!r) {
-      r = { trail: L.polyline([], { color: '#0f62fe', weight: 2, opacity: 0.7, className: 'trail' }).addTo(st.map),
+      r = { trail: L.polyline([], { color: '#0f62fe', weight: 3, opacity: 0.8, className: 'trail' }).addTo(st.map),
             marker: L.marker(ll, { icon: trackIcon(t), keyboard: false }).addTo(st.map), pilot: null, pilotLine: null };
       st.tracks.set(t.id, r);
       if (trail) r.trail.setLatLngs(trail);
@@ -132,7 +132,7 @@
       const last = pts[pts.length - 1];
       if (!last || last.lat !== t.lat || last.lng !== t.lon) { pts.push(L.latLng(ll)); if (pts.length > TRAIL_MAX) pts.shift(); r.trail.setLatLngs(pts); }
     }
-    r.trail.setStyle({ color: t.allow_listed ? '#24a148' : (SEV_COLOUR[trackSeverity(t)] || '#0f62fe') });
+    r.trail.setStyle({ color: t.allow_listed ? '#24a148' : '#0f62fe' });
     const op = t.operator;
     if (op && num(op.lat) !== null && num(op.lon) !== null) {
       const pl = [op.lat, op.lon];
