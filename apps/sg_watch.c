@@ -27,6 +27,7 @@
 #include "feed_auth.h"
 #include "feed_client.h"
 #include "feed_msg.h"
+#include "sg_clock.h"
 
 #define MAX_TOPICS FEED_CLIENT_MAX_TOPICS
 #define MAX_TRACKS 512
@@ -86,16 +87,12 @@ static void on_signal(int sig)
 
 static double mono_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    return sg_clock_s(CLOCK_MONOTONIC);
 }
 
 static double wall_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    return sg_clock_s(CLOCK_REALTIME);
 }
 
 static void usage(FILE *f)

@@ -22,6 +22,7 @@
 
 #include "feed_client.h"
 #include "feed_msg.h"
+#include "sg_clock.h"
 #include "web_auth.h"
 #include "web_http.h"
 #include "web_picture.h"
@@ -48,16 +49,12 @@ static void on_signal(int sig)
 
 static double mono_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    return sg_clock_s(CLOCK_MONOTONIC);
 }
 
 static double wall_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    return sg_clock_s(CLOCK_REALTIME);
 }
 
 static void log_line(void *cls, const char *msg)

@@ -13,6 +13,9 @@ void sg_timespec_add(struct timespec *ts, double s);
 void sg_deadline(struct timespec *ts, clockid_t clock, double s);
 /* Sleeps until the absolute time *ts on the clock (restarted after signals). */
 void sg_sleep_until(clockid_t clock, const struct timespec *ts);
+/* The clock's current time in seconds (CLOCK_MONOTONIC for ages and timeouts,
+ * CLOCK_REALTIME for wall-clock times shown to people). */
+double sg_clock_s(clockid_t clock);
 /* Milliseconds from a to b (negative if b is earlier). */
 double sg_ms_between(const struct timespec *a, const struct timespec *b);
 

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "file_helpers.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -303,21 +305,11 @@ static void test_plaintext_picture_stream_ack(void **state)
     zmq_ctx_term(ctx);
 }
 
-static void write_secret(const char *path, const char *text, mode_t mode)
-{
-    unlink(path);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
 static void test_login(void **state)
 {
     (void)state;
     const char *tok = DIR_ "/token";
-    write_secret(tok, "s3cret-token-for-tests\n", 0600);
+    write_mode_file(tok, "s3cret-token-for-tests\n", 0600);
     void *ctx = zmq_ctx_new();
     char ep[128];
     void *pub = make_pub(ctx, ep, sizeof ep);
@@ -374,7 +366,7 @@ static void test_refusals(void **state)
 {
     (void)state;
     const char *tok = DIR_ "/token";
-    write_secret(tok, "s3cret-token-for-tests\n", 0600);
+    write_mode_file(tok, "s3cret-token-for-tests\n", 0600);
     char *err;
     const char *exposed[] = {"-c", VENUE, "--plaintext", "--listen", "0.0.0.0:0",
                              "tcp://127.0.0.1:1", NULL};
@@ -391,7 +383,7 @@ static void test_refusals(void **state)
     assert_int_equal(run_fail(name, &err), 1);
     assert_non_null(strstr(err, "names are not accepted"));
     free(err);
-    write_secret(tok, "s3cret-token-for-tests\n", 0644);
+    write_mode_file(tok, "s3cret-token-for-tests\n", 0644);
     const char *open_tok[] = {"-c", VENUE, "--plaintext", "--listen", "127.0.0.1:0",
                               "--token-file", tok, "tcp://127.0.0.1:1", NULL};
     assert_int_equal(run_fail(open_tok, &err), 1);
@@ -414,7 +406,7 @@ static void test_tls(void **state)
         return;
     }
     const char *tok = DIR_ "/token";
-    write_secret(tok, "s3cret-token-for-tests\n", 0600);
+    write_mode_file(tok, "s3cret-token-for-tests\n", 0600);
     assert_int_equal(system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
                             "-nodes -days 1 -subj /CN=127.0.0.1 -keyout " DIR_ "/tls.key -out "
                             DIR_ "/tls.crt 2>/dev/null && chmod 600 " DIR_ "/tls.key"), 0);

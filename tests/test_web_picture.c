@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "file_helpers.h"
+
 #include "sg_assert.h"
 
 #include <stdio.h>
@@ -237,33 +239,23 @@ static void test_picture_bad_config(void **state)
     assert_null(web_picture_create(&c, &e));
 }
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-    unlink(path);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
 static void test_auth(void **state)
 {
     (void)state;
     const char *path = SG_BINARY_DIR "/test_web_token.txt";
     sg_errinfo e = {0};
-    write_file(path, "correct-horse-battery\n", 0644);
+    write_mode_file(path, "correct-horse-battery\n", 0644);
     assert_null(web_auth_load(path, &e));
     assert_int_equal(e.code, SG_EAUTH);
     assert_non_null(strstr(e.msg, "chmod 600"));
-    write_file(path, "short\n", 0600);
+    write_mode_file(path, "short\n", 0600);
     assert_null(web_auth_load(path, &e));
     assert_int_equal(e.code, SG_EFORMAT);
-    write_file(path, "has a space in it ok\n", 0600);
+    write_mode_file(path, "has a space in it ok\n", 0600);
     assert_null(web_auth_load(path, &e));
     assert_null(web_auth_load(SG_BINARY_DIR "/no-such-token", &e));
     assert_int_equal(e.code, SG_EIO);
-    write_file(path, "correct-horse-battery\n", 0600);
+    write_mode_file(path, "correct-horse-battery\n", 0600);
     web_auth *a = web_auth_load(path, &e);
     assert_non_null(a);
     char sid[WEB_AUTH_SID_LEN + 1], sid2[WEB_AUTH_SID_LEN + 1], name[WEB_AUTH_NAME_LEN];

@@ -18,6 +18,7 @@
 
 #include <microhttpd.h>
 
+#include "sg_clock.h"
 #include "sg_json.h"
 
 #define BODY_MAX 4096 /* bytes of a POST body we accept */
@@ -34,16 +35,12 @@ struct web_http {
 
 static double mono_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    return sg_clock_s(CLOCK_MONOTONIC);
 }
 
 static double wall_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    return sg_clock_s(CLOCK_REALTIME);
 }
 
 static void logf_(const web_http *h, const char *fmt, ...)
@@ -234,24 +231,15 @@ typedef struct {
     double last_write;  /* monotonic s */
 } stream;
 
-static char *record(const char *event, const char *json)
-{
-    size_t n = strlen(event) + strlen(json) + 24;
-    char *r = json ? malloc(n) : NULL;
-    if (r)
-        snprintf(r, n, "event: %s\ndata: %s\n\n", event, json);
-    return r;
-}
-
 /* A fresh snapshot record (and the venue first when starting); NULL on memory failure. */
 static char *snapshot_records(stream *s, bool with_venue)
 {
     char *snap = web_picture_snapshot(s->h->c.pic, mono_s(), &s->seq);
-    char *a = snap ? record("snapshot", snap) : NULL;
+    char *a = snap ? web_sse_record("snapshot", snap) : NULL;
     free(snap);
     if (!a || !with_venue)
         return a;
-    char *v = record("venue", s->h->venue_json);
+    char *v = web_sse_record("venue", s->h->venue_json);
     size_t n = v ? strlen(v) + strlen(a) + 1 : 0;
     char *both = v ? malloc(n) : NULL;
     if (both)
@@ -273,7 +261,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
             return MHD_CONTENT_READER_END_OF_STREAM;
         if (!s->started) {
             s->started = true;
-            s->buf = snapshot_records(s, true);
+            if (!(s->buf = snapshot_records(s, true)))
+                return MHD_CONTENT_READER_END_WITH_ERROR; /* never stream without a start */
         } else {
             int rc = web_picture_next(s->h->c.pic, &s->seq, 1.0, &s->buf);
             if (rc == SG_ESTATE)
@@ -281,17 +270,15 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
             if (rc == SG_EOVERFLOW) {
                 /* this browser fell behind the ring: start it again from now */
                 web_picture_count_resync(s->h->c.pic);
-                s->buf = snapshot_records(s, false);
+                if (!(s->buf = snapshot_records(s, false)))
+                    return MHD_CONTENT_READER_END_WITH_ERROR;
             } else if (rc == SG_ETIMEOUT && mono_s() - s->last_write >= WEB_HTTP_KEEPALIVE_S) {
                 s->buf = strdup(": keepalive\n\n");
             } else if (rc != SG_OK && rc != SG_ETIMEOUT) {
                 return MHD_CONTENT_READER_END_WITH_ERROR;
             }
         }
-        if (s->buf)
-            s->len = strlen(s->buf);
-        else if (!s->started)
-            return MHD_CONTENT_READER_END_WITH_ERROR;
+        s->len = s->buf ? strlen(s->buf) : 0;
     }
     size_t n = s->len - s->off < max ? s->len - s->off : max;
     memcpy(out, s->buf + s->off, n);

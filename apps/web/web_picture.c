@@ -64,19 +64,24 @@ struct web_picture {
 
 /* ---- events ------------------------------------------------------------------------ */
 
+char *web_sse_record(const char *event, const char *json)
+{
+    if (!json)
+        return NULL;
+    size_t n = strlen(event) + strlen(json) + 24;
+    char *r = malloc(n);
+    if (r)
+        snprintf(r, n, "event: %s\ndata: %s\n\n", event, json);
+    return r;
+}
+
 /* Appends one SSE record; takes the JSON text (NULL: memory failure, dropped). */
 static int emit(web_picture *p, const char *event, char *json)
 {
-    if (!json)
-        return SG_ENOMEM;
-    size_t n = strlen(event) + strlen(json) + 24;
-    char *rec = malloc(n);
-    if (!rec) {
-        free(json);
-        return SG_ENOMEM;
-    }
-    snprintf(rec, n, "event: %s\ndata: %s\n\n", event, json);
+    char *rec = web_sse_record(event, json);
     free(json);
+    if (!rec)
+        return SG_ENOMEM;
     size_t slot = (size_t)(p->next_seq % p->c.ring);
     free(p->ring[slot]);
     p->ring[slot] = rec;

@@ -88,6 +88,10 @@ char *web_picture_snapshot(web_picture *p, double now, uint64_t *next_seq);
  * SG_ENOMEM. Blocks; thread-safe. */
 int web_picture_next(web_picture *p, uint64_t *seq, double timeout_s, char **out);
 
+/* One SSE record "event: <event>\ndata: <json>\n\n" (malloc'd; NULL on memory failure
+ * or a NULL json). json must be a single line (cJSON's unformatted print is). */
+char *web_sse_record(const char *event, const char *json);
+
 /* Wakes every waiter for good (shutdown). */
 void web_picture_halt(web_picture *p);
 
