@@ -1,0 +1,770 @@
+/* The fusion side (see fusion_side.h): registry, tracker, alerts, feed, the
+ * publication policy, status and latency. Events come from a node link in order; the
+ * clock is the sample clock they carry, so a replay at full speed gives the same
+ * tracks and alerts as live. */
+#include "fusion_side.h"
+#include "sg_clock.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alerts.h"
+#include "feed.h"
+#include "fusion.h"
+#include "geo.h"
+#include "registry.h"
+#include "sg_jsonw.h"
+#include "tracker.h"
+#include "zones.h"
+
+#define STEP_PERIOD_S 0.1      /* s of sample time between tracker/alert steps without data */
+#define LOG_TRACK_PERIOD_S 2.0 /* s between readable lines about one track */
+#define TRACK_SLOTS 4096       /* per-track publication memory (by id modulo) */
+
+typedef struct {
+    double last_t;             /* s UTC of the last data */
+    bool done, failed;
+} sensor_health;
+
+typedef struct {
+    uint32_t id;
+    sg_track_status status;
+    double last_log;
+    bool announced;            /* published at least once */
+} track_slot;
+
+
+struct fusion_side {
+    fusion_side_opts o;
+    const sg_site *site;
+    geo_frame frame;
+    zone_set *zones;
+    registry *reg;
+    tracker *trk;
+    alerts *al;
+    feed *fd;
+    node_link *link;           /* the link being run (queue depth in status) */
+    const char **sensor_ids;
+    sensor_health *health;
+    nl_health *hl;             /* latest health event per sensor */
+    bool *have_hl;             /* hl[i] received */
+    int primary;               /* sensor whose health carries NL_H_PRIMARY, -1 = none yet */
+    int replay_sensor;         /* sensor a --replay stands in for, -1 = none */
+    double last_progress;
+    /* loop state */
+    double t_now, t_last_step, next_status;
+    double t_begin;            /* s UTC: sample time of the first event */
+    snapshot_sched snap;
+    sg_track *tracks;          /* mutable copy of the tracker's list */
+    size_t n_tracks, cap_tracks;
+    track_slot tslots[TRACK_SLOTS];
+    nl_lat pipe_lat;           /* ms from event creation to its publication */
+    nl_lat e2e_lat;            /* ms from sample time of the data to publication (paced replay) */
+    uint64_t rejected;         /* measurements refused by the registry or tracker */
+    sg_status st;
+    struct timespec started;
+    char line[1024];
+    char sjson[8192];
+    char ljson[512];
+};
+
+/* ---------------------------------------------------------------- logging */
+
+static void logf_(fusion_side *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(fusion_side *p, const char *fmt, ...)
+{
+    if (!p->o.log)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->line, sizeof p->line, fmt, ap);
+    va_end(ap);
+    p->o.log(p->o.log_user, p->line);
+}
+
+/* "hh:mm:ss.mmm" of a sample-clock time. */
+static const char *hms(double t, char *buf, size_t cap)
+{
+    char iso[40];
+    sg_time_iso8601(t, iso, sizeof iso);
+    snprintf(buf, cap, "%.12s", strlen(iso) > 11 ? iso + 11 : iso);
+    return buf;
+}
+
+/* ---------------------------------------------------------------- building */
+
+static fusion_sensor_kind fusion_kind(sg_sensor_kind k)
+{
+    switch (k) {
+    case SG_SENSOR_CAMERA:
+        return FUSION_SENSOR_CAMERA;
+    case SG_SENSOR_REMOTEID_WIFI:
+        return FUSION_SENSOR_REMOTEID;
+    default:
+        return FUSION_SENSOR_RF;
+    }
+}
+
+static int build_registry(fusion_side *p, sg_errinfo *e)
+{
+    size_t n = p->site->n_sensors;
+    fusion_sensor *fs = calloc(n, sizeof *fs);
+    if (!fs)
+        return sg_err_set(e, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const sg_sensor_cfg *c = &p->site->sensors[i];
+        fusion_sensor_default(&fs[i], fusion_kind(c->kind));
+        snprintf(fs[i].id, sizeof fs[i].id, "%s", c->id);
+        fs[i].lat = c->lat_deg * GEO_DEG;
+        fs[i].lon = c->lon_deg * GEO_DEG;
+        fs[i].alt = c->alt_m;
+        fs[i].yaw = c->yaw_deg * GEO_DEG;
+        fs[i].pitch = c->pitch_deg * GEO_DEG;
+        fs[i].roll = c->roll_deg * GEO_DEG;
+        fs[i].stale_s = c->stale_after_s;
+        if (c->kind == SG_SENSOR_CAMERA)
+            fs[i].body_bearings = c->body_bearings;
+    }
+    p->reg = registry_create(&p->frame, fs, n, e);
+    free(fs);
+    return p->reg ? SG_OK : e->code;
+}
+
+/* ---------------------------------------------------------------- publication */
+
+static track_slot *tslot(fusion_side *p, uint32_t id)
+{
+    track_slot *s = &p->tslots[id % TRACK_SLOTS];
+    if (s->id != id) {
+        memset(s, 0, sizeof *s);
+        s->id = id;
+        s->last_log = -INFINITY;
+        s->status = SG_TRACK_TENTATIVE;
+    }
+    return s;
+}
+
+static void note_latency(fusion_side *p, const struct timespec *made, double t_data)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (made && made->tv_sec)
+        nl_lat_add(&p->pipe_lat, sg_ms_between(made, &now));
+    const nl_health *ph = p->primary >= 0 ? &p->hl[p->primary] : NULL;
+    if (p->o.realtime && ph && !isnan(ph->t_first) && isfinite(t_data)) {
+        /* Paced replay: the data's sample time maps to wall time from the first sample. */
+        double wall_ms = sg_ms_between(&ph->wall_first, &now);
+        nl_lat_add(&p->e2e_lat, wall_ms - (t_data - ph->t_first) * 1e3);
+    }
+}
+
+static void publish_track(fusion_side *p, const sg_track *tr, bool snapshot)
+{
+    alerts_zone_state zs[16];
+    feed_zone_ref zr[16];
+    size_t nz = alerts_track_zones(p->al, tr->id, zs, 16);
+    if (nz > 16)
+        nz = 16;
+    for (size_t i = 0; i < nz; i++) {
+        zr[i].zone_id = zs[i].zone_id;
+        zr[i].severity = zs[i].severity;
+        zr[i].inside = zs[i].inside;
+        zr[i].ttb_s = zs[i].time_to_breach;
+    }
+    feed_track(p->fd, tr, zr, nz, snapshot);
+}
+
+static bool track_public(const sg_track *tr, const track_slot *s)
+{
+    return tr->status == SG_TRACK_CONFIRMED || tr->status == SG_TRACK_COASTING ||
+           (tr->status == SG_TRACK_DELETED && s->announced);
+}
+
+static void log_track(fusion_side *p, const sg_track *tr, const char *what)
+{
+    char tb[16];
+    double speed = hypot(tr->x[3], tr->x[4]);
+    double course = atan2(tr->x[3], tr->x[4]) * 180 / M_PI;
+    if (course < 0)
+        course += 360;
+    logf_(p, "%s TRACK %-5u %-9s %-16s %-18s %9.5f %10.5f alt %6.1f m  %5.1f m/s course %3.0f  "
+          "%.0f m from origin%s",
+          hms(tr->t, tb, sizeof tb), tr->id, sg_track_status_name(tr->status),
+          tr->cls[0] ? tr->cls : "-", tr->identity[0] ? tr->identity : "-",
+          tr->lat * 180 / M_PI, tr->lon * 180 / M_PI, tr->alt, speed, course,
+          hypot(tr->x[0], tr->x[1]), what);
+}
+
+static void on_alert(const sg_alert *a, void *user)
+{
+    fusion_side *p = user;
+    char tb[16], ttb[48] = "";
+    feed_alert(p->fd, a, false);
+    if (a->inside)
+        snprintf(ttb, sizeof ttb, "inside");
+    else if (isfinite(a->time_to_breach))
+        snprintf(ttb, sizeof ttb, "breach in %.1f s (+/- %.1f)", a->time_to_breach,
+                 a->time_to_breach_sd);
+    logf_(p, "%s ALERT %-7s %-8s zone %-18s track %-5u %-16s %s%s", hms(a->t, tb, sizeof tb),
+          sg_alert_state_name(a->state), sg_severity_name(a->severity), a->zone_id, a->track_id,
+          a->identity[0] ? a->identity : (a->cls[0] ? a->cls : "-"), ttb,
+          a->allow_listed ? " [allow-listed: not alarmed]" : "");
+}
+
+static void publish_snapshot(fusion_side *p, bool late_joiner)
+{
+    for (size_t i = 0; i < p->n_tracks; i++) {
+        const sg_track *tr = &p->tracks[i];
+        track_slot *s = tslot(p, tr->id);
+        if (!track_public(tr, s) || tr->status == SG_TRACK_DELETED)
+            continue;
+        publish_track(p, tr, late_joiner);
+        s->announced = true;
+    }
+    if (late_joiner) {
+        sg_alert act[64];
+        size_t n = alerts_active(p->al, act, 64);
+        for (size_t i = 0; i < n && i < 64; i++)
+            feed_alert(p->fd, &act[i], true);
+    }
+}
+
+static void publish_rf_picture(fusion_side *p, double t)
+{
+    rf_presence pic[32];
+    size_t n = registry_rf_picture(p->reg, t, pic, 32);
+    for (size_t i = 0; i < n && i < 32; i++) {
+        feed_rf r = {.sensor = pic[i].sensor, .cls = pic[i].cls, .cls_conf = pic[i].cls_conf,
+                     .identity = pic[i].identity, .fc_hz = NAN, .bw_hz = NAN,
+                     .first_t = pic[i].first_seen, .last_t = pic[i].last_seen, .t = t};
+        feed_rf_presence(p->fd, &r);
+    }
+}
+
+/* One sensor's counters, the groups its latest health event says apply. */
+static void health_json(sgjw *w, const nl_health *h)
+{
+    if (h->groups & NL_H_ADAPTER) {
+        sgjw_uint(w, "samples", h->samples);
+        sgjw_uint(w, "samples_dropped", h->samples_dropped);
+        sgjw_uint(w, "bad_samples", h->bad_samples);
+        sgjw_uint(w, "bursts", h->bursts);
+        sgjw_uint(w, "droneid_decoded", h->droneid_decoded);
+        sgjw_uint(w, "droneid_failed", h->droneid_failed);
+    }
+    if (h->groups & NL_H_BLE) {
+        sgjw_uint(w, "ble_packets", h->ble_packets);
+        sgjw_uint(w, "ble_crc_fail", h->ble_crc_fail);
+    }
+    if (h->groups & NL_H_WIFI) {
+        sgjw_uint(w, "wifi_frames", h->wifi_frames);
+        sgjw_uint(w, "wifi_rid_frames", h->wifi_rid_frames);
+        sgjw_uint(w, "wifi_rejected", h->wifi_rejected);
+        sgjw_uint(w, "kernel_dropped", h->kernel_dropped);
+    }
+    if (h->groups & NL_H_CAMERA) {
+        sgjw_uint(w, "frames", h->frames);
+        sgjw_uint(w, "frames_dropped", h->frames_dropped);
+        sgjw_uint(w, "frames_bad", h->frames_bad);
+        sgjw_uint(w, "detections", h->detections);
+        sgjw_uint(w, "bearings", h->bearings);
+        sgjw_uint(w, "detections_masked", h->detections_masked);
+    }
+    if (h->groups & NL_H_RID) {
+        sgjw_uint(w, "remote_id_messages", h->rid_messages);
+        sgjw_uint(w, "remote_id_positions", h->rid_positions);
+        sgjw_uint(w, "remote_id_evicted", h->rid_evicted);
+    }
+    sgjw_uint(w, "events_dropped", h->events_dropped);
+    if (h->groups & NL_H_RECORD)
+        sgjw_uint(w, "record_errors", h->record_errors);
+}
+
+static const char *sensors_json(fusion_side *p)
+{
+    sgjw w;
+    sgjw_init(&w, p->sjson, sizeof p->sjson);
+    sgjw_arr_begin(&w, NULL);
+    for (size_t i = 0; i < p->site->n_sensors; i++) {
+        const sg_sensor_cfg *c = &p->site->sensors[i];
+        const sensor_health *h = &p->health[i];
+        const char *state;
+        /* A sensor silent for longer than stale_after_s is degraded whatever the
+         * reason (device unplugged, link down, or its recording ended early). */
+        double since = isnan(h->last_t) ? p->t_begin : h->last_t;
+        bool stale = p->t_now - since > c->stale_after_s;
+        if (!c->enabled && (int)i != p->replay_sensor)
+            state = "disabled";
+        else if (h->failed)
+            state = "down";
+        else if (stale)
+            state = "degraded";
+        else if (h->done)
+            state = "ended";
+        else if (isnan(h->last_t))
+            state = "waiting"; /* no data yet, not late yet */
+        else
+            state = "ok";
+        sgjw_obj_begin(&w);
+        sgjw_str(&w, "id", c->id);
+        sgjw_str(&w, "state", state);
+        sgjw_fix(&w, "last_t", h->last_t, 6);
+        if (p->have_hl[i])
+            health_json(&w, &p->hl[i]);
+        sgjw_obj_end(&w);
+    }
+    sgjw_arr_end(&w);
+    return sgjw_ok(&w) ? p->sjson : "[]";
+}
+
+static const char *latency_json(fusion_side *p)
+{
+    /* Front-end latency per block: the worst sensor's quantiles (each node keeps its
+     * own histogram; only quantiles cross the link). */
+    double fe50 = NAN, fe99 = NAN;
+    for (size_t i = 0; i < p->site->n_sensors; i++) {
+        if (!p->have_hl[i] || isnan(p->hl[i].fe_p50_ms))
+            continue;
+        if (isnan(fe50) || p->hl[i].fe_p50_ms > fe50)
+            fe50 = p->hl[i].fe_p50_ms;
+        if (isnan(fe99) || p->hl[i].fe_p99_ms > fe99)
+            fe99 = p->hl[i].fe_p99_ms;
+    }
+    sgjw w;
+    sgjw_init(&w, p->ljson, sizeof p->ljson);
+    sgjw_obj_begin(&w);
+    sgjw_fix(&w, "frontend_p50", fe50, 2);
+    sgjw_fix(&w, "frontend_p99", fe99, 2);
+    sgjw_fix(&w, "pipeline_p50", nl_lat_quantile(&p->pipe_lat, 0.5), 2);
+    sgjw_fix(&w, "pipeline_p99", nl_lat_quantile(&p->pipe_lat, 0.99), 2);
+    if (p->o.realtime) {
+        sgjw_fix(&w, "sample_to_feed_p50", nl_lat_quantile(&p->e2e_lat, 0.5), 2);
+        sgjw_fix(&w, "sample_to_feed_p99", nl_lat_quantile(&p->e2e_lat, 0.99), 2);
+    }
+    sgjw_obj_end(&w);
+    return sgjw_ok(&w) ? p->ljson : "{}";
+}
+
+static void publish_status(fusion_side *p)
+{
+    sg_status *st = &p->st;
+    memset(st, 0, sizeof *st);
+    st->t = p->t_now;
+    for (size_t i = 0; i < p->site->n_sensors; i++) {
+        const nl_health *h = &p->hl[i];
+        if (!p->have_hl[i] || !(h->groups & NL_H_ADAPTER))
+            continue;
+        st->samples_processed += h->samples;
+        st->samples_dropped += h->samples_dropped;
+        st->blocks_dropped += h->blocks_dropped + h->events_dropped;
+        st->bursts += h->bursts;
+    }
+    tracker_counts tc;
+    tracker_stats(p->trk, &tc);
+    st->measurements = tc.meas_in;
+    st->measurements_rejected = p->rejected;
+    feed_stats fs;
+    feed_get_stats(p->fd, &fs);
+    st->messages_published = fs.published;
+    st->messages_dropped = fs.dropped;
+    if (p->link) {
+        nl_stats ls;
+        node_link_stats(p->link, &ls);
+        st->queue_depth = (uint32_t)ls.depth;
+        st->queue_capacity = (uint32_t)ls.capacity;
+    }
+    st->n_tracks = tc.tracks_active;
+    alerts_stats as;
+    alerts_get_stats(p->al, &as);
+    st->n_alerts_active = as.open;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    feed_status(p->fd, st, sensors_json(p), sg_ms_between(&p->started, &now) / 1e3, latency_json(p));
+}
+
+/* ---------------------------------------------------------------- fusion loop */
+
+static int copy_tracks(fusion_side *p)
+{
+    const sg_track *tr;
+    size_t n;
+    tracker_tracks(p->trk, &tr, &n);
+    if (n > p->cap_tracks) {
+        size_t cap = n * 2 + 16;
+        sg_track *nt = realloc(p->tracks, cap * sizeof *nt);
+        if (!nt)
+            return SG_ENOMEM;
+        p->tracks = nt;
+        p->cap_tracks = cap;
+    }
+    if (n)
+        memcpy(p->tracks, tr, n * sizeof *tr);
+    p->n_tracks = n;
+    return SG_OK;
+}
+
+/* After the tracker moved: WGS84, RF attach, alerts, publication. */
+static int step(fusion_side *p, double t)
+{
+    int rc = copy_tracks(p);
+    if (rc)
+        return rc;
+    fusion_fill_tracks_wgs84(&p->frame, p->tracks, p->n_tracks);
+    registry_rf_attach(p->reg, t, p->tracks, p->n_tracks);
+    alerts_update(p->al, t, p->tracks, p->n_tracks, on_alert, p);
+    for (size_t i = 0; i < p->n_tracks; i++) {
+        const sg_track *tr = &p->tracks[i];
+        track_slot *s = tslot(p, tr->id);
+        bool changed = tr->status != s->status;
+        if (changed && track_public(tr, s)) {
+            /* confirmed, coasting, deleted: publish at once, not at the next snapshot */
+            publish_track(p, tr, false);
+            log_track(p, tr, tr->status == SG_TRACK_CONFIRMED && !s->announced ? "  [new]" : "");
+            s->announced = true;
+            s->last_log = t;
+        } else if (track_public(tr, s) && t - s->last_log >= LOG_TRACK_PERIOD_S) {
+            log_track(p, tr, "");
+            s->last_log = t;
+        }
+        s->status = tr->status;
+    }
+    if (snapshot_due(&p->snap, t)) {
+        publish_snapshot(p, false);
+        publish_rf_picture(p, t);
+    }
+    p->t_last_step = t;
+    return SG_OK;
+}
+
+static void handle_measurement(fusion_side *p, const nl_event *ev)
+{
+    sg_measurement m;
+    sg_errinfo e = {0};
+    char tb[16];
+    if (registry_map(p->reg, &ev->m, &m, &e) != SG_OK) {
+        p->rejected++;
+        logf_(p, "%s REJECT measurement from %s: %s", hms(ev->t, tb, sizeof tb),
+              p->sensor_ids[ev->sensor], e.msg);
+        return;
+    }
+    if (!registry_for_tracker(&m)) {
+        /* RF presence: recorded in the registry's picture; say it once per report. */
+        logf_(p, "%s RF    %-12s %-16s conf %.2f  %.1f MHz, %.1f MHz wide%s%s",
+              hms(ev->t, tb, sizeof tb), p->sensor_ids[ev->sensor], m.cls, m.cls_conf,
+              ev->fc / 1e6, ev->bw / 1e6, m.identity[0] ? "  id " : "", m.identity);
+        step(p, fmax(p->t_now, ev->t));
+        return;
+    }
+    int rc = tracker_process(p->trk, m.t, &m, 1);
+    if (rc == SG_EINVAL || rc == SG_ERANGE)
+        p->rejected++;
+    else if (rc != SG_OK)
+        logf_(p, "%s tracker: %s", hms(ev->t, tb, sizeof tb), sg_strerror(rc));
+    if (m.t > p->t_now)
+        p->t_now = m.t;
+    step(p, p->t_now);
+    /* everything this measurement changed (track, alerts) is on the feed now */
+    note_latency(p, &ev->made, ev->t_end);
+}
+
+/* Refused feed clients (unknown CURVE keys) are logged as they happen. */
+static void log_refusals(fusion_side *p)
+{
+    feed_auth_refusal r[8];
+    size_t n;
+    while ((n = feed_refusals(p->fd, r, 8)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            char iso[40];
+            sg_time_iso8601(r[i].wall_t, iso, sizeof iso);
+            logf_(p, "FEED  refused client %s key %s at %s: %s",
+                  r[i].address[0] ? r[i].address : "?", r[i].key_z85[0] ? r[i].key_z85 : "-",
+                  iso, r[i].reason);
+        }
+    }
+}
+
+static void maybe_status(fusion_side *p)
+{
+    log_refusals(p);
+    if (isfinite(p->t_now) && p->t_now >= p->next_status) {
+        publish_status(p);
+        p->next_status = p->t_now + p->site->status_period_s;
+    }
+}
+
+static int wait_for_subscriber(fusion_side *p, const atomic_bool *stop)
+{
+    struct timespec a, now;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    logf_(p, "waiting up to %.1f s for a subscriber on %s", p->o.wait_subscriber_s,
+          feed_endpoint(p->fd));
+    for (;;) {
+        int n = feed_poll(p->fd);
+        if (n > 0)
+            return SG_OK;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (sg_ms_between(&a, &now) >= p->o.wait_subscriber_s * 1e3 || atomic_load(stop))
+            return SG_ETIMEOUT;
+        usleep(10000);
+    }
+}
+
+/* ---------------------------------------------------------------- lifetime */
+
+fusion_side *fusion_side_create(const sg_site *site, const fusion_side_opts *o, sg_errinfo *e)
+{
+    fusion_side *p = calloc(1, sizeof *p);
+    if (!p) {
+        sg_err_set(e, SG_ENOMEM, "out of memory");
+        return NULL;
+    }
+    p->o = *o;
+    p->site = site;
+    p->primary = -1;
+    p->last_progress = -1;
+    p->replay_sensor = o->replay ? node_replay_sensor(site) : -1;
+    clock_gettime(CLOCK_MONOTONIC, &p->started);
+    char where[SG_PATH_LEN + 32];
+    if (geo_frame_init(&p->frame, site->origin_lat_deg * GEO_DEG, site->origin_lon_deg * GEO_DEG,
+                       site->origin_alt_m, e)) {
+        sg_err_prefix(e, site->path);
+        goto fail;
+    }
+    if (site->zones_path[0] && site->zones_format == SG_ZONES_ED269) {
+        zones_ed269_opts zo = {.geoid_undulation_m = site->geoid_undulation_m,
+                               .ground_amsl_m = site->ground_amsl_m};
+        size_t skipped = 0;
+        if (!(p->zones = zones_load_ed269(site->zones_path, &p->frame, &zo, &skipped, e)))
+            goto fail;
+        if (skipped)
+            logf_(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
+                  site->zones_path, skipped);
+    } else if (site->zones_path[0] && !(p->zones = zones_load(site->zones_path, &p->frame, e))) {
+        goto fail;
+    }
+    if (build_registry(p, e))
+        goto fail;
+    tracker_cfg tc;
+    snprintf(where, sizeof where, "%s: tracker", site->path);
+    if (tracker_cfg_from_json(&tc, site->tracker, where, e) || !(p->trk = tracker_create(&tc, e)))
+        goto fail;
+    alerts_cfg ac;
+    snprintf(where, sizeof where, "%s: alerts", site->path);
+    if (alerts_cfg_from_json(site->alerts, where, &ac, e))
+        goto fail;
+    for (size_t i = 0; i < site->n_allow && ac.n_allow < ALERTS_MAX_ALLOW; i++)
+        snprintf(ac.allow[ac.n_allow++], SG_ID_LEN, "%s", site->allow[i].identity);
+    if (!(p->al = alerts_create(&ac, p->zones, e)))
+        goto fail;
+    snprintf(where, sizeof where, "%s: outputs.feed", site->path);
+    double rate = site->snapshot_period_s > 0 ? 1.0 / site->snapshot_period_s : 100;
+    if (snapshot_sched_init(&p->snap, rate, e)) {
+        sg_err_prefix(e, where);
+        goto fail;
+    }
+    if (!(p->sensor_ids = calloc(site->n_sensors, sizeof *p->sensor_ids)) ||
+        !(p->health = calloc(site->n_sensors, sizeof *p->health)) ||
+        !(p->hl = calloc(site->n_sensors, sizeof *p->hl)) ||
+        !(p->have_hl = calloc(site->n_sensors, sizeof *p->have_hl))) {
+        sg_err_set(e, SG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < site->n_sensors; i++) {
+        p->sensor_ids[i] = site->sensors[i].id;
+        p->health[i].last_t = NAN;
+    }
+    p->t_now = -INFINITY;
+    p->t_begin = NAN;
+    p->t_last_step = -INFINITY;
+    p->next_status = -INFINITY;
+    return p;
+fail:
+    fusion_side_destroy(p);
+    return NULL;
+}
+
+int fusion_side_open_feed(fusion_side *p, const char *endpoint, const char *record_path,
+                          sg_errinfo *e)
+{
+    char where[SG_PATH_LEN + 32];
+    snprintf(where, sizeof where, "%s: outputs.feed", p->site->path);
+    feed_cfg fcfg = {
+        .endpoint = endpoint ? endpoint : p->site->feed_endpoint,
+        .security = p->site->feed_security,
+        .where = where,
+        .base_file = p->site->path,
+        .node = "skyguardd",
+        .sndhwm = 10000,
+        .record_path = record_path,
+    };
+    if (!(p->fd = feed_create(&fcfg, p->sensor_ids, p->site->n_sensors, e)))
+        return e->code;
+    return SG_OK;
+}
+
+void fusion_side_destroy(fusion_side *p)
+{
+    if (!p)
+        return;
+    feed_destroy(p->fd);
+    alerts_destroy(p->al);
+    tracker_destroy(p->trk);
+    registry_destroy(p->reg);
+    zones_destroy(p->zones);
+    free(p->sensor_ids);
+    free(p->health);
+    free(p->hl);
+    free(p->have_hl);
+    free(p->tracks);
+    free(p);
+}
+
+/* ---------------------------------------------------------------- running */
+
+void fusion_side_announce(fusion_side *p, const atomic_bool *stop)
+{
+    logf_(p, "skyguardd: venue \"%s\", %zu sensor(s), %zu zone(s), feed on %s", p->site->name,
+          p->site->n_sensors, p->zones ? zones_count(p->zones) : 0, feed_endpoint(p->fd));
+    if (feed_server_public(p->fd)[0])
+        logf_(p, "feed is CURVE-encrypted; server public key %s", feed_server_public(p->fd));
+    if (p->o.wait_subscriber_s > 0 && wait_for_subscriber(p, stop) != SG_OK)
+        logf_(p, "no subscriber yet; starting anyway");
+}
+
+static void handle_health(fusion_side *p, const nl_event *ev)
+{
+    p->hl[ev->sensor] = ev->h;
+    p->have_hl[ev->sensor] = true;
+    if ((ev->h.groups & NL_H_PRIMARY) && (p->primary < 0 || ev->sensor < p->primary))
+        p->primary = ev->sensor;
+}
+
+static void log_progress(fusion_side *p)
+{
+    if (!p->o.progress || p->primary < 0 || !(p->hl[p->primary].groups & NL_H_ADAPTER))
+        return;
+    double pr = p->hl[p->primary].progress;
+    if (isfinite(pr) && pr - p->last_progress >= 0.1) {
+        logf_(p, "replay %3.0f%%", pr * 100);
+        p->last_progress = pr;
+    }
+}
+
+int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, void (*poll)(void *),
+                    void *poll_user, int result, sg_errinfo *e)
+{
+    p->link = link;
+    size_t running = inputs;
+    while (running > 0) {
+        nl_event ev;
+        int rc = node_link_pop(link, &ev, 0.05);
+        int fresh = feed_poll(p->fd);
+        if (fresh > 0)
+            publish_snapshot(p, true);
+        if (poll)
+            poll(poll_user);
+        if (rc == SG_ETIMEOUT)
+            continue;
+        if (rc != SG_OK)
+            break;
+        if (ev.sensor < 0 || (size_t)ev.sensor >= p->site->n_sensors)
+            continue; /* a transport checks this; never index out of range */
+        sensor_health *h = &p->health[ev.sensor];
+        if (isnan(p->t_begin) && isfinite(ev.t) && ev.kind != NL_HEALTH)
+            p->t_begin = ev.t;
+        switch (ev.kind) {
+        case NL_MEAS:
+            h->last_t = fmax(isnan(h->last_t) ? -INFINITY : h->last_t, ev.t);
+            handle_measurement(p, &ev);
+            break;
+        case NL_TICK:
+            h->last_t = ev.t;
+            if (ev.t > p->t_now)
+                p->t_now = ev.t;
+            if (p->t_now - p->t_last_step >= STEP_PERIOD_S) {
+                tracker_predict(p->trk, p->t_now);
+                step(p, p->t_now);
+            }
+            break;
+        case NL_HEALTH:
+            handle_health(p, &ev);
+            break;
+        case NL_DONE:
+            running--;
+            h->done = true;
+            if (ev.rc != SG_OK) {
+                h->failed = ev.rc != SG_ETRUNC;
+                logf_(p, "sensor %s: input ended with an error: %s", p->sensor_ids[ev.sensor],
+                      ev.err);
+                if (result == SG_OK && h->failed) {
+                    sg_err_set(e, ev.rc, "sensor %s: %s", p->sensor_ids[ev.sensor], ev.err);
+                    result = ev.rc;
+                }
+            } else {
+                logf_(p, "sensor %s: end of input", p->sensor_ids[ev.sensor]);
+            }
+            break;
+        }
+        maybe_status(p);
+        log_progress(p);
+    }
+    return result;
+}
+
+void fusion_side_finish(fusion_side *p, node_link *link, const atomic_bool *stop)
+{
+    p->link = link;
+    /* Drain, then one last step so tracks and alerts reflect the end of the input. */
+    nl_event ev;
+    while (node_link_pop(link, &ev, 0) == SG_OK) {
+        if (ev.sensor < 0 || (size_t)ev.sensor >= p->site->n_sensors)
+            continue;
+        if (ev.kind == NL_MEAS)
+            handle_measurement(p, &ev);
+        else if (ev.kind == NL_HEALTH)
+            handle_health(p, &ev);
+    }
+    if (isfinite(p->t_now)) {
+        tracker_predict(p->trk, p->t_now);
+        step(p, p->t_now);
+        publish_snapshot(p, false);
+        publish_status(p);
+    }
+    tracker_counts tc;
+    tracker_stats(p->trk, &tc);
+    alerts_stats as;
+    alerts_get_stats(p->al, &as);
+    feed_stats fs;
+    feed_get_stats(p->fd, &fs);
+    uint64_t bursts = 0, decoded = 0;
+    for (size_t i = 0; i < p->site->n_sensors; i++) {
+        if (!p->have_hl[i])
+            continue;
+        bursts += p->hl[i].bursts;
+        decoded += p->hl[i].droneid_decoded;
+    }
+    logf_(p, "summary: %llu bursts, %llu DroneID decoded, %llu measurements (%llu rejected), "
+          "%llu tracks (%llu confirmed), alerts %llu raised / %llu cleared, %llu messages "
+          "published (%llu dropped)",
+          (unsigned long long)bursts, (unsigned long long)decoded,
+          (unsigned long long)tc.meas_in, (unsigned long long)p->rejected,
+          (unsigned long long)tc.tracks_created, (unsigned long long)tc.tracks_confirmed,
+          (unsigned long long)as.raised, (unsigned long long)as.cleared,
+          (unsigned long long)fs.published, (unsigned long long)fs.dropped);
+    /* Linger so subscribers receive the tail (and late joiners a snapshot). */
+    struct timespec a, now;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (;;) {
+        if (feed_poll(p->fd) > 0)
+            publish_snapshot(p, true);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (sg_ms_between(&a, &now) >= p->o.linger_s * 1e3 || atomic_load(stop))
+            break;
+        usleep(10000);
+    }
+}

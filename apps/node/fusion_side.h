@@ -1,0 +1,50 @@
+/* The fusion side of the daemon: pops the events of every sensor from a node link
+ * (node_link.h) in order and owns the registry, tracker, alerts and the operator feed:
+ * publication policy (tracks on change and by snapshot, RF presence, alerts), status
+ * (from the latest health event of each sensor, so a sensor on another node reads the
+ * same as a local one) and latency. Never prints: readable lines go to the log
+ * callback. Single-threaded: every function runs on the caller's thread. */
+#ifndef SG_FUSION_SIDE_H
+#define SG_FUSION_SIDE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "node_link.h"
+#include "pipeline.h"
+#include "sg_error.h"
+#include "site.h"
+
+typedef struct fusion_side fusion_side;
+
+typedef struct {
+    bool replay;               /* a --replay recording stands in for node_replay_sensor() */
+    bool realtime;             /* paced replay: sample-to-feed latency is measured */
+    bool progress;             /* replay progress through the log callback */
+    double wait_subscriber_s;  /* s to wait for a first subscriber before starting, 0 = none */
+    double linger_s;           /* s to keep the feed up after all inputs ended */
+    pipeline_log_fn log;       /* NULL = silent */
+    void *log_user;
+} fusion_side_opts;
+
+/* Builds frame, zones, registry, tracker and alerts of `site` (kept by the caller
+ * until destroy). Errors name the venue file and key. */
+fusion_side *fusion_side_create(const sg_site *site, const fusion_side_opts *o, sg_errinfo *e);
+/* Binds the operator feed: `endpoint` overrides the venue's (NULL = venue), every
+ * published message also goes to `record_path` (JSONL, NULL = none). */
+int fusion_side_open_feed(fusion_side *f, const char *endpoint, const char *record_path,
+                          sg_errinfo *e);
+/* The banner lines, then up to wait_subscriber_s for a first subscriber. */
+void fusion_side_announce(fusion_side *f, const atomic_bool *stop);
+/* Runs the fusion loop on `link` until `inputs` sensors sent NL_DONE or the link
+ * ended. poll(user) runs every loop turn (<= 50 ms; may be NULL). Returns `result`
+ * unless it is SG_OK and a sensor failed (then e says which). */
+int fusion_side_run(fusion_side *f, node_link *link, size_t inputs, void (*poll)(void *),
+                    void *poll_user, int result, sg_errinfo *e);
+/* After the inputs' threads ended: drains `link`, a last step, snapshot and status,
+ * the summary line, then lingers linger_s for subscribers. */
+void fusion_side_finish(fusion_side *f, node_link *link, const atomic_bool *stop);
+void fusion_side_destroy(fusion_side *f);
+
+#endif

@@ -1,0 +1,133 @@
+/* The interface between the two halves of the daemon: the sensor side (adapters,
+ * front ends, decoders; sensor_side.h) makes events, the fusion side (registry,
+ * tracker, alerts, feed; fusion_side.h) consumes them, in order, through a link.
+ *
+ * A link is a transport with two ends: push (sensor side, any thread) and pop (fusion
+ * side, one thread). The standalone daemon joins both halves in one process with the
+ * in-process link (a bounded common/sg_queue); a distributed venue uses a network
+ * transport implementing the same table (node_link_ops), so both run one code path.
+ *
+ * Events carry the sensor's sample-clock time (s UTC) and the monotonic wall time they
+ * were made at (for latency). A transport crossing machines maps `made` and
+ * `wall_first` between the two monotonic clocks; everything else is carried as is. */
+#ifndef SG_NODE_LINK_H
+#define SG_NODE_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sg_error.h"
+#include "sg_types.h"
+#include "site.h"
+
+typedef enum {
+    NL_MEAS,   /* a measurement (or RF presence report) */
+    NL_TICK,   /* the sensor's clock reached t: no later event has an earlier t */
+    NL_DONE,   /* end of the sensor's input (never dropped) */
+    NL_HEALTH, /* the sensor's counters (periodic on its clock, and a final one before NL_DONE) */
+} nl_kind;
+
+/* Which counter groups of nl_health apply to the sensor (bit set). */
+enum {
+    NL_H_ADAPTER = 1u << 0,  /* IQ adapter + RF chain: samples .. droneid_failed */
+    NL_H_BLE = 1u << 1,      /* BLE Remote ID receiver: ble_* */
+    NL_H_WIFI = 1u << 2,     /* Wi-Fi Remote ID capture: wifi_*, kernel_dropped */
+    NL_H_CAMERA = 1u << 3,   /* camera: frames .. detections_masked */
+    NL_H_RID = 1u << 4,      /* Remote ID table: rid_* */
+    NL_H_RECORD = 1u << 5,   /* incident recording on (or failed): record_errors */
+    NL_H_PRIMARY = 1u << 6,  /* the node's first sensor: its progress and clock pairing
+                                stand for the node (replay progress, sample-to-feed latency) */
+};
+
+/* Every per-sensor counter the status message shows; counts since the sensor started. */
+typedef struct {
+    uint32_t groups;                          /* NL_H_* */
+    uint64_t samples, samples_dropped, bad_samples, blocks_dropped; /* adapter */
+    uint64_t bursts, droneid_decoded, droneid_failed;
+    uint64_t ble_packets, ble_crc_fail;
+    uint64_t wifi_frames, wifi_rid_frames, wifi_rejected, kernel_dropped;
+    uint64_t frames, frames_dropped, frames_bad, detections, bearings, detections_masked;
+    uint64_t rid_messages, rid_positions, rid_evicted;
+    uint64_t events_dropped;                  /* events this sensor could not push */
+    uint64_t record_errors;
+    double fe_p50_ms, fe_p99_ms;              /* ms to process one block; NaN before the first,
+                                                 +Inf beyond the histogram */
+    double progress;                          /* 0..1 of a replayed input, NaN if unknown */
+    double t_first;                           /* s UTC: end of the first block, NaN before */
+    struct timespec wall_first;               /* monotonic time that block arrived */
+} nl_health;
+
+typedef struct {
+    nl_kind kind;
+    int sensor;                /* index in the venue's sensors */
+    double t;                  /* s UTC, sample clock */
+    sg_measurement m;          /* NL_MEAS */
+    double fc, bw;             /* Hz: RF presence details for the rf.* message */
+    double first_t;            /* s UTC: emitter first heard */
+    double t_end;              /* s UTC: end of the data behind the event (burst end) */
+    struct timespec made;      /* monotonic wall clock when the event was made */
+    int rc;                    /* NL_DONE: the sensor's exit code (sg_error.h) */
+    char err[256];             /* NL_DONE: why it failed */
+    nl_health h;               /* NL_HEALTH */
+} nl_event;
+
+typedef struct {
+    uint64_t pushed;           /* events accepted */
+    uint64_t dropped;          /* non-blocking pushes refused (full / peer slow or absent) */
+    size_t depth, capacity;    /* events waiting now / room for, at this end */
+} nl_stats;
+
+/* A transport's verbs. Thread-safety: push from any thread, pop from one thread.
+ *   push(ev, wait=false) never blocks: SG_EOVERFLOW when full (the drop is counted);
+ *   push(ev, wait=true)  blocks while full (lossless replay) until room or halt;
+ *                        SG_ESTATE once halted;
+ *   pop(ev, timeout_s)   blocks up to timeout_s (< 0 forever, 0 poll): SG_OK,
+ *                        SG_ETIMEOUT, or SG_EEOF once halted and drained.
+ * An end a transport does not have returns SG_ENOTSUP. */
+typedef struct {
+    int (*push)(void *impl, const nl_event *ev, bool wait);
+    int (*pop)(void *impl, nl_event *ev, double timeout_s);
+    void (*halt)(void *impl);
+    void (*stats)(void *impl, nl_stats *out);
+    void (*destroy)(void *impl);
+} node_link_ops;
+
+typedef struct {
+    const node_link_ops *ops;
+    void *impl;
+} node_link;
+
+/* The in-process link: a bounded queue of `capacity` (> 0) events. NULL + e on failure. */
+node_link *node_link_inproc_create(size_t capacity, sg_errinfo *e);
+void node_link_destroy(node_link *l);
+
+static inline int node_link_push(node_link *l, const nl_event *ev, bool wait)
+{
+    return l->ops->push(l->impl, ev, wait);
+}
+static inline int node_link_pop(node_link *l, nl_event *ev, double timeout_s)
+{
+    return l->ops->pop(l->impl, ev, timeout_s);
+}
+static inline void node_link_halt(node_link *l) { l->ops->halt(l->impl); }
+static inline void node_link_stats(node_link *l, nl_stats *out) { l->ops->stats(l->impl, out); }
+
+/* Latency histogram: fixed bins of 0.1 ms (0..204.8 ms), no allocation on the hot path.
+ * Not thread-safe: one writer, read by the same thread. */
+#define NL_LAT_BINS 2048
+typedef struct {
+    uint32_t bins[NL_LAT_BINS];
+    uint64_t n, over;          /* samples, samples beyond the last bin */
+} nl_lat;
+
+void nl_lat_add(nl_lat *h, double ms);
+/* ms at quantile q (0..1): NaN when empty, +Inf beyond the histogram. */
+double nl_lat_quantile(const nl_lat *h, double q);
+
+/* The sensor a --replay recording stands in for: the venue's first rf sensor
+ * (enabled or not), or -1. Both halves agree on it from the venue alone. */
+int node_replay_sensor(const sg_site *site);
+
+#endif

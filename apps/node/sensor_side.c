@@ -1,0 +1,826 @@
+/* The sensor side (see sensor_side.h): sensor threads, the RF chain run inside the
+ * adapter's sink, incident recording, replay clock alignment and health reporting.
+ *
+ * Threads: one per sensor runs its adapter; RF sensors run the front end and the
+ * decoders on the adapter's thread (inside the sink) and push events into the node
+ * link. A replay pushes with back-pressure (lossless and deterministic); a live sensor
+ * never blocks and its dropped events are counted. */
+#include "sensor_side.h"
+#include "sg_clock.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "camera.h"
+#include "ble_rx.h"
+#include "droneid.h"
+#include "droneid_burst.h"
+#include "emitter.h"
+#include "frontend.h"
+#include "geo.h"
+#include "odid.h"
+#if SG_WITH_PCAP
+#include "rid_wifi_pcap.h"
+#else
+typedef struct rid_pcap rid_pcap;
+#endif
+#include "sg_adapter.h"
+#include "sg_json.h"
+#include "siglib.h"
+#include "sigmf.h"
+
+#define TICK_PERIOD_S 0.05     /* s of sample time between clock events from a sensor */
+#define HEALTH_PERIOD_S 0.25   /* s of sample time between health events from a sensor */
+#define RF_REPORT_PERIOD_S 2.0 /* s between rf.* reports of one emitter */
+#define EMITTER_SLOTS 256      /* per-emitter report memory (by id modulo) */
+#define SYNC_WINDOW_S 0.2      /* s a replayed sensor may run ahead of the slowest other */
+
+typedef struct {
+    uint32_t id;
+    char cls[SG_CLASS_LEN];
+    double last_report;
+} emitter_slot;
+
+/* One sensor's input thread: an IQ adapter with the RF chain (front end, emitters,
+ * DroneID, BLE Remote ID), a Wi-Fi Remote ID capture, or a camera. */
+typedef struct {
+    sensor_side *p;
+    int idx;                   /* sensor index in the site */
+    bool live;                 /* a device: never blocks, drops counted */
+    bool primary;              /* the node's first sensor (NL_H_PRIMARY) */
+    rid_pcap *pcap;            /* Wi-Fi Remote ID input, or NULL */
+    camera *cam;               /* camera input, or NULL */
+    ble_rx *ble;               /* BLE Remote ID receiver on this RF input, or NULL */
+    odid_table *odid;          /* Remote ID aircraft heard by this sensor */
+    atomic_uint_least64_t rid_frames, rid_positions;
+    const sg_iq_adapter *ops;  /* IQ adapter, NULL for Wi-Fi Remote ID */
+    void *state;
+    cJSON *opts;               /* adapter options with paths resolved (owned) */
+    frontend *fe;
+    emitters *em;
+    droneid_rx *did;
+    double did_fs;             /* Hz the DroneID receiver was made for */
+    double center_freq;        /* Hz of the block being processed */
+    double hold_s;             /* s the front end may hold a burst back (max burst + margin) */
+    double next_tick, next_health;
+    double t_first;            /* s UTC of the end of the first block (arrived at wall_first) */
+    struct timespec wall_first;
+    emitter_slot slots[EMITTER_SLOTS];
+    sigmf_writer *rec;         /* incident recording of the input, NULL = off */
+    int64_t rec_offset;        /* recording sample index - stream sample index */
+    double rec_t0, rec_fc;     /* of the current capture segment */
+    atomic_uint_least64_t rec_errors; /* writes that failed (recording then stops) */
+    bool rec_off;              /* recording failed for good on this sensor */
+    nl_lat fe_lat;             /* ms to process one block (sensor thread only) */
+    double clk;                /* s UTC reached (guarded by sensor_side.clk_mu), -INF before */
+    bool clk_done;             /* input ended (guarded by clk_mu) */
+    pthread_t th;
+    bool started;
+    atomic_uint_least64_t bursts, decoded, decode_fail, events_dropped;
+} runner;
+
+struct sensor_side {
+    const sg_site *site;
+    sensor_side_opts o;
+    const char *record_dir;    /* incident recording, NULL = off */
+    node_link *link;
+    const atomic_bool *stop;
+    geo_frame frame;
+    siglib *sigs;
+    runner *run;               /* one per sensor slot (unused slots have p == NULL) */
+    size_t n_run;              /* runners built, in run[0..n_run-1] */
+    pthread_mutex_t clk_mu;    /* replay clock alignment across sensors */
+    pthread_cond_t clk_cv;
+};
+
+/* ---------------------------------------------------------------- sensor threads */
+
+static void on_ble(void *user, const ble_rx_packet *pkt);
+static void runner_init(sensor_side *p, size_t si, runner *s);
+
+static void push_event(runner *s, nl_event *ev)
+{
+    if (!(ev->t_end > 0))
+        ev->t_end = ev->t;
+    clock_gettime(CLOCK_MONOTONIC, &ev->made);
+    if (node_link_push(s->p->link, ev, !s->live) != SG_OK)
+        atomic_fetch_add(&s->events_dropped, 1);
+}
+
+/* Every counter the status shows for this sensor, read on its own thread. */
+static void health_fill(runner *s, nl_health *h)
+{
+    memset(h, 0, sizeof *h);
+    h->progress = NAN;
+    h->t_first = s->t_first;
+    h->wall_first = s->wall_first;
+    if (s->primary)
+        h->groups |= NL_H_PRIMARY;
+    if (s->ops) {
+        sg_adapter_stats as;
+        s->ops->stats(s->state, &as);
+        h->groups |= NL_H_ADAPTER;
+        h->samples = as.samples;
+        h->samples_dropped = as.samples_dropped;
+        h->bad_samples = as.bad_samples;
+        h->blocks_dropped = as.blocks_dropped;
+        h->progress = as.progress;
+        h->bursts = atomic_load(&s->bursts);
+        h->droneid_decoded = atomic_load(&s->decoded);
+        h->droneid_failed = atomic_load(&s->decode_fail);
+    }
+    if (s->ble) {
+        ble_rx_stats bs;
+        ble_rx_get_stats(s->ble, &bs);
+        h->groups |= NL_H_BLE;
+        h->ble_packets = bs.crc_ok;
+        h->ble_crc_fail = bs.crc_fail;
+    }
+#if SG_WITH_PCAP
+    if (s->pcap) {
+        rid_pcap_stats ps;
+        rid_pcap_get_stats(s->pcap, &ps);
+        uint64_t rej = 0;
+        for (int r = 1; r < RID_WIFI_REASONS_; r++)
+            rej += ps.rejected[r];
+        h->groups |= NL_H_WIFI;
+        h->wifi_frames = ps.frames;
+        h->wifi_rid_frames = ps.decoded;
+        h->wifi_rejected = rej;
+        h->kernel_dropped = ps.kernel_dropped;
+    }
+#endif
+    if (s->cam) {
+        camera_stats cs;
+        camera_get_stats(s->cam, &cs);
+        h->groups |= NL_H_CAMERA;
+        h->frames = cs.frames_processed;
+        h->frames_dropped = cs.frames_dropped;
+        h->frames_bad = cs.frames_bad;
+        h->detections = cs.detections;
+        h->bearings = cs.measurements;
+        h->detections_masked = cs.detections_masked;
+    }
+    if (s->odid) {
+        h->groups |= NL_H_RID;
+        h->rid_messages = atomic_load(&s->rid_frames);
+        h->rid_positions = atomic_load(&s->rid_positions);
+        h->rid_evicted = odid_table_evictions(s->odid);
+    }
+    h->events_dropped = atomic_load(&s->events_dropped);
+    h->record_errors = atomic_load(&s->rec_errors);
+    if (s->p->record_dir || h->record_errors)
+        h->groups |= NL_H_RECORD;
+    h->fe_p50_ms = nl_lat_quantile(&s->fe_lat, 0.5);
+    h->fe_p99_ms = nl_lat_quantile(&s->fe_lat, 0.99);
+}
+
+/* A health event at t (s UTC of the sensor clock, NaN if none yet); `final` is the
+ * complete one before NL_DONE and never dropped. */
+static void push_health(runner *s, double t, bool final)
+{
+    nl_event ev = {.kind = NL_HEALTH, .sensor = s->idx, .t = t};
+    health_fill(s, &ev.h);
+    clock_gettime(CLOCK_MONOTONIC, &ev.made);
+    if (node_link_push(s->p->link, &ev, final || !s->live) != SG_OK && !final)
+        atomic_fetch_add(&s->events_dropped, 1);
+}
+
+/* A clock event at most every TICK_PERIOD_S of this sensor's time (or at once),
+ * preceded by a health event every HEALTH_PERIOD_S. */
+static void tick(runner *s, double t, bool now)
+{
+    if (t >= s->next_health) {
+        push_health(s, t, false);
+        s->next_health = t + HEALTH_PERIOD_S;
+    }
+    if (t >= s->next_tick || now) {
+        nl_event ev = {.kind = NL_TICK, .sensor = s->idx, .t = t};
+        push_event(s, &ev);
+        s->next_tick = t + TICK_PERIOD_S;
+    }
+}
+
+/* The end of a sensor's input (never dropped): its final health, then rc and why,
+ * t its last time. */
+static void finish(runner *s, int rc, const sg_errinfo *e, double t)
+{
+    if (rc == SG_ESTATE && atomic_load(s->p->stop))
+        rc = SG_OK; /* stopped on request */
+    push_health(s, t, true);
+    nl_event ev = {.kind = NL_DONE, .sensor = s->idx, .rc = rc, .t = t};
+    if (rc)
+        snprintf(ev.err, sizeof ev.err, "%s", e->msg[0] ? e->msg : sg_strerror(rc));
+    clock_gettime(CLOCK_MONOTONIC, &ev.made);
+    node_link_push(s->p->link, &ev, true);
+}
+
+static emitter_slot *slot_for(runner *s, uint32_t id)
+{
+    emitter_slot *sl = &s->slots[id % EMITTER_SLOTS];
+    if (sl->id != id) {
+        memset(sl, 0, sizeof *sl);
+        sl->id = id;
+        sl->last_report = -INFINITY;
+    }
+    return sl;
+}
+
+/* DroneID on a front-end region (the policy is droneid_burst.h): each decoded burst
+ * becomes a position measurement at its own time; a region of one burst's length
+ * proves what its emitter is (class dji_droneid and its serial, for good). */
+static void try_droneid(runner *s, const sg_burst *b, const float complex *iq, size_t n,
+                        const uint32_t *eid)
+{
+    if (!s->did || !iq || !droneid_burst_candidate(b))
+        return;
+    droneid_msg msg[DRONEID_BURST_MAX];
+    double tm[DRONEID_BURST_MAX];
+    size_t nm = 0;
+    if (droneid_burst_decode(s->did, b, iq, n, s->center_freq, msg, tm, DRONEID_BURST_MAX, &nm,
+                             NULL) != SG_OK) {
+        atomic_fetch_add(&s->decode_fail, 1);
+        return;
+    }
+    atomic_fetch_add(&s->decoded, nm);
+    if (eid && nm == 1 && b->duration <= 0.8e-3)
+        emitters_pin_decoded(s->em, *eid, "dji_droneid", msg[0].serial);
+    for (size_t i = 0; i < nm; i++) {
+        nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = tm[i], .fc = b->fc,
+                       .bw = b->bandwidth, .first_t = tm[i], .t_end = tm[i] + 0.65e-3};
+        if (droneid_to_measurement(&msg[i], tm[i], s->idx, &ev.m) == SG_OK)
+            push_event(s, &ev);
+    }
+}
+
+/* Reports an emitter as RF presence when its class is a drone link, on a change of
+ * class and then every RF_REPORT_PERIOD_S. */
+static void report_emitter(runner *s, const emitter *em, emitter_slot *sl)
+{
+    bool changed = strcmp(sl->cls, em->cls) != 0;
+    if (!changed && em->t_last - sl->last_report < RF_REPORT_PERIOD_S)
+        return;
+    nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = em->t_last,
+                .fc = 0.5 * (em->fc_min + em->fc_max), .bw = em->bw_mean, .first_t = em->t_first};
+    if (emitter_to_measurement(em, em->t_last, &ev.m) != SG_OK)
+        return; /* not a drone class, or not enough evidence yet */
+    ev.m.sensor = s->idx;
+    snprintf(sl->cls, sizeof sl->cls, "%s", em->cls);
+    sl->last_report = em->t_last;
+    push_event(s, &ev);
+}
+
+static void record_burst(runner *s, const sg_burst *b, const emitter *em)
+{
+    int64_t at = (int64_t)b->sample_start + s->rec_offset;
+    if (!s->rec || at < 0)
+        return;
+    sigmf_annotation a = {.sample_start = (uint64_t)at, .sample_count = b->sample_count,
+                          .freq_lo = b->fc - b->bandwidth / 2, .freq_hi = b->fc + b->bandwidth / 2};
+    snprintf(a.label, sizeof a.label, "%s", em && em->cls[0] ? em->cls : "burst");
+    snprintf(a.comment, sizeof a.comment, "skyguard burst: peak %.1f dB, mean %.1f dB SNR%s%s",
+             b->peak_snr_db, b->mean_snr_db, b->flags & SG_BURST_TRUNC_START ? ", truncated start" : "",
+             b->flags & SG_BURST_TRUNC_END ? ", truncated end" : "");
+    if (sigmf_writer_annotate(s->rec, &a, NULL) != SG_OK)
+        s->rec_errors++;
+}
+
+static void on_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq)
+{
+    runner *s = user;
+    atomic_fetch_add(&s->bursts, 1);
+    uint32_t id = 0;
+    emitter_slot *sl = NULL;
+    if (emitters_add_burst(s->em, b, &id) == SG_OK)
+        sl = slot_for(s, id);
+    try_droneid(s, b, iq, n_iq, sl ? &id : NULL);
+    const emitter *em = sl ? emitters_find(s->em, id) : NULL;
+    if (em)
+        report_emitter(s, em, sl);
+    record_burst(s, b, em);
+}
+
+/* Appends a block to the incident recording; a new capture segment starts wherever
+ * the stream's clock, frequency or continuity changes. Failure stops the recording
+ * (counted), never the pipeline. */
+static void record_block(runner *s, const sg_iq_block *blk)
+{
+    sensor_side *p = s->p;
+    sg_errinfo e = {0};
+    double t_first = blk->t0 + (double)blk->sample_index / blk->sample_rate;
+    if (!s->rec) {
+        char base[SG_PATH_LEN];
+        snprintf(base, sizeof base, "%s/%s", p->record_dir, p->site->sensors[s->idx].id);
+        s->rec = sigmf_writer_create(base, SIGMF_CF32_LE, blk->sample_rate, blk->center_freq,
+                                     t_first, "skyguard incident recording (input IQ)", &e);
+        if (!s->rec) {
+            s->rec_errors++;
+            s->rec_off = true; /* reported in status as record_errors */
+            return;
+        }
+        s->rec_t0 = blk->t0;
+        s->rec_fc = blk->center_freq;
+    } else if (blk->discontinuity || blk->t0 != s->rec_t0 || blk->center_freq != s->rec_fc ||
+               (int64_t)blk->sample_index + s->rec_offset !=
+                   (int64_t)sigmf_writer_samples(s->rec)) {
+        if (sigmf_writer_capture(s->rec, blk->center_freq, t_first, &e))
+            goto fail;
+        s->rec_t0 = blk->t0;
+        s->rec_fc = blk->center_freq;
+    }
+    s->rec_offset = (int64_t)sigmf_writer_samples(s->rec) - (int64_t)blk->sample_index;
+    if (sigmf_writer_write(s->rec, blk->x, blk->n, &e) == SG_OK)
+        return;
+fail:
+    s->rec_errors++;
+    sigmf_writer_abort(s->rec);
+    s->rec = NULL;
+    s->rec_off = true;
+}
+
+/* Replayed sensors advance together on the sample clock: a sensor ahead of the
+ * slowest other replayed sensor by more than SYNC_WINDOW_S waits, so events of all
+ * recordings reach fusion in (nearly) time order, as they would live. Live sensors
+ * never wait. */
+static void clock_sync(runner *s, double t)
+{
+    sensor_side *p = s->p;
+    if (s->live || p->n_run < 2)
+        return;
+    pthread_mutex_lock(&p->clk_mu);
+    s->clk = t;
+    pthread_cond_broadcast(&p->clk_cv);
+    while (!atomic_load(p->stop)) {
+        double slowest = INFINITY;
+        for (size_t k = 0; k < p->n_run; k++) {
+            const runner *o = &p->run[k];
+            if (o != s && !o->live && !o->clk_done && o->clk < slowest)
+                slowest = o->clk;
+        }
+        if (t <= slowest + SYNC_WINDOW_S)
+            break;
+        struct timespec dl;
+        sg_deadline(&dl, CLOCK_REALTIME, 0.1);
+        pthread_cond_timedwait(&p->clk_cv, &p->clk_mu, &dl);
+    }
+    pthread_mutex_unlock(&p->clk_mu);
+}
+
+static void clock_done(runner *s)
+{
+    pthread_mutex_lock(&s->p->clk_mu);
+    s->clk_done = true;
+    pthread_cond_broadcast(&s->p->clk_cv);
+    pthread_mutex_unlock(&s->p->clk_mu);
+}
+
+static int rf_sink(void *user, const sg_iq_block *blk)
+{
+    runner *s = user;
+    sensor_side *p = s->p;
+    if (atomic_load(p->stop))
+        return SG_ESTATE;
+    struct timespec a, b;
+    clock_sync(s, blk->t0 + (double)blk->sample_index / blk->sample_rate);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    if (isnan(s->t_first)) {
+        /* a block arrives when its last sample does: that pairs sample and wall clocks */
+        s->t_first = blk->t0 + (double)(blk->sample_index + blk->n) / blk->sample_rate;
+        s->wall_first = a;
+        if (s->primary)
+            push_health(s, NAN, false); /* the pairing reaches fusion before any measurement */
+    }
+    if (blk->sample_rate != s->did_fs) {
+        /* DroneID needs 15.36..200 Msps; other rates (e.g. a BLE-only input) skip it */
+        droneid_rx_destroy(s->did);
+        s->did = NULL;
+        s->did_fs = blk->sample_rate;
+        if (blk->sample_rate >= 15.36e6 && blk->sample_rate <= 200e6 &&
+            !(s->did = droneid_rx_create(blk->sample_rate, NULL)))
+            atomic_fetch_add(&s->decode_fail, 1); /* no memory: counted, bursts still flow */
+    }
+    s->center_freq = blk->center_freq;
+    if (p->record_dir && !s->rec_off)
+        record_block(s, blk);
+    int rc = frontend_execute(s->fe, blk, on_burst, s);
+    if (rc == SG_OK && s->ble) {
+        sg_errinfo be = {0};
+        if (ble_rx_execute(s->ble, blk, on_ble, s, &be) != SG_OK) {
+            /* e.g. the configured channel is outside this capture: BLE off, counted */
+            ble_rx_destroy(s->ble);
+            s->ble = NULL;
+            atomic_fetch_add(&s->events_dropped, 1);
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    nl_lat_add(&s->fe_lat, sg_ms_between(&a, &b));
+    if (rc != SG_OK)
+        return rc;
+    /* The clock this sensor can vouch for: bursts still open or held for their
+     * margin may start up to hold_s before the end of this block, and their
+     * measurements must not arrive behind the clock. */
+    double t_end = blk->t0 + (double)(blk->sample_index + blk->n) / blk->sample_rate - s->hold_s;
+    tick(s, t_end, blk->discontinuity);
+    return SG_OK;
+}
+
+/* ---------------------------------------------------------------- Remote ID */
+
+/* One Remote ID message from a transmitter: merged per aircraft; a new location
+ * becomes a position measurement with identity and operator position. */
+static void rid_message(runner *s, const uint8_t mac[6], const odid_message *m, double t,
+                        double rssi_dbm)
+{
+    odid_aircraft *ac = NULL;
+    atomic_fetch_add(&s->rid_frames, 1);
+    if (odid_table_update(s->odid, mac, m, t, rssi_dbm, &ac) != SG_OK || !ac)
+        return;
+    if (m->type != ODID_MT_LOCATION)
+        return; /* identity, operator and system parts are merged for the next fix */
+    nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = t, .first_t = ac->t_first};
+    if (odid_to_measurement(ac, s->idx, &ev.m) != SG_OK)
+        return;
+    ev.m.t = t;
+    atomic_fetch_add(&s->rid_positions, 1);
+    push_event(s, &ev);
+}
+
+static void on_ble(void *user, const ble_rx_packet *pkt)
+{
+    runner *s = user;
+    odid_message msgs[ODID_PACK_MAX];
+    int n = 0;
+    uint8_t mac[6];
+    if (ble_rx_packet_odid(pkt, msgs, ODID_PACK_MAX, &n, mac) != SG_OK)
+        return; /* another BLE device */
+    for (int i = 0; i < n; i++)
+        rid_message(s, mac, &msgs[i], pkt->t, pkt->power_dbfs);
+}
+
+#if SG_WITH_PCAP
+static int on_wifi(void *user, double t, const rid_wifi_frame *f)
+{
+    runner *s = user;
+    if (atomic_load(s->p->stop))
+        return SG_ESTATE;
+    clock_sync(s, t);
+    for (int i = 0; i < f->n_msgs; i++)
+        rid_message(s, f->mac, &f->msgs[i], t, f->rssi_dbm);
+    tick(s, t, false);
+    return SG_OK;
+}
+
+static void *wifi_thread(void *arg)
+{
+    runner *s = arg;
+    sg_errinfo e = {0};
+    push_health(s, NAN, false); /* counters from the start */
+    int rc = rid_pcap_run(s->pcap, on_wifi, s, &e);
+    clock_done(s);
+    finish(s, rc, &e, NAN);
+    return NULL;
+}
+#endif
+
+/* ---------------------------------------------------------------- cameras */
+
+static int on_frame(void *user, const camera_frame *f)
+{
+    runner *s = user;
+    if (atomic_load(s->p->stop))
+        return SG_ESTATE;
+    clock_sync(s, f->t);
+    for (size_t i = 0; i < f->n_meas; i++) {
+        nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = f->meas[i].t, .m = f->meas[i],
+                    .first_t = f->t};
+        push_event(s, &ev);
+    }
+    tick(s, f->t, f->gap);
+    return SG_OK;
+}
+
+static void *camera_thread(void *arg)
+{
+    runner *s = arg;
+    sg_errinfo e = {0};
+    push_health(s, NAN, false); /* counters from the start */
+    int rc = camera_run(s->cam, on_frame, s, &e);
+    clock_done(s);
+    finish(s, rc, &e, NAN);
+    return NULL;
+}
+
+static void runner_stop(runner *s)
+{
+    if (s->cam)
+        camera_stop(s->cam);
+    if (s->ops && s->ops->stop)
+        s->ops->stop(s->state);
+#if SG_WITH_PCAP
+    if (s->pcap)
+        rid_pcap_stop(s->pcap);
+#endif
+}
+
+static void *rf_thread(void *arg)
+{
+    runner *s = arg;
+    sg_errinfo e = {0};
+    push_health(s, NAN, false); /* counters from the start */
+    int rc = s->ops->run(s->state, rf_sink, s, &e);
+    clock_done(s);
+    int frc = frontend_flush(s->fe, on_burst, s);
+    if (s->ble)
+        ble_rx_flush(s->ble, on_ble, s);
+    if ((rc == SG_OK || (rc == SG_ESTATE && atomic_load(s->p->stop))) && frc != SG_OK)
+        rc = sg_err_set(&e, frc, "front end flush failed");
+    if (s->rec) {
+        sg_errinfo re = {0};
+        if (sigmf_writer_close(s->rec, &re) != SG_OK)
+            s->rec_errors++;
+        s->rec = NULL;
+    }
+    frontend_stats_t fs;
+    frontend_stats(s->fe, &fs);
+    finish(s, rc, &e, fs.t);
+    return NULL;
+}
+
+/* Adapter options with a relative file (the member `key`) made relative to the venue file. */
+static cJSON *resolve_adapter_opts(const sg_site *site, const cJSON *adapter, const char *key,
+                                   sg_errinfo *e)
+{
+    cJSON *o = cJSON_Duplicate(adapter, 1);
+    if (!o) {
+        sg_err_set(e, SG_ENOMEM, "out of memory");
+        return NULL;
+    }
+    cJSON *path = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsString(path) && strcmp(path->valuestring, "-") != 0) {
+        char full[SG_PATH_LEN];
+        if (sg_path_relative_to(site->path, path->valuestring, full, sizeof full) ||
+            !cJSON_SetValuestring(path, full)) {
+            cJSON_Delete(o);
+            sg_err_set(e, SG_ERANGE, "adapter path too long");
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static int build_rf_sensor(sensor_side *p, size_t si, bool replace, runner *s, sg_errinfo *e)
+{
+    const sg_sensor_cfg *c = &p->site->sensors[si];
+    runner_init(p, si, s);
+    const char *type = c->adapter_type;
+    if (replace) {
+        /* --replay: a SigMF recording stands in for this sensor's adapter. */
+        type = "sigmf";
+        s->opts = cJSON_CreateObject();
+        if (!s->opts || !cJSON_AddStringToObject(s->opts, "type", "sigmf") ||
+            !cJSON_AddStringToObject(s->opts, "path", p->o.replay_path) ||
+            (p->o.sample_rate > 0 &&
+             !cJSON_AddNumberToObject(s->opts, "sample_rate", p->o.sample_rate)) ||
+            (p->o.realtime && !cJSON_AddBoolToObject(s->opts, "realtime", true)))
+            return sg_err_set(e, SG_ENOMEM, "out of memory");
+    } else {
+        if (!(s->opts = resolve_adapter_opts(p->site, c->adapter, "path", e)))
+            return e->code;
+        if (p->o.realtime) {
+            cJSON_DeleteItemFromObjectCaseSensitive(s->opts, "realtime");
+            if (!cJSON_AddBoolToObject(s->opts, "realtime", true))
+                return sg_err_set(e, SG_ENOMEM, "out of memory");
+        }
+    }
+    s->ops = sg_iq_adapter_find(type);
+    if (!s->ops) {
+        const char *why = sg_iq_adapter_missing(type);
+        return sg_err_set(e, SG_ENOTSUP, "%s.adapter.type: %s", c->where,
+                          why ? why : "unknown IQ adapter (see docs/config.md)");
+    }
+    char where[160];
+    snprintf(where, sizeof where, "%s.adapter", c->where);
+    int rc = s->ops->open(&s->state, s->opts, replace ? "--replay" : where, e);
+    if (rc)
+        return rc;
+    frontend_cfg fc;
+    snprintf(where, sizeof where, "%s.frontend", c->where);
+    if ((rc = frontend_cfg_from_json(&fc, c->frontend, where, e)))
+        return rc;
+    fc.sensor = (int)si;
+    s->hold_s = fc.max_burst_s + fc.margin_s;
+    if (!(s->fe = frontend_create(&fc, e)))
+        return e->code;
+    if (!(s->em = emitters_create(p->sigs, NULL, e)))
+        return e->code;
+    s->live = s->ops->live;
+    if (c->ble) {
+        /* BLE Remote ID receiver on this sensor's IQ */
+        ble_rx_cfg bc;
+        snprintf(where, sizeof where, "%s.ble", c->where);
+        ble_rx_cfg_default(&bc);
+        if ((rc = ble_rx_cfg_from_json(c->ble, where, &bc, e)) || !(s->ble = ble_rx_create(&bc, e)))
+            return rc ? rc : e->code;
+    }
+    if (!(s->odid = odid_table_create(256, 30.0, e)))
+        return e->code;
+    return SG_OK;
+}
+
+static void runner_init(sensor_side *p, size_t si, runner *s)
+{
+    s->p = p;
+    s->idx = (int)si;
+    s->t_first = NAN;
+    s->next_tick = -INFINITY;
+    s->clk = -INFINITY;
+    s->next_health = -INFINITY;
+}
+
+/* A Wi-Fi Remote ID receiver: a pcap file (replay) or a monitor-mode interface. */
+static int build_wifi_sensor(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
+{
+    const sg_sensor_cfg *c = &p->site->sensors[si];
+    runner_init(p, si, s);
+    char where[160];
+    snprintf(where, sizeof where, "%s.adapter", c->where);
+#if SG_WITH_PCAP
+    if (strcmp(c->adapter_type, "pcap") != 0)
+        return sg_err_set(e, SG_EINVAL, "%s.type: remoteid_wifi sensors take \"pcap\"", where);
+    if (!(s->opts = resolve_adapter_opts(p->site, c->adapter, "file", e)))
+        return e->code;
+    cJSON_DeleteItemFromObjectCaseSensitive(s->opts, "type");
+    s->live = cJSON_HasObjectItem(s->opts, "interface");
+    if (!(s->pcap = rid_pcap_open_json(s->opts, where, e)))
+        return e->code;
+    if (!(s->odid = odid_table_create(256, 30.0, e)))
+        return e->code;
+    return SG_OK;
+#else
+    (void)p;
+    return sg_err_set(e, SG_ENOTSUP, "%s: this build has no libpcap (apt-get install "
+                      "libpcap-dev and rebuild)", where);
+#endif
+}
+
+/* A camera: GStreamer pipeline -> sky detector -> bearing measurements. */
+static int build_camera_sensor(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
+{
+    const sg_sensor_cfg *c = &p->site->sensors[si];
+    runner_init(p, si, s);
+    camera_cfg cc;
+    camera_cfg_default(&cc);
+    int rc = camera_cfg_from_json(&cc, c->json, c->where, e);
+    if (rc)
+        return rc;
+    cc.sensor = (int)si;
+    geo_frame_to_enu(&p->frame, c->lat_deg * GEO_DEG, c->lon_deg * GEO_DEG, c->alt_m,
+                     cc.sensor_enu);
+    s->live = cc.live;
+    if (!(s->cam = camera_create(&cc, e)))
+        return e->code;
+    return SG_OK;
+}
+
+/* ---------------------------------------------------------------- lifetime */
+
+sensor_side *sensor_side_create(const sg_site *site, const sensor_side_opts *o, node_link *link,
+                                const atomic_bool *stop, sg_errinfo *e)
+{
+    sensor_side *p = calloc(1, sizeof *p);
+    if (!p) {
+        sg_err_set(e, SG_ENOMEM, "out of memory");
+        return NULL;
+    }
+    p->site = site;
+    p->o = *o;
+    p->link = link;
+    p->stop = stop;
+    pthread_mutex_init(&p->clk_mu, NULL);
+    pthread_cond_init(&p->clk_cv, NULL);
+    if (geo_frame_init(&p->frame, site->origin_lat_deg * GEO_DEG, site->origin_lon_deg * GEO_DEG,
+                       site->origin_alt_m, e)) {
+        sg_err_prefix(e, site->path);
+        goto fail;
+    }
+    /* The signature library: the venue's "signatures" file, else the one beside it. */
+    char sigpath[SG_PATH_LEN];
+    if (site->signatures_path[0])
+        snprintf(sigpath, sizeof sigpath, "%s", site->signatures_path);
+    else if (sg_path_relative_to(site->path, "signatures.json", sigpath, sizeof sigpath))
+        sigpath[0] = '\0';
+    if (!(p->sigs = siglib_load(sigpath, e)))
+        goto fail;
+    if (!(p->run = calloc(site->n_sensors, sizeof *p->run))) {
+        sg_err_set(e, SG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    int replaced = p->o.replay_path ? node_replay_sensor(site) : -1;
+    for (size_t i = 0; i < site->n_sensors; i++) {
+        const sg_sensor_cfg *c = &site->sensors[i];
+        bool replace = (int)i == replaced;
+        if (!replace && !c->enabled)
+            continue;
+        runner *r = &p->run[p->n_run];
+        int brc;
+        if (replace || c->kind == SG_SENSOR_RF)
+            brc = build_rf_sensor(p, i, replace, r, e);
+        else if (c->kind == SG_SENSOR_REMOTEID_WIFI)
+            brc = build_wifi_sensor(p, i, r, e);
+        else if (c->kind == SG_SENSOR_CAMERA)
+            brc = build_camera_sensor(p, i, r, e);
+        else
+            brc = sg_err_set(e, SG_ENOTSUP, "%s: sensors of kind \"%s\" cannot run in this build",
+                             c->where, sg_sensor_kind_names[c->kind]);
+        if (brc)
+            goto fail;
+        r->primary = p->n_run == 0;
+        p->n_run++;
+    }
+    if (p->o.replay_path && replaced < 0) {
+        sg_err_set(e, SG_EINVAL, "%s: --replay needs an rf sensor in the venue file", site->path);
+        goto fail;
+    }
+    if (p->n_run == 0) {
+        sg_err_set(e, SG_EINVAL, "%s: no enabled sensor to run", site->path);
+        goto fail;
+    }
+    return p;
+fail:
+    sensor_side_destroy(p);
+    return NULL;
+}
+
+void sensor_side_set_record_dir(sensor_side *s, const char *dir) { s->record_dir = dir; }
+
+size_t sensor_side_count(const sensor_side *s) { return s->n_run; }
+
+int sensor_side_start(sensor_side *p, size_t *started, sg_errinfo *e)
+{
+    *started = 0;
+    for (size_t k = 0; k < p->n_run; k++) {
+        void *(*fn)(void *) = p->run[k].cam ? camera_thread : rf_thread;
+#if SG_WITH_PCAP
+        if (p->run[k].pcap)
+            fn = wifi_thread;
+#endif
+        if (pthread_create(&p->run[k].th, NULL, fn, &p->run[k]) != 0)
+            return sg_err_set(e, SG_ENOMEM, "cannot start the thread of sensor %s",
+                              p->site->sensors[p->run[k].idx].id);
+        p->run[k].started = true;
+        (*started)++;
+    }
+    return SG_OK;
+}
+
+void sensor_side_poll(sensor_side *p)
+{
+    if (!atomic_load(p->stop))
+        return;
+    /* Stop requested: let the sensor threads return (their events still drain). */
+    for (size_t k = 0; k < p->n_run; k++)
+        runner_stop(&p->run[k]);
+}
+
+void sensor_side_join(sensor_side *p)
+{
+    for (size_t k = 0; k < p->n_run; k++)
+        if (p->run[k].started) {
+            pthread_join(p->run[k].th, NULL);
+            p->run[k].started = false;
+        }
+}
+
+void sensor_side_destroy(sensor_side *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; p->run && i < p->site->n_sensors; i++) {
+        runner *s = &p->run[i]; /* partly built sensors too (a failed create) */
+        if (!s->p)
+            continue;
+        if (s->state)
+            s->ops->close(s->state);
+#if SG_WITH_PCAP
+        rid_pcap_close(s->pcap);
+#endif
+        ble_rx_destroy(s->ble);
+        odid_table_destroy(s->odid);
+        camera_destroy(s->cam);
+        if (s->rec)
+            sigmf_writer_abort(s->rec);
+        frontend_destroy(s->fe);
+        emitters_destroy(s->em);
+        droneid_rx_destroy(s->did);
+        cJSON_Delete(s->opts);
+    }
+    free(p->run);
+    siglib_destroy(p->sigs);
+    pthread_mutex_destroy(&p->clk_mu);
+    pthread_cond_destroy(&p->clk_cv);
+    free(p);
+}
