@@ -165,9 +165,12 @@ void sg_time_iso8601(double t, char *out, size_t cap)
         snprintf(out, cap, "unknown");
         return;
     }
-    /* truncated to the millisecond (a time is never shown later than it is); the
-     * tiny bias absorbs binary representation error (x.123 stored as x.12299999) */
-    long long tms = (long long)floor(t * 1000.0 + 1e-6);
+    /* Rounded to the microsecond first (the resolution t is published with, and
+     * coarser than a double's error: x.3 is stored as x.29999995 at Unix times, whose
+     * ulp is 0.24 us), then truncated to the millisecond, so "time" names the
+     * millisecond t falls in and is never 1 ms behind it. */
+    long long tus = llround(t * 1e6);
+    long long tms = tus >= 0 ? tus / 1000 : -((-tus + 999) / 1000);
     long long sec = tms >= 0 ? tms / 1000 : -((-tms + 999) / 1000);
     int ms = (int)(tms - sec * 1000);
     time_t s = (time_t)sec;

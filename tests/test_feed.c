@@ -225,6 +225,34 @@ static void test_iso8601(void **state)
     assert_string_equal(iso, "2026-11-22T22:30:00.123Z");
     sg_time_iso8601(NAN, iso, sizeof iso);
     assert_string_equal(iso, "unknown");
+    /* no 1 ms bias below t: decimal times stored just below their value (x.3 is
+     * x.29999995 as a double) name their own millisecond; sub-microsecond values
+     * below a millisecond boundary round up to it, anything else truncates */
+    static const struct {
+        double t;
+        const char *iso;
+    } exact[] = {
+        {1784572200.3, "2026-07-20T18:30:00.300Z"},   {1784572216.26, "2026-07-20T18:30:16.260Z"},
+        {1784572239.979954, "2026-07-20T18:30:39.979Z"}, {1784572199.999247, "2026-07-20T18:29:59.999Z"},
+        {1784572199.9999996, "2026-07-20T18:30:00.000Z"}, {1784572200.0009, "2026-07-20T18:30:00.000Z"},
+        {0.001, "1970-01-01T00:00:00.001Z"},            {1795386600.999, "2026-11-22T22:30:00.999Z"},
+        {1784572200.2999997, "2026-07-20T18:30:00.300Z"}, /* published as t 1784572200.300000 */
+    };
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
+        sg_time_iso8601(exact[i].t, iso, sizeof iso);
+        if (strcmp(iso, exact[i].iso) != 0)
+            fail_msg("t = %.7f: %s, expected %s", exact[i].t, iso, exact[i].iso);
+    }
+    /* every millisecond of a minute at a Unix time of today's size */
+    for (int ms = 0; ms < 60000; ms++) {
+        double t = 1784572200.0 + ms / 1000.0;
+        char want[40];
+        snprintf(want, sizeof want, "2026-07-20T18:%02d:%02d.%03dZ", 30 + ms / 60000,
+                 (ms / 1000) % 60, ms % 1000);
+        sg_time_iso8601(t, iso, sizeof iso);
+        if (strcmp(iso, want) != 0)
+            fail_msg("t = 1784572200 + %d ms: %s, expected %s", ms, iso, want);
+    }
 }
 
 int main(void)
