@@ -23,6 +23,8 @@ struct feed {
     FILE *record;
     feed_stats st;
     char buf[FEED_MAX_MSG];
+    char last_status[FEED_MAX_MSG]; /* the latest status frame, re-sent to late joiners */
+    size_t last_status_len;         /* 0: none sent yet */
 };
 
 feed *feed_create(const feed_cfg *cfg, const char *const *sensor_ids, size_t n_sensors,
@@ -329,8 +331,27 @@ int feed_alert(feed *f, const sg_alert *a, bool snapshot)
 int feed_status(feed *f, const sg_status *s, const char *sensors_json, double uptime_s,
                 const char *latency_json)
 {
-    return send_encoded(f, feed_encode_status(f, f->buf, sizeof f->buf, s, sensors_json,
-                                              uptime_s, latency_json));
+    int n = feed_encode_status(f, f->buf, sizeof f->buf, s, sensors_json, uptime_s, latency_json);
+    if (n > 0) {
+        memcpy(f->last_status, f->buf, (size_t)n);
+        f->last_status_len = (size_t)n;
+    }
+    return send_encoded(f, n);
+}
+
+int feed_status_snapshot(feed *f)
+{
+    static const char flag[] = ",\"snapshot\":true}";
+    size_t n = f->last_status_len;
+    if (n == 0)
+        return SG_ENOTFOUND;
+    if (n - 1 + sizeof flag > sizeof f->buf) {
+        f->st.dropped++;
+        return SG_EOVERFLOW;
+    }
+    memcpy(f->buf, f->last_status, n - 1); /* the object without its closing brace */
+    memcpy(f->buf + n - 1, flag, sizeof flag - 1);
+    return feed_send_raw(f, f->buf, n - 1 + sizeof flag - 1);
 }
 
 int feed_rf_presence(feed *f, const feed_rf *r)

@@ -88,6 +88,9 @@ int feed_alert(feed *f, const sg_alert *a, bool snapshot);
 int feed_status(feed *f, const sg_status *s, const char *sensors_json, double uptime_s,
                 const char *latency_json);
 int feed_rf_presence(feed *f, const feed_rf *r);
+/* Re-sends the latest status message with "snapshot": true (for late joiners).
+ * SG_ENOTFOUND if no status was sent yet. */
+int feed_status_snapshot(feed *f);
 /* Sends a pre-encoded frame (used when replaying a JSONL record). */
 int feed_send_raw(feed *f, const char *frame, size_t len);
 

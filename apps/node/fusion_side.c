@@ -38,6 +38,14 @@ typedef struct {
     bool announced;            /* published at least once */
 } track_slot;
 
+#define RF_NOTES 64            /* emitters whose frequency and bandwidth are remembered */
+
+typedef struct {
+    int sensor;                /* -1: free */
+    char cls[SG_CLASS_LEN], identity[SG_ID_LEN];
+    double fc, bw;             /* Hz: latest report of this emitter */
+} rf_note;
+
 
 struct fusion_side {
     fusion_side_opts o;
@@ -63,6 +71,8 @@ struct fusion_side {
     sg_track *tracks;          /* mutable copy of the tracker's list */
     size_t n_tracks, cap_tracks;
     track_slot tslots[TRACK_SLOTS];
+    rf_note rf_notes[RF_NOTES];
+    size_t rf_next;            /* next note slot to reuse */
     nl_lat pipe_lat;           /* ms from event creation to its publication */
     nl_lat e2e_lat;            /* ms from sample time of the data to publication (paced replay) */
     uint64_t rejected;         /* measurements refused by the registry or tracker */
@@ -231,7 +241,34 @@ static void publish_snapshot(fusion_side *p, bool late_joiner)
         size_t n = alerts_active(p->al, act, 64);
         for (size_t i = 0; i < n && i < 64; i++)
             feed_alert(p->fd, &act[i], true);
+        feed_status_snapshot(p->fd); /* SG_ENOTFOUND before the first status: nothing to add */
     }
+}
+
+/* The remembered frequency and bandwidth of an emitter (NULL: never reported). */
+static rf_note *rf_note_find(fusion_side *p, int sensor, const char *cls, const char *identity)
+{
+    for (size_t i = 0; i < RF_NOTES; i++) {
+        rf_note *n = &p->rf_notes[i];
+        if (n->sensor == sensor && !strcmp(n->cls, cls) && !strcmp(n->identity, identity))
+            return n;
+    }
+    return NULL;
+}
+
+static void rf_note_put(fusion_side *p, int sensor, const char *cls, const char *identity,
+                        double fc, double bw)
+{
+    rf_note *n = rf_note_find(p, sensor, cls, identity);
+    if (!n) {
+        n = &p->rf_notes[p->rf_next];
+        p->rf_next = (p->rf_next + 1) % RF_NOTES;
+        n->sensor = sensor;
+        snprintf(n->cls, sizeof n->cls, "%s", cls);
+        snprintf(n->identity, sizeof n->identity, "%s", identity);
+    }
+    n->fc = fc > 0 && isfinite(fc) ? fc : NAN;
+    n->bw = bw > 0 && isfinite(bw) ? bw : NAN;
 }
 
 static void publish_rf_picture(fusion_side *p, double t)
@@ -239,9 +276,11 @@ static void publish_rf_picture(fusion_side *p, double t)
     rf_presence pic[32];
     size_t n = registry_rf_picture(p->reg, t, pic, 32);
     for (size_t i = 0; i < n && i < 32; i++) {
+        const rf_note *note = rf_note_find(p, pic[i].sensor, pic[i].cls, pic[i].identity);
         feed_rf r = {.sensor = pic[i].sensor, .cls = pic[i].cls, .cls_conf = pic[i].cls_conf,
-                     .identity = pic[i].identity, .fc_hz = NAN, .bw_hz = NAN,
-                     .first_t = pic[i].first_seen, .last_t = pic[i].last_seen, .t = t};
+                     .identity = pic[i].identity, .fc_hz = note ? note->fc : NAN,
+                     .bw_hz = note ? note->bw : NAN, .first_t = pic[i].first_seen,
+                     .last_t = pic[i].last_seen, .t = t};
         feed_rf_presence(p->fd, &r);
     }
 }
@@ -457,6 +496,13 @@ static void handle_measurement(fusion_side *p, const nl_event *ev)
         logf_(p, "%s RF    %-12s %-16s conf %.2f  %.1f MHz, %.1f MHz wide%s%s",
               hms(ev->t, tb, sizeof tb), p->sensor_ids[ev->sensor], m.cls, m.cls_conf,
               ev->fc / 1e6, ev->bw / 1e6, m.identity[0] ? "  id " : "", m.identity);
+        /* every report goes on the feed, whether or not a track explains it */
+        rf_note_put(p, ev->sensor, m.cls, m.identity, ev->fc, ev->bw);
+        const rf_note *note = rf_note_find(p, ev->sensor, m.cls, m.identity);
+        feed_rf r = {.sensor = ev->sensor, .cls = m.cls, .cls_conf = m.cls_conf,
+                     .identity = m.identity, .fc_hz = note->fc, .bw_hz = note->bw,
+                     .first_t = ev->first_t, .last_t = ev->t, .t = ev->t};
+        feed_rf_presence(p->fd, &r);
         step(p, fmax(p->t_now, ev->t));
         return;
     }
@@ -527,6 +573,8 @@ fusion_side *fusion_side_create(const sg_site *site, const fusion_side_opts *o, 
     p->site = site;
     p->primary = -1;
     p->last_progress = -1;
+    for (size_t i = 0; i < RF_NOTES; i++)
+        p->rf_notes[i].sensor = -1;
     p->replay_sensor = o->replay ? node_replay_sensor(site) : -1;
     clock_gettime(CLOCK_MONOTONIC, &p->started);
     char where[SG_PATH_LEN + 32];
