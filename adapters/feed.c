@@ -285,6 +285,8 @@ int feed_encode_rf(const feed *f, char *buf, size_t cap, const feed_rf *r)
     sgjw_fix(&w, "class_conf", r->cls_conf, 3);
     if (r->identity && r->identity[0])
         sgjw_str(&w, "identity", r->identity);
+    if (r->attached)
+        sgjw_uint(&w, "track_id", r->track_id);
     sgjw_fix(&w, "fc_hz", r->fc_hz, 0);
     sgjw_fix(&w, "bw_hz", r->bw_hz, 0);
     sgjw_fix(&w, "first_t", r->first_t, 6);

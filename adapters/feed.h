@@ -51,6 +51,8 @@ typedef struct {
     const char *cls;
     double cls_conf;          /* 0..1 */
     const char *identity;     /* "" if none */
+    bool attached;            /* explained by track track_id (the fusion bound it) */
+    uint32_t track_id;
     double fc_hz, bw_hz;      /* Hz */
     double first_t, last_t;   /* s UTC */
     double t;                 /* s UTC of this report */

@@ -532,6 +532,19 @@ size_t registry_rf_picture(const registry *r, double t, rf_presence *out, size_t
     return n;
 }
 
+size_t registry_rf_elements(const registry *r, double t, rf_presence *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->npres; i++) {
+        if (t > r->pres[i].expires)
+            continue;
+        if (n < cap)
+            out[n] = r->pres[i];
+        n++;
+    }
+    return n;
+}
+
 void registry_get_stats(const registry *r, registry_stats *s)
 {
     *s = r->st;

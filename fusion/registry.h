@@ -125,6 +125,8 @@ size_t registry_rf_attach(registry *r, double t, sg_track *tracks, size_t n);
 /* Unattached, unexpired elements at time t (the "position unknown" picture); writes at
  * most cap, returns how many there are. */
 size_t registry_rf_picture(const registry *r, double t, rf_presence *out, size_t cap);
+/* Every unexpired element at time t, attached or not (with its track). Same contract. */
+size_t registry_rf_elements(const registry *r, double t, rf_presence *out, size_t cap);
 
 typedef struct {
     uint64_t mapped;          /* measurements accepted */

@@ -2,7 +2,7 @@
  * daemon replays the bundled demo capture and every message is checked for what the
  * schema promises beyond its shape: RF presence reaches the feed (one rf. message per
  * RF report the daemon logs, attached to a track or not) with its centre frequency and
- * occupied bandwidth; every "time" names the millisecond of "t" (never 1 ms behind);
+ * occupied bandwidth, and the track that explains it when there is one; every "time" names the millisecond of "t" (never 1 ms behind);
  * a late joiner's snapshot includes the daemon's status. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -73,6 +73,23 @@ static void test_demo_feed_contract(void **state)
     }
     print_message("e2e feed: %zu rf messages for %zu RF reports\n", rf, rf_reports);
     assert_true(rf >= rf_reports);
+    /* a report the fusion explains by a track names it: the intruder's decoded DroneID */
+    double intruder = NAN;
+    size_t explained = 0;
+    for (size_t i = 0; i < all.n; i++)
+        if (!strcmp(jstr(all.msgs[i], "type"), "track") &&
+            !strcmp(jstr(all.msgs[i], "identity"), "1581F5FJB23A0417"))
+            intruder = jnum(all.msgs[i], "id");
+    assert_false(isnan(intruder));
+    for (size_t i = 0; i < all.n; i++) {
+        const cJSON *j = all.msgs[i];
+        if (strcmp(jstr(j, "type"), "rf") != 0 || isnan(jnum(j, "track_id")))
+            continue;
+        explained++;
+        assert_near(jnum(j, "track_id"), intruder, 0);
+        assert_string_equal(jstr(j, "identity"), "1581F5FJB23A0417");
+    }
+    assert_true(explained >= 1);
 
     /* "time" is the millisecond t falls in: never later, never 1 ms behind */
     for (size_t i = 0; i < all.n; i++) {

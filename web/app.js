@@ -233,7 +233,7 @@
     if (old) for (const l of old.layers) l.remove();
     const s = st.venue.sensors.find((x) => x.id === r.sensor);
     const layers = [];
-    if (s) {
+    if (s && num(r.track_id) === null) {
       layers.push(L.circle([s.lat, s.lon], { radius: 250, color: '#8a3ffc', weight: 2, dashArray: '3 6', fill: false,
         className: 'rf-presence' }).bindTooltip('RF ' + (r.class || 'unclassified') + ' heard by ' + r.sensor + ': position unknown').addTo(st.map));
       const az = num(r.azimuth_deg);
@@ -251,6 +251,7 @@
   function renderRf() {
     const ul = $('rf'); ul.replaceChildren();
     for (const { r } of st.rf.values()) {
+      if (num(r.track_id) !== null && st.tracks.has(r.track_id)) continue; // on the map as a track
       const li = el('li', 'rf-row');
       li.textContent = r.sensor + ': ' + (r.class || 'unclassified') + (r.identity ? ' ' + r.identity : '') +
         (num(r.fc_hz) !== null ? ' · ' + (r.fc_hz / 1e6).toFixed(1) + ' MHz' : '') + (num(r.bw_hz) !== null ? ' / ' + (r.bw_hz / 1e6).toFixed(2) + ' MHz wide' : '') +
@@ -258,7 +259,7 @@
         ' · last ' + fmtTime(r.last_t !== undefined ? r.last_t : r.t);
       ul.appendChild(li);
     }
-    if (!st.rf.size) ul.appendChild(el('li', 'muted', 'none'));
+    if (!ul.children.length) ul.appendChild(el('li', 'muted', 'none'));
   }
 
   /* ---- sensors and health ---- */

@@ -271,6 +271,29 @@ static void rf_note_put(fusion_side *p, int sensor, const char *cls, const char 
     n->bw = bw > 0 && isfinite(bw) ? bw : NAN;
 }
 
+/* Every RF report goes on the feed, whether or not a track explains it (then with the
+ * track the registry bound its element to in the step just made). */
+static void publish_rf_report(fusion_side *p, const nl_event *ev, const sg_measurement *m)
+{
+    rf_note_put(p, ev->sensor, m->cls, m->identity, ev->fc, ev->bw);
+    const rf_note *note = rf_note_find(p, ev->sensor, m->cls, m->identity);
+    feed_rf r = {.sensor = ev->sensor, .cls = m->cls, .cls_conf = m->cls_conf,
+                 .identity = m->identity, .fc_hz = note->fc, .bw_hz = note->bw,
+                 .first_t = ev->first_t, .last_t = ev->t, .t = ev->t};
+    rf_presence el[64];
+    size_t n = registry_rf_elements(p->reg, ev->t, el, 64);
+    for (size_t i = 0; i < n && i < 64; i++) {
+        bool same = el[i].sensor == ev->sensor &&
+                    (m->identity[0] ? !strcmp(el[i].identity, m->identity)
+                                    : !el[i].identity[0] && !strcmp(el[i].cls, m->cls));
+        if (same && el[i].attached && el[i].last_seen >= ev->t - 1e-6) {
+            r.attached = true;
+            r.track_id = el[i].track_id;
+        }
+    }
+    feed_rf_presence(p->fd, &r);
+}
+
 static void publish_rf_picture(fusion_side *p, double t)
 {
     rf_presence pic[32];
@@ -496,14 +519,8 @@ static void handle_measurement(fusion_side *p, const nl_event *ev)
         logf_(p, "%s RF    %-12s %-16s conf %.2f  %.1f MHz, %.1f MHz wide%s%s",
               hms(ev->t, tb, sizeof tb), p->sensor_ids[ev->sensor], m.cls, m.cls_conf,
               ev->fc / 1e6, ev->bw / 1e6, m.identity[0] ? "  id " : "", m.identity);
-        /* every report goes on the feed, whether or not a track explains it */
-        rf_note_put(p, ev->sensor, m.cls, m.identity, ev->fc, ev->bw);
-        const rf_note *note = rf_note_find(p, ev->sensor, m.cls, m.identity);
-        feed_rf r = {.sensor = ev->sensor, .cls = m.cls, .cls_conf = m.cls_conf,
-                     .identity = m.identity, .fc_hz = note->fc, .bw_hz = note->bw,
-                     .first_t = ev->first_t, .last_t = ev->t, .t = ev->t};
-        feed_rf_presence(p->fd, &r);
         step(p, fmax(p->t_now, ev->t));
+        publish_rf_report(p, ev, &m);
         return;
     }
     int rc = tracker_process(p->trk, m.t, &m, 1);
