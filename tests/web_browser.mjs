@@ -44,6 +44,35 @@ function start(cmd, args, onLine) {
   c.exited = new Promise((res) => c.on('exit', (code) => res(code)));
   return c;
 }
+// A minimal ZeroMQ PUB (ZMTP 3.0, NULL mechanism) on the daemon's port once it has
+// gone: sg_web reconnects by itself, and the test can publish frames the demo has not
+// got (an rf. report with a DF bearing).
+function zmtpPublisher(port) {
+  const peers = new Set();
+  const server = net.createServer((sock) => {
+    const greeting = Buffer.alloc(64);
+    greeting[0] = 0xff; greeting[9] = 0x7f; greeting[10] = 3; greeting.write('NULL', 12, 'ascii');
+    const len = Buffer.alloc(4); len.writeUInt32BE(3);
+    const ready = Buffer.concat([Buffer.from([5]), Buffer.from('READY'), Buffer.from([11]),
+      Buffer.from('Socket-Type'), len, Buffer.from('PUB')]);
+    sock.write(Buffer.concat([greeting, Buffer.from([0x04, ready.length]), ready]));
+    sock.on('data', () => peers.add(sock)); // its greeting: the handshake is under way
+    sock.on('error', () => {});
+    sock.on('close', () => peers.delete(sock));
+  });
+  server.listen(port, '127.0.0.1');
+  return {
+    peers,
+    send(frame) {
+      const b = Buffer.from(frame);
+      let h;
+      if (b.length < 256) h = Buffer.from([0, b.length]);
+      else { h = Buffer.alloc(9); h[0] = 2; h.writeBigUInt64BE(BigInt(b.length), 1); }
+      for (const s of peers) s.write(Buffer.concat([h, b]));
+    },
+    close() { for (const s of peers) s.destroy(); server.close(); },
+  };
+}
 const withTimeout = (p, ms, what) => Promise.race([p, new Promise((_, rej) =>
   setTimeout(() => rej(new Error('timeout: ' + what)), ms))]);
 
@@ -128,6 +157,31 @@ async function main() {
     // the daemon is gone: the banner must say so
     await page.waitForSelector('#feed-lost:not([hidden])', { timeout: 10000 });
     check((await page.$eval('#feed-lost', (e) => e.textContent)).includes('FEED LOST'), 'feed lost banner');
+
+    // RF presence heard by the sensor, position unknown: drawn around the sensor
+    const rfText = await page.$eval('#rf', (e) => e.textContent);
+    check(/rf-north-roof: dji_droneid · 2444\.5 MHz \/ [0-9.]+ MHz wide · position unknown/.test(rfText),
+      'RF presence with frequency and bandwidth, position unknown: ' + JSON.stringify(rfText.slice(0, 90)));
+    check(await page.$$eval('path.rf-presence', (p) => p.length) >= 1, 'RF presence ring around its sensor');
+
+    // the feed comes back (a publisher on the daemon's port) with a DF bearing
+    const pub = zmtpPublisher(feedPort);
+    const rf = 'rf.rf-north-roof {"v":1,"type":"rf","t":1784572290.5,"time":"2026-07-20T18:31:30.500Z",' +
+      '"sensor":"rf-north-roof","class":"elrs_2g4","class_conf":0.8,"fc_hz":2440400000,"bw_hz":812500,' +
+      '"azimuth_deg":200,"azimuth_sd_deg":4,"first_t":1784572289.0,"last_t":1784572290.5}';
+    let bearing = false;
+    for (let i = 0; i < 100 && !bearing; i++) {
+      pub.send(rf);
+      await new Promise((r) => setTimeout(r, 100));
+      bearing = (await page.$$eval('path.df-bearing', (p) => p.length)) === 1;
+    }
+    check(bearing, 'DF bearing line drawn for an rf. report with azimuth_deg');
+    check(await page.$$eval('path.df-bearing-sd', (p) => p.length) === 2, 'bearing sd lines either side');
+    check((await page.$eval('#rf', (e) => e.textContent)).includes('elrs_2g4 · 2440.4 MHz / 0.81 MHz wide · bearing 200° ± 4'),
+      'bearing listed with its sd');
+    await page.waitForSelector('#feed-lost[hidden]', { timeout: 5000 });
+    check(true, 'feed lost banner gone once messages flow again');
+    pub.close();
 
     // a late joiner gets the same picture at once
     const late = await browser.newPage();
