@@ -221,20 +221,9 @@ int main(int argc, char **argv)
                           .feed_lost_s = wc.feed_lost_s, .ring = 4096};
     if (!(pic = web_picture_create(&pc, &e)))
         goto done;
-    /* the venue JSON carries the feed-lost threshold the page uses */
-    if (!(vjson = web_venue_json(venue))) {
+    if (!(vjson = web_venue_json(venue, &wc))) {
         sg_err_set(&e, SG_ENOMEM, "out of memory");
         goto done;
-    }
-    {
-        cJSON *vj = cJSON_Parse(vjson);
-        cJSON_ReplaceItemInObject(vj, "feed_lost_s", cJSON_CreateNumber(wc.feed_lost_s));
-        char *again = vj ? cJSON_PrintUnformatted(vj) : NULL;
-        cJSON_Delete(vj);
-        if (again) {
-            free(vjson);
-            vjson = again;
-        }
     }
     cJSON *act = web_venue_zone_activity(venue, wall_s());
     if (act)

@@ -288,7 +288,7 @@ static void test_venue(void **state)
         fail_msg("%s", e.msg);
     const web_cfg *c = web_venue_cfg(v);
     assert_string_equal(c->listen, "127.0.0.1:8080");
-    char *js = web_venue_json(v);
+    char *js = web_venue_json(v, NULL);
     assert_non_null(js);
     cJSON *j = cJSON_Parse(js);
     free(js);

@@ -441,10 +441,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return MHD_YES;
         }
         if (*data_size) {
-            if (u->len + *data_size > BODY_MAX)
+            if (u->len + *data_size > BODY_MAX) {
                 u->too_big = true;
-            else
-                memcpy(u->body + u->len, data, *data_size), u->len += *data_size;
+            } else {
+                memcpy(u->body + u->len, data, *data_size);
+                u->len += *data_size;
+            }
             *data_size = 0;
             return MHD_YES;
         }
@@ -556,10 +558,12 @@ static void build_csp(web_http *h)
         const char *slash = p ? strchr(p + 3, '/') : NULL;
         size_t n = slash ? (size_t)(slash - u) : strlen(u);
         snprintf(img + strlen(img), sizeof img - strlen(img), " %.*s", (int)n, u);
-        /* {s} subdomain templates: allow the whole parent domain */
+        /* {s} subdomain templates: allow the whole parent domain ("*.") */
         char *s = strstr(img, "{s}.");
-        if (s)
-            memmove(s + 1, s + 3, strlen(s + 3) + 1), s[0] = '*';
+        if (s) {
+            s[0] = '*';
+            memmove(s + 1, s + 3, strlen(s + 3) + 1);
+        }
     }
     snprintf(h->csp, sizeof h->csp,
              "default-src 'none'; script-src 'self'; style-src 'self'; img-src %s; "

@@ -271,10 +271,11 @@ static cJSON *zones_json(const web_venue *v)
     return fc;
 }
 
-char *web_venue_json(const web_venue *v)
+char *web_venue_json(const web_venue *v, const web_cfg *c)
 {
     const sg_site *s = v->site;
-    const web_cfg *c = &v->cfg;
+    if (!c)
+        c = &v->cfg;
     cJSON *o = cJSON_CreateObject(), *org = cJSON_AddObjectToObject(o, "origin");
     cJSON *sens = cJSON_AddArrayToObject(o, "sensors");
     bool ok = o && org && sens && cJSON_AddStringToObject(o, "name", s->name) &&

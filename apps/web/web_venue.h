@@ -42,12 +42,14 @@ void web_venue_destroy(web_venue *v);
 const sg_site *web_venue_site(const web_venue *v);
 const web_cfg *web_venue_cfg(const web_venue *v);
 
-/* {"name", "origin": {lat, lon, alt_m}, "time_zone", "tiles": {url, attribution,
- *  max_zoom} | null, "sensors": [{id, kind, enabled, lat, lon, alt_m, yaw_deg}],
+/* The drawing with the effective map settings c (the venue's, after command-line
+ * overrides; NULL = the venue's):
+ * {"name", "origin": {lat, lon, alt_m}, "time_zone", "feed_lost_s", "tiles": {url,
+ *  attribution, max_zoom} | null, "sensors": [{id, kind, enabled, lat, lon, alt_m, yaw_deg}],
  *  "zones": GeoJSON FeatureCollection (properties id, name, layer, severity,
  *  floor_hae_m, ceiling_hae_m (null when open); circles as Point + radius_m)}.
  * Malloc'd text, NULL on memory failure. */
-char *web_venue_json(const web_venue *v);
+char *web_venue_json(const web_venue *v, const web_cfg *c);
 
 /* {"zone id": active at t (s UTC)} for every zone; NULL on memory failure. */
 cJSON *web_venue_zone_activity(const web_venue *v, double t);
