@@ -22,6 +22,7 @@
 
 #include "feed_msg.h"
 #include "sg_json.h"
+#include "sg_jsonw.h"
 #include "web_auth.h"
 #include "web_http.h"
 #include "web_picture.h"
@@ -45,13 +46,17 @@ static void track_frame(char *out, size_t cap, unsigned id, const char *status, 
              "\"identity\":\"%s\"}", id, id, status, lat, identity);
 }
 
+static double frame_t = 1784572201; /* s UTC of the next alert frame */
+
 static void alert_frame(char *out, size_t cap, unsigned id, const char *state, const char *sev)
 {
+    char iso[40];
+    sg_time_iso8601(frame_t, iso, sizeof iso);
     snprintf(out, cap,
              "alert.%s.zone-%u {\"v\":1,\"type\":\"alert\",\"id\":%u,\"state\":\"%s\","
-             "\"severity\":\"%s\",\"t\":1784572201,\"time\":\"2026-07-20T18:30:01.000Z\","
+             "\"severity\":\"%s\",\"t\":%.3f,\"time\":\"%s\","
              "\"track_id\":1,\"zone\":\"zone-%u\",\"ttb_s\":12.5,\"ttb_sd_s\":1.5}",
-             sev, id, id, state, sev, id);
+             sev, id, id, state, sev, frame_t, iso, id);
 }
 
 static web_picture *make(size_t ring)
@@ -147,8 +152,10 @@ static void test_alert_history_and_ack(void **state)
     assert_int_equal(web_picture_ack(p, 2, "ops lead", 1784572300), SG_OK);
     assert_int_equal(web_picture_ack(p, 2, "someone else", 1784572400), SG_OK); /* no-op */
     assert_int_equal(web_picture_ack(p, 99, "x", 1), SG_ENOTFOUND);
+    frame_t = 1784572205;
     alert_frame(f, sizeof f, 2, "updated", "critical"); /* the ack survives updates */
     apply(p, f, 4);
+    frame_t = 1784572201;
     cJSON *s = snapshot(p, 5);
     const cJSON *al = cJSON_GetObjectItem(s, "alerts");
     assert_int_equal(cJSON_GetArraySize(al), 2); /* cleared alerts stay in the history */
@@ -159,6 +166,9 @@ static void test_alert_history_and_ack(void **state)
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ack, "by")), "ops lead");
     assert_near(cJSON_GetObjectItem(ack, "t")->valuedouble, 1784572300, 1e-6);
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(oldest, "state")), "cleared");
+    /* the first message's time stays the raise time through updates */
+    assert_near(cJSON_GetObjectItem(newest, "t_raised")->valuedouble, 1784572201, 1e-6);
+    assert_near(cJSON_GetObjectItem(newest, "t")->valuedouble, 1784572205, 1e-6);
     cJSON_Delete(s);
     /* a full history drops the oldest cleared alert first */
     for (unsigned i = 10; i < 10 + WEB_MAX_ALERTS; i++) {

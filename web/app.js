@@ -185,8 +185,6 @@
     }
   }
   function applyAlert(a, live) {
-    const prev = st.alerts.get(a.id);
-    a.seen = prev ? prev.seen : Date.now();
     st.alerts.set(a.id, a);
     if (a.severity === 'critical' && !st.seenCritical.has(a.id)) {
       st.seenCritical.add(a.id);
@@ -195,7 +193,8 @@
   }
   function renderAlerts() {
     const ol = $('alerts'); ol.replaceChildren();
-    const list = [...st.alerts.values()].sort((x, y) => (y.t - x.t) || (y.id - x.id));
+    const raised = (a) => (num(a.t_raised) !== null ? a.t_raised : a.t);
+    const list = [...st.alerts.values()].sort((x, y) => (raised(y) - raised(x)) || (y.id - x.id));
     const active = list.filter((a) => a.state !== 'cleared').length;
     $('alert-count').textContent = '(' + active + ' active, ' + list.length + ' in history)';
     for (const a of list) {
@@ -214,7 +213,7 @@
       else if (num(a.ttb_s) !== null) ttb = a.ttb_s.toFixed(1) + (num(a.ttb_sd_s) !== null ? ' ± ' + a.ttb_sd_s.toFixed(1) : '') + ' s to breach';
       li.appendChild(el('div', '', 'track #' + a.track_id + ' · ' + (a.identity || 'no identity') + (a.class ? ' · ' + a.class : '') +
         (a.allow_listed ? ' · ALLOW-LISTED' : '')));
-      li.appendChild(el('div', '', ttb + ' · ' + fmtTime(a.t)));
+      li.appendChild(el('div', '', ttb + ' · raised ' + fmtTime(raised(a)) + (a.t !== raised(a) ? ', ' + a.state + ' ' + fmtTime(a.t) : '')));
       if (a.ack) li.appendChild(el('div', 'acked', 'acknowledged by ' + (a.ack.by || 'operator') + ' at ' + fmtTime(a.ack.t)));
       if (a.state !== 'cleared' && !st.tracks.has(a.track_id)) li.appendChild(el('div', 'muted', 'track no longer reported'));
       ol.appendChild(li);

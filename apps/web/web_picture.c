@@ -25,6 +25,7 @@ typedef struct {
     bool acked;
     char ack_by[64];
     double ack_t;                     /* s UTC (wall clock) */
+    double t_raised;                  /* s UTC (sample clock): first message of the alert */
 } alert_e;
 
 typedef struct {
@@ -268,10 +269,11 @@ static int apply_alert(web_picture *p, const feed_msg *m, cJSON *j)
         }
         memset(&p->alerts[i], 0, sizeof p->alerts[i]);
         p->alerts[i].id = al->id;
+        p->alerts[i].t_raised = m->t;
         p->n_alerts++;
     }
     alert_e *a = &p->alerts[i];
-    if (add_ack(j, a))
+    if (add_ack(j, a) || !cJSON_AddNumberToObject(j, "t_raised", a->t_raised))
         return SG_ENOMEM;
     cJSON *copy = cJSON_Duplicate(j, true);
     if (!copy)

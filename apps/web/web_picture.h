@@ -53,7 +53,8 @@ web_picture *web_picture_create(const web_picture_cfg *c, sg_errinfo *e);
 void web_picture_destroy(web_picture *p);
 
 /* Applies one message received at monotonic time now (s); emits an "msg" event with
- * the message as the page reads it (tracks gain "allow_listed"/"allow_label").
+ * the message as the page reads it (tracks gain "allow_listed"/"allow_label";
+ * alerts "t_raised", the t of their first message seen, and "ack" once acknowledged).
  * Returns SG_OK, SG_EOVERFLOW when a table was full (counted), SG_ENOMEM. */
 int web_picture_apply(web_picture *p, const feed_msg *m, double now);
 
