@@ -23,8 +23,6 @@ struct feed {
     FILE *record;
     feed_stats st;
     char buf[FEED_MAX_MSG];
-    char last_status[FEED_MAX_MSG]; /* the latest status frame, re-sent to late joiners */
-    size_t last_status_len;         /* 0: none sent yet */
 };
 
 feed *feed_create(const feed_cfg *cfg, const char *const *sensor_ids, size_t n_sensors,
@@ -238,13 +236,14 @@ int feed_encode_alert(const feed *f, char *buf, size_t cap, const sg_alert *a, b
 }
 
 int feed_encode_status(const feed *f, char *buf, size_t cap, const sg_status *s,
-                       const char *sensors_json, double uptime_s, const char *latency_json)
+                       const char *sensors_json, double uptime_s, const char *latency_json,
+                       bool snapshot)
 {
     sgjw w;
     char topic[64];
     sgjw_init(&w, buf, cap);
     snprintf(topic, sizeof topic, "status.%s", f->node);
-    header(&w, topic, "status", s->t, false);
+    header(&w, topic, "status", s->t, snapshot);
     sgjw_str(&w, "node", f->node);
     sgjw_fix(&w, "uptime_s", uptime_s, 3);
     sgjw_uint(&w, "samples_processed", s->samples_processed);
@@ -285,10 +284,10 @@ int feed_encode_rf(const feed *f, char *buf, size_t cap, const feed_rf *r)
     sgjw_fix(&w, "class_conf", r->cls_conf, 3);
     if (r->identity && r->identity[0])
         sgjw_str(&w, "identity", r->identity);
-    if (r->attached)
+    sgjw_fix(&w, "fc_hz", r->fc_hz > 0 ? r->fc_hz : NAN, 0);
+    sgjw_fix(&w, "bw_hz", r->bw_hz > 0 ? r->bw_hz : NAN, 0);
+    if (r->track_id)
         sgjw_uint(&w, "track_id", r->track_id);
-    sgjw_fix(&w, "fc_hz", r->fc_hz, 0);
-    sgjw_fix(&w, "bw_hz", r->bw_hz, 0);
     sgjw_fix(&w, "first_t", r->first_t, 6);
     sgjw_fix(&w, "last_t", r->last_t, 6);
     return finish(&w);
@@ -331,29 +330,10 @@ int feed_alert(feed *f, const sg_alert *a, bool snapshot)
 }
 
 int feed_status(feed *f, const sg_status *s, const char *sensors_json, double uptime_s,
-                const char *latency_json)
+                const char *latency_json, bool snapshot)
 {
-    int n = feed_encode_status(f, f->buf, sizeof f->buf, s, sensors_json, uptime_s, latency_json);
-    if (n > 0) {
-        memcpy(f->last_status, f->buf, (size_t)n);
-        f->last_status_len = (size_t)n;
-    }
-    return send_encoded(f, n);
-}
-
-int feed_status_snapshot(feed *f)
-{
-    static const char flag[] = ",\"snapshot\":true}";
-    size_t n = f->last_status_len;
-    if (n == 0)
-        return SG_ENOTFOUND;
-    if (n - 1 + sizeof flag > sizeof f->buf) {
-        f->st.dropped++;
-        return SG_EOVERFLOW;
-    }
-    memcpy(f->buf, f->last_status, n - 1); /* the object without its closing brace */
-    memcpy(f->buf + n - 1, flag, sizeof flag - 1);
-    return feed_send_raw(f, f->buf, n - 1 + sizeof flag - 1);
+    return send_encoded(f, feed_encode_status(f, f->buf, sizeof f->buf, s, sensors_json,
+                                              uptime_s, latency_json, snapshot));
 }
 
 int feed_rf_presence(feed *f, const feed_rf *r)

@@ -51,11 +51,10 @@ typedef struct {
     const char *cls;
     double cls_conf;          /* 0..1 */
     const char *identity;     /* "" if none */
-    bool attached;            /* explained by track track_id (the fusion bound it) */
-    uint32_t track_id;
     double fc_hz, bw_hz;      /* Hz */
     double first_t, last_t;   /* s UTC */
     double t;                 /* s UTC of this report */
+    uint32_t track_id;        /* the track the emitter is bound to, 0 = none (position unknown) */
 } feed_rf;
 
 typedef struct {
@@ -80,7 +79,8 @@ int feed_encode_track(const feed *f, char *buf, size_t cap, const sg_track *tr,
                       const feed_zone_ref *zones, size_t n_zones, bool snapshot);
 int feed_encode_alert(const feed *f, char *buf, size_t cap, const sg_alert *a, bool snapshot);
 int feed_encode_status(const feed *f, char *buf, size_t cap, const sg_status *s,
-                       const char *sensors_json, double uptime_s, const char *latency_json);
+                       const char *sensors_json, double uptime_s, const char *latency_json,
+                       bool snapshot);
 int feed_encode_rf(const feed *f, char *buf, size_t cap, const feed_rf *r);
 
 /* Encode + send. Non-blocking. Return SG_OK or a counted failure code. */
@@ -88,11 +88,8 @@ int feed_track(feed *f, const sg_track *tr, const feed_zone_ref *zones, size_t n
                bool snapshot);
 int feed_alert(feed *f, const sg_alert *a, bool snapshot);
 int feed_status(feed *f, const sg_status *s, const char *sensors_json, double uptime_s,
-                const char *latency_json);
+                const char *latency_json, bool snapshot);
 int feed_rf_presence(feed *f, const feed_rf *r);
-/* Re-sends the latest status message with "snapshot": true (for late joiners).
- * SG_ENOTFOUND if no status was sent yet. */
-int feed_status_snapshot(feed *f);
 /* Sends a pre-encoded frame (used when replaying a JSONL record). */
 int feed_send_raw(feed *f, const char *frame, size_t len);
 

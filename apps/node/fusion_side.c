@@ -36,15 +36,9 @@ typedef struct {
     sg_track_status status;
     double last_log;
     bool announced;            /* published at least once */
+    double pub_t;              /* s UTC (sample clock) of its last publication */
+    double pub_t_last;         /* the track's t_last then: newer data means an update */
 } track_slot;
-
-#define RF_NOTES 64            /* emitters whose frequency and bandwidth are remembered */
-
-typedef struct {
-    int sensor;                /* -1: free */
-    char cls[SG_CLASS_LEN], identity[SG_ID_LEN];
-    double fc, bw;             /* Hz: latest report of this emitter */
-} rf_note;
 
 
 struct fusion_side {
@@ -71,8 +65,6 @@ struct fusion_side {
     sg_track *tracks;          /* mutable copy of the tracker's list */
     size_t n_tracks, cap_tracks;
     track_slot tslots[TRACK_SLOTS];
-    rf_note rf_notes[RF_NOTES];
-    size_t rf_next;            /* next note slot to reuse */
     nl_lat pipe_lat;           /* ms from event creation to its publication */
     nl_lat e2e_lat;            /* ms from sample time of the data to publication (paced replay) */
     uint64_t rejected;         /* measurements refused by the registry or tracker */
@@ -154,6 +146,7 @@ static track_slot *tslot(fusion_side *p, uint32_t id)
         memset(s, 0, sizeof *s);
         s->id = id;
         s->last_log = -INFINITY;
+        s->pub_t = s->pub_t_last = -INFINITY;
         s->status = SG_TRACK_TENTATIVE;
     }
     return s;
@@ -226,6 +219,8 @@ static void on_alert(const sg_alert *a, void *user)
           a->allow_listed ? " [allow-listed: not alarmed]" : "");
 }
 
+static void publish_status(fusion_side *p, bool snapshot);
+
 static void publish_snapshot(fusion_side *p, bool late_joiner)
 {
     for (size_t i = 0; i < p->n_tracks; i++) {
@@ -241,69 +236,22 @@ static void publish_snapshot(fusion_side *p, bool late_joiner)
         size_t n = alerts_active(p->al, act, 64);
         for (size_t i = 0; i < n && i < 64; i++)
             feed_alert(p->fd, &act[i], true);
-        feed_status_snapshot(p->fd); /* SG_ENOTFOUND before the first status: nothing to add */
+        if (isfinite(p->t_now))
+            publish_status(p, true); /* the latest status, as the schema promises */
     }
-}
-
-/* The remembered frequency and bandwidth of an emitter (NULL: never reported). */
-static rf_note *rf_note_find(fusion_side *p, int sensor, const char *cls, const char *identity)
-{
-    for (size_t i = 0; i < RF_NOTES; i++) {
-        rf_note *n = &p->rf_notes[i];
-        if (n->sensor == sensor && !strcmp(n->cls, cls) && !strcmp(n->identity, identity))
-            return n;
-    }
-    return NULL;
-}
-
-static void rf_note_put(fusion_side *p, int sensor, const char *cls, const char *identity,
-                        double fc, double bw)
-{
-    rf_note *n = rf_note_find(p, sensor, cls, identity);
-    if (!n) {
-        n = &p->rf_notes[p->rf_next];
-        p->rf_next = (p->rf_next + 1) % RF_NOTES;
-        n->sensor = sensor;
-        snprintf(n->cls, sizeof n->cls, "%s", cls);
-        snprintf(n->identity, sizeof n->identity, "%s", identity);
-    }
-    n->fc = fc > 0 && isfinite(fc) ? fc : NAN;
-    n->bw = bw > 0 && isfinite(bw) ? bw : NAN;
-}
-
-/* Every RF report goes on the feed, whether or not a track explains it (then with the
- * track the registry bound its element to in the step just made). */
-static void publish_rf_report(fusion_side *p, const nl_event *ev, const sg_measurement *m)
-{
-    rf_note_put(p, ev->sensor, m->cls, m->identity, ev->fc, ev->bw);
-    const rf_note *note = rf_note_find(p, ev->sensor, m->cls, m->identity);
-    feed_rf r = {.sensor = ev->sensor, .cls = m->cls, .cls_conf = m->cls_conf,
-                 .identity = m->identity, .fc_hz = note->fc, .bw_hz = note->bw,
-                 .first_t = ev->first_t, .last_t = ev->t, .t = ev->t};
-    rf_presence el[64];
-    size_t n = registry_rf_elements(p->reg, ev->t, el, 64);
-    for (size_t i = 0; i < n && i < 64; i++) {
-        bool same = el[i].sensor == ev->sensor &&
-                    (m->identity[0] ? !strcmp(el[i].identity, m->identity)
-                                    : !el[i].identity[0] && !strcmp(el[i].cls, m->cls));
-        if (same && el[i].attached && el[i].last_seen >= ev->t - 1e-6) {
-            r.attached = true;
-            r.track_id = el[i].track_id;
-        }
-    }
-    feed_rf_presence(p->fd, &r);
 }
 
 static void publish_rf_picture(fusion_side *p, double t)
 {
     rf_presence pic[32];
-    size_t n = registry_rf_picture(p->reg, t, pic, 32);
+    /* every emitter heard, bound to a track or not (track_id tells); the unbound ones
+     * are the "RF presence, position unknown" picture */
+    size_t n = registry_rf_picture(p->reg, t, true, pic, 32);
     for (size_t i = 0; i < n && i < 32; i++) {
-        const rf_note *note = rf_note_find(p, pic[i].sensor, pic[i].cls, pic[i].identity);
         feed_rf r = {.sensor = pic[i].sensor, .cls = pic[i].cls, .cls_conf = pic[i].cls_conf,
-                     .identity = pic[i].identity, .fc_hz = note ? note->fc : NAN,
-                     .bw_hz = note ? note->bw : NAN, .first_t = pic[i].first_seen,
-                     .last_t = pic[i].last_seen, .t = t};
+                     .identity = pic[i].identity, .fc_hz = pic[i].fc_hz, .bw_hz = pic[i].bw_hz,
+                     .first_t = pic[i].first_seen, .last_t = pic[i].last_seen, .t = t,
+                     .track_id = pic[i].attached ? pic[i].track_id : 0};
         feed_rf_presence(p->fd, &r);
     }
 }
@@ -412,7 +360,7 @@ static const char *latency_json(fusion_side *p)
     return sgjw_ok(&w) ? p->ljson : "{}";
 }
 
-static void publish_status(fusion_side *p)
+static void publish_status(fusion_side *p, bool snapshot)
 {
     sg_status *st = &p->st;
     memset(st, 0, sizeof *st);
@@ -446,7 +394,8 @@ static void publish_status(fusion_side *p)
     st->n_alerts_active = as.open;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    feed_status(p->fd, st, sensors_json(p), sg_ms_between(&p->started, &now) / 1e3, latency_json(p));
+    feed_status(p->fd, st, sensors_json(p), sg_ms_between(&p->started, &now) / 1e3, latency_json(p),
+                snapshot);
 }
 
 /* ---------------------------------------------------------------- fusion loop */
@@ -483,13 +432,23 @@ static int step(fusion_side *p, double t)
         const sg_track *tr = &p->tracks[i];
         track_slot *s = tslot(p, tr->id);
         bool changed = tr->status != s->status;
+        /* new data on a public track: on the feed now (at most one update per
+         * track_update_period_s of sample time), not at the next snapshot */
+        bool updated = tr->t_last > s->pub_t_last &&
+                       t - s->pub_t >= p->site->track_update_period_s;
         if (changed && track_public(tr, s)) {
             /* confirmed, coasting, deleted: publish at once, not at the next snapshot */
             publish_track(p, tr, false);
             log_track(p, tr, tr->status == SG_TRACK_CONFIRMED && !s->announced ? "  [new]" : "");
             s->announced = true;
             s->last_log = t;
-        } else if (track_public(tr, s) && t - s->last_log >= LOG_TRACK_PERIOD_S) {
+            s->pub_t = t, s->pub_t_last = tr->t_last;
+        } else if (updated && track_public(tr, s) && tr->status != SG_TRACK_DELETED) {
+            publish_track(p, tr, false);
+            s->announced = true;
+            s->pub_t = t, s->pub_t_last = tr->t_last;
+        }
+        if (!changed && track_public(tr, s) && t - s->last_log >= LOG_TRACK_PERIOD_S) {
             log_track(p, tr, "");
             s->last_log = t;
         }
@@ -505,10 +464,14 @@ static int step(fusion_side *p, double t)
 
 static void handle_measurement(fusion_side *p, const nl_event *ev)
 {
-    sg_measurement m;
+    sg_measurement m = ev->m;
     sg_errinfo e = {0};
     char tb[16];
-    if (registry_map(p->reg, &ev->m, &m, &e) != SG_OK) {
+    if (!(m.fc_hz > 0) && ev->fc > 0) {
+        m.fc_hz = ev->fc; /* the RF details of the event: the emission's band */
+        m.bw_hz = ev->bw;
+    }
+    if (registry_map(p->reg, &m, &m, &e) != SG_OK) {
         p->rejected++;
         logf_(p, "%s REJECT measurement from %s: %s", hms(ev->t, tb, sizeof tb),
               p->sensor_ids[ev->sensor], e.msg);
@@ -520,7 +483,6 @@ static void handle_measurement(fusion_side *p, const nl_event *ev)
               hms(ev->t, tb, sizeof tb), p->sensor_ids[ev->sensor], m.cls, m.cls_conf,
               ev->fc / 1e6, ev->bw / 1e6, m.identity[0] ? "  id " : "", m.identity);
         step(p, fmax(p->t_now, ev->t));
-        publish_rf_report(p, ev, &m);
         return;
     }
     int rc = tracker_process(p->trk, m.t, &m, 1);
@@ -555,7 +517,7 @@ static void maybe_status(fusion_side *p)
 {
     log_refusals(p);
     if (isfinite(p->t_now) && p->t_now >= p->next_status) {
-        publish_status(p);
+        publish_status(p, false);
         p->next_status = p->t_now + p->site->status_period_s;
     }
 }
@@ -590,8 +552,6 @@ fusion_side *fusion_side_create(const sg_site *site, const fusion_side_opts *o, 
     p->site = site;
     p->primary = -1;
     p->last_progress = -1;
-    for (size_t i = 0; i < RF_NOTES; i++)
-        p->rf_notes[i].sensor = -1;
     p->replay_sensor = o->replay ? node_replay_sensor(site) : -1;
     clock_gettime(CLOCK_MONOTONIC, &p->started);
     char where[SG_PATH_LEN + 32];
@@ -798,7 +758,7 @@ void fusion_side_finish(fusion_side *p, node_link *link, const atomic_bool *stop
         tracker_predict(p->trk, p->t_now);
         step(p, p->t_now);
         publish_snapshot(p, false);
-        publish_status(p);
+        publish_status(p, false);
     }
     tracker_counts tc;
     tracker_stats(p->trk, &tc);
