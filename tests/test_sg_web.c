@@ -4,8 +4,8 @@
  * inline scripts, acknowledgements need a JSON body from our own origin, static
  * paths cannot leave the web root; a login (token file) guards everything but the
  * login form; exposure off loopback is refused without TLS and a login; HTTPS with a
- * self-signed certificate (when openssl and curl are installed); and the feed over
- * CURVE with an allow-listed key. */
+ * self-signed certificate (when openssl and curl are installed); local tiles and a tile
+ * URL in the CSP; and the feed over CURVE with an allow-listed key. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -438,6 +438,57 @@ static void test_tls(void **state)
     stop_web(pid);
 }
 
+/* A venue with a local tile folder: tiles are served from it (and only tiles); a venue
+ * with a tile URL gets its origin into the CSP's img-src. */
+static void test_tiles(void **state)
+{
+    (void)state;
+    mkdir(DIR_ "/tiles", 0700);
+    mkdir(DIR_ "/tiles/15", 0700);
+    mkdir(DIR_ "/tiles/15/16371", 0700);
+    static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    FILE *f = fopen(DIR_ "/tiles/15/16371/10892.png", "wb");
+    assert_non_null(f);
+    fwrite(png, 1, sizeof png, f);
+    fclose(f);
+    write_mode_file(DIR_ "/tiles/15/notes.txt", "not a tile", 0644);
+    static const char venue_fmt[] =
+        "{\"version\": 1, \"site\": {\"name\": \"tile test\", \"origin\": {\"lat_deg\": 51.556,"
+        " \"lon_deg\": -0.2796, \"alt_m\": 87}}, \"zones\": \"%s/testdata/zones/stadium.geojson\","
+        " \"sensors\": [{\"id\": \"rf-a\", \"kind\": \"rf\", \"position\": {\"lat_deg\": 51.5573,"
+        " \"lon_deg\": -0.2796, \"alt_m\": 135}, \"adapter\": {\"type\": \"sigmf\", \"path\":"
+        " \"%s/testdata/demo-stadium.sigmf-meta\"}}], \"outputs\": {\"web\": {\"tiles\": %s}}}";
+    char venue[4096];
+    snprintf(venue, sizeof venue, venue_fmt, SG_SOURCE_DIR, SG_SOURCE_DIR,
+             "{\"dir\": \"tiles\", \"attribution\": \"local survey\"}");
+    write_mode_file(DIR_ "/tiles-venue.json", venue, 0644);
+    int port;
+    const char *args[] = {"-c", DIR_ "/tiles-venue.json", "--plaintext", "--listen", "127.0.0.1:0",
+                          "tcp://127.0.0.1:1", NULL};
+    pid_t pid = start_web(args, &port);
+    char *r;
+    assert_int_equal(http(port, "GET", "/tiles/15/16371/10892.png", NULL, NULL, &r), 200);
+    assert_non_null(strstr(r, "Content-Type: image/png"));
+    free(r);
+    assert_int_equal(http(port, "GET", "/tiles/15/notes.txt", NULL, NULL, &r), 404);
+    free(r);
+    assert_int_equal(http(port, "GET", "/tiles/15/../../tiles-venue.json", NULL, NULL, &r), 404);
+    free(r);
+    assert_int_equal(http(port, "GET", "/api/snapshot", NULL, NULL, &r), 200);
+    free(r);
+    stop_web(pid);
+    snprintf(venue, sizeof venue, venue_fmt, SG_SOURCE_DIR, SG_SOURCE_DIR,
+             "{\"url\": \"https://tiles.example.org/{z}/{x}/{y}.png\"}");
+    write_mode_file(DIR_ "/tiles-venue.json", venue, 0644);
+    pid = start_web(args, &port);
+    assert_int_equal(http(port, "GET", "/", NULL, NULL, &r), 200);
+    assert_non_null(strstr(r, "img-src 'self' data: https://tiles.example.org;"));
+    free(r);
+    assert_int_equal(http(port, "GET", "/tiles/15/16371/10892.png", NULL, NULL, &r), 404);
+    free(r);
+    stop_web(pid);
+}
+
 static void test_curve_feed(void **state)
 {
     (void)state;
@@ -486,7 +537,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plaintext_picture_stream_ack), cmocka_unit_test(test_login),
         cmocka_unit_test(test_refusals), cmocka_unit_test(test_tls),
-        cmocka_unit_test(test_curve_feed),
+        cmocka_unit_test(test_tiles),    cmocka_unit_test(test_curve_feed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,6 +181,16 @@ async function main() {
       'bearing listed with its sd');
     await page.waitForSelector('#feed-lost[hidden]', { timeout: 5000 });
     check(true, 'feed lost banner gone once messages flow again');
+    // the next day on the feed's clock: the bowl's event schedule is over, its zone dims
+    const critDash = () => page.$$eval('path.zone-critical', (p) => p.map((e) => e.getAttribute('stroke-dasharray')));
+    check((await critDash()).every((d) => d === null), 'critical zone drawn solid while its schedule is active');
+    let dimmed = false;
+    for (let i = 0; i < 50 && !dimmed; i++) {
+      pub.send(rf.replace(/1784572290\.5/g, '1784658690.5').replace('2026-07-20T18:31:30.500Z', '2026-07-21T18:31:30.500Z'));
+      await new Promise((r) => setTimeout(r, 100));
+      dimmed = (await critDash()).every((d) => d === '6 6');
+    }
+    check(dimmed, 'critical zone dimmed (dashed) once its schedule is inactive');
     pub.close();
 
     // a late joiner gets the same picture at once
