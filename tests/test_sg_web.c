@@ -331,6 +331,8 @@ static void test_login(void **state)
     assert_non_null(strstr(r, "name=\"token\""));
     assert_null(strstr(r, "s3cret")); /* the secret never reaches a browser */
     free(r);
+    assert_int_equal(http(port, "GET", "/login.js", NULL, NULL, &r), 200); /* the form's script */
+    free(r);
     const char *form = "Content-Type: application/x-www-form-urlencoded\r\n";
     assert_int_equal(http(port, "POST", "/login", form, "token=wrong-token-guess&name=x", &r), 303);
     assert_non_null(strstr(r, "Location: /login?failed=1"));

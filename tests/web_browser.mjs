@@ -10,7 +10,7 @@
 // screenshot is saved as BINARY_DIR/web-map.png.
 // Usage: node web_browser.mjs SOURCE_DIR BINARY_DIR CHROMIUM
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -203,6 +203,35 @@ async function main() {
     check(await late.$$eval('#alerts li.alert.sev-critical', (l) => l.length) >= 1, 'late joiner: critical alert in the history');
     check(await late.$('#alerts .acked') !== null, 'late joiner: the acknowledgement');
     check(await late.$eval('body', (b) => Number(b.dataset.criticalAlarms || 0)) === 0, 'late joiner: no alarm for old alerts');
+
+    // with a login: the form (its own script under the same CSP), a wrong token, the map
+    const token = path.join(profile, 'token');
+    writeFileSync(token, 'browser-test-token-0123\n', { mode: 0o600 });
+    let loginUrl = null;
+    const web2 = start(path.join(bin, 'sg_web'), ['-c', venue, '--plaintext', '--listen', '127.0.0.1:0',
+      '--token-file', token, '-q', feed], (out) => {
+      const m = out.match(/map on (http:\/\/127\.0\.0\.1:\d+\/)/);
+      if (m) loginUrl = m[1];
+    });
+    for (let i = 0; i < 500 && !loginUrl; i++) await new Promise((r) => setTimeout(r, 10));
+    const lp = await browser.newPage();
+    watch(lp, 'login');
+    await lp.goto(loginUrl, { waitUntil: 'load' });
+    check(lp.url().endsWith('/login'), 'with a token file the map redirects to /login');
+    await lp.type('input[name=name]', 'Duty Lead');
+    await lp.type('input[name=token]', 'not-the-token-at-all');
+    await Promise.all([lp.waitForNavigation(), lp.click('button[type=submit]')]);
+    check(await lp.$eval('#failed', (e) => !e.hidden), 'wrong token: the form says so');
+    await lp.type('input[name=token]', 'browser-test-token-0123');
+    await Promise.all([lp.waitForNavigation(), lp.click('button[type=submit]')]);
+    await lp.waitForSelector('body[data-snapshot="yes"]', { timeout: 10000 });
+    check(await lp.$('.leaflet-control-scale') !== null, 'logged in: the map and its event stream work');
+    const cookies = await lp.cookies();
+    check(cookies.some((c) => c.name === 'sg_session' && c.httpOnly && c.sameSite === 'Strict'),
+      'session cookie is HttpOnly and SameSite=Strict');
+    await lp.close(); // before its server goes: a cut event stream is a console error
+    web2.kill('SIGTERM');
+    await withTimeout(web2.exited, 10000, 'second sg_web stop');
 
     const shot = path.join(bin, 'web-map.png');
     await page.screenshot({ path: shot });

@@ -114,7 +114,9 @@ static void security_headers(const web_http *h, struct MHD_Response *r)
 {
     MHD_add_response_header(r, "Content-Security-Policy", h->csp);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    /* same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on
+     * form posts, which the cross-origin guard must refuse */
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     if (h->tls)
         MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
@@ -463,7 +465,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     /* login: the form and its stylesheet are public, everything else needs a session */
     char who[WEB_AUTH_NAME_LEN] = "";
     if (h->c.auth) {
-        if (!strcmp(url, "/login.css") || !strcmp(url, "/favicon.svg"))
+        if (!strcmp(url, "/login.css") || !strcmp(url, "/login.js") || !strcmp(url, "/favicon.svg"))
             return send_file(h, c, h->c.web_root, url + 1);
         if (!strcmp(url, "/login"))
             return post ? do_login(h, c, u) : send_file(h, c, h->c.web_root, "login.html");

@@ -10,7 +10,8 @@
  *                              "feed", "zones", "ack", "expire" events (web_picture.h)
  *   GET  /api/snapshot         the picture as JSON
  *   POST /api/ack              {"id": alert id}; JSON content type, same origin
- *   GET|POST /login, POST /logout   when a token file is configured
+ *   GET|POST /login, POST /logout   when a token file is configured (the login page,
+ *                              login.css, login.js and favicon.svg need no session)
  * Every response carries a Content-Security-Policy without inline scripts or styles
  * (script-src 'self'), X-Content-Type-Options, Referrer-Policy, X-Frame-Options;
  * under TLS also Strict-Transport-Security.
