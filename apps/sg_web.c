@@ -47,15 +47,6 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static double mono_s(void)
-{
-    return sg_clock_s(CLOCK_MONOTONIC);
-}
-
-static double wall_s(void)
-{
-    return sg_clock_s(CLOCK_REALTIME);
-}
 
 static void log_line(void *cls, const char *msg)
 {
@@ -176,7 +167,7 @@ static void drain(feed_client *fc, web_picture *pic)
             web_picture_count_bad(pic, rc == SG_ENOTSUP, e.msg);
             continue;
         }
-        web_picture_apply(pic, &m, mono_s());
+        web_picture_apply(pic, &m, sg_clock_s(CLOCK_MONOTONIC));
         feed_msg_free(&m);
     }
     zmq_msg_close(&msg);
@@ -225,7 +216,7 @@ int main(int argc, char **argv)
         sg_err_set(&e, SG_ENOMEM, "out of memory");
         goto done;
     }
-    cJSON *act = web_venue_zone_activity(venue, wall_s());
+    cJSON *act = web_venue_zone_activity(venue, sg_clock_s(CLOCK_REALTIME));
     if (act)
         web_picture_set_zones(pic, act);
     cJSON_Delete(act);
@@ -259,10 +250,10 @@ int main(int argc, char **argv)
            auth ? ", login required" : "");
     fflush(stdout);
 
-    double start = mono_s(), next_tick = 0;
+    double start = sg_clock_s(CLOCK_MONOTONIC), next_tick = 0;
     exit_code = 0;
     while (!stop_flag) {
-        double now = mono_s();
+        double now = sg_clock_s(CLOCK_MONOTONIC);
         if (o.timeout > 0 && now - start >= o.timeout)
             break;
         if (now >= next_tick) {
@@ -270,7 +261,7 @@ int main(int argc, char **argv)
             web_picture_stats st;
             web_picture_get_stats(pic, &st);
             /* schedules follow the feed's clock (a replay shows its own day) */
-            cJSON *za = web_venue_zone_activity(venue, isnan(st.last_t) ? wall_s() : st.last_t);
+            cJSON *za = web_venue_zone_activity(venue, isnan(st.last_t) ? sg_clock_s(CLOCK_REALTIME) : st.last_t);
             if (za)
                 web_picture_set_zones(pic, za);
             cJSON_Delete(za);

@@ -1277,6 +1277,13 @@ zone_set *zones_load_ed269(const char *path, const geo_frame *f, const zones_ed2
     return zs;
 }
 
+zone_set *zones_load_file(const char *path, bool ed269, const geo_frame *f,
+                          const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e)
+{
+    *skipped = 0;
+    return ed269 ? zones_load_ed269(path, f, o, skipped, e) : zones_load(path, f, e);
+}
+
 /* ---- geometry accessors (drawing the zones, e.g. the operator map) --------------- */
 
 bool zone_circle(const zone *z, double *cx, double *cy, double *r)

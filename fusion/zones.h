@@ -101,6 +101,12 @@ zone_set *zones_load_ed269(const char *path, const geo_frame *f, const zones_ed2
 zone_set *zones_parse_ed269(const char *name, const char *text, size_t len, const geo_frame *f,
                             const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e);
 
+/* The zone file a venue names: EUROCAE ED-269 when ed269 (o, skipped as above), else
+ * GeoJSON (o and skipped unused; *skipped set to 0). One dispatcher for every program
+ * that reads a venue's zones (daemon, operator map). */
+zone_set *zones_load_file(const char *path, bool ed269, const geo_frame *f,
+                          const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e);
+
 size_t zones_count(const zone_set *zs);
 const zone *zones_at(const zone_set *zs, size_t i); /* i < zones_count */
 /* Index of the zone with this id, or SG_ENOTFOUND. */

@@ -203,11 +203,15 @@ static cJSON *publish_until_seen(void *pub, int port, const char *cookie)
     return NULL;
 }
 
-static void *make_pub(void *ctx, char *ep, size_t cap)
+/* A test publisher on an ephemeral loopback port; CURVE with a's allow-list if a. */
+static void *make_pub(void *ctx, feed_auth *a, char *ep, size_t cap)
 {
     void *pub = zmq_socket(ctx, ZMQ_PUB);
     int linger = 0;
+    sg_errinfo e = {0};
     zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+    if (a)
+        assert_int_equal(feed_auth_apply(a, pub, "tcp://127.0.0.1:*", &e), SG_OK);
     assert_int_equal(zmq_bind(pub, "tcp://127.0.0.1:*"), 0);
     assert_int_equal(zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, ep, &cap), 0);
     return pub;
@@ -218,7 +222,7 @@ static void test_plaintext_picture_stream_ack(void **state)
     (void)state;
     void *ctx = zmq_ctx_new();
     char ep[128];
-    void *pub = make_pub(ctx, ep, sizeof ep);
+    void *pub = make_pub(ctx, NULL, ep, sizeof ep);
     int port;
     const char *args[] = {"-c", VENUE, "--plaintext", "--listen", "127.0.0.1:0", ep, NULL};
     pid_t pid = start_web(args, &port);
@@ -312,7 +316,7 @@ static void test_login(void **state)
     write_mode_file(tok, "s3cret-token-for-tests\n", 0600);
     void *ctx = zmq_ctx_new();
     char ep[128];
-    void *pub = make_pub(ctx, ep, sizeof ep);
+    void *pub = make_pub(ctx, NULL, ep, sizeof ep);
     int port;
     const char *args[] = {"-c", VENUE, "--plaintext", "--listen", "127.0.0.1:0",
                           "--token-file", tok, ep, NULL};
@@ -509,14 +513,8 @@ static void test_curve_feed(void **state)
     void *ctx = zmq_ctx_new();
     feed_auth *a = feed_auth_create(ctx, &cfg, &e);
     assert_non_null(a);
-    void *pub = zmq_socket(ctx, ZMQ_PUB);
-    int linger = 0;
-    zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
-    assert_int_equal(feed_auth_apply(a, pub, "tcp://127.0.0.1:*", &e), SG_OK);
-    assert_int_equal(zmq_bind(pub, "tcp://127.0.0.1:*"), 0);
     char ep[128];
-    size_t cap = sizeof ep;
-    zmq_getsockopt(pub, ZMQ_LAST_ENDPOINT, ep, &cap);
+    void *pub = make_pub(ctx, a, ep, sizeof ep);
     int port;
     const char *args[] = {"-c", VENUE, "--server-key", DIR_ "/srv.pub", "--key", DIR_ "/web.key",
                           "--listen", "127.0.0.1:0", ep, NULL};

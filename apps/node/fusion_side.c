@@ -560,18 +560,16 @@ fusion_side *fusion_side_create(const sg_site *site, const fusion_side_opts *o, 
         sg_err_prefix(e, site->path);
         goto fail;
     }
-    if (site->zones_path[0] && site->zones_format == SG_ZONES_ED269) {
-        zones_ed269_opts zo = {.geoid_undulation_m = site->geoid_undulation_m,
-                               .ground_amsl_m = site->ground_amsl_m};
-        size_t skipped = 0;
-        if (!(p->zones = zones_load_ed269(site->zones_path, &p->frame, &zo, &skipped, e)))
-            goto fail;
-        if (skipped)
-            logf_(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
-                  site->zones_path, skipped);
-    } else if (site->zones_path[0] && !(p->zones = zones_load(site->zones_path, &p->frame, e))) {
+    zones_ed269_opts zo = {.geoid_undulation_m = site->geoid_undulation_m,
+                           .ground_amsl_m = site->ground_amsl_m};
+    size_t skipped;
+    if (site->zones_path[0] &&
+        !(p->zones = zones_load_file(site->zones_path, site->zones_format == SG_ZONES_ED269,
+                                     &p->frame, &zo, &skipped, e)))
         goto fail;
-    }
+    if (site->zones_path[0] && skipped)
+        logf_(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
+              site->zones_path, skipped);
     if (build_registry(p, e))
         goto fail;
     tracker_cfg tc;

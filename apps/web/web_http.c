@@ -33,15 +33,6 @@ struct web_http {
     char *tls_cert, *tls_key;
 };
 
-static double mono_s(void)
-{
-    return sg_clock_s(CLOCK_MONOTONIC);
-}
-
-static double wall_s(void)
-{
-    return sg_clock_s(CLOCK_REALTIME);
-}
 
 static void logf_(const web_http *h, const char *fmt, ...)
 {
@@ -236,7 +227,7 @@ typedef struct {
 /* A fresh snapshot record (and the venue first when starting); NULL on memory failure. */
 static char *snapshot_records(stream *s, bool with_venue)
 {
-    char *snap = web_picture_snapshot(s->h->c.pic, mono_s(), &s->seq);
+    char *snap = web_picture_snapshot(s->h->c.pic, sg_clock_s(CLOCK_MONOTONIC), &s->seq);
     char *a = snap ? web_sse_record("snapshot", snap) : NULL;
     free(snap);
     if (!a || !with_venue)
@@ -274,7 +265,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
                 web_picture_count_resync(s->h->c.pic);
                 if (!(s->buf = snapshot_records(s, false)))
                     return MHD_CONTENT_READER_END_WITH_ERROR;
-            } else if (rc == SG_ETIMEOUT && mono_s() - s->last_write >= WEB_HTTP_KEEPALIVE_S) {
+            } else if (rc == SG_ETIMEOUT && sg_clock_s(CLOCK_MONOTONIC) - s->last_write >= WEB_HTTP_KEEPALIVE_S) {
                 s->buf = strdup(": keepalive\n\n");
             } else if (rc != SG_OK && rc != SG_ETIMEOUT) {
                 return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -285,7 +276,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
     size_t n = s->len - s->off < max ? s->len - s->off : max;
     memcpy(out, s->buf + s->off, n);
     s->off += n;
-    s->last_write = mono_s();
+    s->last_write = sg_clock_s(CLOCK_MONOTONIC);
     return (ssize_t)n;
 }
 
@@ -302,7 +293,7 @@ static enum MHD_Result send_stream(web_http *h, struct MHD_Connection *c)
     if (!s)
         return MHD_NO;
     s->h = h;
-    s->last_write = mono_s();
+    s->last_write = sg_clock_s(CLOCK_MONOTONIC);
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, s, stream_free);
     if (!r) {
@@ -369,7 +360,7 @@ static enum MHD_Result do_login(web_http *h, struct MHD_Connection *c, const upl
     char token[300] = "", name[WEB_AUTH_NAME_LEN * 3] = "", sid[WEB_AUTH_SID_LEN + 1];
     form_value(u->body, "token", token, sizeof token);
     form_value(u->body, "name", name, sizeof name);
-    int rc = web_auth_login(h->c.auth, token, name, mono_s(), sid, sizeof sid);
+    int rc = web_auth_login(h->c.auth, token, name, sg_clock_s(CLOCK_MONOTONIC), sid, sizeof sid);
     explicit_bzero(token, sizeof token);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -419,7 +410,7 @@ static enum MHD_Result do_ack(web_http *h, struct MHD_Connection *c, const uploa
         snprintf(by, sizeof by, "%s", who);
     else
         web_auth_sanitize(raw[0] ? raw : "operator", by, sizeof by);
-    rc = web_picture_ack(h->c.pic, (uint32_t)id, by, wall_s());
+    rc = web_picture_ack(h->c.pic, (uint32_t)id, by, sg_clock_s(CLOCK_REALTIME));
     if (rc == SG_ENOTFOUND)
         return send_text(h, c, MHD_HTTP_NOT_FOUND, "no such alert\n");
     if (rc != SG_OK)
@@ -470,7 +461,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (!strcmp(url, "/login"))
             return post ? do_login(h, c, u) : send_file(h, c, h->c.web_root, "login.html");
         const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "sg_session");
-        if (!web_auth_check(h->c.auth, sid, mono_s(), who, sizeof who)) {
+        if (!web_auth_check(h->c.auth, sid, sg_clock_s(CLOCK_MONOTONIC), who, sizeof who)) {
             if (!post && (!strcmp(url, "/") || !strcmp(url, "/index.html")))
                 return redirect(h, c, "/login", NULL);
             return send_text(h, c, MHD_HTTP_UNAUTHORIZED, "log in first (/login)\n");
@@ -490,7 +481,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_stream(h, c);
     if (!strcmp(url, "/api/snapshot")) {
         uint64_t seq;
-        char *snap = web_picture_snapshot(h->c.pic, mono_s(), &seq);
+        char *snap = web_picture_snapshot(h->c.pic, sg_clock_s(CLOCK_MONOTONIC), &seq);
         if (!snap)
             return send_text(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
         enum MHD_Result r = send_buf(h, c, MHD_HTTP_OK, "application/json", snap, strlen(snap));

@@ -120,15 +120,13 @@ web_venue *web_venue_load(const char *site_path, sg_errinfo *e)
     }
     if (web_cfg_from_json(&v->cfg, s->web, s->path, where, e))
         goto fail;
-    if (s->zones_path[0] && s->zones_format == SG_ZONES_ED269) {
-        zones_ed269_opts zo = {.geoid_undulation_m = s->geoid_undulation_m,
-                               .ground_amsl_m = s->ground_amsl_m};
-        size_t skipped = 0;
-        if (!(v->zones = zones_load_ed269(s->zones_path, &v->frame, &zo, &skipped, e)))
-            goto fail;
-    } else if (s->zones_path[0] && !(v->zones = zones_load(s->zones_path, &v->frame, e))) {
+    zones_ed269_opts zo = {.geoid_undulation_m = s->geoid_undulation_m,
+                           .ground_amsl_m = s->ground_amsl_m};
+    size_t skipped;
+    if (s->zones_path[0] && !(v->zones = zones_load_file(s->zones_path,
+                                                         s->zones_format == SG_ZONES_ED269,
+                                                         &v->frame, &zo, &skipped, e)))
         goto fail;
-    }
     return v;
 fail:
     web_venue_destroy(v);
