@@ -145,6 +145,55 @@ static void sensors_arr(sgjw *w, const feed *f, const int *s, int n)
 
 #define RAD2DEG (180.0 / M_PI)
 
+static const char *rid_auth_name(uint8_t a)
+{
+    static const char *const n[] = {"unsigned", "unverified", "verified", "failed"};
+    return a < 4 ? n[a] : "unverified";
+}
+
+/* enumeration value, or null for "reserved value received" (0xFF) */
+static void rid_enum(sgjw *w, const char *key, uint8_t v)
+{
+    if (v == 0xFF)
+        sgjw_null(w, key);
+    else
+        sgjw_uint(w, key, v);
+}
+
+/* The Remote ID details of a track (docs/feed-schema.md, "remote_id"). */
+static void rid_obj(sgjw *w, const sg_rid_info *r)
+{
+    sgjw_key_obj(w, "remote_id");
+    sgjw_uint(w, "protocol_version", r->proto_version);
+    rid_enum(w, "id_type", r->id_type);
+    sgjw_uint(w, "ua_type", r->ua_type);
+    rid_enum(w, "status", r->status);
+    sgjw_str(w, "height_ref", r->height_type ? "agl" : "takeoff");
+    sgjw_fix(w, "height_m", r->height_m, 1);
+    sgjw_fix(w, "alt_baro_m", r->alt_baro_m, 1);
+    sgjw_num(w, "h_acc_m", r->h_acc_m, 6);
+    sgjw_num(w, "v_acc_m", r->v_acc_m, 6);
+    sgjw_num(w, "baro_acc_m", r->baro_acc_m, 6);
+    sgjw_num(w, "speed_acc_mps", r->speed_acc_mps, 6);
+    sgjw_fix(w, "loc_time_s", r->loc_time_s, 1);
+    sgjw_fix(w, "loc_time_acc_s", r->loc_time_acc_s, 1);
+    sgjw_fix(w, "system_time", r->system_time, 0);
+    rid_enum(w, "classification", r->classification);
+    rid_enum(w, "category_eu", r->category_eu);
+    rid_enum(w, "class_eu", r->class_eu);
+    rid_enum(w, "operator_location", r->op_loc_type);
+    if (r->self_id[0]) {
+        rid_enum(w, "self_id_type", r->self_id_type);
+        sgjw_str(w, "self_id", r->self_id);
+    }
+    if (r->operator_id[0])
+        sgjw_str(w, "operator_id", r->operator_id);
+    sgjw_str(w, "auth", rid_auth_name(r->auth));
+    if (r->auth_type)
+        rid_enum(w, "auth_type", r->auth_type);
+    sgjw_obj_end(w);
+}
+
 int feed_encode_track(const feed *f, char *buf, size_t cap, const sg_track *tr,
                       const feed_zone_ref *zones, size_t n_zones, bool snapshot)
 {
@@ -190,6 +239,8 @@ int feed_encode_track(const feed *f, char *buf, size_t cap, const sg_track *tr,
             sgjw_fix(&w, "alt_m", tr->operator_alt, 1);
         sgjw_obj_end(&w);
     }
+    if (tr->rid.valid)
+        rid_obj(&w, &tr->rid);
     sensors_arr(&w, f, tr->sensors, tr->n_sensors);
     sgjw_arr_begin(&w, "zones");
     for (size_t i = 0; i < n_zones; i++) {
@@ -288,6 +339,10 @@ int feed_encode_rf(const feed *f, char *buf, size_t cap, const feed_rf *r)
     sgjw_fix(&w, "bw_hz", r->bw_hz > 0 ? r->bw_hz : NAN, 0);
     if (r->track_id)
         sgjw_uint(&w, "track_id", r->track_id);
+    if (r->has_az) {
+        sgjw_fix(&w, "azimuth_deg", r->az_deg, 2);
+        sgjw_fix(&w, "azimuth_sd_deg", r->az_sd_deg, 2);
+    }
     sgjw_fix(&w, "first_t", r->first_t, 6);
     sgjw_fix(&w, "last_t", r->last_t, 6);
     return finish(&w);

@@ -55,6 +55,8 @@ typedef struct {
     double first_t, last_t;   /* s UTC */
     double t;                 /* s UTC of this report */
     uint32_t track_id;        /* the track the emitter is bound to, 0 = none (position unknown) */
+    bool has_az;              /* a DF bearing of it from this sensor: */
+    double az_deg, az_sd_deg; /* deg true azimuth [0, 360) and its sd */
 } feed_rf;
 
 typedef struct {

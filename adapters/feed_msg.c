@@ -302,6 +302,8 @@ static int parse_rf(const cJSON *o, const char *w, feed_msg_rf *r, sg_errinfo *e
         (rc = opt_str(o, w, "identity", r->identity, sizeof r->identity, e)) ||
         (rc = opt_num(o, w, "fc_hz", 0, 1e12, &r->fc_hz, e)) ||
         (rc = opt_num(o, w, "bw_hz", 0, 1e12, &r->bw_hz, e)) ||
+        (rc = opt_num(o, w, "azimuth_deg", 0, 360, &r->az_deg, e)) ||
+        (rc = opt_num(o, w, "azimuth_sd_deg", 0, 180, &r->az_sd_deg, e)) ||
         (rc = opt_num(o, w, "first_t", 0, T_MAX, &r->first_t, e)) ||
         (rc = opt_num(o, w, "last_t", 0, T_MAX, &r->last_t, e)))
         return rc;

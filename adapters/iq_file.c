@@ -26,6 +26,8 @@ typedef struct {
     FILE *fp;
     bool own_fp;
     sigmf_meta meta;
+    unsigned ch_in;      /* interleaved channels in the file */
+    int ch_sel;          /* channel delivered, -1 = all (interleaved blocks) */
     bool realtime;
     size_t block;
     unsigned char *raw;
@@ -52,8 +54,12 @@ static void file_close(void *st)
 static int file_finish_open(file_state *s, const char *where, long block, sg_errinfo *e)
 {
     s->block = (size_t)block;
-    s->raw = malloc(s->block * sigmf_sample_bytes(s->meta.type));
-    s->x = malloc(s->block * sizeof *s->x);
+    s->ch_in = s->meta.num_channels ? s->meta.num_channels : 1;
+    if (s->ch_sel >= (int)s->ch_in)
+        return sg_err_set(e, SG_EINVAL, "%s.channel: %d, but the recording has %u channel%s",
+                          where, s->ch_sel, s->ch_in, s->ch_in == 1 ? "" : "s");
+    s->raw = malloc(s->block * sigmf_sample_bytes(s->meta.type) * s->ch_in);
+    s->x = malloc(s->block * s->ch_in * sizeof *s->x);
     if (!s->raw || !s->x)
         return sg_err_set(e, SG_ENOMEM, "%s: out of memory for %zu-sample blocks", where, s->block);
     if (strcmp(s->data_path, "-") == 0) {
@@ -74,10 +80,10 @@ static int file_finish_open(file_state *s, const char *where, long block, sg_err
 static int sigmf_open(void **out, const cJSON *o, const char *where, sg_errinfo *e)
 {
     static const char *const keys[] = {"type", "path", "data", "sample_rate", "realtime",
-                                       "block_samples", NULL};
+                                       "block_samples", "channel", NULL};
     char path[1024], data[1024];
     double rate;
-    long block;
+    long block, chan = 0;
     bool rt;
     int rc;
     *out = NULL;
@@ -90,9 +96,16 @@ static int sigmf_open(void **out, const cJSON *o, const char *where, sg_errinfo 
         (rc = sgj_bool(o, where, "realtime", false, false, &rt, e)) ||
         (rc = sgj_int(o, where, "block_samples", false, 65536, 256, 1 << 24, &block, e)))
         return rc;
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "channel");
+    if (ch && !(cJSON_IsString(ch) && !strcmp(ch->valuestring, "all")) &&
+        (rc = sgj_int(o, where, "channel", false, 0, 0, 63, &chan, e)))
+        return rc;
+    if (ch && cJSON_IsString(ch))
+        chan = -1;
     file_state *s = calloc(1, sizeof *s);
     if (!s)
         return sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
+    s->ch_sel = (int)chan;
     /* accept "x", "x.sigmf-meta" or "x.sigmf-data" */
     char base[1024], meta[1100];
     snprintf(base, sizeof base, "%s", path);
@@ -157,6 +170,7 @@ static int raw_open(void **out, const cJSON *o, const char *where, sg_errinfo *e
         return sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
     }
     s->meta.n_captures = 1;
+    s->meta.num_channels = 1;
     s->meta.captures[0].frequency = fc;
     s->meta.captures[0].t0 = t0;
     snprintf(s->meta.captures[0].datetime, sizeof s->meta.captures[0].datetime, "%s", dt);
@@ -180,7 +194,7 @@ static int file_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
 {
     file_state *s = st;
     const sigmf_meta *m = &s->meta;
-    const size_t sb = sigmf_sample_bytes(m->type);
+    const size_t sb = sigmf_sample_bytes(m->type) * s->ch_in; /* one sample of every channel */
     uint64_t idx = 0;
     size_t ci = 0, stray = 0;
     struct timespec start;
@@ -196,7 +210,10 @@ static int file_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
         atomic_fetch_add(&s->bytes, got);
         size_t n = got / sb;
         if (n) {
-            size_t bad = sigmf_decode(m->type, s->raw, n, s->x);
+            size_t bad = sigmf_decode(m->type, s->raw, n * s->ch_in, s->x);
+            if (s->ch_in > 1 && s->ch_sel >= 0) /* one channel of a multi-channel file */
+                for (size_t i = 0; i < n; i++)
+                    s->x[i] = s->x[i * s->ch_in + (unsigned)s->ch_sel];
             const sigmf_capture *c = &m->captures[ci];
             sg_iq_block blk = {
                 .x = s->x,
@@ -206,6 +223,7 @@ static int file_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
                 .center_freq = c->frequency,
                 .t0 = isfinite(c->t0) ? c->t0 - (double)c->sample_start / m->sample_rate : 0,
                 .discontinuity = false,
+                .channels = s->ch_sel < 0 ? s->ch_in : 1,
             };
             if (s->realtime) {
                 /* Pace on the sample clock, so the gaps between the capture segments of
@@ -264,6 +282,7 @@ static void file_stats(void *st, sg_adapter_stats *out)
     out->samples = atomic_load(&s->samples);
     out->blocks = atomic_load(&s->blocks);
     out->bad_samples = atomic_load(&s->bad);
+    out->channels = s->ch_sel < 0 ? s->ch_in : 1;
     uint64_t b = atomic_load(&s->bytes);
     out->progress = s->file_bytes ? (double)b / (double)s->file_bytes : NAN;
 }
@@ -276,6 +295,8 @@ const sg_iq_adapter sg_adapter_sigmf = {
             "  sample_rate    Hz; only needed when the meta lacks core:sample_rate\n"
             "  realtime       false = as fast as possible, true = paced to the sample rate\n"
             "  block_samples  samples per block, 256..16777216 (default 65536)\n"
+            "  channel        multi-channel recordings (core:num_channels): the channel to\n"
+            "                 replay, 0..n-1 (default 0), or \"all\" for interleaved blocks\n"
             "  datatypes: cf32_le cf32_be ci16_le ci16_be ci8 cu8; multiple captures and\n"
             "  annotations are read; NaN/Inf samples become 0 and are counted.\n",
     .live = false,

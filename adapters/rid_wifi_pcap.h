@@ -1,5 +1,10 @@
-/* Remote ID over Wi-Fi from libpcap: pcap/pcapng files and live monitor-mode
- * interfaces, link types radiotap (127) and bare 802.11 (105).
+/* Remote ID from libpcap: pcap/pcapng files and live interfaces.
+ * Wi-Fi: link types radiotap (127) and bare 802.11 (105), live in monitor mode.
+ * Bluetooth (dsp/ble_cap.h): sniffer link-layer captures BLUETOOTH_LE_LL (251),
+ * BLUETOOTH_LE_LL_WITH_PHDR (256), NORDIC_BLE (272), legacy and extended advertising
+ * (AUX_ADV_IND / AUX_CHAIN_IND chains reassembled), 1M / 2M / Coded PHY as the
+ * sniffer reports them; and host captures of HCI advertising reports: H4 (187),
+ * H4 with direction (201), Linux monitor (254, also a live "bluetooth-monitor").
  *
  * Each captured frame goes through the pure parser in dsp/rid_wifi.h; decoded frames
  * reach a callback with the capture timestamp (the time base of this input: the
@@ -21,10 +26,15 @@ typedef struct rid_pcap rid_pcap;
 typedef struct {
     uint64_t frames;                       /* captured frames seen */
     uint64_t decoded;                      /* frames with a valid Remote ID pack */
-    uint64_t messages;                     /* F3411 messages in decoded frames */
+    uint64_t messages;                     /* F3411 messages in decoded frames (kept) */
+    uint64_t warnings;                     /* fields decoded as unknown (reserved values) */
+    uint64_t dropped_msgs;                 /* pack messages dropped: unknown type, duplicate */
     uint64_t not_rid;                      /* valid frames without Remote ID */
     uint64_t rejected[RID_WIFI_REASONS_];  /* by rid_wifi_reason (index 0 unused) */
     uint64_t kernel_dropped;               /* live: dropped by the kernel/driver (pcap_stats) */
+    uint64_t ble_pending;                  /* Bluetooth: fragments held for a chain (not lost) */
+    uint64_t ble_chain_lost;               /* Bluetooth: chains incomplete, orphaned fragments,
+                                              over-long or truncated data (ble_chain_stats) */
 } rid_pcap_stats;
 
 /* t: s UTC capture time of the frame. The frame is valid only during the call.
@@ -32,7 +42,7 @@ typedef struct {
 typedef int (*rid_pcap_cb)(void *user, double t, const rid_wifi_frame *f);
 
 /* Opens a capture file ("-" = stdin). NULL + e if it cannot be read or its link
- * type is neither radiotap nor 802.11. */
+ * type is none of the above. */
 rid_pcap *rid_pcap_open_file(const char *path, sg_errinfo *e);
 
 /* Opens a live interface, asking for monitor mode (rfmon) when the driver can do

@@ -22,6 +22,9 @@
  * (lossless back-pressure). The block's memory is valid only during the call. */
 typedef int (*sg_iq_sink)(void *user, const sg_iq_block *blk);
 
+/* Counts are samples of the input's one sample clock: a multi-channel input delivers
+ * and drops all its channels together (one stream), so each channel's delivered and
+ * dropped counts equal these. */
 typedef struct {
     uint64_t samples;          /* delivered to the sink */
     uint64_t samples_dropped;  /* lost (device overflow, pool exhausted) */
@@ -31,6 +34,7 @@ typedef struct {
     uint64_t timeouts;         /* read timeouts (retried) */
     uint64_t bad_samples;      /* NaN/Inf samples replaced by 0 and counted */
     double progress;           /* 0..1 for files, NAN for live */
+    unsigned channels;         /* channels per delivered sample (0 or 1 = one) */
 } sg_adapter_stats;
 
 typedef struct {

@@ -233,6 +233,10 @@ static int parse_meta(const char *name, const cJSON *root, double rate_override,
                              &m->sample_rate, e)))
             return rc;
     }
+    long nch; /* multi-channel recordings: channels interleaved sample by sample */
+    if ((rc = sgj_int(global, where, "core:num_channels", false, 1, 1, 64, &nch, e)))
+        return rc;
+    m->num_channels = (unsigned)nch;
     if ((rc = sgj_string(global, where, "core:description", false, "", m->description,
                          sizeof m->description, e)) == SG_ERANGE)
         m->description[0] = 0, rc = 0;
@@ -335,6 +339,7 @@ struct sigmf_writer_s {
     char description[256];
     cJSON *caps, *anns;
     uint64_t samples, clipped;
+    unsigned channels; /* interleaved per sample, >= 1 */
     unsigned char buf[8 * 4096];
 };
 
@@ -376,6 +381,7 @@ sigmf_writer *sigmf_writer_create(const char *base, sigmf_datatype type, double 
     snprintf(w->description, sizeof w->description, "%s", description ? description : "");
     w->type = type;
     w->rate = rate;
+    w->channels = 1;
     w->caps = cJSON_CreateArray();
     w->anns = cJSON_CreateArray();
     cJSON *c = w->caps ? capture_obj(0, fc, t0) : NULL;
@@ -395,16 +401,28 @@ sigmf_writer *sigmf_writer_create(const char *base, sigmf_datatype type, double 
     return w;
 }
 
+int sigmf_writer_set_channels(sigmf_writer *w, unsigned channels, sg_errinfo *e)
+{
+    if (channels < 1 || channels > 64)
+        return sg_err_set(e, SG_EINVAL, "%s: channels must be in [1, 64], got %u", w->base,
+                          channels);
+    if (w->samples)
+        return sg_err_set(e, SG_ESTATE, "%s: channel count set after samples were written",
+                          w->base);
+    w->channels = channels;
+    return SG_OK;
+}
+
 int sigmf_writer_write(sigmf_writer *w, const float complex *x, size_t n, sg_errinfo *e)
 {
-    size_t sb = sigmf_sample_bytes(w->type), per = sizeof w->buf / sb;
+    size_t ch = w->channels, sb = sigmf_sample_bytes(w->type) * ch, per = sizeof w->buf / sb;
     while (n) {
         size_t k = n < per ? n : per;
-        w->clipped += sigmf_encode(w->type, x, k, w->buf);
+        w->clipped += sigmf_encode(w->type, x, k * ch, w->buf);
         if (fwrite(w->buf, sb, k, w->fp) != k)
             return sg_err_set(e, SG_EIO, "%s: write failed: %s", w->tmp_data, strerror(errno));
         w->samples += k;
-        x += k;
+        x += k * ch;
         n -= k;
     }
     return SG_OK;
@@ -502,6 +520,8 @@ int sigmf_writer_close(sigmf_writer *w, sg_errinfo *e)
     free(v);
     cJSON_AddStringToObject(g, "core:datatype", sigmf_datatype_name(w->type));
     cJSON_AddNumberToObject(g, "core:sample_rate", w->rate);
+    if (w->channels > 1)
+        cJSON_AddNumberToObject(g, "core:num_channels", w->channels);
     cJSON_AddStringToObject(g, "core:version", "1.0.0");
     if (w->description[0])
         cJSON_AddStringToObject(g, "core:description", w->description);

@@ -55,6 +55,8 @@ typedef struct {
 typedef struct {
     sigmf_datatype type;
     double sample_rate;      /* Hz */
+    unsigned num_channels;   /* core:num_channels, 1..64 (1 if absent): channels interleaved
+                                sample by sample; sample indices count multi-channel samples */
     char description[256];
     sigmf_capture *captures; /* >= 1 (one at 0 with frequency 0 if the meta has none) */
     size_t n_captures;
@@ -83,6 +85,10 @@ typedef struct sigmf_writer_s sigmf_writer;
 sigmf_writer *sigmf_writer_create(const char *base, sigmf_datatype type, double sample_rate,
                                   double center_freq, double t0, const char *description,
                                   sg_errinfo *e);
+/* Multi-channel recording: channels (1..64) interleaved sample by sample, written as
+ * core:num_channels. Only before the first write. */
+int sigmf_writer_set_channels(sigmf_writer *w, unsigned channels, sg_errinfo *e);
+/* Writes n samples; with C channels x holds n * C values, x[t * C + c]. */
 int sigmf_writer_write(sigmf_writer *w, const float complex *x, size_t n, sg_errinfo *e);
 /* Starts a new capture segment at the current sample (e.g. after a retune). */
 int sigmf_writer_capture(sigmf_writer *w, double center_freq, double t0, sg_errinfo *e);

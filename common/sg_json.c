@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int sg_read_file(const char *path, size_t max, char **out, size_t *len, sg_errinfo *e)
 {
@@ -267,4 +268,30 @@ int sg_path_relative_to(const char *base_file, const char *rel, char *out, size_
     else
         n = snprintf(out, cap, "%.*s/%s", (int)(slash - base_file), base_file, rel);
     return n < 0 || (size_t)n >= cap ? SG_ERANGE : SG_OK;
+}
+
+int sgj_write_file(const char *path, const cJSON *root, sg_errinfo *e)
+{
+    char tmp[1100];
+    if (!path || strlen(path) > 1000)
+        return sg_err_set(e, SG_EINVAL, "output path empty or too long");
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    char *text = cJSON_Print(root);
+    if (!text)
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory", path);
+    FILE *f = fopen(tmp, "w");
+    int rc = SG_OK;
+    if (!f) {
+        rc = sg_err_set(e, SG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    } else {
+        bool bad = fputs(text, f) < 0 || fputc('\n', f) == EOF || fflush(f) || fsync(fileno(f));
+        if (fclose(f) || bad)
+            rc = sg_err_set(e, SG_EIO, "%s: write failed: %s", tmp, strerror(errno));
+        else if (rename(tmp, path))
+            rc = sg_err_set(e, SG_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+        if (rc)
+            remove(tmp);
+    }
+    free(text);
+    return rc;
 }

@@ -48,6 +48,11 @@ int sgj_enum(const cJSON *obj, const char *where, const char *key, bool required
 int sgj_check_keys(const cJSON *obj, const char *where, const char *const *allowed,
                    sg_errinfo *e);
 
+/* Writes root (formatted) to path atomically: a temporary file in the same directory,
+ * flushed to disk, then renamed over path, so a reader sees the old or the new file,
+ * never a partial one. */
+int sgj_write_file(const char *path, const cJSON *root, sg_errinfo *e);
+
 /* Resolves rel against the directory of base_file (absolute rel is kept).
  * Writes into out[cap]; SG_ERANGE if it does not fit. */
 int sg_path_relative_to(const char *base_file, const char *rel, char *out, size_t cap);

@@ -41,6 +41,8 @@ typedef struct {
     double center_freq;      /* Hz, RF frequency of DC; 0 if unknown */
     double t0;               /* s UTC of sample index 0 (capture start) */
     bool discontinuity;      /* samples were lost before x[0]: reset filter state */
+    unsigned channels;       /* coherent channels interleaved in x (x[t * channels + c]) on
+                                one sample clock, n samples each; 0 or 1 = one channel */
 } sg_iq_block;
 
 /* ---- RF bursts and emitters -------------------------------------------------- */
@@ -75,6 +77,42 @@ typedef enum {
     SG_MEAS_RF_PRESENCE,   /* no geometry: an emitter of class cls is heard by sensor */
 } sg_meas_type;
 
+/* Authentication state of a Remote ID transmitter (dsp/odid.h). */
+typedef enum {
+    SG_RID_AUTH_UNSIGNED = 0,  /* no authentication message heard */
+    SG_RID_AUTH_UNVERIFIED,    /* signed, but not checkable here (method or key unknown) */
+    SG_RID_AUTH_VERIFIED,      /* signature checked and good */
+    SG_RID_AUTH_FAILED,        /* signature checked and bad */
+} sg_rid_auth;
+
+/* Remote ID fields beyond position/identity/operator, from the latest messages of a
+ * transmitter (filled by odid_to_measurement, carried to the track). valid = false for
+ * every other source. Unknown numbers are NAN, unknown strings "", enumerations as
+ * decoded (0xFF: a reserved value was received). */
+typedef struct {
+    bool valid;
+    uint8_t proto_version;     /* 0 F3411-19, 1 -20, 2 -22a */
+    uint8_t id_type, ua_type;  /* Basic ID of the identity: ID type 0..4, UA type 0..15 */
+    uint8_t status;            /* 0 undeclared, 1 ground, 2 airborne, 3 emergency, 4 RID failure */
+    uint8_t height_type;       /* 0 above takeoff, 1 above ground level */
+    double height_m;           /* m above takeoff / ground */
+    double alt_baro_m;         /* m pressure altitude */
+    double h_acc_m, v_acc_m, baro_acc_m; /* m, 95 % bounds of the accuracy codes */
+    double speed_acc_mps;      /* m/s, 95 % bound */
+    double loc_time_s;         /* s after the UTC hour of the Location message */
+    double loc_time_acc_s;     /* s */
+    double system_time;        /* s UTC of the System message */
+    uint8_t classification;    /* 0 undeclared, 1 EU (System message) */
+    uint8_t category_eu;       /* 0 undeclared, 1 open, 2 specific, 3 certified */
+    uint8_t class_eu;          /* 0 undeclared, 1..7 = C0..C6 */
+    uint8_t op_loc_type;       /* 0 takeoff, 1 live GNSS, 2 fixed */
+    uint8_t self_id_type;      /* 0 text, 1 emergency, 2 extended status */
+    char self_id[24];          /* Self-ID text */
+    char operator_id[21];      /* CAA operator registration */
+    uint8_t auth;              /* sg_rid_auth */
+    uint8_t auth_type;         /* ASTM authentication type of the last set (0 none) */
+} sg_rid_info;
+
 typedef struct {
     double t;                  /* s UTC, sample-clock time of the observation */
     int sensor;                /* index into the site's sensors, -1 if none */
@@ -91,6 +129,7 @@ typedef struct {
     double operator_lat, operator_lon, operator_alt; /* rad, rad, m HAE (NAN alt unknown) */
     double fc_hz, bw_hz;       /* Hz: centre (absolute RF) and occupied bandwidth of the
                                   emission behind it (RF sensors); 0 = unknown */
+    sg_rid_info rid;           /* Remote ID details (valid only for Remote ID) */
 } sg_measurement;
 
 /* Dimension of z for a measurement type (0 for RF presence). */
@@ -124,6 +163,7 @@ typedef struct {
     int n_sensors;
     uint32_t hits, misses;     /* updates received / consecutive scans missed */
     double t_first, t_last;    /* s UTC: first and last update */
+    sg_rid_info rid;           /* latest Remote ID details (rid.valid false if none) */
 } sg_track;
 
 /* ---- Zones and alerts --------------------------------------------------------- */

@@ -45,15 +45,32 @@ static int parse_position(const cJSON *sec, const char *where, double *lat, doub
     return SG_OK;
 }
 
+/* The antenna array of a DF sensor (docs/df.md): its elements and calibration are
+ * parsed by the DF stage (doa_array_from_json); the loader checks what it owns: only
+ * rf sensors have one, and the array must be mounted level. */
+static int check_array(const sg_sensor_cfg *c, const char *where, sg_errinfo *e)
+{
+    if (!c->array)
+        return SG_OK;
+    if (c->kind != SG_SENSOR_RF)
+        return sg_err_set(e, SG_EINVAL, "%s.array: only rf sensors have an antenna array", where);
+    if (c->pitch_deg != 0 || c->roll_deg != 0)
+        return sg_err_set(e, SG_EINVAL,
+                          "%s.orientation: a sensor with an antenna array must be level "
+                          "(pitch_deg and roll_deg 0)",
+                          where);
+    return SG_OK;
+}
+
 static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c, sg_errinfo *e)
 {
     static const char *const keys[] = {"id", "kind", "enabled", "position", "orientation",
                                        "stale_after_s", "adapter", "frontend", "ble", "body_bearings",
-                                       "comment", NULL};
+                                       "array", "comment", NULL};
     static const char *const okeys[] = {"yaw_deg", "pitch_deg", "roll_deg", NULL};
     char where[96], sub[128];
     int rc, kind;
-    const cJSON *pos, *ori, *ad, *fe, *ble;
+    const cJSON *pos, *ori, *ad, *fe, *ble, *arr;
     snprintf(where, sizeof where, "%s: sensors[%zu]", s->path, i);
     memcpy(c->where, where, sizeof c->where);
     if (!cJSON_IsObject(js))
@@ -70,6 +87,7 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
         (rc = sgj_object(js, where, "adapter", c->enabled, &ad, e)) ||
         (rc = sgj_object(js, where, "frontend", false, &fe, e)) ||
         (rc = sgj_object(js, where, "ble", false, &ble, e)) ||
+        (rc = sgj_object(js, where, "array", false, &arr, e)) ||
         (rc = sgj_bool(js, where, "body_bearings", false, true, &c->body_bearings, e)))
         return rc;
     c->json = js;
@@ -86,6 +104,7 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
     c->adapter = ad;
     c->frontend = fe;
     c->ble = ble;
+    c->array = arr;
     c->adapter_type[0] = '\0';
     if (ad) {
         snprintf(sub, sizeof sub, "%s.adapter", where);
@@ -97,6 +116,8 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
         return sg_err_set(e, SG_EINVAL, "%s.frontend: only rf sensors have a front end", where);
     if (cJSON_HasObjectItem(js, "body_bearings") && c->kind != SG_SENSOR_CAMERA)
         return sg_err_set(e, SG_EINVAL, "%s.body_bearings: only cameras report bearings", where);
+    if ((rc = check_array(c, where, e)))
+        return rc;
     if (ble && c->kind != SG_SENSOR_RF)
         return sg_err_set(e, SG_EINVAL, "%s.ble: only rf sensors receive BLE from IQ", where);
     return SG_OK;

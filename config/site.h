@@ -46,6 +46,8 @@ typedef struct {
     const cJSON *adapter;      /* module-owned section (never NULL for enabled sensors) */
     const cJSON *frontend;     /* RF front-end section, NULL for defaults */
     const cJSON *ble;          /* rf only: BLE Remote ID receiver section, NULL = off */
+    const cJSON *array;        /* rf only: antenna array for direction finding (docs/df.md),
+                                  NULL = one antenna; parsed by doa_array_from_json */
     bool body_bearings;        /* camera: bearings relative to the boresight (default true) */
     const cJSON *json;         /* the whole sensor object (adapters that read sensor keys) */
 } sg_sensor_cfg;

@@ -109,8 +109,15 @@ int ble_adv_parse(const uint8_t *pdu, size_t len, ble_adv *out)
     memcpy(out->adva, pdu + 2, 6);
     out->adv_data = pdu + 8;
     out->adv_data_len = plen - 6;
-    const uint8_t *d = out->adv_data;
-    size_t n = out->adv_data_len, off = 0;
+    return ble_ad_find_odid(out->adv_data, out->adv_data_len, out);
+}
+
+int ble_ad_find_odid(const uint8_t *d, size_t n, ble_adv *out)
+{
+    if (!out || (!d && n))
+        return SG_EINVAL;
+    out->has_odid = false;
+    size_t off = 0;
     while (off < n) {
         size_t l = d[off];
         if (l == 0) /* significant part ended; the rest is padding */

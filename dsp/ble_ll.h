@@ -71,6 +71,12 @@ typedef struct {
  * SCAN_REQ, CONNECT_IND, ADV_DIRECT_IND, or reserved types). */
 int ble_adv_parse(const uint8_t *pdu, size_t len, ble_adv *out);
 
+/* Scans n bytes of AD structures (legacy or extended advertising data) for the first
+ * Remote ID service data and sets out->has_odid, odid_counter, odid, odid_len (other
+ * fields untouched). SG_OK (found or not), SG_EFORMAT (a structure runs past the end,
+ * Remote ID service data too short). Used by ble_adv_parse and the capture inputs. */
+int ble_ad_find_odid(const uint8_t *ad, size_t n, ble_adv *out);
+
 /* Builds an ADV_NONCONN_IND PDU carrying Remote ID service data: AdvA (random
  * address), AD [len 0x16 FA FF 0D counter msg]. msg_len 1..25 (25 for a message).
  * *len = PDU bytes. SG_EINVAL / SG_EOVERFLOW on bad sizes. */

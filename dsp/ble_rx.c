@@ -621,12 +621,5 @@ int ble_rx_packet_odid(const ble_rx_packet *p, odid_message *out, int cap, int *
     if (mac)
         for (int i = 0; i < 6; i++)
             mac[i] = p->adv.adva[5 - i];
-    if ((p->adv.odid[0] >> 4) == ODID_MT_PACK)
-        return odid_decode_pack(p->adv.odid, p->adv.odid_len, out, cap, n);
-    if (cap < 1)
-        return SG_EOVERFLOW;
-    int rc = odid_decode_message(p->adv.odid, p->adv.odid_len, out);
-    if (rc == SG_OK)
-        *n = 1;
-    return rc;
+    return odid_decode_payload(p->adv.odid, p->adv.odid_len, out, cap, n, NULL);
 }

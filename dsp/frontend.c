@@ -407,6 +407,11 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
         return sg_err_set(&q->err, SG_EINVAL,
                           "frontend: bad IQ block (no samples, rate %g Hz or centre %g Hz)",
                           blk ? blk->sample_rate : 0.0, blk ? blk->center_freq : 0.0);
+    if (blk->channels > 1) /* interleaved channels would be read as one: refuse (dffe.h) */
+        return sg_err_set(&q->err, SG_EINVAL,
+                          "frontend: block has %u interleaved channels; one channel expected "
+                          "(multi-channel input goes through the DF front end)",
+                          blk->channels);
     q->cb = cb;
     q->user = user;
     if (!q->sp || blk->sample_rate != q->fs) {

@@ -97,7 +97,8 @@ int frontend_cfg_from_json(frontend_cfg *cfg, const cJSON *obj, const char *wher
 frontend *frontend_create(const frontend_cfg *cfg, sg_errinfo *e);
 /* Processes one block; calls cb for every burst that ends in it (a burst is delivered
  * once margin_s of samples after its end has arrived). Returns 0, or SG_ENOMEM if the
- * first block's rate needed an allocation that failed, SG_EINVAL for a bad block. */
+ * first block's rate needed an allocation that failed, SG_EINVAL for a bad block
+ * (including one with more than one channel: see dffe.h). */
 int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, void *user);
 /* End of stream: runs the last partial batch and closes open bursts (TRUNC_END). */
 int frontend_flush(frontend *q, frontend_burst_cb cb, void *user);

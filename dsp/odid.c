@@ -1,19 +1,28 @@
-/* ASTM F3411 Remote ID codec, aircraft merge and measurement conversion (see odid.h).
+/* ASTM F3411 Remote ID message codec (see odid.h).
  *
- * Field encodings follow F3411-22a: little-endian integers, lat/lon int32 in 1e-7 deg,
- * altitudes uint16 in 0.5 m steps offset by -1000 m (0 = unknown), speed in 0.25 m/s
- * steps with a x3 multiplier above 63.75 m/s (255 = unknown), direction 0..179 plus an
+ * Field encodings follow F3411-22a: little-endian integers, lat/lon int32 in 1e-7 deg
+ * (0,0 = unknown), altitudes uint16 in 0.5 m steps offset by -1000 m (0 = unknown),
+ * ground speed in 0.25 m/s steps, or with the multiplier bit 0.75 m/s steps above
+ * 63.75 m/s (255 with the multiplier = 255 m/s = unknown), direction 0..179 plus an
  * east/west bit (361 = unknown), vertical speed int8 in 0.5 m/s (63 m/s = unknown),
- * timestamps in 0.1 s after the hour (0xFFFF = unknown). Decoding checks each value
- * against its range, so corrupt frames are rejected rather than tracked. */
+ * timestamps in 0.1 s after the hour (0xFFFF = unknown).
+ * Decoding is tolerant: a value the standard reserves, or outside its range, makes
+ * that field unknown and counts one warning (see odid.h). Lengths stay strict. */
 #include "odid.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define DEG2RAD (M_PI / 180.0)
-#define EARTH_R 6371008.8 /* m, mean radius: small-sigma conversion m -> rad */
+#define SPEED_STEP0 0.25  /* m/s per step without the multiplier */
+#define SPEED_STEP1 0.75  /* m/s per step with the multiplier */
+#define SPEED_KNEE 63.75  /* m/s: 255 * SPEED_STEP0, offset of the multiplied range */
+#define SPEED_MAX 254.25  /* m/s: highest known speed (raw 254, multiplier 1) */
+#define DIR_UNKNOWN 361
+#define VS_UNKNOWN 126    /* raw: 63 m/s */
+#define VS_MAX_RAW 124    /* raw: 62 m/s */
+#define TS_UNKNOWN 0xFFFF
+#define TS_MAX 36000      /* tenths of a second in an hour */
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 static uint32_t rd32(const uint8_t *p)
@@ -44,19 +53,21 @@ static int enc_alt(double m, uint16_t *out)
     return SG_OK;
 }
 
-/* lat/lon: 0 on air means unknown; a valid fix is never exactly on both 0 lines. */
-static int dec_latlon(uint32_t rlat, uint32_t rlon, double *lat, double *lon)
+/* lat/lon: unknown only when both are 0 (a fix on the equator or on the Greenwich
+ * meridian is valid). Out of range: both unknown, one warning. */
+static void dec_latlon(uint32_t rlat, uint32_t rlon, double *lat, double *lon, uint8_t *warn)
 {
     int32_t la = (int32_t)rlat, lo = (int32_t)rlon;
-    if (la == 0 || lo == 0) {
-        *lat = *lon = NAN;
-        return SG_OK;
+    *lat = *lon = NAN;
+    if (la == 0 && lo == 0)
+        return;
+    double a = la * 1e-7, o = lo * 1e-7;
+    if (fabs(a) > 90.0 || fabs(o) > 180.0) {
+        (*warn)++;
+        return;
     }
-    *lat = la * 1e-7;
-    *lon = lo * 1e-7;
-    if (fabs(*lat) > 90.0 || fabs(*lon) > 180.0)
-        return SG_ERANGE;
-    return SG_OK;
+    *lat = a;
+    *lon = o;
 }
 
 static int enc_latlon(double lat, double lon, uint32_t *rlat, uint32_t *rlon)
@@ -69,8 +80,23 @@ static int enc_latlon(double lat, double lon, uint32_t *rlat, uint32_t *rlon)
         return SG_ERANGE;
     *rlat = (uint32_t)(int32_t)lround(lat * 1e7);
     *rlon = (uint32_t)(int32_t)lround(lon * 1e7);
-    if (*rlat == 0 || *rlon == 0) /* would read back as unknown */
+    if (*rlat == 0 && *rlon == 0) /* would read back as unknown */
         return SG_ERANGE;
+    return SG_OK;
+}
+
+static double dec_ts32(uint32_t v) { return v ? ODID_EPOCH_2019 + v : NAN; }
+
+static int enc_ts32(double t, uint8_t *p)
+{
+    uint32_t v = 0;
+    if (!isnan(t)) {
+        double d = round(t - ODID_EPOCH_2019);
+        if (!(d >= 1.0 && d <= 4294967295.0))
+            return SG_ERANGE;
+        v = (uint32_t)d;
+    }
+    wr32(p, v);
     return SG_OK;
 }
 
@@ -97,14 +123,30 @@ const char *odid_msg_type_name(int t)
     }
 }
 
+/* A reserved enumeration value: ODID_RESERVED and one warning; else the value. */
+static uint8_t enum_or_reserved(unsigned v, bool reserved, uint8_t *warn)
+{
+    if (reserved) {
+        (*warn)++;
+        return ODID_RESERVED;
+    }
+    return (uint8_t)v;
+}
+
 /* Copies a fixed-width, NUL-padded text field; stops at the first NUL. Non-printable
- * bytes are replaced by '?' so downstream JSON/log output stays clean. */
-static void get_text(char *dst, const uint8_t *src, size_t n)
+ * bytes are replaced by '?' (one warning) so downstream JSON/log output stays clean. */
+static void get_text(char *dst, const uint8_t *src, size_t n, uint8_t *warn)
 {
     size_t i = 0;
-    for (; i < n && src[i]; i++)
-        dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? (char)src[i] : '?';
+    bool bad = false;
+    for (; i < n && src[i]; i++) {
+        bool ok = src[i] >= 0x20 && src[i] < 0x7f;
+        dst[i] = ok ? (char)src[i] : '?';
+        bad |= !ok;
+    }
     dst[i] = '\0';
+    if (bad)
+        (*warn)++;
 }
 
 static void put_text(uint8_t *dst, const char *src, size_t n)
@@ -114,98 +156,224 @@ static void put_text(uint8_t *dst, const char *src, size_t n)
     memset(dst + l, 0, n - l);
 }
 
+/* ---- UAS ID rendering ------------------------------------------------------------ */
+
+static void hex_text(char *dst, const uint8_t *src, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        dst[2 * i] = hx[src[i] >> 4];
+        dst[2 * i + 1] = hx[src[i] & 15];
+    }
+    dst[2 * n] = '\0';
+}
+
+static int hex_val(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses n hex digit pairs; -1 on a non-hex character. */
+static int hex_bytes(const char *s, uint8_t *dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_val(s[2 * i]), lo = hi < 0 ? -1 : hex_val(s[2 * i + 1]);
+        if (lo < 0)
+            return -1;
+        dst[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+static const int uuid_dash[] = {4, 6, 8, 10}; /* byte indices preceded by '-' */
+
+static void uuid_text(char *dst, const uint8_t *b)
+{
+    char *q = dst;
+    for (int i = 0, k = 0; i < 16; i++) {
+        if (k < 4 && i == uuid_dash[k]) {
+            *q++ = '-';
+            k++;
+        }
+        hex_text(q, b + i, 1);
+        q += 2;
+    }
+    *q = '\0';
+}
+
+static int uuid_parse(const char *s, uint8_t *b)
+{
+    if (strlen(s) != 36)
+        return -1;
+    for (int i = 0, k = 0; i < 16; i++) {
+        if (k < 4 && i == uuid_dash[k]) {
+            if (*s++ != '-')
+                return -1;
+            k++;
+        }
+        if (hex_bytes(s, b + i, 1))
+            return -1;
+        s += 2;
+    }
+    return 0;
+}
+
+static size_t used_len(const uint8_t *b, size_t n)
+{
+    while (n > 0 && b[n - 1] == 0)
+        n--;
+    return n;
+}
+
+static void render_uas_id(odid_basic_id *B, uint8_t *warn)
+{
+    const uint8_t *r = B->raw;
+    size_t used = used_len(r, ODID_ID_LEN);
+    switch (B->id_type) {
+    case ODID_IDT_NONE:
+    case ODID_IDT_SERIAL:
+    case ODID_IDT_CAA_REG: {
+        bool text = true;
+        for (size_t i = 0; i < used; i++)
+            text &= r[i] >= 0x20 && r[i] < 0x7f;
+        if (text) {
+            memcpy(B->uas_id, r, used);
+            B->uas_id[used] = '\0';
+        } else { /* binary in a text ID: hex keeps two such IDs apart */
+            (*warn)++;
+            hex_text(B->uas_id, r, ODID_ID_LEN);
+        }
+        return;
+    }
+    case ODID_IDT_UTM_UUID:
+        if (used > 16)
+            (*warn)++;
+        uuid_text(B->uas_id, r);
+        return;
+    default: /* session ID, reserved types */
+        hex_text(B->uas_id, r, used);
+        return;
+    }
+}
+
+static int enc_uas_id(const odid_basic_id *B, uint8_t *dst)
+{
+    memset(dst, 0, ODID_ID_LEN);
+    const char *s = B->uas_id;
+    size_t l = strnlen(s, sizeof B->uas_id);
+    if (l >= sizeof B->uas_id)
+        return SG_EINVAL;
+    switch (B->id_type) {
+    case ODID_IDT_NONE:
+    case ODID_IDT_SERIAL:
+    case ODID_IDT_CAA_REG:
+        if (l > ODID_ID_LEN)
+            return SG_EINVAL;
+        memcpy(dst, s, l);
+        return SG_OK;
+    case ODID_IDT_UTM_UUID:
+        return l == 0 ? SG_OK : uuid_parse(s, dst) ? SG_EINVAL : SG_OK;
+    default:
+        if (l % 2 || l > 2 * ODID_ID_LEN || hex_bytes(s, dst, l / 2))
+            return SG_EINVAL;
+        return SG_OK;
+    }
+}
+
 /* ---- decode --------------------------------------------------------------------- */
 
-static int dec_location(const uint8_t *b, odid_location *L)
+static void dec_location(const uint8_t *b, odid_location *L, uint8_t *w)
 {
-    L->status = b[1] >> 4;
+    L->status = enum_or_reserved(b[1] >> 4, (b[1] >> 4) > ODID_STATUS_SYSTEM_FAILURE, w);
     L->height_type = (b[1] >> 2) & 1;
     int ew = (b[1] >> 1) & 1, mult = b[1] & 1;
     int dir = b[2] + (ew ? 180 : 0);
-    if (dir == 361)
-        L->direction_deg = NAN;
-    else if (b[2] < 180)
+    L->direction_deg = NAN;
+    if (b[2] < 180)
         L->direction_deg = dir;
+    else if (dir != DIR_UNKNOWN)
+        (*w)++;
+    if (mult)
+        L->speed_h = b[3] == 255 ? NAN : b[3] * SPEED_STEP1 + SPEED_KNEE;
     else
-        return SG_ERANGE;
-    if (b[3] == 255)
-        L->speed_h = NAN;
-    else
-        L->speed_h = mult ? b[3] * 0.75 + 63.75 : b[3] * 0.25;
+        L->speed_h = b[3] * SPEED_STEP0;
     int8_t vs = (int8_t)b[4];
-    if (vs == 126)
-        L->speed_v = NAN;
-    else if (vs >= -124 && vs <= 124)
+    L->speed_v = NAN;
+    if (vs >= -VS_MAX_RAW && vs <= VS_MAX_RAW)
         L->speed_v = vs * 0.5;
-    else
-        return SG_ERANGE;
-    int rc = dec_latlon(rd32(b + 5), rd32(b + 9), &L->lat_deg, &L->lon_deg);
-    if (rc)
-        return rc;
+    else if (vs != VS_UNKNOWN)
+        (*w)++;
+    dec_latlon(rd32(b + 5), rd32(b + 9), &L->lat_deg, &L->lon_deg, w);
     L->alt_baro = dec_alt(rd16(b + 13));
     L->alt_geo = dec_alt(rd16(b + 15));
     L->height = dec_alt(rd16(b + 17));
-    L->v_acc = b[19] >> 4;
-    L->h_acc = b[19] & 15;
-    L->baro_acc = b[20] >> 4;
-    L->speed_acc = b[20] & 15;
+    uint8_t va = b[19] >> 4, ha = b[19] & 15, ba = b[20] >> 4, sa = b[20] & 15;
+    /* reserved accuracy codes read as 0 (unknown) */
+    L->v_acc = va < 7 ? va : ((*w)++, 0);
+    L->h_acc = ha < 13 ? ha : ((*w)++, 0);
+    L->baro_acc = ba < 7 ? ba : ((*w)++, 0);
+    L->speed_acc = sa < 5 ? sa : ((*w)++, 0);
     uint16_t ts = rd16(b + 21);
-    if (ts == 0xFFFF)
-        L->timestamp_s = NAN;
-    else if (ts <= 36000)
+    L->timestamp_s = NAN;
+    if (ts <= TS_MAX)
         L->timestamp_s = ts * 0.1;
-    else
-        return SG_ERANGE;
+    else if (ts != TS_UNKNOWN)
+        (*w)++;
     int tsa = b[23] & 15;
     L->timestamp_acc_s = tsa ? tsa * 0.1 : NAN;
-    return SG_OK;
 }
 
-static int dec_auth(const uint8_t *b, odid_auth *A)
+static void dec_auth(const uint8_t *b, odid_auth *A, uint8_t *w)
 {
-    A->auth_type = b[1] >> 4;
+    unsigned at = b[1] >> 4;
+    A->auth_type = enum_or_reserved(at, at >= 6 && at <= 9, w);
     A->page = b[1] & 15;
     if (A->page == 0) {
         A->last_page = b[2];
+        if (A->last_page >= ODID_AUTH_MAX_PAGES) {
+            (*w)++;
+            A->last_page = ODID_AUTH_MAX_PAGES - 1;
+        }
+        int room = ODID_AUTH_PAGE0_DATA + ODID_AUTH_PAGEN_DATA * A->last_page;
         A->length = b[3];
-        if (A->last_page >= ODID_AUTH_MAX_PAGES)
-            return SG_ERANGE;
-        /* total length must fit the announced pages: 17 bytes on page 0, 23 after */
-        if (A->length > 17 + 23 * A->last_page)
-            return SG_ERANGE;
-        uint32_t ts = rd32(b + 4);
-        A->timestamp = ts ? ODID_EPOCH_2019 + ts : NAN;
-        A->data_len = 17;
-        memcpy(A->data, b + 8, 17);
+        if (A->length > room) { /* more than the announced pages hold */
+            (*w)++;
+            A->length = (uint8_t)(room < 255 ? room : 255);
+        }
+        A->timestamp = dec_ts32(rd32(b + 4));
+        A->data_len = ODID_AUTH_PAGE0_DATA;
+        memcpy(A->data, b + 8, ODID_AUTH_PAGE0_DATA);
     } else {
         A->last_page = 0;
         A->length = 0;
         A->timestamp = NAN;
-        A->data_len = 23;
-        memcpy(A->data, b + 2, 23);
+        A->data_len = ODID_AUTH_PAGEN_DATA;
+        memcpy(A->data, b + 2, ODID_AUTH_PAGEN_DATA);
     }
-    return SG_OK;
 }
 
-static int dec_system(const uint8_t *b, odid_system *S)
+static void dec_system(const uint8_t *b, odid_system *S, uint8_t *w)
 {
-    S->op_loc_type = b[1] & 3;
-    S->class_type = (b[1] >> 2) & 7;
-    if (S->op_loc_type > 2)
-        return SG_ERANGE;
-    int rc = dec_latlon(rd32(b + 2), rd32(b + 6), &S->op_lat_deg, &S->op_lon_deg);
-    if (rc)
-        return rc;
+    S->op_loc_type = enum_or_reserved(b[1] & 3, (b[1] & 3) > 2, w);
+    unsigned ct = (b[1] >> 2) & 7;
+    S->class_type = enum_or_reserved(ct, ct > 1, w);
+    dec_latlon(rd32(b + 2), rd32(b + 6), &S->op_lat_deg, &S->op_lon_deg, w);
     S->area_count = rd16(b + 10);
     S->area_radius_m = b[12] * 10.0;
     S->area_ceiling = dec_alt(rd16(b + 13));
     S->area_floor = dec_alt(rd16(b + 15));
-    S->category_eu = b[17] >> 4;
-    S->class_eu = b[17] & 15;
+    unsigned cat = b[17] >> 4, cls = b[17] & 15;
+    bool eu = S->class_type == 1;
+    S->category_eu = enum_or_reserved(cat, eu && cat > 3, w);
+    S->class_eu = enum_or_reserved(cls, eu && cls > 7, w);
     S->op_alt_geo = dec_alt(rd16(b + 18));
-    uint32_t ts = rd32(b + 20);
-    S->timestamp = ts ? ODID_EPOCH_2019 + ts : NAN;
-    return SG_OK;
+    S->timestamp = dec_ts32(rd32(b + 20));
 }
 
 int odid_decode_message(const uint8_t *b, size_t len, odid_message *m)
@@ -217,35 +385,70 @@ int odid_decode_message(const uint8_t *b, size_t len, odid_message *m)
     memset(m, 0, sizeof *m);
     m->type = b[0] >> 4;
     m->proto_version = b[0] & 15;
-    if (m->proto_version > ODID_PROTO_MAX)
-        return SG_ENOTSUP;
+    uint8_t *w = &m->warnings;
+    if (m->proto_version > ODID_PROTO_MAX) /* newer revision: same layout, flagged */
+        (*w)++;
     switch (m->type) {
-    case ODID_MT_BASIC_ID:
-        m->u.basic_id.id_type = b[1] >> 4;
-        m->u.basic_id.ua_type = b[1] & 15;
-        get_text(m->u.basic_id.uas_id, b + 2, ODID_ID_LEN);
+    case ODID_MT_BASIC_ID: {
+        odid_basic_id *B = &m->u.basic_id;
+        B->id_type_raw = b[1] >> 4;
+        B->id_type = enum_or_reserved(B->id_type_raw, B->id_type_raw > ODID_IDT_SESSION, w);
+        B->ua_type = b[1] & 15;
+        memcpy(B->raw, b + 2, ODID_ID_LEN);
+        render_uas_id(B, w);
         return SG_OK;
+    }
     case ODID_MT_LOCATION:
-        return dec_location(b, &m->u.location);
+        dec_location(b, &m->u.location, w);
+        return SG_OK;
     case ODID_MT_AUTH:
-        return dec_auth(b, &m->u.auth);
+        dec_auth(b, &m->u.auth, w);
+        return SG_OK;
     case ODID_MT_SELF_ID:
-        m->u.self_id.desc_type = b[1];
-        get_text(m->u.self_id.text, b + 2, ODID_STR_LEN);
+        m->u.self_id.desc_type = enum_or_reserved(b[1], b[1] >= 3 && b[1] <= 200, w);
+        get_text(m->u.self_id.text, b + 2, ODID_STR_LEN, w);
         return SG_OK;
     case ODID_MT_SYSTEM:
-        return dec_system(b, &m->u.system);
+        dec_system(b, &m->u.system, w);
+        return SG_OK;
     case ODID_MT_OPERATOR_ID:
-        m->u.operator_id.op_id_type = b[1];
-        get_text(m->u.operator_id.op_id, b + 2, ODID_ID_LEN);
+        m->u.operator_id.op_id_type = enum_or_reserved(b[1], b[1] >= 1 && b[1] <= 200, w);
+        get_text(m->u.operator_id.op_id, b + 2, ODID_ID_LEN, w);
         return SG_OK;
     default:
         return SG_ENOTSUP; /* a pack here is handled by odid_decode_pack */
     }
 }
 
-int odid_decode_pack(const uint8_t *b, size_t len, odid_message *out, int cap, int *n)
+/* Applies the duplicate rule of odid_decode_pack to a decoded message. */
+static bool pack_keeps(const odid_message *kept, int n, const odid_message *m)
 {
+    int basic = 0;
+    for (int i = 0; i < n; i++) {
+        const odid_message *k = &kept[i];
+        if (k->type != m->type)
+            continue;
+        if (m->type == ODID_MT_BASIC_ID) {
+            basic++;
+            if (basic >= 2 || k->u.basic_id.id_type_raw == m->u.basic_id.id_type_raw)
+                return false;
+        } else if (m->type == ODID_MT_AUTH) {
+            if (k->u.auth.page == m->u.auth.page)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+int odid_decode_pack(const uint8_t *b, size_t len, odid_message *out, int cap, int *n,
+                     odid_pack_info *info)
+{
+    odid_pack_info dummy;
+    if (!info)
+        info = &dummy;
+    memset(info, 0, sizeof *info);
     if (!b || !n || (cap > 0 && !out))
         return SG_EINVAL;
     *n = 0;
@@ -253,8 +456,6 @@ int odid_decode_pack(const uint8_t *b, size_t len, odid_message *out, int cap, i
         return SG_ETRUNC;
     if ((b[0] >> 4) != ODID_MT_PACK)
         return SG_EFORMAT;
-    if ((b[0] & 15) > ODID_PROTO_MAX)
-        return SG_ENOTSUP;
     if (b[1] != ODID_MSG_SIZE)
         return SG_EFORMAT;
     int count = b[2];
@@ -264,16 +465,48 @@ int odid_decode_pack(const uint8_t *b, size_t len, odid_message *out, int cap, i
         return SG_ETRUNC;
     if (count > cap)
         return SG_EOVERFLOW;
+    info->count = count;
+    if ((b[0] & 15) > ODID_PROTO_MAX)
+        info->warnings++;
+    int kept = 0;
     for (int i = 0; i < count; i++) {
         const uint8_t *p = b + ODID_PACK_HDR + (size_t)i * ODID_MSG_SIZE;
-        if ((p[0] >> 4) == ODID_MT_PACK)
-            return SG_EFORMAT;
-        int rc = odid_decode_message(p, ODID_MSG_SIZE, &out[i]);
-        if (rc)
-            return rc;
+        if (odid_decode_message(p, ODID_MSG_SIZE, &out[kept]) != SG_OK) {
+            info->unknown_type++; /* type 6..14 or a nested pack */
+            continue;
+        }
+        if (!pack_keeps(out, kept, &out[kept])) {
+            info->duplicates++;
+            continue;
+        }
+        info->warnings += out[kept].warnings;
+        kept++;
     }
-    *n = count;
-    return SG_OK;
+    *n = kept;
+    return kept ? SG_OK : SG_EFORMAT;
+}
+
+int odid_decode_payload(const uint8_t *b, size_t len, odid_message *out, int cap, int *n,
+                        odid_pack_info *info)
+{
+    if (!b || !n || (cap > 0 && !out))
+        return SG_EINVAL;
+    *n = 0;
+    if (info)
+        memset(info, 0, sizeof *info);
+    if (len >= 1 && (b[0] >> 4) == ODID_MT_PACK)
+        return odid_decode_pack(b, len, out, cap, n, info);
+    if (cap < 1)
+        return SG_EOVERFLOW;
+    int rc = odid_decode_message(b, len, out);
+    if (rc == SG_OK) {
+        *n = 1;
+        if (info) {
+            info->count = 1;
+            info->warnings = out->warnings;
+        }
+    }
+    return rc;
 }
 
 /* ---- encode --------------------------------------------------------------------- */
@@ -298,39 +531,41 @@ void odid_message_init(odid_message *m, odid_msg_type type)
     }
 }
 
+static int enc_speed(double s, int *mult, int *raw)
+{
+    *mult = 1;
+    *raw = 255; /* unknown: 255 with the multiplier */
+    if (isnan(s))
+        return SG_OK;
+    if (!(s >= 0.0 && s < 255.0))
+        return SG_ERANGE;
+    if (s <= SPEED_KNEE) {
+        *mult = 0;
+        *raw = (int)lround(s / SPEED_STEP0);
+        return SG_OK;
+    }
+    long v = lround((s - SPEED_KNEE) / SPEED_STEP1);
+    *raw = (int)(v > 254 ? 254 : v);
+    return SG_OK;
+}
+
 static int enc_location(const odid_location *L, uint8_t *b)
 {
     int rc;
     if (L->status > 15 || L->height_type > 1)
         return SG_ERANGE;
-    int ew = 0, dir = 181; /* 361 = unknown: 181 with the west bit */
-    if (isnan(L->direction_deg)) {
-        ew = 1;
-    } else {
+    int ew = 1, dir = DIR_UNKNOWN - 180;
+    if (!isnan(L->direction_deg)) {
         if (!(L->direction_deg >= 0.0 && L->direction_deg < 360.0))
             return SG_ERANGE;
         dir = (int)lround(L->direction_deg) % 360;
-        if (dir >= 180) {
-            ew = 1;
-            dir -= 180;
-        }
+        ew = dir >= 180;
+        dir -= ew ? 180 : 0;
     }
-    int mult = 0, sp = 255;
-    if (!isnan(L->speed_h)) {
-        if (!(L->speed_h >= 0.0 && L->speed_h <= 254.25))
-            return SG_ERANGE;
-        if (L->speed_h <= 63.5) {
-            sp = (int)lround(L->speed_h / 0.25);
-        } else {
-            mult = 1;
-            sp = (int)lround((L->speed_h - 63.75) / 0.75);
-            if (sp < 0)
-                sp = 0;
-            if (sp > 254)
-                sp = 254;
-        }
-    }
-    int vs = 126;
+    int mult, sp;
+    if ((rc = enc_speed(L->speed_h, &mult, &sp)))
+        return rc;
+    int vs = VS_UNKNOWN;
     if (!isnan(L->speed_v)) {
         if (!(fabs(L->speed_v) <= 62.0))
             return SG_ERANGE;
@@ -354,7 +589,7 @@ static int enc_location(const odid_location *L, uint8_t *b)
         return SG_ERANGE;
     b[19] = (uint8_t)((L->v_acc << 4) | L->h_acc);
     b[20] = (uint8_t)((L->baro_acc << 4) | L->speed_acc);
-    uint16_t ts = 0xFFFF;
+    uint16_t ts = TS_UNKNOWN;
     if (!isnan(L->timestamp_s)) {
         if (!(L->timestamp_s >= 0.0 && L->timestamp_s <= 3600.0))
             return SG_ERANGE;
@@ -371,23 +606,10 @@ static int enc_location(const odid_location *L, uint8_t *b)
     return SG_OK;
 }
 
-static int enc_ts32(double t, uint8_t *p)
-{
-    uint32_t v = 0;
-    if (!isnan(t)) {
-        double d = round(t - ODID_EPOCH_2019);
-        if (!(d >= 1.0 && d <= 4294967295.0))
-            return SG_ERANGE;
-        v = (uint32_t)d;
-    }
-    wr32(p, v);
-    return SG_OK;
-}
-
 static int enc_system(const odid_system *S, uint8_t *b)
 {
     int rc;
-    if (S->op_loc_type > 2 || S->class_type > 7 || S->category_eu > 15 || S->class_eu > 15)
+    if (S->op_loc_type > 3 || S->class_type > 7 || S->category_eu > 15 || S->class_eu > 15)
         return SG_ERANGE;
     b[1] = (uint8_t)((S->class_type << 2) | S->op_loc_type);
     uint32_t la, lo;
@@ -417,8 +639,9 @@ static int enc_auth(const odid_auth *A, uint8_t *b)
         return SG_ERANGE;
     b[1] = (uint8_t)((A->auth_type << 4) | A->page);
     if (A->page == 0) {
-        if (A->last_page >= ODID_AUTH_MAX_PAGES || A->length > 17 + 23 * A->last_page ||
-            A->data_len > 17)
+        if (A->last_page >= ODID_AUTH_MAX_PAGES ||
+            A->length > ODID_AUTH_PAGE0_DATA + ODID_AUTH_PAGEN_DATA * A->last_page ||
+            A->data_len > ODID_AUTH_PAGE0_DATA)
             return SG_ERANGE;
         b[2] = A->last_page;
         b[3] = A->length;
@@ -427,7 +650,7 @@ static int enc_auth(const odid_auth *A, uint8_t *b)
             return rc;
         memcpy(b + 8, A->data, A->data_len);
     } else {
-        if (A->data_len > 23)
+        if (A->data_len > ODID_AUTH_PAGEN_DATA)
             return SG_ERANGE;
         memcpy(b + 2, A->data, A->data_len);
     }
@@ -447,8 +670,7 @@ int odid_encode_message(const odid_message *m, uint8_t out[ODID_MSG_SIZE])
         if (m->u.basic_id.id_type > 15 || m->u.basic_id.ua_type > 15)
             return SG_ERANGE;
         out[1] = (uint8_t)((m->u.basic_id.id_type << 4) | m->u.basic_id.ua_type);
-        put_text(out + 2, m->u.basic_id.uas_id, ODID_ID_LEN);
-        return SG_OK;
+        return enc_uas_id(&m->u.basic_id, out + 2);
     case ODID_MT_LOCATION:
         return enc_location(&m->u.location, out);
     case ODID_MT_AUTH:
@@ -486,243 +708,3 @@ int odid_encode_pack(const odid_message *msgs, int n, uint8_t *out, size_t cap, 
     *len = need;
     return SG_OK;
 }
-
-/* ---- aircraft ----------------------------------------------------------------- */
-
-void odid_aircraft_init(odid_aircraft *a, const uint8_t mac[6])
-{
-    memset(a, 0, sizeof *a);
-    if (mac)
-        memcpy(a->mac, mac, 6);
-    a->t_first = a->t_last = a->t_location = a->t_system = NAN;
-    a->rssi_dbm = NAN;
-}
-
-int odid_aircraft_update(odid_aircraft *a, const odid_message *m, double t)
-{
-    if (!a || !m)
-        return SG_EINVAL;
-    switch (m->type) {
-    case ODID_MT_BASIC_ID: {
-        /* keep one record per ID type: a second type (e.g. CAA reg next to the
-         * serial) takes the second slot; a third replaces the second */
-        const odid_basic_id *b = &m->u.basic_id;
-        int slot = -1;
-        for (int i = 0; i < a->n_basic_id; i++)
-            if (a->basic_id[i].id_type == b->id_type)
-                slot = i;
-        if (slot < 0)
-            slot = a->n_basic_id < 2 ? a->n_basic_id++ : 1;
-        a->basic_id[slot] = *b;
-        break;
-    }
-    case ODID_MT_LOCATION:
-        a->location = m->u.location;
-        a->has_location = true;
-        a->t_location = t;
-        break;
-    case ODID_MT_AUTH:
-        a->auth_pages |= 1u << (m->u.auth.page & 15);
-        break;
-    case ODID_MT_SELF_ID:
-        a->self_id = m->u.self_id;
-        a->has_self_id = true;
-        break;
-    case ODID_MT_SYSTEM:
-        a->system = m->u.system;
-        a->has_system = true;
-        a->t_system = t;
-        break;
-    case ODID_MT_OPERATOR_ID:
-        a->operator_id = m->u.operator_id;
-        a->has_operator_id = true;
-        break;
-    default:
-        return SG_EINVAL;
-    }
-    if (isnan(a->t_first))
-        a->t_first = t;
-    a->t_last = t;
-    a->n_messages++;
-    return SG_OK;
-}
-
-const char *odid_aircraft_identity(const odid_aircraft *a)
-{
-    static const uint8_t pref[] = {ODID_IDT_SERIAL, ODID_IDT_CAA_REG, ODID_IDT_UTM_UUID,
-                                   ODID_IDT_SESSION, ODID_IDT_NONE};
-    for (size_t k = 0; k < sizeof pref; k++)
-        for (int i = 0; i < a->n_basic_id; i++)
-            if (a->basic_id[i].id_type == pref[k] && a->basic_id[i].uas_id[0])
-                return a->basic_id[i].uas_id;
-    return "";
-}
-
-int odid_to_measurement(const odid_aircraft *a, int sensor, sg_measurement *out)
-{
-    if (!a || !out)
-        return SG_EINVAL;
-    const odid_location *L = &a->location;
-    if (!a->has_location || isnan(L->lat_deg) || isnan(L->lon_deg))
-        return SG_ENOTFOUND;
-    memset(out, 0, sizeof *out);
-    out->t = a->t_location;
-    out->sensor = sensor;
-    out->type = SG_MEAS_POS_WGS84;
-    double lat = L->lat_deg * DEG2RAD;
-    out->z[0] = lat;
-    out->z[1] = L->lon_deg * DEG2RAD;
-
-    double hacc = odid_h_acc_m(L->h_acc);
-    if (isnan(hacc))
-        hacc = h_acc_tab[1];
-    double sh = hacc / 2.45;
-    double coslat = fmax(cos(lat), 1e-6);
-    out->R[0] = (sh / EARTH_R) * (sh / EARTH_R);
-    out->R[4] = (sh / (EARTH_R * coslat)) * (sh / (EARTH_R * coslat));
-
-    double vacc = odid_v_acc_m(L->v_acc), sv;
-    if (!isnan(L->alt_geo)) {
-        out->z[2] = L->alt_geo;
-        sv = (isnan(vacc) ? v_acc_tab[1] : vacc) / 1.96;
-    } else if (!isnan(L->alt_baro)) {
-        double bacc = odid_v_acc_m(L->baro_acc);
-        double sb = (isnan(bacc) ? v_acc_tab[1] : bacc) / 1.96;
-        out->z[2] = L->alt_baro;
-        sv = sqrt(sb * sb + 30.0 * 30.0);
-    } else {
-        out->z[2] = 0.0;
-        sv = 10000.0;
-    }
-    out->R[8] = sv * sv;
-
-    if (!isnan(L->speed_h) && !isnan(L->direction_deg)) {
-        double d = L->direction_deg * DEG2RAD;
-        out->vel_enu[0] = L->speed_h * sin(d);
-        out->vel_enu[1] = L->speed_h * cos(d);
-        out->vel_enu[2] = isnan(L->speed_v) ? 0.0 : L->speed_v;
-        out->has_vel = true;
-    }
-    strcpy(out->cls, "remote_id");
-    out->cls_conf = 1.0;
-    const char *id = odid_aircraft_identity(a);
-    strncpy(out->identity, id, SG_ID_LEN - 1);
-    out->identity[SG_ID_LEN - 1] = '\0';
-    if (a->has_system && !isnan(a->system.op_lat_deg)) {
-        out->has_operator = true;
-        out->operator_lat = a->system.op_lat_deg * DEG2RAD;
-        out->operator_lon = a->system.op_lon_deg * DEG2RAD;
-        out->operator_alt = a->system.op_alt_geo;
-    }
-    return SG_OK;
-}
-
-/* ---- table ---------------------------------------------------------------------- */
-
-struct odid_table {
-    odid_aircraft *ac;
-    bool *used;
-    int cap;
-    double stale_s;
-    double t_now;
-    uint64_t evictions;
-};
-
-odid_table *odid_table_create(int cap, double stale_s, sg_errinfo *e)
-{
-    if (cap < 1 || cap > 65536) {
-        sg_err_set(e, SG_EINVAL, "odid_table: cap must be in [1, 65536], got %d", cap);
-        return NULL;
-    }
-    if (!(stale_s > 0.0) || !isfinite(stale_s)) {
-        sg_err_set(e, SG_EINVAL, "odid_table: stale_s must be > 0, got %g", stale_s);
-        return NULL;
-    }
-    odid_table *tb = calloc(1, sizeof *tb);
-    if (tb) {
-        tb->ac = calloc((size_t)cap, sizeof *tb->ac);
-        tb->used = calloc((size_t)cap, sizeof *tb->used);
-    }
-    if (!tb || !tb->ac || !tb->used) {
-        odid_table_destroy(tb);
-        sg_err_set(e, SG_ENOMEM, "odid_table: out of memory for %d aircraft", cap);
-        return NULL;
-    }
-    tb->cap = cap;
-    tb->stale_s = stale_s;
-    tb->t_now = -INFINITY;
-    return tb;
-}
-
-void odid_table_destroy(odid_table *tb)
-{
-    if (!tb)
-        return;
-    free(tb->ac);
-    free(tb->used);
-    free(tb);
-}
-
-int odid_table_update(odid_table *tb, const uint8_t mac[6], const odid_message *m, double t,
-                      double rssi_dbm, odid_aircraft **out)
-{
-    if (!tb || !mac || !m || !isfinite(t))
-        return SG_EINVAL;
-    if (t > tb->t_now)
-        tb->t_now = t;
-    int slot = -1, free_slot = -1, oldest = -1;
-    for (int i = 0; i < tb->cap; i++) {
-        if (!tb->used[i]) {
-            if (free_slot < 0)
-                free_slot = i;
-            continue;
-        }
-        if (memcmp(tb->ac[i].mac, mac, 6) == 0) {
-            slot = i;
-            break;
-        }
-        if (tb->t_now - tb->ac[i].t_last > tb->stale_s) { /* expired: reuse quietly */
-            tb->used[i] = false;
-            if (free_slot < 0)
-                free_slot = i;
-            continue;
-        }
-        if (oldest < 0 || tb->ac[i].t_last < tb->ac[oldest].t_last)
-            oldest = i;
-    }
-    if (slot < 0) {
-        if (free_slot < 0) {
-            free_slot = oldest;
-            tb->evictions++;
-        }
-        slot = free_slot;
-        odid_aircraft_init(&tb->ac[slot], mac);
-        tb->used[slot] = true;
-    }
-    int rc = odid_aircraft_update(&tb->ac[slot], m, t);
-    if (rc)
-        return rc;
-    if (!isnan(rssi_dbm))
-        tb->ac[slot].rssi_dbm = rssi_dbm;
-    if (out)
-        *out = &tb->ac[slot];
-    return SG_OK;
-}
-
-int odid_table_count(const odid_table *tb)
-{
-    int n = 0;
-    for (int i = 0; i < tb->cap; i++)
-        n += tb->used[i] && tb->t_now - tb->ac[i].t_last <= tb->stale_s;
-    return n;
-}
-
-const odid_aircraft *odid_table_get(const odid_table *tb, int k)
-{
-    for (int i = 0; i < tb->cap; i++)
-        if (tb->used[i] && tb->t_now - tb->ac[i].t_last <= tb->stale_s && k-- == 0)
-            return &tb->ac[i];
-    return NULL;
-}
-
-uint64_t odid_table_evictions(const odid_table *tb) { return tb->evictions; }

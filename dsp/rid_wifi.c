@@ -18,7 +18,18 @@ static const uint8_t ODID_NAN_SID[6] = {0x88, 0x69, 0x19, 0x9D, 0x92, 0x09};
 #define BEACON_FIXED 12
 
 static const char *const reason_names[RID_WIFI_REASONS_] = {
-    "not_remote_id", "bad_radiotap", "bad_80211", "bad_pack", "bad_fcs"};
+    "not_remote_id", "bad_radiotap", "bad_80211", "bad_pack", "bad_fcs", "bad_ble"};
+
+const char *rid_wifi_transport_name(rid_wifi_transport t)
+{
+    switch (t) {
+    case RID_WIFI_BEACON: return "beacon";
+    case RID_WIFI_NAN: return "nan";
+    case RID_BT_LEGACY: return "bt4";
+    case RID_BT_EXT: return "bt5";
+    default: return "?";
+    }
+}
 
 const char *rid_wifi_reason_name(rid_wifi_reason r)
 {
@@ -39,7 +50,8 @@ static int take_pack(const uint8_t *body, size_t len, rid_wifi_frame *out,
     if (len < 1 + ODID_PACK_HDR)
         return fail(reason, RID_WIFI_BAD_PACK, SG_ETRUNC);
     out->counter = body[0];
-    int rc = odid_decode_pack(body + 1, len - 1, out->msgs, ODID_PACK_MAX, &out->n_msgs);
+    int rc = odid_decode_pack(body + 1, len - 1, out->msgs, ODID_PACK_MAX, &out->n_msgs,
+                              &out->pack_info);
     if (rc)
         return fail(reason, RID_WIFI_BAD_PACK, rc);
     return SG_OK;
@@ -130,6 +142,7 @@ int rid_wifi_parse_80211(const uint8_t *p, size_t len, bool has_fcs, rid_wifi_fr
         return SG_EINVAL;
     memset(out, 0, sizeof *out);
     out->rssi_dbm = out->freq_mhz = NAN;
+    out->ble_channel = -1;
     if (has_fcs) {
         if (len < 4)
             return fail(reason, RID_WIFI_BAD_80211, SG_ETRUNC);

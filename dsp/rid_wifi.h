@@ -24,7 +24,12 @@
 typedef enum {
     RID_WIFI_BEACON = 0,
     RID_WIFI_NAN = 1,
+    RID_BT_LEGACY = 2,      /* Bluetooth legacy advertising (BT4), from a capture (ble_cap.h) */
+    RID_BT_EXT = 3,         /* Bluetooth extended advertising (BT5), from a capture */
 } rid_wifi_transport;
+
+/* "beacon", "nan", "bt4", "bt5" */
+const char *rid_wifi_transport_name(rid_wifi_transport t);
 
 /* Why a frame was not decoded; index of the reject counters in rid_wifi_stats. */
 typedef enum {
@@ -32,7 +37,8 @@ typedef enum {
     RID_WIFI_BAD_RADIOTAP,  /* radiotap header malformed / truncated */
     RID_WIFI_BAD_80211,     /* 802.11 header or element list truncated / malformed */
     RID_WIFI_BAD_PACK,      /* Remote ID element present but Message Pack invalid */
-    RID_WIFI_BAD_FCS,       /* radiotap says the FCS failed */
+    RID_WIFI_BAD_FCS,       /* radiotap says the FCS failed; Bluetooth: CRC-24 wrong */
+    RID_WIFI_BAD_BLE,       /* Bluetooth record, PDU or HCI event truncated / malformed */
     RID_WIFI_REASONS_,
 } rid_wifi_reason;
 
@@ -45,6 +51,10 @@ typedef struct {
     double rssi_dbm;                    /* radiotap antenna signal; NAN if absent */
     double freq_mhz;                    /* radiotap channel; NAN if absent */
     char ssid[33];                      /* beacon SSID ("" for NAN or hidden) */
+    int ble_channel;                    /* Bluetooth: channel index 0..39, -1 unknown (HCI) */
+    int ble_phy;                        /* Bluetooth: ble_phy (1 1M, 2 2M, 3 Coded), 0 unknown */
+    int ble_coding;                     /* Bluetooth Coded PHY: 8 or 2 (S=8 / S=2), 0 unknown */
+    odid_pack_info pack_info;           /* warnings and messages dropped in the pack */
 } rid_wifi_frame;
 
 /* Parses a radiotap + 802.11 frame. Returns SG_OK with *out filled, or a negative

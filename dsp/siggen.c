@@ -19,7 +19,6 @@
 
 #include "sg_json.h"
 
-#define REF_NOISE 1e-4 /* level reference when the capture is noiseless */
 
 typedef struct {
     siggen_truth t;
@@ -457,7 +456,7 @@ static int push(siggen *q, int sig, unsigned idx, double t, double dur, double f
     ev->t.bandwidth = bw;
     ev->t.kind = ss->s.kind;
     ev->t.snr_db = ss->s.snr_db;
-    double nref = q->noise > 0 ? q->noise : REF_NOISE;
+    double nref = q->noise > 0 ? q->noise : SIGGEN_REF_NOISE;
     ev->amp = (float)sqrt(pow(10.0, ss->s.snr_db / 10.0) * nref * bw / q->fs);
     ev->seed = rnd_u64(&q->rng);
     return SG_OK;

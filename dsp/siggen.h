@@ -81,6 +81,10 @@ typedef struct {
 
 typedef struct siggen_s siggen;
 
+/* Noise level a noiseless capture's signals are scaled against: a signal of snr_db
+ * has that SNR over noise of this total power per sample. */
+#define SIGGEN_REF_NOISE 1e-4
+
 const char *siggen_kind_name(siggen_kind k);
 int siggen_kind_parse(const char *name, siggen_kind *out);
 /* Default in-band occupied bandwidth of a kind (Hz). */

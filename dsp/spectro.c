@@ -19,6 +19,16 @@
 /* Serialises FFTW planner calls (plan and destroy) across all spectrograms. */
 static pthread_mutex_t planner_mu = PTHREAD_MUTEX_INITIALIZER;
 
+void spectro_planner_lock(void)
+{
+    pthread_mutex_lock(&planner_mu);
+}
+
+void spectro_planner_unlock(void)
+{
+    pthread_mutex_unlock(&planner_mu);
+}
+
 struct spectro_s {
     spectro_cfg cfg;
     float *win;              /* window, scaled so sum(w^2) = 1 */

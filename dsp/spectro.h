@@ -54,6 +54,11 @@ void spectro_flush(spectro *q, spectro_frame_fn fn, void *user);
 /* Drops staged samples and waiting frames without delivering them. */
 void spectro_reset(spectro *q);
 unsigned spectro_nfft(const spectro *q);
+/* The process-wide lock around FFTW planner calls (plan and destroy). Every module
+ * that plans FFTs (spectrograms, direction finding) takes it; blocks while another
+ * thread plans. */
+void spectro_planner_lock(void);
+void spectro_planner_unlock(void);
 /* Frames computed so far (delivered). */
 uint64_t spectro_frames(const spectro *q);
 /* Cumulative window energy: cdf[i] = sum_{j<i} w[j]^2 / sum w^2, i = 0..nfft

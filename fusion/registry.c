@@ -324,6 +324,21 @@ static void record_presence(registry *r, const sg_measurement *m)
     r->st.rf_presence++;
 }
 
+/* A DF bearing of a classified emitter: shown on the emitter's RF picture element (the
+ * single-site bearing line); the bearing itself goes on to the tracker. */
+static void record_bearing(registry *r, const sg_measurement *m)
+{
+    for (size_t i = 0; i < r->npres; i++) {
+        rf_presence *p = &r->pres[i];
+        if (p->sensor == m->sensor && !p->identity[0] && strcmp(p->cls, m->cls) == 0) {
+            p->has_az = true;
+            p->az = m->z[0];
+            p->az_sd = sqrt(m->R[0]);
+            return;
+        }
+    }
+}
+
 int registry_map(registry *r, const sg_measurement *in, sg_measurement *out, sg_errinfo *e)
 {
     if (!r || !in || !out)
@@ -445,6 +460,8 @@ int registry_map(registry *r, const sg_measurement *in, sg_measurement *out, sg_
         record_presence(r, in);
         break;
     }
+    if (m.type == SG_MEAS_BEARING && s && s->kind == FUSION_SENSOR_RF && m.cls[0])
+        record_bearing(r, &m);
     r->st.mapped++;
     *out = m;
     return SG_OK;

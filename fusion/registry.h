@@ -115,6 +115,8 @@ typedef struct {
     bool attached;             /* bound to a track by the last registry_rf_attach */
     uint32_t track_id;         /* that track, valid if attached */
     double fc_hz, bw_hz;       /* Hz: of the latest measurement that gave them, 0 unknown */
+    bool has_az;               /* a direction-finding sensor gave a bearing of it */
+    double az, az_sd;          /* rad: that bearing (true azimuth) and its sd, if has_az */
 } rf_presence;
 
 /* Drops expired elements, then binds the rest to tracks (identity match first, else

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     odid_message m[ODID_PACK_MAX];
     int n = 0;
-    if (odid_decode_pack(data, size, m, ODID_PACK_MAX, &n) == SG_OK)
+    if (odid_decode_pack(data, size, m, ODID_PACK_MAX, &n, NULL) == SG_OK)
         feed((const uint8_t *)"\x01\x02\x03\x04\x05\x06", m, n);
     return 0;
 }

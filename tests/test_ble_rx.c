@@ -190,8 +190,13 @@ static void test_adv_parse(void **state)
     pk.adv_rc = ble_adv_parse(pk.pdu, pk.pdu_len, &pk.adv);
     assert_int_equal(ble_rx_packet_odid(&pk, out, 2, &nm, mac), SG_ENOTFOUND);
     pk.pdu[11] = 0xFF;
-    pk.pdu[14] = 0x1F; /* location with protocol version 15 */
+    pk.pdu[14] = 0x1F; /* location with protocol version 15: decoded, flagged */
     pk.adv_rc = ble_adv_parse(pk.pdu, pk.pdu_len, &pk.adv);
+    assert_int_equal(ble_rx_packet_odid(&pk, out, 2, &nm, mac), SG_OK);
+    assert_int_equal(nm, 1);
+    assert_int_equal(out[0].warnings, 1);
+    assert_true(fabs(out[0].u.location.lat_deg - 1.5) < 1e-9);
+    pk.pdu[14] = 0x62; /* message type 6: unknown */
     assert_int_equal(ble_rx_packet_odid(&pk, out, 2, &nm, mac), SG_ENOTSUP);
     assert_int_equal(nm, 0);
 

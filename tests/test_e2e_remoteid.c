@@ -85,6 +85,9 @@ static void test_wifi_beacons(void **state)
         if (strcmp(jstr(j, "type"), "track") == 0) {
             assert_string_equal(jstr(j, "identity"), "MFG1A0123456789");
             assert_string_equal(jstr(j, "class"), "remote_id");
+            const cJSON *rid = cJSON_GetObjectItem(j, "remote_id");
+            assert_non_null(rid);
+            assert_true(jnum(rid, "protocol_version") >= 0);
             tracks++;
             const cJSON *op = cJSON_GetObjectItem(j, "operator");
             if (op) {
@@ -108,6 +111,56 @@ static void test_wifi_beacons(void **state)
     assert_true(jnum(s0, "remote_id_positions") >= 10);
     assert_true(tracks > 0 && with_op > 0);
     assert_true(alerts >= 1);
+    msglist_free(&l);
+}
+
+/* A Bluetooth 5 sniffer capture (Nordic link type, Coded PHY S=8, chained extended
+ * advertising) written by sg_blecap, read by a remoteid_wifi sensor's pcap adapter: the
+ * daemon tracks it with every Remote ID field in the feed. */
+static void test_ble_capture_file(void **state)
+{
+    (void)state;
+    if (!SG_WITH_PCAP) {
+        print_message("skipped: needs libpcap\n");
+        skip();
+    }
+    assert_int_equal(system(SG_BINARY_DIR "/sg_blecap -l 272 --ext --chain --phy coded8 -n 15 "
+                            "--lat 45.546 --lon -122.968 --t0 1780000000 -o " B "/bt5.pcap"),
+                     0);
+    const char *sensors =
+        "[{\"id\": \"rid-bt\", \"kind\": \"remoteid_wifi\", \"position\": {\"lat_deg\": "
+        "45.546, \"lon_deg\": -122.968, \"alt_m\": 60}, \"adapter\": {\"type\": \"pcap\", "
+        "\"file\": \"" B "/bt5.pcap\"}}]";
+    write_venue("bt5", 45.5462, -122.9675, 150, sensors, "[]");
+    msglist l = {0};
+    static const char *const args[] = {"-c", B "/bt5.json", NULL};
+    int status = harness_run(B "/bt5.log", args, &l);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    size_t tracks = 0, full = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const cJSON *j = l.msgs[i];
+        if (strcmp(jstr(j, "type"), "track") != 0)
+            continue;
+        assert_string_equal(jstr(j, "identity"), "1596F35GR1234567");
+        const cJSON *rid = cJSON_GetObjectItem(j, "remote_id");
+        assert_non_null(rid);
+        tracks++;
+        /* the first pack's Location comes before its Self-ID / Operator ID messages:
+         * the details are complete from the second fix on */
+        if (jnum(j, "hits") < 2)
+            continue;
+        full++;
+        assert_string_equal(jstr(rid, "self_id"), "sg_blecap test flight");
+        assert_string_equal(jstr(rid, "operator_id"), "FIN87astrdge12k8");
+        assert_string_equal(jstr(rid, "auth"), "unsigned");
+        assert_string_equal(jstr(rid, "height_ref"), "takeoff");
+        assert_near(jnum(rid, "height_m"), 100.0, 1e-9);
+        assert_near(jnum(rid, "h_acc_m"), 10.0, 1e-9);
+        assert_near(jnum(rid, "status"), 2, 0);
+        assert_near(jnum(j, "alt_m"), 150.0, 5.0);
+    }
+    print_message("bt5 capture: %zu track messages, %zu after the first fix\n", tracks, full);
+    assert_true(full >= 3);
     msglist_free(&l);
 }
 
@@ -241,6 +294,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wifi_beacons),
+        cmocka_unit_test(test_ble_capture_file),
         cmocka_unit_test(test_ble_from_iq),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

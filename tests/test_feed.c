@@ -89,6 +89,45 @@ static void test_encode_track(void **state)
     assert_string_equal(cJSON_GetObjectItem(zz, "severity")->valuestring, "critical");
     assert_float_equal(cJSON_GetObjectItem(zz, "ttb_s")->valuedouble, 12.5, 1e-9);
     assert_null(cJSON_GetObjectItem(j, "operator")); /* unknown: omitted, never faked */
+    assert_null(cJSON_GetObjectItem(j, "remote_id")); /* not a Remote ID track */
+    cJSON_Delete(j);
+    /* a Remote ID track carries its details; unknowns are null, reserved values null */
+    tr.rid.valid = true;
+    tr.rid.proto_version = 2;
+    tr.rid.id_type = 1;
+    tr.rid.ua_type = 2;
+    tr.rid.status = 0xFF;
+    tr.rid.height_type = 1;
+    tr.rid.height_m = 80.5;
+    tr.rid.alt_baro_m = NAN;
+    tr.rid.h_acc_m = 3;
+    tr.rid.v_acc_m = tr.rid.baro_acc_m = tr.rid.speed_acc_mps = NAN;
+    tr.rid.loc_time_s = 1234.5;
+    tr.rid.loc_time_acc_s = tr.rid.system_time = NAN;
+    tr.rid.classification = 1;
+    tr.rid.class_eu = 3;
+    snprintf(tr.rid.self_id, sizeof tr.rid.self_id, "survey \"north\"");
+    snprintf(tr.rid.operator_id, sizeof tr.rid.operator_id, "FIN87astrdge12k8");
+    tr.rid.auth = SG_RID_AUTH_VERIFIED;
+    tr.rid.auth_type = 5;
+    n = feed_encode_track(f, buf, sizeof buf, &tr, &z, 1, false);
+    assert_true(n > 0);
+    j = cJSON_Parse(buf + 9);
+    assert_non_null(j);
+    cJSON *r = cJSON_GetObjectItem(j, "remote_id");
+    assert_non_null(r);
+    assert_int_equal(cJSON_GetObjectItem(r, "protocol_version")->valueint, 2);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "status")));
+    assert_string_equal(cJSON_GetObjectItem(r, "height_ref")->valuestring, "agl");
+    assert_float_equal(cJSON_GetObjectItem(r, "height_m")->valuedouble, 80.5, 1e-9);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "alt_baro_m")));
+    assert_float_equal(cJSON_GetObjectItem(r, "h_acc_m")->valuedouble, 3, 1e-9);
+    assert_float_equal(cJSON_GetObjectItem(r, "loc_time_s")->valuedouble, 1234.5, 1e-9);
+    assert_int_equal(cJSON_GetObjectItem(r, "class_eu")->valueint, 3);
+    assert_string_equal(cJSON_GetObjectItem(r, "self_id")->valuestring, "survey \"north\"");
+    assert_string_equal(cJSON_GetObjectItem(r, "operator_id")->valuestring, "FIN87astrdge12k8");
+    assert_string_equal(cJSON_GetObjectItem(r, "auth")->valuestring, "verified");
+    assert_int_equal(cJSON_GetObjectItem(r, "auth_type")->valueint, 5);
     cJSON_Delete(j);
     /* Too small a buffer is an error, never a truncated message. */
     assert_int_equal(feed_encode_track(f, buf, 64, &tr, &z, 1, false), SG_EOVERFLOW);

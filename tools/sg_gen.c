@@ -1,6 +1,7 @@
 /* sg_gen: writes synthetic SigMF captures with ground-truth annotations (drone
  * links and interferers in noise, see dsp/siggen.h) for tests, demos and the
  * bundled default capture. Deterministic for a given seed. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -11,6 +12,7 @@
 
 #include "sg_json.h"
 #include "siggen.h"
+#include "siggen_array.h"
 #include "sigmf.h"
 
 #define MAX_SIGNALS 32
@@ -46,6 +48,18 @@ static void usage(FILE *f)
 "                          \"signals\": [{\"kind\", \"snr_db\", \"freq_offset\", \"t_start\",\n"
 "                          \"period\", \"duration\", \"bandwidth\"}]}; command-line\n"
 "                          options given after --scenario override it\n"
+"      --array-scenario FILE  multi-channel captures for direction finding: one\n"
+"                          recording BASE-<site>.sigmf-* per DF site (channels\n"
+"                          interleaved, core:num_channels) of moving emitters; JSON:\n"
+"                          {\"sample_rate\", \"center_freq\", \"duration\", \"datatype\",\n"
+"                          \"datetime\", \"sites\": [{\"name\", \"position_enu_m\": [e, n, u],\n"
+"                          \"yaw_deg\", \"noise_dbfs\", \"ground_gamma\", \"seed\", \"array\":\n"
+"                          {as in the venue file}, \"phase_error_deg\": [..],\n"
+"                          \"gain_error_db\": [..]}], \"emitters\": [{\"signal\": {as in\n"
+"                          \"signals\"}, \"position_enu_m\", \"velocity_enu_mps\",\n"
+"                          \"ref_range_m\" (where signal.snr_db holds), \"seed\",\n"
+"                          \"interferer\"}]}; annotations carry each burst's truth\n"
+"                          bearing, range and position (docs/df.md)\n"
 "  -q, --quiet             no progress on stderr\n"
 "  -h, --help              this text\n"
 "\n"
@@ -151,6 +165,265 @@ static int load_scenario(const char *path, options *o)
     return rc;
 }
 
+/* ---- --array-scenario: multi-channel DF captures --------------------------------- */
+
+#define MAX_SITES 8
+
+typedef struct {
+    char name[32];
+    sga_site site;
+} site_def;
+
+typedef struct {
+    double rate, freq, duration;
+    int type;
+    char datetime[40];
+    site_def sites[MAX_SITES];
+    int n_sites;
+    sga_emitter em[SGA_MAX_EMITTERS];
+    int n_em;
+} array_scn;
+
+static int vec3(const cJSON *o, const char *where, const char *key, bool req, double *v,
+                sg_errinfo *e)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!a)
+        return req ? sg_err_set(e, SG_EINVAL, "%s.%s: missing", where, key) : SG_OK;
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 3)
+        return sg_err_set(e, SG_EINVAL, "%s.%s: must be [e, n, u]", where, key);
+    for (int i = 0; i < 3; i++) {
+        const cJSON *x = cJSON_GetArrayItem(a, i);
+        if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble) || fabs(x->valuedouble) > 1e6)
+            return sg_err_set(e, SG_EINVAL, "%s.%s[%d]: must be a number within 1e6", where,
+                              key, i);
+        v[i] = x->valuedouble;
+    }
+    return SG_OK;
+}
+
+/* A list of n per-channel numbers (errors of the channels) into out; absent = 0. */
+static int chan_list(const cJSON *o, const char *where, const char *key, unsigned n,
+                     double lim, double *out, sg_errinfo *e)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    for (unsigned i = 0; i < n; i++)
+        out[i] = 0;
+    if (!a)
+        return SG_OK;
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != (int)n)
+        return sg_err_set(e, SG_EINVAL, "%s.%s: must list %u numbers (one per element)", where,
+                          key, n);
+    for (unsigned i = 0; i < n; i++) {
+        const cJSON *x = cJSON_GetArrayItem(a, (int)i);
+        if (!cJSON_IsNumber(x) || !(fabs(x->valuedouble) <= lim))
+            return sg_err_set(e, SG_EINVAL, "%s.%s[%u]: must be a number in [-%g, %g]", where,
+                              key, i, lim, lim);
+        out[i] = x->valuedouble;
+    }
+    return SG_OK;
+}
+
+static int parse_site(const cJSON *s, const char *where, site_def *d, sg_errinfo *e)
+{
+    static const char *const keys[] = {"name", "position_enu_m", "yaw_deg", "noise_dbfs",
+                                       "ground_gamma", "seed", "array", "phase_error_deg",
+                                       "gain_error_db", NULL};
+    const cJSON *arr;
+    double nd, ph[DOA_MAX_ELEMENTS], gd[DOA_MAX_ELEMENTS];
+    long seed;
+    char aw[700];
+    int rc;
+    sga_site_default(&d->site);
+    if ((rc = sgj_check_keys(s, where, keys, e)) ||
+        (rc = sgj_string(s, where, "name", true, "", d->name, sizeof d->name, e)) ||
+        (rc = vec3(s, where, "position_enu_m", true, d->site.pos, e)) ||
+        (rc = sgj_number(s, where, "yaw_deg", false, 0, -360, 360, &d->site.yaw_deg, e)) ||
+        (rc = sgj_number(s, where, "noise_dbfs", false, -40, -150, 0, &nd, e)) ||
+        (rc = sgj_number(s, where, "ground_gamma", false, 0, -1, 1, &d->site.ground_gamma, e)) ||
+        (rc = sgj_int(s, where, "seed", false, 1, 0, 4294967295L, &seed, e)) ||
+        (rc = sgj_object(s, where, "array", true, &arr, e)))
+        return rc;
+    for (const char *c = d->name; *c; c++)
+        if (!(isalnum((unsigned char)*c) || *c == '_' || *c == '-'))
+            return sg_err_set(e, SG_EINVAL, "%s.name: letters, digits, '_' and '-' only", where);
+    snprintf(aw, sizeof aw, "%s.array", where);
+    if ((rc = doa_array_from_json(&d->site.array, arr, aw, e)))
+        return rc;
+    unsigned n = d->site.array.n;
+    if ((rc = chan_list(s, where, "phase_error_deg", n, 360, ph, e)) ||
+        (rc = chan_list(s, where, "gain_error_db", n, 20, gd, e)))
+        return rc;
+    for (unsigned i = 0; i < n; i++)
+        d->site.gain[i] = (float complex)(pow(10, gd[i] / 20) * cexp(I * ph[i] * M_PI / 180));
+    d->site.noise_power = pow(10, nd / 10);
+    d->site.seed = (uint32_t)seed;
+    return SG_OK;
+}
+
+static int parse_emitter(const cJSON *s, const char *where, sga_emitter *em, sg_errinfo *e)
+{
+    static const char *const keys[] = {"signal", "position_enu_m", "velocity_enu_mps",
+                                       "ref_range_m", "seed", "interferer", NULL};
+    const cJSON *sig;
+    long seed;
+    char sw[700];
+    int rc;
+    memset(em, 0, sizeof *em);
+    if ((rc = sgj_check_keys(s, where, keys, e)) ||
+        (rc = sgj_object(s, where, "signal", true, &sig, e)))
+        return rc;
+    snprintf(sw, sizeof sw, "%s.signal", where);
+    if ((rc = siggen_signal_from_json(&em->sig, sig, sw, e)) ||
+        (rc = vec3(s, where, "position_enu_m", true, em->pos, e)) ||
+        (rc = vec3(s, where, "velocity_enu_mps", false, em->vel, e)) ||
+        (rc = sgj_number(s, where, "ref_range_m", false, 100, 1, 1e6, &em->ref_range, e)) ||
+        (rc = sgj_int(s, where, "seed", false, 1, 0, 4294967295L, &seed, e)) ||
+        (rc = sgj_bool(s, where, "interferer", false, false, &em->interferer, e)))
+        return rc;
+    em->seed = (uint32_t)seed;
+    return SG_OK;
+}
+
+static int load_array_scenario(const char *path, array_scn *a, sg_errinfo *e)
+{
+    static const char *const keys[] = {"sample_rate", "center_freq", "duration", "datatype",
+                                       "datetime", "sites", "emitters", NULL};
+    static const char *const types[] = {"cf32_le", "cf32_be", "ci16_le", "ci16_be", "ci8", "cu8"};
+    const cJSON *sites, *ems;
+    cJSON *root = sgj_parse_file(path, e);
+    if (!root)
+        return e->code;
+    int rc;
+    if ((rc = sgj_check_keys(root, path, keys, e)) ||
+        (rc = sgj_number(root, path, "sample_rate", false, 15.36e6, 1e5, 1e9, &a->rate, e)) ||
+        (rc = sgj_number(root, path, "center_freq", false, 2.44e9, 1e6, 1e11, &a->freq, e)) ||
+        (rc = sgj_number(root, path, "duration", false, 1, 1e-3, 3600, &a->duration, e)) ||
+        (rc = sgj_enum(root, path, "datatype", false, SIGMF_CI16_LE, types, 6, &a->type, e)) ||
+        (rc = sgj_string(root, path, "datetime", false, "2026-01-01T00:00:00Z", a->datetime,
+                         sizeof a->datetime, e)) ||
+        (rc = sgj_array(root, path, "sites", true, &sites, e)) ||
+        (rc = sgj_array(root, path, "emitters", true, &ems, e))) {
+        cJSON_Delete(root);
+        return rc;
+    }
+    char where[600];
+    a->n_sites = cJSON_GetArraySize(sites);
+    a->n_em = cJSON_GetArraySize(ems);
+    if (a->n_sites < 1 || a->n_sites > MAX_SITES || a->n_em < 1 || a->n_em > SGA_MAX_EMITTERS) {
+        cJSON_Delete(root);
+        return sg_err_set(e, SG_EINVAL, "%s: needs 1..%d sites and 1..%d emitters", path,
+                          MAX_SITES, SGA_MAX_EMITTERS);
+    }
+    for (int i = 0; !rc && i < a->n_sites; i++) {
+        snprintf(where, sizeof where, "%s: sites[%d]", path, i);
+        rc = parse_site(cJSON_GetArrayItem(sites, i), where, &a->sites[i], e);
+        for (int k = 0; !rc && k < i; k++)
+            if (!strcmp(a->sites[k].name, a->sites[i].name))
+                rc = sg_err_set(e, SG_EINVAL, "%s.name: \"%s\" repeats sites[%d]", where,
+                                a->sites[i].name, k);
+    }
+    for (int i = 0; !rc && i < a->n_em; i++) {
+        snprintf(where, sizeof where, "%s: emitters[%d]", path, i);
+        rc = parse_emitter(cJSON_GetArrayItem(ems, i), where, &a->em[i], e);
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* One site's recording. */
+static int write_site(const array_scn *a, const site_def *d, const char *out, double t0,
+                      bool quiet, sg_errinfo *e)
+{
+    char base[1024];
+    snprintf(base, sizeof base, "%s-%s", out, d->name);
+    sga *q = sga_create(&d->site, a->rate, a->duration, a->freq, e);
+    if (!q)
+        return e->code;
+    int rc = SG_OK;
+    for (int i = 0; !rc && i < a->n_em; i++)
+        if ((rc = sga_add(q, &a->em[i], e)))
+            sg_err_prefix(e, "emitter");
+    char desc[256];
+    snprintf(desc, sizeof desc, "skyguard sg_gen DF site %s: %u coherent channels, yaw %.1f deg",
+             d->name, d->site.array.n, d->site.yaw_deg);
+    sigmf_writer *w = rc ? NULL : sigmf_writer_create(base, (sigmf_datatype)a->type, a->rate,
+                                                      a->freq, t0, desc, e);
+    if (!rc && !w)
+        rc = e->code;
+    if (!rc)
+        rc = sigmf_writer_set_channels(w, d->site.array.n, e);
+    size_t nt = 0;
+    const sga_truth *tr = rc ? NULL : sga_truth_list(q, &nt);
+    for (size_t i = 0; !rc && i < nt; i++) {
+        const sga_truth *t = &tr[i];
+        sigmf_annotation an = {.sample_start = t->burst.sample_start,
+                               .sample_count = t->burst.sample_count,
+                               .freq_lo = t->burst.fc - t->burst.bandwidth / 2,
+                               .freq_hi = t->burst.fc + t->burst.bandwidth / 2};
+        snprintf(an.label, sizeof an.label, "%s", siggen_kind_name(t->burst.kind));
+        snprintf(an.comment, sizeof an.comment,
+                 "ground truth emitter=%u snr_db=%.1f az_deg=%.2f el_deg=%.2f az_body_deg=%.2f "
+                 "range_m=%.1f enu_m=%.1f,%.1f,%.1f%s",
+                 t->emitter, t->snr_db, t->az * 180 / M_PI, t->el * 180 / M_PI,
+                 t->az_body * 180 / M_PI, t->range, t->pos[0], t->pos[1], t->pos[2],
+                 t->interferer ? " interferer" : "");
+        rc = sigmf_writer_annotate(w, &an, e);
+    }
+    enum { CHUNK = 1 << 16 };
+    unsigned m = d->site.array.n;
+    float complex *buf = rc ? NULL : malloc((size_t)CHUNK * m * sizeof *buf);
+    if (!rc && !buf)
+        rc = sg_err_set(e, SG_ENOMEM, "out of memory");
+    uint64_t total = sga_length(q), done = 0;
+    while (!rc && done < total) {
+        size_t n = total - done < CHUNK ? (size_t)(total - done) : CHUNK;
+        rc = sga_generate(q, buf, n, e);
+        if (!rc)
+            rc = sigmf_writer_write(w, buf, n, e);
+        done += n;
+        if (!quiet)
+            fprintf(stderr, "\rsg_gen: %s %5.1f%%", d->name, 100.0 * (double)done / (double)total);
+    }
+    if (!quiet)
+        fprintf(stderr, "\n");
+    free(buf);
+    uint64_t clipped = rc || !w ? 0 : sigmf_writer_clipped(w);
+    if (rc)
+        sigmf_writer_abort(w);
+    else
+        rc = sigmf_writer_close(w, e);
+    sga_destroy(q);
+    if (!rc && clipped)
+        fprintf(stderr, "sg_gen: warning: %s: %llu sample components clipped at full scale\n",
+                base, (unsigned long long)clipped);
+    if (!rc && !quiet)
+        fprintf(stderr, "sg_gen: wrote %s.sigmf-data (%u channels, %llu samples, %zu bursts)\n",
+                base, m, (unsigned long long)total, nt);
+    return rc;
+}
+
+static int gen_array(const char *path, const char *out, bool quiet)
+{
+    static array_scn a;
+    sg_errinfo e = {0};
+    double t0;
+    if (load_array_scenario(path, &a, &e)) {
+        fprintf(stderr, "sg_gen: %s\n", e.msg);
+        return 2;
+    }
+    if (sigmf_parse_datetime(a.datetime, &t0)) {
+        fprintf(stderr, "sg_gen: %s: datetime \"%s\" is not ISO 8601 UTC\n", path, a.datetime);
+        return 2;
+    }
+    for (int i = 0; i < a.n_sites; i++)
+        if (write_site(&a, &a.sites[i], out, t0, quiet, &e)) {
+            fprintf(stderr, "sg_gen: site %s: %s\n", a.sites[i].name, e.msg);
+            return e.code == SG_EIO || e.code == SG_ENOMEM ? 1 : 2;
+        }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -160,11 +433,12 @@ int main(int argc, char **argv)
         {"seed", required_argument, 0, 'S'},     {"datetime", required_argument, 0, 'D'},
         {"signal", required_argument, 0, 's'},   {"scenario", required_argument, 0, 'c'},
         {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
+        {"array-scenario", required_argument, 0, 'A'},
         {0, 0, 0, 0}};
     options o = {.rate = 15.36e6, .freq = 2.4415e9, .duration = 3, .noise_dbfs = -40, .seed = 1,
                  .type = SIGMF_CI8};
     snprintf(o.datetime, sizeof o.datetime, "2026-01-01T00:00:00Z");
-    const char *out = NULL;
+    const char *out = NULL, *array_scn = NULL;
     bool quiet = !isatty(2);
     int c;
     while ((c = getopt_long(argc, argv, "o:r:f:d:t:n:s:qh", lo, NULL)) != -1) {
@@ -207,6 +481,7 @@ int main(int argc, char **argv)
             if (load_scenario(optarg, &o))
                 return 2;
             break;
+        case 'A': array_scn = optarg; break;
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -216,6 +491,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (array_scn)
+        return gen_array(array_scn, out, quiet);
     double t0;
     if (sigmf_parse_datetime(o.datetime, &t0)) {
         fprintf(stderr, "sg_gen: --datetime \"%s\": not ISO 8601 UTC (YYYY-MM-DDTHH:MM:SSZ)\n", o.datetime);

@@ -1,9 +1,10 @@
-/* sg_rid: decode ASTM F3411 Remote ID from a Wi-Fi capture (pcap file or live
- * monitor-mode interface) or from a Bluetooth LE IQ recording (SigMF or raw), print
+/* sg_rid: decode ASTM F3411 Remote ID from a capture (pcap/pcapng file or live
+ * interface: Wi-Fi, or Bluetooth LE sniffer / HCI captures, see rid_wifi_pcap.h) or
+ * from a Bluetooth LE IQ recording (SigMF or raw), print
  * one line per message and a summary per aircraft (with the tracker measurement it
  * would produce). --json gives JSON Lines instead.
  *
- *   sg_rid capture.pcap                      Wi-Fi beacon / NAN from a file
+ *   sg_rid capture.pcap                      Wi-Fi beacon / NAN, or Bluetooth, from a file
  *   sg_rid -i wlan0mon                       live, interface already in monitor mode
  *   sg_rid --ble rec.sigmf-meta [-c 37,38,39]
  *   sg_rid --ble rec.cf32 -r 4e6 [-f 2402e6 | -o 0] [-t cf32|ci16|ci8|cu8]
@@ -20,6 +21,7 @@
 
 #include "ble_rx.h"
 #include "odid.h"
+#include "odid_auth.h"
 #include "rid_wifi.h"
 #include "sg_json.h"
 #if SG_WITH_PCAP
@@ -67,6 +69,12 @@ static void print_json(cJSON *o)
     cJSON_Delete(o);
 }
 
+static const char *auth_name(uint8_t s)
+{
+    static const char *const n[] = {"unsigned", "unverified", "verified", "failed"};
+    return s < 4 ? n[s] : "?";
+}
+
 static void msg_fields_json(cJSON *o, const odid_message *m)
 {
     switch (m->type) {
@@ -89,13 +97,28 @@ static void msg_fields_json(cJSON *o, const odid_message *m)
         json_num(o, "direction_deg", L->direction_deg);
         json_num(o, "h_acc_m", odid_h_acc_m(L->h_acc));
         json_num(o, "v_acc_m", odid_v_acc_m(L->v_acc));
+        json_num(o, "baro_acc_m", odid_v_acc_m(L->baro_acc));
+        json_num(o, "speed_acc_mps", odid_speed_acc_ms(L->speed_acc));
         json_num(o, "timestamp_s_after_hour", L->timestamp_s);
+        json_num(o, "timestamp_acc_s", L->timestamp_acc_s);
         break;
     }
-    case ODID_MT_AUTH:
-        cJSON_AddNumberToObject(o, "auth_type", m->u.auth.auth_type);
-        cJSON_AddNumberToObject(o, "page", m->u.auth.page);
+    case ODID_MT_AUTH: {
+        const odid_auth *A = &m->u.auth;
+        char hex[2 * ODID_STR_LEN + 1];
+        for (int i = 0; i < A->data_len; i++)
+            snprintf(hex + 2 * i, 3, "%02x", A->data[i]);
+        hex[2 * A->data_len] = '\0';
+        cJSON_AddNumberToObject(o, "auth_type", A->auth_type);
+        cJSON_AddNumberToObject(o, "page", A->page);
+        if (A->page == 0) {
+            cJSON_AddNumberToObject(o, "last_page", A->last_page);
+            cJSON_AddNumberToObject(o, "length", A->length);
+            json_num(o, "timestamp", A->timestamp);
+        }
+        cJSON_AddStringToObject(o, "data_hex", hex);
         break;
+    }
     case ODID_MT_SELF_ID:
         cJSON_AddNumberToObject(o, "desc_type", m->u.self_id.desc_type);
         cJSON_AddStringToObject(o, "text", m->u.self_id.text);
@@ -106,6 +129,7 @@ static void msg_fields_json(cJSON *o, const odid_message *m)
         json_num(o, "operator_lon", S->op_lon_deg);
         json_num(o, "operator_alt_geo_m", S->op_alt_geo);
         cJSON_AddNumberToObject(o, "operator_location_type", S->op_loc_type);
+        cJSON_AddNumberToObject(o, "classification_type", S->class_type);
         cJSON_AddNumberToObject(o, "area_count", S->area_count);
         cJSON_AddNumberToObject(o, "area_radius_m", S->area_radius_m);
         json_num(o, "area_ceiling_m", S->area_ceiling);
@@ -179,6 +203,9 @@ static void emit(app_t *a, double t, const char *transport, const uint8_t mac[6]
         json_num(o, "rssi_dbm", rssi);
         cJSON_AddNumberToObject(o, "counter", counter);
         cJSON_AddStringToObject(o, "type", odid_msg_type_name(m->type));
+        cJSON_AddNumberToObject(o, "protocol_version", m->proto_version);
+        if (m->warnings)
+            cJSON_AddNumberToObject(o, "warnings", m->warnings);
         msg_fields_json(o, m);
         print_json(o);
     } else {
@@ -212,6 +239,7 @@ static void summary(app_t *a)
                 cJSON_AddStringToObject(o, "self_id", ac->self_id.text);
             if (ac->has_operator_id)
                 cJSON_AddStringToObject(o, "operator_id", ac->operator_id.op_id);
+            cJSON_AddStringToObject(o, "auth", auth_name(ac->auth_state));
             if (rc == SG_OK) {
                 cJSON_AddNumberToObject(o, "lat", z.z[0] * 180 / M_PI);
                 cJSON_AddNumberToObject(o, "lon", z.z[1] * 180 / M_PI);
@@ -239,6 +267,7 @@ static void summary(app_t *a)
             if (rc == SG_OK && z.has_operator)
                 printf(" operator=%.7f,%.7f", z.operator_lat * 180 / M_PI,
                        z.operator_lon * 180 / M_PI);
+            printf(" auth=%s", auth_name(ac->auth_state));
             putchar('\n');
         }
     }
@@ -251,7 +280,7 @@ static int on_wifi(void *user, double t, const rid_wifi_frame *f)
 {
     app_t *a = user;
     for (int i = 0; i < f->n_msgs; i++)
-        emit(a, t, f->transport == RID_WIFI_NAN ? "nan" : "beacon", f->mac, f->rssi_dbm,
+        emit(a, t, rid_wifi_transport_name(f->transport), f->mac, f->rssi_dbm,
              f->counter, &f->msgs[i]);
     return 0;
 }
@@ -273,14 +302,19 @@ static int run_wifi(app_t *a, const char *src, bool live)
         fprintf(stderr, "sg_rid: %s: %s\n", src, e.msg);
     fprintf(stderr,
             "sg_rid: %s: %llu frames, %llu Remote ID (%llu messages), %llu other, rejected: "
-            "%llu radiotap, %llu 802.11, %llu pack, %llu FCS; kernel drops %llu\n",
+            "%llu radiotap, %llu 802.11, %llu pack, %llu FCS/CRC, %llu Bluetooth; kernel drops "
+            "%llu; pack messages dropped %llu (unknown type or duplicate), fields unknown by "
+            "reserved value %llu; Bluetooth chain fragments held %llu, chains lost %llu\n",
             src, (unsigned long long)st.frames, (unsigned long long)st.decoded,
             (unsigned long long)st.messages, (unsigned long long)st.not_rid,
             (unsigned long long)st.rejected[RID_WIFI_BAD_RADIOTAP],
             (unsigned long long)st.rejected[RID_WIFI_BAD_80211],
             (unsigned long long)st.rejected[RID_WIFI_BAD_PACK],
             (unsigned long long)st.rejected[RID_WIFI_BAD_FCS],
-            (unsigned long long)st.kernel_dropped);
+            (unsigned long long)st.rejected[RID_WIFI_BAD_BLE],
+            (unsigned long long)st.kernel_dropped, (unsigned long long)st.dropped_msgs,
+            (unsigned long long)st.warnings, (unsigned long long)st.ble_pending,
+            (unsigned long long)st.ble_chain_lost);
     return rc ? 1 : 0;
 }
 #else
@@ -483,8 +517,12 @@ static int run_ble(app_t *a, const char *path, iq_fmt fmt, double fs, double fc,
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: sg_rid [--json] FILE.pcap            Wi-Fi Remote ID from a capture\n"
+            "usage: sg_rid [--json] FILE.pcap            Remote ID from a capture: Wi-Fi (127, 105),\n"
+            "                                            Bluetooth LE link layer (251, 256, 272) or\n"
+            "                                            HCI advertising reports (187, 201, 254)\n"
             "       sg_rid [--json] -i IFACE             live, monitor-mode interface\n"
+            "       --trust FILE                         DRIP keys (\"DET_HEX KEY_HEX\" lines) to\n"
+            "                                            verify signed Remote ID\n"
             "       sg_rid [--json] --ble FILE [options] BLE Remote ID from IQ\n"
             "BLE options:\n"
             "  FILE            .sigmf-meta (rate, format, frequency from it) or raw IQ ('-' stdin)\n"
@@ -498,7 +536,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     app_t a = {0};
-    const char *src = NULL, *iface = NULL;
+    const char *src = NULL, *iface = NULL, *trust_file = NULL;
     bool ble = false;
     double fs = 0, fc = 0, off = NAN;
     iq_fmt fmt = FMT_CF32;
@@ -512,6 +550,8 @@ int main(int argc, char **argv)
             ble = true;
         else if (!strcmp(s, "-i") && has_arg)
             iface = argv[++i];
+        else if (!strcmp(s, "--trust") && has_arg)
+            trust_file = argv[++i];
         else if (!strcmp(s, "-r") && has_arg)
             fs = atof(argv[++i]);
         else if (!strcmp(s, "-f") && has_arg)
@@ -551,15 +591,24 @@ int main(int argc, char **argv)
     }
     sg_errinfo e;
     a.tb = odid_table_create(256, 3600.0, &e);
+    odid_trust *trust = NULL;
+    if (a.tb && trust_file &&
+        (!(trust = odid_trust_create(4096, &e)) || odid_trust_load(trust, trust_file, &e))) {
+        odid_table_destroy(a.tb);
+        a.tb = NULL;
+    }
     if (!a.tb) {
         fprintf(stderr, "sg_rid: %s\n", e.msg);
+        odid_trust_destroy(trust);
         return 1;
     }
+    odid_table_set_trust(a.tb, trust);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     int rc = ble ? run_ble(&a, src, fmt, fs, fc, off, chans, nch)
                  : run_wifi(&a, iface ? iface : src, iface != NULL);
     summary(&a);
     odid_table_destroy(a.tb);
+    odid_trust_destroy(trust);
     return rc;
 }

@@ -251,7 +251,9 @@ static void publish_rf_picture(fusion_side *p, double t)
         feed_rf r = {.sensor = pic[i].sensor, .cls = pic[i].cls, .cls_conf = pic[i].cls_conf,
                      .identity = pic[i].identity, .fc_hz = pic[i].fc_hz, .bw_hz = pic[i].bw_hz,
                      .first_t = pic[i].first_seen, .last_t = pic[i].last_seen, .t = t,
-                     .track_id = pic[i].attached ? pic[i].track_id : 0};
+                     .track_id = pic[i].attached ? pic[i].track_id : 0,
+                     .has_az = pic[i].has_az, .az_deg = pic[i].az * 180 / M_PI,
+                     .az_sd_deg = pic[i].az_sd * 180 / M_PI};
         feed_rf_presence(p->fd, &r);
     }
 }
@@ -284,6 +286,9 @@ static void health_json(sgjw *w, const nl_health *h)
         sgjw_uint(w, "detections", h->detections);
         sgjw_uint(w, "bearings", h->bearings);
         sgjw_uint(w, "detections_masked", h->detections_masked);
+        sgjw_uint(w, "blobs_dropped", h->blobs_dropped);
+        sgjw_uint(w, "tracklets_dropped", h->tracklets_dropped);
+        sgjw_uint(w, "drone_reports", h->drone_reports);
     }
     if (h->groups & NL_H_RID) {
         sgjw_uint(w, "remote_id_messages", h->rid_messages);

@@ -6,6 +6,7 @@
  * link. A replay pushes with back-pressure (lossless and deterministic); a live sensor
  * never blocks and its dropped events are counted. */
 #include "sensor_side.h"
+#include "sensor_df.h"
 #include "sg_clock.h"
 
 #include <math.h>
@@ -61,6 +62,8 @@ typedef struct {
     void *state;
     cJSON *opts;               /* adapter options with paths resolved (owned) */
     frontend *fe;
+    sensor_df *df;             /* direction finding (a sensor with an "array"), or NULL */
+    char sink_err[256];        /* why the sink stopped the input, "" if it did not */
     emitters *em;
     droneid_rx *did;
     double did_fs;             /* Hz the DroneID receiver was made for */
@@ -164,6 +167,9 @@ static void health_fill(runner *s, nl_health *h)
         h->detections = cs.detections;
         h->bearings = cs.measurements;
         h->detections_masked = cs.detections_masked;
+        h->blobs_dropped = cs.blobs_dropped;
+        h->tracklets_dropped = cs.tracklets_dropped;
+        h->drone_reports = cs.drone_reports;
     }
     if (s->odid) {
         h->groups |= NL_H_RID;
@@ -289,9 +295,10 @@ static void record_burst(runner *s, const sg_burst *b, const emitter *em)
         s->rec_errors++;
 }
 
-static void on_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq)
+/* One burst through the RF chain; r/doa_rc its bearing on a DF sensor (r NULL else). */
+static void burst_chain(runner *s, const sg_burst *b, const float complex *iq, size_t n_iq,
+                        const doa_result *r, int doa_rc)
 {
-    runner *s = user;
     atomic_fetch_add(&s->bursts, 1);
     uint32_t id = 0;
     emitter_slot *sl = NULL;
@@ -301,7 +308,36 @@ static void on_burst(void *user, const sg_burst *b, const float complex *iq, siz
     const emitter *em = sl ? emitters_find(s->em, id) : NULL;
     if (em)
         report_emitter(s, em, sl);
+    if (em && r) {
+        /* bearings only for drone links (the class the RF presence report needs) */
+        sg_measurement pm;
+        if (emitter_to_measurement(em, em->t_last, &pm) == SG_OK)
+            sensor_df_add(s->df, id, em->cls, em->cls_conf, b, r, doa_rc);
+    }
     record_burst(s, b, em);
+}
+
+static void on_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq)
+{
+    burst_chain(user, b, iq, n_iq, NULL, 0);
+}
+
+static void on_df_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq,
+                        const doa_result *r, int doa_rc)
+{
+    burst_chain(user, b, iq, n_iq, r, doa_rc);
+}
+
+/* Combined bearings whose window closed by `now` become measurements. */
+static void push_bearings(runner *s, double now)
+{
+    sg_measurement m;
+    while (sensor_df_due(s->df, now, &m)) {
+        nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = m.t, .first_t = m.t};
+        ev.m = m;
+        ev.m.sensor = s->idx;
+        push_event(s, &ev);
+    }
 }
 
 /* Appends a block to the incident recording; a new capture segment starts wherever
@@ -317,6 +353,11 @@ static void record_block(runner *s, const sg_iq_block *blk)
         snprintf(base, sizeof base, "%s/%s", p->record_dir, p->site->sensors[s->idx].id);
         s->rec = sigmf_writer_create(base, SIGMF_CF32_LE, blk->sample_rate, blk->center_freq,
                                      t_first, "skyguard incident recording (input IQ)", &e);
+        if (s->rec && blk->channels > 1 &&
+            sigmf_writer_set_channels(s->rec, blk->channels, &e) != SG_OK) {
+            sigmf_writer_abort(s->rec);
+            s->rec = NULL;
+        }
         if (!s->rec) {
             s->rec_errors++;
             s->rec_off = true; /* reported in status as record_errors */
@@ -406,7 +447,9 @@ static int rf_sink(void *user, const sg_iq_block *blk)
     s->center_freq = blk->center_freq;
     if (p->record_dir && !s->rec_off)
         record_block(s, blk);
-    int rc = frontend_execute(s->fe, blk, on_burst, s);
+    sg_errinfo de = {0};
+    int rc = s->df ? dffe_execute(sensor_df_fe(s->df), blk, on_df_burst, s, &de)
+                   : frontend_execute(s->fe, blk, on_burst, s);
     if (rc == SG_OK && s->ble) {
         sg_errinfo be = {0};
         if (ble_rx_execute(s->ble, blk, on_ble, s, &be) != SG_OK) {
@@ -418,13 +461,22 @@ static int rf_sink(void *user, const sg_iq_block *blk)
     }
     clock_gettime(CLOCK_MONOTONIC, &b);
     nl_lat_add(&s->fe_lat, sg_ms_between(&a, &b));
-    if (rc != SG_OK)
+    if (rc != SG_OK) {
+        snprintf(s->sink_err, sizeof s->sink_err, "%s",
+                 de.msg[0] ? de.msg : s->fe ? frontend_error(s->fe) : sg_strerror(rc));
         return rc;
+    }
     /* The clock this sensor can vouch for: bursts still open or held for their
      * margin may start up to hold_s before the end of this block, and their
      * measurements must not arrive behind the clock. */
-    double t_end = blk->t0 + (double)(blk->sample_index + blk->n) / blk->sample_rate - s->hold_s;
-    tick(s, t_end, blk->discontinuity);
+    double t_blk = blk->t0 + (double)(blk->sample_index + blk->n) / blk->sample_rate;
+    double hold = s->hold_s;
+    if (s->df) {
+        /* a combined bearing is timed up to a window and a block before its push */
+        push_bearings(s, t_blk - s->hold_s);
+        hold += SENSOR_DF_WINDOW_S + (double)blk->n / blk->sample_rate;
+    }
+    tick(s, t_blk - hold, blk->discontinuity);
     return SG_OK;
 }
 
@@ -532,8 +584,14 @@ static void *rf_thread(void *arg)
     sg_errinfo e = {0};
     push_health(s, NAN, false); /* counters from the start */
     int rc = s->ops->run(s->state, rf_sink, s, &e);
+    if (rc && s->sink_err[0])
+        sg_err_set(&e, rc, "%s", s->sink_err);
     clock_done(s);
-    int frc = frontend_flush(s->fe, on_burst, s);
+    sg_errinfo fe_e = {0};
+    int frc = s->df ? dffe_flush(sensor_df_fe(s->df), on_df_burst, s, &fe_e)
+                    : frontend_flush(s->fe, on_burst, s);
+    if (s->df)
+        push_bearings(s, INFINITY);
     if (s->ble)
         ble_rx_flush(s->ble, on_ble, s);
     if ((rc == SG_OK || (rc == SG_ESTATE && atomic_load(s->p->stop))) && frc != SG_OK)
@@ -545,7 +603,10 @@ static void *rf_thread(void *arg)
         s->rec = NULL;
     }
     frontend_stats_t fs;
-    frontend_stats(s->fe, &fs);
+    if (s->df)
+        dffe_frontend_stats(sensor_df_fe(s->df), &fs);
+    else
+        frontend_stats(s->fe, &fs);
     finish(s, rc, &e, fs.t);
     return NULL;
 }
@@ -596,6 +657,9 @@ static int build_rf_sensor(sensor_side *p, size_t si, bool replace, runner *s, s
                 return sg_err_set(e, SG_ENOMEM, "out of memory");
         }
     }
+    if (c->array && !strcmp(type, "sigmf") && !cJSON_HasObjectItem(s->opts, "channel") &&
+        !cJSON_AddStringToObject(s->opts, "channel", "all")) /* DF needs every channel */
+        return sg_err_set(e, SG_ENOMEM, "out of memory");
     s->ops = sg_iq_adapter_find(type);
     if (!s->ops) {
         const char *why = sg_iq_adapter_missing(type);
@@ -613,8 +677,15 @@ static int build_rf_sensor(sensor_side *p, size_t si, bool replace, runner *s, s
         return rc;
     fc.sensor = (int)si;
     s->hold_s = fc.max_burst_s + fc.margin_s;
-    if (!(s->fe = frontend_create(&fc, e)))
+    if (c->array) {
+        if (c->ble)
+            return sg_err_set(e, SG_ENOTSUP, "%s.ble: not available on a direction-finding "
+                                             "sensor (one with an \"array\")", c->where);
+        if (!(s->df = sensor_df_create(c, &fc, e)))
+            return e->code;
+    } else if (!(s->fe = frontend_create(&fc, e))) {
         return e->code;
+    }
     if (!(s->em = emitters_create(p->sigs, NULL, e)))
         return e->code;
     s->live = s->ops->live;
@@ -814,6 +885,7 @@ void sensor_side_destroy(sensor_side *p)
         if (s->rec)
             sigmf_writer_abort(s->rec);
         frontend_destroy(s->fe);
+        sensor_df_destroy(s->df);
         emitters_destroy(s->em);
         droneid_rx_destroy(s->did);
         cJSON_Delete(s->opts);

@@ -1,0 +1,51 @@
+/* Direction finding on a sensor node: an RF sensor whose venue entry has an "array"
+ * runs the DF front end (dffe.h) instead of the ordinary one, and the bearings of the
+ * bursts of one emitter over SENSOR_DF_WINDOW_S are combined into one bearing
+ * measurement (SG_MEAS_BEARING, compass azimuth and elevation from the sensor) with
+ * the emitter's class. Triangulation is the tracker's bearing-pair initiation.
+ *
+ * Combination: a weighted circular mean (weights 1/var from the CRB) of the
+ * unambiguous bearings; its variance is 1/sum(weights) plus SENSOR_DF_SD_FLOOR_DEG^2
+ * (calibration residuals, multipath and coupling, which the CRB leaves out). Bursts
+ * flagged ambiguous (front/back, grating, multi-peak) are counted and not used. A
+ * horizontal planar array is assumed to see emitters above its plane (el >= 0).
+ *
+ * Not thread-safe: one object per sensor thread. */
+#ifndef SG_SENSOR_DF_H
+#define SG_SENSOR_DF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dffe.h"
+#include "site.h"
+
+#define SENSOR_DF_WINDOW_S 0.25   /* s of bursts combined into one bearing */
+#define SENSOR_DF_SD_FLOOR_DEG 1.5 /* deg added (in quadrature) to the CRB sd */
+
+typedef struct sensor_df sensor_df;
+
+typedef struct {
+    uint64_t used;          /* burst bearings combined */
+    uint64_t ambiguous;     /* burst bearings not used: DOA_AMB_* */
+    uint64_t failed;        /* bursts without a bearing (see dffe_stats) */
+    uint64_t bearings;      /* measurements made */
+    uint64_t evicted;       /* windows lost to another emitter in the same slot */
+} sensor_df_stats;
+
+/* From the sensor's "array" (doa_array_from_json) and its front-end settings fc;
+ * errors name c->where. */
+sensor_df *sensor_df_create(const sg_sensor_cfg *c, const frontend_cfg *fc, sg_errinfo *e);
+void sensor_df_destroy(sensor_df *q);
+dffe *sensor_df_fe(sensor_df *q);
+/* One burst of emitter `id` (its class so far) and its DoA (rc as dffe gives it). */
+void sensor_df_add(sensor_df *q, uint32_t id, const char *cls, double cls_conf,
+                   const sg_burst *b, const doa_result *r, int rc);
+/* A combined bearing whose window (opened by its first burst at t0) closed by `now`
+ * (s UTC; INFINITY at end of stream): fills m (type, t = weighted mean burst time, z,
+ * R, cls; sensor and sensor_enu are the caller's) and returns true; call until false.
+ * Its t is at least now - SENSOR_DF_WINDOW_S - (time since the previous call). */
+bool sensor_df_due(sensor_df *q, double now, sg_measurement *m);
+void sensor_df_stats_get(const sensor_df *q, sensor_df_stats *out);
+
+#endif
