@@ -232,17 +232,15 @@
     if (old) for (const l of old.layers) l.remove();
     const s = st.venue.sensors.find((x) => x.id === r.sensor);
     const layers = [];
-    if (s && num(r.track_id) === null) {
+    if (s && num(r.track_id) === null) // position unknown: a ring round the sensor (a report a track explains shows as that track)
       layers.push(L.circle([s.lat, s.lon], { radius: 250, color: '#8a3ffc', weight: 2, dashArray: '3 6', fill: false,
         className: 'rf-presence' }).bindTooltip('RF ' + (r.class || 'unclassified') + ' heard by ' + r.sensor + ': position unknown').addTo(st.map));
-      const az = num(r.azimuth_deg);
-      if (az !== null) {
-        const far = destination(s.lat, s.lon, az, 5000);
-        layers.push(L.polyline([[s.lat, s.lon], far], { color: '#8a3ffc', weight: 2, className: 'df-bearing' }).addTo(st.map));
-        const sd = num(r.azimuth_sd_deg);
-        if (sd !== null && sd > 0) for (const k of [-1, 1])
-          layers.push(L.polyline([[s.lat, s.lon], destination(s.lat, s.lon, az + k * sd, 5000)], { color: '#8a3ffc', weight: 1, dashArray: '2 6', className: 'df-bearing-sd' }).addTo(st.map));
-      }
+    const az = num(r.azimuth_deg);
+    if (s && az !== null) { // a DF bearing: drawn whether or not a track explains it
+      layers.push(L.polyline([[s.lat, s.lon], destination(s.lat, s.lon, az, 5000)], { color: '#8a3ffc', weight: 2, className: 'df-bearing' }).addTo(st.map));
+      const sd = num(r.azimuth_sd_deg);
+      if (sd !== null && sd > 0) for (const k of [-1, 1])
+        layers.push(L.polyline([[s.lat, s.lon], destination(s.lat, s.lon, az + k * sd, 5000)], { color: '#8a3ffc', weight: 1, dashArray: '2 6', className: 'df-bearing-sd' }).addTo(st.map));
     }
     st.rf.set(r.key, { r: r, layers: layers });
   }
