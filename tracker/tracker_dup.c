@@ -92,7 +92,8 @@ static int cmp_size_desc(const void *a, const void *b)
 
 void trk_sort_edges(tracker *q, size_t ne)
 {
-    qsort(q->edges, ne, sizeof(assign_edge), cmp_edge_col);
+    if (ne > 1) /* qsort(NULL, 0, ...) is undefined (UBSan); nothing to sort anyway */
+        qsort(q->edges, ne, sizeof(assign_edge), cmp_edge_col);
 }
 
 static void unit(double az, double el, double u[3])
@@ -180,7 +181,8 @@ int trk_duplicates(tracker *q, size_t ne, uint64_t g)
         a = b;
     }
     /* delete from the highest index down so swap-removal does not move a victim */
-    qsort(q->victims, nv, sizeof(size_t), cmp_size_desc);
+    if (nv > 1)
+        qsort(q->victims, nv, sizeof(size_t), cmp_size_desc);
     for (size_t k = 0; k < nv; k++) {
         if (k && q->victims[k] == q->victims[k - 1])
             continue;
