@@ -11,6 +11,8 @@
 
 #include <zmq.h>
 
+#include "feed_peers.h"
+#include "sg_clock.h"
 #include "sg_jsonw.h"
 
 struct feed {
@@ -21,7 +23,17 @@ struct feed {
     const char *const *sensor_ids;
     size_t n_sensors;
     FILE *record;
+    char record_path[256];
+    char record_err[320];     /* why the JSONL record stopped, "" while it runs */
     feed_stats st;
+    /* held back while a subscriber's queue is full (ZMQ_XPUB_NODROP), oldest first */
+    feed_peers *peers;
+    char *held[FEED_HELD_MAX];
+    size_t held_len[FEED_HELD_MAX];
+    size_t held_head, n_held;
+    bool blocked;
+    struct timespec blocked_since;
+    double slow_s;
     char buf[FEED_MAX_MSG];
 };
 
@@ -60,8 +72,10 @@ feed *feed_create(const feed_cfg *cfg, const char *const *sensor_ids, size_t n_s
         goto fail;
     }
     int hwm = cfg->sndhwm > 0 ? cfg->sndhwm : 10000, one = 1, linger = 200;
+    f->slow_s = cfg->slow_client_s > 0 ? cfg->slow_client_s : FEED_SLOW_CLIENT_S;
     if (zmq_setsockopt(f->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) ||
         zmq_setsockopt(f->sock, ZMQ_XPUB_VERBOSE, &one, sizeof one) ||
+        zmq_setsockopt(f->sock, ZMQ_XPUB_NODROP, &one, sizeof one) ||
         zmq_setsockopt(f->sock, ZMQ_LINGER, &linger, sizeof linger)) {
         sg_err_set(e, SG_EIO, "feed: socket options: %s", zmq_strerror(errno));
         goto fail;
@@ -70,6 +84,8 @@ feed *feed_create(const feed_cfg *cfg, const char *const *sensor_ids, size_t n_s
         sg_err_prefix(e, where);
         goto fail;
     }
+    if (!(f->peers = feed_peers_create(f->ctx, f->sock, hwm, e)))
+        goto fail;
     if (zmq_bind(f->sock, cfg->endpoint) != 0) {
         sg_err_set(e, SG_EIO, "feed: cannot bind %s: %s", cfg->endpoint, zmq_strerror(errno));
         goto fail;
@@ -78,6 +94,7 @@ feed *feed_create(const feed_cfg *cfg, const char *const *sensor_ids, size_t n_s
     if (zmq_getsockopt(f->sock, ZMQ_LAST_ENDPOINT, f->endpoint, &len) != 0)
         snprintf(f->endpoint, sizeof f->endpoint, "%s", cfg->endpoint);
     if (cfg->record_path) {
+        snprintf(f->record_path, sizeof f->record_path, "%s", cfg->record_path);
         f->record = fopen(cfg->record_path, "w");
         if (!f->record) {
             sg_err_set(e, SG_EIO, "feed: cannot create record %s: %s", cfg->record_path,
@@ -95,6 +112,12 @@ void feed_destroy(feed *f)
 {
     if (!f)
         return;
+    feed_peers_destroy(f->peers);
+    while (f->n_held) {
+        free(f->held[f->held_head]);
+        f->held_head = (f->held_head + 1) % FEED_HELD_MAX;
+        f->n_held--;
+    }
     /* Secured sockets close before their ZAP handler goes (feed_auth.h). */
     if (f->sock)
         zmq_close(f->sock);
@@ -308,6 +331,12 @@ int feed_encode_status(const feed *f, char *buf, size_t cap, const sg_status *s,
     feed_stats fs;
     feed_get_stats(f, &fs);
     sgjw_uint(&w, "feed_clients_refused", fs.auth_refused);
+    sgjw_uint(&w, "feed_clients", fs.clients);
+    sgjw_uint(&w, "feed_clients_slow", fs.slow_cut);
+    sgjw_uint(&w, "feed_slow_lost", fs.slow_lost);
+    sgjw_uint(&w, "feed_held", fs.held);
+    if (f->record_path[0])
+        sgjw_uint(&w, "record_out_dropped", fs.record_errors);
     sgjw_uint(&w, "queue_depth", s->queue_depth);
     sgjw_uint(&w, "queue_capacity", s->queue_capacity);
     sgjw_uint(&w, "tracks", s->n_tracks);
@@ -348,19 +377,73 @@ int feed_encode_rf(const feed *f, char *buf, size_t cap, const feed_rf *r)
     return finish(&w);
 }
 
+/* Sends the held messages, oldest first, while the socket takes them. A subscriber
+ * that keeps the feed blocked longer than slow_s is disconnected (feed_peers.h). */
+static void send_held(feed *f)
+{
+    while (f->n_held) {
+        size_t h = f->held_head;
+        if (zmq_send(f->sock, f->held[h], f->held_len[h], ZMQ_DONTWAIT) < 0) {
+            if (errno != EAGAIN) { /* not sendable at all: counted, not retried */
+                f->st.dropped++;
+            } else {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                double waited = sg_ms_between(&f->blocked_since, &now) / 1e3;
+                if (waited < f->slow_s)
+                    return;
+                feed_peers_cut_slow(f->peers, waited);
+                f->blocked_since = now; /* the next cut, if any, after another slow_s */
+                return;
+            }
+        } else {
+            f->st.published++;
+        }
+        free(f->held[h]);
+        f->held_head = (h + 1) % FEED_HELD_MAX;
+        f->n_held--;
+    }
+    f->blocked = false;
+}
+
 int feed_send_raw(feed *f, const char *frame, size_t len)
 {
-    if (zmq_send(f->sock, frame, len, ZMQ_DONTWAIT) < 0) {
+    send_held(f);
+    int rc = SG_OK;
+    if (!f->n_held && zmq_send(f->sock, frame, len, ZMQ_DONTWAIT) >= 0) {
+        f->st.published++;
+    } else if (f->n_held || errno == EAGAIN) {
+        /* a subscriber's queue is full: hold the message (order kept) */
+        char *copy = f->n_held < FEED_HELD_MAX ? malloc(len ? len : 1) : NULL;
+        if (!copy) {
+            f->st.dropped++;
+            return SG_EOVERFLOW;
+        }
+        memcpy(copy, frame, len);
+        size_t t = (f->held_head + f->n_held++) % FEED_HELD_MAX;
+        f->held[t] = copy;
+        f->held_len[t] = len;
+        if (!f->blocked) {
+            f->blocked = true;
+            clock_gettime(CLOCK_MONOTONIC, &f->blocked_since);
+        }
+    } else {
         f->st.dropped++;
-        return errno == EAGAIN ? SG_EOVERFLOW : SG_EIO;
+        return SG_EIO;
     }
-    f->st.published++;
     if (f->record) {
         if (fwrite(frame, 1, len, f->record) != len || fputc('\n', f->record) == EOF ||
-            fflush(f->record) != 0)
-            f->st.record_errors++;
+            fflush(f->record) != 0) {
+            /* disk full or I/O error: the record stops (what was written stays) */
+            snprintf(f->record_err, sizeof f->record_err, "%s: write failed: %s",
+                     f->record_path, strerror(errno));
+            fclose(f->record);
+            f->record = NULL;
+        }
     }
-    return SG_OK;
+    if (f->record_err[0])
+        f->st.record_errors++; /* a message the record lacks */
+    return rc;
 }
 
 static int send_encoded(feed *f, int n)
@@ -398,6 +481,8 @@ int feed_rf_presence(feed *f, const feed_rf *r)
 
 int feed_poll(feed *f)
 {
+    feed_peers_poll(f->peers);
+    send_held(f);
     int fresh = 0;
     char msg[256];
     for (;;) {
@@ -417,7 +502,18 @@ void feed_get_stats(const feed *f, feed_stats *out)
     feed_auth_stats as;
     feed_auth_get_stats(f->auth, &as);
     out->auth_accepted = as.accepted;
-    out->auth_refused = as.refused + as.malformed;
+    feed_peers_stats ps;
+    feed_peers_get_stats(f->peers, &ps);
+    out->auth_refused = as.refused + as.malformed + ps.handshake_failed;
+    out->clients = ps.connected;
+    out->slow_cut = ps.slow_cut;
+    out->slow_lost = ps.slow_lost;
+    out->held = f->n_held;
+}
+
+size_t feed_peer_notes(feed *f, feed_peer_note *out, size_t cap)
+{
+    return feed_peers_drain(f->peers, out, cap);
 }
 
 size_t feed_refusals(feed *f, feed_auth_refusal *out, size_t cap)
@@ -426,3 +522,4 @@ size_t feed_refusals(feed *f, feed_auth_refusal *out, size_t cap)
 }
 
 const char *feed_server_public(const feed *f) { return feed_auth_server_public(f->auth); }
+const char *feed_record_error(const feed *f) { return f->record_err; }

@@ -18,12 +18,15 @@
 #include <cjson/cJSON.h>
 
 #include "feed_auth.h"
+#include "feed_peers.h"
 #include "sg_error.h"
 #include "sg_types.h"
 
 #define FEED_SCHEMA_VERSION 1
 #define FEED_MAX_MSG 16384 /* bytes per message, topic included */
 #define FEED_MIN_COURSE_SPEED 0.5 /* m/s: slower tracks have no course (null) */
+#define FEED_SLOW_CLIENT_S 2.0 /* s a full subscriber queue may hold the feed back */
+#define FEED_HELD_MAX 4096     /* messages held meanwhile; beyond, dropped (counted) */
 
 typedef struct feed feed;
 
@@ -33,7 +36,9 @@ typedef struct {
     const char *where;        /* config path of the security section, for errors */
     const char *base_file;    /* the venue file: relative key paths resolve against it */
     const char *node;         /* node name for status.<node> */
-    int sndhwm;               /* messages queued per subscriber before it drops, > 0 */
+    int sndhwm;               /* messages queued per subscriber (its queue is then full), > 0 */
+    double slow_client_s;     /* s a full queue may hold the feed back before that
+                                 subscriber is disconnected; 0 = FEED_SLOW_CLIENT_S */
     const char *record_path;  /* JSONL file of every message published, NULL = none */
 } feed_cfg;
 
@@ -63,9 +68,14 @@ typedef struct {
     uint64_t published;       /* messages handed to ZeroMQ */
     uint64_t auth_accepted;   /* CURVE clients let in (ZAP) */
     uint64_t auth_refused;    /* clients refused: unknown key, wrong mechanism */
-    uint64_t dropped;         /* send failures and oversize messages */
+    uint64_t dropped;         /* send failures, oversize messages, held-back overflow */
     uint64_t subscriptions;   /* subscribe events seen */
-    uint64_t record_errors;   /* JSONL write failures */
+    uint32_t clients;         /* connections now */
+    uint64_t slow_cut;        /* subscribers disconnected for a queue full too long */
+    uint64_t slow_lost;       /* messages queued for them when cut (>= sndhwm each) */
+    uint32_t held;            /* messages held back now (a subscriber's queue is full) */
+    uint64_t record_errors;   /* messages the JSONL record lacks (it stops at the first
+                                 write failure: disk full, I/O error) */
 } feed_stats;
 
 /* Binds the socket. Names of sensors (index -> id) are used in messages. */
@@ -104,5 +114,10 @@ size_t feed_refusals(feed *f, feed_auth_refusal *out, size_t cap);
 /* The server's CURVE public key (Z85) clients configure; "" for plaintext. */
 const char *feed_server_public(const feed *f);
 void feed_get_stats(const feed *f, feed_stats *out);
+/* Moves up to cap notices about subscribers (slow ones cut, handshakes refused) into
+ * out for the app to log; returns how many. */
+size_t feed_peer_notes(feed *f, feed_peer_note *out, size_t cap);
+/* Why the JSONL record stopped ("<path>: write failed: <cause>"), "" while it runs. */
+const char *feed_record_error(const feed *f);
 
 #endif

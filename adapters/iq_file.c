@@ -183,13 +183,6 @@ static int raw_open(void **out, const cJSON *o, const char *where, sg_errinfo *e
     return SG_OK;
 }
 
-static void sleep_until(const struct timespec *t0, double secs)
-{
-    struct timespec d = *t0;
-    sg_timespec_add(&d, secs);
-    sg_sleep_until(CLOCK_MONOTONIC, &d);
-}
-
 static int file_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
 {
     file_state *s = st;
@@ -197,9 +190,8 @@ static int file_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
     const size_t sb = sigmf_sample_bytes(m->type) * s->ch_in; /* one sample of every channel */
     uint64_t idx = 0;
     size_t ci = 0, stray = 0;
-    struct timespec start;
-    double t_first = NAN, paced = 0; /* s: first sample time, wall seconds paced so far */
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    sg_pacer pace;
+    sg_pacer_init(&pace);
     while (!atomic_load(&s->stop)) {
         while (ci + 1 < m->n_captures && idx >= m->captures[ci + 1].sample_start)
             ci++;
@@ -227,13 +219,11 @@ static int file_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
             };
             if (s->realtime) {
                 /* Pace on the sample clock, so the gaps between the capture segments of
-                 * a triggered recording are waited out as they happened. */
-                double t_end = blk.t0 + (double)(idx + n) / m->sample_rate;
-                if (isnan(t_first))
-                    t_first = blk.t0 + (double)idx / m->sample_rate;
-                if (t_end - t_first > paced)
-                    paced = t_end - t_first; /* a clock going back never rewinds pacing */
-                sleep_until(&start, paced);
+                 * a triggered recording are waited out as they happened (up to
+                 * SG_PACE_MAX_GAP_S: a clock jump is not slept out). */
+                if (sg_pacer_wait(&pace, blk.t0 + (double)idx / m->sample_rate,
+                                  blk.t0 + (double)(idx + n) / m->sample_rate, &s->stop))
+                    break;
             }
             atomic_fetch_add(&s->bad, bad);
             int rc = sink(user, &blk);

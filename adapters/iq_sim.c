@@ -108,18 +108,16 @@ static int sim_open(void **out, const cJSON *o, const char *where, sg_errinfo *e
 static void *sim_thread(void *arg)
 {
     sim_state *s = arg;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sg_pacer pace;
+    sg_pacer_init(&pace);
     iq_pool_block *b = NULL;
     uint64_t made = 0;
     while (!atomic_load(&s->stop) && made < s->total) {
         size_t n = s->total - made < s->block ? (size_t)(s->total - made) : s->block;
-        if (s->realtime) { /* a device delivers a block once it has been received */
-            double t = (double)(made + n) / s->rate;
-            struct timespec d = t0;
-            sg_timespec_add(&d, t);
-            sg_sleep_until(CLOCK_MONOTONIC, &d);
-        }
+        /* a device delivers a block once it has been received */
+        if (s->realtime && sg_pacer_wait(&pace, (double)made / s->rate,
+                                         (double)(made + n) / s->rate, &s->stop))
+            break;
         if (!b)
             b = iq_pool_acquire(s->pool);
         float complex *dst = b ? b->x : s->scratch;

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -152,15 +154,39 @@ size_t sigmf_encode(sigmf_datatype t, const float complex *in, size_t n, void *r
     return clip;
 }
 
+/* The n decimal digits at s as a number, or -1 (no sign, no blanks: fixed-width fields
+ * cannot overflow an int, which scanf's %d on "-2147483648-..." did in tm_year). */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z: the times a 4-digit year can show */
+#define DT_MIN (-62167219200.0)
+#define DT_END 253402300800.0
+
 int sigmf_parse_datetime(const char *s, double *t)
 {
-    int Y, M, D, h, m;
-    double sec;
-    char z = 0;
-    int n = 0;
-    if (!s || sscanf(s, "%d-%d-%dT%d:%d:%lf%c%n", &Y, &M, &D, &h, &m, &sec, &z, &n) < 7 ||
-        z != 'Z' || s[n] || M < 1 || M > 12 || D < 1 || D > 31 || h < 0 || h > 23 || m < 0 ||
-        m > 59 || !(sec >= 0 && sec < 61))
+    if (!s || strlen(s) < 20)
+        return SG_EFORMAT;
+    int Y = digits(s, 4), M = digits(s + 5, 2), D = digits(s + 8, 2), h = digits(s + 11, 2),
+        m = digits(s + 14, 2);
+    if (Y < 0 || s[4] != '-' || M < 1 || M > 12 || s[7] != '-' || D < 1 || D > 31 ||
+        s[10] != 'T' || h < 0 || h > 23 || s[13] != ':' || m < 0 || m > 59 || s[16] != ':' ||
+        digits(s + 17, 2) < 0)
+        return SG_EFORMAT;
+    const char *end = s + 19; /* SS[.frac]Z: no exponent, no hex */
+    if (*end == '.')
+        for (end++; *end >= '0' && *end <= '9'; end++)
+            ;
+    double sec = strtod(s + 17, NULL);
+    if (end[0] != 'Z' || end[1] || !(sec >= 0 && sec < 61))
         return SG_EFORMAT;
     struct tm tm = {0};
     tm.tm_year = Y - 1900;
@@ -176,6 +202,10 @@ int sigmf_parse_datetime(const char *s, double *t)
 
 void sigmf_format_datetime(double t, char *out, size_t cap)
 {
+    if (cap)
+        out[0] = '\0';
+    if (!(t >= DT_MIN && t < DT_END)) /* NaN too; the cast below would be undefined */
+        return;
     double fl = floor(t);
     time_t s = (time_t)fl;
     long us = lround((t - fl) * 1e6);
@@ -184,7 +214,8 @@ void sigmf_format_datetime(double t, char *out, size_t cap)
         us -= 1000000;
     }
     struct tm tm;
-    gmtime_r(&s, &tm);
+    if ((double)s >= DT_END || !gmtime_r(&s, &tm))
+        return;
     snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
 }
@@ -255,8 +286,9 @@ static int parse_meta(const char *name, const cJSON *root, double rate_override,
         m->n_captures = 1;
         m->captures[0].t0 = NAN;
     }
-    for (size_t i = 0; i < nc; i++) {
-        const cJSON *c = cJSON_GetArrayItem(caps, (int)i);
+    /* lists are walked, never indexed: cJSON_GetArrayItem(i) is O(i) */
+    const cJSON *c = caps ? caps->child : NULL;
+    for (size_t i = 0; i < nc; i++, c = c->next) {
         sigmf_capture *k = &m->captures[i];
         double ss, f;
         snprintf(where, sizeof where, "%s: captures[%zu]", name, i);
@@ -280,8 +312,8 @@ static int parse_meta(const char *name, const cJSON *root, double rate_override,
                                              "increasing sample order", where);
         m->n_captures++;
     }
-    for (size_t i = 0; i < na; i++) {
-        const cJSON *a = cJSON_GetArrayItem(anns, (int)i);
+    const cJSON *a = anns ? anns->child : NULL;
+    for (size_t i = 0; i < na; i++, a = a->next) {
         sigmf_annotation *k = &m->annotations[i];
         double ss, sc, lo, hi;
         snprintf(where, sizeof where, "%s: annotations[%zu]", name, i);
@@ -338,8 +370,16 @@ struct sigmf_writer_s {
     double rate;
     char description[256];
     cJSON *caps, *anns;
+    cJSON *last_cap;        /* last item of caps (list items are not indexed: O(n)) */
     uint64_t samples, clipped;
     unsigned channels; /* interleaved per sample, >= 1 */
+    uint64_t n_anns;
+    bool live;              /* data at its final name, meta rewritten as it grows */
+    bool failed;            /* a write failed: nothing more is written */
+    double sync_s;          /* s of recording clock between meta rewrites (live) */
+    double synced_t;        /* recording clock at the last rewrite (s) */
+    double cap_t0;          /* s UTC of the last capture's start; NAN = none */
+    uint64_t cap_start;     /* its first sample */
     unsigned char buf[8 * 4096];
 };
 
@@ -354,7 +394,8 @@ static cJSON *capture_obj(uint64_t start, double fc, double t0)
     if (isfinite(t0)) {
         char dt[40];
         sigmf_format_datetime(t0, dt, sizeof dt);
-        cJSON_AddStringToObject(c, "core:datetime", dt);
+        if (dt[0]) /* a time no 4-digit year can show is omitted, not faked */
+            cJSON_AddStringToObject(c, "core:datetime", dt);
     }
     return c;
 }
@@ -392,6 +433,8 @@ sigmf_writer *sigmf_writer_create(const char *base, sigmf_datatype type, double 
         return NULL;
     }
     cJSON_AddItemToArray(w->caps, c);
+    w->last_cap = c;
+    w->cap_t0 = t0;
     w->fp = fopen(w->tmp_data, "wb");
     if (!w->fp) {
         sg_err_set(e, SG_EIO, "%s: cannot create: %s", w->tmp_data, strerror(errno));
@@ -413,31 +456,98 @@ int sigmf_writer_set_channels(sigmf_writer *w, unsigned channels, sg_errinfo *e)
     return SG_OK;
 }
 
+/* The data file's current name. */
+static const char *data_name(const sigmf_writer *w, char *buf, size_t cap)
+{
+    if (!w->live)
+        return w->tmp_data;
+    snprintf(buf, cap, "%s.sigmf-data", w->base);
+    return buf;
+}
+
+/* A write failed (errno says why): the writer stops for good. */
+static int write_failed(sigmf_writer *w, sg_errinfo *e)
+{
+    int er = errno;
+    char b[1100];
+    w->failed = true;
+    return sg_err_set(e, SG_EIO, "%s: write failed: %s", data_name(w, b, sizeof b),
+                      strerror(er));
+}
+
+static int write_meta(sigmf_writer *w, sg_errinfo *e);
+
+int sigmf_writer_sync(sigmf_writer *w, sg_errinfo *e)
+{
+    if (w->failed)
+        return sg_err_set(e, SG_ESTATE, "%s: recording stopped after a write error", w->base);
+    /* the samples reach the disk before a meta that describes them */
+    if (fflush(w->fp) || fdatasync(fileno(w->fp)))
+        return write_failed(w, e);
+    int rc = write_meta(w, e);
+    if (rc)
+        w->failed = true;
+    return rc;
+}
+
+/* The recording's clock (s): capture datetime + samples since, or samples / rate. */
+static double rec_clock(const sigmf_writer *w)
+{
+    double t = (double)(w->samples - w->cap_start) / w->rate;
+    return isfinite(w->cap_t0) ? w->cap_t0 + t : (double)w->samples / w->rate;
+}
+
+int sigmf_writer_sync_every(sigmf_writer *w, double seconds, sg_errinfo *e)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s.sigmf-data", w->base);
+    if (!w->live && rename(w->tmp_data, path))
+        return sg_err_set(e, SG_EIO, "%s: cannot rename: %s", path, strerror(errno));
+    w->live = true;
+    w->sync_s = seconds > 0 ? seconds : 0;
+    w->synced_t = rec_clock(w);
+    return sigmf_writer_sync(w, e);
+}
+
 int sigmf_writer_write(sigmf_writer *w, const float complex *x, size_t n, sg_errinfo *e)
 {
+    if (w->failed)
+        return sg_err_set(e, SG_ESTATE, "%s: recording stopped after a write error", w->base);
     size_t ch = w->channels, sb = sigmf_sample_bytes(w->type) * ch, per = sizeof w->buf / sb;
     while (n) {
         size_t k = n < per ? n : per;
         w->clipped += sigmf_encode(w->type, x, k * ch, w->buf);
         if (fwrite(w->buf, sb, k, w->fp) != k)
-            return sg_err_set(e, SG_EIO, "%s: write failed: %s", w->tmp_data, strerror(errno));
+            return write_failed(w, e);
         w->samples += k;
         x += k * ch;
         n -= k;
+    }
+    /* a long annotation list makes each rewrite dearer: rewrite it less often, so the
+     * meta costs O(1) per annotation over the recording */
+    if (!w->live)
+        return SG_OK;
+    double t = rec_clock(w), every = w->sync_s * (double)(1 + w->n_anns / 20000);
+    if (t - w->synced_t >= every || t < w->synced_t) { /* a clock going back: rewrite too */
+        w->synced_t = t;
+        return sigmf_writer_sync(w, e);
     }
     return SG_OK;
 }
 
 int sigmf_writer_capture(sigmf_writer *w, double fc, double t0, sg_errinfo *e)
 {
-    cJSON *last = cJSON_GetArrayItem(w->caps, cJSON_GetArraySize(w->caps) - 1);
-    const cJSON *ss = cJSON_GetObjectItemCaseSensitive(last, "core:sample_start");
-    if (ss && (uint64_t)ss->valuedouble == w->samples) /* nothing written yet: replace */
-        cJSON_DeleteItemFromArray(w->caps, cJSON_GetArraySize(w->caps) - 1);
+    const cJSON *ss = cJSON_GetObjectItemCaseSensitive(w->last_cap, "core:sample_start");
     cJSON *c = capture_obj(w->samples, fc, t0);
     if (!c)
         return sg_err_set(e, SG_ENOMEM, "%s: out of memory", w->base);
-    cJSON_AddItemToArray(w->caps, c);
+    if (ss && (uint64_t)ss->valuedouble == w->samples) /* nothing written yet: replace */
+        cJSON_ReplaceItemViaPointer(w->caps, w->last_cap, c);
+    else
+        cJSON_AddItemToArray(w->caps, c);
+    w->last_cap = c;
+    w->cap_t0 = t0;
+    w->cap_start = w->samples;
     return SG_OK;
 }
 
@@ -458,6 +568,7 @@ int sigmf_writer_annotate(sigmf_writer *w, const sigmf_annotation *a, sg_errinfo
     if (a->comment[0])
         cJSON_AddStringToObject(o, "core:comment", a->comment);
     cJSON_AddItemToArray(w->anns, o);
+    w->n_anns++;
     return SG_OK;
 }
 
@@ -486,34 +597,22 @@ static int cmp_ann(const void *a, const void *b)
     return (s > t) - (s < t);
 }
 
-int sigmf_writer_close(sigmf_writer *w, sg_errinfo *e)
+/* Writes <base>.sigmf-meta from the captures and annotations so far: to a temporary
+ * name, synced, then renamed, so a reader (or a crash) sees the old meta or the new. */
+static int write_meta(sigmf_writer *w, sg_errinfo *e)
 {
-    int rc = SG_OK;
-    char path[1100];
-    FILE *fp = w->fp;
-    w->fp = NULL;
-    if (fflush(fp) || ferror(fp)) {
-        rc = sg_err_set(e, SG_EIO, "%s: write failed: %s", w->tmp_data, strerror(errno));
-        fclose(fp);
-        remove(w->tmp_data);
-        sigmf_writer_abort(w);
-        return rc;
-    }
-    fclose(fp);
-    cJSON *root = cJSON_CreateObject(), *g = cJSON_CreateObject();
     /* SigMF wants annotations sorted by sample_start */
     int na = cJSON_GetArraySize(w->anns);
     cJSON **v = calloc(na ? (size_t)na : 1, sizeof *v);
+    cJSON *root = cJSON_CreateObject(), *g = cJSON_CreateObject();
     if (!root || !g || !v) {
         cJSON_Delete(root);
         cJSON_Delete(g);
         free(v);
-        remove(w->tmp_data);
-        sigmf_writer_abort(w);
-        return sg_err_set(e, SG_ENOMEM, "out of memory writing meta");
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory writing meta", w->base);
     }
-    for (int i = na - 1; i >= 0; i--)
-        v[i] = cJSON_DetachItemFromArray(w->anns, i);
+    for (int i = 0; i < na; i++) /* the head each time: detaching by index is O(i) */
+        v[i] = cJSON_DetachItemViaPointer(w->anns, w->anns->child);
     qsort(v, (size_t)na, sizeof *v, cmp_ann);
     for (int i = 0; i < na; i++)
         cJSON_AddItemToArray(w->anns, v[i]);
@@ -527,26 +626,81 @@ int sigmf_writer_close(sigmf_writer *w, sg_errinfo *e)
         cJSON_AddStringToObject(g, "core:description", w->description);
     cJSON_AddStringToObject(g, "core:recorder", "skyguard");
     cJSON_AddItemToObject(root, "global", g);
-    cJSON_AddItemToObject(root, "captures", w->caps);
-    cJSON_AddItemToObject(root, "annotations", w->anns);
-    w->caps = w->anns = NULL;
+    /* references: the lists stay the writer's */
+    cJSON_AddItemReferenceToObject(root, "captures", w->caps);
+    cJSON_AddItemReferenceToObject(root, "annotations", w->anns);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
-    FILE *mf = text ? fopen(w->tmp_meta, "w") : NULL;
-    if (!mf || fputs(text, mf) < 0 || fputc('\n', mf) == EOF || fclose(mf)) {
-        rc = sg_err_set(e, text ? SG_EIO : SG_ENOMEM, "%s: cannot write meta", w->tmp_meta);
-        free(text);
+    if (!text)
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory writing meta", w->base);
+    FILE *mf = fopen(w->tmp_meta, "w");
+    bool ok = mf && fputs(text, mf) >= 0 && fputc('\n', mf) != EOF && fflush(mf) == 0 &&
+              fsync(fileno(mf)) == 0;
+    int er = errno;
+    if (mf && fclose(mf) && ok) {
+        ok = false;
+        er = errno;
+    }
+    free(text);
+    char path[1100];
+    snprintf(path, sizeof path, "%s.sigmf-meta", w->base);
+    if (ok && rename(w->tmp_meta, path)) {
+        ok = false;
+        er = errno;
+    }
+    if (!ok) {
+        remove(w->tmp_meta);
+        return sg_err_set(e, SG_EIO, "%s: cannot write meta: %s", path, strerror(er));
+    }
+    return SG_OK;
+}
+
+int sigmf_writer_close(sigmf_writer *w, sg_errinfo *e)
+{
+    int rc = SG_OK;
+    char path[1100];
+    FILE *fp = w->fp;
+    w->fp = NULL;
+    bool bad = w->failed || fflush(fp) || ferror(fp);
+    int er = errno;
+    if (w->live) {
+        if (bad) {
+            /* keep the whole samples that reached the file; the meta lists no more */
+            size_t sb = sigmf_sample_bytes(w->type);
+            struct stat st;
+            if (fstat(fileno(fp), &st) == 0) {
+                uint64_t keep = (uint64_t)st.st_size / sb * sb;
+                if (keep > w->samples * sb)
+                    keep = w->samples * sb;
+                (void)!ftruncate(fileno(fp), (off_t)keep);
+            }
+            if (!w->failed)
+                rc = sg_err_set(e, SG_EIO, "%s.sigmf-data: write failed: %s", w->base,
+                                strerror(er));
+            else
+                rc = sg_err_set(e, SG_EIO, "%s: recording stopped after a write error",
+                                w->base);
+        }
+        fclose(fp);
+        int mrc = write_meta(w, rc ? NULL : e);
+        sigmf_writer_abort(w); /* frees; the recording's files are not temporary */
+        return rc ? rc : mrc;
+    }
+    if (bad) {
+        rc = sg_err_set(e, SG_EIO, "%s: write failed: %s", w->tmp_data, strerror(er));
+        fclose(fp);
         remove(w->tmp_data);
         sigmf_writer_abort(w);
         return rc;
     }
-    free(text);
+    fclose(fp);
     snprintf(path, sizeof path, "%s.sigmf-data", w->base);
-    if (rename(w->tmp_data, path))
+    if (rename(w->tmp_data, path)) {
         rc = sg_err_set(e, SG_EIO, "%s: cannot rename: %s", path, strerror(errno));
-    snprintf(path, sizeof path, "%s.sigmf-meta", w->base);
-    if (!rc && rename(w->tmp_meta, path))
-        rc = sg_err_set(e, SG_EIO, "%s: cannot rename: %s", path, strerror(errno));
+        remove(w->tmp_data);
+    } else if ((rc = write_meta(w, e))) {
+        remove(path); /* data without its meta is no recording */
+    }
     sigmf_writer_abort(w);
     return rc;
 }

@@ -72,9 +72,11 @@ int sigmf_meta_load(const char *meta_path, double rate_override, sigmf_meta *out
 int sigmf_meta_parse(const char *name, const char *text, size_t len, double rate_override,
                      sigmf_meta *out, sg_errinfo *e);
 void sigmf_meta_free(sigmf_meta *m);
-/* Parses an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.frac]Z" into s UTC. */
+/* Parses an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.frac]Z" (years 0000..9999, fixed-width
+ * fields, no sign) into s UTC; anything else is SG_EFORMAT. */
 int sigmf_parse_datetime(const char *s, double *t);
-/* Formats s UTC as "YYYY-MM-DDTHH:MM:SS.ffffffZ" into out[cap >= 32]. */
+/* Formats s UTC as "YYYY-MM-DDTHH:MM:SS.ffffffZ" into out[cap >= 32]; "" for a time
+ * outside years 0000..9999 (or NaN). */
 void sigmf_format_datetime(double t, char *out, size_t cap);
 
 /* ---- writer ---- */
@@ -95,9 +97,26 @@ int sigmf_writer_capture(sigmf_writer *w, double center_freq, double t0, sg_erri
 int sigmf_writer_annotate(sigmf_writer *w, const sigmf_annotation *a, sg_errinfo *e);
 uint64_t sigmf_writer_samples(const sigmf_writer *w);
 uint64_t sigmf_writer_clipped(const sigmf_writer *w);
-/* Writes the meta, renames both files into place and frees w (also on error). */
+/* Crash-safe recording (a live capture): renames the data into place now, writes the
+ * meta now and rewrites it (data synced first; meta to a temporary name, fsync, rename)
+ * whenever the recording's clock (capture datetime + samples / rate) has advanced by
+ * `seconds` (> 0; 0 = after every write) since the last rewrite (stretched by one
+ * `seconds` per 20000 annotations, so the rewrites stay a small cost). A recording cut
+ * by kill -9 or power loss then replays up to its last rewrite at least. Call once,
+ * right after create. */
+int sigmf_writer_sync_every(sigmf_writer *w, double seconds, sg_errinfo *e);
+/* Flushes the data and rewrites the meta now (after sigmf_writer_sync_every). */
+int sigmf_writer_sync(sigmf_writer *w, sg_errinfo *e);
+/* A failed write (disk full, I/O error) returns SG_EIO naming the file and the cause
+ * (strerror); the writer then refuses everything (SG_ESTATE) until close. */
+
+/* Writes the meta, renames both files into place and frees w (also on error). A live
+ * writer (sigmf_writer_sync_every) that failed keeps the recording: the data is cut to
+ * the whole samples that reached the file and the meta is rewritten if it can be (else
+ * the last one stays); close then returns SG_EIO. */
 int sigmf_writer_close(sigmf_writer *w, sg_errinfo *e);
-/* Frees w and removes its temporary files (abandon a recording). */
+/* Frees w and removes its temporary files (abandon a recording; a live writer's files
+ * are kept as last synced). */
 void sigmf_writer_abort(sigmf_writer *w);
 
 #endif

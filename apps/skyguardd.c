@@ -67,7 +67,8 @@ static void usage(FILE *f)
             "      --wait-subscriber S wait up to S seconds for a first subscriber before\n"
             "                          starting (replays: so nothing is missed)\n"
             "      --linger S          keep the feed open S seconds after a replay ends (0.5)\n"
-            "  -q, --quiet             no per-event lines on stdout (errors still on stderr)\n"
+            "  -q, --quiet             no per-event lines on stdout (errors and warnings\n"
+            "                          still on stderr)\n"
             "      --progress          replay progress on stderr\n"
             "  -h, --help\n"
             "Exit status: 0 normal end (end of replay or stop signal), 1 bad usage or\n"
@@ -80,6 +81,8 @@ int main(int argc, char **argv)
     pipeline_opts_default(&o);
     o.log = log_line;
     o.log_user = stdout;
+    o.warn = log_line;
+    o.warn_user = stderr;
     const char *config = "config/default-venue.json";
     static const struct option lopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -138,7 +141,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'q':
-            o.log = NULL;
+            o.log = NULL; /* warnings still reach stderr */
             break;
         case 6:
             o.progress = true;

@@ -148,6 +148,9 @@ static int parse_outputs(sg_site *s, const cJSON *out, sg_errinfo *e)
                          &s->track_update_period_s, e)) ||
         (rc = sgj_object(feed, fwhere, "security", false, &s->feed_security, e)))
         return rc;
+    if (s->snapshot_period_s > 0 && s->snapshot_period_s < 0.01)
+        return sg_err_set(e, SG_ERANGE, "%s.snapshot_period_s: must be 0 (as often as possible) "
+                          "or in [0.01, 3600] s, got %g", fwhere, s->snapshot_period_s);
     if (!strstr(s->feed_endpoint, "://"))
         return sg_err_set(e, SG_EINVAL, "%s.endpoint: \"%s\" is not a ZeroMQ endpoint "
                           "(transport://address, e.g. tcp://127.0.0.1:5556)", fwhere,

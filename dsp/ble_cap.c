@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "sg_bytes.h"
 #include "sg_error.h"
 
 #define PHDR_LEN 10
@@ -24,17 +25,6 @@
 #define EXT_REPORT_FIXED 24      /* bytes of an extended report before its data */
 #define ADI_NONE 0xFFFFu
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void wr32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 const char *ble_phy_name(ble_phy p)
 {
@@ -114,7 +104,7 @@ static int parse_air(const uint8_t *p, size_t len, ble_ll_rec *out)
 {
     if (len < 4)
         return SG_ETRUNC;
-    out->aa = rd32(p);
+    out->aa = sg_rd32le(p);
     if (out->aa != BLE_AA_ADV)
         return SG_ENOTFOUND;
     size_t off = 4;
@@ -160,7 +150,7 @@ int ble_cap_parse_ll(int lt, const uint8_t *p, size_t len, ble_ll_rec *out)
     if (lt == BLE_LT_LL_PHDR) {
         if (len < PHDR_LEN)
             return SG_ETRUNC;
-        unsigned fl = rd16(p + 8);
+        unsigned fl = sg_rd16le(p + 8);
         out->channel = rf_to_index(p[0]);
         if (out->channel < 0)
             return SG_EFORMAT;
@@ -223,16 +213,16 @@ int ble_cap_build_ll(int lt, int channel, ble_phy phy, int coding, double rssi_d
         out[0] = (uint8_t)index_to_rf(channel);
         out[1] = (uint8_t)rssi;
         out[2] = (uint8_t)(int8_t)-100;
-        wr32(out + 4, BLE_AA_ADV);
+        sg_wr32le(out + 4, BLE_AA_ADV);
         unsigned fl =
             PHDR_DEWHITENED | PHDR_CRC_CHECKED | PHDR_CRC_VALID | (phy_code << PHDR_PHY_SHIFT);
         if (!isnan(rssi_dbm))
             fl |= PHDR_SIGNAL_VALID;
-        wr16(out + 8, (uint16_t)fl);
+        sg_wr16le(out + 8, (uint16_t)fl);
     } else if (lt == BLE_LT_NORDIC) {
         size_t payload = 10 + 4 + ci + pdu_len + 3;
         out[0] = 0;                  /* board */
-        wr16(out + 1, (uint16_t)payload);
+        sg_wr16le(out + 1, (uint16_t)payload);
         out[3] = 3;                  /* protocol version */
         out[6] = 0x02;               /* packet ID: advertising PDU event */
         out[7] = 10;                 /* packet header length */
@@ -241,7 +231,7 @@ int ble_cap_build_ll(int lt, int channel, ble_phy phy, int coding, double rssi_d
         out[10] = (uint8_t)(-rssi);
     }
     uint8_t *q = out + hdr;
-    wr32(q, BLE_AA_ADV);
+    sg_wr32le(q, BLE_AA_ADV);
     q += 4;
     if (ci)
         *q++ = coding == 2 ? 1 : 0;
@@ -289,14 +279,14 @@ int ble_ext_parse(const uint8_t *pdu, size_t len, ble_ext_adv *out)
                 memcpy(out->adva, f, 6);
                 break;
             case 3: {
-                uint16_t adi = rd16(f);
+                uint16_t adi = sg_rd16le(f);
                 out->has_adi = true;
                 out->did = adi & 0x0FFF;
                 out->sid = (uint8_t)(adi >> 12);
                 break;
             }
             case 4: {
-                uint16_t w = rd16(f + 1);
+                uint16_t w = sg_rd16le(f + 1);
                 out->has_aux = true;
                 out->aux_channel = f[0] & 0x3F;
                 out->aux_offset_us = (uint32_t)(w & 0x1FFF) * ((f[0] & 0x80) ? 300u : 30u);
@@ -336,7 +326,7 @@ int ble_ext_build(const ble_ext_adv *in, uint8_t *pdu, size_t cap, size_t *len)
     }
     if (in->has_adi) {
         fl |= 8u;
-        wr16(h + hl, (uint16_t)((in->did & 0x0FFF) | (in->sid << 12)));
+        sg_wr16le(h + hl, (uint16_t)((in->did & 0x0FFF) | (in->sid << 12)));
         hl += 2;
     }
     if (in->has_aux) {
@@ -346,7 +336,7 @@ int ble_ext_build(const ble_ext_adv *in, uint8_t *pdu, size_t cap, size_t *len)
         if (units > 0x1FFF)
             return SG_EINVAL;
         h[hl] = (uint8_t)(in->aux_channel | (big ? 0x80 : 0));
-        wr16(h + hl + 1, (uint16_t)(units | (((unsigned)in->aux_phy - 1u) << 13)));
+        sg_wr16le(h + hl + 1, (uint16_t)(units | (((unsigned)in->aux_phy - 1u) << 13)));
         hl += 3;
     }
     if (in->has_tx_power) {
@@ -455,7 +445,7 @@ int ble_cap_parse_hci(int lt, const uint8_t *p, size_t len, ble_hci_report *out,
             if (el - off < EXT_REPORT_FIXED)
                 return SG_ETRUNC;
             const uint8_t *q = e + off;
-            unsigned et = rd16(q);
+            unsigned et = sg_rd16le(q);
             r->extended = !(et & 0x10);
             r->data_status = (et >> 5) & 3;
             if (r->data_status == 3)
@@ -505,7 +495,7 @@ int ble_cap_build_hci(int lt, const ble_hci_report *r, uint8_t *out, size_t cap,
     q += 4;
     int8_t rs = isnan(r->rssi_dbm) ? 127 : (int8_t)fmax(-127, fmin(20, round(r->rssi_dbm)));
     if (r->extended) {
-        wr16(q, (uint16_t)(r->data_status << 5)); /* non-connectable, non-scannable */
+        sg_wr16le(q, (uint16_t)(r->data_status << 5)); /* non-connectable, non-scannable */
         q[2] = r->addr_random ? 1 : 0;
         memcpy(q + 3, r->addr, 6);
         q[9] = (uint8_t)(r->primary_phy ? r->primary_phy : BLE_PHY_1M);

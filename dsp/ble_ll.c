@@ -150,14 +150,19 @@ int ble_adv_build_odid(const uint8_t adva[6], uint8_t counter, const uint8_t *ms
     pdu[0] = BLE_ADV_NONCONN_IND | 0x40; /* TxAdd: random address */
     pdu[1] = (uint8_t)plen;
     memcpy(pdu + 2, adva, 6);
-    uint8_t *q = pdu + 8;
-    q[0] = (uint8_t)(ad - 1);
-    q[1] = 0x16;
-    q[2] = BLE_ODID_UUID & 0xFF;
-    q[3] = BLE_ODID_UUID >> 8;
-    q[4] = BLE_ODID_APP_CODE;
-    q[5] = counter;
-    memcpy(q + 6, msg, msg_len);
+    ble_ad_odid(counter, msg, msg_len, pdu + 8);
     *len = 2 + plen;
     return SG_OK;
+}
+
+size_t ble_ad_odid(uint8_t counter, const uint8_t *payload, size_t n, uint8_t *ad)
+{
+    ad[0] = (uint8_t)(n + 5);
+    ad[1] = 0x16;
+    ad[2] = BLE_ODID_UUID & 0xFF;
+    ad[3] = BLE_ODID_UUID >> 8;
+    ad[4] = BLE_ODID_APP_CODE;
+    ad[5] = counter;
+    memcpy(ad + 6, payload, n);
+    return n + 6;
 }

@@ -80,6 +80,10 @@ int ble_ad_find_odid(const uint8_t *ad, size_t n, ble_adv *out);
 /* Builds an ADV_NONCONN_IND PDU carrying Remote ID service data: AdvA (random
  * address), AD [len 0x16 FA FF 0D counter msg]. msg_len 1..25 (25 for a message).
  * *len = PDU bytes. SG_EINVAL / SG_EOVERFLOW on bad sizes. */
+/* Writes the Remote ID service-data AD structure [len 0x16 FA FF 0D counter payload]
+ * (n <= 249) into ad[n + 6]; returns n + 6. */
+size_t ble_ad_odid(uint8_t counter, const uint8_t *payload, size_t n, uint8_t *ad);
+
 int ble_adv_build_odid(const uint8_t adva[6], uint8_t counter, const uint8_t *msg,
                        size_t msg_len, uint8_t *pdu, size_t cap, size_t *len);
 

@@ -557,7 +557,8 @@ static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, 
         unsigned k = m;
         long ra = -1, rb = -1;
         while (k < n - m) {
-            if (s[k] < thr_s) {
+            /* written so a NaN cell is cold: the run below must advance k */
+            if (!(s[k] >= thr_s)) {
                 k++;
                 continue;
             }

@@ -401,6 +401,35 @@ static void close_all(frontend *q)
     spectro_reset(q->sp);
 }
 
+/* Copies n samples applying the input policy (frontend.h); returns the samples zeroed.
+ * The copy and the check are one pass on the bit patterns (|component| > 1e6, Inf and
+ * NaN all compare above 1e6's pattern), so it costs what the memcpy did; only a block
+ * with a bad sample is walked again. */
+static uint64_t copy_limited(float complex *restrict dst, const float complex *restrict src,
+                             size_t n)
+{
+    uint32_t lim;
+    const float limf = SG_IQ_MAX_MAG;
+    memcpy(&lim, &limf, sizeof lim);
+    const uint32_t *restrict s = (const uint32_t *)(const void *)src;
+    uint32_t *restrict d = (uint32_t *)(void *)dst;
+    uint32_t bad = 0;
+    for (size_t i = 0; i < 2 * n; i++) {
+        uint32_t v = s[i];
+        d[i] = v;
+        bad |= (v & 0x7fffffffu) > lim;
+    }
+    if (!bad)
+        return 0;
+    uint64_t zeroed = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((d[2 * i] & 0x7fffffffu) > lim || (d[2 * i + 1] & 0x7fffffffu) > lim) {
+            dst[i] = 0;
+            zeroed++;
+        }
+    return zeroed;
+}
+
 int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, void *user)
 {
     if (!blk || (blk->n && !blk->x) || !(blk->sample_rate > 0) || !isfinite(blk->center_freq))
@@ -447,10 +476,13 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
         size_t first = (size_t)(q->ring_mask + 1 - i0);
         if (first > n)
             first = n;
-        memcpy(q->ring + i0, blk->x + off, first * sizeof *q->ring);
-        memcpy(q->ring, blk->x + off + first, (n - first) * sizeof *q->ring);
+        q->st.iq_limited += copy_limited(q->ring + i0, blk->x + off, first) +
+                            copy_limited(q->ring, blk->x + off + first, n - first);
         q->head = idx + n;
-        spectro_execute(q->sp, blk->x + off, n, idx, on_frame, q);
+        /* the spectrogram reads the limited copy (two slices where the ring wraps) */
+        spectro_execute(q->sp, q->ring + i0, first, idx, on_frame, q);
+        if (n > first)
+            spectro_execute(q->sp, q->ring, n - first, idx + first, on_frame, q);
         if (q->n_pending)
             drain(q, false);
         off += n;

@@ -13,6 +13,14 @@
  * frequency or rate closes the open bursts (SG_BURST_TRUNC_END) and restarts
  * framing; bursts on right after it are flagged SG_BURST_TRUNC_START.
  *
+ * Input policy (NaN/overflow): a sample with a component that is not finite or beyond
+ * +-SG_IQ_MAX_MAG is not signal (no receiver produces it) and is set to 0, counted in
+ * iq_limited (zero, not clipped: clipped garbage would lift the noise floor for
+ * seconds). This happens once, on the way into the IQ ring, so the spectrogram, the
+ * detector and the IQ handed to decoders only ever see bounded samples: with
+ * |re|, |im| <= 1e6 every |X|^2 is below nfft x 2e12 <= 1.4e17, far from float overflow,
+ * and no NaN can arise downstream.
+ *
  * Memory: everything is allocated by frontend_create when cfg.sample_rate > 0,
  * otherwise by the first block (sized from its rate); a later change of rate
  * re-allocates once. After that, execute/flush never allocate or print.
@@ -32,6 +40,10 @@
 #include "sg_error.h"
 #include "sg_types.h"
 #include "spectro.h"
+
+/* Largest accepted sample component: 1e6 x full scale (|x| = 1), above any real
+ * capture (even unnormalised 16-bit integers are < 3.3e4). */
+#define SG_IQ_MAX_MAG 1e6f
 
 typedef struct {
     unsigned nfft;           /* FFT bins, power of two in [64, 65536]; default 1024 */
@@ -70,6 +82,7 @@ typedef struct {
     uint64_t bursts_weak;      /* dropped: no cell reached seed_db (mostly noise) */
     uint64_t bursts_dropped;   /* lost because max_regions bursts were open (overload) */
     uint64_t iq_clipped;       /* bursts whose IQ copy lacks samples of the burst itself */
+    uint64_t iq_limited;       /* input samples with a component non-finite or beyond +-SG_IQ_MAX_MAG (set to 0) */
     uint64_t discontinuities;  /* gaps / retunes seen */
     uint64_t hot_cells;        /* time-frequency cells over the threshold */
     double t;                  /* s UTC of the last sample processed */

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sg_bytes.h"
+
 #define SPEED_STEP0 0.25  /* m/s per step without the multiplier */
 #define SPEED_STEP1 0.75  /* m/s per step with the multiplier */
 #define SPEED_KNEE 63.75  /* m/s: 255 * SPEED_STEP0, offset of the multiplied range */
@@ -24,17 +26,6 @@
 #define TS_UNKNOWN 0xFFFF
 #define TS_MAX 36000      /* tenths of a second in an hour */
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void wr32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* ---- field encodings ------------------------------------------------------------ */
 
@@ -96,7 +87,7 @@ static int enc_ts32(double t, uint8_t *p)
             return SG_ERANGE;
         v = (uint32_t)d;
     }
-    wr32(p, v);
+    sg_wr32le(p, v);
     return SG_OK;
 }
 
@@ -309,17 +300,17 @@ static void dec_location(const uint8_t *b, odid_location *L, uint8_t *w)
         L->speed_v = vs * 0.5;
     else if (vs != VS_UNKNOWN)
         (*w)++;
-    dec_latlon(rd32(b + 5), rd32(b + 9), &L->lat_deg, &L->lon_deg, w);
-    L->alt_baro = dec_alt(rd16(b + 13));
-    L->alt_geo = dec_alt(rd16(b + 15));
-    L->height = dec_alt(rd16(b + 17));
+    dec_latlon(sg_rd32le(b + 5), sg_rd32le(b + 9), &L->lat_deg, &L->lon_deg, w);
+    L->alt_baro = dec_alt(sg_rd16le(b + 13));
+    L->alt_geo = dec_alt(sg_rd16le(b + 15));
+    L->height = dec_alt(sg_rd16le(b + 17));
     uint8_t va = b[19] >> 4, ha = b[19] & 15, ba = b[20] >> 4, sa = b[20] & 15;
     /* reserved accuracy codes read as 0 (unknown) */
     L->v_acc = va < 7 ? va : ((*w)++, 0);
     L->h_acc = ha < 13 ? ha : ((*w)++, 0);
     L->baro_acc = ba < 7 ? ba : ((*w)++, 0);
     L->speed_acc = sa < 5 ? sa : ((*w)++, 0);
-    uint16_t ts = rd16(b + 21);
+    uint16_t ts = sg_rd16le(b + 21);
     L->timestamp_s = NAN;
     if (ts <= TS_MAX)
         L->timestamp_s = ts * 0.1;
@@ -346,7 +337,7 @@ static void dec_auth(const uint8_t *b, odid_auth *A, uint8_t *w)
             (*w)++;
             A->length = (uint8_t)(room < 255 ? room : 255);
         }
-        A->timestamp = dec_ts32(rd32(b + 4));
+        A->timestamp = dec_ts32(sg_rd32le(b + 4));
         A->data_len = ODID_AUTH_PAGE0_DATA;
         memcpy(A->data, b + 8, ODID_AUTH_PAGE0_DATA);
     } else {
@@ -363,17 +354,17 @@ static void dec_system(const uint8_t *b, odid_system *S, uint8_t *w)
     S->op_loc_type = enum_or_reserved(b[1] & 3, (b[1] & 3) > 2, w);
     unsigned ct = (b[1] >> 2) & 7;
     S->class_type = enum_or_reserved(ct, ct > 1, w);
-    dec_latlon(rd32(b + 2), rd32(b + 6), &S->op_lat_deg, &S->op_lon_deg, w);
-    S->area_count = rd16(b + 10);
+    dec_latlon(sg_rd32le(b + 2), sg_rd32le(b + 6), &S->op_lat_deg, &S->op_lon_deg, w);
+    S->area_count = sg_rd16le(b + 10);
     S->area_radius_m = b[12] * 10.0;
-    S->area_ceiling = dec_alt(rd16(b + 13));
-    S->area_floor = dec_alt(rd16(b + 15));
+    S->area_ceiling = dec_alt(sg_rd16le(b + 13));
+    S->area_floor = dec_alt(sg_rd16le(b + 15));
     unsigned cat = b[17] >> 4, cls = b[17] & 15;
     bool eu = S->class_type == 1;
     S->category_eu = enum_or_reserved(cat, eu && cat > 3, w);
     S->class_eu = enum_or_reserved(cls, eu && cls > 7, w);
-    S->op_alt_geo = dec_alt(rd16(b + 18));
-    S->timestamp = dec_ts32(rd32(b + 20));
+    S->op_alt_geo = dec_alt(sg_rd16le(b + 18));
+    S->timestamp = dec_ts32(sg_rd32le(b + 20));
 }
 
 int odid_decode_message(const uint8_t *b, size_t len, odid_message *m)
@@ -580,11 +571,11 @@ static int enc_location(const odid_location *L, uint8_t *b)
     if ((rc = enc_latlon(L->lat_deg, L->lon_deg, &la, &lo)) || (rc = enc_alt(L->alt_baro, &ab)) ||
         (rc = enc_alt(L->alt_geo, &ag)) || (rc = enc_alt(L->height, &h)))
         return rc;
-    wr32(b + 5, la);
-    wr32(b + 9, lo);
-    wr16(b + 13, ab);
-    wr16(b + 15, ag);
-    wr16(b + 17, h);
+    sg_wr32le(b + 5, la);
+    sg_wr32le(b + 9, lo);
+    sg_wr16le(b + 13, ab);
+    sg_wr16le(b + 15, ag);
+    sg_wr16le(b + 17, h);
     if (L->h_acc > 15 || L->v_acc > 15 || L->baro_acc > 15 || L->speed_acc > 15)
         return SG_ERANGE;
     b[19] = (uint8_t)((L->v_acc << 4) | L->h_acc);
@@ -595,7 +586,7 @@ static int enc_location(const odid_location *L, uint8_t *b)
             return SG_ERANGE;
         ts = (uint16_t)lround(L->timestamp_s * 10.0);
     }
-    wr16(b + 21, ts);
+    sg_wr16le(b + 21, ts);
     int tsa = 0;
     if (!isnan(L->timestamp_acc_s)) {
         tsa = (int)lround(L->timestamp_acc_s * 10.0);
@@ -615,9 +606,9 @@ static int enc_system(const odid_system *S, uint8_t *b)
     uint32_t la, lo;
     if ((rc = enc_latlon(S->op_lat_deg, S->op_lon_deg, &la, &lo)))
         return rc;
-    wr32(b + 2, la);
-    wr32(b + 6, lo);
-    wr16(b + 10, S->area_count);
+    sg_wr32le(b + 2, la);
+    sg_wr32le(b + 6, lo);
+    sg_wr16le(b + 10, S->area_count);
     double r = round(S->area_radius_m / 10.0);
     if (!(r >= 0.0 && r <= 255.0))
         return SG_ERANGE;
@@ -626,10 +617,10 @@ static int enc_system(const odid_system *S, uint8_t *b)
     if ((rc = enc_alt(S->area_ceiling, &c)) || (rc = enc_alt(S->area_floor, &f)) ||
         (rc = enc_alt(S->op_alt_geo, &a)))
         return rc;
-    wr16(b + 13, c);
-    wr16(b + 15, f);
+    sg_wr16le(b + 13, c);
+    sg_wr16le(b + 15, f);
     b[17] = (uint8_t)((S->category_eu << 4) | S->class_eu);
-    wr16(b + 18, a);
+    sg_wr16le(b + 18, a);
     return enc_ts32(S->timestamp, b + 20);
 }
 

@@ -8,6 +8,8 @@
 
 #include <sodium.h>
 
+#include "sg_bytes.h"
+
 typedef struct {
     uint8_t det[ODID_DET_LEN];
     uint8_t key[ODID_ED25519_PK];
@@ -126,10 +128,6 @@ int odid_trust_load(odid_trust *t, const char *path, sg_errinfo *e)
     return rc;
 }
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 static int verdict(odid_auth_verdict *o, uint8_t state, const char *why)
 {
@@ -173,7 +171,7 @@ int odid_auth_verify(odid_trust *trust, const odid_aircraft *a, double t, odid_a
         return verdict(o, SG_RID_AUTH_UNVERIFIED, "no key known for the signer's DET");
     if (crypto_sign_verify_detached(sig, d + 1, n - 1 - ODID_ED25519_SIG, key) != 0)
         return verdict(o, SG_RID_AUTH_FAILED, "Ed25519 signature does not verify");
-    double vnb = ODID_EPOCH_2019 + rd32(d + 1), vna = ODID_EPOCH_2019 + rd32(d + 5);
+    double vnb = ODID_EPOCH_2019 + sg_rd32le(d + 1), vna = ODID_EPOCH_2019 + sg_rd32le(d + 5);
     if (!(t >= vnb && t <= vna))
         return verdict(o, SG_RID_AUTH_FAILED, "received outside the signature's validity");
     const uint8_t *ev = d + 9;

@@ -16,8 +16,9 @@ void fusion_fill_tracks_wgs84(const geo_frame *f, sg_track *tr, size_t n)
 
 int snapshot_sched_init(snapshot_sched *s, double rate_hz, sg_errinfo *e)
 {
-    if (!(rate_hz >= 0.01 && rate_hz <= 100))
-        return sg_err_set(e, SG_ERANGE, "snapshot rate must be in [0.01, 100] Hz, got %g", rate_hz);
+    if (!(rate_hz >= 1.0 / 3600 && rate_hz <= 100))
+        return sg_err_set(e, SG_ERANGE, "snapshot rate must be in [1/3600, 100] Hz, got %g",
+                          rate_hz);
     s->period = 1.0 / rate_hz;
     s->next = NAN;
     s->skipped = 0;

@@ -35,7 +35,7 @@ typedef struct {
     unsigned long long skipped; /* grid instants passed over during gaps */
 } snapshot_sched;
 
-/* rate_hz in [0.01, 100]; SG_ERANGE otherwise. */
+/* rate_hz in [1/3600, 100] (a period of 0.01 s to an hour); SG_ERANGE otherwise. */
 int snapshot_sched_init(snapshot_sched *s, double rate_hz, sg_errinfo *e);
 /* True when t (s UTC) has reached the next grid instant (always true on the first
  * call); advances the schedule. Non-finite t is never due. */

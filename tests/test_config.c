@@ -152,6 +152,10 @@ static const struct bad_case {
      "outputs.feed.track_update_period_s", "must be in"},
     {"\"status_period_s\": 2", "\"status_period_s\": 2, \"track_update_period_s\": 61",
      "outputs.feed.track_update_period_s", "must be in"},
+    {"\"status_period_s\": 2", "\"status_period_s\": 2, \"snapshot_period_s\": 0.001",
+     "outputs.feed.snapshot_period_s", "or in [0.01, 3600] s"},
+    {"\"status_period_s\": 2", "\"status_period_s\": 2, \"snapshot_period_s\": 3601",
+     "outputs.feed.snapshot_period_s", "must be in"},
     {"\"feed\": {", "\"fed\": {", "outputs.fed", "unknown key"},
     {"\"site\": {", "\"sight\": {", "sight", "unknown key"},
 };

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -451,6 +452,72 @@ static void test_config(void **state)
     frontend_destroy(fe);
 }
 
+
+/* Samples far beyond full scale (|x| >= 1e19 overflows |X|^2 to Inf, then NaN) and
+ * non-finite samples: the front end must keep going (it used to spin forever in the
+ * run scan), count what it limited, keep a finite floor, and still detect a burst
+ * that follows the garbage. alarm() turns a hang into a failure. */
+static void test_huge_samples(void **state)
+{
+    (void)state;
+    alarm(20);
+    sg_errinfo e = {0};
+    siggen *g = siggen_create(FS, 0.12, FC, NOISE, 21, &e);
+    assert_non_null(g);
+    siggen_signal s = {.kind = SIGGEN_DRONEID, .snr_db = 15, .freq_offset = 2e6,
+                       .t_start = 0.08};
+    assert_int_equal(siggen_add(g, &s, &e), 0);
+    frontend_cfg cfg;
+    frontend_cfg_default(&cfg);
+    frontend *fe = frontend_create(&cfg, &e);
+    assert_non_null(fe);
+    const size_t block = 65536;
+    uint64_t len = siggen_length(g), planted = 0;
+    float complex *buf = malloc(block * sizeof *buf);
+    assert_non_null(buf);
+    bursts r = {0};
+    const float bad[] = {1e19f, -3e19f, 1e30f, 3.4e38f, INFINITY, -INFINITY, NAN};
+    for (uint64_t i = 0; i < len; i += block) {
+        size_t n = len - i < block ? (size_t)(len - i) : block;
+        assert_int_equal(siggen_generate(g, buf, n, &e), 0);
+        /* garbage from 5 to 40 ms (after the floor's 4 ms warm-up), a clean burst later */
+        if ((double)i / FS > 0.005 && (double)i / FS < 0.04) {
+            /* a stretch of samples scaled by 1e19..1e21, then scattered garbage */
+            for (size_t k = 0; k < n / 2; k++, planted++)
+                buf[k] *= (k / 4096 % 2 ? 1e21f : 1e19f) * 1e2f;
+            for (size_t k = n / 2; k < n; k += 61, planted++) {
+                float v = bad[(i + k) % (sizeof bad / sizeof bad[0])];
+                buf[k] = (k & 1) ? CMPLXF(v, 0.0f) : CMPLXF(0.5f, v);
+            }
+        }
+        sg_iq_block blk = {.x = buf, .n = n, .sample_index = i, .sample_rate = FS,
+                           .center_freq = FC, .t0 = T0};
+        assert_int_equal(frontend_execute(fe, &blk, on_burst, &r), 0);
+    }
+    assert_int_equal(frontend_flush(fe, on_burst, &r), 0);
+    alarm(0);
+    frontend_stats_t st;
+    frontend_stats(fe, &st);
+    print_message("huge samples: %llu planted, %llu limited, %zu bursts\n",
+                  (unsigned long long)planted, (unsigned long long)st.iq_limited, r.n);
+    assert_int_equal(st.samples, len);
+    assert_int_equal(st.iq_limited, planted);
+    for (unsigned k = 0; k < cfg.nfft; k++)
+        assert_true(isfinite(frontend_floor(fe, k)));
+    int found = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        assert_true(isfinite(r.b[i].t_start) && isfinite(r.b[i].fc) &&
+                    isfinite(r.b[i].bandwidth) && isfinite(r.b[i].duration));
+        if (r.b[i].t_start - T0 > 0.075 && fabs(r.b[i].fc - (FC + 2e6)) < 1e6)
+            found++;
+    }
+    assert_true(found >= 1);
+    free(r.b);
+    free(buf);
+    frontend_destroy(fe);
+    siggen_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_false_alarms),
         cmocka_unit_test(test_continuous_carrier),
         cmocka_unit_test(test_discontinuity),
+        cmocka_unit_test(test_huge_samples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

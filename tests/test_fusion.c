@@ -37,6 +37,10 @@ static void test_snapshot_rate(void **state)
     sg_errinfo e;
     assert_int_equal(snapshot_sched_init(&s, 0, &e), SG_ERANGE);
     assert_int_equal(snapshot_sched_init(&s, NAN, &e), SG_ERANGE);
+    /* the whole documented snapshot_period_s range (0.01..3600 s) is accepted */
+    assert_int_equal(snapshot_sched_init(&s, 1.0 / 3600, &e), SG_OK);
+    assert_int_equal(snapshot_sched_init(&s, 1.0 / 1000, &e), SG_OK);
+    assert_int_equal(snapshot_sched_init(&s, 1.0 / 3601, &e), SG_ERANGE);
     assert_int_equal(snapshot_sched_init(&s, 2, &e), SG_OK);
     /* Tracker steps every 0.1 s for 10 s from an odd start: 2 Hz -> 20 or 21 snapshots,
      * each on the 0.5 s grid (except the first). */

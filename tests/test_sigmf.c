@@ -10,12 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "iq_file.h"
 #include "sg_adapter.h"
+#include "sg_clock.h"
 #include "sigmf.h"
 
 #define DIR SG_BINARY_DIR "/test_sigmf_tmp"
@@ -354,11 +360,240 @@ static void test_realtime_pacing(void **state)
     free(c.x);
 }
 
+/* A recording whose clock jumps forward 56 years between two capture segments (1970 ->
+ * 2026, as after an RTC fix) replays in real time without sleeping the jump out: the
+ * wait for a jump is capped at SG_PACE_MAX_GAP_S. (It used to sleep 56 years; alarm()
+ * turns that into a failure.) A stop request ends a pacing wait at once. */
+static void test_realtime_clock_jump(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    sg_errinfo e = {0};
+    write_recording(DIR "/jump", SIGMF_CI8, 100e3, 0, N, NULL);
+    write_file(DIR "/jump.sigmf-meta",
+               "{\"global\": {\"core:datatype\": \"ci8\", \"core:sample_rate\": 100000, "
+               "\"core:version\": \"1.0.0\"}, \"captures\": ["
+               "{\"core:sample_start\": 0, \"core:datetime\": \"1970-01-01T00:00:00Z\"}, "
+               "{\"core:sample_start\": 2000, \"core:datetime\": \"2026-01-01T00:00:00Z\"}, "
+               "{\"core:sample_start\": 3000, \"core:datetime\": \"2025-01-01T00:00:00Z\"}], "
+               "\"annotations\": []}");
+    alarm(30);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    collect c;
+    assert_int_equal(replay("sigmf", "{\"path\": \"" DIR "/jump\", \"realtime\": true, "
+                                     "\"block_samples\": 500}", &c, &e), 0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    alarm(0);
+    double dt = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) * 1e-9;
+    print_message("clock jump replay: %.3f s (samples 0.04 s, jump capped at %g s)\n", dt,
+                  SG_PACE_MAX_GAP_S);
+    assert_int_equal(c.n, N);
+    /* 40 ms of samples + one capped forward jump; the backward jump costs nothing */
+    assert_true(dt >= 0.039 + SG_PACE_MAX_GAP_S - 0.01);
+    assert_true(dt < 0.04 + SG_PACE_MAX_GAP_S + 1.0);
+    free(c.x);
+    /* a wait due in 10 s ends as soon as stop is set */
+    sg_pacer p;
+    sg_pacer_init(&p);
+    atomic_bool stop = false;
+    assert_int_equal(sg_pacer_wait(&p, 0, 0.001, &stop), 0);
+    atomic_store(&stop, true);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(sg_pacer_wait(&p, 0.001, 10.0, &stop), 1);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    assert_true(sg_ms_between(&a, &b) < 100);
+}
+
+/* Many annotations (a day of bursts): writing and reading them must be linear (80k took
+ * about a minute each way when list items were looked up by index). The data is
+ * checked in full; alarm() only turns a relapse into quadratic time into a failure
+ * (linear: well under a second; the figure is in bench/ bench_sigmf). Fixed order:
+ * annotations are added out of order to exercise the sort. */
+static void test_many_annotations(void **state)
+{
+    (void)state;
+    enum { NA = 80000 };
+    sg_errinfo e = {0};
+    alarm(30);
+    struct timespec a, b, c;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    float complex x[64] = {0};
+    sigmf_writer *w = sigmf_writer_create(DIR "/many", SIGMF_CI8, 1e6, 2.4e9, 1.7e9, NULL, &e);
+    assert_non_null(w);
+    assert_int_equal(sigmf_writer_write(w, x, 64, &e), 0);
+    for (unsigned i = 0; i < NA; i++) {
+        /* a permutation of 0..NA-1 (NA and 7919 are coprime) */
+        unsigned k = (unsigned)(((uint64_t)i * 7919) % NA);
+        sigmf_annotation an = {.sample_start = k, .sample_count = 3, .freq_lo = 2.4e9 - k,
+                               .freq_hi = 2.4e9 + k};
+        snprintf(an.label, sizeof an.label, "b%u", k);
+        assert_int_equal(sigmf_writer_annotate(w, &an, &e), 0);
+    }
+    assert_int_equal(sigmf_writer_close(w, &e), 0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    sigmf_meta m;
+    assert_int_equal(sigmf_meta_load(DIR "/many.sigmf-meta", 0, &m, &e), 0);
+    clock_gettime(CLOCK_MONOTONIC, &c);
+    alarm(0);
+    print_message("%d annotations: write %.0f ms, load %.0f ms\n", NA, sg_ms_between(&a, &b),
+                  sg_ms_between(&b, &c));
+    assert_int_equal(m.n_annotations, NA);
+    for (unsigned k = 0; k < NA; k++) {
+        char lab[16];
+        snprintf(lab, sizeof lab, "b%u", k);
+        assert_int_equal(m.annotations[k].sample_start, k);
+        assert_string_equal(m.annotations[k].label, lab);
+        assert_true(m.annotations[k].freq_hi - m.annotations[k].freq_lo == 2.0 * k);
+    }
+    sigmf_meta_free(&m);
+}
+
+/* Crash-safe recording: a live writer (meta rewritten every 1 ms of recording clock)
+ * killed with SIGKILL mid-recording leaves a recording that loads and replays the
+ * samples up to its last rewrite at least, exactly, with the annotations made by then. */
+static void test_record_killed(void **state)
+{
+    (void)state;
+    enum { BLK = 500, NB = 7 }; /* 3.5 ms at 1 MHz */
+    float complex x[BLK * NB];
+    make_signal(x, BLK * NB);
+    (void)!system("rm -f " DIR "/crash.sigmf-*");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sg_errinfo e = {0};
+        sigmf_writer *w = sigmf_writer_create(DIR "/crash", SIGMF_CF32_LE, 1e6, 915e6, 1.7e9,
+                                              NULL, &e);
+        if (!w || sigmf_writer_sync_every(w, 1e-3, &e))
+            _exit(2);
+        for (int b = 0; b < NB; b++) {
+            if (sigmf_writer_write(w, x + b * BLK, BLK, &e))
+                _exit(3);
+            sigmf_annotation a = {.sample_start = (uint64_t)b * BLK + 10, .sample_count = 5,
+                                  .freq_lo = NAN, .freq_hi = NAN};
+            if (sigmf_writer_annotate(w, &a, &e))
+                _exit(4);
+        }
+        kill(getpid(), SIGKILL); /* no close: the stdio buffer and the last meta are lost */
+        _exit(5);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    sigmf_meta m;
+    sg_errinfo e = {0};
+    assert_int_equal(sigmf_meta_load(DIR "/crash.sigmf-meta", 0, &m, &e), 0);
+    print_message("killed recording: meta lists %zu annotations\n", m.n_annotations);
+    /* rewrites at 1, 2 and 3 ms (after the block, before its annotation) */
+    assert_true(m.n_annotations >= 2);
+    assert_true(m.captures[0].t0 == 1.7e9);
+    sigmf_meta_free(&m);
+    collect c;
+    int rc = replay("sigmf", "{\"path\": \"" DIR "/crash\"}", &c, &e);
+    print_message("killed recording: %zu of %d samples replayed (rc %d: %s)\n", c.n, BLK * NB,
+                  rc, e.msg);
+    assert_true(rc == SG_OK || rc == SG_ETRUNC);
+    assert_true(c.n >= 3000);
+    assert_memory_equal(c.x, x, c.n * sizeof *x);
+    free(c.x);
+}
+
+/* A failed write (here the file size limit, like a full disk) is reported once with
+ * the file and the cause; the writer then refuses more; close keeps the recording up
+ * to the failure (whole samples only) and it replays. Runs in a child (setrlimit). */
+static void test_record_write_failure(void **state)
+{
+    (void)state;
+    (void)!system("rm -f " DIR "/full.sigmf-*");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {.rlim_cur = 100003, .rlim_max = 100003};
+        if (setrlimit(RLIMIT_FSIZE, &rl))
+            _exit(2);
+        static float complex x[4096];
+        make_signal(x, 4096);
+        sg_errinfo e = {0};
+        sigmf_writer *w = sigmf_writer_create(DIR "/full", SIGMF_CF32_LE, 1e6, 0, NAN, NULL, &e);
+        if (!w || sigmf_writer_sync_every(w, 1e-3, &e))
+            _exit(3);
+        int rc = SG_OK, n = 0;
+        while (rc == SG_OK && n < 100)
+            rc = sigmf_writer_write(w, x, 4096, &e), n++;
+        if (rc != SG_EIO || !strstr(e.msg, DIR "/full.sigmf-data") ||
+            !strstr(e.msg, strerror(EFBIG)))
+            _exit(4);
+        fprintf(stderr, "write failure after %d blocks: %s\n", n, e.msg);
+        if (sigmf_writer_write(w, x, 16, &e) != SG_ESTATE)
+            _exit(5);
+        if (sigmf_writer_close(w, &e) != SG_EIO)
+            _exit(6);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    struct stat fs;
+    assert_int_equal(stat(DIR "/full.sigmf-data", &fs), 0);
+    assert_int_equal(fs.st_size % 8, 0); /* cut to whole samples */
+    collect c;
+    sg_errinfo e = {0};
+    assert_int_equal(replay("sigmf", "{\"path\": \"" DIR "/full\"}", &c, &e), 0);
+    print_message("full disk: %zu samples kept (%lld bytes)\n", c.n, (long long)fs.st_size);
+    assert_int_equal(c.n * 8, (size_t)fs.st_size);
+    assert_true(c.n >= 8192);
+    float complex ref[4096];
+    make_signal(ref, 4096);
+    for (size_t i = 0; i < c.n; i++)
+        if (c.x[i] != ref[i % 4096])
+            fail_msg("sample %zu differs", i);
+    free(c.x);
+}
+
 static int setup(void **state)
 {
     (void)state;
     (void)!system("mkdir -p " DIR);
     return 0;
+}
+
+/* ISO 8601 times at and past the edges of what a capture can carry: years outside
+ * 0000..9999 (year -2147483648 overflowed tm_year: undefined behaviour) and out-of-range
+ * int fields are refused; times that cannot be shown as a 4-digit year are written as
+ * nothing (the writer then omits core:datetime) instead of overflowing. */
+static void test_datetime_edges(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "-2147483648-01-01T00:00:00Z", "2147483647-01-01T00:00:00Z", "99999-01-01T00:00:00Z",
+        "-0001-01-01T00:00:00Z",       " 2023-01-01T00:00:00Z",     "+2023-01-01T00:00:00Z",
+        "2023-01-01T00:00:1e300Z",     "2023-4294967297-01T00:00:00Z", "2023-01-01T00:00:00e5Z",
+        "2023-01-01T00:00:60.5.5Z",    "2023-01-01T00:00:00",
+        "2023-01-01T00:-2147483648:00Z",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double t = 0;
+        if (sigmf_parse_datetime(bad[i], &t) != SG_EFORMAT)
+            fail_msg("accepted \"%s\" as %g", bad[i], t);
+    }
+    double t = 0;
+    assert_int_equal(sigmf_parse_datetime("0000-01-01T00:00:00Z", &t), SG_OK);
+    assert_true(t == -62167219200.0);
+    assert_int_equal(sigmf_parse_datetime("9999-12-31T23:59:59.5Z", &t), SG_OK);
+    assert_true(t == 253402300799.5);
+    char out[40];
+    sigmf_format_datetime(253402300799.5, out, sizeof out);
+    assert_string_equal(out, "9999-12-31T23:59:59.500000Z");
+    static const double unshowable[] = {253402300800.0, -62167219201.0, 1e300, -1e300, NAN,
+                                        INFINITY};
+    for (size_t i = 0; i < sizeof unshowable / sizeof unshowable[0]; i++) {
+        memset(out, 'x', sizeof out);
+        sigmf_format_datetime(unshowable[i], out, sizeof out);
+        assert_string_equal(out, "");
+    }
 }
 
 int main(void)
@@ -368,6 +603,9 @@ int main(void)
         cmocka_unit_test(test_malformed_meta),      cmocka_unit_test(test_truncated_data),
         cmocka_unit_test(test_nan_samples_counted), cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_realtime_pacing),     cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_datetime_edges),    cmocka_unit_test(test_realtime_clock_jump),
+        cmocka_unit_test(test_many_annotations),    cmocka_unit_test(test_record_killed),
+        cmocka_unit_test(test_record_write_failure),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -86,18 +86,6 @@ static void make_messages(const opts *o, int k, odid_message *m)
     snprintf(m[4].u.operator_id.op_id, sizeof m[4].u.operator_id.op_id, "FIN87astrdge12k8");
 }
 
-/* AD structure: Remote ID service data = counter + payload */
-static size_t make_ad(uint8_t counter, const uint8_t *payload, size_t n, uint8_t *ad)
-{
-    ad[0] = (uint8_t)(n + 5);
-    ad[1] = 0x16;
-    ad[2] = BLE_ODID_UUID & 0xFF;
-    ad[3] = BLE_ODID_UUID >> 8;
-    ad[4] = BLE_ODID_APP_CODE;
-    ad[5] = counter;
-    memcpy(ad + 6, payload, n);
-    return n + 6;
-}
 
 static int put_ll(cap_writer *w, const opts *o, double t, int ch, ble_phy phy, const uint8_t *pdu,
                   size_t n, sg_errinfo *e)
@@ -140,7 +128,7 @@ static int emit_legacy(cap_writer *w, const opts *o, double t, const odid_messag
                                 .primary_phy = BLE_PHY_1M};
             memcpy(r.addr, ADVA, 6);
             r.data = ad;
-            r.data_len = make_ad(counter, msg, sizeof msg, ad);
+            r.data_len = ble_ad_odid(counter, msg, sizeof msg, ad);
             rc = put_hci(w, o, ti, &r, e);
         } else {
             if ((rc = ble_adv_build_odid(ADVA, counter, msg, sizeof msg, pdu, sizeof pdu, &len)))
@@ -163,7 +151,7 @@ static int emit_ext(cap_writer *w, const opts *o, double t, const odid_message *
     int rc;
     if ((rc = odid_encode_pack(m, n, pack, sizeof pack, &plen)))
         return sg_err_set(e, rc, "cannot encode the message pack");
-    size_t adlen = make_ad((uint8_t)did, pack, plen, ad);
+    size_t adlen = ble_ad_odid((uint8_t)did, pack, plen, ad);
     size_t cut = o->chain ? adlen / 2 : adlen; /* first fragment */
     if (ble_cap_is_hci(o->lt)) {
         ble_hci_report r = {.addr_random = true, .extended = true, .rssi_dbm = -60, .sid = 3,

@@ -19,6 +19,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "ble_cap.h"
+#include "ble_coded.h"
 #include "ble_rx.h"
 #include "odid.h"
 #include "odid_auth.h"
@@ -30,8 +32,10 @@
 
 typedef struct {
     bool json;
+    bool coded;            /* --coded: also the LE Coded PHY receiver on the first channel */
     odid_table *tb;
     uint64_t messages;
+    ble_chain chain;       /* extended advertising chains heard on the Coded PHY */
 } app_t;
 
 static volatile sig_atomic_t g_stop;
@@ -349,6 +353,33 @@ static void on_ble(void *user, const ble_rx_packet *p)
         emit(a, p->t, tr, mac, p->power_dbfs, p->adv.odid_counter, &m[i]);
 }
 
+/* A Coded PHY packet: extended (or legacy) advertising -> chain -> Remote ID */
+static void on_coded(void *user, const ble_coded_packet *p)
+{
+    app_t *a = user;
+    ble_ll_rec r = {.channel = p->channel, .phy = BLE_PHY_CODED, .coding = p->coding,
+                    .rssi_dbm = NAN, .aa = BLE_AA_ADV, .pdu = p->pdu, .pdu_len = p->pdu_len};
+    ble_adv_data d;
+    ble_adv adv;
+    if (ble_chain_feed_ll(&a->chain, &r, p->t, &d) != SG_OK ||
+        ble_ad_find_odid(d.adv_data, d.adv_data_len, &adv) != SG_OK || !adv.has_odid)
+        return;
+    odid_message m[ODID_PACK_MAX];
+    int n = 0;
+    uint8_t mac[6];
+    for (int i = 0; i < 6; i++)
+        mac[i] = d.adva[5 - i];
+    if (odid_decode_payload(adv.odid, adv.odid_len, m, ODID_PACK_MAX, &n, NULL)) {
+        fprintf(stderr, "sg_rid: Coded PHY ch %d t=%.6f: Remote ID payload rejected\n",
+                p->channel, p->t);
+        return;
+    }
+    char tr[12];
+    snprintf(tr, sizeof tr, "s%d-%d", p->coding, p->channel);
+    for (int i = 0; i < n; i++)
+        emit(a, p->t, tr, mac, NAN, adv.odid_counter, &m[i]);
+}
+
 typedef enum { FMT_CF32, FMT_CI16, FMT_CI8, FMT_CU8 } iq_fmt;
 
 static int fmt_from_name(const char *s, iq_fmt *f)
@@ -447,6 +478,20 @@ static int run_ble(app_t *a, const char *path, iq_fmt fmt, double fs, double fc,
         fprintf(stderr, "sg_rid: %s\n", e.msg);
         return 2;
     }
+    ble_coded_rx *cq = NULL;
+    if (a->coded) {
+        ble_coded_cfg cc;
+        ble_coded_cfg_default(&cc);
+        cc.sample_rate = fs;
+        cc.channel = chans[0];
+        cc.offset_hz = isnan(cfg.offsets_hz[0]) ? ble_channel_freq(chans[0]) - fc : cfg.offsets_hz[0];
+        ble_chain_init(&a->chain);
+        if (!(cq = ble_coded_create(&cc, &e))) {
+            fprintf(stderr, "sg_rid: --coded: %s\n", e.msg);
+            ble_rx_destroy(q);
+            return 2;
+        }
+    }
     FILE *f = strcmp(src, "-") ? fopen(src, "rb") : stdin;
     if (!f) {
         fprintf(stderr, "sg_rid: %s: cannot open\n", src);
@@ -490,13 +535,24 @@ static int run_ble(app_t *a, const char *path, iq_fmt fmt, double fs, double fc,
         }
         sg_iq_block b = {.x = x, .n = n, .sample_index = idx, .sample_rate = fs, .center_freq = fc,
                          .t0 = 0.0};
-        if (ble_rx_execute(q, &b, on_ble, a, &e)) {
+        if (ble_rx_execute(q, &b, on_ble, a, &e) ||
+            (cq && ble_coded_execute(cq, &b, on_coded, a, &e))) {
             fprintf(stderr, "sg_rid: %s: %s\n", src, e.msg);
             ret = 1;
         }
         idx += n;
     }
     ble_rx_flush(q, on_ble, a);
+    if (cq) {
+        ble_coded_flush(cq, on_coded, a);
+        ble_coded_stats cs;
+        ble_coded_get_stats(cq, &cs);
+        fprintf(stderr, "sg_rid: %s: Coded PHY ch %d: %llu syncs, %llu packets, %llu CRC failures, "
+                        "%llu truncated\n",
+                src, chans[0], (unsigned long long)cs.syncs, (unsigned long long)cs.crc_ok,
+                (unsigned long long)cs.crc_fail, (unsigned long long)cs.truncated);
+        ble_coded_destroy(cq);
+    }
     ble_rx_stats st;
     ble_rx_get_stats(q, &st);
     fprintf(stderr,
@@ -530,7 +586,9 @@ static void usage(void)
             "  -t FMT          raw format: cf32 (default), ci16, ci8, cu8\n"
             "  -f HZ           centre frequency of the recording (channels placed from it)\n"
             "  -o HZ           offset of the (single) channel from DC when -f is not known (default 0)\n"
-            "  -c LIST         BLE channels, e.g. 37 or 37,38,39 (default 37)\n");
+            "  -c LIST         BLE channels, e.g. 37 or 37,38,39 (default 37)\n"
+            "  --coded         also the LE Coded PHY (Long Range) receiver on the first channel\n"
+            "                  (rate a multiple of 4 MHz): extended advertising on it\n");
 }
 
 int main(int argc, char **argv)
@@ -548,6 +606,8 @@ int main(int argc, char **argv)
             a.json = true;
         else if (!strcmp(s, "--ble"))
             ble = true;
+        else if (!strcmp(s, "--coded"))
+            a.coded = true;
         else if (!strcmp(s, "-i") && has_arg)
             iface = argv[++i];
         else if (!strcmp(s, "--trust") && has_arg)

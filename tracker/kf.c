@@ -140,7 +140,7 @@ static bool inv_spd(const double *A, int m, double *Ai, double *logdet)
     return true;
 }
 
-static double wrap_pi(double a)
+double kf_wrap_pi(double a)
 {
     a = fmod(a + M_PI, 2 * M_PI);
     if (a < 0)
@@ -227,6 +227,19 @@ void kf_init(const kf_params *p, kf_state *s, double t, const double pos[3],
             if (n == 9 && mode_kind(p, k) == KIND_CA)
                 s->P[k][IDX(i + 6, i + 6, n)] = p->init_acc_sd * p->init_acc_sd;
         }
+    }
+}
+
+void kf_copy(kf_state *dst, const kf_state *src)
+{
+    dst->t = src->t;
+    dst->n = src->n;
+    dst->nmodes = src->nmodes;
+    size_t n = (size_t)src->n;
+    for (int k = 0; k < src->nmodes; k++) {
+        dst->mu[k] = src->mu[k];
+        memcpy(dst->x[k], src->x[k], n * sizeof(double));
+        memcpy(dst->P[k], src->P[k], n * n * sizeof(double));
     }
 }
 
@@ -417,8 +430,13 @@ static int az_index(sg_meas_type type)
 int kf_predict_meas(const kf_state *s, sg_meas_type type, const double sensor_enu[3],
                     kf_pred *out)
 {
-    double x[KF_NMAX], P[KF_NMAX * KF_NMAX], Hp[9], Pp[9], T[9];
-    kf_combined(s, x, P);
+    double xc[KF_NMAX], Pc[KF_NMAX * KF_NMAX], Hp[9], Pp[9], T[9];
+    const double *x = s->x[0], *P = s->P[0]; /* one mode: no copy */
+    if (s->nmodes > 1) {
+        kf_combined(s, xc, Pc);
+        x = xc;
+        P = Pc;
+    }
     int m = hfun(type, x, sensor_enu, out->zhat, Hp);
     if (m < 0)
         return m;
@@ -443,7 +461,7 @@ int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const 
         y[i] = z[i] - pr->zhat[i];
     int ia = az_index(type);
     if (ia >= 0)
-        y[ia] = wrap_pi(y[ia]);
+        y[ia] = kf_wrap_pi(y[ia]);
     if (!inv_spd(S, m, Si, NULL))
         return SG_ERANGE;
     double s = 0;
@@ -457,12 +475,23 @@ int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const 
 /* Kalman update of x (n), P (n x n) with innovation y (m), Jacobian H (m x n, row-major)
  * and noise R (m x m). ll receives the log-likelihood of y, d2 its squared Mahalanobis
  * distance. Joseph form: P = (I - K H) P (I - K H)' + K R K' keeps P PD under rounding. */
-static int kalman_core(int n, double *x, double *P, int m, const double *H, const double *y,
-                       const double *R, double *ll, double *d2)
+/* sel >= 0: H selects states sel .. sel + m - 1 (position or velocity updates), so the
+ * products with H are column / row picks. */
+static int kalman_core(int n, double *x, double *P, int m, const double *H, int sel,
+                       const double *y, const double *R, double *ll, double *d2)
 {
     double PHt[KF_NMAX * 3], S[9], Si[9], K[KF_NMAX * 3], logdet;
-    mat_mul_bt(P, H, PHt, n, n, m);
-    mat_mul(H, PHt, S, m, n, m);
+    if (sel >= 0) {
+        for (int r = 0; r < n; r++)
+            for (int i = 0; i < m; i++)
+                PHt[IDX(r, i, m)] = P[IDX(r, sel + i, n)];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++)
+                S[IDX(i, j, m)] = PHt[IDX(sel + i, j, m)];
+    } else {
+        mat_mul_bt(P, H, PHt, n, n, m);
+        mat_mul(H, PHt, S, m, n, m);
+    }
     for (int i = 0; i < m * m; i++)
         S[i] += R[i];
     symmetrise(S, m);
@@ -477,11 +506,20 @@ static int kalman_core(int n, double *x, double *P, int m, const double *H, cons
      * A P = P - K (H P); (A P) A' = A P - ((A P) H') K'. */
     double HP[3 * KF_NMAX], AP[KF_NMAX * KF_NMAX] = {0}, APHt[KF_NMAX * 3], T[KF_NMAX * KF_NMAX];
     double Pn[KF_NMAX * KF_NMAX], KR[KF_NMAX * 3], KRK[KF_NMAX * KF_NMAX];
-    mat_mul_sa(H, P, HP, m, n, n);
+    if (sel >= 0)
+        memcpy(HP, P + (size_t)sel * (size_t)n, sizeof(double) * (size_t)(m * n));
+    else
+        mat_mul_sa(H, P, HP, m, n, n);
     mat_mul(K, HP, T, n, m, n);
     for (int i = 0; i < n * n; i++)
         AP[i] = P[i] - T[i];
-    mat_mul_bt(AP, H, APHt, n, n, m);
+    if (sel >= 0) {
+        for (int r = 0; r < n; r++)
+            for (int i = 0; i < m; i++)
+                APHt[IDX(r, i, m)] = AP[IDX(r, sel + i, n)];
+    } else {
+        mat_mul_bt(AP, H, APHt, n, n, m);
+    }
     mat_mul_bt(APHt, K, T, n, m, n);
     for (int i = 0; i < n * n; i++)
         Pn[i] = AP[i] - T[i];
@@ -523,8 +561,9 @@ static int update_mode(const kf_params *p, int n, double *x, double *P,
     }
     int ia = az_index(meas->type);
     if (ia >= 0)
-        y[ia] = wrap_pi(y[ia]);
-    int rc = kalman_core(n, x, P, m, H, y, meas->R, ll, d2);
+        y[ia] = kf_wrap_pi(y[ia]);
+    int rc = kalman_core(n, x, P, m, H, meas->type == SG_MEAS_POS_ENU ? 0 : -1, y, meas->R, ll,
+                         d2);
     if (rc || !meas->has_vel || !(p->vel_sd > 0))
         return rc;
     double Hv[3 * KF_NMAX] = {0}, Rv[9] = {0}, llv, d2v;
@@ -533,7 +572,7 @@ static int update_mode(const kf_params *p, int n, double *x, double *P,
         Rv[i * 4] = p->vel_sd * p->vel_sd;
         y[i] = meas->vel_enu[i] - x[i + 3];
     }
-    rc = kalman_core(n, x, P, 3, Hv, y, Rv, &llv, &d2v);
+    rc = kalman_core(n, x, P, 3, Hv, 3, y, Rv, &llv, &d2v);
     if (rc == SG_OK)
         *ll += llv;
     return rc;
@@ -612,7 +651,7 @@ static int pda_mode(int n, double *x, double *P, const sg_measurement *const *m,
         for (int i = 0; i < dim; i++)
             v[i] = m[j]->z[i] - zh[i];
         if (ia >= 0)
-            v[ia] = wrap_pi(v[ia]);
+            v[ia] = kf_wrap_pi(v[ia]);
         double q = 0;
         for (int a = 0; a < dim; a++)
             for (int b = 0; b < dim; b++)

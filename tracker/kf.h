@@ -71,6 +71,11 @@ typedef struct {
 void kf_init(const kf_params *p, kf_state *s, double t, const double pos[3],
              const double Ppos[9], const double vel[3], const double Pvel[9]);
 
+/* Copies the used part of src into dst (dst's unused entries are left as they are): the
+ * history of a track copies states at every update, and an NCV state uses 42 of 180
+ * numbers. */
+void kf_copy(kf_state *dst, const kf_state *src);
+
 /* Advances the state to time t (t <= s->t is a no-op: the filter never runs backwards). */
 void kf_predict(const kf_params *p, kf_state *s, double t);
 
@@ -102,6 +107,9 @@ int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *
  * SG_EINVAL (nm < 1) or SG_ERANGE (degenerate; state untouched). */
 int kf_update_pda(const kf_params *p, kf_state *s, const sg_measurement *const *m,
                   const double *beta, int nm, double beta0, double pd, double clutter);
+
+/* Angle wrapped to [-pi, pi) (rad). */
+double kf_wrap_pi(double a);
 
 /* Inverse of the chi-square CDF: the gate for probability pg (0 < pg < 1) in dim
  * dimensions (1..3). */

@@ -624,7 +624,7 @@ static int cmp_scan_t1(const void *a, const void *b)
 int scen_read_scans_csv(scenario *s, const char *path, sg_errinfo *e)
 {
     int rc = read_lines(path, SCANS_HEADER, 12, s, scan_row, e);
-    if (rc == SG_OK)
+    if (rc == SG_OK && s->n_scans > 1)
         qsort(s->scans, s->n_scans, sizeof *s->scans, cmp_scan_t1);
     return rc;
 }
@@ -682,6 +682,8 @@ int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn,
     double *birth = malloc(((size_t)s->max_id + 1) * sizeof *birth);
     double *conf = malloc(((size_t)s->max_id + 1) * sizeof *conf);
     unsigned char *seen = NULL; /* per track id: 1 confirmed, 2 matched to a truth */
+    size_t *at = NULL;          /* per track id: 1 + its index in est in scan at_scan */
+    size_t *at_scan = NULL;
     size_t cap_seen = 0;
     int rc = SG_OK;
     if (!w || !est || !est_id || !last || !tids || !birth || !conf)
@@ -737,18 +739,28 @@ int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn,
             if (tr[k].id >= cap_seen) {
                 size_t nc = 2 * (size_t)tr[k].id + 64;
                 unsigned char *s2 = realloc(seen, nc);
-                if (!s2) {
+                if (s2)
+                    seen = s2;
+                size_t *a2 = realloc(at, nc * sizeof *at), *a3 = realloc(at_scan, nc * sizeof *at_scan);
+                if (a2)
+                    at = a2;
+                if (a3)
+                    at_scan = a3;
+                if (!s2 || !a2 || !a3) {
                     rc = SG_ENOMEM;
                     break;
                 }
                 memset(s2 + cap_seen, 0, nc - cap_seen);
-                seen = s2;
+                memset(at + cap_seen, 0, (nc - cap_seen) * sizeof *at);
+                memset(at_scan + cap_seen, 0, (nc - cap_seen) * sizeof *at_scan);
                 cap_seen = nc;
             }
             if (!seen[tr[k].id]) {
                 seen[tr[k].id] = 1;
                 r->confirmed_ids++;
             }
+            at[tr[k].id] = ne; /* ne was already incremented: 1 + index */
+            at_scan[tr[k].id] = r->scans + 1;
         }
         if (rc)
             break;
@@ -785,9 +797,9 @@ int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn,
              * within c, so two targets passing through one point are not counted as a
              * swap just because the optimal pairing is ambiguous at that instant */
             bool kept = false;
-            for (size_t j = 0; last[tid] && j < ne && !kept; j++) {
-                if (est_id[j] != last[tid])
-                    continue;
+            uint32_t lt = last[tid];
+            if (lt && lt < cap_seen && at_scan[lt] == r->scans + 1) {
+                size_t j = at[lt] - 1;
                 double d2 = 0;
                 for (int a = 0; a < 3; a++)
                     d2 += (est[j][a] - tru[k][a]) * (est[j][a] - tru[k][a]);
@@ -842,6 +854,8 @@ int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn,
     free(birth);
     free(conf);
     free(seen);
+    free(at);
+    free(at_scan);
     if (rc)
         return sg_err_set(e, rc, "scenario run: %s", sg_strerror(rc));
     return SG_OK;

@@ -77,6 +77,10 @@ void tracker_destroy(tracker *q)
     free(q->edges_sel);
     free(q->victims);
     free(q->uf);
+    free(q->grid_head);
+    free(q->grid_next);
+    free(q->grid_cx);
+    free(q->grid_cy);
     free(q->jedges);
     free(q->jcost);
     free(q->scan_sensors);
@@ -206,7 +210,8 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
             }
         }
     }
-    trk_sort_edges(q, ne);
+    if ((rc = trk_sort_edges(q, ne, ng)) != SG_OK)
+        return rc;
     trk_clutter_update(q, gm, ng);
     /* what no track took starts a track, even inside another track's gate (a drone
      * arriving next to another; not for bearings: a gated bearing pairs into ghosts), unless
@@ -465,7 +470,12 @@ int tracker_process_scans(tracker *q, double t, const sg_measurement *m, size_t 
         else
             q->scans[nsv++] = scans[k];
     }
-    qsort(q->refs, nv, sizeof(mref), cmp_mref);
+    /* one sensor's scan is usually one group already in order: skip the sort then */
+    bool sorted = true;
+    for (size_t i = 1; i < nv && sorted; i++)
+        sorted = cmp_mref(&q->refs[i - 1], &q->refs[i]) < 0;
+    if (!sorted)
+        qsort(q->refs, nv, sizeof(mref), cmp_mref);
     qsort(q->scans, nsv, sizeof(tracker_scan), cmp_scan);
     const sg_measurement **gm = q->gm;
     for (size_t a = 0; a < nv;) {

@@ -20,14 +20,6 @@
  * dense formation, where every pair would cost quadratic time for nothing). */
 #define DUP_MAX_SHARE 8
 
-static int cmp_edge_col(const void *a, const void *b)
-{
-    const assign_edge *x = a, *y = b;
-    if (x->col != y->col)
-        return x->col < y->col ? -1 : 1;
-    return (x->row > y->row) - (x->row < y->row);
-}
-
 /* Squared Mahalanobis distance of the difference of two tracks' positions (off = 0) or
  * velocities (off = 3). */
 static double diff_d2(const trk *a, const trk *b, int off)
@@ -90,10 +82,25 @@ static int cmp_size_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-void trk_sort_edges(tracker *q, size_t ne)
+int trk_sort_edges(tracker *q, size_t ne, int ng)
 {
-    if (ne > 1) /* qsort(NULL, 0, ...) is undefined (UBSan); nothing to sort anyway */
-        qsort(q->edges, ne, sizeof(assign_edge), cmp_edge_col);
+    /* counting sort by measurement (edges come track by track, so rows stay in order) */
+    if (ne == 0)
+        return SG_OK;
+    if (trk_grow((void **)&q->edges_sel, &q->cap_edges_sel, ne + 1, sizeof(assign_edge)) ||
+        trk_grow((void **)&q->uf, &q->cap_uf, (size_t)ng + 1, sizeof(int)))
+        return SG_ENOMEM;
+    int *start = q->uf;
+    for (int j = 0; j <= ng; j++)
+        start[j] = 0;
+    for (size_t k = 0; k < ne; k++)
+        start[q->edges[k].col + 1]++;
+    for (int j = 0; j < ng; j++)
+        start[j + 1] += start[j];
+    for (size_t k = 0; k < ne; k++)
+        q->edges_sel[start[q->edges[k].col]++] = q->edges[k];
+    memcpy(q->edges, q->edges_sel, ne * sizeof(assign_edge));
+    return SG_OK;
 }
 
 static void unit(double az, double el, double u[3])

@@ -107,6 +107,12 @@ struct tracker {
     size_t cap_edges_sel;
     size_t *victims;
     size_t cap_victims;
+    int *grid_head, *grid_next; /* spatial index of a group's open measurements (by key
+                                   index): hash buckets and chains */
+    long *grid_cx, *grid_cy;    /* cell of each */
+    size_t cap_grid_head, cap_grid_next, cap_grid_cx, cap_grid_cy;
+    int grid_mask;
+    double grid_rmax;           /* m, largest east/north measurement sd of the group */
     int *uf;              /* JPDA: union-find over tracks and measurements */
     size_t cap_uf;
     void *jedges;         /* JPDA: edges with their cluster */
@@ -181,8 +187,8 @@ int trk_jpda_stage(tracker *q, const sg_measurement *const *gm, int ng, size_t n
 double trk_clutter_density(const tracker *q, int sensor, double fallback);
 
 /* tracker_dup.c */
-/* Sorts the first ne of q->edges by measurement (then track). */
-void trk_sort_edges(tracker *q, size_t ne);
+/* Sorts the first ne of q->edges by measurement (then track); 0 or SG_ENOMEM. */
+int trk_sort_edges(tracker *q, size_t ne, int ng);
 /* true if the measurement at q->keys[k] lies within split_radius_m of one that updated or
  * started a track earlier in this group (position and range-bearing groups; k < 0: false). */
 bool trk_is_split(const tracker *q, const sg_measurement *const *gm, int k);

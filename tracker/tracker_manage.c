@@ -61,7 +61,7 @@ void trk_hist_push(trk *t, const sg_measurement *m)
         t->hist_head = (t->hist_head + 1) % TRK_HIST;
     }
     h->m = *m;
-    h->post = t->kf;
+    kf_copy(&h->post, &t->kf);
 }
 
 int trk_find_identity(const tracker *q, const char *id)
@@ -87,9 +87,13 @@ void trk_fill_pub(trk *t)
 
 double trk_pos_sd(const trk *t)
 {
+    int n = t->kf.n;
+    if (t->kf.nmodes == 1) {
+        const double *P = t->kf.P[0];
+        return sqrt(fmax(P[0], fmax(P[n + 1], P[2 * n + 2])));
+    }
     double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
     kf_combined(&t->kf, x, P);
-    int n = t->kf.n;
     return sqrt(fmax(P[0], fmax(P[n + 1], P[2 * n + 2])));
 }
 

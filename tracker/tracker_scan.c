@@ -41,14 +41,6 @@ int trk_scan_validate(tracker *q, const tracker_scan *s, double batch_t)
     return SG_OK;
 }
 
-static double wrap(double a)
-{
-    a = fmod(a + M_PI, 2 * M_PI);
-    if (a < 0)
-        a += 2 * M_PI;
-    return a - M_PI;
-}
-
 static bool covered(const tracker_scan *s, const double p[3])
 {
     if (s->cover == TRACKER_COVER_ALL)
@@ -60,7 +52,7 @@ static bool covered(const tracker_scan *s, const double p[3])
     if (rho < 1e-6)
         return true; /* at the apex: no direction to test */
     double el = atan2(dz, rho);
-    return fabs(wrap(atan2(dx, dy) - s->az_center)) <= s->az_half && el >= s->el_min &&
+    return fabs(kf_wrap_pi(atan2(dx, dy) - s->az_center)) <= s->az_half && el >= s->el_min &&
            el <= s->el_max;
 }
 

@@ -29,6 +29,7 @@
 typedef struct {
     double last_t;             /* s UTC of the last data */
     bool done, failed;
+    bool stalled;              /* the watchdog saw a stage make no progress */
 } sensor_health;
 
 typedef struct {
@@ -70,6 +71,8 @@ struct fusion_side {
     uint64_t rejected;         /* measurements refused by the registry or tracker */
     sg_status st;
     struct timespec started;
+    bool record_err_logged;    /* the --record-out failure was logged */
+    struct timespec last_status_wall; /* monotonic time of the last status */
     char line[1024];
     char sjson[8192];
     char ljson[512];
@@ -87,6 +90,22 @@ static void logf_(fusion_side *p, const char *fmt, ...)
     vsnprintf(p->line, sizeof p->line, fmt, ap);
     va_end(ap);
     p->o.log(p->o.log_user, p->line);
+}
+
+/* A non-fatal warning (truncated input, refused feed client, recording stopped): in
+ * the log, or through the warn callback when the log is off (-q). */
+static void warnf_(fusion_side *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warnf_(fusion_side *p, const char *fmt, ...)
+{
+    pipeline_log_fn fn = p->o.log ? p->o.log : p->o.warn;
+    void *user = p->o.log ? p->o.log_user : p->o.warn_user;
+    if (!fn)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->line, sizeof p->line, fmt, ap);
+    va_end(ap);
+    fn(user, p->line);
 }
 
 /* "hh:mm:ss.mmm" of a sample-clock time. */
@@ -317,7 +336,7 @@ static const char *sensors_json(fusion_side *p)
             state = "disabled";
         else if (h->failed)
             state = "down";
-        else if (stale)
+        else if (stale || h->stalled)
             state = "degraded";
         else if (h->done)
             state = "ended";
@@ -328,6 +347,8 @@ static const char *sensors_json(fusion_side *p)
         sgjw_obj_begin(&w);
         sgjw_str(&w, "id", c->id);
         sgjw_str(&w, "state", state);
+        if (h->stalled)
+            sgjw_bool(&w, "stalled", true);
         sgjw_fix(&w, "last_t", h->last_t, 6);
         if (p->have_hl[i])
             health_json(&w, &p->hl[i]);
@@ -494,7 +515,7 @@ static void handle_measurement(fusion_side *p, const nl_event *ev)
     if (rc == SG_EINVAL || rc == SG_ERANGE)
         p->rejected++;
     else if (rc != SG_OK)
-        logf_(p, "%s tracker: %s", hms(ev->t, tb, sizeof tb), sg_strerror(rc));
+        warnf_(p, "%s tracker: %s", hms(ev->t, tb, sizeof tb), sg_strerror(rc));
     if (m.t > p->t_now)
         p->t_now = m.t;
     step(p, p->t_now);
@@ -511,19 +532,41 @@ static void log_refusals(fusion_side *p)
         for (size_t i = 0; i < n; i++) {
             char iso[40];
             sg_time_iso8601(r[i].wall_t, iso, sizeof iso);
-            logf_(p, "FEED  refused client %s key %s at %s: %s",
+            warnf_(p, "FEED  refused client %s key %s at %s: %s",
                   r[i].address[0] ? r[i].address : "?", r[i].key_z85[0] ? r[i].key_z85 : "-",
                   iso, r[i].reason);
         }
     }
+    feed_peer_note pn[8];
+    while ((n = feed_peer_notes(p->fd, pn, 8)) > 0)
+        for (size_t i = 0; i < n; i++)
+            warnf_(p, "FEED  client %s: %s", pn[i].address, pn[i].text);
 }
 
 static void maybe_status(fusion_side *p)
 {
     log_refusals(p);
+    const char *rerr = feed_record_error(p->fd);
+    if (rerr[0] && !p->record_err_logged) {
+        p->record_err_logged = true;
+        warnf_(p, "record-out stopped: %s (messages after it are counted as record_out_dropped)",
+              rerr);
+    }
     if (isfinite(p->t_now) && p->t_now >= p->next_status) {
         publish_status(p, false);
         p->next_status = p->t_now + p->site->status_period_s;
+        clock_gettime(CLOCK_MONOTONIC, &p->last_status_wall);
+    }
+    /* A stalled sensor may hold the sample clock still: status goes on by the wall
+     * clock then, so the operator sees the degraded state. */
+    bool stalled = false;
+    for (size_t i = 0; i < p->site->n_sensors; i++)
+        stalled |= p->health[i].stalled;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (stalled && sg_ms_between(&p->last_status_wall, &now) >= p->site->status_period_s * 1e3) {
+        publish_status(p, false);
+        p->last_status_wall = now;
     }
 }
 
@@ -565,16 +608,18 @@ fusion_side *fusion_side_create(const sg_site *site, const fusion_side_opts *o, 
         sg_err_prefix(e, site->path);
         goto fail;
     }
-    zones_ed269_opts zo = {.geoid_undulation_m = site->geoid_undulation_m,
-                           .ground_amsl_m = site->ground_amsl_m};
-    size_t skipped;
-    if (site->zones_path[0] &&
-        !(p->zones = zones_load_file(site->zones_path, site->zones_format == SG_ZONES_ED269,
-                                     &p->frame, &zo, &skipped, e)))
+    if (site->zones_path[0] && site->zones_format == SG_ZONES_ED269) {
+        zones_ed269_opts zo = {.geoid_undulation_m = site->geoid_undulation_m,
+                               .ground_amsl_m = site->ground_amsl_m};
+        size_t skipped = 0;
+        if (!(p->zones = zones_load_ed269(site->zones_path, &p->frame, &zo, &skipped, e)))
+            goto fail;
+        if (skipped)
+            warnf_(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
+                  site->zones_path, skipped);
+    } else if (site->zones_path[0] && !(p->zones = zones_load(site->zones_path, &p->frame, e))) {
         goto fail;
-    if (site->zones_path[0] && skipped)
-        logf_(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
-              site->zones_path, skipped);
+    }
     if (build_registry(p, e))
         goto fail;
     tracker_cfg tc;
@@ -683,8 +728,9 @@ static void log_progress(fusion_side *p)
     }
 }
 
-int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, void (*poll)(void *),
-                    void *poll_user, int result, sg_errinfo *e)
+int fusion_side_run(fusion_side *p, node_link *link, size_t inputs,
+                    size_t (*poll)(void *, sg_errinfo *), void *poll_user, int result,
+                    sg_errinfo *e)
 {
     p->link = link;
     size_t running = inputs;
@@ -694,10 +740,19 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, void (*poll)
         int fresh = feed_poll(p->fd);
         if (fresh > 0)
             publish_snapshot(p, true);
-        if (poll)
-            poll(poll_user);
-        if (rc == SG_ETIMEOUT)
+        sg_errinfo why = {0};
+        if (poll && poll(poll_user, &why) > 0) {
+            warnf_(p, "%s; exiting without it", why.msg);
+            if (result == SG_OK) {
+                sg_err_set(e, why.code, "%s", why.msg);
+                result = why.code;
+            }
+            break;
+        }
+        if (rc == SG_ETIMEOUT) {
+            maybe_status(p); /* wall-clock status while a sensor is stalled */
             continue;
+        }
         if (rc != SG_OK)
             break;
         if (ev.sensor < 0 || (size_t)ev.sensor >= p->site->n_sensors)
@@ -722,12 +777,20 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, void (*poll)
         case NL_HEALTH:
             handle_health(p, &ev);
             break;
+        case NL_NOTE:
+            if (ev.rc == SG_ETIMEOUT)
+                h->stalled = true;
+            else if (h->stalled && strstr(ev.err, "progressing again"))
+                h->stalled = false;
+            warnf_(p, "sensor %s: %s", p->sensor_ids[ev.sensor], ev.err);
+            maybe_status(p);
+            break;
         case NL_DONE:
             running--;
             h->done = true;
             if (ev.rc != SG_OK) {
                 h->failed = ev.rc != SG_ETRUNC;
-                logf_(p, "sensor %s: input ended with an error: %s", p->sensor_ids[ev.sensor],
+                warnf_(p, "sensor %s: input ended with an error: %s", p->sensor_ids[ev.sensor],
                       ev.err);
                 if (result == SG_OK && h->failed) {
                     sg_err_set(e, ev.rc, "sensor %s: %s", p->sensor_ids[ev.sensor], ev.err);
@@ -778,12 +841,14 @@ void fusion_side_finish(fusion_side *p, node_link *link, const atomic_bool *stop
     }
     logf_(p, "summary: %llu bursts, %llu DroneID decoded, %llu measurements (%llu rejected), "
           "%llu tracks (%llu confirmed), alerts %llu raised / %llu cleared, %llu messages "
-          "published (%llu dropped)",
+          "published (%llu dropped)%s%.0llu%s",
           (unsigned long long)bursts, (unsigned long long)decoded,
           (unsigned long long)tc.meas_in, (unsigned long long)p->rejected,
           (unsigned long long)tc.tracks_created, (unsigned long long)tc.tracks_confirmed,
           (unsigned long long)as.raised, (unsigned long long)as.cleared,
-          (unsigned long long)fs.published, (unsigned long long)fs.dropped);
+          (unsigned long long)fs.published, (unsigned long long)fs.dropped,
+          fs.record_errors ? ", " : "", (unsigned long long)fs.record_errors,
+          fs.record_errors ? " not in the --record-out file" : "");
     /* Linger so subscribers receive the tail (and late joiners a snapshot). */
     struct timespec a, now;
     clock_gettime(CLOCK_MONOTONIC, &a);

@@ -27,6 +27,7 @@ typedef enum {
     NL_TICK,   /* the sensor's clock reached t: no later event has an earlier t */
     NL_DONE,   /* end of the sensor's input (never dropped) */
     NL_HEALTH, /* the sensor's counters (periodic on its clock, and a final one before NL_DONE) */
+    NL_NOTE,   /* a non-fatal warning for the log, in err (t NaN), e.g. a recording stopped */
 } nl_kind;
 
 /* Which counter groups of nl_health apply to the sensor (bit set). */
@@ -70,7 +71,7 @@ typedef struct {
     double t_end;              /* s UTC: end of the data behind the event (burst end) */
     struct timespec made;      /* monotonic wall clock when the event was made */
     int rc;                    /* NL_DONE: the sensor's exit code (sg_error.h) */
-    char err[256];             /* NL_DONE: why it failed */
+    char err[256];             /* NL_DONE: why it failed; NL_NOTE: the warning */
     nl_health h;               /* NL_HEALTH */
 } nl_event;
 

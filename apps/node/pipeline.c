@@ -25,6 +25,7 @@ struct pipeline {
     sensor_side *sensors;
     fusion_side *fusion;
     atomic_bool stop;
+    size_t abandoned;          /* sensor threads that did not stop (still running) */
     char rec_feed[SG_PATH_LEN];
     char rec_dir[SG_PATH_LEN];
 };
@@ -87,6 +88,8 @@ pipeline *pipeline_create(const char *config_path, const pipeline_opts *o, sg_er
         .linger_s = p->o.linger_s,
         .log = p->o.log,
         .log_user = p->o.log_user,
+        .warn = p->o.warn,
+        .warn_user = p->o.warn_user,
     };
     if (!(p->fusion = fusion_side_create(p->site, &fo, e)))
         goto fail;
@@ -110,6 +113,10 @@ fail:
     return NULL;
 }
 
+/* A pipeline whose stuck sensor thread was abandoned: kept reachable (not a leak) while
+ * the process ends. */
+static pipeline *g_parked;
+
 void pipeline_stop(pipeline *p) { atomic_store(&p->stop, true); }
 
 void pipeline_destroy(pipeline *p)
@@ -118,12 +125,16 @@ void pipeline_destroy(pipeline *p)
         return;
     sensor_side_destroy(p->sensors);
     fusion_side_destroy(p->fusion);
+    if (p->abandoned) {
+        g_parked = p; /* a stuck sensor thread may still touch the link and the venue */
+        return;
+    }
     node_link_destroy(p->link);
     site_free(p->site);
     free(p);
 }
 
-static void poll_sensors(void *user) { sensor_side_poll(user); }
+static size_t poll_sensors(void *user, sg_errinfo *why) { return sensor_side_poll(user, why); }
 
 int pipeline_run(pipeline *p, sg_errinfo *e)
 {
@@ -133,7 +144,7 @@ int pipeline_run(pipeline *p, sg_errinfo *e)
     if (result != SG_OK)
         pipeline_stop(p);
     result = fusion_side_run(p->fusion, p->link, running, poll_sensors, p->sensors, result, e);
-    sensor_side_join(p->sensors);
+    p->abandoned = sensor_side_join(p->sensors);
     fusion_side_finish(p->fusion, p->link, &p->stop);
     return result;
 }

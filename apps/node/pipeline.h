@@ -32,6 +32,8 @@ typedef struct {
     size_t event_queue;        /* events between sensor threads and fusion, > 0 */
     pipeline_log_fn log;       /* NULL = silent */
     void *log_user;
+    pipeline_log_fn warn;      /* non-fatal warnings when log is NULL (quiet), NULL = none */
+    void *warn_user;
 } pipeline_opts;
 
 void pipeline_opts_default(pipeline_opts *o);

@@ -5,6 +5,7 @@
  * decoders on the adapter's thread (inside the sink) and push events into the node
  * link. A replay pushes with back-pressure (lossless and deterministic); a live sensor
  * never blocks and its dropped events are counted. */
+#define _GNU_SOURCE /* pthread_timedjoin_np */
 #include "sensor_side.h"
 #include "sensor_df.h"
 #include "sg_clock.h"
@@ -84,7 +85,17 @@ typedef struct {
     pthread_t th;
     bool started;
     atomic_uint_least64_t bursts, decoded, decode_fail, events_dropped;
+    /* watchdog: written by the sensor thread, read by the polling thread */
+    atomic_llong busy_ns;      /* CLOCK_MONOTONIC ns the current block began, 0 = idle */
+    atomic_int stage;          /* RF_STAGE_* inside it */
+    atomic_bool ended;         /* the thread sent its NL_DONE */
+    bool stall_noted;          /* polling thread only */
+    bool abandoned;            /* did not stop: never joined, never freed */
 } runner;
+
+enum { RF_STAGE_SETUP, RF_STAGE_RECORD, RF_STAGE_FRONTEND, RF_STAGE_BLE };
+static const char *const rf_stage_name[] = {"block set-up", "recording", "front end (DSP)",
+                                            "BLE receiver"};
 
 struct sensor_side {
     const sg_site *site;
@@ -96,6 +107,8 @@ struct sensor_side {
     siglib *sigs;
     runner *run;               /* one per sensor slot (unused slots have p == NULL) */
     size_t n_run;              /* runners built, in run[0..n_run-1] */
+    bool stopping;             /* a stop was seen by sensor_side_poll, at stop_at */
+    struct timespec stop_at;
     pthread_mutex_t clk_mu;    /* replay clock alignment across sensors */
     pthread_cond_t clk_cv;
 };
@@ -130,6 +143,11 @@ static void health_fill(runner *s, nl_health *h)
         h->samples = as.samples;
         h->samples_dropped = as.samples_dropped;
         h->bad_samples = as.bad_samples;
+        if (s->fe) { /* the front end's NaN/overflow policy: disjoint from the adapter's */
+            frontend_stats_t fst;
+            frontend_stats(s->fe, &fst);
+            h->bad_samples += fst.iq_limited;
+        }
         h->blocks_dropped = as.blocks_dropped;
         h->progress = as.progress;
         h->bursts = atomic_load(&s->bursts);
@@ -223,6 +241,7 @@ static void finish(runner *s, int rc, const sg_errinfo *e, double t)
         snprintf(ev.err, sizeof ev.err, "%s", e->msg[0] ? e->msg : sg_strerror(rc));
     clock_gettime(CLOCK_MONOTONIC, &ev.made);
     node_link_push(s->p->link, &ev, true);
+    atomic_store(&s->ended, true);
 }
 
 static emitter_slot *slot_for(runner *s, uint32_t id)
@@ -340,9 +359,20 @@ static void push_bearings(runner *s, double now)
     }
 }
 
+/* A warning for the log (NL_NOTE), e.g. why the recording stopped. */
+static void push_note(runner *s, const char *msg)
+{
+    nl_event ev = {.kind = NL_NOTE, .sensor = s->idx, .t = NAN};
+    snprintf(ev.err, sizeof ev.err, "%s", msg);
+    push_event(s, &ev);
+}
+
 /* Appends a block to the incident recording; a new capture segment starts wherever
- * the stream's clock, frequency or continuity changes. Failure stops the recording
- * (counted), never the pipeline. */
+ * the stream's clock, frequency or continuity changes. The recording is crash-safe
+ * (meta rewritten every REC_SYNC_S of its clock). Failure (disk full, I/O error)
+ * stops the recording, keeping what was written, logs the file and cause once and
+ * counts it, never stops the pipeline. */
+#define REC_SYNC_S 1.0
 static void record_block(runner *s, const sg_iq_block *blk)
 {
     sensor_side *p = s->p;
@@ -353,14 +383,17 @@ static void record_block(runner *s, const sg_iq_block *blk)
         snprintf(base, sizeof base, "%s/%s", p->record_dir, p->site->sensors[s->idx].id);
         s->rec = sigmf_writer_create(base, SIGMF_CF32_LE, blk->sample_rate, blk->center_freq,
                                      t_first, "skyguard incident recording (input IQ)", &e);
-        if (s->rec && blk->channels > 1 &&
-            sigmf_writer_set_channels(s->rec, blk->channels, &e) != SG_OK) {
+        if (s->rec && ((blk->channels > 1 &&
+                        sigmf_writer_set_channels(s->rec, blk->channels, &e) != SG_OK) ||
+                       sigmf_writer_sync_every(s->rec, REC_SYNC_S, &e) != SG_OK)) {
             sigmf_writer_abort(s->rec);
             s->rec = NULL;
         }
         if (!s->rec) {
             s->rec_errors++;
             s->rec_off = true; /* reported in status as record_errors */
+            sg_err_prefix(&e, "recording off");
+            push_note(s, e.msg);
             return;
         }
         s->rec_t0 = blk->t0;
@@ -378,9 +411,13 @@ static void record_block(runner *s, const sg_iq_block *blk)
         return;
 fail:
     s->rec_errors++;
-    sigmf_writer_abort(s->rec);
+    sg_errinfo ce = {0};
+    sigmf_writer_close(s->rec, &ce); /* keeps the recording up to the failure */
     s->rec = NULL;
     s->rec_off = true;
+    char msg[600];
+    snprintf(msg, sizeof msg, "recording stopped (kept up to the failure): %s", e.msg);
+    push_note(s, msg);
 }
 
 /* Replayed sensors advance together on the sample clock: a sensor ahead of the
@@ -419,12 +456,31 @@ static void clock_done(runner *s)
     pthread_mutex_unlock(&s->p->clk_mu);
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int rf_block(runner *s, const sg_iq_block *blk);
+
+/* One IQ block through the RF chain, timed for the watchdog. */
 static int rf_sink(void *user, const sg_iq_block *blk)
 {
     runner *s = user;
-    sensor_side *p = s->p;
-    if (atomic_load(p->stop))
+    if (atomic_load(s->p->stop))
         return SG_ESTATE;
+    atomic_store(&s->stage, RF_STAGE_SETUP);
+    atomic_store(&s->busy_ns, mono_ns());
+    int rc = rf_block(s, blk);
+    atomic_store(&s->busy_ns, 0);
+    return rc;
+}
+
+static int rf_block(runner *s, const sg_iq_block *blk)
+{
+    sensor_side *p = s->p;
     struct timespec a, b;
     clock_sync(s, blk->t0 + (double)blk->sample_index / blk->sample_rate);
     clock_gettime(CLOCK_MONOTONIC, &a);
@@ -445,11 +501,14 @@ static int rf_sink(void *user, const sg_iq_block *blk)
             atomic_fetch_add(&s->decode_fail, 1); /* no memory: counted, bursts still flow */
     }
     s->center_freq = blk->center_freq;
+    atomic_store(&s->stage, RF_STAGE_RECORD);
     if (p->record_dir && !s->rec_off)
         record_block(s, blk);
+    atomic_store(&s->stage, RF_STAGE_FRONTEND);
     sg_errinfo de = {0};
     int rc = s->df ? dffe_execute(sensor_df_fe(s->df), blk, on_df_burst, s, &de)
                    : frontend_execute(s->fe, blk, on_burst, s);
+    atomic_store(&s->stage, RF_STAGE_BLE);
     if (rc == SG_OK && s->ble) {
         sg_errinfo be = {0};
         if (ble_rx_execute(s->ble, blk, on_ble, s, &be) != SG_OK) {
@@ -598,8 +657,10 @@ static void *rf_thread(void *arg)
         rc = sg_err_set(&e, frc, "front end flush failed");
     if (s->rec) {
         sg_errinfo re = {0};
-        if (sigmf_writer_close(s->rec, &re) != SG_OK)
+        if (sigmf_writer_close(s->rec, &re) != SG_OK) {
             s->rec_errors++;
+            push_note(s, re.msg);
+        }
         s->rec = NULL;
     }
     frontend_stats_t fs;
@@ -848,28 +909,92 @@ int sensor_side_start(sensor_side *p, size_t *started, sg_errinfo *e)
     return SG_OK;
 }
 
-void sensor_side_poll(sensor_side *p)
+/* A stalled stage (no block finished for SENSOR_WATCHDOG_S) and its recovery, as
+ * notes (never blocking: this runs on the consumer's thread). */
+static void watchdog(sensor_side *p)
 {
+    int64_t now = mono_ns();
+    for (size_t k = 0; k < p->n_run; k++) {
+        runner *s = &p->run[k];
+        if (!s->started)
+            continue;
+        int64_t b = atomic_load(&s->busy_ns);
+        bool stalled = b && (double)(now - b) > SENSOR_WATCHDOG_S * 1e9;
+        if (stalled == s->stall_noted)
+            continue;
+        s->stall_noted = stalled;
+        nl_event ev = {.kind = NL_NOTE, .sensor = s->idx, .t = NAN,
+                       .rc = stalled ? SG_ETIMEOUT : SG_OK};
+        if (stalled)
+            snprintf(ev.err, sizeof ev.err,
+                     "stalled: no progress for %.0f s in the %s (watchdog); sensor degraded",
+                     SENSOR_WATCHDOG_S, rf_stage_name[atomic_load(&s->stage) & 3]);
+        else
+            snprintf(ev.err, sizeof ev.err, "progressing again after a stall");
+        clock_gettime(CLOCK_MONOTONIC, &ev.made);
+        if (node_link_push(p->link, &ev, false) != SG_OK)
+            s->stall_noted = !stalled; /* try again next turn */
+    }
+}
+
+size_t sensor_side_poll(sensor_side *p, sg_errinfo *why)
+{
+    watchdog(p);
     if (!atomic_load(p->stop))
-        return;
+        return 0;
+    if (!p->stopping) {
+        p->stopping = true;
+        clock_gettime(CLOCK_MONOTONIC, &p->stop_at);
+    }
     /* Stop requested: let the sensor threads return (their events still drain). */
     for (size_t k = 0; k < p->n_run; k++)
         runner_stop(&p->run[k]);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (sg_ms_between(&p->stop_at, &now) < SENSOR_STOP_GRACE_S * 1e3)
+        return 0;
+    size_t stuck = 0;
+    for (size_t k = 0; k < p->n_run; k++) {
+        runner *s = &p->run[k];
+        if (!s->started || atomic_load(&s->ended))
+            continue;
+        if (why && !stuck++)
+            sg_err_set(why, SG_ETIMEOUT, "sensor %s did not stop within %.0f s (in the %s)",
+                       p->site->sensors[s->idx].id, SENSOR_STOP_GRACE_S,
+                       rf_stage_name[atomic_load(&s->stage) & 3]);
+        else if (!why)
+            stuck++;
+    }
+    return stuck;
 }
 
-void sensor_side_join(sensor_side *p)
+size_t sensor_side_join(sensor_side *p)
 {
-    for (size_t k = 0; k < p->n_run; k++)
-        if (p->run[k].started) {
-            pthread_join(p->run[k].th, NULL);
-            p->run[k].started = false;
+    size_t left = 0;
+    for (size_t k = 0; k < p->n_run; k++) {
+        runner *s = &p->run[k];
+        if (!s->started)
+            continue;
+        /* an ended thread returns at once; one that did not end in the grace is left */
+        struct timespec dl;
+        sg_deadline(&dl, CLOCK_REALTIME, atomic_load(&s->ended) ? 10.0 : 0.2);
+        if (pthread_timedjoin_np(s->th, NULL, &dl) != 0) {
+            s->abandoned = true;
+            left++;
+            continue;
         }
+        s->started = false;
+    }
+    return left;
 }
 
 void sensor_side_destroy(sensor_side *p)
 {
     if (!p)
         return;
+    for (size_t k = 0; k < p->n_run; k++)
+        if (p->run[k].abandoned)
+            return; /* its thread may still run: everything stays (the process is ending) */
     for (size_t i = 0; p->run && i < p->site->n_sensors; i++) {
         runner *s = &p->run[i]; /* partly built sensors too (a failed create) */
         if (!s->p)

@@ -38,10 +38,19 @@ size_t sensor_side_count(const sensor_side *s);
 /* Starts the sensor threads. *started says how many run (each ends with NL_DONE);
  * on failure e names the sensor whose thread could not start. */
 int sensor_side_start(sensor_side *s, size_t *started, sg_errinfo *e);
-/* Once *stop is set, asks every input to end (call from a loop, not a signal handler). */
-void sensor_side_poll(sensor_side *s);
-/* Waits for the started threads to return. */
-void sensor_side_join(sensor_side *s);
+/* Watchdog: an RF sensor thread inside one block for more than SENSOR_WATCHDOG_S
+ * (a stage making no progress) is reported stalled (NL_NOTE rc SG_ETIMEOUT, naming the
+ * stage), and again when it moves on (rc SG_OK). */
+#define SENSOR_WATCHDOG_S 5.0
+/* After a stop request, threads that have not ended within this are abandoned. */
+#define SENSOR_STOP_GRACE_S 2.0
+/* Runs the watchdog; once *stop is set, asks every input to end (call from a loop, not
+ * a signal handler). Returns how many sensors have not ended SENSOR_STOP_GRACE_S after
+ * the stop request (0 otherwise); their names go to `why` (may be NULL). */
+size_t sensor_side_poll(sensor_side *s, sg_errinfo *why);
+/* Waits for the started threads that have ended (or end within the grace); returns how
+ * many were abandoned (still running: their memory is then never freed). */
+size_t sensor_side_join(sensor_side *s);
 void sensor_side_destroy(sensor_side *s);
 
 #endif
