@@ -102,8 +102,9 @@ zone_set *zones_parse_ed269(const char *name, const char *text, size_t len, cons
                             const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e);
 
 /* The zone file a venue names: EUROCAE ED-269 when ed269 (o, skipped as above), else
- * GeoJSON (o and skipped unused; *skipped set to 0). One dispatcher for every program
- * that reads a venue's zones (daemon, operator map). */
+ * GeoJSON (o and skipped unused; *skipped set to 0): the choice a venue's
+ * "zones_format" makes, in one place for programs that read a venue (the operator map;
+ * the daemon's fusion side still has its own copy of this choice). */
 zone_set *zones_load_file(const char *path, bool ed269, const geo_frame *f,
                           const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e);
 
