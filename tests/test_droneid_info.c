@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "droneid.h"
+#include "registry.h"
 #include "tracker.h"
 
 #define D2R (M_PI / 180.0)
@@ -144,6 +145,44 @@ static void test_user_info(void **st)
     assert_int_equal(droneid_to_measurement(NULL, 1, 3, &z), SG_EINVAL);
 }
 
+/* A 0x11 message reaches a track's identity without moving it: fusion records the
+ * presence and binds it to the only track in the sensor's range that lacks an identity
+ * (e.g. one from radar or an undecoded emitter). */
+static void test_user_info_binds(void **st)
+{
+    (void)st;
+    geo_frame f;
+    assert_int_equal(geo_frame_init(&f, 51.5560 * D2R, -0.2795 * D2R, 70.0, NULL), SG_OK);
+    fusion_sensor s;
+    fusion_sensor_default(&s, FUSION_SENSOR_RF);
+    snprintf(s.id, sizeof s.id, "rf-north");
+    s.lat = 51.5560 * D2R, s.lon = -0.2795 * D2R, s.alt = 70;
+    s.rf_range_m = 3000;
+    sg_errinfo e = {0};
+    registry *r = registry_create(&f, &s, 1, &e);
+    assert_non_null(r);
+    uint8_t raw[DRONEID_PAYLOAD_LEN] = {0};
+    raw[0] = 141, raw[1] = DRONEID_MSG_USER_INFO;
+    memcpy(raw + 2, "1WNBH3900201N1", 14);
+    droneid_msg m;
+    droneid_parse(raw, &m);
+    sg_measurement z, out;
+    assert_int_equal(droneid_to_measurement(&m, 500, 0, &z), SG_OK);
+    assert_int_equal(registry_map(r, &z, &out, &e), SG_OK);
+    assert_false(registry_for_tracker(&out)); /* presence: no tracker update */
+    sg_track tr[2];
+    memset(tr, 0, sizeof tr);
+    tr[0].id = 7, tr[0].status = SG_TRACK_CONFIRMED;
+    tr[0].x[0] = 400, tr[0].x[1] = 300, tr[0].x[2] = 80;
+    tr[1].id = 8, tr[1].status = SG_TRACK_CONFIRMED;
+    tr[1].x[0] = 9000; /* out of the sensor's range */
+    assert_int_equal(registry_rf_attach(r, 500.5, tr, 2), 1);
+    assert_string_equal(tr[0].identity, "1WNBH3900201N1");
+    assert_string_equal(tr[0].cls, "dji_droneid");
+    assert_string_equal(tr[1].identity, "");
+    registry_destroy(r);
+}
+
 /* The product table: the codes seen on air in public captures, the size the public
  * sources give, no empty or duplicate names. */
 static void test_product_table(void **st)
@@ -211,7 +250,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_field),   cmocka_unit_test(test_state_bits),
-        cmocka_unit_test(test_user_info),     cmocka_unit_test(test_product_table),
+        cmocka_unit_test(test_user_info),     cmocka_unit_test(test_user_info_binds),
+        cmocka_unit_test(test_product_table),
         cmocka_unit_test(test_track_carries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
