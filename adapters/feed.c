@@ -217,6 +217,58 @@ static void rid_obj(sgjw *w, const sg_rid_info *r)
     sgjw_obj_end(w);
 }
 
+/* The DJI DroneID details of a track (docs/feed-schema.md, "droneid"). */
+static void droneid_obj(sgjw *w, const sg_droneid_info *d)
+{
+    static const char *const bits[] = {"serial_valid", "privacy_on", "home_set", "uuid_set",
+                                       "motor_on", "in_air", "gps_valid", "alt_valid",
+                                       "height_valid", "hvel_valid", "vup_valid", "att_valid"};
+    const bool v[] = {d->serial_valid, d->privacy_on, d->home_set, d->uuid_set,
+                      d->motor_on, d->in_air, d->gps_valid, d->alt_valid,
+                      d->height_valid, d->hvel_valid, d->vup_valid, d->att_valid};
+    sgjw_key_obj(w, "droneid");
+    sgjw_uint(w, "msg_type", d->msg_type);
+    if (d->nsym)
+        sgjw_uint(w, "layout_symbols", d->nsym);
+    sgjw_str(w, "product_name", d->product_name);
+    sgjw_uint(w, "product", d->product);
+    if (d->msg_type != 0x11) { /* 0x11 (user info) carries the serial only */
+        sgjw_uint(w, "version", d->version);
+        sgjw_uint(w, "seq", d->seq);
+        sgjw_uint(w, "state", d->state);
+        sgjw_key_obj(w, "flags");
+        for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+            sgjw_bool(w, bits[i], v[i]);
+        sgjw_obj_end(w);
+        sgjw_fix(w, "height_m", d->height_m, 1);
+        sgjw_str(w, "height_ref", "takeoff");
+        sgjw_fix(w, "altitude_m", d->altitude_m, 1);
+        sgjw_str(w, "altitude_ref", "msl");
+        sgjw_arr_begin(w, "vel_enu_mps");
+        sgjw_fix(w, NULL, d->v_east, 2);
+        sgjw_fix(w, NULL, d->v_north, 2);
+        sgjw_fix(w, NULL, d->v_up, 2);
+        sgjw_arr_end(w);
+        sgjw_fix(w, "yaw_deg", d->yaw_deg, 2);
+        if (d->has_home) {
+            sgjw_key_obj(w, "home");
+            sgjw_fix(w, "lat", d->home_lat * RAD2DEG, 7);
+            sgjw_fix(w, "lon", d->home_lon * RAD2DEG, 7);
+            sgjw_obj_end(w);
+        }
+        if (d->has_pilot) {
+            sgjw_key_obj(w, "pilot");
+            sgjw_fix(w, "lat", d->pilot_lat * RAD2DEG, 7);
+            sgjw_fix(w, "lon", d->pilot_lon * RAD2DEG, 7);
+            sgjw_obj_end(w);
+        }
+        sgjw_fix(w, "app_time", d->app_time, 3);
+        if (d->uuid[0])
+            sgjw_str(w, "uuid", d->uuid);
+    }
+    sgjw_obj_end(w);
+}
+
 int feed_encode_track(const feed *f, char *buf, size_t cap, const sg_track *tr,
                       const feed_zone_ref *zones, size_t n_zones, bool snapshot)
 {
@@ -266,6 +318,8 @@ int feed_encode_track(const feed *f, char *buf, size_t cap, const sg_track *tr,
     }
     if (tr->rid.valid)
         rid_obj(&w, &tr->rid);
+    if (tr->droneid.valid)
+        droneid_obj(&w, &tr->droneid);
     sensors_arr(&w, f, tr->sensors, tr->n_sensors);
     sgjw_arr_begin(&w, "zones");
     for (size_t i = 0; i < n_zones; i++) {

@@ -113,6 +113,52 @@ typedef struct {
     uint8_t auth_type;         /* ASTM authentication type of the last set (0 none) */
 } sg_rid_info;
 
+/* DJI DroneID state flag bits (dsp/droneid.h, wire bytes 5..6). Meanings from public
+ * DroneID reverse engineering (the Wi-Fi DroneID dissectors and the OcuSync DroneID
+ * research, which agree); bits 12..15 are undocumented there. */
+enum {
+    SG_DJI_STATE_SERIAL_VALID = 1u << 0,  /* serial field holds the real serial */
+    SG_DJI_STATE_PRIVACY_OFF = 1u << 1,   /* set = user privacy off; clear = privacy on
+                                             (pilot/home may be withheld) */
+    SG_DJI_STATE_HOME_SET = 1u << 2,      /* home point recorded */
+    SG_DJI_STATE_UUID_SET = 1u << 3,      /* UUID field filled */
+    SG_DJI_STATE_MOTOR_ON = 1u << 4,
+    SG_DJI_STATE_IN_AIR = 1u << 5,
+    SG_DJI_STATE_GPS_VALID = 1u << 6,     /* drone position is a GNSS fix */
+    SG_DJI_STATE_ALT_VALID = 1u << 7,     /* altitude field valid */
+    SG_DJI_STATE_HEIGHT_VALID = 1u << 8,  /* height above take-off valid */
+    SG_DJI_STATE_HVEL_VALID = 1u << 9,    /* north/east velocity valid */
+    SG_DJI_STATE_VUP_VALID = 1u << 10,    /* vertical velocity valid */
+    SG_DJI_STATE_ATT_VALID = 1u << 11,    /* attitude (pitch/roll/yaw) valid */
+};
+
+/* DJI DroneID fields beyond position/identity/operator, from the latest message of a
+ * drone (filled by droneid_to_measurement, carried to the track). valid = false for
+ * every other source. Positions in radians; unknown numbers NAN, unknown strings "". */
+typedef struct {
+    bool valid;
+    uint8_t msg_type;          /* 0x10 flight telemetry, 0x11 user info (serial only) */
+    uint8_t nsym;              /* OFDM layout decoded: 9 (current), 8 (legacy), 0 unknown */
+    uint8_t version;           /* payload version byte (2 on current firmware) */
+    uint16_t seq;              /* message sequence number */
+    uint16_t state;            /* raw state flags, SG_DJI_STATE_* */
+    bool serial_valid, privacy_on, home_set, uuid_set, motor_on, in_air, gps_valid,
+        alt_valid, height_valid, hvel_valid, vup_valid, att_valid; /* decoded state bits */
+    double height_m;           /* m above the take-off point */
+    double altitude_m;         /* m "altitude" field: reported above mean sea level
+                                  (barometric/GNSS blend per public research; reference
+                                  not confirmed by DJI) */
+    double v_east, v_north, v_up; /* m/s */
+    double yaw_deg;            /* deg, heading of the airframe as sent (-180..180) */
+    bool has_home, has_pilot;  /* the positions below are nonzero on the wire */
+    double home_lat, home_lon; /* rad, home (take-off / return) point */
+    double pilot_lat, pilot_lon; /* rad, pilot app (remote controller / phone) position */
+    double app_time;           /* s UTC, the pilot app's GPS time; NAN if not sent */
+    char uuid[21];             /* app-side UUID, "" if none */
+    uint8_t product;           /* DJI product code */
+    char product_name[32];     /* droneid_product_name(product), "unknown" if not known */
+} sg_droneid_info;
+
 typedef struct {
     double t;                  /* s UTC, sample-clock time of the observation */
     int sensor;                /* index into the site's sensors, -1 if none */
@@ -130,6 +176,7 @@ typedef struct {
     double fc_hz, bw_hz;       /* Hz: centre (absolute RF) and occupied bandwidth of the
                                   emission behind it (RF sensors); 0 = unknown */
     sg_rid_info rid;           /* Remote ID details (valid only for Remote ID) */
+    sg_droneid_info droneid;   /* DJI DroneID details (valid only for DroneID) */
 } sg_measurement;
 
 /* Dimension of z for a measurement type (0 for RF presence). */
@@ -164,6 +211,7 @@ typedef struct {
     uint32_t hits, misses;     /* updates received / consecutive scans missed */
     double t_first, t_last;    /* s UTC: first and last update */
     sg_rid_info rid;           /* latest Remote ID details (rid.valid false if none) */
+    sg_droneid_info droneid;   /* latest DJI DroneID details (droneid.valid false if none) */
 } sg_track;
 
 /* ---- Zones and alerts --------------------------------------------------------- */

@@ -1,4 +1,5 @@
-/* DJI DroneID receiver, payload codec and tracker bridge (see droneid.h). */
+/* DJI DroneID receiver and payload codec (see droneid.h; the tracker bridge and the
+ * product table are in droneid_info.c). */
 #include "droneid.h"
 
 #include <math.h>
@@ -150,25 +151,6 @@ void droneid_parse(const uint8_t raw[DRONEID_PAYLOAD_LEN], droneid_msg *m)
                 u.serial[i] = '?';
         *m = u;
     }
-}
-
-const char *droneid_product_name(uint8_t code)
-{
-    /* DJI product codes as published by the DroneID research tools */
-    static const struct {
-        uint8_t c;
-        const char *n;
-    } t[] = {{1, "Inspire 1"},   {2, "Phantom 3"},       {11, "Phantom 4"},
-             {16, "Mavic Pro"},  {17, "Inspire 2"},      {18, "Phantom 4 Pro"},
-             {21, "Spark"},      {24, "Mavic Air"},      {41, "Mavic 2"},
-             {51, "Mavic 2 Enterprise"}, {53, "Mavic Mini"}, {58, "Mavic Air 2"},
-             {60, "M300 RTK"},   {61, "DJI FPV"},        {63, "Mini 2"},
-             {66, "Air 2S"},     {67, "M30"},            {68, "Mavic 3"},
-             {70, "Mini SE"}};
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (t[i].c == code)
-            return t[i].n;
-    return "unknown";
 }
 
 /* ---- receiver ----------------------------------------------------------------------- */
@@ -654,45 +636,10 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
         dg.stage = DRONEID_STAGE_CRC;
         dg.crc24_ok = true;
         droneid_parse(dg.block, out);
+        out->nsym = (uint8_t)dg.nsym;
         dg.crc16_ok = out->crc16_ok;
     }
     if (diag)
         *diag = dg;
     return rc == SG_OK ? SG_OK : SG_ECRC;
-}
-
-int droneid_to_measurement(const droneid_msg *m, double t, int sensor, sg_measurement *out)
-{
-    if (!m || !out || !isfinite(t))
-        return SG_EINVAL;
-    if (!isfinite(m->lat_deg) || !isfinite(m->lon_deg) || fabs(m->lat_deg) > 90 ||
-        fabs(m->lon_deg) > 180 || (m->lat_deg == 0 && m->lon_deg == 0))
-        return SG_EINVAL;
-    memset(out, 0, sizeof *out);
-    out->t = t;
-    out->sensor = sensor;
-    out->type = SG_MEAS_POS_WGS84;
-    double lat = m->lat_deg * M_PI / 180, lon = m->lon_deg * M_PI / 180;
-    out->z[0] = lat, out->z[1] = lon, out->z[2] = m->altitude_m;
-    /* 5 m horizontal, 10 m vertical (1 sigma): GNSS error dominates the wire
-     * quantisation (1e-7 rad = 0.6 m) */
-    const double re = 6378137.0, sh = 5.0, sv = 10.0;
-    double cl = cos(lat);
-    if (cl < 1e-3)
-        cl = 1e-3;
-    out->R[0] = (sh / re) * (sh / re);
-    out->R[4] = (sh / (re * cl)) * (sh / (re * cl));
-    out->R[8] = sv * sv;
-    out->vel_enu[0] = m->v_east, out->vel_enu[1] = m->v_north, out->vel_enu[2] = m->v_up;
-    out->has_vel = true;
-    snprintf(out->cls, sizeof out->cls, "dji_droneid");
-    out->cls_conf = 1.0;
-    snprintf(out->identity, sizeof out->identity, "%s", m->serial);
-    if (m->pilot_lat_deg != 0 || m->pilot_lon_deg != 0) {
-        out->has_operator = true;
-        out->operator_lat = m->pilot_lat_deg * M_PI / 180;
-        out->operator_lon = m->pilot_lon_deg * M_PI / 180;
-        out->operator_alt = NAN;
-    }
-    return SG_OK;
 }

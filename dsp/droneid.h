@@ -52,6 +52,8 @@ typedef struct {
     uint8_t uuid_len;
     char uuid[21];          /* NUL-terminated (20 chars max) */
     bool crc16_ok;          /* payload CRC-16 matched (set by droneid_parse) */
+    uint8_t nsym;           /* OFDM layout it came in: 9, 8 (legacy); 0 = not received
+                               (set by droneid_rx_decode, 0 after droneid_parse) */
     uint8_t raw[DRONEID_PAYLOAD_LEN]; /* the payload bytes as sent/received */
 } droneid_msg;
 
@@ -64,7 +66,8 @@ int droneid_pack(droneid_msg *m, uint8_t raw[DRONEID_PAYLOAD_LEN]);
  * msg_type, serial and raw are filled (crc16_ok false: that message has no flight
  * CRC-16). Non-printable serial/uuid bytes become '?'. Never fails. */
 void droneid_parse(const uint8_t raw[DRONEID_PAYLOAD_LEN], droneid_msg *m);
-/* Name of a DJI product code, "unknown" if not in the table. */
+/* Name of a DJI product code (dsp/droneid_info.c, 55 codes), "unknown" if not in the
+ * table. */
 const char *droneid_product_name(uint8_t code);
 
 /* ---- receiver ---------------------------------------------------------------------- */
@@ -118,11 +121,21 @@ double droneid_rx_rate(const droneid_rx *q);
 int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
                       double freq_offset_hz, droneid_msg *out, droneid_diag *diag);
 
-/* Message -> tracker measurement: SG_MEAS_POS_WGS84 (lat/lon rad, alt = altitude_m
- * as m HAE), R from the DroneID quantisation and GNSS error (~5 m horizontal, 10 m
- * vertical 1-sigma), velocity as ENU (v_east, v_north, v_up), identity = serial,
- * operator = pilot position (has_operator if nonzero), cls "dji_droneid", conf 1.
- * SG_EINVAL if the position is absent (0,0) or out of range. */
+/* Message -> tracker measurement.
+ * Flight telemetry (0x10): SG_MEAS_POS_WGS84 (lat/lon rad, alt = altitude_m as m HAE:
+ * the geoid separation, up to +-100 m, is not applied), R from the DroneID
+ * quantisation and GNSS error (~5 m horizontal, 10 m vertical 1-sigma), velocity as
+ * ENU (v_east, v_north, v_up), identity = serial, operator = pilot position
+ * (has_operator if nonzero), cls "dji_droneid", conf 1; SG_EINVAL if the position is
+ * absent (0,0) or out of range.
+ * User info (0x11, serial but no position): SG_MEAS_RF_PRESENCE with identity =
+ * serial and cls "dji_droneid" (fusion binds it to the track of that serial or keeps
+ * it as an RF-picture element); SG_EINVAL if the serial is empty.
+ * Both fill out->droneid (droneid_info_fill). */
 int droneid_to_measurement(const droneid_msg *m, double t, int sensor, sg_measurement *out);
+/* Every decoded field of m as the track carries it (sg_types.h sg_droneid_info):
+ * state bits decoded, positions in radians, app time in s UTC (NAN if 0), product
+ * name from droneid_product_name. valid = true. */
+void droneid_info_fill(const droneid_msg *m, sg_droneid_info *out);
 
 #endif

@@ -195,6 +195,7 @@ static void test_roundtrip_grid(void **st)
                              d.zc_metric, d.evm_db, cases);
                 assert_true(d.crc24_ok && d.crc16_ok && out.crc16_ok);
                 assert_int_equal(d.nsym, 9);
+                assert_int_equal(out.nsym, 9); /* the layout reaches the message */
                 assert_true(fabs(d.cfo_hz - cfos[c]) < 300);
                 assert_true(fabs(d.start_s - (double)pad / rates[r].fs) < 0.3e-6);
                 /* raw QPSK bit errors in the known symbol: none at 30 dB, a few at 10 */
@@ -268,6 +269,7 @@ static void test_legacy_layout(void **st)
         fail_msg("legacy: rc %d stage %d nsym %d zc %.2f known %d evm %.1f", rc, d.stage,
                  d.nsym, d.zc_metric, d.known_sym_errors, d.evm_db);
     assert_int_equal(d.nsym, 8);
+    assert_int_equal(out.nsym, 8); /* legacy layout reported with the message */
     assert_memory_equal(out.raw, m.raw, 0); /* m.raw unset by modulate (const) */
     uint8_t raw[DRONEID_PAYLOAD_LEN];
     assert_int_equal(droneid_pack(&m, raw), SG_OK);

@@ -121,11 +121,22 @@ static void test_real_capture(void **st)
             sg_measurement z;
             assert_int_equal(droneid_to_measurement(&m, b.t_start, 0, &z), SG_OK);
             assert_string_equal(z.identity, m.serial);
+            /* the state bits against what the telemetry itself shows: the drone is
+             * climbing (height 37..42 m, v_up > 0) with a GNSS position and a home point */
+            assert_true(z.droneid.valid && z.droneid.nsym == 9);
+            assert_true(m.height_m > 10 && m.v_up > 0);
+            assert_true(z.droneid.motor_on && z.droneid.in_air && z.droneid.gps_valid);
+            assert_true(z.droneid.height_valid && z.droneid.home_set && z.droneid.has_home);
+            assert_string_equal(z.droneid.product_name, "Mavic Air 2");
         } else {
             printf("  message type 0x%02x (length %d): serial %s\n", m.msg_type, m.pkt_len,
                    m.serial);
-            sg_measurement z; /* no position: nothing for the tracker */
-            assert_int_equal(droneid_to_measurement(&m, b.t_start, 0, &z), SG_EINVAL);
+            sg_measurement z; /* no position: an identified RF presence for fusion */
+            assert_int_equal(droneid_to_measurement(&m, b.t_start, 0, &z), SG_OK);
+            assert_int_equal(z.type, SG_MEAS_RF_PRESENCE);
+            assert_string_equal(z.identity, m.serial);
+            assert_true(z.droneid.valid && z.droneid.msg_type == DRONEID_MSG_USER_INFO);
+            assert_int_equal(z.droneid.nsym, 9);
         }
     }
     assert_int_equal(full, 3);

@@ -64,6 +64,8 @@ static void test_replay_end_to_end(void **state)
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail_msg("daemon exit status %d (log: %s)", status, LOG_PATH);
 
+    const cJSON *intr_dj = NULL; /* the DroneID details of the intruder's last message */
+    double intr_dj_t = NAN;
     uint32_t intruder_id = 0, venue_id = 0;
     size_t n_tracks = 0, near = 0, confirmed = 0, intruder_msgs = 0;
     double worst = 0, intr_first = NAN, intr_last = NAN;
@@ -91,6 +93,10 @@ static void test_replay_end_to_end(void **state)
             worst = fmax(worst, err);
             near += err < 30;
             assert_near(jnum(j, "speed_mps"), 20.0, 8.0);
+            if (cJSON_GetObjectItem(j, "droneid")) {
+                intr_dj = cJSON_GetObjectItem(j, "droneid");
+                intr_dj_t = jnum(j, "t");
+            }
         } else if (strcmp(jstr(j, "identity"), VENUE_DRONE) == 0) {
             if (venue_id == 0)
                 venue_id = (uint32_t)jnum(j, "id");
@@ -102,6 +108,41 @@ static void test_replay_end_to_end(void **state)
     assert_true(venue_id != 0 && venue_id != intruder_id);
     assert_true(confirmed > 0);
     assert_true(worst < 5); /* DroneID positions are GNSS fixes: the track follows them */
+    /* The intruder's track carries every DroneID field of the scene's frames: product 58
+     * (Mavic Air 2), 9-symbol layout, state 0x1f07 as sg_democap sends it, 100 m above
+     * take-off, the pilot (and home, the scene's default) where the scene put them, the
+     * app time on the message's clock. */
+    assert_non_null(intr_dj);
+    assert_int_equal((int)jnum(intr_dj, "msg_type"), 0x10);
+    assert_int_equal((int)jnum(intr_dj, "layout_symbols"), 9);
+    assert_int_equal((int)jnum(intr_dj, "product"), 58);
+    assert_string_equal(jstr(intr_dj, "product_name"), "Mavic Air 2");
+    assert_int_equal((int)jnum(intr_dj, "state"), 0x1f07);
+    const cJSON *fl = cJSON_GetObjectItem(intr_dj, "flags");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(fl, "serial_valid")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(fl, "home_set")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(fl, "privacy_on")));
+    assert_true(jnum(intr_dj, "seq") > 0);
+    assert_near(jnum(intr_dj, "height_m"), 100, 1.0);
+    assert_string_equal(jstr(intr_dj, "height_ref"), "takeoff");
+    assert_near(jnum(intr_dj, "app_time"), intr_dj_t, 2.0);
+    {
+        geo_frame f;
+        assert_int_equal(geo_frame_init(&f, 51.5560 * GEO_DEG, -0.2796 * GEO_DEG, 87.0, NULL), 0);
+        const double pilot[3] = {-1100, 1050, 1.5};
+        double plat, plon, ph, d_p, d_h, az1, az2;
+        geo_frame_from_enu(&f, pilot, &plat, &plon, &ph);
+        const cJSON *pj = cJSON_GetObjectItem(intr_dj, "pilot"),
+                    *hj = cJSON_GetObjectItem(intr_dj, "home");
+        assert_non_null(pj);
+        assert_non_null(hj);
+        assert_int_equal(geo_inverse(plat, plon, jnum(pj, "lat") * GEO_DEG,
+                                     jnum(pj, "lon") * GEO_DEG, &d_p, &az1, &az2), 0);
+        assert_int_equal(geo_inverse(plat, plon, jnum(hj, "lat") * GEO_DEG,
+                                     jnum(hj, "lon") * GEO_DEG, &d_h, &az1, &az2), 0);
+        print_message("e2e: DroneID pilot %.2f m, home %.2f m from the scene's\n", d_p, d_h);
+        assert_true(d_p < 1.0 && d_h < 1.0); /* 1e-7 rad wire quantisation: 0.6 m */
+    }
     /* Each update goes out when it happens (docs/feed-schema.md), not on the 1 s snapshot
      * grid alone: more intruder messages than one per second of its life. */
     print_message("e2e: %zu intruder track messages over %.1f s\n", intruder_msgs,

@@ -215,7 +215,9 @@ static int fill_msg(const scene *s, const geo_frame *f, drone *d, double ts, dro
     track_at(d, ts, p, v);
     droneid_msg_init(m);
     m->seq = (uint16_t)d->seq++;
-    m->state_info = 0x1f07; /* motors on, in air, GPS valid (as seen on air) */
+    /* serial valid, privacy off, home set, height/velocity/attitude valid, bit 12;
+     * motor-on/in-air/GPS bits clear (a real Mavic Air 2 in flight sends 0x1ff7) */
+    m->state_info = 0x1f07;
     snprintf(m->serial, sizeof m->serial, "%s", d->serial);
     geo_frame_from_enu(f, p, &lat, &lon, &h);
     m->lat_deg = lat / GEO_DEG;

@@ -24,7 +24,8 @@ bool trk_has_sensor(const sg_track *t, int s)
     return false;
 }
 
-/* Copies the per-measurement attributes (class, identity, operator, Remote ID details)
+/* Copies the per-measurement attributes (class, identity, operator, Remote ID and
+ * DroneID details)
  * into the track. */
 void trk_absorb_attrs(sg_track *t, const sg_measurement *m)
 {
@@ -43,6 +44,8 @@ void trk_absorb_attrs(sg_track *t, const sg_measurement *m)
     }
     if (m->rid.valid)
         t->rid = m->rid;
+    if (m->droneid.valid)
+        t->droneid = m->droneid;
 }
 
 hist_entry *trk_hist_at(trk *t, int k)
