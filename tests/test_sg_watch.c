@@ -4,6 +4,7 @@
  * with --timeout (exit 3), and CURVE through feed_auth (allowed key receives, unknown
  * key exits 4 because the server's ZAP handler refused it). */
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +23,8 @@
 #include "feed_auth.h"
 #include "feed_msg.h"
 #include "sg_json.h"
+#include "watch_model.h"
+#include "watch_render.h"
 
 static char dir[64];
 static const char *watch = SG_BINARY_DIR "/sg_watch";
@@ -133,7 +136,9 @@ static void test_plaintext_lines_and_log(void **state)
     for (char *p = out; (p = strchr(p, '\n')); p++)
         lines++;
     assert_int_equal(lines, 6);
-    assert_non_null(strstr(out, "TRACK 17 confirmed class=dji_droneid(0.93) identity="
+    /* every line starts with the message time (UTC without --tz) */
+    assert_non_null(strstr(out, "2026-11-22T22:30:00.250+00:00 TRACK 17 confirmed "
+                                "class=dji_droneid(0.93) identity="
                                 "1581F5FJD22A00XY pos=51.556100,-0.279600 alt=152.5m"));
     assert_non_null(strstr(out, "zones=[stadium-critical(critical,IN)]"));
     assert_non_null(strstr(out, "ALERT 3 raised critical zone=stadium-critical track=17"));
@@ -169,12 +174,22 @@ static void test_plaintext_lines_and_log(void **state)
     assert_true(bad >= 1);
 
     /* topic filter: only alerts */
-    char *argv2[] = {(char *)watch, "--plaintext", "--topic", "alert.", "--once", ep, NULL};
+    char *argv2[] = {(char *)watch, "--plaintext", "--topic", "alert.", "--once", "--tz",
+                     "Europe/Berlin", ep, NULL};
     assert_int_equal(run_watch(pub, argv2, 30), 0);
     out = slurp("out.txt");
-    assert_true(strncmp(out, "ALERT 3 raised", 14) == 0);
-    assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out));
+    /* 22:30:01 UTC in November is 23:30:01 CET */
+    assert_non_null(strchr(out, '\n'));
+    assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out)); /* one line */
+    assert_true(strncmp(out, "2026-11-22T23:30:01.000+01:00 ALERT 3 raised", 44) == 0);
     free(out);
+
+    /* a zone name that is not in the tz database is a usage error */
+    char *argv5[] = {(char *)watch, "--plaintext", "--tz", "Mars/Olympus", ep, NULL};
+    assert_int_equal(run_watch(pub, argv5, 30), 2);
+    err = slurp("err.txt");
+    assert_non_null(strstr(err, "--tz Mars/Olympus"));
+    free(err);
 
     /* class filter hides everything classed; --timeout before --count: exit 3 */
     char *argv3[] = {(char *)watch, "--plaintext", "--topic", "alert.", "--class", "frsky_d16",
@@ -226,7 +241,7 @@ static void test_curve(void **state)
                      "--once", "--timeout", "20", ep, NULL};
     assert_int_equal(run_watch(pub, argv1, 30), 0);
     char *out = slurp("out.txt");
-    assert_true(strncmp(out, "STATUS skyguardd", 16) == 0);
+    assert_non_null(strstr(out, "+00:00 STATUS skyguardd"));
     free(out);
 
     char *argv2[] = {(char *)watch, "--server-key", sp, "--key", bp, "--once", "--timeout",
@@ -243,6 +258,150 @@ static void test_curve(void **state)
     zmq_close(pub);
     feed_auth_destroy(a);
     zmq_ctx_term(ctx);
+}
+
+/* ---- the console model (apps/watch/watch_model.c) without a terminal ---------------- */
+
+static void feed(watch_model *m, const char *frame, double now, bool *bell)
+{
+    feed_msg msg;
+    sg_errinfo e = {0};
+    int rc = feed_msg_parse(frame, strlen(frame), &msg, &e);
+    if (rc != SG_OK)
+        fail_msg("test frame refused: %s", e.msg);
+    bool b = watch_apply(m, &msg, now);
+    if (bell)
+        *bell = b;
+    feed_msg_free(&msg);
+}
+
+static const char *track_far =
+    "track.5 {\"v\":1,\"type\":\"track\",\"id\":5,\"status\":\"confirmed\",\"t\":1795386600.0,"
+    "\"time\":\"2026-11-22T22:30:00.000Z\",\"lat\":51.56,\"lon\":-0.28,\"alt_m\":120,"
+    "\"enu_m\":[300,400,50],\"zones\":[{\"id\":\"outer\",\"severity\":\"warning\","
+    "\"inside\":false,\"ttb_s\":40}],\"remote_id\":{\"height_ref\":\"agl\",\"height_m\":72.5}}";
+
+static void test_model(void **state)
+{
+    (void)state;
+    static watch_model m;
+    watch_model_init(&m);
+    bool bell = false;
+    feed(&m, frames[0], 1.0, NULL);  /* track 17, inside critical, no enu_m */
+    feed(&m, track_far, 1.0, NULL);  /* track 5: 500 m at bearing 036.87, warning in 40 s */
+    feed(&m, frames[2], 1.0, &bell); /* alert 3 raised critical on track 17 */
+    assert_true(bell);
+    feed(&m, frames[2], 1.5, &bell); /* the same alert again: no second bell */
+    assert_false(bell);
+    assert_int_equal(m.n_tracks, 2);
+    assert_int_equal(m.n_history, 2);
+    assert_int_equal(watch_history(&m, 0)->id, 3);
+    assert_null(watch_history(&m, 2));
+
+    /* geometry from enu_m; unknown stays NAN (shown "-") */
+    const watch_track *far = m.tracks[0].tk.id == 5 ? &m.tracks[0] : &m.tracks[1];
+    const watch_track *near = m.tracks[0].tk.id == 5 ? &m.tracks[1] : &m.tracks[0];
+    assert_float_equal(watch_track_range(&far->tk), 500.0, 1e-9);
+    assert_float_equal(watch_track_bearing(&far->tk), atan2(3, 4) * 180 / M_PI, 1e-9);
+    assert_true(isnan(watch_track_range(&near->tk)));
+    assert_float_equal(far->agl_m, 72.5, 1e-12);
+    assert_true(isnan(near->agl_m));
+    assert_float_equal(watch_track_ttb(&near->tk), 0.0, 0); /* inside */
+    assert_float_equal(watch_track_ttb(&far->tk), 40.0, 0);
+
+    /* sort keys */
+    m.sort = WATCH_SORT_ID;
+    watch_sort_tables(&m);
+    assert_int_equal(m.tracks[0].tk.id, 5);
+    m.sort = WATCH_SORT_SEVERITY;
+    watch_sort_tables(&m);
+    assert_int_equal(m.tracks[0].tk.id, 17);
+    assert_true(watch_key(&m, 's'));
+    assert_int_equal(m.sort, WATCH_SORT_TTB);
+    watch_sort_tables(&m);
+    assert_int_equal(m.tracks[0].tk.id, 17); /* 0 s (inside) before 40 s */
+    assert_true(watch_key(&m, 's'));
+    watch_sort_tables(&m);
+    assert_int_equal(m.tracks[0].tk.id, 5); /* known range before unknown */
+
+    /* selection and acknowledgement: the visible list is alerts first */
+    int idx[WATCH_MAX_ALERTS + WATCH_MAX_TRACKS];
+    assert_int_equal(watch_visible(&m, idx, 16), 3);
+    assert_true(watch_key(&m, WATCH_KEY_DOWN));
+    assert_int_equal(m.selected, 0);
+    assert_true(watch_key(&m, 'a'));
+    assert_true(m.alerts[0].acked);
+    assert_true(watch_key(&m, 'j'));
+    assert_true(watch_key(&m, 'j'));
+    assert_true(watch_key(&m, 'j')); /* clamped at the last row */
+    assert_int_equal(m.selected, 2);
+    assert_true(watch_key(&m, 'k'));
+    assert_int_equal(m.selected, 1);
+
+    /* severity filter cycles all -> info+ ... critical -> all */
+    assert_true(watch_key(&m, 'f'));
+    assert_true(watch_key(&m, 'f'));
+    assert_true(watch_key(&m, 'f'));
+    assert_int_equal(m.sev_filter, SG_SEV_ALERT);
+    assert_int_equal(watch_visible(&m, idx, 16), 2); /* alert 3 and track 17 */
+    assert_true(watch_key(&m, 'f'));
+    assert_true(watch_key(&m, 'f'));
+    assert_int_equal(m.sev_filter, -1);
+
+    /* help, pause, quit */
+    assert_true(watch_key(&m, '?'));
+    assert_true(m.help);
+    assert_true(watch_key(&m, 'x'));
+    assert_false(m.help);
+    assert_true(watch_key(&m, 'p'));
+    assert_true(m.paused);
+    assert_false(watch_key(&m, 'q'));
+
+    /* a silent feed: FEED LOST after 5 s, the alert is stale, not raised forever */
+    watch_expire(&m, 4.0, 5.0);
+    assert_false(m.feed_lost);
+    assert_false(m.alerts[0].stale);
+    watch_expire(&m, 7.0, 5.0);
+    assert_true(m.feed_lost);
+    assert_true(m.alerts[0].stale);
+    assert_true(m.alerts[0].acked);
+    watch_expire(&m, 7.0 + WATCH_STALE_S + 1, 5.0); /* tracks and stale alerts go */
+    assert_int_equal(m.n_tracks, 0);
+    assert_int_equal(m.n_alerts, 0);
+    assert_int_equal(m.n_history, 2); /* history stays */
+
+    /* allow-listed alert tags its track */
+    watch_model_init(&m);
+    const char *allowed =
+        "alert.info.stadium-critical {\"v\":1,\"type\":\"alert\",\"id\":4,\"state\":\"raised\","
+        "\"severity\":\"info\",\"t\":1795386601.0,\"time\":\"2026-11-22T22:30:01.000Z\","
+        "\"track_id\":17,\"zone\":\"stadium-critical\",\"inside\":true,\"allow_listed\":true}";
+    feed(&m, frames[0], 1.0, NULL);
+    feed(&m, allowed, 1.0, &bell);
+    assert_false(bell);
+    assert_true(watch_track_allow_listed(&m, 17));
+    assert_false(watch_track_allow_listed(&m, 5));
+}
+
+static void test_fmt_time(void **state)
+{
+    (void)state;
+    char s[64];
+    sg_errinfo e = {0};
+    watch_fmt_time(1795386600.25, NULL, true, s, sizeof s);
+    assert_string_equal(s, "2026-11-22T22:30:00.250+00:00");
+    tz_info *ny = tz_load(NULL, "America/New_York", &e);
+    if (!ny) {
+        fprintf(stderr, "no tz database (%s): zone case skipped\n", e.msg);
+        return;
+    }
+    watch_fmt_time(1795386600.25, ny, true, s, sizeof s);
+    assert_string_equal(s, "2026-11-22T17:30:00.250-05:00");
+    watch_fmt_time(1795386600.25, ny, false, s, sizeof s);
+    assert_string_equal(s, "17:30:00");
+    watch_fmt_time(NAN, ny, true, s, sizeof s);
+    assert_string_equal(s, "-");
+    tz_destroy(ny);
 }
 
 static int setup(void **state)
@@ -273,6 +432,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plaintext_lines_and_log),
         cmocka_unit_test(test_curve),
+        cmocka_unit_test(test_model),
+        cmocka_unit_test(test_fmt_time),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,34 @@
+/* Drawing the console (full-screen table) and formatting times for sg_watch.
+ *
+ * Every screen line is cut to the terminal width (no wrapping): table columns carry a
+ * priority and the least important are dropped first as the width shrinks (80 to 200+
+ * columns; below 80 the rightmost text is cut). Heights: alt_m is HAE (above the WGS84
+ * ellipsoid, as the feed sends it); AGL is shown only where the track's Remote ID
+ * reports a height against the ground; AMSL is not in the feed and is not shown. */
+#ifndef SG_WATCH_RENDER_H
+#define SG_WATCH_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "tz.h"
+#include "watch_model.h"
+
+typedef struct {
+    const char *title;      /* e.g. "tcp://127.0.0.1:5556 CURVE" */
+    const char *footer;     /* counters line, already formatted */
+    const char *problem;    /* last problem text or NULL */
+    const tz_info *tz;      /* zone for displayed times; NULL: UTC */
+    bool color;
+    double feed_lost_s;
+} watch_render_opts;
+
+/* Clears the screen and draws m on out in cols x rows (cols >= 20, rows >= 10). */
+void watch_draw(FILE *out, watch_model *m, const watch_render_opts *o, int cols, int rows,
+                double now);
+
+/* t (s UTC) as local time of tz (NULL: UTC), ISO 8601 with milliseconds and offset:
+ * "2026-11-22T22:30:00.250+00:00" (full) or "22:30:00" (!full). */
+void watch_fmt_time(double t, const tz_info *tz, bool full, char *out, size_t cap);
+
+#endif
