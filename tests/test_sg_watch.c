@@ -279,7 +279,7 @@ static const char *track_far =
     "track.5 {\"v\":1,\"type\":\"track\",\"id\":5,\"status\":\"confirmed\",\"t\":1795386600.0,"
     "\"time\":\"2026-11-22T22:30:00.000Z\",\"lat\":51.56,\"lon\":-0.28,\"alt_m\":120,"
     "\"enu_m\":[300,400,50],\"zones\":[{\"id\":\"outer\",\"severity\":\"warning\","
-    "\"inside\":false,\"ttb_s\":40}],\"remote_id\":{\"height_ref\":\"agl\",\"height_m\":72.5}}";
+    "\"inside\":false,\"ttb_s\":40}],\"operator\":{\"lat\":51.55,\"lon\":-0.28},\"remote_id\":{\"height_ref\":\"agl\",\"height_m\":72.5}}";
 
 static void test_model(void **state)
 {
@@ -294,9 +294,9 @@ static void test_model(void **state)
     feed(&m, frames[2], 1.5, &bell); /* the same alert again: no second bell */
     assert_false(bell);
     assert_int_equal(m.n_tracks, 2);
-    assert_int_equal(m.n_history, 2);
+    assert_int_equal(m.n_history, 1); /* a re-sent alert is not a new event */
     assert_int_equal(watch_history(&m, 0)->id, 3);
-    assert_null(watch_history(&m, 2));
+    assert_null(watch_history(&m, 1));
 
     /* geometry from enu_m; unknown stays NAN (shown "-") */
     const watch_track *far = m.tracks[0].tk.id == 5 ? &m.tracks[0] : &m.tracks[1];
@@ -368,7 +368,7 @@ static void test_model(void **state)
     watch_expire(&m, 7.0 + WATCH_STALE_S + 1, 5.0); /* tracks and stale alerts go */
     assert_int_equal(m.n_tracks, 0);
     assert_int_equal(m.n_alerts, 0);
-    assert_int_equal(m.n_history, 2); /* history stays */
+    assert_int_equal(m.n_history, 1); /* history stays */
 
     /* allow-listed alert tags its track */
     watch_model_init(&m);
@@ -404,6 +404,153 @@ static void test_fmt_time(void **state)
     tz_destroy(ny);
 }
 
+/* ---- in a real terminal: tmux at 80 and 160 columns ------------------------------------ */
+
+static char tmux_sock[96];
+
+static int tmux(const char *fmt, ...)
+{
+    char args[1024], cmd[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "tmux -S '%s' %s >/dev/null 2>&1", tmux_sock, args);
+    return system(cmd);
+}
+
+/* The pane's text (one line per screen row), or NULL when the session is gone. */
+static char *capture(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "tmux -S '%s' capture-pane -p -t w 2>/dev/null", tmux_sock);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = '\0';
+    return pclose(p) == 0 ? buf : NULL;
+}
+
+/* Publishes frames 0 and 2 (and the far track) until `want` is on screen or max_s. */
+static char *pump_until(void *pub, bool publish, const char *want, double max_s)
+{
+    double end = now_s() + max_s;
+    const char *pf[] = {frames[0], frames[2], track_far};
+    char *screen = NULL;
+    for (int k = 0; now_s() < end; k++) {
+        if (publish)
+            zmq_send(pub, pf[k % 3], strlen(pf[k % 3]), ZMQ_DONTWAIT);
+        usleep(30000);
+        if (k % 4 == 0 && (screen = capture()) && strstr(screen, want))
+            return screen;
+    }
+    fail_msg("'%s' not on screen within %.0f s; screen:\n%s", want, max_s,
+             screen ? screen : "(session gone)");
+    return NULL;
+}
+
+/* No screen line of the pane wider than cols, and the given row text on one line. */
+static void assert_row(const char *screen, const char *a, const char *b)
+{
+    const char *p = strstr(screen, a);
+    if (!p)
+        fail_msg("'%s' not on screen:\n%s", a, screen);
+    const char *eol = strchr(p + 1, '\n'); /* a may start with the newline */
+    const char *q = strstr(p, b);
+    if (!q || (eol && q > eol))
+        fail_msg("'%s' and '%s' not on one row (wrapped or dropped):\n%s", a, b, screen);
+}
+
+static void run_tmux(void *pub, const char *ep, int cols)
+{
+    char stty[128];
+    snprintf(stty, sizeof stty, "%s/stty%d.txt", dir, cols);
+    unlink(stty);
+    tmux("kill-server");
+    /* the shell records the terminal modes after sg_watch exits: raw mode must be undone */
+    assert_int_equal(tmux("new-session -d -s w -x %d -y 45 \"%s --plaintext --feed-lost 1 %s; "
+                          "stty -a > %s; sleep 30\"", cols, watch, ep, stty), 0);
+    char *s = pump_until(pub, true, "TRACKS (2)", 10);
+    assert_non_null(strstr(s, "ALERTS (1)"));
+    assert_row(s, "\n 3 ", "critical");
+    assert_row(s, "\n 17 ", "stadium-critical");
+    assert_row(s, "\n 5 ", "outer(warning)");
+    assert_row(s, "\n 5 ", "500"); /* range from the site origin */
+    assert_row(s, "HAE m", "TTB s");
+    if (cols >= 160) { /* the wide screen has every column */
+        assert_row(s, "CLASS        IDENTITY", "PILOT");
+        assert_row(s, "\n 5 ", "51.55000,-0.28000"); /* pilot position */
+        assert_row(s, "\n 17 ", "stadium-critical(critical,IN)"); /* not cut */
+        assert_row(s, "\n 17 ", "1581F5FJD22A00XY");
+        assert_row(s, "\n 5 ", "72"); /* AGL from Remote ID */
+        assert_non_null(strstr(s, "heights HAE/AGL"));
+    } else {
+        assert_null(strstr(s, "PILOT"));
+    }
+    assert_non_null(strstr(s, "ALERT HISTORY"));
+    assert_non_null(strstr(s, "22:30:01  raised  critical"));
+
+    /* keys: select the alert, acknowledge it, sort, filter, help */
+    tmux("send-keys -t w j");
+    tmux("send-keys -t w a");
+    s = pump_until(pub, true, "ACK ", 5); /* the header says ACK too: look at the row */
+    s = pump_until(pub, true, ">3 ", 5);
+    assert_row(s, "\n>3 ", "ACK");
+    tmux("send-keys -t w s");
+    pump_until(pub, true, "sort time to breach", 5);
+    tmux("send-keys -t w f f f f");
+    s = pump_until(pub, true, "filter critical", 5);
+    assert_non_null(strstr(s, "TRACKS (1)")); /* track 5 is only a warning */
+    tmux("send-keys -t w Down");
+    tmux("send-keys -t w ?");
+    pump_until(pub, true, "sg_watch keys", 5);
+    tmux("send-keys -t w x");
+    pump_until(pub, true, "ALERT HISTORY", 5);
+
+    /* the feed goes silent: banner, and the alert is no longer shown as raised */
+    s = pump_until(pub, false, "FEED LOST", 5);
+    s = pump_until(pub, false, "STALE", 5);
+    assert_row(s, "\n>3 ", "STALE");
+
+    tmux("send-keys -t w q");
+    double end = now_s() + 5;
+    char *modes = NULL;
+    sg_errinfo e;
+    while (now_s() < end && sg_read_file(stty, 1 << 16, &modes, NULL, &e) != SG_OK)
+        usleep(50000);
+    if (!modes)
+        fail_msg("sg_watch did not quit on 'q' at %d columns", cols);
+    assert_non_null(strstr(modes, " icanon"));
+    assert_non_null(strstr(modes, " echo "));
+    free(modes);
+    tmux("kill-server");
+}
+
+static void test_tmux(void **state)
+{
+    (void)state;
+    if (system("tmux -V >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "tmux not installed: terminal test skipped\n");
+        skip();
+    }
+    snprintf(tmux_sock, sizeof tmux_sock, "%s/tmux.sock", dir);
+    feed_auth_cfg cfg;
+    feed_auth_cfg_default(&cfg);
+    cfg.mode = FEED_AUTH_PLAINTEXT;
+    sg_errinfo e = {0};
+    void *ctx = zmq_ctx_new();
+    feed_auth *a = feed_auth_create(ctx, &cfg, &e);
+    assert_non_null(a);
+    char ep[128];
+    void *pub = make_pub(ctx, a, ep, sizeof ep);
+    run_tmux(pub, ep, 80);
+    run_tmux(pub, ep, 160);
+    zmq_close(pub);
+    feed_auth_destroy(a);
+    zmq_ctx_term(ctx);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -434,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_curve),
         cmocka_unit_test(test_model),
         cmocka_unit_test(test_fmt_time),
+        cmocka_unit_test(test_tmux),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -115,10 +115,13 @@ bool watch_apply(watch_model *m, const feed_msg *msg, double now)
         m->tracks[i].agl_m = rid_agl(msg->json);
     } else if (msg->type == FEED_MSG_ALERT) {
         const feed_msg_alert *a = &msg->u.alert;
-        add_history(m, msg);
         int i = 0;
         while (i < m->n_alerts && m->alerts[i].al.id != a->id)
             i++;
+        /* history: what changed (new, cleared, re-graded), not every re-send */
+        if (i == m->n_alerts || a->state == SG_ALERT_CLEARED ||
+            a->severity != m->alerts[i].al.severity)
+            add_history(m, msg);
         if (a->state == SG_ALERT_CLEARED) {
             if (i < m->n_alerts)
                 m->alerts[i] = m->alerts[--m->n_alerts];

@@ -18,7 +18,7 @@ static const column track_cols[] = {
     {"ID", 5, 0},      {"STATUS", 9, 4},   {"CLASS", 12, 2},    {"IDENTITY", 16, 3},
     {"TAG", 5, 0},     {"RANGE m", 7, 1},  {"BRG", 3, 2},       {"HAE m", 6, 1},
     {"AGL m", 5, 3},   {"SPD", 5, 3},      {"CRS", 3, 4},       {"TTB s", 5, 0},
-    {"POSITION", 20, 5}, {"PILOT", 20, 4}, {"ZONES", 16, 0},
+    {"POSITION", 20, 5}, {"PILOT", 20, 4}, {"ZONES", 30, 0},
 };
 #define N_TRACK_COLS (int)(sizeof track_cols / sizeof track_cols[0])
 
@@ -202,8 +202,8 @@ void watch_draw(FILE *f, watch_model *m, const watch_render_opts *o, int cols, i
     char filt[32];
     snprintf(filt, sizeof filt, "%s%s", m->sev_filter < 0 ? "all" :
              sg_severity_name((sg_severity)m->sev_filter), m->sev_filter < 0 ? "" : "+");
-    snprintf(line, sizeof line, "skyguard watch  %s  sort %s  filter %s%s  heights HAE/AGL  "
-             "h help", o->title, watch_sort_name(m->sort), filt, m->paused ? "  PAUSED" : "");
+    snprintf(line, sizeof line, "skyguard watch%s  h help  sort %s  filter %s  heights "
+             "HAE/AGL  %s", m->paused ? "  PAUSED" : "", watch_sort_name(m->sort), filt, o->title);
     put(f, o, "\033[1m", line, cols);
     int used = 1;
     if (m->feed_lost) {
