@@ -24,6 +24,8 @@
 #include "feed_auth.h"
 #include "feed_client.h"
 #include "feed_msg.h"
+#include "geoid.h"
+#include "site.h"
 #include "tz.h"
 #include "watch_model.h"
 #include "watch_render.h"
@@ -32,7 +34,7 @@
 #define MAX_TOPICS 16
 
 typedef struct {
-    const char *endpoint, *server_key, *key, *log_path, *tz;
+    const char *endpoint, *server_key, *key, *log_path, *tz, *venue;
     bool plaintext, lines, color, once, bell;
     const char *topics[MAX_TOPICS];
     int n_topics;
@@ -97,6 +99,8 @@ static void usage(FILE *f)
             "  --timeout S         exit after S seconds (exit 3 if --count not reached)\n"
             "  --rate HZ           table redraws per second at most (default 4)\n"
             "  --no-color          no ANSI colours\n"
+            "  -c, --venue FILE    venue (site) file: origin for range/bearing, ground and\n"
+            "                      geoid for AMSL/AGL, allow-list for the ALLOW tag\n"
             "  --tz ZONE           IANA time zone for shown times (default UTC), e.g.\n"
             "                      Europe/London; --lines prefixes every line with the\n"
             "                      message time in it\n"
@@ -198,6 +202,9 @@ static int parse_args(int argc, char **argv, options *o)
                 fprintf(stderr, "sg_watch: --feed-lost: 0.5 to 3600 s\n");
                 return 2;
             }
+        } else if (!strcmp(a, "-c") || !strcmp(a, "--venue")) {
+            NEED_ARG();
+            o->venue = v;
         } else if (!strcmp(a, "--tz")) {
             NEED_ARG();
             o->tz = v;
@@ -463,9 +470,36 @@ int main(int argc, char **argv)
         return 1;
     }
     watch_model_init(&c->m);
+    sg_site *site = NULL;
+    if (o.venue) {
+        sg_errinfo se = {0};
+        if (!(site = site_load(o.venue, &se))) {
+            fprintf(stderr, "sg_watch: %s\n", se.msg);
+            free(c);
+            tz_destroy(tz);
+            return 1;
+        }
+        watch_venue *v = &c->m.venue;
+        v->lat = site->origin_lat_deg;
+        v->lon = site->origin_lon_deg;
+        v->ground_amsl_m = site->ground_amsl_m;
+        v->site = site;
+        /* N as the daemon takes it: the venue's value, else EGM96 at the origin */
+        v->geoid_n_m = site->geoid_undulation_m;
+        if (isnan(v->geoid_n_m)) {
+            sg_geoid *g = geoid_open(NULL, &se);
+            if (!g || geoid_undulation(g, v->lat, v->lon, &v->geoid_n_m) != SG_OK) {
+                v->geoid_n_m = NAN;
+                fprintf(stderr, "sg_watch: %s: no geoid undulation (%s): AMSL not shown\n",
+                        o.venue, g ? "origin outside the grid" : se.msg);
+            }
+            geoid_close(g);
+        }
+    }
     FILE *log = NULL;
     if (o.log_path && !(log = fopen(o.log_path, "a"))) {
         fprintf(stderr, "sg_watch: %s: %s\n", o.log_path, strerror(errno));
+        site_free(site);
         free(c);
         tz_destroy(tz);
         return 1;
@@ -614,6 +648,7 @@ int main(int argc, char **argv)
     if (log)
         fclose(log);
     free(c);
+    site_free(site);
     tz_destroy(tz);
     return exit_code;
 }

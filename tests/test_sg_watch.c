@@ -23,6 +23,7 @@
 #include "feed_auth.h"
 #include "feed_msg.h"
 #include "sg_json.h"
+#include "site.h"
 #include "watch_model.h"
 #include "watch_render.h"
 
@@ -301,9 +302,9 @@ static void test_model(void **state)
     /* geometry from enu_m; unknown stays NAN (shown "-") */
     const watch_track *far = m.tracks[0].tk.id == 5 ? &m.tracks[0] : &m.tracks[1];
     const watch_track *near = m.tracks[0].tk.id == 5 ? &m.tracks[1] : &m.tracks[0];
-    assert_float_equal(watch_track_range(&far->tk), 500.0, 1e-9);
-    assert_float_equal(watch_track_bearing(&far->tk), atan2(3, 4) * 180 / M_PI, 1e-9);
-    assert_true(isnan(watch_track_range(&near->tk)));
+    assert_float_equal(watch_track_range(&m, &far->tk), 500.0, 1e-9);
+    assert_float_equal(watch_track_bearing(&m, &far->tk), atan2(3, 4) * 180 / M_PI, 1e-9);
+    assert_true(isnan(watch_track_range(&m, &near->tk)));
     assert_float_equal(far->agl_m, 72.5, 1e-12);
     assert_true(isnan(near->agl_m));
     assert_float_equal(watch_track_ttb(&near->tk), 0.0, 0); /* inside */
@@ -381,6 +382,44 @@ static void test_model(void **state)
     assert_false(bell);
     assert_true(watch_track_allow_listed(&m, 17));
     assert_false(watch_track_allow_listed(&m, 5));
+}
+
+/* With a venue file: range/bearing from its origin when the feed has no enu_m, AMSL and
+ * AGL from its geoid and ground, allow-list tag from its list. */
+static void test_model_venue(void **state)
+{
+    (void)state;
+    static watch_model m;
+    watch_model_init(&m);
+    sg_errinfo e = {0};
+    sg_site *site = site_load(SG_SOURCE_DIR "/config/default-venue.json", &e);
+    if (!site)
+        fail_msg("%s", e.msg);
+    /* origin 0.001 deg west of track 17 on its latitude */
+    m.venue = (watch_venue){.lat = 51.5561, .lon = -0.2806, .geoid_n_m = 47.25,
+                            .ground_amsl_m = site->ground_amsl_m, .site = site};
+    feed(&m, frames[0], 1.0, NULL);
+    const watch_track *r = &m.tracks[0];
+    double a = 6378137.0, e2 = 6.69437999014e-3, ph = 51.5561 * M_PI / 180;
+    double east = a / sqrt(1 - e2 * sin(ph) * sin(ph)) * cos(ph) * (0.001 * M_PI / 180);
+    assert_float_equal(watch_track_range(&m, &r->tk), east, 0.01);
+    assert_float_equal(watch_track_bearing(&m, &r->tk), 90.0, 0.01);
+    assert_float_equal(r->amsl_m, 152.5 - 47.25, 1e-9);
+    assert_float_equal(r->agl_m, 152.5 - 47.25 - 41.0, 1e-9);
+    assert_false(watch_track_allow_listed(&m, 17)); /* 1581F5FJD22A00XY is not listed */
+    const char *venue_drone =
+        "track.8 {\"v\":1,\"type\":\"track\",\"id\":8,\"status\":\"confirmed\",\"t\":1795386600.0,"
+        "\"time\":\"2026-11-22T22:30:00.000Z\",\"lat\":51.556,\"lon\":-0.2796,\"alt_m\":100,"
+        "\"identity\":\"1581F4QDE2270001\"}";
+    feed(&m, venue_drone, 1.0, NULL);
+    assert_true(watch_track_allow_listed(&m, 8));
+    /* unknown geoid: AMSL unknown, AGL not guessed from it */
+    m.venue.geoid_n_m = NAN;
+    feed(&m, frames[0], 2.0, NULL);
+    r = m.tracks[0].tk.id == 17 ? &m.tracks[0] : &m.tracks[1];
+    assert_true(isnan(r->amsl_m));
+    assert_true(isnan(r->agl_m));
+    site_free(site);
 }
 
 static void test_fmt_time(void **state)
@@ -470,7 +509,8 @@ static void run_tmux(void *pub, const char *ep, int cols)
     tmux("kill-server");
     /* the shell records the terminal modes after sg_watch exits: raw mode must be undone */
     assert_int_equal(tmux("new-session -d -s w -x %d -y 45 \"%s --plaintext --feed-lost 1 %s; "
-                          "stty -a > %s; sleep 30\"", cols, watch, ep, stty), 0);
+                          "stty -a > %s.tmp; mv %s.tmp %s; sleep 30\"", cols, watch, ep, stty, stty, stty),
+                     0);
     char *s = pump_until(pub, true, "TRACKS (2)", 10);
     assert_non_null(strstr(s, "ALERTS (1)"));
     assert_row(s, "\n 3 ", "critical");
@@ -479,12 +519,12 @@ static void run_tmux(void *pub, const char *ep, int cols)
     assert_row(s, "\n 5 ", "500"); /* range from the site origin */
     assert_row(s, "HAE m", "TTB s");
     if (cols >= 160) { /* the wide screen has every column */
-        assert_row(s, "CLASS        IDENTITY", "PILOT");
+        assert_row(s, "STATUS    CLASS", "PILOT");
         assert_row(s, "\n 5 ", "51.55000,-0.28000"); /* pilot position */
         assert_row(s, "\n 17 ", "stadium-critical(critical,IN)"); /* not cut */
         assert_row(s, "\n 17 ", "1581F5FJD22A00XY");
         assert_row(s, "\n 5 ", "72"); /* AGL from Remote ID */
-        assert_non_null(strstr(s, "heights HAE/AGL"));
+        assert_non_null(strstr(s, "heights: HAE=WGS84 ellipsoid  AGL=Remote ID height"));
     } else {
         assert_null(strstr(s, "PILOT"));
     }
@@ -521,8 +561,8 @@ static void run_tmux(void *pub, const char *ep, int cols)
         usleep(50000);
     if (!modes)
         fail_msg("sg_watch did not quit on 'q' at %d columns", cols);
-    assert_non_null(strstr(modes, " icanon"));
-    assert_non_null(strstr(modes, " echo "));
+    if (!strstr(modes, " icanon") || !strstr(modes, " echo "))
+        fail_msg("terminal left in raw mode after q:\n%s", modes);
     free(modes);
     tmux("kill-server");
 }
@@ -580,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_plaintext_lines_and_log),
         cmocka_unit_test(test_curve),
         cmocka_unit_test(test_model),
+        cmocka_unit_test(test_model_venue),
         cmocka_unit_test(test_fmt_time),
         cmocka_unit_test(test_tmux),
     };

@@ -2,6 +2,8 @@
 #include "watch_model.h"
 
 #include <math.h>
+
+#include "geo.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,7 @@ void watch_model_init(watch_model *m)
     m->sev_filter = -1;
     m->selected = -1;
     m->last_rx = -1;
+    m->venue = (watch_venue){.lat = NAN, .lon = NAN, .geoid_n_m = NAN, .ground_amsl_m = NAN};
 }
 
 int watch_track_sev(const feed_msg_track *t)
@@ -34,17 +37,37 @@ double watch_track_ttb(const feed_msg_track *t)
     return best;
 }
 
-double watch_track_range(const feed_msg_track *t)
+/* Range (m) and bearing (deg) from the origin; false when unknown. */
+static bool range_bearing(const watch_model *m, const feed_msg_track *t, double *r, double *b)
 {
-    return hypot(t->enu_m[0], t->enu_m[1]); /* NAN propagates when absent */
+    if (!isnan(t->enu_m[0]) && !isnan(t->enu_m[1])) {
+        *r = hypot(t->enu_m[0], t->enu_m[1]);
+        *b = atan2(t->enu_m[0], t->enu_m[1]) * 180.0 / M_PI;
+    } else if (!isnan(m->venue.lat) && !isnan(m->venue.lon)) {
+        double az1, az2;
+        geo_inverse(m->venue.lat * GEO_DEG, m->venue.lon * GEO_DEG, t->lat * GEO_DEG,
+                    t->lon * GEO_DEG, r, &az1, &az2);
+        *b = az1 * 180.0 / M_PI;
+    } else {
+        return false;
+    }
+    if (*b < 0)
+        *b += 360.0;
+    if (*b >= 360.0)
+        *b -= 360.0;
+    return true;
 }
 
-double watch_track_bearing(const feed_msg_track *t)
+double watch_track_range(const watch_model *m, const feed_msg_track *t)
 {
-    if (isnan(t->enu_m[0]) || isnan(t->enu_m[1]))
-        return NAN;
-    double b = atan2(t->enu_m[0], t->enu_m[1]) * 180.0 / M_PI;
-    return b < 0 ? b + 360.0 : b;
+    double r, b;
+    return range_bearing(m, t, &r, &b) ? r : NAN;
+}
+
+double watch_track_bearing(const watch_model *m, const feed_msg_track *t)
+{
+    double r, b;
+    return range_bearing(m, t, &r, &b) ? b : NAN;
 }
 
 bool watch_track_allow_listed(const watch_model *m, uint32_t track_id)
@@ -52,6 +75,9 @@ bool watch_track_allow_listed(const watch_model *m, uint32_t track_id)
     for (int i = 0; i < m->n_alerts; i++)
         if (m->alerts[i].al.track_id == track_id && m->alerts[i].al.allow_listed)
             return true;
+    for (int i = 0; i < m->n_tracks; i++)
+        if (m->tracks[i].tk.id == track_id)
+            return m->tracks[i].allow_listed;
     return false;
 }
 
@@ -112,7 +138,12 @@ bool watch_apply(watch_model *m, const feed_msg *msg, double now)
         }
         m->tracks[i].tk = *t;
         m->tracks[i].rx = now;
-        m->tracks[i].agl_m = rid_agl(msg->json);
+        watch_track *r = &m->tracks[i];
+        const watch_venue *v = &m->venue;
+        r->amsl_m = t->alt_m - v->geoid_n_m; /* NAN when N is unknown */
+        r->agl_m = !isnan(r->amsl_m) && !isnan(v->ground_amsl_m) ? r->amsl_m - v->ground_amsl_m
+                                                                   : rid_agl(msg->json);
+        r->allow_listed = v->site && t->identity[0] && site_allowed(v->site, t->identity, NULL);
     } else if (msg->type == FEED_MSG_ALERT) {
         const feed_msg_alert *a = &msg->u.alert;
         int i = 0;
@@ -212,7 +243,7 @@ static double track_range_of(uint32_t id)
 {
     for (int i = 0; i < sort_model->n_tracks; i++)
         if (sort_model->tracks[i].tk.id == id)
-            return watch_track_range(&sort_model->tracks[i].tk);
+            return watch_track_range(sort_model, &sort_model->tracks[i].tk);
     return NAN;
 }
 
@@ -238,7 +269,7 @@ static int cmp_track(const void *x, const void *y)
     else if (sort_key == WATCH_SORT_TTB)
         c = cmp_num(watch_track_ttb(a), watch_track_ttb(b));
     else if (sort_key == WATCH_SORT_RANGE)
-        c = cmp_num(watch_track_range(a), watch_track_range(b));
+        c = cmp_num(watch_track_range(sort_model, a), watch_track_range(sort_model, b));
     return c ? c : (a->id > b->id) - (a->id < b->id);
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "feed_msg.h"
+#include "site.h"
 
 #define WATCH_MAX_TRACKS 512
 #define WATCH_MAX_ALERTS 256
@@ -23,8 +24,19 @@
 typedef struct {
     feed_msg_track tk;
     double rx;         /* monotonic s of the last update */
-    double agl_m;      /* m above ground from the Remote ID height (height_ref "agl"); NAN */
+    double amsl_m;     /* m above mean sea level: HAE - N of the venue; NAN without a venue */
+    double agl_m;      /* m above ground: AMSL - the venue's ground_amsl_m (flat ground), else
+                        * the Remote ID height when its height_ref is "agl"; NAN unknown */
+    bool allow_listed; /* identity on the venue allow-list */
 } watch_track;
+
+/* What the venue file (-c) tells the console; every field may be unknown. */
+typedef struct {
+    double lat, lon;       /* deg: site origin; NAN unknown */
+    double geoid_n_m;      /* m: HAE - AMSL at the site (EGM96 N); NAN unknown */
+    double ground_amsl_m;  /* m: ground elevation at the origin; NAN unknown */
+    const sg_site *site;   /* for the allow-list; NULL none (not owned) */
+} watch_venue;
 
 typedef struct {
     feed_msg_alert al;
@@ -59,6 +71,7 @@ typedef struct {
     int n_rf;
     watch_event history[WATCH_HISTORY]; /* ring; watch_history(m, 0) is the newest */
     int n_history, history_head;
+    watch_venue venue;                  /* watch_model_init: all unknown */
     feed_msg_status status;
     bool have_status;
     double status_rx, last_rx;          /* monotonic s; last_rx < 0: nothing received yet */
@@ -98,14 +111,18 @@ bool watch_key(watch_model *m, int key);
 const watch_event *watch_history(const watch_model *m, int i);
 
 /* Highest zone severity of a track, -1 with none; its smallest time to breach (0 when
- * inside a zone, NAN when unknown); horizontal range (m) and bearing (deg from true
- * north) from the site origin from enu_m, NAN when the feed did not send it. */
+ * inside a zone, NAN when unknown). */
 int watch_track_sev(const feed_msg_track *t);
 double watch_track_ttb(const feed_msg_track *t);
-double watch_track_range(const feed_msg_track *t);
-double watch_track_bearing(const feed_msg_track *t);
 
-/* True when an alert on this track says allow_listed. */
+/* Horizontal range (m) and bearing (deg clockwise from true north, [0, 360)) from the
+ * site origin: from the feed's enu_m, else the geodesic from the venue origin; NAN when
+ * neither is known. */
+double watch_track_range(const watch_model *m, const feed_msg_track *t);
+double watch_track_bearing(const watch_model *m, const feed_msg_track *t);
+
+/* True when the venue allow-list has the track's identity or an alert on it says
+ * allow_listed. */
 bool watch_track_allow_listed(const watch_model *m, uint32_t track_id);
 
 const char *watch_sort_name(watch_sort s);

@@ -15,10 +15,10 @@ typedef struct {
 } column;
 
 static const column track_cols[] = {
-    {"ID", 5, 0},      {"STATUS", 9, 4},   {"CLASS", 12, 2},    {"IDENTITY", 16, 3},
-    {"TAG", 5, 0},     {"RANGE m", 7, 1},  {"BRG", 3, 2},       {"HAE m", 6, 1},
-    {"AGL m", 5, 3},   {"SPD", 5, 3},      {"CRS", 3, 4},       {"TTB s", 5, 0},
-    {"POSITION", 20, 5}, {"PILOT", 20, 4}, {"ZONES", 30, 0},
+    {"ID", 5, 0},      {"STATUS", 9, 4},   {"CLASS", 11, 2},    {"IDENTITY", 16, 3},
+    {"TAG", 5, 0},     {"RANGE m", 7, 1},  {"BRG", 3, 1},       {"HAE m", 6, 1},
+    {"AMSL m", 6, 3},  {"AGL m", 5, 1},   {"SPD", 5, 3},      {"CRS", 3, 4},       {"TTB s", 5, 0},
+    {"POSITION", 20, 5}, {"PILOT", 20, 4}, {"ZONES", 24, 0},
 };
 #define N_TRACK_COLS (int)(sizeof track_cols / sizeof track_cols[0])
 
@@ -126,12 +126,13 @@ static void track_line(char *line, const watch_model *m, const watch_track *r, i
                        int cols, char mark)
 {
     const feed_msg_track *t = &r->tk;
-    char id[16], rng[16], brg[16], hae[16], agl[16], spd[16], crs[16], ttb[16], pos[48],
+    char id[16], rng[16], brg[16], hae[16], amsl[16], agl[16], spd[16], crs[16], ttb[16], pos[48],
         pil[48], z[256];
     snprintf(id, sizeof id, "%u", (unsigned)t->id);
-    num(rng, sizeof rng, "%.0f", watch_track_range(t));
-    num(brg, sizeof brg, "%03.0f", watch_track_bearing(t));
+    num(rng, sizeof rng, "%.0f", watch_track_range(m, t));
+    num(brg, sizeof brg, "%03.0f", watch_track_bearing(m, t));
     num(hae, sizeof hae, "%.0f", t->alt_m);
+    num(amsl, sizeof amsl, "%.0f", r->amsl_m);
     num(agl, sizeof agl, "%.0f", r->agl_m);
     num(spd, sizeof spd, "%.1f", t->speed_mps);
     num(crs, sizeof crs, "%03.0f", t->course_deg);
@@ -145,7 +146,7 @@ static void track_line(char *line, const watch_model *m, const watch_track *r, i
     const char *cells[N_TRACK_COLS] = {
         id, sg_track_status_name(t->status), t->cls[0] ? t->cls : "-",
         t->identity[0] ? t->identity : "-", watch_track_allow_listed(m, t->id) ? "ALLOW" : "",
-        rng, brg, hae, agl, spd, crs, ttb, pos, pil, z[0] ? z : "-"};
+        rng, brg, hae, amsl, agl, spd, crs, ttb, pos, pil, z[0] ? z : "-"};
     layout(line, track_cols, N_TRACK_COLS, cells, prio, cols, mark);
 }
 
@@ -186,9 +187,10 @@ static const char *help_text[] = {
     "  f            severity filter: all, info+, warning+, alert+, critical",
     "",
     "STALE: the feed went silent or the alert's track is gone; not known to be raised.",
-    "HAE: height above the WGS84 ellipsoid (the feed's alt_m). AGL: Remote ID height",
-    "above ground where the drone reports one. RANGE/BRG: from the site origin (enu_m).",
-    "ALLOW: an alert on this track says its identity is on the venue allow-list.",
+    "Heights: the second line says what HAE, AMSL and AGL are measured from.",
+    "RANGE/BRG: from the site origin (the feed's enu_m, else the venue file's origin).",
+    "ALLOW: identity on the venue allow-list, or an alert on the track says allow_listed.",
+    "PILOT: operator position when the feed has one. '-': unknown, never guessed.",
 };
 
 void watch_draw(FILE *f, watch_model *m, const watch_render_opts *o, int cols, int rows,
@@ -202,10 +204,21 @@ void watch_draw(FILE *f, watch_model *m, const watch_render_opts *o, int cols, i
     char filt[32];
     snprintf(filt, sizeof filt, "%s%s", m->sev_filter < 0 ? "all" :
              sg_severity_name((sg_severity)m->sev_filter), m->sev_filter < 0 ? "" : "+");
-    snprintf(line, sizeof line, "skyguard watch%s  h help  sort %s  filter %s  heights "
-             "HAE/AGL  %s", m->paused ? "  PAUSED" : "", watch_sort_name(m->sort), filt, o->title);
+    snprintf(line, sizeof line, "skyguard watch%s  h help  sort %s  filter %s  %s",
+             m->paused ? "  PAUSED" : "", watch_sort_name(m->sort), filt, o->title);
     put(f, o, "\033[1m", line, cols);
-    int used = 1;
+    /* the height reference: what each height column is measured from */
+    int k = snprintf(line, sizeof line, "heights: HAE=WGS84 ellipsoid");
+    if (!isnan(m->venue.geoid_n_m))
+        k += snprintf(line + k, sizeof line - (size_t)k, "  AMSL=HAE-%.1f m (EGM96)",
+                      m->venue.geoid_n_m);
+    if (!isnan(m->venue.geoid_n_m) && !isnan(m->venue.ground_amsl_m))
+        snprintf(line + k, sizeof line - (size_t)k, "  AGL=AMSL-%.1f m (venue ground)",
+                 m->venue.ground_amsl_m);
+    else
+        snprintf(line + k, sizeof line - (size_t)k, "  AGL=Remote ID height (if reported)");
+    put(f, o, "", line, cols);
+    int used = 2;
     if (m->feed_lost) {
         snprintf(line, sizeof line, "*** FEED LOST: no message for %.0f s (limit %.0f s); "
                  "alerts shown STALE ***", now - m->last_rx, o->feed_lost_s);

@@ -2,9 +2,9 @@
  *
  * Every screen line is cut to the terminal width (no wrapping): table columns carry a
  * priority and the least important are dropped first as the width shrinks (80 to 200+
- * columns; below 80 the rightmost text is cut). Heights: alt_m is HAE (above the WGS84
- * ellipsoid, as the feed sends it); AGL is shown only where the track's Remote ID
- * reports a height against the ground; AMSL is not in the feed and is not shown. */
+ * columns; below 80 the rightmost text is cut). Heights: HAE is the feed's alt_m; AMSL
+ * and AGL come from the venue (watch_model.h) and the second screen line names the
+ * reference of each; unknown values show "-". */
 #ifndef SG_WATCH_RENDER_H
 #define SG_WATCH_RENDER_H
 
