@@ -277,20 +277,6 @@ static bool wanted(const options *o, const feed_msg *m)
 
 /* ---- rendering ----------------------------------------------------------------------- */
 
-static const char *sev_color(int sev)
-{
-    static const char *const col[] = {"", "\033[33m", "\033[31m", "\033[1;37;41m"};
-    return sev >= 0 && sev < 4 ? col[sev] : "";
-}
-
-static void fmt_num(char *out, size_t cap, const char *fmt, double v)
-{
-    if (isnan(v))
-        snprintf(out, cap, "-");
-    else
-        snprintf(out, cap, fmt, v);
-}
-
 static void fmt_zones(char *out, size_t cap, const feed_msg_track *t)
 {
     size_t n = 0;
@@ -317,12 +303,12 @@ static void print_line(const options *o, const tz_info *tz, const feed_msg *m)
     switch (m->type) {
     case FEED_MSG_TRACK: {
         const feed_msg_track *t = &m->u.track;
-        fmt_num(a, sizeof a, "%.1f", t->speed_mps);
-        fmt_num(b, sizeof b, "%.0f", t->course_deg);
-        fmt_num(c, sizeof c, "%.2f", t->cls_conf);
+        watch_fmt_num(a, sizeof a, "%.1f", t->speed_mps);
+        watch_fmt_num(b, sizeof b, "%.0f", t->course_deg);
+        watch_fmt_num(c, sizeof c, "%.2f", t->cls_conf);
         fmt_zones(z, sizeof z, t);
         if (o->color && watch_track_sev(t) > 0) {
-            on = sev_color(watch_track_sev(t));
+            on = watch_sev_attr(watch_track_sev(t));
             off = "\033[0m";
         }
         printf("%sTRACK %u %s class=%s(%s) identity=%s pos=%.6f,%.6f alt=%.1fm(HAE) speed=%sm/s "
@@ -334,10 +320,10 @@ static void print_line(const options *o, const tz_info *tz, const feed_msg *m)
     }
     case FEED_MSG_ALERT: {
         const feed_msg_alert *al = &m->u.alert;
-        fmt_num(a, sizeof a, "%.1f", al->ttb_s);
-        fmt_num(b, sizeof b, "%.1f", al->ttb_sd_s);
+        watch_fmt_num(a, sizeof a, "%.1f", al->ttb_s);
+        watch_fmt_num(b, sizeof b, "%.1f", al->ttb_sd_s);
         if (o->color) {
-            on = sev_color((int)al->severity);
+            on = watch_sev_attr((int)al->severity);
             off = "\033[0m";
         }
         printf("%sALERT %u %s %s zone=%s track=%u inside=%s ttb=%ss sd=%ss identity=%s "
@@ -350,19 +336,19 @@ static void print_line(const options *o, const tz_info *tz, const feed_msg *m)
     }
     case FEED_MSG_RF: {
         const feed_msg_rf *r = &m->u.rf;
-        fmt_num(a, sizeof a, "%.3f", r->fc_hz / 1e6);
-        fmt_num(b, sizeof b, "%.0f", r->bw_hz / 1e3);
-        fmt_num(c, sizeof c, "%.2f", r->cls_conf);
+        watch_fmt_num(a, sizeof a, "%.3f", r->fc_hz / 1e6);
+        watch_fmt_num(b, sizeof b, "%.0f", r->bw_hz / 1e3);
+        watch_fmt_num(c, sizeof c, "%.2f", r->cls_conf);
         printf("RF %s class=%s(%s) fc=%sMHz bw=%skHz%s\n", r->sensor, r->cls[0] ? r->cls : "-",
                c, a, b, m->snapshot ? " snapshot" : "");
         break;
     }
     default: {
         const feed_msg_status *s = &m->u.status;
-        fmt_num(a, sizeof a, "%.0f", s->samples_processed);
-        fmt_num(b, sizeof b, "%.0f", s->samples_dropped);
-        fmt_num(c, sizeof c, "%.0f", s->queue_depth);
-        fmt_num(d, sizeof d, "%.1f", s->pipeline_p99_ms);
+        watch_fmt_num(a, sizeof a, "%.0f", s->samples_processed);
+        watch_fmt_num(b, sizeof b, "%.0f", s->samples_dropped);
+        watch_fmt_num(c, sizeof c, "%.0f", s->queue_depth);
+        watch_fmt_num(d, sizeof d, "%.1f", s->pipeline_p99_ms);
         size_t n = 0;
         z[0] = '\0';
         for (int i = 0; i < s->n_sensors && n < sizeof z; i++)

@@ -113,16 +113,22 @@ static void *make_pub(void *ctx, feed_auth *a, char *ep, size_t cap)
     return pub;
 }
 
-static void test_plaintext_lines_and_log(void **state)
+static feed_auth *plaintext_auth(void *ctx)
 {
-    (void)state;
     feed_auth_cfg cfg;
     feed_auth_cfg_default(&cfg);
     cfg.mode = FEED_AUTH_PLAINTEXT;
     sg_errinfo e = {0};
-    void *ctx = zmq_ctx_new();
     feed_auth *a = feed_auth_create(ctx, &cfg, &e);
     assert_non_null(a);
+    return a;
+}
+
+static void test_plaintext_lines_and_log(void **state)
+{
+    (void)state;
+    void *ctx = zmq_ctx_new();
+    feed_auth *a = plaintext_auth(ctx);
     char ep[128], log[128];
     void *pub = make_pub(ctx, a, ep, sizeof ep);
     snprintf(log, sizeof log, "%s/feed.jsonl", dir);
@@ -575,13 +581,8 @@ static void test_tmux(void **state)
         skip();
     }
     snprintf(tmux_sock, sizeof tmux_sock, "%s/tmux.sock", dir);
-    feed_auth_cfg cfg;
-    feed_auth_cfg_default(&cfg);
-    cfg.mode = FEED_AUTH_PLAINTEXT;
-    sg_errinfo e = {0};
     void *ctx = zmq_ctx_new();
-    feed_auth *a = feed_auth_create(ctx, &cfg, &e);
-    assert_non_null(a);
+    feed_auth *a = plaintext_auth(ctx);
     char ep[128];
     void *pub = make_pub(ctx, a, ep, sizeof ep);
     run_tmux(pub, ep, 80);

@@ -73,13 +73,13 @@ static void put(FILE *f, const watch_render_opts *o, const char *attr, const cha
     fprintf(f, "%s%.*s%s\n", on ? attr : "", cols, text, on ? "\033[0m" : "");
 }
 
-static const char *sev_attr(int sev)
+const char *watch_sev_attr(int sev)
 {
     static const char *const col[] = {"", "\033[33m", "\033[31m", "\033[1;37;41m"};
     return sev >= 0 && sev < 4 ? col[sev] : "";
 }
 
-static void num(char *out, size_t cap, const char *fmt, double v)
+void watch_fmt_num(char *out, size_t cap, const char *fmt, double v)
 {
     if (isnan(v))
         snprintf(out, cap, "-");
@@ -129,14 +129,14 @@ static void track_line(char *line, const watch_model *m, const watch_track *r, i
     char id[16], rng[16], brg[16], hae[16], amsl[16], agl[16], spd[16], crs[16], ttb[16], pos[48],
         pil[48], z[256];
     snprintf(id, sizeof id, "%u", (unsigned)t->id);
-    num(rng, sizeof rng, "%.0f", watch_track_range(m, t));
-    num(brg, sizeof brg, "%03.0f", watch_track_bearing(m, t));
-    num(hae, sizeof hae, "%.0f", t->alt_m);
-    num(amsl, sizeof amsl, "%.0f", r->amsl_m);
-    num(agl, sizeof agl, "%.0f", r->agl_m);
-    num(spd, sizeof spd, "%.1f", t->speed_mps);
-    num(crs, sizeof crs, "%03.0f", t->course_deg);
-    num(ttb, sizeof ttb, "%.0f", watch_track_ttb(t));
+    watch_fmt_num(rng, sizeof rng, "%.0f", watch_track_range(m, t));
+    watch_fmt_num(brg, sizeof brg, "%03.0f", watch_track_bearing(m, t));
+    watch_fmt_num(hae, sizeof hae, "%.0f", t->alt_m);
+    watch_fmt_num(amsl, sizeof amsl, "%.0f", r->amsl_m);
+    watch_fmt_num(agl, sizeof agl, "%.0f", r->agl_m);
+    watch_fmt_num(spd, sizeof spd, "%.1f", t->speed_mps);
+    watch_fmt_num(crs, sizeof crs, "%03.0f", t->course_deg);
+    watch_fmt_num(ttb, sizeof ttb, "%.0f", watch_track_ttb(t));
     snprintf(pos, sizeof pos, "%.5f,%.5f", t->lat, t->lon);
     if (t->has_operator)
         snprintf(pil, sizeof pil, "%.5f,%.5f", t->op_lat, t->op_lon);
@@ -228,10 +228,10 @@ void watch_draw(FILE *f, watch_model *m, const watch_render_opts *o, int cols, i
     if (m->have_status) {
         const feed_msg_status *s = &m->status;
         char a[32], b[32], d[32], e[32];
-        num(a, sizeof a, "%.0f", s->samples_processed);
-        num(b, sizeof b, "%.0f", s->samples_dropped);
-        num(d, sizeof d, "%.0f", s->queue_depth);
-        num(e, sizeof e, "%.1f", s->pipeline_p99_ms);
+        watch_fmt_num(a, sizeof a, "%.0f", s->samples_processed);
+        watch_fmt_num(b, sizeof b, "%.0f", s->samples_dropped);
+        watch_fmt_num(d, sizeof d, "%.0f", s->queue_depth);
+        watch_fmt_num(e, sizeof e, "%.1f", s->pipeline_p99_ms);
         int k = snprintf(line, sizeof line, "node %s  samples %s  dropped %s  queue %s  p99 %s ms"
                          "  status %.0f s ago  sensors:", s->node, a, b, d, e,
                          now - m->status_rx);
@@ -283,7 +283,7 @@ void watch_draw(FILE *f, watch_model *m, const watch_render_opts *o, int cols, i
         bool sel = i == m->selected;
         alert_line(line, r, ap, cols, sel ? '>' : ' ');
         put(f, o, sel ? "\033[7m" : r->stale || r->acked ? "\033[2m" :
-                  sev_attr((int)r->al.severity), line, cols);
+                  watch_sev_attr((int)r->al.severity), line, cols);
     }
     int tp = fit_prio(track_cols, N_TRACK_COLS, cols);
     snprintf(line, sizeof line, "TRACKS (%d)%s", n - n_al,
@@ -295,14 +295,14 @@ void watch_draw(FILE *f, watch_model *m, const watch_render_opts *o, int cols, i
         const watch_track *r = &m->tracks[idx[i] - WATCH_MAX_ALERTS];
         bool sel = i == m->selected;
         track_line(line, m, r, tp, cols, sel ? '>' : ' ');
-        put(f, o, sel ? "\033[7m" : sev_attr(watch_track_sev(&r->tk)), line, cols);
+        put(f, o, sel ? "\033[7m" : watch_sev_attr(watch_track_sev(&r->tk)), line, cols);
     }
     /* the selected row in full, whatever the width dropped */
     line[0] = '\0';
     if (m->selected >= 0 && m->selected < n && idx[m->selected] >= WATCH_MAX_ALERTS) {
         const feed_msg_track *t = &m->tracks[idx[m->selected] - WATCH_MAX_ALERTS].tk;
         char sd[16], op[64] = "pilot unknown";
-        num(sd, sizeof sd, "%.0f", t->pos_sd_m);
+        watch_fmt_num(sd, sizeof sd, "%.0f", t->pos_sd_m);
         if (t->has_operator)
             snprintf(op, sizeof op, "pilot %.5f,%.5f", t->op_lat, t->op_lon);
         snprintf(line, sizeof line, "track %u: %.6f,%.6f HAE %.0f m sd %s m  %s  %s",

@@ -31,4 +31,10 @@ void watch_draw(FILE *out, watch_model *m, const watch_render_opts *o, int cols,
  * "2026-11-22T22:30:00.250+00:00" (full) or "22:30:00" (!full). */
 void watch_fmt_time(double t, const tz_info *tz, bool full, char *out, size_t cap);
 
+/* ANSI attribute for a severity (0 info .. 3 critical; "" for others). */
+const char *watch_sev_attr(int sev);
+
+/* v printed with fmt, or "-" when NAN (unknown, never faked). */
+void watch_fmt_num(char *out, size_t cap, const char *fmt, double v);
+
 #endif
