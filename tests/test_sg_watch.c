@@ -2,7 +2,10 @@
  * plaintext on loopback with --count/--log (lines for every message type, malformed
  * frames counted on stderr and logged, JSONL log parseable), topic and class filters
  * with --timeout (exit 3), and CURVE through feed_auth (allowed key receives, unknown
- * key exits 4 because the server's ZAP handler refused it). */
+ * key exits 4 because the server's ZAP handler refused it); timestamps and --tz on
+ * lines; the console model (apps/watch/: keys, sort, filter, ACK, history, FEED LOST and
+ * stale alerts, venue geometry and heights); and the table in a real terminal (tmux at
+ * 80, 160 and 200 columns, skipped without tmux). */
 #include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
@@ -587,6 +590,7 @@ static void test_tmux(void **state)
     void *pub = make_pub(ctx, a, ep, sizeof ep);
     run_tmux(pub, ep, 80);
     run_tmux(pub, ep, 160);
+    run_tmux(pub, ep, 200);
     zmq_close(pub);
     feed_auth_destroy(a);
     zmq_ctx_term(ctx);
