@@ -18,23 +18,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "feed_auth.h"
 #include "feed_client.h"
 #include "feed_msg.h"
+#include "geoid.h"
+#include "site.h"
+#include "tz.h"
+#include "watch_model.h"
+#include "watch_render.h"
+#include "watch_term.h"
 
 #define MAX_TOPICS 16
-#define MAX_TRACKS 512
-#define MAX_ALERTS 256
-#define MAX_RF 64
-#define STALE_S 30.0          /* s without an update before a row is dropped */
 
 typedef struct {
-    const char *endpoint, *server_key, *key, *log_path;
-    bool plaintext, lines, color, once;
+    const char *endpoint, *server_key, *key, *log_path, *tz, *venue;
+    bool plaintext, lines, color, once, bell;
     const char *topics[MAX_TOPICS];
     int n_topics;
     int min_sev;              /* -1: no severity filter */
@@ -42,34 +43,12 @@ typedef struct {
     long count;               /* 0: unlimited */
     double timeout;           /* s; 0: none */
     double rate;              /* Hz of table redraws */
+    double feed_lost;         /* s without a message before FEED LOST */
 } options;
 
 typedef struct {
-    feed_msg_track tk;
-    double rx;  /* monotonic s of the last update */
-} track_row;
-
-typedef struct {
-    feed_msg_alert al;
-    double rx;
-} alert_row;
-
-typedef struct {
-    feed_msg_rf rf;
-    double rx;
-} rf_row;
-
-typedef struct {
-    track_row tracks[MAX_TRACKS];
-    int n_tracks;
-    alert_row alerts[MAX_ALERTS];
-    int n_alerts;
-    rf_row rf[MAX_RF];
-    int n_rf;
-    feed_msg_status status;
-    bool have_status;
-    double status_rx;
-    uint64_t received, shown, filtered, malformed, unsupported, table_full, log_errors;
+    watch_model m;
+    uint64_t received, shown, filtered, malformed, unsupported, log_errors;
     uint64_t auth_refused;
     char last_error[256];
 } console;
@@ -119,7 +98,16 @@ static void usage(FILE *f)
             "  --once | --count N  print lines, exit after 1 / N shown messages\n"
             "  --timeout S         exit after S seconds (exit 3 if --count not reached)\n"
             "  --rate HZ           table redraws per second at most (default 4)\n"
-            "  --no-color          no ANSI colours\n");
+            "  --no-color          no ANSI colours\n"
+            "  -c, --venue FILE    venue (site) file: origin for range/bearing, ground and\n"
+            "                      geoid for AMSL/AGL, allow-list for the ALLOW tag\n"
+            "  --tz ZONE           IANA time zone for shown times (default UTC), e.g.\n"
+            "                      Europe/London; --lines prefixes every line with the\n"
+            "                      message time in it\n"
+            "  --feed-lost S       FEED LOST banner after S s without a message (default 5)\n"
+            "  --bell              ring the terminal bell on a new critical alert\n"
+            "keys (table): q quit, h/? help, p pause, up/down j/k select, a acknowledge,\n"
+            "  s sort (id/severity/time to breach/range), f severity filter\n");
 }
 
 static int parse_args(int argc, char **argv, options *o)
@@ -128,6 +116,7 @@ static int parse_args(int argc, char **argv, options *o)
     o->endpoint = "tcp://127.0.0.1:5556";
     o->min_sev = -1;
     o->rate = 4;
+    o->feed_lost = 5;
     o->color = isatty(STDOUT_FILENO);
     bool have_ep = false;
     for (int i = 1; i < argc; i++) {
@@ -206,6 +195,21 @@ static int parse_args(int argc, char **argv, options *o)
                 fprintf(stderr, "sg_watch: --rate: 0.1 to 100 Hz\n");
                 return 2;
             }
+        } else if (!strcmp(a, "--feed-lost")) {
+            NEED_ARG();
+            o->feed_lost = strtod(v, &end);
+            if (*end || !(o->feed_lost >= 0.5 && o->feed_lost <= 3600)) {
+                fprintf(stderr, "sg_watch: --feed-lost: 0.5 to 3600 s\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "-c") || !strcmp(a, "--venue")) {
+            NEED_ARG();
+            o->venue = v;
+        } else if (!strcmp(a, "--tz")) {
+            NEED_ARG();
+            o->tz = v;
+        } else if (!strcmp(a, "--bell")) {
+            o->bell = true;
         } else if (!strcmp(a, "--no-color")) {
             o->color = false;
         } else if (a[0] != '-' && !have_ep) {
@@ -238,16 +242,7 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-/* ---- filters and state ------------------------------------------------------------- */
-
-static int track_max_sev(const feed_msg_track *t)
-{
-    int m = -1;
-    for (int i = 0; i < t->n_zones; i++)
-        if ((int)t->zones[i].severity > m)
-            m = (int)t->zones[i].severity;
-    return m;
-}
+/* ---- filters ----------------------------------------------------------------------- */
 
 static bool wanted(const options *o, const feed_msg *m)
 {
@@ -257,7 +252,7 @@ static bool wanted(const options *o, const feed_msg *m)
     case FEED_MSG_TRACK:
         cls = m->u.track.cls;
         id = m->u.track.identity;
-        sev = track_max_sev(&m->u.track);
+        sev = watch_track_sev(&m->u.track);
         break;
     case FEED_MSG_ALERT:
         cls = m->u.alert.cls;
@@ -280,98 +275,7 @@ static bool wanted(const options *o, const feed_msg *m)
     return true;
 }
 
-static void apply(console *c, const feed_msg *m, double now)
-{
-    if (m->type == FEED_MSG_TRACK) {
-        const feed_msg_track *t = &m->u.track;
-        int i = 0;
-        while (i < c->n_tracks && c->tracks[i].tk.id != t->id)
-            i++;
-        if (t->status == SG_TRACK_DELETED) {
-            if (i < c->n_tracks)
-                c->tracks[i] = c->tracks[--c->n_tracks];
-            return;
-        }
-        if (i == c->n_tracks) {
-            if (c->n_tracks == MAX_TRACKS) {
-                c->table_full++;
-                return;
-            }
-            c->n_tracks++;
-        }
-        c->tracks[i].tk = *t;
-        c->tracks[i].rx = now;
-    } else if (m->type == FEED_MSG_ALERT) {
-        const feed_msg_alert *a = &m->u.alert;
-        int i = 0;
-        while (i < c->n_alerts && c->alerts[i].al.id != a->id)
-            i++;
-        if (a->state == SG_ALERT_CLEARED) {
-            if (i < c->n_alerts)
-                c->alerts[i] = c->alerts[--c->n_alerts];
-            return;
-        }
-        if (i == c->n_alerts) {
-            if (c->n_alerts == MAX_ALERTS) {
-                c->table_full++;
-                return;
-            }
-            c->n_alerts++;
-        }
-        c->alerts[i].al = *a;
-        c->alerts[i].rx = now;
-    } else if (m->type == FEED_MSG_RF) {
-        const feed_msg_rf *r = &m->u.rf;
-        int i = 0;
-        while (i < c->n_rf && (strcmp(c->rf[i].rf.sensor, r->sensor) != 0 ||
-                               strcmp(c->rf[i].rf.cls, r->cls) != 0))
-            i++;
-        if (i == c->n_rf) {
-            if (c->n_rf == MAX_RF) {
-                c->table_full++;
-                return;
-            }
-            c->n_rf++;
-        }
-        c->rf[i].rf = *r;
-        c->rf[i].rx = now;
-    } else {
-        c->status = m->u.status;
-        c->have_status = true;
-        c->status_rx = now;
-    }
-}
-
-/* Drops rows not refreshed for STALE_S (a restarted daemon never sends "deleted"). */
-static void expire(console *c, double now)
-{
-    for (int i = 0; i < c->n_tracks;)
-        if (now - c->tracks[i].rx > STALE_S)
-            c->tracks[i] = c->tracks[--c->n_tracks];
-        else
-            i++;
-    for (int i = 0; i < c->n_rf;)
-        if (now - c->rf[i].rx > STALE_S)
-            c->rf[i] = c->rf[--c->n_rf];
-        else
-            i++;
-}
-
 /* ---- rendering ----------------------------------------------------------------------- */
-
-static const char *sev_color(int sev)
-{
-    static const char *const col[] = {"", "\033[33m", "\033[31m", "\033[1;37;41m"};
-    return sev >= 0 && sev < 4 ? col[sev] : "";
-}
-
-static void fmt_num(char *out, size_t cap, const char *fmt, double v)
-{
-    if (isnan(v))
-        snprintf(out, cap, "-");
-    else
-        snprintf(out, cap, fmt, v);
-}
 
 static void fmt_zones(char *out, size_t cap, const feed_msg_track *t)
 {
@@ -389,19 +293,22 @@ static void fmt_zones(char *out, size_t cap, const feed_msg_track *t)
         snprintf(out + n, cap - n, " +%d", t->n_zones_total - t->n_zones);
 }
 
-static void print_line(const options *o, const feed_msg *m)
+static void print_line(const options *o, const tz_info *tz, const feed_msg *m)
 {
+    char when[48];
+    watch_fmt_time(m->t, tz, true, when, sizeof when);
+    printf("%s ", when);
     char a[32], b[32], c[32], d[32], z[512];
     const char *on = "", *off = "";
     switch (m->type) {
     case FEED_MSG_TRACK: {
         const feed_msg_track *t = &m->u.track;
-        fmt_num(a, sizeof a, "%.1f", t->speed_mps);
-        fmt_num(b, sizeof b, "%.0f", t->course_deg);
-        fmt_num(c, sizeof c, "%.2f", t->cls_conf);
+        watch_fmt_num(a, sizeof a, "%.1f", t->speed_mps);
+        watch_fmt_num(b, sizeof b, "%.0f", t->course_deg);
+        watch_fmt_num(c, sizeof c, "%.2f", t->cls_conf);
         fmt_zones(z, sizeof z, t);
-        if (o->color && track_max_sev(t) > 0) {
-            on = sev_color(track_max_sev(t));
+        if (o->color && watch_track_sev(t) > 0) {
+            on = watch_sev_attr(watch_track_sev(t));
             off = "\033[0m";
         }
         printf("%sTRACK %u %s class=%s(%s) identity=%s pos=%.6f,%.6f alt=%.1fm(HAE) speed=%sm/s "
@@ -413,10 +320,10 @@ static void print_line(const options *o, const feed_msg *m)
     }
     case FEED_MSG_ALERT: {
         const feed_msg_alert *al = &m->u.alert;
-        fmt_num(a, sizeof a, "%.1f", al->ttb_s);
-        fmt_num(b, sizeof b, "%.1f", al->ttb_sd_s);
+        watch_fmt_num(a, sizeof a, "%.1f", al->ttb_s);
+        watch_fmt_num(b, sizeof b, "%.1f", al->ttb_sd_s);
         if (o->color) {
-            on = sev_color((int)al->severity);
+            on = watch_sev_attr((int)al->severity);
             off = "\033[0m";
         }
         printf("%sALERT %u %s %s zone=%s track=%u inside=%s ttb=%ss sd=%ss identity=%s "
@@ -429,19 +336,19 @@ static void print_line(const options *o, const feed_msg *m)
     }
     case FEED_MSG_RF: {
         const feed_msg_rf *r = &m->u.rf;
-        fmt_num(a, sizeof a, "%.3f", r->fc_hz / 1e6);
-        fmt_num(b, sizeof b, "%.0f", r->bw_hz / 1e3);
-        fmt_num(c, sizeof c, "%.2f", r->cls_conf);
+        watch_fmt_num(a, sizeof a, "%.3f", r->fc_hz / 1e6);
+        watch_fmt_num(b, sizeof b, "%.0f", r->bw_hz / 1e3);
+        watch_fmt_num(c, sizeof c, "%.2f", r->cls_conf);
         printf("RF %s class=%s(%s) fc=%sMHz bw=%skHz%s\n", r->sensor, r->cls[0] ? r->cls : "-",
                c, a, b, m->snapshot ? " snapshot" : "");
         break;
     }
     default: {
         const feed_msg_status *s = &m->u.status;
-        fmt_num(a, sizeof a, "%.0f", s->samples_processed);
-        fmt_num(b, sizeof b, "%.0f", s->samples_dropped);
-        fmt_num(c, sizeof c, "%.0f", s->queue_depth);
-        fmt_num(d, sizeof d, "%.1f", s->pipeline_p99_ms);
+        watch_fmt_num(a, sizeof a, "%.0f", s->samples_processed);
+        watch_fmt_num(b, sizeof b, "%.0f", s->samples_dropped);
+        watch_fmt_num(c, sizeof c, "%.0f", s->queue_depth);
+        watch_fmt_num(d, sizeof d, "%.1f", s->pipeline_p99_ms);
         size_t n = 0;
         z[0] = '\0';
         for (int i = 0; i < s->n_sensors && n < sizeof z; i++)
@@ -452,116 +359,6 @@ static void print_line(const options *o, const feed_msg *m)
         break;
     }
     }
-}
-
-static int cmp_alert(const void *x, const void *y)
-{
-    const alert_row *a = x, *b = y;
-    if (a->al.severity != b->al.severity)
-        return (int)b->al.severity - (int)a->al.severity;
-    return a->al.id < b->al.id ? -1 : a->al.id > b->al.id;
-}
-
-static int cmp_track(const void *x, const void *y)
-{
-    const track_row *a = x, *b = y;
-    return a->tk.id < b->tk.id ? -1 : a->tk.id > b->tk.id;
-}
-
-static void draw(const options *o, console *c)
-{
-    struct winsize ws;
-    int rows = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 10 ? ws.ws_row : 40;
-    const char *B = o->color ? "\033[1m" : "", *R = o->color ? "\033[0m" : "";
-    qsort(c->tracks, (size_t)c->n_tracks, sizeof c->tracks[0], cmp_track);
-    qsort(c->alerts, (size_t)c->n_alerts, sizeof c->alerts[0], cmp_alert);
-    int budget = rows - 12; /* lines left for table rows after headers and footer */
-    if (budget < 2)
-        budget = 2;
-    int alert_rows = c->n_alerts < budget / 2 ? c->n_alerts : budget / 2;
-    int track_rows = c->n_tracks < budget - alert_rows ? c->n_tracks : budget - alert_rows;
-    if (track_rows < 0)
-        track_rows = 0;
-
-    printf("\033[H\033[2J%sskyguard watch%s  %s  %s\n", B, R, o->endpoint,
-           o->plaintext ? "PLAINTEXT" : "CURVE");
-    if (c->have_status) {
-        const feed_msg_status *s = &c->status;
-        char a[32], b[32], d[32], e[32], f[32];
-        fmt_num(a, sizeof a, "%.0f", s->samples_processed);
-        fmt_num(b, sizeof b, "%.0f", s->samples_dropped);
-        fmt_num(d, sizeof d, "%.0f", s->queue_depth);
-        fmt_num(e, sizeof e, "%.0f", s->queue_capacity);
-        fmt_num(f, sizeof f, "%.1f", s->pipeline_p99_ms);
-        printf("node %s  samples %s  dropped %s  queue %s/%s  pipeline p99 %s ms  sensors:",
-               s->node, a, b, d, e, f);
-        for (int i = 0; i < s->n_sensors; i++) {
-            feed_sensor_state st = s->sensors[i].state;
-            bool bad = st == FEED_SENSOR_DEGRADED || st == FEED_SENSOR_DOWN;
-            bool ok = st == FEED_SENSOR_OK;
-            printf(" %s%s%s%s%s%s", bad && o->color ? "\033[31m" : "", s->sensors[i].id,
-                   ok ? "" : "(", ok ? "" : feed_sensor_state_name(st), ok ? "" : ")",
-                   bad && o->color ? R : "");
-        }
-        /* a silent daemon must not look healthy: age of the last status, red when old */
-        double age = mono_s() - c->status_rx;
-        printf("  %s(status %.0f s ago)%s\n", age > 10 && o->color ? "\033[31m" : "", age,
-               age > 10 && o->color ? R : "");
-    } else {
-        printf("no status received yet\n");
-    }
-
-    printf("\n%sALERTS (%d)%s\n%-6s %-9s %-8s %-22s %-6s %-6s %-10s %s\n", B, c->n_alerts, R,
-           "ID", "SEVERITY", "STATE", "ZONE", "TRACK", "INSIDE", "TTB s", "IDENTITY");
-    for (int i = 0; i < alert_rows; i++) {
-        const feed_msg_alert *a = &c->alerts[i].al;
-        char ttb[48] = "-";
-        if (!isnan(a->ttb_s) && !isnan(a->ttb_sd_s))
-            snprintf(ttb, sizeof ttb, "%.1f+-%.1f", a->ttb_s, a->ttb_sd_s);
-        else if (!isnan(a->ttb_s))
-            snprintf(ttb, sizeof ttb, "%.1f", a->ttb_s);
-        printf("%s%-6u %-9s %-8s %-22.22s %-6u %-6s %-10s %s%s%s\n",
-               o->color ? sev_color((int)a->severity) : "", (unsigned)a->id,
-               sg_severity_name(a->severity), sg_alert_state_name(a->state), a->zone,
-               (unsigned)a->track_id, a->inside ? "yes" : "no", ttb,
-               a->identity[0] ? a->identity : "-", a->allow_listed ? " (allow-listed)" : "",
-               o->color ? R : "");
-    }
-    if (alert_rows < c->n_alerts)
-        printf("... %d more\n", c->n_alerts - alert_rows);
-
-    printf("\n%sTRACKS (%d)%s\n%-6s %-10s %-14s %-18s %-11s %-11s %-7s %-6s %-4s %s\n", B,
-           c->n_tracks, R, "ID", "STATUS", "CLASS", "IDENTITY", "LAT", "LON", "HAE m",
-           "SPD", "CRS", "ZONES");
-    for (int i = 0; i < track_rows; i++) {
-        const feed_msg_track *t = &c->tracks[i].tk;
-        char spd[32], crs[32], z[256];
-        fmt_num(spd, sizeof spd, "%.1f", t->speed_mps);
-        fmt_num(crs, sizeof crs, "%.0f", t->course_deg);
-        fmt_zones(z, sizeof z, t);
-        int sev = track_max_sev(t);
-        bool dim = t->status != SG_TRACK_CONFIRMED;
-        printf("%s%s%-6u %-10s %-14.14s %-18.18s %-11.6f %-11.6f %-7.1f %-6s %-4s %s%s\n",
-               o->color && sev > 0 ? sev_color(sev) : "", o->color && dim ? "\033[2m" : "",
-               (unsigned)t->id, sg_track_status_name(t->status), t->cls[0] ? t->cls : "-",
-               t->identity[0] ? t->identity : "-", t->lat, t->lon, t->alt_m, spd, crs, z,
-               o->color ? R : "");
-    }
-    if (track_rows < c->n_tracks)
-        printf("... %d more\n", c->n_tracks - track_rows);
-
-    printf("\n%sRF PRESENCE (%d)%s", B, c->n_rf, R);
-    for (int i = 0; i < c->n_rf && i < 6; i++)
-        printf("  %s:%s", c->rf[i].rf.sensor, c->rf[i].rf.cls[0] ? c->rf[i].rf.cls : "?");
-    printf("\n\nrx %llu  shown %llu  filtered %llu  malformed %llu  unsupported %llu  "
-           "table-full %llu  log-errors %llu  auth-refused %llu\n",
-           (unsigned long long)c->received, (unsigned long long)c->shown,
-           (unsigned long long)c->filtered, (unsigned long long)c->malformed,
-           (unsigned long long)c->unsupported, (unsigned long long)c->table_full,
-           (unsigned long long)c->log_errors, (unsigned long long)c->auth_refused);
-    if (c->last_error[0])
-        printf("last problem: %s\n", c->last_error);
-    fflush(stdout);
 }
 
 /* ---- log ------------------------------------------------------------------------------ */
@@ -621,21 +418,76 @@ static bool monitor_event(feed_client *fc, console *c)
     return r == 1;
 }
 
+static void draw(const options *o, console *c, const tz_info *tz, double now)
+{
+    char title[256], footer[320];
+    snprintf(title, sizeof title, "%s %s%s%s", o->endpoint, o->plaintext ? "PLAINTEXT" : "CURVE",
+             tz ? "  tz " : "", tz ? tz_name(tz) : "");
+    snprintf(footer, sizeof footer, "rx %llu  shown %llu  filtered %llu  malformed %llu  "
+             "unsupported %llu  table-full %llu  log-errors %llu  auth-refused %llu",
+             (unsigned long long)c->received, (unsigned long long)c->shown,
+             (unsigned long long)c->filtered, (unsigned long long)c->malformed,
+             (unsigned long long)c->unsupported, (unsigned long long)c->m.table_full,
+             (unsigned long long)c->log_errors, (unsigned long long)c->auth_refused);
+    watch_render_opts ro = {.title = title, .footer = footer, .problem = c->last_error,
+                            .tz = tz, .color = o->color, .feed_lost_s = o->feed_lost};
+    int cols = watch_term_cols(80), rows = watch_term_rows(40);
+    watch_draw(stdout, &c->m, &ro, cols < 20 ? 20 : cols, rows < 10 ? 10 : rows, now);
+}
+
 int main(int argc, char **argv)
 {
     options o;
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc;
+    tz_info *tz = NULL;
+    if (o.tz) {
+        sg_errinfo te = {0};
+        if (!(tz = tz_load(NULL, o.tz, &te))) {
+            fprintf(stderr, "sg_watch: --tz %s: %s\n", o.tz, te.msg);
+            return 2;
+        }
+    }
     console *c = calloc(1, sizeof *c);
     if (!c) {
         fprintf(stderr, "sg_watch: out of memory\n");
+        tz_destroy(tz);
         return 1;
+    }
+    watch_model_init(&c->m);
+    sg_site *site = NULL;
+    if (o.venue) {
+        sg_errinfo se = {0};
+        if (!(site = site_load(o.venue, &se))) {
+            fprintf(stderr, "sg_watch: %s\n", se.msg);
+            free(c);
+            tz_destroy(tz);
+            return 1;
+        }
+        watch_venue *v = &c->m.venue;
+        v->lat = site->origin_lat_deg;
+        v->lon = site->origin_lon_deg;
+        v->ground_amsl_m = site->ground_amsl_m;
+        v->site = site;
+        /* N as the daemon takes it: the venue's value, else EGM96 at the origin */
+        v->geoid_n_m = site->geoid_undulation_m;
+        if (isnan(v->geoid_n_m)) {
+            sg_geoid *g = geoid_open(NULL, &se);
+            if (!g || geoid_undulation(g, v->lat, v->lon, &v->geoid_n_m) != SG_OK) {
+                v->geoid_n_m = NAN;
+                fprintf(stderr, "sg_watch: %s: no geoid undulation (%s): AMSL not shown\n",
+                        o.venue, g ? "origin outside the grid" : se.msg);
+            }
+            geoid_close(g);
+        }
     }
     FILE *log = NULL;
     if (o.log_path && !(log = fopen(o.log_path, "a"))) {
         fprintf(stderr, "sg_watch: %s: %s\n", o.log_path, strerror(errno));
+        site_free(site);
         free(c);
+        tz_destroy(tz);
         return 1;
     }
     struct sigaction sa;
@@ -654,9 +506,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "sg_watch: %s\n", ce.msg);
         exit_code = 1;
     }
+    /* keys only for the table on a terminal; the screen is restored on every exit path */
+    bool keys = !o.lines && exit_code == 0 && watch_term_raw();
     double start = mono_s(), next_draw = 0, last_err_report = 0, last_problem = 0;
     uint64_t problems_printed = 0, suppressed = 0;
-    bool dirty = true;
+    bool dirty = true, ring = false;
     while (exit_code == 0 && !stop_flag) {
         double now = mono_s();
         if (o.timeout > 0 && now - start >= o.timeout) {
@@ -664,25 +518,41 @@ int main(int argc, char **argv)
                 exit_code = 3;
             break;
         }
+        for (int key; keys && (key = watch_term_key()) >= 0;) {
+            if (!watch_key(&c->m, key))
+                stop_flag = 1;
+            dirty = true;
+            next_draw = 0; /* answer a key at once */
+        }
+        if (stop_flag)
+            break;
         if (!o.lines && dirty && now >= next_draw) {
-            expire(c, now);
-            draw(&o, c);
+            watch_expire(&c->m, now, o.feed_lost);
+            if (!c->m.paused || c->m.help || next_draw == 0)
+                draw(&o, c, tz, now);
+            if (ring) {
+                fputc('\a', stdout);
+                fflush(stdout);
+                ring = false;
+            }
             dirty = false;
             next_draw = now + 1.0 / o.rate;
         }
         double wait = 0.25;
         if (!o.lines && dirty)
             wait = next_draw - now;
+        if (keys && wait > 0.05)
+            wait = 0.05; /* stdin is polled between feed waits */
         if (o.timeout > 0 && start + o.timeout - now < wait)
             wait = start + o.timeout - now;
-        int n = feed_client_wait(fc, wait);
+        int n = feed_client_wait(fc, wait < 0 ? 0 : wait);
         if (n < 0) {
             fprintf(stderr, "sg_watch: poll: %s\n", sg_strerror(n));
             exit_code = 1;
             break;
         }
         if (!o.lines && now >= next_draw + 1.0)
-            dirty = true; /* redraw at least every second so stale rows expire when idle */
+            dirty = true; /* redraw at least every second: expiry and FEED LOST when idle */
         if (n & FEED_CLIENT_EVENT) {
             bool refused = monitor_event(fc, c);
             dirty = true;
@@ -735,9 +605,14 @@ int main(int argc, char **argv)
                 c->filtered++;
             } else {
                 c->shown++;
-                apply(c, &m, now);
+                if (watch_apply(&c->m, &m, now) && o.bell)
+                    ring = true;
                 if (o.lines) {
-                    print_line(&o, &m);
+                    print_line(&o, tz, &m);
+                    if (ring) {
+                        fputc('\a', stdout);
+                        ring = false;
+                    }
                     fflush(stdout);
                 }
             }
@@ -748,8 +623,9 @@ int main(int argc, char **argv)
             }
         }
     }
-    if (!o.lines && exit_code == 0)
-        draw(&o, c);
+    if (!o.lines && exit_code == 0 && !keys)
+        draw(&o, c, tz, mono_s());
+    watch_term_restore();
     if (o.lines && (c->malformed || c->unsupported))
         fprintf(stderr, "sg_watch: %llu received, %llu malformed, %llu unsupported\n",
                 (unsigned long long)c->received, (unsigned long long)c->malformed,
@@ -758,5 +634,7 @@ int main(int argc, char **argv)
     if (log)
         fclose(log);
     free(c);
+    site_free(site);
+    tz_destroy(tz);
     return exit_code;
 }

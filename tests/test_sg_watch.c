@@ -2,8 +2,12 @@
  * plaintext on loopback with --count/--log (lines for every message type, malformed
  * frames counted on stderr and logged, JSONL log parseable), topic and class filters
  * with --timeout (exit 3), and CURVE through feed_auth (allowed key receives, unknown
- * key exits 4 because the server's ZAP handler refused it). */
+ * key exits 4 because the server's ZAP handler refused it); timestamps and --tz on
+ * lines; the console model (apps/watch/: keys, sort, filter, ACK, history, FEED LOST and
+ * stale alerts, venue geometry and heights); and the table in a real terminal (tmux at
+ * 80, 160 and 200 columns, skipped without tmux). */
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +26,9 @@
 #include "feed_auth.h"
 #include "feed_msg.h"
 #include "sg_json.h"
+#include "site.h"
+#include "watch_model.h"
+#include "watch_render.h"
 
 static char dir[64];
 static const char *watch = SG_BINARY_DIR "/sg_watch";
@@ -109,16 +116,22 @@ static void *make_pub(void *ctx, feed_auth *a, char *ep, size_t cap)
     return pub;
 }
 
-static void test_plaintext_lines_and_log(void **state)
+static feed_auth *plaintext_auth(void *ctx)
 {
-    (void)state;
     feed_auth_cfg cfg;
     feed_auth_cfg_default(&cfg);
     cfg.mode = FEED_AUTH_PLAINTEXT;
     sg_errinfo e = {0};
-    void *ctx = zmq_ctx_new();
     feed_auth *a = feed_auth_create(ctx, &cfg, &e);
     assert_non_null(a);
+    return a;
+}
+
+static void test_plaintext_lines_and_log(void **state)
+{
+    (void)state;
+    void *ctx = zmq_ctx_new();
+    feed_auth *a = plaintext_auth(ctx);
     char ep[128], log[128];
     void *pub = make_pub(ctx, a, ep, sizeof ep);
     snprintf(log, sizeof log, "%s/feed.jsonl", dir);
@@ -133,7 +146,9 @@ static void test_plaintext_lines_and_log(void **state)
     for (char *p = out; (p = strchr(p, '\n')); p++)
         lines++;
     assert_int_equal(lines, 6);
-    assert_non_null(strstr(out, "TRACK 17 confirmed class=dji_droneid(0.93) identity="
+    /* every line starts with the message time (UTC without --tz) */
+    assert_non_null(strstr(out, "2026-11-22T22:30:00.250+00:00 TRACK 17 confirmed "
+                                "class=dji_droneid(0.93) identity="
                                 "1581F5FJD22A00XY pos=51.556100,-0.279600 alt=152.5m"));
     assert_non_null(strstr(out, "zones=[stadium-critical(critical,IN)]"));
     assert_non_null(strstr(out, "ALERT 3 raised critical zone=stadium-critical track=17"));
@@ -169,12 +184,22 @@ static void test_plaintext_lines_and_log(void **state)
     assert_true(bad >= 1);
 
     /* topic filter: only alerts */
-    char *argv2[] = {(char *)watch, "--plaintext", "--topic", "alert.", "--once", ep, NULL};
+    char *argv2[] = {(char *)watch, "--plaintext", "--topic", "alert.", "--once", "--tz",
+                     "Europe/Berlin", ep, NULL};
     assert_int_equal(run_watch(pub, argv2, 30), 0);
     out = slurp("out.txt");
-    assert_true(strncmp(out, "ALERT 3 raised", 14) == 0);
-    assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out));
+    /* 22:30:01 UTC in November is 23:30:01 CET */
+    assert_non_null(strchr(out, '\n'));
+    assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out)); /* one line */
+    assert_true(strncmp(out, "2026-11-22T23:30:01.000+01:00 ALERT 3 raised", 44) == 0);
     free(out);
+
+    /* a zone name that is not in the tz database is a usage error */
+    char *argv5[] = {(char *)watch, "--plaintext", "--tz", "Mars/Olympus", ep, NULL};
+    assert_int_equal(run_watch(pub, argv5, 30), 2);
+    err = slurp("err.txt");
+    assert_non_null(strstr(err, "--tz Mars/Olympus"));
+    free(err);
 
     /* class filter hides everything classed; --timeout before --count: exit 3 */
     char *argv3[] = {(char *)watch, "--plaintext", "--topic", "alert.", "--class", "frsky_d16",
@@ -226,7 +251,7 @@ static void test_curve(void **state)
                      "--once", "--timeout", "20", ep, NULL};
     assert_int_equal(run_watch(pub, argv1, 30), 0);
     char *out = slurp("out.txt");
-    assert_true(strncmp(out, "STATUS skyguardd", 16) == 0);
+    assert_non_null(strstr(out, "+00:00 STATUS skyguardd"));
     free(out);
 
     char *argv2[] = {(char *)watch, "--server-key", sp, "--key", bp, "--once", "--timeout",
@@ -240,6 +265,332 @@ static void test_curve(void **state)
     assert_true(st.refused >= 1);
     assert_true(st.accepted >= 1);
 
+    zmq_close(pub);
+    feed_auth_destroy(a);
+    zmq_ctx_term(ctx);
+}
+
+/* ---- the console model (apps/watch/watch_model.c) without a terminal ---------------- */
+
+static void feed(watch_model *m, const char *frame, double now, bool *bell)
+{
+    feed_msg msg;
+    sg_errinfo e = {0};
+    int rc = feed_msg_parse(frame, strlen(frame), &msg, &e);
+    if (rc != SG_OK)
+        fail_msg("test frame refused: %s", e.msg);
+    bool b = watch_apply(m, &msg, now);
+    if (bell)
+        *bell = b;
+    feed_msg_free(&msg);
+}
+
+static const char *track_far =
+    "track.5 {\"v\":1,\"type\":\"track\",\"id\":5,\"status\":\"confirmed\",\"t\":1795386600.0,"
+    "\"time\":\"2026-11-22T22:30:00.000Z\",\"lat\":51.56,\"lon\":-0.28,\"alt_m\":120,"
+    "\"enu_m\":[300,400,50],\"zones\":[{\"id\":\"outer\",\"severity\":\"warning\","
+    "\"inside\":false,\"ttb_s\":40}],\"operator\":{\"lat\":51.55,\"lon\":-0.28},\"remote_id\":{\"height_ref\":\"agl\",\"height_m\":72.5}}";
+
+static void test_model(void **state)
+{
+    (void)state;
+    static watch_model m;
+    watch_model_init(&m);
+    bool bell = false;
+    feed(&m, frames[0], 1.0, NULL);  /* track 17, inside critical, no enu_m */
+    feed(&m, track_far, 1.0, NULL);  /* track 5: 500 m at bearing 036.87, warning in 40 s */
+    feed(&m, frames[2], 1.0, &bell); /* alert 3 raised critical on track 17 */
+    assert_true(bell);
+    feed(&m, frames[2], 1.5, &bell); /* the same alert again: no second bell */
+    assert_false(bell);
+    assert_int_equal(m.n_tracks, 2);
+    assert_int_equal(m.n_history, 1); /* a re-sent alert is not a new event */
+    assert_int_equal(watch_history(&m, 0)->id, 3);
+    assert_null(watch_history(&m, 1));
+
+    /* geometry from enu_m; unknown stays NAN (shown "-") */
+    const watch_track *far = m.tracks[0].tk.id == 5 ? &m.tracks[0] : &m.tracks[1];
+    const watch_track *near = m.tracks[0].tk.id == 5 ? &m.tracks[1] : &m.tracks[0];
+    assert_float_equal(watch_track_range(&m, &far->tk), 500.0, 1e-9);
+    assert_float_equal(watch_track_bearing(&m, &far->tk), atan2(3, 4) * 180 / M_PI, 1e-9);
+    assert_true(isnan(watch_track_range(&m, &near->tk)));
+    assert_float_equal(far->agl_m, 72.5, 1e-12);
+    assert_true(isnan(near->agl_m));
+    assert_float_equal(watch_track_ttb(&near->tk), 0.0, 0); /* inside */
+    assert_float_equal(watch_track_ttb(&far->tk), 40.0, 0);
+
+    /* sort keys */
+    m.sort = WATCH_SORT_ID;
+    watch_sort_tables(&m);
+    assert_int_equal(m.tracks[0].tk.id, 5);
+    m.sort = WATCH_SORT_SEVERITY;
+    watch_sort_tables(&m);
+    assert_int_equal(m.tracks[0].tk.id, 17);
+    assert_true(watch_key(&m, 's'));
+    assert_int_equal(m.sort, WATCH_SORT_TTB);
+    watch_sort_tables(&m);
+    assert_int_equal(m.tracks[0].tk.id, 17); /* 0 s (inside) before 40 s */
+    assert_true(watch_key(&m, 's'));
+    watch_sort_tables(&m);
+    assert_int_equal(m.tracks[0].tk.id, 5); /* known range before unknown */
+
+    /* selection and acknowledgement: the visible list is alerts first */
+    int idx[WATCH_MAX_ALERTS + WATCH_MAX_TRACKS];
+    assert_int_equal(watch_visible(&m, idx, 16), 3);
+    assert_true(watch_key(&m, WATCH_KEY_DOWN));
+    assert_int_equal(m.selected, 0);
+    assert_true(watch_key(&m, 'a'));
+    assert_true(m.alerts[0].acked);
+    assert_true(watch_key(&m, 'j'));
+    assert_true(watch_key(&m, 'j'));
+    assert_true(watch_key(&m, 'j')); /* clamped at the last row */
+    assert_int_equal(m.selected, 2);
+    assert_true(watch_key(&m, 'k'));
+    assert_int_equal(m.selected, 1);
+
+    /* severity filter cycles all -> info+ ... critical -> all */
+    assert_true(watch_key(&m, 'f'));
+    assert_true(watch_key(&m, 'f'));
+    assert_true(watch_key(&m, 'f'));
+    assert_int_equal(m.sev_filter, SG_SEV_ALERT);
+    assert_int_equal(watch_visible(&m, idx, 16), 2); /* alert 3 and track 17 */
+    assert_true(watch_key(&m, 'f'));
+    assert_true(watch_key(&m, 'f'));
+    assert_int_equal(m.sev_filter, -1);
+
+    /* help, pause, quit */
+    assert_true(watch_key(&m, '?'));
+    assert_true(m.help);
+    assert_true(watch_key(&m, 'x'));
+    assert_false(m.help);
+    assert_true(watch_key(&m, 'p'));
+    assert_true(m.paused);
+    assert_false(watch_key(&m, 'q'));
+
+    /* a silent feed: FEED LOST after 5 s, the alert is stale, not raised forever */
+    watch_expire(&m, 4.0, 5.0);
+    assert_false(m.feed_lost);
+    assert_false(m.alerts[0].stale);
+    watch_expire(&m, 7.0, 5.0);
+    assert_true(m.feed_lost);
+    assert_true(m.alerts[0].stale);
+    assert_true(m.alerts[0].acked);
+    watch_expire(&m, 7.0 + WATCH_STALE_S + 1, 5.0); /* tracks and stale alerts go */
+    assert_int_equal(m.n_tracks, 0);
+    assert_int_equal(m.n_alerts, 0);
+    assert_int_equal(m.n_history, 1); /* history stays */
+
+    /* allow-listed alert tags its track */
+    watch_model_init(&m);
+    const char *allowed =
+        "alert.info.stadium-critical {\"v\":1,\"type\":\"alert\",\"id\":4,\"state\":\"raised\","
+        "\"severity\":\"info\",\"t\":1795386601.0,\"time\":\"2026-11-22T22:30:01.000Z\","
+        "\"track_id\":17,\"zone\":\"stadium-critical\",\"inside\":true,\"allow_listed\":true}";
+    feed(&m, frames[0], 1.0, NULL);
+    feed(&m, allowed, 1.0, &bell);
+    assert_false(bell);
+    assert_true(watch_track_allow_listed(&m, 17));
+    assert_false(watch_track_allow_listed(&m, 5));
+}
+
+/* With a venue file: range/bearing from its origin when the feed has no enu_m, AMSL and
+ * AGL from its geoid and ground, allow-list tag from its list. */
+static void test_model_venue(void **state)
+{
+    (void)state;
+    static watch_model m;
+    watch_model_init(&m);
+    sg_errinfo e = {0};
+    sg_site *site = site_load(SG_SOURCE_DIR "/config/default-venue.json", &e);
+    if (!site)
+        fail_msg("%s", e.msg);
+    /* origin 0.001 deg west of track 17 on its latitude */
+    m.venue = (watch_venue){.lat = 51.5561, .lon = -0.2806, .geoid_n_m = 47.25,
+                            .ground_amsl_m = site->ground_amsl_m, .site = site};
+    feed(&m, frames[0], 1.0, NULL);
+    const watch_track *r = &m.tracks[0];
+    double a = 6378137.0, e2 = 6.69437999014e-3, ph = 51.5561 * M_PI / 180;
+    double east = a / sqrt(1 - e2 * sin(ph) * sin(ph)) * cos(ph) * (0.001 * M_PI / 180);
+    assert_float_equal(watch_track_range(&m, &r->tk), east, 0.01);
+    assert_float_equal(watch_track_bearing(&m, &r->tk), 90.0, 0.01);
+    assert_float_equal(r->amsl_m, 152.5 - 47.25, 1e-9);
+    assert_float_equal(r->agl_m, 152.5 - 47.25 - 41.0, 1e-9);
+    assert_false(watch_track_allow_listed(&m, 17)); /* 1581F5FJD22A00XY is not listed */
+    const char *venue_drone =
+        "track.8 {\"v\":1,\"type\":\"track\",\"id\":8,\"status\":\"confirmed\",\"t\":1795386600.0,"
+        "\"time\":\"2026-11-22T22:30:00.000Z\",\"lat\":51.556,\"lon\":-0.2796,\"alt_m\":100,"
+        "\"identity\":\"1581F4QDE2270001\"}";
+    feed(&m, venue_drone, 1.0, NULL);
+    assert_true(watch_track_allow_listed(&m, 8));
+    /* unknown geoid: AMSL unknown, AGL not guessed from it */
+    m.venue.geoid_n_m = NAN;
+    feed(&m, frames[0], 2.0, NULL);
+    r = m.tracks[0].tk.id == 17 ? &m.tracks[0] : &m.tracks[1];
+    assert_true(isnan(r->amsl_m));
+    assert_true(isnan(r->agl_m));
+    site_free(site);
+}
+
+static void test_fmt_time(void **state)
+{
+    (void)state;
+    char s[64];
+    sg_errinfo e = {0};
+    watch_fmt_time(1795386600.25, NULL, true, s, sizeof s);
+    assert_string_equal(s, "2026-11-22T22:30:00.250+00:00");
+    tz_info *ny = tz_load(NULL, "America/New_York", &e);
+    if (!ny) {
+        fprintf(stderr, "no tz database (%s): zone case skipped\n", e.msg);
+        return;
+    }
+    watch_fmt_time(1795386600.25, ny, true, s, sizeof s);
+    assert_string_equal(s, "2026-11-22T17:30:00.250-05:00");
+    watch_fmt_time(1795386600.25, ny, false, s, sizeof s);
+    assert_string_equal(s, "17:30:00");
+    watch_fmt_time(NAN, ny, true, s, sizeof s);
+    assert_string_equal(s, "-");
+    tz_destroy(ny);
+}
+
+/* ---- in a real terminal: tmux at 80 and 160 columns ------------------------------------ */
+
+static char tmux_sock[96];
+
+static int tmux(const char *fmt, ...)
+{
+    char args[1024], cmd[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "tmux -S '%s' %s >/dev/null 2>&1", tmux_sock, args);
+    return system(cmd);
+}
+
+/* The pane's text (one line per screen row), or NULL when the session is gone. */
+static char *capture(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "tmux -S '%s' capture-pane -p -t w 2>/dev/null", tmux_sock);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = '\0';
+    return pclose(p) == 0 ? buf : NULL;
+}
+
+/* Publishes frames 0 and 2 (and the far track) until `want` is on screen or max_s. */
+static char *pump_until(void *pub, bool publish, const char *want, double max_s)
+{
+    double end = now_s() + max_s;
+    const char *pf[] = {frames[0], frames[2], track_far};
+    char *screen = NULL;
+    for (int k = 0; now_s() < end; k++) {
+        if (publish)
+            zmq_send(pub, pf[k % 3], strlen(pf[k % 3]), ZMQ_DONTWAIT);
+        usleep(30000);
+        if (k % 4 == 0 && (screen = capture()) && strstr(screen, want))
+            return screen;
+    }
+    fail_msg("'%s' not on screen within %.0f s; screen:\n%s", want, max_s,
+             screen ? screen : "(session gone)");
+    return NULL;
+}
+
+/* No screen line of the pane wider than cols, and the given row text on one line. */
+static void assert_row(const char *screen, const char *a, const char *b)
+{
+    const char *p = strstr(screen, a);
+    if (!p)
+        fail_msg("'%s' not on screen:\n%s", a, screen);
+    const char *eol = strchr(p + 1, '\n'); /* a may start with the newline */
+    const char *q = strstr(p, b);
+    if (!q || (eol && q > eol))
+        fail_msg("'%s' and '%s' not on one row (wrapped or dropped):\n%s", a, b, screen);
+}
+
+static void run_tmux(void *pub, const char *ep, int cols)
+{
+    char stty[128];
+    snprintf(stty, sizeof stty, "%s/stty%d.txt", dir, cols);
+    unlink(stty);
+    tmux("kill-server");
+    /* the shell records the terminal modes after sg_watch exits: raw mode must be undone */
+    assert_int_equal(tmux("new-session -d -s w -x %d -y 45 \"%s --plaintext --feed-lost 1 %s; "
+                          "stty -a > %s.tmp; mv %s.tmp %s; sleep 30\"", cols, watch, ep, stty, stty, stty),
+                     0);
+    char *s = pump_until(pub, true, "TRACKS (2)", 10);
+    assert_non_null(strstr(s, "ALERTS (1)"));
+    assert_row(s, "\n 3 ", "critical");
+    assert_row(s, "\n 17 ", "stadium-critical");
+    assert_row(s, "\n 5 ", "outer(warning)");
+    assert_row(s, "\n 5 ", "500"); /* range from the site origin */
+    assert_row(s, "HAE m", "TTB s");
+    if (cols >= 160) { /* the wide screen has every column */
+        assert_row(s, "STATUS    CLASS", "PILOT");
+        assert_row(s, "\n 5 ", "51.55000,-0.28000"); /* pilot position */
+        assert_row(s, "\n 17 ", "stadium-critical(critical,IN)"); /* not cut */
+        assert_row(s, "\n 17 ", "1581F5FJD22A00XY");
+        assert_row(s, "\n 5 ", "72"); /* AGL from Remote ID */
+        assert_non_null(strstr(s, "heights: HAE=WGS84 ellipsoid  AGL=Remote ID height"));
+    } else {
+        assert_null(strstr(s, "PILOT"));
+    }
+    assert_non_null(strstr(s, "ALERT HISTORY"));
+    assert_non_null(strstr(s, "22:30:01  raised  critical"));
+
+    /* keys: select the alert, acknowledge it, sort, filter, help */
+    tmux("send-keys -t w j");
+    tmux("send-keys -t w a");
+    s = pump_until(pub, true, "ACK ", 5); /* the header says ACK too: look at the row */
+    s = pump_until(pub, true, ">3 ", 5);
+    assert_row(s, "\n>3 ", "ACK");
+    tmux("send-keys -t w s");
+    pump_until(pub, true, "sort time to breach", 5);
+    tmux("send-keys -t w f f f f");
+    s = pump_until(pub, true, "filter critical", 5);
+    assert_non_null(strstr(s, "TRACKS (1)")); /* track 5 is only a warning */
+    tmux("send-keys -t w Down");
+    tmux("send-keys -t w ?");
+    pump_until(pub, true, "sg_watch keys", 5);
+    tmux("send-keys -t w x");
+    pump_until(pub, true, "ALERT HISTORY", 5);
+
+    /* the feed goes silent: banner, and the alert is no longer shown as raised */
+    s = pump_until(pub, false, "FEED LOST", 5);
+    s = pump_until(pub, false, "STALE", 5);
+    assert_row(s, "\n>3 ", "STALE");
+
+    tmux("send-keys -t w q");
+    double end = now_s() + 5;
+    char *modes = NULL;
+    sg_errinfo e;
+    while (now_s() < end && sg_read_file(stty, 1 << 16, &modes, NULL, &e) != SG_OK)
+        usleep(50000);
+    if (!modes)
+        fail_msg("sg_watch did not quit on 'q' at %d columns", cols);
+    if (!strstr(modes, " icanon") || !strstr(modes, " echo "))
+        fail_msg("terminal left in raw mode after q:\n%s", modes);
+    free(modes);
+    tmux("kill-server");
+}
+
+static void test_tmux(void **state)
+{
+    (void)state;
+    if (system("tmux -V >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "tmux not installed: terminal test skipped\n");
+        skip();
+    }
+    snprintf(tmux_sock, sizeof tmux_sock, "%s/tmux.sock", dir);
+    void *ctx = zmq_ctx_new();
+    feed_auth *a = plaintext_auth(ctx);
+    char ep[128];
+    void *pub = make_pub(ctx, a, ep, sizeof ep);
+    run_tmux(pub, ep, 80);
+    run_tmux(pub, ep, 160);
+    run_tmux(pub, ep, 200);
     zmq_close(pub);
     feed_auth_destroy(a);
     zmq_ctx_term(ctx);
@@ -273,6 +624,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plaintext_lines_and_log),
         cmocka_unit_test(test_curve),
+        cmocka_unit_test(test_model),
+        cmocka_unit_test(test_model_venue),
+        cmocka_unit_test(test_fmt_time),
+        cmocka_unit_test(test_tmux),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
