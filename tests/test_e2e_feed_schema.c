@@ -1,0 +1,101 @@
+/* The feed keeps its schema: the daemon replays the bundled demo (the default venue)
+ * with --record-out and a late joiner; every message it published must be accepted by
+ * the reference parser (feed_msg_parse) and pass tests/feed_schema_check.py against
+ * docs/feed-schema.json and docs/feed-schema.md: valid by the schema, topic agreeing
+ * with the body, `time` equal to `t` truncated to the ms, no field the schema does not
+ * list, every type present (track, alert, status, rf) and a snapshot with track and
+ * status. The same script holds the .md's examples and the fuzz corpus's valid_* seeds
+ * to the schema. Skipped (77) without Debian's python3-jsonschema. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "daemon_harness.h"
+#include "feed_msg.h"
+
+#define B SG_BINARY_DIR "/test_e2e_feed_schema"
+#define PY "/usr/bin/python3" /* Debian's: a pyenv shim on PATH may lack its packages */
+
+/* Every line of a --record-out file through feed_msg_parse; returns the line count. */
+static size_t parse_record(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot open the record %s", path);
+    static char line[FEED_MSG_MAX_FRAME + 2];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strcspn(line, "\n");
+        feed_msg m;
+        sg_errinfo e = {0};
+        n++;
+        if (feed_msg_parse(line, len, &m, &e) != SG_OK)
+            fail_msg("%s:%zu: feed_msg_parse refused the daemon's frame: %s", path, n, e.msg);
+        feed_msg_free(&m);
+    }
+    fclose(f);
+    return n;
+}
+
+static void schema_check(const char *record, const char *require, const char *snapshot)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             PY " " SG_SOURCE_DIR "/tests/feed_schema_check.py " SG_SOURCE_DIR
+                "/docs/feed-schema.json " SG_SOURCE_DIR "/docs/feed-schema.md --corpus " SG_SOURCE_DIR
+                "/fuzz/corpus/fuzz_feed_msg --require-types %s --require-snapshot %s %s",
+             require, snapshot, record);
+    int rc = system(cmd);
+    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0)
+        fail_msg("feed_schema_check failed (status %d) on %s: see the FAIL lines above", rc,
+                 record);
+}
+
+static void test_demo_feed_schema(void **state)
+{
+    (void)state;
+    if (system("mkdir -p " B) != 0)
+        fail_msg("cannot create %s", B);
+    char ep[256];
+    static const char *const args[] = {"-c", SG_SOURCE_DIR "/config/default-venue.json",
+                                       "--linger", "1", "--record-out", B "/demo.jsonl", NULL};
+    pid_t pid = harness_start(B "/daemon.log", args, ep, sizeof ep);
+    void *ctx = zmq_ctx_new();
+    void *sub = zmq_socket(ctx, ZMQ_SUB), *late = zmq_socket(ctx, ZMQ_SUB);
+    int hwm = 100000;
+    zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    assert_int_equal(zmq_connect(sub, ep), 0);
+    assert_int_equal(zmq_connect(late, ep), 0);
+    assert_int_equal(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0), 0);
+    msglist all = {0}, late_msgs = {0};
+    int status = 0;
+    harness_collect(sub, pid, &all, &status, late, &late_msgs, 40);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("daemon exit status %d (log: %s)", status, B "/daemon.log");
+    size_t n = parse_record(B "/demo.jsonl");
+    print_message("feed schema: %zu messages recorded, %zu received, %zu by the late joiner\n",
+                  n, all.n, late_msgs.n);
+    /* the record has everything published, the first subscriber saw all of it */
+    assert_true(n >= all.n && all.n > 100);
+    schema_check(B "/demo.jsonl", "track,alert,status,rf", "track,status");
+    msglist_free(&all);
+    msglist_free(&late_msgs);
+    zmq_close(sub);
+    zmq_close(late);
+    zmq_ctx_term(ctx);
+}
+
+int main(void)
+{
+    if (system(PY " -c 'import jsonschema' 2>/dev/null") != 0) {
+        printf("test_e2e_feed_schema: skipped: " PY " has no jsonschema module "
+               "(apt-get install python3-jsonschema, tools/install-deps.sh)\n");
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_demo_feed_schema),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
