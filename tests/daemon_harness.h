@@ -192,4 +192,33 @@ static inline bool log_contains(const char *log_path, const char *text)
     return found;
 }
 
+/* Holds a --record-out file to docs/feed-schema.json and .md (tests/feed_schema_check.py
+ * with Debian's python, since a pyenv shim on PATH may lack its packages): every message
+ * valid, topic agreeing with the body, exact `time`, no undocumented field; each type of
+ * the comma list `types` present, and of `snap` (or NULL) with "snapshot": true. Without
+ * python3-jsonschema the check is skipped with a message. */
+#define HARNESS_PY "/usr/bin/python3"
+static inline bool harness_have_jsonschema(void)
+{
+    return system(HARNESS_PY " -c 'import jsonschema' 2>/dev/null") == 0;
+}
+
+static inline void harness_schema_check(const char *record, const char *types, const char *snap)
+{
+    if (!harness_have_jsonschema()) {
+        print_message("feed schema check of %s skipped: no python3-jsonschema\n", record);
+        return;
+    }
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             HARNESS_PY " " SG_SOURCE_DIR "/tests/feed_schema_check.py " SG_SOURCE_DIR
+                        "/docs/feed-schema.json " SG_SOURCE_DIR "/docs/feed-schema.md --corpus "
+                        SG_SOURCE_DIR "/fuzz/corpus/fuzz_feed_msg --require-types %s%s%s %s",
+             types, snap ? " --require-snapshot " : "", snap ? snap : "", record);
+    int rc = system(cmd);
+    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0)
+        fail_msg("feed_schema_check failed (status %d) on %s: see the FAIL lines above", rc,
+                 record);
+}
+
 #endif

@@ -18,7 +18,6 @@
 #include "feed_msg.h"
 
 #define B SG_BINARY_DIR "/test_e2e_feed_schema"
-#define PY "/usr/bin/python3" /* Debian's: a pyenv shim on PATH may lack its packages */
 
 /* Every line of a --record-out file through feed_msg_parse; returns the line count. */
 static size_t parse_record(const char *path)
@@ -73,20 +72,6 @@ static void test_corpus_seeds_parse(void **state)
     assert_true(n >= 4); /* one per type at least */
 }
 
-static void schema_check(const char *record, const char *require, const char *snapshot)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             PY " " SG_SOURCE_DIR "/tests/feed_schema_check.py " SG_SOURCE_DIR
-                "/docs/feed-schema.json " SG_SOURCE_DIR "/docs/feed-schema.md --corpus " SG_SOURCE_DIR
-                "/fuzz/corpus/fuzz_feed_msg --require-types %s --require-snapshot %s %s",
-             require, snapshot, record);
-    int rc = system(cmd);
-    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0)
-        fail_msg("feed_schema_check failed (status %d) on %s: see the FAIL lines above", rc,
-                 record);
-}
-
 static void test_demo_feed_schema(void **state)
 {
     (void)state;
@@ -113,7 +98,7 @@ static void test_demo_feed_schema(void **state)
                   n, all.n, late_msgs.n);
     /* the record has everything published, the first subscriber saw all of it */
     assert_true(n >= all.n && all.n > 100);
-    schema_check(B "/demo.jsonl", "track,alert,status,rf", "track,status");
+    harness_schema_check(B "/demo.jsonl", "track,alert,status,rf", "track,status");
     msglist_free(&all);
     msglist_free(&late_msgs);
     zmq_close(sub);
@@ -123,8 +108,8 @@ static void test_demo_feed_schema(void **state)
 
 int main(void)
 {
-    if (system(PY " -c 'import jsonschema' 2>/dev/null") != 0) {
-        printf("test_e2e_feed_schema: skipped: " PY " has no jsonschema module "
+    if (!harness_have_jsonschema()) {
+        printf("test_e2e_feed_schema: skipped: " HARNESS_PY " has no jsonschema module "
                "(apt-get install python3-jsonschema, tools/install-deps.sh)\n");
         return 77;
     }
