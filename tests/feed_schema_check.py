@@ -2,7 +2,7 @@
 """Holds feed messages to docs/feed-schema.json and docs/feed-schema.md.
 
 Usage: feed_schema_check.py SCHEMA MD [--require-types T,..] [--require-snapshot T,..]
-                            [--corpus DIR] [JSONL ...]
+                            [--corpus DIR] [--sources F,..] [JSONL ...]
 
 Each JSONL line is one frame as the daemon's --record-out writes it: "<topic> <json>".
 Every message must:
@@ -13,7 +13,9 @@ Every message must:
   - carry only documented fields: every key, nested ones included, must be a property
     the schema lists for that type (an undocumented field fails, though consumers would
     ignore it).
-Also: every property of the schema is named in the .md (in a code span), the .md's
+Also: every property of the schema is named in the .md (in a code span), every key the
+encoder sources (--sources: C files writing the feed with sg_jsonw) write is a schema
+property (fields a replay does not exercise included), the .md's
 example frames pass the same checks, the corpus files named valid_* pass them, each
 type of --require-types appears (and with "snapshot": true for --require-snapshot),
 and a self-test shows that each check fails on a message broken on purpose.
@@ -158,7 +160,7 @@ def main(argv):
     args, files = {}, []
     it = iter(argv[3:])
     for a in it:
-        if a in ("--require-types", "--require-snapshot", "--corpus"):
+        if a in ("--require-types", "--require-snapshot", "--corpus", "--sources"):
             args[a] = next(it, "")
         else:
             files.append(a)
@@ -178,6 +180,13 @@ def main(argv):
     property_names(schema, names)
     fails += ["field %s is in the schema but not in %s" % (n, argv[2])
               for n in sorted(names - documented)]
+
+    # keys the encoder writes (sgjw_<kind>(w, "key", ...)), also where no replay goes
+    for src in filter(None, args.get("--sources", "").split(",")):
+        with open(src, encoding="utf-8") as f:
+            keys = set(re.findall(r'sgjw_[a-z_]+\(&?w, "([A-Za-z0-9_]+)"', f.read()))
+        fails += ["%s writes field %s, which the schema does not list" % (src, k)
+                  for k in sorted(keys - names)]
 
     # the .md's example frames and the valid_* corpus seeds
     frames = [("%s example" % argv[2], l) for l in md.splitlines()
