@@ -160,22 +160,35 @@ static inline void harness_collect(void *sub, pid_t pid, msglist *out, int *stat
     }
 }
 
-/* Runs the daemon to completion with args; collects everything on a subscriber. */
-static inline int harness_run(const char *log_path, const char *const *args, msglist *out)
+/* Runs the daemon to completion with args; collects everything on a subscriber and,
+ * if late_out is given, on a late joiner that subscribes once late_after messages
+ * arrived (it gets a snapshot). Returns the daemon's wait status. */
+static inline int harness_run_late(const char *log_path, const char *const *args, msglist *out,
+                                   msglist *late_out, size_t late_after)
 {
     char ep[256];
     pid_t pid = harness_start(log_path, args, ep, sizeof ep);
     void *ctx = zmq_ctx_new();
-    void *sub = zmq_socket(ctx, ZMQ_SUB);
+    void *sub = zmq_socket(ctx, ZMQ_SUB), *late = late_out ? zmq_socket(ctx, ZMQ_SUB) : NULL;
     int hwm = 200000;
     zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
     assert_int_equal(zmq_connect(sub, ep), 0);
+    if (late)
+        assert_int_equal(zmq_connect(late, ep), 0);
     assert_int_equal(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0), 0);
     int status = 0;
-    harness_collect(sub, pid, out, &status, NULL, NULL, 0);
+    harness_collect(sub, pid, out, &status, late, late_out, late_after);
     zmq_close(sub);
+    if (late)
+        zmq_close(late);
     zmq_ctx_term(ctx);
     return status;
+}
+
+/* Runs the daemon to completion with args; collects everything on a subscriber. */
+static inline int harness_run(const char *log_path, const char *const *args, msglist *out)
+{
+    return harness_run_late(log_path, args, out, NULL, 0);
 }
 
 /* True if the log file contains the text. */

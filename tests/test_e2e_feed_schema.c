@@ -77,20 +77,10 @@ static void test_demo_feed_schema(void **state)
     (void)state;
     if (system("mkdir -p " B) != 0)
         fail_msg("cannot create %s", B);
-    char ep[256];
     static const char *const args[] = {"-c", SG_SOURCE_DIR "/config/default-venue.json",
                                        "--linger", "1", "--record-out", B "/demo.jsonl", NULL};
-    pid_t pid = harness_start(B "/daemon.log", args, ep, sizeof ep);
-    void *ctx = zmq_ctx_new();
-    void *sub = zmq_socket(ctx, ZMQ_SUB), *late = zmq_socket(ctx, ZMQ_SUB);
-    int hwm = 100000;
-    zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    assert_int_equal(zmq_connect(sub, ep), 0);
-    assert_int_equal(zmq_connect(late, ep), 0);
-    assert_int_equal(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0), 0);
     msglist all = {0}, late_msgs = {0};
-    int status = 0;
-    harness_collect(sub, pid, &all, &status, late, &late_msgs, 40);
+    int status = harness_run_late(B "/daemon.log", args, &all, &late_msgs, 40);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail_msg("daemon exit status %d (log: %s)", status, B "/daemon.log");
     size_t n = parse_record(B "/demo.jsonl");
@@ -101,9 +91,6 @@ static void test_demo_feed_schema(void **state)
     harness_schema_check(B "/demo.jsonl", "track,alert,status,rf", "track,status");
     msglist_free(&all);
     msglist_free(&late_msgs);
-    zmq_close(sub);
-    zmq_close(late);
-    zmq_ctx_term(ctx);
 }
 
 int main(void)
