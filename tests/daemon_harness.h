@@ -160,22 +160,35 @@ static inline void harness_collect(void *sub, pid_t pid, msglist *out, int *stat
     }
 }
 
-/* Runs the daemon to completion with args; collects everything on a subscriber. */
-static inline int harness_run(const char *log_path, const char *const *args, msglist *out)
+/* Runs the daemon to completion with args; collects everything on a subscriber and,
+ * if late_out is given, on a late joiner that subscribes once late_after messages
+ * arrived (it gets a snapshot). Returns the daemon's wait status. */
+static inline int harness_run_late(const char *log_path, const char *const *args, msglist *out,
+                                   msglist *late_out, size_t late_after)
 {
     char ep[256];
     pid_t pid = harness_start(log_path, args, ep, sizeof ep);
     void *ctx = zmq_ctx_new();
-    void *sub = zmq_socket(ctx, ZMQ_SUB);
+    void *sub = zmq_socket(ctx, ZMQ_SUB), *late = late_out ? zmq_socket(ctx, ZMQ_SUB) : NULL;
     int hwm = 200000;
     zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
     assert_int_equal(zmq_connect(sub, ep), 0);
+    if (late)
+        assert_int_equal(zmq_connect(late, ep), 0);
     assert_int_equal(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0), 0);
     int status = 0;
-    harness_collect(sub, pid, out, &status, NULL, NULL, 0);
+    harness_collect(sub, pid, out, &status, late, late_out, late_after);
     zmq_close(sub);
+    if (late)
+        zmq_close(late);
     zmq_ctx_term(ctx);
     return status;
+}
+
+/* Runs the daemon to completion with args; collects everything on a subscriber. */
+static inline int harness_run(const char *log_path, const char *const *args, msglist *out)
+{
+    return harness_run_late(log_path, args, out, NULL, 0);
 }
 
 /* True if the log file contains the text. */
@@ -190,6 +203,38 @@ static inline bool log_contains(const char *log_path, const char *text)
         found = strstr(line, text) != NULL;
     fclose(f);
     return found;
+}
+
+/* Holds a --record-out file to docs/feed-schema.json and .md (tests/feed_schema_check.py
+ * with Debian's python, since a pyenv shim on PATH may lack its packages): every message
+ * valid, topic agreeing with the body, exact `time`, no undocumented field (in the record
+ * or written by the encoder sources adapters/feed.c, apps/node/fusion_side.c); each type of
+ * the comma list `types` present, and of `snap` (or NULL) with "snapshot": true. Without
+ * python3-jsonschema the check is skipped with a message. */
+#define HARNESS_PY "/usr/bin/python3"
+static inline bool harness_have_jsonschema(void)
+{
+    return system(HARNESS_PY " -c 'import jsonschema' 2>/dev/null") == 0;
+}
+
+static inline void harness_schema_check(const char *record, const char *types, const char *snap)
+{
+    if (!harness_have_jsonschema()) {
+        print_message("feed schema check of %s skipped: no python3-jsonschema\n", record);
+        return;
+    }
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             HARNESS_PY " " SG_SOURCE_DIR "/tests/feed_schema_check.py " SG_SOURCE_DIR
+                        "/docs/feed-schema.json " SG_SOURCE_DIR "/docs/feed-schema.md --corpus "
+                        SG_SOURCE_DIR "/fuzz/corpus/fuzz_feed_msg --sources " SG_SOURCE_DIR
+                        "/adapters/feed.c," SG_SOURCE_DIR "/apps/node/fusion_side.c"
+                        " --require-types %s%s%s %s",
+             types, snap ? " --require-snapshot " : "", snap ? snap : "", record);
+    int rc = system(cmd);
+    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0)
+        fail_msg("feed_schema_check failed (status %d) on %s: see the FAIL lines above", rc,
+                 record);
 }
 
 #endif

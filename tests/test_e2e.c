@@ -47,20 +47,10 @@ static void test_replay_end_to_end(void **state)
     (void)state;
     if (access(SG_SOURCE_DIR "/testdata/demo-stadium.sigmf-data", R_OK) != 0)
         fail_msg("bundled capture testdata/demo-stadium.sigmf-data is missing");
-    char ep[256];
     static const char *const args[] = {"-c", SG_SOURCE_DIR "/config/default-venue.json",
                                        "--linger", "1.5", NULL};
-    pid_t pid = harness_start(LOG_PATH, args, ep, sizeof ep);
-    void *ctx = zmq_ctx_new();
-    void *sub = zmq_socket(ctx, ZMQ_SUB), *late = zmq_socket(ctx, ZMQ_SUB);
-    int hwm = 100000;
-    zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    assert_int_equal(zmq_connect(sub, ep), 0);
-    assert_int_equal(zmq_connect(late, ep), 0);
-    assert_int_equal(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0), 0);
     msglist all = {0}, late_msgs = {0};
-    int status = 0;
-    harness_collect(sub, pid, &all, &status, late, &late_msgs, 40);
+    int status = harness_run_late(LOG_PATH, args, &all, &late_msgs, 40);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail_msg("daemon exit status %d (log: %s)", status, LOG_PATH);
 
@@ -252,9 +242,6 @@ static void test_replay_end_to_end(void **state)
 
     msglist_free(&all);
     msglist_free(&late_msgs);
-    zmq_close(sub);
-    zmq_close(late);
-    zmq_ctx_term(ctx);
 }
 
 /* The default venue with its zones imported from a EUROCAE ED-269 file instead. */

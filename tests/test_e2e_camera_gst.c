@@ -61,9 +61,11 @@ static void test_ball_bearing_track(void **state)
                 " \"detector\": {\"radius\": 25, \"border\": 2, \"polarity\": \"bright\"}}",
                 "{\"bearing_init\": \"ray\", \"bearing_nominal_range\": 300}");
     msglist l = {0};
-    static const char *const args[] = {"-c", B "/ball.json", NULL};
+    static const char *const args[] = {"-c", B "/ball.json", "--record-out", B "/ball.jsonl",
+                                       NULL};
     int status = harness_run(B "/ball.log", args, &l);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    harness_schema_check(B "/ball.jsonl", "track,status", NULL); /* camera counters, class */
     size_t tracks = 0;
     for (size_t i = 0; i < l.n; i++) {
         const cJSON *j = l.msgs[i];

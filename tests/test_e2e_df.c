@@ -132,9 +132,11 @@ static void test_two_sites(void **state)
     (void)state;
     write_venue(2);
     msglist l = {0};
-    static const char *const args[] = {"-c", B "/venue.json", NULL};
+    static const char *const args[] = {"-c", B "/venue.json", "--record-out", B "/two.jsonl",
+                                       NULL};
     int status = harness_run(B "/two.log", args, &l);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    harness_schema_check(B "/two.jsonl", "track,alert,status,rf", NULL);
     geo_frame f;
     assert_int_equal(geo_frame_init(&f, LAT0 * M_PI / 180, LON0 * M_PI / 180, H0, NULL), 0);
     /* the drone is inside R_ZONE (so inside the zone no earlier) from t_in on */
@@ -179,9 +181,11 @@ static void test_one_site(void **state)
     (void)state;
     write_venue(1);
     msglist l = {0};
-    static const char *const args[] = {"-c", B "/venue.json", NULL};
+    static const char *const args[] = {"-c", B "/venue.json", "--record-out", B "/one.jsonl",
+                                       NULL};
     int status = harness_run(B "/one.log", args, &l);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    harness_schema_check(B "/one.jsonl", "status,rf", NULL); /* rf with azimuth_deg */
     size_t confirmed = 0, rf = 0, lines = 0;
     double worst = 0, sd_max = 0;
     for (size_t i = 0; i < l.n; i++) {

@@ -76,9 +76,11 @@ static void test_wifi_beacons(void **state)
              PCAP);
     write_venue("wifi", 45.5462, -122.9675, 150, sensors, "[]");
     msglist l = {0};
-    static const char *const args[] = {"-c", B "/wifi.json", NULL};
+    static const char *const args[] = {"-c", B "/wifi.json", "--record-out", B "/wifi.jsonl",
+                                       NULL};
     int status = harness_run(B "/wifi.log", args, &l);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    harness_schema_check(B "/wifi.jsonl", "track,alert,status", NULL); /* remote_id, operator */
     size_t tracks = 0, with_op = 0, alerts = 0;
     for (size_t i = 0; i < l.n; i++) {
         const cJSON *j = l.msgs[i];

@@ -15,7 +15,8 @@ pkgs=(build-essential cmake pkg-config git
       libxml2-dev libmosquitto-dev mosquitto mosquitto-clients
       libmicrohttpd-dev curl libcurl4-openssl-dev
       libproj-dev proj-data libprotobuf-c-dev protobuf-c-compiler
-      libssl-dev openssl nodejs chromium tmux)
+      libssl-dev openssl nodejs chromium tmux
+      python3-jsonschema) # python3-jsonschema: tests/feed_schema_check.py (docs/feed-schema.json)
 for a in "$@"; do
   [[ "$a" == "--fuzz" ]] && pkgs+=(clang libclang-rt-14-dev)
   [[ "$a" == "--train" ]] && pkgs+=(python3 python3-numpy python3-sklearn)
