@@ -77,6 +77,7 @@ typedef struct {
     const cJSON *record;       /* module-owned ("outputs.record"), NULL = off */
     const cJSON *tracker;      /* module-owned, NULL for defaults */
     const cJSON *alerts;       /* module-owned, NULL for defaults */
+    const cJSON *nodes;        /* module-owned (apps/node/node_cfg.h), NULL = one machine */
     cJSON *doc;                /* owns the sections above */
 } sg_site;
 

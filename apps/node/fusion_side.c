@@ -71,6 +71,9 @@ struct fusion_side {
     char line[1024];
     char sjson[8192];
     char ljson[512];
+    char njson[8192];
+    double wall_s;             /* s of wall clock since create, at the last status */
+    struct timespec last_status_wall;
 };
 
 /* ---------------------------------------------------------------- logging */
@@ -298,6 +301,11 @@ static const char *sensors_json(fusion_side *p)
          * reason (device unplugged, link down, or its recording ended early). */
         double since = isnan(h->last_t) ? p->t_begin : h->last_t;
         bool stale = p->t_now - since > c->stale_after_s;
+        nl_peer pe;
+        bool remote = p->link && node_link_peer(p->link, (int)i, &pe) == SG_OK;
+        if (remote && c->enabled && !h->done && pe.silent_s > c->stale_after_s &&
+            (pe.heard || p->wall_s > c->stale_after_s))
+            stale = true; /* its node went silent (wall clock): the sample clock may not move */
         if (!c->enabled && (int)i != p->replay_sensor)
             state = "disabled";
         else if (h->failed)
@@ -316,10 +324,57 @@ static const char *sensors_json(fusion_side *p)
         sgjw_fix(&w, "last_t", h->last_t, 6);
         if (p->have_hl[i])
             health_json(&w, &p->hl[i]);
+        if (remote) {
+            sgjw_str(&w, "node", pe.node);
+            if (p->have_hl[i])
+                sgjw_uint(&w, "link_dropped", p->hl[i].link_dropped);
+            sgjw_uint(&w, "node_lost", pe.lost);
+        }
         sgjw_obj_end(&w);
     }
     sgjw_arr_end(&w);
     return sgjw_ok(&w) ? p->sjson : "[]";
+}
+
+/* The link's nodes (distributed venue): one entry per node, from its first sensor. */
+static const char *nodes_json(fusion_side *p)
+{
+    nl_stats ls;
+    node_link_stats(p->link, &ls);
+    sgjw w;
+    sgjw_init(&w, p->njson, sizeof p->njson);
+    sgjw_obj_begin(&w);
+    sgjw_uint(&w, "refused", ls.refused);
+    sgjw_uint(&w, "malformed", ls.malformed);
+    sgjw_uint(&w, "lost", ls.dropped);
+    sgjw_arr_begin(&w, "nodes");
+    const char *seen[64];
+    size_t n_seen = 0;
+    for (size_t i = 0; i < p->site->n_sensors; i++) {
+        nl_peer pe;
+        if (node_link_peer(p->link, (int)i, &pe) != SG_OK)
+            continue;
+        bool dup = false;
+        for (size_t k = 0; k < n_seen; k++)
+            dup |= strcmp(seen[k], pe.node) == 0;
+        if (dup || n_seen == 64)
+            continue;
+        seen[n_seen++] = pe.node;
+        sgjw_obj_begin(&w);
+        sgjw_str(&w, "name", pe.node);
+        sgjw_str(&w, "state", !pe.heard ? "waiting" : pe.silent_s > p->site->sensors[i].stale_after_s
+                                                         ? "silent" : "ok");
+        sgjw_fix(&w, "silent_s", isfinite(pe.silent_s) ? pe.silent_s : NAN, 3);
+        sgjw_fix(&w, "clock_offset_s", pe.clock_offset_s, 4);
+        sgjw_fix(&w, "link_delay_ms", pe.link_delay_ms, 2);
+        sgjw_bool(&w, "clock_flagged", pe.clock_flagged);
+        sgjw_uint(&w, "lost", pe.lost);
+        sgjw_uint(&w, "rejoins", pe.rejoins);
+        sgjw_obj_end(&w);
+    }
+    sgjw_arr_end(&w);
+    sgjw_obj_end(&w);
+    return sgjw_ok(&w) ? p->njson : NULL;
 }
 
 static const char *latency_json(fusion_side *p)
@@ -384,6 +439,10 @@ static void publish_status(fusion_side *p)
     st->n_alerts_active = as.open;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
+    p->wall_s = sg_ms_between(&p->started, &now) / 1e3;
+    clock_gettime(CLOCK_MONOTONIC, &p->last_status_wall);
+    if (p->o.nodes)
+        feed_set_status_nodes(p->fd, nodes_json(p));
     feed_status(p->fd, st, sensors_json(p), sg_ms_between(&p->started, &now) / 1e3, latency_json(p));
 }
 
@@ -488,13 +547,45 @@ static void log_refusals(fusion_side *p)
     }
 }
 
+static void log_link_notes(fusion_side *p)
+{
+    char line[256];
+    while (p->link && node_link_note(p->link, line, sizeof line) > 0)
+        logf_(p, "%s", line);
+}
+
 static void maybe_status(fusion_side *p)
 {
     log_refusals(p);
+    log_link_notes(p);
     if (isfinite(p->t_now) && p->t_now >= p->next_status) {
         publish_status(p);
         p->next_status = p->t_now + p->site->status_period_s;
     }
+}
+
+/* Distributed fusion with no events: status goes on by wall clock, so silent nodes
+ * show as degraded even when no node moves the sample clock. */
+static void idle_status(fusion_side *p)
+{
+    log_refusals(p);
+    log_link_notes(p);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!p->o.nodes || sg_ms_between(&p->last_status_wall, &now) < p->site->status_period_s * 1e3)
+        return;
+    if (isfinite(p->t_now)) {
+        publish_status(p);
+        return;
+    }
+    /* No data yet: the system clock stands in for this status only. */
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    double t_now = p->t_now, t_begin = p->t_begin;
+    p->t_now = p->t_begin = (double)rt.tv_sec + rt.tv_nsec * 1e-9;
+    publish_status(p);
+    p->t_now = t_now;
+    p->t_begin = t_begin;
 }
 
 static int wait_for_subscriber(fusion_side *p, const atomic_bool *stop)
@@ -655,7 +746,7 @@ static void log_progress(fusion_side *p)
     }
 }
 
-int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, void (*poll)(void *),
+int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, bool (*poll)(void *),
                     void *poll_user, int result, sg_errinfo *e)
 {
     p->link = link;
@@ -666,10 +757,12 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs, void (*poll)
         int fresh = feed_poll(p->fd);
         if (fresh > 0)
             publish_snapshot(p, true);
-        if (poll)
-            poll(poll_user);
-        if (rc == SG_ETIMEOUT)
+        if (poll && poll(poll_user))
+            break;
+        if (rc == SG_ETIMEOUT) {
+            idle_status(p);
             continue;
+        }
         if (rc != SG_OK)
             break;
         if (ev.sensor < 0 || (size_t)ev.sensor >= p->site->n_sensors)

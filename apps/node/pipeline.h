@@ -17,6 +17,13 @@ typedef struct pipeline pipeline;
  * thread running pipeline_run(). */
 typedef void (*pipeline_log_fn)(void *user, const char *line);
 
+/* What this process runs of the venue (docs/nodes.md). */
+typedef enum {
+    PIPELINE_STANDALONE = 0,   /* every enabled sensor and fusion, in one process */
+    PIPELINE_SENSOR,           /* the sensors of node `node`, publishing to the fusion node */
+    PIPELINE_FUSION,           /* tracker, fusion, alerts and feed for every sensor node */
+} pipeline_role;
+
 typedef struct {
     const char *replay_path;   /* SigMF recording replacing the first RF sensor's adapter, or NULL */
     double sample_rate;        /* Hz for a recording without core:sample_rate; 0 = from metadata */
@@ -30,6 +37,8 @@ typedef struct {
     double linger_s;           /* s to keep the feed up after all inputs ended */
     bool progress;             /* replay progress through the log callback */
     size_t event_queue;        /* events between sensor threads and fusion, > 0 */
+    pipeline_role role;        /* standalone (default) */
+    const char *node;          /* PIPELINE_SENSOR: the node's name in the venue's "nodes" */
     pipeline_log_fn log;       /* NULL = silent */
     void *log_user;
 } pipeline_opts;

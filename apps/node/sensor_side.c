@@ -95,6 +95,7 @@ struct sensor_side {
     size_t n_run;              /* runners built, in run[0..n_run-1] */
     pthread_mutex_t clk_mu;    /* replay clock alignment across sensors */
     pthread_cond_t clk_cv;
+    atomic_size_t finished;    /* threads that returned */
 };
 
 /* ---------------------------------------------------------------- sensor threads */
@@ -175,6 +176,11 @@ static void health_fill(runner *s, nl_health *h)
     h->record_errors = atomic_load(&s->rec_errors);
     if (s->p->record_dir || h->record_errors)
         h->groups |= NL_H_RECORD;
+    if (node_link_has_floor(s->p->link)) {
+        nl_stats ls;
+        node_link_stats(s->p->link, &ls);
+        h->link_dropped = ls.dropped;
+    }
     h->fe_p50_ms = nl_lat_quantile(&s->fe_lat, 0.5);
     h->fe_p99_ms = nl_lat_quantile(&s->fe_lat, 0.99);
 }
@@ -217,6 +223,7 @@ static void finish(runner *s, int rc, const sg_errinfo *e, double t)
         snprintf(ev.err, sizeof ev.err, "%s", e->msg[0] ? e->msg : sg_strerror(rc));
     clock_gettime(CLOCK_MONOTONIC, &ev.made);
     node_link_push(s->p->link, &ev, true);
+    atomic_fetch_add(&s->p->finished, 1);
 }
 
 static emitter_slot *slot_for(runner *s, uint32_t id)
@@ -341,10 +348,23 @@ fail:
  * slowest other replayed sensor by more than SYNC_WINDOW_S waits, so events of all
  * recordings reach fusion in (nearly) time order, as they would live. Live sensors
  * never wait. */
+/* The slowest replayed clock of this node (clk_mu held), +Inf when none runs. */
+static double node_clock(const sensor_side *p)
+{
+    double slowest = INFINITY;
+    for (size_t k = 0; k < p->n_run; k++) {
+        const runner *o = &p->run[k];
+        if (!o->live && !o->clk_done && o->clk < slowest)
+            slowest = o->clk;
+    }
+    return slowest;
+}
+
 static void clock_sync(runner *s, double t)
 {
     sensor_side *p = s->p;
-    if (s->live || p->n_run < 2)
+    bool remote = node_link_has_floor(p->link); /* other nodes replay too */
+    if (s->live || (p->n_run < 2 && !remote))
         return;
     pthread_mutex_lock(&p->clk_mu);
     s->clk = t;
@@ -356,10 +376,14 @@ static void clock_sync(runner *s, double t)
             if (o != s && !o->live && !o->clk_done && o->clk < slowest)
                 slowest = o->clk;
         }
+        if (remote) {
+            node_link_report_clock(p->link, node_clock(p));
+            slowest = fmin(slowest, node_link_floor(p->link));
+        }
         if (t <= slowest + SYNC_WINDOW_S)
             break;
         struct timespec dl;
-        sg_deadline(&dl, CLOCK_REALTIME, 0.1);
+        sg_deadline(&dl, CLOCK_REALTIME, remote ? 0.005 : 0.1);
         pthread_cond_timedwait(&p->clk_cv, &p->clk_mu, &dl);
     }
     pthread_mutex_unlock(&p->clk_mu);
@@ -369,6 +393,8 @@ static void clock_done(runner *s)
 {
     pthread_mutex_lock(&s->p->clk_mu);
     s->clk_done = true;
+    if (node_link_has_floor(s->p->link))
+        node_link_report_clock(s->p->link, node_clock(s->p));
     pthread_cond_broadcast(&s->p->clk_cv);
     pthread_mutex_unlock(&s->p->clk_mu);
 }
@@ -714,10 +740,15 @@ sensor_side *sensor_side_create(const sg_site *site, const sensor_side_opts *o, 
         sg_err_set(e, SG_ENOMEM, "out of memory");
         goto fail;
     }
-    int replaced = p->o.replay_path ? node_replay_sensor(site) : -1;
+    int replaced = -1;
+    for (size_t i = 0; p->o.replay_path && replaced < 0 && i < site->n_sensors; i++)
+        if (site->sensors[i].kind == SG_SENSOR_RF && (!o->node_of || o->node_of[i] == o->node))
+            replaced = (int)i; /* the first rf sensor (of this node) */
     for (size_t i = 0; i < site->n_sensors; i++) {
         const sg_sensor_cfg *c = &site->sensors[i];
         bool replace = (int)i == replaced;
+        if (o->node_of && o->node_of[i] != o->node)
+            continue; /* runs on another node */
         if (!replace && !c->enabled)
             continue;
         runner *r = &p->run[p->n_run];
@@ -737,11 +768,13 @@ sensor_side *sensor_side_create(const sg_site *site, const sensor_side_opts *o, 
         p->n_run++;
     }
     if (p->o.replay_path && replaced < 0) {
-        sg_err_set(e, SG_EINVAL, "%s: --replay needs an rf sensor in the venue file", site->path);
+        sg_err_set(e, SG_EINVAL, "%s: --replay needs an rf sensor in the venue file%s", site->path,
+                   o->node_of ? " (on this node)" : "");
         goto fail;
     }
     if (p->n_run == 0) {
-        sg_err_set(e, SG_EINVAL, "%s: no enabled sensor to run", site->path);
+        sg_err_set(e, SG_EINVAL, "%s: no enabled sensor to run%s", site->path,
+                   o->node_of ? " on this node" : "");
         goto fail;
     }
     return p;
@@ -753,6 +786,8 @@ fail:
 void sensor_side_set_record_dir(sensor_side *s, const char *dir) { s->record_dir = dir; }
 
 size_t sensor_side_count(const sensor_side *s) { return s->n_run; }
+
+size_t sensor_side_finished(sensor_side *s) { return atomic_load(&s->finished); }
 
 int sensor_side_start(sensor_side *p, size_t *started, sg_errinfo *e)
 {
