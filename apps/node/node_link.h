@@ -82,6 +82,7 @@ typedef struct {
     uint64_t refused;          /* network: peers refused (unknown CURVE key) */
     uint64_t malformed;        /* network: messages that failed to decode, or named a
                                   sensor their node does not run */
+    uint64_t bytes;            /* network: payload bytes sent (sensor end) / received (fusion) */
 } nl_stats;
 
 /* What the fusion end of a network link knows about the node running a sensor. */

@@ -96,7 +96,7 @@ typedef struct {
     atomic_uint_least64_t floor_bits;  /* clock floor from the fusion node */
     atomic_uint_least64_t clock_bits;  /* this node's slowest replay clock */
     double clock_sent;
-    atomic_uint_least64_t send_dropped;
+    atomic_uint_least64_t send_dropped, bytes;
     double skew_s;             /* s added to this node's system clock (SG_NODE_CLOCK_SKEW_S:
                                   simulates a badly synchronised node in tests) */
     uint8_t buf[NW_MAX];
@@ -166,8 +166,10 @@ static void zs_send(zsens *z, const zs_item *it, double give_up_mono)
         return;
     }
     for (;;) {
-        if (zmq_send(z->sock, z->buf, (size_t)len, ZMQ_DONTWAIT) == len)
+        if (zmq_send(z->sock, z->buf, (size_t)len, ZMQ_DONTWAIT) == len) {
+            atomic_fetch_add(&z->bytes, (uint64_t)len);
             return;
+        }
         if (errno != EAGAIN || !it->lossless || now_mono() > give_up_mono) {
             atomic_fetch_add(&z->send_dropped, 1); /* fusion node slow or absent */
             return;
@@ -226,6 +228,7 @@ static void zs_stats(void *impl, nl_stats *out)
     out->dropped = qs.dropped + atomic_load(&z->send_dropped);
     out->depth = qs.depth;
     out->capacity = qs.capacity;
+    out->bytes = atomic_load(&z->bytes);
 }
 
 static void zs_destroy(void *impl)
@@ -339,6 +342,7 @@ typedef struct {
     bool flagged;
     uint64_t lost, rejoins;
     double clock;              /* s UTC: replay clock reported (or ticks seen) */
+    bool replaying;            /* it reports a replay clock: floors go to it at once */
     size_t sensors, done;      /* enabled sensors it runs / ended */
     double stale_s;            /* largest stale_after_s of its sensors */
     double floor_sent, last_ping;
@@ -351,7 +355,7 @@ typedef struct {
     feed_auth *auth;
     zpeer *peers;
     double started;            /* s monotonic */
-    uint64_t malformed, received;
+    uint64_t malformed, received, bytes;
     char notes[NOTES][200];
     size_t note_head, note_n;
     uint8_t buf[NW_MAX];
@@ -430,7 +434,7 @@ static void zf_service(zfus *z)
         if (!p->heard)
             continue;
         double f = zf_floor(z, (int)k, now);
-        bool moved = f != p->floor_sent && !(fabs(f - p->floor_sent) < FLOOR_STEP_S);
+        bool moved = p->replaying && f != p->floor_sent && !(fabs(f - p->floor_sent) < FLOOR_STEP_S);
         if (moved || now - p->last_ping >= PING_PERIOD_S)
             zf_send_ping(z, (int)k, f);
     }
@@ -484,6 +488,7 @@ static int zf_message(zfus *z, int k, const uint8_t *b, size_t n, nl_event *ev)
         p->next_seq = h.seq;
         p->done = 0;
         p->clock = -INFINITY;
+        p->replaying = false;
         p->floor_sent = NAN;
         p->last_ping = -INFINITY;
         p->n_samp = 0;
@@ -493,6 +498,7 @@ static int zf_message(zfus *z, int k, const uint8_t *b, size_t n, nl_event *ev)
     p->next_seq = h.seq + 1;
     p->last_heard = now;
     z->received++;
+    z->bytes += n;
     if (h.kind == NW_PONG || h.kind == NW_PING) {
         nw_ping pp;
         if (h.kind == NW_PONG && nw_decode_ping(b, n, &h, &pp, &e) == SG_OK)
@@ -503,6 +509,7 @@ static int zf_message(zfus *z, int k, const uint8_t *b, size_t n, nl_event *ev)
     }
     if (h.kind == NW_CLOCK) {
         p->clock = fmax(p->clock, h.t);
+        p->replaying = true;
         return SG_EAGAIN;
     }
     double wall_first;
@@ -597,6 +604,7 @@ static void zf_stats(void *impl, nl_stats *out)
     feed_auth_get_stats(z->auth, &as);
     out->refused = as.refused;
     out->malformed = z->malformed + as.malformed;
+    out->bytes = z->bytes;
 }
 
 static int zf_peer(void *impl, int sensor, nl_peer *out)

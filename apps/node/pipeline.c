@@ -228,8 +228,9 @@ static int run_sensor_node(pipeline *p, sg_errinfo *e)
     node_link_halt(p->link);
     nl_stats ls;
     node_link_stats(p->link, &ls);
-    logf_(p, "node %s: %llu events queued, %llu dropped (queue full or fusion node slow)",
-          nd->name, (unsigned long long)ls.pushed, (unsigned long long)ls.dropped);
+    logf_(p, "node %s: %llu events queued, %llu dropped (queue full or fusion node slow), "
+          "%llu bytes sent", nd->name, (unsigned long long)ls.pushed,
+          (unsigned long long)ls.dropped, (unsigned long long)ls.bytes);
     return result;
 }
 
