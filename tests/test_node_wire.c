@@ -183,6 +183,18 @@ static void test_health_done_tick_ping(void **state)
     assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
     assert_int_equal(nw_decode_ping(buf, (size_t)n, &h2, &q, &e), SG_OK);
     assert_true(q.t2 == T0 + 2.001 && q.t3 == T0 + 2.002);
+    /* bare headers: a node's replay clock, the fusion node's ack of an end of input */
+    h = hdr(NW_CLOCK, 0);
+    h.t = INFINITY; /* every replayed sensor of the node ended */
+    assert_int_equal(nw_encode_clock(buf, sizeof buf, &h), NW_HEADER);
+    assert_int_equal(nw_decode_header(buf, NW_HEADER, &h2, &e), SG_OK);
+    assert_true(h2.kind == NW_CLOCK && isinf(h2.t));
+    h = hdr(NW_ACK, 0);
+    h.seq = 4242;
+    assert_int_equal(nw_encode_clock(buf, sizeof buf, &h), NW_HEADER);
+    assert_int_equal(nw_decode_header(buf, NW_HEADER, &h2, &e), SG_OK);
+    assert_true(h2.kind == NW_ACK && h2.seq == 4242);
+    assert_int_equal(nw_decode_header(buf, NW_HEADER + 1, &h2, &e), SG_EFORMAT);
 }
 
 /* Every way a message can be wrong: refused with a reason, never read past its end. */

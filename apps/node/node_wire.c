@@ -304,7 +304,7 @@ int nw_encode_ping(uint8_t *buf, size_t cap, const nw_header *h, const nw_ping *
 int nw_encode_clock(uint8_t *buf, size_t cap, const nw_header *h)
 {
     wbuf w = {.p = buf, .cap = cap < NW_MAX ? cap : NW_MAX};
-    put_header(&w, h, NW_CLOCK);
+    put_header(&w, h, h->kind == NW_ACK ? NW_ACK : NW_CLOCK);
     return w.over ? SG_ERANGE : (int)w.n;
 }
 
@@ -336,6 +336,8 @@ int nw_decode_header(const uint8_t *buf, size_t n, nw_header *h, sg_errinfo *e)
         return sg_err_set(e, SG_EFORMAT, "node event without a finite time");
     if (h->kind == NW_CLOCK && (isnan(h->t) || n != NW_HEADER))
         return sg_err_set(e, SG_EFORMAT, "node clock message malformed");
+    if (h->kind == NW_ACK && n != NW_HEADER)
+        return sg_err_set(e, SG_EFORMAT, "node ack message malformed");
     return SG_OK;
 }
 

@@ -29,6 +29,7 @@ typedef enum {
     NW_PING = 4,               /* fusion -> node: t1 (fusion clock), floor */
     NW_PONG = 5,               /* node -> fusion: t1 echoed, t2 received, t3 sent (node clock) */
     NW_CLOCK = 6,              /* node -> fusion: header t = the node's slowest replay clock */
+    NW_ACK = 7,                /* fusion -> node: an end of input (header seq) was received */
     NW_KIND_COUNT_
 } nw_kind;
 
@@ -53,7 +54,7 @@ typedef struct {
 int nw_encode_event(uint8_t *buf, size_t cap, const nw_header *h, const nl_event *ev,
                     double h_wall_first);
 int nw_encode_ping(uint8_t *buf, size_t cap, const nw_header *h, const nw_ping *p);
-/* A bare header (NW_CLOCK). */
+/* A bare header (NW_CLOCK, NW_ACK). */
 int nw_encode_clock(uint8_t *buf, size_t cap, const nw_header *h);
 
 /* Decodes the header; SG_EFORMAT (e says why) for a short, foreign or newer message. */

@@ -97,6 +97,8 @@ typedef struct {
     atomic_uint_least64_t clock_bits;  /* this node's slowest replay clock */
     double clock_sent;
     atomic_uint_least64_t send_dropped, bytes;
+    atomic_bool lossless;      /* a replayed event was pushed: flush everything at the end */
+    uint64_t done_sent, done_acked; /* ends of input sent / acknowledged by the fusion node */
     double skew_s;             /* s added to this node's system clock (SG_NODE_CLOCK_SKEW_S:
                                   simulates a badly synchronised node in tests) */
     uint8_t buf[NW_MAX];
@@ -115,10 +117,12 @@ static void zs_header(zsens *z, nw_header *h, nw_kind kind, int sensor, double t
     h->sent = zs_now(z);
 }
 
-/* Pings from the fusion node: keep the floor, answer with our clock readings. */
-static void zs_service(zsens *z)
+/* Pings from the fusion node: keep the floor and, when `reply` (not in the middle of
+ * sending an event, whose sequence number is taken), answer with our clock readings
+ * and report our replay clock. */
+static void zs_service(zsens *z, bool reply)
 {
-    uint8_t in[NW_MAX];
+    uint8_t in[NW_MAX], out[NW_HEADER + 32];
     for (;;) {
         int n = zmq_recv(z->sock, in, sizeof in, ZMQ_DONTWAIT);
         if (n < 0)
@@ -127,17 +131,26 @@ static void zs_service(zsens *z)
         nw_header h, oh;
         nw_ping p;
         sg_errinfo e = {0};
-        if (n > (int)sizeof in || nw_decode_header(in, (size_t)n, &h, &e) ||
-            nw_decode_ping(in, (size_t)n, &h, &p, &e) || h.kind != NW_PING)
-            continue; /* only pings come this way; anything else is ignored */
+        if (n > (int)sizeof in || nw_decode_header(in, (size_t)n, &h, &e))
+            continue; /* only pings and acks come this way; anything else is ignored */
+        if (h.kind == NW_ACK) {
+            z->done_acked++;
+            continue;
+        }
+        if (h.kind != NW_PING || nw_decode_ping(in, (size_t)n, &h, &p, &e))
+            continue;
         adbl_set(&z->floor_bits, p.floor);
+        if (!reply)
+            continue;
         zs_header(z, &oh, NW_PONG, 0, NAN);
         nw_ping r = {.t1 = p.t1, .t2 = t2, .t3 = zs_now(z)};
         oh.sent = r.t3;
-        int len = nw_encode_ping(z->buf, sizeof z->buf, &oh, &r);
-        if (len > 0)
-            zmq_send(z->sock, z->buf, (size_t)len, ZMQ_DONTWAIT);
+        int len = nw_encode_ping(out, sizeof out, &oh, &r);
+        if (len > 0 && zmq_send(z->sock, out, (size_t)len, ZMQ_DONTWAIT) != len)
+            z->seq--; /* not sent: the sequence shows no gap */
     }
+    if (!reply)
+        return;
     double c = adbl_get(&z->clock_bits);
     if (c != z->clock_sent && (!(fabs(c - z->clock_sent) < CLOCK_STEP_S) || isinf(c))) {
         nw_header h;
@@ -146,6 +159,8 @@ static void zs_service(zsens *z)
         int len = nw_encode_clock(b, sizeof b, &h);
         if (len == NW_HEADER && zmq_send(z->sock, b, NW_HEADER, ZMQ_DONTWAIT) == NW_HEADER)
             z->clock_sent = c;
+        else
+            z->seq--;
     }
 }
 
@@ -168,13 +183,14 @@ static void zs_send(zsens *z, const zs_item *it, double give_up_mono)
     for (;;) {
         if (zmq_send(z->sock, z->buf, (size_t)len, ZMQ_DONTWAIT) == len) {
             atomic_fetch_add(&z->bytes, (uint64_t)len);
+            z->done_sent += ev->kind == NL_DONE;
             return;
         }
         if (errno != EAGAIN || !it->lossless || now_mono() > give_up_mono) {
             atomic_fetch_add(&z->send_dropped, 1); /* fusion node slow or absent */
             return;
         }
-        zs_service(z);
+        zs_service(z, false);
         usleep(2000);
     }
 }
@@ -190,11 +206,19 @@ static void *zs_thread(void *arg)
             zs_send(z, &it, give_up);
         else if (rc == SG_EEOF)
             break;
-        zs_service(z);
+        zs_service(z, true);
         if (atomic_load(&z->halted) && isinf(give_up))
             give_up = now_mono() + DRAIN_S;
     }
-    zs_service(z);
+    /* Everything before an end of input is on the fusion node once it acknowledged it:
+     * wait for that (a bounded time) so the tail of a replay is not lost at exit. */
+    if (!atomic_load(&z->lossless) || isinf(give_up))
+        give_up = now_mono() + (atomic_load(&z->lossless) ? DRAIN_S : 1.0);
+    while (z->done_acked < z->done_sent && now_mono() < give_up) {
+        zs_service(z, true);
+        usleep(2000);
+    }
+    zs_service(z, true);
     return NULL;
 }
 
@@ -202,6 +226,8 @@ static int zs_push(void *impl, const nl_event *ev, bool wait)
 {
     zsens *z = impl;
     zs_item it = {.ev = *ev, .lossless = wait};
+    if (wait)
+        atomic_store(&z->lossless, true);
     return sgq_push(z->q, &it, wait);
 }
 
@@ -239,7 +265,8 @@ static void zs_destroy(void *impl)
         pthread_join(z->th, NULL);
     }
     if (z->sock) {
-        int linger = 1000; /* ms for the last messages to leave */
+        /* ms for the last messages to leave: a replay's tail is not given up lightly */
+        int linger = atomic_load(&z->lossless) ? (int)(DRAIN_S * 1000) : 1000;
         zmq_setsockopt(z->sock, ZMQ_LINGER, &linger, sizeof linger);
         zmq_close(z->sock);
     }
@@ -292,13 +319,15 @@ node_link *node_zmq_sensor_create(const node_cfg *cfg, int node, sg_errinfo *e)
                    zmq_strerror(errno));
         goto fail;
     }
-    int hwm = cfg->hwm, ivl = 100, ivl_max = 2000, hb = 1000, hb_to = 3000, linger = 0;
+    /* No ZMTP heartbeats: a saturated fusion node stops reading (its receive HWM) and
+     * would look dead, losing what is in flight; TCP keepalive finds dead links. */
+    int hwm = cfg->hwm, ivl = 100, ivl_max = 2000, ka = 1, ka_idle = 10, linger = 0;
     if (zmq_setsockopt(z->sock, ZMQ_ROUTING_ID, nd->name, strlen(nd->name)) ||
         zmq_setsockopt(z->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) ||
         zmq_setsockopt(z->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl) ||
         zmq_setsockopt(z->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max) ||
-        zmq_setsockopt(z->sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb) ||
-        zmq_setsockopt(z->sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_to, sizeof hb_to) ||
+        zmq_setsockopt(z->sock, ZMQ_TCP_KEEPALIVE, &ka, sizeof ka) ||
+        zmq_setsockopt(z->sock, ZMQ_TCP_KEEPALIVE_IDLE, &ka_idle, sizeof ka_idle) ||
         zmq_setsockopt(z->sock, ZMQ_LINGER, &linger, sizeof linger)) {
         sg_err_set(e, SG_EIO, "node %s: socket options: %s", nd->name, zmq_strerror(errno));
         goto fail;
@@ -390,6 +419,7 @@ static int zf_sender(zfus *z, zmq_msg_t *id, zmq_msg_t *body)
     for (size_t k = 0; key && k < z->cfg.n_nodes; k++)
         if (strcmp(z->cfg.nodes[k].public_key, key) == 0)
             return (int)k;
+    fprintf(stderr, "DEBUG sender key %s size %zu id %zu\n", key ? key : "(null)", zmq_msg_size(body), zmq_msg_size(id));
     return -1;
 }
 
@@ -406,6 +436,16 @@ static void zf_send_ping(zfus *z, int k, double floor_)
     zmq_send(z->sock, z->buf, (size_t)len, ZMQ_DONTWAIT);
     z->peers[k].floor_sent = floor_;
     z->peers[k].last_ping = now_mono();
+}
+
+static void zf_ack(zfus *z, int k, uint32_t seq)
+{
+    const char *name = z->cfg.nodes[k].name;
+    nw_header h = {.kind = NW_ACK, .seq = seq, .t = NAN, .sent = now_rt()};
+    uint8_t b[NW_HEADER];
+    if (nw_encode_clock(b, sizeof b, &h) == NW_HEADER &&
+        zmq_send(z->sock, name, strlen(name), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        zmq_send(z->sock, b, NW_HEADER, ZMQ_DONTWAIT);
 }
 
 /* The clock every other node still running has reached: a replayed node k waits for
@@ -534,8 +574,10 @@ static int zf_message(zfus *z, int k, const uint8_t *b, size_t n, nl_event *ev)
                                                 : (struct timespec){0};
     if (ev->kind == NL_TICK || ev->kind == NL_MEAS)
         p->clock = fmax(p->clock, ev->t);
-    if (ev->kind == NL_DONE)
+    if (ev->kind == NL_DONE) {
         p->done++;
+        zf_ack(z, k, h.seq);
+    }
     return SG_OK;
 }
 
