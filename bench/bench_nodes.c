@@ -23,15 +23,11 @@
 #include "feed_auth.h"
 #include "node_cfg.h"
 #include "node_zmq.h"
+#include "sg_clock.h"
 
 #define NODES 20
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
+static double now_s(void) { return sg_now_s(CLOCK_MONOTONIC); }
 
 static double cpu_s(void)
 {

@@ -15,5 +15,7 @@ void sg_deadline(struct timespec *ts, clockid_t clock, double s);
 void sg_sleep_until(clockid_t clock, const struct timespec *ts);
 /* Milliseconds from a to b (negative if b is earlier). */
 double sg_ms_between(const struct timespec *a, const struct timespec *b);
+/* The clock's current time in seconds (CLOCK_REALTIME: s UTC; CLOCK_MONOTONIC: s). */
+double sg_now_s(clockid_t clock);
 
 #endif

@@ -28,19 +28,9 @@
 #define NOTES 32               /* readable link lines kept for the fusion side */
 #define CLOCK_FILTER 8         /* ping samples the clock estimate picks from (least delay) */
 
-static double now_rt(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
+static double now_rt(void) { return sg_now_s(CLOCK_REALTIME); }
 
-static double now_mono(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
+static double now_mono(void) { return sg_now_s(CLOCK_MONOTONIC); }
 
 static double mono_of(const struct timespec *t) { return (double)t->tv_sec + t->tv_nsec * 1e-9; }
 
