@@ -5,7 +5,8 @@
  *   - kill -9 of a sensor node: its sensor turns degraded while the other keeps going,
  *     and the restarted node rejoins (new session) and is ok again;
  *   - a node with a key not on the allow-list is refused and counted, a node whose
- *     clock is 2 s off is flagged, a node within the bound is not. */
+ *     clock is 2 s off is flagged, a node within the bound is not;
+ *   - the fusion node restarting (kill -9) does not lose the sensor nodes. */
 #include <complex.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -387,6 +388,45 @@ static void test_kill_degraded_rejoin(void **state)
     msglist_free(&l);
 }
 
+/* The fusion node restarts (kill -9) mid-run: the sensor nodes reconnect to the new
+ * one on their own and finish there. */
+static void test_fusion_restart(void **state)
+{
+    (void)state;
+    write_noise(B "/fa", 0, 4);
+    const char *p[] = {B "/fa.sigmf-meta", B "/fa.sigmf-meta"};
+    write_venue(B "/restart.json", 2, p, 1, NULL);
+    fusion_run r;
+    msglist l1 = {0}, l2 = {0};
+    fusion_start(&r, B "/restart.json", B "/fusion4a.log");
+    pid_t a = start_node(B "/restart.json", "a", "--realtime", NULL);
+    pid_t b = start_node(B "/restart.json", "b", "--realtime", NULL);
+    fusion_collect(&r, &l1, 1.5);
+    kill(r.pid, SIGKILL);
+    waitpid(r.pid, NULL, 0);
+    fusion_close(&r);
+    fusion_start(&r, B "/restart.json", B "/fusion4b.log");
+    int st = fusion_collect(&r, &l2, -1);
+    fusion_close(&r);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    st = wait_exit(a);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    st = wait_exit(b);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_true(log_contains(B "/fusion4b.log", "NODE  a joined"));
+    assert_true(log_contains(B "/fusion4b.log", "NODE  b joined"));
+    const cJSON *first = msglist_last(&l1, "status"), *last = msglist_last(&l2, "status");
+    assert_non_null(first);
+    assert_non_null(last);
+    print_message("first fusion node up to t=%+.1f s, the restarted one from there to %+.1f s\n",
+                  jnum(first, "t") - SCENE, jnum(last, "t") - SCENE);
+    assert_string_equal(jstr(sensor_of(last, "rf-a"), "state"), "ended");
+    assert_string_equal(jstr(sensor_of(last, "rf-b"), "state"), "ended");
+    assert_int_equal((long long)jnum(sensor_of(last, "rf-a"), "samples"), 400000);
+    msglist_free(&l1);
+    msglist_free(&l2);
+}
+
 static void test_unknown_key_and_clock_offset(void **state)
 {
     (void)state;
@@ -439,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_split_same_as_standalone),
         cmocka_unit_test(test_kill_degraded_rejoin),
         cmocka_unit_test(test_unknown_key_and_clock_offset),
+        cmocka_unit_test(test_fusion_restart),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

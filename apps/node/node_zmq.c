@@ -85,7 +85,7 @@ typedef struct {
     uint32_t session, seq;
     atomic_uint_least64_t floor_bits;  /* clock floor from the fusion node */
     atomic_uint_least64_t clock_bits;  /* this node's slowest replay clock */
-    double clock_sent;
+    double clock_sent, clock_sent_at; /* last replay clock sent, and when (s monotonic) */
     atomic_uint_least64_t send_dropped, bytes;
     atomic_bool lossless;      /* a replayed event was pushed: flush everything at the end */
     uint64_t done_sent, done_acked; /* ends of input sent / acknowledged by the fusion node */
@@ -141,16 +141,21 @@ static void zs_service(zsens *z, bool reply)
     }
     if (!reply)
         return;
-    double c = adbl_get(&z->clock_bits);
-    if (c != z->clock_sent && (!(fabs(c - z->clock_sent) < CLOCK_STEP_S) || isinf(c))) {
+    /* Our replay clock when it moved, and once a second anyway: a fusion node that
+     * (re)started learns of a node waiting for its floor (else both would wait). */
+    double c = adbl_get(&z->clock_bits), now = now_mono();
+    bool moved = c != z->clock_sent && (!(fabs(c - z->clock_sent) < CLOCK_STEP_S) || isinf(c));
+    if (c != -INFINITY && (moved || now - z->clock_sent_at >= PING_PERIOD_S)) {
         nw_header h;
         zs_header(z, &h, NW_CLOCK, 0, c);
         uint8_t b[NW_HEADER];
         int len = nw_encode_clock(b, sizeof b, &h);
-        if (len == NW_HEADER && zmq_send(z->sock, b, NW_HEADER, ZMQ_DONTWAIT) == NW_HEADER)
+        if (len == NW_HEADER && zmq_send(z->sock, b, NW_HEADER, ZMQ_DONTWAIT) == NW_HEADER) {
             z->clock_sent = c;
-        else
+            z->clock_sent_at = now;
+        } else {
             z->seq--;
+        }
     }
 }
 
@@ -301,6 +306,7 @@ node_link *node_zmq_sensor_create(const node_cfg *cfg, int node, sg_errinfo *e)
     adbl_set(&z->floor_bits, -INFINITY);
     adbl_set(&z->clock_bits, -INFINITY);
     z->clock_sent = -INFINITY;
+    z->clock_sent_at = -INFINITY;
     const node_sensor_node *nd = &cfg->nodes[node];
     if (!(z->q = sgq_create(cfg->queue, sizeof(zs_item), e)))
         goto fail;
