@@ -21,6 +21,7 @@ void camera_cfg_default(camera_cfg *cfg)
     cfg->t0 = NAN;
     cfg->min_el = -M_PI / 2;
     snprintf(cfg->cls, sizeof cfg->cls, "camera_object");
+    cfg->drone_min_conf = 0.5;
     cfg->snippet_px = 96;
     cfg->snippet_interval_s = 1.0;
     cfg->snippet_max = 500;
@@ -34,6 +35,7 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
     static const char *const keys[] = {
         "type", "pipeline", "file", "hfov_deg", "vfov_deg", "fx", "fy", "cx", "cy", "k1",
         "pixel_sd", "mount_sd_deg", "min_el_deg", "live", "queue_frames", "t0", "max_seconds", "class",
+        "classifier", "modality", "drone_min_conf",
         "store_snippets", "snippet_dir", "snippet_px", "snippet_interval_s", "snippet_max",
         "detector", NULL};
     char wa[256], wo[256], wd[256], type[32], file[CAMERA_PATH_MAX];
@@ -87,6 +89,15 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
     if (!rc)
         rc = sgj_string(ad, wa, "class", false, cfg->cls, cfg->cls, sizeof cfg->cls, e);
     if (!rc)
+        rc = sgj_string(ad, wa, "classifier", false, "", cfg->classifier, sizeof cfg->classifier, e);
+    static const char *const mods[] = {"visible", "thermal"};
+    int mod;
+    if (!rc && !(rc = sgj_enum(ad, wa, "modality", false, cfg->thermal, mods, 2, &mod, e)))
+        cfg->thermal = mod == 1;
+    if (!rc)
+        rc = sgj_number(ad, wa, "drone_min_conf", false, cfg->drone_min_conf, 0, 1,
+                        &cfg->drone_min_conf, e);
+    if (!rc)
         rc = sgj_bool(ad, wa, "store_snippets", false, cfg->store_snippets, &cfg->store_snippets, e);
     if (!rc)
         rc = sgj_string(ad, wa, "snippet_dir", false, "", cfg->snippet_dir, sizeof cfg->snippet_dir, e);
@@ -121,6 +132,24 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
     if (!rc)
         rc = skydet_cfg_from_json(&cfg->det, det, wd, e);
     return rc;
+}
+
+void camera_classify(const camera_cfg *cfg, const double *p, double d_conf, sg_measurement *m)
+{
+    if (!p) {
+        snprintf(m->cls, sizeof m->cls, "%s", cfg->cls);
+        m->cls_conf = d_conf;
+        return;
+    }
+    int best = 0;
+    for (int k = 1; k < CAMCLS_N; k++)
+        if (p[k] > p[best])
+            best = k;
+    if (best == CAMCLS_DRONE && p[best] < cfg->drone_min_conf)
+        snprintf(m->cls, sizeof m->cls, "uncertain");
+    else
+        snprintf(m->cls, sizeof m->cls, "%s", camcls_name(best));
+    m->cls_conf = p[best] < 0 ? 0 : p[best] > 1 ? 1 : p[best];
 }
 
 int camera_det_to_meas(const camera_cfg *cfg, const camgeom *g, const skydet_det *d, double t,

@@ -25,6 +25,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "camcls.h"
+#include "camfeat.h"
 #include "camgeom.h"
 #include "sg_error.h"
 #include "sg_types.h"
@@ -43,7 +45,13 @@ typedef struct {
     int queue_frames;                    /* 1..256 frames between streaming and detector thread */
     double t0;                           /* s UTC of running time 0; NAN = wall clock (live) / 0 (file) */
     double max_seconds;                  /* > 0: stop after this much stream time (tests); 0 = all */
-    char cls[SG_CLASS_LEN];              /* measurement class (default "camera_object") */
+    char cls[SG_CLASS_LEN];              /* measurement class without a classifier
+                                            (default "camera_object") */
+    char classifier[CAMERA_PATH_MAX];    /* camcls model file ("" = no classification: every
+                                            detection is published as cls) */
+    bool thermal;                        /* modality fed to the classifier (default false) */
+    double drone_min_conf;               /* 0..1: P(drone) needed to publish "drone"; a
+                                            likelier drone below it is "uncertain" (0.5) */
     double min_el;                       /* rad: detections below this elevation (ground,
                                             tree line) are dropped and counted; default -pi/2 = off */
     bool store_snippets;                 /* privacy opt-in: write annotated crops */
@@ -73,6 +81,9 @@ typedef struct {
     size_t n_dets;
     const sg_measurement *meas;   /* one SG_MEAS_BEARING per detection, same order */
     size_t n_meas;
+    const float *feats;           /* n_dets x CAMFEAT_N features (camfeat), same order */
+    const double *probs;          /* n_dets x CAMCLS_N class probabilities; NULL without
+                                     a classifier */
     const skydet_det *cands;      /* every candidate blob (confirmed or not), for tools */
     size_t n_cands;
 } camera_frame;
@@ -89,6 +100,12 @@ typedef struct {
     uint64_t measurements;     /* delivered */
     uint64_t measurements_rejected; /* bearing could not be computed (counted, not sent) */
     uint64_t detections_masked; /* below min_el (counted, not sent) */
+    uint64_t blobs_dropped;    /* detector: blobs beyond max_blobs in a frame (lower image lost) */
+    uint64_t tracklets_dropped;/* detector: new objects without a free tracklet */
+    uint64_t runs_dropped;     /* detector: firing runs beyond max_runs (frame saturated) */
+    uint64_t features_evicted; /* feature histories dropped for lack of slots */
+    uint64_t drone_reports;    /* measurements published with class "drone" */
+    uint64_t other_reports;    /* published with another class (bird, clutter, ...) */
     uint64_t snippets_written;
     uint64_t snippets_failed;
     uint32_t queue_depth, queue_capacity;
@@ -135,6 +152,12 @@ void camera_destroy(camera *cam);
  * tools and tests). SG_EINVAL if the pixel has no bearing. */
 int camera_det_to_meas(const camera_cfg *cfg, const camgeom *g, const skydet_det *d, double t,
                        sg_measurement *m);
+
+/* Sets m->cls / m->cls_conf from class probabilities p[CAMCLS_N] (camcls_predict):
+ * the most probable class and its probability; a most probable drone with P(drone) <
+ * cfg->drone_min_conf is published as "uncertain" with conf P(drone). p NULL: cfg->cls
+ * with conf = detection confidence d_conf. */
+void camera_classify(const camera_cfg *cfg, const double *p, double d_conf, sg_measurement *m);
 
 /* Writes an annotated crop of frame f around detection d as a binary PGM into dir,
  * atomically (dir/.name.tmp then rename). Name: <id>_<t ms>_<track id>.pgm. */

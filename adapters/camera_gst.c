@@ -50,6 +50,10 @@ struct camera {
     camgeom geom_out;                 /* what measurements use: geom, or boresight-relative */
     sg_measurement *meas;
     skydet_det *kept;                 /* detections that passed the elevation mask */
+    camfeat *feat;                    /* tracklet histories -> feature vectors */
+    camcls *model;                    /* classifier, NULL = none */
+    float *feats;                     /* max_tracklets x CAMFEAT_N */
+    double *probs;                    /* max_tracklets x CAMCLS_N */
     double last_snippet_t;
 };
 
@@ -284,9 +288,16 @@ camera *camera_create(const camera_cfg *cfg, sg_errinfo *e)
     pthread_cond_init(&c->nonfull, NULL);
     c->meas = calloc((size_t)cfg->det.max_tracklets, sizeof *c->meas);
     c->kept = calloc((size_t)cfg->det.max_tracklets, sizeof *c->kept);
-    if (!c->meas || !c->kept) {
+    c->feats = calloc((size_t)cfg->det.max_tracklets * CAMFEAT_N, sizeof *c->feats);
+    c->probs = calloc((size_t)cfg->det.max_tracklets * CAMCLS_N, sizeof *c->probs);
+    if (!c->meas || !c->kept || !c->feats || !c->probs) {
         camera_destroy(c);
         sg_err_set(e, SG_ENOMEM, "%s: out of memory", cfg->id);
+        return NULL;
+    }
+    if (cfg->classifier[0] && !(c->model = camcls_load(cfg->classifier, e))) {
+        sg_err_prefix(e, cfg->id);
+        camera_destroy(c);
         return NULL;
     }
 
@@ -372,6 +383,10 @@ void camera_destroy(camera *c)
     free(c->meas);
     free(c->kept);
     skydet_destroy(c->det);
+    camfeat_destroy(c->feat);
+    camcls_destroy(c->model);
+    free(c->feats);
+    free(c->probs);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->nonempty);
     pthread_cond_destroy(&c->nonfull);
@@ -430,7 +445,9 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
         dc.height = c->h;
         camgeom_cfg body = c->c.geom;
         body.yaw = body.pitch = body.roll = 0;
-        if (!(c->det = skydet_create(&dc, e)) || camgeom_init(&c->geom, &c->c.geom, c->w, c->h, e) ||
+        if (!(c->det = skydet_create(&dc, e)) ||
+            !(c->feat = camfeat_create(c->w, c->h, c->c.thermal, 2 * dc.max_tracklets, e)) ||
+            camgeom_init(&c->geom, &c->c.geom, c->w, c->h, e) ||
             camgeom_init(&c->geom_out, c->c.body_bearings ? &body : &c->c.geom, c->w, c->h, e))
             return sg_err_prefix(e, c->c.id);
     }
@@ -445,10 +462,11 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
     size_t n_all;
     skydet_process(c->det, f.pixels, (size_t)c->w, &all, &n_all);
     skydet_candidates(c->det, &f.cands, &f.n_cands);
+    camfeat_update(c->feat, f.cands, f.n_cands);
     /* dets and meas stay index-aligned: a detection without a bearing or below the
      * elevation mask is removed from both and counted */
     size_t nm = 0;
-    uint64_t rejected = 0, masked = 0;
+    uint64_t rejected = 0, masked = 0, drones = 0;
     for (size_t i = 0; i < n_all; i++) {
         double az, el = INFINITY;
         if (c->c.min_el > -M_PI / 2 &&
@@ -458,10 +476,21 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
             rejected++;
         else if (el < c->c.min_el)
             masked++;
-        else
+        else {
+            float *x = c->feats + nm * CAMFEAT_N;
+            double *p = c->probs + nm * CAMCLS_N;
+            camfeat_compute(c->feat, f.pixels, (size_t)c->w, &all[i], x);
+            if (c->model)
+                camcls_predict(c->model, x, p);
+            camera_classify(&c->c, c->model ? p : NULL, all[i].confidence, &c->meas[nm]);
+            if (!strcmp(c->meas[nm].cls, "drone"))
+                drones++;
             c->kept[nm++] = all[i];
+        }
     }
     f.dets = c->kept;
+    f.feats = c->feats;
+    f.probs = c->model ? c->probs : NULL;
     f.n_dets = nm;
     f.meas = c->meas;
     f.n_meas = nm;
@@ -485,6 +514,16 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
     c->st.measurements += nm;
     c->st.measurements_rejected += rejected;
     c->st.detections_masked += masked;
+    c->st.drone_reports += drones;
+    c->st.other_reports += nm - drones;
+    skydet_stats ds;
+    skydet_get_stats(c->det, &ds);
+    c->st.blobs_dropped = ds.blobs_dropped;
+    c->st.tracklets_dropped = ds.tracklets_dropped;
+    c->st.runs_dropped = ds.runs_dropped;
+    camfeat_stats fs;
+    camfeat_get_stats(c->feat, &fs);
+    c->st.features_evicted = fs.evicted;
     c->st.snippets_written += sn_ok;
     c->st.snippets_failed += sn_fail;
     c->st.t_last = f.t;

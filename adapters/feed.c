@@ -237,13 +237,14 @@ int feed_encode_alert(const feed *f, char *buf, size_t cap, const sg_alert *a, b
 }
 
 int feed_encode_status(const feed *f, char *buf, size_t cap, const sg_status *s,
-                       const char *sensors_json, double uptime_s, const char *latency_json)
+                       const char *sensors_json, double uptime_s, const char *latency_json,
+                       bool snapshot)
 {
     sgjw w;
     char topic[64];
     sgjw_init(&w, buf, cap);
     snprintf(topic, sizeof topic, "status.%s", f->node);
-    header(&w, topic, "status", s->t, false);
+    header(&w, topic, "status", s->t, snapshot);
     sgjw_str(&w, "node", f->node);
     sgjw_fix(&w, "uptime_s", uptime_s, 3);
     sgjw_uint(&w, "samples_processed", s->samples_processed);
@@ -288,8 +289,10 @@ int feed_encode_rf(const feed *f, char *buf, size_t cap, const feed_rf *r)
     sgjw_fix(&w, "class_conf", r->cls_conf, 3);
     if (r->identity && r->identity[0])
         sgjw_str(&w, "identity", r->identity);
-    sgjw_fix(&w, "fc_hz", r->fc_hz, 0);
-    sgjw_fix(&w, "bw_hz", r->bw_hz, 0);
+    sgjw_fix(&w, "fc_hz", r->fc_hz > 0 ? r->fc_hz : NAN, 0);
+    sgjw_fix(&w, "bw_hz", r->bw_hz > 0 ? r->bw_hz : NAN, 0);
+    if (r->track_id)
+        sgjw_uint(&w, "track_id", r->track_id);
     sgjw_fix(&w, "first_t", r->first_t, 6);
     sgjw_fix(&w, "last_t", r->last_t, 6);
     return finish(&w);
@@ -332,10 +335,10 @@ int feed_alert(feed *f, const sg_alert *a, bool snapshot)
 }
 
 int feed_status(feed *f, const sg_status *s, const char *sensors_json, double uptime_s,
-                const char *latency_json)
+                const char *latency_json, bool snapshot)
 {
     return send_encoded(f, feed_encode_status(f, f->buf, sizeof f->buf, s, sensors_json,
-                                              uptime_s, latency_json));
+                                              uptime_s, latency_json, snapshot));
 }
 
 void feed_set_status_nodes(feed *f, const char *nodes_json) { f->nodes_json = nodes_json; }

@@ -54,6 +54,7 @@ typedef struct {
     double fc_hz, bw_hz;      /* Hz */
     double first_t, last_t;   /* s UTC */
     double t;                 /* s UTC of this report */
+    uint32_t track_id;        /* the track the emitter is bound to, 0 = none (position unknown) */
 } feed_rf;
 
 typedef struct {
@@ -78,7 +79,8 @@ int feed_encode_track(const feed *f, char *buf, size_t cap, const sg_track *tr,
                       const feed_zone_ref *zones, size_t n_zones, bool snapshot);
 int feed_encode_alert(const feed *f, char *buf, size_t cap, const sg_alert *a, bool snapshot);
 int feed_encode_status(const feed *f, char *buf, size_t cap, const sg_status *s,
-                       const char *sensors_json, double uptime_s, const char *latency_json);
+                       const char *sensors_json, double uptime_s, const char *latency_json,
+                       bool snapshot);
 int feed_encode_rf(const feed *f, char *buf, size_t cap, const feed_rf *r);
 
 /* Encode + send. Non-blocking. Return SG_OK or a counted failure code. */
@@ -86,7 +88,7 @@ int feed_track(feed *f, const sg_track *tr, const feed_zone_ref *zones, size_t n
                bool snapshot);
 int feed_alert(feed *f, const sg_alert *a, bool snapshot);
 int feed_status(feed *f, const sg_status *s, const char *sensors_json, double uptime_s,
-                const char *latency_json);
+                const char *latency_json, bool snapshot);
 int feed_rf_presence(feed *f, const feed_rf *r);
 /* Raw JSON published as the "nodes" member of status messages (a distributed venue's
  * link, docs/nodes.md); NULL = none. The text must stay valid until replaced. */

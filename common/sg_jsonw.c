@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -165,9 +166,17 @@ void sg_time_iso8601(double t, char *out, size_t cap)
         snprintf(out, cap, "unknown");
         return;
     }
-    /* truncated to the millisecond (a time is never shown later than it is); the
-     * tiny bias absorbs binary representation error (x.123 stored as x.12299999) */
-    long long tms = (long long)floor(t * 1000.0 + 1e-6);
+    /* the time exactly as the feed writes "t" (%.6f), truncated to the millisecond (a
+     * time is never shown later than it is). Going through the printed digits absorbs
+     * binary representation error (x.300 is stored as x.2999999523; at Unix times one
+     * ulp of t x 1000 is ~2e-4, so no bias on t x 1000 can) and agrees with "t" even
+     * at half-microsecond ties. */
+    char dig[48];
+    snprintf(dig, sizeof dig, "%.6f", t);
+    const char *dot = strchr(dig, '.');
+    long long whole = strtoll(dig, NULL, 10), frac = dot ? strtoll(dot + 1, NULL, 10) : 0;
+    long long tus = dig[0] == '-' ? whole * 1000000 - frac : whole * 1000000 + frac;
+    long long tms = tus >= 0 ? tus / 1000 : -((-tus + 999) / 1000);
     long long sec = tms >= 0 ? tms / 1000 : -((-tms + 999) / 1000);
     int ms = (int)(tms - sec * 1000);
     time_t s = (time_t)sec;

@@ -32,7 +32,8 @@ void sgjw_bool(sgjw *w, const char *key, bool v);
 void sgjw_null(sgjw *w, const char *key);
 static inline bool sgjw_ok(const sgjw *w) { return !w->overflow; }
 
-/* ISO 8601 UTC with milliseconds ("2026-11-22T22:30:00.123Z") for t in s UTC. */
+/* ISO 8601 UTC with milliseconds ("2026-11-22T22:30:00.123Z") for t in s UTC: t rounded
+ * to the microsecond (as the feed's "t" is written), then truncated to the millisecond. */
 void sg_time_iso8601(double t, char *out, size_t cap);
 /* Parses ISO 8601 UTC/offset date-times ("2026-11-22T22:30:00Z", "...+01:00",
  * fractional seconds allowed) into s UTC. Returns 0 or SG_EFORMAT. */

@@ -89,6 +89,8 @@ typedef struct {
     char identity[SG_ID_LEN];  /* decoded serial / session id, "" if none */
     bool has_operator;         /* operator/pilot/home position known */
     double operator_lat, operator_lon, operator_alt; /* rad, rad, m HAE (NAN alt unknown) */
+    double fc_hz, bw_hz;       /* Hz: centre (absolute RF) and occupied bandwidth of the
+                                  emission behind it (RF sensors); 0 = unknown */
 } sg_measurement;
 
 /* Dimension of z for a measurement type (0 for RF presence). */

@@ -106,7 +106,7 @@ static int parse_outputs(sg_site *s, const cJSON *out, sg_errinfo *e)
 {
     static const char *const keys[] = {"feed", "record", NULL};
     static const char *const fkeys[] = {"endpoint", "snapshot_period_s", "status_period_s",
-                                        "security", NULL};
+                                        "security", "track_update_period_s", NULL};
     char where[SG_PATH_LEN + 32], fwhere[SG_PATH_LEN + 48];
     const cJSON *feed;
     int rc;
@@ -122,6 +122,8 @@ static int parse_outputs(sg_site *s, const cJSON *out, sg_errinfo *e)
                          &s->snapshot_period_s, e)) ||
         (rc = sgj_number(feed, fwhere, "status_period_s", false, 1.0, 0.01, 3600,
                          &s->status_period_s, e)) ||
+        (rc = sgj_number(feed, fwhere, "track_update_period_s", false, 0.1, 0, 60,
+                         &s->track_update_period_s, e)) ||
         (rc = sgj_object(feed, fwhere, "security", false, &s->feed_security, e)))
         return rc;
     if (!strstr(s->feed_endpoint, "://"))
@@ -228,6 +230,7 @@ static int parse_root(sg_site *s, sg_errinfo *e)
     if (allow && (rc = parse_allow(s, allow, e)))
         return rc;
     s->snapshot_period_s = 1.0;
+    s->track_update_period_s = 0.1;
     s->status_period_s = 1.0;
     snprintf(s->feed_endpoint, sizeof s->feed_endpoint, "tcp://127.0.0.1:5556");
     if (outputs && (rc = parse_outputs(s, outputs, e)))

@@ -72,6 +72,8 @@ typedef struct {
     size_t n_allow;
     char feed_endpoint[256];   /* ZeroMQ bind endpoint, e.g. "tcp://127.0.0.1:5556" */
     double snapshot_period_s;  /* s between full track-list snapshots (0 = only on change) */
+    double track_update_period_s; /* s: least sample time between two updates of one track
+                                     on the feed (0 = every update) */
     double status_period_s;    /* s between status messages, > 0 */
     const cJSON *feed_security; /* module-owned ("outputs.feed.security"), NULL = plaintext loopback */
     const cJSON *record;       /* module-owned ("outputs.record"), NULL = off */

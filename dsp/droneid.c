@@ -174,7 +174,11 @@ const char *droneid_product_name(uint8_t code)
 /* ---- receiver ----------------------------------------------------------------------- */
 
 #define BACKOFF 4      /* FFT window starts this many samples into the CP (ISI margin) */
-#define INT_CFO_MAX 16 /* subcarriers searched for the integer CFO (+-240 kHz) */
+#define INT_CFO_MAX 16 /* subcarriers searched for the integer CFO around the band's
+                          centre found in the burst's spectrum (+-240 kHz) */
+#define K0_MAX 110     /* carriers (1.65 MHz): largest centre error searched; the
+                          resampler passes +-6.2 MHz and the band is +-4.5 MHz */
+#define RHO_MIN 0.2    /* CP metric below which a layout is not DroneID */
 #define TREFINE 24     /* samples searched around the CP timing with the ZC template */
 #define MAX_ITERS 8
 #define EDGE_PAD 96    /* zero samples added on each side (6.25 us) */
@@ -248,6 +252,8 @@ void droneid_rx_destroy(droneid_rx *q)
     free(q->eps);
     free(q);
 }
+
+double droneid_rx_rate(const droneid_rx *q) { return q ? q->fs : 0; }
 
 static int ensure_cap(droneid_rx *q, size_t m)
 {
@@ -329,17 +335,51 @@ static void symbol_fft(droneid_rx *q, size_t m, const droneid_layout *l, long s,
     droneid_fft(X, q->tw, 0);
 }
 
-/* Integer CFO: for each candidate shift, correlate the ZC symbols' spectra with the
- * known ZC and take the peak over all lags (inverse FFT of the product), which is
- * coherent over the 600 carriers yet insensitive to the residual timing error. */
-static int int_cfo(droneid_rx *q, size_t m, const sync_t *st)
+/* Where the burst's 601 carriers sit, from its own spectrum: the power of every symbol
+ * (DFT-aligned at the CP timing, after the fractional CFO) summed per bin, then the
+ * 601-bin window with the most energy. Returns its offset from the nominal position
+ * in carriers (15 kHz), clamped to +-K0_MAX: the front end's centre estimate of a weak
+ * burst can be off by several hundred kHz, more than the integer search spans. */
+static int band_offset(droneid_rx *q, size_t m, const sync_t *st)
+{
+    float complex X[DRONEID_NFFT];
+    double P[2 * DRONEID_NFFT + 1];
+    memset(P, 0, sizeof P);
+    for (int i = 0; i < st->l->nsym; i++) {
+        symbol_fft(q, m, st->l, st->s, i, X);
+        for (int k = 0; k < DRONEID_NFFT; k++)
+            P[k + 1] += crealf(X[k] * conjf(X[k]));
+    }
+    /* prefix sums over two periods: a window may wrap around the spectrum */
+    for (int k = 1; k <= DRONEID_NFFT; k++)
+        P[DRONEID_NFFT + k] = P[k];
+    for (int k = 1; k <= 2 * DRONEID_NFFT; k++)
+        P[k] += P[k - 1];
+    const int w = DRONEID_NZC; /* 601 bins: 600 carriers and DC */
+    int best = 0;
+    double bestv = -1;
+    for (int k0 = -K0_MAX; k0 <= K0_MAX; k0++) {
+        int a = (k0 - w / 2 + 2 * DRONEID_NFFT) % DRONEID_NFFT;
+        double v = P[a + w] - P[a];
+        if (v > bestv) {
+            bestv = v;
+            best = k0;
+        }
+    }
+    return best;
+}
+
+/* Integer CFO: for each candidate shift around k0, correlate the ZC symbols' spectra
+ * with the known ZC and take the peak over all lags (inverse FFT of the product), which
+ * is coherent over the 600 carriers yet insensitive to the residual timing error. */
+static int int_cfo(droneid_rx *q, size_t m, const sync_t *st, int k0)
 {
     float complex X[2][DRONEID_NFFT], P[DRONEID_NFFT];
     for (int z = 0; z < 2; z++)
         symbol_fft(q, m, st->l, st->s, st->l->zc_sym[z], X[z]);
     int bestq = 0;
     double bestv = -1;
-    for (int sh = -INT_CFO_MAX; sh <= INT_CFO_MAX; sh++) {
+    for (int sh = k0 - INT_CFO_MAX; sh <= k0 + INT_CFO_MAX; sh++) {
         float acc[DRONEID_NFFT] = {0};
         for (int z = 0; z < 2; z++) {
             memset(P, 0, sizeof P);
@@ -451,18 +491,26 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
         q->eps[d + 1] = q->eps[d] + (double)(crealf(a * conjf(a)) + crealf(b * conjf(b)));
     }
 
-    /* sync on both layouts; keep the one whose ZC symbols match best */
-    sync_t best = {0};
+    /* sync on both layouts; keep the one whose ZC symbols match best. A layout whose
+     * CP metric is below RHO_MIN cannot pass the check below: it skips the costly
+     * centre and integer-CFO searches (most non-DroneID bursts end here). */
+    sync_t best = {0}, weak = {0};
     best.zc = -1;
+    weak.rho = -1;
     int any = 0;
     for (int nsym = 9; nsym >= 8; nsym--) {
         sync_t st;
         if (cp_search(q, mc + DRONEID_NFFT, droneid_layout_get(nsym), &st))
             continue;
         any = 1;
+        if (st.rho < RHO_MIN) {
+            if (st.rho > weak.rho)
+                weak = st;
+            continue;
+        }
         /* work on a CFO-corrected copy per hypothesis: mix forward and undo after */
         mix(q->y, m, st.cfo);
-        int iq_ = int_cfo(q, m, &st);
+        int iq_ = int_cfo(q, m, &st, band_offset(q, m, &st));
         mix(q->y, m, iq_ * 15e3);
         st.cfo += iq_ * 15e3;
         zc_refine(q, m, &st);
@@ -479,13 +527,17 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
             *diag = dg;
         return SG_ETRUNC;
     }
+    if (!best.l) {
+        weak.zc = 0;
+        best = weak; /* reported in diag, refused below */
+    }
     dg.stage = DRONEID_STAGE_SYNC;
     dg.nsym = best.l->nsym;
     dg.cp_metric = best.rho;
     dg.zc_metric = best.zc;
     dg.cfo_hz = best.cfo;
     dg.start_s = ((double)best.s - EDGE_PAD) / DRONEID_FS;
-    if (best.rho < 0.2 || best.zc < 0.2) {
+    if (best.rho < RHO_MIN || best.zc < 0.2) {
         if (diag)
             *diag = dg;
         return SG_ENOTFOUND;
@@ -609,15 +661,6 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
     return rc == SG_OK ? SG_OK : SG_ECRC;
 }
 
-bool droneid_burst_plausible(const sg_burst *b)
-{
-    /* 565-665 us on air; the front end times bursts to about one FFT frame (67 us at
-     * 1024 bins and 15.36 Msps) and a noisy frame may join either end, hence the slack.
-     * The decoder's CRC, not this gate, decides what a DroneID burst is. */
-    return b && b->duration >= 0.5e-3 && b->duration <= 0.8e-3 && b->bandwidth >= 7.5e6 &&
-           b->bandwidth <= 10.5e6;
-}
-
 int droneid_to_measurement(const droneid_msg *m, double t, int sensor, sg_measurement *out)
 {
     if (!m || !out || !isfinite(t))
@@ -651,115 +694,5 @@ int droneid_to_measurement(const droneid_msg *m, double t, int sensor, sg_measur
         out->operator_lon = m->pilot_lon_deg * M_PI / 180;
         out->operator_alt = NAN;
     }
-    return SG_OK;
-}
-
-/* ---- stand-alone burst finder --------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void span_band(const float complex *x, size_t n, double fs, droneid_span *sp)
-{
-    float complex tw[DRONEID_NFFT / 2], X[DRONEID_NFFT];
-    double P[DRONEID_NFFT] = {0}, S[DRONEID_NFFT];
-    float win[DRONEID_NFFT];
-    droneid_fft_twiddles(tw);
-    for (int k = 0; k < DRONEID_NFFT; k++)
-        win[k] = (float)(0.5 - 0.5 * cos(2 * M_PI * k / DRONEID_NFFT));
-    size_t nseg = 0;
-    for (size_t a = sp->start; a + DRONEID_NFFT <= sp->start + sp->len && a + DRONEID_NFFT <= n;
-         a += DRONEID_NFFT / 2, nseg++) {
-        for (int k = 0; k < DRONEID_NFFT; k++)
-            X[k] = win[k] * x[a + k];
-        droneid_fft(X, tw, 0);
-        for (int k = 0; k < DRONEID_NFFT; k++)
-            P[k] += crealf(X[k] * conjf(X[k]));
-    }
-    sp->freq_offset_hz = 0, sp->bandwidth_hz = 0;
-    if (!nseg)
-        return;
-    /* smooth over 9 bins (in fftshift order) so in-band ripple does not split the band */
-    int pk = 0;
-    for (int i = 0; i < DRONEID_NFFT; i++) {
-        double a = 0;
-        for (int d = -4; d <= 4; d++) {
-            int j = i + d;
-            if (j >= 0 && j < DRONEID_NFFT)
-                a += P[(j + DRONEID_NFFT / 2) % DRONEID_NFFT];
-        }
-        S[i] = a;
-        if (S[i] > S[pk])
-            pk = i;
-    }
-    int lo = pk, hi = pk;
-    while (lo > 0 && S[lo - 1] > S[pk] / 10)
-        lo--;
-    while (hi < DRONEID_NFFT - 1 && S[hi + 1] > S[pk] / 10)
-        hi++;
-    double df = fs / DRONEID_NFFT;
-    sp->freq_offset_hz = (0.5 * (lo + hi) - DRONEID_NFFT / 2) * df;
-    sp->bandwidth_hz = (hi - lo + 1) * df;
-}
-
-int droneid_scan(const float complex *x, size_t n, double fs, droneid_span *spans,
-                 size_t cap, size_t *nspans)
-{
-    if (nspans)
-        *nspans = 0;
-    if (!x || !spans || !nspans || !(fs > 0) || !isfinite(fs))
-        return SG_EINVAL;
-    size_t blk = (size_t)ceil(8e-6 * fs), nb = n / blk;
-    if (nb < 4)
-        return SG_OK;
-    double *en = malloc(sizeof(double) * nb * 2);
-    if (!en)
-        return SG_ENOMEM;
-    double *sorted = en + nb;
-    for (size_t b = 0; b < nb; b++) {
-        double a = 0;
-        for (size_t k = 0; k < blk; k++) {
-            float complex v = x[b * blk + k];
-            a += crealf(v * conjf(v));
-        }
-        en[b] = isfinite(a) ? a : 0;
-        sorted[b] = en[b];
-    }
-    qsort(sorted, nb, sizeof(double), cmp_double);
-    double floor_e = sorted[nb / 5], thr = 10 * floor_e;
-    if (floor_e <= 0)
-        thr = 1e-30;
-    size_t pad = (size_t)ceil(20e-6 * fs), count = 0;
-    for (size_t b = 0; b < nb;) {
-        if (en[b] <= thr) {
-            b++;
-            continue;
-        }
-        size_t e = b, last = b;
-        double sum = 0;
-        while (e < nb && (en[e] > thr || (e - last) <= 2)) {
-            if (en[e] > thr) {
-                last = e;
-                sum += en[e];
-            }
-            e++;
-        }
-        if (count < cap) {
-            droneid_span *sp = &spans[count];
-            size_t s0 = b * blk, s1 = (last + 1) * blk;
-            sp->truncated = b == 0 || last + 1 >= nb;
-            sp->start = s0 > pad ? s0 - pad : 0;
-            sp->len = (s1 + pad < n ? s1 + pad : n) - sp->start;
-            sp->snr_db = floor_e > 0 ? 10 * log10(sum / (double)(last - b + 1) / floor_e) : 99;
-            span_band(x, n, fs, sp);
-        }
-        count++;
-        b = last + 1;
-    }
-    free(en);
-    *nspans = count < cap ? count : cap;
     return SG_OK;
 }

@@ -1,11 +1,13 @@
 /* DJI DroneID: message, receiver (burst IQ -> decoded message) and the bridge to the
  * tracker (message -> SG_MEAS_POS_WGS84 measurement with identity).
  *
- * Where it sits: the RF front end finds bursts (sg_burst); droneid_burst_plausible()
- * says whether a burst is worth decoding; the front end then hands that burst's IQ
- * (a contiguous copy at the capture rate, with its frequency offset from the capture
+ * Where it sits: the RF front end finds bursts (sg_burst); droneid_burst.h decides
+ * which are worth decoding and hands each DroneID-length piece of a burst's IQ (a
+ * contiguous copy at the capture rate, with its frequency offset from the capture
  * centre) to droneid_rx_decode(). The receiver resamples to 15.36 Msps, finds the
- * symbol timing and coarse CFO from the cyclic prefixes, resolves the integer CFO and
+ * symbol timing and coarse CFO from the cyclic prefixes (a layout whose CP metric is
+ * below 0.2 stops there: the cheap rejection of non-DroneID bursts), finds the band's
+ * centre in the burst's own spectrum, resolves the integer CFO and
  * refines timing on the Zadoff-Chu symbols, estimates the channel on both ZC symbols
  * (with the residual CFO from their phase difference), demodulates QPSK to soft bits,
  * descrambles, undoes rate matching, turbo-decodes (max-log-MAP, CRC-24A early stop)
@@ -100,38 +102,21 @@ enum {
  * different threads are independent; one receiver must not be shared by threads. */
 droneid_rx *droneid_rx_create(double fs, sg_errinfo *e);
 void droneid_rx_destroy(droneid_rx *q);
+/* The capture rate (Hz) the receiver was made for. */
+double droneid_rx_rate(const droneid_rx *q);
 
 /* Decodes one burst. iq[n]: complex baseband at fs holding the burst (leading and
  * trailing noise allowed, up to ~10 ms; edges trimmed by up to ~6 us are tolerated);
  * freq_offset_hz: burst centre relative to DC
- * (|offset| < fs/2 - 5 MHz); residual offsets up to +-240 kHz are found by the receiver.
+ * (|offset| < fs/2 - 5 MHz) as estimated by the front end; the receiver finds the
+ * band's centre in the burst's own spectrum (up to +-1.65 MHz from the hint) and then
+ * the integer carrier offset within +-240 kHz of that.
  * Returns SG_OK (out filled, CRC-24A valid; out->crc16_ok tells the payload CRC),
  * SG_ETRUNC (input shorter than a burst), SG_ENOTFOUND (no DroneID sync),
  * SG_ECRC (synced and decoded but CRC-24A failed), SG_EINVAL (bad args/NaN input).
  * diag (may be NULL) says how far it got. Never reads outside iq[0..n). */
 int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
                       double freq_offset_hz, droneid_msg *out, droneid_diag *diag);
-
-/* Stand-alone burst finder for recordings without the RF front end (tests, bench,
- * tools): an energy gate on 8 us blocks (threshold 10 dB over the 20th-percentile
- * block energy), each span padded by 20 us, then the span's occupied band (-10 dB
- * from the peak of an averaged 1024-point periodogram) gives its centre offset and
- * width. Spans touching either end of x are flagged truncated. Returns SG_OK with
- * *nspans found (at most cap), SG_EINVAL on bad arguments, SG_ENOMEM. */
-typedef struct {
-    size_t start, len;      /* samples in x */
-    double freq_offset_hz;  /* centre of the occupied band relative to DC */
-    double bandwidth_hz;    /* occupied (-10 dB) */
-    double snr_db;          /* span energy over the floor */
-    bool truncated;
-} droneid_span;
-
-int droneid_scan(const float complex *x, size_t n, double fs, droneid_span *spans,
-                 size_t cap, size_t *nspans);
-
-/* Quick shape test for a front-end burst: duration 0.5..0.8 ms and occupied
- * bandwidth 7.5..10.5 MHz (DroneID: 565-665 us, ~9 MHz). */
-bool droneid_burst_plausible(const sg_burst *b);
 
 /* Message -> tracker measurement: SG_MEAS_POS_WGS84 (lat/lon rad, alt = altitude_m
  * as m HAE), R from the DroneID quantisation and GNSS error (~5 m horizontal, 10 m

@@ -182,6 +182,8 @@ static void classify(emitters *q, size_t i)
     f->v[SIG_F_CONT] = (double)em->n_continuing / (double)em->n_bursts;
 
     p->since_classify = 0;
+    if (em->decoded)
+        return; /* a decoder proved the class: features do not overrule it */
     if (em->n_bursts < (uint64_t)q->cfg.min_bursts) {
         snprintf(em->cls, sizeof em->cls, "unknown");
         em->cls_conf = 0, em->is_drone = false, em->sig_index = -1;
@@ -269,6 +271,14 @@ static void merge_into(emitters *q, size_t di, size_t si)
         pd->t_hist[i] = t[nt - keep + i];
     pd->n_hist = keep;
     pd->pos = keep % EMITTER_HIST;
+    if (s->decoded && !d->decoded) {
+        d->decoded = true;
+        memcpy(d->cls, s->cls, sizeof d->cls); /* d != s: distinct emitters */
+        d->cls_conf = s->cls_conf;
+        d->is_drone = s->is_drone;
+        d->sig_index = s->sig_index;
+        memcpy(d->identity, s->identity, sizeof d->identity);
+    }
     q->st.merged++;
 }
 
@@ -293,6 +303,7 @@ static size_t merge_related(emitters *q, size_t i)
         const emitter *e = &q->pub[i], *f = &q->pub[k];
         bool same_chan = fabs(f->fc_last - e->fc_last) < 0.5 * e->bw_mean;
         bool ok = k != i && fabs(log(f->bw_mean / e->bw_mean)) < log(q->cfg.bw_ratio_gate) &&
+                  !(e->identity[0] && f->identity[0] && strcmp(e->identity, f->identity) != 0) &&
                   f->fc_max > e->fc_min - q->cfg.band_window_hz &&
                   f->fc_min < e->fc_max + q->cfg.band_window_hz;
         if (ok) {
@@ -460,6 +471,37 @@ void emitters_get_stats(const emitters *q, emitters_stats *s)
     *s = q->st;
 }
 
+int emitters_pin_decoded(emitters *q, uint32_t id, const char *cls, const char *identity)
+{
+    if (!q || !cls || !cls[0])
+        return SG_EINVAL;
+    for (size_t i = 0; i < q->n; i++) {
+        emitter *em = &q->pub[i];
+        if (em->id != id)
+            continue;
+        em->decoded = true;
+        snprintf(em->cls, sizeof em->cls, "%s", cls);
+        em->cls_conf = 1.0;
+        em->is_drone = true;
+        int k = siglib_find(q->lib, cls);
+        em->sig_index = k;
+        if (k >= 0)
+            em->is_drone = siglib_get(q->lib, (size_t)k)->drone;
+        if (identity && identity[0]) {
+            /* two transmitters on one emitter (same channel and shape): no serial is
+             * better than a wrong one; the decoded messages carry their own */
+            if (em->identity[0] && strcmp(em->identity, identity) != 0)
+                em->identity_conflict = true;
+            if (em->identity_conflict)
+                em->identity[0] = '\0';
+            else
+                snprintf(em->identity, sizeof em->identity, "%s", identity);
+        }
+        return SG_OK;
+    }
+    return SG_ENOTFOUND;
+}
+
 int emitter_to_measurement(const emitter *em, double t, sg_measurement *out)
 {
     if (!em || !out || !isfinite(t))
@@ -472,6 +514,7 @@ int emitter_to_measurement(const emitter *em, double t, sg_measurement *out)
     out->type = SG_MEAS_RF_PRESENCE;
     snprintf(out->cls, sizeof out->cls, "%s", em->cls);
     out->cls_conf = em->cls_conf;
+    snprintf(out->identity, sizeof out->identity, "%s", em->identity);
     out->operator_alt = NAN;
     return SG_OK;
 }

@@ -65,6 +65,11 @@ typedef struct {
     double cls_conf;          /* 0..1: score x evidence (grows to score by 8 bursts) */
     bool is_drone;            /* class is a drone link (or unknown_periodic) */
     int sig_index;            /* into the siglib, -1 for unknown classes */
+    bool decoded;             /* class proven by a protocol decode (emitters_pin_decoded):
+                                 the feature classifier no longer changes it */
+    char identity[SG_ID_LEN]; /* identity decoded from this emitter's bursts, "" if none
+                                 or if they carried different ones (identity_conflict) */
+    bool identity_conflict;   /* bursts of this emitter decoded to different identities */
 } emitter;
 
 typedef struct {
@@ -92,8 +97,14 @@ void emitters_expire(emitters *q, double t);
 void emitters_get(const emitters *q, const emitter **list, size_t *n);
 const emitter *emitters_find(const emitters *q, uint32_t id);
 void emitters_get_stats(const emitters *q, emitters_stats *s);
+/* A protocol decoder proved what emitter id is (e.g. a DroneID decode of one of its
+ * bursts): its class becomes cls with confidence 1, for good (decoded identity wins
+ * over feature classification), and identity (may be "" or NULL) is the serial it sent.
+ * Emitters that carry different decoded identities are never folded together.
+ * SG_ENOTFOUND if id is not live, SG_EINVAL on a NULL/empty cls. */
+int emitters_pin_decoded(emitters *q, uint32_t id, const char *cls, const char *identity);
 
-/* Emitter -> SG_MEAS_RF_PRESENCE (cls, cls_conf, sensor, t). Returns SG_OK for drone
+/* Emitter -> SG_MEAS_RF_PRESENCE (cls, cls_conf, identity, sensor, t). Returns SG_OK for drone
  * classes and unknown_periodic; SG_ENOTFOUND for non-drone classes (Wi-Fi, Bluetooth)
  * and "unknown" (not enough evidence), which must not reach the tracker. */
 int emitter_to_measurement(const emitter *em, double t, sg_measurement *out);

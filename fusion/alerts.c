@@ -66,6 +66,10 @@ void alerts_cfg_default(alerts_cfg *c)
     c->max_events_per_s = 20;
     c->alert_tentative = false;
     c->max_tracks = 1024;
+    static const char *const info[] = {"bird", "airplane", "helicopter", "clutter", "uncertain"};
+    for (size_t i = 0; i < sizeof info / sizeof info[0]; i++)
+        snprintf(c->info_cls[i], sizeof c->info_cls[i], "%s", info[i]);
+    c->n_info_cls = sizeof info / sizeof info[0];
 }
 
 int alerts_cfg_from_json(const cJSON *obj, const char *where, alerts_cfg *c, sg_errinfo *e)
@@ -73,14 +77,14 @@ int alerts_cfg_from_json(const cJSON *obj, const char *where, alerts_cfg *c, sg_
     static const char *const keys[] = {"enter_margin_m", "exit_margin_m", "clear_hold_s",
                                        "horizon_s", "min_speed_mps", "update_interval_s",
                                        "ttb_change_s", "max_events_per_s", "alert_tentative",
-                                       "max_tracks", "allow_list", NULL};
+                                       "max_tracks", "allow_list", "info_classes", NULL};
     alerts_cfg_default(c);
     if (!obj)
         return SG_OK;
     if (!cJSON_IsObject(obj))
         return sg_err_set(e, SG_EINVAL, "%s: must be an object", where);
     long mt;
-    const cJSON *al;
+    const cJSON *al, *ic;
     int rc;
     if ((rc = sgj_check_keys(obj, where, keys, e)) ||
         (rc = sgj_number(obj, where, "enter_margin_m", false, c->enter_margin_m, 0, 1000, &c->enter_margin_m, e)) ||
@@ -93,8 +97,24 @@ int alerts_cfg_from_json(const cJSON *obj, const char *where, alerts_cfg *c, sg_
         (rc = sgj_number(obj, where, "max_events_per_s", false, c->max_events_per_s, 1e-3, 10000, &c->max_events_per_s, e)) ||
         (rc = sgj_bool(obj, where, "alert_tentative", false, c->alert_tentative, &c->alert_tentative, e)) ||
         (rc = sgj_int(obj, where, "max_tracks", false, (long)c->max_tracks, 1, 65536, &mt, e)) ||
-        (rc = sgj_array(obj, where, "allow_list", false, &al, e)))
+        (rc = sgj_array(obj, where, "allow_list", false, &al, e)) ||
+        (rc = sgj_array(obj, where, "info_classes", false, &ic, e)))
         return rc;
+    if (ic) {
+        int n = cJSON_GetArraySize(ic);
+        if (n > ALERTS_MAX_INFO_CLS)
+            return sg_err_set(e, SG_ERANGE, "%s.info_classes: more than %d classes", where,
+                              ALERTS_MAX_INFO_CLS);
+        for (int i = 0; i < n; i++) {
+            const cJSON *s = cJSON_GetArrayItem(ic, i);
+            if (!cJSON_IsString(s) || !s->valuestring[0] || strlen(s->valuestring) >= SG_CLASS_LEN)
+                return sg_err_set(e, SG_EINVAL,
+                                  "%s.info_classes[%d]: must be a non-empty class string (< %d chars)",
+                                  where, i, SG_CLASS_LEN);
+            memcpy(c->info_cls[i], s->valuestring, strlen(s->valuestring) + 1);
+        }
+        c->n_info_cls = (size_t)n;
+    }
     c->max_tracks = (size_t)mt;
     if (al) {
         int n = cJSON_GetArraySize(al);
@@ -130,6 +150,7 @@ static int check_cfg(const alerts_cfg *c, sg_errinfo *e)
     RANGE(max_events_per_s, 1e-3, 10000)
     RANGE(max_tracks, 1, 65536)
     RANGE(n_allow, 0, ALERTS_MAX_ALLOW)
+    RANGE(n_info_cls, 0, ALERTS_MAX_INFO_CLS)
 #undef RANGE
     return SG_OK;
 }
@@ -288,6 +309,14 @@ static double ttb_sigma(const sg_track *tr, const double n[3], double t)
     return var >= 0 ? sqrt(var) / fabs(nv) : NAN;
 }
 
+static bool info_class(const alerts *a, const char *cls)
+{
+    for (size_t i = 0; cls[0] && i < a->c.n_info_cls; i++)
+        if (strcmp(a->c.info_cls[i], cls) == 0)
+            return true;
+    return false;
+}
+
 static void fill_alert(alerts *a, trec *r, size_t zi, const sg_track *tr, double t)
 {
     zst *s = &r->z[zi];
@@ -309,7 +338,7 @@ static void fill_alert(alerts *a, trec *r, size_t zi, const sg_track *tr, double
         memcpy(al->sensors, tr->sensors, (size_t)ns * sizeof al->sensors[0]);
         al->n_sensors = ns;
     }
-    al->severity = al->allow_listed ? SG_SEV_INFO : zone_severity(z);
+    al->severity = al->allow_listed || info_class(a, al->cls) ? SG_SEV_INFO : zone_severity(z);
 }
 
 /* Per-zone conditions for one live track. */

@@ -43,6 +43,7 @@
 #include "zones.h"
 
 #define ALERTS_MAX_ALLOW 256
+#define ALERTS_MAX_INFO_CLS 16
 
 typedef struct {
     double enter_margin_m;    /* m in [0, 1000]: depth needed to count as inside (default 0) */
@@ -58,13 +59,18 @@ typedef struct {
                                * CLEARED is still pending; more are counted, skipped (1024) */
     char allow[ALERTS_MAX_ALLOW][SG_ID_LEN]; /* allow-listed identities */
     size_t n_allow;
+    /* Track classes that are reported with severity INFO, never alarmed: what a
+     * classifier said is not a drone (default bird, airplane, helicopter, clutter and
+     * "uncertain", the camera's drone below its drone_min_conf). Exact, case-sensitive. */
+    char info_cls[ALERTS_MAX_INFO_CLS][SG_CLASS_LEN];
+    size_t n_info_cls;
 } alerts_cfg;
 
 /* Fills the defaults above (empty allow-list). */
 void alerts_cfg_default(alerts_cfg *c);
 
 /* Reads an "alerts" object: keys as the field names above plus "allow_list" (array of
- * strings). Absent keys keep their defaults; unknown keys, wrong types and values
+ * strings) and "info_classes" (array of class strings, replaces the default list). Absent keys keep their defaults; unknown keys, wrong types and values
  * out of range are errors naming where.key. obj NULL -> defaults. */
 int alerts_cfg_from_json(const cJSON *obj, const char *where, alerts_cfg *c, sg_errinfo *e);
 

@@ -315,6 +315,10 @@ static void record_presence(registry *r, const sg_measurement *m)
     }
     if (m->t > p->last_seen)
         p->last_seen = m->t;
+    if (m->fc_hz > 0 && isfinite(m->fc_hz)) {
+        p->fc_hz = m->fc_hz;
+        p->bw_hz = m->bw_hz > 0 && isfinite(m->bw_hz) ? m->bw_hz : 0;
+    }
     p->expires = p->last_seen + s->stale_s;
     p->hits++;
     r->st.rf_presence++;
@@ -518,12 +522,13 @@ size_t registry_rf_attach(registry *r, double t, sg_track *tracks, size_t n)
     return attached;
 }
 
-size_t registry_rf_picture(const registry *r, double t, rf_presence *out, size_t cap)
+size_t registry_rf_picture(const registry *r, double t, bool with_attached, rf_presence *out,
+                           size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; i < r->npres; i++) {
         const rf_presence *p = &r->pres[i];
-        if (p->attached || t > p->expires)
+        if ((p->attached && !with_attached) || t > p->expires)
             continue;
         if (n < cap)
             out[n] = *p;

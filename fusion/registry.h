@@ -114,6 +114,7 @@ typedef struct {
     uint32_t hits;             /* measurements merged into it */
     bool attached;             /* bound to a track by the last registry_rf_attach */
     uint32_t track_id;         /* that track, valid if attached */
+    double fc_hz, bw_hz;       /* Hz: of the latest measurement that gave them, 0 unknown */
 } rf_presence;
 
 /* Drops expired elements, then binds the rest to tracks (identity match first, else
@@ -122,9 +123,11 @@ typedef struct {
  * Returns the number of elements attached. Tracks with status DELETED are ignored. */
 size_t registry_rf_attach(registry *r, double t, sg_track *tracks, size_t n);
 
-/* Unattached, unexpired elements at time t (the "position unknown" picture); writes at
- * most cap, returns how many there are. */
-size_t registry_rf_picture(const registry *r, double t, rf_presence *out, size_t cap);
+/* Unexpired elements at time t: the unattached ones (the "position unknown" picture),
+ * and with_attached also those bound to a track (track_id says which); writes at most
+ * cap, returns how many there are. */
+size_t registry_rf_picture(const registry *r, double t, bool with_attached, rf_presence *out,
+                           size_t cap);
 
 typedef struct {
     uint64_t mapped;          /* measurements accepted */

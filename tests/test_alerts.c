@@ -224,6 +224,45 @@ static void test_time_to_breach_within_stated_error(void **state)
     zones_destroy(zs);
 }
 
+/* A track a classifier called a bird is reported as INFO, a drone alarms; the list
+ * is configurable ("info_classes": [] alarms on every class). */
+static void test_info_classes_not_alarmed(void **state)
+{
+    (void)state;
+    for (int pass = 0; pass < 2; pass++) {
+        zone_set *zs = single();
+        alerts_cfg c;
+        cJSON *j = cJSON_Parse(pass ? "{\"info_classes\":[]}" : "{}");
+        assert_int_equal(alerts_cfg_from_json(j, "site.json: alerts", &c, NULL), SG_OK);
+        cJSON_Delete(j);
+        alerts *a = alerts_create(&c, zs, NULL);
+        static log_t l;
+        l.n = 0;
+        for (int k = 0; k <= 120; k++) {
+            double tt = k * 0.5;
+            double p1[3] = {-600 + 15 * tt, 0, 50}, p2[3] = {-600 + 15 * tt, 100, 50}, v[3] = {15, 0, 0};
+            sg_track tr[2];
+            make_track(&tr[0], 1, p1, v, 3, 0.5);
+            make_track(&tr[1], 2, p2, v, 3, 0.5);
+            snprintf(tr[0].cls, sizeof tr[0].cls, "bird");
+            snprintf(tr[1].cls, sizeof tr[1].cls, "drone");
+            assert_true(alerts_update(a, 2e9 + tt, tr, 2, rec_cb, &l) >= 0);
+        }
+        size_t bird = 0, drone = 0;
+        for (size_t i = 0; i < l.n; i++) {
+            bool is_bird = l.ev[i].track_id == 1;
+            assert_string_equal(l.ev[i].cls, is_bird ? "bird" : "drone");
+            assert_int_equal(l.ev[i].severity, is_bird && !pass ? SG_SEV_INFO : SG_SEV_CRITICAL);
+            assert_false(l.ev[i].allow_listed);
+            bird += is_bird;
+            drone += !is_bird;
+        }
+        assert_true(bird >= 1 && drone >= 1); /* the bird is published, the drone alarms */
+        alerts_destroy(a);
+        zones_destroy(zs);
+    }
+}
+
 static void test_allow_listed_not_alarmed(void **state)
 {
     (void)state;
@@ -587,6 +626,8 @@ static void test_cfg_invalid(void **state)
         {"{\"horizon\":30}", "site.json: alerts.horizon: unknown key"},
         {"{\"allow_list\":[\"ok\",3]}", "site.json: alerts.allow_list[1]: must be a non-empty"},
         {"{\"allow_list\":\"x\"}", "alerts.allow_list: must be an array"},
+        {"{\"info_classes\":[\"bird\",\"\"]}", "site.json: alerts.info_classes[1]: must be a non-empty"},
+        {"{\"info_classes\":\"bird\"}", "alerts.info_classes: must be an array"},
         {"{\"max_events_per_s\":0}", "alerts.max_events_per_s: must be in"},
         {"{\"max_tracks\":1.5}", "alerts.max_tracks: must be a whole number"},
         {"{\"alert_tentative\":1}", "alerts.alert_tentative: must be true or false"},
@@ -624,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_approach_raises_before_crossing),
         cmocka_unit_test(test_time_to_breach_within_stated_error),
         cmocka_unit_test(test_allow_listed_not_alarmed),
+        cmocka_unit_test(test_info_classes_not_alarmed),
         cmocka_unit_test(test_leaving_clears_once),
         cmocka_unit_test(test_hysteresis_no_flapping),
         cmocka_unit_test(test_nested_layers_one_alert),

@@ -82,6 +82,7 @@ static void test_valid(void **state)
     assert_string_equal(s->feed_endpoint, "tcp://127.0.0.1:5599");
     assert_float_equal(s->status_period_s, 2.0, 1e-12);
     assert_float_equal(s->snapshot_period_s, 1.0, 1e-12);
+    assert_float_equal(s->track_update_period_s, 0.1, 1e-12);
     assert_int_equal(site_sensor_index(s, "cam-1"), 1);
     assert_int_equal(site_sensor_index(s, "nope"), -1);
     const char *label = NULL;
@@ -142,6 +143,10 @@ static const struct bad_case {
      "outputs.feed.endpoint", "not a ZeroMQ endpoint"},
     {"\"status_period_s\": 2", "\"status_period_s\": 0", "outputs.feed.status_period_s",
      "must be in"},
+    {"\"status_period_s\": 2", "\"status_period_s\": 2, \"track_update_period_s\": -1",
+     "outputs.feed.track_update_period_s", "must be in"},
+    {"\"status_period_s\": 2", "\"status_period_s\": 2, \"track_update_period_s\": 61",
+     "outputs.feed.track_update_period_s", "must be in"},
     {"\"feed\": {", "\"fed\": {", "outputs.fed", "unknown key"},
     {"\"site\": {", "\"sight\": {", "sight", "unknown key"},
 };

@@ -65,8 +65,8 @@ static void test_replay_end_to_end(void **state)
         fail_msg("daemon exit status %d (log: %s)", status, LOG_PATH);
 
     uint32_t intruder_id = 0, venue_id = 0;
-    size_t n_tracks = 0, near = 0, confirmed = 0;
-    double worst = 0;
+    size_t n_tracks = 0, near = 0, confirmed = 0, intruder_msgs = 0;
+    double worst = 0, intr_first = NAN, intr_last = NAN;
     for (size_t i = 0; i < all.n; i++) {
         const cJSON *j = all.msgs[i];
         if (strcmp(jstr(j, "type"), "track") != 0)
@@ -78,6 +78,10 @@ static void test_replay_end_to_end(void **state)
                 intruder_id = (uint32_t)jnum(j, "id");
             assert_int_equal((uint32_t)jnum(j, "id"), intruder_id); /* one track, stable id */
             confirmed += strcmp(jstr(j, "status"), "confirmed") == 0;
+            intruder_msgs++;
+            if (isnan(intr_first))
+                intr_first = jnum(j, "t");
+            intr_last = jnum(j, "t");
             /* position against the scene truth at the message time */
             const cJSON *enu = cJSON_GetObjectItem(j, "enu_m");
             double truth[2];
@@ -98,6 +102,11 @@ static void test_replay_end_to_end(void **state)
     assert_true(venue_id != 0 && venue_id != intruder_id);
     assert_true(confirmed > 0);
     assert_true(worst < 5); /* DroneID positions are GNSS fixes: the track follows them */
+    /* Each update goes out when it happens (docs/feed-schema.md), not on the 1 s snapshot
+     * grid alone: more intruder messages than one per second of its life. */
+    print_message("e2e: %zu intruder track messages over %.1f s\n", intruder_msgs,
+                  intr_last - intr_first);
+    assert_true((double)intruder_msgs > 1.3 * (intr_last - intr_first));
 
     /* Alerts: critical raised for the intruder before it enters, cleared once. */
     int raised_before_inside = 0, crit_raised = 0, crit_cleared = 0, venue_alarms = 0,
@@ -167,12 +176,38 @@ static void test_replay_end_to_end(void **state)
     assert_int_equal((int)jnum(s0, "droneid_decoded"), 89);
     assert_int_equal((int)jnum(s0, "droneid_failed"), 0);
 
-    /* The late joiner got a snapshot of the tracks. */
-    size_t snaps = 0;
-    for (size_t i = 0; i < late_msgs.n; i++)
-        snaps += jflag(late_msgs.msgs[i], "snapshot") &&
-                 strcmp(jstr(late_msgs.msgs[i], "type"), "track") == 0;
+    /* RF presence: every emitter heard goes out as rf.*, with its band; one bound to a
+     * track says which (docs/feed-schema.md) */
+    size_t n_rf = 0, rf_bound = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        const cJSON *j = all.msgs[i];
+        if (strcmp(jstr(j, "type"), "rf") != 0)
+            continue;
+        n_rf++;
+        assert_string_equal(jstr(j, "sensor"), "rf-north-roof");
+        assert_string_equal(jstr(j, "class"), "dji_droneid");
+        /* the scene's DroneID channels are 2414.5..2459.5 MHz, 9 MHz wide */
+        assert_true(jnum(j, "fc_hz") > 2.40e9 && jnum(j, "fc_hz") < 2.47e9);
+        assert_true(jnum(j, "bw_hz") > 7.5e6 && jnum(j, "bw_hz") < 10.5e6);
+        if (cJSON_GetObjectItem(j, "track_id")) {
+            uint32_t tid = (uint32_t)jnum(j, "track_id");
+            assert_true(tid == intruder_id || tid == venue_id);
+            rf_bound++;
+        }
+    }
+    print_message("e2e: %zu rf messages, %zu bound to a track\n", n_rf, rf_bound);
+    assert_true(n_rf >= 10);
+    assert_true(rf_bound >= 1);
+
+    /* The late joiner got a snapshot of the tracks and the latest status. */
+    size_t snaps = 0, snap_status = 0;
+    for (size_t i = 0; i < late_msgs.n; i++) {
+        bool snap = jflag(late_msgs.msgs[i], "snapshot");
+        snaps += snap && strcmp(jstr(late_msgs.msgs[i], "type"), "track") == 0;
+        snap_status += snap && strcmp(jstr(late_msgs.msgs[i], "type"), "status") == 0;
+    }
     assert_true(snaps >= 1);
+    assert_true(snap_status >= 1);
 
     msglist_free(&all);
     msglist_free(&late_msgs);

@@ -78,6 +78,10 @@ static void test_ball_bearing_track(void **state)
     print_message("ball: %g frames, %g bearings, %zu track messages\n", jnum(s0, "frames"),
                   jnum(s0, "bearings"), tracks);
     assert_int_equal((int)jnum(s0, "frames"), 150);
+    /* detector overflow counters are reported (zero: one ball) */
+    assert_non_null(cJSON_GetObjectItem(s0, "blobs_dropped"));
+    assert_int_equal((int)jnum(s0, "blobs_dropped"), 0);
+    assert_int_equal((int)jnum(s0, "tracklets_dropped"), 0);
     assert_true(jnum(s0, "bearings") >= 100);
     assert_true(tracks >= 1);
     msglist_free(&l);

@@ -424,6 +424,65 @@ static void test_unknown(void **st)
     free(s.b), free(s.truth);
 }
 
+/* Decoded identity wins: a pinned emitter keeps class and confidence whatever its later
+ * bursts look like, carries its serial into its measurement, and emitters with
+ * different decoded serials never fold together; the others carry no serial. */
+static void test_pin_decoded(void **st)
+{
+    (void)st;
+    siglib *lib = load_lib();
+    sg_errinfo e;
+    emitters *q = emitters_create(lib, NULL, &e);
+    assert_non_null(q);
+    /* a 9 MHz, 1 ms link hopping between two channels: a DroneID decode on it */
+    uint32_t id = 0, id2 = 0, other = 0;
+    for (int i = 0; i < 6; i++) {
+        sg_burst b = {.t_start = 0.1 * i, .duration = 1.1e-3, .fc = 2.4295e9 + (i % 2) * 15e6,
+                      .bandwidth = 9e6, .mean_snr_db = 20};
+        assert_int_equal(emitters_add_burst(q, &b, &id), SG_OK);
+    }
+    assert_int_equal(emitters_pin_decoded(q, id, "dji_droneid", "1581F5FJB23A0417"), SG_OK);
+    for (int i = 6; i < 30; i++) {
+        sg_burst b = {.t_start = 0.1 * i, .duration = 1.1e-3, .fc = 2.4295e9 + (i % 2) * 15e6,
+                      .bandwidth = 9e6, .mean_snr_db = 20};
+        assert_int_equal(emitters_add_burst(q, &b, &id2), SG_OK);
+    }
+    assert_int_equal(id2, id);
+    const emitter *em = emitters_find(q, id);
+    assert_non_null(em);
+    assert_true(em->decoded);
+    assert_string_equal(em->cls, "dji_droneid");
+    assert_true(em->cls_conf == 1.0 && em->is_drone);
+    sg_measurement m;
+    assert_int_equal(emitter_to_measurement(em, 3.0, &m), SG_OK);
+    assert_string_equal(m.identity, "1581F5FJB23A0417");
+    /* a Wi-Fi-like emitter elsewhere carries no serial */
+    for (int i = 0; i < 12; i++) {
+        sg_burst b = {.t_start = 0.05 * i + 0.01, .duration = (i % 3 + 1) * 0.2e-3,
+                      .fc = 5.18e9, .bandwidth = 18e6, .mean_snr_db = 15};
+        assert_int_equal(emitters_add_burst(q, &b, &other), SG_OK);
+    }
+    assert_int_not_equal(other, id);
+    em = emitters_find(q, other);
+    assert_non_null(em);
+    assert_string_equal(em->identity, "");
+    assert_false(em->decoded);
+    /* a second serial decoded on the same emitter: it carries none rather than a wrong one */
+    assert_int_equal(emitters_pin_decoded(q, id, "dji_droneid", "1581F4QDE2270001"), SG_OK);
+    em = emitters_find(q, id);
+    assert_true(em->identity_conflict);
+    assert_string_equal(em->identity, "");
+    assert_int_equal(emitters_pin_decoded(q, id, "dji_droneid", "1581F5FJB23A0417"), SG_OK);
+    assert_string_equal(emitters_find(q, id)->identity, "");
+    /* bad arguments */
+    assert_int_equal(emitters_pin_decoded(q, 999999, "dji_droneid", "X"), SG_ENOTFOUND);
+    assert_int_equal(emitters_pin_decoded(q, id, "", "X"), SG_EINVAL);
+    assert_int_equal(emitters_pin_decoded(q, id, NULL, "X"), SG_EINVAL);
+    assert_int_equal(emitters_pin_decoded(NULL, id, "dji_droneid", "X"), SG_EINVAL);
+    emitters_destroy(q);
+    siglib_destroy(lib);
+}
+
 /* Bounded memory: ageing, eviction, invalid bursts counted; interferers do not reach
  * the tracker; configuration from JSON. */
 static void test_bounds_and_config(void **st)
@@ -511,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_confusion_matrix_stressed),
         cmocka_unit_test(test_mixed_scene),
         cmocka_unit_test(test_unknown),
+        cmocka_unit_test(test_pin_decoded),
         cmocka_unit_test(test_bounds_and_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -225,6 +225,34 @@ static void test_iso8601(void **state)
     assert_string_equal(iso, "2026-11-22T22:30:00.123Z");
     sg_time_iso8601(NAN, iso, sizeof iso);
     assert_string_equal(iso, "unknown");
+    /* "time" agrees with "t" as the feed writes it (%.6f), truncated to the ms: x.3 is
+     * stored as x.29999995, and t x 1000 has no room for a bias at Unix times */
+    static const struct {
+        double t;
+        const char *iso;
+    } tab[] = {{1784572200.3, "2026-07-20T18:30:00.300Z"},
+               {1784572200.2999994, "2026-07-20T18:30:00.299Z"},
+               {1784572200.2999996, "2026-07-20T18:30:00.300Z"},
+               {1784572200.0, "2026-07-20T18:30:00.000Z"},
+               {1784572200.999, "2026-07-20T18:30:00.999Z"},
+               {1784572200.9999999, "2026-07-20T18:30:01.000Z"},
+               {-0.0005, "1969-12-31T23:59:59.999Z"}};
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        sg_time_iso8601(tab[i].t, iso, sizeof iso);
+        char tj[40];
+        snprintf(tj, sizeof tj, "%.6f", tab[i].t);
+        if (strcmp(iso, tab[i].iso) != 0)
+            fail_msg("t %s: %s, expected %s", tj, iso, tab[i].iso);
+    }
+    /* every ms of a minute at a Unix time: the ms field equals t's printed ms */
+    for (int k = 0; k < 60000; k++) {
+        double t = 1784572200.0 + k * 1e-3;
+        char tj[40];
+        snprintf(tj, sizeof tj, "%.6f", t);
+        sg_time_iso8601(t, iso, sizeof iso);
+        if (strncmp(iso + 20, tj + 11, 3) != 0)
+            fail_msg("t %s gives %s", tj, iso);
+    }
 }
 
 int main(void)

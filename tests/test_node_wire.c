@@ -58,7 +58,7 @@ static void test_measurement_round_trip(void **state)
     uint8_t buf[NW_MAX];
     int n = nw_encode_event(buf, sizeof buf, &h, &ev, NAN);
     print_message("DroneID position measurement: %d bytes\n", n);
-    assert_true(n > NW_HEADER && n <= 170); /* docs/nodes.md: 169 bytes */
+    assert_true(n > NW_HEADER && n <= 177); /* docs/nodes.md: 177 bytes */
     sg_errinfo e = {0};
     double wf;
     assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
@@ -80,7 +80,7 @@ static void test_measurement_round_trip(void **state)
     assert_string_equal(b->cls, "dji_droneid");
     assert_string_equal(b->identity, "1581F5FJB23A0417");
     assert_true(b->has_operator && b->operator_lat == a->operator_lat && isnan(b->operator_alt));
-    assert_true(fabs(out.fc - 2.4445e9) < 300 && fabs(out.bw - 10e6) < 1);
+    assert_true(out.fc == 2.4445e9 && out.bw == 10e6); /* exact: the rf.* band comes from it */
     assert_true(out.first_t == ev.first_t);
     assert_true(fabs(out.t_end - ev.t_end) < 1e-6);
 }
@@ -122,7 +122,7 @@ static void test_bearing_and_presence(void **state)
     assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
     assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
     assert_string_equal(out.m.cls, "dji_ocusync");
-    assert_true(out.m.cls_conf == 0.75f && fabs(out.fc - 5.8e9) < 600);
+    assert_true(out.m.cls_conf == 0.75f && out.fc == 5.8e9 && out.m.fc_hz == 0);
 }
 
 static void test_health_done_tick_ping(void **state)
@@ -139,6 +139,7 @@ static void test_health_done_tick_ping(void **state)
     hh->events_dropped = 3;
     hh->link_dropped = 300;
     hh->rid_evicted = 1;
+    hh->drone_reports = 12;
     hh->fe_p50_ms = 1.95;
     hh->fe_p99_ms = INFINITY;
     hh->progress = NAN;
@@ -152,7 +153,8 @@ static void test_health_done_tick_ping(void **state)
     assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
     assert_int_equal(out.h.groups, hh->groups);
     assert_true(out.h.samples == 123456789012ull && out.h.bursts == 90 &&
-                out.h.events_dropped == 3 && out.h.link_dropped == 300 && out.h.rid_evicted == 1);
+                out.h.events_dropped == 3 && out.h.link_dropped == 300 && out.h.rid_evicted == 1 &&
+                out.h.drone_reports == 12);
     assert_true(fabsf((float)out.h.fe_p50_ms - 1.95f) == 0 && isinf(out.h.fe_p99_ms));
     assert_true(isnan(out.h.progress) && out.h.t_first == T0 - 1 && wf == T0 + 2);
 

@@ -359,9 +359,10 @@ static void test_rf_presence_picture_and_attach(void **state)
     m = presence(0, 101, "dji_droneid", 0.9, "1581F4XFB00AA");
     assert_int_equal(registry_map(r, &m, &out, &e), SG_OK);
     m = presence(1, 101, "elrs_2g4", 0.6, "");
+    m.fc_hz = 2.44e9, m.bw_hz = 0.8125e6; /* the band of the emission behind it */
     assert_int_equal(registry_map(r, &m, &out, &e), SG_OK);
     rf_presence pic[4];
-    assert_int_equal(registry_rf_picture(r, 101, pic, 4), 2);
+    assert_int_equal(registry_rf_picture(r, 101, false, pic, 4), 2);
     const rf_presence *p = strcmp(pic[0].sensor_id, "sdr-west") == 0 ? &pic[0] : &pic[1];
     assert_string_equal(p->identity, "1581F4XFB00AA");
     assert_int_equal(p->hits, 2);
@@ -386,17 +387,24 @@ static void test_rf_presence_picture_and_attach(void **state)
     assert_int_equal(tr[0].n_sensors, 2);
     assert_int_equal(tr[0].sensors[1], 0);
     assert_string_equal(tr[0].cls, "dji_droneid");
-    assert_int_equal(registry_rf_picture(r, 102, pic, 4), 1);
+    assert_int_equal(registry_rf_picture(r, 102, false, pic, 4), 1);
     assert_string_equal(pic[0].sensor_id, "sdr-east");
     assert_string_equal(pic[0].cls, "elrs_2g4");
+    assert_true(pic[0].fc_hz == 2.44e9 && pic[0].bw_hz == 0.8125e6);
+    /* with the bound ones too: the DroneID element says which track it is on */
+    assert_int_equal(registry_rf_picture(r, 102, true, pic, 4), 2);
+    const rf_presence *bound = pic[0].attached ? &pic[0] : &pic[1];
+    assert_true(bound->attached);
+    assert_int_equal(bound->track_id, 11);
+    assert_true(bound->fc_hz == 0); /* never given: unknown, not faked */
     /* T3 moves out of range: now the only candidate is T2, which gets the class. */
     tr[2].x[1] = 2000;
     assert_int_equal(registry_rf_attach(r, 103, tr, 3), 2);
     assert_string_equal(tr[1].cls, "elrs_2g4");
-    assert_int_equal(registry_rf_picture(r, 103, pic, 4), 0);
+    assert_int_equal(registry_rf_picture(r, 103, false, pic, 4), 0);
     /* Expiry: sdr-west's element expires at 111, sdr-east's (stale 10 s) at 111. */
     assert_int_equal(registry_rf_attach(r, 111.5, NULL, 0), 0);
-    assert_int_equal(registry_rf_picture(r, 111.5, pic, 4), 0);
+    assert_int_equal(registry_rf_picture(r, 111.5, false, pic, 4), 0);
     registry_stats st;
     registry_get_stats(r, &st);
     assert_int_equal(st.rf_presence, 3);
@@ -413,7 +421,7 @@ static void test_rf_presence_picture_and_attach(void **state)
     }
     registry_get_stats(r, &st);
     assert_int_equal(st.rf_evicted, 5);
-    assert_int_equal(registry_rf_picture(r, 203, NULL, 0), REGISTRY_MAX_PRESENCE);
+    assert_int_equal(registry_rf_picture(r, 203, false, NULL, 0), REGISTRY_MAX_PRESENCE);
     registry_destroy(r);
 }
 

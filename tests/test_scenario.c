@@ -111,6 +111,8 @@ static void test_round_trip(void **state)
     c.sensor = SCEN_SENSOR_BEARING2;
     c.n_targets = 3;
     c.duration_s = 2;
+    c.scan_reports = true;
+    c.leave_s = 1.5; /* the last scans are empty-sky markers */
     scenario g = {0}, s = {0};
     sg_errinfo e = {0};
     assert_int_equal(scen_generate(&c, &g, &e), 0);
@@ -118,7 +120,24 @@ static void test_round_trip(void **state)
                *mp = SG_BINARY_DIR "/test_scenario_meas.csv";
     assert_int_equal(scen_write_truth_csv(&g, tp, &e), 0);
     assert_int_equal(scen_write_meas_csv(&g, mp, &e), 0);
+    const char *sp = SG_BINARY_DIR "/test_scenario_scans.csv";
+    assert_int_equal(scen_write_scans_csv(&g, sp, &e), 0);
     load(&s, tp, mp);
+    assert_int_equal(scen_read_scans_csv(&s, sp, &e), 0);
+    assert_int_equal(s.n_scans, g.n_scans);
+    assert_int_equal(s.n_scans, 2 * 21); /* two sensors, 21 scans */
+    for (size_t i = 0; i < s.n_scans; i++) {
+        assert_int_equal(s.scans[i].cover, TRACKER_COVER_SECTOR);
+        assert_int_equal(s.scans[i].sensor, g.scans[i].sensor);
+        assert_true(fabs(s.scans[i].t1 - g.scans[i].t1) < 1e-6);
+        assert_true(fabs(s.scans[i].az_center - g.scans[i].az_center) < 1e-8);
+        assert_true(fabs(s.scans[i].range_max - g.scans[i].range_max) < 1e-3);
+    }
+    size_t empty = 0;
+    for (size_t i = 0; i < s.n_truth; i++)
+        empty += s.truth[i].id == -1;
+    assert_int_equal(empty, 6); /* t = 1.5 .. 2.0 s: gone from leave_s on */
+    remove(sp);
     assert_int_equal(s.n_truth, g.n_truth);
     assert_int_equal(s.n_meas, g.n_meas);
     assert_int_equal(s.n_clutter, g.n_clutter);
@@ -136,7 +155,8 @@ static void test_round_trip(void **state)
     scen_free(&s);
 }
 
-static void expect_bad(const char *content, bool truth, const char *needle)
+/* kind: 0 measurements, 1 truth, 2 scans */
+static void expect_bad(const char *content, int kind, const char *needle)
 {
     const char *p = SG_BINARY_DIR "/test_scenario_bad.csv";
     FILE *f = fopen(p, "w");
@@ -145,7 +165,9 @@ static void expect_bad(const char *content, bool truth, const char *needle)
     fclose(f);
     scenario s = {0};
     sg_errinfo e = {0};
-    int rc = truth ? scen_read_truth_csv(&s, p, &e) : scen_read_meas_csv(&s, p, &e);
+    int rc = kind == 1   ? scen_read_truth_csv(&s, p, &e)
+             : kind == 2 ? scen_read_scans_csv(&s, p, &e)
+                         : scen_read_meas_csv(&s, p, &e);
     scen_free(&s);
     remove(p);
     if (rc == 0)
@@ -161,7 +183,26 @@ static void test_malformed_files(void **state)
     expect_bad("time,id,x,y,z\n", true, ":1: header");
     expect_bad("t,id,x,y,z\n1,0,1,2\n", true, ":2: expected 5 fields");
     expect_bad("t,id,x,y,z\n1,0,1,2,abc\n", true, ":2: field 5");
-    expect_bad("t,id,x,y,z\n1,-1,1,2,3\n", true, ":2: id");
+    expect_bad("t,id,x,y,z\n1,-2,1,2,3\n", true, ":2: id");
+    expect_bad("t,id,x,y,z\n1,0.5,1,2,3\n", true, ":2: id");
+    const char *sh = "t0,t1,sensor,cover,sx,sy,sz,az_center,az_half,el_min,el_max,range_max\n";
+    char sb[512];
+    snprintf(sb, sizeof sb, "%s1,1,0,cone,0,0,0,0,1,0,1,100\n", sh);
+    expect_bad(sb, 2, ":2: cover");
+    snprintf(sb, sizeof sb, "%s2,1,0,all,0,0,0,0,0,0,0,0\n", sh);
+    expect_bad(sb, 2, ":2: t0");
+    snprintf(sb, sizeof sb, "%s1,1,0,sector,0,0,0,0,4,0,1,100\n", sh);
+    expect_bad(sb, 2, ":2: sector");
+    snprintf(sb, sizeof sb, "%s1,1,0,sector,0,0,0,0,1,0.5,0.2,100\n", sh);
+    expect_bad(sb, 2, ":2: sector");
+    snprintf(sb, sizeof sb, "%s1,1,0,sector,0,0,0,0,1,0,1,0\n", sh);
+    expect_bad(sb, 2, ":2: sector");
+    snprintf(sb, sizeof sb, "%s1,1,0.5,all,0,0,0,0,0,0,0,0\n", sh);
+    expect_bad(sb, 2, ":2: sensor");
+    snprintf(sb, sizeof sb, "%s1,1,0,all,0,0,0,inf,0,0,0,0\n", sh);
+    expect_bad(sb, 2, ":2: field 8");
+    snprintf(sb, sizeof sb, "%s1,1,0,all,0,0,0,0,0,0,0\n", sh);
+    expect_bad(sb, 2, ":2: expected 12 fields");
     expect_bad("t,id,x,y,z\n1,0,1,nan,3\n", true, ":2: field 4");
     const char *h = "t,sensor,type,z0,z1,z2,sd0,sd1,sd2,sx,sy,sz,clutter,identity\n";
     char buf[512];
@@ -189,7 +230,8 @@ static void test_generator_config_errors(void **state)
         int field;
         const char *needle;
     } cases[] = {{0, "targets"}, {1, "pd"}, {2, "seed"}, {3, "speeds"}, {4, "noise"},
-                 {5, "duration"}, {6, "alt_max"}};
+                 {5, "duration"}, {6, "alt_max"}, {7, "split"}, {8, "spacing"},
+                 {9, "split"}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         scen_cfg c;
         scen_cfg_default(&c);
@@ -200,7 +242,10 @@ static void test_generator_config_errors(void **state)
         case 3: c.speed_min = 10, c.speed_max = 5; break;
         case 4: c.ang_sd = 0; break;
         case 5: c.rate_hz = 0; break;
-        default: c.alt_min = 500; break;
+        case 6: c.alt_min = 500; break;
+        case 7: c.split_prob = 1.5; break;
+        case 8: c.spacing_m = 0; break;
+        default: c.split_sd = -1; break;
         }
         scenario s = {0};
         sg_errinfo e = {0};

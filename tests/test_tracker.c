@@ -154,13 +154,15 @@ typedef struct {
  * a clutter point with probability ~2.5e-4 per scan, so 3-of-5 confirms ~4e-7 of clutter
  * starts: none allowed. Case 2: 100/scan over 1 km x 1 km (3.7e-7 /m^3/scan): ~0.04 per gate
  * per scan, 2 more hits in 4 scans ~1e-2: at most 1e-2 confirmed per clutter point.
- * Case 3: the same density with 5-of-7 confirmation (~1e-5 expected): none allowed. */
+ * Case 3: the same density with 5-of-7 confirmation (~1e-5 expected): none allowed.
+ * (Fixed M-of-N: the clutter-adaptive rule is tested in test_tracker_scenes.c.) */
 static void test_clutter_rates(void **state)
 {
     (void)state;
     const clutter_case cases[] = {{10, 2000, 0, NULL},
-                                  {100, 500, 0.01, NULL},
-                                  {100, 500, 0, "{\"confirm_m\": 5, \"confirm_n\": 7}"}};
+                                  {100, 500, 0.01, "{\"confirm_adapt\": false}"},
+                                  {100, 500, 0, "{\"confirm_m\": 5, \"confirm_n\": 7, "
+                                                "\"confirm_adapt\": false}"}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         scen_cfg c;
         scen_cfg_default(&c);
@@ -764,6 +766,14 @@ static void test_config_invalid_keys(void **state)
         {"bearing_range_sd", "0", "2e5"},
         {"bearing_max_range", "5", "2e5"},
         {"max_tracks", "0", "2000000"},
+        {"dup_scans", "-1", "101"},
+        {"dup_gate_prob", "0.4", "1"},
+        {"split_radius_m", "-1", "1001"},
+        {"confirm_false_prob", "0", "0.6"},
+        {"jpda_pd", "0.01", "1"},
+        {"jpda_clutter", "0", "2"},
+        {"q_turn", "0", "11"},
+        {"init_turn_sd", "-1", "11"},
     };
     char buf[256];
     for (size_t i = 0; i < sizeof num / sizeof num[0]; i++) {
@@ -780,6 +790,10 @@ static void test_config_invalid_keys(void **state)
     expect_cfg_error("{\"model\": 1}", "model");
     expect_cfg_error("{\"bearing_init\": \"triangulate\"}", "bearing_init");
     expect_cfg_error("{\"identity_confirms\": 1}", "identity_confirms");
+    expect_cfg_error("{\"init_in_gate\": \"yes\"}", "init_in_gate");
+    expect_cfg_error("{\"confirm_adapt\": 0}", "confirm_adapt");
+    expect_cfg_error("{\"model\": \"singer\"}", "model");
+    expect_cfg_error("{\"association\": \"mht\"}", "association");
     expect_cfg_error("{\"gate_probability\": 0.99}", "gate_probability");
     expect_cfg_error("[1, 2]", "object");
 

@@ -21,7 +21,7 @@ typedef struct {
     bool bearing, quiet, candidates;
     const char *dump_dir;
     int dump_every;
-    uint64_t frames, frames_with_det, frames_with_cand, dets, gaps;
+    uint64_t frames, frames_with_det, frames_with_cand, dets, gaps, drone_reports, drone_frames;
     uint32_t longest_track, cur_id, cur_len;
     double sum_contrast;
 } run_state;
@@ -77,6 +77,13 @@ static int on_frame(void *user, const camera_frame *f)
     s->dets += f->n_dets;
     if (f->n_dets)
         s->frames_with_det++;
+    bool drone = false;
+    for (size_t i = 0; i < f->n_meas; i++)
+        if (!strcmp(f->meas[i].cls, "drone")) {
+            s->drone_reports++;
+            drone = true;
+        }
+    s->drone_frames += drone;
     bool cont = false;
     for (size_t i = 0; i < f->n_dets; i++) {
         s->sum_contrast += f->dets[i].contrast;
@@ -95,10 +102,11 @@ static int on_frame(void *user, const camera_frame *f)
         for (size_t i = 0; i < f->n_dets; i++) {
             const skydet_det *d = &f->dets[i];
             printf("frame %llu t %.3f id %u x %.1f y %.1f w %d h %d area %d contrast %.1f snr %.1f "
-                   "conf %.2f pol %+d tex %.1f",
+                   "conf %.2f pol %+d tex %.1f class %s %.2f",
                    (unsigned long long)f->index, f->t, d->track_id, d->x, d->y, d->x1 - d->x0 + 1,
                    d->y1 - d->y0 + 1, d->area, d->contrast, d->snr, d->confidence, d->polarity,
-                   d->texture);
+                   d->texture, i < f->n_meas ? f->meas[i].cls : "-",
+                   i < f->n_meas ? f->meas[i].cls_conf : 0.0);
             if (s->bearing && i < f->n_meas)
                 printf(" az %.3f el %.3f sd_az %.3f sd_el %.3f (deg)", f->meas[i].z[0] / DEG,
                        f->meas[i].z[1] / DEG, sqrt(f->meas[i].R[0]) / DEG,
@@ -136,7 +144,10 @@ static void usage(void)
             "  --quiet            summary only;  --candidates  also print unconfirmed blobs\n"
             "  --dump-dir DIR --dump-every N  write every Nth frame with boxes as PGM\n"
             "                     (development only: this writes video frames to disk)\n"
-            "  --snippets DIR     the adapter's opt-in annotated crops\n");
+            "  --snippets DIR     the adapter's opt-in annotated crops\n"
+            "  --model FILE       classify (camcls JSON, e.g. config/camcls.json)\n"
+            "  --thermal          thermal modality (for the classifier)\n"
+            "  --drone-min-conf P P(drone) needed to publish \"drone\" (default 0.5)\n");
 }
 
 int main(int argc, char **argv)
@@ -155,7 +166,8 @@ int main(int argc, char **argv)
         {"quiet", no_argument, 0, 'q'},         {"dump-dir", required_argument, 0, 'd'},
         {"dump-every", required_argument, 0, 'e'}, {"snippets", required_argument, 0, 'S'},
         {"candidates", no_argument, 0, 'c'},    {"min-el", required_argument, 0, 'E'},
-        {"sky-texture", required_argument, 0, 'T'},    {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+        {"sky-texture", required_argument, 0, 'T'}, {"model", required_argument, 0, 'M'},
+        {"thermal", no_argument, 0, 'I'}, {"drone-min-conf", required_argument, 0, 'C'},    {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
@@ -191,6 +203,9 @@ int main(int argc, char **argv)
         case 'c': s.candidates = true; break;
         case 'E': cfg.min_el = atof(optarg) * DEG; break;
         case 'T': cfg.det.sky_texture = atof(optarg); break;
+        case 'M': snprintf(cfg.classifier, sizeof cfg.classifier, "%s", optarg); break;
+        case 'I': cfg.thermal = true; break;
+        case 'C': cfg.drone_min_conf = atof(optarg); break;
         case 'd': s.dump_dir = optarg; break;
         case 'e': s.dump_every = atoi(optarg); break;
         case 'S':
@@ -232,12 +247,15 @@ int main(int argc, char **argv)
     if (rc)
         fprintf(stderr, "sg_camdet: %s\n", e.msg);
     printf("summary: %dx%d frames %llu with_detection %llu (%.1f%%) detections %llu "
-           "mean_contrast %.1f longest_run %u dropped %llu bad %llu masked %llu\n",
+           "mean_contrast %.1f longest_run %u dropped %llu bad %llu masked %llu "
+           "drone_reports %llu drone_frames %llu blobs_dropped %llu tracklets_dropped %llu\n",
            st.width, st.height, (unsigned long long)s.frames,
            (unsigned long long)s.frames_with_det,
            s.frames ? 100.0 * s.frames_with_det / s.frames : 0.0, (unsigned long long)s.dets,
            s.dets ? s.sum_contrast / s.dets : 0.0, s.longest_track,
            (unsigned long long)st.frames_dropped, (unsigned long long)st.frames_bad,
-           (unsigned long long)st.detections_masked);
+           (unsigned long long)st.detections_masked, (unsigned long long)s.drone_reports,
+           (unsigned long long)s.drone_frames, (unsigned long long)st.blobs_dropped,
+           (unsigned long long)st.tracklets_dropped);
     return rc ? 1 : 0;
 }

@@ -1,7 +1,9 @@
 /* sg_scenario: make and run tracking scenarios.
  *
- *   sg_scenario gen  [options] --truth T.csv --meas M.csv   generate a scenario (fixed seed)
- *   sg_scenario run  --truth T.csv --meas M.csv [--config tracker.json] [--tracks out.csv]
+ *   sg_scenario gen  [options] --truth T.csv --meas M.csv [--scans S.csv]
+ *                                                           generate a scenario (fixed seed)
+ *   sg_scenario run  --truth T.csv --meas M.csv [--scans S.csv] [--config tracker.json]
+ *                    [--tracks out.csv]
  *                    [--c 50] [--p 2] [--quiet]             run the tracker, print OSPA/GOSPA
  *
  * CSV formats are documented in tracker/scenario.h and docs/tracker.md. Exit status: 0 ok,
@@ -19,13 +21,16 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: sg_scenario gen --truth T.csv --meas M.csv [--kind random|crossing|manoeuvre]\n"
+            "usage: sg_scenario gen --truth T.csv --meas M.csv [--scans S.csv]\n"
+            "         [--kind random|crossing|manoeuvre|formation]\n"
             "         [--sensor pos|range_bearing|bearing2] [--targets N] [--duration S]\n"
             "         [--rate HZ] [--pd P] [--clutter PER_SCAN] [--region M] [--pos-sd M]\n"
             "         [--ang-sd RAD] [--range-sd M] [--cross-angle DEG] [--speed MIN,MAX]\n"
-            "         [--seed N]\n"
-            "       sg_scenario run --truth T.csv --meas M.csv [--config tracker.json]\n"
-            "         [--tracks out.csv] [--c M (50)] [--p P (2)] [--quiet]\n");
+            "         [--spacing M] [--join S] [--leave S] [--split P] [--split-sd M]\n"
+            "         [--seed N]   (--scans writes one scan report per sensor per scan)\n"
+            "       sg_scenario run --truth T.csv --meas M.csv [--scans S.csv]\n"
+            "         [--config tracker.json] [--tracks out.csv] [--c M (50)] [--p P (2)]\n"
+            "         [--quiet]\n");
 }
 
 static int parse_d(const char *s, double *out)
@@ -66,7 +71,7 @@ int main(int argc, char **argv)
     bool gen = strcmp(argv[1], "gen") == 0;
     scen_cfg sc;
     scen_cfg_default(&sc);
-    const char *truth = NULL, *meas = NULL, *config = NULL, *tracks = NULL;
+    const char *truth = NULL, *meas = NULL, *config = NULL, *tracks = NULL, *scans = NULL;
     double c = 50, p = 2;
     bool quiet = false;
     static const struct option opts[] = {
@@ -81,6 +86,9 @@ int main(int argc, char **argv)
         {"ang-sd", required_argument, 0, 'a'},  {"range-sd", required_argument, 0, 'g'},
         {"cross-angle", required_argument, 0, 'x'}, {"speed", required_argument, 0, 'v'},
         {"seed", required_argument, 0, 'e'},    {"help", no_argument, 0, 'h'},
+        {"scans", required_argument, 0, 'z'},   {"spacing", required_argument, 0, 'X'},
+        {"join", required_argument, 0, 'J'},    {"leave", required_argument, 0, 'L'},
+        {"split", required_argument, 0, 'Y'},   {"split-sd", required_argument, 0, 'D'},
         {0, 0, 0, 0},
     };
     optind = 2;
@@ -93,6 +101,12 @@ int main(int argc, char **argv)
         case 'm': meas = optarg; break;
         case 'C': config = optarg; break;
         case 'o': tracks = optarg; break;
+        case 'z': scans = optarg; sc.scan_reports = true; break;
+        case 'X': bad = parse_d(optarg, &sc.spacing_m); break;
+        case 'J': bad = parse_d(optarg, &sc.join_s); break;
+        case 'L': bad = parse_d(optarg, &sc.leave_s); break;
+        case 'Y': bad = parse_d(optarg, &sc.split_prob); break;
+        case 'D': bad = parse_d(optarg, &sc.split_sd); break;
         case 'q': quiet = true; break;
         case 'c': bad = parse_d(optarg, &c) || !(c > 0); break;
         case 'p': bad = parse_d(optarg, &p) || !(p >= 1); break;
@@ -100,6 +114,7 @@ int main(int argc, char **argv)
             if (!strcmp(optarg, "random")) sc.kind = SCEN_RANDOM;
             else if (!strcmp(optarg, "crossing")) sc.kind = SCEN_CROSSING;
             else if (!strcmp(optarg, "manoeuvre")) sc.kind = SCEN_MANOEUVRE;
+            else if (!strcmp(optarg, "formation")) sc.kind = SCEN_FORMATION;
             else bad = true;
             break;
         case 'S':
@@ -137,7 +152,7 @@ int main(int argc, char **argv)
     memset(&s, 0, sizeof s);
     if (gen) {
         if (scen_generate(&sc, &s, &e) || scen_write_truth_csv(&s, truth, &e) ||
-            scen_write_meas_csv(&s, meas, &e)) {
+            scen_write_meas_csv(&s, meas, &e) || (scans && scen_write_scans_csv(&s, scans, &e))) {
             fprintf(stderr, "sg_scenario: %s\n", e.msg);
             scen_free(&s);
             return 1;
@@ -162,7 +177,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "sg_scenario: %s\n", e.msg);
         return 1;
     }
-    if (scen_read_truth_csv(&s, truth, &e) || scen_read_meas_csv(&s, meas, &e)) {
+    if (scen_read_truth_csv(&s, truth, &e) || scen_read_meas_csv(&s, meas, &e) ||
+        (scans && scen_read_scans_csv(&s, scans, &e))) {
         fprintf(stderr, "sg_scenario: %s\n", e.msg);
         scen_free(&s);
         return 1;
@@ -203,6 +219,10 @@ int main(int argc, char **argv)
                r.scans, r.mean_ospa, r.mean_gospa, r.max_ospa, c, p);
         printf("confirmed_ids=%zu false_confirmed=%zu id_switches=%zu cpu_in_tracker=%.3f s\n",
                r.confirmed_ids, r.false_confirmed, r.id_switches, r.process_s);
+        printf("confirm_delay mean=%.3f s max=%.3f s never_confirmed=%zu scans_used=%llu "
+               "scan_misses=%llu\n",
+               r.confirm_delay_mean_s, r.confirm_delay_max_s, r.never_confirmed,
+               (unsigned long long)st.scans_used, (unsigned long long)st.scan_misses);
         printf("measurements in=%llu used=%llu initiated=%llu unused=%llu pended=%llu "
                "rejected=%llu tracks created=%llu confirmed=%llu deleted=%llu\n",
                (unsigned long long)st.meas_in, (unsigned long long)st.used,

@@ -150,15 +150,24 @@ static double wrap_pi(double a)
 
 /* ---- motion models ------------------------------------------------------------ */
 
-/* Mode kind: 0 = NCV (in 6 or 9 states; with 9 states acceleration is held at zero),
- * 1 = CA (9 states). */
+/* Mode kind: 0 = NCV (in 6, 7 or 9 states; the extra states are held at zero),
+ * 1 = CA (9 states), 2 = CT (7 states). */
+enum { KIND_NCV = 0, KIND_CA = 1, KIND_CT = 2 };
+
 static int mode_kind(const kf_params *p, int mode)
 {
-    if (p->model == KF_MODEL_CA)
-        return 1;
-    if (p->model == KF_MODEL_IMM)
-        return mode;
-    return 0;
+    switch (p->model) {
+    case KF_MODEL_CA: return KIND_CA;
+    case KF_MODEL_IMM: return mode ? KIND_CA : KIND_NCV;
+    case KF_MODEL_CT: return KIND_CT;
+    case KF_MODEL_IMM_CT: return mode ? KIND_CT : KIND_NCV;
+    default: return KIND_NCV;
+    }
+}
+
+static int model_dim(kf_model m)
+{
+    return m == KF_MODEL_NCV ? 6 : (m == KF_MODEL_CT || m == KF_MODEL_IMM_CT) ? 7 : 9;
 }
 
 static void build_fq(const kf_params *p, int kind, int n, double dt, double *F, double *Q)
@@ -171,13 +180,14 @@ static void build_fq(const kf_params *p, int kind, int n, double dt, double *F, 
         F[IDX(ip, ip, n)] = 1;
         F[IDX(iv, iv, n)] = 1;
         F[IDX(ip, iv, n)] = dt;
-        if (kind == 0) {
+        if (kind != KIND_CA) {
             /* continuous white-noise acceleration, q = q_accel^2 * 1 s */
             double q = p->q_accel * p->q_accel;
             Q[IDX(ip, ip, n)] = q * dt3 / 3;
             Q[IDX(ip, iv, n)] = Q[IDX(iv, ip, n)] = q * dt2 / 2;
             Q[IDX(iv, iv, n)] = q * dt;
-            /* with 9 states (IMM NCV mode) acceleration is forced to zero: F row is 0 */
+            /* extra states (IMM NCV mode: acceleration or turn rate) are forced to zero: their
+             * F rows are 0; ct_predict adds the turn */
         } else {
             double q = p->q_jerk * p->q_jerk;
             double dt4 = dt3 * dt, dt5 = dt4 * dt;
@@ -199,11 +209,13 @@ void kf_init(const kf_params *p, kf_state *s, double t, const double pos[3],
 {
     memset(s, 0, sizeof *s);
     s->t = t;
-    s->n = p->model == KF_MODEL_NCV ? 6 : 9;
-    s->nmodes = p->model == KF_MODEL_IMM ? 2 : 1;
+    s->n = model_dim(p->model);
+    s->nmodes = (p->model == KF_MODEL_IMM || p->model == KF_MODEL_IMM_CT) ? 2 : 1;
     int n = s->n;
     for (int k = 0; k < s->nmodes; k++) {
         s->mu[k] = 1.0 / s->nmodes;
+        if (mode_kind(p, k) == KIND_CT)
+            s->P[k][IDX(6, 6, n)] = p->init_turn_sd * p->init_turn_sd;
         for (int i = 0; i < 3; i++) {
             s->x[k][i] = pos[i];
             s->x[k][i + 3] = vel[i];
@@ -212,7 +224,7 @@ void kf_init(const kf_params *p, kf_state *s, double t, const double pos[3],
                 s->P[k][IDX(i + 3, j + 3, n)] = Pvel[IDX(i, j, 3)];
             }
             /* the IMM NCV mode holds acceleration at exactly zero */
-            if (n == 9 && mode_kind(p, k) == 1)
+            if (n == 9 && mode_kind(p, k) == KIND_CA)
                 s->P[k][IDX(i + 6, i + 6, n)] = p->init_acc_sd * p->init_acc_sd;
         }
     }
@@ -275,6 +287,56 @@ static void imm_mix(const kf_params *p, kf_state *s, double dt)
     s->mu[1] = cbar[1];
 }
 
+/* Coordinated-turn EKF prediction of one mode (n = 7): the mean moves exactly along the
+ * circle of turn rate w, P through the Jacobian F of that motion. */
+static void ct_predict(const kf_params *p, double *x, double *P, double T)
+{
+    const int n = 7;
+    double F[7 * 7], Q[7 * 7], FP[7 * 7], PFt[7 * 7];
+    build_fq(p, KIND_NCV, n, T, F, Q); /* x, y, z, vz as NCV; Q for white acceleration */
+    double vx = x[3], vy = x[4], w = x[6], wt = w * T;
+    double sn = sin(wt), cs = cos(wt), a, b, dadw, dbdw; /* a = sin(wT)/w, b = (1-cos)/w */
+    if (fabs(w) > 1e-6) {
+        a = sn / w;
+        b = (1 - cs) / w;
+        dadw = (T * cs * w - sn) / (w * w);
+        dbdw = (T * sn * w - (1 - cs)) / (w * w);
+    } else { /* series about w = 0 */
+        a = T;
+        b = 0.5 * w * T * T;
+        dadw = -w * T * T * T / 3;
+        dbdw = 0.5 * T * T;
+    }
+    double xn[7];
+    memcpy(xn, x, sizeof xn);
+    xn[0] = x[0] + a * vx - b * vy;
+    xn[1] = x[1] + b * vx + a * vy;
+    xn[2] = x[2] + T * x[5];
+    xn[3] = cs * vx - sn * vy;
+    xn[4] = sn * vx + cs * vy;
+    F[IDX(0, 3, n)] = a;
+    F[IDX(0, 4, n)] = -b;
+    F[IDX(1, 3, n)] = b;
+    F[IDX(1, 4, n)] = a;
+    F[IDX(3, 3, n)] = cs;
+    F[IDX(3, 4, n)] = -sn;
+    F[IDX(4, 3, n)] = sn;
+    F[IDX(4, 4, n)] = cs;
+    F[IDX(0, 6, n)] = dadw * vx - dbdw * vy;
+    F[IDX(1, 6, n)] = dbdw * vx + dadw * vy;
+    F[IDX(3, 6, n)] = -T * sn * vx - T * cs * vy;
+    F[IDX(4, 6, n)] = T * cs * vx - T * sn * vy;
+    F[IDX(6, 6, n)] = 1;
+    Q[IDX(6, 6, n)] = p->q_turn * p->q_turn * T;
+    memcpy(x, xn, sizeof xn);
+    mat_mul_sa(F, P, FP, n, n, n);
+    transpose(FP, PFt, n, n);
+    mat_mul_sa(F, PFt, P, n, n, n);
+    for (int i = 0; i < n * n; i++)
+        P[i] += Q[i];
+    symmetrise(P, n);
+}
+
 void kf_predict(const kf_params *p, kf_state *s, double t)
 {
     double dt = t - s->t;
@@ -286,6 +348,10 @@ void kf_predict(const kf_params *p, kf_state *s, double t)
     double F[KF_NMAX * KF_NMAX], Q[KF_NMAX * KF_NMAX], FP[KF_NMAX * KF_NMAX];
     double PFt[KF_NMAX * KF_NMAX];
     for (int k = 0; k < s->nmodes; k++) {
+        if (mode_kind(p, k) == KIND_CT) {
+            ct_predict(p, s->x[k], s->P[k], dt);
+            continue;
+        }
         build_fq(p, mode_kind(p, k), n, dt, F, Q);
         double x[KF_NMAX];
         mat_mul_sa(F, s->x[k], x, n, n, 1);
@@ -513,6 +579,104 @@ int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *
     }
     if (nis)
         *nis = s->nmodes == 2 ? s->mu[0] * d2[0] + s->mu[1] * d2[1] : d2[0];
+    *s = tmp;
+    return SG_OK;
+}
+
+/* PDA update of one mode: innovations of the nm measurements (all of one type and sensor)
+ * weighted by beta[j], beta0 = probability that none is the target's. *lik receives
+ * sum_j N(nu_j; 0, S) (for the IMM mode weights). */
+static int pda_mode(int n, double *x, double *P, const sg_measurement *const *m,
+                    const double *beta, int nm, double beta0, double *lik)
+{
+    double zh[3], Hp[9], H[3 * KF_NMAX] = {0};
+    int dim = hfun(m[0]->type, x, m[0]->sensor_enu, zh, Hp);
+    if (dim < 0)
+        return dim;
+    for (int i = 0; i < dim; i++)
+        for (int j = 0; j < 3; j++)
+            H[IDX(i, j, n)] = Hp[IDX(i, j, 3)];
+    double PHt[KF_NMAX * 3], S[9], Si[9], K[KF_NMAX * 3], logdet;
+    mat_mul_bt(P, H, PHt, n, n, dim);
+    mat_mul(H, PHt, S, dim, n, dim);
+    for (int i = 0; i < dim * dim; i++)
+        S[i] += m[0]->R[i]; /* one sensor, one type: the same R for the group (closest) */
+    symmetrise(S, dim);
+    if (!inv_spd(S, dim, Si, &logdet))
+        return SG_ERANGE;
+    mat_mul(PHt, Si, K, n, dim, dim);
+    double vbar[3] = {0}, spread[9] = {0}, L = 0;
+    int ia = az_index(m[0]->type);
+    for (int j = 0; j < nm; j++) {
+        double v[3];
+        for (int i = 0; i < dim; i++)
+            v[i] = m[j]->z[i] - zh[i];
+        if (ia >= 0)
+            v[ia] = wrap_pi(v[ia]);
+        double q = 0;
+        for (int a = 0; a < dim; a++)
+            for (int b = 0; b < dim; b++)
+                q += v[a] * Si[IDX(a, b, dim)] * v[b];
+        L += exp(-0.5 * (q + logdet + dim * log(2 * M_PI)));
+        for (int a = 0; a < dim; a++) {
+            vbar[a] += beta[j] * v[a];
+            for (int b = 0; b < dim; b++)
+                spread[IDX(a, b, dim)] += beta[j] * v[a] * v[b];
+        }
+    }
+    for (int a = 0; a < dim; a++)
+        for (int b = 0; b < dim; b++)
+            spread[IDX(a, b, dim)] -= vbar[a] * vbar[b];
+    /* x += K vbar; P -= (1 - beta0) K S K'; P += K spread K' */
+    double dx[KF_NMAX], KS[KF_NMAX * 3], T[KF_NMAX * 3], A[KF_NMAX * KF_NMAX],
+        B[KF_NMAX * KF_NMAX];
+    mat_mul(K, vbar, dx, n, dim, 1);
+    mat_mul(K, S, KS, n, dim, dim);
+    mat_mul_bt(KS, K, A, n, dim, n);
+    mat_mul(K, spread, T, n, dim, dim);
+    mat_mul_bt(T, K, B, n, dim, n);
+    double Pn[KF_NMAX * KF_NMAX];
+    for (int i = 0; i < n * n; i++)
+        Pn[i] = P[i] - (1 - beta0) * A[i] + B[i];
+    symmetrise(Pn, n);
+    for (int i = 0; i < n; i++)
+        if (!isfinite(x[i] + dx[i]) || !(Pn[IDX(i, i, n)] > 0))
+            return SG_ERANGE;
+    for (int i = 0; i < n; i++)
+        x[i] += dx[i];
+    memcpy(P, Pn, sizeof(double) * (size_t)(n * n));
+    *lik = L;
+    return SG_OK;
+}
+
+int kf_update_pda(const kf_params *p, kf_state *s, const sg_measurement *const *m,
+                  const double *beta, int nm, double beta0, double pd, double clutter)
+{
+    (void)p;
+    if (nm < 1)
+        return SG_EINVAL;
+    kf_state tmp = *s;
+    double lik[KF_MODES];
+    for (int k = 0; k < s->nmodes; k++) {
+        int rc = pda_mode(s->n, tmp.x[k], tmp.P[k], m, beta, nm, beta0, &lik[k]);
+        if (rc)
+            return rc;
+    }
+    if (s->nmodes == 2) {
+        /* PDA mode likelihood: (1 - Pd) lambda + Pd sum_j N_j (up to a common factor) */
+        double sum = 0;
+        for (int k = 0; k < 2; k++) {
+            tmp.mu[k] *= (1 - pd) * clutter + pd * lik[k];
+            sum += tmp.mu[k];
+        }
+        if (!(sum > 0) || !isfinite(sum))
+            return SG_ERANGE;
+        for (int k = 0; k < 2; k++)
+            tmp.mu[k] = fmax(tmp.mu[k] / sum, 1e-4);
+        sum = tmp.mu[0] + tmp.mu[1];
+        tmp.mu[0] /= sum;
+        tmp.mu[1] /= sum;
+    }
     *s = tmp;
     return SG_OK;
 }

@@ -9,7 +9,13 @@
  *     q = q_jerk^2 * 1 s;
  *   - IMM: two modes in the 9-state space, NCV (acceleration held at zero) and CA, mixed by
  *     a Markov chain with mean sojourn time imm_sojourn_s in each mode; the output is the
- *     moment-matched combination.
+ *     moment-matched combination;
+ *   - CT: coordinated turn in the horizontal plane, 7 states x y z vx vy vz w, w the turn
+ *     rate (rad/s, positive turning counter-clockwise seen from above: east towards north),
+ *     nearly constant speed along a circle, vertical NCV; white acceleration q_accel on
+ *     position/velocity and a turn-rate random walk q_turn (rad/s per sqrt(s)); predicted by
+ *     the EKF (exact circle for the mean, Jacobian for P);
+ *   - IMM_CT: NCV (turn rate held at zero) and CT in the 7-state space, mixed like IMM.
  * Measurement models (sg_types.h): 3-D position (linear), bearing az/el and range/az/el
  * (EKF, linearised at the predicted state; azimuth innovations wrapped to (-pi, pi]).
  * Updates use the Joseph form and re-symmetrise P so it stays symmetric positive definite.
@@ -24,20 +30,28 @@
 #define KF_NMAX 9   /* largest state dimension */
 #define KF_MODES 2  /* largest number of IMM modes */
 
-typedef enum { KF_MODEL_NCV = 0, KF_MODEL_CA, KF_MODEL_IMM } kf_model;
+typedef enum {
+    KF_MODEL_NCV = 0, /* 6 states */
+    KF_MODEL_CA,      /* 9 states */
+    KF_MODEL_IMM,     /* NCV + CA in 9 states */
+    KF_MODEL_CT,      /* coordinated turn, 7 states (turn rate estimated) */
+    KF_MODEL_IMM_CT,  /* NCV + CT in 7 states */
+} kf_model;
 
 typedef struct {
     kf_model model;
     double q_accel;       /* m/s^2, NCV (and IMM NCV mode) acceleration noise, > 0 */
     double q_jerk;        /* m/s^3, CA (and IMM CA mode) jerk noise, > 0 */
     double imm_sojourn_s; /* s, mean time spent in one IMM mode before switching, > 0 */
+    double q_turn;        /* rad/s per sqrt(s), CT turn-rate random walk, > 0 */
+    double init_turn_sd;  /* rad/s, initial turn-rate sd (CT / IMM_CT), >= 0 */
     double init_acc_sd;   /* m/s^2, initial acceleration sd (CA / IMM), >= 0 */
     double vel_sd;        /* m/s, sd of a reported velocity (has_vel); 0 ignores it */
 } kf_params;
 
 typedef struct {
     double t;                      /* s, time of the state */
-    int n;                         /* state dimension: 6 (NCV) or 9 (CA, IMM) */
+    int n;                         /* state dimension: 6 (NCV), 7 (CT, IMM_CT), 9 (CA, IMM) */
     int nmodes;                    /* 1, or 2 for IMM */
     double mu[KF_MODES];           /* mode probabilities, sum 1 */
     double x[KF_MODES][KF_NMAX];   /* per-mode state */
@@ -78,6 +92,16 @@ int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const 
  * SG_ERANGE when the update is numerically impossible (state untouched). nis (may be NULL)
  * receives the squared Mahalanobis distance of the combined innovation. */
 int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *nis);
+
+/* Probabilistic data association update with nm measurements of one type from one sensor
+ * (state at their time): beta[j] = probability that m[j] is the target's, beta0 that none
+ * is (beta0 + sum beta = 1). Every mode is linearised at its own state; x moves by
+ * K sum beta_j nu_j, P = P - (1 - beta0) K S K' + K (sum beta_j nu_j nu_j' - nu nu') K'
+ * (Bar-Shalom's PDA), with S from m[0]'s R. pd (0, 1] and clutter (density in measurement
+ * space, > 0) weigh the IMM mode likelihoods. Reported velocities are ignored. Returns 0,
+ * SG_EINVAL (nm < 1) or SG_ERANGE (degenerate; state untouched). */
+int kf_update_pda(const kf_params *p, kf_state *s, const sg_measurement *const *m,
+                  const double *beta, int nm, double beta0, double pd, double clutter);
 
 /* Inverse of the chi-square CDF: the gate for probability pg (0 < pg < 1) in dim
  * dimensions (1..3). */

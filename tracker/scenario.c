@@ -65,6 +65,8 @@ void scen_cfg_default(scen_cfg *c)
     c->pos_sd = 5;
     c->range_sd = 5;
     c->ang_sd = 0.003;
+    c->spacing_m = 15;
+    c->split_sd = 1;
     c->seed = 1;
 }
 
@@ -73,6 +75,7 @@ void scen_free(scenario *s)
     free(s->truth);
     free(s->meas);
     free(s->clutter);
+    free(s->scans);
     memset(s, 0, sizeof *s);
 }
 
@@ -89,6 +92,20 @@ static int push_truth(scenario *s, double t, int id, const double p[3])
     s->truth[s->n_truth++] = (scen_truth){t, id, {p[0], p[1], p[2]}};
     if (id > s->max_id)
         s->max_id = id;
+    return SG_OK;
+}
+
+static int push_scan(scenario *s, const tracker_scan *sc)
+{
+    if (s->n_scans == s->cap_scans) {
+        size_t n = s->cap_scans ? 2 * s->cap_scans : 256;
+        tracker_scan *q = realloc(s->scans, n * sizeof *q);
+        if (!q)
+            return SG_ENOMEM;
+        s->scans = q;
+        s->cap_scans = n;
+    }
+    s->scans[s->n_scans++] = *sc;
     return SG_OK;
 }
 
@@ -169,6 +186,13 @@ static void observe(const scen_cfg *c, uint64_t *rng, int k, const double sp[3],
         m->z[m->type == SG_MEAS_BEARING ? 1 : 2] = copysign(M_PI / 2, m->z[1]);
 }
 
+/* Whether target i exists at tr s after the start (formation arrivals, leaving). */
+static bool present(const scen_cfg *c, int i, double tr)
+{
+    double birth = c->kind == SCEN_FORMATION ? i * c->join_s : 0;
+    return tr >= birth - 1e-9 && (c->leave_s <= 0 || tr < c->leave_s - 1e-9);
+}
+
 int scen_generate(const scen_cfg *c, scenario *s, sg_errinfo *e)
 {
     const struct {
@@ -186,6 +210,12 @@ int scen_generate(const scen_cfg *c, scenario *s, sg_errinfo *e)
         {!(c->pos_sd > 0) || !(c->range_sd > 0) || !(c->ang_sd > 0), "noise sds must be > 0"},
         {!isfinite(c->cross_angle_deg) || !isfinite(c->turn_accel), "angles must be finite"},
         {!c->seed, "seed must be non-zero"},
+        {!(c->spacing_m > 0) || !isfinite(c->spacing_m) || !(c->join_s >= 0) ||
+             !isfinite(c->join_s) || !isfinite(c->leave_s),
+         "spacing must be > 0, join >= 0, leave finite"},
+        {!(c->split_prob >= 0 && c->split_prob <= 1) || !(c->split_sd >= 0) ||
+             !isfinite(c->split_sd),
+         "split probability must be in [0, 1], split sd >= 0"},
     };
     for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++)
         if (checks[k].bad)
@@ -211,6 +241,14 @@ int scen_generate(const scen_cfg *c, scenario *s, sg_errinfo *e)
             vel[i][2] = 0;
             for (int k = 0; k < 3; k++)
                 pos[i][k] = (k == 2 ? amid : 0) - vel[i][k] * dur / 2;
+            break;
+        case SCEN_FORMATION:
+            /* side by side, flying north; target i arrives at i * join_s */
+            pos[i][0] = -0.5 * r + c->spacing_m * i;
+            pos[i][1] = -0.5 * r;
+            pos[i][2] = amid;
+            vel[i][0] = vel[i][2] = 0;
+            vel[i][1] = vmid;
             break;
         case SCEN_MANOEUVRE:
             pos[i][0] = -0.5 * r + 150.0 * i;
@@ -264,15 +302,49 @@ int scen_generate(const scen_cfg *c, scenario *s, sg_errinfo *e)
                 }
             }
         }
+        int alive = 0;
         for (int i = 0; i < n && rc == SG_OK; i++)
-            rc = push_truth(s, t, i, pos[i]);
+            if (present(c, i, tr)) {
+                rc = push_truth(s, t, i, pos[i]);
+                alive++;
+            }
+        if (!alive && rc == SG_OK)
+            rc = push_truth(s, t, -1, pos[0]); /* a scored scan of empty sky */
         for (int sn = 0; sn < ns && rc == SG_OK; sn++) {
             sg_measurement m;
             for (int i = 0; i < n && rc == SG_OK; i++) {
-                if (scen_urand(&rng) >= c->pd)
+                if (!present(c, i, tr) || scen_urand(&rng) >= c->pd)
                     continue;
                 observe(c, &rng, sn, sp[sn], pos[i], t, &m);
                 rc = push_meas(s, &m, false);
+                if (rc == SG_OK && c->split_prob > 0 && scen_urand(&rng) < c->split_prob) {
+                    /* a second return of the same look: the first one offset by split_sd
+                     * (m; angles by split_sd / range) */
+                    double rng_m = 0;
+                    for (int a = 0; a < 3; a++)
+                        rng_m += (pos[i][a] - sp[sn][a]) * (pos[i][a] - sp[sn][a]);
+                    double ang = c->split_sd / fmax(sqrt(rng_m), 1);
+                    int d = sg_meas_dim(m.type);
+                    for (int a = 0; a < d; a++) {
+                        bool is_ang = m.type == SG_MEAS_BEARING ||
+                                      (m.type == SG_MEAS_RANGE_BEARING && a > 0);
+                        m.z[a] += (is_ang ? ang : c->split_sd) * scen_nrand(&rng);
+                    }
+                    rc = push_meas(s, &m, false);
+                }
+            }
+            if (c->scan_reports && rc == SG_OK) {
+                tracker_scan sc = {.sensor = sn, .t0 = t, .t1 = t};
+                if (c->sensor != SCEN_SENSOR_POS) {
+                    sc.cover = TRACKER_COVER_SECTOR;
+                    memcpy(sc.sensor_enu, sp[sn], sizeof sc.sensor_enu);
+                    sc.az_center = atan2(-sp[sn][0], -sp[sn][1]);
+                    sc.az_half = M_PI / 2;
+                    sc.el_min = -M_PI / 2;
+                    sc.el_max = M_PI / 2;
+                    sc.range_max = 4 * r;
+                }
+                rc = push_scan(s, &sc);
             }
             int nc = poisson(&rng, c->clutter_per_scan);
             for (int j = 0; j < nc && rc == SG_OK; j++) {
@@ -340,8 +412,23 @@ static int write_csv(const scenario *s, const char *path, const char *header, si
     return SG_OK;
 }
 
+static void scan_line(FILE *f, const scenario *s, size_t i)
+{
+    const tracker_scan *c = &s->scans[i];
+    fprintf(f, "%.6f,%.6f,%d,%s,%.3f,%.3f,%.3f,%.17g,%.17g,%.17g,%.17g,%.3f\n", c->t0, c->t1,
+            c->sensor, c->cover == TRACKER_COVER_ALL ? "all" : "sector", c->sensor_enu[0],
+            c->sensor_enu[1], c->sensor_enu[2], c->az_center, c->az_half, c->el_min, c->el_max,
+            c->range_max);
+}
+
 #define TRUTH_HEADER "t,id,x,y,z"
 #define MEAS_HEADER "t,sensor,type,z0,z1,z2,sd0,sd1,sd2,sx,sy,sz,clutter,identity"
+#define SCANS_HEADER "t0,t1,sensor,cover,sx,sy,sz,az_center,az_half,el_min,el_max,range_max"
+
+int scen_write_scans_csv(const scenario *s, const char *path, sg_errinfo *e)
+{
+    return write_csv(s, path, SCANS_HEADER, s->n_scans, scan_line, e);
+}
 
 int scen_write_truth_csv(const scenario *s, const char *path, sg_errinfo *e)
 {
@@ -434,9 +521,10 @@ static int truth_row(scenario *s, char **f, const char *path, long ln, sg_errinf
         if (num(f[i], &v[i]))
             return sg_err_set(e, SG_EFORMAT, "%s:%ld: field %d: not a finite number: \"%s\"",
                               path, ln, i + 1, f[i]);
-    if (v[1] < 0 || v[1] > 1e7 || v[1] != floor(v[1]))
-        return sg_err_set(e, SG_EFORMAT, "%s:%ld: id must be a whole number in [0, 1e7]", path,
-                          ln);
+    if (v[1] < -1 || v[1] > 1e7 || v[1] != floor(v[1]))
+        return sg_err_set(e, SG_EFORMAT,
+                          "%s:%ld: id must be a whole number in [0, 1e7] (or -1: empty scan)",
+                          path, ln);
     double p[3] = {v[2], v[3], v[4]};
     if (push_truth(s, v[0], (int)v[1], p))
         return sg_err_set(e, SG_ENOMEM, "%s: out of memory", path);
@@ -483,6 +571,62 @@ static int meas_row(scenario *s, char **f, const char *path, long ln, sg_errinfo
     if (push_meas(s, &m, v[12] != 0))
         return sg_err_set(e, SG_ENOMEM, "%s: out of memory", path);
     return SG_OK;
+}
+
+static int scan_row(scenario *s, char **f, const char *path, long ln, sg_errinfo *e)
+{
+    tracker_scan c;
+    memset(&c, 0, sizeof c);
+    double v[12];
+    for (int k = 0; k < 12; k++)
+        if (k != 3 && num(f[k], &v[k]))
+            return sg_err_set(e, SG_EFORMAT, "%s:%ld: field %d: not a finite number: \"%s\"",
+                              path, ln, k + 1, f[k]);
+    if (strcmp(f[3], "all") == 0)
+        c.cover = TRACKER_COVER_ALL;
+    else if (strcmp(f[3], "sector") == 0)
+        c.cover = TRACKER_COVER_SECTOR;
+    else
+        return sg_err_set(e, SG_EFORMAT, "%s:%ld: cover must be all or sector, got \"%s\"",
+                          path, ln, f[3]);
+    if (v[2] != floor(v[2]) || fabs(v[2]) > 1e6)
+        return sg_err_set(e, SG_EFORMAT, "%s:%ld: sensor must be a whole number", path, ln);
+    if (v[0] > v[1])
+        return sg_err_set(e, SG_EFORMAT, "%s:%ld: t0 must be <= t1", path, ln);
+    c.t0 = v[0];
+    c.t1 = v[1];
+    c.sensor = (int)v[2];
+    for (int k = 0; k < 3; k++)
+        c.sensor_enu[k] = v[4 + k];
+    c.az_center = v[7];
+    c.az_half = v[8];
+    c.el_min = v[9];
+    c.el_max = v[10];
+    c.range_max = v[11];
+    if (c.cover == TRACKER_COVER_SECTOR &&
+        (!(c.az_half >= 0 && c.az_half <= M_PI) || c.el_min > c.el_max ||
+         c.el_min < -M_PI / 2 || c.el_max > M_PI / 2 || !(c.range_max > 0)))
+        return sg_err_set(e, SG_EFORMAT,
+                          "%s:%ld: sector needs 0 <= az_half <= pi, -pi/2 <= el_min <= el_max "
+                          "<= pi/2, range_max > 0",
+                          path, ln);
+    if (push_scan(s, &c))
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory", path);
+    return SG_OK;
+}
+
+static int cmp_scan_t1(const void *a, const void *b)
+{
+    double x = ((const tracker_scan *)a)->t1, y = ((const tracker_scan *)b)->t1;
+    return (x > y) - (x < y);
+}
+
+int scen_read_scans_csv(scenario *s, const char *path, sg_errinfo *e)
+{
+    int rc = read_lines(path, SCANS_HEADER, 12, s, scan_row, e);
+    if (rc == SG_OK)
+        qsort(s->scans, s->n_scans, sizeof *s->scans, cmp_scan_t1);
+    return rc;
 }
 
 int scen_read_truth_csv(scenario *s, const char *path, sg_errinfo *e)
@@ -534,12 +678,17 @@ int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn,
     uint32_t *est_id = malloc(cap * sizeof *est_id);
     int *t2e = NULL;
     uint32_t *last = calloc((size_t)s->max_id + 1, sizeof *last);
+    int *tids = malloc(((size_t)s->max_id + 2) * sizeof *tids);
+    double *birth = malloc(((size_t)s->max_id + 1) * sizeof *birth);
+    double *conf = malloc(((size_t)s->max_id + 1) * sizeof *conf);
     unsigned char *seen = NULL; /* per track id: 1 confirmed, 2 matched to a truth */
     size_t cap_seen = 0;
     int rc = SG_OK;
-    if (!w || !est || !est_id || !last)
+    if (!w || !est || !est_id || !last || !tids || !birth || !conf)
         rc = SG_ENOMEM;
-    size_t mi = 0, ti = 0;
+    for (int k = 0; rc == SG_OK && k <= s->max_id; k++)
+        birth[k] = conf[k] = NAN;
+    size_t mi = 0, ti = 0, si = 0;
     double sum_o = 0, sum_g = 0;
     while (rc == SG_OK && ti < s->n_truth) {
         double t = s->truth[ti].t;
@@ -549,8 +698,12 @@ int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn,
         size_t mj = mi;
         while (mj < s->n_meas && s->meas[mj].t <= t)
             mj++;
+        size_t sj = si;
+        while (sj < s->n_scans && s->scans[sj].t1 <= t)
+            sj++;
         double c0 = cpu_now();
-        int prc = tracker_process(q, t, s->meas + mi, mj - mi);
+        int prc = tracker_process_scans(q, t, s->meas + mi, mj - mi, s->scans + si, sj - si);
+        si = sj;
         double dt = cpu_now() - c0;
         r->process_s += dt;
         if (dt > r->max_scan_s)
@@ -599,9 +752,9 @@ int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn,
         }
         if (rc)
             break;
-        size_t m = tj - ti;
-        double (*t2)[3] = realloc(tru, (m + 1) * sizeof *tru);
-        int *a2 = t2 ? realloc(t2e, (m + 1) * sizeof *t2e) : NULL;
+        size_t m = 0;
+        double (*t2)[3] = realloc(tru, (tj - ti + 1) * sizeof *tru);
+        int *a2 = t2 ? realloc(t2e, (tj - ti + 1) * sizeof *t2e) : NULL;
         if (t2)
             tru = t2;
         if (a2)
@@ -610,15 +763,24 @@ int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn,
             rc = SG_ENOMEM;
             break;
         }
-        for (size_t k = 0; k < m; k++)
-            memcpy(tru[k], s->truth[ti + k].p, sizeof tru[k]);
+        for (size_t k = ti; k < tj; k++) {
+            int id = s->truth[k].id;
+            if (id < 0 || m > (size_t)s->max_id)
+                continue; /* an empty-scan marker (or a repeated id) */
+            memcpy(tru[m], s->truth[k].p, sizeof tru[m]);
+            tids[m++] = id;
+            if (isnan(birth[id]))
+                birth[id] = t;
+        }
         ospa_result sc;
         rc = ospa_compute(w, (const double (*)[3])tru, m, (const double (*)[3])est, ne, c, p, &sc,
                           t2e);
         if (rc)
             break;
         for (size_t k = 0; k < m; k++) {
-            int tid = s->truth[ti + k].id;
+            int tid = tids[k];
+            if (t2e[k] >= 0 && isnan(conf[tid]))
+                conf[tid] = t;
             /* CLEAR-MOT rule: a truth keeps its previous track while that track is still
              * within c, so two targets passing through one point are not counted as a
              * swap just because the optimal pairing is ambiguous at that instant */
@@ -653,6 +815,22 @@ int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn,
         r->mean_gospa = sum_g / (double)r->scans;
         for (size_t k = 0; k < cap_seen; k++)
             r->false_confirmed += seen[k] == 1;
+        size_t nd = 0;
+        double sd = 0;
+        for (int k = 0; k <= s->max_id; k++) {
+            if (isnan(birth[k]))
+                continue;
+            if (isnan(conf[k])) {
+                r->never_confirmed++;
+                continue;
+            }
+            double d = conf[k] - birth[k];
+            sd += d;
+            nd++;
+            if (d > r->confirm_delay_max_s)
+                r->confirm_delay_max_s = d;
+        }
+        r->confirm_delay_mean_s = nd ? sd / (double)nd : 0;
     }
     assign_ws_destroy(w);
     free(est);
@@ -660,6 +838,9 @@ int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn,
     free(tru);
     free(t2e);
     free(last);
+    free(tids);
+    free(birth);
+    free(conf);
     free(seen);
     if (rc)
         return sg_err_set(e, rc, "scenario run: %s", sg_strerror(rc));

@@ -3,13 +3,16 @@
  * and bench/bench_tracker so all of them use the same project-made data.
  *
  * CSV formats (header line required, comma separated, '#' lines ignored):
- *   truth:   t,id,x,y,z                       s, int >= 0, ENU m
+ *   truth:   t,id,x,y,z                       s, int >= 0, ENU m (id -1: a scan with no
+ *                                             target, x,y,z ignored)
  *   meas:    t,sensor,type,z0,z1,z2,sd0,sd1,sd2,sx,sy,sz,clutter,identity
  *            type = pos | bearing | range_bearing; z and sd in the type's units
  *            (m or rad; diagonal covariance sd^2; z2/sd2 = 0 for bearing), sensor position
  *            sx,sy,sz in m (bearing types), clutter = 1 for a false alarm (for analysis only:
  *            the tracker never sees it), identity may be empty;
- *   tracks:  t,track_id,x,y,z,status          written by the runner (confirmed+coasting).
+ *   tracks:  t,track_id,x,y,z,status          written by the runner (confirmed+coasting);
+ *   scans:   t0,t1,sensor,cover,sx,sy,sz,az_center,az_half,el_min,el_max,range_max
+ *            cover = all | sector (tracker_scan; angles rad, m).
  * A scan is the set of truth rows with the same t; measurements with t up to the scan
  * time are fed to the tracker before that scan is scored. */
 #ifndef SG_SCENARIO_H
@@ -24,7 +27,7 @@
 #include "sg_types.h"
 #include "tracker.h"
 
-typedef enum { SCEN_RANDOM = 0, SCEN_CROSSING, SCEN_MANOEUVRE } scen_kind;
+typedef enum { SCEN_RANDOM = 0, SCEN_CROSSING, SCEN_MANOEUVRE, SCEN_FORMATION } scen_kind;
 typedef enum { SCEN_SENSOR_POS = 0, SCEN_SENSOR_RANGE_BEARING, SCEN_SENSOR_BEARING2 } scen_sensor;
 
 typedef struct {
@@ -43,6 +46,15 @@ typedef struct {
     double pos_sd;           /* m, position sensor noise */
     double range_sd;         /* m, range noise (range_bearing) */
     double ang_sd;           /* rad, angle noise (bearing types) */
+    double spacing_m;        /* formation: m between neighbours, side by side, > 0 */
+    double join_s;           /* formation: s between arrivals (target i appears at i*join_s) */
+    double leave_s;          /* s after the start when every target is gone (landed / left:
+                                no truth, no detection); <= 0: they stay to the end */
+    double split_prob;       /* probability a detection comes with a second return, [0, 1] */
+    double split_sd;         /* m, sd of that second return's offset from the first, per
+                                component (angles: split_sd / range), >= 0 */
+    bool scan_reports;       /* one tracker_scan per sensor per scan (position sensor: all;
+                                others: the half-space ahead out to 4 region_m) */
     uint64_t seed;           /* != 0 */
 } scen_cfg;
 
@@ -60,6 +72,8 @@ typedef struct {
     size_t n_meas, cap_meas;
     size_t n_clutter;
     int max_id;              /* largest truth id */
+    tracker_scan *scans;     /* scan reports, by t1 (may be none) */
+    size_t n_scans, cap_scans;
 } scenario;
 
 /* Per-scan scoring callback (may be NULL): tracks are the tracker's list after the scan. */
@@ -73,6 +87,10 @@ typedef struct {
     size_t id_switches;            /* a truth's assigned confirmed track id changed */
     size_t false_confirmed;        /* confirmed track ids never assigned to a truth */
     size_t confirmed_ids;          /* distinct confirmed track ids */
+    double confirm_delay_mean_s;   /* s from a truth's first row to its first scan matched to
+                                      a confirmed track (over truths that got one) */
+    double confirm_delay_max_s;
+    size_t never_confirmed;        /* truths never matched to a confirmed track */
     double process_s;              /* CPU seconds inside tracker_process */
     double max_scan_s;             /* CPU seconds of the slowest tracker_process call */
 } scen_result;
@@ -92,8 +110,11 @@ int scen_write_meas_csv(const scenario *s, const char *path, sg_errinfo *e);
  * time after reading. */
 int scen_read_truth_csv(scenario *s, const char *path, sg_errinfo *e);
 int scen_read_meas_csv(scenario *s, const char *path, sg_errinfo *e);
+int scen_write_scans_csv(const scenario *s, const char *path, sg_errinfo *e);
+int scen_read_scans_csv(scenario *s, const char *path, sg_errinfo *e);
 
-/* Runs s through q scan by scan, scoring confirmed and coasting tracks against truth with
+/* Runs s through q scan by scan (measurements and scan reports with time <= the truth scan
+ * time go in one tracker_process_scans call), scoring confirmed and coasting tracks against truth with
  * OSPA/GOSPA (cut-off c m, order p). */
 int scen_run(tracker *q, const scenario *s, double c, double p, scen_scan_fn fn, void *ctx,
              scen_result *r, sg_errinfo *e);

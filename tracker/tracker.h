@@ -12,9 +12,17 @@
  * Identity: a measurement carrying an identity (Remote ID / DroneID serial) goes to the
  * track holding that identity (gate still applied; on a gate failure that track is
  * re-initialised at the measurement, never another track moved); tracks with different
- * identities never take each other's identified measurements, and there is no track merge.
+ * identities never take each other's identified measurements. A measurement no track took
+ * starts a tentative track even inside another track's gate; two tracks that coincide
+ * (position and velocity differences each inside a 3-D chi-square gate on P1 + P2) in
+ * dup_scans groups in a row are merged: the younger is deleted (an identified track is never the one deleted, two
+ * tracks with different identities are never merged), and a tentative track is not
+ * confirmed while it coincides with another.
  * Track management: M-of-N confirmation counted over batches of the sensors that have fed the
- * track, coasting, deletion on coast time, consecutive misses or position sd.
+ * track, coasting, deletion on coast time, consecutive misses or position sd. A sensor that
+ * sends scan reports (tracker_scan: when it looked and what it covered) is counted per scan
+ * instead: every track inside the covered volume that the scan did not hit takes a miss,
+ * tracks outside it take nothing, and that sensor's measurement batches no longer count.
  * Bearing-only initiation: "pair" (default) intersects two bearings from different sensors
  * that arrive within bearing_pair_window_s and whose rays pass within the chi-square gate of
  * each other, then applies both bearings as EKF updates to a wide prior at the intersection
@@ -40,6 +48,11 @@
 #include "sg_types.h"
 
 typedef enum {
+    TRACKER_ASSOC_GNN = 0, /* global nearest neighbour (default) */
+    TRACKER_ASSOC_JPDA,    /* joint probabilistic data association for established tracks */
+} tracker_assoc;
+
+typedef enum {
     TRACKER_BEARING_INIT_PAIR = 0, /* two-sensor intersection (default) */
     TRACKER_BEARING_INIT_RAY,      /* single sensor, along the ray at a nominal range */
     TRACKER_BEARING_INIT_OFF,      /* bearings only update existing tracks */
@@ -48,13 +61,26 @@ typedef enum {
 /* JSON keys in brackets (docs/tracker.md); ranges are enforced by tracker_cfg_from_json
  * and again by tracker_create. */
 typedef struct {
-    kf_model model;               /* ["model"] "ncv" | "ca" | "imm" */
+    kf_model model;               /* ["model"] "ncv" | "ca" | "imm" | "ct" | "imm_ct" */
+    tracker_assoc association;    /* ["association"] "gnn" | "jpda" (position and range-
+                                     bearing groups; bearings always use GNN) */
+    double jpda_pd;               /* ["jpda_pd"] detection probability assumed by JPDA,
+                                     [0.05, 0.999] */
+    double jpda_clutter;          /* ["jpda_clutter"] 1/m^3, least clutter density JPDA
+                                     assumes (the sensor's estimate when larger), [1e-15, 1] */
     double q_accel;               /* ["q_accel"] m/s^2, NCV acceleration noise, [0.001, 100] */
     double q_jerk;                /* ["q_jerk"] m/s^3, CA jerk noise, [0.001, 1000] */
     double imm_sojourn_s;         /* ["imm_sojourn_s"] s, IMM mean mode duration, [0.1, 1000] */
+    double q_turn;                /* ["q_turn"] rad/s per sqrt(s), CT turn-rate random walk,
+                                     [1e-4, 10] */
+    double init_turn_sd;          /* ["init_turn_sd"] rad/s, new-track turn-rate sd (CT), [0, 10] */
     double gate_prob;             /* ["gate_prob"] chi-square gate probability, [0.5, 0.999999] */
     int confirm_m;                /* ["confirm_m"] hits needed, [1, confirm_n] */
     int confirm_n;                /* ["confirm_n"] within this many batches, [1, 32] */
+    bool confirm_adapt;           /* ["confirm_adapt"] raise M-of-N where the sensor's clutter
+                                     density would confirm clutter (default true) */
+    double confirm_false_prob;    /* ["confirm_false_prob"] largest accepted probability that a
+                                     clutter-born track is confirmed, [1e-12, 0.5] */
     int max_misses;               /* ["max_misses"] consecutive missed batches to delete, [1, 10000] */
     double max_coast_s;           /* ["max_coast_s"] s without update to delete, [0.01, 3600] */
     double coast_after_s;         /* ["coast_after_s"] s without update -> COASTING, [0, 3600] */
@@ -73,6 +99,18 @@ typedef struct {
     double bearing_max_range;     /* ["bearing_max_range"] m, farthest "pair" intersection, [10, 1e5] */
     int max_tracks;               /* ["max_tracks"] active tracks, [1, 1000000] */
     bool identity_confirms;       /* ["identity_confirms"] an identified hit confirms at once */
+    bool init_in_gate;            /* ["init_in_gate"] a measurement no track took starts a
+                                     track even inside another track's gate (default true) */
+    double split_radius_m;        /* ["split_radius_m"] m, a leftover measurement closer than
+                                     this to the one that updated a track it gates with is
+                                     a split return of that drone and starts nothing,
+                                     [0, 1000] (0: off) */
+    int dup_scans;                /* ["dup_scans"] groups in a row two tracks must coincide
+                                     before the younger is merged into the older, [0, 100]
+                                     (0: no duplicate test) */
+    double dup_gate_prob;         /* ["dup_gate_prob"] chi-square probability of the 3-D
+                                     position- and velocity-difference gates that call two
+                                     tracks coincident, [0.5, 0.999999] */
 } tracker_cfg;
 
 /* Counters since create. Every measurement offered ends in exactly one of:
@@ -99,7 +137,35 @@ typedef struct {
     uint64_t identity_reinit;    /* identity track re-initialised after a gate failure */
     uint64_t tracks_created, tracks_confirmed, tracks_deleted;
     uint32_t tracks_active;
+    /* scan reports (tracker_process_scans); scans_in = scans_used + scan_rej_invalid +
+     * scan_rej_too_old */
+    uint64_t scans_in;           /* offered */
+    uint64_t scans_used;         /* applied */
+    uint64_t scan_rej_invalid;   /* NaN/Inf, t0 > t1, future t1, bad sector or cover */
+    uint64_t scan_rej_too_old;   /* t1 older than the newest batch by more than oosm_window_s */
+    uint64_t scan_misses;        /* misses charged to tracks by scans */
+    uint64_t tracks_merged;      /* duplicates merged into an older track (also deleted) */
+    uint64_t jpda_fallback;      /* JPDA clusters with too many joint events, solved by GNN */
 } tracker_counts;
+
+/* What a sensor covered in one look. Angles as in sg_measurement: azimuth clockwise from
+ * north (rad), elevation above the horizontal plane (rad). */
+typedef enum {
+    TRACKER_COVER_ALL = 0, /* every target in the site (e.g. a radar or position sensor) */
+    TRACKER_COVER_SECTOR,  /* az/el sector from sensor_enu out to range_max (camera, DF) */
+} tracker_cover;
+
+typedef struct {
+    int sensor;            /* sensor index, as in sg_measurement.sensor */
+    double t0, t1;         /* s, first and last time stamp of the scan, t0 <= t1 (equal for a
+                              snapshot such as a camera frame) */
+    tracker_cover cover;
+    double sensor_enu[3];  /* m, apex of a SECTOR */
+    double az_center;      /* rad, SECTOR centre azimuth, finite */
+    double az_half;        /* rad, SECTOR half-width, [0, pi] (pi: all round) */
+    double el_min, el_max; /* rad, SECTOR elevation band, -pi/2 <= el_min <= el_max <= pi/2 */
+    double range_max;      /* m, SECTOR farthest range where the sensor detects, > 0 */
+} tracker_scan;
 
 typedef struct tracker tracker;
 
@@ -122,6 +188,20 @@ tracker *tracker_create(const tracker_cfg *cfg, sg_errinfo *e);
  * buffer could not grow (the batch remainder is counted as dropped, state stays valid);
  * SG_EINVAL without processing if t is not finite or m is NULL with n > 0. */
 int tracker_process(tracker *q, double t, const sg_measurement *m, size_t n);
+
+/* tracker_process plus ns scan reports (scans may be NULL if ns == 0): each scan says that
+ * sensor scans[k].sensor looked at its coverage between t0 and t1; its measurements of that
+ * scan must be in the same call (or an earlier one). After the measurements up to t1 are
+ * applied, every track inside the coverage (at its state predicted to t1) that no
+ * measurement of that sensor stamped in [t0, t1] updated takes a miss (consecutive-miss
+ * deletion) and an M-of-N opportunity; tracks outside the coverage and tracks born in that
+ * scan take nothing. Once a sensor has sent one scan report, only its scans count misses
+ * and opportunities (not its measurement batches); sensors that never send one keep the
+ * batch rule. A scan with no measurements is an empty look. Invalid scans are counted
+ * (scan_rej_invalid) and skipped (return SG_EINVAL), scans older than oosm_window_s are
+ * counted (scan_rej_too_old, SG_ERANGE); the measurements are processed either way. */
+int tracker_process_scans(tracker *q, double t, const sg_measurement *m, size_t n,
+                          const tracker_scan *scans, size_t ns);
 
 /* Advances time to t with no measurements: coasting, deletion. t earlier than the newest
  * batch is a no-op. Returns 0 or SG_EINVAL (t not finite). */

@@ -89,6 +89,7 @@ static track_slot *tslot(fusion_side *p, uint32_t id)
         memset(s, 0, sizeof *s);
         s->id = id;
         s->last_log = -INFINITY;
+        s->pub_t = s->pub_t_last = -INFINITY;
         s->status = SG_TRACK_TENTATIVE;
     }
     return s;
@@ -176,17 +177,22 @@ static void publish_snapshot(fusion_side *p, bool late_joiner)
         size_t n = alerts_active(p->al, act, 64);
         for (size_t i = 0; i < n && i < 64; i++)
             feed_alert(p->fd, &act[i], true);
+        if (isfinite(p->t_now))
+            fusion_publish_status(p, true); /* the latest status, as the schema promises */
     }
 }
 
 static void publish_rf_picture(fusion_side *p, double t)
 {
     rf_presence pic[32];
-    size_t n = registry_rf_picture(p->reg, t, pic, 32);
+    /* every emitter heard, bound to a track or not (track_id tells); the unbound ones
+     * are the "RF presence, position unknown" picture */
+    size_t n = registry_rf_picture(p->reg, t, true, pic, 32);
     for (size_t i = 0; i < n && i < 32; i++) {
         feed_rf r = {.sensor = pic[i].sensor, .cls = pic[i].cls, .cls_conf = pic[i].cls_conf,
-                     .identity = pic[i].identity, .fc_hz = NAN, .bw_hz = NAN,
-                     .first_t = pic[i].first_seen, .last_t = pic[i].last_seen, .t = t};
+                     .identity = pic[i].identity, .fc_hz = pic[i].fc_hz, .bw_hz = pic[i].bw_hz,
+                     .first_t = pic[i].first_seen, .last_t = pic[i].last_seen, .t = t,
+                     .track_id = pic[i].attached ? pic[i].track_id : 0};
         feed_rf_presence(p->fd, &r);
     }
 }
@@ -225,13 +231,23 @@ static int step(fusion_side *p, double t)
         const sg_track *tr = &p->tracks[i];
         track_slot *s = tslot(p, tr->id);
         bool changed = tr->status != s->status;
+        /* new data on a public track: on the feed now (at most one update per
+         * track_update_period_s of sample time), not at the next snapshot */
+        bool updated = tr->t_last > s->pub_t_last &&
+                       t - s->pub_t >= p->site->track_update_period_s;
         if (changed && track_public(tr, s)) {
             /* confirmed, coasting, deleted: publish at once, not at the next snapshot */
             publish_track(p, tr, false);
             log_track(p, tr, tr->status == SG_TRACK_CONFIRMED && !s->announced ? "  [new]" : "");
             s->announced = true;
             s->last_log = t;
-        } else if (track_public(tr, s) && t - s->last_log >= LOG_TRACK_PERIOD_S) {
+            s->pub_t = t, s->pub_t_last = tr->t_last;
+        } else if (updated && track_public(tr, s) && tr->status != SG_TRACK_DELETED) {
+            publish_track(p, tr, false);
+            s->announced = true;
+            s->pub_t = t, s->pub_t_last = tr->t_last;
+        }
+        if (!changed && track_public(tr, s) && t - s->last_log >= LOG_TRACK_PERIOD_S) {
             log_track(p, tr, "");
             s->last_log = t;
         }
@@ -247,10 +263,14 @@ static int step(fusion_side *p, double t)
 
 static void handle_measurement(fusion_side *p, const nl_event *ev)
 {
-    sg_measurement m;
+    sg_measurement m = ev->m;
     sg_errinfo e = {0};
     char tb[16];
-    if (registry_map(p->reg, &ev->m, &m, &e) != SG_OK) {
+    if (!(m.fc_hz > 0) && ev->fc > 0) {
+        m.fc_hz = ev->fc; /* the RF details of the event: the emission's band */
+        m.bw_hz = ev->bw;
+    }
+    if (registry_map(p->reg, &m, &m, &e) != SG_OK) {
         p->rejected++;
         logf_(p, "%s REJECT measurement from %s: %s", hms(ev->t, tb, sizeof tb),
               p->sensor_ids[ev->sensor], e.msg);
@@ -304,7 +324,7 @@ static void maybe_status(fusion_side *p)
     log_refusals(p);
     log_link_notes(p);
     if (isfinite(p->t_now) && p->t_now >= p->next_status) {
-        fusion_publish_status(p);
+        fusion_publish_status(p, false);
         p->next_status = p->t_now + p->site->status_period_s;
     }
 }
@@ -320,7 +340,7 @@ static void idle_status(fusion_side *p)
     if (!p->o.nodes || sg_ms_between(&p->last_status_wall, &now) < p->site->status_period_s * 1e3)
         return;
     if (isfinite(p->t_now)) {
-        fusion_publish_status(p);
+        fusion_publish_status(p, false);
         return;
     }
     /* No data yet: the system clock stands in for this status only. */
@@ -328,7 +348,7 @@ static void idle_status(fusion_side *p)
     clock_gettime(CLOCK_REALTIME, &rt);
     double t_now = p->t_now, t_begin = p->t_begin;
     p->t_now = p->t_begin = (double)rt.tv_sec + rt.tv_nsec * 1e-9;
-    fusion_publish_status(p);
+    fusion_publish_status(p, false);
     p->t_now = t_now;
     p->t_begin = t_begin;
 }
@@ -571,7 +591,7 @@ void fusion_side_finish(fusion_side *p, node_link *link, const atomic_bool *stop
         tracker_predict(p->trk, p->t_now);
         step(p, p->t_now);
         publish_snapshot(p, false);
-        fusion_publish_status(p);
+        fusion_publish_status(p, false);
     }
     tracker_counts tc;
     tracker_stats(p->trk, &tc);

@@ -26,6 +26,8 @@ typedef struct {
     sg_track_status status;
     double last_log;
     bool announced;            /* published at least once */
+    double pub_t;              /* s UTC (sample clock) of its last publication */
+    double pub_t_last;         /* the track's t_last then: newer data means an update */
 } track_slot;
 
 
@@ -66,7 +68,8 @@ struct fusion_side {
     struct timespec last_status_wall;
 };
 
-/* fusion_status.c: publishes a status message for p->t_now. */
-void fusion_publish_status(fusion_side *p);
+/* fusion_status.c: publishes a status message for p->t_now (snapshot: for a late
+ * joiner). */
+void fusion_publish_status(fusion_side *p, bool snapshot);
 
 #endif

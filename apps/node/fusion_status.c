@@ -37,6 +37,9 @@ static void health_json(sgjw *w, const nl_health *h)
         sgjw_uint(w, "detections", h->detections);
         sgjw_uint(w, "bearings", h->bearings);
         sgjw_uint(w, "detections_masked", h->detections_masked);
+        sgjw_uint(w, "blobs_dropped", h->blobs_dropped);
+        sgjw_uint(w, "tracklets_dropped", h->tracklets_dropped);
+        sgjw_uint(w, "drone_reports", h->drone_reports);
     }
     if (h->groups & NL_H_RID) {
         sgjw_uint(w, "remote_id_messages", h->rid_messages);
@@ -165,7 +168,7 @@ static const char *latency_json(fusion_side *p)
     return sgjw_ok(&w) ? p->ljson : "{}";
 }
 
-void fusion_publish_status(fusion_side *p)
+void fusion_publish_status(fusion_side *p, bool snapshot)
 {
     sg_status *st = &p->st;
     memset(st, 0, sizeof *st);
@@ -203,5 +206,6 @@ void fusion_publish_status(fusion_side *p)
     clock_gettime(CLOCK_MONOTONIC, &p->last_status_wall);
     if (p->o.nodes)
         feed_set_status_nodes(p->fd, nodes_json(p));
-    feed_status(p->fd, st, sensors_json(p), sg_ms_between(&p->started, &now) / 1e3, latency_json(p));
+    feed_status(p->fd, st, sensors_json(p), sg_ms_between(&p->started, &now) / 1e3, latency_json(p),
+                snapshot);
 }

@@ -49,6 +49,7 @@ typedef struct {
     uint64_t ble_packets, ble_crc_fail;
     uint64_t wifi_frames, wifi_rid_frames, wifi_rejected, kernel_dropped;
     uint64_t frames, frames_dropped, frames_bad, detections, bearings, detections_masked;
+    uint64_t blobs_dropped, tracklets_dropped, drone_reports; /* camera detector overflow, drone-class reports */
     uint64_t rid_messages, rid_positions, rid_evicted;
     uint64_t events_dropped;                  /* events this sensor could not push */
     uint64_t record_errors;

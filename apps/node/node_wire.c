@@ -152,14 +152,15 @@ static void put_header(wbuf *w, const nw_header *h, nw_kind kind)
 }
 
 /* Measurement flags (first body byte after the type). */
-enum { MF_VEL = 1, MF_OPERATOR = 2, MF_RF = 4, MF_T = 8 };
+enum { MF_VEL = 1, MF_OPERATOR = 2, MF_RF = 4, MF_T = 8, MF_BAND = 16 };
 
 static void put_meas(wbuf *w, const nl_event *ev)
 {
     const sg_measurement *m = &ev->m;
     int dim = sg_meas_dim(m->type);
     uint8_t f = (m->has_vel ? MF_VEL : 0) | (m->has_operator ? MF_OPERATOR : 0) |
-                (ev->fc != 0 || ev->bw != 0 ? MF_RF : 0) | (m->t != ev->t ? MF_T : 0);
+                (ev->fc != 0 || ev->bw != 0 ? MF_RF : 0) | (m->t != ev->t ? MF_T : 0) |
+                (m->fc_hz != 0 || m->bw_hz != 0 ? MF_BAND : 0);
     put_u8(w, (uint8_t)m->type);
     put_u8(w, f);
     if (f & MF_T)
@@ -181,8 +182,12 @@ static void put_meas(wbuf *w, const nl_event *ev)
         put_f32(w, m->operator_alt);
     }
     if (f & MF_RF) {
-        put_f32(w, ev->fc);
-        put_f32(w, ev->bw);
+        put_f64(w, ev->fc);
+        put_f64(w, ev->bw);
+    }
+    if (f & MF_BAND) {
+        put_f64(w, m->fc_hz);
+        put_f64(w, m->bw_hz);
     }
     put_f64(w, ev->first_t);
     put_f32(w, ev->t_end - ev->t);
@@ -220,8 +225,12 @@ static void get_meas(rbuf *r, nl_event *ev)
     }
     ev->fc = ev->bw = 0;
     if (f & MF_RF) {
-        ev->fc = get_f32(r);
-        ev->bw = get_f32(r);
+        ev->fc = get_f64(r);
+        ev->bw = get_f64(r);
+    }
+    if (f & MF_BAND) {
+        m->fc_hz = get_f64(r);
+        m->bw_hz = get_f64(r);
     }
     ev->first_t = get_f64(r);
     ev->t_end = ev->t + get_f32(r);
@@ -234,7 +243,8 @@ static void put_health(wbuf *w, const nl_health *h, double wall_first)
                           h->bursts, h->droneid_decoded, h->droneid_failed, h->ble_packets,
                           h->ble_crc_fail, h->wifi_frames, h->wifi_rid_frames, h->wifi_rejected,
                           h->kernel_dropped, h->frames, h->frames_dropped, h->frames_bad,
-                          h->detections, h->bearings, h->detections_masked, h->rid_messages,
+                          h->detections, h->bearings, h->detections_masked, h->blobs_dropped,
+                          h->tracklets_dropped, h->drone_reports, h->rid_messages,
                           h->rid_positions, h->rid_evicted, h->events_dropped, h->record_errors,
                           h->link_dropped};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
@@ -253,7 +263,8 @@ static void get_health(rbuf *r, nl_health *h, double *wall_first)
                      &h->bursts, &h->droneid_decoded, &h->droneid_failed, &h->ble_packets,
                      &h->ble_crc_fail, &h->wifi_frames, &h->wifi_rid_frames, &h->wifi_rejected,
                      &h->kernel_dropped, &h->frames, &h->frames_dropped, &h->frames_bad,
-                     &h->detections, &h->bearings, &h->detections_masked, &h->rid_messages,
+                     &h->detections, &h->bearings, &h->detections_masked, &h->blobs_dropped,
+                     &h->tracklets_dropped, &h->drone_reports, &h->rid_messages,
                      &h->rid_positions, &h->rid_evicted, &h->events_dropped, &h->record_errors,
                      &h->link_dropped};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)

@@ -1,7 +1,8 @@
 /* The wire format between sensor nodes and the fusion node (docs/nodes.md): one
  * ZeroMQ message per event, a fixed little-endian header then a kind-specific body.
- * Compact on purpose (a measurement is ~100-160 bytes): covariances and RF details
- * travel as float32, counters as LEB128 varints, strings with a length byte.
+ * Compact on purpose (a measurement is ~80-180 bytes): covariances and velocities
+ * travel as float32 (positions, times and frequencies as float64), counters as LEB128
+ * varints, strings with a length byte.
  *
  * Header (34 bytes): magic 'K' (0x4B), version NW_VERSION, kind (nw_kind), flags,
  * sensor u16, session u32 (random per node start), seq u32 (per session, +1 per

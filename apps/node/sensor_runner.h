@@ -9,6 +9,7 @@
 #include "camera.h"
 #include "ble_rx.h"
 #include "droneid.h"
+#include "droneid_burst.h"
 #include "emitter.h"
 #include "frontend.h"
 #include "geo.h"
@@ -29,7 +30,6 @@ typedef struct {
     uint32_t id;
     char cls[SG_CLASS_LEN];
     double last_report;
-    char identity[SG_ID_LEN];  /* last DroneID serial decoded from this emitter */
 } emitter_slot;
 
 /* One sensor's input thread: an IQ adapter with the RF chain (front end, emitters,

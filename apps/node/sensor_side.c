@@ -85,6 +85,9 @@ static void health_fill(runner *s, nl_health *h)
         h->detections = cs.detections;
         h->bearings = cs.measurements;
         h->detections_masked = cs.detections_masked;
+        h->blobs_dropped = cs.blobs_dropped;
+        h->tracklets_dropped = cs.tracklets_dropped;
+        h->drone_reports = cs.drone_reports;
     }
     if (s->odid) {
         h->groups |= NL_H_RID;
@@ -157,25 +160,31 @@ static emitter_slot *slot_for(runner *s, uint32_t id)
     return sl;
 }
 
+/* DroneID on a front-end region (the policy is droneid_burst.h): each decoded burst
+ * becomes a position measurement at its own time; a region of one burst's length
+ * proves what its emitter is (class dji_droneid and its serial, for good). */
 static void try_droneid(runner *s, const sg_burst *b, const float complex *iq, size_t n,
-                        emitter_slot *sl)
+                        const uint32_t *eid)
 {
-    if (!s->did || !iq || !droneid_burst_plausible(b))
+    if (!s->did || !iq || !droneid_burst_candidate(b))
         return;
-    droneid_msg msg;
-    droneid_diag diag;
-    int rc = droneid_rx_decode(s->did, iq, n, b->fc - s->center_freq, &msg, &diag);
-    if (rc != SG_OK) {
+    droneid_msg msg[DRONEID_BURST_MAX];
+    double tm[DRONEID_BURST_MAX];
+    size_t nm = 0;
+    if (droneid_burst_decode(s->did, b, iq, n, s->center_freq, msg, tm, DRONEID_BURST_MAX, &nm,
+                             NULL) != SG_OK) {
         atomic_fetch_add(&s->decode_fail, 1);
         return;
     }
-    atomic_fetch_add(&s->decoded, 1);
-    if (sl)
-        snprintf(sl->identity, sizeof sl->identity, "%s", msg.serial);
-    nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = b->t_start, .fc = b->fc,
-                .bw = b->bandwidth, .first_t = b->t_start, .t_end = b->t_start + b->duration};
-    if (droneid_to_measurement(&msg, b->t_start, s->idx, &ev.m) == SG_OK)
-        push_event(s, &ev);
+    atomic_fetch_add(&s->decoded, nm);
+    if (eid && nm == 1 && b->duration <= 0.8e-3)
+        emitters_pin_decoded(s->em, *eid, "dji_droneid", msg[0].serial);
+    for (size_t i = 0; i < nm; i++) {
+        nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = tm[i], .fc = b->fc,
+                       .bw = b->bandwidth, .first_t = tm[i], .t_end = tm[i] + 0.65e-3};
+        if (droneid_to_measurement(&msg[i], tm[i], s->idx, &ev.m) == SG_OK)
+            push_event(s, &ev);
+    }
 }
 
 /* Reports an emitter as RF presence when its class is a drone link, on a change of
@@ -190,7 +199,6 @@ static void report_emitter(runner *s, const emitter *em, emitter_slot *sl)
     if (emitter_to_measurement(em, em->t_last, &ev.m) != SG_OK)
         return; /* not a drone class, or not enough evidence yet */
     ev.m.sensor = s->idx;
-    snprintf(ev.m.identity, sizeof ev.m.identity, "%s", sl->identity);
     snprintf(sl->cls, sizeof sl->cls, "%s", em->cls);
     sl->last_report = em->t_last;
     push_event(s, &ev);
@@ -219,7 +227,7 @@ static void on_burst(void *user, const sg_burst *b, const float complex *iq, siz
     emitter_slot *sl = NULL;
     if (emitters_add_burst(s->em, b, &id) == SG_OK)
         sl = slot_for(s, id);
-    try_droneid(s, b, iq, n_iq, sl);
+    try_droneid(s, b, iq, n_iq, sl ? &id : NULL);
     const emitter *em = sl ? emitters_find(s->em, id) : NULL;
     if (em)
         report_emitter(s, em, sl);

@@ -1,0 +1,61 @@
+/* Camera object features: one fixed-length vector per detection, from the object's
+ * tracklet history and the pixels around it. The single definition used both by the
+ * training dump (tools/sg_camscore --features) and by real-time inference
+ * (adapters/camera_gst.c -> dsp/camcls), so the model always sees the same numbers.
+ *
+ *   per frame:  camfeat_update(all candidate blobs of skydet, which carry track ids)
+ *   per object: camfeat_compute(confirmed detection, frame pixels) -> float[CAMFEAT_N]
+ *
+ * Features (names from camfeat_name, units in the comments of camfeat.c):
+ *   modality (0 visible, 1 thermal); object size and shape (log2 of box width, height,
+ *   area, aspect, fill); contrast and SNR (log), polarity, block texture; appearance at
+ *   three scales (mean difference and texture of square rings 2x, 4x and 8x the object
+ *   size around it: open sky is smooth, tree lines and ground are not); motion over the
+ *   last CAMFEAT_HIST frames of the tracklet: speed (px/frame and object sizes/frame),
+ *   straightness, turn rate, hover fraction, size and contrast variation, wing-beat
+ *   periodicity (peak autocorrelation of the size series at lags 2..12), hit rate,
+ *   heading verticality and history length.
+ * Cost: a few hundred pixel reads per object (rings are subsampled to <= 16x16
+ * samples) and O(CAMFEAT_HIST^2) for the autocorrelation; no allocation after create. */
+#ifndef CAMFEAT_H
+#define CAMFEAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sg_error.h"
+#include "skydet.h"
+
+#define CAMFEAT_N 28    /* features per detection */
+#define CAMFEAT_HIST 32 /* frames of tracklet history kept per object */
+
+typedef struct camfeat camfeat;
+
+typedef struct {
+    uint64_t evicted; /* histories dropped because max_tracks were in use (oldest first) */
+} camfeat_stats;
+
+/* width, height: frame size in px (16..8192); thermal: modality flag fed to the model;
+ * max_tracks 1..4096 objects followed at once. NULL on error (e says why). */
+camfeat *camfeat_create(int width, int height, bool thermal, int max_tracks, sg_errinfo *e);
+void camfeat_destroy(camfeat *f);
+/* Forgets every history (e.g. after skydet_reset). */
+void camfeat_reset(camfeat *f);
+
+/* Adds this frame's candidates (skydet_candidates: confirmed or not; those with
+ * track_id 0 are ignored) to their histories; frame numbers increase by 1 per call. */
+void camfeat_update(camfeat *f, const skydet_det *cands, size_t n);
+
+/* Features of detection d (its track must have been fed by camfeat_update this frame,
+ * else motion features are those of a new object). img: width x height GRAY8, rows
+ * `stride` bytes apart. SG_EINVAL on NULL arguments. */
+int camfeat_compute(const camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
+                    float out[CAMFEAT_N]);
+
+/* Short identifier of feature i (0 <= i < CAMFEAT_N), e.g. "speed_px"; NULL otherwise. */
+const char *camfeat_name(int i);
+
+void camfeat_get_stats(const camfeat *f, camfeat_stats *out);
+
+#endif

@@ -1,0 +1,193 @@
+/* Internal state shared by the tracker's source files (not a public header): the track
+ * record, the tracker object and the helpers each part offers the others.
+ *   tracker.c         lifecycle, batch grouping, in-sequence and out-of-sequence groups
+ *   tracker_cfg.c     configuration defaults, JSON parsing and range checks
+ *   tracker_init.c    track initiation (position, range-bearing, bearing pair / ray)
+ *   tracker_assoc.c   gating and assignment
+ *   tracker_manage.c  track updates, M-of-N, coasting, deletion, the output list */
+#ifndef SG_TRACKER_INT_H
+#define SG_TRACKER_INT_H
+
+#include "assign.h"
+#include "tracker.h"
+
+#define TRK_HIST 6    /* per-track updates kept for out-of-sequence re-filtering */
+#define PEND_CAP 256  /* bearings waiting for a partner */
+#define TRK_CLUTTER_SENSORS 64 /* sensors with a clutter density estimate */
+
+typedef struct {
+    sg_measurement m;
+    kf_state post;    /* filter state right after m was applied */
+} hist_entry;
+
+typedef struct {
+    sg_track pub;
+    kf_state kf;
+    hist_entry hist[TRK_HIST]; /* ring, oldest at hist_head */
+    int hist_n, hist_head;
+    uint32_t opp, mhits;       /* M-of-N: batches seen / hits among them */
+    uint32_t m_req, n_req;     /* this track's M-of-N (confirm_m/n, raised in clutter) */
+    bool full_obs;             /* has had a position or range-bearing hit */
+    uint8_t post_sensors;      /* bit per pub.sensors slot: bearing hits after birth */
+    uint64_t born_group, hit_group;
+    struct {
+        int sensor;
+        double t;              /* s, time of the newest update by that sensor */
+    } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
+    int n_last;
+    uint32_t dup_of;           /* id of the track this one duplicates (0: none) */
+    uint32_t dup_count;        /* consecutive groups found coincident with dup_of */
+    uint32_t dup_apart;        /* consecutive groups found apart from dup_of */
+    uint64_t dup_group;        /* group of the last duplicate test */
+} trk;
+
+/* A valid measurement of the current call with its sort key. */
+typedef struct {
+    const sg_measurement *m;
+    size_t i;
+} mref;
+
+typedef struct {
+    double key;
+    int j;
+} gkey;
+
+struct tracker {
+    tracker_cfg cfg;
+    kf_params kp;
+    double gate[4];       /* chi-square gate by measurement dimension */
+    double pair_gate;     /* 1-dof gate for bearing ray miss distance */
+    double min_sin2;      /* sin^2 of the smallest pairing angle */
+    trk *trk;
+    size_t n_trk, cap_trk;
+    sg_track *out;
+    size_t n_out, cap_out;
+    sg_track *dead;
+    size_t n_dead, cap_dead;
+    sg_measurement pend[PEND_CAP];
+    size_t n_pend;
+    uint32_t next_id;
+    double t_now;         /* newest batch time, -inf before the first */
+    uint64_t group_seq;
+    int *scan_sensors;    /* sensors that have sent a scan report */
+    size_t n_scan_sensors, cap_scan_sensors;
+    tracker_scan *scans;  /* this call's valid scans, sorted by t1 */
+    struct {
+        int sensor;
+        uint64_t groups;  /* groups seen */
+        double leftover;  /* running mean of measurements per group no track took */
+        double lo[3], hi[3]; /* m, box of every measurement seen (the watched volume) */
+        double t_last, dt;   /* s, last group time, running mean time between groups */
+    } clutter[TRK_CLUTTER_SENSORS];
+    int n_clutter;
+    size_t cap_scans;
+    tracker_counts st;
+    assign_ws *ws;
+    /* scratch */
+    mref *refs;
+    size_t cap_refs;
+    const sg_measurement **gm;
+    size_t cap_gm;
+    kf_pred *pred;
+    unsigned char *pred_ok;
+    kf_state *retro;
+    size_t cap_pred, cap_retro;
+    gkey *keys;           /* open measurements of the group sorted by a key component */
+    int n_keys;
+    int *kinv;            /* per open measurement: its index in keys */
+    unsigned char *mflag;
+    int *c2r, *held, *took;   /* per measurement: assigned track, held identity's track,
+                                 track it updated in this group (-1) */
+    size_t cap_group;
+    int *r2c;
+    size_t cap_r2c;
+    assign_edge *edges;
+    size_t cap_edges;
+    assign_edge *edges_sel;
+    size_t cap_edges_sel;
+    size_t *victims;
+    size_t cap_victims;
+    int *uf;              /* JPDA: union-find over tracks and measurements */
+    size_t cap_uf;
+    void *jedges;         /* JPDA: edges with their cluster */
+    size_t cap_jedges;
+    double *jcost;
+    size_t cap_jcost;
+};
+
+enum { MF_OPEN = 0, MF_GATED = 1, MF_DONE = 2, MF_INIT = 3 };
+
+enum { SEL_ALL = 0, SEL_ESTABLISHED, SEL_TENTATIVE };
+
+/* tracker.c */
+int trk_grow(void **p, size_t *cap, size_t need, size_t sz);
+
+/* tracker_cfg.c */
+int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e);
+
+/* tracker_manage.c */
+void trk_add_sensor(sg_track *t, int s);
+bool trk_has_sensor(const sg_track *t, int s);
+void trk_absorb_attrs(sg_track *t, const sg_measurement *m);
+hist_entry *trk_hist_at(trk *t, int k);
+void trk_hist_push(trk *t, const sg_measurement *m);
+int trk_find_identity(const tracker *q, const char *id);
+void trk_fill_pub(trk *t);
+double trk_pos_sd(const trk *t);
+void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m);
+void trk_note_hit(trk *tr, const sg_measurement *m);
+/* Track bookkeeping of a hit by m after the filter was updated (hits, misses, times,
+ * attributes, history; not the counters). */
+void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m);
+bool trk_scanning(const tracker *q, int sensor);
+int trk_scan_validate(tracker *q, const tracker_scan *s, double batch_t);
+int trk_apply_scan(tracker *q, const tracker_scan *s);
+int trk_maintain(tracker *q);
+int trk_kill(tracker *q, size_t i);
+
+/* tracker_clutter.c */
+/* Updates the clutter density estimate of the group's sensor from the measurements of the
+ * group that no track took (mflag != MF_DONE and took < 0 before initiation). */
+void trk_clutter_update(tracker *q, const sg_measurement *const *gm, int ng);
+/* Sets tr->m_req / n_req for a track born from m (confirm_m/n, raised by clutter). */
+void trk_confirm_rule(tracker *q, trk *tr, const sg_measurement *m);
+
+/* tracker_init.c */
+int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
+            const double Ppos[9], const double vel[3], const double Pvel[9]);
+void trk_vel_prior(const tracker *q, const sg_measurement *m, double vel[3], double Pvel[9]);
+void trk_rb_to_enu(const sg_measurement *m, double pos[3], double Ppos[9]);
+void trk_initiate(tracker *q, const sg_measurement *m);
+void trk_reinit_identity(tracker *q, trk *tr, const sg_measurement *m);
+
+/* tracker_assoc.c */
+int trk_gate_assign(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_group,
+                    int sel);
+/* Gated edges (q->edges, cost = d2 - gate) between the open measurements of a group and the
+ * tracks picked by sel with pred_ok, excluding tracks hit in skip_group (0: none); marks the
+ * gated measurements MF_GATED. */
+int trk_gate(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_group, int sel,
+             size_t *ne);
+/* Assignment over the first ne of q->edges restricted to the tracks of sel not updated in
+ * the current group and to measurements not MF_DONE; q->c2r / q->r2c receive the matching. */
+int trk_assign_stage(tracker *q, int ng, size_t ne, int sel);
+
+/* tracker_jpda.c */
+/* Stage 1 (established tracks) by joint probabilistic data association over the first ne
+ * of q->edges: updates tracks, marks the measurements it attributes (MF_DONE). Position and
+ * range-bearing groups only. */
+int trk_jpda_stage(tracker *q, const sg_measurement *const *gm, int ng, size_t ne);
+/* tracker_clutter.c: clutter density (1/m^3) of a sensor, or fallback if not known yet */
+double trk_clutter_density(const tracker *q, int sensor, double fallback);
+
+/* tracker_dup.c */
+/* Sorts the first ne of q->edges by measurement (then track). */
+void trk_sort_edges(tracker *q, size_t ne);
+/* true if the measurement at q->keys[k] lies within split_radius_m of one that updated or
+ * started a track earlier in this group (position and range-bearing groups; k < 0: false). */
+bool trk_is_split(const tracker *q, const sg_measurement *const *gm, int k);
+/* Duplicate-track test over the tracks that gated a common measurement in group g (the
+ * first ne of q->edges, sorted by trk_sort_edges); merges duplicates found dup_scans times in a row. */
+int trk_duplicates(tracker *q, size_t ne, uint64_t g);
+
+#endif

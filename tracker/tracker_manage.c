@@ -1,0 +1,228 @@
+/* Track management: per-track helpers, in-sequence updates, M-of-N confirmation,
+ * coasting and deletion, and the list tracker_tracks returns. */
+#include <math.h>
+#include <string.h>
+
+#include "tracker_int.h"
+
+/* ---- track helpers --------------------------------------------------------------- */
+
+void trk_add_sensor(sg_track *t, int s)
+{
+    for (int i = 0; i < t->n_sensors; i++)
+        if (t->sensors[i] == s)
+            return;
+    if (t->n_sensors < SG_MAX_TRACK_SENSORS)
+        t->sensors[t->n_sensors++] = s;
+}
+
+bool trk_has_sensor(const sg_track *t, int s)
+{
+    for (int i = 0; i < t->n_sensors; i++)
+        if (t->sensors[i] == s)
+            return true;
+    return false;
+}
+
+/* Copies the per-measurement attributes (class, identity, operator) into the track. */
+void trk_absorb_attrs(sg_track *t, const sg_measurement *m)
+{
+    trk_add_sensor(t, m->sensor);
+    if (m->cls[0] && (!t->cls[0] || m->cls_conf >= t->cls_conf)) {
+        memcpy(t->cls, m->cls, sizeof t->cls);
+        t->cls_conf = m->cls_conf;
+    }
+    if (m->identity[0] && !t->identity[0])
+        memcpy(t->identity, m->identity, sizeof t->identity);
+    if (m->has_operator) {
+        t->has_operator = true;
+        t->operator_lat = m->operator_lat;
+        t->operator_lon = m->operator_lon;
+        t->operator_alt = m->operator_alt;
+    }
+}
+
+hist_entry *trk_hist_at(trk *t, int k)
+{
+    return &t->hist[(t->hist_head + k) % TRK_HIST];
+}
+
+void trk_hist_push(trk *t, const sg_measurement *m)
+{
+    hist_entry *h;
+    if (t->hist_n < TRK_HIST) {
+        h = trk_hist_at(t, t->hist_n);
+        t->hist_n++;
+    } else {
+        h = &t->hist[t->hist_head];
+        t->hist_head = (t->hist_head + 1) % TRK_HIST;
+    }
+    h->m = *m;
+    h->post = t->kf;
+}
+
+int trk_find_identity(const tracker *q, const char *id)
+{
+    for (size_t i = 0; i < q->n_trk; i++)
+        if (q->trk[i].pub.identity[0] && strcmp(q->trk[i].pub.identity, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+void trk_fill_pub(trk *t)
+{
+    double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
+    kf_combined(&t->kf, x, P);
+    int n = t->kf.n;
+    for (int i = 0; i < 6; i++) {
+        t->pub.x[i] = x[i];
+        for (int j = 0; j < 6; j++)
+            t->pub.P[i * 6 + j] = P[i * n + j];
+    }
+    t->pub.t = t->kf.t;
+}
+
+double trk_pos_sd(const trk *t)
+{
+    double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
+    kf_combined(&t->kf, x, P);
+    int n = t->kf.n;
+    return sqrt(fmax(P[0], fmax(P[n + 1], P[2 * n + 2])));
+}
+
+/* Starts a tentative track from a state; returns its index or -1 (table full / no memory). */
+
+/* Applies an in-sequence update (the track is already predicted to m->t). */
+/* Remembers when m's sensor last updated the track (for scan reports). */
+void trk_note_hit(trk *tr, const sg_measurement *m)
+{
+    int k = 0;
+    for (; k < tr->n_last; k++)
+        if (tr->last_hit[k].sensor == m->sensor)
+            break;
+    if (k == tr->n_last) {
+        if (tr->n_last < SG_MAX_TRACK_SENSORS) {
+            tr->n_last++;
+        } else {
+            k = 0;
+            for (int i = 1; i < tr->n_last; i++)
+                if (tr->last_hit[i].t < tr->last_hit[k].t)
+                    k = i;
+        }
+        tr->last_hit[k].sensor = m->sensor;
+        tr->last_hit[k].t = m->t;
+    } else if (m->t > tr->last_hit[k].t) {
+        tr->last_hit[k].t = m->t;
+    }
+}
+
+void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m)
+{
+    if (kf_update(&q->kp, &tr->kf, m, NULL) != SG_OK) {
+        q->st.update_failed++;
+        return;
+    }
+    trk_record_hit(q, tr, m);
+    q->st.used++;
+}
+
+void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m)
+{
+    tr->pub.hits++;
+    tr->pub.misses = 0;
+    if (m->t > tr->pub.t_last)
+        tr->pub.t_last = m->t;
+    trk_absorb_attrs(&tr->pub, m);
+    if (m->type != SG_MEAS_BEARING)
+        tr->full_obs = true;
+    for (int i = 0; i < tr->pub.n_sensors; i++)
+        if (tr->pub.sensors[i] == m->sensor)
+            tr->post_sensors |= (uint8_t)(1u << i);
+    tr->hit_group = q->group_seq;
+    trk_note_hit(tr, m);
+    trk_hist_push(tr, m);
+}
+
+/* A bearing-only track from a two-sensor pair must be seen again by two sensors before it
+ * is confirmed: a ghost (one true bearing crossed by a clutter bearing) is then fed by one
+ * sensor only and never confirms. */
+static bool observable(const tracker *q, const trk *tr)
+{
+    if (tr->full_obs || q->cfg.bearing_init != TRACKER_BEARING_INIT_PAIR)
+        return true;
+    return __builtin_popcount(tr->post_sensors) >= 2;
+}
+
+/* ---- maintenance ------------------------------------------------------------------- */
+
+int trk_kill(tracker *q, size_t i)
+{
+    trk *tr = &q->trk[i];
+    if (trk_grow((void **)&q->dead, &q->cap_dead, q->n_dead + 1, sizeof(sg_track)))
+        return SG_ENOMEM; /* retried on the next call */
+    trk_fill_pub(tr);
+    q->dead[q->n_dead] = tr->pub;
+    q->dead[q->n_dead].status = SG_TRACK_DELETED;
+    q->n_dead++;
+    q->st.tracks_deleted++;
+    q->n_trk--;
+    if (i != q->n_trk)
+        memcpy(tr, &q->trk[q->n_trk], sizeof *tr);
+    return SG_OK;
+}
+
+int trk_maintain(tracker *q)
+{
+    int rc = SG_OK;
+    const tracker_cfg *c = &q->cfg;
+    /* pending bearings that can no longer find a partner */
+    size_t w = 0;
+    for (size_t k = 0; k < q->n_pend; k++) {
+        if (q->t_now - q->pend[k].t > c->bearing_pair_window_s)
+            q->st.bearing_expired++;
+        else
+            q->pend[w++] = q->pend[k];
+    }
+    q->n_pend = w;
+    for (size_t i = 0; i < q->n_trk;) {
+        trk *tr = &q->trk[i];
+        kf_predict(&q->kp, &tr->kf, q->t_now);
+        sg_track *p = &tr->pub;
+        /* a tentative track coinciding with another is held back until the duplicate test
+         * has decided */
+        if (p->status == SG_TRACK_TENTATIVE &&
+            ((tr->mhits >= tr->m_req && observable(q, tr) && tr->dup_count == 0) ||
+             (c->identity_confirms && p->identity[0]))) {
+            p->status = SG_TRACK_CONFIRMED;
+            q->st.tracks_confirmed++;
+        }
+        bool del = false;
+        if (p->status == SG_TRACK_TENTATIVE)
+            del = tr->mhits + (tr->n_req - tr->opp) < tr->m_req;
+        double idle = q->t_now - p->t_last;
+        del = del || idle > c->max_coast_s || p->misses >= (uint32_t)c->max_misses ||
+              trk_pos_sd(tr) > c->max_pos_sd;
+        if (del) {
+            int r = trk_kill(q, i);
+            if (r == SG_OK)
+                continue; /* slot i now holds another track */
+            rc = r;
+        } else if (p->status != SG_TRACK_TENTATIVE) {
+            p->status = (p->misses > 0 || idle > c->coast_after_s) ? SG_TRACK_COASTING
+                                                                   : SG_TRACK_CONFIRMED;
+        }
+        i++;
+    }
+    if (trk_grow((void **)&q->out, &q->cap_out, q->n_trk + q->n_dead + 1, sizeof(sg_track)))
+        return SG_ENOMEM;
+    q->n_out = 0;
+    for (size_t i = 0; i < q->n_trk; i++) {
+        trk_fill_pub(&q->trk[i]);
+        q->out[q->n_out++] = q->trk[i].pub;
+    }
+    if (q->n_dead)
+        memcpy(q->out + q->n_out, q->dead, q->n_dead * sizeof(sg_track));
+    q->n_out += q->n_dead;
+    q->st.tracks_active = (uint32_t)q->n_trk;
+    return rc;
+}

@@ -1,0 +1,106 @@
+/* Scan reports: a sensor says when it looked and what it covered, so tracks inside the
+ * coverage that it did not detect take a miss and tracks outside do not (see tracker.h,
+ * tracker_process_scans). */
+#include <math.h>
+#include <string.h>
+
+#include "tracker_int.h"
+
+/* A measurement stamped this close to a scan's [t0, t1] belongs to it (s): time stamps pass
+ * through doubles of Unix time (~1e9 s, resolution ~2e-7 s). */
+#define SCAN_TOL_S 1e-4
+
+bool trk_scanning(const tracker *q, int sensor)
+{
+    for (size_t i = 0; i < q->n_scan_sensors; i++)
+        if (q->scan_sensors[i] == sensor)
+            return true;
+    return false;
+}
+
+int trk_scan_validate(tracker *q, const tracker_scan *s, double batch_t)
+{
+    bool ok = isfinite(s->t0) && isfinite(s->t1) && s->t0 <= s->t1 &&
+              s->t1 <= batch_t + 1e-3 && (s->cover == TRACKER_COVER_ALL ||
+                                          s->cover == TRACKER_COVER_SECTOR);
+    if (ok && s->cover == TRACKER_COVER_SECTOR) {
+        ok = isfinite(s->sensor_enu[0]) && isfinite(s->sensor_enu[1]) &&
+             isfinite(s->sensor_enu[2]) && isfinite(s->az_center) &&
+             fabs(s->az_center) <= 4 * M_PI && s->az_half >= 0 && s->az_half <= M_PI &&
+             s->el_min >= -M_PI / 2 && s->el_max <= M_PI / 2 && s->el_min <= s->el_max &&
+             s->range_max > 0 && isfinite(s->range_max);
+    }
+    if (!ok) {
+        q->st.scan_rej_invalid++;
+        return SG_EINVAL;
+    }
+    if (s->t1 < q->t_now - q->cfg.oosm_window_s) {
+        q->st.scan_rej_too_old++;
+        return SG_ERANGE;
+    }
+    return SG_OK;
+}
+
+static double wrap(double a)
+{
+    a = fmod(a + M_PI, 2 * M_PI);
+    if (a < 0)
+        a += 2 * M_PI;
+    return a - M_PI;
+}
+
+static bool covered(const tracker_scan *s, const double p[3])
+{
+    if (s->cover == TRACKER_COVER_ALL)
+        return true;
+    double dx = p[0] - s->sensor_enu[0], dy = p[1] - s->sensor_enu[1];
+    double dz = p[2] - s->sensor_enu[2], rho = hypot(dx, dy);
+    if (rho * rho + dz * dz > s->range_max * s->range_max)
+        return false;
+    if (rho < 1e-6)
+        return true; /* at the apex: no direction to test */
+    double el = atan2(dz, rho);
+    return fabs(wrap(atan2(dx, dy) - s->az_center)) <= s->az_half && el >= s->el_min &&
+           el <= s->el_max;
+}
+
+static bool hit_in(const trk *tr, const tracker_scan *s)
+{
+    for (int i = 0; i < tr->n_last; i++)
+        if (tr->last_hit[i].sensor == s->sensor)
+            return tr->last_hit[i].t >= s->t0 - SCAN_TOL_S &&
+                   tr->last_hit[i].t <= s->t1 + SCAN_TOL_S;
+    return false;
+}
+
+int trk_apply_scan(tracker *q, const tracker_scan *s)
+{
+    if (!trk_scanning(q, s->sensor)) {
+        if (trk_grow((void **)&q->scan_sensors, &q->cap_scan_sensors, q->n_scan_sensors + 1,
+                     sizeof(int)))
+            return SG_ENOMEM;
+        q->scan_sensors[q->n_scan_sensors++] = s->sensor;
+    }
+    q->st.scans_used++;
+    for (size_t i = 0; i < q->n_trk; i++) {
+        trk *tr = &q->trk[i];
+        /* born in this scan: the initiating hit is already its first opportunity */
+        if (tr->pub.t_first >= s->t0 - SCAN_TOL_S)
+            continue;
+        bool hit = hit_in(tr, s);
+        if (!hit) {
+            kf_predict(&q->kp, &tr->kf, s->t1);
+            double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
+            kf_combined(&tr->kf, x, P);
+            if (!covered(s, x))
+                continue;
+            tr->pub.misses++;
+            q->st.scan_misses++;
+        }
+        if (tr->pub.status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
+            tr->opp++;
+            tr->mhits += hit;
+        }
+    }
+    return SG_OK;
+}
