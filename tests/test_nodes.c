@@ -127,6 +127,14 @@ static int wait_exit(pid_t pid)
     return -1;
 }
 
+/* Waits for a sensor node and asserts it ended normally (exit status 0). */
+static void wait_exit_ok(pid_t pid)
+{
+    int st = wait_exit(pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("sensor node %d: status %#x (logs in %s)", (int)pid, st, B);
+}
+
 typedef struct {
     void *ctx, *sub;
     pid_t pid;
@@ -253,10 +261,8 @@ static void test_split_same_as_standalone(void **state)
     fusion_close(&r);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fail_msg("fusion node status %#x (see %s)", st, B "/fusion.log");
-    for (int k = 0; k < 3; k++) {
-        st = wait_exit(nodes[k]);
-        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    }
+    for (int k = 0; k < 3; k++)
+        wait_exit_ok(nodes[k]);
     /* the same alerts in the same order */
     static char a1[256][160], a2[256][160];
     size_t n1 = alert_lines(&sa, a1, 256), n2 = alert_lines(&sp, a2, 256);
@@ -352,10 +358,8 @@ static void test_kill_degraded_rejoin(void **state)
     int st = fusion_collect(&r, &l, -1);
     fusion_close(&r);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    st = wait_exit(a);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    st = wait_exit(b);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    wait_exit_ok(a);
+    wait_exit_ok(b);
     /* before the kill both ok; after it rf-b degraded while rf-a stays ok and status
      * goes on; after the restart rf-b is ok again */
     size_t ok_before = 0, degraded = 0, a_bad = 0, ok_after = 0, status_during = 0;
@@ -409,10 +413,8 @@ static void test_fusion_restart(void **state)
     int st = fusion_collect(&r, &l2, -1);
     fusion_close(&r);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    st = wait_exit(a);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    st = wait_exit(b);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    wait_exit_ok(a);
+    wait_exit_ok(b);
     assert_true(log_contains(B "/fusion4b.log", "NODE  a joined"));
     assert_true(log_contains(B "/fusion4b.log", "NODE  b joined"));
     const cJSON *first = msglist_last(&l1, "status"), *last = msglist_last(&l2, "status");
@@ -440,13 +442,11 @@ static void test_unknown_key_and_clock_offset(void **state)
     pid_t a = start_node(B "/keys.json", "a", "--realtime", NULL);
     pid_t b = start_node(B "/keys.json", "b", "--realtime", "2.0");
     pid_t c = start_node(B "/rogue.json", "c", "--realtime", NULL);
-    int st = wait_exit(a);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    st = wait_exit(b);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    wait_exit_ok(a);
+    wait_exit_ok(b);
     fusion_collect(&r, &l, 1.5);
     kill(r.pid, SIGTERM); /* rf-c never ends: stop the fusion node */
-    st = fusion_collect(&r, &l, -1);
+    int st = fusion_collect(&r, &l, -1);
     fusion_close(&r);
     kill(c, SIGKILL);
     waitpid(c, NULL, 0);

@@ -1,6 +1,7 @@
 /* The daemon's pipeline: builds every stage from a venue configuration, runs one
  * thread per enabled sensor and the fusion loop on the calling thread, and
- * publishes tracks, alerts, RF presence and status on the operator feed.
+ * publishes tracks, alerts, RF presence and status on the operator feed. With a role
+ * (docs/nodes.md) it runs only the sensors of one node, or only the fusion of all.
  * Used by apps/skyguardd.c; tests may run it in-process. Never prints: readable
  * event lines go to the log callback the app supplies. */
 #ifndef SG_PIPELINE_H
