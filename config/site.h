@@ -83,6 +83,7 @@ typedef struct {
     const cJSON *outputs;      /* the whole "outputs" object (sg_bridge's sinks), NULL = absent */
     const cJSON *tracker;      /* module-owned, NULL for defaults */
     const cJSON *alerts;       /* module-owned, NULL for defaults */
+    const cJSON *nodes;        /* module-owned (apps/node/node_cfg.h), NULL = one machine */
     cJSON *doc;                /* owns the sections above */
 } sg_site;
 
