@@ -22,6 +22,7 @@ void camera_cfg_default(camera_cfg *cfg)
     cfg->min_el = -M_PI / 2;
     snprintf(cfg->cls, sizeof cfg->cls, "camera_object");
     cfg->drone_min_conf = 0.5;
+    cfg->class_smooth = 1;
     cfg->snippet_px = 96;
     cfg->snippet_interval_s = 1.0;
     cfg->snippet_max = 500;
@@ -35,7 +36,7 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
     static const char *const keys[] = {
         "type", "pipeline", "file", "hfov_deg", "vfov_deg", "fx", "fy", "cx", "cy", "k1",
         "pixel_sd", "mount_sd_deg", "min_el_deg", "live", "queue_frames", "t0", "max_seconds", "class",
-        "classifier", "modality", "drone_min_conf",
+        "classifier", "modality", "drone_min_conf", "class_smooth",
         "store_snippets", "snippet_dir", "snippet_px", "snippet_interval_s", "snippet_max",
         "detector", NULL};
     char wa[256], wo[256], wd[256], type[32], file[CAMERA_PATH_MAX];
@@ -97,6 +98,8 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
     if (!rc)
         rc = sgj_number(ad, wa, "drone_min_conf", false, cfg->drone_min_conf, 0, 1,
                         &cfg->drone_min_conf, e);
+    if (!rc && !(rc = sgj_int(ad, wa, "class_smooth", false, cfg->class_smooth, 1, 1000, &l, e)))
+        cfg->class_smooth = (int)l;
     if (!rc)
         rc = sgj_bool(ad, wa, "store_snippets", false, cfg->store_snippets, &cfg->store_snippets, e);
     if (!rc)

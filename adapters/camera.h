@@ -52,6 +52,10 @@ typedef struct {
     bool thermal;                        /* modality fed to the classifier (default false) */
     double drone_min_conf;               /* 0..1: P(drone) needed to publish "drone"; a
                                             likelier drone below it is "uncertain" (0.5) */
+    int class_smooth;                    /* detections, 1..1000: the published class uses the
+                                            running mean of the track's class log-probabilities
+                                            over about this many detections; 1 = this frame
+                                            only (default 1) */
     double min_el;                       /* rad: detections below this elevation (ground,
                                             tree line) are dropped and counted; default -pi/2 = off */
     bool store_snippets;                 /* privacy opt-in: write annotated crops */

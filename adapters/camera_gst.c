@@ -437,6 +437,26 @@ static bool poll_bus(camera *c, sg_errinfo *e)
     return false;
 }
 
+/* p <- softmax of the running mean of the track's log-probabilities (class_smooth
+ * detections; the first ones are a plain mean). */
+static void smooth_class(camera *c, uint32_t id, double *p)
+{
+    int *n;
+    double *st = c->c.class_smooth > 1 ? camfeat_track_state(c->feat, id, &n) : NULL;
+    if (!st)
+        return;
+    (*n)++;
+    double a = *n < c->c.class_smooth ? 1.0 / *n : 1.0 / c->c.class_smooth, mx = -INFINITY, sum = 0;
+    for (int k = 0; k < CAMCLS_N; k++) {
+        st[k] += a * (log(p[k] > 1e-12 ? p[k] : 1e-12) - st[k]);
+        mx = st[k] > mx ? st[k] : mx;
+    }
+    for (int k = 0; k < CAMCLS_N; k++)
+        sum += p[k] = exp(st[k] - mx);
+    for (int k = 0; k < CAMCLS_N; k++)
+        p[k] /= sum;
+}
+
 static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg_errinfo *e)
 {
     if (!c->det) {
@@ -480,8 +500,10 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
             float *x = c->feats + nm * CAMFEAT_N;
             double *p = c->probs + nm * CAMCLS_N;
             camfeat_compute(c->feat, f.pixels, (size_t)c->w, &all[i], x);
-            if (c->model)
+            if (c->model) {
                 camcls_predict(c->model, x, p);
+                smooth_class(c, all[i].track_id, p);
+            }
             camera_classify(&c->c, c->model ? p : NULL, all[i].confidence, &c->meas[nm]);
             if (!strcmp(c->meas[nm].cls, "drone"))
                 drones++;

@@ -206,9 +206,9 @@ int cot_encode_zone(const cot_opts *o, const zone *z, const geo_frame *f, size_t
 {
     static const uint32_t stroke[] = {0xffffff00u, 0xffff8000u, 0xffff0000u};
     double c[2], r, lat, lon, h;
-    bool circle = zone_circle(z, c, &r);
+    bool circle = zone_circle(z, &c[0], &c[1], &r);
     size_t n = 0;
-    const double *xy = circle ? NULL : zone_outer_ring(z, poly, &n);
+    const double *xy = circle ? NULL : zone_ring(z, poly, 0, &n); /* outer ring; holes not drawn */
     if ((circle && poly > 0) || (!circle && (!xy || n < 3)))
         return 0;
     int layer = (int)zone_severity(z) - 1; /* warning, alert, critical */

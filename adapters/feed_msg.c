@@ -309,6 +309,13 @@ static int parse_rf(const cJSON *o, const char *w, feed_msg_rf *r, sg_errinfo *e
         (rc = opt_num(o, w, "first_t", 0, T_MAX, &r->first_t, e)) ||
         (rc = opt_num(o, w, "last_t", 0, T_MAX, &r->last_t, e)))
         return rc;
+    double tid;
+    if ((rc = opt_num(o, w, "track_id", 0, UINT32_MAX, &tid, e)))
+        return rc;
+    if (!isnan(tid) && tid != floor(tid))
+        return sg_err_set(e, SG_EINVAL, "%s.track_id: not an integer", w);
+    r->has_track = !isnan(tid);
+    r->track_id = r->has_track ? (uint32_t)tid : 0;
     return SG_OK;
 }
 

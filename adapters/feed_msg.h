@@ -121,6 +121,8 @@ typedef struct {
     char cls[SG_CLASS_LEN];   /* "" when unclassified */
     double cls_conf;          /* NAN when absent */
     char identity[SG_ID_LEN]; /* "" when absent */
+    bool has_track;           /* "track_id" present: a track explains this emitter */
+    uint32_t track_id;
     double fc_hz, bw_hz;      /* Hz; NAN when absent */
     double az_deg, az_sd_deg; /* deg: DF bearing line and its sd; NAN when absent */
     double first_t, last_t;   /* s UTC; NAN when absent */

@@ -295,7 +295,8 @@ int sinks_create(const cJSON *outputs, const sink_env *env, sink **out, const ch
     cJSON_ArrayForEach(it, outputs)
     {
         const char *k = it->string;
-        if (!strcmp(k, "feed") || !strcmp(k, "record") || !strcmp(k, "bridge"))
+        if (!strcmp(k, "feed") || !strcmp(k, "record") || !strcmp(k, "bridge") ||
+            !strcmp(k, "web")) /* the daemon's, the bridge's own, the operator map's */
             continue;
         char where[1100];
         snprintf(where, sizeof where, "%s: outputs.%s", env->venue_path, k);

@@ -1,6 +1,7 @@
 /* Sky detector throughput: frames per second on one core at 640x512 and 1920x1080
  * on generated frames (fixed seed: sky gradient, noise, one moving dark target),
- * detector only; then decode + detect on the V_DRONE_001 clip when present.
+ * detector only and detector + features + classifier (config/camcls.json, as the camera
+ * adapter runs them); then decode + detect + classify on the V_DRONE_001 clip when present.
  * Verifies the target is detected so a broken detector cannot look fast. */
 #include <math.h>
 #include <stdio.h>
@@ -9,8 +10,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "camcls.h"
 #include "camera.h"
+#include "camfeat.h"
 #include "skydet.h"
+
+#define MODEL SG_SOURCE_DIR "/config/camcls.json"
 
 #define NFRAMES 16 /* distinct pre-rendered frames, cycled */
 
@@ -28,7 +33,7 @@ static double cpu_now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int bench(int w, int h, skydet_polarity pol)
+static int bench(int w, int h, skydet_polarity pol, bool classify)
 {
     uint8_t *frames = malloc((size_t)w * h * NFRAMES);
     if (!frames)
@@ -52,7 +57,9 @@ static int bench(int w, int h, skydet_polarity pol)
     c.polarity = pol;
     sg_errinfo e = {0};
     skydet *q = skydet_create(&c, &e);
-    if (!q) {
+    camfeat *cf = classify ? camfeat_create(w, h, false, 128, &e) : NULL;
+    camcls *m = classify ? camcls_load(MODEL, &e) : NULL;
+    if (!q || (classify && (!cf || !m))) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;
     }
@@ -65,16 +72,33 @@ static int bench(int w, int h, skydet_polarity pol)
         int k = n % (NFRAMES / 2);
         if (k == 0)
             skydet_reset(q); /* ... and restart the tracklets when it jumps back */
-        skydet_process(q, frames + (size_t)k * w * h, (size_t)w, &d, &nd);
+        const uint8_t *img = frames + (size_t)k * w * h;
+        skydet_process(q, img, (size_t)w, &d, &nd);
+        if (classify) {
+            const skydet_det *cand;
+            size_t nc;
+            skydet_candidates(q, &cand, &nc);
+            if (k == 0)
+                camfeat_reset(cf);
+            camfeat_update(cf, cand, nc);
+            for (size_t i = 0; i < nd; i++) {
+                float x[CAMFEAT_N];
+                double p[CAMCLS_N];
+                camfeat_compute(cf, img, (size_t)w, &d[i], x);
+                camcls_predict(m, x, p);
+            }
+        }
         found += nd > 0;
         n++;
     }
     double wall = now() - t0, cpu = cpu_now() - c0;
     skydet_destroy(q);
+    camfeat_destroy(cf);
+    camcls_destroy(m);
     free(frames);
-    printf("skydet %4dx%-4d %-4s: %6.1f frames/s per core (%d frames, %.2f s CPU, %.1f Mpx/s), "
+    printf("skydet%s %4dx%-4d %-4s: %6.1f frames/s per core (%d frames, %.2f s CPU, %.1f Mpx/s), "
            "target found in %d frames\n",
-           w, h, pol == SKYDET_BOTH ? "both" : "dark", n / cpu, n, cpu, n / cpu * w * h / 1e6, found);
+           classify ? "+classify" : "", w, h, pol == SKYDET_BOTH ? "both" : "dark", n / cpu, n, cpu, n / cpu * w * h / 1e6, found);
     (void)wall;
     if (found < n / 4) {
         fprintf(stderr, "bench_skydet: target not detected: broken detector\n");
@@ -90,7 +114,7 @@ static int count_frames(void *user, const camera_frame *f)
     return 0;
 }
 
-static int bench_decode(void)
+static int bench_decode(bool classify)
 {
     const char *path = SG_FIXTURES_DIR "/video/V_DRONE_001.mp4";
     struct stat sb;
@@ -103,6 +127,8 @@ static int bench_decode(void)
     snprintf(c.id, sizeof c.id, "bench");
     snprintf(c.pipeline, sizeof c.pipeline,
              "filesrc location=\"%s\" ! qtdemux ! h264parse ! avdec_h264 max-threads=1", path);
+    if (classify)
+        snprintf(c.classifier, sizeof c.classifier, "%s", MODEL);
     sg_errinfo e = {0};
     camera *cam = camera_create(&c, &e);
     if (!cam) {
@@ -119,17 +145,20 @@ static int bench_decode(void)
         return 1;
     }
     printf("decode+detect V_DRONE_001 640x512 H.264: %d frames, %.1f frames/s wall, %.1f frames/s "
-           "per CPU-second (decoder 1 thread + detector)\n",
-           n, n / wall, n / cpu);
+           "per CPU-second (decoder 1 thread + detector%s)\n",
+           n, n / wall, n / cpu, classify ? " + features + classifier" : "");
     return 0;
 }
 
 int main(void)
 {
-    int rc = bench(640, 512, SKYDET_BOTH);
-    rc |= bench(1920, 1080, SKYDET_BOTH);
-    rc |= bench(640, 512, SKYDET_DARK);
-    rc |= bench(1920, 1080, SKYDET_DARK);
-    rc |= bench_decode();
+    int rc = bench(640, 512, SKYDET_BOTH, false);
+    rc |= bench(640, 512, SKYDET_BOTH, true);
+    rc |= bench(1920, 1080, SKYDET_BOTH, false);
+    rc |= bench(1920, 1080, SKYDET_BOTH, true);
+    rc |= bench(640, 512, SKYDET_DARK, false);
+    rc |= bench(1920, 1080, SKYDET_DARK, false);
+    rc |= bench_decode(false);
+    rc |= bench_decode(true);
     return rc;
 }

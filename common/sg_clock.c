@@ -34,6 +34,13 @@ double sg_ms_between(const struct timespec *a, const struct timespec *b)
     return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
+double sg_clock_s(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 void sg_pacer_init(sg_pacer *p)
 {
     clock_gettime(CLOCK_MONOTONIC, &p->start);
@@ -76,11 +83,4 @@ int sg_pacer_wait(sg_pacer *p, double t_start, double t_end, const atomic_bool *
         sg_timespec_add(&slice, left < SG_PACE_SLICE_S ? left : SG_PACE_SLICE_S);
         sg_sleep_until(CLOCK_MONOTONIC, &slice);
     }
-}
-
-double sg_clock_s(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }

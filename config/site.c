@@ -126,9 +126,10 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
 static int parse_outputs(sg_site *s, const cJSON *out, sg_errinfo *e)
 {
     /* "bridge" and the sinks are sg_bridge's (adapters/sink.c validates them, keep in step
-     * with sink_output_keys there); the daemon only checks they are objects */
-    static const char *const keys[] = {"feed", "record", "bridge", "cot", "mqtt", "http",
-                                       "webhook", "exec", "sapient", NULL};
+     * with sink_output_keys there), "web" is sg_web's; the daemon only checks they are
+     * objects */
+    static const char *const keys[] = {"feed", "record", "web", "bridge", "cot", "mqtt",
+                                       "http", "webhook", "exec", "sapient", NULL};
     static const char *const fkeys[] = {"endpoint", "snapshot_period_s", "status_period_s",
                                         "security", "track_update_period_s", NULL};
     char where[SG_PATH_LEN + 32], fwhere[SG_PATH_LEN + 48];
@@ -143,6 +144,7 @@ static int parse_outputs(sg_site *s, const cJSON *out, sg_errinfo *e)
     if ((rc = sgj_check_keys(out, where, keys, e)) ||
         (rc = sgj_object(out, where, "feed", false, &feed, e)) ||
         (rc = sgj_object(out, where, "record", false, &s->record, e)) ||
+        (rc = sgj_object(out, where, "web", false, &s->web, e)) ||
         (rc = sgj_check_keys(feed, fwhere, fkeys, e)) ||
         (rc = sgj_string(feed, fwhere, "endpoint", false, "tcp://127.0.0.1:5556", s->feed_endpoint,
                          sizeof s->feed_endpoint, e)) ||

@@ -81,6 +81,7 @@ typedef struct {
     const cJSON *feed_security; /* module-owned ("outputs.feed.security"), NULL = plaintext loopback */
     const cJSON *record;       /* module-owned ("outputs.record"), NULL = off */
     const cJSON *outputs;      /* the whole "outputs" object (sg_bridge's sinks), NULL = absent */
+    const cJSON *web;          /* module-owned ("outputs.web", the operator map sg_web), NULL = defaults */
     const cJSON *tracker;      /* module-owned, NULL for defaults */
     const cJSON *alerts;       /* module-owned, NULL for defaults */
     const cJSON *nodes;        /* module-owned (apps/node/node_cfg.h), NULL = one machine */

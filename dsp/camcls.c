@@ -51,8 +51,9 @@ static int num_array(const cJSON *a, const char *where, const char *what, int n,
     int i = 0;
     const cJSON *v;
     cJSON_ArrayForEach(v, a) {
-        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-            return sg_err_set(e, SG_EFORMAT, "%s: %s[%d]: must be a finite number", where, what, i);
+        if (!cJSON_IsNumber(v) || !isfinite((float)v->valuedouble))
+            return sg_err_set(e, SG_EFORMAT, "%s: %s[%d]: must be a finite number (float)", where,
+                              what, i);
         out[i++] = (float)v->valuedouble;
     }
     return SG_OK;
@@ -191,6 +192,10 @@ int camcls_predict(const camcls *m, const float x[CAMFEAT_N], double p[CAMCLS_N]
             const float *wr = W + (size_t)o * m->in[l];
             for (int i = 0; i < m->in[l]; i++)
                 s += wr[i] * a[i];
+            if (!(s > -1e6f))
+                s = s > 0 ? 1e6f : -1e6f; /* NaN or overflow: bounded, softmax stays finite */
+            else if (s > 1e6f)
+                s = 1e6f;
             b[o] = l + 1 < m->nl && s < 0 ? 0.0f : s;
         }
         memcpy(a, b, (size_t)m->out[l] * sizeof *a);

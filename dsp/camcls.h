@@ -38,7 +38,8 @@ camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e);
 void camcls_destroy(camcls *m);
 
 /* p[CAMCLS_N] = calibrated class probabilities (sum 1); returns the argmax class.
- * Non-finite features are treated as the training mean (0 after scaling). */
+ * Non-finite features are treated as the training mean (0 after scaling); activations
+ * are bounded to +-1e6 so extreme inputs still give finite probabilities. */
 int camcls_predict(const camcls *m, const float x[CAMFEAT_N], double p[CAMCLS_N]);
 
 /* "drone", "bird", "airplane", "helicopter", "clutter"; NULL out of range. */

@@ -19,6 +19,8 @@ typedef struct {
     int n;            /* observations in the ring (<= CAMFEAT_HIST) */
     int head;         /* next write position */
     obs h[CAMFEAT_HIST];
+    double state[CAMFEAT_NSTATE]; /* caller's per-track scratch */
+    int state_n;
 } hist;
 
 struct camfeat {
@@ -211,7 +213,7 @@ static double periodicity(const double *v, int n)
     return best;
 }
 
-int camfeat_compute(const camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
+int camfeat_compute(camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
                     float out[CAMFEAT_N])
 {
     if (!f || !img || !d || !out)
@@ -248,7 +250,7 @@ int camfeat_compute(const camfeat *f, const uint8_t *img, size_t stride, const s
         iy1 = cy + half;
     }
     /* motion over the tracklet history, oldest first */
-    const hist *hh = find(f, d->track_id);
+    hist *hh = find(f, d->track_id);
     int n = hh ? hh->n : 0;
     obs o[CAMFEAT_HIST];
     for (int i = 0; i < n; i++)
@@ -295,6 +297,15 @@ int camfeat_compute(const camfeat *f, const uint8_t *img, size_t stride, const s
     out[k++] = (float)(moving > 0 ? vert / moving : 0);
     out[k++] = (float)log(1.0 + (hh ? (double)(hh->last - hh->first) : 0));
     return SG_OK;
+}
+
+double *camfeat_track_state(camfeat *f, uint32_t track_id, int **count)
+{
+    hist *hh = track_id ? find(f, track_id) : NULL;
+    if (!hh)
+        return NULL;
+    *count = &hh->state_n;
+    return hh->state;
 }
 
 void camfeat_get_stats(const camfeat *f, camfeat_stats *out)

@@ -50,8 +50,14 @@ void camfeat_update(camfeat *f, const skydet_det *cands, size_t n);
 /* Features of detection d (its track must have been fed by camfeat_update this frame,
  * else motion features are those of a new object). img: width x height GRAY8, rows
  * `stride` bytes apart. SG_EINVAL on NULL arguments. */
-int camfeat_compute(const camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
+int camfeat_compute(camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
                     float out[CAMFEAT_N]);
+
+/* Per-track scratch of CAMFEAT_NSTATE doubles for the caller (the camera adapter keeps
+ * its running class log-probabilities there), zeroed when the track's history starts;
+ * *count is its own counter. NULL if the track has no history. */
+#define CAMFEAT_NSTATE 8
+double *camfeat_track_state(camfeat *f, uint32_t track_id, int **count);
 
 /* Short identifier of feature i (0 <= i < CAMFEAT_N), e.g. "speed_px"; NULL otherwise. */
 const char *camfeat_name(int i);

@@ -72,6 +72,25 @@ void alerts_cfg_default(alerts_cfg *c)
     c->n_info_cls = sizeof info / sizeof info[0];
 }
 
+/* Copies a JSON array of non-empty strings (each < len chars, at most cap) into rows of
+ * out, len bytes apart; errors name where.key[i]. */
+static int string_list(const cJSON *arr, const char *where, const char *key, const char *what,
+                       char *out, size_t len, size_t cap, size_t *n_out, sg_errinfo *e)
+{
+    int n = cJSON_GetArraySize(arr);
+    if ((size_t)n > cap)
+        return sg_err_set(e, SG_ERANGE, "%s.%s: more than %zu entries", where, key, cap);
+    for (int i = 0; i < n; i++) {
+        const cJSON *s = cJSON_GetArrayItem(arr, i);
+        if (!cJSON_IsString(s) || !s->valuestring[0] || strlen(s->valuestring) >= len)
+            return sg_err_set(e, SG_EINVAL, "%s.%s[%d]: must be a non-empty %s string (< %zu chars)",
+                              where, key, i, what, len);
+        memcpy(out + (size_t)i * len, s->valuestring, strlen(s->valuestring) + 1);
+    }
+    *n_out = (size_t)n;
+    return SG_OK;
+}
+
 int alerts_cfg_from_json(const cJSON *obj, const char *where, alerts_cfg *c, sg_errinfo *e)
 {
     static const char *const keys[] = {"enter_margin_m", "exit_margin_m", "clear_hold_s",
@@ -100,37 +119,12 @@ int alerts_cfg_from_json(const cJSON *obj, const char *where, alerts_cfg *c, sg_
         (rc = sgj_array(obj, where, "allow_list", false, &al, e)) ||
         (rc = sgj_array(obj, where, "info_classes", false, &ic, e)))
         return rc;
-    if (ic) {
-        int n = cJSON_GetArraySize(ic);
-        if (n > ALERTS_MAX_INFO_CLS)
-            return sg_err_set(e, SG_ERANGE, "%s.info_classes: more than %d classes", where,
-                              ALERTS_MAX_INFO_CLS);
-        for (int i = 0; i < n; i++) {
-            const cJSON *s = cJSON_GetArrayItem(ic, i);
-            if (!cJSON_IsString(s) || !s->valuestring[0] || strlen(s->valuestring) >= SG_CLASS_LEN)
-                return sg_err_set(e, SG_EINVAL,
-                                  "%s.info_classes[%d]: must be a non-empty class string (< %d chars)",
-                                  where, i, SG_CLASS_LEN);
-            memcpy(c->info_cls[i], s->valuestring, strlen(s->valuestring) + 1);
-        }
-        c->n_info_cls = (size_t)n;
-    }
     c->max_tracks = (size_t)mt;
-    if (al) {
-        int n = cJSON_GetArraySize(al);
-        if (n > ALERTS_MAX_ALLOW)
-            return sg_err_set(e, SG_ERANGE, "%s.allow_list: more than %d identities", where,
-                              ALERTS_MAX_ALLOW);
-        for (int i = 0; i < n; i++) {
-            const cJSON *s = cJSON_GetArrayItem(al, i);
-            if (!cJSON_IsString(s) || !s->valuestring[0] || strlen(s->valuestring) >= SG_ID_LEN)
-                return sg_err_set(e, SG_EINVAL,
-                                  "%s.allow_list[%d]: must be a non-empty identity string (< %d chars)",
-                                  where, i, SG_ID_LEN);
-            memcpy(c->allow[i], s->valuestring, strlen(s->valuestring) + 1);
-        }
-        c->n_allow = (size_t)n;
-    }
+    if ((al && (rc = string_list(al, where, "allow_list", "identity", &c->allow[0][0], SG_ID_LEN,
+                                 ALERTS_MAX_ALLOW, &c->n_allow, e))) ||
+        (ic && (rc = string_list(ic, where, "info_classes", "class", &c->info_cls[0][0],
+                                 SG_CLASS_LEN, ALERTS_MAX_INFO_CLS, &c->n_info_cls, e))))
+        return rc;
     return SG_OK;
 }
 

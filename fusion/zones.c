@@ -713,31 +713,6 @@ void zone_band_hae(const zone *z, double *floor_hae, double *ceiling_hae)
 
 /* ---- schedule ----------------------------------------------------------------------- */
 
-bool zone_circle(const zone *z, double centre[2], double *radius_m)
-{
-    if (!z->circle)
-        return false;
-    centre[0] = z->cx;
-    centre[1] = z->cy;
-    *radius_m = z->r;
-    return true;
-}
-
-size_t zone_poly_count(const zone *z)
-{
-    return z->circle ? 0 : z->npolys;
-}
-
-const double *zone_outer_ring(const zone *z, size_t poly, size_t *n)
-{
-    if (z->circle || poly >= z->npolys || !z->polys[poly].nrings) {
-        *n = 0;
-        return NULL;
-    }
-    *n = z->polys[poly].rings[0].n;
-    return z->polys[poly].rings[0].xy;
-}
-
 bool zone_active(const zone *z, double t)
 {
     if (z->nsched == 0)
@@ -1300,4 +1275,43 @@ zone_set *zones_load_ed269(const char *path, const geo_frame *f, const zones_ed2
     zone_set *zs = zones_parse_ed269(path, text, len, f, o, skipped, e);
     free(text);
     return zs;
+}
+
+zone_set *zones_load_file(const char *path, bool ed269, const geo_frame *f,
+                          const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e)
+{
+    *skipped = 0;
+    return ed269 ? zones_load_ed269(path, f, o, skipped, e) : zones_load(path, f, e);
+}
+
+/* ---- geometry accessors (drawing the zones, e.g. the operator map) --------------- */
+
+bool zone_circle(const zone *z, double *cx, double *cy, double *r)
+{
+    if (!z->circle)
+        return false;
+    *cx = z->cx;
+    *cy = z->cy;
+    *r = z->r;
+    return true;
+}
+
+size_t zone_poly_count(const zone *z)
+{
+    return z->circle ? 0 : z->npolys;
+}
+
+size_t zone_ring_count(const zone *z, size_t poly)
+{
+    return poly < zone_poly_count(z) ? z->polys[poly].nrings : 0;
+}
+
+const double *zone_ring(const zone *z, size_t poly, size_t ring, size_t *n)
+{
+    if (ring >= zone_ring_count(z, poly)) {
+        *n = 0;
+        return NULL;
+    }
+    *n = z->polys[poly].rings[ring].n;
+    return z->polys[poly].rings[ring].xy;
 }

@@ -101,6 +101,13 @@ zone_set *zones_load_ed269(const char *path, const geo_frame *f, const zones_ed2
 zone_set *zones_parse_ed269(const char *name, const char *text, size_t len, const geo_frame *f,
                             const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e);
 
+/* The zone file a venue names: EUROCAE ED-269 when ed269 (o, skipped as above), else
+ * GeoJSON (o and skipped unused; *skipped set to 0): the choice a venue's
+ * "zones_format" makes, in one place for programs that read a venue (the operator map;
+ * the daemon's fusion side still has its own copy of this choice). */
+zone_set *zones_load_file(const char *path, bool ed269, const geo_frame *f,
+                          const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e);
+
 size_t zones_count(const zone_set *zs);
 const zone *zones_at(const zone_set *zs, size_t i); /* i < zones_count */
 /* Index of the zone with this id, or SG_ENOTFOUND. */
@@ -112,13 +119,6 @@ zone_layer zone_get_layer(const zone *z);
 sg_severity zone_severity(const zone *z); /* warning -> WARNING, ... critical -> CRITICAL */
 /* Altitude band as heights above the ellipsoid (m); -INFINITY / INFINITY when open. */
 void zone_band_hae(const zone *z, double *floor_hae, double *ceiling_hae);
-
-/* Outline for drawing (e.g. CoT shapes): a circle gives true with its ENU centre and radius
- * (m); a polygon gives false and *n_polys polygons whose outer ring zone_outer_ring returns
- * (ENU east, north pairs, m, closing vertex not repeated; holes are not drawn). */
-bool zone_circle(const zone *z, double centre[2], double *radius_m);
-size_t zone_poly_count(const zone *z);
-const double *zone_outer_ring(const zone *z, size_t poly, size_t *n_vertices);
 
 /* Is the zone's schedule active at t (s UTC)? Windows are [start, end). */
 bool zone_active(const zone *z, double t);
@@ -138,5 +138,15 @@ double zone_distance(const zone *z, const double p[3]);
  * the horizon (v = 0 and outside, or the ray misses). horizon >= 0. */
 bool zone_entry(const zone *z, const double p[3], const double v[3], double horizon,
                 double *t_entry, double normal[3]);
+
+/* Geometry for drawing (the operator map, CoT shapes), in site ENU metres (project back with geo_frame_from_enu at
+ * the origin height). A circle zone: zone_circle gives its centre and radius (m) and
+ * it has no polygons; otherwise zone_poly_count polygons of zone_ring_count rings
+ * each (ring 0 outer, the rest holes), zone_ring returning n east/north pairs (the
+ * closing vertex not repeated; NULL and n = 0 out of range). */
+bool zone_circle(const zone *z, double *cx, double *cy, double *r);
+size_t zone_poly_count(const zone *z);
+size_t zone_ring_count(const zone *z, size_t poly);
+const double *zone_ring(const zone *z, size_t poly, size_t ring, size_t *n);
 
 #endif

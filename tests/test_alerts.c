@@ -224,6 +224,32 @@ static void test_time_to_breach_within_stated_error(void **state)
     zones_destroy(zs);
 }
 
+/* Two tracks flying side by side through the zone for 60 s; tag sets what differs. */
+static void cross_two(alerts *a, log_t *l, void (*tag)(sg_track tr[2]))
+{
+    for (int k = 0; k <= 120; k++) {
+        double tt = k * 0.5;
+        double p1[3] = {-600 + 15 * tt, 0, 50}, p2[3] = {-600 + 15 * tt, 100, 50}, v[3] = {15, 0, 0};
+        sg_track tr[2];
+        make_track(&tr[0], 1, p1, v, 3, 0.5);
+        make_track(&tr[1], 2, p2, v, 3, 0.5);
+        tag(tr);
+        assert_true(alerts_update(a, 2e9 + tt, tr, 2, rec_cb, l) >= 0);
+    }
+}
+
+static void tag_classes(sg_track tr[2])
+{
+    snprintf(tr[0].cls, sizeof tr[0].cls, "bird");
+    snprintf(tr[1].cls, sizeof tr[1].cls, "drone");
+}
+
+static void tag_identities(sg_track tr[2])
+{
+    snprintf(tr[0].identity, sizeof tr[0].identity, "1581f4xfb00aa"); /* case differs */
+    snprintf(tr[1].identity, sizeof tr[1].identity, "1581F4XFB00AB"); /* not listed */
+}
+
 /* A track a classifier called a bird is reported as INFO, a drone alarms; the list
  * is configurable ("info_classes": [] alarms on every class). */
 static void test_info_classes_not_alarmed(void **state)
@@ -238,16 +264,7 @@ static void test_info_classes_not_alarmed(void **state)
         alerts *a = alerts_create(&c, zs, NULL);
         static log_t l;
         l.n = 0;
-        for (int k = 0; k <= 120; k++) {
-            double tt = k * 0.5;
-            double p1[3] = {-600 + 15 * tt, 0, 50}, p2[3] = {-600 + 15 * tt, 100, 50}, v[3] = {15, 0, 0};
-            sg_track tr[2];
-            make_track(&tr[0], 1, p1, v, 3, 0.5);
-            make_track(&tr[1], 2, p2, v, 3, 0.5);
-            snprintf(tr[0].cls, sizeof tr[0].cls, "bird");
-            snprintf(tr[1].cls, sizeof tr[1].cls, "drone");
-            assert_true(alerts_update(a, 2e9 + tt, tr, 2, rec_cb, &l) >= 0);
-        }
+        cross_two(a, &l, tag_classes);
         size_t bird = 0, drone = 0;
         for (size_t i = 0; i < l.n; i++) {
             bool is_bird = l.ev[i].track_id == 1;
@@ -274,16 +291,7 @@ static void test_allow_listed_not_alarmed(void **state)
     alerts *a = alerts_create(&c, zs, NULL);
     static log_t l;
     l.n = 0;
-    for (int k = 0; k <= 120; k++) {
-        double tt = k * 0.5;
-        double p1[3] = {-600 + 15 * tt, 0, 50}, p2[3] = {-600 + 15 * tt, 100, 50}, v[3] = {15, 0, 0};
-        sg_track tr[2];
-        make_track(&tr[0], 1, p1, v, 3, 0.5);
-        make_track(&tr[1], 2, p2, v, 3, 0.5);
-        snprintf(tr[0].identity, sizeof tr[0].identity, "1581f4xfb00aa"); /* case differs */
-        snprintf(tr[1].identity, sizeof tr[1].identity, "1581F4XFB00AB"); /* not listed */
-        assert_true(alerts_update(a, 2e9 + tt, tr, 2, rec_cb, &l) >= 0);
-    }
+    cross_two(a, &l, tag_identities);
     size_t info = 0, alarm = 0;
     for (size_t i = 0; i < l.n; i++) {
         if (l.ev[i].track_id == 1) {

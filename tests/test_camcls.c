@@ -218,6 +218,11 @@ static void test_inference_math(void **state)
             assert_near(p[k], exp(k * z0 / T) / den, 1e-6);
         assert_int_equal(best, z0 > 0 ? CAMCLS_CLUTTER : CAMCLS_DRONE);
     }
+    x[0] = 1e30f; /* extreme input: bounded activations, finite probabilities */
+    camcls_predict(m, x, p);
+    assert_near(p[0] + p[1] + p[2] + p[3] + p[4], 1.0, 1e-9);
+    assert_near(p[CAMCLS_DRONE], 0.0, 1e-9); /* logit 0 against four bounded at 1e6 */
+    assert_near(p[CAMCLS_CLUTTER], 0.25, 1e-9);
     x[0] = NAN; /* treated as the mean: all logits 0 */
     camcls_predict(m, x, p);
     assert_near(p[2], 0.2, 1e-9);
@@ -243,6 +248,7 @@ static void test_bad_models(void **state)
          "last layer must have 5"},
         {"\"mean\":[0,", "\"mean\":[\"x\",", "mean[0]"},
         {"\"version\":1", "\"version\":1,\"extra\":1", "extra"},
+        {"\"b\":[0,0,0,0,0]", "\"b\":[0,0,0,0,1e300]", "b[4]: must be a finite number"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *t = model_text(2.0, cases[i].from, cases[i].to);
@@ -297,13 +303,54 @@ static void test_publish_rule(void **state)
     assert_near(m.cls_conf, 0.3, 1e-12);
 }
 
+/* The camera's classifier keys: read, and every bad value refused naming the key. */
+static void test_camera_keys(void **state)
+{
+    (void)state;
+    static const char *const base =
+        "{\"id\": \"cam\", \"adapter\": {\"type\": \"gstreamer\", \"pipeline\": \"videotestsrc\","
+        " \"hfov_deg\": 60%s}}";
+    char buf[512];
+    snprintf(buf, sizeof buf, base,
+             ", \"classifier\": \"config/camcls.json\", \"modality\": \"thermal\","
+             " \"drone_min_conf\": 0.7, \"class_smooth\": 9");
+    cJSON *j = cJSON_Parse(buf);
+    camera_cfg c;
+    camera_cfg_default(&c);
+    sg_errinfo e = {0};
+    if (camera_cfg_from_json(&c, j, "site.json: sensors[1]", &e))
+        fail_msg("%s", e.msg);
+    cJSON_Delete(j);
+    assert_string_equal(c.classifier, "config/camcls.json");
+    assert_true(c.thermal);
+    assert_near(c.drone_min_conf, 0.7, 0);
+    assert_int_equal(c.class_smooth, 9);
+    static const char *const bad[][2] = {
+        {", \"modality\": \"infrared\"", "adapter.modality"},
+        {", \"drone_min_conf\": 1.5", "adapter.drone_min_conf"},
+        {", \"class_smooth\": 0", "adapter.class_smooth"},
+        {", \"classifier\": 3", "adapter.classifier"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(buf, sizeof buf, base, bad[i][0]);
+        j = cJSON_Parse(buf);
+        assert_non_null(j);
+        camera_cfg_default(&c);
+        e.msg[0] = 0;
+        int rc = camera_cfg_from_json(&c, j, "site.json: sensors[1]", &e);
+        cJSON_Delete(j);
+        if (rc == SG_OK || !strstr(e.msg, bad[i][1]))
+            fail_msg("%s: rc %d, message \"%s\"", bad[i][0], rc, e.msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_features_motion),   cmocka_unit_test(test_features_appearance),
         cmocka_unit_test(test_features_bad_args), cmocka_unit_test(test_inference_math),
         cmocka_unit_test(test_bad_models),        cmocka_unit_test(test_committed_model),
-        cmocka_unit_test(test_publish_rule),
+        cmocka_unit_test(test_publish_rule),      cmocka_unit_test(test_camera_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -297,6 +297,14 @@ static void test_errors(void **state)
     assert_non_null(strstr(e.msg, "nosuchfilter_sg"));
     assert_non_null(strstr(e.msg, "cam-test"));
 
+    /* a classifier that cannot be loaded is named at create, not at the first frame */
+    c = ball_cfg(10);
+    snprintf(c.classifier, sizeof c.classifier, "%s/no_such_camcls.json", SG_BINARY_DIR);
+    assert_null(camera_create(&c, &e));
+    assert_non_null(strstr(e.msg, "no_such_camcls.json"));
+    assert_non_null(strstr(e.msg, "cam-test"));
+    c.classifier[0] = '\0';
+
     /* an element from a package that may be absent names the package */
     if (!gst_element_factory_find("x264enc")) {
         snprintf(c.pipeline, sizeof c.pipeline, "videotestsrc ! x264enc ! avdec_h264");

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "file_helpers.h"
+
 #include "droneid.h"
 #include "droneid_burst.h"
 #include "droneid_enc.h"
@@ -194,23 +196,6 @@ static void test_merged_region_and_offset_hint(void **st)
 
 /* ---- the real capture ----------------------------------------------------------------- */
 
-static float complex *load(size_t *n)
-{
-    FILE *f = fopen(FIXTURE, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long bytes = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *n = (size_t)bytes / sizeof(float complex);
-    float complex *x = malloc(*n * sizeof *x);
-    if (x && fread(x, sizeof *x, *n, f) != *n) {
-        free(x);
-        x = NULL;
-    }
-    fclose(f);
-    return x;
-}
 
 /* One real burst moved to `offset` Hz, resampled to fs, after 5 ms and before 1 ms of
  * noise, at snr_db in its band; returns the decoded count (0 or 1) and checks the serial. */
@@ -259,7 +244,7 @@ static void test_real_degraded(void **st)
 {
     (void)st;
     size_t n = 0;
-    float complex *x = load(&n);
+    float complex *x = load_cf32(FIXTURE, &n);
     if (!x) {
         printf("fixture %s absent: skipped\n", FIXTURE);
         skip();

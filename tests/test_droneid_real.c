@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "file_helpers.h"
+
 #include "droneid.h"
 #include "droneid_burst.h"
 #include "emitter.h"
@@ -28,23 +30,6 @@
 #define FS 50e6
 #define FC 2457.5e6
 
-static float complex *load(size_t *n)
-{
-    FILE *f = fopen(FIXTURE, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long bytes = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *n = (size_t)bytes / sizeof(float complex);
-    float complex *x = malloc(*n * sizeof *x);
-    if (x && fread(x, sizeof *x, *n, f) != *n) {
-        free(x);
-        x = NULL;
-    }
-    fclose(f);
-    return x;
-}
 
 static double dist_m(double la1, double lo1, double la2, double lo2)
 {
@@ -56,7 +41,7 @@ static void test_real_capture(void **st)
 {
     (void)st;
     size_t n = 0;
-    float complex *x = load(&n);
+    float complex *x = load_cf32(FIXTURE, &n);
     if (!x) {
         printf("fixture %s absent: skipped\n", FIXTURE);
         skip();

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "file_helpers.h"
 #include <zmq.h>
 
 #include "feed_auth.h"
@@ -25,16 +27,6 @@ static char dir[64];
 static void path_in(char *out, size_t cap, const char *name)
 {
     snprintf(out, cap, "%s/%s", dir, name);
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-    unlink(path);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    assert_int_equal(chmod(path, mode), 0);
 }
 
 static int setup(void **state)
@@ -132,7 +124,7 @@ static void test_curve_allow_list(void **state)
     assert_int_equal(feed_key_save(key_path, &srv, true, false, &e), SG_OK);
     char list[256];
     snprintf(list, sizeof list, "# operators\n%s   # console A\n\n", ca.public_z85);
-    write_file(list_path, list, 0644);
+    write_mode_file(list_path, list, 0644);
 
     feed_auth_cfg cfg;
     feed_auth_cfg_default(&cfg);
@@ -209,7 +201,7 @@ static void test_curve_allow_list(void **state)
 
     /* reload: B is added to the file; a new connection with B's key is admitted */
     snprintf(list, sizeof list, "%s\n%s\n%s\n", ca.public_z85, cb.public_z85, ca.public_z85);
-    write_file(list_path, list, 0600);
+    write_mode_file(list_path, list, 0600);
     assert_int_equal(feed_auth_reload(a, &e), SG_OK);
     feed_auth_get_stats(a, &st);
     assert_int_equal(st.allowed_keys, 2); /* duplicates merged */
@@ -229,7 +221,7 @@ static void test_curve_allow_list(void **state)
     assert_int_equal(zmq_connect(sb2, ep), 0);
     assert_true(pump(pub, sb2, 5.0, buf, sizeof buf) > 0);
     /* a broken file on reload keeps the old list */
-    write_file(list_path, "not-a-key\n", 0600);
+    write_mode_file(list_path, "not-a-key\n", 0600);
     assert_int_equal(feed_auth_reload(a, &e), SG_EFORMAT);
     assert_non_null(strstr(e.msg, "clients.txt:1"));
     feed_auth_get_stats(a, &st);
@@ -330,13 +322,13 @@ static void test_key_files(void **state)
     path_in(p, sizeof p, "z.cert");
     snprintf(text, sizeof text, "#   ZeroMQ CURVE **Secret** Certificate\n\nmetadata\ncurve\n"
              "    public-key = \"%s\"\n    secret-key = \"%s\"\n", k.public_z85, k.secret_z85);
-    write_file(p, text, 0600);
+    write_mode_file(p, text, 0600);
     assert_int_equal(feed_key_load(p, true, &got, &e), SG_OK);
     assert_string_equal(got.secret_z85, k.secret_z85);
     /* bare public key */
     path_in(p, sizeof p, "bare.pub");
     snprintf(text, sizeof text, "%s\n", k.public_z85);
-    write_file(p, text, 0644);
+    write_mode_file(p, text, 0644);
     assert_int_equal(feed_key_load(p, false, &got, &e), SG_OK);
     assert_string_equal(got.public_z85, k.public_z85);
 
@@ -361,7 +353,7 @@ static void test_key_files(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(text, sizeof text, bad[i].fmt,
                  bad[i].other_public ? k2.public_z85 : k.public_z85, k.secret_z85);
-        write_file(p, text, bad[i].mode);
+        write_mode_file(p, text, bad[i].mode);
         int rc = feed_key_load(p, true, &got, &e);
         if (rc != bad[i].code || !strstr(e.msg, bad[i].msg) || !strstr(e.msg, "bad.key"))
             fail_msg("case %zu: got %d '%s', want %d '%s'\n%s", i, rc, e.msg, bad[i].code,
@@ -404,7 +396,7 @@ static void test_create_failures(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(text, sizeof text, cases[i].list, c.public_z85);
-        write_file(list_path, text, cases[i].mode);
+        write_mode_file(list_path, text, cases[i].mode);
         feed_auth_cfg cfg;
         feed_auth_cfg_default(&cfg);
         snprintf(cfg.server_secret_key_file, sizeof cfg.server_secret_key_file, "%s", key_path);

@@ -125,6 +125,8 @@ static void test_track_minimal(void **state)
     feed_msg_free(&m);
 }
 
+static char *patch(const char *base, const char *from, const char *to);
+
 static void test_alert_status_rf(void **state)
 {
     (void)state;
@@ -158,7 +160,14 @@ static void test_alert_status_rf(void **state)
     assert_string_equal(m.u.rf.sensor, "rf-north");
     assert_string_equal(m.u.rf.cls, "frsky_d16");
     assert_near(m.u.rf.fc_hz, 2.44e9, 0);
+    assert_false(m.u.rf.has_track); /* no "track_id": nothing explains it */
     feed_msg_free(&m);
+    char *withtrack = patch(RF_OK, "\"fc_hz\"", "\"track_id\":17,\"fc_hz\"");
+    assert_int_equal(parse(withtrack, &m, &e), SG_OK);
+    assert_true(m.u.rf.has_track);
+    assert_int_equal(m.u.rf.track_id, 17);
+    feed_msg_free(&m);
+    free(withtrack);
 }
 
 /* Replaces the first occurrence of `from` in base by `to`. */
@@ -233,6 +242,8 @@ static void test_rejects(void **state)
         {RF_OK, "\"sensor\":\"rf-north\"", "\"sensor\":\"rf-south\"", SG_EFORMAT,
          "topic does not match"},
         {RF_OK, "\"fc_hz\":2440000000.0", "\"fc_hz\":-1", SG_ERANGE, ".fc_hz"},
+        {RF_OK, "\"fc_hz\"", "\"track_id\":1.5,\"fc_hz\"", SG_EINVAL, ".track_id"},
+        {RF_OK, "\"fc_hz\"", "\"track_id\":-2,\"fc_hz\"", SG_ERANGE, ".track_id"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *s = patch(cases[i].base, cases[i].from, cases[i].to);

@@ -306,6 +306,85 @@ static void test_static_object_is_clutter(void **state)
     assert_true(sc.hits >= 50);
 }
 
+/* A camera panning 2 px/frame right over a static world (sky gradient, 30 small dark
+ * static structures in the sky, a textured ground band): without motion compensation
+ * the clutter mean smears and the structures fire as moving objects; with it the
+ * shift is measured exactly and they stay suppressed, the target (moving in the
+ * image) is kept. */
+static void test_pan_compensated(void **state)
+{
+    (void)state;
+    const int W = 480, w = 240, h = 192, nf = 90;
+    uint8_t *world = malloc((size_t)W * h), *img = malloc((size_t)w * h);
+    assert_non_null(world);
+    assert_non_null(img);
+    int fa[2] = {0}, hits[2] = {0}, scored = 0;
+    uint64_t shifted = 0;
+    int sx = 0, sy = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        rng r = {0x5eed0a};
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < W; x++)
+                world[y * W + x] = (uint8_t)(y > 0.75 * h ? 60 + urand(&r) * 60 : 150 + 40.0 * y / h);
+        for (int i = 0; i < 30; i++) {
+            int x = 5 + (int)(urand(&r) * (W - 10)), y = 5 + (int)(urand(&r) * (0.7 * h - 10));
+            for (int j = 0; j < 2; j++)
+                for (int k = 0; k < 3; k++)
+                    world[(y + j) * W + x + k] = 90;
+        }
+        skydet_cfg c;
+        skydet_cfg_default(&c, w, h);
+        c.max_shift_px = pass ? 16 : 0;
+        sg_errinfo e = {0};
+        skydet *q = skydet_create(&c, &e);
+        if (!q)
+            fail_msg("%s", e.msg);
+        for (int k = 0; k < nf; k++) {
+            double tx = 30 + 1.5 * k, ty = 40 + 0.4 * k;
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    double dx = x - tx, dy = y - ty;
+                    double v = world[y * W + x + 2 * k] - 40 * exp(-(dx * dx + dy * dy) / 2.0) +
+                               2.0 * grand(&r);
+                    img[y * w + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : lrint(v));
+                }
+            const skydet_det *d;
+            size_t n;
+            assert_int_equal(skydet_process(q, img, (size_t)w, &d, &n), SG_OK);
+            bool hit = false;
+            for (size_t i = 0; i < n; i++) {
+                if (hypot(d[i].x - tx, d[i].y - ty) <= 2.0)
+                    hit = true;
+                else
+                    fa[pass]++;
+            }
+            if (k >= 6) {
+                hits[pass] += hit;
+                scored += pass;
+            }
+        }
+        skydet_stats st;
+        skydet_get_stats(q, &st);
+        if (pass) {
+            shifted = st.frames_shifted;
+            sx = st.shift_x;
+            sy = st.shift_y;
+        }
+        skydet_destroy(q);
+    }
+    print_message("pan 2 px/frame (seed 0x5eed0a): false alarms %d without, %d with compensation; "
+                  "target %d / %d frames with; %llu frames shifted, last shift (%d, %d)\n",
+                  fa[0], fa[1], hits[1], scored, (unsigned long long)shifted, sx, sy);
+    assert_int_equal(sx, -2); /* the scene moves left when the camera pans right */
+    assert_int_equal(sy, 0);
+    assert_true(shifted >= (uint64_t)nf - 3);
+    assert_true(fa[0] >= 50);          /* the smeared clutter fires without it */
+    assert_true(fa[1] * 10 <= fa[0]);  /* stated: >= 90 % removed */
+    assert_true(hits[1] >= 0.9 * scored);
+    free(world);
+    free(img);
+}
+
 static void test_sky_texture_mask(void **state)
 {
     (void)state;
@@ -358,6 +437,10 @@ static void test_bad_config(void **state)
     c.clutter_tau_frames = 0.5;
     assert_null(skydet_create(&c, &e));
     assert_non_null(strstr(e.msg, "clutter_tau_frames"));
+    skydet_cfg_default(&c, 320, 256);
+    c.max_shift_px = 2;
+    assert_null(skydet_create(&c, &e));
+    assert_non_null(strstr(e.msg, "max_shift_px"));
     assert_null(skydet_create(NULL, &e));
 
     const char *bad[][2] = {
@@ -366,6 +449,7 @@ static void test_bad_config(void **state)
         {"{\"k_sigma\": \"six\"}", "det.k_sigma"},
         {"{\"persist_k\": 9, \"persist_n\": 4}", "det.persist_k"},
         {"{\"radiuss\": 3}", "det.radiuss"},
+        {"{\"max_shift_px\": 200}", "det.max_shift_px"},
         {"[1]", "det"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -397,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_stride_and_velocity),
         cmocka_unit_test(test_static_object_is_clutter),
         cmocka_unit_test(test_sky_texture_mask),
+        cmocka_unit_test(test_pan_compensated),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,7 @@
  *
  *   sg_camscore --data DIR [--split train|calib|val|all] [--sensor V|IR]
  *               [--model FILE] [--drone-min-conf P] [--seconds S] [--clips N]
- *               [--features OUT.csv --every N] [--list-split] [--per-clip]
+ *               [--features OUT.csv --every N] [--list-split] [--per-clip] [--max-shift PX]
  *
  * The split (one place for the whole project: training, calibration and the figures
  * in docs/camera.md all come from here) is by clip, stratified by (sensor, class,
@@ -23,7 +23,8 @@
  *   precision  = drone reports on a drone box / drone reports
  *   false/frame= drone reports on no drone box, per frame of clips whose class is not drone
  *   confusion  = truth x published class over all confirmed detections
- *   first_s    = time from the clip start to the first detection on its object's box
+ *   first_s    = time from the clip start to the first detection on its object's box;
+ *                on drone clips also to the first drone report on the drone
  * Frames are only read, never written. Exit 0 ok, 1 error, 2 usage. */
 #include <getopt.h>
 #include <math.h>
@@ -55,6 +56,8 @@ typedef struct {
     double first_sum;
     int first_n, first_missed;
     double first_max;
+    double drone_first_sum, drone_first_max; /* drone clips: first drone report on the drone */
+    int drone_first_n, drone_first_missed;
 } score;
 
 typedef struct {
@@ -67,7 +70,8 @@ typedef struct {
     bool drone_clip;
     int object_cls;
     double t0;
-    bool seen;
+    bool seen, drone_seen;
+    double first_s, drone_first_s;
     FILE *feat;
     int every;
     bool per_clip;
@@ -258,6 +262,7 @@ static int on_frame(void *user, const camera_frame *f)
             s->first_n++;
             if (dt > s->first_max)
                 s->first_max = dt;
+            x->first_s = dt;
         }
         if (pred == 0) {
             s->reports++;
@@ -266,6 +271,14 @@ static int on_frame(void *user, const camera_frame *f)
                 s->reports_ok++;
                 x->clip_ok++;
                 hit = true;
+                if (x->drone_clip && !x->drone_seen) {
+                    x->drone_seen = true;
+                    x->drone_first_s = f->t - x->t0;
+                    s->drone_first_sum += x->drone_first_s;
+                    s->drone_first_n++;
+                    if (x->drone_first_s > s->drone_first_max)
+                        s->drone_first_max = x->drone_first_s;
+                }
             } else if (!x->drone_clip) {
                 s->free_false++;
             }
@@ -300,8 +313,11 @@ static void print_score(const char *what, const score *s, bool model)
            (unsigned long long)s->reports_ok, (unsigned long long)s->reports,
            s->free_frames ? (double)s->free_false / s->free_frames : 0.0,
            (unsigned long long)s->free_false, (unsigned long long)s->free_frames);
-    printf("first_detection_s mean %.2f max %.2f (%d clips, %d never)\n",
-           s->first_n ? s->first_sum / s->first_n : 0.0, s->first_max, s->first_n, s->first_missed);
+    printf("first_detection_s mean %.2f max %.2f (%d clips, %d never)  "
+           "first_drone_report_s (drone clips) mean %.2f max %.2f (%d clips, %d never)\n",
+           s->first_n ? s->first_sum / s->first_n : 0.0, s->first_max, s->first_n, s->first_missed,
+           s->drone_first_n ? s->drone_first_sum / s->drone_first_n : 0.0, s->drone_first_max,
+           s->drone_first_n, s->drone_first_missed);
     printf("confusion (rows truth, columns published%s):\n%-11s", model ? "" : "; no classifier: all drone",
            "");
     for (int p = 0; p < NPRED; p++)
@@ -331,7 +347,9 @@ static void usage(void)
             "  --features OUT      write clip,split,sensor,frame,track,truth,<features> rows\n"
             "  --every N           features of each track every Nth frame (default 3)\n"
             "  --list-split        print clip,sensor,class,bin,split and exit\n"
-            "  --per-clip          one line per clip\n");
+            "  --per-clip          one line per clip\n"
+            "  --max-shift PX      detector max_shift_px (0 = no motion compensation)\n"
+            "  --class-smooth N    adapter class_smooth (detections; default 1)\n");
 }
 
 int main(int argc, char **argv)
@@ -340,7 +358,7 @@ int main(int argc, char **argv)
     const char *feat_path = NULL;
     unsigned seed = 1;
     double seconds = 0, min_conf = 0.5;
-    int max_clips = 0, every = 3;
+    int max_clips = 0, every = 3, max_shift = -1, smooth = 1;
     bool list = false, per_clip = false;
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'},     {"split", required_argument, 0, 's'},
@@ -349,7 +367,8 @@ int main(int argc, char **argv)
         {"seconds", required_argument, 0, 't'},  {"clips", required_argument, 0, 'n'},
         {"features", required_argument, 0, 'f'}, {"every", required_argument, 0, 'e'},
         {"list-split", no_argument, 0, 'l'},     {"per-clip", no_argument, 0, 'p'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+        {"max-shift", required_argument, 0, 'x'}, {"class-smooth", required_argument, 0, 'C'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
@@ -365,10 +384,12 @@ int main(int argc, char **argv)
         case 'e': every = atoi(optarg); break;
         case 'l': list = true; break;
         case 'p': per_clip = true; break;
+        case 'x': max_shift = atoi(optarg); break;
+        case 'C': smooth = atoi(optarg); break;
         default: usage(); return o == 'h' ? 0 : 2;
         }
     }
-    if (optind != argc || !dir || every < 1 || !(min_conf >= 0 && min_conf <= 1) ||
+    if (optind != argc || !dir || every < 1 || smooth < 1 || smooth > 1000 || !(min_conf >= 0 && min_conf <= 1) ||
         (strcmp(split, "train") && strcmp(split, "calib") && strcmp(split, "val") &&
          strcmp(split, "all"))) {
         usage();
@@ -420,6 +441,9 @@ int main(int argc, char **argv)
         cfg.thermal = ir;
         cfg.max_seconds = seconds;
         cfg.drone_min_conf = min_conf;
+        cfg.class_smooth = smooth;
+        if (max_shift >= 0)
+            cfg.det.max_shift_px = max_shift;
         if (model)
             snprintf(cfg.classifier, sizeof cfg.classifier, "%s", model);
         sg_errinfo e = {0};
@@ -435,11 +459,14 @@ int main(int argc, char **argv)
         }
         if (!x.seen)
             x.sc->first_missed++;
+        if (x.drone_clip && !x.drone_seen)
+            x.sc->drone_first_missed++;
         if (per_clip && cam)
-            printf("clip %s %s frames %llu drone_reports %llu on_drone %llu blobs_dropped %llu "
-                   "tracklets_dropped %llu\n",
+            printf("clip %s %s frames %llu drone_reports %llu on_drone %llu first_s %.2f "
+                   "first_drone_s %.2f blobs_dropped %llu tracklets_dropped %llu\n",
                    c->name, c->split, (unsigned long long)x.clip_frames,
                    (unsigned long long)x.clip_reports, (unsigned long long)x.clip_ok,
+                   x.seen ? x.first_s : -1.0, x.drone_seen ? x.drone_first_s : -1.0,
                    (unsigned long long)st.blobs_dropped, (unsigned long long)st.tracklets_dropped);
         free(x.b);
         free(x.first);

@@ -109,6 +109,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--per-class", type=int, default=20000)
     ap.add_argument("--hidden", type=int, default=32)
+    ap.add_argument("--epochs", type=int, default=60)
     a = ap.parse_args()
 
     names, x, y = load(a.train)
@@ -123,7 +124,7 @@ def main():
     scale[scale < 1e-6] = 1.0
     xb, yb = balance(x, y, a.per_class, rng)
     mlp = MLPClassifier(hidden_layer_sizes=(a.hidden,), activation="relu", alpha=1e-3,
-                        batch_size=256, learning_rate_init=1e-3, max_iter=60,
+                        batch_size=256, learning_rate_init=1e-3, max_iter=a.epochs,
                         random_state=a.seed, tol=1e-5, n_iter_no_change=8)
     mlp.fit((xb - mean) / scale, yb)
     if list(mlp.classes_) != list(range(len(CLASSES))):
@@ -145,7 +146,7 @@ def main():
            "mean": [float(f"{v:.6g}") for v in mean], "scale": [float(f"{v:.6g}") for v in scale],
            "layers": layers, "temperature": float(f"{t:.6g}"),
            "trained": {"seed": a.seed, "rows": int(len(y)), "per_class": a.per_class,
-                       "hidden": a.hidden, "sklearn": sklearn.__version__,
+                       "hidden": a.hidden, "epochs": a.epochs, "sklearn": sklearn.__version__,
                        "iterations": int(mlp.n_iter_)}}
     with open(a.out, "w") as f:
         json.dump(doc, f, separators=(",", ":"))
