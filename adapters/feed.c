@@ -34,6 +34,7 @@ struct feed {
     bool blocked;
     struct timespec blocked_since;
     double slow_s;
+    const char *nodes_json;    /* "nodes" member of status messages, NULL = none */
     char buf[FEED_MAX_MSG];
 };
 
@@ -405,6 +406,10 @@ int feed_encode_status(const feed *f, char *buf, size_t cap, const sg_status *s,
         sgjw_raw(&w, ",\"latency_ms\":");
         sgjw_raw(&w, latency_json);
     }
+    if (f->nodes_json) {
+        sgjw_raw(&w, ",\"nodes\":");
+        sgjw_raw(&w, f->nodes_json);
+    }
     return finish(&w);
 }
 
@@ -529,6 +534,8 @@ int feed_status(feed *f, const sg_status *s, const char *sensors_json, double up
     return send_encoded(f, feed_encode_status(f, f->buf, sizeof f->buf, s, sensors_json,
                                               uptime_s, latency_json, snapshot));
 }
+
+void feed_set_status_nodes(feed *f, const char *nodes_json) { f->nodes_json = nodes_json; }
 
 int feed_rf_presence(feed *f, const feed_rf *r)
 {

@@ -102,6 +102,9 @@ int feed_alert(feed *f, const sg_alert *a, bool snapshot);
 int feed_status(feed *f, const sg_status *s, const char *sensors_json, double uptime_s,
                 const char *latency_json, bool snapshot);
 int feed_rf_presence(feed *f, const feed_rf *r);
+/* Raw JSON published as the "nodes" member of status messages (a distributed venue's
+ * link, docs/nodes.md); NULL = none. The text must stay valid until replaced. */
+void feed_set_status_nodes(feed *f, const char *nodes_json);
 /* Sends a pre-encoded frame (used when replaying a JSONL record). */
 int feed_send_raw(feed *f, const char *frame, size_t len);
 

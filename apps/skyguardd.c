@@ -6,9 +6,10 @@
  *                           -> emitters            +-> event queue -> registry -> tracker
  *   (camera, Wi-Fi Remote ID: their own adapters)  /      -> WGS84 -> alerts -> feed + log
  *
- * Time is the sample clock of the inputs (EV_TICK events carry it), so a replay at
+ * Time is the sample clock of the inputs (clock tick events carry it), so a replay at
  * full speed gives the same tracks and alerts as live. Replay sensors push events
- * with back-pressure (lossless); live sensors never block and count their drops. */
+ * with back-pressure (lossless); live sensors never block and count their drops.
+ * --role sensor / fusion split the same two halves over machines (docs/nodes.md). */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -69,6 +70,11 @@ static void usage(FILE *f)
             "      --wait-subscriber S wait up to S seconds for a first subscriber before\n"
             "                          starting (replays: so nothing is missed)\n"
             "      --linger S          keep the feed open S seconds after a replay ends (0.5)\n"
+            "      --role ROLE         standalone (default: every sensor and fusion here),\n"
+            "                          sensor (the sensors of --node, sent to the fusion\n"
+            "                          node) or fusion (tracks every sensor node); the venue's\n"
+            "                          \"nodes\" section says where (docs/nodes.md)\n"
+            "      --node NAME         with --role sensor: this machine's node\n"
             "  -q, --quiet             no per-event lines on stdout (errors and warnings\n"
             "                          still on stderr)\n"
             "      --progress          replay progress on stderr\n"
@@ -126,6 +132,8 @@ int main(int argc, char **argv)
         {"progress", no_argument, NULL, 6},
         {"record", required_argument, NULL, 7},
         {"check", no_argument, NULL, 8},
+        {"role", required_argument, NULL, 10},
+        {"node", required_argument, NULL, 11},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -181,6 +189,22 @@ int main(int argc, char **argv)
             break;
         case 8:
             check = true;
+            break;
+        case 10:
+            if (strcmp(optarg, "standalone") == 0) {
+                o.role = PIPELINE_STANDALONE;
+            } else if (strcmp(optarg, "sensor") == 0) {
+                o.role = PIPELINE_SENSOR;
+            } else if (strcmp(optarg, "fusion") == 0) {
+                o.role = PIPELINE_FUSION;
+            } else {
+                fprintf(stderr, "skyguardd: --role: \"%s\" is not standalone, sensor or fusion\n",
+                        optarg);
+                return 1;
+            }
+            break;
+        case 11:
+            o.node = optarg;
             break;
         case 'h':
             usage(stdout);

@@ -203,7 +203,7 @@ static int parse_root(sg_site *s, sg_errinfo *e)
     static const char *const keys[] = {"version", "site", "sensors", "zones", "zones_format",
                                        "geoid_undulation_m", "signatures",
                                        "allow_list", "tracker", "alerts", "outputs", "comment",
-                                       NULL};
+                                       "nodes", NULL};
     static const char *const skeys[] = {"name", "origin", "ground_amsl_m", NULL};
     const cJSON *root = s->doc, *site, *origin, *sensors, *allow, *outputs;
     char where[SG_PATH_LEN + 32];
@@ -219,6 +219,7 @@ static int parse_root(sg_site *s, sg_errinfo *e)
         (rc = sgj_array(root, s->path, "allow_list", false, &allow, e)) ||
         (rc = sgj_object(root, s->path, "tracker", false, &s->tracker, e)) ||
         (rc = sgj_object(root, s->path, "alerts", false, &s->alerts, e)) ||
+        (rc = sgj_object(root, s->path, "nodes", false, &s->nodes, e)) ||
         (rc = sgj_object(root, s->path, "outputs", false, &outputs, e)) ||
         (rc = file_ref(s, root, s->path, "zones", s->zones_path, e)) ||
         (rc = sgj_enum(root, s->path, "zones_format", false, SG_ZONES_GEOJSON, zones_formats, 2,

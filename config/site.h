@@ -84,6 +84,7 @@ typedef struct {
     const cJSON *web;          /* module-owned ("outputs.web", the operator map sg_web), NULL = defaults */
     const cJSON *tracker;      /* module-owned, NULL for defaults */
     const cJSON *alerts;       /* module-owned, NULL for defaults */
+    const cJSON *nodes;        /* module-owned (apps/node/node_cfg.h), NULL = one machine */
     cJSON *doc;                /* owns the sections above */
 } sg_site;
 

@@ -2,7 +2,7 @@
  * publication policy, status and latency. Events come from a node link in order; the
  * clock is the sample clock they carry, so a replay at full speed gives the same
  * tracks and alerts as live. */
-#include "fusion_side.h"
+#include "fusion_state.h"
 #include "geoid.h"
 #include "sg_clock.h"
 
@@ -14,70 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alerts.h"
-#include "feed.h"
-#include "fusion.h"
-#include "geo.h"
-#include "registry.h"
 #include "sg_jsonw.h"
-#include "tracker.h"
-#include "zones.h"
 
 #define STEP_PERIOD_S 0.1      /* s of sample time between tracker/alert steps without data */
 #define LOG_TRACK_PERIOD_S 2.0 /* s between readable lines about one track */
-#define TRACK_SLOTS 4096       /* per-track publication memory (by id modulo) */
-
-typedef struct {
-    double last_t;             /* s UTC of the last data */
-    bool done, failed;
-    bool stalled;              /* the watchdog saw a stage make no progress */
-} sensor_health;
-
-typedef struct {
-    uint32_t id;
-    sg_track_status status;
-    double last_log;
-    bool announced;            /* published at least once */
-    double pub_t;              /* s UTC (sample clock) of its last publication */
-    double pub_t_last;         /* the track's t_last then: newer data means an update */
-} track_slot;
-
-
-struct fusion_side {
-    fusion_side_opts o;
-    const sg_site *site;
-    geo_frame frame;
-    zone_set *zones;
-    registry *reg;
-    tracker *trk;
-    alerts *al;
-    feed *fd;
-    node_link *link;           /* the link being run (queue depth in status) */
-    const char **sensor_ids;
-    sensor_health *health;
-    nl_health *hl;             /* latest health event per sensor */
-    bool *have_hl;             /* hl[i] received */
-    int primary;               /* sensor whose health carries NL_H_PRIMARY, -1 = none yet */
-    int replay_sensor;         /* sensor a --replay stands in for, -1 = none */
-    double last_progress;
-    /* loop state */
-    double t_now, t_last_step, next_status;
-    double t_begin;            /* s UTC: sample time of the first event */
-    snapshot_sched snap;
-    sg_track *tracks;          /* mutable copy of the tracker's list */
-    size_t n_tracks, cap_tracks;
-    track_slot tslots[TRACK_SLOTS];
-    nl_lat pipe_lat;           /* ms from event creation to its publication */
-    nl_lat e2e_lat;            /* ms from sample time of the data to publication (paced replay) */
-    uint64_t rejected;         /* measurements refused by the registry or tracker */
-    sg_status st;
-    struct timespec started;
-    bool record_err_logged;    /* the --record-out failure was logged */
-    struct timespec last_status_wall; /* monotonic time of the last status */
-    char line[1024];
-    char sjson[8192];
-    char ljson[512];
-};
 
 /* ---------------------------------------------------------------- logging */
 
@@ -254,8 +194,6 @@ static void on_alert(const sg_alert *a, void *user)
           a->allow_listed ? " [allow-listed: not alarmed]" : "");
 }
 
-static void publish_status(fusion_side *p, bool snapshot);
-
 static void publish_snapshot(fusion_side *p, bool late_joiner)
 {
     for (size_t i = 0; i < p->n_tracks; i++) {
@@ -272,7 +210,7 @@ static void publish_snapshot(fusion_side *p, bool late_joiner)
         for (size_t i = 0; i < n && i < 64; i++)
             feed_alert(p->fd, &act[i], true);
         if (isfinite(p->t_now))
-            publish_status(p, true); /* the latest status, as the schema promises */
+            fusion_publish_status(p, true); /* the latest status, as the schema promises */
     }
 }
 
@@ -291,153 +229,6 @@ static void publish_rf_picture(fusion_side *p, double t)
                      .az_sd_deg = pic[i].az_sd * 180 / M_PI};
         feed_rf_presence(p->fd, &r);
     }
-}
-
-/* One sensor's counters, the groups its latest health event says apply. */
-static void health_json(sgjw *w, const nl_health *h)
-{
-    if (h->groups & NL_H_ADAPTER) {
-        sgjw_uint(w, "samples", h->samples);
-        sgjw_uint(w, "samples_dropped", h->samples_dropped);
-        sgjw_uint(w, "bad_samples", h->bad_samples);
-        sgjw_uint(w, "bursts", h->bursts);
-        sgjw_uint(w, "droneid_decoded", h->droneid_decoded);
-        sgjw_uint(w, "droneid_failed", h->droneid_failed);
-    }
-    if (h->groups & NL_H_BLE) {
-        sgjw_uint(w, "ble_packets", h->ble_packets);
-        sgjw_uint(w, "ble_crc_fail", h->ble_crc_fail);
-    }
-    if (h->groups & NL_H_WIFI) {
-        sgjw_uint(w, "wifi_frames", h->wifi_frames);
-        sgjw_uint(w, "wifi_rid_frames", h->wifi_rid_frames);
-        sgjw_uint(w, "wifi_rejected", h->wifi_rejected);
-        sgjw_uint(w, "kernel_dropped", h->kernel_dropped);
-    }
-    if (h->groups & NL_H_CAMERA) {
-        sgjw_uint(w, "frames", h->frames);
-        sgjw_uint(w, "frames_dropped", h->frames_dropped);
-        sgjw_uint(w, "frames_bad", h->frames_bad);
-        sgjw_uint(w, "detections", h->detections);
-        sgjw_uint(w, "bearings", h->bearings);
-        sgjw_uint(w, "detections_masked", h->detections_masked);
-        sgjw_uint(w, "blobs_dropped", h->blobs_dropped);
-        sgjw_uint(w, "tracklets_dropped", h->tracklets_dropped);
-        sgjw_uint(w, "drone_reports", h->drone_reports);
-    }
-    if (h->groups & NL_H_RID) {
-        sgjw_uint(w, "remote_id_messages", h->rid_messages);
-        sgjw_uint(w, "remote_id_positions", h->rid_positions);
-        sgjw_uint(w, "remote_id_evicted", h->rid_evicted);
-    }
-    sgjw_uint(w, "events_dropped", h->events_dropped);
-    if (h->groups & NL_H_RECORD)
-        sgjw_uint(w, "record_errors", h->record_errors);
-}
-
-static const char *sensors_json(fusion_side *p)
-{
-    sgjw w;
-    sgjw_init(&w, p->sjson, sizeof p->sjson);
-    sgjw_arr_begin(&w, NULL);
-    for (size_t i = 0; i < p->site->n_sensors; i++) {
-        const sg_sensor_cfg *c = &p->site->sensors[i];
-        const sensor_health *h = &p->health[i];
-        const char *state;
-        /* A sensor silent for longer than stale_after_s is degraded whatever the
-         * reason (device unplugged, link down, or its recording ended early). */
-        double since = isnan(h->last_t) ? p->t_begin : h->last_t;
-        bool stale = p->t_now - since > c->stale_after_s;
-        if (!c->enabled && (int)i != p->replay_sensor)
-            state = "disabled";
-        else if (h->failed)
-            state = "down";
-        else if (stale || h->stalled)
-            state = "degraded";
-        else if (h->done)
-            state = "ended";
-        else if (isnan(h->last_t))
-            state = "waiting"; /* no data yet, not late yet */
-        else
-            state = "ok";
-        sgjw_obj_begin(&w);
-        sgjw_str(&w, "id", c->id);
-        sgjw_str(&w, "state", state);
-        if (h->stalled)
-            sgjw_bool(&w, "stalled", true);
-        sgjw_fix(&w, "last_t", h->last_t, 6);
-        if (p->have_hl[i])
-            health_json(&w, &p->hl[i]);
-        sgjw_obj_end(&w);
-    }
-    sgjw_arr_end(&w);
-    return sgjw_ok(&w) ? p->sjson : "[]";
-}
-
-static const char *latency_json(fusion_side *p)
-{
-    /* Front-end latency per block: the worst sensor's quantiles (each node keeps its
-     * own histogram; only quantiles cross the link). */
-    double fe50 = NAN, fe99 = NAN;
-    for (size_t i = 0; i < p->site->n_sensors; i++) {
-        if (!p->have_hl[i] || isnan(p->hl[i].fe_p50_ms))
-            continue;
-        if (isnan(fe50) || p->hl[i].fe_p50_ms > fe50)
-            fe50 = p->hl[i].fe_p50_ms;
-        if (isnan(fe99) || p->hl[i].fe_p99_ms > fe99)
-            fe99 = p->hl[i].fe_p99_ms;
-    }
-    sgjw w;
-    sgjw_init(&w, p->ljson, sizeof p->ljson);
-    sgjw_obj_begin(&w);
-    sgjw_fix(&w, "frontend_p50", fe50, 2);
-    sgjw_fix(&w, "frontend_p99", fe99, 2);
-    sgjw_fix(&w, "pipeline_p50", nl_lat_quantile(&p->pipe_lat, 0.5), 2);
-    sgjw_fix(&w, "pipeline_p99", nl_lat_quantile(&p->pipe_lat, 0.99), 2);
-    if (p->o.realtime) {
-        sgjw_fix(&w, "sample_to_feed_p50", nl_lat_quantile(&p->e2e_lat, 0.5), 2);
-        sgjw_fix(&w, "sample_to_feed_p99", nl_lat_quantile(&p->e2e_lat, 0.99), 2);
-    }
-    sgjw_obj_end(&w);
-    return sgjw_ok(&w) ? p->ljson : "{}";
-}
-
-static void publish_status(fusion_side *p, bool snapshot)
-{
-    sg_status *st = &p->st;
-    memset(st, 0, sizeof *st);
-    st->t = p->t_now;
-    for (size_t i = 0; i < p->site->n_sensors; i++) {
-        const nl_health *h = &p->hl[i];
-        if (!p->have_hl[i] || !(h->groups & NL_H_ADAPTER))
-            continue;
-        st->samples_processed += h->samples;
-        st->samples_dropped += h->samples_dropped;
-        st->blocks_dropped += h->blocks_dropped + h->events_dropped;
-        st->bursts += h->bursts;
-    }
-    tracker_counts tc;
-    tracker_stats(p->trk, &tc);
-    st->measurements = tc.meas_in;
-    st->measurements_rejected = p->rejected;
-    feed_stats fs;
-    feed_get_stats(p->fd, &fs);
-    st->messages_published = fs.published;
-    st->messages_dropped = fs.dropped;
-    if (p->link) {
-        nl_stats ls;
-        node_link_stats(p->link, &ls);
-        st->queue_depth = (uint32_t)ls.depth;
-        st->queue_capacity = (uint32_t)ls.capacity;
-    }
-    st->n_tracks = tc.tracks_active;
-    alerts_stats as;
-    alerts_get_stats(p->al, &as);
-    st->n_alerts_active = as.open;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    feed_status(p->fd, st, sensors_json(p), sg_ms_between(&p->started, &now) / 1e3, latency_json(p),
-                snapshot);
 }
 
 /* ---------------------------------------------------------------- fusion loop */
@@ -559,6 +350,30 @@ static void log_refusals(fusion_side *p)
             warnf_(p, "FEED  client %s: %s", pn[i].address, pn[i].text);
 }
 
+static void log_link_notes(fusion_side *p)
+{
+    char line[256];
+    while (p->link && node_link_note(p->link, line, sizeof line) > 0)
+        logf_(p, "%s", line);
+}
+
+/* A status by the wall clock (the sample clock may stand still). A distributed fusion
+ * that has no data yet takes the system clock for this status only. */
+static void publish_wall_status(fusion_side *p)
+{
+    if (isfinite(p->t_now) || !p->o.nodes) {
+        fusion_publish_status(p, false);
+        return;
+    }
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    double t_now = p->t_now, t_begin = p->t_begin;
+    p->t_now = p->t_begin = (double)rt.tv_sec + rt.tv_nsec * 1e-9;
+    fusion_publish_status(p, false);
+    p->t_now = t_now;
+    p->t_begin = t_begin;
+}
+
 static void maybe_status(fusion_side *p)
 {
     log_refusals(p);
@@ -568,10 +383,10 @@ static void maybe_status(fusion_side *p)
         warnf_(p, "record-out stopped: %s (messages after it are counted as record_out_dropped)",
               rerr);
     }
+    log_link_notes(p);
     if (isfinite(p->t_now) && p->t_now >= p->next_status) {
-        publish_status(p, false);
+        fusion_publish_status(p, false); /* sets last_status_wall */
         p->next_status = p->t_now + p->site->status_period_s;
-        clock_gettime(CLOCK_MONOTONIC, &p->last_status_wall);
     }
     /* A stalled sensor may hold the sample clock still: status goes on by the wall
      * clock then, so the operator sees the degraded state. */
@@ -580,10 +395,19 @@ static void maybe_status(fusion_side *p)
         stalled |= p->health[i].stalled;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (stalled && sg_ms_between(&p->last_status_wall, &now) >= p->site->status_period_s * 1e3) {
-        publish_status(p, false);
-        p->last_status_wall = now;
-    }
+    if (stalled && sg_ms_between(&p->last_status_wall, &now) >= p->site->status_period_s * 1e3)
+        publish_wall_status(p);
+}
+
+/* No event this turn: as maybe_status; a distributed fusion's status also goes on by
+ * wall clock, so silent nodes show as degraded even when no node moves the sample clock. */
+static void idle_status(fusion_side *p)
+{
+    maybe_status(p);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (p->o.nodes && sg_ms_between(&p->last_status_wall, &now) >= p->site->status_period_s * 1e3)
+        publish_wall_status(p);
 }
 
 static int wait_for_subscriber(fusion_side *p, const atomic_bool *stop)
@@ -747,7 +571,7 @@ static void log_progress(fusion_side *p)
 }
 
 int fusion_side_run(fusion_side *p, node_link *link, size_t inputs,
-                    size_t (*poll)(void *, sg_errinfo *), void *poll_user, int result,
+                    bool (*poll)(void *, sg_errinfo *), void *poll_user, int result,
                     sg_errinfo *e)
 {
     p->link = link;
@@ -759,16 +583,18 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs,
         if (fresh > 0)
             publish_snapshot(p, true);
         sg_errinfo why = {0};
-        if (poll && poll(poll_user, &why) > 0) {
-            warnf_(p, "%s; exiting without it", why.msg);
-            if (result == SG_OK) {
-                sg_err_set(e, why.code, "%s", why.msg);
-                result = why.code;
+        if (poll && poll(poll_user, &why)) {
+            if (why.code != SG_OK) {
+                warnf_(p, "%s; exiting without it", why.msg);
+                if (result == SG_OK) {
+                    sg_err_set(e, why.code, "%s", why.msg);
+                    result = why.code;
+                }
             }
             break;
         }
         if (rc == SG_ETIMEOUT) {
-            maybe_status(p); /* wall-clock status while a sensor is stalled */
+            idle_status(p); /* wall-clock status while a sensor is stalled or nodes silent */
             continue;
         }
         if (rc != SG_OK)
@@ -842,7 +668,7 @@ void fusion_side_finish(fusion_side *p, node_link *link, const atomic_bool *stop
         tracker_predict(p->trk, p->t_now);
         step(p, p->t_now);
         publish_snapshot(p, false);
-        publish_status(p, false);
+        fusion_publish_status(p, false);
     }
     tracker_counts tc;
     tracker_stats(p->trk, &tc);

@@ -24,6 +24,8 @@ typedef struct {
     bool progress;             /* replay progress through the log callback */
     double wait_subscriber_s;  /* s to wait for a first subscriber before starting, 0 = none */
     double linger_s;           /* s to keep the feed up after all inputs ended */
+    bool nodes;                /* the sensors are on other nodes: node section in status,
+                                  status by wall clock while no event arrives */
     pipeline_log_fn log;       /* NULL = silent */
     void *log_user;
     pipeline_log_fn warn;      /* non-fatal warnings when log is NULL (quiet), NULL = none */
@@ -40,12 +42,12 @@ int fusion_side_open_feed(fusion_side *f, const char *endpoint, const char *reco
 /* The banner lines, then up to wait_subscriber_s for a first subscriber. */
 void fusion_side_announce(fusion_side *f, const atomic_bool *stop);
 /* Runs the fusion loop on `link` until `inputs` sensors sent NL_DONE or the link
- * ended. poll(user, why) runs every loop turn (<= 50 ms; may be NULL); when it returns
- * > 0 (sensors that will not end: stuck after a stop request) the loop gives up on
- * them, with why as the error. Returns `result` unless it is SG_OK and a sensor failed
- * or was given up on (then e says which). */
+ * ended. poll(user, why) runs every loop turn (<= 50 ms; may be NULL); true ends the
+ * loop: a stop (why untouched), or sensors that will not end (stuck after a stop
+ * request: why says which, the loop gives up on them with it as the error). Returns
+ * `result` unless it is SG_OK and a sensor failed or was given up on (then e says which). */
 int fusion_side_run(fusion_side *f, node_link *link, size_t inputs,
-                    size_t (*poll)(void *, sg_errinfo *), void *poll_user, int result,
+                    bool (*poll)(void *, sg_errinfo *), void *poll_user, int result,
                     sg_errinfo *e);
 /* After the inputs' threads ended: drains `link`, a last step, snapshot and status,
  * the summary line, then lingers linger_s for subscribers. */

@@ -27,6 +27,7 @@ static void inproc_stats(void *impl, nl_stats *out)
     out->dropped = qs.dropped;
     out->depth = qs.depth;
     out->capacity = qs.capacity;
+    out->refused = out->malformed = 0;
 }
 
 static void inproc_destroy(void *impl) { sgq_destroy(impl); }

@@ -54,6 +54,8 @@ typedef struct {
     uint64_t rid_messages, rid_positions, rid_evicted;
     uint64_t events_dropped;                  /* events this sensor could not push */
     uint64_t record_errors;
+    uint64_t link_dropped;                    /* events this node's transport could not send
+                                                 (node-wide; 0 in-process) */
     double fe_p50_ms, fe_p99_ms;              /* ms to process one block; NaN before the first,
                                                  +Inf beyond the histogram */
     double progress;                          /* 0..1 of a replayed input, NaN if unknown */
@@ -79,7 +81,23 @@ typedef struct {
     uint64_t pushed;           /* events accepted */
     uint64_t dropped;          /* non-blocking pushes refused (full / peer slow or absent) */
     size_t depth, capacity;    /* events waiting now / room for, at this end */
+    uint64_t refused;          /* network: peers refused (unknown CURVE key) */
+    uint64_t malformed;        /* network: messages that failed to decode, or named a
+                                  sensor their node does not run */
+    uint64_t bytes;            /* network: payload bytes sent (sensor end) / received (fusion) */
 } nl_stats;
+
+/* What the fusion end of a network link knows about the node running a sensor. */
+typedef struct {
+    const char *node;          /* node name */
+    bool heard;                /* a message arrived since the fusion end started */
+    double silent_s;           /* s of wall clock since its last message, +Inf never heard */
+    double clock_offset_s;     /* node system clock - fusion system clock, NaN until measured */
+    double link_delay_ms;      /* one-way link delay (half the round trip minus turnaround) */
+    bool clock_flagged;        /* |clock_offset_s| > the venue's clock_bound_s */
+    uint64_t lost;             /* messages missing from the node's sequence */
+    uint64_t rejoins;          /* times the node came back with a new session */
+} nl_peer;
 
 /* A transport's verbs. Thread-safety: push from any thread, pop from one thread.
  *   push(ev, wait=false) never blocks: SG_EOVERFLOW when full (the drop is counted);
@@ -94,6 +112,15 @@ typedef struct {
     void (*halt)(void *impl);
     void (*stats)(void *impl, nl_stats *out);
     void (*destroy)(void *impl);
+    /* Optional (NULL: in-process). Fusion end: the node behind `sensor` (SG_ENOTSUP if
+     * local) and one readable line about the link per call (joins, refusals, clock
+     * flags; returns 0 when none). Sensor end: the clock floor of the other nodes
+     * (s UTC sample clock; a replayed node waits for it, -Inf until known, +Inf none)
+     * and the node's own slowest replay clock (reported to the fusion end). */
+    int (*peer)(void *impl, int sensor, nl_peer *out);
+    size_t (*note)(void *impl, char *line, size_t cap);
+    double (*floor)(void *impl);
+    void (*report_clock)(void *impl, double t);
 } node_link_ops;
 
 typedef struct {
@@ -115,6 +142,22 @@ static inline int node_link_pop(node_link *l, nl_event *ev, double timeout_s)
 }
 static inline void node_link_halt(node_link *l) { l->ops->halt(l->impl); }
 static inline void node_link_stats(node_link *l, nl_stats *out) { l->ops->stats(l->impl, out); }
+static inline int node_link_peer(node_link *l, int sensor, nl_peer *out)
+{
+    return l->ops->peer ? l->ops->peer(l->impl, sensor, out) : SG_ENOTSUP;
+}
+static inline size_t node_link_note(node_link *l, char *line, size_t cap)
+{
+    return l->ops->note ? l->ops->note(l->impl, line, cap) : 0;
+}
+/* True when this link carries a clock floor (a sensor node of a distributed venue). */
+static inline bool node_link_has_floor(const node_link *l) { return l->ops->floor != NULL; }
+static inline double node_link_floor(node_link *l) { return l->ops->floor(l->impl); }
+static inline void node_link_report_clock(node_link *l, double t)
+{
+    if (l->ops->report_clock)
+        l->ops->report_clock(l->impl, t);
+}
 
 /* Latency histogram: fixed bins of 0.1 ms (0..204.8 ms), no allocation on the hot path.
  * Not thread-safe: one writer, read by the same thread. */

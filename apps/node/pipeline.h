@@ -1,6 +1,7 @@
 /* The daemon's pipeline: builds every stage from a venue configuration, runs one
  * thread per enabled sensor and the fusion loop on the calling thread, and
- * publishes tracks, alerts, RF presence and status on the operator feed.
+ * publishes tracks, alerts, RF presence and status on the operator feed. With a role
+ * (docs/nodes.md) it runs only the sensors of one node, or only the fusion of all.
  * Used by apps/skyguardd.c; tests may run it in-process. Never prints: readable
  * event lines go to the log callback the app supplies. */
 #ifndef SG_PIPELINE_H
@@ -17,6 +18,13 @@ typedef struct pipeline pipeline;
  * thread running pipeline_run(). */
 typedef void (*pipeline_log_fn)(void *user, const char *line);
 
+/* What this process runs of the venue (docs/nodes.md). */
+typedef enum {
+    PIPELINE_STANDALONE = 0,   /* every enabled sensor and fusion, in one process */
+    PIPELINE_SENSOR,           /* the sensors of node `node`, publishing to the fusion node */
+    PIPELINE_FUSION,           /* tracker, fusion, alerts and feed for every sensor node */
+} pipeline_role;
+
 typedef struct {
     const char *replay_path;   /* SigMF recording replacing the first RF sensor's adapter, or NULL */
     double sample_rate;        /* Hz for a recording without core:sample_rate; 0 = from metadata */
@@ -30,6 +38,8 @@ typedef struct {
     double linger_s;           /* s to keep the feed up after all inputs ended */
     bool progress;             /* replay progress through the log callback */
     size_t event_queue;        /* events between sensor threads and fusion, > 0 */
+    pipeline_role role;        /* standalone (default) */
+    const char *node;          /* PIPELINE_SENSOR: the node's name in the venue's "nodes" */
     pipeline_log_fn log;       /* NULL = silent */
     void *log_user;
     pipeline_log_fn warn;      /* non-fatal warnings when log is NULL (quiet), NULL = none */

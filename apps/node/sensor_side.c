@@ -6,117 +6,27 @@
  * link. A replay pushes with back-pressure (lossless and deterministic); a live sensor
  * never blocks and its dropped events are counted. */
 #define _GNU_SOURCE /* pthread_timedjoin_np */
-#include "sensor_side.h"
-#include "sensor_df.h"
+#include "sensor_runner.h"
 #include "sg_clock.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "camera.h"
-#include "ble_rx.h"
-#include "droneid.h"
-#include "droneid_burst.h"
-#include "emitter.h"
-#include "frontend.h"
-#include "geo.h"
-#include "odid.h"
-#if SG_WITH_PCAP
-#include "rid_wifi_pcap.h"
-#else
-typedef struct rid_pcap rid_pcap;
-#endif
-#include "sg_adapter.h"
-#include "sg_json.h"
-#include "siglib.h"
-#include "sigmf.h"
-
 #define TICK_PERIOD_S 0.05     /* s of sample time between clock events from a sensor */
 #define HEALTH_PERIOD_S 0.25   /* s of sample time between health events from a sensor */
 #define RF_REPORT_PERIOD_S 2.0 /* s between rf.* reports of one emitter */
-#define EMITTER_SLOTS 256      /* per-emitter report memory (by id modulo) */
 #define SYNC_WINDOW_S 0.2      /* s a replayed sensor may run ahead of the slowest other */
-
-typedef struct {
-    uint32_t id;
-    char cls[SG_CLASS_LEN];
-    double last_report;
-} emitter_slot;
-
-/* One sensor's input thread: an IQ adapter with the RF chain (front end, emitters,
- * DroneID, BLE Remote ID), a Wi-Fi Remote ID capture, or a camera. */
-typedef struct {
-    sensor_side *p;
-    int idx;                   /* sensor index in the site */
-    bool live;                 /* a device: never blocks, drops counted */
-    bool primary;              /* the node's first sensor (NL_H_PRIMARY) */
-    rid_pcap *pcap;            /* Wi-Fi Remote ID input, or NULL */
-    camera *cam;               /* camera input, or NULL */
-    ble_rx *ble;               /* BLE Remote ID receiver on this RF input, or NULL */
-    odid_table *odid;          /* Remote ID aircraft heard by this sensor */
-    atomic_uint_least64_t rid_frames, rid_positions;
-    const sg_iq_adapter *ops;  /* IQ adapter, NULL for Wi-Fi Remote ID */
-    void *state;
-    cJSON *opts;               /* adapter options with paths resolved (owned) */
-    frontend *fe;
-    sensor_df *df;             /* direction finding (a sensor with an "array"), or NULL */
-    char sink_err[256];        /* why the sink stopped the input, "" if it did not */
-    emitters *em;
-    droneid_rx *did;
-    double did_fs;             /* Hz the DroneID receiver was made for */
-    double center_freq;        /* Hz of the block being processed */
-    double hold_s;             /* s the front end may hold a burst back (max burst + margin) */
-    double next_tick, next_health;
-    double t_first;            /* s UTC of the end of the first block (arrived at wall_first) */
-    struct timespec wall_first;
-    emitter_slot slots[EMITTER_SLOTS];
-    sigmf_writer *rec;         /* incident recording of the input, NULL = off */
-    int64_t rec_offset;        /* recording sample index - stream sample index */
-    double rec_t0, rec_fc;     /* of the current capture segment */
-    atomic_uint_least64_t rec_errors; /* writes that failed (recording then stops) */
-    bool rec_off;              /* recording failed for good on this sensor */
-    nl_lat fe_lat;             /* ms to process one block (sensor thread only) */
-    double clk;                /* s UTC reached (guarded by sensor_side.clk_mu), -INF before */
-    bool clk_done;             /* input ended (guarded by clk_mu) */
-    pthread_t th;
-    bool started;
-    atomic_uint_least64_t bursts, decoded, decode_fail, events_dropped;
-    /* watchdog: written by the sensor thread, read by the polling thread */
-    atomic_llong busy_ns;      /* CLOCK_MONOTONIC ns the current block began, 0 = idle */
-    atomic_int stage;          /* RF_STAGE_* inside it */
-    atomic_bool ended;         /* the thread sent its NL_DONE */
-    bool stall_noted;          /* polling thread only */
-    bool abandoned;            /* did not stop: never joined, never freed */
-} runner;
 
 enum { RF_STAGE_SETUP, RF_STAGE_RECORD, RF_STAGE_FRONTEND, RF_STAGE_BLE };
 static const char *const rf_stage_name[] = {"block set-up", "recording", "front end (DSP)",
                                             "BLE receiver"};
 
-struct sensor_side {
-    const sg_site *site;
-    sensor_side_opts o;
-    const char *record_dir;    /* incident recording, NULL = off */
-    node_link *link;
-    const atomic_bool *stop;
-    geo_frame frame;
-    siglib *sigs;
-    runner *run;               /* one per sensor slot (unused slots have p == NULL) */
-    size_t n_run;              /* runners built, in run[0..n_run-1] */
-    bool stopping;             /* a stop was seen by sensor_side_poll, at stop_at */
-    struct timespec stop_at;
-    pthread_mutex_t clk_mu;    /* replay clock alignment across sensors */
-    pthread_cond_t clk_cv;
-};
-
 /* ---------------------------------------------------------------- sensor threads */
 
 static void on_ble(void *user, const ble_rx_packet *pkt);
-static void runner_init(sensor_side *p, size_t si, runner *s);
 
 static void push_event(runner *s, nl_event *ev)
 {
@@ -199,6 +109,11 @@ static void health_fill(runner *s, nl_health *h)
     h->record_errors = atomic_load(&s->rec_errors);
     if (s->p->record_dir || h->record_errors)
         h->groups |= NL_H_RECORD;
+    if (node_link_has_floor(s->p->link)) {
+        nl_stats ls;
+        node_link_stats(s->p->link, &ls);
+        h->link_dropped = ls.dropped;
+    }
     h->fe_p50_ms = nl_lat_quantile(&s->fe_lat, 0.5);
     h->fe_p99_ms = nl_lat_quantile(&s->fe_lat, 0.99);
 }
@@ -242,6 +157,7 @@ static void finish(runner *s, int rc, const sg_errinfo *e, double t)
     clock_gettime(CLOCK_MONOTONIC, &ev.made);
     node_link_push(s->p->link, &ev, true);
     atomic_store(&s->ended, true);
+    atomic_fetch_add(&s->p->finished, 1);
 }
 
 static emitter_slot *slot_for(runner *s, uint32_t id)
@@ -424,10 +340,23 @@ fail:
  * slowest other replayed sensor by more than SYNC_WINDOW_S waits, so events of all
  * recordings reach fusion in (nearly) time order, as they would live. Live sensors
  * never wait. */
+/* The slowest replayed clock of this node (clk_mu held), +Inf when none runs. */
+static double node_clock(const sensor_side *p)
+{
+    double slowest = INFINITY;
+    for (size_t k = 0; k < p->n_run; k++) {
+        const runner *o = &p->run[k];
+        if (!o->live && !o->clk_done && o->clk < slowest)
+            slowest = o->clk;
+    }
+    return slowest;
+}
+
 static void clock_sync(runner *s, double t)
 {
     sensor_side *p = s->p;
-    if (s->live || p->n_run < 2)
+    bool remote = node_link_has_floor(p->link); /* other nodes replay too */
+    if (s->live || (p->n_run < 2 && !remote))
         return;
     pthread_mutex_lock(&p->clk_mu);
     s->clk = t;
@@ -439,10 +368,14 @@ static void clock_sync(runner *s, double t)
             if (o != s && !o->live && !o->clk_done && o->clk < slowest)
                 slowest = o->clk;
         }
+        if (remote) {
+            node_link_report_clock(p->link, node_clock(p));
+            slowest = fmin(slowest, node_link_floor(p->link));
+        }
         if (t <= slowest + SYNC_WINDOW_S)
             break;
         struct timespec dl;
-        sg_deadline(&dl, CLOCK_REALTIME, 0.1);
+        sg_deadline(&dl, CLOCK_REALTIME, remote ? 0.005 : 0.1);
         pthread_cond_timedwait(&p->clk_cv, &p->clk_mu, &dl);
     }
     pthread_mutex_unlock(&p->clk_mu);
@@ -452,6 +385,8 @@ static void clock_done(runner *s)
 {
     pthread_mutex_lock(&s->p->clk_mu);
     s->clk_done = true;
+    if (node_link_has_floor(s->p->link))
+        node_link_report_clock(s->p->link, node_clock(s->p));
     pthread_cond_broadcast(&s->p->clk_cv);
     pthread_mutex_unlock(&s->p->clk_mu);
 }
@@ -672,224 +607,13 @@ static void *rf_thread(void *arg)
     return NULL;
 }
 
-/* Adapter options with a relative file (the member `key`) made relative to the venue file. */
-static cJSON *resolve_adapter_opts(const sg_site *site, const cJSON *adapter, const char *key,
-                                   sg_errinfo *e)
-{
-    cJSON *o = cJSON_Duplicate(adapter, 1);
-    if (!o) {
-        sg_err_set(e, SG_ENOMEM, "out of memory");
-        return NULL;
-    }
-    cJSON *path = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsString(path) && strcmp(path->valuestring, "-") != 0) {
-        char full[SG_PATH_LEN];
-        if (sg_path_relative_to(site->path, path->valuestring, full, sizeof full) ||
-            !cJSON_SetValuestring(path, full)) {
-            cJSON_Delete(o);
-            sg_err_set(e, SG_ERANGE, "adapter path too long");
-            return NULL;
-        }
-    }
-    return o;
-}
-
-static int build_rf_sensor(sensor_side *p, size_t si, bool replace, runner *s, sg_errinfo *e)
-{
-    const sg_sensor_cfg *c = &p->site->sensors[si];
-    runner_init(p, si, s);
-    const char *type = c->adapter_type;
-    if (replace) {
-        /* --replay: a SigMF recording stands in for this sensor's adapter. */
-        type = "sigmf";
-        s->opts = cJSON_CreateObject();
-        if (!s->opts || !cJSON_AddStringToObject(s->opts, "type", "sigmf") ||
-            !cJSON_AddStringToObject(s->opts, "path", p->o.replay_path) ||
-            (p->o.sample_rate > 0 &&
-             !cJSON_AddNumberToObject(s->opts, "sample_rate", p->o.sample_rate)) ||
-            (p->o.realtime && !cJSON_AddBoolToObject(s->opts, "realtime", true)))
-            return sg_err_set(e, SG_ENOMEM, "out of memory");
-    } else {
-        if (!(s->opts = resolve_adapter_opts(p->site, c->adapter, "path", e)))
-            return e->code;
-        if (p->o.realtime) {
-            cJSON_DeleteItemFromObjectCaseSensitive(s->opts, "realtime");
-            if (!cJSON_AddBoolToObject(s->opts, "realtime", true))
-                return sg_err_set(e, SG_ENOMEM, "out of memory");
-        }
-    }
-    if (c->array && !strcmp(type, "sigmf") && !cJSON_HasObjectItem(s->opts, "channel") &&
-        !cJSON_AddStringToObject(s->opts, "channel", "all")) /* DF needs every channel */
-        return sg_err_set(e, SG_ENOMEM, "out of memory");
-    s->ops = sg_iq_adapter_find(type);
-    if (!s->ops) {
-        const char *why = sg_iq_adapter_missing(type);
-        return sg_err_set(e, SG_ENOTSUP, "%s.adapter.type: %s", c->where,
-                          why ? why : "unknown IQ adapter (see docs/config.md)");
-    }
-    char where[160];
-    snprintf(where, sizeof where, "%s.adapter", c->where);
-    int rc = s->ops->open(&s->state, s->opts, replace ? "--replay" : where, e);
-    if (rc)
-        return rc;
-    frontend_cfg fc;
-    snprintf(where, sizeof where, "%s.frontend", c->where);
-    if ((rc = frontend_cfg_from_json(&fc, c->frontend, where, e)))
-        return rc;
-    fc.sensor = (int)si;
-    s->hold_s = fc.max_burst_s + fc.margin_s;
-    if (c->array) {
-        if (c->ble)
-            return sg_err_set(e, SG_ENOTSUP, "%s.ble: not available on a direction-finding "
-                                             "sensor (one with an \"array\")", c->where);
-        if (!(s->df = sensor_df_create(c, &fc, e)))
-            return e->code;
-    } else if (!(s->fe = frontend_create(&fc, e))) {
-        return e->code;
-    }
-    if (!(s->em = emitters_create(p->sigs, NULL, e)))
-        return e->code;
-    s->live = s->ops->live;
-    if (c->ble) {
-        /* BLE Remote ID receiver on this sensor's IQ */
-        ble_rx_cfg bc;
-        snprintf(where, sizeof where, "%s.ble", c->where);
-        ble_rx_cfg_default(&bc);
-        if ((rc = ble_rx_cfg_from_json(c->ble, where, &bc, e)) || !(s->ble = ble_rx_create(&bc, e)))
-            return rc ? rc : e->code;
-    }
-    if (!(s->odid = odid_table_create(256, 30.0, e)))
-        return e->code;
-    return SG_OK;
-}
-
-static void runner_init(sensor_side *p, size_t si, runner *s)
-{
-    s->p = p;
-    s->idx = (int)si;
-    s->t_first = NAN;
-    s->next_tick = -INFINITY;
-    s->clk = -INFINITY;
-    s->next_health = -INFINITY;
-}
-
-/* A Wi-Fi Remote ID receiver: a pcap file (replay) or a monitor-mode interface. */
-static int build_wifi_sensor(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
-{
-    const sg_sensor_cfg *c = &p->site->sensors[si];
-    runner_init(p, si, s);
-    char where[160];
-    snprintf(where, sizeof where, "%s.adapter", c->where);
-#if SG_WITH_PCAP
-    if (strcmp(c->adapter_type, "pcap") != 0)
-        return sg_err_set(e, SG_EINVAL, "%s.type: remoteid_wifi sensors take \"pcap\"", where);
-    if (!(s->opts = resolve_adapter_opts(p->site, c->adapter, "file", e)))
-        return e->code;
-    cJSON_DeleteItemFromObjectCaseSensitive(s->opts, "type");
-    s->live = cJSON_HasObjectItem(s->opts, "interface");
-    if (!(s->pcap = rid_pcap_open_json(s->opts, where, e)))
-        return e->code;
-    if (!(s->odid = odid_table_create(256, 30.0, e)))
-        return e->code;
-    return SG_OK;
-#else
-    (void)p;
-    return sg_err_set(e, SG_ENOTSUP, "%s: this build has no libpcap (apt-get install "
-                      "libpcap-dev and rebuild)", where);
-#endif
-}
-
-/* A camera: GStreamer pipeline -> sky detector -> bearing measurements. */
-static int build_camera_sensor(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
-{
-    const sg_sensor_cfg *c = &p->site->sensors[si];
-    runner_init(p, si, s);
-    camera_cfg cc;
-    camera_cfg_default(&cc);
-    int rc = camera_cfg_from_json(&cc, c->json, c->where, e);
-    if (rc)
-        return rc;
-    cc.sensor = (int)si;
-    geo_frame_to_enu(&p->frame, c->lat_deg * GEO_DEG, c->lon_deg * GEO_DEG, c->alt_m,
-                     cc.sensor_enu);
-    s->live = cc.live;
-    if (!(s->cam = camera_create(&cc, e)))
-        return e->code;
-    return SG_OK;
-}
-
 /* ---------------------------------------------------------------- lifetime */
-
-sensor_side *sensor_side_create(const sg_site *site, const sensor_side_opts *o, node_link *link,
-                                const atomic_bool *stop, sg_errinfo *e)
-{
-    sensor_side *p = calloc(1, sizeof *p);
-    if (!p) {
-        sg_err_set(e, SG_ENOMEM, "out of memory");
-        return NULL;
-    }
-    p->site = site;
-    p->o = *o;
-    p->link = link;
-    p->stop = stop;
-    pthread_mutex_init(&p->clk_mu, NULL);
-    pthread_cond_init(&p->clk_cv, NULL);
-    if (geo_frame_init(&p->frame, site->origin_lat_deg * GEO_DEG, site->origin_lon_deg * GEO_DEG,
-                       site->origin_alt_m, e)) {
-        sg_err_prefix(e, site->path);
-        goto fail;
-    }
-    /* The signature library: the venue's "signatures" file, else the one beside it. */
-    char sigpath[SG_PATH_LEN];
-    if (site->signatures_path[0])
-        snprintf(sigpath, sizeof sigpath, "%s", site->signatures_path);
-    else if (sg_path_relative_to(site->path, "signatures.json", sigpath, sizeof sigpath))
-        sigpath[0] = '\0';
-    if (!(p->sigs = siglib_load(sigpath, e)))
-        goto fail;
-    if (!(p->run = calloc(site->n_sensors, sizeof *p->run))) {
-        sg_err_set(e, SG_ENOMEM, "out of memory");
-        goto fail;
-    }
-    int replaced = p->o.replay_path ? node_replay_sensor(site) : -1;
-    for (size_t i = 0; i < site->n_sensors; i++) {
-        const sg_sensor_cfg *c = &site->sensors[i];
-        bool replace = (int)i == replaced;
-        if (!replace && !c->enabled)
-            continue;
-        runner *r = &p->run[p->n_run];
-        int brc;
-        if (replace || c->kind == SG_SENSOR_RF)
-            brc = build_rf_sensor(p, i, replace, r, e);
-        else if (c->kind == SG_SENSOR_REMOTEID_WIFI)
-            brc = build_wifi_sensor(p, i, r, e);
-        else if (c->kind == SG_SENSOR_CAMERA)
-            brc = build_camera_sensor(p, i, r, e);
-        else
-            brc = sg_err_set(e, SG_ENOTSUP, "%s: sensors of kind \"%s\" cannot run in this build",
-                             c->where, sg_sensor_kind_names[c->kind]);
-        if (brc)
-            goto fail;
-        r->primary = p->n_run == 0;
-        p->n_run++;
-    }
-    if (p->o.replay_path && replaced < 0) {
-        sg_err_set(e, SG_EINVAL, "%s: --replay needs an rf sensor in the venue file", site->path);
-        goto fail;
-    }
-    if (p->n_run == 0) {
-        sg_err_set(e, SG_EINVAL, "%s: no enabled sensor to run", site->path);
-        goto fail;
-    }
-    return p;
-fail:
-    sensor_side_destroy(p);
-    return NULL;
-}
 
 void sensor_side_set_record_dir(sensor_side *s, const char *dir) { s->record_dir = dir; }
 
 size_t sensor_side_count(const sensor_side *s) { return s->n_run; }
+
+size_t sensor_side_finished(sensor_side *s) { return atomic_load(&s->finished); }
 
 int sensor_side_start(sensor_side *p, size_t *started, sg_errinfo *e)
 {
@@ -986,38 +710,4 @@ size_t sensor_side_join(sensor_side *p)
         s->started = false;
     }
     return left;
-}
-
-void sensor_side_destroy(sensor_side *p)
-{
-    if (!p)
-        return;
-    for (size_t k = 0; k < p->n_run; k++)
-        if (p->run[k].abandoned)
-            return; /* its thread may still run: everything stays (the process is ending) */
-    for (size_t i = 0; p->run && i < p->site->n_sensors; i++) {
-        runner *s = &p->run[i]; /* partly built sensors too (a failed create) */
-        if (!s->p)
-            continue;
-        if (s->state)
-            s->ops->close(s->state);
-#if SG_WITH_PCAP
-        rid_pcap_close(s->pcap);
-#endif
-        ble_rx_destroy(s->ble);
-        odid_table_destroy(s->odid);
-        camera_destroy(s->cam);
-        if (s->rec)
-            sigmf_writer_abort(s->rec);
-        frontend_destroy(s->fe);
-        sensor_df_destroy(s->df);
-        emitters_destroy(s->em);
-        droneid_rx_destroy(s->did);
-        cJSON_Delete(s->opts);
-    }
-    free(p->run);
-    siglib_destroy(p->sigs);
-    pthread_mutex_destroy(&p->clk_mu);
-    pthread_cond_destroy(&p->clk_cv);
-    free(p);
 }

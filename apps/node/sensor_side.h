@@ -24,6 +24,8 @@ typedef struct {
     const char *replay_path;   /* SigMF recording replacing the first rf sensor's adapter, or NULL */
     double sample_rate;        /* Hz for a recording without core:sample_rate; 0 = from metadata */
     bool realtime;             /* pace replays to real time */
+    const int *node_of;        /* [n_sensors] node index of each sensor (node_cfg), NULL = all */
+    int node;                  /* this node's index when node_of is set */
 } sensor_side_opts;
 
 /* Builds every enabled sensor of `site` (kept by the caller until destroy). Events go
@@ -35,6 +37,8 @@ sensor_side *sensor_side_create(const sg_site *site, const sensor_side_opts *o, 
 void sensor_side_set_record_dir(sensor_side *s, const char *dir);
 /* Sensors built: the number of NL_DONE events the link will carry. */
 size_t sensor_side_count(const sensor_side *s);
+/* Sensors whose input ended (their NL_DONE is pushed). Thread-safe. */
+size_t sensor_side_finished(sensor_side *s);
 /* Starts the sensor threads. *started says how many run (each ends with NL_DONE);
  * on failure e names the sensor whose thread could not start. */
 int sensor_side_start(sensor_side *s, size_t *started, sg_errinfo *e);

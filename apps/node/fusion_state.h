@@ -1,0 +1,77 @@
+/* Private to the fusion side (fusion_side.c: building, publication, the loop;
+ * fusion_status.c: status messages from the latest health of every sensor). */
+#ifndef SG_FUSION_STATE_H
+#define SG_FUSION_STATE_H
+
+#include <time.h>
+
+#include "alerts.h"
+#include "feed.h"
+#include "fusion.h"
+#include "fusion_side.h"
+#include "geo.h"
+#include "registry.h"
+#include "tracker.h"
+#include "zones.h"
+
+#define TRACK_SLOTS 4096       /* per-track publication memory (by id modulo) */
+
+typedef struct {
+    double last_t;             /* s UTC of the last data */
+    bool done, failed;
+    bool stalled;              /* the watchdog saw a stage make no progress */
+} sensor_health;
+
+typedef struct {
+    uint32_t id;
+    sg_track_status status;
+    double last_log;
+    bool announced;            /* published at least once */
+    double pub_t;              /* s UTC (sample clock) of its last publication */
+    double pub_t_last;         /* the track's t_last then: newer data means an update */
+} track_slot;
+
+
+struct fusion_side {
+    fusion_side_opts o;
+    const sg_site *site;
+    geo_frame frame;
+    zone_set *zones;
+    registry *reg;
+    tracker *trk;
+    alerts *al;
+    feed *fd;
+    node_link *link;           /* the link being run (queue depth in status) */
+    const char **sensor_ids;
+    sensor_health *health;
+    nl_health *hl;             /* latest health event per sensor */
+    bool *have_hl;             /* hl[i] received */
+    int primary;               /* sensor whose health carries NL_H_PRIMARY, -1 = none yet */
+    int replay_sensor;         /* sensor a --replay stands in for, -1 = none */
+    double last_progress;
+    /* loop state */
+    double t_now, t_last_step, next_status;
+    double t_begin;            /* s UTC: sample time of the first event */
+    snapshot_sched snap;
+    sg_track *tracks;          /* mutable copy of the tracker's list */
+    size_t n_tracks, cap_tracks;
+    track_slot tslots[TRACK_SLOTS];
+    nl_lat pipe_lat;           /* ms from event creation to its publication */
+    nl_lat e2e_lat;            /* ms from sample time of the data to publication (paced replay) */
+    uint64_t rejected;         /* measurements refused by the registry or tracker */
+    sg_status st;
+    struct timespec started;
+    bool record_err_logged;    /* the --record-out failure was logged */
+    char line[1024];
+    char sjson[8192];
+    char ljson[512];
+    char njson[8192];
+    double wall_s;             /* s of wall clock since create, at the last status */
+    struct timespec last_status_wall; /* monotonic time of the last status */
+};
+
+/* fusion_status.c: publishes a status message for p->t_now (snapshot: for a late
+ * joiner). */
+void fusion_publish_status(fusion_side *p, bool snapshot);
+
+#endif

@@ -1,0 +1,412 @@
+/* The node wire format (see node_wire.h, docs/nodes.md): explicit little-endian
+ * packing so the layout does not depend on the compiler or the machine. */
+#include "node_wire.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+    bool over;
+} wbuf;
+
+static void put(wbuf *w, const void *src, size_t len)
+{
+    if (w->over || w->n + len > w->cap) {
+        w->over = true;
+        return;
+    }
+    memcpy(w->p + w->n, src, len);
+    w->n += len;
+}
+
+static void put_u8(wbuf *w, uint8_t v) { put(w, &v, 1); }
+
+static void put_le(wbuf *w, uint64_t v, int bytes)
+{
+    uint8_t b[8];
+    for (int i = 0; i < bytes; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    put(w, b, (size_t)bytes);
+}
+
+static void put_f64(wbuf *w, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    put_le(w, u, 8);
+}
+
+static void put_f32(wbuf *w, double v)
+{
+    float f = (float)v;
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    put_le(w, u, 4);
+}
+
+static void put_var(wbuf *w, uint64_t v)
+{
+    do {
+        uint8_t b = v & 0x7f;
+        v >>= 7;
+        put_u8(w, (uint8_t)(b | (v ? 0x80 : 0)));
+    } while (v);
+}
+
+static void put_str(wbuf *w, const char *s, size_t maxlen)
+{
+    size_t n = strnlen(s, maxlen - 1);
+    put_u8(w, (uint8_t)n);
+    put(w, s, n);
+}
+
+typedef struct {
+    const uint8_t *p;
+    size_t n, at;
+    const char *bad;           /* first problem, NULL = fine */
+} rbuf;
+
+static const uint8_t *get(rbuf *r, size_t len)
+{
+    if (r->bad || r->at + len > r->n) {
+        if (!r->bad)
+            r->bad = "truncated";
+        return NULL;
+    }
+    const uint8_t *q = r->p + r->at;
+    r->at += len;
+    return q;
+}
+
+static uint64_t get_le(rbuf *r, int bytes)
+{
+    const uint8_t *q = get(r, (size_t)bytes);
+    uint64_t v = 0;
+    for (int i = 0; q && i < bytes; i++)
+        v |= (uint64_t)q[i] << (8 * i);
+    return v;
+}
+
+static uint8_t get_u8(rbuf *r) { return (uint8_t)get_le(r, 1); }
+
+static double get_f64(rbuf *r)
+{
+    uint64_t u = get_le(r, 8);
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+static double get_f32(rbuf *r)
+{
+    uint32_t u = (uint32_t)get_le(r, 4);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static uint64_t get_var(rbuf *r)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        uint8_t b = get_u8(r);
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return v;
+    }
+    if (!r->bad)
+        r->bad = "varint too long";
+    return 0;
+}
+
+static void get_str(rbuf *r, char *out, size_t cap)
+{
+    size_t n = get_u8(r);
+    const uint8_t *q = get(r, n);
+    out[0] = '\0';
+    if (!q)
+        return;
+    if (n >= cap || memchr(q, 0, n)) {
+        if (!r->bad)
+            r->bad = "bad string";
+        return;
+    }
+    memcpy(out, q, n);
+    out[n] = '\0';
+}
+
+static void put_header(wbuf *w, const nw_header *h, nw_kind kind)
+{
+    put_u8(w, NW_MAGIC);
+    put_u8(w, NW_VERSION);
+    put_u8(w, (uint8_t)kind);
+    put_u8(w, 0);
+    put_le(w, (uint64_t)(h->sensor < 0 ? 0 : h->sensor), 2);
+    put_le(w, h->session, 4);
+    put_le(w, h->seq, 4);
+    put_f64(w, h->t);
+    put_f64(w, h->sent);
+    put_f32(w, h->age_ms);
+}
+
+/* Measurement flags (first body byte after the type). */
+enum { MF_VEL = 1, MF_OPERATOR = 2, MF_RF = 4, MF_T = 8, MF_BAND = 16 };
+
+static void put_meas(wbuf *w, const nl_event *ev)
+{
+    const sg_measurement *m = &ev->m;
+    int dim = sg_meas_dim(m->type);
+    uint8_t f = (m->has_vel ? MF_VEL : 0) | (m->has_operator ? MF_OPERATOR : 0) |
+                (ev->fc != 0 || ev->bw != 0 ? MF_RF : 0) | (m->t != ev->t ? MF_T : 0) |
+                (m->fc_hz != 0 || m->bw_hz != 0 ? MF_BAND : 0);
+    put_u8(w, (uint8_t)m->type);
+    put_u8(w, f);
+    if (f & MF_T)
+        put_f64(w, m->t);
+    for (int i = 0; i < dim; i++)
+        put_f64(w, m->z[i]);
+    for (int i = 0; i < dim; i++) /* upper triangle of the symmetric covariance */
+        for (int j = i; j < dim; j++)
+            put_f32(w, m->R[i * dim + j]);
+    if (f & MF_VEL)
+        for (int i = 0; i < 3; i++)
+            put_f32(w, m->vel_enu[i]);
+    put_f32(w, m->cls_conf);
+    put_str(w, m->cls, sizeof m->cls);
+    put_str(w, m->identity, sizeof m->identity);
+    if (f & MF_OPERATOR) {
+        put_f64(w, m->operator_lat);
+        put_f64(w, m->operator_lon);
+        put_f32(w, m->operator_alt);
+    }
+    if (f & MF_RF) {
+        put_f64(w, ev->fc);
+        put_f64(w, ev->bw);
+    }
+    if (f & MF_BAND) {
+        put_f64(w, m->fc_hz);
+        put_f64(w, m->bw_hz);
+    }
+    put_f64(w, ev->first_t);
+    put_f32(w, ev->t_end - ev->t);
+}
+
+static void get_meas(rbuf *r, nl_event *ev)
+{
+    sg_measurement *m = &ev->m;
+    uint8_t type = get_u8(r), f = get_u8(r);
+    if (type > SG_MEAS_RF_PRESENCE) {
+        r->bad = "unknown measurement type";
+        return;
+    }
+    m->type = (sg_meas_type)type;
+    m->sensor = ev->sensor;
+    m->t = (f & MF_T) ? get_f64(r) : ev->t;
+    int dim = sg_meas_dim(m->type);
+    for (int i = 0; i < dim; i++)
+        m->z[i] = get_f64(r);
+    for (int i = 0; i < dim; i++)
+        for (int j = i; j < dim; j++)
+            m->R[i * dim + j] = m->R[j * dim + i] = get_f32(r);
+    m->has_vel = f & MF_VEL;
+    if (m->has_vel)
+        for (int i = 0; i < 3; i++)
+            m->vel_enu[i] = get_f32(r);
+    m->cls_conf = get_f32(r);
+    get_str(r, m->cls, sizeof m->cls);
+    get_str(r, m->identity, sizeof m->identity);
+    m->has_operator = f & MF_OPERATOR;
+    if (m->has_operator) {
+        m->operator_lat = get_f64(r);
+        m->operator_lon = get_f64(r);
+        m->operator_alt = get_f32(r);
+    }
+    ev->fc = ev->bw = 0;
+    if (f & MF_RF) {
+        ev->fc = get_f64(r);
+        ev->bw = get_f64(r);
+    }
+    if (f & MF_BAND) {
+        m->fc_hz = get_f64(r);
+        m->bw_hz = get_f64(r);
+    }
+    ev->first_t = get_f64(r);
+    ev->t_end = ev->t + get_f32(r);
+}
+
+static void put_health(wbuf *w, const nl_health *h, double wall_first)
+{
+    put_var(w, h->groups);
+    const uint64_t c[] = {h->samples, h->samples_dropped, h->bad_samples, h->blocks_dropped,
+                          h->bursts, h->droneid_decoded, h->droneid_failed, h->ble_packets,
+                          h->ble_crc_fail, h->wifi_frames, h->wifi_rid_frames, h->wifi_rejected,
+                          h->kernel_dropped, h->frames, h->frames_dropped, h->frames_bad,
+                          h->detections, h->bearings, h->detections_masked, h->blobs_dropped,
+                          h->tracklets_dropped, h->drone_reports, h->rid_messages,
+                          h->rid_positions, h->rid_evicted, h->events_dropped, h->record_errors,
+                          h->link_dropped};
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        put_var(w, c[i]);
+    put_f32(w, h->fe_p50_ms);
+    put_f32(w, h->fe_p99_ms);
+    put_f32(w, h->progress);
+    put_f64(w, h->t_first);
+    put_f64(w, wall_first);
+}
+
+static void get_health(rbuf *r, nl_health *h, double *wall_first)
+{
+    h->groups = (uint32_t)get_var(r);
+    uint64_t *c[] = {&h->samples, &h->samples_dropped, &h->bad_samples, &h->blocks_dropped,
+                     &h->bursts, &h->droneid_decoded, &h->droneid_failed, &h->ble_packets,
+                     &h->ble_crc_fail, &h->wifi_frames, &h->wifi_rid_frames, &h->wifi_rejected,
+                     &h->kernel_dropped, &h->frames, &h->frames_dropped, &h->frames_bad,
+                     &h->detections, &h->bearings, &h->detections_masked, &h->blobs_dropped,
+                     &h->tracklets_dropped, &h->drone_reports, &h->rid_messages,
+                     &h->rid_positions, &h->rid_evicted, &h->events_dropped, &h->record_errors,
+                     &h->link_dropped};
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        *c[i] = get_var(r);
+    h->fe_p50_ms = get_f32(r);
+    h->fe_p99_ms = get_f32(r);
+    h->progress = get_f32(r);
+    h->t_first = get_f64(r);
+    *wall_first = get_f64(r);
+}
+
+int nw_encode_event(uint8_t *buf, size_t cap, const nw_header *h, const nl_event *ev,
+                    double h_wall_first)
+{
+    wbuf w = {.p = buf, .cap = cap < NW_MAX ? cap : NW_MAX};
+    put_header(&w, h, nw_event_kind(ev->kind));
+    switch (ev->kind) {
+    case NL_MEAS:
+        put_meas(&w, ev);
+        break;
+    case NL_TICK:
+        break;
+    case NL_DONE:
+    case NL_NOTE:
+        put_le(&w, (uint32_t)ev->rc, 4);
+        put_str(&w, ev->err, sizeof ev->err);
+        break;
+    case NL_HEALTH:
+        put_health(&w, &ev->h, h_wall_first);
+        break;
+    }
+    return w.over ? SG_ERANGE : (int)w.n;
+}
+
+int nw_encode_ping(uint8_t *buf, size_t cap, const nw_header *h, const nw_ping *p)
+{
+    wbuf w = {.p = buf, .cap = cap < NW_MAX ? cap : NW_MAX};
+    put_header(&w, h, h->kind);
+    put_f64(&w, p->t1);
+    if (h->kind == NW_PING) {
+        put_f64(&w, p->floor);
+    } else {
+        put_f64(&w, p->t2);
+        put_f64(&w, p->t3);
+    }
+    return w.over ? SG_ERANGE : (int)w.n;
+}
+
+int nw_encode_clock(uint8_t *buf, size_t cap, const nw_header *h)
+{
+    wbuf w = {.p = buf, .cap = cap < NW_MAX ? cap : NW_MAX};
+    put_header(&w, h, h->kind == NW_ACK ? NW_ACK : NW_CLOCK);
+    return w.over ? SG_ERANGE : (int)w.n;
+}
+
+int nw_decode_header(const uint8_t *buf, size_t n, nw_header *h, sg_errinfo *e)
+{
+    rbuf r = {.p = buf, .n = n};
+    if (n < NW_HEADER || n > NW_MAX)
+        return sg_err_set(e, SG_EFORMAT, "node message of %zu bytes (%d..%d)", n, NW_HEADER,
+                          NW_MAX);
+    uint8_t magic = get_u8(&r), ver = get_u8(&r), kind = get_u8(&r);
+    (void)get_u8(&r); /* flags: none defined in version 1 */
+    if (magic != NW_MAGIC)
+        return sg_err_set(e, SG_EFORMAT, "not a skyguard node message (magic 0x%02x)", magic);
+    if (ver != NW_VERSION)
+        return sg_err_set(e, SG_EFORMAT, "node message version %u, this build speaks %d", ver,
+                          NW_VERSION);
+    if (kind >= NW_KIND_COUNT_)
+        return sg_err_set(e, SG_EFORMAT, "unknown node message kind %u", kind);
+    h->kind = (nw_kind)kind;
+    h->sensor = (int)get_le(&r, 2);
+    h->session = (uint32_t)get_le(&r, 4);
+    h->seq = (uint32_t)get_le(&r, 4);
+    h->t = get_f64(&r);
+    h->sent = get_f64(&r);
+    h->age_ms = get_f32(&r);
+    if (!isfinite(h->sent))
+        return sg_err_set(e, SG_EFORMAT, "node message without a send time");
+    if ((h->kind == NW_MEAS || h->kind == NW_TICK) && !isfinite(h->t))
+        return sg_err_set(e, SG_EFORMAT, "node event without a finite time");
+    if (h->kind == NW_CLOCK && (isnan(h->t) || n != NW_HEADER))
+        return sg_err_set(e, SG_EFORMAT, "node clock message malformed");
+    if (h->kind == NW_ACK && n != NW_HEADER)
+        return sg_err_set(e, SG_EFORMAT, "node ack message malformed");
+    return SG_OK;
+}
+
+int nw_decode_event(const uint8_t *buf, size_t n, const nw_header *h, nl_event *ev,
+                    double *h_wall_first, sg_errinfo *e)
+{
+    if (h->kind > NW_HEALTH && h->kind != NW_NOTE)
+        return sg_err_set(e, SG_EFORMAT, "node message kind %d is not an event", h->kind);
+    memset(ev, 0, sizeof *ev);
+    ev->kind = h->kind == NW_NOTE ? NL_NOTE : (nl_kind)h->kind;
+    ev->sensor = h->sensor;
+    ev->t = h->t;
+    *h_wall_first = NAN;
+    rbuf r = {.p = buf, .n = n, .at = NW_HEADER};
+    switch (ev->kind) {
+    case NL_MEAS:
+        get_meas(&r, ev);
+        break;
+    case NL_TICK:
+        break;
+    case NL_DONE:
+    case NL_NOTE:
+        ev->rc = (int)(int32_t)get_le(&r, 4);
+        get_str(&r, ev->err, sizeof ev->err);
+        break;
+    case NL_HEALTH:
+        get_health(&r, &ev->h, h_wall_first);
+        break;
+    }
+    if (!r.bad && r.at != n)
+        r.bad = "trailing bytes";
+    if (r.bad)
+        return sg_err_set(e, SG_EFORMAT, "node %s message: %s", ev->kind == NL_MEAS ? "measurement"
+                          : ev->kind == NL_HEALTH ? "health" : ev->kind == NL_NOTE ? "note"
+                          : "event", r.bad);
+    return SG_OK;
+}
+
+int nw_decode_ping(const uint8_t *buf, size_t n, const nw_header *h, nw_ping *p, sg_errinfo *e)
+{
+    rbuf r = {.p = buf, .n = n, .at = NW_HEADER};
+    if (h->kind != NW_PING && h->kind != NW_PONG)
+        return sg_err_set(e, SG_EFORMAT, "node message kind %d is not a ping", h->kind);
+    memset(p, 0, sizeof *p);
+    p->floor = INFINITY;
+    p->t1 = get_f64(&r);
+    if (h->kind == NW_PING) {
+        p->floor = get_f64(&r);
+    } else {
+        p->t2 = get_f64(&r);
+        p->t3 = get_f64(&r);
+    }
+    if (!r.bad && r.at != n)
+        r.bad = "trailing bytes";
+    if (!r.bad && !(isfinite(p->t1) && (h->kind == NW_PING || (isfinite(p->t2) && isfinite(p->t3)))))
+        r.bad = "non-finite clock";
+    if (r.bad)
+        return sg_err_set(e, SG_EFORMAT, "node %s: %s", h->kind == NW_PING ? "ping" : "pong", r.bad);
+    return SG_OK;
+}

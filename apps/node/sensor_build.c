@@ -1,0 +1,267 @@
+/* Building the sensor side from the venue (see sensor_side.h): the RF chain of an
+ * IQ adapter (front end, emitters, DroneID, BLE Remote ID), Wi-Fi Remote ID captures
+ * and cameras, each on the sensors of this node. */
+#include "sensor_runner.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sg_json.h"
+
+static void runner_init(sensor_side *p, size_t si, runner *s);
+
+/* Adapter options with a relative file (the member `key`) made relative to the venue file. */
+static cJSON *resolve_adapter_opts(const sg_site *site, const cJSON *adapter, const char *key,
+                                   sg_errinfo *e)
+{
+    cJSON *o = cJSON_Duplicate(adapter, 1);
+    if (!o) {
+        sg_err_set(e, SG_ENOMEM, "out of memory");
+        return NULL;
+    }
+    cJSON *path = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsString(path) && strcmp(path->valuestring, "-") != 0) {
+        char full[SG_PATH_LEN];
+        if (sg_path_relative_to(site->path, path->valuestring, full, sizeof full) ||
+            !cJSON_SetValuestring(path, full)) {
+            cJSON_Delete(o);
+            sg_err_set(e, SG_ERANGE, "adapter path too long");
+            return NULL;
+        }
+    }
+    return o;
+}
+
+int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errinfo *e)
+{
+    const sg_sensor_cfg *c = &p->site->sensors[si];
+    runner_init(p, si, s);
+    const char *type = c->adapter_type;
+    if (replace) {
+        /* --replay: a SigMF recording stands in for this sensor's adapter. */
+        type = "sigmf";
+        s->opts = cJSON_CreateObject();
+        if (!s->opts || !cJSON_AddStringToObject(s->opts, "type", "sigmf") ||
+            !cJSON_AddStringToObject(s->opts, "path", p->o.replay_path) ||
+            (p->o.sample_rate > 0 &&
+             !cJSON_AddNumberToObject(s->opts, "sample_rate", p->o.sample_rate)) ||
+            (p->o.realtime && !cJSON_AddBoolToObject(s->opts, "realtime", true)))
+            return sg_err_set(e, SG_ENOMEM, "out of memory");
+    } else {
+        if (!(s->opts = resolve_adapter_opts(p->site, c->adapter, "path", e)))
+            return e->code;
+        if (p->o.realtime) {
+            cJSON_DeleteItemFromObjectCaseSensitive(s->opts, "realtime");
+            if (!cJSON_AddBoolToObject(s->opts, "realtime", true))
+                return sg_err_set(e, SG_ENOMEM, "out of memory");
+        }
+    }
+    if (c->array && !strcmp(type, "sigmf") && !cJSON_HasObjectItem(s->opts, "channel") &&
+        !cJSON_AddStringToObject(s->opts, "channel", "all")) /* DF needs every channel */
+        return sg_err_set(e, SG_ENOMEM, "out of memory");
+    s->ops = sg_iq_adapter_find(type);
+    if (!s->ops) {
+        const char *why = sg_iq_adapter_missing(type);
+        return sg_err_set(e, SG_ENOTSUP, "%s.adapter.type: %s", c->where,
+                          why ? why : "unknown IQ adapter (see docs/config.md)");
+    }
+    char where[160];
+    snprintf(where, sizeof where, "%s.adapter", c->where);
+    int rc = s->ops->open(&s->state, s->opts, replace ? "--replay" : where, e);
+    if (rc)
+        return rc;
+    frontend_cfg fc;
+    snprintf(where, sizeof where, "%s.frontend", c->where);
+    if ((rc = frontend_cfg_from_json(&fc, c->frontend, where, e)))
+        return rc;
+    fc.sensor = (int)si;
+    s->hold_s = fc.max_burst_s + fc.margin_s;
+    if (c->array) {
+        if (c->ble)
+            return sg_err_set(e, SG_ENOTSUP, "%s.ble: not available on a direction-finding "
+                                             "sensor (one with an \"array\")", c->where);
+        if (!(s->df = sensor_df_create(c, &fc, e)))
+            return e->code;
+    } else if (!(s->fe = frontend_create(&fc, e))) {
+        return e->code;
+    }
+    if (!(s->em = emitters_create(p->sigs, NULL, e)))
+        return e->code;
+    s->live = s->ops->live;
+    if (c->ble) {
+        /* BLE Remote ID receiver on this sensor's IQ */
+        ble_rx_cfg bc;
+        snprintf(where, sizeof where, "%s.ble", c->where);
+        ble_rx_cfg_default(&bc);
+        if ((rc = ble_rx_cfg_from_json(c->ble, where, &bc, e)) || !(s->ble = ble_rx_create(&bc, e)))
+            return rc ? rc : e->code;
+    }
+    if (!(s->odid = odid_table_create(256, 30.0, e)))
+        return e->code;
+    return SG_OK;
+}
+
+static void runner_init(sensor_side *p, size_t si, runner *s)
+{
+    s->p = p;
+    s->idx = (int)si;
+    s->t_first = NAN;
+    s->next_tick = -INFINITY;
+    s->clk = -INFINITY;
+    s->next_health = -INFINITY;
+}
+
+/* A Wi-Fi Remote ID receiver: a pcap file (replay) or a monitor-mode interface. */
+int sensor_build_wifi(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
+{
+    const sg_sensor_cfg *c = &p->site->sensors[si];
+    runner_init(p, si, s);
+    char where[160];
+    snprintf(where, sizeof where, "%s.adapter", c->where);
+#if SG_WITH_PCAP
+    if (strcmp(c->adapter_type, "pcap") != 0)
+        return sg_err_set(e, SG_EINVAL, "%s.type: remoteid_wifi sensors take \"pcap\"", where);
+    if (!(s->opts = resolve_adapter_opts(p->site, c->adapter, "file", e)))
+        return e->code;
+    cJSON_DeleteItemFromObjectCaseSensitive(s->opts, "type");
+    s->live = cJSON_HasObjectItem(s->opts, "interface");
+    if (!(s->pcap = rid_pcap_open_json(s->opts, where, e)))
+        return e->code;
+    if (!(s->odid = odid_table_create(256, 30.0, e)))
+        return e->code;
+    return SG_OK;
+#else
+    (void)p;
+    return sg_err_set(e, SG_ENOTSUP, "%s: this build has no libpcap (apt-get install "
+                      "libpcap-dev and rebuild)", where);
+#endif
+}
+
+/* A camera: GStreamer pipeline -> sky detector -> bearing measurements. */
+int sensor_build_camera(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
+{
+    const sg_sensor_cfg *c = &p->site->sensors[si];
+    runner_init(p, si, s);
+    camera_cfg cc;
+    camera_cfg_default(&cc);
+    int rc = camera_cfg_from_json(&cc, c->json, c->where, e);
+    if (rc)
+        return rc;
+    cc.sensor = (int)si;
+    geo_frame_to_enu(&p->frame, c->lat_deg * GEO_DEG, c->lon_deg * GEO_DEG, c->alt_m,
+                     cc.sensor_enu);
+    s->live = cc.live;
+    if (!(s->cam = camera_create(&cc, e)))
+        return e->code;
+    return SG_OK;
+}
+
+sensor_side *sensor_side_create(const sg_site *site, const sensor_side_opts *o, node_link *link,
+                                const atomic_bool *stop, sg_errinfo *e)
+{
+    sensor_side *p = calloc(1, sizeof *p);
+    if (!p) {
+        sg_err_set(e, SG_ENOMEM, "out of memory");
+        return NULL;
+    }
+    p->site = site;
+    p->o = *o;
+    p->link = link;
+    p->stop = stop;
+    pthread_mutex_init(&p->clk_mu, NULL);
+    pthread_cond_init(&p->clk_cv, NULL);
+    if (geo_frame_init(&p->frame, site->origin_lat_deg * GEO_DEG, site->origin_lon_deg * GEO_DEG,
+                       site->origin_alt_m, e)) {
+        sg_err_prefix(e, site->path);
+        goto fail;
+    }
+    /* The signature library: the venue's "signatures" file, else the one beside it. */
+    char sigpath[SG_PATH_LEN];
+    if (site->signatures_path[0])
+        snprintf(sigpath, sizeof sigpath, "%s", site->signatures_path);
+    else if (sg_path_relative_to(site->path, "signatures.json", sigpath, sizeof sigpath))
+        sigpath[0] = '\0';
+    if (!(p->sigs = siglib_load(sigpath, e)))
+        goto fail;
+    if (!(p->run = calloc(site->n_sensors, sizeof *p->run))) {
+        sg_err_set(e, SG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    int replaced = -1;
+    for (size_t i = 0; p->o.replay_path && replaced < 0 && i < site->n_sensors; i++)
+        if (site->sensors[i].kind == SG_SENSOR_RF && (!o->node_of || o->node_of[i] == o->node))
+            replaced = (int)i; /* the first rf sensor (of this node) */
+    for (size_t i = 0; i < site->n_sensors; i++) {
+        const sg_sensor_cfg *c = &site->sensors[i];
+        bool replace = (int)i == replaced;
+        if (o->node_of && o->node_of[i] != o->node)
+            continue; /* runs on another node */
+        if (!replace && !c->enabled)
+            continue;
+        runner *r = &p->run[p->n_run];
+        int brc;
+        if (replace || c->kind == SG_SENSOR_RF)
+            brc = sensor_build_rf(p, i, replace, r, e);
+        else if (c->kind == SG_SENSOR_REMOTEID_WIFI)
+            brc = sensor_build_wifi(p, i, r, e);
+        else if (c->kind == SG_SENSOR_CAMERA)
+            brc = sensor_build_camera(p, i, r, e);
+        else
+            brc = sg_err_set(e, SG_ENOTSUP, "%s: sensors of kind \"%s\" cannot run in this build",
+                             c->where, sg_sensor_kind_names[c->kind]);
+        if (brc)
+            goto fail;
+        r->primary = p->n_run == 0;
+        p->n_run++;
+    }
+    if (p->o.replay_path && replaced < 0) {
+        sg_err_set(e, SG_EINVAL, "%s: --replay needs an rf sensor in the venue file%s", site->path,
+                   o->node_of ? " (on this node)" : "");
+        goto fail;
+    }
+    if (p->n_run == 0) {
+        sg_err_set(e, SG_EINVAL, "%s: no enabled sensor to run%s", site->path,
+                   o->node_of ? " on this node" : "");
+        goto fail;
+    }
+    return p;
+fail:
+    sensor_side_destroy(p);
+    return NULL;
+}
+
+void sensor_side_destroy(sensor_side *p)
+{
+    if (!p)
+        return;
+    for (size_t k = 0; k < p->n_run; k++)
+        if (p->run[k].abandoned)
+            return; /* its thread may still run: everything stays (the process is ending) */
+    for (size_t i = 0; p->run && i < p->site->n_sensors; i++) {
+        runner *s = &p->run[i]; /* partly built sensors too (a failed create) */
+        if (!s->p)
+            continue;
+        if (s->state)
+            s->ops->close(s->state);
+#if SG_WITH_PCAP
+        rid_pcap_close(s->pcap);
+#endif
+        ble_rx_destroy(s->ble);
+        odid_table_destroy(s->odid);
+        camera_destroy(s->cam);
+        if (s->rec)
+            sigmf_writer_abort(s->rec);
+        frontend_destroy(s->fe);
+        sensor_df_destroy(s->df);
+        emitters_destroy(s->em);
+        droneid_rx_destroy(s->did);
+        cJSON_Delete(s->opts);
+    }
+    free(p->run);
+    siglib_destroy(p->sigs);
+    pthread_mutex_destroy(&p->clk_mu);
+    pthread_cond_destroy(&p->clk_cv);
+    free(p);
+}

@@ -1,0 +1,104 @@
+/* Private to the sensor side (sensor_side.c: threads and the RF chain;
+ * sensor_build.c: building the sensors from the venue): one runner per sensor. */
+#ifndef SG_SENSOR_RUNNER_H
+#define SG_SENSOR_RUNNER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "camera.h"
+#include "ble_rx.h"
+#include "droneid.h"
+#include "droneid_burst.h"
+#include "emitter.h"
+#include "frontend.h"
+#include "geo.h"
+#include "odid.h"
+#if SG_WITH_PCAP
+#include "rid_wifi_pcap.h"
+#else
+typedef struct rid_pcap rid_pcap;
+#endif
+#include "sensor_df.h"
+#include "sensor_side.h"
+#include "sg_adapter.h"
+#include "siglib.h"
+#include "sigmf.h"
+
+#define EMITTER_SLOTS 256      /* per-emitter report memory (by id modulo) */
+
+typedef struct {
+    uint32_t id;
+    char cls[SG_CLASS_LEN];
+    double last_report;
+} emitter_slot;
+
+/* One sensor's input thread: an IQ adapter with the RF chain (front end, emitters,
+ * DroneID, BLE Remote ID), a Wi-Fi Remote ID capture, or a camera. */
+typedef struct {
+    sensor_side *p;
+    int idx;                   /* sensor index in the site */
+    bool live;                 /* a device: never blocks, drops counted */
+    bool primary;              /* the node's first sensor (NL_H_PRIMARY) */
+    rid_pcap *pcap;            /* Wi-Fi Remote ID input, or NULL */
+    camera *cam;               /* camera input, or NULL */
+    ble_rx *ble;               /* BLE Remote ID receiver on this RF input, or NULL */
+    odid_table *odid;          /* Remote ID aircraft heard by this sensor */
+    atomic_uint_least64_t rid_frames, rid_positions;
+    const sg_iq_adapter *ops;  /* IQ adapter, NULL for Wi-Fi Remote ID */
+    void *state;
+    cJSON *opts;               /* adapter options with paths resolved (owned) */
+    frontend *fe;
+    sensor_df *df;             /* direction finding (a sensor with an "array"), or NULL */
+    char sink_err[256];        /* why the sink stopped the input, "" if it did not */
+    emitters *em;
+    droneid_rx *did;
+    double did_fs;             /* Hz the DroneID receiver was made for */
+    double center_freq;        /* Hz of the block being processed */
+    double hold_s;             /* s the front end may hold a burst back (max burst + margin) */
+    double next_tick, next_health;
+    double t_first;            /* s UTC of the end of the first block (arrived at wall_first) */
+    struct timespec wall_first;
+    emitter_slot slots[EMITTER_SLOTS];
+    sigmf_writer *rec;         /* incident recording of the input, NULL = off */
+    int64_t rec_offset;        /* recording sample index - stream sample index */
+    double rec_t0, rec_fc;     /* of the current capture segment */
+    atomic_uint_least64_t rec_errors; /* writes that failed (recording then stops) */
+    bool rec_off;              /* recording failed for good on this sensor */
+    nl_lat fe_lat;             /* ms to process one block (sensor thread only) */
+    double clk;                /* s UTC reached (guarded by sensor_side.clk_mu), -INF before */
+    bool clk_done;             /* input ended (guarded by clk_mu) */
+    pthread_t th;
+    bool started;
+    atomic_uint_least64_t bursts, decoded, decode_fail, events_dropped;
+    /* watchdog: written by the sensor thread, read by the polling thread */
+    atomic_llong busy_ns;      /* CLOCK_MONOTONIC ns the current block began, 0 = idle */
+    atomic_int stage;          /* RF_STAGE_* inside it */
+    atomic_bool ended;         /* the thread sent its NL_DONE */
+    bool stall_noted;          /* polling thread only */
+    bool abandoned;            /* did not stop: never joined, never freed */
+} runner;
+
+struct sensor_side {
+    const sg_site *site;
+    sensor_side_opts o;
+    const char *record_dir;    /* incident recording, NULL = off */
+    node_link *link;
+    const atomic_bool *stop;
+    geo_frame frame;
+    siglib *sigs;
+    runner *run;               /* one per sensor slot (unused slots have p == NULL) */
+    size_t n_run;              /* runners built, in run[0..n_run-1] */
+    bool stopping;             /* a stop was seen by sensor_side_poll, at stop_at */
+    struct timespec stop_at;
+    pthread_mutex_t clk_mu;    /* replay clock alignment across sensors */
+    pthread_cond_t clk_cv;
+    atomic_size_t finished;    /* threads that sent their NL_DONE */
+};
+
+/* sensor_build.c: each fills runner s for venue sensor si (errors name the key). */
+int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errinfo *e);
+int sensor_build_wifi(sensor_side *p, size_t si, runner *s, sg_errinfo *e);
+int sensor_build_camera(sensor_side *p, size_t si, runner *s, sg_errinfo *e);
+
+#endif
