@@ -471,16 +471,9 @@ int main(int argc, char **argv)
         v->ground_amsl_m = site->ground_amsl_m;
         v->site = site;
         /* N as the daemon takes it: the venue's value, else EGM96 at the origin */
-        v->geoid_n_m = site->geoid_undulation_m;
-        if (isnan(v->geoid_n_m)) {
-            sg_geoid *g = geoid_open(NULL, &se);
-            if (!g || geoid_undulation(g, v->lat, v->lon, &v->geoid_n_m) != SG_OK) {
-                v->geoid_n_m = NAN;
-                fprintf(stderr, "sg_watch: %s: no geoid undulation (%s): AMSL not shown\n",
-                        o.venue, g ? "origin outside the grid" : se.msg);
-            }
-            geoid_close(g);
-        }
+        if (geoid_venue_n(site->geoid_undulation_m, v->lat, v->lon, &v->geoid_n_m, &se))
+            fprintf(stderr, "sg_watch: %s: no geoid undulation (%s): AMSL not shown\n", o.venue,
+                    se.msg);
     }
     FILE *log = NULL;
     if (o.log_path && !(log = fopen(o.log_path, "a"))) {

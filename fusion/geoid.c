@@ -28,6 +28,25 @@ int geoid_undulation(sg_geoid *g, double lat, double lon, double *n)
 }
 #endif
 
+int geoid_venue_n(double given_m, double lat, double lon, double *n, sg_errinfo *e)
+{
+    if (isfinite(given_m)) {
+        *n = given_m;
+        return SG_OK;
+    }
+    *n = NAN;
+    sg_geoid *g = geoid_open(NULL, e);
+    if (!g)
+        return e && e->code ? e->code : SG_ENOTSUP;
+    int rc = geoid_undulation(g, lat, lon, n);
+    geoid_close(g);
+    if (rc != SG_OK) {
+        *n = NAN;
+        return sg_err_set(e, rc, "geoid: %.5f, %.5f is outside the EGM96 grid", lat, lon);
+    }
+    return SG_OK;
+}
+
 void geoid_heights(sg_geoid *g, double lat, double lon, double hae, double ground_amsl,
                    double *amsl, double *agl)
 {

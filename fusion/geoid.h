@@ -24,6 +24,12 @@ void geoid_close(sg_geoid *g);
  * SG_ERANGE for coordinates out of range or outside the grid. */
 int geoid_undulation(sg_geoid *g, double lat_deg, double lon_deg, double *n_m);
 
+/* A venue's N (m): given_m when finite (the venue file's geoid_undulation_m), else EGM96
+ * at lat_deg, lon_deg (the site origin). SG_OK with *n_m, else geoid_open's or
+ * geoid_undulation's error (no PROJ, no grid, outside it) with *n_m = NAN. One rule for
+ * the daemon, the map and the console, so they convert heights alike. */
+int geoid_venue_n(double given_m, double lat_deg, double lon_deg, double *n_m, sg_errinfo *e);
+
 /* Heights of one point: hae_m -> amsl_m = hae - N, agl_m = amsl - ground_amsl_m (the site's
  * ground elevation; flat ground assumed). Outputs NAN when unknown (g NULL, no N). */
 void geoid_heights(sg_geoid *g, double lat_deg, double lon_deg, double hae_m,

@@ -21,21 +21,6 @@
 
 /* ---------------------------------------------------------------- logging */
 
-/* N (HAE - AMSL) at the site origin from EGM96, for a venue that does not give it. */
-static int geoid_at(const sg_site *site, double *n, sg_errinfo *e)
-{
-    sg_geoid *g = geoid_open(NULL, e);
-    int rc = g ? geoid_undulation(g, site->origin_lat_deg, site->origin_lon_deg, n) : e->code;
-    geoid_close(g);
-    if (rc != SG_OK) {
-        char why[sizeof e->msg];
-        snprintf(why, sizeof why, "%s", e->msg);
-        return sg_err_set(e, rc, "%s: geoid_undulation_m: not set and EGM96 not available "
-                          "(%s): set it for ED-269 AMSL limits", site->path, why);
-    }
-    return SG_OK;
-}
-
 static void logf_(fusion_side *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(fusion_side *p, const char *fmt, ...)
 {
@@ -448,19 +433,23 @@ fusion_side *fusion_side_create(const sg_site *site, const fusion_side_opts *o, 
         sg_err_prefix(e, site->path);
         goto fail;
     }
-    if (site->zones_path[0] && site->zones_format == SG_ZONES_ED269) {
-        zones_ed269_opts zo = {.geoid_undulation_m = site->geoid_undulation_m,
-                               .ground_amsl_m = site->ground_amsl_m};
-        if (isnan(zo.geoid_undulation_m) && geoid_at(site, &zo.geoid_undulation_m, e))
-            goto fail;
+    if (site->zones_path[0]) {
+        bool ed269 = site->zones_format == SG_ZONES_ED269;
+        zones_ed269_opts zo = {.ground_amsl_m = site->ground_amsl_m};
         size_t skipped = 0;
-        if (!(p->zones = zones_load_ed269(site->zones_path, &p->frame, &zo, &skipped, e)))
+        if (ed269 && geoid_venue_n(site->geoid_undulation_m, site->origin_lat_deg,
+                                   site->origin_lon_deg, &zo.geoid_undulation_m, e)) {
+            char why[sizeof e->msg];
+            snprintf(why, sizeof why, "%s", e->msg);
+            sg_err_set(e, e->code, "%s: geoid_undulation_m: not set and EGM96 not available "
+                       "(%s): set it for ED-269 AMSL limits", site->path, why);
+            goto fail;
+        }
+        if (!(p->zones = zones_load_file(site->zones_path, ed269, &p->frame, &zo, &skipped, e)))
             goto fail;
         if (skipped)
             warnf_(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
-                  site->zones_path, skipped);
-    } else if (site->zones_path[0] && !(p->zones = zones_load(site->zones_path, &p->frame, e))) {
-        goto fail;
+                   site->zones_path, skipped);
     }
     if (build_registry(p, e))
         goto fail;
