@@ -158,23 +158,11 @@ static int load_zones(bridge *b, sg_errinfo *e)
         return sg_err_prefix(e, s->path);
     if (!s->zones_path[0])
         return SG_OK;
-    if (s->zones_format == SG_ZONES_ED269) {
-        zones_ed269_opts zo = {.geoid_undulation_m = s->geoid_undulation_m,
-                               .ground_amsl_m = s->ground_amsl_m};
-        size_t skipped = 0;
-        if (isnan(zo.geoid_undulation_m)) {
-            sg_geoid *g = geoid_open(NULL, e);
-            int rc = g ? geoid_undulation(g, s->origin_lat_deg, s->origin_lon_deg,
-                                          &zo.geoid_undulation_m) : e->code;
-            geoid_close(g);
-            if (rc)
-                return sg_err_set(e, rc, "%s: geoid_undulation_m: not set and EGM96 not "
-                                  "available", s->path);
-        }
-        b->zones = zones_load_ed269(s->zones_path, &b->frame, &zo, &skipped, e);
-    } else {
-        b->zones = zones_load(s->zones_path, &b->frame, e);
-    }
+    size_t skipped;
+    b->zones = zones_load_venue(s->zones_path, s->zones_format == SG_ZONES_ED269, &b->frame,
+                                s->geoid_undulation_m, s->ground_amsl_m, &skipped, e);
+    if (!b->zones)
+        sg_err_prefix(e, s->path);
     return b->zones ? SG_OK : e->code;
 }
 

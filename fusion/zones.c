@@ -10,59 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sg_json.h"
-#include "tz.h"
-
-#define MAX_SCHED 64
-#define MAX_TZ 16
-#define ON_EDGE_M 1e-6 /* m: points this close to an edge count as on the boundary */
-
-typedef struct {
-    double *xy; /* ENU east, north pairs; n vertices, closing vertex not repeated */
-    size_t n;
-} ring;
-
-typedef struct {
-    ring *rings; /* rings[0] outer, the rest holes */
-    size_t nrings;
-} poly;
-
-typedef struct {
-    bool weekly;
-    double start, end;  /* s UTC: the event window; for weekly windows the dates they
-                         * apply between (-INFINITY / INFINITY when unbounded) */
-    uint8_t days;       /* weekly: bit 0 = Monday ... bit 6 = Sunday (local) */
-    int32_t sod_start, sod_end; /* weekly: s of local day; end <= start crosses midnight */
-    const tz_info *tz;  /* weekly only */
-} sched;
-
-struct zone {
-    char id[SG_ID_LEN];
-    char name[64];
-    zone_layer layer;
-    bool circle;
-    poly *polys;
-    size_t npolys;
-    double cx, cy, r;          /* circle: centre ENU m, radius m */
-    double floor_hae, ceil_hae; /* m, +-INFINITY when open */
-    double bbox[4];            /* min e, min n, max e, max n */
-    sched *sched;
-    size_t nsched;
-    const geo_frame *f;
-    double earth_r;            /* m, mean radius at the origin for the height scaling */
-};
-
-struct zone_set {
-    geo_frame f;
-    zone *z;
-    size_t n;
-    tz_info *tz[MAX_TZ];
-    size_t ntz;
-};
+#include "zones_impl.h"
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
-static void zone_free(zone *z)
+void zi_zone_free(zone *z)
 {
     for (size_t i = 0; i < z->npolys; i++) {
         for (size_t j = 0; j < z->polys[i].nrings; j++)
@@ -78,14 +30,14 @@ void zones_destroy(zone_set *zs)
     if (!zs)
         return;
     for (size_t i = 0; i < zs->n; i++)
-        zone_free(&zs->z[i]);
+        zi_zone_free(&zs->z[i]);
     free(zs->z);
     for (size_t i = 0; i < zs->ntz; i++)
         tz_destroy(zs->tz[i]);
     free(zs);
 }
 
-static const tz_info *tz_get(zone_set *zs, const char *name, const char *where, sg_errinfo *e)
+const tz_info *zi_tz_get(zone_set *zs, const char *name, const char *where, sg_errinfo *e)
 {
     for (size_t i = 0; i < zs->ntz; i++)
         if (strcmp(tz_name(zs->tz[i]), name) == 0)
@@ -106,7 +58,7 @@ static const tz_info *tz_get(zone_set *zs, const char *name, const char *where, 
 
 /* Parses "YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+HH:MM|-HH:MM|+HHMM|+HH]". *secs is seconds
  * since 1970 in the time scale of the string (UTC if *has_off, local otherwise). */
-static bool parse_iso(const char *s, double *secs, bool *has_off)
+bool zi_parse_iso(const char *s, double *secs, bool *has_off)
 {
     int y, mo, d, h, mi, n = 0;
     if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 16)
@@ -166,7 +118,7 @@ static bool parse_iso(const char *s, double *secs, bool *has_off)
     return true;
 }
 
-static bool parse_hhmm(const char *s, int32_t *sod)
+bool zi_parse_hhmm(const char *s, int32_t *sod)
 {
     int h, m, sec = 0, n = 0;
     if (sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || n != 5)
@@ -224,7 +176,7 @@ static int parse_schedule(zone_set *zs, zone *z, const cJSON *arr, const char *w
         if (tzn[0]) {
             char tw[420];
             snprintf(tw, sizeof tw, "%s.tz", w);
-            if (!(tz = tz_get(zs, tzn, tw, e)))
+            if (!(tz = zi_tz_get(zs, tzn, tw, e)))
                 return e ? e->code : SG_EINVAL;
         }
         if (days) {
@@ -247,10 +199,10 @@ static int parse_schedule(zone_set *zs, zone *z, const cJSON *arr, const char *w
                     return sg_err_set(e, SG_EINVAL, "%s.days[%d]: must be one of mon..sun", w, k);
                 s->days |= (uint8_t)(1u << found);
             }
-            if (!parse_hhmm(start, &s->sod_start) || s->sod_start >= 86400)
+            if (!zi_parse_hhmm(start, &s->sod_start) || s->sod_start >= 86400)
                 return sg_err_set(e, SG_EFORMAT, "%s.start: \"%s\" is not a time of day HH:MM[:SS]",
                                   w, start);
-            if (!parse_hhmm(end, &s->sod_end))
+            if (!zi_parse_hhmm(end, &s->sod_end))
                 return sg_err_set(e, SG_EFORMAT, "%s.end: \"%s\" is not a time of day HH:MM[:SS]", w,
                                   end);
             if (s->sod_end == s->sod_start)
@@ -259,11 +211,11 @@ static int parse_schedule(zone_set *zs, zone *z, const cJSON *arr, const char *w
         }
         bool off_s, off_e;
         double ts, te;
-        if (!parse_iso(start, &ts, &off_s))
+        if (!zi_parse_iso(start, &ts, &off_s))
             return sg_err_set(e, SG_EFORMAT,
                               "%s.start: \"%s\" is not an ISO 8601 time YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]",
                               w, start);
-        if (!parse_iso(end, &te, &off_e))
+        if (!zi_parse_iso(end, &te, &off_e))
             return sg_err_set(e, SG_EFORMAT,
                               "%s.end: \"%s\" is not an ISO 8601 time YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]",
                               w, end);
@@ -417,8 +369,8 @@ static bool ring_self_cross(const ring *r, size_t *ei, size_t *ej)
     return false;
 }
 
-static int parse_polygon(const zone_set *zs, const cJSON *rings, const char *w, poly *out,
-                         size_t *budget, sg_errinfo *e)
+int zi_parse_polygon(const zone_set *zs, const cJSON *rings, const char *w, poly *out,
+                     size_t *budget, sg_errinfo *e)
 {
     if (!cJSON_IsArray(rings) || cJSON_GetArraySize(rings) < 1)
         return sg_err_set(e, SG_EFORMAT, "%s: a polygon must be a non-empty array of rings", w);
@@ -506,7 +458,7 @@ static int parse_geometry(const zone_set *zs, zone *z, const cJSON *feat, const 
         else
             snprintf(pw, sizeof pw, "%s[%zu]", cw, i);
         z->npolys = i + 1;
-        if ((rc = parse_polygon(zs, rings, pw, &z->polys[i], budget, e)))
+        if ((rc = zi_parse_polygon(zs, rings, pw, &z->polys[i], budget, e)))
             return rc;
     }
     return SG_OK;
@@ -534,7 +486,7 @@ static void zone_bbox(zone *z)
     }
 }
 
-static void finish_zone(zone_set *zs, zone *z)
+void zi_finish_zone(zone_set *zs, zone *z)
 {
     z->f = &zs->f;
     z->earth_r = sqrt(zs->f.n0 * zs->f.m0);
@@ -610,10 +562,10 @@ static int parse_feature(zone_set *zs, zone *z, const cJSON *feat, const char *n
          * until someone adds a schedule. */
         char tw[400];
         snprintf(tw, sizeof tw, "%s.tz", pw);
-        if (!tz_get(zs, tzn, tw, e))
+        if (!zi_tz_get(zs, tzn, tw, e))
             return e ? e->code : SG_EINVAL;
     }
-    finish_zone(zs, z);
+    zi_finish_zone(zs, z);
     return SG_OK;
 }
 
@@ -652,7 +604,7 @@ zone_set *zones_from_json(const char *name, const cJSON *root, const geo_frame *
         int rc = parse_feature(zs, z, cJSON_GetArrayItem(feats, (int)i), name, i, geoid_n,
                                ground_def, &budget, e);
         if (rc) {
-            zone_free(z);
+            zi_zone_free(z);
             zones_destroy(zs);
             return NULL;
         }
@@ -940,348 +892,6 @@ bool zone_entry(const zone *z, const double p[3], const double v[3], double hori
     }
     free(hb);
     return found;
-}
-
-/* ---- EUROCAE ED-269 import ------------------------------------------------------------ */
-
-/* True if any well-formed position under `arr` (nested arrays of [lon, lat]) lies
- * beyond the venue range; malformed ones are left for parse_ring to report. */
-static bool any_far(const zone_set *zs, const cJSON *arr)
-{
-    if (!cJSON_IsArray(arr))
-        return false;
-    const cJSON *a = cJSON_GetArrayItem(arr, 0), *b = cJSON_GetArrayItem(arr, 1);
-    if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
-        double lon = a->valuedouble, lat = b->valuedouble, enu[3];
-        if (!isfinite(lon) || !isfinite(lat) || fabs(lon) > 180 || fabs(lat) > 90)
-            return false;
-        geo_frame_to_enu(&zs->f, lat * GEO_DEG, lon * GEO_DEG, zs->f.h0, enu);
-        return hypot(enu[0], enu[1]) > ZONES_MAX_RANGE_M;
-    }
-    const cJSON *it;
-    cJSON_ArrayForEach(it, arr) if (any_far(zs, it)) return true;
-    return false;
-}
-
-static int ed269_limit(const cJSON *g, const char *gw, const char *key, const char *refkey,
-                       double scale, const zones_ed269_opts *o, double open, double *hae,
-                       sg_errinfo *e)
-{
-    static const char *const refs[] = {"AGL", "AMSL", "WGS84"};
-    double v;
-    int ref, rc;
-    if ((rc = sgj_number(g, gw, key, false, NAN, -3000, 1e6, &v, e)))
-        return rc;
-    if (isnan(v)) {
-        *hae = open;
-        return SG_OK;
-    }
-    if ((rc = sgj_enum(g, gw, refkey, true, 0, refs, 3, &ref, e)))
-        return rc;
-    v *= scale;
-    if (ref == 0) {
-        if (isnan(o->ground_amsl_m))
-            return sg_err_set(e, SG_EINVAL,
-                              "%s.%s: AGL limits need the venue's ground elevation (ground_amsl_m)",
-                              gw, refkey);
-        v += o->ground_amsl_m + o->geoid_undulation_m;
-    } else if (ref == 1) {
-        v += o->geoid_undulation_m;
-    }
-    *hae = v;
-    return SG_OK;
-}
-
-/* applicability -> schedule entries (nsched 0 = always). */
-static int ed269_applicability(zone_set *zs, const cJSON *feat, const char *where, sched **out,
-                               size_t *nout, sg_errinfo *e)
-{
-    static const char *const dnames[] = {"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"};
-    const cJSON *app;
-    int rc;
-    *out = NULL;
-    *nout = 0;
-    if ((rc = sgj_array(feat, where, "applicability", false, &app, e)) || !app)
-        return rc;
-    size_t cap = 0;
-    const cJSON *it;
-    size_t i = 0;
-    cJSON_ArrayForEach(it, app)
-    {
-        char w[400], perm[8] = "NO", sd[64], ed[64];
-        snprintf(w, sizeof w, "%s.applicability[%zu]", where, i++);
-        if (!cJSON_IsObject(it))
-            return sg_err_set(e, SG_EINVAL, "%s: must be an object", w);
-        if ((rc = sgj_string(it, w, "permanent", false, "NO", perm, sizeof perm, e)) ||
-            (rc = sgj_string(it, w, "startDateTime", false, "", sd, sizeof sd, e)) ||
-            (rc = sgj_string(it, w, "endDateTime", false, "", ed, sizeof ed, e)))
-            return rc;
-        if (strcmp(perm, "YES") == 0) {
-            free(*out);
-            *out = NULL;
-            *nout = 0;
-            return SG_OK; /* permanent wins over any window */
-        }
-        if (strcmp(perm, "NO") != 0)
-            return sg_err_set(e, SG_EINVAL, "%s.permanent: must be \"YES\" or \"NO\"", w);
-        double ts = -INFINITY, te = INFINITY;
-        bool off;
-        if (sd[0] && !parse_iso(sd, &ts, &off))
-            return sg_err_set(e, SG_EFORMAT, "%s.startDateTime: \"%s\" is not an ISO 8601 time", w, sd);
-        if (ed[0] && !parse_iso(ed, &te, &off))
-            return sg_err_set(e, SG_EFORMAT, "%s.endDateTime: \"%s\" is not an ISO 8601 time", w, ed);
-        if (!(te > ts))
-            return sg_err_set(e, SG_EINVAL, "%s: endDateTime is not after startDateTime", w);
-        const cJSON *sch;
-        if ((rc = sgj_array(it, w, "schedule", false, &sch, e)))
-            return rc;
-        size_t nwin = sch ? (size_t)cJSON_GetArraySize(sch) : 1;
-        if (sch && nwin == 0)
-            return sg_err_set(e, SG_EINVAL, "%s.schedule: empty", w);
-        if (*nout + nwin > MAX_SCHED)
-            return sg_err_set(e, SG_ERANGE, "%s: more than %d windows", w, MAX_SCHED);
-        if (*nout + nwin > cap) {
-            cap = *nout + nwin;
-            sched *ns = realloc(*out, cap * sizeof *ns);
-            if (!ns)
-                return sg_err_set(e, SG_ENOMEM, "%s: out of memory", w);
-            *out = ns;
-        }
-        if (!sch) {
-            (*out)[(*nout)++] = (sched){.start = ts, .end = te};
-            continue;
-        }
-        const tz_info *utc = tz_get(zs, "UTC", w, e);
-        if (!utc)
-            return e ? e->code : SG_ENOTFOUND;
-        for (size_t k = 0; k < nwin; k++) {
-            const cJSON *d = cJSON_GetArrayItem(sch, (int)k);
-            char sw[440], st[16], en[16];
-            snprintf(sw, sizeof sw, "%s.schedule[%zu]", w, k);
-            const cJSON *days;
-            sched s = {.weekly = true, .start = ts, .end = te, .tz = utc};
-            if ((rc = sgj_array(d, sw, "day", true, &days, e)) ||
-                (rc = sgj_string(d, sw, "startTime", true, NULL, st, sizeof st, e)) ||
-                (rc = sgj_string(d, sw, "endTime", true, NULL, en, sizeof en, e)))
-                return rc;
-            int nd = cJSON_GetArraySize(days);
-            for (int j = 0; j < nd; j++) {
-                const cJSON *dv = cJSON_GetArrayItem(days, j);
-                int found = -1;
-                if (cJSON_IsString(dv) && strcmp(dv->valuestring, "ANY") == 0)
-                    found = 7;
-                for (int q = 0; q < 7 && cJSON_IsString(dv) && found < 0; q++)
-                    if (strcmp(dv->valuestring, dnames[q]) == 0)
-                        found = q;
-                if (found < 0)
-                    return sg_err_set(e, SG_EINVAL, "%s.day[%d]: must be one of MON..SUN, ANY", sw, j);
-                s.days |= found == 7 ? 0x7f : (uint8_t)(1u << found);
-            }
-            if (!s.days)
-                return sg_err_set(e, SG_EINVAL, "%s.day: empty", sw);
-            if (!parse_hhmm(st, &s.sod_start) || s.sod_start >= 86400)
-                return sg_err_set(e, SG_EFORMAT, "%s.startTime: \"%s\" is not HH:MM[:SS]", sw, st);
-            if (!parse_hhmm(en, &s.sod_end) || s.sod_end == s.sod_start)
-                return sg_err_set(e, SG_EFORMAT, "%s.endTime: \"%s\" is not a valid HH:MM[:SS] end", sw, en);
-            (*out)[(*nout)++] = s;
-        }
-    }
-    return SG_OK;
-}
-
-static int ed269_feature(zone_set *zs, const cJSON *feat, const char *name, size_t idx,
-                         const zones_ed269_opts *o, size_t cap, size_t *skipped, size_t *budget,
-                         sg_errinfo *e)
-{
-    static const char *const restr[] = {"PROHIBITED", "REQ_AUTHORISATION", "CONDITIONAL",
-                                        "NO_RESTRICTION"};
-    static const zone_layer layer_of[] = {ZONE_LAYER_CRITICAL, ZONE_LAYER_ALERT,
-                                          ZONE_LAYER_WARNING, ZONE_LAYER_WARNING};
-    static const char *const uoms[] = {"M", "FT"};
-    char where[300], ident[SG_ID_LEN], zname[64];
-    snprintf(where, sizeof where, "%s: features[%zu]", name, idx);
-    if (!cJSON_IsObject(feat))
-        return sg_err_set(e, SG_EFORMAT, "%s: must be an object", where);
-    int rc, r;
-    if ((rc = sgj_string(feat, where, "identifier", true, NULL, ident, sizeof ident - 4, e)))
-        return rc;
-    snprintf(where, sizeof where, "%s: features[%zu] (identifier \"%s\")", name, idx, ident);
-    const cJSON *geoms;
-    if ((rc = sgj_string(feat, where, "name", false, ident, zname, sizeof zname, e)) ||
-        (rc = sgj_enum(feat, where, "restriction", true, 0, restr, 4, &r, e)) ||
-        (rc = sgj_array(feat, where, "geometry", true, &geoms, e)))
-        return rc;
-    size_t ng = (size_t)cJSON_GetArraySize(geoms);
-    if (ng == 0)
-        return sg_err_set(e, SG_EINVAL, "%s.geometry: empty", where);
-    sched *sc;
-    size_t nsc;
-    if ((rc = ed269_applicability(zs, feat, where, &sc, &nsc, e))) {
-        free(sc);
-        return rc;
-    }
-    for (size_t k = 0; k < ng && !rc; k++) {
-        const cJSON *g = cJSON_GetArrayItem(geoms, (int)k), *hp;
-        char gw[340], hw[380];
-        snprintf(gw, sizeof gw, "%s.geometry[%zu]", where, k);
-        snprintf(hw, sizeof hw, "%s.horizontalProjection", gw);
-        static const char *const types[] = {"Polygon", "Circle"};
-        int uom, type;
-        if (!cJSON_IsObject(g)) {
-            rc = sg_err_set(e, SG_EINVAL, "%s: must be an object", gw);
-            break;
-        }
-        if ((rc = sgj_enum(g, gw, "uomDimensions", true, 0, uoms, 2, &uom, e)) ||
-            (rc = sgj_object(g, gw, "horizontalProjection", true, &hp, e)) ||
-            (rc = sgj_enum(hp, hw, "type", true, 0, types, 2, &type, e)))
-            break;
-        double scale = uom == 1 ? 0.3048 : 1.0;
-        const cJSON *coords = cJSON_GetObjectItemCaseSensitive(hp, type == 0 ? "coordinates" : "center");
-        if (any_far(zs, coords)) {
-            (*skipped)++;
-            continue;
-        }
-        if (zs->n == cap) {
-            rc = sg_err_set(e, SG_ERANGE, "%s: more than %d zones", name, ZONES_MAX_ZONES);
-            break;
-        }
-        zone *z = &zs->z[zs->n];
-        memset(z, 0, sizeof *z);
-        if (ng == 1 || k == 0)
-            snprintf(z->id, sizeof z->id, "%s", ident);
-        else
-            snprintf(z->id, sizeof z->id, "%s#%zu", ident, k + 1);
-        for (size_t i = 0; i < zs->n && !rc; i++)
-            if (strcmp(zs->z[i].id, z->id) == 0)
-                rc = sg_err_set(e, SG_EINVAL, "%s.identifier: \"%s\" duplicates another zone", where,
-                                z->id);
-        snprintf(z->name, sizeof z->name, "%s", zname);
-        z->layer = layer_of[r];
-        if (!rc)
-            rc = ed269_limit(g, gw, "lowerLimit", "lowerVerticalReference", scale, o, -INFINITY,
-                             &z->floor_hae, e);
-        if (!rc)
-            rc = ed269_limit(g, gw, "upperLimit", "upperVerticalReference", scale, o, INFINITY,
-                             &z->ceil_hae, e);
-        if (!rc && z->floor_hae > z->ceil_hae)
-            rc = sg_err_set(e, SG_EINVAL, "%s.lowerLimit: lower limit is above upperLimit", gw);
-        if (!rc && type == 0) {
-            const cJSON *c;
-            char cw[400];
-            snprintf(cw, sizeof cw, "%s.coordinates", hw);
-            if (!(rc = sgj_array(hp, hw, "coordinates", true, &c, e)) &&
-                (z->polys = calloc(1, sizeof *z->polys)) == NULL)
-                rc = sg_err_set(e, SG_ENOMEM, "%s: out of memory", gw);
-            if (!rc) {
-                z->npolys = 1;
-                rc = parse_polygon(zs, c, cw, &z->polys[0], budget, e);
-            }
-        } else if (!rc) {
-            double radius;
-            const cJSON *c;
-            if (!(rc = sgj_array(hp, hw, "center", true, &c, e)) &&
-                !(rc = sgj_number(hp, hw, "radius", true, 0, 0, ZONES_MAX_RANGE_M / scale, &radius, e))) {
-                const cJSON *lo = cJSON_GetArrayItem(c, 0), *la = cJSON_GetArrayItem(c, 1);
-                if (!cJSON_IsNumber(lo) || !cJSON_IsNumber(la) || fabs(lo->valuedouble) > 180 ||
-                    fabs(la->valuedouble) > 90)
-                    rc = sg_err_set(e, SG_EFORMAT, "%s.center: must be [lon, lat] in degrees", hw);
-                else if (!(radius > 0))
-                    rc = sg_err_set(e, SG_ERANGE, "%s.radius: must be > 0", hw);
-                else {
-                    double enu[3];
-                    geo_frame_to_enu(&zs->f, la->valuedouble * GEO_DEG, lo->valuedouble * GEO_DEG,
-                                     zs->f.h0, enu);
-                    z->circle = true;
-                    z->cx = enu[0];
-                    z->cy = enu[1];
-                    z->r = radius * scale;
-                }
-            }
-        }
-        if (!rc && nsc) {
-            if (!(z->sched = malloc(nsc * sizeof *z->sched)))
-                rc = sg_err_set(e, SG_ENOMEM, "%s: out of memory", gw);
-            else {
-                memcpy(z->sched, sc, nsc * sizeof *sc);
-                z->nsched = nsc;
-            }
-        }
-        if (rc) {
-            zone_free(z);
-            break;
-        }
-        finish_zone(zs, z);
-        zs->n++;
-    }
-    free(sc);
-    return rc;
-}
-
-zone_set *zones_parse_ed269(const char *name, const char *text, size_t len, const geo_frame *f,
-                            const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e)
-{
-    size_t skip_local = 0;
-    if (!skipped)
-        skipped = &skip_local;
-    *skipped = 0;
-    cJSON *root = sgj_parse(name, text, len, e);
-    if (!root)
-        return NULL;
-    const cJSON *feats;
-    zone_set *zs = NULL;
-    if (!cJSON_IsObject(root)) {
-        sg_err_set(e, SG_EFORMAT, "%s: must be an ED-269 object with \"features\"", name);
-        goto out;
-    }
-    if (sgj_array(root, name, "features", true, &feats, e))
-        goto out;
-    size_t nf = (size_t)cJSON_GetArraySize(feats), total = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, feats)
-    {
-        const cJSON *g = cJSON_GetObjectItemCaseSensitive(it, "geometry");
-        total += cJSON_IsArray(g) ? (size_t)cJSON_GetArraySize(g) : 0;
-    }
-    if (total > ZONES_MAX_ZONES)
-        total = ZONES_MAX_ZONES;
-    zs = calloc(1, sizeof *zs);
-    if (!zs || !(zs->z = calloc(total ? total : 1, sizeof *zs->z))) {
-        free(zs);
-        zs = NULL;
-        sg_err_set(e, SG_ENOMEM, "%s: out of memory", name);
-        goto out;
-    }
-    zs->f = *f;
-    size_t budget = ZONES_MAX_VERTICES;
-    for (size_t i = 0; i < nf; i++)
-        if (ed269_feature(zs, cJSON_GetArrayItem(feats, (int)i), name, i, o, total, skipped,
-                          &budget, e)) {
-            zones_destroy(zs);
-            zs = NULL;
-            break;
-        }
-out:
-    cJSON_Delete(root);
-    return zs;
-}
-
-zone_set *zones_load_ed269(const char *path, const geo_frame *f, const zones_ed269_opts *o,
-                           size_t *skipped, sg_errinfo *e)
-{
-    char *text;
-    size_t len;
-    if (sg_read_file(path, SGJ_MAX_FILE, &text, &len, e) != SG_OK)
-        return NULL;
-    zone_set *zs = zones_parse_ed269(path, text, len, f, o, skipped, e);
-    free(text);
-    return zs;
-}
-
-zone_set *zones_load_file(const char *path, bool ed269, const geo_frame *f,
-                          const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e)
-{
-    *skipped = 0;
-    return ed269 ? zones_load_ed269(path, f, o, skipped, e) : zones_load(path, f, e);
 }
 
 /* ---- geometry accessors (drawing the zones, e.g. the operator map) --------------- */

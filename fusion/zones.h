@@ -101,12 +101,14 @@ zone_set *zones_load_ed269(const char *path, const geo_frame *f, const zones_ed2
 zone_set *zones_parse_ed269(const char *name, const char *text, size_t len, const geo_frame *f,
                             const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e);
 
-/* The zone file a venue names: EUROCAE ED-269 when ed269 (o, skipped as above), else
- * GeoJSON (o and skipped unused; *skipped set to 0): the choice a venue's
- * "zones_format" makes, in one place for programs that read a venue (the operator map;
- * the daemon's fusion side still has its own copy of this choice). */
-zone_set *zones_load_file(const char *path, bool ed269, const geo_frame *f,
-                          const zones_ed269_opts *o, size_t *skipped, sg_errinfo *e);
+/* The zone file a venue names, read alike by every program that reads a venue (the
+ * daemon, the map, the bridge): EUROCAE ED-269 when ed269, else GeoJSON. ED-269 AMSL
+ * limits use the venue's rule for the geoid undulation (geoid_venue_n: given_n_m when
+ * finite, else EGM96 at the frame's origin), AGL limits ground_amsl_m (m AMSL, NAN
+ * refuses them). *skipped counts ED-269 zones out of range (0 for GeoJSON). Errors name
+ * the file; without N they say "geoid_undulation_m: not set and EGM96 not available". */
+zone_set *zones_load_venue(const char *path, bool ed269, const geo_frame *f, double given_n_m,
+                           double ground_amsl_m, size_t *skipped, sg_errinfo *e);
 
 size_t zones_count(const zone_set *zs);
 const zone *zones_at(const zone_set *zs, size_t i); /* i < zones_count */

@@ -434,19 +434,13 @@ fusion_side *fusion_side_create(const sg_site *site, const fusion_side_opts *o, 
         goto fail;
     }
     if (site->zones_path[0]) {
-        bool ed269 = site->zones_format == SG_ZONES_ED269;
-        zones_ed269_opts zo = {.ground_amsl_m = site->ground_amsl_m};
-        size_t skipped = 0;
-        if (ed269 && geoid_venue_n(site->geoid_undulation_m, site->origin_lat_deg,
-                                   site->origin_lon_deg, &zo.geoid_undulation_m, e)) {
-            char why[sizeof e->msg];
-            snprintf(why, sizeof why, "%s", e->msg);
-            sg_err_set(e, e->code, "%s: geoid_undulation_m: not set and EGM96 not available "
-                       "(%s): set it for ED-269 AMSL limits", site->path, why);
+        size_t skipped;
+        if (!(p->zones = zones_load_venue(site->zones_path, site->zones_format == SG_ZONES_ED269,
+                                          &p->frame, site->geoid_undulation_m,
+                                          site->ground_amsl_m, &skipped, e))) {
+            sg_err_prefix(e, site->path);
             goto fail;
         }
-        if (!(p->zones = zones_load_file(site->zones_path, ed269, &p->frame, &zo, &skipped, e)))
-            goto fail;
         if (skipped)
             warnf_(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
                    site->zones_path, skipped);

@@ -121,20 +121,13 @@ web_venue *web_venue_load(const char *site_path, sg_errinfo *e)
     }
     if (web_cfg_from_json(&v->cfg, s->web, s->path, where, e))
         goto fail;
-    /* the daemon's rule for N (geoid_venue_n), so ED-269 AMSL limits match its zones */
-    bool ed269 = s->zones_format == SG_ZONES_ED269;
-    zones_ed269_opts zo = {.geoid_undulation_m = s->geoid_undulation_m,
-                           .ground_amsl_m = s->ground_amsl_m};
-    if (s->zones_path[0] && ed269 &&
-        geoid_venue_n(s->geoid_undulation_m, s->origin_lat_deg, s->origin_lon_deg,
-                      &zo.geoid_undulation_m, e)) {
+    size_t skipped;
+    if (s->zones_path[0] &&
+        !(v->zones = zones_load_venue(s->zones_path, s->zones_format == SG_ZONES_ED269, &v->frame,
+                                      s->geoid_undulation_m, s->ground_amsl_m, &skipped, e))) {
         sg_err_prefix(e, s->path);
         goto fail;
     }
-    size_t skipped;
-    if (s->zones_path[0] && !(v->zones = zones_load_file(s->zones_path, ed269, &v->frame, &zo,
-                                                         &skipped, e)))
-        goto fail;
     return v;
 fail:
     web_venue_destroy(v);
