@@ -1,7 +1,8 @@
 /* A venue split over processes (docs/nodes.md): sensor nodes and a fusion node of
  * skyguardd on loopback (ipc://), CURVE with per-node keys.
  *   - three sensor nodes replaying their recordings + one fusion node publish the same
- *     alerts and tracks as the standalone daemon on the same venue and inputs;
+ *     alerts and tracks as the standalone daemon on the same venue and inputs, with the
+ *     same droneid objects, and a Remote ID node the same remote_id objects;
  *   - kill -9 of a sensor node: its sensor turns degraded while the other keeps going,
  *     and the restarted node rejoins (new session) and is ok again;
  *   - a node with a key not on the allow-list is refused and counted, a node whose
@@ -252,6 +253,37 @@ static const cJSON *last_track(const msglist *l, int id, size_t *count)
     return last;
 }
 
+/* Track messages of each track id in order: the details object `key` (droneid,
+ * remote_id) of the k-th message of a track is the same, field for field, in both
+ * runs (present in both or in neither). Returns how many messages carried one. */
+static size_t same_details(const msglist *a, const msglist *b, const char *key)
+{
+    size_t with = 0;
+    for (int id = 1; id < 64; id++) {
+        const cJSON *ta[512], *tb[512];
+        size_t na = 0, nb = 0;
+        for (size_t i = 0; i < a->n && na < 512; i++)
+            if (strcmp(jstr(a->msgs[i], "type"), "track") == 0 && (int)jnum(a->msgs[i], "id") == id)
+                ta[na++] = a->msgs[i];
+        for (size_t i = 0; i < b->n && nb < 512; i++)
+            if (strcmp(jstr(b->msgs[i], "type"), "track") == 0 && (int)jnum(b->msgs[i], "id") == id)
+                tb[nb++] = b->msgs[i];
+        assert_int_equal(na, nb);
+        for (size_t k = 0; k < na; k++) {
+            const cJSON *da = cJSON_GetObjectItem(ta[k], key), *db = cJSON_GetObjectItem(tb[k], key);
+            if (!da && !db)
+                continue;
+            if (!da || !db || !cJSON_Compare(da, db, true)) {
+                char *sa = da ? cJSON_PrintUnformatted(da) : NULL, *sb = db ? cJSON_PrintUnformatted(db) : NULL;
+                fail_msg("track %d message %zu: %s standalone %s, split %s", id, k, key,
+                         sa ? sa : "(none)", sb ? sb : "(none)");
+            }
+            with++;
+        }
+    }
+    return with;
+}
+
 static void test_split_same_as_standalone(void **state)
 {
     (void)state;
@@ -298,6 +330,9 @@ static void test_split_same_as_standalone(void **state)
         assert_true(fabs(jnum(t1, "lon") - jnum(t2, "lon")) < 1e-5);
     }
     assert_true(tracks >= 2);
+    size_t dj = same_details(&sa, &sp, "droneid");
+    print_message("%zu track messages with the same droneid object\n", dj);
+    assert_true(dj >= 10);
     /* the fusion node's last status: every sensor complete, nothing lost or refused */
     const cJSON *last = msglist_last(&sp, "status");
     assert_non_null(last);
@@ -316,6 +351,63 @@ static void test_split_same_as_standalone(void **state)
     }
     assert_int_equal((int)jnum(cJSON_GetObjectItem(last, "nodes"), "refused"), 0);
     assert_true(log_contains(B "/fusion.log", "NODE  a joined"));
+    msglist_free(&sa);
+    msglist_free(&sp);
+}
+
+/* A Remote ID receiver on node a reading a Bluetooth 5 capture made by sg_blecap (Self-ID,
+ * operator ID, System messages): split, the tracks carry the remote_id objects of
+ * standalone, field for field. */
+static void test_split_remote_id(void **state)
+{
+    (void)state;
+    if (!SG_WITH_PCAP) {
+        print_message("skipped: needs libpcap\n");
+        skip();
+    }
+    assert_int_equal(system(SG_BINARY_DIR "/sg_blecap -l 272 --ext --chain --phy coded8 -n 15 "
+                            "--lat 51.556 --lon -0.2796 --t0 1784572200 -o " B "/rid.pcap"),
+                     0);
+    FILE *f = fopen(B "/rid.json", "w");
+    assert_non_null(f);
+    fprintf(f, "{\"version\": 1, \"site\": {\"name\": \"split-rid\", \"origin\": {\"lat_deg\": "
+               "51.556, \"lon_deg\": -0.2796, \"alt_m\": 87}},\n"
+               " \"zones\": \"%s/testdata/zones/stadium.geojson\",\n"
+               " \"signatures\": \"%s/config/signatures.json\",\n"
+               " \"sensors\": [{\"id\": \"rid-a\", \"kind\": \"remoteid_wifi\", \"position\": "
+               "{\"lat_deg\": 51.5573, \"lon_deg\": -0.2796, \"alt_m\": 60}, \"adapter\": "
+               "{\"type\": \"pcap\", \"file\": \"%s/rid.pcap\"}}],\n"
+               " \"nodes\": {\"fusion\": {\"endpoint\": \"ipc://%s/fusion-rid.ipc\", \"security\": "
+               "\"curve\", \"key_file\": \"%s/fusion.key\", \"public_key_file\": "
+               "\"%s/fusion.pub\"},\n  \"sensor_nodes\": [{\"name\": \"a\", \"sensors\": "
+               "[\"rid-a\"], \"key_file\": \"%s/a.key\", \"public_key\": \"%s\"}]}}\n",
+            SG_SOURCE_DIR, SG_SOURCE_DIR, B, B, B, B, B, pub_a);
+    fclose(f);
+    msglist sa = {0}, sp = {0};
+    static const char *const args[] = {"-c", B "/rid.json", NULL};
+    int st = harness_run(B "/standalone-rid.log", args, &sa);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    fusion_run r;
+    fusion_start(&r, B "/rid.json", B "/fusion-rid.log");
+    pid_t a = start_node(B "/rid.json", "a", NULL, NULL);
+    st = fusion_collect(&r, &sp, -1);
+    fusion_close(&r);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("fusion node status %#x (see %s)", st, B "/fusion-rid.log");
+    wait_exit_ok(a);
+    size_t n = same_details(&sa, &sp, "remote_id");
+    print_message("%zu track messages with the same remote_id object\n", n);
+    assert_true(n >= 3);
+    /* the complete details (from the second fix on) made it across */
+    const cJSON *last = NULL;
+    for (size_t i = 0; i < sp.n; i++)
+        if (strcmp(jstr(sp.msgs[i], "type"), "track") == 0)
+            last = sp.msgs[i];
+    assert_non_null(last);
+    const cJSON *rid = cJSON_GetObjectItem(last, "remote_id");
+    assert_non_null(rid);
+    assert_string_equal(jstr(rid, "self_id"), "sg_blecap test flight");
+    assert_string_equal(jstr(rid, "operator_id"), "FIN87astrdge12k8");
     msglist_free(&sa);
     msglist_free(&sp);
 }
@@ -539,6 +631,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_same_as_standalone),
+        cmocka_unit_test(test_split_remote_id),
         cmocka_unit_test(test_kill_degraded_rejoin),
         cmocka_unit_test(test_unknown_key_and_clock_offset),
         cmocka_unit_test(test_fusion_restart),

@@ -1,6 +1,6 @@
 /* The wire format between sensor nodes and the fusion node (docs/nodes.md): one
  * ZeroMQ message per event, a fixed little-endian header then a kind-specific body.
- * Compact on purpose (a measurement is ~80-180 bytes): covariances and velocities
+ * Compact on purpose (a measurement is ~80-260 bytes): covariances and velocities
  * travel as float32 (positions, times and frequencies as float64), counters as LEB128
  * varints, strings with a length byte.
  *
@@ -23,7 +23,7 @@
 #include "sg_error.h"
 
 #define NW_MAGIC 0x4B
-#define NW_VERSION 1
+#define NW_VERSION 2            /* 2: measurements carry Remote ID / DroneID details */
 #define NW_HEADER 34
 #define NW_MAX 1024            /* bytes: no message is larger (checked on both sides) */
 
