@@ -269,6 +269,21 @@ static void test_rid_droneid_hostile(void **state)
     n = nw_encode_event(buf, sizeof buf, &h, &nan_ev, NAN);
     assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_EFORMAT);
     n = nw_encode_event(buf, sizeof buf, &h, &dji, NAN);
+    /* the live-clock header flag crosses to the event; undefined header flags are refused */
+    nw_header hl = hdr(NW_MEAS, 2);
+    hl.flags = NW_HF_SYSCLOCK;
+    n = nw_encode_event(buf, sizeof buf, &hl, &dji, NAN);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    assert_int_equal(h2.flags, NW_HF_SYSCLOCK);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
+    assert_true(out.sysclock);
+    buf[3] = 2;
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_EFORMAT);
+    assert_non_null(strstr(e.msg, "header flags"));
+    n = nw_encode_event(buf, sizeof buf, &h, &dji, NAN);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
+    assert_false(out.sysclock);
     /* a version 1 message (this build speaks 2) is refused by version */
     memcpy(bad, buf, (size_t)n);
     bad[1] = 1;

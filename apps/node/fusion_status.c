@@ -133,6 +133,9 @@ static const char *nodes_json(fusion_side *p)
         sgjw_fix(&w, "clock_offset_s", pe.clock_offset_s, 4);
         sgjw_fix(&w, "link_delay_ms", pe.link_delay_ms, 2);
         sgjw_bool(&w, "clock_flagged", pe.clock_flagged);
+        sgjw_bool(&w, "clock_trusted", pe.clock_trusted);
+        sgjw_uint(&w, "time_corrected", pe.time_corrected);
+        sgjw_uint(&w, "time_uncorrected", pe.time_uncorrected);
         sgjw_uint(&w, "lost", pe.lost);
         sgjw_uint(&w, "rejoins", pe.rejoins);
         sgjw_obj_end(&w);

@@ -142,7 +142,7 @@ static void put_header(wbuf *w, const nw_header *h, nw_kind kind)
     put_u8(w, NW_MAGIC);
     put_u8(w, NW_VERSION);
     put_u8(w, (uint8_t)kind);
-    put_u8(w, 0);
+    put_u8(w, h->flags);
     put_le(w, (uint64_t)(h->sensor < 0 ? 0 : h->sensor), 2);
     put_le(w, h->session, 4);
     put_le(w, h->seq, 4);
@@ -473,8 +473,7 @@ int nw_decode_header(const uint8_t *buf, size_t n, nw_header *h, sg_errinfo *e)
     if (n < NW_HEADER || n > NW_MAX)
         return sg_err_set(e, SG_EFORMAT, "node message of %zu bytes (%d..%d)", n, NW_HEADER,
                           NW_MAX);
-    uint8_t magic = get_u8(&r), ver = get_u8(&r), kind = get_u8(&r);
-    (void)get_u8(&r); /* flags: none defined in version 1 */
+    uint8_t magic = get_u8(&r), ver = get_u8(&r), kind = get_u8(&r), flags = get_u8(&r);
     if (magic != NW_MAGIC)
         return sg_err_set(e, SG_EFORMAT, "not a skyguard node message (magic 0x%02x)", magic);
     if (ver != NW_VERSION)
@@ -482,7 +481,10 @@ int nw_decode_header(const uint8_t *buf, size_t n, nw_header *h, sg_errinfo *e)
                           NW_VERSION);
     if (kind >= NW_KIND_COUNT_)
         return sg_err_set(e, SG_EFORMAT, "unknown node message kind %u", kind);
+    if (flags & ~NW_HF_SYSCLOCK)
+        return sg_err_set(e, SG_EFORMAT, "node message with undefined header flags 0x%02x", flags);
     h->kind = (nw_kind)kind;
+    h->flags = flags;
     h->sensor = (int)get_le(&r, 2);
     h->session = (uint32_t)get_le(&r, 4);
     h->seq = (uint32_t)get_le(&r, 4);
@@ -509,6 +511,7 @@ int nw_decode_event(const uint8_t *buf, size_t n, const nw_header *h, nl_event *
     ev->kind = h->kind == NW_NOTE ? NL_NOTE : (nl_kind)h->kind;
     ev->sensor = h->sensor;
     ev->t = h->t;
+    ev->sysclock = h->flags & NW_HF_SYSCLOCK;
     *h_wall_first = NAN;
     rbuf r = {.p = buf, .n = n, .at = NW_HEADER};
     switch (ev->kind) {

@@ -47,7 +47,14 @@ typedef struct {
     double t;                  /* s UTC sample clock (events), NaN otherwise */
     double sent;               /* s UTC, sender's system clock */
     double age_ms;             /* ms from making to sending (events) */
+    uint8_t flags;             /* NW_HF_* */
 } nw_header;
+
+/* Header flags (version 2; other bits are refused). */
+enum {
+    NW_HF_SYSCLOCK = 1,        /* event times are on the sender's system clock (live sensor):
+                                  the fusion node corrects them by its clock offset */
+};
 
 typedef struct {
     double t1, t2, t3;         /* PING: t1; PONG: t1 (fusion clock), t2, t3 (node clock) */

@@ -91,6 +91,8 @@ typedef struct {
     uint64_t done_sent, done_acked; /* ends of input sent / acknowledged by the fusion node */
     double skew_s;             /* s added to this node's system clock (SG_NODE_CLOCK_SKEW_S:
                                   simulates a badly synchronised node in tests) */
+    bool skew_replays;         /* SG_NODE_SKEW_REPLAYS=1: replayed times as if read off that
+                                  clock (a live node with a bad clock, from a recording) */
     uint8_t buf[NW_MAX];
 } zsens;
 
@@ -159,11 +161,27 @@ static void zs_service(zsens *z, bool reply)
     }
 }
 
-static void zs_send(zsens *z, const zs_item *it, double give_up_mono)
+/* Shifts an event's node-clock times by d seconds. */
+static void shift_times(nl_event *ev, double d)
 {
-    const nl_event *ev = &it->ev;
+    ev->t += d;
+    ev->first_t += d;
+    ev->t_end += d;
+    if (ev->kind == NL_MEAS)
+        ev->m.t += d;
+}
+
+static void zs_send(zsens *z, zs_item *it, double give_up_mono)
+{
+    nl_event *ev = &it->ev;
+    if (z->skew_replays && isfinite(ev->t))
+        ev->sysclock = true;
+    ev->sysclock = ev->sysclock && isfinite(ev->t);
+    if (ev->sysclock) /* the (simulated) clock error is in live times too */
+        shift_times(ev, z->skew_s);
     nw_header h;
     zs_header(z, &h, nw_event_kind(ev->kind), ev->sensor, ev->t);
+    h.flags = ev->sysclock ? NW_HF_SYSCLOCK : 0;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     h.age_ms = ev->made.tv_sec ? sg_ms_between(&ev->made, &now) : 0;
@@ -303,6 +321,8 @@ node_link *node_zmq_sensor_create(const node_cfg *cfg, int node, sg_errinfo *e)
             goto fail;
         }
     }
+    const char *sr = getenv("SG_NODE_SKEW_REPLAYS");
+    z->skew_replays = sr && strcmp(sr, "1") == 0;
     adbl_set(&z->floor_bits, -INFINITY);
     adbl_set(&z->clock_bits, -INFINITY);
     z->clock_sent = -INFINITY;
@@ -366,6 +386,7 @@ typedef struct {
     size_t n_samp;
     bool flagged;
     uint64_t lost, rejoins;
+    uint64_t corrected, uncorrected; /* system-clock events shifted / passed as they were */
     double clock;              /* s UTC: replay clock reported (or ticks seen) */
     bool replaying;            /* it reports a replay clock: floors go to it at once */
     size_t sensors, done;      /* enabled sensors it runs / ended */
@@ -415,7 +436,6 @@ static int zf_sender(zfus *z, zmq_msg_t *id, zmq_msg_t *body)
     for (size_t k = 0; key && k < z->cfg.n_nodes; k++)
         if (strcmp(z->cfg.nodes[k].public_key, key) == 0)
             return (int)k;
-    fprintf(stderr, "DEBUG sender key %s size %zu id %zu\n", key ? key : "(null)", zmq_msg_size(body), zmq_msg_size(id));
     return -1;
 }
 
@@ -499,6 +519,13 @@ static void zf_pong(zfus *z, int k, const nw_ping *p)
     pe->flagged = off;
 }
 
+/* The offset estimate is applied once measured with an error bound (its sample's
+ * one-way delay, half the round trip) within clock_bound_s. */
+static bool zf_trusted(const zfus *z, const zpeer *p)
+{
+    return p->n_samp > 0 && isfinite(p->offset_s) && p->delay_ms * 1e-3 <= z->cfg.clock_bound_s;
+}
+
 /* One message of node k; returns SG_OK with *ev filled for an event, SG_EAGAIN else. */
 static int zf_message(zfus *z, int k, const uint8_t *b, size_t n, nl_event *ev)
 {
@@ -560,6 +587,15 @@ static int zf_message(zfus *z, int k, const uint8_t *b, size_t n, nl_event *ev)
         zf_note(z, "NODE  %s: message for sensor %d, which the venue does not run on it", name,
                 ev->sensor);
         return SG_EAGAIN;
+    }
+    /* Times read off the node's system clock onto ours (docs/nodes.md, Time). */
+    if (ev->sysclock) {
+        if (zf_trusted(z, p)) {
+            shift_times(ev, -p->offset_s);
+            p->corrected++;
+        } else {
+            p->uncorrected++;
+        }
     }
     /* The node's clock mapped onto ours, then onto our monotonic clock. */
     double off = isfinite(p->offset_s) ? p->offset_s : 0;
@@ -659,6 +695,9 @@ static int zf_peer(void *impl, int sensor, nl_peer *out)
         .clock_offset_s = p->offset_s,
         .link_delay_ms = p->delay_ms,
         .clock_flagged = p->flagged,
+        .clock_trusted = zf_trusted(z, p),
+        .time_corrected = p->corrected,
+        .time_uncorrected = p->uncorrected,
         .lost = p->lost,
         .rejoins = p->rejoins,
     };
