@@ -112,6 +112,8 @@ static const char *nodes_json(fusion_side *p)
     sgjw_uint(&w, "refused", ls.refused);
     sgjw_uint(&w, "malformed", ls.malformed);
     sgjw_uint(&w, "lost", ls.dropped);
+    sgjw_uint(&w, "late", ls.late);
+    sgjw_uint(&w, "reordered", ls.reordered);
     sgjw_arr_begin(&w, "nodes");
     const char *seen[64];
     size_t n_seen = 0;

@@ -88,6 +88,9 @@ typedef struct {
     uint64_t malformed;        /* network: messages that failed to decode, or named a
                                   sensor their node does not run */
     uint64_t bytes;            /* network: payload bytes sent (sensor end) / received (fusion) */
+    uint64_t late;             /* network (fusion): measurements that arrived after the
+                                  reorder buffer had handed on a later event */
+    uint64_t reordered;        /* network (fusion): events handed on after a later arrival */
 } nl_stats;
 
 /* What the fusion end of a network link knows about the node running a sensor. */

@@ -15,6 +15,7 @@
 
 #include <zmq.h>
 
+#include "node_reorder.h"
 #include "node_wire.h"
 #include "sg_clock.h"
 #include "sg_jsonw.h"
@@ -27,6 +28,7 @@
 #define GRACE_S 2.0            /* s (at least) a replay waits for a node never heard from */
 #define NOTES 32               /* readable link lines kept for the fusion side */
 #define CLOCK_FILTER 8         /* ping samples the clock estimate picks from (least delay) */
+#define REORDER_CAP 1024       /* events the fusion node's reorder buffer holds at most */
 
 static double now_rt(void) { return sg_clock_s(CLOCK_REALTIME); }
 
@@ -400,6 +402,8 @@ typedef struct {
     void *ctx, *sock;
     feed_auth *auth;
     zpeer *peers;
+    node_reorder *ro;          /* time order across nodes (nodes.fusion.reorder_s) */
+    bool halted;               /* hand on everything held */
     double started;            /* s monotonic */
     uint64_t malformed, received, bytes;
     char notes[NOTES][200];
@@ -613,49 +617,66 @@ static int zf_message(zfus *z, int k, const uint8_t *b, size_t n, nl_event *ev)
     return SG_OK;
 }
 
+/* One message off the socket: SG_OK with *ev for an event, SG_EAGAIN for anything else,
+ * SG_ETIMEOUT if none is waiting. */
+static int zf_recv(zfus *z, nl_event *ev)
+{
+    zmq_msg_t id, body;
+    zmq_msg_init(&id);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&id, z->sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+        return SG_ETIMEOUT;
+    }
+    int more = zmq_msg_more(&id);
+    int rc = SG_EAGAIN;
+    if (more && zmq_msg_recv(&body, z->sock, 0) >= 0) {
+        while (zmq_msg_more(&body)) { /* extra frames: not ours */
+            zmq_msg_t x;
+            zmq_msg_init(&x);
+            zmq_msg_recv(&x, z->sock, 0);
+            zmq_msg_close(&x);
+            z->malformed++;
+        }
+        int k = zf_sender(z, &id, &body);
+        if (k < 0)
+            z->malformed++;
+        else
+            rc = zf_message(z, k, zmq_msg_data(&body), zmq_msg_size(&body), ev);
+    }
+    zmq_msg_close(&id);
+    zmq_msg_close(&body);
+    return rc;
+}
+
 static int zf_pop(void *impl, nl_event *ev, double timeout_s)
 {
     zfus *z = impl;
     double until = now_mono() + (timeout_s < 0 ? 1e9 : timeout_s);
     for (;;) {
         zf_service(z);
-        double left = until - now_mono();
+        double now = now_mono();
+        if (node_reorder_pop(z->ro, ev, now, z->halted))
+            return SG_OK;
+        /* events in arrival order; measurements, ticks and ends through the buffer */
+        int rc;
+        while ((rc = zf_recv(z, ev)) != SG_ETIMEOUT) {
+            if (rc != SG_OK)
+                continue;
+            if (node_reorder_push(z->ro, ev, now_mono()))
+                return SG_OK;
+            break; /* held: anything due goes first */
+        }
+        if (rc != SG_ETIMEOUT)
+            continue;
+        double left = fmin(until, node_reorder_next_due(z->ro)) - now_mono();
+        if (now_mono() >= until)
+            return SG_ETIMEOUT;
         zmq_pollitem_t it = {.socket = z->sock, .events = ZMQ_POLLIN};
         int wait_ms = left <= 0 ? 0 : (int)fmin(20, ceil(left * 1e3));
         if (zmq_poll(&it, 1, wait_ms) < 0 && errno != EINTR)
             return SG_EIO;
-        while (it.revents & ZMQ_POLLIN) {
-            zmq_msg_t id, body;
-            zmq_msg_init(&id);
-            zmq_msg_init(&body);
-            if (zmq_msg_recv(&id, z->sock, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&id);
-                zmq_msg_close(&body);
-                break;
-            }
-            int more = zmq_msg_more(&id);
-            int rc = SG_EAGAIN;
-            if (more && zmq_msg_recv(&body, z->sock, 0) >= 0) {
-                while (zmq_msg_more(&body)) { /* extra frames: not ours */
-                    zmq_msg_t x;
-                    zmq_msg_init(&x);
-                    zmq_msg_recv(&x, z->sock, 0);
-                    zmq_msg_close(&x);
-                    z->malformed++;
-                }
-                int k = zf_sender(z, &id, &body);
-                if (k < 0)
-                    z->malformed++;
-                else
-                    rc = zf_message(z, k, zmq_msg_data(&body), zmq_msg_size(&body), ev);
-            }
-            zmq_msg_close(&id);
-            zmq_msg_close(&body);
-            if (rc == SG_OK)
-                return SG_OK;
-        }
-        if (now_mono() >= until)
-            return SG_ETIMEOUT;
     }
 }
 
@@ -665,7 +686,7 @@ static int zf_push(void *impl, const nl_event *ev, bool wait)
     return SG_ENOTSUP;
 }
 
-static void zf_halt(void *impl) { (void)impl; }
+static void zf_halt(void *impl) { ((zfus *)impl)->halted = true; }
 
 static void zf_stats(void *impl, nl_stats *out)
 {
@@ -679,6 +700,10 @@ static void zf_stats(void *impl, nl_stats *out)
     out->refused = as.refused;
     out->malformed = z->malformed + as.malformed;
     out->bytes = z->bytes;
+    node_reorder_stats rs;
+    node_reorder_get_stats(z->ro, &rs);
+    out->late = rs.late;
+    out->reordered = rs.reordered;
 }
 
 static int zf_peer(void *impl, int sensor, nl_peer *out)
@@ -732,6 +757,7 @@ static void zf_destroy(void *impl)
     if (z->ctx)
         zmq_ctx_term(z->ctx);
     free(z->peers);
+    node_reorder_destroy(z->ro);
     node_cfg_free(&z->cfg);
     free(z);
 }
@@ -757,7 +783,8 @@ node_link *node_zmq_fusion_create(const node_cfg *cfg, const sg_site *site, sg_e
     z->cfg = *cfg;
     z->cfg.node_of = malloc(site->n_sensors * sizeof *z->cfg.node_of);
     z->peers = calloc(cfg->n_nodes, sizeof *z->peers);
-    if (!z->cfg.node_of || !z->peers) {
+    z->ro = node_reorder_create(cfg->reorder_s, REORDER_CAP, site->n_sensors ? site->n_sensors : 1);
+    if (!z->cfg.node_of || !z->peers || !z->ro) {
         sg_err_set(e, SG_ENOMEM, "out of memory");
         goto fail;
     }
