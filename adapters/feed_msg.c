@@ -229,6 +229,8 @@ static int parse_alert(const cJSON *o, const char *w, feed_msg_alert *al, sg_err
     return SG_OK;
 }
 
+static int parse_nodes(const cJSON *o, const char *w, feed_msg_status *s, sg_errinfo *e);
+
 static int parse_status(const cJSON *o, const char *w, feed_msg_status *s, sg_errinfo *e)
 {
     struct {
@@ -273,7 +275,9 @@ static int parse_status(const cJSON *o, const char *w, feed_msg_status *s, sg_er
                 return sg_err_set(e, SG_EINVAL, "%s: must be an object", sub);
             if ((rc = sgj_string(it, sub, "id", true, "", h->id, sizeof h->id, e)) ||
                 (rc = sgj_enum(it, sub, "state", true, 0, sensor_state_names, 6, &st, e)) ||
-                (rc = opt_num(it, sub, "last_t", 0, T_MAX, &h->last_t, e)))
+                (rc = opt_num(it, sub, "last_t", 0, T_MAX, &h->last_t, e)) ||
+                (rc = opt_str(it, sub, "node", h->node, sizeof h->node, e)) ||
+                (rc = opt_num(it, sub, "link_dropped", 0, COUNTER_MAX, &h->link_dropped, e)))
                 return rc;
             h->state = (feed_sensor_state)st;
             if (s->n_sensors < FEED_MAX_SENSORS)
@@ -291,6 +295,51 @@ static int parse_status(const cJSON *o, const char *w, feed_msg_status *s, sg_er
             (rc = opt_num(l, sub, "pipeline_p50", 0, 1e9, &s->pipeline_p50_ms, e)) ||
             (rc = opt_num(l, sub, "pipeline_p99", 0, 1e9, &s->pipeline_p99_ms, e)))
             return rc;
+    }
+    return parse_nodes(o, w, s, e);
+}
+
+/* A fusion node's "nodes" member (docs/nodes.md): its counters and the first
+ * FEED_MAX_NODES sensor nodes. */
+static int parse_nodes(const cJSON *o, const char *w, feed_msg_status *s, sg_errinfo *e)
+{
+    static const char *const node_states[] = {"waiting", "ok", "silent"};
+    s->nodes_refused = s->nodes_malformed = s->nodes_lost = s->nodes_late = NAN;
+    s->n_nodes = 0;
+    s->has_nodes = !is_absent(o, "nodes");
+    if (!s->has_nodes)
+        return SG_OK;
+    const cJSON *n, *a, *it;
+    char sub[FEED_TOPIC_LEN + 32], sub2[FEED_TOPIC_LEN + 48];
+    snprintf(sub, sizeof sub, "%s.nodes", w);
+    int rc;
+    if ((rc = sgj_object(o, w, "nodes", true, &n, e)) ||
+        (rc = opt_num(n, sub, "refused", 0, COUNTER_MAX, &s->nodes_refused, e)) ||
+        (rc = opt_num(n, sub, "malformed", 0, COUNTER_MAX, &s->nodes_malformed, e)) ||
+        (rc = opt_num(n, sub, "lost", 0, COUNTER_MAX, &s->nodes_lost, e)) ||
+        (rc = opt_num(n, sub, "late", 0, COUNTER_MAX, &s->nodes_late, e)))
+        return rc;
+    if (is_absent(n, "nodes"))
+        return SG_OK;
+    if ((rc = sgj_array(n, sub, "nodes", true, &a, e)))
+        return rc;
+    int i = 0;
+    cJSON_ArrayForEach(it, a)
+    {
+        feed_msg_node tmp, *d = s->n_nodes < FEED_MAX_NODES ? &s->nodes[s->n_nodes] : &tmp;
+        snprintf(sub2, sizeof sub2, "%s.nodes[%d]", sub, i++);
+        if (!cJSON_IsObject(it))
+            return sg_err_set(e, SG_EINVAL, "%s: must be an object", sub2);
+        if ((rc = sgj_string(it, sub2, "name", true, "", d->name, sizeof d->name, e)) ||
+            (rc = sgj_enum(it, sub2, "state", true, 0, node_states, 3, &d->state, e)) ||
+            (rc = opt_num(it, sub2, "silent_s", 0, 1e12, &d->silent_s, e)) ||
+            (rc = opt_num(it, sub2, "clock_offset_s", -1e9, 1e9, &d->clock_offset_s, e)) ||
+            (rc = opt_num(it, sub2, "link_delay_ms", -1e9, 1e9, &d->link_delay_ms, e)) ||
+            (rc = opt_bool(it, sub2, "clock_flagged", &d->clock_flagged, e)) ||
+            (rc = opt_num(it, sub2, "lost", 0, COUNTER_MAX, &d->lost, e)))
+            return rc;
+        if (s->n_nodes < FEED_MAX_NODES)
+            s->n_nodes++;
     }
     return SG_OK;
 }

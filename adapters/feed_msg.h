@@ -102,7 +102,20 @@ typedef struct {
     char id[SG_ID_LEN];
     feed_sensor_state state;
     double last_t; /* s UTC of its last sample; NAN when absent */
+    char node[SG_ID_LEN];  /* fusion role: the sensor node running it, "" none */
+    double link_dropped;   /* fusion role: events its node could not send; NAN absent */
 } feed_msg_sensor;
+
+#define FEED_MAX_NODES 8               /* sensor nodes kept per status message */
+
+/* One sensor node of a fusion node's status ("nodes.nodes[]", docs/nodes.md). */
+typedef struct {
+    char name[SG_ID_LEN];
+    int state;                 /* 0 waiting, 1 ok, 2 silent */
+    double silent_s, clock_offset_s, link_delay_ms; /* NAN when absent/unknown */
+    bool clock_flagged;
+    double lost;               /* messages missing from its sequence; NAN absent */
+} feed_msg_node;
 
 /* Counters are doubles so "absent" (NAN) is representable; exact to 2^53. */
 typedef struct {
@@ -114,6 +127,10 @@ typedef struct {
     int n_sensors;
     feed_msg_sensor sensors[FEED_MAX_SENSORS];
     double frontend_p50_ms, frontend_p99_ms, pipeline_p50_ms, pipeline_p99_ms;
+    bool has_nodes;            /* a fusion node's "nodes" member was present */
+    double nodes_refused, nodes_malformed, nodes_lost, nodes_late; /* NAN when absent */
+    int n_nodes;               /* kept (<= FEED_MAX_NODES) */
+    feed_msg_node nodes[FEED_MAX_NODES];
 } feed_msg_status;
 
 typedef struct {

@@ -326,6 +326,63 @@ static void test_topic_sanitised_ids(void **state)
     assert_int_equal(parse(c, &m, &e), SG_EFORMAT);
 }
 
+/* A fusion node's status (docs/nodes.md): its sensor nodes and each sensor's node; a
+ * malformed nodes member is refused naming the key. */
+static void test_status_nodes(void **state)
+{
+    (void)state;
+    feed_msg m;
+    sg_errinfo e = {0};
+    const char *ok = "status.control {\"v\":1,\"type\":\"status\",\"t\":1,"
+                     "\"time\":\"1970-01-01T00:00:01.000Z\",\"node\":\"control\","
+                     "\"sensors\":[{\"id\":\"rf-a\",\"state\":\"ok\",\"node\":\"a\","
+                     "\"link_dropped\":4}],\"nodes\":{\"refused\":1,\"malformed\":0,\"lost\":2,"
+                     "\"late\":5,\"reordered\":9,\"nodes\":[{\"name\":\"a\",\"state\":\"silent\","
+                     "\"silent_s\":3.5,\"clock_offset_s\":-2.25,\"link_delay_ms\":null,"
+                     "\"clock_flagged\":true,\"lost\":2}]}}";
+    assert_int_equal(parse(ok, &m, &e), SG_OK);
+    const feed_msg_status *s = &m.u.status;
+    assert_true(s->has_nodes);
+    assert_int_equal(s->n_nodes, 1);
+    assert_string_equal(s->nodes[0].name, "a");
+    assert_int_equal(s->nodes[0].state, 2);
+    assert_near(s->nodes[0].clock_offset_s, -2.25, 0);
+    assert_true(isnan(s->nodes[0].link_delay_ms) && s->nodes[0].clock_flagged);
+    assert_near(s->nodes_late, 5, 0);
+    assert_near(s->nodes_refused, 1, 0);
+    assert_string_equal(s->sensors[0].node, "a");
+    assert_near(s->sensors[0].link_dropped, 4, 0);
+    feed_msg_free(&m);
+    /* a standalone status has none */
+    const char *plain = "status.x {\"v\":1,\"type\":\"status\",\"t\":1,"
+                        "\"time\":\"1970-01-01T00:00:01.000Z\",\"node\":\"x\"}";
+    assert_int_equal(parse(plain, &m, &e), SG_OK);
+    assert_false(m.u.status.has_nodes);
+    assert_int_equal(m.u.status.n_nodes, 0);
+    feed_msg_free(&m);
+    static const struct {
+        const char *from, *to, *msg;
+    } bad[] = {
+        {"\"state\":\"silent\"", "\"state\":\"asleep\"", ".nodes.nodes[0].state"},
+        {"\"name\":\"a\",", "", ".nodes.nodes[0].name"},
+        {"\"lost\":2,\"late\"", "\"lost\":-2,\"late\"", ".nodes.lost"},
+        {"\"clock_flagged\":true", "\"clock_flagged\":1", "clock_flagged"},
+        {"\"link_dropped\":4", "\"link_dropped\":\"4\"", "link_dropped"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[1024];
+        const char *at = strstr(ok, bad[i].from);
+        assert_non_null(at);
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - ok), ok, bad[i].to,
+                 at + strlen(bad[i].from));
+        memset(&e, 0, sizeof e);
+        if (parse(buf, &m, &e) == SG_OK)
+            fail_msg("case %zu accepted", i);
+        if (!strstr(e.msg, bad[i].msg))
+            fail_msg("case %zu: \"%s\" does not name %s", i, e.msg, bad[i].msg);
+    }
+}
+
 static void test_time_and_names(void **state)
 {
     (void)state;
@@ -352,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_alert_status_rf), cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_frame_level),    cmocka_unit_test(test_time_and_names),
         cmocka_unit_test(test_topic_sanitised_ids),
+        cmocka_unit_test(test_status_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

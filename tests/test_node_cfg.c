@@ -42,7 +42,7 @@ static void test_valid(void **state)
     sg_errinfo e = {0};
     int rc = parse("{\"fusion\": {\"endpoint\": \"tcp://10.0.0.1:5570\", \"bind\": "
                    "\"tcp://0.0.0.0:5570\", \"security\": \"curve\", \"key_file\": \"k/f.key\", "
-                   "\"public_key_file\": \"k/f.pub\", \"clock_bound_s\": 0.25},"
+                   "\"public_key_file\": \"k/f.pub\", \"clock_bound_s\": 0.25, \"reorder_s\": 0.3},"
                    " \"queue\": 128, \"hwm\": 50, \"sensor_nodes\": ["
                    "{\"name\": \"north\", \"sensors\": [\"rf-b\"], \"key_file\": \"k/n.key\", "
                    "\"public_key\": \"" KEY_A "\"},"
@@ -56,7 +56,7 @@ static void test_valid(void **state)
     assert_false(c.plaintext);
     assert_string_equal(c.key_file, "/etc/k/f.key"); /* relative to the venue file */
     assert_string_equal(c.public_key_file, "/etc/k/f.pub");
-    assert_true(c.clock_bound_s == 0.25);
+    assert_true(c.clock_bound_s == 0.25 && c.reorder_s == 0.3);
     assert_int_equal(c.queue, 128);
     assert_int_equal(c.hwm, 50);
     assert_int_equal(c.n_nodes, 2);
@@ -74,7 +74,7 @@ static void test_valid(void **state)
         fail_msg("%s", e.msg);
     assert_true(c.plaintext);
     assert_string_equal(c.bind, "ipc:///tmp/f.ipc");
-    assert_true(c.clock_bound_s == 0.5 && c.queue == 4096 && c.hwm == 1000);
+    assert_true(c.clock_bound_s == 0.5 && c.queue == 4096 && c.hwm == 1000 && c.reorder_s == 0);
     assert_int_equal(c.node_of[1], -1);
     node_cfg_free(&c);
 }
@@ -116,6 +116,10 @@ static void test_invalid(void **state)
          "\"public_key_file\": \"p\"}, \"sensor_nodes\": [{\"name\": \"n\", \"sensors\": "
          "[\"rf-a\"], \"key_file\": \"k\"}]}", "public_key"},
         {"{%s, \"clock_bound_s\": 1, \"sensor_nodes\": []}", "clock_bound_s"},
+        {"{\"fusion\": {\"endpoint\": \"ipc:///f\", \"security\": \"plaintext\", \"reorder_s\": 6}, "
+         "\"sensor_nodes\": [{\"name\": \"n\", \"sensors\": [\"rf-a\"]}]}", "reorder_s"},
+        {"{\"fusion\": {\"endpoint\": \"ipc:///f\", \"security\": \"plaintext\", \"reorder_s\": -0.1}, "
+         "\"sensor_nodes\": [{\"name\": \"n\", \"sensors\": [\"rf-a\"]}]}", "reorder_s"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char nodes[1024];

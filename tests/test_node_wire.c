@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "feed.h"
 #include "node_wire.h"
 
 #define T0 1784572200.25
@@ -84,6 +85,210 @@ static void test_measurement_round_trip(void **state)
     assert_true(out.fc == 2.4445e9 && out.bw == 10e6); /* exact: the rf.* band comes from it */
     assert_true(out.first_t == ev.first_t);
     assert_true(fabs(out.t_end - ev.t_end) < 1e-6);
+}
+
+/* Remote ID details as odid_to_measurement leaves them (F3411-22a, airborne, EU
+ * category and class, a Self-ID, an operator ID, a verified signature; the barometric
+ * altitude unknown). */
+static nl_event rid_event(void)
+{
+    nl_event ev = droneid_event();
+    sg_measurement *m = &ev.m;
+    snprintf(m->cls, sizeof m->cls, "remote_id");
+    ev.fc = ev.bw = 0;
+    sg_rid_info *r = &m->rid;
+    *r = (sg_rid_info){.valid = true, .proto_version = 2, .id_type = 1, .ua_type = 2,
+                       .status = 2, .height_type = 1, .height_m = 100.5, .alt_baro_m = NAN,
+                       .h_acc_m = 3, .v_acc_m = 10, .baro_acc_m = NAN, .speed_acc_mps = 0.3,
+                       .loc_time_s = 1234.5, .loc_time_acc_s = 0.2, .system_time = T0 - 2,
+                       .classification = 1, .category_eu = 2, .class_eu = 3,
+                       .op_loc_type = 1, .self_id_type = 0, .auth = SG_RID_AUTH_VERIFIED,
+                       .auth_type = 0xFF};
+    snprintf(r->self_id, sizeof r->self_id, "survey flight 7");
+    snprintf(r->operator_id, sizeof r->operator_id, "FIN87astrdge12k8");
+    return ev;
+}
+
+/* DroneID details as droneid_to_measurement leaves them (flight telemetry, home and
+ * pilot set, a UUID). */
+static nl_event dji_event(void)
+{
+    nl_event ev = droneid_event();
+    sg_droneid_info *d = &ev.m.droneid;
+    *d = (sg_droneid_info){.valid = true, .msg_type = 0x10, .nsym = 9, .version = 2,
+                           .seq = 4711, .state = 0x1f73, .serial_valid = true,
+                           .privacy_on = false, .home_set = true, .motor_on = true,
+                           .in_air = true, .gps_valid = true, .alt_valid = true,
+                           .height_valid = true, .hvel_valid = true, .vup_valid = true,
+                           .att_valid = true, .height_m = 87.3, .altitude_m = 128.9,
+                           .v_east = 14.12, .v_north = -14.12, .v_up = -0.37,
+                           .yaw_deg = -135.25, .has_home = true, .has_pilot = true,
+                           .home_lat = 51.5654338 * M_PI / 180,
+                           .home_lon = -0.2954629 * M_PI / 180,
+                           .pilot_lat = 51.5650001 * M_PI / 180,
+                           .pilot_lon = -0.2950002 * M_PI / 180, .app_time = T0 - 0.125,
+                           .product = 16};
+    snprintf(d->uuid, sizeof d->uuid, "12345678901234567890");
+    snprintf(d->product_name, sizeof d->product_name, "Mavic Air 2");
+    return ev;
+}
+
+/* The track message the feed writes for a track holding measurement m's details. */
+static void track_json(feed *f, const sg_measurement *m, char *buf, size_t cap)
+{
+    sg_track tr = {.id = 7, .status = SG_TRACK_CONFIRMED, .t = T0, .lat = m->z[0],
+                   .lon = m->z[1], .alt = m->z[2], .t_first = T0, .t_last = T0, .hits = 3};
+    tr.rid = m->rid;
+    tr.droneid = m->droneid;
+    assert_true(feed_encode_track(f, buf, cap, &tr, NULL, 0, false) > 0);
+}
+
+/* Remote ID and DroneID details cross the link and give the fusion node's feed the same
+ * remote_id and droneid objects, byte for byte, as the sensor's own measurement (what
+ * standalone publishes); a measurement without them carries none. */
+static void test_rid_droneid_details(void **state)
+{
+    (void)state;
+    static const char *const ids[] = {"rf-a", "rf-b", "rid-a"};
+    feed_cfg cfg = {.endpoint = "inproc://node-wire"};
+    sg_errinfo e = {0};
+    feed *f = feed_create(&cfg, ids, 3, &e);
+    assert_non_null(f);
+    nl_event evs[] = {rid_event(), dji_event(), dji_event(), rid_event()};
+    /* user info (0x11, serial only), no home or pilot, NaN app time */
+    sg_droneid_info *d = &evs[2].m.droneid;
+    d->msg_type = 0x11;
+    d->has_home = d->has_pilot = false;
+    d->home_lat = d->home_lon = d->pilot_lat = d->pilot_lon = 0;
+    d->app_time = NAN;
+    d->uuid[0] = '\0';
+    evs[3].m.rid.self_id[0] = evs[3].m.rid.operator_id[0] = '\0'; /* Location only so far */
+    evs[3].m.rid.auth = SG_RID_AUTH_UNSIGNED;
+    static const int sizes[] = {244, 284, 232, 213}; /* docs/nodes.md */
+    for (size_t k = 0; k < sizeof evs / sizeof evs[0]; k++) {
+        uint8_t buf[NW_MAX];
+        nw_header h = hdr(NW_MEAS, 2), h2;
+        int n = nw_encode_event(buf, sizeof buf, &h, &evs[k], NAN);
+        print_message("%s details: %d bytes\n", evs[k].m.rid.valid ? "Remote ID" : "DroneID", n);
+        assert_int_equal(n, sizes[k]);
+        nl_event out;
+        double wf;
+        assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+        assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
+        assert_int_equal(out.m.rid.valid, evs[k].m.rid.valid);
+        assert_int_equal(out.m.droneid.valid, evs[k].m.droneid.valid);
+        char j1[8192], j2[8192];
+        track_json(f, &evs[k].m, j1, sizeof j1);
+        track_json(f, &out.m, j2, sizeof j2);
+        assert_non_null(strstr(j1, evs[k].m.rid.valid ? "\"remote_id\"" : "\"droneid\""));
+        assert_string_equal(j1, j2);
+        /* every truncation of it is refused, never read past its end */
+        for (int len = NW_HEADER; len < n; len++) {
+            memset(&e, 0, sizeof e);
+            assert_int_equal(nw_decode_event(buf, (size_t)len, &h2, &out, &wf, &e), SG_EFORMAT);
+            assert_non_null(strstr(e.msg, "measurement"));
+        }
+    }
+    /* the plain DroneID position of version 1 still has no details and its size */
+    nl_event plain = droneid_event(), out;
+    uint8_t buf[NW_MAX];
+    nw_header h = hdr(NW_MEAS, 2), h2;
+    int n = nw_encode_event(buf, sizeof buf, &h, &plain, NAN);
+    double wf;
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
+    assert_false(out.m.rid.valid || out.m.droneid.valid);
+    feed_destroy(f);
+}
+
+/* Hostile detail blocks: out-of-range enumerations and positions, undefined flags. */
+static void test_rid_droneid_hostile(void **state)
+{
+    (void)state;
+    uint8_t buf[NW_MAX], bad[NW_MAX];
+    sg_errinfo e = {0};
+    nl_event out;
+    double wf;
+    nw_header h = hdr(NW_MEAS, 2), h2;
+    nl_event rid = rid_event();
+    int n = nw_encode_event(buf, sizeof buf, &h, &rid, NAN);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    /* the Remote ID block follows the operator block: find it by its first bytes */
+    size_t at = (size_t)n - 12 - 1 - 16 - 1 - 15 - 8 - 32 - 12; /* first_t, t_end, strings */
+    assert_int_equal(buf[at], 2);                                /* proto_version */
+    assert_int_equal(buf[at + 4], 1);                            /* height_type */
+    struct {
+        size_t off;
+        uint8_t v;
+        const char *why;
+    } cases[] = {
+        {NW_HEADER + 1, 0x80 | 32 | 2 | 1, "undefined measurement flag"},
+        {at + 4, 2, "height reference"},
+        {at + 10, 4, "authentication"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        memcpy(bad, buf, (size_t)n);
+        bad[cases[c].off] = cases[c].v;
+        memset(&e, 0, sizeof e);
+        if (nw_decode_event(bad, (size_t)n, &h2, &out, &wf, &e) != SG_EFORMAT)
+            fail_msg("case %s accepted", cases[c].why);
+        assert_non_null(strstr(e.msg, cases[c].why));
+    }
+    nl_event dji = dji_event();
+    n = nw_encode_event(buf, sizeof buf, &h, &dji, NAN);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    /* DroneID block: msg_type 0x10, nsym 9, version 2, then seq 4711 (0x1267) */
+    size_t d = 0;
+    for (size_t i = NW_HEADER; i + 4 < (size_t)n && !d; i++)
+        if (buf[i] == 0x10 && buf[i + 1] == 9 && buf[i + 2] == 2 && buf[i + 3] == 0x67 &&
+            buf[i + 4] == 0x12)
+            d = i;
+    assert_true(d > 0);
+    memcpy(bad, buf, (size_t)n);
+    bad[d + 8] |= 0x80; /* flags bit 15 */
+    assert_int_equal(nw_decode_event(bad, (size_t)n, &h2, &out, &wf, &e), SG_EFORMAT);
+    assert_non_null(strstr(e.msg, "undefined bits"));
+    memcpy(bad, buf, (size_t)n);
+    double nan = NAN; /* home latitude NaN */
+    memcpy(bad + d + 9 + 24, &nan, 8);
+    assert_int_equal(nw_decode_event(bad, (size_t)n, &h2, &out, &wf, &e), SG_EFORMAT);
+    assert_non_null(strstr(e.msg, "home position"));
+    memcpy(bad, buf, (size_t)n);
+    double far = 4.0; /* pilot longitude beyond pi */
+    memcpy(bad + d + 9 + 24 + 24, &far, 8);
+    assert_int_equal(nw_decode_event(bad, (size_t)n, &h2, &out, &wf, &e), SG_EFORMAT);
+    assert_non_null(strstr(e.msg, "pilot position"));
+    /* a NaN position or covariance from a hostile node never reaches the tracker */
+    nl_event nan_ev = droneid_event();
+    nan_ev.m.z[2] = NAN;
+    n = nw_encode_event(buf, sizeof buf, &h, &nan_ev, NAN);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_EFORMAT);
+    assert_non_null(strstr(e.msg, "non-finite"));
+    nan_ev = droneid_event();
+    nan_ev.m.R[4] = INFINITY;
+    n = nw_encode_event(buf, sizeof buf, &h, &nan_ev, NAN);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_EFORMAT);
+    n = nw_encode_event(buf, sizeof buf, &h, &dji, NAN);
+    /* the live-clock header flag crosses to the event; undefined header flags are refused */
+    nw_header hl = hdr(NW_MEAS, 2);
+    hl.flags = NW_HF_SYSCLOCK;
+    n = nw_encode_event(buf, sizeof buf, &hl, &dji, NAN);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    assert_int_equal(h2.flags, NW_HF_SYSCLOCK);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
+    assert_true(out.sysclock);
+    buf[3] = 2;
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_EFORMAT);
+    assert_non_null(strstr(e.msg, "header flags"));
+    n = nw_encode_event(buf, sizeof buf, &h, &dji, NAN);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
+    assert_false(out.sysclock);
+    /* a version 1 message (this build speaks 2) is refused by version */
+    memcpy(bad, buf, (size_t)n);
+    bad[1] = 1;
+    assert_int_equal(nw_decode_header(bad, (size_t)n, &h2, &e), SG_EFORMAT);
+    assert_non_null(strstr(e.msg, "version 1"));
 }
 
 static void test_bearing_and_presence(void **state)
@@ -362,6 +567,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_measurement_round_trip),
+        cmocka_unit_test(test_rid_droneid_details),
+        cmocka_unit_test(test_rid_droneid_hostile),
         cmocka_unit_test(test_bearing_and_presence),
         cmocka_unit_test(test_health_done_tick_ping),
         cmocka_unit_test(test_health_every_counter),

@@ -576,6 +576,74 @@ static void run_tmux(void *pub, const char *ep, int cols)
     tmux("kill-server");
 }
 
+/* A fusion node's status: two sensor nodes, one ok, one silent with its clock 2 s off. */
+static const char *status_nodes =
+    "status.control {\"v\":1,\"type\":\"status\",\"t\":1795386602.0,"
+    "\"time\":\"2026-11-22T22:30:02.000Z\",\"node\":\"control\",\"samples_processed\":1000,"
+    "\"sensors\":[{\"id\":\"rf-north\",\"state\":\"ok\",\"node\":\"north-roof\","
+    "\"link_dropped\":0},{\"id\":\"cam-east\",\"state\":\"degraded\",\"node\":\"east-stand\","
+    "\"link_dropped\":12},{\"id\":\"rid-east\",\"state\":\"degraded\",\"node\":\"east-stand\","
+    "\"link_dropped\":12}],"
+    "\"nodes\":{\"refused\":1,\"malformed\":2,\"lost\":7,\"late\":3,\"reordered\":0,\"nodes\":["
+    "{\"name\":\"north-roof\",\"state\":\"ok\",\"silent_s\":0.004,\"clock_offset_s\":0.0003,"
+    "\"link_delay_ms\":0.41,\"clock_flagged\":false,\"lost\":0,\"rejoins\":0},"
+    "{\"name\":\"east-stand\",\"state\":\"silent\",\"silent_s\":12.5,\"clock_offset_s\":2.0012,"
+    "\"link_delay_ms\":3.5,\"clock_flagged\":true,\"lost\":7,\"rejoins\":1}]}}";
+
+/* The console shows each sensor node of a fusion node's status: state, clock offset, link
+ * delay, drops (lost on the link, and the node's own link drops), a bad node in red. */
+static void test_tmux_nodes(void **state)
+{
+    (void)state;
+    if (system("tmux -V >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "tmux not installed: terminal test skipped\n");
+        skip();
+    }
+    snprintf(tmux_sock, sizeof tmux_sock, "%s/tmux.sock", dir);
+    void *ctx = zmq_ctx_new();
+    feed_auth *a = plaintext_auth(ctx);
+    char ep[128];
+    void *pub = make_pub(ctx, a, ep, sizeof ep);
+    tmux("kill-server");
+    assert_int_equal(tmux("new-session -d -s w -x 100 -y 45 \"%s --plaintext %s; sleep 30\"",
+                          watch, ep), 0);
+    double end = now_s() + 10;
+    char *s = NULL;
+    for (int k = 0; now_s() < end; k++) {
+        zmq_send(pub, status_nodes, strlen(status_nodes), ZMQ_DONTWAIT);
+        usleep(50000);
+        if ((s = capture()) && strstr(s, "east-stand"))
+            break;
+    }
+    if (!s || !strstr(s, "east-stand"))
+        fail_msg("no nodes on screen:\n%s", s ? s : "(session gone)");
+    assert_row(s, "NODES (2)", "refused 1  malformed 2  lost 7  late 3");
+    assert_row(s, " north-roof", " ok ");
+    assert_row(s, " north-roof", "offset +0.0003 s");
+    assert_row(s, " north-roof", "delay 0.41 ms");
+    assert_row(s, " north-roof", "link drops 0");
+    assert_row(s, " east-stand", " silent ");
+    assert_row(s, " east-stand", "offset +2.0012 s");
+    assert_row(s, " east-stand", "lost 7");
+    assert_row(s, " east-stand", "link drops 12");
+    assert_row(s, " east-stand", "CLOCK OFF");
+    /* the bad node's row is red (SGR 31) */
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "tmux -S '%s' capture-pane -e -p -t w 2>/dev/null | grep -c "
+             "$(printf '\\033')'\\[31m east-stand'", tmux_sock);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    int red = 0;
+    assert_int_equal(fscanf(p, "%d", &red), 1);
+    pclose(p);
+    assert_int_equal(red, 1);
+    tmux("send-keys -t w q");
+    tmux("kill-server");
+    zmq_close(pub);
+    feed_auth_destroy(a);
+    zmq_ctx_term(ctx);
+}
+
 static void test_tmux(void **state)
 {
     (void)state;
@@ -628,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_model_venue),
         cmocka_unit_test(test_fmt_time),
         cmocka_unit_test(test_tmux),
+        cmocka_unit_test(test_tmux_nodes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -112,6 +112,8 @@ static const char *nodes_json(fusion_side *p)
     sgjw_uint(&w, "refused", ls.refused);
     sgjw_uint(&w, "malformed", ls.malformed);
     sgjw_uint(&w, "lost", ls.dropped);
+    sgjw_uint(&w, "late", ls.late);
+    sgjw_uint(&w, "reordered", ls.reordered);
     sgjw_arr_begin(&w, "nodes");
     const char *seen[64];
     size_t n_seen = 0;
@@ -133,6 +135,9 @@ static const char *nodes_json(fusion_side *p)
         sgjw_fix(&w, "clock_offset_s", pe.clock_offset_s, 4);
         sgjw_fix(&w, "link_delay_ms", pe.link_delay_ms, 2);
         sgjw_bool(&w, "clock_flagged", pe.clock_flagged);
+        sgjw_bool(&w, "clock_trusted", pe.clock_trusted);
+        sgjw_uint(&w, "time_corrected", pe.time_corrected);
+        sgjw_uint(&w, "time_uncorrected", pe.time_uncorrected);
         sgjw_uint(&w, "lost", pe.lost);
         sgjw_uint(&w, "rejoins", pe.rejoins);
         sgjw_obj_end(&w);

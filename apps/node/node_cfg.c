@@ -23,7 +23,7 @@ static int path_key(const cJSON *obj, const char *where, const char *key, const 
 static int parse_fusion(node_cfg *c, const cJSON *f, const sg_site *site, sg_errinfo *e)
 {
     static const char *const keys[] = {"endpoint", "bind", "security", "key_file",
-                                       "public_key_file", "clock_bound_s", NULL};
+                                       "public_key_file", "clock_bound_s", "reorder_s", NULL};
     static const char *const modes[] = {"curve", "plaintext"};
     char where[SG_PATH_LEN + 32];
     int rc, mode;
@@ -35,7 +35,8 @@ static int parse_fusion(node_cfg *c, const cJSON *f, const sg_site *site, sg_err
         (rc = path_key(f, where, "key_file", site, c->key_file, e)) ||
         (rc = path_key(f, where, "public_key_file", site, c->public_key_file, e)) ||
         (rc = sgj_number(f, where, "clock_bound_s", false, 0.5, 1e-3, 3600, &c->clock_bound_s,
-                         e)))
+                         e)) ||
+        (rc = sgj_number(f, where, "reorder_s", false, 0, 0, 5, &c->reorder_s, e)))
         return rc;
     c->plaintext = mode == 1;
     if (!strstr(c->endpoint, "://") || !strstr(c->bind, "://"))

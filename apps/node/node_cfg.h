@@ -27,6 +27,8 @@ typedef struct {
     char key_file[SG_PATH_LEN];        /* fusion.key_file: its key pair (fusion machine only) */
     char public_key_file[SG_PATH_LEN]; /* fusion.public_key_file: its public key (every node) */
     double clock_bound_s;      /* s: a node whose clock is off by more is flagged, > 0 */
+    double reorder_s;          /* s of wall clock the fusion node holds events to hand them
+                                  on in time order across nodes, [0, 5], 0 = off */
     size_t queue;              /* events a sensor node buffers while the link is slow, > 0 */
     int hwm;                   /* ZeroMQ messages queued per peer before drops, > 0 */
     size_t n_nodes;

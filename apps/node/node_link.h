@@ -72,6 +72,9 @@ typedef struct {
     double first_t;            /* s UTC: emitter first heard */
     double t_end;              /* s UTC: end of the data behind the event (burst end) */
     struct timespec made;      /* monotonic wall clock when the event was made */
+    bool sysclock;             /* t (and m.t, first_t, t_end) read off this node's system
+                                  clock (a live sensor): a fusion node corrects it by the
+                                  node's measured clock offset; false for replays */
     int rc;                    /* NL_DONE: the sensor's exit code (sg_error.h) */
     char err[256];             /* NL_DONE: why it failed; NL_NOTE: the warning */
     nl_health h;               /* NL_HEALTH */
@@ -85,6 +88,9 @@ typedef struct {
     uint64_t malformed;        /* network: messages that failed to decode, or named a
                                   sensor their node does not run */
     uint64_t bytes;            /* network: payload bytes sent (sensor end) / received (fusion) */
+    uint64_t late;             /* network (fusion): measurements that arrived after the
+                                  reorder buffer had handed on a later event */
+    uint64_t reordered;        /* network (fusion): events handed on after a later arrival */
 } nl_stats;
 
 /* What the fusion end of a network link knows about the node running a sensor. */
@@ -95,6 +101,11 @@ typedef struct {
     double clock_offset_s;     /* node system clock - fusion system clock, NaN until measured */
     double link_delay_ms;      /* one-way link delay (half the round trip minus turnaround) */
     bool clock_flagged;        /* |clock_offset_s| > the venue's clock_bound_s */
+    bool clock_trusted;        /* the offset is applied to its system-clock times: measured,
+                                  with an error bound (link delay) within clock_bound_s */
+    uint64_t time_corrected;   /* system-clock events whose times were shifted by the offset */
+    uint64_t time_uncorrected; /* system-clock events passed as they were (estimate not
+                                  trusted yet) */
     uint64_t lost;             /* messages missing from the node's sequence */
     uint64_t rejoins;          /* times the node came back with a new session */
 } nl_peer;

@@ -142,7 +142,7 @@ static void put_header(wbuf *w, const nw_header *h, nw_kind kind)
     put_u8(w, NW_MAGIC);
     put_u8(w, NW_VERSION);
     put_u8(w, (uint8_t)kind);
-    put_u8(w, 0);
+    put_u8(w, h->flags);
     put_le(w, (uint64_t)(h->sensor < 0 ? 0 : h->sensor), 2);
     put_le(w, h->session, 4);
     put_le(w, h->seq, 4);
@@ -152,7 +152,132 @@ static void put_header(wbuf *w, const nw_header *h, nw_kind kind)
 }
 
 /* Measurement flags (first body byte after the type). */
-enum { MF_VEL = 1, MF_OPERATOR = 2, MF_RF = 4, MF_T = 8, MF_BAND = 16 };
+enum { MF_VEL = 1, MF_OPERATOR = 2, MF_RF = 4, MF_T = 8, MF_BAND = 16, MF_RID = 32, MF_DJI = 64 };
+
+/* Remote ID details (sg_rid_info, version 2): the enumerations as bytes, heights,
+ * accuracies and the Location time as float32 (the protocol quantises them far coarser
+ * than float32's 24 bits), the System time as float64, Self-ID and operator ID as
+ * strings. */
+static void put_rid(wbuf *w, const sg_rid_info *r)
+{
+    const uint8_t b[] = {r->proto_version, r->id_type, r->ua_type, r->status, r->height_type,
+                         r->classification, r->category_eu, r->class_eu, r->op_loc_type,
+                         r->self_id_type, r->auth, r->auth_type};
+    put(w, b, sizeof b);
+    const double f[] = {r->height_m, r->alt_baro_m, r->h_acc_m, r->v_acc_m, r->baro_acc_m,
+                        r->speed_acc_mps, r->loc_time_s, r->loc_time_acc_s};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        put_f32(w, f[i]);
+    put_f64(w, r->system_time);
+    put_str(w, r->self_id, sizeof r->self_id);
+    put_str(w, r->operator_id, sizeof r->operator_id);
+}
+
+static void get_rid(rbuf *r, sg_rid_info *o)
+{
+    uint8_t *b[] = {&o->proto_version, &o->id_type, &o->ua_type, &o->status, &o->height_type,
+                    &o->classification, &o->category_eu, &o->class_eu, &o->op_loc_type,
+                    &o->self_id_type, &o->auth, &o->auth_type};
+    for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+        *b[i] = get_u8(r);
+    double *f[] = {&o->height_m, &o->alt_baro_m, &o->h_acc_m, &o->v_acc_m, &o->baro_acc_m,
+                   &o->speed_acc_mps, &o->loc_time_s, &o->loc_time_acc_s};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        *f[i] = get_f32(r);
+    o->system_time = get_f64(r);
+    get_str(r, o->self_id, sizeof o->self_id);
+    get_str(r, o->operator_id, sizeof o->operator_id);
+    if (!r->bad && (o->height_type > 1 || o->auth > SG_RID_AUTH_FAILED))
+        r->bad = "remote ID height reference or authentication state out of range";
+    o->valid = true;
+}
+
+/* DroneID details (sg_droneid_info, version 2): the decoded state bits, has_home and
+ * has_pilot in one u16 (DB_*), heights, velocities and yaw as float32 (sent in cm, cm/s
+ * and 0.01 degree), home and pilot positions (only when set) and the app time as
+ * float64, then UUID, product code and product name. */
+enum { DB_COUNT = 14 };
+
+static void dji_bits(sg_droneid_info *d, bool *out[DB_COUNT])
+{
+    bool *const b[DB_COUNT] = {&d->serial_valid, &d->privacy_on, &d->home_set, &d->uuid_set,
+                               &d->motor_on, &d->in_air, &d->gps_valid, &d->alt_valid,
+                               &d->height_valid, &d->hvel_valid, &d->vup_valid, &d->att_valid,
+                               &d->has_home, &d->has_pilot};
+    memcpy(out, b, sizeof b);
+}
+
+static void put_dji(wbuf *w, const sg_droneid_info *d)
+{
+    sg_droneid_info c = *d;
+    bool *b[DB_COUNT];
+    dji_bits(&c, b);
+    uint16_t bits = 0;
+    for (int i = 0; i < DB_COUNT; i++)
+        bits |= (uint16_t)(*b[i] ? 1u << i : 0);
+    put_u8(w, d->msg_type);
+    put_u8(w, d->nsym);
+    put_u8(w, d->version);
+    put_le(w, d->seq, 2);
+    put_le(w, d->state, 2);
+    put_le(w, bits, 2);
+    const double f[] = {d->height_m, d->altitude_m, d->v_east, d->v_north, d->v_up, d->yaw_deg};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        put_f32(w, f[i]);
+    if (d->has_home) {
+        put_f64(w, d->home_lat);
+        put_f64(w, d->home_lon);
+    }
+    if (d->has_pilot) {
+        put_f64(w, d->pilot_lat);
+        put_f64(w, d->pilot_lon);
+    }
+    put_f64(w, d->app_time);
+    put_str(w, d->uuid, sizeof d->uuid);
+    put_u8(w, d->product);
+    put_str(w, d->product_name, sizeof d->product_name);
+}
+
+static bool latlon_ok(double lat, double lon)
+{
+    return fabs(lat) <= M_PI / 2 && fabs(lon) <= M_PI; /* false for NaN */
+}
+
+static void get_dji(rbuf *r, sg_droneid_info *d)
+{
+    d->msg_type = get_u8(r);
+    d->nsym = get_u8(r);
+    d->version = get_u8(r);
+    d->seq = (uint16_t)get_le(r, 2);
+    d->state = (uint16_t)get_le(r, 2);
+    uint16_t bits = (uint16_t)get_le(r, 2);
+    if (!r->bad && bits >> DB_COUNT)
+        r->bad = "DroneID flags with undefined bits";
+    bool *b[DB_COUNT];
+    dji_bits(d, b);
+    for (int i = 0; i < DB_COUNT; i++)
+        *b[i] = bits >> i & 1;
+    double *f[] = {&d->height_m, &d->altitude_m, &d->v_east, &d->v_north, &d->v_up, &d->yaw_deg};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        *f[i] = get_f32(r);
+    if (d->has_home) {
+        d->home_lat = get_f64(r);
+        d->home_lon = get_f64(r);
+        if (!r->bad && !latlon_ok(d->home_lat, d->home_lon))
+            r->bad = "DroneID home position out of range";
+    }
+    if (d->has_pilot) {
+        d->pilot_lat = get_f64(r);
+        d->pilot_lon = get_f64(r);
+        if (!r->bad && !latlon_ok(d->pilot_lat, d->pilot_lon))
+            r->bad = "DroneID pilot position out of range";
+    }
+    d->app_time = get_f64(r);
+    get_str(r, d->uuid, sizeof d->uuid);
+    d->product = get_u8(r);
+    get_str(r, d->product_name, sizeof d->product_name);
+    d->valid = true;
+}
 
 static void put_meas(wbuf *w, const nl_event *ev)
 {
@@ -160,7 +285,8 @@ static void put_meas(wbuf *w, const nl_event *ev)
     int dim = sg_meas_dim(m->type);
     uint8_t f = (m->has_vel ? MF_VEL : 0) | (m->has_operator ? MF_OPERATOR : 0) |
                 (ev->fc != 0 || ev->bw != 0 ? MF_RF : 0) | (m->t != ev->t ? MF_T : 0) |
-                (m->fc_hz != 0 || m->bw_hz != 0 ? MF_BAND : 0);
+                (m->fc_hz != 0 || m->bw_hz != 0 ? MF_BAND : 0) | (m->rid.valid ? MF_RID : 0) |
+                (m->droneid.valid ? MF_DJI : 0);
     put_u8(w, (uint8_t)m->type);
     put_u8(w, f);
     if (f & MF_T)
@@ -189,6 +315,10 @@ static void put_meas(wbuf *w, const nl_event *ev)
         put_f64(w, m->fc_hz);
         put_f64(w, m->bw_hz);
     }
+    if (f & MF_RID)
+        put_rid(w, &m->rid);
+    if (f & MF_DJI)
+        put_dji(w, &m->droneid);
     put_f64(w, ev->first_t);
     put_f32(w, ev->t_end - ev->t);
 }
@@ -199,6 +329,10 @@ static void get_meas(rbuf *r, nl_event *ev)
     uint8_t type = get_u8(r), f = get_u8(r);
     if (type > SG_MEAS_RF_PRESENCE) {
         r->bad = "unknown measurement type";
+        return;
+    }
+    if (f & 0x80) {
+        r->bad = "undefined measurement flag";
         return;
     }
     m->type = (sg_meas_type)type;
@@ -232,8 +366,21 @@ static void get_meas(rbuf *r, nl_event *ev)
         m->fc_hz = get_f64(r);
         m->bw_hz = get_f64(r);
     }
+    if (f & MF_RID)
+        get_rid(r, &m->rid);
+    if (f & MF_DJI)
+        get_dji(r, &m->droneid);
     ev->first_t = get_f64(r);
     ev->t_end = ev->t + get_f32(r);
+    bool finite = isfinite(m->t);
+    for (int i = 0; i < dim; i++)
+        finite = finite && isfinite(m->z[i]);
+    for (int i = 0; i < dim * dim; i++)
+        finite = finite && isfinite(m->R[i]);
+    for (int i = 0; m->has_vel && i < 3; i++)
+        finite = finite && isfinite(m->vel_enu[i]);
+    if (!r->bad && !finite)
+        r->bad = "non-finite time, value, covariance or velocity";
 }
 
 static void put_health(wbuf *w, const nl_health *h, double wall_first)
@@ -326,8 +473,7 @@ int nw_decode_header(const uint8_t *buf, size_t n, nw_header *h, sg_errinfo *e)
     if (n < NW_HEADER || n > NW_MAX)
         return sg_err_set(e, SG_EFORMAT, "node message of %zu bytes (%d..%d)", n, NW_HEADER,
                           NW_MAX);
-    uint8_t magic = get_u8(&r), ver = get_u8(&r), kind = get_u8(&r);
-    (void)get_u8(&r); /* flags: none defined in version 1 */
+    uint8_t magic = get_u8(&r), ver = get_u8(&r), kind = get_u8(&r), flags = get_u8(&r);
     if (magic != NW_MAGIC)
         return sg_err_set(e, SG_EFORMAT, "not a skyguard node message (magic 0x%02x)", magic);
     if (ver != NW_VERSION)
@@ -335,7 +481,10 @@ int nw_decode_header(const uint8_t *buf, size_t n, nw_header *h, sg_errinfo *e)
                           NW_VERSION);
     if (kind >= NW_KIND_COUNT_)
         return sg_err_set(e, SG_EFORMAT, "unknown node message kind %u", kind);
+    if (flags & ~NW_HF_SYSCLOCK)
+        return sg_err_set(e, SG_EFORMAT, "node message with undefined header flags 0x%02x", flags);
     h->kind = (nw_kind)kind;
+    h->flags = flags;
     h->sensor = (int)get_le(&r, 2);
     h->session = (uint32_t)get_le(&r, 4);
     h->seq = (uint32_t)get_le(&r, 4);
@@ -362,6 +511,7 @@ int nw_decode_event(const uint8_t *buf, size_t n, const nw_header *h, nl_event *
     ev->kind = h->kind == NW_NOTE ? NL_NOTE : (nl_kind)h->kind;
     ev->sensor = h->sensor;
     ev->t = h->t;
+    ev->sysclock = h->flags & NW_HF_SYSCLOCK;
     *h_wall_first = NAN;
     rbuf r = {.p = buf, .n = n, .at = NW_HEADER};
     switch (ev->kind) {

@@ -1,6 +1,6 @@
 /* The wire format between sensor nodes and the fusion node (docs/nodes.md): one
  * ZeroMQ message per event, a fixed little-endian header then a kind-specific body.
- * Compact on purpose (a measurement is ~80-180 bytes): covariances and velocities
+ * Compact on purpose (a measurement is ~80-260 bytes): covariances and velocities
  * travel as float32 (positions, times and frequencies as float64), counters as LEB128
  * varints, strings with a length byte.
  *
@@ -23,7 +23,7 @@
 #include "sg_error.h"
 
 #define NW_MAGIC 0x4B
-#define NW_VERSION 1
+#define NW_VERSION 2            /* 2: measurements carry Remote ID / DroneID details */
 #define NW_HEADER 34
 #define NW_MAX 1024            /* bytes: no message is larger (checked on both sides) */
 
@@ -47,7 +47,14 @@ typedef struct {
     double t;                  /* s UTC sample clock (events), NaN otherwise */
     double sent;               /* s UTC, sender's system clock */
     double age_ms;             /* ms from making to sending (events) */
+    uint8_t flags;             /* NW_HF_* */
 } nw_header;
+
+/* Header flags (version 2; other bits are refused). */
+enum {
+    NW_HF_SYSCLOCK = 1,        /* event times are on the sender's system clock (live sensor):
+                                  the fusion node corrects them by its clock offset */
+};
 
 typedef struct {
     double t1, t2, t3;         /* PING: t1; PONG: t1 (fusion clock), t2, t3 (node clock) */

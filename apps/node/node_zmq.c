@@ -15,6 +15,7 @@
 
 #include <zmq.h>
 
+#include "node_reorder.h"
 #include "node_wire.h"
 #include "sg_clock.h"
 #include "sg_jsonw.h"
@@ -27,6 +28,7 @@
 #define GRACE_S 2.0            /* s (at least) a replay waits for a node never heard from */
 #define NOTES 32               /* readable link lines kept for the fusion side */
 #define CLOCK_FILTER 8         /* ping samples the clock estimate picks from (least delay) */
+#define REORDER_CAP 1024       /* events the fusion node's reorder buffer holds at most */
 
 static double now_rt(void) { return sg_clock_s(CLOCK_REALTIME); }
 
@@ -91,6 +93,8 @@ typedef struct {
     uint64_t done_sent, done_acked; /* ends of input sent / acknowledged by the fusion node */
     double skew_s;             /* s added to this node's system clock (SG_NODE_CLOCK_SKEW_S:
                                   simulates a badly synchronised node in tests) */
+    bool skew_replays;         /* SG_NODE_SKEW_REPLAYS=1: replayed times as if read off that
+                                  clock (a live node with a bad clock, from a recording) */
     uint8_t buf[NW_MAX];
 } zsens;
 
@@ -159,11 +163,27 @@ static void zs_service(zsens *z, bool reply)
     }
 }
 
-static void zs_send(zsens *z, const zs_item *it, double give_up_mono)
+/* Shifts an event's node-clock times by d seconds. */
+static void shift_times(nl_event *ev, double d)
 {
-    const nl_event *ev = &it->ev;
+    ev->t += d;
+    ev->first_t += d;
+    ev->t_end += d;
+    if (ev->kind == NL_MEAS)
+        ev->m.t += d;
+}
+
+static void zs_send(zsens *z, zs_item *it, double give_up_mono)
+{
+    nl_event *ev = &it->ev;
+    if (z->skew_replays && isfinite(ev->t))
+        ev->sysclock = true;
+    ev->sysclock = ev->sysclock && isfinite(ev->t);
+    if (ev->sysclock) /* the (simulated) clock error is in live times too */
+        shift_times(ev, z->skew_s);
     nw_header h;
     zs_header(z, &h, nw_event_kind(ev->kind), ev->sensor, ev->t);
+    h.flags = ev->sysclock ? NW_HF_SYSCLOCK : 0;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     h.age_ms = ev->made.tv_sec ? sg_ms_between(&ev->made, &now) : 0;
@@ -303,6 +323,8 @@ node_link *node_zmq_sensor_create(const node_cfg *cfg, int node, sg_errinfo *e)
             goto fail;
         }
     }
+    const char *sr = getenv("SG_NODE_SKEW_REPLAYS");
+    z->skew_replays = sr && strcmp(sr, "1") == 0;
     adbl_set(&z->floor_bits, -INFINITY);
     adbl_set(&z->clock_bits, -INFINITY);
     z->clock_sent = -INFINITY;
@@ -366,6 +388,7 @@ typedef struct {
     size_t n_samp;
     bool flagged;
     uint64_t lost, rejoins;
+    uint64_t corrected, uncorrected; /* system-clock events shifted / passed as they were */
     double clock;              /* s UTC: replay clock reported (or ticks seen) */
     bool replaying;            /* it reports a replay clock: floors go to it at once */
     size_t sensors, done;      /* enabled sensors it runs / ended */
@@ -379,6 +402,8 @@ typedef struct {
     void *ctx, *sock;
     feed_auth *auth;
     zpeer *peers;
+    node_reorder *ro;          /* time order across nodes (nodes.fusion.reorder_s) */
+    bool halted;               /* hand on everything held */
     double started;            /* s monotonic */
     uint64_t malformed, received, bytes;
     char notes[NOTES][200];
@@ -415,7 +440,6 @@ static int zf_sender(zfus *z, zmq_msg_t *id, zmq_msg_t *body)
     for (size_t k = 0; key && k < z->cfg.n_nodes; k++)
         if (strcmp(z->cfg.nodes[k].public_key, key) == 0)
             return (int)k;
-    fprintf(stderr, "DEBUG sender key %s size %zu id %zu\n", key ? key : "(null)", zmq_msg_size(body), zmq_msg_size(id));
     return -1;
 }
 
@@ -499,6 +523,13 @@ static void zf_pong(zfus *z, int k, const nw_ping *p)
     pe->flagged = off;
 }
 
+/* The offset estimate is applied once measured with an error bound (its sample's
+ * one-way delay, half the round trip) within clock_bound_s. */
+static bool zf_trusted(const zfus *z, const zpeer *p)
+{
+    return p->n_samp > 0 && isfinite(p->offset_s) && p->delay_ms * 1e-3 <= z->cfg.clock_bound_s;
+}
+
 /* One message of node k; returns SG_OK with *ev filled for an event, SG_EAGAIN else. */
 static int zf_message(zfus *z, int k, const uint8_t *b, size_t n, nl_event *ev)
 {
@@ -561,6 +592,15 @@ static int zf_message(zfus *z, int k, const uint8_t *b, size_t n, nl_event *ev)
                 ev->sensor);
         return SG_EAGAIN;
     }
+    /* Times read off the node's system clock onto ours (docs/nodes.md, Time). */
+    if (ev->sysclock) {
+        if (zf_trusted(z, p)) {
+            shift_times(ev, -p->offset_s);
+            p->corrected++;
+        } else {
+            p->uncorrected++;
+        }
+    }
     /* The node's clock mapped onto ours, then onto our monotonic clock. */
     double off = isfinite(p->offset_s) ? p->offset_s : 0;
     double rt = now_rt(), mono = now;
@@ -577,49 +617,66 @@ static int zf_message(zfus *z, int k, const uint8_t *b, size_t n, nl_event *ev)
     return SG_OK;
 }
 
+/* One message off the socket: SG_OK with *ev for an event, SG_EAGAIN for anything else,
+ * SG_ETIMEOUT if none is waiting. */
+static int zf_recv(zfus *z, nl_event *ev)
+{
+    zmq_msg_t id, body;
+    zmq_msg_init(&id);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&id, z->sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+        return SG_ETIMEOUT;
+    }
+    int more = zmq_msg_more(&id);
+    int rc = SG_EAGAIN;
+    if (more && zmq_msg_recv(&body, z->sock, 0) >= 0) {
+        while (zmq_msg_more(&body)) { /* extra frames: not ours */
+            zmq_msg_t x;
+            zmq_msg_init(&x);
+            zmq_msg_recv(&x, z->sock, 0);
+            zmq_msg_close(&x);
+            z->malformed++;
+        }
+        int k = zf_sender(z, &id, &body);
+        if (k < 0)
+            z->malformed++;
+        else
+            rc = zf_message(z, k, zmq_msg_data(&body), zmq_msg_size(&body), ev);
+    }
+    zmq_msg_close(&id);
+    zmq_msg_close(&body);
+    return rc;
+}
+
 static int zf_pop(void *impl, nl_event *ev, double timeout_s)
 {
     zfus *z = impl;
     double until = now_mono() + (timeout_s < 0 ? 1e9 : timeout_s);
     for (;;) {
         zf_service(z);
-        double left = until - now_mono();
+        double now = now_mono();
+        if (node_reorder_pop(z->ro, ev, now, z->halted))
+            return SG_OK;
+        /* events in arrival order; measurements, ticks and ends through the buffer */
+        int rc;
+        while ((rc = zf_recv(z, ev)) != SG_ETIMEOUT) {
+            if (rc != SG_OK)
+                continue;
+            if (node_reorder_push(z->ro, ev, now_mono()))
+                return SG_OK;
+            break; /* held: anything due goes first */
+        }
+        if (rc != SG_ETIMEOUT)
+            continue;
+        double left = fmin(until, node_reorder_next_due(z->ro)) - now_mono();
+        if (now_mono() >= until)
+            return SG_ETIMEOUT;
         zmq_pollitem_t it = {.socket = z->sock, .events = ZMQ_POLLIN};
         int wait_ms = left <= 0 ? 0 : (int)fmin(20, ceil(left * 1e3));
         if (zmq_poll(&it, 1, wait_ms) < 0 && errno != EINTR)
             return SG_EIO;
-        while (it.revents & ZMQ_POLLIN) {
-            zmq_msg_t id, body;
-            zmq_msg_init(&id);
-            zmq_msg_init(&body);
-            if (zmq_msg_recv(&id, z->sock, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&id);
-                zmq_msg_close(&body);
-                break;
-            }
-            int more = zmq_msg_more(&id);
-            int rc = SG_EAGAIN;
-            if (more && zmq_msg_recv(&body, z->sock, 0) >= 0) {
-                while (zmq_msg_more(&body)) { /* extra frames: not ours */
-                    zmq_msg_t x;
-                    zmq_msg_init(&x);
-                    zmq_msg_recv(&x, z->sock, 0);
-                    zmq_msg_close(&x);
-                    z->malformed++;
-                }
-                int k = zf_sender(z, &id, &body);
-                if (k < 0)
-                    z->malformed++;
-                else
-                    rc = zf_message(z, k, zmq_msg_data(&body), zmq_msg_size(&body), ev);
-            }
-            zmq_msg_close(&id);
-            zmq_msg_close(&body);
-            if (rc == SG_OK)
-                return SG_OK;
-        }
-        if (now_mono() >= until)
-            return SG_ETIMEOUT;
     }
 }
 
@@ -629,7 +686,7 @@ static int zf_push(void *impl, const nl_event *ev, bool wait)
     return SG_ENOTSUP;
 }
 
-static void zf_halt(void *impl) { (void)impl; }
+static void zf_halt(void *impl) { ((zfus *)impl)->halted = true; }
 
 static void zf_stats(void *impl, nl_stats *out)
 {
@@ -643,6 +700,10 @@ static void zf_stats(void *impl, nl_stats *out)
     out->refused = as.refused;
     out->malformed = z->malformed + as.malformed;
     out->bytes = z->bytes;
+    node_reorder_stats rs;
+    node_reorder_get_stats(z->ro, &rs);
+    out->late = rs.late;
+    out->reordered = rs.reordered;
 }
 
 static int zf_peer(void *impl, int sensor, nl_peer *out)
@@ -659,6 +720,9 @@ static int zf_peer(void *impl, int sensor, nl_peer *out)
         .clock_offset_s = p->offset_s,
         .link_delay_ms = p->delay_ms,
         .clock_flagged = p->flagged,
+        .clock_trusted = zf_trusted(z, p),
+        .time_corrected = p->corrected,
+        .time_uncorrected = p->uncorrected,
         .lost = p->lost,
         .rejoins = p->rejoins,
     };
@@ -693,6 +757,7 @@ static void zf_destroy(void *impl)
     if (z->ctx)
         zmq_ctx_term(z->ctx);
     free(z->peers);
+    node_reorder_destroy(z->ro);
     node_cfg_free(&z->cfg);
     free(z);
 }
@@ -718,7 +783,8 @@ node_link *node_zmq_fusion_create(const node_cfg *cfg, const sg_site *site, sg_e
     z->cfg = *cfg;
     z->cfg.node_of = malloc(site->n_sensors * sizeof *z->cfg.node_of);
     z->peers = calloc(cfg->n_nodes, sizeof *z->peers);
-    if (!z->cfg.node_of || !z->peers) {
+    z->ro = node_reorder_create(cfg->reorder_s, REORDER_CAP, site->n_sensors ? site->n_sensors : 1);
+    if (!z->cfg.node_of || !z->peers || !z->ro) {
         sg_err_set(e, SG_ENOMEM, "out of memory");
         goto fail;
     }

@@ -33,6 +33,7 @@ static void push_event(runner *s, nl_event *ev)
     if (!(ev->t_end > 0))
         ev->t_end = ev->t;
     clock_gettime(CLOCK_MONOTONIC, &ev->made);
+    ev->sysclock = s->live;
     if (node_link_push(s->p->link, ev, !s->live) != SG_OK)
         atomic_fetch_add(&s->events_dropped, 1);
 }
@@ -125,6 +126,7 @@ static void push_health(runner *s, double t, bool final)
     nl_event ev = {.kind = NL_HEALTH, .sensor = s->idx, .t = t};
     health_fill(s, &ev.h);
     clock_gettime(CLOCK_MONOTONIC, &ev.made);
+    ev.sysclock = s->live;
     if (node_link_push(s->p->link, &ev, final || !s->live) != SG_OK && !final)
         atomic_fetch_add(&s->events_dropped, 1);
 }

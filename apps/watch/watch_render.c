@@ -193,6 +193,42 @@ static const char *help_text[] = {
     "PILOT: operator position when the feed has one. '-': unknown, never guessed.",
 };
 
+/* A fusion node's sensor nodes (docs/nodes.md): a summary line, then one line per node
+ * with its state, clock offset, link delay and drops (messages lost on the link, events
+ * its own queue or pipe dropped), red when silent or its clock is off. Returns lines. */
+static int nodes_lines(FILE *f, const watch_render_opts *o, const feed_msg_status *s,
+                       char *line, int cols)
+{
+    static const char *const states[] = {"waiting", "ok", "silent"};
+    if (!s->has_nodes)
+        return 0;
+    char r[32], mf[32], l[32], lt[32];
+    watch_fmt_num(r, sizeof r, "%.0f", s->nodes_refused);
+    watch_fmt_num(mf, sizeof mf, "%.0f", s->nodes_malformed);
+    watch_fmt_num(l, sizeof l, "%.0f", s->nodes_lost);
+    watch_fmt_num(lt, sizeof lt, "%.0f", s->nodes_late);
+    snprintf(line, LINE_MAX_COLS + 1, "NODES (%d)  refused %s  malformed %s  lost %s  late %s",
+             s->n_nodes, r, mf, l, lt);
+    put(f, o, "\033[1m", line, cols);
+    for (int i = 0; i < s->n_nodes; i++) {
+        const feed_msg_node *n = &s->nodes[i];
+        double drops = NAN; /* node-wide: the same on each of its sensors */
+        for (int k = 0; k < s->n_sensors; k++)
+            if (strcmp(s->sensors[k].node, n->name) == 0 && !isnan(s->sensors[k].link_dropped))
+                drops = fmax(isnan(drops) ? 0 : drops, s->sensors[k].link_dropped);
+        char off[32], dl[32], lost[32], dr[32];
+        watch_fmt_num(off, sizeof off, "%+.4f s", n->clock_offset_s);
+        watch_fmt_num(dl, sizeof dl, "%.2f ms", n->link_delay_ms);
+        watch_fmt_num(lost, sizeof lost, "%.0f", n->lost);
+        watch_fmt_num(dr, sizeof dr, "%.0f", drops);
+        snprintf(line, LINE_MAX_COLS + 1, " %-16s %-7s offset %-12s delay %-10s lost %-6s "
+                 "link drops %s%s", n->name, n->state >= 0 && n->state < 3 ? states[n->state] : "?",
+                 off, dl, lost, dr, n->clock_flagged ? "  CLOCK OFF" : "");
+        put(f, o, n->state != 1 || n->clock_flagged ? "\033[31m" : "", line, cols);
+    }
+    return 1 + s->n_nodes;
+}
+
 void watch_draw(FILE *f, watch_model *m, const watch_render_opts *o, int cols, int rows,
                 double now)
 {
@@ -243,6 +279,7 @@ void watch_draw(FILE *f, watch_model *m, const watch_render_opts *o, int cols, i
                           st == FEED_SENSOR_OK ? "" : ")");
         }
         put(f, o, now - m->status_rx > 10 ? "\033[31m" : "", line, cols);
+        used += nodes_lines(f, o, s, line, cols);
     } else {
         put(f, o, "", "no status received yet", cols);
     }
