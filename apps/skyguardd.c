@@ -182,7 +182,8 @@ int main(int argc, char **argv)
             o.log = NULL; /* warnings still reach stderr */
             break;
         case 6:
-            o.progress = true;
+            o.progress = log_line; /* stderr: stdout stays the event log */
+            o.progress_user = stderr;
             break;
         case 7:
             o.record_dir = optarg;

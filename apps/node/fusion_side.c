@@ -554,7 +554,8 @@ static void log_progress(fusion_side *p)
         return;
     double pr = p->hl[p->primary].progress;
     if (isfinite(pr) && pr - p->last_progress >= 0.1) {
-        logf_(p, "replay %3.0f%%", pr * 100);
+        snprintf(p->line, sizeof p->line, "replay %3.0f%%", pr * 100);
+        p->o.progress(p->o.progress_user, p->line);
         p->last_progress = pr;
     }
 }
