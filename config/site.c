@@ -13,7 +13,7 @@
 #include "tz.h"
 
 const char *const sg_sensor_kind_names[SG_SENSOR_KIND_COUNT_] = {"rf", "camera",
-                                                                 "remoteid_wifi"};
+                                                                 "remoteid_wifi", "sapient"};
 
 static int file_ref(const sg_site *s, const cJSON *obj, const char *where, const char *key,
                     char *out, sg_errinfo *e)

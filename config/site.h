@@ -26,6 +26,7 @@ typedef enum {
     SG_SENSOR_RF = 0,          /* SDR or IQ replay: RF signatures, DroneID, BLE Remote ID */
     SG_SENSOR_CAMERA,          /* GStreamer video: bearings */
     SG_SENSOR_REMOTEID_WIFI,   /* Wi-Fi monitor interface or pcap: Remote ID */
+    SG_SENSOR_SAPIENT,         /* a third-party SAPIENT sensor node reporting over TCP */
     SG_SENSOR_KIND_COUNT_
 } sg_sensor_kind;
 

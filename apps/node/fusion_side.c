@@ -67,6 +67,8 @@ static fusion_sensor_kind fusion_kind(sg_sensor_kind k)
         return FUSION_SENSOR_CAMERA;
     case SG_SENSOR_REMOTEID_WIFI:
         return FUSION_SENSOR_REMOTEID;
+    case SG_SENSOR_SAPIENT:
+        return FUSION_SENSOR_RADAR; /* positions and range-bearings in true az/el */
     default:
         return FUSION_SENSOR_RF;
     }
