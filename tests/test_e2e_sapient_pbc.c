@@ -4,7 +4,7 @@
  * 1-sigma errors, timestamps on the wall clock), plus one frame that is not protobuf. A feed
  * subscriber must see one confirmed track following the line, credited to the SAPIENT
  * sensor, and status counting the registration, every report and the rejected frame; the
- * daemon's log explains the rejection. */
+ * daemon's log explains the rejection; the recorded feed keeps docs/feed-schema.json. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +31,7 @@
 
 #define LOG_PATH SG_BINARY_DIR "/test_e2e_sapient.log"
 #define VENUE SG_BINARY_DIR "/test_e2e_sapient.json"
+#define RECORD SG_BINARY_DIR "/test_e2e_sapient.jsonl"
 #define NODE "5b0c3a52-9d1e-4c6f-8a27-3e51f0d4b9a1"
 #define LAT0 51.5560
 #define LON0 -0.2796
@@ -114,7 +115,7 @@ static void test_sapient_sensor_feeds_tracker(void **state)
                " \"outputs\": {\"feed\": {\"status_period_s\": 0.5}}}\n",
             LAT0, LON0, ALT0, port);
     fclose(f);
-    static const char *const args[] = {"-c", VENUE, NULL};
+    static const char *const args[] = {"-c", VENUE, "--record-out", RECORD, NULL};
     char ep[256];
     pid_t pid = harness_start(LOG_PATH, args, ep, sizeof ep);
     void *ctx = zmq_ctx_new();
@@ -226,6 +227,8 @@ static void test_sapient_sensor_feeds_tracker(void **state)
     assert_int_equal((int)jnum(s0, "sapient_rejected"), 1);
     assert_int_equal((int)jnum(s0, "sapient_messages"), N_REPORTS + 2);
     assert_true(log_contains(LOG_PATH, "message rejected (decode)"));
+    /* every message, the status with its sapient_* counters included, keeps the schema */
+    harness_schema_check(RECORD, "track,alert,status", NULL);
     msglist_free(&all);
 }
 
