@@ -117,8 +117,8 @@ int cot_encode_track(const cot_opts *o, const sink_event *ev, cot_part part, dou
         ce = err_or_unknown(t->pos_sd_h_m);
         le = err_or_unknown(t->pos_sd_v_m);
     } else if (part == COT_PILOT) {
-        if (!t->has_operator)
-            return 0;
+        if (!t->has_operator || ev->operator_is_home)
+            return 0; /* a take-off location is the home event, not a pilot */
         lat = t->op_lat;
         lon = t->op_lon;
         hae = t->op_alt_m;
@@ -159,7 +159,7 @@ int cot_encode_track(const cot_opts *o, const sink_event *ev, cot_part part, dou
         if (isfinite(t->speed_mps))
             put(&w, "<track course=\"%.1f\" speed=\"%.2f\"/>",
                 isfinite(t->course_deg) ? t->course_deg : 0.0, t->speed_mps);
-        if (t->has_operator)
+        if (t->has_operator && !ev->operator_is_home)
             put(&w, "<link uid=\"%s-pilot\" type=\"%s\" relation=\"p-c\"/>", uid,
                 cot_type(ev->affiliation, COT_PILOT));
         if (isfinite(ev->home_lat))

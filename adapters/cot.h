@@ -5,7 +5,9 @@
  *     <aff> u (unknown), h (hostile: the track holds an open alert), f (friend:
  *     allow-listed identity); how="m-g" (machine, GPS-like derived position);
  *   - pilot and home point as separate events: uid "<uas uid>-pilot" / "<uas uid>-home",
- *     type a-<aff>-G, linked to the UAS event;
+ *     type a-<aff>-G, linked to the UAS event; the home point from the track's "home",
+ *     DJI DroneID's home, or a Remote ID operator position of type take-off (then no
+ *     pilot event: the pilot's own position is not known);
  *   - point: lat/lon in degrees WGS84, hae in metres above the ellipsoid, ce/le the 1-sigma
  *     horizontal/vertical errors from the track covariance (9999999 = unknown, per CoT);
  *   - time/start = the bridge's wall clock (TAK clients expire events on their own clock),

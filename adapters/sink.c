@@ -144,11 +144,24 @@ static int push(sink *s, sink_event *ev, const feed_msg *m, double rx_wall)
     return rc;
 }
 
-/* The optional "home" object of a track (home point, as "operator" is the pilot). */
+/* The home (take-off / return) point of a track, as "operator" is the pilot: a top-level
+ * "home" object, else DJI DroneID's "droneid.home" (no height), else the "operator" of a
+ * Remote ID track whose operator_location is 0 (ASTM F3411: the operator position sent is
+ * the take-off location). */
 static void read_home(const cJSON *j, sink_event *ev)
 {
     ev->home_lat = ev->home_lon = ev->home_alt_m = NAN;
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "home");
+    if (!h)
+        h = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "droneid"),
+                                             "home");
+    if (!h) {
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(j, "remote_id");
+        const cJSON *olt = cJSON_GetObjectItemCaseSensitive(rid, "operator_location");
+        if (cJSON_IsNumber(olt) && olt->valuedouble == 0 &&
+            (h = cJSON_GetObjectItemCaseSensitive(j, "operator")))
+            ev->operator_is_home = true;
+    }
     const cJSON *la = cJSON_GetObjectItemCaseSensitive(h, "lat");
     const cJSON *lo = cJSON_GetObjectItemCaseSensitive(h, "lon");
     const cJSON *al = cJSON_GetObjectItemCaseSensitive(h, "alt_m");

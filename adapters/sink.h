@@ -63,7 +63,11 @@ typedef struct {
         feed_msg_alert alert;
         feed_msg_status status;
     } u;
-    double home_lat, home_lon, home_alt_m; /* track's "home" object, NAN when absent */
+    double home_lat, home_lon, home_alt_m; /* track's home point (sink.c read_home: "home",
+                                              "droneid.home" or a Remote ID take-off
+                                              location), NAN when absent */
+    bool operator_is_home;   /* the track's "operator" is the take-off point, not the pilot
+                                (Remote ID operator_location 0): no pilot position known */
     char *json;              /* the body, NUL-terminated, owned by the event */
     size_t json_len;         /* bytes */
 } sink_event;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sapient.pb-c.h"
+#include "sapient_in.h"
 #include "sg_clock.h"
 #include "sg_json.h"
 #include "sink.h"
@@ -83,20 +84,6 @@ static void ulid(double t_s, uint64_t hi16, uint64_t lo64, char out[27])
     out[26] = '\0';
 }
 
-static bool uuid_ok(const char *s)
-{
-    if (strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        char c = s[i];
-        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                                (c >= 'A' && c <= 'F')))
-            return false;
-    }
-    return true;
-}
-
 static void sapient_close(void *state);
 
 static int sapient_open(void **state, const cJSON *b, const char *where, const sink_env *env,
@@ -125,7 +112,7 @@ static int sapient_open(void **state, const cJSON *b, const char *where, const s
         (rc = sgj_number(b, where, "status_period_s", false, 5, 0.1, 3600, &s->status_period_s,
                          e)))
         goto fail;
-    if (!uuid_ok(s->node_id)) {
+    if (!sapient_uuid_ok(s->node_id)) {
         rc = sg_err_set(e, SG_EINVAL, "%s.node_id: \"%s\" is not a UUID "
                         "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", where, s->node_id);
         goto fail;

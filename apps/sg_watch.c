@@ -101,9 +101,9 @@ static void usage(FILE *f)
             "  --no-color          no ANSI colours\n"
             "  -c, --venue FILE    venue (site) file: origin for range/bearing, ground and\n"
             "                      geoid for AMSL/AGL, allow-list for the ALLOW tag\n"
-            "  --tz ZONE           IANA time zone for shown times (default UTC), e.g.\n"
-            "                      Europe/London; --lines prefixes every line with the\n"
-            "                      message time in it\n"
+            "  --tz ZONE           IANA time zone for shown times, e.g. Europe/London\n"
+            "                      (default: the venue's site.time_zone, else UTC);\n"
+            "                      --lines prefixes every line with the message time in it\n"
             "  --feed-lost S       FEED LOST banner after S s without a message (default 5)\n"
             "  --bell              ring the terminal bell on a new critical alert\n"
             "keys (table): q quit, h/? help, p pause, up/down j/k select, a acknowledge,\n"
@@ -421,8 +421,9 @@ static bool monitor_event(feed_client *fc, console *c)
 static void draw(const options *o, console *c, const tz_info *tz, double now)
 {
     char title[256], footer[320];
-    snprintf(title, sizeof title, "%s %s%s%s", o->endpoint, o->plaintext ? "PLAINTEXT" : "CURVE",
-             tz ? "  tz " : "", tz ? tz_name(tz) : "");
+    /* the zone of every shown time first: it must survive the cut at 80 columns */
+    snprintf(title, sizeof title, "%s%s%s%s %s", tz ? "tz " : "", tz ? tz_name(tz) : "",
+             tz ? "  " : "", o->endpoint, o->plaintext ? "PLAINTEXT" : "CURVE");
     snprintf(footer, sizeof footer, "rx %llu  shown %llu  filtered %llu  malformed %llu  "
              "unsupported %llu  table-full %llu  log-errors %llu  auth-refused %llu",
              (unsigned long long)c->received, (unsigned long long)c->shown,
@@ -442,7 +443,7 @@ int main(int argc, char **argv)
     if (rc)
         return rc;
     tz_info *tz = NULL;
-    if (o.tz) {
+    if (o.tz) { /* checked before anything else: a usage error */
         sg_errinfo te = {0};
         if (!(tz = tz_load(NULL, o.tz, &te))) {
             fprintf(stderr, "sg_watch: --tz %s: %s\n", o.tz, te.msg);
@@ -474,6 +475,14 @@ int main(int argc, char **argv)
         if (geoid_venue_n(site->geoid_undulation_m, v->lat, v->lon, &v->geoid_n_m, &se))
             fprintf(stderr, "sg_watch: %s: no geoid undulation (%s): AMSL not shown\n", o.venue,
                     se.msg);
+        /* times in the venue's zone unless --tz (site_time_zone: one rule for every display);
+         * site_load checked the name, so a failure here is the tz database changing under us */
+        if (!tz && !(tz = tz_load(NULL, site_time_zone(site, NULL), &se))) {
+            fprintf(stderr, "sg_watch: %s: site.time_zone: %s\n", o.venue, se.msg);
+            site_free(site);
+            free(c);
+            return 1;
+        }
     }
     FILE *log = NULL;
     if (o.log_path && !(log = fopen(o.log_path, "a"))) {

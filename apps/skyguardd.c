@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devices.h"
 #include "pipeline.h"
 #include "sg_jsonw.h"
 #include "sink.h"
@@ -80,6 +81,9 @@ static void usage(FILE *f)
             "      --progress          replay progress on stderr\n"
             "      --check             validate the venue (zones, signatures, keys, devices,\n"
             "                          feed endpoint, sg_bridge's outputs) and exit\n"
+            "      --list-devices      list the SDRs (SoapySDR) and cameras (GStreamer device\n"
+            "                          monitor, V4L2) this machine has, with how a venue\n"
+            "                          file opens each, and exit\n"
             "  -h, --help\n"
             "Exit status: 0 normal end (end of replay or stop signal), 1 bad usage or\n"
             "configuration, 2 runtime failure of an input or output.\n");
@@ -109,6 +113,38 @@ static int check_venue(const char *config, const pipeline_opts *o)
     return rc == SG_OK ? 0 : 1;
 }
 
+static void print_device(void *user, const sg_device *d)
+{
+    (void)user;
+    printf("  %s\n    open: %s\n", d->name, d->open);
+    if (d->detail[0])
+        printf("    %s\n", d->detail);
+}
+
+/* --list-devices: every lister once; a driver this build lacks is said, not an error. */
+static int list_devices(void)
+{
+    static const char *const title[] = {"SDRs (SoapySDR; adapter {\"type\": \"soapy\", \"args\": open})",
+                                        "cameras (GStreamer device monitor; pipeline source: open)",
+                                        "cameras (V4L2 capture nodes; pipeline source: open)"};
+    int failed = 0;
+    for (int k = 0; k < 3; k++) {
+        sg_errinfo e = {0};
+        printf("%s:\n", title[k]);
+        fflush(stdout);
+        int n = k == 0   ? sg_devices_soapy(print_device, NULL, &e)
+                : k == 1 ? sg_devices_gstreamer(print_device, NULL, &e)
+                         : sg_devices_v4l2(NULL, print_device, NULL, &e);
+        if (n >= 0)
+            printf("  %d found\n", n);
+        else if (n == SG_ENOTSUP)
+            printf("  not in this build: %s\n", e.msg);
+        else
+            fprintf(stderr, "skyguardd: --list-devices: %s\n", e.msg), failed = 1;
+    }
+    return failed ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
     bool check = false;
@@ -134,6 +170,7 @@ int main(int argc, char **argv)
         {"check", no_argument, NULL, 8},
         {"role", required_argument, NULL, 10},
         {"node", required_argument, NULL, 11},
+        {"list-devices", no_argument, NULL, 12},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -182,7 +219,8 @@ int main(int argc, char **argv)
             o.log = NULL; /* warnings still reach stderr */
             break;
         case 6:
-            o.progress = true;
+            o.progress = log_line; /* stderr: stdout stays the event log */
+            o.progress_user = stderr;
             break;
         case 7:
             o.record_dir = optarg;
@@ -206,6 +244,8 @@ int main(int argc, char **argv)
         case 11:
             o.node = optarg;
             break;
+        case 12:
+            return list_devices();
         case 'h':
             usage(stdout);
             return 0;

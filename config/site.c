@@ -10,9 +10,10 @@
 #include <sys/stat.h>
 
 #include "sg_json.h"
+#include "tz.h"
 
 const char *const sg_sensor_kind_names[SG_SENSOR_KIND_COUNT_] = {"rf", "camera",
-                                                                 "remoteid_wifi"};
+                                                                 "remoteid_wifi", "sapient"};
 
 static int file_ref(const sg_site *s, const cJSON *obj, const char *where, const char *key,
                     char *out, sg_errinfo *e)
@@ -204,7 +205,7 @@ static int parse_root(sg_site *s, sg_errinfo *e)
                                        "geoid_undulation_m", "signatures",
                                        "allow_list", "tracker", "alerts", "outputs", "comment",
                                        "nodes", NULL};
-    static const char *const skeys[] = {"name", "origin", "ground_amsl_m", NULL};
+    static const char *const skeys[] = {"name", "origin", "ground_amsl_m", "time_zone", NULL};
     const cJSON *root = s->doc, *site, *origin, *sensors, *allow, *outputs;
     char where[SG_PATH_LEN + 32];
     static const char *const zones_formats[] = {"geojson", "ed269"};
@@ -234,8 +235,18 @@ static int parse_root(sg_site *s, sg_errinfo *e)
         (rc = sgj_string(site, where, "name", true, NULL, s->name, sizeof s->name, e)) ||
         (rc = sgj_object(site, where, "origin", true, &origin, e)) ||
         (rc = sgj_number(site, where, "ground_amsl_m", false, NAN, -500, 9000, &s->ground_amsl_m,
-                         e)))
+                         e)) ||
+        (rc = sgj_string(site, where, "time_zone", false, "UTC", s->time_zone,
+                         sizeof s->time_zone, e)))
         return rc;
+    tz_info *tz = tz_load(NULL, s->time_zone, e); /* an IANA name the tz database knows */
+    if (!tz) {
+        rc = e && e->code ? e->code : SG_EINVAL;
+        snprintf(where, sizeof where, "%s: site.time_zone", s->path);
+        sg_err_prefix(e, where);
+        return rc;
+    }
+    tz_destroy(tz);
     if (isnan(s->ground_amsl_m))
         s->ground_amsl_m = 0; /* documented default: origin ground at mean sea level */
     snprintf(where, sizeof where, "%s: site.origin", s->path);
@@ -321,6 +332,13 @@ int site_sensor_index(const sg_site *s, const char *id)
         if (strcmp(s->sensors[i].id, id) == 0)
             return (int)i;
     return -1;
+}
+
+const char *site_time_zone(const sg_site *s, const char *override)
+{
+    if (override && override[0])
+        return override;
+    return s && s->time_zone[0] ? s->time_zone : "UTC";
 }
 
 bool site_allowed(const sg_site *s, const char *identity, const char **label)

@@ -26,6 +26,7 @@ typedef enum {
     SG_SENSOR_RF = 0,          /* SDR or IQ replay: RF signatures, DroneID, BLE Remote ID */
     SG_SENSOR_CAMERA,          /* GStreamer video: bearings */
     SG_SENSOR_REMOTEID_WIFI,   /* Wi-Fi monitor interface or pcap: Remote ID */
+    SG_SENSOR_SAPIENT,         /* a third-party SAPIENT sensor node reporting over TCP */
     SG_SENSOR_KIND_COUNT_
 } sg_sensor_kind;
 
@@ -64,6 +65,8 @@ typedef struct {
     char name[128];            /* site name */
     double origin_lat_deg, origin_lon_deg, origin_alt_m; /* ENU origin (deg, deg, m HAE) */
     double ground_amsl_m;      /* m, ground height above mean sea level at the origin (AGL zones) */
+    char time_zone[64];        /* IANA name of the venue's local time ("site.time_zone", checked
+                                  against the tz database), "UTC" when absent */
     char zones_path[SG_PATH_LEN];       /* zone file, resolved; "" if none */
     sg_zones_format zones_format;       /* GeoJSON (default) or EUROCAE ED-269 */
     double geoid_undulation_m;          /* m, HAE - AMSL at the site (ED-269 AMSL limits); NAN =
@@ -97,6 +100,10 @@ void site_free(sg_site *s);
 
 /* Index of the sensor with this id, -1 if none. */
 int site_sensor_index(const sg_site *s, const char *id);
+/* The time zone a display shows times in: its own override (sg_watch --tz, the map's
+ * outputs.web.time_zone) when given (non-NULL, non-empty), else the venue's
+ * site.time_zone; s may be NULL (no venue): "UTC". The one rule for every display. */
+const char *site_time_zone(const sg_site *s, const char *override);
 /* True if identity is on the allow-list (exact match). */
 bool site_allowed(const sg_site *s, const char *identity, const char **label);
 

@@ -90,6 +90,20 @@ static void test_valid(void **state)
     assert_string_equal(label, "venue drone");
     assert_false(site_allowed(s, "1581F00000000002", NULL));
     assert_false(site_allowed(s, "", NULL));
+    /* the displays' time zone rule: an override, else the venue's, else UTC */
+    assert_string_equal(s->time_zone, "UTC");
+    assert_string_equal(site_time_zone(s, NULL), "UTC");
+    assert_string_equal(site_time_zone(s, "Asia/Tokyo"), "Asia/Tokyo");
+    assert_string_equal(site_time_zone(NULL, ""), "UTC");
+    site_free(s);
+    char *tzc = replace("\"alt_m\": 45}}", "\"alt_m\": 45}, \"time_zone\": \"Europe/London\"}");
+    s = site_parse(CFG_NAME, tzc, strlen(tzc), &e);
+    free(tzc);
+    if (!s)
+        fail_msg("site.time_zone rejected: %s", e.msg);
+    assert_string_equal(site_time_zone(s, NULL), "Europe/London");
+    assert_string_equal(site_time_zone(s, ""), "Europe/London");
+    assert_string_equal(site_time_zone(s, "UTC"), "UTC");
     site_free(s);
 }
 
@@ -108,6 +122,12 @@ static const struct bad_case {
     {"\"lon_deg\": -0.1, \"alt_m\": 45", "\"lon_deg\": 200, \"alt_m\": 45", "site.origin.lon_deg",
      "[-180, 180]"},
     {"\"alt_m\": 45}", "\"alt_m\": \"high\"}", "site.origin.alt_m", "must be a number"},
+    {"\"alt_m\": 45}}", "\"alt_m\": 45}, \"time_zone\": \"Mars/Olympus\"}", "site.time_zone",
+     "unknown"},
+    {"\"alt_m\": 45}}", "\"alt_m\": 45}, \"time_zone\": \"../../etc/passwd\"}",
+     "site.time_zone", "not a valid IANA zone name"},
+    {"\"alt_m\": 45}}", "\"alt_m\": 45}, \"time_zone\": 1}", "site.time_zone",
+     "must be a string"},
     {"\"origin\": {\"lat_deg\": 51.5,", "\"origin\": {\"lat\": 51.5,", "site.origin.lat",
      "unknown key"},
     {"\"zones\": \"test_config_zones.geojson\"", "\"zones\": \"missing.geojson\"", "zones",

@@ -429,6 +429,67 @@ static void test_udp_unicast(void **st)
     close(fd);
 }
 
+/* The home point from what the daemon's feed really carries: DroneID's "droneid.home"
+ * (the pilot from "operator"), and a Remote ID operator position of type take-off, which
+ * is the home point and leaves no pilot event. Each as the sink receives it, over UDP. */
+static void test_home_from_feed(void **st)
+{
+    (void)st;
+    static const char *const frames[] = {
+        "track.21 {\"v\":1,\"type\":\"track\",\"id\":21,\"status\":\"confirmed\","
+        "\"t\":1795386600.0,\"time\":\"2026-11-22T22:30:00.000Z\",\"lat\":51.5561,"
+        "\"lon\":-0.2796,\"alt_m\":152.5,\"identity\":\"1581F5FJB23A0417\","
+        "\"operator\":{\"lat\":51.5502,\"lon\":-0.2803,\"alt_m\":null},"
+        "\"droneid\":{\"msg_type\":16,\"product\":58,\"home\":{\"lat\":51.5511,"
+        "\"lon\":-0.2812}}}",
+        "track.22 {\"v\":1,\"type\":\"track\",\"id\":22,\"status\":\"confirmed\","
+        "\"t\":1795386600.0,\"time\":\"2026-11-22T22:30:00.000Z\",\"lat\":51.5561,"
+        "\"lon\":-0.2796,\"alt_m\":152.5,\"identity\":\"RID-22\","
+        "\"operator\":{\"lat\":51.5533,\"lon\":-0.2744,\"alt_m\":70.0},"
+        "\"remote_id\":{\"protocol_version\":2,\"operator_location\":0}}",
+    };
+    static const struct {
+        const char *uid;
+        double lat, lon;
+        const char *hae;
+    } want[2][3] = {
+        {{"skyguard.test.21", 51.5561, -0.2796, "152.5"},
+         {"skyguard.test.21-pilot", 51.5502, -0.2803, "9999999.0"},
+         {"skyguard.test.21-home", 51.5511, -0.2812, "9999999.0"}},
+        {{"skyguard.test.22", 51.5561, -0.2796, "152.5"},
+         {"skyguard.test.22-home", 51.5533, -0.2744, "70.0"},
+         {NULL, 0, 0, NULL}},
+    };
+    int port, fd = udp_listener(&port);
+    char cfg[256], buf[COT_MAX_EVENT], b[128];
+    snprintf(cfg, sizeof cfg, "{\"udp\": {\"address\": \"127.0.0.1\", \"port\": %d}}", port);
+    sink *s = make_sink(cfg);
+    for (int k = 0; k < 2; k++) {
+        feed_msg m;
+        sg_errinfo e = {0};
+        if (feed_msg_parse(frames[k], strlen(frames[k]), &m, &e) != SG_OK)
+            fail_msg("parse: %s", e.msg);
+        assert_int_equal(sink_on_track(s, &m, SINK_INFO(SINK_AFF_UNKNOWN), wall()), SG_OK);
+        feed_msg_free(&m);
+        for (int i = 0; i < 3 && want[k][i].uid; i++) {
+            int n = recv_dgram(fd, buf, sizeof buf);
+            assert_true(n > 0);
+            xmlDocPtr d = parse_xml(buf, n);
+            xmlNodePtr ev = xmlDocGetRootElement(d), pt = child(ev, "point");
+            assert_string_equal(attr(ev, "uid", b, sizeof b), want[k][i].uid);
+            assert_float_equal(atof(attr(pt, "lat", b, sizeof b)), want[k][i].lat, 1e-7);
+            assert_float_equal(atof(attr(pt, "lon", b, sizeof b)), want[k][i].lon, 1e-7);
+            assert_string_equal(attr(pt, "hae", b, sizeof b), want[k][i].hae);
+            if (k == 1 && i == 0) /* no link to a pilot that is not known */
+                assert_null(strstr(buf, "-pilot"));
+            xmlFreeDoc(d);
+        }
+    }
+    assert_int_equal(recv_dgram(fd, buf, sizeof buf), 0); /* and no pilot event for 22 */
+    sink_destroy(s, 1);
+    close(fd);
+}
+
 static void test_udp_multicast(void **st)
 {
     (void)st;
@@ -652,7 +713,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uas_event),         cmocka_unit_test(test_affiliation_types),
-        cmocka_unit_test(test_pilot_and_home),    cmocka_unit_test(test_stale_by_status),
+        cmocka_unit_test(test_pilot_and_home),    cmocka_unit_test(test_home_from_feed),    cmocka_unit_test(test_stale_by_status),
         cmocka_unit_test(test_hostile_text),      cmocka_unit_test(test_udp_unicast),
         cmocka_unit_test(test_zone_shapes),       cmocka_unit_test(test_udp_zones),
         cmocka_unit_test(test_udp_multicast),     cmocka_unit_test(test_tcp_and_reconnect),

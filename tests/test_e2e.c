@@ -27,6 +27,7 @@
 
 #include "daemon_harness.h"
 #include "geo.h"
+#include "sg_json.h"
 #include "zones.h"
 
 #define INTRUDER "1581F5FJB23A0417"
@@ -323,12 +324,93 @@ static void test_bad_config_exit_code(void **state)
     assert_int_equal(WEXITSTATUS(status), 1);
 }
 
+/* Progress lines "replay NN%" in text, rising: how many, and the last percentage. */
+static int progress_lines(const char *text, int *last)
+{
+    int n = 0;
+    *last = -1;
+    for (const char *p = text; (p = strstr(p, "replay ")); p++) {
+        int pc;
+        if (sscanf(p, "replay %d%%", &pc) != 1)
+            continue;
+        assert_true(pc > *last && pc <= 100);
+        *last = pc;
+        n++;
+    }
+    return n;
+}
+
+/* Runs the demo replay with args (NULL-terminated, after the venue), stdout and stderr
+ * to files; returns stdout's text (free()) and writes stderr's into err (free()). */
+static char *run_capture(const char *const *args, char **err)
+{
+    const char *out_p = SG_BINARY_DIR "/test_e2e_progress.out";
+    const char *err_p = SG_BINARY_DIR "/test_e2e_progress.err";
+    const char *argv[16] = {"skyguardd", "-c", SG_SOURCE_DIR "/config/default-venue.json", "-e",
+                            "tcp://127.0.0.1:*", "--linger", "0"};
+    size_t n = 7;
+    for (size_t i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(out_p, "w", stdout) || !freopen(err_p, "w", stderr))
+            _exit(120);
+        execv(SG_BINARY_DIR "/skyguardd", (char *const *)argv);
+        _exit(121);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("daemon exit status %d (stderr: %s)", status, err_p);
+    char *out = NULL;
+    sg_errinfo e;
+    assert_int_equal(sg_read_file(out_p, 1 << 22, &out, NULL, &e), SG_OK);
+    assert_int_equal(sg_read_file(err_p, 1 << 22, err, NULL, &e), SG_OK);
+    return out;
+}
+
+/* --progress goes to stderr, so stdout stays the machine-readable event log (every line
+ * an event "HH:MM:SS.mmm KIND ...", the start line, an end-of-input note or the
+ * summary); with -q stdout is empty and the progress is still on stderr. */
+static void test_progress_on_stderr(void **state)
+{
+    (void)state;
+    static const char *const a1[] = {"--progress", NULL}, *const a2[] = {"-q", "--progress", NULL};
+    char *err = NULL, *out = run_capture(a1, &err);
+    size_t events = 0;
+    for (char *line = out, *next; *line; line = next) {
+        next = strchr(line, '\n');
+        assert_non_null(next);
+        *next++ = '\0';
+        int h, m, s, ms, k = 0;
+        if (sscanf(line, "%2d:%2d:%2d.%3d %n", &h, &m, &s, &ms, &k) == 4 && k == 13)
+            events++;
+        else if (strncmp(line, "skyguardd: venue ", 17) != 0 &&
+                 strncmp(line, "summary: ", 9) != 0 && !strstr(line, ": end of input"))
+            fail_msg("stdout line is not an event line: \"%s\"", line);
+    }
+    assert_true(events > 50);
+    int last;
+    if (progress_lines(err, &last) < 9 || last < 90) /* one line per 10 % of the file */
+        fail_msg("no replay progress on stderr: %s", err);
+    free(out);
+    free(err);
+    out = run_capture(a2, &err);
+    assert_string_equal(out, "");
+    assert_true(progress_lines(err, &last) >= 9 && last >= 90);
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_end_to_end),
         cmocka_unit_test(test_ed269_zones),
         cmocka_unit_test(test_bad_config_exit_code),
+        cmocka_unit_test(test_progress_on_stderr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

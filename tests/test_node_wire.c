@@ -407,11 +407,12 @@ static void test_health_done_tick_ping(void **state)
 
 /* Every counter of nl_health (samples .. link_dropped, contiguous uint64_t: a counter
  * added among them changes the span and fails here) crosses with its own value, the
- * camera counters (blobs_dropped, tracklets_dropped, drone_reports) included. */
+ * camera counters (blobs_dropped, tracklets_dropped, drone_reports) and the SAPIENT input
+ * counters included. */
 static void test_health_every_counter(void **state)
 {
     (void)state;
-    enum { N_COUNTERS = 28 };
+    enum { N_COUNTERS = 34 };
     size_t a = offsetof(nl_health, samples), b = offsetof(nl_health, link_dropped) + 8;
     assert_int_equal(b - a, N_COUNTERS * sizeof(uint64_t));
     nl_event ev = {.kind = NL_HEALTH, .sensor = 5, .t = T0}, out;

@@ -5,7 +5,8 @@
  * key exits 4 because the server's ZAP handler refused it); timestamps and --tz on
  * lines; the console model (apps/watch/: keys, sort, filter, ACK, history, FEED LOST and
  * stale alerts, venue geometry and heights); and the table in a real terminal (tmux at
- * 80, 160 and 200 columns, skipped without tmux). */
+ * 80, 160 and 200 columns, skipped without tmux), with the venue's time zone
+ * (site.time_zone) for shown times unless --tz. */
 #include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
@@ -679,6 +680,62 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The venue's site.time_zone is the zone of every shown time without --tz: the table's
+ * alert history in a real terminal and the --lines prefix; --tz still overrides it. */
+static void test_venue_time_zone(void **state)
+{
+    (void)state;
+    char venue[128];
+    snprintf(venue, sizeof venue, "%s/venue-ny.json", dir);
+    FILE *f = fopen(venue, "w");
+    assert_non_null(f);
+    fputs("{\"version\": 1, \"site\": {\"name\": \"tz test\", \"origin\": {\"lat_deg\": 51.556, "
+          "\"lon_deg\": -0.2796, \"alt_m\": 87}, \"time_zone\": \"America/New_York\"},\n"
+          " \"geoid_undulation_m\": 47, \"sensors\": [{\"id\": \"rf\", \"kind\": \"rf\", "
+          "\"enabled\": false, \"position\": {\"lat_deg\": 51.556, \"lon_deg\": -0.2796, "
+          "\"alt_m\": 90}}]}\n", f);
+    fclose(f);
+    void *ctx = zmq_ctx_new();
+    feed_auth *a = plaintext_auth(ctx);
+    char ep[128];
+    void *pub = make_pub(ctx, a, ep, sizeof ep);
+
+    /* 22:30:01 UTC on 22 November is 17:30:01 EST (-05:00) */
+    char *argv1[] = {(char *)watch, "--plaintext", "--topic", "alert.", "--once", "-c", venue,
+                     ep, NULL};
+    assert_int_equal(run_watch(pub, argv1, 30), 0);
+    char *out = slurp("out.txt");
+    if (strncmp(out, "2026-11-22T17:30:01.000-05:00 ALERT 3 raised", 44) != 0)
+        fail_msg("--lines not in the venue's zone: %s", out);
+    free(out);
+    char *argv2[] = {(char *)watch, "--plaintext", "--topic", "alert.", "--once", "-c", venue,
+                     "--tz", "Europe/Berlin", ep, NULL};
+    assert_int_equal(run_watch(pub, argv2, 30), 0);
+    out = slurp("out.txt");
+    if (strncmp(out, "2026-11-22T23:30:01.000+01:00 ALERT 3 raised", 44) != 0)
+        fail_msg("--tz did not override the venue's zone: %s", out);
+    free(out);
+
+    if (system("tmux -V >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "tmux not installed: terminal part skipped\n");
+    } else {
+        snprintf(tmux_sock, sizeof tmux_sock, "%s/tmux.sock", dir);
+        tmux("kill-server");
+        assert_int_equal(tmux("new-session -d -s w -x 80 -y 45 \"%s --plaintext -c %s %s; "
+                              "sleep 30\"", watch, venue, ep), 0);
+        char *s = pump_until(pub, true, "ALERT HISTORY", 10);
+        s = pump_until(pub, true, "17:30:01  raised  critical", 5);
+        if (!strstr(s, "tz America/New_York"))
+            fail_msg("the title does not name the venue's zone:\n%s", s);
+        assert_null(strstr(s, "22:30:01")); /* no UTC time left on screen */
+        tmux("kill-server");
+    }
+    zmq_close(pub);
+    feed_auth_destroy(a);
+    zmq_ctx_term(ctx);
+}
+
+
 int main(void)
 {
     if (access(watch, X_OK) != 0) {
@@ -697,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_fmt_time),
         cmocka_unit_test(test_tmux),
         cmocka_unit_test(test_tmux_nodes),
+        cmocka_unit_test(test_venue_time_zone),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -298,6 +298,7 @@ static void test_venue(void **state)
         fail_msg("%s", e.msg);
     const web_cfg *c = web_venue_cfg(v);
     assert_string_equal(c->listen, "127.0.0.1:8080");
+    assert_string_equal(c->time_zone, "Europe/London"); /* the venue's site.time_zone */
     char *js = web_venue_json(v, NULL);
     assert_non_null(js);
     cJSON *j = cJSON_Parse(js);

@@ -67,6 +67,8 @@ static fusion_sensor_kind fusion_kind(sg_sensor_kind k)
         return FUSION_SENSOR_CAMERA;
     case SG_SENSOR_REMOTEID_WIFI:
         return FUSION_SENSOR_REMOTEID;
+    case SG_SENSOR_SAPIENT:
+        return FUSION_SENSOR_RADAR; /* positions and range-bearings in true az/el */
     default:
         return FUSION_SENSOR_RF;
     }
@@ -548,7 +550,8 @@ static void log_progress(fusion_side *p)
         return;
     double pr = p->hl[p->primary].progress;
     if (isfinite(pr) && pr - p->last_progress >= 0.1) {
-        logf_(p, "replay %3.0f%%", pr * 100);
+        snprintf(p->line, sizeof p->line, "replay %3.0f%%", pr * 100);
+        p->o.progress(p->o.progress_user, p->line);
         p->last_progress = pr;
     }
 }

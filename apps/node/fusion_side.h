@@ -21,7 +21,8 @@ typedef struct fusion_side fusion_side;
 typedef struct {
     bool replay;               /* a --replay recording stands in for node_replay_sensor() */
     bool realtime;             /* paced replay: sample-to-feed latency is measured */
-    bool progress;             /* replay progress through the log callback */
+    pipeline_log_fn progress;  /* replay progress lines, NULL = none (pipeline.h) */
+    void *progress_user;
     double wait_subscriber_s;  /* s to wait for a first subscriber before starting, 0 = none */
     double linger_s;           /* s to keep the feed up after all inputs ended */
     bool nodes;                /* the sensors are on other nodes: node section in status,

@@ -46,6 +46,14 @@ static void health_json(sgjw *w, const nl_health *h)
         sgjw_uint(w, "remote_id_positions", h->rid_positions);
         sgjw_uint(w, "remote_id_evicted", h->rid_evicted);
     }
+    if (h->groups & NL_H_SAPIENT) {
+        sgjw_uint(w, "sapient_connections", h->sapient_connections);
+        sgjw_uint(w, "sapient_refused", h->sapient_refused);
+        sgjw_uint(w, "sapient_registrations", h->sapient_registrations);
+        sgjw_uint(w, "sapient_messages", h->sapient_messages);
+        sgjw_uint(w, "sapient_detections", h->sapient_detections);
+        sgjw_uint(w, "sapient_rejected", h->sapient_rejected);
+    }
     sgjw_uint(w, "events_dropped", h->events_dropped);
     if (h->groups & NL_H_RECORD)
         sgjw_uint(w, "record_errors", h->record_errors);

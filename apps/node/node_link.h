@@ -40,6 +40,7 @@ enum {
     NL_H_RECORD = 1u << 5,   /* incident recording on (or failed): record_errors */
     NL_H_PRIMARY = 1u << 6,  /* the node's first sensor: its progress and clock pairing
                                 stand for the node (replay progress, sample-to-feed latency) */
+    NL_H_SAPIENT = 1u << 7,  /* SAPIENT input (third-party sensor node): sapient_* */
 };
 
 /* Every per-sensor counter the status message shows; counts since the sensor started. */
@@ -52,6 +53,8 @@ typedef struct {
     uint64_t frames, frames_dropped, frames_bad, detections, bearings, detections_masked;
     uint64_t blobs_dropped, tracklets_dropped, drone_reports; /* camera detector overflow, drone-class reports */
     uint64_t rid_messages, rid_positions, rid_evicted;
+    uint64_t sapient_connections, sapient_refused, sapient_registrations; /* SAPIENT input */
+    uint64_t sapient_messages, sapient_detections, sapient_rejected;
     uint64_t events_dropped;                  /* events this sensor could not push */
     uint64_t record_errors;
     uint64_t link_dropped;                    /* events this node's transport could not send

@@ -393,7 +393,9 @@ static void put_health(wbuf *w, const nl_health *h, double wall_first)
                           h->detections, h->bearings, h->detections_masked, h->blobs_dropped,
                           h->tracklets_dropped, h->drone_reports, h->rid_messages,
                           h->rid_positions, h->rid_evicted, h->events_dropped, h->record_errors,
-                          h->link_dropped};
+                          h->link_dropped, h->sapient_connections, h->sapient_refused,
+                          h->sapient_registrations, h->sapient_messages, h->sapient_detections,
+                          h->sapient_rejected};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         put_var(w, c[i]);
     put_f32(w, h->fe_p50_ms);
@@ -413,7 +415,9 @@ static void get_health(rbuf *r, nl_health *h, double *wall_first)
                      &h->detections, &h->bearings, &h->detections_masked, &h->blobs_dropped,
                      &h->tracklets_dropped, &h->drone_reports, &h->rid_messages,
                      &h->rid_positions, &h->rid_evicted, &h->events_dropped, &h->record_errors,
-                     &h->link_dropped};
+                     &h->link_dropped, &h->sapient_connections, &h->sapient_refused,
+                     &h->sapient_registrations, &h->sapient_messages, &h->sapient_detections,
+                     &h->sapient_rejected};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         *c[i] = get_var(r);
     h->fe_p50_ms = get_f32(r);

@@ -23,7 +23,7 @@
 #include "sg_error.h"
 
 #define NW_MAGIC 0x4B
-#define NW_VERSION 2            /* 2: measurements carry Remote ID / DroneID details */
+#define NW_VERSION 2 /* 2: measurements carry Remote ID / DroneID details; health SAPIENT counters */
 #define NW_HEADER 34
 #define NW_MAX 1024            /* bytes: no message is larger (checked on both sides) */
 

@@ -127,6 +127,7 @@ static int create_fusion(pipeline *p, sg_errinfo *e)
         .replay = p->o.replay_path != NULL,
         .realtime = p->o.realtime,
         .progress = p->o.progress,
+        .progress_user = p->o.progress_user,
         .wait_subscriber_s = p->o.wait_subscriber_s,
         .linger_s = p->o.linger_s,
         .nodes = p->o.role == PIPELINE_FUSION,

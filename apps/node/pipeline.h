@@ -36,7 +36,9 @@ typedef struct {
                                   DIR/<sensor>.sigmf-meta reproduces the same tracks/alerts. */
     double wait_subscriber_s;  /* s to wait for a first subscriber before starting, 0 = none */
     double linger_s;           /* s to keep the feed up after all inputs ended */
-    bool progress;             /* replay progress through the log callback */
+    pipeline_log_fn progress;  /* replay progress lines (every 10 %), NULL = none; a callback of
+                                  its own so the app keeps them off the event log (stdout) */
+    void *progress_user;
     size_t event_queue;        /* events between sensor threads and fusion, > 0 */
     pipeline_role role;        /* standalone (default) */
     const char *node;          /* PIPELINE_SENSOR: the node's name in the venue's "nodes" */

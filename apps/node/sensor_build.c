@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "geoid.h"
 #include "sg_json.h"
 
 static void runner_init(sensor_side *p, size_t si, runner *s);
@@ -158,6 +159,34 @@ int sensor_build_camera(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
     return SG_OK;
 }
 
+/* A third-party SAPIENT sensor: its detections arrive over TCP (adapters/sapient_in.h). */
+int sensor_build_sapient(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
+{
+    const sg_sensor_cfg *c = &p->site->sensors[si];
+    runner_init(p, si, s);
+    char where[160];
+    snprintf(where, sizeof where, "%s.adapter", c->where);
+    if (strcmp(c->adapter_type, "sapient") != 0)
+        return sg_err_set(e, SG_EINVAL, "%s.type: sapient sensors take \"sapient\"", where);
+#if SG_WITH_SAPIENT
+    sapient_in_geom g = {.sensor_id = c->id, .sensor = (int)si, .lat = c->lat_deg * GEO_DEG,
+                         .lon = c->lon_deg * GEO_DEG, .alt = c->alt_m, .yaw = c->yaw_deg * GEO_DEG,
+                         .geoid_n_m = NAN};
+    sg_errinfo ge = {0};
+    double n; /* the daemon's rule for N: heights above the geoid need it, others do not */
+    if (geoid_venue_n(p->site->geoid_undulation_m, p->site->origin_lat_deg,
+                      p->site->origin_lon_deg, &n, &ge) == SG_OK)
+        g.geoid_n_m = n;
+    s->live = true;
+    if (!(s->sap = sapient_in_create(c->adapter, where, &g, e)))
+        return e->code;
+    return SG_OK;
+#else
+    return sg_err_set(e, SG_ENOTSUP, "%s: SAPIENT input is not in this build (needs protobuf-c: "
+                      "apt-get install libprotobuf-c-dev protobuf-c-compiler)", where);
+#endif
+}
+
 sensor_side *sensor_side_create(const sg_site *site, const sensor_side_opts *o, node_link *link,
                                 const atomic_bool *stop, sg_errinfo *e)
 {
@@ -208,6 +237,8 @@ sensor_side *sensor_side_create(const sg_site *site, const sensor_side_opts *o, 
             brc = sensor_build_wifi(p, i, r, e);
         else if (c->kind == SG_SENSOR_CAMERA)
             brc = sensor_build_camera(p, i, r, e);
+        else if (c->kind == SG_SENSOR_SAPIENT)
+            brc = sensor_build_sapient(p, i, r, e);
         else
             brc = sg_err_set(e, SG_ENOTSUP, "%s: sensors of kind \"%s\" cannot run in this build",
                              c->where, sg_sensor_kind_names[c->kind]);
@@ -251,6 +282,9 @@ void sensor_side_destroy(sensor_side *p)
         ble_rx_destroy(s->ble);
         odid_table_destroy(s->odid);
         camera_destroy(s->cam);
+#if SG_WITH_SAPIENT
+        sapient_in_destroy(s->sap);
+#endif
         if (s->rec)
             sigmf_writer_abort(s->rec);
         frontend_destroy(s->fe);

@@ -19,6 +19,7 @@
 #else
 typedef struct rid_pcap rid_pcap;
 #endif
+#include "sapient_in.h"
 #include "sensor_df.h"
 #include "sensor_side.h"
 #include "sg_adapter.h"
@@ -42,6 +43,7 @@ typedef struct {
     bool primary;              /* the node's first sensor (NL_H_PRIMARY) */
     rid_pcap *pcap;            /* Wi-Fi Remote ID input, or NULL */
     camera *cam;               /* camera input, or NULL */
+    sapient_in *sap;           /* SAPIENT listener (third-party sensor), or NULL */
     ble_rx *ble;               /* BLE Remote ID receiver on this RF input, or NULL */
     odid_table *odid;          /* Remote ID aircraft heard by this sensor */
     atomic_uint_least64_t rid_frames, rid_positions;
@@ -100,5 +102,6 @@ struct sensor_side {
 int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errinfo *e);
 int sensor_build_wifi(sensor_side *p, size_t si, runner *s, sg_errinfo *e);
 int sensor_build_camera(sensor_side *p, size_t si, runner *s, sg_errinfo *e);
+int sensor_build_sapient(sensor_side *p, size_t si, runner *s, sg_errinfo *e);
 
 #endif

@@ -100,6 +100,19 @@ static void health_fill(runner *s, nl_health *h)
         h->tracklets_dropped = cs.tracklets_dropped;
         h->drone_reports = cs.drone_reports;
     }
+#if SG_WITH_SAPIENT
+    if (s->sap) {
+        sapient_in_stats ss;
+        sapient_in_get_stats(s->sap, &ss);
+        h->groups |= NL_H_SAPIENT;
+        h->sapient_connections = ss.connections;
+        h->sapient_refused = ss.refused;
+        h->sapient_registrations = ss.registrations;
+        h->sapient_messages = ss.messages;
+        h->sapient_detections = ss.detections;
+        h->sapient_rejected = ss.rejected;
+    }
+#endif
     if (s->odid) {
         h->groups |= NL_H_RID;
         h->rid_messages = atomic_load(&s->rid_frames);
@@ -562,10 +575,46 @@ static void *camera_thread(void *arg)
     return NULL;
 }
 
+/* ---------------------------------------------------------------- SAPIENT sensors */
+
+#if SG_WITH_SAPIENT
+static void on_sapient_meas(void *user, const sg_measurement *m)
+{
+    runner *s = user;
+    nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = m->t, .m = *m, .first_t = m->t};
+    push_event(s, &ev);
+}
+
+static void on_sapient_note(void *user, const char *line) { push_note(user, line); }
+
+static void on_sapient_tick(void *user, double t)
+{
+    runner *s = user;
+    if (atomic_load(s->p->stop))
+        sapient_in_stop(s->sap);
+    tick(s, t, false);
+}
+
+static void *sapient_thread(void *arg)
+{
+    runner *s = arg;
+    sg_errinfo e = {0};
+    push_health(s, NAN, false); /* counters from the start */
+    int rc = sapient_in_run(s->sap, on_sapient_meas, on_sapient_note, on_sapient_tick, s, &e);
+    clock_done(s);
+    finish(s, rc, &e, NAN);
+    return NULL;
+}
+#endif
+
 static void runner_stop(runner *s)
 {
     if (s->cam)
         camera_stop(s->cam);
+#if SG_WITH_SAPIENT
+    if (s->sap)
+        sapient_in_stop(s->sap);
+#endif
     if (s->ops && s->ops->stop)
         s->ops->stop(s->state);
 #if SG_WITH_PCAP
@@ -625,6 +674,10 @@ int sensor_side_start(sensor_side *p, size_t *started, sg_errinfo *e)
 #if SG_WITH_PCAP
         if (p->run[k].pcap)
             fn = wifi_thread;
+#endif
+#if SG_WITH_SAPIENT
+        if (p->run[k].sap)
+            fn = sapient_thread;
 #endif
         if (pthread_create(&p->run[k].th, NULL, fn, &p->run[k]) != 0)
             return sg_err_set(e, SG_ENOMEM, "cannot start the thread of sensor %s",

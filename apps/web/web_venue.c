@@ -56,7 +56,6 @@ int web_cfg_from_json(web_cfg *c, const cJSON *j, const char *site_path, const c
     int rc;
     memset(c, 0, sizeof *c);
     snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
-    snprintf(c->time_zone, sizeof c->time_zone, "UTC");
     c->tiles_max_zoom = 19;
     c->feed_lost_s = 12;
     if (!j)
@@ -64,7 +63,7 @@ int web_cfg_from_json(web_cfg *c, const cJSON *j, const char *site_path, const c
     if ((rc = sgj_check_keys(j, where, keys, e)) ||
         (rc = sgj_string(j, where, "listen", false, "127.0.0.1:8080", c->listen,
                          sizeof c->listen, e)) ||
-        (rc = sgj_string(j, where, "time_zone", false, "UTC", c->time_zone,
+        (rc = sgj_string(j, where, "time_zone", false, "", c->time_zone,
                          sizeof c->time_zone, e)) ||
         (rc = sgj_object(j, where, "tiles", false, &tiles, e)) ||
         (rc = path_key(j, site_path, where, "tls_cert_file", c->tls_cert_file, false, e)) ||
@@ -72,8 +71,8 @@ int web_cfg_from_json(web_cfg *c, const cJSON *j, const char *site_path, const c
         (rc = path_key(j, site_path, where, "token_file", c->token_file, false, e)) ||
         (rc = sgj_number(j, where, "feed_lost_s", false, 12, 1, 3600, &c->feed_lost_s, e)))
         return rc;
-    tz_info *tz = tz_load(NULL, c->time_zone, e);
-    if (!tz) {
+    tz_info *tz = c->time_zone[0] ? tz_load(NULL, c->time_zone, e) : NULL;
+    if (c->time_zone[0] && !tz) {
         int code = e && e->code ? e->code : SG_EINVAL;
         char tw[600];
         snprintf(tw, sizeof tw, "%s.time_zone", where);
@@ -121,6 +120,9 @@ web_venue *web_venue_load(const char *site_path, sg_errinfo *e)
     }
     if (web_cfg_from_json(&v->cfg, s->web, s->path, where, e))
         goto fail;
+    /* the displays' one rule: the map's own zone if given, else the venue's */
+    if (!v->cfg.time_zone[0])
+        snprintf(v->cfg.time_zone, sizeof v->cfg.time_zone, "%s", site_time_zone(s, NULL));
     size_t skipped;
     if (s->zones_path[0] &&
         !(v->zones = zones_load_venue(s->zones_path, s->zones_format == SG_ZONES_ED269, &v->frame,

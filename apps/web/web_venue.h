@@ -17,7 +17,9 @@
 
 typedef struct {
     char listen[128];              /* "ADDR:PORT", ADDR an IPv4 literal or [IPv6]; 127.0.0.1:8080 */
-    char time_zone[64];            /* IANA name for displayed times ("UTC") */
+    char time_zone[64];            /* IANA name for displayed times; "" from web_cfg_from_json
+                                      when absent, the venue's (site_time_zone) after
+                                      web_venue_load */
     char tiles_url[512];           /* XYZ template with {z} {x} {y}; "" = no tiles */
     char tiles_dir[SG_PATH_LEN];   /* local XYZ folder served at /tiles/ (resolved); "" = none */
     char tiles_attribution[256];
