@@ -38,4 +38,10 @@ int ble_tx_odid(const ble_tx_cfg *c, const uint8_t adva[6], uint8_t counter,
                 const uint8_t msg[25], int channel, float complex *out, size_t cap, size_t *n,
                 sg_errinfo *e);
 
+/* Convenience: an advertising-channel PDU (header + payload, 2..257 bytes, e.g. an
+ * ADV_EXT_IND or AUX_ADV_IND from ble_ext_build) on the LE Coded PHY with S = 8 or 2
+ * (ble_coded_symbols) -> IQ. The symbol rate is 1 Msym/s as on the 1M PHY. */
+int ble_tx_coded(const ble_tx_cfg *c, const uint8_t *pdu, size_t len, int channel, int s,
+                 float complex *out, size_t cap, size_t *n, sg_errinfo *e);
+
 #endif

@@ -3,7 +3,10 @@
  *   - Wi-Fi: the real beacon capture (../shared/fixtures/remoteid) through a
  *     remoteid_wifi sensor (skipped when the fixture is absent);
  *   - BLE: a SigMF capture made here with the project's BLE modulator, received from
- *     IQ by an RF sensor with a "ble" section. */
+ *     IQ by an RF sensor with a "ble" section;
+ *   - Bluetooth 5 Long Range: a SigMF capture made with the Coded PHY modulator
+ *     (ADV_EXT_IND on channel 37 -> AUX_ADV_IND on secondary channel 0, S=8 and S=2)
+ *     next to a legacy 1M advertiser, received by an RF sensor with "extended". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ble_cap.h"
 #include "ble_tx.h"
 #include "daemon_harness.h"
 #include "odid.h"
@@ -292,12 +296,166 @@ static void test_ble_from_iq(void **state)
     msglist_free(&l);
 }
 
+
+/* Bluetooth 5 Long Range capture, 4 Msps centred on 2403 MHz (channels 37 and 0):
+ * drone A on the Coded PHY (ADV_EXT_IND on 37 pointing to AUX_ADV_IND on 0 with a
+ * 5-message pack, S=8 and S=2 alternately) and drone B on legacy 1M on 37, 10 Hz each. */
+static void write_coded_capture(const char *base, double t0)
+{
+    const double fs = 4e6, fc = 2403e6, dur = 2.5;
+    size_t n = (size_t)(fs * dur);
+    float complex *x = calloc(n, sizeof *x);
+    assert_non_null(x);
+    unsigned s = 11;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1103515245u + 12345u;
+        float a = ((float)(s >> 16 & 0x7fff) / 32768.0f - 0.5f) * 0.004f;
+        s = s * 1103515245u + 12345u;
+        float b = ((float)(s >> 16 & 0x7fff) / 32768.0f - 0.5f) * 0.004f;
+        x[i] = a + I * b;
+    }
+    ble_tx_cfg tc;
+    ble_tx_cfg_default(&tc);
+    tc.sample_rate = fs;
+    tc.amplitude = 0.3;
+    const uint8_t adva[6] = {0x10, 0x32, 0x54, 0x76, 0x98, 0xC3}, advb[6] = {0x21, 0x43, 0x65,
+                                                                              0x87, 0xA9, 0xC4};
+    size_t cap = (size_t)(0.04 * fs);
+    float complex *pk = malloc(cap * sizeof *pk);
+    assert_non_null(pk);
+    for (int k = 0; k < 24; k++) {
+        double tk = 0.05 + k * 0.1;
+        odid_message m[5];
+        odid_message_init(&m[0], ODID_MT_BASIC_ID);
+        m[0].u.basic_id.id_type = ODID_IDT_SERIAL;
+        m[0].u.basic_id.ua_type = 2;
+        snprintf(m[0].u.basic_id.uas_id, sizeof m[0].u.basic_id.uas_id, "1596CODEDLR0001");
+        odid_message_init(&m[1], ODID_MT_LOCATION);
+        m[1].u.location.status = ODID_STATUS_AIRBORNE;
+        m[1].u.location.direction_deg = 0;
+        m[1].u.location.speed_h = 8;
+        m[1].u.location.speed_v = 0;
+        m[1].u.location.lat_deg = 48.8584 + tk * 8 / 111320.0; /* 8 m/s north */
+        m[1].u.location.lon_deg = 2.2945;
+        m[1].u.location.alt_geo = 180;
+        m[1].u.location.h_acc = 10;
+        m[1].u.location.v_acc = 4;
+        odid_message_init(&m[2], ODID_MT_SYSTEM);
+        m[2].u.system.op_lat_deg = 48.8570;
+        m[2].u.system.op_lon_deg = 2.2930;
+        m[2].u.system.area_count = 1;
+        odid_message_init(&m[3], ODID_MT_SELF_ID);
+        snprintf(m[3].u.self_id.text, sizeof m[3].u.self_id.text, "long range test");
+        odid_message_init(&m[4], ODID_MT_OPERATOR_ID);
+        snprintf(m[4].u.operator_id.op_id, sizeof m[4].u.operator_id.op_id, "FRA-OP-LONGRANGE");
+        uint8_t pack[200], ad[220], pdu[BLE_EXT_PDU_MAX];
+        size_t plen, len, w;
+        assert_int_equal(odid_encode_pack(m, 5, pack, sizeof pack, &plen), 0);
+        ble_ext_adv p = {.has_adi = true, .did = (uint16_t)k, .sid = 2, .has_aux = true,
+                         .aux_channel = 0, .aux_phy = BLE_PHY_CODED, .aux_offset_us = 2400};
+        assert_int_equal(ble_ext_build(&p, pdu, sizeof pdu, &len), 0);
+        tc.offset_hz = ble_channel_freq(37) - fc;
+        assert_int_equal(ble_tx_coded(&tc, pdu, len, 37, 8, pk, cap, &w, NULL), 0);
+        size_t at = (size_t)(tk * fs);
+        for (size_t i = 0; i < w && at + i < n; i++)
+            x[at + i] += pk[i];
+        ble_ext_adv a = {.tx_random = true, .has_adva = true, .has_adi = true, .did = (uint16_t)k,
+                         .sid = 2, .adv_data = ad, .adv_data_len = ble_ad_odid((uint8_t)k, pack,
+                                                                               plen, ad)};
+        memcpy(a.adva, adva, 6);
+        assert_int_equal(ble_ext_build(&a, pdu, sizeof pdu, &len), 0);
+        tc.offset_hz = ble_channel_freq(0) - fc;
+        assert_int_equal(ble_tx_coded(&tc, pdu, len, 0, k % 2 ? 2 : 8, pk, cap, &w, NULL), 0);
+        at = (size_t)((tk + 0.0024) * fs);
+        for (size_t i = 0; i < w && at + i < n; i++)
+            x[at + i] += pk[i];
+        /* drone B, legacy: Basic ID and Location alternately, 30 ms later */
+        odid_message b;
+        if (k % 2 == 0) {
+            odid_message_init(&b, ODID_MT_BASIC_ID);
+            b.u.basic_id.id_type = ODID_IDT_SERIAL;
+            snprintf(b.u.basic_id.uas_id, sizeof b.u.basic_id.uas_id, "1596LEGACY1M02");
+        } else {
+            odid_message_init(&b, ODID_MT_LOCATION);
+            b.u.location.status = ODID_STATUS_AIRBORNE;
+            b.u.location.lat_deg = 48.8620;
+            b.u.location.lon_deg = 2.2990;
+            b.u.location.alt_geo = 150;
+            b.u.location.h_acc = 10;
+        }
+        uint8_t raw[ODID_MSG_SIZE];
+        assert_int_equal(odid_encode_message(&b, raw), 0);
+        tc.offset_hz = ble_channel_freq(37) - fc;
+        assert_int_equal(ble_tx_odid(&tc, advb, (uint8_t)k, raw, 37, pk, cap, &w, NULL), 0);
+        at = (size_t)((tk + 0.03) * fs);
+        for (size_t i = 0; i < w && at + i < n; i++)
+            x[at + i] += pk[i];
+    }
+    free(pk);
+    sg_errinfo e = {0};
+    sigmf_writer *wr = sigmf_writer_create(base, SIGMF_CI16_LE, fs, fc, t0, "BT5 LR RID test", &e);
+    assert_non_null(wr);
+    assert_int_equal(sigmf_writer_write(wr, x, n, &e), 0);
+    assert_int_equal(sigmf_writer_close(wr, &e), 0);
+    free(x);
+}
+
+static void test_ble_coded_from_iq(void **state)
+{
+    (void)state;
+    write_coded_capture(B "/lr", 1784572200.0);
+    const char *sensors =
+        "[{\"id\": \"rf-lr\", \"kind\": \"rf\", \"position\": {\"lat_deg\": 48.8580, "
+        "\"lon_deg\": 2.2945, \"alt_m\": 100}, \"adapter\": {\"type\": \"sigmf\", "
+        "\"path\": \"lr.sigmf-meta\"}, \"ble\": {\"channels\": [37], \"sample_rate\": 4e6, "
+        "\"extended\": true}}]";
+    write_venue("lr", 48.8584, 2.2945, 200, sensors, "[]");
+    msglist l = {0};
+    static const char *const args[] = {"-c", B "/lr.json", "--record-out", B "/lr.jsonl", NULL};
+    int status = harness_run(B "/lr.log", args, &l);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    harness_schema_check(B "/lr.jsonl", "track,status", NULL);
+    size_t coded = 0, full = 0, legacy = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const cJSON *j = l.msgs[i];
+        if (strcmp(jstr(j, "type"), "track") != 0)
+            continue;
+        const cJSON *rid = cJSON_GetObjectItem(j, "remote_id");
+        assert_non_null(rid);
+        if (!strcmp(jstr(j, "identity"), "1596LEGACY1M02")) {
+            legacy++;
+            continue;
+        }
+        assert_string_equal(jstr(j, "identity"), "1596CODEDLR0001");
+        coded++;
+        assert_near(jnum(j, "speed_mps"), 8, 3);
+        if (jnum(j, "hits") < 2)
+            continue; /* the first pack's Location precedes its Self-ID / Operator ID */
+        full++;
+        assert_string_equal(jstr(rid, "self_id"), "long range test");
+        assert_string_equal(jstr(rid, "operator_id"), "FRA-OP-LONGRANGE");
+        assert_near(jnum(rid, "h_acc_m"), 10.0, 1e-9);
+        assert_non_null(cJSON_GetObjectItem(j, "operator"));
+    }
+    const cJSON *st = msglist_last(&l, "status");
+    const cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "sensors"), 0);
+    print_message("bt5 long range: %zu coded track messages (%zu complete), %zu legacy, %g BLE "
+                  "packets, %g positions\n", coded, full, legacy, jnum(s0, "ble_packets"),
+                  jnum(s0, "remote_id_positions"));
+    /* 24 ADV_EXT_IND + 24 AUX_ADV_IND (Coded) + 24 legacy at a comfortable SNR */
+    assert_true(jnum(s0, "ble_packets") >= 66);
+    assert_true(full >= 15);
+    assert_true(legacy >= 5);
+    msglist_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wifi_beacons),
         cmocka_unit_test(test_ble_capture_file),
         cmocka_unit_test(test_ble_from_iq),
+        cmocka_unit_test(test_ble_coded_from_iq),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

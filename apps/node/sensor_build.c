@@ -91,12 +91,14 @@ int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errin
         return e->code;
     s->live = s->ops->live;
     if (c->ble) {
-        /* BLE Remote ID receiver on this sensor's IQ */
-        ble_rx_cfg bc;
+        /* BLE Remote ID receivers on this sensor's IQ (legacy 1M, extended on Coded) */
+        ble_scan_cfg bc;
         snprintf(where, sizeof where, "%s.ble", c->where);
-        ble_rx_cfg_default(&bc);
-        if ((rc = ble_rx_cfg_from_json(c->ble, where, &bc, e)) || !(s->ble = ble_rx_create(&bc, e)))
+        ble_scan_cfg_default(&bc);
+        if ((rc = ble_scan_cfg_from_json(c->ble, where, &bc, e)) ||
+            !(s->ble = ble_scan_create(&bc, e)))
             return rc ? rc : e->code;
+        s->hold_s = fmax(s->hold_s, ble_scan_hold_s(s->ble));
     }
     if (!(s->odid = odid_table_create(256, 30.0, e)))
         return e->code;
@@ -248,7 +250,7 @@ void sensor_side_destroy(sensor_side *p)
 #if SG_WITH_PCAP
         rid_pcap_close(s->pcap);
 #endif
-        ble_rx_destroy(s->ble);
+        ble_scan_destroy(s->ble);
         odid_table_destroy(s->odid);
         camera_destroy(s->cam);
         if (s->rec)

@@ -7,7 +7,7 @@
 #include <stdatomic.h>
 
 #include "camera.h"
-#include "ble_rx.h"
+#include "ble_scan.h"
 #include "droneid.h"
 #include "droneid_burst.h"
 #include "emitter.h"
@@ -42,7 +42,7 @@ typedef struct {
     bool primary;              /* the node's first sensor (NL_H_PRIMARY) */
     rid_pcap *pcap;            /* Wi-Fi Remote ID input, or NULL */
     camera *cam;               /* camera input, or NULL */
-    ble_rx *ble;               /* BLE Remote ID receiver on this RF input, or NULL */
+    ble_scan *ble;             /* BLE Remote ID receivers on this RF input, or NULL */
     odid_table *odid;          /* Remote ID aircraft heard by this sensor */
     atomic_uint_least64_t rid_frames, rid_positions;
     const sg_iq_adapter *ops;  /* IQ adapter, NULL for Wi-Fi Remote ID */
