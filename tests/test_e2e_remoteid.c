@@ -449,6 +449,99 @@ static void test_ble_coded_from_iq(void **state)
     msglist_free(&l);
 }
 
+/* DRIP: the venue's remote_id_trust names the keys file; a signed Bluetooth capture
+ * (sg_blecap --drip) is then verified on the track, unverified without the file; a
+ * missing or malformed file stops the daemon with the key and the problem named. */
+static void run_drip(const char *trust, const char *expect_auth)
+{
+    char sensors[1024], venue[2048], path[512];
+    snprintf(sensors, sizeof sensors,
+             "[{\"id\": \"rid-bt\", \"kind\": \"remoteid_wifi\", \"position\": {\"lat_deg\": "
+             "45.546, \"lon_deg\": -122.968, \"alt_m\": 60}, \"adapter\": {\"type\": \"pcap\", "
+             "\"file\": \"" B "/signed.pcap\"}}]");
+    write_venue("drip", 45.5462, -122.9675, 150, sensors, "[]");
+    if (trust) { /* the venue with the key added */
+        snprintf(path, sizeof path, B "/drip.json");
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        size_t n = fread(venue, 1, sizeof venue - 1, f);
+        fclose(f);
+        venue[n] = '\0';
+        char *brace = strrchr(venue, '}');
+        assert_non_null(brace);
+        snprintf(brace, sizeof venue - (size_t)(brace - venue), ", \"remote_id_trust\": \"%s\"}\n",
+                 trust);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(venue, f);
+        fclose(f);
+    }
+    msglist l = {0};
+    static const char *const args[] = {"-c", B "/drip.json", NULL};
+    int status = harness_run(B "/drip.log", args, &l);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    size_t judged = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const cJSON *j = l.msgs[i];
+        if (strcmp(jstr(j, "type"), "track") != 0 || jnum(j, "hits") < 3)
+            continue; /* the first set of pages completes with the first second's messages */
+        const cJSON *rid = cJSON_GetObjectItem(j, "remote_id");
+        assert_non_null(rid);
+        assert_string_equal(jstr(rid, "auth"), expect_auth);
+        judged++;
+    }
+    print_message("drip (%s): %zu track messages judged %s\n", trust ? trust : "no trust file",
+                  judged, expect_auth);
+    assert_true(judged >= 3);
+    msglist_free(&l);
+}
+
+static void test_drip_trust(void **state)
+{
+    (void)state;
+    if (!SG_WITH_PCAP) {
+        print_message("skipped: needs libpcap\n");
+        skip();
+    }
+    assert_int_equal(system(SG_BINARY_DIR "/sg_blecap -l 272 --ext --drip " B "/keys.txt -n 8 "
+                            "--lat 45.546 --lon -122.968 --t0 1780000000 -o " B "/signed.pcap"),
+                     0);
+    run_drip("keys.txt", "verified"); /* relative to the venue file */
+    run_drip(NULL, "unverified");
+    /* a missing file: refused by the venue check, key named */
+    write_venue("drip", 45.5462, -122.9675, 150, "[]", "[]");
+    FILE *f = fopen(B "/bad_keys.txt", "w");
+    assert_non_null(f);
+    fputs("# one good-looking line, then a short key\n20010030000000000000000000000001 abcd\n", f);
+    fclose(f);
+    f = fopen(B "/empty_keys.txt", "w");
+    assert_non_null(f);
+    fputs("# nothing yet\n", f);
+    fclose(f);
+    static const char *const cases[][2] = {
+        {"no_such_keys.txt", "remote_id_trust: file \"no_such_keys.txt\" not found"},
+        {"bad_keys.txt", "bad_keys.txt:2: expected \"DET KEY\""},
+        {"empty_keys.txt", "empty_keys.txt holds no key"},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd,
+                 "sed 's|\"allow_list\"|\"remote_id_trust\": \"%s\", \"allow_list\"|' " B
+                 "/drip.json > " B "/drip_bad.json && sed -i 's|\"sensors\": \\[\\]|\"sensors\": "
+                 "[{\"id\": \"b\", \"kind\": \"remoteid_wifi\", \"position\": {\"lat_deg\": 45.5, "
+                 "\"lon_deg\": -122.9, \"alt_m\": 0}, \"adapter\": {\"type\": \"pcap\", \"file\": "
+                 "\"signed.pcap\"}}]|' " B "/drip_bad.json && " SG_BINARY_DIR
+                 "/skyguardd --check -c " B "/drip_bad.json > " B "/drip_bad.log 2>&1",
+                 cases[k][0]);
+        int rc = system(cmd);
+        assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) != 0);
+        if (!log_contains(B "/drip_bad.log", cases[k][1]) ||
+            !log_contains(B "/drip_bad.log", "remote_id_trust"))
+            fail_msg("%s: the error does not name the key and the problem (see %s)", cases[k][0],
+                     B "/drip_bad.log");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_ble_capture_file),
         cmocka_unit_test(test_ble_from_iq),
         cmocka_unit_test(test_ble_coded_from_iq),
+        cmocka_unit_test(test_drip_trust),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -14,6 +14,7 @@
 #include "frontend.h"
 #include "geo.h"
 #include "odid.h"
+#include "odid_auth.h"
 #if SG_WITH_PCAP
 #include "rid_wifi_pcap.h"
 #else
@@ -44,6 +45,7 @@ typedef struct {
     camera *cam;               /* camera input, or NULL */
     ble_scan *ble;             /* BLE Remote ID receivers on this RF input, or NULL */
     odid_table *odid;          /* Remote ID aircraft heard by this sensor */
+    odid_trust *trust;         /* its DRIP keys (the venue's remote_id_trust), or NULL */
     atomic_uint_least64_t rid_frames, rid_positions;
     const sg_iq_adapter *ops;  /* IQ adapter, NULL for Wi-Fi Remote ID */
     void *state;
