@@ -442,8 +442,24 @@ static void test_ble_coded_from_iq(void **state)
     print_message("bt5 long range: %zu coded track messages (%zu complete), %zu legacy, %g BLE "
                   "packets, %g positions\n", coded, full, legacy, jnum(s0, "ble_packets"),
                   jnum(s0, "remote_id_positions"));
+    print_message("  1M %g, S=8 %g, S=2 %g, CRC failures 1M %g / Coded %g, Remote ID adverts %g "
+                  "(bad %g), AuxPtrs unheard %g, chains lost %g, secondary channels %g\n",
+                  jnum(s0, "ble_1m"), jnum(s0, "ble_coded_s8"), jnum(s0, "ble_coded_s2"),
+                  jnum(s0, "ble_crc_fail_1m"), jnum(s0, "ble_crc_fail_coded"),
+                  jnum(s0, "ble_rid_decoded"), jnum(s0, "ble_rid_bad"),
+                  jnum(s0, "ble_aux_unheard"), jnum(s0, "ble_chain_lost"),
+                  jnum(s0, "ble_secondary_channels"));
     /* 24 ADV_EXT_IND + 24 AUX_ADV_IND (Coded) + 24 legacy at a comfortable SNR */
     assert_true(jnum(s0, "ble_packets") >= 66);
+    assert_true(jnum(s0, "ble_1m") >= 22 && jnum(s0, "ble_1m") <= 24);
+    assert_true(jnum(s0, "ble_coded_s8") >= 33 && jnum(s0, "ble_coded_s8") <= 36); /* 24 + 12 */
+    assert_true(jnum(s0, "ble_coded_s2") >= 10 && jnum(s0, "ble_coded_s2") <= 12);
+    assert_near(jnum(s0, "ble_packets"),
+                jnum(s0, "ble_1m") + jnum(s0, "ble_coded_s8") + jnum(s0, "ble_coded_s2"), 0);
+    assert_true(jnum(s0, "ble_rid_decoded") >= 44 && jnum(s0, "ble_rid_decoded") <= 48);
+    assert_near(jnum(s0, "ble_rid_bad"), 0, 0);
+    assert_near(jnum(s0, "ble_aux_unheard"), 0, 0); /* every AuxPtr names channel 0 */
+    assert_near(jnum(s0, "ble_secondary_channels"), 1, 0);
     assert_true(full >= 15);
     assert_true(legacy >= 5);
     msglist_free(&l);
@@ -452,7 +468,7 @@ static void test_ble_coded_from_iq(void **state)
 /* DRIP: the venue's remote_id_trust names the keys file; a signed Bluetooth capture
  * (sg_blecap --drip) is then verified on the track, unverified without the file; a
  * missing or malformed file stops the daemon with the key and the problem named. */
-static void run_drip(const char *trust, const char *expect_auth)
+static void run_drip(const char *trust, const char *expect_auth, const char *counter)
 {
     char sensors[1024], venue[2048], path[512];
     snprintf(sensors, sizeof sensors,
@@ -490,9 +506,17 @@ static void run_drip(const char *trust, const char *expect_auth)
         assert_string_equal(jstr(rid, "auth"), expect_auth);
         judged++;
     }
-    print_message("drip (%s): %zu track messages judged %s\n", trust ? trust : "no trust file",
-                  judged, expect_auth);
+    const cJSON *st = msglist_last(&l, "status");
+    const cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "sensors"), 0);
+    print_message("drip (%s): %zu track messages judged %s; verdicts: %g verified, %g failed, "
+                  "%g unverified\n", trust ? trust : "no trust file", judged, expect_auth,
+                  jnum(s0, "remote_id_auth_verified"), jnum(s0, "remote_id_auth_failed"),
+                  jnum(s0, "remote_id_auth_unverified"));
     assert_true(judged >= 3);
+    /* every verdict is the expected one; at least one set per second of the capture */
+    assert_true(jnum(s0, counter) >= 7);
+    assert_near(jnum(s0, "remote_id_auth_verified") + jnum(s0, "remote_id_auth_failed") +
+                    jnum(s0, "remote_id_auth_unverified"), jnum(s0, counter), 0);
     msglist_free(&l);
 }
 
@@ -506,8 +530,8 @@ static void test_drip_trust(void **state)
     assert_int_equal(system(SG_BINARY_DIR "/sg_blecap -l 272 --ext --drip " B "/keys.txt -n 8 "
                             "--lat 45.546 --lon -122.968 --t0 1780000000 -o " B "/signed.pcap"),
                      0);
-    run_drip("keys.txt", "verified"); /* relative to the venue file */
-    run_drip(NULL, "unverified");
+    run_drip("keys.txt", "verified", "remote_id_auth_verified"); /* relative to the venue */
+    run_drip(NULL, "unverified", "remote_id_auth_unverified");
     /* a missing file: refused by the venue check, key named */
     write_venue("drip", 45.5462, -122.9675, 150, "[]", "[]");
     FILE *f = fopen(B "/bad_keys.txt", "w");

@@ -70,6 +70,16 @@ static void health_fill(runner *s, nl_health *h)
         h->groups |= NL_H_BLE;
         h->ble_packets = bs.packets_1m + bs.packets_s8 + bs.packets_s2;
         h->ble_crc_fail = bs.crc_fail_1m + bs.crc_fail_coded;
+        h->ble_1m = bs.packets_1m;
+        h->ble_coded_s8 = bs.packets_s8;
+        h->ble_coded_s2 = bs.packets_s2;
+        h->ble_crc_fail_1m = bs.crc_fail_1m;
+        h->ble_crc_fail_coded = bs.crc_fail_coded;
+        h->ble_aux_unheard = bs.aux_unheard;
+        h->ble_chain_lost = bs.chain_lost;
+        h->ble_rid_decoded = bs.rid_decoded;
+        h->ble_rid_bad = bs.rid_bad;
+        h->ble_secondary = (uint64_t)bs.n_secondary;
     }
 #if SG_WITH_PCAP
     if (s->pcap) {
@@ -104,6 +114,9 @@ static void health_fill(runner *s, nl_health *h)
         h->rid_messages = atomic_load(&s->rid_frames);
         h->rid_positions = atomic_load(&s->rid_positions);
         h->rid_evicted = odid_table_evictions(s->odid);
+        h->rid_auth_verified = odid_table_verdicts(s->odid, SG_RID_AUTH_VERIFIED);
+        h->rid_auth_failed = odid_table_verdicts(s->odid, SG_RID_AUTH_FAILED);
+        h->rid_auth_unverified = odid_table_verdicts(s->odid, SG_RID_AUTH_UNVERIFIED);
     }
     h->events_dropped = atomic_load(&s->events_dropped);
     h->record_errors = atomic_load(&s->rec_errors);
