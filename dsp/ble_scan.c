@@ -18,6 +18,9 @@ struct ble_scan {
     ble_coded_rx *coded[MAX_CODED];
     int coded_ch[MAX_CODED];
     int n_coded;
+    ble_rx *sec1m[BLE_SCAN_MAX_SEC];   /* 1M extended advertising on the secondary channels */
+    int sec1m_ch[BLE_SCAN_MAX_SEC];
+    int n_sec1m;
     bool built;                 /* coded receivers made (first block) */
     ble_chain chain;
     ble_scan_stats st;
@@ -35,15 +38,19 @@ void ble_scan_cfg_default(ble_scan_cfg *c)
     c->n_secondary = -1;
     c->max_secondary = 4;
     c->coded_threshold = 0.35;
+    c->coded_primary = false;
+    c->sec_coded = true;
+    c->sec_1m = false;
 }
 
 int ble_scan_cfg_from_json(const cJSON *obj, const char *where, ble_scan_cfg *c, sg_errinfo *e)
 {
     static const char *const keys[] = {"channels", "offsets_hz", "sample_rate", "sync_threshold",
                                        "extended", "secondary_channels", "max_secondary",
-                                       "coded_threshold", NULL};
+                                       "coded_threshold", "coded_primary", "secondary_phys",
+                                       NULL};
     static const char *const mine[] = {"extended", "secondary_channels", "max_secondary",
-                                       "coded_threshold"};
+                                       "coded_threshold", "coded_primary", "secondary_phys"};
     int rc = sgj_check_keys(obj, where, keys, e);
     if (rc)
         return rc;
@@ -64,6 +71,30 @@ int ble_scan_cfg_from_json(const cJSON *obj, const char *where, ble_scan_cfg *c,
                          &c->coded_threshold, e)))
         return rc;
     c->max_secondary = (int)ms;
+    if ((rc = sgj_bool(obj, where, "coded_primary", false, c->coded_primary, &c->coded_primary,
+                       e)))
+        return rc;
+    const cJSON *phys = cJSON_GetObjectItemCaseSensitive(obj, "secondary_phys");
+    if (phys) {
+        int np = cJSON_IsArray(phys) ? cJSON_GetArraySize(phys) : 0;
+        if (np < 1 || np > 2)
+            return sg_err_set(e, SG_EINVAL, "%s: secondary_phys: must be an array of 1 or 2 of "
+                                            "\"coded\", \"1m\"", where);
+        c->sec_coded = c->sec_1m = false;
+        for (int i = 0; i < np; i++) {
+            const cJSON *v = cJSON_GetArrayItem(phys, i);
+            bool *f = !cJSON_IsString(v)                   ? NULL
+                      : !strcmp(v->valuestring, "coded") ? &c->sec_coded
+                      : !strcmp(v->valuestring, "1m")    ? &c->sec_1m
+                                                         : NULL;
+            if (!f)
+                return sg_err_set(e, SG_EINVAL, "%s: secondary_phys[%d]: must be \"coded\" or "
+                                                "\"1m\" (2M is not demodulated)", where, i);
+            if (*f)
+                return sg_err_set(e, SG_EINVAL, "%s: secondary_phys[%d]: listed twice", where, i);
+            *f = true;
+        }
+    }
     const cJSON *sec = cJSON_GetObjectItemCaseSensitive(obj, "secondary_channels");
     if (!sec)
         return SG_OK;
@@ -101,6 +132,8 @@ void ble_scan_destroy(ble_scan *q)
     ble_rx_destroy(q->legacy);
     for (int i = 0; i < q->n_coded; i++)
         ble_coded_destroy(q->coded[i]);
+    for (int i = 0; i < q->n_sec1m; i++)
+        ble_rx_destroy(q->sec1m[i]);
     free(q);
 }
 
@@ -151,7 +184,8 @@ ble_scan *ble_scan_create(const ble_scan_cfg *c, sg_errinfo *e)
 
 static bool in_band(double off, double fs) { return fabs(off) + 1e6 <= fs / 2 + 1e-3; }
 
-/* The Coded PHY receivers, at the first block (offsets from its centre frequency). */
+/* The extended advertising receivers, at the first block (offsets from its centre
+ * frequency): Coded on the primary and secondary channels, 1M on the secondary ones. */
 static int build_coded(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
 {
     const ble_scan_cfg *c = &q->cfg;
@@ -201,27 +235,47 @@ static int build_coded(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
             off[n++] = ble_channel_freq(cand[i]) - fc;
         }
     }
+    int n_prim = c->legacy.n_channels;
     for (int i = 0; i < n; i++) {
-        ble_coded_cfg cc;
-        ble_coded_cfg_default(&cc);
-        cc.sample_rate = fs;
-        cc.offset_hz = off[i];
-        cc.channel = ch[i];
-        cc.sync_threshold = c->coded_threshold;
-        if (!(q->coded[i] = ble_coded_create(&cc, e)))
+        if (i < n_prim ? c->coded_primary : c->sec_coded) {
+            ble_coded_cfg cc;
+            ble_coded_cfg_default(&cc);
+            cc.sample_rate = fs;
+            cc.offset_hz = off[i];
+            cc.channel = ch[i];
+            cc.sync_threshold = c->coded_threshold;
+            if (!(q->coded[q->n_coded] = ble_coded_create(&cc, e)))
+                return e->code;
+            q->coded_ch[q->n_coded++] = ch[i];
+        }
+        if (i < n_prim || !c->sec_1m)
+            continue;
+        ble_rx_cfg rc;
+        ble_rx_cfg_default(&rc);
+        rc.channels[0] = ch[i];
+        rc.offsets_hz[0] = off[i];
+        rc.sample_rate = fs;
+        rc.sync_threshold = c->legacy.sync_threshold;
+        rc.extended = true;
+        if (!(q->sec1m[q->n_sec1m] = ble_rx_create(&rc, e)))
             return e->code;
-        q->coded_ch[i] = ch[i];
-        q->n_coded = i + 1;
+        q->sec1m_ch[q->n_sec1m++] = ch[i];
     }
-    q->st.n_secondary = n - c->legacy.n_channels;
+    q->st.n_secondary = n - n_prim;
     q->built = true;
     return SG_OK;
 }
 
 static bool listened(const ble_scan *q, int channel, ble_phy phy)
 {
+    if (phy == BLE_PHY_1M) {
+        for (int i = 0; i < q->n_sec1m; i++)
+            if (q->sec1m_ch[i] == channel)
+                return true;
+        return false;
+    }
     if (phy != BLE_PHY_CODED)
-        return false; /* 1M / 2M secondary packets: not demodulated here */
+        return false; /* 2M secondary packets: not demodulated here */
     for (int i = 0; i < q->n_coded; i++)
         if (q->coded_ch[i] == channel)
             return true;
@@ -311,6 +365,8 @@ int ble_scan_execute(ble_scan *q, const sg_iq_block *blk, ble_scan_cb cb, void *
     q->cb = cb;
     q->user = user;
     rc = ble_rx_execute(q->legacy, blk, on_legacy, q, e);
+    for (int i = 0; rc == SG_OK && i < q->n_sec1m; i++)
+        rc = ble_rx_execute(q->sec1m[i], blk, on_legacy, q, e);
     for (int i = 0; rc == SG_OK && i < q->n_coded; i++)
         rc = ble_coded_execute(q->coded[i], blk, on_coded, q, e);
     deliver(q);
@@ -324,6 +380,8 @@ int ble_scan_flush(ble_scan *q, ble_scan_cb cb, void *user)
     q->cb = cb;
     q->user = user;
     ble_rx_flush(q->legacy, on_legacy, q);
+    for (int i = 0; i < q->n_sec1m; i++)
+        ble_rx_flush(q->sec1m[i], on_legacy, q);
     for (int i = 0; i < q->n_coded; i++)
         ble_coded_flush(q->coded[i], on_coded, q);
     deliver(q);
@@ -338,6 +396,12 @@ void ble_scan_get_stats(const ble_scan *q, ble_scan_stats *s)
     s->packets_1m = ls.crc_ok;
     s->crc_fail_1m = ls.crc_fail;
     s->truncated = ls.truncated;
+    for (int i = 0; i < q->n_sec1m; i++) {
+        ble_rx_get_stats(q->sec1m[i], &ls);
+        s->packets_1m += ls.crc_ok;
+        s->crc_fail_1m += ls.crc_fail;
+        s->truncated += ls.truncated;
+    }
     for (int i = 0; i < q->n_coded; i++) {
         ble_coded_stats cs;
         ble_coded_get_stats(q->coded[i], &cs);

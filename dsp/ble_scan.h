@@ -4,16 +4,20 @@
  *
  * Receivers (all on the same sg_iq_block stream):
  *   - legacy 1M (ble_rx) on the configured primary channels (37/38/39);
- *   - with "extended": an LE Coded PHY receiver (ble_coded) on each primary channel
- *     (ADV_EXT_IND, which carries the AuxPtr) and on each secondary channel 0..36
- *     listened to: the configured list, or "auto" = the channels inside the band
+ *   - with "extended": on each secondary channel 0..36 listened to an LE Coded PHY
+ *     receiver (ble_coded) and/or a 1M receiver of extended PDUs (up to 255 bytes), as
+ *     secondary_phys says; with coded_primary also a Coded receiver on each primary
+ *     channel (ADV_EXT_IND, which only carries the AuxPtr; on 1M the legacy receiver
+ *     hears it). Secondary channels: the configured list, or "auto" = the channels inside the band
  *     (|channel centre - block centre| + 1 MHz <= fs / 2), nearest the centre first,
  *     up to max_secondary.
  * An IQ receiver cannot retune, so "following" an AuxPtr means listening on its
  * channel all the time: every AuxPtr (ADV_EXT_IND, or AUX_ADV_IND continued by
  * AUX_CHAIN_IND) that names a channel / PHY that is
- * not listened to (outside the band, beyond max_secondary, 1M or 2M secondary
- * packets, which these receivers do not demodulate) is counted in aux_unheard.
+ * not listened to (outside the band, beyond max_secondary, a PHY not in secondary_phys,
+ * or the 2M PHY, which these receivers do not demodulate) is counted in aux_unheard.
+ * Advertisers move their AUX_ADV_IND over the secondary channels from event to event,
+ * so a receiver listening on k of the 37 hears about k / 37 of the advertisements.
  * Packets are joined into advertisements by ble_chain (AUX_ADV_IND / AUX_CHAIN_IND),
  * the Remote ID service data decoded (a single message or a pack), and the messages
  * handed to the callback in time order within each block.
@@ -42,14 +46,20 @@ typedef struct {
     int secondary[BLE_SCAN_MAX_SEC]; /* channel indices 0..36 */
     int max_secondary;            /* auto: 1..BLE_SCAN_MAX_SEC (default 4) */
     double coded_threshold;       /* Coded PHY sync correlation [0.2, 0.95] (default 0.35) */
+    bool coded_primary;           /* Coded receivers on the primary channels too (ADV_EXT_IND:
+                                     AuxPtrs counted; default false: they carry no data) */
+    bool sec_coded, sec_1m;       /* PHYs listened to on the secondary channels
+                                     (default Coded only) */
 } ble_scan_cfg;
 
-/* Defaults: ble_rx defaults, extended off, secondary auto, max 4, threshold 0.35. */
+/* Defaults: ble_rx defaults, extended off, secondary auto, max 4, threshold 0.35,
+ * Coded PHY on the secondary channels only. */
 void ble_scan_cfg_default(ble_scan_cfg *c);
 
 /* Reads the venue's "ble" object: the ble_rx keys (channels, offsets_hz, sample_rate,
  * sync_threshold) and "extended" (bool), "secondary_channels" ("auto" or an array of
- * 0..36), "max_secondary" (1..8), "coded_threshold". Unknown keys, wrong types and
+ * 0..36), "max_secondary" (1..8), "coded_threshold", "coded_primary" (bool),
+ * "secondary_phys" (["coded"], ["1m"] or both). Unknown keys, wrong types and
  * out-of-range values are refused naming `where` and the key. */
 int ble_scan_cfg_from_json(const cJSON *obj, const char *where, ble_scan_cfg *c, sg_errinfo *e);
 
@@ -57,7 +67,7 @@ int ble_scan_cfg_from_json(const cJSON *obj, const char *where, ble_scan_cfg *c,
 typedef struct {
     double t;                     /* s UTC, start of the packet that completed it */
     uint8_t mac[6];               /* AdvA, most significant byte first (odid_table key) */
-    ble_phy phy;                  /* BLE_PHY_1M or BLE_PHY_CODED */
+    ble_phy phy;                  /* BLE_PHY_1M or BLE_PHY_CODED (of the completing packet) */
     int coding;                   /* Coded: 8 or 2; else 0 */
     int channel;                  /* of the packet that completed it */
     double power_dbfs;            /* NAN when the receiver does not measure it (Coded) */
@@ -68,7 +78,8 @@ typedef struct {
 typedef void (*ble_scan_cb)(void *user, const ble_scan_rid *r);
 
 typedef struct {
-    uint64_t packets_1m, crc_fail_1m;   /* legacy 1M receiver (crc_fail counts noise too) */
+    uint64_t packets_1m, crc_fail_1m;   /* 1M receivers, primary and secondary channels
+                                           (crc_fail counts noise too) */
     uint64_t syncs_coded;               /* Coded PHY preamble + coded AA found */
     uint64_t packets_s8, packets_s2;    /* Coded PHY packets with a good CRC, per coding */
     uint64_t crc_fail_coded;            /* Coded PHY decoded, CRC wrong */

@@ -33,6 +33,11 @@ size_t ble_tx_samples(const ble_tx_cfg *c, size_t nbits);
 int ble_tx_modulate(const ble_tx_cfg *c, const uint8_t *bits, size_t nbits, float complex *out,
                     size_t cap, size_t *n, sg_errinfo *e);
 
+/* Any advertising-channel PDU (header + payload; legacy up to 39 bytes, extended
+ * advertising type 7 up to 257) on the 1M PHY on a channel -> IQ. */
+int ble_tx_pdu(const ble_tx_cfg *c, const uint8_t *pdu, size_t len, int channel,
+               float complex *out, size_t cap, size_t *n, sg_errinfo *e);
+
 /* Convenience: F3411 message (25 bytes) -> ADV_NONCONN_IND on a channel -> IQ. */
 int ble_tx_odid(const ble_tx_cfg *c, const uint8_t adva[6], uint8_t counter,
                 const uint8_t msg[25], int channel, float complex *out, size_t cap, size_t *n,

@@ -43,6 +43,7 @@ static double grand(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * uran
 static const uint8_t ADVA_EXT[6] = {0x66, 0x55, 0x44, 0x33, 0x22, 0xC1}; /* on air, LSB first */
 static const uint8_t ADVA_LEG[6] = {0x01, 0x02, 0x03, 0x04, 0x05, 0xC2};
 
+/* s: Coded PHY S=8 / S=2; 1: the 1M PHY */
 static void add_packet(float complex *x, size_t n, double t, int channel, int s,
                        const uint8_t *pdu, size_t len)
 {
@@ -56,7 +57,10 @@ static void add_packet(float complex *x, size_t n, double t, int channel, int s,
     float complex *pk = malloc(cap * sizeof *pk);
     assert_non_null(pk);
     sg_errinfo e = {0};
-    assert_int_equal(ble_tx_coded(&tc, pdu, len, channel, s, pk, cap, &w, &e), 0);
+    if (s == 1)
+        assert_int_equal(ble_tx_pdu(&tc, pdu, len, channel, pk, cap, &w, &e), 0);
+    else
+        assert_int_equal(ble_tx_coded(&tc, pdu, len, channel, s, pk, cap, &w, &e), 0);
     size_t at = (size_t)(t * FS);
     for (size_t i = 0; i < w && at + i < n; i++)
         x[at + i] += pk[i];
@@ -78,15 +82,15 @@ static size_t pack_ad(const char *id, double lat, uint8_t counter, uint8_t *ad)
     return ble_ad_odid(counter, pack, plen, ad);
 }
 
-/* ADV_EXT_IND on 37 (Coded S=8) pointing to (aux_ch, aux_phy). */
-static void add_ext_ind(float complex *x, size_t n, double t, int aux_ch, ble_phy aux_phy)
+/* ADV_EXT_IND on 37 (Coded S=8, or 1M when s is 1) pointing to (aux_ch, aux_phy). */
+static void add_ext_ind(float complex *x, size_t n, double t, int aux_ch, ble_phy aux_phy, int s)
 {
     ble_ext_adv p = {.has_adi = true, .did = 5, .sid = 1, .has_aux = true,
                      .aux_channel = (uint8_t)aux_ch, .aux_phy = aux_phy, .aux_offset_us = 3000};
     uint8_t pdu[BLE_EXT_PDU_MAX];
     size_t len;
     assert_int_equal(ble_ext_build(&p, pdu, sizeof pdu, &len), 0);
-    add_packet(x, n, t, 37, 8, pdu, len);
+    add_packet(x, n, t, 37, s, pdu, len);
 }
 
 typedef struct {
@@ -145,7 +149,7 @@ static void test_scan(void **state)
             x[(size_t)(0.010 * FS) + i] += pk[i];
     }
     /* 2: ADV_EXT_IND -> AUX_ADV_IND on channel 1, S=8, at 20 / 23 ms */
-    add_ext_ind(x, n, 0.020, 1, BLE_PHY_CODED);
+    add_ext_ind(x, n, 0.020, 1, BLE_PHY_CODED, 8);
     ble_ext_adv a = {.tx_random = true, .has_adva = true, .has_adi = true, .did = 5, .sid = 1};
     memcpy(a.adva, ADVA_EXT, 6);
     a.adv_data = ad;
@@ -153,10 +157,10 @@ static void test_scan(void **state)
     assert_int_equal(ble_ext_build(&a, pdu, sizeof pdu, &len), 0);
     add_packet(x, n, 0.023, 1, 8, pdu, len);
     /* 3: AuxPtr to channel 5 (2414 MHz, outside 2400..2408) and to channel 0 on 2M */
-    add_ext_ind(x, n, 0.050, 5, BLE_PHY_CODED);
-    add_ext_ind(x, n, 0.065, 0, BLE_PHY_2M);
+    add_ext_ind(x, n, 0.050, 5, BLE_PHY_CODED, 8);
+    add_ext_ind(x, n, 0.065, 0, BLE_PHY_2M, 8);
     /* 4: ADV_EXT_IND -> AUX_ADV_IND on 0 (S=2, AuxPtr to 0) -> AUX_CHAIN_IND on 0 (S=2) */
-    add_ext_ind(x, n, 0.090, 0, BLE_PHY_CODED);
+    add_ext_ind(x, n, 0.090, 0, BLE_PHY_CODED, 8);
     size_t adl = pack_ad("CODED-S2-CHAIN", 48.2, 3, ad), cut = adl / 2;
     a.has_aux = true;
     a.aux_channel = 0;
@@ -169,7 +173,15 @@ static void test_scan(void **state)
                      .adv_data_len = adl - cut};
     assert_int_equal(ble_ext_build(&c, pdu, sizeof pdu, &len), 0);
     add_packet(x, n, 0.098, 0, 2, pdu, len);
-    /* 5: the S=8 advertisement again on channel 1 */
+    /* 5: the 1M PHY: ADV_EXT_IND on 37 -> AUX_ADV_IND on 1 (a 2-message pack, 98 bytes
+     *    of payload: longer than any legacy PDU) */
+    add_ext_ind(x, n, 0.110, 1, BLE_PHY_1M, 1);
+    a.has_aux = false;
+    a.adv_data_len = pack_ad("ONE-M-EXT-0001", 48.3, 5, ad);
+    assert_int_equal(ble_ext_build(&a, pdu, sizeof pdu, &len), 0);
+    assert_true(len > BLE_PDU_MAX);
+    add_packet(x, n, 0.1125, 1, 1, pdu, len);
+    /* 6: the S=8 advertisement again on channel 1 */
     a.has_aux = false;
     a.adv_data_len = pack_ad("CODED-S8-0001", 48.1, 4, ad);
     assert_int_equal(ble_ext_build(&a, pdu, sizeof pdu, &len), 0);
@@ -182,6 +194,8 @@ static void test_scan(void **state)
     cfg.legacy.sample_rate = FS;
     cfg.legacy.offsets_hz[0] = NAN; /* from the centre frequency */
     cfg.extended = true;
+    cfg.coded_primary = true;
+    cfg.sec_1m = true;
     sg_errinfo e = {0};
     ble_scan *q = ble_scan_create(&cfg, &e);
     assert_non_null(q);
@@ -205,7 +219,7 @@ static void test_scan(void **state)
                   (unsigned long long)st.aux_unheard, st.n_secondary,
                   (unsigned long long)st.chain_lost, (unsigned long long)st.crc_fail_coded);
     assert_int_equal(st.n_secondary, 2); /* channels 0 and 1 */
-    assert_int_equal(g.n, 4);
+    assert_int_equal(g.n, 5);
     assert_true(g.ordered);
     assert_string_equal(g.id[0], "LEGACY-1M-0001");
     assert_int_equal(g.phy[0], BLE_PHY_1M);
@@ -218,18 +232,42 @@ static void test_scan(void **state)
     assert_string_equal(g.id[2], "CODED-S2-CHAIN");
     assert_int_equal(g.coding[2], 2);
     assert_int_equal(g.channel[2], 0);
-    assert_string_equal(g.id[3], "CODED-S8-0001");
-    assert_int_equal(st.packets_1m, 1);
+    assert_string_equal(g.id[3], "ONE-M-EXT-0001");
+    assert_int_equal(g.phy[3], BLE_PHY_1M);
+    assert_int_equal(g.channel[3], 1);
+    assert_near(g.t[3], 1000.1125, 2e-6);
+    assert_string_equal(g.id[4], "CODED-S8-0001");
+    assert_int_equal(st.packets_1m, 3);     /* legacy, ADV_EXT_IND and AUX_ADV_IND on 1M */
     assert_int_equal(st.packets_s8, 4 + 2); /* 4 ADV_EXT_IND, 2 AUX_ADV_IND */
     assert_int_equal(st.packets_s2, 2);
-    assert_int_equal(st.aux_ptrs, 5);       /* 4 ADV_EXT_IND + 1 continued AUX_ADV_IND */
+    assert_int_equal(st.aux_ptrs, 6);       /* 5 ADV_EXT_IND + 1 continued AUX_ADV_IND */
     assert_int_equal(st.aux_unheard, 2);
-    assert_int_equal(st.rid_adverts, 4);
-    assert_int_equal(st.rid_decoded, 4);
+    assert_int_equal(st.rid_adverts, 5);
+    assert_int_equal(st.rid_decoded, 5);
     assert_int_equal(st.chain_lost, 0);
     /* crc_fail_coded is not asserted: a strong packet on the adjacent channel (2 MHz
      * away, same access address) can sync a neighbour's receiver and fail its CRC */
     assert_true(ble_scan_hold_s(q) > 0.017 && ble_scan_hold_s(q) < 0.1);
+    ble_scan_destroy(q);
+
+    /* the defaults with extended on: Coded on the secondary channels only; the 1M
+     * advertisement is missed and its AuxPtr (heard on 1M on channel 37) counted */
+    cfg.coded_primary = false;
+    cfg.sec_1m = false;
+    q = ble_scan_create(&cfg, &e);
+    assert_non_null(q);
+    g = (got_t){.ordered = true};
+    sg_iq_block b1 = {.x = x, .n = n, .sample_rate = FS, .center_freq = FC, .t0 = 1000.0};
+    assert_int_equal(ble_scan_execute(q, &b1, on_rid, &g, &e), SG_OK);
+    ble_scan_flush(q, on_rid, &g);
+    ble_scan_get_stats(q, &st);
+    assert_int_equal(g.n, 4);
+    assert_string_equal(g.id[3], "CODED-S8-0001");
+    assert_int_equal(st.packets_s8, 2);
+    assert_int_equal(st.packets_s2, 2);
+    assert_int_equal(st.packets_1m, 2);
+    assert_int_equal(st.aux_ptrs, 2);
+    assert_int_equal(st.aux_unheard, 1);
     ble_scan_destroy(q);
 
     /* extended off: the legacy receiver alone, the Coded PHY unheard */
@@ -262,6 +300,11 @@ static void test_bad_config(void **state)
         "{\"coded_threshold\": 0.1}",
         "{\"channels\": [40]}",
         "{\"extnded\": true}",
+        "{\"coded_primary\": 1}",
+        "{\"secondary_phys\": []}",
+        "{\"secondary_phys\": [\"2m\"]}",
+        "{\"secondary_phys\": [\"coded\", \"coded\"]}",
+        "{\"secondary_phys\": \"coded\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cJSON *j = cJSON_Parse(bad[i]);
@@ -275,7 +318,8 @@ static void test_bad_config(void **state)
     }
     cJSON *j = cJSON_Parse("{\"channels\": [37], \"sample_rate\": 8e6, \"extended\": true, "
                            "\"secondary_channels\": [0, 1], \"max_secondary\": 2, "
-                           "\"coded_threshold\": 0.4}");
+                           "\"coded_threshold\": 0.4, \"coded_primary\": true, "
+                           "\"secondary_phys\": [\"1m\"]}");
     ble_scan_cfg c;
     ble_scan_cfg_default(&c);
     sg_errinfo e = {0};
@@ -286,6 +330,7 @@ static void test_bad_config(void **state)
     assert_int_equal(c.secondary[1], 1);
     assert_near(c.coded_threshold, 0.4, 0);
     assert_near(c.legacy.sample_rate, 8e6, 0);
+    assert_true(c.coded_primary && c.sec_1m && !c.sec_coded);
     /* run-time: a listed secondary channel outside the band; no centre frequency */
     c.secondary[1] = 5;
     ble_scan *q = ble_scan_create(&c, &e);

@@ -408,7 +408,7 @@ static void test_ble_coded_from_iq(void **state)
         "[{\"id\": \"rf-lr\", \"kind\": \"rf\", \"position\": {\"lat_deg\": 48.8580, "
         "\"lon_deg\": 2.2945, \"alt_m\": 100}, \"adapter\": {\"type\": \"sigmf\", "
         "\"path\": \"lr.sigmf-meta\"}, \"ble\": {\"channels\": [37], \"sample_rate\": 4e6, "
-        "\"extended\": true}}]";
+        "\"extended\": true, \"coded_primary\": true}}]";
     write_venue("lr", 48.8584, 2.2945, 200, sensors, "[]");
     msglist l = {0};
     static const char *const args[] = {"-c", B "/lr.json", "--record-out", B "/lr.jsonl", NULL};
