@@ -202,7 +202,7 @@ static int parse_allow(sg_site *s, const cJSON *arr, sg_errinfo *e)
 static int parse_root(sg_site *s, sg_errinfo *e)
 {
     static const char *const keys[] = {"version", "site", "sensors", "zones", "zones_format",
-                                       "geoid_undulation_m", "signatures",
+                                       "geoid_undulation_m", "signatures", "remote_id_trust",
                                        "allow_list", "tracker", "alerts", "outputs", "comment",
                                        "nodes", NULL};
     static const char *const skeys[] = {"name", "origin", "ground_amsl_m", "time_zone", NULL};
@@ -227,7 +227,8 @@ static int parse_root(sg_site *s, sg_errinfo *e)
                        &zf, e)) ||
         (rc = sgj_number(root, s->path, "geoid_undulation_m", false, NAN, -120, 120,
                          &s->geoid_undulation_m, e)) ||
-        (rc = file_ref(s, root, s->path, "signatures", s->signatures_path, e)))
+        (rc = file_ref(s, root, s->path, "signatures", s->signatures_path, e)) ||
+        (rc = file_ref(s, root, s->path, "remote_id_trust", s->rid_trust_path, e)))
         return rc;
     s->zones_format = (sg_zones_format)zf;
     snprintf(where, sizeof where, "%s: site", s->path);

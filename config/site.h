@@ -72,6 +72,8 @@ typedef struct {
     double geoid_undulation_m;          /* m, HAE - AMSL at the site (ED-269 AMSL limits); NAN =
                                          * absent: the daemon takes EGM96 at the origin */
     char signatures_path[SG_PATH_LEN];  /* signature library, resolved; "" = built-in default */
+    char rid_trust_path[SG_PATH_LEN];   /* "remote_id_trust": DRIP keys file (odid_trust_load),
+                                         * resolved; "" = none (signed Remote ID unverified) */
     sg_sensor_cfg *sensors;
     size_t n_sensors;
     sg_allow_entry *allow;

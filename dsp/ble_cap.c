@@ -632,7 +632,8 @@ int ble_chain_feed_ll(ble_chain *c, const ble_ll_rec *r, double t, ble_adv_data 
             return rc;
         return SG_EAGAIN;
     }
-    if (!x.has_adva && x.has_adi) { /* AUX_CHAIN_IND */
+    if (!x.has_adva && x.has_adi && r->channel < 37) {
+        /* AUX_CHAIN_IND (on a primary channel this is an ADV_EXT_IND without AdvA) */
         ble_chain_slot *s = find_slot(c, NULL, adi);
         if (!s) {
             c->st.orphans++;

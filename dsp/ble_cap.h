@@ -46,8 +46,6 @@
 #define BLE_LT_NORDIC 272
 
 #define BLE_ADV_EXT_IND 7          /* PDU type of ADV_EXT_IND / AUX_ADV_IND / AUX_CHAIN_IND */
-#define BLE_EXT_MAX_PAYLOAD 255    /* extended advertising PDU payload bytes */
-#define BLE_EXT_PDU_MAX (2 + BLE_EXT_MAX_PAYLOAD)
 #define BLE_ADV_DATA_MAX 1650      /* advertising data of one set, all fragments */
 #define BLE_CHAIN_SLOTS 8          /* chains reassembled at once */
 #define BLE_CHAIN_TIMEOUT_S 1.0    /* a chain not continued for this long is dropped */

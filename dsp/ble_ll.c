@@ -58,7 +58,8 @@ void ble_whiten_bits(uint8_t *bits, size_t n, int channel)
 int ble_packet_bits(const uint8_t *pdu, size_t len, int channel, uint8_t *bits, size_t cap,
                     size_t *nbits)
 {
-    if (!pdu || !bits || !nbits || len < 2 || len > BLE_PDU_MAX || channel < 0 || channel > 39)
+    if (!pdu || !bits || !nbits || len < 2 || channel < 0 || channel > 39 ||
+        len > ((pdu[0] & 15) == 7 ? BLE_EXT_PDU_MAX : BLE_PDU_MAX))
         return SG_EINVAL;
     size_t n = BLE_SYNC_BITS + 8 * len + 24;
     if (cap < n)

@@ -18,6 +18,9 @@
 #define BLE_CRC_POLY 0x00065Bu    /* x^24 + x^10 + x^9 + x^6 + x^4 + x^3 + x + 1 */
 #define BLE_ADV_MAX_PAYLOAD 37    /* legacy advertising PDU payload bytes */
 #define BLE_PDU_MAX (2 + BLE_ADV_MAX_PAYLOAD)
+#define BLE_EXT_MAX_PAYLOAD 255   /* extended advertising PDU (type 7) payload bytes */
+#define BLE_EXT_PDU_MAX (2 + BLE_EXT_MAX_PAYLOAD)
+#define BLE_EXT_PKT_MAX_BITS (BLE_SYNC_BITS + 8 * BLE_EXT_PDU_MAX + 24)
 #define BLE_SYNC_BITS 40          /* preamble 8 + access address 32 */
 #define BLE_PKT_MAX_BITS (BLE_SYNC_BITS + 8 * BLE_PDU_MAX + 24)
 #define BLE_ODID_UUID 0xFFFAu
@@ -44,7 +47,8 @@ uint32_t ble_crc24_bits(const uint8_t *bits, size_t n, uint32_t init);
  * call whitens and dewhitens. */
 void ble_whiten_bits(uint8_t *bits, size_t n, int channel);
 
-/* Frames a PDU (header + payload, 2..BLE_PDU_MAX bytes) for a channel: preamble,
+/* Frames a PDU (header + payload, 2..BLE_PDU_MAX bytes; an extended advertising PDU,
+ * type 7, up to BLE_EXT_PDU_MAX) for a channel on the 1M PHY: preamble,
  * access address, whitened PDU and CRC, one bit per byte into bits[cap].
  * *nbits = 40 + 8 len + 24. SG_EINVAL for a bad length/channel, SG_EOVERFLOW if cap
  * is too small. */

@@ -23,7 +23,7 @@
 #define DEV_HZ 250e3        /* nominal frequency deviation at h = 0.5 */
 #define PRE_BITS_FROM 8     /* pre-check window: first 16 access-address bits */
 #define PRE_BITS_N 16
-#define MAX_PDU_BITS (8 * BLE_PDU_MAX + 24)
+#define MAX_PDU_BITS (8 * BLE_EXT_PDU_MAX + 24)
 
 /* One decimating FIR stage's per-channel state. */
 typedef struct {
@@ -227,7 +227,8 @@ ble_rx *ble_rx_create(const ble_rx_cfg *c, sg_errinfo *e)
         q->st_fir[0].D = q->D;
         q->st_fir[0].nt = 4 * mhz + 1;
     }
-    q->max_pkt = (size_t)(BLE_PKT_MAX_BITS + 2) * (size_t)q->sps;
+    q->max_pkt = (size_t)((c->extended ? BLE_EXT_PKT_MAX_BITS : BLE_PKT_MAX_BITS) + 2) *
+                 (size_t)q->sps;
     q->cap = 4 * q->max_pkt;
     bool ok = true;
     for (int k = 0; ok && k < q->n_stages; k++) {
@@ -358,7 +359,7 @@ static int try_packet(ble_rx *q, chan *ch, size_t n, bool final, ble_rx_cb cb, v
     int len = 0;
     for (int k = 0; k < 8; k++)
         len |= bits[8 + k] << k;
-    if (len > BLE_ADV_MAX_PAYLOAD) {
+    if (len > (q->cfg.extended ? BLE_EXT_MAX_PAYLOAD : BLE_ADV_MAX_PAYLOAD)) {
         q->st.bad_length++;
         return 0;
     }
@@ -396,8 +397,11 @@ static int try_packet(ble_rx *q, chan *ch, size_t n, bool final, ble_rx_cb cb, v
         in_idx = 0;
     p.sample_index = (uint64_t)llround(in_idx);
     p.t = q->t0 + in_idx / q->cfg.sample_rate;
-    p.adv_rc = ble_adv_parse(p.pdu, p.pdu_len, &p.adv);
-    if (p.adv_rc)
+    bool ext = (p.pdu[0] & 15) == 7;
+    p.adv_rc = ext ? SG_ENOTSUP : ble_adv_parse(p.pdu, p.pdu_len, &p.adv);
+    if (ext)
+        q->st.ext++;
+    else if (p.adv_rc)
         q->st.bad_pdu++;
     else if (p.adv.has_odid)
         q->st.odid++;

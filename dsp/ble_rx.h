@@ -37,9 +37,12 @@ typedef struct {
                                            from the block's center_freq (must then be > 0) */
     double sample_rate;                 /* Hz, multiple of 2 MHz in [2, 64] MHz */
     double sync_threshold;              /* normalised preamble+AA correlation, [0.3, 0.95] */
+    bool extended;                      /* also extended advertising PDUs (type 7, payload up
+                                           to 255 bytes: AUX_ADV_IND / AUX_CHAIN_IND on the
+                                           secondary channels); default false (legacy, 37) */
 } ble_rx_cfg;
 
-/* Defaults: channel 37 at offset 0, 4 MHz, threshold 0.6. */
+/* Defaults: channel 37 at offset 0, 4 MHz, threshold 0.6, legacy PDUs only. */
 void ble_rx_cfg_default(ble_rx_cfg *c);
 
 /* Reads a configuration object: {"channels": [37, 38], "offsets_hz": [...],
@@ -53,9 +56,10 @@ typedef struct {
     int channel;             /* BLE channel index */
     double cfo_hz;           /* carrier offset measured on the preamble/AA, Hz */
     double power_dbfs;       /* mean power over the packet after the channel filter */
-    uint8_t pdu[BLE_PDU_MAX];
+    uint8_t pdu[BLE_EXT_PDU_MAX];
     size_t pdu_len;          /* header + payload bytes (CRC checked, not included) */
-    int adv_rc;              /* ble_adv_parse result (SG_OK or an sg_err) */
+    int adv_rc;              /* ble_adv_parse result (SG_OK or an sg_err); SG_ENOTSUP for
+                                an extended advertising PDU (ble_ext_parse reads those) */
     ble_adv adv;             /* parsed PDU if adv_rc == SG_OK; points into pdu */
 } ble_rx_packet;
 
@@ -68,8 +72,9 @@ typedef struct {
     uint64_t syncs;          /* preamble + access address detections */
     uint64_t crc_ok;         /* packets delivered */
     uint64_t crc_fail;       /* sync found, CRC wrong (noise, collision, weak signal) */
-    uint64_t bad_length;     /* PDU length field over 37 (after dewhitening) */
+    uint64_t bad_length;     /* PDU length field over 37 (255 with extended) */
     uint64_t bad_pdu;        /* CRC ok but PDU unparseable / not advertising data */
+    uint64_t ext;            /* extended advertising PDUs (type 7) delivered */
     uint64_t odid;           /* packets carrying Remote ID service data */
     uint64_t discontinuities;/* gaps in the input (filters reset) */
     uint64_t truncated;      /* packets cut by a gap or the end of input */

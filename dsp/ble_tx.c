@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "ble_coded.h"
 #include "ble_ll.h"
 
 #define GAUSS_SPAN 3 /* bits covered by the Gaussian pulse */
@@ -104,16 +105,43 @@ int ble_tx_modulate(const ble_tx_cfg *c, const uint8_t *bits, size_t nbits, floa
     return SG_OK;
 }
 
+int ble_tx_pdu(const ble_tx_cfg *c, const uint8_t *pdu, size_t len, int channel,
+               float complex *out, size_t cap, size_t *n, sg_errinfo *e)
+{
+    uint8_t bits[BLE_EXT_PKT_MAX_BITS];
+    size_t nbits;
+    int rc = ble_packet_bits(pdu, len, channel, bits, sizeof bits, &nbits);
+    if (rc)
+        return sg_err_set(e, rc, "ble_tx: cannot frame a %zu-byte PDU for channel %d", len,
+                          channel);
+    return ble_tx_modulate(c, bits, nbits, out, cap, n, e);
+}
+
 int ble_tx_odid(const ble_tx_cfg *c, const uint8_t adva[6], uint8_t counter,
                 const uint8_t msg[25], int channel, float complex *out, size_t cap, size_t *n,
                 sg_errinfo *e)
 {
-    uint8_t pdu[BLE_PDU_MAX], bits[BLE_PKT_MAX_BITS];
-    size_t plen, nbits;
+    uint8_t pdu[BLE_PDU_MAX];
+    size_t plen;
     int rc = ble_adv_build_odid(adva, counter, msg, 25, pdu, sizeof pdu, &plen);
-    if (!rc)
-        rc = ble_packet_bits(pdu, plen, channel, bits, sizeof bits, &nbits);
     if (rc)
-        return sg_err_set(e, rc, "ble_tx: cannot frame the PDU for channel %d", channel);
-    return ble_tx_modulate(c, bits, nbits, out, cap, n, e);
+        return sg_err_set(e, rc, "ble_tx: cannot build the PDU");
+    return ble_tx_pdu(c, pdu, plen, channel, out, cap, n, e);
+}
+
+int ble_tx_coded(const ble_tx_cfg *c, const uint8_t *pdu, size_t len, int channel, int s,
+                 float complex *out, size_t cap, size_t *n, sg_errinfo *e)
+{
+    uint8_t *sym = malloc(BLE_CODED_MAX_SYMBOLS);
+    if (!sym)
+        return sg_err_set(e, SG_ENOMEM, "ble_tx: out of memory");
+    size_t ns = 0;
+    int rc = ble_coded_symbols(pdu, len, channel, s, sym, BLE_CODED_MAX_SYMBOLS, &ns);
+    if (rc)
+        rc = sg_err_set(e, rc, "ble_tx: cannot frame a %zu-byte PDU on the Coded PHY (S=%d, "
+                               "channel %d)", len, s, channel);
+    else
+        rc = ble_tx_modulate(c, sym, ns, out, cap, n, e);
+    free(sym);
+    return rc;
 }

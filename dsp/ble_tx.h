@@ -33,9 +33,20 @@ size_t ble_tx_samples(const ble_tx_cfg *c, size_t nbits);
 int ble_tx_modulate(const ble_tx_cfg *c, const uint8_t *bits, size_t nbits, float complex *out,
                     size_t cap, size_t *n, sg_errinfo *e);
 
+/* Any advertising-channel PDU (header + payload; legacy up to 39 bytes, extended
+ * advertising type 7 up to 257) on the 1M PHY on a channel -> IQ. */
+int ble_tx_pdu(const ble_tx_cfg *c, const uint8_t *pdu, size_t len, int channel,
+               float complex *out, size_t cap, size_t *n, sg_errinfo *e);
+
 /* Convenience: F3411 message (25 bytes) -> ADV_NONCONN_IND on a channel -> IQ. */
 int ble_tx_odid(const ble_tx_cfg *c, const uint8_t adva[6], uint8_t counter,
                 const uint8_t msg[25], int channel, float complex *out, size_t cap, size_t *n,
                 sg_errinfo *e);
+
+/* Convenience: an advertising-channel PDU (header + payload, 2..257 bytes, e.g. an
+ * ADV_EXT_IND or AUX_ADV_IND from ble_ext_build) on the LE Coded PHY with S = 8 or 2
+ * (ble_coded_symbols) -> IQ. The symbol rate is 1 Msym/s as on the 1M PHY. */
+int ble_tx_coded(const ble_tx_cfg *c, const uint8_t *pdu, size_t len, int channel, int s,
+                 float complex *out, size_t cap, size_t *n, sg_errinfo *e);
 
 #endif

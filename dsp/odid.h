@@ -292,6 +292,9 @@ int odid_table_update(odid_table *tb, const uint8_t mac[6], const odid_message *
 int odid_table_count(const odid_table *tb);
 const odid_aircraft *odid_table_get(const odid_table *tb, int i);
 uint64_t odid_table_evictions(const odid_table *tb);
+/* Authentication verdicts given (a complete set of pages judged, once per page of
+ * it that arrives), for one sg_rid_auth state (UNVERIFIED, VERIFIED, FAILED). */
+uint64_t odid_table_verdicts(const odid_table *tb, int state);
 
 /* Keys for verifying signed Remote ID (odid_auth.h); NULL (default): signed sets stay
  * "unverified". Each complete authentication set merged by odid_table_update is judged

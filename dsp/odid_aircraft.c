@@ -227,6 +227,7 @@ struct odid_table {
     double stale_s;
     double t_now;
     uint64_t evictions;
+    uint64_t verdicts[4];      /* authentication sets judged, by sg_rid_auth state */
     odid_trust *trust;         /* keys for DRIP verification, or NULL */
 };
 
@@ -304,8 +305,11 @@ int odid_table_update(odid_table *tb, const uint8_t mac[6], const odid_message *
     int rc = odid_aircraft_update(&tb->ac[slot], m, t);
     if (rc)
         return rc;
-    if (m->type == ODID_MT_AUTH && tb->ac[slot].auth_len > 0) /* a complete set: judge it */
-        tb->ac[slot].auth_state = (uint8_t)odid_auth_verify(tb->trust, &tb->ac[slot], t, NULL);
+    if (m->type == ODID_MT_AUTH && tb->ac[slot].auth_len > 0) { /* a complete set: judge it */
+        int v = odid_auth_verify(tb->trust, &tb->ac[slot], t, NULL);
+        tb->ac[slot].auth_state = (uint8_t)v;
+        tb->verdicts[v & 3]++;
+    }
     if (!isnan(rssi_dbm))
         tb->ac[slot].rssi_dbm = rssi_dbm;
     if (out)
@@ -330,6 +334,11 @@ const odid_aircraft *odid_table_get(const odid_table *tb, int k)
 }
 
 uint64_t odid_table_evictions(const odid_table *tb) { return tb->evictions; }
+
+uint64_t odid_table_verdicts(const odid_table *tb, int state)
+{
+    return tb && state >= 0 && state < 4 ? tb->verdicts[state] : 0;
+}
 
 void odid_table_set_trust(odid_table *tb, odid_trust *trust)
 {

@@ -1,6 +1,8 @@
 /* DRIP authentication of Remote ID with Ed25519 (see odid_auth.h). */
 #include "odid_auth.h"
 
+#include "sg_keccak.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +99,44 @@ static int hex_field(const char *s, size_t n, uint8_t *out)
     return 0;
 }
 
+static const uint8_t DET_CONTEXT[16] = {0x00, 0xB5, 0xA6, 0x9C, 0x79, 0x5D, 0xF5, 0xD5,
+                                        0xF0, 0x08, 0x7F, 0x56, 0x84, 0x3F, 0x2C, 0x40};
+
+/* hash (last 64 bits) of the DET whose first 64 bits are hid64, for key */
+static void det_hash(const uint8_t hid64[8], const uint8_t key[ODID_ED25519_PK], uint8_t h[8])
+{
+    uint8_t in[8 + ODID_ED25519_PK];
+    memcpy(in, hid64, 8);
+    memcpy(in + 8, key, ODID_ED25519_PK);
+    sg_cshake128(in, sizeof in, NULL, 0, DET_CONTEXT, sizeof DET_CONTEXT, h, 8);
+}
+
+int odid_det_make(unsigned raa, unsigned hda, const uint8_t key[ODID_ED25519_PK],
+                  uint8_t det[ODID_DET_LEN])
+{
+    if (!key || !det || raa > 0x3FFF || hda > 0x3FFF)
+        return SG_EINVAL;
+    uint64_t v = (uint64_t)0x2001003u << 36 | (uint64_t)raa << 22 | (uint64_t)hda << 8 |
+                 ODID_DET_SUITE_EDDSA;
+    for (int i = 0; i < 8; i++)
+        det[i] = (uint8_t)(v >> (56 - 8 * i));
+    det_hash(det, key, det + 8);
+    return SG_OK;
+}
+
+int odid_det_check(const uint8_t det[ODID_DET_LEN], const uint8_t key[ODID_ED25519_PK])
+{
+    if (!det || !key)
+        return SG_EINVAL;
+    /* prefix 2001:30::/28: 0x20 0x01 0x00 then the high nibble 3 */
+    if (det[0] != 0x20 || det[1] != 0x01 || det[2] != 0x00 || (det[3] & 0xF0) != 0x30 ||
+        det[7] != ODID_DET_SUITE_EDDSA)
+        return SG_ENOTSUP;
+    uint8_t h[8];
+    det_hash(det, key, h);
+    return memcmp(h, det + 8, 8) ? SG_EAUTH : SG_OK;
+}
+
 int odid_trust_load(odid_trust *t, const char *path, sg_errinfo *e)
 {
     if (!t || !path)
@@ -119,6 +159,11 @@ int odid_trust_load(odid_trust *t, const char *path, sg_errinfo *e)
             hex_field(d, ODID_DET_LEN, det) || hex_field(k, ODID_ED25519_PK, key)) {
             rc = sg_err_set(e, SG_EFORMAT,
                             "%s:%d: expected \"DET KEY\" as 32 and 64 hex digits", path, ln);
+            break;
+        }
+        if (odid_det_check(det, key) == SG_EAUTH) {
+            rc = sg_err_set(e, SG_EFORMAT, "%s:%d: the DET is not the hash of the key "
+                            "(RFC 9374, suite 5)", path, ln);
             break;
         }
         if (odid_trust_add(t, det, key, true))
@@ -169,6 +214,8 @@ int odid_auth_verify(odid_trust *trust, const odid_aircraft *a, double t, odid_a
     const uint8_t *key = odid_trust_find(trust, det, &anchor);
     if (!key)
         return verdict(o, SG_RID_AUTH_UNVERIFIED, "no key known for the signer's DET");
+    if (odid_det_check(det, key) == SG_EAUTH)
+        return verdict(o, SG_RID_AUTH_FAILED, "the signer's DET is not the hash of its key");
     if (crypto_sign_verify_detached(sig, d + 1, n - 1 - ODID_ED25519_SIG, key) != 0)
         return verdict(o, SG_RID_AUTH_FAILED, "Ed25519 signature does not verify");
     double vnb = ODID_EPOCH_2019 + sg_rd32le(d + 1), vna = ODID_EPOCH_2019 + sg_rd32le(d + 5);
@@ -179,6 +226,13 @@ int odid_auth_verify(odid_trust *trust, const odid_aircraft *a, double t, odid_a
     if (d[0] == ODID_SAM_DRIP_LINK) {
         if (nev != ODID_DET_LEN + ODID_ED25519_PK)
             return verdict(o, SG_RID_AUTH_FAILED, "DRIP Link evidence is not a DET and a key");
+        int dc = odid_det_check(ev, ev + ODID_DET_LEN);
+        if (dc == SG_EAUTH)
+            return verdict(o, SG_RID_AUTH_FAILED, "the endorsed DET is not the hash of its key");
+        if (dc != SG_OK)
+            return verdict(o, SG_RID_AUTH_VERIFIED,
+                           "DRIP Link endorsement verified; the endorsed DET is not of suite 5 "
+                           "(its binding cannot be checked): key not learned");
         if (anchor && trust)
             odid_trust_add(trust, ev, ev + ODID_DET_LEN, false); /* full store: not learned */
         return verdict(o, SG_RID_AUTH_VERIFIED, "DRIP Link endorsement verified");

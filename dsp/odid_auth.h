@@ -12,13 +12,16 @@
  *   [n-64..n-1]    Ed25519 signature over bytes [1 .. n-65] (VNB through the DET)
  * Keys: an odid_trust store maps DETs to Ed25519 public keys. Anchors (e.g. a
  * registry's key) are configured; a DRIP Link signed by an anchor teaches the child
- * DET's key. Not checked here: that a DET is the hash of its key (needs cSHAKE128,
- * which libsodium lacks), DRIP FEC parity pages, wrapped messages against received ones.
+ * DET's key. A DET of HHIT suite 5 (EdDSA/cSHAKE128) is checked to be the hash of its
+ * key (RFC 9374: cSHAKE128 over prefix, HID, suite and the 32-byte key, with the DET
+ * context ID), for anchors as they are loaded, for endorsed keys before they are
+ * learned, and for every signer. Not checked: DRIP FEC parity pages, wrapped messages
+ * against received ones.
  *
  * Verdicts (sg_rid_auth): VERIFIED (signature good, signer known, receive time inside
  * [VNB, VNA], signer DET equal to the aircraft's DRIP session ID if it sent one);
- * FAILED (signature bad, outside its validity, or signed by another DET than the
- * aircraft claims); UNVERIFIED (auth types 1..4 and non-DRIP SAM types, whose
+ * FAILED (signature bad, outside its validity, signed by another DET than the
+ * aircraft claims, or a DET that is not the hash of its key); UNVERIFIED (auth types 1..4 and non-DRIP SAM types, whose
  * signature method the standard leaves open, or no key for the signer);
  * UNSIGNED (no authentication heard). Pure except the store; libsodium is initialised
  * by odid_trust_create. */
@@ -44,6 +47,22 @@
 #define ODID_DRIP_MIN (1 + 8 + ODID_DET_LEN + ODID_ED25519_SIG) /* bytes without evidence */
 #define ODID_AUTH_DATA_MAX 255
 
+#define ODID_DET_SUITE_EDDSA 5     /* HHIT suite ID: EdDSA (Ed25519) / cSHAKE128 */
+
+/* ---- DRIP Entity Tags (RFC 9374) ------------------------------------------------
+ * 128 bits: prefix 2001:30::/28 | HID = RAA (14 bits) | HDA (14 bits) | suite ID (8)
+ * | hash (64), where hash = cSHAKE128(first 64 bits of the DET || HI, L = 64, N = "",
+ * S = context ID 0x00B5A69C795DF5D5F0087F56843F2C40) and HI is the 32-byte Ed25519
+ * public key. */
+
+/* The DET of an Ed25519 key under RAA and HDA (0..16383 each). SG_EINVAL. */
+int odid_det_make(unsigned raa, unsigned hda, const uint8_t key[ODID_ED25519_PK],
+                  uint8_t det[ODID_DET_LEN]);
+
+/* SG_OK: det is the hash of key; SG_EAUTH: it is a suite-5 DET of another key;
+ * SG_ENOTSUP: not a DET of suite 5 (another prefix or suite: nothing to check). */
+int odid_det_check(const uint8_t det[ODID_DET_LEN], const uint8_t key[ODID_ED25519_PK]);
+
 typedef struct odid_trust odid_trust;
 
 /* cap: 1..4096 keys. NULL + e on bad arguments, no memory or libsodium failure. */
@@ -56,7 +75,8 @@ int odid_trust_add(odid_trust *t, const uint8_t det[ODID_DET_LEN],
                    const uint8_t key[ODID_ED25519_PK], bool anchor);
 
 /* Reads anchors from a text file: one "DET_HEX KEY_HEX" per line (32 and 64 hex
- * digits), '#' comments and blank lines ignored. Errors name the file and line. */
+ * digits), '#' comments and blank lines ignored. A suite-5 DET that is not the hash
+ * of its key is refused (SG_EFORMAT). Errors name the file and line. */
 int odid_trust_load(odid_trust *t, const char *path, sg_errinfo *e);
 
 /* Key of det, NULL if unknown; *anchor (optional) set. */

@@ -284,6 +284,16 @@ static void test_chain(void **state)
     ll_ext(&p, 37, rec[0], &len, &r[0]);
     assert_int_equal(ble_chain_feed_ll(&c, &r[0], 10.0, &d), SG_ENOTFOUND);
     assert_int_equal(c.st.no_data, 1);
+    /* the usual ADV_EXT_IND carries no AdvA (ADI + AuxPtr only): on a primary channel a
+     * pointer, not an orphaned AUX_CHAIN_IND */
+    ble_ext_adv p0 = p;
+    p0.has_adva = false;
+    ble_ll_rec r0;
+    uint8_t rec0[BLE_EXT_PDU_MAX + 32];
+    ll_ext(&p0, 38, rec0, &len, &r0);
+    assert_int_equal(ble_chain_feed_ll(&c, &r0, 10.0, &d), SG_ENOTFOUND);
+    assert_int_equal(c.st.no_data, 2);
+    assert_int_equal(c.st.orphans, 0);
     ble_ext_adv a = p;
     a.adv_data = data;
     a.adv_data_len = 200;

@@ -4,7 +4,10 @@
  * decode -> odid_table (any order) and the aircraft's state becomes verified; a flipped
  * byte, an expired validity, another DET than the Basic ID session ID give failed; an
  * unknown signer, auth types 1..4 and non-DRIP SAM types give unverified; no auth is
- * unsigned. Trust files: good, malformed lines named, missing file. */
+ * unsigned. DETs (RFC 9374): the HID layout of the RFC's example (RAA 10, HDA 20), a
+ * published DET / key pair of an independent implementation, and a DET that is not the
+ * hash of its key failing as signer, as endorsed key and in a trust file. Trust files:
+ * good, malformed lines named, missing file. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,14 +31,11 @@ static void keypair(uint8_t seed_byte, uint8_t pk[32], uint8_t sk[64])
     assert_int_equal(crypto_sign_seed_keypair(pk, sk, seed), 0);
 }
 
-static void det_of(uint8_t tag, uint8_t det[16])
+/* the RFC 9374 DET of a key, under a test RAA / HDA */
+static void det_of(const uint8_t pk[32], uint8_t det[16])
 {
-    /* DET layout: IPv6 prefix 2001:30::/28, then HID and hash bits (RFC 9374); the
-     * values here are illustrative: the hash binding is not checked */
-    static const uint8_t pre[4] = {0x20, 0x01, 0x00, 0x3c};
-    memcpy(det, pre, 4);
-    for (int i = 4; i < 16; i++)
-        det[i] = (uint8_t)(tag * 17 + i);
+    assert_int_equal(odid_det_make(1000, 2000, pk, det), 0);
+    assert_int_equal(odid_det_check(det, pk), 0);
 }
 
 /* Feeds auth data as pages through the codec and the table, page 0 first (or last:
@@ -99,8 +99,8 @@ static void test_drip_chain(void **state)
     uint8_t reg_pk[32], reg_sk[64], ua_pk[32], ua_sk[64], reg_det[16], ua_det[16];
     keypair(1, reg_pk, reg_sk);
     keypair(2, ua_pk, ua_sk);
-    det_of(1, reg_det);
-    det_of(2, ua_det);
+    det_of(reg_pk, reg_det);
+    det_of(ua_pk, ua_det);
     assert_int_equal(odid_trust_add(trust, reg_det, reg_pk, true), 0);
     odid_table *tb = odid_table_create(8, 60, &e);
     assert_non_null(tb);
@@ -211,6 +211,111 @@ static void test_drip_chain(void **state)
     odid_trust_destroy(trust);
 }
 
+static void unhex(const char *h, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
+        out[i] = (uint8_t)v;
+    }
+}
+
+static void test_det(void **state)
+{
+    (void)state;
+    uint8_t pk[32], sk[64], det[16], want[16];
+    keypair(3, pk, sk);
+    /* RFC 9374 appendix B.1: RAA 10, HDA 20 -> 2001:0030:0280:1405 (then the hash) */
+    assert_int_equal(odid_det_make(10, 20, pk, det), 0);
+    unhex("2001003002801405", want, 8);
+    assert_memory_equal(det, want, 8);
+    assert_int_equal(odid_det_check(det, pk), 0);
+    /* a DET / Ed25519 key pair published in an independent DRIP implementation's
+     * identity table (its HID: RAA 255, HDA 14340) */
+    unhex("a6278b299968fee58bbd7f57571c2118d0d3245d302cdb07f2c6735807958b8f", pk, 32);
+    unhex("200100303ff80405a5c751d17b8c6526", want, 16);
+    assert_int_equal(odid_det_make(255, 14340, pk, det), 0);
+    assert_memory_equal(det, want, 16);
+    assert_int_equal(odid_det_check(want, pk), 0);
+    /* any changed bit of the key or of the hash: not its DET */
+    for (int i = 0; i < 32 * 8; i += 13) {
+        uint8_t k2[32];
+        memcpy(k2, pk, 32);
+        k2[i / 8] ^= (uint8_t)(1u << (i % 8));
+        assert_int_equal(odid_det_check(want, k2), SG_EAUTH);
+    }
+    want[15] ^= 1;
+    assert_int_equal(odid_det_check(want, pk), SG_EAUTH);
+    /* other prefixes and suites: nothing to check */
+    want[7] = 8;
+    assert_int_equal(odid_det_check(want, pk), SG_ENOTSUP);
+    want[7] = 5;
+    want[3] = 0x20; /* 2001:20::/28, a HIT */
+    assert_int_equal(odid_det_check(want, pk), SG_ENOTSUP);
+    assert_int_equal(odid_det_make(16384, 0, pk, det), SG_EINVAL);
+    assert_int_equal(odid_det_make(0, 16384, pk, det), SG_EINVAL);
+
+    /* a DET that is not the hash of its key: as signer, as endorsed key, in a file */
+    sg_errinfo e;
+    odid_trust *trust = odid_trust_create(8, &e);
+    uint8_t reg_pk[32], reg_sk[64], reg_det[16], ua_pk[32], ua_sk[64], ua_det[16];
+    keypair(4, reg_pk, reg_sk);
+    keypair(5, ua_pk, ua_sk);
+    det_of(reg_pk, reg_det);
+    det_of(ua_pk, ua_det);
+    uint8_t bad_det[16];
+    memcpy(bad_det, ua_det, 16);
+    bad_det[9] ^= 0x40;
+    assert_int_equal(odid_trust_add(trust, reg_det, reg_pk, true), 0);
+    assert_int_equal(odid_trust_add(trust, bad_det, ua_pk, false), 0); /* forced in */
+    odid_table *tb = odid_table_create(8, 60, &e);
+    odid_table_set_trust(tb, trust);
+    uint8_t ev[48], d[ODID_AUTH_DATA_MAX];
+    size_t n;
+    memcpy(ev, bad_det, 16);
+    memcpy(ev + 16, ua_pk, 32);
+    assert_int_equal(odid_drip_sign(ODID_SAM_DRIP_LINK, T0 - 10, T0 + 10, ev, 48, reg_det,
+                                    reg_sk, d, sizeof d, &n), 0);
+    const uint8_t mac[6] = {7, 7, 7, 7, 7, 7};
+    odid_aircraft *a = feed_auth(tb, mac, ODID_AUTH_TYPE_SAM, d, n, T0);
+    assert_int_equal(a->auth_state, SG_RID_AUTH_FAILED);
+    odid_auth_verdict v;
+    assert_int_equal(odid_auth_verify(trust, a, T0, &v), SG_RID_AUTH_FAILED);
+    assert_non_null(strstr(v.reason, "endorsed DET is not the hash"));
+    assert_int_equal(odid_drip_sign(ODID_SAM_DRIP_WRAPPER, T0 - 10, T0 + 10, NULL, 0, bad_det,
+                                    ua_sk, d, sizeof d, &n), 0);
+    a = feed_auth(tb, mac, ODID_AUTH_TYPE_SAM, d, n, T0 + 1);
+    assert_int_equal(odid_auth_verify(trust, a, T0 + 1, &v), SG_RID_AUTH_FAILED);
+    assert_non_null(strstr(v.reason, "signer's DET is not the hash"));
+    /* a Link endorsing a DET of another suite verifies but teaches nothing */
+    memcpy(ev, ua_det, 16);
+    ev[7] = 9;
+    assert_int_equal(odid_drip_sign(ODID_SAM_DRIP_LINK, T0 - 10, T0 + 10, ev, 48, reg_det,
+                                    reg_sk, d, sizeof d, &n), 0);
+    int before = odid_trust_count(trust);
+    a = feed_auth(tb, mac, ODID_AUTH_TYPE_SAM, d, n, T0 + 2);
+    assert_int_equal(a->auth_state, SG_RID_AUTH_VERIFIED);
+    assert_int_equal(odid_trust_count(trust), before);
+    odid_table_destroy(tb);
+    odid_trust_destroy(trust);
+
+    const char *path = SG_BINARY_DIR "/test_odid_auth_det.keys";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "# a mismatched registry key\n");
+    for (int i = 0; i < 16; i++)
+        fprintf(f, "%02x", bad_det[i]);
+    fputc(' ', f);
+    for (int i = 0; i < 32; i++)
+        fprintf(f, "%02x", ua_pk[i]);
+    fputc('\n', f);
+    fclose(f);
+    trust = odid_trust_create(2, &e);
+    assert_int_equal(odid_trust_load(trust, path, &e), SG_EFORMAT);
+    assert_non_null(strstr(e.msg, ":2: the DET is not the hash of the key"));
+    odid_trust_destroy(trust);
+}
+
 static void test_trust_file(void **state)
 {
     (void)state;
@@ -241,6 +346,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc8032_vector),
         cmocka_unit_test(test_drip_chain),
+        cmocka_unit_test(test_det),
         cmocka_unit_test(test_trust_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -318,12 +318,10 @@ int main(int argc, char **argv)
     if (o.drip) {
         uint8_t seed[32];
         memset(seed, 0x5A, sizeof seed); /* a demo key: never use for real aircraft */
-        static const uint8_t det[ODID_DET_LEN] = {0x20, 0x01, 0x00, 0x3c, 0x00, 0x05, 0x5a, 0x5a,
-                                                  0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80};
-        memcpy(o.det, det, sizeof det);
         FILE *kf = NULL;
+        /* its DET (RFC 9374) under a test RAA / HDA: 2001:30:3e8:7d05::/64 */
         if (sodium_init() < 0 || crypto_sign_seed_keypair(o.pk, o.sk, seed) != 0 ||
-            !(kf = fopen(o.keys_out, "w"))) {
+            odid_det_make(1000, 2000, o.pk, o.det) != SG_OK || !(kf = fopen(o.keys_out, "w"))) {
             fprintf(stderr, "sg_blecap: %s: cannot write the key file\n", o.keys_out);
             return 1;
         }

@@ -23,6 +23,16 @@ static void health_json(sgjw *w, const nl_health *h)
     if (h->groups & NL_H_BLE) {
         sgjw_uint(w, "ble_packets", h->ble_packets);
         sgjw_uint(w, "ble_crc_fail", h->ble_crc_fail);
+        sgjw_uint(w, "ble_1m", h->ble_1m);
+        sgjw_uint(w, "ble_coded_s8", h->ble_coded_s8);
+        sgjw_uint(w, "ble_coded_s2", h->ble_coded_s2);
+        sgjw_uint(w, "ble_crc_fail_1m", h->ble_crc_fail_1m);
+        sgjw_uint(w, "ble_crc_fail_coded", h->ble_crc_fail_coded);
+        sgjw_uint(w, "ble_aux_unheard", h->ble_aux_unheard);
+        sgjw_uint(w, "ble_chain_lost", h->ble_chain_lost);
+        sgjw_uint(w, "ble_rid_decoded", h->ble_rid_decoded);
+        sgjw_uint(w, "ble_rid_bad", h->ble_rid_bad);
+        sgjw_uint(w, "ble_secondary_channels", h->ble_secondary);
     }
     if (h->groups & NL_H_WIFI) {
         sgjw_uint(w, "wifi_frames", h->wifi_frames);
@@ -45,6 +55,9 @@ static void health_json(sgjw *w, const nl_health *h)
         sgjw_uint(w, "remote_id_messages", h->rid_messages);
         sgjw_uint(w, "remote_id_positions", h->rid_positions);
         sgjw_uint(w, "remote_id_evicted", h->rid_evicted);
+        sgjw_uint(w, "remote_id_auth_verified", h->rid_auth_verified);
+        sgjw_uint(w, "remote_id_auth_failed", h->rid_auth_failed);
+        sgjw_uint(w, "remote_id_auth_unverified", h->rid_auth_unverified);
     }
     if (h->groups & NL_H_SAPIENT) {
         sgjw_uint(w, "sapient_connections", h->sapient_connections);

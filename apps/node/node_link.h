@@ -48,13 +48,18 @@ typedef struct {
     uint32_t groups;                          /* NL_H_* */
     uint64_t samples, samples_dropped, bad_samples, blocks_dropped; /* adapter */
     uint64_t bursts, droneid_decoded, droneid_failed;
-    uint64_t ble_packets, ble_crc_fail;
+    uint64_t ble_packets, ble_crc_fail;       /* all PHYs */
+    uint64_t ble_1m, ble_coded_s8, ble_coded_s2; /* packets with a good CRC, per PHY / coding */
+    uint64_t ble_crc_fail_1m, ble_crc_fail_coded;
+    uint64_t ble_aux_unheard, ble_chain_lost, ble_rid_decoded, ble_rid_bad;
+    uint64_t ble_secondary;                   /* secondary channels listened to */
     uint64_t wifi_frames, wifi_rid_frames, wifi_rejected, kernel_dropped;
     uint64_t frames, frames_dropped, frames_bad, detections, bearings, detections_masked;
     uint64_t blobs_dropped, tracklets_dropped, drone_reports; /* camera detector overflow, drone-class reports */
     uint64_t rid_messages, rid_positions, rid_evicted;
     uint64_t sapient_connections, sapient_refused, sapient_registrations; /* SAPIENT input */
     uint64_t sapient_messages, sapient_detections, sapient_rejected;
+    uint64_t rid_auth_verified, rid_auth_failed, rid_auth_unverified; /* verdicts given */
     uint64_t events_dropped;                  /* events this sensor could not push */
     uint64_t record_errors;
     uint64_t link_dropped;                    /* events this node's transport could not send

@@ -395,7 +395,11 @@ static void put_health(wbuf *w, const nl_health *h, double wall_first)
                           h->rid_positions, h->rid_evicted, h->events_dropped, h->record_errors,
                           h->link_dropped, h->sapient_connections, h->sapient_refused,
                           h->sapient_registrations, h->sapient_messages, h->sapient_detections,
-                          h->sapient_rejected};
+                          h->sapient_rejected,
+                          h->ble_1m, h->ble_coded_s8, h->ble_coded_s2,
+                          h->ble_crc_fail_1m, h->ble_crc_fail_coded, h->ble_aux_unheard,
+                          h->ble_chain_lost, h->ble_rid_decoded, h->ble_rid_bad, h->ble_secondary,
+                          h->rid_auth_verified, h->rid_auth_failed, h->rid_auth_unverified};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         put_var(w, c[i]);
     put_f32(w, h->fe_p50_ms);
@@ -417,7 +421,11 @@ static void get_health(rbuf *r, nl_health *h, double *wall_first)
                      &h->rid_positions, &h->rid_evicted, &h->events_dropped, &h->record_errors,
                      &h->link_dropped, &h->sapient_connections, &h->sapient_refused,
                      &h->sapient_registrations, &h->sapient_messages, &h->sapient_detections,
-                     &h->sapient_rejected};
+                     &h->sapient_rejected,
+                     &h->ble_1m, &h->ble_coded_s8, &h->ble_coded_s2,
+                     &h->ble_crc_fail_1m, &h->ble_crc_fail_coded, &h->ble_aux_unheard,
+                     &h->ble_chain_lost, &h->ble_rid_decoded, &h->ble_rid_bad, &h->ble_secondary,
+                     &h->rid_auth_verified, &h->rid_auth_failed, &h->rid_auth_unverified};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         *c[i] = get_var(r);
     h->fe_p50_ms = get_f32(r);

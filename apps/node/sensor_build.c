@@ -13,6 +13,27 @@
 
 static void runner_init(sensor_side *p, size_t si, runner *s);
 
+/* The sensor's Remote ID table, with the venue's DRIP trust file when it names one (each
+ * sensor its own store: verified DRIP Links add keys on the sensor's thread). */
+static int build_odid(sensor_side *p, runner *s, sg_errinfo *e)
+{
+    if (!(s->odid = odid_table_create(256, 30.0, e)))
+        return e->code;
+    const char *path = p->site->rid_trust_path;
+    if (!path[0])
+        return SG_OK;
+    if (!(s->trust = odid_trust_create(4096, e)) || odid_trust_load(s->trust, path, e)) {
+        char where[SG_PATH_LEN + 32];
+        snprintf(where, sizeof where, "%s: remote_id_trust", p->site->path);
+        return sg_err_prefix(e, where);
+    }
+    if (odid_trust_count(s->trust) == 0)
+        return sg_err_set(e, SG_EFORMAT, "%s: remote_id_trust: %s holds no key (\"DET_HEX KEY_HEX\" "
+                          "lines)", p->site->path, path);
+    odid_table_set_trust(s->odid, s->trust);
+    return SG_OK;
+}
+
 /* Adapter options with a relative file (the member `key`) made relative to the venue file. */
 static cJSON *resolve_adapter_opts(const sg_site *site, const cJSON *adapter, const char *key,
                                    sg_errinfo *e)
@@ -92,16 +113,16 @@ int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errin
         return e->code;
     s->live = s->ops->live;
     if (c->ble) {
-        /* BLE Remote ID receiver on this sensor's IQ */
-        ble_rx_cfg bc;
+        /* BLE Remote ID receivers on this sensor's IQ (legacy 1M, extended on Coded) */
+        ble_scan_cfg bc;
         snprintf(where, sizeof where, "%s.ble", c->where);
-        ble_rx_cfg_default(&bc);
-        if ((rc = ble_rx_cfg_from_json(c->ble, where, &bc, e)) || !(s->ble = ble_rx_create(&bc, e)))
+        ble_scan_cfg_default(&bc);
+        if ((rc = ble_scan_cfg_from_json(c->ble, where, &bc, e)) ||
+            !(s->ble = ble_scan_create(&bc, e)))
             return rc ? rc : e->code;
+        s->hold_s = fmax(s->hold_s, ble_scan_hold_s(s->ble));
     }
-    if (!(s->odid = odid_table_create(256, 30.0, e)))
-        return e->code;
-    return SG_OK;
+    return build_odid(p, s, e);
 }
 
 static void runner_init(sensor_side *p, size_t si, runner *s)
@@ -130,9 +151,7 @@ int sensor_build_wifi(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
     s->live = cJSON_HasObjectItem(s->opts, "interface");
     if (!(s->pcap = rid_pcap_open_json(s->opts, where, e)))
         return e->code;
-    if (!(s->odid = odid_table_create(256, 30.0, e)))
-        return e->code;
-    return SG_OK;
+    return build_odid(p, s, e);
 #else
     (void)p;
     return sg_err_set(e, SG_ENOTSUP, "%s: this build has no libpcap (apt-get install "
@@ -279,8 +298,9 @@ void sensor_side_destroy(sensor_side *p)
 #if SG_WITH_PCAP
         rid_pcap_close(s->pcap);
 #endif
-        ble_rx_destroy(s->ble);
+        ble_scan_destroy(s->ble);
         odid_table_destroy(s->odid);
+        odid_trust_destroy(s->trust);
         camera_destroy(s->cam);
 #if SG_WITH_SAPIENT
         sapient_in_destroy(s->sap);

@@ -7,13 +7,14 @@
 #include <stdatomic.h>
 
 #include "camera.h"
-#include "ble_rx.h"
+#include "ble_scan.h"
 #include "droneid.h"
 #include "droneid_burst.h"
 #include "emitter.h"
 #include "frontend.h"
 #include "geo.h"
 #include "odid.h"
+#include "odid_auth.h"
 #if SG_WITH_PCAP
 #include "rid_wifi_pcap.h"
 #else
@@ -44,8 +45,9 @@ typedef struct {
     rid_pcap *pcap;            /* Wi-Fi Remote ID input, or NULL */
     camera *cam;               /* camera input, or NULL */
     sapient_in *sap;           /* SAPIENT listener (third-party sensor), or NULL */
-    ble_rx *ble;               /* BLE Remote ID receiver on this RF input, or NULL */
+    ble_scan *ble;             /* BLE Remote ID receivers on this RF input, or NULL */
     odid_table *odid;          /* Remote ID aircraft heard by this sensor */
+    odid_trust *trust;         /* its DRIP keys (the venue's remote_id_trust), or NULL */
     atomic_uint_least64_t rid_frames, rid_positions;
     const sg_iq_adapter *ops;  /* IQ adapter, NULL for Wi-Fi Remote ID */
     void *state;

@@ -26,7 +26,7 @@ static const char *const rf_stage_name[] = {"block set-up", "recording", "front 
 
 /* ---------------------------------------------------------------- sensor threads */
 
-static void on_ble(void *user, const ble_rx_packet *pkt);
+static void on_ble(void *user, const ble_scan_rid *r);
 
 static void push_event(runner *s, nl_event *ev)
 {
@@ -66,11 +66,21 @@ static void health_fill(runner *s, nl_health *h)
         h->droneid_failed = atomic_load(&s->decode_fail);
     }
     if (s->ble) {
-        ble_rx_stats bs;
-        ble_rx_get_stats(s->ble, &bs);
+        ble_scan_stats bs;
+        ble_scan_get_stats(s->ble, &bs);
         h->groups |= NL_H_BLE;
-        h->ble_packets = bs.crc_ok;
-        h->ble_crc_fail = bs.crc_fail;
+        h->ble_packets = bs.packets_1m + bs.packets_s8 + bs.packets_s2;
+        h->ble_crc_fail = bs.crc_fail_1m + bs.crc_fail_coded;
+        h->ble_1m = bs.packets_1m;
+        h->ble_coded_s8 = bs.packets_s8;
+        h->ble_coded_s2 = bs.packets_s2;
+        h->ble_crc_fail_1m = bs.crc_fail_1m;
+        h->ble_crc_fail_coded = bs.crc_fail_coded;
+        h->ble_aux_unheard = bs.aux_unheard;
+        h->ble_chain_lost = bs.chain_lost;
+        h->ble_rid_decoded = bs.rid_decoded;
+        h->ble_rid_bad = bs.rid_bad;
+        h->ble_secondary = (uint64_t)bs.n_secondary;
     }
 #if SG_WITH_PCAP
     if (s->pcap) {
@@ -118,6 +128,9 @@ static void health_fill(runner *s, nl_health *h)
         h->rid_messages = atomic_load(&s->rid_frames);
         h->rid_positions = atomic_load(&s->rid_positions);
         h->rid_evicted = odid_table_evictions(s->odid);
+        h->rid_auth_verified = odid_table_verdicts(s->odid, SG_RID_AUTH_VERIFIED);
+        h->rid_auth_failed = odid_table_verdicts(s->odid, SG_RID_AUTH_FAILED);
+        h->rid_auth_unverified = odid_table_verdicts(s->odid, SG_RID_AUTH_UNVERIFIED);
     }
     h->events_dropped = atomic_load(&s->events_dropped);
     h->record_errors = atomic_load(&s->rec_errors);
@@ -461,9 +474,12 @@ static int rf_block(runner *s, const sg_iq_block *blk)
     atomic_store(&s->stage, RF_STAGE_BLE);
     if (rc == SG_OK && s->ble) {
         sg_errinfo be = {0};
-        if (ble_rx_execute(s->ble, blk, on_ble, s, &be) != SG_OK) {
+        if (ble_scan_execute(s->ble, blk, on_ble, s, &be) != SG_OK) {
             /* e.g. the configured channel is outside this capture: BLE off, counted */
-            ble_rx_destroy(s->ble);
+            char note[320];
+            snprintf(note, sizeof note, "BLE Remote ID receiver off: %s", be.msg);
+            push_note(s, note);
+            ble_scan_destroy(s->ble);
             s->ble = NULL;
             atomic_fetch_add(&s->events_dropped, 1);
         }
@@ -510,16 +526,11 @@ static void rid_message(runner *s, const uint8_t mac[6], const odid_message *m, 
     push_event(s, &ev);
 }
 
-static void on_ble(void *user, const ble_rx_packet *pkt)
+static void on_ble(void *user, const ble_scan_rid *r)
 {
     runner *s = user;
-    odid_message msgs[ODID_PACK_MAX];
-    int n = 0;
-    uint8_t mac[6];
-    if (ble_rx_packet_odid(pkt, msgs, ODID_PACK_MAX, &n, mac) != SG_OK)
-        return; /* another BLE device */
-    for (int i = 0; i < n; i++)
-        rid_message(s, mac, &msgs[i], pkt->t, pkt->power_dbfs);
+    for (int i = 0; i < r->n_msgs; i++)
+        rid_message(s, r->mac, &r->msgs[i], r->t, r->power_dbfs);
 }
 
 #if SG_WITH_PCAP
@@ -638,7 +649,7 @@ static void *rf_thread(void *arg)
     if (s->df)
         push_bearings(s, INFINITY);
     if (s->ble)
-        ble_rx_flush(s->ble, on_ble, s);
+        ble_scan_flush(s->ble, on_ble, s);
     if ((rc == SG_OK || (rc == SG_ESTATE && atomic_load(s->p->stop))) && frc != SG_OK)
         rc = sg_err_set(&e, frc, "front end flush failed");
     if (s->rec) {

@@ -1,0 +1,420 @@
+/* Bluetooth LE Remote ID scanner: legacy 1M + LE Coded PHY extended advertising on
+ * one IQ stream (see ble_scan.h). */
+#include "ble_scan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ble_coded.h"
+#include "sg_json.h"
+
+#define MAX_CODED (BLE_RX_MAX_CH + BLE_SCAN_MAX_SEC)
+#define PENDING_MAX 32          /* advertisements of one block sorted before delivery */
+
+struct ble_scan {
+    ble_scan_cfg cfg;
+    ble_rx *legacy;
+    ble_coded_rx *coded[MAX_CODED];
+    int coded_ch[MAX_CODED];
+    int n_coded;
+    ble_rx *sec1m[BLE_SCAN_MAX_SEC];   /* 1M extended advertising on the secondary channels */
+    int sec1m_ch[BLE_SCAN_MAX_SEC];
+    int n_sec1m;
+    bool built;                 /* coded receivers made (first block) */
+    ble_chain chain;
+    ble_scan_stats st;
+    ble_scan_rid pend[PENDING_MAX];
+    int n_pend;
+    ble_scan_cb cb;             /* during execute / flush */
+    void *user;
+};
+
+void ble_scan_cfg_default(ble_scan_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    ble_rx_cfg_default(&c->legacy);
+    c->extended = false;
+    c->n_secondary = -1;
+    c->max_secondary = 4;
+    c->coded_threshold = 0.35;
+    c->coded_primary = false;
+    c->sec_coded = true;
+    c->sec_1m = false;
+}
+
+int ble_scan_cfg_from_json(const cJSON *obj, const char *where, ble_scan_cfg *c, sg_errinfo *e)
+{
+    static const char *const keys[] = {"channels", "offsets_hz", "sample_rate", "sync_threshold",
+                                       "extended", "secondary_channels", "max_secondary",
+                                       "coded_threshold", "coded_primary", "secondary_phys",
+                                       NULL};
+    static const char *const mine[] = {"extended", "secondary_channels", "max_secondary",
+                                       "coded_threshold", "coded_primary", "secondary_phys"};
+    int rc = sgj_check_keys(obj, where, keys, e);
+    if (rc)
+        return rc;
+    /* the legacy receiver's keys, read by its own parser */
+    cJSON *leg = cJSON_Duplicate(obj, 1);
+    if (!leg)
+        return sg_err_set(e, SG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(leg, mine[i]);
+    rc = ble_rx_cfg_from_json(leg, where, &c->legacy, e);
+    cJSON_Delete(leg);
+    if (rc)
+        return rc;
+    long ms = c->max_secondary;
+    if ((rc = sgj_bool(obj, where, "extended", false, c->extended, &c->extended, e)) ||
+        (rc = sgj_int(obj, where, "max_secondary", false, ms, 1, BLE_SCAN_MAX_SEC, &ms, e)) ||
+        (rc = sgj_number(obj, where, "coded_threshold", false, c->coded_threshold, 0.2, 0.95,
+                         &c->coded_threshold, e)))
+        return rc;
+    c->max_secondary = (int)ms;
+    if ((rc = sgj_bool(obj, where, "coded_primary", false, c->coded_primary, &c->coded_primary,
+                       e)))
+        return rc;
+    const cJSON *phys = cJSON_GetObjectItemCaseSensitive(obj, "secondary_phys");
+    if (phys) {
+        int np = cJSON_IsArray(phys) ? cJSON_GetArraySize(phys) : 0;
+        if (np < 1 || np > 2)
+            return sg_err_set(e, SG_EINVAL, "%s: secondary_phys: must be an array of 1 or 2 of "
+                                            "\"coded\", \"1m\"", where);
+        c->sec_coded = c->sec_1m = false;
+        for (int i = 0; i < np; i++) {
+            const cJSON *v = cJSON_GetArrayItem(phys, i);
+            bool *f = !cJSON_IsString(v)                   ? NULL
+                      : !strcmp(v->valuestring, "coded") ? &c->sec_coded
+                      : !strcmp(v->valuestring, "1m")    ? &c->sec_1m
+                                                         : NULL;
+            if (!f)
+                return sg_err_set(e, SG_EINVAL, "%s: secondary_phys[%d]: must be \"coded\" or "
+                                                "\"1m\" (2M is not demodulated)", where, i);
+            if (*f)
+                return sg_err_set(e, SG_EINVAL, "%s: secondary_phys[%d]: listed twice", where, i);
+            *f = true;
+        }
+    }
+    const cJSON *sec = cJSON_GetObjectItemCaseSensitive(obj, "secondary_channels");
+    if (!sec)
+        return SG_OK;
+    if (cJSON_IsString(sec) && !strcmp(sec->valuestring, "auto")) {
+        c->n_secondary = -1;
+        return SG_OK;
+    }
+    if (!cJSON_IsArray(sec))
+        return sg_err_set(e, SG_EINVAL, "%s: secondary_channels: must be \"auto\" or an array of "
+                                        "channel indices 0..36", where);
+    int n = cJSON_GetArraySize(sec);
+    if (n > BLE_SCAN_MAX_SEC)
+        return sg_err_set(e, SG_EINVAL, "%s: secondary_channels: at most %d entries, got %d", where,
+                          BLE_SCAN_MAX_SEC, n);
+    for (int i = 0; i < n; i++) {
+        const cJSON *v = cJSON_GetArrayItem(sec, i);
+        if (!cJSON_IsNumber(v) || v->valuedouble != (int)v->valuedouble || v->valueint < 0 ||
+            v->valueint > 36)
+            return sg_err_set(e, SG_EINVAL, "%s: secondary_channels[%d]: must be an integer 0..36",
+                              where, i);
+        for (int k = 0; k < i; k++)
+            if (c->secondary[k] == v->valueint)
+                return sg_err_set(e, SG_EINVAL, "%s: secondary_channels[%d]: channel %d twice",
+                                  where, i, v->valueint);
+        c->secondary[i] = v->valueint;
+    }
+    c->n_secondary = n;
+    return SG_OK;
+}
+
+void ble_scan_destroy(ble_scan *q)
+{
+    if (!q)
+        return;
+    ble_rx_destroy(q->legacy);
+    for (int i = 0; i < q->n_coded; i++)
+        ble_coded_destroy(q->coded[i]);
+    for (int i = 0; i < q->n_sec1m; i++)
+        ble_rx_destroy(q->sec1m[i]);
+    free(q);
+}
+
+ble_scan *ble_scan_create(const ble_scan_cfg *c, sg_errinfo *e)
+{
+    if (!c) {
+        sg_err_set(e, SG_EINVAL, "ble_scan: NULL configuration");
+        return NULL;
+    }
+    if (c->extended) {
+        double r = c->legacy.sample_rate / 4e6;
+        if (!(r >= 1 && r <= 8 && fabs(r - round(r)) < 1e-9)) {
+            sg_err_set(e, SG_EINVAL, "ble: extended advertising (Coded PHY) needs sample_rate a "
+                                     "multiple of 4 MHz up to 32 MHz, got %g",
+                       c->legacy.sample_rate);
+            return NULL;
+        }
+        if (c->n_secondary < -1 || c->n_secondary > BLE_SCAN_MAX_SEC || c->max_secondary < 1 ||
+            c->max_secondary > BLE_SCAN_MAX_SEC) {
+            sg_err_set(e, SG_EINVAL, "ble_scan: secondary channel count out of range");
+            return NULL;
+        }
+        for (int i = 0; i < c->n_secondary; i++)
+            if (c->secondary[i] < 0 || c->secondary[i] > 36) {
+                sg_err_set(e, SG_EINVAL, "ble_scan: secondary channel %d is not 0..36",
+                           c->secondary[i]);
+                return NULL;
+            }
+        if (!(c->coded_threshold >= 0.2 && c->coded_threshold <= 0.95)) {
+            sg_err_set(e, SG_EINVAL, "ble_scan: coded_threshold must be in [0.2, 0.95], got %g",
+                       c->coded_threshold);
+            return NULL;
+        }
+    }
+    ble_scan *q = calloc(1, sizeof *q);
+    if (!q) {
+        sg_err_set(e, SG_ENOMEM, "ble_scan: out of memory");
+        return NULL;
+    }
+    q->cfg = *c;
+    ble_chain_init(&q->chain);
+    if (!(q->legacy = ble_rx_create(&c->legacy, e))) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+static bool in_band(double off, double fs) { return fabs(off) + 1e6 <= fs / 2 + 1e-3; }
+
+/* The extended advertising receivers, at the first block (offsets from its centre
+ * frequency): Coded on the primary and secondary channels, 1M on the secondary ones. */
+static int build_coded(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
+{
+    const ble_scan_cfg *c = &q->cfg;
+    double fs = blk->sample_rate, fc = blk->center_freq;
+    double off[MAX_CODED];
+    int ch[MAX_CODED], n = 0;
+    for (int i = 0; i < c->legacy.n_channels; i++) {
+        ch[n] = c->legacy.channels[i];
+        off[n] = isfinite(c->legacy.offsets_hz[i]) ? c->legacy.offsets_hz[i]
+                                                   : ble_channel_freq(ch[n]) - fc;
+        if (!isfinite(c->legacy.offsets_hz[i]) && !(fc > 0))
+            return sg_err_set(e, SG_ERANGE, "ble: extended advertising needs the capture's centre "
+                                            "frequency (or offsets_hz for channel %d)", ch[n]);
+        if (!in_band(off[n], fs))
+            return sg_err_set(e, SG_ERANGE, "ble: channel %d (offset %g Hz) is outside the %g Hz "
+                                            "band for the Coded PHY", ch[n], off[n], fs);
+        n++;
+    }
+    if (!(fc > 0))
+        return sg_err_set(e, SG_ERANGE, "ble: secondary channels need the capture's centre "
+                                        "frequency");
+    if (c->n_secondary >= 0) {
+        for (int i = 0; i < c->n_secondary; i++) {
+            ch[n] = c->secondary[i];
+            off[n] = ble_channel_freq(ch[n]) - fc;
+            if (!in_band(off[n], fs))
+                return sg_err_set(e, SG_ERANGE, "ble: secondary channel %d (%.0f MHz) is outside "
+                                                "the capture (%.0f MHz +- %.0f MHz)",
+                                  ch[n], ble_channel_freq(ch[n]) / 1e6, fc / 1e6, fs / 2e6);
+            n++;
+        }
+    } else {
+        /* every secondary channel inside the band, nearest the centre first */
+        int cand[37], nc = 0;
+        for (int k = 0; k <= 36; k++)
+            if (in_band(ble_channel_freq(k) - fc, fs))
+                cand[nc++] = k;
+        for (int i = 1; i < nc; i++)
+            for (int j = i; j > 0 && fabs(ble_channel_freq(cand[j]) - fc) <
+                                         fabs(ble_channel_freq(cand[j - 1]) - fc); j--) {
+                int t = cand[j];
+                cand[j] = cand[j - 1];
+                cand[j - 1] = t;
+            }
+        for (int i = 0; i < nc && i < c->max_secondary; i++) {
+            ch[n] = cand[i];
+            off[n++] = ble_channel_freq(cand[i]) - fc;
+        }
+    }
+    int n_prim = c->legacy.n_channels;
+    for (int i = 0; i < n; i++) {
+        if (i < n_prim ? c->coded_primary : c->sec_coded) {
+            ble_coded_cfg cc;
+            ble_coded_cfg_default(&cc);
+            cc.sample_rate = fs;
+            cc.offset_hz = off[i];
+            cc.channel = ch[i];
+            cc.sync_threshold = c->coded_threshold;
+            if (!(q->coded[q->n_coded] = ble_coded_create(&cc, e)))
+                return e->code;
+            q->coded_ch[q->n_coded++] = ch[i];
+        }
+        if (i < n_prim || !c->sec_1m)
+            continue;
+        ble_rx_cfg rc;
+        ble_rx_cfg_default(&rc);
+        rc.channels[0] = ch[i];
+        rc.offsets_hz[0] = off[i];
+        rc.sample_rate = fs;
+        rc.sync_threshold = c->legacy.sync_threshold;
+        rc.extended = true;
+        if (!(q->sec1m[q->n_sec1m] = ble_rx_create(&rc, e)))
+            return e->code;
+        q->sec1m_ch[q->n_sec1m++] = ch[i];
+    }
+    q->st.n_secondary = n - n_prim;
+    q->built = true;
+    return SG_OK;
+}
+
+static bool listened(const ble_scan *q, int channel, ble_phy phy)
+{
+    if (phy == BLE_PHY_1M) {
+        for (int i = 0; i < q->n_sec1m; i++)
+            if (q->sec1m_ch[i] == channel)
+                return true;
+        return false;
+    }
+    if (phy != BLE_PHY_CODED)
+        return false; /* 2M secondary packets: not demodulated here */
+    for (int i = 0; i < q->n_coded; i++)
+        if (q->coded_ch[i] == channel)
+            return true;
+    return false;
+}
+
+static int cmp_t(const void *a, const void *b)
+{
+    double x = ((const ble_scan_rid *)a)->t, y = ((const ble_scan_rid *)b)->t;
+    return (x > y) - (x < y);
+}
+
+static void deliver(ble_scan *q)
+{
+    qsort(q->pend, (size_t)q->n_pend, sizeof q->pend[0], cmp_t);
+    for (int i = 0; i < q->n_pend; i++)
+        if (q->cb)
+            q->cb(q->user, &q->pend[i]);
+    q->n_pend = 0;
+}
+
+/* One link-layer packet from any receiver: chain, Remote ID, queued for delivery. */
+static void on_packet(ble_scan *q, const ble_ll_rec *r, double t, double power)
+{
+    if ((r->pdu[0] & 15) == BLE_ADV_EXT_IND) {
+        ble_ext_adv x; /* ADV_EXT_IND, or an AUX_ADV_IND / AUX_CHAIN_IND continued */
+        if (ble_ext_parse(r->pdu, r->pdu_len, &x) == SG_OK && x.has_aux) {
+            q->st.aux_ptrs++;
+            if (!listened(q, x.aux_channel, x.aux_phy))
+                q->st.aux_unheard++;
+        }
+    }
+    ble_adv_data d;
+    ble_adv adv;
+    if (ble_chain_feed_ll(&q->chain, r, t, &d) != SG_OK ||
+        ble_ad_find_odid(d.adv_data, d.adv_data_len, &adv) != SG_OK || !adv.has_odid)
+        return;
+    q->st.rid_adverts++;
+    if (q->n_pend == PENDING_MAX)
+        deliver(q);
+    ble_scan_rid *o = &q->pend[q->n_pend];
+    int n = 0;
+    if (odid_decode_payload(adv.odid, adv.odid_len, o->msgs, ODID_PACK_MAX, &n, NULL) != SG_OK ||
+        n < 1) {
+        q->st.rid_bad++;
+        return;
+    }
+    q->st.rid_decoded++;
+    o->n_msgs = n;
+    o->t = t;
+    for (int i = 0; i < 6; i++)
+        o->mac[i] = d.adva[5 - i];
+    o->phy = r->phy;
+    o->coding = r->coding;
+    o->channel = r->channel;
+    o->power_dbfs = power;
+    q->n_pend++;
+}
+
+static void on_legacy(void *user, const ble_rx_packet *p)
+{
+    ble_ll_rec r = {.channel = p->channel, .phy = BLE_PHY_1M, .rssi_dbm = NAN, .aa = BLE_AA_ADV,
+                    .pdu = p->pdu, .pdu_len = p->pdu_len};
+    on_packet(user, &r, p->t, p->power_dbfs);
+}
+
+static void on_coded(void *user, const ble_coded_packet *p)
+{
+    ble_scan *q = user;
+    if (p->coding == 8)
+        q->st.packets_s8++;
+    else
+        q->st.packets_s2++;
+    ble_ll_rec r = {.channel = p->channel, .phy = BLE_PHY_CODED, .coding = p->coding,
+                    .rssi_dbm = NAN, .aa = BLE_AA_ADV, .pdu = p->pdu, .pdu_len = p->pdu_len};
+    on_packet(q, &r, p->t, NAN);
+}
+
+int ble_scan_execute(ble_scan *q, const sg_iq_block *blk, ble_scan_cb cb, void *user,
+                     sg_errinfo *e)
+{
+    if (!q || !blk)
+        return sg_err_set(e, SG_EINVAL, "ble_scan: NULL argument");
+    int rc;
+    if (q->cfg.extended && !q->built && (rc = build_coded(q, blk, e)))
+        return rc;
+    q->cb = cb;
+    q->user = user;
+    rc = ble_rx_execute(q->legacy, blk, on_legacy, q, e);
+    for (int i = 0; rc == SG_OK && i < q->n_sec1m; i++)
+        rc = ble_rx_execute(q->sec1m[i], blk, on_legacy, q, e);
+    for (int i = 0; rc == SG_OK && i < q->n_coded; i++)
+        rc = ble_coded_execute(q->coded[i], blk, on_coded, q, e);
+    deliver(q);
+    return rc;
+}
+
+int ble_scan_flush(ble_scan *q, ble_scan_cb cb, void *user)
+{
+    if (!q)
+        return SG_EINVAL;
+    q->cb = cb;
+    q->user = user;
+    ble_rx_flush(q->legacy, on_legacy, q);
+    for (int i = 0; i < q->n_sec1m; i++)
+        ble_rx_flush(q->sec1m[i], on_legacy, q);
+    for (int i = 0; i < q->n_coded; i++)
+        ble_coded_flush(q->coded[i], on_coded, q);
+    deliver(q);
+    return SG_OK;
+}
+
+void ble_scan_get_stats(const ble_scan *q, ble_scan_stats *s)
+{
+    *s = q->st;
+    ble_rx_stats ls;
+    ble_rx_get_stats(q->legacy, &ls);
+    s->packets_1m = ls.crc_ok;
+    s->crc_fail_1m = ls.crc_fail;
+    s->truncated = ls.truncated;
+    for (int i = 0; i < q->n_sec1m; i++) {
+        ble_rx_get_stats(q->sec1m[i], &ls);
+        s->packets_1m += ls.crc_ok;
+        s->crc_fail_1m += ls.crc_fail;
+        s->truncated += ls.truncated;
+    }
+    for (int i = 0; i < q->n_coded; i++) {
+        ble_coded_stats cs;
+        ble_coded_get_stats(q->coded[i], &cs);
+        s->syncs_coded += cs.syncs;
+        s->crc_fail_coded += cs.crc_fail;
+        s->truncated += cs.truncated;
+    }
+    const ble_chain_stats *c = &q->chain.st;
+    s->chain_lost = c->incomplete + c->orphans + c->overflow + c->truncated;
+}
+
+double ble_scan_hold_s(const ble_scan *q)
+{
+    /* the longest packet a receiver buffers (1 us per symbol / bit), with a margin */
+    return 1.25e-6 * (q->cfg.extended ? BLE_CODED_MAX_SYMBOLS : BLE_PKT_MAX_BITS);
+}
