@@ -91,10 +91,9 @@ int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errin
         s->ops->stats(s->state, &as);
         unsigned ch = as.channels ? as.channels : 1;
         if (ch != elements)
-            return sg_err_set(e, SG_EINVAL, "%s: the input has %u channel%s but %s.array has %u "
-                              "elements (one coherent channel per element)",
-                              replace ? "--replay" : where, ch, ch == 1 ? "" : "s", c->where,
-                              elements);
+            return sg_err_set(e, SG_EINVAL, "%s: the input has %u channel%s but the sensor's array "
+                              "has %u elements (one coherent channel per element)",
+                              replace ? "--replay" : where, ch, ch == 1 ? "" : "s", elements);
     }
     frontend_cfg fc;
     snprintf(where, sizeof where, "%s.frontend", c->where);
