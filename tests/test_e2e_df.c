@@ -145,6 +145,45 @@ static void truth_at(double t, double p[3])
     p[2] = Z0;
 }
 
+/* The DF counters of the last status: every burst offered to DoA is accounted for by
+ * exactly one outcome, and the sensor made bearings. Returns the bearing measurements of
+ * all DF sensors. */
+static double check_df_status(const msglist *l, int nsites)
+{
+    static const char *const outcome[] = {"df_doa_failed", "df_not_drone", "df_ambiguous",
+                                          "df_multi_peak", "df_incoherent", "df_low_snr",
+                                          "df_burst_bearings"};
+    const cJSON *st = msglist_last(l, "status");
+    assert_non_null(st);
+    const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(st, "sensors");
+    assert_int_equal(cJSON_GetArraySize(sensors), nsites);
+    double bearings = 0;
+    for (int i = 0; i < nsites; i++) {
+        const cJSON *s = cJSON_GetArrayItem(sensors, i);
+        double offered = jnum(s, "df_bursts"), sum = 0;
+        for (size_t k = 0; k < sizeof outcome / sizeof outcome[0]; k++) {
+            double v = jnum(s, outcome[k]);
+            assert_true(v >= 0);
+            sum += v;
+        }
+        print_message("%s: %g bursts offered to DF, %g combined into %g bearings; not used: %g no "
+                      "DoA, %g not a drone link, %g ambiguous, %g multi-peak, %g incoherent, %g "
+                      "low SNR\n", jstr(s, "id"), offered, jnum(s, "df_burst_bearings"),
+                      jnum(s, "df_bearings"), jnum(s, "df_doa_failed"), jnum(s, "df_not_drone"),
+                      jnum(s, "df_ambiguous"), jnum(s, "df_multi_peak"), jnum(s, "df_incoherent"),
+                      jnum(s, "df_low_snr"));
+        assert_true(offered == jnum(s, "bursts")); /* every burst of a DF sensor */
+        assert_true(offered > 0 && sum == offered);
+        /* most bursts of the one drone make bearings (its bursts in band come in clusters:
+         * 15 bearings in 5 s seen) */
+        assert_true(jnum(s, "df_burst_bearings") > 0.5 * offered);
+        assert_true(jnum(s, "df_bearings") >= 2 * DUR);
+        assert_true(jnum(s, "df_bearings") <= jnum(s, "df_burst_bearings"));
+        bearings += jnum(s, "df_bearings");
+    }
+    return bearings;
+}
+
 static void test_two_sites(void **state)
 {
     (void)state;
@@ -155,6 +194,7 @@ static void test_two_sites(void **state)
     int status = harness_run(B "/two.log", args, &l);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     harness_schema_check(B "/two.jsonl", "track,alert,status,rf", NULL);
+    check_df_status(&l, 2);
     geo_frame f;
     assert_int_equal(geo_frame_init(&f, LAT0 * M_PI / 180, LON0 * M_PI / 180, H0, NULL), 0);
     /* the drone is inside R_ZONE (so inside the zone no earlier) from t_in on */
@@ -204,6 +244,7 @@ static void test_one_site(void **state)
     int status = harness_run(B "/one.log", args, &l);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     harness_schema_check(B "/one.jsonl", "status,rf", NULL); /* rf with azimuth_deg */
+    check_df_status(&l, 1);
     size_t confirmed = 0, rf = 0, lines = 0;
     double worst = 0, sd_max = 0;
     for (size_t i = 0; i < l.n; i++) {

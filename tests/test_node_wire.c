@@ -206,11 +206,11 @@ static void test_health_done_tick_ping(void **state)
 static void test_health_every_counter(void **state)
 {
     (void)state;
-    enum { N_COUNTERS = 28 };
+    enum { N_COUNTERS = 38 };
     size_t a = offsetof(nl_health, samples), b = offsetof(nl_health, link_dropped) + 8;
     assert_int_equal(b - a, N_COUNTERS * sizeof(uint64_t));
     nl_event ev = {.kind = NL_HEALTH, .sensor = 5, .t = T0}, out;
-    ev.h.groups = NL_H_CAMERA | NL_H_RECORD;
+    ev.h.groups = NL_H_CAMERA | NL_H_RECORD | NL_H_DF;
     for (size_t i = 0; i < N_COUNTERS; i++) {
         uint64_t v = (i + 1) * 1000003ull + (i << 40); /* distinct, 1 to 7 varint bytes */
         memcpy((char *)&ev.h + a + i * 8, &v, 8);

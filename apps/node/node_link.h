@@ -38,6 +38,7 @@ enum {
     NL_H_CAMERA = 1u << 3,   /* camera: frames .. detections_masked */
     NL_H_RID = 1u << 4,      /* Remote ID table: rid_* */
     NL_H_RECORD = 1u << 5,   /* incident recording on (or failed): record_errors */
+    NL_H_DF = 1u << 7,       /* direction finding (sensor_df.h): df_* */
     NL_H_PRIMARY = 1u << 6,  /* the node's first sensor: its progress and clock pairing
                                 stand for the node (replay progress, sample-to-feed latency) */
 };
@@ -52,6 +53,10 @@ typedef struct {
     uint64_t frames, frames_dropped, frames_bad, detections, bearings, detections_masked;
     uint64_t blobs_dropped, tracklets_dropped, drone_reports; /* camera detector overflow, drone-class reports */
     uint64_t rid_messages, rid_positions, rid_evicted;
+    /* DF: bursts offered to DoA = doa_failed + not_drone + ambiguous + multi_peak +
+     * incoherent + low_snr + burst_bearings; bearings = measurements made */
+    uint64_t df_bursts, df_doa_failed, df_not_drone, df_ambiguous, df_multi_peak, df_incoherent,
+        df_low_snr, df_burst_bearings, df_bearings, df_evicted;
     uint64_t events_dropped;                  /* events this sensor could not push */
     uint64_t record_errors;
     uint64_t link_dropped;                    /* events this node's transport could not send

@@ -246,7 +246,9 @@ static void put_health(wbuf *w, const nl_health *h, double wall_first)
                           h->detections, h->bearings, h->detections_masked, h->blobs_dropped,
                           h->tracklets_dropped, h->drone_reports, h->rid_messages,
                           h->rid_positions, h->rid_evicted, h->events_dropped, h->record_errors,
-                          h->link_dropped};
+                          h->link_dropped, h->df_bursts, h->df_doa_failed, h->df_not_drone,
+                          h->df_ambiguous, h->df_multi_peak, h->df_incoherent, h->df_low_snr,
+                          h->df_burst_bearings, h->df_bearings, h->df_evicted};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         put_var(w, c[i]);
     put_f32(w, h->fe_p50_ms);
@@ -266,7 +268,9 @@ static void get_health(rbuf *r, nl_health *h, double *wall_first)
                      &h->detections, &h->bearings, &h->detections_masked, &h->blobs_dropped,
                      &h->tracklets_dropped, &h->drone_reports, &h->rid_messages,
                      &h->rid_positions, &h->rid_evicted, &h->events_dropped, &h->record_errors,
-                     &h->link_dropped};
+                     &h->link_dropped, &h->df_bursts, &h->df_doa_failed, &h->df_not_drone,
+                     &h->df_ambiguous, &h->df_multi_peak, &h->df_incoherent, &h->df_low_snr,
+                     &h->df_burst_bearings, &h->df_bearings, &h->df_evicted};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         *c[i] = get_var(r);
     h->fe_p50_ms = get_f32(r);

@@ -113,8 +113,17 @@ void sensor_df_add(sensor_df *q, uint32_t id, const char *cls, double cls_conf,
         q->st.failed++;
         return;
     }
-    if ((r->flags & DOA_AMB_AZIMUTH) || !(r->var_az > 0) || !isfinite(r->var_az)) {
-        q->st.ambiguous++;
+    if (!(r->var_az > 0) || !isfinite(r->var_az)) {
+        q->st.failed++;
+        return;
+    }
+    uint64_t *rej = r->flags & (DOA_AMB_FRONT_BACK | DOA_AMB_GRATING) ? &q->st.ambiguous
+                    : r->flags & DOA_AMB_MULTI                        ? &q->st.multi_peak
+                    : r->flags & DOA_FLAG_NOT_RANK1                   ? &q->st.incoherent
+                    : r->flags & DOA_FLAG_LOW_SNR                     ? &q->st.low_snr
+                                                                      : NULL;
+    if (rej) {
+        (*rej)++;
         return;
     }
     if (!sl->open) {
@@ -136,6 +145,11 @@ void sensor_df_add(sensor_df *q, uint32_t id, const char *cls, double cls_conf,
         sl->se += we * r->el;
     }
     q->st.used++;
+}
+
+void sensor_df_not_drone(sensor_df *q)
+{
+    q->st.not_drone++;
 }
 
 bool sensor_df_due(sensor_df *q, double now, sg_measurement *m)
