@@ -152,7 +152,7 @@ static double check_df_status(const msglist *l, int nsites)
 {
     static const char *const outcome[] = {"df_doa_failed", "df_not_drone", "df_ambiguous",
                                           "df_multi_peak", "df_incoherent", "df_low_snr",
-                                          "df_burst_bearings"};
+                                          "df_crowded", "df_burst_bearings"};
     const cJSON *st = msglist_last(l, "status");
     assert_non_null(st);
     const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(st, "sensors");

@@ -206,7 +206,7 @@ static void test_health_done_tick_ping(void **state)
 static void test_health_every_counter(void **state)
 {
     (void)state;
-    enum { N_COUNTERS = 38 };
+    enum { N_COUNTERS = 39 };
     size_t a = offsetof(nl_health, samples), b = offsetof(nl_health, link_dropped) + 8;
     assert_int_equal(b - a, N_COUNTERS * sizeof(uint64_t));
     nl_event ev = {.kind = NL_HEALTH, .sensor = 5, .t = T0}, out;

@@ -28,6 +28,7 @@ static void health_json(sgjw *w, const nl_health *h)
         sgjw_uint(w, "df_multi_peak", h->df_multi_peak);
         sgjw_uint(w, "df_incoherent", h->df_incoherent);
         sgjw_uint(w, "df_low_snr", h->df_low_snr);
+        sgjw_uint(w, "df_crowded", h->df_crowded);
         sgjw_uint(w, "df_burst_bearings", h->df_burst_bearings);
         sgjw_uint(w, "df_bearings", h->df_bearings);
         sgjw_uint(w, "df_evicted", h->df_evicted);

@@ -54,9 +54,9 @@ typedef struct {
     uint64_t blobs_dropped, tracklets_dropped, drone_reports; /* camera detector overflow, drone-class reports */
     uint64_t rid_messages, rid_positions, rid_evicted;
     /* DF: bursts offered to DoA = doa_failed + not_drone + ambiguous + multi_peak +
-     * incoherent + low_snr + burst_bearings; bearings = measurements made */
+     * incoherent + low_snr + crowded + burst_bearings; bearings = measurements made */
     uint64_t df_bursts, df_doa_failed, df_not_drone, df_ambiguous, df_multi_peak, df_incoherent,
-        df_low_snr, df_burst_bearings, df_bearings, df_evicted;
+        df_low_snr, df_crowded, df_burst_bearings, df_bearings, df_evicted;
     uint64_t events_dropped;                  /* events this sensor could not push */
     uint64_t record_errors;
     uint64_t link_dropped;                    /* events this node's transport could not send

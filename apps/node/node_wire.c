@@ -152,7 +152,7 @@ static void put_header(wbuf *w, const nw_header *h, nw_kind kind)
 }
 
 /* Measurement flags (first body byte after the type). */
-enum { MF_VEL = 1, MF_OPERATOR = 2, MF_RF = 4, MF_T = 8, MF_BAND = 16 };
+enum { MF_VEL = 1, MF_OPERATOR = 2, MF_RF = 4, MF_T = 8, MF_BAND = 16, MF_BURSTS = 32 };
 
 static void put_meas(wbuf *w, const nl_event *ev)
 {
@@ -160,7 +160,7 @@ static void put_meas(wbuf *w, const nl_event *ev)
     int dim = sg_meas_dim(m->type);
     uint8_t f = (m->has_vel ? MF_VEL : 0) | (m->has_operator ? MF_OPERATOR : 0) |
                 (ev->fc != 0 || ev->bw != 0 ? MF_RF : 0) | (m->t != ev->t ? MF_T : 0) |
-                (m->fc_hz != 0 || m->bw_hz != 0 ? MF_BAND : 0);
+                (m->fc_hz != 0 || m->bw_hz != 0 ? MF_BAND : 0) | (m->n_bursts ? MF_BURSTS : 0);
     put_u8(w, (uint8_t)m->type);
     put_u8(w, f);
     if (f & MF_T)
@@ -188,6 +188,14 @@ static void put_meas(wbuf *w, const nl_event *ev)
     if (f & MF_BAND) {
         put_f64(w, m->fc_hz);
         put_f64(w, m->bw_hz);
+    }
+    if (f & MF_BURSTS) {
+        unsigned n = m->n_bursts < SG_MEAS_BURSTS ? m->n_bursts : SG_MEAS_BURSTS;
+        put_u8(w, (uint8_t)n);
+        for (unsigned i = 0; i < n; i++) {
+            put_f64(w, m->burst_t[i]);
+            put_f64(w, m->burst_fc[i]);
+        }
     }
     put_f64(w, ev->first_t);
     put_f32(w, ev->t_end - ev->t);
@@ -232,6 +240,19 @@ static void get_meas(rbuf *r, nl_event *ev)
         m->fc_hz = get_f64(r);
         m->bw_hz = get_f64(r);
     }
+    m->n_bursts = 0;
+    if (f & MF_BURSTS) {
+        unsigned n = get_u8(r);
+        if (n < 1 || n > SG_MEAS_BURSTS) {
+            r->bad = "bad burst count";
+            return;
+        }
+        for (unsigned i = 0; i < n; i++) {
+            m->burst_t[i] = get_f64(r);
+            m->burst_fc[i] = get_f64(r);
+        }
+        m->n_bursts = n;
+    }
     ev->first_t = get_f64(r);
     ev->t_end = ev->t + get_f32(r);
 }
@@ -247,7 +268,7 @@ static void put_health(wbuf *w, const nl_health *h, double wall_first)
                           h->tracklets_dropped, h->drone_reports, h->rid_messages,
                           h->rid_positions, h->rid_evicted, h->events_dropped, h->record_errors,
                           h->link_dropped, h->df_bursts, h->df_doa_failed, h->df_not_drone,
-                          h->df_ambiguous, h->df_multi_peak, h->df_incoherent, h->df_low_snr,
+                          h->df_ambiguous, h->df_multi_peak, h->df_incoherent, h->df_low_snr, h->df_crowded,
                           h->df_burst_bearings, h->df_bearings, h->df_evicted};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         put_var(w, c[i]);
@@ -269,7 +290,7 @@ static void get_health(rbuf *r, nl_health *h, double *wall_first)
                      &h->tracklets_dropped, &h->drone_reports, &h->rid_messages,
                      &h->rid_positions, &h->rid_evicted, &h->events_dropped, &h->record_errors,
                      &h->link_dropped, &h->df_bursts, &h->df_doa_failed, &h->df_not_drone,
-                     &h->df_ambiguous, &h->df_multi_peak, &h->df_incoherent, &h->df_low_snr,
+                     &h->df_ambiguous, &h->df_multi_peak, &h->df_incoherent, &h->df_low_snr, &h->df_crowded,
                      &h->df_burst_bearings, &h->df_bearings, &h->df_evicted};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         *c[i] = get_var(r);

@@ -77,6 +77,7 @@ static void health_fill(runner *s, nl_health *h)
         h->df_multi_peak = st.multi_peak;
         h->df_incoherent = st.incoherent;
         h->df_low_snr = st.low_snr;
+        h->df_crowded = st.crowded;
         h->df_burst_bearings = st.used;
         h->df_bearings = st.bearings;
         h->df_evicted = st.evicted;
