@@ -111,6 +111,23 @@ static void test_bearing_and_presence(void **state)
     assert_true(out.m.t == T0 - 0.02 && out.m.z[0] == 1.25 && out.m.z[1] == 0.125);
     assert_true(fabs(out.m.R[1] - 2e-6) < 1e-12 && out.m.R[1] == out.m.R[2]);
     assert_true(out.m.R[4] == 0 && out.fc == 0 && out.bw == 0);
+    assert_int_equal(out.m.n_bursts, 0);
+    /* a DF bearing: its emitter's band and bursts (cross-site association) */
+    ev.m.fc_hz = 2.4409e9;
+    ev.m.bw_hz = 0.5e6;
+    ev.m.n_bursts = SG_MEAS_BURSTS;
+    for (unsigned i = 0; i < SG_MEAS_BURSTS; i++) {
+        ev.m.burst_t[i] = T0 - 0.2 + 0.01 * i;
+        ev.m.burst_fc[i] = 2.4409e9 + 1e5 * i;
+    }
+    n = nw_encode_event(buf, sizeof buf, &h, &ev, NAN);
+    print_message("DF bearing with %d bursts: %d bytes\n", SG_MEAS_BURSTS, n);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
+    assert_int_equal(out.m.n_bursts, SG_MEAS_BURSTS);
+    assert_true(out.m.fc_hz == 2.4409e9 && out.m.bw_hz == 0.5e6);
+    assert_memory_equal(out.m.burst_t, ev.m.burst_t, sizeof ev.m.burst_t);
+    assert_memory_equal(out.m.burst_fc, ev.m.burst_fc, sizeof ev.m.burst_fc);
     /* RF presence: no geometry */
     nl_event rf = {.kind = NL_MEAS, .sensor = 0, .t = T0, .fc = 5.8e9, .bw = 20e6, .first_t = T0 - 5};
     rf.m.type = SG_MEAS_RF_PRESENCE;

@@ -86,10 +86,70 @@ static void test_outcomes(void **state)
     cJSON_Delete(arr);
 }
 
+/* Two drones one emitter id (the classifier merged them), 20 deg apart: two bearings,
+ * each with its own bursts; a fifth direction is crowded out and counted. */
+static void test_directions(void **state)
+{
+    (void)state;
+    sg_sensor_cfg c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.where, sizeof c.where, "venue.json: sensors[0]");
+    cJSON *arr = cJSON_Parse("{\"geometry\": \"uca\", \"elements\": 5, \"radius_m\": 0.052}");
+    c.array = arr;
+    frontend_cfg fc;
+    frontend_cfg_default(&fc);
+    sg_errinfo e = {0};
+    sensor_df *q = sensor_df_create(&c, &fc, &e);
+    assert_non_null(q);
+    const double var = pow(0.5 * D2R, 2);
+    for (int i = 0; i < 6; i++) {
+        int k = i % 2;
+        sg_burst b = {.t_start = 100.0 + 0.03 * i, .duration = 1e-3, .fc = 2.44e9 + 1e6 * k,
+                      .bandwidth = 0.5e6};
+        doa_result r = {.az = (k ? 50 : 30) * D2R + 0.002 * (i - 2), .var_az = var};
+        sensor_df_add(q, 3, "elrs_2g4", 0.9, &b, &r, 0);
+    }
+    for (int d = 0; d < 3; d++) { /* three more directions: two fit, one is crowded out */
+        sg_burst b = {.t_start = 100.2, .duration = 1e-3, .fc = 2.44e9, .bandwidth = 0.5e6};
+        doa_result r = {.az = (100 + 60 * d) * D2R, .var_az = var};
+        sensor_df_add(q, 3, "elrs_2g4", 0.9, &b, &r, 0);
+    }
+    sensor_df_stats st;
+    sensor_df_stats_get(q, &st);
+    assert_int_equal(st.used, 8);
+    assert_int_equal(st.crowded, 1);
+    sg_measurement m;
+    int seen = 0;
+    while (sensor_df_due(q, 101, &m)) {
+        double az = m.z[0] / D2R;
+        if (fabs(az - 30) < 1) {
+            seen |= 1;
+            assert_int_equal(m.n_bursts, 3);
+            assert_near(m.burst_t[1], 100.06, 1e-9);
+            assert_near(m.fc_hz, 2.44e9, 1);
+        } else if (fabs(az - 50) < 1) {
+            seen |= 2;
+            assert_int_equal(m.n_bursts, 3);
+            assert_near(m.burst_t[0], 100.03, 1e-9);
+            assert_near(m.burst_fc[2], 2.441e9, 1);
+            assert_near(m.bw_hz, 0.5e6, 1);
+        } else {
+            seen |= 4;
+            assert_int_equal(m.n_bursts, 1);
+        }
+    }
+    assert_int_equal(seen, 7);
+    sensor_df_stats_get(q, &st);
+    assert_int_equal(st.bearings, 4);
+    sensor_df_destroy(q);
+    cJSON_Delete(arr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_outcomes),
+        cmocka_unit_test(test_directions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
