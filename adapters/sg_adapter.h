@@ -22,6 +22,8 @@
  * (lossless back-pressure). The block's memory is valid only during the call. */
 typedef int (*sg_iq_sink)(void *user, const sg_iq_block *blk);
 
+#define SG_ADAPTER_MAX_CH 16 /* channels with their own counters in sg_adapter_stats */
+
 /* Counts are samples of the input's one sample clock: a multi-channel input delivers
  * and drops all its channels together (one stream), so each channel's delivered and
  * dropped counts equal these. */
@@ -35,6 +37,11 @@ typedef struct {
     uint64_t bad_samples;      /* NaN/Inf samples replaced by 0 and counted */
     double progress;           /* 0..1 for files, NAN for live */
     unsigned channels;         /* channels per delivered sample (0 or 1 = one) */
+    uint64_t clock_errors;     /* device time stamps going backwards (each a discontinuity) */
+    /* Per channel (live multi-channel input, iq_rx.h; channels < SG_ADAPTER_MAX_CH):
+     * what can differ between channels of one stream. Included in bad_samples. */
+    uint64_t ch_bad_samples[SG_ADAPTER_MAX_CH]; /* NaN/Inf samples replaced by 0 */
+    uint64_t ch_clipped[SG_ADAPTER_MAX_CH];     /* samples at full scale (ADC saturation) */
 } sg_adapter_stats;
 
 typedef struct {

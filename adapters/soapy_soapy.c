@@ -1,61 +1,169 @@
-/* Live SDR input through SoapySDR ("soapy" adapter, any device with a Soapy module).
- *
- * A device thread reads the stream straight into blocks of a pre-allocated pool
- * (iq_pool.h) and never waits for the consumer: with no free block it reads into a
- * scratch buffer and counts the samples dropped. Overflow is a counted gap, a
- * timeout is a retry. run() is the consumer: it hands queued blocks to the sink
- * (which must not block either) with the sample clock and discontinuity flags. */
+/* Live SDR input through SoapySDR ("soapy" adapter, any device with a Soapy module):
+ * one RX channel, or several coherent channels of one device in one stream (DF
+ * arrays). The stream logic (configuration checks, accumulation, interleaving, drop
+ * and clock accounting, the never-blocking device thread) is iq_rx.c; this file only
+ * parses the options and maps iq_rx_ops onto SoapySDR calls. */
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <SoapySDR/Device.h>
 #include <SoapySDR/Formats.h>
 
-#include "iq_pool.h"
+#include "iq_rx.h"
 #include "sg_adapter.h"
 #include "sg_json.h"
 
 typedef struct {
     SoapySDRDevice *dev;
     SoapySDRStream *rx;
-    iq_pool *pool;
-    float complex *scratch;
-    size_t block;
-    double rate, fc, t0;
-    char args[256];
-    atomic_bool stop;
-    atomic_bool dev_failed;
-    char dev_err[256];
-    atomic_uint_least64_t samples, blocks, overflows, timeouts, dev_samples_lost;
-} soapy_state;
+    char err[256];
+} soapy_dev;
 
-static void soapy_close(void *st)
+static const char *sd_error(void *d)
 {
-    soapy_state *s = st;
-    if (!s)
-        return;
+    soapy_dev *s = d;
+    return s->err[0] ? s->err : SoapySDRDevice_lastError();
+}
+
+static size_t sd_num_channels(void *d)
+{
+    return SoapySDRDevice_getNumChannels(((soapy_dev *)d)->dev, SOAPY_SDR_RX);
+}
+
+static int sd_set(void *d, iq_rx_param p, size_t ch, double v, const char *ant)
+{
+    SoapySDRDevice *dev = ((soapy_dev *)d)->dev;
+    switch (p) {
+    case IQ_RX_RATE:
+        return SoapySDRDevice_setSampleRate(dev, SOAPY_SDR_RX, ch, v);
+    case IQ_RX_FREQ:
+        return SoapySDRDevice_setFrequency(dev, SOAPY_SDR_RX, ch, v, NULL);
+    case IQ_RX_GAIN:
+        SoapySDRDevice_setGainMode(dev, SOAPY_SDR_RX, ch, false);
+        return SoapySDRDevice_setGain(dev, SOAPY_SDR_RX, ch, v);
+    case IQ_RX_BW:
+        return SoapySDRDevice_setBandwidth(dev, SOAPY_SDR_RX, ch, v);
+    case IQ_RX_ANTENNA:
+        return SoapySDRDevice_setAntenna(dev, SOAPY_SDR_RX, ch, ant);
+    }
+    return -1;
+}
+
+static double sd_get(void *d, iq_rx_param p, size_t ch)
+{
+    SoapySDRDevice *dev = ((soapy_dev *)d)->dev;
+    if (p == IQ_RX_RATE)
+        return SoapySDRDevice_getSampleRate(dev, SOAPY_SDR_RX, ch);
+    if (p == IQ_RX_FREQ)
+        return SoapySDRDevice_getFrequency(dev, SOAPY_SDR_RX, ch);
+    return NAN;
+}
+
+static int sd_setup(void *d, const size_t *chans, size_t n)
+{
+    soapy_dev *s = d;
+    s->rx = SoapySDRDevice_setupStream(s->dev, SOAPY_SDR_RX, SOAPY_SDR_CF32, chans, n, NULL);
+    return s->rx ? 0 : -1;
+}
+
+static int sd_activate(void *d)
+{
+    soapy_dev *s = d;
+    return SoapySDRDevice_activateStream(s->dev, s->rx, 0, 0, 0);
+}
+
+static void sd_deactivate(void *d)
+{
+    soapy_dev *s = d;
+    SoapySDRDevice_deactivateStream(s->dev, s->rx, 0, 0);
+}
+
+static int sd_read(void *d, void *const *buffs, size_t n, bool *has_time, long long *tns,
+                   long timeout_us)
+{
+    soapy_dev *s = d;
+    int flags = 0;
+    int r = SoapySDRDevice_readStream(s->dev, s->rx, buffs, n, &flags, tns, timeout_us);
+    *has_time = r > 0 && (flags & SOAPY_SDR_HAS_TIME);
+    if (r >= 0)
+        return r;
+    if (r == SOAPY_SDR_TIMEOUT)
+        return IQ_RX_TIMEOUT;
+    if (r == SOAPY_SDR_OVERFLOW)
+        return IQ_RX_OVERFLOW;
+    snprintf(s->err, sizeof s->err, "readStream: %s", SoapySDR_errToStr(r));
+    return IQ_RX_FAILED;
+}
+
+static void sd_close(void *d)
+{
+    soapy_dev *s = d;
     if (s->rx)
         SoapySDRDevice_closeStream(s->dev, s->rx);
     if (s->dev)
         SoapySDRDevice_unmake(s->dev);
-    iq_pool_destroy(s->pool);
-    free(s->scratch);
     free(s);
+}
+
+static const iq_rx_ops soapy_ops = {
+    .num_channels = sd_num_channels, .set = sd_set, .get = sd_get, .setup = sd_setup,
+    .activate = sd_activate, .deactivate = sd_deactivate, .read = sd_read,
+    .error = sd_error, .close = sd_close,
+};
+
+/* "channel": k (one channel) or "channels": N (0..N-1) or [k0, k1, ...]. */
+static int parse_channels(const cJSON *o, const char *where, size_t *ch, size_t *n,
+                          sg_errinfo *e)
+{
+    const cJSON *one = cJSON_GetObjectItemCaseSensitive(o, "channel");
+    const cJSON *many = cJSON_GetObjectItemCaseSensitive(o, "channels");
+    long k;
+    int rc;
+    if (one && many)
+        return sg_err_set(e, SG_EINVAL, "%s.channels: give \"channel\" or \"channels\", not both",
+                          where);
+    if (!many) {
+        if ((rc = sgj_int(o, where, "channel", false, 0, 0, 63, &k, e)))
+            return rc;
+        ch[0] = (size_t)k;
+        *n = 1;
+        return SG_OK;
+    }
+    if (cJSON_IsNumber(many)) {
+        if ((rc = sgj_int(o, where, "channels", true, 1, 1, SG_ADAPTER_MAX_CH, &k, e)))
+            return rc;
+        for (long i = 0; i < k; i++)
+            ch[i] = (size_t)i;
+        *n = (size_t)k;
+        return SG_OK;
+    }
+    int m = cJSON_IsArray(many) ? cJSON_GetArraySize(many) : 0;
+    if (m < 1 || m > SG_ADAPTER_MAX_CH)
+        return sg_err_set(e, SG_EINVAL, "%s.channels: a channel count or a list of 1..%d RX "
+                          "channel indices", where, SG_ADAPTER_MAX_CH);
+    for (int i = 0; i < m; i++) {
+        const cJSON *it = cJSON_GetArrayItem(many, i);
+        double v = cJSON_IsNumber(it) ? it->valuedouble : -1;
+        if (!(v >= 0 && v <= 63 && v == floor(v)))
+            return sg_err_set(e, SG_EINVAL, "%s.channels[%d]: an RX channel index 0..63", where,
+                              i);
+        ch[i] = (size_t)v;
+    }
+    *n = (size_t)m;
+    return SG_OK;
 }
 
 static int soapy_open(void **out, const cJSON *o, const char *where, sg_errinfo *e)
 {
     static const char *const keys[] = {"type", "args", "center_freq", "sample_rate", "gain",
-                                       "bandwidth", "antenna", "channel", "pool_blocks",
-                                       "block_samples", NULL};
+                                       "bandwidth", "antenna", "channel", "channels",
+                                       "pool_blocks", "block_samples", NULL};
     char args[256], ant[64];
     double fc, rate, gain, bw;
-    long ch, pool, block;
+    long pool, block;
+    size_t chans[SG_ADAPTER_MAX_CH], nch = 0;
     int rc;
     *out = NULL;
     if (!where)
@@ -67,150 +175,50 @@ static int soapy_open(void **out, const cJSON *o, const char *where, sg_errinfo 
         (rc = sgj_number(o, where, "gain", false, NAN, -50, 200, &gain, e)) ||
         (rc = sgj_number(o, where, "bandwidth", false, 0, 0, 1e10, &bw, e)) ||
         (rc = sgj_string(o, where, "antenna", false, "", ant, sizeof ant, e)) ||
-        (rc = sgj_int(o, where, "channel", false, 0, 0, 63, &ch, e)) ||
+        (rc = parse_channels(o, where, chans, &nch, e)) ||
         (rc = sgj_int(o, where, "pool_blocks", false, 64, 2, 65536, &pool, e)) ||
         (rc = sgj_int(o, where, "block_samples", false, 65536, 256, 1 << 22, &block, e)))
         return rc;
-    soapy_state *s = calloc(1, sizeof *s);
-    if (!s)
+    soapy_dev *d = calloc(1, sizeof *d);
+    if (!d)
         return sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
-    snprintf(s->args, sizeof s->args, "%s", args);
-    s->rate = rate;
-    s->fc = fc;
-    s->block = (size_t)block;
-    s->pool = iq_pool_create((unsigned)pool, (size_t)block, e);
-    s->scratch = malloc((size_t)block * sizeof *s->scratch);
-    if (!s->pool || !s->scratch) {
-        soapy_close(s);
-        return e && e->code ? e->code : sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
-    }
-    s->dev = SoapySDRDevice_makeStrArgs(args);
-    if (!s->dev) {
+    if (!(d->dev = SoapySDRDevice_makeStrArgs(args))) {
         rc = sg_err_set(e, SG_ENODEV, "%s.args: no SoapySDR device for \"%s\": %s", where, args,
                         SoapySDRDevice_lastError());
-        soapy_close(s);
+        free(d);
         return rc;
     }
-    const size_t c = (size_t)ch;
-    const char *what = NULL;
-    if (SoapySDRDevice_setSampleRate(s->dev, SOAPY_SDR_RX, c, rate))
-        what = "sample_rate";
-    else if (SoapySDRDevice_setFrequency(s->dev, SOAPY_SDR_RX, c, fc, NULL))
-        what = "center_freq";
-    else if (isfinite(gain) && (SoapySDRDevice_setGainMode(s->dev, SOAPY_SDR_RX, c, false),
-                                SoapySDRDevice_setGain(s->dev, SOAPY_SDR_RX, c, gain)))
-        what = "gain";
-    else if (bw > 0 && SoapySDRDevice_setBandwidth(s->dev, SOAPY_SDR_RX, c, bw))
-        what = "bandwidth";
-    else if (ant[0] && SoapySDRDevice_setAntenna(s->dev, SOAPY_SDR_RX, c, ant))
-        what = "antenna";
-    if (what) {
-        rc = sg_err_set(e, SG_ENODEV, "%s.%s: device \"%s\" refused it: %s", where, what, args,
-                        SoapySDRDevice_lastError());
-        soapy_close(s);
-        return rc;
-    }
-    s->rx = SoapySDRDevice_setupStream(s->dev, SOAPY_SDR_RX, SOAPY_SDR_CF32, &c, 1, NULL);
-    if (!s->rx) {
-        rc = sg_err_set(e, SG_ENODEV, "%s: cannot set up an RX stream on \"%s\": %s", where, args,
-                        SoapySDRDevice_lastError());
-        soapy_close(s);
-        return rc;
-    }
-    *out = s;
+    iq_rx_cfg c = {.rate = rate, .fc = fc, .gain = gain, .bandwidth = bw, .antenna = ant,
+                   .chans = chans, .n_chans = nch, .pool_blocks = (unsigned)pool,
+                   .block_samples = (size_t)block, .name = args};
+    iq_rx *r = iq_rx_open(&soapy_ops, d, &c, where, e); /* owns d */
+    if (!r)
+        return e && e->code ? e->code : SG_ENODEV;
+    *out = r;
     return SG_OK;
-}
-
-/* Device thread: never blocks on the consumer. */
-static void *device_thread(void *arg)
-{
-    soapy_state *s = arg;
-    iq_pool_block *b = NULL; /* kept across empty reads */
-    bool have_next = false;  /* device time stamps: next_ns = expected time of the next sample */
-    long long next_ns = 0;
-    while (!atomic_load(&s->stop)) {
-        if (!b)
-            b = iq_pool_acquire(s->pool);
-        float complex *dst = b ? b->x : s->scratch;
-        void *buffs[1] = {dst};
-        int flags = 0;
-        long long tns = 0;
-        int n = SoapySDRDevice_readStream(s->dev, s->rx, buffs, s->block, &flags, &tns, 100000);
-        if (n == SOAPY_SDR_TIMEOUT) {
-            atomic_fetch_add(&s->timeouts, 1);
-            n = 0;
-        } else if (n == SOAPY_SDR_OVERFLOW) {
-            /* samples were lost in the driver: a gap, measured below from the next time
-             * stamp if the device gives them, else of unknown length */
-            atomic_fetch_add(&s->overflows, 1);
-            iq_pool_drop(s->pool, 0);
-            n = 0;
-        } else if (n < 0) {
-            snprintf(s->dev_err, sizeof s->dev_err, "readStream failed: %s",
-                     SoapySDR_errToStr(n));
-            atomic_store(&s->dev_failed, true);
-            break;
-        }
-        if (n > 0 && (flags & SOAPY_SDR_HAS_TIME)) {
-            /* keep the sample clock true across a gap: count the samples it swallowed */
-            if (have_next && tns > next_ns) {
-                long long lost = llround((double)(tns - next_ns) * s->rate / 1e9);
-                if (lost > 0)
-                    iq_pool_drop(s->pool, (size_t)lost);
-            }
-            next_ns = tns + llround(n * 1e9 / s->rate);
-            have_next = true;
-        } else if (n > 0) {
-            have_next = false;
-        }
-        if (b && n) {
-            b->n = (size_t)n;
-            iq_pool_commit(s->pool, b);
-            b = NULL;
-        } else if (!b && n) {
-            iq_pool_drop(s->pool, (size_t)n);
-        }
-    }
-    iq_pool_halt(s->pool);
-    return NULL;
 }
 
 static int soapy_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
 {
-    soapy_state *s = st;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    s->t0 = (double)now.tv_sec + now.tv_nsec * 1e-9; /* capture start: the only wall-clock use */
-    if (SoapySDRDevice_activateStream(s->dev, s->rx, 0, 0, 0))
-        return sg_err_set(e, SG_ENODEV, "soapy \"%s\": cannot start the stream: %s", s->args,
-                          SoapySDRDevice_lastError());
-    pthread_t th;
-    if (pthread_create(&th, NULL, device_thread, s)) {
-        SoapySDRDevice_deactivateStream(s->dev, s->rx, 0, 0);
-        return sg_err_set(e, SG_ENOMEM, "soapy: cannot start the device thread");
-    }
-    sg_iq_block tmpl = {.sample_rate = s->rate, .center_freq = s->fc, .t0 = s->t0};
-    int rc = iq_pool_pump(s->pool, sink, user, &tmpl, &s->stop, &s->dev_failed, &s->samples,
-                          &s->blocks);
-    atomic_store(&s->stop, true);
-    pthread_join(th, NULL);
-    SoapySDRDevice_deactivateStream(s->dev, s->rx, 0, 0);
-    if (!rc && atomic_load(&s->dev_failed))
-        rc = sg_err_set(e, SG_ENODEV, "soapy \"%s\": %s", s->args, s->dev_err);
+    int rc = iq_rx_run(st, sink, user, e);
+    if (rc)
+        sg_err_prefix(e, "soapy");
     return rc;
 }
 
 static void soapy_stop(void *st)
 {
-    atomic_store(&((soapy_state *)st)->stop, true);
+    iq_rx_stop(st);
+}
+
+static void soapy_close(void *st)
+{
+    iq_rx_close(st);
 }
 
 static void soapy_stats(void *st, sg_adapter_stats *out)
 {
-    soapy_state *s = st;
-    iq_pool_adapter_stats(s->pool, atomic_load(&s->samples), atomic_load(&s->blocks), out);
-    out->overflows = atomic_load(&s->overflows);
-    out->timeouts = atomic_load(&s->timeouts);
+    iq_rx_stats(st, out);
 }
 
 const sg_iq_adapter sg_adapter_soapy = {
@@ -219,14 +227,19 @@ const sg_iq_adapter sg_adapter_soapy = {
             "  args           device arguments, e.g. \"driver=rtlsdr\" (default: first device)\n"
             "  center_freq    Hz (required)\n"
             "  sample_rate    Hz (required)\n"
-            "  gain           dB overall gain (default: device AGC/default)\n"
+            "  gain           dB overall gain, every channel (default: device AGC/default)\n"
             "  bandwidth      Hz analog filter (default: device default)\n"
             "  antenna        antenna port name (default: device default)\n"
             "  channel        RX channel, 0..63 (default 0)\n"
+            "  channels       coherent multi-channel RX in one stream: a count N (channels\n"
+            "                 0..N-1) or a list of RX channel indices, up to 16; blocks carry\n"
+            "                 the channels interleaved. A DF sensor (with an \"array\") gets\n"
+            "                 one channel per array element unless given.\n"
             "  pool_blocks    pre-allocated blocks between device and processing, 2..65536 (64)\n"
-            "  block_samples  samples per block, 256..4194304 (65536)\n"
+            "  block_samples  samples per channel per block, 256..4194304 (65536)\n"
             "  A full pool drops whole blocks (counted) and flags the next one discontinuous;\n"
-            "  device overflow is a counted gap; read timeouts are retried.\n",
+            "  device overflow is a counted gap (its length from the device time stamps when\n"
+            "  the device has them); read timeouts are retried.\n",
     .live = true,
     .open = soapy_open,
     .run = soapy_run,

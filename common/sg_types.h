@@ -29,6 +29,7 @@
 #define SG_ID_LEN 48        /* sensor, zone, identity strings incl. NUL */
 #define SG_CLASS_LEN 32     /* signature class names incl. NUL */
 #define SG_MAX_TRACK_SENSORS 8
+#define SG_MEAS_BURSTS 8    /* burst times a DF bearing carries (sg_measurement) */
 
 /* ---- IQ ---------------------------------------------------------------------- */
 
@@ -175,6 +176,11 @@ typedef struct {
     double operator_lat, operator_lon, operator_alt; /* rad, rad, m HAE (NAN alt unknown) */
     double fc_hz, bw_hz;       /* Hz: centre (absolute RF) and occupied bandwidth of the
                                   emission behind it (RF sensors); 0 = unknown */
+    /* The bursts behind a DF bearing (up to SG_MEAS_BURSTS, first first): start time
+     * (s UTC, sample clock) and centre frequency (Hz, absolute RF), so bearings of one
+     * emitter from several sites can be told from another emitter's; 0 = none */
+    unsigned n_bursts;
+    double burst_t[SG_MEAS_BURSTS], burst_fc[SG_MEAS_BURSTS];
     sg_rid_info rid;           /* Remote ID details (valid only for Remote ID) */
     sg_droneid_info droneid;   /* DJI DroneID details (valid only for DroneID) */
 } sg_measurement;

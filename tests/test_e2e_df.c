@@ -21,6 +21,7 @@
 
 #include "daemon_harness.h"
 #include "geo.h"
+#include "sg_adapter.h"
 
 #define B SG_BINARY_DIR "/test_e2e_df"
 #define LAT0 51.5560
@@ -47,17 +48,15 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
-static int setup(void **state)
+/* sg_gen --array-scenario: both sites' captures of dur seconds as <out>-<site>. */
+static int gen_captures(const char *out, double dur)
 {
-    (void)state;
-    if (system("rm -rf " B " && mkdir -p " B))
-        return -1;
-    char scn[4096];
+    char scn[4096], cmd[1024];
     size_t k = (size_t)snprintf(scn, sizeof scn,
                                 "{\"sample_rate\": 2.4e6, \"center_freq\": 2.4409e9, \"duration\": "
                                 "%g, \"datatype\": \"ci8\", \"datetime\": \"2026-07-20T18:00:00Z\",\n"
                                 " \"sites\": [\n",
-                                DUR);
+                                dur);
     for (int s = 0; s < 2; s++)
         k += (size_t)snprintf(scn + k, sizeof scn - k,
                               "  {\"name\": \"%s\", \"position_enu_m\": [%g, %g, %g], \"noise_dbfs\": "
@@ -73,7 +72,15 @@ static int setup(void **state)
              "\"seed\": 12}]}\n",
              X0, Y0, Z0, VX, VY);
     write_text(B "/scn.json", scn);
-    if (system(SG_BINARY_DIR "/sg_gen -q -o " B "/df --array-scenario " B "/scn.json"))
+    snprintf(cmd, sizeof cmd, SG_BINARY_DIR "/sg_gen -q -o %s --array-scenario " B "/scn.json", out);
+    return system(cmd) ? -1 : 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (system("rm -rf " B " && mkdir -p " B) || gen_captures(B "/df", DUR) ||
+        gen_captures(B "/short", 0.2))
         return -1;
     write_text(B "/sigs.json",
                "{\"version\": 1, \"signatures\": [{\"class\": \"elrs_2g4\", \"drone\": true, "
@@ -86,11 +93,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    return system("rm -f " B "/df-*.sigmf-data");
+    return system("rm -f " B "/df-*.sigmf-data " B "/short-*.sigmf-data " B "/rec/*.sigmf-data");
 }
 
-/* A venue with the given DF sites (1 or 2), calibrated with the injected errors. */
-static void write_venue(int nsites)
+/* A venue with the given DF sites (1 or 2), calibrated with the injected errors, reading
+ * <capture>-<site>.sigmf-meta; its arrays have `elements` elements (5: as recorded). */
+static void write_venue_of(int nsites, const char *capture, int elements)
 {
     geo_frame f;
     assert_int_equal(geo_frame_init(&f, LAT0 * M_PI / 180, LON0 * M_PI / 180, H0, NULL), 0);
@@ -103,11 +111,16 @@ static void write_venue(int nsites)
             sensors + k, sizeof sensors - k,
             "%s{\"id\": \"df-%s\", \"kind\": \"rf\", \"position\": {\"lat_deg\": %.9f, "
             "\"lon_deg\": %.9f, \"alt_m\": %.3f},\n \"adapter\": {\"type\": \"sigmf\", \"path\": "
-            "\"df-%s.sigmf-meta\"},\n \"frontend\": {\"nfft\": 256, \"max_burst_s\": 0.005},\n"
-            " \"array\": {\"geometry\": \"uca\", \"elements\": 5, \"radius_m\": 0.052, "
-            "\"calibration\": {\"phase_deg\": [%g, %g, %g, %g, %g]}}}",
-            s ? ",\n" : "", site_name[s], lat * 180 / M_PI, lon * 180 / M_PI, h, site_name[s],
-            ph_err[s][0], ph_err[s][1], ph_err[s][2], ph_err[s][3], ph_err[s][4]);
+            "\"%s-%s.sigmf-meta\"},\n \"frontend\": {\"nfft\": 256, \"max_burst_s\": 0.005},\n"
+            " \"array\": {\"geometry\": \"uca\", \"elements\": %d, \"radius_m\": 0.052",
+            s ? ",\n" : "", site_name[s], lat * 180 / M_PI, lon * 180 / M_PI, h, capture,
+            site_name[s], elements);
+        if (elements == 5)
+            k += (size_t)snprintf(sensors + k, sizeof sensors - k,
+                                  ", \"calibration\": {\"phase_deg\": [%g, %g, %g, %g, %g]}",
+                                  ph_err[s][0], ph_err[s][1], ph_err[s][2], ph_err[s][3],
+                                  ph_err[s][4]);
+        k += (size_t)snprintf(sensors + k, sizeof sensors - k, "}}");
     }
     char v[8192];
     snprintf(v, sizeof v,
@@ -119,12 +132,56 @@ static void write_venue(int nsites)
     write_text(B "/venue.json", v);
 }
 
+static void write_venue(int nsites)
+{
+    write_venue_of(nsites, "df", 5);
+}
+
 static void truth_at(double t, double p[3])
 {
     double dt = t - T0;
     p[0] = X0 + VX * dt;
     p[1] = Y0 + VY * dt;
     p[2] = Z0;
+}
+
+/* The DF counters of the last status: every burst offered to DoA is accounted for by
+ * exactly one outcome, and the sensor made bearings. Returns the bearing measurements of
+ * all DF sensors. */
+static double check_df_status(const msglist *l, int nsites)
+{
+    static const char *const outcome[] = {"df_doa_failed", "df_not_drone", "df_ambiguous",
+                                          "df_multi_peak", "df_incoherent", "df_low_snr",
+                                          "df_crowded", "df_burst_bearings"};
+    const cJSON *st = msglist_last(l, "status");
+    assert_non_null(st);
+    const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(st, "sensors");
+    assert_int_equal(cJSON_GetArraySize(sensors), nsites);
+    double bearings = 0;
+    for (int i = 0; i < nsites; i++) {
+        const cJSON *s = cJSON_GetArrayItem(sensors, i);
+        double offered = jnum(s, "df_bursts"), sum = 0;
+        for (size_t k = 0; k < sizeof outcome / sizeof outcome[0]; k++) {
+            double v = jnum(s, outcome[k]);
+            assert_true(v >= 0);
+            sum += v;
+        }
+        print_message("%s: %g bursts offered to DF, %g combined into %g bearings; not used: %g no "
+                      "DoA, %g not a drone link, %g ambiguous, %g multi-peak, %g incoherent, %g "
+                      "low SNR\n", jstr(s, "id"), offered, jnum(s, "df_burst_bearings"),
+                      jnum(s, "df_bearings"), jnum(s, "df_doa_failed"), jnum(s, "df_not_drone"),
+                      jnum(s, "df_ambiguous"), jnum(s, "df_multi_peak"), jnum(s, "df_incoherent"),
+                      jnum(s, "df_low_snr"));
+        assert_true(offered == jnum(s, "bursts")); /* every burst of a DF sensor */
+        assert_true(offered > 0 && sum == offered);
+        /* most bursts of the one drone make bearings (its bursts in band come in clusters:
+         * 15 bearings in 5 s seen) */
+        assert_true(jnum(s, "df_burst_bearings") > 0.5 * offered);
+        assert_true(jnum(s, "df_bearings") >= 2 * DUR);
+        assert_true(jnum(s, "df_bearings") <= jnum(s, "df_burst_bearings"));
+        bearings += jnum(s, "df_bearings");
+    }
+    return bearings;
 }
 
 static void test_two_sites(void **state)
@@ -137,6 +194,7 @@ static void test_two_sites(void **state)
     int status = harness_run(B "/two.log", args, &l);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     harness_schema_check(B "/two.jsonl", "track,alert,status,rf", NULL);
+    check_df_status(&l, 2);
     geo_frame f;
     assert_int_equal(geo_frame_init(&f, LAT0 * M_PI / 180, LON0 * M_PI / 180, H0, NULL), 0);
     /* the drone is inside R_ZONE (so inside the zone no earlier) from t_in on */
@@ -186,6 +244,7 @@ static void test_one_site(void **state)
     int status = harness_run(B "/one.log", args, &l);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     harness_schema_check(B "/one.jsonl", "status,rf", NULL); /* rf with azimuth_deg */
+    check_df_status(&l, 1);
     size_t confirmed = 0, rf = 0, lines = 0;
     double worst = 0, sd_max = 0;
     for (size_t i = 0; i < l.n; i++) {
@@ -217,11 +276,85 @@ static void test_one_site(void **state)
     msglist_free(&l);
 }
 
+typedef struct {
+    float complex *x;
+    size_t n, cap;
+    unsigned channels;
+} capture;
+
+static int collect(void *user, const sg_iq_block *b)
+{
+    capture *c = user;
+    size_t ch = b->channels ? b->channels : 1, m = b->n * ch;
+    c->channels = (unsigned)ch;
+    if (c->n + m > c->cap) {
+        c->cap = 2 * (c->n + m);
+        c->x = realloc(c->x, c->cap * sizeof *c->x);
+        assert_non_null(c->x);
+    }
+    memcpy(c->x + c->n, b->x, m * sizeof *c->x);
+    c->n += m;
+    return 0;
+}
+
+/* Every sample of every channel of a SigMF recording, as replay delivers it. */
+static void read_all(const char *meta, capture *c)
+{
+    const sg_iq_adapter *a = sg_iq_adapter_find("sigmf");
+    char js[600];
+    snprintf(js, sizeof js, "{\"path\": \"%s\", \"channel\": \"all\"}", meta);
+    cJSON *o = cJSON_Parse(js);
+    void *st = NULL;
+    sg_errinfo e = {0};
+    if (a->open(&st, o, "test", &e) || a->run(st, collect, c, &e))
+        fail_msg("%s: %s", meta, e.msg);
+    a->close(st);
+    cJSON_Delete(o);
+}
+
+/* --record on a DF sensor writes the interleaved multi-channel SigMF that replay reads:
+ * every channel of every sample as the input delivered it. */
+static void test_record_multichannel(void **state)
+{
+    (void)state;
+    write_venue_of(1, "short", 5);
+    assert_int_equal(system("mkdir -p " B "/rec"), 0);
+    msglist l = {0};
+    static const char *const args[] = {"-c", B "/venue.json", "--record", B "/rec", NULL};
+    int status = harness_run(B "/rec.log", args, &l);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    msglist_free(&l);
+    capture in = {0}, rec = {0};
+    read_all(B "/short-north.sigmf-meta", &in);
+    read_all(B "/rec/df-north.sigmf-meta", &rec);
+    assert_int_equal(in.channels, 5);
+    assert_int_equal(rec.channels, 5);
+    assert_int_equal(rec.n, in.n);
+    assert_true(in.n >= (size_t)(0.2 * 2.4e6 * 5));
+    assert_memory_equal(rec.x, in.x, in.n * sizeof *in.x);
+    free(in.x);
+    free(rec.x);
+}
+
+/* An array whose element count is not the input's channel count: refused at start. */
+static void test_array_mismatch(void **state)
+{
+    (void)state;
+    write_venue_of(1, "short", 4);
+    int status = system(SG_BINARY_DIR "/skyguardd -c " B "/venue.json -e tcp://127.0.0.1:* > " B
+                        "/mismatch.log 2>&1");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    assert_true(log_contains(B "/mismatch.log", "input has 5 channels"));
+    assert_true(log_contains(B "/mismatch.log", "array has 4 elements"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_sites),
         cmocka_unit_test(test_one_site),
+        cmocka_unit_test(test_record_multichannel),
+        cmocka_unit_test(test_array_mismatch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -201,7 +201,8 @@ static void test_rid_droneid_details(void **state)
     feed_destroy(f);
 }
 
-/* Hostile detail blocks: out-of-range enumerations and positions, undefined flags. */
+/* Hostile detail blocks: out-of-range enumerations and positions, undefined flags (every
+ * bit of the measurement flags byte is defined since the bursts flag, 128). */
 static void test_rid_droneid_hostile(void **state)
 {
     (void)state;
@@ -222,7 +223,6 @@ static void test_rid_droneid_hostile(void **state)
         uint8_t v;
         const char *why;
     } cases[] = {
-        {NW_HEADER + 1, 0x80 | 32 | 2 | 1, "undefined measurement flag"},
         {at + 4, 2, "height reference"},
         {at + 10, 4, "authentication"},
     };
@@ -316,6 +316,23 @@ static void test_bearing_and_presence(void **state)
     assert_true(out.m.t == T0 - 0.02 && out.m.z[0] == 1.25 && out.m.z[1] == 0.125);
     assert_true(fabs(out.m.R[1] - 2e-6) < 1e-12 && out.m.R[1] == out.m.R[2]);
     assert_true(out.m.R[4] == 0 && out.fc == 0 && out.bw == 0);
+    assert_int_equal(out.m.n_bursts, 0);
+    /* a DF bearing: its emitter's band and bursts (cross-site association) */
+    ev.m.fc_hz = 2.4409e9;
+    ev.m.bw_hz = 0.5e6;
+    ev.m.n_bursts = SG_MEAS_BURSTS;
+    for (unsigned i = 0; i < SG_MEAS_BURSTS; i++) {
+        ev.m.burst_t[i] = T0 - 0.2 + 0.01 * i;
+        ev.m.burst_fc[i] = 2.4409e9 + 1e5 * i;
+    }
+    n = nw_encode_event(buf, sizeof buf, &h, &ev, NAN);
+    print_message("DF bearing with %d bursts: %d bytes\n", SG_MEAS_BURSTS, n);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
+    assert_int_equal(out.m.n_bursts, SG_MEAS_BURSTS);
+    assert_true(out.m.fc_hz == 2.4409e9 && out.m.bw_hz == 0.5e6);
+    assert_memory_equal(out.m.burst_t, ev.m.burst_t, sizeof ev.m.burst_t);
+    assert_memory_equal(out.m.burst_fc, ev.m.burst_fc, sizeof ev.m.burst_fc);
     /* RF presence: no geometry */
     nl_event rf = {.kind = NL_MEAS, .sensor = 0, .t = T0, .fc = 5.8e9, .bw = 20e6, .first_t = T0 - 5};
     rf.m.type = SG_MEAS_RF_PRESENCE;
@@ -412,11 +429,11 @@ static void test_health_done_tick_ping(void **state)
 static void test_health_every_counter(void **state)
 {
     (void)state;
-    enum { N_COUNTERS = 47 };
+    enum { N_COUNTERS = 58 };
     size_t a = offsetof(nl_health, samples), b = offsetof(nl_health, link_dropped) + 8;
     assert_int_equal(b - a, N_COUNTERS * sizeof(uint64_t));
     nl_event ev = {.kind = NL_HEALTH, .sensor = 5, .t = T0}, out;
-    ev.h.groups = NL_H_CAMERA | NL_H_RECORD;
+    ev.h.groups = NL_H_CAMERA | NL_H_RECORD | NL_H_DF;
     for (size_t i = 0; i < N_COUNTERS; i++) {
         uint64_t v = (i + 1) * 1000003ull + (i << 40); /* distinct, 1 to 7 varint bytes */
         memcpy((char *)&ev.h + a + i * 8, &v, 8);

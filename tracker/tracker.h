@@ -97,6 +97,12 @@ typedef struct {
     double bearing_nominal_range; /* ["bearing_nominal_range"] m, "ray" init range, [1, 1e5] */
     double bearing_range_sd;      /* ["bearing_range_sd"] m, "ray" init along-ray sd, [1, 1e5] */
     double bearing_max_range;     /* ["bearing_max_range"] m, farthest "pair" intersection, [10, 1e5] */
+    bool bearing_pair_features;   /* ["bearing_pair_features"] pair only bearings whose emitter
+                                     features agree (class, band, burst timing; see
+                                     tracker_features_match), default true */
+    double bearing_pair_time_tol_s; /* ["bearing_pair_time_tol_s"] s, two sites' starts of one
+                                     burst differ by at most this (time-stamp resolution,
+                                     clock offset, path difference), [1e-6, 0.1] */
     int max_tracks;               /* ["max_tracks"] active tracks, [1, 1000000] */
     bool identity_confirms;       /* ["identity_confirms"] an identified hit confirms at once */
     bool init_in_gate;            /* ["init_in_gate"] a measurement no track took starts a
@@ -134,6 +140,9 @@ typedef struct {
     uint64_t oosm_used;          /* of `used`: applied out of sequence by re-filtering */
     uint64_t bearing_paired;     /* pended bearings that started a track with a partner */
     uint64_t bearing_expired;    /* pended bearings that found no partner in time */
+    uint64_t bearing_pair_mismatch; /* candidate pairs refused: emitter features disagree */
+    uint64_t bearing_feature_gated; /* bearing-track pairs in the gate refused: the bearing's
+                                       features disagree with the track's from another sensor */
     uint64_t identity_reinit;    /* identity track re-initialised after a gate failure */
     uint64_t tracks_created, tracks_confirmed, tracks_deleted;
     uint32_t tracks_active;
@@ -216,5 +225,14 @@ int tracker_tracks(const tracker *q, const sg_track **tracks, size_t *n);
 void tracker_stats(const tracker *q, tracker_counts *out);
 
 void tracker_destroy(tracker *q);
+
+/* Whether two bearings from different sensors can be of one emitter by its features
+ * (the "pair" initiation's test when bearing_pair_features is on): both classified ->
+ * the same class; both carrying bursts (sg_measurement.n_bursts) -> of b's bursts inside
+ * a's time span, at least half (and at least one) start within tol_s of one of a's on
+ * the same frequency (within half the wider bw_hz) (no burst in a's span: timing cannot
+ * decide); one side without bursts, both with a band (fc_hz > 0) -> the bands overlap.
+ * A feature one side lacks does not decide (camera bearings have none). */
+bool tracker_features_match(const sg_measurement *a, const sg_measurement *b, double tol_s);
 
 #endif

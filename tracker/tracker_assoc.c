@@ -120,6 +120,10 @@ static int try_edge(tracker *q, const sg_measurement *const *gm, int j, size_t i
     double d2;
     if (kf_mahalanobis(pr, type, m->z, m->R, &d2) != SG_OK || !(d2 < gate))
         return SG_OK;
+    if (!trk_features_ok(q, tr, m)) {
+        q->st.bearing_feature_gated++; /* another emitter's bearing through this track */
+        return SG_OK;
+    }
     if (trk_grow((void **)&q->edges, &q->cap_edges, *ne + 1, sizeof(assign_edge)))
         return SG_ENOMEM;
     q->edges[(*ne)++] = (assign_edge){(int)i, j, d2 - gate};

@@ -37,6 +37,8 @@ static const num_key NUM_KEYS[] = {
     {"bearing_nominal_range", offsetof(tracker_cfg, bearing_nominal_range), false, 300, 1, 1e5},
     {"bearing_range_sd", offsetof(tracker_cfg, bearing_range_sd), false, 150, 1, 1e5},
     {"bearing_max_range", offsetof(tracker_cfg, bearing_max_range), false, 3000, 10, 1e5},
+    {"bearing_pair_time_tol_s", offsetof(tracker_cfg, bearing_pair_time_tol_s), false, 5e-4, 1e-6,
+     0.1},
     {"max_tracks", offsetof(tracker_cfg, max_tracks), true, 4096, 1, 1000000},
     {"dup_scans", offsetof(tracker_cfg, dup_scans), true, 4, 0, 100},
     {"dup_gate_prob", offsetof(tracker_cfg, dup_gate_prob), false, 0.95, 0.5, 0.999999},
@@ -74,6 +76,7 @@ void tracker_cfg_default(tracker_cfg *cfg)
     cfg->identity_confirms = true;
     cfg->init_in_gate = true;
     cfg->confirm_adapt = true;
+    cfg->bearing_pair_features = true;
 }
 
 int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e)
@@ -122,6 +125,7 @@ int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
         allowed[na++] = "init_in_gate";
         allowed[na++] = "confirm_adapt";
         allowed[na++] = "association";
+        allowed[na++] = "bearing_pair_features";
         allowed[na] = NULL;
         int rc = sgj_check_keys(obj, where, allowed, e);
         if (rc)
@@ -163,6 +167,10 @@ int tracker_cfg_from_json(tracker_cfg *cfg, const cJSON *obj, const char *where,
         if (rc)
             return rc;
         rc = sgj_bool(obj, where, "confirm_adapt", false, true, &c.confirm_adapt, e);
+        if (rc)
+            return rc;
+        rc = sgj_bool(obj, where, "bearing_pair_features", false, true, &c.bearing_pair_features,
+                      e);
         if (rc)
             return rc;
     }

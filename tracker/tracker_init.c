@@ -103,6 +103,42 @@ static int init_from_ray(tracker *q, const sg_measurement *m)
     return trk_new(q, m, m->t, pos, P, vel, Pv);
 }
 
+/* See tracker.h. */
+bool tracker_features_match(const sg_measurement *a, const sg_measurement *b, double tol)
+{
+    if (a->cls[0] && b->cls[0] && strcmp(a->cls, b->cls) != 0)
+        return false;
+    double bw = fmax(a->bw_hz, b->bw_hz);
+    if (a->n_bursts && b->n_bursts) {
+        unsigned na = a->n_bursts < SG_MEAS_BURSTS ? a->n_bursts : SG_MEAS_BURSTS;
+        unsigned nb = b->n_bursts < SG_MEAS_BURSTS ? b->n_bursts : SG_MEAS_BURSTS;
+        double lo = INFINITY, hi = -INFINITY;
+        for (unsigned i = 0; i < na; i++) {
+            lo = fmin(lo, a->burst_t[i]);
+            hi = fmax(hi, a->burst_t[i]);
+        }
+        unsigned comparable = 0, matched = 0;
+        for (unsigned j = 0; j < nb; j++) {
+            double t = b->burst_t[j];
+            if (t < lo - tol || t > hi + tol)
+                continue;
+            comparable++;
+            for (unsigned i = 0; i < na; i++)
+                if (fabs(a->burst_t[i] - t) <= tol &&
+                    (!(bw > 0) || fabs(a->burst_fc[i] - b->burst_fc[j]) <= 0.5 * bw)) {
+                    matched++;
+                    break;
+                }
+        }
+        /* windows that do not overlap: timing cannot decide, and a hopper's mean
+         * frequency differs between windows, so neither can the band */
+        return !comparable || (matched >= 1 && 2 * matched >= comparable);
+    }
+    if (a->fc_hz > 0 && b->fc_hz > 0)
+        return fabs(a->fc_hz - b->fc_hz) <= 0.5 * (a->bw_hz + b->bw_hz);
+    return true;
+}
+
 /* Intersects bearing b with the best pending partner from another sensor; on success
  * starts a track and returns its index, else -1 (b is then pended by the caller). */
 static int try_pair(tracker *q, const sg_measurement *b)
@@ -117,6 +153,11 @@ static int try_pair(tracker *q, const sg_measurement *b)
             continue;
         if (a->identity[0] && b->identity[0] && strcmp(a->identity, b->identity) != 0)
             continue;
+        if (q->cfg.bearing_pair_features &&
+            !tracker_features_match(a, b, q->cfg.bearing_pair_time_tol_s)) {
+            q->st.bearing_pair_mismatch++;
+            continue;
+        }
         double ua[3], w0[3];
         unit_vec(a->z[0], a->z[1], ua);
         for (int i = 0; i < 3; i++)

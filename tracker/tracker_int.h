@@ -33,6 +33,8 @@ typedef struct {
     struct {
         int sensor;
         double t;              /* s, time of the newest update by that sensor */
+        bool has_feat;         /* that update was a bearing with emitter features: */
+        sg_measurement feat;   /* it, for tracker_features_match against other sensors */
     } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
     int n_last;
     uint32_t dup_of;           /* id of the track this one duplicates (0: none) */
@@ -142,6 +144,9 @@ void trk_fill_pub(trk *t);
 double trk_pos_sd(const trk *t);
 void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m);
 void trk_note_hit(trk *tr, const sg_measurement *m);
+/* False when bearing m's emitter features disagree with those of the track's recent
+ * bearing from another sensor (tracker_features_match; on with bearing_pair_features). */
+bool trk_features_ok(const tracker *q, const trk *tr, const sg_measurement *m);
 /* Track bookkeeping of a hit by m after the filter was updated (hits, misses, times,
  * attributes, history; not the counters). */
 void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m);

@@ -121,9 +121,30 @@ void trk_note_hit(trk *tr, const sg_measurement *m)
         }
         tr->last_hit[k].sensor = m->sensor;
         tr->last_hit[k].t = m->t;
+        tr->last_hit[k].has_feat = false;
     } else if (m->t > tr->last_hit[k].t) {
         tr->last_hit[k].t = m->t;
+    } else {
+        return;
     }
+    if (m->type == SG_MEAS_BEARING && (m->n_bursts || m->fc_hz > 0 || m->cls[0])) {
+        tr->last_hit[k].has_feat = true;
+        tr->last_hit[k].feat = *m;
+    }
+}
+
+bool trk_features_ok(const tracker *q, const trk *tr, const sg_measurement *m)
+{
+    if (m->type != SG_MEAS_BEARING || !q->cfg.bearing_pair_features)
+        return true;
+    for (int k = 0; k < tr->n_last; k++) {
+        const sg_measurement *f = &tr->last_hit[k].feat;
+        if (tr->last_hit[k].has_feat && tr->last_hit[k].sensor != m->sensor &&
+            fabs(f->t - m->t) <= q->cfg.bearing_pair_window_s &&
+            !tracker_features_match(f, m, q->cfg.bearing_pair_time_tol_s))
+            return false;
+    }
+    return true;
 }
 
 void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m)

@@ -20,6 +20,19 @@ static void health_json(sgjw *w, const nl_health *h)
         sgjw_uint(w, "droneid_decoded", h->droneid_decoded);
         sgjw_uint(w, "droneid_failed", h->droneid_failed);
     }
+    if (h->groups & NL_H_DF) {
+        sgjw_uint(w, "df_bursts", h->df_bursts);
+        sgjw_uint(w, "df_doa_failed", h->df_doa_failed);
+        sgjw_uint(w, "df_not_drone", h->df_not_drone);
+        sgjw_uint(w, "df_ambiguous", h->df_ambiguous);
+        sgjw_uint(w, "df_multi_peak", h->df_multi_peak);
+        sgjw_uint(w, "df_incoherent", h->df_incoherent);
+        sgjw_uint(w, "df_low_snr", h->df_low_snr);
+        sgjw_uint(w, "df_crowded", h->df_crowded);
+        sgjw_uint(w, "df_burst_bearings", h->df_burst_bearings);
+        sgjw_uint(w, "df_bearings", h->df_bearings);
+        sgjw_uint(w, "df_evicted", h->df_evicted);
+    }
     if (h->groups & NL_H_BLE) {
         sgjw_uint(w, "ble_packets", h->ble_packets);
         sgjw_uint(w, "ble_crc_fail", h->ble_crc_fail);

@@ -38,6 +38,7 @@ enum {
     NL_H_CAMERA = 1u << 3,   /* camera: frames .. detections_masked */
     NL_H_RID = 1u << 4,      /* Remote ID table: rid_* */
     NL_H_RECORD = 1u << 5,   /* incident recording on (or failed): record_errors */
+    NL_H_DF = 1u << 8,       /* direction finding (sensor_df.h): df_* */
     NL_H_PRIMARY = 1u << 6,  /* the node's first sensor: its progress and clock pairing
                                 stand for the node (replay progress, sample-to-feed latency) */
     NL_H_SAPIENT = 1u << 7,  /* SAPIENT input (third-party sensor node): sapient_* */
@@ -60,6 +61,10 @@ typedef struct {
     uint64_t sapient_connections, sapient_refused, sapient_registrations; /* SAPIENT input */
     uint64_t sapient_messages, sapient_detections, sapient_rejected;
     uint64_t rid_auth_verified, rid_auth_failed, rid_auth_unverified; /* verdicts given */
+    /* DF: bursts offered to DoA = doa_failed + not_drone + ambiguous + multi_peak +
+     * incoherent + low_snr + crowded + burst_bearings; bearings = measurements made */
+    uint64_t df_bursts, df_doa_failed, df_not_drone, df_ambiguous, df_multi_peak, df_incoherent,
+        df_low_snr, df_crowded, df_burst_bearings, df_bearings, df_evicted;
     uint64_t events_dropped;                  /* events this sensor could not push */
     uint64_t record_errors;
     uint64_t link_dropped;                    /* events this node's transport could not send

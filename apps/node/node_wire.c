@@ -152,7 +152,8 @@ static void put_header(wbuf *w, const nw_header *h, nw_kind kind)
 }
 
 /* Measurement flags (first body byte after the type). */
-enum { MF_VEL = 1, MF_OPERATOR = 2, MF_RF = 4, MF_T = 8, MF_BAND = 16, MF_RID = 32, MF_DJI = 64 };
+enum { MF_VEL = 1, MF_OPERATOR = 2, MF_RF = 4, MF_T = 8, MF_BAND = 16, MF_RID = 32, MF_DJI = 64,
+       MF_BURSTS = 128 };
 
 /* Remote ID details (sg_rid_info, version 2): the enumerations as bytes, heights,
  * accuracies and the Location time as float32 (the protocol quantises them far coarser
@@ -286,7 +287,8 @@ static void put_meas(wbuf *w, const nl_event *ev)
     uint8_t f = (m->has_vel ? MF_VEL : 0) | (m->has_operator ? MF_OPERATOR : 0) |
                 (ev->fc != 0 || ev->bw != 0 ? MF_RF : 0) | (m->t != ev->t ? MF_T : 0) |
                 (m->fc_hz != 0 || m->bw_hz != 0 ? MF_BAND : 0) | (m->rid.valid ? MF_RID : 0) |
-                (m->droneid.valid ? MF_DJI : 0);
+                (m->droneid.valid ? MF_DJI : 0) |
+                (m->n_bursts ? MF_BURSTS : 0);
     put_u8(w, (uint8_t)m->type);
     put_u8(w, f);
     if (f & MF_T)
@@ -319,6 +321,14 @@ static void put_meas(wbuf *w, const nl_event *ev)
         put_rid(w, &m->rid);
     if (f & MF_DJI)
         put_dji(w, &m->droneid);
+    if (f & MF_BURSTS) {
+        unsigned n = m->n_bursts < SG_MEAS_BURSTS ? m->n_bursts : SG_MEAS_BURSTS;
+        put_u8(w, (uint8_t)n);
+        for (unsigned i = 0; i < n; i++) {
+            put_f64(w, m->burst_t[i]);
+            put_f64(w, m->burst_fc[i]);
+        }
+    }
     put_f64(w, ev->first_t);
     put_f32(w, ev->t_end - ev->t);
 }
@@ -329,10 +339,6 @@ static void get_meas(rbuf *r, nl_event *ev)
     uint8_t type = get_u8(r), f = get_u8(r);
     if (type > SG_MEAS_RF_PRESENCE) {
         r->bad = "unknown measurement type";
-        return;
-    }
-    if (f & 0x80) {
-        r->bad = "undefined measurement flag";
         return;
     }
     m->type = (sg_meas_type)type;
@@ -370,6 +376,19 @@ static void get_meas(rbuf *r, nl_event *ev)
         get_rid(r, &m->rid);
     if (f & MF_DJI)
         get_dji(r, &m->droneid);
+    m->n_bursts = 0;
+    if (f & MF_BURSTS) {
+        unsigned n = get_u8(r);
+        if (n < 1 || n > SG_MEAS_BURSTS) {
+            r->bad = "bad burst count";
+            return;
+        }
+        for (unsigned i = 0; i < n; i++) {
+            m->burst_t[i] = get_f64(r);
+            m->burst_fc[i] = get_f64(r);
+        }
+        m->n_bursts = n;
+    }
     ev->first_t = get_f64(r);
     ev->t_end = ev->t + get_f32(r);
     bool finite = isfinite(m->t);
@@ -399,7 +418,10 @@ static void put_health(wbuf *w, const nl_health *h, double wall_first)
                           h->ble_1m, h->ble_coded_s8, h->ble_coded_s2,
                           h->ble_crc_fail_1m, h->ble_crc_fail_coded, h->ble_aux_unheard,
                           h->ble_chain_lost, h->ble_rid_decoded, h->ble_rid_bad, h->ble_secondary,
-                          h->rid_auth_verified, h->rid_auth_failed, h->rid_auth_unverified};
+                          h->rid_auth_verified, h->rid_auth_failed, h->rid_auth_unverified,
+                          h->df_bursts, h->df_doa_failed, h->df_not_drone,
+                          h->df_ambiguous, h->df_multi_peak, h->df_incoherent, h->df_low_snr, h->df_crowded,
+                          h->df_burst_bearings, h->df_bearings, h->df_evicted};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         put_var(w, c[i]);
     put_f32(w, h->fe_p50_ms);
@@ -425,7 +447,10 @@ static void get_health(rbuf *r, nl_health *h, double *wall_first)
                      &h->ble_1m, &h->ble_coded_s8, &h->ble_coded_s2,
                      &h->ble_crc_fail_1m, &h->ble_crc_fail_coded, &h->ble_aux_unheard,
                      &h->ble_chain_lost, &h->ble_rid_decoded, &h->ble_rid_bad, &h->ble_secondary,
-                     &h->rid_auth_verified, &h->rid_auth_failed, &h->rid_auth_unverified};
+                     &h->rid_auth_verified, &h->rid_auth_failed, &h->rid_auth_unverified,
+                     &h->df_bursts, &h->df_doa_failed, &h->df_not_drone,
+                     &h->df_ambiguous, &h->df_multi_peak, &h->df_incoherent, &h->df_low_snr, &h->df_crowded,
+                     &h->df_burst_bearings, &h->df_bearings, &h->df_evicted};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         *c[i] = get_var(r);
     h->fe_p50_ms = get_f32(r);

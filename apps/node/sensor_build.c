@@ -83,6 +83,20 @@ int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errin
     if (c->array && !strcmp(type, "sigmf") && !cJSON_HasObjectItem(s->opts, "channel") &&
         !cJSON_AddStringToObject(s->opts, "channel", "all")) /* DF needs every channel */
         return sg_err_set(e, SG_ENOMEM, "out of memory");
+    unsigned elements = 0;
+    if (c->array) {
+        /* a live array: one coherent stream of every element's channel unless given */
+        char aw[160];
+        doa_array arr;
+        snprintf(aw, sizeof aw, "%s.array", c->where);
+        if (doa_array_from_json(&arr, c->array, aw, e))
+            return e->code;
+        elements = arr.n;
+        if (!strcmp(type, "soapy") && !cJSON_HasObjectItem(s->opts, "channel") &&
+            !cJSON_HasObjectItem(s->opts, "channels") &&
+            !cJSON_AddNumberToObject(s->opts, "channels", elements))
+            return sg_err_set(e, SG_ENOMEM, "out of memory");
+    }
     s->ops = sg_iq_adapter_find(type);
     if (!s->ops) {
         const char *why = sg_iq_adapter_missing(type);
@@ -94,6 +108,15 @@ int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errin
     int rc = s->ops->open(&s->state, s->opts, replace ? "--replay" : where, e);
     if (rc)
         return rc;
+    if (elements && s->ops->stats) {
+        sg_adapter_stats as;
+        s->ops->stats(s->state, &as);
+        unsigned ch = as.channels ? as.channels : 1;
+        if (ch != elements)
+            return sg_err_set(e, SG_EINVAL, "%s: the input has %u channel%s but the sensor's array "
+                              "has %u elements (one coherent channel per element)",
+                              replace ? "--replay" : where, ch, ch == 1 ? "" : "s", elements);
+    }
     frontend_cfg fc;
     snprintf(where, sizeof where, "%s.frontend", c->where);
     if ((rc = frontend_cfg_from_json(&fc, c->frontend, where, e)))

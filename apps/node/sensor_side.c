@@ -65,6 +65,24 @@ static void health_fill(runner *s, nl_health *h)
         h->droneid_decoded = atomic_load(&s->decoded);
         h->droneid_failed = atomic_load(&s->decode_fail);
     }
+    if (s->df) {
+        dffe_stats ds;
+        sensor_df_stats st;
+        dffe_stats_get(sensor_df_fe(s->df), &ds);
+        sensor_df_stats_get(s->df, &st);
+        h->groups |= NL_H_DF;
+        h->df_bursts = ds.bursts;
+        h->df_doa_failed = ds.bursts - ds.bearings + st.failed;
+        h->df_not_drone = st.not_drone;
+        h->df_ambiguous = st.ambiguous;
+        h->df_multi_peak = st.multi_peak;
+        h->df_incoherent = st.incoherent;
+        h->df_low_snr = st.low_snr;
+        h->df_crowded = st.crowded;
+        h->df_burst_bearings = st.used;
+        h->df_bearings = st.bearings;
+        h->df_evicted = st.evicted;
+    }
     if (s->ble) {
         ble_scan_stats bs;
         ble_scan_get_stats(s->ble, &bs);
@@ -271,11 +289,13 @@ static void burst_chain(runner *s, const sg_burst *b, const float complex *iq, s
     const emitter *em = sl ? emitters_find(s->em, id) : NULL;
     if (em)
         report_emitter(s, em, sl);
-    if (em && r) {
+    if (r && !doa_rc) { /* a DoA failure is counted by dffe */
         /* bearings only for drone links (the class the RF presence report needs) */
         sg_measurement pm;
-        if (emitter_to_measurement(em, em->t_last, &pm) == SG_OK)
+        if (em && emitter_to_measurement(em, em->t_last, &pm) == SG_OK)
             sensor_df_add(s->df, id, em->cls, em->cls_conf, b, r, doa_rc);
+        else
+            sensor_df_not_drone(s->df);
     }
     record_burst(s, b, em);
 }
