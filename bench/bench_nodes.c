@@ -103,6 +103,19 @@ static nl_event measurement(int sensor, long k)
     m->operator_lat = 0.8999;
     m->operator_lon = -0.0049;
     m->operator_alt = NAN;
+    /* the DroneID details a real decode carries (wire version 2: 284 bytes in all) */
+    sg_droneid_info *d = &m->droneid;
+    *d = (sg_droneid_info){.valid = true, .msg_type = 0x10, .nsym = 9, .version = 2,
+                           .seq = (uint16_t)k, .state = 0x1f73, .serial_valid = true,
+                           .home_set = true, .motor_on = true, .in_air = true,
+                           .gps_valid = true, .alt_valid = true, .height_valid = true,
+                           .hvel_valid = true, .vup_valid = true, .att_valid = true,
+                           .height_m = 100, .altitude_m = 150, .v_east = 10, .yaw_deg = 90,
+                           .has_home = true, .has_pilot = true, .home_lat = 0.8999,
+                           .home_lon = -0.0049, .pilot_lat = 0.8999, .pilot_lon = -0.0049,
+                           .app_time = ev.t, .product = 16};
+    snprintf(d->uuid, sizeof d->uuid, "12345678901234567890");
+    snprintf(d->product_name, sizeof d->product_name, "Mavic Air 2");
     clock_gettime(CLOCK_MONOTONIC, &ev.made);
     return ev;
 }
@@ -176,7 +189,8 @@ static int bench(bool curve, long per_node)
         /* each node's measurements arrive once, in order, decoded */
         long k = lround((ev.t - 1784572200.0) / 0.01);
         if (ev.sensor < 0 || ev.sensor >= NODES || k != next[ev.sensor] ||
-            ev.m.type != SG_MEAS_POS_WGS84 || strcmp(ev.m.cls, "dji_droneid") != 0)
+            ev.m.type != SG_MEAS_POS_WGS84 || strcmp(ev.m.cls, "dji_droneid") != 0 ||
+            !ev.m.droneid.valid || ev.m.droneid.seq != (uint16_t)k)
             bad++;
         else
             next[ev.sensor]++;

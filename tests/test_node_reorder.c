@@ -118,60 +118,54 @@ static void run(node_reorder *r, const delivery *d, size_t n, sink *k)
     }
 }
 
-static void test_shuffled_within_hold(void **state)
+/* Three nodes' events with links up to max_delay s late through a buffer holding hold_s:
+ * every event comes out exactly once, none held longer than the hold (plus two clock
+ * steps: an arrival is seen at the next step, a due event at one); fills *st and *k. */
+static void shuffled(double max_delay, double hold_s, node_reorder_stats *st, sink *k)
 {
-    (void)state;
     static delivery d[4096];
-    size_t n = make(d, 400, 0.08); /* links up to 80 ms late, hold 100 ms */
-    node_reorder *r = node_reorder_create(0.1, 1024, 3);
-    assert_non_null(r);
     static int seen[4096];
+    size_t n = make(d, 400, max_delay);
+    node_reorder *r = node_reorder_create(hold_s, 1024, 3);
+    assert_non_null(r);
     memset(seen, 0, sizeof seen);
-    sink k = {.seen = seen, .last_t = -INFINITY};
-    run(r, d, n, &k);
-    node_reorder_stats st;
-    node_reorder_get_stats(r, &st);
-    print_message("seed %u: %zu events, %llu reordered, %llu late, worst hold %.3f s\n", SEED, n,
-                  (unsigned long long)st.reordered, (unsigned long long)st.late, k.worst_hold);
-    assert_int_equal(k.n_out, n);
+    *k = (sink){.seen = seen, .last_t = -INFINITY};
+    run(r, d, n, k);
+    node_reorder_get_stats(r, st);
+    print_message("seed %u, delays < %.2f s, hold %.2f s: %zu events, %llu reordered, %llu late, "
+                  "%d out of order, worst hold %.3f s\n", SEED, max_delay, hold_s, n,
+                  (unsigned long long)st->reordered, (unsigned long long)st->late,
+                  k->out_of_order, k->worst_hold);
+    assert_int_equal(k->n_out, n); /* late ones too: never dropped */
     for (size_t i = 0; i < n; i++)
         if (seen[i] != 1)
             fail_msg("seed %u: event %zu handed on %d times", SEED, i, seen[i]);
+    assert_int_equal(k->done_early, 0);
+    assert_int_equal(st->depth, 0);
+    assert_true(k->worst_hold <= hold_s + 0.010 + 1e-9);
+    node_reorder_destroy(r);
+}
+
+static void test_shuffled_within_hold(void **state)
+{
+    (void)state;
+    node_reorder_stats st;
+    sink k;
+    shuffled(0.08, 0.1, &st, &k); /* links up to 80 ms late, hold 100 ms */
     assert_int_equal(k.out_of_order, 0);
-    assert_int_equal(k.done_early, 0);
     assert_true(st.reordered > 50); /* the links did shuffle them */
     assert_int_equal(st.late, 0);
     assert_int_equal(st.forced, 0);
-    assert_int_equal(st.depth, 0);
-    /* the hold, plus two clock steps (arrival seen at the next step, due seen at one) */
-    assert_true(k.worst_hold <= 0.1 + 0.010 + 1e-9);
-    node_reorder_destroy(r);
 }
 
 static void test_late_beyond_hold(void **state)
 {
     (void)state;
-    static delivery d[4096];
-    size_t n = make(d, 400, 0.5); /* links up to 500 ms late, hold 50 ms */
-    node_reorder *r = node_reorder_create(0.05, 1024, 3);
-    assert_non_null(r);
-    static int seen[4096];
-    memset(seen, 0, sizeof seen);
-    sink k = {.seen = seen, .last_t = -INFINITY};
-    run(r, d, n, &k);
     node_reorder_stats st;
-    node_reorder_get_stats(r, &st);
-    print_message("seed %u: %llu late measurements, %d handed on out of order\n", SEED,
-                  (unsigned long long)st.late, k.out_of_order);
-    assert_int_equal(k.n_out, n); /* late ones too: never dropped */
-    for (size_t i = 0; i < n; i++)
-        if (seen[i] != 1)
-            fail_msg("seed %u: event %zu handed on %d times", SEED, i, seen[i]);
+    sink k;
+    shuffled(0.5, 0.05, &st, &k); /* links up to 500 ms late, hold 50 ms */
     assert_true(st.late > 0);
     assert_true(k.out_of_order >= (int)st.late); /* each late measurement came out of order */
-    assert_true(k.worst_hold <= 0.05 + 0.010 + 1e-9);
-    assert_int_equal(k.done_early, 0);
-    node_reorder_destroy(r);
 }
 
 static void test_capacity_and_passthrough(void **state)

@@ -577,6 +577,32 @@ static void run_tmux(void *pub, const char *ep, int cols)
     tmux("kill-server");
 }
 
+/* A plaintext publisher for a console in tmux (skips the test without tmux). */
+typedef struct {
+    void *ctx, *pub;
+    feed_auth *auth;
+    char ep[128];
+} tmux_pub;
+
+static void tmux_open(tmux_pub *t)
+{
+    if (system("tmux -V >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "tmux not installed: terminal test skipped\n");
+        skip();
+    }
+    snprintf(tmux_sock, sizeof tmux_sock, "%s/tmux.sock", dir);
+    t->ctx = zmq_ctx_new();
+    t->auth = plaintext_auth(t->ctx);
+    t->pub = make_pub(t->ctx, t->auth, t->ep, sizeof t->ep);
+}
+
+static void tmux_close(tmux_pub *t)
+{
+    zmq_close(t->pub);
+    feed_auth_destroy(t->auth);
+    zmq_ctx_term(t->ctx);
+}
+
 /* A fusion node's status: two sensor nodes, one ok, one silent with its clock 2 s off. */
 static const char *status_nodes =
     "status.control {\"v\":1,\"type\":\"status\",\"t\":1795386602.0,"
@@ -596,15 +622,10 @@ static const char *status_nodes =
 static void test_tmux_nodes(void **state)
 {
     (void)state;
-    if (system("tmux -V >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "tmux not installed: terminal test skipped\n");
-        skip();
-    }
-    snprintf(tmux_sock, sizeof tmux_sock, "%s/tmux.sock", dir);
-    void *ctx = zmq_ctx_new();
-    feed_auth *a = plaintext_auth(ctx);
-    char ep[128];
-    void *pub = make_pub(ctx, a, ep, sizeof ep);
+    tmux_pub tp;
+    tmux_open(&tp);
+    void *pub = tp.pub;
+    const char *ep = tp.ep;
     tmux("kill-server");
     assert_int_equal(tmux("new-session -d -s w -x 100 -y 45 \"%s --plaintext %s; sleep 30\"",
                           watch, ep), 0);
@@ -640,29 +661,18 @@ static void test_tmux_nodes(void **state)
     assert_int_equal(red, 1);
     tmux("send-keys -t w q");
     tmux("kill-server");
-    zmq_close(pub);
-    feed_auth_destroy(a);
-    zmq_ctx_term(ctx);
+    tmux_close(&tp);
 }
 
 static void test_tmux(void **state)
 {
     (void)state;
-    if (system("tmux -V >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "tmux not installed: terminal test skipped\n");
-        skip();
-    }
-    snprintf(tmux_sock, sizeof tmux_sock, "%s/tmux.sock", dir);
-    void *ctx = zmq_ctx_new();
-    feed_auth *a = plaintext_auth(ctx);
-    char ep[128];
-    void *pub = make_pub(ctx, a, ep, sizeof ep);
-    run_tmux(pub, ep, 80);
-    run_tmux(pub, ep, 160);
-    run_tmux(pub, ep, 200);
-    zmq_close(pub);
-    feed_auth_destroy(a);
-    zmq_ctx_term(ctx);
+    tmux_pub tp;
+    tmux_open(&tp);
+    run_tmux(tp.pub, tp.ep, 80);
+    run_tmux(tp.pub, tp.ep, 160);
+    run_tmux(tp.pub, tp.ep, 200);
+    tmux_close(&tp);
 }
 
 static int setup(void **state)

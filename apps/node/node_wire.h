@@ -1,18 +1,20 @@
 /* The wire format between sensor nodes and the fusion node (docs/nodes.md): one
  * ZeroMQ message per event, a fixed little-endian header then a kind-specific body.
- * Compact on purpose (a measurement is ~80-260 bytes): covariances and velocities
+ * Compact on purpose (a measurement is ~80-290 bytes): covariances and velocities
  * travel as float32 (positions, times and frequencies as float64), counters as LEB128
  * varints, strings with a length byte.
  *
- * Header (34 bytes): magic 'K' (0x4B), version NW_VERSION, kind (nw_kind), flags,
+ * Header (34 bytes): magic 'K' (0x4B), version NW_VERSION, kind (nw_kind), flags (NW_HF_*),
  * sensor u16, session u32 (random per node start), seq u32 (per session, +1 per
  * message: gaps are losses), t f64 (s UTC, sample clock), sent f64 (s UTC, sender's
  * system clock at send), age f32 (ms from the event's making to its send).
  *
- * Events: NW_MEAS..NW_HEALTH and NW_NOTE (nw_event_kind).
+ * Events: NW_MEAS..NW_HEALTH and NW_NOTE (nw_event_kind). Version 2 added the Remote ID
+ * and DroneID detail blocks of a measurement and the header's NW_HF_SYSCLOCK.
  *
  * Decoding never trusts the input: every length is checked, unknown kinds and
- * versions, bad strings and non-finite times are SG_EFORMAT with a reason. */
+ * versions, undefined flags, bad strings, out-of-range details and non-finite times or
+ * geometry are SG_EFORMAT with a reason. */
 #ifndef SG_NODE_WIRE_H
 #define SG_NODE_WIRE_H
 

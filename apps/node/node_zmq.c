@@ -167,10 +167,13 @@ static void zs_service(zsens *z, bool reply)
 static void shift_times(nl_event *ev, double d)
 {
     ev->t += d;
-    ev->first_t += d;
-    ev->t_end += d;
-    if (ev->kind == NL_MEAS)
+    if (ev->kind == NL_MEAS) {
         ev->m.t += d;
+        ev->first_t += d;
+        ev->t_end += d;
+    } else if (ev->kind == NL_HEALTH) {
+        ev->h.t_first += d;
+    }
 }
 
 static void zs_send(zsens *z, zs_item *it, double give_up_mono)
