@@ -244,14 +244,14 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
     bool scanning = trk_scanning(q, sensor);
     for (size_t i = 0; i < q->n_trk; i++) {
         trk *tr = &q->trk[i];
-        if (tr->born_group >= g || !trk_has_sensor(&tr->pub, sensor) || scanning)
+        if (tr->born_group >= g || !trk_has_sensor(tr->pub, sensor) || scanning)
             continue;
         bool hit = tr->hit_group == g;
         if (!hit && self_reports)
             continue;
         if (!hit)
-            tr->pub.misses++;
-        if (tr->pub.status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
+            tr->pub->misses++;
+        if (tr->pub->status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
             tr->opp++;
             tr->mhits += hit;
         }
@@ -280,12 +280,14 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
         return;
     }
     memmove(&tmp[k + 2], &tmp[k + 1], (size_t)(n - k - 1) * sizeof tmp[0]);
-    tmp[k + 1].m = *m;
+    trk_hist_meas(&tmp[k + 1].m, m);
     tmp[k + 1].post = s;
     n++;
+    sg_measurement mi;
     for (int i = k + 2; i < n; i++) {
         kf_predict(&q->kp, &s, tmp[i].m.t);
-        kf_update(&q->kp, &s, &tmp[i].m, NULL); /* succeeded before; keep going if not */
+        trk_hist_unpack(&tmp[i].m, &mi);
+        kf_update(&q->kp, &s, &mi, NULL); /* succeeded before; keep going if not */
         tmp[i].post = s;
     }
     kf_predict(&q->kp, &s, tr->kf.t);
@@ -295,10 +297,10 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
     tr->hist_n = n - first;
     for (int i = first; i < n; i++)
         tr->hist[i - first] = tmp[i];
-    tr->pub.hits++;
-    if (m->t > tr->pub.t_last)
-        tr->pub.t_last = m->t;
-    trk_absorb_attrs(&tr->pub, m);
+    tr->pub->hits++;
+    if (m->t > tr->pub->t_last)
+        tr->pub->t_last = m->t;
+    trk_absorb_attrs(tr->pub, m);
     trk_note_hit(tr, m);
     q->st.used++;
     q->st.oosm_used++;

@@ -63,16 +63,52 @@ void trk_hist_push(trk *t, const sg_measurement *m)
         h = &t->hist[t->hist_head];
         t->hist_head = (t->hist_head + 1) % TRK_HIST;
     }
-    h->m = *m;
+    trk_hist_meas(&h->m, m);
     kf_copy(&h->post, &t->kf);
+}
+
+void trk_hist_meas(hist_meas *h, const sg_measurement *m)
+{
+    h->t = m->t;
+    h->sensor = m->sensor;
+    h->type = m->type;
+    h->has_vel = m->has_vel;
+    memcpy(h->z, m->z, sizeof h->z);
+    memcpy(h->R, m->R, sizeof h->R);
+    memcpy(h->sensor_enu, m->sensor_enu, sizeof h->sensor_enu);
+    memcpy(h->vel_enu, m->vel_enu, sizeof h->vel_enu);
+}
+
+void trk_hist_unpack(const hist_meas *h, sg_measurement *m)
+{
+    memset(m, 0, sizeof *m);
+    m->t = h->t;
+    m->sensor = h->sensor;
+    m->type = h->type;
+    m->has_vel = h->has_vel;
+    memcpy(m->z, h->z, sizeof h->z);
+    memcpy(m->R, h->R, sizeof h->R);
+    memcpy(m->sensor_enu, h->sensor_enu, sizeof h->sensor_enu);
+    memcpy(m->vel_enu, h->vel_enu, sizeof h->vel_enu);
 }
 
 int trk_find_identity(const tracker *q, const char *id)
 {
     for (size_t i = 0; i < q->n_trk; i++)
-        if (q->trk[i].pub.identity[0] && strcmp(q->trk[i].pub.identity, id) == 0)
+        if (q->trk[i].pub->identity[0] && strcmp(q->trk[i].pub->identity, id) == 0)
             return (int)i;
     return -1;
+}
+
+int trk_out_reserve(tracker *q, size_t need)
+{
+    sg_track *old = q->out;
+    if (trk_grow((void **)&q->out, &q->cap_out, need, sizeof(sg_track)))
+        return SG_ENOMEM;
+    if (q->out != old)
+        for (size_t i = 0; i < q->n_trk; i++)
+            q->trk[i].pub = &q->out[i];
+    return SG_OK;
 }
 
 void trk_fill_pub(trk *t)
@@ -81,11 +117,11 @@ void trk_fill_pub(trk *t)
     kf_combined(&t->kf, x, P);
     int n = t->kf.n;
     for (int i = 0; i < 6; i++) {
-        t->pub.x[i] = x[i];
+        t->pub->x[i] = x[i];
         for (int j = 0; j < 6; j++)
-            t->pub.P[i * 6 + j] = P[i * n + j];
+            t->pub->P[i * 6 + j] = P[i * n + j];
     }
-    t->pub.t = t->kf.t;
+    t->pub->t = t->kf.t;
 }
 
 double trk_pos_sd(const trk *t)
@@ -138,15 +174,15 @@ void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m)
 
 void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m)
 {
-    tr->pub.hits++;
-    tr->pub.misses = 0;
-    if (m->t > tr->pub.t_last)
-        tr->pub.t_last = m->t;
-    trk_absorb_attrs(&tr->pub, m);
+    tr->pub->hits++;
+    tr->pub->misses = 0;
+    if (m->t > tr->pub->t_last)
+        tr->pub->t_last = m->t;
+    trk_absorb_attrs(tr->pub, m);
     if (m->type != SG_MEAS_BEARING)
         tr->full_obs = true;
-    for (int i = 0; i < tr->pub.n_sensors; i++)
-        if (tr->pub.sensors[i] == m->sensor)
+    for (int i = 0; i < tr->pub->n_sensors; i++)
+        if (tr->pub->sensors[i] == m->sensor)
             tr->post_sensors |= (uint8_t)(1u << i);
     tr->hit_group = q->group_seq;
     trk_note_hit(tr, m);
@@ -171,13 +207,16 @@ int trk_kill(tracker *q, size_t i)
     if (trk_grow((void **)&q->dead, &q->cap_dead, q->n_dead + 1, sizeof(sg_track)))
         return SG_ENOMEM; /* retried on the next call */
     trk_fill_pub(tr);
-    q->dead[q->n_dead] = tr->pub;
+    q->dead[q->n_dead] = *tr->pub;
     q->dead[q->n_dead].status = SG_TRACK_DELETED;
     q->n_dead++;
     q->st.tracks_deleted++;
     q->n_trk--;
-    if (i != q->n_trk)
+    if (i != q->n_trk) {
         memcpy(tr, &q->trk[q->n_trk], sizeof *tr);
+        q->out[i] = q->out[q->n_trk];
+        tr->pub = &q->out[i];
+    }
     return SG_OK;
 }
 
@@ -197,7 +236,7 @@ int trk_maintain(tracker *q)
     for (size_t i = 0; i < q->n_trk;) {
         trk *tr = &q->trk[i];
         kf_predict(&q->kp, &tr->kf, q->t_now);
-        sg_track *p = &tr->pub;
+        sg_track *p = tr->pub;
         /* a tentative track coinciding with another is held back until the duplicate test
          * has decided */
         if (p->status == SG_TRACK_TENTATIVE &&
@@ -223,16 +262,14 @@ int trk_maintain(tracker *q)
         }
         i++;
     }
-    if (trk_grow((void **)&q->out, &q->cap_out, q->n_trk + q->n_dead + 1, sizeof(sg_track)))
+    if (trk_out_reserve(q, q->n_trk + q->n_dead + 1))
         return SG_ENOMEM;
-    q->n_out = 0;
-    for (size_t i = 0; i < q->n_trk; i++) {
+    /* live tracks are out[0, n_trk) already; the deleted ones follow */
+    for (size_t i = 0; i < q->n_trk; i++)
         trk_fill_pub(&q->trk[i]);
-        q->out[q->n_out++] = q->trk[i].pub;
-    }
     if (q->n_dead)
-        memcpy(q->out + q->n_out, q->dead, q->n_dead * sizeof(sg_track));
-    q->n_out += q->n_dead;
+        memcpy(q->out + q->n_trk, q->dead, q->n_dead * sizeof(sg_track));
+    q->n_out = q->n_trk + q->n_dead;
     q->st.tracks_active = (uint32_t)q->n_trk;
     return rc;
 }

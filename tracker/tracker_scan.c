@@ -77,7 +77,7 @@ int trk_apply_scan(tracker *q, const tracker_scan *s)
     for (size_t i = 0; i < q->n_trk; i++) {
         trk *tr = &q->trk[i];
         /* born in this scan: the initiating hit is already its first opportunity */
-        if (tr->pub.t_first >= s->t0 - SCAN_TOL_S)
+        if (tr->pub->t_first >= s->t0 - SCAN_TOL_S)
             continue;
         bool hit = hit_in(tr, s);
         if (!hit) {
@@ -86,10 +86,10 @@ int trk_apply_scan(tracker *q, const tracker_scan *s)
             kf_combined(&tr->kf, x, P);
             if (!covered(s, x))
                 continue;
-            tr->pub.misses++;
+            tr->pub->misses++;
             q->st.scan_misses++;
         }
-        if (tr->pub.status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
+        if (tr->pub->status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
             tr->opp++;
             tr->mhits += hit;
         }
