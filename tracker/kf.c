@@ -479,6 +479,16 @@ int kf_predict_meas(const kf_state *s, sg_meas_type type, const double sensor_en
         x = xc;
         P = Pc;
     }
+    if (type == SG_MEAS_POS_ENU) { /* H picks the position: H P H' is P's corner */
+        out->dim = 3;
+        for (int i = 0; i < 3; i++) {
+            out->zhat[i] = x[i];
+            for (int j = 0; j < 3; j++)
+                out->HPHt[IDX(i, j, 3)] = P[IDX(i, j, s->n)];
+        }
+        symmetrise(out->HPHt, 3);
+        return SG_OK;
+    }
     int m = hfun(type, x, sensor_enu, out->zhat, Hp);
     if (m < 0)
         return m;

@@ -202,11 +202,13 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
         rc = trk_assign_stage(q, ng, ne, stage);
         if (rc)
             return rc;
-        for (int j = 0; j < ng; j++) {
-            if (q->mflag[j] != MF_DONE && q->c2r[j] >= 0) {
-                trk_apply_update(q, &q->trk[q->c2r[j]], gm[j]);
+        /* in track order: the track records are then read in sequence, not at random */
+        for (size_t i = 0; i < q->n_trk; i++) {
+            int j = q->r2c[i];
+            if (j >= 0 && q->mflag[j] != MF_DONE) {
+                trk_apply_update(q, &q->trk[i], gm[j]);
                 q->mflag[j] = MF_DONE;
-                q->took[j] = q->c2r[j];
+                q->took[j] = (int)i;
             }
         }
     }
@@ -242,9 +244,9 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
     /* M-of-N and consecutive misses, counted over batches of the track's own sensors
      * (a sensor that sends scan reports is counted by its scans instead) */
     bool scanning = trk_scanning(q, sensor);
-    for (size_t i = 0; i < q->n_trk; i++) {
+    for (size_t i = 0; i < q->n_trk && !scanning; i++) {
         trk *tr = &q->trk[i];
-        if (tr->born_group >= g || !trk_has_sensor(tr->pub, sensor) || scanning)
+        if (tr->born_group >= g || !trk_has_sensor(tr->pub, sensor))
             continue;
         bool hit = tr->hit_group == g;
         if (!hit && self_reports)

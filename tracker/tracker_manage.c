@@ -113,8 +113,13 @@ int trk_out_reserve(tracker *q, size_t need)
 
 void trk_fill_pub(trk *t)
 {
-    double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
-    kf_combined(&t->kf, x, P);
+    double xc[KF_NMAX], Pc[KF_NMAX * KF_NMAX];
+    const double *x = t->kf.x[0], *P = t->kf.P[0]; /* one mode: no copy */
+    if (t->kf.nmodes > 1) {
+        kf_combined(&t->kf, xc, Pc);
+        x = xc;
+        P = Pc;
+    }
     int n = t->kf.n;
     for (int i = 0; i < 6; i++) {
         t->pub->x[i] = x[i];

@@ -82,8 +82,10 @@ int trk_apply_scan(tracker *q, const tracker_scan *s)
         bool hit = hit_in(tr, s);
         if (!hit) {
             kf_predict(&q->kp, &tr->kf, s->t1);
-            double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
-            kf_combined(&tr->kf, x, P);
+            double x[3] = {0, 0, 0}; /* combined position: sum_k mu_k x_k */
+            for (int k = 0; k < tr->kf.nmodes; k++)
+                for (int a = 0; a < 3; a++)
+                    x[a] += tr->kf.mu[k] * tr->kf.x[k][a];
             if (!covered(s, x))
                 continue;
             tr->pub->misses++;
