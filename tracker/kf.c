@@ -540,7 +540,8 @@ int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const 
 
 /* Kalman update of x (n), P (n x n) with innovation y (m), Jacobian H (m x n, row-major)
  * and noise R (m x m). ll (may be NULL) receives the log-likelihood of y, d2 its squared
- * Mahalanobis distance. Joseph form: P = (I - K H) P (I - K H)' + K R K' keeps P PD under rounding. */
+ * Mahalanobis distance. Joseph form: P = (I - K H) P (I - K H)' + K R K' keeps P PD under
+ * rounding. */
 /* sel >= 0: H selects states sel .. sel + m - 1 (position or velocity updates), so the
  * products with H are column / row picks. */
 static inline __attribute__((always_inline)) int

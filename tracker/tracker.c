@@ -149,6 +149,8 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
     if (reserve_tracks_scratch(q, q->n_trk + 1) || reserve_group_scratch(q, (size_t)ng))
         return SG_ENOMEM;
     for (size_t i = 0; i < q->n_trk; i++) {
+        if (i + TRK_AHEAD < q->n_trk)
+            trk_prefetch(&q->trk[i + TRK_AHEAD]);
         kf_predict(&q->kp, &q->trk[i].kf, tg);
         q->pred_ok[i] =
             kf_predict_meas(&q->trk[i].kf, type, gm[0]->sensor_enu, &q->pred[i]) == SG_OK;
@@ -204,6 +206,8 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
             return rc;
         /* in track order: the track records are then read in sequence, not at random */
         for (size_t i = 0; i < q->n_trk; i++) {
+            if (i + TRK_AHEAD < q->n_trk && q->r2c[i + TRK_AHEAD] >= 0)
+                trk_prefetch(&q->trk[i + TRK_AHEAD]);
             int j = q->r2c[i];
             if (j >= 0 && q->mflag[j] != MF_DONE) {
                 trk_apply_update(q, &q->trk[i], gm[j]);

@@ -141,6 +141,21 @@ enum { SEL_ALL = 0, SEL_ESTABLISHED, SEL_TENTATIVE };
 /* tracker.c */
 int trk_grow(void **p, size_t *cap, size_t need, size_t sz);
 
+/* Asks for the cache lines of a track's filter state that a pass reads (a track record is
+ * kilobytes, so the hardware does not see the stride): passes over every track call it a
+ * few tracks ahead. */
+static inline void trk_prefetch(const trk *t)
+{
+    const char *a = (const char *)&t->kf;
+    size_t used = offsetof(kf_state, P) + sizeof(double) * 36; /* t .. an NCV P */
+    for (size_t o = 0; o < used; o += 64)
+        __builtin_prefetch(a + o);
+    const char *b = (const char *)&t->hist_n, *end = (const char *)(t + 1); /* bookkeeping */
+    for (; b < end; b += 64)
+        __builtin_prefetch(b);
+}
+#define TRK_AHEAD 4 /* tracks ahead that a pass prefetches */
+
 /* tracker_cfg.c */
 int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e);
 

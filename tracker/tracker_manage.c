@@ -240,6 +240,8 @@ int trk_maintain(tracker *q)
     q->n_pend = w;
     for (size_t i = 0; i < q->n_trk;) {
         trk *tr = &q->trk[i];
+        if (i + TRK_AHEAD < q->n_trk)
+            trk_prefetch(&q->trk[i + TRK_AHEAD]);
         kf_predict(&q->kp, &tr->kf, q->t_now);
         sg_track *p = tr->pub;
         /* a tentative track coinciding with another is held back until the duplicate test

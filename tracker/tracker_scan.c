@@ -76,6 +76,8 @@ int trk_apply_scan(tracker *q, const tracker_scan *s)
     q->st.scans_used++;
     for (size_t i = 0; i < q->n_trk; i++) {
         trk *tr = &q->trk[i];
+        if (i + TRK_AHEAD < q->n_trk)
+            trk_prefetch(&q->trk[i + TRK_AHEAD]);
         /* born in this scan: the initiating hit is already its first opportunity */
         if (tr->pub->t_first >= s->t0 - SCAN_TOL_S)
             continue;
