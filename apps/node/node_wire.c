@@ -152,7 +152,7 @@ static void put_header(wbuf *w, const nw_header *h, nw_kind kind)
 }
 
 /* Measurement flags (first body byte after the type). */
-enum { MF_VEL = 1, MF_OPERATOR = 2, MF_RF = 4, MF_T = 8, MF_BAND = 16 };
+enum { MF_VEL = 1, MF_OPERATOR = 2, MF_RF = 4, MF_T = 8, MF_BAND = 16, MF_MORE = 32 };
 
 static void put_meas(wbuf *w, const nl_event *ev)
 {
@@ -160,7 +160,8 @@ static void put_meas(wbuf *w, const nl_event *ev)
     int dim = sg_meas_dim(m->type);
     uint8_t f = (m->has_vel ? MF_VEL : 0) | (m->has_operator ? MF_OPERATOR : 0) |
                 (ev->fc != 0 || ev->bw != 0 ? MF_RF : 0) | (m->t != ev->t ? MF_T : 0) |
-                (m->fc_hz != 0 || m->bw_hz != 0 ? MF_BAND : 0);
+                (m->fc_hz != 0 || m->bw_hz != 0 ? MF_BAND : 0) |
+                (ev->batch_more ? MF_MORE : 0);
     put_u8(w, (uint8_t)m->type);
     put_u8(w, f);
     if (f & MF_T)
@@ -211,6 +212,7 @@ static void get_meas(rbuf *r, nl_event *ev)
         for (int j = i; j < dim; j++)
             m->R[i * dim + j] = m->R[j * dim + i] = get_f32(r);
     m->has_vel = f & MF_VEL;
+    ev->batch_more = f & MF_MORE;
     if (m->has_vel)
         for (int i = 0; i < 3; i++)
             m->vel_enu[i] = get_f32(r);
