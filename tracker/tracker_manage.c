@@ -67,29 +67,36 @@ void trk_hist_push(trk *t, const sg_measurement *m)
     kf_copy(&h->post, &t->kf);
 }
 
+/* The kinematic fields both ways (one list, so the two directions cannot drift apart). */
+static void hist_fields(hist_meas *h, sg_measurement *m, bool to_meas)
+{
+#define HIST_FIELD(f)                                                                        \
+    do {                                                                                     \
+        if (to_meas)                                                                         \
+            memcpy(&m->f, &h->f, sizeof h->f);                                               \
+        else                                                                                 \
+            memcpy(&h->f, &m->f, sizeof h->f);                                               \
+    } while (0)
+    HIST_FIELD(t);
+    HIST_FIELD(sensor);
+    HIST_FIELD(type);
+    HIST_FIELD(has_vel);
+    HIST_FIELD(z);
+    HIST_FIELD(R);
+    HIST_FIELD(sensor_enu);
+    HIST_FIELD(vel_enu);
+#undef HIST_FIELD
+}
+
 void trk_hist_meas(hist_meas *h, const sg_measurement *m)
 {
-    h->t = m->t;
-    h->sensor = m->sensor;
-    h->type = m->type;
-    h->has_vel = m->has_vel;
-    memcpy(h->z, m->z, sizeof h->z);
-    memcpy(h->R, m->R, sizeof h->R);
-    memcpy(h->sensor_enu, m->sensor_enu, sizeof h->sensor_enu);
-    memcpy(h->vel_enu, m->vel_enu, sizeof h->vel_enu);
+    hist_fields(h, (sg_measurement *)m, false); /* read only in this direction */
 }
 
 void trk_hist_unpack(const hist_meas *h, sg_measurement *m)
 {
     memset(m, 0, sizeof *m);
-    m->t = h->t;
-    m->sensor = h->sensor;
-    m->type = h->type;
-    m->has_vel = h->has_vel;
-    memcpy(m->z, h->z, sizeof h->z);
-    memcpy(m->R, h->R, sizeof h->R);
-    memcpy(m->sensor_enu, h->sensor_enu, sizeof h->sensor_enu);
-    memcpy(m->vel_enu, h->vel_enu, sizeof h->vel_enu);
+    hist_fields((hist_meas *)h, m, true); /* read only in this direction */
 }
 
 int trk_find_identity(const tracker *q, const char *id)
