@@ -12,7 +12,9 @@
  * the rules before issue 20 ("old": no initiation in gates, no split/duplicate rule, fixed
  * M-of-N, no scan reports; NCV on the manoeuvre class).
  * Only time inside tracker_process_scans is counted (scoring is excluded).
- *   bench_tracker [--quick]   (--quick: shorter runs, for CI) */
+ *   bench_tracker [--quick] [--scale-only] [--model ncv|imm_ct] [--targets N]
+ *   (--quick: shorter runs, for CI; --scale-only: part 1 only; --model / --targets: that row
+ *   of part 1 only, e.g. for a profiler) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +59,7 @@ static int run(const scen_cfg *c, const char *json, scen_result *r)
     return rc;
 }
 
-static int scale(bool quick)
+static int scale(bool quick, const char *only_model, int only_n)
 {
     const int sizes[] = {1000, 3000, 10000};
     const char *models[] = {"ncv", "imm_ct"};
@@ -68,6 +70,8 @@ static int scale(bool quick)
     for (int mi = 0; mi < 2; mi++)
         for (int si = 0; si < 3; si++) {
             int n = sizes[si];
+            if ((only_model && strcmp(only_model, models[mi]) != 0) || (only_n && only_n != n))
+                continue;
             scen_cfg c;
             scen_cfg_default(&c);
             c.n_targets = n;
@@ -168,8 +172,28 @@ static void accuracy(bool quick)
 
 int main(int argc, char **argv)
 {
-    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-    int fails = scale(quick);
-    accuracy(quick);
+    bool quick = false, scale_only = false;
+    const char *only_model = NULL;
+    int only_n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else if (strcmp(argv[i], "--scale-only") == 0) {
+            scale_only = true;
+        } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
+            only_model = argv[++i];
+            scale_only = true;
+        } else if (strcmp(argv[i], "--targets") == 0 && i + 1 < argc) {
+            only_n = atoi(argv[++i]);
+            scale_only = true;
+        } else {
+            fprintf(stderr, "usage: bench_tracker [--quick] [--scale-only] [--model ncv|imm_ct] "
+                            "[--targets 1000|3000|10000]\n");
+            return 2;
+        }
+    }
+    int fails = scale(quick, only_model, only_n);
+    if (!scale_only)
+        accuracy(quick);
     return fails ? 1 : 0;
 }

@@ -316,6 +316,7 @@ static void test_bearing_and_presence(void **state)
     assert_true(out.m.t == T0 - 0.02 && out.m.z[0] == 1.25 && out.m.z[1] == 0.125);
     assert_true(fabs(out.m.R[1] - 2e-6) < 1e-12 && out.m.R[1] == out.m.R[2]);
     assert_true(out.m.R[4] == 0 && out.fc == 0 && out.bw == 0);
+    assert_false(out.batch_more);
     assert_int_equal(out.m.n_bursts, 0);
     /* a DF bearing: its emitter's band and bursts (cross-site association) */
     ev.m.fc_hz = 2.4409e9;
@@ -333,6 +334,14 @@ static void test_bearing_and_presence(void **state)
     assert_true(out.m.fc_hz == 2.4409e9 && out.m.bw_hz == 0.5e6);
     assert_memory_equal(out.m.burst_t, ev.m.burst_t, sizeof ev.m.burst_t);
     assert_memory_equal(out.m.burst_fc, ev.m.burst_fc, sizeof ev.m.burst_fc);
+    /* a frame's detection with another of the same frame after it: the flag travels, the
+     * size does not change */
+    ev.batch_more = true;
+    assert_int_equal(nw_encode_event(buf, sizeof buf, &h, &ev, NAN), n);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    assert_true(h2.flags & NW_HF_MORE); /* in the header, flags byte 2 */
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
+    assert_true(out.batch_more && out.m.z[0] == 1.25);
     /* RF presence: no geometry */
     nl_event rf = {.kind = NL_MEAS, .sensor = 0, .t = T0, .fc = 5.8e9, .bw = 20e6, .first_t = T0 - 5};
     rf.m.type = SG_MEAS_RF_PRESENCE;

@@ -17,42 +17,7 @@
 #include "scenario.h"
 #include "sg_json.h"
 #include "tracker.h"
-
-static sg_measurement mk_pos(double t, int sensor, double x, double y, double z, double sd,
-                             const char *identity)
-{
-    sg_measurement m;
-    memset(&m, 0, sizeof m);
-    m.t = t;
-    m.sensor = sensor;
-    m.type = SG_MEAS_POS_ENU;
-    m.z[0] = x;
-    m.z[1] = y;
-    m.z[2] = z;
-    for (int i = 0; i < 3; i++)
-        m.R[i * 4] = sd * sd;
-    if (identity)
-        snprintf(m.identity, sizeof m.identity, "%s", identity);
-    return m;
-}
-
-static tracker *mk_tracker(const char *json)
-{
-    tracker_cfg c;
-    sg_errinfo e = {0};
-    cJSON *o = NULL;
-    if (json) {
-        o = cJSON_Parse(json);
-        assert_non_null(o);
-    }
-    int rc = tracker_cfg_from_json(&c, o, "test", &e);
-    cJSON_Delete(o);
-    if (rc)
-        fail_msg("config %s: %s", json, e.msg);
-    tracker *q = tracker_create(&c, &e);
-    assert_non_null(q);
-    return q;
-}
+#include "tracker_helpers.h"
 
 /* n position measurements of a target moving `step` m east per 0.1 s scan from x = 0. */
 static void feed_straight(tracker *q, int n, double t0, int sensor, double step, double sd)
@@ -63,17 +28,6 @@ static void feed_straight(tracker *q, int n, double t0, int sensor, double step,
     }
 }
 
-static const sg_track *find_id(tracker *q, uint32_t id)
-{
-    const sg_track *t;
-    size_t n;
-    tracker_tracks(q, &t, &n);
-    for (size_t i = 0; i < n; i++)
-        if (t[i].id == id)
-            return &t[i];
-    return NULL;
-}
-
 static size_t count_status(tracker *q, sg_track_status st)
 {
     const sg_track *t;
@@ -82,19 +36,6 @@ static size_t count_status(tracker *q, sg_track_status st)
     for (size_t i = 0; i < n; i++)
         k += t[i].status == st;
     return k;
-}
-
-/* Every measurement ends in exactly one counter. */
-static void check_accounting(tracker *q)
-{
-    tracker_counts s;
-    tracker_stats(q, &s);
-    uint64_t sum = s.used + s.initiated + s.unused + s.pended + s.oosm_dropped +
-                   s.init_dropped_full + s.update_failed + s.rej_type + s.rej_invalid +
-                   s.rej_cov + s.rej_too_old;
-    if (sum != s.meas_in)
-        fail_msg("measurement accounting: %llu offered, %llu accounted", (unsigned long long)s.meas_in,
-                 (unsigned long long)sum);
 }
 
 /* Generates the scenario, runs it through a tracker made from cfg_json (NULL: defaults)

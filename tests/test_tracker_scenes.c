@@ -17,52 +17,11 @@
 #include "scenario.h"
 #include "sg_json.h"
 #include "tracker.h"
-
-static sg_measurement pos_meas(double t, int sensor, double x, double y, double z, double sd)
-{
-    sg_measurement m;
-    memset(&m, 0, sizeof m);
-    m.t = t;
-    m.sensor = sensor;
-    m.type = SG_MEAS_POS_ENU;
-    m.z[0] = x;
-    m.z[1] = y;
-    m.z[2] = z;
-    for (int i = 0; i < 3; i++)
-        m.R[i * 4] = sd * sd;
-    return m;
-}
-
-static tracker *make(const char *json)
-{
-    tracker_cfg c;
-    sg_errinfo e = {0};
-    cJSON *o = json ? cJSON_Parse(json) : NULL;
-    if (json && !o)
-        fail_msg("bad JSON %s", json);
-    int rc = tracker_cfg_from_json(&c, o, "test", &e);
-    cJSON_Delete(o);
-    if (rc)
-        fail_msg("config %s: %s", json ? json : "(defaults)", e.msg);
-    tracker *q = tracker_create(&c, &e);
-    assert_non_null(q);
-    return q;
-}
+#include "tracker_helpers.h"
 
 static tracker_scan scan_all(int sensor, double t)
 {
     return (tracker_scan){.sensor = sensor, .t0 = t, .t1 = t, .cover = TRACKER_COVER_ALL};
-}
-
-static const sg_track *by_id(tracker *q, uint32_t id)
-{
-    const sg_track *t;
-    size_t n;
-    tracker_tracks(q, &t, &n);
-    for (size_t i = 0; i < n; i++)
-        if (t[i].id == id)
-            return &t[i];
-    return NULL;
 }
 
 static size_t n_live(tracker *q, bool confirmed_only)
@@ -76,17 +35,6 @@ static size_t n_live(tracker *q, bool confirmed_only)
     return k;
 }
 
-static void check_scan_accounting(tracker *q)
-{
-    tracker_counts s;
-    tracker_stats(q, &s);
-    assert_int_equal(s.scans_in, s.scans_used + s.scan_rej_invalid + s.scan_rej_too_old);
-    uint64_t sum = s.used + s.initiated + s.unused + s.pended + s.oosm_dropped +
-                   s.init_dropped_full + s.update_failed + s.rej_type + s.rej_invalid +
-                   s.rej_cov + s.rej_too_old;
-    assert_int_equal(sum, s.meas_in);
-}
-
 /* ---- scan reports ------------------------------------------------------------------- */
 
 /* A drone flies 3 s in front of a 10 Hz position sensor and lands (no more detections).
@@ -97,13 +45,13 @@ static void test_landing_drone_deleted(void **state)
 {
     (void)state;
     for (int with_scans = 1; with_scans >= 0; with_scans--) {
-        tracker *q = make(NULL);
+        tracker *q = mk_tracker(NULL);
         uint32_t id = 0;
         double t_del = NAN, t_last = 0;
         for (int k = 0; k < 100 && isnan(t_del); k++) {
             double t = 100 + 0.1 * k;
             bool flying = k < 30;
-            sg_measurement m = pos_meas(t, 3, 5.0 * k * 0.1, 20, 40, 2);
+            sg_measurement m = mk_pos(t, 3, 5.0 * k * 0.1, 20, 40, 2, NULL);
             tracker_scan sc = scan_all(3, t);
             int rc = tracker_process_scans(q, t, &m, flying ? 1 : 0, &sc, with_scans ? 1 : 0);
             assert_int_equal(rc, 0);
@@ -114,7 +62,7 @@ static void test_landing_drone_deleted(void **state)
             tracker_tracks(q, &tr, &n);
             if (!id && n == 1 && tr[0].status == SG_TRACK_CONFIRMED)
                 id = tr[0].id;
-            if (id && by_id(q, id) && by_id(q, id)->status == SG_TRACK_DELETED)
+            if (id && find_id(q, id) && find_id(q, id)->status == SG_TRACK_DELETED)
                 t_del = t;
         }
         assert_true(id != 0);
@@ -124,7 +72,7 @@ static void test_landing_drone_deleted(void **state)
             assert_true(t_del - t_last <= 1.0 + 1e-6 && t_del - t_last > 0.95);
         else
             assert_true(isnan(t_del) || t_del - t_last > 4.5);
-        check_scan_accounting(q);
+        check_accounting(q);
         tracker_destroy(q);
     }
 }
@@ -135,10 +83,11 @@ static void test_landing_drone_deleted(void **state)
 static void test_coverage_sector(void **state)
 {
     (void)state;
-    tracker *q = make("{\"max_misses\": 10, \"max_coast_s\": 100}");
+    tracker *q = mk_tracker("{\"max_misses\": 10, \"max_coast_s\": 100}");
     for (int k = 0; k < 10; k++) {
         double t = 0.1 * k;
-        sg_measurement m[2] = {pos_meas(t, 0, -200, 0, 30, 2), pos_meas(t, 0, 200, 0, 30, 2)};
+        sg_measurement m[2] = {mk_pos(t, 0, -200, 0, 30, 2, NULL),
+                               mk_pos(t, 0, 200, 0, 30, 2, NULL)};
         assert_int_equal(tracker_process(q, t, m, 2), 0);
     }
     assert_int_equal(n_live(q, true), 2);
@@ -168,7 +117,7 @@ static void test_coverage_sector(void **state)
     tracker_counts st;
     tracker_stats(q, &st);
     assert_int_equal(st.scan_misses, 10);
-    check_scan_accounting(q);
+    check_accounting(q);
     tracker_destroy(q);
 }
 
@@ -178,8 +127,8 @@ static void test_coverage_sector(void **state)
 static void test_tentative_tracks_do_not_linger(void **state)
 {
     (void)state;
-    tracker *q = make(NULL);
-    sg_measurement m = pos_meas(10, 1, 100, 100, 50, 3);
+    tracker *q = mk_tracker(NULL);
+    sg_measurement m = mk_pos(10, 1, 100, 100, 50, 3, NULL);
     tracker_scan sc = scan_all(1, 10);
     assert_int_equal(tracker_process_scans(q, 10, &m, 1, &sc, 1), 0);
     assert_int_equal(n_live(q, false), 1);
@@ -201,7 +150,7 @@ static void test_tentative_tracks_do_not_linger(void **state)
     scenario s = {0};
     sg_errinfo e = {0};
     assert_int_equal(scen_generate(&c, &s, &e), 0);
-    q = make(NULL);
+    q = mk_tracker(NULL);
     size_t k0 = 0, worst = 0;
     for (size_t i = 0; i < s.n_scans; i++) {
         size_t k1 = k0;
@@ -222,7 +171,7 @@ static void test_tentative_tracks_do_not_linger(void **state)
     /* each lives 3 scans unless fed: ~60 alive, never the growing pile of batch counting */
     assert_true(worst < 5 * 20);
     assert_int_equal(st.tracks_confirmed, 0);
-    check_scan_accounting(q);
+    check_accounting(q);
     tracker_destroy(q);
     scen_free(&s);
 }
@@ -231,8 +180,8 @@ static void test_tentative_tracks_do_not_linger(void **state)
 static void test_invalid_scans(void **state)
 {
     (void)state;
-    tracker *q = make(NULL);
-    sg_measurement m = pos_meas(50, 0, 0, 0, 10, 2);
+    tracker *q = mk_tracker(NULL);
+    sg_measurement m = mk_pos(50, 0, 0, 0, 10, 2, NULL);
     assert_int_equal(tracker_process(q, 50, &m, 1), 0);
     tracker_scan ok = {.sensor = 2, .t0 = 51, .t1 = 51, .cover = TRACKER_COVER_SECTOR,
                        .az_half = 1, .el_min = 0, .el_max = 1, .range_max = 100};
@@ -261,7 +210,7 @@ static void test_invalid_scans(void **state)
     assert_int_equal(st.scans_used, 1);
     assert_int_equal(st.scan_rej_invalid, 11);
     assert_int_equal(st.scan_rej_too_old, 1);
-    check_scan_accounting(q);
+    check_accounting(q);
     tracker_destroy(q);
 }
 
@@ -284,7 +233,7 @@ static void test_empty_sky_scenario(void **state)
         scenario s = {0};
         sg_errinfo e = {0};
         assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = make(NULL);
+        tracker *q = mk_tracker(NULL);
         scen_result r;
         assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
         ospa[k] = r.mean_ospa;
@@ -292,7 +241,7 @@ static void test_empty_sky_scenario(void **state)
             /* the tracker ran to the end: nothing confirmed is left */
             assert_int_equal(n_live(q, true), 0);
         }
-        check_scan_accounting(q);
+        check_accounting(q);
         tracker_destroy(q);
         scen_free(&s);
     }
@@ -330,7 +279,7 @@ static void test_formation_join(void **state)
             scenario s = {0};
             sg_errinfo e = {0};
             assert_int_equal(scen_generate(&c, &s, &e), 0);
-            tracker *q = make(k ? NULL : OLD_INIT);
+            tracker *q = mk_tracker(k ? NULL : OLD_INIT);
             scen_result r;
             assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
             if (r.never_confirmed || r.id_switches)
@@ -339,7 +288,7 @@ static void test_formation_join(void **state)
             delay[k] += r.confirm_delay_mean_s / seeds;
             ospa[k] += r.mean_ospa / seeds;
             dmax[k] = fmax(dmax[k], r.confirm_delay_max_s);
-            check_scan_accounting(q);
+            check_accounting(q);
             tracker_destroy(q);
             scen_free(&s);
         }
@@ -372,7 +321,7 @@ static void test_split_returns_one_track(void **state)
             scenario s = {0};
             sg_errinfo e = {0};
             assert_int_equal(scen_generate(&c, &s, &e), 0);
-            tracker *q = make(k ? NULL : OLD_INIT);
+            tracker *q = mk_tracker(k ? NULL : OLD_INIT);
             scen_result r;
             assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
             print_message("split returns seed %d, %s: %zu confirmed ids (%zu never matched), "
@@ -383,7 +332,7 @@ static void test_split_returns_one_track(void **state)
                 fail_msg("seed %d: %zu false, OSPA %.2f", seed, r.false_confirmed, r.mean_ospa);
             if (k == 0)
                 assert_true(r.false_confirmed >= 5 && r.mean_ospa > 20);
-            check_scan_accounting(q);
+            check_accounting(q);
             tracker_destroy(q);
             scen_free(&s);
         }
@@ -399,7 +348,7 @@ static void test_duplicate_merge_rule(void **state)
     (void)state;
     for (int mode = 0; mode < 3; mode++) {
         /* 0: no identities; 1: the second return carries identity "B"; 2: "A" and "B" */
-        tracker *q = make("{\"split_radius_m\": 0}");
+        tracker *q = mk_tracker("{\"split_radius_m\": 0}");
         uint64_t rng = 99 + (uint64_t)mode;
         uint32_t first = 0;
         int two = 0; /* scans from k = 10 on with more than one confirmed track */
@@ -407,13 +356,13 @@ static void test_duplicate_merge_rule(void **state)
             double t = 10 + 0.1 * k, x = 3.0 * k * 0.1, sd = 1;
             sg_measurement m[2];
             int n = 0;
-            m[n++] = pos_meas(t, 0, x + sd * scen_nrand(&rng), sd * scen_nrand(&rng),
-                              60 + sd * scen_nrand(&rng), sd);
+            m[n++] = mk_pos(t, 0, x + sd * scen_nrand(&rng), sd * scen_nrand(&rng),
+                            60 + sd * scen_nrand(&rng), sd, NULL);
             if (mode == 2)
                 snprintf(m[0].identity, sizeof m[0].identity, "A");
             if (k >= 10) { /* the second return */
-                m[n++] = pos_meas(t, 0, x + sd * scen_nrand(&rng), sd * scen_nrand(&rng),
-                                  60 + sd * scen_nrand(&rng), sd);
+                m[n++] = mk_pos(t, 0, x + sd * scen_nrand(&rng), sd * scen_nrand(&rng),
+                                60 + sd * scen_nrand(&rng), sd, NULL);
                 if (mode >= 1)
                     snprintf(m[1].identity, sizeof m[1].identity, "B");
             }
@@ -454,13 +403,13 @@ static void test_duplicate_merge_rule(void **state)
             assert_true(st.tracks_merged >= 1);
             if (mode == 0) {
                 /* the older survives every merge */
-                assert_non_null(by_id(q, first));
-                assert_int_not_equal(by_id(q, first)->status, SG_TRACK_DELETED);
+                assert_non_null(find_id(q, first));
+                assert_int_not_equal(find_id(q, first)->status, SG_TRACK_DELETED);
             } else {
                 assert_non_null(b); /* the identified one survives */
             }
         }
-        check_scan_accounting(q);
+        check_accounting(q);
         tracker_destroy(q);
     }
 }
@@ -486,7 +435,7 @@ static void test_ct_recovers_turn_rate(void **state)
         for (int k = 1; k <= 300; k++) {
             double t = 0.1 * k;
             kf_predict(&p, &s, t);
-            sg_measurement m = pos_meas(t, 0, r * cos(w * t), r * sin(w * t), 50, 1);
+            sg_measurement m = mk_pos(t, 0, r * cos(w * t), r * sin(w * t), 50, 1, NULL);
             assert_int_equal(kf_update(&p, &s, &m, NULL), 0);
         }
         double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
@@ -565,7 +514,7 @@ static void test_manoeuvre_models(void **state)
                 scenario s = {0};
                 sg_errinfo e = {0};
                 assert_int_equal(scen_generate(&c, &s, &e), 0);
-                tracker *q = make(cfg[k]);
+                tracker *q = mk_tracker(cfg[k]);
                 scen_result r;
                 assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
                 assert_int_equal(r.id_switches, 0);
@@ -606,13 +555,13 @@ static void test_clutter_adaptive_confirmation(void **state)
         scenario s = {0};
         sg_errinfo e = {0};
         assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = make(k ? NULL : "{\"confirm_adapt\": false}");
+        tracker *q = mk_tracker(k ? NULL : "{\"confirm_adapt\": false}");
         scen_result r;
         assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
         tracker_counts st;
         tracker_stats(q, &st);
         conf[k] = st.tracks_confirmed;
-        check_scan_accounting(q);
+        check_accounting(q);
         tracker_destroy(q);
         scen_free(&s);
     }
@@ -632,7 +581,7 @@ static void test_clutter_adaptive_confirmation(void **state)
         scenario s = {0};
         sg_errinfo e = {0};
         assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = make(k ? NULL : "{\"confirm_adapt\": false}");
+        tracker *q = mk_tracker(k ? NULL : "{\"confirm_adapt\": false}");
         assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r[k], &e), 0);
         tracker_destroy(q);
         scen_free(&s);
@@ -651,9 +600,9 @@ static void test_jpda_symmetric_returns(void **state)
     (void)state;
     double x_end[2], pxx[2];
     for (int k = 0; k < 2; k++) {
-        tracker *q = make(k ? "{\"association\": \"jpda\"}" : NULL);
+        tracker *q = mk_tracker(k ? "{\"association\": \"jpda\"}" : NULL);
         for (int s = 0; s < 20; s++) {
-            sg_measurement m = pos_meas(0.1 * s, 0, 0, 0, 50, 1);
+            sg_measurement m = mk_pos(0.1 * s, 0, 0, 0, 50, 1, NULL);
             assert_int_equal(tracker_process(q, m.t, &m, 1), 0);
         }
         const sg_track *tr;
@@ -661,7 +610,8 @@ static void test_jpda_symmetric_returns(void **state)
         tracker_tracks(q, &tr, &n);
         assert_int_equal(n, 1);
         double p0 = tr[0].P[0];
-        sg_measurement m[2] = {pos_meas(2.0, 0, -2, 0, 50, 1), pos_meas(2.0, 0, 2, 0, 50, 1)};
+        sg_measurement m[2] = {mk_pos(2.0, 0, -2, 0, 50, 1, NULL),
+                               mk_pos(2.0, 0, 2, 0, 50, 1, NULL)};
         assert_int_equal(tracker_process(q, 2.0, m, 2), 0);
         tracker_tracks(q, &tr, &n);
         x_end[k] = tr[0].x[0];
@@ -714,12 +664,12 @@ static void test_jpda_scenes(void **state)
                 scenario s = {0};
                 sg_errinfo e = {0};
                 assert_int_equal(scen_generate(&c, &s, &e), 0);
-                tracker *q = make(k ? "{\"association\": \"jpda\"}" : NULL);
+                tracker *q = mk_tracker(k ? "{\"association\": \"jpda\"}" : NULL);
                 scen_result r;
                 assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
                 ospa[k] += r.mean_ospa / sc[i].seeds;
                 sw[k] += r.id_switches;
-                check_scan_accounting(q);
+                check_accounting(q);
                 tracker_destroy(q);
                 scen_free(&s);
             }

@@ -2,6 +2,11 @@
  * continuous white-noise process models (time-consistent, so asynchronous sensors at any
  * rate see the same dynamics), linear position updates and EKF bearing / range-bearing
  * updates. Small dense matrices (n <= 9, dim <= 3) in row-major arrays on the stack. */
+/* The hot kernels (NCV prediction, position updates, gating) are written for any n and
+ * instantiated for the fixed sizes below with constant arguments, so the compiler unrolls
+ * them; -O3 for this file lets it vectorise them too. */
+#pragma GCC optimize("O3")
+
 #include "kf.h"
 
 #include <math.h>
@@ -118,7 +123,8 @@ static bool inv_spd(const double *A, int m, double *Ai, double *logdet)
         return false;
     double ld = 0;
     for (int i = 0; i < m; i++) {
-        ld += 2 * log(L[IDX(i, i, m)]);
+        if (logdet)
+            ld += 2 * log(L[IDX(i, i, m)]);
         /* forward substitution for column i of L^-1 */
         for (int r = 0; r < m; r++) {
             double s = (r == i) ? 1.0 : 0.0;
@@ -350,6 +356,35 @@ static void ct_predict(const kf_params *p, double *x, double *P, double T)
     symmetrise(P, n);
 }
 
+/* NCV prediction of one mode in closed form (F = [I dt I; 0 I] per axis, states beyond the
+ * first six held at zero with zero variance, as build_fq's F and Q give): the same result as
+ * F P F' + Q without the products by zeros. */
+static inline __attribute__((always_inline)) void ncv_predict(const kf_params *p, int n,
+                                                              double *x, double *P, double dt)
+{
+    double q = p->q_accel * p->q_accel;
+    double qpp = q * dt * dt * dt / 3, qpv = q * dt * dt / 2, qvv = q * dt;
+    for (int a = 0; a < 3; a++)
+        x[a] += dt * x[a + 3];
+    for (int i = 6; i < n; i++)
+        x[i] = 0;
+    double Pn[36];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            double pp = P[IDX(i, j, n)], pv = P[IDX(i, j + 3, n)];
+            double vp = P[IDX(i + 3, j, n)], vv = P[IDX(i + 3, j + 3, n)];
+            double qd = i == j;
+            Pn[IDX(i, j, 6)] = pp + dt * (pv + vp) + dt * dt * vv + qd * qpp;
+            Pn[IDX(i, j + 3, 6)] = pv + dt * vv + qd * qpv;
+            Pn[IDX(i + 3, j, 6)] = vp + dt * vv + qd * qpv;
+            Pn[IDX(i + 3, j + 3, 6)] = vv + qd * qvv;
+        }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            P[IDX(i, j, n)] = i < 6 && j < 6 ? Pn[IDX(i, j, 6)] : 0;
+    symmetrise(P, n);
+}
+
 void kf_predict(const kf_params *p, kf_state *s, double t)
 {
     double dt = t - s->t;
@@ -363,6 +398,13 @@ void kf_predict(const kf_params *p, kf_state *s, double t)
     for (int k = 0; k < s->nmodes; k++) {
         if (mode_kind(p, k) == KIND_CT) {
             ct_predict(p, s->x[k], s->P[k], dt);
+            continue;
+        }
+        if (mode_kind(p, k) == KIND_NCV) {
+            if (n == 6)
+                ncv_predict(p, 6, s->x[k], s->P[k], dt);
+            else
+                ncv_predict(p, n, s->x[k], s->P[k], dt);
             continue;
         }
         build_fq(p, mode_kind(p, k), n, dt, F, Q);
@@ -437,6 +479,16 @@ int kf_predict_meas(const kf_state *s, sg_meas_type type, const double sensor_en
         x = xc;
         P = Pc;
     }
+    if (type == SG_MEAS_POS_ENU) { /* H picks the position: H P H' is P's corner */
+        out->dim = 3;
+        for (int i = 0; i < 3; i++) {
+            out->zhat[i] = x[i];
+            for (int j = 0; j < 3; j++)
+                out->HPHt[IDX(i, j, 3)] = P[IDX(i, j, s->n)];
+        }
+        symmetrise(out->HPHt, 3);
+        return SG_OK;
+    }
     int m = hfun(type, x, sensor_enu, out->zhat, Hp);
     if (m < 0)
         return m;
@@ -450,11 +502,31 @@ int kf_predict_meas(const kf_state *s, sg_meas_type type, const double sensor_en
     return SG_OK;
 }
 
+/* y' S^-1 y through the Cholesky factor of S (m x m, m <= 3): |L^-1 y|^2; false if S is not
+ * PD. No inverse and no logarithm: this is the gate test of every track-measurement pair. */
+static inline __attribute__((always_inline)) bool chol_quad(const double *S, const double *y,
+                                                            int m, double *q)
+{
+    double L[9], w[3];
+    if (!chol(S, m, L))
+        return false;
+    double s = 0;
+    for (int i = 0; i < m; i++) {
+        double a = y[i];
+        for (int k = 0; k < i; k++)
+            a -= L[IDX(i, k, m)] * w[k];
+        w[i] = a / L[IDX(i, i, m)];
+        s += w[i] * w[i];
+    }
+    *q = s;
+    return true;
+}
+
 int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const double *R,
                    double *d2)
 {
     int m = pr->dim;
-    double S[9], Si[9], y[3];
+    double S[9], y[3];
     for (int i = 0; i < m * m; i++)
         S[i] = pr->HPHt[i] + R[i];
     for (int i = 0; i < m; i++)
@@ -462,23 +534,19 @@ int kf_mahalanobis(const kf_pred *pr, sg_meas_type type, const double *z, const 
     int ia = az_index(type);
     if (ia >= 0)
         y[ia] = kf_wrap_pi(y[ia]);
-    if (!inv_spd(S, m, Si, NULL))
-        return SG_ERANGE;
-    double s = 0;
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < m; j++)
-            s += y[i] * Si[IDX(i, j, m)] * y[j];
-    *d2 = s;
-    return SG_OK;
+    bool ok = m == 3 ? chol_quad(S, y, 3, d2) : chol_quad(S, y, m, d2);
+    return ok ? SG_OK : SG_ERANGE;
 }
 
 /* Kalman update of x (n), P (n x n) with innovation y (m), Jacobian H (m x n, row-major)
- * and noise R (m x m). ll receives the log-likelihood of y, d2 its squared Mahalanobis
- * distance. Joseph form: P = (I - K H) P (I - K H)' + K R K' keeps P PD under rounding. */
+ * and noise R (m x m). ll (may be NULL) receives the log-likelihood of y, d2 its squared
+ * Mahalanobis distance. Joseph form: P = (I - K H) P (I - K H)' + K R K' keeps P PD under
+ * rounding. */
 /* sel >= 0: H selects states sel .. sel + m - 1 (position or velocity updates), so the
  * products with H are column / row picks. */
-static int kalman_core(int n, double *x, double *P, int m, const double *H, int sel,
-                       const double *y, const double *R, double *ll, double *d2)
+static inline __attribute__((always_inline)) int
+kalman_core(int n, double *x, double *P, int m, const double *H, int sel, const double *y,
+            const double *R, double *ll, double *d2)
 {
     double PHt[KF_NMAX * 3], S[9], Si[9], K[KF_NMAX * 3], logdet;
     if (sel >= 0) {
@@ -495,7 +563,7 @@ static int kalman_core(int n, double *x, double *P, int m, const double *H, int 
     for (int i = 0; i < m * m; i++)
         S[i] += R[i];
     symmetrise(S, m);
-    if (!inv_spd(S, m, Si, &logdet))
+    if (!inv_spd(S, m, Si, ll ? &logdet : NULL))
         return SG_ERANGE;
     mat_mul(PHt, Si, K, n, m, m);
     double q = 0;
@@ -539,13 +607,39 @@ static int kalman_core(int n, double *x, double *P, int m, const double *H, int 
     for (int i = 0; i < n; i++)
         x[i] += dx[i];
     memcpy(P, Pn, sizeof(double) * (size_t)(n * n));
-    *ll = -0.5 * (q + logdet + m * log(2 * M_PI));
+    if (ll)
+        *ll = -0.5 * (q + logdet + m * log(2 * M_PI));
     *d2 = q;
     return SG_OK;
 }
 
+/* kalman_core instantiated with constant sizes for the common cases (3-D position or
+ * velocity updates, range-bearing updates, in the 6, 7 and 9 state spaces). */
+#define KALMAN_FIXED(N, M, SEL) kalman_core(N, x, P, M, H, SEL, y, R, ll, d2)
+static int kalman(int n, double *x, double *P, int m, const double *H, int sel, const double *y,
+                  const double *R, double *ll, double *d2)
+{
+    if (m == 3 && sel == 0)
+        switch (n) {
+        case 6: return KALMAN_FIXED(6, 3, 0);
+        case 7: return KALMAN_FIXED(7, 3, 0);
+        case 9: return KALMAN_FIXED(9, 3, 0);
+        default: break;
+        }
+    if (m == 3 && sel == 3 && n == 6)
+        return KALMAN_FIXED(6, 3, 3);
+    if (m == 3 && sel < 0)
+        switch (n) {
+        case 6: return KALMAN_FIXED(6, 3, -1);
+        case 7: return KALMAN_FIXED(7, 3, -1);
+        default: break;
+        }
+    return kalman_core(n, x, P, m, H, sel, y, R, ll, d2);
+}
+#undef KALMAN_FIXED
+
 /* EKF update of one mode with the measurement and, if it reports one and vel_sd > 0, its
- * velocity (a second, linear update with covariance vel_sd^2 I). */
+ * velocity (a second, linear update with covariance vel_sd^2 I); ll may be NULL. */
 static int update_mode(const kf_params *p, int n, double *x, double *P,
                        const sg_measurement *meas, double *ll, double *d2)
 {
@@ -562,8 +656,7 @@ static int update_mode(const kf_params *p, int n, double *x, double *P,
     int ia = az_index(meas->type);
     if (ia >= 0)
         y[ia] = kf_wrap_pi(y[ia]);
-    int rc = kalman_core(n, x, P, m, H, meas->type == SG_MEAS_POS_ENU ? 0 : -1, y, meas->R, ll,
-                         d2);
+    int rc = kalman(n, x, P, m, H, meas->type == SG_MEAS_POS_ENU ? 0 : -1, y, meas->R, ll, d2);
     if (rc || !meas->has_vel || !(p->vel_sd > 0))
         return rc;
     double Hv[3 * KF_NMAX] = {0}, Rv[9] = {0}, llv, d2v;
@@ -572,8 +665,8 @@ static int update_mode(const kf_params *p, int n, double *x, double *P,
         Rv[i * 4] = p->vel_sd * p->vel_sd;
         y[i] = meas->vel_enu[i] - x[i + 3];
     }
-    rc = kalman_core(n, x, P, 3, Hv, 3, y, Rv, &llv, &d2v);
-    if (rc == SG_OK)
+    rc = kalman(n, x, P, 3, Hv, 3, y, Rv, ll ? &llv : NULL, &d2v);
+    if (rc == SG_OK && ll)
         *ll += llv;
     return rc;
 }
@@ -587,7 +680,7 @@ int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *
         double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
         memcpy(x, s->x[0], sizeof(double) * (size_t)n);
         memcpy(P, s->P[0], sizeof(double) * (size_t)(n * n));
-        int rc = update_mode(p, n, x, P, m, &ll[0], &d2[0]);
+        int rc = update_mode(p, n, x, P, m, NULL, &d2[0]); /* one mode: no likelihood */
         if (rc)
             return rc;
         memcpy(s->x[0], x, sizeof(double) * (size_t)n);

@@ -149,6 +149,8 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
     if (reserve_tracks_scratch(q, q->n_trk + 1) || reserve_group_scratch(q, (size_t)ng))
         return SG_ENOMEM;
     for (size_t i = 0; i < q->n_trk; i++) {
+        if (i + TRK_AHEAD < q->n_trk)
+            trk_prefetch(&q->trk[i + TRK_AHEAD]);
         kf_predict(&q->kp, &q->trk[i].kf, tg);
         q->pred_ok[i] =
             kf_predict_meas(&q->trk[i].kf, type, gm[0]->sensor_enu, &q->pred[i]) == SG_OK;
@@ -202,11 +204,15 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
         rc = trk_assign_stage(q, ng, ne, stage);
         if (rc)
             return rc;
-        for (int j = 0; j < ng; j++) {
-            if (q->mflag[j] != MF_DONE && q->c2r[j] >= 0) {
-                trk_apply_update(q, &q->trk[q->c2r[j]], gm[j]);
+        /* in track order: the track records are then read in sequence, not at random */
+        for (size_t i = 0; i < q->n_trk; i++) {
+            if (i + TRK_AHEAD < q->n_trk && q->r2c[i + TRK_AHEAD] >= 0)
+                trk_prefetch(&q->trk[i + TRK_AHEAD]);
+            int j = q->r2c[i];
+            if (j >= 0 && q->mflag[j] != MF_DONE) {
+                trk_apply_update(q, &q->trk[i], gm[j]);
                 q->mflag[j] = MF_DONE;
-                q->took[j] = q->c2r[j];
+                q->took[j] = (int)i;
             }
         }
     }
@@ -242,16 +248,16 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
     /* M-of-N and consecutive misses, counted over batches of the track's own sensors
      * (a sensor that sends scan reports is counted by its scans instead) */
     bool scanning = trk_scanning(q, sensor);
-    for (size_t i = 0; i < q->n_trk; i++) {
+    for (size_t i = 0; i < q->n_trk && !scanning; i++) {
         trk *tr = &q->trk[i];
-        if (tr->born_group >= g || !trk_has_sensor(&tr->pub, sensor) || scanning)
+        if (tr->born_group >= g || !trk_has_sensor(tr->pub, sensor))
             continue;
         bool hit = tr->hit_group == g;
         if (!hit && self_reports)
             continue;
         if (!hit)
-            tr->pub.misses++;
-        if (tr->pub.status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
+            tr->pub->misses++;
+        if (tr->pub->status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
             tr->opp++;
             tr->mhits += hit;
         }
@@ -280,12 +286,14 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
         return;
     }
     memmove(&tmp[k + 2], &tmp[k + 1], (size_t)(n - k - 1) * sizeof tmp[0]);
-    tmp[k + 1].m = *m;
+    trk_hist_meas(&tmp[k + 1].m, m);
     tmp[k + 1].post = s;
     n++;
+    sg_measurement mi;
     for (int i = k + 2; i < n; i++) {
         kf_predict(&q->kp, &s, tmp[i].m.t);
-        kf_update(&q->kp, &s, &tmp[i].m, NULL); /* succeeded before; keep going if not */
+        trk_hist_unpack(&tmp[i].m, &mi);
+        kf_update(&q->kp, &s, &mi, NULL); /* succeeded before; keep going if not */
         tmp[i].post = s;
     }
     kf_predict(&q->kp, &s, tr->kf.t);
@@ -295,10 +303,10 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
     tr->hist_n = n - first;
     for (int i = first; i < n; i++)
         tr->hist[i - first] = tmp[i];
-    tr->pub.hits++;
-    if (m->t > tr->pub.t_last)
-        tr->pub.t_last = m->t;
-    trk_absorb_attrs(&tr->pub, m);
+    tr->pub->hits++;
+    if (m->t > tr->pub->t_last)
+        tr->pub->t_last = m->t;
+    trk_absorb_attrs(tr->pub, m);
     trk_note_hit(tr, m);
     q->st.used++;
     q->st.oosm_used++;

@@ -114,7 +114,7 @@ static int try_edge(tracker *q, const sg_measurement *const *gm, int j, size_t i
     if (m->identity[0]) {
         /* an identity held by a track pairs with that track only; an unheld one only with
          * unidentified tracks */
-        if (q->held[j] >= 0 ? q->held[j] != (int)i : tr->pub.identity[0] != 0)
+        if (q->held[j] >= 0 ? q->held[j] != (int)i : tr->pub->identity[0] != 0)
             return SG_OK;
     }
     double d2;
@@ -166,7 +166,7 @@ int trk_gate(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_
         trk *tr = &q->trk[i];
         if (!q->pred_ok[i] || (skip_group && tr->hit_group == skip_group))
             continue;
-        bool tent = tr->pub.status == SG_TRACK_TENTATIVE;
+        bool tent = tr->pub->status == SG_TRACK_TENTATIVE;
         if ((sel == SEL_ESTABLISHED && tent) || (sel == SEL_TENTATIVE && !tent))
             continue;
         const kf_pred *pr = &q->pred[i];
@@ -232,7 +232,7 @@ int trk_assign_stage(tracker *q, int ng, size_t ne, int sel)
     for (size_t k = 0; k < ne; k++) {
         const assign_edge *ed = &q->edges[k];
         const trk *tr = &q->trk[ed->row];
-        bool tent = tr->pub.status == SG_TRACK_TENTATIVE;
+        bool tent = tr->pub->status == SG_TRACK_TENTATIVE;
         /* a track already updated in this group (identity pre-pass) takes nothing more */
         if (q->mflag[ed->col] == MF_DONE || tr->hit_group == q->group_seq ||
             (sel == SEL_ESTABLISHED && tent) ||

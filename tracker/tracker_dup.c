@@ -52,18 +52,18 @@ static double dist(const trk *a, const trk *b)
 {
     double d2 = 0;
     for (int i = 0; i < 3; i++)
-        d2 += (a->pub.x[i] - b->pub.x[i]) * (a->pub.x[i] - b->pub.x[i]);
+        d2 += (a->pub->x[i] - b->pub->x[i]) * (a->pub->x[i] - b->pub->x[i]);
     return sqrt(d2);
 }
 
 /* true if a survives a merge with b */
 static bool survives(const trk *a, const trk *b)
 {
-    if (a->pub.identity[0] != b->pub.identity[0])
-        return a->pub.identity[0] != 0;
-    if (a->pub.t_first != b->pub.t_first)
-        return a->pub.t_first < b->pub.t_first;
-    return a->pub.id < b->pub.id;
+    if (a->pub->identity[0] != b->pub->identity[0])
+        return a->pub->identity[0] != 0;
+    if (a->pub->t_first != b->pub->t_first)
+        return a->pub->t_first < b->pub->t_first;
+    return a->pub->id < b->pub->id;
 }
 
 static void merge_attrs(sg_track *keep, const sg_track *gone)
@@ -160,17 +160,17 @@ int trk_duplicates(tracker *q, size_t ne, uint64_t g)
         for (size_t i = a; i < end; i++)
             for (size_t k = i + 1; k < end; k++) {
                 trk *t1 = &q->trk[q->edges[i].row], *t2 = &q->trk[q->edges[k].row];
-                if (t1->pub.identity[0] && t2->pub.identity[0])
+                if (t1->pub->identity[0] && t2->pub->identity[0])
                     continue; /* identities never merge (equal ones cannot coexist) */
                 trk *keep = survives(t1, t2) ? t1 : t2, *y = keep == t1 ? t2 : t1;
-                if (y->dup_group == g && y->dup_of == keep->pub.id)
+                if (y->dup_group == g && y->dup_of == keep->pub->id)
                     continue; /* this pair was tested in this group already */
                 bool same = (diff_d2(t1, t2, 0) < gate || dist(t1, t2) < q->cfg.split_radius_m) &&
                             diff_d2(t1, t2, 3) < gate;
-                if (y->dup_of != keep->pub.id) {
+                if (y->dup_of != keep->pub->id) {
                     if (!same)
                         continue; /* keep the count of a pair still coinciding */
-                    y->dup_of = keep->pub.id;
+                    y->dup_of = keep->pub->id;
                     y->dup_count = y->dup_apart = 0;
                 }
                 y->dup_group = g;
@@ -181,7 +181,7 @@ int trk_duplicates(tracker *q, size_t ne, uint64_t g)
                 if (y->dup_count == (uint32_t)q->cfg.dup_scans) {
                     if (trk_grow((void **)&q->victims, &q->cap_victims, nv + 1, sizeof(size_t)))
                         return SG_ENOMEM;
-                    merge_attrs(&keep->pub, &y->pub);
+                    merge_attrs(keep->pub, y->pub);
                     q->victims[nv++] = (size_t)(y - q->trk);
                 }
             }

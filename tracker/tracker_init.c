@@ -13,20 +13,23 @@ int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
         q->st.init_dropped_full++;
         return -1;
     }
-    if (trk_grow((void **)&q->trk, &q->cap_trk, q->n_trk + 1, sizeof(trk))) {
+    if (trk_grow((void **)&q->trk, &q->cap_trk, q->n_trk + 1, sizeof(trk)) ||
+        trk_out_reserve(q, q->n_trk + 1)) {
         q->st.init_dropped_full++;
         return -1;
     }
     trk *tr = &q->trk[q->n_trk];
     memset(tr, 0, sizeof *tr);
+    tr->pub = &q->out[q->n_trk];
+    memset(tr->pub, 0, sizeof *tr->pub);
     kf_init(&q->kp, &tr->kf, t, pos, Ppos, vel, Pvel);
-    tr->pub.id = q->next_id++;
-    tr->pub.status = SG_TRACK_TENTATIVE;
-    tr->pub.hits = 1;
-    tr->pub.t_first = tr->pub.t_last = t;
-    tr->pub.lat = tr->pub.lon = tr->pub.alt = NAN;
-    tr->pub.operator_lat = tr->pub.operator_lon = tr->pub.operator_alt = NAN;
-    trk_absorb_attrs(&tr->pub, m);
+    tr->pub->id = q->next_id++;
+    tr->pub->status = SG_TRACK_TENTATIVE;
+    tr->pub->hits = 1;
+    tr->pub->t_first = tr->pub->t_last = t;
+    tr->pub->lat = tr->pub->lon = tr->pub->alt = NAN;
+    tr->pub->operator_lat = tr->pub->operator_lon = tr->pub->operator_alt = NAN;
+    trk_absorb_attrs(tr->pub, m);
     tr->opp = 1;
     trk_confirm_rule(q, tr, m);
     tr->mhits = 1;
@@ -215,9 +218,9 @@ static int try_pair(tracker *q, const sg_measurement *b)
     kf_predict(&q->kp, &tr->kf, m2->t);
     if (kf_update(&q->kp, &tr->kf, m2, NULL) == SG_OK) {
         /* the pair is one detection for M-of-N: confirmation needs fresh hits */
-        tr->pub.hits++;
-        tr->pub.t_last = m2->t;
-        trk_absorb_attrs(&tr->pub, m2);
+        tr->pub->hits++;
+        tr->pub->t_last = m2->t;
+        trk_absorb_attrs(tr->pub, m2);
         trk_note_hit(tr, m2);
         trk_hist_push(tr, m2);
     }
@@ -284,10 +287,10 @@ void trk_reinit_identity(tracker *q, trk *tr, const sg_measurement *m)
     trk_vel_prior(q, m, vel, Pv);
     kf_init(&q->kp, &tr->kf, m->t, pos, P, vel, Pv);
     tr->hist_n = tr->hist_head = 0;
-    tr->pub.hits++;
-    tr->pub.misses = 0;
-    tr->pub.t_last = m->t;
-    trk_absorb_attrs(&tr->pub, m);
+    tr->pub->hits++;
+    tr->pub->misses = 0;
+    tr->pub->t_last = m->t;
+    trk_absorb_attrs(tr->pub, m);
     tr->hit_group = q->group_seq;
     trk_note_hit(tr, m);
     trk_hist_push(tr, m);

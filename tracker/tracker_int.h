@@ -15,13 +15,26 @@
 #define PEND_CAP 256  /* bearings waiting for a partner */
 #define TRK_CLUTTER_SENSORS 64 /* sensors with a clutter density estimate */
 
+/* What re-filtering needs of a measurement (its kinematic part; attributes such as class or
+ * identity were absorbed when it was applied): kept per history entry instead of the whole
+ * sg_measurement, which is mostly attribute text. */
 typedef struct {
-    sg_measurement m;
+    double t;
+    int sensor;
+    sg_meas_type type;
+    double z[3], R[9], sensor_enu[3], vel_enu[3];
+    bool has_vel;
+} hist_meas;
+
+typedef struct {
+    hist_meas m;
     kf_state post;    /* filter state right after m was applied */
 } hist_entry;
 
 typedef struct {
-    sg_track pub;
+    sg_track *pub;             /* always &tracker.out[index of this track]: the public records
+                                  live in the list tracker_tracks returns, so no call copies
+                                  them (trk_out_reserve keeps the pointers right) */
     kf_state kf;
     hist_entry hist[TRK_HIST]; /* ring, oldest at hist_head */
     int hist_n, hist_head;
@@ -130,6 +143,21 @@ enum { SEL_ALL = 0, SEL_ESTABLISHED, SEL_TENTATIVE };
 /* tracker.c */
 int trk_grow(void **p, size_t *cap, size_t need, size_t sz);
 
+/* Asks for the cache lines of a track's filter state that a pass reads (a track record is
+ * kilobytes, so the hardware does not see the stride): passes over every track call it a
+ * few tracks ahead. */
+static inline void trk_prefetch(const trk *t)
+{
+    const char *a = (const char *)&t->kf;
+    size_t used = offsetof(kf_state, P) + sizeof(double) * 36; /* t .. an NCV P */
+    for (size_t o = 0; o < used; o += 64)
+        __builtin_prefetch(a + o);
+    const char *b = (const char *)&t->hist_n, *end = (const char *)(t + 1); /* bookkeeping */
+    for (; b < end; b += 64)
+        __builtin_prefetch(b);
+}
+#define TRK_AHEAD 4 /* tracks ahead that a pass prefetches */
+
 /* tracker_cfg.c */
 int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e);
 
@@ -139,8 +167,13 @@ bool trk_has_sensor(const sg_track *t, int s);
 void trk_absorb_attrs(sg_track *t, const sg_measurement *m);
 hist_entry *trk_hist_at(trk *t, int k);
 void trk_hist_push(trk *t, const sg_measurement *m);
+void trk_hist_meas(hist_meas *h, const sg_measurement *m);
+/* A measurement with h's kinematics and no attributes (for kf_update). */
+void trk_hist_unpack(const hist_meas *h, sg_measurement *m);
 int trk_find_identity(const tracker *q, const char *id);
 void trk_fill_pub(trk *t);
+/* Grows the output list to need records, re-pointing every track's pub; 0 or SG_ENOMEM. */
+int trk_out_reserve(tracker *q, size_t need);
 double trk_pos_sd(const trk *t);
 void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m);
 void trk_note_hit(trk *tr, const sg_measurement *m);

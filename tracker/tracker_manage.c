@@ -63,29 +63,77 @@ void trk_hist_push(trk *t, const sg_measurement *m)
         h = &t->hist[t->hist_head];
         t->hist_head = (t->hist_head + 1) % TRK_HIST;
     }
-    h->m = *m;
+    trk_hist_meas(&h->m, m);
     kf_copy(&h->post, &t->kf);
+}
+
+/* The kinematic fields both ways (one list, so the two directions cannot drift apart). */
+static void hist_fields(hist_meas *h, sg_measurement *m, bool to_meas)
+{
+#define HIST_FIELD(f)                                                                        \
+    do {                                                                                     \
+        if (to_meas)                                                                         \
+            memcpy(&m->f, &h->f, sizeof h->f);                                               \
+        else                                                                                 \
+            memcpy(&h->f, &m->f, sizeof h->f);                                               \
+    } while (0)
+    HIST_FIELD(t);
+    HIST_FIELD(sensor);
+    HIST_FIELD(type);
+    HIST_FIELD(has_vel);
+    HIST_FIELD(z);
+    HIST_FIELD(R);
+    HIST_FIELD(sensor_enu);
+    HIST_FIELD(vel_enu);
+#undef HIST_FIELD
+}
+
+void trk_hist_meas(hist_meas *h, const sg_measurement *m)
+{
+    hist_fields(h, (sg_measurement *)m, false); /* read only in this direction */
+}
+
+void trk_hist_unpack(const hist_meas *h, sg_measurement *m)
+{
+    memset(m, 0, sizeof *m);
+    hist_fields((hist_meas *)h, m, true); /* read only in this direction */
 }
 
 int trk_find_identity(const tracker *q, const char *id)
 {
     for (size_t i = 0; i < q->n_trk; i++)
-        if (q->trk[i].pub.identity[0] && strcmp(q->trk[i].pub.identity, id) == 0)
+        if (q->trk[i].pub->identity[0] && strcmp(q->trk[i].pub->identity, id) == 0)
             return (int)i;
     return -1;
 }
 
+int trk_out_reserve(tracker *q, size_t need)
+{
+    sg_track *old = q->out;
+    if (trk_grow((void **)&q->out, &q->cap_out, need, sizeof(sg_track)))
+        return SG_ENOMEM;
+    if (q->out != old)
+        for (size_t i = 0; i < q->n_trk; i++)
+            q->trk[i].pub = &q->out[i];
+    return SG_OK;
+}
+
 void trk_fill_pub(trk *t)
 {
-    double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
-    kf_combined(&t->kf, x, P);
+    double xc[KF_NMAX], Pc[KF_NMAX * KF_NMAX];
+    const double *x = t->kf.x[0], *P = t->kf.P[0]; /* one mode: no copy */
+    if (t->kf.nmodes > 1) {
+        kf_combined(&t->kf, xc, Pc);
+        x = xc;
+        P = Pc;
+    }
     int n = t->kf.n;
     for (int i = 0; i < 6; i++) {
-        t->pub.x[i] = x[i];
+        t->pub->x[i] = x[i];
         for (int j = 0; j < 6; j++)
-            t->pub.P[i * 6 + j] = P[i * n + j];
+            t->pub->P[i * 6 + j] = P[i * n + j];
     }
-    t->pub.t = t->kf.t;
+    t->pub->t = t->kf.t;
 }
 
 double trk_pos_sd(const trk *t)
@@ -159,15 +207,15 @@ void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m)
 
 void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m)
 {
-    tr->pub.hits++;
-    tr->pub.misses = 0;
-    if (m->t > tr->pub.t_last)
-        tr->pub.t_last = m->t;
-    trk_absorb_attrs(&tr->pub, m);
+    tr->pub->hits++;
+    tr->pub->misses = 0;
+    if (m->t > tr->pub->t_last)
+        tr->pub->t_last = m->t;
+    trk_absorb_attrs(tr->pub, m);
     if (m->type != SG_MEAS_BEARING)
         tr->full_obs = true;
-    for (int i = 0; i < tr->pub.n_sensors; i++)
-        if (tr->pub.sensors[i] == m->sensor)
+    for (int i = 0; i < tr->pub->n_sensors; i++)
+        if (tr->pub->sensors[i] == m->sensor)
             tr->post_sensors |= (uint8_t)(1u << i);
     tr->hit_group = q->group_seq;
     trk_note_hit(tr, m);
@@ -192,13 +240,16 @@ int trk_kill(tracker *q, size_t i)
     if (trk_grow((void **)&q->dead, &q->cap_dead, q->n_dead + 1, sizeof(sg_track)))
         return SG_ENOMEM; /* retried on the next call */
     trk_fill_pub(tr);
-    q->dead[q->n_dead] = tr->pub;
+    q->dead[q->n_dead] = *tr->pub;
     q->dead[q->n_dead].status = SG_TRACK_DELETED;
     q->n_dead++;
     q->st.tracks_deleted++;
     q->n_trk--;
-    if (i != q->n_trk)
+    if (i != q->n_trk) {
         memcpy(tr, &q->trk[q->n_trk], sizeof *tr);
+        q->out[i] = q->out[q->n_trk];
+        tr->pub = &q->out[i];
+    }
     return SG_OK;
 }
 
@@ -217,8 +268,10 @@ int trk_maintain(tracker *q)
     q->n_pend = w;
     for (size_t i = 0; i < q->n_trk;) {
         trk *tr = &q->trk[i];
+        if (i + TRK_AHEAD < q->n_trk)
+            trk_prefetch(&q->trk[i + TRK_AHEAD]);
         kf_predict(&q->kp, &tr->kf, q->t_now);
-        sg_track *p = &tr->pub;
+        sg_track *p = tr->pub;
         /* a tentative track coinciding with another is held back until the duplicate test
          * has decided */
         if (p->status == SG_TRACK_TENTATIVE &&
@@ -244,16 +297,14 @@ int trk_maintain(tracker *q)
         }
         i++;
     }
-    if (trk_grow((void **)&q->out, &q->cap_out, q->n_trk + q->n_dead + 1, sizeof(sg_track)))
+    if (trk_out_reserve(q, q->n_trk + q->n_dead + 1))
         return SG_ENOMEM;
-    q->n_out = 0;
-    for (size_t i = 0; i < q->n_trk; i++) {
+    /* live tracks are out[0, n_trk) already; the deleted ones follow */
+    for (size_t i = 0; i < q->n_trk; i++)
         trk_fill_pub(&q->trk[i]);
-        q->out[q->n_out++] = q->trk[i].pub;
-    }
     if (q->n_dead)
-        memcpy(q->out + q->n_out, q->dead, q->n_dead * sizeof(sg_track));
-    q->n_out += q->n_dead;
+        memcpy(q->out + q->n_trk, q->dead, q->n_dead * sizeof(sg_track));
+    q->n_out = q->n_trk + q->n_dead;
     q->st.tracks_active = (uint32_t)q->n_trk;
     return rc;
 }

@@ -76,20 +76,24 @@ int trk_apply_scan(tracker *q, const tracker_scan *s)
     q->st.scans_used++;
     for (size_t i = 0; i < q->n_trk; i++) {
         trk *tr = &q->trk[i];
+        if (i + TRK_AHEAD < q->n_trk)
+            trk_prefetch(&q->trk[i + TRK_AHEAD]);
         /* born in this scan: the initiating hit is already its first opportunity */
-        if (tr->pub.t_first >= s->t0 - SCAN_TOL_S)
+        if (tr->pub->t_first >= s->t0 - SCAN_TOL_S)
             continue;
         bool hit = hit_in(tr, s);
         if (!hit) {
             kf_predict(&q->kp, &tr->kf, s->t1);
-            double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
-            kf_combined(&tr->kf, x, P);
+            double x[3] = {0, 0, 0}; /* combined position: sum_k mu_k x_k */
+            for (int k = 0; k < tr->kf.nmodes; k++)
+                for (int a = 0; a < 3; a++)
+                    x[a] += tr->kf.mu[k] * tr->kf.x[k][a];
             if (!covered(s, x))
                 continue;
-            tr->pub.misses++;
+            tr->pub->misses++;
             q->st.scan_misses++;
         }
-        if (tr->pub.status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
+        if (tr->pub->status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
             tr->opp++;
             tr->mhits += hit;
         }

@@ -18,6 +18,7 @@
 
 #define STEP_PERIOD_S 0.1      /* s of sample time between tracker/alert steps without data */
 #define LOG_TRACK_PERIOD_S 2.0 /* s between readable lines about one track */
+#define BATCH_MAX 4096         /* measurements of one sensor batch given to the tracker at once */
 
 /* ---------------------------------------------------------------- logging */
 
@@ -282,8 +283,36 @@ static int step(fusion_side *p, double t)
     return SG_OK;
 }
 
+/* The collected batch through the tracker as one scan (joint assignment within it). */
+static void flush_batch(fusion_side *p)
+{
+    if (p->n_batch == 0)
+        return;
+    char tb[16];
+    double t = -INFINITY;
+    for (size_t i = 0; i < p->n_batch; i++)
+        t = fmax(t, p->batch[i].t);
+    tracker_counts c0, c1;
+    tracker_stats(p->trk, &c0);
+    int rc = tracker_process_scans(p->trk, t, p->batch, p->n_batch, NULL, 0);
+    tracker_stats(p->trk, &c1);
+    /* every measurement the tracker refused, not one per call */
+    p->rejected += (c1.rej_type + c1.rej_invalid + c1.rej_cov + c1.rej_too_old) -
+                   (c0.rej_type + c0.rej_invalid + c0.rej_cov + c0.rej_too_old);
+    if (rc != SG_OK && rc != SG_EINVAL && rc != SG_ERANGE)
+        warnf_(p, "%s tracker: %s", hms(t, tb, sizeof tb), sg_strerror(rc));
+    p->n_batch = 0;
+    if (t > p->t_now)
+        p->t_now = t;
+    step(p, p->t_now);
+    /* everything this batch changed (tracks, alerts) is on the feed now */
+    note_latency(p, &p->batch_made, p->batch_t_end);
+}
+
 static void handle_measurement(fusion_side *p, const nl_event *ev)
 {
+    if (p->n_batch && ev->sensor != p->batch_sensor)
+        flush_batch(p); /* another sensor's event between a batch's parts: keep time order */
     sg_measurement m = ev->m;
     sg_errinfo e = {0};
     char tb[16];
@@ -295,6 +324,8 @@ static void handle_measurement(fusion_side *p, const nl_event *ev)
         p->rejected++;
         logf_(p, "%s REJECT measurement from %s: %s", hms(ev->t, tb, sizeof tb),
               p->sensor_ids[ev->sensor], e.msg);
+        if (!ev->batch_more)
+            flush_batch(p); /* the batch's last part: the others go in now */
         return;
     }
     if (!registry_for_tracker(&m)) {
@@ -302,19 +333,38 @@ static void handle_measurement(fusion_side *p, const nl_event *ev)
         logf_(p, "%s RF    %-12s %-16s conf %.2f  %.1f MHz, %.1f MHz wide%s%s",
               hms(ev->t, tb, sizeof tb), p->sensor_ids[ev->sensor], m.cls, m.cls_conf,
               ev->fc / 1e6, ev->bw / 1e6, m.identity[0] ? "  id " : "", m.identity);
+        flush_batch(p);
         step(p, fmax(p->t_now, ev->t));
         return;
     }
-    int rc = tracker_process(p->trk, m.t, &m, 1);
-    if (rc == SG_EINVAL || rc == SG_ERANGE)
-        p->rejected++;
-    else if (rc != SG_OK)
-        warnf_(p, "%s tracker: %s", hms(ev->t, tb, sizeof tb), sg_strerror(rc));
-    if (m.t > p->t_now)
-        p->t_now = m.t;
-    step(p, p->t_now);
-    /* everything this measurement changed (track, alerts) is on the feed now */
-    note_latency(p, &ev->made, ev->t_end);
+    /* A sensor's batch (camera frame, DF window) goes to the tracker in one call, so its
+     * measurements are assigned jointly (one per track); an unbatched measurement is a
+     * batch of one. */
+    if (p->n_batch == p->cap_batch) {
+        size_t cap = p->cap_batch ? 2 * p->cap_batch : 64;
+        sg_measurement *nb = cap <= BATCH_MAX ? realloc(p->batch, cap * sizeof *nb) : NULL;
+        if (nb) {
+            p->batch = nb;
+            p->cap_batch = cap;
+        } else {
+            flush_batch(p); /* full (or no memory): what is collected goes in now */
+        }
+    }
+    if (p->cap_batch == 0) { /* not even one slot: this measurement alone */
+        p->batch = &m;
+        p->n_batch = 1;
+        p->batch_made = ev->made;
+        p->batch_t_end = ev->t_end;
+        flush_batch(p);
+        p->batch = NULL;
+        return;
+    }
+    p->batch[p->n_batch++] = m;
+    p->batch_sensor = ev->sensor;
+    p->batch_made = ev->made;
+    p->batch_t_end = ev->t_end;
+    if (!ev->batch_more)
+        flush_batch(p);
 }
 
 /* Refused feed clients (unknown CURVE keys) are logged as they happen. */
@@ -514,6 +564,7 @@ void fusion_side_destroy(fusion_side *p)
     feed_destroy(p->fd);
     alerts_destroy(p->al);
     tracker_destroy(p->trk);
+    free(p->batch);
     registry_destroy(p->reg);
     zones_destroy(p->zones);
     free(p->sensor_ids);
@@ -580,11 +631,14 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs,
             break;
         }
         if (rc == SG_ETIMEOUT) {
+            flush_batch(p); /* a batch whose last part never came */
             idle_status(p); /* wall-clock status while a sensor is stalled or nodes silent */
             continue;
         }
         if (rc != SG_OK)
             break;
+        if (ev.kind != NL_MEAS)
+            flush_batch(p); /* clock, health, end: after the batch, in order */
         if (ev.sensor < 0 || (size_t)ev.sensor >= p->site->n_sensors)
             continue; /* a transport checks this; never index out of range */
         sensor_health *h = &p->health[ev.sensor];
@@ -650,6 +704,7 @@ void fusion_side_finish(fusion_side *p, node_link *link, const atomic_bool *stop
         else if (ev.kind == NL_HEALTH)
             handle_health(p, &ev);
     }
+    flush_batch(p);
     if (isfinite(p->t_now)) {
         tracker_predict(p->trk, p->t_now);
         step(p, p->t_now);

@@ -59,6 +59,12 @@ struct fusion_side {
     nl_lat pipe_lat;           /* ms from event creation to its publication */
     nl_lat e2e_lat;            /* ms from sample time of the data to publication (paced replay) */
     uint64_t rejected;         /* measurements refused by the registry or tracker */
+    /* a sensor batch being collected (nl_event.batch_more): one tracker call for all */
+    sg_measurement *batch;
+    size_t n_batch, cap_batch;
+    int batch_sensor;
+    struct timespec batch_made;   /* its last event's creation and data end (latency) */
+    double batch_t_end;
     sg_status st;
     struct timespec started;
     bool record_err_logged;    /* the --record-out failure was logged */

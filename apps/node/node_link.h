@@ -81,6 +81,9 @@ typedef struct {
     int sensor;                /* index in the venue's sensors */
     double t;                  /* s UTC, sample clock */
     sg_measurement m;          /* NL_MEAS */
+    bool batch_more;           /* NL_MEAS: the sensor's next event is another measurement of
+                                  the same batch (one camera frame, one DF window), so the
+                                  fusion side hands the batch to the tracker as one scan */
     double fc, bw;             /* Hz: RF presence details for the rf.* message */
     double first_t;            /* s UTC: emitter first heard */
     double t_end;              /* s UTC: end of the data behind the event (burst end) */

@@ -464,7 +464,10 @@ int nw_encode_event(uint8_t *buf, size_t cap, const nw_header *h, const nl_event
                     double h_wall_first)
 {
     wbuf w = {.p = buf, .cap = cap < NW_MAX ? cap : NW_MAX};
-    put_header(&w, h, nw_event_kind(ev->kind));
+    nw_header hb = *h; /* a batch's continuation is the event's own */
+    if (ev->kind == NL_MEAS && ev->batch_more)
+        hb.flags |= NW_HF_MORE;
+    put_header(&w, &hb, nw_event_kind(ev->kind));
     switch (ev->kind) {
     case NL_MEAS:
         put_meas(&w, ev);
@@ -518,7 +521,7 @@ int nw_decode_header(const uint8_t *buf, size_t n, nw_header *h, sg_errinfo *e)
                           NW_VERSION);
     if (kind >= NW_KIND_COUNT_)
         return sg_err_set(e, SG_EFORMAT, "unknown node message kind %u", kind);
-    if (flags & ~NW_HF_SYSCLOCK)
+    if (flags & ~(NW_HF_SYSCLOCK | NW_HF_MORE))
         return sg_err_set(e, SG_EFORMAT, "node message with undefined header flags 0x%02x", flags);
     h->kind = (nw_kind)kind;
     h->flags = flags;
@@ -549,6 +552,7 @@ int nw_decode_event(const uint8_t *buf, size_t n, const nw_header *h, nl_event *
     ev->sensor = h->sensor;
     ev->t = h->t;
     ev->sysclock = h->flags & NW_HF_SYSCLOCK;
+    ev->batch_more = h->flags & NW_HF_MORE;
     *h_wall_first = NAN;
     rbuf r = {.p = buf, .n = n, .at = NW_HEADER};
     switch (ev->kind) {

@@ -56,6 +56,9 @@ typedef struct {
 enum {
     NW_HF_SYSCLOCK = 1,        /* event times are on the sender's system clock (live sensor):
                                   the fusion node corrects them by its clock offset */
+    NW_HF_MORE = 2,            /* a measurement with more of the same sensor batch to follow
+                                  (nl_event.batch_more): one camera frame's or one DF window's
+                                  measurements reach the tracker together */
 };
 
 typedef struct {

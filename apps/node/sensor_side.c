@@ -314,12 +314,18 @@ static void on_df_burst(void *user, const sg_burst *b, const float complex *iq, 
 /* Combined bearings whose window closed by `now` become measurements. */
 static void push_bearings(runner *s, double now)
 {
-    sg_measurement m;
-    while (sensor_df_due(s->df, now, &m)) {
-        nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = m.t, .first_t = m.t};
+    sg_measurement m, next;
+    bool have = sensor_df_due(s->df, now, &m);
+    while (have) {
+        /* the bearings due together are one batch for the tracker */
+        bool more = sensor_df_due(s->df, now, &next);
+        nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = m.t, .first_t = m.t,
+                       .batch_more = more};
         ev.m = m;
         ev.m.sensor = s->idx;
         push_event(s, &ev);
+        m = next;
+        have = more;
     }
 }
 
@@ -588,7 +594,7 @@ static int on_frame(void *user, const camera_frame *f)
     clock_sync(s, f->t);
     for (size_t i = 0; i < f->n_meas; i++) {
         nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = f->meas[i].t, .m = f->meas[i],
-                    .first_t = f->t};
+                    .first_t = f->t, .batch_more = i + 1 < f->n_meas}; /* one frame, one batch */
         push_event(s, &ev);
     }
     tick(s, f->t, f->gap);

@@ -1,0 +1,78 @@
+/* Helpers shared by the tracker's test programs (test_tracker.c, test_tracker_scenes.c):
+ * header-only, include after cmocka.h. */
+#ifndef SG_TRACKER_HELPERS_H
+#define SG_TRACKER_HELPERS_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "tracker.h"
+
+/* A position measurement (ENU m) with sd m per axis and an optional identity (NULL: none). */
+static inline sg_measurement mk_pos(double t, int sensor, double x, double y, double z,
+                                    double sd, const char *identity)
+{
+    sg_measurement m;
+    memset(&m, 0, sizeof m);
+    m.t = t;
+    m.sensor = sensor;
+    m.type = SG_MEAS_POS_ENU;
+    m.z[0] = x;
+    m.z[1] = y;
+    m.z[2] = z;
+    for (int i = 0; i < 3; i++)
+        m.R[i * 4] = sd * sd;
+    if (identity)
+        snprintf(m.identity, sizeof m.identity, "%s", identity);
+    return m;
+}
+
+/* A tracker from a JSON configuration (NULL: defaults); fails the test if it is refused. */
+static inline tracker *mk_tracker(const char *json)
+{
+    tracker_cfg c;
+    sg_errinfo e = {0};
+    cJSON *o = json ? cJSON_Parse(json) : NULL;
+    if (json && !o)
+        fail_msg("bad JSON %s", json);
+    int rc = tracker_cfg_from_json(&c, o, "test", &e);
+    cJSON_Delete(o);
+    if (rc)
+        fail_msg("config %s: %s", json ? json : "(defaults)", e.msg);
+    tracker *q = tracker_create(&c, &e);
+    assert_non_null(q);
+    return q;
+}
+
+/* The track with that id in the tracker's current list, NULL if none. */
+static inline const sg_track *find_id(tracker *q, uint32_t id)
+{
+    const sg_track *t;
+    size_t n;
+    tracker_tracks(q, &t, &n);
+    for (size_t i = 0; i < n; i++)
+        if (t[i].id == id)
+            return &t[i];
+    return NULL;
+}
+
+/* Every measurement ends in exactly one counter, every scan report too. */
+static inline void check_accounting(tracker *q)
+{
+    tracker_counts s;
+    tracker_stats(q, &s);
+    uint64_t sum = s.used + s.initiated + s.unused + s.pended + s.oosm_dropped +
+                   s.init_dropped_full + s.update_failed + s.rej_type + s.rej_invalid +
+                   s.rej_cov + s.rej_too_old;
+    if (sum != s.meas_in)
+        fail_msg("measurement accounting: %llu offered, %llu accounted",
+                 (unsigned long long)s.meas_in, (unsigned long long)sum);
+    if (s.scans_in != s.scans_used + s.scan_rej_invalid + s.scan_rej_too_old)
+        fail_msg("scan accounting: %llu offered, %llu used, %llu invalid, %llu too old",
+                 (unsigned long long)s.scans_in, (unsigned long long)s.scans_used,
+                 (unsigned long long)s.scan_rej_invalid, (unsigned long long)s.scan_rej_too_old);
+}
+
+#endif
