@@ -7,7 +7,7 @@
 /* The per-frame loops must vectorise; -O2 (RelWithDebInfo) only does so for loops
  * whose trip count is a compile-time multiple of the vector width. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3")
+#pragma GCC optimize("O3", "no-trapping-math")
 #endif
 
 #include <math.h>

@@ -5,7 +5,7 @@
 
 /* windowing and |X|^2 must vectorise (see burst.c) */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3")
+#pragma GCC optimize("O3", "no-trapping-math")
 #endif
 
 #include <math.h>
@@ -224,12 +224,20 @@ static void window_part_limited(spectro *q, const float complex *src, unsigned s
 {
     float *restrict d = (float *)(q->in + (size_t)slot * q->cfg.nfft) + 2 * from;
     const float *restrict s = (const float *)src;
-    const uint32_t *restrict u = (const uint32_t *)(const void *)src;
     const float *restrict w = q->win2 + 2 * from;
+    /* written with bit masks, not a branch or a select, so GCC vectorises it */
     for (size_t i = 0; i < to - from; i++) {
-        bool ok = (u[2 * i] & 0x7fffffffu) <= lim && (u[2 * i + 1] & 0x7fffffffu) <= lim;
-        d[2 * i] = ok ? s[2 * i] * w[2 * i] : 0.0f;
-        d[2 * i + 1] = ok ? s[2 * i + 1] * w[2 * i + 1] : 0.0f;
+        uint32_t a, b, xb, yb;
+        memcpy(&a, &s[2 * i], 4);
+        memcpy(&b, &s[2 * i + 1], 4);
+        uint32_t keep = (((a & 0x7fffffffu) > lim) | ((b & 0x7fffffffu) > lim)) - 1u;
+        float x = s[2 * i] * w[2 * i], y = s[2 * i + 1] * w[2 * i + 1];
+        memcpy(&xb, &x, 4);
+        memcpy(&yb, &y, 4);
+        xb &= keep; /* a bad sample is +0, as the ring copy makes it */
+        yb &= keep;
+        memcpy(&d[2 * i], &xb, 4);
+        memcpy(&d[2 * i + 1], &yb, 4);
     }
 }
 
