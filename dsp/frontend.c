@@ -420,6 +420,17 @@ uint64_t fe_copy_limited(float complex *restrict dst, const float complex *restr
     return zeroed;
 }
 
+uint64_t fe_ring_write(float complex *ring, uint64_t mask, uint64_t idx,
+                       const float complex *src, size_t n, size_t *first)
+{
+    uint64_t i0 = idx & mask;
+    size_t f = (size_t)(mask + 1 - i0);
+    if (f > n)
+        f = n;
+    *first = f;
+    return fe_copy_limited(ring + i0, src, f) + fe_copy_limited(ring, src + f, n - f);
+}
+
 int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, void *user)
 {
     if (!blk || (blk->n && !blk->x) || !(blk->sample_rate > 0) || !isfinite(blk->center_freq))
@@ -463,13 +474,9 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
         size_t n = blk->n - off;
         if (n > q->chunk)
             n = q->chunk;
-        uint64_t idx = blk->sample_index + off;
-        uint64_t i0 = idx & q->ring_mask;
-        size_t first = (size_t)(q->ring_mask + 1 - i0);
-        if (first > n)
-            first = n;
-        q->st.iq_limited += fe_copy_limited(q->ring + i0, blk->x + off, first) +
-                            fe_copy_limited(q->ring, blk->x + off + first, n - first);
+        uint64_t idx = blk->sample_index + off, i0 = idx & q->ring_mask;
+        size_t first;
+        q->st.iq_limited += fe_ring_write(q->ring, q->ring_mask, idx, blk->x + off, n, &first);
         q->head = idx + n;
         /* the spectrogram reads the limited copy (two slices where the ring wraps) */
         spectro_execute(q->sp, q->ring + i0, first, idx, on_frame, q);

@@ -53,6 +53,10 @@ void fe_on_region(void *user, const burstdet_region *r);
 void fe_drain(frontend *q, bool all);
 uint64_t fe_copy_limited(float complex *restrict dst, const float complex *restrict src,
                          size_t n);
+/* n samples of stream index idx.. into the ring (wrapping; *first of them before the wrap),
+ * limited; returns the samples zeroed. */
+uint64_t fe_ring_write(float complex *ring, uint64_t mask, uint64_t idx,
+                       const float complex *src, size_t n, size_t *first);
 
 /* frontend_mt.c. Chunks written ahead of the detector per step (sizes the ring). */
 unsigned fe_mt_step_chunks(unsigned threads);

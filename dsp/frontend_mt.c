@@ -71,14 +71,10 @@ unsigned fe_mt_step_chunks(unsigned threads)
 static void run_job(fe_pool *p, spectro *sp, fe_job *j)
 {
     j->limited = 0;
-    if (j->copy_to > j->copy_from) {
-        uint64_t mask = p->src.ring_mask, i0 = j->copy_from & mask;
-        size_t n = (size_t)(j->copy_to - j->copy_from), first = (size_t)(mask + 1 - i0);
-        if (first > n)
-            first = n;
-        j->limited = fe_copy_limited(p->ring + i0, j->copy_src, first) +
-                     fe_copy_limited(p->ring, j->copy_src + first, n - first);
-    }
+    size_t first;
+    if (j->copy_to > j->copy_from)
+        j->limited = fe_ring_write(p->ring, p->src.ring_mask, j->copy_from, j->copy_src,
+                                   (size_t)(j->copy_to - j->copy_from), &first);
     if (j->count) /* frames read the block itself (limited on the fly), not the copy */
         spectro_transform(sp, &p->src, j->starts, j->count, j->power);
 }
