@@ -210,8 +210,9 @@ int main(int argc, char **argv)
                    rate / 1e6, rate / fs, wall1 / best_wall, best_cpu / secs, best_main / secs,
                    cpu1 / best_main);
         }
-        printf("  %.0f Msps: %zu samples, %zu bursts, %zu of %zu DroneID-like bursts found\n",
-               fs / 1e6, n, ref.bursts, ref.found, truth);
+        printf("  %.0f Msps: %zu samples, %zu bursts (hash %016llx), %zu of %zu DroneID-like "
+               "bursts found\n", fs / 1e6, n, ref.bursts, (unsigned long long)ref.hash,
+               ref.found, truth);
         fftwf_free(x);
         siggen_destroy(g);
     }
