@@ -217,6 +217,14 @@ static int file_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
                 .discontinuity = false,
                 .channels = s->ch_sel < 0 ? s->ch_in : 1,
             };
+            if (ci + 1 < m->n_captures && idx + n == m->captures[ci + 1].sample_start) {
+                /* the last block of a segment: a new clock or frequency follows (what a
+                 * front end treats as a gap), so bursts need not wait for the next one */
+                const sigmf_capture *nc = &m->captures[ci + 1];
+                double nt0 = isfinite(nc->t0) ? nc->t0 - (double)nc->sample_start / m->sample_rate
+                                              : 0;
+                blk.gap_after = nt0 != blk.t0 || nc->frequency != c->frequency;
+            }
             if (s->realtime) {
                 /* Pace on the sample clock, so the gaps between the capture segments of
                  * a triggered recording are waited out as they happened (up to

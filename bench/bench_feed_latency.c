@@ -28,9 +28,17 @@ static double mono(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+typedef struct {
+    double lat;       /* s: arrival - t_last */
+    unsigned id;
+    double t_last;    /* s UTC */
+    char status[16];
+    double hits;
+} update;
+
 static int cmp(const void *a, const void *b)
 {
-    double x = *(const double *)a, y = *(const double *)b;
+    double x = ((const update *)a)->lat, y = ((const update *)b)->lat;
     return x < y ? -1 : x > y;
 }
 
@@ -51,7 +59,7 @@ int main(int argc, char **argv)
     void *sub = zmq_socket(ctx, ZMQ_SUB);
     zmq_connect(sub, EP);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "track.", 6);
-    static double lat[MAX_MSG];
+    static update lat[MAX_MSG];
     size_t n = 0;
     unsigned ids[MAX_TRACKS];
     double last[MAX_TRACKS];
@@ -78,8 +86,16 @@ int main(int argc, char **argv)
                     last[nt++] = NAN;
                 }
                 if (k < nt && last[k] != tl->valuedouble && n < MAX_MSG) {
+                    const cJSON *st = cJSON_GetObjectItem(j, "status"),
+                                *hi = cJSON_GetObjectItem(j, "hits");
                     last[k] = tl->valuedouble;
-                    lat[n++] = now - tl->valuedouble;
+                    update *u = &lat[n++];
+                    u->lat = now - tl->valuedouble;
+                    u->id = ids[k];
+                    u->t_last = tl->valuedouble;
+                    u->hits = cJSON_IsNumber(hi) ? hi->valuedouble : NAN;
+                    snprintf(u->status, sizeof u->status, "%s",
+                             cJSON_IsString(st) ? st->valuestring : "?");
                 }
             }
             cJSON_Delete(j);
@@ -94,13 +110,16 @@ int main(int argc, char **argv)
         return 1;
     }
     qsort(lat, n, sizeof lat[0], cmp);
-    double base = lat[0];
+    double base = lat[0].lat;
     for (size_t i = 0; i < n; i++)
-        lat[i] = (lat[i] - base) * 1e3;
+        lat[i].lat = (lat[i].lat - base) * 1e3;
     printf("paced demo replay: %zu track updates with new data, %zu tracks\n", n, nt);
     printf("sample-to-subscriber latency (relative to the fastest update): p50 %.1f ms, "
            "p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-           lat[n / 2], lat[(size_t)(0.9 * (double)n)], lat[(size_t)(0.99 * (double)n)],
-           lat[n - 1]);
+           lat[n / 2].lat, lat[(size_t)(0.9 * (double)n)].lat,
+           lat[(size_t)(0.99 * (double)n)].lat, lat[n - 1].lat);
+    for (size_t i = n > 3 ? n - 3 : 0; i < n; i++) /* what waited longest */
+        printf("  slowest: %.1f ms, track %u (%s, %.0f hits), t_last %.3f\n", lat[i].lat,
+               lat[i].id, lat[i].status, lat[i].hits, lat[i].t_last);
     return 0;
 }

@@ -44,6 +44,9 @@ typedef struct {
     bool discontinuity;      /* samples were lost before x[0]: reset filter state */
     unsigned channels;       /* coherent channels interleaved in x (x[t * channels + c]) on
                                 one sample clock, n samples each; 0 or 1 = one channel */
+    bool gap_after;          /* the stream pauses here: the next block (if any) starts a new
+                                capture segment (another clock or frequency; a triggered
+                                recording), so what waits for more samples can be closed now */
 } sg_iq_block;
 
 /* ---- RF bursts and emitters -------------------------------------------------- */

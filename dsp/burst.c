@@ -7,7 +7,7 @@
 /* The per-frame loops must vectorise; -O2 (RelWithDebInfo) only does so for loops
  * whose trip count is a compile-time multiple of the vector width. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3")
+#pragma GCC optimize("O3", "no-trapping-math")
 #endif
 
 #include <math.h>
@@ -38,6 +38,7 @@ struct burstdet_s {
     burstdet_cfg cfg;
     float *cdf;               /* nfft+1 or NULL */
     float *noise, *inv, *r, *s;
+    uint8_t *hot;             /* nfft + 8: 1 where the cell is hot (run scan), 0 at the edges */
     float *wbuf;              /* warm-up frames */
     uint64_t *wstart;
     unsigned wn;
@@ -147,6 +148,7 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
     q->inv = malloc(n * sizeof(float));
     q->r = malloc(n * sizeof(float));
     q->s = calloc(n, sizeof(float));
+    q->hot = calloc(n + 8, 1);
     q->wbuf = malloc((size_t)c->warmup_frames * n * sizeof(float));
     q->wstart = malloc(c->warmup_frames * sizeof(uint64_t));
     q->reg = calloc(c->max_regions, sizeof(region));
@@ -162,7 +164,7 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
         if (q->cdf)
             memcpy(q->cdf, c->window_cdf, (n + 1) * sizeof(float));
     }
-    if (!q->noise || !q->inv || !q->r || !q->s || !q->wbuf || !q->wstart || !q->reg ||
+    if (!q->noise || !q->inv || !q->r || !q->s || !q->hot || !q->wbuf || !q->wstart || !q->reg ||
         !q->profs || (c->wide_bins && !q->grp) || (c->window_cdf && !q->cdf)) {
         sg_err_set(e, SG_ENOMEM, "burst detector: out of memory (nfft %u, %u regions)", n,
                    c->max_regions);
@@ -187,6 +189,7 @@ void burstdet_destroy(burstdet *q)
     free(q->inv);
     free(q->r);
     free(q->s);
+    free(q->hot);
     free(q->wbuf);
     free(q->wstart);
     free(q->reg);
@@ -464,6 +467,26 @@ static void end_frame(burstdet *q, uint64_t start, burstdet_fn fn, void *user)
     }
 }
 
+/* First index >= k below end whose hot byte is (want ? 1 : 0), else end. Eight cells at a
+ * time where it can: most of a busy band is cold, and runs are long. */
+static unsigned scan_hot(const uint8_t *h, unsigned k, unsigned end, bool want)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t flip = want ? 0 : 0x0101010101010101ull;
+    while (k + 8 <= end) {
+        uint64_t w;
+        memcpy(&w, h + k, 8);
+        w ^= flip; /* a set byte is a cell we look for */
+        if (w)
+            return k + (unsigned)__builtin_ctzll(w) / 8;
+        k += 8;
+    }
+#endif
+    while (k < end && h[k] != want)
+        k++;
+    return k;
+}
+
 static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, void *user)
 {
     const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
@@ -554,17 +577,15 @@ static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, 
     }
     if (hot) {
         const unsigned mg = q->cfg.merge_bins;
+        uint8_t *restrict h = q->hot;
+        /* the edges (no full neighbourhood) stay 0; written so a NaN cell is cold */
+        for (size_t k = m; k < (size_t)n - m; k++)
+            h[k] = s[k] >= thr_s;
         unsigned k = m;
         long ra = -1, rb = -1;
-        while (k < n - m) {
-            /* written so a NaN cell is cold: the run below must advance k */
-            if (!(s[k] >= thr_s)) {
-                k++;
-                continue;
-            }
+        while ((k = scan_hot(h, k, n - m, true)) < n - m) {
             unsigned a = k;
-            while (k < n - m && s[k] >= thr_s)
-                k++;
+            k = scan_hot(h, k, n - m, false);
             unsigned b = k - 1;
             q->st.hot_cells += b - a + 1;
             if (ra >= 0 && a <= (unsigned)rb + mg + 1) {

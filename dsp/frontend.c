@@ -6,7 +6,7 @@
  * samples in the ring. A closed region waits in a small pending list until margin_s
  * of samples after it have arrived, then is delivered. The ring is sized so that the
  * longest burst plus margins plus the spectrogram latency always fits. */
-#include "frontend.h"
+#include "frontend_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,36 +15,6 @@
 #include <fftw3.h>
 
 #include "sg_json.h"
-
-#define PENDING_MAX 256
-
-struct frontend_s {
-    frontend_cfg cfg;
-    /* allocated for one sample rate */
-    double fs;
-    unsigned hop;
-    spectro *sp;
-    burstdet *det;
-    float complex *ring;
-    uint64_t ring_mask;
-    uint64_t head;        /* stream index one past the newest sample in the ring */
-    uint64_t valid_from;  /* first sample after the last gap */
-    float complex *copy;  /* contiguous IQ for the callback */
-    size_t copy_cap;
-    uint64_t margin;      /* samples */
-    size_t chunk;
-    /* stream state */
-    bool started;
-    uint64_t next_index;
-    double fc, t0;
-    burstdet_region pending[PENDING_MAX];
-    unsigned n_pending;
-    frontend_burst_cb cb;
-    void *user;
-    frontend_stats_t st;
-    sg_errinfo err;       /* why the last execute failed */
-    uint64_t small_base, weak_base, dropped_base, hot_base, frames_base;
-};
 
 void frontend_cfg_default(frontend_cfg *c)
 {
@@ -73,6 +43,7 @@ void frontend_cfg_default(frontend_cfg *c)
     c->deliver_iq = true;
     c->sample_rate = 0;
     c->sensor = -1;
+    c->threads = 1;
 }
 
 int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, sg_errinfo *e)
@@ -82,7 +53,7 @@ int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, s
         "wide_threshold_db", "wide_seed_db",
         "merge_bins", "gap_frames", "min_duration_s", "min_bandwidth_hz", "max_burst_s",
         "warmup_frames", "noise_alpha", "noise_alpha_busy", "noise_decim", "max_regions",
-        "margin_s", "deliver_iq", "sample_rate", NULL};
+        "margin_s", "deliver_iq", "sample_rate", "threads", NULL};
     static const char *const wins[] = {"hann", "hamming", "blackman", "rect"};
     frontend_cfg_default(c);
     if (!o)
@@ -124,6 +95,7 @@ int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, s
     NUM("margin_s", margin_s, 0, 0.01);
     if (!rc) rc = sgj_bool(o, where, "deliver_iq", false, c->deliver_iq, &c->deliver_iq, e);
     NUM("sample_rate", sample_rate, 0, 1e10);
+    INT("threads", threads, 1, FRONTEND_MAX_THREADS);
 #undef INT
 #undef NUM
     if (rc)
@@ -187,6 +159,8 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
     q->sp = spectro_create(&sc, e);
     if (!q->sp)
         return e ? e->code : SG_EINVAL;
+    if (c->threads > 1 && !q->pool && !(q->pool = fe_pool_create(c->threads, &sc, e)))
+        return e ? e->code : SG_ENOMEM;
     float *cdf = malloc((c->nfft + 1) * sizeof(float));
     if (!cdf)
         return sg_err_set(e, SG_ENOMEM, "frontend: out of memory");
@@ -238,6 +212,12 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
     uint64_t cap = 1024;
     while (cap < need)
         cap <<= 1;
+    q->ring_keep = cap;
+    if (q->pool) { /* room for the step written ahead of the detector */
+        uint64_t ahead = (uint64_t)fe_mt_step_chunks(c->threads) * q->chunk + c->nfft;
+        while (cap < q->ring_keep + ahead)
+            cap <<= 1;
+    }
     if (cap > (1ull << 30))
         return sg_err_set(e, SG_ERANGE,
                           "frontend: max_burst_s %g s at %g Hz needs a %llu-sample ring (too big)",
@@ -257,6 +237,11 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
 frontend *frontend_create(const frontend_cfg *cfg, sg_errinfo *e)
 {
     frontend_cfg c = *cfg;
+    if (c.threads < 1 || c.threads > FRONTEND_MAX_THREADS) {
+        sg_err_set(e, SG_EINVAL, "frontend: threads must be in [1, %d], got %u",
+                   FRONTEND_MAX_THREADS, c.threads);
+        return NULL;
+    }
     if (c.nfft < 64 || c.nfft > 65536 || (c.nfft & (c.nfft - 1))) {
         sg_err_set(e, SG_EINVAL, "frontend: nfft must be a power of two in [64, 65536], got %u",
                    c.nfft);
@@ -295,6 +280,7 @@ void frontend_destroy(frontend *q)
     if (!q)
         return;
     release(q);
+    fe_pool_destroy(q->pool);
     free(q);
 }
 
@@ -327,7 +313,7 @@ static void deliver(frontend *q, const burstdet_region *r)
         }
         memset(q->copy, 0, n * sizeof *q->copy);
         /* stream index of copy[0] may be "negative" at stream start: work in offsets */
-        uint64_t oldest = q->head > q->ring_mask + 1 ? q->head - (q->ring_mask + 1) : 0;
+        uint64_t oldest = q->head > q->ring_keep ? q->head - q->ring_keep : 0;
         uint64_t lo = q->valid_from > oldest ? q->valid_from : oldest;
         uint64_t first = r->sample_start + 0; /* copy[m] */
         uint64_t a = first >= m ? first - m : 0;          /* first wanted index that exists */
@@ -362,7 +348,7 @@ static void deliver(frontend *q, const burstdet_region *r)
         q->cb(q->user, &b, iq, n);
 }
 
-static void on_region(void *user, const burstdet_region *r)
+void fe_on_region(void *user, const burstdet_region *r)
 {
     frontend *q = user;
     if (q->n_pending == PENDING_MAX) { /* never expected: deliver the oldest now */
@@ -374,7 +360,7 @@ static void on_region(void *user, const burstdet_region *r)
 }
 
 /* Delivers pending regions whose trailing margin has arrived (all when `all`). */
-static void drain(frontend *q, bool all)
+void fe_drain(frontend *q, bool all)
 {
     unsigned k = 0;
     for (unsigned i = 0; i < q->n_pending; i++) {
@@ -389,24 +375,28 @@ static void drain(frontend *q, bool all)
 static void on_frame(void *user, const float *power, uint64_t start)
 {
     frontend *q = user;
-    burstdet_execute(q->det, power, start, on_region, q);
+    burstdet_execute(q->det, power, start, fe_on_region, q);
 }
 
 /* Closes everything open: before a gap/retune, and at end of stream. */
 static void close_all(frontend *q)
 {
-    spectro_flush(q->sp, on_frame, q);
-    burstdet_flush(q->det, on_region, q);
-    drain(q, true);
+    if (q->pool)
+        fe_mt_flush(q);
+    else
+        spectro_flush(q->sp, on_frame, q);
+    burstdet_flush(q->det, fe_on_region, q);
+    fe_drain(q, true);
     spectro_reset(q->sp);
+    q->mt_primed = false;
 }
 
 /* Copies n samples applying the input policy (frontend.h); returns the samples zeroed.
  * The copy and the check are one pass on the bit patterns (|component| > 1e6, Inf and
  * NaN all compare above 1e6's pattern), so it costs what the memcpy did; only a block
  * with a bad sample is walked again. */
-static uint64_t copy_limited(float complex *restrict dst, const float complex *restrict src,
-                             size_t n)
+uint64_t fe_copy_limited(float complex *restrict dst, const float complex *restrict src,
+                         size_t n)
 {
     uint32_t lim;
     const float limf = SG_IQ_MAX_MAG;
@@ -428,6 +418,17 @@ static uint64_t copy_limited(float complex *restrict dst, const float complex *r
             zeroed++;
         }
     return zeroed;
+}
+
+uint64_t fe_ring_write(float complex *ring, uint64_t mask, uint64_t idx,
+                       const float complex *src, size_t n, size_t *first)
+{
+    uint64_t i0 = idx & mask;
+    size_t f = (size_t)(mask + 1 - i0);
+    if (f > n)
+        f = n;
+    *first = f;
+    return fe_copy_limited(ring + i0, src, f) + fe_copy_limited(ring, src + f, n - f);
 }
 
 int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, void *user)
@@ -466,25 +467,23 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
     }
     q->fc = blk->center_freq;
     q->t0 = blk->t0;
-    size_t off = 0;
+    size_t off = q->pool ? blk->n : 0;
+    if (q->pool)
+        fe_mt_samples(q, blk);
     while (off < blk->n) {
         size_t n = blk->n - off;
         if (n > q->chunk)
             n = q->chunk;
-        uint64_t idx = blk->sample_index + off;
-        uint64_t i0 = idx & q->ring_mask;
-        size_t first = (size_t)(q->ring_mask + 1 - i0);
-        if (first > n)
-            first = n;
-        q->st.iq_limited += copy_limited(q->ring + i0, blk->x + off, first) +
-                            copy_limited(q->ring, blk->x + off + first, n - first);
+        uint64_t idx = blk->sample_index + off, i0 = idx & q->ring_mask;
+        size_t first;
+        q->st.iq_limited += fe_ring_write(q->ring, q->ring_mask, idx, blk->x + off, n, &first);
         q->head = idx + n;
         /* the spectrogram reads the limited copy (two slices where the ring wraps) */
         spectro_execute(q->sp, q->ring + i0, first, idx, on_frame, q);
         if (n > first)
             spectro_execute(q->sp, q->ring, n - first, idx + first, on_frame, q);
         if (q->n_pending)
-            drain(q, false);
+            fe_drain(q, false);
         off += n;
     }
     q->next_index = blk->sample_index + blk->n;
@@ -510,7 +509,7 @@ void frontend_stats(const frontend *q, frontend_stats_t *out)
     out->bursts_weak = q->weak_base;
     out->bursts_dropped = q->dropped_base;
     out->hot_cells = q->hot_base;
-    out->frames = q->frames_base;
+    out->frames = q->frames_base + q->mt_frames;
     out->warm = false;
     if (q->det) {
         burstdet_stats bs;

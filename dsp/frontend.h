@@ -44,6 +44,7 @@
 /* Largest accepted sample component: 1e6 x full scale (|x| = 1), above any real
  * capture (even unnormalised 16-bit integers are < 3.3e4). */
 #define SG_IQ_MAX_MAG 1e6f
+#define FRONTEND_MAX_THREADS 64
 
 typedef struct {
     unsigned nfft;           /* FFT bins, power of two in [64, 65536]; default 1024 */
@@ -71,6 +72,11 @@ typedef struct {
     bool deliver_iq;         /* pass the burst's IQ to the callback; default true */
     double sample_rate;      /* Hz, > 0 to allocate at create; 0 = at the first block */
     int sensor;              /* copied into sg_burst.sensor; default -1 */
+    unsigned threads;        /* threads processing the stream, 1..FRONTEND_MAX_THREADS; default 1.
+                                > 1: the caller plus threads - 1 workers transform the FFT
+                                batches in parallel; detection and delivery stay on the
+                                caller's thread in sample order, so the bursts (and their IQ)
+                                are identical to one thread's */
 } frontend_cfg;
 
 typedef struct {
@@ -104,7 +110,7 @@ void frontend_cfg_default(frontend_cfg *cfg);
  * window ("hann"|"hamming"|"blackman"|"rect"), fftw_measure, threshold_db, seed_db,
  * smooth_bins, wide_bins, wide_threshold_db, wide_seed_db, merge_bins, gap_frames, min_duration_s, min_bandwidth_hz,
  * max_burst_s, warmup_frames, noise_alpha, noise_alpha_busy, noise_decim,
- * max_regions, margin_s, deliver_iq, sample_rate. */
+ * max_regions, margin_s, deliver_iq, sample_rate, threads. */
 int frontend_cfg_from_json(frontend_cfg *cfg, const cJSON *obj, const char *where,
                            sg_errinfo *e);
 frontend *frontend_create(const frontend_cfg *cfg, sg_errinfo *e);

@@ -5,7 +5,7 @@
 
 /* windowing and |X|^2 must vectorise (see burst.c) */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3")
+#pragma GCC optimize("O3", "no-trapping-math")
 #endif
 
 #include <math.h>
@@ -170,21 +170,26 @@ void spectro_reset(spectro *q)
     q->primed = false;
 }
 
+/* |X|^2 of batch slot b into p[nfft], fftshifted. */
+static void slot_power(const spectro *q, unsigned b, float *restrict p)
+{
+    const size_t n = q->cfg.nfft, h = n / 2;
+    const float *restrict lo = (const float *)(q->out + (size_t)b * n);
+    const float *restrict hi = lo + 2 * h;
+    for (size_t k = 0; k < h; k++) /* negative frequencies first */
+        p[k] = hi[2 * k] * hi[2 * k] + hi[2 * k + 1] * hi[2 * k + 1];
+    for (size_t k = 0; k < h; k++)
+        p[k + h] = lo[2 * k] * lo[2 * k] + lo[2 * k + 1] * lo[2 * k + 1];
+}
+
 /* Transforms the first `count` slots and delivers them (shifted power). */
 static void run_batch(spectro *q, unsigned count, spectro_frame_fn fn, void *user)
 {
-    unsigned n = q->cfg.nfft, h = n / 2;
     fftwf_execute(q->plan);
     for (unsigned b = 0; b < count; b++) {
-        const float *restrict lo = (const float *)(q->out + (size_t)b * n);
-        const float *restrict hi = lo + 2 * (size_t)h;
-        float *restrict p = q->power;
-        for (size_t k = 0; k < h; k++) /* negative frequencies first */
-            p[k] = hi[2 * k] * hi[2 * k] + hi[2 * k + 1] * hi[2 * k + 1];
-        for (size_t k = 0; k < h; k++)
-            p[k + h] = lo[2 * k] * lo[2 * k] + lo[2 * k + 1] * lo[2 * k + 1];
+        slot_power(q, b, q->power);
         q->frames++;
-        fn(user, p, q->starts[b]);
+        fn(user, q->power, q->starts[b]);
     }
     q->slot = 0;
 }
@@ -195,14 +200,80 @@ void spectro_flush(spectro *q, spectro_frame_fn fn, void *user)
         run_batch(q, q->slot, fn, user);
 }
 
+/* Windows samples [from, to) of a frame into their place in a slot; src points at
+ * sample `from`. */
+static void window_part(spectro *q, const float complex *src, unsigned slot, size_t from,
+                        size_t to)
+{
+    float *restrict d = (float *)(q->in + (size_t)slot * q->cfg.nfft) + 2 * from;
+    const float *restrict s = (const float *)src;
+    const float *restrict w = q->win2 + 2 * from;
+    for (size_t i = 0; i < 2 * (to - from); i++)
+        d[i] = s[i] * w[i];
+}
+
 static void window_into(spectro *q, const float complex *src, unsigned slot)
 {
-    const size_t n2 = 2 * (size_t)q->cfg.nfft;
-    float *restrict d = (float *)(q->in + (size_t)slot * q->cfg.nfft);
+    window_part(q, src, slot, 0, q->cfg.nfft);
+}
+
+/* As window_part, reading a sample with a component beyond the limit's bit pattern
+ * (|x| > limit, Inf, NaN) as 0: what frontend.h's input policy makes of it. */
+static void window_part_limited(spectro *q, const float complex *src, unsigned slot,
+                                size_t from, size_t to, uint32_t lim)
+{
+    float *restrict d = (float *)(q->in + (size_t)slot * q->cfg.nfft) + 2 * from;
     const float *restrict s = (const float *)src;
-    const float *restrict w = q->win2;
-    for (size_t i = 0; i < n2; i++)
-        d[i] = s[i] * w[i];
+    const float *restrict w = q->win2 + 2 * from;
+    /* written with bit masks, not a branch or a select, so GCC vectorises it */
+    for (size_t i = 0; i < to - from; i++) {
+        uint32_t a, b, xb, yb;
+        memcpy(&a, &s[2 * i], 4);
+        memcpy(&b, &s[2 * i + 1], 4);
+        uint32_t keep = (((a & 0x7fffffffu) > lim) | ((b & 0x7fffffffu) > lim)) - 1u;
+        float x = s[2 * i] * w[2 * i], y = s[2 * i + 1] * w[2 * i + 1];
+        memcpy(&xb, &x, 4);
+        memcpy(&yb, &y, 4);
+        xb &= keep; /* a bad sample is +0, as the ring copy makes it */
+        yb &= keep;
+        memcpy(&d[2 * i], &xb, 4);
+        memcpy(&d[2 * i + 1], &yb, 4);
+    }
+}
+
+/* Samples [from, to) of the frame starting at stream index `start` (offsets in the frame),
+ * all with index < x_index: from the ring, wrapping around its end. */
+static void window_ring(spectro *q, const float complex *ring, uint64_t mask, uint64_t start,
+                        unsigned slot, size_t from, size_t to, uint32_t lim)
+{
+    size_t i0 = (size_t)((start + from) & mask), room = (size_t)(mask + 1 - i0);
+    if (room >= to - from) {
+        window_part_limited(q, ring + i0, slot, from, to, lim);
+    } else {
+        window_part_limited(q, ring + i0, slot, from, from + room, lim);
+        window_part_limited(q, ring, slot, from + room, to, lim);
+    }
+}
+
+void spectro_transform(spectro *q, const spectro_source *src, const uint64_t *starts,
+                       unsigned count, float *power)
+{
+    const size_t n = q->cfg.nfft;
+    uint32_t lim;
+    memcpy(&lim, &src->limit, sizeof lim);
+    for (unsigned b = 0; b < count; b++) {
+        uint64_t st = starts[b];
+        /* the part before x_index from the ring, the rest from x */
+        size_t split = st >= src->x_index ? 0
+                       : src->x_index - st >= n ? n : (size_t)(src->x_index - st);
+        if (split)
+            window_ring(q, src->ring, src->ring_mask, st, b, 0, split, lim);
+        if (split < n)
+            window_part_limited(q, src->x + (st + split - src->x_index), b, split, n, lim);
+    }
+    fftwf_execute(q->plan);
+    for (unsigned b = 0; b < count; b++)
+        slot_power(q, b, power + (size_t)b * n);
 }
 
 void spectro_execute(spectro *q, const float complex *x, size_t n, uint64_t index,

@@ -53,6 +53,25 @@ void spectro_execute(spectro *q, const float complex *x, size_t n, uint64_t inde
 void spectro_flush(spectro *q, spectro_frame_fn fn, void *user);
 /* Drops staged samples and waiting frames without delivering them. */
 void spectro_reset(spectro *q);
+/* Where spectro_transform reads a frame's samples: stream index i < x_index from
+ * ring[i & ring_mask] (ring_mask + 1 samples, a power of two), i >= x_index from
+ * x[i - x_index] (x may be NULL when no frame reaches x_index). A sample with a component
+ * beyond +-limit or not finite is read as 0. */
+typedef struct {
+    const float complex *ring;
+    uint64_t ring_mask;
+    const float complex *x;
+    uint64_t x_index;
+    float limit;          /* > 0 */
+} spectro_source;
+
+/* Stateless batch transform for callers that do their own framing (the multi-threaded
+ * front end: one spectro per thread): frames b = 0..count-1 (count 1..batch) start at
+ * stream index starts[b] in src. Writes each frame's power, exactly as spectro_execute
+ * delivers it for the same samples, to power[b * nfft ..]. Leaves the streaming state
+ * (staged samples, waiting frames, frame count) alone. */
+void spectro_transform(spectro *q, const spectro_source *src, const uint64_t *starts,
+                       unsigned count, float *power);
 unsigned spectro_nfft(const spectro *q);
 /* The process-wide lock around FFTW planner calls (plan and destroy). Every module
  * that plans FFTs (spectrograms, direction finding) takes it; blocks while another

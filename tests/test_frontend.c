@@ -413,6 +413,7 @@ static void test_config(void **state)
         {"{\"wide_threshold_db\": 4, \"wide_seed_db\": 3}", "wide_seed_db"},
         {"{\"threshold_db\": 9, \"seed_db\": 8}", "seed_db"},           {"{\"warmup_frames\": 2}", "warmup_frames"},
         {"{\"thresold_db\": 6}", "thresold_db"}, {"{\"deliver_iq\": 1}", "deliver_iq"},
+        {"{\"threads\": 0}", "threads"},        {"{\"threads\": 65}", "threads"},
         {"[1]", "object"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -518,6 +519,154 @@ static void test_huge_samples(void **state)
     siggen_destroy(g);
 }
 
+/* Several threads (cfg.threads) must give exactly what one thread gives: the same bursts,
+ * bit for bit, with the same IQ, in the same order and in the same execute call, and the
+ * same counters. Busy scene (DroneID, FrSky, ELRS, Wi-Fi, BLE) with a gap and a retune in
+ * the middle, over configurations that move the batch and ring boundaries: block sizes
+ * that are not multiples of anything, overlap, a small batch, a big FFT. */
+typedef struct {
+    sg_burst b[4096];
+    uint64_t iq_hash[4096];
+    unsigned call[4096]; /* execute call that delivered it */
+    size_t n;
+    unsigned calls;
+} trace;
+
+static void on_trace(void *user, const sg_burst *b, const float complex *iq, size_t n_iq)
+{
+    trace *t = user;
+    assert_true(t->n < 4096);
+    uint64_t h = 1469598103934665603ull; /* FNV-1a over the IQ bytes */
+    const unsigned char *p = (const unsigned char *)iq;
+    for (size_t i = 0; iq && i < n_iq * sizeof *iq; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    t->b[t->n] = *b;
+    t->iq_hash[t->n] = h ^ n_iq;
+    t->call[t->n++] = t->calls;
+}
+
+static void run_trace(const frontend_cfg *cfg, const float complex *x, uint64_t len, size_t block,
+                      trace *t, frontend_stats_t *st)
+{
+    sg_errinfo e = {0};
+    frontend *fe = frontend_create(cfg, &e);
+    if (!fe)
+        fail_msg("frontend_create (threads %u): %s", cfg->threads, e.msg);
+    memset(t, 0, sizeof *t);
+    const uint64_t gap_at = len / 3, gap = 5000, retune_at = 2 * len / 3;
+    for (uint64_t i = 0; i < len;) {
+        size_t n = len - i < block ? (size_t)(len - i) : block;
+        bool disc = false;
+        if (i < gap_at && i + n > gap_at) /* cut the block at the gap, then skip */
+            n = (size_t)(gap_at - i);
+        if (i == gap_at) {
+            i += gap;
+            disc = true;
+            continue;
+        }
+        sg_iq_block blk = {.x = x + i, .n = n, .sample_index = i, .sample_rate = FS,
+                           .center_freq = i >= retune_at ? FC + 1e6 : FC, .t0 = T0,
+                           .discontinuity = disc};
+        assert_int_equal(frontend_execute(fe, &blk, on_trace, t), 0);
+        t->calls++;
+        i += n;
+    }
+    assert_int_equal(frontend_flush(fe, on_trace, t), 0);
+    frontend_stats(fe, st);
+    frontend_destroy(fe);
+}
+
+static void test_threads_identical(void **state)
+{
+    (void)state;
+    sg_errinfo e = {0};
+    const unsigned seed = 31;
+    siggen *g = siggen_create(FS, 0.15, FC, NOISE, seed, &e);
+    assert_non_null(g);
+    siggen_signal sig[] = {
+        {.kind = SIGGEN_DRONEID, .snr_db = 15, .freq_offset = 2e6, .t_start = 0.01, .period = 0.03},
+        {.kind = SIGGEN_FRSKY, .snr_db = 12},
+        {.kind = SIGGEN_ELRS, .snr_db = 10},
+        {.kind = SIGGEN_WIFI, .snr_db = 10, .period = 0.011},
+        {.kind = SIGGEN_BLE, .snr_db = 14, .freq_offset = 15e6},
+    };
+    for (size_t i = 0; i < sizeof sig / sizeof sig[0]; i++)
+        assert_int_equal(siggen_add(g, &sig[i], &e), 0);
+    uint64_t len = siggen_length(g);
+    float complex *x = malloc(len * sizeof *x);
+    assert_non_null(x);
+    assert_int_equal(siggen_generate(g, x, len, &e), 0);
+    for (uint64_t i = len / 2; i < len / 2 + 3000; i += 7)
+        x[i] = NAN; /* limited samples count the same way too */
+    static const struct {
+        unsigned nfft, batch;
+        double overlap;
+        size_t block;
+        bool deliver_iq;
+    } cases[] = {
+        {1024, 16, 0, 65536, true},
+        {1024, 16, 0, 10007, true},
+        {1024, 4, 0.5, 3001, true},
+        {512, 1, 0.75, 65536, true},
+        {4096, 8, 0.25, 100003, false},
+    };
+    static trace ref, got;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        frontend_cfg cfg;
+        frontend_cfg_default(&cfg);
+        cfg.nfft = cases[c].nfft;
+        cfg.batch = cases[c].batch;
+        cfg.overlap = cases[c].overlap;
+        cfg.deliver_iq = cases[c].deliver_iq;
+        cfg.threads = 1;
+        frontend_stats_t st1, stn;
+        run_trace(&cfg, x, len, cases[c].block, &ref, &st1);
+        assert_true(ref.n >= 10);
+        for (unsigned th = 2; th <= 3; th++) {
+            cfg.threads = th;
+            run_trace(&cfg, x, len, cases[c].block, &got, &stn);
+            print_message("case %zu (nfft %u, batch %u, overlap %.2f, block %zu): %zu bursts, "
+                          "threads %u: %zu\n", c, cfg.nfft, cfg.batch, cfg.overlap,
+                          cases[c].block, ref.n, th, got.n);
+            if (got.n != ref.n)
+                fail_msg("seed %u case %zu threads %u: %zu bursts, one thread %zu", seed, c, th,
+                         got.n, ref.n);
+            for (size_t i = 0; i < ref.n; i++) {
+                const sg_burst *a = &ref.b[i], *b = &got.b[i];
+                if (a->sample_start != b->sample_start || a->sample_count != b->sample_count ||
+                    a->t_start != b->t_start || a->fc != b->fc || a->bandwidth != b->bandwidth ||
+                    a->peak_snr_db != b->peak_snr_db || a->mean_snr_db != b->mean_snr_db ||
+                    a->flags != b->flags || ref.iq_hash[i] != got.iq_hash[i] ||
+                    ref.call[i] != got.call[i])
+                    fail_msg("seed %u case %zu threads %u: burst %zu differs (start %llu/%llu, "
+                             "fc %.1f/%.1f, call %u/%u)", seed, c, th, i,
+                             (unsigned long long)a->sample_start,
+                             (unsigned long long)b->sample_start, a->fc, b->fc, ref.call[i],
+                             got.call[i]);
+            }
+            assert_int_equal(stn.frames, st1.frames);
+            assert_int_equal(stn.hot_cells, st1.hot_cells);
+            assert_int_equal(stn.bursts_small, st1.bursts_small);
+            assert_int_equal(stn.bursts_weak, st1.bursts_weak);
+            assert_int_equal(stn.iq_limited, st1.iq_limited);
+            assert_int_equal(stn.iq_clipped, st1.iq_clipped);
+            assert_int_equal(stn.discontinuities, st1.discontinuities);
+            assert_int_equal(stn.discontinuities, 2);
+            assert_true(stn.iq_limited > 0);
+        }
+    }
+    /* out of range thread counts are refused */
+    frontend_cfg cfg;
+    frontend_cfg_default(&cfg);
+    cfg.threads = 0;
+    assert_null(frontend_create(&cfg, &e));
+    assert_non_null(strstr(e.msg, "threads"));
+    cfg.threads = FRONTEND_MAX_THREADS + 1;
+    assert_null(frontend_create(&cfg, &e));
+    free(x);
+    siggen_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_continuous_carrier),
         cmocka_unit_test(test_discontinuity),
         cmocka_unit_test(test_huge_samples),
+        cmocka_unit_test(test_threads_identical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,8 @@ typedef struct {
     uint64_t fc_start[8];
     int n_fc;
     double t0;
+    int n_gap_after;          /* blocks flagged gap_after */
+    uint64_t gap_after_end;   /* sample index one past the last such block */
 } collect;
 
 static int sink(void *user, const sg_iq_block *b)
@@ -49,6 +51,10 @@ static int sink(void *user, const sg_iq_block *b)
         }
     }
     c->t0 = b->t0;
+    if (b->gap_after) {
+        c->n_gap_after++;
+        c->gap_after_end = b->sample_index + b->n;
+    }
     if (c->n + b->n > c->cap) {
         c->cap = (c->n + b->n) * 2;
         c->x = realloc(c->x, c->cap * sizeof *c->x);
@@ -146,6 +152,10 @@ static void test_roundtrip_all_types(void **state)
         assert_true(c.fc[0] == 2.44e9 && c.fc[1] == 2.45e9);
         assert_int_equal(c.fc_start[1], 6000);
         assert_true(fabs(c.t0 - 1700000000.25) < 1e-5);
+        /* the segment before the retune ends with a block saying so (front ends close
+         * their bursts then, not when the next segment arrives); nowhere else */
+        assert_int_equal(c.n_gap_after, 1);
+        assert_int_equal(c.gap_after_end, 6000);
         double worst = 0;
         for (size_t i = 0; i < N; i++) {
             double d = fmax(fabs(crealf(c.x[i]) - crealf(x[i])), fabs(cimagf(c.x[i]) - cimagf(x[i])));
@@ -177,6 +187,7 @@ static void test_roundtrip_all_types(void **state)
         assert_int_equal(c.n_fc, 1);
         assert_true(c.fc[0] == 915e6);
         assert_true(c.t0 == 1700000000.0);
+        assert_int_equal(c.n_gap_after, 0);
         free(c.x);
     }
 }

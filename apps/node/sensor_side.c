@@ -497,6 +497,10 @@ static int rf_block(runner *s, const sg_iq_block *blk)
     sg_errinfo de = {0};
     int rc = s->df ? dffe_execute(sensor_df_fe(s->df), blk, on_df_burst, s, &de)
                    : frontend_execute(s->fe, blk, on_burst, s);
+    if (rc == SG_OK && blk->gap_after) /* the segment ends: its bursts go now, not with the
+                                          next segment (seconds later in a paced replay) */
+        rc = s->df ? dffe_flush(sensor_df_fe(s->df), on_df_burst, s, &de)
+                   : frontend_flush(s->fe, on_burst, s);
     atomic_store(&s->stage, RF_STAGE_BLE);
     if (rc == SG_OK && s->ble) {
         sg_errinfo be = {0};

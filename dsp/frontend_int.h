@@ -1,0 +1,72 @@
+/* Private to the RF front end: frontend.c (one thread: the streaming spectrogram) and
+ * frontend_mt.c (threads > 1: frames read from the IQ ring, batches transformed by a
+ * worker pool, detection in sample order on the caller's thread). Both paths feed the
+ * detector the same frames, in the same batches and order, so their output is identical. */
+#ifndef SG_FRONTEND_INT_H
+#define SG_FRONTEND_INT_H
+
+#include "frontend.h"
+
+#define PENDING_MAX 256
+
+typedef struct fe_pool fe_pool;
+
+struct frontend_s {
+    frontend_cfg cfg;
+    /* allocated for one sample rate */
+    double fs;
+    unsigned hop;
+    spectro *sp;          /* one thread: the streaming spectrogram; threads > 1: the caller's
+                             transform (spectro_transform_ring) */
+    burstdet *det;
+    float complex *ring;
+    uint64_t ring_mask;
+    uint64_t ring_keep;   /* samples of history the ring guarantees behind head (its size with
+                             one thread; with threads > 1 the ring is larger by a step written
+                             ahead of the detector) */
+    uint64_t head;        /* stream index one past the newest sample the detector has seen */
+    uint64_t valid_from;  /* first sample after the last gap */
+    float complex *copy;  /* contiguous IQ for the callback */
+    size_t copy_cap;
+    uint64_t margin;      /* samples */
+    size_t chunk;
+    /* stream state */
+    bool started;
+    uint64_t next_index;
+    double fc, t0;
+    burstdet_region pending[PENDING_MAX];
+    unsigned n_pending;
+    frontend_burst_cb cb;
+    void *user;
+    frontend_stats_t st;
+    sg_errinfo err;       /* why the last execute failed */
+    uint64_t small_base, weak_base, dropped_base, hot_base, frames_base;
+    /* threads > 1 (frontend_mt.c) */
+    fe_pool *pool;
+    bool mt_primed;       /* next_frame is meaningful (false at a segment start) */
+    uint64_t next_frame;  /* stream index of the next frame not yet in a batch */
+    uint64_t mt_frames;   /* frames detected through the pool */
+};
+
+/* frontend.c */
+void fe_on_region(void *user, const burstdet_region *r);
+void fe_drain(frontend *q, bool all);
+uint64_t fe_copy_limited(float complex *restrict dst, const float complex *restrict src,
+                         size_t n);
+/* n samples of stream index idx.. into the ring (wrapping; *first of them before the wrap),
+ * limited; returns the samples zeroed. */
+uint64_t fe_ring_write(float complex *ring, uint64_t mask, uint64_t idx,
+                       const float complex *src, size_t n, size_t *first);
+
+/* frontend_mt.c. Chunks written ahead of the detector per step (sizes the ring). */
+unsigned fe_mt_step_chunks(unsigned threads);
+/* Starts threads - 1 workers with their own spectrograms (cfg as the caller's). */
+fe_pool *fe_pool_create(unsigned threads, const spectro_cfg *cfg, sg_errinfo *e);
+void fe_pool_destroy(fe_pool *p);
+/* frontend_execute's sample loop with the pool: blk's samples into the ring, frames,
+ * detection and delivery as one thread does them. */
+void fe_mt_samples(frontend *q, const sg_iq_block *blk);
+/* The frames of the incomplete batch (before a gap, at the end of stream). */
+void fe_mt_flush(frontend *q);
+
+#endif
