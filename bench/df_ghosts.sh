@@ -6,7 +6,9 @@
 # ("bearing_pair_features": false, geometry only). Per seed: confirmed/coasting track
 # messages farther than 30 m (horizontal) from both drones (ghosts), and the drones that
 # got a track within 30 m.
-#   usage: bench/df_ghosts.sh BUILD_DIR SEED...     (e.g. build 200 300 400 500 600)
+# Runs differ a little with the order in which the two sensor threads' events reach
+# fusion, so each configuration runs REPEAT times per seed (default 2).
+#   usage: [REPEAT=n] bench/df_ghosts.sh BUILD_DIR SEED...   (e.g. build 200 300 400 500)
 # Seed 100 is the one the scenario was set up on; report the others.
 set -euo pipefail
 B=$(cd "$1" && pwd)
@@ -58,10 +60,11 @@ for S in "$@"; do
    "velocity_enu_mps": [15, 0, 0], "seed": $((S + 4))}]}
 EOT
   "$B/sg_gen" -q -o df --array-scenario scn.json
+  for run in $(seq "${REPEAT:-2}"); do
   for feat in false true; do
     "$B/skyguardd" -c "venue_$feat.json" --record-out "out_$feat.jsonl" -e 'tcp://127.0.0.1:*' \
       > "log_$feat.txt" 2>&1
-    printf 'seed %s features %-5s: ' "$S" "$feat"
+    printf 'seed %s run %s features %-5s: ' "$S" "$run" "$feat"
     /usr/bin/python3 - "out_$feat.jsonl" <<'EOT'
 import json, math, sys
 T0, LAT0, LON0, R = 1784570400.0, 51.5560, -0.2796, 6378137.0
@@ -85,6 +88,7 @@ for line in open(sys.argv[1]):
 print('%d track messages, %d ghost messages (%d ghost tracks), drones tracked %d/2'
       % (msgs, ghosts, len(ghost_ids), len(found)))
 EOT
+  done
   done
 done
 rm -f df-*.sigmf-data

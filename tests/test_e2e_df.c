@@ -168,10 +168,11 @@ static double check_df_status(const msglist *l, int nsites)
         }
         print_message("%s: %g bursts offered to DF, %g combined into %g bearings; not used: %g no "
                       "DoA, %g not a drone link, %g ambiguous, %g multi-peak, %g incoherent, %g "
-                      "low SNR\n", jstr(s, "id"), offered, jnum(s, "df_burst_bearings"),
-                      jnum(s, "df_bearings"), jnum(s, "df_doa_failed"), jnum(s, "df_not_drone"),
-                      jnum(s, "df_ambiguous"), jnum(s, "df_multi_peak"), jnum(s, "df_incoherent"),
-                      jnum(s, "df_low_snr"));
+                      "low SNR, %g crowded\n", jstr(s, "id"), offered,
+                      jnum(s, "df_burst_bearings"), jnum(s, "df_bearings"),
+                      jnum(s, "df_doa_failed"), jnum(s, "df_not_drone"), jnum(s, "df_ambiguous"),
+                      jnum(s, "df_multi_peak"), jnum(s, "df_incoherent"), jnum(s, "df_low_snr"),
+                      jnum(s, "df_crowded"));
         assert_true(offered == jnum(s, "bursts")); /* every burst of a DF sensor */
         assert_true(offered > 0 && sum == offered);
         /* most bursts of the one drone make bearings (its bursts in band come in clusters:

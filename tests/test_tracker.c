@@ -706,6 +706,7 @@ static void test_config_invalid_keys(void **state)
         {"bearing_nominal_range", "0", "2e5"},
         {"bearing_range_sd", "0", "2e5"},
         {"bearing_max_range", "5", "2e5"},
+        {"bearing_pair_time_tol_s", "0", "0.2"},
         {"max_tracks", "0", "2000000"},
         {"dup_scans", "-1", "101"},
         {"dup_gate_prob", "0.4", "1"},
@@ -733,6 +734,7 @@ static void test_config_invalid_keys(void **state)
     expect_cfg_error("{\"identity_confirms\": 1}", "identity_confirms");
     expect_cfg_error("{\"init_in_gate\": \"yes\"}", "init_in_gate");
     expect_cfg_error("{\"confirm_adapt\": 0}", "confirm_adapt");
+    expect_cfg_error("{\"bearing_pair_features\": \"on\"}", "bearing_pair_features");
     expect_cfg_error("{\"model\": \"singer\"}", "model");
     expect_cfg_error("{\"association\": \"mht\"}", "association");
     expect_cfg_error("{\"gate_probability\": 0.99}", "gate_probability");
