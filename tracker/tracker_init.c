@@ -106,8 +106,19 @@ static int init_from_ray(tracker *q, const sg_measurement *m)
     return trk_new(q, m, m->t, pos, P, vel, Pv);
 }
 
-/* See tracker.h. */
-bool tracker_features_match(const sg_measurement *a, const sg_measurement *b, double tol)
+/* See tracker_int.h. */
+void trk_feat_of(trk_feat *f, const sg_measurement *m)
+{
+    f->t = m->t;
+    memcpy(f->cls, m->cls, sizeof f->cls);
+    f->fc_hz = m->fc_hz;
+    f->bw_hz = m->bw_hz;
+    f->n_bursts = m->n_bursts < SG_MEAS_BURSTS ? m->n_bursts : SG_MEAS_BURSTS;
+    memcpy(f->burst_t, m->burst_t, f->n_bursts * sizeof f->burst_t[0]);
+    memcpy(f->burst_fc, m->burst_fc, f->n_bursts * sizeof f->burst_fc[0]);
+}
+
+bool trk_feat_match(const trk_feat *a, const trk_feat *b, double tol)
 {
     if (a->cls[0] && b->cls[0] && strcmp(a->cls, b->cls) != 0)
         return false;
@@ -140,6 +151,15 @@ bool tracker_features_match(const sg_measurement *a, const sg_measurement *b, do
     if (a->fc_hz > 0 && b->fc_hz > 0)
         return fabs(a->fc_hz - b->fc_hz) <= 0.5 * (a->bw_hz + b->bw_hz);
     return true;
+}
+
+/* See tracker.h. */
+bool tracker_features_match(const sg_measurement *a, const sg_measurement *b, double tol)
+{
+    trk_feat fa, fb;
+    trk_feat_of(&fa, a);
+    trk_feat_of(&fb, b);
+    return trk_feat_match(&fa, &fb, tol);
 }
 
 /* Intersects bearing b with the best pending partner from another sensor; on success

@@ -31,6 +31,19 @@ typedef struct {
     kf_state post;    /* filter state right after m was applied */
 } hist_entry;
 
+/* A bearing's emitter features, what tracker_features_match compares (kept per sensor on a
+ * track: a compact copy of those fields of the sg_measurement, not the whole of it). */
+typedef struct {
+    double t;                  /* s: the bearing's time */
+    char cls[SG_CLASS_LEN];
+    double fc_hz, bw_hz;
+    unsigned n_bursts;         /* <= SG_MEAS_BURSTS */
+    double burst_t[SG_MEAS_BURSTS], burst_fc[SG_MEAS_BURSTS];
+} trk_feat;
+
+void trk_feat_of(trk_feat *f, const sg_measurement *m);
+bool trk_feat_match(const trk_feat *a, const trk_feat *b, double tol_s);
+
 typedef struct {
     sg_track *pub;             /* always &tracker.out[index of this track]: the public records
                                   live in the list tracker_tracks returns, so no call copies
@@ -47,7 +60,7 @@ typedef struct {
         int sensor;
         double t;              /* s, time of the newest update by that sensor */
         bool has_feat;         /* that update was a bearing with emitter features: */
-        sg_measurement feat;   /* it, for tracker_features_match against other sensors */
+        trk_feat feat;         /* them, matched against other sensors' bearings */
     } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
     int n_last;
     uint32_t dup_of;           /* id of the track this one duplicates (0: none) */

@@ -177,7 +177,7 @@ void trk_note_hit(trk *tr, const sg_measurement *m)
     }
     if (m->type == SG_MEAS_BEARING && (m->n_bursts || m->fc_hz > 0 || m->cls[0])) {
         tr->last_hit[k].has_feat = true;
-        tr->last_hit[k].feat = *m;
+        trk_feat_of(&tr->last_hit[k].feat, m);
     }
 }
 
@@ -185,11 +185,18 @@ bool trk_features_ok(const tracker *q, const trk *tr, const sg_measurement *m)
 {
     if (m->type != SG_MEAS_BEARING || !q->cfg.bearing_pair_features)
         return true;
+    trk_feat fm;
+    bool have_fm = false;
     for (int k = 0; k < tr->n_last; k++) {
-        const sg_measurement *f = &tr->last_hit[k].feat;
-        if (tr->last_hit[k].has_feat && tr->last_hit[k].sensor != m->sensor &&
-            fabs(f->t - m->t) <= q->cfg.bearing_pair_window_s &&
-            !tracker_features_match(f, m, q->cfg.bearing_pair_time_tol_s))
+        const trk_feat *f = &tr->last_hit[k].feat;
+        if (!tr->last_hit[k].has_feat || tr->last_hit[k].sensor == m->sensor ||
+            fabs(f->t - m->t) > q->cfg.bearing_pair_window_s)
+            continue;
+        if (!have_fm) {
+            trk_feat_of(&fm, m);
+            have_fm = true;
+        }
+        if (!trk_feat_match(f, &fm, q->cfg.bearing_pair_time_tol_s))
             return false;
     }
     return true;
