@@ -204,7 +204,7 @@ static int build_coded(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
                                             "band for the Coded PHY", ch[n], off[n], fs);
         n++;
     }
-    if (!(fc > 0))
+    if (c->n_secondary != 0 && !(fc > 0))
         return sg_err_set(e, SG_ERANGE, "ble: secondary channels need the capture's centre "
                                         "frequency");
     if (c->n_secondary >= 0) {
@@ -332,6 +332,7 @@ static void on_packet(ble_scan *q, const ble_ll_rec *r, double t, double power)
     o->coding = r->coding;
     o->channel = r->channel;
     o->power_dbfs = power;
+    o->counter = adv.odid_counter;
     q->n_pend++;
 }
 

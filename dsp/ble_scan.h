@@ -71,6 +71,7 @@ typedef struct {
     int coding;                   /* Coded: 8 or 2; else 0 */
     int channel;                  /* of the packet that completed it */
     double power_dbfs;            /* NAN when the receiver does not measure it (Coded) */
+    uint8_t counter;              /* the Remote ID message counter of the service data */
     int n_msgs;
     odid_message msgs[ODID_PACK_MAX];
 } ble_scan_rid;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -144,6 +145,13 @@ int odid_trust_load(odid_trust *t, const char *path, sg_errinfo *e)
     FILE *f = fopen(path, "r");
     if (!f)
         return sg_err_set(e, SG_EIO, "%s: cannot open the Remote ID trust file", path);
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+        fclose(f); /* anyone could add a key and make their own signatures "verified" */
+        return sg_err_set(e, SG_EAUTH, "%s: the Remote ID trust file is writable by group/others "
+                          "(mode %04o): run chmod go-w %s", path, (unsigned)(sb.st_mode & 07777),
+                          path);
+    }
     char line[512];
     int ln = 0, rc = SG_OK;
     while (!rc && fgets(line, sizeof line, f)) {

@@ -76,7 +76,8 @@ int odid_trust_add(odid_trust *t, const uint8_t det[ODID_DET_LEN],
 
 /* Reads anchors from a text file: one "DET_HEX KEY_HEX" per line (32 and 64 hex
  * digits), '#' comments and blank lines ignored. A suite-5 DET that is not the hash
- * of its key is refused (SG_EFORMAT). Errors name the file and line. */
+ * of its key is refused (SG_EFORMAT), and so is a file writable by group or others
+ * (SG_EAUTH: anyone could add a key). Errors name the file and line. */
 int odid_trust_load(odid_trust *t, const char *path, sg_errinfo *e);
 
 /* Key of det, NULL if unknown; *anchor (optional) set. */

@@ -120,6 +120,21 @@ static void on_rid(void *user, const ble_scan_rid *r)
     g->n++;
 }
 
+/* x[n] as one block through a scanner made from cfg: what it delivers, its counters */
+static void scan_whole(const ble_scan_cfg *cfg, const float complex *x, size_t n, got_t *g,
+                       ble_scan_stats *st)
+{
+    sg_errinfo e = {0};
+    ble_scan *q = ble_scan_create(cfg, &e);
+    assert_non_null(q);
+    *g = (got_t){.ordered = true};
+    sg_iq_block b = {.x = x, .n = n, .sample_rate = FS, .center_freq = FC, .t0 = 1000.0};
+    assert_int_equal(ble_scan_execute(q, &b, on_rid, g, &e), SG_OK);
+    ble_scan_flush(q, on_rid, g);
+    ble_scan_get_stats(q, st);
+    ble_scan_destroy(q);
+}
+
 static void test_scan(void **state)
 {
     (void)state;
@@ -254,13 +269,7 @@ static void test_scan(void **state)
      * advertisement is missed and its AuxPtr (heard on 1M on channel 37) counted */
     cfg.coded_primary = false;
     cfg.sec_1m = false;
-    q = ble_scan_create(&cfg, &e);
-    assert_non_null(q);
-    g = (got_t){.ordered = true};
-    sg_iq_block b1 = {.x = x, .n = n, .sample_rate = FS, .center_freq = FC, .t0 = 1000.0};
-    assert_int_equal(ble_scan_execute(q, &b1, on_rid, &g, &e), SG_OK);
-    ble_scan_flush(q, on_rid, &g);
-    ble_scan_get_stats(q, &st);
+    scan_whole(&cfg, x, n, &g, &st);
     assert_int_equal(g.n, 4);
     assert_string_equal(g.id[3], "CODED-S8-0001");
     assert_int_equal(st.packets_s8, 2);
@@ -268,20 +277,12 @@ static void test_scan(void **state)
     assert_int_equal(st.packets_1m, 2);
     assert_int_equal(st.aux_ptrs, 2);
     assert_int_equal(st.aux_unheard, 1);
-    ble_scan_destroy(q);
 
     /* extended off: the legacy receiver alone, the Coded PHY unheard */
     cfg.extended = false;
-    q = ble_scan_create(&cfg, &e);
-    assert_non_null(q);
-    g = (got_t){.ordered = true};
-    sg_iq_block b = {.x = x, .n = n, .sample_rate = FS, .center_freq = FC, .t0 = 1000.0};
-    assert_int_equal(ble_scan_execute(q, &b, on_rid, &g, &e), SG_OK);
-    ble_scan_flush(q, on_rid, &g);
-    ble_scan_get_stats(q, &st);
+    scan_whole(&cfg, x, n, &g, &st);
     assert_int_equal(g.n, 1);
     assert_int_equal(st.packets_s8 + st.packets_s2 + (uint64_t)st.n_secondary, 0);
-    ble_scan_destroy(q);
     free(x);
 }
 

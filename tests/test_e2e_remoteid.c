@@ -170,14 +170,11 @@ static void test_ble_capture_file(void **state)
     msglist_free(&l);
 }
 
-/* BLE capture: one advertiser alternating Basic ID, Location and System messages. */
-static void write_ble_capture(const char *base, double t0)
+/* n samples of weak uniform noise (fixed seed): the floor of a synthetic capture */
+static float complex *noise_capture(size_t n, unsigned s)
 {
-    const double fs = 4e6, dur = 4.0;
-    size_t n = (size_t)(fs * dur);
     float complex *x = calloc(n, sizeof *x);
     assert_non_null(x);
-    unsigned s = 7;
     for (size_t i = 0; i < n; i++) {
         s = s * 1103515245u + 12345u;
         float a = ((float)(s >> 16 & 0x7fff) / 32768.0f - 0.5f) * 0.004f;
@@ -185,6 +182,34 @@ static void write_ble_capture(const char *base, double t0)
         float b = ((float)(s >> 16 & 0x7fff) / 32768.0f - 0.5f) * 0.004f;
         x[i] = a + I * b;
     }
+    return x;
+}
+
+/* adds w samples of pk at sample `at` (cut at n) */
+static void add_iq(float complex *x, size_t n, size_t at, const float complex *pk, size_t w)
+{
+    for (size_t i = 0; i < w && at + i < n; i++)
+        x[at + i] += pk[i];
+}
+
+/* writes x[n] as a SigMF recording base.sigmf-meta/-data and frees x */
+static void write_sigmf(const char *base, sigmf_datatype fmt, double fs, double fc, double t0,
+                        float complex *x, size_t n)
+{
+    sg_errinfo e = {0};
+    sigmf_writer *wr = sigmf_writer_create(base, fmt, fs, fc, t0, "BLE Remote ID test", &e);
+    assert_non_null(wr);
+    assert_int_equal(sigmf_writer_write(wr, x, n, &e), 0);
+    assert_int_equal(sigmf_writer_close(wr, &e), 0);
+    free(x);
+}
+
+/* BLE capture: one advertiser alternating Basic ID, Location and System messages. */
+static void write_ble_capture(const char *base, double t0)
+{
+    const double fs = 4e6, dur = 4.0;
+    size_t n = (size_t)(fs * dur);
+    float complex *x = noise_capture(n, 7);
     ble_tx_cfg tc;
     ble_tx_cfg_default(&tc);
     tc.sample_rate = fs;
@@ -227,16 +252,10 @@ static void write_ble_capture(const char *base, double t0)
         float complex *pk = malloc(8000 * sizeof *pk);
         assert_non_null(pk);
         assert_int_equal(ble_tx_odid(&tc, adva, (uint8_t)k, raw, 37, pk, 8000, &w, NULL), 0);
-        for (size_t i = 0; i < w && at + i < n; i++)
-            x[at + i] += pk[i];
+        add_iq(x, n, at, pk, w);
         free(pk);
     }
-    sg_errinfo e = {0};
-    sigmf_writer *wr = sigmf_writer_create(base, SIGMF_CF32_LE, fs, 2402e6, t0, "BLE RID test", &e);
-    assert_non_null(wr);
-    assert_int_equal(sigmf_writer_write(wr, x, n, &e), 0);
-    assert_int_equal(sigmf_writer_close(wr, &e), 0);
-    free(x);
+    write_sigmf(base, SIGMF_CF32_LE, fs, 2402e6, t0, x, n);
 }
 
 static void run_ble(const char *allow, msglist *l)
@@ -304,16 +323,7 @@ static void write_coded_capture(const char *base, double t0)
 {
     const double fs = 4e6, fc = 2403e6, dur = 2.5;
     size_t n = (size_t)(fs * dur);
-    float complex *x = calloc(n, sizeof *x);
-    assert_non_null(x);
-    unsigned s = 11;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1103515245u + 12345u;
-        float a = ((float)(s >> 16 & 0x7fff) / 32768.0f - 0.5f) * 0.004f;
-        s = s * 1103515245u + 12345u;
-        float b = ((float)(s >> 16 & 0x7fff) / 32768.0f - 0.5f) * 0.004f;
-        x[i] = a + I * b;
-    }
+    float complex *x = noise_capture(n, 11);
     ble_tx_cfg tc;
     ble_tx_cfg_default(&tc);
     tc.sample_rate = fs;
@@ -357,8 +367,7 @@ static void write_coded_capture(const char *base, double t0)
         tc.offset_hz = ble_channel_freq(37) - fc;
         assert_int_equal(ble_tx_coded(&tc, pdu, len, 37, 8, pk, cap, &w, NULL), 0);
         size_t at = (size_t)(tk * fs);
-        for (size_t i = 0; i < w && at + i < n; i++)
-            x[at + i] += pk[i];
+        add_iq(x, n, at, pk, w);
         ble_ext_adv a = {.tx_random = true, .has_adva = true, .has_adi = true, .did = (uint16_t)k,
                          .sid = 2, .adv_data = ad, .adv_data_len = ble_ad_odid((uint8_t)k, pack,
                                                                                plen, ad)};
@@ -367,8 +376,7 @@ static void write_coded_capture(const char *base, double t0)
         tc.offset_hz = ble_channel_freq(0) - fc;
         assert_int_equal(ble_tx_coded(&tc, pdu, len, 0, k % 2 ? 2 : 8, pk, cap, &w, NULL), 0);
         at = (size_t)((tk + 0.0024) * fs);
-        for (size_t i = 0; i < w && at + i < n; i++)
-            x[at + i] += pk[i];
+        add_iq(x, n, at, pk, w);
         /* drone B, legacy: Basic ID and Location alternately, 30 ms later */
         odid_message b;
         if (k % 2 == 0) {
@@ -388,16 +396,10 @@ static void write_coded_capture(const char *base, double t0)
         tc.offset_hz = ble_channel_freq(37) - fc;
         assert_int_equal(ble_tx_odid(&tc, advb, (uint8_t)k, raw, 37, pk, cap, &w, NULL), 0);
         at = (size_t)((tk + 0.03) * fs);
-        for (size_t i = 0; i < w && at + i < n; i++)
-            x[at + i] += pk[i];
+        add_iq(x, n, at, pk, w);
     }
     free(pk);
-    sg_errinfo e = {0};
-    sigmf_writer *wr = sigmf_writer_create(base, SIGMF_CI16_LE, fs, fc, t0, "BT5 LR RID test", &e);
-    assert_non_null(wr);
-    assert_int_equal(sigmf_writer_write(wr, x, n, &e), 0);
-    assert_int_equal(sigmf_writer_close(wr, &e), 0);
-    free(x);
+    write_sigmf(base, SIGMF_CI16_LE, fs, fc, t0, x, n);
 }
 
 static void test_ble_coded_from_iq(void **state)

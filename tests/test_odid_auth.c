@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -336,6 +337,11 @@ static void test_trust_file(void **state)
     assert_int_equal(odid_trust_load(t, path, &e), SG_EFORMAT);
     assert_non_null(strstr(e.msg, ":4:"));
     assert_int_equal(odid_trust_load(t, SG_BINARY_DIR "/no-such.keys", &e), SG_EIO);
+    /* writable by others: anyone could add a key */
+    assert_int_equal(chmod(path, 0666), 0);
+    assert_int_equal(odid_trust_load(t, path, &e), SG_EAUTH);
+    assert_non_null(strstr(e.msg, "writable by group/others"));
+    assert_int_equal(chmod(path, 0644), 0);
     assert_null(odid_trust_create(0, &e));
     assert_int_equal(e.code, SG_EINVAL);
     odid_trust_destroy(t);

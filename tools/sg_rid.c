@@ -19,9 +19,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "ble_cap.h"
-#include "ble_coded.h"
-#include "ble_rx.h"
+#include "ble_scan.h"
 #include "odid.h"
 #include "odid_auth.h"
 #include "rid_wifi.h"
@@ -32,10 +30,9 @@
 
 typedef struct {
     bool json;
-    bool coded;            /* --coded: also the LE Coded PHY receiver on the first channel */
+    bool coded;            /* --coded: also the LE Coded PHY on the listed channels */
     odid_table *tb;
     uint64_t messages;
-    ble_chain chain;       /* extended advertising chains heard on the Coded PHY */
 } app_t;
 
 static volatile sig_atomic_t g_stop;
@@ -334,50 +331,17 @@ static int run_wifi(app_t *a, const char *src, bool live)
 
 /* ---- BLE from IQ --------------------------------------------------------------------- */
 
-static void on_ble(void *user, const ble_rx_packet *p)
+/* Remote ID messages of one advertisement, from any of the scanner's receivers */
+static void on_ble(void *user, const ble_scan_rid *r)
 {
     app_t *a = user;
-    odid_message m[ODID_PACK_MAX];
-    uint8_t mac[6];
-    int n = 0, rc = ble_rx_packet_odid(p, m, ODID_PACK_MAX, &n, mac);
-    if (rc == SG_ENOTFOUND)
-        return; /* another BLE advertiser */
-    if (rc) {
-        fprintf(stderr, "sg_rid: BLE ch %d t=%.6f: Remote ID payload rejected: %s\n", p->channel,
-                p->t, sg_strerror(rc));
-        return;
-    }
-    char tr[8];
-    snprintf(tr, sizeof tr, "ble%d", p->channel);
-    for (int i = 0; i < n; i++)
-        emit(a, p->t, tr, mac, p->power_dbfs, p->adv.odid_counter, &m[i]);
-}
-
-/* A Coded PHY packet: extended (or legacy) advertising -> chain -> Remote ID */
-static void on_coded(void *user, const ble_coded_packet *p)
-{
-    app_t *a = user;
-    ble_ll_rec r = {.channel = p->channel, .phy = BLE_PHY_CODED, .coding = p->coding,
-                    .rssi_dbm = NAN, .aa = BLE_AA_ADV, .pdu = p->pdu, .pdu_len = p->pdu_len};
-    ble_adv_data d;
-    ble_adv adv;
-    if (ble_chain_feed_ll(&a->chain, &r, p->t, &d) != SG_OK ||
-        ble_ad_find_odid(d.adv_data, d.adv_data_len, &adv) != SG_OK || !adv.has_odid)
-        return;
-    odid_message m[ODID_PACK_MAX];
-    int n = 0;
-    uint8_t mac[6];
-    for (int i = 0; i < 6; i++)
-        mac[i] = d.adva[5 - i];
-    if (odid_decode_payload(adv.odid, adv.odid_len, m, ODID_PACK_MAX, &n, NULL)) {
-        fprintf(stderr, "sg_rid: Coded PHY ch %d t=%.6f: Remote ID payload rejected\n",
-                p->channel, p->t);
-        return;
-    }
     char tr[12];
-    snprintf(tr, sizeof tr, "s%d-%d", p->coding, p->channel);
-    for (int i = 0; i < n; i++)
-        emit(a, p->t, tr, mac, NAN, adv.odid_counter, &m[i]);
+    if (r->phy == BLE_PHY_CODED)
+        snprintf(tr, sizeof tr, "s%d-%d", r->coding, r->channel);
+    else
+        snprintf(tr, sizeof tr, "ble%d", r->channel);
+    for (int i = 0; i < r->n_msgs; i++)
+        emit(a, r->t, tr, r->mac, r->power_dbfs, r->counter, &r->msgs[i]);
 }
 
 typedef enum { FMT_CF32, FMT_CI16, FMT_CI8, FMT_CU8 } iq_fmt;
@@ -457,45 +421,35 @@ static int run_ble(app_t *a, const char *path, iq_fmt fmt, double fs, double fc,
         fprintf(stderr, "sg_rid: %s: sample rate unknown: give -r\n", path);
         return 2;
     }
-    ble_rx_cfg cfg;
-    ble_rx_cfg_default(&cfg);
-    cfg.sample_rate = fs;
-    cfg.n_channels = nch;
+    ble_scan_cfg sc;
+    ble_scan_cfg_default(&sc);
+    ble_rx_cfg *cfg = &sc.legacy;
+    cfg->sample_rate = fs;
+    cfg->n_channels = nch;
     for (int i = 0; i < nch; i++) {
-        cfg.channels[i] = chans[i];
-        cfg.offsets_hz[i] = isnan(off) || nch > 1 ? NAN : off;
+        cfg->channels[i] = chans[i];
+        cfg->offsets_hz[i] = isnan(off) || nch > 1 ? NAN : off;
     }
-    if (fc == 0 && isnan(cfg.offsets_hz[0])) {
+    if (fc == 0 && isnan(cfg->offsets_hz[0])) {
         if (nch > 1) {
             fprintf(stderr, "sg_rid: several channels need the centre frequency (-f)\n");
             return 2;
         }
-        cfg.offsets_hz[0] = 0.0; /* a single channel recorded at DC */
+        cfg->offsets_hz[0] = 0.0; /* a single channel recorded at DC */
     }
+    /* --coded: the Coded PHY on the listed channels too (no other secondary channel) */
+    sc.extended = sc.coded_primary = a->coded;
+    sc.n_secondary = 0;
     sg_errinfo e;
-    ble_rx *q = ble_rx_create(&cfg, &e);
+    ble_scan *q = ble_scan_create(&sc, &e);
     if (!q) {
         fprintf(stderr, "sg_rid: %s\n", e.msg);
         return 2;
     }
-    ble_coded_rx *cq = NULL;
-    if (a->coded) {
-        ble_coded_cfg cc;
-        ble_coded_cfg_default(&cc);
-        cc.sample_rate = fs;
-        cc.channel = chans[0];
-        cc.offset_hz = isnan(cfg.offsets_hz[0]) ? ble_channel_freq(chans[0]) - fc : cfg.offsets_hz[0];
-        ble_chain_init(&a->chain);
-        if (!(cq = ble_coded_create(&cc, &e))) {
-            fprintf(stderr, "sg_rid: --coded: %s\n", e.msg);
-            ble_rx_destroy(q);
-            return 2;
-        }
-    }
     FILE *f = strcmp(src, "-") ? fopen(src, "rb") : stdin;
     if (!f) {
         fprintf(stderr, "sg_rid: %s: cannot open\n", src);
-        ble_rx_destroy(q);
+        ble_scan_destroy(q);
         return 1;
     }
     const size_t N = 1 << 16;
@@ -535,38 +489,30 @@ static int run_ble(app_t *a, const char *path, iq_fmt fmt, double fs, double fc,
         }
         sg_iq_block b = {.x = x, .n = n, .sample_index = idx, .sample_rate = fs, .center_freq = fc,
                          .t0 = 0.0};
-        if (ble_rx_execute(q, &b, on_ble, a, &e) ||
-            (cq && ble_coded_execute(cq, &b, on_coded, a, &e))) {
+        if (ble_scan_execute(q, &b, on_ble, a, &e)) {
             fprintf(stderr, "sg_rid: %s: %s\n", src, e.msg);
             ret = 1;
         }
         idx += n;
     }
-    ble_rx_flush(q, on_ble, a);
-    if (cq) {
-        ble_coded_flush(cq, on_coded, a);
-        ble_coded_stats cs;
-        ble_coded_get_stats(cq, &cs);
-        fprintf(stderr, "sg_rid: %s: Coded PHY ch %d: %llu syncs, %llu packets, %llu CRC failures, "
-                        "%llu truncated\n",
-                src, chans[0], (unsigned long long)cs.syncs, (unsigned long long)cs.crc_ok,
-                (unsigned long long)cs.crc_fail, (unsigned long long)cs.truncated);
-        ble_coded_destroy(cq);
-    }
-    ble_rx_stats st;
-    ble_rx_get_stats(q, &st);
+    ble_scan_flush(q, on_ble, a);
+    ble_scan_stats st;
+    ble_scan_get_stats(q, &st);
     fprintf(stderr,
-            "sg_rid: %s: %llu samples, %llu syncs, %llu packets (%llu Remote ID), %llu CRC "
-            "failures, %llu bad lengths, %llu bad PDUs, %llu NaN samples zeroed\n",
-            src, (unsigned long long)st.samples, (unsigned long long)st.syncs,
-            (unsigned long long)st.crc_ok, (unsigned long long)st.odid,
-            (unsigned long long)st.crc_fail, (unsigned long long)st.bad_length,
-            (unsigned long long)st.bad_pdu, (unsigned long long)bad);
+            "sg_rid: %s: %llu samples; packets 1M %llu, Coded S=8 %llu, S=2 %llu; CRC failures 1M "
+            "%llu, Coded %llu; Remote ID advertisements %llu (%llu rejected); chains lost %llu; "
+            "%llu truncated; %llu NaN samples zeroed\n",
+            src, (unsigned long long)idx, (unsigned long long)st.packets_1m,
+            (unsigned long long)st.packets_s8, (unsigned long long)st.packets_s2,
+            (unsigned long long)st.crc_fail_1m, (unsigned long long)st.crc_fail_coded,
+            (unsigned long long)st.rid_adverts, (unsigned long long)st.rid_bad,
+            (unsigned long long)st.chain_lost, (unsigned long long)st.truncated,
+            (unsigned long long)bad);
     if (f != stdin)
         fclose(f);
     free(raw);
     free(x);
-    ble_rx_destroy(q);
+    ble_scan_destroy(q);
     return ret;
 }
 
@@ -587,8 +533,8 @@ static void usage(void)
             "  -f HZ           centre frequency of the recording (channels placed from it)\n"
             "  -o HZ           offset of the (single) channel from DC when -f is not known (default 0)\n"
             "  -c LIST         BLE channels, e.g. 37 or 37,38,39 (default 37)\n"
-            "  --coded         also the LE Coded PHY (Long Range) receiver on the first channel\n"
-            "                  (rate a multiple of 4 MHz): extended advertising on it\n");
+            "  --coded         also the LE Coded PHY (Long Range) on the listed channels (rate a\n"
+            "                  multiple of 4 MHz): extended advertising chains on them\n");
 }
 
 int main(int argc, char **argv)
