@@ -25,7 +25,10 @@
  * otherwise by the first block (sized from its rate); a later change of rate
  * re-allocates once. After that, execute/flush never allocate or print.
  * Not thread-safe: one object per stream, driven from one thread. The callback runs
- * on the caller's thread inside execute/flush; burst and iq are valid only during it. */
+ * on the caller's thread inside execute/flush; burst and iq are valid only during it.
+ * With cfg.threads > 1 the object runs threads - 1 worker threads of its own (started
+ * by create, joined by destroy) that transform FFT batches during execute/flush; the
+ * output is bit-identical to one thread's (frontend_mt.c). */
 #ifndef SG_FRONTEND_H
 #define SG_FRONTEND_H
 
