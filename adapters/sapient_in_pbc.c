@@ -21,6 +21,7 @@
 
 #include "geo.h"
 #include "sapient.pb-c.h"
+#include "sapient_wire.h"
 #include "sg_clock.h"
 #include "sg_json.h"
 
@@ -422,16 +423,29 @@ static void on_detection(sapient_in *s, const sinks *k, const client *c, const s
 
 /* ---------------------------------------------------------------- connections */
 
-static bool send_frame(int fd, const smsg *m)
+size_t sapient_frame(smsg *m, SapientMsg__BsiFlex335V20__Timestamp *ts, double now, uint8_t *buf,
+                     size_t cap)
 {
+    sapient_msg__bsi_flex_335_v2_0__timestamp__init(ts);
+    ts->has_seconds = ts->has_nanos = 1;
+    ts->seconds = (int64_t)floor(now);
+    ts->nanos = (int32_t)((now - floor(now)) * 1e9);
+    m->timestamp = ts;
     size_t n = sapient_msg__bsi_flex_335_v2_0__sapient_message__get_packed_size(m);
-    uint8_t buf[1024];
-    if (n + 4 > sizeof buf)
-        return false;
+    if (cap < 4 || n > cap - 4)
+        return 0;
     for (int i = 0; i < 4; i++)
         buf[i] = (uint8_t)(n >> (8 * i));
     sapient_msg__bsi_flex_335_v2_0__sapient_message__pack(m, buf + 4);
-    return send(fd, buf, n + 4, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)(n + 4);
+    return n + 4;
+}
+
+static bool send_frame(int fd, smsg *m, double now)
+{
+    SapientMsg__BsiFlex335V20__Timestamp ts;
+    uint8_t buf[1024];
+    size_t n = sapient_frame(m, &ts, now, buf, sizeof buf);
+    return n && send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n;
 }
 
 /* Registration: accepted if the node id is a UUID on the allow-list (if any). The ack goes
@@ -460,19 +474,14 @@ static bool on_registration(sapient_in *s, const sinks *k, client *c, const smsg
         ack.n_ack_response_reason = 1;
         ack.ack_response_reason = reasons;
     }
-    SapientMsg__BsiFlex335V20__Timestamp ts = SAPIENT_MSG__BSI_FLEX_335_V2_0__TIMESTAMP__INIT;
-    ts.has_seconds = ts.has_nanos = 1;
-    ts.seconds = (int64_t)floor(now);
-    ts.nanos = (int32_t)((now - floor(now)) * 1e9);
     smsg m = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__INIT;
-    m.timestamp = &ts;
     m.node_id = s->node_id;
     char dest[40];
     clean(dest, sizeof dest, id);
     m.destination_id = dest;
     m.content_case = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__CONTENT_REGISTRATION_ACK;
     m.registration_ack = &ack;
-    bool sent = send_frame(c->fd, &m);
+    bool sent = send_frame(c->fd, &m, now);
     if (!ok) {
         reject(s, k, SAPIENT_REJ_REGISTRATION, c, "%s", why);
         return false;

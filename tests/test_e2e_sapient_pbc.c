@@ -27,6 +27,7 @@
 #include "daemon_harness.h"
 #include "geo.h"
 #include "sapient.pb-c.h"
+#include "sapient_wire.h"
 #include "sg_clock.h"
 
 #define LOG_PATH SG_BINARY_DIR "/test_e2e_sapient.log"
@@ -55,19 +56,12 @@ static int free_port(void)
 
 static void send_msg(int fd, smsg *m, double t)
 {
-    SapientMsg__BsiFlex335V20__Timestamp ts = SAPIENT_MSG__BSI_FLEX_335_V2_0__TIMESTAMP__INIT;
-    ts.has_seconds = ts.has_nanos = 1;
-    ts.seconds = (int64_t)floor(t);
-    ts.nanos = (int32_t)((t - floor(t)) * 1e9);
-    m->timestamp = &ts;
+    SapientMsg__BsiFlex335V20__Timestamp ts;
     m->node_id = NODE;
     uint8_t buf[1024];
-    size_t n = sapient_msg__bsi_flex_335_v2_0__sapient_message__get_packed_size(m);
-    assert_true(n + 4 <= sizeof buf);
-    for (int i = 0; i < 4; i++)
-        buf[i] = (uint8_t)(n >> (8 * i));
-    sapient_msg__bsi_flex_335_v2_0__sapient_message__pack(m, buf + 4);
-    assert_int_equal(send(fd, buf, n + 4, MSG_NOSIGNAL), (ssize_t)(n + 4));
+    size_t n = sapient_frame(m, &ts, t, buf, sizeof buf);
+    assert_true(n > 4);
+    assert_int_equal(send(fd, buf, n, MSG_NOSIGNAL), (ssize_t)n);
 }
 
 /* The target's true ENU position k reports after the first: east at 10 m/s, 100 m up. */

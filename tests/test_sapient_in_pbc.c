@@ -28,6 +28,7 @@
 
 #include "geo.h"
 #include "sapient.pb-c.h"
+#include "sapient_wire.h"
 #include "sapient_in.h"
 #include "sg_clock.h"
 
@@ -105,19 +106,12 @@ static void send_raw(int fd, const void *p, size_t n)
 
 static void send_msg(int fd, smsg *m, double t, const char *node)
 {
-    SapientMsg__BsiFlex335V20__Timestamp ts = SAPIENT_MSG__BSI_FLEX_335_V2_0__TIMESTAMP__INIT;
-    ts.has_seconds = ts.has_nanos = 1;
-    ts.seconds = (int64_t)floor(t);
-    ts.nanos = (int32_t)((t - floor(t)) * 1e9);
-    m->timestamp = &ts;
+    SapientMsg__BsiFlex335V20__Timestamp ts;
     m->node_id = (char *)node;
-    size_t n = sapient_msg__bsi_flex_335_v2_0__sapient_message__get_packed_size(m);
     uint8_t buf[2048];
-    assert_true(n + 4 <= sizeof buf);
-    for (int i = 0; i < 4; i++)
-        buf[i] = (uint8_t)(n >> (8 * i));
-    sapient_msg__bsi_flex_335_v2_0__sapient_message__pack(m, buf + 4);
-    send_raw(fd, buf, n + 4);
+    size_t n = sapient_frame(m, &ts, t, buf, sizeof buf);
+    assert_true(n > 4);
+    send_raw(fd, buf, n);
 }
 
 /* Reads one framed reply within 3 s; NULL when the peer closed. Free with free_unpacked. */
