@@ -481,7 +481,7 @@ static bool on_registration(sapient_in *s, const sinks *k, client *c, const smsg
     m.destination_id = dest;
     m.content_case = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__CONTENT_REGISTRATION_ACK;
     m.registration_ack = &ack;
-    bool sent = send_frame(c->fd, &m, now);
+    bool sent = c->fd < 0 || send_frame(c->fd, &m, now); /* fd < 0: sapient_in_feed */
     if (!ok) {
         reject(s, k, SAPIENT_REJ_REGISTRATION, c, "%s", why);
         return false;
@@ -520,17 +520,9 @@ static bool on_frame(sapient_in *s, const sinks *k, client *c, const uint8_t *p,
     return keep;
 }
 
-/* Reads what client c sent; false when it is to be closed. */
-static bool on_readable(sapient_in *s, const sinks *k, client *c)
+/* Handles the complete frames in c's buffer; false when the connection is to be closed. */
+static bool consume(sapient_in *s, const sinks *k, client *c, double now)
 {
-    size_t cap = 4 + (size_t)s->max_msg;
-    ssize_t r = recv(c->fd, c->buf + c->have, cap - c->have, 0);
-    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
-        return false;
-    if (r < 0)
-        return true;
-    c->have += (size_t)r;
-    double now = sg_clock_s(CLOCK_REALTIME);
     size_t off = 0;
     while (c->have - off >= 4) {
         const uint8_t *p = c->buf + off;
@@ -551,6 +543,40 @@ static bool on_readable(sapient_in *s, const sinks *k, client *c)
     memmove(c->buf, c->buf + off, c->have - off);
     c->have -= off;
     return true;
+}
+
+/* Reads what client c sent; false when it is to be closed. */
+static bool on_readable(sapient_in *s, const sinks *k, client *c)
+{
+    size_t cap = 4 + (size_t)s->max_msg;
+    ssize_t r = recv(c->fd, c->buf + c->have, cap - c->have, 0);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+        return false;
+    if (r < 0)
+        return true;
+    c->have += (size_t)r;
+    return consume(s, k, c, sg_clock_s(CLOCK_REALTIME));
+}
+
+int sapient_in_feed(sapient_in *s, const uint8_t *bytes, size_t n, double now,
+                    sapient_in_meas_fn meas, sapient_in_note_fn note, void *user)
+{
+    sinks k = {meas, note, user};
+    size_t cap = 4 + (size_t)s->max_msg;
+    client c = {.fd = -1, .buf = malloc(cap)};
+    if (!c.buf)
+        return SG_ENOMEM;
+    bool open = true;
+    while (open && n > 0) { /* as recv would deliver it: at most the buffer's room */
+        size_t take = n < cap - c.have ? n : cap - c.have;
+        memcpy(c.buf + c.have, bytes, take);
+        c.have += take;
+        bytes += take;
+        n -= take;
+        open = consume(s, &k, &c, now);
+    }
+    free(c.buf);
+    return open ? SG_OK : SG_EEOF;
 }
 
 static void on_accept(sapient_in *s)

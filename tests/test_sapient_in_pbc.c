@@ -471,12 +471,72 @@ static void test_geoid_unknown(void **state)
     pthread_mutex_destroy(&g.mu);
 }
 
+/* The same handling without a socket (sapient_in_feed, the fuzz target's entry): a
+ * registration and a report in one byte stream, split anywhere; a refused registration
+ * ends the stream. */
+static void test_feed_bytes(void **state)
+{
+    (void)state;
+    sg_errinfo e = {0};
+    sapient_in *s = make("{\"type\": \"sapient\", \"port\": 0, \"node_ids\": [\"" NODE_A "\"]}",
+                         NAN, &e);
+    assert_non_null(s);
+    double now = 1795386600.0;
+    uint8_t stream[1024];
+    size_t n = 0;
+    SapientMsg__BsiFlex335V20__Timestamp ts;
+    SapientMsg__BsiFlex335V20__Registration r = SAPIENT_MSG__BSI_FLEX_335_V2_0__REGISTRATION__INIT;
+    smsg m = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__INIT;
+    m.node_id = NODE_A;
+    m.content_case = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__CONTENT_REGISTRATION;
+    m.registration = &r;
+    n += sapient_frame(&m, &ts, now, stream + n, sizeof stream - n);
+    SapientMsg__BsiFlex335V20__RangeBearing b = SAPIENT_MSG__BSI_FLEX_335_V2_0__RANGE_BEARING__INIT;
+    b.has_azimuth = b.has_elevation = b.has_coordinate_system = b.has_datum = 1;
+    b.azimuth = 90;
+    b.elevation = 5;
+    b.coordinate_system = 1;
+    b.datum = 1;
+    SapientMsg__BsiFlex335V20__DetectionReport d =
+        SAPIENT_MSG__BSI_FLEX_335_V2_0__DETECTION_REPORT__INIT;
+    d.location_oneof_case =
+        SAPIENT_MSG__BSI_FLEX_335_V2_0__DETECTION_REPORT__LOCATION_ONEOF_RANGE_BEARING;
+    d.range_bearing = &b;
+    smsg dm = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__INIT;
+    dm.node_id = NODE_A;
+    dm.content_case = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__CONTENT_DETECTION_REPORT;
+    dm.detection_report = &d;
+    n += sapient_frame(&dm, &ts, now - 1, stream + n, sizeof stream - n);
+    static got g;
+    memset(&g, 0, sizeof g);
+    pthread_mutex_init(&g.mu, NULL);
+    assert_int_equal(sapient_in_feed(s, stream, n, now, on_meas, on_note, &g), SG_OK);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.m[0].type, SG_MEAS_BEARING);
+    assert_float_equal(g.m[0].z[0], 90 * GEO_DEG, 1e-12);
+    for (int i = 0; i < 4; i++)
+        assert_true(g.m[0].R[i] == 0); /* no errors given: the registry's radar default */
+    /* an unlisted node: refused, the stream ends there */
+    m.node_id = NODE_B;
+    n = sapient_frame(&m, &ts, now, stream, sizeof stream);
+    n += sapient_frame(&dm, &ts, now - 1, stream + n, sizeof stream - n);
+    assert_int_equal(sapient_in_feed(s, stream, n, now, on_meas, on_note, &g), SG_EEOF);
+    assert_int_equal(g.n, 1);
+    sapient_in_stats st;
+    sapient_in_get_stats(s, &st);
+    assert_int_equal(st.messages, 3);
+    assert_int_equal(st.by_reason[SAPIENT_REJ_REGISTRATION], 1);
+    sapient_in_destroy(s);
+    pthread_mutex_destroy(&g.mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sensor_reports),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_geoid_unknown),
+        cmocka_unit_test(test_feed_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
