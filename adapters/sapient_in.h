@@ -106,6 +106,13 @@ void sapient_in_stop(sapient_in *s);
 void sapient_in_get_stats(const sapient_in *s, sapient_in_stats *out);
 void sapient_in_destroy(sapient_in *s);
 
+/* The bytes of one connection without a socket (tests, fuzzing): frames are handled as
+ * sapient_in_run would, received at `now` (s UTC); acks are not sent. SG_OK, SG_EEOF when
+ * the connection would have been closed (oversize prefix, refused registration; the rest
+ * is then ignored), SG_ENOMEM. */
+int sapient_in_feed(sapient_in *s, const uint8_t *bytes, size_t n, double now,
+                    sapient_in_meas_fn meas, sapient_in_note_fn note, void *user);
+
 /* True for a SAPIENT node id: a UUID in its 8-4-4-4-12 hex-digit text form. */
 bool sapient_uuid_ok(const char *s);
 

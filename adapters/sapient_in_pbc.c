@@ -21,6 +21,7 @@
 
 #include "geo.h"
 #include "sapient.pb-c.h"
+#include "sapient_wire.h"
 #include "sg_clock.h"
 #include "sg_json.h"
 
@@ -422,16 +423,29 @@ static void on_detection(sapient_in *s, const sinks *k, const client *c, const s
 
 /* ---------------------------------------------------------------- connections */
 
-static bool send_frame(int fd, const smsg *m)
+size_t sapient_frame(smsg *m, SapientMsg__BsiFlex335V20__Timestamp *ts, double now, uint8_t *buf,
+                     size_t cap)
 {
+    sapient_msg__bsi_flex_335_v2_0__timestamp__init(ts);
+    ts->has_seconds = ts->has_nanos = 1;
+    ts->seconds = (int64_t)floor(now);
+    ts->nanos = (int32_t)((now - floor(now)) * 1e9);
+    m->timestamp = ts;
     size_t n = sapient_msg__bsi_flex_335_v2_0__sapient_message__get_packed_size(m);
-    uint8_t buf[1024];
-    if (n + 4 > sizeof buf)
-        return false;
+    if (cap < 4 || n > cap - 4)
+        return 0;
     for (int i = 0; i < 4; i++)
         buf[i] = (uint8_t)(n >> (8 * i));
     sapient_msg__bsi_flex_335_v2_0__sapient_message__pack(m, buf + 4);
-    return send(fd, buf, n + 4, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)(n + 4);
+    return n + 4;
+}
+
+static bool send_frame(int fd, smsg *m, double now)
+{
+    SapientMsg__BsiFlex335V20__Timestamp ts;
+    uint8_t buf[1024];
+    size_t n = sapient_frame(m, &ts, now, buf, sizeof buf);
+    return n && send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n;
 }
 
 /* Registration: accepted if the node id is a UUID on the allow-list (if any). The ack goes
@@ -460,19 +474,14 @@ static bool on_registration(sapient_in *s, const sinks *k, client *c, const smsg
         ack.n_ack_response_reason = 1;
         ack.ack_response_reason = reasons;
     }
-    SapientMsg__BsiFlex335V20__Timestamp ts = SAPIENT_MSG__BSI_FLEX_335_V2_0__TIMESTAMP__INIT;
-    ts.has_seconds = ts.has_nanos = 1;
-    ts.seconds = (int64_t)floor(now);
-    ts.nanos = (int32_t)((now - floor(now)) * 1e9);
     smsg m = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__INIT;
-    m.timestamp = &ts;
     m.node_id = s->node_id;
     char dest[40];
     clean(dest, sizeof dest, id);
     m.destination_id = dest;
     m.content_case = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__CONTENT_REGISTRATION_ACK;
     m.registration_ack = &ack;
-    bool sent = send_frame(c->fd, &m);
+    bool sent = c->fd < 0 || send_frame(c->fd, &m, now); /* fd < 0: sapient_in_feed */
     if (!ok) {
         reject(s, k, SAPIENT_REJ_REGISTRATION, c, "%s", why);
         return false;
@@ -511,17 +520,9 @@ static bool on_frame(sapient_in *s, const sinks *k, client *c, const uint8_t *p,
     return keep;
 }
 
-/* Reads what client c sent; false when it is to be closed. */
-static bool on_readable(sapient_in *s, const sinks *k, client *c)
+/* Handles the complete frames in c's buffer; false when the connection is to be closed. */
+static bool consume(sapient_in *s, const sinks *k, client *c, double now)
 {
-    size_t cap = 4 + (size_t)s->max_msg;
-    ssize_t r = recv(c->fd, c->buf + c->have, cap - c->have, 0);
-    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
-        return false;
-    if (r < 0)
-        return true;
-    c->have += (size_t)r;
-    double now = sg_clock_s(CLOCK_REALTIME);
     size_t off = 0;
     while (c->have - off >= 4) {
         const uint8_t *p = c->buf + off;
@@ -542,6 +543,40 @@ static bool on_readable(sapient_in *s, const sinks *k, client *c)
     memmove(c->buf, c->buf + off, c->have - off);
     c->have -= off;
     return true;
+}
+
+/* Reads what client c sent; false when it is to be closed. */
+static bool on_readable(sapient_in *s, const sinks *k, client *c)
+{
+    size_t cap = 4 + (size_t)s->max_msg;
+    ssize_t r = recv(c->fd, c->buf + c->have, cap - c->have, 0);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+        return false;
+    if (r < 0)
+        return true;
+    c->have += (size_t)r;
+    return consume(s, k, c, sg_clock_s(CLOCK_REALTIME));
+}
+
+int sapient_in_feed(sapient_in *s, const uint8_t *bytes, size_t n, double now,
+                    sapient_in_meas_fn meas, sapient_in_note_fn note, void *user)
+{
+    sinks k = {meas, note, user};
+    size_t cap = 4 + (size_t)s->max_msg;
+    client c = {.fd = -1, .buf = malloc(cap)};
+    if (!c.buf)
+        return SG_ENOMEM;
+    bool open = true;
+    while (open && n > 0) { /* as recv would deliver it: at most the buffer's room */
+        size_t take = n < cap - c.have ? n : cap - c.have;
+        memcpy(c.buf + c.have, bytes, take);
+        c.have += take;
+        bytes += take;
+        n -= take;
+        open = consume(s, &k, &c, now);
+    }
+    free(c.buf);
+    return open ? SG_OK : SG_EEOF;
 }
 
 static void on_accept(sapient_in *s)

@@ -17,6 +17,7 @@
 
 #include "sapient.pb-c.h"
 #include "sapient_in.h"
+#include "sapient_wire.h"
 #include "sg_clock.h"
 #include "sg_json.h"
 #include "sink.h"
@@ -131,22 +132,13 @@ fail:
 /* Packs m with its 4-byte little-endian length and sends it. */
 static int send_msg(sapient_sink *s, smsg *m, double now)
 {
-    SapientMsg__BsiFlex335V20__Timestamp ts = SAPIENT_MSG__BSI_FLEX_335_V2_0__TIMESTAMP__INIT;
-    ts.has_seconds = ts.has_nanos = 1;
-    ts.seconds = (int64_t)floor(now);
-    ts.nanos = (int32_t)((now - floor(now)) * 1e9);
-    m->timestamp = &ts;
+    SapientMsg__BsiFlex335V20__Timestamp ts;
     m->node_id = s->node_id;
-    size_t n = sapient_msg__bsi_flex_335_v2_0__sapient_message__get_packed_size(m);
-    if (n > SAPIENT_MAX_MSG)
-        return SG_EOVERFLOW;
     uint8_t buf[4 + SAPIENT_MAX_MSG];
-    buf[0] = (uint8_t)n;
-    buf[1] = (uint8_t)(n >> 8);
-    buf[2] = (uint8_t)(n >> 16);
-    buf[3] = (uint8_t)(n >> 24);
-    sapient_msg__bsi_flex_335_v2_0__sapient_message__pack(m, buf + 4);
-    return sink_tcp_send(&s->tcp, buf, n + 4);
+    size_t n = sapient_frame(m, &ts, now, buf, sizeof buf);
+    if (!n)
+        return SG_EOVERFLOW;
+    return sink_tcp_send(&s->tcp, buf, n);
 }
 
 static void lat_lon_location(SapientMsg__BsiFlex335V20__Location *l)

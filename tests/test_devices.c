@@ -19,6 +19,14 @@
 #include "devices.h"
 #include "sg_json.h"
 
+/* LeakSanitizer: GLib (loaded for the GStreamer lister) allocates 16 KB in its own library
+ * constructor and never frees it; everything else is still checked. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libglib-2.0.so\n";
+}
+
 static int calls;
 
 static void count(void *user, const sg_device *d)
@@ -80,8 +88,9 @@ static void test_list_devices_command(void **state)
     (void)state;
     const char *out = SG_BINARY_DIR "/test_devices.out", *err = SG_BINARY_DIR "/test_devices.err";
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "'%s/skyguardd' --list-devices >'%s' 2>'%s'", SG_BINARY_DIR, out,
-             err);
+    /* sanitizer builds: no suppression report on stderr at exit (not the program's output) */
+    snprintf(cmd, sizeof cmd, "LSAN_OPTIONS=print_suppressions=0 '%s/skyguardd' --list-devices "
+             ">'%s' 2>'%s'", SG_BINARY_DIR, out, err);
     int st = system(cmd);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
@@ -89,19 +98,31 @@ static void test_list_devices_command(void **state)
     sg_errinfo e;
     assert_int_equal(sg_read_file(out, 1 << 20, &o, NULL, &e), SG_OK);
     assert_int_equal(sg_read_file(err, 1 << 20, &r, NULL, &e), SG_OK);
-    if (r[0])
-        fail_msg("--list-devices wrote to stderr: %s", r);
+    if (r[0]) {
+        print_message("stderr: %s\n", r);
+        free(o);
+        free(r);
+        fail_msg("--list-devices wrote to stderr");
+    }
     static const char *const sections[] = {"SDRs (SoapySDR", "cameras (GStreamer device monitor",
                                            "cameras (V4L2 capture nodes"};
     const char *p = o;
     for (size_t i = 0; i < 3; i++) {
         p = strstr(p, sections[i]);
-        if (!p)
-            fail_msg("section \"%s\" missing or out of order:\n%s", sections[i], o);
+        if (!p) {
+            print_message("stdout:\n%s\n", o);
+            free(o);
+            free(r);
+            fail_msg("section \"%s\" missing or out of order", sections[i]);
+        }
         const char *next = i < 2 ? strstr(p, sections[i + 1]) : p + strlen(p);
         const char *found = strstr(p, " found\n"), *nib = strstr(p, "not in this build");
-        if (!((found && found < next) || (nib && nib < next)))
-            fail_msg("section \"%s\" has no count:\n%s", sections[i], o);
+        if (!((found && found < next) || (nib && nib < next))) {
+            print_message("stdout:\n%s\n", o);
+            free(o);
+            free(r);
+            fail_msg("section \"%s\" has no count", sections[i]);
+        }
     }
     free(o);
     free(r);

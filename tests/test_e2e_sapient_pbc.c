@@ -1,7 +1,7 @@
 /* End to end: a third-party SAPIENT sensor feeding the tracker. The daemon runs a venue
  * whose only sensor is of kind "sapient"; a radar-like SAPIENT node written here with
  * protobuf-c registers over TCP and reports a target flying a straight line (locations with
- * 1-sigma errors, timestamps on the wall clock), plus one frame that is not protobuf. A feed
+ * 3 m Gaussian noise, fixed seed, and that 1-sigma stated; timestamps on the wall clock), plus one frame that is not protobuf. A feed
  * subscriber must see one confirmed track following the line, credited to the SAPIENT
  * sensor, and status counting the registration, every report and the rejected frame; the
  * daemon's log explains the rejection; the recorded feed keeps docs/feed-schema.json. */
@@ -27,6 +27,7 @@
 #include "daemon_harness.h"
 #include "geo.h"
 #include "sapient.pb-c.h"
+#include "sapient_wire.h"
 #include "sg_clock.h"
 
 #define LOG_PATH SG_BINARY_DIR "/test_e2e_sapient.log"
@@ -55,19 +56,12 @@ static int free_port(void)
 
 static void send_msg(int fd, smsg *m, double t)
 {
-    SapientMsg__BsiFlex335V20__Timestamp ts = SAPIENT_MSG__BSI_FLEX_335_V2_0__TIMESTAMP__INIT;
-    ts.has_seconds = ts.has_nanos = 1;
-    ts.seconds = (int64_t)floor(t);
-    ts.nanos = (int32_t)((t - floor(t)) * 1e9);
-    m->timestamp = &ts;
+    SapientMsg__BsiFlex335V20__Timestamp ts;
     m->node_id = NODE;
     uint8_t buf[1024];
-    size_t n = sapient_msg__bsi_flex_335_v2_0__sapient_message__get_packed_size(m);
-    assert_true(n + 4 <= sizeof buf);
-    for (int i = 0; i < 4; i++)
-        buf[i] = (uint8_t)(n >> (8 * i));
-    sapient_msg__bsi_flex_335_v2_0__sapient_message__pack(m, buf + 4);
-    assert_int_equal(send(fd, buf, n + 4, MSG_NOSIGNAL), (ssize_t)(n + 4));
+    size_t n = sapient_frame(m, &ts, t, buf, sizeof buf);
+    assert_true(n > 4);
+    assert_int_equal(send(fd, buf, n, MSG_NOSIGNAL), (ssize_t)n);
 }
 
 /* The target's true ENU position k reports after the first: east at 10 m/s, 100 m up. */
@@ -76,6 +70,21 @@ static void truth(int k, double p[3])
     p[0] = -300 + 10.0 * PERIOD_S * k;
     p[1] = 200;
     p[2] = 100;
+}
+
+/* Gaussian noise, fixed seed (printed with the result): the reports' stated 3 m 1-sigma. */
+#define SEED 20261201u
+static uint64_t rng = SEED;
+static double gauss(void)
+{
+    double u[2];
+    for (int i = 0; i < 2; i++) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        u[i] = ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
+    }
+    return sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
 }
 
 static void drain(void *sub, msglist *all, double for_s)
@@ -151,6 +160,8 @@ static void test_sapient_sensor_feeds_tracker(void **state)
     for (int k = 0; k < N_REPORTS; k++) {
         double p[3], lat, lon, h;
         truth(k, p);
+        for (int i = 0; i < 3; i++)
+            p[i] += 3.0 * gauss();
         geo_frame_from_enu(&fr, p, &lat, &lon, &h);
         SapientMsg__BsiFlex335V20__Location l = SAPIENT_MSG__BSI_FLEX_335_V2_0__LOCATION__INIT;
         l.has_x = l.has_y = l.has_z = l.has_coordinate_system = l.has_datum = 1;
@@ -213,8 +224,9 @@ static void test_sapient_sensor_feeds_tracker(void **state)
         assert_true(x > -320 && x < -300 + 10.0 * PERIOD_S * N_REPORTS + 20);
         last_x = x;
     }
-    print_message("sapient e2e: %zu messages, track %u, %zu confirmed updates, worst cross-track "
-                  "%.1f m, last x %.1f m\n", all.n, id, confirmed, worst, last_x);
+    print_message("sapient e2e (seed %u, 3 m noise): %zu messages, track %u, %zu confirmed "
+                  "updates, worst cross-track %.1f m, last x %.1f m\n", SEED, all.n, id,
+                  confirmed, worst, last_x);
     assert_true(id != 0);
     assert_true(confirmed > 0);
     assert_true(worst < 10);

@@ -28,6 +28,7 @@
 
 #include "geo.h"
 #include "sapient.pb-c.h"
+#include "sapient_wire.h"
 #include "sapient_in.h"
 #include "sg_clock.h"
 
@@ -105,19 +106,12 @@ static void send_raw(int fd, const void *p, size_t n)
 
 static void send_msg(int fd, smsg *m, double t, const char *node)
 {
-    SapientMsg__BsiFlex335V20__Timestamp ts = SAPIENT_MSG__BSI_FLEX_335_V2_0__TIMESTAMP__INIT;
-    ts.has_seconds = ts.has_nanos = 1;
-    ts.seconds = (int64_t)floor(t);
-    ts.nanos = (int32_t)((t - floor(t)) * 1e9);
-    m->timestamp = &ts;
+    SapientMsg__BsiFlex335V20__Timestamp ts;
     m->node_id = (char *)node;
-    size_t n = sapient_msg__bsi_flex_335_v2_0__sapient_message__get_packed_size(m);
     uint8_t buf[2048];
-    assert_true(n + 4 <= sizeof buf);
-    for (int i = 0; i < 4; i++)
-        buf[i] = (uint8_t)(n >> (8 * i));
-    sapient_msg__bsi_flex_335_v2_0__sapient_message__pack(m, buf + 4);
-    send_raw(fd, buf, n + 4);
+    size_t n = sapient_frame(m, &ts, t, buf, sizeof buf);
+    assert_true(n > 4);
+    send_raw(fd, buf, n);
 }
 
 /* Reads one framed reply within 3 s; NULL when the peer closed. Free with free_unpacked. */
@@ -155,15 +149,26 @@ static bool closed_by_peer(int fd)
     return poll(&pf, 1, 3000) == 1 && recv(fd, &c, 1, 0) == 0;
 }
 
-static smsg *registration(int fd, const char *node)
+/* A framed Registration of node at t into buf[cap]; its length. */
+static size_t reg_frame(const char *node, double t, uint8_t *buf, size_t cap)
 {
     SapientMsg__BsiFlex335V20__Registration r = SAPIENT_MSG__BSI_FLEX_335_V2_0__REGISTRATION__INIT;
     r.icd_version = "BSI Flex 335 v2.0";
     r.name = "test radar";
     smsg m = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__INIT;
+    m.node_id = (char *)node;
     m.content_case = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__CONTENT_REGISTRATION;
     m.registration = &r;
-    send_msg(fd, &m, sg_clock_s(CLOCK_REALTIME), node);
+    SapientMsg__BsiFlex335V20__Timestamp ts;
+    size_t n = sapient_frame(&m, &ts, t, buf, cap);
+    assert_true(n > 4);
+    return n;
+}
+
+static smsg *registration(int fd, const char *node)
+{
+    uint8_t buf[512];
+    send_raw(fd, buf, reg_frame(node, sg_clock_s(CLOCK_REALTIME), buf, sizeof buf));
     return recv_msg(fd);
 }
 
@@ -205,8 +210,10 @@ static void det_location(int fd, const char *node, double t, double lat, double 
     send_msg(fd, &m, t, node);
 }
 
-static void det_rb(int fd, const char *node, double t, double az, double el, double range,
-                   int cs, int datum)
+/* A framed range-bearing report into buf[cap]: errors `err` (angle unit) and range/60 when
+ * err > 0, none else; no range when range <= 0. Its length. */
+static size_t rb_frame(const char *node, double t, double az, double el, double range, int cs,
+                       int datum, double err, uint8_t *buf, size_t cap)
 {
     SapientMsg__BsiFlex335V20__RangeBearing b = SAPIENT_MSG__BSI_FLEX_335_V2_0__RANGE_BEARING__INIT;
     b.has_azimuth = b.has_elevation = b.has_coordinate_system = b.has_datum = 1;
@@ -214,12 +221,14 @@ static void det_rb(int fd, const char *node, double t, double az, double el, dou
     b.elevation = el;
     b.coordinate_system = cs;
     b.datum = datum;
-    b.has_azimuth_error = b.has_elevation_error = 1;
-    b.azimuth_error = b.elevation_error = 2; /* in the message's angle unit */
+    b.has_azimuth_error = b.has_elevation_error = b.has_range_error = err > 0;
+    b.azimuth_error = b.elevation_error = err;
+    b.range_error = range / 60;
     if (range > 0) {
-        b.has_range = b.has_range_error = 1;
+        b.has_range = 1;
         b.range = range;
-        b.range_error = 0.02;
+    } else {
+        b.has_range_error = 0;
     }
     SapientMsg__BsiFlex335V20__DetectionReport d =
         SAPIENT_MSG__BSI_FLEX_335_V2_0__DETECTION_REPORT__INIT;
@@ -227,9 +236,20 @@ static void det_rb(int fd, const char *node, double t, double az, double el, dou
         SAPIENT_MSG__BSI_FLEX_335_V2_0__DETECTION_REPORT__LOCATION_ONEOF_RANGE_BEARING;
     d.range_bearing = &b;
     smsg m = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__INIT;
+    m.node_id = (char *)node;
     m.content_case = SAPIENT_MSG__BSI_FLEX_335_V2_0__SAPIENT_MESSAGE__CONTENT_DETECTION_REPORT;
     m.detection_report = &d;
-    send_msg(fd, &m, t, node);
+    SapientMsg__BsiFlex335V20__Timestamp ts;
+    size_t n = sapient_frame(&m, &ts, t, buf, cap);
+    assert_true(n > 4);
+    return n;
+}
+
+static void det_rb(int fd, const char *node, double t, double az, double el, double range,
+                   int cs, int datum)
+{
+    uint8_t buf[512]; /* errors 2 in the message's angle unit, range/60 */
+    send_raw(fd, buf, rb_frame(node, t, az, el, range, cs, datum, 2, buf, sizeof buf));
 }
 
 /* Waits until the listener counted `n` messages in total (it processes in order). */
@@ -477,12 +497,49 @@ static void test_geoid_unknown(void **state)
     pthread_mutex_destroy(&g.mu);
 }
 
+/* The same handling without a socket (sapient_in_feed, the fuzz target's entry): a
+ * registration and a report in one byte stream, split anywhere; a refused registration
+ * ends the stream. */
+static void test_feed_bytes(void **state)
+{
+    (void)state;
+    sg_errinfo e = {0};
+    sapient_in *s = make("{\"type\": \"sapient\", \"port\": 0, \"node_ids\": [\"" NODE_A "\"]}",
+                         NAN, &e);
+    assert_non_null(s);
+    double now = 1795386600.0;
+    uint8_t stream[1024];
+    size_t n = reg_frame(NODE_A, now, stream, sizeof stream);
+    n += rb_frame(NODE_A, now - 1, 90, 5, 0, 1, 1, 0, stream + n, sizeof stream - n);
+    static got g;
+    memset(&g, 0, sizeof g);
+    pthread_mutex_init(&g.mu, NULL);
+    assert_int_equal(sapient_in_feed(s, stream, n, now, on_meas, on_note, &g), SG_OK);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.m[0].type, SG_MEAS_BEARING);
+    assert_float_equal(g.m[0].z[0], 90 * GEO_DEG, 1e-12);
+    for (int i = 0; i < 4; i++)
+        assert_true(g.m[0].R[i] == 0); /* no errors given: the registry's radar default */
+    /* an unlisted node: refused, the stream ends there */
+    n = reg_frame(NODE_B, now, stream, sizeof stream);
+    n += rb_frame(NODE_B, now - 1, 90, 5, 0, 1, 1, 0, stream + n, sizeof stream - n);
+    assert_int_equal(sapient_in_feed(s, stream, n, now, on_meas, on_note, &g), SG_EEOF);
+    assert_int_equal(g.n, 1);
+    sapient_in_stats st;
+    sapient_in_get_stats(s, &st);
+    assert_int_equal(st.messages, 3);
+    assert_int_equal(st.by_reason[SAPIENT_REJ_REGISTRATION], 1);
+    sapient_in_destroy(s);
+    pthread_mutex_destroy(&g.mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sensor_reports),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_geoid_unknown),
+        cmocka_unit_test(test_feed_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
