@@ -35,6 +35,10 @@ typedef struct {
     uint64_t bad_samples;      /* NaN/Inf samples replaced by 0 and counted */
     double progress;           /* 0..1 for files, NAN for live */
     unsigned channels;         /* channels per delivered sample (0 or 1 = one) */
+    uint64_t retunes;          /* centre changes of a channel plan (scan_plan.h) */
+    uint64_t samples_settling; /* not received while a retune settled (not drops) */
+    unsigned scan_channels;    /* channels in the plan, 0 = none */
+    double scan_cycle_s;       /* the plan's revisit time (cycle), 0 = none */
 } sg_adapter_stats;
 
 typedef struct {
