@@ -13,9 +13,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef BAND_DEBUG
-#include <stdio.h>
-#endif
 
 #include "sg_types.h"
 
@@ -65,6 +62,7 @@ struct burstdet_s {
     double *bpre;             /* band detector: prefix sums of clipped p/floor (nfft+1) */
     uint32_t *bcnt;           /* prefix counts of strong cells (nfft+1) */
     float bstrong;            /* smoothed sum of a strong cell */
+    unsigned bstride;         /* bins between the windows tried */
     float *bpk;               /* per bin: peak clipped mean of the band run marking it, 0 */
     bool bmarked;             /* bpk holds marks of the last frame */
     double bmu, bthr, bqthr, bseed; /* clipped means: noise, threshold, quarter, seed */
@@ -197,6 +195,9 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
         q->bpre = malloc((n + 1) * sizeof(double));
         q->bpk = calloc(n, sizeof(float));
         q->bcnt = malloc((n + 1) * sizeof(uint32_t));
+        q->bstride = 1;
+        while (2 * q->bstride <= c->band_bins / 32 && (c->band_bins / 4) % (2 * q->bstride) == 0)
+            q->bstride *= 2;
         q->bstrong = (float)(pow(10.0, BAND_STRONG_DB / 10.0) * (2 * c->smooth_bins + 1));
         /* |X|^2 / floor of noise is exponential(1); clipped at 3: mean 1 - e^-3, variance
          * 2 - 8 e^-3 - mean^2 (see burst.h) */
@@ -408,9 +409,6 @@ static void add_run(burstdet *q, unsigned a, unsigned b, uint64_t start)
     const unsigned mg = q->cfg.merge_bins, R = q->cfg.max_regions;
     const uint64_t tag = q->f + 1;
     region *hit = NULL;
-#ifdef BAND_DEBUG
-    fprintf(stderr, "r %llu %u..%u\n", (unsigned long long)q->f, a, b);
-#endif
     for (unsigned i = 0; i < R; i++) {
         region *g = &q->reg[i];
         if (!g->used)
@@ -550,17 +548,20 @@ static unsigned band_mark(burstdet *q, double lo, double hi, float pk, float thr
     return added;
 }
 
-/* The band detector (burst.h) on r = p/floor; returns the cells it made hot. */
+/* The band detector (burst.h) on r = p/floor; returns the cells it made hot. Windows
+ * are tried every bstride bins (a divisor of the quarter, at most 1/32 of the window):
+ * block sums of bstride bins, then prefix sums over the blocks. */
 static unsigned band_detect(burstdet *q, float thr_s)
 {
     const unsigned n = q->cfg.nfft, W = q->cfg.band_bins, h = W / 2, Q = W / 4;
+    const unsigned S = q->bstride, nb = n / S, WB = W / S, QB = Q / S;
     const float *restrict r = q->r;
     double *restrict P = q->bpre;
     if (q->bmarked) {
         memset(q->bpk, 0, n * sizeof *q->bpk);
         q->bmarked = false;
     }
-    /* strong cells (the smoothed cell BAND_STRONG over the floor: the other detectors'
+    /* strong cells (the smoothed cell BAND_STRONG_DB over the floor: the other detectors'
      * business) count as noise; a window with more than a tenth of them is not tried */
     uint32_t *restrict C = q->bcnt;
     const float strong_s = q->bstrong;
@@ -568,10 +569,17 @@ static unsigned band_detect(burstdet *q, float thr_s)
     const float muf = (float)q->bmu;
     P[0] = 0;
     C[0] = 0;
-    for (unsigned k = 0; k < n; k++) {
-        bool st = s[k] >= strong_s;
-        P[k + 1] = P[k] + (st ? muf : r[k] < 3.0f ? r[k] : 3.0f);
-        C[k + 1] = C[k] + st;
+    for (unsigned j = 0; j < nb; j++) {
+        float acc = 0;
+        unsigned cnt = 0;
+        for (unsigned k = j * S; k < (j + 1) * S; k++) {
+            bool st = s[k] >= strong_s;
+            float v = r[k] < 3.0f ? r[k] : 3.0f;
+            acc += st ? muf : v;
+            cnt += st;
+        }
+        P[j + 1] = P[j] + acc;
+        C[j + 1] = C[j] + cnt;
     }
     const uint32_t cmax = W / 10;
     /* a window is on when its mean exceeds the threshold (excess t over the noise mean)
@@ -579,18 +587,19 @@ static unsigned band_detect(burstdet *q, float thr_s)
     const double mu = q->bmu, t = q->bthr - mu, tw = q->bthr * W, tq = 0.5 * t * Q;
     const double muW = mu * W, muQ = mu * Q, gq = BAND_FLAT / 4;
     unsigned added = 0;
-    long run = -1; /* first centre of the current run */
+    long run = -1; /* first centre (bin) of the current run */
     double pk = 0;
-    for (unsigned c = h; c <= n - h; c++) {
-        const double *w = P + (c - h);
-        double full = w[W] - w[0];
+    for (unsigned i = 0; i + WB <= nb; i++) { /* window [i S, i S + W), centre i S + h */
+        const double *w = P + i;
+        double full = w[WB] - w[0];
         bool on = false;
-        if (c < n - h && full >= tw && C[c + h] - C[c - h] <= cmax) {
-            /* (c = n - h only closes a run) */
+        if (i + WB < nb && full >= tw && C[i + WB] - C[i] <= cmax) {
+            /* (the last window only closes a run) */
             double need = fmax(tq, gq * (full - muW)) + muQ;
-            on = w[Q] - w[0] >= need && w[2 * Q] - w[Q] >= need &&
-                 w[3 * Q] - w[2 * Q] >= need && w[W] - w[3 * Q] >= need;
+            on = w[QB] - w[0] >= need && w[2 * QB] - w[QB] >= need &&
+                 w[3 * QB] - w[2 * QB] >= need && w[WB] - w[3 * QB] >= need;
         }
+        unsigned c = i * S + h;
         if (on) {
             double mean = full / W;
             if (run < 0) {
@@ -603,24 +612,22 @@ static unsigned band_detect(burstdet *q, float thr_s)
         }
         if (run < 0)
             continue;
-        /* the flat band [L, R] that explains the windows on from run to c-1 with this peak
-         * mean (excess e, rho = t / e): a window at the band's edge is on once it overlaps
-         * the band by W rho (whole window), its outer quarter by Q rho / 2 (quarter
-         * threshold) and by W 0.75 FLAT / (4 - FLAT) (flatness) */
-        if (c - (unsigned)run < W / 16) { /* too short for a flat band: a shoulder, noise */
-            run = -1;
+        unsigned c_last = c - S;
+        long first = run;
+        run = -1;
+        if (c_last + S - (unsigned)first < W / 16) /* too short for a flat band: a
+                                                       shoulder, noise */
             continue;
-        }
+        /* the flat band [L, R] that explains the windows on from first to c_last with this
+         * peak mean (excess e, rho = t / e): a window at the band's edge is on once it
+         * overlaps the band by W rho (whole window), its outer quarter by Q rho / 2
+         * (quarter threshold) and by W 0.75 FLAT / (4 - FLAT) (flatness) */
         double rho = t / (pk - mu);
         rho = rho > 1 ? 1 : rho;
         double off = fmax(W * rho - h,
                           Q + fmax(Q * rho / 2, W * (0.75 * BAND_FLAT / (4 - BAND_FLAT))));
-#ifdef BAND_DEBUG
-        fprintf(stderr, "f %llu run %ld..%u pk %.3f off %.1f\n", (unsigned long long)q->f, run, c - 1, pk, off);
-#endif
-        added += band_mark(q, (double)run - off, (double)(c - 1) + off, (float)pk, thr_s);
+        added += band_mark(q, (double)first - off, (double)c_last + off, (float)pk, thr_s);
         q->bmarked = true;
-        run = -1;
     }
     return added;
 }

@@ -214,9 +214,13 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
     bc.merge_bins = c->merge_bins;
     bc.gap_frames = c->gap_frames;
     double binw = fs / c->nfft;
-    /* the band detector's window in bins (a multiple of 4); off where it would be under 16
-     * bins or not fit the capture band */
-    unsigned bb = c->band_hz > 0 ? 4 * (unsigned)floor(c->band_hz / binw / 4) : 0;
+    /* the band detector's window in bins: a multiple of 4 p (p the power of two nearest
+     * below 1/32 of it, so its quarters fall on the grid of windows it tries, burst.c);
+     * off where it would be under 16 bins or not fit the capture band */
+    unsigned bb = c->band_hz > 0 ? (unsigned)floor(c->band_hz / binw) : 0, bp = 1;
+    while (2 * bp <= bb / 32)
+        bp *= 2;
+    bb = bb / (4 * bp) * (4 * bp);
     bc.band_bins = bb >= 16 && bb + 8 <= c->nfft ? bb : 0;
     bc.band_sigma = c->band_sigma;
     bc.band_seed_sigma = c->band_seed_sigma;
