@@ -39,6 +39,7 @@ typedef struct {
     uint64_t samples_settling; /* not received while a retune settled (not drops) */
     unsigned scan_channels;    /* channels in the plan, 0 = none */
     double scan_cycle_s;       /* the plan's revisit time (cycle), 0 = none */
+    double scan_duty_min;      /* the least share of time a planned channel is received */
 } sg_adapter_stats;
 
 typedef struct {
