@@ -63,6 +63,7 @@ struct burstdet_s {
     uint32_t *bcnt;           /* prefix counts of strong cells (nfft+1) */
     float bstrong;            /* smoothed sum of a strong cell */
     unsigned bstride;         /* bins between the windows tried */
+    float *bval;              /* 2 nfft: clipped p/floor per bin, strong flags */
     float *bpk;               /* per bin: peak clipped mean of the band run marking it, 0 */
     bool bmarked;             /* bpk holds marks of the last frame */
     double bmu, bthr, bqthr, bseed; /* clipped means: noise, threshold, quarter, seed */
@@ -195,6 +196,7 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
         q->bpre = malloc((n + 1) * sizeof(double));
         q->bpk = calloc(n, sizeof(float));
         q->bcnt = malloc((n + 1) * sizeof(uint32_t));
+        q->bval = malloc(2 * (size_t)n * sizeof(float));
         q->bstride = 1;
         while (2 * q->bstride <= c->band_bins / 32 && (c->band_bins / 4) % (2 * q->bstride) == 0)
             q->bstride *= 2;
@@ -214,7 +216,7 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
             memcpy(q->cdf, c->window_cdf, (n + 1) * sizeof(float));
     }
     if (!q->noise || !q->inv || !q->r || !q->s || !q->wbuf || !q->wstart || !q->reg ||
-        !q->profs || (c->wide_bins && !q->grp) || (c->band_bins && (!q->bpre || !q->bpk || !q->bcnt)) || (c->window_cdf && !q->cdf)) {
+        !q->profs || (c->wide_bins && !q->grp) || (c->band_bins && (!q->bpre || !q->bpk || !q->bcnt || !q->bval)) || (c->window_cdf && !q->cdf)) {
         sg_err_set(e, SG_ENOMEM, "burst detector: out of memory (nfft %u, %u regions)", n,
                    c->max_regions);
         burstdet_destroy(q);
@@ -246,6 +248,7 @@ void burstdet_destroy(burstdet *q)
     free(q->bpre);
     free(q->bpk);
     free(q->bcnt);
+    free(q->bval);
     free(q->cdf);
     free(q);
 }
@@ -567,19 +570,35 @@ static unsigned band_detect(burstdet *q, float thr_s)
     const float strong_s = q->bstrong;
     const float *restrict s = q->s;
     const float muf = (float)q->bmu;
+    /* per bin (a loop that vectorises), then block sums on 4 independent lanes (a single
+     * running sum would be one long chain of dependent adds) */
+    float *restrict v = q->bval, *restrict sc = q->bval + n;
+    for (size_t k = 0; k < n; k++) {
+        float x = r[k] < 3.0f ? r[k] : 3.0f;
+        bool st = s[k] >= strong_s;
+        v[k] = st ? muf : x;
+        sc[k] = st ? 1.0f : 0.0f;
+    }
     P[0] = 0;
     C[0] = 0;
     for (unsigned j = 0; j < nb; j++) {
-        float acc = 0;
-        unsigned cnt = 0;
-        for (unsigned k = j * S; k < (j + 1) * S; k++) {
-            bool st = s[k] >= strong_s;
-            float v = r[k] < 3.0f ? r[k] : 3.0f;
-            acc += st ? muf : v;
-            cnt += st;
+        const float *x = v + (size_t)j * S, *y = sc + (size_t)j * S;
+        float a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0;
+        unsigned k = 0;
+        for (; k + 4 <= S; k += 4) {
+            a0 += x[k];
+            a1 += x[k + 1];
+            a2 += x[k + 2];
+            a3 += x[k + 3];
+            c0 += y[k] + y[k + 1];
+            c1 += y[k + 2] + y[k + 3];
         }
-        P[j + 1] = P[j] + acc;
-        C[j + 1] = C[j] + cnt;
+        for (; k < S; k++) {
+            a0 += x[k];
+            c0 += y[k];
+        }
+        P[j + 1] = P[j] + ((a0 + a1) + (a2 + a3));
+        C[j + 1] = C[j] + (uint32_t)(c0 + c1);
     }
     const uint32_t cmax = W / 10;
     /* a window is on when its mean exceeds the threshold (excess t over the noise mean)
