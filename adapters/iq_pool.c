@@ -122,6 +122,7 @@ iq_pool_block *iq_pool_acquire(iq_pool *q)
         return NULL;
     }
     q->blocks[i].n = 0;
+    q->blocks[i].center_freq = 0;
     return &q->blocks[i];
 }
 
@@ -130,6 +131,12 @@ void iq_pool_drop(iq_pool *q, size_t n)
     q->next_index += n;
     q->gap = true;
     atomic_fetch_add(&q->dropped_samples, n);
+}
+
+void iq_pool_skip(iq_pool *q, size_t n)
+{
+    q->next_index += n;
+    q->gap = true;
 }
 
 void iq_pool_commit(iq_pool *q, iq_pool_block *b)
@@ -207,6 +214,8 @@ int iq_pool_pump(iq_pool *q, sg_iq_sink sink, void *user, const sg_iq_block *tmp
             blk.n = b->n;
             blk.sample_index = b->sample_index;
             blk.discontinuity = b->discontinuity;
+            if (b->center_freq > 0)
+                blk.center_freq = b->center_freq;
             rc = sink(user, &blk);
             atomic_fetch_add(samples, b->n);
             atomic_fetch_add(blocks, 1);

@@ -29,6 +29,8 @@ typedef struct {
     size_t n;               /* valid samples (set by the producer before commit) */
     uint64_t sample_index;  /* stream index of x[0] (set by commit) */
     bool discontinuity;     /* samples were lost before x[0] (set by commit) */
+    double center_freq;     /* Hz RF of DC, set by a producer that retunes (scan_plan.h);
+                               0 = the consumer's template */
 } iq_pool_block;
 
 typedef struct {
@@ -50,6 +52,9 @@ iq_pool_block *iq_pool_acquire(iq_pool *q);
 /* Producer: n samples were lost (device overflow, no free block); the next
  * committed block is flagged discontinuous and its index skips them. */
 void iq_pool_drop(iq_pool *q, size_t n);
+/* Producer: n samples were not received on purpose (a retune settling): the next
+ * committed block is flagged discontinuous and its index skips them; not a drop. */
+void iq_pool_skip(iq_pool *q, size_t n);
 /* Producer: queues b (b->n set) for the consumer. */
 void iq_pool_commit(iq_pool *q, iq_pool_block *b);
 /* Consumer: the oldest queued block, waiting up to timeout_ms (0 = no wait);
@@ -67,7 +72,7 @@ void iq_pool_adapter_stats(iq_pool *q, uint64_t samples, uint64_t blocks,
                            sg_adapter_stats *out);
 
 /* The consumer side of a live adapter's run(): hands queued blocks to sink, stamped
- * with the rate, centre frequency and t0 of `tmpl`, until *stop is set or
+ * with the rate, centre frequency (unless the block has its own) and t0 of `tmpl`, until *stop is set or
  * *producer_done is set and the queue is empty. Counts delivered samples/blocks.
  * Returns the sink's first non-zero code (and sets *stop), else 0. Blocks only in
  * iq_pool_get (50 ms at a time). */

@@ -42,6 +42,11 @@ typedef struct {
      * what can differ between channels of one stream. Included in bad_samples. */
     uint64_t ch_bad_samples[SG_ADAPTER_MAX_CH]; /* NaN/Inf samples replaced by 0 */
     uint64_t ch_clipped[SG_ADAPTER_MAX_CH];     /* samples at full scale (ADC saturation) */
+    uint64_t retunes;          /* centre changes of a channel plan (scan_plan.h) */
+    uint64_t samples_settling; /* not received while a retune settled (not drops) */
+    unsigned scan_channels;    /* channels in the plan, 0 = none */
+    double scan_cycle_s;       /* the plan's revisit time (cycle), 0 = none */
+    double scan_duty_min;      /* the least share of time a planned channel is received */
 } sg_adapter_stats;
 
 typedef struct {

@@ -15,7 +15,28 @@
  * neighbouring bins exceeds threshold_db; a region is kept only if one of its cells
  * reaches seed_db (hysteresis: a noise-only region almost never does). A second,
  * wide detector averages 3 groups of wide_bins bins (24 by default) with its own
- * lower thresholds, so weak wideband bursts (OFDM near 0 dB in-band) are found too. Hot runs in a frame closer than
+ * lower thresholds, so weak wideband bursts (OFDM near 0 dB in-band) are found too.
+ *
+ * Band detector (band_bins > 0): matched to a burst of known width (DroneID: 9 MHz of
+ * OFDM, flat). For every window of band_bins bins it takes the mean of p/floor clipped
+ * at 3 (so a strong narrow carrier adds at most 2 per bin), and calls the window on when
+ * that mean exceeds the noise mean by band_sigma noise standard deviations AND each of
+ * its four quarters exceeds the noise mean by half that and by 0.4 of the window's own
+ * excess (the energy is spread over the whole window: a signal narrower than 0.625 of
+ * the window never passes, whatever its power). Cells 20 dB or more over the floor are
+ * left to the other detectors: they count as noise, and a window with more than a tenth
+ * of its bins that strong is not tried (so a strong burst is found exactly as without
+ * the band detector, and its spectral shoulders are not mistaken for a weak one). The noise
+ * standard deviation is sqrt(0.699 x band_kappa / band_bins) (exponential |X|^2 clipped
+ * at 3: mean 0.950, variance 0.699; band_kappa counts the correlation of neighbouring
+ * bins under the window), so the false-alarm rate per window does not depend on the
+ * sample rate. A run of windows on marks as hot the band that explains it (edges
+ * estimated from the run's ends and its peak mean); runs shorter than band_bins/16
+ * centres are ignored. A region is seeded by the band detector when its peak reaches
+ * band_seed_sigma in 3 frames (the splatter of a hard-keyed onset lasts one or two). At 0 dB in-band SNR a 9 MHz burst holds together in one
+ * region where the per-bin and wide detectors see only fragments.
+ *
+ * Hot runs in a frame closer than
  * merge_bins join; a run continues a region whose frequency extent it overlaps; a run
  * touching several regions merges them. A region not continued for gap_frames + 1
  * frames is closed and reported.
@@ -42,6 +63,13 @@ typedef struct {
                                 mean over 3 groups reaches wide_threshold_db */
     double wide_threshold_db; /* 0.5..40 */
     double wide_seed_db;     /* wide_threshold_db..50: seeds a region like seed_db */
+    unsigned band_bins;      /* band detector window (0 = off, else a multiple of 4 in
+                                16..nfft-8): see "Band detector" above */
+    double band_sigma;       /* band threshold, noise standard deviations of the window's
+                                clipped mean, 2..20 */
+    double band_seed_sigma;  /* band seed, band_sigma..40 */
+    double band_kappa;       /* variance factor of a sum of adjacent bins for the
+                                spectrogram's window (1 rect, 1.944 Hann), 1..4 */
     unsigned merge_bins;     /* hot runs this close (bins) join, 0..64 */
     unsigned gap_frames;     /* frames a region may skip and go on, 0..64 */
     unsigned min_frames;     /* shorter regions are discarded (counted), >= 1 */
@@ -79,7 +107,8 @@ typedef struct {
     bool warm;                  /* floor seeded */
 } burstdet_stats;
 
-/* Defaults for nfft/hop: threshold 7 dB, seed 10 dB, wide 8 bins at 3.5/5.5 dB, smooth 2, merge 2, gap 1, min_frames 1,
+/* Defaults for nfft/hop: threshold 7 dB, seed 10 dB, wide 8 bins at 3.5/5.5 dB, band detector off
+ * (band_sigma 4, band_seed_sigma 6, band_kappa 1.944: Hann), smooth 2, merge 2, gap 1, min_frames 1,
  * min_bins 3, max_frames 4096, warm-up 64, alpha 1/128, busy 1e-5, decim 4,
  * 64 regions. */
 void burstdet_cfg_default(burstdet_cfg *cfg, unsigned nfft, unsigned hop);

@@ -29,6 +29,9 @@ void frontend_cfg_default(frontend_cfg *c)
     c->wide_bins = 8;
     c->wide_threshold_db = 3.5;
     c->wide_seed_db = 5.5;
+    c->band_hz = 8e6;
+    c->band_sigma = 4;
+    c->band_seed_sigma = 6;
     c->merge_bins = 8;
     c->gap_frames = 0;
     c->min_duration_s = 0;
@@ -50,7 +53,7 @@ int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, s
 {
     static const char *const keys[] = {
         "nfft", "overlap", "batch", "window", "fftw_measure", "threshold_db", "seed_db", "smooth_bins", "wide_bins",
-        "wide_threshold_db", "wide_seed_db",
+        "wide_threshold_db", "wide_seed_db", "band_hz", "band_sigma", "band_seed_sigma",
         "merge_bins", "gap_frames", "min_duration_s", "min_bandwidth_hz", "max_burst_s",
         "warmup_frames", "noise_alpha", "noise_alpha_busy", "noise_decim", "max_regions",
         "margin_s", "deliver_iq", "sample_rate", "threads", NULL};
@@ -82,6 +85,9 @@ int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, s
     INT("wide_bins", wide_bins, 0, 64);
     NUM("wide_threshold_db", wide_threshold_db, 0.5, 40);
     NUM("wide_seed_db", wide_seed_db, 0.5, 50);
+    NUM("band_sigma", band_sigma, 2, 20);
+    NUM("band_seed_sigma", band_seed_sigma, 2, 40);
+    NUM("band_hz", band_hz, 0, 1e9);
     INT("merge_bins", merge_bins, 0, 64);
     INT("gap_frames", gap_frames, 0, 64);
     NUM("min_duration_s", min_duration_s, 0, 10);
@@ -110,6 +116,12 @@ int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, s
     if (c->wide_seed_db < c->wide_threshold_db)
         return sg_err_set(e, SG_ERANGE, "%s.wide_seed_db: must be at least wide_threshold_db (%g)",
                           where, c->wide_threshold_db);
+    if (c->band_hz != 0 && c->band_hz < 1e6)
+        return sg_err_set(e, SG_ERANGE, "%s.band_hz: must be 0 (off) or 1e6..1e9 Hz, got %g",
+                          where, c->band_hz);
+    if (c->band_seed_sigma < c->band_sigma)
+        return sg_err_set(e, SG_ERANGE, "%s.band_seed_sigma: must be at least band_sigma (%g)",
+                          where, c->band_sigma);
     if (c->seed_db < c->threshold_db)
         return sg_err_set(e, SG_ERANGE, "%s.seed_db: must be at least threshold_db (%g)", where,
                           c->threshold_db);
@@ -175,11 +187,26 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
     bc.wide_seed_db = c->wide_seed_db;
     bc.merge_bins = c->merge_bins;
     bc.gap_frames = c->gap_frames;
+    double binw = fs / c->nfft;
+    /* the band detector's window in bins: a multiple of 4 p (p the power of two nearest
+     * below 1/32 of it, so its quarters fall on the grid of windows it tries, burst.c);
+     * off where it would be under 16 bins or not fit the capture band */
+    unsigned bb = c->band_hz > 0 ? (unsigned)floor(c->band_hz / binw) : 0, bp = 1;
+    while (2 * bp <= bb / 32)
+        bp *= 2;
+    bb = bb / (4 * bp) * (4 * bp);
+    bc.band_bins = bb >= 16 && bb + 8 <= c->nfft ? bb : 0;
+    bc.band_sigma = c->band_sigma;
+    bc.band_seed_sigma = c->band_seed_sigma;
+    /* variance factor of a sum of neighbouring bins: 1 + 2 sum_d |rho_d|^2, rho_d the
+     * correlation of bins d apart under the window (from its squared coefficients) */
+    static const double kappa[] = {[SPECTRO_WIN_HANN] = 1.944, [SPECTRO_WIN_HAMMING] = 1.817,
+                                   [SPECTRO_WIN_BLACKMAN] = 2.348, [SPECTRO_WIN_RECT] = 1.0};
+    bc.band_kappa = (unsigned)c->window < sizeof kappa / sizeof kappa[0] ? kappa[c->window] : 2;
     double fpf = (double)hop / fs; /* s per frame */
     bc.min_frames = c->min_duration_s > 0 ? (unsigned)ceil(c->min_duration_s / fpf) : 1;
     if (bc.min_frames < 1)
         bc.min_frames = 1;
-    double binw = fs / c->nfft;
     bc.min_bins = c->min_bandwidth_hz > 0 ? (unsigned)ceil(c->min_bandwidth_hz / binw) : 3;
     if (bc.min_bins < 1)
         bc.min_bins = 1;
@@ -252,10 +279,11 @@ frontend *frontend_create(const frontend_cfg *cfg, sg_errinfo *e)
         return NULL;
     }
     if (!(c.max_burst_s >= 1e-4 && c.max_burst_s <= 10) || !(c.margin_s >= 0 && c.margin_s <= 0.01) ||
-        !(c.min_duration_s >= 0) || !(c.min_bandwidth_hz >= 0) || !(c.sample_rate >= 0)) {
+        !(c.min_duration_s >= 0) || !(c.min_bandwidth_hz >= 0) || !(c.sample_rate >= 0) ||
+        !(c.band_hz >= 0 && c.band_hz <= 1e9)) {
         sg_err_set(e, SG_EINVAL,
                    "frontend: max_burst_s must be in [1e-4, 10], margin_s in [0, 0.01], "
-                   "min_duration_s, min_bandwidth_hz and sample_rate >= 0");
+                   "min_duration_s, min_bandwidth_hz and sample_rate >= 0, band_hz in [0, 1e9]");
         return NULL;
     }
     frontend *q = calloc(1, sizeof *q);

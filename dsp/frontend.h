@@ -61,6 +61,12 @@ typedef struct {
     unsigned wide_bins;      /* wide detector group, 0 (off) or power of 2 in 2..64; default 8 */
     double wide_threshold_db; /* wide detector threshold (mean over 3 groups), dB; default 3.5 */
     double wide_seed_db;     /* wide detector seed, dB; default 5.5 */
+    double band_hz;          /* band detector window (burst.h), Hz, 0 (off) or 1e6..1e9;
+                                default 8e6 (DroneID's 9 MHz less centre slack). Off at
+                                rates where it spans fewer than 16 bins or the whole
+                                capture band (then it is nfft - 8 bins or more) */
+    double band_sigma;       /* band threshold, noise sigmas, 2..20; default 4.5 */
+    double band_seed_sigma;  /* band seed, band_sigma..40; default 6.5 */
     unsigned merge_bins;     /* join hot runs this close, 0..64; default 8 */
     unsigned gap_frames;     /* frames a burst may fade and go on, 0..64; default 1 */
     double min_duration_s;   /* shorter bursts are dropped (counted), >= 0; default 0 */
@@ -111,7 +117,8 @@ void frontend_cfg_default(frontend_cfg *cfg);
 /* Defaults, then the members of obj (NULL = defaults only). Unknown keys and values
  * out of range are errors naming `where` and the key. Keys: nfft, overlap, batch,
  * window ("hann"|"hamming"|"blackman"|"rect"), fftw_measure, threshold_db, seed_db,
- * smooth_bins, wide_bins, wide_threshold_db, wide_seed_db, merge_bins, gap_frames, min_duration_s, min_bandwidth_hz,
+ * smooth_bins, wide_bins, wide_threshold_db, wide_seed_db, band_hz, band_sigma,
+ * band_seed_sigma, merge_bins, gap_frames, min_duration_s, min_bandwidth_hz,
  * max_burst_s, warmup_frames, noise_alpha, noise_alpha_busy, noise_decim,
  * max_regions, margin_s, deliver_iq, sample_rate, threads. */
 int frontend_cfg_from_json(frontend_cfg *cfg, const cJSON *obj, const char *where,

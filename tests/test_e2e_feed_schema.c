@@ -16,6 +16,7 @@
 
 #include "daemon_harness.h"
 #include "feed_msg.h"
+#include "sg_json.h"
 
 #define B SG_BINARY_DIR "/test_e2e_feed_schema"
 
@@ -93,6 +94,53 @@ static void test_demo_feed_schema(void **state)
     msglist_free(&late_msgs);
 }
 
+/* An RF sensor whose simulated SDR hops over a channel plan: the status message carries
+ * the plan (scan_channels, scan_cycle_s, scan_duty_min, scan_retunes, samples_settling) and
+ * still matches the schema. */
+static void test_scan_status_schema(void **state)
+{
+    (void)state;
+    if (system("mkdir -p " B) != 0)
+        fail_msg("cannot create %s", B);
+    cJSON *v = sgj_parse_file(SG_SOURCE_DIR "/config/default-venue.json", NULL);
+    assert_non_null(v);
+    cJSON *sensors = cJSON_Parse(
+        "[{\"id\": \"rf-scan\", \"kind\": \"rf\", \"position\": {\"lat_deg\": 51.5573, "
+        "\"lon_deg\": -0.2796, \"alt_m\": 135.0}, \"adapter\": {\"type\": \"sim\", "
+        "\"sample_rate\": 15.36e6, \"center_freq\": 2.4415e9, \"duration\": 0.6, "
+        "\"datetime\": \"2026-07-20T18:30:00Z\", \"realtime\": false, \"pool_blocks\": 512, \"signals\": [{\"kind\": \"droneid\", "
+        "\"freq_offset\": 1.5e6, \"period\": 0.1}], \"scan\": {\"dwell_s\": 0.1, "
+        "\"channels\": [{\"center_freq\": 2.4265e9}, {\"center_freq\": 2.4415e9}]}}}]");
+    assert_non_null(sensors);
+    cJSON_ReplaceItemInObject(v, "sensors", sensors);
+    /* the venue's files, relative to config/, from the build folder */
+    cJSON_ReplaceItemInObject(v, "zones",
+                              cJSON_CreateString(SG_SOURCE_DIR "/testdata/zones/stadium.geojson"));
+    cJSON_ReplaceItemInObject(v, "signatures",
+                              cJSON_CreateString(SG_SOURCE_DIR "/config/signatures.json"));
+    assert_int_equal(sgj_write_file(B "/scan-venue.json", v, NULL), SG_OK);
+    cJSON_Delete(v);
+    static const char *const args[] = {"-c", B "/scan-venue.json", "--linger", "1",
+                                       "--record-out", B "/scan.jsonl", NULL};
+    msglist all = {0};
+    int status = harness_run_late(B "/scan-daemon.log", args, &all, NULL, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("daemon exit status %d (log: %s)", status, B "/scan-daemon.log");
+    parse_record(B "/scan.jsonl");
+    harness_schema_check(B "/scan.jsonl", "status", NULL);
+    FILE *f = fopen(B "/scan.jsonl", "r");
+    assert_non_null(f);
+    char line[65536];
+    bool seen = false;
+    while (fgets(line, sizeof line, f))
+        seen |= strstr(line, "\"scan_channels\":2") && strstr(line, "\"scan_cycle_s\":0.2020") &&
+                strstr(line, "\"scan_retunes\":");
+    fclose(f);
+    if (!seen)
+        fail_msg("no status message with the channel plan in %s", B "/scan.jsonl");
+    msglist_free(&all);
+}
+
 int main(void)
 {
     if (!harness_have_jsonschema()) {
@@ -102,6 +150,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demo_feed_schema),
+        cmocka_unit_test(test_scan_status_schema),
         cmocka_unit_test(test_corpus_seeds_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

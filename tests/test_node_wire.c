@@ -468,6 +468,21 @@ static void test_health_every_counter(void **state)
     assert_true(out.h.blobs_dropped == ev.h.blobs_dropped &&
                 out.h.tracklets_dropped == ev.h.tracklets_dropped &&
                 out.h.drone_reports == ev.h.drone_reports && out.h.groups == ev.h.groups);
+    assert_int_equal(out.h.scan_channels, 0); /* no plan: nothing of it on the wire */
+    /* an input hopping over a channel plan: its figures cross too */
+    ev.h.groups |= NL_H_SCAN;
+    ev.h.scan_channels = 3;
+    ev.h.scan_retunes = 123456789;
+    ev.h.samples_settling = 9876543210ull;
+    ev.h.scan_cycle_s = 0.363;
+    ev.h.scan_duty_min = 0.3305785;
+    int n2 = nw_encode_event(buf, sizeof buf, &h, &ev, NAN);
+    assert_true(n2 > n);
+    assert_int_equal(nw_decode_header(buf, (size_t)n2, &h2, &e), SG_OK);
+    assert_int_equal(nw_decode_event(buf, (size_t)n2, &h2, &out, &wf, &e), SG_OK);
+    assert_true(out.h.scan_channels == 3 && out.h.scan_retunes == 123456789 &&
+                out.h.samples_settling == 9876543210ull && out.h.scan_cycle_s == 0.363 &&
+                out.h.scan_duty_min == 0.3305785 && out.h.groups == ev.h.groups);
 }
 
 /* A sensor's warning (NL_NOTE: watchdog stall and recovery, recording stopped) crosses

@@ -80,6 +80,13 @@ static void health_json(sgjw *w, const nl_health *h)
         sgjw_uint(w, "sapient_detections", h->sapient_detections);
         sgjw_uint(w, "sapient_rejected", h->sapient_rejected);
     }
+    if (h->groups & NL_H_SCAN) { /* channel plan: docs/rf-frontend.md */
+        sgjw_uint(w, "scan_channels", h->scan_channels);
+        sgjw_fix(w, "scan_cycle_s", h->scan_cycle_s, 4);
+        sgjw_fix(w, "scan_duty_min", h->scan_duty_min, 4);
+        sgjw_uint(w, "scan_retunes", h->scan_retunes);
+        sgjw_uint(w, "samples_settling", h->samples_settling);
+    }
     sgjw_uint(w, "events_dropped", h->events_dropped);
     if (h->groups & NL_H_RECORD)
         sgjw_uint(w, "record_errors", h->record_errors);

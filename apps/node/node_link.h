@@ -42,6 +42,7 @@ enum {
     NL_H_PRIMARY = 1u << 6,  /* the node's first sensor: its progress and clock pairing
                                 stand for the node (replay progress, sample-to-feed latency) */
     NL_H_SAPIENT = 1u << 7,  /* SAPIENT input (third-party sensor node): sapient_* */
+    NL_H_SCAN = 1u << 9,     /* the adapter hops over a channel plan: scan_* */
 };
 
 /* Every per-sensor counter the status message shows; counts since the sensor started. */
@@ -69,6 +70,10 @@ typedef struct {
     uint64_t record_errors;
     uint64_t link_dropped;                    /* events this node's transport could not send
                                                  (node-wide; 0 in-process) */
+    /* NL_H_SCAN: the adapter's channel plan (adapters/scan_plan.h); on the wire only then */
+    uint64_t scan_retunes, samples_settling;
+    uint32_t scan_channels;
+    double scan_cycle_s, scan_duty_min;       /* revisit time (s); least channel duty */
     double fe_p50_ms, fe_p99_ms;              /* ms to process one block; NaN before the first,
                                                  +Inf beyond the histogram */
     double progress;                          /* 0..1 of a replayed input, NaN if unknown */

@@ -429,6 +429,13 @@ static void put_health(wbuf *w, const nl_health *h, double wall_first)
     put_f32(w, h->progress);
     put_f64(w, h->t_first);
     put_f64(w, wall_first);
+    if (h->groups & NL_H_SCAN) {
+        put_var(w, h->scan_channels);
+        put_var(w, h->scan_retunes);
+        put_var(w, h->samples_settling);
+        put_f64(w, h->scan_cycle_s);
+        put_f64(w, h->scan_duty_min);
+    }
 }
 
 static void get_health(rbuf *r, nl_health *h, double *wall_first)
@@ -458,6 +465,13 @@ static void get_health(rbuf *r, nl_health *h, double *wall_first)
     h->progress = get_f32(r);
     h->t_first = get_f64(r);
     *wall_first = get_f64(r);
+    if (h->groups & NL_H_SCAN) {
+        h->scan_channels = (uint32_t)get_var(r);
+        h->scan_retunes = get_var(r);
+        h->samples_settling = get_var(r);
+        h->scan_cycle_s = get_f64(r);
+        h->scan_duty_min = get_f64(r);
+    }
 }
 
 int nw_encode_event(uint8_t *buf, size_t cap, const nw_header *h, const nl_event *ev,

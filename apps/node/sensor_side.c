@@ -64,6 +64,14 @@ static void health_fill(runner *s, nl_health *h)
         h->bursts = atomic_load(&s->bursts);
         h->droneid_decoded = atomic_load(&s->decoded);
         h->droneid_failed = atomic_load(&s->decode_fail);
+        if (as.scan_channels) {
+            h->groups |= NL_H_SCAN;
+            h->scan_channels = as.scan_channels;
+            h->scan_cycle_s = as.scan_cycle_s;
+            h->scan_duty_min = as.scan_duty_min;
+            h->scan_retunes = as.retunes;
+            h->samples_settling = as.samples_settling;
+        }
     }
     if (s->df) {
         dffe_stats ds;
