@@ -6,6 +6,7 @@
  *   sg_camscore --data DIR [--split train|calib|val|all] [--sensor V|IR]
  *               [--model FILE] [--drone-min-conf P] [--seconds S] [--clips N]
  *               [--features OUT.csv --every N] [--list-split] [--per-clip] [--max-shift PX]
+ *               [--class-smooth N] [--merge-frac F]
  *
  * The split (one place for the whole project: training, calibration and the figures
  * in docs/camera.md all come from here) is by clip, stratified by (sensor, class,
