@@ -483,6 +483,13 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
     skydet_process(c->det, f.pixels, (size_t)c->w, &all, &n_all);
     skydet_candidates(c->det, &f.cands, &f.n_cands);
     camfeat_update(c->feat, f.cands, f.n_cands);
+    {
+        const float *tex;
+        int nbx, nby, blk;
+        float med;
+        skydet_texture_map(c->det, &tex, &nbx, &nby, &blk, &med);
+        camfeat_set_sky(c->feat, tex, nbx, nby, blk, med);
+    }
     /* dets and meas stay index-aligned: a detection without a bearing or below the
      * elevation mask is removed from both and counted */
     size_t nm = 0;

@@ -81,6 +81,11 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
             if (k == 0)
                 camfeat_reset(cf);
             camfeat_update(cf, cand, nc);
+            const float *tex;
+            int nbx, nby, blk;
+            float med;
+            skydet_texture_map(q, &tex, &nbx, &nby, &blk, &med);
+            camfeat_set_sky(cf, tex, nbx, nby, blk, med);
             for (size_t i = 0; i < nd; i++) {
                 float x[CAMFEAT_N];
                 double p[CAMCLS_N];

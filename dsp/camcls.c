@@ -12,6 +12,8 @@
 #define MAX_WIDTH 256
 
 struct camcls {
+    int nf;              /* features the model reads */
+    int idx[CAMFEAT_N];  /* their positions in the extractor's vector */
     float mean[CAMFEAT_N], scale[CAMFEAT_N];
     int nl;
     int in[MAX_LAYERS], out[MAX_LAYERS];
@@ -81,6 +83,38 @@ static int string_list(const cJSON *doc, const char *where, const char *key, int
     return SG_OK;
 }
 
+/* The model's input features by name: 1..CAMFEAT_N distinct names of the extractor
+ * (camfeat_name), in the model's order; idx[i] = the extractor's index of input i. */
+static int feature_list(const cJSON *doc, const char *where, int *nf, int *idx, sg_errinfo *e)
+{
+    const cJSON *a;
+    int rc = sgj_array(doc, where, "features", true, &a, e);
+    if (rc)
+        return rc;
+    int n = cJSON_GetArraySize(a);
+    if (n < 1 || n > CAMFEAT_N)
+        return sg_err_set(e, SG_EFORMAT, "%s: features: must have 1..%d entries, got %d", where,
+                          CAMFEAT_N, n);
+    int i = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, a) {
+        int k = 0;
+        while (k < CAMFEAT_N && !(cJSON_IsString(v) && !strcmp(v->valuestring, camfeat_name(k))))
+            k++;
+        if (k == CAMFEAT_N)
+            return sg_err_set(e, SG_EFORMAT,
+                              "%s: features[%d]: not a feature of the extractor (model and "
+                              "feature extractor differ)", where, i);
+        for (int j = 0; j < i; j++)
+            if (idx[j] == k)
+                return sg_err_set(e, SG_EFORMAT, "%s: features[%d]: \"%s\" listed twice", where,
+                                  i, camfeat_name(k));
+        idx[i++] = k;
+    }
+    *nf = n;
+    return SG_OK;
+}
+
 camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
 {
     static const char *const keys[] = {"format", "version", "features", "classes", "mean",
@@ -106,16 +140,16 @@ camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
     if (!rc)
         rc = sgj_int(doc, where, "version", true, 0, 1, 1, &ver, e);
     if (!rc)
-        rc = string_list(doc, where, "features", CAMFEAT_N, camfeat_name, e);
+        rc = feature_list(doc, where, &m->nf, m->idx, e);
     if (!rc)
         rc = string_list(doc, where, "classes", CAMCLS_N, camcls_name, e);
     if (!rc)
-        rc = num_array(cJSON_GetObjectItemCaseSensitive(doc, "mean"), where, "mean", CAMFEAT_N,
+        rc = num_array(cJSON_GetObjectItemCaseSensitive(doc, "mean"), where, "mean", m->nf,
                        m->mean, e);
     if (!rc)
-        rc = num_array(cJSON_GetObjectItemCaseSensitive(doc, "scale"), where, "scale", CAMFEAT_N,
+        rc = num_array(cJSON_GetObjectItemCaseSensitive(doc, "scale"), where, "scale", m->nf,
                        m->scale, e);
-    for (int i = 0; !rc && i < CAMFEAT_N; i++)
+    for (int i = 0; !rc && i < m->nf; i++)
         if (!(m->scale[i] > 0))
             rc = sg_err_set(e, SG_ERANGE, "%s: scale[%d]: must be > 0", where, i);
     if (!rc)
@@ -125,7 +159,7 @@ camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
     if (!rc && (cJSON_GetArraySize(layers) < 1 || cJSON_GetArraySize(layers) > MAX_LAYERS))
         rc = sg_err_set(e, SG_ERANGE, "%s: layers: must have 1..%d layers, got %d", where,
                         MAX_LAYERS, cJSON_GetArraySize(layers));
-    int prev = CAMFEAT_N;
+    int prev = m->nf;
     const cJSON *L;
     if (!rc)
         cJSON_ArrayForEach(L, layers) {
@@ -183,8 +217,10 @@ camcls *camcls_load(const char *path, sg_errinfo *e)
 int camcls_predict(const camcls *m, const float x[CAMFEAT_N], double p[CAMCLS_N])
 {
     float a[MAX_WIDTH], b[MAX_WIDTH];
-    for (int i = 0; i < CAMFEAT_N; i++)
-        a[i] = isfinite(x[i]) ? (x[i] - m->mean[i]) / m->scale[i] : 0.0f;
+    for (int i = 0; i < m->nf; i++) {
+        float v = x[m->idx[i]];
+        a[i] = isfinite(v) ? (v - m->mean[i]) / m->scale[i] : 0.0f;
+    }
     for (int l = 0; l < m->nl; l++) {
         const float *W = m->W[l];
         for (int o = 0; o < m->out[l]; o++) {

@@ -4,9 +4,11 @@
  *
  * Model file (JSON, written by tools/train_camera.py; docs/camera.md):
  *   {"format": "skyguard-camcls", "version": 1,
- *    "features": [CAMFEAT_N names, must equal camfeat_name(i) in order],
+ *    "features": [1..CAMFEAT_N distinct names of camfeat_name: the inputs, in the model's
+ *                 order; a model may use a subset, e.g. one trained before features
+ *                 were added],
  *    "classes": ["drone", "bird", "airplane", "helicopter", "clutter"],
- *    "mean": [CAMFEAT_N], "scale": [CAMFEAT_N],      z = (x - mean) / scale
+ *    "mean": [n features], "scale": [n features],    z = (x[feature] - mean) / scale
  *    "layers": [{"W": [[in] x out], "b": [out]}, ...], ReLU between layers, last linear
  *    "temperature": T > 0}                             p = softmax(logits / T)
  * T is fitted on clips held out from the weights (calibration), so p of the chosen

@@ -30,6 +30,9 @@ struct camfeat {
     hist *t;
     uint64_t frame;
     camfeat_stats st;
+    const float *tex; /* sky estimate of this frame (camfeat_set_sky), NULL = none */
+    int nbx, nby, block;
+    float tex_med;
 };
 
 static const char *const names[CAMFEAT_N] = {
@@ -37,7 +40,9 @@ static const char *const names[CAMFEAT_N] = {
     "log_contrast", "log_snr",    "polarity",    "texture",     "box_sd",      "ring2_diff",
     "ring2_sd",    "ring4_diff",  "ring4_sd",    "ring8_diff",  "ring8_sd",    "speed_px",
     "speed_sizes", "straightness", "turn_rate",  "hover",       "size_cv",     "contrast_cv",
-    "periodicity", "hit_rate",    "vertical",    "log_age",
+    "periodicity", "hit_rate",    "vertical",    "log_age",     "ext_log2_w",  "ext_log2_h",
+    "ext_ratio",   "ext_fill",    "ext_elong",   "ext_align",   "sky_above",   "sky_below",
+    "skyline_depth", "size_trend", "speed_cv",
 };
 
 const char *camfeat_name(int i)
@@ -76,6 +81,15 @@ void camfeat_destroy(camfeat *f)
         return;
     free(f->t);
     free(f);
+}
+
+void camfeat_set_sky(camfeat *f, const float *tex, int nbx, int nby, int block, float median)
+{
+    f->tex = tex;
+    f->nbx = nbx;
+    f->nby = nby;
+    f->block = block > 0 ? block : 1;
+    f->tex_med = median;
 }
 
 void camfeat_reset(camfeat *f)
@@ -213,6 +227,96 @@ static double periodicity(const double *v, int n)
     return best;
 }
 
+/* The whole object: in the square of half side `half` around (cx, cy), the pixels
+ * differing from the surround's mean bg by more than max(3 sd + 3, 0.3 x the largest
+ * difference) (<= 32x32 samples). out: log2 extent w, h (px); fill of that extent;
+ * elongation log(major/minor sd); |cos| between the major axis and heading hd (NAN:
+ * no heading -> 0). */
+static void whole_object(const camfeat *f, const uint8_t *img, size_t stride, int cx, int cy,
+                         int half, double bg, double sd, double hd, float out[6], int L)
+{
+    int x0 = cx - half < 0 ? 0 : cx - half, y0 = cy - half < 0 ? 0 : cy - half;
+    int x1 = cx + half >= f->w ? f->w - 1 : cx + half, y1 = cy + half >= f->h ? f->h - 1 : cy + half;
+    int st = (2 * half) / 32 + 1;
+    double peak = 0;
+    for (int y = y0; y <= y1; y += st)
+        for (int x = x0; x <= x1; x += st) {
+            double v = fabs(img[(size_t)y * stride + (size_t)x] - bg);
+            peak = v > peak ? v : peak;
+        }
+    double thr = fmax(3.0 * sd + 3.0, 0.3 * peak);
+    int n = 0, ex0 = x1, ex1 = x0, ey0 = y1, ey1 = y0;
+    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+    for (int y = y0; y <= y1; y += st)
+        for (int x = x0; x <= x1; x += st) {
+            if (fabs(img[(size_t)y * stride + (size_t)x] - bg) <= thr)
+                continue;
+            n++;
+            ex0 = x < ex0 ? x : ex0;
+            ex1 = x > ex1 ? x : ex1;
+            ey0 = y < ey0 ? y : ey0;
+            ey1 = y > ey1 ? y : ey1;
+            sx += x;
+            sy += y;
+            sxx += (double)x * x;
+            syy += (double)y * y;
+            sxy += (double)x * y;
+        }
+    if (n == 0) {
+        out[0] = out[1] = (float)log2(L);
+        out[2] = 0;
+        out[3] = out[4] = out[5] = 0;
+        return;
+    }
+    double ew = ex1 - ex0 + st, eh = ey1 - ey0 + st;
+    double mx = sx / n, my = sy / n;
+    double cxx = sxx / n - mx * mx + st * st / 12.0, cyy = syy / n - my * my + st * st / 12.0;
+    double cxy = sxy / n - mx * my;
+    double tr = cxx + cyy, det = cxx * cyy - cxy * cxy, disc = sqrt(fmax(tr * tr / 4 - det, 0));
+    double l1 = tr / 2 + disc, l2 = fmax(tr / 2 - disc, 1e-3);
+    double ang = 0.5 * atan2(2 * cxy, cxx - cyy);
+    out[0] = (float)log2(ew);
+    out[1] = (float)log2(eh);
+    out[2] = (float)log2(fmax(ew, eh) / L);
+    out[3] = (float)fmin(1.0, (double)n * st * st / (ew * eh));
+    out[4] = (float)(0.5 * log(fmax(l1, 1e-3) / l2));
+    out[5] = isnan(hd) ? 0.0f : (float)fabs(cos(ang - hd));
+}
+
+/* Sky estimate around column bx, block row by: mean static texture above the median
+ * block of the blocks above / below in columns bx-1..bx+1, and the object's depth below
+ * the skyline (topmost block row whose texture exceeds the median by 3 grey levels),
+ * in frame heights (negative: above it; 0 without a textured block). */
+static void sky_context(const camfeat *f, double x, double y, float out[3])
+{
+    out[0] = out[1] = out[2] = 0;
+    if (!f->tex)
+        return;
+    int bx = (int)(x / f->block), by = (int)(y / f->block);
+    bx = bx < 0 ? 0 : bx >= f->nbx ? f->nbx - 1 : bx;
+    by = by < 0 ? 0 : by >= f->nby ? f->nby - 1 : by;
+    double sa = 0, sb = 0;
+    int na = 0, nbl = 0, top = -1;
+    for (int r = 0; r < f->nby; r++)
+        for (int c = bx - 1; c <= bx + 1; c++) {
+            if (c < 0 || c >= f->nbx)
+                continue;
+            double t = fmax(0.0, f->tex[(size_t)r * (size_t)f->nbx + (size_t)c] - f->tex_med);
+            if (t > 3.0 && top < 0)
+                top = r;
+            if (r < by) {
+                sa += t;
+                na++;
+            } else if (r > by) {
+                sb += t;
+                nbl++;
+            }
+        }
+    out[0] = (float)fmin(50.0, na ? sa / na : 0);
+    out[1] = (float)fmin(50.0, nbl ? sb / nbl : 0);
+    out[2] = top < 0 ? 0.0f : (float)((double)(by - top) / f->nby);
+}
+
 int camfeat_compute(camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
                     float out[CAMFEAT_N])
 {
@@ -237,9 +341,9 @@ int camfeat_compute(camfeat *f, const uint8_t *img, size_t stride, const skydet_
     out[k++] = (float)log(1.0 + bsd);
     int cx = (int)lround(d->x), cy = (int)lround(d->y);
     int ix0 = d->x0, iy0 = d->y0, ix1 = d->x1, iy1 = d->y1;
+    double m = 0, sd = 0;
     for (int s = 2; s <= 8; s *= 2) {
         int half = s * L / 2 + 2;
-        double m, sd;
         ring_stats(f, img, stride, cx - half, cy - half, cx + half, cy + half, ix0, iy0, ix1, iy1,
                    &m, &sd);
         out[k++] = (float)((bm - m) / (sd + 2.0));
@@ -296,7 +400,31 @@ int camfeat_compute(camfeat *f, const uint8_t *img, size_t stride, const skydet_
     out[k++] = (float)(n > 1 ? (double)n / (double)(o[n - 1].frame - o[0].frame + 1) : 1);
     out[k++] = (float)(moving > 0 ? vert / moving : 0);
     out[k++] = (float)log(1.0 + (hh ? (double)(hh->last - hh->first) : 0));
-    return SG_OK;
+    /* the whole object inside the 4L square, against the 8L ring (m, sd: last ring) */
+    whole_object(f, img, stride, cx, cy, 2 * L + 2, m, sd, isnan(prev_hd) ? NAN : prev_hd,
+                 out + k, L);
+    k += 6;
+    sky_context(f, d->x, d->y, out + k);
+    k += 3;
+    /* size trend: log2 of the last quarter's mean size over the first quarter's */
+    double trend = 0;
+    if (n >= 8) {
+        int q = n / 4;
+        double a = 0, b = 0;
+        for (int i = 0; i < q; i++) {
+            a += sizes[i];
+            b += sizes[n - 1 - i];
+        }
+        trend = log2((b + 1) / (a + 1));
+    }
+    out[k++] = (float)trend;
+    double spd[CAMFEAT_HIST];
+    int ns = 0;
+    for (int i = 1; i < n; i++)
+        spd[ns++] = hypot(o[i].x - o[i - 1].x, o[i].y - o[i - 1].y) /
+                    (double)(o[i].frame - o[i - 1].frame) + 0.5;
+    out[k++] = (float)(ns > 1 ? cv(spd, ns) : 0);
+    return k == CAMFEAT_N ? SG_OK : SG_EINVAL;
 }
 
 double *camfeat_track_state(camfeat *f, uint32_t track_id, int **count)

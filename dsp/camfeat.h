@@ -14,7 +14,11 @@
  *   last CAMFEAT_HIST frames of the tracklet: speed (px/frame and object sizes/frame),
  *   straightness, turn rate, hover fraction, size and contrast variation, wing-beat
  *   periodicity (peak autocorrelation of the size series at lags 2..12), hit rate,
- *   heading verticality and history length.
+ *   heading verticality and history length; the whole object (extent, fill, elongation
+ *   and its alignment with the motion, from the pixels that differ from the surround,
+ *   not only the top-hat's thin parts); the sky estimate around it (static texture of
+ *   the blocks above and below it in its column, its depth below the skyline, from
+ *   camfeat_set_sky); size trend, largest size, speed variation over the tracklet.
  * Cost: a few hundred pixel reads per object (rings are subsampled to <= 16x16
  * samples) and O(CAMFEAT_HIST^2) for the autocorrelation; no allocation after create. */
 #ifndef CAMFEAT_H
@@ -27,7 +31,7 @@
 #include "sg_error.h"
 #include "skydet.h"
 
-#define CAMFEAT_N 28    /* features per detection */
+#define CAMFEAT_N 39    /* features per detection */
 #define CAMFEAT_HIST 32 /* frames of tracklet history kept per object */
 
 typedef struct camfeat camfeat;
@@ -46,6 +50,11 @@ void camfeat_reset(camfeat *f);
 /* Adds this frame's candidates (skydet_candidates: confirmed or not; those with
  * track_id 0 are ignored) to their histories; frame numbers increase by 1 per call. */
 void camfeat_update(camfeat *f, const skydet_det *cands, size_t n);
+
+/* This frame's sky estimate (skydet_texture_map: nbx x nby blocks of block px, median
+ * block), read by camfeat_compute; the pointer must stay valid until then. Without a
+ * call (or tex NULL) the sky features are 0. */
+void camfeat_set_sky(camfeat *f, const float *tex, int nbx, int nby, int block, float median);
 
 /* Features of detection d (its track must have been fed by camfeat_update this frame,
  * else motion features are those of a new object). img: width x height GRAY8, rows

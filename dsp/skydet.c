@@ -446,10 +446,13 @@ static void make_blobs(skydet *q, const uint8_t *img, size_t stride)
             b->y1 = r->y;
     }
     /* merge fragments of one object (a drone's arms and body fire separately) */
-    int m = q->c.merge_px;
     for (int i = 0; i < q->nblobs; i++)
         for (int j = i + 1; j < q->nblobs; j++) {
             blob_acc *a = &q->blobs[i], *b = &q->blobs[j];
+            int la = a->x1 - a->x0 > a->y1 - a->y0 ? a->x1 - a->x0 : a->y1 - a->y0;
+            int lb = b->x1 - b->x0 > b->y1 - b->y0 ? b->x1 - b->x0 : b->y1 - b->y0;
+            int m = q->c.merge_px, mf = (int)(q->c.merge_frac * ((la > lb ? la : lb) + 1));
+            m = mf > m ? mf : m;
             if (a->x0 - m <= b->x1 && b->x0 - m <= a->x1 && a->y0 - m <= b->y1 &&
                 b->y0 - m <= a->y1) {
                 int ra = blob_find(q->blobs, i), rb = blob_find(q->blobs, j);
@@ -794,4 +797,14 @@ void skydet_candidates(const skydet *q, const skydet_det **dets, size_t *n)
 void skydet_get_stats(const skydet *q, skydet_stats *out)
 {
     *out = q->st;
+}
+
+void skydet_texture_map(const skydet *q, const float **tex, int *nbx, int *nby, int *block,
+                        float *median)
+{
+    *tex = q->tex;
+    *nbx = q->nbx;
+    *nby = q->nby;
+    *block = q->c.block;
+    *median = q->tex_med;
 }

@@ -54,6 +54,9 @@ typedef struct {
     int min_area;             /* px >= 1: smaller blobs are ignored (default 2) */
     int max_size;             /* px >= 1: blobs whose bbox side exceeds it are ignored (default 160) */
     int merge_px;             /* px 0..64: fragments this close are one object (default 8) */
+    double merge_frac;        /* 0..4: also merge fragments whose gap is within this fraction of
+                                 the larger one's longer side, so an object wider than the
+                                 top-hat (seen only by its thin parts) gets one box (default 0) */
     int persist_k, persist_n; /* 1 <= k <= n <= 32: hits needed in the last n frames (default 3 of 5) */
     double gate_px;           /* px > 0: tracklet association radius around the prediction (default 12) */
     int max_blobs;            /* 1..4096 blobs kept per frame; extra counted (default 256) */
@@ -140,5 +143,12 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
 void skydet_candidates(const skydet *q, const skydet_det **dets, size_t *n);
 
 void skydet_get_stats(const skydet *q, skydet_stats *out);
+
+/* The per-block static-texture map of the last frame (the sky estimate: about 0 in open
+ * sky, clouds included, large on tree lines, fields, buildings): nbx x nby blocks of
+ * block x block px, row-major, grey levels; *median = the frame's median block. Owned by
+ * q, valid until the next skydet_process. */
+void skydet_texture_map(const skydet *q, const float **tex, int *nbx, int *nby, int *block,
+                        float *median);
 
 #endif

@@ -21,6 +21,7 @@ void skydet_cfg_default(skydet_cfg *cfg, int width, int height)
     cfg->min_area = 2;
     cfg->max_size = 160;
     cfg->merge_px = 8;
+    cfg->merge_frac = 0;
     cfg->persist_k = 3;
     cfg->persist_n = 5;
     cfg->gate_px = 12.0;
@@ -36,7 +37,7 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
 {
     static const char *const keys[] = {"radius", "polarity", "k_sigma", "min_contrast", "block",
                                        "noise_tau_frames", "clutter_tau_frames", "min_area",
-                                       "max_size", "merge_px", "persist_k", "persist_n",
+                                       "max_size", "merge_px", "merge_frac", "persist_k", "persist_n",
                                        "gate_px", "max_blobs", "max_tracklets", "border", "sky_texture",
                                        "max_shift_px",
                                        NULL};
@@ -63,6 +64,7 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
     GETI("min_area", min_area, 1, 1 << 20)
     GETI("max_size", max_size, 1, 8192)
     GETI("merge_px", merge_px, 0, 64)
+    GETD("merge_frac", merge_frac, 0, 4)
     GETI("persist_k", persist_k, 1, 32)
     GETI("persist_n", persist_n, 1, 32)
     GETD("gate_px", gate_px, 0.1, 1000)
@@ -104,6 +106,7 @@ int skydet_cfg_check(const skydet_cfg *c, sg_errinfo *e)
     RANGE(c->min_area >= 1, "min_area", "%d", c->min_area)
     RANGE(c->max_size >= 1, "max_size", "%d", c->max_size)
     RANGE(c->merge_px >= 0 && c->merge_px <= 64, "merge_px", "%d", c->merge_px)
+    RANGE(c->merge_frac >= 0 && c->merge_frac <= 4, "merge_frac", "%g", c->merge_frac)
     RANGE(c->persist_n >= 1 && c->persist_n <= 32, "persist_n", "%d", c->persist_n)
     RANGE(c->persist_k >= 1 && c->persist_k <= c->persist_n, "persist_k", "%d", c->persist_k)
     RANGE(c->gate_px > 0 && c->gate_px <= 1000, "gate_px", "%g", c->gate_px)
@@ -117,7 +120,7 @@ int skydet_cfg_check(const skydet_cfg *c, sg_errinfo *e)
           "%d", c->max_shift_px)
     RANGE(c->max_runs >= 64 && c->max_runs <= (1 << 22), "max_runs", "%d", c->max_runs)
 #undef RANGE
-    if (isnan(c->k_sigma) || isnan(c->min_contrast) || isnan(c->gate_px))
+    if (isnan(c->k_sigma) || isnan(c->min_contrast) || isnan(c->gate_px) || isnan(c->merge_frac))
         return sg_err_set(e, SG_EINVAL, "skydet: NaN in configuration");
     return SG_OK;
 }

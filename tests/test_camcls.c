@@ -127,6 +127,76 @@ static void test_features_appearance(void **state)
     assert_near(sky[fidx("box_sd")], 0.0, 1e-6);
 }
 
+/* Whole object and sky context: a dark 31 x 5 px bar flying along its long axis on flat
+ * grey, of which the detector's box holds only a 7 x 5 px middle piece (as the top-hat
+ * sees a wide object): the extent features measure the whole bar (31 px wide, 5 high,
+ * elongated, aligned with the motion). Sky map of 10 x 10 blocks of 16 px whose lower
+ * half is textured (10 grey levels above the median): an object in the upper half has
+ * open sky above, texture below and lies above the skyline; one in the lower half the
+ * opposite. Without a map the sky features are 0. */
+static void bar_features(double cy, const float *tex, float out[CAMFEAT_N])
+{
+    const int w = 160, h = 160;
+    uint8_t *img = malloc((size_t)w * h);
+    assert_non_null(img);
+    memset(img, 120, (size_t)w * h);
+    sg_errinfo e = {0};
+    camfeat *f = camfeat_create(w, h, false, 8, &e);
+    assert_non_null(f);
+    skydet_det d;
+    for (int k = 0; k < 10; k++) {
+        memset(&d, 0, sizeof d);
+        d.x = 60 + 2.0 * k;
+        d.y = cy;
+        d.x0 = (int)d.x - 3;
+        d.x1 = (int)d.x + 3;
+        d.y0 = (int)cy - 2;
+        d.y1 = (int)cy + 2;
+        d.area = 35;
+        d.contrast = 80;
+        d.snr = 30;
+        d.polarity = -1;
+        d.track_id = 3;
+        camfeat_update(f, &d, 1);
+    }
+    for (int y = d.y0; y <= d.y1; y++)
+        for (int x = (int)d.x - 15; x <= (int)d.x + 15; x++)
+            img[y * w + x] = 40;
+    if (tex)
+        camfeat_set_sky(f, tex, 10, 10, 16, 0.0f);
+    assert_int_equal(camfeat_compute(f, img, (size_t)w, &d, out), SG_OK);
+    camfeat_destroy(f);
+    free(img);
+}
+
+static void test_features_whole_object_and_sky(void **state)
+{
+    (void)state;
+    float tex[100], up[CAMFEAT_N], low[CAMFEAT_N], none[CAMFEAT_N];
+    for (int i = 0; i < 100; i++)
+        tex[i] = i >= 50 ? 10.0f : 0.0f;
+    bar_features(40, tex, up);
+    bar_features(120, tex, low);
+    bar_features(40, NULL, none);
+    print_message("bar: ext %.2f x %.2f (log2) ratio %.2f elong %.2f align %.2f fill %.2f\n",
+                  up[fidx("ext_log2_w")], up[fidx("ext_log2_h")], up[fidx("ext_ratio")],
+                  up[fidx("ext_elong")], up[fidx("ext_align")], up[fidx("ext_fill")]);
+    assert_near(up[fidx("log2_w")], log2(7), 1e-6);
+    assert_near(up[fidx("ext_log2_w")], log2(31), 0.15);
+    assert_near(up[fidx("ext_log2_h")], log2(5), 0.3);
+    assert_near(up[fidx("ext_ratio")], log2(31.0 / 7), 0.15);
+    assert_true(up[fidx("ext_elong")] > 1.0);          /* major/minor sd ~ 6 */
+    assert_near(up[fidx("ext_align")], 1.0, 0.02);     /* long axis along the motion */
+    assert_true(up[fidx("ext_fill")] > 0.8);
+    assert_near(up[fidx("sky_above")], 0.0, 1e-6);
+    assert_near(up[fidx("sky_below")], 50.0 / 7, 1e-4); /* rows 3..9, 5 of them textured */
+    assert_near(up[fidx("skyline_depth")], -0.3, 1e-6); /* block row 2, skyline at row 5 */
+    assert_true(low[fidx("sky_above")] > 2.0);
+    assert_near(low[fidx("skyline_depth")], 0.2, 1e-6); /* block row 7 - 5, of 10 */
+    assert_near(none[fidx("sky_above")], 0.0, 0);
+    assert_near(none[fidx("skyline_depth")], 0.0, 0);
+}
+
 static void test_features_bad_args(void **state)
 {
     (void)state;
@@ -237,7 +307,9 @@ static void test_bad_models(void **state)
     } cases[] = {
         {"skyguard-camcls", "other", "format"},
         {"\"version\":1", "\"version\":2", "version"},
-        {"\"thermal\"", "\"thermo\"", "features[0]"},
+        {"\"thermal\"", "\"thermo\"", "features[0]: not a feature"},
+        {"\"log2_w\"", "\"thermal\"", "features[1]: \"thermal\" listed twice"},
+        {"\"features\":[", "\"features\":[\"thermal\",", "features: must have 1.."},
         {"\"clutter\"]", "\"noise\"]", "classes[4]"},
         {"\"scale\":[1,", "\"scale\":[0,", "scale[0]"},
         {"\"mean\":[0,", "\"mean\":[", "mean: must have"},
@@ -264,23 +336,53 @@ static void test_bad_models(void **state)
     assert_non_null(strstr(e.msg, "no_such_model.json"));
 }
 
+/* A model may read a subset of the extractor's features, by name, in its own order:
+ * one input "log2_w" (extractor index 1), W[k] = k, T = 1: logits k * log2_w. */
+static void test_feature_subset(void **state)
+{
+    (void)state;
+    const char *t = "{\"format\":\"skyguard-camcls\",\"version\":1,\"features\":[\"log2_w\"],"
+                    "\"classes\":[\"drone\",\"bird\",\"airplane\",\"helicopter\",\"clutter\"],"
+                    "\"mean\":[0],\"scale\":[1],\"layers\":[{\"W\":[[0],[1],[2],[3],[4]],"
+                    "\"b\":[0,0,0,0,0]}],\"temperature\":1}";
+    sg_errinfo e = {0};
+    camcls *m = parse_model(t, &e);
+    if (!m)
+        fail_msg("%s", e.msg);
+    float x[CAMFEAT_N] = {0};
+    x[0] = 5; /* thermal: not an input of this model */
+    x[fidx("log2_w")] = 1.0f;
+    double p[CAMCLS_N], z = 0;
+    assert_int_equal(camcls_predict(m, x, p), CAMCLS_CLUTTER);
+    for (int k = 0; k < CAMCLS_N; k++)
+        z += exp(k);
+    for (int k = 0; k < CAMCLS_N; k++)
+        assert_near(p[k], exp(k) / z, 1e-6);
+    camcls_destroy(m);
+}
+
 static void test_committed_model(void **state)
 {
     (void)state;
     sg_errinfo e = {0};
-    camcls *m = camcls_load(SG_SOURCE_DIR "/config/camcls.json", &e);
-    if (!m)
-        fail_msg("%s", e.msg);
-    float straight[CAMFEAT_N];
-    run_object(&(motion){30, 40, 2.0, 0.5, 9, 0, false}, 40, straight);
-    double p[CAMCLS_N], sum = 0;
-    camcls_predict(m, straight, p);
-    for (int k = 0; k < CAMCLS_N; k++) {
-        assert_true(p[k] >= 0 && p[k] <= 1);
-        sum += p[k];
+    /* the general model and the thermal one (docs/camera.md) */
+    static const char *const files[] = {SG_SOURCE_DIR "/config/camcls.json",
+                                        SG_SOURCE_DIR "/config/camcls_ir.json"};
+    for (int f = 0; f < 2; f++) {
+        camcls *m = camcls_load(files[f], &e);
+        if (!m)
+            fail_msg("%s", e.msg);
+        float straight[CAMFEAT_N];
+        run_object(&(motion){30, 40, 2.0, 0.5, 9, 0, false}, 40, straight);
+        double p[CAMCLS_N], sum = 0;
+        camcls_predict(m, straight, p);
+        for (int k = 0; k < CAMCLS_N; k++) {
+            assert_true(p[k] >= 0 && p[k] <= 1);
+            sum += p[k];
+        }
+        assert_near(sum, 1.0, 1e-9);
+        camcls_destroy(m);
     }
-    assert_near(sum, 1.0, 1e-9);
-    camcls_destroy(m);
 }
 
 static void test_publish_rule(void **state)
@@ -348,6 +450,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_features_motion),   cmocka_unit_test(test_features_appearance),
+        cmocka_unit_test(test_features_whole_object_and_sky), cmocka_unit_test(test_feature_subset),
         cmocka_unit_test(test_features_bad_args), cmocka_unit_test(test_inference_math),
         cmocka_unit_test(test_bad_models),        cmocka_unit_test(test_committed_model),
         cmocka_unit_test(test_publish_rule),      cmocka_unit_test(test_camera_keys),

@@ -413,6 +413,56 @@ static void test_sky_texture_mask(void **state)
     assert_true(hits[1] >= 0.95 * scored);
 }
 
+/* Size-relative fragment merging (merge_frac): an object wider than the top-hat fires
+ * only by its thin parts, here two dark 24 x 4 px bars 18 px apart (one object's wings,
+ * beyond merge_px 8) moving together. merge_frac 0: two candidates; 1: one box
+ * spanning both. A single small blob is unaffected. Flat sky, noise-free, clutter off. */
+static int bars_candidates(double merge_frac, skydet_det *one)
+{
+    const int w = 160, h = 128;
+    uint8_t *img = malloc((size_t)w * h);
+    assert_non_null(img);
+    skydet_cfg c;
+    skydet_cfg_default(&c, w, h);
+    c.clutter_tau_frames = 0;
+    c.merge_frac = merge_frac;
+    sg_errinfo e = {0};
+    skydet *q = skydet_create(&c, &e);
+    assert_non_null(q);
+    rng r = {0x5eed0f};
+    const skydet_det *d, *cand = NULL;
+    size_t nd, nc = 0;
+    for (int k = 0; k < 16; k++) { /* 10 frames of empty sky, then the object */
+        for (int i = 0; i < w * h; i++)
+            img[i] = (uint8_t)lround(150 + 1.5 * grand(&r));
+        int x0 = 30 + 2 * k;
+        for (int y = 50; k >= 10 && y < 54; y++)
+            for (int x = x0; x < x0 + 24; x++) {
+                img[y * w + x] = 60;
+                img[(y + 22) * w + x] = 60; /* second bar: 18 px gap, wider than the top-hat */
+            }
+        assert_int_equal(skydet_process(q, img, (size_t)w, &d, &nd), SG_OK);
+        skydet_candidates(q, &cand, &nc);
+    }
+    if (nc > 0)
+        *one = cand[0];
+    skydet_destroy(q);
+    free(img);
+    return (int)nc;
+}
+
+static void test_merge_frac(void **state)
+{
+    (void)state;
+    skydet_det d;
+    assert_int_equal(bars_candidates(0, &d), 2);
+    assert_int_equal(bars_candidates(1.0, &d), 1);
+    print_message("merged box x %d..%d y %d..%d\n", d.x0, d.x1, d.y0, d.y1);
+    assert_int_equal(d.y0, 50);
+    assert_int_equal(d.y1, 75);
+    assert_true(d.x1 - d.x0 + 1 >= 22);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -441,6 +491,9 @@ static void test_bad_config(void **state)
     c.max_shift_px = 2;
     assert_null(skydet_create(&c, &e));
     assert_non_null(strstr(e.msg, "max_shift_px"));
+    skydet_cfg_default(&c, 320, 256);
+    c.merge_frac = NAN;
+    assert_null(skydet_create(&c, &e));
     assert_null(skydet_create(NULL, &e));
 
     const char *bad[][2] = {
@@ -450,6 +503,7 @@ static void test_bad_config(void **state)
         {"{\"persist_k\": 9, \"persist_n\": 4}", "det.persist_k"},
         {"{\"radiuss\": 3}", "det.radiuss"},
         {"{\"max_shift_px\": 200}", "det.max_shift_px"},
+        {"{\"merge_frac\": 5}", "det.merge_frac"},
         {"[1]", "det"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -482,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_static_object_is_clutter),
         cmocka_unit_test(test_sky_texture_mask),
         cmocka_unit_test(test_pan_compensated),
+        cmocka_unit_test(test_merge_frac),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

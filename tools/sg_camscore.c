@@ -6,6 +6,7 @@
  *   sg_camscore --data DIR [--split train|calib|val|all] [--sensor V|IR]
  *               [--model FILE] [--drone-min-conf P] [--seconds S] [--clips N]
  *               [--features OUT.csv --every N] [--list-split] [--per-clip] [--max-shift PX]
+ *               [--class-smooth N] [--merge-frac F]
  *
  * The split (one place for the whole project: training, calibration and the figures
  * in docs/camera.md all come from here) is by clip, stratified by (sensor, class,
@@ -349,6 +350,7 @@ static void usage(void)
             "  --list-split        print clip,sensor,class,bin,split and exit\n"
             "  --per-clip          one line per clip\n"
             "  --max-shift PX      detector max_shift_px (0 = no motion compensation)\n"
+            "  --merge-frac F      detector merge_frac (fragment merging relative to size)\n"
             "  --class-smooth N    adapter class_smooth (detections; default 1)\n");
 }
 
@@ -359,6 +361,7 @@ int main(int argc, char **argv)
     unsigned seed = 1;
     double seconds = 0, min_conf = 0.5;
     int max_clips = 0, every = 3, max_shift = -1, smooth = 1;
+    double merge_frac = -1;
     bool list = false, per_clip = false;
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'},     {"split", required_argument, 0, 's'},
@@ -367,7 +370,8 @@ int main(int argc, char **argv)
         {"seconds", required_argument, 0, 't'},  {"clips", required_argument, 0, 'n'},
         {"features", required_argument, 0, 'f'}, {"every", required_argument, 0, 'e'},
         {"list-split", no_argument, 0, 'l'},     {"per-clip", no_argument, 0, 'p'},
-        {"max-shift", required_argument, 0, 'x'}, {"class-smooth", required_argument, 0, 'C'}, {"help", no_argument, 0, 'h'},
+        {"max-shift", required_argument, 0, 'x'}, {"class-smooth", required_argument, 0, 'C'},
+        {"merge-frac", required_argument, 0, 'F'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -386,6 +390,7 @@ int main(int argc, char **argv)
         case 'p': per_clip = true; break;
         case 'x': max_shift = atoi(optarg); break;
         case 'C': smooth = atoi(optarg); break;
+        case 'F': merge_frac = atof(optarg); break;
         default: usage(); return o == 'h' ? 0 : 2;
         }
     }
@@ -444,6 +449,8 @@ int main(int argc, char **argv)
         cfg.class_smooth = smooth;
         if (max_shift >= 0)
             cfg.det.max_shift_px = max_shift;
+        if (merge_frac >= 0)
+            cfg.det.merge_frac = merge_frac;
         if (model)
             snprintf(cfg.classifier, sizeof cfg.classifier, "%s", model);
         sg_errinfo e = {0};

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train the camera object classifier (dsp/camcls) from sg_camscore feature dumps.
 
-    train_camera.py TRAIN.csv CALIB.csv OUT.json [--seed 1] [--per-class 20000]
+    train_camera.py TRAIN.csv CALIB.csv OUT.json [--seed 1] [--per-class 20000] [--nfeat N]
 
 TRAIN.csv / CALIB.csv: `sg_camscore --features` rows (clip,split,sensor,frame,track,
 truth,<CAMFEAT_N features>) of the train and calib splits (the split rule lives in
@@ -9,7 +9,8 @@ tools/sg_camscore.c). The validation split is never read here.
 
 Model: standardise, then a multilayer perceptron (one hidden ReLU layer of 32) fitted on
 TRAIN with classes balanced by resampling (at most --per-class rows per class, the
-smaller classes drawn with replacement up to that count, seeded). Calibration on CALIB
+smaller classes drawn with replacement up to that count, seeded); --hidden 64,32 gives
+two hidden layers. Calibration on CALIB
 (clips the weights never saw, natural class mix): a temperature T and a per-class
 logit offset (the prior shift that balancing introduced) minimising the negative log
 likelihood; the offsets are folded into the last layer's bias so the C side only
@@ -101,6 +102,19 @@ def ece(p, y, bins=10):
     return e
 
 
+def fit_member(job):
+    """The network: a seeded class-balanced resample, then the seeded fit."""
+    x, y, mean, scale, per_class, hidden, epochs, seed = job
+    xb, yb = balance(x, y, per_class, np.random.default_rng(seed))
+    mlp = MLPClassifier(hidden_layer_sizes=hidden, activation="relu", alpha=1e-3,
+                        batch_size=256, learning_rate_init=1e-3, max_iter=epochs,
+                        random_state=seed, tol=1e-5, n_iter_no_change=8)
+    mlp.fit((xb - mean) / scale, yb)
+    if list(mlp.classes_) != list(range(len(CLASSES))):
+        sys.exit("train_camera: a class has no training rows")
+    return mlp
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("train")
@@ -108,27 +122,25 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--per-class", type=int, default=20000)
-    ap.add_argument("--hidden", type=int, default=32)
+    ap.add_argument("--hidden", default="32", help="hidden layer widths, comma separated")
     ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--nfeat", type=int, default=0,
+                    help="use only the first N feature columns (0 = all)")
     a = ap.parse_args()
 
     names, x, y = load(a.train)
     cnames, xc, yc = load(a.calib)
     if cnames != names:
         sys.exit("train_camera: train and calib feature columns differ")
+    if a.nfeat:
+        names, x, xc = names[:a.nfeat], x[:, :a.nfeat], xc[:, :a.nfeat]
     print("train rows per class:", {c: int((y == k).sum()) for k, c in enumerate(CLASSES)})
     print("calib rows per class:", {c: int((yc == k).sum()) for k, c in enumerate(CLASSES)})
-    rng = np.random.default_rng(a.seed)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-6] = 1.0
-    xb, yb = balance(x, y, a.per_class, rng)
-    mlp = MLPClassifier(hidden_layer_sizes=(a.hidden,), activation="relu", alpha=1e-3,
-                        batch_size=256, learning_rate_init=1e-3, max_iter=a.epochs,
-                        random_state=a.seed, tol=1e-5, n_iter_no_change=8)
-    mlp.fit((xb - mean) / scale, yb)
-    if list(mlp.classes_) != list(range(len(CLASSES))):
-        sys.exit("train_camera: a class has no training rows")
+    hidden = tuple(int(v) for v in str(a.hidden).split(","))
+    mlp = fit_member((x, y, mean, scale, a.per_class, hidden, a.epochs, a.seed))
     zc = logits(mlp, (xc - mean) / scale)
     t, d = calibrate(zc, yc)
     p0, p1 = softmax(zc), softmax(zc / t + d)
@@ -146,7 +158,8 @@ def main():
            "mean": [float(f"{v:.6g}") for v in mean], "scale": [float(f"{v:.6g}") for v in scale],
            "layers": layers, "temperature": float(f"{t:.6g}"),
            "trained": {"seed": a.seed, "rows": int(len(y)), "per_class": a.per_class,
-                       "hidden": a.hidden, "epochs": a.epochs, "sklearn": sklearn.__version__,
+                       "hidden": list(hidden), "epochs": a.epochs,
+                       "sklearn": sklearn.__version__,
                        "iterations": int(mlp.n_iter_)}}
     with open(a.out, "w") as f:
         json.dump(doc, f, separators=(",", ":"))
