@@ -13,23 +13,10 @@
 
 #include "ble_coded.h"
 #include "ble_tx.h"
+#include "bench_rng.h"
+#include "sg_clock.h"
 
-static uint64_t rng_s = 0xC0DEB3u;
-static double urand(void)
-{
-    rng_s ^= rng_s << 13;
-    rng_s ^= rng_s >> 7;
-    rng_s ^= rng_s << 17;
-    return ((rng_s >> 11) + 0.5) / 9007199254740992.0;
-}
-static double gauss(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand()); }
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+static bench_rng rng = {0xC0DEB3u};
 
 static int got;
 static void on_pkt(void *user, const ble_coded_packet *p)
@@ -57,7 +44,7 @@ static int run(double fs, bool packets, double *ratio)
         uint8_t pdu[62] = {0x47, 60}, sym[BLE_CODED_MAX_SYMBOLS];
         for (size_t at = (size_t)(fs * 0.001); at + cap < n; at += cap) {
             for (int i = 2; i < 62; i++)
-                pdu[i] = (uint8_t)(urand() * 256);
+                pdu[i] = (uint8_t)(bench_urand(&rng) * 256);
             size_t ns, m;
             sg_errinfo e;
             int s = sent % 2 ? 2 : 8;
@@ -71,7 +58,7 @@ static int run(double fs, bool packets, double *ratio)
     }
     double es = 0.09 * fs / 1e6, sd = sqrt(es * 2 / pow(10, 1.5) / 2); /* 15 dB at S=2 */
     for (size_t i = 0; i < n; i++)
-        x[i] += (float)(sd * gauss()) + I * (float)(sd * gauss());
+        x[i] += (float)(sd * bench_gauss(&rng)) + I * (float)(sd * bench_gauss(&rng));
     ble_coded_cfg c;
     ble_coded_cfg_default(&c);
     c.sample_rate = fs;
@@ -81,14 +68,14 @@ static int run(double fs, bool packets, double *ratio)
         return -1;
     got = 0;
     const size_t blk = 16384;
-    double t0 = cpu_now();
+    double t0 = sg_clock_s(CLOCK_THREAD_CPUTIME_ID);
     for (size_t off = 0; off < n; off += blk) {
         sg_iq_block b = {.x = x + off, .n = off + blk <= n ? blk : n - off, .sample_index = off,
                          .sample_rate = fs};
         ble_coded_execute(rx, &b, on_pkt, NULL, &e);
     }
     ble_coded_flush(rx, on_pkt, NULL);
-    double cpu = cpu_now() - t0;
+    double cpu = sg_clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
     ble_coded_destroy(rx);
     free(x);
     *ratio = dur / cpu;

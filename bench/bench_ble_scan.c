@@ -17,23 +17,10 @@
 
 #include "ble_scan.h"
 #include "ble_tx.h"
+#include "bench_rng.h"
+#include "sg_clock.h"
 
-static uint64_t rng_s = 0x5CA4B3u;
-static double urand(void)
-{
-    rng_s ^= rng_s << 13;
-    rng_s ^= rng_s >> 7;
-    rng_s ^= rng_s << 17;
-    return ((rng_s >> 11) + 0.5) / 9007199254740992.0;
-}
-static double gauss(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand()); }
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+static bench_rng rng = {0x5CA4B3u};
 
 static int got;
 static void on_rid(void *user, const ble_scan_rid *r)
@@ -101,7 +88,7 @@ static int run(double fs, double fc, int mode, int *sent, double *ratio)
     }
     double sd = 0.3 / sqrt(2 * pow(10, 2.0)); /* 20 dB SNR per sample at 1 MHz bandwidth-ish */
     for (size_t i = 0; i < n; i++)
-        x[i] += (float)(sd * gauss()) + I * (float)(sd * gauss());
+        x[i] += (float)(sd * bench_gauss(&rng)) + I * (float)(sd * bench_gauss(&rng));
     ble_scan_cfg c;
     ble_scan_cfg_default(&c);
     c.legacy.sample_rate = fs;
@@ -114,7 +101,7 @@ static int run(double fs, double fc, int mode, int *sent, double *ratio)
         return -1;
     got = 0;
     const size_t blk = 16384;
-    double t0 = cpu_now();
+    double t0 = sg_clock_s(CLOCK_THREAD_CPUTIME_ID);
     for (size_t off = 0; off < n; off += blk) {
         sg_iq_block b = {.x = x + off, .n = off + blk <= n ? blk : n - off, .sample_index = off,
                          .sample_rate = fs, .center_freq = fc};
@@ -122,7 +109,7 @@ static int run(double fs, double fc, int mode, int *sent, double *ratio)
             return -1;
     }
     ble_scan_flush(q, on_rid, NULL);
-    double cpu = cpu_now() - t0;
+    double cpu = sg_clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
     ble_scan_destroy(q);
     free(x);
     free(tmp);
