@@ -12,73 +12,10 @@
 /* One sensor's counters, the groups its latest health event says apply. */
 static void health_json(sgjw *w, const nl_health *h)
 {
-    if (h->groups & NL_H_ADAPTER) {
-        sgjw_uint(w, "samples", h->samples);
-        sgjw_uint(w, "samples_dropped", h->samples_dropped);
-        sgjw_uint(w, "bad_samples", h->bad_samples);
-        sgjw_uint(w, "bursts", h->bursts);
-        sgjw_uint(w, "droneid_decoded", h->droneid_decoded);
-        sgjw_uint(w, "droneid_failed", h->droneid_failed);
-    }
-    if (h->groups & NL_H_DF) {
-        sgjw_uint(w, "df_bursts", h->df_bursts);
-        sgjw_uint(w, "df_doa_failed", h->df_doa_failed);
-        sgjw_uint(w, "df_not_drone", h->df_not_drone);
-        sgjw_uint(w, "df_ambiguous", h->df_ambiguous);
-        sgjw_uint(w, "df_multi_peak", h->df_multi_peak);
-        sgjw_uint(w, "df_incoherent", h->df_incoherent);
-        sgjw_uint(w, "df_low_snr", h->df_low_snr);
-        sgjw_uint(w, "df_crowded", h->df_crowded);
-        sgjw_uint(w, "df_burst_bearings", h->df_burst_bearings);
-        sgjw_uint(w, "df_bearings", h->df_bearings);
-        sgjw_uint(w, "df_evicted", h->df_evicted);
-    }
-    if (h->groups & NL_H_BLE) {
-        sgjw_uint(w, "ble_packets", h->ble_packets);
-        sgjw_uint(w, "ble_crc_fail", h->ble_crc_fail);
-        sgjw_uint(w, "ble_1m", h->ble_1m);
-        sgjw_uint(w, "ble_coded_s8", h->ble_coded_s8);
-        sgjw_uint(w, "ble_coded_s2", h->ble_coded_s2);
-        sgjw_uint(w, "ble_crc_fail_1m", h->ble_crc_fail_1m);
-        sgjw_uint(w, "ble_crc_fail_coded", h->ble_crc_fail_coded);
-        sgjw_uint(w, "ble_aux_unheard", h->ble_aux_unheard);
-        sgjw_uint(w, "ble_chain_lost", h->ble_chain_lost);
-        sgjw_uint(w, "ble_rid_decoded", h->ble_rid_decoded);
-        sgjw_uint(w, "ble_rid_bad", h->ble_rid_bad);
-        sgjw_uint(w, "ble_secondary_channels", h->ble_secondary);
-    }
-    if (h->groups & NL_H_WIFI) {
-        sgjw_uint(w, "wifi_frames", h->wifi_frames);
-        sgjw_uint(w, "wifi_rid_frames", h->wifi_rid_frames);
-        sgjw_uint(w, "wifi_rejected", h->wifi_rejected);
-        sgjw_uint(w, "kernel_dropped", h->kernel_dropped);
-    }
-    if (h->groups & NL_H_CAMERA) {
-        sgjw_uint(w, "frames", h->frames);
-        sgjw_uint(w, "frames_dropped", h->frames_dropped);
-        sgjw_uint(w, "frames_bad", h->frames_bad);
-        sgjw_uint(w, "detections", h->detections);
-        sgjw_uint(w, "bearings", h->bearings);
-        sgjw_uint(w, "detections_masked", h->detections_masked);
-        sgjw_uint(w, "blobs_dropped", h->blobs_dropped);
-        sgjw_uint(w, "tracklets_dropped", h->tracklets_dropped);
-        sgjw_uint(w, "drone_reports", h->drone_reports);
-    }
-    if (h->groups & NL_H_RID) {
-        sgjw_uint(w, "remote_id_messages", h->rid_messages);
-        sgjw_uint(w, "remote_id_positions", h->rid_positions);
-        sgjw_uint(w, "remote_id_evicted", h->rid_evicted);
-        sgjw_uint(w, "remote_id_auth_verified", h->rid_auth_verified);
-        sgjw_uint(w, "remote_id_auth_failed", h->rid_auth_failed);
-        sgjw_uint(w, "remote_id_auth_unverified", h->rid_auth_unverified);
-    }
-    if (h->groups & NL_H_SAPIENT) {
-        sgjw_uint(w, "sapient_connections", h->sapient_connections);
-        sgjw_uint(w, "sapient_refused", h->sapient_refused);
-        sgjw_uint(w, "sapient_registrations", h->sapient_registrations);
-        sgjw_uint(w, "sapient_messages", h->sapient_messages);
-        sgjw_uint(w, "sapient_detections", h->sapient_detections);
-        sgjw_uint(w, "sapient_rejected", h->sapient_rejected);
+    for (size_t i = 0; i < nl_n_counters; i++) { /* node_link.c: names and groups */
+        const nl_counter *c = &nl_counters[i];
+        if (c->name && (!c->group || (h->groups & c->group)))
+            sgjw_uint(w, c->name, nl_counter_get(h, i));
     }
     if (h->groups & NL_H_SCAN) { /* channel plan: docs/rf-frontend.md */
         sgjw_uint(w, "scan_channels", h->scan_channels);
@@ -87,9 +24,6 @@ static void health_json(sgjw *w, const nl_health *h)
         sgjw_uint(w, "scan_retunes", h->scan_retunes);
         sgjw_uint(w, "samples_settling", h->samples_settling);
     }
-    sgjw_uint(w, "events_dropped", h->events_dropped);
-    if (h->groups & NL_H_RECORD)
-        sgjw_uint(w, "record_errors", h->record_errors);
 }
 
 static const char *sensors_json(fusion_side *p)

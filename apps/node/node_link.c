@@ -3,9 +3,74 @@
 #include "node_link.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "sg_queue.h"
+
+#define NLC(g, field, key) {g, key, offsetof(nl_health, field)}
+const nl_counter nl_counters[] = {
+    NLC(NL_H_ADAPTER, samples, "samples"),
+    NLC(NL_H_ADAPTER, samples_dropped, "samples_dropped"),
+    NLC(NL_H_ADAPTER, bad_samples, "bad_samples"),
+    NLC(NL_H_ADAPTER, blocks_dropped, NULL), /* in the totals (fusion_status.c) */
+    NLC(NL_H_ADAPTER, bursts, "bursts"),
+    NLC(NL_H_ADAPTER, droneid_decoded, "droneid_decoded"),
+    NLC(NL_H_ADAPTER, droneid_failed, "droneid_failed"),
+    NLC(NL_H_DF, df_bursts, "df_bursts"),
+    NLC(NL_H_DF, df_doa_failed, "df_doa_failed"),
+    NLC(NL_H_DF, df_not_drone, "df_not_drone"),
+    NLC(NL_H_DF, df_ambiguous, "df_ambiguous"),
+    NLC(NL_H_DF, df_multi_peak, "df_multi_peak"),
+    NLC(NL_H_DF, df_incoherent, "df_incoherent"),
+    NLC(NL_H_DF, df_low_snr, "df_low_snr"),
+    NLC(NL_H_DF, df_crowded, "df_crowded"),
+    NLC(NL_H_DF, df_burst_bearings, "df_burst_bearings"),
+    NLC(NL_H_DF, df_bearings, "df_bearings"),
+    NLC(NL_H_DF, df_evicted, "df_evicted"),
+    NLC(NL_H_BLE, ble_packets, "ble_packets"),
+    NLC(NL_H_BLE, ble_crc_fail, "ble_crc_fail"),
+    NLC(NL_H_BLE, ble_1m, "ble_1m"),
+    NLC(NL_H_BLE, ble_coded_s8, "ble_coded_s8"),
+    NLC(NL_H_BLE, ble_coded_s2, "ble_coded_s2"),
+    NLC(NL_H_BLE, ble_crc_fail_1m, "ble_crc_fail_1m"),
+    NLC(NL_H_BLE, ble_crc_fail_coded, "ble_crc_fail_coded"),
+    NLC(NL_H_BLE, ble_aux_unheard, "ble_aux_unheard"),
+    NLC(NL_H_BLE, ble_chain_lost, "ble_chain_lost"),
+    NLC(NL_H_BLE, ble_rid_decoded, "ble_rid_decoded"),
+    NLC(NL_H_BLE, ble_rid_bad, "ble_rid_bad"),
+    NLC(NL_H_BLE, ble_secondary, "ble_secondary_channels"),
+    NLC(NL_H_WIFI, wifi_frames, "wifi_frames"),
+    NLC(NL_H_WIFI, wifi_rid_frames, "wifi_rid_frames"),
+    NLC(NL_H_WIFI, wifi_rejected, "wifi_rejected"),
+    NLC(NL_H_WIFI, kernel_dropped, "kernel_dropped"),
+    NLC(NL_H_CAMERA, frames, "frames"),
+    NLC(NL_H_CAMERA, frames_dropped, "frames_dropped"),
+    NLC(NL_H_CAMERA, frames_bad, "frames_bad"),
+    NLC(NL_H_CAMERA, detections, "detections"),
+    NLC(NL_H_CAMERA, bearings, "bearings"),
+    NLC(NL_H_CAMERA, detections_masked, "detections_masked"),
+    NLC(NL_H_CAMERA, blobs_dropped, "blobs_dropped"),
+    NLC(NL_H_CAMERA, tracklets_dropped, "tracklets_dropped"),
+    NLC(NL_H_CAMERA, drone_reports, "drone_reports"),
+    NLC(NL_H_RID, rid_messages, "remote_id_messages"),
+    NLC(NL_H_RID, rid_positions, "remote_id_positions"),
+    NLC(NL_H_RID, rid_evicted, "remote_id_evicted"),
+    NLC(NL_H_RID, rid_auth_verified, "remote_id_auth_verified"),
+    NLC(NL_H_RID, rid_auth_failed, "remote_id_auth_failed"),
+    NLC(NL_H_RID, rid_auth_unverified, "remote_id_auth_unverified"),
+    NLC(NL_H_SAPIENT, sapient_connections, "sapient_connections"),
+    NLC(NL_H_SAPIENT, sapient_refused, "sapient_refused"),
+    NLC(NL_H_SAPIENT, sapient_registrations, "sapient_registrations"),
+    NLC(NL_H_SAPIENT, sapient_messages, "sapient_messages"),
+    NLC(NL_H_SAPIENT, sapient_detections, "sapient_detections"),
+    NLC(NL_H_SAPIENT, sapient_rejected, "sapient_rejected"),
+    NLC(0, events_dropped, "events_dropped"),
+    NLC(NL_H_RECORD, record_errors, "record_errors"),
+    NLC(0, link_dropped, NULL), /* node-wide: shown with the sensor's node (fusion_status.c) */
+};
+#undef NLC
+const size_t nl_n_counters = sizeof nl_counters / sizeof nl_counters[0];
 
 static int inproc_push(void *impl, const nl_event *ev, bool wait)
 {

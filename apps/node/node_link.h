@@ -81,6 +81,29 @@ typedef struct {
     struct timespec wall_first;               /* monotonic time that block arrived */
 } nl_health;
 
+/* The table of nl_health's counters (the uint64_t block from samples to link_dropped), in
+ * one place for everything that walks them: the node wire sends them in this order and the
+ * status message shows, per sensor, those with a name whose group applies (group 0: always),
+ * in this order. A counter added to nl_health is added here. */
+typedef struct {
+    uint32_t group;            /* NL_H_* it belongs to, 0 = every sensor */
+    const char *name;          /* its key in the status message, NULL = not shown per sensor */
+    size_t off;                /* offsetof(nl_health, it) */
+} nl_counter;
+
+extern const nl_counter nl_counters[];
+extern const size_t nl_n_counters;
+
+static inline uint64_t nl_counter_get(const nl_health *h, size_t i)
+{
+    return *(const uint64_t *)(const void *)((const char *)h + nl_counters[i].off);
+}
+
+static inline void nl_counter_set(nl_health *h, size_t i, uint64_t v)
+{
+    *(uint64_t *)(void *)((char *)h + nl_counters[i].off) = v;
+}
+
 typedef struct {
     nl_kind kind;
     int sensor;                /* index in the venue's sensors */

@@ -405,25 +405,8 @@ static void get_meas(rbuf *r, nl_event *ev)
 static void put_health(wbuf *w, const nl_health *h, double wall_first)
 {
     put_var(w, h->groups);
-    const uint64_t c[] = {h->samples, h->samples_dropped, h->bad_samples, h->blocks_dropped,
-                          h->bursts, h->droneid_decoded, h->droneid_failed, h->ble_packets,
-                          h->ble_crc_fail, h->wifi_frames, h->wifi_rid_frames, h->wifi_rejected,
-                          h->kernel_dropped, h->frames, h->frames_dropped, h->frames_bad,
-                          h->detections, h->bearings, h->detections_masked, h->blobs_dropped,
-                          h->tracklets_dropped, h->drone_reports, h->rid_messages,
-                          h->rid_positions, h->rid_evicted, h->events_dropped, h->record_errors,
-                          h->link_dropped, h->sapient_connections, h->sapient_refused,
-                          h->sapient_registrations, h->sapient_messages, h->sapient_detections,
-                          h->sapient_rejected,
-                          h->ble_1m, h->ble_coded_s8, h->ble_coded_s2,
-                          h->ble_crc_fail_1m, h->ble_crc_fail_coded, h->ble_aux_unheard,
-                          h->ble_chain_lost, h->ble_rid_decoded, h->ble_rid_bad, h->ble_secondary,
-                          h->rid_auth_verified, h->rid_auth_failed, h->rid_auth_unverified,
-                          h->df_bursts, h->df_doa_failed, h->df_not_drone,
-                          h->df_ambiguous, h->df_multi_peak, h->df_incoherent, h->df_low_snr, h->df_crowded,
-                          h->df_burst_bearings, h->df_bearings, h->df_evicted};
-    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
-        put_var(w, c[i]);
+    for (size_t i = 0; i < nl_n_counters; i++) /* node_link.c: the table's order */
+        put_var(w, nl_counter_get(h, i));
     put_f32(w, h->fe_p50_ms);
     put_f32(w, h->fe_p99_ms);
     put_f32(w, h->progress);
@@ -441,25 +424,8 @@ static void put_health(wbuf *w, const nl_health *h, double wall_first)
 static void get_health(rbuf *r, nl_health *h, double *wall_first)
 {
     h->groups = (uint32_t)get_var(r);
-    uint64_t *c[] = {&h->samples, &h->samples_dropped, &h->bad_samples, &h->blocks_dropped,
-                     &h->bursts, &h->droneid_decoded, &h->droneid_failed, &h->ble_packets,
-                     &h->ble_crc_fail, &h->wifi_frames, &h->wifi_rid_frames, &h->wifi_rejected,
-                     &h->kernel_dropped, &h->frames, &h->frames_dropped, &h->frames_bad,
-                     &h->detections, &h->bearings, &h->detections_masked, &h->blobs_dropped,
-                     &h->tracklets_dropped, &h->drone_reports, &h->rid_messages,
-                     &h->rid_positions, &h->rid_evicted, &h->events_dropped, &h->record_errors,
-                     &h->link_dropped, &h->sapient_connections, &h->sapient_refused,
-                     &h->sapient_registrations, &h->sapient_messages, &h->sapient_detections,
-                     &h->sapient_rejected,
-                     &h->ble_1m, &h->ble_coded_s8, &h->ble_coded_s2,
-                     &h->ble_crc_fail_1m, &h->ble_crc_fail_coded, &h->ble_aux_unheard,
-                     &h->ble_chain_lost, &h->ble_rid_decoded, &h->ble_rid_bad, &h->ble_secondary,
-                     &h->rid_auth_verified, &h->rid_auth_failed, &h->rid_auth_unverified,
-                     &h->df_bursts, &h->df_doa_failed, &h->df_not_drone,
-                     &h->df_ambiguous, &h->df_multi_peak, &h->df_incoherent, &h->df_low_snr, &h->df_crowded,
-                     &h->df_burst_bearings, &h->df_bearings, &h->df_evicted};
-    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
-        *c[i] = get_var(r);
+    for (size_t i = 0; i < nl_n_counters; i++)
+        nl_counter_set(h, i, get_var(r));
     h->fe_p50_ms = get_f32(r);
     h->fe_p99_ms = get_f32(r);
     h->progress = get_f32(r);
