@@ -5,7 +5,9 @@
 /* The hot kernels (NCV prediction, position updates, gating) are written for any n and
  * instantiated for the fixed sizes below with constant arguments, so the compiler unrolls
  * them; -O3 for this file lets it vectorise them too. */
+#if defined(__GNUC__) && !defined(__clang__) /* GCC only: clang builds (fuzzing) keep their flags */
 #pragma GCC optimize("O3")
+#endif
 
 #include "kf.h"
 
