@@ -25,6 +25,9 @@ struct iq_rx_s {
     atomic_bool stop, dev_failed;
     char dev_err[256];
     atomic_uint_least64_t samples, blocks, overflows, timeouts, clock_errors;
+    scan_plan plan;         /* n = 0: no plan */
+    double cur_fc;          /* Hz centre of the planned channel tuned (stamped on blocks) */
+    atomic_uint_least64_t retunes, settling;
     atomic_uint_least64_t ch_bad[SG_ADAPTER_MAX_CH], ch_clip[SG_ADAPTER_MAX_CH];
 };
 
@@ -126,6 +129,17 @@ iq_rx *iq_rx_open(const iq_rx_ops *ops, void *dev, const iq_rx_cfg *c, const cha
     r->rate = c->rate;
     r->fc = c->fc;
     snprintf(r->name, sizeof r->name, "%s", c->name ? c->name : "");
+    if (c->scan) {
+        char w[300];
+        snprintf(w, sizeof w, "%s.scan", where);
+        if (scan_plan_check(c->scan, w, e) ||
+            (c->scan->n && !ops->retune &&
+             sg_err_set(e, SG_EINVAL, "%s: device \"%s\" cannot retune", w, r->name))) {
+            iq_rx_close(r);
+            return NULL;
+        }
+        r->plan = *c->scan;
+    }
     r->pool = iq_pool_create(c->pool_blocks, r->block * r->nch, e);
     r->plane = malloc(r->block * r->nch * sizeof *r->plane);
     if (!r->pool || !r->plane) {
@@ -186,6 +200,7 @@ static void flush(iq_rx *r)
                 b->x[t * r->nch + c] = p[t];
         }
         b->n = r->have;
+        b->center_freq = r->plan.n ? r->cur_fc : 0;
         iq_pool_commit(r->pool, b);
     }
     r->have = 0;
@@ -205,14 +220,53 @@ static void gap(iq_rx *r, size_t n, size_t lost)
     r->have = n;
 }
 
+/* Where the plan is at stream sample clk: the channel, whether it settles, and the
+ * first sample past that state (sample k is in the state holding (k + 0.5) / rate). */
+static void plan_state(const iq_rx *r, uint64_t clk, unsigned *ch, bool *settling,
+                       uint64_t *end)
+{
+    double until;
+    scan_plan_at(&r->plan, ((double)clk + 0.5) / r->rate, ch, settling, &until);
+    double k = ceil(until * r->rate - 0.5);
+    *end = isfinite(k) && k > (double)clk ? (uint64_t)k : clk + 1;
+}
+
 static void *device_thread(void *arg)
 {
     iq_rx *r = arg;
     bool have_next = false; /* device time stamps: next_ns = expected time of the next sample */
     long long next_ns = 0;
     void *buffs[SG_ADAPTER_MAX_CH];
+    uint64_t clk = 0;              /* stream sample clock: read, lost and settled samples */
+    unsigned cur = SCAN_PLAN_MAX;  /* plan channel tuned (none yet) */
     while (!atomic_load(&r->stop)) {
         size_t at = r->have, want = r->block - at;
+        bool settling = false;
+        if (r->plan.n) {
+            unsigned ch;
+            uint64_t end;
+            plan_state(r, clk, &ch, &settling, &end);
+            if (settling || ch != cur) {
+                flush(r); /* what the old channel received goes out first */
+                at = 0;
+                want = r->block;
+            }
+            if (ch != cur) {
+                double hz = r->plan.ch[ch].center_freq;
+                if (r->ops->retune(r->dev, hz)) {
+                    snprintf(r->dev_err, sizeof r->dev_err, "retune to scan channel %u "
+                             "(%.9g Hz) failed: %s", ch, hz, dev_msg(r));
+                    atomic_store(&r->dev_failed, true);
+                    break;
+                }
+                if (cur != SCAN_PLAN_MAX)
+                    atomic_fetch_add(&r->retunes, 1);
+                cur = ch;
+                r->cur_fc = hz;
+            }
+            if (end - clk < want)
+                want = (size_t)(end - clk);
+        }
         for (size_t c = 0; c < r->nch; c++)
             buffs[c] = r->plane + c * r->block + at;
         bool has_time = false;
@@ -238,7 +292,8 @@ static void *device_thread(void *arg)
         }
         if (!n)
             continue;
-        screen(r, at, (size_t)n);
+        if (!settling)
+            screen(r, at, (size_t)n);
         size_t lost = 0;
         bool jump = false;
         if (has_time) {
@@ -254,6 +309,14 @@ static void *device_thread(void *arg)
             have_next = true;
         } else {
             have_next = false;
+        }
+        clk += lost + (size_t)n;
+        if (settling) { /* the tuner settles: read and discarded, not a drop */
+            if (jump)
+                iq_pool_drop(r->pool, lost);
+            iq_pool_skip(r->pool, (size_t)n);
+            atomic_fetch_add(&r->settling, (uint64_t)n);
+            continue;
         }
         if (jump)
             gap(r, (size_t)n, lost);
@@ -304,6 +367,11 @@ void iq_rx_stats(iq_rx *r, sg_adapter_stats *out)
     out->timeouts = atomic_load(&r->timeouts);
     out->clock_errors = atomic_load(&r->clock_errors);
     out->channels = (unsigned)r->nch;
+    out->retunes = atomic_load(&r->retunes);
+    out->samples_settling = atomic_load(&r->settling);
+    out->scan_channels = r->plan.n;
+    out->scan_cycle_s = scan_plan_cycle(&r->plan);
+    out->scan_duty_min = scan_plan_duty_min(&r->plan);
     for (size_t c = 0; c < r->nch; c++) {
         out->ch_bad_samples[c] = atomic_load(&r->ch_bad[c]);
         out->ch_clipped[c] = atomic_load(&r->ch_clip[c]);

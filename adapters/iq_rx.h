@@ -21,7 +21,16 @@
  *   without time stamps is a gap of unknown length: counted (overflows), flagged, but
  *   the index cannot skip it;
  * - read timeouts are counted and retried; any other read error stops run() with the
- *   device's message.
+ *   device's message;
+ * - a channel plan (cfg.scan, scan_plan.h) on the same sample clock: sample k belongs
+ *   to the plan state holding its mid time (k + 0.5) / rate. On entering a channel the
+ *   accumulated samples go out, ops->retune moves every RX channel to the channel's
+ *   centre (the stream starts with one), the samples read while settle_s runs are
+ *   discarded (counted as samples_settling, not drops; iq_pool_skip) and the next block
+ *   is flagged discontinuous and carries the new centre (iq_pool_block.center_freq),
+ *   as the "sim" adapter does. Samples still buffered in the driver at a retune were
+ *   received on the old centre: settle_s must cover that latency too. A refused retune
+ *   stops run() with an error naming the plan channel and frequency.
  *
  * Per-channel accounting: delivered and dropped samples are the stream's (a stream
  * delivers and loses all channels together); what can differ per channel is counted
@@ -33,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "scan_plan.h"
 #include "sg_adapter.h"
 #include "sg_error.h"
 
@@ -68,6 +78,9 @@ typedef struct {
                 long timeout_us);
     const char *(*error)(void *dev);
     void (*close)(void *dev);           /* stream and device */
+    /* Moves every RX channel of the stream to centre hz (Hz) while it streams (device
+     * thread); needed only with a channel plan. */
+    int (*retune)(void *dev, double hz);
 } iq_rx_ops;
 
 typedef struct {
@@ -80,6 +93,7 @@ typedef struct {
     unsigned pool_blocks;   /* 2..65536 */
     size_t block_samples;   /* samples per channel per block, >= 16 */
     const char *name;       /* device name for messages (e.g. the Soapy args) */
+    const scan_plan *scan;  /* NULL or n = 0: stay on fc; else hop over it (copied) */
 } iq_rx_cfg;
 
 typedef struct iq_rx_s iq_rx;
@@ -87,7 +101,8 @@ typedef struct iq_rx_s iq_rx;
 /* Configures the device and sets up the stream. Takes ownership of dev (closed with
  * ops->close on failure too). Errors name `where` and the channel or parameter:
  * SG_ENODEV (fewer channels, a refused setting, channels on different clocks/LOs,
- * no stream), SG_EINVAL (bad cfg), SG_ENOMEM. */
+ * no stream), SG_EINVAL (bad cfg; a plan out of scan_plan.h's ranges, or a plan for
+ * ops without retune), SG_ENOMEM. */
 iq_rx *iq_rx_open(const iq_rx_ops *ops, void *dev, const iq_rx_cfg *cfg, const char *where,
                   sg_errinfo *e);
 /* sg_iq_adapter semantics: run blocks until stop() or a device failure. */

@@ -258,12 +258,7 @@ static void sim_stats(void *st, sg_adapter_stats *out)
     out->samples_settling = atomic_load(&s->settling);
     out->scan_channels = s->plan.n;
     out->scan_cycle_s = scan_plan_cycle(&s->plan);
-    out->scan_duty_min = 0;
-    for (unsigned i = 0; i < s->plan.n; i++) {
-        double d = scan_plan_duty(&s->plan, i);
-        if (i == 0 || d < out->scan_duty_min)
-            out->scan_duty_min = d;
-    }
+    out->scan_duty_min = scan_plan_duty_min(&s->plan);
 }
 
 const sg_iq_adapter sg_adapter_sim = {

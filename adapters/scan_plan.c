@@ -7,6 +7,13 @@
 
 #include "sg_json.h"
 
+/* The ranges of scan_plan.h, shared by the parser and the check. */
+#define FC_MIN 1e3
+#define FC_MAX 1e11
+#define DWELL_MIN 1e-3
+#define DWELL_MAX 60.0
+#define SETTLE_MAX 0.1
+
 int scan_plan_from_json(scan_plan *p, const cJSON *o, const char *where, sg_errinfo *e)
 {
     static const char *const keys[] = {"channels", "dwell_s", "settle_s", NULL};
@@ -23,8 +30,8 @@ int scan_plan_from_json(scan_plan *p, const cJSON *o, const char *where, sg_erri
     int rc;
     if ((rc = sgj_check_keys(o, where, keys, e)) ||
         (rc = sgj_array(o, where, "channels", true, &chs, e)) ||
-        (rc = sgj_number(o, where, "dwell_s", false, 0.1, 1e-3, 60, &dwell, e)) ||
-        (rc = sgj_number(o, where, "settle_s", false, 1e-3, 0, 0.1, &p->settle_s, e)))
+        (rc = sgj_number(o, where, "dwell_s", false, 0.1, DWELL_MIN, DWELL_MAX, &dwell, e)) ||
+        (rc = sgj_number(o, where, "settle_s", false, 1e-3, 0, SETTLE_MAX, &p->settle_s, e)))
         return rc;
     int n = cJSON_GetArraySize(chs);
     if (n < 1 || n > SCAN_PLAN_MAX)
@@ -38,8 +45,8 @@ int scan_plan_from_json(scan_plan *p, const cJSON *o, const char *where, sg_erri
             return sg_err_set(e, SG_EINVAL, "%s: must be an object", w);
         scan_channel *k = &p->ch[i];
         if ((rc = sgj_check_keys(c, w, ckeys, e)) ||
-            (rc = sgj_number(c, w, "center_freq", true, 0, 1e3, 1e11, &k->center_freq, e)) ||
-            (rc = sgj_number(c, w, "dwell_s", false, dwell, 1e-3, 60, &k->dwell_s, e)))
+            (rc = sgj_number(c, w, "center_freq", true, 0, FC_MIN, FC_MAX, &k->center_freq, e)) ||
+            (rc = sgj_number(c, w, "dwell_s", false, dwell, DWELL_MIN, DWELL_MAX, &k->dwell_s, e)))
             return rc;
     }
     p->n = (unsigned)n;
@@ -58,6 +65,41 @@ double scan_plan_duty(const scan_plan *p, unsigned i)
 {
     double t = scan_plan_cycle(p);
     return i < p->n && t > 0 ? p->ch[i].dwell_s / t : 0;
+}
+
+double scan_plan_duty_min(const scan_plan *p)
+{
+    double m = 0;
+    for (unsigned i = 0; i < p->n; i++) {
+        double d = scan_plan_duty(p, i);
+        if (i == 0 || d < m)
+            m = d;
+    }
+    return m;
+}
+
+int scan_plan_check(const scan_plan *p, const char *where, sg_errinfo *e)
+{
+    if (!where)
+        where = "scan";
+    if (p->n > SCAN_PLAN_MAX)
+        return sg_err_set(e, SG_EINVAL, "%s.channels: needs 1..%d channels, got %u", where,
+                          SCAN_PLAN_MAX, p->n);
+    if (!p->n)
+        return SG_OK;
+    if (!(p->settle_s >= 0 && p->settle_s <= SETTLE_MAX))
+        return sg_err_set(e, SG_EINVAL, "%s.settle_s: %g s outside 0..%g", where, p->settle_s,
+                          SETTLE_MAX);
+    for (unsigned i = 0; i < p->n; i++) {
+        const scan_channel *c = &p->ch[i];
+        if (!(c->center_freq >= FC_MIN && c->center_freq <= FC_MAX))
+            return sg_err_set(e, SG_EINVAL, "%s.channels[%u].center_freq: %g Hz outside "
+                              "%g..%g", where, i, c->center_freq, FC_MIN, FC_MAX);
+        if (!(c->dwell_s >= DWELL_MIN && c->dwell_s <= DWELL_MAX))
+            return sg_err_set(e, SG_EINVAL, "%s.channels[%u].dwell_s: %g s outside %g..%g",
+                              where, i, c->dwell_s, DWELL_MIN, DWELL_MAX);
+    }
+    return SG_OK;
 }
 
 double scan_plan_p_burst(const scan_plan *p, unsigned i, double len_s)

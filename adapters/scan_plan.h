@@ -56,6 +56,11 @@ int scan_plan_from_json(scan_plan *p, const cJSON *obj, const char *where, sg_er
 double scan_plan_cycle(const scan_plan *p);
 /* Share of time channel i is received (dwell_i / T), 0..1; 0 if i is out of range. */
 double scan_plan_duty(const scan_plan *p, unsigned i);
+/* The least duty over the channels (sg_adapter_stats.scan_duty_min), 0 for no plan. */
+double scan_plan_duty_min(const scan_plan *p);
+/* SG_OK if p is a plan scan_plan_from_json could have made (n 0..SCAN_PLAN_MAX, every
+ * value in its range), else SG_EINVAL naming `where` and the value. */
+int scan_plan_check(const scan_plan *p, const char *where, sg_errinfo *e);
 /* Probability that one burst of len_s seconds on channel i, at a time unrelated to the
  * plan, is received whole: max(0, dwell_i - len_s) / T. */
 double scan_plan_p_burst(const scan_plan *p, unsigned i, double len_s);

@@ -12,12 +12,14 @@
 #include <SoapySDR/Formats.h>
 
 #include "iq_rx.h"
+#include "scan_plan.h"
 #include "sg_adapter.h"
 #include "sg_json.h"
 
 typedef struct {
     SoapySDRDevice *dev;
     SoapySDRStream *rx;
+    size_t chans[SG_ADAPTER_MAX_CH], n_chans; /* the stream's RX channels (retune) */
     char err[256];
 } soapy_dev;
 
@@ -64,6 +66,10 @@ static double sd_get(void *d, iq_rx_param p, size_t ch)
 static int sd_setup(void *d, const size_t *chans, size_t n)
 {
     soapy_dev *s = d;
+    if (n > SG_ADAPTER_MAX_CH)
+        return -1;
+    memcpy(s->chans, chans, n * sizeof *chans);
+    s->n_chans = n;
     s->rx = SoapySDRDevice_setupStream(s->dev, SOAPY_SDR_RX, SOAPY_SDR_CF32, chans, n, NULL);
     return s->rx ? 0 : -1;
 }
@@ -97,6 +103,22 @@ static int sd_read(void *d, void *const *buffs, size_t n, bool *has_time, long l
     return IQ_RX_FAILED;
 }
 
+/* A plan's retune: every channel of the stream to hz, so coherent channels stay on one
+ * LO. */
+static int sd_retune(void *d, double hz)
+{
+    soapy_dev *s = d;
+    for (size_t i = 0; i < s->n_chans; i++) {
+        int r = SoapySDRDevice_setFrequency(s->dev, SOAPY_SDR_RX, s->chans[i], hz, NULL);
+        if (r) {
+            snprintf(s->err, sizeof s->err, "setFrequency on RX channel %zu: %s", s->chans[i],
+                     SoapySDRDevice_lastError());
+            return r;
+        }
+    }
+    return 0;
+}
+
 static void sd_close(void *d)
 {
     soapy_dev *s = d;
@@ -110,7 +132,7 @@ static void sd_close(void *d)
 static const iq_rx_ops soapy_ops = {
     .num_channels = sd_num_channels, .set = sd_set, .get = sd_get, .setup = sd_setup,
     .activate = sd_activate, .deactivate = sd_deactivate, .read = sd_read,
-    .error = sd_error, .close = sd_close,
+    .error = sd_error, .close = sd_close, .retune = sd_retune,
 };
 
 /* "channel": k (one channel) or "channels": N (0..N-1) or [k0, k1, ...]. */
@@ -159,11 +181,14 @@ static int soapy_open(void **out, const cJSON *o, const char *where, sg_errinfo 
 {
     static const char *const keys[] = {"type", "args", "center_freq", "sample_rate", "gain",
                                        "bandwidth", "antenna", "channel", "channels",
-                                       "pool_blocks", "block_samples", NULL};
+                                       "pool_blocks", "block_samples", "scan", NULL};
     char args[256], ant[64];
     double fc, rate, gain, bw;
     long pool, block;
     size_t chans[SG_ADAPTER_MAX_CH], nch = 0;
+    const cJSON *scan;
+    scan_plan plan;
+    char wscan[300];
     int rc;
     *out = NULL;
     if (!where)
@@ -177,7 +202,11 @@ static int soapy_open(void **out, const cJSON *o, const char *where, sg_errinfo 
         (rc = sgj_string(o, where, "antenna", false, "", ant, sizeof ant, e)) ||
         (rc = parse_channels(o, where, chans, &nch, e)) ||
         (rc = sgj_int(o, where, "pool_blocks", false, 64, 2, 65536, &pool, e)) ||
-        (rc = sgj_int(o, where, "block_samples", false, 65536, 256, 1 << 22, &block, e)))
+        (rc = sgj_int(o, where, "block_samples", false, 65536, 256, 1 << 22, &block, e)) ||
+        (rc = sgj_object(o, where, "scan", false, &scan, e)))
+        return rc;
+    snprintf(wscan, sizeof wscan, "%s.scan", where);
+    if ((rc = scan_plan_from_json(&plan, scan, wscan, e)))
         return rc;
     soapy_dev *d = calloc(1, sizeof *d);
     if (!d)
@@ -190,7 +219,7 @@ static int soapy_open(void **out, const cJSON *o, const char *where, sg_errinfo 
     }
     iq_rx_cfg c = {.rate = rate, .fc = fc, .gain = gain, .bandwidth = bw, .antenna = ant,
                    .chans = chans, .n_chans = nch, .pool_blocks = (unsigned)pool,
-                   .block_samples = (size_t)block, .name = args};
+                   .block_samples = (size_t)block, .name = args, .scan = &plan};
     iq_rx *r = iq_rx_open(&soapy_ops, d, &c, where, e); /* owns d */
     if (!r)
         return e && e->code ? e->code : SG_ENODEV;
@@ -237,6 +266,9 @@ const sg_iq_adapter sg_adapter_soapy = {
             "                 one channel per array element unless given.\n"
             "  pool_blocks    pre-allocated blocks between device and processing, 2..65536 (64)\n"
             "  block_samples  samples per channel per block, 256..4194304 (65536)\n"
+            "  scan           channel plan {\"channels\": [{\"center_freq\", \"dwell_s\"}],\n"
+            "                 \"dwell_s\", \"settle_s\"}: retune every channel on the dwell\n"
+            "                 clock, settling samples discarded (docs/rf-frontend.md)\n"
             "  A full pool drops whole blocks (counted) and flags the next one discontinuous;\n"
             "  device overflow is a counted gap (its length from the device time stamps when\n"
             "  the device has them); read timeouts are retried.\n",

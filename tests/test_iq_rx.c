@@ -6,7 +6,10 @@
  * jumps, NaN and clipped samples are counted (per channel where they differ), that a
  * slow consumer costs counted drops only, and that a device with fewer channels,
  * channels on different clocks or LOs, a refused setting or a failing read fail
- * cleanly with a message naming the problem. */
+ * cleanly with a message naming the problem. With a channel plan (scan_plan.h): the
+ * device is retuned at the planned sample counts, the settling samples are counted and
+ * not dropped, every delivered block carries its channel's centre and the first of
+ * each dwell is flagged; a refused retune and invalid plans fail naming the problem. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,6 +49,10 @@ typedef struct {
     size_t set_chans[8], n_set; /* what setup() was given */
     bool active, closed;
     char err[64];
+    uint64_t retune_at[16];     /* stream index of the next sample at each retune */
+    double retune_hz[16];
+    size_t n_retune;
+    int retune_fails;           /* retune call (0-based) refused, -1 none */
 } fake;
 
 static fake *fake_new(size_t nch)
@@ -60,6 +67,7 @@ static fake *fake_new(size_t nch)
     f->refuse = -1;
     f->hw_time = true;
     f->nan_ch = f->clip_ch = -1;
+    f->retune_fails = -1;
     return f;
 }
 
@@ -168,10 +176,25 @@ static int f_read(void *d, void *const *buffs, size_t n, bool *has_time, long lo
     }
 }
 
+static int f_retune(void *d, double hz)
+{
+    fake *f = d;
+    if ((int)f->n_retune == f->retune_fails) {
+        snprintf(f->err, sizeof f->err, "PLL not locked");
+        return -1;
+    }
+    if (f->n_retune < 16) {
+        f->retune_at[f->n_retune] = f->t;
+        f->retune_hz[f->n_retune] = hz;
+    }
+    f->n_retune++;
+    return 0;
+}
+
 static const iq_rx_ops fake_ops = {
     .num_channels = f_num, .set = f_set, .get = f_get, .setup = f_setup,
     .activate = f_activate, .deactivate = f_deactivate, .read = f_read, .error = f_error,
-    .close = f_close,
+    .close = f_close, .retune = f_retune,
 };
 
 typedef struct {
@@ -180,6 +203,7 @@ typedef struct {
     size_t nblk;
     uint64_t idx[64], len[64];
     bool disc[64];
+    double fc[64];
     int sleep_us;
 } sink_ctx;
 
@@ -197,6 +221,7 @@ static int sink(void *user, const sg_iq_block *b)
         k->idx[k->nblk] = b->sample_index;
         k->len[k->nblk] = b->n;
         k->disc[k->nblk] = b->discontinuity;
+        k->fc[k->nblk] = b->center_freq;
     }
     k->nblk++;
     for (size_t t = 0; t < b->n; t++)
@@ -217,16 +242,22 @@ static int sink(void *user, const sg_iq_block *b)
     return 0;
 }
 
-static iq_rx *open_fake(fake *f, const size_t *chans, size_t n, size_t block, unsigned pool,
-                        sg_errinfo *e)
+static iq_rx *open_plan(const iq_rx_ops *ops, fake *f, const size_t *chans, size_t n,
+                        size_t block, unsigned pool, const scan_plan *plan, sg_errinfo *e)
 {
     iq_rx_cfg c = {.rate = RATE, .fc = 2.44e9, .gain = 30, .bandwidth = 0, .antenna = "RX2",
                    .chans = chans, .n_chans = n, .pool_blocks = pool, .block_samples = block,
-                   .name = "fake"};
-    iq_rx *r = iq_rx_open(&fake_ops, f, &c, "sensors[1].adapter", e);
+                   .name = "fake", .scan = plan};
+    iq_rx *r = iq_rx_open(ops, f, &c, "sensors[1].adapter", e);
     if (r)
         f->rx = r;
     return r;
+}
+
+static iq_rx *open_fake(fake *f, const size_t *chans, size_t n, size_t block, unsigned pool,
+                        sg_errinfo *e)
+{
+    return open_plan(&fake_ops, f, chans, n, block, pool, NULL, e);
 }
 
 /* 4 channels, short reads, a timeout, two overflows with time stamps, NaN and clipping
@@ -426,6 +457,146 @@ static void test_bad_device(void **state)
     free(f);
 }
 
+/* The plan of the scan tests at RATE (1 us per sample): settle 100 samples, dwells of
+ * 1000, 2000 and 1000 samples: a cycle of 4300. */
+static scan_plan three_channels(void)
+{
+    scan_plan p = {.n = 3, .settle_s = 1e-4};
+    p.ch[0] = (scan_channel){2.40e9, 1e-3};
+    p.ch[1] = (scan_channel){2.42e9, 2e-3};
+    p.ch[2] = (scan_channel){2.44e9, 1e-3};
+    return p;
+}
+
+/* Two coherent channels hop over the plan for 5450 samples (1.27 cycles, ending inside
+ * a settle). Worked by hand: the stream starts settling on channel 0 (samples 0..99),
+ * dwells 100..1099; settle 1100..1199 and dwell 1200..3199 on channel 1; 3200..3299 and
+ * 3300..4299 on channel 2; 4300..4399 and 4400..5399 on channel 0; then settling on
+ * channel 1 from 5400. */
+static void test_scan_plan_hops(void **state)
+{
+    (void)state;
+    static const step script[] = {{S_DATA, 5450, 0}};
+    static const struct {
+        uint64_t from, to;
+        double fc;
+    } dwell[] = {{100, 1100, 2.40e9}, {1200, 3200, 2.42e9}, {3300, 4300, 2.44e9},
+                 {4400, 5400, 2.40e9}};
+    static const uint64_t at[] = {0, 1100, 3200, 4300, 5400};
+    static const double hz[] = {2.40e9, 2.42e9, 2.44e9, 2.40e9, 2.42e9};
+    fake *f = fake_new(2);
+    f->script = script;
+    f->n_steps = 1;
+    const size_t chans[] = {0, 1};
+    scan_plan plan = three_channels();
+    sg_errinfo e = {0};
+    iq_rx *r = open_plan(&fake_ops, f, chans, 2, 256, 16, &plan, &e);
+    if (!r)
+        fail_msg("open: %s", e.msg);
+    sink_ctx k = {.nch = 2};
+    assert_int_equal(iq_rx_run(r, sink, &k, &e), 0);
+    sg_adapter_stats st;
+    iq_rx_stats(r, &st);
+    /* retuned at every dwell end, to the next channel's centre */
+    assert_int_equal(f->n_retune, 5);
+    for (size_t i = 0; i < 5; i++)
+        if (f->retune_at[i] != at[i] || f->retune_hz[i] != hz[i])
+            fail_msg("retune %zu at sample %llu to %.9g Hz, expected %llu, %.9g Hz", i,
+                     (unsigned long long)f->retune_at[i], f->retune_hz[i],
+                     (unsigned long long)at[i], hz[i]);
+    assert_int_equal(st.retunes, 4); /* the first tune is not a change of centre */
+    assert_int_equal(st.samples_settling, 4 * 100 + 50);
+    assert_int_equal(st.samples_dropped, 0);
+    assert_int_equal(st.samples, 5000);
+    assert_int_equal(k.samples, 5000);
+    assert_int_equal(k.bad_codes, 0); /* the index skips the settling samples exactly */
+    assert_int_equal(k.misflagged, 0);
+    assert_int_equal(k.gaps, 4);
+    assert_int_equal(st.scan_channels, 3);
+    assert_true(fabs(st.scan_cycle_s - 4.3e-3) < 1e-12);
+    assert_true(fabs(st.scan_duty_min - 1.0 / 4.3) < 1e-9);
+    /* every block inside one dwell with its centre; the first of each flagged */
+    assert_true(k.nblk <= 64);
+    uint64_t per[4] = {0};
+    for (size_t b = 0; b < k.nblk; b++) {
+        size_t d = 0;
+        while (d < 4 && !(k.idx[b] >= dwell[d].from && k.idx[b] < dwell[d].to))
+            d++;
+        if (d == 4 || k.idx[b] + k.len[b] > dwell[d].to || k.fc[b] != dwell[d].fc ||
+            k.disc[b] != (k.idx[b] == dwell[d].from))
+            fail_msg("block %zu: index %llu n %llu centre %.9g disc %d outside the plan", b,
+                     (unsigned long long)k.idx[b], (unsigned long long)k.len[b], k.fc[b],
+                     k.disc[b]);
+        per[d] += k.len[b];
+    }
+    for (size_t d = 0; d < 4; d++)
+        assert_int_equal(per[d], dwell[d].to - dwell[d].from);
+    iq_rx_close(r);
+    free(f);
+}
+
+/* A retune the device refuses stops run() naming the plan channel and frequency; what
+ * the earlier dwells received was delivered. */
+static void test_scan_retune_fails(void **state)
+{
+    (void)state;
+    static const step script[] = {{S_DATA, 5000, 0}};
+    fake *f = fake_new(1);
+    f->script = script;
+    f->n_steps = 1;
+    f->retune_fails = 2; /* the move to channel 2 */
+    const size_t chans[] = {0};
+    scan_plan plan = three_channels();
+    sg_errinfo e = {0};
+    iq_rx *r = open_plan(&fake_ops, f, chans, 1, 256, 16, &plan, &e);
+    assert_non_null(r);
+    sink_ctx k = {.nch = 1};
+    assert_int_equal(iq_rx_run(r, sink, &k, &e), SG_ENODEV);
+    if (!strstr(e.msg, "scan channel 2") || !strstr(e.msg, "2.44e+09 Hz") ||
+        !strstr(e.msg, "PLL not locked") || !strstr(e.msg, "fake"))
+        fail_msg("message \"%s\"", e.msg);
+    assert_int_equal(k.samples, 1000 + 2000);
+    iq_rx_close(r);
+    free(f);
+}
+
+/* Plans outside scan_plan.h's ranges, and a plan for a device that cannot retune, are
+ * refused at open, naming the key; the device is closed. */
+static void test_scan_bad_plans(void **state)
+{
+    (void)state;
+    static const struct {
+        int what;
+        const char *key;
+    } cases[] = {
+        {0, "scan.settle_s"}, {1, "scan.channels[1].dwell_s"},
+        {2, "scan.channels[2].center_freq"}, {3, "scan.channels"},
+        {4, "scan.channels[0].center_freq"}, {5, "cannot retune"},
+    };
+    const size_t chans[] = {0};
+    iq_rx_ops no_retune = fake_ops;
+    no_retune.retune = NULL;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        scan_plan p = three_channels();
+        switch (cases[i].what) {
+        case 0: p.settle_s = -1e-3; break;
+        case 1: p.ch[1].dwell_s = 0; break;
+        case 2: p.ch[2].center_freq = NAN; break;
+        case 3: p.n = SCAN_PLAN_MAX + 1; break;
+        case 4: p.ch[0].center_freq = 1e12; break;
+        default: break;
+        }
+        fake *f = fake_new(1);
+        sg_errinfo e = {0};
+        iq_rx *r = open_plan(cases[i].what == 5 ? &no_retune : &fake_ops, f, chans, 1, 256, 4,
+                             &p, &e);
+        if (r || e.code != SG_EINVAL || !strstr(e.msg, "sensors[1].adapter.") ||
+            !strstr(e.msg, cases[i].key) || !f->closed)
+            fail_msg("case %zu: opened %d code %d msg \"%s\"", i, r != NULL, e.code, e.msg);
+        free(f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +604,9 @@ int main(void)
         cmocka_unit_test(test_clock_without_and_back),
         cmocka_unit_test(test_slow_consumer),
         cmocka_unit_test(test_bad_device),
+        cmocka_unit_test(test_scan_plan_hops),
+        cmocka_unit_test(test_scan_retune_fails),
+        cmocka_unit_test(test_scan_bad_plans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,6 +49,10 @@ static void test_bad_options(void **state)
         {"{\"center_freq\": 2.4e9, \"sample_rate\": 2e6, \"pool_blocks\": 1}", "pool_blocks"},
         {"{\"center_freq\": 2.4e9, \"sample_rate\": 2e6, \"channel\": 1.5}", "channel"},
         {"{\"center_freq\": 2.4e9, \"sample_rate\": 2e6, \"frequency\": 1}", "frequency"},
+        {"{\"center_freq\": 2.4e9, \"sample_rate\": 2e6, \"scan\": {\"channels\": []}}",
+         "sensors[0].adapter.scan.channels"},
+        {"{\"center_freq\": 2.4e9, \"sample_rate\": 2e6, \"scan\": {\"channels\": "
+         "[{\"center_freq\": 2.4e9}], \"settle_s\": 1}}", "sensors[0].adapter.scan.settle_s"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sg_errinfo e = {0};
