@@ -490,7 +490,8 @@ static void test_scan_plan_hops(void **state)
     const size_t chans[] = {0, 1};
     scan_plan plan = three_channels();
     sg_errinfo e = {0};
-    iq_rx *r = open_plan(&fake_ops, f, chans, 2, 256, 16, &plan, &e);
+    /* 64 blocks hold the 20 the run delivers: the fake reads faster than any consumer */
+    iq_rx *r = open_plan(&fake_ops, f, chans, 2, 256, 64, &plan, &e);
     if (!r)
         fail_msg("open: %s", e.msg);
     sink_ctx k = {.nch = 2};
@@ -548,7 +549,7 @@ static void test_scan_retune_fails(void **state)
     const size_t chans[] = {0};
     scan_plan plan = three_channels();
     sg_errinfo e = {0};
-    iq_rx *r = open_plan(&fake_ops, f, chans, 1, 256, 16, &plan, &e);
+    iq_rx *r = open_plan(&fake_ops, f, chans, 1, 256, 64, &plan, &e);
     assert_non_null(r);
     sink_ctx k = {.nch = 1};
     assert_int_equal(iq_rx_run(r, sink, &k, &e), SG_ENODEV);
