@@ -575,6 +575,38 @@ static unsigned band_mark(burstdet *q, double lo, double hi, float pk, float thr
     return added;
 }
 
+#if defined(__GNUC__)
+typedef float band_v4f __attribute__((vector_size(16)));
+typedef int32_t band_v4i __attribute__((vector_size(16)));
+
+/* band_detect's block sums for S a multiple of 4, fused with the per-bin clip: per block
+ * of S bins, lane l sums bins l, l + 4, ... in that order and the block's sum is
+ * (lane 0 + lane 1) + (lane 2 + lane 3), the scalar loop's adds exactly (same sums, same
+ * detections); strong cells (smoothed sum >= strong_s) count as muf and are counted. */
+static void band_blocks4(const float *r, const float *s, float muf, float strong_s,
+                         unsigned nb, unsigned S, double *restrict P, uint32_t *restrict C)
+{
+    const band_v4f three = {3.0f, 3.0f, 3.0f, 3.0f}, mu4 = {muf, muf, muf, muf};
+    const band_v4f st4 = {strong_s, strong_s, strong_s, strong_s};
+    for (unsigned j = 0; j < nb; j++) {
+        band_v4f acc = {0, 0, 0, 0};
+        band_v4i cnt = {0, 0, 0, 0};
+        for (unsigned k = j * S; k < (j + 1) * S; k += 4) {
+            band_v4f x, y;
+            memcpy(&x, r + k, sizeof x);
+            memcpy(&y, s + k, sizeof y);
+            band_v4i lt = x < three, st = y >= st4; /* NaN: 3, not strong (as scalar) */
+            band_v4i xi = ((band_v4i)x & lt) | ((band_v4i)three & ~lt);
+            xi = (xi & ~st) | ((band_v4i)mu4 & st);
+            acc += (band_v4f)xi;
+            cnt -= st;
+        }
+        P[j + 1] = P[j] + ((acc[0] + acc[1]) + (acc[2] + acc[3]));
+        C[j + 1] = C[j] + (uint32_t)((cnt[0] + cnt[1]) + (cnt[2] + cnt[3]));
+    }
+}
+#endif
+
 /* The band detector (burst.h) on r = p/floor; returns the cells it made hot. Windows
  * are tried every bstride bins (a divisor of the quarter, at most 1/32 of the window):
  * block sums of bstride bins, then prefix sums over the blocks. */
@@ -594,35 +626,42 @@ static unsigned band_detect(burstdet *q, float thr_s)
     const float strong_s = q->bstrong;
     const float *restrict s = q->s;
     const float muf = (float)q->bmu;
-    /* per bin (a loop that vectorises), then block sums on 4 independent lanes (a single
-     * running sum would be one long chain of dependent adds) */
-    float *restrict v = q->bval, *restrict sc = q->bval + n;
-    for (size_t k = 0; k < n; k++) {
-        float x = r[k] < 3.0f ? r[k] : 3.0f;
-        bool st = s[k] >= strong_s;
-        v[k] = st ? muf : x;
-        sc[k] = st ? 1.0f : 0.0f;
-    }
     P[0] = 0;
     C[0] = 0;
-    for (unsigned j = 0; j < nb; j++) {
-        const float *x = v + (size_t)j * S, *y = sc + (size_t)j * S;
-        float a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0;
-        unsigned k = 0;
-        for (; k + 4 <= S; k += 4) {
-            a0 += x[k];
-            a1 += x[k + 1];
-            a2 += x[k + 2];
-            a3 += x[k + 3];
-            c0 += y[k] + y[k + 1];
-            c1 += y[k + 2] + y[k + 3];
+#if defined(__GNUC__)
+    if (S % 4 == 0) { /* windows of 128 bins and more: one fused pass */
+        band_blocks4(r, s, muf, strong_s, nb, S, P, C);
+    } else
+#endif
+    {
+        /* per bin (a loop that vectorises), then block sums on 4 independent lanes (a
+         * single running sum would be one long chain of dependent adds) */
+        float *restrict v = q->bval, *restrict sc = q->bval + n;
+        for (size_t k = 0; k < n; k++) {
+            float x = r[k] < 3.0f ? r[k] : 3.0f;
+            bool st = s[k] >= strong_s;
+            v[k] = st ? muf : x;
+            sc[k] = st ? 1.0f : 0.0f;
         }
-        for (; k < S; k++) {
-            a0 += x[k];
-            c0 += y[k];
+        for (unsigned j = 0; j < nb; j++) {
+            const float *x = v + (size_t)j * S, *y = sc + (size_t)j * S;
+            float a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0;
+            unsigned k = 0;
+            for (; k + 4 <= S; k += 4) {
+                a0 += x[k];
+                a1 += x[k + 1];
+                a2 += x[k + 2];
+                a3 += x[k + 3];
+                c0 += y[k] + y[k + 1];
+                c1 += y[k + 2] + y[k + 3];
+            }
+            for (; k < S; k++) {
+                a0 += x[k];
+                c0 += y[k];
+            }
+            P[j + 1] = P[j] + ((a0 + a1) + (a2 + a3));
+            C[j + 1] = C[j] + (uint32_t)(c0 + c1);
         }
-        P[j + 1] = P[j] + ((a0 + a1) + (a2 + a3));
-        C[j + 1] = C[j] + (uint32_t)(c0 + c1);
     }
     const uint32_t cmax = W / 10;
     /* a window is on when its mean exceeds the threshold (excess t over the noise mean)
