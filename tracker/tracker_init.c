@@ -170,16 +170,22 @@ static int try_pair(tracker *q, const sg_measurement *b)
     double best_q = INFINITY, bs = 0, bt = 0;
     double ub[3];
     unit_vec(b->z[0], b->z[1], ub);
+    trk_feat fb; /* b's features, taken once for every pending partner */
+    if (q->cfg.bearing_pair_features)
+        trk_feat_of(&fb, b);
     for (size_t k = 0; k < q->n_pend; k++) {
         const sg_measurement *a = &q->pend[k];
         if (a->sensor == b->sensor || fabs(a->t - b->t) > q->cfg.bearing_pair_window_s)
             continue;
         if (a->identity[0] && b->identity[0] && strcmp(a->identity, b->identity) != 0)
             continue;
-        if (q->cfg.bearing_pair_features &&
-            !tracker_features_match(a, b, q->cfg.bearing_pair_time_tol_s)) {
-            q->st.bearing_pair_mismatch++;
-            continue;
+        if (q->cfg.bearing_pair_features) {
+            trk_feat fa;
+            trk_feat_of(&fa, a);
+            if (!trk_feat_match(&fa, &fb, q->cfg.bearing_pair_time_tol_s)) {
+                q->st.bearing_pair_mismatch++;
+                continue;
+            }
         }
         double ua[3], w0[3];
         unit_vec(a->z[0], a->z[1], ua);
