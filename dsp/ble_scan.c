@@ -7,21 +7,30 @@
 #include <string.h>
 
 #include "ble_coded.h"
+#include "fftchan.h"
 #include "sg_json.h"
 
 #define MAX_CODED (BLE_RX_MAX_CH + BLE_SCAN_MAX_SEC)
 #define PENDING_MAX 32          /* advertisements of one block sorted before delivery */
 
+/* A channel of the channeliser and the receivers listening on it. */
+typedef struct {
+    int channel;
+    bool primary;
+    ble_rx *rx;                 /* legacy 1M (primary) or extended 1M (secondary), or NULL */
+    ble_coded_rx *coded;        /* or NULL */
+} scan_ch;
+
 struct ble_scan {
     ble_scan_cfg cfg;
-    ble_rx *legacy;
-    ble_coded_rx *coded[MAX_CODED];
-    int coded_ch[MAX_CODED];
-    int n_coded;
-    ble_rx *sec1m[BLE_SCAN_MAX_SEC];   /* 1M extended advertising on the secondary channels */
-    int sec1m_ch[BLE_SCAN_MAX_SEC];
-    int n_sec1m;
-    bool built;                 /* coded receivers made (first block) */
+    double out_rate;            /* Hz, channeliser output: 4 MHz (2 MHz below 4 MHz input) */
+    fftchan *chan;              /* made at the first block (offsets from its centre) */
+    scan_ch ch[MAX_CODED];
+    int n_ch;
+    int n_coded, n_sec1m;
+    bool built;
+    sg_errinfo err;             /* the first receiver error inside a channeliser callback */
+    int rc;
     ble_chain chain;
     ble_scan_stats st;
     ble_scan_rid pend[PENDING_MAX];
@@ -129,12 +138,56 @@ void ble_scan_destroy(ble_scan *q)
 {
     if (!q)
         return;
-    ble_rx_destroy(q->legacy);
-    for (int i = 0; i < q->n_coded; i++)
-        ble_coded_destroy(q->coded[i]);
-    for (int i = 0; i < q->n_sec1m; i++)
-        ble_rx_destroy(q->sec1m[i]);
+    fftchan_destroy(q->chan);
+    for (int i = 0; i < q->n_ch; i++) {
+        ble_rx_destroy(q->ch[i].rx);
+        ble_coded_destroy(q->ch[i].coded);
+    }
     free(q);
+}
+
+/* The channeliser's mask for an output rate: flat over the GFSK main lobe and the
+ * carrier tolerance, zero before the output's Nyquist edge. */
+static void chan_cfg(double fs, double out, fftchan_cfg *fc)
+{
+    fftchan_cfg_default(fc);
+    fc->sample_rate = fs;
+    fc->out_rate = out;
+    fc->stop_hz = fmin(1.6e6, out / 2);
+    fc->pass_hz = fmin(0.8e6, 0.9 * fc->stop_hz);
+}
+
+/* A receiver per channel at the channeliser's output rate, the channel at DC. */
+static int add_channel(ble_scan *q, int channel, bool primary, sg_errinfo *e)
+{
+    const ble_scan_cfg *c = &q->cfg;
+    scan_ch *s = &q->ch[q->n_ch++];
+    s->channel = channel;
+    s->primary = primary;
+    if (primary || c->sec_1m) {
+        ble_rx_cfg rc = c->legacy;
+        rc.n_channels = 1;
+        rc.channels[0] = channel;
+        rc.offsets_hz[0] = 0.0;
+        rc.sample_rate = q->out_rate;
+        rc.extended = !primary;
+        if (!(s->rx = ble_rx_create(&rc, e)))
+            return e->code;
+        if (!primary)
+            q->n_sec1m++;
+    }
+    if (primary ? c->extended && c->coded_primary : c->sec_coded) {
+        ble_coded_cfg cc;
+        ble_coded_cfg_default(&cc);
+        cc.sample_rate = q->out_rate;
+        cc.offset_hz = 0;
+        cc.channel = channel;
+        cc.sync_threshold = c->coded_threshold;
+        if (!(s->coded = ble_coded_create(&cc, e)))
+            return e->code;
+        q->n_coded++;
+    }
+    return SG_OK;
 }
 
 ble_scan *ble_scan_create(const ble_scan_cfg *c, sg_errinfo *e)
@@ -143,12 +196,11 @@ ble_scan *ble_scan_create(const ble_scan_cfg *c, sg_errinfo *e)
         sg_err_set(e, SG_EINVAL, "ble_scan: NULL configuration");
         return NULL;
     }
+    double fs = c->legacy.sample_rate;
     if (c->extended) {
-        double r = c->legacy.sample_rate / 4e6;
-        if (!(r >= 1 && r <= 8 && fabs(r - round(r)) < 1e-9)) {
-            sg_err_set(e, SG_EINVAL, "ble: extended advertising (Coded PHY) needs sample_rate a "
-                                     "multiple of 4 MHz up to 32 MHz, got %g",
-                       c->legacy.sample_rate);
+        if (!(fs >= 4e6)) {
+            sg_err_set(e, SG_EINVAL, "ble: extended advertising (Coded PHY) needs sample_rate "
+                                     ">= 4 MHz, got %g", fs);
             return NULL;
         }
         if (c->n_secondary < -1 || c->n_secondary > BLE_SCAN_MAX_SEC || c->max_secondary < 1 ||
@@ -168,117 +220,132 @@ ble_scan *ble_scan_create(const ble_scan_cfg *c, sg_errinfo *e)
             return NULL;
         }
     }
+    if (!(fs >= 2e6 && fs <= 1e9)) {
+        sg_err_set(e, SG_EINVAL, "ble: sample_rate must be in [2 MHz, 1 GHz], got %g", fs);
+        return NULL;
+    }
+    if (c->legacy.n_channels < 1 || c->legacy.n_channels > BLE_RX_MAX_CH) {
+        sg_err_set(e, SG_EINVAL, "ble: 1..%d primary channels, got %d", BLE_RX_MAX_CH,
+                   c->legacy.n_channels);
+        return NULL;
+    }
+    for (int i = 0; i < c->legacy.n_channels; i++)
+        if (!isnan(c->legacy.offsets_hz[i]) && !(fabs(c->legacy.offsets_hz[i]) <= fs / 2 - 0.7e6 + 1e-3)) {
+            sg_err_set(e, SG_ERANGE, "ble: offsets_hz[%d] = %g Hz puts channel %d outside the %g Hz "
+                                     "band", i, c->legacy.offsets_hz[i], c->legacy.channels[i], fs);
+            return NULL;
+        }
     ble_scan *q = calloc(1, sizeof *q);
     if (!q) {
         sg_err_set(e, SG_ENOMEM, "ble_scan: out of memory");
         return NULL;
     }
     q->cfg = *c;
+    q->out_rate = fs < 4e6 ? fs : 4e6;
     ble_chain_init(&q->chain);
-    if (!(q->legacy = ble_rx_create(&c->legacy, e))) {
+    /* the rate must be one the channeliser can divide exactly: tried once here */
+    fftchan_cfg fc;
+    chan_cfg(fs, q->out_rate, &fc);
+    fc.n_channels = 1;
+    fftchan *probe = fftchan_create(&fc, e);
+    if (!probe) {
         free(q);
         return NULL;
     }
+    fftchan_destroy(probe);
+    for (int i = 0; i < c->legacy.n_channels; i++)
+        if (add_channel(q, c->legacy.channels[i], true, e)) {
+            ble_scan_destroy(q);
+            return NULL;
+        }
     return q;
 }
 
 static bool in_band(double off, double fs) { return fabs(off) + 1e6 <= fs / 2 + 1e-3; }
 
-/* The extended advertising receivers, at the first block (offsets from its centre
- * frequency): Coded on the primary and secondary channels, 1M on the secondary ones. */
-static int build_coded(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
+/* At the first block (offsets from its centre frequency): the secondary channels'
+ * receivers and the channeliser for every channel. */
+static int build(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
 {
     const ble_scan_cfg *c = &q->cfg;
     double fs = blk->sample_rate, fc = blk->center_freq;
-    double off[MAX_CODED];
-    int ch[MAX_CODED], n = 0;
+    fftchan_cfg cc;
+    chan_cfg(fs, q->out_rate, &cc);
+    int n = 0;
     for (int i = 0; i < c->legacy.n_channels; i++) {
-        ch[n] = c->legacy.channels[i];
-        off[n] = isfinite(c->legacy.offsets_hz[i]) ? c->legacy.offsets_hz[i]
-                                                   : ble_channel_freq(ch[n]) - fc;
-        if (!isfinite(c->legacy.offsets_hz[i]) && !(fc > 0))
-            return sg_err_set(e, SG_ERANGE, "ble: extended advertising needs the capture's centre "
-                                            "frequency (or offsets_hz for channel %d)", ch[n]);
-        if (!in_band(off[n], fs))
+        int ch = c->legacy.channels[i];
+        double off = c->legacy.offsets_hz[i];
+        if (isnan(off)) {
+            if (!(fc > 0))
+                return sg_err_set(e, SG_ERANGE,
+                                  "ble: channel %d: no offset configured and the block has no "
+                                  "center_freq", ch);
+            off = ble_channel_freq(ch) - fc;
+        }
+        if (!(fabs(off) <= fs / 2 - 0.7e6 + 1e-3))
+            return sg_err_set(e, SG_ERANGE,
+                              "ble: channel %d is %.0f Hz from DC, outside the %.0f Hz wide capture",
+                              ch, off, fs);
+        if (c->extended && c->coded_primary && !in_band(off, fs))
             return sg_err_set(e, SG_ERANGE, "ble: channel %d (offset %g Hz) is outside the %g Hz "
-                                            "band for the Coded PHY", ch[n], off[n], fs);
-        n++;
+                                            "band for the Coded PHY", ch, off, fs);
+        cc.offsets_hz[n++] = off;
     }
-    if (c->n_secondary != 0 && !(fc > 0))
-        return sg_err_set(e, SG_ERANGE, "ble: secondary channels need the capture's centre "
-                                        "frequency");
-    if (c->n_secondary >= 0) {
-        for (int i = 0; i < c->n_secondary; i++) {
-            ch[n] = c->secondary[i];
-            off[n] = ble_channel_freq(ch[n]) - fc;
-            if (!in_band(off[n], fs))
-                return sg_err_set(e, SG_ERANGE, "ble: secondary channel %d (%.0f MHz) is outside "
-                                                "the capture (%.0f MHz +- %.0f MHz)",
-                                  ch[n], ble_channel_freq(ch[n]) / 1e6, fc / 1e6, fs / 2e6);
-            n++;
-        }
-    } else {
-        /* every secondary channel inside the band, nearest the centre first */
-        int cand[37], nc = 0;
-        for (int k = 0; k <= 36; k++)
-            if (in_band(ble_channel_freq(k) - fc, fs))
-                cand[nc++] = k;
-        for (int i = 1; i < nc; i++)
-            for (int j = i; j > 0 && fabs(ble_channel_freq(cand[j]) - fc) <
-                                         fabs(ble_channel_freq(cand[j - 1]) - fc); j--) {
-                int t = cand[j];
-                cand[j] = cand[j - 1];
-                cand[j - 1] = t;
+    if (c->extended) {
+        if (c->n_secondary != 0 && !(fc > 0))
+            return sg_err_set(e, SG_ERANGE, "ble: secondary channels need the capture's centre "
+                                            "frequency");
+        int sec[BLE_SCAN_MAX_SEC], ns = 0;
+        if (c->n_secondary >= 0) {
+            for (int i = 0; i < c->n_secondary; i++) {
+                int ch = c->secondary[i];
+                if (!in_band(ble_channel_freq(ch) - fc, fs))
+                    return sg_err_set(e, SG_ERANGE, "ble: secondary channel %d (%.0f MHz) is "
+                                                    "outside the capture (%.0f MHz +- %.0f MHz)",
+                                      ch, ble_channel_freq(ch) / 1e6, fc / 1e6, fs / 2e6);
+                sec[ns++] = ch;
             }
-        for (int i = 0; i < nc && i < c->max_secondary; i++) {
-            ch[n] = cand[i];
-            off[n++] = ble_channel_freq(cand[i]) - fc;
+        } else {
+            /* every secondary channel inside the band, nearest the centre first */
+            int cand[37], nc = 0;
+            for (int k = 0; k <= 36; k++)
+                if (in_band(ble_channel_freq(k) - fc, fs))
+                    cand[nc++] = k;
+            for (int i = 1; i < nc; i++)
+                for (int j = i; j > 0 && fabs(ble_channel_freq(cand[j]) - fc) <
+                                             fabs(ble_channel_freq(cand[j - 1]) - fc); j--) {
+                    int t = cand[j];
+                    cand[j] = cand[j - 1];
+                    cand[j - 1] = t;
+                }
+            for (int i = 0; i < nc && i < c->max_secondary; i++)
+                sec[ns++] = cand[i];
         }
-    }
-    int n_prim = c->legacy.n_channels;
-    for (int i = 0; i < n; i++) {
-        if (i < n_prim ? c->coded_primary : c->sec_coded) {
-            ble_coded_cfg cc;
-            ble_coded_cfg_default(&cc);
-            cc.sample_rate = fs;
-            cc.offset_hz = off[i];
-            cc.channel = ch[i];
-            cc.sync_threshold = c->coded_threshold;
-            if (!(q->coded[q->n_coded] = ble_coded_create(&cc, e)))
-                return e->code;
-            q->coded_ch[q->n_coded++] = ch[i];
+        for (int i = 0; i < ns; i++) {
+            int rc = add_channel(q, sec[i], false, e);
+            if (rc)
+                return rc;
+            cc.offsets_hz[n++] = ble_channel_freq(sec[i]) - fc;
         }
-        if (i < n_prim || !c->sec_1m)
-            continue;
-        ble_rx_cfg rc;
-        ble_rx_cfg_default(&rc);
-        rc.channels[0] = ch[i];
-        rc.offsets_hz[0] = off[i];
-        rc.sample_rate = fs;
-        rc.sync_threshold = c->legacy.sync_threshold;
-        rc.extended = true;
-        if (!(q->sec1m[q->n_sec1m] = ble_rx_create(&rc, e)))
-            return e->code;
-        q->sec1m_ch[q->n_sec1m++] = ch[i];
+        q->st.n_secondary = ns;
     }
-    q->st.n_secondary = n - n_prim;
+    cc.n_channels = n;
+    if (!(q->chan = fftchan_create(&cc, e)))
+        return e->code;
     q->built = true;
     return SG_OK;
 }
 
 static bool listened(const ble_scan *q, int channel, ble_phy phy)
 {
-    if (phy == BLE_PHY_1M) {
-        for (int i = 0; i < q->n_sec1m; i++)
-            if (q->sec1m_ch[i] == channel)
-                return true;
-        return false;
-    }
-    if (phy != BLE_PHY_CODED)
+    if (phy != BLE_PHY_1M && phy != BLE_PHY_CODED)
         return false; /* 2M secondary packets: not demodulated here */
-    for (int i = 0; i < q->n_coded; i++)
-        if (q->coded_ch[i] == channel)
+    for (int i = 0; i < q->n_ch; i++) {
+        const scan_ch *s = &q->ch[i];
+        if (s->channel == channel &&
+            (phy == BLE_PHY_1M ? s->rx != NULL && !s->primary : s->coded != NULL))
             return true;
+    }
     return false;
 }
 
@@ -355,22 +422,44 @@ static void on_coded(void *user, const ble_coded_packet *p)
     on_packet(q, &r, p->t, NAN);
 }
 
+/* One channel's output of the channeliser: to its receivers. */
+static void on_chan(void *user, int i, const sg_iq_block *b)
+{
+    ble_scan *q = user;
+    const scan_ch *s = &q->ch[i];
+    sg_errinfo e = {0};
+    int rc = SG_OK;
+    if (s->rx)
+        rc = ble_rx_execute(s->rx, b, on_legacy, q, &e);
+    if (rc == SG_OK && s->coded)
+        rc = ble_coded_execute(s->coded, b, on_coded, q, &e);
+    if (rc && q->rc == SG_OK) {
+        q->rc = rc;
+        q->err = e;
+    }
+}
+
 int ble_scan_execute(ble_scan *q, const sg_iq_block *blk, ble_scan_cb cb, void *user,
                      sg_errinfo *e)
 {
     if (!q || !blk)
         return sg_err_set(e, SG_EINVAL, "ble_scan: NULL argument");
+    if (fabs(blk->sample_rate - q->cfg.legacy.sample_rate) > 1e-6 * q->cfg.legacy.sample_rate)
+        return sg_err_set(e, SG_EINVAL, "ble: block sample rate %g Hz, scanner built for %g Hz",
+                          blk->sample_rate, q->cfg.legacy.sample_rate);
     int rc;
-    if (q->cfg.extended && !q->built && (rc = build_coded(q, blk, e)))
+    if (!q->built && (rc = build(q, blk, e)))
         return rc;
     q->cb = cb;
     q->user = user;
-    rc = ble_rx_execute(q->legacy, blk, on_legacy, q, e);
-    for (int i = 0; rc == SG_OK && i < q->n_sec1m; i++)
-        rc = ble_rx_execute(q->sec1m[i], blk, on_legacy, q, e);
-    for (int i = 0; rc == SG_OK && i < q->n_coded; i++)
-        rc = ble_coded_execute(q->coded[i], blk, on_coded, q, e);
+    q->rc = SG_OK;
+    rc = fftchan_execute(q->chan, blk, on_chan, q, e);
     deliver(q);
+    if (rc == SG_OK && q->rc) {
+        rc = q->rc;
+        if (e)
+            *e = q->err;
+    }
     return rc;
 }
 
@@ -380,11 +469,14 @@ int ble_scan_flush(ble_scan *q, ble_scan_cb cb, void *user)
         return SG_EINVAL;
     q->cb = cb;
     q->user = user;
-    ble_rx_flush(q->legacy, on_legacy, q);
-    for (int i = 0; i < q->n_sec1m; i++)
-        ble_rx_flush(q->sec1m[i], on_legacy, q);
-    for (int i = 0; i < q->n_coded; i++)
-        ble_coded_flush(q->coded[i], on_coded, q);
+    if (q->chan)
+        fftchan_flush(q->chan, on_chan, q);
+    for (int i = 0; i < q->n_ch; i++) {
+        if (q->ch[i].rx)
+            ble_rx_flush(q->ch[i].rx, on_legacy, q);
+        if (q->ch[i].coded)
+            ble_coded_flush(q->ch[i].coded, on_coded, q);
+    }
     deliver(q);
     return SG_OK;
 }
@@ -392,23 +484,22 @@ int ble_scan_flush(ble_scan *q, ble_scan_cb cb, void *user)
 void ble_scan_get_stats(const ble_scan *q, ble_scan_stats *s)
 {
     *s = q->st;
-    ble_rx_stats ls;
-    ble_rx_get_stats(q->legacy, &ls);
-    s->packets_1m = ls.crc_ok;
-    s->crc_fail_1m = ls.crc_fail;
-    s->truncated = ls.truncated;
-    for (int i = 0; i < q->n_sec1m; i++) {
-        ble_rx_get_stats(q->sec1m[i], &ls);
-        s->packets_1m += ls.crc_ok;
-        s->crc_fail_1m += ls.crc_fail;
-        s->truncated += ls.truncated;
-    }
-    for (int i = 0; i < q->n_coded; i++) {
-        ble_coded_stats cs;
-        ble_coded_get_stats(q->coded[i], &cs);
-        s->syncs_coded += cs.syncs;
-        s->crc_fail_coded += cs.crc_fail;
-        s->truncated += cs.truncated;
+    s->packets_1m = s->crc_fail_1m = s->syncs_coded = s->crc_fail_coded = s->truncated = 0;
+    for (int i = 0; i < q->n_ch; i++) {
+        if (q->ch[i].rx) {
+            ble_rx_stats ls;
+            ble_rx_get_stats(q->ch[i].rx, &ls);
+            s->packets_1m += ls.crc_ok;
+            s->crc_fail_1m += ls.crc_fail;
+            s->truncated += ls.truncated;
+        }
+        if (q->ch[i].coded) {
+            ble_coded_stats cs;
+            ble_coded_get_stats(q->ch[i].coded, &cs);
+            s->syncs_coded += cs.syncs;
+            s->crc_fail_coded += cs.crc_fail;
+            s->truncated += cs.truncated;
+        }
     }
     const ble_chain_stats *c = &q->chain.st;
     s->chain_lost = c->incomplete + c->orphans + c->overflow + c->truncated;
@@ -416,6 +507,8 @@ void ble_scan_get_stats(const ble_scan *q, ble_scan_stats *s)
 
 double ble_scan_hold_s(const ble_scan *q)
 {
-    /* the longest packet a receiver buffers (1 us per symbol / bit), with a margin */
-    return 1.25e-6 * (q->cfg.extended ? BLE_CODED_MAX_SYMBOLS : BLE_PKT_MAX_BITS);
+    /* the longest packet a receiver buffers (1 us per symbol / bit), with a margin, and
+     * what the channeliser holds (at most one FFT block of FFTCHAN_MAX_N) */
+    return 1.25e-6 * (q->cfg.extended ? BLE_CODED_MAX_SYMBOLS : BLE_PKT_MAX_BITS) +
+           FFTCHAN_MAX_N / q->cfg.legacy.sample_rate;
 }

@@ -346,10 +346,19 @@ static void test_bad_config(void **state)
     b.center_freq = 0;
     assert_int_equal(ble_scan_execute(q, &b, NULL, NULL, &e), SG_ERANGE);
     ble_scan_destroy(q);
-    /* the Coded PHY needs a multiple of 4 MHz */
+    /* the Coded PHY needs at least 4 MHz; the channeliser a rate it divides exactly to
+     * 4 MHz (6 MHz is one now, 4.0001 MHz is not) */
     c.legacy.sample_rate = 6e6;
+    q = ble_scan_create(&c, &e);
+    assert_non_null(q);
+    ble_scan_destroy(q);
+    c.legacy.sample_rate = 2e6;
     assert_null(ble_scan_create(&c, &e));
     assert_int_equal(e.code, SG_EINVAL);
+    c.legacy.sample_rate = 4.0001e6;
+    assert_null(ble_scan_create(&c, &e));
+    assert_int_equal(e.code, SG_EINVAL);
+    assert_non_null(strstr(e.msg, "exactly"));
     assert_null(ble_scan_create(NULL, &e));
 }
 

@@ -1,0 +1,80 @@
+/* FFT channeliser (fast-convolution filter bank): several narrow channels of one
+ * wideband IQ stream, each mixed to DC, filtered and decimated to a common low output
+ * rate, for a cost that is about one forward FFT of the input whatever the number of
+ * channels.
+ *
+ * Method (overlap-save): the input is cut into blocks of N samples that overlap by P;
+ * each block is transformed once (N-point FFT). For every channel the K bins around its
+ * centre (K / N = out_rate / sample_rate) are weighted by the channel mask (1 up to
+ * pass_hz from the centre, a raised-cosine roll-off to 0 at stop_hz) and transformed
+ * back with a K-point inverse FFT: that is the channel at out_rate, centred on the
+ * nearest bin. The P / 2 outputs at each end of the block, where the circular
+ * convolution wraps, are dropped; the L = N - P in the middle are kept. The channel's
+ * offset from the nearest bin (at most half a bin) and the bin's phase from block to
+ * block are taken out by a rotator at the output rate, so each output is the channel
+ * exactly at DC and the output stream is continuous across blocks.
+ * The mask is zero-phase: output m of a channel is input m * sample_rate / out_rate
+ * (no delay); a block of output therefore has sample_index = input index / R and the
+ * input's t0 (R = sample_rate / out_rate).
+ * The sizes are chosen at create: N has only factors 2, 3, 5, 7, makes K an integer and
+ * keeps the overlap P >= overlap_s * sample_rate; the cheapest per input sample wins.
+ * Rates without such an N (up to FFTCHAN_MAX_N) are refused. Mask bins beyond the input's
+ * band edge are dropped (a channel near the edge keeps what the capture has of it).
+ * Not thread-safe: one thread owns a channeliser. No allocation after create. */
+#ifndef FFTCHAN_H
+#define FFTCHAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sg_error.h"
+#include "sg_types.h"
+
+#define FFTCHAN_MAX 16            /* channels at most */
+#define FFTCHAN_MAX_N 16384       /* largest FFT size */
+
+typedef struct {
+    double sample_rate;           /* input Hz, > 0 */
+    double out_rate;              /* output Hz per channel, <= sample_rate */
+    double pass_hz, stop_hz;      /* mask: flat to pass_hz, 0 from stop_hz (Hz from the
+                                     channel centre; 0 < pass < stop <= out_rate / 2) */
+    double overlap_s;             /* s of overlap kept on each block (the mask's impulse
+                                     response must fit in it), > 0 */
+    int n_channels;               /* 1..FFTCHAN_MAX */
+    double offsets_hz[FFTCHAN_MAX]; /* channel centre minus input DC, Hz, |offset| <=
+                                       sample_rate / 2 */
+} fftchan_cfg;
+
+/* Defaults: out_rate 4 MHz, pass 0.8 MHz, stop 1.6 MHz, overlap 5 us, no channels. */
+void fftchan_cfg_default(fftchan_cfg *c);
+
+/* Output: n samples of channel ch at out_rate; valid during the call only. blk->x is
+ * that channel's samples, blk->center_freq the input's centre plus the channel offset
+ * (0 when the input's centre is unknown). */
+typedef void (*fftchan_cb)(void *user, int ch, const sg_iq_block *blk);
+
+typedef struct fftchan fftchan;
+
+/* NULL + e on a bad configuration (naming the value) or no memory. */
+fftchan *fftchan_create(const fftchan_cfg *c, sg_errinfo *e);
+void fftchan_destroy(fftchan *q);
+
+/* One input block (any length). Outputs are handed to cb in the order channel 0..n-1,
+ * in pieces of up to a few thousand samples, during the call. A discontinuity (flag or
+ * index jump) first completes the samples before it (zero-padded), then restarts; the
+ * next output block of every channel has its discontinuity flag set. SG_EINVAL: NULL,
+ * or a sample rate that differs from the configured one. */
+int fftchan_execute(fftchan *q, const sg_iq_block *in, fftchan_cb cb, void *user,
+                    sg_errinfo *e);
+
+/* End of input: pushes out every input sample still held (zero-padded). */
+int fftchan_flush(fftchan *q, fftchan_cb cb, void *user);
+
+/* Sizes in use: FFT size N, kept samples per block L, output bins K. */
+void fftchan_sizes(const fftchan *q, int *n, int *l, int *k);
+
+/* s of input a channel output lags its input by (held until a block is complete). */
+double fftchan_latency_s(const fftchan *q);
+
+#endif
