@@ -145,3 +145,33 @@ int ble_tx_coded(const ble_tx_cfg *c, const uint8_t *pdu, size_t len, int channe
     free(sym);
     return rc;
 }
+
+int ble_tx_place(const float complex *src, size_t n, double fs_src, float complex *dst,
+                 size_t dn, double fs_dst, double t_at, double offset_hz)
+{
+    if (!src || !dst || !n || !(fs_src > 0) || !(fs_dst > 0) || !isfinite(t_at) ||
+        !isfinite(offset_hz))
+        return SG_EINVAL;
+    const int half = 16; /* windowed sinc over 32 source samples */
+    double dur = (double)n / fs_src;
+    long i0 = (long)floor(t_at * fs_dst), i1 = (long)ceil((t_at + dur) * fs_dst);
+    if (i0 < 0)
+        i0 = 0;
+    if (i1 > (long)dn)
+        i1 = (long)dn;
+    for (long i = i0; i < i1; i++) {
+        double u = ((double)i / fs_dst - t_at) * fs_src;
+        long k0 = (long)floor(u);
+        double complex acc = 0;
+        for (long k = k0 - half + 1; k <= k0 + half; k++) {
+            if (k < 0 || k >= (long)n)
+                continue;
+            double d = u - (double)k;
+            double s = fabs(d) < 1e-12 ? 1.0 : sin(M_PI * d) / (M_PI * d);
+            double w = 0.5 + 0.5 * cos(M_PI * d / half);
+            acc += src[k] * (s * w);
+        }
+        dst[i] += (float complex)(acc * cexp(I * 2 * M_PI * offset_hz * (double)i / fs_dst));
+    }
+    return SG_OK;
+}

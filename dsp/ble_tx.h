@@ -49,4 +49,11 @@ int ble_tx_odid(const ble_tx_cfg *c, const uint8_t adva[6], uint8_t counter,
 int ble_tx_coded(const ble_tx_cfg *c, const uint8_t *pdu, size_t len, int channel, int s,
                  float complex *out, size_t cap, size_t *n, sg_errinfo *e);
 
+/* Adds a baseband signal src[n] (at fs_src, band-limited well inside +-fs_src / 2) into
+ * dst[dn] at another rate fs_dst, starting t_at s into dst and shifted by offset_hz:
+ * windowed-sinc interpolation (32 taps), for test captures at rates the modulator does
+ * not make (61.44 Msps). Samples beyond dst are dropped. SG_EINVAL for bad arguments. */
+int ble_tx_place(const float complex *src, size_t n, double fs_src, float complex *dst,
+                 size_t dn, double fs_dst, double t_at, double offset_hz);
+
 #endif
