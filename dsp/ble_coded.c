@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ble_ll.h"
+#include "fast_atan.h"
 
 #define SPS 4                    /* samples per symbol after decimation */
 #define DEV_HZ 250e3             /* frequency deviation at h = 0.5 */
@@ -17,6 +18,8 @@
 #define HDR_WINDOW (16 + 24)     /* bits decoded to read the header reliably */
 #define PRE_THRESHOLD 0.3        /* comb pre-check on the preamble alone */
 #define MAX_SAMPLES (SPS * BLE_CODED_MAX_SYMBOLS + 64)
+#define COMB_W (8 * SPS)         /* decimated samples per preamble period */
+#define COMB_FRESH 4096          /* slides before the comb is recomputed */
 
 /* ---- framing ------------------------------------------------------------------- */
 
@@ -122,6 +125,10 @@ struct ble_coded_rx {
     float soft[2 * B2_MAX_BITS];  /* per coded bit */
     uint8_t dec[B2_MAX_BITS];     /* Viterbi decisions: bit s set = survivor from the odd predecessor */
     uint8_t bits[B2_MAX_BITS];
+    double comb_s[COMB_W], comb_a[COMB_W]; /* preamble comb ring (comb_at) */
+    int comb_head, comb_age;
+    uint64_t comb_pos;            /* decimated index the ring starts at */
+    bool comb_valid;
     ble_coded_stats st;
 };
 
@@ -328,20 +335,52 @@ static double corr_sync(const ble_coded_rx *q, size_t p)
     return den > 0 ? num / den : 0;
 }
 
+/* The preamble comb at decimated position p: for each of the COMB_W positions
+ * q = p .. p + COMB_W - 1, the sums over the 10 preamble periods of d[q + 32 r] and of
+ * |d[q + 32 r]|. Stepping p by one slides them (one position leaves, one enters:
+ * each sum drops its first term and gains one at the end), so the pre-check costs a
+ * few operations per sample instead of 160; recomputed from scratch after a jump and
+ * every COMB_FRESH steps (no drift). */
+static void comb_sums(const ble_coded_rx *q, size_t at, double *s, double *a)
+{
+    *s = *a = 0;
+    for (int r = 0; r < 10; r++) {
+        float v = q->d[at + (size_t)(COMB_W * r)];
+        *s += v;
+        *a += fabsf(v);
+    }
+}
+
+static void comb_at(ble_coded_rx *q, size_t p)
+{
+    uint64_t abs = q->base + p;
+    if (q->comb_valid && abs == q->comb_pos + 1 && q->comb_age < COMB_FRESH) {
+        /* position comb_pos leaves the ring, comb_pos + COMB_W enters it */
+        int k = q->comb_head;
+        comb_sums(q, p + COMB_W - 1, &q->comb_s[k], &q->comb_a[k]);
+        q->comb_head = (k + 1) % COMB_W;
+        q->comb_age++;
+    } else {
+        for (int k = 0; k < COMB_W; k++)
+            comb_sums(q, p + (size_t)k, &q->comb_s[k], &q->comb_a[k]);
+        q->comb_head = 0;
+        q->comb_age = 0;
+        q->comb_valid = true;
+    }
+    q->comb_pos = abs;
+}
+
 /* Tries to decode a packet whose first preamble symbol centre is at p. Returns the
  * decimated samples consumed (0: no packet here), or -1 when more input is needed. */
 static long try_packet(ble_coded_rx *q, size_t p, bool flush, ble_coded_cb cb, void *user)
 {
     /* comb pre-check on the preamble (period 8 symbols) */
     double num = 0, den = 0;
+    comb_at(q, p);
     for (int j = 0; j < 8; j++) {
-        double sj = 0;
-        for (int r = 0; r < 10; r++) {
-            float v = q->d[p + SPS * (8 * r + j)];
-            sj += v;
-            den += fabsf(v);
-        }
-        num += q->sync_pat[j] * sj;
+        int k = (q->comb_head + SPS * j) % COMB_W;
+        num += q->sync_pat[j] * q->comb_s[k];
+        den += q->comb_a[k];
     }
     if (!(den > 0) || num / den < PRE_THRESHOLD)
         return 0;
@@ -487,6 +526,7 @@ int ble_coded_execute(ble_coded_rx *q, const sg_iq_block *blk, ble_coded_cb cb, 
         q->in0 = blk->sample_index;
         q->t0 = blk->t0;
         q->base = q->len = q->scan = 0;
+        q->comb_valid = false;
         q->cnt = 0;
         q->have_prev = false;
     }
@@ -502,13 +542,19 @@ int ble_coded_execute(ble_coded_rx *q, const sg_iq_block *blk, ble_coded_cb cb, 
         if (++q->cnt < q->D)
             continue;
         q->cnt = 0;
-        float complex y = 0;
-        const float complex *w = q->hist + q->hpos;
-        for (int k = 0; k < q->nt; k++)
-            y += q->taps[k] * w[k];
+        /* real taps on interleaved re/im: the same sums as complex arithmetic */
+        const float *w = (const float *)(q->hist + q->hpos);
+        float re = 0, im = 0;
+        for (int k = 0; k < q->nt; k++) {
+            re += q->taps[k] * w[2 * k];
+            im += q->taps[k] * w[2 * k + 1];
+        }
+        float complex y = re + I * im;
         float v = 0;
-        if (q->have_prev)
-            v = cargf(y * conjf(q->prev)) * gain;
+        if (q->have_prev) { /* detection only: the fast arg will do */
+            float complex z = y * conjf(q->prev);
+            v = sg_fast_atan2f(cimagf(z), crealf(z)) * gain;
+        }
         q->prev = y;
         q->have_prev = true;
         if (q->len == q->cap) {
@@ -536,6 +582,7 @@ int ble_coded_flush(ble_coded_rx *q, ble_coded_cb cb, void *user)
     scan(q, true, cb, user);
     q->started = false;
     q->len = q->scan = q->wait_len = 0;
+    q->comb_valid = false;
     memset(q->hist, 0, 2 * (size_t)q->nt * sizeof *q->hist);
     return SG_OK;
 }

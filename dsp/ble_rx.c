@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fast_atan.h"
 #include "sg_json.h"
 
 #define CUTOFF_HZ 0.7e6     /* channel filter cutoff: 99 % of GFSK + 150 kHz offset */
@@ -484,23 +485,6 @@ static int set_offset(ble_rx *q, chan *ch, int i, const sg_iq_block *blk, sg_err
     return SG_OK;
 }
 
-/* atan2 to ~1e-5 rad: a polynomial on [0, 1] plus octant folding. The discriminator
- * needs nothing better, and libm's atan2f was a third of the receiver's time. */
-static inline float fast_atan2f(float y, float x)
-{
-    float ax = fabsf(x), ay = fabsf(y);
-    float mx = ax > ay ? ax : ay, mn = ax > ay ? ay : ax;
-    if (mx == 0.0f)
-        return 0.0f;
-    float a = mn / mx, s = a * a;
-    float r = a * (0.9998660f + s * (-0.3302995f + s * (0.1801410f + s * (-0.0851330f + s * 0.0208351f))));
-    if (ay > ax)
-        r = 1.57079637f - r;
-    if (x < 0.0f)
-        r = 3.14159274f - r;
-    return y < 0.0f ? -r : r;
-}
-
 /* Pushes one sample through a decimating stage; true (and *y) when it outputs. */
 static inline bool fir_push(const fir_stage *f, fir_state *s, float complex v, float complex *y)
 {
@@ -566,7 +550,7 @@ static void chan_feed(ble_rx *q, chan *ch, const float complex *x, size_t n, uin
             ch->len = 0;
             ch->scan = (size_t)q->w;
         }
-        ch->d[ch->len] = fast_atan2f(cimagf(z), crealf(z)) * dscale;
+        ch->d[ch->len] = sg_fast_atan2f(cimagf(z), crealf(z)) * dscale;
         ch->pw[ch->len] = crealf(y) * crealf(y) + cimagf(y) * cimagf(y);
         ch->len++;
     }
