@@ -138,6 +138,7 @@ void ble_coded_cfg_default(ble_coded_cfg *c)
     c->offset_hz = 0;
     c->channel = 37;
     c->sync_threshold = 0.35;
+    c->prefiltered = false;
 }
 
 void ble_coded_destroy(ble_coded_rx *q)
@@ -149,6 +150,32 @@ void ble_coded_destroy(ble_coded_rx *q)
     free(q->d);
     free(q->y);
     free(q);
+}
+
+/* The channel filter: windowed sinc (Hamming), nt taps, cutoff fc cycles per sample,
+ * unit DC gain. */
+static void design(float *taps, int nt, double fc)
+{
+    double sum = 0;
+    for (int i = 0; i < nt; i++) {
+        double k = i - (nt - 1) / 2.0;
+        double h = k == 0 ? 2 * fc : sin(2 * M_PI * fc * k) / (M_PI * k);
+        h *= 0.54 - 0.46 * cos(2 * M_PI * i / (nt - 1));
+        taps[i] = (float)h;
+        sum += h;
+    }
+    for (int i = 0; i < nt; i++)
+        taps[i] /= (float)sum;
+}
+
+double ble_coded_filter_gain(double f_hz)
+{
+    float taps[17];
+    design(taps, 17, CUTOFF_HZ / 4e6);
+    double g = 0;
+    for (int k = 0; k < 17; k++)
+        g += taps[k] * cos(2 * M_PI * f_hz / 4e6 * (k - 8));
+    return g;
 }
 
 ble_coded_rx *ble_coded_create(const ble_coded_cfg *c, sg_errinfo *e)
@@ -166,6 +193,11 @@ ble_coded_rx *ble_coded_create(const ble_coded_cfg *c, sg_errinfo *e)
     if (!isfinite(c->offset_hz) || fabs(c->offset_hz) + 1e6 > c->sample_rate / 2) {
         sg_err_set(e, SG_ERANGE, "ble_coded: offset_hz %g puts the channel outside the band",
                    c->offset_hz);
+        return NULL;
+    }
+    if (c->prefiltered && fabs(c->sample_rate - 4e6) > 1e-3) {
+        sg_err_set(e, SG_EINVAL, "ble_coded: prefiltered input must be at 4 MHz, got %g",
+                   c->sample_rate);
         return NULL;
     }
     if (c->channel < 0 || c->channel > 39) {
@@ -196,16 +228,7 @@ ble_coded_rx *ble_coded_create(const ble_coded_cfg *c, sg_errinfo *e)
         sg_err_set(e, SG_ENOMEM, "ble_coded: out of memory");
         return NULL;
     }
-    double fc = CUTOFF_HZ / q->fs, sum = 0;
-    for (int i = 0; i < q->nt; i++) {
-        double k = i - (q->nt - 1) / 2.0;
-        double h = k == 0 ? 2 * fc : sin(2 * M_PI * fc * k) / (M_PI * k);
-        h *= 0.54 - 0.46 * cos(2 * M_PI * i / (q->nt - 1));
-        q->taps[i] = (float)h;
-        sum += h;
-    }
-    for (int i = 0; i < q->nt; i++)
-        q->taps[i] /= (float)sum;
+    design(q->taps, q->nt, CUTOFF_HZ / q->fs);
     q->step = cexp(-I * 2 * M_PI * c->offset_hz / q->fs);
     q->rot = 1;
     /* known symbols: preamble, coded AA; the CI candidates after it */
@@ -469,7 +492,7 @@ static long try_packet(ble_coded_rx *q, size_t p, bool flush, ble_coded_cb cb, v
         for (int j = 0; j < 8; j++)
             pk.pdu[i] |= (uint8_t)(q->bits[8 * i + j] << j);
     uint64_t dec_idx = q->base + p - SPS / 2; /* start of the first symbol */
-    double delay = (q->nt - 1) / 2.0;
+    double delay = q->cfg.prefiltered ? 0 : (q->nt - 1) / 2.0;
     pk.sample_index = q->in0 + dec_idx * (uint64_t)q->D - (uint64_t)lround(delay);
     pk.t = q->t0 + (double)pk.sample_index / q->fs;
     pk.channel = q->cfg.channel;
@@ -533,23 +556,31 @@ int ble_coded_execute(ble_coded_rx *q, const sg_iq_block *blk, ble_coded_cb cb, 
     /* phase step per decimated sample (4 MHz) -> +-1 at full deviation */
     const float gain = (float)(SPS * 1e6 / (2 * M_PI * DEV_HZ));
     for (size_t i = 0; i < blk->n; i++) {
-        float complex x = blk->x[i] * (float complex)q->rot;
-        q->rot *= q->step;
-        if ((i & 1023) == 0)
-            q->rot /= cabs(q->rot);
-        q->hist[q->hpos] = q->hist[q->hpos + q->nt] = x;
-        q->hpos = (q->hpos + 1) % q->nt;
+        float complex x = blk->x[i];
+        if (q->cfg.offset_hz != 0) {
+            x *= (float complex)q->rot;
+            q->rot *= q->step;
+            if ((i & 1023) == 0)
+                q->rot /= cabs(q->rot);
+        }
+        if (!q->cfg.prefiltered) {
+            q->hist[q->hpos] = q->hist[q->hpos + q->nt] = x;
+            q->hpos = (q->hpos + 1) % q->nt;
+        }
         if (++q->cnt < q->D)
             continue;
         q->cnt = 0;
-        /* real taps on interleaved re/im: the same sums as complex arithmetic */
-        const float *w = (const float *)(q->hist + q->hpos);
-        float re = 0, im = 0;
-        for (int k = 0; k < q->nt; k++) {
-            re += q->taps[k] * w[2 * k];
-            im += q->taps[k] * w[2 * k + 1];
+        float complex y = x;
+        if (!q->cfg.prefiltered) {
+            /* real taps on interleaved re/im: the same sums as complex arithmetic */
+            const float *w = (const float *)(q->hist + q->hpos);
+            float re = 0, im = 0;
+            for (int k = 0; k < q->nt; k++) {
+                re += q->taps[k] * w[2 * k];
+                im += q->taps[k] * w[2 * k + 1];
+            }
+            y = re + I * im;
         }
-        float complex y = re + I * im;
         float v = 0;
         if (q->have_prev) { /* detection only: the fast arg will do */
             float complex z = y * conjf(q->prev);

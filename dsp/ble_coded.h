@@ -46,7 +46,14 @@ typedef struct {
     double offset_hz;       /* channel centre minus DC, Hz, |offset| + 1 MHz <= fs / 2 */
     int channel;            /* channel index 0..39 (dewhitening) */
     double sync_threshold;  /* normalised correlation of preamble + coded AA, [0.2, 0.95] */
+    bool prefiltered;       /* input is the channel at DC, 4 MHz, already filtered by
+                               ble_coded_filter_gain (a channeliser's zero-phase mask): the
+                               receiver's own filter is skipped. Default false */
 } ble_coded_cfg;
+
+/* Zero-phase gain of the receiver's channel filter at 4 MHz at f_hz from the channel
+ * centre (1 at 0): what a channeliser applies for a prefiltered receiver. Pure. */
+double ble_coded_filter_gain(double f_hz);
 
 /* Defaults: 4 MHz, offset 0, channel 37, threshold 0.35. */
 void ble_coded_cfg_default(ble_coded_cfg *c);

@@ -40,10 +40,18 @@ typedef struct {
     bool extended;                      /* also extended advertising PDUs (type 7, payload up
                                            to 255 bytes: AUX_ADV_IND / AUX_CHAIN_IND on the
                                            secondary channels); default false (legacy, 37) */
+    bool prefiltered;                   /* the input is one channel at DC, 4 MHz, already
+                                           filtered by ble_rx_filter_gain (a channeliser's
+                                           zero-phase mask): the receiver's own filter is
+                                           skipped. Default false */
 } ble_rx_cfg;
 
 /* Defaults: channel 37 at offset 0, 4 MHz, threshold 0.6, legacy PDUs only. */
 void ble_rx_cfg_default(ble_rx_cfg *c);
+
+/* Zero-phase gain of the receiver's channel filter at 4 MHz at f_hz from the channel
+ * centre (1 at 0): what a channeliser applies for a prefiltered receiver. Pure. */
+double ble_rx_filter_gain(double f_hz);
 
 /* Reads a configuration object: {"channels": [37, 38], "offsets_hz": [...],
  * "sample_rate": 4e6, "sync_threshold": 0.6}; absent keys keep the defaults.

@@ -19,6 +19,7 @@ typedef struct {
     bool primary;
     ble_rx *rx;                 /* legacy 1M (primary) or extended 1M (secondary), or NULL */
     ble_coded_rx *coded;        /* or NULL */
+    double (*shape)(double f_hz); /* the receiver's filter, applied by the channeliser */
 } scan_ch;
 
 struct ble_scan {
@@ -164,25 +165,32 @@ static int add_channel(ble_scan *q, int channel, bool primary, sg_errinfo *e)
     scan_ch *s = &q->ch[q->n_ch++];
     s->channel = channel;
     s->primary = primary;
-    if (primary || c->sec_1m) {
+    bool want_rx = primary || c->sec_1m;
+    bool want_coded = primary ? c->extended && c->coded_primary : c->sec_coded;
+    /* one receiver on the channel: the channeliser applies its filter */
+    bool pre = q->out_rate == 4e6 && want_rx != want_coded;
+    s->shape = !pre ? NULL : want_rx ? ble_rx_filter_gain : ble_coded_filter_gain;
+    if (want_rx) {
         ble_rx_cfg rc = c->legacy;
         rc.n_channels = 1;
         rc.channels[0] = channel;
         rc.offsets_hz[0] = 0.0;
         rc.sample_rate = q->out_rate;
         rc.extended = !primary;
+        rc.prefiltered = pre;
         if (!(s->rx = ble_rx_create(&rc, e)))
             return e->code;
         if (!primary)
             q->n_sec1m++;
     }
-    if (primary ? c->extended && c->coded_primary : c->sec_coded) {
+    if (want_coded) {
         ble_coded_cfg cc;
         ble_coded_cfg_default(&cc);
         cc.sample_rate = q->out_rate;
         cc.offset_hz = 0;
         cc.channel = channel;
         cc.sync_threshold = c->coded_threshold;
+        cc.prefiltered = pre;
         if (!(s->coded = ble_coded_create(&cc, e)))
             return e->code;
         q->n_coded++;
@@ -289,6 +297,7 @@ static int build(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
         if (c->extended && c->coded_primary && !in_band(off, fs))
             return sg_err_set(e, SG_ERANGE, "ble: channel %d (offset %g Hz) is outside the %g Hz "
                                             "band for the Coded PHY", ch, off, fs);
+        cc.shape[n] = q->ch[i].shape;
         cc.offsets_hz[n++] = off;
     }
     if (c->extended) {
@@ -325,6 +334,7 @@ static int build(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
             int rc = add_channel(q, sec[i], false, e);
             if (rc)
                 return rc;
+            cc.shape[n] = q->ch[q->n_ch - 1].shape;
             cc.offsets_hz[n++] = ble_channel_freq(sec[i]) - fc;
         }
         q->st.n_secondary = ns;

@@ -27,7 +27,7 @@ struct fftchan {
     int n, k, l, h;                /* FFT size, output bins, kept inputs, half overlap */
     int lk, hk;                    /* kept and dropped outputs per block */
     int j;                         /* mask half-width in bins */
-    float *mask;                   /* 2j + 1 weights */
+    float *mask;                   /* 2j + 1 weights per channel */
     fftwf_complex *buf, *spec, *ybin, *y;
     fftwf_plan fwd, inv;
     int fill;                      /* samples in buf */
@@ -184,7 +184,7 @@ fftchan *fftchan_create(const fftchan_cfg *c, sg_errinfo *e)
     q->j = (int)floor(c->stop_hz * q->n / c->sample_rate);
     if (2 * q->j + 1 > q->k)
         q->j = (q->k - 1) / 2;
-    q->mask = malloc(sizeof *q->mask * (size_t)(2 * q->j + 1));
+    q->mask = malloc(sizeof *q->mask * (size_t)(2 * q->j + 1) * (size_t)c->n_channels);
     q->buf = fftwf_alloc_complex((size_t)q->n);
     q->spec = fftwf_alloc_complex((size_t)q->n);
     q->ybin = fftwf_alloc_complex((size_t)q->k);
@@ -213,7 +213,9 @@ fftchan *fftchan_create(const fftchan_cfg *c, sg_errinfo *e)
             w = 0;
         else
             w = 0.5 * (1 + cos(M_PI * (f - c->pass_hz) / (c->stop_hz - c->pass_hz)));
-        q->mask[jj + q->j] = (float)(w / q->n); /* with FFTW's unnormalised transforms */
+        for (int i = 0; i < c->n_channels; i++) /* with FFTW's unnormalised transforms */
+            q->mask[i * (2 * q->j + 1) + jj + q->j] =
+                (float)(w * (c->shape[i] ? c->shape[i](jj * bin) : 1.0) / q->n);
     }
     memset(q->ybin, 0, sizeof(fftwf_complex) * (size_t)q->k);
     for (int i = 0; i < c->n_channels; i++) {
@@ -262,11 +264,11 @@ static void run_block(fftchan *q, fftchan_cb cb, void *user)
     long long s_rel = (long long)q->block * q->l - q->h;
     for (int i = 0; i < q->cfg.n_channels; i++) {
         fch *ch = &q->ch[i];
+        const float *mk = q->mask + (size_t)i * (size_t)(2 * q->j + 1) + q->j;
         for (int jj = -q->j; jj <= q->j; jj++) {
             long b = ch->k0 + jj;
             long slot = jj < 0 ? jj + k : jj;
-            Y[slot] = (b >= -n / 2 && b < (n + 1) / 2) ? X[b < 0 ? b + n : b] * q->mask[jj + q->j]
-                                                        : 0;
+            Y[slot] = (b >= -n / 2 && b < (n + 1) / 2) ? X[b < 0 ? b + n : b] * mk[jj] : 0;
         }
         fftwf_execute(q->inv);
         if (ch->len + (size_t)q->lk > OUT_CAP)

@@ -44,6 +44,10 @@ typedef struct {
     int n_channels;               /* 1..FFTCHAN_MAX */
     double offsets_hz[FFTCHAN_MAX]; /* channel centre minus input DC, Hz, |offset| <=
                                        sample_rate / 2 */
+    double (*shape[FFTCHAN_MAX])(double f_hz); /* optional per channel (NULL: none): a
+                                       zero-phase gain at f_hz from the centre that the
+                                       mask is multiplied by (a receiver's own channel
+                                       filter, applied here for free) */
 } fftchan_cfg;
 
 /* Defaults: out_rate 4 MHz, pass 0.8 MHz, stop 1.6 MHz, overlap 5 us, no channels. */
