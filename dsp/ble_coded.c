@@ -1,4 +1,7 @@
 /* Bluetooth LE Coded PHY framing and receiver (see ble_coded.h). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3", "no-trapping-math") /* vectorises the comb and discriminator */
+#endif
 #include "ble_coded.h"
 
 #include <complex.h>
@@ -19,7 +22,7 @@
 #define PRE_THRESHOLD 0.3        /* comb pre-check on the preamble alone */
 #define MAX_SAMPLES (SPS * BLE_CODED_MAX_SYMBOLS + 64)
 #define COMB_W (8 * SPS)         /* decimated samples per preamble period */
-#define COMB_FRESH 4096          /* slides before the comb is recomputed */
+#define COMB_BATCH 64            /* positions pre-checked at once */
 
 /* ---- framing ------------------------------------------------------------------- */
 
@@ -125,10 +128,6 @@ struct ble_coded_rx {
     float soft[2 * B2_MAX_BITS];  /* per coded bit */
     uint8_t dec[B2_MAX_BITS];     /* Viterbi decisions: bit s set = survivor from the odd predecessor */
     uint8_t bits[B2_MAX_BITS];
-    double comb_s[COMB_W], comb_a[COMB_W]; /* preamble comb ring (comb_at) */
-    int comb_head, comb_age;
-    uint64_t comb_pos;            /* decimated index the ring starts at */
-    bool comb_valid;
     ble_coded_stats st;
 };
 
@@ -358,55 +357,43 @@ static double corr_sync(const ble_coded_rx *q, size_t p)
     return den > 0 ? num / den : 0;
 }
 
-/* The preamble comb at decimated position p: for each of the COMB_W positions
- * q = p .. p + COMB_W - 1, the sums over the 10 preamble periods of d[q + 32 r] and of
- * |d[q + 32 r]|. Stepping p by one slides them (one position leaves, one enters:
- * each sum drops its first term and gains one at the end), so the pre-check costs a
- * few operations per sample instead of 160; recomputed from scratch after a jump and
- * every COMB_FRESH steps (no drift). */
-static void comb_sums(const ble_coded_rx *q, size_t at, double *s, double *a)
+/* The comb pre-check on the preamble (period 8 symbols) at the nb (<= COMB_BATCH)
+ * positions p0 .. p0 + nb - 1 at once: per position q the sums over the 10 periods of
+ * d[q + 32 r] and |d[q + 32 r]| (each used by 8 positions), then per position the
+ * pattern-weighted sum of 8 of them against the sum of |d|: the same sums as one
+ * position at a time, laid out so that they run across positions in vector registers. */
+static void comb_batch(const ble_coded_rx *q, size_t p0, int nb, uint8_t *pass)
 {
-    *s = *a = 0;
+    double cs[COMB_BATCH + COMB_W], ca[COMB_BATCH + COMB_W], num[COMB_BATCH], den[COMB_BATCH];
+    const float *d = q->d + p0;
+    int nq = nb + SPS * 7;
+    for (int i = 0; i < nq; i++)
+        cs[i] = ca[i] = 0;
     for (int r = 0; r < 10; r++) {
-        float v = q->d[at + (size_t)(COMB_W * r)];
-        *s += v;
-        *a += fabsf(v);
+        const float *dr = d + COMB_W * r;
+        for (int i = 0; i < nq; i++) {
+            cs[i] += dr[i];
+            ca[i] += fabsf(dr[i]);
+        }
     }
-}
-
-static void comb_at(ble_coded_rx *q, size_t p)
-{
-    uint64_t abs = q->base + p;
-    if (q->comb_valid && abs == q->comb_pos + 1 && q->comb_age < COMB_FRESH) {
-        /* position comb_pos leaves the ring, comb_pos + COMB_W enters it */
-        int k = q->comb_head;
-        comb_sums(q, p + COMB_W - 1, &q->comb_s[k], &q->comb_a[k]);
-        q->comb_head = (k + 1) % COMB_W;
-        q->comb_age++;
-    } else {
-        for (int k = 0; k < COMB_W; k++)
-            comb_sums(q, p + (size_t)k, &q->comb_s[k], &q->comb_a[k]);
-        q->comb_head = 0;
-        q->comb_age = 0;
-        q->comb_valid = true;
+    for (int i = 0; i < nb; i++)
+        num[i] = den[i] = 0;
+    for (int j = 0; j < 8; j++) {
+        const double pj = q->sync_pat[j];
+        for (int i = 0; i < nb; i++) {
+            num[i] += pj * cs[i + SPS * j];
+            den[i] += ca[i + SPS * j];
+        }
     }
-    q->comb_pos = abs;
+    for (int i = 0; i < nb; i++)
+        pass[i] = den[i] > 0 && !(num[i] / den[i] < PRE_THRESHOLD);
 }
 
 /* Tries to decode a packet whose first preamble symbol centre is at p. Returns the
  * decimated samples consumed (0: no packet here), or -1 when more input is needed. */
 static long try_packet(ble_coded_rx *q, size_t p, bool flush, ble_coded_cb cb, void *user)
 {
-    /* comb pre-check on the preamble (period 8 symbols) */
-    double num = 0, den = 0;
-    comb_at(q, p);
-    for (int j = 0; j < 8; j++) {
-        int k = (q->comb_head + SPS * j) % COMB_W;
-        num += q->sync_pat[j] * q->comb_s[k];
-        den += q->comb_a[k];
-    }
-    if (!(den > 0) || num / den < PRE_THRESHOLD)
-        return 0;
+    /* (the comb pre-check on the preamble passed: comb_batch) */
     double r = corr_sync(q, p);
     if (r < q->cfg.sync_threshold)
         return 0;
@@ -511,7 +498,19 @@ static void scan(ble_coded_rx *q, bool flush, ble_coded_cb cb, void *user)
     if (!flush && q->len < q->wait_len)
         return; /* the packet at scan is still arriving */
     q->wait_len = 0;
+    uint8_t pass[COMB_BATCH];
+    size_t b0 = 0, bn = 0; /* pass[] holds positions b0 .. b0 + bn - 1 (of q->scan) */
     while (q->scan + need <= q->len) {
+        if (q->scan < b0 || q->scan >= b0 + bn) {
+            size_t room = q->len - need - q->scan + 1;
+            bn = room < COMB_BATCH ? room : COMB_BATCH;
+            b0 = q->scan;
+            comb_batch(q, b0 + SPS, (int)bn, pass);
+        }
+        if (!pass[q->scan - b0]) {
+            q->scan++;
+            continue;
+        }
         long used = try_packet(q, q->scan + SPS, flush, cb, user);
         if (used < 0)
             return; /* wait for the rest of this packet */
@@ -549,13 +548,43 @@ int ble_coded_execute(ble_coded_rx *q, const sg_iq_block *blk, ble_coded_cb cb, 
         q->in0 = blk->sample_index;
         q->t0 = blk->t0;
         q->base = q->len = q->scan = 0;
-        q->comb_valid = false;
         q->cnt = 0;
         q->have_prev = false;
     }
     /* phase step per decimated sample (4 MHz) -> +-1 at full deviation */
     const float gain = (float)(SPS * 1e6 / (2 * M_PI * DEV_HZ));
-    for (size_t i = 0; i < blk->n; i++) {
+    bool direct = q->cfg.prefiltered && q->cfg.offset_hz == 0; /* D is 1 */
+    for (size_t i = 0; direct && i < blk->n;) {
+        /* the samples as they are, discriminator in runs the compiler vectorises */
+        if (q->len == q->cap) {
+            scan(q, false, cb, user);
+            compact(q);
+            if (q->len == q->cap) {
+                q->scan = q->len - (size_t)MAX_SAMPLES;
+                compact(q);
+            }
+        }
+        size_t m = blk->n - i < q->cap - q->len ? blk->n - i : q->cap - q->len;
+        const float complex *x = blk->x + i;
+        float *d = q->d + q->len;
+        memcpy(q->y + q->len, x, m * sizeof *x);
+        if (q->have_prev) {
+            float complex z = x[0] * conjf(q->prev);
+            d[0] = sg_fast_atan2f(cimagf(z), crealf(z)) * gain;
+        } else {
+            d[0] = 0;
+        }
+        for (size_t k = 1; k < m; k++) {
+            float re = crealf(x[k]) * crealf(x[k - 1]) + cimagf(x[k]) * cimagf(x[k - 1]);
+            float im = cimagf(x[k]) * crealf(x[k - 1]) - crealf(x[k]) * cimagf(x[k - 1]);
+            d[k] = sg_fast_atan2f(im, re) * gain;
+        }
+        q->prev = x[m - 1];
+        q->have_prev = true;
+        q->len += m;
+        i += m;
+    }
+    for (size_t i = 0; !direct && i < blk->n; i++) {
         float complex x = blk->x[i];
         if (q->cfg.offset_hz != 0) {
             x *= (float complex)q->rot;
@@ -613,7 +642,6 @@ int ble_coded_flush(ble_coded_rx *q, ble_coded_cb cb, void *user)
     scan(q, true, cb, user);
     q->started = false;
     q->len = q->scan = q->wait_len = 0;
-    q->comb_valid = false;
     memset(q->hist, 0, 2 * (size_t)q->nt * sizeof *q->hist);
     return SG_OK;
 }

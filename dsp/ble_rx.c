@@ -11,7 +11,7 @@
  * most samples. Bits are sliced against the offset measured on the sync bits, so
  * offsets up to the full BLE tolerance (+-150 kHz) need no separate correction. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3")      /* vectorises the batched pre-check and the discriminator */
+#pragma GCC optimize("O3", "no-trapping-math") /* vectorises the pre-check and discriminator */
 #endif
 #include "ble_rx.h"
 

@@ -7,16 +7,13 @@
 
 static inline float sg_fast_atan2f(float y, float x)
 {
+    /* branch-free (selects only), so that loops over it vectorise; (0, 0) gives 0 */
     float ax = fabsf(x), ay = fabsf(y);
     float mx = ax > ay ? ax : ay, mn = ax > ay ? ay : ax;
-    if (mx == 0.0f)
-        return 0.0f;
-    float a = mn / mx, s = a * a;
+    float a = mn / (mx == 0.0f ? 1.0f : mx), s = a * a;
     float r = a * (0.9998660f + s * (-0.3302995f + s * (0.1801410f + s * (-0.0851330f + s * 0.0208351f))));
-    if (ay > ax)
-        r = 1.57079637f - r;
-    if (x < 0.0f)
-        r = 3.14159274f - r;
+    r = ay > ax ? 1.57079637f - r : r;
+    r = x < 0.0f ? 3.14159274f - r : r;
     return y < 0.0f ? -r : r;
 }
 

@@ -279,11 +279,18 @@ static void run_block(fftchan *q, fftchan_cb cb, void *user)
         double dstep = ch->delta / q->cfg.out_rate;
         cyc += dstep * q->hk;
         double complex r0 = cexp(-I * 2 * M_PI * (cyc - floor(cyc)));
-        float complex rot = (float complex)r0, step = (float complex)cexp(-I * 2 * M_PI * dstep);
-        float complex *o = ch->out + ch->len;
-        for (int t = 0; t < q->lk; t++) {
-            o[t] = y[q->hk + t] * rot;
-            rot *= step;
+        double complex st = cexp(-I * 2 * M_PI * dstep);
+        float rr = (float)creal(r0), ri = (float)cimag(r0);
+        const float sr = (float)creal(st), si = (float)cimag(st);
+        float *o = (float *)(ch->out + ch->len);
+        const float *yy = (const float *)(y + q->hk);
+        for (int t = 0; t < q->lk; t++) { /* real arithmetic: no complex-multiply NaN path */
+            float a = yy[2 * t], b = yy[2 * t + 1];
+            o[2 * t] = a * rr - b * ri;
+            o[2 * t + 1] = a * ri + b * rr;
+            float nr = rr * sr - ri * si;
+            ri = rr * si + ri * sr;
+            rr = nr;
         }
         ch->len += (size_t)q->lk;
     }
