@@ -16,7 +16,8 @@
  * The mask is zero-phase: output m of a channel is input m * sample_rate / out_rate
  * (no delay); a block of output therefore has sample_index = input index / R and the
  * input's t0 (R = sample_rate / out_rate).
- * The sizes are chosen at create: N has only factors 2, 3, 5, 7, makes K an integer and
+ * The sizes are chosen at create: N = 2^a 3^b 5^c (b <= 1, c <= 3: FFTW's fast sizes; if
+ * none fits, any 2^a 3^b 5^c 7^d), makes K an integer and
  * keeps the overlap P >= overlap_s * sample_rate; the cheapest per input sample wins.
  * Rates without such an N (up to FFTCHAN_MAX_N) are refused. Mask bins beyond the input's
  * band edge are dropped (a channel near the edge keeps what the capture has of it).

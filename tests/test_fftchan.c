@@ -182,6 +182,14 @@ static void test_bad(void **state)
     c.sample_rate = 4.0001e6; /* no FFT size divides it to 4 MHz exactly */
     assert_null(fftchan_create(&c, &e));
     assert_non_null(strstr(e.msg, "exactly"));
+    c.sample_rate = 56e6; /* needs a factor 7: the fallback sizes */
+    fftchan *q = fftchan_create(&c, &e);
+    assert_non_null(q);
+    int nn, l, k;
+    fftchan_sizes(q, &nn, &l, &k);
+    assert_int_equal(nn % 7, 0);
+    assert_int_equal((long)nn * 4, (long)k * 56);
+    fftchan_destroy(q);
     c.sample_rate = 2e6; /* out_rate above the input rate */
     assert_null(fftchan_create(&c, &e));
     c.sample_rate = 20e6;
