@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "ble_ll.h"
-#include "fast_atan.h"
+#include "ble_dsp.h"
 
 #define SPS 4                    /* samples per symbol after decimation */
 #define DEV_HZ 250e3             /* frequency deviation at h = 0.5 */
@@ -151,31 +151,7 @@ void ble_coded_destroy(ble_coded_rx *q)
     free(q);
 }
 
-/* The channel filter: windowed sinc (Hamming), nt taps, cutoff fc cycles per sample,
- * unit DC gain. */
-static void design(float *taps, int nt, double fc)
-{
-    double sum = 0;
-    for (int i = 0; i < nt; i++) {
-        double k = i - (nt - 1) / 2.0;
-        double h = k == 0 ? 2 * fc : sin(2 * M_PI * fc * k) / (M_PI * k);
-        h *= 0.54 - 0.46 * cos(2 * M_PI * i / (nt - 1));
-        taps[i] = (float)h;
-        sum += h;
-    }
-    for (int i = 0; i < nt; i++)
-        taps[i] /= (float)sum;
-}
-
-double ble_coded_filter_gain(double f_hz)
-{
-    float taps[17];
-    design(taps, 17, CUTOFF_HZ / 4e6);
-    double g = 0;
-    for (int k = 0; k < 17; k++)
-        g += taps[k] * cos(2 * M_PI * f_hz / 4e6 * (k - 8));
-    return g;
-}
+double ble_coded_filter_gain(double f_hz) { return ble_fir_gain_4m(CUTOFF_HZ, f_hz); }
 
 ble_coded_rx *ble_coded_create(const ble_coded_cfg *c, sg_errinfo *e)
 {
@@ -227,7 +203,7 @@ ble_coded_rx *ble_coded_create(const ble_coded_cfg *c, sg_errinfo *e)
         sg_err_set(e, SG_ENOMEM, "ble_coded: out of memory");
         return NULL;
     }
-    design(q->taps, q->nt, CUTOFF_HZ / q->fs);
+    ble_fir_design(q->taps, q->nt, CUTOFF_HZ / q->fs);
     q->step = cexp(-I * 2 * M_PI * c->offset_hz / q->fs);
     q->rot = 1;
     /* known symbols: preamble, coded AA; the CI candidates after it */

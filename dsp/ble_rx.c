@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fast_atan.h"
+#include "ble_dsp.h"
 #include "sg_json.h"
 
 #define CUTOFF_HZ 0.7e6     /* channel filter cutoff: 99 % of GFSK + 150 kHz offset */
@@ -171,31 +171,7 @@ void ble_rx_destroy(ble_rx *q)
     free(q);
 }
 
-/* Windowed-sinc low-pass, Hamming, unit DC gain, cutoff fc (cycles per sample). */
-static void design(float *taps, int nt, double fc)
-{
-    double sum = 0.0;
-    int half = nt / 2;
-    for (int k = 0; k < nt; k++) {
-        int m = k - half;
-        double sn = m == 0 ? 2 * fc : sin(2 * M_PI * fc * m) / (M_PI * m);
-        double wdw = nt > 1 ? 0.54 - 0.46 * cos(2 * M_PI * k / (nt - 1)) : 1.0;
-        taps[k] = (float)(sn * wdw);
-        sum += sn * wdw;
-    }
-    for (int k = 0; k < nt; k++)
-        taps[k] = (float)(taps[k] / sum);
-}
-
-double ble_rx_filter_gain(double f_hz)
-{
-    float taps[17];
-    design(taps, 17, CUTOFF_HZ / 4e6);
-    double g = 0.0;
-    for (int k = 0; k < 17; k++)
-        g += taps[k] * cos(2 * M_PI * f_hz / 4e6 * (k - 8));
-    return g;
-}
+double ble_rx_filter_gain(double f_hz) { return ble_fir_gain_4m(CUTOFF_HZ, f_hz); }
 
 ble_rx *ble_rx_create(const ble_rx_cfg *c, sg_errinfo *e)
 {
@@ -293,7 +269,8 @@ ble_rx *ble_rx_create(const ble_rx_cfg *c, sg_errinfo *e)
     double rate = c->sample_rate, mult = 1.0;
     for (int st = 0; st < q->n_stages; st++) {
         fir_stage *f = &q->st_fir[st];
-        design(f->taps, f->nt, (q->n_stages == 2 && st == 0 ? fs_mid / 2 : CUTOFF_HZ) / rate);
+        ble_fir_design(f->taps, f->nt,
+                       (q->n_stages == 2 && st == 0 ? fs_mid / 2 : CUTOFF_HZ) / rate);
         if (!c->prefiltered)
             q->delay += mult * (f->nt - 1) / 2.0;
         mult *= f->D;
