@@ -19,7 +19,7 @@ typedef struct {
     bool primary;
     ble_rx *rx;                 /* legacy 1M (primary) or extended 1M (secondary), or NULL */
     ble_coded_rx *coded;        /* or NULL */
-    double (*shape)(double f_hz); /* the receiver's filter, applied by the channeliser */
+    double off;                 /* Hz from the capture's centre (at build) */
 } scan_ch;
 
 struct ble_scan {
@@ -28,6 +28,7 @@ struct ble_scan {
     fftchan *chan;              /* made at the first block (offsets from its centre) */
     scan_ch ch[MAX_CODED];
     int n_ch;
+    int out[2 * MAX_CODED];     /* channeliser output k: 2 * scan channel + (0 1M, 1 Coded) */
     int n_coded, n_sec1m;
     bool built;
     sg_errinfo err;             /* the first receiver error inside a channeliser callback */
@@ -167,9 +168,8 @@ static int add_channel(ble_scan *q, int channel, bool primary, sg_errinfo *e)
     s->primary = primary;
     bool want_rx = primary || c->sec_1m;
     bool want_coded = primary ? c->extended && c->coded_primary : c->sec_coded;
-    /* one receiver on the channel: the channeliser applies its filter */
-    bool pre = q->out_rate == 4e6 && want_rx != want_coded;
-    s->shape = !pre ? NULL : want_rx ? ble_rx_filter_gain : ble_coded_filter_gain;
+    /* each receiver has its own channeliser output, through its own filter */
+    bool pre = q->out_rate == 4e6;
     if (want_rx) {
         ble_rx_cfg rc = c->legacy;
         rc.n_channels = 1;
@@ -279,7 +279,16 @@ static int build(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
     double fs = blk->sample_rate, fc = blk->center_freq;
     fftchan_cfg cc;
     chan_cfg(fs, q->out_rate, &cc);
-    int n = 0;
+    /* a build that failed before (a block the configuration cannot serve) left secondary
+     * receivers behind: start again from the primary ones */
+    for (int i = c->legacy.n_channels; i < q->n_ch; i++) {
+        q->n_sec1m -= q->ch[i].rx != NULL;
+        q->n_coded -= q->ch[i].coded != NULL;
+        ble_rx_destroy(q->ch[i].rx);
+        ble_coded_destroy(q->ch[i].coded);
+        q->ch[i] = (scan_ch){0};
+    }
+    q->n_ch = c->legacy.n_channels;
     for (int i = 0; i < c->legacy.n_channels; i++) {
         int ch = c->legacy.channels[i];
         double off = c->legacy.offsets_hz[i];
@@ -297,8 +306,7 @@ static int build(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
         if (c->extended && c->coded_primary && !in_band(off, fs))
             return sg_err_set(e, SG_ERANGE, "ble: channel %d (offset %g Hz) is outside the %g Hz "
                                             "band for the Coded PHY", ch, off, fs);
-        cc.shape[n] = q->ch[i].shape;
-        cc.offsets_hz[n++] = off;
+        q->ch[i].off = off;
     }
     if (c->extended) {
         if (c->n_secondary != 0 && !(fc > 0))
@@ -334,11 +342,21 @@ static int build(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
             int rc = add_channel(q, sec[i], false, e);
             if (rc)
                 return rc;
-            cc.shape[n] = q->ch[q->n_ch - 1].shape;
-            cc.offsets_hz[n++] = ble_channel_freq(sec[i]) - fc;
+            q->ch[q->n_ch - 1].off = ble_channel_freq(sec[i]) - fc;
         }
         q->st.n_secondary = ns;
     }
+    int n = 0;
+    for (int i = 0; i < q->n_ch; i++)
+        for (int kind = 0; kind < 2; kind++) {
+            if (!(kind ? q->ch[i].coded != NULL : q->ch[i].rx != NULL))
+                continue;
+            cc.offsets_hz[n] = q->ch[i].off;
+            cc.shape[n] = q->out_rate != 4e6 ? NULL
+                          : kind                ? ble_coded_filter_gain
+                                                : ble_rx_filter_gain;
+            q->out[n++] = 2 * i + kind;
+        }
     cc.n_channels = n;
     if (!(q->chan = fftchan_create(&cc, e)))
         return e->code;
@@ -432,17 +450,14 @@ static void on_coded(void *user, const ble_coded_packet *p)
     on_packet(q, &r, p->t, NAN);
 }
 
-/* One channel's output of the channeliser: to its receivers. */
+/* One output of the channeliser: to its receiver. */
 static void on_chan(void *user, int i, const sg_iq_block *b)
 {
     ble_scan *q = user;
-    const scan_ch *s = &q->ch[i];
+    const scan_ch *s = &q->ch[q->out[i] / 2];
     sg_errinfo e = {0};
-    int rc = SG_OK;
-    if (s->rx)
-        rc = ble_rx_execute(s->rx, b, on_legacy, q, &e);
-    if (rc == SG_OK && s->coded)
-        rc = ble_coded_execute(s->coded, b, on_coded, q, &e);
+    int rc = q->out[i] % 2 ? ble_coded_execute(s->coded, b, on_coded, q, &e)
+                           : ble_rx_execute(s->rx, b, on_legacy, q, &e);
     if (rc && q->rc == SG_OK) {
         q->rc = rc;
         q->err = e;

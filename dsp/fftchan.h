@@ -32,7 +32,7 @@
 #include "sg_error.h"
 #include "sg_types.h"
 
-#define FFTCHAN_MAX 16            /* channels at most */
+#define FFTCHAN_MAX 24            /* channels at most */
 #define FFTCHAN_MAX_N 16384       /* largest FFT size */
 
 typedef struct {
