@@ -339,7 +339,6 @@ static void deliver(frontend *q, const burstdet_region *r)
             n = q->copy_cap;
             q->st.iq_clipped++;
         }
-        memset(q->copy, 0, n * sizeof *q->copy);
         /* stream index of copy[0] may be "negative" at stream start: work in offsets */
         uint64_t oldest = q->head > q->ring_keep ? q->head - q->ring_keep : 0;
         uint64_t lo = q->valid_from > oldest ? q->valid_from : oldest;
@@ -359,18 +358,26 @@ static void deliver(frontend *q, const burstdet_region *r)
             clipped |= r->sample_end > q->head;
             z = q->head;
         }
-        if (z > a) {
-            size_t cnt = (size_t)(z - a);
-            uint64_t i0 = a & q->ring_mask;
-            size_t part = (size_t)(q->ring_mask + 1 - i0);
-            if (part > cnt)
-                part = cnt;
+        size_t cnt = z > a ? (size_t)(z - a) : 0;
+        if (off > n)
+            off = n;
+        uint64_t i0 = a & q->ring_mask;
+        size_t part = (size_t)(q->ring_mask + 1 - i0);
+        if (part > cnt)
+            part = cnt;
+        if (off == 0 && cnt == n && part == cnt) {
+            /* all of it exists, in one piece of the ring: hand out the ring itself */
+            iq = q->ring + i0;
+            q->st.iq_referenced++;
+        } else { /* zeros where the ring has nothing, or the ring wraps inside it */
+            memset(q->copy, 0, off * sizeof *q->copy);
             memcpy(q->copy + off, q->ring + i0, part * sizeof *q->copy);
             memcpy(q->copy + off + part, q->ring, (cnt - part) * sizeof *q->copy);
+            memset(q->copy + off + cnt, 0, (n - off - cnt) * sizeof *q->copy);
+            iq = q->copy;
         }
         if (clipped)
             q->st.iq_clipped++;
-        iq = q->copy;
     }
     if (q->cb)
         q->cb(q->user, &b, iq, n);
