@@ -13,7 +13,8 @@
 # Printed per run: wall s; real-time factor = capture seconds / (wall - start-up), where
 # start-up is the wall time of the same venue on a 10 ms capture measured just before;
 # cores used = CPU time (user + sys, all threads) / wall; MS/s per core = samples of all
-# sensors / CPU s; ratio to the FFT ceiling = MS/s per core / FFT-only MS/s per core
+# sensors / CPU s, both net of that 10 ms run's (start-up, FFTW planning, 10 ms of input);
+# ratio to the FFT ceiling = MS/s per core / FFT-only MS/s per core
 # (bench_frontend, 1024 bins, batch 16, FFTW_ESTIMATE, measured at the start and at the
 # end of this run; the mean of the two); peak RSS.
 # Checked per run (exit 1 on a failure): every sample processed, none dropped; per sensor
@@ -115,7 +116,8 @@ w, r, ble, n, th, d, rc, tag = sys.argv[1:]
 n, d, rc = int(n), float(d), int(rc)
 wall, user, sysc, rss = open(f'{w}/{tag}.time').read().split()[-4:]
 wall, cpu, rss = float(wall), float(user) + float(sysc), int(rss)
-start = float(open(f'{w}/{tag}.tiny.time').read().split()[-4])
+tw, tu, ts, _ = open(f'{w}/{tag}.tiny.time').read().split()[-4:]
+start, start_cpu = float(tw), float(tu) + float(ts)
 meta = json.load(open(f'{w}/busy{r}.sigmf-meta'))
 truth = collections.Counter(a['core:label'] for a in meta['annotations'])
 samples = round(float(r) * 1e6 * d)
@@ -148,7 +150,8 @@ else:
         bad.append(f"{len(st['sensors'])} sensors")
 net = wall - start
 xrt = d / net if net > 0 else float('inf')
-rate = n * samples / cpu / 1e6
+# per core, net of start-up: the 10 ms capture's CPU time and samples taken off
+rate = n * (samples - round(float(r) * 1e4)) / max(cpu - start_cpu, 1e-3) / 1e6
 print(f"{r:<5} {ble:<3} {n:<3} {th:<3} | {wall:7.2f} {start:7.2f} {xrt:6.2f} {cpu / wall:7.2f} "
       f"{rate:9.1f} {rss / 1024:8.1f} | {'ok' if not bad else 'FAILED: ' + '; '.join(bad)}")
 open(f'{w}/{tag}.rate', 'w').write(f'{rate}\n')
