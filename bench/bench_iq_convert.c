@@ -88,6 +88,44 @@ static int check(sigmf_datatype t, unsigned char *raw, float complex *out)
     return 0;
 }
 
+/* One timed pass over N samples: sigmf_decode of `type`, or memcpy of the output (type < 0). */
+typedef struct {
+    int type;
+    const unsigned char *raw;
+    const float complex *src;
+    float complex *out;
+    size_t bad;
+} pass_t;
+
+static void one_pass(pass_t *p)
+{
+    const size_t sb = p->type < 0 ? 0 : sigmf_sample_bytes((sigmf_datatype)p->type);
+    for (size_t i = 0; i < N; i += BLK) {
+        if (p->type < 0)
+            memcpy(p->out + i, p->src + i, BLK * sizeof *p->out);
+        else
+            p->bad += sigmf_decode((sigmf_datatype)p->type, p->raw + i * sb, BLK, p->out + i);
+    }
+}
+
+/* Best MS/s per core over `reps` runs of at least `secs` CPU seconds each. */
+static double best_rate(pass_t *p, double secs, int reps)
+{
+    double best = 0;
+    for (int r = 0; r < reps; r++) {
+        double t0 = now(), el;
+        size_t done = 0;
+        do {
+            one_pass(p);
+            done += N;
+            el = now() - t0;
+        } while (el < secs);
+        if (done / el / 1e6 > best)
+            best = done / el / 1e6;
+    }
+    return best;
+}
+
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 0.5;
@@ -100,19 +138,8 @@ int main(int argc, char **argv)
         raw[i] = (unsigned char)next();
     for (size_t i = 0; i < N; i++) /* finite cf32 input for the timing runs */
         src[i] = CMPLXF((float)(i % 977) * 1e-3f, -(float)(i % 331) * 1e-3f);
-    double best_mc = 0;
-    for (int r = 0; r < reps; r++) {
-        double t0 = now(), el;
-        size_t done = 0;
-        do {
-            for (size_t i = 0; i < N; i += BLK)
-                memcpy(out + i, src + i, BLK * sizeof *out);
-            done += N;
-            el = now() - t0;
-        } while (el < secs);
-        if (done / el / 1e6 > best_mc)
-            best_mc = done / el / 1e6;
-    }
+    pass_t mc = {.type = -1, .src = src, .out = out};
+    double best_mc = best_rate(&mc, secs, reps);
     printf("memcpy of the output (8 bytes per sample): %8.1f MS/s per core\n", best_mc);
     int fail = 0;
     for (int t = 0; t < SIGMF_TYPE_COUNT_; t++) {
@@ -129,21 +156,9 @@ int main(int argc, char **argv)
                 for (int b = 0; b < 4; b++)
                     raw[4 * i + (t == SIGMF_CF32_BE ? 3 - b : b)] = (unsigned char)(u >> (8 * b));
             }
-        const size_t sb = sigmf_sample_bytes((sigmf_datatype)t);
-        double best = 0;
-        size_t bad = 0;
-        for (int r = 0; r < reps; r++) {
-            double t0 = now(), el;
-            size_t done = 0;
-            do {
-                for (size_t i = 0; i < N; i += BLK)
-                    bad += sigmf_decode((sigmf_datatype)t, raw + i * sb, BLK, out + i);
-                done += N;
-                el = now() - t0;
-            } while (el < secs);
-            if (done / el / 1e6 > best)
-                best = done / el / 1e6;
-        }
+        pass_t dec = {.type = t, .raw = raw, .out = out};
+        double best = best_rate(&dec, secs, reps);
+        size_t bad = dec.bad;
         if (bad) {
             fprintf(stderr, "bench_iq_convert: FAILED: %zu bad samples on finite input\n", bad);
             fail = 1;
