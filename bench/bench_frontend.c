@@ -1,5 +1,6 @@
 /* Benchmark: MS/s per core of the whole RF front end (IQ ring + windowed batched
- * FFT + adaptive floor + CFAR + grouping + IQ copies for every burst) against a
+ * FFT + adaptive floor + CFAR + grouping + every burst's IQ, in place in the ring or
+ * copied, read as a decoder would) against a
  * bare FFT of the same size, batch and plan flags over the same input, on this
  * machine. Target: front end >= 50% of the FFT-only rate at 1024 bins.
  *

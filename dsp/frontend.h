@@ -3,9 +3,14 @@
  *   sg_iq_block -> IQ history ring + streaming spectrogram (spectro.h)
  *               -> adaptive floor + CFAR + grouping (burst.h) -> sg_burst + its IQ
  *
- * Each burst is handed to a callback together with a contiguous copy of its IQ
- * samples (from an internal history ring, with margin_s before and after) so a
- * protocol decoder can go back to the samples. Bursts longer than max_burst_s are
+ * Each burst is handed to a callback together with its IQ samples, contiguous (from
+ * an internal history ring, with margin_s before and after) so a protocol decoder can
+ * go back to the samples. Zero-copy: where the samples lie in one piece of the ring and
+ * all exist, the callback gets a pointer into the ring itself; only a burst whose
+ * samples wrap around the ring's end, or that lacks samples (stream start, gap), is
+ * copied (and zero-filled) into a buffer. Lifetime rule: the pointer is valid during the
+ * callback only (the ring is overwritten once the stream moves a ring's length past
+ * it); a decoder that keeps IQ beyond the callback copies it. Bursts longer than max_burst_s are
  * reported in pieces flagged SG_BURST_CONTINUING (a carrier is never held back).
  *
  * Time is the block's sample clock: t_start = t0 + sample_start / sample_rate.
@@ -97,6 +102,7 @@ typedef struct {
     uint64_t bursts_weak;      /* dropped: no cell reached seed_db (mostly noise) */
     uint64_t bursts_dropped;   /* lost because max_regions bursts were open (overload) */
     uint64_t iq_clipped;       /* bursts whose IQ copy lacks samples of the burst itself */
+    uint64_t iq_referenced;    /* bursts whose IQ was handed out in place in the ring (no copy) */
     uint64_t iq_limited;       /* input samples with a component non-finite or beyond +-SG_IQ_MAX_MAG (set to 0) */
     uint64_t discontinuities;  /* gaps / retunes seen */
     uint64_t hot_cells;        /* time-frequency cells over the threshold */
