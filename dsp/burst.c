@@ -25,12 +25,18 @@
 /* Frames with a band seed a region needs: the spectral splatter of a hard-keyed carrier's
  * onset (one or two frames of energy across the whole band) does not make a burst */
 #define BAND_SEED_FRAMES 3
+/* band_gap_frames applies to a region whose mean excess over the floor (linear, per hot
+ * cell) is under this (~6 dB): the band detector loses only weak bursts for a frame, and
+ * strong bursts a few us apart stay apart */
+#define BAND_GAP_MAX_EXCESS 3.0
 
 typedef struct {
     bool used;
     bool started;            /* has content (f_first, s_first, lo, hi valid) */
     bool cont;               /* continues a piece reported CONTINUING (already seeded) */
     bool seeded;             /* a cell reached seed_db or the wide seed */
+    bool band;               /* holds cells the band detector marked (band_gap_frames) */
+    uint64_t ncell;          /* hot cells so far */
     unsigned bseeds;         /* frames with a band seed (BAND_SEED_FRAMES seed it) */
     uint64_t bseed_tag;      /* frame number + 1 of the last one counted */
     uint32_t flags;          /* carried flags (TRUNC_START) */
@@ -44,6 +50,7 @@ typedef struct {
     float peak;              /* max smoothed mean p/floor */
     double e_cur, e_first, e_last, e_sum; /* excess energy per frame */
     float *prof;             /* nfft: sum over frames of p/floor on hot cells */
+    float *hits;             /* nfft: hot frames per bin (band detector on), else NULL */
 } region;
 
 struct burstdet_s {
@@ -151,7 +158,10 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
         return NULL;
     }
     if (c->merge_bins > 64) { bad(e, "merge_bins must be in [0, 64]"); return NULL; }
-    if (c->gap_frames > 64) { bad(e, "gap_frames must be in [0, 64]"); return NULL; }
+    if (c->gap_frames > 64 || c->band_gap_frames > 64) {
+        bad(e, "gap_frames and band_gap_frames must be in [0, 64]");
+        return NULL;
+    }
     if (c->min_frames < 1 || c->min_bins < 1 || c->min_bins > n) {
         bad(e, "min_frames and min_bins must be >= 1 (min_bins <= nfft)");
         return NULL;
@@ -193,7 +203,8 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
             q->gshift++;
         q->grp = calloc(2 * q->n_grp, sizeof(float));
     }
-    q->profs = calloc((size_t)c->max_regions * n, sizeof(float));
+    /* with the band detector: the hot-frame counts after the profiles */
+    q->profs = calloc((size_t)c->max_regions * n * (c->band_bins ? 2 : 1), sizeof(float));
     if (c->band_bins) {
         q->bpre = malloc((n + 1) * sizeof(double));
         q->bpk = calloc(n, sizeof(float));
@@ -226,8 +237,10 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
         burstdet_destroy(q);
         return NULL;
     }
-    for (unsigned i = 0; i < c->max_regions; i++)
+    for (unsigned i = 0; i < c->max_regions; i++) {
         q->reg[i].prof = q->profs + (size_t)i * n;
+        q->reg[i].hits = c->band_bins ? q->profs + ((size_t)c->max_regions + i) * n : NULL;
+    }
     q->thr = (float)pow(10.0, c->threshold_db / 10.0);
     q->seed = (float)pow(10.0, c->seed_db / 10.0);
     q->wthr = (float)pow(10.0, c->wide_threshold_db / 10.0);
@@ -283,6 +296,15 @@ static unsigned cdf_inv(const float *cdf, unsigned n, double c)
     return lo;
 }
 
+/* A weak region the band detector marked: it may bridge band_gap_frames, and its bandwidth
+ * counts a bin's frames that were not hot as the floor (excess 0), not as empty (-1): the
+ * band detector's edges wander from frame to frame, and at ~0 dB that -1 would cut a flat
+ * band's edges off. */
+static bool region_weak_band(const region *g)
+{
+    return g->band && g->nf && g->e_sum < BAND_GAP_MAX_EXCESS * (double)g->ncell;
+}
+
 static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn, void *user)
 {
     const unsigned n = q->cfg.nfft;
@@ -296,9 +318,10 @@ static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn
      * excess is significant (3 sigma of a noise bin's mean over the region's frames)
      * count, so noise cells swept in at the edges do not widen it. */
     const double fr = (double)frames, sig = 3.0 / sqrt(fr);
+    const float *hits = g->hits && region_weak_band(g) ? g->hits : NULL;
     double tot = 0;
     for (unsigned k = g->lo; k <= g->hi; k++) {
-        double x = g->prof[k] / fr - 1.0;
+        double x = hits ? (g->prof[k] - hits[k]) / fr : g->prof[k] / fr - 1.0;
         tot += x > sig ? x : 0;
     }
     unsigned klo = g->lo, khi = g->hi;
@@ -306,7 +329,7 @@ static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn
         double acc = 0;
         bool have_lo = false;
         for (unsigned k = g->lo; k <= g->hi; k++) {
-            double x = g->prof[k] / fr - 1.0;
+            double x = hits ? (g->prof[k] - hits[k]) / fr : g->prof[k] / fr - 1.0;
             acc += x > sig ? x : 0;
             if (!have_lo && acc > 0.005 * tot) {
                 klo = k;
@@ -355,9 +378,12 @@ static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn
 static void region_clear(burstdet *q, region *g)
 {
     memset(g->prof + g->lo, 0, (g->hi - g->lo + 1) * sizeof(float));
-    float *p = g->prof;
+    if (g->hits)
+        memset(g->hits + g->lo, 0, (g->hi - g->lo + 1) * sizeof(float));
+    float *p = g->prof, *h = g->hits;
     memset(g, 0, sizeof *g);
     g->prof = p;
+    g->hits = h;
     (void)q;
 }
 
@@ -385,6 +411,9 @@ static void region_merge(burstdet *q, region *a, region *b)
         a->nf = a->nf > b->nf ? a->nf : b->nf;
         for (unsigned k = b->lo; k <= b->hi; k++)
             a->prof[k] += b->prof[k];
+        if (a->hits)
+            for (unsigned k = b->lo; k <= b->hi; k++)
+                a->hits[k] += b->hits[k];
         if (b->lo < a->lo || a_empty)
             a->lo = b->lo;
         if (b->hi > a->hi || a_empty)
@@ -394,6 +423,8 @@ static void region_merge(burstdet *q, region *a, region *b)
     }
     a->flags |= b->flags;
     a->seeded |= b->seeded;
+    a->band |= b->band;
+    a->ncell += b->ncell;
     a->bseeds += b->bseeds;
     a->seeded |= a->bseeds >= BAND_SEED_FRAMES;
     if (b->touched == a->touched && a->touched) {
@@ -479,8 +510,15 @@ static void add_run(burstdet *q, unsigned a, unsigned b, uint64_t start)
         if (s[k] * inv_w > pk)
             pk = s[k] * inv_w;
     }
+    if (hit->hits)
+        for (unsigned k = a; k <= b; k++)
+            hit->hits[k] += 1.0f;
     hit->peak = pk;
     hit->e_cur += e;
+    hit->ncell += b - a + 1;
+    if (q->bmarked && !hit->band)
+        for (unsigned k = a; k <= b && !hit->band; k++)
+            hit->band = q->bpk[k] > 0;
     if (!hit->seeded) {
         hit->seeded = pk >= q->seed;
         if (q->grp) /* wide seeds: the 3-group means (second half of grp) */
@@ -526,10 +564,15 @@ static void end_frame(burstdet *q, uint64_t start, burstdet_fn fn, void *user)
                 g->cont = true;
                 g->touched = tag;
             }
-        } else if (!g->nf) {
-            if (q->f >= g->touched + q->cfg.gap_frames) /* empty continuation that ended */
+            continue;
+        }
+        const unsigned gap = region_weak_band(g) && q->cfg.band_gap_frames > q->cfg.gap_frames
+                                 ? q->cfg.band_gap_frames
+                                 : q->cfg.gap_frames;
+        if (!g->nf) {
+            if (q->f >= g->touched + gap) /* empty continuation that ended */
                 region_clear(q, g);
-        } else if (q->f - g->f_last > q->cfg.gap_frames) {
+        } else if (q->f - g->f_last > gap) {
             region_report(q, g, 0, fn, user);
             region_clear(q, g);
         }
