@@ -573,7 +573,7 @@ static unsigned scan_hot(const uint8_t *h, unsigned k, unsigned end, bool want)
     return k;
 }
 
-static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, void *user)
+BURST_CLONES static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, void *user)
 {
     const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
     float *restrict r = q->r, *restrict s = q->s;

@@ -109,7 +109,7 @@ static void band_blocks4(const float *r, const float *s, float muf, float strong
 
 /* Windows are tried every bstride bins (a divisor of the quarter, at most 1/32 of the window):
  * block sums of bstride bins, then prefix sums over the blocks. */
-unsigned burstband_detect(burstband *q, const float *r_in, float *s_io, float thr_s)
+BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s_io, float thr_s)
 {
     const unsigned n = q->n, W = q->W, h = W / 2, Q = W / 4;
     const unsigned S = q->stride, nb = n / S, WB = W / S, QB = Q / S;
