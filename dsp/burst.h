@@ -83,7 +83,8 @@ typedef struct {
     double noise_alpha;      /* floor update weight where idle, (0, 1] */
     double noise_alpha_busy; /* floor update weight under a detection, [0, noise_alpha] */
     unsigned noise_decim;    /* update the floor every this many frames, 1..64 */
-    unsigned max_regions;    /* simultaneously open regions, 1..4096 */
+    unsigned max_regions;    /* simultaneously open regions, 1..4096 (each holds nfft floats of
+                                profile, twice that with the band detector) */
     const float *window_cdf; /* optional nfft+1 cumulative window energy (spectro_window_cdf)
                                 for sub-frame start/end; NULL = frame resolution */
 } burstdet_cfg;
