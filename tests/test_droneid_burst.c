@@ -117,7 +117,8 @@ static void test_candidate_gate(void **st)
     } tab[] = {
         {647e-6, 9e6, true},   {0.49e-3, 9e6, false}, {0.8e-3, 10.5e6, true},
         {0.8e-3, 11e6, false}, {1.4e-3, 9.5e6, true}, {1.4e-3, 20e6, true},
-        {4e-3, 9e6, true},     {4.1e-3, 9e6, false},  {647e-6, 7.4e6, false},
+        {4e-3, 9e6, true},     {4.1e-3, 9e6, false},  {647e-6, 6.4e6, false},
+        {647e-6, 6.6e6, true},
         {NAN, 9e6, false},     {647e-6, NAN, false},
     };
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
@@ -303,12 +304,13 @@ static void test_real_degraded(void **st)
     }
     /* stated (docs/droneid-and-signatures.md): at 3 dB and 0 dB in-band SNR at least 44 of
      * the 45 bursts (every rate from 15.36 to 61.44 Msps, offsets +-500 kHz; 45 on this
-     * seed and on five seeds not used for tuning); at -2 dB at least 30 (38-39 measured).
+     * seed and on five seeds not used for tuning); at -2 dB at least 40 (44 on this seed, 42-44
+     * on the five others).
      * -1 and -3 dB are reported, not asserted. */
     assert_int_equal(total, 45);
     assert_true(decoded[0] >= total - 1);
     assert_true(decoded[1] >= total - 1);
-    assert_true(decoded[3] >= 30);
+    assert_true(decoded[3] >= 40);
     free(x);
 }
 
