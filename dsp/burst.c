@@ -14,23 +14,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "burst_band.h"
 #include "sg_types.h"
 
-/* Band detector flatness: every quarter of a window holds at least this fraction of the
- * window's mean excess, so a band narrower than 1 / (2 - FLAT) of the window (0.625 for
- * 0.4) never passes, however strong */
-#define BAND_FLAT 0.4
-/* A cell this strong (dB over the floor, smoothed) belongs to the other detectors */
-#define BAND_STRONG_DB 20.0
 /* Frames with a band seed a region needs: the spectral splatter of a hard-keyed carrier's
  * onset (one or two frames of energy across the whole band) does not make a burst */
 #define BAND_SEED_FRAMES 3
+/* band_gap_frames applies to a region whose mean excess over the floor (linear, per hot
+ * cell) is under this (~6 dB): the band detector loses only weak bursts for a frame, and
+ * strong bursts a few us apart stay apart */
+#define BAND_GAP_MAX_EXCESS 3.0
 
 typedef struct {
     bool used;
     bool started;            /* has content (f_first, s_first, lo, hi valid) */
     bool cont;               /* continues a piece reported CONTINUING (already seeded) */
     bool seeded;             /* a cell reached seed_db or the wide seed */
+    bool band;               /* holds cells the band detector marked (band_gap_frames) */
+    uint64_t ncell;          /* hot cells so far */
     unsigned bseeds;         /* frames with a band seed (BAND_SEED_FRAMES seed it) */
     uint64_t bseed_tag;      /* frame number + 1 of the last one counted */
     uint32_t flags;          /* carried flags (TRUNC_START) */
@@ -44,6 +45,7 @@ typedef struct {
     float peak;              /* max smoothed mean p/floor */
     double e_cur, e_first, e_last, e_sum; /* excess energy per frame */
     float *prof;             /* nfft: sum over frames of p/floor on hot cells */
+    float *hits;             /* nfft: hot frames per bin (band detector on), else NULL */
 } region;
 
 struct burstdet_s {
@@ -60,14 +62,7 @@ struct burstdet_s {
     float *grp;               /* wide detector: per-group sums, then 3-group means */
     unsigned n_grp, gshift;
     float wthr, wseed;        /* linear */
-    double *bpre;             /* band detector: prefix sums of clipped p/floor (nfft+1) */
-    uint32_t *bcnt;           /* prefix counts of strong cells (nfft+1) */
-    float bstrong;            /* smoothed sum of a strong cell */
-    unsigned bstride;         /* bins between the windows tried */
-    float *bval;              /* 2 nfft: clipped p/floor per bin, strong flags */
-    float *bpk;               /* per bin: peak clipped mean of the band run marking it, 0 */
-    bool bmarked;             /* bpk holds marks of the last frame */
-    double bmu, bthr, bqthr, bseed; /* clipped means: noise, threshold, quarter, seed */
+    burstband band;           /* band detector (burst_band.h); band.pk NULL when off */
     uint64_t f;               /* frames processed */
     bool seg_pending;         /* next frame starts a segment (stream start or after a gap) */
     uint64_t seg_first;
@@ -151,7 +146,10 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
         return NULL;
     }
     if (c->merge_bins > 64) { bad(e, "merge_bins must be in [0, 64]"); return NULL; }
-    if (c->gap_frames > 64) { bad(e, "gap_frames must be in [0, 64]"); return NULL; }
+    if (c->gap_frames > 64 || c->band_gap_frames > 64) {
+        bad(e, "gap_frames and band_gap_frames must be in [0, 64]");
+        return NULL;
+    }
     if (c->min_frames < 1 || c->min_bins < 1 || c->min_bins > n) {
         bad(e, "min_frames and min_bins must be >= 1 (min_bins <= nfft)");
         return NULL;
@@ -193,24 +191,15 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
             q->gshift++;
         q->grp = calloc(2 * q->n_grp, sizeof(float));
     }
-    q->profs = calloc((size_t)c->max_regions * n, sizeof(float));
+    /* with the band detector: the hot-frame counts after the profiles */
+    q->profs = calloc((size_t)c->max_regions * n * (c->band_bins ? 2 : 1), sizeof(float));
     if (c->band_bins) {
-        q->bpre = malloc((n + 1) * sizeof(double));
-        q->bpk = calloc(n, sizeof(float));
-        q->bcnt = malloc((n + 1) * sizeof(uint32_t));
-        q->bval = malloc(2 * (size_t)n * sizeof(float));
-        q->bstride = 1;
-        while (2 * q->bstride <= c->band_bins / 32 && (c->band_bins / 4) % (2 * q->bstride) == 0)
-            q->bstride *= 2;
-        q->bstrong = (float)(pow(10.0, BAND_STRONG_DB / 10.0) * (2 * c->smooth_bins + 1));
-        /* |X|^2 / floor of noise is exponential(1); clipped at 3: mean 1 - e^-3, variance
-         * 2 - 8 e^-3 - mean^2 (see burst.h) */
-        double mu = 1.0 - exp(-3.0), var = 2.0 - 8.0 * exp(-3.0) - mu * mu;
-        double sd = sqrt(var * c->band_kappa / c->band_bins);
-        q->bmu = mu;
-        q->bthr = mu + c->band_sigma * sd;
-        q->bqthr = mu + 0.5 * c->band_sigma * sd;
-        q->bseed = mu + c->band_seed_sigma * sd;
+        if (burstband_init(&q->band, c) != SG_OK) {
+            sg_err_set(e, SG_ENOMEM, "burst detector: out of memory (nfft %u, %u regions)", n,
+                       c->max_regions);
+            burstdet_destroy(q);
+            return NULL;
+        }
     }
     if (c->window_cdf) {
         q->cdf = malloc((n + 1) * sizeof(float));
@@ -219,15 +208,16 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
     }
     if (!q->noise || !q->inv || !q->r || !q->s || !q->hot || !q->wbuf || !q->wstart || !q->reg ||
         !q->profs || (c->wide_bins && !q->grp) ||
-        (c->band_bins && (!q->bpre || !q->bpk || !q->bcnt || !q->bval)) ||
         (c->window_cdf && !q->cdf)) {
         sg_err_set(e, SG_ENOMEM, "burst detector: out of memory (nfft %u, %u regions)", n,
                    c->max_regions);
         burstdet_destroy(q);
         return NULL;
     }
-    for (unsigned i = 0; i < c->max_regions; i++)
+    for (unsigned i = 0; i < c->max_regions; i++) {
         q->reg[i].prof = q->profs + (size_t)i * n;
+        q->reg[i].hits = c->band_bins ? q->profs + ((size_t)c->max_regions + i) * n : NULL;
+    }
     q->thr = (float)pow(10.0, c->threshold_db / 10.0);
     q->seed = (float)pow(10.0, c->seed_db / 10.0);
     q->wthr = (float)pow(10.0, c->wide_threshold_db / 10.0);
@@ -250,10 +240,7 @@ void burstdet_destroy(burstdet *q)
     free(q->reg);
     free(q->profs);
     free(q->grp);
-    free(q->bpre);
-    free(q->bpk);
-    free(q->bcnt);
-    free(q->bval);
+    burstband_free(&q->band);
     free(q->cdf);
     free(q);
 }
@@ -283,6 +270,15 @@ static unsigned cdf_inv(const float *cdf, unsigned n, double c)
     return lo;
 }
 
+/* A weak region the band detector marked: it may bridge band_gap_frames, and its bandwidth
+ * counts a bin's frames that were not hot as the floor (excess 0), not as empty (-1): the
+ * band detector's edges wander from frame to frame, and at ~0 dB that -1 would cut a flat
+ * band's edges off. */
+static bool region_weak_band(const region *g)
+{
+    return g->band && g->nf && g->e_sum < BAND_GAP_MAX_EXCESS * (double)g->ncell;
+}
+
 static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn, void *user)
 {
     const unsigned n = q->cfg.nfft;
@@ -296,9 +292,10 @@ static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn
      * excess is significant (3 sigma of a noise bin's mean over the region's frames)
      * count, so noise cells swept in at the edges do not widen it. */
     const double fr = (double)frames, sig = 3.0 / sqrt(fr);
+    const float *hits = g->hits && region_weak_band(g) ? g->hits : NULL;
     double tot = 0;
     for (unsigned k = g->lo; k <= g->hi; k++) {
-        double x = g->prof[k] / fr - 1.0;
+        double x = hits ? (g->prof[k] - hits[k]) / fr : g->prof[k] / fr - 1.0;
         tot += x > sig ? x : 0;
     }
     unsigned klo = g->lo, khi = g->hi;
@@ -306,7 +303,7 @@ static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn
         double acc = 0;
         bool have_lo = false;
         for (unsigned k = g->lo; k <= g->hi; k++) {
-            double x = g->prof[k] / fr - 1.0;
+            double x = hits ? (g->prof[k] - hits[k]) / fr : g->prof[k] / fr - 1.0;
             acc += x > sig ? x : 0;
             if (!have_lo && acc > 0.005 * tot) {
                 klo = k;
@@ -355,9 +352,12 @@ static void region_report(burstdet *q, region *g, uint32_t extra, burstdet_fn fn
 static void region_clear(burstdet *q, region *g)
 {
     memset(g->prof + g->lo, 0, (g->hi - g->lo + 1) * sizeof(float));
-    float *p = g->prof;
+    if (g->hits)
+        memset(g->hits + g->lo, 0, (g->hi - g->lo + 1) * sizeof(float));
+    float *p = g->prof, *h = g->hits;
     memset(g, 0, sizeof *g);
     g->prof = p;
+    g->hits = h;
     (void)q;
 }
 
@@ -385,6 +385,9 @@ static void region_merge(burstdet *q, region *a, region *b)
         a->nf = a->nf > b->nf ? a->nf : b->nf;
         for (unsigned k = b->lo; k <= b->hi; k++)
             a->prof[k] += b->prof[k];
+        if (a->hits)
+            for (unsigned k = b->lo; k <= b->hi; k++)
+                a->hits[k] += b->hits[k];
         if (b->lo < a->lo || a_empty)
             a->lo = b->lo;
         if (b->hi > a->hi || a_empty)
@@ -394,6 +397,8 @@ static void region_merge(burstdet *q, region *a, region *b)
     }
     a->flags |= b->flags;
     a->seeded |= b->seeded;
+    a->band |= b->band;
+    a->ncell += b->ncell;
     a->bseeds += b->bseeds;
     a->seeded |= a->bseeds >= BAND_SEED_FRAMES;
     if (b->touched == a->touched && a->touched) {
@@ -479,16 +484,23 @@ static void add_run(burstdet *q, unsigned a, unsigned b, uint64_t start)
         if (s[k] * inv_w > pk)
             pk = s[k] * inv_w;
     }
+    if (hit->hits)
+        for (unsigned k = a; k <= b; k++)
+            hit->hits[k] += 1.0f;
     hit->peak = pk;
     hit->e_cur += e;
+    hit->ncell += b - a + 1;
+    if (q->band.marked && !hit->band)
+        for (unsigned k = a; k <= b && !hit->band; k++)
+            hit->band = q->band.pk[k] > 0;
     if (!hit->seeded) {
         hit->seeded = pk >= q->seed;
         if (q->grp) /* wide seeds: the 3-group means (second half of grp) */
             for (unsigned j = a >> q->gshift; j <= (b >> q->gshift) && j < q->n_grp; j++)
                 hit->seeded |= q->grp[q->n_grp + j] >= q->wseed;
-        if (q->bmarked && hit->bseed_tag != tag) { /* band seeds, in BAND_SEED_FRAMES frames */
+        if (q->band.marked && hit->bseed_tag != tag) { /* band seeds, in BAND_SEED_FRAMES frames */
             for (unsigned k = a; k <= b; k++)
-                if (q->bpk[k] >= q->bseed) {
+                if (q->band.pk[k] >= q->band.seed) {
                     hit->bseed_tag = tag;
                     hit->seeded = ++hit->bseeds >= BAND_SEED_FRAMES;
                     break;
@@ -526,10 +538,15 @@ static void end_frame(burstdet *q, uint64_t start, burstdet_fn fn, void *user)
                 g->cont = true;
                 g->touched = tag;
             }
-        } else if (!g->nf) {
-            if (q->f >= g->touched + q->cfg.gap_frames) /* empty continuation that ended */
+            continue;
+        }
+        const unsigned gap = region_weak_band(g) && q->cfg.band_gap_frames > q->cfg.gap_frames
+                                 ? q->cfg.band_gap_frames
+                                 : q->cfg.gap_frames;
+        if (!g->nf) {
+            if (q->f >= g->touched + gap) /* empty continuation that ended */
                 region_clear(q, g);
-        } else if (q->f - g->f_last > q->cfg.gap_frames) {
+        } else if (q->f - g->f_last > gap) {
             region_report(q, g, 0, fn, user);
             region_clear(q, g);
         }
@@ -556,165 +573,7 @@ static unsigned scan_hot(const uint8_t *h, unsigned k, unsigned end, bool want)
     return k;
 }
 
-/* Marks [lo, hi] (clamped to the bins that can be hot) with the run's peak mean pk. */
-static unsigned band_mark(burstdet *q, double lo, double hi, float pk, float thr_s)
-{
-    const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
-    long a = lround(lo), b = lround(hi), amin = (long)m, bmax = (long)(n - m) - 1;
-    a = a < amin ? amin : a;
-    b = b > bmax ? bmax : b;
-    unsigned added = 0;
-    for (long k = a; k <= b; k++) {
-        if (q->s[k] < thr_s) {
-            q->s[k] = thr_s;
-            added++;
-        }
-        if (pk > q->bpk[k])
-            q->bpk[k] = pk;
-    }
-    return added;
-}
-
-#if defined(__GNUC__)
-typedef float band_v4f __attribute__((vector_size(16)));
-typedef int32_t band_v4i __attribute__((vector_size(16)));
-
-/* band_detect's block sums for S a multiple of 4, fused with the per-bin clip: per block
- * of S bins, lane l sums bins l, l + 4, ... in that order and the block's sum is
- * (lane 0 + lane 1) + (lane 2 + lane 3), the scalar loop's adds exactly (same sums, same
- * detections); strong cells (smoothed sum >= strong_s) count as muf and are counted. */
-static void band_blocks4(const float *r, const float *s, float muf, float strong_s,
-                         unsigned nb, unsigned S, double *restrict P, uint32_t *restrict C)
-{
-    const band_v4f three = {3.0f, 3.0f, 3.0f, 3.0f}, mu4 = {muf, muf, muf, muf};
-    const band_v4f st4 = {strong_s, strong_s, strong_s, strong_s};
-    for (unsigned j = 0; j < nb; j++) {
-        band_v4f acc = {0, 0, 0, 0};
-        band_v4i cnt = {0, 0, 0, 0};
-        for (unsigned k = j * S; k < (j + 1) * S; k += 4) {
-            band_v4f x, y;
-            memcpy(&x, r + k, sizeof x);
-            memcpy(&y, s + k, sizeof y);
-            band_v4i lt = x < three, st = y >= st4; /* NaN: 3, not strong (as scalar) */
-            band_v4i xi = ((band_v4i)x & lt) | ((band_v4i)three & ~lt);
-            xi = (xi & ~st) | ((band_v4i)mu4 & st);
-            acc += (band_v4f)xi;
-            cnt -= st;
-        }
-        P[j + 1] = P[j] + ((acc[0] + acc[1]) + (acc[2] + acc[3]));
-        C[j + 1] = C[j] + (uint32_t)((cnt[0] + cnt[1]) + (cnt[2] + cnt[3]));
-    }
-}
-#endif
-
-/* The band detector (burst.h) on r = p/floor; returns the cells it made hot. Windows
- * are tried every bstride bins (a divisor of the quarter, at most 1/32 of the window):
- * block sums of bstride bins, then prefix sums over the blocks. */
-static unsigned band_detect(burstdet *q, float thr_s)
-{
-    const unsigned n = q->cfg.nfft, W = q->cfg.band_bins, h = W / 2, Q = W / 4;
-    const unsigned S = q->bstride, nb = n / S, WB = W / S, QB = Q / S;
-    const float *restrict r = q->r;
-    double *restrict P = q->bpre;
-    if (q->bmarked) {
-        memset(q->bpk, 0, n * sizeof *q->bpk);
-        q->bmarked = false;
-    }
-    /* strong cells (the smoothed cell BAND_STRONG_DB over the floor: the other detectors'
-     * business) count as noise; a window with more than a tenth of them is not tried */
-    uint32_t *restrict C = q->bcnt;
-    const float strong_s = q->bstrong;
-    const float *restrict s = q->s;
-    const float muf = (float)q->bmu;
-    P[0] = 0;
-    C[0] = 0;
-#if defined(__GNUC__)
-    if (S % 4 == 0) { /* windows of 128 bins and more: one fused pass */
-        band_blocks4(r, s, muf, strong_s, nb, S, P, C);
-    } else
-#endif
-    {
-        /* per bin (a loop that vectorises), then block sums on 4 independent lanes (a
-         * single running sum would be one long chain of dependent adds) */
-        float *restrict v = q->bval, *restrict sc = q->bval + n;
-        for (size_t k = 0; k < n; k++) {
-            float x = r[k] < 3.0f ? r[k] : 3.0f;
-            bool st = s[k] >= strong_s;
-            v[k] = st ? muf : x;
-            sc[k] = st ? 1.0f : 0.0f;
-        }
-        for (unsigned j = 0; j < nb; j++) {
-            const float *x = v + (size_t)j * S, *y = sc + (size_t)j * S;
-            float a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0;
-            unsigned k = 0;
-            for (; k + 4 <= S; k += 4) {
-                a0 += x[k];
-                a1 += x[k + 1];
-                a2 += x[k + 2];
-                a3 += x[k + 3];
-                c0 += y[k] + y[k + 1];
-                c1 += y[k + 2] + y[k + 3];
-            }
-            for (; k < S; k++) {
-                a0 += x[k];
-                c0 += y[k];
-            }
-            P[j + 1] = P[j] + ((a0 + a1) + (a2 + a3));
-            C[j + 1] = C[j] + (uint32_t)(c0 + c1);
-        }
-    }
-    const uint32_t cmax = W / 10;
-    /* a window is on when its mean exceeds the threshold (excess t over the noise mean)
-     * and every quarter's excess is at least t/2 and BAND_FLAT of the window's excess */
-    const double mu = q->bmu, t = q->bthr - mu, tw = q->bthr * W, tq = 0.5 * t * Q;
-    const double muW = mu * W, muQ = mu * Q, gq = BAND_FLAT / 4;
-    unsigned added = 0;
-    long run = -1; /* first centre (bin) of the current run */
-    double pk = 0;
-    for (unsigned i = 0; i + WB <= nb; i++) { /* window [i S, i S + W), centre i S + h */
-        const double *w = P + i;
-        double full = w[WB] - w[0];
-        bool on = false;
-        if (i + WB < nb && full >= tw && C[i + WB] - C[i] <= cmax) {
-            /* (the last window only closes a run) */
-            double need = fmax(tq, gq * (full - muW)) + muQ;
-            on = w[QB] - w[0] >= need && w[2 * QB] - w[QB] >= need &&
-                 w[3 * QB] - w[2 * QB] >= need && w[WB] - w[3 * QB] >= need;
-        }
-        unsigned c = i * S + h;
-        if (on) {
-            double mean = full / W;
-            if (run < 0) {
-                run = c;
-                pk = mean;
-            } else if (mean > pk) {
-                pk = mean;
-            }
-            continue;
-        }
-        if (run < 0)
-            continue;
-        unsigned c_last = c - S;
-        long first = run;
-        run = -1;
-        if (c_last + S - (unsigned)first < W / 16) /* too short for a flat band: a
-                                                       shoulder, noise */
-            continue;
-        /* the flat band [L, R] that explains the windows on from first to c_last with this
-         * peak mean (excess e, rho = t / e): a window at the band's edge is on once it
-         * overlaps the band by W rho (whole window), its outer quarter by Q rho / 2
-         * (quarter threshold) and by W 0.75 FLAT / (4 - FLAT) (flatness) */
-        double rho = t / (pk - mu);
-        rho = rho > 1 ? 1 : rho;
-        double off = fmax(W * rho - h,
-                          Q + fmax(Q * rho / 2, W * (0.75 * BAND_FLAT / (4 - BAND_FLAT))));
-        added += band_mark(q, (double)first - off, (double)c_last + off, (float)pk, thr_s);
-        q->bmarked = true;
-    }
-    return added;
-}
-
-static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, void *user)
+BURST_CLONES static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, void *user)
 {
     const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
     float *restrict r = q->r, *restrict s = q->s;
@@ -805,8 +664,8 @@ static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, 
     /* after the floor update: what only the band detector sees does not hold the floor
      * (a rise of the noise level, after a retune or a gain change, is learnt as fast as
      * without it; a weak continuous wideband signal is learnt into the floor in ~10 ms) */
-    if (q->bpre)
-        hot += band_detect(q, thr_s);
+    if (q->band.pk)
+        hot += burstband_detect(&q->band, r, s, thr_s);
     if (hot) {
         const unsigned mg = q->cfg.merge_bins;
         uint8_t *restrict h = q->hot;

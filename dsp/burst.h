@@ -39,7 +39,8 @@
  * Hot runs in a frame closer than
  * merge_bins join; a run continues a region whose frequency extent it overlaps; a run
  * touching several regions merges them. A region not continued for gap_frames + 1
- * frames is closed and reported.
+ * frames is closed and reported (band_gap_frames + 1 for a region holding cells the band
+ * detector marked).
  *
  * Not thread-safe: one object per stream. Never allocates after create. */
 #ifndef SG_BURST_H
@@ -72,6 +73,9 @@ typedef struct {
                                 spectrogram's window (1 rect, 1.944 Hann), 1..4 */
     unsigned merge_bins;     /* hot runs this close (bins) join, 0..64 */
     unsigned gap_frames;     /* frames a region may skip and go on, 0..64 */
+    unsigned band_gap_frames; /* frames a region the band detector marked may skip, 0..64
+                                (the larger of this and gap_frames applies to it): a weak
+                                burst the band detector loses for a frame or two stays one */
     unsigned min_frames;     /* shorter regions are discarded (counted), >= 1 */
     unsigned min_bins;       /* narrower regions are discarded (counted), >= 1 */
     unsigned max_frames;     /* a region this long is reported CONTINUING and restarted */
@@ -79,7 +83,8 @@ typedef struct {
     double noise_alpha;      /* floor update weight where idle, (0, 1] */
     double noise_alpha_busy; /* floor update weight under a detection, [0, noise_alpha] */
     unsigned noise_decim;    /* update the floor every this many frames, 1..64 */
-    unsigned max_regions;    /* simultaneously open regions, 1..4096 */
+    unsigned max_regions;    /* simultaneously open regions, 1..4096 (each holds nfft floats of
+                                profile, twice that with the band detector) */
     const float *window_cdf; /* optional nfft+1 cumulative window energy (spectro_window_cdf)
                                 for sub-frame start/end; NULL = frame resolution */
 } burstdet_cfg;

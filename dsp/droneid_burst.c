@@ -10,7 +10,7 @@
 bool droneid_burst_candidate(const sg_burst *b)
 {
     if (!b || !(b->duration >= 0.5e-3) || !(b->duration <= DRONEID_REGION_MAX_S) ||
-        !(b->bandwidth >= 7.5e6))
+        !(b->bandwidth >= 6.5e6))
         return false;
     /* one burst's length (565-665 us plus a frame of slack at each end): its band is the
      * burst's own; a longer region may be the union with a neighbour's */

@@ -28,7 +28,8 @@
 
 /* Quick shape test for a front-end region worth decoding: at least 0.5 ms (a DroneID
  * burst is 565-665 us on air; the front end times edges to about one frame), at most
- * DRONEID_REGION_MAX_S, and an occupied bandwidth of 7.5 MHz or more (9 MHz on air; a
+ * DRONEID_REGION_MAX_S, and an occupied bandwidth of 6.5 MHz or more (9 MHz on air; the
+ * front end measures a burst near 0 dB in-band SNR down to ~6.8 MHz; a
  * merged region may be wider). No upper bandwidth limit for merged regions, 10.5 MHz
  * for a region of one burst's length. The receiver's sync and CRC decide. */
 bool droneid_burst_candidate(const sg_burst *b);

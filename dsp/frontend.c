@@ -187,6 +187,9 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
     bc.wide_seed_db = c->wide_seed_db;
     bc.merge_bins = c->merge_bins;
     bc.gap_frames = c->gap_frames;
+    /* a weak burst the band detector loses for up to 50 us (most of a DroneID symbol) stays
+     * one region (burst.h band_gap_frames) */
+    bc.band_gap_frames = (unsigned)fmin(64, ceil(50e-6 * fs / hop));
     double binw = fs / c->nfft;
     /* the band detector's window in bins: a multiple of 4 p (p the power of two nearest
      * below 1/32 of it, so its quarters fall on the grid of windows it tries, burst.c);

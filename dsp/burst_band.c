@@ -1,0 +1,215 @@
+/* Band detector of the burst detector (burst_band.h, burst.h "Band detector"). */
+#include "burst_band.h"
+
+/* as burst.c: the per-frame loops must vectorise */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3", "no-trapping-math")
+#endif
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sg_error.h"
+
+/* Band detector flatness: every quarter of a window holds at least this fraction of the
+ * window's mean excess, so a band narrower than 1 / (2 - FLAT) of the window (0.625 for
+ * 0.4) never passes, however strong */
+#define BAND_FLAT 0.4
+/* A cell this strong (dB over the floor, smoothed) belongs to the other detectors */
+#define BAND_STRONG_DB 20.0
+
+
+int burstband_init(burstband *q, const burstdet_cfg *c)
+{
+    const unsigned n = c->nfft;
+    q->n = n;
+    q->W = c->band_bins;
+    q->m = c->smooth_bins;
+    q->pre = malloc((n + 1) * sizeof(double));
+    q->pk = calloc(n, sizeof(float));
+    q->cnt = malloc((n + 1) * sizeof(uint32_t));
+    q->val = malloc(2 * (size_t)n * sizeof(float));
+    if (!q->pre || !q->pk || !q->cnt || !q->val)
+        return SG_ENOMEM;
+    q->stride = 1;
+    while (2 * q->stride <= c->band_bins / 32 && (c->band_bins / 4) % (2 * q->stride) == 0)
+        q->stride *= 2;
+    q->strong = (float)(pow(10.0, BAND_STRONG_DB / 10.0) * (2 * c->smooth_bins + 1));
+    /* |X|^2 / floor of noise is exponential(1); clipped at 3: mean 1 - e^-3, variance
+     * 2 - 8 e^-3 - mean^2 (see burst.h) */
+    double mu = 1.0 - exp(-3.0), var = 2.0 - 8.0 * exp(-3.0) - mu * mu;
+    double sd = sqrt(var * c->band_kappa / c->band_bins);
+    q->mu = mu;
+    q->thr = mu + c->band_sigma * sd;
+    q->qthr = mu + 0.5 * c->band_sigma * sd;
+    q->seed = mu + c->band_seed_sigma * sd;
+    return SG_OK;
+}
+
+void burstband_free(burstband *q)
+{
+    free(q->pre);
+    free(q->pk);
+    free(q->cnt);
+    free(q->val);
+    memset(q, 0, sizeof *q);
+}
+
+/* Marks [lo, hi] (clamped to the bins that can be hot) with the run's peak mean pk. */
+static unsigned band_mark(burstband *q, float *s, double lo, double hi, float pk, float thr_s)
+{
+    const unsigned n = q->n, m = q->m;
+    long a = lround(lo), b = lround(hi), amin = (long)m, bmax = (long)(n - m) - 1;
+    a = a < amin ? amin : a;
+    b = b > bmax ? bmax : b;
+    unsigned added = 0;
+    for (long k = a; k <= b; k++) {
+        if (s[k] < thr_s) {
+            s[k] = thr_s;
+            added++;
+        }
+        if (pk > q->pk[k])
+            q->pk[k] = pk;
+    }
+    return added;
+}
+
+#if defined(__GNUC__)
+typedef float band_v4f __attribute__((vector_size(16)));
+typedef int32_t band_v4i __attribute__((vector_size(16)));
+
+/* band_detect's block sums for S a multiple of 4, fused with the per-bin clip: per block
+ * of S bins, lane l sums bins l, l + 4, ... in that order and the block's sum is
+ * (lane 0 + lane 1) + (lane 2 + lane 3), the scalar loop's adds exactly (same sums, same
+ * detections); strong cells (smoothed sum >= strong_s) count as muf and are counted. */
+static void band_blocks4(const float *r, const float *s, float muf, float strong_s,
+                         unsigned nb, unsigned S, double *restrict P, uint32_t *restrict C)
+{
+    const band_v4f three = {3.0f, 3.0f, 3.0f, 3.0f}, mu4 = {muf, muf, muf, muf};
+    const band_v4f st4 = {strong_s, strong_s, strong_s, strong_s};
+    for (unsigned j = 0; j < nb; j++) {
+        band_v4f acc = {0, 0, 0, 0};
+        band_v4i cnt = {0, 0, 0, 0};
+        for (unsigned k = j * S; k < (j + 1) * S; k += 4) {
+            band_v4f x, y;
+            memcpy(&x, r + k, sizeof x);
+            memcpy(&y, s + k, sizeof y);
+            band_v4i lt = x < three, st = y >= st4; /* NaN: 3, not strong (as scalar) */
+            band_v4i xi = ((band_v4i)x & lt) | ((band_v4i)three & ~lt);
+            xi = (xi & ~st) | ((band_v4i)mu4 & st);
+            acc += (band_v4f)xi;
+            cnt -= st;
+        }
+        P[j + 1] = P[j] + ((acc[0] + acc[1]) + (acc[2] + acc[3]));
+        C[j + 1] = C[j] + (uint32_t)((cnt[0] + cnt[1]) + (cnt[2] + cnt[3]));
+    }
+}
+#endif
+
+/* Windows are tried every bstride bins (a divisor of the quarter, at most 1/32 of the window):
+ * block sums of bstride bins, then prefix sums over the blocks. */
+BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s_io, float thr_s)
+{
+    const unsigned n = q->n, W = q->W, h = W / 2, Q = W / 4;
+    const unsigned S = q->stride, nb = n / S, WB = W / S, QB = Q / S;
+    const float *restrict r = r_in;
+    double *restrict P = q->pre;
+    if (q->marked) {
+        memset(q->pk, 0, n * sizeof *q->pk);
+        q->marked = false;
+    }
+    /* strong cells (the smoothed cell BAND_STRONG_DB over the floor: the other detectors'
+     * business) count as noise; a window with more than a tenth of them is not tried */
+    uint32_t *restrict C = q->cnt;
+    const float strong_s = q->strong;
+    const float *restrict s = s_io;
+    const float muf = (float)q->mu;
+    P[0] = 0;
+    C[0] = 0;
+#if defined(__GNUC__)
+    if (S % 4 == 0) { /* windows of 128 bins and more: one fused pass */
+        band_blocks4(r, s, muf, strong_s, nb, S, P, C);
+    } else
+#endif
+    {
+        /* per bin (a loop that vectorises), then block sums on 4 independent lanes (a
+         * single running sum would be one long chain of dependent adds) */
+        float *restrict v = q->val, *restrict sc = q->val + n;
+        for (size_t k = 0; k < n; k++) {
+            float x = r[k] < 3.0f ? r[k] : 3.0f;
+            bool st = s[k] >= strong_s;
+            v[k] = st ? muf : x;
+            sc[k] = st ? 1.0f : 0.0f;
+        }
+        for (unsigned j = 0; j < nb; j++) {
+            const float *x = v + (size_t)j * S, *y = sc + (size_t)j * S;
+            float a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0;
+            unsigned k = 0;
+            for (; k + 4 <= S; k += 4) {
+                a0 += x[k];
+                a1 += x[k + 1];
+                a2 += x[k + 2];
+                a3 += x[k + 3];
+                c0 += y[k] + y[k + 1];
+                c1 += y[k + 2] + y[k + 3];
+            }
+            for (; k < S; k++) {
+                a0 += x[k];
+                c0 += y[k];
+            }
+            P[j + 1] = P[j] + ((a0 + a1) + (a2 + a3));
+            C[j + 1] = C[j] + (uint32_t)(c0 + c1);
+        }
+    }
+    const uint32_t cmax = W / 10;
+    /* a window is on when its mean exceeds the threshold (excess t over the noise mean)
+     * and every quarter's excess is at least t/2 and BAND_FLAT of the window's excess */
+    const double mu = q->mu, t = q->thr - mu, tw = q->thr * W, tq = 0.5 * t * Q;
+    const double muW = mu * W, muQ = mu * Q, gq = BAND_FLAT / 4;
+    unsigned added = 0;
+    long run = -1; /* first centre (bin) of the current run */
+    double pk = 0;
+    for (unsigned i = 0; i + WB <= nb; i++) { /* window [i S, i S + W), centre i S + h */
+        const double *w = P + i;
+        double full = w[WB] - w[0];
+        bool on = false;
+        if (i + WB < nb && full >= tw && C[i + WB] - C[i] <= cmax) {
+            /* (the last window only closes a run) */
+            double need = fmax(tq, gq * (full - muW)) + muQ;
+            on = w[QB] - w[0] >= need && w[2 * QB] - w[QB] >= need &&
+                 w[3 * QB] - w[2 * QB] >= need && w[WB] - w[3 * QB] >= need;
+        }
+        unsigned c = i * S + h;
+        if (on) {
+            double mean = full / W;
+            if (run < 0) {
+                run = c;
+                pk = mean;
+            } else if (mean > pk) {
+                pk = mean;
+            }
+            continue;
+        }
+        if (run < 0)
+            continue;
+        unsigned c_last = c - S;
+        long first = run;
+        run = -1;
+        if (c_last + S - (unsigned)first < W / 16) /* too short for a flat band: a
+                                                       shoulder, noise */
+            continue;
+        /* the flat band [L, R] that explains the windows on from first to c_last with this
+         * peak mean (excess e, rho = t / e): a window at the band's edge is on once it
+         * overlaps the band by W rho (whole window), its outer quarter by Q rho / 2
+         * (quarter threshold) and by W 0.75 FLAT / (4 - FLAT) (flatness) */
+        double rho = t / (pk - mu);
+        rho = rho > 1 ? 1 : rho;
+        double off = fmax(W * rho - h,
+                          Q + fmax(Q * rho / 2, W * (0.75 * BAND_FLAT / (4 - BAND_FLAT))));
+        added += band_mark(q, s_io, (double)first - off, (double)c_last + off, (float)pk, thr_s);
+        q->marked = true;
+    }
+    return added;
+}
+
