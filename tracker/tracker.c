@@ -59,6 +59,7 @@ void tracker_destroy(tracker *q)
         return;
     assign_ws_destroy(q->ws);
     free(q->trk);
+    free(q->cold);
     free(q->out);
     free(q->dead);
     free(q->refs);
@@ -302,7 +303,7 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
     tr->hist_head = 0;
     tr->hist_n = n - first;
     for (int i = first; i < n; i++)
-        tr->hist[i - first] = tmp[i];
+        tr->cold->hist[i - first] = tmp[i];
     tr->pub->hits++;
     if (m->t > tr->pub->t_last)
         tr->pub->t_last = m->t;
