@@ -121,6 +121,55 @@ static void test_coverage_sector(void **state)
     tracker_destroy(q);
 }
 
+/* An RF sensor (7) hears only drones that transmit: its scans cover every target it has
+ * detected before (detected_only) and no other. A camera-only track (sensor 0, no scan
+ * reports) takes no miss from its empty scans; the track it fed goes at the 10th. */
+static void test_coverage_detected_only(void **state)
+{
+    (void)state;
+    tracker *q = mk_tracker("{\"max_misses\": 10, \"max_coast_s\": 100}");
+    for (int k = 0; k < 10; k++) {
+        double t = 0.1 * k;
+        sg_measurement m[2] = {mk_pos(t, 0, -200, 0, 30, 2, NULL),
+                               mk_pos(t, 7, 200, 0, 30, 2, NULL)};
+        assert_int_equal(tracker_process(q, t, m, 2), 0);
+    }
+    assert_int_equal(n_live(q, true), 2);
+    tracker_scan rf = {.sensor = 7, .cover = TRACKER_COVER_ALL, .detected_only = true};
+    for (int k = 10; k < 40; k++) {
+        double t = 0.1 * k;
+        rf.t0 = rf.t1 = t;
+        assert_int_equal(tracker_process_scans(q, t, NULL, 0, &rf, 1), 0);
+        const sg_track *tr;
+        size_t n;
+        tracker_tracks(q, &tr, &n);
+        for (size_t i = 0; i < n; i++) {
+            bool rf_seen = tr[i].x[0] > 0;
+            if (rf_seen && k < 19)
+                assert_int_equal(tr[i].misses, (uint32_t)(k - 9));
+            if (!rf_seen)
+                assert_int_equal(tr[i].misses, 0);
+        }
+        if (k >= 19)
+            assert_int_equal(n_live(q, false), 1);
+    }
+    const sg_track *tr;
+    size_t n;
+    tracker_tracks(q, &tr, &n);
+    assert_true(n == 1 && tr[0].x[0] < 0 && tr[0].status != SG_TRACK_TENTATIVE);
+    /* the same scans without detected_only would cover the camera-only track too */
+    rf.detected_only = false;
+    rf.t0 = rf.t1 = 4.0;
+    assert_int_equal(tracker_process_scans(q, 4.0, NULL, 0, &rf, 1), 0);
+    tracker_tracks(q, &tr, &n);
+    assert_true(n == 1 && tr[0].misses == 1);
+    tracker_counts st;
+    tracker_stats(q, &st);
+    assert_int_equal(st.scan_misses, 11);
+    check_accounting(q);
+    tracker_destroy(q);
+}
+
 /* Clutter only, scan-reporting position sensor: a tentative track that is not hit again
  * dies as soon as M hits in N scans can no longer be reached (3 empty scans for 3-of-5), and
  * the table stays at the few tracks started in the last scans. */
@@ -687,6 +736,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_landing_drone_deleted),
         cmocka_unit_test(test_coverage_sector),
+        cmocka_unit_test(test_coverage_detected_only),
         cmocka_unit_test(test_tentative_tracks_do_not_linger),
         cmocka_unit_test(test_invalid_scans),
         cmocka_unit_test(test_empty_sky_scenario),

@@ -174,6 +174,11 @@ typedef struct {
     double az_half;        /* rad, SECTOR half-width, [0, pi] (pi: all round) */
     double el_min, el_max; /* rad, SECTOR elevation band, -pi/2 <= el_min <= el_max <= pi/2 */
     double range_max;      /* m, SECTOR farthest range where the sensor detects, > 0 */
+    bool detected_only;    /* the coverage applies only to tracks this sensor has updated
+                              before (one of the track's last SG_MAX_TRACK_SENSORS sensors):
+                              for a sensor that sees only some targets in its volume, such
+                              as RF (DF), which cannot see a drone that does not transmit, so
+                              its scans never delete a camera-only track */
 } tracker_scan;
 
 typedef struct tracker tracker;

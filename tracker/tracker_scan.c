@@ -56,13 +56,15 @@ static bool covered(const tracker_scan *s, const double p[3])
            el <= s->el_max;
 }
 
-static bool hit_in(const trk *tr, const tracker_scan *s)
+/* 1: the scan's sensor hit the track within the scan, 0: it has updated the track before
+ * but not in this scan, -1: it never updated the track. */
+static int hit_in(const trk *tr, const tracker_scan *s)
 {
     for (int i = 0; i < tr->n_last; i++)
         if (tr->last_hit[i].sensor == s->sensor)
             return tr->last_hit[i].t >= s->t0 - SCAN_TOL_S &&
                    tr->last_hit[i].t <= s->t1 + SCAN_TOL_S;
-    return false;
+    return -1;
 }
 
 int trk_apply_scan(tracker *q, const tracker_scan *s)
@@ -81,7 +83,10 @@ int trk_apply_scan(tracker *q, const tracker_scan *s)
         /* born in this scan: the initiating hit is already its first opportunity */
         if (tr->pub->t_first >= s->t0 - SCAN_TOL_S)
             continue;
-        bool hit = hit_in(tr, s);
+        int h = hit_in(tr, s);
+        if (h < 0 && s->detected_only)
+            continue; /* a target this sensor has never seen: not in its coverage */
+        bool hit = h > 0;
         if (!hit) {
             kf_predict(&q->kp, &tr->kf, s->t1);
             double x[3] = {0, 0, 0}; /* combined position: sum_k mu_k x_k */
