@@ -67,7 +67,7 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
 {
     static const char *const keys[] = {"id", "kind", "enabled", "position", "orientation",
                                        "stale_after_s", "adapter", "frontend", "ble", "body_bearings",
-                                       "array", "comment", NULL};
+                                       "array", "scan_range_m", "comment", NULL};
     static const char *const okeys[] = {"yaw_deg", "pitch_deg", "roll_deg", NULL};
     char where[96], sub[128];
     int rc, kind;

@@ -8,7 +8,8 @@
  * frame, each track takes one detection. The published tracks (the feed's JSONL record)
  * after a 2 s start-up must keep their drone: no id swap, both drones held, no third
  * track; fed one at a time (batch_more false) the same frames fail this (5 swaps on this
- * seed, 1-18 on seeds 1-3). */
+ * seed, 1-18 on seeds 1-3). Also: a camera's scan reports (NL_SCAN) delete the track of a
+ * drone that is no longer detected in its view, and leave alone a track outside it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,7 @@
 
 #include "fusion_side.h"
 #include "node_link.h"
+#include "sensor_runner.h"
 #include "scenario.h"
 #include "site.h"
 
@@ -182,10 +184,198 @@ static void test_camera_frame_keeps_ids(void **state)
                  (unsigned long long)seed, SETTLE_S, ntr, swaps, held[0], held[1]);
 }
 
+/* ---- scan reports from a camera (docs/tracker.md, "Scan reports from the daemon") ---- */
+
+#define SCAN_HZ 25.0     /* camera frame rate */
+#define SCAN_SEEN_S 3.0  /* s the drones are detected */
+#define SCAN_END_S 9.0   /* s of frames */
+
+static void write_two_cameras(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "{\"version\": 1, \"site\": {\"name\": \"scan test\", \"origin\": "
+            "{\"lat_deg\": 51.556, \"lon_deg\": -0.2796, \"alt_m\": 87}},\n"
+            " \"zones\": \"%s/testdata/zones/stadium.geojson\",\n"
+            " \"signatures\": \"%s/config/signatures.json\",\n"
+            " \"sensors\": [\n"
+            "  {\"id\": \"cam-n\", \"kind\": \"camera\", \"body_bearings\": false, \"scan_range_m\": 2000,\n"
+            "   \"position\": {\"lat_deg\": 51.556, \"lon_deg\": -0.2796, \"alt_m\": 120},\n"
+            "   \"adapter\": {\"type\": \"gstreamer\", \"pipeline\": \"videotestsrc num-buffers=1\", "
+            "\"hfov_deg\": 50}},\n"
+            "  {\"id\": \"cam-s\", \"kind\": \"camera\", \"body_bearings\": false,\n"
+            "   \"position\": {\"lat_deg\": 51.556, \"lon_deg\": -0.2796, \"alt_m\": 120},\n"
+            "   \"orientation\": {\"yaw_deg\": 180},\n"
+            "   \"adapter\": {\"type\": \"gstreamer\", \"pipeline\": \"videotestsrc num-buffers=1\", "
+            "\"hfov_deg\": 50}}],\n"
+            " \"tracker\": {\"bearing_init\": \"ray\", \"max_pos_sd\": 10000}}\n",
+            SG_SOURCE_DIR, SG_SOURCE_DIR);
+    fclose(f);
+}
+
+static void push_bearing(node_link *l, int sensor, double t, double az, double el, uint64_t *rng)
+{
+    nl_event ev = {.kind = NL_MEAS, .sensor = sensor, .t = t, .first_t = t, .t_end = t};
+    clock_gettime(CLOCK_MONOTONIC, &ev.made);
+    sg_measurement *m = &ev.m;
+    m->t = t;
+    m->sensor = sensor;
+    m->type = SG_MEAS_BEARING;
+    m->z[0] = az + ANG_SD * scen_nrand(rng);
+    m->z[1] = el + ANG_SD * scen_nrand(rng);
+    m->R[0] = m->R[3] = ANG_SD * ANG_SD;
+    snprintf(m->cls, sizeof m->cls, "camera_object");
+    m->cls_conf = 0.9;
+    push(l, &ev);
+}
+
+/* The camera sector the sensor side sends with each frame (sensor_camera_sector): for a
+ * level 50 deg camera facing north, every direction of it has a pixel (checked on a fine
+ * grid here), it spans most of the view, and nothing beyond it. */
+static void check_sector(const runner *r, const camgeom_cfg *gc, int w, int h)
+{
+    assert_true(r->scan_ok);
+    const tracker_scan *s = &r->scan_sector;
+    double hh = 25 * M_PI / 180, vh = atan(tan(hh) * h / w);
+    print_message("camera sector: az %.2f +- %.2f deg, el %.2f .. %.2f deg (view +-25, +-%.2f)\n",
+                  s->az_center * 180 / M_PI, s->az_half * 180 / M_PI, s->el_min * 180 / M_PI,
+                  s->el_max * 180 / M_PI, vh * 180 / M_PI);
+    assert_true(s->cover == TRACKER_COVER_SECTOR && s->range_max == 2000);
+    assert_true(fabs(s->az_center) < 1e-3);
+    assert_true(s->az_half <= hh && s->az_half > 0.8 * hh);
+    assert_true(s->el_max <= vh && s->el_max > 0.7 * vh && s->el_min >= -vh &&
+                s->el_min < -0.7 * vh);
+    camgeom g;
+    sg_errinfo e = {0};
+    assert_int_equal(camgeom_init(&g, gc, w, h, &e), SG_OK);
+    for (int i = 0; i <= 40; i++)
+        for (int j = 0; j <= 40; j++) {
+            double az = s->az_center - s->az_half + 2 * s->az_half * i / 40;
+            double el = s->el_min + (s->el_max - s->el_min) * j / 40, u, v;
+            bool in = false;
+            assert_int_equal(camgeom_bearing_to_pixel(&g, az, el, &u, &v, &in), SG_OK);
+            assert_true(in);
+        }
+}
+
+/* Two drones, each seen by one camera for 3 s, then neither is detected any more (landed
+ * or gone). The north camera (scan_range_m 2000) reports every 25 Hz frame as a scan of
+ * its view: its drone's track is deleted within 1 s of the last detection (10 empty frames,
+ * 0.4 s). The south camera sends no scan reports and its drone is outside the north
+ * camera's view: that track takes no miss and coasts until max_coast_s (5 s). */
+static void test_camera_scans_delete_in_view_only(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sg_fusion_scan_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char venue[300], rec[300];
+    snprintf(venue, sizeof venue, "%s/venue.json", dir);
+    snprintf(rec, sizeof rec, "%s/feed.jsonl", dir);
+    write_two_cameras(venue);
+    sg_errinfo e = {0};
+    sg_site *site = site_load(venue, &e);
+    if (!site)
+        fail_msg("%s", e.msg);
+    /* the north camera's scan sector, as its sensor side makes it */
+    runner r = {.idx = 0, .scan_range_m = 2000};
+    camgeom_cfg_default(&r.scan_geom);
+    r.scan_geom.hfov = 50 * M_PI / 180;
+    sensor_camera_sector(&r, 640, 480);
+    check_sector(&r, &r.scan_geom, 640, 480);
+    fusion_side_opts o = {.replay = false, .linger_s = 0};
+    fusion_side *fs = fusion_side_create(site, &o, &e);
+    if (!fs)
+        fail_msg("%s", e.msg);
+    assert_int_equal(fusion_side_open_feed(fs, "tcp://127.0.0.1:*", rec, &e), SG_OK);
+    int frames = (int)(SCAN_END_S * SCAN_HZ);
+    node_link *l = node_link_inproc_create(5 * (size_t)frames + 16, &e);
+    assert_non_null(l);
+    uint64_t seed = 31, rng = seed;
+    for (int k = 0; k < frames; k++) {
+        double t = T0 + k / SCAN_HZ;
+        bool seen = k / SCAN_HZ < SCAN_SEEN_S;
+        if (seen) {
+            push_bearing(l, 0, t, 0.1, 0.05, &rng);        /* north drone, north camera */
+            push_bearing(l, 1, t, M_PI + 0.1, 0.05, &rng); /* south drone, south camera */
+        }
+        nl_event sc = {.kind = NL_SCAN, .sensor = 0, .t = t, .scan = r.scan_sector};
+        sc.scan.t0 = sc.scan.t1 = t;
+        push(l, &sc);
+        for (int c = 0; c < 2; c++) {
+            nl_event tick = {.kind = NL_TICK, .sensor = c, .t = t};
+            push(l, &tick);
+        }
+    }
+    for (int c = 0; c < 2; c++) {
+        nl_event done = {.kind = NL_DONE, .sensor = c, .t = T0 + SCAN_END_S};
+        push(l, &done);
+    }
+    node_link_halt(l);
+    assert_int_equal(fusion_side_run(fs, l, 2, NULL, NULL, SG_OK, &e), SG_OK);
+    atomic_bool stop = false;
+    fusion_side_finish(fs, l, &stop);
+    fusion_side_destroy(fs);
+    node_link_destroy(l);
+    site_free(site);
+
+    /* per side of the venue: the track that was confirmed, when it was deleted */
+    double t_del[2] = {NAN, NAN};
+    int id_of[2] = {0, 0}, others = 0;
+    FILE *f = fopen(rec, "r");
+    assert_non_null(f);
+    char line[8192];
+    while (fgets(line, sizeof line, f)) {
+        char *js = strchr(line, '{');
+        cJSON *o2 = js ? cJSON_Parse(js) : NULL;
+        const cJSON *type = cJSON_GetObjectItem(o2, "type");
+        const cJSON *st = cJSON_GetObjectItem(o2, "status");
+        const cJSON *enu = cJSON_GetObjectItem(o2, "enu_m");
+        if (!cJSON_IsString(type) || strcmp(type->valuestring, "track") != 0 ||
+            !cJSON_IsString(st)) {
+            cJSON_Delete(o2);
+            continue;
+        }
+        int id = cJSON_GetObjectItem(o2, "id")->valueint;
+        double t = cJSON_GetObjectItem(o2, "t")->valuedouble;
+        bool deleted = strcmp(st->valuestring, "deleted") == 0;
+        if (!deleted && cJSON_GetArraySize(enu) == 3) {
+            int side = cJSON_GetArrayItem(enu, 1)->valuedouble < 0; /* 0 north, 1 south */
+            if (!id_of[side])
+                id_of[side] = id;
+            else if (id_of[side] != id)
+                others++;
+        }
+        for (int side = 0; side < 2; side++)
+            if (deleted && id == id_of[side] && isnan(t_del[side]))
+                t_del[side] = t;
+        cJSON_Delete(o2);
+    }
+    fclose(f);
+    unlink(rec);
+    unlink(venue);
+    rmdir(dir);
+    double last = T0 + (ceil(SCAN_SEEN_S * SCAN_HZ) - 1) / SCAN_HZ;
+    print_message("north track %d deleted %.2f s after its last detection, south track %d "
+                  "%.2f s after (no scans)\n",
+                  id_of[0], t_del[0] - last, id_of[1], t_del[1] - last);
+    if (!id_of[0] || !id_of[1] || others)
+        fail_msg("seed %llu: tracks north %d, south %d, %d other tracks (want one each side)",
+                 (unsigned long long)seed, id_of[0], id_of[1], others);
+    if (!(t_del[0] - last < 1.0 && t_del[0] - last > 0.3))
+        fail_msg("seed %llu: the north camera's track went %.2f s after its last detection "
+                 "(want 10 frames, 0.4 s, < 1 s)", (unsigned long long)seed, t_del[0] - last);
+    if (!(isnan(t_del[1]) || t_del[1] - last > 4.5))
+        fail_msg("seed %llu: the track outside the north camera's view went %.2f s after its "
+                 "last detection (want max_coast_s, 5 s)", (unsigned long long)seed,
+                 t_del[1] - last);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_camera_frame_keeps_ids),
+        cmocka_unit_test(test_camera_scans_delete_in_view_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

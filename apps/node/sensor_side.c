@@ -609,6 +609,16 @@ static int on_frame(void *user, const camera_frame *f)
                     .first_t = f->t, .batch_more = i + 1 < f->n_meas}; /* one frame, one batch */
         push_event(s, &ev);
     }
+    if (s->scan_range_m > 0) { /* the frame was a look at the whole view */
+        if (f->width != s->scan_w || f->height != s->scan_h)
+            sensor_camera_sector(s, f->width, f->height);
+        if (s->scan_ok) {
+            nl_event ev = {.kind = NL_SCAN, .sensor = s->idx, .t = f->t, .first_t = f->t,
+                           .scan = s->scan_sector};
+            ev.scan.t0 = ev.scan.t1 = f->t;
+            push_event(s, &ev);
+        }
+    }
     tick(s, f->t, f->gap);
     return SG_OK;
 }
