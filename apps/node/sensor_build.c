@@ -197,9 +197,7 @@ int sensor_build_camera(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
                      cc.sensor_enu);
     s->live = cc.live;
     /* scan reports: each frame a look at the view out to scan_range_m (docs/tracker.md) */
-    if ((rc = sgj_number(c->json, c->where, "scan_range_m", false, 0, 0, 1e5, &s->scan_range_m,
-                         e)))
-        return rc;
+    s->scan_range_m = c->scan_range_m;
     s->scan_geom = cc.geom;
     if (!(s->cam = camera_create(&cc, e)))
         return e->code;
