@@ -118,8 +118,10 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
         return sg_err_set(e, SG_EINVAL, "%s.frontend: only rf sensors have a front end", where);
     if (cJSON_HasObjectItem(js, "body_bearings") && c->kind != SG_SENSOR_CAMERA)
         return sg_err_set(e, SG_EINVAL, "%s.body_bearings: only cameras report bearings", where);
-    if (cJSON_HasObjectItem(js, "scan_range_m") && c->kind != SG_SENSOR_CAMERA)
-        return sg_err_set(e, SG_EINVAL, "%s.scan_range_m: only cameras send scan reports", where);
+    if (cJSON_HasObjectItem(js, "scan_range_m") && c->kind != SG_SENSOR_CAMERA && !arr)
+        return sg_err_set(e, SG_EINVAL,
+                          "%s.scan_range_m: only cameras and direction-finding sensors (with an "
+                          "\"array\") send scan reports", where);
     if ((rc = check_array(c, where, e)))
         return rc;
     if (ble && c->kind != SG_SENSOR_RF)

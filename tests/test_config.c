@@ -159,7 +159,7 @@ static const struct bad_case {
     {"\"kind\": \"camera\",", "\"kind\": \"camera\", \"scan_range_m\": -1,",
      "sensors[1].scan_range_m", "must be in"},
     {"\"kind\": \"rf\",", "\"kind\": \"rf\", \"scan_range_m\": 500,", "sensors[0].scan_range_m",
-     "only cameras"},
+     "only cameras and direction-finding"},
     {"\"kind\": \"rf\",", "\"kind\": \"rf\", \"array\": {\"geometry\": \"uca\"},",
      "sensors[0].orientation", "must be level"},
     {"\"kind\": \"rf\",", "\"kind\": \"rf\", \"array\": [1],", "sensors[0].array", "object"},

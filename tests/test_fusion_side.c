@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "fusion_side.h"
+#include "geo.h"
 #include "node_link.h"
 #include "sensor_runner.h"
 #include "scenario.h"
@@ -371,11 +372,192 @@ static void test_camera_scans_delete_in_view_only(void **state)
                  t_del[1] - last);
 }
 
+/* ---- scan reports from DF sensors: only for what they have heard -------------------- */
+
+#define DF_LAT 51.556
+#define DF_LON -0.2796
+#define DF_SEEN_S 4.0  /* s the DF drone transmits */
+#define DF_END_S 10.0  /* s of the run */
+
+/* Two stands (north, south), each with a camera and a DF array; the DF sensors report
+ * scans (scan_range_m), the cameras do not. */
+static void write_df_venue(const char *path, double lat[2])
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "{\"version\": 1, \"site\": {\"name\": \"df scan test\", \"origin\": "
+            "{\"lat_deg\": %.4f, \"lon_deg\": %.4f, \"alt_m\": 87}},\n"
+            " \"zones\": \"%s/testdata/zones/stadium.geojson\",\n"
+            " \"signatures\": \"%s/config/signatures.json\",\n \"sensors\": [\n",
+            DF_LAT, DF_LON, SG_SOURCE_DIR, SG_SOURCE_DIR);
+    for (int k = 0; k < 2; k++)
+        fprintf(f,
+                "  {\"id\": \"cam-%d\", \"kind\": \"camera\", \"body_bearings\": false,\n"
+                "   \"position\": {\"lat_deg\": %.6f, \"lon_deg\": %.4f, \"alt_m\": 135},\n"
+                "   \"adapter\": {\"type\": \"gstreamer\", \"pipeline\": \"videotestsrc "
+                "num-buffers=1\", \"hfov_deg\": 50}},\n",
+                k, lat[k], DF_LON);
+    for (int k = 0; k < 2; k++)
+        fprintf(f,
+                "  {\"id\": \"df-%d\", \"kind\": \"rf\", \"scan_range_m\": 2000,\n"
+                "   \"position\": {\"lat_deg\": %.6f, \"lon_deg\": %.4f, \"alt_m\": 135},\n"
+                "   \"adapter\": {\"type\": \"sigmf\", \"path\": \"none.sigmf-meta\"},\n"
+                "   \"array\": {\"geometry\": \"uca\", \"elements\": 5, \"radius_m\": 0.052}}%s\n",
+                k, lat[k], DF_LON, k ? "" : ",");
+    fprintf(f, " ]}\n");
+    fclose(f);
+}
+
+static void push_bearing_to(node_link *l, int sensor, const double from[3], const double to[3],
+                            double t, double sd, const char *cls, uint64_t *rng)
+{
+    double d[3] = {to[0] - from[0], to[1] - from[1], to[2] - from[2]};
+    nl_event ev = {.kind = NL_MEAS, .sensor = sensor, .t = t, .first_t = t, .t_end = t};
+    clock_gettime(CLOCK_MONOTONIC, &ev.made);
+    sg_measurement *m = &ev.m;
+    m->t = t;
+    m->sensor = sensor;
+    m->type = SG_MEAS_BEARING;
+    m->z[0] = atan2(d[0], d[1]) + sd * scen_nrand(rng);
+    m->z[1] = atan2(d[2], hypot(d[0], d[1])) + sd * scen_nrand(rng);
+    m->R[0] = m->R[3] = sd * sd;
+    snprintf(m->cls, sizeof m->cls, "%s", cls);
+    m->cls_conf = 0.9;
+    push(l, &ev);
+}
+
+/* A drone heard by the two DF sensors for 4 s (then it stops transmitting: landed, or
+ * flying on without a link) and a drone seen by the two cameras only for 4 s, inside the DF
+ * sensors' all-round coverage (the cameras send no scan reports). The DF sensors' scans (made by sensor_df_scan as the sensor
+ * side makes them, every SENSOR_DF_WINDOW_S, behind the bearings still in open windows)
+ * delete the DF drone's track after max_misses (10) empty scans, 5 of each sensor, and never
+ * touch the camera-only track: it is not theirs (detected_only), so it coasts until
+ * max_coast_s (5 s); with detected_only off the DF scans would delete it like the other. */
+static void test_df_scans_spare_camera_tracks(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sg_fusion_dfscan_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char venue[300], rec[300];
+    snprintf(venue, sizeof venue, "%s/venue.json", dir);
+    snprintf(rec, sizeof rec, "%s/feed.jsonl", dir);
+    double lat[2] = {DF_LAT + 0.0013, DF_LAT - 0.0013};
+    write_df_venue(venue, lat);
+    sg_errinfo e = {0};
+    sg_site *site = site_load(venue, &e);
+    if (!site)
+        fail_msg("%s", e.msg);
+    geo_frame gf;
+    assert_int_equal(geo_frame_init(&gf, DF_LAT * M_PI / 180, DF_LON * M_PI / 180, 87, &e), 0);
+    double pos[2][3];
+    for (int k = 0; k < 2; k++)
+        geo_frame_to_enu(&gf, lat[k] * M_PI / 180, DF_LON * M_PI / 180, 135, pos[k]);
+    runner df[2] = {{.idx = 2, .scan_range_m = 2000, .df_scan_t = NAN},
+                    {.idx = 3, .scan_range_m = 2000, .df_scan_t = NAN}};
+    fusion_side_opts o = {.replay = false, .linger_s = 0};
+    fusion_side *fs = fusion_side_create(site, &o, &e);
+    if (!fs)
+        fail_msg("%s", e.msg);
+    assert_int_equal(fusion_side_open_feed(fs, "tcp://127.0.0.1:*", rec, &e), SG_OK);
+    int steps = (int)(DF_END_S / 0.05);
+    node_link *l = node_link_inproc_create(12 * (size_t)steps + 16, &e);
+    assert_non_null(l);
+    uint64_t seed = 41, rng = seed;
+    const double rf_drone[3] = {-120, 10, 90}, cam_drone[3] = {110, -5, 60};
+    int scans = 0;
+    double last_rf = NAN, last_cam = NAN;
+    for (int k = 0; k < steps; k++) {
+        double t = T0 + 0.05 * k;
+        if (k % 2 == 0 && 0.05 * k < DF_SEEN_S) { /* cameras at 10 Hz */
+            for (int c = 0; c < 2; c++)
+                push_bearing_to(l, c, pos[c], cam_drone, t, 0.002, "camera_object", &rng);
+            last_cam = t;
+        }
+        if (k % 5 == 0 && 0.05 * k < DF_SEEN_S) { /* DF bearings at 4 Hz */
+            for (int c = 0; c < 2; c++)
+                push_bearing_to(l, 2 + c, pos[c], rf_drone, t, 0.01, "elrs_2g4", &rng);
+            last_rf = t;
+        }
+        for (int c = 0; c < 2; c++) {
+            nl_event sc = {.kind = NL_SCAN, .sensor = 2 + c};
+            if (sensor_df_scan(&df[c], t - 0.25, &sc.scan)) { /* windows up to t - 0.25 closed */
+                sc.t = sc.scan.t1;
+                push(l, &sc);
+                scans++;
+            }
+        }
+        for (int c = 0; c < 4; c++) {
+            nl_event tick = {.kind = NL_TICK, .sensor = c, .t = t - 0.3};
+            push(l, &tick);
+        }
+    }
+    for (int c = 0; c < 4; c++) {
+        nl_event done = {.kind = NL_DONE, .sensor = c, .t = T0 + DF_END_S};
+        push(l, &done);
+    }
+    node_link_halt(l);
+    assert_int_equal(fusion_side_run(fs, l, 4, NULL, NULL, SG_OK, &e), SG_OK);
+    atomic_bool stop = false;
+    fusion_side_finish(fs, l, &stop);
+    fusion_side_destroy(fs);
+    node_link_destroy(l);
+    site_free(site);
+
+    /* the track nearer each drone; when it was deleted */
+    int id_of[2] = {0, 0};
+    double t_del[2] = {NAN, NAN};
+    FILE *f = fopen(rec, "r");
+    assert_non_null(f);
+    char line[8192];
+    while (fgets(line, sizeof line, f)) {
+        char *js = strchr(line, '{');
+        cJSON *o2 = js ? cJSON_Parse(js) : NULL;
+        const cJSON *type = cJSON_GetObjectItem(o2, "type");
+        const cJSON *st = cJSON_GetObjectItem(o2, "status");
+        const cJSON *enu = cJSON_GetObjectItem(o2, "enu_m");
+        if (!cJSON_IsString(type) || strcmp(type->valuestring, "track") != 0 ||
+            !cJSON_IsString(st) || cJSON_GetArraySize(enu) != 3) {
+            cJSON_Delete(o2);
+            continue;
+        }
+        int id = cJSON_GetObjectItem(o2, "id")->valueint;
+        double t = cJSON_GetObjectItem(o2, "t")->valuedouble;
+        double x = cJSON_GetArrayItem(enu, 0)->valuedouble;
+        int which = x > 0; /* 0: the DF drone (west), 1: the camera drone (east) */
+        bool deleted = strcmp(st->valuestring, "deleted") == 0;
+        if (!deleted && strcmp(st->valuestring, "tentative") != 0 && !id_of[which])
+            id_of[which] = id;
+        if (id == id_of[which] && deleted && isnan(t_del[which]))
+            t_del[which] = t;
+        cJSON_Delete(o2);
+    }
+    fclose(f);
+    unlink(rec);
+    unlink(venue);
+    rmdir(dir);
+    print_message("%d DF scans; DF track %d deleted %.2f s after its last bearing; camera track "
+                  "%d deleted %.2f s after its last detection\n",
+                  scans, id_of[0], t_del[0] - last_rf, id_of[1], t_del[1] - last_cam);
+    if (!id_of[0] || !id_of[1])
+        fail_msg("seed %llu: no confirmed track on the %s drone", (unsigned long long)seed,
+                 id_of[0] ? "camera" : "DF");
+    if (!(t_del[0] - last_rf > 1.2 && t_del[0] - last_rf < 2.3))
+        fail_msg("seed %llu: the DF track went %.2f s after its last bearing (want 10 empty "
+                 "scans, 5 per sensor at 4 Hz: 1.25 s, plus the 0.25-0.5 s the scans run behind "
+                 "the bearings)", (unsigned long long)seed, t_del[0] - last_rf);
+    if (!(t_del[1] - last_cam > 4.5))
+        fail_msg("seed %llu: the camera-only track went %.2f s after its last detection (want "
+                 "max_coast_s, 5 s: DF scans must not touch it)", (unsigned long long)seed,
+                 t_del[1] - last_cam);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_camera_frame_keeps_ids),
         cmocka_unit_test(test_camera_scans_delete_in_view_only),
+        cmocka_unit_test(test_df_scans_spare_camera_tracks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

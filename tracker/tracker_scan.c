@@ -56,14 +56,14 @@ static bool covered(const tracker_scan *s, const double p[3])
            el <= s->el_max;
 }
 
-/* 1: the scan's sensor hit the track within the scan, 0: it has updated the track before
- * but not in this scan, -1: it never updated the track. */
+/* 1: the scan's sensor updated the track within the scan or after it (a report that comes
+ * after later measurements of its sensor, such as a DF scan closed behind the bearings of
+ * windows still open), 0: it has updated the track, but before the scan, -1: never. */
 static int hit_in(const trk *tr, const tracker_scan *s)
 {
     for (int i = 0; i < tr->n_last; i++)
         if (tr->last_hit[i].sensor == s->sensor)
-            return tr->last_hit[i].t >= s->t0 - SCAN_TOL_S &&
-                   tr->last_hit[i].t <= s->t1 + SCAN_TOL_S;
+            return tr->last_hit[i].t >= s->t0 - SCAN_TOL_S;
     return -1;
 }
 

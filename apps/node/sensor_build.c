@@ -156,6 +156,8 @@ static void runner_init(sensor_side *p, size_t si, runner *s)
     s->next_tick = -INFINITY;
     s->clk = -INFINITY;
     s->next_health = -INFINITY;
+    s->df_scan_t = NAN;
+    s->scan_range_m = p->site->sensors[si].scan_range_m; /* cameras and DF (site.c checks) */
 }
 
 /* A Wi-Fi Remote ID receiver: a pcap file (replay) or a monitor-mode interface. */
@@ -197,7 +199,6 @@ int sensor_build_camera(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
                      cc.sensor_enu);
     s->live = cc.live;
     /* scan reports: each frame a look at the view out to scan_range_m (docs/tracker.md) */
-    s->scan_range_m = c->scan_range_m;
     s->scan_geom = cc.geom;
     if (!(s->cam = camera_create(&cc, e)))
         return e->code;
@@ -249,6 +250,24 @@ void sensor_camera_sector(runner *s, int width, int height)
             return;
         }
     }
+}
+
+bool sensor_df_scan(runner *s, double c, tracker_scan *out)
+{
+    if (!(s->scan_range_m > 0) || !isfinite(c))
+        return false;
+    if (isnan(s->df_scan_t) || c < s->df_scan_t) {
+        s->df_scan_t = c;
+        return false;
+    }
+    if (c - s->df_scan_t < SENSOR_DF_WINDOW_S)
+        return false;
+    *out = (tracker_scan){.sensor = s->idx, .t0 = s->df_scan_t, .t1 = c,
+                          .cover = TRACKER_COVER_SECTOR, .az_half = M_PI, .el_min = 0,
+                          .el_max = M_PI / 2, .range_max = s->scan_range_m,
+                          .detected_only = true};
+    s->df_scan_t = c;
+    return true;
 }
 
 /* A third-party SAPIENT sensor: its detections arrive over TCP (adapters/sapient_in.h). */

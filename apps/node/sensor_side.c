@@ -337,6 +337,14 @@ static void push_bearings(runner *s, double now)
     }
 }
 
+/* A DF scan report when one is due (sensor_df_scan). */
+static void push_df_scan(runner *s, double c)
+{
+    nl_event ev = {.kind = NL_SCAN, .sensor = s->idx, .t = c, .first_t = c};
+    if (sensor_df_scan(s, c, &ev.scan))
+        push_event(s, &ev);
+}
+
 /* A warning for the log (NL_NOTE), e.g. why the recording stopped. */
 static void push_note(runner *s, const char *msg)
 {
@@ -537,6 +545,8 @@ static int rf_block(runner *s, const sg_iq_block *blk)
     if (s->df) {
         /* a combined bearing is timed up to a window and a block before its push */
         push_bearings(s, t_blk - s->hold_s);
+        if (s->scan_range_m > 0)
+            push_df_scan(s, t_blk - s->hold_s - SENSOR_DF_WINDOW_S);
         hold += SENSOR_DF_WINDOW_S + (double)blk->n / blk->sample_rate;
     }
     tick(s, t_blk - hold, blk->discontinuity);
