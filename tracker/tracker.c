@@ -518,8 +518,10 @@ int tracker_process_scans(tracker *q, double t, const sg_measurement *m, size_t 
         }
         a = b;
     }
+    /* the scans after the last group: judged in the maintenance pass */
+    size_t s0 = si;
     for (; si < nsv; si++) {
-        int rc = trk_apply_scan(q, &q->scans[si]);
+        int rc = trk_scan_begin(q, &q->scans[si]);
         if (rc) {
             q->st.scan_rej_invalid += nsv - si;
             ret = rc;
@@ -528,7 +530,7 @@ int tracker_process_scans(tracker *q, double t, const sg_measurement *m, size_t 
     }
     if (t > q->t_now)
         q->t_now = t;
-    int rc = trk_maintain(q);
+    int rc = trk_maintain_scans(q, q->scans + s0, si - s0);
     return rc ? rc : ret;
 }
 

@@ -212,7 +212,13 @@ void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m);
 bool trk_scanning(const tracker *q, int sensor);
 int trk_scan_validate(tracker *q, const tracker_scan *s, double batch_t);
 int trk_apply_scan(tracker *q, const tracker_scan *s);
+/* trk_apply_scan in two parts: the scan's bookkeeping (0 or SG_ENOMEM), then one track. */
+int trk_scan_begin(tracker *q, const tracker_scan *s);
+void trk_scan_track(tracker *q, trk *tr, const tracker_scan *s);
 int trk_maintain(tracker *q);
+/* trk_maintain after applying the ns scans (trk_scan_begin done) to every track, in the same
+ * pass over the tracks (a scan judged after the call's last group). */
+int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns);
 int trk_kill(tracker *q, size_t i);
 
 /* tracker_clutter.c */

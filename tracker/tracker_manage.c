@@ -279,7 +279,9 @@ int trk_kill(tracker *q, size_t i)
     return SG_OK;
 }
 
-int trk_maintain(tracker *q)
+int trk_maintain(tracker *q) { return trk_maintain_scans(q, NULL, 0); }
+
+int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
 {
     int rc = SG_OK;
     const tracker_cfg *c = &q->cfg;
@@ -300,6 +302,8 @@ int trk_maintain(tracker *q)
         trk *tr = &q->trk[i];
         if (i + TRK_AHEAD < q->n_trk)
             trk_prefetch(&q->trk[i + TRK_AHEAD]);
+        for (size_t k = 0; k < ns; k++) /* slot i after a deletion holds an unscanned track */
+            trk_scan_track(q, tr, &scans[k]);
         kf_predict(&q->kp, &tr->kf, q->t_now);
         sg_track *p = tr->pub;
         /* a tentative track coinciding with another is held back until the duplicate test
