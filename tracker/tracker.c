@@ -68,6 +68,7 @@ void tracker_destroy(tracker *q)
     free(q->pred_ok);
     free(q->retro);
     free(q->keys);
+    free(q->keys_tmp);
     free(q->mflag);
     free(q->c2r);
     free(q->held);
@@ -258,7 +259,7 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
             continue;
         if (!hit)
             tr->pub->misses++;
-        if (tr->pub->status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
+        if (tr->tent && tr->opp < tr->n_req) {
             tr->opp++;
             tr->mhits += hit;
         }

@@ -26,6 +26,7 @@ int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
     kf_init(&q->kp, &tr->kf, t, pos, Ppos, vel, Pvel);
     tr->pub->id = q->next_id++;
     tr->pub->status = SG_TRACK_TENTATIVE;
+    tr->tent = true;
     tr->pub->hits = 1;
     tr->pub->t_first = tr->pub->t_last = t;
     tr->pub->lat = tr->pub->lon = tr->pub->alt = NAN;

@@ -63,6 +63,8 @@ typedef struct {
     uint32_t opp, mhits;       /* M-of-N: batches seen / hits among them */
     uint32_t m_req, n_req;     /* this track's M-of-N (confirm_m/n, raised in clutter) */
     bool full_obs;             /* has had a position or range-bearing hit */
+    bool tent;                 /* pub->status is SG_TRACK_TENTATIVE (a copy the per-scan
+                                  passes read without touching the public record) */
     uint8_t post_sensors;      /* bit per pub.sensors slot: bearing hits after birth */
     uint64_t born_group, hit_group;
     uint32_t dup_of;           /* id of the track this one duplicates (0: none) */
@@ -133,6 +135,8 @@ struct tracker {
     kf_state *retro;
     size_t cap_pred, cap_retro;
     gkey *keys;           /* open measurements of the group sorted by a key component */
+    gkey *keys_tmp;       /* scratch of the sort */
+    size_t cap_keys_tmp;
     int n_keys;
     int *kinv;            /* per open measurement: its index in keys */
     unsigned char *mflag;

@@ -312,6 +312,7 @@ int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
             ((tr->mhits >= tr->m_req && observable(q, tr) && tr->dup_count == 0) ||
              (c->identity_confirms && p->identity[0]))) {
             p->status = SG_TRACK_CONFIRMED;
+            tr->tent = false;
             q->st.tracks_confirmed++;
         }
         bool del = false;

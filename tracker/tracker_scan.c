@@ -99,7 +99,7 @@ void trk_scan_track(tracker *q, trk *tr, const tracker_scan *s)
         tr->pub->misses++;
         q->st.scan_misses++;
     }
-    if (tr->pub->status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
+    if (tr->tent && tr->opp < tr->n_req) {
         tr->opp++;
         tr->mhits += hit;
     }
