@@ -466,6 +466,9 @@ int tracker_process_scans(tracker *q, double t, const sg_measurement *m, size_t 
     }
     size_t nv = 0, nsv = 0, si = 0;
     for (size_t i = 0; i < n; i++) {
+        if (i + 4 < n) /* the kinematic and text fields validate reads, a few ahead */
+            for (size_t o = 0; o < offsetof(sg_measurement, identity) + SG_ID_LEN; o += 64)
+                __builtin_prefetch((const char *)&m[i + 4] + o);
         int rc = validate(q, &m[i], t);
         if (rc) {
             ret = worse(ret, rc);
