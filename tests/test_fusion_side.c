@@ -185,6 +185,62 @@ static void test_camera_frame_keeps_ids(void **state)
                  (unsigned long long)seed, SETTLE_S, ntr, swaps, held[0], held[1]);
 }
 
+/* The events pushed so far through the fusion side, then everything torn down. */
+static void run_and_close(fusion_side *fs, node_link *l, size_t inputs, sg_site *site)
+{
+    sg_errinfo e = {0};
+    node_link_halt(l);
+    assert_int_equal(fusion_side_run(fs, l, inputs, NULL, NULL, SG_OK, &e), SG_OK);
+    atomic_bool stop = false;
+    fusion_side_finish(fs, l, &stop);
+    fusion_side_destroy(fs);
+    node_link_destroy(l);
+    site_free(site);
+}
+
+/* The track messages with a position in a feed record, in order (n of them; free). */
+typedef struct {
+    int id;
+    double t, enu[3];
+    bool deleted, tentative;
+} track_msg;
+
+static track_msg *read_track_msgs(const char *rec, size_t *n)
+{
+    FILE *f = fopen(rec, "r");
+    assert_non_null(f);
+    track_msg *v = NULL;
+    size_t cap = 0;
+    *n = 0;
+    char line[8192];
+    while (fgets(line, sizeof line, f)) {
+        char *js = strchr(line, '{');
+        cJSON *o = js ? cJSON_Parse(js) : NULL;
+        const cJSON *type = cJSON_GetObjectItem(o, "type");
+        const cJSON *st = cJSON_GetObjectItem(o, "status");
+        const cJSON *enu = cJSON_GetObjectItem(o, "enu_m");
+        if (cJSON_IsString(type) && strcmp(type->valuestring, "track") == 0 &&
+            cJSON_IsString(st) && cJSON_GetArraySize(enu) == 3) {
+            if (*n == cap) {
+                cap = cap ? 2 * cap : 64;
+                v = realloc(v, cap * sizeof *v);
+                assert_non_null(v);
+            }
+            track_msg *m = &v[(*n)++];
+            m->id = cJSON_GetObjectItem(o, "id")->valueint;
+            m->t = cJSON_GetObjectItem(o, "t")->valuedouble;
+            for (int a = 0; a < 3; a++)
+                m->enu[a] = cJSON_GetArrayItem(enu, a)->valuedouble;
+            m->deleted = strcmp(st->valuestring, "deleted") == 0;
+            m->tentative = strcmp(st->valuestring, "tentative") == 0;
+        }
+        cJSON_Delete(o);
+    }
+    fclose(f);
+    unlink(rec);
+    return v;
+}
+
 /* ---- scan reports from a camera (docs/tracker.md, "Scan reports from the daemon") ---- */
 
 #define SCAN_HZ 25.0     /* camera frame rate */
@@ -312,48 +368,26 @@ static void test_camera_scans_delete_in_view_only(void **state)
         nl_event done = {.kind = NL_DONE, .sensor = c, .t = T0 + SCAN_END_S};
         push(l, &done);
     }
-    node_link_halt(l);
-    assert_int_equal(fusion_side_run(fs, l, 2, NULL, NULL, SG_OK, &e), SG_OK);
-    atomic_bool stop = false;
-    fusion_side_finish(fs, l, &stop);
-    fusion_side_destroy(fs);
-    node_link_destroy(l);
-    site_free(site);
+    run_and_close(fs, l, 2, site);
 
     /* per side of the venue: the track that was confirmed, when it was deleted */
     double t_del[2] = {NAN, NAN};
     int id_of[2] = {0, 0}, others = 0;
-    FILE *f = fopen(rec, "r");
-    assert_non_null(f);
-    char line[8192];
-    while (fgets(line, sizeof line, f)) {
-        char *js = strchr(line, '{');
-        cJSON *o2 = js ? cJSON_Parse(js) : NULL;
-        const cJSON *type = cJSON_GetObjectItem(o2, "type");
-        const cJSON *st = cJSON_GetObjectItem(o2, "status");
-        const cJSON *enu = cJSON_GetObjectItem(o2, "enu_m");
-        if (!cJSON_IsString(type) || strcmp(type->valuestring, "track") != 0 ||
-            !cJSON_IsString(st)) {
-            cJSON_Delete(o2);
-            continue;
-        }
-        int id = cJSON_GetObjectItem(o2, "id")->valueint;
-        double t = cJSON_GetObjectItem(o2, "t")->valuedouble;
-        bool deleted = strcmp(st->valuestring, "deleted") == 0;
-        if (!deleted && cJSON_GetArraySize(enu) == 3) {
-            int side = cJSON_GetArrayItem(enu, 1)->valuedouble < 0; /* 0 north, 1 south */
+    size_t nm;
+    track_msg *tm = read_track_msgs(rec, &nm);
+    for (size_t i = 0; i < nm; i++) {
+        int side = tm[i].enu[1] < 0; /* 0 north, 1 south */
+        if (!tm[i].deleted) {
             if (!id_of[side])
-                id_of[side] = id;
-            else if (id_of[side] != id)
+                id_of[side] = tm[i].id;
+            else if (id_of[side] != tm[i].id)
                 others++;
         }
-        for (int side = 0; side < 2; side++)
-            if (deleted && id == id_of[side] && isnan(t_del[side]))
-                t_del[side] = t;
-        cJSON_Delete(o2);
+        for (int k = 0; k < 2; k++)
+            if (tm[i].deleted && tm[i].id == id_of[k] && isnan(t_del[k]))
+                t_del[k] = tm[i].t;
     }
-    fclose(f);
-    unlink(rec);
+    free(tm);
     unlink(venue);
     rmdir(dir);
     double last = T0 + (ceil(SCAN_SEEN_S * SCAN_HZ) - 1) / SCAN_HZ;
@@ -496,44 +530,21 @@ static void test_df_scans_spare_camera_tracks(void **state)
         nl_event done = {.kind = NL_DONE, .sensor = c, .t = T0 + DF_END_S};
         push(l, &done);
     }
-    node_link_halt(l);
-    assert_int_equal(fusion_side_run(fs, l, 4, NULL, NULL, SG_OK, &e), SG_OK);
-    atomic_bool stop = false;
-    fusion_side_finish(fs, l, &stop);
-    fusion_side_destroy(fs);
-    node_link_destroy(l);
-    site_free(site);
+    run_and_close(fs, l, 4, site);
 
     /* the track nearer each drone; when it was deleted */
     int id_of[2] = {0, 0};
     double t_del[2] = {NAN, NAN};
-    FILE *f = fopen(rec, "r");
-    assert_non_null(f);
-    char line[8192];
-    while (fgets(line, sizeof line, f)) {
-        char *js = strchr(line, '{');
-        cJSON *o2 = js ? cJSON_Parse(js) : NULL;
-        const cJSON *type = cJSON_GetObjectItem(o2, "type");
-        const cJSON *st = cJSON_GetObjectItem(o2, "status");
-        const cJSON *enu = cJSON_GetObjectItem(o2, "enu_m");
-        if (!cJSON_IsString(type) || strcmp(type->valuestring, "track") != 0 ||
-            !cJSON_IsString(st) || cJSON_GetArraySize(enu) != 3) {
-            cJSON_Delete(o2);
-            continue;
-        }
-        int id = cJSON_GetObjectItem(o2, "id")->valueint;
-        double t = cJSON_GetObjectItem(o2, "t")->valuedouble;
-        double x = cJSON_GetArrayItem(enu, 0)->valuedouble;
-        int which = x > 0; /* 0: the DF drone (west), 1: the camera drone (east) */
-        bool deleted = strcmp(st->valuestring, "deleted") == 0;
-        if (!deleted && strcmp(st->valuestring, "tentative") != 0 && !id_of[which])
-            id_of[which] = id;
-        if (id == id_of[which] && deleted && isnan(t_del[which]))
-            t_del[which] = t;
-        cJSON_Delete(o2);
+    size_t nm;
+    track_msg *tm = read_track_msgs(rec, &nm);
+    for (size_t i = 0; i < nm; i++) {
+        int which = tm[i].enu[0] > 0; /* 0: the DF drone (west), 1: the camera drone (east) */
+        if (!tm[i].deleted && !tm[i].tentative && !id_of[which])
+            id_of[which] = tm[i].id;
+        if (tm[i].id == id_of[which] && tm[i].deleted && isnan(t_del[which]))
+            t_del[which] = tm[i].t;
     }
-    fclose(f);
-    unlink(rec);
+    free(tm);
     unlink(venue);
     rmdir(dir);
     print_message("%d DF scans; DF track %d deleted %.2f s after its last bearing; camera track "

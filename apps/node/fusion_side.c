@@ -319,7 +319,7 @@ static void handle_scan(fusion_side *p, const nl_event *ev)
     sc.sensor = ev->sensor;
     registry_sensor_enu(p->reg, (size_t)ev->sensor, sc.sensor_enu);
     double t = fmax(p->t_now, sc.t1);
-    int rc = tracker_process_scans(p->trk, t, NULL, 0, &sc, 1);
+    int rc = isfinite(t) ? tracker_process_scans(p->trk, t, NULL, 0, &sc, 1) : SG_EINVAL;
     if (rc == SG_EINVAL || rc == SG_ERANGE) {
         p->scans_rejected++;
         warnf_(p, "%s sensor %s: scan report refused (%s): %llu so far",
@@ -329,6 +329,8 @@ static void handle_scan(fusion_side *p, const nl_event *ev)
     } else if (rc != SG_OK) {
         warnf_(p, "%s tracker: %s", hms(t, tb, sizeof tb), sg_strerror(rc));
     }
+    if (!isfinite(t))
+        return;
     if (t > p->t_now)
         p->t_now = t;
     step(p, p->t_now);

@@ -620,8 +620,12 @@ static int on_frame(void *user, const camera_frame *f)
         push_event(s, &ev);
     }
     if (s->scan_range_m > 0) { /* the frame was a look at the whole view */
-        if (f->width != s->scan_w || f->height != s->scan_h)
+        if (f->width != s->scan_w || f->height != s->scan_h) {
             sensor_camera_sector(s, f->width, f->height);
+            if (!s->scan_ok)
+                push_note(s, "scan_range_m: no field-of-view sector for this frame size and "
+                             "geometry; frames are not sent as scan reports");
+        }
         if (s->scan_ok) {
             nl_event ev = {.kind = NL_SCAN, .sensor = s->idx, .t = f->t, .first_t = f->t,
                            .scan = s->scan_sector};
