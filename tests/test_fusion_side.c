@@ -88,101 +88,38 @@ static void push_frame(node_link *l, double t, uint64_t *rng)
     push(l, &tick);
 }
 
+/* A test's files (a temporary directory with the venue and the feed record) and the fusion
+ * side on them: case_dirs, write the venue to c->venue, case_start. */
 typedef struct {
-    int id;
-    int target;     /* drone it followed first, -1 none yet */
-    int swaps;      /* times the nearer drone changed */
-    int n;
-} track_rec;
+    char dir[64], venue[300], rec[300];
+    sg_site *site;
+    fusion_side *fs;
+} fs_case;
 
-static void test_camera_frame_keeps_ids(void **state)
+static void case_dirs(fs_case *c, const char *name)
 {
-    (void)state;
-    char dir[] = "/tmp/sg_fusion_side_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char venue[300], rec[300];
-    snprintf(venue, sizeof venue, "%s/venue.json", dir);
-    snprintf(rec, sizeof rec, "%s/feed.jsonl", dir);
-    write_venue(venue);
+    snprintf(c->dir, sizeof c->dir, "/tmp/sg_%s_XXXXXX", name);
+    assert_non_null(mkdtemp(c->dir));
+    snprintf(c->venue, sizeof c->venue, "%s/venue.json", c->dir);
+    snprintf(c->rec, sizeof c->rec, "%s/feed.jsonl", c->dir);
+}
+
+static void case_start(fs_case *c)
+{
     sg_errinfo e = {0};
-    sg_site *site = site_load(venue, &e);
-    if (!site)
+    if (!(c->site = site_load(c->venue, &e)))
         fail_msg("%s", e.msg);
     fusion_side_opts o = {.replay = false, .linger_s = 0};
-    fusion_side *fs = fusion_side_create(site, &o, &e);
-    if (!fs)
+    if (!(c->fs = fusion_side_create(c->site, &o, &e)))
         fail_msg("%s", e.msg);
-    assert_int_equal(fusion_side_open_feed(fs, "tcp://127.0.0.1:*", rec, &e), SG_OK);
-    node_link *l = node_link_inproc_create(4 * FRAMES + 16, &e);
-    assert_non_null(l);
-    uint64_t seed = 20, rng = seed;
-    for (int k = 0; k < FRAMES; k++)
-        push_frame(l, T0 + k / RATE_HZ, &rng);
-    nl_event done = {.kind = NL_DONE, .sensor = 0, .t = T0 + FRAMES / RATE_HZ};
-    push(l, &done);
-    node_link_halt(l);
-    assert_int_equal(fusion_side_run(fs, l, 1, NULL, NULL, SG_OK, &e), SG_OK);
-    atomic_bool stop = false;
-    fusion_side_finish(fs, l, &stop);
-    fusion_side_destroy(fs);
-    node_link_destroy(l);
-    site_free(site);
+    assert_int_equal(fusion_side_open_feed(c->fs, "tcp://127.0.0.1:*", c->rec, &e), SG_OK);
+}
 
-    /* every published track message: the drone nearer in azimuth (seen from the camera) */
-    FILE *f = fopen(rec, "r");
-    assert_non_null(f);
-    track_rec tr[16];
-    int ntr = 0, held[2] = {0, 0};
-    char line[8192];
-    while (fgets(line, sizeof line, f)) {
-        char *js = strchr(line, '{');
-        cJSON *o2 = js ? cJSON_Parse(js) : NULL;
-        const cJSON *type = cJSON_GetObjectItem(o2, "type");
-        const cJSON *st = cJSON_GetObjectItem(o2, "status");
-        const cJSON *enu = cJSON_GetObjectItem(o2, "enu_m");
-        if (!cJSON_IsString(type) || strcmp(type->valuestring, "track") != 0 ||
-            !cJSON_IsString(st) || strcmp(st->valuestring, "deleted") == 0 ||
-            cJSON_GetArraySize(enu) != 3) {
-            cJSON_Delete(o2);
-            continue;
-        }
-        int id = cJSON_GetObjectItem(o2, "id")->valueint;
-        double t = cJSON_GetObjectItem(o2, "t")->valuedouble;
-        double x = cJSON_GetArrayItem(enu, 0)->valuedouble;
-        double y = cJSON_GetArrayItem(enu, 1)->valuedouble;
-        cJSON_Delete(o2);
-        if (t < T0 + SETTLE_S)
-            continue; /* start-up: tracks are born along the rays and confirmed */
-        double az = atan2(x, y);
-        int near = fabs(az - az_of(1, t)) < fabs(az - az_of(0, t));
-        int k = 0;
-        while (k < ntr && tr[k].id != id)
-            k++;
-        if (k == ntr) {
-            assert_true(ntr < 16);
-            tr[ntr++] = (track_rec){.id = id, .target = near};
-        }
-        if (tr[k].target != near)
-            printf("track %d: drone %d -> %d at %.1f s\n", id, tr[k].target, near, t - T0);
-        tr[k].swaps += tr[k].target != near;
-        tr[k].target = near;
-        tr[k].n++;
-        held[near]++;
-    }
-    fclose(f);
-    unlink(rec);
-    unlink(venue);
-    rmdir(dir);
-    int swaps = 0;
-    for (int k = 0; k < ntr; k++) {
-        printf("track %d: %d messages, %d changes of drone, last on drone %d\n", tr[k].id,
-               tr[k].n, tr[k].swaps, tr[k].target);
-        swaps += tr[k].swaps;
-    }
-    if (ntr != 2 || swaps != 0 || held[0] < 20 || held[1] < 20)
-        fail_msg("seed %llu: after %.0f s of start-up: %d published tracks (want 2), %d id "
-                 "swaps (want 0), messages on drone A %d, B %d (want >= 20 each)",
-                 (unsigned long long)seed, SETTLE_S, ntr, swaps, held[0], held[1]);
+static void case_remove(fs_case *c)
+{
+    unlink(c->rec);
+    unlink(c->venue);
+    rmdir(c->dir);
 }
 
 /* The events pushed so far through the fusion side, then everything torn down. */
@@ -237,8 +174,73 @@ static track_msg *read_track_msgs(const char *rec, size_t *n)
         cJSON_Delete(o);
     }
     fclose(f);
-    unlink(rec);
     return v;
+}
+
+typedef struct {
+    int id;
+    int target;     /* drone it followed first, -1 none yet */
+    int swaps;      /* times the nearer drone changed */
+    int n;
+} track_rec;
+
+static void test_camera_frame_keeps_ids(void **state)
+{
+    (void)state;
+    fs_case c;
+    case_dirs(&c, "fusion_side");
+    write_venue(c.venue);
+    case_start(&c);
+    sg_errinfo e = {0};
+    node_link *l = node_link_inproc_create(4 * FRAMES + 16, &e);
+    assert_non_null(l);
+    uint64_t seed = 20, rng = seed;
+    for (int k = 0; k < FRAMES; k++)
+        push_frame(l, T0 + k / RATE_HZ, &rng);
+    nl_event done = {.kind = NL_DONE, .sensor = 0, .t = T0 + FRAMES / RATE_HZ};
+    push(l, &done);
+    run_and_close(c.fs, l, 1, c.site);
+
+    /* every published track message: the drone nearer in azimuth (seen from the camera) */
+    track_rec tr[16];
+    int ntr = 0, held[2] = {0, 0};
+    size_t nm;
+    track_msg *tm = read_track_msgs(c.rec, &nm);
+    for (size_t i = 0; i < nm; i++) {
+        if (tm[i].deleted)
+            continue;
+        int id = tm[i].id;
+        double t = tm[i].t, x = tm[i].enu[0], y = tm[i].enu[1];
+        if (t < T0 + SETTLE_S)
+            continue; /* start-up: tracks are born along the rays and confirmed */
+        double az = atan2(x, y);
+        int near = fabs(az - az_of(1, t)) < fabs(az - az_of(0, t));
+        int k = 0;
+        while (k < ntr && tr[k].id != id)
+            k++;
+        if (k == ntr) {
+            assert_true(ntr < 16);
+            tr[ntr++] = (track_rec){.id = id, .target = near};
+        }
+        if (tr[k].target != near)
+            printf("track %d: drone %d -> %d at %.1f s\n", id, tr[k].target, near, t - T0);
+        tr[k].swaps += tr[k].target != near;
+        tr[k].target = near;
+        tr[k].n++;
+        held[near]++;
+    }
+    free(tm);
+    case_remove(&c);
+    int swaps = 0;
+    for (int k = 0; k < ntr; k++) {
+        printf("track %d: %d messages, %d changes of drone, last on drone %d\n", tr[k].id,
+               tr[k].n, tr[k].swaps, tr[k].target);
+        swaps += tr[k].swaps;
+    }
+    if (ntr != 2 || swaps != 0 || held[0] < 20 || held[1] < 20)
+        fail_msg("seed %llu: after %.0f s of start-up: %d published tracks (want 2), %d id "
+                 "swaps (want 0), messages on drone A %d, B %d (want >= 20 each)",
+                 (unsigned long long)seed, SETTLE_S, ntr, swaps, held[0], held[1]);
 }
 
 /* ---- scan reports from a camera (docs/tracker.md, "Scan reports from the daemon") ---- */
@@ -271,7 +273,8 @@ static void write_two_cameras(const char *path)
     fclose(f);
 }
 
-static void push_bearing(node_link *l, int sensor, double t, double az, double el, uint64_t *rng)
+static void push_bearing(node_link *l, int sensor, double t, double az, double el, double sd,
+                         const char *cls, uint64_t *rng)
 {
     nl_event ev = {.kind = NL_MEAS, .sensor = sensor, .t = t, .first_t = t, .t_end = t};
     clock_gettime(CLOCK_MONOTONIC, &ev.made);
@@ -279,10 +282,10 @@ static void push_bearing(node_link *l, int sensor, double t, double az, double e
     m->t = t;
     m->sensor = sensor;
     m->type = SG_MEAS_BEARING;
-    m->z[0] = az + ANG_SD * scen_nrand(rng);
-    m->z[1] = el + ANG_SD * scen_nrand(rng);
-    m->R[0] = m->R[3] = ANG_SD * ANG_SD;
-    snprintf(m->cls, sizeof m->cls, "camera_object");
+    m->z[0] = az + sd * scen_nrand(rng);
+    m->z[1] = el + sd * scen_nrand(rng);
+    m->R[0] = m->R[3] = sd * sd;
+    snprintf(m->cls, sizeof m->cls, "%s", cls);
     m->cls_conf = 0.9;
     push(l, &ev);
 }
@@ -324,27 +327,17 @@ static void check_sector(const runner *r, const camgeom_cfg *gc, int w, int h)
 static void test_camera_scans_delete_in_view_only(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sg_fusion_scan_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char venue[300], rec[300];
-    snprintf(venue, sizeof venue, "%s/venue.json", dir);
-    snprintf(rec, sizeof rec, "%s/feed.jsonl", dir);
-    write_two_cameras(venue);
+    fs_case c;
+    case_dirs(&c, "fusion_scan");
+    write_two_cameras(c.venue);
+    case_start(&c);
     sg_errinfo e = {0};
-    sg_site *site = site_load(venue, &e);
-    if (!site)
-        fail_msg("%s", e.msg);
     /* the north camera's scan sector, as its sensor side makes it */
     runner r = {.idx = 0, .scan_range_m = 2000};
     camgeom_cfg_default(&r.scan_geom);
     r.scan_geom.hfov = 50 * M_PI / 180;
     sensor_camera_sector(&r, 640, 480);
     check_sector(&r, &r.scan_geom, 640, 480);
-    fusion_side_opts o = {.replay = false, .linger_s = 0};
-    fusion_side *fs = fusion_side_create(site, &o, &e);
-    if (!fs)
-        fail_msg("%s", e.msg);
-    assert_int_equal(fusion_side_open_feed(fs, "tcp://127.0.0.1:*", rec, &e), SG_OK);
     int frames = (int)(SCAN_END_S * SCAN_HZ);
     node_link *l = node_link_inproc_create(5 * (size_t)frames + 16, &e);
     assert_non_null(l);
@@ -353,8 +346,9 @@ static void test_camera_scans_delete_in_view_only(void **state)
         double t = T0 + k / SCAN_HZ;
         bool seen = k / SCAN_HZ < SCAN_SEEN_S;
         if (seen) {
-            push_bearing(l, 0, t, 0.1, 0.05, &rng);        /* north drone, north camera */
-            push_bearing(l, 1, t, M_PI + 0.1, 0.05, &rng); /* south drone, south camera */
+            /* north drone, north camera; south drone, south camera */
+            push_bearing(l, 0, t, 0.1, 0.05, ANG_SD, "camera_object", &rng);
+            push_bearing(l, 1, t, M_PI + 0.1, 0.05, ANG_SD, "camera_object", &rng);
         }
         nl_event sc = {.kind = NL_SCAN, .sensor = 0, .t = t, .scan = r.scan_sector};
         sc.scan.t0 = sc.scan.t1 = t;
@@ -368,13 +362,13 @@ static void test_camera_scans_delete_in_view_only(void **state)
         nl_event done = {.kind = NL_DONE, .sensor = c, .t = T0 + SCAN_END_S};
         push(l, &done);
     }
-    run_and_close(fs, l, 2, site);
+    run_and_close(c.fs, l, 2, c.site);
 
     /* per side of the venue: the track that was confirmed, when it was deleted */
     double t_del[2] = {NAN, NAN};
     int id_of[2] = {0, 0}, others = 0;
     size_t nm;
-    track_msg *tm = read_track_msgs(rec, &nm);
+    track_msg *tm = read_track_msgs(c.rec, &nm);
     for (size_t i = 0; i < nm; i++) {
         int side = tm[i].enu[1] < 0; /* 0 north, 1 south */
         if (!tm[i].deleted) {
@@ -388,8 +382,7 @@ static void test_camera_scans_delete_in_view_only(void **state)
                 t_del[k] = tm[i].t;
     }
     free(tm);
-    unlink(venue);
-    rmdir(dir);
+    case_remove(&c);
     double last = T0 + (ceil(SCAN_SEEN_S * SCAN_HZ) - 1) / SCAN_HZ;
     print_message("north track %d deleted %.2f s after its last detection, south track %d "
                   "%.2f s after (no scans)\n",
@@ -447,23 +440,13 @@ static void push_bearing_to(node_link *l, int sensor, const double from[3], cons
                             double t, double sd, const char *cls, uint64_t *rng)
 {
     double d[3] = {to[0] - from[0], to[1] - from[1], to[2] - from[2]};
-    nl_event ev = {.kind = NL_MEAS, .sensor = sensor, .t = t, .first_t = t, .t_end = t};
-    clock_gettime(CLOCK_MONOTONIC, &ev.made);
-    sg_measurement *m = &ev.m;
-    m->t = t;
-    m->sensor = sensor;
-    m->type = SG_MEAS_BEARING;
-    m->z[0] = atan2(d[0], d[1]) + sd * scen_nrand(rng);
-    m->z[1] = atan2(d[2], hypot(d[0], d[1])) + sd * scen_nrand(rng);
-    m->R[0] = m->R[3] = sd * sd;
-    snprintf(m->cls, sizeof m->cls, "%s", cls);
-    m->cls_conf = 0.9;
-    push(l, &ev);
+    push_bearing(l, sensor, t, atan2(d[0], d[1]), atan2(d[2], hypot(d[0], d[1])), sd, cls, rng);
 }
 
 /* A drone heard by the two DF sensors for 4 s (then it stops transmitting: landed, or
  * flying on without a link) and a drone seen by the two cameras only for 4 s, inside the DF
- * sensors' all-round coverage (the cameras send no scan reports). The DF sensors' scans (made by sensor_df_scan as the sensor
+ * sensors' all-round coverage (the cameras send no scan reports). The DF sensors' scans
+ * (made by sensor_df_scan as the sensor
  * side makes them, every SENSOR_DF_WINDOW_S, behind the bearings still in open windows)
  * delete the DF drone's track after max_misses (10) empty scans, 5 of each sensor, and never
  * touch the camera-only track: it is not theirs (detected_only), so it coasts until
@@ -471,17 +454,12 @@ static void push_bearing_to(node_link *l, int sensor, const double from[3], cons
 static void test_df_scans_spare_camera_tracks(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sg_fusion_dfscan_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char venue[300], rec[300];
-    snprintf(venue, sizeof venue, "%s/venue.json", dir);
-    snprintf(rec, sizeof rec, "%s/feed.jsonl", dir);
+    fs_case c;
+    case_dirs(&c, "fusion_dfscan");
     double lat[2] = {DF_LAT + 0.0013, DF_LAT - 0.0013};
-    write_df_venue(venue, lat);
+    write_df_venue(c.venue, lat);
+    case_start(&c);
     sg_errinfo e = {0};
-    sg_site *site = site_load(venue, &e);
-    if (!site)
-        fail_msg("%s", e.msg);
     geo_frame gf;
     assert_int_equal(geo_frame_init(&gf, DF_LAT * M_PI / 180, DF_LON * M_PI / 180, 87, &e), 0);
     double pos[2][3];
@@ -489,11 +467,6 @@ static void test_df_scans_spare_camera_tracks(void **state)
         geo_frame_to_enu(&gf, lat[k] * M_PI / 180, DF_LON * M_PI / 180, 135, pos[k]);
     runner df[2] = {{.idx = 2, .scan_range_m = 2000, .df_scan_t = NAN},
                     {.idx = 3, .scan_range_m = 2000, .df_scan_t = NAN}};
-    fusion_side_opts o = {.replay = false, .linger_s = 0};
-    fusion_side *fs = fusion_side_create(site, &o, &e);
-    if (!fs)
-        fail_msg("%s", e.msg);
-    assert_int_equal(fusion_side_open_feed(fs, "tcp://127.0.0.1:*", rec, &e), SG_OK);
     int steps = (int)(DF_END_S / 0.05);
     node_link *l = node_link_inproc_create(12 * (size_t)steps + 16, &e);
     assert_non_null(l);
@@ -530,13 +503,13 @@ static void test_df_scans_spare_camera_tracks(void **state)
         nl_event done = {.kind = NL_DONE, .sensor = c, .t = T0 + DF_END_S};
         push(l, &done);
     }
-    run_and_close(fs, l, 4, site);
+    run_and_close(c.fs, l, 4, c.site);
 
     /* the track nearer each drone; when it was deleted */
     int id_of[2] = {0, 0};
     double t_del[2] = {NAN, NAN};
     size_t nm;
-    track_msg *tm = read_track_msgs(rec, &nm);
+    track_msg *tm = read_track_msgs(c.rec, &nm);
     for (size_t i = 0; i < nm; i++) {
         int which = tm[i].enu[0] > 0; /* 0: the DF drone (west), 1: the camera drone (east) */
         if (!tm[i].deleted && !tm[i].tentative && !id_of[which])
@@ -545,8 +518,7 @@ static void test_df_scans_spare_camera_tracks(void **state)
             t_del[which] = tm[i].t;
     }
     free(tm);
-    unlink(venue);
-    rmdir(dir);
+    case_remove(&c);
     print_message("%d DF scans; DF track %d deleted %.2f s after its last bearing; camera track "
                   "%d deleted %.2f s after its last detection\n",
                   scans, id_of[0], t_del[0] - last_rf, id_of[1], t_del[1] - last_cam);
