@@ -446,8 +446,8 @@ static void push_bearing_to(node_link *l, int sensor, const double from[3], cons
 /* A drone heard by the two DF sensors for 4 s (then it stops transmitting: landed, or
  * flying on without a link) and a drone seen by the two cameras only for 4 s, inside the DF
  * sensors' all-round coverage (the cameras send no scan reports). The DF sensors' scans
- * (made by sensor_df_scan as the sensor
- * side makes them, every SENSOR_DF_WINDOW_S, behind the bearings still in open windows)
+ * (made by sensor_df_scan as the sensor side makes them, every SENSOR_DF_WINDOW_S, behind the
+ * bearings still in open windows)
  * delete the DF drone's track after max_misses (10) empty scans, 5 of each sensor, and never
  * touch the camera-only track: it is not theirs (detected_only), so it coasts until
  * max_coast_s (5 s); with detected_only off the DF scans would delete it like the other. */

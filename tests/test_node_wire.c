@@ -543,6 +543,25 @@ static void test_note(void **state)
     assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_EFORMAT);
 }
 
+/* Byte `at` of a valid n-byte message set to v: refused (header or body), naming why. */
+static void assert_byte_refused(const uint8_t *buf, int n, size_t at, uint8_t v,
+                                const char *why)
+{
+    uint8_t bad[NW_MAX];
+    nw_header h;
+    nl_event out;
+    double wf;
+    sg_errinfo e = {0};
+    memcpy(bad, buf, (size_t)n);
+    bad[at] = v;
+    int rc = nw_decode_header(bad, (size_t)n, &h, &e);
+    if (rc == SG_OK)
+        rc = nw_decode_event(bad, (size_t)n, &h, &out, &wf, &e);
+    if (rc != SG_EFORMAT)
+        fail_msg("case %s accepted", why);
+    assert_non_null(strstr(e.msg, why));
+}
+
 /* A scan report (NL_SCAN) crosses as kind NW_SCAN: a camera frame's sector and an RF
  * sensor's detected-only coverage, exactly; truncated, trailing or out-of-range bodies are
  * refused and named. NW_SCAN is the first kind after those of the earlier version 2
@@ -585,18 +604,8 @@ static void test_scan(void **state)
     assert_int_equal(nw_decode_event(bad, (size_t)n + 1, &h2, &out, &wf, &e), SG_EFORMAT);
     assert_non_null(strstr(e.msg, "trailing"));
     /* bad coverage kind, undefined flags */
-    struct {
-        size_t at;
-        uint8_t v;
-        const char *why;
-    } cases[] = {{NW_HEADER, 2, "coverage"}, {NW_HEADER + 1, 2, "flags"}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        memcpy(bad, buf, (size_t)n);
-        bad[cases[c].at] = cases[c].v;
-        memset(&e, 0, sizeof e);
-        assert_int_equal(nw_decode_event(bad, (size_t)n, &h2, &out, &wf, &e), SG_EFORMAT);
-        assert_non_null(strstr(e.msg, cases[c].why));
-    }
+    assert_byte_refused(buf, n, NW_HEADER, 2, "coverage");
+    assert_byte_refused(buf, n, NW_HEADER + 1, 2, "flags");
     /* a sector out of range, a start after the end, a non-finite time */
     nl_event w = ev;
     w.scan.az_half = 4;
@@ -658,17 +667,8 @@ static void test_hostile_input(void **state)
         {2, NW_KIND_COUNT_, "kind"},
         {NW_HEADER, 9, "measurement type"},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        memcpy(bad, buf, (size_t)n);
-        bad[cases[c].at] = cases[c].v;
-        memset(&e, 0, sizeof e);
-        int rc = nw_decode_header(bad, (size_t)n, &h2, &e);
-        if (rc == SG_OK)
-            rc = nw_decode_event(bad, (size_t)n, &h2, &out, &wf, &e);
-        if (rc != SG_EFORMAT)
-            fail_msg("case %s accepted", cases[c].why);
-        assert_non_null(strstr(e.msg, cases[c].why));
-    }
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        assert_byte_refused(buf, n, cases[c].at, cases[c].v, cases[c].why);
     /* a string length running past the end, and one with a NUL inside */
     nl_event rf = {.kind = NL_MEAS, .sensor = 0, .t = T0};
     rf.m.type = SG_MEAS_RF_PRESENCE;
