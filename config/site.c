@@ -67,7 +67,7 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
 {
     static const char *const keys[] = {"id", "kind", "enabled", "position", "orientation",
                                        "stale_after_s", "adapter", "frontend", "ble", "body_bearings",
-                                       "array", "comment", NULL};
+                                       "array", "scan_range_m", "comment", NULL};
     static const char *const okeys[] = {"yaw_deg", "pitch_deg", "roll_deg", NULL};
     char where[96], sub[128];
     int rc, kind;
@@ -89,7 +89,8 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
         (rc = sgj_object(js, where, "frontend", false, &fe, e)) ||
         (rc = sgj_object(js, where, "ble", false, &ble, e)) ||
         (rc = sgj_object(js, where, "array", false, &arr, e)) ||
-        (rc = sgj_bool(js, where, "body_bearings", false, true, &c->body_bearings, e)))
+        (rc = sgj_bool(js, where, "body_bearings", false, true, &c->body_bearings, e)) ||
+        (rc = sgj_number(js, where, "scan_range_m", false, 0, 0, 1e5, &c->scan_range_m, e)))
         return rc;
     c->json = js;
     c->kind = (sg_sensor_kind)kind;
@@ -117,6 +118,10 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
         return sg_err_set(e, SG_EINVAL, "%s.frontend: only rf sensors have a front end", where);
     if (cJSON_HasObjectItem(js, "body_bearings") && c->kind != SG_SENSOR_CAMERA)
         return sg_err_set(e, SG_EINVAL, "%s.body_bearings: only cameras report bearings", where);
+    if (cJSON_HasObjectItem(js, "scan_range_m") && c->kind != SG_SENSOR_CAMERA && !arr)
+        return sg_err_set(e, SG_EINVAL,
+                          "%s.scan_range_m: only cameras and direction-finding sensors (with an "
+                          "\"array\") send scan reports", where);
     if ((rc = check_array(c, where, e)))
         return rc;
     if (ble && c->kind != SG_SENSOR_RF)

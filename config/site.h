@@ -50,6 +50,8 @@ typedef struct {
     const cJSON *array;        /* rf only: antenna array for direction finding (docs/df.md),
                                   NULL = one antenna; parsed by doa_array_from_json */
     bool body_bearings;        /* camera: bearings relative to the boresight (default true) */
+    double scan_range_m;       /* camera: m, [0, 1e5], range of its per-frame scan reports
+                                  (docs/tracker.md); 0 (default) = none */
     const cJSON *json;         /* the whole sensor object (adapters that read sensor keys) */
 } sg_sensor_cfg;
 

@@ -543,6 +543,97 @@ static void test_note(void **state)
     assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_EFORMAT);
 }
 
+/* Byte `at` of a valid n-byte message set to v: refused (header or body), naming why. */
+static void assert_byte_refused(const uint8_t *buf, int n, size_t at, uint8_t v,
+                                const char *why)
+{
+    uint8_t bad[NW_MAX];
+    nw_header h;
+    nl_event out;
+    double wf;
+    sg_errinfo e = {0};
+    memcpy(bad, buf, (size_t)n);
+    bad[at] = v;
+    int rc = nw_decode_header(bad, (size_t)n, &h, &e);
+    if (rc == SG_OK)
+        rc = nw_decode_event(bad, (size_t)n, &h, &out, &wf, &e);
+    if (rc != SG_EFORMAT)
+        fail_msg("case %s accepted", why);
+    assert_non_null(strstr(e.msg, why));
+}
+
+/* A scan report (NL_SCAN) crosses as kind NW_SCAN: a camera frame's sector and an RF
+ * sensor's detected-only coverage, exactly; truncated, trailing or out-of-range bodies are
+ * refused and named. NW_SCAN is the first kind after those of the earlier version 2
+ * decoders (which refuse kind >= NW_NOTE + 1 as unknown). */
+static void test_scan(void **state)
+{
+    (void)state;
+    assert_int_equal(NW_SCAN, NW_NOTE + 1);
+    uint8_t buf[NW_MAX], bad[NW_MAX + 8];
+    sg_errinfo e = {0};
+    double wf;
+    nl_event ev = {.kind = NL_SCAN, .sensor = 3, .t = T0 + 0.04}, out;
+    ev.scan = (tracker_scan){.sensor = 3, .t0 = T0, .t1 = T0 + 0.04,
+                             .cover = TRACKER_COVER_SECTOR, .az_center = 1.234567891,
+                             .az_half = 0.4321, .el_min = -0.05, .el_max = 0.61,
+                             .range_max = 750};
+    nw_header h = hdr(nw_event_kind(NL_SCAN), 3), h2;
+    h.t = ev.t;
+    int n = nw_encode_event(buf, sizeof buf, &h, &ev, NAN);
+    assert_int_equal(n, NW_HEADER + 2 + 6 * 8);
+    assert_int_equal(buf[2], NW_SCAN);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
+    assert_int_equal(out.kind, NL_SCAN);
+    assert_int_equal(out.sensor, 3);
+    assert_int_equal(out.scan.sensor, 3);
+    assert_true(out.scan.cover == TRACKER_COVER_SECTOR && !out.scan.detected_only);
+    assert_true(out.scan.t0 == ev.scan.t0 && out.scan.t1 == ev.t);
+    assert_true(out.scan.az_center == ev.scan.az_center && out.scan.az_half == ev.scan.az_half &&
+                out.scan.el_min == ev.scan.el_min && out.scan.el_max == ev.scan.el_max &&
+                out.scan.range_max == ev.scan.range_max);
+    /* truncated anywhere, or with trailing bytes: refused, named a scan */
+    for (int len = NW_HEADER; len < n; len++) {
+        memset(&e, 0, sizeof e);
+        assert_int_equal(nw_decode_event(buf, (size_t)len, &h2, &out, &wf, &e), SG_EFORMAT);
+        assert_non_null(strstr(e.msg, "scan"));
+    }
+    memcpy(bad, buf, (size_t)n);
+    bad[n] = 0;
+    assert_int_equal(nw_decode_event(bad, (size_t)n + 1, &h2, &out, &wf, &e), SG_EFORMAT);
+    assert_non_null(strstr(e.msg, "trailing"));
+    /* bad coverage kind, undefined flags */
+    assert_byte_refused(buf, n, NW_HEADER, 2, "coverage");
+    assert_byte_refused(buf, n, NW_HEADER + 1, 2, "flags");
+    /* a sector out of range, a start after the end, a non-finite time */
+    nl_event w = ev;
+    w.scan.az_half = 4;
+    n = nw_encode_event(buf, sizeof buf, &h, &w, NAN);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_EFORMAT);
+    assert_non_null(strstr(e.msg, "sector"));
+    w = ev;
+    w.scan.t0 = ev.t + 1;
+    n = nw_encode_event(buf, sizeof buf, &h, &w, NAN);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_EFORMAT);
+    assert_non_null(strstr(e.msg, "start"));
+    nw_header hn = h;
+    hn.t = NAN;
+    n = nw_encode_event(buf, sizeof buf, &hn, &ev, NAN);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_EFORMAT);
+    /* an RF sensor's coverage: everything it has detected before */
+    nl_event rf = {.kind = NL_SCAN, .sensor = 1, .t = T0};
+    rf.scan = (tracker_scan){.t0 = T0 - 0.25, .t1 = T0, .cover = TRACKER_COVER_ALL,
+                             .detected_only = true};
+    h = hdr(NW_SCAN, 1);
+    h.t = T0;
+    n = nw_encode_event(buf, sizeof buf, &h, &rf, NAN);
+    assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
+    assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
+    assert_true(out.kind == NL_SCAN && out.scan.cover == TRACKER_COVER_ALL &&
+                out.scan.detected_only && out.scan.t0 == T0 - 0.25 && out.scan.t1 == T0);
+}
+
 /* Every way a message can be wrong: refused with a reason, never read past its end. */
 static void test_hostile_input(void **state)
 {
@@ -576,17 +667,8 @@ static void test_hostile_input(void **state)
         {2, NW_KIND_COUNT_, "kind"},
         {NW_HEADER, 9, "measurement type"},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        memcpy(bad, buf, (size_t)n);
-        bad[cases[c].at] = cases[c].v;
-        memset(&e, 0, sizeof e);
-        int rc = nw_decode_header(bad, (size_t)n, &h2, &e);
-        if (rc == SG_OK)
-            rc = nw_decode_event(bad, (size_t)n, &h2, &out, &wf, &e);
-        if (rc != SG_EFORMAT)
-            fail_msg("case %s accepted", cases[c].why);
-        assert_non_null(strstr(e.msg, cases[c].why));
-    }
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        assert_byte_refused(buf, n, cases[c].at, cases[c].v, cases[c].why);
     /* a string length running past the end, and one with a NUL inside */
     nl_event rf = {.kind = NL_MEAS, .sensor = 0, .t = T0};
     rf.m.type = SG_MEAS_RF_PRESENCE;
@@ -625,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_health_done_tick_ping),
         cmocka_unit_test(test_health_every_counter),
         cmocka_unit_test(test_note),
+        cmocka_unit_test(test_scan),
         cmocka_unit_test(test_hostile_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -77,26 +77,23 @@ static void test_landing_drone_deleted(void **state)
     }
 }
 
-/* A camera looks east (az 90 deg, +-30 deg, up to 500 m). A track held by a radar (sensor
- * 0, no scan reports) to the west is outside its view and takes no miss from its frames;
- * one to the east, inside the view, takes a miss per frame while the radar is silent. */
-static void test_coverage_sector(void **state)
+/* Two tracks 400 m apart, west (sensor 0, no scan reports) and east (sensor east_sensor),
+ * then 30 scans sc at 10 Hz with no detection: the east track takes a miss per scan and
+ * goes at the 10th, the west one takes none. Returns the tracker (one track left). */
+static tracker *west_east_scanned(int east_sensor, tracker_scan sc)
 {
-    (void)state;
     tracker *q = mk_tracker("{\"max_misses\": 10, \"max_coast_s\": 100}");
     for (int k = 0; k < 10; k++) {
         double t = 0.1 * k;
         sg_measurement m[2] = {mk_pos(t, 0, -200, 0, 30, 2, NULL),
-                               mk_pos(t, 0, 200, 0, 30, 2, NULL)};
+                               mk_pos(t, east_sensor, 200, 0, 30, 2, NULL)};
         assert_int_equal(tracker_process(q, t, m, 2), 0);
     }
     assert_int_equal(n_live(q, true), 2);
-    tracker_scan cam = {.sensor = 5, .cover = TRACKER_COVER_SECTOR, .az_center = M_PI / 2,
-                        .az_half = M_PI / 6, .el_min = -0.2, .el_max = 1.2, .range_max = 500};
     for (int k = 10; k < 40; k++) {
         double t = 0.1 * k;
-        cam.t0 = cam.t1 = t;
-        assert_int_equal(tracker_process_scans(q, t, NULL, 0, &cam, 1), 0);
+        sc.t0 = sc.t1 = t;
+        assert_int_equal(tracker_process_scans(q, t, NULL, 0, &sc, 1), 0);
         const sg_track *tr;
         size_t n;
         tracker_tracks(q, &tr, &n);
@@ -108,15 +105,51 @@ static void test_coverage_sector(void **state)
                 assert_int_equal(tr[i].misses, 0);
         }
         if (k >= 19)
-            assert_int_equal(n_live(q, false), 1); /* the east track went at the 10th frame */
+            assert_int_equal(n_live(q, false), 1); /* the east track went at the 10th scan */
     }
     const sg_track *tr;
     size_t n;
     tracker_tracks(q, &tr, &n);
     assert_true(n == 1 && tr[0].x[0] < 0 && tr[0].status != SG_TRACK_TENTATIVE);
+    return q;
+}
+
+/* A camera looks east (az 90 deg, +-30 deg, up to 500 m). A track held by a radar (sensor
+ * 0, no scan reports) to the west is outside its view and takes no miss from its frames;
+ * one to the east, inside the view, takes a miss per frame while the radar is silent. */
+static void test_coverage_sector(void **state)
+{
+    (void)state;
+    tracker_scan cam = {.sensor = 5, .cover = TRACKER_COVER_SECTOR, .az_center = M_PI / 2,
+                        .az_half = M_PI / 6, .el_min = -0.2, .el_max = 1.2, .range_max = 500};
+    tracker *q = west_east_scanned(0, cam);
     tracker_counts st;
     tracker_stats(q, &st);
     assert_int_equal(st.scan_misses, 10);
+    check_accounting(q);
+    tracker_destroy(q);
+}
+
+/* An RF sensor (7) hears only drones that transmit: its scans cover every target it has
+ * detected before (detected_only) and no other. A camera-only track (sensor 0, no scan
+ * reports) to the west takes no miss from its empty all-round scans; the east track it fed
+ * goes at the 10th. */
+static void test_coverage_detected_only(void **state)
+{
+    (void)state;
+    tracker_scan rf = {.sensor = 7, .cover = TRACKER_COVER_ALL, .detected_only = true};
+    tracker *q = west_east_scanned(7, rf);
+    /* the same scans without detected_only cover the camera-only track too */
+    rf.detected_only = false;
+    rf.t0 = rf.t1 = 4.0;
+    assert_int_equal(tracker_process_scans(q, 4.0, NULL, 0, &rf, 1), 0);
+    const sg_track *tr;
+    size_t n;
+    tracker_tracks(q, &tr, &n);
+    assert_true(n == 1 && tr[0].misses == 1);
+    tracker_counts st;
+    tracker_stats(q, &st);
+    assert_int_equal(st.scan_misses, 11);
     check_accounting(q);
     tracker_destroy(q);
 }
@@ -687,6 +720,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_landing_drone_deleted),
         cmocka_unit_test(test_coverage_sector),
+        cmocka_unit_test(test_coverage_detected_only),
         cmocka_unit_test(test_tentative_tracks_do_not_linger),
         cmocka_unit_test(test_invalid_scans),
         cmocka_unit_test(test_empty_sky_scenario),

@@ -59,6 +59,7 @@ void tracker_destroy(tracker *q)
         return;
     assign_ws_destroy(q->ws);
     free(q->trk);
+    free(q->cold);
     free(q->out);
     free(q->dead);
     free(q->refs);
@@ -67,6 +68,7 @@ void tracker_destroy(tracker *q)
     free(q->pred_ok);
     free(q->retro);
     free(q->keys);
+    free(q->keys_tmp);
     free(q->mflag);
     free(q->c2r);
     free(q->held);
@@ -257,7 +259,7 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
             continue;
         if (!hit)
             tr->pub->misses++;
-        if (tr->pub->status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
+        if (tr->tent && tr->opp < tr->n_req) {
             tr->opp++;
             tr->mhits += hit;
         }
@@ -302,7 +304,7 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
     tr->hist_head = 0;
     tr->hist_n = n - first;
     for (int i = first; i < n; i++)
-        tr->hist[i - first] = tmp[i];
+        tr->cold->hist[i - first] = tmp[i];
     tr->pub->hits++;
     if (m->t > tr->pub->t_last)
         tr->pub->t_last = m->t;
@@ -464,6 +466,9 @@ int tracker_process_scans(tracker *q, double t, const sg_measurement *m, size_t 
     }
     size_t nv = 0, nsv = 0, si = 0;
     for (size_t i = 0; i < n; i++) {
+        if (i + 4 < n) /* the kinematic and text fields validate reads, a few ahead */
+            for (size_t o = 0; o < offsetof(sg_measurement, identity) + SG_ID_LEN; o += 64)
+                __builtin_prefetch((const char *)&m[i + 4] + o);
         int rc = validate(q, &m[i], t);
         if (rc) {
             ret = worse(ret, rc);
@@ -517,8 +522,10 @@ int tracker_process_scans(tracker *q, double t, const sg_measurement *m, size_t 
         }
         a = b;
     }
+    /* the scans after the last group: judged in the maintenance pass */
+    size_t s0 = si;
     for (; si < nsv; si++) {
-        int rc = trk_apply_scan(q, &q->scans[si]);
+        int rc = trk_scan_begin(q, &q->scans[si]);
         if (rc) {
             q->st.scan_rej_invalid += nsv - si;
             ret = rc;
@@ -527,7 +534,7 @@ int tracker_process_scans(tracker *q, double t, const sg_measurement *m, size_t 
     }
     if (t > q->t_now)
         q->t_now = t;
-    int rc = trk_maintain(q);
+    int rc = trk_maintain_scans(q, q->scans + s0, si - s0);
     return rc ? rc : ret;
 }
 

@@ -174,6 +174,11 @@ typedef struct {
     double az_half;        /* rad, SECTOR half-width, [0, pi] (pi: all round) */
     double el_min, el_max; /* rad, SECTOR elevation band, -pi/2 <= el_min <= el_max <= pi/2 */
     double range_max;      /* m, SECTOR farthest range where the sensor detects, > 0 */
+    bool detected_only;    /* the coverage applies only to tracks this sensor has updated
+                              before (one of the track's last SG_MAX_TRACK_SENSORS sensors):
+                              for a sensor that sees only some targets in its volume, such
+                              as RF (DF), which cannot see a drone that does not transmit, so
+                              its scans never delete a camera-only track */
 } tracker_scan;
 
 typedef struct tracker tracker;
@@ -202,9 +207,9 @@ int tracker_process(tracker *q, double t, const sg_measurement *m, size_t n);
  * sensor scans[k].sensor looked at its coverage between t0 and t1; its measurements of that
  * scan must be in the same call (or an earlier one). After the measurements up to t1 are
  * applied, every track inside the coverage (at its state predicted to t1) that no
- * measurement of that sensor stamped in [t0, t1] updated takes a miss (consecutive-miss
- * deletion) and an M-of-N opportunity; tracks outside the coverage and tracks born in that
- * scan take nothing. Once a sensor has sent one scan report, only its scans count misses
+ * measurement of that sensor stamped at or after t0 updated takes a miss (consecutive-miss
+ * deletion) and an M-of-N opportunity; tracks outside the coverage, tracks born in that
+ * scan and, with detected_only, tracks that sensor never updated take nothing. Once a sensor has sent one scan report, only its scans count misses
  * and opportunities (not its measurement batches); sensors that never send one keep the
  * batch rule. A scan with no measurements is an empty look. Invalid scans are counted
  * (scan_rej_invalid) and skipped (return SG_EINVAL), scans older than oosm_window_s are

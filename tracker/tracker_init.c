@@ -14,7 +14,7 @@ int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
         return -1;
     }
     if (trk_grow((void **)&q->trk, &q->cap_trk, q->n_trk + 1, sizeof(trk)) ||
-        trk_out_reserve(q, q->n_trk + 1)) {
+        trk_out_reserve(q, q->n_trk + 1) || trk_cold_reserve(q, q->n_trk + 1)) {
         q->st.init_dropped_full++;
         return -1;
     }
@@ -22,9 +22,11 @@ int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
     memset(tr, 0, sizeof *tr);
     tr->pub = &q->out[q->n_trk];
     memset(tr->pub, 0, sizeof *tr->pub);
+    tr->cold = &q->cold[q->n_trk];
     kf_init(&q->kp, &tr->kf, t, pos, Ppos, vel, Pvel);
     tr->pub->id = q->next_id++;
     tr->pub->status = SG_TRACK_TENTATIVE;
+    tr->tent = true;
     tr->pub->hits = 1;
     tr->pub->t_first = tr->pub->t_last = t;
     tr->pub->lat = tr->pub->lon = tr->pub->alt = NAN;

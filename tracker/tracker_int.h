@@ -44,29 +44,41 @@ typedef struct {
 void trk_feat_of(trk_feat *f, const sg_measurement *m);
 bool trk_feat_match(const trk_feat *a, const trk_feat *b, double tol_s);
 
+/* The out-of-line part of a track: what only out-of-sequence re-filtering and bearing
+ * feature tests read (a track's per-scan passes never touch it). q->cold[i] belongs to
+ * q->trk[i]; trk.cold points at it (trk_cold_reserve keeps the pointers right). */
+typedef struct {
+    hist_entry hist[TRK_HIST];        /* ring, oldest at trk.hist_head */
+    trk_feat feat[SG_MAX_TRACK_SENSORS]; /* per last_hit slot, valid if its has_feat */
+} trk_cold;
+
+/* The per-scan (hot) part of a track: bookkeeping first, then the filter state, whose used
+ * part (an NCV state: t, mu, x and a 6x6 P) follows it contiguously. */
 typedef struct {
     sg_track *pub;             /* always &tracker.out[index of this track]: the public records
                                   live in the list tracker_tracks returns, so no call copies
                                   them (trk_out_reserve keeps the pointers right) */
-    kf_state kf;
-    hist_entry hist[TRK_HIST]; /* ring, oldest at hist_head */
-    int hist_n, hist_head;
+    trk_cold *cold;            /* always &tracker.cold[index of this track] */
+    int hist_n, hist_head;     /* entries used in cold->hist, oldest one */
     uint32_t opp, mhits;       /* M-of-N: batches seen / hits among them */
     uint32_t m_req, n_req;     /* this track's M-of-N (confirm_m/n, raised in clutter) */
     bool full_obs;             /* has had a position or range-bearing hit */
+    bool tent;                 /* pub->status is SG_TRACK_TENTATIVE (a copy the per-scan
+                                  passes read without touching the public record) */
     uint8_t post_sensors;      /* bit per pub.sensors slot: bearing hits after birth */
     uint64_t born_group, hit_group;
-    struct {
-        int sensor;
-        double t;              /* s, time of the newest update by that sensor */
-        bool has_feat;         /* that update was a bearing with emitter features: */
-        trk_feat feat;         /* them, matched against other sensors' bearings */
-    } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
-    int n_last;
     uint32_t dup_of;           /* id of the track this one duplicates (0: none) */
     uint32_t dup_count;        /* consecutive groups found coincident with dup_of */
     uint32_t dup_apart;        /* consecutive groups found apart from dup_of */
     uint64_t dup_group;        /* group of the last duplicate test */
+    struct {
+        double t;              /* s, time of the newest update by that sensor */
+        int sensor;
+        bool has_feat;         /* that update was a bearing with emitter features
+                                  (cold->feat[slot]), matched against other sensors' bearings */
+    } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
+    int n_last;
+    kf_state kf;
 } trk;
 
 /* A valid measurement of the current call with its sort key. */
@@ -88,6 +100,8 @@ struct tracker {
     double min_sin2;      /* sin^2 of the smallest pairing angle */
     trk *trk;
     size_t n_trk, cap_trk;
+    trk_cold *cold;       /* out-of-line part of trk[i] (same index) */
+    size_t cap_cold;
     sg_track *out;
     size_t n_out, cap_out;
     sg_track *dead;
@@ -121,6 +135,8 @@ struct tracker {
     kf_state *retro;
     size_t cap_pred, cap_retro;
     gkey *keys;           /* open measurements of the group sorted by a key component */
+    gkey *keys_tmp;       /* scratch of the sort */
+    size_t cap_keys_tmp;
     int n_keys;
     int *kinv;            /* per open measurement: its index in keys */
     unsigned char *mflag;
@@ -161,13 +177,11 @@ int trk_grow(void **p, size_t *cap, size_t need, size_t sz);
  * few tracks ahead. */
 static inline void trk_prefetch(const trk *t)
 {
-    const char *a = (const char *)&t->kf;
-    size_t used = offsetof(kf_state, P) + sizeof(double) * 36; /* t .. an NCV P */
+    const char *a = (const char *)t;
+    /* bookkeeping .. t, mu, x and an NCV P */
+    size_t used = offsetof(trk, kf) + offsetof(kf_state, P) + sizeof(double) * 36;
     for (size_t o = 0; o < used; o += 64)
         __builtin_prefetch(a + o);
-    const char *b = (const char *)&t->hist_n, *end = (const char *)(t + 1); /* bookkeeping */
-    for (; b < end; b += 64)
-        __builtin_prefetch(b);
 }
 #define TRK_AHEAD 4 /* tracks ahead that a pass prefetches */
 
@@ -175,6 +189,9 @@ static inline void trk_prefetch(const trk *t)
 int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e);
 
 /* tracker_manage.c */
+/* Grows the out-of-line parts to need tracks, re-pointing every track's cold; 0 or
+ * SG_ENOMEM. */
+int trk_cold_reserve(tracker *q, size_t need);
 void trk_add_sensor(sg_track *t, int s);
 bool trk_has_sensor(const sg_track *t, int s);
 void trk_absorb_attrs(sg_track *t, const sg_measurement *m);
@@ -199,7 +216,13 @@ void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m);
 bool trk_scanning(const tracker *q, int sensor);
 int trk_scan_validate(tracker *q, const tracker_scan *s, double batch_t);
 int trk_apply_scan(tracker *q, const tracker_scan *s);
+/* trk_apply_scan in two parts: the scan's bookkeeping (0 or SG_ENOMEM), then one track. */
+int trk_scan_begin(tracker *q, const tracker_scan *s);
+void trk_scan_track(tracker *q, trk *tr, const tracker_scan *s);
 int trk_maintain(tracker *q);
+/* trk_maintain after applying the ns scans (trk_scan_begin done) to every track, in the same
+ * pass over the tracks (a scan judged after the call's last group). */
+int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns);
 int trk_kill(tracker *q, size_t i);
 
 /* tracker_clutter.c */

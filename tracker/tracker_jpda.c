@@ -238,7 +238,7 @@ int trk_jpda_stage(tracker *q, const sg_measurement *const *gm, int ng, size_t n
         const assign_edge *ed = &q->edges[k];
         const trk *tr = &q->trk[ed->row];
         if (q->mflag[ed->col] == MF_DONE || tr->hit_group == q->group_seq ||
-            tr->pub->status == SG_TRACK_TENTATIVE)
+            tr->tent)
             continue;
         je[ns++].e = *ed;
         int a = uf_find(q->uf, ed->row), b = uf_find(q->uf, (int)q->n_trk + ed->col);

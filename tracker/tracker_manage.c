@@ -50,7 +50,7 @@ void trk_absorb_attrs(sg_track *t, const sg_measurement *m)
 
 hist_entry *trk_hist_at(trk *t, int k)
 {
-    return &t->hist[(t->hist_head + k) % TRK_HIST];
+    return &t->cold->hist[(t->hist_head + k) % TRK_HIST];
 }
 
 void trk_hist_push(trk *t, const sg_measurement *m)
@@ -60,7 +60,7 @@ void trk_hist_push(trk *t, const sg_measurement *m)
         h = trk_hist_at(t, t->hist_n);
         t->hist_n++;
     } else {
-        h = &t->hist[t->hist_head];
+        h = &t->cold->hist[t->hist_head];
         t->hist_head = (t->hist_head + 1) % TRK_HIST;
     }
     trk_hist_meas(&h->m, m);
@@ -115,6 +115,17 @@ int trk_out_reserve(tracker *q, size_t need)
     if (q->out != old)
         for (size_t i = 0; i < q->n_trk; i++)
             q->trk[i].pub = &q->out[i];
+    return SG_OK;
+}
+
+int trk_cold_reserve(tracker *q, size_t need)
+{
+    trk_cold *old = q->cold;
+    if (trk_grow((void **)&q->cold, &q->cap_cold, need, sizeof(trk_cold)))
+        return SG_ENOMEM;
+    if (q->cold != old)
+        for (size_t i = 0; i < q->n_trk; i++)
+            q->trk[i].cold = &q->cold[i];
     return SG_OK;
 }
 
@@ -177,7 +188,7 @@ void trk_note_hit(trk *tr, const sg_measurement *m)
     }
     if (m->type == SG_MEAS_BEARING && (m->n_bursts || m->fc_hz > 0 || m->cls[0])) {
         tr->last_hit[k].has_feat = true;
-        trk_feat_of(&tr->last_hit[k].feat, m);
+        trk_feat_of(&tr->cold->feat[k], m);
     }
 }
 
@@ -188,7 +199,7 @@ bool trk_features_ok(const tracker *q, const trk *tr, const sg_measurement *m)
     trk_feat fm;
     bool have_fm = false;
     for (int k = 0; k < tr->n_last; k++) {
-        const trk_feat *f = &tr->last_hit[k].feat;
+        const trk_feat *f = &tr->cold->feat[k];
         if (!tr->last_hit[k].has_feat || tr->last_hit[k].sensor == m->sensor ||
             fabs(f->t - m->t) > q->cfg.bearing_pair_window_s)
             continue;
@@ -253,14 +264,24 @@ int trk_kill(tracker *q, size_t i)
     q->st.tracks_deleted++;
     q->n_trk--;
     if (i != q->n_trk) {
-        memcpy(tr, &q->trk[q->n_trk], sizeof *tr);
+        trk *last = &q->trk[q->n_trk];
+        memcpy(tr, last, sizeof *tr);
         q->out[i] = q->out[q->n_trk];
         tr->pub = &q->out[i];
+        tr->cold = &q->cold[i];
+        for (int k = 0; k < last->hist_n; k++) /* the used part of the history */
+            tr->cold->hist[k] = *trk_hist_at(last, k);
+        tr->hist_head = 0;
+        for (int k = 0; k < last->n_last; k++)
+            if (last->last_hit[k].has_feat)
+                tr->cold->feat[k] = last->cold->feat[k];
     }
     return SG_OK;
 }
 
-int trk_maintain(tracker *q)
+int trk_maintain(tracker *q) { return trk_maintain_scans(q, NULL, 0); }
+
+int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
 {
     int rc = SG_OK;
     const tracker_cfg *c = &q->cfg;
@@ -273,10 +294,16 @@ int trk_maintain(tracker *q)
             q->pend[w++] = q->pend[k];
     }
     q->n_pend = w;
+    /* the output list: live tracks in out[0, n_trk), filled in this pass, then the deleted
+     * ones (n_trk + n_dead does not change as tracks die) */
+    if (trk_out_reserve(q, q->n_trk + q->n_dead + 1))
+        return SG_ENOMEM;
     for (size_t i = 0; i < q->n_trk;) {
         trk *tr = &q->trk[i];
         if (i + TRK_AHEAD < q->n_trk)
             trk_prefetch(&q->trk[i + TRK_AHEAD]);
+        for (size_t k = 0; k < ns; k++) /* slot i after a deletion holds an unscanned track */
+            trk_scan_track(q, tr, &scans[k]);
         kf_predict(&q->kp, &tr->kf, q->t_now);
         sg_track *p = tr->pub;
         /* a tentative track coinciding with another is held back until the duplicate test
@@ -285,6 +312,7 @@ int trk_maintain(tracker *q)
             ((tr->mhits >= tr->m_req && observable(q, tr) && tr->dup_count == 0) ||
              (c->identity_confirms && p->identity[0]))) {
             p->status = SG_TRACK_CONFIRMED;
+            tr->tent = false;
             q->st.tracks_confirmed++;
         }
         bool del = false;
@@ -302,13 +330,9 @@ int trk_maintain(tracker *q)
             p->status = (p->misses > 0 || idle > c->coast_after_s) ? SG_TRACK_COASTING
                                                                    : SG_TRACK_CONFIRMED;
         }
+        trk_fill_pub(tr);
         i++;
     }
-    if (trk_out_reserve(q, q->n_trk + q->n_dead + 1))
-        return SG_ENOMEM;
-    /* live tracks are out[0, n_trk) already; the deleted ones follow */
-    for (size_t i = 0; i < q->n_trk; i++)
-        trk_fill_pub(&q->trk[i]);
     if (q->n_dead)
         memcpy(q->out + q->n_trk, q->dead, q->n_dead * sizeof(sg_track));
     q->n_out = q->n_trk + q->n_dead;

@@ -56,16 +56,18 @@ static bool covered(const tracker_scan *s, const double p[3])
            el <= s->el_max;
 }
 
-static bool hit_in(const trk *tr, const tracker_scan *s)
+/* 1: the scan's sensor updated the track within the scan or after it (a report that comes
+ * after later measurements of its sensor, such as a DF scan closed behind the bearings of
+ * windows still open), 0: it has updated the track, but before the scan, -1: never. */
+static int hit_in(const trk *tr, const tracker_scan *s)
 {
     for (int i = 0; i < tr->n_last; i++)
         if (tr->last_hit[i].sensor == s->sensor)
-            return tr->last_hit[i].t >= s->t0 - SCAN_TOL_S &&
-                   tr->last_hit[i].t <= s->t1 + SCAN_TOL_S;
-    return false;
+            return tr->last_hit[i].t >= s->t0 - SCAN_TOL_S;
+    return -1;
 }
 
-int trk_apply_scan(tracker *q, const tracker_scan *s)
+int trk_scan_begin(tracker *q, const tracker_scan *s)
 {
     if (!trk_scanning(q, s->sensor)) {
         if (trk_grow((void **)&q->scan_sensors, &q->cap_scan_sensors, q->n_scan_sensors + 1,
@@ -74,29 +76,44 @@ int trk_apply_scan(tracker *q, const tracker_scan *s)
         q->scan_sensors[q->n_scan_sensors++] = s->sensor;
     }
     q->st.scans_used++;
+    return SG_OK;
+}
+
+void trk_scan_track(tracker *q, trk *tr, const tracker_scan *s)
+{
+    /* born in this scan: the initiating hit is already its first opportunity */
+    if (tr->pub->t_first >= s->t0 - SCAN_TOL_S)
+        return;
+    int h = hit_in(tr, s);
+    if (h < 0 && s->detected_only)
+        return; /* a target this sensor has never seen: not in its coverage */
+    bool hit = h > 0;
+    if (!hit) {
+        kf_predict(&q->kp, &tr->kf, s->t1);
+        double x[3] = {0, 0, 0}; /* combined position: sum_k mu_k x_k */
+        for (int k = 0; k < tr->kf.nmodes; k++)
+            for (int a = 0; a < 3; a++)
+                x[a] += tr->kf.mu[k] * tr->kf.x[k][a];
+        if (!covered(s, x))
+            return;
+        tr->pub->misses++;
+        q->st.scan_misses++;
+    }
+    if (tr->tent && tr->opp < tr->n_req) {
+        tr->opp++;
+        tr->mhits += hit;
+    }
+}
+
+int trk_apply_scan(tracker *q, const tracker_scan *s)
+{
+    int rc = trk_scan_begin(q, s);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < q->n_trk; i++) {
-        trk *tr = &q->trk[i];
         if (i + TRK_AHEAD < q->n_trk)
             trk_prefetch(&q->trk[i + TRK_AHEAD]);
-        /* born in this scan: the initiating hit is already its first opportunity */
-        if (tr->pub->t_first >= s->t0 - SCAN_TOL_S)
-            continue;
-        bool hit = hit_in(tr, s);
-        if (!hit) {
-            kf_predict(&q->kp, &tr->kf, s->t1);
-            double x[3] = {0, 0, 0}; /* combined position: sum_k mu_k x_k */
-            for (int k = 0; k < tr->kf.nmodes; k++)
-                for (int a = 0; a < 3; a++)
-                    x[a] += tr->kf.mu[k] * tr->kf.x[k][a];
-            if (!covered(s, x))
-                continue;
-            tr->pub->misses++;
-            q->st.scan_misses++;
-        }
-        if (tr->pub->status == SG_TRACK_TENTATIVE && tr->opp < tr->n_req) {
-            tr->opp++;
-            tr->mhits += hit;
-        }
+        trk_scan_track(q, &q->trk[i], s);
     }
     return SG_OK;
 }

@@ -309,6 +309,33 @@ static void flush_batch(fusion_side *p)
     note_latency(p, &p->batch_made, p->batch_t_end);
 }
 
+/* A sensor's scan report (after the measurements of that look, which are in already): the
+ * tracks it covers and did not detect take a miss (docs/tracker.md). The apex is the
+ * sensor's position from the registry; t0/t1 are the event's (clock-corrected) times. */
+static void handle_scan(fusion_side *p, const nl_event *ev)
+{
+    char tb[16];
+    tracker_scan sc = ev->scan;
+    sc.sensor = ev->sensor;
+    registry_sensor_enu(p->reg, (size_t)ev->sensor, sc.sensor_enu);
+    double t = fmax(p->t_now, sc.t1);
+    int rc = isfinite(t) ? tracker_process_scans(p->trk, t, NULL, 0, &sc, 1) : SG_EINVAL;
+    if (rc == SG_EINVAL || rc == SG_ERANGE) {
+        p->scans_rejected++;
+        warnf_(p, "%s sensor %s: scan report refused (%s): %llu so far",
+               hms(sc.t1, tb, sizeof tb), p->sensor_ids[ev->sensor],
+               rc == SG_ERANGE ? "older than the out-of-sequence window" : "invalid coverage",
+               (unsigned long long)p->scans_rejected);
+    } else if (rc != SG_OK) {
+        warnf_(p, "%s tracker: %s", hms(t, tb, sizeof tb), sg_strerror(rc));
+    }
+    if (!isfinite(t))
+        return;
+    if (t > p->t_now)
+        p->t_now = t;
+    step(p, p->t_now);
+}
+
 static void handle_measurement(fusion_side *p, const nl_event *ev)
 {
     if (p->n_batch && ev->sensor != p->batch_sensor)
@@ -661,6 +688,10 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs,
         case NL_HEALTH:
             handle_health(p, &ev);
             break;
+        case NL_SCAN:
+            h->last_t = fmax(isnan(h->last_t) ? -INFINITY : h->last_t, ev.t);
+            handle_scan(p, &ev);
+            break;
         case NL_NOTE:
             if (ev.rc == SG_ETIMEOUT)
                 h->stalled = true;
@@ -703,6 +734,10 @@ void fusion_side_finish(fusion_side *p, node_link *link, const atomic_bool *stop
             handle_measurement(p, &ev);
         else if (ev.kind == NL_HEALTH)
             handle_health(p, &ev);
+        else if (ev.kind == NL_SCAN) {
+            flush_batch(p);
+            handle_scan(p, &ev);
+        }
     }
     flush_batch(p);
     if (isfinite(p->t_now)) {

@@ -58,7 +58,8 @@ struct fusion_side {
     track_slot tslots[TRACK_SLOTS];
     nl_lat pipe_lat;           /* ms from event creation to its publication */
     nl_lat e2e_lat;            /* ms from sample time of the data to publication (paced replay) */
-    uint64_t rejected;         /* measurements refused by the registry or tracker */
+    uint64_t rejected;
+    uint64_t scans_rejected;   /* scan reports the tracker refused (each logged) */         /* measurements refused by the registry or tracker */
     /* a sensor batch being collected (nl_event.batch_more): one tracker call for all */
     sg_measurement *batch;
     size_t n_batch, cap_batch;

@@ -21,6 +21,7 @@
 #include "sg_error.h"
 #include "sg_types.h"
 #include "site.h"
+#include "tracker.h"
 
 typedef enum {
     NL_MEAS,   /* a measurement (or RF presence report) */
@@ -28,6 +29,8 @@ typedef enum {
     NL_DONE,   /* end of the sensor's input (never dropped) */
     NL_HEALTH, /* the sensor's counters (periodic on its clock, and a final one before NL_DONE) */
     NL_NOTE,   /* a non-fatal warning for the log, in err (t NaN), e.g. a recording stopped */
+    NL_SCAN,   /* a scan report: the sensor looked (scan; t = scan.t1) after the measurements
+                  of that look (docs/tracker.md, "Scan reports from the daemon's sensors") */
 } nl_kind;
 
 /* Which counter groups of nl_health apply to the sensor (bit set). */
@@ -122,6 +125,8 @@ typedef struct {
     int rc;                    /* NL_DONE: the sensor's exit code (sg_error.h) */
     char err[256];             /* NL_DONE: why it failed; NL_NOTE: the warning */
     nl_health h;               /* NL_HEALTH */
+    tracker_scan scan;         /* NL_SCAN: coverage in world az/el; sensor and sensor_enu
+                                  are filled by the fusion side (its registry) */
 } nl_event;
 
 typedef struct {

@@ -142,7 +142,8 @@ static void hand_on(node_reorder *r, nl_event *out)
 bool node_reorder_push(node_reorder *r, const nl_event *ev, double now)
 {
     if (ev->sensor < 0 || (size_t)ev->sensor >= r->n_sensors ||
-        (ev->kind != NL_MEAS && ev->kind != NL_TICK && ev->kind != NL_DONE))
+        (ev->kind != NL_MEAS && ev->kind != NL_TICK && ev->kind != NL_SCAN &&
+         ev->kind != NL_DONE))
         return true;
     double t = ev->kind == NL_DONE ? fmax(isfinite(ev->t) ? ev->t : -INFINITY,
                                           r->last_t[ev->sensor])

@@ -440,6 +440,48 @@ static void get_health(rbuf *r, nl_health *h, double *wall_first)
     }
 }
 
+/* A scan report: t1 is the header's t; the tracker checks the angles again. */
+static void put_scan(wbuf *w, const tracker_scan *s)
+{
+    put_u8(w, (uint8_t)s->cover);
+    put_u8(w, s->detected_only ? 1 : 0);
+    put_f64(w, s->t0);
+    put_f64(w, s->az_center);
+    put_f64(w, s->az_half);
+    put_f64(w, s->el_min);
+    put_f64(w, s->el_max);
+    put_f64(w, s->range_max);
+}
+
+static void get_scan(rbuf *r, nl_event *ev)
+{
+    tracker_scan *s = &ev->scan;
+    uint8_t cover = get_u8(r), flags = get_u8(r);
+    s->t0 = get_f64(r);
+    s->t1 = ev->t;
+    s->az_center = get_f64(r);
+    s->az_half = get_f64(r);
+    s->el_min = get_f64(r);
+    s->el_max = get_f64(r);
+    s->range_max = get_f64(r);
+    s->sensor = ev->sensor;
+    s->detected_only = flags & 1;
+    s->cover = (tracker_cover)cover;
+    if (r->bad)
+        return;
+    if (cover > TRACKER_COVER_SECTOR)
+        r->bad = "unknown coverage";
+    else if (flags & ~1u)
+        r->bad = "undefined scan flags";
+    else if (!(s->t0 <= s->t1) || !isfinite(s->t0))
+        r->bad = "scan start not finite or after its end";
+    else if (cover == TRACKER_COVER_SECTOR &&
+             !(fabs(s->az_center) <= 4 * M_PI && s->az_half >= 0 && s->az_half <= M_PI &&
+               s->el_min >= -M_PI / 2 && s->el_max <= M_PI / 2 && s->el_min <= s->el_max &&
+               s->range_max > 0 && isfinite(s->range_max)))
+        r->bad = "scan sector out of range";
+}
+
 int nw_encode_event(uint8_t *buf, size_t cap, const nw_header *h, const nl_event *ev,
                     double h_wall_first)
 {
@@ -461,6 +503,9 @@ int nw_encode_event(uint8_t *buf, size_t cap, const nw_header *h, const nl_event
         break;
     case NL_HEALTH:
         put_health(&w, &ev->h, h_wall_first);
+        break;
+    case NL_SCAN:
+        put_scan(&w, &ev->scan);
         break;
     }
     return w.over ? SG_ERANGE : (int)w.n;
@@ -513,7 +558,7 @@ int nw_decode_header(const uint8_t *buf, size_t n, nw_header *h, sg_errinfo *e)
     h->age_ms = get_f32(&r);
     if (!isfinite(h->sent))
         return sg_err_set(e, SG_EFORMAT, "node message without a send time");
-    if ((h->kind == NW_MEAS || h->kind == NW_TICK) && !isfinite(h->t))
+    if ((h->kind == NW_MEAS || h->kind == NW_TICK || h->kind == NW_SCAN) && !isfinite(h->t))
         return sg_err_set(e, SG_EFORMAT, "node event without a finite time");
     if (h->kind == NW_CLOCK && (isnan(h->t) || n != NW_HEADER))
         return sg_err_set(e, SG_EFORMAT, "node clock message malformed");
@@ -525,10 +570,10 @@ int nw_decode_header(const uint8_t *buf, size_t n, nw_header *h, sg_errinfo *e)
 int nw_decode_event(const uint8_t *buf, size_t n, const nw_header *h, nl_event *ev,
                     double *h_wall_first, sg_errinfo *e)
 {
-    if (h->kind > NW_HEALTH && h->kind != NW_NOTE)
+    if (h->kind > NW_HEALTH && h->kind != NW_NOTE && h->kind != NW_SCAN)
         return sg_err_set(e, SG_EFORMAT, "node message kind %d is not an event", h->kind);
     memset(ev, 0, sizeof *ev);
-    ev->kind = h->kind == NW_NOTE ? NL_NOTE : (nl_kind)h->kind;
+    ev->kind = h->kind == NW_NOTE ? NL_NOTE : h->kind == NW_SCAN ? NL_SCAN : (nl_kind)h->kind;
     ev->sensor = h->sensor;
     ev->t = h->t;
     ev->sysclock = h->flags & NW_HF_SYSCLOCK;
@@ -549,13 +594,16 @@ int nw_decode_event(const uint8_t *buf, size_t n, const nw_header *h, nl_event *
     case NL_HEALTH:
         get_health(&r, &ev->h, h_wall_first);
         break;
+    case NL_SCAN:
+        get_scan(&r, ev);
+        break;
     }
     if (!r.bad && r.at != n)
         r.bad = "trailing bytes";
     if (r.bad)
         return sg_err_set(e, SG_EFORMAT, "node %s message: %s", ev->kind == NL_MEAS ? "measurement"
                           : ev->kind == NL_HEALTH ? "health" : ev->kind == NL_NOTE ? "note"
-                          : "event", r.bad);
+                          : ev->kind == NL_SCAN ? "scan" : "event", r.bad);
     return SG_OK;
 }
 

@@ -36,11 +36,18 @@ typedef enum {
     NW_CLOCK = 6,              /* node -> fusion: header t = the node's slowest replay clock */
     NW_ACK = 7,                /* fusion -> node: an end of input (header seq) was received */
     NW_NOTE = 8,               /* node -> fusion: NL_NOTE, a sensor's warning (rc, text) */
+    NW_SCAN = 9,               /* node -> fusion: NL_SCAN, a scan report (t0, t1 = header t,
+                                  cover, detected_only, az_center, az_half, el_min, el_max,
+                                  range_max); a decoder from before it refuses kind 9 as
+                                  unknown */
     NW_KIND_COUNT_
 } nw_kind;
 
 /* The message kind of an event (nl_kind; NL_NOTE came after the node kinds). */
-static inline nw_kind nw_event_kind(nl_kind k) { return k == NL_NOTE ? NW_NOTE : (nw_kind)k; }
+static inline nw_kind nw_event_kind(nl_kind k)
+{
+    return k == NL_NOTE ? NW_NOTE : k == NL_SCAN ? NW_SCAN : (nw_kind)k;
+}
 
 typedef struct {
     nw_kind kind;

@@ -173,6 +173,9 @@ static void shift_times(nl_event *ev, double d)
         ev->t_end += d;
     } else if (ev->kind == NL_HEALTH) {
         ev->h.t_first += d;
+    } else if (ev->kind == NL_SCAN) {
+        ev->scan.t0 += d;
+        ev->scan.t1 += d;
     }
 }
 
@@ -611,7 +614,7 @@ static int zf_message(zfus *z, int k, const uint8_t *b, size_t n, nl_event *ev)
     if (ev->kind == NL_HEALTH)
         ev->h.wall_first = isfinite(wall_first) ? ts_of(mono - (rt - (wall_first - off)))
                                                 : (struct timespec){0};
-    if (ev->kind == NL_TICK || ev->kind == NL_MEAS)
+    if (ev->kind == NL_TICK || ev->kind == NL_MEAS || ev->kind == NL_SCAN)
         p->clock = fmax(p->clock, ev->t);
     if (ev->kind == NL_DONE) {
         p->done++;

@@ -156,6 +156,8 @@ static void runner_init(sensor_side *p, size_t si, runner *s)
     s->next_tick = -INFINITY;
     s->clk = -INFINITY;
     s->next_health = -INFINITY;
+    s->df_scan_t = NAN;
+    s->scan_range_m = p->site->sensors[si].scan_range_m; /* cameras and DF (site.c checks) */
 }
 
 /* A Wi-Fi Remote ID receiver: a pcap file (replay) or a monitor-mode interface. */
@@ -196,9 +198,76 @@ int sensor_build_camera(sensor_side *p, size_t si, runner *s, sg_errinfo *e)
     geo_frame_to_enu(&p->frame, c->lat_deg * GEO_DEG, c->lon_deg * GEO_DEG, c->alt_m,
                      cc.sensor_enu);
     s->live = cc.live;
+    /* scan reports: each frame a look at the view out to scan_range_m (docs/tracker.md) */
+    s->scan_geom = cc.geom;
     if (!(s->cam = camera_create(&cc, e)))
         return e->code;
     return SG_OK;
+}
+
+/* True if every direction sampled on the border of the box has a pixel in the image. */
+static bool sector_inside(const camgeom *g, double az0, double ah, double el_lo, double el_hi)
+{
+    enum { K = 16 };
+    for (int i = 0; i <= K; i++) {
+        double f = (double)i / K, az = az0 - ah + 2 * ah * f, el = el_lo + (el_hi - el_lo) * f;
+        double pts[4][2] = {{az, el_lo}, {az, el_hi}, {az0 - ah, el}, {az0 + ah, el}};
+        for (int k = 0; k < 4; k++) {
+            double u, v;
+            bool in = false;
+            if (camgeom_bearing_to_pixel(g, pts[k][0], pts[k][1], &u, &v, &in) || !in)
+                return false;
+        }
+    }
+    return true;
+}
+
+void sensor_camera_sector(runner *s, int width, int height)
+{
+    s->scan_ok = false;
+    s->scan_w = width;
+    s->scan_h = height;
+    camgeom g;
+    sg_errinfo e = {0};
+    double az0, el0, azl, azr, elb, elt, tmp;
+    if (s->scan_range_m <= 0 || camgeom_init(&g, &s->scan_geom, width, height, &e) ||
+        camgeom_pixel_to_bearing(&g, g.cx, g.cy, &az0, &el0, NULL) ||
+        camgeom_pixel_to_bearing(&g, 0, g.cy, &azl, &tmp, NULL) ||
+        camgeom_pixel_to_bearing(&g, width - 1, g.cy, &azr, &tmp, NULL) ||
+        camgeom_pixel_to_bearing(&g, g.cx, height - 1, &tmp, &elb, NULL) ||
+        camgeom_pixel_to_bearing(&g, g.cx, 0, &tmp, &elt, NULL))
+        return;
+    /* start from the half-spans through the centre, shrink until the box is inside */
+    double ah = 0.5 * fabs(remainder(azr - azl, 2 * M_PI));
+    double up = fmax(elt, elb) - el0, down = el0 - fmin(elt, elb);
+    for (int it = 0; it < 60; it++, ah *= 0.95, up *= 0.95, down *= 0.95) {
+        double lo = fmax(el0 - down, -M_PI / 2), hi = fmin(el0 + up, M_PI / 2);
+        if (sector_inside(&g, az0, ah, lo, hi)) {
+            s->scan_sector = (tracker_scan){.sensor = s->idx, .cover = TRACKER_COVER_SECTOR,
+                                            .az_center = az0, .az_half = ah, .el_min = lo,
+                                            .el_max = hi, .range_max = s->scan_range_m};
+            s->scan_ok = true;
+            return;
+        }
+    }
+}
+
+bool sensor_df_scan(runner *s, double c, tracker_scan *out)
+{
+    if (!(s->scan_range_m > 0) || !isfinite(c))
+        return false;
+    if (isnan(s->df_scan_t) || c < s->df_scan_t) {
+        s->df_scan_t = c;
+        return false;
+    }
+    if (c - s->df_scan_t < SENSOR_DF_WINDOW_S)
+        return false;
+    *out = (tracker_scan){.sensor = s->idx, .t0 = s->df_scan_t, .t1 = c,
+                          .cover = TRACKER_COVER_SECTOR, .az_half = M_PI, .el_min = 0,
+                          .el_max = M_PI / 2, .range_max = s->scan_range_m,
+                          .detected_only = true};
+    s->df_scan_t = c;
+    return true;
 }
 
 /* A third-party SAPIENT sensor: its detections arrive over TCP (adapters/sapient_in.h). */

@@ -44,6 +44,13 @@ typedef struct {
     bool primary;              /* the node's first sensor (NL_H_PRIMARY) */
     rid_pcap *pcap;            /* Wi-Fi Remote ID input, or NULL */
     camera *cam;               /* camera input, or NULL */
+    double scan_range_m;       /* camera: "scan_range_m", range of its scan reports (0: none) */
+    camgeom_cfg scan_geom;     /* camera: intrinsics and mounting, for the scan sector */
+    int scan_w, scan_h;        /* frame size scan_sector was made for (0: not yet) */
+    tracker_scan scan_sector;  /* camera: its view as a world az/el sector (cover NONE until
+                                  made: scan_ok false) */
+    bool scan_ok;
+    double df_scan_t;          /* DF: end of its last scan report (NAN before the first) */
     sapient_in *sap;           /* SAPIENT listener (third-party sensor), or NULL */
     ble_scan *ble;             /* BLE Remote ID receivers on this RF input, or NULL */
     odid_table *odid;          /* Remote ID aircraft heard by this sensor */
@@ -103,6 +110,15 @@ struct sensor_side {
 /* sensor_build.c: each fills runner s for venue sensor si (errors name the key). */
 int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errinfo *e);
 int sensor_build_wifi(sensor_side *p, size_t si, runner *s, sg_errinfo *e);
+/* The camera's scan sector for width x height frames into s->scan_sector (s->scan_ok): an
+ * az/el box inside the image (every direction of it has a pixel), out to scan_range_m. */
+void sensor_camera_sector(runner *s, int width, int height);
+/* DF scan reports (the sensor's scan_range_m > 0): c (s UTC) is the time up to which every
+ * bearing of the sensor is out (all windows opened by then have closed). Every
+ * SENSOR_DF_WINDOW_S of c, true with *out the scan (previous c, c]: all round, above the
+ * array's plane, out to scan_range_m, for the tracks the sensor has detected before only
+ * (it cannot hear a drone that does not transmit; docs/tracker.md). */
+bool sensor_df_scan(runner *s, double c, tracker_scan *out);
 int sensor_build_camera(sensor_side *p, size_t si, runner *s, sg_errinfo *e);
 int sensor_build_sapient(sensor_side *p, size_t si, runner *s, sg_errinfo *e);
 

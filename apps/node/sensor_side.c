@@ -337,6 +337,14 @@ static void push_bearings(runner *s, double now)
     }
 }
 
+/* A DF scan report when one is due (sensor_df_scan). */
+static void push_df_scan(runner *s, double c)
+{
+    nl_event ev = {.kind = NL_SCAN, .sensor = s->idx, .t = c, .first_t = c};
+    if (sensor_df_scan(s, c, &ev.scan))
+        push_event(s, &ev);
+}
+
 /* A warning for the log (NL_NOTE), e.g. why the recording stopped. */
 static void push_note(runner *s, const char *msg)
 {
@@ -537,6 +545,8 @@ static int rf_block(runner *s, const sg_iq_block *blk)
     if (s->df) {
         /* a combined bearing is timed up to a window and a block before its push */
         push_bearings(s, t_blk - s->hold_s);
+        if (s->scan_range_m > 0)
+            push_df_scan(s, t_blk - s->hold_s - SENSOR_DF_WINDOW_S);
         hold += SENSOR_DF_WINDOW_S + (double)blk->n / blk->sample_rate;
     }
     tick(s, t_blk - hold, blk->discontinuity);
@@ -608,6 +618,20 @@ static int on_frame(void *user, const camera_frame *f)
         nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = f->meas[i].t, .m = f->meas[i],
                     .first_t = f->t, .batch_more = i + 1 < f->n_meas}; /* one frame, one batch */
         push_event(s, &ev);
+    }
+    if (s->scan_range_m > 0) { /* the frame was a look at the whole view */
+        if (f->width != s->scan_w || f->height != s->scan_h) {
+            sensor_camera_sector(s, f->width, f->height);
+            if (!s->scan_ok)
+                push_note(s, "scan_range_m: no field-of-view sector for this frame size and "
+                             "geometry; frames are not sent as scan reports");
+        }
+        if (s->scan_ok) {
+            nl_event ev = {.kind = NL_SCAN, .sensor = s->idx, .t = f->t, .first_t = f->t,
+                           .scan = s->scan_sector};
+            ev.scan.t0 = ev.scan.t1 = f->t;
+            push_event(s, &ev);
+        }
     }
     tick(s, f->t, f->gap);
     return SG_OK;
