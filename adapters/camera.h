@@ -86,6 +86,7 @@ typedef struct {
     const sg_measurement *meas;   /* one SG_MEAS_BEARING per detection, same order */
     size_t n_meas;
     const float *feats;           /* n_dets x CAMFEAT_N features (camfeat), same order */
+    const float *crops;           /* n_dets x CAMCROP_N appearance crops (camfeat_crops) */
     const double *probs;          /* n_dets x CAMCLS_N class probabilities; NULL without
                                      a classifier */
     const skydet_det *cands;      /* every candidate blob (confirmed or not), for tools */

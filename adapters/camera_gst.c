@@ -53,6 +53,7 @@ struct camera {
     camfeat *feat;                    /* tracklet histories -> feature vectors */
     camcls *model;                    /* classifier, NULL = none */
     float *feats;                     /* max_tracklets x CAMFEAT_N */
+    float *crops;                     /* max_tracklets x CAMCROP_N */
     double *probs;                    /* max_tracklets x CAMCLS_N */
     double last_snippet_t;
 };
@@ -289,8 +290,9 @@ camera *camera_create(const camera_cfg *cfg, sg_errinfo *e)
     c->meas = calloc((size_t)cfg->det.max_tracklets, sizeof *c->meas);
     c->kept = calloc((size_t)cfg->det.max_tracklets, sizeof *c->kept);
     c->feats = calloc((size_t)cfg->det.max_tracklets * CAMFEAT_N, sizeof *c->feats);
+    c->crops = calloc((size_t)cfg->det.max_tracklets * CAMCROP_N, sizeof *c->crops);
     c->probs = calloc((size_t)cfg->det.max_tracklets * CAMCLS_N, sizeof *c->probs);
-    if (!c->meas || !c->kept || !c->feats || !c->probs) {
+    if (!c->meas || !c->kept || !c->feats || !c->crops || !c->probs) {
         camera_destroy(c);
         sg_err_set(e, SG_ENOMEM, "%s: out of memory", cfg->id);
         return NULL;
@@ -386,6 +388,7 @@ void camera_destroy(camera *c)
     camfeat_destroy(c->feat);
     camcls_destroy(c->model);
     free(c->feats);
+    free(c->crops);
     free(c->probs);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->nonempty);
@@ -506,9 +509,11 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
         else {
             float *x = c->feats + nm * CAMFEAT_N;
             double *p = c->probs + nm * CAMCLS_N;
+            float *cr = c->crops + nm * CAMCROP_N;
             camfeat_compute(c->feat, f.pixels, (size_t)c->w, &all[i], x);
+            camfeat_crops(c->feat, f.pixels, (size_t)c->w, &all[i], cr);
             if (c->model) {
-                camcls_predict(c->model, x, p);
+                camcls_predict_crop(c->model, x, cr, p);
                 smooth_class(c, all[i].track_id, p);
             }
             camera_classify(&c->c, c->model ? p : NULL, all[i].confidence, &c->meas[nm]);
@@ -519,6 +524,7 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
     }
     f.dets = c->kept;
     f.feats = c->feats;
+    f.crops = c->crops;
     f.probs = c->model ? c->probs : NULL;
     f.n_dets = nm;
     f.meas = c->meas;
