@@ -297,7 +297,8 @@ camera *camera_create(const camera_cfg *cfg, sg_errinfo *e)
         sg_err_set(e, SG_ENOMEM, "%s: out of memory", cfg->id);
         return NULL;
     }
-    if (cfg->classifier[0] && !(c->model = camcls_load(cfg->classifier, e))) {
+    const char *model = camera_model_path(cfg);
+    if (model[0] && !(c->model = camcls_load(model, e))) {
         sg_err_prefix(e, cfg->id);
         camera_destroy(c);
         return NULL;
@@ -440,8 +441,12 @@ static bool poll_bus(camera *c, sg_errinfo *e)
     return false;
 }
 
+/* Floor of a class probability before its log enters the track's evidence: one
+ * confidently wrong frame moves the running mean by at most log(1/floor)/class_smooth. */
+#define CLASS_P_FLOOR 0.01
+
 /* p <- softmax of the running mean of the track's log-probabilities (class_smooth
- * detections; the first ones are a plain mean). */
+ * detections; the first ones are a plain mean), each floored at CLASS_P_FLOOR. */
 static void smooth_class(camera *c, uint32_t id, double *p)
 {
     int *n;
@@ -451,7 +456,7 @@ static void smooth_class(camera *c, uint32_t id, double *p)
     (*n)++;
     double a = *n < c->c.class_smooth ? 1.0 / *n : 1.0 / c->c.class_smooth, mx = -INFINITY, sum = 0;
     for (int k = 0; k < CAMCLS_N; k++) {
-        st[k] += a * (log(p[k] > 1e-12 ? p[k] : 1e-12) - st[k]);
+        st[k] += a * (log(p[k] > CLASS_P_FLOOR ? p[k] : CLASS_P_FLOOR) - st[k]);
         mx = st[k] > mx ? st[k] : mx;
     }
     for (int k = 0; k < CAMCLS_N; k++)

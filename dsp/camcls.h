@@ -3,7 +3,7 @@
  * run here in C on the real-time path.
  *
  * Model file (JSON, written by tools/train_camera.py; docs/camera.md):
- *   {"format": "skyguard-camcls", "version": 1,
+ *   {"format": "skyguard-camcls", "version": 1 or 2 (2: may have "cnn"),
  *    "features": [1..CAMFEAT_N distinct names of camfeat_name: the inputs, in the model's
  *                 order; a model may use a subset, e.g. one trained before features
  *                 were added],
@@ -20,7 +20,8 @@
  *                   embedding values. Cost (2-8-16 channels, ne 16): ~0.13 M multiply-adds.
  * T is fitted on clips held out from the weights (calibration), so p of the chosen
  * class is a calibrated confidence. Limits: 1..4 layers, widths 1..256.
- * A loaded model is read-only: camcls_predict is thread-safe and never allocates. */
+ * A loaded model is read-only: camcls_predict is thread-safe and never allocates (the
+ * CNN branch uses 96 kB of thread-local scratch). */
 #ifndef CAMCLS_H
 #define CAMCLS_H
 

@@ -10,9 +10,9 @@
  *   - camera_classify's publishing rule (drone above drone_min_conf, else "uncertain");
  *   - appearance crops (camfeat_crops) of a known square: position, scale, normalisation;
  *   - the CNN branch against a direct reference convolution on a seeded random model,
- *     every malformed "cnn" member refused naming it, and the committed CNN models
+ *     every malformed "cnn" member refused naming it, and the committed CNN model
  *     reproducing the probabilities torch gave for stored rows (tools/train_camera.py
- *     --vectors: tests/data/camcls_*_vectors.json). */
+ *     --vectors: tests/data/camcls_vectors.json). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -432,11 +432,28 @@ static void test_camera_keys(void **state)
     assert_true(c.thermal);
     assert_near(c.drone_min_conf, 0.7, 0);
     assert_int_equal(c.class_smooth, 9);
+    /* the declared modality picks the model: classifier_thermal when thermal and set */
+    assert_string_equal(camera_model_path(&c), "config/camcls.json");
+    snprintf(c.classifier_thermal, sizeof c.classifier_thermal, "config/camcls_ir.json");
+    assert_string_equal(camera_model_path(&c), "config/camcls_ir.json");
+    c.thermal = false;
+    assert_string_equal(camera_model_path(&c), "config/camcls.json");
+    snprintf(buf, sizeof buf, base, ", \"classifier\": \"v.json\", \"classifier_thermal\": \"ir.json\"");
+    j = cJSON_Parse(buf);
+    camera_cfg_default(&c);
+    if (camera_cfg_from_json(&c, j, "site.json: sensors[1]", &e))
+        fail_msg("%s", e.msg);
+    cJSON_Delete(j);
+    assert_false(c.thermal);
+    assert_string_equal(camera_model_path(&c), "v.json");
+    c.thermal = true;
+    assert_string_equal(camera_model_path(&c), "ir.json");
     static const char *const bad[][2] = {
         {", \"modality\": \"infrared\"", "adapter.modality"},
         {", \"drone_min_conf\": 1.5", "adapter.drone_min_conf"},
         {", \"class_smooth\": 0", "adapter.class_smooth"},
         {", \"classifier\": 3", "adapter.classifier"},
+        {", \"classifier_thermal\": false", "adapter.classifier_thermal"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(buf, sizeof buf, base, bad[i][0]);
@@ -705,6 +722,53 @@ static void test_bad_cnn_models(void **state)
     }
 }
 
+/* The committed CNN models reproduce what torch computed for stored calib rows. */
+static void test_committed_vectors(void **state)
+{
+    (void)state;
+    static const char *const pairs[][2] = {
+        {SG_SOURCE_DIR "/config/camcls.json", SG_SOURCE_DIR "/tests/data/camcls_vectors.json"},
+    };
+    for (size_t f = 0; f < sizeof pairs / sizeof pairs[0]; f++) {
+        sg_errinfo e = {0};
+        camcls *m = camcls_load(pairs[f][0], &e);
+        if (!m)
+            fail_msg("%s", e.msg);
+        cJSON *doc = sgj_parse_file(pairs[f][1], &e);
+        if (!doc)
+            fail_msg("%s", e.msg);
+        assert_true(camcls_uses_crops(m));
+        const cJSON *rows = cJSON_GetObjectItemCaseSensitive(doc, "rows"), *row;
+        assert_true(cJSON_GetArraySize(rows) >= 4);
+        int ri = 0;
+        cJSON_ArrayForEach(row, rows) {
+            float x[CAMFEAT_N] = {0}, crop[CAMCROP_N];
+            const cJSON *v, *fe = cJSON_GetObjectItemCaseSensitive(row, "features");
+            cJSON_ArrayForEach(v, fe)
+                x[fidx(v->string)] = (float)v->valuedouble;
+            const cJSON *cr = cJSON_GetObjectItemCaseSensitive(row, "crop"),
+                        *pe = cJSON_GetObjectItemCaseSensitive(row, "p");
+            assert_int_equal(cJSON_GetArraySize(cr), CAMCROP_N);
+            int i = 0;
+            cJSON_ArrayForEach(v, cr)
+                crop[i++] = (float)v->valuedouble;
+            double p[CAMCLS_N];
+            camcls_predict_crop(m, x, crop, p);
+            i = 0;
+            cJSON_ArrayForEach(v, pe) {
+                if (fabs(p[i] - v->valuedouble) > 2e-4)
+                    fail_msg("%s row %d class %d: C %g, torch %g", pairs[f][1], ri, i, p[i],
+                             v->valuedouble);
+                i++;
+            }
+            assert_int_equal(i, CAMCLS_N);
+            ri++;
+        }
+        cJSON_Delete(doc);
+        camcls_destroy(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,7 +778,7 @@ int main(void)
         cmocka_unit_test(test_bad_models),        cmocka_unit_test(test_committed_model),
         cmocka_unit_test(test_publish_rule),      cmocka_unit_test(test_camera_keys),
         cmocka_unit_test(test_crops),             cmocka_unit_test(test_cnn_math),
-        cmocka_unit_test(test_bad_cnn_models),
+        cmocka_unit_test(test_bad_cnn_models),    cmocka_unit_test(test_committed_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

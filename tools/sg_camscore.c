@@ -355,7 +355,7 @@ static void usage(void)
             "  --per-clip          one line per clip\n"
             "  --max-shift PX      detector max_shift_px (0 = no motion compensation)\n"
             "  --merge-frac F      detector merge_frac (fragment merging relative to size)\n"
-            "  --class-smooth N    adapter class_smooth (detections; default 1)\n");
+            "  --class-smooth N    adapter class_smooth (detections; default: the camera's, 30)\n");
 }
 
 int main(int argc, char **argv)
@@ -364,7 +364,7 @@ int main(int argc, char **argv)
     const char *feat_path = NULL, *crop_path = NULL;
     unsigned seed = 1;
     double seconds = 0, min_conf = 0.5;
-    int max_clips = 0, every = 3, max_shift = -1, smooth = 1;
+    int max_clips = 0, every = 3, max_shift = -1, smooth = 0;
     double merge_frac = -1;
     bool list = false, per_clip = false;
     static const struct option opts[] = {
@@ -400,7 +400,7 @@ int main(int argc, char **argv)
         default: usage(); return o == 'h' ? 0 : 2;
         }
     }
-    if (optind != argc || !dir || (crop_path && !feat_path) || every < 1 || smooth < 1 || smooth > 1000 || !(min_conf >= 0 && min_conf <= 1) ||
+    if (optind != argc || !dir || (crop_path && !feat_path) || every < 1 || smooth < 0 || smooth > 1000 || !(min_conf >= 0 && min_conf <= 1) ||
         (strcmp(split, "train") && strcmp(split, "calib") && strcmp(split, "val") &&
          strcmp(split, "all"))) {
         usage();
@@ -457,7 +457,8 @@ int main(int argc, char **argv)
         cfg.thermal = ir;
         cfg.max_seconds = seconds;
         cfg.drone_min_conf = min_conf;
-        cfg.class_smooth = smooth;
+        if (smooth)
+            cfg.class_smooth = smooth;
         if (max_shift >= 0)
             cfg.det.max_shift_px = max_shift;
         if (merge_frac >= 0)
