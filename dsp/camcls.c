@@ -170,7 +170,7 @@ static int cnn_from_json(const cJSON *j, const char *where, cnn **out, sg_errinf
     if (!c)
         return sg_err_set(e, SG_ENOMEM, "%s: out of memory", w);
     *out = c;
-    long size, ch;
+    long size = CAMCROP_PX, ch = CAMCROP_SCALES;
     const cJSON *conv, *emb;
     int rc = sgj_check_keys(j, w, keys, e);
     if (!rc)
@@ -209,7 +209,8 @@ static int cnn_from_json(const cJSON *j, const char *where, cnn **out, sg_errinf
             cin = co;
             side /= 2;
         }
-    c->flat = cin * side * side;
+    if (!rc)
+        c->flat = cin * side * side;
     if (!rc && !(emb = cJSON_GetObjectItemCaseSensitive(j, "embed")))
         rc = sg_err_set(e, SG_EFORMAT, "%s: embed: missing", w);
     if (!rc) {
