@@ -22,7 +22,7 @@ void camera_cfg_default(camera_cfg *cfg)
     cfg->min_el = -M_PI / 2;
     snprintf(cfg->cls, sizeof cfg->cls, "camera_object");
     cfg->drone_min_conf = 0.5;
-    cfg->class_smooth = 1;
+    cfg->class_smooth = 30;
     cfg->snippet_px = 96;
     cfg->snippet_interval_s = 1.0;
     cfg->snippet_max = 500;
@@ -36,7 +36,7 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
     static const char *const keys[] = {
         "type", "pipeline", "file", "hfov_deg", "vfov_deg", "fx", "fy", "cx", "cy", "k1",
         "pixel_sd", "mount_sd_deg", "min_el_deg", "live", "queue_frames", "t0", "max_seconds", "class",
-        "classifier", "modality", "drone_min_conf", "class_smooth",
+        "classifier", "classifier_thermal", "modality", "drone_min_conf", "class_smooth",
         "store_snippets", "snippet_dir", "snippet_px", "snippet_interval_s", "snippet_max",
         "detector", NULL};
     char wa[256], wo[256], wd[256], type[32], file[CAMERA_PATH_MAX];
@@ -91,6 +91,9 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
         rc = sgj_string(ad, wa, "class", false, cfg->cls, cfg->cls, sizeof cfg->cls, e);
     if (!rc)
         rc = sgj_string(ad, wa, "classifier", false, "", cfg->classifier, sizeof cfg->classifier, e);
+    if (!rc)
+        rc = sgj_string(ad, wa, "classifier_thermal", false, "", cfg->classifier_thermal,
+                        sizeof cfg->classifier_thermal, e);
     static const char *const mods[] = {"visible", "thermal"};
     int mod;
     if (!rc && !(rc = sgj_enum(ad, wa, "modality", false, cfg->thermal, mods, 2, &mod, e)))
@@ -153,6 +156,11 @@ void camera_classify(const camera_cfg *cfg, const double *p, double d_conf, sg_m
     else
         snprintf(m->cls, sizeof m->cls, "%s", camcls_name(best));
     m->cls_conf = p[best] < 0 ? 0 : p[best] > 1 ? 1 : p[best];
+}
+
+const char *camera_model_path(const camera_cfg *cfg)
+{
+    return cfg->thermal && cfg->classifier_thermal[0] ? cfg->classifier_thermal : cfg->classifier;
 }
 
 int camera_det_to_meas(const camera_cfg *cfg, const camgeom *g, const skydet_det *d, double t,

@@ -49,13 +49,17 @@ typedef struct {
                                             (default "camera_object") */
     char classifier[CAMERA_PATH_MAX];    /* camcls model file ("" = no classification: every
                                             detection is published as cls) */
-    bool thermal;                        /* modality fed to the classifier (default false) */
+    char classifier_thermal[CAMERA_PATH_MAX]; /* model used instead when thermal ("" = use
+                                            classifier for both modalities) */
+    bool thermal;                        /* declared modality (default false = visible): it
+                                            picks the model (camera_model_path) and is a
+                                            classifier input */
     double drone_min_conf;               /* 0..1: P(drone) needed to publish "drone"; a
                                             likelier drone below it is "uncertain" (0.5) */
     int class_smooth;                    /* detections, 1..1000: the published class uses the
                                             running mean of the track's class log-probabilities
                                             over about this many detections; 1 = this frame
-                                            only (default 1) */
+                                            only (default 30: 1 s at 30 fps) */
     double min_el;                       /* rad: detections below this elevation (ground,
                                             tree line) are dropped and counted; default -pi/2 = off */
     bool store_snippets;                 /* privacy opt-in: write annotated crops */
@@ -86,6 +90,7 @@ typedef struct {
     const sg_measurement *meas;   /* one SG_MEAS_BEARING per detection, same order */
     size_t n_meas;
     const float *feats;           /* n_dets x CAMFEAT_N features (camfeat), same order */
+    const float *crops;           /* n_dets x CAMCROP_N appearance crops (camfeat_crops) */
     const double *probs;          /* n_dets x CAMCLS_N class probabilities; NULL without
                                      a classifier */
     const skydet_det *cands;      /* every candidate blob (confirmed or not), for tools */
@@ -156,6 +161,10 @@ void camera_destroy(camera *cam);
  * tools and tests). SG_EINVAL if the pixel has no bearing. */
 int camera_det_to_meas(const camera_cfg *cfg, const camgeom *g, const skydet_det *d, double t,
                        sg_measurement *m);
+
+/* The model file the camera runs: classifier_thermal when thermal and set, else
+ * classifier ("" = none). */
+const char *camera_model_path(const camera_cfg *cfg);
 
 /* Sets m->cls / m->cls_conf from class probabilities p[CAMCLS_N] (camcls_predict):
  * the most probable class and its probability; a most probable drone with P(drone) <

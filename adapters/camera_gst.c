@@ -53,6 +53,7 @@ struct camera {
     camfeat *feat;                    /* tracklet histories -> feature vectors */
     camcls *model;                    /* classifier, NULL = none */
     float *feats;                     /* max_tracklets x CAMFEAT_N */
+    float *crops;                     /* max_tracklets x CAMCROP_N */
     double *probs;                    /* max_tracklets x CAMCLS_N */
     double last_snippet_t;
 };
@@ -289,13 +290,15 @@ camera *camera_create(const camera_cfg *cfg, sg_errinfo *e)
     c->meas = calloc((size_t)cfg->det.max_tracklets, sizeof *c->meas);
     c->kept = calloc((size_t)cfg->det.max_tracklets, sizeof *c->kept);
     c->feats = calloc((size_t)cfg->det.max_tracklets * CAMFEAT_N, sizeof *c->feats);
+    c->crops = calloc((size_t)cfg->det.max_tracklets * CAMCROP_N, sizeof *c->crops);
     c->probs = calloc((size_t)cfg->det.max_tracklets * CAMCLS_N, sizeof *c->probs);
-    if (!c->meas || !c->kept || !c->feats || !c->probs) {
+    if (!c->meas || !c->kept || !c->feats || !c->crops || !c->probs) {
         camera_destroy(c);
         sg_err_set(e, SG_ENOMEM, "%s: out of memory", cfg->id);
         return NULL;
     }
-    if (cfg->classifier[0] && !(c->model = camcls_load(cfg->classifier, e))) {
+    const char *model = camera_model_path(cfg);
+    if (model[0] && !(c->model = camcls_load(model, e))) {
         sg_err_prefix(e, cfg->id);
         camera_destroy(c);
         return NULL;
@@ -386,6 +389,7 @@ void camera_destroy(camera *c)
     camfeat_destroy(c->feat);
     camcls_destroy(c->model);
     free(c->feats);
+    free(c->crops);
     free(c->probs);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->nonempty);
@@ -437,8 +441,12 @@ static bool poll_bus(camera *c, sg_errinfo *e)
     return false;
 }
 
+/* Floor of a class probability before its log enters the track's evidence: one
+ * confidently wrong frame moves the running mean by at most log(1/floor)/class_smooth. */
+#define CLASS_P_FLOOR 0.01
+
 /* p <- softmax of the running mean of the track's log-probabilities (class_smooth
- * detections; the first ones are a plain mean). */
+ * detections; the first ones are a plain mean), each floored at CLASS_P_FLOOR. */
 static void smooth_class(camera *c, uint32_t id, double *p)
 {
     int *n;
@@ -448,7 +456,7 @@ static void smooth_class(camera *c, uint32_t id, double *p)
     (*n)++;
     double a = *n < c->c.class_smooth ? 1.0 / *n : 1.0 / c->c.class_smooth, mx = -INFINITY, sum = 0;
     for (int k = 0; k < CAMCLS_N; k++) {
-        st[k] += a * (log(p[k] > 1e-12 ? p[k] : 1e-12) - st[k]);
+        st[k] += a * (log(p[k] > CLASS_P_FLOOR ? p[k] : CLASS_P_FLOOR) - st[k]);
         mx = st[k] > mx ? st[k] : mx;
     }
     for (int k = 0; k < CAMCLS_N; k++)
@@ -506,9 +514,11 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
         else {
             float *x = c->feats + nm * CAMFEAT_N;
             double *p = c->probs + nm * CAMCLS_N;
+            float *cr = c->crops + nm * CAMCROP_N;
             camfeat_compute(c->feat, f.pixels, (size_t)c->w, &all[i], x);
+            camfeat_crops(c->feat, f.pixels, (size_t)c->w, &all[i], cr);
             if (c->model) {
-                camcls_predict(c->model, x, p);
+                camcls_predict_crop(c->model, x, cr, p);
                 smooth_class(c, all[i].track_id, p);
             }
             camera_classify(&c->c, c->model ? p : NULL, all[i].confidence, &c->meas[nm]);
@@ -519,6 +529,7 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
     }
     f.dets = c->kept;
     f.feats = c->feats;
+    f.crops = c->crops;
     f.probs = c->model ? c->probs : NULL;
     f.n_dets = nm;
     f.meas = c->meas;

@@ -1,6 +1,6 @@
 /* Sky detector throughput: frames per second on one core at 640x512 and 1920x1080
  * on generated frames (fixed seed: sky gradient, noise, one moving dark target),
- * detector only and detector + features + classifier (config/camcls.json, as the camera
+ * detector only and detector + features + crops + classifier (config/camcls.json, as the camera
  * adapter runs them); then decode + detect + classify on the V_DRONE_001 clip when present.
  * Verifies the target is detected so a broken detector cannot look fast. */
 #include <math.h>
@@ -64,7 +64,8 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
         return 1;
     }
     int n = 0, found = 0;
-    double t0 = now(), c0 = cpu_now();
+    long ndet = 0;
+    double t0 = now(), c0 = cpu_now(), ccls = 0;
     while (now() - t0 < 2.0 || n < 20) {
         const skydet_det *d;
         size_t nd;
@@ -75,6 +76,7 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
         const uint8_t *img = frames + (size_t)k * w * h;
         skydet_process(q, img, (size_t)w, &d, &nd);
         if (classify) {
+            double cc0 = cpu_now();
             const skydet_det *cand;
             size_t nc;
             skydet_candidates(q, &cand, &nc);
@@ -87,23 +89,32 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
             skydet_texture_map(q, &tex, &nbx, &nby, &blk, &med);
             camfeat_set_sky(cf, tex, nbx, nby, blk, med);
             for (size_t i = 0; i < nd; i++) {
-                float x[CAMFEAT_N];
+                float x[CAMFEAT_N], crop[CAMCROP_N];
                 double p[CAMCLS_N];
                 camfeat_compute(cf, img, (size_t)w, &d[i], x);
-                camcls_predict(m, x, p);
+                camfeat_crops(cf, img, (size_t)w, &d[i], crop);
+                camcls_predict_crop(m, x, crop, p);
             }
+            ndet += (long)nd;
+            ccls += cpu_now() - cc0;
         }
         found += nd > 0;
         n++;
     }
     double wall = now() - t0, cpu = cpu_now() - c0;
     skydet_destroy(q);
+    bool cnn = camcls_uses_crops(m);
     camfeat_destroy(cf);
     camcls_destroy(m);
     free(frames);
     printf("skydet%s %4dx%-4d %-4s: %6.1f frames/s per core (%d frames, %.2f s CPU, %.1f Mpx/s), "
            "target found in %d frames\n",
            classify ? "+classify" : "", w, h, pol == SKYDET_BOTH ? "both" : "dark", n / cpu, n, cpu, n / cpu * w * h / 1e6, found);
+    if (classify)
+        printf("  classification (features, crops, %s): %.1f %% of the CPU time, %.1f us per "
+               "detection (%.2f detections per frame)\n",
+               cnn ? "CNN + MLP" : "MLP", 100 * ccls / cpu,
+               ndet ? 1e6 * ccls / ndet : 0.0, (double)ndet / n);
     (void)wall;
     if (found < n / 4) {
         fprintf(stderr, "bench_skydet: target not detected: broken detector\n");

@@ -10,6 +10,21 @@
 
 #define MAX_LAYERS 4
 #define MAX_WIDTH 256
+#define MAX_CONV 3
+#define MAX_CH 32
+#define MAX_EMBED 64
+#define CNN_PLANE (CAMCROP_PX * CAMCROP_PX)
+
+/* Appearance branch: conv 3x3 (zero padding 1) + ReLU + 2x2 max-pool, per conv layer,
+ * then flatten (channel, row, column) and a dense ReLU layer: the embedding. */
+typedef struct {
+    int nconv;
+    int cin[MAX_CONV], cout[MAX_CONV];
+    float *cw[MAX_CONV]; /* cout x cin x 3 x 3 */
+    float *cb[MAX_CONV];
+    int flat, ne;        /* flattened size, embedding width */
+    float *ew, *eb;      /* ne x flat, ne */
+} cnn;
 
 struct camcls {
     int nf;              /* features the model reads */
@@ -20,6 +35,7 @@ struct camcls {
     float *W[MAX_LAYERS]; /* out x in, row-major */
     float *b[MAX_LAYERS];
     double temperature;
+    cnn *cnn;             /* NULL: features only */
 };
 
 static const char *const cls_names[CAMCLS_N] = {"drone", "bird", "airplane", "helicopter",
@@ -37,6 +53,15 @@ void camcls_destroy(camcls *m)
     for (int i = 0; i < MAX_LAYERS; i++) {
         free(m->W[i]);
         free(m->b[i]);
+    }
+    if (m->cnn) {
+        for (int i = 0; i < MAX_CONV; i++) {
+            free(m->cnn->cw[i]);
+            free(m->cnn->cb[i]);
+        }
+        free(m->cnn->ew);
+        free(m->cnn->eb);
+        free(m->cnn);
     }
     free(m);
 }
@@ -115,10 +140,98 @@ static int feature_list(const cJSON *doc, const char *where, int *nf, int *idx, 
     return SG_OK;
 }
 
+/* rows x cols numbers given as an array of `rows` arrays of `cols`, into out (row-major). */
+static int matrix(const cJSON *a, const char *where, const char *what, int rows, int cols,
+                  float *out, sg_errinfo *e)
+{
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != rows)
+        return sg_err_set(e, SG_EFORMAT, "%s: %s: must be an array of %d rows", where, what, rows);
+    int r = 0;
+    const cJSON *row;
+    cJSON_ArrayForEach(row, a) {
+        int rc = num_array(row, where, what, cols, out + (size_t)r * cols, e);
+        if (rc)
+            return rc;
+        r++;
+    }
+    return SG_OK;
+}
+
+/* "cnn": {"size": CAMCROP_PX, "channels": CAMCROP_SCALES, "conv": [{"W": [cout rows of
+ * cin*9], "b": [cout]}, 1..MAX_CONV], "embed": {"W": [ne rows of flat], "b": [ne]}}. */
+static int cnn_from_json(const cJSON *j, const char *where, cnn **out, sg_errinfo *e)
+{
+    static const char *const keys[] = {"size", "channels", "conv", "embed", NULL};
+    char w[96];
+    snprintf(w, sizeof w, "%s: cnn", where);
+    if (!cJSON_IsObject(j))
+        return sg_err_set(e, SG_EFORMAT, "%s: must be an object", w);
+    cnn *c = calloc(1, sizeof *c);
+    if (!c)
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory", w);
+    *out = c;
+    long size = CAMCROP_PX, ch = CAMCROP_SCALES;
+    const cJSON *conv, *emb;
+    int rc = sgj_check_keys(j, w, keys, e);
+    if (!rc)
+        rc = sgj_int(j, w, "size", true, 0, CAMCROP_PX, CAMCROP_PX, &size, e);
+    if (!rc)
+        rc = sgj_int(j, w, "channels", true, 0, CAMCROP_SCALES, CAMCROP_SCALES, &ch, e);
+    if (!rc)
+        rc = sgj_array(j, w, "conv", true, &conv, e);
+    if (!rc && (cJSON_GetArraySize(conv) < 1 || cJSON_GetArraySize(conv) > MAX_CONV))
+        rc = sg_err_set(e, SG_ERANGE, "%s: conv: must have 1..%d layers, got %d", w, MAX_CONV,
+                        cJSON_GetArraySize(conv));
+    int cin = (int)ch, side = CAMCROP_PX;
+    const cJSON *L;
+    if (!rc)
+        cJSON_ArrayForEach(L, conv) {
+            char wl[128];
+            snprintf(wl, sizeof wl, "%s.conv[%d]", w, c->nconv);
+            const cJSON *W = cJSON_GetObjectItemCaseSensitive(L, "W");
+            int co = cJSON_IsArray(W) ? cJSON_GetArraySize(W) : 0;
+            if (co < 1 || co > MAX_CH) {
+                rc = sg_err_set(e, SG_EFORMAT, "%s.W: must be an array of 1..%d rows", wl, MAX_CH);
+                break;
+            }
+            int k = c->nconv++;
+            c->cin[k] = cin;
+            c->cout[k] = co;
+            c->cw[k] = malloc((size_t)co * (size_t)cin * 9 * sizeof(float));
+            c->cb[k] = malloc((size_t)co * sizeof(float));
+            if (!c->cw[k] || !c->cb[k]) {
+                rc = sg_err_set(e, SG_ENOMEM, "%s: out of memory", wl);
+                break;
+            }
+            if ((rc = matrix(W, wl, "W", co, cin * 9, c->cw[k], e)) ||
+                (rc = num_array(cJSON_GetObjectItemCaseSensitive(L, "b"), wl, "b", co, c->cb[k], e)))
+                break;
+            cin = co;
+            side /= 2;
+        }
+    if (!rc)
+        c->flat = cin * side * side;
+    if (!rc && !(emb = cJSON_GetObjectItemCaseSensitive(j, "embed")))
+        rc = sg_err_set(e, SG_EFORMAT, "%s: embed: missing", w);
+    if (!rc) {
+        const cJSON *W = cJSON_GetObjectItemCaseSensitive(emb, "W");
+        c->ne = cJSON_IsArray(W) ? cJSON_GetArraySize(W) : 0;
+        if (c->ne < 1 || c->ne > MAX_EMBED)
+            rc = sg_err_set(e, SG_EFORMAT, "%s.embed.W: must be an array of 1..%d rows", w,
+                            MAX_EMBED);
+        else if (!(c->ew = malloc((size_t)c->ne * (size_t)c->flat * sizeof(float))) ||
+                 !(c->eb = malloc((size_t)c->ne * sizeof(float))))
+            rc = sg_err_set(e, SG_ENOMEM, "%s: out of memory", w);
+        else if (!(rc = matrix(W, w, "embed.W", c->ne, c->flat, c->ew, e)))
+            rc = num_array(cJSON_GetObjectItemCaseSensitive(emb, "b"), w, "embed.b", c->ne, c->eb, e);
+    }
+    return rc;
+}
+
 camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
 {
     static const char *const keys[] = {"format", "version", "features", "classes", "mean",
-                                       "scale", "layers", "temperature", "trained", NULL};
+                                       "scale", "layers", "temperature", "trained", "cnn", NULL};
     if (!cJSON_IsObject(doc)) {
         sg_err_set(e, SG_EFORMAT, "%s: must be a JSON object", where);
         return NULL;
@@ -138,7 +251,12 @@ camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
         rc = sg_err_set(e, SG_EFORMAT, "%s: format: expected \"skyguard-camcls\", got \"%s\"",
                         where, fmt);
     if (!rc)
-        rc = sgj_int(doc, where, "version", true, 0, 1, 1, &ver, e);
+        rc = sgj_int(doc, where, "version", true, 0, 1, 2, &ver, e);
+    const cJSON *cj = cJSON_GetObjectItemCaseSensitive(doc, "cnn");
+    if (!rc && cj && ver < 2)
+        rc = sg_err_set(e, SG_EFORMAT, "%s: cnn: needs version 2", where);
+    if (!rc && cj)
+        rc = cnn_from_json(cj, where, &m->cnn, e);
     if (!rc)
         rc = feature_list(doc, where, &m->nf, m->idx, e);
     if (!rc)
@@ -159,7 +277,7 @@ camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
     if (!rc && (cJSON_GetArraySize(layers) < 1 || cJSON_GetArraySize(layers) > MAX_LAYERS))
         rc = sg_err_set(e, SG_ERANGE, "%s: layers: must have 1..%d layers, got %d", where,
                         MAX_LAYERS, cJSON_GetArraySize(layers));
-    int prev = m->nf;
+    int prev = m->nf + (m->cnn ? m->cnn->ne : 0);
     const cJSON *L;
     if (!rc)
         cJSON_ArrayForEach(L, layers) {
@@ -214,12 +332,89 @@ camcls *camcls_load(const char *path, sg_errinfo *e)
     return m;
 }
 
+bool camcls_uses_crops(const camcls *m)
+{
+    return m && m->cnn;
+}
+
+static float bound(float s)
+{
+    if (!(s > -1e6f))
+        return s > 0 ? 1e6f : -1e6f; /* NaN or overflow: bounded, softmax stays finite */
+    return s > 1e6f ? 1e6f : s;
+}
+
+/* The appearance embedding of crop into emb[c->ne]. */
+static void cnn_embed(const cnn *c, const float *crop, float *emb)
+{
+    static _Thread_local float buf[2][MAX_CH * CNN_PLANE], conv[MAX_CH * CNN_PLANE];
+    int side = CAMCROP_PX;
+    for (int i = 0; i < CAMCROP_N; i++)
+        buf[0][i] = isfinite(crop[i]) ? crop[i] : 0.0f;
+    const float *in = buf[0];
+    for (int l = 0; l < c->nconv; l++) {
+        int ci = c->cin[l], co = c->cout[l], pl = side * side;
+        for (int o = 0; o < co; o++) {
+            float *dst = conv + (size_t)o * pl;
+            for (int i = 0; i < pl; i++)
+                dst[i] = c->cb[l][o];
+            for (int k = 0; k < ci; k++) {
+                const float *w = c->cw[l] + ((size_t)o * ci + k) * 9, *src = in + (size_t)k * pl;
+                for (int y = 0; y < side; y++)
+                    for (int dy = -1; dy <= 1; dy++) {
+                        int yy = y + dy;
+                        if (yy < 0 || yy >= side)
+                            continue;
+                        const float *sr = src + yy * side, *wr = w + (dy + 1) * 3;
+                        float *dr = dst + y * side;
+                        dr[0] += wr[1] * sr[0] + (side > 1 ? wr[2] * sr[1] : 0.0f);
+                        for (int x = 1; x < side - 1; x++)
+                            dr[x] += wr[0] * sr[x - 1] + wr[1] * sr[x] + wr[2] * sr[x + 1];
+                        if (side > 1)
+                            dr[side - 1] += wr[0] * sr[side - 2] + wr[1] * sr[side - 1];
+                    }
+            }
+        }
+        int h = side / 2;
+        float *out = buf[(l + 1) & 1];
+        for (int o = 0; o < co; o++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < h; x++) {
+                    const float *s0 = conv + (size_t)o * pl + 2 * y * side + 2 * x;
+                    float v = fmaxf(fmaxf(s0[0], s0[1]), fmaxf(s0[side], s0[side + 1]));
+                    out[((size_t)o * h + y) * h + x] = v > 0 ? bound(v) : 0.0f; /* ReLU, pool */
+                }
+        in = out;
+        side = h;
+    }
+    for (int o = 0; o < c->ne; o++) {
+        float s = c->eb[o];
+        const float *w = c->ew + (size_t)o * c->flat;
+        for (int i = 0; i < c->flat; i++)
+            s += w[i] * in[i];
+        s = bound(s);
+        emb[o] = s > 0 ? s : 0.0f;
+    }
+}
+
 int camcls_predict(const camcls *m, const float x[CAMFEAT_N], double p[CAMCLS_N])
 {
-    float a[MAX_WIDTH], b[MAX_WIDTH];
+    return camcls_predict_crop(m, x, NULL, p);
+}
+
+int camcls_predict_crop(const camcls *m, const float x[CAMFEAT_N], const float *crop,
+                        double p[CAMCLS_N])
+{
+    float a[MAX_WIDTH + MAX_EMBED], b[MAX_WIDTH];
     for (int i = 0; i < m->nf; i++) {
         float v = x[m->idx[i]];
         a[i] = isfinite(v) ? (v - m->mean[i]) / m->scale[i] : 0.0f;
+    }
+    if (m->cnn) {
+        if (crop)
+            cnn_embed(m->cnn, crop, a + m->nf);
+        else
+            memset(a + m->nf, 0, (size_t)m->cnn->ne * sizeof *a);
     }
     for (int l = 0; l < m->nl; l++) {
         const float *W = m->W[l];
@@ -228,10 +423,7 @@ int camcls_predict(const camcls *m, const float x[CAMFEAT_N], double p[CAMCLS_N]
             const float *wr = W + (size_t)o * m->in[l];
             for (int i = 0; i < m->in[l]; i++)
                 s += wr[i] * a[i];
-            if (!(s > -1e6f))
-                s = s > 0 ? 1e6f : -1e6f; /* NaN or overflow: bounded, softmax stays finite */
-            else if (s > 1e6f)
-                s = 1e6f;
+            s = bound(s);
             b[o] = l + 1 < m->nl && s < 0 ? 0.0f : s;
         }
         memcpy(a, b, (size_t)m->out[l] * sizeof *a);

@@ -427,6 +427,45 @@ int camfeat_compute(camfeat *f, const uint8_t *img, size_t stride, const skydet_
     return k == CAMFEAT_N ? SG_OK : SG_EINVAL;
 }
 
+int camfeat_crops(const camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
+                  float out[CAMCROP_N])
+{
+    static const int mult[CAMCROP_SCALES] = {2, 4};
+    if (!f || !img || !d || !out)
+        return SG_EINVAL;
+    int wd = d->x1 - d->x0 + 1, ht = d->y1 - d->y0 + 1;
+    int L = wd > ht ? wd : ht;
+    for (int s = 0; s < CAMCROP_SCALES; s++) {
+        double side = fmax(CAMCROP_MIN_PX, (double)mult[s] * L);
+        double cell = side / CAMCROP_PX, x0 = d->x + 0.5 - 0.5 * side, y0 = d->y + 0.5 - 0.5 * side;
+        int sub = cell >= 3 ? 3 : cell >= 2 ? 2 : 1; /* samples per cell and axis */
+        float *o = out + s * CAMCROP_PX * CAMCROP_PX;
+        double sum = 0, sum2 = 0;
+        for (int r = 0; r < CAMCROP_PX; r++)
+            for (int c = 0; c < CAMCROP_PX; c++) {
+                double acc = 0;
+                for (int j = 0; j < sub; j++) {
+                    int y = (int)floor(y0 + cell * (r + (j + 0.5) / sub));
+                    y = y < 0 ? 0 : y >= f->h ? f->h - 1 : y;
+                    for (int i = 0; i < sub; i++) {
+                        int x = (int)floor(x0 + cell * (c + (i + 0.5) / sub));
+                        x = x < 0 ? 0 : x >= f->w ? f->w - 1 : x;
+                        acc += img[(size_t)y * stride + (size_t)x];
+                    }
+                }
+                acc /= sub * sub;
+                o[r * CAMCROP_PX + c] = (float)acc;
+                sum += acc;
+                sum2 += acc * acc;
+            }
+        double n = CAMCROP_PX * CAMCROP_PX, mean = sum / n, var = sum2 / n - mean * mean;
+        double sd = fmax(2.0, var > 0 ? sqrt(var) : 0);
+        for (int i = 0; i < CAMCROP_PX * CAMCROP_PX; i++)
+            o[i] = (float)fmax(-8.0, fmin(8.0, (o[i] - mean) / sd));
+    }
+    return SG_OK;
+}
+
 double *camfeat_track_state(camfeat *f, uint32_t track_id, int **count)
 {
     hist *hh = track_id ? find(f, track_id) : NULL;

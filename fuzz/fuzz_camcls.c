@@ -28,11 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     float x[CAMFEAT_N];
+    static float crop[CAMCROP_N];
     for (int v = 0; v < 3; v++) {
         for (int i = 0; i < CAMFEAT_N; i++)
             x[i] = v == 0 ? 0.0f : v == 1 ? (float)(i - 10) : (i % 2 ? NAN : 1e30f);
+        for (int i = 0; i < CAMCROP_N; i++) /* the CNN branch, if any: zero, ramp, extreme */
+            crop[i] = v == 0 ? 0.0f : v == 1 ? (float)(i % 17) - 8 : (i % 2 ? NAN : 1e30f);
         double p[CAMCLS_N], sum = 0;
-        int k = camcls_predict(m, x, p);
+        int k = camcls_predict_crop(m, x, crop, p);
         if (k < 0 || k >= CAMCLS_N)
             abort();
         for (int c = 0; c < CAMCLS_N; c++) {

@@ -7,7 +7,12 @@
  *   - every malformed model file fails, naming the member;
  *   - the committed model (config/camcls.json) loads, matches the extractor's feature
  *     list and gives probabilities that sum to 1;
- *   - camera_classify's publishing rule (drone above drone_min_conf, else "uncertain"). */
+ *   - camera_classify's publishing rule (drone above drone_min_conf, else "uncertain");
+ *   - appearance crops (camfeat_crops) of a known square: position, scale, normalisation;
+ *   - the CNN branch against a direct reference convolution on a seeded random model,
+ *     every malformed "cnn" member refused naming it, and the committed CNN model
+ *     reproducing the probabilities torch gave for stored rows (tools/train_camera.py
+ *     --vectors: tests/data/camcls_vectors.json). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -306,7 +311,7 @@ static void test_bad_models(void **state)
         const char *from, *to, *expect;
     } cases[] = {
         {"skyguard-camcls", "other", "format"},
-        {"\"version\":1", "\"version\":2", "version"},
+        {"\"version\":1", "\"version\":3", "version"},
         {"\"thermal\"", "\"thermo\"", "features[0]: not a feature"},
         {"\"log2_w\"", "\"thermal\"", "features[1]: \"thermal\" listed twice"},
         {"\"features\":[", "\"features\":[\"thermal\",", "features: must have 1.."},
@@ -427,11 +432,28 @@ static void test_camera_keys(void **state)
     assert_true(c.thermal);
     assert_near(c.drone_min_conf, 0.7, 0);
     assert_int_equal(c.class_smooth, 9);
+    /* the declared modality picks the model: classifier_thermal when thermal and set */
+    assert_string_equal(camera_model_path(&c), "config/camcls.json");
+    snprintf(c.classifier_thermal, sizeof c.classifier_thermal, "config/camcls_ir.json");
+    assert_string_equal(camera_model_path(&c), "config/camcls_ir.json");
+    c.thermal = false;
+    assert_string_equal(camera_model_path(&c), "config/camcls.json");
+    snprintf(buf, sizeof buf, base, ", \"classifier\": \"v.json\", \"classifier_thermal\": \"ir.json\"");
+    j = cJSON_Parse(buf);
+    camera_cfg_default(&c);
+    if (camera_cfg_from_json(&c, j, "site.json: sensors[1]", &e))
+        fail_msg("%s", e.msg);
+    cJSON_Delete(j);
+    assert_false(c.thermal);
+    assert_string_equal(camera_model_path(&c), "v.json");
+    c.thermal = true;
+    assert_string_equal(camera_model_path(&c), "ir.json");
     static const char *const bad[][2] = {
         {", \"modality\": \"infrared\"", "adapter.modality"},
         {", \"drone_min_conf\": 1.5", "adapter.drone_min_conf"},
         {", \"class_smooth\": 0", "adapter.class_smooth"},
         {", \"classifier\": 3", "adapter.classifier"},
+        {", \"classifier_thermal\": false", "adapter.classifier_thermal"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(buf, sizeof buf, base, bad[i][0]);
@@ -446,6 +468,307 @@ static void test_camera_keys(void **state)
     }
 }
 
+/* A dark 6x6 square (grey 40) centred at (50.5, 40.5) on flat 120: at scale 0 (window 12
+ * px, cells 0.75 px) it fills the middle 8x8 cells, at scale 1 (24 px) the middle 4x4;
+ * each crop has mean 0 and sd 1 after normalisation. A flat frame gives zeros (sd floor). */
+static void test_crops(void **state)
+{
+    (void)state;
+    const int w = 100, h = 80;
+    uint8_t *img = malloc((size_t)w * h);
+    assert_non_null(img);
+    memset(img, 120, (size_t)w * h);
+    sg_errinfo e = {0};
+    camfeat *f = camfeat_create(w, h, false, 4, &e);
+    assert_non_null(f);
+    skydet_det d = {.x = 50.5, .y = 40.5, .x0 = 48, .x1 = 53, .y0 = 38, .y1 = 43, .track_id = 1};
+    float c[CAMCROP_N];
+    assert_int_equal(camfeat_crops(f, img, (size_t)w, &d, c), SG_OK);
+    for (int i = 0; i < CAMCROP_N; i++)
+        assert_near(c[i], 0.0, 1e-6);
+    for (int y = 38; y <= 43; y++)
+        memset(img + (size_t)y * w + 48, 40, 6);
+    assert_int_equal(camfeat_crops(f, img, (size_t)w, &d, c), SG_OK);
+    static const int inner[CAMCROP_SCALES][2] = {{4, 11}, {6, 9}}; /* cells inside the square */
+    for (int s = 0; s < CAMCROP_SCALES; s++) {
+        const float *o = c + s * CAMCROP_PX * CAMCROP_PX;
+        double m = 0, m2 = 0;
+        for (int r = 0; r < CAMCROP_PX; r++)
+            for (int q = 0; q < CAMCROP_PX; q++) {
+                float v = o[r * CAMCROP_PX + q];
+                bool in = r >= inner[s][0] && r <= inner[s][1] && q >= inner[s][0] && q <= inner[s][1];
+                if (in != (v < 0))
+                    fail_msg("scale %d cell (%d,%d) = %g: %s the square", s, r, q, v,
+                             in ? "inside" : "outside");
+                m += v;
+                m2 += (double)v * v;
+            }
+        m /= CAMCROP_PX * CAMCROP_PX;
+        assert_near(m, 0.0, 1e-4);
+        assert_near(sqrt(m2 / (CAMCROP_PX * CAMCROP_PX) - m * m), 1.0, 1e-3);
+    }
+    /* at the frame corner the window repeats the edge: finite, and bad arguments refused */
+    skydet_det corner = {.x = 0, .y = 0, .x0 = 0, .x1 = 3, .y0 = 0, .y1 = 3};
+    assert_int_equal(camfeat_crops(f, img, (size_t)w, &corner, c), SG_OK);
+    for (int i = 0; i < CAMCROP_N; i++)
+        assert_true(isfinite(c[i]));
+    assert_int_equal(camfeat_crops(f, NULL, (size_t)w, &d, c), SG_EINVAL);
+    camfeat_destroy(f);
+    free(img);
+}
+
+/* A features + CNN model text: conv 2->C1 and C1->C2, embed NE, one dense layer to 5,
+ * weights from a seeded generator (also returned for the reference). */
+#define C1 3
+#define C2 4
+#define NE 5
+typedef struct {
+    float w1[C1][CAMCROP_SCALES][9], b1[C1], w2[C2][C1][9], b2[C2];
+    float we[NE][C2 * 16], be[NE], wl[CAMCLS_N][1 + NE], bl[CAMCLS_N];
+} cnn_ref;
+
+static float urand(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return (float)((double)(*s >> 11) / 9007199254740992.0 * 2 - 1);
+}
+
+static void put(char **p, const float *v, int n)
+{
+    *p += sprintf(*p, "[");
+    for (int i = 0; i < n; i++)
+        *p += sprintf(*p, "%s%.9g", i ? "," : "", v[i]);
+    *p += sprintf(*p, "]");
+}
+
+static char *cnn_text(cnn_ref *r, uint64_t seed, const char *from, const char *to)
+{
+    float *all = (float *)r;
+    for (size_t i = 0; i < sizeof *r / sizeof(float); i++)
+        all[i] = 0.5f * urand(&seed);
+    char *s = malloc(1 << 17), *p = s;
+    assert_non_null(s);
+    p += sprintf(p, "{\"format\":\"skyguard-camcls\",\"version\":2,\"features\":[\"log2_w\"],"
+                    "\"classes\":[\"drone\",\"bird\",\"airplane\",\"helicopter\",\"clutter\"],"
+                    "\"mean\":[1],\"scale\":[2],\"temperature\":1.5,\"cnn\":{\"size\":16,"
+                    "\"channels\":2,\"conv\":[{\"W\":[");
+    for (int o = 0; o < C1; o++) {
+        p += sprintf(p, "%s", o ? "," : "");
+        put(&p, r->w1[o][0], CAMCROP_SCALES * 9);
+    }
+    p += sprintf(p, "],\"b\":");
+    put(&p, r->b1, C1);
+    p += sprintf(p, "},{\"W\":[");
+    for (int o = 0; o < C2; o++) {
+        p += sprintf(p, "%s", o ? "," : "");
+        put(&p, r->w2[o][0], C1 * 9);
+    }
+    p += sprintf(p, "],\"b\":");
+    put(&p, r->b2, C2);
+    p += sprintf(p, "}],\"embed\":{\"W\":[");
+    for (int o = 0; o < NE; o++) {
+        p += sprintf(p, "%s", o ? "," : "");
+        put(&p, r->we[o], C2 * 16);
+    }
+    p += sprintf(p, "],\"b\":");
+    put(&p, r->be, NE);
+    p += sprintf(p, "}},\"layers\":[{\"W\":[");
+    for (int k = 0; k < CAMCLS_N; k++) {
+        p += sprintf(p, "%s", k ? "," : "");
+        put(&p, r->wl[k], 1 + NE);
+    }
+    p += sprintf(p, "],\"b\":");
+    put(&p, r->bl, CAMCLS_N);
+    p += sprintf(p, "}]}");
+    if (from) {
+        char *at = strstr(s, from);
+        if (!at)
+            fail_msg("fragment %s not in the model text", from);
+        char *rest = strdup(at + strlen(from));
+        assert_non_null(rest);
+        sprintf(at, "%s%s", to, rest);
+        free(rest);
+    }
+    return s;
+}
+
+/* Direct reference: conv (zero padding) + ReLU + 2x2 max-pool, twice; embed; dense. */
+static void cnn_reference(const cnn_ref *r, float log2w, const float *crop, double p[CAMCLS_N])
+{
+    static float a1[C1][8][8], a2[C2][4][4];
+    for (int o = 0; o < C1; o++)
+        for (int y = 0; y < 8; y++)
+            for (int x = 0; x < 8; x++) {
+                double best = -INFINITY;
+                for (int py = 0; py < 2; py++)
+                    for (int px = 0; px < 2; px++) {
+                        int yy = 2 * y + py, xx = 2 * x + px;
+                        double v = r->b1[o];
+                        for (int c = 0; c < CAMCROP_SCALES; c++)
+                            for (int ky = 0; ky < 3; ky++)
+                                for (int kx = 0; kx < 3; kx++) {
+                                    int sy = yy + ky - 1, sx = xx + kx - 1;
+                                    if (sy >= 0 && sy < 16 && sx >= 0 && sx < 16)
+                                        v += r->w1[o][c][ky * 3 + kx] * crop[(c * 16 + sy) * 16 + sx];
+                                }
+                        best = fmax(best, v);
+                    }
+                a1[o][y][x] = (float)fmax(0, best);
+            }
+    for (int o = 0; o < C2; o++)
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 4; x++) {
+                double best = -INFINITY;
+                for (int py = 0; py < 2; py++)
+                    for (int px = 0; px < 2; px++) {
+                        int yy = 2 * y + py, xx = 2 * x + px;
+                        double v = r->b2[o];
+                        for (int c = 0; c < C1; c++)
+                            for (int ky = 0; ky < 3; ky++)
+                                for (int kx = 0; kx < 3; kx++) {
+                                    int sy = yy + ky - 1, sx = xx + kx - 1;
+                                    if (sy >= 0 && sy < 8 && sx >= 0 && sx < 8)
+                                        v += r->w2[o][c][ky * 3 + kx] * a1[c][sy][sx];
+                                }
+                        best = fmax(best, v);
+                    }
+                a2[o][y][x] = (float)fmax(0, best);
+            }
+    double in[1 + NE], z[CAMCLS_N], mx = -INFINITY, sum = 0;
+    in[0] = (log2w - 1.0) / 2.0;
+    for (int o = 0; o < NE; o++) {
+        double v = r->be[o];
+        for (int i = 0; i < C2 * 16; i++)
+            v += r->we[o][i] * (&a2[0][0][0])[i];
+        in[1 + o] = fmax(0, v);
+    }
+    for (int k = 0; k < CAMCLS_N; k++) {
+        z[k] = r->bl[k];
+        for (int i = 0; i < 1 + NE; i++)
+            z[k] += r->wl[k][i] * in[i];
+        z[k] /= 1.5;
+        mx = fmax(mx, z[k]);
+    }
+    for (int k = 0; k < CAMCLS_N; k++)
+        sum += p[k] = exp(z[k] - mx);
+    for (int k = 0; k < CAMCLS_N; k++)
+        p[k] /= sum;
+}
+
+static void test_cnn_math(void **state)
+{
+    (void)state;
+    const uint64_t seed = 20261201;
+    cnn_ref r;
+    char *t = cnn_text(&r, seed, NULL, NULL);
+    sg_errinfo e = {0};
+    camcls *m = parse_model(t, &e);
+    free(t);
+    if (!m)
+        fail_msg("%s", e.msg);
+    assert_true(camcls_uses_crops(m));
+    uint64_t s = seed + 1;
+    float x[CAMFEAT_N] = {0}, crop[CAMCROP_N];
+    for (int trial = 0; trial < 5; trial++) {
+        for (int i = 0; i < CAMCROP_N; i++)
+            crop[i] = 3 * urand(&s);
+        x[fidx("log2_w")] = 3 * urand(&s);
+        double p[CAMCLS_N], q[CAMCLS_N];
+        camcls_predict_crop(m, x, crop, p);
+        cnn_reference(&r, x[fidx("log2_w")], crop, q);
+        for (int k = 0; k < CAMCLS_N; k++)
+            if (fabs(p[k] - q[k]) > 1e-5)
+                fail_msg("seed %llu trial %d class %d: %g vs reference %g",
+                         (unsigned long long)seed, trial, k, p[k], q[k]);
+    }
+    crop[7] = NAN; /* non-finite crop values count as 0: still a distribution */
+    double p[CAMCLS_N];
+    camcls_predict_crop(m, x, crop, p);
+    assert_near(p[0] + p[1] + p[2] + p[3] + p[4], 1.0, 1e-9);
+    camcls_destroy(m);
+}
+
+static void test_bad_cnn_models(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *from, *to, *expect;
+    } cases[] = {
+        {"\"version\":2", "\"version\":1", "cnn: needs version 2"},
+        {"\"channels\":2", "\"channels\":3", "cnn.channels"},
+        {"\"size\":16", "\"size\":24", "cnn.size"},
+        {"\"size\":16", "\"size\":16,\"depth\":3", "depth"},
+        {"\"conv\":[{\"W\":[[", "\"conv\":[{\"W\":[[1,", "conv[0]: W: must have 18"},
+        {"\"conv\":[", "\"conv\":[{\"W\":[],\"b\":[]},", "conv[0].W: must be an array of 1.."},
+        {"\"embed\":{\"W\":[[", "\"embed\":{\"W\":[[0,", "embed.W: must have 64"},
+        {"\"embed\":{\"W\"", "\"embed\":{\"V\"", "embed.W: must be an array"},
+        {"\"embed\":{", "\"embeds\":{", "embeds"},
+        {"\"layers\":[{\"W\":[[", "\"layers\":[{\"W\":[[0,", "W row: must have 6"},
+        {"\"conv\":[{", "\"conv\":[{\"W\":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]],\"b\":[0]},"
+         "{\"W\":[[0,0,0,0,0,0,0,0,0]],\"b\":[0]},{\"W\":[[0,0,0,0,0,0,0,0,0]],\"b\":[0]},{",
+         "conv: must have 1..3"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cnn_ref r;
+        char *t = cnn_text(&r, 7, cases[i].from, cases[i].to);
+        sg_errinfo e = {0};
+        camcls *m = parse_model(t, &e);
+        if (m || !strstr(e.msg, cases[i].expect))
+            fail_msg("case %zu (%s -> %s): %s, message \"%s\"", i, cases[i].from, cases[i].to,
+                     m ? "accepted" : "wrong error", e.msg);
+        free(t);
+    }
+}
+
+/* The committed CNN models reproduce what torch computed for stored calib rows. */
+static void test_committed_vectors(void **state)
+{
+    (void)state;
+    static const char *const pairs[][2] = {
+        {SG_SOURCE_DIR "/config/camcls.json", SG_SOURCE_DIR "/tests/data/camcls_vectors.json"},
+    };
+    for (size_t f = 0; f < sizeof pairs / sizeof pairs[0]; f++) {
+        sg_errinfo e = {0};
+        camcls *m = camcls_load(pairs[f][0], &e);
+        if (!m)
+            fail_msg("%s", e.msg);
+        cJSON *doc = sgj_parse_file(pairs[f][1], &e);
+        if (!doc)
+            fail_msg("%s", e.msg);
+        assert_true(camcls_uses_crops(m));
+        const cJSON *rows = cJSON_GetObjectItemCaseSensitive(doc, "rows"), *row;
+        assert_true(cJSON_GetArraySize(rows) >= 4);
+        int ri = 0;
+        cJSON_ArrayForEach(row, rows) {
+            float x[CAMFEAT_N] = {0}, crop[CAMCROP_N];
+            const cJSON *v, *fe = cJSON_GetObjectItemCaseSensitive(row, "features");
+            cJSON_ArrayForEach(v, fe)
+                x[fidx(v->string)] = (float)v->valuedouble;
+            const cJSON *cr = cJSON_GetObjectItemCaseSensitive(row, "crop"),
+                        *pe = cJSON_GetObjectItemCaseSensitive(row, "p");
+            assert_int_equal(cJSON_GetArraySize(cr), CAMCROP_N);
+            int i = 0;
+            cJSON_ArrayForEach(v, cr)
+                crop[i++] = (float)v->valuedouble;
+            double p[CAMCLS_N];
+            camcls_predict_crop(m, x, crop, p);
+            i = 0;
+            cJSON_ArrayForEach(v, pe) {
+                if (fabs(p[i] - v->valuedouble) > 2e-4)
+                    fail_msg("%s row %d class %d: C %g, torch %g", pairs[f][1], ri, i, p[i],
+                             v->valuedouble);
+                i++;
+            }
+            assert_int_equal(i, CAMCLS_N);
+            ri++;
+        }
+        cJSON_Delete(doc);
+        camcls_destroy(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +777,8 @@ int main(void)
         cmocka_unit_test(test_features_bad_args), cmocka_unit_test(test_inference_math),
         cmocka_unit_test(test_bad_models),        cmocka_unit_test(test_committed_model),
         cmocka_unit_test(test_publish_rule),      cmocka_unit_test(test_camera_keys),
+        cmocka_unit_test(test_crops),             cmocka_unit_test(test_cnn_math),
+        cmocka_unit_test(test_bad_cnn_models),    cmocka_unit_test(test_committed_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

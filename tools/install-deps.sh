@@ -19,7 +19,7 @@ pkgs=(build-essential cmake pkg-config git
       python3-jsonschema) # python3-jsonschema: tests/feed_schema_check.py (docs/feed-schema.json)
 for a in "$@"; do
   [[ "$a" == "--fuzz" ]] && pkgs+=(clang libclang-rt-14-dev)
-  [[ "$a" == "--train" ]] && pkgs+=(python3 python3-numpy python3-sklearn)
+  [[ "$a" == "--train" ]] && pkgs+=(python3 python3-numpy python3-sklearn python3-torch)
 done
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,7 +5,7 @@
  *
  *   sg_camscore --data DIR [--split train|calib|val|all] [--sensor V|IR]
  *               [--model FILE] [--drone-min-conf P] [--seconds S] [--clips N]
- *               [--features OUT.csv --every N] [--list-split] [--per-clip] [--max-shift PX]
+ *               [--features OUT.csv --every N [--crops OUT.f32]] [--list-split] [--per-clip] [--max-shift PX]
  *               [--class-smooth N] [--merge-frac F]
  *
  * The split (one place for the whole project: training, calibration and the figures
@@ -73,7 +73,7 @@ typedef struct {
     double t0;
     bool seen, drone_seen;
     double first_s, drone_first_s;
-    FILE *feat;
+    FILE *feat, *crops;
     int every;
     bool per_clip;
     uint64_t clip_reports, clip_ok, clip_frames;
@@ -290,6 +290,8 @@ static int on_frame(void *user, const camera_frame *f)
             for (int k = 0; k < CAMFEAT_N; k++)
                 fprintf(x->feat, ",%.6g", f->feats[i * CAMFEAT_N + k]);
             fputc('\n', x->feat);
+            if (x->crops)
+                fwrite(f->crops + i * CAMCROP_N, sizeof(float), CAMCROP_N, x->crops);
         }
     }
     s->frames++;
@@ -347,20 +349,22 @@ static void usage(void)
             "  --seconds S         first S seconds of each clip;  --clips N  first N clips\n"
             "  --features OUT      write clip,split,sensor,frame,track,truth,<features> rows\n"
             "  --every N           features of each track every Nth frame (default 3)\n"
+            "  --crops OUT         with --features: the rows' appearance crops, CAMCROP_N\n"
+            "                      float32 (host order) per row, same order\n"
             "  --list-split        print clip,sensor,class,bin,split and exit\n"
             "  --per-clip          one line per clip\n"
             "  --max-shift PX      detector max_shift_px (0 = no motion compensation)\n"
             "  --merge-frac F      detector merge_frac (fragment merging relative to size)\n"
-            "  --class-smooth N    adapter class_smooth (detections; default 1)\n");
+            "  --class-smooth N    adapter class_smooth (detections; default: the camera's, 30)\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *dir = NULL, *split = "val", *sensor = NULL, *model = NULL;
-    const char *feat_path = NULL;
+    const char *feat_path = NULL, *crop_path = NULL;
     unsigned seed = 1;
     double seconds = 0, min_conf = 0.5;
-    int max_clips = 0, every = 3, max_shift = -1, smooth = 1;
+    int max_clips = 0, every = 3, max_shift = -1, smooth = 0;
     double merge_frac = -1;
     bool list = false, per_clip = false;
     static const struct option opts[] = {
@@ -372,6 +376,7 @@ int main(int argc, char **argv)
         {"list-split", no_argument, 0, 'l'},     {"per-clip", no_argument, 0, 'p'},
         {"max-shift", required_argument, 0, 'x'}, {"class-smooth", required_argument, 0, 'C'},
         {"merge-frac", required_argument, 0, 'F'}, {"help", no_argument, 0, 'h'},
+        {"crops", required_argument, 0, 'K'},
         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -391,10 +396,11 @@ int main(int argc, char **argv)
         case 'x': max_shift = atoi(optarg); break;
         case 'C': smooth = atoi(optarg); break;
         case 'F': merge_frac = atof(optarg); break;
+        case 'K': crop_path = optarg; break;
         default: usage(); return o == 'h' ? 0 : 2;
         }
     }
-    if (optind != argc || !dir || every < 1 || smooth < 1 || smooth > 1000 || !(min_conf >= 0 && min_conf <= 1) ||
+    if (optind != argc || !dir || (crop_path && !feat_path) || every < 1 || smooth < 0 || smooth > 1000 || !(min_conf >= 0 && min_conf <= 1) ||
         (strcmp(split, "train") && strcmp(split, "calib") && strcmp(split, "val") &&
          strcmp(split, "all"))) {
         usage();
@@ -410,10 +416,15 @@ int main(int argc, char **argv)
             printf("%s,%s,%s,%s,%s\n", cl[i].name, cl[i].sensor, cl[i].cls, cl[i].bin, cl[i].split);
         return 0;
     }
-    FILE *feat = NULL;
+    FILE *feat = NULL, *crops = NULL;
     if (feat_path) {
         if (!(feat = fopen(feat_path, "w"))) {
             fprintf(stderr, "sg_camscore: %s: cannot create\n", feat_path);
+            return 1;
+        }
+        if (crop_path && !(crops = fopen(crop_path, "wb"))) {
+            fprintf(stderr, "sg_camscore: %s: cannot create\n", crop_path);
+            fclose(feat);
             return 1;
         }
         fprintf(feat, "clip,split,sensor,frame,track,truth");
@@ -430,7 +441,7 @@ int main(int argc, char **argv)
         if (max_clips && done >= max_clips)
             break;
         bool ir = !strcmp(c->sensor, "IR");
-        run_ctx x = {.c = c, .sc = &sc[ir], .feat = feat, .every = every, .per_clip = per_clip};
+        run_ctx x = {.c = c, .sc = &sc[ir], .feat = feat, .crops = crops, .every = every, .per_clip = per_clip};
         x.object_cls = class_index(c->cls);
         x.drone_clip = x.object_cls == 0;
         if (load_labels(dir, &x)) {
@@ -446,7 +457,8 @@ int main(int argc, char **argv)
         cfg.thermal = ir;
         cfg.max_seconds = seconds;
         cfg.drone_min_conf = min_conf;
-        cfg.class_smooth = smooth;
+        if (smooth)
+            cfg.class_smooth = smooth;
         if (max_shift >= 0)
             cfg.det.max_shift_px = max_shift;
         if (merge_frac >= 0)
@@ -481,6 +493,10 @@ int main(int argc, char **argv)
     }
     if (feat && fclose(feat)) {
         fprintf(stderr, "sg_camscore: %s: write failed\n", feat_path);
+        rc = 1;
+    }
+    if (crops && fclose(crops)) {
+        fprintf(stderr, "sg_camscore: %s: write failed\n", crop_path);
         rc = 1;
     }
     if (rc)

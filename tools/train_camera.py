@@ -2,6 +2,7 @@
 """Train the camera object classifier (dsp/camcls) from sg_camscore feature dumps.
 
     train_camera.py TRAIN.csv CALIB.csv OUT.json [--seed 1] [--per-class 20000] [--nfeat N]
+                    [--crops TRAIN.f32 CALIB.f32 [--vectors TESTVEC.json]]
 
 TRAIN.csv / CALIB.csv: `sg_camscore --features` rows (clip,split,sensor,frame,track,
 truth,<CAMFEAT_N features>) of the train and calib splits (the split rule lives in
@@ -15,6 +16,15 @@ two hidden layers. Calibration on CALIB
 logit offset (the prior shift that balancing introduced) minimising the negative log
 likelihood; the offsets are folded into the last layer's bias so the C side only
 divides by T. Output: the camcls JSON described in dsp/camcls.h.
+
+With --crops (the rows' appearance crops from `sg_camscore --crops`, CAMCROP_N float32
+each): the model gets an appearance branch, trained end to end with python3-torch on
+one thread with fixed seeds: 2x16x16 crops -> conv3x3 8 -> pool -> conv3x3 16 -> pool ->
+dense 16 (the embedding), joined to the standardised features -> dense --hidden -> 5.
+Each epoch draws --per-class rows per class with replacement (seeded) and flips half of
+the crops left-right. The same calibration follows. --vectors writes a few calib rows
+(features, crops) with the probabilities the exported (rounded) weights give in torch,
+for tests/test_camcls.c.
 """
 import argparse
 import csv
@@ -115,6 +125,92 @@ def fit_member(job):
     return mlp
 
 
+CROP_PX, CROP_SCALES = 16, 2
+CROP_N = CROP_PX * CROP_PX * CROP_SCALES
+
+
+def load_crops(path, n):
+    c = np.fromfile(path, dtype=np.float32)
+    if c.size != n * CROP_N:
+        sys.exit(f"train_camera: {path}: {c.size} floats, expected {n} rows x {CROP_N}")
+    return c.reshape(n, CROP_SCALES, CROP_PX, CROP_PX)
+
+
+def r6(v):
+    return float(f"{float(v):.6g}")
+
+
+def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
+    import torch
+    from torch import nn
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+
+    class Net(nn.Module):
+        def __init__(self, nf):
+            super().__init__()
+            self.c1 = nn.Conv2d(CROP_SCALES, 8, 3, padding=1)
+            self.c2 = nn.Conv2d(8, 16, 3, padding=1)
+            self.emb = nn.Linear(16 * (CROP_PX // 4) ** 2, 16)
+            dims = [nf + 16] + list(hidden) + [len(CLASSES)]
+            self.mlp = nn.ModuleList(nn.Linear(i, o) for i, o in zip(dims[:-1], dims[1:]))
+
+        def forward(self, f, c):
+            c = torch.max_pool2d(torch.relu(self.c1(c)), 2)
+            c = torch.max_pool2d(torch.relu(self.c2(c)), 2)
+            h = torch.cat([f, torch.relu(self.emb(c.flatten(1)))], 1)
+            for i, l in enumerate(self.mlp):
+                h = l(h)
+                if i + 1 < len(self.mlp):
+                    h = torch.relu(h)
+            return h
+
+    for k, c in enumerate(CLASSES):
+        if not (y == k).any():
+            sys.exit(f"train_camera: no training rows of class {c}")
+    net = Net(len(names))
+    zt = torch.tensor((x - mean) / scale, dtype=torch.float32)
+    ct = torch.tensor(ctr)
+    yt = torch.tensor(y)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    rng = np.random.default_rng(a.seed)
+    lossf = nn.CrossEntropyLoss()
+    for ep in range(a.epochs):
+        idx = np.concatenate([rng.choice(np.flatnonzero(y == k), a.per_class, replace=True)
+                              for k in range(len(CLASSES))])
+        rng.shuffle(idx)
+        flip = rng.random(len(idx)) < 0.5
+        net.train()
+        tot = 0.0
+        for b in range(0, len(idx), 256):
+            ib = torch.tensor(idx[b:b + 256])
+            cb = ct[ib]
+            fb = torch.tensor(flip[b:b + 256])
+            cb = torch.where(fb[:, None, None, None], torch.flip(cb, [3]), cb)
+            opt.zero_grad()
+            loss = lossf(net(zt[ib], cb), yt[ib])
+            loss.backward()
+            opt.step()
+            tot += float(loss) * len(ib)
+        print(f"epoch {ep + 1}/{a.epochs}: train loss {tot / len(idx):.4f}", flush=True)
+    # export with rounded weights, then reload them so the vectors match the file
+    sd = {k: torch.tensor(np.vectorize(r6)(v.detach().numpy()), dtype=torch.float32)
+          for k, v in net.state_dict().items()}
+    net.load_state_dict(sd)
+    net.eval()
+    with torch.no_grad():
+        zc = net(torch.tensor((xc - mean) / scale, dtype=torch.float32),
+                 torch.tensor(ccal)).double().numpy()
+    cnn = {"size": CROP_PX, "channels": CROP_SCALES,
+           "conv": [{"W": sd[f"c{i}.weight"].reshape(sd[f"c{i}.weight"].shape[0], -1).tolist(),
+                     "b": sd[f"c{i}.bias"].tolist()} for i in (1, 2)],
+           "embed": {"W": sd["emb.weight"].tolist(), "b": sd["emb.bias"].tolist()}}
+    layers = [{"W": sd[f"mlp.{i}.weight"].tolist(), "b": sd[f"mlp.{i}.bias"].tolist()}
+              for i in range(len(net.mlp))]
+    return zc, cnn, layers, net, torch
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("train")
@@ -126,6 +222,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--nfeat", type=int, default=0,
                     help="use only the first N feature columns (0 = all)")
+    ap.add_argument("--crops", nargs=2, metavar=("TRAIN.f32", "CALIB.f32"),
+                    help="appearance crops of the rows: train a CNN branch (python3-torch)")
+    ap.add_argument("--vectors", help="with --crops: write test vectors here")
     a = ap.parse_args()
 
     names, x, y = load(a.train)
@@ -140,27 +239,58 @@ def main():
     scale = x.std(axis=0)
     scale[scale < 1e-6] = 1.0
     hidden = tuple(int(v) for v in str(a.hidden).split(","))
-    mlp = fit_member((x, y, mean, scale, a.per_class, hidden, a.epochs, a.seed))
-    zc = logits(mlp, (xc - mean) / scale)
+    cnn = None
+    if a.crops:
+        ctr, ccal = load_crops(a.crops[0], len(y)), load_crops(a.crops[1], len(yc))
+        zc, cnn, cl, net, torch = fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden)
+    else:
+        mlp = fit_member((x, y, mean, scale, a.per_class, hidden, a.epochs, a.seed))
+        zc = logits(mlp, (xc - mean) / scale)
+        cl = [{"W": w.T.tolist(), "b": b.tolist()} for w, b in zip(mlp.coefs_, mlp.intercepts_)]
     t, d = calibrate(zc, yc)
     p0, p1 = softmax(zc), softmax(zc / t + d)
     print(f"calib: NLL {nll(zc, yc, 1.0, 0):.3f} -> {nll(zc, yc, t, d):.3f}, "
           f"ECE {ece(p0, yc):.3f} -> {ece(p1, yc):.3f}, accuracy {np.mean(p1.argmax(1) == yc):.3f}, "
           f"T {t:.3f}, offsets {np.round(d, 3).tolist()}")
+    cm = np.zeros((len(CLASSES), len(CLASSES)), dtype=int)
+    for tr, pr in zip(yc, p1.argmax(1)):
+        cm[tr, pr] += 1
+    print("calib confusion (rows truth, columns argmax):", cm.tolist())
     layers = []
-    for i, (w, b) in enumerate(zip(mlp.coefs_, mlp.intercepts_)):
-        b = b.copy()
-        if i + 1 == len(mlp.coefs_):
+    for i, L in enumerate(cl):
+        b = np.asarray(L["b"], dtype=np.float64)
+        if i + 1 == len(cl):
             b = b + t * d                      # softmax(z/t + d) = softmax((z + t d)/t)
-        layers.append({"W": [[float(f"{v:.6g}") for v in row] for row in w.T],
-                       "b": [float(f"{v:.6g}") for v in b]})
-    doc = {"format": "skyguard-camcls", "version": 1, "features": names, "classes": CLASSES,
-           "mean": [float(f"{v:.6g}") for v in mean], "scale": [float(f"{v:.6g}") for v in scale],
-           "layers": layers, "temperature": float(f"{t:.6g}"),
-           "trained": {"seed": a.seed, "rows": int(len(y)), "per_class": a.per_class,
-                       "hidden": list(hidden), "epochs": a.epochs,
-                       "sklearn": sklearn.__version__,
-                       "iterations": int(mlp.n_iter_)}}
+        layers.append({"W": [[r6(v) for v in row] for row in L["W"]], "b": [r6(v) for v in b]})
+    trained = {"seed": a.seed, "rows": int(len(y)), "per_class": a.per_class,
+               "hidden": list(hidden), "epochs": a.epochs}
+    if cnn:
+        trained["torch"] = torch.__version__
+    else:
+        trained.update({"sklearn": sklearn.__version__, "iterations": int(mlp.n_iter_)})
+    doc = {"format": "skyguard-camcls", "version": 2 if cnn else 1, "features": names,
+           "classes": CLASSES, "mean": [r6(v) for v in mean], "scale": [r6(v) for v in scale],
+           "layers": layers, "temperature": r6(t), "trained": trained}
+    if cnn:
+        doc["cnn"] = cnn
+    if cnn and a.vectors:
+        # the exported file's exact numbers (bias with the folded offsets, rounded T)
+        last = net.mlp[len(net.mlp) - 1]
+        with torch.no_grad():
+            last.bias.copy_(torch.tensor(layers[-1]["b"], dtype=torch.float32))
+        rows = np.random.default_rng(a.seed).choice(len(yc), 8, replace=False)
+        with torch.no_grad():
+            zv = net(torch.tensor((xc[rows] - mean) / scale, dtype=torch.float32),
+                     torch.tensor(ccal[rows])).double().numpy()
+        pv = softmax(zv / r6(t))
+        vec = {"model": "the camcls file trained with these vectors",
+               "rows": [{"features": {n: r6(v) for n, v in zip(names, xc[i])},
+                         "crop": [r6(v) for v in ccal[i].ravel()],
+                         "p": [r6(v) for v in pv[j]]} for j, i in enumerate(rows)]}
+        with open(a.vectors, "w") as f:
+            json.dump(vec, f, separators=(",", ":"))
+            f.write("\n")
+        print("wrote", a.vectors)
     with open(a.out, "w") as f:
         json.dump(doc, f, separators=(",", ":"))
         f.write("\n")
