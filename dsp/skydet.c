@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "skymask.h"
 #include "skymotion.h"
 
 typedef struct {
@@ -71,6 +72,7 @@ struct skydet {
     float a_clutter, a_noise;
     float *sdtmp;                     /* nbx*nby scratch for the median */
     skymotion *mo;                    /* global motion, NULL when max_shift_px is 0 */
+    skymask *sm;                      /* horizon mask, NULL when sky_mask is 0 */
     skydet_stats st;
 };
 
@@ -109,6 +111,7 @@ void skydet_destroy(skydet *q)
     free(q->trk);
     free(q->sdtmp);
     skymotion_destroy(q->mo);
+    skymask_destroy(q->sm);
     free(q);
 }
 
@@ -178,6 +181,10 @@ skydet *skydet_create(const skydet_cfg *cfg, sg_errinfo *e)
         return NULL;
     }
     if (cfg->max_shift_px > 0 && !(q->mo = skymotion_create(q->w, q->h, cfg->max_shift_px, e))) {
+        skydet_destroy(q);
+        return NULL;
+    }
+    if (cfg->sky_mask > 0 && !(q->sm = skymask_create(q->w, q->h, cfg->block, e))) {
         skydet_destroy(q);
         return NULL;
     }
@@ -501,6 +508,10 @@ static void make_blobs(skydet *q, const uint8_t *img, size_t stride)
             q->st.blobs_textured++;
             continue;
         }
+        if (q->sm && skymask_is_ground(q->sm, b->x0, b->x1, b->y0, q->c.sky_mask_margin_px)) {
+            q->st.blobs_below_horizon++;
+            continue;
+        }
         skydet_det *d = &q->cand[q->ncand++];
         memset(d, 0, sizeof *d);
         d->texture = texture;
@@ -769,6 +780,8 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
             q->sdtmp[b] = q->tex[b] = q->accn[b] ? (float)(q->acc3[b] / q->accn[b]) : q->tex[b];
         qsort(q->sdtmp, nb, sizeof *q->sdtmp, cmp_float);
         q->tex_med = q->sdtmp[nb / 2];
+        if (q->sm)
+            skymask_update(q->sm, q->bg, q->tex, (float)q->c.sky_mask);
         make_blobs(q, img, stride);
         track(q);
     }
@@ -807,4 +820,9 @@ void skydet_texture_map(const skydet *q, const float **tex, int *nbx, int *nby, 
     *nby = q->nby;
     *block = q->c.block;
     *median = q->tex_med;
+}
+
+const struct skymask *skydet_sky_mask(const skydet *q)
+{
+    return q->sm;
 }
