@@ -42,6 +42,7 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
                                        "max_size", "merge_px", "merge_frac", "persist_k", "persist_n",
                                        "gate_px", "max_blobs", "max_tracklets", "border", "sky_texture",
                                        "max_shift_px", "sky_mask", "sky_mask_margin_px",
+                                       "first_frame_detect",
                                        NULL};
     static const char *const pols[] = {"both", "dark", "bright"};
     if (!obj)
@@ -79,6 +80,9 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
     GETI("sky_mask_margin_px", sky_mask_margin_px, -64, 128)
 #undef GETI
 #undef GETD
+    if (!rc)
+        rc = sgj_bool(obj, where, "first_frame_detect", false, cfg->first_frame_detect,
+                      &cfg->first_frame_detect, e);
     if (!rc && !(rc = sgj_enum(obj, where, "polarity", false, (int)cfg->polarity, pols, 3, &p, e)))
         cfg->polarity = (skydet_polarity)p;
     if (!rc && cfg->persist_k > cfg->persist_n)

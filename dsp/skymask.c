@@ -72,10 +72,20 @@ void skymask_update(skymask *m, const float *bg, const float *tex, float thr)
     qsort(m->sort, nb, sizeof *m->sort, cmp_f);
     const float ref = m->sort[nb / 10], lim = ref + thr;
     for (int c = 0; c < m->nbx; c++) {
-        int r = 0;
-        while (r < m->nby && !(tex[(size_t)r * (size_t)m->nbx + (size_t)c] > lim))
-            r++;
-        if (r == m->nby) {
+        /* the ground touches the bottom of the frame: walk up from the bottom block
+         * through textured blocks (one smooth block is bridged: a road, a smooth
+         * field); the sky can itself be mildly textured away from the ground (thermal
+         * vignetting, sensor pattern), which must not count */
+        int r = -1, gap = 0;
+        for (int k = m->nby - 1; k >= 0 && gap < 2; k--) {
+            if (tex[(size_t)k * (size_t)m->nbx + (size_t)c] > lim) {
+                r = k;
+                gap = 0;
+            } else {
+                gap++;
+            }
+        }
+        if (r < 0) {
             m->top[c] = m->h;
             continue;
         }

@@ -7,9 +7,12 @@
  * than its square) and its per-block mean (tex, nbx x nby blocks). Method:
  *   1. the sky reference is the 10th percentile of the block textures (a frame that
  *      is at least 10 % sky); a block is textured when it exceeds it by `thr`;
- *   2. per block column, the topmost textured block; the horizon is refined to the
- *      pixel row inside that block (and the one above) where the column's row mean
- *      of bg first exceeds the reference by thr;
+ *   2. per block column, the ground is the run of textured blocks that starts at the
+ *      bottom of the frame (one smooth block bridged), so a mildly textured sky far
+ *      from the ground (thermal vignetting, sensor pattern) does not count; the horizon
+ *      is refined to the pixel row, in that run's top block and the blocks next to it,
+ *      where the column's row mean of bg first passes halfway from the sky reference
+ *      to the ground's level (the top-hat spreads the ground's response ~2r px up);
  *   3. the per-column horizon is the median over 5 neighbouring block columns, so an
  *      isolated textured sky block (a hovering object learnt as clutter, a mast tip)
  *      does not pull the horizon up, and a tilted (rolled) horizon is followed.

@@ -545,6 +545,75 @@ static void test_sky_mask_open_sky(void **state)
     free(img);
 }
 
+/* first_frame_detect: a target hovering in view from the first frame (over sky, with a
+ * static tree line below) is learnt as clutter without it and reported from the third
+ * frame with it; the tree line is still learnt (no more false alarms than without). */
+static void test_first_frame_detect(void **state)
+{
+    (void)state;
+    int hits[2] = {0}, first[2] = {-1, -1}, fa[2] = {0}, nsc = 0;
+    uint64_t px = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        scene s;
+        scene_init(&s, 320, 256, 0x5eed0d);
+        s.edge = false;
+        scene_treeline(&s);
+        s.target = true;
+        s.tx0 = 150.3;
+        s.ty0 = 90.6;
+        s.tvx = 0.02; /* hovering */
+        s.tvy = 0.0;
+        skydet_cfg c;
+        skydet_cfg_default(&c, s.w, s.h);
+        c.first_frame_detect = pass == 1;
+        sg_errinfo e = {0};
+        skydet *q = skydet_create(&c, &e);
+        if (!q)
+            fail_msg("%s", e.msg);
+        uint8_t *img = malloc((size_t)s.w * (size_t)s.h);
+        assert_non_null(img);
+        nsc = 0;
+        for (int k = 0; k < 60; k++) {
+            double tx, ty;
+            scene_render(&s, k, img, (size_t)s.w, &tx, &ty);
+            const skydet_det *d;
+            size_t n;
+            assert_int_equal(skydet_process(q, img, (size_t)s.w, &d, &n), SG_OK);
+            bool hit = false;
+            for (size_t i = 0; i < n; i++) {
+                if (hypot(d[i].x - tx, d[i].y - ty) <= 2.0)
+                    hit = true;
+                else
+                    fa[pass]++;
+            }
+            if (hit && first[pass] < 0)
+                first[pass] = k;
+            if (k >= 3) {
+                hits[pass] += hit;
+                nsc++;
+            }
+        }
+        skydet_stats st;
+        skydet_get_stats(q, &st);
+        if (pass)
+            px = st.first_frame_px;
+        skydet_destroy(q);
+        free(img);
+        free(s.tex);
+    }
+    print_message("hovering target in view at start (seed 0x5eed0d): off %d/%d frames (first %d), "
+                  "%d false alarms; on %d/%d (first %d), %d false alarms, %llu first-frame object "
+                  "px\n", hits[0], nsc, first[0], fa[0], hits[1], nsc, first[1], fa[1],
+                  (unsigned long long)px);
+    /* learnt as clutter without it, until it has drifted off its start position */
+    assert_true(first[0] < 0 || first[0] >= 30);
+    assert_true(hits[0] <= 0.25 * nsc);
+    assert_int_equal(first[1], 3);           /* frames 1..3 hit: 3 of 5 */
+    assert_true(hits[1] >= 0.95 * nsc);
+    assert_true(px > 0 && px < 100);         /* the target's pixels, not the tree line */
+    assert_true(fa[1] <= fa[0] + 5);
+}
+
 /* Size-relative fragment merging (merge_frac): an object wider than the top-hat fires
  * only by its thin parts, here two dark 24 x 4 px bars 18 px apart (one object's wings,
  * beyond merge_px 8) moving together. merge_frac 0: two candidates; 1: one box
@@ -681,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_sky_texture_mask),
         cmocka_unit_test(test_sky_mask_horizon),
         cmocka_unit_test(test_sky_mask_open_sky),
+        cmocka_unit_test(test_first_frame_detect),
         cmocka_unit_test(test_pan_compensated),
         cmocka_unit_test(test_merge_frac),
         cmocka_unit_test(test_bad_config),
