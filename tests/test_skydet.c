@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "camera.h"
 #include "sg_json.h"
 #include "skydet.h"
 #include "skymask.h"
@@ -739,6 +740,41 @@ static void test_bad_config(void **state)
     cJSON_Delete(j);
 }
 
+/* A thermal camera's site config turns the horizon mask and first-frame objects on by
+ * default; its detector section can turn them off; a visible camera keeps them off. */
+static void test_camera_thermal_defaults(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"\"modality\": \"thermal\"", "3 1"},
+        {"\"modality\": \"visible\"", "0 0"},
+        {"\"modality\": \"thermal\", \"detector\": {\"sky_mask\": 0, \"first_frame_detect\": false}",
+         "0 0"},
+        {"\"detector\": {\"sky_mask\": 4.5, \"sky_mask_margin_px\": 6}", "4.5 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[512];
+        snprintf(buf, sizeof buf,
+                 "{\"id\": \"cam\", \"adapter\": {\"type\": \"gstreamer\", \"pipeline\": "
+                 "\"videotestsrc\", \"hfov_deg\": 60, %s}}", cases[i][0]);
+        cJSON *j = cJSON_Parse(buf);
+        assert_non_null(j);
+        camera_cfg c;
+        camera_cfg_default(&c);
+        sg_errinfo e = {0};
+        if (camera_cfg_from_json(&c, j, "site.json: sensors[0]", &e))
+            fail_msg("%s: %s", cases[i][0], e.msg);
+        cJSON_Delete(j);
+        char got[32];
+        snprintf(got, sizeof got, "%g %d", c.det.sky_mask, (int)c.det.first_frame_detect);
+        if (strcmp(got, cases[i][1]))
+            fail_msg("%s: sky_mask, first_frame_detect = %s, expected %s", cases[i][0], got,
+                     cases[i][1]);
+        if (i == 3)
+            assert_int_equal(c.det.sky_mask_margin_px, 6);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -751,6 +787,7 @@ int main(void)
         cmocka_unit_test(test_sky_mask_horizon),
         cmocka_unit_test(test_sky_mask_open_sky),
         cmocka_unit_test(test_first_frame_detect),
+        cmocka_unit_test(test_camera_thermal_defaults),
         cmocka_unit_test(test_pan_compensated),
         cmocka_unit_test(test_merge_frac),
         cmocka_unit_test(test_bad_config),
