@@ -141,16 +141,14 @@ static void scene_render(scene *s, int k, uint8_t *img, size_t stride, double *t
  * further than 6 px from it (false alarms). */
 typedef struct {
     int frames_scored, hits, false_alarms;
+    int first_hit; /* frame of the first hit, -1 none */
     double err_sum, err_max;
 } score;
 
-static score run_scene(scene *s, const skydet_cfg *cfg, int nf, size_t stride)
+/* Runs nf frames through q; frames from `warm` on are scored. */
+static score run_scene_on(scene *s, skydet *q, int nf, size_t stride, int warm)
 {
-    score sc = {0};
-    sg_errinfo e = {0};
-    skydet *q = skydet_create(cfg, &e);
-    if (!q)
-        fail_msg("skydet_create: %s", e.msg);
+    score sc = {.first_hit = -1};
     uint8_t *img = calloc((size_t)s->h * stride, 1);
     assert_non_null(img);
     for (int k = 0; k < nf; k++) {
@@ -176,12 +174,24 @@ static score run_scene(scene *s, const skydet_cfg *cfg, int nf, size_t stride)
                     print_message("FA k=%d at %.1f,%.1f area %d c %.1f snr %.1f hits %d truth %.1f,%.1f\n", k, d[i].x, d[i].y, d[i].area, d[i].contrast, d[i].snr, d[i].hits, tx, ty);
             }
         }
-        if (k >= 6 && in_view) { /* warm-up: first frame learns, then k-of-n */
+        if (hit && sc.first_hit < 0)
+            sc.first_hit = k;
+        if (k >= warm && in_view) {
             sc.frames_scored++;
             sc.hits += hit;
         }
     }
     free(img);
+    return sc;
+}
+
+static score run_scene(scene *s, const skydet_cfg *cfg, int nf, size_t stride)
+{
+    sg_errinfo e = {0};
+    skydet *q = skydet_create(cfg, &e);
+    if (!q)
+        fail_msg("skydet_create: %s", e.msg);
+    score sc = run_scene_on(s, q, nf, stride, 6); /* warm-up: first frame learns, then k-of-n */
     skydet_destroy(q);
     return sc;
 }
@@ -445,31 +455,11 @@ static void test_sky_mask_horizon(void **state)
         /* dark only: with both polarities the sky strip between a dark object and the
          * dark tree line, narrower than the top-hat square, fires as a bright object */
         c.polarity = SKYDET_DARK;
-        score sc = {0};
         sg_errinfo e = {0};
         skydet *q = skydet_create(&c, &e);
         if (!q)
             fail_msg("skydet_create: %s", e.msg);
-        uint8_t *img = malloc((size_t)s.w * (size_t)s.h);
-        assert_non_null(img);
-        for (int k = 0; k < 110; k++) {
-            double tx, ty;
-            scene_render(&s, k, img, (size_t)s.w, &tx, &ty);
-            const skydet_det *d;
-            size_t n;
-            assert_int_equal(skydet_process(q, img, (size_t)s.w, &d, &n), SG_OK);
-            bool hit = false;
-            for (size_t i = 0; i < n; i++) {
-                if (hypot(d[i].x - tx, d[i].y - ty) <= 2.0)
-                    hit = true;
-                else if (hypot(d[i].x - tx, d[i].y - ty) > 6.0)
-                    sc.false_alarms++;
-            }
-            if (k >= 6 && tx > 8 && tx < s.w - 9) {
-                sc.frames_scored++;
-                sc.hits += hit;
-            }
-        }
+        score sc = run_scene_on(&s, q, 110, (size_t)s.w, 6);
         fa[pass] = sc.false_alarms;
         hits[pass] = sc.hits;
         scored = sc.frames_scored;
@@ -491,7 +481,6 @@ static void test_sky_mask_horizon(void **state)
             assert_null(m);
         }
         skydet_destroy(q);
-        free(img);
         free(s.tex);
     }
     print_message("horizon mask (seed 0x5eed0b): off %d false alarms, %d/%d hits; on %d false "
@@ -571,35 +560,16 @@ static void test_first_frame_detect(void **state)
         skydet *q = skydet_create(&c, &e);
         if (!q)
             fail_msg("%s", e.msg);
-        uint8_t *img = malloc((size_t)s.w * (size_t)s.h);
-        assert_non_null(img);
-        nsc = 0;
-        for (int k = 0; k < 60; k++) {
-            double tx, ty;
-            scene_render(&s, k, img, (size_t)s.w, &tx, &ty);
-            const skydet_det *d;
-            size_t n;
-            assert_int_equal(skydet_process(q, img, (size_t)s.w, &d, &n), SG_OK);
-            bool hit = false;
-            for (size_t i = 0; i < n; i++) {
-                if (hypot(d[i].x - tx, d[i].y - ty) <= 2.0)
-                    hit = true;
-                else
-                    fa[pass]++;
-            }
-            if (hit && first[pass] < 0)
-                first[pass] = k;
-            if (k >= 3) {
-                hits[pass] += hit;
-                nsc++;
-            }
-        }
+        score sc = run_scene_on(&s, q, 60, (size_t)s.w, 3);
+        hits[pass] = sc.hits;
+        first[pass] = sc.first_hit;
+        fa[pass] = sc.false_alarms;
+        nsc = sc.frames_scored;
         skydet_stats st;
         skydet_get_stats(q, &st);
         if (pass)
             px = st.first_frame_px;
         skydet_destroy(q);
-        free(img);
         free(s.tex);
     }
     print_message("hovering target in view at start (seed 0x5eed0d): off %d/%d frames (first %d), "
