@@ -710,13 +710,14 @@ static void test_bad_config(void **state)
     cJSON_Delete(j);
 }
 
-/* A thermal camera's site config turns the horizon mask and first-frame objects on by
- * default; its detector section can turn them off; a visible camera keeps them off. */
+/* A thermal camera's site config turns the horizon mask on by default; its detector
+ * section can turn it off (and first_frame_detect on); a visible camera keeps it off. */
 static void test_camera_thermal_defaults(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"\"modality\": \"thermal\"", "3 1"},
+        {"\"modality\": \"thermal\"", "3 0"},
+        {"\"modality\": \"thermal\", \"detector\": {\"first_frame_detect\": true}", "3 1"},
         {"\"modality\": \"visible\"", "0 0"},
         {"\"modality\": \"thermal\", \"detector\": {\"sky_mask\": 0, \"first_frame_detect\": false}",
          "0 0"},
@@ -740,7 +741,7 @@ static void test_camera_thermal_defaults(void **state)
         if (strcmp(got, cases[i][1]))
             fail_msg("%s: sky_mask, first_frame_detect = %s, expected %s", cases[i][0], got,
                      cases[i][1]);
-        if (i == 3)
+        if (i == 4)
             assert_int_equal(c.det.sky_mask_margin_px, 6);
     }
 }
