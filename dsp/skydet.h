@@ -77,7 +77,8 @@ typedef struct {
     double sky_mask;          /* grey levels, 0 = off or 0.5..255: horizon mask (skymask.h):
                                  blobs below the learnt horizon (ground, trees, buildings) are
                                  dropped and counted; a block is ground-textured when its static
-                                 structure exceeds the frame's sky reference by this much */
+                                 structure exceeds the frame's sky reference by this much (default
+                                 0; camera_cfg_from_json sets 3 for a thermal camera) */
     int sky_mask_margin_px;   /* px -64..128: a blob is dropped only when its top lies more than
                                  this far below the horizon (default 0) */
     bool first_frame_detect;  /* objects standing out of their surround in the first frame
