@@ -561,6 +561,7 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
     c->st.blobs_dropped = ds.blobs_dropped;
     c->st.tracklets_dropped = ds.tracklets_dropped;
     c->st.runs_dropped = ds.runs_dropped;
+    c->st.blobs_below_horizon = ds.blobs_below_horizon;
     camfeat_stats fs;
     camfeat_get_stats(c->feat, &fs);
     c->st.features_evicted = fs.evicted;

@@ -33,6 +33,9 @@ static double cpu_now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* sky_mask (and first_frame_detect) for the "+mask" rows; 0 = the defaults */
+static double g_sky_mask;
+
 static int bench(int w, int h, skydet_polarity pol, bool classify)
 {
     uint8_t *frames = malloc((size_t)w * h * NFRAMES);
@@ -55,6 +58,8 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
     skydet_cfg c;
     skydet_cfg_default(&c, w, h);
     c.polarity = pol;
+    c.sky_mask = g_sky_mask;
+    c.first_frame_detect = g_sky_mask > 0;
     sg_errinfo e = {0};
     skydet *q = skydet_create(&c, &e);
     camfeat *cf = classify ? camfeat_create(w, h, false, 128, &e) : NULL;
@@ -107,9 +112,9 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
     camfeat_destroy(cf);
     camcls_destroy(m);
     free(frames);
-    printf("skydet%s %4dx%-4d %-4s: %6.1f frames/s per core (%d frames, %.2f s CPU, %.1f Mpx/s), "
+    printf("skydet%s%s %4dx%-4d %-4s: %6.1f frames/s per core (%d frames, %.2f s CPU, %.1f Mpx/s), "
            "target found in %d frames\n",
-           classify ? "+classify" : "", w, h, pol == SKYDET_BOTH ? "both" : "dark", n / cpu, n, cpu, n / cpu * w * h / 1e6, found);
+           classify ? "+classify" : "", g_sky_mask > 0 ? "+mask" : "", w, h, pol == SKYDET_BOTH ? "both" : "dark", n / cpu, n, cpu, n / cpu * w * h / 1e6, found);
     if (classify)
         printf("  classification (features, crops, %s): %.1f %% of the CPU time, %.1f us per "
                "detection (%.2f detections per frame)\n",
@@ -174,6 +179,10 @@ int main(void)
     rc |= bench(1920, 1080, SKYDET_BOTH, true);
     rc |= bench(640, 512, SKYDET_DARK, false);
     rc |= bench(1920, 1080, SKYDET_DARK, false);
+    g_sky_mask = 3; /* horizon mask and first-frame objects on */
+    rc |= bench(640, 512, SKYDET_BOTH, true);
+    rc |= bench(1920, 1080, SKYDET_BOTH, true);
+    g_sky_mask = 0;
     rc |= bench_decode(false);
     rc |= bench_decode(true);
     return rc;

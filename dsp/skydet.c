@@ -4,75 +4,15 @@
  * Cost per pixel: eight 1-D van Herk/Gil-Werman min/max passes (about three
  * comparisons each, independent of the radius) for the two top-hats, then one fused
  * pass for residual, threshold, noise energy, clutter update and row runs. The
- * vertical passes work on whole rows so the compiler vectorises them. */
-#include "skydet.h"
-
+ * vertical passes work on whole rows so the compiler vectorises them.
+ * This file: create, morphology, background (clutter mean) and noise model, first-frame
+ * learning, camera motion, the frame loop; blobs and tracklets are in skydet_blobs.c,
+ * the horizon in skymask.c, the global motion in skymotion.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "skymotion.h"
-
-typedef struct {
-    int y, x0, x1; /* inclusive */
-    int parent;    /* union-find over runs */
-} run;
-
-typedef struct {
-    int area;
-    double sw, swx, swy;   /* sum of residual weights and weighted coordinates */
-    double peak;           /* max residual */
-    double peak_sd;        /* noise sd of the block holding the peak */
-    int peak_block;        /* block index of the peak */
-    double pol_sum;        /* + bright weight, - dark weight */
-    int x0, y0, x1, y1;
-    int parent;            /* merge union-find */
-} blob_acc;
-
-typedef struct {
-    bool used;
-    uint32_t id;
-    double x, y, vx, vy;   /* px, px/frame */
-    uint32_t hist;         /* bit 0 = this frame hit */
-    int nhits_total;
-    double size;           /* px, last bbox side */
-    int blob;              /* index of the blob assigned this frame, -1 none */
-} tracklet;
-
-struct skydet {
-    skydet_cfg c;
-    int w, h, r;
-    uint8_t *tmp, *mid, *opn, *cls;   /* w*h each */
-    uint8_t *vg, *vh;                 /* (h+2r)*w vertical van Herk buffers */
-    uint8_t *pad, *hg, *hh;           /* w+2r row buffers */
-    uint8_t *padrow_min, *padrow_max; /* w bytes of 255 / 0 */
-    float *bg;                        /* w*h clutter mean of the top-hat response */
-    int nbx, nby;
-    float *mean, *var;                /* nbx*nby residual mean and variance per block */
-    float *thr, *lo, *hi;             /* nbx: threshold and clip range, current block row */
-    double *acc, *acc2;               /* nbx*nby sum and sum of squares of the residual */
-    double *acc3;                     /* nbx*nby sum of the clutter mean */
-    float *tex;                       /* nbx*nby block texture: mean clutter mean, grey levels */
-    float tex_med;                    /* median block texture of the last frame */
-    int *accn;                        /* nbx*nby pixels that fed acc (non-firing) */
-    int *cnt;                         /* nbx*nby pixel counts */
-    run *runs;
-    int nruns;
-    int *run_blob;
-    blob_acc *blobs;
-    int nblobs;
-    skydet_det *cand;                 /* max_blobs */
-    size_t ncand;
-    skydet_det *out;                  /* max_tracklets */
-    size_t nout;
-    tracklet *trk;
-    uint32_t next_id;
-    uint32_t hist_mask;
-    float a_clutter, a_noise;
-    float *sdtmp;                     /* nbx*nby scratch for the median */
-    skymotion *mo;                    /* global motion, NULL when max_shift_px is 0 */
-    skydet_stats st;
-};
+#include "skydet_int.h"
 
 void skydet_destroy(skydet *q)
 {
@@ -109,6 +49,7 @@ void skydet_destroy(skydet *q)
     free(q->trk);
     free(q->sdtmp);
     skymotion_destroy(q->mo);
+    skymask_destroy(q->sm);
     free(q);
 }
 
@@ -178,6 +119,10 @@ skydet *skydet_create(const skydet_cfg *cfg, sg_errinfo *e)
         return NULL;
     }
     if (cfg->max_shift_px > 0 && !(q->mo = skymotion_create(q->w, q->h, cfg->max_shift_px, e))) {
+        skydet_destroy(q);
+        return NULL;
+    }
+    if (cfg->sky_mask > 0 && !(q->sm = skymask_create(q->w, q->h, cfg->block, e))) {
         skydet_destroy(q);
         return NULL;
     }
@@ -304,63 +249,82 @@ static void vpass(skydet *q, const uint8_t *src, uint8_t *dst, int mx)
     }
 }
 
-/* ---- residual -------------------------------------------------------------------- */
-
-/* Top-hat response and polarity of one pixel. */
-static inline int tophat(const skydet *q, uint8_t iv, size_t i, int *pol)
+static int cmp_float(const void *a, const void *b)
 {
-    int db = (int)iv - (int)q->opn[i];
-    int dd = (int)q->cls[i] - (int)iv;
-    switch (q->c.polarity) {
-    case SKYDET_BRIGHT:
-        *pol = 1;
-        return db;
-    case SKYDET_DARK:
-        *pol = -1;
-        return dd;
-    default:
-        if (db >= dd) {
-            *pol = 1;
-            return db;
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of the 3x3 blocks around (bx, by) of v (nbx x nby), clamped at the edges. */
+static float median9(const skydet *q, const float *v, int bx, int by)
+{
+    float w[9];
+    int n = 0;
+    for (int y = by - 1; y <= by + 1; y++)
+        for (int x = bx - 1; x <= bx + 1; x++)
+            if (x >= 0 && y >= 0 && x < q->nbx && y < q->nby)
+                w[n++] = v[(size_t)y * (size_t)q->nbx + (size_t)x];
+    for (int i = 1; i < n; i++) /* insertion sort of <= 9 */
+        for (int j = i; j > 0 && w[j - 1] > w[j]; j--) {
+            float t = w[j];
+            w[j] = w[j - 1];
+            w[j - 1] = t;
         }
-        *pol = -1;
-        return dd;
-    }
+    return w[n / 2];
 }
 
-static int uf_find(run *r, int i)
+/* first_frame_detect: pixels of the first frame that stand out of their surround
+ * (response above the 3x3-block median level by max(k_sigma x the 3x3-block median
+ * spread, min_contrast)) are objects, not clutter: their clutter mean starts at the
+ * surround's level and they do not feed the noise estimate, so an object already in
+ * view (a hovering drone) fires from the next frame instead of being learnt. */
+static void first_frame_objects(skydet *q)
 {
-    while (r[i].parent != i) {
-        r[i].parent = r[r[i].parent].parent;
-        i = r[i].parent;
+    const size_t nb = (size_t)q->nbx * (size_t)q->nby;
+    float *lvl = q->sdtmp, *spread = q->tex; /* scratch: tex is recomputed from frame 1 on */
+    for (size_t b = 0; b < nb; b++) {
+        double m = q->acc[b] / q->cnt[b];
+        q->mean[b] = (float)m;
+        q->var[b] = (float)sqrt(fmax(q->acc2[b] / q->cnt[b] - m * m, 0.0));
     }
-    return i;
-}
-
-static int blob_find(blob_acc *b, int i)
-{
-    while (b[i].parent != i) {
-        b[i].parent = b[b[i].parent].parent;
-        i = b[i].parent;
+    /* only where the surround is sky-like: its level within min_contrast / 2 of the
+     * frame's smoothest tenth of blocks (ground stays learnt, or its texture would
+     * fire for seconds) */
+    memcpy(lvl, q->mean, nb * sizeof *lvl);
+    qsort(lvl, nb, sizeof *lvl, cmp_float);
+    const float sky_lvl = lvl[nb / 10] + 0.5f * (float)q->c.min_contrast;
+    for (int by = 0; by < q->nby; by++)
+        for (int bx = 0; bx < q->nbx; bx++) {
+            size_t b = (size_t)by * (size_t)q->nbx + (size_t)bx;
+            lvl[b] = median9(q, q->mean, bx, by);
+            spread[b] = median9(q, q->var, bx, by);
+        }
+    memset(q->acc, 0, nb * sizeof *q->acc);
+    memset(q->acc2, 0, nb * sizeof *q->acc2);
+    memset(q->accn, 0, nb * sizeof *q->accn);
+    const float kk = (float)q->c.k_sigma, floor = (float)q->c.min_contrast;
+    for (int y = 0; y < q->h; y++) {
+        int by = y / q->c.block;
+        for (int x = 0; x < q->w; x++) {
+            size_t i = (size_t)y * (size_t)q->w + (size_t)x;
+            size_t b = (size_t)by * (size_t)q->nbx + (size_t)(x / q->c.block);
+            float d = q->bg[i], thr = kk * spread[b] > floor ? kk * spread[b] : floor;
+            if (lvl[b] <= sky_lvl && d > lvl[b] + thr) {
+                q->bg[i] = lvl[b];
+                q->st.first_frame_px++;
+                continue;
+            }
+            q->acc[b] += d;
+            q->acc2[b] += (double)d * d;
+            q->accn[b]++;
+        }
     }
-    return i;
-}
-
-static void add_run(skydet *q, int y, int x0, int x1, int *prev_lo, int prev_hi)
-{
-    if (q->nruns >= q->c.max_runs) {
-        q->st.runs_dropped++;
-        return;
-    }
-    int me = q->nruns++;
-    q->runs[me] = (run){y, x0, x1, me};
-    /* previous row runs are sorted by x: skip those entirely left of us */
-    while (*prev_lo < prev_hi && q->runs[*prev_lo].x1 < x0 - 1)
-        (*prev_lo)++;
-    for (int j = *prev_lo; j < prev_hi && q->runs[j].x0 <= x1 + 1; j++) {
-        int a = uf_find(q->runs, me), b = uf_find(q->runs, j);
-        if (a != b)
-            q->runs[a > b ? a : b].parent = a < b ? a : b;
+    for (size_t b = 0; b < nb; b++) {
+        int n = q->accn[b] ? q->accn[b] : 1;
+        double m = q->acc[b] / n;
+        q->mean[b] = 0.0f;
+        q->var[b] = (float)fmax(q->acc2[b] / n - m * m, 0.0);
+        q->tex[b] = 0.0f;
     }
 }
 
@@ -383,6 +347,10 @@ static void learn_first(skydet *q, const uint8_t *img, size_t stride)
             q->bg[i] = q->a_clutter > 0 ? (float)d : 0.0f;
         }
     }
+    if (q->c.first_frame_detect && q->a_clutter > 0) {
+        first_frame_objects(q);
+        return;
+    }
     for (size_t b = 0; b < nb; b++) {
         double m = q->acc[b] / q->cnt[b], m2 = q->acc2[b] / q->cnt[b];
         /* with clutter suppression the residual starts at zero mean; its spread is
@@ -392,234 +360,6 @@ static void learn_first(skydet *q, const uint8_t *img, size_t stride)
     }
 }
 
-/* ---- blobs and tracklets ---------------------------------------------------------- */
-
-static void make_blobs(skydet *q, const uint8_t *img, size_t stride)
-{
-    const float keep = 1.0f - q->a_clutter; /* residual = (d - bg_new) / keep */
-    q->nblobs = 0;
-    for (int i = 0; i < q->nruns; i++)
-        q->run_blob[i] = -1;
-    for (int i = 0; i < q->nruns; i++) {
-        int root = uf_find(q->runs, i);
-        int bi = q->run_blob[root];
-        if (bi < 0) {
-            if (q->nblobs >= q->c.max_blobs) {
-                q->st.blobs_dropped++;
-                q->run_blob[root] = -2;
-                continue;
-            }
-            bi = q->run_blob[root] = q->nblobs++;
-            q->blobs[bi] = (blob_acc){0, 0, 0, 0, 0, 0, 0, 0, q->w, q->h, -1, -1, bi};
-        } else if (bi == -2) {
-            continue;
-        }
-        blob_acc *b = &q->blobs[bi];
-        const run *r = &q->runs[i];
-        const uint8_t *row = img + (size_t)r->y * stride;
-        int by = r->y / q->c.block;
-        for (int x = r->x0; x <= r->x1; x++) {
-            size_t px = (size_t)r->y * (size_t)q->w + (size_t)x;
-            int pol, d = tophat(q, row[x], px, &pol);
-            double s = ((float)d - q->bg[px]) / keep -
-                       q->mean[(size_t)by * (size_t)q->nbx + (size_t)(x / q->c.block)];
-            if (s <= 0)
-                s = 1e-3;
-            b->area++;
-            b->sw += s;
-            b->swx += s * x;
-            b->swy += s * r->y;
-            b->pol_sum += pol * s;
-            if (s > b->peak) {
-                b->peak = s;
-                b->peak_block = by * q->nbx + x / q->c.block;
-                b->peak_sd = sqrt(q->var[b->peak_block]);
-            }
-        }
-        if (r->x0 < b->x0)
-            b->x0 = r->x0;
-        if (r->x1 > b->x1)
-            b->x1 = r->x1;
-        if (r->y < b->y0)
-            b->y0 = r->y;
-        if (r->y > b->y1)
-            b->y1 = r->y;
-    }
-    /* merge fragments of one object (a drone's arms and body fire separately) */
-    for (int i = 0; i < q->nblobs; i++)
-        for (int j = i + 1; j < q->nblobs; j++) {
-            blob_acc *a = &q->blobs[i], *b = &q->blobs[j];
-            int la = a->x1 - a->x0 > a->y1 - a->y0 ? a->x1 - a->x0 : a->y1 - a->y0;
-            int lb = b->x1 - b->x0 > b->y1 - b->y0 ? b->x1 - b->x0 : b->y1 - b->y0;
-            int m = q->c.merge_px, mf = (int)(q->c.merge_frac * ((la > lb ? la : lb) + 1));
-            m = mf > m ? mf : m;
-            if (a->x0 - m <= b->x1 && b->x0 - m <= a->x1 && a->y0 - m <= b->y1 &&
-                b->y0 - m <= a->y1) {
-                int ra = blob_find(q->blobs, i), rb = blob_find(q->blobs, j);
-                if (ra != rb)
-                    q->blobs[ra > rb ? ra : rb].parent = ra < rb ? ra : rb;
-            }
-        }
-    for (int i = 0; i < q->nblobs; i++) {
-        int root = blob_find(q->blobs, i);
-        if (root == i)
-            continue;
-        blob_acc *a = &q->blobs[root], *b = &q->blobs[i];
-        a->area += b->area;
-        a->sw += b->sw;
-        a->swx += b->swx;
-        a->swy += b->swy;
-        a->pol_sum += b->pol_sum;
-        if (b->peak > a->peak) {
-            a->peak = b->peak;
-            a->peak_sd = b->peak_sd;
-            a->peak_block = b->peak_block;
-        }
-        if (b->x0 < a->x0)
-            a->x0 = b->x0;
-        if (b->x1 > a->x1)
-            a->x1 = b->x1;
-        if (b->y0 < a->y0)
-            a->y0 = b->y0;
-        if (b->y1 > a->y1)
-            a->y1 = b->y1;
-        b->area = 0; /* absorbed */
-    }
-    q->ncand = 0;
-    for (int i = 0; i < q->nblobs; i++) {
-        blob_acc *b = &q->blobs[i];
-        if (b->area == 0 || blob_find(q->blobs, i) != i)
-            continue;
-        if (b->area < q->c.min_area)
-            continue;
-        if (b->x1 - b->x0 + 1 > q->c.max_size || b->y1 - b->y0 + 1 > q->c.max_size) {
-            q->st.blobs_too_large++;
-            continue;
-        }
-        double texture = q->tex[b->peak_block] - q->tex_med;
-        if (q->c.sky_texture > 0 && texture > q->c.sky_texture) {
-            q->st.blobs_textured++;
-            continue;
-        }
-        skydet_det *d = &q->cand[q->ncand++];
-        memset(d, 0, sizeof *d);
-        d->texture = texture;
-        d->x = b->swx / b->sw;
-        d->y = b->swy / b->sw;
-        d->x0 = b->x0;
-        d->y0 = b->y0;
-        d->x1 = b->x1;
-        d->y1 = b->y1;
-        d->area = b->area;
-        d->contrast = b->peak;
-        double sd = b->peak_sd > 0.25 ? b->peak_sd : 0.25; /* 8-bit quantisation floor */
-        d->snr = b->peak / sd;
-        d->polarity = b->pol_sum >= 0 ? 1 : -1;
-    }
-}
-
-static void track(skydet *q)
-{
-    const int nt = q->c.max_tracklets;
-    /* established tracklets choose first: most hits in the window */
-    for (int pass = 32; pass >= 0; pass--) {
-        for (int t = 0; t < nt; t++) {
-            tracklet *k = &q->trk[t];
-            if (!k->used || __builtin_popcount(k->hist) != pass)
-                continue;
-            k->blob = -1;
-            double px = k->x + k->vx, py = k->y + k->vy;
-            double gate = q->c.gate_px + 0.5 * k->size, best = gate * gate;
-            for (size_t i = 0; i < q->ncand; i++) {
-                skydet_det *d = &q->cand[i];
-                if (d->track_id)
-                    continue;
-                double dx = d->x - px, dy = d->y - py, d2 = dx * dx + dy * dy;
-                if (d2 < best) {
-                    best = d2;
-                    k->blob = (int)i;
-                }
-            }
-            if (k->blob >= 0)
-                q->cand[k->blob].track_id = k->id;
-        }
-    }
-    q->nout = 0;
-    for (int t = 0; t < nt; t++) {
-        tracklet *k = &q->trk[t];
-        if (!k->used)
-            continue;
-        k->hist = (k->hist << 1) & q->hist_mask;
-        if (k->blob < 0) {
-            k->x += k->vx;
-            k->y += k->vy;
-            if (k->hist == 0)
-                k->used = false;
-            continue;
-        }
-        skydet_det *d = &q->cand[k->blob];
-        k->hist |= 1u;
-        double px = k->x + k->vx, py = k->y + k->vy;
-        if (k->nhits_total == 1) {
-            k->vx = d->x - k->x; /* first difference starts the velocity */
-            k->vy = d->y - k->y;
-        } else {
-            k->vx += 0.4 * (d->x - px);
-            k->vy += 0.4 * (d->y - py);
-        }
-        k->x = d->x;
-        k->y = d->y;
-        k->nhits_total++;
-        int wsz = d->x1 - d->x0 > d->y1 - d->y0 ? d->x1 - d->x0 + 1 : d->y1 - d->y0 + 1;
-        k->size = wsz;
-        int hits = __builtin_popcount(k->hist);
-        d->vx = k->vx;
-        d->vy = k->vy;
-        d->hits = hits;
-        d->confirmed = hits >= q->c.persist_k;
-        d->confidence = (double)hits / q->c.persist_n * (1.0 - exp(-d->snr / q->c.k_sigma));
-        if (d->confirmed)
-            q->out[q->nout++] = *d;
-    }
-    /* unclaimed blobs start tracklets */
-    for (size_t i = 0; i < q->ncand; i++) {
-        skydet_det *d = &q->cand[i];
-        if (d->track_id)
-            continue;
-        int slot = -1;
-        for (int t = 0; t < nt; t++)
-            if (!q->trk[t].used) {
-                slot = t;
-                break;
-            }
-        if (slot < 0) {
-            q->st.tracklets_dropped++;
-            continue;
-        }
-        tracklet *k = &q->trk[slot];
-        memset(k, 0, sizeof *k);
-        k->used = true;
-        k->id = q->next_id++;
-        if (q->next_id == 0)
-            q->next_id = 1;
-        k->x = d->x;
-        k->y = d->y;
-        k->hist = 1u;
-        k->nhits_total = 1;
-        k->size = d->x1 - d->x0 > d->y1 - d->y0 ? d->x1 - d->x0 + 1 : d->y1 - d->y0 + 1;
-        k->blob = (int)i;
-        d->track_id = k->id;
-        d->hits = 1;
-        d->confirmed = q->c.persist_k <= 1;
-        d->confidence = 1.0 / q->c.persist_n * (1.0 - exp(-d->snr / q->c.k_sigma));
-        if (d->confirmed)
-            q->out[q->nout++] = *d;
-    }
-    uint32_t live = 0;
-    for (int t = 0; t < nt; t++)
-        live += q->trk[t].used;
-    q->st.tracklets = live;
-}
 
 /* The camera moved the scene by (dx, dy): the clutter mean follows it (in place, rows
  * and columns walked away from the shift), the strips that came into view are learnt
@@ -651,12 +391,6 @@ static void shift_scene(skydet *q, const uint8_t *img, size_t stride, int dx, in
             q->trk[t].y += dy;
         }
     q->st.frames_shifted++;
-}
-
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
 }
 
 int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_det **dets,
@@ -733,7 +467,7 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
                         continue; /* targets do not raise the noise estimate */
                     }
                     if (run_x0 >= 0) {
-                        add_run(q, y, run_x0, x - 1, &plo, prev_hi);
+                        skydet_add_run(q, y, run_x0, x - 1, &plo, prev_hi);
                         q->st.fired_px += (uint32_t)(x - run_x0);
                         run_x0 = -1;
                     }
@@ -749,7 +483,7 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
                 q->acc3[b0 + bx] += e3;
             }
             if (run_x0 >= 0) {
-                add_run(q, y, run_x0, q->w - 1, &plo, prev_hi);
+                skydet_add_run(q, y, run_x0, q->w - 1, &plo, prev_hi);
                 q->st.fired_px += (uint32_t)(q->w - run_x0);
             }
             prev_lo = row_start;
@@ -769,8 +503,10 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
             q->sdtmp[b] = q->tex[b] = q->accn[b] ? (float)(q->acc3[b] / q->accn[b]) : q->tex[b];
         qsort(q->sdtmp, nb, sizeof *q->sdtmp, cmp_float);
         q->tex_med = q->sdtmp[nb / 2];
-        make_blobs(q, img, stride);
-        track(q);
+        if (q->sm)
+            skymask_update(q->sm, q->bg, q->tex, (float)q->c.sky_mask);
+        skydet_make_blobs(q, img, stride);
+        skydet_track(q);
     }
     q->st.frames++;
     q->st.blobs = (uint32_t)q->ncand;
@@ -807,4 +543,9 @@ void skydet_texture_map(const skydet *q, const float **tex, int *nbx, int *nby, 
     *nby = q->nby;
     *block = q->c.block;
     *median = q->tex_med;
+}
+
+const struct skymask *skydet_sky_mask(const skydet *q)
+{
+    return q->sm;
 }

@@ -20,6 +20,8 @@
  *   0. camera motion (max_shift_px): the integer scene shift since the last frame is
  *      estimated (skymotion.h); the clutter mean and the tracklets are moved with it,
  *      and the strip that came into view is learnt at once, like a first frame.
+ *   4b. horizon mask (sky_mask): blobs below the horizon learnt from the static-texture
+ *      map (skymask.h) are dropped, so ground, trees and buildings do not fire.
  *   5. persistence: blobs feed short tracklets (alpha-beta, constant velocity, gate
  *      gate_px); a tracklet is confirmed when it was hit in persist_k of the last
  *      persist_n frames, i.e. it moved near-consistently (or stood still).
@@ -72,6 +74,16 @@ typedef struct {
                                  (skymotion.h) and the clutter mean and tracklets move with
                                  it (default 0: measured no net gain on the calib clips;
                                  16 for a following or PTZ camera) */
+    double sky_mask;          /* grey levels, 0 = off or 0.5..255: horizon mask (skymask.h):
+                                 blobs below the learnt horizon (ground, trees, buildings) are
+                                 dropped and counted; a block is ground-textured when its static
+                                 structure exceeds the frame's sky reference by this much (default
+                                 0; camera_cfg_from_json sets 3 for a thermal camera) */
+    int sky_mask_margin_px;   /* px -64..128: a blob is dropped only when its top lies more than
+                                 this far below the horizon (default 0) */
+    bool first_frame_detect;  /* objects standing out of their surround in the first frame
+                                 (after create or reset) are not learnt as clutter, so one
+                                 already in view fires from the next frame (default false) */
 } skydet_cfg;
 
 /* One object in one frame. Pixel coordinates: (0,0) is the centre of the top-left
@@ -106,6 +118,8 @@ typedef struct {
     uint64_t blobs_dropped;   /* blobs beyond max_blobs */
     uint64_t blobs_too_large; /* rejected by max_size */
     uint64_t blobs_textured;  /* rejected by sky_texture */
+    uint64_t blobs_below_horizon; /* rejected by sky_mask */
+    uint64_t first_frame_px;  /* first-frame pixels taken as objects (first_frame_detect) */
     uint64_t tracklets_dropped; /* new objects without a free tracklet slot */
     uint64_t frames_shifted;  /* frames with a compensated camera motion */
     int shift_x, shift_y;     /* px, last frame's compensated scene shift */
@@ -119,7 +133,8 @@ void skydet_cfg_default(skydet_cfg *cfg, int width, int height);
 /* Overrides defaults from a JSON object (the camera adapter's "detector" section):
  * keys radius, polarity ("both"|"dark"|"bright"), k_sigma, min_contrast, block,
  * noise_tau_frames, clutter_tau_frames, min_area, max_size, merge_px, persist_k,
- * persist_n, gate_px, max_blobs, max_tracklets, border, sky_texture, max_shift_px. Unknown keys are errors. width and
+ * persist_n, gate_px, max_blobs, max_tracklets, border, sky_texture, max_shift_px, sky_mask,
+ * sky_mask_margin_px, first_frame_detect (boolean). Unknown keys are errors. width and
  * height are not read (they come from the stream). obj may be NULL (no change). */
 int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, sg_errinfo *e);
 
@@ -150,5 +165,9 @@ void skydet_get_stats(const skydet *q, skydet_stats *out);
  * q, valid until the next skydet_process. */
 void skydet_texture_map(const skydet *q, const float **tex, int *nbx, int *nby, int *block,
                         float *median);
+
+/* The horizon mask (skymask.h) of the last frame, NULL when sky_mask is 0. */
+struct skymask;
+const struct skymask *skydet_sky_mask(const skydet *q);
 
 #endif

@@ -31,6 +31,8 @@ void skydet_cfg_default(skydet_cfg *cfg, int width, int height)
     cfg->border = -1;
     cfg->sky_texture = 0;
     cfg->max_shift_px = 0;
+    cfg->sky_mask = 0;
+    cfg->sky_mask_margin_px = 0;
 }
 
 int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, sg_errinfo *e)
@@ -39,7 +41,8 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
                                        "noise_tau_frames", "clutter_tau_frames", "min_area",
                                        "max_size", "merge_px", "merge_frac", "persist_k", "persist_n",
                                        "gate_px", "max_blobs", "max_tracklets", "border", "sky_texture",
-                                       "max_shift_px",
+                                       "max_shift_px", "sky_mask", "sky_mask_margin_px",
+                                       "first_frame_detect",
                                        NULL};
     static const char *const pols[] = {"both", "dark", "bright"};
     if (!obj)
@@ -73,8 +76,13 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
     GETI("border", border, -1, 64)
     GETD("sky_texture", sky_texture, 0, 255)
     GETI("max_shift_px", max_shift_px, 0, 128)
+    GETD("sky_mask", sky_mask, 0, 255)
+    GETI("sky_mask_margin_px", sky_mask_margin_px, -64, 128)
 #undef GETI
 #undef GETD
+    if (!rc)
+        rc = sgj_bool(obj, where, "first_frame_detect", false, cfg->first_frame_detect,
+                      &cfg->first_frame_detect, e);
     if (!rc && !(rc = sgj_enum(obj, where, "polarity", false, (int)cfg->polarity, pols, 3, &p, e)))
         cfg->polarity = (skydet_polarity)p;
     if (!rc && cfg->persist_k > cfg->persist_n)
@@ -118,9 +126,14 @@ int skydet_cfg_check(const skydet_cfg *c, sg_errinfo *e)
     RANGE(c->sky_texture >= 0 && c->sky_texture <= 255, "sky_texture", "%g", c->sky_texture)
     RANGE(c->max_shift_px == 0 || (c->max_shift_px >= 4 && c->max_shift_px <= 128), "max_shift_px",
           "%d", c->max_shift_px)
+    RANGE(c->sky_mask == 0 || (c->sky_mask >= 0.5 && c->sky_mask <= 255), "sky_mask", "%g",
+          c->sky_mask)
+    RANGE(c->sky_mask_margin_px >= -64 && c->sky_mask_margin_px <= 128, "sky_mask_margin_px", "%d",
+          c->sky_mask_margin_px)
     RANGE(c->max_runs >= 64 && c->max_runs <= (1 << 22), "max_runs", "%d", c->max_runs)
 #undef RANGE
-    if (isnan(c->k_sigma) || isnan(c->min_contrast) || isnan(c->gate_px) || isnan(c->merge_frac))
+    if (isnan(c->k_sigma) || isnan(c->min_contrast) || isnan(c->gate_px) || isnan(c->merge_frac) ||
+        isnan(c->sky_mask))
         return sg_err_set(e, SG_EINVAL, "skydet: NaN in configuration");
     return SG_OK;
 }

@@ -14,8 +14,10 @@
 
 #include <cmocka.h>
 
+#include "camera.h"
 #include "sg_json.h"
 #include "skydet.h"
+#include "skymask.h"
 
 /* ---- generator ------------------------------------------------------------------ */
 
@@ -45,7 +47,8 @@ typedef struct {
     double ramp;               /* grey levels/frame of global brightness change */
     double base;               /* sky brightness at the top */
     bool edge;                 /* add a moving cloud-bank edge */
-    bool treeline;             /* bottom fifth: static texture + swaying branch tips */
+    bool treeline;             /* below the horizon: static texture + swaying branch tips */
+    double hz0, hz_slope;      /* horizon row at the frame's centre column, rows per column */
     uint8_t *tex;              /* w*h static texture (treeline) */
     double tip_x[40], tip_y[40], tip_ph[40], tip_per[40];
     bool target;
@@ -82,13 +85,16 @@ static void scene_init(scene *s, int w, int h, uint64_t seed)
 static void scene_treeline(scene *s)
 {
     s->treeline = true;
+    if (s->hz0 == 0)
+        s->hz0 = s->h * 0.8; /* bottom fifth unless the test set a horizon */
     s->tex = malloc((size_t)s->w * (size_t)s->h);
     assert_non_null(s->tex);
     for (int i = 0; i < s->w * s->h; i++)
         s->tex[i] = (uint8_t)(urand(&s->r) * 50);
     for (int i = 0; i < 40; i++) {
         s->tip_x[i] = 10 + urand(&s->r) * (s->w - 20);
-        s->tip_y[i] = s->h * 0.82 + urand(&s->r) * s->h * 0.14;
+        s->tip_y[i] = s->hz0 + s->hz_slope * (s->tip_x[i] - 0.5 * s->w) + s->h * 0.02 +
+                      urand(&s->r) * s->h * 0.14;
         s->tip_ph[i] = urand(&s->r) * 2 * M_PI;
         s->tip_per[i] = 6 + urand(&s->r) * 14;
     }
@@ -109,7 +115,7 @@ static void scene_render(scene *s, int k, uint8_t *img, size_t stride, double *t
             }
             if (s->edge)
                 v += 35.0 / (1.0 + exp(-(x - edge_x - 0.3 * y) / 2.0)); /* cloud bank */
-            if (s->treeline && y > s->h * 0.8)
+            if (s->treeline && y > s->hz0 + s->hz_slope * (x - 0.5 * s->w))
                 v += s->tex[y * s->w + x] - 80.0; /* dark, textured trees */
             if (s->target) {
                 double dx = x - px, dy = y - py;
@@ -135,16 +141,14 @@ static void scene_render(scene *s, int k, uint8_t *img, size_t stride, double *t
  * further than 6 px from it (false alarms). */
 typedef struct {
     int frames_scored, hits, false_alarms;
+    int first_hit; /* frame of the first hit, -1 none */
     double err_sum, err_max;
 } score;
 
-static score run_scene(scene *s, const skydet_cfg *cfg, int nf, size_t stride)
+/* Runs nf frames through q; frames from `warm` on are scored. */
+static score run_scene_on(scene *s, skydet *q, int nf, size_t stride, int warm)
 {
-    score sc = {0};
-    sg_errinfo e = {0};
-    skydet *q = skydet_create(cfg, &e);
-    if (!q)
-        fail_msg("skydet_create: %s", e.msg);
+    score sc = {.first_hit = -1};
     uint8_t *img = calloc((size_t)s->h * stride, 1);
     assert_non_null(img);
     for (int k = 0; k < nf; k++) {
@@ -170,12 +174,24 @@ static score run_scene(scene *s, const skydet_cfg *cfg, int nf, size_t stride)
                     print_message("FA k=%d at %.1f,%.1f area %d c %.1f snr %.1f hits %d truth %.1f,%.1f\n", k, d[i].x, d[i].y, d[i].area, d[i].contrast, d[i].snr, d[i].hits, tx, ty);
             }
         }
-        if (k >= 6 && in_view) { /* warm-up: first frame learns, then k-of-n */
+        if (hit && sc.first_hit < 0)
+            sc.first_hit = k;
+        if (k >= warm && in_view) {
             sc.frames_scored++;
             sc.hits += hit;
         }
     }
     free(img);
+    return sc;
+}
+
+static score run_scene(scene *s, const skydet_cfg *cfg, int nf, size_t stride)
+{
+    sg_errinfo e = {0};
+    skydet *q = skydet_create(cfg, &e);
+    if (!q)
+        fail_msg("skydet_create: %s", e.msg);
+    score sc = run_scene_on(s, q, nf, stride, 6); /* warm-up: first frame learns, then k-of-n */
     skydet_destroy(q);
     return sc;
 }
@@ -413,6 +429,162 @@ static void test_sky_texture_mask(void **state)
     assert_true(hits[1] >= 0.95 * scored);
 }
 
+/* Horizon mask (sky_mask): a tilted tree line (known horizon, 1 row per 10 columns)
+ * with swaying branch tips fires; the mask learns the horizon from the frames, drops
+ * what lies below it and keeps a target flying 8 px above the tree tops. */
+static void test_sky_mask_horizon(void **state)
+{
+    (void)state;
+    int fa[2], hits[2], scored = 0, hz_ok = 0, ncols = 0;
+    uint64_t below = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        scene s;
+        scene_init(&s, 320, 256, 0x5eed0b);
+        s.edge = false;
+        s.hz0 = 180;
+        s.hz_slope = 0.1;
+        scene_treeline(&s);
+        s.target = true;
+        s.tx0 = 20.3;
+        s.tvx = 2.5;
+        s.tvy = s.hz_slope * s.tvx;
+        s.ty0 = s.hz0 + s.hz_slope * (s.tx0 - 0.5 * s.w) - 8.0;
+        skydet_cfg c;
+        skydet_cfg_default(&c, s.w, s.h);
+        c.sky_mask = pass ? 3.0 : 0.0;
+        /* dark only: with both polarities the sky strip between a dark object and the
+         * dark tree line, narrower than the top-hat square, fires as a bright object */
+        c.polarity = SKYDET_DARK;
+        sg_errinfo e = {0};
+        skydet *q = skydet_create(&c, &e);
+        if (!q)
+            fail_msg("skydet_create: %s", e.msg);
+        score sc = run_scene_on(&s, q, 110, (size_t)s.w, 6);
+        fa[pass] = sc.false_alarms;
+        hits[pass] = sc.hits;
+        scored = sc.frames_scored;
+        const struct skymask *m = skydet_sky_mask(q);
+        if (pass) {
+            assert_non_null(m);
+            for (int col = 1; col < (s.w + 15) / 16 - 1; col++) { /* interior block columns */
+                double truth = s.hz0 + s.hz_slope * (col * 16 + 7.5 - 0.5 * s.w);
+                int est = skymask_horizon(m, col);
+                ncols++;
+                hz_ok += fabs(est - truth) <= 4.0;
+                if (fabs(est - truth) > 4.0)
+                    print_message("column %d: horizon %d, truth %.1f\n", col, est, truth);
+            }
+            skydet_stats st;
+            skydet_get_stats(q, &st);
+            below = st.blobs_below_horizon;
+        } else {
+            assert_null(m);
+        }
+        skydet_destroy(q);
+        free(s.tex);
+    }
+    print_message("horizon mask (seed 0x5eed0b): off %d false alarms, %d/%d hits; on %d false "
+                  "alarms, %d/%d hits, %llu blobs below the horizon; horizon within 4 px in "
+                  "%d/%d block columns\n", fa[0], hits[0], scored, fa[1], hits[1], scored,
+                  (unsigned long long)below, hz_ok, ncols);
+    assert_true(fa[0] >= 20);         /* the tree line fires without the mask */
+    assert_true(fa[1] * 10 <= fa[0]); /* stated: >= 90 % removed */
+    assert_true(below > 0);
+    /* the target just above the tree tops is kept: the mask costs none of the frames the
+     * detector finds it in (near the trees the top-hat loses contrast in some) */
+    assert_true(hits[0] >= 0.6 * scored);
+    assert_true(hits[1] >= hits[0]);
+    assert_true(hz_ok >= 0.9 * ncols);
+}
+
+/* All sky (clouds, a cloud-bank edge, a brightness ramp): the mask finds no ground and
+ * removes nothing. */
+static void test_sky_mask_open_sky(void **state)
+{
+    (void)state;
+    scene s;
+    scene_init(&s, 320, 256, 0x5eed0c);
+    s.target = true;
+    skydet_cfg c;
+    skydet_cfg_default(&c, s.w, s.h);
+    score off = run_scene(&s, &c, 80, (size_t)s.w);
+    scene_init(&s, 320, 256, 0x5eed0c);
+    s.target = true;
+    c.sky_mask = 3.0;
+    sg_errinfo e = {0};
+    skydet *q = skydet_create(&c, &e);
+    assert_non_null(q);
+    uint8_t *img = malloc((size_t)s.w * (size_t)s.h);
+    assert_non_null(img);
+    for (int k = 0; k < 80; k++) {
+        scene_render(&s, k, img, (size_t)s.w, NULL, NULL);
+        assert_int_equal(skydet_process(q, img, (size_t)s.w, NULL, NULL), SG_OK);
+    }
+    skydet_stats st;
+    skydet_get_stats(q, &st);
+    int ground_cols = 0;
+    for (int col = 0; col < 20; col++)
+        ground_cols += skymask_horizon(skydet_sky_mask(q), col) < s.h;
+    print_message("open sky (seed 0x5eed0c): %d/%d hits without the mask; %llu blobs below the "
+                  "horizon, %d block columns with ground\n", off.hits, off.frames_scored,
+                  (unsigned long long)st.blobs_below_horizon, ground_cols);
+    assert_true(off.hits >= 0.95 * off.frames_scored);
+    assert_int_equal(st.blobs_below_horizon, 0);
+    assert_int_equal(ground_cols, 0);
+    skydet_destroy(q);
+    free(img);
+}
+
+/* first_frame_detect: a target hovering in view from the first frame (over sky, with a
+ * static tree line below) is learnt as clutter without it and reported from the third
+ * frame with it; the tree line is still learnt (no more false alarms than without). */
+static void test_first_frame_detect(void **state)
+{
+    (void)state;
+    int hits[2] = {0}, first[2] = {-1, -1}, fa[2] = {0}, nsc = 0;
+    uint64_t px = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        scene s;
+        scene_init(&s, 320, 256, 0x5eed0d);
+        s.edge = false;
+        scene_treeline(&s);
+        s.target = true;
+        s.tx0 = 150.3;
+        s.ty0 = 90.6;
+        s.tvx = 0.02; /* hovering */
+        s.tvy = 0.0;
+        skydet_cfg c;
+        skydet_cfg_default(&c, s.w, s.h);
+        c.first_frame_detect = pass == 1;
+        sg_errinfo e = {0};
+        skydet *q = skydet_create(&c, &e);
+        if (!q)
+            fail_msg("%s", e.msg);
+        score sc = run_scene_on(&s, q, 60, (size_t)s.w, 3);
+        hits[pass] = sc.hits;
+        first[pass] = sc.first_hit;
+        fa[pass] = sc.false_alarms;
+        nsc = sc.frames_scored;
+        skydet_stats st;
+        skydet_get_stats(q, &st);
+        if (pass)
+            px = st.first_frame_px;
+        skydet_destroy(q);
+        free(s.tex);
+    }
+    print_message("hovering target in view at start (seed 0x5eed0d): off %d/%d frames (first %d), "
+                  "%d false alarms; on %d/%d (first %d), %d false alarms, %llu first-frame object "
+                  "px\n", hits[0], nsc, first[0], fa[0], hits[1], nsc, first[1], fa[1],
+                  (unsigned long long)px);
+    /* learnt as clutter without it, until it has drifted off its start position */
+    assert_true(first[0] < 0 || first[0] >= 30);
+    assert_true(hits[0] <= 0.25 * nsc);
+    assert_int_equal(first[1], 3);           /* frames 1..3 hit: 3 of 5 */
+    assert_true(hits[1] >= 0.95 * nsc);
+    assert_true(px > 0 && px < 100);         /* the target's pixels, not the tree line */
+    assert_true(fa[1] <= fa[0] + 5);
+}
+
 /* Size-relative fragment merging (merge_frac): an object wider than the top-hat fires
  * only by its thin parts, here two dark 24 x 4 px bars 18 px apart (one object's wings,
  * beyond merge_px 8) moving together. merge_frac 0: two candidates; 1: one box
@@ -494,6 +666,18 @@ static void test_bad_config(void **state)
     skydet_cfg_default(&c, 320, 256);
     c.merge_frac = NAN;
     assert_null(skydet_create(&c, &e));
+    skydet_cfg_default(&c, 320, 256);
+    c.sky_mask = 0.2;
+    assert_null(skydet_create(&c, &e));
+    assert_non_null(strstr(e.msg, "sky_mask"));
+    skydet_cfg_default(&c, 320, 256);
+    c.sky_mask = NAN;
+    assert_null(skydet_create(&c, &e));
+    skydet_cfg_default(&c, 320, 256);
+    c.sky_mask = 3;
+    c.sky_mask_margin_px = 200;
+    assert_null(skydet_create(&c, &e));
+    assert_non_null(strstr(e.msg, "sky_mask_margin_px"));
     assert_null(skydet_create(NULL, &e));
 
     const char *bad[][2] = {
@@ -526,6 +710,42 @@ static void test_bad_config(void **state)
     cJSON_Delete(j);
 }
 
+/* A thermal camera's site config turns the horizon mask on by default; its detector
+ * section can turn it off (and first_frame_detect on); a visible camera keeps it off. */
+static void test_camera_thermal_defaults(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"\"modality\": \"thermal\"", "3 0"},
+        {"\"modality\": \"thermal\", \"detector\": {\"first_frame_detect\": true}", "3 1"},
+        {"\"modality\": \"visible\"", "0 0"},
+        {"\"modality\": \"thermal\", \"detector\": {\"sky_mask\": 0, \"first_frame_detect\": false}",
+         "0 0"},
+        {"\"detector\": {\"sky_mask\": 4.5, \"sky_mask_margin_px\": 6}", "4.5 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[512];
+        snprintf(buf, sizeof buf,
+                 "{\"id\": \"cam\", \"adapter\": {\"type\": \"gstreamer\", \"pipeline\": "
+                 "\"videotestsrc\", \"hfov_deg\": 60, %s}}", cases[i][0]);
+        cJSON *j = cJSON_Parse(buf);
+        assert_non_null(j);
+        camera_cfg c;
+        camera_cfg_default(&c);
+        sg_errinfo e = {0};
+        if (camera_cfg_from_json(&c, j, "site.json: sensors[0]", &e))
+            fail_msg("%s: %s", cases[i][0], e.msg);
+        cJSON_Delete(j);
+        char got[32];
+        snprintf(got, sizeof got, "%g %d", c.det.sky_mask, (int)c.det.first_frame_detect);
+        if (strcmp(got, cases[i][1]))
+            fail_msg("%s: sky_mask, first_frame_detect = %s, expected %s", cases[i][0], got,
+                     cases[i][1]);
+        if (i == 4)
+            assert_int_equal(c.det.sky_mask_margin_px, 6);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +755,10 @@ int main(void)
         cmocka_unit_test(test_stride_and_velocity),
         cmocka_unit_test(test_static_object_is_clutter),
         cmocka_unit_test(test_sky_texture_mask),
+        cmocka_unit_test(test_sky_mask_horizon),
+        cmocka_unit_test(test_sky_mask_open_sky),
+        cmocka_unit_test(test_first_frame_detect),
+        cmocka_unit_test(test_camera_thermal_defaults),
         cmocka_unit_test(test_pan_compensated),
         cmocka_unit_test(test_merge_frac),
         cmocka_unit_test(test_bad_config),

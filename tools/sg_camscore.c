@@ -6,7 +6,7 @@
  *   sg_camscore --data DIR [--split train|calib|val|all] [--sensor V|IR]
  *               [--model FILE] [--drone-min-conf P] [--seconds S] [--clips N]
  *               [--features OUT.csv --every N [--crops OUT.f32]] [--list-split] [--per-clip] [--max-shift PX]
- *               [--class-smooth N] [--merge-frac F]
+ *               [--class-smooth N] [--merge-frac F] [--detector JSON] [--breakdown]
  *
  * The split (one place for the whole project: training, calibration and the figures
  * in docs/camera.md all come from here) is by clip, stratified by (sensor, class,
@@ -38,6 +38,16 @@
 #define MAX_CLIPS 1024
 #define NTRUTH 5 /* drone bird airplane helicopter clutter */
 #define NPRED 6  /* + uncertain */
+/* false drone reports: truth bird, airplane, helicopter, then clutter near a label box
+ * (a fragment or offset box of a labelled object), clutter below the learnt skyline or in
+ * a textured block (ground, trees, buildings), other clutter (sky: clouds, unlabelled) */
+enum { FA_BIRD, FA_AIRPLANE, FA_HELI, FA_FRAGMENT, FA_GROUND, FA_SKY, NBD_FA };
+/* missed drone frames: no candidate blob on the drone box, a candidate not (yet)
+ * confirmed, a confirmed detection published as another class */
+enum { MISS_NO_BLOB, MISS_UNCONFIRMED, MISS_CLASSIFIED, NBD_MISS };
+static const char *const fa_names[NBD_FA] = {"bird", "airplane", "helicopter", "fragment",
+                                             "ground", "sky"};
+static const char *const miss_names[NBD_MISS] = {"no_blob", "unconfirmed", "classified_other"};
 
 typedef struct {
     char name[64], sensor[8], cls[16], bin[16];
@@ -59,6 +69,8 @@ typedef struct {
     double first_max;
     double drone_first_sum, drone_first_max; /* drone clips: first drone report on the drone */
     int drone_first_n, drone_first_missed;
+    /* --breakdown: where false drone reports and missed drone frames come from */
+    uint64_t fa[NBD_FA], miss[NBD_MISS], miss_early;
 } score;
 
 typedef struct {
@@ -77,6 +89,9 @@ typedef struct {
     int every;
     bool per_clip;
     uint64_t clip_reports, clip_ok, clip_frames;
+    bool breakdown;
+    int skyline_k; /* index of the skyline_depth feature */
+    uint64_t clip_fa[NBD_FA], clip_miss[NBD_MISS];
 } run_ctx;
 
 static const char *const truth_names[NTRUTH] = {"drone", "bird", "airplane", "helicopter",
@@ -240,6 +255,57 @@ static int pred_index(const char *cls, bool model)
     return NPRED - 1;
 }
 
+/* Is d near (but not matching) a label box of frame fr: within two box sizes + 16 px. */
+static bool near_box(const run_ctx *x, int fr, const skydet_det *d)
+{
+    if (fr < 0 || fr >= x->nframes)
+        return false;
+    for (int i = x->first[fr]; i < x->first[fr + 1]; i++) {
+        const box *b = &x->b[i];
+        double m = 2.0 * fmax(b->w, b->h) + 16.0;
+        if (d->x1 >= b->x - m && d->x0 <= b->x + b->w - 1 + m && d->y1 >= b->y - m &&
+            d->y0 <= b->y + b->h - 1 + m)
+            return true;
+    }
+    return false;
+}
+
+static void count_false(run_ctx *x, int fr, const camera_frame *f, size_t i, int truth)
+{
+    int k;
+    if (truth >= 1 && truth <= 3)
+        k = truth == 1 ? FA_BIRD : truth == 2 ? FA_AIRPLANE : FA_HELI;
+    else if (near_box(x, fr, &f->dets[i]))
+        k = FA_FRAGMENT;
+    else if (f->dets[i].texture > 3.0 ||
+             (x->skyline_k >= 0 && f->feats[i * CAMFEAT_N + (size_t)x->skyline_k] > 0))
+        k = FA_GROUND;
+    else
+        k = FA_SKY;
+    x->sc->fa[k]++;
+    x->clip_fa[k]++;
+}
+
+/* A drone-labelled frame without a drone report on the drone: why. */
+static void count_miss(run_ctx *x, int fr, const camera_frame *f)
+{
+    int k = MISS_NO_BLOB;
+    for (size_t i = 0; i < f->n_dets; i++) {
+        int bi = match(x, fr, &f->dets[i]);
+        if (bi >= 0 && x->b[bi].cls == 0)
+            k = MISS_CLASSIFIED;
+    }
+    for (size_t i = 0; i < f->n_cands && k == MISS_NO_BLOB; i++) {
+        int bi = match(x, fr, &f->cands[i]);
+        if (bi >= 0 && x->b[bi].cls == 0)
+            k = MISS_UNCONFIRMED;
+    }
+    x->sc->miss[k]++;
+    x->clip_miss[k]++;
+    if (f->t - x->t0 < 1.0)
+        x->sc->miss_early++;
+}
+
 static int on_frame(void *user, const camera_frame *f)
 {
     run_ctx *x = user;
@@ -283,6 +349,8 @@ static int on_frame(void *user, const camera_frame *f)
             } else if (!x->drone_clip) {
                 s->free_false++;
             }
+            if (truth != 0 && x->breakdown)
+                count_false(x, fr, f, i, truth);
         }
         if (x->feat && f->dets[i].track_id % (unsigned)x->every == (unsigned)fr % (unsigned)x->every) {
             fprintf(x->feat, "%s,%s,%s,%d,%u,%s", x->c->name, x->c->split, x->c->sensor, fr,
@@ -301,6 +369,8 @@ static int on_frame(void *user, const camera_frame *f)
     if (has_drone) {
         s->drone_frames++;
         s->drone_hits += hit;
+        if (!hit && x->breakdown)
+            count_miss(x, fr, f);
     }
     return 0;
 }
@@ -332,6 +402,21 @@ static void print_score(const char *what, const score *s, bool model)
             printf(" %10llu", (unsigned long long)s->conf[t][p]);
         printf("\n");
     }
+    uint64_t nfa = 0, nmiss = 0;
+    for (int k = 0; k < NBD_FA; k++)
+        nfa += s->fa[k];
+    for (int k = 0; k < NBD_MISS; k++)
+        nmiss += s->miss[k];
+    if (!nfa && !nmiss)
+        return;
+    printf("false drone reports by source (all clips, %llu):", (unsigned long long)nfa);
+    for (int k = 0; k < NBD_FA; k++)
+        printf(" %s %llu", fa_names[k], (unsigned long long)s->fa[k]);
+    printf("\nmissed drone frames by cause (%llu, %llu in the first 1 s):",
+           (unsigned long long)nmiss, (unsigned long long)s->miss_early);
+    for (int k = 0; k < NBD_MISS; k++)
+        printf(" %s %llu", miss_names[k], (unsigned long long)s->miss[k]);
+    printf("\n");
 }
 
 static void usage(void)
@@ -355,7 +440,11 @@ static void usage(void)
             "  --per-clip          one line per clip\n"
             "  --max-shift PX      detector max_shift_px (0 = no motion compensation)\n"
             "  --merge-frac F      detector merge_frac (fragment merging relative to size)\n"
-            "  --class-smooth N    adapter class_smooth (detections; default: the camera's, 30)\n");
+            "  --class-smooth N    adapter class_smooth (detections; default: the camera's, 30)\n"
+            "  --detector JSON     detector keys as in a site config's adapter.detector,\n"
+            "                      e.g. '{\"sky_mask\": 1}' (applied after the options above)\n"
+            "  --breakdown         false drone reports by source and missed drone frames by\n"
+            "                      cause, in total and (with --per-clip) per clip\n");
 }
 
 int main(int argc, char **argv)
@@ -366,7 +455,8 @@ int main(int argc, char **argv)
     double seconds = 0, min_conf = 0.5;
     int max_clips = 0, every = 3, max_shift = -1, smooth = 0;
     double merge_frac = -1;
-    bool list = false, per_clip = false;
+    bool list = false, per_clip = false, breakdown = false;
+    const char *det_json = NULL;
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'},     {"split", required_argument, 0, 's'},
         {"seed", required_argument, 0, 'S'},     {"sensor", required_argument, 0, 'm'},
@@ -377,6 +467,7 @@ int main(int argc, char **argv)
         {"max-shift", required_argument, 0, 'x'}, {"class-smooth", required_argument, 0, 'C'},
         {"merge-frac", required_argument, 0, 'F'}, {"help", no_argument, 0, 'h'},
         {"crops", required_argument, 0, 'K'},
+        {"detector", required_argument, 0, 'D'}, {"breakdown", no_argument, 0, 'B'},
         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -397,6 +488,8 @@ int main(int argc, char **argv)
         case 'C': smooth = atoi(optarg); break;
         case 'F': merge_frac = atof(optarg); break;
         case 'K': crop_path = optarg; break;
+        case 'D': det_json = optarg; break;
+        case 'B': breakdown = true; break;
         default: usage(); return o == 'h' ? 0 : 2;
         }
     }
@@ -406,6 +499,16 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
+    cJSON *det_obj = NULL;
+    if (det_json && (!(det_obj = cJSON_Parse(det_json)) || !cJSON_IsObject(det_obj))) {
+        fprintf(stderr, "sg_camscore: --detector: not a JSON object: %s\n", det_json);
+        cJSON_Delete(det_obj);
+        return 2;
+    }
+    int skyline_k = -1;
+    for (int k = 0; k < CAMFEAT_N; k++)
+        if (!strcmp(camfeat_name(k), "skyline_depth"))
+            skyline_k = k;
     static clip cl[MAX_CLIPS];
     int n;
     if (load_index(dir, seed, cl, &n))
@@ -441,7 +544,8 @@ int main(int argc, char **argv)
         if (max_clips && done >= max_clips)
             break;
         bool ir = !strcmp(c->sensor, "IR");
-        run_ctx x = {.c = c, .sc = &sc[ir], .feat = feat, .crops = crops, .every = every, .per_clip = per_clip};
+        run_ctx x = {.c = c, .sc = &sc[ir], .feat = feat, .crops = crops, .every = every,
+                     .per_clip = per_clip, .breakdown = breakdown, .skyline_k = skyline_k};
         x.object_cls = class_index(c->cls);
         x.drone_clip = x.object_cls == 0;
         if (load_labels(dir, &x)) {
@@ -466,6 +570,13 @@ int main(int argc, char **argv)
         if (model)
             snprintf(cfg.classifier, sizeof cfg.classifier, "%s", model);
         sg_errinfo e = {0};
+        if (det_obj && skydet_cfg_from_json(&cfg.det, det_obj, "--detector", &e)) {
+            fprintf(stderr, "sg_camscore: %s\n", e.msg);
+            rc = 1;
+            free(x.b);
+            free(x.first);
+            break;
+        }
         camera *cam = camera_create(&cfg, &e);
         if (!cam || camera_run(cam, on_frame, &x, &e)) {
             fprintf(stderr, "sg_camscore: %s\n", e.msg);
@@ -487,10 +598,20 @@ int main(int argc, char **argv)
                    (unsigned long long)x.clip_reports, (unsigned long long)x.clip_ok,
                    x.seen ? x.first_s : -1.0, x.drone_seen ? x.drone_first_s : -1.0,
                    (unsigned long long)st.blobs_dropped, (unsigned long long)st.tracklets_dropped);
+        if (per_clip && cam && breakdown) {
+            printf("  false:");
+            for (int k = 0; k < NBD_FA; k++)
+                printf(" %s %llu", fa_names[k], (unsigned long long)x.clip_fa[k]);
+            printf("  missed:");
+            for (int k = 0; k < NBD_MISS; k++)
+                printf(" %s %llu", miss_names[k], (unsigned long long)x.clip_miss[k]);
+            printf("\n");
+        }
         free(x.b);
         free(x.first);
         done++;
     }
+    cJSON_Delete(det_obj);
     if (feat && fclose(feat)) {
         fprintf(stderr, "sg_camscore: %s: write failed\n", feat_path);
         rc = 1;

@@ -52,6 +52,7 @@ const nl_counter nl_counters[] = {
     NLC(NL_H_CAMERA, detections_masked, "detections_masked"),
     NLC(NL_H_CAMERA, blobs_dropped, "blobs_dropped"),
     NLC(NL_H_CAMERA, tracklets_dropped, "tracklets_dropped"),
+    NLC(NL_H_CAMERA, blobs_below_horizon, "blobs_below_horizon"),
     NLC(NL_H_CAMERA, drone_reports, "drone_reports"),
     NLC(NL_H_RID, rid_messages, "remote_id_messages"),
     NLC(NL_H_RID, rid_positions, "remote_id_positions"),

@@ -134,6 +134,7 @@ static void health_fill(runner *s, nl_health *h)
         h->detections_masked = cs.detections_masked;
         h->blobs_dropped = cs.blobs_dropped;
         h->tracklets_dropped = cs.tracklets_dropped;
+        h->blobs_below_horizon = cs.blobs_below_horizon;
         h->drone_reports = cs.drone_reports;
     }
 #if SG_WITH_SAPIENT
