@@ -302,6 +302,7 @@ static void check_sector(const runner *r, const camgeom_cfg *gc, int w, int h)
                   s->az_center * 180 / M_PI, s->az_half * 180 / M_PI, s->el_min * 180 / M_PI,
                   s->el_max * 180 / M_PI, vh * 180 / M_PI);
     assert_true(s->cover == TRACKER_COVER_SECTOR && s->range_max == 2000);
+    assert_true(s->detected_only); /* never charges a track only other sensors have seen */
     assert_true(fabs(s->az_center) < 1e-3);
     assert_true(s->az_half <= hh && s->az_half > 0.8 * hh);
     assert_true(s->el_max <= vh && s->el_max > 0.7 * vh && s->el_min >= -vh &&

@@ -245,7 +245,8 @@ void sensor_camera_sector(runner *s, int width, int height)
         if (sector_inside(&g, az0, ah, lo, hi)) {
             s->scan_sector = (tracker_scan){.sensor = s->idx, .cover = TRACKER_COVER_SECTOR,
                                             .az_center = az0, .az_half = ah, .el_min = lo,
-                                            .el_max = hi, .range_max = s->scan_range_m};
+                                            .el_max = hi, .range_max = s->scan_range_m,
+                                            .detected_only = true};
             s->scan_ok = true;
             return;
         }

@@ -108,6 +108,9 @@ struct sensor_side {
 };
 
 /* sensor_build.c: each fills runner s for venue sensor si (errors name the key). */
+/* Every counter the status shows for sensor s, read on its own thread (sensor_health.c). */
+void sensor_health_fill(runner *s, nl_health *h);
+
 int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errinfo *e);
 int sensor_build_wifi(sensor_side *p, size_t si, runner *s, sg_errinfo *e);
 /* The camera's scan sector for width x height frames into s->scan_sector (s->scan_ok): an
