@@ -24,15 +24,7 @@
 
 #define SEED 0xC0DEDull
 
-static uint64_t rng = SEED;
-static double urand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((rng >> 11) + 0.5) / 9007199254740992.0;
-}
-static double grand(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand()); }
+#include "test_rng.h"
 
 static void test_framing(void **state)
 {

@@ -30,15 +30,7 @@
 #define FS 8e6
 #define FC 2404e6
 
-static uint64_t rng = SEED;
-static double urand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((rng >> 11) + 0.5) / 9007199254740992.0;
-}
-static double grand(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand()); }
+#include "test_rng.h"
 
 static const uint8_t ADVA_EXT[6] = {0x66, 0x55, 0x44, 0x33, 0x22, 0xC1}; /* on air, LSB first */
 static const uint8_t ADVA_LEG[6] = {0x01, 0x02, 0x03, 0x04, 0x05, 0xC2};

@@ -22,14 +22,8 @@
 #define LO 400
 #define HI 599
 
-static uint64_t rng;
-static double urand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
-}
+#define SEED 1 /* each case sets rng to its own seed */
+#include "test_rng.h"
 
 typedef struct {
     burstdet_region r[8];

@@ -23,14 +23,7 @@
 
 #define SEED 0xFC4A11ull
 
-static uint64_t rng = SEED;
-static double urand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((rng >> 11) + 0.5) / 9007199254740992.0;
-}
+#include "test_rng.h"
 
 typedef struct {
     float complex *y[2];
