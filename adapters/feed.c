@@ -383,6 +383,8 @@ int feed_encode_status(const feed *f, char *buf, size_t cap, const sg_status *s,
     sgjw_uint(&w, "bursts", s->bursts);
     sgjw_uint(&w, "measurements", s->measurements);
     sgjw_uint(&w, "measurements_rejected", s->measurements_rejected);
+    sgjw_uint(&w, "scans", s->scans);
+    sgjw_uint(&w, "scans_rejected", s->scans_rejected);
     sgjw_uint(&w, "published", s->messages_published);
     sgjw_uint(&w, "publish_dropped", s->messages_dropped);
     feed_stats fs;

@@ -244,6 +244,8 @@ static int parse_status(const cJSON *o, const char *w, feed_msg_status *s, sg_er
         {"bursts", &s->bursts},
         {"measurements", &s->measurements},
         {"measurements_rejected", &s->measurements_rejected},
+        {"scans", &s->scans},
+        {"scans_rejected", &s->scans_rejected},
         {"published", &s->published},
         {"publish_dropped", &s->publish_dropped},
         {"queue_depth", &s->queue_depth},

@@ -122,7 +122,7 @@ typedef struct {
     char node[SG_ID_LEN];
     double uptime_s;
     double samples_processed, samples_dropped, blocks_dropped, bursts;
-    double measurements, measurements_rejected, published, publish_dropped;
+    double measurements, measurements_rejected, scans, scans_rejected, published, publish_dropped;
     double queue_depth, queue_capacity, tracks, alerts_active;
     int n_sensors;
     feed_msg_sensor sensors[FEED_MAX_SENSORS];

@@ -265,6 +265,8 @@ typedef struct {
     uint64_t bursts;             /* detected */
     uint64_t measurements;       /* delivered to the tracker */
     uint64_t measurements_rejected; /* invalid (NaN, out of range) and counted */
+    uint64_t scans;              /* sensor scan reports applied by the tracker */
+    uint64_t scans_rejected;     /* scan reports refused (invalid coverage, too old) */
     uint64_t messages_published;
     uint64_t messages_dropped;   /* by the publisher (HWM, errors) */
     uint32_t queue_depth;        /* current, blocks */

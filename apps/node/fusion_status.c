@@ -168,6 +168,8 @@ void fusion_publish_status(fusion_side *p, bool snapshot)
     tracker_stats(p->trk, &tc);
     st->measurements = tc.meas_in;
     st->measurements_rejected = p->rejected;
+    st->scans = tc.scans_used;
+    st->scans_rejected = p->scans_rejected;
     feed_stats fs;
     feed_get_stats(p->fd, &fs);
     st->messages_published = fs.published;
