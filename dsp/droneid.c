@@ -161,12 +161,17 @@ void droneid_parse(const uint8_t raw[DRONEID_PAYLOAD_LEN], droneid_msg *m)
 #define K0_MAX 110     /* carriers (1.65 MHz): largest centre error searched; the
                           resampler passes +-6.2 MHz and the band is +-4.5 MHz */
 #define RHO_MIN 0.2    /* CP metric below which a layout is not DroneID */
+#define OCC_TOP 75     /* bins (1/8 of the 601) for the occupancy metric */
+#define OCC_MAX 0.4    /* occupancy above which a layout is not DroneID: 600 equal
+                          carriers give 0.13-0.21 from 30 dB down to -3 dB in-band SNR,
+                          a narrow strong signal in the band ~1 */
 #define TREFINE 24     /* samples searched around the CP timing with the ZC template */
 #define MAX_ITERS 8
 #define EDGE_PAD 96    /* zero samples added on each side (6.25 us) */
 
 struct droneid_rx {
     double fs;
+    double occ_max; /* occupancy above which a layout is refused (OCC_MAX) */
     droneid_resamp *rs;
     float complex *y; /* burst at 15.36 Msps, CFO-corrected in place */
     size_t ycap;
@@ -196,6 +201,7 @@ droneid_rx *droneid_rx_create(double fs, sg_errinfo *e)
         return NULL;
     }
     q->fs = fs;
+    q->occ_max = OCC_MAX;
     if (fs != DRONEID_FS) {
         q->rs = droneid_resamp_create(fs, DRONEID_FS, 6.2e6, e);
         if (!q->rs) {
@@ -236,6 +242,14 @@ void droneid_rx_destroy(droneid_rx *q)
 }
 
 double droneid_rx_rate(const droneid_rx *q) { return q ? q->fs : 0; }
+
+int droneid_rx_set_occupancy_max(droneid_rx *q, double occ_max)
+{
+    if (!q || !(occ_max >= 0.125 && occ_max <= 1))
+        return SG_EINVAL;
+    q->occ_max = occ_max;
+    return SG_OK;
+}
 
 static int ensure_cap(droneid_rx *q, size_t m)
 {
@@ -322,7 +336,13 @@ static void symbol_fft(droneid_rx *q, size_t m, const droneid_layout *l, long s,
  * 601-bin window with the most energy. Returns its offset from the nominal position
  * in carriers (15 kHz), clamped to +-K0_MAX: the front end's centre estimate of a weak
  * burst can be off by several hundred kHz, more than the integer search spans. */
-static int band_offset(droneid_rx *q, size_t m, const sync_t *st)
+static int cmp_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
 {
     float complex X[DRONEID_NFFT];
     double P[2 * DRONEID_NFFT + 1];
@@ -338,7 +358,7 @@ static int band_offset(droneid_rx *q, size_t m, const sync_t *st)
     for (int k = 1; k <= 2 * DRONEID_NFFT; k++)
         P[k] += P[k - 1];
     const int w = DRONEID_NZC; /* 601 bins: 600 carriers and DC */
-    int best = 0;
+    int best = 0, besta = 0;
     double bestv = -1;
     for (int k0 = -K0_MAX; k0 <= K0_MAX; k0++) {
         int a = (k0 - w / 2 + 2 * DRONEID_NFFT) % DRONEID_NFFT;
@@ -346,8 +366,18 @@ static int band_offset(droneid_rx *q, size_t m, const sync_t *st)
         if (v > bestv) {
             bestv = v;
             best = k0;
+            besta = a;
         }
     }
+    /* occupancy: share of the window's energy in its strongest OCC_TOP bins */
+    double bins[DRONEID_NZC];
+    for (int k = 0; k < w; k++)
+        bins[k] = P[besta + k + 1] - P[besta + k];
+    qsort(bins, (size_t)w, sizeof bins[0], cmp_desc);
+    double top = 0;
+    for (int k = 0; k < OCC_TOP; k++)
+        top += bins[k];
+    *occ = bestv > 0 ? top / bestv : 1;
     return best;
 }
 
@@ -435,6 +465,7 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
     droneid_diag dg;
     memset(&dg, 0, sizeof dg);
     dg.known_sym_errors = -1;
+    dg.occupancy = -1;
     if (diag)
         *diag = dg;
     if (!q || !iq || !out || !isfinite(freq_offset_hz) ||
@@ -475,11 +506,14 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
 
     /* sync on both layouts; keep the one whose ZC symbols match best. A layout whose
      * CP metric is below RHO_MIN cannot pass the check below: it skips the costly
-     * centre and integer-CFO searches (most non-DroneID bursts end here). */
+     * centre and integer-CFO searches (most non-DroneID bursts end here). So does one
+     * whose band, at that timing, is not occupied evenly (occupancy above OCC_MAX: a
+     * narrow strong signal, e.g. an ELRS packet, inside a wide front-end region). */
     sync_t best = {0}, weak = {0};
     best.zc = -1;
     weak.rho = -1;
     int any = 0;
+    double occ_best = -1;
     for (int nsym = 9; nsym >= 8; nsym--) {
         sync_t st;
         if (cp_search(q, mc + DRONEID_NFFT, droneid_layout_get(nsym), &st))
@@ -492,7 +526,17 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
         }
         /* work on a CFO-corrected copy per hypothesis: mix forward and undo after */
         mix(q->y, m, st.cfo);
-        int iq_ = int_cfo(q, m, &st, band_offset(q, m, &st));
+        double occ = 1;
+        int k0 = band_offset(q, m, &st, &occ);
+        if (occ > occ_best)
+            occ_best = occ;
+        if (q->occ_max < 1 && occ > q->occ_max) {
+            mix(q->y, m, -st.cfo);
+            if (st.rho > weak.rho)
+                weak = st;
+            continue;
+        }
+        int iq_ = int_cfo(q, m, &st, k0);
         mix(q->y, m, iq_ * 15e3);
         st.cfo += iq_ * 15e3;
         zc_refine(q, m, &st);
@@ -510,12 +554,14 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
         return SG_ETRUNC;
     }
     if (!best.l) {
+        dg.rejected = true;
         weak.zc = 0;
         best = weak; /* reported in diag, refused below */
     }
     dg.stage = DRONEID_STAGE_SYNC;
     dg.nsym = best.l->nsym;
     dg.cp_metric = best.rho;
+    dg.occupancy = occ_best;
     dg.zc_metric = best.zc;
     dg.cfo_hz = best.cfo;
     dg.start_s = ((double)best.s - EDGE_PAD) / DRONEID_FS;

@@ -7,7 +7,9 @@
  * centre) to droneid_rx_decode(). The receiver resamples to 15.36 Msps, finds the
  * symbol timing and coarse CFO from the cyclic prefixes (a layout whose CP metric is
  * below 0.2 stops there: the cheap rejection of non-DroneID bursts), finds the band's
- * centre in the burst's own spectrum, resolves the integer CFO and
+ * centre in the burst's own spectrum (a layout whose band is not evenly occupied at
+ * that timing, more than 0.4 of its energy in 1/8 of its bins, stops there too),
+ * resolves the integer CFO and
  * refines timing on the Zadoff-Chu symbols, estimates the channel on both ZC symbols
  * (with the residual CFO from their phase difference), demodulates QPSK to soft bits,
  * descrambles, undoes rate matching, turbo-decodes (max-log-MAP, CRC-24A early stop)
@@ -79,6 +81,11 @@ typedef struct {
     int nsym;               /* layout found: 9 or 8 (0 if no sync) */
     double cp_metric;       /* 0..1 normalised CP correlation at the chosen timing */
     double zc_metric;       /* 0..1 normalised ZC correlation (both ZC symbols) */
+    double occupancy;       /* 0.125..1: share of the band's energy in its strongest 1/8 of
+                               the 601 bins (flat OFDM ~0.16; a narrow signal near 1); -1
+                               if no layout passed the CP metric */
+    bool rejected;          /* stopped by the cheap tests before the ZC search: on every
+                               layout CP metric < 0.2 or occupancy > 0.4 (SG_ENOTFOUND) */
     double cfo_hz;          /* total carrier offset found (fractional + integer + fine) */
     double start_s;         /* s, burst start (first CP) from the start of the input IQ
                                (slightly negative if the input began inside the burst) */
@@ -107,6 +114,10 @@ droneid_rx *droneid_rx_create(double fs, sg_errinfo *e);
 void droneid_rx_destroy(droneid_rx *q);
 /* The capture rate (Hz) the receiver was made for. */
 double droneid_rx_rate(const droneid_rx *q);
+/* Occupancy (droneid_diag.occupancy) above which a sync hypothesis is refused before the
+ * ZC search; default 0.4, range [0.125, 1] (1 turns the test off: benchmarks compare
+ * with and without it). SG_EINVAL out of range or NaN. */
+int droneid_rx_set_occupancy_max(droneid_rx *q, double occ_max);
 
 /* Decodes one burst. iq[n]: complex baseband at fs holding the burst (leading and
  * trailing noise allowed, up to ~10 ms; edges trimmed by up to ~6 us are tolerated);

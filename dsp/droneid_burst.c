@@ -56,8 +56,11 @@ int droneid_burst_decode(droneid_rx *q, const sg_burst *b, const float complex *
         if (st)
             st->attempts++;
         int rc = droneid_rx_decode(q, iq + pc.a, pc.n, off, &m, &d);
-        if (rc != SG_OK)
+        if (rc != SG_OK) {
+            if (st && d.rejected)
+                st->rejected++;
             continue;
+        }
         /* the burst found: [s, e) in the region; search what is left on either side */
         double len_s = droneid_layout_get(d.nsym == 8 ? 8 : 9)->len / DRONEID_FS;
         double s_rel = d.start_s < 0 ? 0 : d.start_s;

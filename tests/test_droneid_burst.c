@@ -195,6 +195,70 @@ static void test_merged_region_and_offset_hint(void **st)
     free(y);
 }
 
+/* The band-occupancy test (droneid.h): a strong carrier in a wide region passes the CP
+ * metric (a tone repeats at every lag) but holds its band's energy in a few bins: it is
+ * refused before the ZC search and counted; with the test off it goes on to the ZC
+ * search. A DroneID burst (600 equal carriers) is far under the threshold and decodes. */
+static void test_occupancy_rejects_narrow(void **st)
+{
+    (void)st;
+    const double fs = 20e6, f_tone = 1.2e6;
+    size_t n = (size_t)(1.2e-3 * fs);
+    float complex *x = malloc(n * sizeof *x);
+    assert_non_null(x);
+    rng_state = 0x0cc0001u;
+    for (size_t k = 0; k < n; k++)
+        x[k] = (float complex)cexp(2.0 * M_PI * I * f_tone * (double)k / fs) + cnoise(0.03);
+    sg_errinfo e = {0};
+    droneid_rx *rx = droneid_rx_create(fs, &e);
+    assert_non_null(rx);
+    droneid_msg m;
+    droneid_diag d;
+    assert_int_equal(droneid_rx_decode(rx, x, n, f_tone, &m, &d), SG_ENOTFOUND);
+    if (!(d.rejected && d.cp_metric >= 0.2 && d.occupancy > 0.9))
+        fail_msg("tone: rejected %d, CP metric %.3f, occupancy %.3f (seed %#x)", d.rejected,
+                 d.cp_metric, d.occupancy, 0x0cc0001u);
+    /* through the decoding policy: every receiver call counted as rejected */
+    sg_burst b = {.t_start = T0, .duration = 1e-3, .fc = 2.4e9 + f_tone, .bandwidth = 9e6,
+                  .sample_count = (uint64_t)(1e-3 * fs)};
+    droneid_msg out[DRONEID_BURST_MAX];
+    size_t nm = 0;
+    droneid_burst_stats bs = {0};
+    assert_int_equal(droneid_burst_decode(rx, &b, x, n, 2.4e9, out, NULL, DRONEID_BURST_MAX,
+                                          &nm, &bs),
+                     SG_ENOTFOUND);
+    assert_true(bs.attempts >= 1);
+    assert_int_equal(bs.rejected, bs.attempts);
+    assert_int_equal(bs.failed, 1);
+    /* the test off: the same region goes past it */
+    assert_int_equal(droneid_rx_set_occupancy_max(rx, 1), SG_OK);
+    droneid_rx_decode(rx, x, n, f_tone, &m, &d);
+    assert_false(d.rejected);
+    assert_true(d.stage >= DRONEID_STAGE_SYNC && d.occupancy > 0.9);
+    /* bad thresholds */
+    assert_int_equal(droneid_rx_set_occupancy_max(rx, NAN), SG_EINVAL);
+    assert_int_equal(droneid_rx_set_occupancy_max(rx, 0.1), SG_EINVAL);
+    assert_int_equal(droneid_rx_set_occupancy_max(rx, 1.01), SG_EINVAL);
+    assert_int_equal(droneid_rx_set_occupancy_max(NULL, 0.4), SG_EINVAL);
+    assert_int_equal(droneid_rx_set_occupancy_max(rx, 0.4), SG_OK);
+    /* a DroneID burst at ~15 dB: even occupancy, decoded */
+    droneid_msg ref;
+    make_msg(&ref, 11);
+    size_t nb = droneid_mod_len(fs, 9), got = 0;
+    float complex *y = calloc(nb + 800, sizeof *y);
+    assert_non_null(y);
+    assert_int_equal(droneid_modulate(&ref, fs, -0.8e6, y + 400, nb, &got), SG_OK);
+    for (size_t k = 0; k < nb + 800; k++)
+        y[k] += cnoise(0.02);
+    assert_int_equal(droneid_rx_decode(rx, y, nb + 800, -0.8e6, &m, &d), SG_OK);
+    assert_string_equal(m.serial, ref.serial);
+    if (!(d.occupancy > 0.125 && d.occupancy < 0.25) || d.rejected)
+        fail_msg("DroneID burst: occupancy %.3f, rejected %d", d.occupancy, d.rejected);
+    droneid_rx_destroy(rx);
+    free(x);
+    free(y);
+}
+
 /* ---- the real capture ----------------------------------------------------------------- */
 
 
@@ -293,9 +357,10 @@ static void test_real_degraded(void **st)
                     rd += real_trial(x, &sp[i], rates[r], offs[o], snrs[q], 0, ref.serial, &s);
                     rt++;
                 }
-            printf("  %6.2f Msps: %d / %d (front-end regions tried %llu, receiver calls %llu)\n",
+            printf("  %6.2f Msps: %d / %d (front-end regions tried %llu, receiver calls %llu, "
+                   "stopped by its cheap tests %llu)\n",
                    rates[r] / 1e6, rd, rt, (unsigned long long)s.st.regions,
-                   (unsigned long long)s.st.attempts);
+                   (unsigned long long)s.st.attempts, (unsigned long long)s.st.rejected);
             total += rt;
             decoded[q] += rd;
             droneid_rx_destroy(s.rx);
@@ -319,6 +384,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_candidate_gate),
         cmocka_unit_test(test_merged_region_and_offset_hint),
+        cmocka_unit_test(test_occupancy_rejects_narrow),
         cmocka_unit_test(test_real_degraded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

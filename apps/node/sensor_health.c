@@ -30,6 +30,7 @@ void sensor_health_fill(runner *s, nl_health *h)
         h->bursts = atomic_load(&s->bursts);
         h->droneid_decoded = atomic_load(&s->decoded);
         h->droneid_failed = atomic_load(&s->decode_fail);
+        h->droneid_rejected = atomic_load(&s->decode_rejected);
         if (as.scan_channels) {
             h->groups |= NL_H_SCAN;
             h->scan_channels = as.scan_channels;

@@ -82,6 +82,7 @@ typedef struct {
     pthread_t th;
     bool started;
     atomic_uint_least64_t bursts, decoded, decode_fail, events_dropped;
+    atomic_uint_least64_t decode_rejected; /* DroneID receiver calls its cheap tests stopped */
     /* watchdog: written by the sensor thread, read by the polling thread */
     atomic_llong busy_ns;      /* CLOCK_MONOTONIC ns the current block began, 0 = idle */
     atomic_int stage;          /* RF_STAGE_* inside it */

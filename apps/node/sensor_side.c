@@ -103,8 +103,12 @@ static void try_droneid(runner *s, const sg_burst *b, const float complex *iq, s
     droneid_msg msg[DRONEID_BURST_MAX];
     double tm[DRONEID_BURST_MAX];
     size_t nm = 0;
-    if (droneid_burst_decode(s->did, b, iq, n, s->center_freq, msg, tm, DRONEID_BURST_MAX, &nm,
-                             NULL) != SG_OK) {
+    droneid_burst_stats bst = {0};
+    int drc = droneid_burst_decode(s->did, b, iq, n, s->center_freq, msg, tm, DRONEID_BURST_MAX,
+                                   &nm, &bst);
+    if (bst.rejected)
+        atomic_fetch_add(&s->decode_rejected, bst.rejected);
+    if (drc != SG_OK) {
         atomic_fetch_add(&s->decode_fail, 1);
         return;
     }
