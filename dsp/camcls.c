@@ -243,20 +243,28 @@ static int cnn_from_json(const cJSON *j, const char *where, cnn **out, sg_errinf
     return rc;
 }
 
+/* A zeroed object of `size` bytes for the document doc, which must be a JSON object;
+ * NULL + e otherwise or when out of memory. */
+static void *new_for(const cJSON *doc, const char *where, size_t size, sg_errinfo *e)
+{
+    if (!cJSON_IsObject(doc)) {
+        sg_err_set(e, SG_EFORMAT, "%s: must be a JSON object", where);
+        return NULL;
+    }
+    void *p = calloc(1, size);
+    if (!p)
+        sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
+    return p;
+}
+
 /* One network from its document (format "skyguard-camcls", version 1 or 2). */
 static member *member_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
 {
     static const char *const keys[] = {"format", "version", "features", "classes", "mean",
                                        "scale", "layers", "temperature", "trained", "cnn", NULL};
-    if (!cJSON_IsObject(doc)) {
-        sg_err_set(e, SG_EFORMAT, "%s: must be a JSON object", where);
+    member *m = new_for(doc, where, sizeof *m, e);
+    if (!m)
         return NULL;
-    }
-    member *m = calloc(1, sizeof *m);
-    if (!m) {
-        sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
-        return NULL;
-    }
     char fmt[32];
     long ver;
     const cJSON *layers;
@@ -369,15 +377,9 @@ static int ensemble_from_json(const cJSON *doc, const char *where, camcls *c, sg
 
 camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
 {
-    if (!cJSON_IsObject(doc)) {
-        sg_err_set(e, SG_EFORMAT, "%s: must be a JSON object", where);
+    camcls *c = new_for(doc, where, sizeof *c, e);
+    if (!c)
         return NULL;
-    }
-    camcls *c = calloc(1, sizeof *c);
-    if (!c) {
-        sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
-        return NULL;
-    }
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, "format");
     if (cJSON_IsString(f) && !strcmp(f->valuestring, "skyguard-camcls-ensemble")) {
         if (ensemble_from_json(doc, where, c, e)) {

@@ -21,6 +21,8 @@ import sys
 
 import numpy as np
 
+from train_camera import write_json
+
 FORMAT = "skyguard-camcls-ensemble"
 
 
@@ -96,15 +98,9 @@ def main():
             pm = np.mean([forward(m, r["features"], r["crop"]) for m in mem], axis=0)
             out.append({"features": r["features"], "crop": r["crop"],
                         "p": [float(f"{v:.6g}") for v in pm]})
-        with open(a.vectors, "w") as f:
-            json.dump({"model": "the camcls ensemble file written with these vectors",
-                       "rows": out}, f, separators=(",", ":"))
-            f.write("\n")
-        print("wrote", a.vectors, len(out), "rows")
-    with open(a.out, "w") as f:
-        json.dump(doc, f, separators=(",", ":"))
-        f.write("\n")
-    print("wrote", a.out)
+        write_json(a.vectors, {"model": "the camcls ensemble file written with these vectors",
+                               "rows": out})
+    write_json(a.out, doc)
 
 
 if __name__ == "__main__":
