@@ -26,7 +26,8 @@ typedef struct {
     float *ew, *eb;      /* ne x flat, ne */
 } cnn;
 
-struct camcls {
+/* One network (a model file, or one member of an ensemble). */
+typedef struct {
     int nf;              /* features the model reads */
     int idx[CAMFEAT_N];  /* their positions in the extractor's vector */
     float mean[CAMFEAT_N], scale[CAMFEAT_N];
@@ -36,6 +37,11 @@ struct camcls {
     float *b[MAX_LAYERS];
     double temperature;
     cnn *cnn;             /* NULL: features only */
+} member;
+
+struct camcls {
+    int n;                    /* members, 1..CAMCLS_MAX_MEMBERS */
+    member *m[CAMCLS_MAX_MEMBERS];
 };
 
 static const char *const cls_names[CAMCLS_N] = {"drone", "bird", "airplane", "helicopter",
@@ -46,7 +52,7 @@ const char *camcls_name(int k)
     return k >= 0 && k < CAMCLS_N ? cls_names[k] : NULL;
 }
 
-void camcls_destroy(camcls *m)
+static void member_destroy(member *m)
 {
     if (!m)
         return;
@@ -64,6 +70,15 @@ void camcls_destroy(camcls *m)
         free(m->cnn);
     }
     free(m);
+}
+
+void camcls_destroy(camcls *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->n; i++)
+        member_destroy(c->m[i]);
+    free(c);
 }
 
 /* Reads a numeric array of exactly n finite values into out. */
@@ -228,19 +243,28 @@ static int cnn_from_json(const cJSON *j, const char *where, cnn **out, sg_errinf
     return rc;
 }
 
-camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
+/* A zeroed object of `size` bytes for the document doc, which must be a JSON object;
+ * NULL + e otherwise or when out of memory. */
+static void *new_for(const cJSON *doc, const char *where, size_t size, sg_errinfo *e)
 {
-    static const char *const keys[] = {"format", "version", "features", "classes", "mean",
-                                       "scale", "layers", "temperature", "trained", "cnn", NULL};
     if (!cJSON_IsObject(doc)) {
         sg_err_set(e, SG_EFORMAT, "%s: must be a JSON object", where);
         return NULL;
     }
-    camcls *m = calloc(1, sizeof *m);
-    if (!m) {
+    void *p = calloc(1, size);
+    if (!p)
         sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
+    return p;
+}
+
+/* One network from its document (format "skyguard-camcls", version 1 or 2). */
+static member *member_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
+{
+    static const char *const keys[] = {"format", "version", "features", "classes", "mean",
+                                       "scale", "layers", "temperature", "trained", "cnn", NULL};
+    member *m = new_for(doc, where, sizeof *m, e);
+    if (!m)
         return NULL;
-    }
     char fmt[32];
     long ver;
     const cJSON *layers;
@@ -316,10 +340,59 @@ camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
         rc = sg_err_set(e, SG_EFORMAT, "%s: last layer must have %d outputs (classes), got %d",
                         where, CAMCLS_N, prev);
     if (rc) {
-        camcls_destroy(m);
+        member_destroy(m);
         return NULL;
     }
     return m;
+}
+
+/* {"format": "skyguard-camcls-ensemble", "version": 1, "members": [model documents],
+ *  "trained": {...}}: the members' class probabilities are averaged. */
+static int ensemble_from_json(const cJSON *doc, const char *where, camcls *c, sg_errinfo *e)
+{
+    static const char *const keys[] = {"format", "version", "members", "trained", NULL};
+    long ver;
+    const cJSON *mem;
+    int rc = sgj_check_keys(doc, where, keys, e);
+    if (!rc)
+        rc = sgj_int(doc, where, "version", true, 0, 1, 1, &ver, e);
+    if (!rc)
+        rc = sgj_array(doc, where, "members", true, &mem, e);
+    if (!rc && (cJSON_GetArraySize(mem) < 1 || cJSON_GetArraySize(mem) > CAMCLS_MAX_MEMBERS))
+        rc = sg_err_set(e, SG_ERANGE, "%s: members: must have 1..%d models, got %d", where,
+                        CAMCLS_MAX_MEMBERS, cJSON_GetArraySize(mem));
+    const cJSON *d;
+    if (!rc)
+        cJSON_ArrayForEach(d, mem) {
+            char w[160];
+            snprintf(w, sizeof w, "%s: members[%d]", where, c->n);
+            if (!(c->m[c->n] = member_from_json(d, w, e))) {
+                rc = e && e->code ? e->code : SG_EFORMAT;
+                break;
+            }
+            c->n++;
+        }
+    return rc;
+}
+
+camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
+{
+    camcls *c = new_for(doc, where, sizeof *c, e);
+    if (!c)
+        return NULL;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, "format");
+    if (cJSON_IsString(f) && !strcmp(f->valuestring, "skyguard-camcls-ensemble")) {
+        if (ensemble_from_json(doc, where, c, e)) {
+            camcls_destroy(c);
+            return NULL;
+        }
+    } else if ((c->m[0] = member_from_json(doc, where, e))) {
+        c->n = 1;
+    } else {
+        free(c);
+        return NULL;
+    }
+    return c;
 }
 
 camcls *camcls_load(const char *path, sg_errinfo *e)
@@ -332,9 +405,17 @@ camcls *camcls_load(const char *path, sg_errinfo *e)
     return m;
 }
 
-bool camcls_uses_crops(const camcls *m)
+bool camcls_uses_crops(const camcls *c)
 {
-    return m && m->cnn;
+    for (int i = 0; c && i < c->n; i++)
+        if (c->m[i]->cnn)
+            return true;
+    return false;
+}
+
+int camcls_members(const camcls *c)
+{
+    return c ? c->n : 0;
 }
 
 static float bound(float s)
@@ -402,8 +483,9 @@ int camcls_predict(const camcls *m, const float x[CAMFEAT_N], double p[CAMCLS_N]
     return camcls_predict_crop(m, x, NULL, p);
 }
 
-int camcls_predict_crop(const camcls *m, const float x[CAMFEAT_N], const float *crop,
-                        double p[CAMCLS_N])
+/* One member's calibrated probabilities into p. */
+static void member_predict(const member *m, const float x[CAMFEAT_N], const float *crop,
+                           double p[CAMCLS_N])
 {
     float a[MAX_WIDTH + MAX_EMBED], b[MAX_WIDTH];
     for (int i = 0; i < m->nf; i++) {
@@ -434,9 +516,23 @@ int camcls_predict_crop(const camcls *m, const float x[CAMFEAT_N], const float *
             mx = a[k] / m->temperature;
     for (int k = 0; k < CAMCLS_N; k++)
         sum += p[k] = exp(a[k] / m->temperature - mx);
+    for (int k = 0; k < CAMCLS_N; k++)
+        p[k] /= sum;
+}
+
+int camcls_predict_crop(const camcls *c, const float x[CAMFEAT_N], const float *crop,
+                        double p[CAMCLS_N])
+{
+    double q[CAMCLS_N];
+    member_predict(c->m[0], x, crop, p);
+    for (int i = 1; i < c->n; i++) {
+        member_predict(c->m[i], x, crop, q);
+        for (int k = 0; k < CAMCLS_N; k++)
+            p[k] += q[k];
+    }
     int best = 0;
     for (int k = 0; k < CAMCLS_N; k++) {
-        p[k] /= sum;
+        p[k] /= c->n;
         if (p[k] > p[best])
             best = k;
     }

@@ -20,6 +20,12 @@
  *                   embedding values. Cost (2-8-16 channels, ne 16): ~0.13 M multiply-adds.
  * T is fitted on clips held out from the weights (calibration), so p of the chosen
  * class is a calibrated confidence. Limits: 1..4 layers, widths 1..256.
+ *
+ * Ensemble file (several networks of the same data, e.g. trained with other seeds):
+ *   {"format": "skyguard-camcls-ensemble", "version": 1,
+ *    "members": [1..CAMCLS_MAX_MEMBERS model documents as above], "trained": {...}}
+ * p = the mean of the members' calibrated probabilities; each member is validated as a
+ * model file, errors name it (e.g. "camcls.json: members[1].temperature: ...").
  * A loaded model is read-only: camcls_predict is thread-safe and never allocates (the
  * CNN branch uses 96 kB of thread-local scratch). */
 #ifndef CAMCLS_H
@@ -41,6 +47,8 @@ typedef enum {
     CAMCLS_N
 } camcls_class;
 
+#define CAMCLS_MAX_MEMBERS 8
+
 typedef struct camcls camcls;
 
 /* Loads a model file; NULL + e naming the file and the bad member on error. */
@@ -51,8 +59,11 @@ void camcls_destroy(camcls *m);
 
 /* true if the model has an appearance branch (a "cnn" member) that reads crops. */
 bool camcls_uses_crops(const camcls *m);
+/* Networks averaged: 1 for a model file, the member count for an ensemble. */
+int camcls_members(const camcls *m);
 
-/* p[CAMCLS_N] = calibrated class probabilities (sum 1); returns the argmax class.
+/* p[CAMCLS_N] = calibrated class probabilities (sum 1; an ensemble's mean over its
+ * members); returns the argmax class.
  * Non-finite features are treated as the training mean (0 after scaling); activations
  * are bounded to +-1e6 so extreme inputs still give finite probabilities. */
 int camcls_predict(const camcls *m, const float x[CAMFEAT_N], double p[CAMCLS_N]);

@@ -341,6 +341,91 @@ static void test_bad_models(void **state)
     assert_non_null(strstr(e.msg, "no_such_model.json"));
 }
 
+/* An ensemble's p is the mean of its members' calibrated probabilities: two members of
+ * model_text with T = 1 and T = 3 (logits k * z0). */
+static void test_ensemble_math(void **state)
+{
+    (void)state;
+    char *a = model_text(1.0, NULL, NULL), *b = model_text(3.0, NULL, NULL);
+    size_t cap = strlen(a) + strlen(b) + 256;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    snprintf(t, cap, "{\"format\":\"skyguard-camcls-ensemble\",\"version\":1,\"members\":[%s,%s],"
+             "\"trained\":{\"seeds\":[1,2]}}", a, b);
+    sg_errinfo e = {0};
+    camcls *m = parse_model(t, &e);
+    if (!m)
+        fail_msg("%s", e.msg);
+    assert_int_equal(camcls_members(m), 2);
+    assert_false(camcls_uses_crops(m));
+    float x[CAMFEAT_N] = {0};
+    double p[CAMCLS_N];
+    for (double z0 = -2; z0 <= 2; z0 += 1) {
+        x[0] = (float)z0;
+        int best = camcls_predict(m, x, p);
+        double d1 = 0, d3 = 0, sum = 0;
+        for (int k = 0; k < CAMCLS_N; k++) {
+            d1 += exp(k * z0);
+            d3 += exp(k * z0 / 3);
+        }
+        for (int k = 0; k < CAMCLS_N; k++) {
+            assert_near(p[k], 0.5 * (exp(k * z0) / d1 + exp(k * z0 / 3) / d3), 1e-6);
+            sum += p[k];
+        }
+        assert_near(sum, 1.0, 1e-9);
+        assert_int_equal(best, z0 > 0 ? CAMCLS_CLUTTER : z0 < 0 ? CAMCLS_DRONE : 0);
+    }
+    camcls_destroy(m);
+    /* a single model file is one member */
+    m = parse_model(a, &e);
+    assert_non_null(m);
+    assert_int_equal(camcls_members(m), 1);
+    camcls_destroy(m);
+    free(t);
+    free(a);
+    free(b);
+}
+
+static void test_bad_ensembles(void **state)
+{
+    (void)state;
+    char *good = model_text(2.0, NULL, NULL);
+    char *bad = model_text(2.0, "\"temperature\":2", "\"temperature\":0");
+    size_t cap = 12 * strlen(good) + 512;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    static const struct {
+        int n, bad_at;
+        const char *head, *expect;
+    } cases[] = {
+        {0, -1, "\"version\":1", "members: must have 1..8"},
+        {9, -1, "\"version\":1", "members: must have 1..8"},
+        {2, 1, "\"version\":1", "model: members[1].temperature"},
+        {1, -1, "\"version\":2", "version"},
+        {1, -1, "\"version\":1,\"extra\":0", "extra"},
+        {-1, -1, "\"version\":1", "members"}, /* no members key */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int o = snprintf(t, cap, "{\"format\":\"skyguard-camcls-ensemble\",%s", cases[i].head);
+        if (cases[i].n >= 0) {
+            o += snprintf(t + o, cap - o, ",\"members\":[");
+            for (int k = 0; k < cases[i].n; k++)
+                o += snprintf(t + o, cap - o, "%s%s", k ? "," : "",
+                              k == cases[i].bad_at ? bad : good);
+            o += snprintf(t + o, cap - o, "]");
+        }
+        snprintf(t + o, cap - o, "}");
+        sg_errinfo e = {0};
+        camcls *m = parse_model(t, &e);
+        if (m || !strstr(e.msg, cases[i].expect))
+            fail_msg("ensemble case %zu: %s, message \"%s\"", i, m ? "accepted" : "wrong error",
+                     e.msg);
+    }
+    free(t);
+    free(good);
+    free(bad);
+}
+
 /* A model may read a subset of the extractor's features, by name, in its own order:
  * one input "log2_w" (extractor index 1), W[k] = k, T = 1: logits k * log2_w. */
 static void test_feature_subset(void **state)
@@ -779,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_publish_rule),      cmocka_unit_test(test_camera_keys),
         cmocka_unit_test(test_crops),             cmocka_unit_test(test_cnn_math),
         cmocka_unit_test(test_bad_cnn_models),    cmocka_unit_test(test_committed_vectors),
+        cmocka_unit_test(test_ensemble_math),     cmocka_unit_test(test_bad_ensembles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

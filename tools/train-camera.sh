@@ -17,12 +17,23 @@
 #                 MLP (sklearn)
 #   NFEAT=N       train on the first N features (default 0 = all)
 #   SEED=N        model seed (default 1; the split seed is sg_camscore's default, 1)
+#   SEEDS="1 2 3" an ensemble: one member per seed, trained on the same dumps, joined by
+#                 tools/camcls_ensemble.py into OUT (class probabilities averaged in C);
+#                 VECTORS then holds the ensemble's vectors
+#   DETECTOR=JSON detector keys for the dumps (sg_camscore --detector)
+#   IR_DETECTOR=JSON  detector keys for the thermal clips' dumps only, e.g.
+#                 '{"sky_mask": 3}' (the thermal camera default); SENSOR=all dumps each
+#                 modality separately (V rows first) and joins the rows
+#   CALIB_SENSOR=V|IR  calibrate on that modality's calib clips only (default: SENSOR's)
+#   DUMP_DIR=DIR  keep the dumps there and reuse them when present (else a temp dir)
 #   EPOCHS=N      (default 12 with CNN, 60 without)
 #   OUT=FILE      the model file (default config/camcls.json);
 #   VECTORS=FILE  with CNN: test vectors for tests/test_camcls.c
 # The committed models (docs/camera.md):
-#   SENSOR=V OUT=config/camcls.json VECTORS=tests/data/camcls_vectors.json tools/train-camera.sh
-#   SENSOR=all CNN=0 MERGE_FRAC=1 OUT=config/camcls_ir.json tools/train-camera.sh  # thermal
+#   SEEDS="1 2 3" SENSOR=V OUT=config/camcls.json VECTORS=tests/data/camcls_vectors.json \
+#     tools/train-camera.sh
+#   SEEDS="1 2 3" SENSOR=all CALIB_SENSOR=IR CNN=0 MERGE_FRAC=1 \
+#     IR_DETECTOR='{"sky_mask": 3}' OUT=config/camcls_ir.json tools/train-camera.sh  # thermal
 # (the thermal CNN, SENSOR=IR MERGE_FRAC=1, was measured but not adopted: docs/camera.md)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,26 +43,62 @@ seed=${SEED:-1}
 out=${OUT:-$here/config/camcls.json}
 sensor=${SENSOR:-V}
 cnn=${CNN:-1}
-sens=(--sensor "$sensor")
-[[ "$sensor" == all ]] && sens=()
 merge=()
 [[ -n "${MERGE_FRAC:-}" ]] && merge=(--merge-frac "$MERGE_FRAC")
+[[ -n "${DETECTOR:-}" ]] && merge+=(--detector "$DETECTOR")
 py=/usr/bin/python3   # Debian's, where python3-sklearn/numpy/torch live (not a pyenv shim)
 "$py" -c 'import sklearn, numpy, torch' 2>/dev/null || bash "$here/tools/install-deps.sh" --train
 [[ -f "$data/index.csv" ]] || { echo "train-camera: $data/index.csv: no labelled clips" >&2; exit 1; }
 cmake --build "$build" --target sg_camscore -j2 >/dev/null
 tmp=${DUMP_DIR:-$(mktemp -d)}
 [[ -n "${DUMP_DIR:-}" ]] || trap 'rm -rf "$tmp"' EXIT
+# dump $1 split to $2.csv / $2.f32 with extra sg_camscore arguments $3...
+dump() {
+  local s=$1 o=$2
+  shift 2
+  "$build/sg_camscore" --data "$data" --split "$s" --every 3 "${merge[@]}" "$@" \
+    --features "$o.csv" --crops "$o.f32" > "$o.txt"
+}
+irdet=()
+[[ -n "${IR_DETECTOR:-}" ]] && irdet=(--detector "$IR_DETECTOR")
 for s in train calib; do
   [[ -s "$tmp/$s.csv" && -s "$tmp/$s.f32" ]] && continue   # DUMP_DIR: reuse earlier dumps
-  "$build/sg_camscore" --data "$data" --split "$s" "${sens[@]}" --every 3 "${merge[@]}" \
-    --features "$tmp/$s.csv" --crops "$tmp/$s.f32" > "$tmp/$s.txt"
+  mods=("$sensor")
+  [[ "$sensor" == all ]] && mods=(V IR)
+  [[ "$s" == calib && -n "${CALIB_SENSOR:-}" ]] && mods=("$CALIB_SENSOR")
+  : > "$tmp/$s.csv"
+  : > "$tmp/$s.f32"
+  for m in "${mods[@]}"; do
+    extra=()
+    [[ "$m" == IR ]] && extra=("${irdet[@]}")
+    dump "$s" "$tmp/$s.$m" --sensor "$m" "${extra[@]}"
+    if [[ -s "$tmp/$s.csv" ]]; then tail -n +2 "$tmp/$s.$m.csv"; else cat "$tmp/$s.$m.csv"; fi \
+      >> "$tmp/$s.csv"
+    cat "$tmp/$s.$m.f32" >> "$tmp/$s.f32"
+  done
 done
-args=(--seed "$seed" --nfeat "${NFEAT:-0}")
-if [[ "$cnn" == 1 ]]; then
-  args+=(--crops "$tmp/train.f32" "$tmp/calib.f32" --epochs "${EPOCHS:-12}" --per-class 8000)
-  [[ -n "${VECTORS:-}" ]] && args+=(--vectors "$VECTORS")
-else
-  args+=(--epochs "${EPOCHS:-60}")
+# train one member: $1 seed, $2 model file, $3 vectors file ("" = none)
+member() {
+  local args=(--seed "$1" --nfeat "${NFEAT:-0}")
+  if [[ "$cnn" == 1 ]]; then
+    args+=(--crops "$tmp/train.f32" "$tmp/calib.f32" --epochs "${EPOCHS:-12}" --per-class 8000)
+    [[ -n "$3" ]] && args+=(--vectors "$3")
+  else
+    args+=(--epochs "${EPOCHS:-60}")
+  fi
+  "$py" "$here/tools/train_camera.py" "${args[@]}" "$tmp/train.csv" "$tmp/calib.csv" "$2"
+}
+if [[ -z "${SEEDS:-}" ]]; then
+  member "$seed" "$out" "${VECTORS:-}"
+  exit 0
 fi
-"$py" "$here/tools/train_camera.py" "${args[@]}" "$tmp/train.csv" "$tmp/calib.csv" "$out"
+files=() vecs=()
+for s in $SEEDS; do
+  v=""
+  [[ "$cnn" == 1 && -n "${VECTORS:-}" ]] && v="$tmp/member_$s.vec.json" && vecs+=("$v")
+  member "$s" "$tmp/member_$s.json" "$v"
+  files+=("$tmp/member_$s.json")
+done
+ens=("$out" "${files[@]}")
+[[ ${#vecs[@]} -gt 0 ]] && ens+=(--vectors "$VECTORS" --member-vectors "${vecs[@]}")
+"$py" "$here/tools/camcls_ensemble.py" "${ens[@]}"

@@ -136,6 +136,14 @@ def load_crops(path, n):
     return c.reshape(n, CROP_SCALES, CROP_PX, CROP_PX)
 
 
+def write_json(path, doc):
+    """Compact JSON and a newline, as the committed model and vector files are."""
+    with open(path, "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+        f.write("\n")
+    print("wrote", path)
+
+
 def r6(v):
     return float(f"{float(v):.6g}")
 
@@ -287,14 +295,8 @@ def main():
                "rows": [{"features": {n: r6(v) for n, v in zip(names, xc[i])},
                          "crop": [r6(v) for v in ccal[i].ravel()],
                          "p": [r6(v) for v in pv[j]]} for j, i in enumerate(rows)]}
-        with open(a.vectors, "w") as f:
-            json.dump(vec, f, separators=(",", ":"))
-            f.write("\n")
-        print("wrote", a.vectors)
-    with open(a.out, "w") as f:
-        json.dump(doc, f, separators=(",", ":"))
-        f.write("\n")
-    print("wrote", a.out)
+        write_json(a.vectors, vec)
+    write_json(a.out, doc)
 
 
 if __name__ == "__main__":
