@@ -90,7 +90,7 @@ static void symmetrise(double *P, int n)
 }
 
 /* Cholesky of a symmetric dim x dim matrix (dim <= 3) into L; false if not PD. */
-static bool chol(const double *A, int m, double *L)
+static inline __attribute__((always_inline)) bool chol(const double *A, int m, double *L)
 {
     memset(L, 0, sizeof(double) * (size_t)(m * m));
     for (int j = 0; j < m; j++) {
@@ -125,7 +125,7 @@ bool kf_is_pd(const double *A, int dim)
                 return false;
         }
     double L[9];
-    return chol(A, dim, L);
+    return dim == 3 ? chol(A, 3, L) : chol(A, dim, L); /* 3: unrolled (every 3-D input) */
 }
 
 /* Inverse and log-determinant of a symmetric PD dim x dim matrix (dim <= 3). */
@@ -660,16 +660,21 @@ static int update_mode(const kf_params *p, int n, double *x, double *P,
     int m = hfun(meas->type, x, meas->sensor_enu, zh, Hp);
     if (m < 0)
         return m;
-    double H[3 * KF_NMAX] = {0};
-    for (int i = 0; i < m; i++) {
-        for (int j = 0; j < 3; j++)
-            H[IDX(i, j, n)] = Hp[IDX(i, j, 3)];
-        y[i] = meas->z[i] - zh[i];
+    int sel = meas->type == SG_MEAS_POS_ENU ? 0 : -1; /* position: H picks states 0..2 */
+    double H[3 * KF_NMAX];
+    if (sel < 0) { /* kalman reads H only without a selection */
+        for (int i = 0; i < m * n; i++)
+            H[i] = 0;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < 3; j++)
+                H[IDX(i, j, n)] = Hp[IDX(i, j, 3)];
     }
+    for (int i = 0; i < m; i++)
+        y[i] = meas->z[i] - zh[i];
     int ia = az_index(meas->type);
     if (ia >= 0)
         y[ia] = kf_wrap_pi(y[ia]);
-    int rc = kalman(n, x, P, m, H, meas->type == SG_MEAS_POS_ENU ? 0 : -1, y, meas->R, ll, d2);
+    int rc = kalman(n, x, P, m, H, sel, y, meas->R, ll, d2);
     if (rc || !meas->has_vel || !(p->vel_sd > 0))
         return rc;
     double Hv[3 * KF_NMAX] = {0}, Rv[9] = {0}, llv, d2v;
