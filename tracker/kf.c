@@ -693,6 +693,13 @@ int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *
 {
     int n = s->n;
     double ll[KF_MODES], d2[KF_MODES];
+    if (s->nmodes == 1 && !(m->has_vel && p->vel_sd > 0)) {
+        /* one Kalman step, which writes x and P only once it has succeeded: in place */
+        int rc = update_mode(p, n, s->x[0], s->P[0], m, NULL, &d2[0]);
+        if (rc == SG_OK && nis)
+            *nis = d2[0];
+        return rc;
+    }
     if (s->nmodes == 1) {
         /* work on a copy of the used part only, so a failure leaves s untouched */
         double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
