@@ -18,6 +18,17 @@
 
 #define IDX(r, c, n) ((r) * (n) + (c))
 
+/* The fixed-size Kalman updates are also built for AVX2 (GCC function clones, picked at load
+ * time on CPUs that have it), as dsp/burst.c does: no FMA, no reassociation, so the same
+ * results bit for bit as the baseline SSE2 build. (Clones of the prediction and the gate test
+ * were tried and measured no faster.) */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define KF_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define KF_CLONES
+#endif
+
 /* ---- small matrix helpers ------------------------------------------------------ */
 
 /* C = A (r x k) * B (k x c) */
@@ -79,7 +90,7 @@ static void symmetrise(double *P, int n)
 }
 
 /* Cholesky of a symmetric dim x dim matrix (dim <= 3) into L; false if not PD. */
-static bool chol(const double *A, int m, double *L)
+static inline __attribute__((always_inline)) bool chol(const double *A, int m, double *L)
 {
     memset(L, 0, sizeof(double) * (size_t)(m * m));
     for (int j = 0; j < m; j++) {
@@ -114,7 +125,7 @@ bool kf_is_pd(const double *A, int dim)
                 return false;
         }
     double L[9];
-    return chol(A, dim, L);
+    return dim == 3 ? chol(A, 3, L) : chol(A, dim, L); /* 3: unrolled (every 3-D input) */
 }
 
 /* Inverse and log-determinant of a symmetric PD dim x dim matrix (dim <= 3). */
@@ -573,9 +584,10 @@ kalman_core(int n, double *x, double *P, int m, const double *H, int sel, const 
         for (int j = 0; j < m; j++)
             q += y[i] * Si[IDX(i, j, m)] * y[j];
     /* Joseph form with A = I - K H, evaluated in O(n^2 m):
-     * A P = P - K (H P); (A P) A' = A P - ((A P) H') K'. */
+     * A P = P - K (H P); A P A' + K R K' = A P - ((A P) H' - K R) K' (one n x m x n
+     * product for the last two terms). */
     double HP[3 * KF_NMAX], AP[KF_NMAX * KF_NMAX] = {0}, APHt[KF_NMAX * 3], T[KF_NMAX * KF_NMAX];
-    double Pn[KF_NMAX * KF_NMAX], KR[KF_NMAX * 3], KRK[KF_NMAX * KF_NMAX];
+    double Pn[KF_NMAX * KF_NMAX], KR[KF_NMAX * 3];
     if (sel >= 0)
         memcpy(HP, P + (size_t)sel * (size_t)n, sizeof(double) * (size_t)(m * n));
     else
@@ -590,13 +602,12 @@ kalman_core(int n, double *x, double *P, int m, const double *H, int sel, const 
     } else {
         mat_mul_bt(AP, H, APHt, n, n, m);
     }
+    mat_mul(K, R, KR, n, m, m);
+    for (int i = 0; i < n * m; i++)
+        APHt[i] -= KR[i];
     mat_mul_bt(APHt, K, T, n, m, n);
     for (int i = 0; i < n * n; i++)
         Pn[i] = AP[i] - T[i];
-    mat_mul(K, R, KR, n, m, m);
-    mat_mul_bt(KR, K, KRK, n, m, n);
-    for (int i = 0; i < n * n; i++)
-        Pn[i] += KRK[i];
     symmetrise(Pn, n);
     for (int i = 0; i < n * n; i++)
         if (!isfinite(Pn[i]))
@@ -618,8 +629,8 @@ kalman_core(int n, double *x, double *P, int m, const double *H, int sel, const 
 /* kalman_core instantiated with constant sizes for the common cases (3-D position or
  * velocity updates, range-bearing updates, in the 6, 7 and 9 state spaces). */
 #define KALMAN_FIXED(N, M, SEL) kalman_core(N, x, P, M, H, SEL, y, R, ll, d2)
-static int kalman(int n, double *x, double *P, int m, const double *H, int sel, const double *y,
-                  const double *R, double *ll, double *d2)
+KF_CLONES static int kalman(int n, double *x, double *P, int m, const double *H, int sel,
+                            const double *y, const double *R, double *ll, double *d2)
 {
     if (m == 3 && sel == 0)
         switch (n) {
@@ -649,16 +660,21 @@ static int update_mode(const kf_params *p, int n, double *x, double *P,
     int m = hfun(meas->type, x, meas->sensor_enu, zh, Hp);
     if (m < 0)
         return m;
-    double H[3 * KF_NMAX] = {0};
-    for (int i = 0; i < m; i++) {
-        for (int j = 0; j < 3; j++)
-            H[IDX(i, j, n)] = Hp[IDX(i, j, 3)];
-        y[i] = meas->z[i] - zh[i];
+    int sel = meas->type == SG_MEAS_POS_ENU ? 0 : -1; /* position: H picks states 0..2 */
+    double H[3 * KF_NMAX];
+    if (sel < 0) { /* kalman reads H only without a selection */
+        for (int i = 0; i < m * n; i++)
+            H[i] = 0;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < 3; j++)
+                H[IDX(i, j, n)] = Hp[IDX(i, j, 3)];
     }
+    for (int i = 0; i < m; i++)
+        y[i] = meas->z[i] - zh[i];
     int ia = az_index(meas->type);
     if (ia >= 0)
         y[ia] = kf_wrap_pi(y[ia]);
-    int rc = kalman(n, x, P, m, H, meas->type == SG_MEAS_POS_ENU ? 0 : -1, y, meas->R, ll, d2);
+    int rc = kalman(n, x, P, m, H, sel, y, meas->R, ll, d2);
     if (rc || !meas->has_vel || !(p->vel_sd > 0))
         return rc;
     double Hv[3 * KF_NMAX] = {0}, Rv[9] = {0}, llv, d2v;
@@ -677,6 +693,13 @@ int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *
 {
     int n = s->n;
     double ll[KF_MODES], d2[KF_MODES];
+    if (s->nmodes == 1 && !(m->has_vel && p->vel_sd > 0)) {
+        /* one Kalman step, which writes x and P only once it has succeeded: in place */
+        int rc = update_mode(p, n, s->x[0], s->P[0], m, NULL, &d2[0]);
+        if (rc == SG_OK && nis)
+            *nis = d2[0];
+        return rc;
+    }
     if (s->nmodes == 1) {
         /* work on a copy of the used part only, so a failure leaves s untouched */
         double x[KF_NMAX], P[KF_NMAX * KF_NMAX];

@@ -208,8 +208,10 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
             return rc;
         /* in track order: the track records are then read in sequence, not at random */
         for (size_t i = 0; i < q->n_trk; i++) {
-            if (i + TRK_AHEAD < q->n_trk && q->r2c[i + TRK_AHEAD] >= 0)
+            if (i + TRK_AHEAD < q->n_trk && q->r2c[i + TRK_AHEAD] >= 0) {
                 trk_prefetch(&q->trk[i + TRK_AHEAD]);
+                trk_prefetch_update(&q->trk[i + TRK_AHEAD], gm[q->r2c[i + TRK_AHEAD]]);
+            }
             int j = q->r2c[i];
             if (j >= 0 && q->mflag[j] != MF_DONE) {
                 trk_apply_update(q, &q->trk[i], gm[j]);

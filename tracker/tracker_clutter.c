@@ -60,14 +60,27 @@ void trk_clutter_update(tracker *q, const sg_measurement *const *gm, int ng)
     if (i < 0)
         return;
     int left = 0;
+    double lo[3], hi[3]; /* the box in locals: no store per measurement */
+    for (int a = 0; a < 3; a++) {
+        lo[a] = q->clutter[i].lo[a];
+        hi[a] = q->clutter[i].hi[a];
+    }
     for (int j = 0; j < ng; j++) {
-        double pos[3], P[9];
-        enu_of(gm[j], pos, P);
+        double rb[3], P[9];
+        const double *pos = gm[j]->z; /* a position: z itself (its R is not needed here) */
+        if (gm[j]->type != SG_MEAS_POS_ENU) {
+            trk_rb_to_enu(gm[j], rb, P);
+            pos = rb;
+        }
         for (int a = 0; a < 3; a++) {
-            q->clutter[i].lo[a] = fmin(q->clutter[i].lo[a], pos[a]);
-            q->clutter[i].hi[a] = fmax(q->clutter[i].hi[a], pos[a]);
+            lo[a] = fmin(lo[a], pos[a]);
+            hi[a] = fmax(hi[a], pos[a]);
         }
         left += q->mflag[j] != MF_DONE;
+    }
+    for (int a = 0; a < 3; a++) {
+        q->clutter[i].lo[a] = lo[a];
+        q->clutter[i].hi[a] = hi[a];
     }
     double t = gm[0]->t;
     if (q->clutter[i].groups > 0 && t > q->clutter[i].t_last) {

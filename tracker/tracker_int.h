@@ -185,6 +185,26 @@ static inline void trk_prefetch(const trk *t)
 }
 #define TRK_AHEAD 4 /* tracks ahead that a pass prefetches */
 
+/* Asks for what an in-sequence update of t by m reads besides the filter state: the
+ * measurement's kinematics and attribute flags (measurements are taken in track order, so at
+ * random) and the public record's bookkeeping. */
+/* always_inline: GCC takes a function of prefetches alone for a const one and drops calls. */
+static inline __attribute__((always_inline)) void trk_prefetch_update(const trk *t,
+                                                                      const sg_measurement *m)
+{
+    __builtin_prefetch(&m->t);
+    __builtin_prefetch(&m->R[8]);
+    __builtin_prefetch(&m->has_vel);
+    __builtin_prefetch(&m->identity[0]);
+    __builtin_prefetch(&m->has_operator);
+    __builtin_prefetch(&m->rid.valid);
+    __builtin_prefetch(&m->droneid.valid);
+    __builtin_prefetch(&t->pub->cls[0], 1);
+    __builtin_prefetch(&t->pub->identity[0], 1);
+    __builtin_prefetch(&t->pub->sensors[0], 1);
+    __builtin_prefetch(&t->pub->t_last, 1);
+}
+
 /* tracker_cfg.c */
 int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e);
 
