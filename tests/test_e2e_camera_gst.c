@@ -129,8 +129,9 @@ static void test_real_drone_clip(void **state)
 
 /* The ball for 60 frames, then 90 black frames: tracks deleted within 1 s of the ball's
  * last frame (returned), and whether a track left alive at the end is inside the view
- * (camera at ENU (0, 0, 33) m looking at az 45, el 20 deg, +-25 deg wide). */
-static int ball_vanishes(const char *name, const char *scan, bool *alive_in_view)
+ * (camera at ENU (0, 0, 33) m looking at az 45, el 20 deg, +-25 deg wide); *scans gets the
+ * status's count of scans the tracker applied. */
+static int ball_vanishes(const char *name, const char *scan, bool *alive_in_view, double *scans)
 {
     char venue[300], out[300], log[300];
     snprintf(venue, sizeof venue, B "/%s.json", name);
@@ -165,6 +166,11 @@ static int ball_vanishes(const char *name, const char *scan, bool *alive_in_view
         last_id[id % 64] = id;
         last[id % 64] = j;
     }
+    /* the status counts the scans the tracker applied (one per frame) and refused */
+    const cJSON *st = msglist_last(&l, "status");
+    assert_non_null(st);
+    *scans = jnum(st, "scans");
+    assert_true(jnum(st, "scans_rejected") == 0);
     *alive_in_view = false;
     for (int k = 0; k < 64; k++) {
         if (!last[k] || strcmp(jstr(last[k], "status"), "deleted") == 0)
@@ -187,14 +193,18 @@ static void test_ball_vanishes_scan_reports(void **state)
 {
     (void)state;
     bool in_view;
-    int with = ball_vanishes("scan", " \"scan_range_m\": 2000,", &in_view);
+    double scans;
+    int with = ball_vanishes("scan", " \"scan_range_m\": 2000,", &in_view, &scans);
     print_message("with scan reports: %d tracks deleted within 1 s of the ball's last frame\n",
                   with);
     assert_true(with >= 1);
     assert_false(in_view);
-    int without = ball_vanishes("noscan", "", &in_view);
+    print_message("status: %.0f scans applied (150 frames)\n", scans);
+    assert_true(scans >= 100 && scans <= 150);
+    int without = ball_vanishes("noscan", "", &in_view, &scans);
     print_message("without: %d tracks deleted within 1 s\n", without);
     assert_int_equal(without, 0);
+    assert_true(scans == 0);
 }
 
 int main(void)
