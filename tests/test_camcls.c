@@ -271,6 +271,16 @@ static camcls *parse_model(const char *text, sg_errinfo *e)
     return m;
 }
 
+/* A model text the loader must refuse with a message containing `expect`; `what` names the
+ * case in the failure message. */
+static void expect_refused(const char *text, const char *expect, const char *what)
+{
+    sg_errinfo e = {0};
+    camcls *m = parse_model(text, &e);
+    if (m || !strstr(e.msg, expect))
+        fail_msg("%s: %s, message \"%s\"", what, m ? "accepted" : "wrong error", e.msg);
+}
+
 static void test_inference_math(void **state)
 {
     (void)state;
@@ -328,12 +338,9 @@ static void test_bad_models(void **state)
         {"\"b\":[0,0,0,0,0]", "\"b\":[0,0,0,0,1e300]", "b[4]: must be a finite number"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *t = model_text(2.0, cases[i].from, cases[i].to);
-        sg_errinfo e = {0};
-        camcls *m = parse_model(t, &e);
-        if (m || !strstr(e.msg, cases[i].expect))
-            fail_msg("case %zu (%s -> %s): %s, message \"%s\"", i, cases[i].from, cases[i].to,
-                     m ? "accepted" : "wrong error", e.msg);
+        char *t = model_text(2.0, cases[i].from, cases[i].to), what[256];
+        snprintf(what, sizeof what, "case %zu (%s -> %s)", i, cases[i].from, cases[i].to);
+        expect_refused(t, cases[i].expect, what);
         free(t);
     }
     sg_errinfo e = {0};
@@ -415,11 +422,9 @@ static void test_bad_ensembles(void **state)
             o += snprintf(t + o, cap - o, "]");
         }
         snprintf(t + o, cap - o, "}");
-        sg_errinfo e = {0};
-        camcls *m = parse_model(t, &e);
-        if (m || !strstr(e.msg, cases[i].expect))
-            fail_msg("ensemble case %zu: %s, message \"%s\"", i, m ? "accepted" : "wrong error",
-                     e.msg);
+        char what[32];
+        snprintf(what, sizeof what, "ensemble case %zu", i);
+        expect_refused(t, cases[i].expect, what);
     }
     free(t);
     free(good);
@@ -797,12 +802,9 @@ static void test_bad_cnn_models(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cnn_ref r;
-        char *t = cnn_text(&r, 7, cases[i].from, cases[i].to);
-        sg_errinfo e = {0};
-        camcls *m = parse_model(t, &e);
-        if (m || !strstr(e.msg, cases[i].expect))
-            fail_msg("case %zu (%s -> %s): %s, message \"%s\"", i, cases[i].from, cases[i].to,
-                     m ? "accepted" : "wrong error", e.msg);
+        char *t = cnn_text(&r, 7, cases[i].from, cases[i].to), what[512];
+        snprintf(what, sizeof what, "case %zu (%s -> %s)", i, cases[i].from, cases[i].to);
+        expect_refused(t, cases[i].expect, what);
         free(t);
     }
 }
