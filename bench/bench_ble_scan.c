@@ -17,6 +17,7 @@
 
 #include "ble_scan.h"
 #include "ble_tx.h"
+#include "bench_ble_pkt.h"
 #include "bench_rng.h"
 #include "sg_clock.h"
 
@@ -55,30 +56,23 @@ static int run(double fs, double fc, int mode, int *sent, double *ratio)
     ble_tx_cfg_default(&tc);
     tc.sample_rate = fs;
     tc.amplitude = 0.3;
-    odid_message m[2];
-    odid_message_init(&m[0], ODID_MT_BASIC_ID);
-    m[0].u.basic_id.id_type = ODID_IDT_SERIAL;
-    strcpy(m[0].u.basic_id.uas_id, "BENCH-LR-0001");
-    odid_message_init(&m[1], ODID_MT_LOCATION);
-    m[1].u.location.lat_deg = 48.1;
-    m[1].u.location.lon_deg = 11.5;
-    uint8_t pack[64], ad[80], pdu[BLE_EXT_PDU_MAX], raw[ODID_MSG_SIZE], leg[BLE_PDU_MAX];
-    size_t plen, len, ll;
-    const uint8_t adva[6] = {1, 2, 3, 4, 5, 0xC5};
-    if (odid_encode_pack(m, 2, pack, sizeof pack, &plen) || odid_encode_message(&m[0], raw) ||
-        ble_adv_build_odid(adva, 1, raw, 25, leg, sizeof leg, &ll))
+    bench_ble_pkt k;
+    uint8_t ad[80], pdu[BLE_EXT_PDU_MAX];
+    size_t len;
+    if (bench_ble_pkt_make(&k, "BENCH-LR-0001"))
         return -1;
     *sent = 0;
     for (size_t at = (size_t)(fs * 0.001); at + cap < n; at += (size_t)(fs * 0.05)) {
         ble_ext_adv p = {.has_adi = true, .did = 1, .sid = 1, .has_aux = true, .aux_channel = 0,
                          .aux_phy = BLE_PHY_CODED, .aux_offset_us = 3000};
         ble_ext_adv a = {.tx_random = true, .has_adva = true, .has_adi = true, .did = 1,
-                         .sid = 1, .adv_data = ad, .adv_data_len = ble_ad_odid(0, pack, plen, ad)};
-        memcpy(a.adva, adva, 6);
+                         .sid = 1, .adv_data = ad,
+                         .adv_data_len = ble_ad_odid(0, k.pack, k.plen, ad)};
+        memcpy(a.adva, k.adva, 6);
         tc.offset_hz = ble_channel_freq(37) - fc;
         if (ble_ext_build(&p, pdu, sizeof pdu, &len) ||
             add(x, n, at, &tc, 37, 8, pdu, len, tmp, cap) ||
-            add(x, n, at + (size_t)(fs * 0.03), &tc, 37, 0, leg, ll, tmp, cap))
+            add(x, n, at + (size_t)(fs * 0.03), &tc, 37, 0, k.leg, k.ll, tmp, cap))
             return -1;
         tc.offset_hz = ble_channel_freq(0) - fc;
         if (ble_ext_build(&a, pdu, sizeof pdu, &len) ||

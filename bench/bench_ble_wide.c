@@ -24,6 +24,7 @@
 
 #include "ble_scan.h"
 #include "ble_tx.h"
+#include "bench_ble_pkt.h"
 #include "bench_rng.h"
 #include "fftchan.h"
 #include "sg_clock.h"
@@ -68,23 +69,15 @@ static float complex *make(double fs, size_t n, int sent[2])
     double sd = 0.3 / sqrt(2 * pow(10, 2.0)) * sqrt(fs / 4e6); /* ~20 dB SNR in a channel */
     for (size_t i = 0; i < n; i++)
         x[i] = (float)(sd * bench_gauss(&rng)) + I * (float)(sd * bench_gauss(&rng));
-    odid_message m[2];
-    odid_message_init(&m[0], ODID_MT_BASIC_ID);
-    m[0].u.basic_id.id_type = ODID_IDT_SERIAL;
-    strcpy(m[0].u.basic_id.uas_id, "BENCH-WIDE-01");
-    odid_message_init(&m[1], ODID_MT_LOCATION);
-    m[1].u.location.lat_deg = 48.1;
-    m[1].u.location.lon_deg = 11.5;
-    uint8_t pack[64], ad[80], pdu[BLE_EXT_PDU_MAX], raw[ODID_MSG_SIZE], leg[BLE_PDU_MAX];
-    size_t plen, len, ll;
-    const uint8_t adva[6] = {1, 2, 3, 4, 5, 0xC5};
-    if (odid_encode_pack(m, 2, pack, sizeof pack, &plen) || odid_encode_message(&m[0], raw) ||
-        ble_adv_build_odid(adva, 1, raw, 25, leg, sizeof leg, &ll))
+    bench_ble_pkt k;
+    uint8_t ad[80], pdu[BLE_EXT_PDU_MAX];
+    size_t len;
+    if (bench_ble_pkt_make(&k, "BENCH-WIDE-01"))
         return NULL;
     sent[0] = sent[1] = 0;
     for (double t = 0.001; t + 0.01 < DUR; t += 0.01)
         for (int c = 0; c < 3; c++) {
-            if (put(x, n, fs, t + 0.002 * c, rel_off[c] * fs, 37 + c, 0, leg, ll, tmp, cap))
+            if (put(x, n, fs, t + 0.002 * c, rel_off[c] * fs, 37 + c, 0, k.leg, k.ll, tmp, cap))
                 return NULL;
             sent[0]++;
         }
@@ -93,8 +86,9 @@ static float complex *make(double fs, size_t n, int sent[2])
         ble_ext_adv p = {.has_adi = true, .did = 1, .sid = 1, .has_aux = true,
                          .aux_channel = 17, .aux_phy = BLE_PHY_CODED, .aux_offset_us = 3000};
         ble_ext_adv a = {.tx_random = true, .has_adva = true, .has_adi = true, .did = 1,
-                         .sid = 1, .adv_data = ad, .adv_data_len = ble_ad_odid(0, pack, plen, ad)};
-        memcpy(a.adva, adva, 6);
+                         .sid = 1, .adv_data = ad,
+                         .adv_data_len = ble_ad_odid(0, k.pack, k.plen, ad)};
+        memcpy(a.adva, k.adva, 6);
         if (ble_ext_build(&p, pdu, sizeof pdu, &len) ||
             put(x, n, fs, t, rel_off[0] * fs, 37, 8, pdu, len, tmp, cap) ||
             ble_ext_build(&a, pdu, sizeof pdu, &len) ||
