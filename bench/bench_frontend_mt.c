@@ -10,7 +10,8 @@
  *
  * Wall-clock, not thread CPU time: the point is using more cores. Best of `reps` runs
  * (the machine is shared).
- * Usage: bench_frontend_mt [seconds_of_capture] [reps] [max_threads] [only_this_Msps] */
+ * Usage: bench_frontend_mt [seconds_of_capture] [reps] [max_threads] [only_this_Msps]
+ * (only_this_Msps: any rate, e.g. 100 or 200, instead of the 20 and 56 Msps runs) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,10 +129,9 @@ int main(int argc, char **argv)
     printf("load average at start: %.1f; block %d samples, nfft 1024, batch 16\n", la[0], BLOCK);
     printf("%-8s %-7s %10s %10s %10s %10s %10s %10s\n", "Msps", "threads", "MS/s wall",
            "x realtime", "vs 1 thr", "CPU/s all", "CPU/s main", "bound");
-    for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
-        const double fs = rates[r];
-        if (only > 0 && fs != only)
-            continue;
+    const size_t n_rates = only > 0 ? 1 : sizeof rates / sizeof rates[0];
+    for (size_t r = 0; r < n_rates; r++) {
+        const double fs = only > 0 ? only : rates[r]; /* any rate given (e.g. 200) */
         sg_errinfo e = {0};
         siggen *g = siggen_create(fs, dur, FC, 1e-4, 42, &e);
         siggen_signal sig[] = {

@@ -142,24 +142,35 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
             v[k] = st ? muf : x;
             sc[k] = st ? 1.0f : 0.0f;
         }
-        for (unsigned j = 0; j < nb; j++) {
-            const float *x = v + (size_t)j * S, *y = sc + (size_t)j * S;
-            float a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0;
-            unsigned k = 0;
-            for (; k + 4 <= S; k += 4) {
-                a0 += x[k];
-                a1 += x[k + 1];
-                a2 += x[k + 2];
-                a3 += x[k + 3];
-                c0 += y[k] + y[k + 1];
-                c1 += y[k + 2] + y[k + 3];
+        if (S == 1) { /* the block sums are the bins (x + 0 as below): one chain of adds */
+            double acc = 0;
+            uint32_t cc = 0;
+            for (unsigned j = 0; j < nb; j++) {
+                acc += (double)v[j];
+                cc += sc[j] != 0.0f;
+                P[j + 1] = acc;
+                C[j + 1] = cc;
             }
-            for (; k < S; k++) {
-                a0 += x[k];
-                c0 += y[k];
+        } else {
+            for (unsigned j = 0; j < nb; j++) {
+                const float *x = v + (size_t)j * S, *y = sc + (size_t)j * S;
+                float a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0;
+                unsigned k = 0;
+                for (; k + 4 <= S; k += 4) {
+                    a0 += x[k];
+                    a1 += x[k + 1];
+                    a2 += x[k + 2];
+                    a3 += x[k + 3];
+                    c0 += y[k] + y[k + 1];
+                    c1 += y[k + 2] + y[k + 3];
+                }
+                for (; k < S; k++) {
+                    a0 += x[k];
+                    c0 += y[k];
+                }
+                P[j + 1] = P[j] + ((a0 + a1) + (a2 + a3));
+                C[j + 1] = C[j] + (uint32_t)(c0 + c1);
             }
-            P[j + 1] = P[j] + ((a0 + a1) + (a2 + a3));
-            C[j + 1] = C[j] + (uint32_t)(c0 + c1);
         }
     }
     const uint32_t cmax = W / 10;
@@ -167,22 +178,43 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
      * and every quarter's excess is at least t/2 and BAND_FLAT of the window's excess */
     const double mu = q->mu, t = q->thr - mu, tw = q->thr * W, tq = 0.5 * t * Q;
     const double muW = mu * W, muQ = mu * Q, gq = BAND_FLAT / 4;
+    /* which windows are on: one branch-free pass over all of them (it vectorises; the
+     * same comparisons as one window at a time), into bytes over the consumed values
+     * (the last window, i + WB == nb, only closes a run and is never on) */
+    const size_t nw = nb - WB;
+    uint8_t *restrict onv = (uint8_t *)(void *)q->val;
+    const double *restrict P0 = P, *restrict P1 = P + QB, *restrict P2 = P + 2 * QB,
+                           *restrict P3 = P + 3 * QB, *restrict P4 = P + WB;
+    const uint32_t *restrict C0 = C, *restrict C4 = C + WB;
+    for (size_t i = 0; i < nw; i++) {
+        const double full = P4[i] - P0[i], g = gq * (full - muW);
+        const double need = (g > tq ? g : tq) + muQ; /* fmax(tq, g), a NaN g too */
+        const bool ok = (full >= tw) & (C4[i] - C0[i] <= cmax) & (P1[i] - P0[i] >= need) &
+                        (P2[i] - P1[i] >= need) & (P3[i] - P2[i] >= need) &
+                        (P4[i] - P3[i] >= need);
+        onv[i] = ok;
+    }
     unsigned added = 0;
     long run = -1; /* first centre (bin) of the current run */
     double pk = 0;
     for (unsigned i = 0; i + WB <= nb; i++) { /* window [i S, i S + W), centre i S + h */
-        const double *w = P + i;
-        double full = w[WB] - w[0];
-        bool on = false;
-        if (i + WB < nb && full >= tw && C[i + WB] - C[i] <= cmax) {
-            /* (the last window only closes a run) */
-            double need = fmax(tq, gq * (full - muW)) + muQ;
-            on = w[QB] - w[0] >= need && w[2 * QB] - w[QB] >= need &&
-                 w[3 * QB] - w[2 * QB] >= need && w[WB] - w[3 * QB] >= need;
+        if (run < 0) { /* most windows are off: skip them 8 at a time */
+            while (i + 8 <= nw) {
+                uint64_t word;
+                memcpy(&word, onv + i, sizeof word);
+                if (word)
+                    break;
+                i += 8;
+            }
+            while (i < nw && !onv[i])
+                i++;
+            if (i >= nw)
+                break;
         }
+        const bool on = i < nw && onv[i];
         unsigned c = i * S + h;
         if (on) {
-            double mean = full / W;
+            double mean = (P[i + WB] - P[i]) / W;
             if (run < 0) {
                 run = c;
                 pk = mean;
