@@ -48,6 +48,16 @@ typedef struct {
     float *hits;             /* nfft: hot frames per bin (band detector on), else NULL */
 } region;
 
+/* One frame's cells as the region bookkeeping reads them (add_run). */
+typedef struct {
+    const float *r, *s;      /* nfft: p/floor, smoothed sums (raised where hot) */
+    const float *grp;        /* wide detector: group sums, then 3-group means; NULL off */
+    const float *bpk;        /* band detector marks (burst_band.h pk) */
+    bool marked;             /* bpk holds marks */
+    const uint32_t *runs;    /* n_runs hot runs [runs[2i], runs[2i + 1]], merged */
+    unsigned n_runs;
+} frame_view;
+
 struct burstdet_s {
     burstdet_cfg cfg;
     float *cdf;               /* nfft+1 or NULL */
@@ -63,7 +73,10 @@ struct burstdet_s {
     unsigned n_grp, gshift;
     float wthr, wseed;        /* linear */
     burstband band;           /* band detector (burst_band.h); band.pk NULL when off */
-    uint64_t f;               /* frames processed */
+    uint64_t f;               /* frames processed (regions) */
+    uint64_t ff;              /* frames through the floor recursion (= f, but ahead of it
+                                 between burstdet_batch_floor and _regions) */
+    uint32_t *runs;           /* nfft + 2: a frame's hot runs */
     bool seg_pending;         /* next frame starts a segment (stream start or after a gap) */
     uint64_t seg_first;
     uint64_t last_f;          /* last frame number processed + 1 (0 none) */
@@ -182,6 +195,7 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
     q->r = malloc(n * sizeof(float));
     q->s = calloc(n, sizeof(float));
     q->hot = calloc(n + 8, 1);
+    q->runs = malloc((n + 2) * sizeof(uint32_t));
     q->wbuf = malloc((size_t)c->warmup_frames * n * sizeof(float));
     q->wstart = malloc(c->warmup_frames * sizeof(uint64_t));
     q->reg = calloc(c->max_regions, sizeof(region));
@@ -206,7 +220,7 @@ burstdet *burstdet_create(const burstdet_cfg *c, sg_errinfo *e)
         if (q->cdf)
             memcpy(q->cdf, c->window_cdf, (n + 1) * sizeof(float));
     }
-    if (!q->noise || !q->inv || !q->r || !q->s || !q->hot || !q->wbuf || !q->wstart || !q->reg ||
+    if (!q->noise || !q->inv || !q->r || !q->s || !q->hot || !q->runs || !q->wbuf || !q->wstart || !q->reg ||
         !q->profs || (c->wide_bins && !q->grp) ||
         (c->window_cdf && !q->cdf)) {
         sg_err_set(e, SG_ENOMEM, "burst detector: out of memory (nfft %u, %u regions)", n,
@@ -235,6 +249,7 @@ void burstdet_destroy(burstdet *q)
     free(q->r);
     free(q->s);
     free(q->hot);
+    free(q->runs);
     free(q->wbuf);
     free(q->wstart);
     free(q->reg);
@@ -416,8 +431,8 @@ static void region_merge(burstdet *q, region *a, region *b)
     region_clear(q, b);
 }
 
-/* One hot run [a, b] of frame f (stream index start). */
-static void add_run(burstdet *q, unsigned a, unsigned b, uint64_t start)
+/* One hot run [a, b] of frame f (stream index start), cells v. */
+static void add_run(burstdet *q, const frame_view *v, unsigned a, unsigned b, uint64_t start)
 {
     const unsigned mg = q->cfg.merge_bins, R = q->cfg.max_regions;
     const uint64_t tag = q->f + 1;
@@ -474,7 +489,7 @@ static void add_run(burstdet *q, unsigned a, unsigned b, uint64_t start)
     }
     if (a < hit->lo) hit->lo = a;
     if (b > hit->hi) hit->hi = b;
-    const float *r = q->r, *s = q->s;
+    const float *r = v->r, *s = v->s;
     float pk = hit->peak;
     double e = 0;
     const float inv_w = 1.0f / (float)(2 * q->cfg.smooth_bins + 1);
@@ -490,17 +505,17 @@ static void add_run(burstdet *q, unsigned a, unsigned b, uint64_t start)
     hit->peak = pk;
     hit->e_cur += e;
     hit->ncell += b - a + 1;
-    if (q->band.marked && !hit->band)
+    if (v->marked && !hit->band)
         for (unsigned k = a; k <= b && !hit->band; k++)
-            hit->band = q->band.pk[k] > 0;
+            hit->band = v->bpk[k] > 0;
     if (!hit->seeded) {
         hit->seeded = pk >= q->seed;
         if (q->grp) /* wide seeds: the 3-group means (second half of grp) */
             for (unsigned j = a >> q->gshift; j <= (b >> q->gshift) && j < q->n_grp; j++)
-                hit->seeded |= q->grp[q->n_grp + j] >= q->wseed;
-        if (q->band.marked && hit->bseed_tag != tag) { /* band seeds, in BAND_SEED_FRAMES frames */
+                hit->seeded |= v->grp[q->n_grp + j] >= q->wseed;
+        if (v->marked && hit->bseed_tag != tag) { /* band seeds, in BAND_SEED_FRAMES frames */
             for (unsigned k = a; k <= b; k++)
-                if (q->band.pk[k] >= q->band.seed) {
+                if (v->bpk[k] >= q->band.seed) {
                     hit->bseed_tag = tag;
                     hit->seeded = ++hit->bseeds >= BAND_SEED_FRAMES;
                     break;
@@ -573,15 +588,13 @@ static unsigned scan_hot(const uint8_t *h, unsigned k, unsigned end, bool want)
     return k;
 }
 
-BURST_CLONES static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, void *user)
+/* The cells of a frame before the floor update: r = p/floor, the smoothed sums s and the
+ * wide detector's groups (grp, NULL off). Returns the cells hot so far. */
+static inline __attribute__((always_inline)) unsigned
+cells_pre(const burstdet *q, const float *p, const float *restrict inv, float *restrict r,
+          float *restrict s, float *restrict grp)
 {
     const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
-    float *restrict r = q->r, *restrict s = q->s;
-    const float *restrict inv = q->inv;
-    if (q->seg_pending) {
-        q->seg_first = q->f;
-        q->seg_pending = false;
-    }
     for (size_t k = 0; k < n; k++)
         r[k] = p[k] * inv[k];
     const float thr_s = q->thr * (float)(2 * m + 1);
@@ -606,11 +619,11 @@ BURST_CLONES static void detect(burstdet *q, const float *p, uint64_t start, bur
             hot += acc >= thr_s;
         }
     }
-    if (q->grp) {
+    if (grp) {
         /* wide detector: sums over groups of G bins, then the mean of 3 neighbouring
          * groups (3G bins); a hot group makes its G bins hot for the run search */
         const unsigned G = q->cfg.wide_bins, ng = q->n_grp;
-        float *restrict gs = q->grp, *restrict gm = q->grp + ng;
+        float *restrict gs = grp, *restrict gm = grp + ng;
         if (G == 8) { /* the default, spelled out so it vectorises */
             for (size_t j = 0; j < ng; j++) {
                 const float *x = r + 8 * j;
@@ -642,59 +655,106 @@ BURST_CLONES static void detect(burstdet *q, const float *p, uint64_t start, bur
             hot += whot;
         }
     }
-    if (q->f % q->cfg.noise_decim == 0) {
-        const float a = (float)q->cfg.noise_alpha, ab = (float)q->cfg.noise_alpha_busy;
-        const float thr = q->thr;
-        float *restrict nz = q->noise;
-        float *restrict iv = q->inv;
-        const float *restrict ss = s, *restrict pp = p;
-        for (size_t k = 0; k < n; k++) {
-            float pk = pp[k], nk = nz[k];
-            float cap = thr * nk;
-            float clipped = pk < cap ? pk : cap;
-            bool busy = ss[k] >= thr_s;
-            float x = busy ? clipped : pk;
-            float w = busy ? ab : a;
-            nk += w * (x - nk);
-            nk = nk > 1e-30f ? nk : 1e-30f;
-            nz[k] = nk;
-            iv[k] = 1.0f / nk;
-        }
+    return hot;
+}
+
+/* The floor update of a frame (every noise_decim frames) from its powers and sums. */
+static inline __attribute__((always_inline)) void floor_update(burstdet *q, const float *p,
+                                                               const float *s)
+{
+    const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
+    const float thr_s = q->thr * (float)(2 * m + 1);
+    const float a = (float)q->cfg.noise_alpha, ab = (float)q->cfg.noise_alpha_busy;
+    const float thr = q->thr;
+    float *restrict nz = q->noise;
+    float *restrict iv = q->inv;
+    const float *restrict ss = s, *restrict pp = p;
+    for (size_t k = 0; k < n; k++) {
+        float pk = pp[k], nk = nz[k];
+        float cap = thr * nk;
+        float clipped = pk < cap ? pk : cap;
+        bool busy = ss[k] >= thr_s;
+        float x = busy ? clipped : pk;
+        float w = busy ? ab : a;
+        nk += w * (x - nk);
+        nk = nk > 1e-30f ? nk : 1e-30f;
+        nz[k] = nk;
+        iv[k] = 1.0f / nk;
     }
+}
+
+/* The cells after the floor update: the band detector (band, NULL off; its pk are the
+ * frame's marks), then the hot runs, merged, into runs (pairs). Returns the runs; adds
+ * the hot cells to *hot_cells. */
+static inline __attribute__((always_inline)) unsigned
+cells_post(const burstdet *q, burstband *band, const float *r, float *s, unsigned hot,
+           uint8_t *restrict h, uint32_t *restrict runs, uint64_t *hot_cells)
+{
+    const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
+    const float thr_s = q->thr * (float)(2 * m + 1);
     /* after the floor update: what only the band detector sees does not hold the floor
      * (a rise of the noise level, after a retune or a gain change, is learnt as fast as
      * without it; a weak continuous wideband signal is learnt into the floor in ~10 ms) */
-    if (q->band.pk)
-        hot += burstband_detect(&q->band, r, s, thr_s);
-    if (hot) {
-        const unsigned mg = q->cfg.merge_bins;
-        uint8_t *restrict h = q->hot;
-        /* the edges (no full neighbourhood) stay 0; written so a NaN cell is cold */
-        for (size_t k = m; k < (size_t)n - m; k++)
-            h[k] = s[k] >= thr_s;
-        unsigned k = m;
-        long ra = -1, rb = -1;
-        while ((k = scan_hot(h, k, n - m, true)) < n - m) {
-            unsigned a = k;
-            k = scan_hot(h, k, n - m, false);
-            unsigned b = k - 1;
-            q->st.hot_cells += b - a + 1;
-            if (ra >= 0 && a <= (unsigned)rb + mg + 1) {
-                rb = b;
-            } else {
-                if (ra >= 0)
-                    add_run(q, (unsigned)ra, (unsigned)rb, start);
-                ra = a;
-                rb = b;
+    if (band)
+        hot += burstband_detect(band, r, s, thr_s);
+    if (!hot)
+        return 0;
+    const unsigned mg = q->cfg.merge_bins;
+    /* the edges (no full neighbourhood) stay 0; written so a NaN cell is cold */
+    for (size_t k = m; k < (size_t)n - m; k++)
+        h[k] = s[k] >= thr_s;
+    unsigned k = m, nr = 0;
+    long ra = -1, rb = -1;
+    while ((k = scan_hot(h, k, n - m, true)) < n - m) {
+        unsigned a = k;
+        k = scan_hot(h, k, n - m, false);
+        unsigned b = k - 1;
+        *hot_cells += b - a + 1;
+        if (ra >= 0 && a <= (unsigned)rb + mg + 1) {
+            rb = b;
+        } else {
+            if (ra >= 0) {
+                runs[2 * nr] = (uint32_t)ra;
+                runs[2 * nr++ + 1] = (uint32_t)rb;
             }
+            ra = a;
+            rb = b;
         }
-        if (ra >= 0)
-            add_run(q, (unsigned)ra, (unsigned)rb, start);
     }
+    if (ra >= 0) {
+        runs[2 * nr] = (uint32_t)ra;
+        runs[2 * nr++ + 1] = (uint32_t)rb;
+    }
+    return nr;
+}
+
+/* The region bookkeeping of a frame whose cells are v. */
+static void regions(burstdet *q, const frame_view *v, uint64_t start, burstdet_fn fn,
+                    void *user)
+{
+    if (q->seg_pending) {
+        q->seg_first = q->f;
+        q->seg_pending = false;
+    }
+    for (unsigned i = 0; i < v->n_runs; i++)
+        add_run(q, v, v->runs[2 * i], v->runs[2 * i + 1], start);
     end_frame(q, start, fn, user);
     q->last_f = q->f + 1;
     q->f++;
     q->st.frames++;
+}
+
+BURST_CLONES static void detect(burstdet *q, const float *p, uint64_t start, burstdet_fn fn, void *user)
+{
+    unsigned hot = cells_pre(q, p, q->inv, q->r, q->s, q->grp);
+    if (q->ff % q->cfg.noise_decim == 0)
+        floor_update(q, p, q->s);
+    q->ff++;
+    frame_view v = {.r = q->r, .s = q->s, .grp = q->grp, .bpk = q->band.pk, .runs = q->runs};
+    v.n_runs = cells_post(q, q->band.pk ? &q->band : NULL, q->r, q->s, hot, q->hot, q->runs,
+                          &q->st.hot_cells);
+    v.marked = q->band.marked;
+    regions(q, &v, start, fn, user);
 }
 
 /* k-th smallest of v[0..n-1] (reorders v): quickselect, O(n). */
