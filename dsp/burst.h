@@ -133,4 +133,29 @@ void burstdet_stats_get(const burstdet *q, burstdet_stats *out);
 /* Current floor of bin k (power units of the spectrogram); NAN before warm-up. */
 float burstdet_floor(const burstdet *q, unsigned k);
 
+/* Detection of a batch of frames on several threads (frontend_mt.c). A frame's work is
+ * the floor recursion (the floor every noise_decim frames, from the frame's cells under
+ * the floor before it), its cells (p/floor, sums, wide and band detectors, hot runs:
+ * independent per frame once its floor is known) and the regions (a recursion over
+ * frames). Per batch, in stream order: burstdet_batch_floor on the detector's thread runs
+ * the recursion only (the frames that update the floor) and keeps the floor each frame
+ * sees; burstdet_batch_cells, on any thread, several batches at a time, does the cells;
+ * burstdet_batch_regions, on the detector's thread in order, the regions. The arithmetic
+ * is burstdet_execute's, so the regions are the same. A batch holds its own copy of
+ * everything the cells write (and a pointer to `power`, which must stay until its
+ * regions are done). Before the floor is warm burstdet_batch_floor returns false: give
+ * those frames to burstdet_execute instead (after the regions of earlier batches). */
+typedef struct burstdet_batch burstdet_batch;
+/* A batch of up to `frames` (1..256) frames of nfft bins; NULL when out of memory. */
+burstdet_batch *burstdet_batch_create(unsigned nfft, unsigned frames);
+void burstdet_batch_destroy(burstdet_batch *b);
+/* count frames of nfft powers (row-major) starting at stream indices starts[]; false
+ * (nothing done) while the detector warms up or for a detector of another nfft / a
+ * batch too small. */
+bool burstdet_batch_floor(burstdet *q, burstdet_batch *b, const float *power,
+                          const uint64_t *starts, unsigned count);
+/* Reads q's settings only: any thread, while the detector's thread goes on. */
+void burstdet_batch_cells(const burstdet *q, burstdet_batch *b);
+void burstdet_batch_regions(burstdet *q, burstdet_batch *b, burstdet_fn fn, void *user);
+
 #endif

@@ -36,8 +36,11 @@ typedef struct {
     const float complex *copy_src; /* sample copy_from */
     uint64_t limited;      /* samples the copy set to 0 (input policy) */
     unsigned chunk;        /* index in the step of the chunk it belongs to */
-    bool done;             /* finished (guarded by the pool's mutex) */
+    bool done;             /* transformed (guarded by the pool's mutex) */
+    bool split;            /* detection split (burst.h batches): cells posted */
+    bool cells_done;       /* the cells of a split job are done (mutex) */
     float *power;          /* count x nfft powers */
+    burstdet_batch *bat;   /* its frames' floors, cells and runs */
 } fe_job;
 
 typedef struct {
@@ -57,6 +60,9 @@ struct fe_pool {
     unsigned cap_jobs, n_jobs;
     unsigned front, back;       /* unclaimed jobs are [front, back): workers take the front,
                                    the caller helps from the back (it needs the front next) */
+    unsigned cq[256], cfront, cback; /* unclaimed cells jobs: jobs cq[cfront..cback), in
+                                   order (workers take the front, the caller the back) */
+    const burstdet *det;        /* of the current step (settings only, for the cells) */
     spectro_source src;         /* of the current step: ring, block, limit */
     float complex *ring;
     bool stop;
@@ -79,12 +85,26 @@ static void run_job(fe_pool *p, spectro *sp, fe_job *j)
         spectro_transform(sp, &p->src, j->starts, j->count, j->power);
 }
 
+/* Runs the cells of job j (mutex held on entry and exit). */
+static void run_cells(fe_pool *p, fe_job *j)
+{
+    pthread_mutex_unlock(&p->mu);
+    burstdet_batch_cells(p->det, j->bat);
+    pthread_mutex_lock(&p->mu);
+    j->cells_done = true;
+    pthread_cond_broadcast(&p->cv_done);
+}
+
 static void *worker_main(void *arg)
 {
     fe_worker *w = arg;
     fe_pool *p = w->p;
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
+        if (p->cfront < p->cback) { /* the oldest cells first: the regions wait for them */
+            run_cells(p, &p->jobs[p->cq[p->cfront++]]);
+            continue;
+        }
         if (p->front < p->back) {
             fe_job *j = &p->jobs[p->front++];
             pthread_mutex_unlock(&p->mu);
@@ -125,8 +145,14 @@ fe_pool *fe_pool_create(unsigned threads, const spectro_cfg *cfg, sg_errinfo *e)
         fe_pool_destroy(p);
         return NULL;
     }
+    if (p->cap_jobs > 256) {
+        sg_err_set(e, SG_EINVAL, "frontend: %u jobs per step (at most 256)", p->cap_jobs);
+        fe_pool_destroy(p);
+        return NULL;
+    }
     for (unsigned i = 0; i < p->cap_jobs; i++)
-        if (!(p->jobs[i].power = fftwf_alloc_real((size_t)cfg->nfft * cfg->batch))) {
+        if (!(p->jobs[i].power = fftwf_alloc_real((size_t)cfg->nfft * cfg->batch)) ||
+            !(p->jobs[i].bat = burstdet_batch_create(cfg->nfft, cfg->batch))) {
             sg_err_set(e, SG_ENOMEM, "frontend: out of memory (%u FFT batches of %u x %u)",
                        p->cap_jobs, cfg->batch, cfg->nfft);
             fe_pool_destroy(p);
@@ -163,8 +189,10 @@ void fe_pool_destroy(fe_pool *p)
             pthread_join(p->w[i].th, NULL);
         spectro_destroy(p->w[i].sp);
     }
-    for (unsigned i = 0; p->jobs && i < p->cap_jobs; i++)
+    for (unsigned i = 0; p->jobs && i < p->cap_jobs; i++) {
         fftwf_free(p->jobs[i].power);
+        burstdet_batch_destroy(p->jobs[i].bat);
+    }
     free(p->jobs);
     free(p->w);
     pthread_mutex_destroy(&p->mu);
@@ -181,6 +209,34 @@ static void wait_job(fe_pool *p, spectro *own, unsigned k)
     while (!p->jobs[k].done) {
         if (p->front < p->back) {
             fe_job *j = &p->jobs[k == p->front ? p->front++ : --p->back];
+            pthread_mutex_unlock(&p->mu);
+            run_job(p, own, j);
+            pthread_mutex_lock(&p->mu);
+            j->done = true;
+            continue;
+        }
+        if (p->cfront < p->cback) {
+            run_cells(p, &p->jobs[p->cq[--p->cback]]);
+            continue;
+        }
+        pthread_cond_wait(&p->cv_done, &p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Waits until the cells of split job k are done, doing unclaimed ones meanwhile (k
+ * itself first). */
+static void wait_cells(fe_pool *p, spectro *own, unsigned k)
+{
+    pthread_mutex_lock(&p->mu);
+    while (!p->jobs[k].cells_done) {
+        if (p->cfront < p->cback) {
+            unsigned c = p->cq[p->cfront] == k ? p->cq[p->cfront++] : p->cq[--p->cback];
+            run_cells(p, &p->jobs[c]);
+            continue;
+        }
+        if (p->front < p->back) { /* cannot happen: every job is transformed by now */
+            fe_job *j = &p->jobs[--p->back];
             pthread_mutex_unlock(&p->mu);
             run_job(p, own, j);
             pthread_mutex_lock(&p->mu);
@@ -212,6 +268,8 @@ static fe_job *new_job(fe_pool *p, unsigned k, unsigned chunk)
     j->copy_from = j->copy_to = 0;
     j->chunk = chunk;
     j->done = false;
+    j->split = false;
+    j->cells_done = false;
     return j;
 }
 
@@ -262,24 +320,45 @@ void fe_mt_samples(frontend *q, const sg_iq_block *blk)
         p->n_jobs = nj;
         p->front = 0;
         p->back = nj;
+        p->cfront = p->cback = 0;
+        p->det = q->det;
         pthread_cond_broadcast(&p->cv_work);
         pthread_mutex_unlock(&p->mu);
-        /* detection in sample order, as one thread: head at each chunk's end, once the
+        /* the floor recursion in order as each batch is transformed, its cells posted to
+         * the pool (burst.h batches; before the floor is warm the job is detected whole
+         * below) */
+        for (unsigned k = 0; k < nj; k++) {
+            fe_job *j = &p->jobs[k];
+            wait_job(p, q->sp, k);
+            if (j->count && burstdet_batch_floor(q->det, j->bat, j->power, j->starts, j->count)) {
+                pthread_mutex_lock(&p->mu);
+                j->split = true;
+                p->cq[p->cback++] = k;
+                pthread_cond_broadcast(&p->cv_work);
+                pthread_mutex_unlock(&p->mu);
+            }
+        }
+        /* the regions in sample order, as one thread: head at each chunk's end, once the
          * chunk is in the ring */
         unsigned k = 0;
         for (unsigned c = 0; c < nch; c++) {
             q->head = ends[c];
             for (; k < nj && p->jobs[k].chunk == c; k++) {
-                wait_job(p, q->sp, k);
-                q->st.iq_limited += p->jobs[k].limited;
-                if (p->jobs[k].count)
-                    detect_job(q, &p->jobs[k]);
+                fe_job *j = &p->jobs[k];
+                q->st.iq_limited += j->limited;
+                if (j->split) {
+                    wait_cells(p, q->sp, k);
+                    burstdet_batch_regions(q->det, j->bat, fe_on_region, q);
+                    q->mt_frames += j->count;
+                } else if (j->count) {
+                    detect_job(q, j);
+                }
             }
             if (q->n_pending)
                 fe_drain(q, false);
         }
         pthread_mutex_lock(&p->mu);
-        p->n_jobs = p->front = p->back = 0;
+        p->n_jobs = p->front = p->back = p->cfront = p->cback = 0;
         pthread_mutex_unlock(&p->mu);
     }
 }
