@@ -616,12 +616,17 @@ static void test_threads_identical(void **state)
         double overlap;
         size_t block;
         bool deliver_iq;
+        double band_hz;      /* 0: the default */
+        unsigned noise_decim; /* 0: the default */
     } cases[] = {
-        {1024, 16, 0, 65536, true},
-        {1024, 16, 0, 10007, true},
-        {1024, 4, 0.5, 3001, true},
-        {512, 1, 0.75, 65536, true},
-        {4096, 8, 0.25, 100003, false},
+        {1024, 16, 0, 65536, true, 0, 0},
+        {1024, 16, 0, 10007, true, 0, 0},
+        {1024, 4, 0.5, 3001, true, 0, 0},
+        {512, 1, 0.75, 65536, true, 0, 0},
+        {4096, 8, 0.25, 100003, false, 0, 0},
+        /* a 40-bin band window (tried at every bin, as 8 MHz at 200 Msps) and a floor
+         * updated on every frame (a floor of its own for each frame of a batch) */
+        {1024, 16, 0, 65536, true, 0.6e6, 1},
     };
     static trace ref, got;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -631,6 +636,10 @@ static void test_threads_identical(void **state)
         cfg.batch = cases[c].batch;
         cfg.overlap = cases[c].overlap;
         cfg.deliver_iq = cases[c].deliver_iq;
+        if (cases[c].band_hz > 0)
+            cfg.band_hz = cases[c].band_hz;
+        if (cases[c].noise_decim)
+            cfg.noise_decim = cases[c].noise_decim;
         cfg.threads = 1;
         frontend_stats_t st1, stn;
         run_trace(&cfg, x, len, cases[c].block, &ref, &st1);
