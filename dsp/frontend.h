@@ -32,8 +32,9 @@
  * Not thread-safe: one object per stream, driven from one thread. The callback runs
  * on the caller's thread inside execute/flush; burst and iq are valid only during it.
  * With cfg.threads > 1 the object runs threads - 1 worker threads of its own (started
- * by create, joined by destroy) that transform FFT batches during execute/flush; the
- * output is bit-identical to one thread's (frontend_mt.c). */
+ * by create, joined by destroy) that transform FFT batches and run the detector's
+ * per-frame cells during execute/flush; the output is bit-identical to one thread's
+ * (frontend_mt.c). */
 #ifndef SG_FRONTEND_H
 #define SG_FRONTEND_H
 
@@ -88,9 +89,10 @@ typedef struct {
     int sensor;              /* copied into sg_burst.sensor; default -1 */
     unsigned threads;        /* threads processing the stream, 1..FRONTEND_MAX_THREADS; default 1.
                                 > 1: the caller plus threads - 1 workers transform the FFT
-                                batches in parallel; detection and delivery stay on the
-                                caller's thread in sample order, so the bursts (and their IQ)
-                                are identical to one thread's */
+                                batches and detect their cells in parallel; the floor
+                                recursion, the regions and delivery stay on the caller's
+                                thread in sample order, so the bursts (and their IQ) are
+                                identical to one thread's */
 } frontend_cfg;
 
 typedef struct {

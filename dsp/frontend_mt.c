@@ -2,14 +2,20 @@
  * cores.
  *
  * Per sample, the front end copies into the IQ ring (with the input policy), windows,
- * transforms and takes |X|^2, then runs the detector. All but the detector is
- * independent per chunk or frame and is shared out; the detector is a recursion over
- * frames (noise floor, open regions) and stays on the caller's thread, in sample order.
+ * transforms and takes |X|^2, then runs the detector. The copy and the transform are
+ * independent per chunk or frame and are shared out. The detector is split as burst.h's
+ * batches: its floor recursion (only the frames that update the floor) and its regions
+ * (open regions over frames) stay on the caller's thread, in sample order; the cells of
+ * each batch (p/floor, sums, wide and band detectors, hot runs) are a second job of the
+ * batch, posted once the caller has run the batch's floor, and run on any thread.
  * A step: up to fe_mt_step_chunks() chunks of the block become jobs, each FFT batch one
  * job, and each chunk's ring copy goes with its first job (or a copy-only job). Workers
- * take jobs from the front; the caller runs the detector over the jobs in order and, while
- * the next one it needs is with a worker, takes jobs from the back. Frames read the
- * block itself (limited on the fly exactly as the ring copy is) and the ring only for
+ * take cells jobs first (the oldest), then transforms from the front; the caller runs the
+ * floor over the jobs in order as they are transformed, then the regions in order, and
+ * while the job it needs is with a worker, takes work from the back. Before the floor is
+ * warm (the first warmup_frames frames at a rate) a job is detected whole on the caller.
+ * Frames read the block itself (limited on the fly exactly as the ring copy is) and the
+ * ring only for
  * samples of earlier blocks, so no job waits for another's copy; each thread has its own
  * spectro and FFTW plan (the same problem, so the same plan and the same arithmetic).
  *
