@@ -15,9 +15,9 @@
  * while the job it needs is with a worker, takes work from the back. Before the floor is
  * warm (the first warmup_frames frames at a rate) a job is detected whole on the caller.
  * Frames read the block itself (limited on the fly exactly as the ring copy is) and the
- * ring only for
- * samples of earlier blocks, so no job waits for another's copy; each thread has its own
- * spectro and FFTW plan (the same problem, so the same plan and the same arithmetic).
+ * ring only for samples of earlier blocks, so no job waits for another's copy; each
+ * thread has its own spectro and FFTW plan (the same problem, so the same plan and the
+ * same arithmetic).
  *
  * Frames, batches (batch frames counted from the segment start, the last one partial only
  * at a gap or the end) and the detector's view of the ring (head at each chunk's end,
