@@ -91,6 +91,16 @@ static void run_job(fe_pool *p, spectro *sp, fe_job *j)
         spectro_transform(sp, &p->src, j->starts, j->count, j->power);
 }
 
+/* Transforms job j (mutex held on entry and exit). */
+static void run_fft(fe_pool *p, spectro *sp, fe_job *j)
+{
+    pthread_mutex_unlock(&p->mu);
+    run_job(p, sp, j);
+    pthread_mutex_lock(&p->mu);
+    j->done = true;
+    pthread_cond_broadcast(&p->cv_done);
+}
+
 /* Runs the cells of job j (mutex held on entry and exit). */
 static void run_cells(fe_pool *p, fe_job *j)
 {
@@ -112,12 +122,7 @@ static void *worker_main(void *arg)
             continue;
         }
         if (p->front < p->back) {
-            fe_job *j = &p->jobs[p->front++];
-            pthread_mutex_unlock(&p->mu);
-            run_job(p, w->sp, j);
-            pthread_mutex_lock(&p->mu);
-            j->done = true;
-            pthread_cond_broadcast(&p->cv_done);
+            run_fft(p, w->sp, &p->jobs[p->front++]);
             continue;
         }
         pthread_cond_wait(&p->cv_work, &p->mu);
@@ -214,11 +219,7 @@ static void wait_job(fe_pool *p, spectro *own, unsigned k)
     pthread_mutex_lock(&p->mu);
     while (!p->jobs[k].done) {
         if (p->front < p->back) {
-            fe_job *j = &p->jobs[k == p->front ? p->front++ : --p->back];
-            pthread_mutex_unlock(&p->mu);
-            run_job(p, own, j);
-            pthread_mutex_lock(&p->mu);
-            j->done = true;
+            run_fft(p, own, &p->jobs[k == p->front ? p->front++ : --p->back]);
             continue;
         }
         if (p->cfront < p->cback) {
@@ -242,11 +243,7 @@ static void wait_cells(fe_pool *p, spectro *own, unsigned k)
             continue;
         }
         if (p->front < p->back) { /* cannot happen: every job is transformed by now */
-            fe_job *j = &p->jobs[--p->back];
-            pthread_mutex_unlock(&p->mu);
-            run_job(p, own, j);
-            pthread_mutex_lock(&p->mu);
-            j->done = true;
+            run_fft(p, own, &p->jobs[--p->back]);
             continue;
         }
         pthread_cond_wait(&p->cv_done, &p->mu);
