@@ -2,19 +2,19 @@
  * The per-frame work that runs on every frame (normalise, smooth, compare) is kept to
  * straight loops the compiler vectorises; the run/region bookkeeping only runs on
  * frames that have hot cells. */
-#include "burst.h"
-
 /* The per-frame loops must vectorise; -O2 (RelWithDebInfo) only does so for loops
- * whose trip count is a compile-time multiple of the vector width. */
+ * whose trip count is a compile-time multiple of the vector width. Before burst_int.h:
+ * its inline cell steps are compiled with it too. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3", "no-trapping-math")
 #endif
+
+#include "burst_int.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "burst_band.h"
 #include "sg_types.h"
 
 /* Frames with a band seed a region needs: the spectral splatter of a hard-keyed carrier's
@@ -24,66 +24,6 @@
  * cell) is under this (~6 dB): the band detector loses only weak bursts for a frame, and
  * strong bursts a few us apart stay apart */
 #define BAND_GAP_MAX_EXCESS 3.0
-
-typedef struct {
-    bool used;
-    bool started;            /* has content (f_first, s_first, lo, hi valid) */
-    bool cont;               /* continues a piece reported CONTINUING (already seeded) */
-    bool seeded;             /* a cell reached seed_db or the wide seed */
-    bool band;               /* holds cells the band detector marked (band_gap_frames) */
-    uint64_t ncell;          /* hot cells so far */
-    unsigned bseeds;         /* frames with a band seed (BAND_SEED_FRAMES seed it) */
-    uint64_t bseed_tag;      /* frame number + 1 of the last one counted */
-    uint32_t flags;          /* carried flags (TRUNC_START) */
-    uint64_t nf;             /* frames with content so far */
-    uint64_t f_first, f_last;
-    uint64_t s_first, s_last; /* stream index of the first / last frame */
-    unsigned lo, hi;         /* overall hot extent */
-    unsigned elo, ehi;       /* extent in the previous frame it was seen (overlap test) */
-    unsigned clo, chi;       /* extent in the current frame */
-    uint64_t touched;        /* frame number + 1 of the last frame that touched it */
-    float peak;              /* max smoothed mean p/floor */
-    double e_cur, e_first, e_last, e_sum; /* excess energy per frame */
-    float *prof;             /* nfft: sum over frames of p/floor on hot cells */
-    float *hits;             /* nfft: hot frames per bin (band detector on), else NULL */
-} region;
-
-/* One frame's cells as the region bookkeeping reads them (add_run). */
-typedef struct {
-    const float *r, *s;      /* nfft: p/floor, smoothed sums (raised where hot) */
-    const float *grp;        /* wide detector: group sums, then 3-group means; NULL off */
-    const float *bpk;        /* band detector marks (burst_band.h pk) */
-    bool marked;             /* bpk holds marks */
-    const uint32_t *runs;    /* n_runs hot runs [runs[2i], runs[2i + 1]], merged */
-    unsigned n_runs;
-} frame_view;
-
-struct burstdet_s {
-    burstdet_cfg cfg;
-    float *cdf;               /* nfft+1 or NULL */
-    float *noise, *inv, *r, *s;
-    uint8_t *hot;             /* nfft + 8: 1 where the cell is hot (run scan), 0 at the edges */
-    float *wbuf;              /* warm-up frames */
-    uint64_t *wstart;
-    unsigned wn;
-    bool warm;
-    float thr;                /* linear */
-    float seed;               /* linear */
-    float *grp;               /* wide detector: per-group sums, then 3-group means */
-    unsigned n_grp, gshift;
-    float wthr, wseed;        /* linear */
-    burstband band;           /* band detector (burst_band.h); band.pk NULL when off */
-    uint64_t f;               /* frames processed (regions) */
-    uint64_t ff;              /* frames through the floor recursion (= f, but ahead of it
-                                 between burstdet_batch_floor and _regions) */
-    uint32_t *runs;           /* nfft + 2: a frame's hot runs */
-    bool seg_pending;         /* next frame starts a segment (stream start or after a gap) */
-    uint64_t seg_first;
-    uint64_t last_f;          /* last frame number processed + 1 (0 none) */
-    region *reg;
-    float *profs;
-    burstdet_stats st;
-};
 
 void burstdet_cfg_default(burstdet_cfg *c, unsigned nfft, unsigned hop)
 {
@@ -568,169 +508,9 @@ static void end_frame(burstdet *q, uint64_t start, burstdet_fn fn, void *user)
     }
 }
 
-/* First index >= k below end whose hot byte is (want ? 1 : 0), else end. Eight cells at a
- * time where it can: most of a busy band is cold, and runs are long. */
-static unsigned scan_hot(const uint8_t *h, unsigned k, unsigned end, bool want)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t flip = want ? 0 : 0x0101010101010101ull;
-    while (k + 8 <= end) {
-        uint64_t w;
-        memcpy(&w, h + k, 8);
-        w ^= flip; /* a set byte is a cell we look for */
-        if (w)
-            return k + (unsigned)__builtin_ctzll(w) / 8;
-        k += 8;
-    }
-#endif
-    while (k < end && h[k] != want)
-        k++;
-    return k;
-}
-
-/* The cells of a frame before the floor update: r = p/floor, the smoothed sums s and the
- * wide detector's groups (grp, NULL off). Returns the cells hot so far. */
-static inline __attribute__((always_inline)) unsigned
-cells_pre(const burstdet *q, const float *p, const float *restrict inv, float *restrict r,
-          float *restrict s, float *restrict grp)
-{
-    const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
-    for (size_t k = 0; k < n; k++)
-        r[k] = p[k] * inv[k];
-    const float thr_s = q->thr * (float)(2 * m + 1);
-    /* smoothed sum; edge bins (no full neighbourhood) never trigger. The common
-     * 5-bin case is spelled out so it vectorises. */
-    unsigned hot = 0;
-    if (m == 2) {
-        const float *restrict r0 = r, *restrict r1 = r + 1, *restrict r2 = r + 2,
-                              *restrict r3 = r + 3, *restrict r4 = r + 4;
-        float *restrict s2 = s + 2;
-        for (size_t k = 0; k < (size_t)n - 4; k++) {
-            float acc = r0[k] + r1[k] + r2[k] + r3[k] + r4[k];
-            s2[k] = acc;
-            hot += acc >= thr_s ? 1u : 0u;
-        }
-    } else {
-        for (unsigned k = m; k < n - m; k++) {
-            float acc = 0;
-            for (unsigned j = 0; j <= 2 * m; j++)
-                acc += r[k - m + j];
-            s[k] = acc;
-            hot += acc >= thr_s;
-        }
-    }
-    if (grp) {
-        /* wide detector: sums over groups of G bins, then the mean of 3 neighbouring
-         * groups (3G bins); a hot group makes its G bins hot for the run search */
-        const unsigned G = q->cfg.wide_bins, ng = q->n_grp;
-        float *restrict gs = grp, *restrict gm = grp + ng;
-        if (G == 8) { /* the default, spelled out so it vectorises */
-            for (size_t j = 0; j < ng; j++) {
-                const float *x = r + 8 * j;
-                gs[j] = ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
-            }
-        } else {
-            for (unsigned j = 0; j < ng; j++) {
-                float acc = 0;
-                for (unsigned i = 0; i < G; i++)
-                    acc += r[j * G + i];
-                gs[j] = acc;
-            }
-        }
-        const float inv3g = 1.0f / (float)(3 * G);
-        gm[0] = gm[ng - 1] = 0;
-        unsigned whot = 0;
-        for (unsigned j = 1; j + 1 < ng; j++) {
-            gm[j] = (gs[j - 1] + gs[j] + gs[j + 1]) * inv3g;
-            whot += gm[j] >= q->wthr ? 1u : 0u;
-        }
-        if (whot) {
-            for (unsigned j = 1; j + 1 < ng; j++) {
-                if (gm[j] < q->wthr)
-                    continue;
-                for (unsigned k = j * G; k < (j + 1) * G; k++)
-                    if (k >= m && k < n - m && s[k] < thr_s)
-                        s[k] = thr_s;
-            }
-            hot += whot;
-        }
-    }
-    return hot;
-}
-
-/* The floor update of a frame (every noise_decim frames) from its powers and sums. */
-static inline __attribute__((always_inline)) void floor_update(burstdet *q, const float *p,
-                                                               const float *s)
-{
-    const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
-    const float thr_s = q->thr * (float)(2 * m + 1);
-    const float a = (float)q->cfg.noise_alpha, ab = (float)q->cfg.noise_alpha_busy;
-    const float thr = q->thr;
-    float *restrict nz = q->noise;
-    float *restrict iv = q->inv;
-    const float *restrict ss = s, *restrict pp = p;
-    for (size_t k = 0; k < n; k++) {
-        float pk = pp[k], nk = nz[k];
-        float cap = thr * nk;
-        float clipped = pk < cap ? pk : cap;
-        bool busy = ss[k] >= thr_s;
-        float x = busy ? clipped : pk;
-        float w = busy ? ab : a;
-        nk += w * (x - nk);
-        nk = nk > 1e-30f ? nk : 1e-30f;
-        nz[k] = nk;
-        iv[k] = 1.0f / nk;
-    }
-}
-
-/* The cells after the floor update: the band detector (band, NULL off; its pk are the
- * frame's marks), then the hot runs, merged, into runs (pairs). Returns the runs; adds
- * the hot cells to *hot_cells. */
-static inline __attribute__((always_inline)) unsigned
-cells_post(const burstdet *q, burstband *band, const float *r, float *s, unsigned hot,
-           uint8_t *restrict h, uint32_t *restrict runs, uint64_t *hot_cells)
-{
-    const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
-    const float thr_s = q->thr * (float)(2 * m + 1);
-    /* after the floor update: what only the band detector sees does not hold the floor
-     * (a rise of the noise level, after a retune or a gain change, is learnt as fast as
-     * without it; a weak continuous wideband signal is learnt into the floor in ~10 ms) */
-    if (band)
-        hot += burstband_detect(band, r, s, thr_s);
-    if (!hot)
-        return 0;
-    const unsigned mg = q->cfg.merge_bins;
-    /* the edges (no full neighbourhood) stay 0; written so a NaN cell is cold */
-    for (size_t k = m; k < (size_t)n - m; k++)
-        h[k] = s[k] >= thr_s;
-    unsigned k = m, nr = 0;
-    long ra = -1, rb = -1;
-    while ((k = scan_hot(h, k, n - m, true)) < n - m) {
-        unsigned a = k;
-        k = scan_hot(h, k, n - m, false);
-        unsigned b = k - 1;
-        *hot_cells += b - a + 1;
-        if (ra >= 0 && a <= (unsigned)rb + mg + 1) {
-            rb = b;
-        } else {
-            if (ra >= 0) {
-                runs[2 * nr] = (uint32_t)ra;
-                runs[2 * nr++ + 1] = (uint32_t)rb;
-            }
-            ra = a;
-            rb = b;
-        }
-    }
-    if (ra >= 0) {
-        runs[2 * nr] = (uint32_t)ra;
-        runs[2 * nr++ + 1] = (uint32_t)rb;
-    }
-    return nr;
-}
-
 /* The region bookkeeping of a frame whose cells are v. */
-static void regions(burstdet *q, const frame_view *v, uint64_t start, burstdet_fn fn,
-                    void *user)
+void burstdet_frame_regions(burstdet *q, const frame_view *v, uint64_t start, burstdet_fn fn,
+                            void *user)
 {
     if (q->seg_pending) {
         q->seg_first = q->f;
@@ -754,131 +534,7 @@ BURST_CLONES static void detect(burstdet *q, const float *p, uint64_t start, bur
     v.n_runs = cells_post(q, q->band.pk ? &q->band : NULL, q->r, q->s, hot, q->hot, q->runs,
                           &q->st.hot_cells);
     v.marked = q->band.marked;
-    regions(q, &v, start, fn, user);
-}
-
-/* ------------------------------------------------------------- batches (burst.h) */
-
-struct burstdet_batch {
-    unsigned n, cap;          /* nfft, frames */
-    unsigned count;
-    const float *power;       /* count x n, the caller's */
-    uint64_t starts[256];
-    uint64_t f0;              /* frame number (ff) of the first frame */
-    float *snap;              /* floors seen (1/floor), up to cap + 1 of n */
-    unsigned which[256];      /* snapshot of each frame */
-    float *r, *s, *grp, *bpk; /* per frame: n each (grp: the wide detector's 2 n_grp <= n) */
-    bool marked[256];
-    uint32_t *runs;           /* per frame n + 2 */
-    unsigned n_runs[256];
-    uint64_t hot_cells;
-    double *pre;              /* band detector scratch (burst_band.h) */
-    uint32_t *cnt;
-    float *val;
-    uint8_t *hot;
-};
-
-burstdet_batch *burstdet_batch_create(unsigned nfft, unsigned frames)
-{
-    if (frames < 1 || frames > 256 || nfft < 16)
-        return NULL;
-    burstdet_batch *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
-    const size_t n = nfft, f = frames;
-    b->n = nfft;
-    b->cap = frames;
-    b->snap = malloc((f + 1) * n * sizeof(float));
-    b->r = malloc(f * n * sizeof(float));
-    b->s = calloc(f * n, sizeof(float)); /* edge bins stay 0 (as the detector's own s) */
-    b->grp = malloc(f * n * sizeof(float));
-    b->bpk = calloc(f * n, sizeof(float));
-    b->runs = malloc(f * (n + 2) * sizeof(uint32_t));
-    b->pre = malloc((n + 1) * sizeof(double));
-    b->cnt = malloc((n + 1) * sizeof(uint32_t));
-    b->val = malloc(2 * n * sizeof(float));
-    b->hot = calloc(n + 8, 1);
-    if (!b->snap || !b->r || !b->s || !b->grp || !b->bpk || !b->runs || !b->pre || !b->cnt ||
-        !b->val || !b->hot) {
-        burstdet_batch_destroy(b);
-        return NULL;
-    }
-    return b;
-}
-
-void burstdet_batch_destroy(burstdet_batch *b)
-{
-    if (!b)
-        return;
-    free(b->snap);
-    free(b->r);
-    free(b->s);
-    free(b->grp);
-    free(b->bpk);
-    free(b->runs);
-    free(b->pre);
-    free(b->cnt);
-    free(b->val);
-    free(b->hot);
-    free(b);
-}
-
-BURST_CLONES bool burstdet_batch_floor(burstdet *q, burstdet_batch *b, const float *power,
-                                       const uint64_t *starts, unsigned count)
-{
-    const size_t n = q->cfg.nfft;
-    if (!q->warm || b->n != n || count > b->cap || !count)
-        return false;
-    b->count = count;
-    b->power = power;
-    b->f0 = q->ff;
-    memcpy(b->starts, starts, count * sizeof *starts);
-    unsigned k = 0;
-    memcpy(b->snap, q->inv, n * sizeof(float));
-    for (unsigned i = 0; i < count; i++) {
-        b->which[i] = k;
-        if (q->ff % q->cfg.noise_decim == 0) { /* the cells the update reads, then it */
-            const float *p = power + i * n;
-            (void)cells_pre(q, p, q->inv, q->r, q->s, q->grp);
-            floor_update(q, p, q->s);
-            memcpy(b->snap + (size_t)++k * n, q->inv, n * sizeof(float));
-        }
-        q->ff++;
-    }
-    return true;
-}
-
-BURST_CLONES void burstdet_batch_cells(const burstdet *q, burstdet_batch *b)
-{
-    const size_t n = b->n;
-    burstband band = q->band, *bp = q->band.pk ? &band : NULL;
-    band.pre = b->pre;
-    band.cnt = b->cnt;
-    band.val = b->val;
-    b->hot_cells = 0;
-    for (unsigned i = 0; i < b->count; i++) {
-        float *r = b->r + i * n, *s = b->s + i * n, *grp = q->grp ? b->grp + i * n : NULL;
-        unsigned hot = cells_pre(q, b->power + i * n, b->snap + b->which[i] * n, r, s, grp);
-        band.pk = b->bpk + i * n;
-        band.marked = b->marked[i];
-        b->n_runs[i] = cells_post(q, bp, r, s, hot, b->hot, b->runs + i * (n + 2),
-                                  &b->hot_cells);
-        b->marked[i] = band.marked;
-    }
-}
-
-void burstdet_batch_regions(burstdet *q, burstdet_batch *b, burstdet_fn fn, void *user)
-{
-    const size_t n = b->n;
-    for (unsigned i = 0; i < b->count; i++) {
-        frame_view v = {.r = b->r + i * n, .s = b->s + i * n,
-                        .grp = q->grp ? b->grp + i * n : NULL, .bpk = b->bpk + i * n,
-                        .marked = b->marked[i], .runs = b->runs + i * (n + 2),
-                        .n_runs = b->n_runs[i]};
-        regions(q, &v, b->starts[i], fn, user);
-    }
-    q->st.hot_cells += b->hot_cells;
-    b->count = 0;
+    burstdet_frame_regions(q, &v, start, fn, user);
 }
 
 /* k-th smallest of v[0..n-1] (reorders v): quickselect, O(n). */
