@@ -258,6 +258,38 @@ static inline __attribute__((always_inline)) void ncv_predict(const kf_params *p
     for (int i = 6; i < n; i++)
         x[i] = 0;
     double Pn[36];
+    /* P is symmetric bit for bit after every step (each one ends with symmetrise), and the
+     * formulas below then give a bit-symmetric result (their sums commute): the upper
+     * triangle and the position-velocity block (21 of 36 entries) with no symmetrise is the
+     * same result. Anything else (NaN, an asymmetric start) takes the full path. */
+    bool sym = true;
+    for (int i = 0; i < 6; i++)
+        for (int j = i + 1; j < 6; j++)
+            sym = sym && P[IDX(i, j, n)] == P[IDX(j, i, n)];
+    if (sym) {
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) {
+                double pv = P[IDX(i, j + 3, n)], vv = P[IDX(i + 3, j + 3, n)];
+                double qd = i == j;
+                if (j >= i) {
+                    double pp = P[IDX(i, j, n)], vp = P[IDX(i + 3, j, n)];
+                    Pn[IDX(i, j, 6)] = pp + dt * (pv + vp) + dt * dt * vv + qd * qpp;
+                    Pn[IDX(j, i, 6)] = Pn[IDX(i, j, 6)];
+                    Pn[IDX(i + 3, j + 3, 6)] = vv + qd * qvv;
+                    Pn[IDX(j + 3, i + 3, 6)] = Pn[IDX(i + 3, j + 3, 6)];
+                }
+                Pn[IDX(i, j + 3, 6)] = pv + dt * vv + qd * qpv;
+                Pn[IDX(j + 3, i, 6)] = Pn[IDX(i, j + 3, 6)];
+            }
+        if (n == 6) {
+            memcpy(P, Pn, sizeof Pn);
+        } else {
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    P[IDX(i, j, n)] = i < 6 && j < 6 ? Pn[IDX(i, j, 6)] : 0;
+        }
+        return;
+    }
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) {
             double pp = P[IDX(i, j, n)], pv = P[IDX(i, j + 3, n)];

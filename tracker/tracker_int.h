@@ -203,6 +203,31 @@ static inline __attribute__((always_inline)) void trk_prefetch_update(const trk 
     __builtin_prefetch(&t->pub->identity[0], 1);
     __builtin_prefetch(&t->pub->sensors[0], 1);
     __builtin_prefetch(&t->pub->t_last, 1);
+    /* the history entry the update writes (trk_hist_push): its measurement and the used part
+     * of an NCV state (t .. x[0], P[0] 6x6), with intent to write */
+    const hist_entry *h =
+        &t->cold->hist[t->hist_n < TRK_HIST ? (t->hist_head + t->hist_n) % TRK_HIST : t->hist_head];
+    const char *a = (const char *)h;
+    size_t used = offsetof(hist_entry, post) + offsetof(kf_state, P) + sizeof(double) * 36;
+    for (size_t o = 0; o < used; o += 64)
+        __builtin_prefetch(a + o, 1);
+}
+
+/* q->pred_ok[i]: the prediction of track i for the current group failed, succeeded, or is
+ * still to be made (in-sequence groups: trk_gate's pass over the tracks makes it). */
+enum { PRED_FAIL = 0, PRED_OK = 1, PRED_TODO = 2 };
+
+/* Predicts track i to the time of group measurement m0 and its measurement from m0's sensor
+ * into q->pred[i], unless done already for this group. */
+static inline void trk_predict_once(tracker *q, size_t i, const sg_measurement *m0)
+{
+    if (q->pred_ok[i] != PRED_TODO)
+        return;
+    kf_predict(&q->kp, &q->trk[i].kf, m0->t);
+    q->pred_ok[i] = kf_predict_meas(&q->trk[i].kf, m0->type, m0->sensor_enu, &q->pred[i]) ==
+                            SG_OK
+                        ? PRED_OK
+                        : PRED_FAIL;
 }
 
 /* tracker_cfg.c */

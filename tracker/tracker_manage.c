@@ -67,8 +67,10 @@ void trk_hist_push(trk *t, const sg_measurement *m)
     kf_copy(&h->post, &t->kf);
 }
 
-/* The kinematic fields both ways (one list, so the two directions cannot drift apart). */
-static void hist_fields(hist_meas *h, sg_measurement *m, bool to_meas)
+/* The kinematic fields both ways (one list, so the two directions cannot drift apart);
+ * inlined with a constant direction, so each call is a few straight copies. */
+static inline __attribute__((always_inline)) void hist_fields(hist_meas *h, sg_measurement *m,
+                                                              bool to_meas)
 {
 #define HIST_FIELD(f)                                                                        \
     do {                                                                                     \
@@ -139,10 +141,12 @@ void trk_fill_pub(trk *t)
         P = Pc;
     }
     int n = t->kf.n;
-    for (int i = 0; i < 6; i++) {
-        t->pub->x[i] = x[i];
-        for (int j = 0; j < 6; j++)
-            t->pub->P[i * 6 + j] = P[i * n + j];
+    memcpy(t->pub->x, x, 6 * sizeof(double));
+    if (n == 6) { /* NCV: the public P is the whole state's */
+        memcpy(t->pub->P, P, 36 * sizeof(double));
+    } else {
+        for (int i = 0; i < 6; i++)
+            memcpy(&t->pub->P[i * 6], &P[i * n], 6 * sizeof(double));
     }
     t->pub->t = t->kf.t;
 }
