@@ -82,6 +82,12 @@ typedef struct {
     double confirm_false_prob;    /* ["confirm_false_prob"] largest accepted probability that a
                                      clutter-born track is confirmed, [1e-12, 0.5] */
     int max_misses;               /* ["max_misses"] consecutive missed batches to delete, [1, 10000] */
+    double max_miss_s;            /* ["max_miss_s"] s of scan time: a track also goes once the
+                                     scan reports that missed it in a row (at least min_misses
+                                     misses) span this long, first scan's t0 to last one's t1;
+                                     [0, 3600], 0: off (count rule only), default 0.5 */
+    int min_misses;               /* ["min_misses"] consecutive misses the max_miss_s rule needs
+                                     at least, [1, 10000], default 3 */
     double max_coast_s;           /* ["max_coast_s"] s without update to delete, [0.01, 3600] */
     double coast_after_s;         /* ["coast_after_s"] s without update -> COASTING, [0, 3600] */
     double max_pos_sd;            /* ["max_pos_sd"] m, largest position sd before delete, [1, 1e6] */

@@ -78,6 +78,8 @@ typedef struct {
                                   (cold->feat[slot]), matched against other sensors' bearings */
     } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
     int n_last;
+    uint32_t miss_scans;       /* scan reports among the current run of misses (0: none) */
+    double miss_t0, miss_t1;   /* s, first scan's t0 and last scan's t1 of those misses */
     kf_state kf;
 } trk;
 
@@ -229,6 +231,11 @@ static inline void trk_predict_once(tracker *q, size_t i, const sg_measurement *
                         ? PRED_OK
                         : PRED_FAIL;
 }
+
+/* A measurement stamped this close to a scan's [t0, t1] belongs to it (s): time stamps pass
+ * through doubles of Unix time (~1e9 s, resolution ~2e-7 s). Also the slack of the max_miss_s
+ * span test. */
+#define TRK_SCAN_TOL_S 1e-4
 
 /* tracker_cfg.c */
 int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e);

@@ -231,6 +231,7 @@ void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m)
 {
     tr->pub->hits++;
     tr->pub->misses = 0;
+    tr->miss_scans = 0;
     if (m->t > tr->pub->t_last)
         tr->pub->t_last = m->t;
     trk_absorb_attrs(tr->pub, m);
@@ -255,6 +256,15 @@ static bool observable(const tracker *q, const trk *tr)
 }
 
 /* ---- maintenance ------------------------------------------------------------------- */
+
+/* The time rule of consecutive misses: the scan reports that missed the track since its
+ * last hit span max_miss_s of scan time (and the run has min_misses misses), so a sensor
+ * that looks 4 times a second deletes as soon as one that looks 30 times. */
+static bool trk_miss_time_up(const tracker_cfg *c, const trk *tr)
+{
+    return c->max_miss_s > 0 && tr->miss_scans > 0 && tr->pub->misses >= (uint32_t)c->min_misses &&
+           tr->miss_t1 - tr->miss_t0 >= c->max_miss_s - TRK_SCAN_TOL_S;
+}
 
 int trk_kill(tracker *q, size_t i)
 {
@@ -324,7 +334,7 @@ int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
             del = tr->mhits + (tr->n_req - tr->opp) < tr->m_req;
         double idle = q->t_now - p->t_last;
         del = del || idle > c->max_coast_s || p->misses >= (uint32_t)c->max_misses ||
-              trk_pos_sd(tr) > c->max_pos_sd;
+              trk_pos_sd(tr) > c->max_pos_sd || trk_miss_time_up(c, tr);
         if (del) {
             int r = trk_kill(q, i);
             if (r == SG_OK)
