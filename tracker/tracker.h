@@ -19,7 +19,8 @@
  * tracks with different identities are never merged), and a tentative track is not
  * confirmed while it coincides with another.
  * Track management: M-of-N confirmation counted over batches of the sensors that have fed the
- * track, coasting, deletion on coast time, consecutive misses or position sd. A sensor that
+ * track, coasting, deletion on coast time, consecutive misses (a count, or scan reports
+ * spanning max_miss_s of scan time) or position sd. A sensor that
  * sends scan reports (tracker_scan: when it looked and what it covered) is counted per scan
  * instead: every track inside the covered volume that the scan did not hit takes a miss,
  * tracks outside it take nothing, and that sensor's measurement batches no longer count.
