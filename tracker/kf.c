@@ -140,26 +140,32 @@ void kf_copy(kf_state *dst, const kf_state *src)
 
 void kf_combined(const kf_state *s, double *x, double *P)
 {
+    kf_combined_lead(s, s->n, x, P);
+}
+
+void kf_combined_lead(const kf_state *s, int m, double *x, double *P)
+{
     int n = s->n;
     if (s->nmodes == 1) {
-        memcpy(x, s->x[0], sizeof(double) * (size_t)n);
-        memcpy(P, s->P[0], sizeof(double) * (size_t)(n * n));
+        memcpy(x, s->x[0], sizeof(double) * (size_t)m);
+        for (int i = 0; i < m; i++)
+            memcpy(&P[IDX(i, 0, m)], &s->P[0][IDX(i, 0, n)], sizeof(double) * (size_t)m);
         return;
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < m; i++) {
         x[i] = 0;
         for (int k = 0; k < s->nmodes; k++)
             x[i] += s->mu[k] * s->x[k][i];
     }
-    for (int i = 0; i < n * n; i++)
+    for (int i = 0; i < m * m; i++)
         P[i] = 0;
     for (int k = 0; k < s->nmodes; k++) {
         double d[KF_NMAX];
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < m; i++)
             d[i] = s->x[k][i] - x[i];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                P[IDX(i, j, n)] += s->mu[k] * (s->P[k][IDX(i, j, n)] + d[i] * d[j]);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++)
+                P[IDX(i, j, m)] += s->mu[k] * (s->P[k][IDX(i, j, n)] + d[i] * d[j]);
     }
 }
 

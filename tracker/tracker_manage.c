@@ -133,13 +133,12 @@ int trk_cold_reserve(tracker *q, size_t need)
 
 void trk_fill_pub(trk *t)
 {
-    double xc[KF_NMAX], Pc[KF_NMAX * KF_NMAX];
-    const double *x = t->kf.x[0], *P = t->kf.P[0]; /* one mode: no copy */
-    if (t->kf.nmodes > 1) {
-        kf_combined(&t->kf, xc, Pc);
-        x = xc;
-        P = Pc;
+    if (t->kf.nmodes > 1) { /* the combined estimate's leading 6 states, in place */
+        kf_combined_lead(&t->kf, 6, t->pub->x, t->pub->P);
+        t->pub->t = t->kf.t;
+        return;
     }
+    const double *x = t->kf.x[0], *P = t->kf.P[0]; /* one mode: no copy */
     int n = t->kf.n;
     memcpy(t->pub->x, x, 6 * sizeof(double));
     if (n == 6) { /* NCV: the public P is the whole state's */
@@ -158,9 +157,9 @@ double trk_pos_sd(const trk *t)
         const double *P = t->kf.P[0];
         return sqrt(fmax(P[0], fmax(P[n + 1], P[2 * n + 2])));
     }
-    double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
-    kf_combined(&t->kf, x, P);
-    return sqrt(fmax(P[0], fmax(P[n + 1], P[2 * n + 2])));
+    double x[3], P[9];
+    kf_combined_lead(&t->kf, 3, x, P);
+    return sqrt(fmax(P[0], fmax(P[4], P[8])));
 }
 
 /* Starts a tentative track from a state; returns its index or -1 (table full / no memory). */
