@@ -143,9 +143,11 @@ void kf_combined(const kf_state *s, double *x, double *P)
     kf_combined_lead(s, s->n, x, P);
 }
 
-void kf_combined_lead(const kf_state *s, int m, double *x, double *P)
+/* kf_combined_lead's body, instantiated below for the sizes the tracker asks for each scan
+ * (constant m and n: unrolled) */
+static inline __attribute__((always_inline)) void combined_lead(const kf_state *s, int n, int m,
+                                                                double *x, double *P)
 {
-    int n = s->n;
     if (s->nmodes == 1) {
         memcpy(x, s->x[0], sizeof(double) * (size_t)m);
         for (int i = 0; i < m; i++)
@@ -169,11 +171,25 @@ void kf_combined_lead(const kf_state *s, int m, double *x, double *P)
     }
 }
 
+void kf_combined_lead(const kf_state *s, int m, double *x, double *P)
+{
+    if (s->nmodes == 2 && s->n == 7 && m == 3)
+        combined_lead(s, 7, 3, x, P);
+    else if (s->nmodes == 2 && s->n == 7 && m == 6)
+        combined_lead(s, 7, 6, x, P);
+    else if (s->nmodes == 2 && s->n == 9 && m == 3)
+        combined_lead(s, 9, 3, x, P);
+    else if (s->nmodes == 2 && s->n == 9 && m == 6)
+        combined_lead(s, 9, 6, x, P);
+    else
+        combined_lead(s, s->n, m, x, P);
+}
+
 /* IMM mixing for a step of dt seconds: symmetric two-mode Markov chain with switching
  * rate 1/sojourn, so P(switch within dt) = (1 - exp(-2 dt / sojourn)) / 2. */
-static void imm_mix(const kf_params *p, kf_state *s, double dt)
+static inline __attribute__((always_inline)) void imm_mix_n(const kf_params *p, kf_state *s,
+                                                            double dt, int n)
 {
-    int n = s->n;
     double ps = 0.5 * (1 - exp(-2 * dt / p->imm_sojourn_s));
     double T[2][2] = {{1 - ps, ps}, {ps, 1 - ps}};
     double cbar[2], x0[2][KF_NMAX], P0[2][KF_NMAX * KF_NMAX];
@@ -195,10 +211,23 @@ static void imm_mix(const kf_params *p, kf_state *s, double dt)
                     P0[j][IDX(r, c, n)] += w[i] * (s->P[i][IDX(r, c, n)] + d[r] * d[c]);
         }
     }
-    memcpy(s->x, x0, sizeof x0);
-    memcpy(s->P, P0, sizeof P0);
+    for (int j = 0; j < 2; j++) { /* the used parts */
+        memcpy(s->x[j], x0[j], sizeof(double) * (size_t)n);
+        memcpy(s->P[j], P0[j], sizeof(double) * (size_t)(n * n));
+    }
     s->mu[0] = cbar[0];
     s->mu[1] = cbar[1];
+}
+
+/* imm_mix_n for the IMM state sizes (7: IMM_CT, 9: IMM), constant n so it unrolls */
+static void imm_mix(const kf_params *p, kf_state *s, double dt)
+{
+    if (s->n == 7)
+        imm_mix_n(p, s, dt, 7);
+    else if (s->n == 9)
+        imm_mix_n(p, s, dt, 9);
+    else
+        imm_mix_n(p, s, dt, s->n);
 }
 
 /* Coordinated-turn EKF prediction of one mode (n = 7): the mean moves exactly along the
