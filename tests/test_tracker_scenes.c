@@ -212,6 +212,52 @@ static void test_coverage_sector(void **state)
     tracker_destroy(q);
 }
 
+/* A drone flies east at 30 m/s, 500 m north of a camera, through its view (the camera at
+ * the origin looks north, az +-20 deg, up to 800 m: its scan box) and out of it; the camera detects it only
+ * inside the box. Once its predicted position is outside the box the frames charge it
+ * nothing (no miss, whatever the time rule), so it is not deleted by misses: it coasts and
+ * goes by its own rule, max_coast_s (2 s here) after its last detection. */
+static void test_track_leaving_view_coasts(void **state)
+{
+    (void)state;
+    tracker *q = mk_tracker("{\"max_coast_s\": 2}");
+    tracker_scan cam = {.sensor = 5, .cover = TRACKER_COVER_SECTOR, .az_center = 0,
+                        .az_half = 20 * M_PI / 180, .el_min = -0.2, .el_max = 1.2,
+                        .range_max = 800};
+    uint32_t id = 0;
+    double t_last = NAN, t_del = NAN;
+    double x_edge = 500 * tan(cam.az_half); /* 182 m */
+    for (int k = 0; k < 700 && isnan(t_del); k++) {
+        double t = 10 + k / 30.0, x = -250 + 30 * (t - 10), y = 500;
+        cam.t0 = cam.t1 = t;
+        double az = atan2(x, y);
+        bool seen = fabs(az) <= cam.az_half && hypot(x, y) <= cam.range_max;
+        sg_measurement m = mk_pos(t, 5, x, y, 30, 2, NULL);
+        assert_int_equal(tracker_process_scans(q, t, &m, seen ? 1 : 0, &cam, 1), 0);
+        if (seen)
+            t_last = t;
+        const sg_track *tr;
+        size_t n;
+        tracker_tracks(q, &tr, &n);
+        if (!id && n == 1 && tr[0].status == SG_TRACK_CONFIRMED)
+            id = tr[0].id;
+        const sg_track *mine = id ? find_id(q, id) : NULL;
+        if (mine && mine->status == SG_TRACK_DELETED)
+            t_del = t;
+        else if (mine && x > x_edge + 20)
+            assert_int_equal(mine->misses, 0); /* well out of the box: charged nothing */
+    }
+    assert_true(id != 0 && !isnan(t_last));
+    tracker_counts st;
+    tracker_stats(q, &st);
+    print_message("left the view: %llu scan misses, deleted %.2f s after the last detection\n",
+                  (unsigned long long)st.scan_misses, t_del - t_last);
+    assert_true(st.scan_misses <= 3); /* at most the frames while its prediction crossed the edge */
+    assert_true(t_del - t_last > 2.0 && t_del - t_last < 2.0 + 0.05);
+    check_accounting(q);
+    tracker_destroy(q);
+}
+
 /* An RF sensor (7) hears only drones that transmit: its scans cover every target it has
  * detected before (detected_only) and no other. A camera-only track (sensor 0, no scan
  * reports) to the west takes no miss from its empty all-round scans; the east track it fed
@@ -803,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_landing_drone_deleted),
         cmocka_unit_test(test_miss_time_rule),
         cmocka_unit_test(test_coverage_sector),
+        cmocka_unit_test(test_track_leaving_view_coasts),
         cmocka_unit_test(test_coverage_detected_only),
         cmocka_unit_test(test_tentative_tracks_do_not_linger),
         cmocka_unit_test(test_invalid_scans),
