@@ -181,7 +181,7 @@ kalman_core(int n, double *x, double *P, int m, const double *H, int sel, const 
     /* Joseph form with A = I - K H, evaluated in O(n^2 m):
      * A P = P - K (H P); A P A' + K R K' = A P - ((A P) H' - K R) K' (one n x m x n
      * product for the last two terms). */
-    double HP[3 * KF_NMAX], AP[KF_NMAX * KF_NMAX] = {0}, APHt[KF_NMAX * 3], T[KF_NMAX * KF_NMAX];
+    double HP[3 * KF_NMAX], AP[KF_NMAX * KF_NMAX], APHt[KF_NMAX * 3], T[KF_NMAX * KF_NMAX];
     double Pn[KF_NMAX * KF_NMAX], KR[KF_NMAX * 3];
     if (sel >= 0)
         memcpy(HP, P + (size_t)sel * (size_t)n, sizeof(double) * (size_t)(m * n));
