@@ -35,6 +35,18 @@ static size_t n_live(tracker *q, bool confirmed_only)
     return k;
 }
 
+/* Follows the scene's one drone: *id becomes the id of the only track once it is confirmed;
+ * returns that track's current record (NULL before, or once it is gone from the list). */
+static const sg_track *follow_one(tracker *q, uint32_t *id)
+{
+    const sg_track *tr;
+    size_t n;
+    tracker_tracks(q, &tr, &n);
+    if (!*id && n == 1 && tr[0].status == SG_TRACK_CONFIRMED)
+        *id = tr[0].id;
+    return *id ? find_id(q, *id) : NULL;
+}
+
 /* ---- scan reports ------------------------------------------------------------------- */
 
 /* A drone flies 3 s in front of a 10 Hz position sensor and lands (no more detections).
@@ -59,12 +71,8 @@ static void test_landing_drone_deleted(void **state)
             assert_int_equal(rc, 0);
             if (flying)
                 t_last = t;
-            const sg_track *tr;
-            size_t n;
-            tracker_tracks(q, &tr, &n);
-            if (!id && n == 1 && tr[0].status == SG_TRACK_CONFIRMED)
-                id = tr[0].id;
-            if (id && find_id(q, id) && find_id(q, id)->status == SG_TRACK_DELETED)
+            const sg_track *mine = follow_one(q, &id);
+            if (mine && mine->status == SG_TRACK_DELETED)
                 t_del = t;
         }
         assert_true(id != 0);
@@ -119,12 +127,7 @@ static double miss_rule_delete_s(const rate_case *rc, const char *json)
                          0);
         if (det)
             t_last = tm;
-        const sg_track *tr;
-        size_t n;
-        tracker_tracks(q, &tr, &n);
-        if (!id && n == 1 && tr[0].status == SG_TRACK_CONFIRMED)
-            id = tr[0].id;
-        const sg_track *mine = id ? find_id(q, id) : NULL;
+        const sg_track *mine = follow_one(q, &id);
         if (id && k < seen && (!mine || mine->status == SG_TRACK_DELETED))
             fail_msg("%s: the track went in a gap of %d looks (%s)", rc->name, rc->gap,
                      json ? json : "defaults");
@@ -236,12 +239,7 @@ static void test_track_leaving_view_coasts(void **state)
         assert_int_equal(tracker_process_scans(q, t, &m, seen ? 1 : 0, &cam, 1), 0);
         if (seen)
             t_last = t;
-        const sg_track *tr;
-        size_t n;
-        tracker_tracks(q, &tr, &n);
-        if (!id && n == 1 && tr[0].status == SG_TRACK_CONFIRMED)
-            id = tr[0].id;
-        const sg_track *mine = id ? find_id(q, id) : NULL;
+        const sg_track *mine = follow_one(q, &id);
         if (mine && mine->status == SG_TRACK_DELETED)
             t_del = t;
         else if (mine && x > x_edge + 20)
