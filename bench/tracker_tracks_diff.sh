@@ -7,6 +7,8 @@
 # EXTRA_NEW='"key": value' adds tracker keys to the new build's configuration only (e.g. a
 # new rule switched off). Exits 1 if any scene differs.
 set -u
+# shellcheck source=bench/tracker_scenes.sh
+. "$(dirname "$0")/tracker_scenes.sh"
 A=$1
 B=$2
 D=$(mktemp -d)
@@ -16,20 +18,11 @@ printf '{"model": "imm_ct"}\n' > "$D/immA.json"
 printf '{}\n' > "$D/defA.json"
 printf '{"model": "imm_ct"%s}\n' "${EXTRA_NEW:+, $EXTRA_NEW}" > "$D/immB.json"
 printf '{%s}\n' "${EXTRA_NEW:-}" > "$D/defB.json"
-for class in random rangebearing emptysky formation split clutter manoeuvre crossing bearings; do
+for class in $TRACKER_CLASSES bearings; do
     for seed in 301 302; do
+        tracker_scene "$class"
         c=def
-        case $class in
-        random) a="--kind random --targets 20 --duration 20 --clutter 10" ;;
-        rangebearing) a="--kind random --sensor range_bearing --targets 10 --duration 20 --clutter 5" ;;
-        emptysky) a="--kind random --targets 10 --duration 15 --leave 8 --clutter 0" ;;
-        formation) a="--kind formation --targets 4 --join 2 --duration 12 --clutter 5" ;;
-        split) a="--kind random --targets 10 --duration 20 --split 0.7" ;;
-        clutter) a="--kind random --targets 10 --region 500 --clutter 100 --duration 20" ;;
-        manoeuvre) a="--kind manoeuvre --targets 3 --duration 40 --clutter 2"; c=imm ;;
-        crossing) a="--kind crossing --targets 2 --duration 12 --clutter 10 --cross-angle 60" ;;
-        bearings) a="--kind random --sensor bearing2 --targets 3 --duration 15 --clutter 2" ;;
-        esac
+        [ "$imm" = 1 ] && c=imm
         # shellcheck disable=SC2086
         "$A" gen $a --seed $seed --truth "$D/t.csv" --meas "$D/m.csv" --scans "$D/s.csv" > /dev/null
         for v in A B; do
