@@ -5,25 +5,19 @@
 # old and of the new build and compare (bench/README.md, "Tracker at 10 000 targets").
 #   sh bench/tracker_heldout.sh [path/to/sg_scenario]    (default: build/sg_scenario)
 set -eu
+# shellcheck source=bench/tracker_scenes.sh
+. "$(dirname "$0")/tracker_scenes.sh"
 SC=${1:-build/sg_scenario}
 D=$(mktemp -d)
 trap 'rm -rf "$D"' EXIT
 printf '{"model": "imm_ct"}\n' > "$D/imm.json"
 printf '%-14s %9s %10s %8s\n' class OSPA GOSPA switches
-for class in random rangebearing emptysky formation split clutter manoeuvre crossing; do
+for class in $TRACKER_CLASSES; do
     o=0 g=0 sw=0
     for seed in 301 302 303 304 305; do
+        tracker_scene "$class"
         cfg=""
-        case $class in
-        random) a="--kind random --targets 20 --duration 20 --clutter 10" ;;
-        rangebearing) a="--kind random --sensor range_bearing --targets 10 --duration 20 --clutter 5" ;;
-        emptysky) a="--kind random --targets 10 --duration 15 --leave 8 --clutter 0" ;;
-        formation) a="--kind formation --targets 4 --join 2 --duration 12 --clutter 5" ;;
-        split) a="--kind random --targets 10 --duration 20 --split 0.7" ;;
-        clutter) a="--kind random --targets 10 --region 500 --clutter 100 --duration 20" ;;
-        manoeuvre) a="--kind manoeuvre --targets 3 --duration 40 --clutter 2"; cfg="--config $D/imm.json" ;;
-        crossing) a="--kind crossing --targets 2 --duration 12 --clutter 10 --cross-angle 60" ;;
-        esac
+        [ "$imm" = 1 ] && cfg="--config $D/imm.json"
         # shellcheck disable=SC2086
         "$SC" gen $a --seed $seed --truth "$D/t.csv" --meas "$D/m.csv" --scans "$D/s.csv" > /dev/null
         # shellcheck disable=SC2086

@@ -694,6 +694,8 @@ static void test_config_invalid_keys(void **state)
         {"confirm_m", "0", "33"},
         {"confirm_n", "0", "33"},
         {"max_misses", "0", "10001"},
+        {"max_miss_s", "-0.1", "3601"},
+        {"min_misses", "0", "10001"},
         {"max_coast_s", "0", "4000"},
         {"coast_after_s", "-1", "4000"},
         {"max_pos_sd", "0.5", "2e6"},

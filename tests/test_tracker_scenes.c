@@ -35,17 +35,31 @@ static size_t n_live(tracker *q, bool confirmed_only)
     return k;
 }
 
+/* Follows the scene's one drone: *id becomes the id of the only track once it is confirmed;
+ * returns that track's current record (NULL before, or once it is gone from the list). */
+static const sg_track *follow_one(tracker *q, uint32_t *id)
+{
+    const sg_track *tr;
+    size_t n;
+    tracker_tracks(q, &tr, &n);
+    if (!*id && n == 1 && tr[0].status == SG_TRACK_CONFIRMED)
+        *id = tr[0].id;
+    return *id ? find_id(q, *id) : NULL;
+}
+
 /* ---- scan reports ------------------------------------------------------------------- */
 
 /* A drone flies 3 s in front of a 10 Hz position sensor and lands (no more detections).
- * With scan reports its track goes at the 10th empty scan (max_misses = 10): 0.9 s after
- * the first empty scan, 1.0 s after its last detection. Without them nothing says the
- * sensor looked, and the track coasts until max_coast_s (5 s). */
+ * With scan reports its track goes once the empty scans span max_miss_s (0.5 s): at the 6th
+ * empty scan, 0.6 s after its last detection; with the time rule off (max_miss_s 0) at the
+ * 10th (max_misses = 10), 1.0 s after. Without scan reports nothing says the sensor looked,
+ * and the track coasts until max_coast_s (5 s). */
 static void test_landing_drone_deleted(void **state)
 {
     (void)state;
-    for (int with_scans = 1; with_scans >= 0; with_scans--) {
-        tracker *q = mk_tracker(NULL);
+    for (int run = 0; run < 3; run++) {
+        bool with_scans = run < 2;
+        tracker *q = mk_tracker(run == 1 ? "{\"max_miss_s\": 0}" : NULL);
         uint32_t id = 0;
         double t_del = NAN, t_last = 0;
         for (int k = 0; k < 100 && isnan(t_del); k++) {
@@ -57,19 +71,18 @@ static void test_landing_drone_deleted(void **state)
             assert_int_equal(rc, 0);
             if (flying)
                 t_last = t;
-            const sg_track *tr;
-            size_t n;
-            tracker_tracks(q, &tr, &n);
-            if (!id && n == 1 && tr[0].status == SG_TRACK_CONFIRMED)
-                id = tr[0].id;
-            if (id && find_id(q, id) && find_id(q, id)->status == SG_TRACK_DELETED)
+            const sg_track *mine = follow_one(q, &id);
+            if (mine && mine->status == SG_TRACK_DELETED)
                 t_del = t;
         }
         assert_true(id != 0);
-        print_message("%s scan reports: track deleted %.2f s after the last detection\n",
-                      with_scans ? "with" : "without", t_del - t_last);
-        if (with_scans)
-            assert_true(t_del - t_last <= 1.0 + 1e-6 && t_del - t_last > 0.95);
+        print_message("%s scan reports%s: track deleted %.2f s after the last detection\n",
+                      with_scans ? "with" : "without", run == 1 ? ", max_miss_s 0" : "",
+                      t_del - t_last);
+        if (run == 0)
+            assert_true(fabs(t_del - t_last - 0.6) < 1e-6);
+        else if (run == 1)
+            assert_true(fabs(t_del - t_last - 1.0) < 1e-6);
         else
             assert_true(isnan(t_del) || t_del - t_last > 4.5);
         check_accounting(q);
@@ -77,12 +90,84 @@ static void test_landing_drone_deleted(void **state)
     }
 }
 
+/* The time rule of consecutive misses (max_miss_s 0.5 s, min_misses 3, the defaults) for
+ * three kinds of scan-reporting sensor: a 30 Hz camera (instant frames), a 10 Hz radar
+ * (instant scans) and two 4 Hz DF-like sensors whose scans are 0.25 s windows. One drone
+ * (5 m/s) is detected every look for 3 s except for a gap of `gap` looks in the middle, a
+ * normal detection gap it must survive with its id; then it is gone. Deletion after the last
+ * detection: camera 10 frames (max_misses, 0.33 s), radar 6 scans (0.6 s), DF 2 windows of
+ * both sensors (0.5 s of windows: 0.625 s after a detection stamped mid-window); all < 1 s,
+ * where the count rule alone (max_miss_s 0) would take the DF 5 windows of each (1.375 s). */
+typedef struct {
+    const char *name;
+    double hz, window;   /* looks per second, s of each scan (t0 = t1 - window) */
+    int n_sensors, gap;  /* sensors looking together, looks without detection mid-way */
+    double want_s;       /* s from the last detection to the deletion */
+} rate_case;
+
+static double miss_rule_delete_s(const rate_case *rc, const char *json)
+{
+    tracker *q = mk_tracker(json);
+    uint32_t id = 0;
+    double t_last = NAN, t_del = NAN;
+    int looks = (int)(6 * rc->hz), seen = (int)(3 * rc->hz), gap0 = seen / 2;
+    for (int k = 0; k < looks && isnan(t_del); k++) {
+        double t = 50 + k / rc->hz;
+        bool det = k < seen && (k < gap0 || k >= gap0 + rc->gap);
+        double tm = t - rc->window / 2; /* detections stamped mid-window */
+        sg_measurement m[2];
+        tracker_scan sc[2];
+        for (int s = 0; s < rc->n_sensors; s++) {
+            m[s] = mk_pos(tm, 4 + s, 5.0 * (tm - 50), 100, 40, 2, NULL);
+            sc[s] = (tracker_scan){.sensor = 4 + s, .t0 = t - rc->window, .t1 = t,
+                                   .cover = TRACKER_COVER_ALL};
+        }
+        assert_int_equal(tracker_process_scans(q, t, m, det ? (size_t)rc->n_sensors : 0, sc,
+                                               (size_t)rc->n_sensors),
+                         0);
+        if (det)
+            t_last = tm;
+        const sg_track *mine = follow_one(q, &id);
+        if (id && k < seen && (!mine || mine->status == SG_TRACK_DELETED))
+            fail_msg("%s: the track went in a gap of %d looks (%s)", rc->name, rc->gap,
+                     json ? json : "defaults");
+        if (mine && mine->status == SG_TRACK_DELETED)
+            t_del = t;
+    }
+    assert_true(id != 0);
+    check_accounting(q);
+    tracker_destroy(q);
+    return t_del - t_last;
+}
+
+static void test_miss_time_rule(void **state)
+{
+    (void)state;
+    const rate_case cases[] = {
+        {"camera 30 Hz", 30, 0, 1, 8, 10 / 30.0},
+        {"radar 10 Hz", 10, 0, 1, 5, 0.6},
+        {"DF 4 Hz x 2", 4, 0.25, 2, 1, 0.625},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double d = miss_rule_delete_s(&cases[i], NULL);
+        double d_count = miss_rule_delete_s(&cases[i], "{\"max_miss_s\": 0}");
+        print_message("%s: deleted %.3f s after the last detection (count rule alone: %.3f s)\n",
+                      cases[i].name, d, d_count);
+        assert_true(fabs(d - cases[i].want_s) < 1e-6);
+        assert_true(d < 1.0 && d <= d_count + 1e-9);
+    }
+    /* the DF case with the count rule alone: 10 misses, 5 windows of each sensor */
+    double d_count = miss_rule_delete_s(&cases[2], "{\"max_miss_s\": 0}");
+    assert_true(fabs(d_count - 1.375) < 1e-6);
+}
+
 /* Two tracks 400 m apart, west (sensor 0, no scan reports) and east (sensor east_sensor),
  * then 30 scans sc at 10 Hz with no detection: the east track takes a miss per scan and
- * goes at the 10th, the west one takes none. Returns the tracker (one track left). */
+ * goes at the 10th (the count rule alone: max_miss_s 0), the west one takes none. Returns
+ * the tracker (one track left). */
 static tracker *west_east_scanned(int east_sensor, tracker_scan sc)
 {
-    tracker *q = mk_tracker("{\"max_misses\": 10, \"max_coast_s\": 100}");
+    tracker *q = mk_tracker("{\"max_misses\": 10, \"max_miss_s\": 0, \"max_coast_s\": 100}");
     for (int k = 0; k < 10; k++) {
         double t = 0.1 * k;
         sg_measurement m[2] = {mk_pos(t, 0, -200, 0, 30, 2, NULL),
@@ -126,6 +211,47 @@ static void test_coverage_sector(void **state)
     tracker_counts st;
     tracker_stats(q, &st);
     assert_int_equal(st.scan_misses, 10);
+    check_accounting(q);
+    tracker_destroy(q);
+}
+
+/* A drone flies east at 30 m/s, 500 m north of a camera, through its view (the camera at
+ * the origin looks north, az +-20 deg, up to 800 m: its scan box) and out of it; the camera detects it only
+ * inside the box. Once its predicted position is outside the box the frames charge it
+ * nothing (no miss, whatever the time rule), so it is not deleted by misses: it coasts and
+ * goes by its own rule, max_coast_s (2 s here) after its last detection. */
+static void test_track_leaving_view_coasts(void **state)
+{
+    (void)state;
+    tracker *q = mk_tracker("{\"max_coast_s\": 2}");
+    tracker_scan cam = {.sensor = 5, .cover = TRACKER_COVER_SECTOR, .az_center = 0,
+                        .az_half = 20 * M_PI / 180, .el_min = -0.2, .el_max = 1.2,
+                        .range_max = 800};
+    uint32_t id = 0;
+    double t_last = NAN, t_del = NAN;
+    double x_edge = 500 * tan(cam.az_half); /* 182 m */
+    for (int k = 0; k < 700 && isnan(t_del); k++) {
+        double t = 10 + k / 30.0, x = -250 + 30 * (t - 10), y = 500;
+        cam.t0 = cam.t1 = t;
+        double az = atan2(x, y);
+        bool seen = fabs(az) <= cam.az_half && hypot(x, y) <= cam.range_max;
+        sg_measurement m = mk_pos(t, 5, x, y, 30, 2, NULL);
+        assert_int_equal(tracker_process_scans(q, t, &m, seen ? 1 : 0, &cam, 1), 0);
+        if (seen)
+            t_last = t;
+        const sg_track *mine = follow_one(q, &id);
+        if (mine && mine->status == SG_TRACK_DELETED)
+            t_del = t;
+        else if (mine && x > x_edge + 20)
+            assert_int_equal(mine->misses, 0); /* well out of the box: charged nothing */
+    }
+    assert_true(id != 0 && !isnan(t_last));
+    tracker_counts st;
+    tracker_stats(q, &st);
+    print_message("left the view: %llu scan misses, deleted %.2f s after the last detection\n",
+                  (unsigned long long)st.scan_misses, t_del - t_last);
+    assert_true(st.scan_misses <= 3); /* at most the frames while its prediction crossed the edge */
+    assert_true(t_del - t_last > 2.0 && t_del - t_last < 2.0 + 0.05);
     check_accounting(q);
     tracker_destroy(q);
 }
@@ -719,7 +845,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_landing_drone_deleted),
+        cmocka_unit_test(test_miss_time_rule),
         cmocka_unit_test(test_coverage_sector),
+        cmocka_unit_test(test_track_leaving_view_coasts),
         cmocka_unit_test(test_coverage_detected_only),
         cmocka_unit_test(test_tentative_tracks_do_not_linger),
         cmocka_unit_test(test_invalid_scans),

@@ -140,34 +140,56 @@ void kf_copy(kf_state *dst, const kf_state *src)
 
 void kf_combined(const kf_state *s, double *x, double *P)
 {
-    int n = s->n;
+    kf_combined_lead(s, s->n, x, P);
+}
+
+/* kf_combined_lead's body, instantiated below for the sizes the tracker asks for each scan
+ * (constant m and n: unrolled) */
+static inline __attribute__((always_inline)) void combined_lead(const kf_state *s, int n, int m,
+                                                                double *x, double *P)
+{
     if (s->nmodes == 1) {
-        memcpy(x, s->x[0], sizeof(double) * (size_t)n);
-        memcpy(P, s->P[0], sizeof(double) * (size_t)(n * n));
+        memcpy(x, s->x[0], sizeof(double) * (size_t)m);
+        for (int i = 0; i < m; i++)
+            memcpy(&P[IDX(i, 0, m)], &s->P[0][IDX(i, 0, n)], sizeof(double) * (size_t)m);
         return;
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < m; i++) {
         x[i] = 0;
         for (int k = 0; k < s->nmodes; k++)
             x[i] += s->mu[k] * s->x[k][i];
     }
-    for (int i = 0; i < n * n; i++)
+    for (int i = 0; i < m * m; i++)
         P[i] = 0;
     for (int k = 0; k < s->nmodes; k++) {
         double d[KF_NMAX];
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < m; i++)
             d[i] = s->x[k][i] - x[i];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                P[IDX(i, j, n)] += s->mu[k] * (s->P[k][IDX(i, j, n)] + d[i] * d[j]);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++)
+                P[IDX(i, j, m)] += s->mu[k] * (s->P[k][IDX(i, j, n)] + d[i] * d[j]);
     }
+}
+
+void kf_combined_lead(const kf_state *s, int m, double *x, double *P)
+{
+    if (s->nmodes == 2 && s->n == 7 && m == 3)
+        combined_lead(s, 7, 3, x, P);
+    else if (s->nmodes == 2 && s->n == 7 && m == 6)
+        combined_lead(s, 7, 6, x, P);
+    else if (s->nmodes == 2 && s->n == 9 && m == 3)
+        combined_lead(s, 9, 3, x, P);
+    else if (s->nmodes == 2 && s->n == 9 && m == 6)
+        combined_lead(s, 9, 6, x, P);
+    else
+        combined_lead(s, s->n, m, x, P);
 }
 
 /* IMM mixing for a step of dt seconds: symmetric two-mode Markov chain with switching
  * rate 1/sojourn, so P(switch within dt) = (1 - exp(-2 dt / sojourn)) / 2. */
-static void imm_mix(const kf_params *p, kf_state *s, double dt)
+static inline __attribute__((always_inline)) void imm_mix_n(const kf_params *p, kf_state *s,
+                                                            double dt, int n)
 {
-    int n = s->n;
     double ps = 0.5 * (1 - exp(-2 * dt / p->imm_sojourn_s));
     double T[2][2] = {{1 - ps, ps}, {ps, 1 - ps}};
     double cbar[2], x0[2][KF_NMAX], P0[2][KF_NMAX * KF_NMAX];
@@ -189,10 +211,23 @@ static void imm_mix(const kf_params *p, kf_state *s, double dt)
                     P0[j][IDX(r, c, n)] += w[i] * (s->P[i][IDX(r, c, n)] + d[r] * d[c]);
         }
     }
-    memcpy(s->x, x0, sizeof x0);
-    memcpy(s->P, P0, sizeof P0);
+    for (int j = 0; j < 2; j++) { /* the used parts */
+        memcpy(s->x[j], x0[j], sizeof(double) * (size_t)n);
+        memcpy(s->P[j], P0[j], sizeof(double) * (size_t)(n * n));
+    }
     s->mu[0] = cbar[0];
     s->mu[1] = cbar[1];
+}
+
+/* imm_mix_n for the IMM state sizes (7: IMM_CT, 9: IMM), constant n so it unrolls */
+static void imm_mix(const kf_params *p, kf_state *s, double dt)
+{
+    if (s->n == 7)
+        imm_mix_n(p, s, dt, 7);
+    else if (s->n == 9)
+        imm_mix_n(p, s, dt, 9);
+    else
+        imm_mix_n(p, s, dt, s->n);
 }
 
 /* Coordinated-turn EKF prediction of one mode (n = 7): the mean moves exactly along the
@@ -258,6 +293,38 @@ static inline __attribute__((always_inline)) void ncv_predict(const kf_params *p
     for (int i = 6; i < n; i++)
         x[i] = 0;
     double Pn[36];
+    /* P is symmetric bit for bit after every step (each one ends with symmetrise), and the
+     * formulas below then give a bit-symmetric result (their sums commute): the upper
+     * triangle and the position-velocity block (21 of 36 entries) with no symmetrise is the
+     * same result. Anything else (NaN, an asymmetric start) takes the full path. */
+    bool sym = true;
+    for (int i = 0; i < 6; i++)
+        for (int j = i + 1; j < 6; j++)
+            sym = sym && P[IDX(i, j, n)] == P[IDX(j, i, n)];
+    if (sym) {
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) {
+                double pv = P[IDX(i, j + 3, n)], vv = P[IDX(i + 3, j + 3, n)];
+                double qd = i == j;
+                if (j >= i) {
+                    double pp = P[IDX(i, j, n)], vp = P[IDX(i + 3, j, n)];
+                    Pn[IDX(i, j, 6)] = pp + dt * (pv + vp) + dt * dt * vv + qd * qpp;
+                    Pn[IDX(j, i, 6)] = Pn[IDX(i, j, 6)];
+                    Pn[IDX(i + 3, j + 3, 6)] = vv + qd * qvv;
+                    Pn[IDX(j + 3, i + 3, 6)] = Pn[IDX(i + 3, j + 3, 6)];
+                }
+                Pn[IDX(i, j + 3, 6)] = pv + dt * vv + qd * qpv;
+                Pn[IDX(j + 3, i, 6)] = Pn[IDX(i, j + 3, 6)];
+            }
+        if (n == 6) {
+            memcpy(P, Pn, sizeof Pn);
+        } else {
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    P[IDX(i, j, n)] = i < 6 && j < 6 ? Pn[IDX(i, j, 6)] : 0;
+        }
+        return;
+    }
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) {
             double pp = P[IDX(i, j, n)], pv = P[IDX(i, j + 3, n)];

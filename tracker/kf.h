@@ -82,6 +82,11 @@ void kf_predict(const kf_params *p, kf_state *s, double t);
 /* Combined (moment-matched) estimate: x[n], P[n*n]. */
 void kf_combined(const kf_state *s, double *x, double *P);
 
+/* The same for the leading m <= n states only (x[m], P[m*m], row-major m x m): the same
+ * numbers as those entries of kf_combined, without the rest (position: m = 3; the public
+ * state: m = 6). */
+void kf_combined_lead(const kf_state *s, int m, double *x, double *P);
+
 /* Predicted measurement of type `type` seen from sensor position `sensor_enu` (m, bearing
  * types). Returns 0, or SG_ERANGE if the prediction is degenerate (target at the sensor). */
 int kf_predict_meas(const kf_state *s, sg_meas_type type, const double sensor_enu[3],

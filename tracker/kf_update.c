@@ -78,19 +78,21 @@ static int az_index(sg_meas_type type)
 int kf_predict_meas(const kf_state *s, sg_meas_type type, const double sensor_enu[3],
                     kf_pred *out)
 {
-    double xc[KF_NMAX], Pc[KF_NMAX * KF_NMAX], Hp[9], Pp[9], T[9];
+    double xc[3], Pc[9], Hp[9], Pp[9], T[9];
     const double *x = s->x[0], *P = s->P[0]; /* one mode: no copy */
-    if (s->nmodes > 1) {
-        kf_combined(s, xc, Pc);
+    int ps = s->n;                           /* row stride of P */
+    if (s->nmodes > 1) { /* every measurement model reads the position part only */
+        kf_combined_lead(s, 3, xc, Pc);
         x = xc;
         P = Pc;
+        ps = 3;
     }
     if (type == SG_MEAS_POS_ENU) { /* H picks the position: H P H' is P's corner */
         out->dim = 3;
         for (int i = 0; i < 3; i++) {
             out->zhat[i] = x[i];
             for (int j = 0; j < 3; j++)
-                out->HPHt[IDX(i, j, 3)] = P[IDX(i, j, s->n)];
+                out->HPHt[IDX(i, j, 3)] = P[IDX(i, j, ps)];
         }
         symmetrise(out->HPHt, 3);
         return SG_OK;
@@ -101,7 +103,7 @@ int kf_predict_meas(const kf_state *s, sg_meas_type type, const double sensor_en
     out->dim = m;
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
-            Pp[IDX(i, j, 3)] = P[IDX(i, j, s->n)];
+            Pp[IDX(i, j, 3)] = P[IDX(i, j, ps)];
     mat_mul(Hp, Pp, T, m, 3, 3);
     mat_mul_bt(T, Hp, out->HPHt, m, 3, m);
     symmetrise(out->HPHt, m);
@@ -179,7 +181,7 @@ kalman_core(int n, double *x, double *P, int m, const double *H, int sel, const 
     /* Joseph form with A = I - K H, evaluated in O(n^2 m):
      * A P = P - K (H P); A P A' + K R K' = A P - ((A P) H' - K R) K' (one n x m x n
      * product for the last two terms). */
-    double HP[3 * KF_NMAX], AP[KF_NMAX * KF_NMAX] = {0}, APHt[KF_NMAX * 3], T[KF_NMAX * KF_NMAX];
+    double HP[3 * KF_NMAX], AP[KF_NMAX * KF_NMAX], APHt[KF_NMAX * 3], T[KF_NMAX * KF_NMAX];
     double Pn[KF_NMAX * KF_NMAX], KR[KF_NMAX * 3];
     if (sel >= 0)
         memcpy(HP, P + (size_t)sel * (size_t)n, sizeof(double) * (size_t)(m * n));
@@ -307,7 +309,8 @@ int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *
             *nis = d2[0];
         return SG_OK;
     }
-    kf_state tmp = *s;
+    kf_state tmp;
+    kf_copy(&tmp, s); /* the used part only, both ways */
     for (int k = 0; k < s->nmodes; k++) {
         int rc = update_mode(p, n, tmp.x[k], tmp.P[k], m, &ll[k], &d2[k]);
         if (rc)
@@ -329,7 +332,7 @@ int kf_update(const kf_params *p, kf_state *s, const sg_measurement *m, double *
     }
     if (nis)
         *nis = s->nmodes == 2 ? s->mu[0] * d2[0] + s->mu[1] * d2[1] : d2[0];
-    *s = tmp;
+    kf_copy(s, &tmp);
     return SG_OK;
 }
 

@@ -150,13 +150,10 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
     int sensor = gm[0]->sensor;
     if (reserve_tracks_scratch(q, q->n_trk + 1) || reserve_group_scratch(q, (size_t)ng))
         return SG_ENOMEM;
-    for (size_t i = 0; i < q->n_trk; i++) {
-        if (i + TRK_AHEAD < q->n_trk)
-            trk_prefetch(&q->trk[i + TRK_AHEAD]);
-        kf_predict(&q->kp, &q->trk[i].kf, tg);
-        q->pred_ok[i] =
-            kf_predict_meas(&q->trk[i].kf, type, gm[0]->sensor_enu, &q->pred[i]) == SG_OK;
-    }
+    /* every track is predicted to tg in the gate's pass over the tracks (one pass fewer);
+     * the identity pre-pass predicts the few tracks it needs first */
+    (void)tg;
+    memset(q->pred_ok, PRED_TODO, q->n_trk);
     /* identity pre-pass: an identity already held goes to its track only */
     for (int j = 0; j < ng; j++) {
         const sg_measurement *m = gm[j];
@@ -177,6 +174,7 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
         if (ti < 0)
             continue;
         trk *tr = &q->trk[ti];
+        trk_predict_once(q, (size_t)ti, gm[0]);
         q->mflag[j] = MF_DONE;
         q->took[j] = ti;
         double d2;

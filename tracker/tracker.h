@@ -19,7 +19,8 @@
  * tracks with different identities are never merged), and a tentative track is not
  * confirmed while it coincides with another.
  * Track management: M-of-N confirmation counted over batches of the sensors that have fed the
- * track, coasting, deletion on coast time, consecutive misses or position sd. A sensor that
+ * track, coasting, deletion on coast time, consecutive misses (a count, or scan reports
+ * spanning max_miss_s of scan time) or position sd. A sensor that
  * sends scan reports (tracker_scan: when it looked and what it covered) is counted per scan
  * instead: every track inside the covered volume that the scan did not hit takes a miss,
  * tracks outside it take nothing, and that sensor's measurement batches no longer count.
@@ -82,6 +83,12 @@ typedef struct {
     double confirm_false_prob;    /* ["confirm_false_prob"] largest accepted probability that a
                                      clutter-born track is confirmed, [1e-12, 0.5] */
     int max_misses;               /* ["max_misses"] consecutive missed batches to delete, [1, 10000] */
+    double max_miss_s;            /* ["max_miss_s"] s of scan time: a track also goes once the
+                                     scan reports that missed it in a row (at least min_misses
+                                     misses) span this long, first scan's t0 to last one's t1;
+                                     [0, 3600], 0: off (count rule only), default 0.5 */
+    int min_misses;               /* ["min_misses"] consecutive misses the max_miss_s rule needs
+                                     at least, [1, 10000], default 3 */
     double max_coast_s;           /* ["max_coast_s"] s without update to delete, [0.01, 3600] */
     double coast_after_s;         /* ["coast_after_s"] s without update -> COASTING, [0, 3600] */
     double max_pos_sd;            /* ["max_pos_sd"] m, largest position sd before delete, [1, 1e6] */

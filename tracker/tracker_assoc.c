@@ -173,7 +173,8 @@ static int try_edge(tracker *q, const sg_measurement *const *gm, int j, size_t i
     return SG_OK;
 }
 
-/* Gated edges between tracks with pred_ok and the open measurements of a group.
+/* Gated edges between tracks with pred_ok and the open measurements of a group (a track
+ * still PRED_TODO is predicted to the group's time first, gated or not).
  * skip_group != 0 excludes tracks already hit in that group; sel picks tracks by status. */
 int trk_gate(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_group, int sel,
              size_t *ne_out)
@@ -208,6 +209,9 @@ int trk_gate(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_
     size_t ne = 0;
     for (size_t i = 0; i < q->n_trk; i++) {
         trk *tr = &q->trk[i];
+        if (i + TRK_AHEAD < q->n_trk)
+            trk_prefetch(&q->trk[i + TRK_AHEAD]);
+        trk_predict_once(q, i, gm[0]); /* in-sequence groups: the prediction pass too */
         if (!q->pred_ok[i] || (skip_group && tr->hit_group == skip_group))
             continue;
         bool tent = tr->tent;

@@ -25,6 +25,8 @@ static const num_key NUM_KEYS[] = {
     {"confirm_m", offsetof(tracker_cfg, confirm_m), true, 3, 1, 32},
     {"confirm_n", offsetof(tracker_cfg, confirm_n), true, 5, 1, 32},
     {"max_misses", offsetof(tracker_cfg, max_misses), true, 10, 1, 10000},
+    {"max_miss_s", offsetof(tracker_cfg, max_miss_s), false, 0.5, 0, 3600},
+    {"min_misses", offsetof(tracker_cfg, min_misses), true, 3, 1, 10000},
     {"max_coast_s", offsetof(tracker_cfg, max_coast_s), false, 5.0, 0.01, 3600},
     {"coast_after_s", offsetof(tracker_cfg, coast_after_s), false, 2.0, 0, 3600},
     {"max_pos_sd", offsetof(tracker_cfg, max_pos_sd), false, 1000, 1, 1e6},

@@ -317,6 +317,7 @@ void trk_reinit_identity(tracker *q, trk *tr, const sg_measurement *m)
     tr->hist_n = tr->hist_head = 0;
     tr->pub->hits++;
     tr->pub->misses = 0;
+    tr->miss_scans = 0;
     tr->pub->t_last = m->t;
     trk_absorb_attrs(tr->pub, m);
     tr->hit_group = q->group_seq;

@@ -78,6 +78,8 @@ typedef struct {
                                   (cold->feat[slot]), matched against other sensors' bearings */
     } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
     int n_last;
+    uint32_t miss_scans;       /* scan reports among the current run of misses (0: none) */
+    double miss_t0, miss_t1;   /* s, first scan's t0 and last scan's t1 of those misses */
     kf_state kf;
 } trk;
 
@@ -203,7 +205,37 @@ static inline __attribute__((always_inline)) void trk_prefetch_update(const trk 
     __builtin_prefetch(&t->pub->identity[0], 1);
     __builtin_prefetch(&t->pub->sensors[0], 1);
     __builtin_prefetch(&t->pub->t_last, 1);
+    /* the history entry the update writes (trk_hist_push): its measurement and the used part
+     * of an NCV state (t .. x[0], P[0] 6x6), with intent to write */
+    const hist_entry *h =
+        &t->cold->hist[t->hist_n < TRK_HIST ? (t->hist_head + t->hist_n) % TRK_HIST : t->hist_head];
+    const char *a = (const char *)h;
+    size_t used = offsetof(hist_entry, post) + offsetof(kf_state, P) + sizeof(double) * 36;
+    for (size_t o = 0; o < used; o += 64)
+        __builtin_prefetch(a + o, 1);
 }
+
+/* q->pred_ok[i]: the prediction of track i for the current group failed, succeeded, or is
+ * still to be made (in-sequence groups: trk_gate's pass over the tracks makes it). */
+enum { PRED_FAIL = 0, PRED_OK = 1, PRED_TODO = 2 };
+
+/* Predicts track i to the time of group measurement m0 and its measurement from m0's sensor
+ * into q->pred[i], unless done already for this group. */
+static inline void trk_predict_once(tracker *q, size_t i, const sg_measurement *m0)
+{
+    if (q->pred_ok[i] != PRED_TODO)
+        return;
+    kf_predict(&q->kp, &q->trk[i].kf, m0->t);
+    q->pred_ok[i] = kf_predict_meas(&q->trk[i].kf, m0->type, m0->sensor_enu, &q->pred[i]) ==
+                            SG_OK
+                        ? PRED_OK
+                        : PRED_FAIL;
+}
+
+/* A measurement stamped this close to a scan's [t0, t1] belongs to it (s): time stamps pass
+ * through doubles of Unix time (~1e9 s, resolution ~2e-7 s). Also the slack of the max_miss_s
+ * span test. */
+#define TRK_SCAN_TOL_S 1e-4
 
 /* tracker_cfg.c */
 int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e);

@@ -67,8 +67,10 @@ void trk_hist_push(trk *t, const sg_measurement *m)
     kf_copy(&h->post, &t->kf);
 }
 
-/* The kinematic fields both ways (one list, so the two directions cannot drift apart). */
-static void hist_fields(hist_meas *h, sg_measurement *m, bool to_meas)
+/* The kinematic fields both ways (one list, so the two directions cannot drift apart);
+ * inlined with a constant direction, so each call is a few straight copies. */
+static inline __attribute__((always_inline)) void hist_fields(hist_meas *h, sg_measurement *m,
+                                                              bool to_meas)
 {
 #define HIST_FIELD(f)                                                                        \
     do {                                                                                     \
@@ -131,18 +133,19 @@ int trk_cold_reserve(tracker *q, size_t need)
 
 void trk_fill_pub(trk *t)
 {
-    double xc[KF_NMAX], Pc[KF_NMAX * KF_NMAX];
-    const double *x = t->kf.x[0], *P = t->kf.P[0]; /* one mode: no copy */
-    if (t->kf.nmodes > 1) {
-        kf_combined(&t->kf, xc, Pc);
-        x = xc;
-        P = Pc;
+    if (t->kf.nmodes > 1) { /* the combined estimate's leading 6 states, in place */
+        kf_combined_lead(&t->kf, 6, t->pub->x, t->pub->P);
+        t->pub->t = t->kf.t;
+        return;
     }
+    const double *x = t->kf.x[0], *P = t->kf.P[0]; /* one mode: no copy */
     int n = t->kf.n;
-    for (int i = 0; i < 6; i++) {
-        t->pub->x[i] = x[i];
-        for (int j = 0; j < 6; j++)
-            t->pub->P[i * 6 + j] = P[i * n + j];
+    memcpy(t->pub->x, x, 6 * sizeof(double));
+    if (n == 6) { /* NCV: the public P is the whole state's */
+        memcpy(t->pub->P, P, 36 * sizeof(double));
+    } else {
+        for (int i = 0; i < 6; i++)
+            memcpy(&t->pub->P[i * 6], &P[i * n], 6 * sizeof(double));
     }
     t->pub->t = t->kf.t;
 }
@@ -154,9 +157,9 @@ double trk_pos_sd(const trk *t)
         const double *P = t->kf.P[0];
         return sqrt(fmax(P[0], fmax(P[n + 1], P[2 * n + 2])));
     }
-    double x[KF_NMAX], P[KF_NMAX * KF_NMAX];
-    kf_combined(&t->kf, x, P);
-    return sqrt(fmax(P[0], fmax(P[n + 1], P[2 * n + 2])));
+    double x[3], P[9];
+    kf_combined_lead(&t->kf, 3, x, P);
+    return sqrt(fmax(P[0], fmax(P[4], P[8])));
 }
 
 /* Starts a tentative track from a state; returns its index or -1 (table full / no memory). */
@@ -227,6 +230,7 @@ void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m)
 {
     tr->pub->hits++;
     tr->pub->misses = 0;
+    tr->miss_scans = 0;
     if (m->t > tr->pub->t_last)
         tr->pub->t_last = m->t;
     trk_absorb_attrs(tr->pub, m);
@@ -251,6 +255,15 @@ static bool observable(const tracker *q, const trk *tr)
 }
 
 /* ---- maintenance ------------------------------------------------------------------- */
+
+/* The time rule of consecutive misses: the scan reports that missed the track since its
+ * last hit span max_miss_s of scan time (and the run has min_misses misses), so a sensor
+ * that looks 4 times a second deletes as soon as one that looks 30 times. */
+static bool trk_miss_time_up(const tracker_cfg *c, const trk *tr)
+{
+    return c->max_miss_s > 0 && tr->miss_scans > 0 && tr->pub->misses >= (uint32_t)c->min_misses &&
+           tr->miss_t1 - tr->miss_t0 >= c->max_miss_s - TRK_SCAN_TOL_S;
+}
 
 int trk_kill(tracker *q, size_t i)
 {
@@ -320,7 +333,7 @@ int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
             del = tr->mhits + (tr->n_req - tr->opp) < tr->m_req;
         double idle = q->t_now - p->t_last;
         del = del || idle > c->max_coast_s || p->misses >= (uint32_t)c->max_misses ||
-              trk_pos_sd(tr) > c->max_pos_sd;
+              trk_pos_sd(tr) > c->max_pos_sd || trk_miss_time_up(c, tr);
         if (del) {
             int r = trk_kill(q, i);
             if (r == SG_OK)

@@ -6,10 +6,6 @@
 
 #include "tracker_int.h"
 
-/* A measurement stamped this close to a scan's [t0, t1] belongs to it (s): time stamps pass
- * through doubles of Unix time (~1e9 s, resolution ~2e-7 s). */
-#define SCAN_TOL_S 1e-4
-
 bool trk_scanning(const tracker *q, int sensor)
 {
     for (size_t i = 0; i < q->n_scan_sensors; i++)
@@ -63,7 +59,7 @@ static int hit_in(const trk *tr, const tracker_scan *s)
 {
     for (int i = 0; i < tr->n_last; i++)
         if (tr->last_hit[i].sensor == s->sensor)
-            return tr->last_hit[i].t >= s->t0 - SCAN_TOL_S;
+            return tr->last_hit[i].t >= s->t0 - TRK_SCAN_TOL_S;
     return -1;
 }
 
@@ -82,7 +78,7 @@ int trk_scan_begin(tracker *q, const tracker_scan *s)
 void trk_scan_track(tracker *q, trk *tr, const tracker_scan *s)
 {
     /* born in this scan: the initiating hit is already its first opportunity */
-    if (tr->pub->t_first >= s->t0 - SCAN_TOL_S)
+    if (tr->pub->t_first >= s->t0 - TRK_SCAN_TOL_S)
         return;
     int h = hit_in(tr, s);
     if (h < 0 && s->detected_only)
@@ -98,6 +94,14 @@ void trk_scan_track(tracker *q, trk *tr, const tracker_scan *s)
             return;
         tr->pub->misses++;
         q->st.scan_misses++;
+        /* the scan time this run of misses covers (the max_miss_s rule) */
+        if (tr->miss_scans++ == 0) {
+            tr->miss_t0 = s->t0;
+            tr->miss_t1 = s->t1;
+        } else {
+            tr->miss_t0 = fmin(tr->miss_t0, s->t0);
+            tr->miss_t1 = fmax(tr->miss_t1, s->t1);
+        }
     }
     if (tr->tent && tr->opp < tr->n_req) {
         tr->opp++;
