@@ -32,11 +32,11 @@
 #   OUT=FILE      the model file (default config/camcls.json);
 #   VECTORS=FILE  with CNN: test vectors for tests/test_camcls.c
 # The committed models (docs/camera.md):
-#   SEEDS="1 2 3" SENSOR=V OUT=config/camcls.json VECTORS=tests/data/camcls_vectors.json \
-#     tools/train-camera.sh
-#   SEEDS="1 2 3" SENSOR=all CALIB_SENSOR=IR CNN=0 MERGE_FRAC=1 \
-#     IR_DETECTOR='{"sky_mask": 3}' OUT=config/camcls_ir.json tools/train-camera.sh  # thermal
-# (the thermal CNN, SENSOR=IR MERGE_FRAC=1, was measured but not adopted: docs/camera.md)
+#   SENSOR=V OUT=config/camcls.json VECTORS=tests/data/camcls_vectors.json \
+#     tools/train-camera.sh                                            # visible (third pass)
+#   SENSOR=IR MERGE_FRAC=1 IR_DETECTOR='{"sky_mask": 3}' EPOCHS=20 \
+#     TRAIN_ARGS="--augment --early-stop --weight-decay 1e-3" OUT=config/camcls_ir.json \
+#     VECTORS=tests/data/camcls_ir_vectors.json tools/train-camera.sh  # thermal (fifth pass)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$here/../shared/fixtures/video-train}
