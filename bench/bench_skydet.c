@@ -1,7 +1,9 @@
 /* Sky detector throughput: frames per second on one core at 640x512 and 1920x1080
  * on generated frames (fixed seed: sky gradient, noise, one moving dark target),
  * detector only and detector + features + crops + classifier (config/camcls.json, as the camera
- * adapter runs them); then decode + detect + classify on the V_DRONE_001 clip when present.
+ * adapter runs them; another model file with `bench_skydet MODEL.json`, e.g. to alternate an
+ * old and a new model in one session); then decode + detect + classify on the V_DRONE_001
+ * clip when present.
  * Verifies the target is detected so a broken detector cannot look fast. */
 #include <math.h>
 #include <stdio.h>
@@ -15,7 +17,8 @@
 #include "camfeat.h"
 #include "skydet.h"
 
-#define MODEL SG_SOURCE_DIR "/config/camcls.json"
+/* the classifier benchmarked: config/camcls.json, or the file named on the command line */
+static const char *g_model = SG_SOURCE_DIR "/config/camcls.json";
 
 #define NFRAMES 16 /* distinct pre-rendered frames, cycled */
 
@@ -63,7 +66,7 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
     sg_errinfo e = {0};
     skydet *q = skydet_create(&c, &e);
     camfeat *cf = classify ? camfeat_create(w, h, false, 128, &e) : NULL;
-    camcls *m = classify ? camcls_load(MODEL, &e) : NULL;
+    camcls *m = classify ? camcls_load(g_model, &e) : NULL;
     if (!q || (classify && (!cf || !m))) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;
@@ -149,7 +152,7 @@ static int bench_decode(bool classify)
     snprintf(c.pipeline, sizeof c.pipeline,
              "filesrc location=\"%s\" ! qtdemux ! h264parse ! avdec_h264 max-threads=1", path);
     if (classify)
-        snprintf(c.classifier, sizeof c.classifier, "%s", MODEL);
+        snprintf(c.classifier, sizeof c.classifier, "%s", g_model);
     sg_errinfo e = {0};
     camera *cam = camera_create(&c, &e);
     if (!cam) {
@@ -171,8 +174,15 @@ static int bench_decode(bool classify)
     return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 2) {
+        fprintf(stderr, "usage: bench_skydet [MODEL.json]\n");
+        return 2;
+    }
+    if (argc == 2)
+        g_model = argv[1];
+    printf("model %s\n", g_model);
     int rc = bench(640, 512, SKYDET_BOTH, false);
     rc |= bench(640, 512, SKYDET_BOTH, true);
     rc |= bench(1920, 1080, SKYDET_BOTH, false);

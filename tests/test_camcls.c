@@ -10,9 +10,9 @@
  *   - camera_classify's publishing rule (drone above drone_min_conf, else "uncertain");
  *   - appearance crops (camfeat_crops) of a known square: position, scale, normalisation;
  *   - the CNN branch against a direct reference convolution on a seeded random model,
- *     every malformed "cnn" member refused naming it, and the committed CNN model
+ *     every malformed "cnn" member refused naming it, and the committed CNN models
  *     reproducing the probabilities torch gave for stored rows (tools/train_camera.py
- *     --vectors: tests/data/camcls_vectors.json). */
+ *     --vectors: tests/data/camcls_vectors.json, camcls_ir_vectors.json). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -809,12 +809,15 @@ static void test_bad_cnn_models(void **state)
     }
 }
 
-/* The committed CNN models reproduce what torch computed for stored calib rows. */
+/* The committed CNN models (visible, thermal) reproduce what torch computed for stored
+ * calib rows. */
 static void test_committed_vectors(void **state)
 {
     (void)state;
     static const char *const pairs[][2] = {
         {SG_SOURCE_DIR "/config/camcls.json", SG_SOURCE_DIR "/tests/data/camcls_vectors.json"},
+        {SG_SOURCE_DIR "/config/camcls_ir.json",
+         SG_SOURCE_DIR "/tests/data/camcls_ir_vectors.json"},
     };
     for (size_t f = 0; f < sizeof pairs / sizeof pairs[0]; f++) {
         sg_errinfo e = {0};

@@ -27,14 +27,16 @@
 #   CALIB_SENSOR=V|IR  calibrate on that modality's calib clips only (default: SENSOR's)
 #   DUMP_DIR=DIR  keep the dumps there and reuse them when present (else a temp dir)
 #   EPOCHS=N      (default 12 with CNN, 60 without)
+#   TRAIN_ARGS="..."  more tools/train_camera.py options (recipe: --augment, --early-stop,
+#                 --focal G, --drone-weight W, --weight-decay D, --lr R; docs/camera.md)
 #   OUT=FILE      the model file (default config/camcls.json);
 #   VECTORS=FILE  with CNN: test vectors for tests/test_camcls.c
 # The committed models (docs/camera.md):
-#   SEEDS="1 2 3" SENSOR=V OUT=config/camcls.json VECTORS=tests/data/camcls_vectors.json \
-#     tools/train-camera.sh
-#   SEEDS="1 2 3" SENSOR=all CALIB_SENSOR=IR CNN=0 MERGE_FRAC=1 \
-#     IR_DETECTOR='{"sky_mask": 3}' OUT=config/camcls_ir.json tools/train-camera.sh  # thermal
-# (the thermal CNN, SENSOR=IR MERGE_FRAC=1, was measured but not adopted: docs/camera.md)
+#   SENSOR=V OUT=config/camcls.json VECTORS=tests/data/camcls_vectors.json \
+#     tools/train-camera.sh                                            # visible (third pass)
+#   SENSOR=IR MERGE_FRAC=1 IR_DETECTOR='{"sky_mask": 3}' EPOCHS=20 \
+#     TRAIN_ARGS="--augment --early-stop --weight-decay 1e-3" OUT=config/camcls_ir.json \
+#     VECTORS=tests/data/camcls_ir_vectors.json tools/train-camera.sh  # thermal (fifth pass)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$here/../shared/fixtures/video-train}
@@ -80,6 +82,8 @@ done
 # train one member: $1 seed, $2 model file, $3 vectors file ("" = none)
 member() {
   local args=(--seed "$1" --nfeat "${NFEAT:-0}")
+  # shellcheck disable=SC2206  # TRAIN_ARGS is a list of options, split on purpose
+  args+=(${TRAIN_ARGS:-})
   if [[ "$cnn" == 1 ]]; then
     args+=(--crops "$tmp/train.f32" "$tmp/calib.f32" --epochs "${EPOCHS:-12}" --per-class 8000)
     [[ -n "$3" ]] && args+=(--vectors "$3")

@@ -22,7 +22,12 @@ each): the model gets an appearance branch, trained end to end with python3-torc
 one thread with fixed seeds: 2x16x16 crops -> conv3x3 8 -> pool -> conv3x3 16 -> pool ->
 dense 16 (the embedding), joined to the standardised features -> dense --hidden -> 5.
 Each epoch draws --per-class rows per class with replacement (seeded) and flips half of
-the crops left-right. The same calibration follows. --vectors writes a few calib rows
+the crops left-right. Recipe options (defaults reproduce the earlier models exactly):
+--augment (scale jitter of the crop box, contrast, brightness and noise on the crops,
+noise on the features), --early-stop [--patience N] (keep the epoch whose calibrated
+NLL on CALIB is lowest), --weight-decay, --lr, --drone-weight (drone rows' loss
+weight), --focal G (focal loss), --conv A,B and --embed N (CNN widths). The same
+calibration follows. --vectors writes a few calib rows
 (features, crops) with the probabilities the exported (rounded) weights give in torch,
 for tests/test_camcls.c.
 """
@@ -84,12 +89,12 @@ def nll(z, y, t, d):
     return -np.mean(np.log(p[np.arange(len(y)), y] + 1e-12))
 
 
-def calibrate(z, y):
+def calibrate(z, y, steps=3000):
     """Temperature and class offsets by gradient descent on the mean NLL."""
     lt, d = 0.0, np.zeros(z.shape[1])
     onehot = np.eye(z.shape[1])[y]
     lr = 0.05
-    for _ in range(3000):
+    for _ in range(steps):
         t = np.exp(lt)
         p = softmax(z / t + d)
         g = (p - onehot) / len(y)             # dNLL/d(logit)
@@ -148,6 +153,39 @@ def r6(v):
     return float(f"{float(v):.6g}")
 
 
+def augment(torch, c, z, a):
+    """Seeded (torch's generator) augmentation of a batch: crop scale jitter (the crop box
+    zoomed by 1 +- a.scale_jitter, shifted by up to 1 cell), contrast x (1 +- 0.2),
+    brightness +- 0.2 (crops are in window sd units), cell noise of sd 0.1, and noise of
+    sd a.feat_noise on the standardised features."""
+    n = c.shape[0]
+    s = 1.0 + a.scale_jitter * (2 * torch.rand(n) - 1)
+    sh = (2 * torch.rand(n, 2) - 1) * (2.0 / CROP_PX)
+    th = torch.zeros(n, 2, 3)
+    th[:, 0, 0] = s
+    th[:, 1, 1] = s
+    th[:, :, 2] = sh
+    with torch.no_grad():
+        g = torch.nn.functional.affine_grid(th, list(c.shape), align_corners=False)
+        c = torch.nn.functional.grid_sample(c, g, mode="bilinear", padding_mode="border",
+                                            align_corners=False)
+        c = c * (1 + 0.2 * (2 * torch.rand(n, 1, 1, 1) - 1)) + 0.2 * (2 * torch.rand(n, 1, 1, 1) - 1)
+        c = torch.clamp(c + 0.1 * torch.randn(c.shape), -8, 8)
+        z = z + a.feat_noise * torch.randn(z.shape)
+    return c, z
+
+
+def loss_fn(torch, logit, y, cw, gamma):
+    """Cross entropy with class weights cw (drone-vs-rest weighting); gamma > 0: focal
+    loss (1 - p_true)^gamma x CE."""
+    lp = torch.log_softmax(logit, 1)
+    lt = lp.gather(1, y[:, None])[:, 0]
+    w = cw[y]
+    if gamma > 0:
+        w = w * (1 - lt.exp()) ** gamma
+    return -(w * lt).sum() / cw[y].sum()
+
+
 def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
     import torch
     from torch import nn
@@ -158,10 +196,10 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
     class Net(nn.Module):
         def __init__(self, nf):
             super().__init__()
-            self.c1 = nn.Conv2d(CROP_SCALES, 8, 3, padding=1)
-            self.c2 = nn.Conv2d(8, 16, 3, padding=1)
-            self.emb = nn.Linear(16 * (CROP_PX // 4) ** 2, 16)
-            dims = [nf + 16] + list(hidden) + [len(CLASSES)]
+            self.c1 = nn.Conv2d(CROP_SCALES, a.conv[0], 3, padding=1)
+            self.c2 = nn.Conv2d(a.conv[0], a.conv[1], 3, padding=1)
+            self.emb = nn.Linear(a.conv[1] * (CROP_PX // 4) ** 2, a.embed)
+            dims = [nf + a.embed] + list(hidden) + [len(CLASSES)]
             self.mlp = nn.ModuleList(nn.Linear(i, o) for i, o in zip(dims[:-1], dims[1:]))
 
         def forward(self, f, c):
@@ -181,9 +219,13 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
     zt = torch.tensor((x - mean) / scale, dtype=torch.float32)
     ct = torch.tensor(ctr)
     yt = torch.tensor(y)
-    opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    opt = torch.optim.Adam(net.parameters(), lr=a.lr, weight_decay=a.weight_decay)
     rng = np.random.default_rng(a.seed)
-    lossf = nn.CrossEntropyLoss()
+    cw = torch.ones(len(CLASSES), dtype=torch.float32)
+    cw[0] = a.drone_weight
+    zcal = torch.tensor((xc - mean) / scale, dtype=torch.float32)
+    ccal_t = torch.tensor(ccal)
+    best = (np.inf, 0, None)
     for ep in range(a.epochs):
         idx = np.concatenate([rng.choice(np.flatnonzero(y == k), a.per_class, replace=True)
                               for k in range(len(CLASSES))])
@@ -196,12 +238,32 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
             cb = ct[ib]
             fb = torch.tensor(flip[b:b + 256])
             cb = torch.where(fb[:, None, None, None], torch.flip(cb, [3]), cb)
+            zb = zt[ib]
+            if a.augment:
+                cb, zb = augment(torch, cb, zb, a)
             opt.zero_grad()
-            loss = lossf(net(zt[ib], cb), yt[ib])
+            loss = loss_fn(torch, net(zb, cb), yt[ib], cw, a.focal)
             loss.backward()
             opt.step()
             tot += float(loss) * len(ib)
-        print(f"epoch {ep + 1}/{a.epochs}: train loss {tot / len(idx):.4f}", flush=True)
+        msg = f"epoch {ep + 1}/{a.epochs}: train loss {tot / len(idx):.4f}"
+        if a.early_stop:
+            # calibrated NLL of the calib rows after this epoch: the kept epoch is the best
+            net.eval()
+            with torch.no_grad():
+                zce = net(zcal, ccal_t).double().numpy()
+            t_ep, d_ep = calibrate(zce, yc, 600)
+            v = nll(zce, yc, t_ep, d_ep)
+            msg += f", calib NLL {v:.4f}"
+            if v < best[0]:
+                best = (v, ep + 1, {k: t.clone() for k, t in net.state_dict().items()})
+        print(msg, flush=True)
+        if a.early_stop and a.patience and ep + 1 - best[1] >= a.patience:
+            break
+    if a.early_stop:
+        print(f"early stop: epoch {best[1]} (calib NLL {best[0]:.4f})", flush=True)
+        net.load_state_dict(best[2])
+    best_epoch = best[1] if a.early_stop else a.epochs
     # export with rounded weights, then reload them so the vectors match the file
     sd = {k: torch.tensor(np.vectorize(r6)(v.detach().numpy()), dtype=torch.float32)
           for k, v in net.state_dict().items()}
@@ -216,7 +278,7 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
            "embed": {"W": sd["emb.weight"].tolist(), "b": sd["emb.bias"].tolist()}}
     layers = [{"W": sd[f"mlp.{i}.weight"].tolist(), "b": sd[f"mlp.{i}.bias"].tolist()}
               for i in range(len(net.mlp))]
-    return zc, cnn, layers, net, torch
+    return zc, cnn, layers, net, torch, best_epoch
 
 
 def main():
@@ -233,7 +295,27 @@ def main():
     ap.add_argument("--crops", nargs=2, metavar=("TRAIN.f32", "CALIB.f32"),
                     help="appearance crops of the rows: train a CNN branch (python3-torch)")
     ap.add_argument("--vectors", help="with --crops: write test vectors here")
+    ap.add_argument("--lr", type=float, default=2e-3, help="with --crops: Adam step size")
+    ap.add_argument("--weight-decay", type=float, default=1e-4, help="with --crops: Adam's")
+    ap.add_argument("--drone-weight", type=float, default=1.0,
+                    help="with --crops: loss weight of the drone rows (others 1)")
+    ap.add_argument("--focal", type=float, default=0.0,
+                    help="with --crops: focal loss exponent gamma (0 = cross entropy)")
+    ap.add_argument("--augment", action="store_true",
+                    help="with --crops: scale jitter, contrast, brightness, noise (besides flips)")
+    ap.add_argument("--scale-jitter", type=float, default=0.15)
+    ap.add_argument("--feat-noise", type=float, default=0.1)
+    ap.add_argument("--conv", default="8,16", help="with --crops: the two conv layers' channels")
+    ap.add_argument("--embed", type=int, default=16, help="with --crops: embedding width")
+    ap.add_argument("--early-stop", action="store_true",
+                    help="with --crops: keep the epoch with the best calibrated calib NLL")
+    ap.add_argument("--patience", type=int, default=0,
+                    help="with --early-stop: stop after this many epochs without a better one "
+                         "(0 = run all --epochs)")
     a = ap.parse_args()
+    a.conv = [int(v) for v in a.conv.split(",")]
+    if len(a.conv) != 2:
+        sys.exit("train_camera: --conv: two channel counts, e.g. 8,16")
 
     names, x, y = load(a.train)
     cnames, xc, yc = load(a.calib)
@@ -250,7 +332,7 @@ def main():
     cnn = None
     if a.crops:
         ctr, ccal = load_crops(a.crops[0], len(y)), load_crops(a.crops[1], len(yc))
-        zc, cnn, cl, net, torch = fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden)
+        zc, cnn, cl, net, torch, best_epoch = fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden)
     else:
         mlp = fit_member((x, y, mean, scale, a.per_class, hidden, a.epochs, a.seed))
         zc = logits(mlp, (xc - mean) / scale)
@@ -273,7 +355,16 @@ def main():
     trained = {"seed": a.seed, "rows": int(len(y)), "per_class": a.per_class,
                "hidden": list(hidden), "epochs": a.epochs}
     if cnn:
-        trained["torch"] = torch.__version__
+        trained.update({"torch": torch.__version__, "lr": a.lr, "weight_decay": a.weight_decay,
+                        "conv": a.conv, "embed": a.embed})
+        if a.drone_weight != 1:
+            trained["drone_weight"] = a.drone_weight
+        if a.focal:
+            trained["focal"] = a.focal
+        if a.augment:
+            trained["augment"] = {"scale_jitter": a.scale_jitter, "feat_noise": a.feat_noise}
+        if a.early_stop:
+            trained["early_stop_epoch"] = best_epoch
     else:
         trained.update({"sklearn": sklearn.__version__, "iterations": int(mlp.n_iter_)})
     doc = {"format": "skyguard-camcls", "version": 2 if cnn else 1, "features": names,
