@@ -20,8 +20,9 @@
 # Checked per run (exit 1 on a failure): every sample processed, none dropped; per sensor
 # a dji_droneid emitter reported, DroneID attempts (decoded + failed) >=
 # the capture's DroneID truth bursts, front-end bursts >= the DroneID + ELRS truth; BLE on:
-# the BLE receiver synced (ble_packets + ble_crc_fail > 0: the generator's BLE-like packets
-# carry random payloads, so no good CRC is expected), BLE off: its counters are 0.
+# the BLE receiver synced (ble_packets + ble_crc_fail + ble_squelch_cut > 0: the generator's
+# BLE-like packets are random GFSK, so no good CRC is expected; the syncs they give are cut
+# when the squelch closes after them), BLE off: its counters are 0.
 #
 #   usage: [RATES="20 50 100 200"] [SENSORS="1 2 4"] [BLE="off on"] [THREADS="1"]
 #          [DUR=s] [SKYGUARDD=path] [SMOKE=1] bench/daemon_matrix.sh BUILD_DIR
@@ -141,7 +142,8 @@ else:
             bad.append(f"{sid} DroneID attempts {s['droneid_decoded'] + s['droneid_failed']} < {truth['droneid']}")
         if s['bursts'] < truth['droneid'] + truth['elrs']:
             bad.append(f"{sid} bursts {s['bursts']}")
-        heard = s.get('ble_packets', 0) + s.get('ble_crc_fail', 0)  # absent with BLE off
+        heard = (s.get('ble_packets', 0) + s.get('ble_crc_fail', 0) +  # absent with BLE off
+                 s.get('ble_squelch_cut', 0))
         if (ble == 'on') != (heard > 0):
             bad.append(f'{sid} BLE {heard} syncs with BLE {ble}')
         if not any(l.split()[2:4] == [sid, 'dji_droneid'] for l in log.splitlines()):

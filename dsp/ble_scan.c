@@ -35,6 +35,7 @@ struct ble_scan {
     int rc;
     ble_chain chain;
     ble_scan_stats st;
+    uint64_t sq_cut;            /* receivers' truncated counts at squelch closes */
     ble_scan_rid pend[PENDING_MAX];
     int n_pend;
     ble_scan_cb cb;             /* during execute / flush */
@@ -52,6 +53,7 @@ void ble_scan_cfg_default(ble_scan_cfg *c)
     c->coded_primary = false;
     c->sec_coded = true;
     c->sec_1m = false;
+    c->squelch_db = 3.0;
 }
 
 int ble_scan_cfg_from_json(const cJSON *obj, const char *where, ble_scan_cfg *c, sg_errinfo *e)
@@ -59,9 +61,10 @@ int ble_scan_cfg_from_json(const cJSON *obj, const char *where, ble_scan_cfg *c,
     static const char *const keys[] = {"channels", "offsets_hz", "sample_rate", "sync_threshold",
                                        "extended", "secondary_channels", "max_secondary",
                                        "coded_threshold", "coded_primary", "secondary_phys",
-                                       NULL};
+                                       "squelch_db", NULL};
     static const char *const mine[] = {"extended", "secondary_channels", "max_secondary",
-                                       "coded_threshold", "coded_primary", "secondary_phys"};
+                                       "coded_threshold", "coded_primary", "secondary_phys",
+                                       "squelch_db"};
     int rc = sgj_check_keys(obj, where, keys, e);
     if (rc)
         return rc;
@@ -82,6 +85,12 @@ int ble_scan_cfg_from_json(const cJSON *obj, const char *where, ble_scan_cfg *c,
                          &c->coded_threshold, e)))
         return rc;
     c->max_secondary = (int)ms;
+    if ((rc = sgj_number(obj, where, "squelch_db", false, c->squelch_db, 0, 30, &c->squelch_db,
+                         e)))
+        return rc;
+    if (c->squelch_db > 0 && c->squelch_db < 1)
+        return sg_err_set(e, SG_EINVAL, "%s: squelch_db: must be 0 (off) or in [1, 30] dB, got %g",
+                          where, c->squelch_db);
     if ((rc = sgj_bool(obj, where, "coded_primary", false, c->coded_primary, &c->coded_primary,
                        e)))
         return rc;
@@ -228,6 +237,11 @@ ble_scan *ble_scan_create(const ble_scan_cfg *c, sg_errinfo *e)
             return NULL;
         }
     }
+    if (!(c->squelch_db == 0 || (c->squelch_db >= 1 && c->squelch_db <= 30))) {
+        sg_err_set(e, SG_EINVAL, "ble: squelch_db must be 0 (off) or in [1, 30] dB, got %g",
+                   c->squelch_db);
+        return NULL;
+    }
     if (!(fs >= 2e6 && fs <= 1e9)) {
         sg_err_set(e, SG_EINVAL, "ble: sample_rate must be in [2 MHz, 1 GHz], got %g", fs);
         return NULL;
@@ -355,6 +369,7 @@ static int build(ble_scan *q, const sg_iq_block *blk, sg_errinfo *e)
             cc.shape[n] = q->out_rate != 4e6 ? NULL
                           : kind                ? ble_coded_filter_gain
                                                 : ble_rx_filter_gain;
+            cc.squelch_db[n] = kind ? 0.0 : c->squelch_db;
             q->out[n++] = 2 * i + kind;
         }
     cc.n_channels = n;
@@ -455,6 +470,15 @@ static void on_chan(void *user, int i, const sg_iq_block *b)
 {
     ble_scan *q = user;
     const scan_ch *s = &q->ch[q->out[i] / 2];
+    if (!b->n) { /* the squelch closed the channel (1M only): the receiver finishes what it
+                    holds; a sync it has to cut is counted apart from real truncations */
+        ble_rx_stats a, z;
+        ble_rx_get_stats(s->rx, &a);
+        ble_rx_flush(s->rx, on_legacy, q);
+        ble_rx_get_stats(s->rx, &z);
+        q->sq_cut += z.truncated - a.truncated;
+        return;
+    }
     sg_errinfo e = {0};
     int rc = q->out[i] % 2 ? ble_coded_execute(s->coded, b, on_coded, q, &e)
                            : ble_rx_execute(s->rx, b, on_legacy, q, &e);
@@ -526,6 +550,15 @@ void ble_scan_get_stats(const ble_scan *q, ble_scan_stats *s)
             s->truncated += cs.truncated;
         }
     }
+    s->truncated -= q->sq_cut;
+    s->squelch_cut = q->sq_cut;
+    s->squelch_blocks = s->squelch_skipped = 0;
+    for (int i = 0; q->chan && i < 2 * MAX_CODED; i++) {
+        uint64_t nb, ns;
+        fftchan_squelch_stats(q->chan, i, &nb, &ns);
+        s->squelch_blocks += nb;
+        s->squelch_skipped += ns;
+    }
     const ble_chain_stats *c = &q->chain.st;
     s->chain_lost = c->incomplete + c->orphans + c->overflow + c->truncated;
 }
@@ -533,7 +566,8 @@ void ble_scan_get_stats(const ble_scan *q, ble_scan_stats *s)
 double ble_scan_hold_s(const ble_scan *q)
 {
     /* the longest packet a receiver buffers (1 us per symbol / bit), with a margin, and
-     * what the channeliser holds (at most one FFT block of FFTCHAN_MAX_N) */
+     * what the channeliser holds (at most one FFT block of FFTCHAN_MAX_N, and one more
+     * with the squelch's pre-roll) */
     return 1.25e-6 * (q->cfg.extended ? BLE_CODED_MAX_SYMBOLS : BLE_PKT_MAX_BITS) +
-           FFTCHAN_MAX_N / q->cfg.legacy.sample_rate;
+           2.0 * FFTCHAN_MAX_N / q->cfg.legacy.sample_rate;
 }

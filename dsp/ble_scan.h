@@ -50,16 +50,21 @@ typedef struct {
                                      AuxPtrs counted; default false: they carry no data) */
     bool sec_coded, sec_1m;       /* PHYs listened to on the secondary channels
                                      (default Coded only) */
+    double squelch_db;            /* 1M receivers: a channel is demodulated only in blocks
+                                     this many dB above its own noise floor (fftchan.h),
+                                     0 = always; default 3, range 0 or [1, 30]. The Coded
+                                     receivers are never squelched: they decode below the
+                                     noise, where a block's power shows nothing */
 } ble_scan_cfg;
 
 /* Defaults: ble_rx defaults, extended off, secondary auto, max 4, threshold 0.35,
- * Coded PHY on the secondary channels only. */
+ * Coded PHY on the secondary channels only, squelch 3 dB. */
 void ble_scan_cfg_default(ble_scan_cfg *c);
 
 /* Reads the venue's "ble" object: the ble_rx keys (channels, offsets_hz, sample_rate,
  * sync_threshold) and "extended" (bool), "secondary_channels" ("auto" or an array of
  * 0..36), "max_secondary" (1..8), "coded_threshold", "coded_primary" (bool),
- * "secondary_phys" (["coded"], ["1m"] or both). Unknown keys, wrong types and
+ * "secondary_phys" (["coded"], ["1m"] or both), "squelch_db" (0 or 1..30). Unknown keys, wrong types and
  * out-of-range values are refused naming `where` and the key. */
 int ble_scan_cfg_from_json(const cJSON *obj, const char *where, ble_scan_cfg *c, sg_errinfo *e);
 
@@ -91,6 +96,12 @@ typedef struct {
     uint64_t rid_decoded;               /* of those, decoded (>= 1 message) */
     uint64_t rid_bad;                   /* of those, payload rejected by the codec */
     uint64_t truncated;                 /* packets cut by a gap or the end of input */
+    uint64_t squelch_blocks;            /* channeliser blocks seen by squelched 1M receivers
+                                           (summed over channels) */
+    uint64_t squelch_skipped;           /* of those, not demodulated (below the floor + squelch) */
+    uint64_t squelch_cut;               /* syncs a closing squelch cut short (after FFTCHAN_HANG
+                                           quiet blocks, so noise: a packet keeps its channel
+                                           loud); not in truncated */
     int n_secondary;                    /* secondary channels listened to (after the first block) */
 } ble_scan_stats;
 

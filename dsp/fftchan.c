@@ -20,6 +20,15 @@ typedef struct {
     float complex *out;            /* OUT_CAP + lk */
     size_t len;
     uint64_t out_index;            /* output index of out[0] */
+    fftwf_complex *yb[2];          /* masked bins of this block (cur) and the one before */
+    int cur;
+    bool prev_ok;                  /* yb[cur ^ 1] holds the block before this one */
+    long long last_blk;            /* block whose outputs end out[] (-1: none) */
+    double thr;                    /* squelch: linear factor over the floor; 0: off */
+    double floor;                  /* noise floor (block power); < 0: not yet measured */
+    bool open;
+    int hang;
+    uint64_t blocks, skipped;
 } fch;
 
 struct fftchan {
@@ -28,7 +37,7 @@ struct fftchan {
     int lk, hk;                    /* kept and dropped outputs per block */
     int j;                         /* mask half-width in bins */
     float *mask;                   /* 2j + 1 weights per channel */
-    fftwf_complex *buf, *spec, *ybin, *y;
+    fftwf_complex *buf, *spec, *ybin, *y; /* ybin: the inverse plan's input (planning) */
     fftwf_plan fwd, inv;
     int fill;                      /* samples in buf */
     uint64_t block;                /* blocks since the origin */
@@ -37,6 +46,7 @@ struct fftchan {
     uint64_t next_in;
     bool started, disc;
     double t0, center;
+    double rise;                   /* noise floor factor per block while loud */
     fch ch[FFTCHAN_MAX];
 };
 
@@ -126,8 +136,11 @@ void fftchan_destroy(fftchan *q)
     fftwf_free(q->ybin);
     fftwf_free(q->y);
     free(q->mask);
-    for (int i = 0; i < FFTCHAN_MAX; i++)
+    for (int i = 0; i < FFTCHAN_MAX; i++) {
         free(q->ch[i].out);
+        fftwf_free(q->ch[i].yb[0]);
+        fftwf_free(q->ch[i].yb[1]);
+    }
     free(q);
 }
 
@@ -139,8 +152,14 @@ static void restart(fftchan *q, uint64_t index)
     q->origin = index;
     q->out_origin = (uint64_t)llround((double)index * q->cfg.out_rate / q->cfg.sample_rate);
     for (int i = 0; i < q->cfg.n_channels; i++) {
-        q->ch[i].len = 0;
-        q->ch[i].out_index = q->out_origin;
+        fch *ch = &q->ch[i];
+        ch->len = 0;
+        ch->out_index = q->out_origin;
+        ch->last_blk = -1;
+        ch->prev_ok = false;
+        ch->floor = -1;
+        ch->open = true;
+        ch->hang = FFTCHAN_HANG;
     }
 }
 
@@ -171,6 +190,12 @@ fftchan *fftchan_create(const fftchan_cfg *c, sg_errinfo *e)
         return NULL;
     }
     for (int i = 0; i < c->n_channels; i++)
+        if (!(c->squelch_db[i] >= 0 && c->squelch_db[i] <= 30)) {
+            sg_err_set(e, SG_EINVAL, "fftchan: channel %d squelch_db %g must be 0 (off) or in "
+                       "(0, 30] dB", i, c->squelch_db[i]);
+            return NULL;
+        }
+    for (int i = 0; i < c->n_channels; i++)
         if (!isfinite(c->offsets_hz[i]) ||
             fabs(c->offsets_hz[i]) > c->sample_rate / 2) {
             sg_err_set(e, SG_ERANGE, "fftchan: channel %d offset %g Hz is outside the %g Hz band",
@@ -200,8 +225,14 @@ fftchan *fftchan_create(const fftchan_cfg *c, sg_errinfo *e)
     q->ybin = fftwf_alloc_complex((size_t)q->k);
     q->y = fftwf_alloc_complex((size_t)q->k);
     bool ok = q->mask && q->buf && q->spec && q->ybin && q->y;
-    for (int i = 0; ok && i < c->n_channels; i++)
-        ok = (q->ch[i].out = malloc(sizeof *q->ch[i].out * (size_t)(OUT_CAP + q->lk))) != NULL;
+    for (int i = 0; ok && i < c->n_channels; i++) {
+        fch *ch = &q->ch[i];
+        ch->out = malloc(sizeof *ch->out * (size_t)(OUT_CAP + q->lk));
+        for (int b = 0; b < 2; b++)
+            if ((ch->yb[b] = fftwf_alloc_complex((size_t)q->k)))
+                memset(ch->yb[b], 0, sizeof(fftwf_complex) * (size_t)q->k);
+        ok = ch->out && ch->yb[0] && ch->yb[1];
+    }
     if (ok) {
         spectro_planner_lock();
         q->fwd = fftwf_plan_dft_1d(q->n, q->buf, q->spec, FFTW_FORWARD, FFTW_ESTIMATE);
@@ -233,7 +264,9 @@ fftchan *fftchan_create(const fftchan_cfg *c, sg_errinfo *e)
         ch->off = c->offsets_hz[i];
         ch->k0 = lround(ch->off / bin);
         ch->delta = ch->off - (double)ch->k0 * bin;
+        ch->thr = c->squelch_db[i] > 0 ? pow(10.0, c->squelch_db[i] / 10.0) : 0.0;
     }
+    q->rise = pow(10.0, FFTCHAN_FLOOR_RISE_DB / 10.0 * q->l / c->sample_rate);
     restart(q, 0);
     return q;
 }
@@ -262,47 +295,110 @@ static void emit_all(fftchan *q, fftchan_cb cb, void *user)
     q->disc = false;
 }
 
-/* One full block in buf: every channel's kept outputs appended. */
+/* Channel i's outputs of block blk (from the origin) from its masked bins Yb, appended. */
+static void out_block(fftchan *q, int i, fftwf_complex *Yb, long long blk, fftchan_cb cb,
+                      void *user)
+{
+    fch *ch = &q->ch[i];
+    fftwf_execute_dft(q->inv, Yb, q->y);
+    uint64_t idx = q->out_origin + (uint64_t)blk * (uint64_t)q->lk;
+    if (ch->len && (ch->out_index + ch->len != idx || ch->len + (size_t)q->lk > OUT_CAP))
+        emit(q, i, cb, user);
+    if (!ch->len)
+        ch->out_index = idx;
+    long n = q->n;
+    /* input index (from the origin) of buf[0]; may be negative on the first block */
+    long long s_rel = blk * q->l - q->h;
+    /* mixing of the bin shift at the block start, and the residual offset */
+    long long m = ((long long)(ch->k0 % n) * (s_rel % n)) % n;
+    double cyc = (double)m / (double)n + fmod(ch->delta * (double)s_rel / q->cfg.sample_rate, 1.0);
+    double dstep = ch->delta / q->cfg.out_rate;
+    cyc += dstep * q->hk;
+    double complex r0 = cexp(-I * 2 * M_PI * (cyc - floor(cyc)));
+    double complex st = cexp(-I * 2 * M_PI * dstep);
+    float rr = (float)creal(r0), ri = (float)cimag(r0);
+    const float sr = (float)creal(st), si = (float)cimag(st);
+    float *o = (float *)(ch->out + ch->len);
+    const float *yy = (const float *)(q->y + q->hk);
+    for (int t = 0; t < q->lk; t++) { /* real arithmetic: no complex-multiply NaN path */
+        float a = yy[2 * t], b = yy[2 * t + 1];
+        o[2 * t] = a * rr - b * ri;
+        o[2 * t + 1] = a * ri + b * rr;
+        float nr = rr * sr - ri * si;
+        ri = rr * si + ri * sr;
+        rr = nr;
+    }
+    ch->len += (size_t)q->lk;
+    ch->last_blk = blk;
+}
+
+/* The squelch of channel i on a block of power p: true to output it. */
+static bool squelch_open(fftchan *q, fch *ch, double p)
+{
+    bool loud = !isfinite(p) || (ch->floor >= 0 && p > ch->floor * ch->thr);
+    if (isfinite(p)) {
+        if (ch->floor < 0 || p < ch->floor / ch->thr)
+            ch->floor = p;
+        else if (!loud)
+            ch->floor += (p - ch->floor) * 0.125;
+        else
+            ch->floor *= q->rise;
+    }
+    if (loud || q->block < FFTCHAN_WARMUP) {
+        ch->hang = FFTCHAN_HANG;
+        return true;
+    }
+    if (ch->hang > 0) {
+        ch->hang--;
+        return true;
+    }
+    return false;
+}
+
+/* One full block in buf: every channel's kept outputs appended (squelch permitting). */
 static void run_block(fftchan *q, fftchan_cb cb, void *user)
 {
     fftwf_execute(q->fwd);
     const float complex *X = (const float complex *)q->spec;
-    float complex *Y = (float complex *)q->ybin;
-    const float complex *y = (const float complex *)q->y;
     long n = q->n, k = q->k;
-    /* input index (from the origin) of buf[0]; may be negative on the first block */
-    long long s_rel = (long long)q->block * q->l - q->h;
+    long long blk = (long long)q->block;
     for (int i = 0; i < q->cfg.n_channels; i++) {
         fch *ch = &q->ch[i];
+        float complex *Y = (float complex *)ch->yb[ch->cur];
         const float *mk = q->mask + (size_t)i * (size_t)(2 * q->j + 1) + q->j;
+        float p = 0.0f;
         for (int jj = -q->j; jj <= q->j; jj++) {
             long b = ch->k0 + jj;
             long slot = jj < 0 ? jj + k : jj;
-            Y[slot] = (b >= -n / 2 && b < (n + 1) / 2) ? X[b < 0 ? b + n : b] * mk[jj] : 0;
+            float complex v = (b >= -n / 2 && b < (n + 1) / 2) ? X[b < 0 ? b + n : b] * mk[jj] : 0;
+            Y[slot] = v;
+            p += crealf(v) * crealf(v) + cimagf(v) * cimagf(v);
         }
-        fftwf_execute(q->inv);
-        if (ch->len + (size_t)q->lk > OUT_CAP)
-            emit(q, i, cb, user);
-        /* mixing of the bin shift at the block start, and the residual offset */
-        long long m = ((long long)(ch->k0 % n) * (s_rel % n)) % n;
-        double cyc = (double)m / (double)n + fmod(ch->delta * (double)s_rel / q->cfg.sample_rate, 1.0);
-        double dstep = ch->delta / q->cfg.out_rate;
-        cyc += dstep * q->hk;
-        double complex r0 = cexp(-I * 2 * M_PI * (cyc - floor(cyc)));
-        double complex st = cexp(-I * 2 * M_PI * dstep);
-        float rr = (float)creal(r0), ri = (float)cimag(r0);
-        const float sr = (float)creal(st), si = (float)cimag(st);
-        float *o = (float *)(ch->out + ch->len);
-        const float *yy = (const float *)(y + q->hk);
-        for (int t = 0; t < q->lk; t++) { /* real arithmetic: no complex-multiply NaN path */
-            float a = yy[2 * t], b = yy[2 * t + 1];
-            o[2 * t] = a * rr - b * ri;
-            o[2 * t + 1] = a * ri + b * rr;
-            float nr = rr * sr - ri * si;
-            ri = rr * si + ri * sr;
-            rr = nr;
+        if (ch->thr > 0) {
+            ch->blocks++;
+            if (squelch_open(q, ch, p)) {
+                if (!ch->open && ch->prev_ok) { /* pre-roll: the block before, skipped */
+                    out_block(q, i, ch->yb[ch->cur ^ 1], blk - 1, cb, user);
+                    ch->skipped--;
+                }
+                ch->open = true;
+                out_block(q, i, ch->yb[ch->cur], blk, cb, user);
+            } else {
+                ch->skipped++;
+                if (ch->open) { /* closing: what is held, then the end of the stretch */
+                    ch->open = false;
+                    emit(q, i, cb, user);
+                    sg_iq_block b = {.x = ch->out, .n = 0, .sample_index = ch->out_index,
+                                     .sample_rate = q->cfg.out_rate};
+                    if (cb)
+                        cb(user, i, &b);
+                }
+            }
+            ch->prev_ok = true;
+            ch->cur ^= 1;
+        } else {
+            out_block(q, i, ch->yb[ch->cur], blk, cb, user);
         }
-        ch->len += (size_t)q->lk;
     }
     q->block++;
     memmove(q->buf, q->buf + q->l, sizeof(fftwf_complex) * (size_t)(q->n - q->l));
@@ -339,8 +435,9 @@ static void drain(fftchan *q, fftchan_cb cb, void *user)
     /* the last block may overshoot into the padding: drop those outputs */
     long long extra_in = (long long)q->block * q->l - pushed;
     size_t extra = (size_t)(extra_in * q->k / q->n);
-    for (int i = 0; i < q->cfg.n_channels; i++)
-        q->ch[i].len -= extra < q->ch[i].len ? extra : q->ch[i].len;
+    for (int i = 0; i < q->cfg.n_channels; i++) /* if the last block was output */
+        if (q->ch[i].last_blk == (long long)q->block - 1)
+            q->ch[i].len -= extra < q->ch[i].len ? extra : q->ch[i].len;
     emit_all(q, cb, user);
 }
 
@@ -386,4 +483,17 @@ void fftchan_sizes(const fftchan *q, int *n, int *l, int *k)
     *k = q->k;
 }
 
-double fftchan_latency_s(const fftchan *q) { return (double)(q->n - q->h) / q->cfg.sample_rate; }
+void fftchan_squelch_stats(const fftchan *q, int ch, uint64_t *blocks, uint64_t *skipped)
+{
+    bool ok = q && ch >= 0 && ch < q->cfg.n_channels;
+    *blocks = ok ? q->ch[ch].blocks : 0;
+    *skipped = ok ? q->ch[ch].skipped : 0;
+}
+
+double fftchan_latency_s(const fftchan *q)
+{
+    bool sq = false;
+    for (int i = 0; i < q->cfg.n_channels; i++)
+        sq = sq || q->ch[i].thr > 0;
+    return (double)(q->n - q->h + (sq ? q->l : 0)) / q->cfg.sample_rate;
+}

@@ -21,6 +21,16 @@
  * keeps the overlap P >= overlap_s * sample_rate; the cheapest per input sample wins.
  * Rates without such an N (up to FFTCHAN_MAX_N) are refused. Mask bins beyond the input's
  * band edge are dropped (a channel near the edge keeps what the capture has of it).
+ * Squelch (per channel, optional): the channel's power in a block is read off its masked
+ * bins (free: they are at hand before the inverse FFT). Each channel tracks its own noise
+ * floor: the mean power of its quiet blocks (an average over about 8 blocks; a block below
+ * floor / squelch sets it at once), rising at most FFTCHAN_FLOOR_RISE_DB per second while
+ * the channel is loud, so that a raised floor is learnt. A block squelch_db above the floor
+ * (or with a non-finite power) opens the channel, which then also outputs the block before
+ * it (pre-roll: a packet that starts at a block's end) and stays open FFTCHAN_HANG blocks
+ * after the last loud one. A closed channel's blocks are neither inverse-transformed nor
+ * output; every such block is counted (fftchan_squelch_stats). The first FFTCHAN_WARMUP
+ * blocks after a (re)start are always output while the floor is learnt.
  * Not thread-safe: one thread owns a channeliser. No allocation after create. */
 #ifndef FFTCHAN_H
 #define FFTCHAN_H
@@ -34,6 +44,9 @@
 
 #define FFTCHAN_MAX 24            /* channels at most */
 #define FFTCHAN_MAX_N 16384       /* largest FFT size */
+#define FFTCHAN_HANG 2            /* blocks a squelched channel stays open after a loud one */
+#define FFTCHAN_WARMUP 16         /* blocks always open after a (re)start */
+#define FFTCHAN_FLOOR_RISE_DB 2.0 /* dB per s the noise floor can rise under a loud channel */
 
 typedef struct {
     double sample_rate;           /* input Hz, > 0 */
@@ -49,14 +62,20 @@ typedef struct {
                                        zero-phase gain at f_hz from the centre that the
                                        mask is multiplied by (a receiver's own channel
                                        filter, applied here for free) */
+    double squelch_db[FFTCHAN_MAX]; /* per channel: 0 = no squelch (every block output);
+                                       else (0, 30] dB over the channel's noise floor that
+                                       opens it (see above) */
 } fftchan_cfg;
 
-/* Defaults: out_rate 4 MHz, pass 0.8 MHz, stop 1.6 MHz, overlap 5 us, no channels. */
+/* Defaults: out_rate 4 MHz, pass 0.8 MHz, stop 1.6 MHz, overlap 5 us, no channels, no
+ * squelch. */
 void fftchan_cfg_default(fftchan_cfg *c);
 
 /* Output: n samples of channel ch at out_rate; valid during the call only. blk->x is
  * that channel's samples, blk->center_freq the input's centre plus the channel offset
- * (0 when the input's centre is unknown). */
+ * (0 when the input's centre is unknown). A squelched channel that closes is signalled by
+ * one call with n = 0 (its samples so far all delivered; the next block it outputs
+ * starts after a jump of sample_index): a receiver finishes what it holds. */
 typedef void (*fftchan_cb)(void *user, int ch, const sg_iq_block *blk);
 
 typedef struct fftchan fftchan;
@@ -79,7 +98,12 @@ int fftchan_flush(fftchan *q, fftchan_cb cb, void *user);
 /* Sizes in use: FFT size N, kept samples per block L, output bins K. */
 void fftchan_sizes(const fftchan *q, int *n, int *l, int *k);
 
-/* s of input a channel output lags its input by (held until a block is complete). */
+/* Squelch counts of channel ch (0..n_channels-1) since create: blocks seen and blocks
+ * skipped (closed). Zeros for a channel without squelch. */
+void fftchan_squelch_stats(const fftchan *q, int ch, uint64_t *blocks, uint64_t *skipped);
+
+/* s of input a channel output lags its input by (held until a block is complete; with a
+ * squelch, one block more: the pre-roll). */
 double fftchan_latency_s(const fftchan *q);
 
 #endif

@@ -298,6 +298,10 @@ static void test_bad_config(void **state)
         "{\"secondary_phys\": [\"2m\"]}",
         "{\"secondary_phys\": [\"coded\", \"coded\"]}",
         "{\"secondary_phys\": \"coded\"}",
+        "{\"squelch_db\": 0.5}",
+        "{\"squelch_db\": 31}",
+        "{\"squelch_db\": -1}",
+        "{\"squelch_db\": \"3\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cJSON *j = cJSON_Parse(bad[i]);
@@ -312,7 +316,7 @@ static void test_bad_config(void **state)
     cJSON *j = cJSON_Parse("{\"channels\": [37], \"sample_rate\": 8e6, \"extended\": true, "
                            "\"secondary_channels\": [0, 1], \"max_secondary\": 2, "
                            "\"coded_threshold\": 0.4, \"coded_primary\": true, "
-                           "\"secondary_phys\": [\"1m\"]}");
+                           "\"secondary_phys\": [\"1m\"], \"squelch_db\": 6}");
     ble_scan_cfg c;
     ble_scan_cfg_default(&c);
     sg_errinfo e = {0};
@@ -324,6 +328,7 @@ static void test_bad_config(void **state)
     assert_near(c.coded_threshold, 0.4, 0);
     assert_near(c.legacy.sample_rate, 8e6, 0);
     assert_true(c.coded_primary && c.sec_1m && !c.sec_coded);
+    assert_near(c.squelch_db, 6, 0);
     /* run-time: a listed secondary channel outside the band; no centre frequency */
     c.secondary[1] = 5;
     ble_scan *q = ble_scan_create(&c, &e);

@@ -3,8 +3,11 @@
  * the input's amplitude, phase-continuous over blocks of random length, one output per
  * R inputs with contiguous indices and times; a tone 2.5 MHz from the other channel's
  * centre (outside its mask) is rejected by more than 40 dB; a gap restarts the stream
- * with its discontinuity flag; bad configurations are refused. Fixed seed printed on
- * failure. */
+ * with its discontinuity flag; the squelch: on noise with two tone bursts (10 dB over the
+ * noise in the channel) a squelched channel outputs the bursts, the block before each
+ * and its hang, sample for sample what the unsquelched channel gives at the same indices,
+ * signals each close once, and counts every other block as skipped; a burst 1 dB over the
+ * noise opens nothing; bad configurations are refused. Fixed seed printed on failure. */
 #include <complex.h>
 #include <math.h>
 #include <setjmp.h>
@@ -152,6 +155,124 @@ static void test_gap(void **state)
     free(buf[1]);
 }
 
+typedef struct {
+    float complex *y;             /* by output index */
+    bool *got;
+    size_t cap;
+    int closes;
+} isink;
+
+static void on_idx(void *user, int ch, const sg_iq_block *b)
+{
+    isink *s = &((isink *)user)[ch];
+    if (!b->n)
+        s->closes++;
+    for (size_t i = 0; i < b->n && b->sample_index + i < s->cap; i++) {
+        s->y[b->sample_index + i] = b->x[i];
+        s->got[b->sample_index + i] = true;
+    }
+}
+
+/* 20 ms at 50 Msps: noise, and a tone burst of amp at [t0, t0 + 0.4 ms) 3 MHz above DC */
+static void run_squelch(double amp, int *closes, size_t *out_sq, size_t *mismatch,
+                        uint64_t *blocks, uint64_t *skipped, size_t *burst_missing)
+{
+    const double fs = 50e6, f = 3e6;
+    const size_t n = (size_t)(0.02 * fs), m = n / 12 + 16;
+    const double t0[2] = {0.0050013, 0.0123457};
+    float complex *x = malloc(n * sizeof *x);
+    assert_non_null(x);
+    rng = SEED;
+    double sd = sqrt(fs / 3.2e6 / 2); /* noise power 1 in the ~3.2 MHz mask */
+    for (size_t i = 0; i < n; i++) {
+        x[i] = (float)(sd * grand()) + I * (float)(sd * grand());
+        for (int b = 0; b < 2; b++)
+            if (i >= t0[b] * fs && i < (t0[b] + 4e-4) * fs)
+                x[i] += (float complex)(amp * cexp(I * 2 * M_PI * (f + 1e5) * (double)i / fs));
+    }
+    isink s[2];
+    for (int k = 0; k < 2; k++) {
+        s[k] = (isink){.y = calloc(m, sizeof(float complex)), .got = calloc(m, 1), .cap = m};
+        assert_true(s[k].y && s[k].got);
+    }
+    fftchan_cfg c;
+    fftchan_cfg_default(&c);
+    c.sample_rate = fs;
+    c.n_channels = 2; /* the same channel, squelched and not */
+    c.offsets_hz[0] = c.offsets_hz[1] = f;
+    c.squelch_db[0] = 3;
+    sg_errinfo e = {0};
+    fftchan *q = fftchan_create(&c, &e);
+    assert_non_null(q);
+    for (size_t at = 0; at < n;) {
+        size_t k = 1 + (size_t)(urand() * 30000);
+        if (at + k > n)
+            k = n - at;
+        sg_iq_block b = {.x = x + at, .n = k, .sample_index = at, .sample_rate = fs};
+        assert_int_equal(fftchan_execute(q, &b, on_idx, s, &e), SG_OK);
+        at += k;
+    }
+    assert_int_equal(fftchan_flush(q, on_idx, s), SG_OK);
+    fftchan_squelch_stats(q, 0, blocks, skipped);
+    uint64_t b1, s1;
+    fftchan_squelch_stats(q, 1, &b1, &s1);
+    assert_int_equal(b1 + s1, 0); /* no squelch on channel 1: nothing counted */
+    *closes = s[0].closes;
+    assert_int_equal(s[1].closes, 0);
+    *out_sq = *mismatch = *burst_missing = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (!s[0].got[i])
+            continue;
+        (*out_sq)++;
+        if (!s[1].got[i] || s[0].y[i] != s[1].y[i])
+            (*mismatch)++;
+    }
+    for (int b = 0; b < 2; b++) /* the burst and 10 us either side came out */
+        for (size_t i = (size_t)((t0[b] - 1e-5) * 4e6); i < (size_t)((t0[b] + 4.1e-4) * 4e6); i++)
+            *burst_missing += !s[0].got[i];
+    fftchan_destroy(q);
+    for (int k = 0; k < 2; k++) {
+        free(s[k].y);
+        free(s[k].got);
+    }
+    free(x);
+}
+
+static void test_squelch(void **state)
+{
+    (void)state;
+    int closes;
+    size_t out, mis, miss;
+    uint64_t nb, ns;
+    run_squelch(sqrt(10.0), &closes, &out, &mis, &nb, &ns, &miss);
+    int nn, l, k;
+    fftchan_cfg c;
+    fftchan_cfg_default(&c);
+    c.sample_rate = 50e6;
+    c.n_channels = 1;
+    fftchan *q = fftchan_create(&c, NULL);
+    assert_non_null(q);
+    fftchan_sizes(q, &nn, &l, &k);
+    fftchan_destroy(q);
+    size_t lk = (size_t)l * (size_t)k / (size_t)nn;
+    printf("squelch, bursts 10 dB: %zu outputs (%zu differ), %d closes, %llu of %llu blocks "
+           "skipped, %zu burst outputs missing\n", out, mis, closes, (unsigned long long)ns,
+           (unsigned long long)nb, miss);
+    /* output: warm-up, then per burst its blocks + pre-roll + hang (+ 1 for the edges) */
+    size_t per_burst = (size_t)ceil(4e-4 * 50e6 / l) + 2 + FFTCHAN_HANG;
+    if (mis || miss || closes != 3 || out > (FFTCHAN_WARMUP + 1 + 2 * per_burst) * lk ||
+        ns + out / lk != nb)
+        fail_msg("seed 0x%llx: squelch output %zu (%zu differ, %zu of the bursts missing), %d "
+                 "closes, %llu of %llu skipped", (unsigned long long)SEED, out, mis, miss,
+                 closes, (unsigned long long)ns, (unsigned long long)nb);
+    run_squelch(sqrt(pow(10, 0.1) - 1), &closes, &out, &mis, &nb, &ns, &miss);
+    printf("squelch, bursts 1 dB up: %zu outputs, %llu of %llu blocks skipped\n", out,
+           (unsigned long long)ns, (unsigned long long)nb);
+    if (mis || out > (FFTCHAN_WARMUP + FFTCHAN_HANG) * lk || ns + out / lk != nb)
+        fail_msg("seed 0x%llx: squelch opened on 1 dB: %zu outputs", (unsigned long long)SEED,
+                 out);
+}
+
 static void test_bad(void **state)
 {
     (void)state;
@@ -188,6 +309,13 @@ static void test_bad(void **state)
     c.sample_rate = 20e6;
     c.overlap_s = 0;
     assert_null(fftchan_create(&c, &e));
+    c.overlap_s = 5e-6;
+    const double bad_sq[] = {-1, 30.5, NAN};
+    for (int i = 0; i < 3; i++) {
+        c.squelch_db[0] = bad_sq[i];
+        assert_null(fftchan_create(&c, &e));
+        assert_non_null(strstr(e.msg, "squelch"));
+    }
     assert_null(fftchan_create(NULL, &e));
     assert_int_equal(fftchan_execute(NULL, NULL, NULL, NULL, &e), SG_EINVAL);
 }
@@ -197,6 +325,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rates),
         cmocka_unit_test(test_gap),
+        cmocka_unit_test(test_squelch),
         cmocka_unit_test(test_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -501,13 +501,15 @@ static int run_ble(app_t *a, const char *path, iq_fmt fmt, double fs, double fc,
     fprintf(stderr,
             "sg_rid: %s: %llu samples; packets 1M %llu, Coded S=8 %llu, S=2 %llu; CRC failures 1M "
             "%llu, Coded %llu; Remote ID advertisements %llu (%llu rejected); chains lost %llu; "
-            "%llu truncated; %llu NaN samples zeroed\n",
+            "%llu truncated; %llu NaN samples zeroed; squelch skipped %llu of %llu channel "
+            "blocks (%llu noise syncs cut)\n",
             src, (unsigned long long)idx, (unsigned long long)st.packets_1m,
             (unsigned long long)st.packets_s8, (unsigned long long)st.packets_s2,
             (unsigned long long)st.crc_fail_1m, (unsigned long long)st.crc_fail_coded,
             (unsigned long long)st.rid_adverts, (unsigned long long)st.rid_bad,
             (unsigned long long)st.chain_lost, (unsigned long long)st.truncated,
-            (unsigned long long)bad);
+            (unsigned long long)bad, (unsigned long long)st.squelch_skipped,
+            (unsigned long long)st.squelch_blocks, (unsigned long long)st.squelch_cut);
     if (f != stdin)
         fclose(f);
     free(raw);

@@ -74,6 +74,9 @@ void sensor_health_fill(runner *s, nl_health *h)
         h->ble_rid_decoded = bs.rid_decoded;
         h->ble_rid_bad = bs.rid_bad;
         h->ble_secondary = (uint64_t)bs.n_secondary;
+        h->ble_squelch_blocks = bs.squelch_blocks;
+        h->ble_squelch_skipped = bs.squelch_skipped;
+        h->ble_squelch_cut = bs.squelch_cut;
     }
 #if SG_WITH_PCAP
     if (s->pcap) {
