@@ -355,12 +355,6 @@ static void symbol_fft(droneid_rx *q, size_t m, const droneid_layout *l, long s,
  * 601-bin window with the most energy. Returns its offset from the nominal position
  * in carriers (15 kHz), clamped to +-K0_MAX: the front end's centre estimate of a weak
  * burst can be off by several hundred kHz, more than the integer search spans. */
-static int cmp_desc(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x < y) - (x > y);
-}
-
 static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
 {
     float complex X[DRONEID_NFFT];
@@ -371,11 +365,7 @@ static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
         for (int k = 0; k < DRONEID_NFFT; k++)
             P[k + 1] += crealf(X[k] * conjf(X[k]));
     }
-    /* prefix sums over two periods: a window may wrap around the spectrum */
-    for (int k = 1; k <= DRONEID_NFFT; k++)
-        P[DRONEID_NFFT + k] = P[k];
-    for (int k = 1; k <= 2 * DRONEID_NFFT; k++)
-        P[k] += P[k - 1];
+    droneid_power_prefix(P);
     const int w = DRONEID_NZC; /* 601 bins: 600 carriers and DC */
     int best = 0, besta = 0;
     double bestv = -1;
@@ -389,14 +379,7 @@ static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
         }
     }
     /* occupancy: share of the window's energy in its strongest OCC_TOP bins */
-    double bins[DRONEID_NZC];
-    for (int k = 0; k < w; k++)
-        bins[k] = P[besta + k + 1] - P[besta + k];
-    qsort(bins, (size_t)w, sizeof bins[0], cmp_desc);
-    double top = 0;
-    for (int k = 0; k < OCC_TOP; k++)
-        top += bins[k];
-    *occ = bestv > 0 ? top / bestv : 1;
+    *occ = droneid_top_share(P, besta, w, OCC_TOP);
     return best;
 }
 

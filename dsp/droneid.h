@@ -4,7 +4,8 @@
  * Where it sits: the RF front end finds bursts (sg_burst); droneid_burst.h decides
  * which are worth decoding and hands each DroneID-length piece of a burst's IQ (a
  * contiguous copy at the capture rate, with its frequency offset from the capture
- * centre) to droneid_rx_decode(). The receiver resamples to 15.36 Msps, finds the
+ * centre) to droneid_rx_decode(). A pre-test at the capture rate (droneid_pre.h) refuses
+ * most non-DroneID bursts before any resampling. The receiver resamples to 15.36 Msps, finds the
  * symbol timing and coarse CFO from the cyclic prefixes (a layout whose CP metric is
  * below 0.2 stops there: the cheap rejection of non-DroneID bursts), finds the band's
  * centre in the burst's own spectrum (a layout whose band is not evenly occupied at

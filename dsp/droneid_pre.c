@@ -35,9 +35,8 @@ struct droneid_pre {
     float complex *y;          /* decimated burst with zero pads */
     float complex *cs;         /* per grid cell: sum of y[k] conj(y[k + D]) */
     float *ce;                 /* per grid cell: sum of |y[k]|^2 + |y[k + D]|^2 */
-    double complex *ws;        /* per cell: CP window sums (Wc cells) */
-    double *we;
-    double *mag, *en;          /* per start: |M| and E of a layout */
+    float *wr, *wi, *we;       /* per cell: CP window sums (Wc cells), re, im, energy */
+    float *mr, *mi, *en;       /* per start: M (then |M| in mr) and E of a layout */
     int h;                     /* half a symbol, grid cells */
     size_t cap;                /* samples of y; cells: cap / G + 1 */
 };
@@ -92,9 +91,11 @@ void droneid_pre_destroy(droneid_pre *p)
     free(p->y);
     free(p->cs);
     free(p->ce);
-    free(p->ws);
+    free(p->wr);
+    free(p->wi);
     free(p->we);
-    free(p->mag);
+    free(p->mr);
+    free(p->mi);
     free(p->en);
     free(p);
 }
@@ -113,22 +114,34 @@ static int ensure(droneid_pre *p, size_t m)
     float *ce = realloc(p->ce, nc * sizeof *ce);
     if (ce)
         p->ce = ce;
-    double complex *ws = realloc(p->ws, nc * sizeof *ws);
-    if (ws)
-        p->ws = ws;
-    double *we = realloc(p->we, nc * sizeof *we);
-    if (we)
-        p->we = we;
-    double *mag = realloc(p->mag, nc * sizeof *mag);
-    if (mag)
-        p->mag = mag;
-    double *en = realloc(p->en, nc * sizeof *en);
-    if (en)
-        p->en = en;
-    if (!y || !cs || !ce || !ws || !we || !mag || !en)
+    float **fl[6] = {&p->wr, &p->wi, &p->we, &p->mr, &p->mi, &p->en};
+    int bad = !y || !cs || !ce;
+    for (int k = 0; k < 6; k++) {
+        float *f = realloc(*fl[k], nc * sizeof *f);
+        if (f)
+            *fl[k] = f;
+        bad |= !f;
+    }
+    if (bad)
         return SG_ENOMEM;
     p->cap = m;
     return SG_OK;
+}
+
+static inline __attribute__((always_inline)) void
+boxcar_r(const float *restrict xf, size_t nb, const float *restrict tr,
+         const float *restrict ti, float complex *restrict y, const int R)
+{
+    float *restrict yf = (float *)y;
+    for (size_t b = 0; b < nb; b++) {
+        const float *s = xf + 2 * (size_t)R * b;
+        float re = 0, im = 0;
+        for (int j = 0; j < R; j++) {
+            re += s[2 * j] * tr[j] - s[2 * j + 1] * ti[j];
+            im += s[2 * j] * ti[j] + s[2 * j + 1] * tr[j];
+        }
+        yf[2 * b] = re, yf[2 * b + 1] = im;
+    }
 }
 
 /* y[b] = sum_{j<R} x[bR + j] t[j] (the boxcar), re and im kept apart so it vectorises */
@@ -146,22 +159,28 @@ static void boxcar(const droneid_pre *p, const float complex *x, size_t nb, doub
         tr[j] = (float)cos(a), ti[j] = (float)sin(a);
     }
     const float *xf = (const float *)x;
-    for (size_t b = 0; b < nb; b++) {
-        const float *s = xf + 2 * (size_t)R * b;
-        float re = 0, im = 0;
-        for (int j = 0; j < R; j++) {
-            re += s[2 * j] * tr[j] - s[2 * j + 1] * ti[j];
-            im += s[2 * j] * ti[j] + s[2 * j + 1] * tr[j];
-        }
-        y[b] = re + I * im;
+    switch (R) { /* constant trip counts: unrolled and vectorised */
+    case 2:
+        boxcar_r(xf, nb, tr, ti, y, 2);
+        break;
+    case 3:
+        boxcar_r(xf, nb, tr, ti, y, 3);
+        break;
+    case 4:
+        boxcar_r(xf, nb, tr, ti, y, 4);
+        break;
+    default:
+        boxcar_r(xf, nb, tr, ti, y, R);
+        break;
     }
 }
 
 /* per grid cell c: lag products and energies over y[cG .. cG + G) */
-static void cells(const droneid_pre *p, size_t nc, float complex *cs, float *ce)
+static void cells(const droneid_pre *p, size_t nc, float complex *restrict cs,
+                  float *restrict ce)
 {
     const int G = p->G, D = p->D;
-    const float *y = (const float *)p->y;
+    const float *restrict y = (const float *)p->y;
     for (size_t c = 0; c < nc; c++) {
         const float *a = y + 2 * c * (size_t)G, *b = a + 2 * (size_t)D;
         float mr = 0, mi = 0, en = 0;
@@ -176,10 +195,12 @@ static void cells(const droneid_pre *p, size_t nc, float complex *cs, float *ce)
     }
 }
 
-static int cmp_desc(const void *a, const void *b)
+static void add_windows(float *restrict mr, float *restrict mi, float *restrict en,
+                        const float *restrict wr, const float *restrict wi,
+                        const float *restrict we, size_t np)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x < y) - (x > y);
+    for (size_t s = 0; s < np; s++)
+        mr[s] += wr[s], mi[s] += wi[s], en[s] += we[s];
 }
 
 /* occupancy of the band at start s (samples of y), layout q (droneid_pre.h, 3.) */
@@ -198,24 +219,13 @@ static double occupancy(droneid_pre *p, size_t m, const pre_layout *q, long s, d
         for (int k = 0; k < DRONEID_NFFT; k++)
             P[k + 1] += crealf(X[k] * conjf(X[k]));
     }
-    for (int k = 1; k <= DRONEID_NFFT; k++)
-        P[DRONEID_NFFT + k] = P[k];
-    for (int k = 1; k <= 2 * DRONEID_NFFT; k++)
-        P[k] += P[k - 1];
+    droneid_power_prefix(P);
     /* the band sits at f0 (mod fo) in y's spectrum (the block phase is left out): the
      * window is the receiver's pass band around it, so a narrow signal the receiver lets
      * in counts wherever it is in that band */
     long cb = lround(f0 / p->fo * DRONEID_NFFT);
-    int besta = (int)(((cb - p->wb / 2) % DRONEID_NFFT + 2 * DRONEID_NFFT) % DRONEID_NFFT);
-    double bestv = P[besta + p->wb] - P[besta];
-    double bins[DRONEID_NFFT];
-    for (int k = 0; k < p->wb; k++)
-        bins[k] = P[besta + k + 1] - P[besta + k];
-    qsort(bins, (size_t)p->wb, sizeof bins[0], cmp_desc);
-    double top = 0;
-    for (int k = 0; k < p->top; k++)
-        top += bins[k];
-    return bestv > 0 ? top / bestv : 1;
+    int a = (int)(((cb - p->wb / 2) % DRONEID_NFFT + 2 * DRONEID_NFFT) % DRONEID_NFFT);
+    return droneid_top_share(P, a, p->wb, p->top);
 }
 
 int droneid_pre_run(droneid_pre *p, const float complex *iq, size_t n, double freq_offset_hz,
@@ -241,16 +251,17 @@ int droneid_pre_run(droneid_pre *p, const float complex *iq, size_t n, double fr
     if (nc < (size_t)p->Wc)
         return SG_OK;
     size_t nw = nc - (size_t)p->Wc + 1;
-    double complex acc = 0;
-    double acce = 0;
+    double accr = 0, acci = 0, acce = 0;
     for (int c = 0; c < p->Wc; c++)
-        acc += p->cs[c], acce += p->ce[c];
+        accr += crealf(p->cs[c]), acci += cimagf(p->cs[c]), acce += p->ce[c];
     for (size_t c = 0;; c++) {
-        p->ws[c] = acc, p->we[c] = acce;
+        p->wr[c] = (float)accr, p->wi[c] = (float)acci, p->we[c] = (float)acce;
         if (c + 1 >= nw)
             break;
-        acc += p->cs[c + (size_t)p->Wc] - p->cs[c];
-        acce += p->ce[c + (size_t)p->Wc] - p->ce[c];
+        const size_t c2 = c + (size_t)p->Wc;
+        accr += crealf(p->cs[c2]) - crealf(p->cs[c]);
+        acci += cimagf(p->cs[c2]) - cimagf(p->cs[c]);
+        acce += p->ce[c2] - p->ce[c];
     }
     /* both layouts' CP metrics, then the occupancy of those reaching cp_min, best first */
     double rho[2] = {0, 0};
@@ -260,14 +271,14 @@ int droneid_pre_run(droneid_pre *p, const float complex *iq, size_t n, double fr
         if (nw <= (size_t)q->last)
             continue;
         size_t np = nw - (size_t)q->last;
-        for (size_t s = 0; s < np; s++) {
-            double complex M = 0;
-            double E = 0;
-            for (int i = 0; i < q->nsym; i++)
-                M += p->ws[s + (size_t)q->oc[i]], E += p->we[s + (size_t)q->oc[i]];
-            p->mag[s] = sqrt(creal(M) * creal(M) + cimag(M) * cimag(M));
-            p->en[s] = E;
-        }
+        float *restrict mr = p->mr, *restrict mi = p->mi, *restrict en = p->en;
+        memset(mr, 0, np * sizeof *mr);
+        memset(mi, 0, np * sizeof *mi);
+        memset(en, 0, np * sizeof *en);
+        for (int i = 0; i < q->nsym; i++) /* one symbol's windows at a time: vectorised */
+            add_windows(mr, mi, en, p->wr + q->oc[i], p->wi + q->oc[i], p->we + q->oc[i], np);
+        for (size_t s = 0; s < np; s++)
+            mr[s] = sqrtf(mr[s] * mr[s] + mi[s] * mi[s]);
         /* the CP windows against the same windows half a symbol away (in the symbol
          * bodies): an OFDM burst correlates only in its prefixes, a tone or a narrow
          * carrier at every offset */
@@ -276,7 +287,7 @@ int droneid_pre_run(droneid_pre *p, const float complex *iq, size_t n, double fr
             size_t h = (size_t)p->h;
             /* a piece too short for either (at most a burst and half a symbol): the plain
              * metric */
-            double c = p->mag[s] - (s + h < np ? p->mag[s + h] : s >= h ? p->mag[s - h] : 0);
+            double c = mr[s] - (s + h < np ? mr[s + h] : s >= h ? mr[s - h] : 0);
             if (c > bestm)
                 bestm = c, bestE = p->en[s], at[v] = s;
         }

@@ -13,13 +13,17 @@
  *  2. CP metric at lag D = round(1024 fo / 15.36 MHz) (the OFDM symbol length at fo):
  *     the products y[b] conj(y[b + D]) and energies summed over the last 72 (15.36-Msps)
  *     samples of each cyclic prefix of the 9- and 8-symbol layouts, for every start on a
- *     grid of ~4 samples (at 15.36 Msps); at the start with the largest |sum| the
- *     normalised metric 2 |M| / E (0..1, as droneid_diag.cp_metric but over fo instead of
- *     the receiver's 12.4 MHz: a little lower on the same burst).
- *  3. For a layout whose metric reaches the CP threshold: the band occupancy at that
- *     timing, as the receiver's (droneid_diag.occupancy): 1024-point power spectra of the
- *     layout's symbols summed, the 9.015 MHz window with most energy within +-1.65 MHz of
- *     f0, the share of that energy in its strongest 1/8 of bins.
+ *     grid of ~4 samples (at 15.36 Msps): M(s), E(s). The CP contrast is
+ *     2 (|M(s)| - |M(s + half a symbol)|) / E(s) at the start where it is largest (the
+ *     plain 2 |M| / E when the piece is too short for the shifted windows): an OFDM burst
+ *     correlates only in its prefixes, a tone, a slow FM carrier or a chirp about as much
+ *     inside the symbols. 0..1, as droneid_diag.cp_metric but over fo instead of the
+ *     receiver's 12.4 MHz: a little lower on the same burst.
+ *  3. For a layout whose contrast reaches the CP threshold: the band occupancy at that
+ *     timing, like the receiver's (droneid_diag.occupancy): 1024-point power spectra of the
+ *     layout's symbols summed, the share of the energy of the 13 MHz window around f0 (the
+ *     receiver's pass band) in its strongest 1/8 of bins: ~0.2-0.3 for a DroneID burst,
+ *     0.65-1 for a strong narrow signal anywhere in that window.
  * A burst passes when one layout has CP metric >= cp_min and occupancy <= occ_max; its
  * timing then lets the receiver resample only that burst's part of a longer region. */
 #ifndef SG_DRONEID_PRE_H
