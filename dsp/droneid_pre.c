@@ -266,10 +266,12 @@ int droneid_pre_run(droneid_pre *p, const float complex *iq, size_t n, double fr
     /* both layouts' CP metrics, then the occupancy of those reaching cp_min, best first */
     double rho[2] = {0, 0};
     size_t at[2] = {0, 0};
+    int fit[2] = {0, 0};
     for (int v = 0; v < 2; v++) {
         const pre_layout *q = &p->lay[v];
         if (nw <= (size_t)q->last)
             continue;
+        fit[v] = 1;
         size_t np = nw - (size_t)q->last;
         float *restrict mr = p->mr, *restrict mi = p->mi, *restrict en = p->en;
         memset(mr, 0, np * sizeof *mr);
@@ -299,7 +301,7 @@ int droneid_pre_run(droneid_pre *p, const float complex *iq, size_t n, double fr
     int pass = 0, any_cp = 0;
     for (int k = 0; k < 2 && !pass; k++) {
         int v = (rho[1] > rho[0]) ? 1 - k : k;
-        if (!(rho[v] >= cp_min) || rho[v] <= 0)
+        if (!fit[v] || !(rho[v] >= cp_min))
             continue;
         any_cp = 1;
         double occ = occupancy(p, m, &p->lay[v], (long)(at[v] * (size_t)p->G), freq_offset_hz);

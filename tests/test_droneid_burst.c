@@ -7,7 +7,11 @@
  * resampled to 15.36, 20, 30.72, 50 and 61.44 Msps, buried in white noise at 0 dB
  * -1, -2, -3 and 3 dB in-band SNR (signal power in the burst over noise power in its 9 MHz) after 5 ms of
  * noise for the front end's floor, and run through the front end and the daemon's
- * decoding policy. The figures are printed; seeds are fixed and printed. */
+ * decoding policy. The figures are printed; seeds are fixed and printed. SG_TEST_SEED=<n>
+ * runs another seed, SG_TEST_PRETEST=off the receiver without its pre-test before
+ * resampling (droneid_pre.h), for the with/without figures in docs/droneid-and-signatures.md.
+ * The pre-test's own verdicts: a tone and a narrow OFDM burst refused, a 600-carrier one
+ * passed with its timing. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -343,6 +347,27 @@ static void test_pretest_narrow_ofdm(void **st)
                      d.stage, d.start_s * 1e6, (unsigned long long)rng_state);
     }
     droneid_rx_destroy(rx);
+    /* the pre-test's own refusals: rates out of range, bad arguments; a piece shorter than
+     * the 8-symbol layout passes untested (the receiver refuses it as truncated) */
+    assert_null(droneid_pre_create(15e6, &e));
+    assert_int_equal(e.code, SG_EINVAL);
+    assert_null(droneid_pre_create(201e6, NULL));
+    assert_null(droneid_pre_create(NAN, NULL));
+    droneid_pre *p = droneid_pre_create(DRONEID_FS, &e);
+    assert_non_null(p);
+    droneid_pre_result r;
+    assert_int_equal(droneid_pre_run(NULL, x, n, 0, 0.12, 0.5, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, NULL, n, 0, 0.12, 0.5, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, n, NAN, 0.12, 0.5, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, n, 8e6, 0.12, 0.5, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, n, 0, 1.5, 0.5, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, n, 0, 0.12, 0.1, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, n, 0, 0.12, 0.5, NULL), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, 4000, 0, 0.12, 0.5, &r), SG_OK);
+    assert_int_equal(r.verdict, DRONEID_PRE_PASS);
+    assert_int_equal(r.nsym, 0);
+    droneid_pre_destroy(p);
+    droneid_pre_destroy(NULL);
     free(x);
 }
 
