@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "droneid_pre.h"
 #include "sg_crc.h"
 #include "turbo.h"
 
@@ -165,6 +166,7 @@ void droneid_parse(const uint8_t raw[DRONEID_PAYLOAD_LEN], droneid_msg *m)
 #define OCC_MAX 0.4    /* occupancy above which a layout is not DroneID: 600 equal
                           carriers give 0.13-0.21 from 30 dB down to -3 dB in-band SNR,
                           a narrow strong signal in the band ~1 */
+#define PRE_MARGIN_S 100e-6 /* s kept on each side of the pre-test's burst timing */
 #define TREFINE 24     /* samples searched around the CP timing with the ZC template */
 #define MAX_ITERS 8
 #define EDGE_PAD 96    /* zero samples added on each side (6.25 us) */
@@ -172,6 +174,8 @@ void droneid_parse(const uint8_t raw[DRONEID_PAYLOAD_LEN], droneid_msg *m)
 struct droneid_rx {
     double fs;
     double occ_max; /* occupancy above which a layout is refused (OCC_MAX) */
+    droneid_pre *pre; /* the cheap test before resampling (droneid_pre.h) */
+    double pre_cp_min, pre_occ_max;
     droneid_resamp *rs;
     float complex *y; /* burst at 15.36 Msps, CFO-corrected in place */
     size_t ycap;
@@ -202,6 +206,12 @@ droneid_rx *droneid_rx_create(double fs, sg_errinfo *e)
     }
     q->fs = fs;
     q->occ_max = OCC_MAX;
+    q->pre_cp_min = DRONEID_PRE_CP_MIN, q->pre_occ_max = DRONEID_PRE_OCC_MAX;
+    q->pre = droneid_pre_create(fs, e);
+    if (!q->pre) {
+        droneid_rx_destroy(q);
+        return NULL;
+    }
     if (fs != DRONEID_FS) {
         q->rs = droneid_resamp_create(fs, DRONEID_FS, 6.2e6, e);
         if (!q->rs) {
@@ -233,6 +243,7 @@ void droneid_rx_destroy(droneid_rx *q)
     if (!q)
         return;
     droneid_resamp_destroy(q->rs);
+    droneid_pre_destroy(q->pre);
     turbo_destroy(q->tc);
     turbo_rm_destroy(q->rm);
     free(q->y);
@@ -248,6 +259,14 @@ int droneid_rx_set_occupancy_max(droneid_rx *q, double occ_max)
     if (!q || !(occ_max >= 0.125 && occ_max <= 1))
         return SG_EINVAL;
     q->occ_max = occ_max;
+    return SG_OK;
+}
+
+int droneid_rx_set_pretest(droneid_rx *q, double cp_min, double occ_max)
+{
+    if (!q || !(cp_min >= 0 && cp_min <= 1) || !(occ_max >= 0.125 && occ_max <= 1))
+        return SG_EINVAL;
+    q->pre_cp_min = cp_min, q->pre_occ_max = occ_max;
     return SG_OK;
 }
 
@@ -336,12 +355,6 @@ static void symbol_fft(droneid_rx *q, size_t m, const droneid_layout *l, long s,
  * 601-bin window with the most energy. Returns its offset from the nominal position
  * in carriers (15 kHz), clamped to +-K0_MAX: the front end's centre estimate of a weak
  * burst can be off by several hundred kHz, more than the integer search spans. */
-static int cmp_desc(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x < y) - (x > y);
-}
-
 static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
 {
     float complex X[DRONEID_NFFT];
@@ -352,11 +365,7 @@ static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
         for (int k = 0; k < DRONEID_NFFT; k++)
             P[k + 1] += crealf(X[k] * conjf(X[k]));
     }
-    /* prefix sums over two periods: a window may wrap around the spectrum */
-    for (int k = 1; k <= DRONEID_NFFT; k++)
-        P[DRONEID_NFFT + k] = P[k];
-    for (int k = 1; k <= 2 * DRONEID_NFFT; k++)
-        P[k] += P[k - 1];
+    droneid_power_prefix(P);
     const int w = DRONEID_NZC; /* 601 bins: 600 carriers and DC */
     int best = 0, besta = 0;
     double bestv = -1;
@@ -370,14 +379,7 @@ static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
         }
     }
     /* occupancy: share of the window's energy in its strongest OCC_TOP bins */
-    double bins[DRONEID_NZC];
-    for (int k = 0; k < w; k++)
-        bins[k] = P[besta + k + 1] - P[besta + k];
-    qsort(bins, (size_t)w, sizeof bins[0], cmp_desc);
-    double top = 0;
-    for (int k = 0; k < OCC_TOP; k++)
-        top += bins[k];
-    *occ = bestv > 0 ? top / bestv : 1;
+    *occ = droneid_top_share(P, besta, w, OCC_TOP);
     return best;
 }
 
@@ -482,6 +484,40 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
     size_t m_in = q->rs ? droneid_resamp_out_len(q->rs, n) : n;
     if (m_in + 2 * EDGE_PAD < (size_t)droneid_layout_get(8)->len)
         return SG_ETRUNC;
+    /* the cheap test at the capture rate: most non-DroneID bursts end here, before the
+     * resampler */
+    droneid_pre_result pr = {.verdict = DRONEID_PRE_PASS, .occupancy = -1};
+    if (q->pre_cp_min > 0 || q->pre_occ_max < 1) {
+        int prc = droneid_pre_run(q->pre, iq, n, freq_offset_hz, q->pre_cp_min, q->pre_occ_max,
+                                  &pr);
+        if (prc != SG_OK)
+            return prc;
+    }
+    dg.pre_verdict = pr.verdict;
+    dg.pre_cp_metric = pr.cp_metric;
+    dg.pre_occupancy = pr.occupancy;
+    if (pr.verdict != DRONEID_PRE_PASS) {
+        dg.rejected = true;
+        if (diag)
+            *diag = dg;
+        return SG_ENOTFOUND;
+    }
+    /* a region much longer than the burst the pre-test found: only that burst and
+     * PRE_MARGIN_S on each side are resampled and searched (the caller searches what is
+     * left on either side of a decoded burst again, droneid_burst.h) */
+    size_t a0 = 0;
+    if (pr.nsym) {
+        double len = droneid_layout_get(pr.nsym)->len / DRONEID_FS * q->fs;
+        double m_s = PRE_MARGIN_S * q->fs, lo = pr.start - m_s, hi = pr.start + len + m_s;
+        size_t a = lo > 0 ? (size_t)lo : 0, b = hi < (double)n ? (size_t)ceil(hi) : n;
+        size_t mt = b > a ? (q->rs ? droneid_resamp_out_len(q->rs, b - a) : b - a) : 0;
+        if (b > a && b - a < n && mt + 2 * EDGE_PAD >= (size_t)droneid_layout_get(8)->len) {
+            a0 = a;
+            iq += a;
+            n = b - a;
+            m_in = mt;
+        }
+    }
     size_t m = m_in + 2 * EDGE_PAD;
     if (ensure_cap(q, m))
         return SG_ENOMEM;
@@ -564,7 +600,7 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
     dg.occupancy = occ_best;
     dg.zc_metric = best.zc;
     dg.cfo_hz = best.cfo;
-    dg.start_s = ((double)best.s - EDGE_PAD) / DRONEID_FS;
+    dg.start_s = ((double)best.s - EDGE_PAD) / DRONEID_FS + (double)a0 / q->fs;
     if (best.rho < RHO_MIN || best.zc < 0.2) {
         if (diag)
             *diag = dg;

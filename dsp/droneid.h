@@ -4,7 +4,8 @@
  * Where it sits: the RF front end finds bursts (sg_burst); droneid_burst.h decides
  * which are worth decoding and hands each DroneID-length piece of a burst's IQ (a
  * contiguous copy at the capture rate, with its frequency offset from the capture
- * centre) to droneid_rx_decode(). The receiver resamples to 15.36 Msps, finds the
+ * centre) to droneid_rx_decode(). A pre-test at the capture rate (droneid_pre.h) refuses
+ * most non-DroneID bursts before any resampling. The receiver resamples to 15.36 Msps, finds the
  * symbol timing and coarse CFO from the cyclic prefixes (a layout whose CP metric is
  * below 0.2 stops there: the cheap rejection of non-DroneID bursts), finds the band's
  * centre in the burst's own spectrum (a layout whose band is not evenly occupied at
@@ -84,8 +85,14 @@ typedef struct {
     double occupancy;       /* 0.125..1: share of the band's energy in its strongest 1/8 of
                                the 601 bins (flat OFDM ~0.16; a narrow signal near 1); -1
                                if no layout passed the CP metric */
-    bool rejected;          /* stopped by the cheap tests before the ZC search: on every
-                               layout CP metric < 0.2 or occupancy > 0.4 (SG_ENOTFOUND) */
+    bool rejected;          /* stopped by the cheap tests before the ZC search (SG_ENOTFOUND):
+                               by the pre-test before resampling (pre_verdict != 0), or on
+                               every layout CP metric < 0.2 or occupancy > 0.4 */
+    int pre_verdict;        /* the pre-test's DRONEID_PRE_* (droneid_pre.h): 0 passed, 1 CP
+                               metric, 2 occupancy */
+    double pre_cp_metric;   /* 0..1, the pre-test's CP metric (at the capture rate); 0 if
+                               the burst was too short to test or the pre-test is off */
+    double pre_occupancy;   /* the pre-test's occupancy; -1 if no layout passed its CP test */
     double cfo_hz;          /* total carrier offset found (fractional + integer + fine) */
     double start_s;         /* s, burst start (first CP) from the start of the input IQ
                                (slightly negative if the input began inside the burst) */
@@ -118,6 +125,20 @@ double droneid_rx_rate(const droneid_rx *q);
  * ZC search; default 0.4, range [0.125, 1] (1 turns the test off: benchmarks compare
  * with and without it). SG_EINVAL out of range or NaN. */
 int droneid_rx_set_occupancy_max(droneid_rx *q, double occ_max);
+/* Thresholds of the pre-test before resampling (droneid_pre.h): a burst whose CP metric
+ * there is below cp_min on both layouts, or whose occupancy there is above occ_max on every
+ * layout reaching cp_min, is refused (diag.rejected, SG_ENOTFOUND) without being
+ * resampled; a burst that passes is resampled and searched only around the pre-test's
+ * timing (with 100 us on each side) when the region is longer. cp_min in [0, 1], occ_max
+ * in [0.125, 1]; (0, 1) turns the pre-test off and with it that trimming (benchmarks and
+ * tests compare with and without it). SG_EINVAL out of range or NaN. */
+int droneid_rx_set_pretest(droneid_rx *q, double cp_min, double occ_max);
+/* Defaults of droneid_rx_set_pretest, set on the tuning seed of tests/test_droneid_burst
+ * (real bursts it decodes, 15.36-61.44 Msps, 3 to -3 dB: pre-test CP metric >= 0.144,
+ * occupancy <= 0.29) and the busy scene of bench_droneid seed 4242 (noise-like regions
+ * 0.07-0.12, strong ELRS packets occupancy 0.65-0.95). */
+#define DRONEID_PRE_CP_MIN 0.12
+#define DRONEID_PRE_OCC_MAX 0.5
 
 /* Decodes one burst. iq[n]: complex baseband at fs holding the burst (leading and
  * trailing noise allowed, up to ~10 ms; edges trimmed by up to ~6 us are tolerated);

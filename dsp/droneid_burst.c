@@ -59,6 +59,8 @@ int droneid_burst_decode(droneid_rx *q, const sg_burst *b, const float complex *
         if (rc != SG_OK) {
             if (st && d.rejected)
                 st->rejected++;
+            if (st && d.pre_verdict)
+                st->pre_rejected++;
             continue;
         }
         /* the burst found: [s, e) in the region; search what is left on either side */

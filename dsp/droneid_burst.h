@@ -40,6 +40,8 @@ typedef struct {
     uint64_t attempts;      /* receiver calls */
     uint64_t rejected;      /* receiver calls stopped by its cheap tests (CP metric, band
                                occupancy) before the ZC search (droneid_diag.rejected) */
+    uint64_t pre_rejected;  /* of those, stopped by its pre-test before resampling
+                               (droneid_diag.pre_verdict != 0) */
     uint64_t decoded;       /* messages with a valid CRC-24A */
     uint64_t failed;        /* regions that gave no message */
     uint64_t split;         /* regions that gave more than one message */

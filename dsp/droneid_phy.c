@@ -77,6 +77,35 @@ void droneid_zc(int root, float complex z[DRONEID_NZC])
     z[300] = 0;
 }
 
+/* ---- band occupancy ------------------------------------------------------------- */
+
+void droneid_power_prefix(double P[2 * DRONEID_NFFT + 1])
+{
+    P[0] = 0;
+    for (int k = 1; k <= DRONEID_NFFT; k++)
+        P[DRONEID_NFFT + k] = P[k];
+    for (int k = 1; k <= 2 * DRONEID_NFFT; k++)
+        P[k] += P[k - 1];
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+double droneid_top_share(const double P[2 * DRONEID_NFFT + 1], int a, int w, int top)
+{
+    double bins[DRONEID_NFFT];
+    for (int k = 0; k < w; k++)
+        bins[k] = P[a + k + 1] - P[a + k];
+    qsort(bins, (size_t)w, sizeof bins[0], cmp_desc);
+    double sum = 0, all = P[a + w] - P[a];
+    for (int k = 0; k < top; k++)
+        sum += bins[k];
+    return all > 0 ? sum / all : 1;
+}
+
 /* ---- resampler ------------------------------------------------------------------ */
 
 #define RS_OVS 256      /* table points per input sample */

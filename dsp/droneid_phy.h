@@ -73,6 +73,15 @@ static inline int droneid_carrier_bin(int j)
 void droneid_fft_twiddles(float complex tw[DRONEID_NFFT / 2]);
 void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT / 2], int inverse);
 
+/* Band occupancy, shared by the receiver and its pre-test. P[0..2 NFFT]: P[k + 1] holds
+ * the power of FFT bin k (k < NFFT; P[0] and the rest are overwritten); turned in place
+ * into prefix sums over two periods, so a window may wrap around the spectrum. */
+void droneid_power_prefix(double P[2 * DRONEID_NFFT + 1]);
+/* Share of the energy of bins [a, a + w) (prefix sums from droneid_power_prefix,
+ * 0 <= a < NFFT, 0 < w <= NFFT) in its strongest `top` bins (0 < top <= w); 1 if the
+ * window holds no energy. */
+double droneid_top_share(const double P[2 * DRONEID_NFFT + 1], int a, int w, int top);
+
 /* ---- band-limited fractional resampler ------------------------------------------
  * y(t_m) = sum_n x[n] g(t_m - n / fs_in), t_m = m / fs_out, with g a Blackman-windowed
  * sinc low-pass at cutoff_hz (tabulated 256 points per input sample, linearly

@@ -7,7 +7,11 @@
  * resampled to 15.36, 20, 30.72, 50 and 61.44 Msps, buried in white noise at 0 dB
  * -1, -2, -3 and 3 dB in-band SNR (signal power in the burst over noise power in its 9 MHz) after 5 ms of
  * noise for the front end's floor, and run through the front end and the daemon's
- * decoding policy. The figures are printed; seeds are fixed and printed. */
+ * decoding policy. The figures are printed; seeds are fixed and printed. SG_TEST_SEED=<n>
+ * runs another seed, SG_TEST_PRETEST=off the receiver without its pre-test before
+ * resampling (droneid_pre.h), for the with/without figures in docs/droneid-and-signatures.md.
+ * The pre-test's own verdicts: a tone and a narrow OFDM burst refused, a 600-carrier one
+ * passed with its timing. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +29,7 @@
 #include "droneid_burst.h"
 #include "droneid_enc.h"
 #include "droneid_phy.h"
+#include "droneid_pre.h"
 #include "frontend.h"
 
 #define FIXTURE SG_FIXTURES_DIR "/rf/dji_mavic_air_2_droneid.cf32"
@@ -198,7 +203,10 @@ static void test_merged_region_and_offset_hint(void **st)
 /* The band-occupancy test (droneid.h): a strong carrier in a wide region passes the CP
  * metric (a tone repeats at every lag) but holds its band's energy in a few bins: it is
  * refused before the ZC search and counted; with the test off it goes on to the ZC
- * search. A DroneID burst (600 equal carriers) is far under the threshold and decodes. */
+ * search. A DroneID burst (600 equal carriers) is far under the threshold and decodes.
+ * The pre-test (droneid_pre.h) refuses the tone before all of that: it correlates about as
+ * much half a symbol away from the prefixes as in them (CP contrast < 0.2), and what is
+ * left fails its occupancy. */
 static void test_occupancy_rejects_narrow(void **st)
 {
     (void)st;
@@ -214,10 +222,22 @@ static void test_occupancy_rejects_narrow(void **st)
     assert_non_null(rx);
     droneid_msg m;
     droneid_diag d;
+    /* the pre-test at the capture rate refuses it on its occupancy, before resampling */
     assert_int_equal(droneid_rx_decode(rx, x, n, f_tone, &m, &d), SG_ENOTFOUND);
-    if (!(d.rejected && d.cp_metric >= 0.2 && d.occupancy > 0.9))
+    if (!(d.rejected && d.stage == DRONEID_STAGE_NONE && d.pre_cp_metric < 0.2 &&
+          (d.pre_verdict == DRONEID_PRE_CP ||
+           (d.pre_verdict == DRONEID_PRE_OCC && d.pre_occupancy > 0.9))))
+        fail_msg("tone, pre-test: rejected %d, verdict %d, CP metric %.3f, occupancy %.3f "
+                 "(seed %#x)", d.rejected, d.pre_verdict, d.pre_cp_metric, d.pre_occupancy,
+                 0x0cc0001u);
+    /* the pre-test off: the receiver's own occupancy test refuses it after resampling */
+    assert_int_equal(droneid_rx_set_pretest(rx, 0, 1), SG_OK);
+    assert_int_equal(droneid_rx_decode(rx, x, n, f_tone, &m, &d), SG_ENOTFOUND);
+    if (!(d.rejected && d.pre_verdict == DRONEID_PRE_PASS && d.cp_metric >= 0.2 &&
+          d.occupancy > 0.9))
         fail_msg("tone: rejected %d, CP metric %.3f, occupancy %.3f (seed %#x)", d.rejected,
                  d.cp_metric, d.occupancy, 0x0cc0001u);
+    assert_int_equal(droneid_rx_set_pretest(rx, DRONEID_PRE_CP_MIN, DRONEID_PRE_OCC_MAX), SG_OK);
     /* through the decoding policy: every receiver call counted as rejected */
     sg_burst b = {.t_start = T0, .duration = 1e-3, .fc = 2.4e9 + f_tone, .bandwidth = 9e6,
                   .sample_count = (uint64_t)(1e-3 * fs)};
@@ -230,8 +250,9 @@ static void test_occupancy_rejects_narrow(void **st)
     assert_true(bs.attempts >= 1);
     assert_int_equal(bs.rejected, bs.attempts);
     assert_int_equal(bs.failed, 1);
-    /* the test off: the same region goes past it */
+    /* both tests off: the same region goes past them */
     assert_int_equal(droneid_rx_set_occupancy_max(rx, 1), SG_OK);
+    assert_int_equal(droneid_rx_set_pretest(rx, 0, 1), SG_OK);
     droneid_rx_decode(rx, x, n, f_tone, &m, &d);
     assert_false(d.rejected);
     assert_true(d.stage >= DRONEID_STAGE_SYNC && d.occupancy > 0.9);
@@ -241,6 +262,13 @@ static void test_occupancy_rejects_narrow(void **st)
     assert_int_equal(droneid_rx_set_occupancy_max(rx, 1.01), SG_EINVAL);
     assert_int_equal(droneid_rx_set_occupancy_max(NULL, 0.4), SG_EINVAL);
     assert_int_equal(droneid_rx_set_occupancy_max(rx, 0.4), SG_OK);
+    assert_int_equal(droneid_rx_set_pretest(rx, NAN, 0.5), SG_EINVAL);
+    assert_int_equal(droneid_rx_set_pretest(rx, -0.1, 0.5), SG_EINVAL);
+    assert_int_equal(droneid_rx_set_pretest(rx, 1.1, 0.5), SG_EINVAL);
+    assert_int_equal(droneid_rx_set_pretest(rx, 0.1, 0.1), SG_EINVAL);
+    assert_int_equal(droneid_rx_set_pretest(rx, 0.1, NAN), SG_EINVAL);
+    assert_int_equal(droneid_rx_set_pretest(NULL, 0.1, 0.5), SG_EINVAL);
+    assert_int_equal(droneid_rx_set_pretest(rx, DRONEID_PRE_CP_MIN, DRONEID_PRE_OCC_MAX), SG_OK);
     /* a DroneID burst at ~15 dB: even occupancy, decoded */
     droneid_msg ref;
     make_msg(&ref, 11);
@@ -257,6 +285,90 @@ static void test_occupancy_rejects_narrow(void **st)
     droneid_rx_destroy(rx);
     free(x);
     free(y);
+}
+
+/* The pre-test's other verdict: an OFDM burst with the DroneID numerology (1024-point FFT
+ * at 15.36 Msps, prefixes of 80/72 samples) but only 60 carriers (900 kHz) has the CP
+ * structure and is refused on its occupancy, before the receiver's own tests; a real-
+ * layout burst of 600 carriers passes them with a pre-test timing within 2 us. */
+static void ofdm_burst(float complex *x, int ncarr, int nsym)
+{
+    float complex tw[DRONEID_NFFT / 2], X[DRONEID_NFFT];
+    droneid_fft_twiddles(tw);
+    const droneid_layout *l = droneid_layout_get(nsym);
+    for (int i = 0; i < nsym; i++) {
+        memset(X, 0, sizeof X);
+        for (int j = 0; j < ncarr; j++) {
+            int bin = j < ncarr / 2 ? j - ncarr / 2 : j - ncarr / 2 + 1;
+            X[(bin + DRONEID_NFFT) % DRONEID_NFFT] =
+                (urand() < 0.5 ? 1.0f : -1.0f) + I * (urand() < 0.5 ? 1.0f : -1.0f);
+        }
+        droneid_fft(X, tw, 1);
+        float complex *o = x + l->start[i];
+        for (int k = 0; k < l->cp[i]; k++)
+            o[k] = X[DRONEID_NFFT - l->cp[i] + k] / 32.0f;
+        for (int k = 0; k < DRONEID_NFFT; k++)
+            o[l->cp[i] + k] = X[k] / 32.0f;
+    }
+}
+
+static void test_pretest_narrow_ofdm(void **st)
+{
+    (void)st;
+    const int lead = 3000;
+    const size_t n = (size_t)droneid_layout_get(9)->len + 2 * lead;
+    float complex *x = calloc(n, sizeof *x);
+    assert_non_null(x);
+    sg_errinfo e = {0};
+    droneid_rx *rx = droneid_rx_create(DRONEID_FS, &e);
+    assert_non_null(rx);
+    const int ncarr[2] = {60, 600};
+    for (int c = 0; c < 2; c++) {
+        rng_state = 0x9e7e0001u + (uint64_t)c;
+        memset(x, 0, n * sizeof *x);
+        ofdm_burst(x + lead, ncarr[c], 9);
+        for (size_t k = 0; k < n; k++)
+            x[k] += cnoise(0.02);
+        droneid_msg m;
+        droneid_diag d;
+        droneid_rx_decode(rx, x, n, 0, &m, &d);
+        if (c == 0 && !(d.rejected && d.pre_verdict == DRONEID_PRE_OCC &&
+                        d.pre_cp_metric >= 0.5 && d.pre_occupancy > DRONEID_PRE_OCC_MAX))
+            fail_msg("60 carriers: rejected %d, verdict %d, CP metric %.3f, occupancy %.3f "
+                     "(seed %#llx)", d.rejected, d.pre_verdict, d.pre_cp_metric,
+                     d.pre_occupancy, (unsigned long long)rng_state);
+        /* 600 random carriers: past the pre-test and the receiver's CP and occupancy tests
+         * (its ZC search then fails: no ZC symbols) */
+        if (c == 1 && !(!d.rejected && d.pre_verdict == DRONEID_PRE_PASS &&
+                        d.pre_occupancy < 0.3 && d.stage >= DRONEID_STAGE_SYNC &&
+                        fabs(d.start_s - lead / DRONEID_FS) < 2e-6))
+            fail_msg("600 carriers: rejected %d, verdict %d, occupancy %.3f, stage %d, start "
+                     "%.2f us (seed %#llx)", d.rejected, d.pre_verdict, d.pre_occupancy,
+                     d.stage, d.start_s * 1e6, (unsigned long long)rng_state);
+    }
+    droneid_rx_destroy(rx);
+    /* the pre-test's own refusals: rates out of range, bad arguments; a piece shorter than
+     * the 8-symbol layout passes untested (the receiver refuses it as truncated) */
+    assert_null(droneid_pre_create(15e6, &e));
+    assert_int_equal(e.code, SG_EINVAL);
+    assert_null(droneid_pre_create(201e6, NULL));
+    assert_null(droneid_pre_create(NAN, NULL));
+    droneid_pre *p = droneid_pre_create(DRONEID_FS, &e);
+    assert_non_null(p);
+    droneid_pre_result r;
+    assert_int_equal(droneid_pre_run(NULL, x, n, 0, 0.12, 0.5, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, NULL, n, 0, 0.12, 0.5, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, n, NAN, 0.12, 0.5, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, n, 8e6, 0.12, 0.5, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, n, 0, 1.5, 0.5, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, n, 0, 0.12, 0.1, &r), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, n, 0, 0.12, 0.5, NULL), SG_EINVAL);
+    assert_int_equal(droneid_pre_run(p, x, 4000, 0, 0.12, 0.5, &r), SG_OK);
+    assert_int_equal(r.verdict, DRONEID_PRE_PASS);
+    assert_int_equal(r.nsym, 0);
+    droneid_pre_destroy(p);
+    droneid_pre_destroy(NULL);
+    free(x);
 }
 
 /* ---- the real capture ----------------------------------------------------------------- */
@@ -339,15 +451,20 @@ static void test_real_degraded(void **st)
     const char *es = getenv("SG_TEST_SEED");
     if (es && *es)
         seed = strtoull(es, NULL, 0);
+    /* SG_TEST_PRETEST=off: the receiver's pre-test off (the same figures must come out) */
+    const char *ep = getenv("SG_TEST_PRETEST");
+    bool pre_off = ep && strcmp(ep, "off") == 0;
     int decoded[NSNR] = {0}, total = 0;
     for (size_t q = 0; q < NSNR; q++) {
-        printf("real capture, %.0f dB in-band SNR, seed %#llx: decoded / full bursts\n", snrs[q],
-               (unsigned long long)seed);
+        printf("real capture, %.0f dB in-band SNR, seed %#llx, pre-test %s: decoded / full "
+               "bursts\n", snrs[q], (unsigned long long)seed, pre_off ? "off" : "on");
         total = 0;
         for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
             sink s = {0};
             s.rx = droneid_rx_create(rates[r], &e);
             assert_non_null(s.rx);
+            if (pre_off)
+                assert_int_equal(droneid_rx_set_pretest(s.rx, 0, 1), SG_OK);
             int rt = 0, rd = 0;
             for (size_t o = 0; o < sizeof offs / sizeof offs[0]; o++)
                 for (size_t i = 0; i < ns; i++) {
@@ -385,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_candidate_gate),
         cmocka_unit_test(test_merged_region_and_offset_hint),
         cmocka_unit_test(test_occupancy_rejects_narrow),
+        cmocka_unit_test(test_pretest_narrow_ofdm),
         cmocka_unit_test(test_real_degraded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
