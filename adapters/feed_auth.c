@@ -221,7 +221,19 @@ int feed_key_load(const char *path, bool need_secret, feed_keypair *kp, sg_errin
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
         p++;
     char pub[64] = "", sec[64] = "";
-    if (*p == '{') {
+    /* a bare public key first: '{' is a Z85 character and can start a key */
+    size_t first = strcspn(p, " \t\r\n");
+    bool bare = false;
+    if (first == 40) {
+        memcpy(pub, p, first);
+        pub[first] = '\0';
+        bare = feed_key_z85_valid(pub);
+        if (!bare)
+            pub[0] = '\0';
+    }
+    if (bare) {
+        /* pub holds it */
+    } else if (*p == '{') {
         sg_errinfo je = {0};
         cJSON *root = sgj_parse(path, text, strlen(text), &je);
         static const char *const keys[] = {"public", "secret", NULL};
@@ -240,12 +252,9 @@ int feed_key_load(const char *path, bool need_secret, feed_keypair *kp, sg_errin
                zcert_value(text, "secret-key", sec, sizeof sec) != SG_ENOTFOUND) {
         zcert_value(text, "public-key", pub, sizeof pub);
         zcert_value(text, "secret-key", sec, sizeof sec);
-    } else {
-        size_t n = strcspn(p, " \t\r\n");
-        if (n < sizeof pub) {
-            memcpy(pub, p, n);
-            pub[n] = '\0';
-        }
+    } else if (first < sizeof pub) {
+        memcpy(pub, p, first);
+        pub[first] = '\0';
     }
     free(text);
 
