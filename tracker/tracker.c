@@ -83,6 +83,7 @@ void tracker_destroy(tracker *q)
     free(q->grid_next);
     free(q->grid_cx);
     free(q->grid_cy);
+    free(q->grid_en);
     free(q->jedges);
     free(q->jcost);
     free(q->scan_sensors);

@@ -120,13 +120,14 @@ static int grid_build(tracker *q, const sg_measurement *const *gm, int nk, doubl
     if (trk_grow((void **)&q->grid_head, &q->cap_grid_head, h, sizeof(int)) ||
         trk_grow((void **)&q->grid_next, &q->cap_grid_next, (size_t)nk, sizeof(int)) ||
         trk_grow((void **)&q->grid_cx, &q->cap_grid_cx, (size_t)nk, sizeof(long)) ||
-        trk_grow((void **)&q->grid_cy, &q->cap_grid_cy, (size_t)nk, sizeof(long)))
+        trk_grow((void **)&q->grid_cy, &q->cap_grid_cy, (size_t)nk, sizeof(long)) ||
+        trk_grow((void **)&q->grid_en, &q->cap_grid_en, 2 * (size_t)nk, sizeof(double)))
         return SG_ENOMEM;
     q->grid_mask = (int)h - 1;
-    double rmax = 0;
-    for (int k = 0; k < nk; k++) {
-        double x, y, sd;
-        meas_en(gm[q->keys[k].j], &x, &y, &sd);
+    double rmax = 0, *en = q->grid_en;
+    for (int k = 0; k < nk; k++) { /* east/north once per measurement (trigonometry) */
+        double sd;
+        meas_en(gm[q->keys[k].j], &en[2 * k], &en[2 * k + 1], &sd);
         rmax = fmax(rmax, sd);
     }
     q->grid_rmax = rmax;
@@ -135,8 +136,7 @@ static int grid_build(tracker *q, const sg_measurement *const *gm, int nk, doubl
     for (size_t i = 0; i < h; i++)
         q->grid_head[i] = -1;
     for (int k = 0; k < nk; k++) {
-        double x, y, sd;
-        meas_en(gm[q->keys[k].j], &x, &y, &sd);
+        double x = en[2 * k], y = en[2 * k + 1];
         long cx = (long)floor(x / *cell), cy = (long)floor(y / *cell);
         int b = cell_hash(cx, cy, q->grid_mask);
         q->grid_cx[k] = cx;

@@ -156,7 +156,8 @@ struct tracker {
     int *grid_head, *grid_next; /* spatial index of a group's open measurements (by key
                                    index): hash buckets and chains */
     long *grid_cx, *grid_cy;    /* cell of each */
-    size_t cap_grid_head, cap_grid_next, cap_grid_cx, cap_grid_cy;
+    double *grid_en;            /* m, east and north of each (2 per key index) */
+    size_t cap_grid_head, cap_grid_next, cap_grid_cx, cap_grid_cy, cap_grid_en;
     int grid_mask;
     double grid_rmax;           /* m, largest east/north measurement sd of the group */
     int *uf;              /* JPDA: union-find over tracks and measurements */
