@@ -1,7 +1,8 @@
 /* Kalman filter tests: steady-state covariance against an independent Riccati solution
  * (table-driven), statistical consistency (NEES) against a finely simulated continuous
  * white-noise-acceleration truth, EKF bearing/range-bearing convergence, IMM on a
- * manoeuvre, chi-square gates and the positive-definite check. */
+ * manoeuvre, chi-square gates, the positive-definite check and the packed state of a track's
+ * history (exact round trip). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -421,6 +422,76 @@ static void test_is_pd(void **state)
     assert_false(kf_is_pd(e, 2));
 }
 
+/* Used part of two states bit for bit equal (t, n, modes, mu, x[n], P[n x n]). */
+static bool same_used(const kf_state *a, const kf_state *b)
+{
+    if (memcmp(&a->t, &b->t, sizeof a->t) || a->n != b->n || a->nmodes != b->nmodes)
+        return false;
+    size_t n = (size_t)a->n;
+    for (int k = 0; k < a->nmodes; k++)
+        if (memcmp(&a->mu[k], &b->mu[k], sizeof(double)) ||
+            memcmp(a->x[k], b->x[k], n * sizeof(double)) ||
+            memcmp(a->P[k], b->P[k], n * n * sizeof(double)))
+            return false;
+    return true;
+}
+
+/* kf_pack / kf_unpack (a track's history) give back the used part bit for bit: every model
+ * after filter steps (symmetric P: upper triangles, fewer bytes than kf_copy's part), and a
+ * state whose P is not symmetric or holds a NaN (the full matrices); the unpacked state
+ * then filters exactly like the original. Seed printed on failure. */
+static void test_pack_exact(void **state)
+{
+    (void)state;
+    const kf_model models[] = {KF_MODEL_NCV, KF_MODEL_CA, KF_MODEL_IMM, KF_MODEL_CT,
+                               KF_MODEL_IMM_CT};
+    rng_s = 0x5eed0d1;
+    for (int mo = 0; mo < 5; mo++) {
+        kf_params p = {.model = models[mo], .q_accel = 2, .q_jerk = 1, .imm_sojourn_s = 2,
+                       .q_turn = 0.05, .init_turn_sd = 0.2, .init_acc_sd = 1};
+        kf_state s;
+        double z0[3] = {500, -300, 80}, v0[3] = {10, 5, 0};
+        double P0[9] = {100, 3, 0, 3, 90, 1, 0, 1, 50};
+        kf_init(&p, &s, 0, z0, P0, v0, P0);
+        for (int k = 1; k <= 20; k++) {
+            double t = 0.1 * k, z[3];
+            for (int i = 0; i < 3; i++)
+                z[i] = z0[i] + v0[i] * t + 3 * nrand();
+            kf_predict(&p, &s, t);
+            sg_measurement m = pos_meas(t, z, 9);
+            assert_int_equal(kf_update(&p, &s, &m, NULL), 0);
+        }
+        kf_packed pk;
+        kf_state u, a = s;
+        kf_pack(&pk, &s);
+        assert_int_equal(pk.sym, 1);
+        /* the span kf_copy writes: up to the last mode's n x n */
+        size_t n = (size_t)s.n,
+               copy_part = offsetof(kf_state, P) +
+                           ((size_t)(s.nmodes - 1) * KF_NMAX * KF_NMAX + n * n) * sizeof(double);
+        assert_true(kf_packed_used(&s) < copy_part);
+        kf_unpack(&u, &pk);
+        if (!same_used(&u, &s))
+            fail_msg("model %d: round trip differs (seed 0x5eed0d1)", mo);
+        double z[3] = {z0[0] + 25, z0[1] + 12, z0[2]};
+        sg_measurement m = pos_meas(2.1, z, 9);
+        kf_predict(&p, &a, 2.1);
+        kf_predict(&p, &u, 2.1);
+        assert_int_equal(kf_update(&p, &a, &m, NULL), 0);
+        assert_int_equal(kf_update(&p, &u, &m, NULL), 0);
+        if (!same_used(&u, &a))
+            fail_msg("model %d: unpacked state filters differently", mo);
+        /* not symmetric (and a NaN): kept whole */
+        s.P[s.nmodes - 1][1] += 1e-9;
+        s.P[0][n * n - 1] = NAN;
+        kf_pack(&pk, &s);
+        assert_int_equal(pk.sym, 0);
+        kf_unpack(&u, &pk);
+        if (!same_used(&u, &s))
+            fail_msg("model %d: asymmetric round trip differs", mo);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_numerical_robustness),
         cmocka_unit_test(test_chi2_gate),
         cmocka_unit_test(test_is_pd),
+        cmocka_unit_test(test_pack_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include "kf.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "kf_int.h"
@@ -135,6 +136,71 @@ void kf_copy(kf_state *dst, const kf_state *src)
         dst->mu[k] = src->mu[k];
         memcpy(dst->x[k], src->x[k], n * sizeof(double));
         memcpy(dst->P[k], src->P[k], n * n * sizeof(double));
+    }
+}
+
+/* every mode's P symmetric bit for bit (memcmp: NaN entries compare by their bits) */
+static bool all_sym(const kf_state *s)
+{
+    int n = s->n;
+    for (int k = 0; k < s->nmodes; k++)
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++)
+                if (memcmp(&s->P[k][IDX(i, j, n)], &s->P[k][IDX(j, i, n)], sizeof(double)))
+                    return false;
+    return true;
+}
+
+size_t kf_packed_used(const kf_state *src)
+{
+    size_t n = (size_t)src->n;
+    return offsetof(kf_packed, v) + sizeof(double) * (size_t)src->nmodes * (n + n * (n + 1) / 2);
+}
+
+void kf_pack(kf_packed *dst, const kf_state *src)
+{
+    int n = src->n;
+    bool sym = all_sym(src);
+    dst->t = src->t;
+    dst->n = n;
+    dst->nmodes = src->nmodes;
+    dst->sym = sym;
+    double *v = dst->v;
+    for (int k = 0; k < src->nmodes; k++) {
+        dst->mu[k] = src->mu[k];
+        memcpy(v, src->x[k], (size_t)n * sizeof(double));
+        v += n;
+        if (sym) {
+            for (int i = 0; i < n; i++)
+                for (int j = i; j < n; j++)
+                    *v++ = src->P[k][IDX(i, j, n)];
+        } else {
+            memcpy(v, src->P[k], (size_t)(n * n) * sizeof(double));
+            v += n * n;
+        }
+    }
+}
+
+void kf_unpack(kf_state *dst, const kf_packed *src)
+{
+    int n = src->n;
+    memset(dst, 0, sizeof *dst);
+    dst->t = src->t;
+    dst->n = n;
+    dst->nmodes = src->nmodes;
+    const double *v = src->v;
+    for (int k = 0; k < src->nmodes; k++) {
+        dst->mu[k] = src->mu[k];
+        memcpy(dst->x[k], v, (size_t)n * sizeof(double));
+        v += n;
+        if (src->sym) {
+            for (int i = 0; i < n; i++)
+                for (int j = i; j < n; j++)
+                    dst->P[k][IDX(i, j, n)] = dst->P[k][IDX(j, i, n)] = *v++;
+        } else {
+            memcpy(dst->P[k], v, (size_t)(n * n) * sizeof(double));
+            v += n * n;
+        }
     }
 }
 

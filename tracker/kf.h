@@ -24,6 +24,7 @@
 #define SG_KF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "sg_types.h"
 
@@ -75,6 +76,24 @@ void kf_init(const kf_params *p, kf_state *s, double t, const double pos[3],
  * history of a track copies states at every update, and an NCV state uses 42 of 180
  * numbers. */
 void kf_copy(kf_state *dst, const kf_state *src);
+
+/* A state as a track's history keeps it (kf_pack / kf_unpack, exact both ways): the used
+ * numbers only, packed; per mode x[n] then P, whose upper triangle (row by row) suffices
+ * when every mode's P is symmetric bit for bit (every predict and update leave it so),
+ * otherwise all n x n. An NCV state is 27 numbers (kf_copy's used part: 42). */
+typedef struct {
+    double t;
+    int n, nmodes;
+    int sym;                       /* 1: v holds upper triangles */
+    double mu[KF_MODES];
+    double v[KF_MODES * (KF_NMAX + KF_NMAX * KF_NMAX)];
+} kf_packed;
+
+/* Bytes of dst that kf_pack writes for src (from the start of dst). */
+size_t kf_packed_used(const kf_state *src);
+void kf_pack(kf_packed *dst, const kf_state *src);
+/* dst gets src's used part back bit for bit (its unused entries are zeroed). */
+void kf_unpack(kf_state *dst, const kf_packed *src);
 
 /* Advances the state to time t (t <= s->t is a no-op: the filter never runs backwards). */
 void kf_predict(const kf_params *p, kf_state *s, double t);

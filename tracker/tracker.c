@@ -282,7 +282,8 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
         q->st.oosm_dropped++;
         return;
     }
-    kf_state s = tmp[k].post;
+    kf_state s;
+    kf_unpack(&s, &tmp[k].post);
     kf_predict(&q->kp, &s, m->t);
     if (kf_update(&q->kp, &s, m, NULL) != SG_OK) {
         q->st.update_failed++;
@@ -290,14 +291,14 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
     }
     memmove(&tmp[k + 2], &tmp[k + 1], (size_t)(n - k - 1) * sizeof tmp[0]);
     trk_hist_meas(&tmp[k + 1].m, m);
-    tmp[k + 1].post = s;
+    kf_pack(&tmp[k + 1].post, &s);
     n++;
     sg_measurement mi;
     for (int i = k + 2; i < n; i++) {
         kf_predict(&q->kp, &s, tmp[i].m.t);
         trk_hist_unpack(&tmp[i].m, &mi);
         kf_update(&q->kp, &s, &mi, NULL); /* succeeded before; keep going if not */
-        tmp[i].post = s;
+        kf_pack(&tmp[i].post, &s);
     }
     kf_predict(&q->kp, &s, tr->kf.t);
     tr->kf = s;
@@ -330,7 +331,7 @@ static int process_oosm_group(tracker *q, const sg_measurement *const *gm, int n
         q->pred_ok[i] = 0;
         if (k < 0)
             continue;
-        q->retro[i] = trk_hist_at(tr, k)->post;
+        kf_unpack(&q->retro[i], &trk_hist_at(tr, k)->post);
         kf_predict(&q->kp, &q->retro[i], tg);
         q->pred_ok[i] =
             kf_predict_meas(&q->retro[i], type, gm[0]->sensor_enu, &q->pred[i]) == SG_OK;

@@ -242,7 +242,7 @@ static int try_pair(tracker *q, const sg_measurement *b)
     trk *tr = &q->trk[ti];
     /* the prior is centred on the intersection, so re-applying m1 only shapes P */
     if (kf_update(&q->kp, &tr->kf, m1, NULL) == SG_OK)
-        trk_hist_at(tr, 0)->post = tr->kf;
+        kf_pack(&trk_hist_at(tr, 0)->post, &tr->kf);
     kf_predict(&q->kp, &tr->kf, m2->t);
     if (kf_update(&q->kp, &tr->kf, m2, NULL) == SG_OK) {
         /* the pair is one detection for M-of-N: confirmation needs fresh hits */

@@ -28,7 +28,7 @@ typedef struct {
 
 typedef struct {
     hist_meas m;
-    kf_state post;    /* filter state right after m was applied */
+    kf_packed post;   /* filter state right after m was applied (kf_pack) */
 } hist_entry;
 
 /* A bearing's emitter features, what tracker_features_match compares (kept per sensor on a
@@ -207,11 +207,11 @@ static inline __attribute__((always_inline)) void trk_prefetch_update(const trk 
     __builtin_prefetch(&t->pub->sensors[0], 1);
     __builtin_prefetch(&t->pub->t_last, 1);
     /* the history entry the update writes (trk_hist_push): its measurement and the used part
-     * of an NCV state (t .. x[0], P[0] 6x6), with intent to write */
+     * of the packed state (kf_pack), with intent to write */
     const hist_entry *h =
         &t->cold->hist[t->hist_n < TRK_HIST ? (t->hist_head + t->hist_n) % TRK_HIST : t->hist_head];
     const char *a = (const char *)h;
-    size_t used = offsetof(hist_entry, post) + offsetof(kf_state, P) + sizeof(double) * 36;
+    size_t used = offsetof(hist_entry, post) + kf_packed_used(&t->kf);
     for (size_t o = 0; o < used; o += 64)
         __builtin_prefetch(a + o, 1);
 }

@@ -64,7 +64,7 @@ void trk_hist_push(trk *t, const sg_measurement *m)
         t->hist_head = (t->hist_head + 1) % TRK_HIST;
     }
     trk_hist_meas(&h->m, m);
-    kf_copy(&h->post, &t->kf);
+    kf_pack(&h->post, &t->kf);
 }
 
 /* The kinematic fields both ways (one list, so the two directions cannot drift apart);
