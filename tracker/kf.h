@@ -72,9 +72,8 @@ typedef struct {
 void kf_init(const kf_params *p, kf_state *s, double t, const double pos[3],
              const double Ppos[9], const double vel[3], const double Pvel[9]);
 
-/* Copies the used part of src into dst (dst's unused entries are left as they are): the
- * history of a track copies states at every update, and an NCV state uses 42 of 180
- * numbers. */
+/* Copies the used part of src into dst (dst's unused entries are left as they are): an
+ * NCV state uses 42 of 180 numbers (a track's history packs states instead: kf_pack). */
 void kf_copy(kf_state *dst, const kf_state *src);
 
 /* A state as a track's history keeps it (kf_pack / kf_unpack, exact both ways): the used
