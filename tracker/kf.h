@@ -88,7 +88,9 @@ typedef struct {
     double v[KF_MODES * (KF_NMAX + KF_NMAX * KF_NMAX)];
 } kf_packed;
 
-/* Bytes of dst that kf_pack writes for src (from the start of dst). */
+/* Bytes of dst that kf_pack writes for src (from the start of dst) when every P is
+ * symmetric, as after any predict or update; with a non-symmetric P it writes more (whole
+ * matrices). Only sizes a prefetch; never use it to copy an entry. */
 size_t kf_packed_used(const kf_state *src);
 void kf_pack(kf_packed *dst, const kf_state *src);
 /* dst gets src's used part back bit for bit (its unused entries are zeroed). */
