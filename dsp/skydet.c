@@ -41,6 +41,7 @@ void skydet_destroy(skydet *q)
     free(q->tex);
     free(q->accn);
     free(q->cnt);
+    free(q->ffbox);
     free(q->runs);
     free(q->run_blob);
     free(q->blobs);
@@ -116,6 +117,12 @@ skydet *skydet_create(const skydet_cfg *cfg, sg_errinfo *e)
         skydet_destroy(q);
         sg_err_set(e, SG_ENOMEM, "skydet: out of memory for %dx%d frames", cfg->width,
                    cfg->height);
+        return NULL;
+    }
+    if (cfg->first_frame_detect && cfg->first_frame_max_px > 0 &&
+        !(q->ffbox = malloc(4 * (size_t)cfg->max_runs * sizeof *q->ffbox))) {
+        skydet_destroy(q);
+        sg_err_set(e, SG_ENOMEM, "skydet: out of memory for the first-frame objects");
         return NULL;
     }
     if (cfg->max_shift_px > 0 && !(q->mo = skymotion_create(q->w, q->h, cfg->max_shift_px, e))) {
@@ -273,15 +280,76 @@ static float median9(const skydet *q, const float *v, int bx, int by)
     return w[n / 2];
 }
 
+/* first_frame_max_px: the first-frame object pixels (obj[i] = 1) are joined into
+ * 8-connected objects (row runs, union-find); the pixels of an object whose box's longer
+ * side exceeds first_frame_max_px are cleared (learnt as clutter, as without
+ * first_frame_detect): a drone is compact, a bright cloud band or a cloud edge is not.
+ * Runs beyond max_runs are cleared too. Uses q->runs, which the frame loop resets. */
+static void drop_large_objects(skydet *q, uint8_t *obj)
+{
+    const int w = q->w, lim = q->c.first_frame_max_px;
+    int prev_lo = 0, prev_hi = 0;
+    q->nruns = 0;
+    for (int y = 0; y < q->h; y++) {
+        uint8_t *row = obj + (size_t)y * (size_t)w;
+        int row_start = q->nruns, plo = prev_lo;
+        for (int x = 0; x < w;) {
+            if (!row[x]) {
+                x++;
+                continue;
+            }
+            int x0 = x;
+            while (x < w && row[x])
+                x++;
+            if (q->nruns >= q->c.max_runs) {
+                memset(row + x0, 0, (size_t)(x - x0));
+                q->st.first_frame_large_px += (uint64_t)(x - x0);
+                continue;
+            }
+            skydet_add_run(q, y, x0, x - 1, &plo, prev_hi);
+        }
+        prev_lo = row_start;
+        prev_hi = q->nruns;
+    }
+    int *bx = q->ffbox;
+    for (int i = 0; i < q->nruns; i++) {
+        int *b = bx + 4 * (size_t)i;
+        b[0] = w, b[1] = q->h, b[2] = -1, b[3] = -1;
+    }
+    for (int i = 0; i < q->nruns; i++) {
+        const run *r = &q->runs[i];
+        int *b = bx + 4 * (size_t)skydet_run_root(q, i);
+        if (r->x0 < b[0])
+            b[0] = r->x0;
+        if (r->y < b[1])
+            b[1] = r->y;
+        if (r->x1 > b[2])
+            b[2] = r->x1;
+        if (r->y > b[3])
+            b[3] = r->y;
+    }
+    for (int i = 0; i < q->nruns; i++) {
+        const run *r = &q->runs[i];
+        const int *b = bx + 4 * (size_t)skydet_run_root(q, i);
+        if (b[2] - b[0] + 1 > lim || b[3] - b[1] + 1 > lim) {
+            memset(obj + (size_t)r->y * (size_t)w + (size_t)r->x0, 0, (size_t)(r->x1 - r->x0 + 1));
+            q->st.first_frame_large_px += (uint64_t)(r->x1 - r->x0 + 1);
+        }
+    }
+    q->nruns = 0;
+}
+
 /* first_frame_detect: pixels of the first frame that stand out of their surround
  * (response above the 3x3-block median level by max(k_sigma x the 3x3-block median
  * spread, min_contrast)) are objects, not clutter: their clutter mean starts at the
  * surround's level and they do not feed the noise estimate, so an object already in
- * view (a hovering drone) fires from the next frame instead of being learnt. */
+ * view (a hovering drone) fires from the next frame instead of being learnt. With
+ * first_frame_max_px only compact objects are taken (drop_large_objects). */
 static void first_frame_objects(skydet *q)
 {
     const size_t nb = (size_t)q->nbx * (size_t)q->nby;
     float *lvl = q->sdtmp, *spread = q->tex; /* scratch: tex is recomputed from frame 1 on */
+    uint8_t *obj = q->tmp;                    /* scratch: the morphology is done */
     for (size_t b = 0; b < nb; b++) {
         double m = q->acc[b] / q->cnt[b];
         q->mean[b] = (float)m;
@@ -299,17 +367,28 @@ static void first_frame_objects(skydet *q)
             lvl[b] = median9(q, q->mean, bx, by);
             spread[b] = median9(q, q->var, bx, by);
         }
-    memset(q->acc, 0, nb * sizeof *q->acc);
-    memset(q->acc2, 0, nb * sizeof *q->acc2);
-    memset(q->accn, 0, nb * sizeof *q->accn);
     const float kk = (float)q->c.k_sigma, floor = (float)q->c.min_contrast;
     for (int y = 0; y < q->h; y++) {
         int by = y / q->c.block;
         for (int x = 0; x < q->w; x++) {
             size_t i = (size_t)y * (size_t)q->w + (size_t)x;
             size_t b = (size_t)by * (size_t)q->nbx + (size_t)(x / q->c.block);
-            float d = q->bg[i], thr = kk * spread[b] > floor ? kk * spread[b] : floor;
-            if (lvl[b] <= sky_lvl && d > lvl[b] + thr) {
+            float thr = kk * spread[b] > floor ? kk * spread[b] : floor;
+            obj[i] = lvl[b] <= sky_lvl && q->bg[i] > lvl[b] + thr;
+        }
+    }
+    if (q->c.first_frame_max_px > 0)
+        drop_large_objects(q, obj);
+    memset(q->acc, 0, nb * sizeof *q->acc);
+    memset(q->acc2, 0, nb * sizeof *q->acc2);
+    memset(q->accn, 0, nb * sizeof *q->accn);
+    for (int y = 0; y < q->h; y++) {
+        int by = y / q->c.block;
+        for (int x = 0; x < q->w; x++) {
+            size_t i = (size_t)y * (size_t)q->w + (size_t)x;
+            size_t b = (size_t)by * (size_t)q->nbx + (size_t)(x / q->c.block);
+            float d = q->bg[i];
+            if (obj[i]) {
                 q->bg[i] = lvl[b];
                 q->st.first_frame_px++;
                 continue;

@@ -84,6 +84,10 @@ typedef struct {
     bool first_frame_detect;  /* objects standing out of their surround in the first frame
                                  (after create or reset) are not learnt as clutter, so one
                                  already in view fires from the next frame (default false) */
+    int first_frame_max_px;   /* px, 0 = no limit or 1..8192: with first_frame_detect, only
+                                 first-frame objects (8-connected) whose box's longer side is
+                                 at most this are taken; larger ones (cloud edges, bright cloud
+                                 bands) are learnt as clutter as without it (default 0) */
 } skydet_cfg;
 
 /* One object in one frame. Pixel coordinates: (0,0) is the centre of the top-left
@@ -120,6 +124,8 @@ typedef struct {
     uint64_t blobs_textured;  /* rejected by sky_texture */
     uint64_t blobs_below_horizon; /* rejected by sky_mask */
     uint64_t first_frame_px;  /* first-frame pixels taken as objects (first_frame_detect) */
+    uint64_t first_frame_large_px; /* first-frame object pixels learnt as clutter because their
+                                      object exceeds first_frame_max_px (or max_runs) */
     uint64_t tracklets_dropped; /* new objects without a free tracklet slot */
     uint64_t frames_shifted;  /* frames with a compensated camera motion */
     int shift_x, shift_y;     /* px, last frame's compensated scene shift */
@@ -134,7 +140,7 @@ void skydet_cfg_default(skydet_cfg *cfg, int width, int height);
  * keys radius, polarity ("both"|"dark"|"bright"), k_sigma, min_contrast, block,
  * noise_tau_frames, clutter_tau_frames, min_area, max_size, merge_px, persist_k,
  * persist_n, gate_px, max_blobs, max_tracklets, border, sky_texture, max_shift_px, sky_mask,
- * sky_mask_margin_px, first_frame_detect (boolean). Unknown keys are errors. width and
+ * sky_mask_margin_px, first_frame_detect (boolean), first_frame_max_px. Unknown keys are errors. width and
  * height are not read (they come from the stream). obj may be NULL (no change). */
 int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, sg_errinfo *e);
 

@@ -25,6 +25,11 @@ static int blob_find(blob_acc *b, int i)
     return i;
 }
 
+int skydet_run_root(skydet *q, int i)
+{
+    return uf_find(q->runs, i);
+}
+
 void skydet_add_run(skydet *q, int y, int x0, int x1, int *prev_lo, int prev_hi)
 {
     if (q->nruns >= q->c.max_runs) {

@@ -42,7 +42,7 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
                                        "max_size", "merge_px", "merge_frac", "persist_k", "persist_n",
                                        "gate_px", "max_blobs", "max_tracklets", "border", "sky_texture",
                                        "max_shift_px", "sky_mask", "sky_mask_margin_px",
-                                       "first_frame_detect",
+                                       "first_frame_detect", "first_frame_max_px",
                                        NULL};
     static const char *const pols[] = {"both", "dark", "bright"};
     if (!obj)
@@ -78,6 +78,7 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
     GETI("max_shift_px", max_shift_px, 0, 128)
     GETD("sky_mask", sky_mask, 0, 255)
     GETI("sky_mask_margin_px", sky_mask_margin_px, -64, 128)
+    GETI("first_frame_max_px", first_frame_max_px, 0, 8192)
 #undef GETI
 #undef GETD
     if (!rc)
@@ -130,6 +131,8 @@ int skydet_cfg_check(const skydet_cfg *c, sg_errinfo *e)
           c->sky_mask)
     RANGE(c->sky_mask_margin_px >= -64 && c->sky_mask_margin_px <= 128, "sky_mask_margin_px", "%d",
           c->sky_mask_margin_px)
+    RANGE(c->first_frame_max_px >= 0 && c->first_frame_max_px <= 8192, "first_frame_max_px", "%d",
+          c->first_frame_max_px)
     RANGE(c->max_runs >= 64 && c->max_runs <= (1 << 22), "max_runs", "%d", c->max_runs)
 #undef RANGE
     if (isnan(c->k_sigma) || isnan(c->min_contrast) || isnan(c->gate_px) || isnan(c->merge_frac) ||

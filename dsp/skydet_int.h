@@ -51,6 +51,8 @@ struct skydet {
     float tex_med;                    /* median block texture of the last frame */
     int *accn;                        /* nbx*nby pixels that fed acc (non-firing) */
     int *cnt;                         /* nbx*nby pixel counts */
+    int *ffbox;                       /* 4 * max_runs: first-frame object boxes per run root
+                                         (first_frame_max_px > 0 only) */
     run *runs;
     int nruns;
     int *run_blob;
@@ -97,6 +99,8 @@ static inline int tophat(const skydet *q, uint8_t iv, size_t i, int *pol)
 /* skydet_blobs.c: appends the firing run y, x0..x1 (inclusive) and joins it with the
  * touching runs of the previous row [*prev_lo, prev_hi); counts an overflow. */
 void skydet_add_run(skydet *q, int y, int x0, int x1, int *prev_lo, int prev_hi);
+/* Root of run i's set (union-find over q->runs). */
+int skydet_run_root(skydet *q, int i);
 /* Runs -> merged, filtered candidate blobs (q->cand, q->ncand). */
 void skydet_make_blobs(skydet *q, const uint8_t *img, size_t stride);
 /* Candidates -> tracklets -> confirmed detections (q->out, q->nout). */

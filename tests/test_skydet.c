@@ -54,6 +54,8 @@ typedef struct {
     bool target;
     double tx0, ty0, tvx, tvy; /* px, px/frame */
     double tamp, tsig;         /* grey levels (negative = dark), px */
+    bool band;                 /* a long thin bright band (a sunlit cloud streak) */
+    double bx0, by0, blen, bth, bamp, bvx; /* px (left, top), px, px, grey levels, px/frame */
     rng r;
 } scene;
 
@@ -117,6 +119,9 @@ static void scene_render(scene *s, int k, uint8_t *img, size_t stride, double *t
                 v += 35.0 / (1.0 + exp(-(x - edge_x - 0.3 * y) / 2.0)); /* cloud bank */
             if (s->treeline && y > s->hz0 + s->hz_slope * (x - 0.5 * s->w))
                 v += s->tex[y * s->w + x] - 80.0; /* dark, textured trees */
+            if (s->band && y >= s->by0 && y < s->by0 + s->bth && x >= s->bx0 + s->bvx * k &&
+                x < s->bx0 + s->bvx * k + s->blen)
+                v += s->bamp;
             if (s->target) {
                 double dx = x - px, dy = y - py;
                 v += s->tamp * exp(-(dx * dx + dy * dy) / (2 * s->tsig * s->tsig));
@@ -585,6 +590,72 @@ static void test_first_frame_detect(void **state)
     assert_true(fa[1] <= fa[0] + 5);
 }
 
+/* first_frame_max_px: on a thermal sky, a hot target hovering in view from the first
+ * frame and a static-looking thin bright band (80 x 6 px, drifting 0.1 px/frame: a sunlit
+ * cloud streak) already there. first_frame_detect alone takes both as objects, so the band
+ * fires for seconds; with first_frame_max_px 32 the band (longer than 32 px) is learnt as
+ * clutter as without first_frame_detect, and the target is still reported from frame 3. */
+static void test_first_frame_max_px(void **state)
+{
+    (void)state;
+    int hits[3] = {0}, first[3] = {-1, -1, -1}, fa[3] = {0}, nsc = 0;
+    uint64_t px[3] = {0}, large[3] = {0};
+    for (int pass = 0; pass < 3; pass++) {
+        scene s;
+        scene_init(&s, 320, 256, 0x5eed10);
+        s.edge = false;
+        s.base = 40; /* cold sky */
+        s.target = true;
+        s.tamp = 50; /* hot */
+        s.tsig = 1.3;
+        s.tx0 = 220.3;
+        s.ty0 = 60.6;
+        s.tvx = 0.02; /* hovering */
+        s.tvy = 0.0;
+        s.band = true;
+        s.bx0 = 40;
+        s.by0 = 150;
+        s.blen = 80;
+        s.bth = 6;
+        s.bamp = 40;
+        s.bvx = 0.1;
+        skydet_cfg c;
+        skydet_cfg_default(&c, s.w, s.h);
+        c.polarity = SKYDET_BRIGHT;
+        c.first_frame_detect = pass > 0;
+        c.first_frame_max_px = pass == 2 ? 32 : 0;
+        sg_errinfo e = {0};
+        skydet *q = skydet_create(&c, &e);
+        if (!q)
+            fail_msg("%s", e.msg);
+        score sc = run_scene_on(&s, q, 60, (size_t)s.w, 3);
+        hits[pass] = sc.hits;
+        first[pass] = sc.first_hit;
+        fa[pass] = sc.false_alarms;
+        nsc = sc.frames_scored;
+        skydet_stats st;
+        skydet_get_stats(q, &st);
+        px[pass] = st.first_frame_px;
+        large[pass] = st.first_frame_large_px;
+        skydet_destroy(q);
+    }
+    for (int pass = 0; pass < 3; pass++)
+        print_message("first_frame %s (seed 0x5eed10): target %d/%d frames (first %d), %d false "
+                      "alarms, %llu first-frame object px, %llu learnt as too large\n",
+                      pass == 0 ? "off" : pass == 1 ? "on, no size limit" : "on, max 32 px",
+                      hits[pass], nsc, first[pass], fa[pass], (unsigned long long)px[pass],
+                      (unsigned long long)large[pass]);
+    assert_true(hits[0] <= 0.25 * nsc);      /* the hovering target is learnt without it */
+    assert_int_equal(first[1], 3);
+    assert_int_equal(first[2], 3);
+    assert_true(hits[2] >= 0.95 * nsc);
+    assert_true(fa[1] >= 40);                /* the band fires, as an object, without the limit */
+    assert_true(fa[2] <= fa[0] + 5);         /* with it, no more than with first_frame off */
+    assert_true(px[2] > 0 && px[2] < 100);   /* the target's pixels only */
+    assert_true(px[1] >= px[2] + 400);       /* the band's 480 px, less the noise-cut edges */
+    assert_true(large[2] >= 400 && large[0] == 0 && large[1] == 0);
+}
+
 /* Size-relative fragment merging (merge_frac): an object wider than the top-hat fires
  * only by its thin parts, here two dark 24 x 4 px bars 18 px apart (one object's wings,
  * beyond merge_px 8) moving together. merge_frac 0: two candidates; 1: one box
@@ -678,6 +749,13 @@ static void test_bad_config(void **state)
     c.sky_mask_margin_px = 200;
     assert_null(skydet_create(&c, &e));
     assert_non_null(strstr(e.msg, "sky_mask_margin_px"));
+    skydet_cfg_default(&c, 320, 256);
+    c.first_frame_max_px = -1;
+    assert_null(skydet_create(&c, &e));
+    assert_non_null(strstr(e.msg, "first_frame_max_px"));
+    c.first_frame_max_px = 9000;
+    assert_null(skydet_create(&c, &e));
+    assert_non_null(strstr(e.msg, "first_frame_max_px"));
     assert_null(skydet_create(NULL, &e));
 
     const char *bad[][2] = {
@@ -688,6 +766,8 @@ static void test_bad_config(void **state)
         {"{\"radiuss\": 3}", "det.radiuss"},
         {"{\"max_shift_px\": 200}", "det.max_shift_px"},
         {"{\"merge_frac\": 5}", "det.merge_frac"},
+        {"{\"first_frame_max_px\": -2}", "det.first_frame_max_px"},
+        {"{\"first_frame_max_px\": 1.5}", "det.first_frame_max_px"},
         {"[1]", "det"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -758,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_sky_mask_horizon),
         cmocka_unit_test(test_sky_mask_open_sky),
         cmocka_unit_test(test_first_frame_detect),
+        cmocka_unit_test(test_first_frame_max_px),
         cmocka_unit_test(test_camera_thermal_defaults),
         cmocka_unit_test(test_pan_compensated),
         cmocka_unit_test(test_merge_frac),
