@@ -135,11 +135,14 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
         rc = sgj_bool(sensor, where, "body_bearings", false, true, &cfg->body_bearings, e);
     if (!rc)
         rc = sgj_object(ad, wa, "detector", false, &det, e);
-    /* thermal cameras: the horizon mask defaults on (it gained on the thermal calib
-     * clips and cost recall on visible, docs/camera.md); the detector section can
-     * still set it */
-    if (!rc && cfg->thermal)
+    /* thermal cameras: the horizon mask and compact first-frame objects default on
+     * (they gained on the thermal calib clips; the mask cost recall on visible,
+     * docs/camera.md); the detector section can still set them */
+    if (!rc && cfg->thermal) {
         cfg->det.sky_mask = 3;
+        cfg->det.first_frame_detect = true;
+        cfg->det.first_frame_max_px = 32;
+    }
     if (!rc)
         rc = skydet_cfg_from_json(&cfg->det, det, wd, e);
     return rc;

@@ -790,18 +790,20 @@ static void test_bad_config(void **state)
     cJSON_Delete(j);
 }
 
-/* A thermal camera's site config turns the horizon mask on by default; its detector
- * section can turn it off (and first_frame_detect on); a visible camera keeps it off. */
+/* A thermal camera's site config turns the horizon mask and compact first-frame objects
+ * (first_frame_detect, first_frame_max_px 32) on by default; its detector section can
+ * turn them off or change them; a visible camera keeps them off. */
 static void test_camera_thermal_defaults(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"\"modality\": \"thermal\"", "3 0"},
-        {"\"modality\": \"thermal\", \"detector\": {\"first_frame_detect\": true}", "3 1"},
-        {"\"modality\": \"visible\"", "0 0"},
+        {"\"modality\": \"thermal\"", "3 1 32"},
+        {"\"modality\": \"thermal\", \"detector\": {\"first_frame_max_px\": 0}", "3 1 0"},
+        {"\"modality\": \"visible\"", "0 0 0"},
         {"\"modality\": \"thermal\", \"detector\": {\"sky_mask\": 0, \"first_frame_detect\": false}",
-         "0 0"},
-        {"\"detector\": {\"sky_mask\": 4.5, \"sky_mask_margin_px\": 6}", "4.5 0"},
+         "0 0 32"},
+        {"\"detector\": {\"sky_mask\": 4.5, \"sky_mask_margin_px\": 6}", "4.5 0 0"},
+        {"\"detector\": {\"first_frame_detect\": true}", "0 1 0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[512];
@@ -817,10 +819,11 @@ static void test_camera_thermal_defaults(void **state)
             fail_msg("%s: %s", cases[i][0], e.msg);
         cJSON_Delete(j);
         char got[32];
-        snprintf(got, sizeof got, "%g %d", c.det.sky_mask, (int)c.det.first_frame_detect);
+        snprintf(got, sizeof got, "%g %d %d", c.det.sky_mask, (int)c.det.first_frame_detect,
+                 c.det.first_frame_max_px);
         if (strcmp(got, cases[i][1]))
-            fail_msg("%s: sky_mask, first_frame_detect = %s, expected %s", cases[i][0], got,
-                     cases[i][1]);
+            fail_msg("%s: sky_mask, first_frame_detect, first_frame_max_px = %s, expected %s",
+                     cases[i][0], got, cases[i][1]);
         if (i == 4)
             assert_int_equal(c.det.sky_mask_margin_px, 6);
     }
