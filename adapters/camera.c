@@ -30,6 +30,13 @@ void camera_cfg_default(camera_cfg *cfg)
     skydet_cfg_default(&cfg->det, 0, 0);
 }
 
+void camera_thermal_detector_defaults(skydet_cfg *det)
+{
+    det->sky_mask = 3;
+    det->first_frame_detect = true;
+    det->first_frame_max_px = 32;
+}
+
 int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where,
                          sg_errinfo *e)
 {
@@ -138,11 +145,8 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
     /* thermal cameras: the horizon mask and compact first-frame objects default on
      * (they gained on the thermal calib clips; the mask cost recall on visible,
      * docs/camera.md); the detector section can still set them */
-    if (!rc && cfg->thermal) {
-        cfg->det.sky_mask = 3;
-        cfg->det.first_frame_detect = true;
-        cfg->det.first_frame_max_px = 32;
-    }
+    if (!rc && cfg->thermal)
+        camera_thermal_detector_defaults(&cfg->det);
     if (!rc)
         rc = skydet_cfg_from_json(&cfg->det, det, wd, e);
     return rc;

@@ -141,6 +141,11 @@ void camera_cfg_default(camera_cfg *cfg);
 int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where,
                          sg_errinfo *e);
 
+/* The thermal camera's detector defaults (camera_cfg_from_json applies them when
+ * modality is thermal, before the detector section): horizon mask sky_mask 3,
+ * first_frame_detect with first_frame_max_px 32 (docs/camera.md, sixth pass). */
+void camera_thermal_detector_defaults(skydet_cfg *det);
+
 /* Builds the pipeline (not started). Missing elements are named with the Debian
  * package that provides them. NULL on error. */
 camera *camera_create(const camera_cfg *cfg, sg_errinfo *e);

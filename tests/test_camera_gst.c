@@ -630,8 +630,10 @@ static void test_real_clips_classified(void **state)
         snprintf(c.classifier, sizeof c.classifier, "%s/config/camcls.json", SG_SOURCE_DIR);
         snprintf(c.classifier_thermal, sizeof c.classifier_thermal,
                  "%s/config/camcls_ir.json", SG_SOURCE_DIR);
-        if (c.thermal)
+        if (c.thermal) {
             c.det.merge_frac = 1;
+            camera_thermal_detector_defaults(&c.det); /* as a thermal site camera */
+        }
         c.max_seconds = 5;
         sg_errinfo e = {0};
         camera *cam = camera_create(&c, &e);
