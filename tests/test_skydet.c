@@ -540,6 +540,20 @@ static void test_sky_mask_open_sky(void **state)
     free(img);
 }
 
+/* Runs 60 frames of s through a detector made from c (scored from frame 3); *st gets
+ * its counters. For the first-frame tests. */
+static score run_first_frames(scene *s, const skydet_cfg *c, skydet_stats *st)
+{
+    sg_errinfo e = {0};
+    skydet *q = skydet_create(c, &e);
+    if (!q)
+        fail_msg("%s", e.msg);
+    score sc = run_scene_on(s, q, 60, (size_t)s->w, 3);
+    skydet_get_stats(q, st);
+    skydet_destroy(q);
+    return sc;
+}
+
 /* first_frame_detect: a target hovering in view from the first frame (over sky, with a
  * static tree line below) is learnt as clutter without it and reported from the third
  * frame with it; the tree line is still learnt (no more false alarms than without). */
@@ -561,20 +575,14 @@ static void test_first_frame_detect(void **state)
         skydet_cfg c;
         skydet_cfg_default(&c, s.w, s.h);
         c.first_frame_detect = pass == 1;
-        sg_errinfo e = {0};
-        skydet *q = skydet_create(&c, &e);
-        if (!q)
-            fail_msg("%s", e.msg);
-        score sc = run_scene_on(&s, q, 60, (size_t)s.w, 3);
+        skydet_stats st;
+        score sc = run_first_frames(&s, &c, &st);
         hits[pass] = sc.hits;
         first[pass] = sc.first_hit;
         fa[pass] = sc.false_alarms;
         nsc = sc.frames_scored;
-        skydet_stats st;
-        skydet_get_stats(q, &st);
         if (pass)
             px = st.first_frame_px;
-        skydet_destroy(q);
         free(s.tex);
     }
     print_message("hovering target in view at start (seed 0x5eed0d): off %d/%d frames (first %d), "
@@ -624,20 +632,14 @@ static void test_first_frame_max_px(void **state)
         c.polarity = SKYDET_BRIGHT;
         c.first_frame_detect = pass > 0;
         c.first_frame_max_px = pass == 2 ? 32 : 0;
-        sg_errinfo e = {0};
-        skydet *q = skydet_create(&c, &e);
-        if (!q)
-            fail_msg("%s", e.msg);
-        score sc = run_scene_on(&s, q, 60, (size_t)s.w, 3);
+        skydet_stats st;
+        score sc = run_first_frames(&s, &c, &st);
         hits[pass] = sc.hits;
         first[pass] = sc.first_hit;
         fa[pass] = sc.false_alarms;
         nsc = sc.frames_scored;
-        skydet_stats st;
-        skydet_get_stats(q, &st);
         px[pass] = st.first_frame_px;
         large[pass] = st.first_frame_large_px;
-        skydet_destroy(q);
     }
     for (int pass = 0; pass < 3; pass++)
         print_message("first_frame %s (seed 0x5eed10): target %d/%d frames (first %d), %d false "
