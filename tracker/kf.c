@@ -157,6 +157,13 @@ size_t kf_packed_used(const kf_state *src)
     return offsetof(kf_packed, v) + sizeof(double) * (size_t)src->nmodes * (n + n * (n + 1) / 2);
 }
 
+size_t kf_packed_size(kf_model model)
+{
+    size_t n = (size_t)model_dim(model);
+    size_t nmodes = (model == KF_MODEL_IMM || model == KF_MODEL_IMM_CT) ? 2 : 1;
+    return offsetof(kf_packed, v) + sizeof(double) * nmodes * (n + n * n);
+}
+
 void kf_pack(kf_packed *dst, const kf_state *src)
 {
     int n = src->n;
