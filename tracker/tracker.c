@@ -208,12 +208,16 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
         rc = trk_assign_stage(q, ng, ne, stage);
         if (rc)
             return rc;
-        /* in track order: the track records are then read in sequence, not at random */
+        /* in track order: the track records are then read in sequence, not at random; a
+         * record is asked for 2 * TRK_AHEAD tracks ahead, what it points at (its public
+         * record, history entry, measurement) TRK_AHEAD ahead, once it is in cache (asked
+         * for together, the pointer loads waited for the record) */
         for (size_t i = 0; i < q->n_trk; i++) {
-            if (i + TRK_AHEAD < q->n_trk && q->r2c[i + TRK_AHEAD] >= 0) {
-                trk_prefetch(&q->trk[i + TRK_AHEAD]);
-                trk_prefetch_update(q, &q->trk[i + TRK_AHEAD], gm[q->r2c[i + TRK_AHEAD]]);
-            }
+            size_t a = i + TRK_AHEAD, a2 = i + 2 * TRK_AHEAD;
+            if (a2 < q->n_trk && q->r2c[a2] >= 0)
+                trk_prefetch(&q->trk[a2]);
+            if (a < q->n_trk && q->r2c[a] >= 0)
+                trk_prefetch_update(q, &q->trk[a], gm[q->r2c[a]]);
             int j = q->r2c[i];
             if (j >= 0 && q->mflag[j] != MF_DONE) {
                 trk_apply_update(q, &q->trk[i], gm[j]);
