@@ -56,7 +56,8 @@ typedef struct {
 } trk_cold;
 
 /* The per-scan (hot) part of a track: bookkeeping first, then the filter state, whose used
- * part (an NCV state: t, mu, x and a 6x6 P) follows it contiguously. */
+ * part (an NCV state: t, mu, x and a 6x6 P) follows it contiguously, then each sensor's last
+ * hit (read by updates and scan reports, not by the gate). */
 typedef struct {
     sg_track *pub;             /* always &tracker.out[index of this track]: the public records
                                   live in the list tracker_tracks returns, so no call copies
@@ -76,16 +77,18 @@ typedef struct {
     uint32_t dup_count;        /* consecutive groups found coincident with dup_of */
     uint32_t dup_apart;        /* consecutive groups found apart from dup_of */
     uint64_t dup_group;        /* group of the last duplicate test */
+    int n_last;
+    uint32_t miss_scans;       /* scan reports among the current run of misses (0: none) */
+    double miss_t0, miss_t1;   /* s, first scan's t0 and last scan's t1 of those misses */
+    kf_state kf;
+    /* after the filter state, of which a pass reads the used part only: the gate's pass
+     * never reads these, an update and a scan report mostly the first */
     struct {
         double t;              /* s, time of the newest update by that sensor */
         int sensor;
         bool has_feat;         /* that update was a bearing with emitter features
                                   (cold->feat[slot]), matched against other sensors' bearings */
     } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
-    int n_last;
-    uint32_t miss_scans;       /* scan reports among the current run of misses (0: none) */
-    double miss_t0, miss_t1;   /* s, first scan's t0 and last scan's t1 of those misses */
-    kf_state kf;
 } trk;
 
 /* A valid measurement of the current call with its sort key. */
@@ -216,6 +219,7 @@ static inline __attribute__((always_inline)) void trk_prefetch_update(const trac
     __builtin_prefetch(&t->pub->identity[0], 1);
     __builtin_prefetch(&t->pub->sensors[0], 1);
     __builtin_prefetch(&t->pub->t_last, 1);
+    __builtin_prefetch(&t->last_hit[0], 1); /* trk_note_hit; a second sensor is rare */
     /* the history entry the update writes (trk_hist_push): its measurement and the used part
      * of the packed state (kf_pack), with intent to write */
     int k = t->hist_n < TRK_HIST ? (t->hist_head + t->hist_n) % TRK_HIST : t->hist_head;

@@ -315,8 +315,11 @@ int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
         return SG_ENOMEM;
     for (size_t i = 0; i < q->n_trk;) {
         trk *tr = &q->trk[i];
-        if (i + TRK_AHEAD < q->n_trk)
+        if (i + TRK_AHEAD < q->n_trk) {
             trk_prefetch(&q->trk[i + TRK_AHEAD]);
+            if (ns) /* trk_scan_track reads the last hits */
+                __builtin_prefetch(&q->trk[i + TRK_AHEAD].last_hit[0]);
+        }
         for (size_t k = 0; k < ns; k++) /* slot i after a deletion holds an unscanned track */
             trk_scan_track(q, tr, &scans[k]);
         kf_predict(&q->kp, &tr->kf, q->t_now);
