@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "kf_int.h"
@@ -139,42 +140,52 @@ void kf_copy(kf_state *dst, const kf_state *src)
     }
 }
 
-/* every mode's P symmetric bit for bit (memcmp: NaN entries compare by their bits) */
-static bool all_sym(const kf_state *s)
+size_t kf_packed_size(kf_model model)
 {
-    int n = s->n;
-    for (int k = 0; k < s->nmodes; k++)
-        for (int i = 0; i < n; i++)
-            for (int j = i + 1; j < n; j++)
-                if (memcmp(&s->P[k][IDX(i, j, n)], &s->P[k][IDX(j, i, n)], sizeof(double)))
-                    return false;
-    return true;
+    size_t n = (size_t)model_dim(model);
+    size_t nmodes = (model == KF_MODEL_IMM || model == KF_MODEL_IMM_CT) ? 2 : 1;
+    return offsetof(kf_packed, v) + sizeof(double) * nmodes * (n + n * n);
 }
 
-size_t kf_packed_used(const kf_state *src)
+/* x and P's upper triangle of every mode into dst->v, in one pass that also compares each
+ * entry with its mirror bit for bit (NaN entries compare by their bits); true if every P
+ * was symmetric */
+static inline __attribute__((always_inline)) bool pack_upper(kf_packed *dst, const kf_state *src,
+                                                             int n, int nmodes)
 {
-    size_t n = (size_t)src->n;
-    return offsetof(kf_packed, v) + sizeof(double) * (size_t)src->nmodes * (n + n * (n + 1) / 2);
+    double *v = dst->v;
+    uint64_t diff = 0;
+    for (int k = 0; k < nmodes; k++) {
+        dst->mu[k] = src->mu[k];
+        memcpy(v, src->x[k], (size_t)n * sizeof(double));
+        v += n;
+        const double *P = src->P[k];
+        for (int i = 0; i < n; i++)
+            for (int j = i; j < n; j++) {
+                uint64_t a, b;
+                memcpy(&a, &P[IDX(i, j, n)], sizeof a);
+                memcpy(&b, &P[IDX(j, i, n)], sizeof b);
+                diff |= a ^ b;
+                *v++ = P[IDX(i, j, n)];
+            }
+    }
+    return diff == 0;
 }
 
 void kf_pack(kf_packed *dst, const kf_state *src)
 {
     int n = src->n;
-    bool sym = all_sym(src);
     dst->t = src->t;
     dst->n = n;
     dst->nmodes = src->nmodes;
+    bool sym = (n == 6 && src->nmodes == 1) ? pack_upper(dst, src, 6, 1) /* NCV: unrolled */
+                                            : pack_upper(dst, src, n, src->nmodes);
     dst->sym = sym;
-    double *v = dst->v;
-    for (int k = 0; k < src->nmodes; k++) {
-        dst->mu[k] = src->mu[k];
-        memcpy(v, src->x[k], (size_t)n * sizeof(double));
-        v += n;
-        if (sym) {
-            for (int i = 0; i < n; i++)
-                for (int j = i; j < n; j++)
-                    *v++ = src->P[k][IDX(i, j, n)];
-        } else {
+    if (!sym) { /* whole matrices instead (an asymmetric start, a NaN) */
+        double *v = dst->v;
+        for (int k = 0; k < src->nmodes; k++) {
+            memcpy(v, src->x[k], (size_t)n * sizeof(double));
+            v += n;
             memcpy(v, src->P[k], (size_t)(n * n) * sizeof(double));
             v += n * n;
         }

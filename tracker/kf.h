@@ -91,7 +91,15 @@ typedef struct {
 /* Bytes of dst that kf_pack writes for src (from the start of dst) when every P is
  * symmetric, as after any predict or update; with a non-symmetric P it writes more (whole
  * matrices). Only sizes a prefetch; never use it to copy an entry. */
-size_t kf_packed_used(const kf_state *src);
+static inline size_t kf_packed_used(const kf_state *src)
+{ /* inline: the update pass calls it per track */
+    size_t n = (size_t)src->n;
+    return offsetof(kf_packed, v) + sizeof(double) * (size_t)src->nmodes * (n + n * (n + 1) / 2);
+}
+/* The most bytes of a kf_packed (from its start) that kf_pack writes for any state of the
+ * model (whole matrices): storage sized to it holds every state of that model (an NCV state
+ * 376 B, CT 488 B, CA 760 B, IMM_CT 936 B, IMM 1 480 B = sizeof(kf_packed)). */
+size_t kf_packed_size(kf_model model);
 void kf_pack(kf_packed *dst, const kf_state *src);
 /* dst gets src's used part back bit for bit (its unused entries are zeroed). */
 void kf_unpack(kf_state *dst, const kf_packed *src);

@@ -43,6 +43,8 @@ tracker *tracker_create(const tracker_cfg *cfg, sg_errinfo *e)
     q->kp.init_turn_sd = cfg->init_turn_sd;
     q->kp.init_acc_sd = cfg->init_acc_sd;
     q->kp.vel_sd = cfg->reported_vel_sd;
+    /* a history entry holds any state of the model (kf_pack never writes past it) */
+    q->hist_esz = (offsetof(hist_entry, post) + kf_packed_size(q->kp.model) + 7) & ~(size_t)7;
     for (int d = 1; d <= 3; d++)
         q->gate[d] = kf_chi2_gate(cfg->gate_prob, d);
     q->pair_gate = q->gate[1];
@@ -60,6 +62,7 @@ void tracker_destroy(tracker *q)
     assign_ws_destroy(q->ws);
     free(q->trk);
     free(q->cold);
+    free(q->hist);
     free(q->out);
     free(q->dead);
     free(q->refs);
@@ -205,12 +208,16 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
         rc = trk_assign_stage(q, ng, ne, stage);
         if (rc)
             return rc;
-        /* in track order: the track records are then read in sequence, not at random */
+        /* in track order: the track records are then read in sequence, not at random; a
+         * record is asked for 2 * TRK_AHEAD tracks ahead, what it points at (its public
+         * record, history entry, measurement) TRK_AHEAD ahead, once it is in cache (asked
+         * for together, the pointer loads waited for the record) */
         for (size_t i = 0; i < q->n_trk; i++) {
-            if (i + TRK_AHEAD < q->n_trk && q->r2c[i + TRK_AHEAD] >= 0) {
-                trk_prefetch(&q->trk[i + TRK_AHEAD]);
-                trk_prefetch_update(&q->trk[i + TRK_AHEAD], gm[q->r2c[i + TRK_AHEAD]]);
-            }
+            size_t a = i + TRK_AHEAD, a2 = i + 2 * TRK_AHEAD;
+            if (a2 < q->n_trk && q->r2c[a2] >= 0)
+                trk_prefetch(&q->trk[a2]);
+            if (a < q->n_trk && q->r2c[a] >= 0)
+                trk_prefetch_update(q, &q->trk[a], gm[q->r2c[a]]);
             int j = q->r2c[i];
             if (j >= 0 && q->mflag[j] != MF_DONE) {
                 trk_apply_update(q, &q->trk[i], gm[j]);
@@ -274,7 +281,7 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
     hist_entry tmp[TRK_HIST + 1];
     int n = tr->hist_n, k = -1;
     for (int i = 0; i < n; i++) {
-        tmp[i] = *trk_hist_at(tr, i);
+        memcpy(&tmp[i], trk_hist_at(q, tr, i), q->hist_esz);
         if (tmp[i].m.t <= m->t)
             k = i;
     }
@@ -306,7 +313,7 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
     tr->hist_head = 0;
     tr->hist_n = n - first;
     for (int i = first; i < n; i++)
-        tr->cold->hist[i - first] = tmp[i];
+        memcpy(tr->hist + (size_t)(i - first) * q->hist_esz, &tmp[i], q->hist_esz);
     tr->pub->hits++;
     if (m->t > tr->pub->t_last)
         tr->pub->t_last = m->t;
@@ -326,12 +333,12 @@ static int process_oosm_group(tracker *q, const sg_measurement *const *gm, int n
         trk *tr = &q->trk[i];
         int k = -1;
         for (int h = 0; h < tr->hist_n; h++)
-            if (trk_hist_at(tr, h)->m.t <= tg)
+            if (trk_hist_at(q, tr, h)->m.t <= tg)
                 k = h;
         q->pred_ok[i] = 0;
         if (k < 0)
             continue;
-        kf_unpack(&q->retro[i], &trk_hist_at(tr, k)->post);
+        kf_unpack(&q->retro[i], &trk_hist_at(q, tr, k)->post);
         kf_predict(&q->kp, &q->retro[i], tg);
         q->pred_ok[i] =
             kf_predict_meas(&q->retro[i], type, gm[0]->sensor_enu, &q->pred[i]) == SG_OK;

@@ -23,6 +23,7 @@ int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
     tr->pub = &q->out[q->n_trk];
     memset(tr->pub, 0, sizeof *tr->pub);
     tr->cold = &q->cold[q->n_trk];
+    tr->hist = q->hist + q->n_trk * TRK_HIST * q->hist_esz;
     kf_init(&q->kp, &tr->kf, t, pos, Ppos, vel, Pvel);
     tr->pub->id = q->next_id++;
     tr->pub->status = SG_TRACK_TENTATIVE;
@@ -38,7 +39,7 @@ int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
     tr->full_obs = m->type != SG_MEAS_BEARING;
     tr->born_group = tr->hit_group = q->group_seq;
     trk_note_hit(tr, m);
-    trk_hist_push(tr, m);
+    trk_hist_push(q, tr, m);
     q->st.tracks_created++;
     return (int)q->n_trk++;
 }
@@ -242,7 +243,7 @@ static int try_pair(tracker *q, const sg_measurement *b)
     trk *tr = &q->trk[ti];
     /* the prior is centred on the intersection, so re-applying m1 only shapes P */
     if (kf_update(&q->kp, &tr->kf, m1, NULL) == SG_OK)
-        kf_pack(&trk_hist_at(tr, 0)->post, &tr->kf);
+        kf_pack(&trk_hist_at(q, tr, 0)->post, &tr->kf);
     kf_predict(&q->kp, &tr->kf, m2->t);
     if (kf_update(&q->kp, &tr->kf, m2, NULL) == SG_OK) {
         /* the pair is one detection for M-of-N: confirmation needs fresh hits */
@@ -250,7 +251,7 @@ static int try_pair(tracker *q, const sg_measurement *b)
         tr->pub->t_last = m2->t;
         trk_absorb_attrs(tr->pub, m2);
         trk_note_hit(tr, m2);
-        trk_hist_push(tr, m2);
+        trk_hist_push(q, tr, m2);
     }
     q->n_pend--;
     memmove(&q->pend[best], &q->pend[best + 1], (q->n_pend - (size_t)best) * sizeof q->pend[0]);
@@ -322,7 +323,7 @@ void trk_reinit_identity(tracker *q, trk *tr, const sg_measurement *m)
     trk_absorb_attrs(tr->pub, m);
     tr->hit_group = q->group_seq;
     trk_note_hit(tr, m);
-    trk_hist_push(tr, m);
+    trk_hist_push(q, tr, m);
     q->st.used++;
     q->st.identity_reinit++;
 }

@@ -26,6 +26,9 @@ typedef struct {
     bool has_vel;
 } hist_meas;
 
+/* One update in a track's history. In the ring (trk.hist) an entry takes q->hist_esz bytes:
+ * the struct cut after the part of post that the tracker's model can fill (kf_packed_size),
+ * so copy ring entries by memcpy of hist_esz bytes, never by assignment. */
 typedef struct {
     hist_meas m;
     kf_packed post;   /* filter state right after m was applied (kf_pack) */
@@ -44,22 +47,25 @@ typedef struct {
 void trk_feat_of(trk_feat *f, const sg_measurement *m);
 bool trk_feat_match(const trk_feat *a, const trk_feat *b, double tol_s);
 
-/* The out-of-line part of a track: what only out-of-sequence re-filtering and bearing
- * feature tests read (a track's per-scan passes never touch it). q->cold[i] belongs to
- * q->trk[i]; trk.cold points at it (trk_cold_reserve keeps the pointers right). */
+/* The out-of-line part of a track that only bearing feature tests read (a track's per-scan
+ * passes never touch it). q->cold[i] belongs to q->trk[i]; trk.cold points at it
+ * (trk_cold_reserve keeps the pointers right). The history ring, written on every update,
+ * is a separate array (trk.hist), so scenes without bearing features never touch this one. */
 typedef struct {
-    hist_entry hist[TRK_HIST];        /* ring, oldest at trk.hist_head */
     trk_feat feat[SG_MAX_TRACK_SENSORS]; /* per last_hit slot, valid if its has_feat */
 } trk_cold;
 
 /* The per-scan (hot) part of a track: bookkeeping first, then the filter state, whose used
- * part (an NCV state: t, mu, x and a 6x6 P) follows it contiguously. */
+ * part (an NCV state: t, mu, x and a 6x6 P) follows it contiguously, then each sensor's last
+ * hit (read by updates and scan reports, not by the gate). */
 typedef struct {
     sg_track *pub;             /* always &tracker.out[index of this track]: the public records
                                   live in the list tracker_tracks returns, so no call copies
                                   them (trk_out_reserve keeps the pointers right) */
     trk_cold *cold;            /* always &tracker.cold[index of this track] */
-    int hist_n, hist_head;     /* entries used in cold->hist, oldest one */
+    unsigned char *hist;       /* always tracker.hist + index * TRK_HIST * tracker.hist_esz:
+                                  the ring of TRK_HIST history entries (trk_hist_at) */
+    int hist_n, hist_head;     /* entries used in hist, oldest one */
     uint32_t opp, mhits;       /* M-of-N: batches seen / hits among them */
     uint32_t m_req, n_req;     /* this track's M-of-N (confirm_m/n, raised in clutter) */
     bool full_obs;             /* has had a position or range-bearing hit */
@@ -71,16 +77,18 @@ typedef struct {
     uint32_t dup_count;        /* consecutive groups found coincident with dup_of */
     uint32_t dup_apart;        /* consecutive groups found apart from dup_of */
     uint64_t dup_group;        /* group of the last duplicate test */
+    int n_last;
+    uint32_t miss_scans;       /* scan reports among the current run of misses (0: none) */
+    double miss_t0, miss_t1;   /* s, first scan's t0 and last scan's t1 of those misses */
+    kf_state kf;
+    /* after the filter state, of which a pass reads the used part only: the gate's pass
+     * never reads these, an update and a scan report mostly the first */
     struct {
         double t;              /* s, time of the newest update by that sensor */
         int sensor;
         bool has_feat;         /* that update was a bearing with emitter features
                                   (cold->feat[slot]), matched against other sensors' bearings */
     } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
-    int n_last;
-    uint32_t miss_scans;       /* scan reports among the current run of misses (0: none) */
-    double miss_t0, miss_t1;   /* s, first scan's t0 and last scan's t1 of those misses */
-    kf_state kf;
 } trk;
 
 /* A valid measurement of the current call with its sort key. */
@@ -104,6 +112,10 @@ struct tracker {
     size_t n_trk, cap_trk;
     trk_cold *cold;       /* out-of-line part of trk[i] (same index) */
     size_t cap_cold;
+    unsigned char *hist;  /* history rings, TRK_HIST * hist_esz bytes per track (same index) */
+    size_t cap_hist;
+    size_t hist_esz;      /* bytes of a history entry for the model (8-aligned; an NCV entry
+                             is 544 B, an IMM one sizeof(hist_entry), 1 648 B) */
     sg_track *out;
     size_t n_out, cap_out;
     sg_track *dead;
@@ -192,7 +204,8 @@ static inline void trk_prefetch(const trk *t)
  * measurement's kinematics and attribute flags (measurements are taken in track order, so at
  * random) and the public record's bookkeeping. */
 /* always_inline: GCC takes a function of prefetches alone for a const one and drops calls. */
-static inline __attribute__((always_inline)) void trk_prefetch_update(const trk *t,
+static inline __attribute__((always_inline)) void trk_prefetch_update(const tracker *q,
+                                                                      const trk *t,
                                                                       const sg_measurement *m)
 {
     __builtin_prefetch(&m->t);
@@ -206,11 +219,11 @@ static inline __attribute__((always_inline)) void trk_prefetch_update(const trk 
     __builtin_prefetch(&t->pub->identity[0], 1);
     __builtin_prefetch(&t->pub->sensors[0], 1);
     __builtin_prefetch(&t->pub->t_last, 1);
+    __builtin_prefetch(&t->last_hit[0], 1); /* trk_note_hit; a second sensor is rare */
     /* the history entry the update writes (trk_hist_push): its measurement and the used part
      * of the packed state (kf_pack), with intent to write */
-    const hist_entry *h =
-        &t->cold->hist[t->hist_n < TRK_HIST ? (t->hist_head + t->hist_n) % TRK_HIST : t->hist_head];
-    const char *a = (const char *)h;
+    int k = t->hist_n < TRK_HIST ? (t->hist_head + t->hist_n) % TRK_HIST : t->hist_head;
+    const char *a = (const char *)t->hist + (size_t)k * q->hist_esz;
     size_t used = offsetof(hist_entry, post) + kf_packed_used(&t->kf);
     for (size_t o = 0; o < used; o += 64)
         __builtin_prefetch(a + o, 1);
@@ -242,14 +255,18 @@ static inline void trk_predict_once(tracker *q, size_t i, const sg_measurement *
 int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e);
 
 /* tracker_manage.c */
-/* Grows the out-of-line parts to need tracks, re-pointing every track's cold; 0 or
- * SG_ENOMEM. */
+/* Grows the out-of-line parts (cold, hist) to need tracks, re-pointing every track's cold
+ * and hist; 0 or SG_ENOMEM. */
 int trk_cold_reserve(tracker *q, size_t need);
 void trk_add_sensor(sg_track *t, int s);
 bool trk_has_sensor(const sg_track *t, int s);
 void trk_absorb_attrs(sg_track *t, const sg_measurement *m);
-hist_entry *trk_hist_at(trk *t, int k);
-void trk_hist_push(trk *t, const sg_measurement *m);
+/* Entry k (0: oldest) of t's history ring; q->hist_esz bytes. */
+static inline hist_entry *trk_hist_at(const tracker *q, const trk *t, int k)
+{
+    return (hist_entry *)(t->hist + (size_t)((t->hist_head + k) % TRK_HIST) * q->hist_esz);
+}
+void trk_hist_push(const tracker *q, trk *t, const sg_measurement *m);
 void trk_hist_meas(hist_meas *h, const sg_measurement *m);
 /* A measurement with h's kinematics and no attributes (for kf_update). */
 void trk_hist_unpack(const hist_meas *h, sg_measurement *m);

@@ -48,19 +48,14 @@ void trk_absorb_attrs(sg_track *t, const sg_measurement *m)
         t->droneid = m->droneid;
 }
 
-hist_entry *trk_hist_at(trk *t, int k)
-{
-    return &t->cold->hist[(t->hist_head + k) % TRK_HIST];
-}
-
-void trk_hist_push(trk *t, const sg_measurement *m)
+void trk_hist_push(const tracker *q, trk *t, const sg_measurement *m)
 {
     hist_entry *h;
     if (t->hist_n < TRK_HIST) {
-        h = trk_hist_at(t, t->hist_n);
+        h = trk_hist_at(q, t, t->hist_n);
         t->hist_n++;
     } else {
-        h = &t->cold->hist[t->hist_head];
+        h = trk_hist_at(q, t, 0);
         t->hist_head = (t->hist_head + 1) % TRK_HIST;
     }
     trk_hist_meas(&h->m, m);
@@ -123,12 +118,18 @@ int trk_out_reserve(tracker *q, size_t need)
 int trk_cold_reserve(tracker *q, size_t need)
 {
     trk_cold *old = q->cold;
-    if (trk_grow((void **)&q->cold, &q->cap_cold, need, sizeof(trk_cold)))
-        return SG_ENOMEM;
-    if (q->cold != old)
-        for (size_t i = 0; i < q->n_trk; i++)
+    unsigned char *old_hist = q->hist;
+    size_t ring = TRK_HIST * q->hist_esz;
+    int rc = trk_grow((void **)&q->cold, &q->cap_cold, need, sizeof(trk_cold));
+    if (rc == SG_OK)
+        rc = trk_grow((void **)&q->hist, &q->cap_hist, need, ring);
+    /* re-pointed whatever moved, even when the second grow failed */
+    if (q->cold != old || q->hist != old_hist)
+        for (size_t i = 0; i < q->n_trk; i++) {
             q->trk[i].cold = &q->cold[i];
-    return SG_OK;
+            q->trk[i].hist = q->hist + i * ring;
+        }
+    return rc ? SG_ENOMEM : SG_OK;
 }
 
 void trk_fill_pub(trk *t)
@@ -241,7 +242,7 @@ void trk_record_hit(tracker *q, trk *tr, const sg_measurement *m)
             tr->post_sensors |= (uint8_t)(1u << i);
     tr->hit_group = q->group_seq;
     trk_note_hit(tr, m);
-    trk_hist_push(tr, m);
+    trk_hist_push(q, tr, m);
 }
 
 /* A bearing-only track from a two-sensor pair must be seen again by two sensors before it
@@ -282,8 +283,9 @@ int trk_kill(tracker *q, size_t i)
         q->out[i] = q->out[q->n_trk];
         tr->pub = &q->out[i];
         tr->cold = &q->cold[i];
+        tr->hist = q->hist + i * TRK_HIST * q->hist_esz;
         for (int k = 0; k < last->hist_n; k++) /* the used part of the history */
-            tr->cold->hist[k] = *trk_hist_at(last, k);
+            memcpy(tr->hist + (size_t)k * q->hist_esz, trk_hist_at(q, last, k), q->hist_esz);
         tr->hist_head = 0;
         for (int k = 0; k < last->n_last; k++)
             if (last->last_hit[k].has_feat)
@@ -313,8 +315,11 @@ int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
         return SG_ENOMEM;
     for (size_t i = 0; i < q->n_trk;) {
         trk *tr = &q->trk[i];
-        if (i + TRK_AHEAD < q->n_trk)
+        if (i + TRK_AHEAD < q->n_trk) {
             trk_prefetch(&q->trk[i + TRK_AHEAD]);
+            if (ns) /* trk_scan_track reads the last hits */
+                __builtin_prefetch(&q->trk[i + TRK_AHEAD].last_hit[0]);
+        }
         for (size_t k = 0; k < ns; k++) /* slot i after a deletion holds an unscanned track */
             trk_scan_track(q, tr, &scans[k]);
         kf_predict(&q->kp, &tr->kf, q->t_now);
