@@ -221,9 +221,11 @@ int main(int argc, char **argv)
             cpu /= sig;
             int want = sent[ext] * reps;
             printf("  %5.2f Msps, extended %-3s: BLE %.3f core, FFT-only %.3f core, BLE / FFT "
-                   "%.2f (%d/%d advertisements; squelch skipped %.0f%% of the 1M blocks)\n",
+                   "%.2f (%d/%d advertisements; squelch skipped %.0f%% of the 1M blocks, the "
+                   "forward FFT %.0f%% of the blocks)\n",
                    fs / 1e6, ext ? "on" : "off", cpu, fft, cpu / fft, got, want,
-                   100.0 * (double)st.squelch_skipped / (double)(st.squelch_blocks + !st.squelch_blocks));
+                   100.0 * (double)st.squelch_skipped / (double)(st.squelch_blocks + !st.squelch_blocks),
+                   100.0 * (double)st.fft_skipped / (double)(st.fft_blocks + !st.fft_blocks));
             if (got != want)
                 bad = 1;
         }

@@ -559,6 +559,7 @@ void ble_scan_get_stats(const ble_scan *q, ble_scan_stats *s)
         s->squelch_blocks += nb;
         s->squelch_skipped += ns;
     }
+    fftchan_fft_stats(q->chan, &s->fft_blocks, &s->fft_skipped);
     const ble_chain_stats *c = &q->chain.st;
     s->chain_lost = c->incomplete + c->orphans + c->overflow + c->truncated;
 }

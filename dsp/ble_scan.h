@@ -102,6 +102,10 @@ typedef struct {
     uint64_t squelch_cut;               /* syncs a closing squelch cut short (after FFTCHAN_HANG
                                            quiet blocks, so noise: a packet keeps its channel
                                            loud); not in truncated */
+    uint64_t fft_blocks;                /* channeliser blocks (each one forward FFT at most) */
+    uint64_t fft_skipped;               /* of those, never forward-transformed: the squelch's
+                                           probe found every channel closed (only when every
+                                           channel is squelched: extended off) */
     int n_secondary;                    /* secondary channels listened to (after the first block) */
 } ble_scan_stats;
 

@@ -12,6 +12,7 @@
 
 #define MAX_N FFTCHAN_MAX_N
 #define OUT_CAP 4096               /* output samples per channel handed over at once */
+#define HIST_BLOCKS 8              /* input history in blocks (moved down once per ~7 blocks) */
 
 typedef struct {
     double off;                    /* Hz */
@@ -20,14 +21,13 @@ typedef struct {
     float complex *out;            /* OUT_CAP + lk */
     size_t len;
     uint64_t out_index;            /* output index of out[0] */
-    fftwf_complex *yb[2];          /* masked bins of this block (cur) and the one before */
-    int cur;
-    bool prev_ok;                  /* yb[cur ^ 1] holds the block before this one */
+    long pb0, pb1;                 /* probe bins (signed) within pass_hz of the centre */
     long long last_blk;            /* block whose outputs end out[] (-1: none) */
     double thr;                    /* squelch: linear factor over the floor; 0: off */
     double floor;                  /* noise floor (block power); < 0: not yet measured */
     bool open;
     int hang;
+    bool want;                     /* this block is output */
     uint64_t blocks, skipped;
 } fch;
 
@@ -37,9 +37,20 @@ struct fftchan {
     int lk, hk;                    /* kept and dropped outputs per block */
     int j;                         /* mask half-width in bins */
     float *mask;                   /* 2j + 1 weights per channel */
-    fftwf_complex *buf, *spec, *ybin, *y; /* ybin: the inverse plan's input (planning) */
+    fftwf_complex *buf, *ybin, *y; /* ybin: the inverse plan's input */
+    fftwf_complex *spec[2];        /* spectra of the last two transformed blocks */
+    fftwf_complex *al;             /* odd L: an aligned copy of a block for the FFT */
+    long long spec_blk[2];         /* their blocks (-1: none) */
+    int cur;                       /* spec[cur]: the current block's */
     fftwf_plan fwd, inv;
+    int cap;                       /* buf's size: N + HIST_BLOCKS * L */
+    int wpos;                      /* buf[wpos]: the current block's first sample */
     int fill;                      /* samples in buf */
+    int pm, pw, ps;                /* probe: FFT size, windows per block, their spacing */
+    float *pwin;                   /* pm Hann weights */
+    fftwf_complex *pin, *pout;
+    fftwf_plan pplan;
+    uint64_t blocks, fft_skipped;  /* blocks; of those never forward-transformed */
     uint64_t block;                /* blocks since the origin */
     uint64_t origin;               /* input index of the origin (restart) */
     uint64_t out_origin;           /* output index of the origin */
@@ -130,25 +141,31 @@ void fftchan_destroy(fftchan *q)
         fftwf_destroy_plan(q->fwd);
     if (q->inv)
         fftwf_destroy_plan(q->inv);
+    if (q->pplan)
+        fftwf_destroy_plan(q->pplan);
     spectro_planner_unlock();
     fftwf_free(q->buf);
-    fftwf_free(q->spec);
+    fftwf_free(q->spec[0]);
+    fftwf_free(q->spec[1]);
+    fftwf_free(q->al);
     fftwf_free(q->ybin);
     fftwf_free(q->y);
+    fftwf_free(q->pin);
+    fftwf_free(q->pout);
+    free(q->pwin);
     free(q->mask);
-    for (int i = 0; i < FFTCHAN_MAX; i++) {
+    for (int i = 0; i < FFTCHAN_MAX; i++)
         free(q->ch[i].out);
-        fftwf_free(q->ch[i].yb[0]);
-        fftwf_free(q->ch[i].yb[1]);
-    }
     free(q);
 }
 
 static void restart(fftchan *q, uint64_t index)
 {
-    memset(q->buf, 0, sizeof(fftwf_complex) * (size_t)q->n);
+    memset(q->buf, 0, sizeof(fftwf_complex) * (size_t)q->h);
+    q->wpos = 0;
     q->fill = q->h; /* the half overlap before the first sample is silence */
     q->block = 0;
+    q->spec_blk[0] = q->spec_blk[1] = -1;
     q->origin = index;
     q->out_origin = (uint64_t)llround((double)index * q->cfg.out_rate / q->cfg.sample_rate);
     for (int i = 0; i < q->cfg.n_channels; i++) {
@@ -156,11 +173,57 @@ static void restart(fftchan *q, uint64_t index)
         ch->len = 0;
         ch->out_index = q->out_origin;
         ch->last_blk = -1;
-        ch->prev_ok = false;
         ch->floor = -1;
         ch->open = true;
         ch->hang = FFTCHAN_HANG;
     }
+}
+
+/* The probe (all channels squelched): the smallest power-of-two FFT with bins no wider
+ * than pass_hz / 2; FFTCHAN_PROBE_S of each block's kept samples (all of them if the block
+ * is shorter) in windows of that size spread evenly over it. No probe (pm = 0) if a
+ * channel is not squelched or a block is shorter than one window. */
+static int probe_setup(fftchan *q)
+{
+    const fftchan_cfg *c = &q->cfg;
+    bool all = true;
+    for (int i = 0; i < c->n_channels; i++)
+        all = all && c->squelch_db[i] > 0;
+    int m = 16;
+    while (c->sample_rate / m > c->pass_hz / 2 && m < 4096)
+        m *= 2;
+    if (!all || m > q->l)
+        return 0;
+    q->pm = m;
+    q->pw = (int)ceil(FFTCHAN_PROBE_S * c->sample_rate / m);
+    if (q->pw > q->l / m)
+        q->pw = q->l / m;
+    q->ps = q->l / q->pw;
+    q->pwin = malloc(sizeof *q->pwin * (size_t)m);
+    q->pin = fftwf_alloc_complex((size_t)m);
+    q->pout = fftwf_alloc_complex((size_t)m);
+    if (!q->pwin || !q->pin || !q->pout)
+        return SG_ENOMEM;
+    for (int t = 0; t < m; t++)
+        q->pwin[t] = (float)(0.5 - 0.5 * cos(2 * M_PI * (t + 0.5) / m));
+    spectro_planner_lock();
+    q->pplan = fftwf_plan_dft_1d(m, q->pin, q->pout, FFTW_FORWARD, FFTW_ESTIMATE);
+    spectro_planner_unlock();
+    if (!q->pplan)
+        return SG_ENOMEM;
+    double bin = c->sample_rate / m;
+    for (int i = 0; i < c->n_channels; i++) {
+        fch *ch = &q->ch[i];
+        ch->pb0 = (long)ceil((c->offsets_hz[i] - c->pass_hz) / bin);
+        ch->pb1 = (long)floor((c->offsets_hz[i] + c->pass_hz) / bin);
+        if (ch->pb0 < -m / 2)
+            ch->pb0 = -m / 2;
+        if (ch->pb1 > m / 2 - 1)
+            ch->pb1 = m / 2 - 1;
+        if (ch->pb0 > ch->pb1) /* at the band edge: the nearest bin */
+            ch->pb0 = ch->pb1 = lround(c->offsets_hz[i] / bin) < 0 ? -m / 2 : m / 2 - 1;
+    }
+    return SG_OK;
 }
 
 fftchan *fftchan_create(const fftchan_cfg *c, sg_errinfo *e)
@@ -220,25 +283,23 @@ fftchan *fftchan_create(const fftchan_cfg *c, sg_errinfo *e)
     if (2 * q->j + 1 > q->k)
         q->j = (q->k - 1) / 2;
     q->mask = malloc(sizeof *q->mask * (size_t)(2 * q->j + 1) * (size_t)c->n_channels);
-    q->buf = fftwf_alloc_complex((size_t)q->n);
-    q->spec = fftwf_alloc_complex((size_t)q->n);
+    q->cap = q->n + HIST_BLOCKS * q->l;
+    q->buf = fftwf_alloc_complex((size_t)q->cap);
+    q->spec[0] = fftwf_alloc_complex((size_t)q->n);
+    q->spec[1] = fftwf_alloc_complex((size_t)q->n);
     q->ybin = fftwf_alloc_complex((size_t)q->k);
     q->y = fftwf_alloc_complex((size_t)q->k);
-    bool ok = q->mask && q->buf && q->spec && q->ybin && q->y;
-    for (int i = 0; ok && i < c->n_channels; i++) {
-        fch *ch = &q->ch[i];
-        ch->out = malloc(sizeof *ch->out * (size_t)(OUT_CAP + q->lk));
-        for (int b = 0; b < 2; b++)
-            if ((ch->yb[b] = fftwf_alloc_complex((size_t)q->k)))
-                memset(ch->yb[b], 0, sizeof(fftwf_complex) * (size_t)q->k);
-        ok = ch->out && ch->yb[0] && ch->yb[1];
-    }
+    q->al = q->l % 2 ? fftwf_alloc_complex((size_t)q->n) : NULL;
+    bool ok = q->mask && q->buf && q->spec[0] && q->spec[1] && q->ybin && q->y &&
+              (q->al || q->l % 2 == 0);
+    for (int i = 0; ok && i < c->n_channels; i++)
+        ok = (q->ch[i].out = malloc(sizeof *q->ch[i].out * (size_t)(OUT_CAP + q->lk))) != NULL;
     if (ok) {
         spectro_planner_lock();
-        q->fwd = fftwf_plan_dft_1d(q->n, q->buf, q->spec, FFTW_FORWARD, FFTW_ESTIMATE);
+        q->fwd = fftwf_plan_dft_1d(q->n, q->buf, q->spec[0], FFTW_FORWARD, FFTW_ESTIMATE);
         q->inv = fftwf_plan_dft_1d(q->k, q->ybin, q->y, FFTW_BACKWARD, FFTW_ESTIMATE);
         spectro_planner_unlock();
-        ok = q->fwd && q->inv;
+        ok = q->fwd && q->inv && probe_setup(q) == SG_OK;
     }
     if (!ok) {
         fftchan_destroy(q);
@@ -295,12 +356,32 @@ static void emit_all(fftchan *q, fftchan_cb cb, void *user)
     q->disc = false;
 }
 
-/* Channel i's outputs of block blk (from the origin) from its masked bins Yb, appended. */
-static void out_block(fftchan *q, int i, fftwf_complex *Yb, long long blk, fftchan_cb cb,
+/* Channel i's masked bins of spectrum X into ybin; returns their power. */
+static float mask_bins(const fftchan *q, int i, const fftwf_complex *Xs, float complex *Y)
+{
+    const fch *ch = &q->ch[i];
+    const float complex *X = (const float complex *)Xs;
+    const float *mk = q->mask + (size_t)i * (size_t)(2 * q->j + 1) + q->j;
+    long n = q->n, k = q->k;
+    float p = 0.0f;
+    for (int jj = -q->j; jj <= q->j; jj++) {
+        long b = ch->k0 + jj;
+        float complex v = (b >= -n / 2 && b < (n + 1) / 2) ? X[b < 0 ? b + n : b] * mk[jj] : 0;
+        if (Y)
+            Y[jj < 0 ? jj + k : jj] = v;
+        p += crealf(v) * crealf(v) + cimagf(v) * cimagf(v);
+    }
+    return p;
+}
+
+/* Channel i's outputs of block blk (from the origin) from that block's spectrum X,
+ * appended. */
+static void out_block(fftchan *q, int i, const fftwf_complex *X, long long blk, fftchan_cb cb,
                       void *user)
 {
     fch *ch = &q->ch[i];
-    fftwf_execute_dft(q->inv, Yb, q->y);
+    mask_bins(q, i, X, (float complex *)q->ybin);
+    fftwf_execute_dft(q->inv, q->ybin, q->y);
     uint64_t idx = q->out_origin + (uint64_t)blk * (uint64_t)q->lk;
     if (ch->len && (ch->out_index + ch->len != idx || ch->len + (size_t)q->lk > OUT_CAP))
         emit(q, i, cb, user);
@@ -337,7 +418,7 @@ static bool squelch_open(fftchan *q, fch *ch, double p)
 {
     bool loud = !isfinite(p) || (ch->floor >= 0 && p > ch->floor * ch->thr);
     if (isfinite(p)) {
-        if (ch->floor < 0 || p < ch->floor / ch->thr)
+        if (ch->floor < 0 || (p < ch->floor / ch->thr && !q->pm))
             ch->floor = p;
         else if (!loud)
             ch->floor += (p - ch->floor) * 0.125;
@@ -355,61 +436,110 @@ static bool squelch_open(fftchan *q, fch *ch, double p)
     return false;
 }
 
-/* One full block in buf: every channel's kept outputs appended (squelch permitting). */
+/* The spectrum of block blk (the current one or the one before), transformed if not yet. */
+static const fftwf_complex *spectrum(fftchan *q, long long blk)
+{
+    int s = blk == (long long)q->block ? q->cur : q->cur ^ 1;
+    if (q->spec_blk[s] != blk) {
+        fftwf_complex *in = q->buf + q->wpos - ((long long)q->block - blk) * q->l;
+        if (q->al && fftwf_alignment_of((float *)in) != fftwf_alignment_of((float *)q->buf)) {
+            memcpy(q->al, in, sizeof *in * (size_t)q->n);
+            in = q->al;
+        }
+        fftwf_execute_dft(q->fwd, in, q->spec[s]);
+        q->spec_blk[s] = blk;
+    }
+    return q->spec[s];
+}
+
+/* Probe powers of every channel in the current block: the Hann-windowed short FFTs of its
+ * kept samples' probe windows, summed over each channel's bins. */
+static void probe(fftchan *q, float *p)
+{
+    const int m = q->pm;
+    const float complex *x = (const float complex *)(q->buf + q->wpos + q->h);
+    float complex *pi = (float complex *)q->pin;
+    const float complex *po = (const float complex *)q->pout;
+    for (int i = 0; i < q->cfg.n_channels; i++)
+        p[i] = 0.0f;
+    for (int w = 0; w < q->pw; w++) {
+        const float complex *xs = x + (size_t)w * (size_t)q->ps + (size_t)(q->ps - m) / 2;
+        for (int t = 0; t < m; t++)
+            pi[t] = xs[t] * q->pwin[t];
+        fftwf_execute(q->pplan);
+        for (int i = 0; i < q->cfg.n_channels; i++)
+            for (long b = q->ch[i].pb0; b <= q->ch[i].pb1; b++) {
+                float complex v = po[b < 0 ? b + m : b];
+                p[i] += crealf(v) * crealf(v) + cimagf(v) * cimagf(v);
+            }
+    }
+}
+
+/* One full block at buf[wpos]: every channel's kept outputs appended (squelch permitting).
+ * With the probe, no forward FFT unless a channel is open. */
 static void run_block(fftchan *q, fftchan_cb cb, void *user)
 {
-    fftwf_execute(q->fwd);
-    const float complex *X = (const float complex *)q->spec;
-    long n = q->n, k = q->k;
     long long blk = (long long)q->block;
-    for (int i = 0; i < q->cfg.n_channels; i++) {
+    int nc = q->cfg.n_channels;
+    float pp[FFTCHAN_MAX];
+    bool any = false;
+    q->blocks++;
+    if (q->pm)
+        probe(q, pp);
+    for (int i = 0; i < nc; i++) {
         fch *ch = &q->ch[i];
-        float complex *Y = (float complex *)ch->yb[ch->cur];
-        const float *mk = q->mask + (size_t)i * (size_t)(2 * q->j + 1) + q->j;
-        float p = 0.0f;
-        for (int jj = -q->j; jj <= q->j; jj++) {
-            long b = ch->k0 + jj;
-            long slot = jj < 0 ? jj + k : jj;
-            float complex v = (b >= -n / 2 && b < (n + 1) / 2) ? X[b < 0 ? b + n : b] * mk[jj] : 0;
-            Y[slot] = v;
-            p += crealf(v) * crealf(v) + cimagf(v) * cimagf(v);
-        }
         if (ch->thr > 0) {
+            float p = q->pm ? pp[i] : mask_bins(q, i, spectrum(q, blk), NULL);
             ch->blocks++;
-            if (squelch_open(q, ch, p)) {
-                if (!ch->open && ch->prev_ok) { /* pre-roll: the block before, skipped */
-                    out_block(q, i, ch->yb[ch->cur ^ 1], blk - 1, cb, user);
-                    ch->skipped--;
-                }
-                ch->open = true;
-                out_block(q, i, ch->yb[ch->cur], blk, cb, user);
-            } else {
-                ch->skipped++;
-                if (ch->open) { /* closing: what is held, then the end of the stretch */
-                    ch->open = false;
-                    emit(q, i, cb, user);
-                    sg_iq_block b = {.x = ch->out, .n = 0, .sample_index = ch->out_index,
-                                     .sample_rate = q->cfg.out_rate};
-                    if (cb)
-                        cb(user, i, &b);
-                }
-            }
-            ch->prev_ok = true;
-            ch->cur ^= 1;
+            ch->want = squelch_open(q, ch, p);
         } else {
-            out_block(q, i, ch->yb[ch->cur], blk, cb, user);
+            ch->want = true;
+        }
+        any = any || ch->want;
+    }
+    if (!any)
+        q->fft_skipped++;
+    for (int i = 0; i < nc; i++) {
+        fch *ch = &q->ch[i];
+        if (ch->want) {
+            if (ch->thr > 0 && !ch->open && blk > 0) { /* pre-roll: the block before, skipped */
+                if (q->spec_blk[q->cur ^ 1] != blk - 1)
+                    q->fft_skipped--; /* transformed after all */
+                out_block(q, i, spectrum(q, blk - 1), blk - 1, cb, user);
+                ch->skipped--;
+            }
+            ch->open = true;
+            out_block(q, i, spectrum(q, blk), blk, cb, user);
+        } else {
+            ch->skipped++;
+            if (ch->open) { /* closing: what is held, then the end of the stretch */
+                ch->open = false;
+                emit(q, i, cb, user);
+                sg_iq_block b = {.x = ch->out, .n = 0, .sample_index = ch->out_index,
+                                 .sample_rate = q->cfg.out_rate};
+                if (cb)
+                    cb(user, i, &b);
+            }
         }
     }
+    /* the spectrum of this block, if made, is the one before for the next */
+    if (q->spec_blk[q->cur] == blk)
+        q->cur ^= 1;
     q->block++;
-    memmove(q->buf, q->buf + q->l, sizeof(fftwf_complex) * (size_t)(q->n - q->l));
-    q->fill = q->n - q->l;
+    q->wpos += q->l;
 }
 
 static void push(fftchan *q, const float complex *x, size_t n, fftchan_cb cb, void *user)
 {
     float complex *b = (float complex *)q->buf;
     while (n) {
-        size_t take = (size_t)(q->n - q->fill);
+        if (q->wpos + q->n > q->cap) { /* the history down: keep the block before */
+            int keep = q->wpos - (q->block > 0 ? q->l : 0);
+            memmove(b, b + keep, sizeof *b * (size_t)(q->fill - keep));
+            q->wpos -= keep;
+            q->fill -= keep;
+        }
+        size_t take = (size_t)(q->wpos + q->n - q->fill);
         if (take > n)
             take = n;
         if (x)
@@ -420,7 +550,7 @@ static void push(fftchan *q, const float complex *x, size_t n, fftchan_cb cb, vo
         if (x)
             x += take;
         n -= take;
-        if (q->fill == q->n)
+        if (q->fill == q->wpos + q->n)
             run_block(q, cb, user);
     }
 }
@@ -428,10 +558,10 @@ static void push(fftchan *q, const float complex *x, size_t n, fftchan_cb cb, vo
 /* Zero-pads until every sample pushed since the origin has its output. */
 static void drain(fftchan *q, fftchan_cb cb, void *user)
 {
-    /* samples pushed = block * l + fill - h; outputs complete = block * l */
-    long long pushed = (long long)q->block * q->l + q->fill - q->h;
+    /* samples pushed = block * l + (fill - wpos) - h; outputs complete = block * l */
+    long long pushed = (long long)q->block * q->l + (q->fill - q->wpos) - q->h;
     while ((long long)q->block * q->l < pushed)
-        push(q, NULL, (size_t)(q->n - q->fill), cb, user);
+        push(q, NULL, (size_t)(q->wpos + q->n - q->fill), cb, user);
     /* the last block may overshoot into the padding: drop those outputs */
     long long extra_in = (long long)q->block * q->l - pushed;
     size_t extra = (size_t)(extra_in * q->k / q->n);
@@ -481,6 +611,12 @@ void fftchan_sizes(const fftchan *q, int *n, int *l, int *k)
     *n = q->n;
     *l = q->l;
     *k = q->k;
+}
+
+void fftchan_fft_stats(const fftchan *q, uint64_t *blocks, uint64_t *skipped)
+{
+    *blocks = q ? q->blocks : 0;
+    *skipped = q ? q->fft_skipped : 0;
 }
 
 void fftchan_squelch_stats(const fftchan *q, int ch, uint64_t *blocks, uint64_t *skipped)

@@ -21,16 +21,29 @@
  * keeps the overlap P >= overlap_s * sample_rate; the cheapest per input sample wins.
  * Rates without such an N (up to FFTCHAN_MAX_N) are refused. Mask bins beyond the input's
  * band edge are dropped (a channel near the edge keeps what the capture has of it).
- * Squelch (per channel, optional): the channel's power in a block is read off its masked
- * bins (free: they are at hand before the inverse FFT). Each channel tracks its own noise
- * floor: the mean power of its quiet blocks (an average over about 8 blocks; a block below
- * floor / squelch sets it at once), rising at most FFTCHAN_FLOOR_RISE_DB per second while
- * the channel is loud, so that a raised floor is learnt. A block squelch_db above the floor
- * (or with a non-finite power) opens the channel, which then also outputs the block before
- * it (pre-roll: a packet that starts at a block's end) and stays open FFTCHAN_HANG blocks
- * after the last loud one. A closed channel's blocks are neither inverse-transformed nor
- * output; every such block is counted (fftchan_squelch_stats). The first FFTCHAN_WARMUP
- * blocks after a (re)start are always output while the floor is learnt.
+ * Squelch (per channel, optional): each channel tracks its own noise floor, the mean power
+ * of its quiet blocks (an average over about 8 blocks), rising at most
+ * FFTCHAN_FLOOR_RISE_DB per second while the channel is loud, so that a raised floor is
+ * learnt. A block squelch_db above the floor (or with a non-finite power) opens the
+ * channel, which then also outputs the block before it (pre-roll: a packet that starts at
+ * a block's end) and stays open FFTCHAN_HANG blocks after the last loud one. A closed
+ * channel's blocks are neither inverse-transformed nor output; every such block is counted
+ * (fftchan_squelch_stats). The first FFTCHAN_WARMUP blocks after a (re)start are always
+ * output while the floor is learnt. The block power comes from one of two places:
+ *  - probe (every channel squelched): before the block's forward FFT, from short
+ *    Hann-windowed FFTs (a power of two with bins <= pass_hz / 2: 64 points at 20 Msps,
+ *    128 at 50, 256 at 61.44) of FFTCHAN_PROBE_S of the block's kept samples (or all of
+ *    them if fewer) in windows spread evenly over it, summed over the bins within pass_hz
+ *    of the channel's centre. A block where no channel is open is not forward-transformed
+ *    at all (counted: fftchan_fft_stats); a pre-roll block transforms the block before
+ *    from the input history kept for it. A packet of 80 us or more (BLE 1M) fills at least
+ *    40 us of one block (blocks are 35 / 42 / 112 us at 20 / 50 / 61.44 Msps), whatever
+ *    its offset to the blocks and the probe's windows (spaced 5 / 5 / 22 us). The floor is only
+ *    averaged (not reset by one low block: the probe's estimate is coarser). A NaN outside
+ *    the probe's windows opens nothing.
+ *  - masked bins (a channel not squelched: the forward FFT runs for every block anyway):
+ *    the channel's masked bins after the forward FFT; a block below floor / squelch sets
+ *    the floor at once.
  * Not thread-safe: one thread owns a channeliser. No allocation after create. */
 #ifndef FFTCHAN_H
 #define FFTCHAN_H
@@ -47,6 +60,7 @@
 #define FFTCHAN_HANG 2            /* blocks a squelched channel stays open after a loud one */
 #define FFTCHAN_WARMUP 16         /* blocks always open after a (re)start */
 #define FFTCHAN_FLOOR_RISE_DB 2.0 /* dB per s the noise floor can rise under a loud channel */
+#define FFTCHAN_PROBE_S 20e-6     /* s of each block's input the probe reads (at most all) */
 
 typedef struct {
     double sample_rate;           /* input Hz, > 0 */
@@ -101,6 +115,10 @@ void fftchan_sizes(const fftchan *q, int *n, int *l, int *k);
 /* Squelch counts of channel ch (0..n_channels-1) since create: blocks seen and blocks
  * skipped (closed). Zeros for a channel without squelch. */
 void fftchan_squelch_stats(const fftchan *q, int ch, uint64_t *blocks, uint64_t *skipped);
+
+/* Blocks since create, and of those the blocks never forward-transformed (the probe found
+ * every channel closed; a block transformed later for a pre-roll is not counted). */
+void fftchan_fft_stats(const fftchan *q, uint64_t *blocks, uint64_t *skipped);
 
 /* s of input a channel output lags its input by (held until a block is complete; with a
  * squelch, one block more: the pre-roll). */

@@ -44,6 +44,8 @@ const nl_counter nl_counters[] = {
     NLC(NL_H_BLE, ble_squelch_blocks, "ble_squelch_blocks"),
     NLC(NL_H_BLE, ble_squelch_skipped, "ble_squelch_skipped"),
     NLC(NL_H_BLE, ble_squelch_cut, "ble_squelch_cut"),
+    NLC(NL_H_BLE, ble_fft_blocks, "ble_fft_blocks"),
+    NLC(NL_H_BLE, ble_fft_skipped, "ble_fft_skipped"),
     NLC(NL_H_WIFI, wifi_frames, "wifi_frames"),
     NLC(NL_H_WIFI, wifi_rid_frames, "wifi_rid_frames"),
     NLC(NL_H_WIFI, wifi_rejected, "wifi_rejected"),

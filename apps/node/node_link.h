@@ -60,6 +60,7 @@ typedef struct {
     uint64_t ble_aux_unheard, ble_chain_lost, ble_rid_decoded, ble_rid_bad;
     uint64_t ble_secondary;                   /* secondary channels listened to */
     uint64_t ble_squelch_blocks, ble_squelch_skipped, ble_squelch_cut; /* 1M squelch (ble_scan.h) */
+    uint64_t ble_fft_blocks, ble_fft_skipped; /* channeliser blocks / never transformed */
     uint64_t wifi_frames, wifi_rid_frames, wifi_rejected, kernel_dropped;
     uint64_t frames, frames_dropped, frames_bad, detections, bearings, detections_masked;
     uint64_t blobs_dropped, tracklets_dropped, drone_reports; /* camera detector overflow, drone-class reports */

@@ -77,6 +77,8 @@ void sensor_health_fill(runner *s, nl_health *h)
         h->ble_squelch_blocks = bs.squelch_blocks;
         h->ble_squelch_skipped = bs.squelch_skipped;
         h->ble_squelch_cut = bs.squelch_cut;
+        h->ble_fft_blocks = bs.fft_blocks;
+        h->ble_fft_skipped = bs.fft_skipped;
     }
 #if SG_WITH_PCAP
     if (s->pcap) {
