@@ -236,12 +236,17 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
     q->chunk = (size_t)hop * c->batch;
     if (q->chunk < c->nfft)
         q->chunk = c->nfft;
-    /* longest burst given IQ + margins + detector latency (gap, batch, chunk) */
-    uint64_t longest = (uint64_t)bc.max_frames * hop;
+    /* longest burst given IQ + margins + detector latency (gap, batch, chunk). With
+       iq_max_s, room for four of its longest windows: a window that wraps around the
+       ring's end is copied, and a ring just long enough would make that common */
+    uint64_t longest = (uint64_t)bc.max_frames * hop, hist = longest;
     q->iq_max_n = UINT64_MAX;
-    if (c->iq_max_s > 0 && ceil(c->iq_max_s * fs) < (double)longest)
+    if (c->iq_max_s > 0 && ceil(c->iq_max_s * fs) < (double)longest) {
         longest = q->iq_max_n = (uint64_t)ceil(c->iq_max_s * fs);
-    uint64_t need = longest + 2 * q->margin +
+        if (4 * longest < hist)
+            hist = 4 * longest;
+    }
+    uint64_t need = hist + 2 * q->margin +
                     (uint64_t)(c->gap_frames + 4) * c->nfft + 2 * q->chunk +
                     (uint64_t)c->batch * hop;
     uint64_t cap = 1024;

@@ -88,10 +88,10 @@ typedef struct {
     double iq_max_s;         /* deliver_iq only for bursts up to this long, s: 0 (all, up to
                                 max_burst_s; the default) or 1e-4..10. A longer burst reaches
                                 the callback with iq NULL and n_iq 0 (counted in iq_withheld).
-                                The IQ ring holds this much history instead of max_burst_s's
-                                (at 200 Msps and 4 ms: 8 MB instead of 128 MB). Set in code by
-                                callers whose decoders take only short bursts (the daemon:
-                                DroneID's longest region); not a JSON key */
+                                The IQ ring holds four such windows instead of max_burst_s
+                                (at 200 Msps and 4 ms: 32 MB instead of 128 MB). Set in code
+                                by callers whose decoders take only short bursts (the
+                                daemon: DroneID's longest region); not a JSON key */
     double sample_rate;      /* Hz, > 0 to allocate at create; 0 = at the first block */
     int sensor;              /* copied into sg_burst.sensor; default -1 */
     unsigned threads;        /* threads processing the stream, 1..FRONTEND_MAX_THREADS; default 1.
