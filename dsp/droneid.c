@@ -292,12 +292,18 @@ static int ensure_cap(droneid_rx *q, size_t m)
 
 static void mix(float complex *y, size_t m, double f_hz)
 {
-    double complex ph = 1, d = cexp(-2.0 * M_PI * I * f_hz / DRONEID_FS);
+    /* C's complex products for finite values, written out (droneid_mulc) */
+    const double w = -2.0 * M_PI * f_hz / DRONEID_FS, dr = cos(w), di = sin(w);
+    double pr = 1, pi = 0;
     for (size_t k = 0; k < m; k++) {
-        y[k] *= (float complex)ph;
-        ph *= d;
-        if ((k & 1023) == 1023)
-            ph /= cabs(ph);
+        const float yr = crealf(y[k]), yi = cimagf(y[k]), fr = (float)pr, fi = (float)pi;
+        y[k] = CMPLXF(yr * fr - yi * fi, yr * fi + yi * fr);
+        const double qr = pr * dr - pi * di, qi = pr * di + pi * dr;
+        pr = qr, pi = qi;
+        if ((k & 1023) == 1023) {
+            const double a = hypot(pr, pi);
+            pr /= a, pi /= a;
+        }
     }
 }
 
@@ -363,7 +369,7 @@ static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
     for (int i = 0; i < st->l->nsym; i++) {
         symbol_fft(q, m, st->l, st->s, i, X);
         for (int k = 0; k < DRONEID_NFFT; k++)
-            P[k + 1] += crealf(X[k] * conjf(X[k]));
+            P[k + 1] += droneid_norm2(X[k]);
     }
     droneid_power_prefix(P);
     const int w = DRONEID_NZC; /* 601 bins: 600 carriers and DC */
@@ -399,11 +405,11 @@ static int int_cfo(droneid_rx *q, size_t m, const sync_t *st, int k0)
             memset(P, 0, sizeof P);
             for (int i = 0; i < DRONEID_NZC; i++) {
                 int b = (i - 300 + sh + 2 * DRONEID_NFFT) % DRONEID_NFFT;
-                P[(i - 300 + DRONEID_NFFT) % DRONEID_NFFT] = X[z][b] * conjf(q->zcf[z][i]);
+                P[(i - 300 + DRONEID_NFFT) % DRONEID_NFFT] = droneid_mulc(X[z][b], q->zcf[z][i]);
             }
             droneid_fft(P, q->tw, 1);
             for (int k = 0; k < DRONEID_NFFT; k++)
-                acc[k] += crealf(P[k] * conjf(P[k]));
+                acc[k] += droneid_norm2(P[k]);
         }
         for (int k = 0; k < DRONEID_NFFT; k++)
             if (acc[k] > bestv) {
@@ -430,8 +436,8 @@ static void zc_refine(droneid_rx *q, size_t m, sync_t *st)
             float complex acc = 0;
             float e = 0;
             for (int k = 0; k < DRONEID_NFFT; k++) {
-                acc += q->y[a + k] * conjf(q->zct[z][k]);
-                e += crealf(q->y[a + k] * conjf(q->y[a + k]));
+                acc += droneid_mulc(q->y[a + k], q->zct[z][k]);
+                e += droneid_norm2(q->y[a + k]);
             }
             v += cabsf(acc);
             en += sqrt((double)e);
@@ -536,8 +542,8 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
     size_t mc = m - DRONEID_NFFT;
     for (size_t d = 0; d < mc; d++) {
         float complex a = q->y[d], b = q->y[d + DRONEID_NFFT];
-        q->cps[d + 1] = q->cps[d] + (double complex)(a * conjf(b));
-        q->eps[d + 1] = q->eps[d] + (double)(crealf(a * conjf(a)) + crealf(b * conjf(b)));
+        q->cps[d + 1] = q->cps[d] + (double complex)droneid_mulc(a, b);
+        q->eps[d + 1] = q->eps[d] + (double)(droneid_norm2(a) + droneid_norm2(b));
     }
 
     /* sync on both layouts; keep the one whose ZC symbols match best. A layout whose

@@ -5,6 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sg_types.h" /* CMPLXF */
+
+/* -O2 leaves the FFT's butterfly loop scalar; -O3 vectorises it (no reassociation: the
+ * same results) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PHY_HOT __attribute__((optimize("O3")))
+#else
+#define PHY_HOT
+#endif
+
 static void layout_fill(droneid_layout *l, int nsym)
 {
     l->nsym = nsym;
@@ -220,19 +230,58 @@ void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t 
         if (shift_hz != 0.0) {
             mixed = malloc(sizeof(float complex) * (n ? n : 1));
             if (mixed) {
-                double complex ph = 1, dph = cexp(I * w);
+                /* the products C's complex multiplies make for finite values, written
+                 * out so no NaN test follows each */
+                const double dr = cos(w), di = sin(w);
+                double pr = 1, pi = 0;
                 for (size_t i = 0; i < n; i++) {
-                    mixed[i] = (float complex)ph * x[i];
-                    ph *= dph;
-                    if ((i & 1023) == 1023)
-                        ph /= cabs(ph);
+                    const float fr = (float)pr, fi = (float)pi;
+                    const float xr = crealf(x[i]), xi = cimagf(x[i]);
+                    mixed[i] = CMPLXF(fr * xr - fi * xi, fr * xi + fi * xr);
+                    const double qr = pr * dr - pi * di, qi = pr * di + pi * dr;
+                    pr = qr, pi = qi;
+                    if ((i & 1023) == 1023) {
+                        const double a = hypot(pr, pi);
+                        pr /= a, pi /= a;
+                    }
                 }
                 src = mixed;
             }
         }
         if (src != x || shift_hz == 0.0) {
             int nt = 2 * r->half;
-            for (size_t k = 0; k < m; k++) {
+            /* four outputs at a time where all their taps are inside x: eight independent
+             * sums, each over j in order from 0 as for one output (the same result, bit for
+             * bit), instead of two whose adds wait on each other */
+            for (size_t k = 0; k < m;) {
+                const float *h4[4], *x4[4];
+                int inside = k + 4 <= m;
+                for (int u = 0; u < 4 && inside; u++) {
+                    long num = (long)(k + (size_t)u) * r->M;
+                    long c = num / r->L, p = num % r->L, i0 = c - r->half + 1;
+                    inside = i0 >= 0 && i0 + nt <= (long)n;
+                    h4[u] = r->bank + p * nt;
+                    x4[u] = inside ? (const float *)(src + i0) : NULL;
+                }
+                if (inside) {
+                    float re0 = 0, im0 = 0, re1 = 0, im1 = 0, re2 = 0, im2 = 0, re3 = 0, im3 = 0;
+                    for (int j = 0; j < nt; j++) {
+                        re0 += h4[0][j] * x4[0][2 * j];
+                        im0 += h4[0][j] * x4[0][2 * j + 1];
+                        re1 += h4[1][j] * x4[1][2 * j];
+                        im1 += h4[1][j] * x4[1][2 * j + 1];
+                        re2 += h4[2][j] * x4[2][2 * j];
+                        im2 += h4[2][j] * x4[2][2 * j + 1];
+                        re3 += h4[3][j] * x4[3][2 * j];
+                        im3 += h4[3][j] * x4[3][2 * j + 1];
+                    }
+                    y[k] = re0 + I * im0;
+                    y[k + 1] = re1 + I * im1;
+                    y[k + 2] = re2 + I * im2;
+                    y[k + 3] = re3 + I * im3;
+                    k += 4;
+                    continue;
+                }
                 long num = (long)k * r->M;
                 long c = num / r->L, p = num % r->L;
                 const float *h = r->bank + p * nt;
@@ -253,7 +302,7 @@ void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t 
                         }
                     }
                 }
-                y[k] = re + I * im;
+                y[k++] = re + I * im;
             }
             free(mixed);
             if (ny)
@@ -308,7 +357,7 @@ void droneid_fft_twiddles(float complex tw[DRONEID_NFFT / 2])
         tw[k] = (float complex)cexp(-2.0 * M_PI * I * k / DRONEID_NFFT);
 }
 
-void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT / 2], int inverse)
+PHY_HOT void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT / 2], int inverse)
 {
     const int n = DRONEID_NFFT;
     for (int i = 1, j = 0; i < n; i++) {
@@ -322,14 +371,29 @@ void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT / 2], int
             x[j] = t;
         }
     }
+    /* Radix-2 butterflies u +- v w, v w = (vr wr - vi wi, vr wi + vi wr): the products
+     * and sums C's complex multiply makes for finite values (the only ones here), written
+     * out so no NaN test follows each product, with each stage's twiddles (conjugated
+     * for the inverse) gathered once into contiguous arrays */
+    float *f = (float *)x;
+    float wr[DRONEID_NFFT / 2], wi[DRONEID_NFFT / 2];
+    const float sg = inverse ? -1.0f : 1.0f;
     for (int len = 2; len <= n; len <<= 1) {
-        int step = n / len;
-        for (int i = 0; i < n; i += len)
-            for (int k = 0; k < len / 2; k++) {
-                float complex w = inverse ? conjf(tw[k * step]) : tw[k * step];
-                float complex u = x[i + k], v = x[i + k + len / 2] * w;
-                x[i + k] = u + v;
-                x[i + k + len / 2] = u - v;
+        const int step = n / len, h = len / 2;
+        for (int k = 0; k < h; k++) {
+            wr[k] = crealf(tw[k * step]);
+            wi[k] = sg * cimagf(tw[k * step]);
+        }
+        for (int i = 0; i < n; i += len) {
+            float *restrict u = f + 2 * i, *restrict v = f + 2 * (i + h);
+            for (int k = 0; k < h; k++) {
+                float ur = u[2 * k], ui = u[2 * k + 1], ar = v[2 * k], ai = v[2 * k + 1];
+                float vr = ar * wr[k] - ai * wi[k], vi = ar * wi[k] + ai * wr[k];
+                u[2 * k] = ur + vr;
+                u[2 * k + 1] = ui + vi;
+                v[2 * k] = ur - vr;
+                v[2 * k + 1] = ui - vi;
             }
+        }
     }
 }

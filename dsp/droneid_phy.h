@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "sg_error.h"
+#include "sg_types.h" /* CMPLXF */
 
 #define DRONEID_FS 15.36e6       /* Hz, native sample rate */
 #define DRONEID_NFFT 1024
@@ -72,6 +73,22 @@ static inline int droneid_carrier_bin(int j)
  * modulator and the receiver can use it from any thread. */
 void droneid_fft_twiddles(float complex tw[DRONEID_NFFT / 2]);
 void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT / 2], int inverse);
+
+/* a * conj(b) and |a|^2 (as crealf(a * conjf(a))): the very products and sums C's
+ * complex multiply makes for finite values, bit for bit, written out so no NaN test
+ * (and call) follows each one; such loops can then be vectorised. Finite inputs only
+ * (the receiver's are: its input is limited to finite values). */
+static inline float complex droneid_mulc(float complex a, float complex b)
+{
+    const float ar = crealf(a), ai = cimagf(a), br = crealf(b), bi = -cimagf(b);
+    return CMPLXF(ar * br - ai * bi, ar * bi + ai * br);
+}
+
+static inline float droneid_norm2(float complex a)
+{
+    const float ar = crealf(a), ai = cimagf(a);
+    return ar * ar - ai * -ai;
+}
 
 /* Band occupancy, shared by the receiver and its pre-test. P[0..2 NFFT]: P[k + 1] holds
  * the power of FFT bin k (k < NFFT; P[0] and the rest are overwritten); turned in place

@@ -217,7 +217,7 @@ static double occupancy(droneid_pre *p, size_t m, const pre_layout *q, long s, d
         }
         droneid_fft(X, p->tw, 0);
         for (int k = 0; k < DRONEID_NFFT; k++)
-            P[k + 1] += crealf(X[k] * conjf(X[k]));
+            P[k + 1] += droneid_norm2(X[k]);
     }
     droneid_power_prefix(P);
     /* the band sits at f0 (mod fo) in y's spectrum (the block phase is left out): the

@@ -44,6 +44,7 @@ void frontend_cfg_default(frontend_cfg *c)
     c->max_regions = 64;
     c->margin_s = 20e-6;
     c->deliver_iq = true;
+    c->iq_max_s = 0;
     c->sample_rate = 0;
     c->sensor = -1;
     c->threads = 1;
@@ -235,8 +236,17 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
     q->chunk = (size_t)hop * c->batch;
     if (q->chunk < c->nfft)
         q->chunk = c->nfft;
-    /* longest burst + margins + detector latency (gap, batch, chunk) */
-    uint64_t need = (uint64_t)bc.max_frames * hop + 2 * q->margin +
+    /* longest burst given IQ + margins + detector latency (gap, batch, chunk). With
+       iq_max_s, room for four of its longest windows: a window that wraps around the
+       ring's end is copied, and a ring just long enough would make that common */
+    uint64_t longest = (uint64_t)bc.max_frames * hop, hist = longest;
+    q->iq_max_n = UINT64_MAX;
+    if (c->iq_max_s > 0 && ceil(c->iq_max_s * fs) < (double)longest) {
+        longest = q->iq_max_n = (uint64_t)ceil(c->iq_max_s * fs);
+        if (4 * longest < hist)
+            hist = 4 * longest;
+    }
+    uint64_t need = hist + 2 * q->margin +
                     (uint64_t)(c->gap_frames + 4) * c->nfft + 2 * q->chunk +
                     (uint64_t)c->batch * hop;
     uint64_t cap = 1024;
@@ -254,7 +264,7 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
                           c->max_burst_s, fs, (unsigned long long)cap);
     q->ring = calloc(cap, sizeof *q->ring);
     q->ring_mask = cap - 1;
-    q->copy_cap = (size_t)((uint64_t)bc.max_frames * hop + 2 * c->nfft + 2 * q->margin + hop);
+    q->copy_cap = (size_t)(longest + 2 * c->nfft + 2 * q->margin + hop);
     q->copy = c->deliver_iq ? malloc(q->copy_cap * sizeof *q->copy) : NULL;
     if (!q->ring || (c->deliver_iq && !q->copy))
         return sg_err_set(e, SG_ENOMEM, "frontend: out of memory (IQ ring of %llu samples)",
@@ -287,6 +297,11 @@ frontend *frontend_create(const frontend_cfg *cfg, sg_errinfo *e)
         sg_err_set(e, SG_EINVAL,
                    "frontend: max_burst_s must be in [1e-4, 10], margin_s in [0, 0.01], "
                    "min_duration_s, min_bandwidth_hz and sample_rate >= 0, band_hz in [0, 1e9]");
+        return NULL;
+    }
+    if (!(c.iq_max_s == 0 || (c.iq_max_s >= 1e-4 && c.iq_max_s <= 10))) {
+        sg_err_set(e, SG_EINVAL, "frontend: iq_max_s must be 0 (off) or in [1e-4, 10] s, got %g",
+                   c.iq_max_s);
         return NULL;
     }
     frontend *q = calloc(1, sizeof *q);
@@ -334,7 +349,9 @@ static void deliver(frontend *q, const burstdet_region *r)
     q->st.bursts++;
     const float complex *iq = NULL;
     size_t n = 0;
-    if (q->copy) {
+    if (q->copy && b.sample_count > q->iq_max_n) {
+        q->st.iq_withheld++; /* no decoder of this caller takes a burst this long */
+    } else if (q->copy) {
         /* fixed layout: [margin][burst][margin]; what the ring cannot give is zero */
         const uint64_t m = q->margin;
         n = (size_t)(b.sample_count + 2 * m);

@@ -85,6 +85,13 @@ typedef struct {
     unsigned max_regions;    /* open bursts at a time, 1..4096; default 64 */
     double margin_s;         /* IQ kept before and after each burst, 0..0.01 s; default 20e-6 */
     bool deliver_iq;         /* pass the burst's IQ to the callback; default true */
+    double iq_max_s;         /* deliver_iq only for bursts up to this long, s: 0 (all, up to
+                                max_burst_s; the default) or 1e-4..10. A longer burst reaches
+                                the callback with iq NULL and n_iq 0 (counted in iq_withheld).
+                                The IQ ring holds four such windows instead of max_burst_s
+                                (at 200 Msps and 4 ms: 32 MB instead of 128 MB). Set in code
+                                by callers whose decoders take only short bursts (the
+                                daemon: DroneID's longest region); not a JSON key */
     double sample_rate;      /* Hz, > 0 to allocate at create; 0 = at the first block */
     int sensor;              /* copied into sg_burst.sensor; default -1 */
     unsigned threads;        /* threads processing the stream, 1..FRONTEND_MAX_THREADS; default 1.
@@ -105,6 +112,7 @@ typedef struct {
     uint64_t bursts_dropped;   /* lost because max_regions bursts were open (overload) */
     uint64_t iq_clipped;       /* bursts whose IQ copy lacks samples of the burst itself */
     uint64_t iq_referenced;    /* bursts whose IQ was handed out in place in the ring (no copy) */
+    uint64_t iq_withheld;      /* bursts delivered without IQ: longer than iq_max_s */
     uint64_t iq_limited;       /* input samples with a component non-finite or beyond +-SG_IQ_MAX_MAG (set to 0) */
     uint64_t discontinuities;  /* gaps / retunes seen */
     uint64_t hot_cells;        /* time-frequency cells over the threshold */

@@ -28,6 +28,7 @@ struct frontend_s {
     uint64_t valid_from;  /* first sample after the last gap */
     float complex *copy;  /* contiguous IQ for the callback */
     size_t copy_cap;
+    uint64_t iq_max_n;    /* longest burst (samples) given IQ; larger: none (iq_max_s) */
     uint64_t margin;      /* samples */
     size_t chunk;
     /* stream state */

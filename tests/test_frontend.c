@@ -689,6 +689,75 @@ static void test_threads_identical(void **state)
     siggen_destroy(g);
 }
 
+/* iq_max_s: bursts up to that length get the same IQ as without it (from a ring sized
+ * for them), longer ones none (counted); the bursts themselves do not change. */
+static void test_iq_max(void **state)
+{
+    (void)state;
+    sg_errinfo e = {0};
+    const unsigned seed = 37;
+    siggen *g = siggen_create(FS, 0.12, FC, NOISE, seed, &e);
+    assert_non_null(g);
+    siggen_signal sig[] = {
+        {.kind = SIGGEN_DRONEID, .snr_db = 15, .freq_offset = 2e6, .t_start = 0.01, .period = 0.03},
+        {.kind = SIGGEN_FRSKY, .snr_db = 12},
+        {.kind = SIGGEN_ELRS, .snr_db = 10},
+        {.kind = SIGGEN_WIFI, .snr_db = 10, .period = 0.011},
+    };
+    for (size_t i = 0; i < sizeof sig / sizeof sig[0]; i++)
+        assert_int_equal(siggen_add(g, &sig[i], &e), 0);
+    uint64_t len = siggen_length(g);
+    float complex *x = malloc(len * sizeof *x);
+    assert_non_null(x);
+    assert_int_equal(siggen_generate(g, x, len, &e), 0);
+    const double iq_max_s = 1e-3;
+    const uint64_t iq_max_n = (uint64_t)ceil(iq_max_s * FS);
+    static trace ref, got;
+    frontend_cfg cfg;
+    frontend_cfg_default(&cfg);
+    cfg.nfft = 256; /* short frames, batch 1: the ring is little more than iq_max_s */
+    cfg.batch = 1;
+    frontend_stats_t st0, st;
+    run_trace(&cfg, x, len, 65536, &ref, &st0);
+    for (unsigned th = 1; th <= 2; th++) {
+        cfg.threads = th;
+        cfg.iq_max_s = iq_max_s;
+        run_trace(&cfg, x, len, 65536, &got, &st);
+        size_t shorter = 0, longer = 0;
+        if (got.n != ref.n)
+            fail_msg("seed %u threads %u: %zu bursts, without iq_max_s %zu", seed, th, got.n,
+                     ref.n);
+        for (size_t i = 0; i < ref.n; i++) {
+            const sg_burst *a = &ref.b[i], *b = &got.b[i];
+            bool has_iq = b->sample_count <= iq_max_n;
+            uint64_t none = 1469598103934665603ull; /* FNV-1a of nothing, ^ n_iq 0 */
+            if (a->sample_start != b->sample_start || a->sample_count != b->sample_count ||
+                a->fc != b->fc || a->flags != b->flags || ref.call[i] != got.call[i] ||
+                got.iq_hash[i] != (has_iq ? ref.iq_hash[i] : none))
+                fail_msg("seed %u threads %u: burst %zu (%llu samples) differs", seed, th, i,
+                         (unsigned long long)b->sample_count);
+            shorter += has_iq;
+            longer += !has_iq;
+        }
+        print_message("threads %u: %zu bursts, %zu with IQ, %zu longer than %.0f us without\n",
+                      th, got.n, shorter, longer, iq_max_s * 1e6);
+        assert_true(shorter >= 4 && longer >= 4); /* both kinds are exercised */
+        assert_int_equal(st.iq_withheld, longer);
+        assert_int_equal(st0.iq_withheld, 0);
+        assert_int_equal(st.iq_clipped, st0.iq_clipped);
+    }
+    /* out of range: refused, naming the key */
+    const double bad[] = {5e-5, -1, 11, NAN};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        frontend_cfg_default(&cfg);
+        cfg.iq_max_s = bad[i];
+        assert_null(frontend_create(&cfg, &e));
+        assert_non_null(strstr(e.msg, "iq_max_s"));
+    }
+    free(x);
+    siggen_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -702,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_discontinuity),
         cmocka_unit_test(test_huge_samples),
         cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_iq_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,8 +129,11 @@ int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errin
                                              "sensor (one with an \"array\")", c->where);
         if (!(s->df = sensor_df_create(c, &fc, e)))
             return e->code;
-    } else if (!(s->fe = frontend_create(&fc, e))) {
-        return e->code;
+    } else {
+        /* only DroneID takes a burst's IQ: a ring for its longest region, not max_burst_s */
+        fc.iq_max_s = DRONEID_REGION_MAX_S;
+        if (!(s->fe = frontend_create(&fc, e)))
+            return e->code;
     }
     if (!(s->em = emitters_create(p->sigs, NULL, e)))
         return e->code;
