@@ -113,6 +113,9 @@ typedef struct {
     uint64_t tracklets_dropped;/* detector: new objects without a free tracklet */
     uint64_t runs_dropped;     /* detector: firing runs beyond max_runs (frame saturated) */
     uint64_t blobs_below_horizon; /* detector: blobs dropped by the horizon mask (sky_mask) */
+    uint64_t frames_motion;    /* detector: frames with a compensated camera motion (max_shift_px) */
+    uint64_t frames_warped;    /* detector: of those, resampled for zoom / roll (max_zoom_pct) */
+    uint64_t motion_resets;    /* detector: zoom fit lost on a changed scene, background relearnt */
     uint64_t features_evicted; /* feature histories dropped for lack of slots */
     uint64_t drone_reports;    /* measurements published with class "drone" */
     uint64_t other_reports;    /* published with another class (bird, clutter, ...) */

@@ -562,6 +562,9 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
     c->st.tracklets_dropped = ds.tracklets_dropped;
     c->st.runs_dropped = ds.runs_dropped;
     c->st.blobs_below_horizon = ds.blobs_below_horizon;
+    c->st.frames_motion = ds.frames_shifted;
+    c->st.frames_warped = ds.frames_warped;
+    c->st.motion_resets = ds.motion_resets;
     camfeat_stats fs;
     camfeat_get_stats(c->feat, &fs);
     c->st.features_evicted = fs.evicted;

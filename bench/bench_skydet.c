@@ -3,7 +3,7 @@
  * detector only and detector + features + crops + classifier (config/camcls.json, as the camera
  * adapter runs them; another model file with `bench_skydet MODEL.json`, e.g. to alternate an
  * old and a new model in one session); then decode + detect + classify on the V_DRONE_001
- * clip when present.
+ * clip when present; last, a zooming textured scene with zoom compensation off and on.
  * Verifies the target is detected so a broken detector cannot look fast. */
 #include <math.h>
 #include <stdio.h>
@@ -38,6 +38,10 @@ static double cpu_now(void)
 
 /* sky_mask (and first_frame_detect) for the "+mask" rows; 0 = the defaults */
 static double g_sky_mask;
+/* the "zoom" rows: 0 = off (the generated frames are still), 1 = frames of a camera zooming
+ * in 1.2 % per frame over a textured scene, detector without motion compensation, 2 = the
+ * same frames with max_shift_px 16 and max_zoom_pct 2 */
+static int g_zoom;
 
 static int bench(int w, int h, skydet_polarity pol, bool classify)
 {
@@ -53,6 +57,12 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
                 s ^= s >> 7;
                 s ^= s << 17;
                 double v = 150 + 60.0 * y / h + ((s >> 40) % 7) - 3.0;
+                if (g_zoom) { /* a textured scene (sky, cloud ripples, tree line) zoomed about the centre */
+                    double z = pow(1.012, k), u = (x - 0.5 * w) / z, q = (y - 0.5 * h) / z;
+                    v += 12 * sin(0.11 * u) * cos(0.13 * q) + 8 * sin(0.31 * u + 0.17 * q);
+                    if (q > 0.3 * h)
+                        v = 70 + 25 * sin(0.9 * u) * sin(0.7 * q) + ((s >> 40) % 7) - 3.0;
+                }
                 double dx = x - tx, dy = y - ty;
                 v -= 50 * exp(-(dx * dx + dy * dy) / 3.0);
                 frames[((size_t)k * h + y) * w + x] = (uint8_t)v;
@@ -63,6 +73,10 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
     c.polarity = pol;
     c.sky_mask = g_sky_mask;
     c.first_frame_detect = g_sky_mask > 0;
+    if (g_zoom == 2) {
+        c.max_shift_px = 16;
+        c.max_zoom_pct = 2;
+    }
     sg_errinfo e = {0};
     skydet *q = skydet_create(&c, &e);
     camfeat *cf = classify ? camfeat_create(w, h, false, 128, &e) : NULL;
@@ -115,9 +129,10 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
     camfeat_destroy(cf);
     camcls_destroy(m);
     free(frames);
-    printf("skydet%s%s %4dx%-4d %-4s: %6.1f frames/s per core (%d frames, %.2f s CPU, %.1f Mpx/s), "
+    printf("skydet%s%s%s %4dx%-4d %-4s: %6.1f frames/s per core (%d frames, %.2f s CPU, %.1f Mpx/s), "
            "target found in %d frames\n",
-           classify ? "+classify" : "", g_sky_mask > 0 ? "+mask" : "", w, h, pol == SKYDET_BOTH ? "both" : "dark", n / cpu, n, cpu, n / cpu * w * h / 1e6, found);
+           classify ? "+classify" : "", g_sky_mask > 0 ? "+mask" : "",
+           g_zoom == 1 ? " zoom-scene, comp. off" : g_zoom == 2 ? " zoom-scene, comp. on" : "", w, h, pol == SKYDET_BOTH ? "both" : "dark", n / cpu, n, cpu, n / cpu * w * h / 1e6, found);
     if (classify)
         printf("  classification (features, crops, %s): %.1f %% of the CPU time, %.1f us per "
                "detection (%.2f detections per frame)\n",
@@ -193,6 +208,11 @@ int main(int argc, char **argv)
     rc |= bench(640, 512, SKYDET_BOTH, true);
     rc |= bench(1920, 1080, SKYDET_BOTH, true);
     g_sky_mask = 0;
+    for (g_zoom = 1; g_zoom <= 2; g_zoom++) { /* zoom compensation off, then on */
+        rc |= bench(640, 512, SKYDET_BOTH, false);
+        rc |= bench(1920, 1080, SKYDET_BOTH, false);
+    }
+    g_zoom = 0;
     rc |= bench_decode(false);
     rc |= bench_decode(true);
     return rc;

@@ -129,6 +129,11 @@ skydet *skydet_create(const skydet_cfg *cfg, sg_errinfo *e)
         skydet_destroy(q);
         return NULL;
     }
+    if (q->mo && cfg->max_zoom_pct > 0 &&
+        skymotion_enable_zoom(q->mo, cfg->max_zoom_pct / 100.0, cfg->motion_min_conf, e)) {
+        skydet_destroy(q);
+        return NULL;
+    }
     if (cfg->sky_mask > 0 && !(q->sm = skymask_create(q->w, q->h, cfg->block, e))) {
         skydet_destroy(q);
         return NULL;
@@ -158,6 +163,7 @@ void skydet_reset(skydet *q)
     q->ncand = q->nout = 0;
     q->next_id = 1;
     memset(&q->st, 0, sizeof q->st);
+    q->st.zoom = 1.0;
     if (q->mo)
         skymotion_reset(q->mo);
 }
@@ -472,6 +478,73 @@ static void shift_scene(skydet *q, const uint8_t *img, size_t stride, int dx, in
     q->st.frames_shifted++;
 }
 
+/* Zoom compensation (max_zoom_pct): the clutter mean is resampled with the fitted
+ * motion, what came into view is learnt from this frame, the tracklets move along. */
+static void warp_scene(skydet *q, const uint8_t *img, size_t stride, const skymotion_fit *f)
+{
+    if (q->a_clutter > 0) {
+        skymotion_warp(q->mo, f, q->bg);
+        for (int y = 0; y < q->h; y++) {
+            const uint8_t *row = img + (size_t)y * stride;
+            float *b = q->bg + (size_t)y * q->w;
+            for (int x = 0; x < q->w; x++)
+                if (isnan(b[x])) {
+                    int pol;
+                    b[x] = (float)tophat(q, row[x], (size_t)y * q->w + (size_t)x, &pol);
+                }
+        }
+    }
+    for (int t = 0; t < q->c.max_tracklets; t++)
+        if (q->trk[t].used) {
+            tracklet *k = &q->trk[t];
+            skymotion_fit_apply(q->mo, f, &k->x, &k->y, &k->vx, &k->vy);
+            k->size *= f->zoom;
+        }
+    q->st.frames_shifted++;
+    q->st.frames_warped++;
+}
+
+/* Camera motion since the last frame (max_shift_px), compensated; true when the zoom
+ * model lost the scene and the background must be relearnt from this frame. */
+static bool camera_motion(skydet *q, const uint8_t *img, size_t stride)
+{
+    if (q->c.max_zoom_pct <= 0) {
+        if (skymotion_estimate(q->mo, img, stride, &q->st.shift_x, &q->st.shift_y) &&
+            q->st.frames > 0)
+            shift_scene(q, img, stride, q->st.shift_x, q->st.shift_y);
+        return false;
+    }
+    skymotion_fit f;
+    skymotion_result r = skymotion_estimate_zoom(q->mo, img, stride, &f);
+    q->st.zoom = f.zoom;
+    q->st.roll_deg = f.roll * (180.0 / M_PI);
+    q->st.motion_conf = f.conf;
+    if (q->st.frames == 0)
+        return false;
+    switch (r) {
+    case SKYMOTION_FLAT:
+        q->st.motion_flat++;
+        return false;
+    case SKYMOTION_LOST:
+        q->st.motion_resets++;
+        memset(q->trk, 0, (size_t)q->c.max_tracklets * sizeof *q->trk);
+        return true;
+    case SKYMOTION_MOVED:
+        break;
+    default:
+        return false;
+    }
+    q->st.shift_x = (int)lrint(f.tx);
+    q->st.shift_y = (int)lrint(f.ty);
+    /* a whole-pixel shift moves the clutter mean exactly; anything else is resampled */
+    if (skymotion_fit_extent(q->mo, &(skymotion_fit){.zoom = f.zoom, .roll = f.roll}) < 0.1 &&
+        fabs(f.tx - q->st.shift_x) < 0.1 && fabs(f.ty - q->st.shift_y) < 0.1)
+        shift_scene(q, img, stride, q->st.shift_x, q->st.shift_y);
+    else
+        warp_scene(q, img, stride, &f);
+    return false;
+}
+
 int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_det **dets,
                    size_t *n)
 {
@@ -498,10 +571,12 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
     q->ncand = q->nout = 0;
     q->st.fired_px = 0;
     q->st.shift_x = q->st.shift_y = 0;
-    if (q->mo && skymotion_estimate(q->mo, img, stride, &q->st.shift_x, &q->st.shift_y) &&
-        q->st.frames > 0)
-        shift_scene(q, img, stride, q->st.shift_x, q->st.shift_y);
-    if (q->st.frames == 0) {
+    const uint64_t nwarped = q->st.frames_warped;
+    const bool relearn = q->mo && camera_motion(q, img, stride);
+    /* a resampled clutter mean carries the registration's error: it follows the scene at
+     * the fast rate both ways while the camera zooms */
+    const bool warped = q->st.frames_warped != nwarped;
+    if (q->st.frames == 0 || relearn) {
         learn_first(q, img, stride);
     } else {
         const size_t nb = (size_t)q->nbx * (size_t)q->nby;
@@ -511,7 +586,7 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
         memset(q->acc3, 0, nb * sizeof *q->acc3);
         /* the clutter mean rises slowly (a new object stays visible for ~tau) but
          * falls 4x faster, so the place an object has left clears in ~tau/4 */
-        const float ac = q->a_clutter, af = 4.0f * ac, kk = (float)q->c.k_sigma, floor = (float)q->c.min_contrast;
+        const float af = 4.0f * q->a_clutter, ac = warped ? af : q->a_clutter, kk = (float)q->c.k_sigma, floor = (float)q->c.min_contrast;
         int prev_lo = 0, prev_hi = 0;
         for (int y = 0; y < q->h; y++) {
             const uint8_t *row = img + (size_t)y * stride;

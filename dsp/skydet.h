@@ -19,7 +19,9 @@
  *      fragments closer than merge_px merged, score-weighted sub-pixel centroid.
  *   0. camera motion (max_shift_px): the integer scene shift since the last frame is
  *      estimated (skymotion.h); the clutter mean and the tracklets are moved with it,
- *      and the strip that came into view is learnt at once, like a first frame.
+ *      and the strip that came into view is learnt at once, like a first frame. With
+ *      max_zoom_pct the motion is zoom + roll + shift, the clutter mean is resampled, and
+ *      a scene the fit cannot follow is relearnt (counted) instead of firing everywhere.
  *   4b. horizon mask (sky_mask): blobs below the horizon learnt from the static-texture
  *      map (skymask.h) are dropped, so ground, trees and buildings do not fire.
  *   5. persistence: blobs feed short tracklets (alpha-beta, constant velocity, gate
@@ -88,6 +90,14 @@ typedef struct {
                                  first-frame objects (8-connected) whose box's longer side is
                                  at most this are taken; larger ones (cloud edges, bright cloud
                                  bands) are learnt as clutter as without it (default 0) */
+    double max_zoom_pct;      /* % per frame, 0 = off or 0.1..10: zoom compensation (needs
+                                 max_shift_px): the global motion is fitted as zoom about the
+                                 frame centre + small roll + shift from blocks of background
+                                 texture (skymotion.h), the clutter mean is resampled with it
+                                 and a failed fit on a changed scene (cut, pan beyond
+                                 max_shift_px) relearns the background, counted (default 0) */
+    double motion_min_conf;   /* 0.1..1: share of the textured blocks that must agree with the
+                                 zoom fit (default 0.5) */
 } skydet_cfg;
 
 /* One object in one frame. Pixel coordinates: (0,0) is the centre of the top-left
@@ -128,7 +138,15 @@ typedef struct {
                                       object exceeds first_frame_max_px (or max_runs) */
     uint64_t tracklets_dropped; /* new objects without a free tracklet slot */
     uint64_t frames_shifted;  /* frames with a compensated camera motion */
-    int shift_x, shift_y;     /* px, last frame's compensated scene shift */
+    int shift_x, shift_y;     /* px, last frame's compensated scene shift (rounded with zoom) */
+    /* zoom compensation (max_zoom_pct); frames_shifted counts these frames too */
+    uint64_t frames_warped;   /* frames whose clutter mean was resampled (zoom, roll, sub-px) */
+    uint64_t motion_resets;   /* fit failed on a changed scene: background relearnt, no
+                                 detections from that frame */
+    uint64_t motion_flat;     /* frames with too little texture for a fit (left as they are) */
+    double zoom;              /* last frame's fitted zoom (1 = none or not fitted) */
+    double roll_deg;          /* degrees, last frame's fitted roll (clockwise on screen) */
+    double motion_conf;       /* 0..1, last fit's agreeing / textured blocks */
 } skydet_stats;
 
 typedef struct skydet skydet;
@@ -140,7 +158,7 @@ void skydet_cfg_default(skydet_cfg *cfg, int width, int height);
  * keys radius, polarity ("both"|"dark"|"bright"), k_sigma, min_contrast, block,
  * noise_tau_frames, clutter_tau_frames, min_area, max_size, merge_px, persist_k,
  * persist_n, gate_px, max_blobs, max_tracklets, border, sky_texture, max_shift_px, sky_mask,
- * sky_mask_margin_px, first_frame_detect (boolean), first_frame_max_px. Unknown keys are errors. width and
+ * sky_mask_margin_px, first_frame_detect (boolean), first_frame_max_px, max_zoom_pct, motion_min_conf. Unknown keys are errors. width and
  * height are not read (they come from the stream). obj may be NULL (no change). */
 int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, sg_errinfo *e);
 

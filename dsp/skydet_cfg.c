@@ -33,6 +33,8 @@ void skydet_cfg_default(skydet_cfg *cfg, int width, int height)
     cfg->max_shift_px = 0;
     cfg->sky_mask = 0;
     cfg->sky_mask_margin_px = 0;
+    cfg->max_zoom_pct = 0;
+    cfg->motion_min_conf = 0.5;
 }
 
 int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, sg_errinfo *e)
@@ -42,7 +44,8 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
                                        "max_size", "merge_px", "merge_frac", "persist_k", "persist_n",
                                        "gate_px", "max_blobs", "max_tracklets", "border", "sky_texture",
                                        "max_shift_px", "sky_mask", "sky_mask_margin_px",
-                                       "first_frame_detect", "first_frame_max_px",
+                                       "first_frame_detect", "first_frame_max_px", "max_zoom_pct",
+                                       "motion_min_conf",
                                        NULL};
     static const char *const pols[] = {"both", "dark", "bright"};
     if (!obj)
@@ -79,6 +82,8 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
     GETD("sky_mask", sky_mask, 0, 255)
     GETI("sky_mask_margin_px", sky_mask_margin_px, -64, 128)
     GETI("first_frame_max_px", first_frame_max_px, 0, 8192)
+    GETD("max_zoom_pct", max_zoom_pct, 0, 10)
+    GETD("motion_min_conf", motion_min_conf, 0.1, 1)
 #undef GETI
 #undef GETD
     if (!rc)
@@ -86,6 +91,12 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
                       &cfg->first_frame_detect, e);
     if (!rc && !(rc = sgj_enum(obj, where, "polarity", false, (int)cfg->polarity, pols, 3, &p, e)))
         cfg->polarity = (skydet_polarity)p;
+    if (!rc && cfg->max_zoom_pct != 0 && cfg->max_zoom_pct < 0.1)
+        rc = sg_err_set(e, SG_ERANGE, "%s.max_zoom_pct: must be 0 (off) or in [0.1, 10], got %g",
+                        where, cfg->max_zoom_pct);
+    if (!rc && cfg->max_zoom_pct > 0 && cfg->max_shift_px == 0)
+        rc = sg_err_set(e, SG_EINVAL, "%s.max_zoom_pct: needs max_shift_px (the largest motion "
+                        "per frame, e.g. 16)", where);
     if (!rc && cfg->persist_k > cfg->persist_n)
         rc = sg_err_set(e, SG_ERANGE, "%s.persist_k: must be <= persist_n (%d), got %d", where,
                         cfg->persist_n, cfg->persist_k);
@@ -133,10 +144,16 @@ int skydet_cfg_check(const skydet_cfg *c, sg_errinfo *e)
           c->sky_mask_margin_px)
     RANGE(c->first_frame_max_px >= 0 && c->first_frame_max_px <= 8192, "first_frame_max_px", "%d",
           c->first_frame_max_px)
+    RANGE(c->max_zoom_pct == 0 || (c->max_zoom_pct >= 0.1 && c->max_zoom_pct <= 10),
+          "max_zoom_pct", "%g", c->max_zoom_pct)
+    RANGE(c->motion_min_conf >= 0.1 && c->motion_min_conf <= 1, "motion_min_conf", "%g",
+          c->motion_min_conf)
+    if (c->max_zoom_pct > 0 && c->max_shift_px == 0)
+        return sg_err_set(e, SG_EINVAL, "skydet: max_zoom_pct: needs max_shift_px");
     RANGE(c->max_runs >= 64 && c->max_runs <= (1 << 22), "max_runs", "%d", c->max_runs)
 #undef RANGE
     if (isnan(c->k_sigma) || isnan(c->min_contrast) || isnan(c->gate_px) || isnan(c->merge_frac) ||
-        isnan(c->sky_mask))
+        isnan(c->sky_mask) || isnan(c->max_zoom_pct) || isnan(c->motion_min_conf))
         return sg_err_set(e, SG_EINVAL, "skydet: NaN in configuration");
     return SG_OK;
 }

@@ -1,4 +1,5 @@
-/* Global image motion (see skymotion.h). */
+/* Global image motion (see skymotion.h): create, reset and the translation estimate; the
+ * zoom model is in skymotion_zoom.c. */
 #include "skymotion.h"
 
 #include <math.h>
@@ -6,14 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RED 4 /* reduction factor */
-
-struct skymotion {
-    int w, h, rw, rh, max_shift;
-    uint8_t *cur, *prev;      /* rw x rh reduced frames */
-    uint8_t *full_prev;       /* w x h previous full frame (refinement) */
-    bool have_prev;
-};
+#include "skymotion_int.h"
 
 skymotion *skymotion_create(int width, int height, int max_shift, sg_errinfo *e)
 {
@@ -51,6 +45,10 @@ void skymotion_destroy(skymotion *m)
     free(m->cur);
     free(m->prev);
     free(m->full_prev);
+    free(m->sadtab);
+    free(m->scratch);
+    free(m->cw);
+    free(m->ci);
     free(m);
 }
 
@@ -80,9 +78,9 @@ static double sad(const uint8_t *a, const uint8_t *b, int w, int h, size_t strid
     return n ? (double)s / (double)n : INFINITY;
 }
 
-int skymotion_estimate(skymotion *m, const uint8_t *img, size_t stride, int *dx, int *dy)
+/* img reduced 4x into m->cur */
+void skymotion_reduce_(skymotion *m, const uint8_t *img, size_t stride)
 {
-    *dx = *dy = 0;
     for (int y = 0; y < m->rh; y++)
         for (int x = 0; x < m->rw; x++) {
             int s = 0;
@@ -93,6 +91,23 @@ int skymotion_estimate(skymotion *m, const uint8_t *img, size_t stride, int *dx,
             }
             m->cur[y * m->rw + x] = (uint8_t)(s / (RED * RED));
         }
+}
+
+/* img becomes the previous frame */
+void skymotion_remember_(skymotion *m, const uint8_t *img, size_t stride)
+{
+    uint8_t *t = m->prev;
+    m->prev = m->cur;
+    m->cur = t;
+    for (int y = 0; y < m->h; y++)
+        memcpy(m->full_prev + (size_t)y * m->w, img + (size_t)y * stride, (size_t)m->w);
+    m->have_prev = true;
+}
+
+int skymotion_estimate(skymotion *m, const uint8_t *img, size_t stride, int *dx, int *dy)
+{
+    *dx = *dy = 0;
+    skymotion_reduce_(m, img, stride);
     int found = 0;
     if (m->have_prev) {
         const int S = m->max_shift / RED;
@@ -134,11 +149,6 @@ int skymotion_estimate(skymotion *m, const uint8_t *img, size_t stride, int *dx,
             }
         }
     }
-    uint8_t *t = m->prev;
-    m->prev = m->cur;
-    m->cur = t;
-    for (int y = 0; y < m->h; y++)
-        memcpy(m->full_prev + (size_t)y * m->w, img + (size_t)y * stride, (size_t)m->w);
-    m->have_prev = true;
+    skymotion_remember_(m, img, stride);
     return found;
 }

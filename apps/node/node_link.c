@@ -59,6 +59,8 @@ const nl_counter nl_counters[] = {
     NLC(NL_H_CAMERA, blobs_dropped, "blobs_dropped"),
     NLC(NL_H_CAMERA, tracklets_dropped, "tracklets_dropped"),
     NLC(NL_H_CAMERA, blobs_below_horizon, "blobs_below_horizon"),
+    NLC(NL_H_CAMERA, frames_warped, "frames_warped"),
+    NLC(NL_H_CAMERA, motion_resets, "motion_resets"),
     NLC(NL_H_CAMERA, drone_reports, "drone_reports"),
     NLC(NL_H_RID, rid_messages, "remote_id_messages"),
     NLC(NL_H_RID, rid_positions, "remote_id_positions"),

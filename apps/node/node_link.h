@@ -65,6 +65,7 @@ typedef struct {
     uint64_t frames, frames_dropped, frames_bad, detections, bearings, detections_masked;
     uint64_t blobs_dropped, tracklets_dropped, drone_reports; /* camera detector overflow, drone-class reports */
     uint64_t blobs_below_horizon;             /* camera: blobs dropped by the horizon mask */
+    uint64_t frames_warped, motion_resets;    /* camera: zoom-compensated frames, zoom fits lost */
     uint64_t rid_messages, rid_positions, rid_evicted;
     uint64_t sapient_connections, sapient_refused, sapient_registrations; /* SAPIENT input */
     uint64_t sapient_messages, sapient_detections, sapient_rejected;

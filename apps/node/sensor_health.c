@@ -107,6 +107,8 @@ void sensor_health_fill(runner *s, nl_health *h)
         h->blobs_dropped = cs.blobs_dropped;
         h->tracklets_dropped = cs.tracklets_dropped;
         h->blobs_below_horizon = cs.blobs_below_horizon;
+        h->frames_warped = cs.frames_warped;
+        h->motion_resets = cs.motion_resets;
         h->drone_reports = cs.drone_reports;
     }
 #if SG_WITH_SAPIENT
