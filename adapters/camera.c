@@ -21,7 +21,7 @@ void camera_cfg_default(camera_cfg *cfg)
     cfg->t0 = NAN;
     cfg->min_el = -M_PI / 2;
     snprintf(cfg->cls, sizeof cfg->cls, "camera_object");
-    cfg->drone_min_conf = 0.5;
+    cfg->drone_min_conf = -1; /* the model's operating point, else 0.5 */
     cfg->class_smooth = 30;
     cfg->snippet_px = 96;
     cfg->snippet_interval_s = 1.0;
@@ -163,11 +163,19 @@ void camera_classify(const camera_cfg *cfg, const double *p, double d_conf, sg_m
     for (int k = 1; k < CAMCLS_N; k++)
         if (p[k] > p[best])
             best = k;
-    if (best == CAMCLS_DRONE && p[best] < cfg->drone_min_conf)
+    if (best == CAMCLS_DRONE && p[best] < camera_drone_min_conf(cfg, NULL))
         snprintf(m->cls, sizeof m->cls, "uncertain");
     else
         snprintf(m->cls, sizeof m->cls, "%s", camcls_name(best));
     m->cls_conf = p[best] < 0 ? 0 : p[best] > 1 ? 1 : p[best];
+}
+
+double camera_drone_min_conf(const camera_cfg *cfg, const camcls *model)
+{
+    if (cfg->drone_min_conf >= 0)
+        return cfg->drone_min_conf;
+    double m = camcls_drone_min_conf(model);
+    return m >= 0 ? m : 0.5;
 }
 
 const char *camera_model_path(const camera_cfg *cfg)

@@ -55,7 +55,9 @@ typedef struct {
                                             picks the model (camera_model_path) and is a
                                             classifier input */
     double drone_min_conf;               /* 0..1: P(drone) needed to publish "drone"; a
-                                            likelier drone below it is "uncertain" (0.5) */
+                                            likelier drone below it is "uncertain"; -1
+                                            (default) = the model file's drone_min_conf,
+                                            else 0.5 (camera_drone_min_conf) */
     int class_smooth;                    /* detections, 1..1000: the published class uses the
                                             running mean of the track's class log-probabilities
                                             over about this many detections; 1 = this frame
@@ -175,9 +177,14 @@ int camera_det_to_meas(const camera_cfg *cfg, const camgeom *g, const skydet_det
  * classifier ("" = none). */
 const char *camera_model_path(const camera_cfg *cfg);
 
+/* The drone threshold in force: cfg->drone_min_conf when set (>= 0), else the model
+ * file's (camcls_drone_min_conf; model may be NULL), else 0.5. camera_create resolves
+ * it once, so the running camera's cfg holds the value used. */
+double camera_drone_min_conf(const camera_cfg *cfg, const camcls *model);
+
 /* Sets m->cls / m->cls_conf from class probabilities p[CAMCLS_N] (camcls_predict):
  * the most probable class and its probability; a most probable drone with P(drone) <
- * cfg->drone_min_conf is published as "uncertain" with conf P(drone). p NULL: cfg->cls
+ * camera_drone_min_conf(cfg, NULL) is published as "uncertain" with conf P(drone). p NULL: cfg->cls
  * with conf = detection confidence d_conf. */
 void camera_classify(const camera_cfg *cfg, const double *p, double d_conf, sg_measurement *m);
 

@@ -303,6 +303,7 @@ camera *camera_create(const camera_cfg *cfg, sg_errinfo *e)
         camera_destroy(c);
         return NULL;
     }
+    c->c.drone_min_conf = camera_drone_min_conf(cfg, c->model);
 
     char *desc;
     if (strstr(cfg->pipeline, "name=" SINK_NAME))

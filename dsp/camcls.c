@@ -36,12 +36,14 @@ typedef struct {
     float *W[MAX_LAYERS]; /* out x in, row-major */
     float *b[MAX_LAYERS];
     double temperature;
+    double drone_min_conf; /* the file's operating point, -1 = none */
     cnn *cnn;             /* NULL: features only */
 } member;
 
 struct camcls {
     int n;                    /* members, 1..CAMCLS_MAX_MEMBERS */
     member *m[CAMCLS_MAX_MEMBERS];
+    double drone_min_conf;    /* the file's top-level "drone_min_conf", -1 = none */
 };
 
 static const char *const cls_names[CAMCLS_N] = {"drone", "bird", "airplane", "helicopter",
@@ -261,7 +263,8 @@ static void *new_for(const cJSON *doc, const char *where, size_t size, sg_errinf
 static member *member_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
 {
     static const char *const keys[] = {"format", "version", "features", "classes", "mean",
-                                       "scale", "layers", "temperature", "trained", "cnn", NULL};
+                                       "scale", "layers", "temperature", "trained", "cnn",
+                                       "drone_min_conf", NULL};
     member *m = new_for(doc, where, sizeof *m, e);
     if (!m)
         return NULL;
@@ -296,6 +299,8 @@ static member *member_from_json(const cJSON *doc, const char *where, sg_errinfo 
             rc = sg_err_set(e, SG_ERANGE, "%s: scale[%d]: must be > 0", where, i);
     if (!rc)
         rc = sgj_number(doc, where, "temperature", true, 1, 1e-3, 1e3, &m->temperature, e);
+    if (!rc)
+        rc = sgj_number(doc, where, "drone_min_conf", false, -1, 0, 1, &m->drone_min_conf, e);
     if (!rc)
         rc = sgj_array(doc, where, "layers", true, &layers, e);
     if (!rc && (cJSON_GetArraySize(layers) < 1 || cJSON_GetArraySize(layers) > MAX_LAYERS))
@@ -350,12 +355,15 @@ static member *member_from_json(const cJSON *doc, const char *where, sg_errinfo 
  *  "trained": {...}}: the members' class probabilities are averaged. */
 static int ensemble_from_json(const cJSON *doc, const char *where, camcls *c, sg_errinfo *e)
 {
-    static const char *const keys[] = {"format", "version", "members", "trained", NULL};
+    static const char *const keys[] = {"format", "version", "members", "trained",
+                                       "drone_min_conf", NULL};
     long ver;
     const cJSON *mem;
     int rc = sgj_check_keys(doc, where, keys, e);
     if (!rc)
         rc = sgj_int(doc, where, "version", true, 0, 1, 1, &ver, e);
+    if (!rc)
+        rc = sgj_number(doc, where, "drone_min_conf", false, -1, 0, 1, &c->drone_min_conf, e);
     if (!rc)
         rc = sgj_array(doc, where, "members", true, &mem, e);
     if (!rc && (cJSON_GetArraySize(mem) < 1 || cJSON_GetArraySize(mem) > CAMCLS_MAX_MEMBERS))
@@ -388,6 +396,7 @@ camcls *camcls_from_json(const cJSON *doc, const char *where, sg_errinfo *e)
         }
     } else if ((c->m[0] = member_from_json(doc, where, e))) {
         c->n = 1;
+        c->drone_min_conf = c->m[0]->drone_min_conf;
     } else {
         free(c);
         return NULL;
@@ -416,6 +425,11 @@ bool camcls_uses_crops(const camcls *c)
 int camcls_members(const camcls *c)
 {
     return c ? c->n : 0;
+}
+
+double camcls_drone_min_conf(const camcls *c)
+{
+    return c ? c->drone_min_conf : -1;
 }
 
 static float bound(float s)

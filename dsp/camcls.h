@@ -11,6 +11,9 @@
  *    "mean": [n features], "scale": [n features],    z = (x[feature] - mean) / scale
  *    "layers": [{"W": [[in] x out], "b": [out]}, ...], ReLU between layers, last linear
  *    "temperature": T > 0,                             p = softmax(logits / T)
+ *    "drone_min_conf": P  optional, 0..1: the operating point chosen for this model on
+ *                   the calib clips (P(drone) needed to publish "drone"); a camera whose
+ *                   config sets no drone_min_conf uses it (camera_drone_min_conf),
  *    "cnn": {...}}  optional, version 2: an appearance branch on the crops of
  *                   camfeat_crops: "size" 16, "channels" 2, "conv": [1..3 of {"W": [cout
  *                   rows of cin*9 (in, ky, kx)], "b": [cout]}] each 3x3 conv (zero pad 1),
@@ -23,7 +26,8 @@
  *
  * Ensemble file (several networks of the same data, e.g. trained with other seeds):
  *   {"format": "skyguard-camcls-ensemble", "version": 1,
- *    "members": [1..CAMCLS_MAX_MEMBERS model documents as above], "trained": {...}}
+ *    "members": [1..CAMCLS_MAX_MEMBERS model documents as above], "trained": {...},
+ *    "drone_min_conf": P  optional, as above; the members' own values are not used}
  * p = the mean of the members' calibrated probabilities; each member is validated as a
  * model file, errors name it (e.g. "camcls.json: members[1].temperature: ...").
  * A loaded model is read-only: camcls_predict is thread-safe and never allocates (the
@@ -71,6 +75,9 @@ int camcls_predict(const camcls *m, const float x[CAMFEAT_N], double p[CAMCLS_N]
  * a features-only model: the embedding is 0). Non-finite crop values count as 0. */
 int camcls_predict_crop(const camcls *m, const float x[CAMFEAT_N], const float *crop,
                         double p[CAMCLS_N]);
+
+/* The file's "drone_min_conf" (0..1), or -1 when it has none (or m is NULL). */
+double camcls_drone_min_conf(const camcls *m);
 
 /* "drone", "bird", "airplane", "helicopter", "clutter"; NULL out of range. */
 const char *camcls_name(int k);

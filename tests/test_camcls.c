@@ -336,6 +336,9 @@ static void test_bad_models(void **state)
         {"\"mean\":[0,", "\"mean\":[\"x\",", "mean[0]"},
         {"\"version\":1", "\"version\":1,\"extra\":1", "extra"},
         {"\"b\":[0,0,0,0,0]", "\"b\":[0,0,0,0,1e300]", "b[4]: must be a finite number"},
+        {"\"version\":1", "\"version\":1,\"drone_min_conf\":1.5", "drone_min_conf"},
+        {"\"version\":1", "\"version\":1,\"drone_min_conf\":-0.1", "drone_min_conf"},
+        {"\"version\":1", "\"version\":1,\"drone_min_conf\":\"0.4\"", "drone_min_conf"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *t = model_text(2.0, cases[i].from, cases[i].to), what[256];
@@ -411,6 +414,8 @@ static void test_bad_ensembles(void **state)
         {1, -1, "\"version\":2", "version"},
         {1, -1, "\"version\":1,\"extra\":0", "extra"},
         {-1, -1, "\"version\":1", "members"}, /* no members key */
+        {1, -1, "\"version\":1,\"drone_min_conf\":2", "model.drone_min_conf"},
+        {1, -1, "\"version\":1,\"drone_min_conf\":null", "model.drone_min_conf"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int o = snprintf(t, cap, "{\"format\":\"skyguard-camcls-ensemble\",%s", cases[i].head);
@@ -498,6 +503,62 @@ static void test_publish_rule(void **state)
     camera_classify(&c, NULL, 0.3, &m);
     assert_string_equal(m.cls, "camera_object");
     assert_near(m.cls_conf, 0.3, 1e-12);
+}
+
+/* The drone threshold: the camera config's when set, else the model file's
+ * "drone_min_conf" (a model or an ensemble's top level), else 0.5. */
+static void test_model_threshold(void **state)
+{
+    (void)state;
+    camera_cfg c;
+    camera_cfg_default(&c);
+    assert_near(camera_drone_min_conf(&c, NULL), 0.5, 0); /* no model, no key */
+    sg_errinfo e = {0};
+    char *t = model_text(2.0, NULL, NULL);
+    camcls *plain = parse_model(t, &e);
+    assert_non_null(plain);
+    assert_near(camcls_drone_min_conf(plain), -1, 0);
+    assert_near(camera_drone_min_conf(&c, plain), 0.5, 0); /* a model without one */
+    free(t);
+    t = model_text(2.0, "\"version\":1", "\"version\":1,\"drone_min_conf\":0.35");
+    camcls *m = parse_model(t, &e);
+    if (!m)
+        fail_msg("%s", e.msg);
+    assert_near(camcls_drone_min_conf(m), 0.35, 0);
+    assert_near(camera_drone_min_conf(&c, m), 0.35, 0);
+    /* the publishing rule then uses it: P(drone) 0.4 is a drone at 0.35, not at 0.5 */
+    sg_measurement meas = {0};
+    camera_cfg r = c;
+    r.drone_min_conf = camera_drone_min_conf(&c, m);
+    camera_classify(&r, (double[]){0.4, 0.3, 0.1, 0.1, 0.1}, 0.3, &meas);
+    assert_string_equal(meas.cls, "drone");
+    camera_classify(&c, (double[]){0.4, 0.3, 0.1, 0.1, 0.1}, 0.3, &meas);
+    assert_string_equal(meas.cls, "uncertain");
+    c.drone_min_conf = 0.7; /* the config wins */
+    assert_near(camera_drone_min_conf(&c, m), 0.7, 0);
+    c.drone_min_conf = 0; /* 0 is a setting too */
+    assert_near(camera_drone_min_conf(&c, m), 0, 0);
+    /* an ensemble: its top-level value; a member's own is not used */
+    size_t cap = 2 * strlen(t) + 256;
+    char *en = malloc(cap);
+    assert_non_null(en);
+    snprintf(en, cap, "{\"format\":\"skyguard-camcls-ensemble\",\"version\":1,"
+             "\"drone_min_conf\":0.45,\"members\":[%s]}", t);
+    camcls *ens = parse_model(en, &e);
+    if (!ens)
+        fail_msg("%s", e.msg);
+    assert_near(camcls_drone_min_conf(ens), 0.45, 0);
+    camcls_destroy(ens);
+    snprintf(en, cap, "{\"format\":\"skyguard-camcls-ensemble\",\"version\":1,\"members\":[%s]}",
+             t);
+    ens = parse_model(en, &e);
+    assert_non_null(ens);
+    assert_near(camcls_drone_min_conf(ens), -1, 0);
+    camcls_destroy(ens);
+    free(en);
+    free(t);
+    camcls_destroy(m);
+    camcls_destroy(plain);
 }
 
 /* The camera's classifier keys: read, and every bad value refused naming the key. */
@@ -867,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_features_bad_args), cmocka_unit_test(test_inference_math),
         cmocka_unit_test(test_bad_models),        cmocka_unit_test(test_committed_model),
         cmocka_unit_test(test_publish_rule),      cmocka_unit_test(test_camera_keys),
+        cmocka_unit_test(test_model_threshold),
         cmocka_unit_test(test_crops),             cmocka_unit_test(test_cnn_math),
         cmocka_unit_test(test_bad_cnn_models),    cmocka_unit_test(test_committed_vectors),
         cmocka_unit_test(test_ensemble_math),     cmocka_unit_test(test_bad_ensembles),

@@ -7,6 +7,7 @@
  *               [--model FILE] [--drone-min-conf P] [--seconds S] [--clips N]
  *               [--features OUT.csv --every N [--crops OUT.f32]] [--list-split] [--per-clip] [--max-shift PX]
  *               [--class-smooth N] [--merge-frac F] [--detector JSON] [--breakdown]
+ *               [--sweep P,P,...]
  *
  * The split (one place for the whole project: training, calibration and the figures
  * in docs/camera.md all come from here) is by clip, stratified by (sensor, class,
@@ -38,6 +39,7 @@
 #define MAX_CLIPS 1024
 #define NTRUTH 5 /* drone bird airplane helicopter clutter */
 #define NPRED 6  /* + uncertain */
+#define MAX_SWEEP 16 /* --sweep thresholds */
 /* false drone reports: truth bird, airplane, helicopter, then clutter near a label box
  * (a fragment or offset box of a labelled object), clutter below the learnt skyline or in
  * a textured block (ground, trees, buildings), other clutter (sky: clouds, unlabelled) */
@@ -71,6 +73,8 @@ typedef struct {
     int drone_first_n, drone_first_missed;
     /* --breakdown: where false drone reports and missed drone frames come from */
     uint64_t fa[NBD_FA], miss[NBD_MISS], miss_early;
+    /* --sweep: the same recall / precision / false counts at other drone_min_conf values */
+    uint64_t sw_hits[MAX_SWEEP], sw_reports[MAX_SWEEP], sw_ok[MAX_SWEEP], sw_false[MAX_SWEEP];
 } score;
 
 typedef struct {
@@ -92,6 +96,8 @@ typedef struct {
     bool breakdown;
     int skyline_k; /* index of the skyline_depth feature */
     uint64_t clip_fa[NBD_FA], clip_miss[NBD_MISS];
+    int n_sweep;
+    const double *sweep; /* --sweep thresholds */
 } run_ctx;
 
 static const char *const truth_names[NTRUTH] = {"drone", "bird", "airplane", "helicopter",
@@ -306,6 +312,27 @@ static void count_miss(run_ctx *x, int fr, const camera_frame *f)
         x->sc->miss_early++;
 }
 
+/* --sweep: the publishing rule of camera_classify (argmax; a drone below the threshold
+ * is uncertain) on the published (smoothed) probabilities p, at each threshold. */
+static void sweep_count(run_ctx *x, const double *p, int truth, bool *hit)
+{
+    int best = 0;
+    for (int k = 1; k < CAMCLS_N; k++)
+        if (p[k] > p[best])
+            best = k;
+    for (int k = 0; k < x->n_sweep && best == CAMCLS_DRONE; k++) {
+        if (p[0] < x->sweep[k])
+            continue;
+        x->sc->sw_reports[k]++;
+        if (truth == 0) {
+            x->sc->sw_ok[k]++;
+            hit[k] = true;
+        } else if (!x->drone_clip) {
+            x->sc->sw_false[k]++;
+        }
+    }
+}
+
 static int on_frame(void *user, const camera_frame *f)
 {
     run_ctx *x = user;
@@ -313,7 +340,7 @@ static int on_frame(void *user, const camera_frame *f)
     int fr = (int)f->index;
     if (fr == 0)
         x->t0 = f->t;
-    bool has_drone = false, hit = false;
+    bool has_drone = false, hit = false, sw_hit[MAX_SWEEP] = {false};
     if (fr < x->nframes)
         for (int i = x->first[fr]; i < x->first[fr + 1]; i++)
             has_drone |= x->b[i].cls == 0;
@@ -322,6 +349,8 @@ static int on_frame(void *user, const camera_frame *f)
         int truth = bi >= 0 ? x->b[bi].cls : NTRUTH - 1;
         int pred = pred_index(f->meas[i].cls, f->probs != NULL);
         s->conf[truth][pred]++;
+        if (f->probs)
+            sweep_count(x, f->probs + i * CAMCLS_N, truth, sw_hit);
         if (!x->seen && bi >= 0 && x->b[bi].cls == x->object_cls) {
             x->seen = true;
             double dt = f->t - x->t0;
@@ -369,13 +398,21 @@ static int on_frame(void *user, const camera_frame *f)
     if (has_drone) {
         s->drone_frames++;
         s->drone_hits += hit;
+        for (int k = 0; k < x->n_sweep; k++)
+            s->sw_hits[k] += sw_hit[k];
         if (!hit && x->breakdown)
             count_miss(x, fr, f);
     }
     return 0;
 }
 
-static void print_score(const char *what, const score *s, bool model)
+static double ratio(uint64_t a, uint64_t b)
+{
+    return b ? (double)a / (double)b : 0.0;
+}
+
+static void print_score(const char *what, const score *s, bool model, const double *sweep,
+                        int n_sweep)
 {
     printf("== %s: %llu frames\n", what, (unsigned long long)s->frames);
     printf("recall %.3f (%llu/%llu drone frames)  precision %.3f (%llu/%llu drone reports)  "
@@ -386,6 +423,13 @@ static void print_score(const char *what, const score *s, bool model)
            (unsigned long long)s->reports_ok, (unsigned long long)s->reports,
            s->free_frames ? (double)s->free_false / s->free_frames : 0.0,
            (unsigned long long)s->free_false, (unsigned long long)s->free_frames);
+    for (int k = 0; k < n_sweep; k++)
+        printf("sweep drone_min_conf %.3f: recall %.3f (%llu)  precision %.3f (%llu/%llu)  "
+               "false_drone_per_frame %.3f (%llu)\n",
+               sweep[k], ratio(s->sw_hits[k], s->drone_frames), (unsigned long long)s->sw_hits[k],
+               ratio(s->sw_ok[k], s->sw_reports[k]), (unsigned long long)s->sw_ok[k],
+               (unsigned long long)s->sw_reports[k], ratio(s->sw_false[k], s->free_frames),
+               (unsigned long long)s->sw_false[k]);
     printf("first_detection_s mean %.2f max %.2f (%d clips, %d never)  "
            "first_drone_report_s (drone clips) mean %.2f max %.2f (%d clips, %d never)\n",
            s->first_n ? s->first_sum / s->first_n : 0.0, s->first_max, s->first_n, s->first_missed,
@@ -419,6 +463,24 @@ static void print_score(const char *what, const score *s, bool model)
     printf("\n");
 }
 
+/* "0.3,0.4,0.5" -> v[], n; non-zero on a bad list */
+static int parse_sweep(const char *s, double *v, int *n)
+{
+    *n = 0;
+    for (;;) {
+        char *end;
+        double t = strtod(s, &end);
+        if (end == s || !(t >= 0 && t <= 1) || *n == MAX_SWEEP)
+            return -1;
+        v[(*n)++] = t;
+        if (!*end)
+            return 0;
+        if (*end != ',')
+            return -1;
+        s = end + 1;
+    }
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -430,7 +492,8 @@ static void usage(void)
             "  --sensor V|IR       one modality only\n"
             "  --model FILE        classifier (camcls JSON); without it every detection is a\n"
             "                      drone report (the detector alone)\n"
-            "  --drone-min-conf P  P(drone) needed for a drone report (default 0.5)\n"
+            "  --drone-min-conf P  P(drone) needed for a drone report (default: the model\n"
+            "                      file's drone_min_conf, else 0.5)\n"
             "  --seconds S         first S seconds of each clip;  --clips N  first N clips\n"
             "  --features OUT      write clip,split,sensor,frame,track,truth,<features> rows\n"
             "  --every N           features of each track every Nth frame (default 3)\n"
@@ -444,7 +507,9 @@ static void usage(void)
             "  --detector JSON     detector keys as in a site config's adapter.detector,\n"
             "                      e.g. '{\"sky_mask\": 1}' (applied after the options above)\n"
             "  --breakdown         false drone reports by source and missed drone frames by\n"
-            "                      cause, in total and (with --per-clip) per clip\n");
+            "                      cause, in total and (with --per-clip) per clip\n"
+            "  --sweep P,P,...     with --model: recall / precision / false per frame also at\n"
+            "                      these drone_min_conf values (up to 16), in the same run\n");
 }
 
 int main(int argc, char **argv)
@@ -452,11 +517,13 @@ int main(int argc, char **argv)
     const char *dir = NULL, *split = "val", *sensor = NULL, *model = NULL;
     const char *feat_path = NULL, *crop_path = NULL;
     unsigned seed = 1;
-    double seconds = 0, min_conf = 0.5;
+    double seconds = 0, min_conf = -1; /* -1: the model's drone_min_conf, else 0.5 */
     int max_clips = 0, every = 3, max_shift = -1, smooth = 0;
     double merge_frac = -1;
     bool list = false, per_clip = false, breakdown = false;
     const char *det_json = NULL;
+    double sweep[MAX_SWEEP];
+    int n_sweep = 0;
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'},     {"split", required_argument, 0, 's'},
         {"seed", required_argument, 0, 'S'},     {"sensor", required_argument, 0, 'm'},
@@ -468,6 +535,7 @@ int main(int argc, char **argv)
         {"merge-frac", required_argument, 0, 'F'}, {"help", no_argument, 0, 'h'},
         {"crops", required_argument, 0, 'K'},
         {"detector", required_argument, 0, 'D'}, {"breakdown", no_argument, 0, 'B'},
+        {"sweep", required_argument, 0, 'W'},
         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -490,10 +558,17 @@ int main(int argc, char **argv)
         case 'K': crop_path = optarg; break;
         case 'D': det_json = optarg; break;
         case 'B': breakdown = true; break;
+        case 'W':
+            if (parse_sweep(optarg, sweep, &n_sweep)) {
+                fprintf(stderr, "sg_camscore: --sweep: 1..%d comma-separated values in [0, 1], "
+                        "got \"%s\"\n", MAX_SWEEP, optarg);
+                return 2;
+            }
+            break;
         default: usage(); return o == 'h' ? 0 : 2;
         }
     }
-    if (optind != argc || !dir || (crop_path && !feat_path) || every < 1 || smooth < 0 || smooth > 1000 || !(min_conf >= 0 && min_conf <= 1) ||
+    if (optind != argc || !dir || (crop_path && !feat_path) || every < 1 || smooth < 0 || smooth > 1000 || (min_conf != -1 && !(min_conf >= 0 && min_conf <= 1)) ||
         (strcmp(split, "train") && strcmp(split, "calib") && strcmp(split, "val") &&
          strcmp(split, "all"))) {
         usage();
@@ -545,7 +620,8 @@ int main(int argc, char **argv)
             break;
         bool ir = !strcmp(c->sensor, "IR");
         run_ctx x = {.c = c, .sc = &sc[ir], .feat = feat, .crops = crops, .every = every,
-                     .per_clip = per_clip, .breakdown = breakdown, .skyline_k = skyline_k};
+                     .per_clip = per_clip, .breakdown = breakdown, .skyline_k = skyline_k,
+                     .n_sweep = n_sweep, .sweep = sweep};
         x.object_cls = class_index(c->cls);
         x.drone_clip = x.object_cls == 0;
         if (load_labels(dir, &x)) {
@@ -622,9 +698,18 @@ int main(int argc, char **argv)
     }
     if (rc)
         return 1;
+    if (model) { /* the threshold in force, as camera_create resolved it */
+        sg_errinfo e = {0};
+        camcls *m = camcls_load(model, &e);
+        camera_cfg cfg;
+        camera_cfg_default(&cfg);
+        cfg.drone_min_conf = min_conf;
+        min_conf = camera_drone_min_conf(&cfg, m);
+        camcls_destroy(m);
+    }
     printf("split %s seed %u clips %d model %s drone_min_conf %.2f\n", split, seed, done,
            model ? model : "none", min_conf);
-    print_score("visible (V)", &sc[0], model != NULL);
-    print_score("thermal (IR)", &sc[1], model != NULL);
+    print_score("visible (V)", &sc[0], model != NULL, sweep, n_sweep);
+    print_score("thermal (IR)", &sc[1], model != NULL, sweep, n_sweep);
     return 0;
 }

@@ -26,7 +26,9 @@ the crops left-right. Recipe options (defaults reproduce the earlier models exac
 --augment (scale jitter of the crop box, contrast, brightness and noise on the crops,
 noise on the features), --early-stop [--patience N] (keep the epoch whose calibrated
 NLL on CALIB is lowest), --weight-decay, --lr, --drone-weight (drone rows' loss
-weight), --focal G (focal loss), --conv A,B and --embed N (CNN widths). The same
+weight), --focal G (focal loss), --conv A,B and --embed N (CNN widths), --hard-neg F
+(hard-negative mining: from epoch --hard-neg-from on, a fraction F of the bird, airplane
+and helicopter rows of each epoch is drawn in proportion to the network's P(drone)). The same
 calibration follows. --vectors writes a few calib rows
 (features, crops) with the probabilities the exported (rounded) weights give in torch,
 for tests/test_camcls.c.
@@ -186,6 +188,23 @@ def loss_fn(torch, logit, y, cw, gamma):
     return -(w * lt).sum() / cw[y].sum()
 
 
+def hard_negatives(torch, net, zt, ct, ik, a, rng):
+    """Hard-negative mining for one non-drone class: of its a.per_class rows this epoch, a
+    fraction a.hard_neg is drawn with probability proportional to the current network's
+    P(drone) (uncalibrated softmax, + 1e-3 so every row can be drawn), the rest uniformly;
+    both with replacement from the rng (seeded), so a retrain is identical."""
+    net.eval()
+    pd = []
+    with torch.no_grad():
+        for b in range(0, len(ik), 2048):
+            ib = torch.tensor(ik[b:b + 2048])
+            pd.append(torch.softmax(net(zt[ib], ct[ib]), 1)[:, 0].double().numpy())
+    w = np.concatenate(pd) + 1e-3
+    nh = int(round(a.hard_neg * a.per_class))
+    return np.concatenate([rng.choice(ik, nh, replace=True, p=w / w.sum()),
+                           rng.choice(ik, a.per_class - nh, replace=True)])
+
+
 def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
     import torch
     from torch import nn
@@ -226,9 +245,16 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
     zcal = torch.tensor((xc - mean) / scale, dtype=torch.float32)
     ccal_t = torch.tensor(ccal)
     best = (np.inf, 0, None)
+    hard = [CLASSES.index(c) for c in a.hard_neg_classes.split(",")] if a.hard_neg else []
     for ep in range(a.epochs):
-        idx = np.concatenate([rng.choice(np.flatnonzero(y == k), a.per_class, replace=True)
-                              for k in range(len(CLASSES))])
+        draws = []
+        for k in range(len(CLASSES)):
+            ik = np.flatnonzero(y == k)
+            if k in hard and ep + 1 >= a.hard_neg_from:
+                draws.append(hard_negatives(torch, net, zt, ct, ik, a, rng))
+            else:
+                draws.append(rng.choice(ik, a.per_class, replace=True))
+        idx = np.concatenate(draws)
         rng.shuffle(idx)
         flip = rng.random(len(idx)) < 0.5
         net.train()
@@ -307,6 +333,13 @@ def main():
     ap.add_argument("--feat-noise", type=float, default=0.1)
     ap.add_argument("--conv", default="8,16", help="with --crops: the two conv layers' channels")
     ap.add_argument("--embed", type=int, default=16, help="with --crops: embedding width")
+    ap.add_argument("--hard-neg", type=float, default=0.0,
+                    help="with --crops: fraction of each --hard-neg-classes class's draw "
+                         "taken in proportion to the current P(drone) (0 = off)")
+    ap.add_argument("--hard-neg-classes", default="bird,airplane,helicopter",
+                    help="with --hard-neg: the mined classes, comma separated")
+    ap.add_argument("--hard-neg-from", type=int, default=3,
+                    help="with --hard-neg: the first epoch (1-based) that mines")
     ap.add_argument("--early-stop", action="store_true",
                     help="with --crops: keep the epoch with the best calibrated calib NLL")
     ap.add_argument("--patience", type=int, default=0,
@@ -316,6 +349,11 @@ def main():
     a.conv = [int(v) for v in a.conv.split(",")]
     if len(a.conv) != 2:
         sys.exit("train_camera: --conv: two channel counts, e.g. 8,16")
+    if not 0 <= a.hard_neg <= 1:
+        sys.exit(f"train_camera: --hard-neg: a fraction in [0, 1], got {a.hard_neg}")
+    for c in a.hard_neg_classes.split(","):
+        if c not in CLASSES[1:]:
+            sys.exit(f"train_camera: --hard-neg-classes: {c!r} is not one of {CLASSES[1:]}")
 
     names, x, y = load(a.train)
     cnames, xc, yc = load(a.calib)
@@ -365,6 +403,9 @@ def main():
             trained["augment"] = {"scale_jitter": a.scale_jitter, "feat_noise": a.feat_noise}
         if a.early_stop:
             trained["early_stop_epoch"] = best_epoch
+        if a.hard_neg:
+            trained["hard_neg"] = {"fraction": a.hard_neg, "classes": a.hard_neg_classes,
+                                   "from_epoch": a.hard_neg_from}
     else:
         trained.update({"sklearn": sklearn.__version__, "iterations": int(mlp.n_iter_)})
     doc = {"format": "skyguard-camcls", "version": 2 if cnn else 1, "features": names,
