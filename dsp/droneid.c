@@ -290,21 +290,10 @@ static int ensure_cap(droneid_rx *q, size_t m)
     return SG_OK;
 }
 
+/* y[k] *= e^(-2 pi i f_hz k / 15.36 MHz) */
 static void mix(float complex *y, size_t m, double f_hz)
 {
-    /* C's complex products for finite values, written out (droneid_mulc) */
-    const double w = -2.0 * M_PI * f_hz / DRONEID_FS, dr = cos(w), di = sin(w);
-    double pr = 1, pi = 0;
-    for (size_t k = 0; k < m; k++) {
-        const float yr = crealf(y[k]), yi = cimagf(y[k]), fr = (float)pr, fi = (float)pi;
-        y[k] = CMPLXF(yr * fr - yi * fi, yr * fi + yi * fr);
-        const double qr = pr * dr - pi * di, qi = pr * di + pi * dr;
-        pr = qr, pi = qi;
-        if ((k & 1023) == 1023) {
-            const double a = hypot(pr, pi);
-            pr /= a, pi /= a;
-        }
-    }
+    droneid_mix(y, y, m, -2.0 * M_PI * f_hz / DRONEID_FS);
 }
 
 typedef struct {

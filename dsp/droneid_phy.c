@@ -208,6 +208,25 @@ void droneid_resamp_destroy(droneid_resamp *r)
     free(r);
 }
 
+void droneid_mix(const float complex *x, float complex *y, size_t n, double w)
+{
+    /* the products C's complex multiplies make for finite values, written out so no NaN
+     * test follows each; the phasor is renormalised every 1024 samples */
+    const double dr = cos(w), di = sin(w);
+    double pr = 1, pi = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float fr = (float)pr, fi = (float)pi;
+        const float xr = crealf(x[i]), xi = cimagf(x[i]);
+        y[i] = CMPLXF(fr * xr - fi * xi, fr * xi + fi * xr);
+        const double qr = pr * dr - pi * di, qi = pr * di + pi * dr;
+        pr = qr, pi = qi;
+        if ((i & 1023) == 1023) {
+            const double a = hypot(pr, pi);
+            pr /= a, pi /= a;
+        }
+    }
+}
+
 size_t droneid_resamp_out_len(const droneid_resamp *r, size_t n)
 {
     if (n == 0)
@@ -230,21 +249,7 @@ void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t 
         if (shift_hz != 0.0) {
             mixed = malloc(sizeof(float complex) * (n ? n : 1));
             if (mixed) {
-                /* the products C's complex multiplies make for finite values, written
-                 * out so no NaN test follows each */
-                const double dr = cos(w), di = sin(w);
-                double pr = 1, pi = 0;
-                for (size_t i = 0; i < n; i++) {
-                    const float fr = (float)pr, fi = (float)pi;
-                    const float xr = crealf(x[i]), xi = cimagf(x[i]);
-                    mixed[i] = CMPLXF(fr * xr - fi * xi, fr * xi + fi * xr);
-                    const double qr = pr * dr - pi * di, qi = pr * di + pi * dr;
-                    pr = qr, pi = qi;
-                    if ((i & 1023) == 1023) {
-                        const double a = hypot(pr, pi);
-                        pr /= a, pi /= a;
-                    }
-                }
+                droneid_mix(x, mixed, n, w);
                 src = mixed;
             }
         }

@@ -113,6 +113,9 @@ droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff
 void droneid_resamp_destroy(droneid_resamp *r);
 /* Output length for n input samples. */
 size_t droneid_resamp_out_len(const droneid_resamp *r, size_t n);
+/* y[i] = x[i] e^(i w i), i < n (w in radians per sample; y may be x): the mixing of
+ * droneid_resamp_run and of the receiver at 15.36 Msps, one recursive phasor. */
+void droneid_mix(const float complex *x, float complex *y, size_t n, double w);
 /* Writes min(cap, out_len(n)) samples; *ny = written. Time origin: y[0] is at x[0]. */
 void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t n,
                         double shift_hz, float complex *y, size_t cap, size_t *ny);

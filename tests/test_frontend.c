@@ -589,12 +589,12 @@ static void run_trace(const frontend_cfg *cfg, const float complex *x, uint64_t 
     frontend_destroy(fe);
 }
 
-static void test_threads_identical(void **state)
+/* DroneID-, FrSky-, ELRS- and Wi-Fi-like bursts (and BLE-like when ble) at 15.36 Msps:
+ * dur s of samples, *len of them */
+static float complex *busy_scene(unsigned seed, double dur, bool ble, uint64_t *len)
 {
-    (void)state;
     sg_errinfo e = {0};
-    const unsigned seed = 31;
-    siggen *g = siggen_create(FS, 0.15, FC, NOISE, seed, &e);
+    siggen *g = siggen_create(FS, dur, FC, NOISE, seed, &e);
     assert_non_null(g);
     siggen_signal sig[] = {
         {.kind = SIGGEN_DRONEID, .snr_db = 15, .freq_offset = 2e6, .t_start = 0.01, .period = 0.03},
@@ -603,12 +603,23 @@ static void test_threads_identical(void **state)
         {.kind = SIGGEN_WIFI, .snr_db = 10, .period = 0.011},
         {.kind = SIGGEN_BLE, .snr_db = 14, .freq_offset = 15e6},
     };
-    for (size_t i = 0; i < sizeof sig / sizeof sig[0]; i++)
+    for (size_t i = 0; i < sizeof sig / sizeof sig[0] - !ble; i++)
         assert_int_equal(siggen_add(g, &sig[i], &e), 0);
-    uint64_t len = siggen_length(g);
-    float complex *x = malloc(len * sizeof *x);
+    *len = siggen_length(g);
+    float complex *x = malloc(*len * sizeof *x);
     assert_non_null(x);
-    assert_int_equal(siggen_generate(g, x, len, &e), 0);
+    assert_int_equal(siggen_generate(g, x, *len, &e), 0);
+    siggen_destroy(g);
+    return x;
+}
+
+static void test_threads_identical(void **state)
+{
+    (void)state;
+    sg_errinfo e = {0};
+    const unsigned seed = 31;
+    uint64_t len;
+    float complex *x = busy_scene(seed, 0.15, true, &len);
     for (uint64_t i = len / 2; i < len / 2 + 3000; i += 7)
         x[i] = NAN; /* limited samples count the same way too */
     static const struct {
@@ -686,7 +697,6 @@ static void test_threads_identical(void **state)
     cfg.threads = FRONTEND_MAX_THREADS + 1;
     assert_null(frontend_create(&cfg, &e));
     free(x);
-    siggen_destroy(g);
 }
 
 /* iq_max_s: bursts up to that length get the same IQ as without it (from a ring sized
@@ -696,20 +706,8 @@ static void test_iq_max(void **state)
     (void)state;
     sg_errinfo e = {0};
     const unsigned seed = 37;
-    siggen *g = siggen_create(FS, 0.12, FC, NOISE, seed, &e);
-    assert_non_null(g);
-    siggen_signal sig[] = {
-        {.kind = SIGGEN_DRONEID, .snr_db = 15, .freq_offset = 2e6, .t_start = 0.01, .period = 0.03},
-        {.kind = SIGGEN_FRSKY, .snr_db = 12},
-        {.kind = SIGGEN_ELRS, .snr_db = 10},
-        {.kind = SIGGEN_WIFI, .snr_db = 10, .period = 0.011},
-    };
-    for (size_t i = 0; i < sizeof sig / sizeof sig[0]; i++)
-        assert_int_equal(siggen_add(g, &sig[i], &e), 0);
-    uint64_t len = siggen_length(g);
-    float complex *x = malloc(len * sizeof *x);
-    assert_non_null(x);
-    assert_int_equal(siggen_generate(g, x, len, &e), 0);
+    uint64_t len;
+    float complex *x = busy_scene(seed, 0.12, false, &len);
     const double iq_max_s = 1e-3;
     const uint64_t iq_max_n = (uint64_t)ceil(iq_max_s * FS);
     static trace ref, got;
@@ -755,7 +753,6 @@ static void test_iq_max(void **state)
         assert_non_null(strstr(e.msg, "iq_max_s"));
     }
     free(x);
-    siggen_destroy(g);
 }
 
 int main(void)
