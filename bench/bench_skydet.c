@@ -59,7 +59,7 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
                 double v = 150 + 60.0 * y / h + ((s >> 40) % 7) - 3.0;
                 if (g_zoom) { /* a textured scene (sky, cloud ripples, tree line) zoomed about the centre */
                     double z = pow(1.012, k), u = (x - 0.5 * w) / z, q = (y - 0.5 * h) / z;
-                    v += 12 * sin(0.11 * u) * cos(0.13 * q) + 8 * sin(0.31 * u + 0.17 * q);
+                    v += 6 * sin(0.11 * u) * cos(0.13 * q) + 4 * sin(0.31 * u + 0.17 * q);
                     if (q > 0.3 * h)
                         v = 70 + 25 * sin(0.9 * u) * sin(0.7 * q) + ((s >> 40) % 7) - 3.0;
                 }
@@ -124,6 +124,8 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
         n++;
     }
     double wall = now() - t0, cpu = cpu_now() - c0;
+    skydet_stats st;
+    skydet_get_stats(q, &st);
     skydet_destroy(q);
     bool cnn = camcls_uses_crops(m);
     camfeat_destroy(cf);
@@ -133,6 +135,11 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
            "target found in %d frames\n",
            classify ? "+classify" : "", g_sky_mask > 0 ? "+mask" : "",
            g_zoom == 1 ? " zoom-scene, comp. off" : g_zoom == 2 ? " zoom-scene, comp. on" : "", w, h, pol == SKYDET_BOTH ? "both" : "dark", n / cpu, n, cpu, n / cpu * w * h / 1e6, found);
+    if (g_zoom == 2) /* since the last reset (every NFRAMES / 2 frames) */
+        printf("  zoom model: last zoom %.4f, %llu of the last %llu frames warped, %llu resets, "
+               "%llu flat\n", st.zoom, (unsigned long long)st.frames_warped,
+               (unsigned long long)st.frames, (unsigned long long)st.motion_resets,
+               (unsigned long long)st.motion_flat);
     if (classify)
         printf("  classification (features, crops, %s): %.1f %% of the CPU time, %.1f us per "
                "detection (%.2f detections per frame)\n",
