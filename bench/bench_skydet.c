@@ -60,8 +60,11 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
                 if (g_zoom) { /* a textured scene (sky, cloud ripples, tree line) zoomed about the centre */
                     double z = pow(1.012, k), u = (x - 0.5 * w) / z, q = (y - 0.5 * h) / z;
                     v += 6 * sin(0.11 * u) * cos(0.13 * q) + 4 * sin(0.31 * u + 0.17 * q);
-                    if (q > 0.3 * h)
-                        v = 70 + 25 * sin(0.9 * u) * sin(0.7 * q) + ((s >> 40) % 7) - 3.0;
+                    if (q > 0.3 * h) { /* trees: hashed 2-px cells, no period to alias on */
+                        uint32_t c = (uint32_t)(int)floor(u / 2) * 73856093u ^
+                                     (uint32_t)(int)floor(q / 2) * 19349663u;
+                        v = 50 + (c >> 7) % 50 + ((s >> 40) % 7) - 3.0;
+                    }
                 }
                 double dx = x - tx, dy = y - ty;
                 v -= 50 * exp(-(dx * dx + dy * dy) / 3.0);

@@ -253,6 +253,40 @@ static void test_scene_cut_resets(void **state)
     assert_true(s2.fa_cut * 10 <= s1.fa_cut);
 }
 
+/* Every frame unrelated to the last (a textured random image each time): the first loss
+ * resets, the ones after it are left uncompensated (counted), not reset every frame. */
+static void test_lost_resets_once(void **state)
+{
+    (void)state;
+    skydet_cfg c;
+    skydet_cfg_default(&c, FW, FH);
+    c.max_shift_px = 16;
+    c.max_zoom_pct = 2;
+    sg_errinfo e = {0};
+    skydet *q = skydet_create(&c, &e);
+    if (!q)
+        fail_msg("%s", e.msg);
+    uint8_t *img = malloc(FW * FH);
+    assert_non_null(img);
+    rng = 0x200f;
+    for (int k = 0; k < 12; k++) {
+        for (int i = 0; i < FW * FH; i++)
+            img[i] = (uint8_t)(urand() * 200);
+        const skydet_det *d;
+        size_t n;
+        assert_int_equal(skydet_process(q, img, FW, &d, &n), SG_OK);
+    }
+    skydet_stats st;
+    skydet_get_stats(q, &st);
+    print_message("12 unrelated frames (seed 0x200f): %llu resets, %llu left, %llu warped\n",
+                  (unsigned long long)st.motion_resets, (unsigned long long)st.motion_flat,
+                  (unsigned long long)st.frames_warped);
+    assert_int_equal(st.motion_resets, 1);
+    assert_true(st.motion_flat >= 9);
+    skydet_destroy(q);
+    free(img);
+}
+
 /* Plain sky (gradient, noise, the target): too little texture for a fit; nothing is
  * reset or warped and the target is found as without compensation. */
 static void test_plain_sky_left_alone(void **state)
@@ -423,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_zoom_compensated),
         cmocka_unit_test(test_zoom_with_roll),
         cmocka_unit_test(test_scene_cut_resets),
+        cmocka_unit_test(test_lost_resets_once),
         cmocka_unit_test(test_plain_sky_left_alone),
         cmocka_unit_test(test_warp_exact),
         cmocka_unit_test(test_bad_zoom_config),
