@@ -43,6 +43,21 @@ static double g_sky_mask;
  * same frames with max_shift_px 16 and max_zoom_pct 2 */
 static int g_zoom;
 
+/* Value noise: a hashed lattice (0..60 grey levels per node) interpolated bilinearly, so
+ * the texture is band-limited and has no period for a block match to alias on. */
+static double value_noise(double u, double q)
+{
+    double fu = floor(u), fq = floor(q), a = u - fu, b = q - fq, n[4];
+    for (int i = 0; i < 4; i++) {
+        uint32_t c = (uint32_t)(int64_t)(fu + (i & 1)) * 73856093u ^
+                     (uint32_t)(int64_t)(fq + (i >> 1)) * 19349663u;
+        c ^= c >> 13;
+        c *= 0x5bd1e995u;
+        n[i] = (c >> 8) % 61;
+    }
+    return (1 - b) * ((1 - a) * n[0] + a * n[1]) + b * ((1 - a) * n[2] + a * n[3]);
+}
+
 static int bench(int w, int h, skydet_polarity pol, bool classify)
 {
     uint8_t *frames = malloc((size_t)w * h * NFRAMES);
@@ -57,14 +72,11 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
                 s ^= s >> 7;
                 s ^= s << 17;
                 double v = 150 + 60.0 * y / h + ((s >> 40) % 7) - 3.0;
-                if (g_zoom) { /* a textured scene (sky, cloud ripples, tree line) zoomed about the centre */
+                if (g_zoom) { /* a textured scene (clouds, tree line) zoomed about the centre */
                     double z = pow(1.012, k), u = (x - 0.5 * w) / z, q = (y - 0.5 * h) / z;
-                    v += 6 * sin(0.11 * u) * cos(0.13 * q) + 4 * sin(0.31 * u + 0.17 * q);
-                    if (q > 0.3 * h) { /* trees: hashed 2-px cells, no period to alias on */
-                        uint32_t c = (uint32_t)(int)floor(u / 2) * 73856093u ^
-                                     (uint32_t)(int)floor(q / 2) * 19349663u;
-                        v = 50 + (c >> 7) % 50 + ((s >> 40) % 7) - 3.0;
-                    }
+                    v += 0.3 * value_noise(u / 12, q / 12) - 20; /* clouds: smooth, no period */
+                    if (q > 0.3 * h)
+                        v = 40 + value_noise(u / 3, q / 3) + ((s >> 40) % 7) - 3.0; /* trees */
                 }
                 double dx = x - tx, dy = y - ty;
                 v -= 50 * exp(-(dx * dx + dy * dy) / 3.0);
