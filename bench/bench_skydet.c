@@ -43,6 +43,21 @@ static double g_sky_mask;
  * same frames with max_shift_px 16 and max_zoom_pct 2 */
 static int g_zoom;
 
+/* Value noise: a hashed lattice (0..60 grey levels per node) interpolated bilinearly, so
+ * the texture is band-limited and has no period for a block match to alias on. */
+static double value_noise(double u, double q)
+{
+    double fu = floor(u), fq = floor(q), a = u - fu, b = q - fq, n[4];
+    for (int i = 0; i < 4; i++) {
+        uint32_t c = (uint32_t)(int64_t)(fu + (i & 1)) * 73856093u ^
+                     (uint32_t)(int64_t)(fq + (i >> 1)) * 19349663u;
+        c ^= c >> 13;
+        c *= 0x5bd1e995u;
+        n[i] = (c >> 8) % 61;
+    }
+    return (1 - b) * ((1 - a) * n[0] + a * n[1]) + b * ((1 - a) * n[2] + a * n[3]);
+}
+
 static int bench(int w, int h, skydet_polarity pol, bool classify)
 {
     uint8_t *frames = malloc((size_t)w * h * NFRAMES);
@@ -57,11 +72,11 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
                 s ^= s >> 7;
                 s ^= s << 17;
                 double v = 150 + 60.0 * y / h + ((s >> 40) % 7) - 3.0;
-                if (g_zoom) { /* a textured scene (sky, cloud ripples, tree line) zoomed about the centre */
+                if (g_zoom) { /* a textured scene (clouds, tree line) zoomed about the centre */
                     double z = pow(1.012, k), u = (x - 0.5 * w) / z, q = (y - 0.5 * h) / z;
-                    v += 12 * sin(0.11 * u) * cos(0.13 * q) + 8 * sin(0.31 * u + 0.17 * q);
+                    v += 0.3 * value_noise(u / 12, q / 12) - 20; /* clouds: smooth, no period */
                     if (q > 0.3 * h)
-                        v = 70 + 25 * sin(0.9 * u) * sin(0.7 * q) + ((s >> 40) % 7) - 3.0;
+                        v = 40 + value_noise(u / 3, q / 3) + ((s >> 40) % 7) - 3.0; /* trees */
                 }
                 double dx = x - tx, dy = y - ty;
                 v -= 50 * exp(-(dx * dx + dy * dy) / 3.0);
@@ -124,6 +139,8 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
         n++;
     }
     double wall = now() - t0, cpu = cpu_now() - c0;
+    skydet_stats st;
+    skydet_get_stats(q, &st);
     skydet_destroy(q);
     bool cnn = camcls_uses_crops(m);
     camfeat_destroy(cf);
@@ -133,6 +150,11 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
            "target found in %d frames\n",
            classify ? "+classify" : "", g_sky_mask > 0 ? "+mask" : "",
            g_zoom == 1 ? " zoom-scene, comp. off" : g_zoom == 2 ? " zoom-scene, comp. on" : "", w, h, pol == SKYDET_BOTH ? "both" : "dark", n / cpu, n, cpu, n / cpu * w * h / 1e6, found);
+    if (g_zoom == 2) /* since the last reset (every NFRAMES / 2 frames) */
+        printf("  zoom model: last zoom %.4f, %llu of the last %llu frames warped, %llu resets, "
+               "%llu flat\n", st.zoom, (unsigned long long)st.frames_warped,
+               (unsigned long long)st.frames, (unsigned long long)st.motion_resets,
+               (unsigned long long)st.motion_flat);
     if (classify)
         printf("  classification (features, crops, %s): %.1f %% of the CPU time, %.1f us per "
                "detection (%.2f detections per frame)\n",

@@ -164,6 +164,7 @@ void skydet_reset(skydet *q)
     q->next_id = 1;
     memset(&q->st, 0, sizeof q->st);
     q->st.zoom = 1.0;
+    q->mo_lost = false;
     if (q->mo)
         skymotion_reset(q->mo);
 }
@@ -523,17 +524,27 @@ static bool camera_motion(skydet *q, const uint8_t *img, size_t stride)
         return false;
     switch (r) {
     case SKYMOTION_FLAT:
+        q->mo_lost = false;
         q->st.motion_flat++;
         return false;
     case SKYMOTION_LOST:
+        /* one reset per loss: a scene the fit keeps failing on (repetitive texture, a
+         * large object in front) is left uncompensated rather than blinded every frame */
+        if (q->mo_lost) {
+            q->st.motion_flat++;
+            return false;
+        }
+        q->mo_lost = true;
         q->st.motion_resets++;
         memset(q->trk, 0, (size_t)q->c.max_tracklets * sizeof *q->trk);
         return true;
     case SKYMOTION_MOVED:
         break;
     default:
+        q->mo_lost = false;
         return false;
     }
+    q->mo_lost = false;
     q->st.shift_x = (int)lrint(f.tx);
     q->st.shift_y = (int)lrint(f.ty);
     /* a whole-pixel shift moves the clutter mean exactly; anything else is resampled */

@@ -143,7 +143,8 @@ typedef struct {
     uint64_t frames_warped;   /* frames whose clutter mean was resampled (zoom, roll, sub-px) */
     uint64_t motion_resets;   /* fit failed on a changed scene: background relearnt, no
                                  detections from that frame */
-    uint64_t motion_flat;     /* frames with too little texture for a fit (left as they are) */
+    uint64_t motion_flat;     /* frames left uncompensated: too little texture for a fit, or
+                                 the fit still lost after its reset */
     double zoom;              /* last frame's fitted zoom (1 = none or not fitted) */
     double roll_deg;          /* degrees, last frame's fitted roll (clockwise on screen) */
     double motion_conf;       /* 0..1, last fit's agreeing / textured blocks */

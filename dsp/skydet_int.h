@@ -69,6 +69,7 @@ struct skydet {
     float *sdtmp;                     /* nbx*nby scratch for the median */
     skymotion *mo;                    /* global motion, NULL when max_shift_px is 0 */
     skymask *sm;                      /* horizon mask, NULL when sky_mask is 0 */
+    bool mo_lost;                     /* the zoom fit was lost at the last frame (reset done) */
     skydet_stats st;
 };
 

@@ -69,39 +69,37 @@ static double block_sad(const uint8_t *a, const uint8_t *b, size_t sa, size_t sb
     return (double)s / (double)(n * ((n + step - 1) / step));
 }
 
-/* One Lucas-Kanade pass on cur(p) = prev(p - d) for the block at (x0, y0), d = (sx + *ex,
- * sy + *ey): prev sampled bilinearly, the gradient g from the current block, normal matrix
- * (a, b; b, c) given; up to `iters` updates. Returns the mean squared residual, or -1 when
- * the shift leaves +-1 px of (sx, sy). */
-static double lk(const skymotion *m, const uint8_t *img, size_t stride, int x0, int y0, int sx,
-                 int sy, double a, double b, double c, int iters, double *ex, double *ey)
+/* Lucas-Kanade on cur(p) = prev(p - d) for the block at (x0, y0), d = (sx + *ex, sy + *ey):
+ * prev sampled bilinearly, the gradient g from the current block, normal matrix (a, b; b, c)
+ * given; up to `iters` updates. -1 when the shift leaves +-1 px of (sx, sy), else 0. */
+static int lk(const skymotion *m, const uint8_t *img, size_t stride, int x0, int y0, int sx,
+              int sy, double a, double b, double c, int iters, double *ex, double *ey)
 {
     const size_t w = (size_t)m->w;
     const double det = a * c - b * b;
-    double msr = 0;
-    for (int it = 0; it <= iters; it++) {
+    for (int it = 0; it < iters; it++) {
         /* prev at p - d: whole part ix, iy, bilinear fractions fx, fy */
         double qx = -(sx + *ex), qy = -(sy + *ey);
         int ix = (int)floor(qx), iy = (int)floor(qy);
-        double fx = qx - ix, fy = qy - iy;
-        double w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
-        double bx = 0, by = 0, rr = 0;
+        const float fx = (float)(qx - ix), fy = (float)(qy - iy);
+        const float w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy,
+                    w11 = fx * fy;
+        double bx = 0, by = 0;
         for (int y = y0; y < y0 + m->bs; y++) {
             const uint8_t *cr = img + (size_t)y * stride;
             const uint8_t *p0 = m->full_prev + (size_t)(y + iy) * w + ix;
             const uint8_t *p1 = p0 + w;
+            float rx = 0, ry = 0;
             for (int x = x0; x < x0 + m->bs; x++) {
-                double gx = 0.5 * ((double)cr[x + 1] - cr[x - 1]);
-                double gy = 0.5 * ((double)cr[x + stride] - cr[x - stride]);
-                double r = w00 * p0[x] + w01 * p0[x + 1] + w10 * p1[x] + w11 * p1[x + 1] - cr[x];
-                bx += gx * r;
-                by += gy * r;
-                rr += r * r;
+                float gx = 0.5f * ((float)cr[x + 1] - cr[x - 1]);
+                float gy = 0.5f * ((float)cr[x + stride] - cr[x - stride]);
+                float r = w00 * p0[x] + w01 * p0[x + 1] + w10 * p1[x] + w11 * p1[x + 1] - cr[x];
+                rx += gx * r;
+                ry += gy * r;
             }
+            bx += rx;
+            by += ry;
         }
-        msr = rr / (m->bs * m->bs);
-        if (it == iters)
-            break;
         /* prev(p - d - delta) ~ prev(p - d) - g . delta: delta = G^-1 sum g r */
         double ddx = (c * bx - b * by) / det, ddy = (a * by - b * bx) / det;
         *ex += ddx;
@@ -111,7 +109,7 @@ static double lk(const skymotion *m, const uint8_t *img, size_t stride, int x0, 
         if (fabs(ddx) < 0.005 && fabs(ddy) < 0.005)
             break;
     }
-    return msr;
+    return 0;
 }
 
 /* Smaller eigenvalue of (a, b; b, c). */
@@ -149,10 +147,8 @@ static int subpixel(const skymotion *m, const uint8_t *img, size_t stride, int x
     if (!(eig_min(gxx, gxy, gyy) > 1e-3 * (gxx + gyy)))
         return 0;
     double ex = ex0, ey = ey0;
-    double msr = lk(m, img, stride, x0, y0, sx, sy, gxx, gxy, gyy, 6, &ex, &ey);
-    if (msr < 0)
+    if (lk(m, img, stride, x0, y0, sx, sy, gxx, gxy, gyy, 6, &ex, &ey) < 0)
         return 1;
-    (void)msr;
     double nz = n * m->noise_var / 2.0;
     double a = gxx - nz, c = gyy - nz;
     double emin = eig_min(a, gxy, c);
@@ -240,13 +236,13 @@ static int match_block(skymotion *m, const uint8_t *img, size_t stride, int k, z
         /* beyond the search, or no clear minimum: changed content when the block is well
          * textured; a weak texture may just be lost in the noise (flat) */
         return mean >= Z_CHANGED_SAD ? 1 : 0;
-    /* full resolution, +-3 px around the reduced estimate */
+    /* full resolution, +-3 px around the reduced estimate (every second row) */
     double fb = INFINITY;
     int fx = 0, fy = 0;
     for (int j = -3; j <= 3; j++)
         for (int i = -3; i <= 3; i++) {
             double v = block_sad(img, m->full_prev, stride, (size_t)m->w, m->gx[k], m->gy[k], m->bs,
-                                 kx * RED + i, ky * RED + j, 1);
+                                 kx * RED + i, ky * RED + j, 2);
             if (v < fb) {
                 fb = v;
                 fx = i;
@@ -289,6 +285,14 @@ static int inliers(const zpair *p, int np, const zmodel *md, bool *in, double *r
     }
     *res = r;
     return c;
+}
+
+/* True when pair p follows md within a quarter pixel (no need to measure it again). */
+static bool inl_close(const zpair *p, const zmodel *md)
+{
+    double ex = md->zr * p->ux - md->zi * p->uy + md->tx - p->vx;
+    double ey = md->zi * p->ux + md->zr * p->uy + md->ty - p->vy;
+    return ex * ex + ey * ey <= 0.0625;
 }
 
 /* Weighted least squares over the flagged blocks (complex linear regression, weights =
@@ -384,12 +388,14 @@ static skymotion_result fit_zoom(skymotion *m, const uint8_t *img, size_t stride
                                  skymotion_fit *fit)
 {
     zpair p[ZB_N] = {{0}};
-    int np = 0, tk[ZB_N];
+    int np = 0, tk[ZB_N], tp[ZB_N]; /* textured blocks: block index, pair index or -1 */
     m->noise_var = noise_estimate(m, img, stride);
     for (int k = 0; k < fit->blocks; k++) {
         int r = match_block(m, img, stride, k, &p[np]);
-        if (r > 0)
+        if (r > 0) {
             tk[fit->textured] = k;
+            tp[fit->textured] = r == 2 ? np : -1;
+        }
         fit->textured += r > 0;
         np += r == 2;
     }
@@ -434,14 +440,21 @@ static skymotion_result fit_zoom(skymotion *m, const uint8_t *img, size_t stride
         }
     }
     if (bn >= Z_MIN_BLOCKS) {
-        /* second pass: every textured block measured again from the shift the model
-         * predicts for it (a weakly textured block's own whole-pixel search can be a pixel
-         * off under noise, out of reach of its sub-pixel step), then refitted */
+        /* second pass: every textured block that does not follow the model is measured
+         * again from the shift the model predicts for it (a weakly textured block's own
+         * whole-pixel search can be a pixel off under noise, out of reach of its sub-pixel
+         * step), then the model is refitted */
         zpair p2[ZB_N];
         int n2 = 0;
+        bool in1[ZB_N];
+        inliers(p, np, &best, in1, &res);
         const double cx = 0.5 * (m->w - 1), cy = 0.5 * (m->h - 1), zz = best.zr * best.zr + best.zi * best.zi;
         for (int i = 0; i < fit->textured; i++) {
             int k = tk[i];
+            if (tp[i] >= 0 && in1[tp[i]] && inl_close(&p[tp[i]], &best)) {
+                p2[n2++] = p[tp[i]]; /* already where the model puts it */
+                continue;
+            }
             double vx = m->gx[k] + 0.5 * (m->bs - 1) - cx - best.tx;
             double vy = m->gy[k] + 0.5 * (m->bs - 1) - cy - best.ty;
             double ux = (best.zr * vx + best.zi * vy) / zz, uy = (best.zr * vy - best.zi * vx) / zz;
@@ -560,6 +573,24 @@ static inline int clampi(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* Narrows [*lo, *hi] to the x where a x + b lies in [-0.5, n - 0.5]. */
+static void clip_range(double a, double b, int n, double *lo, double *hi)
+{
+    if (fabs(a) < 1e-12) {
+        if (b < -0.5 || b > n - 0.5)
+            *hi = -1; /* none */
+        return;
+    }
+    double x0 = (-0.5 - b) / a, x1 = (n - 0.5 - b) / a;
+    if (x0 > x1) {
+        double t = x0;
+        x0 = x1;
+        x1 = t;
+    }
+    *lo = x0 > *lo ? x0 : *lo;
+    *hi = x1 < *hi ? x1 : *hi;
+}
+
 void skymotion_warp(skymotion *m, const skymotion_fit *f, float *img)
 {
     if (!m->scratch)
@@ -613,12 +644,16 @@ void skymotion_warp(skymotion *m, const skymotion_fit *f, float *img)
     for (int y = 0; y < h; y++) {
         const float *r = mid + (size_t)y * w;
         float *d = img + (size_t)y * w;
+        /* the output columns whose source lies inside the frame: xs and ys are linear in x */
+        double lo = 0, hi = w - 1;
+        clip_range(m00, m01 * y + ox, w, &lo, &hi);
+        clip_range(m10, m11 * y + oy, h, &lo, &hi);
         for (int x = 0; x < w; x++) {
-            double xs = m00 * x + m01 * y + ox, ys = m10 * x + m11 * y + oy;
-            if (xs < -0.5 || xs > w - 0.5 || ys < -0.5 || ys > h - 0.5) {
+            if (x < lo || x > hi) {
                 d[x] = NAN; /* came into view */
                 continue;
             }
+            double xs = m00 * x + m01 * y + ox;
             float wl[4];
             const float *wt = m->cw + 4 * x;
             int i0 = m->ci[x];
