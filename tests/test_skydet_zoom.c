@@ -253,11 +253,9 @@ static void test_scene_cut_resets(void **state)
     assert_true(s2.fa_cut * 10 <= s1.fa_cut);
 }
 
-/* Every frame unrelated to the last (a textured random image each time): the first loss
- * resets, the ones after it are left uncompensated (counted), not reset every frame. */
-static void test_lost_resets_once(void **state)
+/* A detector for FW x FH frames with zoom compensation on (max_shift_px 16, 2 %/frame). */
+static skydet *zoom_detector(void)
 {
-    (void)state;
     skydet_cfg c;
     skydet_cfg_default(&c, FW, FH);
     c.max_shift_px = 16;
@@ -266,6 +264,15 @@ static void test_lost_resets_once(void **state)
     skydet *q = skydet_create(&c, &e);
     if (!q)
         fail_msg("%s", e.msg);
+    return q;
+}
+
+/* Every frame unrelated to the last (a textured random image each time): the first loss
+ * resets, the ones after it are left uncompensated (counted), not reset every frame. */
+static void test_lost_resets_once(void **state)
+{
+    (void)state;
+    skydet *q = zoom_detector();
     uint8_t *img = malloc(FW * FH);
     assert_non_null(img);
     rng = 0x200f;
@@ -292,14 +299,7 @@ static void test_lost_resets_once(void **state)
 static void test_plain_sky_left_alone(void **state)
 {
     (void)state;
-    skydet_cfg c;
-    skydet_cfg_default(&c, FW, FH);
-    c.max_shift_px = 16;
-    c.max_zoom_pct = 2;
-    sg_errinfo e = {0};
-    skydet *q = skydet_create(&c, &e);
-    if (!q)
-        fail_msg("%s", e.msg);
+    skydet *q = zoom_detector();
     uint8_t *img = malloc(FW * FH);
     assert_non_null(img);
     rng = 0x200d;
