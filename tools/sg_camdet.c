@@ -147,7 +147,8 @@ static void usage(void)
             "  --snippets DIR     the adapter's opt-in annotated crops\n"
             "  --model FILE       classify (camcls JSON, e.g. config/camcls.json)\n"
             "  --thermal          thermal modality (for the classifier)\n"
-            "  --drone-min-conf P P(drone) needed to publish \"drone\" (default 0.5)\n");
+            "  --drone-min-conf P P(drone) needed to publish \"drone\" (default: the model\n"
+            "                     file's drone_min_conf, else 0.5)\n");
 }
 
 int main(int argc, char **argv)

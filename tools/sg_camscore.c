@@ -423,7 +423,7 @@ static void print_score(const char *what, const score *s, bool model, const doub
            (unsigned long long)s->reports_ok, (unsigned long long)s->reports,
            s->free_frames ? (double)s->free_false / s->free_frames : 0.0,
            (unsigned long long)s->free_false, (unsigned long long)s->free_frames);
-    for (int k = 0; k < n_sweep; k++)
+    for (int k = 0; k < n_sweep && s->frames; k++)
         printf("sweep drone_min_conf %.3f: recall %.3f (%llu)  precision %.3f (%llu/%llu)  "
                "false_drone_per_frame %.3f (%llu)\n",
                sweep[k], ratio(s->sw_hits[k], s->drone_frames), (unsigned long long)s->sw_hits[k],

@@ -28,12 +28,14 @@
 #   DUMP_DIR=DIR  keep the dumps there and reuse them when present (else a temp dir)
 #   EPOCHS=N      (default 12 with CNN, 60 without)
 #   TRAIN_ARGS="..."  more tools/train_camera.py options (recipe: --augment, --early-stop,
-#                 --focal G, --drone-weight W, --weight-decay D, --lr R; docs/camera.md)
+#                 --focal G, --drone-weight W, --weight-decay D, --lr R, --hard-neg F;
+#                 --drone-min-conf P writes the operating point chosen on calib with
+#                 `sg_camscore --sweep` into the file; docs/camera.md)
 #   OUT=FILE      the model file (default config/camcls.json);
 #   VECTORS=FILE  with CNN: test vectors for tests/test_camcls.c
 # The committed models (docs/camera.md):
-#   SENSOR=V OUT=config/camcls.json VECTORS=tests/data/camcls_vectors.json \
-#     tools/train-camera.sh                                            # visible (third pass)
+#   SENSOR=V TRAIN_ARGS="--hard-neg 0.5 --drone-min-conf 0.3" OUT=config/camcls.json \
+#     VECTORS=tests/data/camcls_vectors.json tools/train-camera.sh     # visible (sixth pass)
 #   SENSOR=IR MERGE_FRAC=1 IR_DETECTOR='{"sky_mask": 3}' EPOCHS=20 \
 #     TRAIN_ARGS="--augment --early-stop --weight-decay 1e-3" OUT=config/camcls_ir.json \
 #     VECTORS=tests/data/camcls_ir_vectors.json tools/train-camera.sh  # thermal (fifth pass)

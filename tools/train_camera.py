@@ -340,6 +340,9 @@ def main():
                     help="with --hard-neg: the mined classes, comma separated")
     ap.add_argument("--hard-neg-from", type=int, default=3,
                     help="with --hard-neg: the first epoch (1-based) that mines")
+    ap.add_argument("--drone-min-conf", type=float, default=None,
+                    help="write this operating point (P(drone) needed to publish drone, chosen "
+                         "on the calib clips with sg_camscore --sweep) into the model file")
     ap.add_argument("--early-stop", action="store_true",
                     help="with --crops: keep the epoch with the best calibrated calib NLL")
     ap.add_argument("--patience", type=int, default=0,
@@ -349,6 +352,8 @@ def main():
     a.conv = [int(v) for v in a.conv.split(",")]
     if len(a.conv) != 2:
         sys.exit("train_camera: --conv: two channel counts, e.g. 8,16")
+    if a.drone_min_conf is not None and not 0 <= a.drone_min_conf <= 1:
+        sys.exit(f"train_camera: --drone-min-conf: a probability in [0, 1], got {a.drone_min_conf}")
     if not 0 <= a.hard_neg <= 1:
         sys.exit(f"train_camera: --hard-neg: a fraction in [0, 1], got {a.hard_neg}")
     for c in a.hard_neg_classes.split(","):
@@ -413,6 +418,8 @@ def main():
            "layers": layers, "temperature": r6(t), "trained": trained}
     if cnn:
         doc["cnn"] = cnn
+    if a.drone_min_conf is not None:
+        doc["drone_min_conf"] = a.drone_min_conf
     if cnn and a.vectors:
         # the exported file's exact numbers (bias with the folded offsets, rounded T)
         last = net.mlp[len(net.mlp) - 1]
