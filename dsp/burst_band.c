@@ -88,6 +88,10 @@ static void band_blocks4(const float *r, const float *s, float muf, float strong
 {
     const band_v4f three = {3.0f, 3.0f, 3.0f, 3.0f}, mu4 = {muf, muf, muf, muf};
     const band_v4f st4 = {strong_s, strong_s, strong_s, strong_s};
+    /* the running sums stay in registers: through P and C each block would wait for the
+     * store of the one before */
+    double pj = P[0];
+    uint32_t cj = C[0];
     for (unsigned j = 0; j < nb; j++) {
         band_v4f acc = {0, 0, 0, 0};
         band_v4i cnt = {0, 0, 0, 0};
@@ -101,8 +105,8 @@ static void band_blocks4(const float *r, const float *s, float muf, float strong
             acc += (band_v4f)xi;
             cnt -= st;
         }
-        P[j + 1] = P[j] + ((acc[0] + acc[1]) + (acc[2] + acc[3]));
-        C[j + 1] = C[j] + (uint32_t)((cnt[0] + cnt[1]) + (cnt[2] + cnt[3]));
+        P[j + 1] = pj += (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        C[j + 1] = cj += (uint32_t)((cnt[0] + cnt[1]) + (cnt[2] + cnt[3]));
     }
 }
 #endif

@@ -9,10 +9,14 @@
 #include "frontend_int.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <fftw3.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sg_json.h"
 
@@ -264,6 +268,7 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
                           c->max_burst_s, fs, (unsigned long long)cap);
     q->ring = calloc(cap, sizeof *q->ring);
     q->ring_mask = cap - 1;
+    q->ring_stream = cap * sizeof *q->ring > FE_STREAM_BYTES;
     q->copy_cap = (size_t)(longest + 2 * c->nfft + 2 * q->margin + hop);
     q->copy = c->deliver_iq ? malloc(q->copy_cap * sizeof *q->copy) : NULL;
     if (!q->ring || (c->deliver_iq && !q->copy))
@@ -446,34 +451,62 @@ static void close_all(frontend *q)
     q->mt_primed = false;
 }
 
-/* Copies n samples applying the input policy (frontend.h); returns the samples zeroed.
- * The copy and the check are one pass on the bit patterns (|component| > 1e6, Inf and
- * NaN all compare above 1e6's pattern), so it costs what the memcpy did; only a block
- * with a bad sample is walked again. */
-uint64_t fe_copy_limited(float complex *restrict dst, const float complex *restrict src,
-                         size_t n)
+/* The copy's pass: nf floats (n samples) from s to d. Returns nonzero when a component is
+ * beyond the limit's bit pattern (|x| > limit, Inf and NaN all compare above it); nothing
+ * is fixed yet. `stream`: d is written with streaming stores (no read for ownership, no
+ * cache lines evicted for it; d is then read back from memory). */
+static inline __attribute__((always_inline)) uint32_t
+copy_pass(float *restrict d, const float *restrict s, size_t nf, uint32_t lim, const bool stream)
 {
-    uint32_t lim;
-    const float limf = SG_IQ_MAX_MAG;
-    memcpy(&lim, &limf, sizeof lim);
-    const uint32_t *restrict s = (const uint32_t *)(const void *)src;
-    uint32_t *restrict d = (uint32_t *)(void *)dst;
     uint32_t bad = 0;
     size_t i = 0;
-    /* blocks of a fixed 32 components: a loop of known length, vectorised at -O2 */
-    for (; i + 32 <= 2 * n; i += 32)
-        for (size_t j = 0; j < 32; j++) {
-            uint32_t v = s[i + j];
-            d[i + j] = v;
+#if defined(__SSE2__)
+    /* streaming stores want d 16-byte aligned: a first sample on its own if not */
+    if (stream && ((uintptr_t)d & 15))
+        for (; i < 2 && i < nf; i++) {
+            uint32_t v;
+            memcpy(&v, &s[i], 4);
+            d[i] = s[i];
             bad |= (v & 0x7fffffffu) > lim;
         }
-    for (; i < 2 * n; i++) {
-        uint32_t v = s[i];
-        d[i] = v;
+    const __m128i absm = _mm_set1_epi32(0x7fffffff), limv = _mm_set1_epi32((int)lim);
+    __m128i b = _mm_setzero_si128();
+    for (; i + 4 <= nf; i += 4) {
+        __m128 v = _mm_loadu_ps(s + i);
+        if (stream)
+            _mm_stream_ps(d + i, v);
+        else
+            _mm_storeu_ps(d + i, v);
+        /* lim < 2^31, the masked patterns too: the signed compare is the unsigned one */
+        b = _mm_or_si128(b, _mm_cmpgt_epi32(_mm_and_si128(_mm_castps_si128(v), absm), limv));
+    }
+    if (stream)
+        _mm_sfence(); /* the stores are seen by other threads before what follows */
+    bad |= (uint32_t)_mm_movemask_epi8(b);
+#else
+    (void)stream;
+    /* blocks of a fixed 32 components: a loop of known length, vectorised at -O2 */
+    for (; i + 32 <= nf; i += 32)
+        for (size_t j = 0; j < 32; j++) {
+            uint32_t v;
+            memcpy(&v, &s[i + j], 4);
+            d[i + j] = s[i + j];
+            bad |= (v & 0x7fffffffu) > lim;
+        }
+#endif
+    for (; i < nf; i++) {
+        uint32_t v;
+        memcpy(&v, &s[i], 4);
+        d[i] = s[i];
         bad |= (v & 0x7fffffffu) > lim;
     }
-    if (!bad)
-        return 0;
+    return bad;
+}
+
+/* Sets the samples of dst[0..n) that break the input policy to 0; returns how many. */
+static uint64_t zero_bad(float complex *dst, size_t n, uint32_t lim)
+{
+    const uint32_t *d = (const uint32_t *)(const void *)dst;
     uint64_t zeroed = 0;
     for (size_t i = 0; i < n; i++)
         if ((d[2 * i] & 0x7fffffffu) > lim || (d[2 * i + 1] & 0x7fffffffu) > lim) {
@@ -483,15 +516,37 @@ uint64_t fe_copy_limited(float complex *restrict dst, const float complex *restr
     return zeroed;
 }
 
+static uint32_t limit_bits(void)
+{
+    uint32_t lim;
+    const float limf = SG_IQ_MAX_MAG;
+    memcpy(&lim, &limf, sizeof lim);
+    return lim;
+}
+
+/* Copies n samples applying the input policy (frontend.h); returns the samples zeroed.
+ * The copy and the check are one pass, so it costs what the memcpy did; only a block
+ * with a bad sample is walked again. */
+uint64_t fe_copy_limited(float complex *restrict dst, const float complex *restrict src,
+                         size_t n, bool stream)
+{
+    const uint32_t lim = limit_bits();
+    float *d = (float *)(void *)dst;
+    const float *s = (const float *)(const void *)src;
+    uint32_t bad = stream ? copy_pass(d, s, 2 * n, lim, true) : copy_pass(d, s, 2 * n, lim, false);
+    return bad ? zero_bad(dst, n, lim) : 0;
+}
+
 uint64_t fe_ring_write(float complex *ring, uint64_t mask, uint64_t idx,
-                       const float complex *src, size_t n, size_t *first)
+                       const float complex *src, size_t n, bool stream, size_t *first)
 {
     uint64_t i0 = idx & mask;
     size_t f = (size_t)(mask + 1 - i0);
     if (f > n)
         f = n;
     *first = f;
-    return fe_copy_limited(ring + i0, src, f) + fe_copy_limited(ring, src + f, n - f);
+    return fe_copy_limited(ring + i0, src, f, stream) +
+           fe_copy_limited(ring, src + f, n - f, stream);
 }
 
 int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, void *user)
@@ -539,12 +594,20 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
             n = q->chunk;
         uint64_t idx = blk->sample_index + off, i0 = idx & q->ring_mask;
         size_t first;
-        q->st.iq_limited += fe_ring_write(q->ring, q->ring_mask, idx, blk->x + off, n, &first);
+        uint64_t lim = fe_ring_write(q->ring, q->ring_mask, idx, blk->x + off, n,
+                                     q->ring_stream, &first);
+        q->st.iq_limited += lim;
         q->head = idx + n;
-        /* the spectrogram reads the limited copy (two slices where the ring wraps) */
-        spectro_execute(q->sp, q->ring + i0, first, idx, on_frame, q);
-        if (n > first)
-            spectro_execute(q->sp, q->ring, n - first, idx + first, on_frame, q);
+        /* the spectrogram reads the limited samples: the block itself when the copy found
+         * nothing to limit (still in the cache, while a streamed ring is not), else the
+         * ring (two slices where it wraps) */
+        if (!lim) {
+            spectro_execute(q->sp, blk->x + off, n, idx, on_frame, q);
+        } else {
+            spectro_execute(q->sp, q->ring + i0, first, idx, on_frame, q);
+            if (n > first)
+                spectro_execute(q->sp, q->ring, n - first, idx + first, on_frame, q);
+        }
         if (q->n_pending)
             fe_drain(q, false);
         off += n;

@@ -8,6 +8,10 @@
 #include "frontend.h"
 
 #define PENDING_MAX 256
+/* A ring larger than this (bytes) is written with streaming stores: far beyond the caches, a
+ * plain store first reads the line it overwrites and evicts useful ones for it; a burst's
+ * IQ is read back from memory either way */
+#define FE_STREAM_BYTES ((uint64_t)4 << 20)
 
 typedef struct fe_pool fe_pool;
 
@@ -21,6 +25,7 @@ struct frontend_s {
     burstdet *det;
     float complex *ring;
     uint64_t ring_mask;
+    bool ring_stream;     /* the ring is written with streaming stores (FE_STREAM_BYTES) */
     uint64_t ring_keep;   /* samples of history the ring guarantees behind head (its size with
                              one thread; with threads > 1 the ring is larger by a step written
                              ahead of the detector) */
@@ -52,12 +57,13 @@ struct frontend_s {
 /* frontend.c */
 void fe_on_region(void *user, const burstdet_region *r);
 void fe_drain(frontend *q, bool all);
+/* stream: with streaming stores (x86 SSE2; a plain copy elsewhere) */
 uint64_t fe_copy_limited(float complex *restrict dst, const float complex *restrict src,
-                         size_t n);
+                         size_t n, bool stream);
 /* n samples of stream index idx.. into the ring (wrapping; *first of them before the wrap),
  * limited; returns the samples zeroed. */
 uint64_t fe_ring_write(float complex *ring, uint64_t mask, uint64_t idx,
-                       const float complex *src, size_t n, size_t *first);
+                       const float complex *src, size_t n, bool stream, size_t *first);
 
 /* frontend_mt.c. Chunks written ahead of the detector per step (sizes the ring). */
 unsigned fe_mt_step_chunks(unsigned threads);

@@ -71,6 +71,7 @@ struct fe_pool {
     const burstdet *det;        /* of the current step (settings only, for the cells) */
     spectro_source src;         /* of the current step: ring, block, limit */
     float complex *ring;
+    bool ring_stream;           /* written with streaming stores (frontend_int.h) */
     bool stop;
 };
 
@@ -86,7 +87,7 @@ static void run_job(fe_pool *p, spectro *sp, fe_job *j)
     size_t first;
     if (j->copy_to > j->copy_from)
         j->limited = fe_ring_write(p->ring, p->src.ring_mask, j->copy_from, j->copy_src,
-                                   (size_t)(j->copy_to - j->copy_from), &first);
+                                   (size_t)(j->copy_to - j->copy_from), p->ring_stream, &first);
     if (j->count) /* frames read the block itself (limited on the fly), not the copy */
         spectro_transform(sp, &p->src, j->starts, j->count, j->power);
 }
@@ -287,6 +288,7 @@ void fe_mt_samples(frontend *q, const sg_iq_block *blk)
         q->mt_primed = true;
     }
     p->ring = q->ring;
+    p->ring_stream = q->ring_stream;
     p->src = (spectro_source){.ring = q->ring, .ring_mask = q->ring_mask, .x = blk->x,
                               .x_index = blk->sample_index, .limit = SG_IQ_MAX_MAG};
     size_t off = 0;

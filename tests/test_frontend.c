@@ -471,9 +471,10 @@ static void test_config(void **state)
  * non-finite samples: the front end must keep going (it used to spin forever in the
  * run scan), count what it limited, keep a finite floor, and still detect a burst
  * that follows the garbage. alarm() turns a hang into a failure. */
-static void test_huge_samples(void **state)
+/* max_burst_s sizes the ring: the default's (8 MB at 15.36 Msps) is written with streaming
+ * stores, 0.01 s's (2 MB) with plain ones (frontend_int.h FE_STREAM_BYTES) */
+static void huge_samples(double max_burst_s)
 {
-    (void)state;
     alarm(20);
     sg_errinfo e = {0};
     siggen *g = siggen_create(FS, 0.12, FC, NOISE, 21, &e);
@@ -483,6 +484,7 @@ static void test_huge_samples(void **state)
     assert_int_equal(siggen_add(g, &s, &e), 0);
     frontend_cfg cfg;
     frontend_cfg_default(&cfg);
+    cfg.max_burst_s = max_burst_s;
     frontend *fe = frontend_create(&cfg, &e);
     assert_non_null(fe);
     const size_t block = 65536;
@@ -512,8 +514,8 @@ static void test_huge_samples(void **state)
     alarm(0);
     frontend_stats_t st;
     frontend_stats(fe, &st);
-    print_message("huge samples: %llu planted, %llu limited, %zu bursts\n",
-                  (unsigned long long)planted, (unsigned long long)st.iq_limited, r.n);
+    print_message("huge samples (max_burst_s %g): %llu planted, %llu limited, %zu bursts\n",
+                  max_burst_s, (unsigned long long)planted, (unsigned long long)st.iq_limited, r.n);
     assert_int_equal(st.samples, len);
     assert_int_equal(st.iq_limited, planted);
     for (unsigned k = 0; k < cfg.nfft; k++)
@@ -530,6 +532,13 @@ static void test_huge_samples(void **state)
     free(buf);
     frontend_destroy(fe);
     siggen_destroy(g);
+}
+
+static void test_huge_samples(void **state)
+{
+    (void)state;
+    huge_samples(0.05);
+    huge_samples(0.01);
 }
 
 /* Several threads (cfg.threads) must give exactly what one thread gives: the same bursts,
