@@ -615,9 +615,8 @@ static void test_real_clips_classified(void **state)
                  {"V_BIRD_001", false, 0.05},      {"V_HELICOPTER_001", false, 0.1},
                  {"IR_BIRD_001", false, 0.05}};
     /* V_HELICOPTER_001: the third-pass visible model gives 8 drone reports in 150 frames
-     * (0.053; the second-pass one 0, but 0.177 per frame over the val clips against 0.067),
-     * the sixth-pass one (with its drone_min_conf 0.3) 7: the issue's 0.05 is not met on
-     * this clip, so the bound here is 0.1. */
+     * (0.053; the second-pass one 0, but 0.177 per frame over the val clips against 0.067
+     * now): the issue's 0.05 is not met on this clip, so the bound here is 0.1. */
     for (size_t i = 0; i < sizeof clips / sizeof clips[0]; i++) {
         camera_cfg c;
         camera_cfg_default(&c);

@@ -34,8 +34,8 @@
 #   OUT=FILE      the model file (default config/camcls.json);
 #   VECTORS=FILE  with CNN: test vectors for tests/test_camcls.c
 # The committed models (docs/camera.md):
-#   SENSOR=V TRAIN_ARGS="--hard-neg 0.5 --drone-min-conf 0.3" OUT=config/camcls.json \
-#     VECTORS=tests/data/camcls_vectors.json tools/train-camera.sh     # visible (sixth pass)
+#   SENSOR=V OUT=config/camcls.json VECTORS=tests/data/camcls_vectors.json \
+#     tools/train-camera.sh                                            # visible (third pass)
 #   SENSOR=IR MERGE_FRAC=1 IR_DETECTOR='{"sky_mask": 3}' EPOCHS=20 \
 #     TRAIN_ARGS="--augment --early-stop --weight-decay 1e-3" OUT=config/camcls_ir.json \
 #     VECTORS=tests/data/camcls_ir_vectors.json tools/train-camera.sh  # thermal (fifth pass)
