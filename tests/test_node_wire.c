@@ -379,7 +379,7 @@ static void test_health_done_tick_ping(void **state)
     nw_header h = hdr(NW_HEALTH, 3), h2;
     int n = nw_encode_event(buf, sizeof buf, &h, &ev, T0 + 2);
     print_message("health: %d bytes\n", n);
-    assert_true(n > 0 && n <= 140); /* 66 counters, mostly one-byte varints */
+    assert_true(n > 0 && n <= 140); /* 67 counters, mostly one-byte varints */
     nl_event out;
     assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
     assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
