@@ -1,5 +1,6 @@
-/* Internal to fusion/zones*.c: the zone model shared by the GeoJSON loader and queries
- * (zones.c) and the EUROCAE ED-269 import (zones_ed269.c). Not part of the library's
+/* Internal to fusion/zones*.c: the zone model shared by the GeoJSON loader (zones.c),
+ * the schedules (zones_sched.c), the geometry queries (zones_geom.c) and the EUROCAE
+ * ED-269 import (zones_ed269.c). Not part of the library's
  * interface: programs use zones.h. */
 #ifndef SG_ZONES_IMPL_H
 #define SG_ZONES_IMPL_H
@@ -58,7 +59,7 @@ struct zone_set {
     size_t ntz;
 };
 
-/* Shared by both loaders (zones.c). Errors name `where` / `w` like the loaders' own. */
+/* Shared by both loaders (zones.c, zones_sched.c). Errors name `where` / `w` like the loaders' own. */
 void zi_zone_free(zone *z);
 const tz_info *zi_tz_get(zone_set *zs, const char *name, const char *where, sg_errinfo *e);
 bool zi_parse_iso(const char *s, double *secs, bool *has_off); /* ISO 8601 -> s UTC */
@@ -67,5 +68,13 @@ bool zi_parse_hhmm(const char *s, int32_t *sod);               /* "HH:MM[:SS]" -
 int zi_parse_polygon(const zone_set *zs, const cJSON *rings, const char *w, poly *out,
                      size_t *budget, sg_errinfo *e);
 void zi_finish_zone(zone_set *zs, zone *z); /* bbox and height scaling, once parsed */
+/* The GeoJSON "schedule" array of a feature into z->sched; feature_tz is the
+ * feature-level time zone, the default of each window's "tz" (zones_sched.c). */
+int zi_parse_schedule(zone_set *zs, zone *z, const cJSON *arr, const char *where,
+                      const char *feature_tz, sg_errinfo *e);
+/* Point (ENU m) inside a ring (even-odd); distance (m) to its nearest edge
+ * (zones_geom.c). */
+bool zi_ring_inside(const ring *r, double x, double y);
+double zi_ring_dist(const ring *r, double x, double y);
 
 #endif
