@@ -1,8 +1,9 @@
-/* Helpers shared by the tracker's test programs (test_tracker.c, test_tracker_scenes.c):
- * header-only, include after cmocka.h. */
+/* Helpers shared by the tracker's test programs (test_tracker.c, test_tracker_input.c,
+ * test_tracker_scenes.c): header-only, include after cmocka.h. */
 #ifndef SG_TRACKER_HELPERS_H
 #define SG_TRACKER_HELPERS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,16 @@ static inline sg_measurement mk_pos(double t, int sensor, double x, double y, do
     if (identity)
         snprintf(m.identity, sizeof m.identity, "%s", identity);
     return m;
+}
+
+/* n position measurements of a target moving `step` m east per 0.1 s scan from x = 0. */
+static inline void feed_straight(tracker *q, int n, double t0, int sensor, double step,
+                                 double sd)
+{
+    for (int k = 0; k < n; k++) {
+        sg_measurement m = mk_pos(t0 + 0.1 * k, sensor, step * k, 0, 50, sd, NULL);
+        assert_true(tracker_process(q, m.t, &m, 1) == 0);
+    }
 }
 
 /* A tracker from a JSON configuration (NULL: defaults); fails the test if it is refused. */
