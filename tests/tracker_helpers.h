@@ -1,5 +1,5 @@
 /* Helpers shared by the tracker's test programs (test_tracker.c, test_tracker_input.c,
- * test_tracker_scenes.c): header-only, include after cmocka.h. */
+ * test_tracker_scans.c, test_tracker_scenes.c): header-only, include after cmocka.h. */
 #ifndef SG_TRACKER_HELPERS_H
 #define SG_TRACKER_HELPERS_H
 
@@ -38,6 +38,24 @@ static inline void feed_straight(tracker *q, int n, double t0, int sensor, doubl
         sg_measurement m = mk_pos(t0 + 0.1 * k, sensor, step * k, 0, 50, sd, NULL);
         assert_true(tracker_process(q, m.t, &m, 1) == 0);
     }
+}
+
+/* A scan report of `sensor` at t that covers every track. */
+static inline tracker_scan scan_all(int sensor, double t)
+{
+    return (tracker_scan){.sensor = sensor, .t0 = t, .t1 = t, .cover = TRACKER_COVER_ALL};
+}
+
+/* Tracks not deleted (confirmed_only: and not tentative) in the current list. */
+static inline size_t n_live(tracker *q, bool confirmed_only)
+{
+    const sg_track *t;
+    size_t n, k = 0;
+    tracker_tracks(q, &t, &n);
+    for (size_t i = 0; i < n; i++)
+        k += t[i].status != SG_TRACK_DELETED &&
+             (!confirmed_only || t[i].status != SG_TRACK_TENTATIVE);
+    return k;
 }
 
 /* A tracker from a JSON configuration (NULL: defaults); fails the test if it is refused. */
