@@ -1,6 +1,7 @@
 /* ASTM F3411 codec: round trips of every message type, "unknown" sentinels decode as
  * absent, hand-made byte layouts decode to the documented units, every length and
- * range violation is rejected, and the aircraft -> measurement conversion. */
+ * range violation is rejected. (The aircraft merge, the measurement conversion and the
+ * aircraft table: test_odid_aircraft.c.) */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,8 +13,7 @@
 #include <cmocka.h>
 
 #include "odid.h"
-
-#define NEAR(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
+#include "sg_assert.h"
 
 static void roundtrip(const odid_message *in, odid_message *out)
 {
@@ -95,20 +95,20 @@ static void test_location_roundtrip_and_units(void **state)
         const odid_location *D = &d.u.location;
         assert_int_equal(D->status, ODID_STATUS_AIRBORNE);
         assert_int_equal(D->height_type, 1);
-        NEAR(D->direction_deg, cases[k].dir, 0.5);
-        NEAR(D->speed_h, cases[k].spd, cases[k].spd > 63.75 ? 0.375 : 0.125);
-        NEAR(D->speed_v, cases[k].vs, 0.25);
-        NEAR(D->lat_deg, -33.8688197, 1e-7);
-        NEAR(D->lon_deg, 151.2092955, 1e-7);
-        NEAR(D->alt_baro, 101.5, 1e-9);
-        NEAR(D->alt_geo, 120.0, 1e-9);
-        NEAR(D->height, 80.5, 1e-9);
+        assert_near(D->direction_deg, cases[k].dir, 0.5);
+        assert_near(D->speed_h, cases[k].spd, cases[k].spd > 63.75 ? 0.375 : 0.125);
+        assert_near(D->speed_v, cases[k].vs, 0.25);
+        assert_near(D->lat_deg, -33.8688197, 1e-7);
+        assert_near(D->lon_deg, 151.2092955, 1e-7);
+        assert_near(D->alt_baro, 101.5, 1e-9);
+        assert_near(D->alt_geo, 120.0, 1e-9);
+        assert_near(D->height, 80.5, 1e-9);
         assert_int_equal(D->h_acc, 10);
         assert_int_equal(D->v_acc, 4);
         assert_int_equal(D->baro_acc, 3);
         assert_int_equal(D->speed_acc, 2);
-        NEAR(D->timestamp_s, 1234.5, 1e-9);
-        NEAR(D->timestamp_acc_s, 0.2, 1e-9);
+        assert_near(D->timestamp_s, 1234.5, 1e-9);
+        assert_near(D->timestamp_acc_s, 0.2, 1e-9);
     }
     /* a hand-made layout: west bit + 10 -> 190 deg; multiplier: 0x10*0.75+63.75 */
     uint8_t b[ODID_MSG_SIZE] = {0x12, 0x23, 10, 0x10, (uint8_t)-4};
@@ -118,14 +118,14 @@ static void test_location_roundtrip_and_units(void **state)
     b[21] = 0x10; b[22] = 0x0E;                               /* 3600 -> 360.0 s */
     odid_message d;
     assert_int_equal(odid_decode_message(b, sizeof b, &d), 0);
-    NEAR(d.u.location.direction_deg, 190, 1e-9);
-    NEAR(d.u.location.speed_h, 16 * 0.75 + 63.75, 1e-9);
-    NEAR(d.u.location.speed_v, -2.0, 1e-9);
-    NEAR(d.u.location.lat_deg, 1.0, 1e-9);
-    NEAR(d.u.location.lon_deg, -2.0, 1e-9);
-    NEAR(d.u.location.alt_geo, 0.0, 1e-9);
+    assert_near(d.u.location.direction_deg, 190, 1e-9);
+    assert_near(d.u.location.speed_h, 16 * 0.75 + 63.75, 1e-9);
+    assert_near(d.u.location.speed_v, -2.0, 1e-9);
+    assert_near(d.u.location.lat_deg, 1.0, 1e-9);
+    assert_near(d.u.location.lon_deg, -2.0, 1e-9);
+    assert_near(d.u.location.alt_geo, 0.0, 1e-9);
     assert_true(isnan(d.u.location.alt_baro));
-    NEAR(d.u.location.timestamp_s, 360.0, 1e-9);
+    assert_near(d.u.location.timestamp_s, 360.0, 1e-9);
     assert_int_equal(d.u.location.status, ODID_STATUS_AIRBORNE);
 }
 
@@ -150,9 +150,9 @@ static void test_unknown_sentinels_absent(void **state)
     assert_true(isnan(L->timestamp_s) && isnan(L->timestamp_acc_s));
     assert_true(isnan(odid_h_acc_m(L->h_acc)) && isnan(odid_v_acc_m(L->v_acc)));
     assert_true(isnan(odid_speed_acc_ms(L->speed_acc)));
-    NEAR(odid_h_acc_m(10), 10.0, 0);
-    NEAR(odid_v_acc_m(1), 150.0, 0);
-    NEAR(odid_speed_acc_ms(4), 0.3, 0);
+    assert_near(odid_h_acc_m(10), 10.0, 0);
+    assert_near(odid_v_acc_m(1), 150.0, 0);
+    assert_near(odid_speed_acc_ms(4), 0.3, 0);
     assert_true(isnan(odid_h_acc_m(13))); /* reserved */
 
     odid_message_init(&m, ODID_MT_SYSTEM);
@@ -194,16 +194,16 @@ static void test_system_auth(void **state)
     const odid_system *D = &d.u.system;
     assert_int_equal(D->op_loc_type, 1);
     assert_int_equal(D->class_type, 1);
-    NEAR(D->op_lat_deg, 45.5443876, 1e-7);
-    NEAR(D->op_lon_deg, -122.9726866, 1e-7);
+    assert_near(D->op_lat_deg, 45.5443876, 1e-7);
+    assert_near(D->op_lon_deg, -122.9726866, 1e-7);
     assert_int_equal(D->area_count, 3);
-    NEAR(D->area_radius_m, 500, 0);
-    NEAR(D->area_ceiling, 300, 0);
-    NEAR(D->area_floor, 10.5, 0);
+    assert_near(D->area_radius_m, 500, 0);
+    assert_near(D->area_ceiling, 300, 0);
+    assert_near(D->area_floor, 10.5, 0);
     assert_int_equal(D->category_eu, 1);
     assert_int_equal(D->class_eu, 5);
-    NEAR(D->op_alt_geo, 48.0, 0);
-    NEAR(D->timestamp, ODID_EPOCH_2019 + 123456789, 0);
+    assert_near(D->op_alt_geo, 48.0, 0);
+    assert_near(D->timestamp, ODID_EPOCH_2019 + 123456789, 0);
 
     odid_message_init(&m, ODID_MT_AUTH);
     m.u.auth.auth_type = 1;
@@ -219,7 +219,7 @@ static void test_system_auth(void **state)
     assert_int_equal(d.u.auth.length, 60);
     assert_int_equal(d.u.auth.data_len, 17);
     assert_memory_equal(d.u.auth.data, m.u.auth.data, 17);
-    NEAR(d.u.auth.timestamp, ODID_EPOCH_2019 + 1000, 0);
+    assert_near(d.u.auth.timestamp, ODID_EPOCH_2019 + 1000, 0);
     m.u.auth.page = 2;
     m.u.auth.data_len = 23;
     roundtrip(&m, &d);
@@ -275,8 +275,8 @@ static void test_pack(void **state)
     for (int i = 0; i < n; i++)
         assert_int_equal(d[i].type, m[i].type);
     assert_string_equal(d[1].u.basic_id.uas_id, "123e4567-e89b-12d3-a456-426614174000");
-    NEAR(d[2].u.location.lat_deg, 0.0, 0);
-    NEAR(d[2].u.location.lon_deg, 6.5, 1e-9);
+    assert_near(d[2].u.location.lat_deg, 0.0, 0);
+    assert_near(d[2].u.location.lon_deg, 6.5, 1e-9);
     /* strict lengths and header */
     assert_int_equal(odid_decode_pack(b, len - 1, d, ODID_PACK_MAX, &n, NULL), SG_ETRUNC);
     assert_int_equal(n, 0);
@@ -307,7 +307,7 @@ static void test_pack(void **state)
     assert_int_equal(pi.unknown_type, 2);
     assert_int_equal(pi.warnings, 2);
     assert_int_equal(d[1].type, ODID_MT_LOCATION);
-    NEAR(d[1].u.location.lon_deg, 6.5, 1e-9);
+    assert_near(d[1].u.location.lon_deg, 6.5, 1e-9);
     assert_int_equal(d[5].type, ODID_MT_SYSTEM);
     assert_int_equal(d[5].u.system.op_loc_type, ODID_RESERVED);
     assert_int_equal(d[5].warnings, 1);
@@ -330,7 +330,7 @@ static void test_pack(void **state)
     assert_int_equal(odid_decode_pack(b, len, d, ODID_PACK_MAX, &n, &pi), 0);
     assert_int_equal(n, 4);
     assert_int_equal(pi.duplicates, 4);
-    NEAR(d[0].u.location.lon_deg, 6.5, 1e-9);
+    assert_near(d[0].u.location.lon_deg, 6.5, 1e-9);
     assert_int_equal(d[1].u.basic_id.id_type, ODID_IDT_SERIAL);
     assert_int_equal(d[2].u.basic_id.id_type, ODID_IDT_UTM_UUID);
     assert_int_equal(d[3].type, ODID_MT_AUTH);
@@ -685,156 +685,6 @@ static void test_boundaries(void **state)
     }
 }
 
-/* Auth pages are joined into the aircraft's auth data once page 0 and every page up
- * to its last page are in; a new page 0 (another timestamp) starts a new set. */
-static void test_auth_assembly(void **state)
-{
-    (void)state;
-    odid_aircraft a;
-    odid_aircraft_init(&a, NULL);
-    odid_message m;
-    uint8_t data[17 + 2 * 23];
-    for (size_t i = 0; i < sizeof data; i++)
-        data[i] = (uint8_t)(i + 1);
-    for (int p = 2; p >= 0; p--) { /* any order */
-        assert_int_equal(a.auth_len, 0);
-        odid_message_init(&m, ODID_MT_AUTH);
-        m.u.auth.auth_type = 5;
-        m.u.auth.page = (uint8_t)p;
-        m.u.auth.last_page = 2;
-        m.u.auth.length = 50;
-        m.u.auth.timestamp = ODID_EPOCH_2019 + 77;
-        m.u.auth.data_len = p ? 23 : 17;
-        memcpy(m.u.auth.data, data + (p ? 17 + 23 * (p - 1) : 0), m.u.auth.data_len);
-        uint8_t b[ODID_MSG_SIZE];
-        odid_message d;
-        assert_int_equal(odid_encode_message(&m, b), 0);
-        assert_int_equal(odid_decode_message(b, sizeof b, &d), 0);
-        assert_int_equal(odid_aircraft_update(&a, &d, 1.0), 0);
-    }
-    assert_int_equal(a.auth_len, 50);
-    assert_memory_equal(a.auth_data, data, 50);
-    assert_int_equal(a.auth_head.auth_type, 5);
-    m.u.auth.page = 0; /* a new signature: the old pages no longer count */
-    m.u.auth.timestamp = ODID_EPOCH_2019 + 78;
-    m.u.auth.data_len = 17;
-    assert_int_equal(odid_aircraft_update(&a, &m, 2.0), 0);
-    assert_int_equal(a.auth_len, 0);
-    assert_int_equal(a.auth_pages, 1);
-}
-
-static void test_measurement(void **state)
-{
-    (void)state;
-    const uint8_t mac[6] = {1, 2, 3, 4, 5, 6};
-    odid_aircraft a;
-    odid_aircraft_init(&a, mac);
-    odid_message m;
-    odid_message_init(&m, ODID_MT_BASIC_ID);
-    m.u.basic_id.id_type = ODID_IDT_SESSION;
-    strcpy(m.u.basic_id.uas_id, "01ab12");
-    assert_int_equal(odid_aircraft_update(&a, &m, 10.0), 0);
-    assert_string_equal(odid_aircraft_identity(&a), "01ab12");
-    m.u.basic_id.id_type = ODID_IDT_SERIAL; /* the serial wins over the session id */
-    strcpy(m.u.basic_id.uas_id, "SERIAL-9");
-    assert_int_equal(odid_aircraft_update(&a, &m, 10.1), 0);
-    assert_string_equal(odid_aircraft_identity(&a), "SERIAL-9");
-    assert_int_equal(a.n_basic_id, 2);
-
-    odid_message_init(&m, ODID_MT_LOCATION);
-    m.u.location.lat_deg = 60.0;
-    m.u.location.lon_deg = 25.0;
-    m.u.location.alt_geo = 100.0;
-    m.u.location.speed_h = 10.0;
-    m.u.location.direction_deg = 90.0; /* due east */
-    m.u.location.speed_v = -1.5;
-    m.u.location.h_acc = 10; /* < 10 m */
-    m.u.location.v_acc = 4;  /* < 10 m */
-    assert_int_equal(odid_aircraft_update(&a, &m, 11.0), 0);
-    odid_message_init(&m, ODID_MT_SYSTEM);
-    m.u.system.op_lat_deg = 60.001;
-    m.u.system.op_lon_deg = 25.002;
-    assert_int_equal(odid_aircraft_update(&a, &m, 11.5), 0);
-
-    sg_measurement z;
-    assert_int_equal(odid_to_measurement(&a, 3, &z), 0);
-    assert_int_equal(z.type, SG_MEAS_POS_WGS84);
-    NEAR(z.t, 11.0, 0);
-    assert_int_equal(z.sensor, 3);
-    NEAR(z.z[0], 60.0 * M_PI / 180, 1e-12);
-    NEAR(z.z[1], 25.0 * M_PI / 180, 1e-12);
-    NEAR(z.z[2], 100.0, 0);
-    /* 10 m 95 % horizontal -> sigma 10/2.45 m; in lon radians scaled by 1/cos(lat) */
-    double sh = 10.0 / 2.45 / 6371008.8;
-    NEAR(z.R[0], sh * sh, 1e-18);
-    NEAR(z.R[4], sh * sh / 0.25, 1e-17);
-    NEAR(z.R[8], (10 / 1.96) * (10 / 1.96), 1e-9);
-    assert_true(z.has_vel);
-    NEAR(z.vel_enu[0], 10.0, 1e-9);
-    NEAR(z.vel_enu[1], 0.0, 1e-9);
-    NEAR(z.vel_enu[2], -1.5, 1e-9);
-    assert_string_equal(z.identity, "SERIAL-9");
-    assert_string_equal(z.cls, "remote_id");
-    assert_true(z.has_operator);
-    NEAR(z.operator_lat, 60.001 * M_PI / 180, 1e-12);
-    assert_true(isnan(z.operator_alt));
-    /* the other fields travel with the measurement */
-    assert_true(z.rid.valid);
-    assert_int_equal(z.rid.id_type, ODID_IDT_SERIAL);
-    NEAR(z.rid.h_acc_m, 10.0, 0);
-    NEAR(z.rid.v_acc_m, 10.0, 0);
-    assert_true(isnan(z.rid.height_m) && isnan(z.rid.speed_acc_mps));
-    assert_int_equal(z.rid.auth, SG_RID_AUTH_UNSIGNED);
-    assert_string_equal(z.rid.self_id, "");
-    odid_message_init(&m, ODID_MT_SELF_ID);
-    strcpy(m.u.self_id.text, "crop survey");
-    assert_int_equal(odid_aircraft_update(&a, &m, 12.0), 0);
-    odid_message_init(&m, ODID_MT_OPERATOR_ID);
-    strcpy(m.u.operator_id.op_id, "FIN87astrdge12k8");
-    assert_int_equal(odid_aircraft_update(&a, &m, 12.1), 0);
-    odid_message_init(&m, ODID_MT_AUTH);
-    m.u.auth.auth_type = 1;
-    assert_int_equal(odid_aircraft_update(&a, &m, 12.2), 0);
-    assert_int_equal(odid_to_measurement(&a, 3, &z), 0);
-    assert_string_equal(z.rid.self_id, "crop survey");
-    assert_string_equal(z.rid.operator_id, "FIN87astrdge12k8");
-    assert_int_equal(z.rid.auth, SG_RID_AUTH_UNVERIFIED); /* signed, nothing to check it with */
-    assert_int_equal(z.rid.auth_type, 1);
-}
-
-static void test_table(void **state)
-{
-    (void)state;
-    sg_errinfo e;
-    assert_null(odid_table_create(0, 10, &e));
-    assert_int_equal(e.code, SG_EINVAL);
-    assert_null(odid_table_create(4, 0, &e));
-    assert_null(odid_table_create(4, NAN, &e));
-    odid_table *tb = odid_table_create(2, 10.0, &e);
-    assert_non_null(tb);
-    odid_message m;
-    odid_message_init(&m, ODID_MT_SELF_ID);
-    uint8_t mac[6] = {0};
-    odid_aircraft *ac;
-    for (int i = 0; i < 3; i++) {
-        mac[5] = (uint8_t)i;
-        assert_int_equal(odid_table_update(tb, mac, &m, 1.0 + i, -50, &ac), 0);
-    }
-    assert_int_equal(odid_table_evictions(tb), 1); /* the oldest (mac ..00) went */
-    assert_int_equal(odid_table_count(tb), 2);
-    mac[5] = 2;
-    assert_int_equal(odid_table_update(tb, mac, &m, 4.0, NAN, &ac), 0);
-    assert_int_equal(ac->n_messages, 2);
-    NEAR(ac->rssi_dbm, -50, 0);
-    mac[5] = 1;
-    assert_int_equal(odid_table_update(tb, mac, &m, 30.0, NAN, &ac), 0);
-    assert_int_equal(odid_table_count(tb), 1); /* mac ..02 stale */
-    assert_non_null(odid_table_get(tb, 0));
-    assert_null(odid_table_get(tb, 1));
-    assert_int_equal(odid_table_update(tb, mac, &m, NAN, NAN, &ac), SG_EINVAL);
-    odid_table_destroy(tb);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -846,9 +696,6 @@ int main(void)
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_boundaries),
-        cmocka_unit_test(test_auth_assembly),
-        cmocka_unit_test(test_measurement),
-        cmocka_unit_test(test_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
