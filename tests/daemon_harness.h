@@ -208,7 +208,7 @@ static inline bool log_contains(const char *log_path, const char *text)
 /* Holds a --record-out file to docs/feed-schema.json and .md (tests/feed_schema_check.py
  * with Debian's python, since a pyenv shim on PATH may lack its packages): every message
  * valid, topic agreeing with the body, exact `time`, no undocumented field (in the record
- * or written by the encoder sources adapters/feed.c, apps/node/fusion_side.c); each type of
+ * or written by the encoder sources adapters/feed.c, apps/node/fusion_status.c); each type of
  * the comma list `types` present, and of `snap` (or NULL) with "snapshot": true. Without
  * python3-jsonschema the check is skipped with a message. */
 #define HARNESS_PY "/usr/bin/python3"
@@ -228,7 +228,7 @@ static inline void harness_schema_check(const char *record, const char *types, c
              HARNESS_PY " " SG_SOURCE_DIR "/tests/feed_schema_check.py " SG_SOURCE_DIR
                         "/docs/feed-schema.json " SG_SOURCE_DIR "/docs/feed-schema.md --corpus "
                         SG_SOURCE_DIR "/fuzz/corpus/fuzz_feed_msg --sources " SG_SOURCE_DIR
-                        "/adapters/feed.c," SG_SOURCE_DIR "/apps/node/fusion_side.c"
+                        "/adapters/feed.c," SG_SOURCE_DIR "/apps/node/fusion_status.c"
                         " --require-types %s%s%s %s",
              types, snap ? " --require-snapshot " : "", snap ? snap : "", record);
     int rc = system(cmd);
