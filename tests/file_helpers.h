@@ -19,6 +19,22 @@ static inline void write_mode_file(const char *path, const char *text, mode_t mo
     assert_int_equal(chmod(path, mode), 0);
 }
 
+/* A fresh scratch directory /tmp/sg_<name>_XXXXXX, its path in dir[cap]; 0, or -1 when it
+ * cannot be made. */
+static inline int scratch_dir_make(char *dir, size_t cap, const char *name)
+{
+    snprintf(dir, cap, "/tmp/sg_%s_XXXXXX", name);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Removes a scratch directory and everything below it; 0, or -1 on failure. */
+static inline int scratch_dir_remove(const char *dir)
+{
+    char cmd[320];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 /* A raw cf32 file (e.g. a fixture capture) in memory, *n samples; NULL when it cannot be
  * read (absent fixture: the caller skips). free() the result. */
 static inline float complex *load_cf32(const char *path, size_t *n)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "file_helpers.h"
 #include "sg_json.h"
 
 /* LeakSanitizer: GLib (loaded for the GStreamer lister) allocates 16 KB in its own library
@@ -41,8 +42,8 @@ static void count(void *user, const sg_device *d)
 static void test_v4l2_skips_non_capture_nodes(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/sg_devices_XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(scratch_dir_make(dir, sizeof dir, "devices"), 0);
     char p[64];
     snprintf(p, sizeof p, "%s/video0", dir);
     FILE *f = fopen(p, "w");
@@ -55,9 +56,7 @@ static void test_v4l2_skips_non_capture_nodes(void **state)
     calls = 0;
     assert_int_equal(sg_devices_v4l2(dir, count, NULL, &e), 0);
     assert_int_equal(calls, 0);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(scratch_dir_remove(dir), 0);
 }
 
 static void test_listers_run(void **state)

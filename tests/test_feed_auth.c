@@ -32,16 +32,13 @@ static void path_in(char *out, size_t cap, const char *name)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sg_feed_auth_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return scratch_dir_make(dir, sizeof dir, "feed_auth");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_dir_remove(dir);
 }
 
 static double now_s(void)

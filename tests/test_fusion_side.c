@@ -25,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "file_helpers.h"
 #include "fusion_side.h"
 #include "geo.h"
 #include "node_link.h"
@@ -98,8 +99,7 @@ typedef struct {
 
 static void case_dirs(fs_case *c, const char *name)
 {
-    snprintf(c->dir, sizeof c->dir, "/tmp/sg_%s_XXXXXX", name);
-    assert_non_null(mkdtemp(c->dir));
+    assert_int_equal(scratch_dir_make(c->dir, sizeof c->dir, name), 0);
     snprintf(c->venue, sizeof c->venue, "%s/venue.json", c->dir);
     snprintf(c->rec, sizeof c->rec, "%s/feed.jsonl", c->dir);
 }

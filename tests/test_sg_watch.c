@@ -25,6 +25,7 @@
 #include <zmq.h>
 
 #include "feed_auth.h"
+#include "file_helpers.h"
 #include "feed_msg.h"
 #include "sg_json.h"
 #include "site.h"
@@ -678,16 +679,13 @@ static void test_tmux(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sg_watch_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return scratch_dir_make(dir, sizeof dir, "watch");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_dir_remove(dir);
 }
 
 /* The venue's site.time_zone is the zone of every shown time without --tz: the table's
