@@ -17,21 +17,8 @@
 #include "droneid_burst.h"
 #include "droneid_enc.h"
 #include "sg_crc.h"
+#include "test_lcg.h"
 
-static uint32_t rng;
-static uint32_t rnd(void)
-{
-    rng = rng * 1664525u + 1013904223u;
-    return rng >> 8;
-}
-static double urand(void)
-{
-    return ((rnd() & 0xFFFFFF) + 0.5) / 16777216.0;
-}
-static double gauss(void)
-{
-    return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand());
-}
 
 /* A plausible random message (every field exercised). */
 static void random_msg(droneid_msg *m)

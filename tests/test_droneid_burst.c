@@ -38,14 +38,8 @@
 
 /* ---- noise ------------------------------------------------------------------------ */
 
-static uint64_t rng_state;
-static double urand(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return ((double)(rng_state >> 11) + 0.5) / 9007199254740992.0;
-}
+#define SEED 0x5eed0001u /* each test sets rng to its own seed before use */
+#include "test_rng.h"
 static float complex cnoise(double sd)
 {
     double r = sqrt(-2 * log(urand())) * sd / M_SQRT2, a = 2 * M_PI * urand();
@@ -146,7 +140,7 @@ static void test_merged_region_and_offset_hint(void **st)
     float complex *x = calloc(n, sizeof *x), *y = malloc(nb * sizeof *y);
     assert_non_null(x);
     assert_non_null(y);
-    rng_state = 0x5eed0001u;
+    rng = 0x5eed0001u;
     droneid_msg m1, m2;
     make_msg(&m1, 7);
     make_msg(&m2, 8);
@@ -214,7 +208,7 @@ static void test_occupancy_rejects_narrow(void **st)
     size_t n = (size_t)(1.2e-3 * fs);
     float complex *x = malloc(n * sizeof *x);
     assert_non_null(x);
-    rng_state = 0x0cc0001u;
+    rng = 0x0cc0001u;
     for (size_t k = 0; k < n; k++)
         x[k] = (float complex)cexp(2.0 * M_PI * I * f_tone * (double)k / fs) + cnoise(0.03);
     sg_errinfo e = {0};
@@ -324,7 +318,7 @@ static void test_pretest_narrow_ofdm(void **st)
     assert_non_null(rx);
     const int ncarr[2] = {60, 600};
     for (int c = 0; c < 2; c++) {
-        rng_state = 0x9e7e0001u + (uint64_t)c;
+        rng = 0x9e7e0001u + (uint64_t)c;
         memset(x, 0, n * sizeof *x);
         ofdm_burst(x + lead, ncarr[c], 9);
         for (size_t k = 0; k < n; k++)
@@ -336,7 +330,7 @@ static void test_pretest_narrow_ofdm(void **st)
                         d.pre_cp_metric >= 0.5 && d.pre_occupancy > DRONEID_PRE_OCC_MAX))
             fail_msg("60 carriers: rejected %d, verdict %d, CP metric %.3f, occupancy %.3f "
                      "(seed %#llx)", d.rejected, d.pre_verdict, d.pre_cp_metric,
-                     d.pre_occupancy, (unsigned long long)rng_state);
+                     d.pre_occupancy, (unsigned long long)rng);
         /* 600 random carriers: past the pre-test and the receiver's CP and occupancy tests
          * (its ZC search then fails: no ZC symbols) */
         if (c == 1 && !(!d.rejected && d.pre_verdict == DRONEID_PRE_PASS &&
@@ -344,7 +338,7 @@ static void test_pretest_narrow_ofdm(void **st)
                         fabs(d.start_s - lead / DRONEID_FS) < 2e-6))
             fail_msg("600 carriers: rejected %d, verdict %d, occupancy %.3f, stage %d, start "
                      "%.2f us (seed %#llx)", d.rejected, d.pre_verdict, d.pre_occupancy,
-                     d.stage, d.start_s * 1e6, (unsigned long long)rng_state);
+                     d.stage, d.start_s * 1e6, (unsigned long long)rng);
     }
     droneid_rx_destroy(rx);
     /* the pre-test's own refusals: rates out of range, bad arguments; a piece shorter than
@@ -470,7 +464,7 @@ static void test_real_degraded(void **st)
                 for (size_t i = 0; i < ns; i++) {
                     if (sp[i].truncated)
                         continue;
-                    rng_state = seed + 1000 * r + 10 * o + i;
+                    rng = seed + 1000 * r + 10 * o + i;
                     rd += real_trial(x, &sp[i], rates[r], offs[o], snrs[q], 0, ref.serial, &s);
                     rt++;
                 }

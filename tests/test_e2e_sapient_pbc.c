@@ -74,18 +74,7 @@ static void truth(int k, double p[3])
 
 /* Gaussian noise, fixed seed (printed with the result): the reports' stated 3 m 1-sigma. */
 #define SEED 20261201u
-static uint64_t rng = SEED;
-static double gauss(void)
-{
-    double u[2];
-    for (int i = 0; i < 2; i++) {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        u[i] = ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
-    }
-    return sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
-}
+#include "test_rng.h"
 
 static void drain(void *sub, msglist *all, double for_s)
 {
@@ -161,7 +150,7 @@ static void test_sapient_sensor_feeds_tracker(void **state)
         double p[3], lat, lon, h;
         truth(k, p);
         for (int i = 0; i < 3; i++)
-            p[i] += 3.0 * gauss();
+            p[i] += 3.0 * grand();
         geo_frame_from_enu(&fr, p, &lat, &lon, &h);
         SapientMsg__BsiFlex335V20__Location l = SAPIENT_MSG__BSI_FLEX_335_V2_0__LOCATION__INIT;
         l.has_x = l.has_y = l.has_z = l.has_coordinate_system = l.has_datum = 1;

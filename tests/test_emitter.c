@@ -16,24 +16,11 @@
 
 #include "emitter.h"
 #include "siglib.h"
+#include "test_lcg.h"
 
-static uint32_t rng;
-static uint32_t rnd(void)
-{
-    rng = rng * 1664525u + 1013904223u;
-    return rng >> 8;
-}
-static double urand(void)
-{
-    return ((rnd() & 0xFFFFFF) + 0.5) / 16777216.0;
-}
 static double uni(double a, double b)
 {
     return a + (b - a) * urand();
-}
-static double gauss(void)
-{
-    return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand());
 }
 
 enum { C_DRONEID, C_OCUSYNC, C_WIFI_DRONE, C_ELRS24, C_ELRS900, C_FRSKY, C_FPV, C_WIFI,

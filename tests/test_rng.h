@@ -18,7 +18,13 @@ static inline double urand(void)
     return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
 }
 
-/* Box-Muller, one draw per call (the second is not kept). */
-static inline double grand(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand()); }
+/* Box-Muller, one draw per call (the second is not kept). The first uniform goes to the
+ * radius, the second to the angle (spelt out: C leaves the order of a product's operands
+ * open). */
+static inline double grand(void)
+{
+    double u = urand();
+    return sqrt(-2 * log(u)) * cos(2 * M_PI * urand());
+}
 
 #endif
