@@ -29,22 +29,6 @@ static size_t count_status(tracker *q, sg_track_status st)
     return k;
 }
 
-/* Generates the scenario, runs it through a tracker made from cfg_json (NULL: defaults)
- * and returns the tracker for inspection (caller destroys it and frees s). */
-static tracker *run_scenario(const scen_cfg *c, const char *cfg_json, scenario *s,
-                             scen_result *r)
-{
-    sg_errinfo e = {0};
-    memset(s, 0, sizeof *s);
-    if (scen_generate(c, s, &e))
-        fail_msg("scenario: %s", e.msg);
-    tracker *q = mk_tracker(cfg_json);
-    if (scen_run(q, s, 50, 2, NULL, NULL, r, &e))
-        fail_msg("scenario run: %s", e.msg);
-    check_accounting(q);
-    return q;
-}
-
 /* ---- crossing ------------------------------------------------------------------------ */
 
 /* Two targets at the same altitude, 12.5 m/s, passing through the same point at the same

@@ -373,12 +373,9 @@ static void test_empty_sky_scenario(void **state)
         c.clutter_per_scan = 0;
         c.scan_reports = k == 1;
         c.seed = 5150;
-        scenario s = {0};
-        sg_errinfo e = {0};
-        assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = mk_tracker(NULL);
+        scenario s;
         scen_result r;
-        assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+        tracker *q = run_scenario(&c, NULL, &s, &r);
         ospa[k] = r.mean_ospa;
         if (k == 1) {
             /* the tracker ran to the end: nothing confirmed is left */

@@ -45,12 +45,9 @@ static void test_formation_join(void **state)
             c.pos_sd = 5;
             c.scan_reports = true;
             c.seed = (uint64_t)seed;
-            scenario s = {0};
-            sg_errinfo e = {0};
-            assert_int_equal(scen_generate(&c, &s, &e), 0);
-            tracker *q = mk_tracker(k ? NULL : OLD_INIT);
+            scenario s;
             scen_result r;
-            assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+            tracker *q = run_scenario(&c, k ? NULL : OLD_INIT, &s, &r);
             if (r.never_confirmed || r.id_switches)
                 fail_msg("seed %d: %zu never confirmed, %zu switches", seed, r.never_confirmed,
                          r.id_switches);
@@ -87,12 +84,9 @@ static void test_split_returns_one_track(void **state)
             c.split_sd = 1;
             c.scan_reports = true;
             c.seed = (uint64_t)seed;
-            scenario s = {0};
-            sg_errinfo e = {0};
-            assert_int_equal(scen_generate(&c, &s, &e), 0);
-            tracker *q = mk_tracker(k ? NULL : OLD_INIT);
+            scenario s;
             scen_result r;
-            assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+            tracker *q = run_scenario(&c, k ? NULL : OLD_INIT, &s, &r);
             print_message("split returns seed %d, %s: %zu confirmed ids (%zu never matched), "
                           "mean OSPA %.2f m\n",
                           seed, k ? "default" : "old rule", r.confirmed_ids, r.false_confirmed,
@@ -280,12 +274,9 @@ static void test_manoeuvre_models(void **state)
                 c.clutter_per_scan = 2;
                 c.scan_reports = true;
                 c.seed = (uint64_t)seed;
-                scenario s = {0};
-                sg_errinfo e = {0};
-                assert_int_equal(scen_generate(&c, &s, &e), 0);
-                tracker *q = mk_tracker(cfg[k]);
+                scenario s;
                 scen_result r;
-                assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+                tracker *q = run_scenario(&c, cfg[k], &s, &r);
                 assert_int_equal(r.id_switches, 0);
                 ospa[k] += r.mean_ospa / 2;
                 tracker_destroy(q);
@@ -321,12 +312,9 @@ static void test_clutter_adaptive_confirmation(void **state)
         c.region_m = 500;
         c.scan_reports = true;
         c.seed = 78;
-        scenario s = {0};
-        sg_errinfo e = {0};
-        assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = mk_tracker(k ? NULL : "{\"confirm_adapt\": false}");
+        scenario s;
         scen_result r;
-        assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+        tracker *q = run_scenario(&c, k ? NULL : "{\"confirm_adapt\": false}", &s, &r);
         tracker_counts st;
         tracker_stats(q, &st);
         conf[k] = st.tracks_confirmed;
@@ -347,11 +335,8 @@ static void test_clutter_adaptive_confirmation(void **state)
         c.n_targets = 20;
         c.scan_reports = true;
         c.seed = 3;
-        scenario s = {0};
-        sg_errinfo e = {0};
-        assert_int_equal(scen_generate(&c, &s, &e), 0);
-        tracker *q = mk_tracker(k ? NULL : "{\"confirm_adapt\": false}");
-        assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r[k], &e), 0);
+        scenario s;
+        tracker *q = run_scenario(&c, k ? NULL : "{\"confirm_adapt\": false}", &s, &r[k]);
         tracker_destroy(q);
         scen_free(&s);
     }
@@ -430,12 +415,9 @@ static void test_jpda_scenes(void **state)
                 c.speed_min = c.speed_max = 12.5;
                 c.scan_reports = true;
                 c.seed = (uint64_t)seed;
-                scenario s = {0};
-                sg_errinfo e = {0};
-                assert_int_equal(scen_generate(&c, &s, &e), 0);
-                tracker *q = mk_tracker(k ? "{\"association\": \"jpda\"}" : NULL);
+                scenario s;
                 scen_result r;
-                assert_int_equal(scen_run(q, &s, 50, 2, NULL, NULL, &r, &e), 0);
+                tracker *q = run_scenario(&c, k ? "{\"association\": \"jpda\"}" : NULL, &s, &r);
                 ospa[k] += r.mean_ospa / sc[i].seeds;
                 sw[k] += r.id_switches;
                 check_accounting(q);

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "scenario.h"
 #include "tracker.h"
 
 /* A position measurement (ENU m) with sd m per axis and an optional identity (NULL: none). */
@@ -102,6 +103,23 @@ static inline void check_accounting(tracker *q)
         fail_msg("scan accounting: %llu offered, %llu used, %llu invalid, %llu too old",
                  (unsigned long long)s.scans_in, (unsigned long long)s.scans_used,
                  (unsigned long long)s.scan_rej_invalid, (unsigned long long)s.scan_rej_too_old);
+}
+
+/* Generates the scenario, runs it through a tracker made from cfg_json (NULL: defaults),
+ * checks the accounting and returns the tracker for inspection (the caller destroys it
+ * and frees s with scen_free). */
+static inline tracker *run_scenario(const scen_cfg *c, const char *cfg_json, scenario *s,
+                                    scen_result *r)
+{
+    sg_errinfo e = {0};
+    memset(s, 0, sizeof *s);
+    if (scen_generate(c, s, &e))
+        fail_msg("scenario: %s", e.msg);
+    tracker *q = mk_tracker(cfg_json);
+    if (scen_run(q, s, 50, 2, NULL, NULL, r, &e))
+        fail_msg("scenario run: %s", e.msg);
+    check_accounting(q);
+    return q;
 }
 
 #endif
