@@ -19,6 +19,7 @@
  * the sensor thread too, stdin and pipes work the same way, and a file truncated while
  * it is mapped would raise SIGBUS, which a library cannot catch without a process-wide
  * signal handler. 0 = read on the sink's thread. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -284,6 +285,7 @@ static void read_block(file_state *s, file_slot *sl)
 static void *reader_thread(void *arg)
 {
     file_state *s = arg;
+    pthread_setname_np(pthread_self(), "sg-read");
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (s->r_head - s->r_tail == s->n_slots && !s->r_quit)

@@ -4,6 +4,7 @@
  * at most a few thousand per second, so one mutex with two condition variables costs
  * nothing measurable; the IQ copy (~1 MB per DroneID-like burst at 200 Msps) is the
  * cost of the hand-over, taken only for bursts a decoder will read. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "sensor_chain.h"
 
 #include <pthread.h>
@@ -37,6 +38,7 @@ struct sensor_chain {
 static void *chain_thread(void *arg)
 {
     sensor_chain *c = arg;
+    pthread_setname_np(pthread_self(), "sg-burst");
     pthread_mutex_lock(&c->mu);
     for (;;) {
         while (c->q_tail == c->q_head && !c->stopping)

@@ -670,6 +670,7 @@ static void *rf_thread(void *arg)
 {
     runner *s = arg;
     sg_errinfo e = {0};
+    pthread_setname_np(pthread_self(), "sg-sensor"); /* top -H, bench/daemon_pairs.py */
     push_health(s, NAN, false); /* counters from the start */
     int rc = s->ops->run(s->state, rf_sink, s, &e);
     if (rc && s->sink_err[0])
