@@ -20,7 +20,8 @@ build's threads are all "skyguardd", so only the busiest is shown for it).
 BUILD_DIR/daemon_bench/ must hold the captures and venues of a daemon_matrix.sh run with
 SENSORS=1 BLE=off and the same RATES and THREADS. A THREADS entry "Nb" runs NEW with
 frontend.threads N and "burst_thread": {"enabled": true} (a venue written next to the
-matrix's, *_b.json) and OLD with the plain threads-N venue (an older build refuses the key).
+matrix's, *_b.json) and OLD with the plain threads-N venue (an older build refuses the key;
+with OLD_B=1 in the environment OLD runs the *_b venue too: two builds that both have it).
 """
 import json
 import glob
@@ -90,6 +91,8 @@ def main():
         for t in threads:
             tag = f'r{r}_bleoff_n1_t{t.rstrip("b")}'
             tags = {'new': burst_venue(w, tag) if t.endswith('b') else tag, 'old': tag}
+            if t.endswith('b') and os.environ.get('OLD_B') == '1':
+                tags['old'] = tags['new']
             d = float(open(os.path.join(w, f'busy{r}.dur')).read())
             samples = r * 1e6 * d - r * 1e4  # net of the 10 ms venue's
             got = {'new': [], 'old': []}
