@@ -13,6 +13,8 @@
  * thread) and on a busy sg_gen capture (a DroneID-like burst every 20 ms, Wi-Fi every
  * 4 ms, hoppers: many failed DroneID attempts); also with the replay's read-ahead off.
  * Only the timing fields differ (uptime, latencies, queue depth, burst_queue_full).
+ * An incident recording (--record: samples from the sensor thread, annotations from the
+ * burst thread) is byte-identical with the starved burst thread and without it.
  * Venue errors for "burst_thread" name the key. */
 #include <complex.h>
 #include <pthread.h>
@@ -457,6 +459,39 @@ static void test_daemon_busy(void **state)
     same_output(B "/busy.sigmf-meta", "busy", false);
 }
 
+/* --record with and without the (starved) burst thread: the same files, byte for byte. */
+static void test_daemon_record(void **state)
+{
+    (void)state;
+    static const char *const modes[][2] = {
+        {"off", ", \"burst_thread\": {\"enabled\": false}"},
+        {"starved", ", \"burst_thread\": {\"enabled\": true, \"queue\": 1, \"iq_s\": 1e-4}"},
+    };
+    char *meta[2], cmd[1024];
+    for (int m = 0; m < 2; m++) {
+        snprintf(cmd, sizeof cmd, "rm -rf " B "/rec_%s && mkdir -p " B "/rec_%s", modes[m][0],
+                 modes[m][0]);
+        assert_int_equal(system(cmd), 0);
+        char venue[256];
+        snprintf(venue, sizeof venue, B "/rec_%s.json", modes[m][0]);
+        write_venue(venue, SG_SOURCE_DIR "/testdata/demo-stadium.sigmf-meta", modes[m][1]);
+        snprintf(cmd, sizeof cmd,
+                 SG_BINARY_DIR "/skyguardd -c %s --record " B "/rec_%s --linger 0 -e "
+                               "'tcp://127.0.0.1:*' > " B "/rec_%s.log 2>&1",
+                 venue, modes[m][0], modes[m][0]);
+        assert_int_equal(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, B "/rec_%s/rf0.sigmf-meta", modes[m][0]);
+        meta[m] = slurp(cmd);
+    }
+    assert_non_null(strstr(meta[0], "skyguard burst")); /* annotations were written */
+    assert_string_equal(meta[0], meta[1]);
+    assert_int_equal(system("cmp -s " B "/rec_off/rf0.sigmf-data " B "/rec_starved/rf0.sigmf-data"),
+                     0);
+    free(meta[0]);
+    free(meta[1]);
+    assert_int_equal(system("rm -f " B "/rec_*/rf0.sigmf-data"), 0);
+}
+
 static void venue_fails(const char *extra, const char *msg)
 {
     write_venue(B "/bad.json", SG_SOURCE_DIR "/testdata/demo-stadium.sigmf-meta", extra);
@@ -496,7 +531,7 @@ int main(void)
         cmocka_unit_test(test_order_and_iq), cmocka_unit_test(test_grow),
         cmocka_unit_test(test_full_counted), cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_daemon_demo),  cmocka_unit_test(test_daemon_busy),
-        cmocka_unit_test(test_venue_errors),
+        cmocka_unit_test(test_daemon_record), cmocka_unit_test(test_venue_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -86,6 +86,8 @@ int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errin
 {
     const sg_sensor_cfg *c = &p->site->sensors[si];
     runner_init(p, si, s);
+    if (!s->rec_mu_ok)
+        return sg_err_set(e, SG_ENOMEM, "%s: cannot make the recording lock", c->where);
     const char *type = c->adapter_type;
     if (replace) {
         /* --replay: a SigMF recording stands in for this sensor's adapter. */

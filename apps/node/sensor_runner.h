@@ -126,6 +126,12 @@ void sensor_health_fill(runner *s, nl_health *h);
  * sent on by the burst thread counts what one thread would have counted at that point. */
 void sensor_health_chain(runner *s, nl_health *h);
 
+/* sensor_record.c: the incident recording. A block's samples (sensor thread; note gets
+ * why the recording stopped, "" if it did not: the caller logs it) and a burst's
+ * annotation (the thread running the burst chain), each under rec_mu. */
+void sensor_record_block(runner *s, const sg_iq_block *blk, char *note, size_t cap);
+void sensor_record_burst(runner *s, const chain_burst *cb, const emitter *em);
+
 int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errinfo *e);
 int sensor_build_wifi(sensor_side *p, size_t si, runner *s, sg_errinfo *e);
 /* The camera's scan sector for width x height frames into s->scan_sector (s->scan_ok): an
