@@ -101,7 +101,7 @@ def main():
                     c0, _, w0, _, _ = run(exe, f'{tags[name]}.tiny.json', w)
                     c1, rss, w1, busy, by = run(exe, f'{tags[name]}.json', w, sample=True)
                     got[name].append({'mss': samples / max(c1 - c0, 1e-6) / 1e6, 'rss': rss,
-                                      'xrt': d / max(w1 - w0, 1e-6), 'cores': (c1 - c0) / d,
+                                      'xrt': d / max(w1 - w0, 0.01), 'cores': (c1 - c0) / d,
                                       'ns': (c1 - c0) / samples * 1e9, 'busy': busy / d,
                                       'by': {k: v / d for k, v in by.items()}})
             a = [x['mss'] for x in got['new']]
