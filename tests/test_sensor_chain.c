@@ -118,15 +118,36 @@ static int put(sensor_chain *c, uint64_t key, size_t n)
     return rc;
 }
 
+/* A burst thread writing into l (gated: its first item waits for log_open). */
+static sensor_chain *start(sink_log *l, bool gated, size_t slots, size_t iq)
+{
+    log_init(l, gated);
+    sensor_chain_fns fns = {.burst = on_burst, .event = on_event, .user = l};
+    sg_errinfo e = {0};
+    sensor_chain *c = sensor_chain_create(slots, iq, &fns, &e);
+    assert_non_null(c);
+    return c;
+}
+
+/* Drains and stops c, checks its counters and that every item came out whole. */
+static void stop_check(sensor_chain *c, sink_log *l, uint64_t full, uint64_t grown, size_t seen)
+{
+    sensor_chain_drain(c);
+    sensor_chain_stats st;
+    sensor_chain_stats_get(c, &st);
+    assert_int_equal(st.full, full);
+    assert_int_equal(st.iq_grown, grown);
+    assert_int_equal(l->n_seen, seen);
+    assert_int_equal(l->iq_bad, 0);
+    sensor_chain_destroy(c);
+    log_free(l);
+}
+
 static void test_order_and_iq(void **state)
 {
     (void)state;
     sink_log l;
-    log_init(&l, false);
-    sensor_chain_fns fns = {.burst = on_burst, .event = on_event, .user = &l};
-    sg_errinfo e = {0};
-    sensor_chain *c = sensor_chain_create(4, 1000, &fns, &e);
-    assert_non_null(c);
+    sensor_chain *c = start(&l, false, 4, 1000);
     uint64_t want[N_PUT];
     for (size_t k = 0; k < N_PUT; k++) {
         if (k % 7 == 3) {
@@ -161,11 +182,7 @@ static void test_grow(void **state)
 {
     (void)state;
     sink_log l;
-    log_init(&l, false);
-    sensor_chain_fns fns = {.burst = on_burst, .event = on_event, .user = &l};
-    sg_errinfo e = {0};
-    sensor_chain *c = sensor_chain_create(8, 100, &fns, &e);
-    assert_non_null(c);
+    sensor_chain *c = start(&l, false, 8, 100);
     assert_int_equal(put(c, 1, 30), SG_OK);
     assert_int_equal(put(c, 2, 70), SG_OK); /* > 100 / 2: drained, then a ring of 140 */
     assert_int_equal(put(c, 3, 70), SG_OK);
@@ -173,12 +190,8 @@ static void test_grow(void **state)
     sensor_chain_drain(c);
     sensor_chain_stats st;
     sensor_chain_stats_get(c, &st);
-    assert_int_equal(st.iq_grown, 1);
     assert_int_equal(st.iq_samples, 140);
-    assert_int_equal(l.n_seen, 4);
-    assert_int_equal(l.iq_bad, 0);
-    sensor_chain_destroy(c);
-    log_free(&l);
+    stop_check(c, &l, 0, 1, 4);
 }
 
 typedef struct {
@@ -211,12 +224,8 @@ static void test_full_counted(void **state)
 {
     (void)state;
     sink_log l;
-    log_init(&l, true);
-    sensor_chain_fns fns = {.burst = on_burst, .event = on_event, .user = &l};
-    sg_errinfo e = {0};
     /* the queue: two slots, both taken while the consumer waits at the gate */
-    sensor_chain *c = sensor_chain_create(2, 1000, &fns, &e);
-    assert_non_null(c);
+    sensor_chain *c = start(&l, true, 2, 1000);
     assert_int_equal(put(c, 10, 5), SG_OK);
     assert_int_equal(put(c, 11, 5), SG_OK);
     sensor_chain_stats st;
@@ -228,18 +237,11 @@ static void test_full_counted(void **state)
     wait_full(c, 1);
     log_open(&l);
     pthread_join(th, NULL);
-    sensor_chain_drain(c);
-    sensor_chain_stats_get(c, &st);
-    assert_int_equal(st.full, 1); /* one put that waited, counted once */
-    assert_int_equal(l.n_seen, 3);
+    stop_check(c, &l, 1, 0, 3); /* one put that waited, counted once */
     assert_true(l.seen[0] == 10 && l.seen[1] == 11 && l.seen[2] == 12);
-    sensor_chain_destroy(c);
-    log_free(&l);
 
     /* the IQ ring: room for two 40-sample windows of 100, the third waits */
-    log_init(&l, true);
-    fns.user = &l;
-    assert_non_null(c = sensor_chain_create(8, 100, &fns, &e));
+    c = start(&l, true, 8, 100);
     assert_int_equal(put(c, 20, 40), SG_OK);
     assert_int_equal(put(c, 21, 40), SG_OK);
     a = (put_arg){c, 22, 40};
@@ -247,14 +249,7 @@ static void test_full_counted(void **state)
     wait_full(c, 1);
     log_open(&l);
     pthread_join(th, NULL);
-    sensor_chain_drain(c);
-    sensor_chain_stats_get(c, &st);
-    assert_int_equal(st.full, 1);
-    assert_int_equal(st.iq_grown, 0);
-    assert_int_equal(l.n_seen, 3);
-    assert_int_equal(l.iq_bad, 0);
-    sensor_chain_destroy(c);
-    log_free(&l);
+    stop_check(c, &l, 1, 0, 3);
 }
 
 static void test_invalid(void **state)
