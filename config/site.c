@@ -67,11 +67,11 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
 {
     static const char *const keys[] = {"id", "kind", "enabled", "position", "orientation",
                                        "stale_after_s", "adapter", "frontend", "ble", "body_bearings",
-                                       "array", "scan_range_m", "comment", NULL};
+                                       "array", "scan_range_m", "burst_thread", "comment", NULL};
     static const char *const okeys[] = {"yaw_deg", "pitch_deg", "roll_deg", NULL};
     char where[96], sub[128];
     int rc, kind;
-    const cJSON *pos, *ori, *ad, *fe, *ble, *arr;
+    const cJSON *pos, *ori, *ad, *fe, *ble, *arr, *bt;
     snprintf(where, sizeof where, "%s: sensors[%zu]", s->path, i);
     memcpy(c->where, where, sizeof c->where);
     if (!cJSON_IsObject(js))
@@ -89,6 +89,7 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
         (rc = sgj_object(js, where, "frontend", false, &fe, e)) ||
         (rc = sgj_object(js, where, "ble", false, &ble, e)) ||
         (rc = sgj_object(js, where, "array", false, &arr, e)) ||
+        (rc = sgj_object(js, where, "burst_thread", false, &bt, e)) ||
         (rc = sgj_bool(js, where, "body_bearings", false, true, &c->body_bearings, e)) ||
         (rc = sgj_number(js, where, "scan_range_m", false, 0, 0, 1e5, &c->scan_range_m, e)))
         return rc;
@@ -107,6 +108,7 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
     c->frontend = fe;
     c->ble = ble;
     c->array = arr;
+    c->burst_thread = bt;
     c->adapter_type[0] = '\0';
     if (ad) {
         snprintf(sub, sizeof sub, "%s.adapter", where);
@@ -126,6 +128,8 @@ static int parse_sensor(sg_site *s, const cJSON *js, size_t i, sg_sensor_cfg *c,
         return rc;
     if (ble && c->kind != SG_SENSOR_RF)
         return sg_err_set(e, SG_EINVAL, "%s.ble: only rf sensors receive BLE from IQ", where);
+    if (bt && c->kind != SG_SENSOR_RF)
+        return sg_err_set(e, SG_EINVAL, "%s.burst_thread: only rf sensors have bursts", where);
     return SG_OK;
 }
 

@@ -49,6 +49,8 @@ typedef struct {
     const cJSON *ble;          /* rf only: BLE Remote ID receiver section, NULL = off */
     const cJSON *array;        /* rf only: antenna array for direction finding (docs/df.md),
                                   NULL = one antenna; parsed by doa_array_from_json */
+    const cJSON *burst_thread; /* rf only: the burst thread's section (apps/node/sensor_build.c,
+                                  docs/config.md), NULL for defaults */
     bool body_bearings;        /* camera: bearings relative to the boresight (default true) */
     double scan_range_m;       /* camera: m, [0, 1e5], range of its per-frame scan reports
                                   (docs/tracker.md); 0 (default) = none */

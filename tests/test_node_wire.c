@@ -368,6 +368,7 @@ static void test_health_done_tick_ping(void **state)
     hh->groups = NL_H_ADAPTER | NL_H_RID | NL_H_PRIMARY;
     hh->samples = 123456789012ull;
     hh->bursts = 90;
+    hh->burst_queue_full = 7;
     hh->events_dropped = 3;
     hh->link_dropped = 300;
     hh->rid_evicted = 1;
@@ -379,12 +380,12 @@ static void test_health_done_tick_ping(void **state)
     nw_header h = hdr(NW_HEALTH, 3), h2;
     int n = nw_encode_event(buf, sizeof buf, &h, &ev, T0 + 2);
     print_message("health: %d bytes\n", n);
-    assert_true(n > 0 && n <= 140); /* 67 counters, mostly one-byte varints */
+    assert_true(n > 0 && n <= 140); /* 68 counters, mostly one-byte varints */
     nl_event out;
     assert_int_equal(nw_decode_header(buf, (size_t)n, &h2, &e), SG_OK);
     assert_int_equal(nw_decode_event(buf, (size_t)n, &h2, &out, &wf, &e), SG_OK);
     assert_int_equal(out.h.groups, hh->groups);
-    assert_true(out.h.samples == 123456789012ull && out.h.bursts == 90 &&
+    assert_true(out.h.samples == 123456789012ull && out.h.bursts == 90 && out.h.burst_queue_full == 7 &&
                 out.h.events_dropped == 3 && out.h.link_dropped == 300 && out.h.rid_evicted == 1 &&
                 out.h.drone_reports == 12);
     assert_true(fabsf((float)out.h.fe_p50_ms - 1.95f) == 0 && isinf(out.h.fe_p99_ms));

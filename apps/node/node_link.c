@@ -18,6 +18,7 @@ const nl_counter nl_counters[] = {
     NLC(NL_H_ADAPTER, droneid_decoded, "droneid_decoded"),
     NLC(NL_H_ADAPTER, droneid_failed, "droneid_failed"),
     NLC(NL_H_ADAPTER, droneid_rejected, "droneid_rejected"),
+    NLC(NL_H_ADAPTER, burst_queue_full, "burst_queue_full"),
     NLC(NL_H_DF, df_bursts, "df_bursts"),
     NLC(NL_H_DF, df_doa_failed, "df_doa_failed"),
     NLC(NL_H_DF, df_not_drone, "df_not_drone"),

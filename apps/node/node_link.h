@@ -54,6 +54,8 @@ typedef struct {
     uint64_t samples, samples_dropped, bad_samples, blocks_dropped; /* adapter */
     uint64_t bursts, droneid_decoded, droneid_failed;
     uint64_t droneid_rejected;                /* receiver calls stopped by its cheap tests */
+    uint64_t burst_queue_full;                /* puts that waited for the burst thread
+                                                 (apps/node/sensor_chain.h); 0 without one */
     uint64_t ble_packets, ble_crc_fail;       /* all PHYs */
     uint64_t ble_1m, ble_coded_s8, ble_coded_s2; /* packets with a good CRC, per PHY / coding */
     uint64_t ble_crc_fail_1m, ble_crc_fail_coded;

@@ -56,10 +56,38 @@ static cJSON *resolve_adapter_opts(const sg_site *site, const cJSON *adapter, co
     return o;
 }
 
+/* "burst_thread": the work after the front end on a thread of its own (sensor_chain.h);
+ * on by default when the front end has threads > 1, never on a DF sensor. */
+static int build_chain_cfg(const sg_sensor_cfg *c, const frontend_cfg *fc, runner *s,
+                           sg_errinfo *e)
+{
+    static const char *const keys[] = {"enabled", "queue", "iq_s", NULL};
+    char where[160];
+    bool on;
+    long slots;
+    int rc;
+    snprintf(where, sizeof where, "%s.burst_thread", c->where);
+    if ((rc = sgj_check_keys(c->burst_thread, where, keys, e)) ||
+        (rc = sgj_bool(c->burst_thread, where, "enabled", false, fc->threads > 1 && !c->array,
+                       &on, e)) ||
+        (rc = sgj_int(c->burst_thread, where, "queue", false, SENSOR_CHAIN_SLOTS_DEFAULT, 1, 65536,
+                      &slots, e)) ||
+        (rc = sgj_number(c->burst_thread, where, "iq_s", false, SENSOR_CHAIN_IQ_S_DEFAULT, 1e-4, 1.0,
+                         &s->chain_iq_s, e)))
+        return rc;
+    if (on && c->array)
+        return sg_err_set(e, SG_ENOTSUP, "%s.enabled: not available on a direction-finding sensor "
+                                         "(one with an \"array\")", where);
+    s->chain_slots = on ? (size_t)slots : 0;
+    return SG_OK;
+}
+
 int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errinfo *e)
 {
     const sg_sensor_cfg *c = &p->site->sensors[si];
     runner_init(p, si, s);
+    if (!s->rec_mu_ok)
+        return sg_err_set(e, SG_ENOMEM, "%s: cannot make the recording lock", c->where);
     const char *type = c->adapter_type;
     if (replace) {
         /* --replay: a SigMF recording stands in for this sensor's adapter. */
@@ -123,6 +151,8 @@ int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errin
         return rc;
     fc.sensor = (int)si;
     s->hold_s = fc.max_burst_s + fc.margin_s;
+    if ((rc = build_chain_cfg(c, &fc, s, e)))
+        return rc;
     if (c->array) {
         if (c->ble)
             return sg_err_set(e, SG_ENOTSUP, "%s.ble: not available on a direction-finding "
@@ -154,6 +184,7 @@ int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errin
 static void runner_init(sensor_side *p, size_t si, runner *s)
 {
     s->p = p;
+    s->rec_mu_ok = pthread_mutex_init(&s->rec_mu, NULL) == 0;
     s->idx = (int)si;
     s->t_first = NAN;
     s->next_tick = -INFINITY;
@@ -403,11 +434,14 @@ void sensor_side_destroy(sensor_side *p)
 #endif
         if (s->rec)
             sigmf_writer_abort(s->rec);
+        sensor_chain_destroy(s->chain); /* before what its thread uses */
         frontend_destroy(s->fe);
         sensor_df_destroy(s->df);
         emitters_destroy(s->em);
         droneid_rx_destroy(s->did);
         cJSON_Delete(s->opts);
+        if (s->rec_mu_ok)
+            pthread_mutex_destroy(&s->rec_mu);
     }
     free(p->run);
     siglib_destroy(p->sigs);

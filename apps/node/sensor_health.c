@@ -5,6 +5,17 @@
 #include <math.h>
 #include <string.h>
 
+void sensor_health_chain(runner *s, nl_health *h)
+{
+    if (s->ops) {
+        h->bursts = atomic_load(&s->bursts);
+        h->droneid_decoded = atomic_load(&s->decoded);
+        h->droneid_failed = atomic_load(&s->decode_fail);
+        h->droneid_rejected = atomic_load(&s->decode_rejected);
+    }
+    h->events_dropped = atomic_load(&s->events_dropped);
+}
+
 void sensor_health_fill(runner *s, nl_health *h)
 {
     memset(h, 0, sizeof *h);
@@ -27,10 +38,11 @@ void sensor_health_fill(runner *s, nl_health *h)
         }
         h->blocks_dropped = as.blocks_dropped;
         h->progress = as.progress;
-        h->bursts = atomic_load(&s->bursts);
-        h->droneid_decoded = atomic_load(&s->decoded);
-        h->droneid_failed = atomic_load(&s->decode_fail);
-        h->droneid_rejected = atomic_load(&s->decode_rejected);
+        if (s->chain) {
+            sensor_chain_stats cs;
+            sensor_chain_stats_get(s->chain, &cs);
+            h->burst_queue_full = cs.full;
+        }
         if (as.scan_channels) {
             h->groups |= NL_H_SCAN;
             h->scan_channels = as.scan_channels;
@@ -133,7 +145,7 @@ void sensor_health_fill(runner *s, nl_health *h)
         h->rid_auth_failed = odid_table_verdicts(s->odid, SG_RID_AUTH_FAILED);
         h->rid_auth_unverified = odid_table_verdicts(s->odid, SG_RID_AUTH_UNVERIFIED);
     }
-    h->events_dropped = atomic_load(&s->events_dropped);
+    sensor_health_chain(s, h);
     h->record_errors = atomic_load(&s->rec_errors);
     if (s->p->record_dir || h->record_errors)
         h->groups |= NL_H_RECORD;

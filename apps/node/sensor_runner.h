@@ -21,6 +21,7 @@
 typedef struct rid_pcap rid_pcap;
 #endif
 #include "sapient_in.h"
+#include "sensor_chain.h"
 #include "sensor_df.h"
 #include "sensor_side.h"
 #include "sg_adapter.h"
@@ -63,9 +64,18 @@ typedef struct {
     sensor_df *df;             /* direction finding (a sensor with an "array"), or NULL */
     char sink_err[256];        /* why the sink stopped the input, "" if it did not */
     emitters *em;
-    droneid_rx *did;
+    droneid_rx *did;           /* owned by whichever thread runs the burst chain */
     double did_fs;             /* Hz the DroneID receiver was made for */
     double center_freq;        /* Hz of the block being processed */
+    double block_fs;           /* Hz of the block being processed */
+    sensor_chain *chain;       /* burst thread (sensor_chain.h), NULL = the chain runs on the
+                                  sensor thread */
+    size_t chain_slots;        /* its queue, items (0: no burst thread) */
+    double chain_iq_s;         /* its IQ ring, s of samples */
+    bool chain_closed;         /* the burst thread has stopped (sensor thread only) */
+    pthread_mutex_t rec_mu;    /* rec between the sensor thread (samples) and the burst
+                                  thread (annotations) */
+    bool rec_mu_ok;
     double hold_s;             /* s the front end may hold a burst back (max burst + margin) */
     double next_tick, next_health;
     double t_first;            /* s UTC of the end of the first block (arrived at wall_first) */
@@ -111,6 +121,16 @@ struct sensor_side {
 /* sensor_build.c: each fills runner s for venue sensor si (errors name the key). */
 /* Every counter the status shows for sensor s, read on its own thread (sensor_health.c). */
 void sensor_health_fill(runner *s, nl_health *h);
+/* The counters of h that the burst chain owns (bursts, DroneID, events_dropped), read
+ * on the thread that runs the chain, so a health record made on the sensor thread and
+ * sent on by the burst thread counts what one thread would have counted at that point. */
+void sensor_health_chain(runner *s, nl_health *h);
+
+/* sensor_record.c: the incident recording. A block's samples (sensor thread; note gets
+ * why the recording stopped, "" if it did not: the caller logs it) and a burst's
+ * annotation (the thread running the burst chain), each under rec_mu. */
+void sensor_record_block(runner *s, const sg_iq_block *blk, char *note, size_t cap);
+void sensor_record_burst(runner *s, const chain_burst *cb, const emitter *em);
 
 int sensor_build_rf(sensor_side *p, size_t si, bool replace, runner *s, sg_errinfo *e);
 int sensor_build_wifi(sensor_side *p, size_t si, runner *s, sg_errinfo *e);

@@ -3,8 +3,11 @@
  *
  * Threads: one per sensor runs its adapter; RF sensors run the front end and the
  * decoders on the adapter's thread (inside the sink) and push events into the node
- * link. A replay pushes with back-pressure (lossless and deterministic); a live sensor
- * never blocks and its dropped events are counted. */
+ * link. With a burst thread (sensor_chain.h, "burst_thread" in the venue) the work after
+ * the front end (emitters, DroneID, RF reports, annotations) runs on it instead, and
+ * every event of the sensor thread goes through it, in order. A replay pushes with
+ * back-pressure (lossless and deterministic); a live sensor never blocks and its
+ * dropped events are counted. */
 #define _GNU_SOURCE /* pthread_timedjoin_np */
 #include "sensor_runner.h"
 #include "sg_clock.h"
@@ -28,7 +31,8 @@ static const char *const rf_stage_name[] = {"block set-up", "recording", "front 
 
 static void on_ble(void *user, const ble_scan_rid *r);
 
-static void push_event(runner *s, nl_event *ev)
+/* An event into the node link, from the thread that runs the burst chain. */
+static void deliver(runner *s, nl_event *ev)
 {
     if (!(ev->t_end > 0))
         ev->t_end = ev->t;
@@ -38,16 +42,33 @@ static void push_event(runner *s, nl_event *ev)
         atomic_fetch_add(&s->events_dropped, 1);
 }
 
+static bool via_chain(const runner *s) { return s->chain && !s->chain_closed; }
+
+/* An event from the sensor thread: behind the bursts put before it when there is a
+ * burst thread. */
+static void push_event(runner *s, nl_event *ev)
+{
+    if (!via_chain(s) || sensor_chain_put_event(s->chain, ev, !s->live, false) != SG_OK)
+        deliver(s, ev);
+}
+
+/* A health record into the node link; block: wait for room (the final one). */
+static void deliver_health(runner *s, nl_event *ev, bool block)
+{
+    clock_gettime(CLOCK_MONOTONIC, &ev->made);
+    ev->sysclock = s->live;
+    if (node_link_push(s->p->link, ev, block || !s->live) != SG_OK && !block)
+        atomic_fetch_add(&s->events_dropped, 1);
+}
+
 /* A health event at t (s UTC of the sensor clock, NaN if none yet); `final` is the
  * complete one before NL_DONE and never dropped. */
 static void push_health(runner *s, double t, bool final)
 {
     nl_event ev = {.kind = NL_HEALTH, .sensor = s->idx, .t = t};
     sensor_health_fill(s, &ev.h);
-    clock_gettime(CLOCK_MONOTONIC, &ev.made);
-    ev.sysclock = s->live;
-    if (node_link_push(s->p->link, &ev, final || !s->live) != SG_OK && !final)
-        atomic_fetch_add(&s->events_dropped, 1);
+    if (!via_chain(s) || sensor_chain_put_event(s->chain, &ev, final, true) != SG_OK)
+        deliver_health(s, &ev, final);
 }
 
 /* A clock event at most every TICK_PERIOD_S of this sensor's time (or at once),
@@ -95,16 +116,28 @@ static emitter_slot *slot_for(runner *s, uint32_t id)
 /* DroneID on a front-end region (the policy is droneid_burst.h): each decoded burst
  * becomes a position measurement at its own time; a region of one burst's length
  * proves what its emitter is (class dji_droneid and its serial, for good). */
-static void try_droneid(runner *s, const sg_burst *b, const float complex *iq, size_t n,
-                        const uint32_t *eid)
+static bool did_rate(double fs) { return fs >= 15.36e6 && fs <= 200e6; }
+
+static void try_droneid(runner *s, const chain_burst *cb, const uint32_t *eid)
 {
+    const sg_burst *b = &cb->b;
+    const float complex *iq = cb->iq;
+    size_t n = cb->n_iq;
+    if (cb->sample_rate != s->did_fs) {
+        /* DroneID needs 15.36..200 Msps; other rates (e.g. a BLE-only input) skip it */
+        droneid_rx_destroy(s->did);
+        s->did = NULL;
+        s->did_fs = cb->sample_rate;
+        if (did_rate(cb->sample_rate) && !(s->did = droneid_rx_create(cb->sample_rate, NULL)))
+            atomic_fetch_add(&s->decode_fail, 1); /* no memory: counted, bursts still flow */
+    }
     if (!s->did || !iq || !droneid_burst_candidate(b))
         return;
     droneid_msg msg[DRONEID_BURST_MAX];
     double tm[DRONEID_BURST_MAX];
     size_t nm = 0;
     droneid_burst_stats bst = {0};
-    int drc = droneid_burst_decode(s->did, b, iq, n, s->center_freq, msg, tm, DRONEID_BURST_MAX,
+    int drc = droneid_burst_decode(s->did, b, iq, n, cb->center_freq, msg, tm, DRONEID_BURST_MAX,
                                    &nm, &bst);
     if (bst.rejected)
         atomic_fetch_add(&s->decode_rejected, bst.rejected);
@@ -119,7 +152,7 @@ static void try_droneid(runner *s, const sg_burst *b, const float complex *iq, s
         nl_event ev = {.kind = NL_MEAS, .sensor = s->idx, .t = tm[i], .fc = b->fc,
                        .bw = b->bandwidth, .first_t = tm[i], .t_end = tm[i] + 0.65e-3};
         if (droneid_to_measurement(&msg[i], tm[i], s->idx, &ev.m) == SG_OK)
-            push_event(s, &ev);
+            deliver(s, &ev);
     }
 }
 
@@ -137,34 +170,20 @@ static void report_emitter(runner *s, const emitter *em, emitter_slot *sl)
     ev.m.sensor = s->idx;
     snprintf(sl->cls, sizeof sl->cls, "%s", em->cls);
     sl->last_report = em->t_last;
-    push_event(s, &ev);
+    deliver(s, &ev);
 }
 
-static void record_burst(runner *s, const sg_burst *b, const emitter *em)
+/* One burst through the RF chain, on the sensor thread or the burst thread; r/doa_rc its
+ * bearing on a DF sensor (r NULL else; DF sensors have no burst thread). */
+static void burst_chain(runner *s, const chain_burst *cb, const doa_result *r, int doa_rc)
 {
-    int64_t at = (int64_t)b->sample_start + s->rec_offset;
-    if (!s->rec || at < 0)
-        return;
-    sigmf_annotation a = {.sample_start = (uint64_t)at, .sample_count = b->sample_count,
-                          .freq_lo = b->fc - b->bandwidth / 2, .freq_hi = b->fc + b->bandwidth / 2};
-    snprintf(a.label, sizeof a.label, "%s", em && em->cls[0] ? em->cls : "burst");
-    snprintf(a.comment, sizeof a.comment, "skyguard burst: peak %.1f dB, mean %.1f dB SNR%s%s",
-             b->peak_snr_db, b->mean_snr_db, b->flags & SG_BURST_TRUNC_START ? ", truncated start" : "",
-             b->flags & SG_BURST_TRUNC_END ? ", truncated end" : "");
-    if (sigmf_writer_annotate(s->rec, &a, NULL) != SG_OK)
-        s->rec_errors++;
-}
-
-/* One burst through the RF chain; r/doa_rc its bearing on a DF sensor (r NULL else). */
-static void burst_chain(runner *s, const sg_burst *b, const float complex *iq, size_t n_iq,
-                        const doa_result *r, int doa_rc)
-{
+    const sg_burst *b = &cb->b;
     atomic_fetch_add(&s->bursts, 1);
     uint32_t id = 0;
     emitter_slot *sl = NULL;
     if (emitters_add_burst(s->em, b, &id) == SG_OK)
         sl = slot_for(s, id);
-    try_droneid(s, b, iq, n_iq, sl ? &id : NULL);
+    try_droneid(s, cb, sl ? &id : NULL);
     const emitter *em = sl ? emitters_find(s->em, id) : NULL;
     if (em)
         report_emitter(s, em, sl);
@@ -176,18 +195,51 @@ static void burst_chain(runner *s, const sg_burst *b, const float complex *iq, s
         else
             sensor_df_not_drone(s->df);
     }
-    record_burst(s, b, em);
+    sensor_record_burst(s, cb, em);
+}
+
+/* What the chain needs of the sensor thread's state when the front end delivers b. */
+static chain_burst burst_here(const runner *s, const sg_burst *b, const float complex *iq,
+                              size_t n_iq)
+{
+    return (chain_burst){.b = *b, .center_freq = s->center_freq, .sample_rate = s->block_fs,
+                         .rec_offset = s->rec_offset, .iq = iq, .n_iq = n_iq};
 }
 
 static void on_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq)
 {
-    burst_chain(user, b, iq, n_iq, NULL, 0);
+    runner *s = user;
+    chain_burst cb = burst_here(s, b, iq, n_iq);
+    if (!via_chain(s)) {
+        burst_chain(s, &cb, NULL, 0);
+        return;
+    }
+    /* the IQ is valid during this call only: copied for the bursts DroneID will read */
+    bool take = iq && did_rate(s->block_fs) && droneid_burst_candidate(b);
+    if (sensor_chain_put_burst(s->chain, &cb, take ? iq : NULL, take ? n_iq : 0) == SG_ENOMEM)
+        atomic_fetch_add(&s->decode_fail, 1); /* no memory for its window: counted */
+}
+
+static void chain_on_burst(void *user, const chain_burst *cb) { burst_chain(user, cb, NULL, 0); }
+
+/* An event the sensor thread made, pushed by the burst thread in its turn. */
+static void chain_on_event(void *user, nl_event *ev, bool block, bool health)
+{
+    runner *s = user;
+    if (!health) {
+        deliver(s, ev);
+        return;
+    }
+    sensor_health_chain(s, &ev->h);
+    deliver_health(s, ev, block);
 }
 
 static void on_df_burst(void *user, const sg_burst *b, const float complex *iq, size_t n_iq,
                         const doa_result *r, int doa_rc)
 {
-    burst_chain(user, b, iq, n_iq, r, doa_rc);
+    runner *s = user;
+    chain_burst cb = burst_here(s, b, iq, n_iq);
+    burst_chain(s, &cb, r, doa_rc);
 }
 
 /* Combined bearings whose window closed by `now` become measurements. */
@@ -224,57 +276,15 @@ static void push_note(runner *s, const char *msg)
     push_event(s, &ev);
 }
 
-/* Appends a block to the incident recording; a new capture segment starts wherever
- * the stream's clock, frequency or continuity changes. The recording is crash-safe
- * (meta rewritten every REC_SYNC_S of its clock). Failure (disk full, I/O error)
- * stops the recording, keeping what was written, logs the file and cause once and
- * counts it, never stops the pipeline. */
-#define REC_SYNC_S 1.0
+/* Appends a block to the incident recording (sensor_record.c); its note is pushed after
+ * the lock is let go: the push may wait for the burst thread, which may be waiting for
+ * the lock to annotate. */
 static void record_block(runner *s, const sg_iq_block *blk)
 {
-    sensor_side *p = s->p;
-    sg_errinfo e = {0};
-    double t_first = blk->t0 + (double)blk->sample_index / blk->sample_rate;
-    if (!s->rec) {
-        char base[SG_PATH_LEN];
-        snprintf(base, sizeof base, "%s/%s", p->record_dir, p->site->sensors[s->idx].id);
-        s->rec = sigmf_writer_create(base, SIGMF_CF32_LE, blk->sample_rate, blk->center_freq,
-                                     t_first, "skyguard incident recording (input IQ)", &e);
-        if (s->rec && ((blk->channels > 1 &&
-                        sigmf_writer_set_channels(s->rec, blk->channels, &e) != SG_OK) ||
-                       sigmf_writer_sync_every(s->rec, REC_SYNC_S, &e) != SG_OK)) {
-            sigmf_writer_abort(s->rec);
-            s->rec = NULL;
-        }
-        if (!s->rec) {
-            s->rec_errors++;
-            s->rec_off = true; /* reported in status as record_errors */
-            sg_err_prefix(&e, "recording off");
-            push_note(s, e.msg);
-            return;
-        }
-        s->rec_t0 = blk->t0;
-        s->rec_fc = blk->center_freq;
-    } else if (blk->discontinuity || blk->t0 != s->rec_t0 || blk->center_freq != s->rec_fc ||
-               (int64_t)blk->sample_index + s->rec_offset !=
-                   (int64_t)sigmf_writer_samples(s->rec)) {
-        if (sigmf_writer_capture(s->rec, blk->center_freq, t_first, &e))
-            goto fail;
-        s->rec_t0 = blk->t0;
-        s->rec_fc = blk->center_freq;
-    }
-    s->rec_offset = (int64_t)sigmf_writer_samples(s->rec) - (int64_t)blk->sample_index;
-    if (sigmf_writer_write(s->rec, blk->x, blk->n, &e) == SG_OK)
-        return;
-fail:
-    s->rec_errors++;
-    sg_errinfo ce = {0};
-    sigmf_writer_close(s->rec, &ce); /* keeps the recording up to the failure */
-    s->rec = NULL;
-    s->rec_off = true;
-    char msg[600];
-    snprintf(msg, sizeof msg, "recording stopped (kept up to the failure): %s", e.msg);
-    push_note(s, msg);
+    char note[600] = "";
+    sensor_record_block(s, blk, note, sizeof note);
+    if (note[0])
+        push_note(s, note);
 }
 
 /* Replayed sensors advance together on the sample clock: a sensor ahead of the
@@ -341,6 +351,31 @@ static int64_t mono_ns(void)
 
 static int rf_block(runner *s, const sg_iq_block *blk);
 
+/* The burst thread, at the first block (its IQ ring is sized on the sample rate); if it
+ * cannot start, the chain stays on the sensor thread and a note says why. */
+static void start_chain(runner *s, double fs)
+{
+    sg_errinfo e = {0};
+    sensor_chain_fns fns = {.burst = chain_on_burst, .event = chain_on_event, .user = s};
+    double n = fmax(s->chain_iq_s * fs, 1.0);
+    if (!(s->chain = sensor_chain_create(s->chain_slots, (size_t)n, &fns, &e))) {
+        s->chain_closed = true;
+        char note[320];
+        snprintf(note, sizeof note, "burst thread off, bursts on the sensor thread: %s", e.msg);
+        push_note(s, note);
+    }
+}
+
+/* Every burst and event put so far pushed, the burst thread stopped: from here the
+ * sensor thread pushes itself. */
+static void stop_chain(runner *s)
+{
+    if (!s->chain || s->chain_closed)
+        return;
+    sensor_chain_finish(s->chain);
+    s->chain_closed = true;
+}
+
 /* One IQ block through the RF chain, timed for the watchdog. */
 static int rf_sink(void *user, const sg_iq_block *blk)
 {
@@ -367,15 +402,9 @@ static int rf_block(runner *s, const sg_iq_block *blk)
         if (s->primary)
             push_health(s, NAN, false); /* the pairing reaches fusion before any measurement */
     }
-    if (blk->sample_rate != s->did_fs) {
-        /* DroneID needs 15.36..200 Msps; other rates (e.g. a BLE-only input) skip it */
-        droneid_rx_destroy(s->did);
-        s->did = NULL;
-        s->did_fs = blk->sample_rate;
-        if (blk->sample_rate >= 15.36e6 && blk->sample_rate <= 200e6 &&
-            !(s->did = droneid_rx_create(blk->sample_rate, NULL)))
-            atomic_fetch_add(&s->decode_fail, 1); /* no memory: counted, bursts still flow */
-    }
+    if (s->chain_slots && !s->chain && !s->chain_closed)
+        start_chain(s, blk->sample_rate);
+    s->block_fs = blk->sample_rate;
     s->center_freq = blk->center_freq;
     atomic_store(&s->stage, RF_STAGE_RECORD);
     if (p->record_dir && !s->rec_off)
@@ -571,6 +600,7 @@ static void *rf_thread(void *arg)
 {
     runner *s = arg;
     sg_errinfo e = {0};
+    pthread_setname_np(pthread_self(), "sg-sensor"); /* top -H, bench/daemon_pairs.py */
     push_health(s, NAN, false); /* counters from the start */
     int rc = s->ops->run(s->state, rf_sink, s, &e);
     if (rc && s->sink_err[0])
@@ -585,6 +615,7 @@ static void *rf_thread(void *arg)
         ble_scan_flush(s->ble, on_ble, s);
     if ((rc == SG_OK || (rc == SG_ESTATE && atomic_load(s->p->stop))) && frc != SG_OK)
         rc = sg_err_set(&e, frc, "front end flush failed");
+    stop_chain(s);
     if (s->rec) {
         sg_errinfo re = {0};
         if (sigmf_writer_close(s->rec, &re) != SG_OK) {
