@@ -408,7 +408,8 @@ int kf_update_pda(const kf_params *p, kf_state *s, const sg_measurement *const *
     (void)p;
     if (nm < 1)
         return SG_EINVAL;
-    kf_state tmp = *s;
+    kf_state tmp; /* the used part only, both ways: s may be stored in kf_state_size */
+    kf_copy(&tmp, s);
     double lik[KF_MODES];
     for (int k = 0; k < s->nmodes; k++) {
         int rc = pda_mode(s->n, tmp.x[k], tmp.P[k], m, beta, nm, beta0, &lik[k]);
@@ -430,7 +431,7 @@ int kf_update_pda(const kf_params *p, kf_state *s, const sg_measurement *const *
         tmp.mu[0] /= sum;
         tmp.mu[1] /= sum;
     }
-    *s = tmp;
+    kf_copy(s, &tmp);
     return SG_OK;
 }
 

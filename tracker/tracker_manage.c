@@ -1,6 +1,7 @@
 /* Track management: per-track helpers, in-sequence updates, M-of-N confirmation,
  * coasting and deletion, and the list tracker_tracks returns. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tracker_int.h"
@@ -99,9 +100,28 @@ void trk_hist_unpack(const hist_meas *h, sg_measurement *m)
 int trk_find_identity(const tracker *q, const char *id)
 {
     for (size_t i = 0; i < q->n_trk; i++)
-        if (q->trk[i].pub->identity[0] && strcmp(q->trk[i].pub->identity, id) == 0)
+        if (trk_at(q, i)->pub->identity[0] && strcmp(trk_at(q, i)->pub->identity, id) == 0)
             return (int)i;
     return -1;
+}
+
+int trk_reserve(tracker *q, size_t need)
+{
+    if (need <= q->cap_trk)
+        return SG_OK;
+    size_t n = q->cap_trk ? q->cap_trk : 16;
+    while (n < need)
+        n *= 2;
+    /* aligned, so that a record's lines are its own (realloc keeps 16 bytes only) */
+    unsigned char *r = aligned_alloc(64, n * q->trk_esz);
+    if (!r)
+        return SG_ENOMEM;
+    if (q->n_trk)
+        memcpy(r, q->trks, q->n_trk * q->trk_esz);
+    free(q->trks);
+    q->trks = r;
+    q->cap_trk = n;
+    return SG_OK;
 }
 
 int trk_out_reserve(tracker *q, size_t need)
@@ -111,7 +131,7 @@ int trk_out_reserve(tracker *q, size_t need)
         return SG_ENOMEM;
     if (q->out != old)
         for (size_t i = 0; i < q->n_trk; i++)
-            q->trk[i].pub = &q->out[i];
+            trk_at(q, i)->pub = &q->out[i];
     return SG_OK;
 }
 
@@ -126,8 +146,8 @@ int trk_cold_reserve(tracker *q, size_t need)
     /* re-pointed whatever moved, even when the second grow failed */
     if (q->cold != old || q->hist != old_hist)
         for (size_t i = 0; i < q->n_trk; i++) {
-            q->trk[i].cold = &q->cold[i];
-            q->trk[i].hist = q->hist + i * ring;
+            trk_at(q, i)->cold = &q->cold[i];
+            trk_at(q, i)->hist = q->hist + i * ring;
         }
     return rc ? SG_ENOMEM : SG_OK;
 }
@@ -268,7 +288,7 @@ static bool trk_miss_time_up(const tracker_cfg *c, const trk *tr)
 
 int trk_kill(tracker *q, size_t i)
 {
-    trk *tr = &q->trk[i];
+    trk *tr = trk_at(q, i);
     if (trk_grow((void **)&q->dead, &q->cap_dead, q->n_dead + 1, sizeof(sg_track)))
         return SG_ENOMEM; /* retried on the next call */
     trk_fill_pub(tr);
@@ -278,8 +298,8 @@ int trk_kill(tracker *q, size_t i)
     q->st.tracks_deleted++;
     q->n_trk--;
     if (i != q->n_trk) {
-        trk *last = &q->trk[q->n_trk];
-        memcpy(tr, last, sizeof *tr);
+        trk *last = trk_at(q, q->n_trk);
+        memcpy(tr, last, q->trk_esz);
         q->out[i] = q->out[q->n_trk];
         tr->pub = &q->out[i];
         tr->cold = &q->cold[i];
@@ -314,12 +334,9 @@ int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
     if (trk_out_reserve(q, q->n_trk + q->n_dead + 1))
         return SG_ENOMEM;
     for (size_t i = 0; i < q->n_trk;) {
-        trk *tr = &q->trk[i];
-        if (i + TRK_AHEAD < q->n_trk) {
-            trk_prefetch(&q->trk[i + TRK_AHEAD]);
-            if (ns) /* trk_scan_track reads the last hits */
-                __builtin_prefetch(&q->trk[i + TRK_AHEAD].last_hit[0]);
-        }
+        trk *tr = trk_at(q, i);
+        if (i + TRK_AHEAD < q->n_trk) /* with the last hits trk_scan_track reads */
+            trk_prefetch(q, i + TRK_AHEAD);
         for (size_t k = 0; k < ns; k++) /* slot i after a deletion holds an unscanned track */
             trk_scan_track(q, tr, &scans[k]);
         kf_predict(&q->kp, &tr->kf, q->t_now);
