@@ -6,7 +6,9 @@
  * kf_state. A guard pattern after the bytes catches a write past them in any build; the
  * exact-size heap copy lets ASan catch a read. Then the tracker with every model, and with
  * JPDA, holding crossing targets while tracks are deleted (a deletion moves the last track
- * record into the freed slot, trk_esz bytes). */
+ * record into the freed slot, trk_esz bytes). The PDA update used to refuse every IMM
+ * (NCV + CA) state, whose NCV mode holds the acceleration variance at zero: with JPDA such
+ * tracks were never updated and started again. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -148,7 +150,8 @@ static void run_model(size_t k)
         same_state(whole, cut, "predict", name);
         same_state(whole, guarded, "predict", name);
         assert_memory_equal(&d2[0], &d2[1], sizeof d2[0]);
-        assert_memory_equal(&pr[0], &pr[2], sizeof pr[0]);
+        assert_memory_equal(pr[0].zhat, pr[2].zhat, sizeof pr[0].zhat);
+        assert_memory_equal(pr[0].HPHt, pr[2].HPHt, sizeof pr[0].HPHt);
         if (step % 5 == 4) { /* JPDA's update with two candidate returns */
             sg_measurement m2 = m;
             if (type == SG_MEAS_POS_ENU)
@@ -163,9 +166,8 @@ static void run_model(size_t k)
             for (int s = 0; s < 3; s++)
                 rc[s] = kf_update(&p, all[s], &m, &nis[s]);
         }
-        assert_int_equal(rc[0], SG_OK);
-        assert_int_equal(rc[1], SG_OK);
-        assert_int_equal(rc[2], SG_OK);
+        if (rc[0] || rc[1] || rc[2])
+            fail_msg("%s, step %d: update %d / %d / %d", name, step, rc[0], rc[1], rc[2]);
         same_state(whole, cut, "update", name);
         same_state(whole, guarded, "update", name);
         guard_intact(gbuf, used, "predict and update", name);
@@ -269,8 +271,12 @@ static void run_tracker(const char *json)
                 fail_msg("%s: track of vanished target %d still alive", json, i);
             continue;
         }
-        if (!a || a->status == SG_TRACK_DELETED)
-            fail_msg("%s: target %d lost its track", json, i);
+        if (!a || a->status == SG_TRACK_DELETED) {
+            for (size_t j = 0; j < nt; j++)
+                print_message("track %u: status %d at %.1f, %.1f m\n", tk[j].id, tk[j].status,
+                              tk[j].x[0], tk[j].x[1]);
+            fail_msg("%s: target %d lost its track %u", json, i, id_at_2s[i]);
+        }
         double ex = a->x[0] - 60.0, ny = a->x[1] - 100.0 * i;
         if (hypot(ex, ny) > 10)
             fail_msg("%s: target %d off by %.1f m", json, i, hypot(ex, ny));

@@ -392,9 +392,13 @@ static int pda_mode(int n, double *x, double *P, const sg_measurement *const *m,
     for (int i = 0; i < n * n; i++)
         Pn[i] = P[i] - (1 - beta0) * A[i] + B[i];
     symmetrise(Pn, n);
-    for (int i = 0; i < n; i++)
-        if (!isfinite(x[i] + dx[i]) || !(Pn[IDX(i, i, n)] > 0))
+    /* a variance must stay positive, except one held at exactly zero (the IMM NCV mode's
+     * acceleration), which the update leaves at zero */
+    for (int i = 0; i < n; i++) {
+        double v = Pn[IDX(i, i, n)];
+        if (!isfinite(x[i] + dx[i]) || !(v > 0 || (v == 0 && P[IDX(i, i, n)] == 0)))
             return SG_ERANGE;
+    }
     for (int i = 0; i < n; i++)
         x[i] += dx[i];
     memcpy(P, Pn, sizeof(double) * (size_t)(n * n));

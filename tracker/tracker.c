@@ -62,7 +62,7 @@ void tracker_destroy(tracker *q)
     if (!q)
         return;
     assign_ws_destroy(q->ws);
-    free(q->trks);
+    free(q->trks_mem);
     free(q->cold);
     free(q->hist);
     free(q->out);

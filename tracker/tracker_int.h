@@ -109,6 +109,7 @@ struct tracker {
     double pair_gate;     /* 1-dof gate for bearing ray miss distance */
     double min_sin2;      /* sin^2 of the smallest pairing angle */
     unsigned char *trks;  /* track records, trk_esz bytes apart (trk_at), 64-byte aligned */
+    unsigned char *trks_mem; /* the block trks lies in (trk_reserve) */
     size_t n_trk, cap_trk;
     size_t trk_esz;       /* bytes of a track record for the model: offsetof(trk, kf) +
                              kf_state_size, rounded up to whole cache lines */

@@ -112,14 +112,18 @@ int trk_reserve(tracker *q, size_t need)
     size_t n = q->cap_trk ? q->cap_trk : 16;
     while (n < need)
         n *= 2;
-    /* aligned, so that a record's lines are its own (realloc keeps 16 bytes only) */
-    unsigned char *r = aligned_alloc(64, n * q->trk_esz);
+    /* realloc (a large block moves by remapping its pages, no copy and no page faults),
+     * then aligned to a cache line within the block, so a record's lines are its own: the
+     * records move only if the block's alignment changed */
+    size_t off = q->trks_mem ? (size_t)(q->trks - q->trks_mem) : 0;
+    unsigned char *r = realloc(q->trks_mem, n * q->trk_esz + 63);
     if (!r)
         return SG_ENOMEM;
-    if (q->n_trk)
-        memcpy(r, q->trks, q->n_trk * q->trk_esz);
-    free(q->trks);
-    q->trks = r;
+    unsigned char *a = (unsigned char *)(((uintptr_t)r + 63) & ~(uintptr_t)63);
+    if (q->n_trk && (size_t)(a - r) != off)
+        memmove(a, r + off, q->n_trk * q->trk_esz);
+    q->trks_mem = r;
+    q->trks = a;
     q->cap_trk = n;
     return SG_OK;
 }
