@@ -282,6 +282,7 @@ int trk_find_identity(const tracker *q, const char *id);
 void trk_fill_pub(trk *t);
 /* Grows the output list to need records, re-pointing every track's pub; 0 or SG_ENOMEM. */
 int trk_out_reserve(tracker *q, size_t need);
+/* Largest position sd (m) of the public record (trk_fill_pub done). */
 double trk_pos_sd(const trk *t);
 void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m);
 void trk_note_hit(trk *tr, const sg_measurement *m);

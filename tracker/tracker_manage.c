@@ -177,14 +177,10 @@ void trk_fill_pub(trk *t)
 
 double trk_pos_sd(const trk *t)
 {
-    int n = t->kf.n;
-    if (t->kf.nmodes == 1) {
-        const double *P = t->kf.P[0];
-        return sqrt(fmax(P[0], fmax(P[n + 1], P[2 * n + 2])));
-    }
-    double x[3], P[9];
-    kf_combined_lead(&t->kf, 3, x, P);
-    return sqrt(fmax(P[0], fmax(P[4], P[8])));
+    /* the public P is the combined estimate's leading 6 x 6 (an IMM's position block is
+     * the same numbers as kf_combined_lead's 3 x 3: no second combination) */
+    const double *P = t->pub->P;
+    return sqrt(fmax(P[0], fmax(P[7], P[14])));
 }
 
 /* Starts a tentative track from a state; returns its index or -1 (table full / no memory). */
@@ -344,6 +340,7 @@ int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
         for (size_t k = 0; k < ns; k++) /* slot i after a deletion holds an unscanned track */
             trk_scan_track(q, tr, &scans[k]);
         kf_predict(&q->kp, &tr->kf, q->t_now);
+        trk_fill_pub(tr); /* before the deletion test, which reads its position sd */
         sg_track *p = tr->pub;
         /* a tentative track coinciding with another is held back until the duplicate test
          * has decided */
@@ -369,7 +366,6 @@ int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
             p->status = (p->misses > 0 || idle > c->coast_after_s) ? SG_TRACK_COASTING
                                                                    : SG_TRACK_CONFIRMED;
         }
-        trk_fill_pub(tr);
         i++;
     }
     if (q->n_dead)
