@@ -58,7 +58,7 @@ typedef struct {
 /* The per-scan (hot) part of a track: bookkeeping first, each sensor's last hit (read by
  * updates and scan reports), then the filter state, last, because a record is cut after
  * the part of it that the tracker's model uses (kf_state_size): records are q->trk_esz
- * bytes apart (an NCV record 640 B instead of sizeof(trk), 1 712 B), so get one with
+ * bytes apart (an NCV record 768 B instead of sizeof(trk), 1 720 B), so get one with
  * trk_at and copy one by memcpy of trk_esz bytes, never by assignment. */
 typedef struct {
     sg_track *pub;             /* always &tracker.out[index of this track]: the public records
