@@ -104,7 +104,7 @@ static void build_fq(const kf_params *p, int kind, int n, double dt, double *F, 
 void kf_init(const kf_params *p, kf_state *s, double t, const double pos[3],
              const double Ppos[9], const double vel[3], const double Pvel[9])
 {
-    memset(s, 0, sizeof *s);
+    memset(s, 0, kf_state_size(p->model)); /* s may be only that large */
     s->t = t;
     s->n = model_dim(p->model);
     s->nmodes = (p->model == KF_MODEL_IMM || p->model == KF_MODEL_IMM_CT) ? 2 : 1;
@@ -138,6 +138,13 @@ void kf_copy(kf_state *dst, const kf_state *src)
         memcpy(dst->x[k], src->x[k], n * sizeof(double));
         memcpy(dst->P[k], src->P[k], n * n * sizeof(double));
     }
+}
+
+size_t kf_state_size(kf_model model)
+{
+    size_t n = (size_t)model_dim(model);
+    bool two = model == KF_MODEL_IMM || model == KF_MODEL_IMM_CT;
+    return offsetof(kf_state, P) + sizeof(double) * ((two ? KF_NMAX * KF_NMAX : 0) + n * n);
 }
 
 size_t kf_packed_size(kf_model model)

@@ -72,6 +72,12 @@ typedef struct {
 void kf_init(const kf_params *p, kf_state *s, double t, const double pos[3],
              const double Ppos[9], const double vel[3], const double Pvel[9]);
 
+/* Bytes of a kf_state, from its start, that a state of the model uses: no kf_ function
+ * reads or writes past them, so a state may be stored in that many bytes (a track record
+ * does, so that an NCV track is not 1 472 B): NCV 464 B, CT 568 B, CA 824 B, IMM_CT
+ * 1 216 B, IMM 1 472 B = sizeof(kf_state). */
+size_t kf_state_size(kf_model model);
+
 /* Copies the used part of src into dst (dst's unused entries are left as they are): an
  * NCV state uses 42 of 180 numbers (a track's history packs states instead: kf_pack). */
 void kf_copy(kf_state *dst, const kf_state *src);

@@ -392,9 +392,13 @@ static int pda_mode(int n, double *x, double *P, const sg_measurement *const *m,
     for (int i = 0; i < n * n; i++)
         Pn[i] = P[i] - (1 - beta0) * A[i] + B[i];
     symmetrise(Pn, n);
-    for (int i = 0; i < n; i++)
-        if (!isfinite(x[i] + dx[i]) || !(Pn[IDX(i, i, n)] > 0))
+    /* a variance must stay positive, except one held at exactly zero (the IMM NCV mode's
+     * acceleration), which the update leaves at zero */
+    for (int i = 0; i < n; i++) {
+        double v = Pn[IDX(i, i, n)];
+        if (!isfinite(x[i] + dx[i]) || !(v > 0 || (v == 0 && P[IDX(i, i, n)] == 0)))
             return SG_ERANGE;
+    }
     for (int i = 0; i < n; i++)
         x[i] += dx[i];
     memcpy(P, Pn, sizeof(double) * (size_t)(n * n));
@@ -408,7 +412,8 @@ int kf_update_pda(const kf_params *p, kf_state *s, const sg_measurement *const *
     (void)p;
     if (nm < 1)
         return SG_EINVAL;
-    kf_state tmp = *s;
+    kf_state tmp; /* the used part only, both ways: s may be stored in kf_state_size */
+    kf_copy(&tmp, s);
     double lik[KF_MODES];
     for (int k = 0; k < s->nmodes; k++) {
         int rc = pda_mode(s->n, tmp.x[k], tmp.P[k], m, beta, nm, beta0, &lik[k]);
@@ -430,7 +435,7 @@ int kf_update_pda(const kf_params *p, kf_state *s, const sg_measurement *const *
         tmp.mu[0] /= sum;
         tmp.mu[1] /= sum;
     }
-    *s = tmp;
+    kf_copy(s, &tmp);
     return SG_OK;
 }
 

@@ -45,6 +45,8 @@ tracker *tracker_create(const tracker_cfg *cfg, sg_errinfo *e)
     q->kp.vel_sd = cfg->reported_vel_sd;
     /* a history entry holds any state of the model (kf_pack never writes past it) */
     q->hist_esz = (offsetof(hist_entry, post) + kf_packed_size(q->kp.model) + 7) & ~(size_t)7;
+    /* a track record holds the model's part of the filter state (kf_state_size) */
+    q->trk_esz = (offsetof(trk, kf) + kf_state_size(q->kp.model) + 63) & ~(size_t)63;
     for (int d = 1; d <= 3; d++)
         q->gate[d] = kf_chi2_gate(cfg->gate_prob, d);
     q->pair_gate = q->gate[1];
@@ -60,7 +62,7 @@ void tracker_destroy(tracker *q)
     if (!q)
         return;
     assign_ws_destroy(q->ws);
-    free(q->trk);
+    free(q->trks_mem);
     free(q->cold);
     free(q->hist);
     free(q->out);
@@ -177,7 +179,7 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
         int ti = trk_find_identity(q, m->identity);
         if (ti < 0)
             continue;
-        trk *tr = &q->trk[ti];
+        trk *tr = trk_at(q, ti);
         trk_predict_once(q, (size_t)ti, gm[0]);
         q->mflag[j] = MF_DONE;
         q->took[j] = ti;
@@ -215,12 +217,12 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
         for (size_t i = 0; i < q->n_trk; i++) {
             size_t a = i + TRK_AHEAD, a2 = i + 2 * TRK_AHEAD;
             if (a2 < q->n_trk && q->r2c[a2] >= 0)
-                trk_prefetch(&q->trk[a2]);
+                trk_prefetch(q, a2);
             if (a < q->n_trk && q->r2c[a] >= 0)
-                trk_prefetch_update(q, &q->trk[a], gm[q->r2c[a]]);
+                trk_prefetch_update(q, trk_at(q, a), gm[q->r2c[a]]);
             int j = q->r2c[i];
             if (j >= 0 && q->mflag[j] != MF_DONE) {
-                trk_apply_update(q, &q->trk[i], gm[j]);
+                trk_apply_update(q, trk_at(q, i), gm[j]);
                 q->mflag[j] = MF_DONE;
                 q->took[j] = (int)i;
             }
@@ -259,7 +261,7 @@ static int process_group(tracker *q, const sg_measurement *const *gm, int ng, do
      * (a sensor that sends scan reports is counted by its scans instead) */
     bool scanning = trk_scanning(q, sensor);
     for (size_t i = 0; i < q->n_trk && !scanning; i++) {
-        trk *tr = &q->trk[i];
+        trk *tr = trk_at(q, i);
         if (tr->born_group >= g || !trk_has_sensor(tr->pub, sensor))
             continue;
         bool hit = tr->hit_group == g;
@@ -308,7 +310,7 @@ static void refilter(tracker *q, trk *tr, const sg_measurement *m)
         kf_pack(&tmp[i].post, &s);
     }
     kf_predict(&q->kp, &s, tr->kf.t);
-    tr->kf = s;
+    kf_copy(&tr->kf, &s); /* the record holds the used part only */
     int first = n > TRK_HIST ? n - TRK_HIST : 0;
     tr->hist_head = 0;
     tr->hist_n = n - first;
@@ -330,7 +332,7 @@ static int process_oosm_group(tracker *q, const sg_measurement *const *gm, int n
         trk_grow((void **)&q->retro, &q->cap_retro, q->n_trk + 1, sizeof(kf_state)))
         return SG_ENOMEM;
     for (size_t i = 0; i < q->n_trk; i++) {
-        trk *tr = &q->trk[i];
+        trk *tr = trk_at(q, i);
         int k = -1;
         for (int h = 0; h < tr->hist_n; h++)
             if (trk_hist_at(q, tr, h)->m.t <= tg)
@@ -352,7 +354,7 @@ static int process_oosm_group(tracker *q, const sg_measurement *const *gm, int n
         return rc;
     for (int j = 0; j < ng; j++) {
         if (q->c2r[j] >= 0)
-            refilter(q, &q->trk[q->c2r[j]], gm[j]);
+            refilter(q, trk_at(q, q->c2r[j]), gm[j]);
         else
             q->st.oosm_dropped++;
     }

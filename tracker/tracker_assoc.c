@@ -152,7 +152,7 @@ static int try_edge(tracker *q, const sg_measurement *const *gm, int j, size_t i
                     const kf_pred *pr, sg_meas_type type, double gate, size_t *ne)
 {
     const sg_measurement *m = gm[j];
-    const trk *tr = &q->trk[i];
+    const trk *tr = trk_at(q, i);
     if (m->identity[0]) {
         /* an identity held by a track pairs with that track only; an unheld one only with
          * unidentified tracks */
@@ -208,9 +208,9 @@ int trk_gate(tracker *q, const sg_measurement *const *gm, int ng, uint64_t skip_
     }
     size_t ne = 0;
     for (size_t i = 0; i < q->n_trk; i++) {
-        trk *tr = &q->trk[i];
+        trk *tr = trk_at(q, i);
         if (i + TRK_AHEAD < q->n_trk)
-            trk_prefetch(&q->trk[i + TRK_AHEAD]);
+            trk_prefetch(q, i + TRK_AHEAD);
         trk_predict_once(q, i, gm[0]); /* in-sequence groups: the prediction pass too */
         if (!q->pred_ok[i] || (skip_group && tr->hit_group == skip_group))
             continue;
@@ -279,7 +279,7 @@ int trk_assign_stage(tracker *q, int ng, size_t ne, int sel)
     size_t ns = 0;
     for (size_t k = 0; k < ne; k++) {
         const assign_edge *ed = &q->edges[k];
-        const trk *tr = &q->trk[ed->row];
+        const trk *tr = trk_at(q, ed->row);
         bool tent = tr->tent;
         /* a track already updated in this group (identity pre-pass) takes nothing more */
         if (q->mflag[ed->col] == MF_DONE || tr->hit_group == q->group_seq ||

@@ -159,7 +159,7 @@ int trk_duplicates(tracker *q, size_t ne, uint64_t g)
         size_t end = b - a > DUP_MAX_SHARE ? a + DUP_MAX_SHARE : b;
         for (size_t i = a; i < end; i++)
             for (size_t k = i + 1; k < end; k++) {
-                trk *t1 = &q->trk[q->edges[i].row], *t2 = &q->trk[q->edges[k].row];
+                trk *t1 = trk_at(q, q->edges[i].row), *t2 = trk_at(q, q->edges[k].row);
                 if (t1->pub->identity[0] && t2->pub->identity[0])
                     continue; /* identities never merge (equal ones cannot coexist) */
                 trk *keep = survives(t1, t2) ? t1 : t2, *y = keep == t1 ? t2 : t1;
@@ -182,7 +182,7 @@ int trk_duplicates(tracker *q, size_t ne, uint64_t g)
                     if (trk_grow((void **)&q->victims, &q->cap_victims, nv + 1, sizeof(size_t)))
                         return SG_ENOMEM;
                     merge_attrs(keep->pub, y->pub);
-                    q->victims[nv++] = (size_t)(y - q->trk);
+                    q->victims[nv++] = (size_t)((unsigned char *)y - q->trks) / q->trk_esz;
                 }
             }
         a = b;

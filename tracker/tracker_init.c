@@ -13,13 +13,13 @@ int trk_new(tracker *q, const sg_measurement *m, double t, const double pos[3],
         q->st.init_dropped_full++;
         return -1;
     }
-    if (trk_grow((void **)&q->trk, &q->cap_trk, q->n_trk + 1, sizeof(trk)) ||
+    if (trk_reserve(q, q->n_trk + 1) ||
         trk_out_reserve(q, q->n_trk + 1) || trk_cold_reserve(q, q->n_trk + 1)) {
         q->st.init_dropped_full++;
         return -1;
     }
-    trk *tr = &q->trk[q->n_trk];
-    memset(tr, 0, sizeof *tr);
+    trk *tr = trk_at(q, q->n_trk);
+    memset(tr, 0, q->trk_esz);
     tr->pub = &q->out[q->n_trk];
     memset(tr->pub, 0, sizeof *tr->pub);
     tr->cold = &q->cold[q->n_trk];
@@ -240,7 +240,7 @@ static int try_pair(tracker *q, const sg_measurement *b)
     int ti = trk_new(q, m1, m1->t, pos, P, vel, Pv);
     if (ti < 0)
         return -2;
-    trk *tr = &q->trk[ti];
+    trk *tr = trk_at(q, ti);
     /* the prior is centred on the intersection, so re-applying m1 only shapes P */
     if (kf_update(&q->kp, &tr->kf, m1, NULL) == SG_OK)
         kf_pack(&trk_hist_at(q, tr, 0)->post, &tr->kf);

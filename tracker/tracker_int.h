@@ -55,9 +55,11 @@ typedef struct {
     trk_feat feat[SG_MAX_TRACK_SENSORS]; /* per last_hit slot, valid if its has_feat */
 } trk_cold;
 
-/* The per-scan (hot) part of a track: bookkeeping first, then the filter state, whose used
- * part (an NCV state: t, mu, x and a 6x6 P) follows it contiguously, then each sensor's last
- * hit (read by updates and scan reports, not by the gate). */
+/* The per-scan (hot) part of a track: bookkeeping first, each sensor's last hit (read by
+ * updates and scan reports), then the filter state, last, because a record is cut after
+ * the part of it that the tracker's model uses (kf_state_size): records are q->trk_esz
+ * bytes apart (an NCV record 768 B instead of sizeof(trk), 1 720 B), so get one with
+ * trk_at and copy one by memcpy of trk_esz bytes, never by assignment. */
 typedef struct {
     sg_track *pub;             /* always &tracker.out[index of this track]: the public records
                                   live in the list tracker_tracks returns, so no call copies
@@ -80,15 +82,13 @@ typedef struct {
     int n_last;
     uint32_t miss_scans;       /* scan reports among the current run of misses (0: none) */
     double miss_t0, miss_t1;   /* s, first scan's t0 and last scan's t1 of those misses */
-    kf_state kf;
-    /* after the filter state, of which a pass reads the used part only: the gate's pass
-     * never reads these, an update and a scan report mostly the first */
     struct {
         double t;              /* s, time of the newest update by that sensor */
         int sensor;
         bool has_feat;         /* that update was a bearing with emitter features
                                   (cold->feat[slot]), matched against other sensors' bearings */
     } last_hit[SG_MAX_TRACK_SENSORS]; /* for scan reports; n_last used, oldest replaced */
+    kf_state kf;               /* last: only kf_state_size(model) bytes of it exist */
 } trk;
 
 /* A valid measurement of the current call with its sort key. */
@@ -108,8 +108,11 @@ struct tracker {
     double gate[4];       /* chi-square gate by measurement dimension */
     double pair_gate;     /* 1-dof gate for bearing ray miss distance */
     double min_sin2;      /* sin^2 of the smallest pairing angle */
-    trk *trk;
+    unsigned char *trks;  /* track records, trk_esz bytes apart (trk_at), 64-byte aligned */
+    unsigned char *trks_mem; /* the block trks lies in (trk_reserve) */
     size_t n_trk, cap_trk;
+    size_t trk_esz;       /* bytes of a track record for the model: offsetof(trk, kf) +
+                             kf_state_size, rounded up to whole cache lines */
     trk_cold *cold;       /* out-of-line part of trk[i] (same index) */
     size_t cap_cold;
     unsigned char *hist;  /* history rings, TRK_HIST * hist_esz bytes per track (same index) */
@@ -187,15 +190,19 @@ enum { SEL_ALL = 0, SEL_ESTABLISHED, SEL_TENTATIVE };
 /* tracker.c */
 int trk_grow(void **p, size_t *cap, size_t need, size_t sz);
 
-/* Asks for the cache lines of a track's filter state that a pass reads (a track record is
- * kilobytes, so the hardware does not see the stride): passes over every track call it a
- * few tracks ahead. */
-static inline void trk_prefetch(const trk *t)
+/* Track record i (0 <= i < q->cap_trk). */
+static inline trk *trk_at(const tracker *q, size_t i)
 {
-    const char *a = (const char *)t;
-    /* bookkeeping .. t, mu, x and an NCV P */
-    size_t used = offsetof(trk, kf) + offsetof(kf_state, P) + sizeof(double) * 36;
-    for (size_t o = 0; o < used; o += 64)
+    return (trk *)(void *)(q->trks + i * q->trk_esz);
+}
+
+/* Asks for the cache lines of track record i that a pass reads (the whole record: its
+ * bookkeeping, last hits and the model's filter state): passes over every track call it a
+ * few tracks ahead, since a record spans ten or more lines. */
+static inline void trk_prefetch(const tracker *q, size_t i)
+{
+    const char *a = (const char *)trk_at(q, i);
+    for (size_t o = 0; o < q->trk_esz; o += 64)
         __builtin_prefetch(a + o);
 }
 #define TRK_AHEAD 4 /* tracks ahead that a pass prefetches */
@@ -219,7 +226,6 @@ static inline __attribute__((always_inline)) void trk_prefetch_update(const trac
     __builtin_prefetch(&t->pub->identity[0], 1);
     __builtin_prefetch(&t->pub->sensors[0], 1);
     __builtin_prefetch(&t->pub->t_last, 1);
-    __builtin_prefetch(&t->last_hit[0], 1); /* trk_note_hit; a second sensor is rare */
     /* the history entry the update writes (trk_hist_push): its measurement and the used part
      * of the packed state (kf_pack), with intent to write */
     int k = t->hist_n < TRK_HIST ? (t->hist_head + t->hist_n) % TRK_HIST : t->hist_head;
@@ -239,8 +245,8 @@ static inline void trk_predict_once(tracker *q, size_t i, const sg_measurement *
 {
     if (q->pred_ok[i] != PRED_TODO)
         return;
-    kf_predict(&q->kp, &q->trk[i].kf, m0->t);
-    q->pred_ok[i] = kf_predict_meas(&q->trk[i].kf, m0->type, m0->sensor_enu, &q->pred[i]) ==
+    kf_predict(&q->kp, &trk_at(q, i)->kf, m0->t);
+    q->pred_ok[i] = kf_predict_meas(&trk_at(q, i)->kf, m0->type, m0->sensor_enu, &q->pred[i]) ==
                             SG_OK
                         ? PRED_OK
                         : PRED_FAIL;
@@ -255,6 +261,8 @@ static inline void trk_predict_once(tracker *q, size_t i, const sg_measurement *
 int trk_cfg_check(const tracker_cfg *cfg, const char *where, sg_errinfo *e);
 
 /* tracker_manage.c */
+/* Grows the track records to need; 0 or SG_ENOMEM. */
+int trk_reserve(tracker *q, size_t need);
 /* Grows the out-of-line parts (cold, hist) to need tracks, re-pointing every track's cold
  * and hist; 0 or SG_ENOMEM. */
 int trk_cold_reserve(tracker *q, size_t need);
@@ -274,6 +282,7 @@ int trk_find_identity(const tracker *q, const char *id);
 void trk_fill_pub(trk *t);
 /* Grows the output list to need records, re-pointing every track's pub; 0 or SG_ENOMEM. */
 int trk_out_reserve(tracker *q, size_t need);
+/* Largest position sd (m) of the public record (trk_fill_pub done). */
 double trk_pos_sd(const trk *t);
 void trk_apply_update(tracker *q, trk *tr, const sg_measurement *m);
 void trk_note_hit(trk *tr, const sg_measurement *m);

@@ -102,7 +102,7 @@ static int gnn_cluster(tracker *q, const sg_measurement *const *gm, int ng, cons
     for (size_t k = 0; k < n; k++) {
         int j = e[k].col;
         if (q->c2r[j] == e[k].row && q->mflag[j] != MF_DONE) {
-            trk_apply_update(q, &q->trk[e[k].row], gm[j]);
+            trk_apply_update(q, trk_at(q, e[k].row), gm[j]);
             q->mflag[j] = MF_DONE;
             q->took[j] = e[k].row;
         }
@@ -200,7 +200,7 @@ static int solve_cluster(tracker *q, const sg_measurement *const *gm, int ng, as
         }
         if (nb == 0)
             continue;
-        trk *tr = &q->trk[c->trk[i]];
+        trk *tr = trk_at(q, c->trk[i]);
         double lam = lambda;
         if (ms[0]->type == SG_MEAS_RANGE_BEARING)
             lam *= ms[0]->z[0] * ms[0]->z[0] * cos(ms[0]->z[2]);
@@ -236,7 +236,7 @@ int trk_jpda_stage(tracker *q, const sg_measurement *const *gm, int ng, size_t n
     size_t ns = 0;
     for (size_t k = 0; k < ne; k++) {
         const assign_edge *ed = &q->edges[k];
-        const trk *tr = &q->trk[ed->row];
+        const trk *tr = trk_at(q, ed->row);
         if (q->mflag[ed->col] == MF_DONE || tr->hit_group == q->group_seq ||
             tr->tent)
             continue;

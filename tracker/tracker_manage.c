@@ -1,6 +1,7 @@
 /* Track management: per-track helpers, in-sequence updates, M-of-N confirmation,
  * coasting and deletion, and the list tracker_tracks returns. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tracker_int.h"
@@ -99,9 +100,32 @@ void trk_hist_unpack(const hist_meas *h, sg_measurement *m)
 int trk_find_identity(const tracker *q, const char *id)
 {
     for (size_t i = 0; i < q->n_trk; i++)
-        if (q->trk[i].pub->identity[0] && strcmp(q->trk[i].pub->identity, id) == 0)
+        if (trk_at(q, i)->pub->identity[0] && strcmp(trk_at(q, i)->pub->identity, id) == 0)
             return (int)i;
     return -1;
+}
+
+int trk_reserve(tracker *q, size_t need)
+{
+    if (need <= q->cap_trk)
+        return SG_OK;
+    size_t n = q->cap_trk ? q->cap_trk : 16;
+    while (n < need)
+        n *= 2;
+    /* realloc (a large block moves by remapping its pages, no copy and no page faults),
+     * then aligned to a cache line within the block, so a record's lines are its own: the
+     * records move only if the block's alignment changed */
+    size_t off = q->trks_mem ? (size_t)(q->trks - q->trks_mem) : 0;
+    unsigned char *r = realloc(q->trks_mem, n * q->trk_esz + 63);
+    if (!r)
+        return SG_ENOMEM;
+    unsigned char *a = (unsigned char *)(((uintptr_t)r + 63) & ~(uintptr_t)63);
+    if (q->n_trk && (size_t)(a - r) != off)
+        memmove(a, r + off, q->n_trk * q->trk_esz);
+    q->trks_mem = r;
+    q->trks = a;
+    q->cap_trk = n;
+    return SG_OK;
 }
 
 int trk_out_reserve(tracker *q, size_t need)
@@ -111,7 +135,7 @@ int trk_out_reserve(tracker *q, size_t need)
         return SG_ENOMEM;
     if (q->out != old)
         for (size_t i = 0; i < q->n_trk; i++)
-            q->trk[i].pub = &q->out[i];
+            trk_at(q, i)->pub = &q->out[i];
     return SG_OK;
 }
 
@@ -126,8 +150,8 @@ int trk_cold_reserve(tracker *q, size_t need)
     /* re-pointed whatever moved, even when the second grow failed */
     if (q->cold != old || q->hist != old_hist)
         for (size_t i = 0; i < q->n_trk; i++) {
-            q->trk[i].cold = &q->cold[i];
-            q->trk[i].hist = q->hist + i * ring;
+            trk_at(q, i)->cold = &q->cold[i];
+            trk_at(q, i)->hist = q->hist + i * ring;
         }
     return rc ? SG_ENOMEM : SG_OK;
 }
@@ -153,14 +177,10 @@ void trk_fill_pub(trk *t)
 
 double trk_pos_sd(const trk *t)
 {
-    int n = t->kf.n;
-    if (t->kf.nmodes == 1) {
-        const double *P = t->kf.P[0];
-        return sqrt(fmax(P[0], fmax(P[n + 1], P[2 * n + 2])));
-    }
-    double x[3], P[9];
-    kf_combined_lead(&t->kf, 3, x, P);
-    return sqrt(fmax(P[0], fmax(P[4], P[8])));
+    /* the public P is the combined estimate's leading 6 x 6 (an IMM's position block is
+     * the same numbers as kf_combined_lead's 3 x 3: no second combination) */
+    const double *P = t->pub->P;
+    return sqrt(fmax(P[0], fmax(P[7], P[14])));
 }
 
 /* Starts a tentative track from a state; returns its index or -1 (table full / no memory). */
@@ -268,7 +288,7 @@ static bool trk_miss_time_up(const tracker_cfg *c, const trk *tr)
 
 int trk_kill(tracker *q, size_t i)
 {
-    trk *tr = &q->trk[i];
+    trk *tr = trk_at(q, i);
     if (trk_grow((void **)&q->dead, &q->cap_dead, q->n_dead + 1, sizeof(sg_track)))
         return SG_ENOMEM; /* retried on the next call */
     trk_fill_pub(tr);
@@ -278,8 +298,8 @@ int trk_kill(tracker *q, size_t i)
     q->st.tracks_deleted++;
     q->n_trk--;
     if (i != q->n_trk) {
-        trk *last = &q->trk[q->n_trk];
-        memcpy(tr, last, sizeof *tr);
+        trk *last = trk_at(q, q->n_trk);
+        memcpy(tr, last, q->trk_esz);
         q->out[i] = q->out[q->n_trk];
         tr->pub = &q->out[i];
         tr->cold = &q->cold[i];
@@ -314,15 +334,13 @@ int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
     if (trk_out_reserve(q, q->n_trk + q->n_dead + 1))
         return SG_ENOMEM;
     for (size_t i = 0; i < q->n_trk;) {
-        trk *tr = &q->trk[i];
-        if (i + TRK_AHEAD < q->n_trk) {
-            trk_prefetch(&q->trk[i + TRK_AHEAD]);
-            if (ns) /* trk_scan_track reads the last hits */
-                __builtin_prefetch(&q->trk[i + TRK_AHEAD].last_hit[0]);
-        }
+        trk *tr = trk_at(q, i);
+        if (i + TRK_AHEAD < q->n_trk) /* with the last hits trk_scan_track reads */
+            trk_prefetch(q, i + TRK_AHEAD);
         for (size_t k = 0; k < ns; k++) /* slot i after a deletion holds an unscanned track */
             trk_scan_track(q, tr, &scans[k]);
         kf_predict(&q->kp, &tr->kf, q->t_now);
+        trk_fill_pub(tr); /* before the deletion test, which reads its position sd */
         sg_track *p = tr->pub;
         /* a tentative track coinciding with another is held back until the duplicate test
          * has decided */
@@ -348,7 +366,6 @@ int trk_maintain_scans(tracker *q, const tracker_scan *scans, size_t ns)
             p->status = (p->misses > 0 || idle > c->coast_after_s) ? SG_TRACK_COASTING
                                                                    : SG_TRACK_CONFIRMED;
         }
-        trk_fill_pub(tr);
         i++;
     }
     if (q->n_dead)

@@ -115,11 +115,9 @@ int trk_apply_scan(tracker *q, const tracker_scan *s)
     if (rc)
         return rc;
     for (size_t i = 0; i < q->n_trk; i++) {
-        if (i + TRK_AHEAD < q->n_trk) {
-            trk_prefetch(&q->trk[i + TRK_AHEAD]);
-            __builtin_prefetch(&q->trk[i + TRK_AHEAD].last_hit[0]);
-        }
-        trk_scan_track(q, &q->trk[i], s);
+        if (i + TRK_AHEAD < q->n_trk)
+            trk_prefetch(q, i + TRK_AHEAD);
+        trk_scan_track(q, trk_at(q, i), s);
     }
     return SG_OK;
 }
