@@ -27,6 +27,7 @@
 #include "feed_msg.h"
 #include "proc_harness.h"
 #include "sink.h"
+#include "sink_helpers.h"
 
 typedef struct {
     SSL_CTX *ctx;
@@ -148,14 +149,10 @@ static sink *make_cot(int port, const char *tls, sg_errinfo *e)
     char cfg[1024];
     snprintf(cfg, sizeof cfg, "{\"tcp\": {\"host\": \"localhost\", \"port\": %d, "
              "\"reconnect_s\": 0.2, \"tls\": %s}}", port, tls);
-    cJSON *b = cJSON_Parse(cfg);
-    assert_non_null(b);
     char venue[600];
     snprintf(venue, sizeof venue, "%s/venue.json", ph_dir); /* TLS paths are relative to it */
     sink_env env = {.site_name = "tls", .venue_path = venue};
-    sink *s = sink_create(&sink_cot_ops, b, "venue.json: outputs.cot", &env, e);
-    cJSON_Delete(b);
-    return s;
+    return sink_from_text(&sink_cot_ops, cfg, "venue.json: outputs.cot", &env, e);
 }
 
 static void push_track(sink *s)

@@ -1,7 +1,9 @@
-/* The fusion side (see fusion_side.h): registry, tracker, alerts, feed, the
- * publication policy, status and latency. Events come from a node link in order; the
- * clock is the sample clock they carry, so a replay at full speed gives the same
- * tracks and alerts as live. */
+/* The fusion side (see fusion_side.h): registry, tracker, alerts, feed; events from a
+ * node link in order, measurements batched per sensor into the tracker, scan reports,
+ * status timing and the run loop. The clock is the sample clock the events carry, so a
+ * replay at full speed gives the same tracks and alerts as live. What goes on the feed
+ * after each tracker step (the publication policy, latency) is in fusion_publish.c, the
+ * status messages in fusion_status.c. */
 #include "fusion_state.h"
 #include "geoid.h"
 #include "sg_clock.h"
@@ -17,13 +19,11 @@
 #include "sg_jsonw.h"
 
 #define STEP_PERIOD_S 0.1      /* s of sample time between tracker/alert steps without data */
-#define LOG_TRACK_PERIOD_S 2.0 /* s between readable lines about one track */
 #define BATCH_MAX 4096         /* measurements of one sensor batch given to the tracker at once */
 
 /* ---------------------------------------------------------------- logging */
 
-static void logf_(fusion_side *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(fusion_side *p, const char *fmt, ...)
+void fusion_logf(fusion_side *p, const char *fmt, ...)
 {
     if (!p->o.log)
         return;
@@ -36,8 +36,7 @@ static void logf_(fusion_side *p, const char *fmt, ...)
 
 /* A non-fatal warning (truncated input, refused feed client, recording stopped): in
  * the log, or through the warn callback when the log is off (-q). */
-static void warnf_(fusion_side *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warnf_(fusion_side *p, const char *fmt, ...)
+void fusion_warnf(fusion_side *p, const char *fmt, ...)
 {
     pipeline_log_fn fn = p->o.log ? p->o.log : p->o.warn;
     void *user = p->o.log ? p->o.log_user : p->o.warn_user;
@@ -50,8 +49,7 @@ static void warnf_(fusion_side *p, const char *fmt, ...)
     fn(user, p->line);
 }
 
-/* "hh:mm:ss.mmm" of a sample-clock time. */
-static const char *hms(double t, char *buf, size_t cap)
+const char *fusion_hms(double t, char *buf, size_t cap)
 {
     char iso[40];
     sg_time_iso8601(t, iso, sizeof iso);
@@ -100,188 +98,7 @@ static int build_registry(fusion_side *p, sg_errinfo *e)
     return p->reg ? SG_OK : e->code;
 }
 
-/* ---------------------------------------------------------------- publication */
-
-static track_slot *tslot(fusion_side *p, uint32_t id)
-{
-    track_slot *s = &p->tslots[id % TRACK_SLOTS];
-    if (s->id != id) {
-        memset(s, 0, sizeof *s);
-        s->id = id;
-        s->last_log = -INFINITY;
-        s->pub_t = s->pub_t_last = -INFINITY;
-        s->status = SG_TRACK_TENTATIVE;
-    }
-    return s;
-}
-
-static void note_latency(fusion_side *p, const struct timespec *made, double t_data)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (made && made->tv_sec)
-        nl_lat_add(&p->pipe_lat, sg_ms_between(made, &now));
-    const nl_health *ph = p->primary >= 0 ? &p->hl[p->primary] : NULL;
-    if (p->o.realtime && ph && !isnan(ph->t_first) && isfinite(t_data)) {
-        /* Paced replay: the data's sample time maps to wall time from the first sample. */
-        double wall_ms = sg_ms_between(&ph->wall_first, &now);
-        nl_lat_add(&p->e2e_lat, wall_ms - (t_data - ph->t_first) * 1e3);
-    }
-}
-
-static void publish_track(fusion_side *p, const sg_track *tr, bool snapshot)
-{
-    alerts_zone_state zs[16];
-    feed_zone_ref zr[16];
-    size_t nz = alerts_track_zones(p->al, tr->id, zs, 16);
-    if (nz > 16)
-        nz = 16;
-    for (size_t i = 0; i < nz; i++) {
-        zr[i].zone_id = zs[i].zone_id;
-        zr[i].severity = zs[i].severity;
-        zr[i].inside = zs[i].inside;
-        zr[i].ttb_s = zs[i].time_to_breach;
-    }
-    feed_track(p->fd, tr, zr, nz, snapshot);
-}
-
-static bool track_public(const sg_track *tr, const track_slot *s)
-{
-    return tr->status == SG_TRACK_CONFIRMED || tr->status == SG_TRACK_COASTING ||
-           (tr->status == SG_TRACK_DELETED && s->announced);
-}
-
-static void log_track(fusion_side *p, const sg_track *tr, const char *what)
-{
-    char tb[16];
-    double speed = hypot(tr->x[3], tr->x[4]);
-    double course = atan2(tr->x[3], tr->x[4]) * 180 / M_PI;
-    if (course < 0)
-        course += 360;
-    logf_(p, "%s TRACK %-5u %-9s %-16s %-18s %9.5f %10.5f alt %6.1f m  %5.1f m/s course %3.0f  "
-          "%.0f m from origin%s",
-          hms(tr->t, tb, sizeof tb), tr->id, sg_track_status_name(tr->status),
-          tr->cls[0] ? tr->cls : "-", tr->identity[0] ? tr->identity : "-",
-          tr->lat * 180 / M_PI, tr->lon * 180 / M_PI, tr->alt, speed, course,
-          hypot(tr->x[0], tr->x[1]), what);
-}
-
-static void on_alert(const sg_alert *a, void *user)
-{
-    fusion_side *p = user;
-    char tb[16], ttb[48] = "";
-    feed_alert(p->fd, a, false);
-    if (a->inside)
-        snprintf(ttb, sizeof ttb, "inside");
-    else if (isfinite(a->time_to_breach))
-        snprintf(ttb, sizeof ttb, "breach in %.1f s (+/- %.1f)", a->time_to_breach,
-                 a->time_to_breach_sd);
-    logf_(p, "%s ALERT %-7s %-8s zone %-18s track %-5u %-16s %s%s", hms(a->t, tb, sizeof tb),
-          sg_alert_state_name(a->state), sg_severity_name(a->severity), a->zone_id, a->track_id,
-          a->identity[0] ? a->identity : (a->cls[0] ? a->cls : "-"), ttb,
-          a->allow_listed ? " [allow-listed: not alarmed]" : "");
-}
-
-static void publish_snapshot(fusion_side *p, bool late_joiner)
-{
-    for (size_t i = 0; i < p->n_tracks; i++) {
-        const sg_track *tr = &p->tracks[i];
-        track_slot *s = tslot(p, tr->id);
-        if (!track_public(tr, s) || tr->status == SG_TRACK_DELETED)
-            continue;
-        publish_track(p, tr, late_joiner);
-        s->announced = true;
-    }
-    if (late_joiner) {
-        sg_alert act[64];
-        size_t n = alerts_active(p->al, act, 64);
-        for (size_t i = 0; i < n && i < 64; i++)
-            feed_alert(p->fd, &act[i], true);
-        if (isfinite(p->t_now))
-            fusion_publish_status(p, true); /* the latest status, as the schema promises */
-    }
-}
-
-static void publish_rf_picture(fusion_side *p, double t)
-{
-    rf_presence pic[32];
-    /* every emitter heard, bound to a track or not (track_id tells); the unbound ones
-     * are the "RF presence, position unknown" picture */
-    size_t n = registry_rf_picture(p->reg, t, true, pic, 32);
-    for (size_t i = 0; i < n && i < 32; i++) {
-        feed_rf r = {.sensor = pic[i].sensor, .cls = pic[i].cls, .cls_conf = pic[i].cls_conf,
-                     .identity = pic[i].identity, .fc_hz = pic[i].fc_hz, .bw_hz = pic[i].bw_hz,
-                     .first_t = pic[i].first_seen, .last_t = pic[i].last_seen, .t = t,
-                     .track_id = pic[i].attached ? pic[i].track_id : 0,
-                     .has_az = pic[i].has_az, .az_deg = pic[i].az * 180 / M_PI,
-                     .az_sd_deg = pic[i].az_sd * 180 / M_PI};
-        feed_rf_presence(p->fd, &r);
-    }
-}
-
 /* ---------------------------------------------------------------- fusion loop */
-
-static int copy_tracks(fusion_side *p)
-{
-    const sg_track *tr;
-    size_t n;
-    tracker_tracks(p->trk, &tr, &n);
-    if (n > p->cap_tracks) {
-        size_t cap = n * 2 + 16;
-        sg_track *nt = realloc(p->tracks, cap * sizeof *nt);
-        if (!nt)
-            return SG_ENOMEM;
-        p->tracks = nt;
-        p->cap_tracks = cap;
-    }
-    if (n)
-        memcpy(p->tracks, tr, n * sizeof *tr);
-    p->n_tracks = n;
-    return SG_OK;
-}
-
-/* After the tracker moved: WGS84, RF attach, alerts, publication. */
-static int step(fusion_side *p, double t)
-{
-    int rc = copy_tracks(p);
-    if (rc)
-        return rc;
-    fusion_fill_tracks_wgs84(&p->frame, p->tracks, p->n_tracks);
-    registry_rf_attach(p->reg, t, p->tracks, p->n_tracks);
-    alerts_update(p->al, t, p->tracks, p->n_tracks, on_alert, p);
-    for (size_t i = 0; i < p->n_tracks; i++) {
-        const sg_track *tr = &p->tracks[i];
-        track_slot *s = tslot(p, tr->id);
-        bool changed = tr->status != s->status;
-        /* new data on a public track: on the feed now (at most one update per
-         * track_update_period_s of sample time), not at the next snapshot */
-        bool updated = tr->t_last > s->pub_t_last &&
-                       t - s->pub_t >= p->site->track_update_period_s;
-        if (changed && track_public(tr, s)) {
-            /* confirmed, coasting, deleted: publish at once, not at the next snapshot */
-            publish_track(p, tr, false);
-            log_track(p, tr, tr->status == SG_TRACK_CONFIRMED && !s->announced ? "  [new]" : "");
-            s->announced = true;
-            s->last_log = t;
-            s->pub_t = t, s->pub_t_last = tr->t_last;
-        } else if (updated && track_public(tr, s) && tr->status != SG_TRACK_DELETED) {
-            publish_track(p, tr, false);
-            s->announced = true;
-            s->pub_t = t, s->pub_t_last = tr->t_last;
-        }
-        if (!changed && track_public(tr, s) && t - s->last_log >= LOG_TRACK_PERIOD_S) {
-            log_track(p, tr, "");
-            s->last_log = t;
-        }
-        s->status = tr->status;
-    }
-    if (snapshot_due(&p->snap, t)) {
-        publish_snapshot(p, false);
-        publish_rf_picture(p, t);
-    }
-    p->t_last_step = t;
-    return SG_OK;
-}
 
 /* The collected batch through the tracker as one scan (joint assignment within it). */
 static void flush_batch(fusion_side *p)
@@ -300,13 +117,13 @@ static void flush_batch(fusion_side *p)
     p->rejected += (c1.rej_type + c1.rej_invalid + c1.rej_cov + c1.rej_too_old) -
                    (c0.rej_type + c0.rej_invalid + c0.rej_cov + c0.rej_too_old);
     if (rc != SG_OK && rc != SG_EINVAL && rc != SG_ERANGE)
-        warnf_(p, "%s tracker: %s", hms(t, tb, sizeof tb), sg_strerror(rc));
+        fusion_warnf(p, "%s tracker: %s", fusion_hms(t, tb, sizeof tb), sg_strerror(rc));
     p->n_batch = 0;
     if (t > p->t_now)
         p->t_now = t;
-    step(p, p->t_now);
+    fusion_step(p, p->t_now);
     /* everything this batch changed (tracks, alerts) is on the feed now */
-    note_latency(p, &p->batch_made, p->batch_t_end);
+    fusion_note_latency(p, &p->batch_made, p->batch_t_end);
 }
 
 /* A sensor's scan report (after the measurements of that look, which are in already): the
@@ -322,18 +139,18 @@ static void handle_scan(fusion_side *p, const nl_event *ev)
     int rc = isfinite(t) ? tracker_process_scans(p->trk, t, NULL, 0, &sc, 1) : SG_EINVAL;
     if (rc == SG_EINVAL || rc == SG_ERANGE) {
         p->scans_rejected++;
-        warnf_(p, "%s sensor %s: scan report refused (%s): %llu so far",
-               hms(sc.t1, tb, sizeof tb), p->sensor_ids[ev->sensor],
-               rc == SG_ERANGE ? "older than the out-of-sequence window" : "invalid coverage",
-               (unsigned long long)p->scans_rejected);
+        fusion_warnf(p, "%s sensor %s: scan report refused (%s): %llu so far",
+                     fusion_hms(sc.t1, tb, sizeof tb), p->sensor_ids[ev->sensor],
+                     rc == SG_ERANGE ? "older than the out-of-sequence window" : "invalid coverage",
+                     (unsigned long long)p->scans_rejected);
     } else if (rc != SG_OK) {
-        warnf_(p, "%s tracker: %s", hms(t, tb, sizeof tb), sg_strerror(rc));
+        fusion_warnf(p, "%s tracker: %s", fusion_hms(t, tb, sizeof tb), sg_strerror(rc));
     }
     if (!isfinite(t))
         return;
     if (t > p->t_now)
         p->t_now = t;
-    step(p, p->t_now);
+    fusion_step(p, p->t_now);
 }
 
 static void handle_measurement(fusion_side *p, const nl_event *ev)
@@ -349,19 +166,19 @@ static void handle_measurement(fusion_side *p, const nl_event *ev)
     }
     if (registry_map(p->reg, &m, &m, &e) != SG_OK) {
         p->rejected++;
-        logf_(p, "%s REJECT measurement from %s: %s", hms(ev->t, tb, sizeof tb),
-              p->sensor_ids[ev->sensor], e.msg);
+        fusion_logf(p, "%s REJECT measurement from %s: %s", fusion_hms(ev->t, tb, sizeof tb),
+                    p->sensor_ids[ev->sensor], e.msg);
         if (!ev->batch_more)
             flush_batch(p); /* the batch's last part: the others go in now */
         return;
     }
     if (!registry_for_tracker(&m)) {
         /* RF presence: recorded in the registry's picture; say it once per report. */
-        logf_(p, "%s RF    %-12s %-16s conf %.2f  %.1f MHz, %.1f MHz wide%s%s",
-              hms(ev->t, tb, sizeof tb), p->sensor_ids[ev->sensor], m.cls, m.cls_conf,
-              ev->fc / 1e6, ev->bw / 1e6, m.identity[0] ? "  id " : "", m.identity);
+        fusion_logf(p, "%s RF    %-12s %-16s conf %.2f  %.1f MHz, %.1f MHz wide%s%s",
+                    fusion_hms(ev->t, tb, sizeof tb), p->sensor_ids[ev->sensor], m.cls, m.cls_conf,
+                    ev->fc / 1e6, ev->bw / 1e6, m.identity[0] ? "  id " : "", m.identity);
         flush_batch(p);
-        step(p, fmax(p->t_now, ev->t));
+        fusion_step(p, fmax(p->t_now, ev->t));
         return;
     }
     /* A sensor's batch (camera frame, DF window) goes to the tracker in one call, so its
@@ -403,7 +220,7 @@ static void log_refusals(fusion_side *p)
         for (size_t i = 0; i < n; i++) {
             char iso[40];
             sg_time_iso8601(r[i].wall_t, iso, sizeof iso);
-            warnf_(p, "FEED  refused client %s key %s at %s: %s",
+            fusion_warnf(p, "FEED  refused client %s key %s at %s: %s",
                   r[i].address[0] ? r[i].address : "?", r[i].key_z85[0] ? r[i].key_z85 : "-",
                   iso, r[i].reason);
         }
@@ -411,14 +228,14 @@ static void log_refusals(fusion_side *p)
     feed_peer_note pn[8];
     while ((n = feed_peer_notes(p->fd, pn, 8)) > 0)
         for (size_t i = 0; i < n; i++)
-            warnf_(p, "FEED  client %s: %s", pn[i].address, pn[i].text);
+            fusion_warnf(p, "FEED  client %s: %s", pn[i].address, pn[i].text);
 }
 
 static void log_link_notes(fusion_side *p)
 {
     char line[256];
     while (p->link && node_link_note(p->link, line, sizeof line) > 0)
-        logf_(p, "%s", line);
+        fusion_logf(p, "%s", line);
 }
 
 /* A status by the wall clock (the sample clock may stand still). A distributed fusion
@@ -444,8 +261,8 @@ static void maybe_status(fusion_side *p)
     const char *rerr = feed_record_error(p->fd);
     if (rerr[0] && !p->record_err_logged) {
         p->record_err_logged = true;
-        warnf_(p, "record-out stopped: %s (messages after it are counted as record_out_dropped)",
-              rerr);
+        fusion_warnf(p, "record-out stopped: %s (messages after it are counted as "
+                        "record_out_dropped)", rerr);
     }
     log_link_notes(p);
     if (isfinite(p->t_now) && p->t_now >= p->next_status) {
@@ -478,8 +295,8 @@ static int wait_for_subscriber(fusion_side *p, const atomic_bool *stop)
 {
     struct timespec a, now;
     clock_gettime(CLOCK_MONOTONIC, &a);
-    logf_(p, "waiting up to %.1f s for a subscriber on %s", p->o.wait_subscriber_s,
-          feed_endpoint(p->fd));
+    fusion_logf(p, "waiting up to %.1f s for a subscriber on %s", p->o.wait_subscriber_s,
+                feed_endpoint(p->fd));
     for (;;) {
         int n = feed_poll(p->fd);
         if (n > 0)
@@ -521,8 +338,8 @@ fusion_side *fusion_side_create(const sg_site *site, const fusion_side_opts *o, 
             goto fail;
         }
         if (skipped)
-            warnf_(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
-                   site->zones_path, skipped);
+            fusion_warnf(p, "%s: %zu ED-269 zone(s) skipped (more than 100 km from the site)",
+                         site->zones_path, skipped);
     }
     if (build_registry(p, e))
         goto fail;
@@ -606,12 +423,12 @@ void fusion_side_destroy(fusion_side *p)
 
 void fusion_side_announce(fusion_side *p, const atomic_bool *stop)
 {
-    logf_(p, "skyguardd: venue \"%s\", %zu sensor(s), %zu zone(s), feed on %s", p->site->name,
-          p->site->n_sensors, p->zones ? zones_count(p->zones) : 0, feed_endpoint(p->fd));
+    fusion_logf(p, "skyguardd: venue \"%s\", %zu sensor(s), %zu zone(s), feed on %s", p->site->name,
+                p->site->n_sensors, p->zones ? zones_count(p->zones) : 0, feed_endpoint(p->fd));
     if (feed_server_public(p->fd)[0])
-        logf_(p, "feed is CURVE-encrypted; server public key %s", feed_server_public(p->fd));
+        fusion_logf(p, "feed is CURVE-encrypted; server public key %s", feed_server_public(p->fd));
     if (p->o.wait_subscriber_s > 0 && wait_for_subscriber(p, stop) != SG_OK)
-        logf_(p, "no subscriber yet; starting anyway");
+        fusion_logf(p, "no subscriber yet; starting anyway");
 }
 
 static void handle_health(fusion_side *p, const nl_event *ev)
@@ -645,11 +462,11 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs,
         int rc = node_link_pop(link, &ev, 0.05);
         int fresh = feed_poll(p->fd);
         if (fresh > 0)
-            publish_snapshot(p, true);
+            fusion_publish_snapshot(p, true);
         sg_errinfo why = {0};
         if (poll && poll(poll_user, &why)) {
             if (why.code != SG_OK) {
-                warnf_(p, "%s; exiting without it", why.msg);
+                fusion_warnf(p, "%s; exiting without it", why.msg);
                 if (result == SG_OK) {
                     sg_err_set(e, why.code, "%s", why.msg);
                     result = why.code;
@@ -682,7 +499,7 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs,
                 p->t_now = ev.t;
             if (p->t_now - p->t_last_step >= STEP_PERIOD_S) {
                 tracker_predict(p->trk, p->t_now);
-                step(p, p->t_now);
+                fusion_step(p, p->t_now);
             }
             break;
         case NL_HEALTH:
@@ -697,7 +514,7 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs,
                 h->stalled = true;
             else if (h->stalled && strstr(ev.err, "progressing again"))
                 h->stalled = false;
-            warnf_(p, "sensor %s: %s", p->sensor_ids[ev.sensor], ev.err);
+            fusion_warnf(p, "sensor %s: %s", p->sensor_ids[ev.sensor], ev.err);
             maybe_status(p);
             break;
         case NL_DONE:
@@ -705,14 +522,14 @@ int fusion_side_run(fusion_side *p, node_link *link, size_t inputs,
             h->done = true;
             if (ev.rc != SG_OK) {
                 h->failed = ev.rc != SG_ETRUNC;
-                warnf_(p, "sensor %s: input ended with an error: %s", p->sensor_ids[ev.sensor],
-                      ev.err);
+                fusion_warnf(p, "sensor %s: input ended with an error: %s",
+                             p->sensor_ids[ev.sensor], ev.err);
                 if (result == SG_OK && h->failed) {
                     sg_err_set(e, ev.rc, "sensor %s: %s", p->sensor_ids[ev.sensor], ev.err);
                     result = ev.rc;
                 }
             } else {
-                logf_(p, "sensor %s: end of input", p->sensor_ids[ev.sensor]);
+                fusion_logf(p, "sensor %s: end of input", p->sensor_ids[ev.sensor]);
             }
             break;
         }
@@ -742,8 +559,8 @@ void fusion_side_finish(fusion_side *p, node_link *link, const atomic_bool *stop
     flush_batch(p);
     if (isfinite(p->t_now)) {
         tracker_predict(p->trk, p->t_now);
-        step(p, p->t_now);
-        publish_snapshot(p, false);
+        fusion_step(p, p->t_now);
+        fusion_publish_snapshot(p, false);
         fusion_publish_status(p, false);
     }
     tracker_counts tc;
@@ -759,22 +576,22 @@ void fusion_side_finish(fusion_side *p, node_link *link, const atomic_bool *stop
         bursts += p->hl[i].bursts;
         decoded += p->hl[i].droneid_decoded;
     }
-    logf_(p, "summary: %llu bursts, %llu DroneID decoded, %llu measurements (%llu rejected), "
-          "%llu tracks (%llu confirmed), alerts %llu raised / %llu cleared, %llu messages "
-          "published (%llu dropped)%s%.0llu%s",
-          (unsigned long long)bursts, (unsigned long long)decoded,
-          (unsigned long long)tc.meas_in, (unsigned long long)p->rejected,
-          (unsigned long long)tc.tracks_created, (unsigned long long)tc.tracks_confirmed,
-          (unsigned long long)as.raised, (unsigned long long)as.cleared,
-          (unsigned long long)fs.published, (unsigned long long)fs.dropped,
-          fs.record_errors ? ", " : "", (unsigned long long)fs.record_errors,
-          fs.record_errors ? " not in the --record-out file" : "");
+    fusion_logf(p, "summary: %llu bursts, %llu DroneID decoded, %llu measurements (%llu rejected), "
+                "%llu tracks (%llu confirmed), alerts %llu raised / %llu cleared, %llu messages "
+                "published (%llu dropped)%s%.0llu%s",
+                (unsigned long long)bursts, (unsigned long long)decoded,
+                (unsigned long long)tc.meas_in, (unsigned long long)p->rejected,
+                (unsigned long long)tc.tracks_created, (unsigned long long)tc.tracks_confirmed,
+                (unsigned long long)as.raised, (unsigned long long)as.cleared,
+                (unsigned long long)fs.published, (unsigned long long)fs.dropped,
+                fs.record_errors ? ", " : "", (unsigned long long)fs.record_errors,
+                fs.record_errors ? " not in the --record-out file" : "");
     /* Linger so subscribers receive the tail (and late joiners a snapshot). */
     struct timespec a, now;
     clock_gettime(CLOCK_MONOTONIC, &a);
     for (;;) {
         if (feed_poll(p->fd) > 0)
-            publish_snapshot(p, true);
+            fusion_publish_snapshot(p, true);
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (sg_ms_between(&a, &now) >= p->o.linger_s * 1e3 || atomic_load(stop))
             break;

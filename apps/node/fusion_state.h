@@ -1,5 +1,6 @@
-/* Private to the fusion side (fusion_side.c: building, publication, the loop;
- * fusion_status.c: status messages from the latest health of every sensor). */
+/* Private to the fusion side (fusion_side.c: building, events, the loop; fusion_publish.c:
+ * what goes on the feed after each tracker step; fusion_status.c: status messages from
+ * the latest health of every sensor). */
 #ifndef SG_FUSION_STATE_H
 #define SG_FUSION_STATE_H
 
@@ -76,6 +77,24 @@ struct fusion_side {
     double wall_s;             /* s of wall clock since create, at the last status */
     struct timespec last_status_wall; /* monotonic time of the last status */
 };
+
+/* fusion_side.c: a log line (nothing when the log is off); a non-fatal warning (truncated
+ * input, refused feed client, recording stopped: in the log, or through the warn callback
+ * when the log is off, -q); "hh:mm:ss.mmm" of a sample-clock time into buf. */
+void fusion_logf(fusion_side *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fusion_warnf(fusion_side *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *fusion_hms(double t, char *buf, size_t cap);
+
+/* fusion_publish.c: after the tracker moved to t: WGS84 fill, RF attach, alerts and the
+ * publication of what changed (snapshot and RF picture when due); SG_ENOMEM when the
+ * track copy cannot grow. */
+int fusion_step(fusion_side *p, double t);
+/* Every public track (late_joiner: flagged as a snapshot, with the open alerts and the
+ * latest status). */
+void fusion_publish_snapshot(fusion_side *p, bool late_joiner);
+/* Pipeline latency of what was just published: from the event's creation `made` (may be
+ * NULL) and, in a paced replay, from the data's sample time t_data. */
+void fusion_note_latency(fusion_side *p, const struct timespec *made, double t_data);
 
 /* fusion_status.c: publishes a status message for p->t_now (snapshot: for a late
  * joiner). */
