@@ -27,6 +27,9 @@
  *   confusion  = truth x published class over all confirmed detections
  *   first_s    = time from the clip start to the first detection on its object's box;
  *                on drone clips also to the first drone report on the drone
+ * Detector: a camera's defaults, and on IR clips the thermal camera's
+ * (camera_thermal_detector_defaults, as camera_cfg_from_json gives a thermal site camera),
+ * then --max-shift, --merge-frac and --detector.
  * Frames are only read, never written. Exit 0 ok, 1 error, 2 usage. */
 #include <getopt.h>
 #include <math.h>
@@ -505,7 +508,9 @@ static void usage(void)
             "  --merge-frac F      detector merge_frac (fragment merging relative to size)\n"
             "  --class-smooth N    adapter class_smooth (detections; default: the camera's, 30)\n"
             "  --detector JSON     detector keys as in a site config's adapter.detector,\n"
-            "                      e.g. '{\"sky_mask\": 1}' (applied after the options above)\n"
+            "                      e.g. '{\"sky_mask\": 1}' (applied after the options above;\n"
+            "                      IR clips start from the thermal camera's detector\n"
+            "                      defaults, camera_thermal_detector_defaults)\n"
             "  --breakdown         false drone reports by source and missed drone frames by\n"
             "                      cause, in total and (with --per-clip) per clip\n"
             "  --sweep P,P,...     with --model: recall / precision / false per frame also at\n"
@@ -635,6 +640,8 @@ int main(int argc, char **argv)
                  "filesrc location=\"%s/clips/%s.mp4\" ! qtdemux ! h264parse ! avdec_h264", dir,
                  c->name);
         cfg.thermal = ir;
+        if (ir) /* a thermal clip runs the thermal camera's detector defaults */
+            camera_thermal_detector_defaults(&cfg.det);
         cfg.max_seconds = seconds;
         cfg.drone_min_conf = min_conf;
         if (smooth)

@@ -21,9 +21,11 @@
 #                 tools/camcls_ensemble.py into OUT (class probabilities averaged in C);
 #                 VECTORS then holds the ensemble's vectors
 #   DETECTOR=JSON detector keys for the dumps (sg_camscore --detector)
-#   IR_DETECTOR=JSON  detector keys for the thermal clips' dumps only, e.g.
-#                 '{"sky_mask": 3}' (the thermal camera default); SENSOR=all dumps each
-#                 modality separately (V rows first) and joins the rows
+#   IR_DETECTOR=JSON  detector keys for the thermal clips' dumps only, on top of the
+#                 thermal camera's detector defaults that sg_camscore applies to IR clips
+#                 (sky_mask 3, first_frame_detect, first_frame_max_px 32), e.g.
+#                 '{"first_frame_detect": false}' (the fifth pass's dumps); SENSOR=all
+#                 dumps each modality separately (V rows first) and joins the rows
 #   CALIB_SENSOR=V|IR  calibrate on that modality's calib clips only (default: SENSOR's)
 #   DUMP_DIR=DIR  keep the dumps there and reuse them when present (else a temp dir)
 #   EPOCHS=N      (default 12 with CNN, 60 without)
@@ -36,7 +38,7 @@
 # The committed models (docs/camera.md):
 #   SENSOR=V OUT=config/camcls.json VECTORS=tests/data/camcls_vectors.json \
 #     tools/train-camera.sh                                            # visible (third pass)
-#   SENSOR=IR MERGE_FRAC=1 IR_DETECTOR='{"sky_mask": 3}' EPOCHS=20 \
+#   SENSOR=IR MERGE_FRAC=1 IR_DETECTOR='{"first_frame_detect": false}' EPOCHS=20 \
 #     TRAIN_ARGS="--augment --early-stop --weight-decay 1e-3" OUT=config/camcls_ir.json \
 #     VECTORS=tests/data/camcls_ir_vectors.json tools/train-camera.sh  # thermal (fifth pass)
 set -euo pipefail

@@ -1,0 +1,326 @@
+/* Sky detector: what keeps ground and start-up from firing and what lets objects already
+ * in view be reported, against generated frames with known truth (skydet_scene.h): the
+ * sky-texture mask and the horizon mask (sky_mask) over a tree line, open sky left alone;
+ * objects in view at the first frame (first_frame_detect, first_frame_max_px); and the
+ * thermal camera's detector defaults (camera_thermal_detector_defaults through a site
+ * config). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "camera.h"
+#include "sg_json.h"
+#include "skydet.h"
+#include "skydet_scene.h"
+#include "skymask.h"
+
+static void test_sky_texture_mask(void **state)
+{
+    (void)state;
+    /* a textured tree line with swaying branch tips at the bottom fires; the learnt
+     * texture mask removes it and keeps the target in open sky */
+    int fa[2], hits[2], scored = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        scene s;
+        scene_init(&s, 320, 256, 0x5eed06);
+        s.target = true;
+        s.edge = false;
+        scene_treeline(&s);
+        skydet_cfg c;
+        skydet_cfg_default(&c, s.w, s.h);
+        c.sky_texture = pass ? 4.0 : 0.0;
+        score sc = run_scene(&s, &c, 100, (size_t)s.w);
+        fa[pass] = sc.false_alarms;
+        hits[pass] = sc.hits;
+        scored = sc.frames_scored;
+        free(s.tex);
+    }
+    print_message("tree line: mask off %d false alarms, %d/%d hits; mask on %d false alarms, "
+                  "%d/%d hits\n", fa[0], hits[0], scored, fa[1], hits[1], scored);
+    assert_true(fa[0] >= 20);          /* the clutter is real without the mask */
+    assert_true(fa[1] <= fa[0] / 10);  /* stated: the mask removes >= 90% of it */
+    assert_true(hits[1] >= 0.95 * scored);
+}
+
+/* Horizon mask (sky_mask): a tilted tree line (known horizon, 1 row per 10 columns)
+ * with swaying branch tips fires; the mask learns the horizon from the frames, drops
+ * what lies below it and keeps a target flying 8 px above the tree tops. */
+static void test_sky_mask_horizon(void **state)
+{
+    (void)state;
+    int fa[2], hits[2], scored = 0, hz_ok = 0, ncols = 0;
+    uint64_t below = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        scene s;
+        scene_init(&s, 320, 256, 0x5eed0b);
+        s.edge = false;
+        s.hz0 = 180;
+        s.hz_slope = 0.1;
+        scene_treeline(&s);
+        s.target = true;
+        s.tx0 = 20.3;
+        s.tvx = 2.5;
+        s.tvy = s.hz_slope * s.tvx;
+        s.ty0 = s.hz0 + s.hz_slope * (s.tx0 - 0.5 * s.w) - 8.0;
+        skydet_cfg c;
+        skydet_cfg_default(&c, s.w, s.h);
+        c.sky_mask = pass ? 3.0 : 0.0;
+        /* dark only: with both polarities the sky strip between a dark object and the
+         * dark tree line, narrower than the top-hat square, fires as a bright object */
+        c.polarity = SKYDET_DARK;
+        sg_errinfo e = {0};
+        skydet *q = skydet_create(&c, &e);
+        if (!q)
+            fail_msg("skydet_create: %s", e.msg);
+        score sc = run_scene_on(&s, q, 110, (size_t)s.w, 6);
+        fa[pass] = sc.false_alarms;
+        hits[pass] = sc.hits;
+        scored = sc.frames_scored;
+        const struct skymask *m = skydet_sky_mask(q);
+        if (pass) {
+            assert_non_null(m);
+            for (int col = 1; col < (s.w + 15) / 16 - 1; col++) { /* interior block columns */
+                double truth = s.hz0 + s.hz_slope * (col * 16 + 7.5 - 0.5 * s.w);
+                int est = skymask_horizon(m, col);
+                ncols++;
+                hz_ok += fabs(est - truth) <= 4.0;
+                if (fabs(est - truth) > 4.0)
+                    print_message("column %d: horizon %d, truth %.1f\n", col, est, truth);
+            }
+            skydet_stats st;
+            skydet_get_stats(q, &st);
+            below = st.blobs_below_horizon;
+        } else {
+            assert_null(m);
+        }
+        skydet_destroy(q);
+        free(s.tex);
+    }
+    print_message("horizon mask (seed 0x5eed0b): off %d false alarms, %d/%d hits; on %d false "
+                  "alarms, %d/%d hits, %llu blobs below the horizon; horizon within 4 px in "
+                  "%d/%d block columns\n", fa[0], hits[0], scored, fa[1], hits[1], scored,
+                  (unsigned long long)below, hz_ok, ncols);
+    assert_true(fa[0] >= 20);         /* the tree line fires without the mask */
+    assert_true(fa[1] * 10 <= fa[0]); /* stated: >= 90 % removed */
+    assert_true(below > 0);
+    /* the target just above the tree tops is kept: the mask costs none of the frames the
+     * detector finds it in (near the trees the top-hat loses contrast in some) */
+    assert_true(hits[0] >= 0.6 * scored);
+    assert_true(hits[1] >= hits[0]);
+    assert_true(hz_ok >= 0.9 * ncols);
+}
+
+/* All sky (clouds, a cloud-bank edge, a brightness ramp): the mask finds no ground and
+ * removes nothing. */
+static void test_sky_mask_open_sky(void **state)
+{
+    (void)state;
+    scene s;
+    scene_init(&s, 320, 256, 0x5eed0c);
+    s.target = true;
+    skydet_cfg c;
+    skydet_cfg_default(&c, s.w, s.h);
+    score off = run_scene(&s, &c, 80, (size_t)s.w);
+    scene_init(&s, 320, 256, 0x5eed0c);
+    s.target = true;
+    c.sky_mask = 3.0;
+    sg_errinfo e = {0};
+    skydet *q = skydet_create(&c, &e);
+    assert_non_null(q);
+    uint8_t *img = malloc((size_t)s.w * (size_t)s.h);
+    assert_non_null(img);
+    for (int k = 0; k < 80; k++) {
+        scene_render(&s, k, img, (size_t)s.w, NULL, NULL);
+        assert_int_equal(skydet_process(q, img, (size_t)s.w, NULL, NULL), SG_OK);
+    }
+    skydet_stats st;
+    skydet_get_stats(q, &st);
+    int ground_cols = 0;
+    for (int col = 0; col < 20; col++)
+        ground_cols += skymask_horizon(skydet_sky_mask(q), col) < s.h;
+    print_message("open sky (seed 0x5eed0c): %d/%d hits without the mask; %llu blobs below the "
+                  "horizon, %d block columns with ground\n", off.hits, off.frames_scored,
+                  (unsigned long long)st.blobs_below_horizon, ground_cols);
+    assert_true(off.hits >= 0.95 * off.frames_scored);
+    assert_int_equal(st.blobs_below_horizon, 0);
+    assert_int_equal(ground_cols, 0);
+    skydet_destroy(q);
+    free(img);
+}
+
+/* Runs 60 frames of s through a detector made from c (scored from frame 3); *st gets
+ * its counters. For the first-frame tests. */
+static score run_first_frames(scene *s, const skydet_cfg *c, skydet_stats *st)
+{
+    sg_errinfo e = {0};
+    skydet *q = skydet_create(c, &e);
+    if (!q)
+        fail_msg("%s", e.msg);
+    score sc = run_scene_on(s, q, 60, (size_t)s->w, 3);
+    skydet_get_stats(q, st);
+    skydet_destroy(q);
+    return sc;
+}
+
+/* first_frame_detect: a target hovering in view from the first frame (over sky, with a
+ * static tree line below) is learnt as clutter without it and reported from the third
+ * frame with it; the tree line is still learnt (no more false alarms than without). */
+static void test_first_frame_detect(void **state)
+{
+    (void)state;
+    int hits[2] = {0}, first[2] = {-1, -1}, fa[2] = {0}, nsc = 0;
+    uint64_t px = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        scene s;
+        scene_init(&s, 320, 256, 0x5eed0d);
+        s.edge = false;
+        scene_treeline(&s);
+        s.target = true;
+        s.tx0 = 150.3;
+        s.ty0 = 90.6;
+        s.tvx = 0.02; /* hovering */
+        s.tvy = 0.0;
+        skydet_cfg c;
+        skydet_cfg_default(&c, s.w, s.h);
+        c.first_frame_detect = pass == 1;
+        skydet_stats st;
+        score sc = run_first_frames(&s, &c, &st);
+        hits[pass] = sc.hits;
+        first[pass] = sc.first_hit;
+        fa[pass] = sc.false_alarms;
+        nsc = sc.frames_scored;
+        if (pass)
+            px = st.first_frame_px;
+        free(s.tex);
+    }
+    print_message("hovering target in view at start (seed 0x5eed0d): off %d/%d frames (first %d), "
+                  "%d false alarms; on %d/%d (first %d), %d false alarms, %llu first-frame object "
+                  "px\n", hits[0], nsc, first[0], fa[0], hits[1], nsc, first[1], fa[1],
+                  (unsigned long long)px);
+    /* learnt as clutter without it, until it has drifted off its start position */
+    assert_true(first[0] < 0 || first[0] >= 30);
+    assert_true(hits[0] <= 0.25 * nsc);
+    assert_int_equal(first[1], 3);           /* frames 1..3 hit: 3 of 5 */
+    assert_true(hits[1] >= 0.95 * nsc);
+    assert_true(px > 0 && px < 100);         /* the target's pixels, not the tree line */
+    assert_true(fa[1] <= fa[0] + 5);
+}
+
+/* first_frame_max_px: on a thermal sky, a hot target hovering in view from the first
+ * frame and a static-looking thin bright band (80 x 6 px, drifting 0.1 px/frame: a sunlit
+ * cloud streak) already there. first_frame_detect alone takes both as objects, so the band
+ * fires for seconds; with first_frame_max_px 32 the band (longer than 32 px) is learnt as
+ * clutter as without first_frame_detect, and the target is still reported from frame 3. */
+static void test_first_frame_max_px(void **state)
+{
+    (void)state;
+    int hits[3] = {0}, first[3] = {-1, -1, -1}, fa[3] = {0}, nsc = 0;
+    uint64_t px[3] = {0}, large[3] = {0};
+    for (int pass = 0; pass < 3; pass++) {
+        scene s;
+        scene_init(&s, 320, 256, 0x5eed10);
+        s.edge = false;
+        s.base = 40; /* cold sky */
+        s.target = true;
+        s.tamp = 50; /* hot */
+        s.tsig = 1.3;
+        s.tx0 = 220.3;
+        s.ty0 = 60.6;
+        s.tvx = 0.02; /* hovering */
+        s.tvy = 0.0;
+        s.band = true;
+        s.bx0 = 40;
+        s.by0 = 150;
+        s.blen = 80;
+        s.bth = 6;
+        s.bamp = 40;
+        s.bvx = 0.1;
+        skydet_cfg c;
+        skydet_cfg_default(&c, s.w, s.h);
+        c.polarity = SKYDET_BRIGHT;
+        c.first_frame_detect = pass > 0;
+        c.first_frame_max_px = pass == 2 ? 32 : 0;
+        skydet_stats st;
+        score sc = run_first_frames(&s, &c, &st);
+        hits[pass] = sc.hits;
+        first[pass] = sc.first_hit;
+        fa[pass] = sc.false_alarms;
+        nsc = sc.frames_scored;
+        px[pass] = st.first_frame_px;
+        large[pass] = st.first_frame_large_px;
+    }
+    for (int pass = 0; pass < 3; pass++)
+        print_message("first_frame %s (seed 0x5eed10): target %d/%d frames (first %d), %d false "
+                      "alarms, %llu first-frame object px, %llu learnt as too large\n",
+                      pass == 0 ? "off" : pass == 1 ? "on, no size limit" : "on, max 32 px",
+                      hits[pass], nsc, first[pass], fa[pass], (unsigned long long)px[pass],
+                      (unsigned long long)large[pass]);
+    assert_true(hits[0] <= 0.25 * nsc);      /* the hovering target is learnt without it */
+    assert_int_equal(first[1], 3);
+    assert_int_equal(first[2], 3);
+    assert_true(hits[2] >= 0.95 * nsc);
+    assert_true(fa[1] >= 40);                /* the band fires, as an object, without the limit */
+    assert_true(fa[2] <= fa[0] + 5);         /* with it, no more than with first_frame off */
+    assert_true(px[2] > 0 && px[2] < 100);   /* the target's pixels only */
+    assert_true(px[1] >= px[2] + 400);       /* the band's 480 px, less the noise-cut edges */
+    assert_true(large[2] >= 400 && large[0] == 0 && large[1] == 0);
+}
+
+/* A thermal camera's site config turns the horizon mask and compact first-frame objects
+ * (first_frame_detect, first_frame_max_px 32) on by default; its detector section can
+ * turn them off or change them; a visible camera keeps them off. */
+static void test_camera_thermal_defaults(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"\"modality\": \"thermal\"", "3 1 32"},
+        {"\"modality\": \"thermal\", \"detector\": {\"first_frame_max_px\": 0}", "3 1 0"},
+        {"\"modality\": \"visible\"", "0 0 0"},
+        {"\"modality\": \"thermal\", \"detector\": {\"sky_mask\": 0, \"first_frame_detect\": false}",
+         "0 0 32"},
+        {"\"detector\": {\"sky_mask\": 4.5, \"sky_mask_margin_px\": 6}", "4.5 0 0"},
+        {"\"detector\": {\"first_frame_detect\": true}", "0 1 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[512];
+        snprintf(buf, sizeof buf,
+                 "{\"id\": \"cam\", \"adapter\": {\"type\": \"gstreamer\", \"pipeline\": "
+                 "\"videotestsrc\", \"hfov_deg\": 60, %s}}", cases[i][0]);
+        cJSON *j = cJSON_Parse(buf);
+        assert_non_null(j);
+        camera_cfg c;
+        camera_cfg_default(&c);
+        sg_errinfo e = {0};
+        if (camera_cfg_from_json(&c, j, "site.json: sensors[0]", &e))
+            fail_msg("%s: %s", cases[i][0], e.msg);
+        cJSON_Delete(j);
+        char got[32];
+        snprintf(got, sizeof got, "%g %d %d", c.det.sky_mask, (int)c.det.first_frame_detect,
+                 c.det.first_frame_max_px);
+        if (strcmp(got, cases[i][1]))
+            fail_msg("%s: sky_mask, first_frame_detect, first_frame_max_px = %s, expected %s",
+                     cases[i][0], got, cases[i][1]);
+        if (i == 4)
+            assert_int_equal(c.det.sky_mask_margin_px, 6);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sky_texture_mask),
+        cmocka_unit_test(test_sky_mask_horizon),
+        cmocka_unit_test(test_sky_mask_open_sky),
+        cmocka_unit_test(test_first_frame_detect),
+        cmocka_unit_test(test_first_frame_max_px),
+        cmocka_unit_test(test_camera_thermal_defaults),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
