@@ -424,7 +424,7 @@ static void test_camera_keys(void **state)
 }
 
 
-/* A features + CNN model text: conv 2->C1 and C1->C2, embed NE, one dense layer to 5,
+/* A features + CNN model text reading the first ch crop windows: conv ch->C1 and C1->C2, embed NE, one dense layer to 5,
  * weights from a seeded generator (also returned for the reference). */
 #define C1 3
 #define C2 4
@@ -450,7 +450,7 @@ static void put(char **p, const float *v, int n)
     *p += sprintf(*p, "]");
 }
 
-static char *cnn_text(cnn_ref *r, uint64_t seed, const char *from, const char *to)
+static char *cnn_text(cnn_ref *r, int ch, uint64_t seed, const char *from, const char *to)
 {
     float *all = (float *)r;
     for (size_t i = 0; i < sizeof *r / sizeof(float); i++)
@@ -460,10 +460,10 @@ static char *cnn_text(cnn_ref *r, uint64_t seed, const char *from, const char *t
     p += sprintf(p, "{\"format\":\"skyguard-camcls\",\"version\":2,\"features\":[\"log2_w\"],"
                     "\"classes\":[\"drone\",\"bird\",\"airplane\",\"helicopter\",\"clutter\"],"
                     "\"mean\":[1],\"scale\":[2],\"temperature\":1.5,\"cnn\":{\"size\":16,"
-                    "\"channels\":2,\"conv\":[{\"W\":[");
+                    "\"channels\":%d,\"conv\":[{\"W\":[", ch);
     for (int o = 0; o < C1; o++) {
         p += sprintf(p, "%s", o ? "," : "");
-        put(&p, r->w1[o][0], CAMCROP_SCALES * 9);
+        put(&p, r->w1[o][0], ch * 9);
     }
     p += sprintf(p, "],\"b\":");
     put(&p, r->b1, C1);
@@ -502,7 +502,8 @@ static char *cnn_text(cnn_ref *r, uint64_t seed, const char *from, const char *t
 }
 
 /* Direct reference: conv (zero padding) + ReLU + 2x2 max-pool, twice; embed; dense. */
-static void cnn_reference(const cnn_ref *r, float log2w, const float *crop, double p[CAMCLS_N])
+static void cnn_reference(const cnn_ref *r, int ch, float log2w, const float *crop,
+                          double p[CAMCLS_N])
 {
     static float a1[C1][8][8], a2[C2][4][4];
     for (int o = 0; o < C1; o++)
@@ -513,7 +514,7 @@ static void cnn_reference(const cnn_ref *r, float log2w, const float *crop, doub
                     for (int px = 0; px < 2; px++) {
                         int yy = 2 * y + py, xx = 2 * x + px;
                         double v = r->b1[o];
-                        for (int c = 0; c < CAMCROP_SCALES; c++)
+                        for (int c = 0; c < ch; c++)
                             for (int ky = 0; ky < 3; ky++)
                                 for (int kx = 0; kx < 3; kx++) {
                                     int sy = yy + ky - 1, sx = xx + kx - 1;
@@ -564,37 +565,41 @@ static void cnn_reference(const cnn_ref *r, float log2w, const float *crop, doub
         p[k] /= sum;
 }
 
+/* Models of 1..CAMCROP_SCALES channels (a 2-channel model, as committed before the 8x
+ * window, reads the first two windows of the crops) against the reference. */
 static void test_cnn_math(void **state)
 {
     (void)state;
     const uint64_t seed = 20261201;
-    cnn_ref r;
-    char *t = cnn_text(&r, seed, NULL, NULL);
-    sg_errinfo e = {0};
-    camcls *m = parse_model(t, &e);
-    free(t);
-    if (!m)
-        fail_msg("%s", e.msg);
-    assert_true(camcls_uses_crops(m));
-    uint64_t s = seed + 1;
-    float x[CAMFEAT_N] = {0}, crop[CAMCROP_N];
-    for (int trial = 0; trial < 5; trial++) {
-        for (int i = 0; i < CAMCROP_N; i++)
-            crop[i] = 3 * urand(&s);
-        x[fidx("log2_w")] = 3 * urand(&s);
-        double p[CAMCLS_N], q[CAMCLS_N];
+    for (int ch = 1; ch <= CAMCROP_SCALES; ch++) {
+        cnn_ref r;
+        char *t = cnn_text(&r, ch, seed, NULL, NULL);
+        sg_errinfo e = {0};
+        camcls *m = parse_model(t, &e);
+        free(t);
+        if (!m)
+            fail_msg("%d channels: %s", ch, e.msg);
+        assert_true(camcls_uses_crops(m));
+        uint64_t s = seed + 1;
+        float x[CAMFEAT_N] = {0}, crop[CAMCROP_N];
+        for (int trial = 0; trial < 5; trial++) {
+            for (int i = 0; i < CAMCROP_N; i++)
+                crop[i] = 3 * urand(&s);
+            x[fidx("log2_w")] = 3 * urand(&s);
+            double p[CAMCLS_N], q[CAMCLS_N];
+            camcls_predict_crop(m, x, crop, p);
+            cnn_reference(&r, ch, x[fidx("log2_w")], crop, q);
+            for (int k = 0; k < CAMCLS_N; k++)
+                if (fabs(p[k] - q[k]) > 1e-5)
+                    fail_msg("seed %llu, %d channels, trial %d class %d: %g vs reference %g",
+                             (unsigned long long)seed, ch, trial, k, p[k], q[k]);
+        }
+        crop[7] = NAN; /* non-finite crop values count as 0: still a distribution */
+        double p[CAMCLS_N];
         camcls_predict_crop(m, x, crop, p);
-        cnn_reference(&r, x[fidx("log2_w")], crop, q);
-        for (int k = 0; k < CAMCLS_N; k++)
-            if (fabs(p[k] - q[k]) > 1e-5)
-                fail_msg("seed %llu trial %d class %d: %g vs reference %g",
-                         (unsigned long long)seed, trial, k, p[k], q[k]);
+        assert_near(p[0] + p[1] + p[2] + p[3] + p[4], 1.0, 1e-9);
+        camcls_destroy(m);
     }
-    crop[7] = NAN; /* non-finite crop values count as 0: still a distribution */
-    double p[CAMCLS_N];
-    camcls_predict_crop(m, x, crop, p);
-    assert_near(p[0] + p[1] + p[2] + p[3] + p[4], 1.0, 1e-9);
-    camcls_destroy(m);
 }
 
 static void test_bad_cnn_models(void **state)
@@ -604,7 +609,8 @@ static void test_bad_cnn_models(void **state)
         const char *from, *to, *expect;
     } cases[] = {
         {"\"version\":2", "\"version\":1", "cnn: needs version 2"},
-        {"\"channels\":2", "\"channels\":3", "cnn.channels"},
+        {"\"channels\":2", "\"channels\":4", "cnn.channels"},
+        {"\"channels\":2", "\"channels\":0", "cnn.channels"},
         {"\"size\":16", "\"size\":24", "cnn.size"},
         {"\"size\":16", "\"size\":16,\"depth\":3", "depth"},
         {"\"conv\":[{\"W\":[[", "\"conv\":[{\"W\":[[1,", "conv[0]: W: must have 18"},
@@ -619,7 +625,7 @@ static void test_bad_cnn_models(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cnn_ref r;
-        char *t = cnn_text(&r, 7, cases[i].from, cases[i].to), what[512];
+        char *t = cnn_text(&r, 2, 7, cases[i].from, cases[i].to), what[512];
         snprintf(what, sizeof what, "case %zu (%s -> %s)", i, cases[i].from, cases[i].to);
         expect_refused(t, cases[i].expect, what);
         free(t);
@@ -649,13 +655,15 @@ static void test_committed_vectors(void **state)
         assert_true(cJSON_GetArraySize(rows) >= 4);
         int ri = 0;
         cJSON_ArrayForEach(row, rows) {
-            float x[CAMFEAT_N] = {0}, crop[CAMCROP_N];
+            float x[CAMFEAT_N] = {0}, crop[CAMCROP_N] = {0};
             const cJSON *v, *fe = cJSON_GetObjectItemCaseSensitive(row, "features");
             cJSON_ArrayForEach(v, fe)
                 x[fidx(v->string)] = (float)v->valuedouble;
             const cJSON *cr = cJSON_GetObjectItemCaseSensitive(row, "crop"),
                         *pe = cJSON_GetObjectItemCaseSensitive(row, "p");
-            assert_int_equal(cJSON_GetArraySize(cr), CAMCROP_N);
+            /* the model's windows (a 2-channel model's rows hold 2 x 256 values) */
+            int nc = cJSON_GetArraySize(cr);
+            assert_true(nc > 0 && nc <= CAMCROP_N && nc % (CAMCROP_PX * CAMCROP_PX) == 0);
             int i = 0;
             cJSON_ArrayForEach(v, cr)
                 crop[i++] = (float)v->valuedouble;

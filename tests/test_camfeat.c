@@ -160,7 +160,8 @@ static void test_features_bad_args(void **state)
 }
 
 /* A dark 6x6 square (grey 40) centred at (50.5, 40.5) on flat 120: at scale 0 (window 12
- * px, cells 0.75 px) it fills the middle 8x8 cells, at scale 1 (24 px) the middle 4x4;
+ * px, cells 0.75 px) it fills the middle 8x8 cells, at scale 1 (24 px) the middle 4x4, at
+ * scale 2 (48 px, cells 3 px) the middle 2x2;
  * each crop has mean 0 and sd 1 after normalisation. A flat frame gives zeros (sd floor). */
 static void test_crops(void **state)
 {
@@ -180,7 +181,7 @@ static void test_crops(void **state)
     for (int y = 38; y <= 43; y++)
         memset(img + (size_t)y * w + 48, 40, 6);
     assert_int_equal(camfeat_crops(f, img, (size_t)w, &d, c), SG_OK);
-    static const int inner[CAMCROP_SCALES][2] = {{4, 11}, {6, 9}}; /* cells inside the square */
+    static const int inner[CAMCROP_SCALES][2] = {{4, 11}, {6, 9}, {7, 8}}; /* inside */
     for (int s = 0; s < CAMCROP_SCALES; s++) {
         const float *o = c + s * CAMCROP_PX * CAMCROP_PX;
         double m = 0, m2 = 0;
