@@ -424,8 +424,9 @@ static void test_camera_keys(void **state)
 }
 
 
-/* A features + CNN model text reading the first ch crop windows: conv ch->C1 and C1->C2, embed NE, one dense layer to 5,
- * weights from a seeded generator (also returned for the reference). */
+/* A features + CNN model text reading the first ch crop windows: conv ch->C1 and C1->C2,
+ * embed NE, one dense layer to 5, weights from a seeded generator (also returned for the
+ * reference). */
 #define C1 3
 #define C2 4
 #define NE 5

@@ -19,8 +19,9 @@ divides by T. Output: the camcls JSON described in dsp/camcls.h.
 
 With --crops (the rows' appearance crops from `sg_camscore --crops`, CAMCROP_N float32
 each): the model gets an appearance branch, trained end to end with python3-torch on
-one thread with fixed seeds: 2x16x16 crops (--channels 3: also the 8x window) -> conv3x3 8 -> pool -> conv3x3 16 -> pool ->
-dense 16 (the embedding), joined to the standardised features -> dense --hidden -> 5.
+one thread with fixed seeds: 2x16x16 crops (--channels 3: 3x16x16, also the 8x window)
+-> conv3x3 8 -> pool -> conv3x3 16 -> pool -> dense 16 (the embedding), joined to the
+standardised features -> dense --hidden -> 5.
 Each epoch draws --per-class rows per class with replacement (seeded) and flips half of
 the crops left-right. Recipe options (defaults reproduce the earlier models exactly):
 --augment (scale jitter of the crop box, contrast, brightness and noise on the crops,
