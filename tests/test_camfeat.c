@@ -76,26 +76,12 @@ static void test_features_appearance(void **state)
 static void bar_features(double cy, const float *tex, float out[CAMFEAT_N])
 {
     const int w = 160, h = 160;
-    uint8_t *img = malloc((size_t)w * h);
-    assert_non_null(img);
-    memset(img, 120, (size_t)w * h);
-    sg_errinfo e = {0};
-    camfeat *f = camfeat_create(w, h, false, 8, &e);
-    assert_non_null(f);
+    uint8_t *img = flat_frame(w, h, 120);
+    camfeat *f = new_camfeat(w, h, 8);
     skydet_det d;
     for (int k = 0; k < 10; k++) {
-        memset(&d, 0, sizeof d);
-        d.x = 60 + 2.0 * k;
-        d.y = cy;
-        d.x0 = (int)d.x - 3;
-        d.x1 = (int)d.x + 3;
-        d.y0 = (int)cy - 2;
-        d.y1 = (int)cy + 2;
-        d.area = 35;
-        d.contrast = 80;
-        d.snr = 30;
-        d.polarity = -1;
-        d.track_id = 3;
+        double x = 60 + 2.0 * k;
+        d = dark_det(x, cy, (int)x - 3, (int)x + 3, (int)cy - 2, (int)cy + 2, 80, 30, 3);
         camfeat_update(f, &d, 1);
     }
     for (int y = d.y0; y <= d.y1; y++)
@@ -167,12 +153,8 @@ static void test_crops(void **state)
 {
     (void)state;
     const int w = 100, h = 80;
-    uint8_t *img = malloc((size_t)w * h);
-    assert_non_null(img);
-    memset(img, 120, (size_t)w * h);
-    sg_errinfo e = {0};
-    camfeat *f = camfeat_create(w, h, false, 4, &e);
-    assert_non_null(f);
+    uint8_t *img = flat_frame(w, h, 120);
+    camfeat *f = new_camfeat(w, h, 4);
     skydet_det d = {.x = 50.5, .y = 40.5, .x0 = 48, .x1 = 53, .y0 = 38, .y1 = 43, .track_id = 1};
     float c[CAMCROP_N];
     assert_int_equal(camfeat_crops(f, img, (size_t)w, &d, c), SG_OK);
