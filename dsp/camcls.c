@@ -174,8 +174,9 @@ static int matrix(const cJSON *a, const char *where, const char *what, int rows,
     return SG_OK;
 }
 
-/* "cnn": {"size": CAMCROP_PX, "channels": CAMCROP_SCALES, "conv": [{"W": [cout rows of
- * cin*9], "b": [cout]}, 1..MAX_CONV], "embed": {"W": [ne rows of flat], "b": [ne]}}. */
+/* "cnn": {"size": CAMCROP_PX, "channels": 1..CAMCROP_SCALES (the first crop windows),
+ * "conv": [{"W": [cout rows of cin*9], "b": [cout]}, 1..MAX_CONV], "embed": {"W": [ne rows
+ * of flat], "b": [ne]}}. */
 static int cnn_from_json(const cJSON *j, const char *where, cnn **out, sg_errinfo *e)
 {
     static const char *const keys[] = {"size", "channels", "conv", "embed", NULL};
@@ -193,7 +194,7 @@ static int cnn_from_json(const cJSON *j, const char *where, cnn **out, sg_errinf
     if (!rc)
         rc = sgj_int(j, w, "size", true, 0, CAMCROP_PX, CAMCROP_PX, &size, e);
     if (!rc)
-        rc = sgj_int(j, w, "channels", true, 0, CAMCROP_SCALES, CAMCROP_SCALES, &ch, e);
+        rc = sgj_int(j, w, "channels", true, 0, 1, CAMCROP_SCALES, &ch, e);
     if (!rc)
         rc = sgj_array(j, w, "conv", true, &conv, e);
     if (!rc && (cJSON_GetArraySize(conv) < 1 || cJSON_GetArraySize(conv) > MAX_CONV))

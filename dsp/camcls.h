@@ -15,7 +15,9 @@
  *                   the calib clips (P(drone) needed to publish "drone"); a camera whose
  *                   config sets no drone_min_conf uses it (camera_drone_min_conf),
  *    "cnn": {...}}  optional, version 2: an appearance branch on the crops of
- *                   camfeat_crops: "size" 16, "channels" 2, "conv": [1..3 of {"W": [cout
+ *                   camfeat_crops: "size" 16, "channels" 1..CAMCROP_SCALES (the
+ *                   first windows: 2 = the 2x and 4x windows, 3 = also the 8x one),
+ *                   "conv": [1..3 of {"W": [cout
  *                   rows of cin*9 (in, ky, kx)], "b": [cout]}] each 3x3 conv (zero pad 1),
  *                   ReLU, 2x2 max-pool; then flatten (channel, row, col) and "embed":
  *                   {"W": [ne rows of flat], "b": [ne]} with ReLU, ne <= 64. The first

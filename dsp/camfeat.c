@@ -430,7 +430,7 @@ int camfeat_compute(camfeat *f, const uint8_t *img, size_t stride, const skydet_
 int camfeat_crops(const camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
                   float out[CAMCROP_N])
 {
-    static const int mult[CAMCROP_SCALES] = {2, 4};
+    static const int mult[CAMCROP_SCALES] = {2, 4, 8};
     if (!f || !img || !d || !out)
         return SG_EINVAL;
     int wd = d->x1 - d->x0 + 1, ht = d->y1 - d->y0 + 1;

@@ -69,14 +69,15 @@ int camfeat_compute(camfeat *f, const uint8_t *img, size_t stride, const skydet_
 double *camfeat_track_state(camfeat *f, uint32_t track_id, int **count);
 
 /* Appearance crops for a learned model (dsp/camcls CNN): CAMCROP_SCALES square windows
- * centred on the detection's centroid, of side CAMCROP_MULT[s] x the box's longer side
+ * centred on the detection's centroid, of side 2, 4 and 8 x the box's longer side
  * (at least CAMCROP_MIN_PX px), each resampled to CAMCROP_PX x CAMCROP_PX cells (a cell
  * is the mean of up to 3x3 pixel samples; windows past the frame edge repeat the edge)
  * and contrast-normalised: (v - window mean) / max(window sd, 2 grey levels), clipped to
- * +-8. Layout: out[(s * CAMCROP_PX + row) * CAMCROP_PX + col]. Cost: <= 2x256x9 pixel
+ * +-8. Layout: out[(s * CAMCROP_PX + row) * CAMCROP_PX + col], the smallest window
+ * first (a model of k channels reads the first k windows). Cost: <= 3x256x9 pixel
  * reads. SG_EINVAL on NULL arguments. */
 #define CAMCROP_PX 16
-#define CAMCROP_SCALES 2
+#define CAMCROP_SCALES 3
 #define CAMCROP_N (CAMCROP_SCALES * CAMCROP_PX * CAMCROP_PX)
 #define CAMCROP_MIN_PX 8
 int camfeat_crops(const camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,

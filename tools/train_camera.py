@@ -19,8 +19,9 @@ divides by T. Output: the camcls JSON described in dsp/camcls.h.
 
 With --crops (the rows' appearance crops from `sg_camscore --crops`, CAMCROP_N float32
 each): the model gets an appearance branch, trained end to end with python3-torch on
-one thread with fixed seeds: 2x16x16 crops -> conv3x3 8 -> pool -> conv3x3 16 -> pool ->
-dense 16 (the embedding), joined to the standardised features -> dense --hidden -> 5.
+one thread with fixed seeds: 2x16x16 crops (--channels 3: 3x16x16, also the 8x window)
+-> conv3x3 8 -> pool -> conv3x3 16 -> pool -> dense 16 (the embedding), joined to the
+standardised features -> dense --hidden -> 5.
 Each epoch draws --per-class rows per class with replacement (seeded) and flips half of
 the crops left-right. Recipe options (defaults reproduce the earlier models exactly):
 --augment (scale jitter of the crop box, contrast, brightness and noise on the crops,
@@ -132,15 +133,16 @@ def fit_member(job):
     return mlp
 
 
-CROP_PX, CROP_SCALES = 16, 2
+CROP_PX, CROP_SCALES = 16, 3   # camfeat_crops: windows of 2, 4, 8 x the box, in that order
 CROP_N = CROP_PX * CROP_PX * CROP_SCALES
 
 
-def load_crops(path, n):
+def load_crops(path, n, channels):
+    """The rows' crops, keeping the first `channels` windows (the model's input)."""
     c = np.fromfile(path, dtype=np.float32)
     if c.size != n * CROP_N:
         sys.exit(f"train_camera: {path}: {c.size} floats, expected {n} rows x {CROP_N}")
-    return c.reshape(n, CROP_SCALES, CROP_PX, CROP_PX)
+    return np.ascontiguousarray(c.reshape(n, CROP_SCALES, CROP_PX, CROP_PX)[:, :channels])
 
 
 def write_json(path, doc):
@@ -215,7 +217,7 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
     class Net(nn.Module):
         def __init__(self, nf):
             super().__init__()
-            self.c1 = nn.Conv2d(CROP_SCALES, a.conv[0], 3, padding=1)
+            self.c1 = nn.Conv2d(a.channels, a.conv[0], 3, padding=1)
             self.c2 = nn.Conv2d(a.conv[0], a.conv[1], 3, padding=1)
             self.emb = nn.Linear(a.conv[1] * (CROP_PX // 4) ** 2, a.embed)
             dims = [nf + a.embed] + list(hidden) + [len(CLASSES)]
@@ -298,7 +300,7 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
     with torch.no_grad():
         zc = net(torch.tensor((xc - mean) / scale, dtype=torch.float32),
                  torch.tensor(ccal)).double().numpy()
-    cnn = {"size": CROP_PX, "channels": CROP_SCALES,
+    cnn = {"size": CROP_PX, "channels": a.channels,
            "conv": [{"W": sd[f"c{i}.weight"].reshape(sd[f"c{i}.weight"].shape[0], -1).tolist(),
                      "b": sd[f"c{i}.bias"].tolist()} for i in (1, 2)],
            "embed": {"W": sd["emb.weight"].tolist(), "b": sd["emb.bias"].tolist()}}
@@ -333,6 +335,9 @@ def main():
     ap.add_argument("--feat-noise", type=float, default=0.1)
     ap.add_argument("--conv", default="8,16", help="with --crops: the two conv layers' channels")
     ap.add_argument("--embed", type=int, default=16, help="with --crops: embedding width")
+    ap.add_argument("--channels", type=int, default=2,
+                    help="with --crops: crop windows the CNN reads (2: 2x and 4x the box; "
+                         "3: also 8x)")
     ap.add_argument("--hard-neg", type=float, default=0.0,
                     help="with --crops: fraction of each --hard-neg-classes class's draw "
                          "taken in proportion to the current P(drone) (0 = off)")
@@ -352,6 +357,8 @@ def main():
     a.conv = [int(v) for v in a.conv.split(",")]
     if len(a.conv) != 2:
         sys.exit("train_camera: --conv: two channel counts, e.g. 8,16")
+    if not 1 <= a.channels <= CROP_SCALES:
+        sys.exit(f"train_camera: --channels: 1..{CROP_SCALES}, got {a.channels}")
     if a.drone_min_conf is not None and not 0 <= a.drone_min_conf <= 1:
         sys.exit(f"train_camera: --drone-min-conf: a probability in [0, 1], got {a.drone_min_conf}")
     if not 0 <= a.hard_neg <= 1:
@@ -374,7 +381,8 @@ def main():
     hidden = tuple(int(v) for v in str(a.hidden).split(","))
     cnn = None
     if a.crops:
-        ctr, ccal = load_crops(a.crops[0], len(y)), load_crops(a.crops[1], len(yc))
+        ctr, ccal = (load_crops(a.crops[0], len(y), a.channels),
+                      load_crops(a.crops[1], len(yc), a.channels))
         zc, cnn, cl, net, torch, best_epoch = fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden)
     else:
         mlp = fit_member((x, y, mean, scale, a.per_class, hidden, a.epochs, a.seed))
@@ -400,6 +408,8 @@ def main():
     if cnn:
         trained.update({"torch": torch.__version__, "lr": a.lr, "weight_decay": a.weight_decay,
                         "conv": a.conv, "embed": a.embed})
+        if a.channels != 2:
+            trained["channels"] = a.channels
         if a.drone_weight != 1:
             trained["drone_weight"] = a.drone_weight
         if a.focal:
