@@ -61,6 +61,7 @@
 #define FFTCHAN_WARMUP 16         /* blocks always open after a (re)start */
 #define FFTCHAN_FLOOR_RISE_DB 2.0 /* dB per s the noise floor can rise under a loud channel */
 #define FFTCHAN_PROBE_S 20e-6     /* s of each block's input the probe reads (at most all) */
+#define FFTCHAN_PROBE_SPAN_S 80e-6 /* a block and its probe within this: windows back to back */
 
 typedef struct {
     double sample_rate;           /* input Hz, > 0 */
