@@ -47,9 +47,10 @@
  *  - masked bins (a channel not squelched: the forward FFT runs for every block anyway):
  *    the channel's masked bins after the forward FFT; a block below floor / squelch sets
  *    the floor at once.
- * Blocks that lie inside one fftchan_execute input are read there in place (not copied);
- * only the blocks across two inputs and the history a pre-roll needs are kept in the
- * channeliser's own buffer.
+ * With the probe, blocks that lie inside one fftchan_execute input are read there in place
+ * (not copied); only the blocks across two inputs and the history a pre-roll needs are
+ * kept in the channeliser's own buffer (without the probe every block is transformed and
+ * the input goes through that buffer, aligned for the FFT).
  * Not thread-safe: one thread owns a channeliser. No allocation after create. */
 #ifndef FFTCHAN_H
 #define FFTCHAN_H
