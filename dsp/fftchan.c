@@ -453,6 +453,8 @@ static const fftwf_complex *spectrum(fftchan *q, long long blk)
 {
     int s = blk == (long long)q->block ? q->cur : q->cur ^ 1;
     if (q->spec_blk[s] != blk) {
+        /* FFTW's out-of-place complex transforms leave their input as it is (the caller's
+         * block, when read in place) */
         fftwf_complex *in = (fftwf_complex *)q->in[blk == (long long)q->block ? 0 : 1];
         if (fftwf_alignment_of((float *)in) != fftwf_alignment_of((float *)q->buf)) {
             memcpy(q->al, in, sizeof *in * (size_t)q->n);
@@ -569,7 +571,7 @@ static void push_buf(fftchan *q, const float complex *x, size_t n, fftchan_cb cb
         n -= take;
         if (q->fill == q->wpos + q->n) {
             q->in[0] = q->buf + q->wpos;
-            q->in[1] = q->buf + q->wpos - q->l;
+            q->in[1] = q->wpos >= q->l ? q->buf + q->wpos - q->l : NULL; /* none before 0 */
             run_block(q, cb, user);
             q->wpos += q->l;
         }
