@@ -33,17 +33,24 @@
  *  - probe (every channel squelched): before the block's forward FFT, from short
  *    Hann-windowed FFTs (a power of two with bins <= pass_hz / 2: 64 points at 20 Msps,
  *    128 at 50, 256 at 61.44) of FFTCHAN_PROBE_S of the block's kept samples (or all of
- *    them if fewer) in windows spread evenly over it, summed over the bins within pass_hz
- *    of the channel's centre. A block where no channel is open is not forward-transformed
+ *    them if fewer), summed over the bins within pass_hz of the channel's centre. Where a
+ *    block and its probe last at most FFTCHAN_PROBE_SPAN_S (35 + 22 / 42 + 20 us at 20 /
+ *    50 Msps) the windows are back to back in the middle of the kept samples, so a packet
+ *    of 80 us or more (BLE 1M) covers every window of at least one block (and the probe
+ *    reads a contiguous stretch, half the input at 50 Msps); longer blocks (112 us at
+ *    61.44 Msps) have them spread evenly (spaced 22 us), and such a packet fills at least
+ *    40 us of one block. A block where no channel is open is not forward-transformed
  *    at all (counted: fftchan_fft_stats); a pre-roll block transforms the block before
- *    from the input history kept for it. A packet of 80 us or more (BLE 1M) fills at least
- *    40 us of one block (blocks are 35 / 42 / 112 us at 20 / 50 / 61.44 Msps), whatever
- *    its offset to the blocks and the probe's windows (spaced 5 / 5 / 22 us). The floor is only
- *    averaged (not reset by one low block: the probe's estimate is coarser). A NaN outside
- *    the probe's windows opens nothing.
+ *    from the input history kept for it. The floor is only averaged (not reset by one low
+ *    block: the probe's estimate is coarser). A NaN outside the probe's windows opens
+ *    nothing.
  *  - masked bins (a channel not squelched: the forward FFT runs for every block anyway):
  *    the channel's masked bins after the forward FFT; a block below floor / squelch sets
  *    the floor at once.
+ * With the probe, blocks that lie inside one fftchan_execute input are read there in place
+ * (not copied); only the blocks across two inputs and the history a pre-roll needs are
+ * kept in the channeliser's own buffer (without the probe every block is transformed and
+ * the input goes through that buffer, aligned for the FFT).
  * Not thread-safe: one thread owns a channeliser. No allocation after create. */
 #ifndef FFTCHAN_H
 #define FFTCHAN_H
@@ -61,6 +68,7 @@
 #define FFTCHAN_WARMUP 16         /* blocks always open after a (re)start */
 #define FFTCHAN_FLOOR_RISE_DB 2.0 /* dB per s the noise floor can rise under a loud channel */
 #define FFTCHAN_PROBE_S 20e-6     /* s of each block's input the probe reads (at most all) */
+#define FFTCHAN_PROBE_SPAN_S 80e-6 /* a block and its probe within this: windows back to back */
 
 typedef struct {
     double sample_rate;           /* input Hz, > 0 */

@@ -10,6 +10,8 @@
  * noise opens nothing; the probe (every channel squelched, the forward FFT skipped while all
  * are closed): 80 us bursts at random offsets come out whole and as unsquelched down to
  * the level the full-spectrum squelch needs, the probe never missing more (test_probe);
+ * the outputs do not depend on how the input is cut into blocks (read in place or through
+ * the channeliser's buffer: one block, pieces of 1..7 samples, random pieces; test_split);
  * bad configurations are refused. Fixed seed printed on failure. */
 #include <complex.h>
 #include <math.h>
@@ -404,6 +406,89 @@ static void test_probe(void **state)
         }
 }
 
+/* One input (noise, 80 us tone bursts 8 dB over it on channel 0) cut three ways: every
+ * output sample, close, squelch and FFT count must be the same. squelched: both channels
+ * squelched (the probe) or channel 1 not (the masked bins). */
+static void run_split(double fs, bool both)
+{
+    const double f = -0.27 * fs + 55e3;
+    const size_t n = (size_t)(0.01 * fs), m = (size_t)(0.01 * 4e6) + 16;
+    float complex *x = malloc(n * sizeof *x);
+    assert_non_null(x);
+    double sd = sqrt(fs / 1.6e6 / 2);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(sd * grand()) + I * (float)(sd * grand());
+    for (int b = 0; b < 8; b++) {
+        size_t i0 = (size_t)((b + 0.3 + 0.5 * urand()) * 1.2e-3 * fs);
+        for (size_t i = i0; i < i0 + (size_t)(80e-6 * fs) && i < n; i++)
+            x[i] += (float complex)(2.5 * cexp(I * 2 * M_PI * (f + 1e5) * (double)i / fs));
+    }
+    fftchan_cfg c;
+    fftchan_cfg_default(&c);
+    c.sample_rate = fs;
+    c.n_channels = 2;
+    c.offsets_hz[0] = f;
+    c.offsets_hz[1] = 0.31 * fs;
+    c.squelch_db[0] = 3;
+    c.squelch_db[1] = both ? 3 : 0;
+    isink s[3][2];
+    uint64_t st[3][4];
+    for (int way = 0; way < 3; way++) {
+        fftchan *q = fftchan_create(&c, NULL);
+        assert_non_null(q);
+        for (int k = 0; k < 2; k++) {
+            s[way][k] = (isink){.y = calloc(m, sizeof(float complex)), .got = calloc(m, 1),
+                                .cap = m};
+            assert_true(s[way][k].y && s[way][k].got);
+        }
+        for (size_t at = 0; at < n;) {
+            size_t k = way == 0 ? n : way == 1 ? 1 + (size_t)(urand() * 7)
+                                               : 1 + (size_t)(urand() * 30000);
+            if (at + k > n)
+                k = n - at;
+            sg_iq_block b = {.x = x + at, .n = k, .sample_index = at, .sample_rate = fs};
+            assert_int_equal(fftchan_execute(q, &b, on_idx, s[way], NULL), SG_OK);
+            at += k;
+        }
+        assert_int_equal(fftchan_flush(q, on_idx, s[way]), SG_OK);
+        fftchan_squelch_stats(q, 0, &st[way][0], &st[way][1]);
+        fftchan_fft_stats(q, &st[way][2], &st[way][3]);
+        fftchan_destroy(q);
+    }
+    size_t out = 0;
+    for (size_t i = 0; i < m; i++)
+        out += s[0][0].got[i];
+    printf("fs %.2f MHz, %s: channel 0 %zu of %zu outputs, %llu of %llu blocks skipped, forward "
+           "FFT skipped in %llu\n", fs / 1e6, both ? "probe" : "masked bins", out, m,
+           (unsigned long long)st[0][1], (unsigned long long)st[0][0],
+           (unsigned long long)st[0][3]);
+    assert_true(out > 0 && st[0][1] > 0); /* the squelch opened and closed */
+    for (int way = 1; way < 3; way++) {
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(s[way][k].closes, s[0][k].closes);
+            assert_memory_equal(s[way][k].got, s[0][k].got, m);
+            assert_memory_equal(s[way][k].y, s[0][k].y, m * sizeof(float complex));
+        }
+        assert_memory_equal(st[way], st[0], sizeof st[0]);
+    }
+    for (int way = 0; way < 3; way++)
+        for (int k = 0; k < 2; k++) {
+            free(s[way][k].y);
+            free(s[way][k].got);
+        }
+    free(x);
+}
+
+static void test_split(void **state)
+{
+    (void)state;
+    rng = SEED;
+    const double rates[] = {20e6, 50e6, 61.44e6};
+    for (int r = 0; r < 3; r++)
+        for (int both = 0; both < 2; both++)
+            run_split(rates[r], both);
+}
+
 static void test_bad(void **state)
 {
     (void)state;
@@ -458,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_gap),
         cmocka_unit_test(test_squelch),
         cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_split),
         cmocka_unit_test(test_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
