@@ -35,7 +35,7 @@
 #include "sg_json.h"
 #include "sigmf.h"
 
-#define FILE_READ_AHEAD 4     /* blocks the reader thread may read ahead of the sink */
+#define FILE_READ_AHEAD 0     /* default: no reader thread (bench/README.md, "quiet machine") */
 #define FILE_READ_AHEAD_MAX 64
 
 /* One block read and converted (or, with `end`, how the data ended). */
@@ -464,7 +464,7 @@ const sg_iq_adapter sg_adapter_sigmf = {
             "  realtime       false = as fast as possible, true = paced to the sample rate\n"
             "  block_samples  samples per block, 256..16777216 (default 65536)\n"
             "  read_ahead     blocks a reader thread reads and converts ahead of the\n"
-            "                 RF chain, 0..64 (default 4; 0 = read on the chain's thread)\n"
+            "                 RF chain, 0..64 (default 0 = read on the chain's thread)\n"
             "  channel        multi-channel recordings (core:num_channels): the channel to\n"
             "                 replay, 0..n-1 (default 0), or \"all\" for interleaved blocks\n"
             "  datatypes: cf32_le cf32_be ci16_le ci16_be ci8 cu8; multiple captures and\n"
@@ -488,7 +488,7 @@ const sg_iq_adapter sg_adapter_raw = {
             "  realtime       false = as fast as possible, true = paced to the sample rate\n"
             "  block_samples  samples per block, 256..16777216 (default 65536)\n"
             "  read_ahead     blocks read and converted ahead on a reader thread, 0..64\n"
-            "                 (default 4; 0 = read on the chain's thread)\n",
+            "                 (default 0 = read on the chain's thread)\n",
     .live = false,
     .open = raw_open,
     .run = file_run,

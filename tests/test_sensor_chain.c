@@ -11,7 +11,8 @@
  * nearly every put: burst_queue_full counts it, the output does not change), on the demo
  * venue (DroneID decoded: the emitter pinning and position measurements go through the
  * thread) and on a busy sg_gen capture (a DroneID-like burst every 20 ms, Wi-Fi every
- * 4 ms, hoppers: many failed DroneID attempts); also with the replay's read-ahead off.
+ * 4 ms, hoppers: many failed DroneID attempts); also with the replay's read-ahead on
+ * (4 blocks; off by default).
  * Only the timing fields differ (uptime, latencies, queue depth, burst_queue_full).
  * An incident recording (--record: samples from the sensor thread, annotations from the
  * burst thread) is byte-identical with the starved burst thread and without it.
@@ -368,8 +369,8 @@ static void write_venue(const char *path, const char *capture, const char *extra
              " \"sensors\": [{\"id\": \"rf0\", \"kind\": \"rf\", \"position\": {\"lat_deg\": "
              "51.5573, \"lon_deg\": -0.2796, \"alt_m\": 135},\n"
              "  \"adapter\": {\"type\": \"sigmf\", \"path\": \"%s\"%s}%s}]}\n",
-             capture, strstr(extra, "read_ahead0") ? ", \"read_ahead\": 0" : "",
-             strstr(extra, "read_ahead0") ? "" : extra);
+             capture, strstr(extra, "read_ahead4") ? ", \"read_ahead\": 4" : "",
+             strstr(extra, "read_ahead4") ? "" : extra);
     write_text(path, v);
 }
 
@@ -402,7 +403,7 @@ static void run_free(run_out *r)
 }
 
 /* capture through the daemon without the burst thread, with it, with it starved, and
- * with the read-ahead off: the same feed and events. */
+ * with a read-ahead of 4 blocks: the same feed and events. */
 static void same_output(const char *capture, const char *name, bool want_decoded)
 {
     static const char *const modes[][2] = {
@@ -410,7 +411,7 @@ static void same_output(const char *capture, const char *name, bool want_decoded
         {"on", ", \"burst_thread\": {\"enabled\": true}"},
         {"starved", ", \"burst_thread\": {\"enabled\": true, \"queue\": 1, \"iq_s\": 1e-4}"},
         {"threads2", ", \"frontend\": {\"threads\": 2}"}, /* on by default with it */
-        {"noread", "read_ahead0"},
+        {"read4", "read_ahead4"},
     };
     run_out ref = {0};
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
