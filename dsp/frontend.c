@@ -149,19 +149,27 @@ static void release(frontend *q)
     q->fs = 0;
 }
 
+/* Adds the counters of the current detector and spectrogram (those since the last
+ * setup()) to *acc; returns whether the detector's floor is seeded (false without one). */
+static bool det_counts_add(const frontend *q, fe_det_counts *acc)
+{
+    if (!q->det)
+        return false;
+    burstdet_stats bs;
+    burstdet_stats_get(q->det, &bs);
+    acc->small += bs.regions_small;
+    acc->weak += bs.regions_weak;
+    acc->dropped += bs.regions_dropped;
+    acc->hot += bs.hot_cells;
+    acc->frames += spectro_frames(q->sp);
+    return bs.warm;
+}
+
 /* Allocates everything that depends on the sample rate. */
 static int setup(frontend *q, double fs, sg_errinfo *e)
 {
     const frontend_cfg *c = &q->cfg;
-    if (q->det) {
-        burstdet_stats bs;
-        burstdet_stats_get(q->det, &bs);
-        q->small_base += bs.regions_small;
-        q->weak_base += bs.regions_weak;
-        q->dropped_base += bs.regions_dropped;
-        q->hot_base += bs.hot_cells;
-        q->frames_base += spectro_frames(q->sp);
-    }
+    det_counts_add(q, &q->base);
     release(q);
     unsigned hop = (unsigned)lround(c->nfft * (1.0 - c->overlap));
     if (hop < 1)
@@ -631,22 +639,13 @@ int frontend_flush(frontend *q, frontend_burst_cb cb, void *user)
 void frontend_stats(const frontend *q, frontend_stats_t *out)
 {
     *out = q->st;
-    out->bursts_small = q->small_base;
-    out->bursts_weak = q->weak_base;
-    out->bursts_dropped = q->dropped_base;
-    out->hot_cells = q->hot_base;
-    out->frames = q->frames_base + q->mt_frames;
-    out->warm = false;
-    if (q->det) {
-        burstdet_stats bs;
-        burstdet_stats_get(q->det, &bs);
-        out->bursts_small += bs.regions_small;
-        out->bursts_weak += bs.regions_weak;
-        out->bursts_dropped += bs.regions_dropped;
-        out->hot_cells += bs.hot_cells;
-        out->frames += spectro_frames(q->sp);
-        out->warm = bs.warm;
-    }
+    fe_det_counts n = q->base;
+    out->warm = det_counts_add(q, &n);
+    out->bursts_small = n.small;
+    out->bursts_weak = n.weak;
+    out->bursts_dropped = n.dropped;
+    out->hot_cells = n.hot;
+    out->frames = n.frames + q->mt_frames;
 }
 
 const char *frontend_error(const frontend *q)

@@ -15,6 +15,12 @@
 
 typedef struct fe_pool fe_pool;
 
+/* Detector and spectrogram counters (frontend_stats_t's bursts_small, bursts_weak,
+ * bursts_dropped, hot_cells and frames). */
+typedef struct {
+    uint64_t small, weak, dropped, hot, frames;
+} fe_det_counts;
+
 struct frontend_s {
     frontend_cfg cfg;
     /* allocated for one sample rate */
@@ -46,7 +52,7 @@ struct frontend_s {
     void *user;
     frontend_stats_t st;
     sg_errinfo err;       /* why the last execute failed */
-    uint64_t small_base, weak_base, dropped_base, hot_base, frames_base;
+    fe_det_counts base;   /* counters of the detectors setup() replaced */
     /* threads > 1 (frontend_mt.c) */
     fe_pool *pool;
     bool mt_primed;       /* next_frame is meaningful (false at a segment start) */
