@@ -246,6 +246,19 @@ static void test_tool_usage(void **state)
     }
     int rc = system(TOOL " -l 256 -o /nonexistent/dir/x.pcap 2>/dev/null");
     assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
+    /* --help and -h: the usage on stdout, exit 0 */
+    const char *help[] = {"--help", "-h"};
+    for (size_t i = 0; i < 2; i++) {
+        char cmd[256], out[2048];
+        snprintf(cmd, sizeof cmd, TOOL " %s 2>/dev/null", help[i]);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        rc = pclose(p);
+        if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0 || !strstr(out, "usage: sg_blecap -l"))
+            fail_msg("%s: exit %d, stdout \"%s\"", cmd, WEXITSTATUS(rc), out);
+    }
 }
 
 int main(void)

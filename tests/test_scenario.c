@@ -1,13 +1,16 @@
 /* Scenario files: the committed testdata/tracker CSVs are reproducible from their documented
  * generator command and track cleanly; CSV round trip; every malformed line is refused
- * with the file and line named. */
+ * with the file and line named; the sg_scenario tool's usage (exit 2) and --help (exit 0). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -15,6 +18,7 @@
 #include "sg_json.h"
 
 #define TD SG_SOURCE_DIR "/testdata/tracker/"
+#define SCEN SG_BINARY_DIR "/sg_scenario"
 
 static tracker *mk(const char *json)
 {
@@ -255,6 +259,35 @@ static void test_generator_config_errors(void **state)
     }
 }
 
+/* sg_scenario: wrong usage exits 2 with the usage on stderr; --help / -h (alone or after
+ * gen / run) print it on stdout and exit 0. */
+static void test_tool_usage(void **state)
+{
+    (void)state;
+    if (access(SCEN, X_OK) != 0)
+        skip(); /* tool not built (e.g. only the tests were built) */
+    static const struct {
+        const char *args;
+        int rc;
+    } cases[] = {
+        {"", 2},       {"frob", 2}, {"gen", 2}, {"run --truth x.csv", 2}, {"gen --bogus 1", 2},
+        {"--help", 0}, {"-h", 0},   {"gen --help", 0}, {"run --help", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char cmd[256], out[4096];
+        snprintf(cmd, sizeof cmd, SCEN " %s 2>/dev/null", cases[i].args);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        int st = pclose(p);
+        bool usage_out = strstr(out, "usage: sg_scenario gen") != NULL;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != cases[i].rc || usage_out != (cases[i].rc == 0))
+            fail_msg("%s: exit %d, expected %d; usage on stdout: %d", cmd, WEXITSTATUS(st),
+                     cases[i].rc, usage_out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_malformed_files),
         cmocka_unit_test(test_generator_config_errors),
+        cmocka_unit_test(test_tool_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /* sg_zonecheck tool: exit status 0 for the bundled venue (with its report naming the
- * zones), 1 with the loader's error for a malformed file, 2 for bad usage. */
+ * zones), 1 with the loader's error for a malformed file, 2 for bad usage, 0 and the
+ * usage on stdout for --help / -h. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +13,12 @@
 
 #include <cmocka.h>
 
-static int run(const char *args, char *out, size_t cap)
+/* Runs the tool with args; out gets its stdout, and its stderr too unless quiet_err. */
+static int run_err(const char *args, bool quiet_err, char *out, size_t cap)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/sg_zonecheck %s 2>&1", SG_BINARY_DIR, args);
+    snprintf(cmd, sizeof cmd, "%s/sg_zonecheck %s %s", SG_BINARY_DIR, args,
+             quiet_err ? "2>/dev/null" : "2>&1");
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t n = fread(out, 1, cap - 1, p);
@@ -22,6 +26,8 @@ static int run(const char *args, char *out, size_t cap)
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+static int run(const char *args, char *out, size_t cap) { return run_err(args, false, out, cap); }
 
 static void test_tool(void **state)
 {
@@ -52,6 +58,11 @@ static void test_tool(void **state)
     assert_non_null(strstr(out, "features[0] (id \"x\").properties.layer: must be one of"));
     assert_int_equal(run("--origin 91,0,0 x.geojson", out, sizeof out), 2);
     assert_int_equal(run("x.geojson", out, sizeof out), 2);
+    assert_int_equal(run_err("x.geojson --origin 0,0", true, out, sizeof out), 2);
+    assert_int_equal(run_err("--help", true, out, sizeof out), 0);
+    assert_non_null(strstr(out, "usage: sg_zonecheck --origin"));
+    assert_int_equal(run_err("-h", true, out, sizeof out), 0);
+    assert_non_null(strstr(out, "usage: sg_zonecheck --origin"));
 }
 
 int main(void)

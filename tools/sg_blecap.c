@@ -45,12 +45,13 @@ typedef struct {
     double lat, lon, t0;
 } opts;
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: sg_blecap -l LINKTYPE [--pcapng] [--ext [--chain]] [--phy 1m|2m|coded8|coded2]\n"
             "                 [-n SECONDS] [--id SERIAL] [--lat DEG --lon DEG] [--t0 UNIX_S]\n"
             "                 [--drip KEYFILE] -o FILE\n"
+            "       sg_blecap --help\n"
             "  LINKTYPE: 251, 256, 272 (sniffer link layer) or 187, 201, 254 (HCI reports)\n"
             "  --ext: Bluetooth 5 extended advertising with a Message Pack; --phy: its PHY\n");
 }
@@ -253,7 +254,10 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         double d;
-        if (!strcmp(a, "--pcapng")) {
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--pcapng")) {
             o.pcapng = true;
         } else if (!strcmp(a, "--ext")) {
             o.ext = true;
@@ -299,7 +303,7 @@ int main(int argc, char **argv)
             }
         } else {
             fprintf(stderr, "sg_blecap: bad argument \"%s\"%s\n", a, v ? "" : " (value missing?)");
-            usage();
+            usage(stderr);
             return 2;
         }
     }
@@ -307,7 +311,7 @@ int main(int argc, char **argv)
         (o.phy != BLE_PHY_1M && !o.ext)) {
         fprintf(stderr, "sg_blecap: need -o FILE and -l 251|256|272|187|201|254; --chain needs "
                         "--ext; legacy advertising is 1M only (--phy needs --ext)\n");
-        usage();
+        usage(stderr);
         return 2;
     }
     if (o.lt == BLE_LT_LL && o.phy != BLE_PHY_1M) {

@@ -30,7 +30,8 @@ static void usage(FILE *f)
             "         [--seed N]   (--scans writes one scan report per sensor per scan)\n"
             "       sg_scenario run --truth T.csv --meas M.csv [--scans S.csv]\n"
             "         [--config tracker.json] [--tracks out.csv] [--c M (50)] [--p P (2)]\n"
-            "         [--quiet]\n");
+            "         [--quiet]\n"
+            "       sg_scenario --help\n");
 }
 
 static int parse_d(const char *s, double *out)
@@ -64,6 +65,10 @@ static void on_scan(void *vctx, double t, const sg_track *tr, size_t n, const os
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
     if (argc < 2 || (strcmp(argv[1], "gen") && strcmp(argv[1], "run"))) {
         usage(stderr);
         return 2;

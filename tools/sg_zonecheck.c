@@ -16,10 +16,16 @@
 #include "geo.h"
 #include "zones.h"
 
+static void print_usage(FILE *f)
+{
+    fprintf(f, "usage: sg_zonecheck --origin LAT,LON,H [--ed269 [--geoid N] [--ground G]] FILE\n"
+               "                    [--at UNIX_SECONDS] [--point LAT,LON,ALT_HAE]...\n"
+               "       sg_zonecheck --help\n");
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: sg_zonecheck --origin LAT,LON,H [--ed269 [--geoid N] [--ground G]] FILE\n"
-                    "                    [--at UNIX_SECONDS] [--point LAT,LON,ALT_HAE]...\n");
+    print_usage(stderr);
     return 2;
 }
 
@@ -45,7 +51,10 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--origin") && v) {
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            print_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--origin") && v) {
             if (parse3(v, origin))
                 return usage();
             i++;
