@@ -494,16 +494,6 @@ static int on_wifi(void *user, double t, const rid_wifi_frame *f)
     return SG_OK;
 }
 
-static void *wifi_thread(void *arg)
-{
-    runner *s = arg;
-    sg_errinfo e = {0};
-    push_health(s, NAN, false); /* counters from the start */
-    int rc = rid_pcap_run(s->pcap, on_wifi, s, &e);
-    clock_done(s);
-    finish(s, rc, &e, NAN);
-    return NULL;
-}
 #endif
 
 /* ---------------------------------------------------------------- cameras */
@@ -537,17 +527,6 @@ static int on_frame(void *user, const camera_frame *f)
     return SG_OK;
 }
 
-static void *camera_thread(void *arg)
-{
-    runner *s = arg;
-    sg_errinfo e = {0};
-    push_health(s, NAN, false); /* counters from the start */
-    int rc = camera_run(s->cam, on_frame, s, &e);
-    clock_done(s);
-    finish(s, rc, &e, NAN);
-    return NULL;
-}
-
 /* ---------------------------------------------------------------- SAPIENT sensors */
 
 #if SG_WITH_SAPIENT
@@ -567,18 +546,35 @@ static void on_sapient_tick(void *user, double t)
         sapient_in_stop(s->sap);
     tick(s, t, false);
 }
+#endif
 
-static void *sapient_thread(void *arg)
+/* ---------------------------------------------------------------- inputs without a front end */
+
+/* Runs a camera, Wi-Fi capture or SAPIENT input to its end (the RF inputs have
+ * rf_thread, which flushes their front ends after). */
+static int run_input(runner *s, sg_errinfo *e)
+{
+#if SG_WITH_SAPIENT
+    if (s->sap)
+        return sapient_in_run(s->sap, on_sapient_meas, on_sapient_note, on_sapient_tick, s, e);
+#endif
+#if SG_WITH_PCAP
+    if (s->pcap)
+        return rid_pcap_run(s->pcap, on_wifi, s, e);
+#endif
+    return camera_run(s->cam, on_frame, s, e);
+}
+
+static void *input_thread(void *arg)
 {
     runner *s = arg;
     sg_errinfo e = {0};
     push_health(s, NAN, false); /* counters from the start */
-    int rc = sapient_in_run(s->sap, on_sapient_meas, on_sapient_note, on_sapient_tick, s, &e);
+    int rc = run_input(s, &e);
     clock_done(s);
     finish(s, rc, &e, NAN);
     return NULL;
 }
-#endif
 
 static void runner_stop(runner *s)
 {
@@ -645,15 +641,14 @@ int sensor_side_start(sensor_side *p, size_t *started, sg_errinfo *e)
 {
     *started = 0;
     for (size_t k = 0; k < p->n_run; k++) {
-        void *(*fn)(void *) = p->run[k].cam ? camera_thread : rf_thread;
+        bool other = p->run[k].cam != NULL; /* an input without a front end */
 #if SG_WITH_PCAP
-        if (p->run[k].pcap)
-            fn = wifi_thread;
+        other = other || p->run[k].pcap;
 #endif
 #if SG_WITH_SAPIENT
-        if (p->run[k].sap)
-            fn = sapient_thread;
+        other = other || p->run[k].sap;
 #endif
+        void *(*fn)(void *) = other ? input_thread : rf_thread;
         if (pthread_create(&p->run[k].th, NULL, fn, &p->run[k]) != 0)
             return sg_err_set(e, SG_ENOMEM, "cannot start the thread of sensor %s",
                               p->site->sensors[p->run[k].idx].id);
