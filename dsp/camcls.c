@@ -174,6 +174,36 @@ static int matrix(const cJSON *a, const char *where, const char *what, int rows,
     return SG_OK;
 }
 
+/* The layer array `key` of obj: 1..max layers, each read by layer_from_json. */
+static int layer_array(const cJSON *obj, const char *where, const char *key, int max,
+                       const cJSON **out, sg_errinfo *e)
+{
+    int rc = sgj_array(obj, where, key, true, out, e);
+    if (!rc && (cJSON_GetArraySize(*out) < 1 || cJSON_GetArraySize(*out) > max))
+        rc = sg_err_set(e, SG_ERANGE, "%s: %s: must have 1..%d layers, got %d", where, key, max,
+                        cJSON_GetArraySize(*out));
+    return rc;
+}
+
+/* One layer {"W": [1..max_out rows of `in` numbers], "b": [one a row]} named `where` (a
+ * row's errors name `row_what`): *out gets its rows; *W (row-major) and *b are allocated
+ * here and freed by the caller, also after an error. */
+static int layer_from_json(const cJSON *L, const char *where, const char *row_what, int in,
+                           int max_out, int *out, float **W, float **b, sg_errinfo *e)
+{
+    const cJSON *wj = cJSON_GetObjectItemCaseSensitive(L, "W");
+    int n = cJSON_IsArray(wj) ? cJSON_GetArraySize(wj) : 0;
+    if (n < 1 || n > max_out)
+        return sg_err_set(e, SG_EFORMAT, "%s.W: must be an array of 1..%d rows", where, max_out);
+    *out = n;
+    *W = malloc((size_t)n * (size_t)in * sizeof(float));
+    *b = malloc((size_t)n * sizeof(float));
+    if (!*W || !*b)
+        return sg_err_set(e, SG_ENOMEM, "%s: out of memory", where);
+    int rc = matrix(wj, where, row_what, n, in, *W, e);
+    return rc ? rc : num_array(cJSON_GetObjectItemCaseSensitive(L, "b"), where, "b", n, *b, e);
+}
+
 /* "cnn": {"size": CAMCROP_PX, "channels": 1..CAMCROP_SCALES (the first crop windows),
  * "conv": [{"W": [cout rows of cin*9], "b": [cout]}, 1..MAX_CONV], "embed": {"W": [ne rows
  * of flat], "b": [ne]}}. */
@@ -196,35 +226,19 @@ static int cnn_from_json(const cJSON *j, const char *where, cnn **out, sg_errinf
     if (!rc)
         rc = sgj_int(j, w, "channels", true, 0, 1, CAMCROP_SCALES, &ch, e);
     if (!rc)
-        rc = sgj_array(j, w, "conv", true, &conv, e);
-    if (!rc && (cJSON_GetArraySize(conv) < 1 || cJSON_GetArraySize(conv) > MAX_CONV))
-        rc = sg_err_set(e, SG_ERANGE, "%s: conv: must have 1..%d layers, got %d", w, MAX_CONV,
-                        cJSON_GetArraySize(conv));
+        rc = layer_array(j, w, "conv", MAX_CONV, &conv, e);
     int cin = (int)ch, side = CAMCROP_PX;
     const cJSON *L;
     if (!rc)
         cJSON_ArrayForEach(L, conv) {
             char wl[128];
             snprintf(wl, sizeof wl, "%s.conv[%d]", w, c->nconv);
-            const cJSON *W = cJSON_GetObjectItemCaseSensitive(L, "W");
-            int co = cJSON_IsArray(W) ? cJSON_GetArraySize(W) : 0;
-            if (co < 1 || co > MAX_CH) {
-                rc = sg_err_set(e, SG_EFORMAT, "%s.W: must be an array of 1..%d rows", wl, MAX_CH);
-                break;
-            }
             int k = c->nconv++;
             c->cin[k] = cin;
-            c->cout[k] = co;
-            c->cw[k] = malloc((size_t)co * (size_t)cin * 9 * sizeof(float));
-            c->cb[k] = malloc((size_t)co * sizeof(float));
-            if (!c->cw[k] || !c->cb[k]) {
-                rc = sg_err_set(e, SG_ENOMEM, "%s: out of memory", wl);
+            if ((rc = layer_from_json(L, wl, "W", cin * 9, MAX_CH, &c->cout[k], &c->cw[k],
+                                      &c->cb[k], e)))
                 break;
-            }
-            if ((rc = matrix(W, wl, "W", co, cin * 9, c->cw[k], e)) ||
-                (rc = num_array(cJSON_GetObjectItemCaseSensitive(L, "b"), wl, "b", co, c->cb[k], e)))
-                break;
-            cin = co;
+            cin = c->cout[k];
             side /= 2;
         }
     if (!rc)
@@ -303,44 +317,19 @@ static member *member_from_json(const cJSON *doc, const char *where, sg_errinfo 
     if (!rc)
         rc = sgj_number(doc, where, "drone_min_conf", false, -1, 0, 1, &m->drone_min_conf, e);
     if (!rc)
-        rc = sgj_array(doc, where, "layers", true, &layers, e);
-    if (!rc && (cJSON_GetArraySize(layers) < 1 || cJSON_GetArraySize(layers) > MAX_LAYERS))
-        rc = sg_err_set(e, SG_ERANGE, "%s: layers: must have 1..%d layers, got %d", where,
-                        MAX_LAYERS, cJSON_GetArraySize(layers));
+        rc = layer_array(doc, where, "layers", MAX_LAYERS, &layers, e);
     int prev = m->nf + (m->cnn ? m->cnn->ne : 0);
     const cJSON *L;
     if (!rc)
         cJSON_ArrayForEach(L, layers) {
             char w[96];
             snprintf(w, sizeof w, "%s: layers[%d]", where, m->nl);
-            const cJSON *W = cJSON_GetObjectItemCaseSensitive(L, "W");
-            int out = cJSON_IsArray(W) ? cJSON_GetArraySize(W) : 0;
-            if (out < 1 || out > MAX_WIDTH) {
-                rc = sg_err_set(e, SG_EFORMAT, "%s.W: must be an array of 1..%d rows", w,
-                                MAX_WIDTH);
+            int k = m->nl++;
+            m->in[k] = prev;
+            if ((rc = layer_from_json(L, w, "W row", prev, MAX_WIDTH, &m->out[k], &m->W[k],
+                                      &m->b[k], e)))
                 break;
-            }
-            m->in[m->nl] = prev;
-            m->out[m->nl] = out;
-            m->W[m->nl] = malloc((size_t)out * (size_t)prev * sizeof(float));
-            m->b[m->nl] = malloc((size_t)out * sizeof(float));
-            if (!m->W[m->nl] || !m->b[m->nl]) {
-                rc = sg_err_set(e, SG_ENOMEM, "%s: out of memory", w);
-                break;
-            }
-            int r = 0;
-            const cJSON *row;
-            cJSON_ArrayForEach(row, W) {
-                if ((rc = num_array(row, w, "W row", prev, m->W[m->nl] + (size_t)r * prev, e)))
-                    break;
-                r++;
-            }
-            if (!rc)
-                rc = num_array(cJSON_GetObjectItemCaseSensitive(L, "b"), w, "b", out, m->b[m->nl], e);
-            m->nl++;
-            prev = out;
-            if (rc)
-                break;
+            prev = m->out[k];
         }
     if (!rc && prev != CAMCLS_N)
         rc = sg_err_set(e, SG_EFORMAT, "%s: last layer must have %d outputs (classes), got %d",
