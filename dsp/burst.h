@@ -113,7 +113,7 @@ typedef struct {
 } burstdet_stats;
 
 /* Defaults for nfft/hop: threshold 7 dB, seed 10 dB, wide 8 bins at 3.5/5.5 dB, band detector off
- * (band_sigma 4, band_seed_sigma 6, band_kappa 1.944: Hann), smooth 2, merge 2, gap 1, min_frames 1,
+ * (band_sigma 4, band_seed_sigma 6, band_kappa 1.944: Hann), smooth 2, merge 2, gap 0, min_frames 1,
  * min_bins 3, max_frames 4096, warm-up 64, alpha 1/128, busy 1e-5, decim 4,
  * 64 regions. */
 void burstdet_cfg_default(burstdet_cfg *cfg, unsigned nfft, unsigned hop);

@@ -71,10 +71,10 @@ typedef struct {
                                 default 8e6 (DroneID's 9 MHz less centre slack). Off at
                                 rates where it spans fewer than 16 bins or the whole
                                 capture band (then it is nfft - 8 bins or more) */
-    double band_sigma;       /* band threshold, noise sigmas, 2..20; default 4.5 */
-    double band_seed_sigma;  /* band seed, band_sigma..40; default 6.5 */
+    double band_sigma;       /* band threshold, noise sigmas, 2..20; default 4 */
+    double band_seed_sigma;  /* band seed, band_sigma..40; default 6 */
     unsigned merge_bins;     /* join hot runs this close, 0..64; default 8 */
-    unsigned gap_frames;     /* frames a burst may fade and go on, 0..64; default 1 */
+    unsigned gap_frames;     /* frames a burst may fade and go on, 0..64; default 0 */
     double min_duration_s;   /* shorter bursts are dropped (counted), >= 0; default 0 */
     double min_bandwidth_hz; /* narrower bursts are dropped (counted), >= 0; default 3 bins */
     double max_burst_s;      /* longer emissions are cut (CONTINUING), 1e-4..10 s; default 0.05 */
