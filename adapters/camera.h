@@ -76,6 +76,9 @@ typedef struct {
                                             camera_cfg_default: false; from JSON: the
                                             sensor's "body_bearings", default true like the
                                             registry's default for cameras */
+    bool all_crops;                      /* tools (training dumps): every camfeat_crops window
+                                            of every detection; false (default) = only the
+                                            windows the classifier reads (the rest 0) */
     skydet_cfg det;                      /* width/height are filled from the stream */
 } camera_cfg;
 
@@ -92,7 +95,8 @@ typedef struct {
     const sg_measurement *meas;   /* one SG_MEAS_BEARING per detection, same order */
     size_t n_meas;
     const float *feats;           /* n_dets x CAMFEAT_N features (camfeat), same order */
-    const float *crops;           /* n_dets x CAMCROP_N appearance crops (camfeat_crops) */
+    const float *crops;           /* n_dets x CAMCROP_N appearance crops (camfeat_crops_n:
+                                     the windows the classifier reads, all with all_crops) */
     const double *probs;          /* n_dets x CAMCLS_N class probabilities; NULL without
                                      a classifier */
     const skydet_det *cands;      /* every candidate blob (confirmed or not), for tools */

@@ -52,6 +52,7 @@ struct camera {
     skydet_det *kept;                 /* detections that passed the elevation mask */
     camfeat *feat;                    /* tracklet histories -> feature vectors */
     camcls *model;                    /* classifier, NULL = none */
+    int crop_scales;                  /* crop windows computed (camfeat_crops_n) */
     float *feats;                     /* max_tracklets x CAMFEAT_N */
     float *crops;                     /* max_tracklets x CAMCROP_N */
     double *probs;                    /* max_tracklets x CAMCLS_N */
@@ -304,6 +305,7 @@ camera *camera_create(const camera_cfg *cfg, sg_errinfo *e)
         return NULL;
     }
     c->c.drone_min_conf = camera_drone_min_conf(cfg, c->model);
+    c->crop_scales = cfg->all_crops ? CAMCROP_SCALES : camcls_crop_channels(c->model);
 
     char *desc;
     if (strstr(cfg->pipeline, "name=" SINK_NAME))
@@ -517,7 +519,7 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
             double *p = c->probs + nm * CAMCLS_N;
             float *cr = c->crops + nm * CAMCROP_N;
             camfeat_compute(c->feat, f.pixels, (size_t)c->w, &all[i], x);
-            camfeat_crops(c->feat, f.pixels, (size_t)c->w, &all[i], cr);
+            camfeat_crops_n(c->feat, f.pixels, (size_t)c->w, &all[i], c->crop_scales, cr);
             if (c->model) {
                 camcls_predict_crop(c->model, x, cr, p);
                 smooth_class(c, all[i].track_id, p);

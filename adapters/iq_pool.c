@@ -185,6 +185,23 @@ void iq_pool_halt(iq_pool *q)
     pthread_cond_broadcast(&q->cv);
 }
 
+/* A queued block the consumer will not deliver: its samples are lost, counted. */
+static void lose(iq_pool *q, iq_pool_block *b)
+{
+    if (b->n) {
+        atomic_fetch_add(&q->dropped_samples, b->n);
+        atomic_fetch_add(&q->dropped_blocks, 1);
+    }
+    iq_pool_release(q, b);
+}
+
+void iq_pool_discard(iq_pool *q)
+{
+    unsigned i;
+    while (ring_pop(&q->ready, &i))
+        lose(q, &q->blocks[i]);
+}
+
 void iq_pool_stats_get(iq_pool *q, iq_pool_stats *out)
 {
     out->blocks_committed = atomic_load(&q->committed);
@@ -208,7 +225,11 @@ int iq_pool_pump(iq_pool *q, sg_iq_sink sink, void *user, const sg_iq_block *tmp
                 break;
             continue;
         }
-        if (b->n && !rc) {
+        if (rc) { /* the sink failed: what is still queued is lost, counted */
+            lose(q, b);
+            continue;
+        }
+        if (b->n) {
             sg_iq_block blk = *tmpl;
             blk.x = b->x;
             blk.n = b->n;

@@ -35,8 +35,10 @@ typedef struct {
 
 typedef struct {
     uint64_t blocks_committed;
-    uint64_t blocks_dropped;   /* acquire found no free block */
-    uint64_t samples_dropped;  /* lost (pool empty or device overflow via drop()) */
+    uint64_t blocks_dropped;   /* acquire found no free block, or a queued block was
+                                  never delivered (the sink failed, the input stopped) */
+    uint64_t samples_dropped;  /* lost (pool empty, device overflow via drop(), or
+                                  queued but never delivered) */
     uint32_t depth;            /* blocks waiting for the consumer now */
     uint32_t capacity;         /* blocks in the pool */
 } iq_pool_stats;
@@ -64,6 +66,9 @@ iq_pool_block *iq_pool_get(iq_pool *q, int timeout_ms);
 void iq_pool_release(iq_pool *q, iq_pool_block *b);
 /* Wakes a waiting consumer; later get() calls return what is queued, then NULL. */
 void iq_pool_halt(iq_pool *q);
+/* Consumer, once the producer has stopped: gives every queued block back, counting
+ * its samples as dropped (blocks the input stopped before delivering). */
+void iq_pool_discard(iq_pool *q);
 void iq_pool_stats_get(iq_pool *q, iq_pool_stats *out);
 
 /* Fills a live adapter's stats: delivered samples/blocks, the pool's drops,
@@ -73,9 +78,11 @@ void iq_pool_adapter_stats(iq_pool *q, uint64_t samples, uint64_t blocks,
 
 /* The consumer side of a live adapter's run(): hands queued blocks to sink, stamped
  * with the rate, centre frequency (unless the block has its own) and t0 of `tmpl`, until *stop is set or
- * *producer_done is set and the queue is empty. Counts delivered samples/blocks.
- * Returns the sink's first non-zero code (and sets *stop), else 0. Blocks only in
- * iq_pool_get (50 ms at a time). */
+ * *producer_done is set and the queue is empty. Counts delivered samples/blocks;
+ * blocks queued after the sink failed are counted as dropped. Returns the sink's
+ * first non-zero code (and sets *stop), else 0. Blocks only in iq_pool_get (50 ms at
+ * a time). The caller stops its producer, then calls iq_pool_discard for what the
+ * producer committed after the pump's last look. */
 int iq_pool_pump(iq_pool *q, sg_iq_sink sink, void *user, const sg_iq_block *tmpl,
                  atomic_bool *stop, atomic_bool *producer_done,
                  atomic_uint_least64_t *samples, atomic_uint_least64_t *blocks);

@@ -349,6 +349,7 @@ int iq_rx_run(iq_rx *r, sg_iq_sink sink, void *user, sg_errinfo *e)
                           &r->blocks);
     atomic_store(&r->stop, true);
     pthread_join(th, NULL);
+    iq_pool_discard(r->pool); /* committed after the pump's last look: counted lost */
     r->ops->deactivate(r->dev);
     if (!rc && atomic_load(&r->dev_failed))
         rc = sg_err_set(e, SG_ENODEV, "\"%s\": %s", r->name, r->dev_err);

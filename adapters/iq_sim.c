@@ -240,6 +240,7 @@ static int sim_run(void *st, sg_iq_sink sink, void *user, sg_errinfo *e)
     int rc = iq_pool_pump(s->pool, sink, user, &tmpl, &s->stop, &s->done, &s->samples, &s->blocks);
     atomic_store(&s->stop, true);
     pthread_join(th, NULL);
+    iq_pool_discard(s->pool); /* committed after the pump's last look: counted lost */
     if (!rc && s->err[0])
         rc = sg_err_set(e, SG_EINVAL, "sim: %s", s->err);
     return rc;

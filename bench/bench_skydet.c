@@ -96,6 +96,7 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
     skydet *q = skydet_create(&c, &e);
     camfeat *cf = classify ? camfeat_create(w, h, false, 128, &e) : NULL;
     camcls *m = classify ? camcls_load(g_model, &e) : NULL;
+    int scales = camcls_crop_channels(m); /* the windows the model reads, as the camera */
     if (!q || (classify && (!cf || !m))) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;
@@ -129,7 +130,7 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
                 float x[CAMFEAT_N], crop[CAMCROP_N];
                 double p[CAMCLS_N];
                 camfeat_compute(cf, img, (size_t)w, &d[i], x);
-                camfeat_crops(cf, img, (size_t)w, &d[i], crop);
+                camfeat_crops_n(cf, img, (size_t)w, &d[i], scales, crop);
                 camcls_predict_crop(m, x, crop, p);
             }
             ndet += (long)nd;

@@ -412,6 +412,15 @@ bool camcls_uses_crops(const camcls *c)
     return false;
 }
 
+int camcls_crop_channels(const camcls *c)
+{
+    int ch = 0;
+    for (int i = 0; c && i < c->n; i++)
+        if (c->m[i]->cnn && c->m[i]->cnn->cin[0] > ch)
+            ch = c->m[i]->cnn->cin[0];
+    return ch;
+}
+
 int camcls_members(const camcls *c)
 {
     return c ? c->n : 0;

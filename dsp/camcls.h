@@ -65,6 +65,9 @@ void camcls_destroy(camcls *m);
 
 /* true if the model has an appearance branch (a "cnn" member) that reads crops. */
 bool camcls_uses_crops(const camcls *m);
+/* Crop windows the model reads (the most "channels" of its members' "cnn"; 0 without
+ * one): camfeat_crops_n with this many gives the same probabilities as all windows. */
+int camcls_crop_channels(const camcls *m);
 /* Networks averaged: 1 for a model file, the member count for an ensemble. */
 int camcls_members(const camcls *m);
 

@@ -430,12 +430,20 @@ int camfeat_compute(camfeat *f, const uint8_t *img, size_t stride, const skydet_
 int camfeat_crops(const camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
                   float out[CAMCROP_N])
 {
+    return camfeat_crops_n(f, img, stride, d, CAMCROP_SCALES, out);
+}
+
+int camfeat_crops_n(const camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
+                    int scales, float out[CAMCROP_N])
+{
     static const int mult[CAMCROP_SCALES] = {2, 4, 8};
-    if (!f || !img || !d || !out)
+    if (!f || !img || !d || !out || scales < 0 || scales > CAMCROP_SCALES)
         return SG_EINVAL;
     int wd = d->x1 - d->x0 + 1, ht = d->y1 - d->y0 + 1;
     int L = wd > ht ? wd : ht;
-    for (int s = 0; s < CAMCROP_SCALES; s++) {
+    memset(out + scales * CAMCROP_PX * CAMCROP_PX, 0,
+           (size_t)(CAMCROP_SCALES - scales) * CAMCROP_PX * CAMCROP_PX * sizeof *out);
+    for (int s = 0; s < scales; s++) {
         double side = fmax(CAMCROP_MIN_PX, (double)mult[s] * L);
         double cell = side / CAMCROP_PX, x0 = d->x + 0.5 - 0.5 * side, y0 = d->y + 0.5 - 0.5 * side;
         int sub = cell >= 3 ? 3 : cell >= 2 ? 2 : 1; /* samples per cell and axis */

@@ -82,6 +82,11 @@ double *camfeat_track_state(camfeat *f, uint32_t track_id, int **count);
 #define CAMCROP_MIN_PX 8
 int camfeat_crops(const camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
                   float out[CAMCROP_N]);
+/* Same, only the first `scales` windows (0..CAMCROP_SCALES: those a model reads,
+ * camcls_crop_channels); the others are 0. Window s is bit-identical to
+ * camfeat_crops's. SG_EINVAL on NULL arguments or scales out of range. */
+int camfeat_crops_n(const camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
+                    int scales, float out[CAMCROP_N]);
 
 /* Short identifier of feature i (0 <= i < CAMFEAT_N), e.g. "speed_px"; NULL otherwise. */
 const char *camfeat_name(int i);

@@ -205,6 +205,29 @@ static inline bool log_contains(const char *log_path, const char *text)
     return found;
 }
 
+/* The last message of a type in a --record-out file (what the daemon published, in
+ * order, whether or not a subscriber received it), or NULL; the caller deletes it. */
+static inline cJSON *harness_record_last(const char *record, const char *type)
+{
+    FILE *f = fopen(record, "r");
+    if (!f)
+        return NULL;
+    static char line[1 << 18];
+    cJSON *last = NULL;
+    while (fgets(line, sizeof line, f)) {
+        char *sp = strchr(line, ' ');
+        cJSON *j = sp ? cJSON_Parse(sp + 1) : NULL;
+        if (j && strcmp(jstr(j, "type"), type) == 0) {
+            cJSON_Delete(last);
+            last = j;
+        } else {
+            cJSON_Delete(j);
+        }
+    }
+    fclose(f);
+    return last;
+}
+
 /* Holds a --record-out file to docs/feed-schema.json and .md (tests/feed_schema_check.py
  * with Debian's python, since a pyenv shim on PATH may lack its packages): every message
  * valid, topic agreeing with the body, exact `time`, no undocumented field (in the record

@@ -289,6 +289,49 @@ static void test_committed_model(void **state)
     }
 }
 
+/* The camera computes only the crop windows the model reads (camcls_crop_channels):
+ * the committed 2-channel model gives bit-identical probabilities from those as from
+ * all CAMCROP_SCALES windows, on a textured frame with an object. */
+static void test_crops_read_only(void **state)
+{
+    (void)state;
+    sg_errinfo e = {0};
+    camcls *m = camcls_load(SG_SOURCE_DIR "/config/camcls.json", &e);
+    if (!m)
+        fail_msg("%s", e.msg);
+    assert_int_equal(camcls_crop_channels(m), 2);
+    assert_int_equal(camcls_crop_channels(NULL), 0);
+    const int w = 160, h = 120, plane = CAMCROP_PX * CAMCROP_PX;
+    uint8_t *img = flat_frame(w, h, 120);
+    unsigned r = 7;
+    for (int i = 0; i < w * h; i++) { /* sky texture, then a dark object */
+        r = r * 1103515245u + 12345u;
+        img[i] = (uint8_t)(100 + (r >> 16) % 40);
+    }
+    for (int y = 55; y < 63; y++)
+        memset(img + (size_t)y * w + 76, 30, 9);
+    camfeat *f = new_camfeat(w, h, 4);
+    skydet_det d = {.x = 80, .y = 59, .x0 = 76, .x1 = 84, .y0 = 55, .y1 = 62, .track_id = 1};
+    float x[CAMFEAT_N], all[CAMCROP_N], part[CAMCROP_N];
+    assert_int_equal(camfeat_compute(f, img, (size_t)w, &d, x), SG_OK);
+    assert_int_equal(camfeat_crops(f, img, (size_t)w, &d, all), SG_OK);
+    memset(part, 0x7f, sizeof part); /* what is not computed must not stay garbage */
+    assert_int_equal(camfeat_crops_n(f, img, (size_t)w, &d, camcls_crop_channels(m), part),
+                     SG_OK);
+    assert_memory_equal(part, all, 2 * (size_t)plane * sizeof *part);
+    for (int i = 2 * plane; i < CAMCROP_N; i++)
+        assert_true(part[i] == 0.0f);
+    double pa[CAMCLS_N], pp[CAMCLS_N];
+    int ka = camcls_predict_crop(m, x, all, pa), kp = camcls_predict_crop(m, x, part, pp);
+    assert_int_equal(ka, kp);
+    assert_memory_equal(pa, pp, sizeof pa); /* bit-identical */
+    assert_int_equal(camfeat_crops_n(f, img, (size_t)w, &d, CAMCROP_SCALES + 1, part), SG_EINVAL);
+    assert_int_equal(camfeat_crops_n(f, img, (size_t)w, &d, -1, part), SG_EINVAL);
+    camfeat_destroy(f);
+    free(img);
+    camcls_destroy(m);
+}
+
 static void test_publish_rule(void **state)
 {
     (void)state;
@@ -694,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_model_threshold),   cmocka_unit_test(test_cnn_math),
         cmocka_unit_test(test_bad_cnn_models),    cmocka_unit_test(test_committed_vectors),
         cmocka_unit_test(test_ensemble_math),     cmocka_unit_test(test_bad_ensembles),
+        cmocka_unit_test(test_crops_read_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

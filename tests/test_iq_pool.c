@@ -153,12 +153,58 @@ static void test_fast_device_slow_consumer(void **state)
     iq_pool_destroy(p.q);
 }
 
+static int fail_sink(void *user, const sg_iq_block *b)
+{
+    (void)b;
+    ++*(int *)user;
+    return SG_EIO;
+}
+
+/* A sink that fails and blocks committed after the pump's last look: their samples
+ * are counted lost (delivered + dropped = produced) and their blocks come back. */
+static void test_undelivered_counted(void **state)
+{
+    (void)state;
+    sg_errinfo e = {0};
+    iq_pool *q = iq_pool_create(4, 100, &e);
+    assert_non_null(q);
+    for (int k = 0; k < 3; k++) {
+        iq_pool_block *b = iq_pool_acquire(q);
+        assert_non_null(b);
+        b->n = 100;
+        iq_pool_commit(q, b);
+    }
+    iq_pool_drop(q, 50);
+    atomic_bool stop = false, done = true;
+    atomic_uint_least64_t samples = 0, blocks = 0;
+    int calls = 0;
+    sg_iq_block tmpl = {.sample_rate = 1e6};
+    assert_int_equal(iq_pool_pump(q, fail_sink, &calls, &tmpl, &stop, &done, &samples, &blocks),
+                     SG_EIO);
+    assert_int_equal(calls, 1); /* nothing after the failure reaches the sink */
+    assert_true(atomic_load(&stop));
+    iq_pool_block *late = iq_pool_acquire(q); /* the device's last block, after the pump */
+    assert_non_null(late);
+    late->n = 70;
+    iq_pool_commit(q, late);
+    iq_pool_discard(q);
+    iq_pool_stats st;
+    iq_pool_stats_get(q, &st);
+    assert_int_equal(st.depth, 0);
+    assert_int_equal(atomic_load(&samples) + st.samples_dropped, 3 * 100 + 50 + 70);
+    assert_int_equal(st.samples_dropped, 2 * 100 + 50 + 70);
+    for (int k = 0; k < 4; k++) /* every block is free again */
+        assert_non_null(iq_pool_acquire(q));
+    iq_pool_destroy(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_stalled_consumer),
         cmocka_unit_test(test_fast_device_slow_consumer),
+        cmocka_unit_test(test_undelivered_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -643,6 +643,7 @@ int main(int argc, char **argv)
         if (ir) /* a thermal clip runs the thermal camera's detector defaults */
             camera_thermal_detector_defaults(&cfg.det);
         cfg.max_seconds = seconds;
+        cfg.all_crops = crops != NULL; /* the dump holds every window, whatever the model */
         cfg.drone_min_conf = min_conf;
         if (smooth)
             cfg.class_smooth = smooth;
