@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <fftw3.h>
 #if defined(__SSE2__)
@@ -20,6 +19,7 @@
 #endif
 
 #include "sg_json.h"
+#include "sg_mem.h"
 
 void frontend_cfg_default(frontend_cfg *c)
 {
@@ -143,7 +143,7 @@ static void release(frontend *q)
 {
     spectro_destroy(q->sp);
     burstdet_destroy(q->det);
-    fe_ring_free(q->ring);
+    free(q->ring);
     free(q->copy);
     q->sp = NULL;
     q->det = NULL;
@@ -280,7 +280,7 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
         return sg_err_set(e, SG_ERANGE,
                           "frontend: max_burst_s %g s at %g Hz needs a %llu-sample ring (too big)",
                           c->max_burst_s, fs, (unsigned long long)cap);
-    q->ring = fe_ring_alloc(cap);
+    q->ring = sg_alloc_touched(cap * sizeof *q->ring); /* first pass without page faults */
     q->ring_mask = cap - 1;
     q->ring_stream = cap * sizeof *q->ring > FE_STREAM_BYTES;
     q->copy_cap = (size_t)(longest + 2 * c->nfft + 2 * q->margin + hop);
@@ -662,29 +662,4 @@ const char *frontend_error(const frontend *q)
 float frontend_floor(const frontend *q, unsigned k)
 {
     return q->det ? burstdet_floor(q->det, k) : NAN;
-}
-
-/* The IQ ring's memory (n samples, zeroed): 2 MB-aligned and advised for transparent huge
- * pages, and every page touched now. A ring of 32-256 MB in 4 kB pages took a page fault
- * per page on the stream's first pass through it (~10 % of a 200 Msps sensor's CPU over
- * its first ring's length of input, and TLB misses on every pass); here the set-up pays
- * the faults, before the first sample, and huge pages make them few. */
-float complex *fe_ring_alloc(uint64_t n)
-{
-    const size_t huge = (size_t)2 << 20, bytes = (size_t)n * sizeof(float complex);
-    void *p = NULL;
-    if (bytes < huge)
-        return calloc((size_t)n, sizeof(float complex));
-    if (posix_memalign(&p, huge, bytes) != 0)
-        return NULL;
-#if defined(MADV_HUGEPAGE)
-    (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice: without it, 4 kB pages */
-#endif
-    memset(p, 0, bytes);
-    return p;
-}
-
-void fe_ring_free(float complex *ring)
-{
-    free(ring);
 }

@@ -71,11 +71,6 @@ uint64_t fe_copy_limited(float complex *restrict dst, const float complex *restr
 uint64_t fe_ring_write(float complex *ring, uint64_t mask, uint64_t idx,
                        const float complex *src, size_t n, bool stream, size_t *first);
 
-/* The IQ ring: n samples, zeroed, its pages faulted in (huge pages where the kernel gives
- * them); NULL when out of memory. Free with fe_ring_free. */
-float complex *fe_ring_alloc(uint64_t n);
-void fe_ring_free(float complex *ring);
-
 /* frontend_mt.c. Chunks written ahead of the detector per step (sizes the ring). */
 unsigned fe_mt_step_chunks(unsigned threads);
 /* Starts threads - 1 workers with their own spectrograms (cfg as the caller's). */

@@ -26,6 +26,7 @@
  * completes before frontend_execute returns: a burst is delivered in the same call as
  * with one thread, and nothing is queued between calls (no added latency; the jobs of a
  * step are bounded; nothing is dropped inside the front end). */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "frontend_int.h"
 
 #include <pthread.h>
@@ -116,6 +117,7 @@ static void *worker_main(void *arg)
 {
     fe_worker *w = arg;
     fe_pool *p = w->p;
+    pthread_setname_np(pthread_self(), "sg-fe-worker"); /* top -H, bench/daemon_pairs.py */
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
         if (p->cfront < p->cback) { /* the oldest cells first: the regions wait for them */

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sg_mem.h"
+
 typedef struct {
     bool is_burst;
     chain_burst cb;
@@ -77,7 +79,7 @@ sensor_chain *sensor_chain_create(size_t slots, size_t iq_samples, const sensor_
     c->slots = slots;
     c->iq_cap = iq_samples;
     c->q = calloc(slots, sizeof *c->q);
-    c->iq = malloc(iq_samples * sizeof *c->iq);
+    c->iq = sg_alloc_touched(iq_samples * sizeof *c->iq); /* no faults on the first pass */
     bool sync_ok = pthread_mutex_init(&c->mu, NULL) == 0;
     bool cv1 = sync_ok && pthread_cond_init(&c->can_put, NULL) == 0;
     bool cv2 = cv1 && pthread_cond_init(&c->can_take, NULL) == 0;
@@ -130,7 +132,7 @@ static int iq_grow(sensor_chain *c, size_t n)
 {
     while (c->q_tail != c->q_head)
         pthread_cond_wait(&c->can_put, &c->mu);
-    float complex *x = malloc(2 * n * sizeof *x);
+    float complex *x = sg_alloc_touched(2 * n * sizeof *x);
     if (!x)
         return SG_ENOMEM;
     free(c->iq);
