@@ -12,6 +12,8 @@ Per run it also takes the wall-clock real-time factor (capture s / (wall - the s
 venue's wall)) and, sampling /proc/PID/task/*/schedstat every 2 ms, the CPU of each thread
 (ns, the last sample before the thread ended): printed as CPU seconds per second of input
 of the busiest thread (on a machine with a free core per thread, real time needs this < 1),
+of all threads together (schedstat, start-up included: unlike the wait4 figure it is not net
+of the start-up venue, so work a build moves into set-up still counts),
 and of the threads named sg-sensor / sg-burst / sg-read (this branch names them; an older
 build's threads are all "skyguardd", so only the busiest is shown for it).
 
@@ -103,6 +105,7 @@ def main():
                     got[name].append({'mss': samples / max(c1 - c0, 1e-6) / 1e6, 'rss': rss,
                                       'xrt': d / max(w1 - w0, 0.01), 'cores': (c1 - c0) / d,
                                       'ns': (c1 - c0) / samples * 1e9, 'busy': busy / d,
+                                      'tsum': sum(by.values()) / d,
                                       'by': {k: v / d for k, v in by.items()}})
             a = [x['mss'] for x in got['new']]
             b = [x['mss'] for x in got['old']]
@@ -118,7 +121,8 @@ def main():
                 per = '; '.join(f'{k} {med([x["by"].get(k, 0) for x in g])}' for k in names)
                 print(f'  {name}: x real time {med([x["xrt"] for x in g])}, cores (CPU s per s of '
                       f'input) {med([x["cores"] for x in g])}, ns CPU per sample '
-                      f'{med([x["ns"] for x in g])}, busiest thread {med([x["busy"] for x in g])}'
+                      f'{med([x["ns"] for x in g])}, busiest thread {med([x["busy"] for x in g])}, '
+                      f'all threads {med([x["tsum"] for x in g])}'
                       f'{"; " + per if per else ""}', flush=True)
     print(f'load {open("/proc/loadavg").read().strip()}', flush=True)
 

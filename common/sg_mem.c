@@ -10,14 +10,17 @@ void *sg_alloc_touched(size_t bytes)
     const size_t huge = (size_t)2 << 20;
     if (!bytes)
         return NULL;
-    if (bytes < huge)
-        return calloc(1, bytes);
     void *p = NULL;
-    if (posix_memalign(&p, huge, bytes) != 0)
-        return NULL;
+    if (bytes < huge) {
+        if (!(p = malloc(bytes)))
+            return NULL;
+    } else {
+        if (posix_memalign(&p, huge, bytes) != 0)
+            return NULL;
 #if defined(MADV_HUGEPAGE)
-    (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: without it, 4 kB pages */
+        (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: without it, 4 kB pages */
 #endif
+    }
     memset(p, 0, bytes); /* faults every page in (and the buffer is zeroed as calloc's) */
     return p;
 }

@@ -9,7 +9,7 @@
  * transparent huge pages when at least 2 MB (the kernel may still give 4 kB pages). A
  * buffer from malloc takes a page fault per 4 kB page the first time the stream passes
  * through it, on the thread that writes it; this moves that cost to set-up and makes the
- * faults (and TLB misses on every later pass) few. NULL when out of memory (or bytes 0).
+ * faults (and TLB misses on every later pass) few. NULL when out of memory or bytes is 0.
  * Free with free(). Thread-safe; does not block beyond the allocation itself. */
 void *sg_alloc_touched(size_t bytes);
 
