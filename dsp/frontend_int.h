@@ -33,8 +33,8 @@ struct frontend_s {
     uint64_t ring_mask;
     bool ring_stream;     /* the ring is written with streaming stores (FE_STREAM_BYTES) */
     uint64_t ring_keep;   /* samples of history the ring guarantees behind head (its size with
-                             one thread; with threads > 1 the ring is larger by a step written
-                             ahead of the detector) */
+                             one thread; with threads > 1 a step less, the step written ahead
+                             of the detector, which is never less than one thread needs) */
     uint64_t head;        /* stream index one past the newest sample the detector has seen */
     uint64_t valid_from;  /* first sample after the last gap */
     float complex *copy;  /* contiguous IQ for the callback */
