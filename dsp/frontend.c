@@ -271,7 +271,10 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
     if (q->pool) { /* room for the step written ahead of the detector: in the rounding's
                       slack when it has room (the ring would double for a step), else more */
         uint64_t ahead = (uint64_t)fe_mt_step_chunks(c->threads) * q->chunk + c->nfft;
-        if (cap >= need + ahead)
+        /* kept beyond need: a region may close up to gap_frames + band_gap_frames frames
+           after its end, so no window one thread reads from the ring is lost */
+        uint64_t late = (uint64_t)(bc.band_gap_frames + c->gap_frames + 1) * hop + c->nfft;
+        if (cap >= need + late + ahead)
             q->ring_keep = cap - ahead;
         while (cap < q->ring_keep + ahead)
             cap <<= 1;
