@@ -33,8 +33,9 @@ struct frontend_s {
     uint64_t ring_mask;
     bool ring_stream;     /* the ring is written with streaming stores (FE_STREAM_BYTES) */
     uint64_t ring_keep;   /* samples of history the ring guarantees behind head (its size with
-                             one thread; with threads > 1 a step less, the step written ahead
-                             of the detector, which is never less than one thread needs) */
+                             one thread; with threads > 1 one thread's with the ring doubled,
+                             or the ring less the step written ahead of the detector where that
+                             still holds what one thread reads: frontend.c setup) */
     uint64_t head;        /* stream index one past the newest sample the detector has seen */
     uint64_t valid_from;  /* first sample after the last gap */
     float complex *copy;  /* contiguous IQ for the callback */
