@@ -191,6 +191,8 @@ struct droneid_rx {
     float l[3][DRONEID_K + 4];
     uint8_t bits[DRONEID_K];
     float complex Y[DRONEID_MAX_SYM][DRONEID_NFFT];
+    int rev[DRONEID_NFFT];                  /* bit-reversed order (droneid_fft_lanes) */
+    droneid_lanes lanes[DRONEID_NFFT];      /* int_cfo's transforms, DRONEID_LANES at once */
 };
 
 droneid_rx *droneid_rx_create(double fs, sg_errinfo *e)
@@ -226,6 +228,7 @@ droneid_rx *droneid_rx_create(double fs, sg_errinfo *e)
         return NULL;
     }
     droneid_fft_twiddles(q->tw);
+    droneid_fft_bitrev(q->rev);
     droneid_gold(DRONEID_GOLD_SEED, q->gold, DRONEID_E);
     const int roots[2] = {600, 147};
     for (int z = 0; z < 2; z++) {
@@ -321,6 +324,11 @@ static int cp_search(droneid_rx *q, size_t m, const droneid_layout *l, sync_t *s
             M += q->cps[a + DRONEID_CP_SHORT] - q->cps[a];
             E += q->eps[a + DRONEID_CP_SHORT] - q->eps[a];
         }
+        /* |M| only where it may beat the best: |M|^2 clearly below bestv^2 cannot (the
+         * relative errors are ~1e-16), so the same s wins as with cabs everywhere */
+        double n2 = creal(M) * creal(M) + cimag(M) * cimag(M);
+        if (bestv >= 0 && n2 < bestv * bestv * (1 - 1e-9))
+            continue;
         double v = cabs(M);
         if (v > bestv) {
             bestv = v, best = s, bestM = M, bestE = E;
@@ -383,27 +391,36 @@ static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
  * is coherent over the 600 carriers yet insensitive to the residual timing error. */
 static int int_cfo(droneid_rx *q, size_t m, const sync_t *st, int k0)
 {
-    float complex X[2][DRONEID_NFFT], P[DRONEID_NFFT];
+    float complex X[2][DRONEID_NFFT];
     for (int z = 0; z < 2; z++)
         symbol_fft(q, m, st->l, st->s, st->l->zc_sym[z], X[z]);
     int bestq = 0;
     double bestv = -1;
-    for (int sh = k0 - INT_CFO_MAX; sh <= k0 + INT_CFO_MAX; sh++) {
-        float acc[DRONEID_NFFT] = {0};
-        for (int z = 0; z < 2; z++) {
-            memset(P, 0, sizeof P);
-            for (int i = 0; i < DRONEID_NZC; i++) {
-                int b = (i - 300 + sh + 2 * DRONEID_NFFT) % DRONEID_NFFT;
-                P[(i - 300 + DRONEID_NFFT) % DRONEID_NFFT] = droneid_mulc(X[z][b], q->zcf[z][i]);
-            }
-            droneid_fft(P, q->tw, 1);
-            for (int k = 0; k < DRONEID_NFFT; k++)
-                acc[k] += droneid_norm2(P[k]);
-        }
-        for (int k = 0; k < DRONEID_NFFT; k++)
-            if (acc[k] > bestv) {
-                bestv = acc[k];
-                bestq = sh;
+    /* lane 2 u + z: shift sh0 + u, ZC symbol z; shifts in order, then bins, as one at a
+     * time (the same first maximum) */
+    const int per = DRONEID_LANES / 2, sh_end = k0 + INT_CFO_MAX + 1;
+    for (int sh0 = k0 - INT_CFO_MAX; sh0 < sh_end; sh0 += per) {
+        memset(q->lanes, 0, sizeof q->lanes);
+        for (int u = 0; u < per && sh0 + u < sh_end; u++)
+            for (int z = 0; z < 2; z++)
+                for (int i = 0; i < DRONEID_NZC; i++) {
+                    int b = (i - 300 + sh0 + u + 2 * DRONEID_NFFT) % DRONEID_NFFT;
+                    float complex p = droneid_mulc(X[z][b], q->zcf[z][i]);
+                    droneid_lanes *d = &q->lanes[q->rev[(i - 300 + DRONEID_NFFT) % DRONEID_NFFT]];
+                    d->re[2 * u + z] = crealf(p);
+                    d->im[2 * u + z] = cimagf(p);
+                }
+        droneid_fft_lanes(q->lanes, q->tw, 1);
+        for (int u = 0; u < per && sh0 + u < sh_end; u++)
+            for (int k = 0; k < DRONEID_NFFT; k++) {
+                const droneid_lanes *d = &q->lanes[k];
+                float acc = 0;
+                for (int z = 0; z < 2; z++)
+                    acc += droneid_norm2(CMPLXF(d->re[2 * u + z], d->im[2 * u + z]));
+                if (acc > bestv) {
+                    bestv = acc;
+                    bestq = sh0 + u;
+                }
             }
     }
     return bestq;
@@ -470,9 +487,8 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
         return SG_EINVAL;
     if ((double)n > q->fs * 0.02)
         return SG_ERANGE;
-    for (size_t k = 0; k < n; k++)
-        if (!isfinite(crealf(iq[k])) || !isfinite(cimagf(iq[k])))
-            return SG_EINVAL;
+    if (!droneid_all_finite(iq, n))
+        return SG_EINVAL;
 
     /* zero margins around the burst: a front end that trims a few microseconds off
      * either edge still leaves a complete symbol grid to search */

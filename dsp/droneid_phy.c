@@ -2,6 +2,7 @@
 #include "droneid_phy.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,16 +105,61 @@ static int cmp_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+/* Moves the k largest of v[0..n) to v[0..k) (in any order), 0 < k < n: a selection
+ * instead of a sort of all n (the sum below then adds the very same values in the very
+ * same order as after a full sort: the k largest, sorted). */
+static void select_top(double *v, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double piv = v[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] > piv)
+                i++;
+            while (v[j] < piv)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        /* v[lo..j] >= piv, v[j+1..i-1] == piv, v[i..hi] <= piv */
+        if (k - 1 <= j)
+            hi = j;
+        else if (k - 1 >= i)
+            lo = i;
+        else
+            break;
+    }
+}
+
 double droneid_top_share(const double P[2 * DRONEID_NFFT + 1], int a, int w, int top)
 {
     double bins[DRONEID_NFFT];
     for (int k = 0; k < w; k++)
         bins[k] = P[a + k + 1] - P[a + k];
-    qsort(bins, (size_t)w, sizeof bins[0], cmp_desc);
+    if (top < w)
+        select_top(bins, w, top);
+    qsort(bins, (size_t)top, sizeof bins[0], cmp_desc);
     double sum = 0, all = P[a + w] - P[a];
     for (int k = 0; k < top; k++)
         sum += bins[k];
     return all > 0 ? sum / all : 1;
+}
+
+PHY_HOT bool droneid_all_finite(const float complex *x, size_t n)
+{
+    /* exponent field all ones (Inf, NaN) carries into bit 31; no branch, so it vectorises */
+    const float *f = (const float *)x;
+    uint32_t bad = 0;
+    for (size_t k = 0; k < 2 * n; k++) {
+        uint32_t b;
+        memcpy(&b, f + k, sizeof b);
+        bad |= (b & 0x7f800000u) + 0x00800000u;
+    }
+    return !(bad & 0x80000000u);
 }
 
 /* ---- resampler ------------------------------------------------------------------ */
@@ -400,5 +446,55 @@ PHY_HOT void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT /
                 v[2 * k + 1] = ui - vi;
             }
         }
+    }
+}
+
+void droneid_fft_bitrev(int rev[DRONEID_NFFT])
+{
+    /* the permutation droneid_fft's swaps make: x'[i] = x[rev[i]] (rev is its own
+     * inverse) */
+    rev[0] = 0;
+    for (int i = 1, j = 0; i < DRONEID_NFFT; i++) {
+        int bit = DRONEID_NFFT >> 1;
+        for (; j & bit; bit >>= 1)
+            j ^= bit;
+        j ^= bit;
+        rev[i] = j;
+    }
+}
+
+/* four lanes as one SSE/NEON register: elementwise IEEE operations, as the scalar ones */
+typedef float lanes_v __attribute__((vector_size(4 * sizeof(float))));
+_Static_assert(DRONEID_LANES == 4, "droneid_fft_lanes is written for 4 lanes");
+
+PHY_HOT void droneid_fft_lanes(droneid_lanes *x, const float complex tw[DRONEID_NFFT / 2],
+                               int inverse)
+{
+    /* droneid_fft's stages, twiddles and butterflies, each applied to every lane at once:
+     * every lane gets the very products and sums droneid_fft makes */
+    const int n = DRONEID_NFFT;
+    float wr[DRONEID_NFFT / 2], wi[DRONEID_NFFT / 2];
+    const float sg = inverse ? -1.0f : 1.0f;
+    for (int len = 2; len <= n; len <<= 1) {
+        const int step = n / len, h = len / 2;
+        for (int k = 0; k < h; k++) {
+            wr[k] = crealf(tw[k * step]);
+            wi[k] = sg * cimagf(tw[k * step]);
+        }
+        for (int i = 0; i < n; i += len)
+            for (int k = 0; k < h; k++) {
+                droneid_lanes *u = x + i + k, *v = x + i + k + h;
+                lanes_v ur, ui, ar, ai;
+                memcpy(&ur, u->re, sizeof ur);
+                memcpy(&ui, u->im, sizeof ui);
+                memcpy(&ar, v->re, sizeof ar);
+                memcpy(&ai, v->im, sizeof ai);
+                const lanes_v vr = ar * wr[k] - ai * wi[k], vi = ar * wi[k] + ai * wr[k];
+                const lanes_v a = ur + vr, b = ui + vi, c = ur - vr, d = ui - vi;
+                memcpy(u->re, &a, sizeof a);
+                memcpy(u->im, &b, sizeof b);
+                memcpy(v->re, &c, sizeof c);
+                memcpy(v->im, &d, sizeof d);
+            }
     }
 }
