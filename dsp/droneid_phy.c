@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,6 +180,7 @@ struct droneid_resamp {
      * dot product instead of table interpolation */
     long L, M;
     float *bank;
+    float *bank2;  /* the bank with every tap twice (h, h): one product per re, im lane */
 };
 
 #define RS_MAX_PHASES 2048
@@ -230,7 +234,8 @@ droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff
     if (r->L) {
         int nt = 2 * r->half;
         r->bank = malloc(sizeof(float) * (size_t)r->L * (size_t)nt);
-        if (!r->bank) {
+        r->bank2 = malloc(2 * sizeof(float) * (size_t)r->L * (size_t)nt);
+        if (!r->bank || !r->bank2) {
             droneid_resamp_destroy(r);
             sg_err_set(e, SG_ENOMEM, "resampler: out of memory");
             return NULL;
@@ -240,6 +245,7 @@ droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff
                 /* output at c + p/L (input samples), tap j reads x[c - half + 1 + j] */
                 double t = ((double)p / (double)r->L + r->half - 1 - j) / fs_in;
                 r->bank[p * nt + j] = (float)kernel(t, cutoff_hz, fs_in, tw);
+                r->bank2[2 * (p * nt + j)] = r->bank2[2 * (p * nt + j) + 1] = r->bank[p * nt + j];
             }
     }
     return r;
@@ -251,6 +257,7 @@ void droneid_resamp_destroy(droneid_resamp *r)
         return;
     free(r->tab);
     free(r->bank);
+    free(r->bank2);
     free(r);
 }
 
@@ -280,6 +287,61 @@ size_t droneid_resamp_out_len(const droneid_resamp *r, size_t n)
     return (size_t)floor((double)(n - 1) * r->fs_out / r->fs_in) + 1;
 }
 
+#if defined(__SSE2__)
+/* a[0], a[1], b[0], b[1]: two outputs' (re, im) pairs in one register */
+static inline __m128 load_pair(const float *a, const float *b)
+{
+    return _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)a)),
+                        (const __m64 *)(const void *)b);
+}
+#endif
+
+/* Outputs y[k ..] eight at a time while all their taps are inside x; returns the first
+ * output not done (k itself if y[k .. k + 8) are not all inside). Lanes (re,
+ * im) of two outputs per register, the taps duplicated (bank2): every sum is the scalar
+ * loop's, over j in order from 0, bit for bit; only the four outputs of a register are
+ * added at once. */
+static size_t resamp_by8(const droneid_resamp *r, const float complex *x, size_t n,
+                         float complex *y, size_t m, size_t k)
+{
+#if defined(__SSE2__)
+    const int nt = 2 * r->half;
+    for (; k + 8 <= m; k += 8) {
+        const float *h[8], *xs[8];
+        for (int u = 0; u < 8; u++) {
+            long num = (long)(k + (size_t)u) * r->M;
+            long c = num / r->L, p = num % r->L, i0 = c - r->half + 1;
+            if (i0 < 0 || i0 + nt > (long)n)
+                return k;
+            h[u] = r->bank2 + 2 * p * nt;
+            xs[u] = (const float *)(x + i0);
+        }
+        __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < nt; j++) {
+            a0 = _mm_add_ps(a0, _mm_mul_ps(load_pair(h[0] + 2 * j, h[1] + 2 * j),
+                                           load_pair(xs[0] + 2 * j, xs[1] + 2 * j)));
+            a1 = _mm_add_ps(a1, _mm_mul_ps(load_pair(h[2] + 2 * j, h[3] + 2 * j),
+                                           load_pair(xs[2] + 2 * j, xs[3] + 2 * j)));
+            a2 = _mm_add_ps(a2, _mm_mul_ps(load_pair(h[4] + 2 * j, h[5] + 2 * j),
+                                           load_pair(xs[4] + 2 * j, xs[5] + 2 * j)));
+            a3 = _mm_add_ps(a3, _mm_mul_ps(load_pair(h[6] + 2 * j, h[7] + 2 * j),
+                                           load_pair(xs[6] + 2 * j, xs[7] + 2 * j)));
+        }
+        float o[16];
+        _mm_storeu_ps(o, a0);
+        _mm_storeu_ps(o + 4, a1);
+        _mm_storeu_ps(o + 8, a2);
+        _mm_storeu_ps(o + 12, a3);
+        for (int u = 0; u < 8; u++)
+            y[k + (size_t)u] = o[2 * u] + I * o[2 * u + 1]; /* as the scalar loop builds it */
+    }
+    return k;
+#else
+    (void)r, (void)x, (void)n, (void)y, (void)m;
+    return k;
+#endif
+}
+
 void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t n,
                         double shift_hz, float complex *y, size_t cap, size_t *ny)
 {
@@ -305,6 +367,11 @@ void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t 
              * sums, each over j in order from 0 as for one output (the same result, bit for
              * bit), instead of two whose adds wait on each other */
             for (size_t k = 0; k < m;) {
+                size_t k8 = resamp_by8(r, src, n, y, m, k);
+                if (k8 > k) {
+                    k = k8;
+                    continue;
+                }
                 const float *h4[4], *x4[4];
                 int inside = k + 4 <= m;
                 for (int u = 0; u < 4 && inside; u++) {
