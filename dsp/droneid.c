@@ -341,17 +341,33 @@ static int cp_search(droneid_rx *q, size_t m, const droneid_layout *l, sync_t *s
     return SG_OK;
 }
 
-/* FFT of symbol i of the burst starting at s (window BACKOFF samples into the CP). */
-static void symbol_fft(droneid_rx *q, size_t m, const droneid_layout *l, long s, int i,
-                       float complex *X)
+/* FFTs of symbols sym[0..n) of the burst starting at s into X[sym[i]] (each window
+ * BACKOFF samples into its CP), DRONEID_LANES at once. */
+static void symbol_ffts(droneid_rx *q, size_t m, const droneid_layout *l, long s, const int *sym,
+                        int n, float complex (*X)[DRONEID_NFFT])
 {
-    long a = s + l->start[i] + l->cp[i] - BACKOFF;
-    for (int k = 0; k < DRONEID_NFFT; k++) {
-        long t = a + k;
-        X[k] = (t >= 0 && t < (long)m) ? q->y[t] : 0;
+    for (int g = 0; g < n; g += DRONEID_LANES) {
+        int c = n - g < DRONEID_LANES ? n - g : DRONEID_LANES;
+        if (c < DRONEID_LANES)
+            memset(q->lanes, 0, sizeof q->lanes);
+        for (int u = 0; u < c; u++) {
+            long a = s + l->start[sym[g + u]] + l->cp[sym[g + u]] - BACKOFF;
+            for (int k = 0; k < DRONEID_NFFT; k++) {
+                long t = a + k;
+                float complex v = (t >= 0 && t < (long)m) ? q->y[t] : 0;
+                droneid_lanes *d = &q->lanes[q->rev[k]];
+                d->re[u] = crealf(v);
+                d->im[u] = cimagf(v);
+            }
+        }
+        droneid_fft_lanes(q->lanes, q->tw, 0);
+        for (int u = 0; u < c; u++)
+            for (int k = 0; k < DRONEID_NFFT; k++)
+                X[sym[g + u]][k] = CMPLXF(q->lanes[k].re[u], q->lanes[k].im[u]);
     }
-    droneid_fft(X, q->tw, 0);
 }
+
+static const int all_syms[DRONEID_MAX_SYM] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
 
 /* Where the burst's 601 carriers sit, from its own spectrum: the power of every symbol
  * (DFT-aligned at the CP timing, after the fractional CFO) summed per bin, then the
@@ -360,14 +376,14 @@ static void symbol_fft(droneid_rx *q, size_t m, const droneid_layout *l, long s,
  * burst can be off by several hundred kHz, more than the integer search spans. */
 static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
 {
-    float complex X[DRONEID_NFFT];
     double P[2 * DRONEID_NFFT + 1];
     memset(P, 0, sizeof P);
-    for (int i = 0; i < st->l->nsym; i++) {
-        symbol_fft(q, m, st->l, st->s, i, X);
+    /* the symbols' spectra in q->Y (scratch until the demodulation; int_cfo reads the
+     * ZC symbols' there) */
+    symbol_ffts(q, m, st->l, st->s, all_syms, st->l->nsym, q->Y);
+    for (int i = 0; i < st->l->nsym; i++)
         for (int k = 0; k < DRONEID_NFFT; k++)
-            P[k + 1] += droneid_norm2(X[k]);
-    }
+            P[k + 1] += droneid_norm2(q->Y[i][k]);
     droneid_power_prefix(P);
     const int w = DRONEID_NZC; /* 601 bins: 600 carriers and DC */
     int best = 0, besta = 0;
@@ -389,11 +405,10 @@ static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
 /* Integer CFO: for each candidate shift around k0, correlate the ZC symbols' spectra
  * with the known ZC and take the peak over all lags (inverse FFT of the product), which
  * is coherent over the 600 carriers yet insensitive to the residual timing error. */
-static int int_cfo(droneid_rx *q, size_t m, const sync_t *st, int k0)
+static int int_cfo(droneid_rx *q, const sync_t *st, int k0)
 {
-    float complex X[2][DRONEID_NFFT];
-    for (int z = 0; z < 2; z++)
-        symbol_fft(q, m, st->l, st->s, st->l->zc_sym[z], X[z]);
+    /* the ZC symbols' spectra band_offset left in q->Y (same samples, same timing) */
+    const float complex *X[2] = {q->Y[st->l->zc_sym[0]], q->Y[st->l->zc_sym[1]]};
     int bestq = 0;
     double bestv = -1;
     /* lane 2 u + z: shift sh0 + u, ZC symbol z; shifts in order, then bins, as one at a
@@ -583,7 +598,7 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
                 weak = st;
             continue;
         }
-        int iq_ = int_cfo(q, m, &st, k0);
+        int iq_ = int_cfo(q, &st, k0);
         mix(q->y, m, iq_ * 15e3);
         st.cfo += iq_ * 15e3;
         zc_refine(q, m, &st);
@@ -623,8 +638,8 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
 
     /* residual CFO from the phase drift between the two ZC symbols */
     float complex H[2][DRONEID_NCARR];
+    symbol_ffts(q, m, l, best.s, l->zc_sym, 2, q->Y);
     for (int z = 0; z < 2; z++) {
-        symbol_fft(q, m, l, best.s, l->zc_sym[z], q->Y[l->zc_sym[z]]);
         for (int j = 0; j < DRONEID_NCARR; j++) {
             int zi = j < 300 ? j : j + 1;
             H[z][j] = q->Y[l->zc_sym[z]][droneid_carrier_bin(j)] / q->zcf[z][zi];
@@ -639,8 +654,7 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
     mix(q->y, m, fres);
     dg.cfo_hz += fres;
 
-    for (int i = 0; i < l->nsym; i++)
-        symbol_fft(q, m, l, best.s, i, q->Y[i]);
+    symbol_ffts(q, m, l, best.s, all_syms, l->nsym, q->Y);
     float complex Hs[DRONEID_NCARR];
     double sig = 0, noise = 0;
     for (int j = 0; j < DRONEID_NCARR; j++) {
