@@ -181,6 +181,7 @@ struct droneid_resamp {
     long L, M;
     float *bank;
     float *bank2;  /* the bank with every tap twice (h, h): one product per re, im lane */
+    bool simd;     /* eight outputs at a time in SSE registers (droneid_resamp_set_simd) */
 };
 
 #define RS_MAX_PHASES 2048
@@ -211,6 +212,9 @@ droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff
         return NULL;
     }
     r->fs_in = fs_in, r->fs_out = fs_out;
+#if defined(__SSE2__)
+    r->simd = true;
+#endif
     double tw = RS_CROSSINGS / (2.0 * cutoff_hz); /* s, half window */
     r->half = (int)ceil(tw * fs_in);
     r->ntab = 2 * r->half * RS_OVS + 2;
@@ -278,6 +282,18 @@ void droneid_mix(const float complex *x, float complex *y, size_t n, double w)
             pr /= a, pi /= a;
         }
     }
+}
+
+int droneid_resamp_set_simd(droneid_resamp *r, bool on)
+{
+    if (!r)
+        return SG_EINVAL;
+#if defined(__SSE2__)
+    r->simd = on;
+    return SG_OK;
+#else
+    return on ? SG_ENOTSUP : SG_OK;
+#endif
 }
 
 size_t droneid_resamp_out_len(const droneid_resamp *r, size_t n)
@@ -367,7 +383,7 @@ void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t 
              * sums, each over j in order from 0 as for one output (the same result, bit for
              * bit), instead of two whose adds wait on each other */
             for (size_t k = 0; k < m;) {
-                size_t k8 = resamp_by8(r, src, n, y, m, k);
+                size_t k8 = r->simd ? resamp_by8(r, src, n, y, m, k) : k;
                 if (k8 > k) {
                     k = k8;
                     continue;

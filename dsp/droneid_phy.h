@@ -128,6 +128,10 @@ droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff
 void droneid_resamp_destroy(droneid_resamp *r);
 /* Output length for n input samples. */
 size_t droneid_resamp_out_len(const droneid_resamp *r, size_t n);
+/* Eight outputs at a time in SSE registers (on by default where the build has SSE2) or
+ * the scalar loop: the same output bit for bit (tests compare the two). SG_ENOTSUP for
+ * on without SSE2, SG_EINVAL for NULL. */
+int droneid_resamp_set_simd(droneid_resamp *r, bool on);
 /* y[i] = x[i] e^(i w i), i < n (w in radians per sample; y may be x): the mixing of
  * droneid_resamp_run and of the receiver at 15.36 Msps, one recursive phasor. */
 void droneid_mix(const float complex *x, float complex *y, size_t n, double w);

@@ -4,6 +4,7 @@
 #include "turbo.h"
 
 #include <float.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -23,6 +24,7 @@ struct turbo_codec {
     float *ls2;                    /* interleaved systematic */
     float *lp1, *lp2;
     uint8_t *dec;
+    bool simd;     /* the SSE recursions (turbo_set_simd) */
 };
 
 /* Trellis of the LTE constituent encoder, state s = r1 | r2 << 1 | r3 << 2 (r1 = most
@@ -45,6 +47,9 @@ turbo_codec *turbo_create(int K, int f1, int f2, sg_errinfo *e)
         return NULL;
     }
     q->K = K;
+#if defined(__SSE2__)
+    q->simd = true;
+#endif
     q->pi = malloc(sizeof(int) * (size_t)K);
     q->alpha = malloc(sizeof(float) * (size_t)(K + 4) * NST);
     float **fl[] = {&q->ls, &q->la, &q->lp, &q->lo, &q->le, &q->le12, &q->le21, &q->ls2,
@@ -144,25 +149,66 @@ static inline float mx(float a, float b)
     return a > b ? a : b;
 }
 
-/* Max-log-MAP over K data steps + 3 tail steps (terminated in state 0).
- * ls/la/lp [K]; tx/tz [3] tail systematic/parity LLRs. Writes lo (APP) and
- * le (extrinsic = APP - ls - la). */
-static void siso(turbo_codec *q, const float *ls, const float *la, const float *lp,
-                 const float *tx, const float *tz, float *lo, float *le)
+/* The forward (alpha) recursion over K steps from A[0..NST): A[(k + 1) NST ..] from
+ * A[k NST ..] and the branch metrics of step k. */
+static void alpha_scalar(float *A, int K, const float *ls, const float *la, const float *lp)
 {
-    int K = q->K;
-    float *A = q->alpha;
-    for (int s = 0; s < NST; s++)
-        A[s] = NEG;
-    A[0] = 0;
+    for (int k = 0; k < K; k++) {
+        const float *a = A + (size_t)k * NST;
+        float *an = A + (size_t)(k + 1) * NST;
+        for (int s = 0; s < NST; s++)
+            an[s] = NEG;
+        float gs = 0.5f * (ls[k] + la[k]), gp = 0.5f * lp[k];
+        for (int s = 0; s < NST; s++) {
+            for (int u = 0; u < 2; u++) {
+                float g = (u ? -gs : gs) + (par[s][u] ? -gp : gp);
+                int t = nxt[s][u];
+                an[t] = mx(an[t], a[s] + g);
+            }
+        }
+        float norm = an[0];
+        for (int s = 0; s < NST; s++)
+            an[s] -= norm;
+    }
+}
+
+/* The backward recursion from the tail's b[] down to step 0 with the APP and extrinsic
+ * outputs (b is overwritten). */
+static void backward_scalar(const float *A, int K, const float *ls, const float *la,
+                            const float *lp, float *b, float *lo, float *le)
+{
+    float bn[NST];
+    for (int k = K - 1; k >= 0; k--) {
+        const float *a = A + (size_t)k * NST;
+        float gs = 0.5f * (ls[k] + la[k]), gp = 0.5f * lp[k];
+        float m0 = NEG, m1 = NEG;
+        for (int s = 0; s < NST; s++) {
+            float g0 = gs + (par[s][0] ? -gp : gp);
+            float g1 = -gs + (par[s][1] ? -gp : gp);
+            float v0 = b[nxt[s][0]] + g0, v1 = b[nxt[s][1]] + g1;
+            m0 = mx(m0, a[s] + v0);
+            m1 = mx(m1, a[s] + v1);
+            bn[s] = mx(v0, v1);
+        }
+        float norm = bn[0];
+        for (int s = 0; s < NST; s++)
+            b[s] = bn[s] - norm;
+        lo[k] = m0 - m1;
+        le[k] = lo[k] - ls[k] - la[k];
+    }
+}
+
 #if defined(__SSE2__)
-    /* The recursions with the 8 states in two SSE registers, for the trellis above: t's
-     * predecessors are s1 = t / 2 and s2 = 4 + t / 2 (first and second in the scalar
-     * loop's order), the branch metrics the four sums P = gs + gp, N = -gs + -gp,
-     * Q = gs + -gp, R = -gs + gp; maxps(a, b) is a > b ? a : b, i.e. mx. Every value is
-     * the scalar loop's, bit for bit (test_turbo compares). */
-    const __m128 neg = _mm_set1_ps(NEG), sgs = _mm_setr_ps(0.0f, -0.0f, 0.0f, -0.0f),
-                 sgp = _mm_setr_ps(0.0f, -0.0f, -0.0f, 0.0f);
+/* The same recursions with the 8 states in two SSE registers, for the trellis above: t's
+ * predecessors are s1 = t / 2 and s2 = 4 + t / 2 (first and second in the scalar loop's
+ * order), the branch metrics the four sums P = gs + gp, N = -gs + -gp, Q = gs + -gp,
+ * R = -gs + gp; maxps(a, b) is a > b ? a : b, i.e. mx. Every value is the scalar loops',
+ * bit for bit (test_turbo compares the two). */
+static const float sgs_[4] = {0.0f, -0.0f, 0.0f, -0.0f}, sgp_[4] = {0.0f, -0.0f, -0.0f, 0.0f};
+
+static void alpha_sse(float *A, int K, const float *ls, const float *la, const float *lp)
+{
+    const __m128 neg = _mm_set1_ps(NEG), sgs = _mm_loadu_ps(sgs_), sgp = _mm_loadu_ps(sgp_);
     __m128 a0 = _mm_loadu_ps(A), a1 = _mm_loadu_ps(A + 4);
     for (int k = 0; k < K; k++) {
         float gs = 0.5f * (ls[k] + la[k]), gp = 0.5f * lp[k];
@@ -181,41 +227,15 @@ static void siso(turbo_codec *q, const float *ls, const float *la, const float *
         _mm_storeu_ps(A + (size_t)(k + 1) * NST, a0);
         _mm_storeu_ps(A + (size_t)(k + 1) * NST + 4, a1);
     }
-#else
-    for (int k = 0; k < K; k++) {
-        const float *a = A + (size_t)k * NST;
-        float *an = A + (size_t)(k + 1) * NST;
-        for (int s = 0; s < NST; s++)
-            an[s] = NEG;
-        float gs = 0.5f * (ls[k] + la[k]), gp = 0.5f * lp[k];
-        for (int s = 0; s < NST; s++) {
-            for (int u = 0; u < 2; u++) {
-                float g = (u ? -gs : gs) + (par[s][u] ? -gp : gp);
-                int t = nxt[s][u];
-                an[t] = mx(an[t], a[s] + g);
-            }
-        }
-        float norm = an[0];
-        for (int s = 0; s < NST; s++)
-            an[s] -= norm;
-    }
-#endif
-    /* beta through the tail, from state 0 at the end */
-    float b[NST], bn[NST];
-    for (int s = 0; s < NST; s++)
-        b[s] = NEG;
-    b[0] = 0;
-    for (int k = 2; k >= 0; k--) {
-        for (int s = 0; s < NST; s++) {
-            int u = tail_u[s];
-            float g = 0.5f * ((u ? -tx[k] : tx[k]) + (par[s][u] ? -tz[k] : tz[k]));
-            bn[s] = b[nxt[s][u]] + g;
-        }
-        memcpy(b, bn, sizeof b);
-    }
-#if defined(__SSE2__)
-    /* b[nxt[s][0]] for s = 0..7 is b0 b2 b5 b7 | b1 b3 b4 b6, b[nxt[s][1]] the halves
-     * swapped; g0 = P Q Q P, g1 = N R R N in either half */
+}
+
+/* b[nxt[s][0]] for s = 0..7 is b0 b2 b5 b7 | b1 b3 b4 b6, b[nxt[s][1]] the halves swapped;
+ * g0 = P Q Q P, g1 = N R R N in either half; the APP maxima over the states in the scalar
+ * loop's order */
+static void backward_sse(const float *A, int K, const float *ls, const float *la,
+                         const float *lp, float *b, float *lo, float *le)
+{
+    const __m128 sgs = _mm_loadu_ps(sgs_), sgp = _mm_loadu_ps(sgp_);
     __m128 b0 = _mm_loadu_ps(b), b1 = _mm_loadu_ps(b + 4);
     for (int k = K - 1; k >= 0; k--) {
         const float *a = A + (size_t)k * NST;
@@ -246,25 +266,57 @@ static void siso(turbo_codec *q, const float *ls, const float *la, const float *
         lo[k] = m0 - m1;
         le[k] = lo[k] - ls[k] - la[k];
     }
-#else
-    for (int k = K - 1; k >= 0; k--) {
-        const float *a = A + (size_t)k * NST;
-        float gs = 0.5f * (ls[k] + la[k]), gp = 0.5f * lp[k];
-        float m0 = NEG, m1 = NEG;
+}
+#endif
+
+/* Max-log-MAP over K data steps + 3 tail steps (terminated in state 0).
+ * ls/la/lp [K]; tx/tz [3] tail systematic/parity LLRs. Writes lo (APP) and
+ * le (extrinsic = APP - ls - la). */
+static void siso(turbo_codec *q, const float *ls, const float *la, const float *lp,
+                 const float *tx, const float *tz, float *lo, float *le)
+{
+    int K = q->K;
+    float *A = q->alpha;
+    for (int s = 0; s < NST; s++)
+        A[s] = NEG;
+    A[0] = 0;
+#if defined(__SSE2__)
+    if (q->simd)
+        alpha_sse(A, K, ls, la, lp);
+    else
+#endif
+        alpha_scalar(A, K, ls, la, lp);
+    /* beta through the tail, from state 0 at the end */
+    float b[NST], bn[NST];
+    for (int s = 0; s < NST; s++)
+        b[s] = NEG;
+    b[0] = 0;
+    for (int k = 2; k >= 0; k--) {
         for (int s = 0; s < NST; s++) {
-            float g0 = gs + (par[s][0] ? -gp : gp);
-            float g1 = -gs + (par[s][1] ? -gp : gp);
-            float v0 = b[nxt[s][0]] + g0, v1 = b[nxt[s][1]] + g1;
-            m0 = mx(m0, a[s] + v0);
-            m1 = mx(m1, a[s] + v1);
-            bn[s] = mx(v0, v1);
+            int u = tail_u[s];
+            float g = 0.5f * ((u ? -tx[k] : tx[k]) + (par[s][u] ? -tz[k] : tz[k]));
+            bn[s] = b[nxt[s][u]] + g;
         }
-        float norm = bn[0];
-        for (int s = 0; s < NST; s++)
-            b[s] = bn[s] - norm;
-        lo[k] = m0 - m1;
-        le[k] = lo[k] - ls[k] - la[k];
+        memcpy(b, bn, sizeof b);
     }
+#if defined(__SSE2__)
+    if (q->simd) {
+        backward_sse(A, K, ls, la, lp, b, lo, le);
+        return;
+    }
+#endif
+    backward_scalar(A, K, ls, la, lp, b, lo, le);
+}
+
+int turbo_set_simd(turbo_codec *q, bool on)
+{
+    if (!q)
+        return SG_EINVAL;
+#if defined(__SSE2__)
+    q->simd = on;
+    return SG_OK;
+#else
+    return on ? SG_ENOTSUP : SG_OK;
 #endif
 }
 

@@ -2,6 +2,7 @@
  * block) over sample-rate, CFO and SNR grids; hostile inputs (noise, corrupted data
  * symbols, truncation, NaN, silence) fail cleanly; payload codec; tracker bridge;
  * burst finder. Fixed seeds. */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -453,6 +454,140 @@ static void test_fft(void **st)
     }
 }
 
+/* Four transforms at once (droneid_fft_lanes): every lane holds droneid_fft's bits. */
+static void test_fft_lanes(void **st)
+{
+    (void)st;
+    static float complex tw[DRONEID_NFFT / 2], x[DRONEID_LANES][DRONEID_NFFT];
+    static droneid_lanes v[DRONEID_NFFT];
+    static int rev[DRONEID_NFFT];
+    droneid_fft_twiddles(tw);
+    droneid_fft_bitrev(rev);
+    srand(12);
+    for (int t = 0; t < 20; t++)
+        for (int inv = 0; inv < 2; inv++) {
+            for (int l = 0; l < DRONEID_LANES; l++) {
+                float scale = l == 0 ? 1e-6f : l == 1 ? 1.0f : 3e4f;
+                for (int i = 0; i < DRONEID_NFFT; i++) {
+                    /* lane 3 mostly zeros, as the unused bins of the receiver's searches */
+                    x[l][i] = l == 3 && i % 5 ? 0
+                                              : scale * CMPLXF(rand() / (float)RAND_MAX - 0.5f,
+                                                               rand() / (float)RAND_MAX - 0.5f);
+                    v[rev[i]].re[l] = crealf(x[l][i]);
+                    v[rev[i]].im[l] = cimagf(x[l][i]);
+                }
+                droneid_fft(x[l], tw, inv);
+            }
+            droneid_fft_lanes(v, tw, inv);
+            for (int l = 0; l < DRONEID_LANES; l++)
+                for (int k = 0; k < DRONEID_NFFT; k++) {
+                    float re = v[k].re[l], im = v[k].im[l];
+                    if (memcmp(&re, (float *)&x[l][k], sizeof re) ||
+                        memcmp(&im, (float *)&x[l][k] + 1, sizeof im))
+                        fail_msg("seed 12 trial %d inverse %d lane %d bin %d: not droneid_fft's bits",
+                                 t, inv, l, k);
+                }
+        }
+}
+
+static int desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+/* The occupancy's top-bin share (a selection, not a full sort) against the sum of the
+ * fully sorted bins, bit for bit, with many ties, every window start and sizes 1..w. */
+static void test_top_share(void **st)
+{
+    (void)st;
+    static double P[2 * DRONEID_NFFT + 1], bins[DRONEID_NFFT];
+    srand(13);
+    for (int t = 0; t < 40; t++) {
+        for (int k = 0; k < DRONEID_NFFT; k++) /* t even: 8 distinct values, many ties */
+            P[k + 1] = t % 2 ? rand() / (double)RAND_MAX : (double)(rand() % 8) * 0.37;
+        droneid_power_prefix(P);
+        int a = (t * 97) % DRONEID_NFFT, w = t % 3 ? DRONEID_NZC : 1 + (t * 131) % DRONEID_NFFT;
+        const int tops[] = {1, 2, 75, w / 8 + 1, w - 1, w};
+        for (size_t j = 0; j < sizeof tops / sizeof tops[0]; j++) {
+            int top = tops[j];
+            if (top < 1 || top > w)
+                continue;
+            for (int k = 0; k < w; k++)
+                bins[k] = P[a + k + 1] - P[a + k];
+            qsort(bins, (size_t)w, sizeof bins[0], desc);
+            double sum = 0, all = P[a + w] - P[a];
+            for (int k = 0; k < top; k++)
+                sum += bins[k];
+            double want = all > 0 ? sum / all : 1, got = droneid_top_share(P, a, w, top);
+            if (memcmp(&want, &got, sizeof got) != 0)
+                fail_msg("seed 13 trial %d a %d w %d top %d: %.17g, the sorted sum gives %.17g", t,
+                         a, w, top, got, want);
+        }
+    }
+}
+
+/* Inf or NaN anywhere (real or imaginary part) is found; extreme finite values pass. */
+static void test_all_finite(void **st)
+{
+    (void)st;
+    static float complex x[1000];
+    const float fin[] = {0.0f, -0.0f, FLT_MAX, -FLT_MAX, FLT_MIN / 4, 1.0f};
+    for (size_t i = 0; i < 1000; i++)
+        x[i] = CMPLXF(fin[i % 6], fin[(i + 1) % 6]);
+    assert_true(droneid_all_finite(x, 1000));
+    assert_true(droneid_all_finite(x, 0));
+    const float bad[] = {INFINITY, -INFINITY, NAN};
+    const size_t at[] = {0, 1, 17, 500, 998, 999};
+    for (size_t b = 0; b < 3; b++)
+        for (size_t j = 0; j < sizeof at / sizeof at[0]; j++)
+            for (int part = 0; part < 2; part++) {
+                float complex keep = x[at[j]];
+                x[at[j]] = part ? CMPLXF(crealf(keep), bad[b]) : CMPLXF(bad[b], cimagf(keep));
+                if (droneid_all_finite(x, 1000))
+                    fail_msg("%g at sample %zu (%s part) not found", bad[b], at[j],
+                             part ? "imaginary" : "real");
+                assert_true(droneid_all_finite(x, at[j])); /* before it: all finite */
+                x[at[j]] = keep;
+            }
+}
+
+/* The resampler's eight-at-a-time SSE path against its scalar loop, bit for bit: 50 and
+ * 200 Msps (rational ratios), with and without the mixing, lengths from shorter than the
+ * filter to 20 000 samples. */
+static void test_resampler_simd(void **st)
+{
+    (void)st;
+    static float complex x[20000], y[2][8000];
+    srand(14);
+    for (size_t i = 0; i < 20000; i++)
+        x[i] = CMPLXF(rand() / (float)RAND_MAX - 0.5f, rand() / (float)RAND_MAX - 0.5f);
+    const double rates[] = {50e6, 200e6};
+    const size_t lens[] = {5, 90, 333, 4099, 20000};
+    sg_errinfo e;
+    assert_int_equal(droneid_resamp_set_simd(NULL, true), SG_EINVAL);
+    for (int ri = 0; ri < 2; ri++) {
+        droneid_resamp *r = droneid_resamp_create(rates[ri], DRONEID_FS, 6.2e6, &e);
+        assert_non_null(r);
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+            for (int sh = 0; sh < 2; sh++) {
+                size_t got[2];
+                for (int v = 0; v < 2; v++) {
+                    int rc = droneid_resamp_set_simd(r, v == 0);
+                    if (rc == SG_ENOTSUP)
+                        skip();
+                    assert_int_equal(rc, SG_OK);
+                    droneid_resamp_run(r, x, lens[li], sh ? 3.1e6 : 0, y[v], 8000, &got[v]);
+                }
+                assert_int_equal(got[0], got[1]);
+                if (memcmp(y[0], y[1], got[0] * sizeof y[0][0]) != 0)
+                    fail_msg("%g Msps, %zu samples, shift %d: SSE and scalar outputs differ",
+                             rates[ri] / 1e6, lens[li], sh);
+            }
+        droneid_resamp_destroy(r);
+    }
+}
+
 /* Resampler against its spec: a tone inside the 6.2 MHz passband comes out at the same
  * frequency with unit gain (+-0.1 dB) at 15.36 Msps, a tone that would alias into the
  * DroneID band is suppressed by > 40 dB, and the mixing moves the wanted band to DC. */
@@ -543,7 +678,9 @@ int main(void)
         cmocka_unit_test(test_multipath),
         cmocka_unit_test(test_hostile_inputs),    cmocka_unit_test(test_measurement),
         cmocka_unit_test(test_scan),              cmocka_unit_test(test_resampler),
-        cmocka_unit_test(test_fft),
+        cmocka_unit_test(test_fft),               cmocka_unit_test(test_fft_lanes),
+        cmocka_unit_test(test_top_share),         cmocka_unit_test(test_all_finite),
+        cmocka_unit_test(test_resampler_simd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
