@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "droneid_pre.h"
 #include "sg_crc.h"
@@ -192,6 +195,7 @@ struct droneid_rx {
     uint8_t bits[DRONEID_K];
     float complex Y[DRONEID_MAX_SYM][DRONEID_NFFT];
     int rev[DRONEID_NFFT];                  /* bit-reversed order (droneid_fft_lanes) */
+    bool simd;                              /* SSE paths (droneid_rx_set_simd) */
     droneid_lanes lanes[DRONEID_NFFT];      /* int_cfo's transforms, DRONEID_LANES at once */
 };
 
@@ -208,6 +212,9 @@ droneid_rx *droneid_rx_create(double fs, sg_errinfo *e)
     }
     q->fs = fs;
     q->occ_max = OCC_MAX;
+#if defined(__SSE2__)
+    q->simd = true;
+#endif
     q->pre_cp_min = DRONEID_PRE_CP_MIN, q->pre_occ_max = DRONEID_PRE_OCC_MAX;
     q->pre = droneid_pre_create(fs, e);
     if (!q->pre) {
@@ -263,6 +270,21 @@ int droneid_rx_set_occupancy_max(droneid_rx *q, double occ_max)
         return SG_EINVAL;
     q->occ_max = occ_max;
     return SG_OK;
+}
+
+int droneid_rx_set_simd(droneid_rx *q, bool on)
+{
+    if (!q)
+        return SG_EINVAL;
+#if defined(__SSE2__)
+    q->simd = on;
+    if (q->rs)
+        droneid_resamp_set_simd(q->rs, on);
+    turbo_set_simd(q->tc, on);
+    return SG_OK;
+#else
+    return on ? SG_ENOTSUP : SG_OK;
+#endif
 }
 
 int droneid_rx_set_pretest(droneid_rx *q, double cp_min, double occ_max)
@@ -441,32 +463,77 @@ static int int_cfo(droneid_rx *q, const sync_t *st, int k0)
     return bestq;
 }
 
+/* ZC correlation of symbol z at y[a ..]: |sum y conj(zct)| into *v, sqrt(sum |y|^2)
+ * into *en (added). */
+static void zc_corr(const droneid_rx *q, long a, int z, double *v, double *en)
+{
+    float complex acc = 0;
+    float e = 0;
+    for (int k = 0; k < DRONEID_NFFT; k++) {
+        acc += droneid_mulc(q->y[a + k], q->zct[z][k]);
+        e += droneid_norm2(q->y[a + k]);
+    }
+    *v += cabsf(acc);
+    *en += sqrt((double)e);
+}
+
+#if defined(__SSE2__)
+/* zc_corr at a, a + 1, a + 2, a + 3 at once: one lane per start, each sum over k in
+ * order (the same values bit for bit); y[a + k .. a + k + 4) is one 32-byte load. */
+static void zc_corr4(const droneid_rx *q, long a, int z, double *v, double *en)
+{
+    __m128 ar = _mm_setzero_ps(), ai = ar, e = ar;
+    const __m128 sign = _mm_set1_ps(-0.0f);
+    const float *y = (const float *)(q->y + a);
+    for (int k = 0; k < DRONEID_NFFT; k++) {
+        const __m128 l0 = _mm_loadu_ps(y + 2 * k), l1 = _mm_loadu_ps(y + 2 * k + 4);
+        const __m128 yr = _mm_shuffle_ps(l0, l1, _MM_SHUFFLE(2, 0, 2, 0));
+        const __m128 yi = _mm_shuffle_ps(l0, l1, _MM_SHUFFLE(3, 1, 3, 1));
+        const __m128 br = _mm_set1_ps(crealf(q->zct[z][k]));
+        const __m128 bi = _mm_set1_ps(-cimagf(q->zct[z][k]));
+        /* droneid_mulc and droneid_norm2, lane by lane */
+        ar = _mm_add_ps(ar, _mm_sub_ps(_mm_mul_ps(yr, br), _mm_mul_ps(yi, bi)));
+        ai = _mm_add_ps(ai, _mm_add_ps(_mm_mul_ps(yr, bi), _mm_mul_ps(yi, br)));
+        e = _mm_add_ps(e, _mm_sub_ps(_mm_mul_ps(yr, yr), _mm_mul_ps(yi, _mm_xor_ps(yi, sign))));
+    }
+    float r[4], i[4], en4[4];
+    _mm_storeu_ps(r, ar);
+    _mm_storeu_ps(i, ai);
+    _mm_storeu_ps(en4, e);
+    for (int u = 0; u < 4; u++) {
+        v[u] += cabsf(CMPLXF(r[u], i[u]));
+        en[u] += sqrt((double)en4[u]);
+    }
+}
+#endif
+
 /* Timing refinement: ZC time-domain correlation around the CP estimate. */
 static void zc_refine(droneid_rx *q, size_t m, sync_t *st)
 {
     const droneid_layout *l = st->l;
-    long best = st->s;
-    double bestv = -1, bestn = 0;
-    for (long d = -TREFINE; d <= TREFINE; d++) {
-        long s = st->s + d;
-        double v = 0, en = 0;
-        for (int z = 0; z < 2; z++) {
-            long a = s + l->start[l->zc_sym[z]] + l->cp[l->zc_sym[z]];
-            if (a < 0 || a + DRONEID_NFFT > (long)m)
+    double v[2 * TREFINE + 1] = {0}, en[2 * TREFINE + 1] = {0};
+    for (int z = 0; z < 2; z++) {
+        long a0 = st->s + l->start[l->zc_sym[z]] + l->cp[l->zc_sym[z]];
+        for (long d = -TREFINE; d <= TREFINE;) {
+            long a = a0 + d;
+#if defined(__SSE2__)
+            if (q->simd && d + 3 <= TREFINE && a >= 0 && a + 3 + DRONEID_NFFT <= (long)m) {
+                zc_corr4(q, a, z, v + d + TREFINE, en + d + TREFINE);
+                d += 4;
                 continue;
-            float complex acc = 0;
-            float e = 0;
-            for (int k = 0; k < DRONEID_NFFT; k++) {
-                acc += droneid_mulc(q->y[a + k], q->zct[z][k]);
-                e += droneid_norm2(q->y[a + k]);
             }
-            v += cabsf(acc);
-            en += sqrt((double)e);
-        }
-        if (v > bestv) {
-            bestv = v, best = s, bestn = en;
+#endif
+            if (a >= 0 && a + DRONEID_NFFT <= (long)m)
+                zc_corr(q, a, z, v + d + TREFINE, en + d + TREFINE);
+            d++;
         }
     }
+    long best = st->s;
+    double bestv = -1, bestn = 0;
+    for (long d = -TREFINE; d <= TREFINE; d++)
+        if (v[d + TREFINE] > bestv) {
+            bestv = v[d + TREFINE], best = st->s + d, bestn = en[d + TREFINE];
+        }
     /* ||zct|| = sqrt(600 * 1024) for unit carriers and an unnormalised inverse FFT */
     double tn = sqrt(600.0 * DRONEID_NFFT);
     st->zc = bestn > 0 ? bestv / (bestn * tn) : 0;
