@@ -224,25 +224,13 @@ static int cp_search(droneid_rx *q, size_t m, const droneid_layout *l, sync_t *s
 static void symbol_ffts(droneid_rx *q, size_t m, const droneid_layout *l, long s, const int *sym,
                         int n, float complex (*X)[DRONEID_NFFT])
 {
-    for (int g = 0; g < n; g += DRONEID_LANES) {
-        int c = n - g < DRONEID_LANES ? n - g : DRONEID_LANES;
-        if (c < DRONEID_LANES)
-            memset(q->lanes, 0, sizeof q->lanes);
-        for (int u = 0; u < c; u++) {
-            long a = s + l->start[sym[g + u]] + l->cp[sym[g + u]] - BACKOFF;
-            for (int k = 0; k < DRONEID_NFFT; k++) {
-                long t = a + k;
-                float complex v = (t >= 0 && t < (long)m) ? q->y[t] : 0;
-                droneid_lanes *d = &q->lanes[q->rev[k]];
-                d->re[u] = crealf(v);
-                d->im[u] = cimagf(v);
-            }
-        }
-        droneid_fft_lanes(q->lanes, q->tw, 0);
-        for (int u = 0; u < c; u++)
-            for (int k = 0; k < DRONEID_NFFT; k++)
-                X[sym[g + u]][k] = CMPLXF(q->lanes[k].re[u], q->lanes[k].im[u]);
+    long start[DRONEID_MAX_SYM];
+    float complex *out[DRONEID_MAX_SYM];
+    for (int i = 0; i < n; i++) {
+        start[i] = s + l->start[sym[i]] + l->cp[sym[i]] - BACKOFF;
+        out[i] = X[sym[i]];
     }
+    droneid_fft_windows(q->y, m, start, n, q->tw, q->rev, q->lanes, out);
 }
 
 static const int all_syms[DRONEID_MAX_SYM] = {0, 1, 2, 3, 4, 5, 6, 7, 8};

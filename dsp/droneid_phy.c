@@ -581,3 +581,25 @@ PHY_HOT void droneid_fft_lanes(droneid_lanes *x, const float complex tw[DRONEID_
             }
     }
 }
+
+void droneid_fft_windows(const float complex *y, size_t m, const long *start, int n,
+                         const float complex tw[DRONEID_NFFT / 2], const int rev[DRONEID_NFFT],
+                         droneid_lanes *work, float complex *const *X)
+{
+    for (int g = 0; g < n; g += DRONEID_LANES) {
+        int c = n - g < DRONEID_LANES ? n - g : DRONEID_LANES;
+        if (c < DRONEID_LANES)
+            memset(work, 0, sizeof(droneid_lanes) * DRONEID_NFFT);
+        for (int u = 0; u < c; u++)
+            for (int k = 0; k < DRONEID_NFFT; k++) {
+                long t = start[g + u] + k;
+                float complex v = (t >= 0 && t < (long)m) ? y[t] : 0;
+                work[rev[k]].re[u] = crealf(v);
+                work[rev[k]].im[u] = cimagf(v);
+            }
+        droneid_fft_lanes(work, tw, 0);
+        for (int u = 0; u < c; u++)
+            for (int k = 0; k < DRONEID_NFFT; k++)
+                X[g + u][k] = CMPLXF(work[k].re[u], work[k].im[u]);
+    }
+}

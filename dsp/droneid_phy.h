@@ -86,6 +86,12 @@ typedef struct {
 } droneid_lanes;
 void droneid_fft_bitrev(int rev[DRONEID_NFFT]);
 void droneid_fft_lanes(droneid_lanes *x, const float complex tw[DRONEID_NFFT / 2], int inverse);
+/* Forward FFTs of the n windows y[start[i] .. start[i] + NFFT) (samples outside [0, m)
+ * read as 0) into X[i], DRONEID_LANES at a time (each bit for bit droneid_fft of its
+ * window). work: NFFT lanes of scratch; rev from droneid_fft_bitrev. */
+void droneid_fft_windows(const float complex *y, size_t m, const long *start, int n,
+                         const float complex tw[DRONEID_NFFT / 2], const int rev[DRONEID_NFFT],
+                         droneid_lanes *work, float complex *const *X);
 
 /* a * conj(b) and |a|^2 (as crealf(a * conjf(a))): the very products and sums C's
  * complex multiply makes for finite values, bit for bit, written out so no NaN test
