@@ -491,6 +491,16 @@ void droneid_fft_twiddles(float complex tw[DRONEID_NFFT / 2])
         tw[k] = (float complex)cexp(-2.0 * M_PI * I * k / DRONEID_NFFT);
 }
 
+/* The h twiddles of an FFT stage (every step-th of tw), conjugated when sg is -1. */
+static inline void stage_twiddles(const float complex tw[DRONEID_NFFT / 2], int step, int h,
+                                  float sg, float *wr, float *wi)
+{
+    for (int k = 0; k < h; k++) {
+        wr[k] = crealf(tw[k * step]);
+        wi[k] = sg * cimagf(tw[k * step]);
+    }
+}
+
 PHY_HOT void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT / 2], int inverse)
 {
     const int n = DRONEID_NFFT;
@@ -514,10 +524,7 @@ PHY_HOT void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT /
     const float sg = inverse ? -1.0f : 1.0f;
     for (int len = 2; len <= n; len <<= 1) {
         const int step = n / len, h = len / 2;
-        for (int k = 0; k < h; k++) {
-            wr[k] = crealf(tw[k * step]);
-            wi[k] = sg * cimagf(tw[k * step]);
-        }
+        stage_twiddles(tw, step, h, sg, wr, wi);
         for (int i = 0; i < n; i += len) {
             float *restrict u = f + 2 * i, *restrict v = f + 2 * (i + h);
             for (int k = 0; k < h; k++) {
@@ -560,10 +567,7 @@ PHY_HOT void droneid_fft_lanes(droneid_lanes *x, const float complex tw[DRONEID_
     const float sg = inverse ? -1.0f : 1.0f;
     for (int len = 2; len <= n; len <<= 1) {
         const int step = n / len, h = len / 2;
-        for (int k = 0; k < h; k++) {
-            wr[k] = crealf(tw[k * step]);
-            wi[k] = sg * cimagf(tw[k * step]);
-        }
+        stage_twiddles(tw, step, h, sg, wr, wi);
         for (int i = 0; i < n; i += len)
             for (int k = 0; k < h; k++) {
                 droneid_lanes *u = x + i + k, *v = x + i + k + h;
