@@ -127,7 +127,7 @@ double droneid_rx_rate(const droneid_rx *q);
 int droneid_rx_set_occupancy_max(droneid_rx *q, double occ_max);
 /* The receiver's SSE paths (resampler, ZC timing search, turbo decoder; on by default
  * where the build has SSE2) or their scalar loops: the same messages and droneid_diag bit
- * for bit (test_droneid_burst compares the two). SG_ENOTSUP for on without SSE2,
+ * for bit (test_droneid compares the two). SG_ENOTSUP for on without SSE2,
  * SG_EINVAL for NULL. */
 int droneid_rx_set_simd(droneid_rx *q, bool on);
 /* Thresholds of the pre-test before resampling (droneid_pre.h): a burst whose CP metric
