@@ -1,158 +1,17 @@
-/* DJI DroneID receiver and payload codec (see droneid.h; the tracker bridge and the
- * product table are in droneid_info.c). */
+/* DJI DroneID receiver (see droneid.h; the payload codec is in droneid_payload.c, the
+ * tracker bridge and the product table in droneid_info.c). */
 #include "droneid.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "droneid_pre.h"
 #include "sg_crc.h"
 #include "turbo.h"
-
-#define RAD_E7 1e7 /* wire angles: radians x 1e7 */
-
-/* ---- payload ------------------------------------------------------------------------ */
-
-void droneid_msg_init(droneid_msg *m)
-{
-    memset(m, 0, sizeof *m);
-    m->pkt_len = 88;
-    m->msg_type = 0x10;
-    m->version = 2;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8);
-}
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static int q_angle(double deg, double lim, int32_t *out)
-{
-    if (!isfinite(deg) || fabs(deg) > lim)
-        return SG_ERANGE;
-    *out = (int32_t)lround(deg * M_PI / 180.0 * RAD_E7);
-    return SG_OK;
-}
-
-static int q_i16(double v, double scale, int16_t *out)
-{
-    double r = round(v * scale);
-    if (!isfinite(r) || r < -32768 || r > 32767)
-        return SG_ERANGE;
-    *out = (int16_t)r;
-    return SG_OK;
-}
-
-int droneid_pack(droneid_msg *m, uint8_t raw[DRONEID_PAYLOAD_LEN])
-{
-    uint8_t p[DRONEID_PAYLOAD_LEN] = {0};
-    int32_t lat, lon, plat, plon, hlat, hlon;
-    int16_t alt, hgt, vn, ve, vu, yaw;
-    size_t sl = strnlen(m->serial, sizeof m->serial), ul = strnlen(m->uuid, sizeof m->uuid);
-    if (sl > 16 || ul > 20 || q_angle(m->lat_deg, 90, &lat) || q_angle(m->lon_deg, 180, &lon) ||
-        q_angle(m->pilot_lat_deg, 90, &plat) || q_angle(m->pilot_lon_deg, 180, &plon) ||
-        q_angle(m->home_lat_deg, 90, &hlat) || q_angle(m->home_lon_deg, 180, &hlon) ||
-        q_i16(m->altitude_m, 1, &alt) || q_i16(m->height_m, 1, &hgt) ||
-        q_i16(m->v_north, 100, &vn) || q_i16(m->v_east, 100, &ve) ||
-        q_i16(m->v_up, 100, &vu) || q_i16(m->yaw_deg, 100, &yaw))
-        return SG_ERANGE;
-    p[0] = m->pkt_len, p[1] = m->msg_type, p[2] = m->version;
-    put16(p + 3, m->seq);
-    put16(p + 5, m->state_info);
-    memcpy(p + 7, m->serial, sl);
-    put32(p + 23, (uint32_t)lon);
-    put32(p + 27, (uint32_t)lat);
-    put16(p + 31, (uint16_t)alt);
-    put16(p + 33, (uint16_t)hgt);
-    put16(p + 35, (uint16_t)vn);
-    put16(p + 37, (uint16_t)ve);
-    put16(p + 39, (uint16_t)vu);
-    put16(p + 41, (uint16_t)yaw);
-    put32(p + 43, (uint32_t)m->gps_time_ms);
-    put32(p + 47, (uint32_t)(m->gps_time_ms >> 32));
-    put32(p + 51, (uint32_t)plat);
-    put32(p + 55, (uint32_t)plon);
-    put32(p + 59, (uint32_t)hlon);
-    put32(p + 63, (uint32_t)hlat);
-    p[67] = m->product_type;
-    p[68] = m->uuid_len ? m->uuid_len : (uint8_t)ul;
-    memcpy(p + 69, m->uuid, ul);
-    put16(p + 89, (uint16_t)sg_crc(&SG_CRC16_DJI, p, DRONEID_PAYLOAD_LEN - 2));
-    memcpy(raw, p, sizeof p);
-    memcpy(m->raw, p, sizeof p);
-    m->crc16_ok = true;
-    return SG_OK;
-}
-
-static double angle_deg(uint32_t w)
-{
-    return (double)(int32_t)w / RAD_E7 * 180.0 / M_PI;
-}
-
-void droneid_parse(const uint8_t raw[DRONEID_PAYLOAD_LEN], droneid_msg *m)
-{
-    memset(m, 0, sizeof *m);
-    memcpy(m->raw, raw, DRONEID_PAYLOAD_LEN);
-    const uint8_t *p = raw;
-    m->pkt_len = p[0], m->msg_type = p[1], m->version = p[2];
-    m->seq = get16(p + 3);
-    m->state_info = get16(p + 5);
-    memcpy(m->serial, p + 7, 16);
-    m->serial[16] = 0;
-    m->lon_deg = angle_deg(get32(p + 23));
-    m->lat_deg = angle_deg(get32(p + 27));
-    m->altitude_m = (int16_t)get16(p + 31);
-    m->height_m = (int16_t)get16(p + 33);
-    m->v_north = (int16_t)get16(p + 35) / 100.0;
-    m->v_east = (int16_t)get16(p + 37) / 100.0;
-    m->v_up = (int16_t)get16(p + 39) / 100.0;
-    m->yaw_deg = (int16_t)get16(p + 41) / 100.0;
-    m->gps_time_ms = (uint64_t)get32(p + 43) | (uint64_t)get32(p + 47) << 32;
-    m->pilot_lat_deg = angle_deg(get32(p + 51));
-    m->pilot_lon_deg = angle_deg(get32(p + 55));
-    m->home_lon_deg = angle_deg(get32(p + 59));
-    m->home_lat_deg = angle_deg(get32(p + 63));
-    m->product_type = p[67];
-    m->uuid_len = p[68];
-    memcpy(m->uuid, p + 69, 20);
-    m->uuid[20] = 0;
-    /* non-printable bytes would poison JSON/log output downstream */
-    for (int i = 0; i < 16; i++)
-        if (m->serial[i] && (m->serial[i] < 0x20 || m->serial[i] > 0x7e))
-            m->serial[i] = '?';
-    for (int i = 0; i < 20; i++)
-        if (m->uuid[i] && (m->uuid[i] < 0x20 || m->uuid[i] > 0x7e))
-            m->uuid[i] = '?';
-    m->crc16_ok = sg_crc(&SG_CRC16_DJI, p, DRONEID_PAYLOAD_LEN - 2) == get16(p + 89);
-    if (m->msg_type == DRONEID_MSG_USER_INFO) {
-        /* 0x11 carries the serial right after the type byte and no telemetry (its
-         * own check is not the flight CRC-16; the turbo block CRC-24A covers it) */
-        droneid_msg u;
-        memset(&u, 0, sizeof u);
-        memcpy(u.raw, raw, DRONEID_PAYLOAD_LEN);
-        u.pkt_len = p[0], u.msg_type = p[1];
-        memcpy(u.serial, p + 2, 16);
-        for (int i = 0; i < 16; i++)
-            if (u.serial[i] && (u.serial[i] < 0x20 || u.serial[i] > 0x7e))
-                u.serial[i] = '?';
-        *m = u;
-    }
-}
 
 /* ---- receiver ----------------------------------------------------------------------- */
 
@@ -191,6 +50,9 @@ struct droneid_rx {
     float l[3][DRONEID_K + 4];
     uint8_t bits[DRONEID_K];
     float complex Y[DRONEID_MAX_SYM][DRONEID_NFFT];
+    int rev[DRONEID_NFFT];                  /* bit-reversed order (droneid_fft_lanes) */
+    bool simd;                              /* SSE paths (droneid_rx_set_simd) */
+    droneid_lanes lanes[DRONEID_NFFT];      /* int_cfo's transforms, DRONEID_LANES at once */
 };
 
 droneid_rx *droneid_rx_create(double fs, sg_errinfo *e)
@@ -206,6 +68,9 @@ droneid_rx *droneid_rx_create(double fs, sg_errinfo *e)
     }
     q->fs = fs;
     q->occ_max = OCC_MAX;
+#if defined(__SSE2__)
+    q->simd = true;
+#endif
     q->pre_cp_min = DRONEID_PRE_CP_MIN, q->pre_occ_max = DRONEID_PRE_OCC_MAX;
     q->pre = droneid_pre_create(fs, e);
     if (!q->pre) {
@@ -226,6 +91,7 @@ droneid_rx *droneid_rx_create(double fs, sg_errinfo *e)
         return NULL;
     }
     droneid_fft_twiddles(q->tw);
+    droneid_fft_bitrev(q->rev);
     droneid_gold(DRONEID_GOLD_SEED, q->gold, DRONEID_E);
     const int roots[2] = {600, 147};
     for (int z = 0; z < 2; z++) {
@@ -260,6 +126,21 @@ int droneid_rx_set_occupancy_max(droneid_rx *q, double occ_max)
         return SG_EINVAL;
     q->occ_max = occ_max;
     return SG_OK;
+}
+
+int droneid_rx_set_simd(droneid_rx *q, bool on)
+{
+    if (!q)
+        return SG_EINVAL;
+#if defined(__SSE2__)
+    q->simd = on;
+    if (q->rs)
+        droneid_resamp_set_simd(q->rs, on);
+    turbo_set_simd(q->tc, on);
+    return SG_OK;
+#else
+    return on ? SG_ENOTSUP : SG_OK;
+#endif
 }
 
 int droneid_rx_set_pretest(droneid_rx *q, double cp_min, double occ_max)
@@ -321,6 +202,11 @@ static int cp_search(droneid_rx *q, size_t m, const droneid_layout *l, sync_t *s
             M += q->cps[a + DRONEID_CP_SHORT] - q->cps[a];
             E += q->eps[a + DRONEID_CP_SHORT] - q->eps[a];
         }
+        /* |M| only where it may beat the best: |M|^2 clearly below bestv^2 cannot (the
+         * relative errors are ~1e-16), so the same s wins as with cabs everywhere */
+        double n2 = creal(M) * creal(M) + cimag(M) * cimag(M);
+        if (bestv >= 0 && n2 < bestv * bestv * (1 - 1e-9))
+            continue;
         double v = cabs(M);
         if (v > bestv) {
             bestv = v, best = s, bestM = M, bestE = E;
@@ -333,17 +219,21 @@ static int cp_search(droneid_rx *q, size_t m, const droneid_layout *l, sync_t *s
     return SG_OK;
 }
 
-/* FFT of symbol i of the burst starting at s (window BACKOFF samples into the CP). */
-static void symbol_fft(droneid_rx *q, size_t m, const droneid_layout *l, long s, int i,
-                       float complex *X)
+/* FFTs of symbols sym[0..n) of the burst starting at s into X[sym[i]] (each window
+ * BACKOFF samples into its CP), DRONEID_LANES at once. */
+static void symbol_ffts(droneid_rx *q, size_t m, const droneid_layout *l, long s, const int *sym,
+                        int n, float complex (*X)[DRONEID_NFFT])
 {
-    long a = s + l->start[i] + l->cp[i] - BACKOFF;
-    for (int k = 0; k < DRONEID_NFFT; k++) {
-        long t = a + k;
-        X[k] = (t >= 0 && t < (long)m) ? q->y[t] : 0;
+    long start[DRONEID_MAX_SYM];
+    float complex *out[DRONEID_MAX_SYM];
+    for (int i = 0; i < n; i++) {
+        start[i] = s + l->start[sym[i]] + l->cp[sym[i]] - BACKOFF;
+        out[i] = X[sym[i]];
     }
-    droneid_fft(X, q->tw, 0);
+    droneid_fft_windows(q->y, m, start, n, q->tw, q->rev, q->lanes, out);
 }
+
+static const int all_syms[DRONEID_MAX_SYM] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
 
 /* Where the burst's 601 carriers sit, from its own spectrum: the power of every symbol
  * (DFT-aligned at the CP timing, after the fractional CFO) summed per bin, then the
@@ -352,14 +242,14 @@ static void symbol_fft(droneid_rx *q, size_t m, const droneid_layout *l, long s,
  * burst can be off by several hundred kHz, more than the integer search spans. */
 static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
 {
-    float complex X[DRONEID_NFFT];
     double P[2 * DRONEID_NFFT + 1];
     memset(P, 0, sizeof P);
-    for (int i = 0; i < st->l->nsym; i++) {
-        symbol_fft(q, m, st->l, st->s, i, X);
+    /* the symbols' spectra in q->Y (scratch until the demodulation; int_cfo reads the
+     * ZC symbols' there) */
+    symbol_ffts(q, m, st->l, st->s, all_syms, st->l->nsym, q->Y);
+    for (int i = 0; i < st->l->nsym; i++)
         for (int k = 0; k < DRONEID_NFFT; k++)
-            P[k + 1] += droneid_norm2(X[k]);
-    }
+            P[k + 1] += droneid_norm2(q->Y[i][k]);
     droneid_power_prefix(P);
     const int w = DRONEID_NZC; /* 601 bins: 600 carriers and DC */
     int best = 0, besta = 0;
@@ -381,60 +271,113 @@ static int band_offset(droneid_rx *q, size_t m, const sync_t *st, double *occ)
 /* Integer CFO: for each candidate shift around k0, correlate the ZC symbols' spectra
  * with the known ZC and take the peak over all lags (inverse FFT of the product), which
  * is coherent over the 600 carriers yet insensitive to the residual timing error. */
-static int int_cfo(droneid_rx *q, size_t m, const sync_t *st, int k0)
+static int int_cfo(droneid_rx *q, const sync_t *st, int k0)
 {
-    float complex X[2][DRONEID_NFFT], P[DRONEID_NFFT];
-    for (int z = 0; z < 2; z++)
-        symbol_fft(q, m, st->l, st->s, st->l->zc_sym[z], X[z]);
+    /* the ZC symbols' spectra band_offset left in q->Y (same samples, same timing) */
+    const float complex *X[2] = {q->Y[st->l->zc_sym[0]], q->Y[st->l->zc_sym[1]]};
     int bestq = 0;
     double bestv = -1;
-    for (int sh = k0 - INT_CFO_MAX; sh <= k0 + INT_CFO_MAX; sh++) {
-        float acc[DRONEID_NFFT] = {0};
-        for (int z = 0; z < 2; z++) {
-            memset(P, 0, sizeof P);
-            for (int i = 0; i < DRONEID_NZC; i++) {
-                int b = (i - 300 + sh + 2 * DRONEID_NFFT) % DRONEID_NFFT;
-                P[(i - 300 + DRONEID_NFFT) % DRONEID_NFFT] = droneid_mulc(X[z][b], q->zcf[z][i]);
-            }
-            droneid_fft(P, q->tw, 1);
-            for (int k = 0; k < DRONEID_NFFT; k++)
-                acc[k] += droneid_norm2(P[k]);
-        }
-        for (int k = 0; k < DRONEID_NFFT; k++)
-            if (acc[k] > bestv) {
-                bestv = acc[k];
-                bestq = sh;
+    /* lane 2 u + z: shift sh0 + u, ZC symbol z; shifts in order, then bins, as one at a
+     * time (the same first maximum) */
+    const int per = DRONEID_LANES / 2, sh_end = k0 + INT_CFO_MAX + 1;
+    for (int sh0 = k0 - INT_CFO_MAX; sh0 < sh_end; sh0 += per) {
+        memset(q->lanes, 0, sizeof q->lanes);
+        for (int u = 0; u < per && sh0 + u < sh_end; u++)
+            for (int z = 0; z < 2; z++)
+                for (int i = 0; i < DRONEID_NZC; i++) {
+                    int b = (i - 300 + sh0 + u + 2 * DRONEID_NFFT) % DRONEID_NFFT;
+                    float complex p = droneid_mulc(X[z][b], q->zcf[z][i]);
+                    droneid_lanes *d = &q->lanes[q->rev[(i - 300 + DRONEID_NFFT) % DRONEID_NFFT]];
+                    d->re[2 * u + z] = crealf(p);
+                    d->im[2 * u + z] = cimagf(p);
+                }
+        droneid_fft_lanes(q->lanes, q->tw, 1);
+        for (int u = 0; u < per && sh0 + u < sh_end; u++)
+            for (int k = 0; k < DRONEID_NFFT; k++) {
+                const droneid_lanes *d = &q->lanes[k];
+                float acc = 0;
+                for (int z = 0; z < 2; z++)
+                    acc += droneid_norm2(CMPLXF(d->re[2 * u + z], d->im[2 * u + z]));
+                if (acc > bestv) {
+                    bestv = acc;
+                    bestq = sh0 + u;
+                }
             }
     }
     return bestq;
 }
 
+/* ZC correlation of symbol z at y[a ..]: |sum y conj(zct)| into *v, sqrt(sum |y|^2)
+ * into *en (added). */
+static void zc_corr(const droneid_rx *q, long a, int z, double *v, double *en)
+{
+    float complex acc = 0;
+    float e = 0;
+    for (int k = 0; k < DRONEID_NFFT; k++) {
+        acc += droneid_mulc(q->y[a + k], q->zct[z][k]);
+        e += droneid_norm2(q->y[a + k]);
+    }
+    *v += cabsf(acc);
+    *en += sqrt((double)e);
+}
+
+#if defined(__SSE2__)
+/* zc_corr at a, a + 1, a + 2, a + 3 at once: one lane per start, each sum over k in
+ * order (the same values bit for bit); y[a + k .. a + k + 4) is one 32-byte load. */
+static void zc_corr4(const droneid_rx *q, long a, int z, double *v, double *en)
+{
+    __m128 ar = _mm_setzero_ps(), ai = ar, e = ar;
+    const __m128 sign = _mm_set1_ps(-0.0f);
+    const float *y = (const float *)(q->y + a);
+    for (int k = 0; k < DRONEID_NFFT; k++) {
+        const __m128 l0 = _mm_loadu_ps(y + 2 * k), l1 = _mm_loadu_ps(y + 2 * k + 4);
+        const __m128 yr = _mm_shuffle_ps(l0, l1, _MM_SHUFFLE(2, 0, 2, 0));
+        const __m128 yi = _mm_shuffle_ps(l0, l1, _MM_SHUFFLE(3, 1, 3, 1));
+        const __m128 br = _mm_set1_ps(crealf(q->zct[z][k]));
+        const __m128 bi = _mm_set1_ps(-cimagf(q->zct[z][k]));
+        /* droneid_mulc and droneid_norm2, lane by lane */
+        ar = _mm_add_ps(ar, _mm_sub_ps(_mm_mul_ps(yr, br), _mm_mul_ps(yi, bi)));
+        ai = _mm_add_ps(ai, _mm_add_ps(_mm_mul_ps(yr, bi), _mm_mul_ps(yi, br)));
+        e = _mm_add_ps(e, _mm_sub_ps(_mm_mul_ps(yr, yr), _mm_mul_ps(yi, _mm_xor_ps(yi, sign))));
+    }
+    float r[4], i[4], en4[4];
+    _mm_storeu_ps(r, ar);
+    _mm_storeu_ps(i, ai);
+    _mm_storeu_ps(en4, e);
+    for (int u = 0; u < 4; u++) {
+        v[u] += cabsf(CMPLXF(r[u], i[u]));
+        en[u] += sqrt((double)en4[u]);
+    }
+}
+#endif
+
 /* Timing refinement: ZC time-domain correlation around the CP estimate. */
 static void zc_refine(droneid_rx *q, size_t m, sync_t *st)
 {
     const droneid_layout *l = st->l;
-    long best = st->s;
-    double bestv = -1, bestn = 0;
-    for (long d = -TREFINE; d <= TREFINE; d++) {
-        long s = st->s + d;
-        double v = 0, en = 0;
-        for (int z = 0; z < 2; z++) {
-            long a = s + l->start[l->zc_sym[z]] + l->cp[l->zc_sym[z]];
-            if (a < 0 || a + DRONEID_NFFT > (long)m)
+    double v[2 * TREFINE + 1] = {0}, en[2 * TREFINE + 1] = {0};
+    for (int z = 0; z < 2; z++) {
+        long a0 = st->s + l->start[l->zc_sym[z]] + l->cp[l->zc_sym[z]];
+        for (long d = -TREFINE; d <= TREFINE;) {
+            long a = a0 + d;
+#if defined(__SSE2__)
+            if (q->simd && d + 3 <= TREFINE && a >= 0 && a + 3 + DRONEID_NFFT <= (long)m) {
+                zc_corr4(q, a, z, v + d + TREFINE, en + d + TREFINE);
+                d += 4;
                 continue;
-            float complex acc = 0;
-            float e = 0;
-            for (int k = 0; k < DRONEID_NFFT; k++) {
-                acc += droneid_mulc(q->y[a + k], q->zct[z][k]);
-                e += droneid_norm2(q->y[a + k]);
             }
-            v += cabsf(acc);
-            en += sqrt((double)e);
-        }
-        if (v > bestv) {
-            bestv = v, best = s, bestn = en;
+#endif
+            if (a >= 0 && a + DRONEID_NFFT <= (long)m)
+                zc_corr(q, a, z, v + d + TREFINE, en + d + TREFINE);
+            d++;
         }
     }
+    long best = st->s;
+    double bestv = -1, bestn = 0;
+    for (long d = -TREFINE; d <= TREFINE; d++)
+        if (v[d + TREFINE] > bestv) {
+            bestv = v[d + TREFINE], best = st->s + d, bestn = en[d + TREFINE];
+        }
     /* ||zct|| = sqrt(600 * 1024) for unit carriers and an unnormalised inverse FFT */
     double tn = sqrt(600.0 * DRONEID_NFFT);
     st->zc = bestn > 0 ? bestv / (bestn * tn) : 0;
@@ -470,9 +413,8 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
         return SG_EINVAL;
     if ((double)n > q->fs * 0.02)
         return SG_ERANGE;
-    for (size_t k = 0; k < n; k++)
-        if (!isfinite(crealf(iq[k])) || !isfinite(cimagf(iq[k])))
-            return SG_EINVAL;
+    if (!droneid_all_finite(iq, n))
+        return SG_EINVAL;
 
     /* zero margins around the burst: a front end that trims a few microseconds off
      * either edge still leaves a complete symbol grid to search */
@@ -567,7 +509,7 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
                 weak = st;
             continue;
         }
-        int iq_ = int_cfo(q, m, &st, k0);
+        int iq_ = int_cfo(q, &st, k0);
         mix(q->y, m, iq_ * 15e3);
         st.cfo += iq_ * 15e3;
         zc_refine(q, m, &st);
@@ -607,8 +549,8 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
 
     /* residual CFO from the phase drift between the two ZC symbols */
     float complex H[2][DRONEID_NCARR];
+    symbol_ffts(q, m, l, best.s, l->zc_sym, 2, q->Y);
     for (int z = 0; z < 2; z++) {
-        symbol_fft(q, m, l, best.s, l->zc_sym[z], q->Y[l->zc_sym[z]]);
         for (int j = 0; j < DRONEID_NCARR; j++) {
             int zi = j < 300 ? j : j + 1;
             H[z][j] = q->Y[l->zc_sym[z]][droneid_carrier_bin(j)] / q->zcf[z][zi];
@@ -623,8 +565,7 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
     mix(q->y, m, fres);
     dg.cfo_hz += fres;
 
-    for (int i = 0; i < l->nsym; i++)
-        symbol_fft(q, m, l, best.s, i, q->Y[i]);
+    symbol_ffts(q, m, l, best.s, all_syms, l->nsym, q->Y);
     float complex Hs[DRONEID_NCARR];
     double sig = 0, noise = 0;
     for (int j = 0; j < DRONEID_NCARR; j++) {

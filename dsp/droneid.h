@@ -125,6 +125,11 @@ double droneid_rx_rate(const droneid_rx *q);
  * ZC search; default 0.4, range [0.125, 1] (1 turns the test off: benchmarks compare
  * with and without it). SG_EINVAL out of range or NaN. */
 int droneid_rx_set_occupancy_max(droneid_rx *q, double occ_max);
+/* The receiver's SSE paths (resampler, ZC timing search, turbo decoder; on by default
+ * where the build has SSE2) or their scalar loops: the same messages and droneid_diag bit
+ * for bit (test_droneid compares the two). SG_ENOTSUP for on without SSE2,
+ * SG_EINVAL for NULL. */
+int droneid_rx_set_simd(droneid_rx *q, bool on);
 /* Thresholds of the pre-test before resampling (droneid_pre.h): a burst whose CP metric
  * there is below cp_min on both layouts, or whose occupancy there is above occ_max on every
  * layout reaching cp_min, is refused (diag.rejected, SG_ENOTFOUND) without being

@@ -2,6 +2,10 @@
 #include "droneid_phy.h"
 
 #include <math.h>
+#include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,16 +108,61 @@ static int cmp_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+/* Moves the k largest of v[0..n) to v[0..k) (in any order), 0 < k < n: a selection
+ * instead of a sort of all n (the sum below then adds the very same values in the very
+ * same order as after a full sort: the k largest, sorted). */
+static void select_top(double *v, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double piv = v[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] > piv)
+                i++;
+            while (v[j] < piv)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        /* v[lo..j] >= piv, v[j+1..i-1] == piv, v[i..hi] <= piv */
+        if (k - 1 <= j)
+            hi = j;
+        else if (k - 1 >= i)
+            lo = i;
+        else
+            break;
+    }
+}
+
 double droneid_top_share(const double P[2 * DRONEID_NFFT + 1], int a, int w, int top)
 {
     double bins[DRONEID_NFFT];
     for (int k = 0; k < w; k++)
         bins[k] = P[a + k + 1] - P[a + k];
-    qsort(bins, (size_t)w, sizeof bins[0], cmp_desc);
+    if (top < w)
+        select_top(bins, w, top);
+    qsort(bins, (size_t)top, sizeof bins[0], cmp_desc);
     double sum = 0, all = P[a + w] - P[a];
     for (int k = 0; k < top; k++)
         sum += bins[k];
     return all > 0 ? sum / all : 1;
+}
+
+PHY_HOT bool droneid_all_finite(const float complex *x, size_t n)
+{
+    /* exponent field all ones (Inf, NaN) carries into bit 31; no branch, so it vectorises */
+    const float *f = (const float *)x;
+    uint32_t bad = 0;
+    for (size_t k = 0; k < 2 * n; k++) {
+        uint32_t b;
+        memcpy(&b, f + k, sizeof b);
+        bad |= (b & 0x7f800000u) + 0x00800000u;
+    }
+    return !(bad & 0x80000000u);
 }
 
 /* ---- resampler ------------------------------------------------------------------ */
@@ -131,6 +180,8 @@ struct droneid_resamp {
      * dot product instead of table interpolation */
     long L, M;
     float *bank;
+    float *bank2;  /* the bank with every tap twice (h, h): one product per re, im lane */
+    bool simd;     /* eight outputs at a time in SSE registers (droneid_resamp_set_simd) */
 };
 
 #define RS_MAX_PHASES 2048
@@ -161,6 +212,9 @@ droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff
         return NULL;
     }
     r->fs_in = fs_in, r->fs_out = fs_out;
+#if defined(__SSE2__)
+    r->simd = true;
+#endif
     double tw = RS_CROSSINGS / (2.0 * cutoff_hz); /* s, half window */
     r->half = (int)ceil(tw * fs_in);
     r->ntab = 2 * r->half * RS_OVS + 2;
@@ -184,7 +238,8 @@ droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff
     if (r->L) {
         int nt = 2 * r->half;
         r->bank = malloc(sizeof(float) * (size_t)r->L * (size_t)nt);
-        if (!r->bank) {
+        r->bank2 = malloc(2 * sizeof(float) * (size_t)r->L * (size_t)nt);
+        if (!r->bank || !r->bank2) {
             droneid_resamp_destroy(r);
             sg_err_set(e, SG_ENOMEM, "resampler: out of memory");
             return NULL;
@@ -194,6 +249,7 @@ droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff
                 /* output at c + p/L (input samples), tap j reads x[c - half + 1 + j] */
                 double t = ((double)p / (double)r->L + r->half - 1 - j) / fs_in;
                 r->bank[p * nt + j] = (float)kernel(t, cutoff_hz, fs_in, tw);
+                r->bank2[2 * (p * nt + j)] = r->bank2[2 * (p * nt + j) + 1] = r->bank[p * nt + j];
             }
     }
     return r;
@@ -205,6 +261,7 @@ void droneid_resamp_destroy(droneid_resamp *r)
         return;
     free(r->tab);
     free(r->bank);
+    free(r->bank2);
     free(r);
 }
 
@@ -227,11 +284,78 @@ void droneid_mix(const float complex *x, float complex *y, size_t n, double w)
     }
 }
 
+int droneid_resamp_set_simd(droneid_resamp *r, bool on)
+{
+    if (!r)
+        return SG_EINVAL;
+#if defined(__SSE2__)
+    r->simd = on;
+    return SG_OK;
+#else
+    return on ? SG_ENOTSUP : SG_OK;
+#endif
+}
+
 size_t droneid_resamp_out_len(const droneid_resamp *r, size_t n)
 {
     if (n == 0)
         return 0;
     return (size_t)floor((double)(n - 1) * r->fs_out / r->fs_in) + 1;
+}
+
+#if defined(__SSE2__)
+/* a[0], a[1], b[0], b[1]: two outputs' (re, im) pairs in one register */
+static inline __m128 load_pair(const float *a, const float *b)
+{
+    return _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)a)),
+                        (const __m64 *)(const void *)b);
+}
+#endif
+
+/* Outputs y[k ..] eight at a time while all their taps are inside x; returns the first
+ * output not done (k itself if y[k .. k + 8) are not all inside). Lanes (re,
+ * im) of two outputs per register, the taps duplicated (bank2): every sum is the scalar
+ * loop's, over j in order from 0, bit for bit; only the four outputs of a register are
+ * added at once. */
+static size_t resamp_by8(const droneid_resamp *r, const float complex *x, size_t n,
+                         float complex *y, size_t m, size_t k)
+{
+#if defined(__SSE2__)
+    const int nt = 2 * r->half;
+    for (; k + 8 <= m; k += 8) {
+        const float *h[8], *xs[8];
+        for (int u = 0; u < 8; u++) {
+            long num = (long)(k + (size_t)u) * r->M;
+            long c = num / r->L, p = num % r->L, i0 = c - r->half + 1;
+            if (i0 < 0 || i0 + nt > (long)n)
+                return k;
+            h[u] = r->bank2 + 2 * p * nt;
+            xs[u] = (const float *)(x + i0);
+        }
+        __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < nt; j++) {
+            a0 = _mm_add_ps(a0, _mm_mul_ps(load_pair(h[0] + 2 * j, h[1] + 2 * j),
+                                           load_pair(xs[0] + 2 * j, xs[1] + 2 * j)));
+            a1 = _mm_add_ps(a1, _mm_mul_ps(load_pair(h[2] + 2 * j, h[3] + 2 * j),
+                                           load_pair(xs[2] + 2 * j, xs[3] + 2 * j)));
+            a2 = _mm_add_ps(a2, _mm_mul_ps(load_pair(h[4] + 2 * j, h[5] + 2 * j),
+                                           load_pair(xs[4] + 2 * j, xs[5] + 2 * j)));
+            a3 = _mm_add_ps(a3, _mm_mul_ps(load_pair(h[6] + 2 * j, h[7] + 2 * j),
+                                           load_pair(xs[6] + 2 * j, xs[7] + 2 * j)));
+        }
+        float o[16];
+        _mm_storeu_ps(o, a0);
+        _mm_storeu_ps(o + 4, a1);
+        _mm_storeu_ps(o + 8, a2);
+        _mm_storeu_ps(o + 12, a3);
+        for (int u = 0; u < 8; u++)
+            y[k + (size_t)u] = o[2 * u] + I * o[2 * u + 1]; /* as the scalar loop builds it */
+    }
+    return k;
+#else
+    (void)r, (void)x, (void)n, (void)y, (void)m;
+    return k;
+#endif
 }
 
 void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t n,
@@ -259,6 +383,11 @@ void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t 
              * sums, each over j in order from 0 as for one output (the same result, bit for
              * bit), instead of two whose adds wait on each other */
             for (size_t k = 0; k < m;) {
+                size_t k8 = r->simd ? resamp_by8(r, src, n, y, m, k) : k;
+                if (k8 > k) {
+                    k = k8;
+                    continue;
+                }
                 const float *h4[4], *x4[4];
                 int inside = k + 4 <= m;
                 for (int u = 0; u < 4 && inside; u++) {
@@ -362,6 +491,16 @@ void droneid_fft_twiddles(float complex tw[DRONEID_NFFT / 2])
         tw[k] = (float complex)cexp(-2.0 * M_PI * I * k / DRONEID_NFFT);
 }
 
+/* The h twiddles of an FFT stage (every step-th of tw), conjugated when sg is -1. */
+static inline void stage_twiddles(const float complex tw[DRONEID_NFFT / 2], int step, int h,
+                                  float sg, float *wr, float *wi)
+{
+    for (int k = 0; k < h; k++) {
+        wr[k] = crealf(tw[k * step]);
+        wi[k] = sg * cimagf(tw[k * step]);
+    }
+}
+
 PHY_HOT void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT / 2], int inverse)
 {
     const int n = DRONEID_NFFT;
@@ -385,10 +524,7 @@ PHY_HOT void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT /
     const float sg = inverse ? -1.0f : 1.0f;
     for (int len = 2; len <= n; len <<= 1) {
         const int step = n / len, h = len / 2;
-        for (int k = 0; k < h; k++) {
-            wr[k] = crealf(tw[k * step]);
-            wi[k] = sg * cimagf(tw[k * step]);
-        }
+        stage_twiddles(tw, step, h, sg, wr, wi);
         for (int i = 0; i < n; i += len) {
             float *restrict u = f + 2 * i, *restrict v = f + 2 * (i + h);
             for (int k = 0; k < h; k++) {
@@ -400,5 +536,74 @@ PHY_HOT void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT /
                 v[2 * k + 1] = ui - vi;
             }
         }
+    }
+}
+
+void droneid_fft_bitrev(int rev[DRONEID_NFFT])
+{
+    /* the permutation droneid_fft's swaps make: x'[i] = x[rev[i]] (rev is its own
+     * inverse) */
+    rev[0] = 0;
+    for (int i = 1, j = 0; i < DRONEID_NFFT; i++) {
+        int bit = DRONEID_NFFT >> 1;
+        for (; j & bit; bit >>= 1)
+            j ^= bit;
+        j ^= bit;
+        rev[i] = j;
+    }
+}
+
+/* four lanes as one SSE/NEON register: elementwise IEEE operations, as the scalar ones */
+typedef float lanes_v __attribute__((vector_size(4 * sizeof(float))));
+_Static_assert(DRONEID_LANES == 4, "droneid_fft_lanes is written for 4 lanes");
+
+PHY_HOT void droneid_fft_lanes(droneid_lanes *x, const float complex tw[DRONEID_NFFT / 2],
+                               int inverse)
+{
+    /* droneid_fft's stages, twiddles and butterflies, each applied to every lane at once:
+     * every lane gets the very products and sums droneid_fft makes */
+    const int n = DRONEID_NFFT;
+    float wr[DRONEID_NFFT / 2], wi[DRONEID_NFFT / 2];
+    const float sg = inverse ? -1.0f : 1.0f;
+    for (int len = 2; len <= n; len <<= 1) {
+        const int step = n / len, h = len / 2;
+        stage_twiddles(tw, step, h, sg, wr, wi);
+        for (int i = 0; i < n; i += len)
+            for (int k = 0; k < h; k++) {
+                droneid_lanes *u = x + i + k, *v = x + i + k + h;
+                lanes_v ur, ui, ar, ai;
+                memcpy(&ur, u->re, sizeof ur);
+                memcpy(&ui, u->im, sizeof ui);
+                memcpy(&ar, v->re, sizeof ar);
+                memcpy(&ai, v->im, sizeof ai);
+                const lanes_v vr = ar * wr[k] - ai * wi[k], vi = ar * wi[k] + ai * wr[k];
+                const lanes_v a = ur + vr, b = ui + vi, c = ur - vr, d = ui - vi;
+                memcpy(u->re, &a, sizeof a);
+                memcpy(u->im, &b, sizeof b);
+                memcpy(v->re, &c, sizeof c);
+                memcpy(v->im, &d, sizeof d);
+            }
+    }
+}
+
+void droneid_fft_windows(const float complex *y, size_t m, const long *start, int n,
+                         const float complex tw[DRONEID_NFFT / 2], const int rev[DRONEID_NFFT],
+                         droneid_lanes *work, float complex *const *X)
+{
+    for (int g = 0; g < n; g += DRONEID_LANES) {
+        int c = n - g < DRONEID_LANES ? n - g : DRONEID_LANES;
+        if (c < DRONEID_LANES)
+            memset(work, 0, sizeof(droneid_lanes) * DRONEID_NFFT);
+        for (int u = 0; u < c; u++)
+            for (int k = 0; k < DRONEID_NFFT; k++) {
+                long t = start[g + u] + k;
+                float complex v = (t >= 0 && t < (long)m) ? y[t] : 0;
+                work[rev[k]].re[u] = crealf(v);
+                work[rev[k]].im[u] = cimagf(v);
+            }
+        droneid_fft_lanes(work, tw, 0);
+        for (int u = 0; u < c; u++)
+            for (int k = 0; k < DRONEID_NFFT; k++)
+                X[g + u][k] = CMPLXF(work[k].re[u], work[k].im[u]);
     }
 }

@@ -17,6 +17,7 @@
 #define SG_DRONEID_PHY_H
 
 #include <complex.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +75,24 @@ static inline int droneid_carrier_bin(int j)
 void droneid_fft_twiddles(float complex tw[DRONEID_NFFT / 2]);
 void droneid_fft(float complex *x, const float complex tw[DRONEID_NFFT / 2], int inverse);
 
+/* DRONEID_LANES transforms at once, lane by lane the same as droneid_fft (bit for bit):
+ * x[k].re[l], x[k].im[l] is element k of transform l, given in bit-reversed order (the
+ * caller stores element i at x[rev[i]], rev from droneid_fft_bitrev), the result in
+ * natural order. The receiver's integer-CFO search runs 66 inverse transforms per
+ * hypothesis: lanes let them vectorise. */
+#define DRONEID_LANES 4
+typedef struct {
+    float re[DRONEID_LANES], im[DRONEID_LANES];
+} droneid_lanes;
+void droneid_fft_bitrev(int rev[DRONEID_NFFT]);
+void droneid_fft_lanes(droneid_lanes *x, const float complex tw[DRONEID_NFFT / 2], int inverse);
+/* Forward FFTs of the n windows y[start[i] .. start[i] + NFFT) (samples outside [0, m)
+ * read as 0) into X[i], DRONEID_LANES at a time (each bit for bit droneid_fft of its
+ * window). work: NFFT lanes of scratch; rev from droneid_fft_bitrev. */
+void droneid_fft_windows(const float complex *y, size_t m, const long *start, int n,
+                         const float complex tw[DRONEID_NFFT / 2], const int rev[DRONEID_NFFT],
+                         droneid_lanes *work, float complex *const *X);
+
 /* a * conj(b) and |a|^2 (as crealf(a * conjf(a))): the very products and sums C's
  * complex multiply makes for finite values, bit for bit, written out so no NaN test
  * (and call) follows each one; such loops can then be vectorised. Finite inputs only
@@ -98,6 +117,8 @@ void droneid_power_prefix(double P[2 * DRONEID_NFFT + 1]);
  * 0 <= a < NFFT, 0 < w <= NFFT) in its strongest `top` bins (0 < top <= w); 1 if the
  * window holds no energy. */
 double droneid_top_share(const double P[2 * DRONEID_NFFT + 1], int a, int w, int top);
+/* true if no value of x[0..n) is Inf or NaN (real and imaginary parts). */
+bool droneid_all_finite(const float complex *x, size_t n);
 
 /* ---- band-limited fractional resampler ------------------------------------------
  * y(t_m) = sum_n x[n] g(t_m - n / fs_in), t_m = m / fs_out, with g a Blackman-windowed
@@ -113,6 +134,10 @@ droneid_resamp *droneid_resamp_create(double fs_in, double fs_out, double cutoff
 void droneid_resamp_destroy(droneid_resamp *r);
 /* Output length for n input samples. */
 size_t droneid_resamp_out_len(const droneid_resamp *r, size_t n);
+/* Eight outputs at a time in SSE registers (on by default where the build has SSE2) or
+ * the scalar loop: the same output bit for bit (tests compare the two). SG_ENOTSUP for
+ * on without SSE2, SG_EINVAL for NULL. */
+int droneid_resamp_set_simd(droneid_resamp *r, bool on);
 /* y[i] = x[i] e^(i w i), i < n (w in radians per sample; y may be x): the mixing of
  * droneid_resamp_run and of the receiver at 15.36 Msps, one recursive phasor. */
 void droneid_mix(const float complex *x, float complex *y, size_t n, double w);

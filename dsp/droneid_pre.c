@@ -32,6 +32,9 @@ struct droneid_pre {
     int wb, top;               /* occupancy window and its top 1/8: 1024-FFT bins */
     pre_layout lay[2];         /* 9, 8 symbols */
     float complex tw[DRONEID_NFFT / 2];
+    int rev[DRONEID_NFFT];     /* bit-reversed order (droneid_fft_windows) */
+    droneid_lanes lanes[DRONEID_NFFT];
+    float complex X[DRONEID_MAX_SYM][DRONEID_NFFT]; /* the symbols' spectra */
     float complex *y;          /* decimated burst with zero pads */
     float complex *cs;         /* per grid cell: sum of y[k] conj(y[k + D]) */
     float *ce;                 /* per grid cell: sum of |y[k]|^2 + |y[k + D]|^2 */
@@ -81,6 +84,7 @@ droneid_pre *droneid_pre_create(double fs, sg_errinfo *e)
     p->wb = (int)lround(PRE_BAND_HZ / bin);
     p->top = p->wb / 8;
     droneid_fft_twiddles(p->tw);
+    droneid_fft_bitrev(p->rev);
     return p;
 }
 
@@ -206,19 +210,18 @@ static void add_windows(float *restrict mr, float *restrict mi, float *restrict 
 /* occupancy of the band at start s (samples of y), layout q (droneid_pre.h, 3.) */
 static double occupancy(droneid_pre *p, size_t m, const pre_layout *q, long s, double f0)
 {
-    float complex X[DRONEID_NFFT];
     double P[2 * DRONEID_NFFT + 1];
     memset(P, 0, sizeof P);
+    long start[DRONEID_MAX_SYM];
+    float complex *out[DRONEID_MAX_SYM];
     for (int i = 0; i < q->nsym; i++) {
-        long a = s + q->body[i];
-        for (int k = 0; k < DRONEID_NFFT; k++) {
-            long t = a + k;
-            X[k] = (t >= 0 && t < (long)m) ? p->y[t] : 0;
-        }
-        droneid_fft(X, p->tw, 0);
-        for (int k = 0; k < DRONEID_NFFT; k++)
-            P[k + 1] += droneid_norm2(X[k]);
+        start[i] = s + q->body[i];
+        out[i] = p->X[i];
     }
+    droneid_fft_windows(p->y, m, start, q->nsym, p->tw, p->rev, p->lanes, out);
+    for (int i = 0; i < q->nsym; i++)
+        for (int k = 0; k < DRONEID_NFFT; k++)
+            P[k + 1] += droneid_norm2(p->X[i][k]);
     droneid_power_prefix(P);
     /* the band sits at f0 (mod fo) in y's spectrum (the block phase is left out): the
      * window is the receiver's pass band around it, so a narrow signal the receiver lets

@@ -4,8 +4,12 @@
 #include "turbo.h"
 
 #include <float.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define NST 8
 #define NEG (-1e30f)
@@ -20,6 +24,7 @@ struct turbo_codec {
     float *ls2;                    /* interleaved systematic */
     float *lp1, *lp2;
     uint8_t *dec;
+    bool simd;     /* the SSE recursions (turbo_set_simd) */
 };
 
 /* Trellis of the LTE constituent encoder, state s = r1 | r2 << 1 | r3 << 2 (r1 = most
@@ -42,6 +47,9 @@ turbo_codec *turbo_create(int K, int f1, int f2, sg_errinfo *e)
         return NULL;
     }
     q->K = K;
+#if defined(__SSE2__)
+    q->simd = true;
+#endif
     q->pi = malloc(sizeof(int) * (size_t)K);
     q->alpha = malloc(sizeof(float) * (size_t)(K + 4) * NST);
     float **fl[] = {&q->ls, &q->la, &q->lp, &q->lo, &q->le, &q->le12, &q->le21, &q->ls2,
@@ -141,17 +149,10 @@ static inline float mx(float a, float b)
     return a > b ? a : b;
 }
 
-/* Max-log-MAP over K data steps + 3 tail steps (terminated in state 0).
- * ls/la/lp [K]; tx/tz [3] tail systematic/parity LLRs. Writes lo (APP) and
- * le (extrinsic = APP - ls - la). */
-static void siso(turbo_codec *q, const float *ls, const float *la, const float *lp,
-                 const float *tx, const float *tz, float *lo, float *le)
+/* The forward (alpha) recursion over K steps from A[0..NST): A[(k + 1) NST ..] from
+ * A[k NST ..] and the branch metrics of step k. */
+static void alpha_scalar(float *A, int K, const float *ls, const float *la, const float *lp)
 {
-    int K = q->K;
-    float *A = q->alpha;
-    for (int s = 0; s < NST; s++)
-        A[s] = NEG;
-    A[0] = 0;
     for (int k = 0; k < K; k++) {
         const float *a = A + (size_t)k * NST;
         float *an = A + (size_t)(k + 1) * NST;
@@ -169,19 +170,14 @@ static void siso(turbo_codec *q, const float *ls, const float *la, const float *
         for (int s = 0; s < NST; s++)
             an[s] -= norm;
     }
-    /* beta through the tail, from state 0 at the end */
-    float b[NST], bn[NST];
-    for (int s = 0; s < NST; s++)
-        b[s] = NEG;
-    b[0] = 0;
-    for (int k = 2; k >= 0; k--) {
-        for (int s = 0; s < NST; s++) {
-            int u = tail_u[s];
-            float g = 0.5f * ((u ? -tx[k] : tx[k]) + (par[s][u] ? -tz[k] : tz[k]));
-            bn[s] = b[nxt[s][u]] + g;
-        }
-        memcpy(b, bn, sizeof b);
-    }
+}
+
+/* The backward recursion from the tail's b[] down to step 0 with the APP and extrinsic
+ * outputs (b is overwritten). */
+static void backward_scalar(const float *A, int K, const float *ls, const float *la,
+                            const float *lp, float *b, float *lo, float *le)
+{
+    float bn[NST];
     for (int k = K - 1; k >= 0; k--) {
         const float *a = A + (size_t)k * NST;
         float gs = 0.5f * (ls[k] + la[k]), gp = 0.5f * lp[k];
@@ -200,6 +196,128 @@ static void siso(turbo_codec *q, const float *ls, const float *la, const float *
         lo[k] = m0 - m1;
         le[k] = lo[k] - ls[k] - la[k];
     }
+}
+
+#if defined(__SSE2__)
+/* The same recursions with the 8 states in two SSE registers, for the trellis above: t's
+ * predecessors are s1 = t / 2 and s2 = 4 + t / 2 (first and second in the scalar loop's
+ * order), the branch metrics the four sums P = gs + gp, N = -gs + -gp, Q = gs + -gp,
+ * R = -gs + gp; maxps(a, b) is a > b ? a : b, i.e. mx. Every value is the scalar loops',
+ * bit for bit (test_turbo compares the two). */
+static const float sgs_[4] = {0.0f, -0.0f, 0.0f, -0.0f}, sgp_[4] = {0.0f, -0.0f, -0.0f, 0.0f};
+
+static void alpha_sse(float *A, int K, const float *ls, const float *la, const float *lp)
+{
+    const __m128 neg = _mm_set1_ps(NEG), sgs = _mm_loadu_ps(sgs_), sgp = _mm_loadu_ps(sgp_);
+    __m128 a0 = _mm_loadu_ps(A), a1 = _mm_loadu_ps(A + 4);
+    for (int k = 0; k < K; k++) {
+        float gs = 0.5f * (ls[k] + la[k]), gp = 0.5f * lp[k];
+        const __m128 G = _mm_add_ps(_mm_xor_ps(_mm_set1_ps(gs), sgs),
+                                    _mm_xor_ps(_mm_set1_ps(gp), sgp)); /* P N Q R */
+        const __m128 g1lo = G, g1hi = _mm_shuffle_ps(G, G, _MM_SHUFFLE(0, 1, 2, 3));
+        const __m128 g2lo = _mm_shuffle_ps(G, G, _MM_SHUFFLE(2, 3, 0, 1));
+        const __m128 g2hi = _mm_shuffle_ps(G, G, _MM_SHUFFLE(1, 0, 3, 2));
+        __m128 n0 = _mm_max_ps(neg, _mm_add_ps(_mm_unpacklo_ps(a0, a0), g1lo));
+        __m128 n1 = _mm_max_ps(neg, _mm_add_ps(_mm_unpackhi_ps(a0, a0), g1hi));
+        n0 = _mm_max_ps(n0, _mm_add_ps(_mm_unpacklo_ps(a1, a1), g2lo));
+        n1 = _mm_max_ps(n1, _mm_add_ps(_mm_unpackhi_ps(a1, a1), g2hi));
+        const __m128 norm = _mm_shuffle_ps(n0, n0, 0);
+        a0 = _mm_sub_ps(n0, norm);
+        a1 = _mm_sub_ps(n1, norm);
+        _mm_storeu_ps(A + (size_t)(k + 1) * NST, a0);
+        _mm_storeu_ps(A + (size_t)(k + 1) * NST + 4, a1);
+    }
+}
+
+/* b[nxt[s][0]] for s = 0..7 is b0 b2 b5 b7 | b1 b3 b4 b6, b[nxt[s][1]] the halves swapped;
+ * g0 = P Q Q P, g1 = N R R N in either half; the APP maxima over the states in the scalar
+ * loop's order */
+static void backward_sse(const float *A, int K, const float *ls, const float *la,
+                         const float *lp, float *b, float *lo, float *le)
+{
+    const __m128 sgs = _mm_loadu_ps(sgs_), sgp = _mm_loadu_ps(sgp_);
+    __m128 b0 = _mm_loadu_ps(b), b1 = _mm_loadu_ps(b + 4);
+    for (int k = K - 1; k >= 0; k--) {
+        const float *a = A + (size_t)k * NST;
+        float gs = 0.5f * (ls[k] + la[k]), gp = 0.5f * lp[k];
+        const __m128 G = _mm_add_ps(_mm_xor_ps(_mm_set1_ps(gs), sgs),
+                                    _mm_xor_ps(_mm_set1_ps(gp), sgp));
+        const __m128 g0 = _mm_shuffle_ps(G, G, _MM_SHUFFLE(0, 2, 2, 0));
+        const __m128 g1 = _mm_shuffle_ps(G, G, _MM_SHUFFLE(1, 3, 3, 1));
+        const __m128 e = _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 2, 0)); /* b0 b2 b5 b7 */
+        const __m128 o = _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 3, 1)); /* b1 b3 b4 b6 */
+        const __m128 v0lo = _mm_add_ps(e, g0), v0hi = _mm_add_ps(o, g0);
+        const __m128 v1lo = _mm_add_ps(o, g1), v1hi = _mm_add_ps(e, g1);
+        const __m128 alo = _mm_loadu_ps(a), ahi = _mm_loadu_ps(a + 4);
+        float x0[NST], x1[NST];
+        _mm_storeu_ps(x0, _mm_add_ps(alo, v0lo));
+        _mm_storeu_ps(x0 + 4, _mm_add_ps(ahi, v0hi));
+        _mm_storeu_ps(x1, _mm_add_ps(alo, v1lo));
+        _mm_storeu_ps(x1 + 4, _mm_add_ps(ahi, v1hi));
+        float m0 = NEG, m1 = NEG;
+        for (int s = 0; s < NST; s++) { /* in the scalar loop's order */
+            m0 = mx(m0, x0[s]);
+            m1 = mx(m1, x1[s]);
+        }
+        const __m128 n0 = _mm_max_ps(v0lo, v1lo), n1 = _mm_max_ps(v0hi, v1hi);
+        const __m128 norm = _mm_shuffle_ps(n0, n0, 0);
+        b0 = _mm_sub_ps(n0, norm);
+        b1 = _mm_sub_ps(n1, norm);
+        lo[k] = m0 - m1;
+        le[k] = lo[k] - ls[k] - la[k];
+    }
+}
+#endif
+
+/* Max-log-MAP over K data steps + 3 tail steps (terminated in state 0).
+ * ls/la/lp [K]; tx/tz [3] tail systematic/parity LLRs. Writes lo (APP) and
+ * le (extrinsic = APP - ls - la). */
+static void siso(turbo_codec *q, const float *ls, const float *la, const float *lp,
+                 const float *tx, const float *tz, float *lo, float *le)
+{
+    int K = q->K;
+    float *A = q->alpha;
+    for (int s = 0; s < NST; s++)
+        A[s] = NEG;
+    A[0] = 0;
+#if defined(__SSE2__)
+    if (q->simd)
+        alpha_sse(A, K, ls, la, lp);
+    else
+#endif
+        alpha_scalar(A, K, ls, la, lp);
+    /* beta through the tail, from state 0 at the end */
+    float b[NST], bn[NST];
+    for (int s = 0; s < NST; s++)
+        b[s] = NEG;
+    b[0] = 0;
+    for (int k = 2; k >= 0; k--) {
+        for (int s = 0; s < NST; s++) {
+            int u = tail_u[s];
+            float g = 0.5f * ((u ? -tx[k] : tx[k]) + (par[s][u] ? -tz[k] : tz[k]));
+            bn[s] = b[nxt[s][u]] + g;
+        }
+        memcpy(b, bn, sizeof b);
+    }
+#if defined(__SSE2__)
+    if (q->simd) {
+        backward_sse(A, K, ls, la, lp, b, lo, le);
+        return;
+    }
+#endif
+    backward_scalar(A, K, ls, la, lp, b, lo, le);
+}
+
+int turbo_set_simd(turbo_codec *q, bool on)
+{
+    if (!q)
+        return SG_EINVAL;
+#if defined(__SSE2__)
+    q->simd = on;
+    return SG_OK;
+#else
+    return on ? SG_ENOTSUP : SG_OK;
+#endif
 }
 
 int turbo_decode(turbo_codec *q, const float *l0, const float *l1, const float *l2,

@@ -13,6 +13,7 @@
 #ifndef SG_TURBO_H
 #define SG_TURBO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,10 @@ typedef struct turbo_codec turbo_codec;
  * (checked to give a permutation). NULL on bad arguments or no memory. */
 turbo_codec *turbo_create(int K, int f1, int f2, sg_errinfo *e);
 void turbo_destroy(turbo_codec *q);
+/* The decoder's recursions in SSE registers (on by default where the build has SSE2) or
+ * the plain scalar loops: the same values bit for bit (tests compare the two). SG_ENOTSUP
+ * for on without SSE2, SG_EINVAL for NULL. */
+int turbo_set_simd(turbo_codec *q, bool on);
 int turbo_block_size(const turbo_codec *q); /* K */
 
 /* bits[K] (0/1 per byte) -> d0, d1, d2 [K + 4] (0/1). Never fails on valid q. */

@@ -2,6 +2,7 @@
  * block) over sample-rate, CFO and SNR grids; hostile inputs (noise, corrupted data
  * symbols, truncation, NaN, silence) fail cleanly; payload codec; tracker bridge;
  * burst finder. Fixed seeds. */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -196,6 +197,58 @@ static void test_roundtrip_grid(void **st)
         droneid_rx_destroy(q);
     }
     printf("round trip: %d cases bit-exact\n", cases);
+}
+
+/* The receiver's SSE paths (droneid_rx_set_simd) against its scalar loops: the same
+ * return code, message and droneid_diag, bit for bit, on bursts that decode (30, 3 dB),
+ * that sync but fail the CRC (-5 dB: every turbo iteration runs), 8-symbol ones, noise
+ * alone, at 15.36 (no resampler), 50 and 200 Msps. */
+static void test_simd_same_result(void **st)
+{
+    (void)st;
+    const rate_case rates[] = {{15.36e6, 0}, {50e6, 7.5e6}, {200e6, -30e6}};
+    const double snrs[] = {30, 3, -5, -99}; /* -99: no burst, noise only */
+    int cases = 0, decoded = 0;
+    rng = 2025;
+    for (size_t r = 0; r < 3; r++) {
+        sg_errinfo e;
+        droneid_rx *q = droneid_rx_create(rates[r].fs, &e);
+        assert_non_null(q);
+        assert_int_equal(droneid_rx_set_simd(NULL, true), SG_EINVAL);
+        for (size_t s = 0; s < 4; s++)
+            for (int nsym = 8; nsym <= 9; nsym++) {
+                droneid_msg m, out[2];
+                droneid_diag d[2];
+                random_msg(&m);
+                size_t n, pad = (size_t)(rates[r].fs * (50e-6 + 100e-6 * urand()));
+                float complex *x = make_capture(&m, nsym, rates[r].fs, rates[r].foff, 3e3,
+                                                snrs[s] < -50 ? 30 : snrs[s], pad, &n);
+                if (snrs[s] < -50) /* the noise of make_capture alone, at 30 dB's level */
+                    for (size_t i = 0; i < n; i++)
+                        x[i] = 0.05f * (float)gauss() + I * 0.05f * (float)gauss();
+                int rc[2];
+                for (int v = 0; v < 2; v++) {
+                    int src = droneid_rx_set_simd(q, v == 0);
+                    if (src == SG_ENOTSUP)
+                        skip(); /* no SSE2 in this build: one path only */
+                    assert_int_equal(src, SG_OK);
+                    memset(&out[v], 0, sizeof out[v]);
+                    memset(&d[v], 0, sizeof d[v]);
+                    rc[v] = droneid_rx_decode(q, x, n, rates[r].foff, &out[v], &d[v]);
+                }
+                if (rc[0] != rc[1] || memcmp(&d[0], &d[1], sizeof d[0]) != 0 ||
+                    (rc[0] == SG_OK && memcmp(&out[0], &out[1], sizeof out[0]) != 0))
+                    fail_msg("fs %g snr %g nsym %d (seed 2025): SSE rc %d stage %d, scalar rc %d "
+                             "stage %d",
+                             rates[r].fs, snrs[s], nsym, rc[0], d[0].stage, rc[1], d[1].stage);
+                decoded += rc[0] == SG_OK;
+                free(x);
+                cases++;
+            }
+        droneid_rx_destroy(q);
+    }
+    printf("SSE vs scalar receiver: %d cases (%d decoded) bit-identical\n", cases, decoded);
+    assert_true(decoded >= 8 && decoded < cases); /* both outcomes exercised */
 }
 
 /* Multipath within the cyclic prefix (3 paths up to 2 us, random phases; 4.7 us CP):
@@ -453,6 +506,140 @@ static void test_fft(void **st)
     }
 }
 
+/* Four transforms at once (droneid_fft_lanes): every lane holds droneid_fft's bits. */
+static void test_fft_lanes(void **st)
+{
+    (void)st;
+    static float complex tw[DRONEID_NFFT / 2], x[DRONEID_LANES][DRONEID_NFFT];
+    static droneid_lanes v[DRONEID_NFFT];
+    static int rev[DRONEID_NFFT];
+    droneid_fft_twiddles(tw);
+    droneid_fft_bitrev(rev);
+    srand(12);
+    for (int t = 0; t < 20; t++)
+        for (int inv = 0; inv < 2; inv++) {
+            for (int l = 0; l < DRONEID_LANES; l++) {
+                float scale = l == 0 ? 1e-6f : l == 1 ? 1.0f : 3e4f;
+                for (int i = 0; i < DRONEID_NFFT; i++) {
+                    /* lane 3 mostly zeros, as the unused bins of the receiver's searches */
+                    x[l][i] = l == 3 && i % 5 ? 0
+                                              : scale * CMPLXF(rand() / (float)RAND_MAX - 0.5f,
+                                                               rand() / (float)RAND_MAX - 0.5f);
+                    v[rev[i]].re[l] = crealf(x[l][i]);
+                    v[rev[i]].im[l] = cimagf(x[l][i]);
+                }
+                droneid_fft(x[l], tw, inv);
+            }
+            droneid_fft_lanes(v, tw, inv);
+            for (int l = 0; l < DRONEID_LANES; l++)
+                for (int k = 0; k < DRONEID_NFFT; k++) {
+                    float re = v[k].re[l], im = v[k].im[l];
+                    if (memcmp(&re, (float *)&x[l][k], sizeof re) ||
+                        memcmp(&im, (float *)&x[l][k] + 1, sizeof im))
+                        fail_msg("seed 12 trial %d inverse %d lane %d bin %d: not droneid_fft's bits",
+                                 t, inv, l, k);
+                }
+        }
+}
+
+static int desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+/* The occupancy's top-bin share (a selection, not a full sort) against the sum of the
+ * fully sorted bins, bit for bit, with many ties, every window start and sizes 1..w. */
+static void test_top_share(void **st)
+{
+    (void)st;
+    static double P[2 * DRONEID_NFFT + 1], bins[DRONEID_NFFT];
+    srand(13);
+    for (int t = 0; t < 40; t++) {
+        for (int k = 0; k < DRONEID_NFFT; k++) /* t even: 8 distinct values, many ties */
+            P[k + 1] = t % 2 ? rand() / (double)RAND_MAX : (double)(rand() % 8) * 0.37;
+        droneid_power_prefix(P);
+        int a = (t * 97) % DRONEID_NFFT, w = t % 3 ? DRONEID_NZC : 1 + (t * 131) % DRONEID_NFFT;
+        const int tops[] = {1, 2, 75, w / 8 + 1, w - 1, w};
+        for (size_t j = 0; j < sizeof tops / sizeof tops[0]; j++) {
+            int top = tops[j];
+            if (top < 1 || top > w)
+                continue;
+            for (int k = 0; k < w; k++)
+                bins[k] = P[a + k + 1] - P[a + k];
+            qsort(bins, (size_t)w, sizeof bins[0], desc);
+            double sum = 0, all = P[a + w] - P[a];
+            for (int k = 0; k < top; k++)
+                sum += bins[k];
+            double want = all > 0 ? sum / all : 1, got = droneid_top_share(P, a, w, top);
+            if (memcmp(&want, &got, sizeof got) != 0)
+                fail_msg("seed 13 trial %d a %d w %d top %d: %.17g, the sorted sum gives %.17g", t,
+                         a, w, top, got, want);
+        }
+    }
+}
+
+/* Inf or NaN anywhere (real or imaginary part) is found; extreme finite values pass. */
+static void test_all_finite(void **st)
+{
+    (void)st;
+    static float complex x[1000];
+    const float fin[] = {0.0f, -0.0f, FLT_MAX, -FLT_MAX, FLT_MIN / 4, 1.0f};
+    for (size_t i = 0; i < 1000; i++)
+        x[i] = CMPLXF(fin[i % 6], fin[(i + 1) % 6]);
+    assert_true(droneid_all_finite(x, 1000));
+    assert_true(droneid_all_finite(x, 0));
+    const float bad[] = {INFINITY, -INFINITY, NAN};
+    const size_t at[] = {0, 1, 17, 500, 998, 999};
+    for (size_t b = 0; b < 3; b++)
+        for (size_t j = 0; j < sizeof at / sizeof at[0]; j++)
+            for (int part = 0; part < 2; part++) {
+                float complex keep = x[at[j]];
+                x[at[j]] = part ? CMPLXF(crealf(keep), bad[b]) : CMPLXF(bad[b], cimagf(keep));
+                if (droneid_all_finite(x, 1000))
+                    fail_msg("%g at sample %zu (%s part) not found", bad[b], at[j],
+                             part ? "imaginary" : "real");
+                assert_true(droneid_all_finite(x, at[j])); /* before it: all finite */
+                x[at[j]] = keep;
+            }
+}
+
+/* The resampler's eight-at-a-time SSE path against its scalar loop, bit for bit: 50 and
+ * 200 Msps (rational ratios), with and without the mixing, lengths from shorter than the
+ * filter to 20 000 samples. */
+static void test_resampler_simd(void **st)
+{
+    (void)st;
+    static float complex x[20000], y[2][8000];
+    srand(14);
+    for (size_t i = 0; i < 20000; i++)
+        x[i] = CMPLXF(rand() / (float)RAND_MAX - 0.5f, rand() / (float)RAND_MAX - 0.5f);
+    const double rates[] = {50e6, 200e6};
+    const size_t lens[] = {5, 90, 333, 4099, 20000};
+    sg_errinfo e;
+    assert_int_equal(droneid_resamp_set_simd(NULL, true), SG_EINVAL);
+    for (int ri = 0; ri < 2; ri++) {
+        droneid_resamp *r = droneid_resamp_create(rates[ri], DRONEID_FS, 6.2e6, &e);
+        assert_non_null(r);
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+            for (int sh = 0; sh < 2; sh++) {
+                size_t got[2];
+                for (int v = 0; v < 2; v++) {
+                    int rc = droneid_resamp_set_simd(r, v == 0);
+                    if (rc == SG_ENOTSUP)
+                        skip();
+                    assert_int_equal(rc, SG_OK);
+                    droneid_resamp_run(r, x, lens[li], sh ? 3.1e6 : 0, y[v], 8000, &got[v]);
+                }
+                assert_int_equal(got[0], got[1]);
+                if (memcmp(y[0], y[1], got[0] * sizeof y[0][0]) != 0)
+                    fail_msg("%g Msps, %zu samples, shift %d: SSE and scalar outputs differ",
+                             rates[ri] / 1e6, lens[li], sh);
+            }
+        droneid_resamp_destroy(r);
+    }
+}
+
 /* Resampler against its spec: a tone inside the 6.2 MHz passband comes out at the same
  * frequency with unit gain (+-0.1 dB) at 15.36 Msps, a tone that would alias into the
  * DroneID band is suppressed by > 40 dB, and the mixing moves the wanted band to DC. */
@@ -543,7 +730,9 @@ int main(void)
         cmocka_unit_test(test_multipath),
         cmocka_unit_test(test_hostile_inputs),    cmocka_unit_test(test_measurement),
         cmocka_unit_test(test_scan),              cmocka_unit_test(test_resampler),
-        cmocka_unit_test(test_fft),
+        cmocka_unit_test(test_fft),               cmocka_unit_test(test_fft_lanes),
+        cmocka_unit_test(test_top_share),         cmocka_unit_test(test_all_finite),
+        cmocka_unit_test(test_resampler_simd),    cmocka_unit_test(test_simd_same_result),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
