@@ -193,8 +193,8 @@ const char *camera_model_path(const camera_cfg *cfg);
 /* class_smooth in force: cfg->class_smooth when set (> 0), else the modality's default,
  * CAMERA_CLASS_SMOOTH_VISIBLE or CAMERA_CLASS_SMOOTH_THERMAL (chosen on the calib clips,
  * docs/camera.md). */
-#define CAMERA_CLASS_SMOOTH_VISIBLE 30
-#define CAMERA_CLASS_SMOOTH_THERMAL 30
+#define CAMERA_CLASS_SMOOTH_VISIBLE 45
+#define CAMERA_CLASS_SMOOTH_THERMAL 1000
 int camera_class_smooth(const camera_cfg *cfg);
 
 /* The drone threshold in force: cfg->drone_min_conf when set (>= 0), else the model

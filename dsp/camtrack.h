@@ -41,7 +41,8 @@ typedef struct {
 
 typedef struct camtrack camtrack;
 
-/* smooth 30, inherit_frames 15, inherit_px 16 */
+/* smooth 30, inherit_frames 15, inherit_px 16 (the camera sets smooth per modality:
+ * camera_class_smooth) */
 void camtrack_cfg_default(camtrack_cfg *cfg);
 /* SG_ERANGE naming the field and its range when a value is out of range. */
 int camtrack_cfg_check(const camtrack_cfg *cfg, sg_errinfo *e);
