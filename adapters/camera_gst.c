@@ -270,7 +270,8 @@ camera *camera_create(const camera_cfg *cfg, sg_errinfo *e)
         sg_err_prefix(e, cfg->id);
         return NULL;
     }
-    if (camtrack_cfg_check(&(camtrack_cfg){1, cfg->class_inherit_frames, cfg->class_inherit_px}, e)) {
+    if (camtrack_cfg_check(&(camtrack_cfg){1, cfg->class_inherit_frames, cfg->class_inherit_px},
+                           e)) {
         sg_err_prefix(e, cfg->id);
         return NULL;
     }

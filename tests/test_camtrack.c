@@ -220,8 +220,8 @@ static void test_bad_config(void **state)
         sg_errinfo e = {0};
         camtrack *t = camtrack_create(&bad[i].c, bad[i].max, &e);
         if (t || !strstr(e.msg, bad[i].key))
-            fail_msg("case %zu: created %d, message \"%s\", want one naming %s", i, t != NULL, e.msg,
-                     bad[i].key);
+            fail_msg("case %zu: created %d, message \"%s\", want one naming %s", i, t != NULL,
+                     e.msg, bad[i].key);
     }
     camtrack_cfg c;
     camtrack_cfg_default(&c);

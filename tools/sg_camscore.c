@@ -596,7 +596,9 @@ int main(int argc, char **argv)
         default: usage(); return o == 'h' ? 0 : 2;
         }
     }
-    if (optind != argc || !dir || (crop_path && !feat_path) || every < 1 || smooth < 0 || smooth > 1000 || inherit_frames > 300 || inherit_px > 1000 || (min_conf != -1 && !(min_conf >= 0 && min_conf <= 1)) ||
+    if (optind != argc || !dir || (crop_path && !feat_path) || every < 1 || smooth < 0 ||
+        smooth > 1000 || inherit_frames > 300 || inherit_px > 1000 ||
+        (min_conf != -1 && !(min_conf >= 0 && min_conf <= 1)) ||
         (strcmp(split, "train") && strcmp(split, "calib") && strcmp(split, "val") &&
          strcmp(split, "all"))) {
         usage();
@@ -664,7 +666,8 @@ int main(int argc, char **argv)
         if (max_clips && done >= max_clips)
             break;
         bool ir = !strcmp(c->sensor, "IR");
-        run_ctx x = {.c = c, .sc = &sc[ir], .feat = feat, .crops = crops, .dets = dets, .every = every,
+        run_ctx x = {.c = c, .sc = &sc[ir], .feat = feat, .crops = crops, .dets = dets,
+                     .every = every,
                      .per_clip = per_clip, .breakdown = breakdown, .skyline_k = skyline_k,
                      .n_sweep = n_sweep, .sweep = sweep};
         x.object_cls = class_index(c->cls);
