@@ -22,7 +22,11 @@ void camera_cfg_default(camera_cfg *cfg)
     cfg->min_el = -M_PI / 2;
     snprintf(cfg->cls, sizeof cfg->cls, "camera_object");
     cfg->drone_min_conf = -1; /* the model's operating point, else 0.5 */
-    cfg->class_smooth = 30;
+    cfg->class_smooth = -1; /* the modality's default, camera_class_smooth */
+    camtrack_cfg tc;
+    camtrack_cfg_default(&tc);
+    cfg->class_inherit_frames = tc.inherit_frames;
+    cfg->class_inherit_px = tc.inherit_px;
     cfg->snippet_px = 96;
     cfg->snippet_interval_s = 1.0;
     cfg->snippet_max = 500;
@@ -44,6 +48,7 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
         "type", "pipeline", "file", "hfov_deg", "vfov_deg", "fx", "fy", "cx", "cy", "k1",
         "pixel_sd", "mount_sd_deg", "min_el_deg", "live", "queue_frames", "t0", "max_seconds", "class",
         "classifier", "classifier_thermal", "modality", "drone_min_conf", "class_smooth",
+        "class_inherit_frames", "class_inherit_px",
         "store_snippets", "snippet_dir", "snippet_px", "snippet_interval_s", "snippet_max",
         "detector", NULL};
     char wa[256], wo[256], wd[256], type[32], file[CAMERA_PATH_MAX];
@@ -110,6 +115,12 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
                         &cfg->drone_min_conf, e);
     if (!rc && !(rc = sgj_int(ad, wa, "class_smooth", false, cfg->class_smooth, 1, 1000, &l, e)))
         cfg->class_smooth = (int)l;
+    if (!rc && !(rc = sgj_int(ad, wa, "class_inherit_frames", false, cfg->class_inherit_frames, 0,
+                              300, &l, e)))
+        cfg->class_inherit_frames = (int)l;
+    if (!rc)
+        rc = sgj_number(ad, wa, "class_inherit_px", false, cfg->class_inherit_px, 0, 1000,
+                        &cfg->class_inherit_px, e);
     if (!rc)
         rc = sgj_bool(ad, wa, "store_snippets", false, cfg->store_snippets, &cfg->store_snippets, e);
     if (!rc)
@@ -168,6 +179,13 @@ void camera_classify(const camera_cfg *cfg, const double *p, double d_conf, sg_m
     else
         snprintf(m->cls, sizeof m->cls, "%s", camcls_name(best));
     m->cls_conf = p[best] < 0 ? 0 : p[best] > 1 ? 1 : p[best];
+}
+
+int camera_class_smooth(const camera_cfg *cfg)
+{
+    if (cfg->class_smooth > 0)
+        return cfg->class_smooth;
+    return cfg->thermal ? CAMERA_CLASS_SMOOTH_THERMAL : CAMERA_CLASS_SMOOTH_VISIBLE;
 }
 
 double camera_drone_min_conf(const camera_cfg *cfg, const camcls *model)

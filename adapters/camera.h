@@ -28,6 +28,7 @@
 #include "camcls.h"
 #include "camfeat.h"
 #include "camgeom.h"
+#include "camtrack.h"
 #include "sg_error.h"
 #include "sg_types.h"
 #include "skydet.h"
@@ -60,8 +61,14 @@ typedef struct {
                                             else 0.5 (camera_drone_min_conf) */
     int class_smooth;                    /* detections, 1..1000: the published class uses the
                                             running mean of the track's class log-probabilities
-                                            over about this many detections; 1 = this frame
-                                            only (default 30: 1 s at 30 fps) */
+                                            over about this many detections (dsp/camtrack);
+                                            1 = this frame only; -1 (default) = the modality's
+                                            default (camera_class_smooth) */
+    int class_inherit_frames;            /* frames, 0..300: a new track that starts within this
+                                            many frames of another's end, near it, takes over
+                                            its class evidence (0 = off; default 15) */
+    double class_inherit_px;             /* px, 0..1000: "near" for class_inherit_frames, plus
+                                            the larger object size (default 16) */
     double min_el;                       /* rad: detections below this elevation (ground,
                                             tree line) are dropped and counted; default -pi/2 = off */
     bool store_snippets;                 /* privacy opt-in: write annotated crops */
@@ -123,6 +130,8 @@ typedef struct {
     uint64_t frames_warped;    /* detector: of those, resampled for zoom / roll (max_zoom_pct) */
     uint64_t motion_resets;    /* detector: zoom fit lost on a changed scene, background relearnt */
     uint64_t features_evicted; /* feature histories dropped for lack of slots */
+    uint64_t class_tracks_inherited; /* new tracks that took over a fragment's class evidence */
+    uint64_t class_tracks_evicted;   /* track class evidence dropped for lack of slots */
     uint64_t drone_reports;    /* measurements published with class "drone" */
     uint64_t other_reports;    /* published with another class (bird, clutter, ...) */
     uint64_t snippets_written;
@@ -180,6 +189,13 @@ int camera_det_to_meas(const camera_cfg *cfg, const camgeom *g, const skydet_det
 /* The model file the camera runs: classifier_thermal when thermal and set, else
  * classifier ("" = none). */
 const char *camera_model_path(const camera_cfg *cfg);
+
+/* class_smooth in force: cfg->class_smooth when set (> 0), else the modality's default,
+ * CAMERA_CLASS_SMOOTH_VISIBLE or CAMERA_CLASS_SMOOTH_THERMAL (chosen on the calib clips,
+ * docs/camera.md). */
+#define CAMERA_CLASS_SMOOTH_VISIBLE 45
+#define CAMERA_CLASS_SMOOTH_THERMAL 1000
+int camera_class_smooth(const camera_cfg *cfg);
 
 /* The drone threshold in force: cfg->drone_min_conf when set (>= 0), else the model
  * file's (camcls_drone_min_conf; model may be NULL), else 0.5. camera_create resolves

@@ -52,6 +52,7 @@ struct camera {
     skydet_det *kept;                 /* detections that passed the elevation mask */
     camfeat *feat;                    /* tracklet histories -> feature vectors */
     camcls *model;                    /* classifier, NULL = none */
+    camtrack *trk;                    /* track-level class decision (with a model) */
     int crop_scales;                  /* crop windows computed (camfeat_crops_n) */
     float *feats;                     /* max_tracklets x CAMFEAT_N */
     float *crops;                     /* max_tracklets x CAMCROP_N */
@@ -264,6 +265,16 @@ camera *camera_create(const camera_cfg *cfg, sg_errinfo *e)
         sg_err_prefix(e, cfg->id);
         return NULL;
     }
+    if (cfg->class_smooth != -1 &&
+        camtrack_cfg_check(&(camtrack_cfg){cfg->class_smooth, 1, 0}, e)) {
+        sg_err_prefix(e, cfg->id);
+        return NULL;
+    }
+    if (camtrack_cfg_check(&(camtrack_cfg){1, cfg->class_inherit_frames, cfg->class_inherit_px},
+                           e)) {
+        sg_err_prefix(e, cfg->id);
+        return NULL;
+    }
     camgeom gtest;
     if (camgeom_init(&gtest, &cfg->geom, 640, 480, e)) {
         sg_err_prefix(e, cfg->id);
@@ -391,6 +402,7 @@ void camera_destroy(camera *c)
     skydet_destroy(c->det);
     camfeat_destroy(c->feat);
     camcls_destroy(c->model);
+    camtrack_destroy(c->trk);
     free(c->feats);
     free(c->crops);
     free(c->probs);
@@ -444,30 +456,6 @@ static bool poll_bus(camera *c, sg_errinfo *e)
     return false;
 }
 
-/* Floor of a class probability before its log enters the track's evidence: one
- * confidently wrong frame moves the running mean by at most log(1/floor)/class_smooth. */
-#define CLASS_P_FLOOR 0.01
-
-/* p <- softmax of the running mean of the track's log-probabilities (class_smooth
- * detections; the first ones are a plain mean), each floored at CLASS_P_FLOOR. */
-static void smooth_class(camera *c, uint32_t id, double *p)
-{
-    int *n;
-    double *st = c->c.class_smooth > 1 ? camfeat_track_state(c->feat, id, &n) : NULL;
-    if (!st)
-        return;
-    (*n)++;
-    double a = *n < c->c.class_smooth ? 1.0 / *n : 1.0 / c->c.class_smooth, mx = -INFINITY, sum = 0;
-    for (int k = 0; k < CAMCLS_N; k++) {
-        st[k] += a * (log(p[k] > CLASS_P_FLOOR ? p[k] : CLASS_P_FLOOR) - st[k]);
-        mx = st[k] > mx ? st[k] : mx;
-    }
-    for (int k = 0; k < CAMCLS_N; k++)
-        sum += p[k] = exp(st[k] - mx);
-    for (int k = 0; k < CAMCLS_N; k++)
-        p[k] /= sum;
-}
-
 static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg_errinfo *e)
 {
     if (!c->det) {
@@ -478,6 +466,10 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
         body.yaw = body.pitch = body.roll = 0;
         if (!(c->det = skydet_create(&dc, e)) ||
             !(c->feat = camfeat_create(c->w, c->h, c->c.thermal, 2 * dc.max_tracklets, e)) ||
+            (c->model && !(c->trk = camtrack_create(&(camtrack_cfg){camera_class_smooth(&c->c),
+                                                                    c->c.class_inherit_frames,
+                                                                    c->c.class_inherit_px},
+                                                    2 * dc.max_tracklets, e))) ||
             camgeom_init(&c->geom, &c->c.geom, c->w, c->h, e) ||
             camgeom_init(&c->geom_out, c->c.body_bearings ? &body : &c->c.geom, c->w, c->h, e))
             return sg_err_prefix(e, c->c.id);
@@ -520,15 +512,19 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
             float *cr = c->crops + nm * CAMCROP_N;
             camfeat_compute(c->feat, f.pixels, (size_t)c->w, &all[i], x);
             camfeat_crops_n(c->feat, f.pixels, (size_t)c->w, &all[i], c->crop_scales, cr);
-            if (c->model) {
+            if (c->model)
                 camcls_predict_crop(c->model, x, cr, p);
-                smooth_class(c, all[i].track_id, p);
-            }
-            camera_classify(&c->c, c->model ? p : NULL, all[i].confidence, &c->meas[nm]);
-            if (!strcmp(c->meas[nm].cls, "drone"))
-                drones++;
             c->kept[nm++] = all[i];
         }
+    }
+    /* the track's class: from the evidence of its (and its fragments') detections */
+    if (c->trk)
+        camtrack_update(c->trk, f.index, c->kept, nm, c->probs);
+    for (size_t i = 0; i < nm; i++) {
+        camera_classify(&c->c, c->model ? c->probs + i * CAMCLS_N : NULL, c->kept[i].confidence,
+                        &c->meas[i]);
+        if (!strcmp(c->meas[i].cls, "drone"))
+            drones++;
     }
     f.dets = c->kept;
     f.feats = c->feats;
@@ -571,6 +567,12 @@ static int process_frame(camera *c, int slot, camera_frame_cb cb, void *user, sg
     camfeat_stats fs;
     camfeat_get_stats(c->feat, &fs);
     c->st.features_evicted = fs.evicted;
+    if (c->trk) {
+        camtrack_stats ts;
+        camtrack_get_stats(c->trk, &ts);
+        c->st.class_tracks_inherited = ts.inherited;
+        c->st.class_tracks_evicted = ts.evicted;
+    }
     c->st.snippets_written += sn_ok;
     c->st.snippets_failed += sn_fail;
     c->st.t_last = f.t;

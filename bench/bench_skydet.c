@@ -15,6 +15,7 @@
 #include "camcls.h"
 #include "camera.h"
 #include "camfeat.h"
+#include "camtrack.h"
 #include "skydet.h"
 
 /* the classifier benchmarked: config/camcls.json, or the file named on the command line */
@@ -96,8 +97,12 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
     skydet *q = skydet_create(&c, &e);
     camfeat *cf = classify ? camfeat_create(w, h, false, 128, &e) : NULL;
     camcls *m = classify ? camcls_load(g_model, &e) : NULL;
+    camtrack_cfg tc;
+    camtrack_cfg_default(&tc);
+    camtrack *ct = classify ? camtrack_create(&tc, 2 * c.max_tracklets, &e) : NULL;
+    double *pp = classify ? malloc((size_t)c.max_tracklets * CAMCLS_N * sizeof *pp) : NULL;
     int scales = camcls_crop_channels(m); /* the windows the model reads, as the camera */
-    if (!q || (classify && (!cf || !m))) {
+    if (!q || (classify && (!cf || !m || !ct || !pp))) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;
     }
@@ -128,11 +133,11 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
             camfeat_set_sky(cf, tex, nbx, nby, blk, med);
             for (size_t i = 0; i < nd; i++) {
                 float x[CAMFEAT_N], crop[CAMCROP_N];
-                double p[CAMCLS_N];
                 camfeat_compute(cf, img, (size_t)w, &d[i], x);
                 camfeat_crops_n(cf, img, (size_t)w, &d[i], scales, crop);
-                camcls_predict_crop(m, x, crop, p);
+                camcls_predict_crop(m, x, crop, pp + i * CAMCLS_N);
             }
+            camtrack_update(ct, (uint64_t)n, d, nd, pp); /* the track-level decision */
             ndet += (long)nd;
             ccls += cpu_now() - cc0;
         }
@@ -146,6 +151,8 @@ static int bench(int w, int h, skydet_polarity pol, bool classify)
     bool cnn = camcls_uses_crops(m);
     camfeat_destroy(cf);
     camcls_destroy(m);
+    camtrack_destroy(ct);
+    free(pp);
     free(frames);
     printf("skydet%s%s%s %4dx%-4d %-4s: %6.1f frames/s per core (%d frames, %.2f s CPU, %.1f Mpx/s), "
            "target found in %d frames\n",

@@ -19,8 +19,6 @@ typedef struct {
     int n;            /* observations in the ring (<= CAMFEAT_HIST) */
     int head;         /* next write position */
     obs h[CAMFEAT_HIST];
-    double state[CAMFEAT_NSTATE]; /* caller's per-track scratch */
-    int state_n;
 } hist;
 
 struct camfeat {
@@ -472,15 +470,6 @@ int camfeat_crops_n(const camfeat *f, const uint8_t *img, size_t stride, const s
             o[i] = (float)fmax(-8.0, fmin(8.0, (o[i] - mean) / sd));
     }
     return SG_OK;
-}
-
-double *camfeat_track_state(camfeat *f, uint32_t track_id, int **count)
-{
-    hist *hh = track_id ? find(f, track_id) : NULL;
-    if (!hh)
-        return NULL;
-    *count = &hh->state_n;
-    return hh->state;
 }
 
 void camfeat_get_stats(const camfeat *f, camfeat_stats *out)

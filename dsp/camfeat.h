@@ -62,12 +62,6 @@ void camfeat_set_sky(camfeat *f, const float *tex, int nbx, int nby, int block, 
 int camfeat_compute(camfeat *f, const uint8_t *img, size_t stride, const skydet_det *d,
                     float out[CAMFEAT_N]);
 
-/* Per-track scratch of CAMFEAT_NSTATE doubles for the caller (the camera adapter keeps
- * its running class log-probabilities there), zeroed when the track's history starts;
- * *count is its own counter. NULL if the track has no history. */
-#define CAMFEAT_NSTATE 8
-double *camfeat_track_state(camfeat *f, uint32_t track_id, int **count);
-
 /* Appearance crops for a learned model (dsp/camcls CNN): CAMCROP_SCALES square windows
  * centred on the detection's centroid, of side 2, 4 and 8 x the box's longer side
  * (at least CAMCROP_MIN_PX px), each resampled to CAMCROP_PX x CAMCROP_PX cells (a cell

@@ -418,7 +418,8 @@ static void test_camera_keys(void **state)
     char buf[512];
     snprintf(buf, sizeof buf, base,
              ", \"classifier\": \"config/camcls.json\", \"modality\": \"thermal\","
-             " \"drone_min_conf\": 0.7, \"class_smooth\": 9");
+             " \"drone_min_conf\": 0.7, \"class_smooth\": 9, \"class_inherit_frames\": 4,"
+             " \"class_inherit_px\": 2.5");
     cJSON *j = cJSON_Parse(buf);
     camera_cfg c;
     camera_cfg_default(&c);
@@ -430,6 +431,9 @@ static void test_camera_keys(void **state)
     assert_true(c.thermal);
     assert_near(c.drone_min_conf, 0.7, 0);
     assert_int_equal(c.class_smooth, 9);
+    assert_int_equal(camera_class_smooth(&c), 9);
+    assert_int_equal(c.class_inherit_frames, 4);
+    assert_near(c.class_inherit_px, 2.5, 0);
     /* the declared modality picks the model: classifier_thermal when thermal and set */
     assert_string_equal(camera_model_path(&c), "config/camcls.json");
     snprintf(c.classifier_thermal, sizeof c.classifier_thermal, "config/camcls_ir.json");
@@ -443,6 +447,13 @@ static void test_camera_keys(void **state)
         fail_msg("%s", e.msg);
     cJSON_Delete(j);
     assert_false(c.thermal);
+    /* class_smooth unset: the modality's default; inheritance on by default */
+    assert_int_equal(camera_class_smooth(&c), CAMERA_CLASS_SMOOTH_VISIBLE);
+    assert_int_equal(c.class_inherit_frames, 15);
+    assert_near(c.class_inherit_px, 16, 0);
+    c.thermal = true;
+    assert_int_equal(camera_class_smooth(&c), CAMERA_CLASS_SMOOTH_THERMAL);
+    c.thermal = false;
     assert_string_equal(camera_model_path(&c), "v.json");
     c.thermal = true;
     assert_string_equal(camera_model_path(&c), "ir.json");
@@ -450,6 +461,12 @@ static void test_camera_keys(void **state)
         {", \"modality\": \"infrared\"", "adapter.modality"},
         {", \"drone_min_conf\": 1.5", "adapter.drone_min_conf"},
         {", \"class_smooth\": 0", "adapter.class_smooth"},
+        {", \"class_smooth\": 1001", "adapter.class_smooth"},
+        {", \"class_inherit_frames\": -1", "adapter.class_inherit_frames"},
+        {", \"class_inherit_frames\": 301", "adapter.class_inherit_frames"},
+        {", \"class_inherit_frames\": 2.5", "adapter.class_inherit_frames"},
+        {", \"class_inherit_px\": -1", "adapter.class_inherit_px"},
+        {", \"class_inherit_px\": \"near\"", "adapter.class_inherit_px"},
         {", \"classifier\": 3", "adapter.classifier"},
         {", \"classifier_thermal\": false", "adapter.classifier_thermal"},
     };

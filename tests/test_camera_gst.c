@@ -305,6 +305,18 @@ static void test_errors(void **state)
     assert_non_null(strstr(e.msg, "cam-test"));
     c.classifier[0] = '\0';
 
+    /* track-level decision settings out of range (C API): named at create */
+    c = ball_cfg(10);
+    c.class_inherit_frames = 301;
+    assert_null(camera_create(&c, &e));
+    assert_non_null(strstr(e.msg, "class_inherit_frames"));
+    assert_non_null(strstr(e.msg, "cam-test"));
+    c = ball_cfg(10);
+    c.class_smooth = 0;
+    assert_null(camera_create(&c, &e));
+    assert_non_null(strstr(e.msg, "class_smooth"));
+    c = ball_cfg(10);
+
     /* an element from a package that may be absent names the package */
     if (!gst_element_factory_find("x264enc")) {
         snprintf(c.pipeline, sizeof c.pipeline, "videotestsrc ! x264enc ! avdec_h264");

@@ -7,7 +7,7 @@
  *               [--model FILE] [--drone-min-conf P] [--seconds S] [--clips N]
  *               [--features OUT.csv --every N [--crops OUT.f32]] [--list-split] [--per-clip] [--max-shift PX]
  *               [--class-smooth N] [--merge-frac F] [--detector JSON] [--breakdown]
- *               [--sweep P,P,...]
+ *               [--sweep P,P,...] [--dets OUT.csv] [--inherit-frames N] [--inherit-px P]
  *
  * The split (one place for the whole project: training, calibration and the figures
  * in docs/camera.md all come from here) is by clip, stratified by (sensor, class,
@@ -93,6 +93,7 @@ typedef struct {
     bool seen, drone_seen;
     double first_s, drone_first_s;
     FILE *feat, *crops;
+    FILE *dets; /* --dets: every published detection with its probabilities */
     int every;
     bool per_clip;
     uint64_t clip_reports, clip_ok, clip_frames;
@@ -384,6 +385,17 @@ static int on_frame(void *user, const camera_frame *f)
             if (truth != 0 && x->breakdown)
                 count_false(x, fr, f, i, truth);
         }
+        if (x->dets) {
+            const skydet_det *d = &f->dets[i];
+            fprintf(x->dets, "%s,%s,%s,%d,%.4f,%u,%s,%s,%.2f,%.2f,%d,%d", x->c->name, x->c->sensor,
+                    x->c->cls, fr, f->t - x->t0, d->track_id, truth_names[truth],
+                    pred_names[pred], d->x, d->y, d->x1 - d->x0 + 1, d->y1 - d->y0 + 1);
+            for (int k = 0; k < CAMCLS_N; k++)
+                fprintf(x->dets, ",%.5g", f->probs ? f->probs[i * CAMCLS_N + k] : 0.0);
+            for (int k = 0; k < CAMFEAT_N; k++)
+                fprintf(x->dets, ",%.5g", f->feats[i * CAMFEAT_N + k]);
+            fputc('\n', x->dets);
+        }
         if (x->feat && f->dets[i].track_id % (unsigned)x->every == (unsigned)fr % (unsigned)x->every) {
             fprintf(x->feat, "%s,%s,%s,%d,%u,%s", x->c->name, x->c->split, x->c->sensor, fr,
                     f->dets[i].track_id, truth_names[truth]);
@@ -499,6 +511,9 @@ static void usage(void)
             "                      file's drone_min_conf, else 0.5)\n"
             "  --seconds S         first S seconds of each clip;  --clips N  first N clips\n"
             "  --features OUT      write clip,split,sensor,frame,track,truth,<features> rows\n"
+            "  --dets OUT          write every published detection: clip,sensor,clip_class,\n"
+            "                      frame,t,track,truth,published,x,y,w,h,<published class\n"
+            "                      probabilities>,<features> (track-level analysis)\n"
             "  --every N           features of each track every Nth frame (default 3)\n"
             "  --crops OUT         with --features: the rows' appearance crops, CAMCROP_N\n"
             "                      float32 (host order) per row, same order\n"
@@ -506,7 +521,10 @@ static void usage(void)
             "  --per-clip          one line per clip\n"
             "  --max-shift PX      detector max_shift_px (0 = no motion compensation)\n"
             "  --merge-frac F      detector merge_frac (fragment merging relative to size)\n"
-            "  --class-smooth N    adapter class_smooth (detections; default: the camera's, 30)\n"
+            "  --class-smooth N    adapter class_smooth (detections; default: the camera's for\n"
+            "                      the clip's modality, camera_class_smooth)\n"
+            "  --inherit-frames N  adapter class_inherit_frames (default 15; 0 = off)\n"
+            "  --inherit-px P      adapter class_inherit_px (default 16)\n"
             "  --detector JSON     detector keys as in a site config's adapter.detector,\n"
             "                      e.g. '{\"sky_mask\": 1}' (applied after the options above;\n"
             "                      IR clips start from the thermal camera's detector\n"
@@ -520,10 +538,11 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     const char *dir = NULL, *split = "val", *sensor = NULL, *model = NULL;
-    const char *feat_path = NULL, *crop_path = NULL;
+    const char *feat_path = NULL, *crop_path = NULL, *dets_path = NULL;
     unsigned seed = 1;
     double seconds = 0, min_conf = -1; /* -1: the model's drone_min_conf, else 0.5 */
-    int max_clips = 0, every = 3, max_shift = -1, smooth = 0;
+    int max_clips = 0, every = 3, max_shift = -1, smooth = 0, inherit_frames = -1;
+    double inherit_px = -1;
     double merge_frac = -1;
     bool list = false, per_clip = false, breakdown = false;
     const char *det_json = NULL;
@@ -540,7 +559,8 @@ int main(int argc, char **argv)
         {"merge-frac", required_argument, 0, 'F'}, {"help", no_argument, 0, 'h'},
         {"crops", required_argument, 0, 'K'},
         {"detector", required_argument, 0, 'D'}, {"breakdown", no_argument, 0, 'B'},
-        {"sweep", required_argument, 0, 'W'},
+        {"sweep", required_argument, 0, 'W'},    {"dets", required_argument, 0, 'P'},
+        {"inherit-frames", required_argument, 0, 'I'}, {"inherit-px", required_argument, 0, 'R'},
         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -562,6 +582,9 @@ int main(int argc, char **argv)
         case 'F': merge_frac = atof(optarg); break;
         case 'K': crop_path = optarg; break;
         case 'D': det_json = optarg; break;
+        case 'P': dets_path = optarg; break;
+        case 'I': inherit_frames = atoi(optarg); break;
+        case 'R': inherit_px = atof(optarg); break;
         case 'B': breakdown = true; break;
         case 'W':
             if (parse_sweep(optarg, sweep, &n_sweep)) {
@@ -573,7 +596,9 @@ int main(int argc, char **argv)
         default: usage(); return o == 'h' ? 0 : 2;
         }
     }
-    if (optind != argc || !dir || (crop_path && !feat_path) || every < 1 || smooth < 0 || smooth > 1000 || (min_conf != -1 && !(min_conf >= 0 && min_conf <= 1)) ||
+    if (optind != argc || !dir || (crop_path && !feat_path) || every < 1 || smooth < 0 ||
+        smooth > 1000 || inherit_frames > 300 || inherit_px > 1000 ||
+        (min_conf != -1 && !(min_conf >= 0 && min_conf <= 1)) ||
         (strcmp(split, "train") && strcmp(split, "calib") && strcmp(split, "val") &&
          strcmp(split, "all"))) {
         usage();
@@ -615,6 +640,23 @@ int main(int argc, char **argv)
             fprintf(feat, ",%s", camfeat_name(k));
         fputc('\n', feat);
     }
+    FILE *dets = NULL;
+    if (dets_path) {
+        if (!(dets = fopen(dets_path, "w"))) {
+            fprintf(stderr, "sg_camscore: %s: cannot create\n", dets_path);
+            if (feat)
+                fclose(feat);
+            if (crops)
+                fclose(crops);
+            return 1;
+        }
+        fprintf(dets, "clip,sensor,clip_class,frame,t,track,truth,published,x,y,w,h");
+        for (int k = 0; k < CAMCLS_N; k++)
+            fprintf(dets, ",p_%s", camcls_name(k));
+        for (int k = 0; k < CAMFEAT_N; k++)
+            fprintf(dets, ",%s", camfeat_name(k));
+        fputc('\n', dets);
+    }
     static score sc[2]; /* V, IR */
     int done = 0, rc = 0;
     for (int i = 0; i < n && !rc; i++) {
@@ -624,7 +666,8 @@ int main(int argc, char **argv)
         if (max_clips && done >= max_clips)
             break;
         bool ir = !strcmp(c->sensor, "IR");
-        run_ctx x = {.c = c, .sc = &sc[ir], .feat = feat, .crops = crops, .every = every,
+        run_ctx x = {.c = c, .sc = &sc[ir], .feat = feat, .crops = crops, .dets = dets,
+                     .every = every,
                      .per_clip = per_clip, .breakdown = breakdown, .skyline_k = skyline_k,
                      .n_sweep = n_sweep, .sweep = sweep};
         x.object_cls = class_index(c->cls);
@@ -647,6 +690,10 @@ int main(int argc, char **argv)
         cfg.drone_min_conf = min_conf;
         if (smooth)
             cfg.class_smooth = smooth;
+        if (inherit_frames >= 0)
+            cfg.class_inherit_frames = inherit_frames;
+        if (inherit_px >= 0)
+            cfg.class_inherit_px = inherit_px;
         if (max_shift >= 0)
             cfg.det.max_shift_px = max_shift;
         if (merge_frac >= 0)
@@ -698,6 +745,10 @@ int main(int argc, char **argv)
     cJSON_Delete(det_obj);
     if (feat && fclose(feat)) {
         fprintf(stderr, "sg_camscore: %s: write failed\n", feat_path);
+        rc = 1;
+    }
+    if (dets && fclose(dets)) {
+        fprintf(stderr, "sg_camscore: %s: write failed\n", dets_path);
         rc = 1;
     }
     if (crops && fclose(crops)) {
