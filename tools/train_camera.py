@@ -29,7 +29,9 @@ noise on the features), --early-stop [--patience N] (keep the epoch whose calibr
 NLL on CALIB is lowest), --weight-decay, --lr, --drone-weight (drone rows' loss
 weight), --focal G (focal loss), --conv A,B and --embed N (CNN widths), --hard-neg F
 (hard-negative mining: from epoch --hard-neg-from on, a fraction F of the bird, airplane
-and helicopter rows of each epoch is drawn in proportion to the network's P(drone)). The same
+and helicopter rows of each epoch is drawn in proportion to the network's P(drone)),
+--hard-pos F (hard positives: a fraction F of the drone rows in proportion to
+1 - P(drone), from the same epoch). The same
 calibration follows. --vectors writes a few calib rows
 (features, crops) with the probabilities the exported (rounded) weights give in torch,
 for tests/test_camcls.c.
@@ -190,19 +192,22 @@ def loss_fn(torch, logit, y, cw, gamma):
     return -(w * lt).sum() / cw[y].sum()
 
 
-def hard_negatives(torch, net, zt, ct, ik, a, rng):
-    """Hard-negative mining for one non-drone class: of its a.per_class rows this epoch, a
-    fraction a.hard_neg is drawn with probability proportional to the current network's
-    P(drone) (uncalibrated softmax, + 1e-3 so every row can be drawn), the rest uniformly;
-    both with replacement from the rng (seeded), so a retrain is identical."""
+def hard_rows(torch, net, zt, ct, ik, a, rng, frac, positive):
+    """Hard-example mining for one class: of its a.per_class rows this epoch, a fraction
+    frac is drawn with probability proportional to the current network's P(drone)
+    (positive False: hard negatives of a non-drone class, --hard-neg) or to 1 - P(drone)
+    (positive True: the drone rows it misses, --hard-pos); uncalibrated softmax, + 1e-3
+    so every row can be drawn; the rest uniformly; both with replacement from the rng
+    (seeded), so a retrain is identical."""
     net.eval()
     pd = []
     with torch.no_grad():
         for b in range(0, len(ik), 2048):
             ib = torch.tensor(ik[b:b + 2048])
             pd.append(torch.softmax(net(zt[ib], ct[ib]), 1)[:, 0].double().numpy())
-    w = np.concatenate(pd) + 1e-3
-    nh = int(round(a.hard_neg * a.per_class))
+    pd = np.concatenate(pd)
+    w = (1 - pd if positive else pd) + 1e-3
+    nh = int(round(frac * a.per_class))
     return np.concatenate([rng.choice(ik, nh, replace=True, p=w / w.sum()),
                            rng.choice(ik, a.per_class - nh, replace=True)])
 
@@ -253,7 +258,9 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
         for k in range(len(CLASSES)):
             ik = np.flatnonzero(y == k)
             if k in hard and ep + 1 >= a.hard_neg_from:
-                draws.append(hard_negatives(torch, net, zt, ct, ik, a, rng))
+                draws.append(hard_rows(torch, net, zt, ct, ik, a, rng, a.hard_neg, False))
+            elif k == 0 and a.hard_pos and ep + 1 >= a.hard_neg_from:
+                draws.append(hard_rows(torch, net, zt, ct, ik, a, rng, a.hard_pos, True))
             else:
                 draws.append(rng.choice(ik, a.per_class, replace=True))
         idx = np.concatenate(draws)
@@ -341,6 +348,10 @@ def main():
     ap.add_argument("--hard-neg", type=float, default=0.0,
                     help="with --crops: fraction of each --hard-neg-classes class's draw "
                          "taken in proportion to the current P(drone) (0 = off)")
+    ap.add_argument("--hard-pos", type=float, default=0.0,
+                    help="with --crops: fraction of the drone class's draw taken in proportion "
+                         "to the current 1 - P(drone) (hard positives; 0 = off; from "
+                         "--hard-neg-from)")
     ap.add_argument("--hard-neg-classes", default="bird,airplane,helicopter",
                     help="with --hard-neg: the mined classes, comma separated")
     ap.add_argument("--hard-neg-from", type=int, default=3,
@@ -361,8 +372,9 @@ def main():
         sys.exit(f"train_camera: --channels: 1..{CROP_SCALES}, got {a.channels}")
     if a.drone_min_conf is not None and not 0 <= a.drone_min_conf <= 1:
         sys.exit(f"train_camera: --drone-min-conf: a probability in [0, 1], got {a.drone_min_conf}")
-    if not 0 <= a.hard_neg <= 1:
-        sys.exit(f"train_camera: --hard-neg: a fraction in [0, 1], got {a.hard_neg}")
+    for opt, v in (("--hard-neg", a.hard_neg), ("--hard-pos", a.hard_pos)):
+        if not 0 <= v <= 1:
+            sys.exit(f"train_camera: {opt}: a fraction in [0, 1], got {v}")
     for c in a.hard_neg_classes.split(","):
         if c not in CLASSES[1:]:
             sys.exit(f"train_camera: --hard-neg-classes: {c!r} is not one of {CLASSES[1:]}")
@@ -421,6 +433,8 @@ def main():
         if a.hard_neg:
             trained["hard_neg"] = {"fraction": a.hard_neg, "classes": a.hard_neg_classes,
                                    "from_epoch": a.hard_neg_from}
+        if a.hard_pos:
+            trained["hard_pos"] = {"fraction": a.hard_pos, "from_epoch": a.hard_neg_from}
     else:
         trained.update({"sklearn": sklearn.__version__, "iterations": int(mlp.n_iter_)})
     doc = {"format": "skyguard-camcls", "version": 2 if cnn else 1, "features": names,
