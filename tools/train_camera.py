@@ -320,6 +320,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--nfeat", type=int, default=0,
                     help="use only the first N feature columns (0 = all)")
+    ap.add_argument("--drop-features", default="",
+                    help="feature names (comma separated) the model does not read (its "
+                         "features list is the rest, in the extractor's order)")
     ap.add_argument("--crops", nargs=2, metavar=("TRAIN.f32", "CALIB.f32"),
                     help="appearance crops of the rows: train a CNN branch (python3-torch)")
     ap.add_argument("--vectors", help="with --crops: write test vectors here")
@@ -373,6 +376,13 @@ def main():
         sys.exit("train_camera: train and calib feature columns differ")
     if a.nfeat:
         names, x, xc = names[:a.nfeat], x[:, :a.nfeat], xc[:, :a.nfeat]
+    if a.drop_features:
+        drop = a.drop_features.split(",")
+        for n in drop:
+            if n not in names:
+                sys.exit(f"train_camera: --drop-features: {n!r} is not a feature of {a.train}")
+        keep = [i for i, n in enumerate(names) if n not in drop]
+        names, x, xc = [names[i] for i in keep], x[:, keep], xc[:, keep]
     print("train rows per class:", {c: int((y == k).sum()) for k, c in enumerate(CLASSES)})
     print("calib rows per class:", {c: int((yc == k).sum()) for k, c in enumerate(CLASSES)})
     mean = x.mean(axis=0)
@@ -405,6 +415,8 @@ def main():
         layers.append({"W": [[r6(v) for v in row] for row in L["W"]], "b": [r6(v) for v in b]})
     trained = {"seed": a.seed, "rows": int(len(y)), "per_class": a.per_class,
                "hidden": list(hidden), "epochs": a.epochs}
+    if a.drop_features:
+        trained["drop_features"] = a.drop_features
     if cnn:
         trained.update({"torch": torch.__version__, "lr": a.lr, "weight_decay": a.weight_decay,
                         "conv": a.conv, "embed": a.embed})
