@@ -59,6 +59,14 @@ def load(path):
     return feats, np.nan_to_num(x), np.asarray(ys, dtype=np.int64)
 
 
+def clip_names(path):
+    """The clip column of a dump, one entry per row (as load's rows)."""
+    with open(path, newline="") as f:
+        r = csv.reader(f)
+        next(r)
+        return [row[0] for row in r]
+
+
 def balance(x, y, per_class, rng):
     idx = []
     for k in range(len(CLASSES)):
@@ -207,7 +215,7 @@ def hard_negatives(torch, net, zt, ct, ik, a, rng):
                            rng.choice(ik, a.per_class - nh, replace=True)])
 
 
-def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
+def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden, clips):
     import torch
     from torch import nn
     torch.manual_seed(a.seed)
@@ -248,12 +256,21 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
     ccal_t = torch.tensor(ccal)
     best = (np.inf, 0, None)
     hard = [CLASSES.index(c) for c in a.hard_neg_classes.split(",")] if a.hard_neg else []
+    cb_w = None
+    if a.clip_balance:
+        # each clip of a class draws about equally often: a row's weight is 1 / (rows of
+        # its clip with that truth), so a long clip does not stand for its class
+        _, cl_inv, cl_n = np.unique([f"{c}/{t}" for c, t in zip(clips, y)], return_inverse=True,
+                                    return_counts=True)
+        cb_w = 1.0 / cl_n[cl_inv]
     for ep in range(a.epochs):
         draws = []
         for k in range(len(CLASSES)):
             ik = np.flatnonzero(y == k)
             if k in hard and ep + 1 >= a.hard_neg_from:
                 draws.append(hard_negatives(torch, net, zt, ct, ik, a, rng))
+            elif a.clip_balance:
+                draws.append(rng.choice(ik, a.per_class, replace=True, p=cb_w[ik] / cb_w[ik].sum()))
             else:
                 draws.append(rng.choice(ik, a.per_class, replace=True))
         idx = np.concatenate(draws)
@@ -320,6 +337,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--nfeat", type=int, default=0,
                     help="use only the first N feature columns (0 = all)")
+    ap.add_argument("--clip-balance", action="store_true",
+                    help="with --crops: within each class draw rows so that every clip "
+                         "contributes about equally (not every row)")
     ap.add_argument("--drop-features", default="",
                     help="feature names (comma separated) the model does not read (its "
                          "features list is the rest, in the extractor's order)")
@@ -393,7 +413,8 @@ def main():
     if a.crops:
         ctr, ccal = (load_crops(a.crops[0], len(y), a.channels),
                       load_crops(a.crops[1], len(yc), a.channels))
-        zc, cnn, cl, net, torch, best_epoch = fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden)
+        zc, cnn, cl, net, torch, best_epoch = fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean,
+                                                      scale, hidden, clip_names(a.train))
     else:
         mlp = fit_member((x, y, mean, scale, a.per_class, hidden, a.epochs, a.seed))
         zc = logits(mlp, (xc - mean) / scale)
@@ -430,6 +451,8 @@ def main():
             trained["augment"] = {"scale_jitter": a.scale_jitter, "feat_noise": a.feat_noise}
         if a.early_stop:
             trained["early_stop_epoch"] = best_epoch
+        if a.clip_balance:
+            trained["clip_balance"] = True
         if a.hard_neg:
             trained["hard_neg"] = {"fraction": a.hard_neg, "classes": a.hard_neg_classes,
                                    "from_epoch": a.hard_neg_from}
