@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Clip-level cross-validation of a camera classifier recipe over the train + calib dumps.
 
-    cv_camera.py DUMP_DIR WORK_DIR [--folds 3] [--seed 1] [--jobs 3] [--smooth 10]
-                 [--model-seed 1] -- TRAIN_CAMERA_ARGS...
+    cv_camera.py [--folds 3] [--seed 1] [--jobs 3] [--smooth 10] [--model-seed 1] [--reuse]
+                 DUMP_DIR WORK_DIR -- TRAIN_CAMERA_ARGS...
+
+(its own options before DUMP_DIR: everything after WORK_DIR goes to train_camera.py)
 
 DUMP_DIR holds the `tools/train-camera.sh` dumps (train.csv / train.f32 and calib.csv /
 calib.f32, or the per-modality train.IR.* / calib.IR.*). The clips of both splits are
@@ -13,8 +15,8 @@ other folds as TRAIN and the fold itself as CALIB (its early stopping and calibr
 see the held-out fold: the same for every recipe compared, so the figures rank recipes;
 they are not held-out accuracies). The val split is never read (the dumps hold none).
 
-The held-out rows are then scored with the exported model (a numpy forward pass of the
-file, the arithmetic of dsp/camcls.c) and the camera's track-level decision is mimicked
+The held-out rows are then scored with the exported model (tools/camcls_ensemble.py's
+numpy forward pass, the arithmetic of dsp/camcls.c) and the camera's track-level decision is mimicked
 on the rows: per track, the running mean of log(max(p, 0.01)) over --smooth rows (rows
 are every 3rd frame, so 10 rows ~ the camera's 30 detections), published drone when
 drone is the most probable smoothed class and P(drone) >= --drone-min-conf. Printed:
@@ -33,8 +35,8 @@ import sys
 
 import numpy as np
 
-CLASSES = ["drone", "bird", "airplane", "helicopter", "clutter"]
-CROP_N = 3 * 16 * 16
+from camcls_ensemble import forward
+from train_camera import CLASSES, CROP_N
 
 
 def read_dump(path):
@@ -70,41 +72,6 @@ def folds_of(clips, k, seed):
     return fold
 
 
-def softmax(z):
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def forward(m, x, crops):
-    """Batched calibrated probabilities of model document m (dsp/camcls.c arithmetic)."""
-    a = (x - np.asarray(m["mean"])) / np.asarray(m["scale"])
-    if "cnn" in m:
-        c = m["cnn"]
-        side = c["size"]
-        img = crops.reshape(len(x), 3, side, side)[:, :c["channels"]].astype(np.float64)
-        for L in c["conv"]:
-            w = np.asarray(L["W"]).reshape(len(L["b"]), img.shape[1], 3, 3)
-            pad = np.pad(img, ((0, 0), (0, 0), (1, 1), (1, 1)))
-            out = np.zeros((len(x), w.shape[0], side, side))
-            for dy in range(3):
-                for dx in range(3):
-                    out += np.einsum("oc,bcyx->boyx", w[:, :, dy, dx],
-                                     pad[:, :, dy:dy + side, dx:dx + side])
-            out += np.asarray(L["b"])[None, :, None, None]
-            h = side // 2
-            out = out[:, :, :2 * h, :2 * h].reshape(len(x), w.shape[0], h, 2, h, 2).max(axis=(3, 5))
-            img, side = np.maximum(out, 0.0), h
-        emb = np.maximum(img.reshape(len(x), -1) @ np.asarray(c["embed"]["W"]).T
-                         + np.asarray(c["embed"]["b"]), 0.0)
-        a = np.concatenate([a, emb], axis=1)
-    for i, L in enumerate(m["layers"]):
-        a = a @ np.asarray(L["W"]).T + np.asarray(L["b"])
-        if i + 1 < len(m["layers"]):
-            a = np.maximum(a, 0.0)
-    return softmax(a / m["temperature"])
-
-
 def track_decision(meta, p, smooth, min_conf):
     """Published drone per row: the camera's running mean of floored log-probabilities per
     track, rows in frame order."""
@@ -124,9 +91,11 @@ def track_decision(meta, p, smooth, min_conf):
 
 
 def run_fold(job):
-    k, work, py, here, args, seed = job
+    k, work, py, here, args, seed, reuse = job
     tr, ho = os.path.join(work, f"train{k}"), os.path.join(work, f"hold{k}")
     model = os.path.join(work, f"model{k}.json")
+    if reuse and os.path.exists(model):
+        return k, model
     cmd = [py, os.path.join(here, "train_camera.py"), "--seed", str(seed), "--crops",
            tr + ".f32", ho + ".f32", "--per-class", "8000"] + args + [tr + ".csv", ho + ".csv", model]
     with open(os.path.join(work, f"fold{k}.log"), "w") as log:
@@ -144,6 +113,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=3)
     ap.add_argument("--smooth", type=int, default=10)
     ap.add_argument("--drone-min-conf", type=float, default=0.5)
+    ap.add_argument("--reuse", action="store_true",
+                    help="score the fold models already in WORK_DIR instead of refitting")
     ap.add_argument("train_args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     targs = [t for t in a.train_args if t != "--"]
@@ -171,7 +142,8 @@ def main():
                 w.writerows(r for r, keep in zip(rows, m) if keep)
             crops[m].tofile(os.path.join(a.work, name + ".f32"))
     here = os.path.dirname(os.path.abspath(__file__))
-    jobs = [(k, a.work, sys.executable, here, targs, a.model_seed) for k in range(a.folds)]
+    jobs = [(k, a.work, sys.executable, here, targs, a.model_seed, a.reuse)
+            for k in range(a.folds)]
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
         models = dict(ex.map(run_fold, jobs))
     x = np.nan_to_num(np.array([[float(v) for v in r[6:]] for r in rows]))
@@ -181,8 +153,8 @@ def main():
     for k in range(a.folds):
         m = json.load(open(models[k]))
         idx = np.flatnonzero(fid == k)
-        cols = [names.index(n) for n in m["features"]]
-        p = forward(m, x[idx][:, cols], crops[idx])
+        nc = m["cnn"]["channels"] * m["cnn"]["size"] ** 2 if "cnn" in m else 0
+        p = np.array([forward(m, dict(zip(names, x[i])), crops[i][:nc]) for i in idx])
         meta = [(rows[i][0], rows[i][3], rows[i][4]) for i in idx]
         pub[idx] = track_decision(meta, p, a.smooth, a.drone_min_conf)
     clips = np.array([r[0] for r in rows])
