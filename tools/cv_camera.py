@@ -16,9 +16,9 @@ see the held-out fold: the same for every recipe compared, so the figures rank r
 they are not held-out accuracies). The val split is never read (the dumps hold none).
 
 The held-out rows are then scored with the exported model (tools/camcls_ensemble.py's
-numpy forward pass, the arithmetic of dsp/camcls.c) and the camera's track-level decision is mimicked
-on the rows: per track, the running mean of log(max(p, 0.01)) over --smooth rows (rows
-are every 3rd frame, so 10 rows ~ the camera's 30 detections), published drone when
+numpy forward pass, the arithmetic of dsp/camcls.c) and the camera's track-level decision
+is mimicked on the rows: per track, the running mean of log(max(p, 0.01)) over --smooth
+rows (rows are every 3rd frame, so 10 rows ~ the camera's 30 detections), published drone when
 drone is the most probable smoothed class and P(drone) >= --drone-min-conf. Printed:
 drone-row recall (drone rows published drone / drone rows), precision of drone
 publications, false drone rows per row on clips whose class is not drone, and the clips
@@ -97,7 +97,8 @@ def run_fold(job):
     if reuse and os.path.exists(model):
         return k, model
     cmd = [py, os.path.join(here, "train_camera.py"), "--seed", str(seed), "--crops",
-           tr + ".f32", ho + ".f32", "--per-class", "8000"] + args + [tr + ".csv", ho + ".csv", model]
+           tr + ".f32", ho + ".f32", "--per-class", "8000"] + args
+    cmd += [tr + ".csv", ho + ".csv", model]
     with open(os.path.join(work, f"fold{k}.log"), "w") as log:
         subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
     return k, model
