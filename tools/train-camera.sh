@@ -31,7 +31,9 @@
 #   EPOCHS=N      (default 12 with CNN, 60 without)
 #   TRAIN_ARGS="..."  more tools/train_camera.py options (recipe: --augment, --early-stop,
 #                 --focal G, --drone-weight W, --weight-decay D, --lr R, --hard-neg F,
-#                 --hard-pos F, --channels 3 (the CNN also reads the 8x crop window);
+#                 --hard-pos F, --channels 3 (the CNN also reads the 8x crop window),
+#                 --clip-balance (every clip of a class drawn about equally), --drop-features
+#                 A,B (the model does not read those features);
 #                 --drone-min-conf P writes the operating point chosen on calib with
 #                 `sg_camscore --sweep` into the file; docs/camera.md)
 #   OUT=FILE      the model file (default config/camcls.json);

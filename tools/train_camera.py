@@ -61,6 +61,14 @@ def load(path):
     return feats, np.nan_to_num(x), np.asarray(ys, dtype=np.int64)
 
 
+def clip_names(path):
+    """The clip column of a dump, one entry per row (as load's rows)."""
+    with open(path, newline="") as f:
+        r = csv.reader(f)
+        next(r)
+        return [row[0] for row in r]
+
+
 def balance(x, y, per_class, rng):
     idx = []
     for k in range(len(CLASSES)):
@@ -212,7 +220,7 @@ def hard_rows(torch, net, zt, ct, ik, a, rng, frac, positive):
                            rng.choice(ik, a.per_class - nh, replace=True)])
 
 
-def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
+def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden, clips):
     import torch
     from torch import nn
     torch.manual_seed(a.seed)
@@ -253,6 +261,13 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
     ccal_t = torch.tensor(ccal)
     best = (np.inf, 0, None)
     hard = [CLASSES.index(c) for c in a.hard_neg_classes.split(",")] if a.hard_neg else []
+    cb_w = None
+    if a.clip_balance:
+        # each clip of a class draws about equally often: a row's weight is 1 / (rows of
+        # its clip with that truth), so a long clip does not stand for its class
+        _, cl_inv, cl_n = np.unique([f"{c}/{t}" for c, t in zip(clips, y)], return_inverse=True,
+                                    return_counts=True)
+        cb_w = 1.0 / cl_n[cl_inv]
     for ep in range(a.epochs):
         draws = []
         for k in range(len(CLASSES)):
@@ -261,6 +276,8 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden):
                 draws.append(hard_rows(torch, net, zt, ct, ik, a, rng, a.hard_neg, False))
             elif k == 0 and a.hard_pos and ep + 1 >= a.hard_neg_from:
                 draws.append(hard_rows(torch, net, zt, ct, ik, a, rng, a.hard_pos, True))
+            elif a.clip_balance:
+                draws.append(rng.choice(ik, a.per_class, replace=True, p=cb_w[ik] / cb_w[ik].sum()))
             else:
                 draws.append(rng.choice(ik, a.per_class, replace=True))
         idx = np.concatenate(draws)
@@ -327,6 +344,12 @@ def main():
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--nfeat", type=int, default=0,
                     help="use only the first N feature columns (0 = all)")
+    ap.add_argument("--clip-balance", action="store_true",
+                    help="with --crops: within each class draw rows so that every clip "
+                         "contributes about equally (not every row)")
+    ap.add_argument("--drop-features", default="",
+                    help="feature names (comma separated) the model does not read (its "
+                         "features list is the rest, in the extractor's order)")
     ap.add_argument("--crops", nargs=2, metavar=("TRAIN.f32", "CALIB.f32"),
                     help="appearance crops of the rows: train a CNN branch (python3-torch)")
     ap.add_argument("--vectors", help="with --crops: write test vectors here")
@@ -385,6 +408,13 @@ def main():
         sys.exit("train_camera: train and calib feature columns differ")
     if a.nfeat:
         names, x, xc = names[:a.nfeat], x[:, :a.nfeat], xc[:, :a.nfeat]
+    if a.drop_features:
+        drop = a.drop_features.split(",")
+        for n in drop:
+            if n not in names:
+                sys.exit(f"train_camera: --drop-features: {n!r} is not a feature of {a.train}")
+        keep = [i for i, n in enumerate(names) if n not in drop]
+        names, x, xc = [names[i] for i in keep], x[:, keep], xc[:, keep]
     print("train rows per class:", {c: int((y == k).sum()) for k, c in enumerate(CLASSES)})
     print("calib rows per class:", {c: int((yc == k).sum()) for k, c in enumerate(CLASSES)})
     mean = x.mean(axis=0)
@@ -395,7 +425,8 @@ def main():
     if a.crops:
         ctr, ccal = (load_crops(a.crops[0], len(y), a.channels),
                       load_crops(a.crops[1], len(yc), a.channels))
-        zc, cnn, cl, net, torch, best_epoch = fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden)
+        zc, cnn, cl, net, torch, best_epoch = fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean,
+                                                      scale, hidden, clip_names(a.train))
     else:
         mlp = fit_member((x, y, mean, scale, a.per_class, hidden, a.epochs, a.seed))
         zc = logits(mlp, (xc - mean) / scale)
@@ -417,6 +448,8 @@ def main():
         layers.append({"W": [[r6(v) for v in row] for row in L["W"]], "b": [r6(v) for v in b]})
     trained = {"seed": a.seed, "rows": int(len(y)), "per_class": a.per_class,
                "hidden": list(hidden), "epochs": a.epochs}
+    if a.drop_features:
+        trained["drop_features"] = a.drop_features
     if cnn:
         trained.update({"torch": torch.__version__, "lr": a.lr, "weight_decay": a.weight_decay,
                         "conv": a.conv, "embed": a.embed})
@@ -430,6 +463,8 @@ def main():
             trained["augment"] = {"scale_jitter": a.scale_jitter, "feat_noise": a.feat_noise}
         if a.early_stop:
             trained["early_stop_epoch"] = best_epoch
+        if a.clip_balance:
+            trained["clip_balance"] = True
         if a.hard_neg:
             trained["hard_neg"] = {"fraction": a.hard_neg, "classes": a.hard_neg_classes,
                                    "from_epoch": a.hard_neg_from}
