@@ -276,7 +276,10 @@ static int setup(frontend *q, double fs, sg_errinfo *e)
         return sg_err_set(e, SG_ERANGE,
                           "frontend: max_burst_s %g s at %g Hz needs a %llu-sample ring (too big)",
                           c->max_burst_s, fs, (unsigned long long)cap);
-    q->ring = calloc(cap, sizeof *q->ring);
+    /* not zeroed: every sample is written before anything reads it (deliver reads from
+     * valid_from and the ring's history on, the spectrogram only what was written), and
+     * zeroing 8 MB (15.36 Msps, max_burst_s 0.05) would cost a pass over it */
+    q->ring = malloc(cap * sizeof *q->ring);
     q->ring_mask = cap - 1;
     q->ring_stream = cap * sizeof *q->ring > FE_STREAM_BYTES;
     q->copy_cap = (size_t)(longest + 2 * c->nfft + 2 * q->margin + hop);

@@ -16,6 +16,8 @@
 
 #include <fftw3.h>
 
+#include "sg_clones.h"
+
 /* Serialises FFTW planner calls (plan and destroy) across all spectrograms. */
 static pthread_mutex_t planner_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -171,7 +173,7 @@ void spectro_reset(spectro *q)
 }
 
 /* |X|^2 of batch slot b into p[nfft], fftshifted. */
-static void slot_power(const spectro *q, unsigned b, float *restrict p)
+SG_AVX2_CLONES static void slot_power(const spectro *q, unsigned b, float *restrict p)
 {
     const size_t n = q->cfg.nfft, h = n / 2;
     const float *restrict lo = (const float *)(q->out + (size_t)b * n);
@@ -202,8 +204,8 @@ void spectro_flush(spectro *q, spectro_frame_fn fn, void *user)
 
 /* Windows samples [from, to) of a frame into their place in a slot; src points at
  * sample `from`. */
-static void window_part(spectro *q, const float complex *src, unsigned slot, size_t from,
-                        size_t to)
+SG_AVX2_CLONES static void window_part(spectro *q, const float complex *src, unsigned slot,
+                                       size_t from, size_t to)
 {
     float *restrict d = (float *)(q->in + (size_t)slot * q->cfg.nfft) + 2 * from;
     const float *restrict s = (const float *)src;
@@ -219,7 +221,7 @@ static void window_into(spectro *q, const float complex *src, unsigned slot)
 
 /* As window_part, reading a sample with a component beyond the limit's bit pattern
  * (|x| > limit, Inf, NaN) as 0: what frontend.h's input policy makes of it. */
-static void window_part_limited(spectro *q, const float complex *src, unsigned slot,
+SG_AVX2_CLONES static void window_part_limited(spectro *q, const float complex *src, unsigned slot,
                                 size_t from, size_t to, uint32_t lim)
 {
     float *restrict d = (float *)(q->in + (size_t)slot * q->cfg.nfft) + 2 * from;
