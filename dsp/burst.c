@@ -377,7 +377,7 @@ static void add_run(burstdet *q, const frame_view *v, unsigned a, unsigned b, ui
     const unsigned mg = q->cfg.merge_bins, R = q->cfg.max_regions;
     const uint64_t tag = q->f + 1;
     region *hit = NULL;
-    for (unsigned i = 0; i < R; i++) {
+    for (unsigned i = 0; i < q->reg_end; i++) {
         region *g = &q->reg[i];
         if (!g->used)
             continue;
@@ -398,6 +398,8 @@ static void add_run(burstdet *q, const frame_view *v, unsigned a, unsigned b, ui
         for (unsigned i = 0; i < R; i++) {
             if (!q->reg[i].used) {
                 hit = &q->reg[i];
+                if (q->reg_end < i + 1)
+                    q->reg_end = i + 1;
                 break;
             }
         }
@@ -468,7 +470,7 @@ static void add_run(burstdet *q, const frame_view *v, unsigned a, unsigned b, ui
 static void end_frame(burstdet *q, uint64_t start, burstdet_fn fn, void *user)
 {
     const uint64_t tag = q->f + 1;
-    for (unsigned i = 0; i < q->cfg.max_regions; i++) {
+    for (unsigned i = 0; i < q->reg_end; i++) {
         region *g = &q->reg[i];
         if (!g->used)
             continue;
@@ -506,6 +508,8 @@ static void end_frame(burstdet *q, uint64_t start, burstdet_fn fn, void *user)
             region_clear(q, g);
         }
     }
+    while (q->reg_end && !q->reg[q->reg_end - 1].used)
+        q->reg_end--;
 }
 
 /* The region bookkeeping of a frame whose cells are v. */
@@ -658,7 +662,7 @@ void burstdet_flush(burstdet *q, burstdet_fn fn, void *user)
 {
     if (!q->warm)
         finish_warmup(q, fn, user);
-    for (unsigned i = 0; i < q->cfg.max_regions; i++) {
+    for (unsigned i = 0; i < q->reg_end; i++) {
         region *g = &q->reg[i];
         if (!g->used)
             continue;
@@ -668,5 +672,6 @@ void burstdet_flush(burstdet *q, burstdet_fn fn, void *user)
         }
         region_clear(q, g);
     }
+    q->reg_end = 0;
     q->seg_pending = true;
 }

@@ -69,6 +69,7 @@ struct burstdet_s {
     uint64_t seg_first;
     uint64_t last_f;          /* last frame number processed + 1 (0 none) */
     region *reg;
+    unsigned reg_end;         /* the slots of reg from here on are unused */
     float *profs;
     burstdet_stats st;
 };
