@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 #include "burst.h"
-#include "sg_clones.h"
+#include "sg_simd.h"
 
-/* The per-frame loops of burst.c and burst_band.c are also built for AVX2 (sg_clones.h):
+/* The per-frame loops of burst.c and burst_band.c are also built for AVX2 (sg_simd.h):
  * element-wise loops and the fixed 4-lane block sums only, the same results bit for bit. */
 #define BURST_CLONES SG_AVX2_CLONES
 

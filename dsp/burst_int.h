@@ -94,24 +94,14 @@ static inline unsigned scan_hot(const uint8_t *h, unsigned k, unsigned end, bool
     return k;
 }
 
-#if defined(__GNUC__) && !defined(__clang__)
-typedef float burst_v8f __attribute__((vector_size(32)));
-typedef int32_t burst_v8i __attribute__((vector_size(32)));
-
-/* Horizontal pair sums within each 128-bit half (SSE3's haddps, one shufps pair):
- * {a0 + a1, a2 + a3, b0 + b1, b2 + b3, a4 + a5, a6 + a7, b4 + b5, b6 + b7}. (A macro: a
- * function taking 32-byte vectors by value would change the ABI of the SSE2 build.) */
-#define BURST_HADD(a, b)                                                         \
-    (__builtin_shuffle((a), (b), (burst_v8i){0, 2, 8, 10, 4, 6, 12, 14}) +       \
-     __builtin_shuffle((a), (b), (burst_v8i){1, 3, 9, 11, 5, 7, 13, 15}))
-
+#if SG_HAVE_V8
 /* The wide detector's group sums of 64 bins x (8 groups of 8) into g[8], in the scalar
  * tree's order ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7)), without a stride-8
- * gather: two rounds of BURST_HADD give each group's low and high quad sums in the two
+ * gather: two rounds of SG_HADD8 give each group's low and high quad sums in the two
  * halves, and one add of the halves the sums. */
 static inline __attribute__((always_inline)) void burst_group8x8(const float *x, float *g)
 {
-    burst_v8f v0, v1, v2, v3, v4, v5, v6, v7;
+    sg_v8f v0, v1, v2, v3, v4, v5, v6, v7;
     memcpy(&v0, x, sizeof v0);
     memcpy(&v1, x + 8, sizeof v1);
     memcpy(&v2, x + 16, sizeof v2);
@@ -120,10 +110,10 @@ static inline __attribute__((always_inline)) void burst_group8x8(const float *x,
     memcpy(&v5, x + 40, sizeof v5);
     memcpy(&v6, x + 48, sizeof v6);
     memcpy(&v7, x + 56, sizeof v7);
-    burst_v8f k1 = BURST_HADD(BURST_HADD(v0, v1), BURST_HADD(v2, v3));
-    burst_v8f k2 = BURST_HADD(BURST_HADD(v4, v5), BURST_HADD(v6, v7));
-    burst_v8f r = __builtin_shuffle(k1, k2, (burst_v8i){0, 1, 2, 3, 8, 9, 10, 11}) +
-                  __builtin_shuffle(k1, k2, (burst_v8i){4, 5, 6, 7, 12, 13, 14, 15});
+    sg_v8f k1 = SG_HADD8(SG_HADD8(v0, v1), SG_HADD8(v2, v3));
+    sg_v8f k2 = SG_HADD8(SG_HADD8(v4, v5), SG_HADD8(v6, v7));
+    sg_v8f r = __builtin_shuffle(k1, k2, (sg_v8i){0, 1, 2, 3, 8, 9, 10, 11}) +
+                  __builtin_shuffle(k1, k2, (sg_v8i){4, 5, 6, 7, 12, 13, 14, 15});
     memcpy(g, &r, sizeof r);
 }
 #endif
@@ -140,14 +130,14 @@ cells_pre(const burstdet *q, const float *p, const float *restrict inv, float *r
      * 5-bin case is spelled out so it vectorises. */
     unsigned hot = 0;
     size_t r_done = 0, s_done = 0; /* r[0, r_done) and the sums s[2, s_done + 2) are done */
-#if defined(__GNUC__) && !defined(__clang__)
+#if SG_HAVE_V8
     if (m == 2) {
         /* r = p/floor and the 5-bin sums in one pass, 8 bins at a time: the sums of bins
          * k + 2 .. k + 9 add r[k .. k + 11] shifted in registers (in the scalar order
          * r[k] + r[k + 1] + ... + r[k + 4]), not re-read from r at unaligned offsets */
-        burst_v8f cur, nx, pv, iv;
-        burst_v8i hv = {0, 0, 0, 0, 0, 0, 0, 0};
-        const burst_v8f tv = {thr_s, thr_s, thr_s, thr_s, thr_s, thr_s, thr_s, thr_s};
+        sg_v8f cur, nx, pv, iv;
+        sg_v8i hv = {0, 0, 0, 0, 0, 0, 0, 0};
+        const sg_v8f tv = {thr_s, thr_s, thr_s, thr_s, thr_s, thr_s, thr_s, thr_s};
         memcpy(&pv, p, sizeof pv);
         memcpy(&iv, inv, sizeof iv);
         cur = pv * iv;
@@ -158,11 +148,11 @@ cells_pre(const burstdet *q, const float *p, const float *restrict inv, float *r
             memcpy(&iv, inv + k0 + 8, sizeof iv);
             nx = pv * iv;
             memcpy(r + k0 + 8, &nx, sizeof nx);
-            burst_v8f acc =
-                (((cur + __builtin_shuffle(cur, nx, (burst_v8i){1, 2, 3, 4, 5, 6, 7, 8})) +
-                  __builtin_shuffle(cur, nx, (burst_v8i){2, 3, 4, 5, 6, 7, 8, 9})) +
-                 __builtin_shuffle(cur, nx, (burst_v8i){3, 4, 5, 6, 7, 8, 9, 10})) +
-                __builtin_shuffle(cur, nx, (burst_v8i){4, 5, 6, 7, 8, 9, 10, 11});
+            sg_v8f acc =
+                (((cur + __builtin_shuffle(cur, nx, (sg_v8i){1, 2, 3, 4, 5, 6, 7, 8})) +
+                  __builtin_shuffle(cur, nx, (sg_v8i){2, 3, 4, 5, 6, 7, 8, 9})) +
+                 __builtin_shuffle(cur, nx, (sg_v8i){3, 4, 5, 6, 7, 8, 9, 10})) +
+                __builtin_shuffle(cur, nx, (sg_v8i){4, 5, 6, 7, 8, 9, 10, 11});
             memcpy(s + k0 + 2, &acc, sizeof acc);
             hv -= acc >= tv;
             cur = nx;
@@ -199,7 +189,7 @@ cells_pre(const burstdet *q, const float *p, const float *restrict inv, float *r
         float *restrict gs = grp, *restrict gm = grp + ng;
         if (G == 8) { /* the default: 8 groups (64 bins) at a time in vectors */
             size_t j = 0;
-#if defined(__GNUC__) && !defined(__clang__)
+#if SG_HAVE_V8
             for (; j + 8 <= ng; j += 8)
                 burst_group8x8(r + 8 * j, gs + j);
 #endif
