@@ -103,6 +103,35 @@ band_block(const float *r, const float *s, unsigned k0, unsigned S, band_v4f mu4
     *cnt = c;
 }
 
+#if SG_HAVE_V8
+/* band_block for blocks j and j + 1 side by side (lanes 0-3 the block from bin a, lanes 4-7
+ * the one from a + S): each lane's adds are band_block's. */
+static inline __attribute__((always_inline)) void
+band_block2(const float *r, const float *s, unsigned a, unsigned S, sg_v8f mu8, sg_v8f st8,
+            sg_v8f *acc, sg_v8i *cnt)
+{
+    const sg_v8f three = {3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f};
+    sg_v8f ac = {0, 0, 0, 0, 0, 0, 0, 0};
+    sg_v8i c = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (unsigned k = a; k < a + S; k += 4) {
+        band_v4f x0, x1, y0, y1;
+        memcpy(&x0, r + k, sizeof x0);
+        memcpy(&x1, r + k + S, sizeof x1);
+        memcpy(&y0, s + k, sizeof y0);
+        memcpy(&y1, s + k + S, sizeof y1);
+        sg_v8f x = __builtin_shufflevector(x0, x1, 0, 1, 2, 3, 4, 5, 6, 7);
+        sg_v8f y = __builtin_shufflevector(y0, y1, 0, 1, 2, 3, 4, 5, 6, 7);
+        sg_v8i lt = x < three, st = y >= st8; /* NaN: 3, not strong (as scalar) */
+        sg_v8i xi = ((sg_v8i)x & lt) | ((sg_v8i)three & ~lt);
+        xi = (xi & ~st) | ((sg_v8i)mu8 & st);
+        ac += (sg_v8f)xi;
+        c -= st;
+    }
+    *acc = ac;
+    *cnt = c;
+}
+#endif
+
 /* band_detect's block sums for S a multiple of 4, fused with the per-bin clip: the block's
  * sum is (lane 0 + lane 1) + (lane 2 + lane 3) of band_block, the scalar loop's adds
  * exactly (same sums, same detections). */
@@ -117,28 +146,29 @@ band_blocks4(const float *r, const float *s, float muf, float strong_s, unsigned
     double pj = P[0];
     uint32_t cj = C[0];
     unsigned j = 0;
-    /* four blocks at a time, their lanes reduced together by two rounds of horizontal pair
-     * sums ({a0 + a1, a2 + a3, b0 + b1, b2 + b3}, then (a0 + a1) + (a2 + a3) per block):
-     * the same adds as one block at a time */
-    const band_v4i ev = {0, 2, 4, 6}, od = {1, 3, 5, 7};
-    for (; j + 4 <= nb; j += 4) {
-        band_v4f a0, a1, a2, a3;
-        band_v4i c0, c1, c2, c3;
-        band_block(r, s, j * S, S, mu4, st4, &a0, &c0);
-        band_block(r, s, (j + 1) * S, S, mu4, st4, &a1, &c1);
-        band_block(r, s, (j + 2) * S, S, mu4, st4, &a2, &c2);
-        band_block(r, s, (j + 3) * S, S, mu4, st4, &a3, &c3);
-        band_v4f h0 = __builtin_shuffle(a0, a1, ev) + __builtin_shuffle(a0, a1, od);
-        band_v4f h1 = __builtin_shuffle(a2, a3, ev) + __builtin_shuffle(a2, a3, od);
-        band_v4f sum = __builtin_shuffle(h0, h1, ev) + __builtin_shuffle(h0, h1, od);
-        band_v4i g0 = __builtin_shuffle(c0, c1, ev) + __builtin_shuffle(c0, c1, od);
-        band_v4i g1 = __builtin_shuffle(c2, c3, ev) + __builtin_shuffle(c2, c3, od);
-        band_v4i csum = __builtin_shuffle(g0, g1, ev) + __builtin_shuffle(g0, g1, od);
-        for (unsigned b = 0; b < 4; b++) {
-            P[j + b + 1] = pj += sum[b];
-            C[j + b + 1] = cj += (uint32_t)csum[b];
+#if SG_HAVE_V8
+    /* eight blocks at a time, two per vector, their lanes reduced together by two rounds of
+     * horizontal pair sums (SG_HADD8): lane i of the result is (l0 + l1) + (l2 + l3) of
+     * block j + at[i], the same adds as one block at a time */
+    const sg_v8f mu8 = {muf, muf, muf, muf, muf, muf, muf, muf};
+    const sg_v8f st8 = {strong_s, strong_s, strong_s, strong_s,
+                        strong_s, strong_s, strong_s, strong_s};
+    static const unsigned lane[8] = {0, 4, 1, 5, 2, 6, 3, 7}; /* of block j + b */
+    for (; j + 8 <= nb; j += 8) {
+        sg_v8f a0, a1, a2, a3;
+        sg_v8i c0, c1, c2, c3;
+        band_block2(r, s, j * S, S, mu8, st8, &a0, &c0);
+        band_block2(r, s, (j + 2) * S, S, mu8, st8, &a1, &c1);
+        band_block2(r, s, (j + 4) * S, S, mu8, st8, &a2, &c2);
+        band_block2(r, s, (j + 6) * S, S, mu8, st8, &a3, &c3);
+        sg_v8f sum = SG_HADD8(SG_HADD8(a0, a1), SG_HADD8(a2, a3));
+        sg_v8i csum = SG_HADD8(SG_HADD8(c0, c1), SG_HADD8(c2, c3));
+        for (unsigned b = 0; b < 8; b++) {
+            P[j + b + 1] = pj += sum[lane[b]];
+            C[j + b + 1] = cj += (uint32_t)csum[lane[b]];
         }
     }
+#endif
     for (; j < nb; j++) {
         band_v4f acc;
         band_v4i cnt;

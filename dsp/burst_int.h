@@ -213,12 +213,28 @@ cells_pre(const burstdet *q, const float *p, const float *restrict inv, float *r
             whot += gm[j] >= q->wthr ? 1u : 0u;
         }
         if (whot) {
-            for (unsigned j = 1; j + 1 < ng; j++) {
-                if (gm[j] < q->wthr)
-                    continue;
-                for (unsigned k = j * G; k < (j + 1) * G; k++)
-                    if (k >= m && k < n - m && s[k] < thr_s)
-                        s[k] = thr_s;
+#if SG_HAVE_V8
+            if (G == 8 && m <= 8) { /* groups 1..ng-2 lie inside [m, n - m): no edge test */
+                const sg_v8f tv = {thr_s, thr_s, thr_s, thr_s, thr_s, thr_s, thr_s, thr_s};
+                for (unsigned j = 1; j + 1 < ng; j++) {
+                    if (gm[j] < q->wthr)
+                        continue;
+                    sg_v8f sv;
+                    memcpy(&sv, s + 8 * j, sizeof sv);
+                    sg_v8i lt = sv < tv; /* a NaN sum stays */
+                    sv = (sg_v8f)(((sg_v8i)tv & lt) | ((sg_v8i)sv & ~lt));
+                    memcpy(s + 8 * j, &sv, sizeof sv);
+                }
+            } else
+#endif
+            {
+                for (unsigned j = 1; j + 1 < ng; j++) {
+                    if (gm[j] < q->wthr)
+                        continue;
+                    for (unsigned k = j * G; k < (j + 1) * G; k++)
+                        if (k >= m && k < n - m && s[k] < thr_s)
+                            s[k] = thr_s;
+                }
             }
             hot += whot;
         }
