@@ -107,10 +107,13 @@ band_block(const float *r, const float *s, unsigned k0, unsigned S, band_v4f mu4
 /* band_block for blocks j and j + 1 side by side (lanes 0-3 the block from bin a, lanes 4-7
  * the one from a + S): each lane's adds are band_block's. */
 static inline __attribute__((always_inline)) void
-band_block2(const float *r, const float *s, unsigned a, unsigned S, sg_v8f mu8, sg_v8f st8,
+band_block2(const float *r, const float *s, unsigned a, unsigned S, float muf, float strong_s,
             sg_v8f *acc, sg_v8i *cnt)
 {
     const sg_v8f three = {3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f};
+    const sg_v8f mu8 = {muf, muf, muf, muf, muf, muf, muf, muf};
+    const sg_v8f st8 = {strong_s, strong_s, strong_s, strong_s,
+                        strong_s, strong_s, strong_s, strong_s};
     sg_v8f ac = {0, 0, 0, 0, 0, 0, 0, 0};
     sg_v8i c = {0, 0, 0, 0, 0, 0, 0, 0};
     for (unsigned k = a; k < a + S; k += 4) {
@@ -150,17 +153,14 @@ band_blocks4(const float *r, const float *s, float muf, float strong_s, unsigned
     /* eight blocks at a time, two per vector, their lanes reduced together by two rounds of
      * horizontal pair sums (SG_HADD8): lane i of the result is (l0 + l1) + (l2 + l3) of
      * block j + at[i], the same adds as one block at a time */
-    const sg_v8f mu8 = {muf, muf, muf, muf, muf, muf, muf, muf};
-    const sg_v8f st8 = {strong_s, strong_s, strong_s, strong_s,
-                        strong_s, strong_s, strong_s, strong_s};
     static const unsigned lane[8] = {0, 4, 1, 5, 2, 6, 3, 7}; /* of block j + b */
     for (; j + 8 <= nb; j += 8) {
         sg_v8f a0, a1, a2, a3;
         sg_v8i c0, c1, c2, c3;
-        band_block2(r, s, j * S, S, mu8, st8, &a0, &c0);
-        band_block2(r, s, (j + 2) * S, S, mu8, st8, &a1, &c1);
-        band_block2(r, s, (j + 4) * S, S, mu8, st8, &a2, &c2);
-        band_block2(r, s, (j + 6) * S, S, mu8, st8, &a3, &c3);
+        band_block2(r, s, j * S, S, muf, strong_s, &a0, &c0);
+        band_block2(r, s, (j + 2) * S, S, muf, strong_s, &a1, &c1);
+        band_block2(r, s, (j + 4) * S, S, muf, strong_s, &a2, &c2);
+        band_block2(r, s, (j + 6) * S, S, muf, strong_s, &a3, &c3);
         sg_v8f sum = SG_HADD8(SG_HADD8(a0, a1), SG_HADD8(a2, a3));
         sg_v8i csum = SG_HADD8(SG_HADD8(c0, c1), SG_HADD8(c2, c3));
         for (unsigned b = 0; b < 8; b++) {
