@@ -377,7 +377,7 @@ static void add_run(burstdet *q, const frame_view *v, unsigned a, unsigned b, ui
     const unsigned mg = q->cfg.merge_bins, R = q->cfg.max_regions;
     const uint64_t tag = q->f + 1;
     region *hit = NULL;
-    for (unsigned i = 0; i < R; i++) {
+    for (unsigned i = 0; i < q->reg_end; i++) {
         region *g = &q->reg[i];
         if (!g->used)
             continue;
@@ -398,6 +398,8 @@ static void add_run(burstdet *q, const frame_view *v, unsigned a, unsigned b, ui
         for (unsigned i = 0; i < R; i++) {
             if (!q->reg[i].used) {
                 hit = &q->reg[i];
+                if (q->reg_end < i + 1)
+                    q->reg_end = i + 1;
                 break;
             }
         }
@@ -468,7 +470,7 @@ static void add_run(burstdet *q, const frame_view *v, unsigned a, unsigned b, ui
 static void end_frame(burstdet *q, uint64_t start, burstdet_fn fn, void *user)
 {
     const uint64_t tag = q->f + 1;
-    for (unsigned i = 0; i < q->cfg.max_regions; i++) {
+    for (unsigned i = 0; i < q->reg_end; i++) {
         region *g = &q->reg[i];
         if (!g->used)
             continue;
@@ -506,6 +508,8 @@ static void end_frame(burstdet *q, uint64_t start, burstdet_fn fn, void *user)
             region_clear(q, g);
         }
     }
+    while (q->reg_end && !q->reg[q->reg_end - 1].used)
+        q->reg_end--;
 }
 
 /* The region bookkeeping of a frame whose cells are v. */
@@ -569,19 +573,61 @@ static float select_kth(float *v, unsigned n, unsigned k)
     return v[k];
 }
 
+/* The warm-up's order statistics 8 bins at a time, for ranks under this */
+#define WARM_SEL_MAX 32
+
+#if defined(__GNUC__)
+typedef float warm_v8f __attribute__((vector_size(32)));
+typedef int32_t warm_v8i __attribute__((vector_size(32)));
+
+/* out[l] = the (k+1)-th smallest of bin k0 + l over the w frames of wbuf (n bins each),
+ * l = 0..7, k < WARM_SEL_MAX: the value select_kth gives, without gathering a strided
+ * column per bin. Each lane keeps its k+1 smallest values so far in order and every frame's
+ * value is inserted by compare-exchange down the list (branch-free, in vectors). */
+BURST_CLONES static void warm_select8(const float *wbuf, unsigned n, unsigned w, unsigned k,
+                                      unsigned k0, float *out)
+{
+    warm_v8f a[WARM_SEL_MAX];
+    const float inf = INFINITY; /* the powers are finite (frontend.h input policy) */
+    for (unsigned j = 0; j <= k; j++)
+        a[j] = (warm_v8f){inf, inf, inf, inf, inf, inf, inf, inf};
+    for (unsigned i = 0; i < w; i++) {
+        warm_v8f v;
+        memcpy(&v, wbuf + (size_t)i * n + k0, sizeof v);
+        for (unsigned j = 0; j <= k; j++) {
+            warm_v8i lt = a[j] < v, x = (warm_v8i)a[j], y = (warm_v8i)v;
+            a[j] = (warm_v8f)((x & lt) | (y & ~lt)); /* the smaller stays */
+            v = (warm_v8f)((y & lt) | (x & ~lt));    /* the larger goes on down */
+        }
+    }
+    memcpy(out, &a[k], sizeof a[k]);
+}
+#endif
+
 /* Seeds the floor from the warm-up frames, then detects on them. */
 static void finish_warmup(burstdet *q, burstdet_fn fn, void *user)
 {
-    const unsigned n = q->cfg.nfft, w = q->wn;
+    const unsigned n = q->cfg.nfft, w = q->wn, kth = (w - 1) / 4;
     if (!w)
         return;
-    float col[4096];
+    float col[8 + 4096]; /* 8 results, then a column */
     /* 25th percentile of an exponential variable is 0.2877 x its mean */
     const double scale = 1.0 / -log(0.75);
-    for (unsigned k = 0; k < n; k++) {
-        for (unsigned i = 0; i < w; i++)
-            col[i] = q->wbuf[(size_t)i * n + k];
-        q->r[k] = (float)(select_kth(col, w, (w - 1) / 4) * scale);
+    for (unsigned k = 0; k < n; k += 8) { /* n is a power of two >= 16 */
+#if defined(__GNUC__)
+        if (kth < WARM_SEL_MAX) {
+            warm_select8(q->wbuf, n, w, kth, k, col);
+        } else
+#endif
+        {
+            for (unsigned l = 0; l < 8; l++) {
+                for (unsigned i = 0; i < w; i++)
+                    col[8 + i] = q->wbuf[(size_t)i * n + k + l];
+                col[l] = select_kth(col + 8, w, kth);
+            }
+        }
+        for (unsigned l = 0; l < 8; l++)
+            q->r[k + l] = (float)(col[l] * scale);
     }
     /* 5-bin mean: the per-bin percentile of a few dozen frames is noisy */
     for (unsigned k = 0; k < n; k++) {
@@ -616,7 +662,7 @@ void burstdet_flush(burstdet *q, burstdet_fn fn, void *user)
 {
     if (!q->warm)
         finish_warmup(q, fn, user);
-    for (unsigned i = 0; i < q->cfg.max_regions; i++) {
+    for (unsigned i = 0; i < q->reg_end; i++) {
         region *g = &q->reg[i];
         if (!g->used)
             continue;
@@ -626,5 +672,6 @@ void burstdet_flush(burstdet *q, burstdet_fn fn, void *user)
         }
         region_clear(q, g);
     }
+    q->reg_end = 0;
     q->seg_pending = true;
 }

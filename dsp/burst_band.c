@@ -79,32 +79,100 @@ static unsigned band_mark(burstband *q, float *s, double lo, double hi, float pk
 typedef float band_v4f __attribute__((vector_size(16)));
 typedef int32_t band_v4i __attribute__((vector_size(16)));
 
-/* band_detect's block sums for S a multiple of 4, fused with the per-bin clip: per block
- * of S bins, lane l sums bins l, l + 4, ... in that order and the block's sum is
- * (lane 0 + lane 1) + (lane 2 + lane 3), the scalar loop's adds exactly (same sums, same
- * detections); strong cells (smoothed sum >= strong_s) count as muf and are counted. */
-static void band_blocks4(const float *r, const float *s, float muf, float strong_s,
-                         unsigned nb, unsigned S, double *restrict P, uint32_t *restrict C)
+/* One block of S bins (a multiple of 4) from bin k0, clipped: lane l sums bins k0 + l,
+ * k0 + l + 4, ... in that order into *acc, strong cells (smoothed sum >= strong_s) count
+ * as muf and are counted in *cnt. */
+static inline __attribute__((always_inline)) void
+band_block(const float *r, const float *s, unsigned k0, unsigned S, band_v4f mu4, band_v4f st4,
+           band_v4f *acc, band_v4i *cnt)
 {
-    const band_v4f three = {3.0f, 3.0f, 3.0f, 3.0f}, mu4 = {muf, muf, muf, muf};
+    const band_v4f three = {3.0f, 3.0f, 3.0f, 3.0f};
+    band_v4f a = {0, 0, 0, 0};
+    band_v4i c = {0, 0, 0, 0};
+    for (unsigned k = k0; k < k0 + S; k += 4) {
+        band_v4f x, y;
+        memcpy(&x, r + k, sizeof x);
+        memcpy(&y, s + k, sizeof y);
+        band_v4i lt = x < three, st = y >= st4; /* NaN: 3, not strong (as scalar) */
+        band_v4i xi = ((band_v4i)x & lt) | ((band_v4i)three & ~lt);
+        xi = (xi & ~st) | ((band_v4i)mu4 & st);
+        a += (band_v4f)xi;
+        c -= st;
+    }
+    *acc = a;
+    *cnt = c;
+}
+
+#if SG_HAVE_V8
+/* band_block for blocks j and j + 1 side by side (lanes 0-3 the block from bin a, lanes 4-7
+ * the one from a + S): each lane's adds are band_block's. */
+static inline __attribute__((always_inline)) void
+band_block2(const float *r, const float *s, unsigned a, unsigned S, float muf, float strong_s,
+            sg_v8f *acc, sg_v8i *cnt)
+{
+    const sg_v8f three = {3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f};
+    const sg_v8f mu8 = {muf, muf, muf, muf, muf, muf, muf, muf};
+    const sg_v8f st8 = {strong_s, strong_s, strong_s, strong_s,
+                        strong_s, strong_s, strong_s, strong_s};
+    sg_v8f ac = {0, 0, 0, 0, 0, 0, 0, 0};
+    sg_v8i c = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (unsigned k = a; k < a + S; k += 4) {
+        band_v4f x0, x1, y0, y1;
+        memcpy(&x0, r + k, sizeof x0);
+        memcpy(&x1, r + k + S, sizeof x1);
+        memcpy(&y0, s + k, sizeof y0);
+        memcpy(&y1, s + k + S, sizeof y1);
+        sg_v8f x = __builtin_shufflevector(x0, x1, 0, 1, 2, 3, 4, 5, 6, 7);
+        sg_v8f y = __builtin_shufflevector(y0, y1, 0, 1, 2, 3, 4, 5, 6, 7);
+        sg_v8i lt = x < three, st = y >= st8; /* NaN: 3, not strong (as scalar) */
+        sg_v8i xi = ((sg_v8i)x & lt) | ((sg_v8i)three & ~lt);
+        xi = (xi & ~st) | ((sg_v8i)mu8 & st);
+        ac += (sg_v8f)xi;
+        c -= st;
+    }
+    *acc = ac;
+    *cnt = c;
+}
+#endif
+
+/* band_detect's block sums for S a multiple of 4, fused with the per-bin clip: the block's
+ * sum is (lane 0 + lane 1) + (lane 2 + lane 3) of band_block, the scalar loop's adds
+ * exactly (same sums, same detections). */
+static inline __attribute__((always_inline)) void
+band_blocks4(const float *r, const float *s, float muf, float strong_s, unsigned nb, unsigned S,
+             double *restrict P, uint32_t *restrict C)
+{
+    const band_v4f mu4 = {muf, muf, muf, muf};
     const band_v4f st4 = {strong_s, strong_s, strong_s, strong_s};
     /* the running sums stay in registers: through P and C each block would wait for the
      * store of the one before */
     double pj = P[0];
     uint32_t cj = C[0];
-    for (unsigned j = 0; j < nb; j++) {
-        band_v4f acc = {0, 0, 0, 0};
-        band_v4i cnt = {0, 0, 0, 0};
-        for (unsigned k = j * S; k < (j + 1) * S; k += 4) {
-            band_v4f x, y;
-            memcpy(&x, r + k, sizeof x);
-            memcpy(&y, s + k, sizeof y);
-            band_v4i lt = x < three, st = y >= st4; /* NaN: 3, not strong (as scalar) */
-            band_v4i xi = ((band_v4i)x & lt) | ((band_v4i)three & ~lt);
-            xi = (xi & ~st) | ((band_v4i)mu4 & st);
-            acc += (band_v4f)xi;
-            cnt -= st;
+    unsigned j = 0;
+#if SG_HAVE_V8
+    /* eight blocks at a time, two per vector, their lanes reduced together by two rounds of
+     * horizontal pair sums (SG_HADD8): lane i of the result is (l0 + l1) + (l2 + l3) of
+     * block j + at[i], the same adds as one block at a time */
+    static const unsigned lane[8] = {0, 4, 1, 5, 2, 6, 3, 7}; /* of block j + b */
+    for (; j + 8 <= nb; j += 8) {
+        sg_v8f a0, a1, a2, a3;
+        sg_v8i c0, c1, c2, c3;
+        band_block2(r, s, j * S, S, muf, strong_s, &a0, &c0);
+        band_block2(r, s, (j + 2) * S, S, muf, strong_s, &a1, &c1);
+        band_block2(r, s, (j + 4) * S, S, muf, strong_s, &a2, &c2);
+        band_block2(r, s, (j + 6) * S, S, muf, strong_s, &a3, &c3);
+        sg_v8f sum = SG_HADD8(SG_HADD8(a0, a1), SG_HADD8(a2, a3));
+        sg_v8i csum = SG_HADD8(SG_HADD8(c0, c1), SG_HADD8(c2, c3));
+        for (unsigned b = 0; b < 8; b++) {
+            P[j + b + 1] = pj += sum[lane[b]];
+            C[j + b + 1] = cj += (uint32_t)csum[lane[b]];
         }
+    }
+#endif
+    for (; j < nb; j++) {
+        band_v4f acc;
+        band_v4i cnt;
+        band_block(r, s, j * S, S, mu4, st4, &acc, &cnt);
         P[j + 1] = pj += (acc[0] + acc[1]) + (acc[2] + acc[3]);
         C[j + 1] = cj += (uint32_t)((cnt[0] + cnt[1]) + (cnt[2] + cnt[3]));
     }
@@ -133,7 +201,15 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
     C[0] = 0;
 #if defined(__GNUC__)
     if (S % 4 == 0) { /* windows of 128 bins and more: one fused pass */
-        band_blocks4(r, s, muf, strong_s, nb, S, P, C);
+        /* the block sizes of 15.36-61.44 Msps at 1024 bins as constants (loops unrolled) */
+        if (S == 16)
+            band_blocks4(r, s, muf, strong_s, nb, 16, P, C);
+        else if (S == 8)
+            band_blocks4(r, s, muf, strong_s, nb, 8, P, C);
+        else if (S == 4)
+            band_blocks4(r, s, muf, strong_s, nb, 4, P, C);
+        else
+            band_blocks4(r, s, muf, strong_s, nb, S, P, C);
     } else
 #endif
     {

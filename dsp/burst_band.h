@@ -10,17 +10,11 @@
 #include <stdint.h>
 
 #include "burst.h"
+#include "sg_simd.h"
 
-/* The per-frame loops of burst.c and burst_band.c are also built for AVX2 (GCC function
- * clones, picked at load time on CPUs that have it): twice the lanes of the x86-64 baseline's
- * SSE2. Element-wise loops and the fixed 4-lane block sums only, no FMA: the same results
- * bit for bit as the baseline build. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define BURST_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define BURST_CLONES
-#endif
+/* The per-frame loops of burst.c and burst_band.c are also built for AVX2 (sg_simd.h):
+ * element-wise loops and the fixed 4-lane block sums only, the same results bit for bit. */
+#define BURST_CLONES SG_AVX2_CLONES
 
 typedef struct {
     unsigned n, W, m;        /* nfft, band_bins, smooth_bins */

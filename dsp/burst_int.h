@@ -69,6 +69,7 @@ struct burstdet_s {
     uint64_t seg_first;
     uint64_t last_f;          /* last frame number processed + 1 (0 none) */
     region *reg;
+    unsigned reg_end;         /* the slots of reg from here on are unused */
     float *profs;
     burstdet_stats st;
 };
@@ -93,6 +94,30 @@ static inline unsigned scan_hot(const uint8_t *h, unsigned k, unsigned end, bool
     return k;
 }
 
+#if SG_HAVE_V8
+/* The wide detector's group sums of 64 bins x (8 groups of 8) into g[8], in the scalar
+ * tree's order ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7)), without a stride-8
+ * gather: two rounds of SG_HADD8 give each group's low and high quad sums in the two
+ * halves, and one add of the halves the sums. */
+static inline __attribute__((always_inline)) void burst_group8x8(const float *x, float *g)
+{
+    sg_v8f v0, v1, v2, v3, v4, v5, v6, v7;
+    memcpy(&v0, x, sizeof v0);
+    memcpy(&v1, x + 8, sizeof v1);
+    memcpy(&v2, x + 16, sizeof v2);
+    memcpy(&v3, x + 24, sizeof v3);
+    memcpy(&v4, x + 32, sizeof v4);
+    memcpy(&v5, x + 40, sizeof v5);
+    memcpy(&v6, x + 48, sizeof v6);
+    memcpy(&v7, x + 56, sizeof v7);
+    sg_v8f k1 = SG_HADD8(SG_HADD8(v0, v1), SG_HADD8(v2, v3));
+    sg_v8f k2 = SG_HADD8(SG_HADD8(v4, v5), SG_HADD8(v6, v7));
+    sg_v8f r = __builtin_shuffle(k1, k2, (sg_v8i){0, 1, 2, 3, 8, 9, 10, 11}) +
+                  __builtin_shuffle(k1, k2, (sg_v8i){4, 5, 6, 7, 12, 13, 14, 15});
+    memcpy(g, &r, sizeof r);
+}
+#endif
+
 /* The cells of a frame before the floor update: r = p/floor, the smoothed sums s and the
  * wide detector's groups (grp, NULL off). Returns the cells hot so far. */
 static inline __attribute__((always_inline)) unsigned
@@ -100,17 +125,50 @@ cells_pre(const burstdet *q, const float *p, const float *restrict inv, float *r
           float *restrict s, float *restrict grp)
 {
     const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins;
-    for (size_t k = 0; k < n; k++)
-        r[k] = p[k] * inv[k];
     const float thr_s = q->thr * (float)(2 * m + 1);
     /* smoothed sum; edge bins (no full neighbourhood) never trigger. The common
      * 5-bin case is spelled out so it vectorises. */
     unsigned hot = 0;
+    size_t r_done = 0, s_done = 0; /* r[0, r_done) and the sums s[2, s_done + 2) are done */
+#if SG_HAVE_V8
+    if (m == 2) {
+        /* r = p/floor and the 5-bin sums in one pass, 8 bins at a time: the sums of bins
+         * k + 2 .. k + 9 add r[k .. k + 11] shifted in registers (in the scalar order
+         * r[k] + r[k + 1] + ... + r[k + 4]), not re-read from r at unaligned offsets */
+        sg_v8f cur, nx, pv, iv;
+        sg_v8i hv = {0, 0, 0, 0, 0, 0, 0, 0};
+        const sg_v8f tv = {thr_s, thr_s, thr_s, thr_s, thr_s, thr_s, thr_s, thr_s};
+        memcpy(&pv, p, sizeof pv);
+        memcpy(&iv, inv, sizeof iv);
+        cur = pv * iv;
+        memcpy(r, &cur, sizeof cur);
+        size_t k0 = 0;
+        for (; k0 + 16 <= n; k0 += 8) { /* n is a power of two >= 16 */
+            memcpy(&pv, p + k0 + 8, sizeof pv);
+            memcpy(&iv, inv + k0 + 8, sizeof iv);
+            nx = pv * iv;
+            memcpy(r + k0 + 8, &nx, sizeof nx);
+            sg_v8f acc =
+                (((cur + __builtin_shuffle(cur, nx, (sg_v8i){1, 2, 3, 4, 5, 6, 7, 8})) +
+                  __builtin_shuffle(cur, nx, (sg_v8i){2, 3, 4, 5, 6, 7, 8, 9})) +
+                 __builtin_shuffle(cur, nx, (sg_v8i){3, 4, 5, 6, 7, 8, 9, 10})) +
+                __builtin_shuffle(cur, nx, (sg_v8i){4, 5, 6, 7, 8, 9, 10, 11});
+            memcpy(s + k0 + 2, &acc, sizeof acc);
+            hv -= acc >= tv;
+            cur = nx;
+        }
+        hot = (unsigned)((hv[0] + hv[1]) + (hv[2] + hv[3]) + (hv[4] + hv[5]) + (hv[6] + hv[7]));
+        r_done = k0 + 8;
+        s_done = k0;
+    }
+#endif
+    for (size_t k = r_done; k < n; k++)
+        r[k] = p[k] * inv[k];
     if (m == 2) {
         const float *restrict r0 = r, *restrict r1 = r + 1, *restrict r2 = r + 2,
                               *restrict r3 = r + 3, *restrict r4 = r + 4;
         float *restrict s2 = s + 2;
-        for (size_t k = 0; k < (size_t)n - 4; k++) {
+        for (size_t k = s_done; k < (size_t)n - 4; k++) {
             float acc = r0[k] + r1[k] + r2[k] + r3[k] + r4[k];
             s2[k] = acc;
             hot += acc >= thr_s ? 1u : 0u;
@@ -129,8 +187,13 @@ cells_pre(const burstdet *q, const float *p, const float *restrict inv, float *r
          * groups (3G bins); a hot group makes its G bins hot for the run search */
         const unsigned G = q->cfg.wide_bins, ng = q->n_grp;
         float *restrict gs = grp, *restrict gm = grp + ng;
-        if (G == 8) { /* the default, spelled out so it vectorises */
-            for (size_t j = 0; j < ng; j++) {
+        if (G == 8) { /* the default: 8 groups (64 bins) at a time in vectors */
+            size_t j = 0;
+#if SG_HAVE_V8
+            for (; j + 8 <= ng; j += 8)
+                burst_group8x8(r + 8 * j, gs + j);
+#endif
+            for (; j < ng; j++) {
                 const float *x = r + 8 * j;
                 gs[j] = ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
             }
@@ -150,12 +213,28 @@ cells_pre(const burstdet *q, const float *p, const float *restrict inv, float *r
             whot += gm[j] >= q->wthr ? 1u : 0u;
         }
         if (whot) {
-            for (unsigned j = 1; j + 1 < ng; j++) {
-                if (gm[j] < q->wthr)
-                    continue;
-                for (unsigned k = j * G; k < (j + 1) * G; k++)
-                    if (k >= m && k < n - m && s[k] < thr_s)
-                        s[k] = thr_s;
+#if SG_HAVE_V8
+            if (G == 8 && m <= 8) { /* groups 1..ng-2 lie inside [m, n - m): no edge test */
+                const sg_v8f tv = {thr_s, thr_s, thr_s, thr_s, thr_s, thr_s, thr_s, thr_s};
+                for (unsigned j = 1; j + 1 < ng; j++) {
+                    if (gm[j] < q->wthr)
+                        continue;
+                    sg_v8f sv;
+                    memcpy(&sv, s + 8 * j, sizeof sv);
+                    sg_v8i lt = sv < tv; /* a NaN sum stays */
+                    sv = (sg_v8f)(((sg_v8i)tv & lt) | ((sg_v8i)sv & ~lt));
+                    memcpy(s + 8 * j, &sv, sizeof sv);
+                }
+            } else
+#endif
+            {
+                for (unsigned j = 1; j + 1 < ng; j++) {
+                    if (gm[j] < q->wthr)
+                        continue;
+                    for (unsigned k = j * G; k < (j + 1) * G; k++)
+                        if (k >= m && k < n - m && s[k] < thr_s)
+                            s[k] = thr_s;
+                }
             }
             hot += whot;
         }

@@ -4,6 +4,11 @@
  * weak band lost for two frames stays one region when band_gap_frames covers the gap and
  * is split without it; a strong band with the same gap is always split; a weak band's
  * reported width is the band's own (within 5 %). Invalid configurations fail cleanly.
+ * The detector's per-frame arithmetic (dsp/burst_int.h: r = p/floor, the smoothed sums, the
+ * wide detector's groups, the band detector's block sums) and the floor seeded by the
+ * warm-up are compared bit for bit with the plain scalar formulas, on random frames with
+ * NaN, Inf, zeros, huge and subnormal powers: the vectorised code must give the same
+ * numbers, so the same bursts.
  * Seeds fixed and printed on failure. The real 0 dB DroneID figures these serve are in
  * test_droneid_burst. */
 #include <math.h>
@@ -13,10 +18,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "burst.h"
+#include "burst_int.h" /* the detector's state: its per-frame cells, checked bit for bit */
 
 #define N 1024
 #define LO 400
@@ -125,11 +132,247 @@ static void test_bad_config(void **st)
     burstdet_destroy(q);
 }
 
+/* a and b hold the same bits, or are both NaN */
+static bool same_f(float a, float b)
+{
+    return (isnan(a) && isnan(b)) || !memcmp(&a, &b, sizeof a);
+}
+
+/* One frame of powers: exponential noise on segments of random level (bands for the
+ * smoothing, the wide and the band detectors), and 1 % of the values a broken input could
+ * bring (NaN, +Inf, 0, 1e30, subnormal). */
+static void rand_frame(float *p, unsigned n)
+{
+    static const double lv[] = {1, 1, 1.6, 2.5, 6, 40, 1e4};
+    double level = 1;
+    unsigned left = 0;
+    for (unsigned k = 0; k < n; k++) {
+        if (!left) {
+            left = 4 + (unsigned)(urand() * n / 4);
+            level = lv[(unsigned)(urand() * 7)];
+        }
+        left--;
+        double u = urand();
+        p[k] = u < 0.002   ? NAN
+               : u < 0.004 ? INFINITY
+               : u < 0.006 ? 0.0f
+               : u < 0.008 ? 1e30f
+               : u < 0.010 ? 1e-40f
+                           : (float)(-log(urand()) * level);
+    }
+}
+
+/* The cells before the floor update as the scalar loops compute them: r, s (edges 0), the
+ * group sums gs and 3-group means gm (wide detector on), the wide raise of s; returns the
+ * hot count. */
+static unsigned ref_cells(const burstdet *q, const float *p, const float *inv, float *r,
+                          float *s, float *gs, float *gm)
+{
+    const unsigned n = q->cfg.nfft, m = q->cfg.smooth_bins, G = q->cfg.wide_bins;
+    const float thr_s = q->thr * (float)(2 * m + 1);
+    unsigned hot = 0;
+    for (unsigned k = 0; k < n; k++) {
+        r[k] = p[k] * inv[k];
+        s[k] = 0;
+    }
+    for (unsigned k = m; k < n - m; k++) {
+        float acc;
+        if (m == 2) {
+            acc = r[k - 2] + r[k - 1] + r[k] + r[k + 1] + r[k + 2];
+        } else {
+            acc = 0;
+            for (unsigned j = 0; j <= 2 * m; j++)
+                acc += r[k - m + j];
+        }
+        s[k] = acc;
+        hot += acc >= thr_s;
+    }
+    if (!G)
+        return hot;
+    const unsigned ng = n / G;
+    for (unsigned j = 0; j < ng; j++) {
+        const float *x = r + j * G;
+        if (G == 8) {
+            gs[j] = ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
+        } else {
+            float acc = 0;
+            for (unsigned i = 0; i < G; i++)
+                acc += x[i];
+            gs[j] = acc;
+        }
+    }
+    gm[0] = gm[ng - 1] = 0;
+    unsigned whot = 0;
+    for (unsigned j = 1; j + 1 < ng; j++) {
+        gm[j] = (gs[j - 1] + gs[j] + gs[j + 1]) * (1.0f / (float)(3 * G));
+        whot += gm[j] >= q->wthr;
+    }
+    for (unsigned j = 1; whot && j + 1 < ng; j++) /* a NaN mean raises too, when any is hot */
+        if (!(gm[j] < q->wthr))
+            for (unsigned k = j * G; k < (j + 1) * G; k++)
+                if (k >= m && k < n - m && s[k] < thr_s)
+                    s[k] = thr_s;
+    return hot + whot;
+}
+
+/* The band detector's prefix sums over blocks of S bins (S a multiple of 4) as the scalar
+ * loop adds them: 4 lanes, lane l bins l, l + 4, ..., (l0 + l1) + (l2 + l3). */
+static void ref_band(const burstband *b, const float *r, const float *s, double *P, uint32_t *C)
+{
+    const unsigned S = b->stride, nb = b->n / S;
+    const float muf = (float)b->mu;
+    P[0] = 0;
+    C[0] = 0;
+    for (unsigned j = 0; j < nb; j++) {
+        float a[4] = {0, 0, 0, 0};
+        uint32_t c[4] = {0, 0, 0, 0};
+        for (unsigned k = j * S; k < (j + 1) * S; k += 4)
+            for (unsigned l = 0; l < 4; l++) {
+                float x = r[k + l] < 3.0f ? r[k + l] : 3.0f;
+                bool st = s[k + l] >= b->strong;
+                a[l] += st ? muf : x;
+                c[l] += st;
+            }
+        P[j + 1] = P[j] + ((a[0] + a[1]) + (a[2] + a[3]));
+        C[j + 1] = C[j] + ((c[0] + c[1]) + (c[2] + c[3]));
+    }
+}
+
+static void test_cells_exact(void **st)
+{
+    (void)st;
+    static const struct {
+        unsigned n, m, G, band;
+    } cs[] = {
+        {1024, 2, 8, 0},  {1024, 2, 8, 512}, {1024, 2, 8, 256}, {1024, 2, 8, 160},
+        {1024, 1, 16, 0}, {1024, 3, 0, 0},   {2048, 2, 8, 1024}, {64, 2, 8, 0},
+        {16, 2, 2, 0},    {256, 0, 4, 0},
+    };
+    enum { NMAX = 2048 };
+    static float p[NMAX], inv[NMAX], r[NMAX], s[NMAX], gs[NMAX], gm[NMAX];
+    static double P[NMAX + 1];
+    static uint32_t C[NMAX + 1];
+    for (unsigned c = 0; c < sizeof cs / sizeof cs[0]; c++) {
+        const unsigned n = cs[c].n;
+        burstdet_cfg cfg;
+        burstdet_cfg_default(&cfg, n, n);
+        cfg.smooth_bins = cs[c].m;
+        cfg.wide_bins = cs[c].G;
+        cfg.band_bins = cs[c].band;
+        cfg.warmup_frames = 8;
+        cfg.noise_decim = 3;
+        sg_errinfo e = {0};
+        burstdet *q = burstdet_create(&cfg, &e);
+        assert_non_null(q);
+        rng = 0xce115000 + c;
+        got g = {0};
+        for (unsigned f = 0; f < 48; f++) {
+            rand_frame(p, n);
+            memcpy(inv, q->inv, n * sizeof *inv); /* the floor this frame's cells read */
+            uint64_t hot0 = q->st.hot_cells;
+            burstdet_execute(q, p, (uint64_t)f * n, on_region, &g);
+            if (f < 8)
+                continue; /* the warm-up: frames kept, no cells yet */
+            unsigned hot = ref_cells(q, p, inv, r, s, gs, gm);
+            const float thr_s = q->thr * (float)(2 * cs[c].m + 1);
+            for (unsigned k = 0; k < n; k++)
+                if (!same_f(q->r[k], r[k]) || (!cs[c].band && !same_f(q->s[k], s[k])))
+                    fail_msg("case %u frame %u bin %u: r %a (want %a), s %a (want %a)", c, f, k,
+                             q->r[k], r[k], q->s[k], s[k]);
+            for (unsigned j = 0; cs[c].G && j < n / cs[c].G; j++)
+                if (!same_f(q->grp[j], gs[j]) || !same_f(q->grp[n / cs[c].G + j], gm[j]))
+                    fail_msg("case %u frame %u group %u: %a %a (want %a %a)", c, f, j, q->grp[j],
+                             q->grp[n / cs[c].G + j], gs[j], gm[j]);
+            if (!cs[c].band) { /* the hot cells counted are those of s, if any was hot */
+                uint64_t want = 0;
+                for (unsigned k = cs[c].m; k < n - cs[c].m; k++)
+                    want += s[k] >= thr_s;
+                assert_true(hot || !want);
+                if (q->st.hot_cells - hot0 != want)
+                    fail_msg("case %u frame %u: %llu hot cells, want %llu", c, f,
+                             (unsigned long long)(q->st.hot_cells - hot0),
+                             (unsigned long long)want);
+            } else {
+                ref_band(&q->band, r, s, P, C);
+                const unsigned nb = n / q->band.stride;
+                assert_true(q->band.stride % 4 == 0);
+                if (memcmp(P, q->band.pre, (nb + 1) * sizeof *P) ||
+                    memcmp(C, q->band.cnt, (nb + 1) * sizeof *C))
+                    fail_msg("case %u frame %u: band block sums differ (stride %u)", c, f,
+                             q->band.stride);
+            }
+        }
+        burstdet_destroy(q);
+    }
+}
+
+static int cmp_f(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The floor the warm-up seeds (burst.h): per bin the 25th percentile (the ((w - 1) / 4)-th
+ * smallest of w frames) / 0.2877, then the 5-bin mean, against a sort. The frames have ties
+ * (values on a grid of 1/16) and lie in [0.25, 4], where noise_alpha 1e-9 leaves the floor's
+ * updates on the warm-up frames below half a float step: the floor read back is the seed.
+ * Ranks on both sides of the 8-bin selection's limit (w 128 and 129), and a short warm-up
+ * ended by a flush. */
+static void test_warmup_floor(void **st)
+{
+    (void)st;
+    static const unsigned ws[][2] = {{8, 8},     {9, 9},     {64, 64},  {127, 127},
+                                     {128, 128}, {129, 129}, {200, 200}, {64, 37}};
+    enum { NF = 1024, WMAX = 200 };
+    static float frames[WMAX][NF], col[WMAX], seed[NF];
+    for (unsigned c = 0; c < sizeof ws / sizeof ws[0]; c++)
+        for (unsigned n = 64; n <= NF; n *= 16) {
+            const unsigned w = ws[c][1];
+            burstdet_cfg cfg;
+            burstdet_cfg_default(&cfg, n, n);
+            cfg.warmup_frames = ws[c][0];
+            cfg.noise_alpha = 1e-9;
+            cfg.noise_alpha_busy = 0;
+            sg_errinfo e = {0};
+            burstdet *q = burstdet_create(&cfg, &e);
+            assert_non_null(q);
+            rng = 0xf1002000 + c * 7 + n;
+            got g = {0};
+            for (unsigned i = 0; i < w; i++) {
+                for (unsigned k = 0; k < n; k++)
+                    frames[i][k] = (float)(4 + (int)(urand() * 60)) / 16.0f;
+                burstdet_execute(q, frames[i], (uint64_t)i * n, on_region, &g);
+            }
+            if (w < ws[c][0])
+                burstdet_flush(q, on_region, &g);
+            for (unsigned k = 0; k < n; k++) {
+                for (unsigned i = 0; i < w; i++)
+                    col[i] = frames[i][k];
+                qsort(col, w, sizeof *col, cmp_f);
+                seed[k] = (float)(col[(w - 1) / 4] * (1.0 / -log(0.75)));
+            }
+            for (unsigned k = 0; k < n; k++) {
+                unsigned a = k >= 2 ? k - 2 : 0, b = k + 2 < n ? k + 2 : n - 1;
+                double acc = 0;
+                for (unsigned j = a; j <= b; j++)
+                    acc += seed[j];
+                float want = (float)(acc / (b - a + 1));
+                want = want > 1e-30f ? want : 1e-30f;
+                if (!same_f(burstdet_floor(q, k), want))
+                    fail_msg("warm-up %u of %u frames, nfft %u, bin %u: floor %a, want %a", w,
+                             ws[c][0], n, k, burstdet_floor(q, k), want);
+            }
+            burstdet_destroy(q);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_weak_band_gap),
         cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_cells_exact),
+        cmocka_unit_test(test_warmup_floor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
