@@ -11,6 +11,7 @@
 
 #include "droneid_pre.h"
 #include "sg_crc.h"
+#include "sg_simd.h"
 #include "turbo.h"
 
 /* ---- receiver ----------------------------------------------------------------------- */
@@ -132,15 +133,13 @@ int droneid_rx_set_simd(droneid_rx *q, bool on)
 {
     if (!q)
         return SG_EINVAL;
-#if defined(__SSE2__)
-    q->simd = on;
+    int rc = sg_simd_switch(&q->simd, on);
+    if (rc)
+        return rc;
     if (q->rs)
         droneid_resamp_set_simd(q->rs, on);
     turbo_set_simd(q->tc, on);
     return SG_OK;
-#else
-    return on ? SG_ENOTSUP : SG_OK;
-#endif
 }
 
 int droneid_rx_set_pretest(droneid_rx *q, double cp_min, double occ_max)

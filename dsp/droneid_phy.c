@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sg_types.h" /* CMPLXF */
+#include "sg_simd.h"
 
 /* -O2 leaves the FFT's butterfly loop scalar; -O3 vectorises it (no reassociation: the
  * same results) */
@@ -286,14 +287,7 @@ void droneid_mix(const float complex *x, float complex *y, size_t n, double w)
 
 int droneid_resamp_set_simd(droneid_resamp *r, bool on)
 {
-    if (!r)
-        return SG_EINVAL;
-#if defined(__SSE2__)
-    r->simd = on;
-    return SG_OK;
-#else
-    return on ? SG_ENOTSUP : SG_OK;
-#endif
+    return r ? sg_simd_switch(&r->simd, on) : SG_EINVAL;
 }
 
 size_t droneid_resamp_out_len(const droneid_resamp *r, size_t n)

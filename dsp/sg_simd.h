@@ -1,4 +1,5 @@
 /* SIMD helpers of the DSP hot loops.
+ * - sg_simd_switch: the rule of the *_set_simd functions.
  * - SG_AVX2_CLONES: GCC function clones: a function marked so is also built for AVX2 and the
  *   copy is picked at load time on CPUs that have it (twice the lanes of the x86-64
  *   baseline's SSE2). For element-wise loops and fixed-order sums only, no FMA: the clones
@@ -8,7 +9,10 @@
 #ifndef SG_SIMD_H
 #define SG_SIMD_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "sg_error.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     !defined(__SANITIZE_ADDRESS__)
@@ -29,5 +33,19 @@ typedef int32_t sg_v8i __attribute__((vector_size(32)));
     (__builtin_shuffle((a), (b), (sg_v8i){0, 2, 8, 10, 4, 6, 12, 14}) +      \
      __builtin_shuffle((a), (b), (sg_v8i){1, 3, 9, 11, 5, 7, 13, 15}))
 #endif
+
+/* A component's switch between its SSE paths and its scalar loops (droneid_rx_set_simd,
+ * droneid_resamp_set_simd, turbo_set_simd): *flag = on where the build has SSE2; elsewhere
+ * only the scalar loops exist, so `on` is SG_ENOTSUP and `off` a no-op. */
+static inline int sg_simd_switch(bool *flag, bool on)
+{
+#if defined(__SSE2__)
+    *flag = on;
+    return SG_OK;
+#else
+    (void)flag;
+    return on ? SG_ENOTSUP : SG_OK;
+#endif
+}
 
 #endif

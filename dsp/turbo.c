@@ -11,6 +11,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "sg_simd.h"
+
 #define NST 8
 #define NEG (-1e30f)
 #define EXT_SCALE 0.75f
@@ -310,14 +312,7 @@ static void siso(turbo_codec *q, const float *ls, const float *la, const float *
 
 int turbo_set_simd(turbo_codec *q, bool on)
 {
-    if (!q)
-        return SG_EINVAL;
-#if defined(__SSE2__)
-    q->simd = on;
-    return SG_OK;
-#else
-    return on ? SG_ENOTSUP : SG_OK;
-#endif
+    return q ? sg_simd_switch(&q->simd, on) : SG_EINVAL;
 }
 
 int turbo_decode(turbo_codec *q, const float *l0, const float *l1, const float *l2,
