@@ -205,7 +205,7 @@ int camera_det_to_meas(const camera_cfg *cfg, const camgeom *g, const skydet_det
                        sg_measurement *m)
 {
     /* an extended object's centroid wanders with its shape: at least a tenth of its size */
-    double size = fmax(d->x1 - d->x0 + 1, d->y1 - d->y0 + 1);
+    double size = skydet_det_size(d);
     camgeom gg = *g;
     gg.pixel_sd = fmax(g->pixel_sd, 0.1 * size);
     double az, el, R[4];

@@ -102,19 +102,13 @@ static entry *slot(camtrack *t)
     return oldest;
 }
 
-static double det_size(const skydet_det *d)
-{
-    int w = d->x1 - d->x0 + 1, h = d->y1 - d->y0 + 1;
-    return w > h ? w : h;
-}
-
 /* The ended track whose evidence a new track at d takes over, or NULL. */
 static entry *parent(camtrack *t, uint64_t frame, const skydet_det *d)
 {
     if (t->c.inherit_frames <= 0)
         return NULL;
     entry *best = NULL;
-    double bd = INFINITY, sz = det_size(d);
+    double bd = INFINITY, sz = skydet_det_size(d);
     for (int i = 0; i < t->max; i++) {
         entry *p = &t->e[i];
         if (!p->id || p->seen || frame - p->last > (uint64_t)t->c.inherit_frames)
@@ -182,7 +176,7 @@ void camtrack_update(camtrack *t, uint64_t frame, const skydet_det *dets, size_t
         s->last = frame;
         s->x = d->x;
         s->y = d->y;
-        s->size = det_size(d);
+        s->size = skydet_det_size(d);
         s->n++;
         double a = s->n < t->c.smooth ? 1.0 / s->n : 1.0 / t->c.smooth, mx = -INFINITY, sum = 0;
         for (int k = 0; k < CAMCLS_N; k++) {

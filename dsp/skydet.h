@@ -118,6 +118,14 @@ typedef struct {
                              median block (about 0 in open sky, large on tree lines) */
 } skydet_det;
 
+/* px: the longer side of d's bounding box (the object's size in the tracklet, the track
+ * memory and the measurement's centroid noise). */
+static inline int skydet_det_size(const skydet_det *d)
+{
+    int w = d->x1 - d->x0 + 1, h = d->y1 - d->y0 + 1;
+    return w > h ? w : h;
+}
+
 typedef struct {
     /* last frame */
     uint32_t fired_px;        /* pixels above threshold */

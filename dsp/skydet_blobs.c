@@ -230,8 +230,7 @@ void skydet_track(skydet *q)
         k->x = d->x;
         k->y = d->y;
         k->nhits_total++;
-        int wsz = d->x1 - d->x0 > d->y1 - d->y0 ? d->x1 - d->x0 + 1 : d->y1 - d->y0 + 1;
-        k->size = wsz;
+        k->size = skydet_det_size(d);
         int hits = __builtin_popcount(k->hist);
         d->vx = k->vx;
         d->vy = k->vy;
@@ -266,7 +265,7 @@ void skydet_track(skydet *q)
         k->y = d->y;
         k->hist = 1u;
         k->nhits_total = 1;
-        k->size = d->x1 - d->x0 > d->y1 - d->y0 ? d->x1 - d->x0 + 1 : d->y1 - d->y0 + 1;
+        k->size = skydet_det_size(d);
         k->blob = (int)i;
         d->track_id = k->id;
         d->hits = 1;
