@@ -113,14 +113,15 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
     if (!rc)
         rc = sgj_number(ad, wa, "drone_min_conf", false, cfg->drone_min_conf, 0, 1,
                         &cfg->drone_min_conf, e);
-    if (!rc && !(rc = sgj_int(ad, wa, "class_smooth", false, cfg->class_smooth, 1, 1000, &l, e)))
+    if (!rc && !(rc = sgj_int(ad, wa, "class_smooth", false, cfg->class_smooth, 1,
+                              CAMTRACK_SMOOTH_MAX, &l, e)))
         cfg->class_smooth = (int)l;
     if (!rc && !(rc = sgj_int(ad, wa, "class_inherit_frames", false, cfg->class_inherit_frames, 0,
-                              300, &l, e)))
+                              CAMTRACK_INHERIT_FRAMES_MAX, &l, e)))
         cfg->class_inherit_frames = (int)l;
     if (!rc)
-        rc = sgj_number(ad, wa, "class_inherit_px", false, cfg->class_inherit_px, 0, 1000,
-                        &cfg->class_inherit_px, e);
+        rc = sgj_number(ad, wa, "class_inherit_px", false, cfg->class_inherit_px, 0,
+                        CAMTRACK_INHERIT_PX_MAX, &cfg->class_inherit_px, e);
     if (!rc)
         rc = sgj_bool(ad, wa, "store_snippets", false, cfg->store_snippets, &cfg->store_snippets, e);
     if (!rc)

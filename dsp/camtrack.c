@@ -35,14 +35,15 @@ void camtrack_cfg_default(camtrack_cfg *cfg)
 
 int camtrack_cfg_check(const camtrack_cfg *cfg, sg_errinfo *e)
 {
-    if (cfg->smooth < 1 || cfg->smooth > 1000)
-        return sg_err_set(e, SG_ERANGE, "class_smooth: must be in [1, 1000], got %d", cfg->smooth);
-    if (cfg->inherit_frames < 0 || cfg->inherit_frames > 300)
-        return sg_err_set(e, SG_ERANGE, "class_inherit_frames: must be in [0, 300], got %d",
-                          cfg->inherit_frames);
-    if (!(cfg->inherit_px >= 0 && cfg->inherit_px <= 1000))
-        return sg_err_set(e, SG_ERANGE, "class_inherit_px: must be in [0, 1000], got %g",
-                          cfg->inherit_px);
+    if (cfg->smooth < 1 || cfg->smooth > CAMTRACK_SMOOTH_MAX)
+        return sg_err_set(e, SG_ERANGE, "class_smooth: must be in [1, %d], got %d",
+                          CAMTRACK_SMOOTH_MAX, cfg->smooth);
+    if (cfg->inherit_frames < 0 || cfg->inherit_frames > CAMTRACK_INHERIT_FRAMES_MAX)
+        return sg_err_set(e, SG_ERANGE, "class_inherit_frames: must be in [0, %d], got %d",
+                          CAMTRACK_INHERIT_FRAMES_MAX, cfg->inherit_frames);
+    if (!(cfg->inherit_px >= 0 && cfg->inherit_px <= CAMTRACK_INHERIT_PX_MAX))
+        return sg_err_set(e, SG_ERANGE, "class_inherit_px: must be in [0, %g], got %g",
+                          CAMTRACK_INHERIT_PX_MAX, cfg->inherit_px);
     return SG_OK;
 }
 

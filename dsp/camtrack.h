@@ -27,11 +27,20 @@
 
 #define CAMTRACK_P_FLOOR 0.01 /* probability floor before the log */
 
+/* Bounds of camtrack_cfg (camtrack_cfg_check; the camera's JSON keys class_smooth,
+ * class_inherit_frames and class_inherit_px are parsed with the same). */
+#define CAMTRACK_SMOOTH_MAX 1000
+#define CAMTRACK_INHERIT_FRAMES_MAX 300
+#define CAMTRACK_INHERIT_PX_MAX 1000.0
+
 typedef struct {
-    int smooth;         /* detections, 1..1000: length of the running mean (1 = each
-                           detection alone: probabilities are passed through unchanged) */
-    int inherit_frames; /* frames, 0..300: fragment inheritance window (0 = off) */
-    double inherit_px;  /* px, 0..1000: inheritance distance, plus the larger object size */
+    int smooth;         /* detections, 1..CAMTRACK_SMOOTH_MAX: length of the running mean
+                           (1 = each detection alone: probabilities are passed through
+                           unchanged) */
+    int inherit_frames; /* frames, 0..CAMTRACK_INHERIT_FRAMES_MAX: fragment inheritance
+                           window (0 = off) */
+    double inherit_px;  /* px, 0..CAMTRACK_INHERIT_PX_MAX: inheritance distance, plus the
+                           larger object size */
 } camtrack_cfg;
 
 typedef struct {
