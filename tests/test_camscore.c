@@ -381,6 +381,14 @@ static void test_labels_malformed(void **state)
         "frame,t_s,class,x,y,w,h\n0,0,drone,1,2,3,4\n0,0,drone,1,2,3,4\n1,0,drone,1,2,3\n",
     };
     char want[400];
+    /* a negative frame on the first row (not only as an unsorted one) */
+    put("labels/NEG.csv", "frame,t_s,class,x,y,w,h\n-1,0,drone,1,2,3,4\n0,0,drone,1,2,3,4\n");
+    {
+        camscore_labels l;
+        sg_errinfo e = {0};
+        snprintf(want, sizeof want, "%s/labels/NEG.csv:2: malformed or unsorted row", dir);
+        expect_error(camscore_load_labels(dir, "NEG", 10, &l, &e), SG_EFORMAT, &e, want);
+    }
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         put("labels/BAD.csv", bad[k]);
         camscore_labels l = {.nb = 99};
@@ -448,6 +456,16 @@ static void test_match_edges(void **state)
     d = box_det(176, 52, 180, 55);
     assert_false(camscore_near_box(&l, 0, &d));
     assert_false(camscore_near_box(&l, 5, &d));
+    camscore_labels_free(&l);
+    /* a tall box (8 x 40): the margin follows the longer side, 10 px (columns 90..117) */
+    put("labels/MT.csv", "frame,t_s,class,x,y,w,h\n0,0,drone,100,50,8,40\n");
+    load_labels_ok("MT", 1, &l);
+    d = box_det(85, 60, 90, 65);
+    assert_int_equal(camscore_match(&l, 0, &d), 0);
+    d = box_det(85, 60, 89, 65);
+    assert_int_equal(camscore_match(&l, 0, &d), -1);
+    d = box_det(117, 60, 120, 65);
+    assert_int_equal(camscore_match(&l, 0, &d), 0);
     camscore_labels_free(&l);
 }
 
