@@ -61,15 +61,75 @@ def clip_class(clip):
     sys.exit(f"cv_camera: {clip}: no class in the clip name")
 
 
-def folds_of(clips, k, seed):
+def deal(clips, k, seed, stratum, order, carry=False):
+    """Clip -> fold in 0..k-1: the clips of each stratum (stratum(clip), the strata in
+    `order`), name-sorted, shuffled by one random.Random(seed) and dealt round-robin.
+    carry: each stratum's deal starts where the previous one stopped (the fold sizes
+    stay within one clip of each other over many small strata); else at fold 0."""
     rng = random.Random(seed)
-    fold = {}
-    for c in CLASSES[:4]:
-        names = sorted(n for n in clips if clip_class(n) == c)
+    fold, nxt = {}, 0
+    for st in order:
+        names = sorted(n for n in clips if stratum(n) == st)
         rng.shuffle(names)
+        start = nxt if carry else 0
         for i, n in enumerate(names):
-            fold[n] = i % k
+            fold[n] = (start + i) % k
+        nxt = (start + len(names)) % k
+    missing = set(clips) - set(fold)
+    if missing:
+        sys.exit(f"cv_camera: clips in no stratum: {sorted(missing)[:5]}")
     return fold
+
+
+def folds_of(clips, k, seed):
+    return deal(clips, k, seed, clip_class, CLASSES[:4])
+
+
+def load_pooled(dump):
+    """The train and calib dumps' rows joined: (header, rows, crops [rows x CROP_N])."""
+    head, rows, crops = None, [], []
+    for split in ("train", "calib"):
+        p = pick(dump, split)
+        h, r = read_dump(p)
+        if head and h != head:
+            sys.exit("cv_camera: train and calib columns differ")
+        head = h
+        c = np.fromfile(p[:-4] + ".f32", dtype=np.float32)
+        if c.size != len(r) * CROP_N:
+            sys.exit(f"cv_camera: {p}: {c.size} crop floats for {len(r)} rows")
+        rows += r
+        crops.append(c.reshape(len(r), CROP_N))
+    return head, rows, np.concatenate(crops)
+
+
+def write_rows(work, name, head, rows, crops, keep):
+    """WORK/name.csv and name.f32: the kept rows (a boolean mask) in the dump format."""
+    with open(os.path.join(work, name + ".csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(head)
+        w.writerows(r for r, k in zip(rows, keep) if k)
+    crops[keep].tofile(os.path.join(work, name + ".f32"))
+
+
+def write_folds(work, head, rows, crops, fid, k):
+    """trainK (every fold but K) and holdK (fold K) for K in 0..k-1."""
+    for j in range(k):
+        write_rows(work, f"train{j}", head, rows, crops, fid != j)
+        write_rows(work, f"hold{j}", head, rows, crops, fid == j)
+
+
+def row_figures(clips, truth, pub):
+    """Drone-row recall, precision of drone publications, false drone publications per row
+    of drone-free clips, with their counts."""
+    dclip = np.array([clip_class(c) == "drone" for c in clips])
+    nd = int((truth == 0).sum())
+    hit = int((pub & (truth == 0)).sum())
+    npub = int(pub.sum())
+    nfalse = int((pub & ~dclip).sum())
+    nfree = int((~dclip).sum())
+    return {"recall": hit / max(nd, 1), "precision": hit / max(npub, 1),
+            "false": nfalse / max(nfree, 1), "hit": hit, "drone_rows": nd, "published": npub,
+            "false_rows": nfalse, "free_rows": nfree}
 
 
 def track_decision(meta, p, smooth, min_conf):
@@ -88,6 +148,12 @@ def track_decision(meta, p, smooth, min_conf):
         q /= q.sum()
         out[i] = q.argmax() == 0 and q[0] >= min_conf
     return out
+
+
+def figures_line(f):
+    return (f"drone-row recall {f['recall']:.3f} ({f['hit']}/{f['drone_rows']})  precision "
+            f"{f['precision']:.3f} ({f['hit']}/{f['published']})  false drone rows per row, "
+            f"drone-free clips {f['false']:.4f} ({f['false_rows']} in {f['free_rows']})")
 
 
 def run_fold(job):
@@ -120,28 +186,10 @@ def main():
     a = ap.parse_args()
     targs = [t for t in a.train_args if t != "--"]
     os.makedirs(a.work, exist_ok=True)
-    head, rows, crops = None, [], []
-    for split in ("train", "calib"):
-        p = pick(a.dump, split)
-        h, r = read_dump(p)
-        if head and h != head:
-            sys.exit("cv_camera: train and calib columns differ")
-        head = h
-        c = np.fromfile(p[:-4] + ".f32", dtype=np.float32)
-        if c.size != len(r) * CROP_N:
-            sys.exit(f"cv_camera: {p}: {c.size} crop floats for {len(r)} rows")
-        rows += r
-        crops.append(c.reshape(len(r), CROP_N))
-    crops = np.concatenate(crops)
+    head, rows, crops = load_pooled(a.dump)
     fold = folds_of({r[0] for r in rows}, a.folds, a.seed)
     fid = np.array([fold[r[0]] for r in rows])
-    for k in range(a.folds):
-        for name, m in ((f"train{k}", fid != k), (f"hold{k}", fid == k)):
-            with open(os.path.join(a.work, name + ".csv"), "w", newline="") as f:
-                w = csv.writer(f)
-                w.writerow(head)
-                w.writerows(r for r, keep in zip(rows, m) if keep)
-            crops[m].tofile(os.path.join(a.work, name + ".f32"))
+    write_folds(a.work, head, rows, crops, fid, a.folds)
     here = os.path.dirname(os.path.abspath(__file__))
     jobs = [(k, a.work, sys.executable, here, targs, a.model_seed, a.reuse)
             for k in range(a.folds)]
@@ -160,15 +208,11 @@ def main():
         pub[idx] = track_decision(meta, p, a.smooth, a.drone_min_conf)
     clips = np.array([r[0] for r in rows])
     dclip = np.array([clip_class(c) == "drone" for c in clips])
-    nd = (truth == 0).sum()
-    hit = (pub & (truth == 0)).sum()
     false_rows = pub & ~dclip
     print(f"recipe: {' '.join(targs)}")
     print(f"folds {a.folds} (seed {a.seed}), model seed {a.model_seed}, rows {len(rows)}, "
           f"clips {len(fold)}")
-    print(f"drone-row recall {hit / nd:.3f} ({hit}/{nd})  precision {hit / max(pub.sum(), 1):.3f} "
-          f"({hit}/{pub.sum()})  false drone rows per row, drone-free clips "
-          f"{false_rows.sum() / (~dclip).sum():.4f} ({false_rows.sum()} in {(~dclip).sum()})")
+    print(figures_line(row_figures(clips, truth, pub)))
     by = {}
     for c, f in zip(clips, false_rows):
         if f:

@@ -36,6 +36,14 @@
 #                 A,B (the model does not read those features);
 #                 --drone-min-conf P writes the operating point chosen on calib with
 #                 `sg_camscore --sweep` into the file; docs/camera.md)
+#   OOF=DIR       out-of-fold instead of the calib split (tools/oof_camera.py, work files in
+#                 DIR): the train + calib clips pooled, 4 folds by clip stratified by class
+#                 and distance bin, the recipe (TRAIN_ARGS, EPOCHS fixed, no early stopping)
+#                 fitted per fold, the calibration and the track settings (class_smooth,
+#                 drone_min_conf; printed, the latter written into OUT if not 0.5) chosen on
+#                 the out-of-fold probabilities, then one refit on all pooled clips with that
+#                 calibration; FOLDS=K (default 4), FOLD_SEED=N (default 1), OOF_REUSE=1
+#                 (score the fold models already in DIR, refit only); CNN only
 #   OUT=FILE      the model file (default config/camcls.json);
 #   VECTORS=FILE  with CNN: test vectors for tests/test_camcls.c
 # The committed models (docs/camera.md):
@@ -99,6 +107,19 @@ member() {
   fi
   "$py" "$here/tools/train_camera.py" "${args[@]}" "$tmp/train.csv" "$tmp/calib.csv" "$2"
 }
+if [[ -n "${OOF:-}" ]]; then
+  [[ "$cnn" == 1 && -z "${SEEDS:-}" ]] || { echo "train-camera: OOF needs CNN=1, no SEEDS" >&2; exit 1; }
+  mkdir -p "$OOF"
+  oofargs=(--data "$data" --folds "${FOLDS:-4}" --seed "${FOLD_SEED:-1}" --model-seed "$seed"
+           --epochs "${EPOCHS:-12}" --refit "$out")
+  [[ -n "${VECTORS:-}" ]] && oofargs+=(--vectors "$VECTORS")
+  [[ "${OOF_REUSE:-0}" == 1 ]] && oofargs+=(--reuse)   # the fold models already in OOF
+  # shellcheck disable=SC2206  # TRAIN_ARGS is a list of options, split on purpose
+  targs=(${TRAIN_ARGS:-})
+  [[ "${NFEAT:-0}" != 0 ]] && targs+=(--nfeat "$NFEAT")
+  "$py" "$here/tools/oof_camera.py" "${oofargs[@]}" "$tmp" "$OOF" -- "${targs[@]}"
+  exit 0
+fi
 if [[ -z "${SEEDS:-}" ]]; then
   member "$seed" "$out" "${VECTORS:-}"
   exit 0

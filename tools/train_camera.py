@@ -31,8 +31,12 @@ weight), --focal G (focal loss), --conv A,B and --embed N (CNN widths), --hard-n
 (hard-negative mining: from epoch --hard-neg-from on, a fraction F of the bird, airplane
 and helicopter rows of each epoch is drawn in proportion to the network's P(drone)),
 --hard-pos F (hard positives: a fraction F of the drone rows in proportion to
-1 - P(drone), from the same epoch). The same
-calibration follows. --vectors writes a few calib rows
+1 - P(drone), from the same epoch), --polarity-flip F (a fraction F of each epoch's rows
+with the contrast inverted: the crops negated and the signed features POLARITY_SIGNED
+negated, so bright objects are also learnt from dark ones and back). The same
+calibration follows, unless --calibration T,D1..D5 gives it (a temperature and the five
+class offsets fitted elsewhere, e.g. on out-of-fold probabilities by
+tools/oof_camera.py; "1,0,0,0,0,0" exports the network's own softmax). --vectors writes a few calib rows
 (features, crops) with the probabilities the exported (rounded) weights give in torch,
 for tests/test_camcls.c.
 """
@@ -143,6 +147,10 @@ def fit_member(job):
     return mlp
 
 
+# the features whose sign follows the object's polarity (dsp/camfeat.c: polarity and the
+# box-minus-ring contrasts); the others are unchanged when the image is inverted
+POLARITY_SIGNED = ("polarity", "ring2_diff", "ring4_diff", "ring8_diff")
+
 CROP_PX, CROP_SCALES = 16, 3   # camfeat_crops: windows of 2, 4, 8 x the box, in that order
 CROP_N = CROP_PX * CROP_PX * CROP_SCALES
 
@@ -252,6 +260,13 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden, clips):
     net = Net(len(names))
     zt = torch.tensor((x - mean) / scale, dtype=torch.float32)
     ct = torch.tensor(ctr)
+    if a.polarity_flip:
+        # the same rows with the image inverted (the crops are negated per batch)
+        xi = x.copy()
+        for j, n in enumerate(names):
+            if n in POLARITY_SIGNED:
+                xi[:, j] = -xi[:, j]
+        zt_inv = torch.tensor((xi - mean) / scale, dtype=torch.float32)
     yt = torch.tensor(y)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr, weight_decay=a.weight_decay)
     rng = np.random.default_rng(a.seed)
@@ -283,6 +298,7 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden, clips):
         idx = np.concatenate(draws)
         rng.shuffle(idx)
         flip = rng.random(len(idx)) < 0.5
+        inv = rng.random(len(idx)) < a.polarity_flip if a.polarity_flip else None
         net.train()
         tot = 0.0
         for b in range(0, len(idx), 256):
@@ -291,6 +307,10 @@ def fit_cnn(a, names, x, y, xc, yc, ctr, ccal, mean, scale, hidden, clips):
             fb = torch.tensor(flip[b:b + 256])
             cb = torch.where(fb[:, None, None, None], torch.flip(cb, [3]), cb)
             zb = zt[ib]
+            if inv is not None:
+                pb = torch.tensor(inv[b:b + 256])
+                cb = torch.where(pb[:, None, None, None], -cb, cb)
+                zb = torch.where(pb[:, None], zt_inv[ib], zb)
             if a.augment:
                 cb, zb = augment(torch, cb, zb, a)
             opt.zero_grad()
@@ -375,6 +395,12 @@ def main():
                     help="with --crops: fraction of the drone class's draw taken in proportion "
                          "to the current 1 - P(drone) (hard positives; 0 = off; from "
                          "--hard-neg-from)")
+    ap.add_argument("--polarity-flip", type=float, default=0.0,
+                    help="with --crops: fraction of each epoch's rows drawn with the contrast "
+                         "inverted (crops and the POLARITY_SIGNED features negated; 0 = off)")
+    ap.add_argument("--calibration", default=None,
+                    help="T,D1,D2,D3,D4,D5: use this temperature and these class offsets "
+                         "instead of fitting them on CALIB (CALIB is then only reported on)")
     ap.add_argument("--hard-neg-classes", default="bird,airplane,helicopter",
                     help="with --hard-neg: the mined classes, comma separated")
     ap.add_argument("--hard-neg-from", type=int, default=3,
@@ -395,7 +421,18 @@ def main():
         sys.exit(f"train_camera: --channels: 1..{CROP_SCALES}, got {a.channels}")
     if a.drone_min_conf is not None and not 0 <= a.drone_min_conf <= 1:
         sys.exit(f"train_camera: --drone-min-conf: a probability in [0, 1], got {a.drone_min_conf}")
-    for opt, v in (("--hard-neg", a.hard_neg), ("--hard-pos", a.hard_pos)):
+    fixed_cal = None
+    if a.calibration is not None:
+        try:
+            fixed_cal = [float(v) for v in a.calibration.split(",")]
+        except ValueError:
+            fixed_cal = []
+        if len(fixed_cal) != 1 + len(CLASSES) or not fixed_cal[0] > 0 or \
+                not all(np.isfinite(fixed_cal)):
+            sys.exit(f"train_camera: --calibration: T > 0 and {len(CLASSES)} finite class "
+                     f"offsets, comma separated, got {a.calibration!r}")
+    for opt, v in (("--hard-neg", a.hard_neg), ("--hard-pos", a.hard_pos),
+                   ("--polarity-flip", a.polarity_flip)):
         if not 0 <= v <= 1:
             sys.exit(f"train_camera: {opt}: a fraction in [0, 1], got {v}")
     for c in a.hard_neg_classes.split(","):
@@ -431,7 +468,11 @@ def main():
         mlp = fit_member((x, y, mean, scale, a.per_class, hidden, a.epochs, a.seed))
         zc = logits(mlp, (xc - mean) / scale)
         cl = [{"W": w.T.tolist(), "b": b.tolist()} for w, b in zip(mlp.coefs_, mlp.intercepts_)]
-    t, d = calibrate(zc, yc)
+    if fixed_cal is None:
+        t, d = calibrate(zc, yc)
+    else:
+        t, d = fixed_cal[0], np.asarray(fixed_cal[1:])
+        print(f"calibration given (--calibration), not fitted: T {t}, offsets {d.tolist()}")
     p0, p1 = softmax(zc), softmax(zc / t + d)
     print(f"calib: NLL {nll(zc, yc, 1.0, 0):.3f} -> {nll(zc, yc, t, d):.3f}, "
           f"ECE {ece(p0, yc):.3f} -> {ece(p1, yc):.3f}, accuracy {np.mean(p1.argmax(1) == yc):.3f}, "
@@ -470,8 +511,12 @@ def main():
                                    "from_epoch": a.hard_neg_from}
         if a.hard_pos:
             trained["hard_pos"] = {"fraction": a.hard_pos, "from_epoch": a.hard_neg_from}
+        if a.polarity_flip:
+            trained["polarity_flip"] = a.polarity_flip
     else:
         trained.update({"sklearn": sklearn.__version__, "iterations": int(mlp.n_iter_)})
+    if fixed_cal is not None:
+        trained["calibration"] = "given: " + a.calibration
     doc = {"format": "skyguard-camcls", "version": 2 if cnn else 1, "features": names,
            "classes": CLASSES, "mean": [r6(v) for v in mean], "scale": [r6(v) for v in scale],
            "layers": layers, "temperature": r6(t), "trained": trained}
