@@ -346,6 +346,32 @@ static void drop_large_objects(skydet *q, uint8_t *obj)
     q->nruns = 0;
 }
 
+/* first_frame_report: the first-frame object pixels (obj[i] = 1) inside the border become
+ * this frame's firing runs, so skydet_make_blobs turns them into candidate blobs. */
+static void object_runs(skydet *q, const uint8_t *obj)
+{
+    const int b = q->c.border, xe = q->w - b;
+    int prev_lo = 0, prev_hi = 0;
+    q->nruns = 0;
+    for (int y = b; y < q->h - b; y++) {
+        const uint8_t *row = obj + (size_t)y * (size_t)q->w;
+        int row_start = q->nruns, plo = prev_lo;
+        for (int x = b; x < xe;) {
+            if (!row[x]) {
+                x++;
+                continue;
+            }
+            int x0 = x;
+            while (x < xe && row[x])
+                x++;
+            skydet_add_run(q, y, x0, x - 1, &plo, prev_hi);
+            q->st.fired_px += (uint32_t)(x - x0);
+        }
+        prev_lo = row_start;
+        prev_hi = q->nruns;
+    }
+}
+
 /* first_frame_detect: pixels of the first frame that stand out of their surround
  * (response above the 3x3-block median level by max(k_sigma x the 3x3-block median
  * spread, min_contrast)) are objects, not clutter: their clutter mean starts at the
@@ -412,6 +438,9 @@ static void first_frame_objects(skydet *q)
         q->var[b] = (float)fmax(q->acc2[b] / n - m * m, 0.0);
         q->tex[b] = 0.0f;
     }
+    q->tex_med = 0.0f;
+    if (q->c.first_frame_report && q->st.frames == 0)
+        object_runs(q, obj);
 }
 
 /* First frame: the clutter mean starts at this frame's response and the noise at
@@ -589,6 +618,12 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
     const bool warped = q->st.frames_warped != nwarped;
     if (q->st.frames == 0 || relearn) {
         learn_first(q, img, stride);
+        /* first_frame_report: the objects in view at the first frame are its blobs (a
+         * motion reset reports nothing from its frame) */
+        if (q->st.frames == 0 && q->nruns > 0) {
+            skydet_make_blobs(q, img, stride);
+            skydet_track(q);
+        }
     } else {
         const size_t nb = (size_t)q->nbx * (size_t)q->nby;
         memset(q->acc, 0, nb * sizeof *q->acc);

@@ -90,6 +90,12 @@ typedef struct {
                                  first-frame objects (8-connected) whose box's longer side is
                                  at most this are taken; larger ones (cloud edges, bright cloud
                                  bands) are learnt as clutter as without it (default 0) */
+    bool first_frame_report;  /* with first_frame_detect: the first frame's objects (after
+                                 create, not after a motion reset) are also that frame's
+                                 candidate blobs and start tracklets, so an object in view at
+                                 the first frame is confirmed at frame persist_k - 1 (0-based),
+                                 like any object from the frame it appears in, instead of at
+                                 frame persist_k (default false) */
     double max_zoom_pct;      /* % per frame, 0 = off or 0.1..10: zoom compensation (needs
                                  max_shift_px): the global motion is fitted as zoom about the
                                  frame centre + small roll + shift from blocks of background
@@ -167,7 +173,8 @@ void skydet_cfg_default(skydet_cfg *cfg, int width, int height);
  * keys radius, polarity ("both"|"dark"|"bright"), k_sigma, min_contrast, block,
  * noise_tau_frames, clutter_tau_frames, min_area, max_size, merge_px, persist_k,
  * persist_n, gate_px, max_blobs, max_tracklets, border, sky_texture, max_shift_px, sky_mask,
- * sky_mask_margin_px, first_frame_detect (boolean), first_frame_max_px, max_zoom_pct, motion_min_conf. Unknown keys are errors. width and
+ * sky_mask_margin_px, first_frame_detect (boolean), first_frame_max_px, first_frame_report
+ * (boolean), max_zoom_pct, motion_min_conf. Unknown keys are errors. width and
  * height are not read (they come from the stream). obj may be NULL (no change). */
 int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, sg_errinfo *e);
 

@@ -45,7 +45,7 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
                                        "gate_px", "max_blobs", "max_tracklets", "border", "sky_texture",
                                        "max_shift_px", "sky_mask", "sky_mask_margin_px",
                                        "first_frame_detect", "first_frame_max_px", "max_zoom_pct",
-                                       "motion_min_conf",
+                                       "motion_min_conf", "first_frame_report",
                                        NULL};
     static const char *const pols[] = {"both", "dark", "bright"};
     if (!obj)
@@ -89,6 +89,9 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
     if (!rc)
         rc = sgj_bool(obj, where, "first_frame_detect", false, cfg->first_frame_detect,
                       &cfg->first_frame_detect, e);
+    if (!rc)
+        rc = sgj_bool(obj, where, "first_frame_report", false, cfg->first_frame_report,
+                      &cfg->first_frame_report, e);
     if (!rc && !(rc = sgj_enum(obj, where, "polarity", false, (int)cfg->polarity, pols, 3, &p, e)))
         cfg->polarity = (skydet_polarity)p;
     if (!rc && cfg->max_zoom_pct != 0 && cfg->max_zoom_pct < 0.1)

@@ -49,6 +49,7 @@ typedef struct {
     bool target;
     double tx0, ty0, tvx, tvy; /* px, px/frame */
     double tamp, tsig;         /* grey levels (negative = dark), px */
+    int ton;                   /* first frame the target is drawn in (0: from the start) */
     bool band;                 /* a long thin bright band (a sunlit cloud streak) */
     double bx0, by0, blen, bth, bamp, bvx; /* px (left, top), px, px, grey levels, px/frame */
     rng r;
@@ -117,7 +118,7 @@ static inline void scene_render(scene *s, int k, uint8_t *img, size_t stride, do
             if (s->band && y >= s->by0 && y < s->by0 + s->bth && x >= s->bx0 + s->bvx * k &&
                 x < s->bx0 + s->bvx * k + s->blen)
                 v += s->bamp;
-            if (s->target) {
+            if (s->target && k >= s->ton) {
                 double dx = x - px, dy = y - py;
                 v += s->tamp * exp(-(dx * dx + dy * dy) / (2 * s->tsig * s->tsig));
             }

@@ -273,6 +273,77 @@ static void test_first_frame_max_px(void **state)
     assert_true(large[2] >= 400 && large[0] == 0 && large[1] == 0);
 }
 
+/* The confirmation bound: an object in view at the first frame (compact: within
+ * first_frame_max_px) with first_frame_report, or one that appears later and is slow in
+ * the image (here 0.05 px/frame, hovering), is confirmed at the persist_k-th frame it is
+ * in view: frame persist_k - 1 for the first, ton + persist_k - 1 for the second (0-based),
+ * for persist_k 1, 2, 3 of persist_n 5; and it stays reported (>= 95 % of the frames from
+ * then on). Without first_frame_report the first-frame object is confirmed one frame later
+ * (frame 0 only learns). The scenes of test_first_frame_detect (dark target, tree line,
+ * polarity both) and test_first_frame_max_px (thermal sky, hot target, a long bright band;
+ * polarity bright, first_frame_max_px 32); first_frame_report adds no false alarm. */
+static void test_first_frame_report(void **state)
+{
+    (void)state;
+    for (int thermal = 0; thermal < 2; thermal++)
+        for (int k = 1; k <= 3; k++) {
+            int fa[3] = {0};
+            for (int mode = 0; mode < 3; mode++) { /* off, on, target appears at frame 17 */
+                scene s;
+                scene_init(&s, 320, 256, thermal ? 0x5eed10 : 0x5eed0d);
+                s.edge = false;
+                s.target = true;
+                s.tvx = thermal ? 0.02 : 0.05;
+                s.tvy = thermal ? 0.0 : 0.02;
+                s.ton = mode == 2 ? 17 : 0;
+                if (thermal) {
+                    s.base = 40;
+                    s.tamp = 50;
+                    s.tsig = 1.3;
+                    s.tx0 = 220.3;
+                    s.ty0 = 60.6;
+                    s.band = true;
+                    s.bx0 = 40;
+                    s.by0 = 150;
+                    s.blen = 80;
+                    s.bth = 6;
+                    s.bamp = 40;
+                    s.bvx = 0.1;
+                } else {
+                    scene_treeline(&s);
+                    s.tx0 = 150.3;
+                    s.ty0 = 90.6;
+                }
+                skydet_cfg c;
+                skydet_cfg_default(&c, s.w, s.h);
+                c.first_frame_detect = true;
+                c.first_frame_report = mode > 0;
+                c.persist_k = k;
+                if (thermal) {
+                    c.polarity = SKYDET_BRIGHT;
+                    c.first_frame_max_px = 32;
+                }
+                sg_errinfo e = {0};
+                skydet *q = skydet_create(&c, &e);
+                if (!q)
+                    fail_msg("%s", e.msg);
+                score sc = run_scene_on(&s, q, 60, (size_t)s.w, s.ton + k);
+                skydet_destroy(q);
+                free(s.tex);
+                int want = mode == 0 ? k : s.ton + k - 1;
+                print_message("first_frame_report %s, %s, persist_k %d: target first confirmed at "
+                              "frame %d (bound %d), %d/%d frames after, %d false alarms\n",
+                              mode == 0 ? "off" : "on",
+                              mode == 2 ? "appears at frame 17" : "in view at frame 0",
+                              k, sc.first_hit, want, sc.hits, sc.frames_scored, sc.false_alarms);
+                assert_int_equal(sc.first_hit, want);
+                assert_true(sc.hits >= 0.95 * sc.frames_scored);
+                fa[mode] = sc.false_alarms;
+            }
+            assert_true(fa[1] <= fa[0] + 2); /* at most a frame earlier for a false track */
+        }
+}
+
 /* A thermal camera's site config turns the horizon mask and compact first-frame objects
  * (first_frame_detect, first_frame_max_px 32) on by default; its detector section can
  * turn them off or change them; a visible camera keeps them off. */
@@ -320,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_sky_mask_open_sky),
         cmocka_unit_test(test_first_frame_detect),
         cmocka_unit_test(test_first_frame_max_px),
+        cmocka_unit_test(test_first_frame_report),
         cmocka_unit_test(test_camera_thermal_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
