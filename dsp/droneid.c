@@ -38,6 +38,7 @@ struct droneid_rx {
     double pre_cp_min, pre_occ_max;
     droneid_resamp *rs;
     float complex *y; /* burst at 15.36 Msps, CFO-corrected in place */
+    float complex *y0; /* y as resampled: each sync hypothesis starts from a copy */
     size_t ycap;
     double complex *cps; /* prefix sums of y[d] conj(y[d+1024]) */
     double *eps;         /* prefix sums of |y[d]|^2 + |y[d+1024]|^2 */
@@ -91,6 +92,7 @@ droneid_rx *droneid_rx_create(double fs, sg_errinfo *e)
         droneid_rx_destroy(q);
         return NULL;
     }
+    turbo_set_give_up(q->tc, true);
     droneid_fft_twiddles(q->tw);
     droneid_fft_bitrev(q->rev);
     droneid_gold(DRONEID_GOLD_SEED, q->gold, DRONEID_E);
@@ -114,6 +116,7 @@ void droneid_rx_destroy(droneid_rx *q)
     turbo_destroy(q->tc);
     turbo_rm_destroy(q->rm);
     free(q->y);
+    free(q->y0);
     free(q->cps);
     free(q->eps);
     free(q);
@@ -142,6 +145,11 @@ int droneid_rx_set_simd(droneid_rx *q, bool on)
     return SG_OK;
 }
 
+int droneid_rx_set_turbo_give_up(droneid_rx *q, bool on)
+{
+    return q ? turbo_set_give_up(q->tc, on) : SG_EINVAL;
+}
+
 int droneid_rx_set_pretest(droneid_rx *q, double cp_min, double occ_max)
 {
     if (!q || !(cp_min >= 0 && cp_min <= 1) || !(occ_max >= 0.125 && occ_max <= 1))
@@ -158,6 +166,10 @@ static int ensure_cap(droneid_rx *q, size_t m)
     if (!y)
         return SG_ENOMEM;
     q->y = y;
+    float complex *y0 = realloc(q->y0, sizeof(float complex) * m);
+    if (!y0)
+        return SG_ENOMEM;
+    q->y0 = y0;
     double complex *c = realloc(q->cps, sizeof(double complex) * (m + 1));
     if (!c)
         return SG_ENOMEM;
@@ -486,6 +498,10 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
     weak.rho = -1;
     int any = 0;
     double occ_best = -1;
+    /* each hypothesis mixes y in place; y0 keeps the burst as resampled. y_is: 0 y equals
+     * y0, 1 mixed by another hypothesis, 2 mixed by best's CFO */
+    memcpy(q->y0, q->y, sizeof(float complex) * m);
+    int y_is = 0;
     for (int nsym = 9; nsym >= 8; nsym--) {
         sync_t st;
         if (cp_search(q, mc + DRONEID_NFFT, droneid_layout_get(nsym), &st))
@@ -496,14 +512,15 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
                 weak = st;
             continue;
         }
-        /* work on a CFO-corrected copy per hypothesis: mix forward and undo after */
+        if (y_is)
+            memcpy(q->y, q->y0, sizeof(float complex) * m);
+        y_is = 1;
         mix(q->y, m, st.cfo);
         double occ = 1;
         int k0 = band_offset(q, m, &st, &occ);
         if (occ > occ_best)
             occ_best = occ;
         if (q->occ_max < 1 && occ > q->occ_max) {
-            mix(q->y, m, -st.cfo);
             if (st.rho > weak.rho)
                 weak = st;
             continue;
@@ -512,11 +529,12 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
         mix(q->y, m, iq_ * 15e3);
         st.cfo += iq_ * 15e3;
         zc_refine(q, m, &st);
-        mix(q->y, m, -st.cfo);
         /* a 9-symbol burst also fits the 8-symbol layout one symbol later (same ZC
          * and data positions): keep 9 unless 8 is clearly better */
-        if (st.zc > best.zc + (nsym == 8 ? 0.02 : 0.0))
+        if (st.zc > best.zc + (nsym == 8 ? 0.02 : 0.0)) {
             best = st;
+            y_is = 2;
+        }
         if (best.zc >= 0.5)
             break; /* clear 9-symbol sync: the 8-symbol hypothesis cannot beat it */
     }
@@ -544,7 +562,10 @@ int droneid_rx_decode(droneid_rx *q, const float complex *iq, size_t n,
     }
     dg.stage = DRONEID_STAGE_ZC;
     const droneid_layout *l = best.l;
-    mix(q->y, m, best.cfo);
+    if (y_is != 2) {
+        memcpy(q->y, q->y0, sizeof(float complex) * m);
+        mix(q->y, m, best.cfo);
+    }
 
     /* residual CFO from the phase drift between the two ZC symbols */
     float complex H[2][DRONEID_NCARR];

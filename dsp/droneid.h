@@ -138,6 +138,11 @@ int droneid_rx_set_simd(droneid_rx *q, bool on);
  * in [0.125, 1]; (0, 1) turns the pre-test off and with it that trimming (benchmarks and
  * tests compare with and without it). SG_EINVAL out of range or NaN. */
 int droneid_rx_set_pretest(droneid_rx *q, double cp_min, double occ_max);
+/* The turbo decoder's early stop of a hopeless block (turbo_set_give_up: more than 1/6 of
+ * the decided bits changing in each of two iterations in a row), on by default; off runs
+ * all 8 iterations on every block that fails the CRC (benchmarks and tests compare the
+ * two). SG_EINVAL for NULL. */
+int droneid_rx_set_turbo_give_up(droneid_rx *q, bool on);
 /* Defaults of droneid_rx_set_pretest, set on the tuning seed of tests/test_droneid_burst
  * (real bursts it decodes, 15.36-61.44 Msps, 3 to -3 dB: pre-test CP metric >= 0.144,
  * occupancy <= 0.29) and the busy scene of bench_droneid seed 4242 (noise-like regions

@@ -266,21 +266,39 @@ void droneid_resamp_destroy(droneid_resamp *r)
     free(r);
 }
 
+/* Samples per block of droneid_mix: each block's phasors start exactly at e^(i w i0) */
+#define MIX_BLOCK 512
+#define MIX_LANES 4
+
 void droneid_mix(const float complex *x, float complex *y, size_t n, double w)
 {
-    /* the products C's complex multiplies make for finite values, written out so no NaN
-     * test follows each; the phasor is renormalised every 1024 samples */
-    const double dr = cos(w), di = sin(w);
-    double pr = 1, pi = 0;
-    for (size_t i = 0; i < n; i++) {
-        const float fr = (float)pr, fi = (float)pi;
-        const float xr = crealf(x[i]), xi = cimagf(x[i]);
-        y[i] = CMPLXF(fr * xr - fi * xi, fr * xi + fi * xr);
-        const double qr = pr * dr - pi * di, qi = pr * di + pi * dr;
-        pr = qr, pi = qi;
-        if ((i & 1023) == 1023) {
-            const double a = hypot(pr, pi);
-            pr /= a, pi /= a;
+    /* MIX_LANES phasors a sample apart, each stepping MIX_LANES samples, so the products
+     * of one lane do not wait on those of the others (one recursive phasor made every
+     * sample wait on the one before); each block
+     * of MIX_BLOCK samples starts from cos/sin of its own phase, so no error accumulates.
+     * The products C's complex multiplies make for finite values, written out so no NaN
+     * test follows each. */
+    const double sr = cos(MIX_LANES * w), si = sin(MIX_LANES * w);
+    for (size_t i0 = 0; i0 < n; i0 += MIX_BLOCK) {
+        const size_t end = n - i0 < MIX_BLOCK ? n : i0 + MIX_BLOCK;
+        double pr[MIX_LANES], pi[MIX_LANES];
+        for (int l = 0; l < MIX_LANES; l++) {
+            const double a = w * (double)(i0 + (size_t)l);
+            pr[l] = cos(a), pi[l] = sin(a);
+        }
+        size_t i = i0;
+        for (; i + MIX_LANES <= end; i += MIX_LANES)
+            for (int l = 0; l < MIX_LANES; l++) {
+                const float fr = (float)pr[l], fi = (float)pi[l];
+                const float xr = crealf(x[i + l]), xi = cimagf(x[i + l]);
+                y[i + l] = CMPLXF(fr * xr - fi * xi, fr * xi + fi * xr);
+                const double qr = pr[l] * sr - pi[l] * si, qi = pr[l] * si + pi[l] * sr;
+                pr[l] = qr, pi[l] = qi;
+            }
+        for (int l = 0; i < end; i++, l++) {
+            const float fr = (float)pr[l], fi = (float)pi[l];
+            const float xr = crealf(x[i]), xi = cimagf(x[i]);
+            y[i] = CMPLXF(fr * xr - fi * xi, fr * xi + fi * xr);
         }
     }
 }

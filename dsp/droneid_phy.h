@@ -139,7 +139,8 @@ size_t droneid_resamp_out_len(const droneid_resamp *r, size_t n);
  * on without SSE2, SG_EINVAL for NULL. */
 int droneid_resamp_set_simd(droneid_resamp *r, bool on);
 /* y[i] = x[i] e^(i w i), i < n (w in radians per sample; y may be x): the mixing of
- * droneid_resamp_run and of the receiver at 15.36 Msps, one recursive phasor. */
+ * droneid_resamp_run and of the receiver at 15.36 Msps: four recursive phasors a sample
+ * apart, restarted from cos/sin every 512 samples. */
 void droneid_mix(const float complex *x, float complex *y, size_t n, double w);
 /* Writes min(cap, out_len(n)) samples; *ny = written. Time origin: y[0] is at x[0]. */
 void droneid_resamp_run(const droneid_resamp *r, const float complex *x, size_t n,

@@ -27,6 +27,7 @@ struct turbo_codec {
     float *lp1, *lp2;
     uint8_t *dec;
     bool simd;     /* the SSE recursions (turbo_set_simd) */
+    bool give_up;  /* stop a hopeless block early (turbo_set_give_up) */
 };
 
 /* Trellis of the LTE constituent encoder, state s = r1 | r2 << 1 | r3 << 2 (r1 = most
@@ -315,6 +316,14 @@ int turbo_set_simd(turbo_codec *q, bool on)
     return q ? sg_simd_switch(&q->simd, on) : SG_EINVAL;
 }
 
+int turbo_set_give_up(turbo_codec *q, bool on)
+{
+    if (!q)
+        return SG_EINVAL;
+    q->give_up = on;
+    return SG_OK;
+}
+
 int turbo_decode(turbo_codec *q, const float *l0, const float *l1, const float *l2,
                  int max_iter, turbo_check_fn check, void *arg, uint8_t *out, int *iters)
 {
@@ -330,19 +339,28 @@ int turbo_decode(turbo_codec *q, const float *l0, const float *l1, const float *
         q->ls2[i] = l0[q->pi[i]];
         q->le21[i] = 0;
     }
-    int it = 0, accepted = 0;
+    int it = 0, accepted = 0, many_prev = 0;
     while (it < max_iter && !accepted) {
         it++;
         siso(q, l0, q->le21, l1, tx1, tz1, q->lo, q->le);
         for (int i = 0; i < K; i++)
             q->la[i] = EXT_SCALE * q->le[q->pi[i]];
         siso(q, q->ls2, q->la, l2, tx2, tz2, q->lo, q->le);
+        int changed = 0;
         for (int i = 0; i < K; i++) {
             q->le21[q->pi[i]] = EXT_SCALE * q->le[i];
-            out[q->pi[i]] = q->lo[i] < 0;
+            const uint8_t b = q->lo[i] < 0;
+            changed += out[q->pi[i]] != b;
+            out[q->pi[i]] = b;
         }
         if (check)
             accepted = check(out, K, arg);
+        /* hopeless: more than K / TURBO_GIVE_UP_DEN decisions changed in each of two
+         * iterations in a row (iteration 1 has no previous decisions) */
+        const int many = it > 1 && changed * TURBO_GIVE_UP_DEN > K;
+        if (check && q->give_up && !accepted && many && many_prev)
+            break;
+        many_prev = many;
     }
     if (iters)
         *iters = it;

@@ -246,6 +246,72 @@ static void test_simd_same_bits(void **st)
     turbo_destroy(q);
 }
 
+/* turbo_set_give_up: off by default (8 iterations on a hopeless block); on, a block that
+ * is no codeword (strong LLRs of random bits, as a DroneID-like burst with random data
+ * gives) is given up within 4 iterations, and blocks near the waterfall that the CRC
+ * accepts within 8 iterations (Eb/N0 0.3-1 dB) give the same result and the same
+ * iteration count with it on as off. */
+static void test_give_up(void **st)
+{
+    (void)st;
+    sg_errinfo e;
+    turbo_codec *q = turbo_create(K, 43, 88, &e);
+    assert_non_null(q);
+    assert_int_equal(turbo_set_give_up(NULL, true), SG_EINVAL);
+    uint8_t u[K], d[3][D], out[K];
+    static float l[3][D];
+    /* hopeless: random bits on every stream, 10 dB per bit */
+    for (int blk = 0; blk < 10; blk++) {
+        for (int s = 0; s < 3; s++)
+            for (int i = 0; i < D; i++)
+                l[s][i] = (float)(((rnd() & 1) ? -1.0 : 1.0) + 0.3 * gauss()) * 20.0f;
+        uint8_t other[K];
+        memset(other, 2, K);
+        chk_t c = {other};
+        int it = 0;
+        assert_int_equal(turbo_set_give_up(q, false), SG_OK);
+        assert_int_equal(turbo_decode(q, l[0], l[1], l[2], 8, check_equal, &c, out, &it), SG_ECRC);
+        assert_int_equal(it, 8);
+        assert_int_equal(turbo_set_give_up(q, true), SG_OK);
+        assert_int_equal(turbo_decode(q, l[0], l[1], l[2], 8, check_equal, &c, out, &it), SG_ECRC);
+        assert_true(it >= 3 && it <= 4);
+        /* without a check it never gives up (no way to tell success) */
+        assert_int_equal(turbo_decode(q, l[0], l[1], l[2], 8, NULL, NULL, out, &it), SG_OK);
+        assert_int_equal(it, 8);
+    }
+    /* decodable blocks: the same outcome with and without */
+    const double ebn0_db[] = {0.3, 0.5, 0.7, 1.0};
+    int ok = 0, slow = 0;
+    for (size_t c = 0; c < sizeof ebn0_db / sizeof ebn0_db[0]; c++)
+        for (int blk = 0; blk < 12; blk++) {
+            for (int i = 0; i < K; i++)
+                u[i] = rnd() & 1;
+            turbo_encode(q, u, d[0], d[1], d[2]);
+            double R = (double)K / (3 * D), sigma = sqrt(1 / (2 * R * pow(10, ebn0_db[c] / 10)));
+            for (int s = 0; s < 3; s++)
+                for (int i = 0; i < D; i++)
+                    l[s][i] = (float)(2 * ((d[s][i] ? -1.0 : 1.0) + sigma * gauss()) /
+                                      (sigma * sigma));
+            chk_t ch = {u};
+            int it[2], rc[2];
+            for (int v = 0; v < 2; v++) {
+                assert_int_equal(turbo_set_give_up(q, v == 1), SG_OK);
+                rc[v] = turbo_decode(q, l[0], l[1], l[2], 8, check_equal, &ch, out, &it[v]);
+            }
+            if (rc[0] == SG_OK) {
+                ok++;
+                slow += it[0] >= 4;
+                if (rc[1] != SG_OK || it[1] != it[0])
+                    fail_msg("Eb/N0 %g dB block %d: decoded in %d iterations without the early "
+                             "stop, rc %d after %d with it", ebn0_db[c], blk, it[0], rc[1], it[1]);
+            }
+        }
+    printf("turbo give-up: %d decodable blocks (%d needing 4 or more iterations) unchanged\n", ok,
+           slow);
+    assert_true(ok >= 30 && slow >= 3);
+    turbo_destroy(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_encoder_properties),
         cmocka_unit_test(test_decode_awgn),
         cmocka_unit_test(test_simd_same_bits),
+        cmocka_unit_test(test_give_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
