@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_cf32.h"
 #include "droneid.h"
 #include "droneid_burst.h"
 #include "droneid_enc.h"
@@ -33,23 +34,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static float complex *load(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f) / sizeof(float complex);
-    fseek(f, 0, SEEK_SET);
-    float complex *x = malloc(*n * sizeof *x);
-    if (x && fread(x, sizeof *x, *n, f) != *n) {
-        free(x);
-        x = NULL;
-    }
-    fclose(f);
-    return x;
 }
 
 static float complex *synthetic(size_t *n)
@@ -206,7 +190,7 @@ int main(void)
 {
     const char *path = SG_FIXTURES_DIR "/rf/dji_mavic_air_2_droneid.cf32";
     size_t n = 0;
-    float complex *x = load(path, &n);
+    float complex *x = bench_load_cf32(path, &n);
     int real = x != NULL;
     if (!x) {
         printf("fixture absent (%s): synthetic burst instead\n", path);

@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "bench_rng.h"
+#include "bench_cf32.h"
 #include "droneid.h"
 #include "droneid_burst.h"
 #include "droneid_enc.h"
@@ -48,23 +49,6 @@ static double cpu_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static float complex *load(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f) / sizeof(float complex);
-    fseek(f, 0, SEEK_SET);
-    float complex *x = malloc(*n * sizeof *x);
-    if (x && fread(x, sizeof *x, *n, f) != *n) {
-        free(x);
-        x = NULL;
-    }
-    fclose(f);
-    return x;
 }
 
 /* ---- attempts ----------------------------------------------------------------------- */
@@ -168,7 +152,7 @@ static float complex *busy_scene(uint32_t seed, double dur, size_t *n)
 static double real_decode_cpu(droneid_rx *rx, int rounds)
 {
     size_t n = 0;
-    float complex *x = load(SG_FIXTURES_DIR "/rf/dji_mavic_air_2_droneid.cf32", &n);
+    float complex *x = bench_load_cf32(SG_FIXTURES_DIR "/rf/dji_mavic_air_2_droneid.cf32", &n);
     if (!x)
         return 0;
     droneid_span all[32], sp[16];
@@ -336,7 +320,7 @@ static int sweep(uint32_t seed, int frames, const double *rates, int nrates)
 static int real(void)
 {
     size_t n = 0;
-    float complex *x = load(SG_FIXTURES_DIR "/rf/dji_mavic_air_2_droneid.cf32", &n);
+    float complex *x = bench_load_cf32(SG_FIXTURES_DIR "/rf/dji_mavic_air_2_droneid.cf32", &n);
     if (!x) {
         printf("fixture absent\n");
         return 0;
