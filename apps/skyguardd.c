@@ -28,16 +28,11 @@
 #include "sg_jsonw.h"
 #include "sink.h"
 #include "site.h"
+#include "sg_lsan.h"
 
 static pipeline *g_pipe;
 
-/* LeakSanitizer (sanitizer builds): GLib, loaded for cameras, allocates 16 KB in its
- * own library constructor and never frees it; everything else is still checked. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libglib-2.0.so\n";
-}
+SG_LSAN_SUPPRESS(SG_LSAN_GLIB)
 
 static void on_signal(int sig)
 {

@@ -16,12 +16,12 @@
 
 #include "dffe.h"
 #include "siggen_array.h"
+#include "sg_lsan.h"
 
 #define FC 2.44e9
 #define M 4
 
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:qs1dsearch_create\n"; }
+SG_LSAN_SUPPRESS(SG_LSAN_LIQUID)
 
 static double now(void)
 {

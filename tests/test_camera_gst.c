@@ -25,16 +25,11 @@
 
 #include "camera.h"
 #include "sg_json.h"
+#include "sg_lsan.h"
 
 #define DEG (M_PI / 180.0)
 
-/* LeakSanitizer: GLib allocates 16 KB in its own library constructor (dl_init) and
- * never frees it; that is not ours to fix, everything else is still checked. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libglib-2.0.so\n";
-}
+SG_LSAN_SUPPRESS(SG_LSAN_GLIB)
 
 static camera_cfg ball_cfg(int frames)
 {

@@ -19,14 +19,9 @@
 #include "devices.h"
 #include "file_helpers.h"
 #include "sg_json.h"
+#include "sg_lsan.h"
 
-/* LeakSanitizer: GLib (loaded for the GStreamer lister) allocates 16 KB in its own library
- * constructor and never frees it; everything else is still checked. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libglib-2.0.so\n";
-}
+SG_LSAN_SUPPRESS(SG_LSAN_GLIB)
 
 static int calls;
 

@@ -17,9 +17,9 @@
 
 #include "dffe.h"
 #include "siggen_array.h"
+#include "sg_lsan.h"
 
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:qs1dsearch_create\n"; }
+SG_LSAN_SUPPRESS(SG_LSAN_LIQUID)
 
 #define FS 2.4e6
 #define FC 2.4409e9

@@ -28,10 +28,9 @@
 
 #include "frontend.h"
 #include "siggen.h"
+#include "sg_lsan.h"
 
-/* liquid-dsp 1.5 leaks a few bytes inside its filter design search (qs1dsearch) */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:qs1dsearch_create\n"; }
+SG_LSAN_SUPPRESS(SG_LSAN_LIQUID)
 
 #define FS 15.36e6
 #define FC 2.4415e9

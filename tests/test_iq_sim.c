@@ -17,9 +17,9 @@
 
 #include "frontend.h"
 #include "sg_adapter.h"
+#include "sg_lsan.h"
 
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:qs1dsearch_create\n"; }
+SG_LSAN_SUPPRESS(SG_LSAN_LIQUID)
 
 typedef struct {
     uint64_t next, samples, gaps, misflagged;

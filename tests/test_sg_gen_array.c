@@ -18,9 +18,9 @@
 #include "doa.h"
 #include "sg_adapter.h"
 #include "sigmf.h"
+#include "sg_lsan.h"
 
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:qs1dsearch_create\n"; }
+SG_LSAN_SUPPRESS(SG_LSAN_LIQUID)
 
 #define GEN SG_BINARY_DIR "/sg_gen"
 #define SCN SG_BINARY_DIR "/test_sg_gen_array.json"

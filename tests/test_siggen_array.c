@@ -17,13 +17,13 @@
 #include "doa.h"
 #include "sg_assert.h"
 #include "siggen_array.h"
+#include "sg_lsan.h"
 
 #define DEG (M_PI / 180)
 #define FC 2.44e9
 #define FS 15.36e6
 
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:qs1dsearch_create\n"; }
+SG_LSAN_SUPPRESS(SG_LSAN_LIQUID)
 
 static void uca_site(sga_site *s)
 {

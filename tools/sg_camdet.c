@@ -14,6 +14,9 @@
 #include <string.h>
 
 #include "camera.h"
+#include "sg_lsan.h"
+
+SG_LSAN_SUPPRESS(SG_LSAN_GLIB)
 
 #define DEG (M_PI / 180.0)
 

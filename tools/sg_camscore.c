@@ -39,6 +39,9 @@
 #include <string.h>
 
 #include "camscore.h"
+#include "sg_lsan.h"
+
+SG_LSAN_SUPPRESS(SG_LSAN_GLIB)
 
 /* Per clip: the scoring (camscore) and the dumps. */
 typedef struct {

@@ -15,9 +15,9 @@
 #include "sg_adapter.h"
 #include "sg_json.h"
 #include "site.h"
+#include "sg_lsan.h"
 
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:qs1dsearch_create\n"; }
+SG_LSAN_SUPPRESS(SG_LSAN_LIQUID)
 
 static void usage(FILE *f)
 {

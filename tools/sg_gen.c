@@ -14,13 +14,11 @@
 #include "siggen.h"
 #include "siggen_array.h"
 #include "sigmf.h"
+#include "sg_lsan.h"
 
 #define MAX_SIGNALS 32
 
-/* liquid-dsp 1.5 leaks a few bytes inside its filter design search (qs1dsearch);
- * keep sanitizer builds quiet about a leak that is not ours. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:qs1dsearch_create\n"; }
+SG_LSAN_SUPPRESS(SG_LSAN_LIQUID)
 
 static void usage(FILE *f)
 {
