@@ -35,6 +35,14 @@ int burstband_init(burstband *q, const burstdet_cfg *c)
     q->stride = 1;
     while (2 * q->stride <= c->band_bins / 32 && (c->band_bins / 4) % (2 * q->stride) == 0)
         q->stride *= 2;
+    /* stride 1: partial sums of bins in [0, 3] that are multiples of 2^-f stay below
+     * 3 n <= 2^(52 - f), so they are doubles (band_prefix1); a float is such a multiple
+     * from 2^(23 - f) up. Used where noise (|X|^2 / floor exponential(1)) puts a bin below
+     * that in under ~1 frame in 20 (nfft up to 2048), else the chain is cheaper. */
+    int f = 52 - (int)ceil(log2(3.0 * n));
+    float vmin = ldexpf(1.0f, 23 - f);
+    memcpy(&q->vmin_bits, &vmin, sizeof vmin);
+    q->grid1 = q->stride == 1 && n * (double)vmin < 0.05;
     q->strong = (float)(pow(10.0, BAND_STRONG_DB / 10.0) * (2 * c->smooth_bins + 1));
     /* |X|^2 / floor of noise is exponential(1); clipped at 3: mean 1 - e^-3, variance
      * 2 - 8 e^-3 - mean^2 (see burst.h) */
@@ -135,6 +143,75 @@ band_block2(const float *r, const float *s, unsigned a, unsigned S, float muf, f
 }
 #endif
 
+typedef double band_v4d __attribute__((vector_size(32)));
+
+/* Inclusive prefix sums of the 4 lanes of x (any order of the adds: used where exact). */
+#define BAND_SCAN4(x, z)                                                      \
+    do {                                                                      \
+        (x) += __builtin_shufflevector((x), (z), 4, 0, 1, 2);                 \
+        (x) += __builtin_shufflevector((x), (z), 4, 5, 0, 1);                 \
+    } while (0)
+
+/* The clipped bins of 4 bins from k (band_block's select) into *v, their strong flags
+ * (-1) into *st. */
+static inline __attribute__((always_inline)) void
+band_clip4(const float *r, const float *s, unsigned k, band_v4f mu4, band_v4f st4,
+           band_v4f *v, band_v4i *st)
+{
+    const band_v4f three = {3.0f, 3.0f, 3.0f, 3.0f};
+    band_v4f x, y;
+    memcpy(&x, r + k, sizeof x);
+    memcpy(&y, s + k, sizeof y);
+    band_v4i lt = x < three, sv = y >= st4; /* NaN: 3, not strong (as scalar) */
+    band_v4i xi = ((band_v4i)x & lt) | ((band_v4i)three & ~lt);
+    *v = (band_v4f)((xi & ~sv) | ((band_v4i)mu4 & sv));
+    *st = sv;
+}
+
+/* Stride 1 (burstband.grid1): the strong-cell counts C and, when every clipped bin is 0 or
+ * at least the float of vmin_bits (so a multiple of 2^-f, burstband_init), the prefix sums P
+ * as the double chain P[j + 1] = P[j] + v[j] gives them: every partial sum of such bins is
+ * a double, so no add rounds and any order of the adds is that chain's result bit for bit.
+ * Returns false if a bin is off that grid (or negative, -0 included): P and C are then to
+ * be computed the scalar way. */
+static inline __attribute__((always_inline)) bool
+band_prefix1(const float *r, const float *s, float muf, float strong_s, int32_t vmin_bits,
+             unsigned n, double *restrict P, uint32_t *restrict C)
+{
+    const band_v4f mu4 = {muf, muf, muf, muf};
+    const band_v4f st4 = {strong_s, strong_s, strong_s, strong_s};
+    const band_v4i vmin4 = {vmin_bits, vmin_bits, vmin_bits, vmin_bits}, zi = {0, 0, 0, 0};
+    const band_v4d zd = {0, 0, 0, 0};
+    band_v4d carry = zd;
+    band_v4i ccarry = zi, off = zi;
+    for (unsigned k = 0; k < n; k += 8) { /* n: a power of two >= 16 */
+        band_v4f v0, v1;
+        band_v4i s0, s1;
+        band_clip4(r, s, k, mu4, st4, &v0, &s0);
+        band_clip4(r, s, k + 4, mu4, st4, &v1, &s1);
+        band_v4i b0 = (band_v4i)v0, b1 = (band_v4i)v1; /* bits: < 0 for a negative float */
+        off |= ~((b0 == zi) | (b0 >= vmin4)) | ~((b1 == zi) | (b1 >= vmin4));
+        band_v4d d0 = __builtin_convertvector(v0, band_v4d);
+        band_v4d d1 = __builtin_convertvector(v1, band_v4d);
+        BAND_SCAN4(d0, zd);
+        BAND_SCAN4(d1, zd);
+        d1 += __builtin_shufflevector(d0, d0, 3, 3, 3, 3);
+        band_v4d p0 = d0 + carry, p1 = d1 + carry;
+        memcpy(P + k + 1, &p0, sizeof p0);
+        memcpy(P + k + 5, &p1, sizeof p1);
+        carry += __builtin_shufflevector(d1, d1, 3, 3, 3, 3);
+        band_v4i c0 = -s0, c1 = -s1;
+        BAND_SCAN4(c0, zi);
+        BAND_SCAN4(c1, zi);
+        c1 += __builtin_shufflevector(c0, c0, 3, 3, 3, 3);
+        band_v4i q0 = c0 + ccarry, q1 = c1 + ccarry;
+        memcpy(C + k + 1, &q0, sizeof q0);
+        memcpy(C + k + 5, &q1, sizeof q1);
+        ccarry += __builtin_shufflevector(c1, c1, 3, 3, 3, 3);
+    }
+    return !((off[0] | off[1]) | (off[2] | off[3]));
+}
+
 /* band_detect's block sums for S a multiple of 4, fused with the per-bin clip: the block's
  * sum is (lane 0 + lane 1) + (lane 2 + lane 3) of band_block, the scalar loop's adds
  * exactly (same sums, same detections). */
@@ -210,6 +287,8 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
             band_blocks4(r, s, muf, strong_s, nb, 4, P, C);
         else
             band_blocks4(r, s, muf, strong_s, nb, S, P, C);
+    } else if (S == 1 && q->grid1 && band_prefix1(r, s, muf, strong_s, q->vmin_bits, n, P, C)) {
+        /* stride 1, every bin on the exact grid: the scalar chain's sums, in vectors */
     } else
 #endif
     {

@@ -8,7 +8,9 @@
  * wide detector's groups, the band detector's block sums) and the floor seeded by the
  * warm-up are compared bit for bit with the plain scalar formulas, on random frames with
  * NaN, Inf, zeros, huge and subnormal powers: the vectorised code must give the same
- * numbers, so the same bursts.
+ * numbers, so the same bursts. The band detector at a 1-bin stride (its vector prefix sums
+ * where exact) is compared whole with a one-window-at-a-time scalar version of burst.h's
+ * rules: raised sums, marks and prefix sums bit for bit.
  * Seeds fixed and printed on failure. The real 0 dB DroneID figures these serve are in
  * test_droneid_burst. */
 #include <math.h>
@@ -306,6 +308,150 @@ static void test_cells_exact(void **st)
     }
 }
 
+/* burstband_detect at a 1-bin stride as burst.h states it, one window at a time in the plain
+ * scalar arithmetic: clipped bins (strong cells as the noise mean) summed in one double
+ * chain, the window and quarter tests, runs closed into marks. s raised in place, pk[n] the
+ * marks; returns the cells made hot. P and C the prefix sums. */
+static unsigned ref_band1(const burstband *b, const float *r, float *s, float thr_s, float *pk,
+                          double *P, uint32_t *C)
+{
+    const unsigned n = b->n, W = b->W, h = W / 2, Q = W / 4, m = b->m;
+    const float muf = (float)b->mu;
+    P[0] = 0;
+    C[0] = 0;
+    for (unsigned k = 0; k < n; k++) {
+        float x = r[k] < 3.0f ? r[k] : 3.0f; /* NaN: 3 */
+        bool st = s[k] >= b->strong;
+        P[k + 1] = P[k] + (double)(st ? muf : x);
+        C[k + 1] = C[k] + st;
+    }
+    memset(pk, 0, n * sizeof *pk);
+    const double mu = b->mu, t = b->thr - mu;
+    unsigned added = 0;
+    long run = -1;
+    double peak = 0;
+    for (unsigned i = 0; i + W <= n; i++) {
+        bool on = false;
+        if (i + W < n) { /* the last window only closes a run */
+            double full = P[i + W] - P[i], g = 0.1 * (full - mu * W);
+            double need = (g > 0.5 * t * Q ? g : 0.5 * t * Q) + mu * Q;
+            on = full >= b->thr * W && C[i + W] - C[i] <= W / 10;
+            for (unsigned j = 0; j < 4; j++)
+                on = on && P[i + (j + 1) * Q] - P[i + j * Q] >= need;
+        }
+        double mean = (P[i + W] - P[i]) / W;
+        if (on) {
+            if (run < 0) {
+                run = i + h;
+                peak = mean;
+            } else if (mean > peak) {
+                peak = mean;
+            }
+            continue;
+        }
+        if (run < 0)
+            continue;
+        long first = run, last = (long)(i + h) - 1;
+        run = -1;
+        if (last + 1 - first < (long)(W / 16))
+            continue;
+        double rho = t / (peak - mu);
+        rho = rho > 1 ? 1 : rho;
+        double off = fmax(W * rho - h, Q + fmax(Q * rho / 2, W * (0.75 * 0.4 / (4 - 0.4))));
+        long a = lround(first - off), z = lround(last + off);
+        a = a < (long)m ? (long)m : a;
+        z = z > (long)(n - m) - 1 ? (long)(n - m) - 1 : z;
+        for (long k = a; k <= z; k++) {
+            if (s[k] < thr_s) {
+                s[k] = thr_s;
+                added++;
+            }
+            if ((float)peak > pk[k])
+                pk[k] = (float)peak;
+        }
+    }
+    return added;
+}
+
+/* The band detector at a 1-bin stride (the 200 Msps case: 40-bin windows at 1024 bins)
+ * against ref_band1 bit for bit: raised sums, marks, hot count and prefix sums, on random
+ * spectra with flat bands (some at the band edges of the spectrum), NaN bins, strong cells,
+ * and frames with a bin off the exact grid (tiny, -0, negative, -Inf: the scalar chain). */
+static void test_band_stride1(void **st)
+{
+    (void)st;
+    static const struct {
+        unsigned n, W;
+    } cs[] = {{1024, 40}, {1024, 44}, {64, 16}, {2048, 60}};
+    enum { NMAX = 2048 };
+    static float r[NMAX], s[NMAX], s_ref[NMAX], pk_ref[NMAX];
+    static double P[NMAX + 1];
+    static uint32_t C[NMAX + 1];
+    for (unsigned c = 0; c < sizeof cs / sizeof cs[0]; c++) {
+        const unsigned n = cs[c].n, W = cs[c].W;
+        burstdet_cfg cfg;
+        burstdet_cfg_default(&cfg, n, n);
+        cfg.band_bins = W;
+        burstband b = {0};
+        assert_int_equal(burstband_init(&b, &cfg), SG_OK);
+        assert_int_equal(b.stride, 1);
+        assert_true(b.grid1); /* the vector path runs */
+        rng = 0xba5d1000 + c;
+        const float thr_s = 8.0f;
+        unsigned marked = 0, hot = 0;
+        for (unsigned f = 0; f < 400; f++) {
+            /* 1-3 flat bands of random width and level, anywhere (edges included) */
+            double lvl[NMAX];
+            for (unsigned k = 0; k < n; k++)
+                lvl[k] = 1;
+            for (unsigned j = 0, nbands = 1 + (unsigned)(urand() * 3); j < nbands; j++) {
+                unsigned w = W / 2 + (unsigned)(urand() * 3 * W);
+                long a = (long)(urand() * (n + w)) - (long)w;
+                double l = 1.2 + urand() * 3;
+                for (long k = a < 0 ? 0 : a; k < a + (long)w && k < (long)n; k++)
+                    lvl[k] = l;
+            }
+            const unsigned odd = f % 8; /* frame kinds: 0-3 plain, 4-7 one special value */
+            for (unsigned k = 0; k < n; k++) {
+                double u = urand();
+                r[k] = (float)(-log(urand()) * lvl[k]);
+                if (r[k] < 1e-4f && odd < 4)
+                    r[k] = 1e-4f; /* on the grid: the vector path */
+                r[k] = u < 0.003 ? NAN : u < 0.005 ? 0.0f : r[k];
+                s[k] = (float)(urand() * 2 * thr_s);
+                if (urand() < (f % 3 ? 0.004 : 0.05)) /* strong cells, a tenth of a window */
+                    s[k] = b.strong * (urand() < 0.5f ? 1.0f : 4.0f);
+            }
+            static const float special[] = {1e-9f, -0.0f, -1.0f, -INFINITY};
+            if (odd >= 4)
+                r[(unsigned)(urand() * n)] = special[odd - 4];
+            memcpy(s_ref, s, n * sizeof *s);
+            unsigned want = ref_band1(&b, r, s_ref, thr_s, pk_ref, P, C);
+            unsigned got = burstband_detect(&b, r, s, thr_s);
+            if (got != want || memcmp(s, s_ref, n * sizeof *s))
+                fail_msg("case %u frame %u: %u cells raised, want %u (or different ones)", c, f,
+                         got, want);
+            for (unsigned k = 0; k < n; k++)
+                if (!same_f(b.pk[k], pk_ref[k]))
+                    fail_msg("case %u frame %u bin %u: mark %a, want %a", c, f, k, b.pk[k],
+                             pk_ref[k]);
+            for (unsigned k = 0; k <= n; k++)
+                if (memcmp(&P[k], &b.pre[k], sizeof P[k]) || C[k] != b.cnt[k])
+                    fail_msg("case %u frame %u: prefix %u: %a %u, want %a %u", c, f, k,
+                             b.pre[k], b.cnt[k], P[k], C[k]);
+            bool any = false;
+            for (unsigned k = 0; k < n; k++)
+                any = any || pk_ref[k] > 0;
+            marked += any;
+            hot += want;
+        }
+        /* the frames exercised the detector: bands found, cells raised */
+        assert_true(marked > 40);
+        assert_true(hot > 100);
+        burstband_free(&b);
+    }
+}
+
 static int cmp_f(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;
@@ -372,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_weak_band_gap),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_cells_exact),
+        cmocka_unit_test(test_band_stride1),
         cmocka_unit_test(test_warmup_floor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
