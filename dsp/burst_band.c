@@ -29,7 +29,7 @@ int burstband_init(burstband *q, const burstdet_cfg *c)
     q->pre = malloc((n + 1) * sizeof(double));
     q->pk = calloc(n, sizeof(float));
     q->cnt = malloc((n + 1) * sizeof(uint32_t));
-    q->val = malloc(2 * (size_t)n * sizeof(float));
+    q->val = malloc(BURSTBAND_VAL_FLOATS(n) * sizeof(float));
     if (!q->pre || !q->pk || !q->cnt || !q->val)
         return SG_ENOMEM;
     q->stride = 1;
@@ -168,38 +168,43 @@ band_clip4(const float *r, const float *s, unsigned k, band_v4f mu4, band_v4f st
     *st = sv;
 }
 
-/* Stride 1 (burstband.grid1): the strong-cell counts C and, when every clipped bin is 0 or
- * at least the float of vmin_bits (so a multiple of 2^-f, burstband_init), the prefix sums P
- * as the double chain P[j + 1] = P[j] + v[j] gives them: every partial sum of such bins is
- * a double, so no add rounds and any order of the adds is that chain's result bit for bit.
- * Returns false if a bin is off that grid (or negative, -0 included): P and C are then to
- * be computed the scalar way. */
+/* Stride 1 (burstband.grid1), pass 1 over all bins: the strong-cell counts C, and U the
+ * prefix sums of u = trunc(1024 v) + 1 > 1024 v for the clipped bins v (an upper bound of
+ * every window's sum, exact in int32: burstband_detect skips the windows it rules out).
+ * Returns whether every clipped bin is 0 or at least the float of vmin_bits (so a multiple
+ * of 2^-f, burstband_init): then every partial sum of the bins is a double, no add of the
+ * scalar chain P[j + 1] = P[j] + v[j] rounds, and any order of the adds gives its sums bit
+ * for bit (band_prefix_d). False (a bin off that grid, negative, -0 included): U and C are
+ * unused, P and C are computed the scalar way. */
 static inline __attribute__((always_inline)) bool
-band_prefix1(const float *r, const float *s, float muf, float strong_s, int32_t vmin_bits,
-             unsigned n, double *restrict P, uint32_t *restrict C)
+band_pass1(const float *r, const float *s, float muf, float strong_s, int32_t vmin_bits,
+           unsigned n, int32_t *restrict U, uint32_t *restrict C)
 {
     const band_v4f mu4 = {muf, muf, muf, muf};
     const band_v4f st4 = {strong_s, strong_s, strong_s, strong_s};
+    const band_v4f sc4 = {1024.0f, 1024.0f, 1024.0f, 1024.0f};
     const band_v4i vmin4 = {vmin_bits, vmin_bits, vmin_bits, vmin_bits}, zi = {0, 0, 0, 0};
-    const band_v4d zd = {0, 0, 0, 0};
-    band_v4d carry = zd;
-    band_v4i ccarry = zi, off = zi;
+    const band_v4i one = {1, 1, 1, 1};
+    band_v4i ucarry = zi, ccarry = zi, off = zi;
+    U[0] = 0;
     for (unsigned k = 0; k < n; k += 8) { /* n: a power of two >= 16 */
         band_v4f v0, v1;
         band_v4i s0, s1;
         band_clip4(r, s, k, mu4, st4, &v0, &s0);
         band_clip4(r, s, k + 4, mu4, st4, &v1, &s1);
         band_v4i b0 = (band_v4i)v0, b1 = (band_v4i)v1; /* bits: < 0 for a negative float */
-        off |= ~((b0 == zi) | (b0 >= vmin4)) | ~((b1 == zi) | (b1 >= vmin4));
-        band_v4d d0 = __builtin_convertvector(v0, band_v4d);
-        band_v4d d1 = __builtin_convertvector(v1, band_v4d);
-        BAND_SCAN4(d0, zd);
-        BAND_SCAN4(d1, zd);
-        d1 += __builtin_shufflevector(d0, d0, 3, 3, 3, 3);
-        band_v4d p0 = d0 + carry, p1 = d1 + carry;
-        memcpy(P + k + 1, &p0, sizeof p0);
-        memcpy(P + k + 5, &p1, sizeof p1);
-        carry += __builtin_shufflevector(d1, d1, 3, 3, 3, 3);
+        band_v4i g0 = b0 >= vmin4, g1 = b1 >= vmin4;
+        off |= ~((b0 == zi) | g0) | ~((b1 == zi) | g1);
+        /* on the grid v >= 0 (0 where it is not: the result is then unused) */
+        band_v4i u0 = __builtin_convertvector((band_v4f)(b0 & g0) * sc4, band_v4i) + one;
+        band_v4i u1 = __builtin_convertvector((band_v4f)(b1 & g1) * sc4, band_v4i) + one;
+        BAND_SCAN4(u0, zi);
+        BAND_SCAN4(u1, zi);
+        u1 += __builtin_shufflevector(u0, u0, 3, 3, 3, 3);
+        band_v4i w0 = u0 + ucarry, w1 = u1 + ucarry;
+        memcpy(U + k + 1, &w0, sizeof w0);
+        memcpy(U + k + 5, &w1, sizeof w1);
+        ucarry += __builtin_shufflevector(u1, u1, 3, 3, 3, 3);
         band_v4i c0 = -s0, c1 = -s1;
         BAND_SCAN4(c0, zi);
         BAND_SCAN4(c1, zi);
@@ -210,6 +215,33 @@ band_prefix1(const float *r, const float *s, float muf, float strong_s, int32_t 
         ccarry += __builtin_shufflevector(c1, c1, 3, 3, 3, 3);
     }
     return !((off[0] | off[1]) | (off[2] | off[3]));
+}
+
+/* The prefix sums P[a + 1 .. z] of the clipped bins a .. z - 1 (a, z multiples of 8, P[a]
+ * set), where band_pass1 found them exact: in vectors, from P[a]. */
+static inline __attribute__((always_inline)) void
+band_prefix_d(const float *r, const float *s, float muf, float strong_s, unsigned a, unsigned z,
+              double *restrict P)
+{
+    const band_v4f mu4 = {muf, muf, muf, muf};
+    const band_v4f st4 = {strong_s, strong_s, strong_s, strong_s};
+    const band_v4d zd = {0, 0, 0, 0};
+    band_v4d carry = {P[a], P[a], P[a], P[a]};
+    for (unsigned k = a; k < z; k += 8) {
+        band_v4f v0, v1;
+        band_v4i s0, s1;
+        band_clip4(r, s, k, mu4, st4, &v0, &s0);
+        band_clip4(r, s, k + 4, mu4, st4, &v1, &s1);
+        band_v4d d0 = __builtin_convertvector(v0, band_v4d);
+        band_v4d d1 = __builtin_convertvector(v1, band_v4d);
+        BAND_SCAN4(d0, zd);
+        BAND_SCAN4(d1, zd);
+        d1 += __builtin_shufflevector(d0, d0, 3, 3, 3, 3);
+        band_v4d p0 = d0 + carry, p1 = d1 + carry;
+        memcpy(P + k + 1, &p0, sizeof p0);
+        memcpy(P + k + 5, &p1, sizeof p1);
+        carry += __builtin_shufflevector(d1, d1, 3, 3, 3, 3);
+    }
 }
 
 /* band_detect's block sums for S a multiple of 4, fused with the per-bin clip: the block's
@@ -256,6 +288,34 @@ band_blocks4(const float *r, const float *s, float muf, float strong_s, unsigned
 }
 #endif
 
+/* The window test's constants (burstband_detect) */
+typedef struct {
+    double tw, tq, muW, muQ, gq; /* thr W, t Q / 2, mu W, mu Q, BAND_FLAT / 4 */
+    uint32_t cmax;               /* strong cells a window may hold */
+    unsigned WB, QB;             /* window and quarter in blocks */
+} band_wk;
+
+/* on[i] for windows i0 .. i1 - 1: branch-free (it vectorises; the same comparisons as one
+ * window at a time). */
+static inline __attribute__((always_inline)) void
+band_windows(const double *restrict P, const uint32_t *restrict C, size_t i0, size_t i1,
+             const band_wk *k, uint8_t *restrict on)
+{
+    const double *restrict P1 = P + k->QB, *restrict P2 = P + 2 * k->QB,
+                           *restrict P3 = P + 3 * k->QB, *restrict P4 = P + k->WB;
+    const uint32_t *restrict C4 = C + k->WB;
+    const double tw = k->tw, tq = k->tq, muW = k->muW, muQ = k->muQ, gq = k->gq;
+    const uint32_t cmax = k->cmax;
+    for (size_t i = i0; i < i1; i++) {
+        const double full = P4[i] - P[i], g = gq * (full - muW);
+        const double need = (g > tq ? g : tq) + muQ; /* fmax(tq, g), a NaN g too */
+        const bool ok = (full >= tw) & (C4[i] - C[i] <= cmax) & (P1[i] - P[i] >= need) &
+                        (P2[i] - P1[i] >= need) & (P3[i] - P2[i] >= need) &
+                        (P4[i] - P3[i] >= need);
+        on[i] = ok;
+    }
+}
+
 /* Windows are tried every bstride bins (a divisor of the quarter, at most 1/32 of the window):
  * block sums of bstride bins, then prefix sums over the blocks. */
 BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s_io, float thr_s)
@@ -276,6 +336,7 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
     const float muf = (float)q->mu;
     P[0] = 0;
     C[0] = 0;
+    bool bounded = false;
 #if defined(__GNUC__)
     if (S % 4 == 0) { /* windows of 128 bins and more: one fused pass */
         /* the block sizes of 15.36-61.44 Msps at 1024 bins as constants (loops unrolled) */
@@ -287,8 +348,10 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
             band_blocks4(r, s, muf, strong_s, nb, 4, P, C);
         else
             band_blocks4(r, s, muf, strong_s, nb, S, P, C);
-    } else if (S == 1 && q->grid1 && band_prefix1(r, s, muf, strong_s, q->vmin_bits, n, P, C)) {
-        /* stride 1, every bin on the exact grid: the scalar chain's sums, in vectors */
+    } else if (S == 1 && q->grid1 &&
+               band_pass1(r, s, muf, strong_s, q->vmin_bits, n,
+                          (int32_t *)(void *)(q->val + n), C)) {
+        bounded = true; /* stride 1, every bin on the exact grid: P where needed, below */
     } else
 #endif
     {
@@ -332,27 +395,46 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
             }
         }
     }
-    const uint32_t cmax = W / 10;
     /* a window is on when its mean exceeds the threshold (excess t over the noise mean)
      * and every quarter's excess is at least t/2 and BAND_FLAT of the window's excess */
-    const double mu = q->mu, t = q->thr - mu, tw = q->thr * W, tq = 0.5 * t * Q;
-    const double muW = mu * W, muQ = mu * Q, gq = BAND_FLAT / 4;
-    /* which windows are on: one branch-free pass over all of them (it vectorises; the
-     * same comparisons as one window at a time), into bytes over the consumed values
-     * (the last window, i + WB == nb, only closes a run and is never on) */
+    const double mu = q->mu, t = q->thr - mu;
+    const band_wk wk = {q->thr * W, 0.5 * t * Q, mu * W, mu * Q, BAND_FLAT / 4, W / 10, WB, QB};
+    /* which windows are on, into bytes over the consumed values (the last window,
+     * i + WB == nb, only closes a run and is never on) */
     const size_t nw = nb - WB;
     uint8_t *restrict onv = (uint8_t *)(void *)q->val;
-    const double *restrict P0 = P, *restrict P1 = P + QB, *restrict P2 = P + 2 * QB,
-                           *restrict P3 = P + 3 * QB, *restrict P4 = P + WB;
-    const uint32_t *restrict C0 = C, *restrict C4 = C + WB;
-    for (size_t i = 0; i < nw; i++) {
-        const double full = P4[i] - P0[i], g = gq * (full - muW);
-        const double need = (g > tq ? g : tq) + muQ; /* fmax(tq, g), a NaN g too */
-        const bool ok = (full >= tw) & (C4[i] - C0[i] <= cmax) & (P1[i] - P0[i] >= need) &
-                        (P2[i] - P1[i] >= need) & (P3[i] - P2[i] >= need) &
-                        (P4[i] - P3[i] >= need);
-        onv[i] = ok;
-    }
+#if defined(__GNUC__)
+    if (bounded) {
+        /* a window whose bound U (band_pass1) is at most 1024 tw has a sum below tw: off.
+         * The others are tried 8 at a time, P computed as far as they need it. */
+        uint8_t *restrict cand = onv + n;
+        const int32_t *restrict U = (const int32_t *)(const void *)(q->val + n);
+        const int32_t ut = (int32_t)floor(wk.tw * 1024.0);
+        for (size_t i = 0; i < nw; i++)
+            cand[i] = U[i + WB] - U[i] > ut;
+        unsigned pdone = 0; /* P[0 .. pdone] set */
+        for (size_t i0 = 0; i0 < nw; i0 += 8) {
+            const size_t i1 = i0 + 8 < nw ? i0 + 8 : nw;
+            uint64_t word = 0;
+            memcpy(&word, cand + i0, i1 - i0);
+            if (!word) {
+                memset(onv + i0, 0, i1 - i0);
+                continue;
+            }
+            const unsigned last = (unsigned)(i1 - 1 + WB); /* the last P these windows read */
+            if (last > pdone) {
+                const unsigned z = ((last + 7) & ~7u) < n ? (last + 7) & ~7u : n;
+                band_prefix_d(r, s, muf, strong_s, pdone, z, P);
+                pdone = z;
+            }
+            if (i1 - i0 == 8)
+                band_windows(P, C, i0, i0 + 8, &wk, onv);
+            else
+                band_windows(P, C, i0, i1, &wk, onv);
+        }
+    } else
+#endif
+        band_windows(P, C, 0, nw, &wk, onv);
     unsigned added = 0;
     long run = -1; /* first centre (bin) of the current run */
     double pk = 0;

@@ -24,11 +24,15 @@ typedef struct {
     bool grid1;              /* stride 1 with band_prefix1's exact sums (burst_band.c) */
     int32_t vmin_bits;       /* bits of the least nonzero bin on its grid */
     float strong;            /* smoothed sum of a strong cell */
-    float *val;              /* 2 nfft: clipped p/floor per bin, strong flags */
+    float *val;              /* BURSTBAND_VAL_FLOATS: clipped p/floor per bin, strong
+                                flags; or window bytes and stride 1's bounds (burst_band.c) */
     float *pk;               /* per bin: peak clipped mean of the band run marking it, 0 */
     bool marked;             /* pk holds marks of the last frame */
     double mu, thr, qthr, seed; /* clipped means: noise, threshold, quarter, seed */
 } burstband;
+
+/* The floats of burstband.val for nfft n (a copy's own scratch, burst_batch.c, too) */
+#define BURSTBAND_VAL_FLOATS(n) (2 * (size_t)(n) + 8)
 
 /* Sets q up for c (band_bins > 0, already validated). SG_OK or SG_ENOMEM; q (zeroed by
  * the caller) can be given to burstband_free in either case. */

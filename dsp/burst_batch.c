@@ -48,7 +48,7 @@ burstdet_batch *burstdet_batch_create(unsigned nfft, unsigned frames)
     b->runs = malloc(f * (n + 2) * sizeof(uint32_t));
     b->pre = malloc((n + 1) * sizeof(double));
     b->cnt = malloc((n + 1) * sizeof(uint32_t));
-    b->val = malloc(2 * n * sizeof(float));
+    b->val = malloc(BURSTBAND_VAL_FLOATS(n) * sizeof(float));
     b->hot = calloc(n + 8, 1);
     if (!b->snap || !b->r || !b->s || !b->grp || !b->bpk || !b->runs || !b->pre || !b->cnt ||
         !b->val || !b->hot) {
