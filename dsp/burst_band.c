@@ -42,7 +42,7 @@ int burstband_init(burstband *q, const burstdet_cfg *c)
     int f = 52 - (int)ceil(log2(3.0 * n));
     float vmin = ldexpf(1.0f, 23 - f);
     memcpy(&q->vmin_bits, &vmin, sizeof vmin);
-    q->grid1 = q->stride == 1 && n * (double)vmin < 0.05;
+    q->grid1 = q->stride == 1 && n >= 32 && n * (double)vmin < 0.05;
     q->strong = (float)(pow(10.0, BAND_STRONG_DB / 10.0) * (2 * c->smooth_bins + 1));
     /* |X|^2 / floor of noise is exponential(1); clipped at 3: mean 1 - e^-3, variance
      * 2 - 8 e^-3 - mean^2 (see burst.h) */
@@ -168,65 +168,63 @@ band_clip4(const float *r, const float *s, unsigned k, band_v4f mu4, band_v4f st
     *st = sv;
 }
 
-/* Stride 1 (burstband.grid1), pass 1 over all bins: the strong-cell counts C, and U the
- * prefix sums of u = trunc(1024 v) + 1 > 1024 v for the clipped bins v (an upper bound of
- * every window's sum, exact in int32: burstband_detect skips the windows it rules out).
- * Returns whether every clipped bin is 0 or at least the float of vmin_bits (so a multiple
- * of 2^-f, burstband_init): then every partial sum of the bins is a double, no add of the
- * scalar chain P[j + 1] = P[j] + v[j] rounds, and any order of the adds gives its sums bit
- * for bit (band_prefix_d). False (a bin off that grid, negative, -0 included): U and C are
- * unused, P and C are computed the scalar way. */
+#if SG_HAVE_V8
+/* Stride 1 (burstband.grid1), pass 1 over all bins: B[j] = the sum of u = trunc(1024 v) + 1
+ * > 1024 v over the clipped bins v of block 4j .. 4j + 3 (exact in int32: an upper bound of
+ * the window sums, with which burstband_detect rules windows out). Returns whether every
+ * clipped bin is 0 or at least the float of vmin_bits (so a multiple of 2^-f,
+ * burstband_init): then every partial sum of the bins is a double, no add of the scalar
+ * chain P[j + 1] = P[j] + v[j] rounds, and any order of the adds gives its sums bit for bit
+ * (band_prefix_d). False (a bin off that grid, negative, -0 included): B is unused, P and C
+ * are computed the scalar way. */
 static inline __attribute__((always_inline)) bool
 band_pass1(const float *r, const float *s, float muf, float strong_s, int32_t vmin_bits,
-           unsigned n, int32_t *restrict U, uint32_t *restrict C)
+           unsigned n, int32_t *restrict B)
 {
-    const band_v4f mu4 = {muf, muf, muf, muf};
-    const band_v4f st4 = {strong_s, strong_s, strong_s, strong_s};
-    const band_v4f sc4 = {1024.0f, 1024.0f, 1024.0f, 1024.0f};
-    const band_v4i vmin4 = {vmin_bits, vmin_bits, vmin_bits, vmin_bits}, zi = {0, 0, 0, 0};
-    const band_v4i one = {1, 1, 1, 1};
-    band_v4i ucarry = zi, ccarry = zi, off = zi;
-    U[0] = 0;
-    for (unsigned k = 0; k < n; k += 8) { /* n: a power of two >= 16 */
-        band_v4f v0, v1;
-        band_v4i s0, s1;
-        band_clip4(r, s, k, mu4, st4, &v0, &s0);
-        band_clip4(r, s, k + 4, mu4, st4, &v1, &s1);
-        band_v4i b0 = (band_v4i)v0, b1 = (band_v4i)v1; /* bits: < 0 for a negative float */
-        band_v4i g0 = b0 >= vmin4, g1 = b1 >= vmin4;
-        off |= ~((b0 == zi) | g0) | ~((b1 == zi) | g1);
-        /* on the grid v >= 0 (0 where it is not: the result is then unused) */
-        band_v4i u0 = __builtin_convertvector((band_v4f)(b0 & g0) * sc4, band_v4i) + one;
-        band_v4i u1 = __builtin_convertvector((band_v4f)(b1 & g1) * sc4, band_v4i) + one;
-        BAND_SCAN4(u0, zi);
-        BAND_SCAN4(u1, zi);
-        u1 += __builtin_shufflevector(u0, u0, 3, 3, 3, 3);
-        band_v4i w0 = u0 + ucarry, w1 = u1 + ucarry;
-        memcpy(U + k + 1, &w0, sizeof w0);
-        memcpy(U + k + 5, &w1, sizeof w1);
-        ucarry += __builtin_shufflevector(u1, u1, 3, 3, 3, 3);
-        band_v4i c0 = -s0, c1 = -s1;
-        BAND_SCAN4(c0, zi);
-        BAND_SCAN4(c1, zi);
-        c1 += __builtin_shufflevector(c0, c0, 3, 3, 3, 3);
-        band_v4i q0 = c0 + ccarry, q1 = c1 + ccarry;
-        memcpy(C + k + 1, &q0, sizeof q0);
-        memcpy(C + k + 5, &q1, sizeof q1);
-        ccarry += __builtin_shufflevector(c1, c1, 3, 3, 3, 3);
+    const sg_v8f three = {3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f, 3.0f};
+    const sg_v8f mu8 = {muf, muf, muf, muf, muf, muf, muf, muf};
+    const sg_v8f st8 = {strong_s, strong_s, strong_s, strong_s,
+                        strong_s, strong_s, strong_s, strong_s};
+    const sg_v8f sc8 = {1024.0f, 1024.0f, 1024.0f, 1024.0f, 1024.0f, 1024.0f, 1024.0f, 1024.0f};
+    const sg_v8i vmin8 = {vmin_bits, vmin_bits, vmin_bits, vmin_bits,
+                          vmin_bits, vmin_bits, vmin_bits, vmin_bits};
+    const sg_v8i zi = {0, 0, 0, 0, 0, 0, 0, 0}, one = {1, 1, 1, 1, 1, 1, 1, 1};
+    sg_v8i off = zi;
+    for (unsigned k = 0; k < n; k += 32) { /* n: a power of two >= 32 */
+        sg_v8i u[4];
+        for (unsigned b = 0; b < 4; b++) {
+            sg_v8f x, y;
+            memcpy(&x, r + k + 8 * b, sizeof x);
+            memcpy(&y, s + k + 8 * b, sizeof y);
+            sg_v8i lt = x < three, sv = y >= st8; /* NaN: 3, not strong (as scalar) */
+            sg_v8i xi = ((sg_v8i)x & lt) | ((sg_v8i)three & ~lt);
+            xi = (xi & ~sv) | ((sg_v8i)mu8 & sv); /* bits of v: < 0 for a negative float */
+            sg_v8i g = xi >= vmin8;
+            off |= ~(g | (xi == zi));
+            /* v >= 0 on the grid (0 where it is not: B is then unused) */
+            u[b] = __builtin_convertvector((sg_v8f)(xi & g) * sc8, sg_v8i) + one;
+        }
+        /* lane l of h: the 4-bin sums of blocks 2b (l < 4) and 2b + 1 of u[l % 4] */
+        sg_v8i h = SG_HADD8(SG_HADD8(u[0], u[1]), SG_HADD8(u[2], u[3]));
+        h = __builtin_shuffle(h, (sg_v8i){0, 4, 1, 5, 2, 6, 3, 7});
+        memcpy(B + k / 4, &h, sizeof h);
     }
-    return !((off[0] | off[1]) | (off[2] | off[3]));
+    return !(((off[0] | off[1]) | (off[2] | off[3])) | ((off[4] | off[5]) | (off[6] | off[7])));
 }
 
-/* The prefix sums P[a + 1 .. z] of the clipped bins a .. z - 1 (a, z multiples of 8, P[a]
- * set), where band_pass1 found them exact: in vectors, from P[a]. */
+/* The prefix sums P[a + 1 .. z] of the clipped bins a .. z - 1 and the strong-cell counts
+ * C[a + 1 .. z] (a, z multiples of 8, P[a] and C[a] set), where band_pass1 found the sums
+ * exact: in vectors, from P[a] and C[a]. */
 static inline __attribute__((always_inline)) void
 band_prefix_d(const float *r, const float *s, float muf, float strong_s, unsigned a, unsigned z,
-              double *restrict P)
+              double *restrict P, uint32_t *restrict C)
 {
     const band_v4f mu4 = {muf, muf, muf, muf};
     const band_v4f st4 = {strong_s, strong_s, strong_s, strong_s};
     const band_v4d zd = {0, 0, 0, 0};
+    const band_v4i zi = {0, 0, 0, 0};
     band_v4d carry = {P[a], P[a], P[a], P[a]};
+    band_v4i ccarry = {(int32_t)C[a], (int32_t)C[a], (int32_t)C[a], (int32_t)C[a]};
     for (unsigned k = a; k < z; k += 8) {
         band_v4f v0, v1;
         band_v4i s0, s1;
@@ -241,8 +239,17 @@ band_prefix_d(const float *r, const float *s, float muf, float strong_s, unsigne
         memcpy(P + k + 1, &p0, sizeof p0);
         memcpy(P + k + 5, &p1, sizeof p1);
         carry += __builtin_shufflevector(d1, d1, 3, 3, 3, 3);
+        band_v4i c0 = -s0, c1 = -s1;
+        BAND_SCAN4(c0, zi);
+        BAND_SCAN4(c1, zi);
+        c1 += __builtin_shufflevector(c0, c0, 3, 3, 3, 3);
+        band_v4i q0 = c0 + ccarry, q1 = c1 + ccarry;
+        memcpy(C + k + 1, &q0, sizeof q0);
+        memcpy(C + k + 5, &q1, sizeof q1);
+        ccarry += __builtin_shufflevector(c1, c1, 3, 3, 3, 3);
     }
 }
+#endif
 
 /* band_detect's block sums for S a multiple of 4, fused with the per-bin clip: the block's
  * sum is (lane 0 + lane 1) + (lane 2 + lane 3) of band_block, the scalar loop's adds
@@ -348,11 +355,14 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
             band_blocks4(r, s, muf, strong_s, nb, 4, P, C);
         else
             band_blocks4(r, s, muf, strong_s, nb, S, P, C);
-    } else if (S == 1 && q->grid1 &&
-               band_pass1(r, s, muf, strong_s, q->vmin_bits, n,
-                          (int32_t *)(void *)(q->val + n), C)) {
-        bounded = true; /* stride 1, every bin on the exact grid: P where needed, below */
-    } else
+    }
+#if SG_HAVE_V8
+    else if (S == 1 && q->grid1 &&
+             band_pass1(r, s, muf, strong_s, q->vmin_bits, n, (int32_t *)(void *)(q->val + n))) {
+        bounded = true; /* stride 1, every bin on the exact grid: P and C where needed, below */
+    }
+#endif
+    else
 #endif
     {
         /* per bin (a loop that vectorises), then block sums on 4 independent lanes (a
@@ -403,32 +413,36 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
      * i + WB == nb, only closes a run and is never on) */
     const size_t nw = nb - WB;
     uint8_t *restrict onv = (uint8_t *)(void *)q->val;
-#if defined(__GNUC__)
+#if SG_HAVE_V8
     if (bounded) {
-        /* a window whose bound U (band_pass1) is at most 1024 tw has a sum below tw: off.
-         * The others are tried 8 at a time, P computed as far as they need it. */
-        uint8_t *restrict cand = onv + n;
-        const int32_t *restrict U = (const int32_t *)(const void *)(q->val + n);
+        /* windows 4g .. 4g + 3 read bins 4g .. 4g + W + 2, blocks g .. g + W/4 of band_pass1:
+         * if these sum to at most 1024 tw, the windows' sums are below tw, all off. The
+         * others are tried, P and C computed as far as they need them. */
+        const int32_t *restrict B = (const int32_t *)(const void *)(q->val + n);
         const int32_t ut = (int32_t)floor(wk.tw * 1024.0);
-        for (size_t i = 0; i < nw; i++)
-            cand[i] = U[i + WB] - U[i] > ut;
-        unsigned pdone = 0; /* P[0 .. pdone] set */
-        for (size_t i0 = 0; i0 < nw; i0 += 8) {
-            const size_t i1 = i0 + 8 < nw ? i0 + 8 : nw;
-            uint64_t word = 0;
-            memcpy(&word, cand + i0, i1 - i0);
-            if (!word) {
-                memset(onv + i0, 0, i1 - i0);
+        const unsigned nblk = n / 4, K = W / 4 + 1;
+        int32_t bound = 0;
+        for (unsigned j = 0; j < K - 1; j++)
+            bound += B[j];
+        unsigned pdone = 0; /* P[0 .. pdone], C[0 .. pdone] set */
+        for (size_t i0 = 0; i0 < nw; i0 += 4) {
+            const unsigned g = (unsigned)(i0 / 4);
+            bound += g + K - 1 < nblk ? B[g + K - 1] : 0;
+            const int32_t here = bound;
+            bound -= B[g];
+            const size_t i1 = i0 + 4 < nw ? i0 + 4 : nw;
+            if (here <= ut) {
+                memset(onv + i0, 0, 4); /* onv holds 4 nfft bytes */
                 continue;
             }
             const unsigned last = (unsigned)(i1 - 1 + WB); /* the last P these windows read */
             if (last > pdone) {
                 const unsigned z = ((last + 7) & ~7u) < n ? (last + 7) & ~7u : n;
-                band_prefix_d(r, s, muf, strong_s, pdone, z, P);
+                band_prefix_d(r, s, muf, strong_s, pdone, z, P, C);
                 pdone = z;
             }
-            if (i1 - i0 == 8)
-                band_windows(P, C, i0, i0 + 8, &wk, onv);
+            if (i1 - i0 == 4)
+                band_windows(P, C, i0, i0 + 4, &wk, onv);
             else
                 band_windows(P, C, i0, i1, &wk, onv);
         }

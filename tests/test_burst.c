@@ -311,9 +311,9 @@ static void test_cells_exact(void **st)
 /* burstband_detect at a 1-bin stride as burst.h states it, one window at a time in the plain
  * scalar arithmetic: clipped bins (strong cells as the noise mean) summed in one double
  * chain, the window and quarter tests, runs closed into marks. s raised in place, pk[n] the
- * marks; returns the cells made hot. P and C the prefix sums. */
+ * marks; returns the cells made hot. P and C the prefix sums, onw[n - W] the windows on. */
 static unsigned ref_band1(const burstband *b, const float *r, float *s, float thr_s, float *pk,
-                          double *P, uint32_t *C)
+                          double *P, uint32_t *C, uint8_t *onw)
 {
     const unsigned n = b->n, W = b->W, h = W / 2, Q = W / 4, m = b->m;
     const float muf = (float)b->mu;
@@ -338,6 +338,7 @@ static unsigned ref_band1(const burstband *b, const float *r, float *s, float th
             on = full >= b->thr * W && C[i + W] - C[i] <= W / 10;
             for (unsigned j = 0; j < 4; j++)
                 on = on && P[i + (j + 1) * Q] - P[i + j * Q] >= need;
+            onw[i] = on;
         }
         double mean = (P[i + W] - P[i]) / W;
         if (on) {
@@ -374,8 +375,8 @@ static unsigned ref_band1(const burstband *b, const float *r, float *s, float th
 }
 
 /* The band detector at a 1-bin stride (the 200 Msps case: 40-bin windows at 1024 bins)
- * against ref_band1 bit for bit: raised sums, marks, hot count, strong-cell counts and the
- * prefix sums it computed, on random spectra with flat bands (some at the band edges of the
+ * against ref_band1 bit for bit: raised sums, marks, hot count, the windows on, and the prefix
+ * sums and strong-cell counts it computed, on random spectra with flat bands (some at the band edges of the
  * spectrum, some exactly at the threshold), NaN bins, strong cells, and frames with a bin
  * off the exact grid (tiny, -0, negative, -Inf: the scalar chain). */
 static void test_band_stride1(void **st)
@@ -388,6 +389,7 @@ static void test_band_stride1(void **st)
     static float r[NMAX], s[NMAX], s_ref[NMAX], pk_ref[NMAX];
     static double P[NMAX + 1];
     static uint32_t C[NMAX + 1];
+    static uint8_t on_ref[NMAX];
     for (unsigned c = 0; c < sizeof cs / sizeof cs[0]; c++) {
         const unsigned n = cs[c].n, W = cs[c].W;
         burstdet_cfg cfg;
@@ -399,7 +401,7 @@ static void test_band_stride1(void **st)
         assert_true(b.grid1); /* the vector path runs */
         rng = 0xba5d1000 + c;
         const float thr_s = 8.0f;
-        unsigned marked = 0, hot = 0, psums = 0;
+        unsigned marked = 0, hot = 0, psums = 0, csums = 0, ons = 0;
         const uint64_t unset = 0x7ff4000000dead00u; /* a NaN no sum of bins gives */
         for (unsigned f = 0; f < 400; f++) {
             /* 1-3 flat bands of random width and level, anywhere (edges included) */
@@ -428,22 +430,33 @@ static void test_band_stride1(void **st)
             if (odd >= 4)
                 r[(unsigned)(urand() * n)] = special[odd - 4];
             if (odd == 1 || odd == 2) { /* a band at the threshold: its windows' sums are
-                                         * the least float mean >= thr (1) or the one below */
+                                         * the least float mean >= thr (1) or the one below;
+                                         * 2 W wide, or W between zeros (one window) */
                 float x = (float)b.thr;
                 while ((double)x * W < b.thr * W)
                     x = nextafterf(x, 4.0f);
                 x = odd == 1 ? x : nextafterf(x, 0.0f);
-                unsigned a = (unsigned)(urand() * (n - 2 * W));
-                for (unsigned k = a; k < a + 2 * W; k++) {
-                    r[k] = x;
+                const unsigned w = f / 8 % 2 ? W : 2 * W;
+                const unsigned a = 8 + (unsigned)(urand() * (n - w - 16));
+                for (unsigned k = a - 8; k < a + w + 8; k++) {
+                    r[k] = k < a || k >= a + w ? 0.0f : x;
                     s[k] = 0;
                 }
             }
-            for (unsigned k = 0; k <= n; k++) /* unset: where no window needs P */
+            for (unsigned k = 0; k <= n; k++) { /* unset: where no window needs them */
                 memcpy(&b.pre[k], &unset, sizeof unset);
+                b.cnt[k] = UINT32_MAX;
+            }
             memcpy(s_ref, s, n * sizeof *s);
-            unsigned want = ref_band1(&b, r, s_ref, thr_s, pk_ref, P, C);
+            unsigned want = ref_band1(&b, r, s_ref, thr_s, pk_ref, P, C, on_ref);
             unsigned got = burstband_detect(&b, r, s, thr_s);
+            const uint8_t *on = (const uint8_t *)b.val; /* burst_band.c: the window bytes */
+            for (unsigned i = 0; i < n - W; i++) {
+                if (on[i] != on_ref[i])
+                    fail_msg("case %u frame %u window %u: on %u, want %u", c, f, i, on[i],
+                             on_ref[i]);
+                ons += on[i];
+            }
             if (got != want || memcmp(s, s_ref, n * sizeof *s))
                 fail_msg("case %u frame %u: %u cells raised, want %u (or different ones)", c, f,
                          got, want);
@@ -452,9 +465,10 @@ static void test_band_stride1(void **st)
                     fail_msg("case %u frame %u bin %u: mark %a, want %a", c, f, k, b.pk[k],
                              pk_ref[k]);
             for (unsigned k = 0; k <= n; k++) {
-                if (C[k] != b.cnt[k])
+                if (b.cnt[k] != UINT32_MAX && C[k] != b.cnt[k])
                     fail_msg("case %u frame %u: strong cells before bin %u: %u, want %u", c, f,
                              k, b.cnt[k], C[k]);
+                csums += b.cnt[k] != UINT32_MAX;
                 if (!memcmp(&b.pre[k], &unset, sizeof unset))
                     continue;
                 psums++;
@@ -470,8 +484,8 @@ static void test_band_stride1(void **st)
         }
         /* the frames exercised the detector: bands found, cells raised */
         assert_true(marked > 40);
-        assert_true(hot > 100);
-        assert_true(psums > 100 * n); /* and the prefix sums they needed */
+        assert_true(hot > 100 && ons > 1000);
+        assert_true(psums > 100 * n && csums > 100 * n); /* and the sums they needed */
         burstband_free(&b);
     }
 }
