@@ -212,6 +212,23 @@ band_pass1(const float *r, const float *s, float muf, float strong_s, int32_t vm
     return !(((off[0] | off[1]) | (off[2] | off[3])) | ((off[4] | off[5]) | (off[6] | off[7])));
 }
 
+/* cand[g] for the ng groups of 4 windows from 4g: whether the sum of blocks g .. g + K - 1
+ * of B (nblk of them; the bins windows 4g .. 4g + 3 read) exceeds ut. Out of line: in
+ * burstband_detect its running sum would live on the stack. */
+static __attribute__((noinline)) void band_groups(const int32_t *restrict B, unsigned nblk,
+                                                  unsigned K, unsigned ng, int32_t ut,
+                                                  uint8_t *restrict cand)
+{
+    int32_t bound = 0;
+    for (unsigned j = 0; j + 1 < K; j++)
+        bound += B[j];
+    for (unsigned g = 0; g < ng; g++) {
+        bound += g + K - 1 < nblk ? B[g + K - 1] : 0;
+        cand[g] = bound > ut;
+        bound -= B[g];
+    }
+}
+
 /* The prefix sums P[a + 1 .. z] of the clipped bins a .. z - 1 and the strong-cell counts
  * C[a + 1 .. z] (a, z multiples of 8, P[a] and C[a] set), where band_pass1 found the sums
  * exact: in vectors, from P[a] and C[a]. */
@@ -419,22 +436,24 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
          * if these sum to at most 1024 tw, the windows' sums are below tw, all off. The
          * others are tried, P and C computed as far as they need them. */
         const int32_t *restrict B = (const int32_t *)(const void *)(q->val + n);
-        const int32_t ut = (int32_t)floor(wk.tw * 1024.0);
-        const unsigned nblk = n / 4, K = W / 4 + 1;
-        int32_t bound = 0;
-        for (unsigned j = 0; j < K - 1; j++)
-            bound += B[j];
+        const unsigned ng = (unsigned)((nw + 3) / 4);
+        uint8_t *restrict cand = onv + n; /* per group; onv holds 4 nfft bytes */
+        band_groups(B, n / 4, W / 4 + 1, ng, (int32_t)floor(wk.tw * 1024.0), cand);
+        memset(onv, 0, nw);
         unsigned pdone = 0; /* P[0 .. pdone], C[0 .. pdone] set */
-        for (size_t i0 = 0; i0 < nw; i0 += 4) {
-            const unsigned g = (unsigned)(i0 / 4);
-            bound += g + K - 1 < nblk ? B[g + K - 1] : 0;
-            const int32_t here = bound;
-            bound -= B[g];
-            const size_t i1 = i0 + 4 < nw ? i0 + 4 : nw;
-            if (here <= ut) {
-                memset(onv + i0, 0, 4); /* onv holds 4 nfft bytes */
-                continue;
+        for (unsigned g = 0; g < ng; g++) {
+            while (g + 8 <= ng) { /* most groups are ruled out: skip them 8 at a time */
+                uint64_t word;
+                memcpy(&word, cand + g, sizeof word);
+                if (word)
+                    break;
+                g += 8;
             }
+            while (g < ng && !cand[g])
+                g++;
+            if (g >= ng)
+                break;
+            const size_t i0 = 4 * (size_t)g, i1 = i0 + 4 < nw ? i0 + 4 : nw;
             const unsigned last = (unsigned)(i1 - 1 + WB); /* the last P these windows read */
             if (last > pdone) {
                 const unsigned z = ((last + 7) & ~7u) < n ? (last + 7) & ~7u : n;
