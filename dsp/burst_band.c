@@ -169,9 +169,10 @@ band_clip4(const float *r, const float *s, unsigned k, band_v4f mu4, band_v4f st
 }
 
 #if SG_HAVE_V8
-/* Stride 1 (burstband.grid1), pass 1 over all bins: B[j] = the sum of u = trunc(1024 v) + 1
- * > 1024 v over the clipped bins v of block 4j .. 4j + 3 (exact in int32: an upper bound of
- * the window sums, with which burstband_detect rules windows out). Returns whether every
+/* Stride 1 (burstband.grid1), pass 1 over all bins: B[j + 1] - B[j] = the sum of
+ * u = trunc(1024 v) + 1 > 1024 v over the clipped bins v of block 4j .. 4j + 3 (prefix sums,
+ * exact in int32: upper bounds of the window sums, with which burstband_detect rules windows
+ * out). Returns whether every
  * clipped bin is 0 or at least the float of vmin_bits (so a multiple of 2^-f,
  * burstband_init): then every partial sum of the bins is a double, no add of the scalar
  * chain P[j + 1] = P[j] + v[j] rounds, and any order of the adds gives its sums bit for bit
@@ -189,7 +190,8 @@ band_pass1(const float *r, const float *s, float muf, float strong_s, int32_t vm
     const sg_v8i vmin8 = {vmin_bits, vmin_bits, vmin_bits, vmin_bits,
                           vmin_bits, vmin_bits, vmin_bits, vmin_bits};
     const sg_v8i zi = {0, 0, 0, 0, 0, 0, 0, 0}, one = {1, 1, 1, 1, 1, 1, 1, 1};
-    sg_v8i off = zi;
+    sg_v8i off = zi, carry = zi;
+    B[0] = 0;
     for (unsigned k = 0; k < n; k += 32) { /* n: a power of two >= 32 */
         sg_v8i u[4];
         for (unsigned b = 0; b < 4; b++) {
@@ -204,29 +206,29 @@ band_pass1(const float *r, const float *s, float muf, float strong_s, int32_t vm
             /* v >= 0 on the grid (0 where it is not: B is then unused) */
             u[b] = __builtin_convertvector((sg_v8f)(xi & g) * sc8, sg_v8i) + one;
         }
-        /* lane l of h: the 4-bin sums of blocks 2b (l < 4) and 2b + 1 of u[l % 4] */
+        /* lane l of h: the 4-bin sums of blocks 2b (l < 4) and 2b + 1 of u[l % 4]; in
+         * order, then their prefix sums */
         sg_v8i h = SG_HADD8(SG_HADD8(u[0], u[1]), SG_HADD8(u[2], u[3]));
         h = __builtin_shuffle(h, (sg_v8i){0, 4, 1, 5, 2, 6, 3, 7});
-        memcpy(B + k / 4, &h, sizeof h);
+        h += __builtin_shuffle(h, zi, (sg_v8i){8, 0, 1, 2, 3, 4, 5, 6});
+        h += __builtin_shuffle(h, zi, (sg_v8i){8, 8, 0, 1, 2, 3, 4, 5});
+        h += __builtin_shuffle(h, zi, (sg_v8i){8, 8, 8, 8, 0, 1, 2, 3}) + carry;
+        memcpy(B + k / 4 + 1, &h, sizeof h);
+        carry = __builtin_shuffle(h, (sg_v8i){7, 7, 7, 7, 7, 7, 7, 7});
     }
     return !(((off[0] | off[1]) | (off[2] | off[3])) | ((off[4] | off[5]) | (off[6] | off[7])));
 }
 
-/* cand[g] for the ng groups of 4 windows from 4g: whether the sum of blocks g .. g + K - 1
- * of B (nblk of them; the bins windows 4g .. 4g + 3 read) exceeds ut. Out of line: in
- * burstband_detect its running sum would live on the stack. */
-static __attribute__((noinline)) void band_groups(const int32_t *restrict B, unsigned nblk,
-                                                  unsigned K, unsigned ng, int32_t ut,
+/* cand[g] for the ng groups of 4 windows from 4g: whether blocks g .. g + K - 1 (the bins
+ * windows 4g .. 4g + 3 read; prefix sums B of band_pass1) sum to more than ut; g + K is at
+ * most nfft / 4 (ng = (nfft - W) / 4, K = W / 4 + 1).
+ * Out of line: in burstband_detect its loop would keep its counters on the stack. */
+static __attribute__((noinline)) void band_groups(const int32_t *restrict B, unsigned K,
+                                                  unsigned ng, int32_t ut,
                                                   uint8_t *restrict cand)
 {
-    int32_t bound = 0;
-    for (unsigned j = 0; j + 1 < K; j++)
-        bound += B[j];
-    for (unsigned g = 0; g < ng; g++) {
-        bound += g + K - 1 < nblk ? B[g + K - 1] : 0;
-        cand[g] = bound > ut;
-        bound -= B[g];
-    }
+    for (unsigned g = 0; g < ng; g++) /* it vectorises */
+        cand[g] = B[g + K] - B[g] > ut;
 }
 
 /* The prefix sums P[a + 1 .. z] of the clipped bins a .. z - 1 and the strong-cell counts
@@ -436,9 +438,9 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
          * if these sum to at most 1024 tw, the windows' sums are below tw, all off. The
          * others are tried, P and C computed as far as they need them. */
         const int32_t *restrict B = (const int32_t *)(const void *)(q->val + n);
-        const unsigned ng = (unsigned)((nw + 3) / 4);
+        const unsigned ng = (unsigned)((nw + 3) / 4); /* nw / 4: W a multiple of 4 */
         uint8_t *restrict cand = onv + n; /* per group; onv holds 4 nfft bytes */
-        band_groups(B, n / 4, W / 4 + 1, ng, (int32_t)floor(wk.tw * 1024.0), cand);
+        band_groups(B, W / 4 + 1, ng, (int32_t)floor(wk.tw * 1024.0), cand);
         memset(onv, 0, nw);
         unsigned pdone = 0; /* P[0 .. pdone], C[0 .. pdone] set */
         for (unsigned g = 0; g < ng; g++) {
