@@ -314,6 +314,21 @@ band_blocks4(const float *r, const float *s, float muf, float strong_s, unsigned
 }
 #endif
 
+/* The first of b[i .. end - 1] that is not 0, else end: zeros skipped 8 at a time. */
+static inline size_t band_next(const uint8_t *b, size_t i, size_t end)
+{
+    while (i + 8 <= end) {
+        uint64_t word;
+        memcpy(&word, b + i, sizeof word);
+        if (word)
+            break;
+        i += 8;
+    }
+    while (i < end && !b[i])
+        i++;
+    return i;
+}
+
 /* The window test's constants (burstband_detect) */
 typedef struct {
     double tw, tq, muW, muQ, gq; /* thr W, t Q / 2, mu W, mu Q, BAND_FLAT / 4 */
@@ -444,15 +459,7 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
         memset(onv, 0, nw);
         unsigned pdone = 0; /* P[0 .. pdone], C[0 .. pdone] set */
         for (unsigned g = 0; g < ng; g++) {
-            while (g + 8 <= ng) { /* most groups are ruled out: skip them 8 at a time */
-                uint64_t word;
-                memcpy(&word, cand + g, sizeof word);
-                if (word)
-                    break;
-                g += 8;
-            }
-            while (g < ng && !cand[g])
-                g++;
+            g = (unsigned)band_next(cand, g, ng); /* most groups are ruled out */
             if (g >= ng)
                 break;
             const size_t i0 = 4 * (size_t)g, i1 = i0 + 4 < nw ? i0 + 4 : nw;
@@ -474,16 +481,8 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
     long run = -1; /* first centre (bin) of the current run */
     double pk = 0;
     for (unsigned i = 0; i + WB <= nb; i++) { /* window [i S, i S + W), centre i S + h */
-        if (run < 0) { /* most windows are off: skip them 8 at a time */
-            while (i + 8 <= nw) {
-                uint64_t word;
-                memcpy(&word, onv + i, sizeof word);
-                if (word)
-                    break;
-                i += 8;
-            }
-            while (i < nw && !onv[i])
-                i++;
+        if (run < 0) { /* most windows are off */
+            i = (unsigned)band_next(onv, i, nw);
             if (i >= nw)
                 break;
         }
