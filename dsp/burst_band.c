@@ -152,6 +152,19 @@ typedef double band_v4d __attribute__((vector_size(32)));
         (x) += __builtin_shufflevector((x), (z), 4, 5, 0, 1);                 \
     } while (0)
 
+/* dst[0 .. 7] = carry + the inclusive prefix sums of x0, x1 (8 values); carry += their sum
+ * (exact sums: any order of the adds). */
+#define BAND_SCAN8(x0, x1, carry, z, dst)                                     \
+    do {                                                                      \
+        BAND_SCAN4(x0, z);                                                    \
+        BAND_SCAN4(x1, z);                                                    \
+        (x1) += __builtin_shufflevector((x0), (x0), 3, 3, 3, 3);              \
+        __typeof__(x0) o0_ = (x0) + (carry), o1_ = (x1) + (carry);            \
+        memcpy((dst), &o0_, sizeof o0_);                                      \
+        memcpy((dst) + 4, &o1_, sizeof o1_);                                  \
+        (carry) += __builtin_shufflevector((x1), (x1), 3, 3, 3, 3);           \
+    } while (0)
+
 /* The clipped bins of 4 bins from k (band_block's select) into *v, their strong flags
  * (-1) into *st. */
 static inline __attribute__((always_inline)) void
@@ -251,21 +264,9 @@ band_prefix_d(const float *r, const float *s, float muf, float strong_s, unsigne
         band_clip4(r, s, k + 4, mu4, st4, &v1, &s1);
         band_v4d d0 = __builtin_convertvector(v0, band_v4d);
         band_v4d d1 = __builtin_convertvector(v1, band_v4d);
-        BAND_SCAN4(d0, zd);
-        BAND_SCAN4(d1, zd);
-        d1 += __builtin_shufflevector(d0, d0, 3, 3, 3, 3);
-        band_v4d p0 = d0 + carry, p1 = d1 + carry;
-        memcpy(P + k + 1, &p0, sizeof p0);
-        memcpy(P + k + 5, &p1, sizeof p1);
-        carry += __builtin_shufflevector(d1, d1, 3, 3, 3, 3);
+        BAND_SCAN8(d0, d1, carry, zd, P + k + 1);
         band_v4i c0 = -s0, c1 = -s1;
-        BAND_SCAN4(c0, zi);
-        BAND_SCAN4(c1, zi);
-        c1 += __builtin_shufflevector(c0, c0, 3, 3, 3, 3);
-        band_v4i q0 = c0 + ccarry, q1 = c1 + ccarry;
-        memcpy(C + k + 1, &q0, sizeof q0);
-        memcpy(C + k + 5, &q1, sizeof q1);
-        ccarry += __builtin_shufflevector(c1, c1, 3, 3, 3, 3);
+        BAND_SCAN8(c0, c1, ccarry, zi, C + k + 1);
     }
 }
 #endif
