@@ -13,7 +13,8 @@
 #include "sg_simd.h"
 
 /* The per-frame loops of burst.c and burst_band.c are also built for AVX2 (sg_simd.h):
- * element-wise loops and the fixed 4-lane block sums only, the same results bit for bit. */
+ * element-wise loops, the fixed 4-lane block sums and, at stride 1, sums that are exact in
+ * any order (burst_band.c) only: the same results bit for bit. */
 #define BURST_CLONES SG_AVX2_CLONES
 
 typedef struct {
