@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "sg_json.h"
+#include "sg_simd.h" /* SG_AVX2_CLONES */
 #include "sg_types.h" /* CMPLXF */
 
 static const char *const type_names[SIGMF_TYPE_COUNT_] = {"cf32_le", "cf32_be", "ci16_le",
@@ -96,14 +97,16 @@ decode_cf32(const unsigned char *restrict p, size_t n, bool be, uint32_t *restri
     return bad;
 }
 
-/* not inlined: inside sigmf_decode the restrict promise is lost and the loop stays scalar */
-__attribute__((noinline)) static size_t decode_cf32_le(const unsigned char *restrict p, size_t n, uint32_t *restrict o)
+/* not inlined: inside sigmf_decode the restrict promise is lost and the loop stays scalar.
+ * The decoders are built for AVX2 too (sg_simd.h): the conversions are exact (an integer to
+ * float, a power-of-two scale; cu8's one subtraction and division are IEEE operations in
+ * either width), so both copies give the same floats bit for bit. */
+SG_AVX2_CLONES __attribute__((noinline)) static size_t decode_cf32_le(const unsigned char *restrict p, size_t n, uint32_t *restrict o)
 {
     return decode_cf32(p, n, false, o);
 }
 
-/* not inlined: inside sigmf_decode the restrict promise is lost and the loop stays scalar */
-__attribute__((noinline)) static size_t decode_cf32_be(const unsigned char *restrict p, size_t n, uint32_t *restrict o)
+SG_AVX2_CLONES __attribute__((noinline)) static size_t decode_cf32_be(const unsigned char *restrict p, size_t n, uint32_t *restrict o)
 {
     return decode_cf32(p, n, true, o);
 }
@@ -125,22 +128,22 @@ __attribute__((noinline)) static size_t decode_cf32_be(const unsigned char *rest
 #define CI8(k) ((float)(int8_t)p[k] * (1.0f / 128.0f))
 #define CU8(k) (((float)p[k] - 127.5f) / 127.5f)
 
-static void decode_ci16_le(const unsigned char *restrict p, size_t m, float *restrict o)
+SG_AVX2_CLONES static void decode_ci16_le(const unsigned char *restrict p, size_t m, float *restrict o)
 {
     DECODE_LOOP(m, CI16_LE);
 }
 
-static void decode_ci16_be(const unsigned char *restrict p, size_t m, float *restrict o)
+SG_AVX2_CLONES static void decode_ci16_be(const unsigned char *restrict p, size_t m, float *restrict o)
 {
     DECODE_LOOP(m, CI16_BE);
 }
 
-static void decode_ci8(const unsigned char *restrict p, size_t m, float *restrict o)
+SG_AVX2_CLONES static void decode_ci8(const unsigned char *restrict p, size_t m, float *restrict o)
 {
     DECODE_LOOP(m, CI8);
 }
 
-static void decode_cu8(const unsigned char *restrict p, size_t m, float *restrict o)
+SG_AVX2_CLONES static void decode_cu8(const unsigned char *restrict p, size_t m, float *restrict o)
 {
     DECODE_LOOP(m, CU8);
 }
