@@ -67,6 +67,24 @@ static inline uint32_t u32_at(const unsigned char *s, bool be)
 #endif
 }
 
+/* A 16-bit sample component: one 2-byte load (and a byte swap for the other order), which
+ * the vectorised loop turns into one widening load; the two byte loads and the shift-or
+ * it replaces took twice as long per sample (bench/README.md, branch p-sens). */
+static inline int16_t i16_at(const unsigned char *s, bool be)
+{
+#if defined(__BYTE_ORDER__) && defined(__GNUC__)
+    uint16_t u;
+    memcpy(&u, s, sizeof u);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (int16_t)(be ? __builtin_bswap16(u) : u);
+#else
+    return (int16_t)(be ? u : __builtin_bswap16(u));
+#endif
+#else
+    return (int16_t)(uint16_t)(be ? s[0] << 8 | s[1] : s[1] << 8 | s[0]);
+#endif
+}
+
 /* be is a constant in each caller (inlined), so the loop has no test of it. One pass
  * copies the components and notes whether any is Inf/NaN (exponent all ones); only then
  * a second pass zeroes those samples (both components) and counts them. */
@@ -98,9 +116,9 @@ decode_cf32(const unsigned char *restrict p, size_t n, bool be, uint32_t *restri
 }
 
 /* not inlined: inside sigmf_decode the restrict promise is lost and the loop stays scalar.
- * The decoders are built for AVX2 too (sg_simd.h): the conversions are exact (an integer to
- * float, a power-of-two scale; cu8's one subtraction and division are IEEE operations in
- * either width), so both copies give the same floats bit for bit. */
+ * Built for AVX2 too (sg_simd.h): a copy with a byte swap gives the same bits in either
+ * width, and the AVX2 byte shuffle makes cf32_be ~2.5x faster; the integer formats stay
+ * SSE2 only (their AVX2 copies were no faster, ci16 slower: bench/README.md, p-sens). */
 SG_AVX2_CLONES __attribute__((noinline)) static size_t decode_cf32_le(const unsigned char *restrict p, size_t n, uint32_t *restrict o)
 {
     return decode_cf32(p, n, false, o);
@@ -123,27 +141,27 @@ SG_AVX2_CLONES __attribute__((noinline)) static size_t decode_cf32_be(const unsi
             o[k] = CONV(k);                         \
     } while (0)
 
-#define CI16_LE(k) ((float)(int16_t)(uint16_t)(p[2 * (k)] | p[2 * (k) + 1] << 8) * (1.0f / 32768.0f))
-#define CI16_BE(k) ((float)(int16_t)(uint16_t)(p[2 * (k)] << 8 | p[2 * (k) + 1]) * (1.0f / 32768.0f))
+#define CI16_LE(k) ((float)i16_at(p + 2 * (k), false) * (1.0f / 32768.0f))
+#define CI16_BE(k) ((float)i16_at(p + 2 * (k), true) * (1.0f / 32768.0f))
 #define CI8(k) ((float)(int8_t)p[k] * (1.0f / 128.0f))
 #define CU8(k) (((float)p[k] - 127.5f) / 127.5f)
 
-SG_AVX2_CLONES static void decode_ci16_le(const unsigned char *restrict p, size_t m, float *restrict o)
+static void decode_ci16_le(const unsigned char *restrict p, size_t m, float *restrict o)
 {
     DECODE_LOOP(m, CI16_LE);
 }
 
-SG_AVX2_CLONES static void decode_ci16_be(const unsigned char *restrict p, size_t m, float *restrict o)
+static void decode_ci16_be(const unsigned char *restrict p, size_t m, float *restrict o)
 {
     DECODE_LOOP(m, CI16_BE);
 }
 
-SG_AVX2_CLONES static void decode_ci8(const unsigned char *restrict p, size_t m, float *restrict o)
+static void decode_ci8(const unsigned char *restrict p, size_t m, float *restrict o)
 {
     DECODE_LOOP(m, CI8);
 }
 
-SG_AVX2_CLONES static void decode_cu8(const unsigned char *restrict p, size_t m, float *restrict o)
+static void decode_cu8(const unsigned char *restrict p, size_t m, float *restrict o)
 {
     DECODE_LOOP(m, CU8);
 }

@@ -196,7 +196,7 @@ static void test_roundtrip_all_types(void **state)
  * vector loops' blocks and every tail) and from an odd byte address: random bytes, so every
  * code of ci8/cu8/ci16 occurs; cf32 with some Inf/NaN components (those samples become 0
  * and are counted). The samples after n are not written. Run on an AVX2 machine this
- * checks the AVX2 copy of the decoders, which the dispatcher picks there. */
+ * checks the AVX2 copy of the cf32 decoders, which the dispatcher picks there. */
 static float def_value(sigmf_datatype t, const unsigned char *p, size_t k, uint32_t *bits)
 {
     switch (t) {
