@@ -192,6 +192,91 @@ static void test_roundtrip_all_types(void **state)
     }
 }
 
+/* sigmf_decode against each format's definition, bit for bit, at every length 0..80 (the
+ * vector loops' blocks and every tail) and from an odd byte address: random bytes, so every
+ * code of ci8/cu8/ci16 occurs; cf32 with some Inf/NaN components (those samples become 0
+ * and are counted). The samples after n are not written. Run on an AVX2 machine this
+ * checks the AVX2 copy of the cf32 decoders, which the dispatcher picks there. */
+static float def_value(sigmf_datatype t, const unsigned char *p, size_t k, uint32_t *bits)
+{
+    switch (t) {
+    case SIGMF_CF32_LE:
+    case SIGMF_CF32_BE: {
+        const unsigned char *q = p + 4 * k;
+        *bits = t == SIGMF_CF32_LE
+                    ? (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24
+                    : (uint32_t)q[3] | (uint32_t)q[2] << 8 | (uint32_t)q[1] << 16 | (uint32_t)q[0] << 24;
+        float f;
+        memcpy(&f, bits, sizeof f);
+        return f;
+    }
+    case SIGMF_CI16_LE:
+        return (float)(int16_t)(p[2 * k] | p[2 * k + 1] << 8) / 32768.0f;
+    case SIGMF_CI16_BE:
+        return (float)(int16_t)(p[2 * k] << 8 | p[2 * k + 1]) / 32768.0f;
+    case SIGMF_CI8:
+        return (float)(int8_t)p[k] / 128.0f;
+    default:
+        return ((float)p[k] - 127.5f) / 127.5f;
+    }
+}
+
+static void test_decode_definition(void **state)
+{
+    (void)state;
+    enum { NMAX = 80 };
+    static unsigned char buf[NMAX * 8 + 1];
+    static float complex out[NMAX + 1];
+    uint32_t rng = 12345;
+    for (int t = 0; t < SIGMF_TYPE_COUNT_; t++) {
+        size_t sb = sigmf_sample_bytes((sigmf_datatype)t);
+        for (size_t n = 0; n <= NMAX; n++) {
+            unsigned char *p = buf + 1; /* odd address: no alignment assumed */
+            for (size_t i = 0; i < n * sb; i++) {
+                rng = rng * 1664525u + 1013904223u;
+                p[i] = (unsigned char)(rng >> 24);
+            }
+            if (sb == 8) /* cf32: mostly finite values, a few Inf/NaN components */
+                for (size_t k = 0; k < 2 * n; k++) {
+                    rng = rng * 1664525u + 1013904223u;
+                    unsigned char *q = p + 4 * k, hi = (rng >> 28) == 0 ? 0x7f : 0x3f;
+                    unsigned char ex = (rng >> 28) == 0 ? 0x80 | q[2] : q[2];
+                    if (t == SIGMF_CF32_LE) {
+                        q[3] = (unsigned char)((q[3] & 0x80) | hi);
+                        q[2] = ex;
+                    } else {
+                        q[0] = (unsigned char)((q[0] & 0x80) | hi);
+                        q[1] = ex;
+                    }
+                }
+            for (size_t i = 0; i <= NMAX; i++)
+                out[i] = CMPLXF(-7.0f, -7.0f);
+            size_t bad = sigmf_decode((sigmf_datatype)t, p, n, out);
+            size_t want_bad = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint32_t br = 0, bi = 0;
+                float re = def_value((sigmf_datatype)t, p, 2 * i, &br);
+                float im = def_value((sigmf_datatype)t, p, 2 * i + 1, &bi);
+                if (sb == 8 && (!isfinite(re) || !isfinite(im))) {
+                    re = im = 0;
+                    want_bad++;
+                }
+                float gr = crealf(out[i]), gi = cimagf(out[i]);
+                if (memcmp(&gr, &re, sizeof re) || memcmp(&gi, &im, sizeof im))
+                    fail_msg("%s n %zu sample %zu: (%a, %a), definition (%a, %a)",
+                             sigmf_datatype_name((sigmf_datatype)t), n, i, gr, gi, re, im);
+            }
+            if (bad != want_bad)
+                fail_msg("%s n %zu: %zu bad counted, %zu in the input",
+                         sigmf_datatype_name((sigmf_datatype)t), n, bad, want_bad);
+            for (size_t i = n; i <= NMAX; i++)
+                if (out[i] != CMPLXF(-7.0f, -7.0f))
+                    fail_msg("%s n %zu: sample %zu written", sigmf_datatype_name((sigmf_datatype)t),
+                             n, i);
+        }
+    }
+}
+
 static void test_missing_rate(void **state)
 {
     (void)state;
@@ -616,7 +701,7 @@ int main(void)
         cmocka_unit_test(test_realtime_pacing),     cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_datetime_edges),    cmocka_unit_test(test_realtime_clock_jump),
         cmocka_unit_test(test_many_annotations),    cmocka_unit_test(test_record_killed),
-        cmocka_unit_test(test_record_write_failure),
+        cmocka_unit_test(test_record_write_failure), cmocka_unit_test(test_decode_definition),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
