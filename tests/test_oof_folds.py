@@ -131,31 +131,36 @@ def check_recalibrated():
         check(numpy.allclose(got, want, atol=2e-5), f"recalibrated: {got} vs {want}")
 
 
-SCORE_TEXT = """clip IR_DRONE_001 train frames 300 drone_reports 250 on_drone 240 first_s 0.10 first_drone_s 0.50 blobs_dropped 0 tracklets_dropped 0
-clip IR_BIRD_002 val frames 200 drone_reports 7 on_drone 0 first_s 0.20 first_drone_s -1.00 blobs_dropped 0 tracklets_dropped 0
-clip IR_DRONE_003 calib frames 100 drone_reports 0 on_drone 0 first_s -1.00 first_drone_s -1.00 blobs_dropped 0 tracklets_dropped 0
-split list seed 1 clips 3 model m.json drone_min_conf 0.50
-== visible (V): 0 frames
-recall 0.000 (0/0 drone frames)  precision 0.000 (0/0 drone reports)  false_drone_per_frame 0.000 (0 in 0 drone-free frames)
-first_detection_s mean 0.00 max 0.00 (0 clips, 0 never)  first_drone_report_s (drone clips) mean 0.00 max 0.00 (0 clips, 0 never)
-confusion (rows truth, columns published):
-                 drone       bird   airplane helicopter    clutter  uncertain
-drone                0          0          0          0          0          0
-bird                 0          0          0          0          0          0
-airplane             0          0          0          0          0          0
-helicopter           0          0          0          0          0          0
-clutter              0          0          0          0          0          0
-== thermal (IR): 600 frames
-recall 0.600 (240/400 drone frames)  precision 0.933 (240/257 drone reports)  false_drone_per_frame 0.035 (7 in 200 drone-free frames)
-first_detection_s mean 0.15 max 0.20 (2 clips, 1 never)  first_drone_report_s (drone clips) mean 0.50 max 0.50 (1 clips, 1 never)
-confusion (rows truth, columns published):
-                 drone       bird   airplane helicopter    clutter  uncertain
-drone              240          1          2          3          4          5
-bird                 7         60          0          0          1          0
-airplane             0          0          0          0          0          0
-helicopter           0          0          0          0          0          0
-clutter             10          0          0          0        900          2
-"""
+def score_section(head, figures, first, conf):
+    """One modality's section of sg_camscore's summary (print_score's format)."""
+    rows = "".join(f"{t:<11}" + "".join(f" {v:10d}" for v in r) + "\n"
+                   for t, r in zip(("drone", "bird", "airplane", "helicopter", "clutter"), conf))
+    return (f"== {head}\n{figures}\n{first}\nconfusion (rows truth, columns published):\n"
+            f"{'':11}" + "".join(f" {c:>10}" for c in ("drone", "bird", "airplane", "helicopter",
+                                                      "clutter", "uncertain")) + "\n" + rows)
+
+
+SCORE_TEXT = (
+    "clip IR_DRONE_001 train frames 300 drone_reports 250 on_drone 240 first_s 0.10 "
+    "first_drone_s 0.50 blobs_dropped 0 tracklets_dropped 0\n"
+    "clip IR_BIRD_002 val frames 200 drone_reports 7 on_drone 0 first_s 0.20 "
+    "first_drone_s -1.00 blobs_dropped 0 tracklets_dropped 0\n"
+    "clip IR_DRONE_003 calib frames 100 drone_reports 0 on_drone 0 first_s -1.00 "
+    "first_drone_s -1.00 blobs_dropped 0 tracklets_dropped 0\n"
+    "split list seed 1 clips 3 model m.json drone_min_conf 0.50\n"
+    + score_section("visible (V): 0 frames",
+                    "recall 0.000 (0/0 drone frames)  precision 0.000 (0/0 drone reports)  "
+                    "false_drone_per_frame 0.000 (0 in 0 drone-free frames)",
+                    "first_detection_s mean 0.00 max 0.00 (0 clips, 0 never)  "
+                    "first_drone_report_s (drone clips) mean 0.00 max 0.00 (0 clips, 0 never)",
+                    [[0] * 6] * 5)
+    + score_section("thermal (IR): 600 frames",
+                    "recall 0.600 (240/400 drone frames)  precision 0.933 (240/257 drone "
+                    "reports)  false_drone_per_frame 0.035 (7 in 200 drone-free frames)",
+                    "first_detection_s mean 0.15 max 0.20 (2 clips, 1 never)  "
+                    "first_drone_report_s (drone clips) mean 0.50 max 0.50 (1 clips, 1 never)",
+                    [[240, 1, 2, 3, 4, 5], [7, 60, 0, 0, 1, 0], [0] * 6, [0] * 6,
+                     [10, 0, 0, 0, 900, 2]]))
 
 
 def check_parse_score():
