@@ -191,9 +191,10 @@ int camera_det_to_meas(const camera_cfg *cfg, const camgeom *g, const skydet_det
 const char *camera_model_path(const camera_cfg *cfg);
 
 /* class_smooth in force: cfg->class_smooth when set (> 0), else the modality's default,
- * CAMERA_CLASS_SMOOTH_VISIBLE or CAMERA_CLASS_SMOOTH_THERMAL (chosen on the calib clips,
- * docs/camera.md). */
-#define CAMERA_CLASS_SMOOTH_VISIBLE 45
+ * CAMERA_CLASS_SMOOTH_VISIBLE or CAMERA_CLASS_SMOOTH_THERMAL (visible: chosen by rule 1'
+ * on the out-of-fold rows of all 120 visible clips, docs/camera.md "cam-all"; thermal:
+ * the same rule kept the default). */
+#define CAMERA_CLASS_SMOOTH_VISIBLE 90
 #define CAMERA_CLASS_SMOOTH_THERMAL 1000
 int camera_class_smooth(const camera_cfg *cfg);
 

@@ -5,7 +5,8 @@
  *     order, disjoint, seed-dependent; on the real index (when present) the documented
  *     140 / 34 / 66 clips;
  *   - index and label files: fields parsed, per-frame box ranges, malformed files refused
- *     naming the file and line;
+ *     naming the file and line; the --clip-list file (exactly the named clips, bad names
+ *     refused naming file, line and clip);
  *   - matching: the grown box's edges to the pixel, the nearest centre among two boxes,
  *     the fragment zone of --breakdown;
  *   - per-frame counting on a drone clip whose detection hits, is another class, is
@@ -330,6 +331,54 @@ static void test_real_index_split(void **state)
     assert_int_equal(va_drone[1], 15);
     assert_int_equal(va_other[0], 18);
     assert_int_equal(va_other[1], 18);
+}
+
+/* --clip-list: exactly the named clips; comments, blank lines, spaces and CRs skipped; a
+ * name not in the index, a name given twice, an over-long line, an empty list and a
+ * missing file refused naming the file (and line and clip). */
+static void test_clip_list(void **state)
+{
+    (void)state;
+    put("index.csv", "clip,sensor,class,distance_bin,frames\n"
+                     "V_DRONE_A00,V,drone,close,300\nV_DRONE_A01,V,drone,close,300\n"
+                     "IR_BIRD_B0,IR,bird,distant,150\nV_BIRD_A02,V,bird,medium,300\n");
+    camscore_clip cl[4];
+    int n;
+    sg_errinfo e = {0};
+    assert_int_equal(camscore_load_index(dir, 1, cl, 4, &n, &e), SG_OK);
+    bool sel[4];
+    char p[300], want[400];
+    snprintf(p, sizeof p, "%s/list.txt", dir);
+    put("list.txt", "# fold 2\n  V_DRONE_A01 \r\n\nIR_BIRD_B0\n");
+    assert_int_equal(camscore_load_clip_list(p, cl, n, sel, &e), SG_OK);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(sel[i], !strcmp(cl[i].name, "V_DRONE_A01") ||
+                                     !strcmp(cl[i].name, "IR_BIRD_B0"));
+    put("list.txt", "V_DRONE_A00");  /* no final newline */
+    assert_int_equal(camscore_load_clip_list(p, cl, n, sel, &e), SG_OK);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(sel[i], !strcmp(cl[i].name, "V_DRONE_A00"));
+    put("list.txt", "V_DRONE_A00\nV_DRONE_A0\n");
+    snprintf(want, sizeof want, "%s:2: clip \"V_DRONE_A0\" is not in the index", p);
+    expect_error(camscore_load_clip_list(p, cl, n, sel, &e), SG_EFORMAT, &e, want);
+    for (int i = 0; i < n; i++)
+        assert_false(sel[i]);
+    put("list.txt", "V_BIRD_A02\n# again\nV_BIRD_A02\n");
+    snprintf(want, sizeof want, "%s:3: clip \"V_BIRD_A02\" listed twice", p);
+    expect_error(camscore_load_clip_list(p, cl, n, sel, &e), SG_EFORMAT, &e, want);
+    char longl[400];
+    memset(longl, 'X', sizeof longl - 2);
+    longl[sizeof longl - 2] = '\n';
+    longl[sizeof longl - 1] = '\0';
+    put("list.txt", longl);
+    snprintf(want, sizeof want, "%s:1: line longer than a clip name", p);
+    expect_error(camscore_load_clip_list(p, cl, n, sel, &e), SG_EFORMAT, &e, want);
+    put("list.txt", "# nothing\n\n");
+    snprintf(want, sizeof want, "%s: names no clip", p);
+    expect_error(camscore_load_clip_list(p, cl, n, sel, &e), SG_EINVAL, &e, want);
+    snprintf(p, sizeof p, "%s/nowhere.txt", dir);
+    snprintf(want, sizeof want, "%s: cannot open", p);
+    expect_error(camscore_load_clip_list(p, cl, n, sel, &e), SG_EIO, &e, want);
 }
 
 /* ---- labels ---- */
@@ -888,6 +937,7 @@ int main(void)
         cmocka_unit_test(test_load_index),
         cmocka_unit_test(test_index_malformed),
         cmocka_unit_test(test_real_index_split),
+        cmocka_unit_test(test_clip_list),
         cmocka_unit_test(test_labels_parse),
         cmocka_unit_test(test_labels_malformed),
         cmocka_unit_test(test_match_edges),

@@ -10,9 +10,12 @@
  *     a drone, drone-labelled frames hit (distinct frames), false reports on the bird
  *     clip, missed frames with a detection on the drone published otherwise
  *     (classified_other), the per-clip lines = the modality totals;
- *   - recall / precision / false per frame printed = the counts' ratios.
+ *   - recall / precision / false per frame printed = the counts' ratios;
+ *   - --clip-list: the listed clip's figures as in the run over both, nothing else scored,
+ *     an unknown clip refused naming it, --split with it a usage error.
  * Skipped (77) when the fixtures or the sg_camscore binary are absent. About 5 s. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -148,14 +152,19 @@ static void parse_summary(FILE *f, modality *m)
     }
 }
 
-static void test_two_clips(void **state)
+static bool inputs_absent(void)
 {
-    (void)state;
     if (access(DATA "/index.csv", R_OK) || access(DATA "/clips/V_DRONE_080.mp4", R_OK) ||
         access(DATA "/clips/IR_BIRD_008.mp4", R_OK) || access(TOOL, X_OK)) {
         printf("  (skipped: %s or %s absent)\n", DATA, TOOL);
-        skip();
+        return true;
     }
+    return false;
+}
+
+/* The scratch dir with clips/ and labels/ holding the two clips (make_data). */
+static void scratch_data(void)
+{
     assert_int_equal(scratch_dir_make(dir, sizeof dir, "camscore_clips"), 0);
     char p[600];
     snprintf(p, sizeof p, "%s/clips", dir);
@@ -163,6 +172,35 @@ static void test_two_clips(void **state)
     snprintf(p, sizeof p, "%s/labels", dir);
     assert_int_equal(mkdir(p, 0700), 0);
     make_data();
+}
+
+/* The lines of a modality's section of sg_camscore's output ("== thermal (IR)" up to the
+ * next "== " or the end), concatenated into out. */
+static void section(const char *path, const char *head, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    bool in = false;
+    out[0] = '\0';
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "== ", 3))
+            in = !strncmp(line, head, strlen(head));
+        if (in) {
+            assert_true(strlen(out) + strlen(line) < cap);
+            strcat(out, line);
+        }
+    }
+    fclose(f);
+}
+
+static void test_two_clips(void **state)
+{
+    (void)state;
+    if (inputs_absent())
+        skip();
+    scratch_data();
+    char p[600];
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              TOOL " --data %s --split all --model " SG_SOURCE_DIR "/config/camcls.json "
@@ -252,10 +290,78 @@ static void test_two_clips(void **state)
     assert_int_equal(scratch_dir_remove(dir), 0);
 }
 
+/* --clip-list naming only IR_BIRD_008 (with a comment line): its modality's figures are
+ * those of the --split all run over both clips (clips are scored independently), the
+ * visible section counts no frame, one clip line is printed; a clip missing from the
+ * index is refused naming it (exit 1); --clip-list with --split is a usage error (2). */
+static void test_clip_list(void **state)
+{
+    (void)state;
+    if (inputs_absent())
+        skip();
+    scratch_data();
+    char cmd[2048], p[600];
+    snprintf(p, sizeof p, "%s/list.txt", dir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("# one fold\nIR_BIRD_008\n", f);
+    fclose(f);
+    const char *model = " --model " SG_SOURCE_DIR "/config/camcls.json --seconds 2 --per-clip";
+    snprintf(cmd, sizeof cmd, TOOL " --data %s --split all%s > %s/all.txt 2> %s/err.txt", dir,
+             model, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, TOOL " --data %s --clip-list %s%s > %s/list.out 2> %s/err.txt",
+             dir, p, model, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    static char a[16384], b[16384];
+    char q[600];
+    snprintf(q, sizeof q, "%s/all.txt", dir);
+    section(q, "== thermal (IR)", a, sizeof a);
+    snprintf(q, sizeof q, "%s/list.out", dir);
+    section(q, "== thermal (IR)", b, sizeof b);
+    assert_true(strlen(a) > 100);
+    assert_string_equal(a, b);
+    section(q, "== visible (V)", b, sizeof b);
+    if (!strstr(b, "== visible (V): 0 frames"))
+        fail_msg("--clip-list IR_BIRD_008: the visible section counts frames:\n%s", b);
+    f = fopen(q, "r");
+    assert_non_null(f);
+    char line[1024];
+    int nclip = 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "clip ", 5)) {
+            nclip++;
+            assert_true(!strncmp(line, "clip IR_BIRD_008 ", 17));
+        }
+    fclose(f);
+    assert_int_equal(nclip, 1);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("IR_BIRD_008\nV_DRONE_999\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, TOOL " --data %s --clip-list %s > /dev/null 2> %s/err.txt", dir, p,
+             dir);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    snprintf(q, sizeof q, "%s/err.txt", dir);
+    f = fopen(q, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    if (!strstr(line, "V_DRONE_999") || !strstr(line, "list.txt:2"))
+        fail_msg("unknown clip: the error does not name it: %s", line);
+    snprintf(cmd, sizeof cmd, TOOL " --data %s --clip-list %s --split val > /dev/null 2>&1", dir,
+             p);
+    st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    assert_int_equal(scratch_dir_remove(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_clips),
+        cmocka_unit_test(test_clip_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

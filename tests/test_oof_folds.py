@@ -3,7 +3,9 @@
 deal, which it shares): every clip in exactly one fold, each (class, distance bin)
 stratum spread over the folds within one clip, fold sizes within one clip, the same folds
 for the same seed whatever the input order, cv_camera's 3-fold deal unchanged, and the
-RULE of oof_camera's docstring. Run by ctest; exit 77 (skip) without python3-numpy /
+RULE of oof_camera's docstring; for --all (cam-all): the 5-fold deal of all 120 clips of
+each modality, the nested settings (a fold's own rows change nothing), the recalibrated
+fold model's arithmetic and the reading of sg_camscore's summary. Run by ctest; exit 77 (skip) without python3-numpy /
 python3-sklearn (the tools import them). argv[1]: the source dir; argv[2]: the labelled
 clips (fixtures/video-train), optional: the real index is then also checked."""
 import collections
@@ -13,11 +15,12 @@ import sys
 src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
 sys.path.insert(0, os.path.join(src, "tools"))
 try:
-    import numpy  # noqa: F401
+    import numpy
     import sklearn  # noqa: F401
 except ImportError:
     print("skip: python3-numpy / python3-sklearn missing")
     sys.exit(77)
+import camcls_ensemble  # noqa: E402
 import cv_camera  # noqa: E402
 import oof_camera  # noqa: E402
 
@@ -65,6 +68,119 @@ def check_folds(clips, bins, k, seed, what):
     return f
 
 
+def rows_scene(seed):
+    """Out-of-fold log-probabilities of 3 folds' rows over 6 clips: (logp, truth, meta,
+    clips, fid); drone clips' rows lean drone, the bird clips' bird."""
+    rng = numpy.random.default_rng(seed)
+    logp, truth, meta, clips, fid = [], [], [], [], []
+    for ci, (name, cls) in enumerate((("V_DRONE_001", 0), ("V_DRONE_002", 0), ("V_BIRD_003", 1),
+                                      ("V_DRONE_004", 0), ("V_BIRD_005", 1), ("V_BIRD_006", 1))):
+        for fr in range(0, 60, 3):
+            z = rng.normal(0, 1, 5)
+            z[cls] += 1.5
+            logp.append(z - numpy.log(numpy.exp(z).sum()))
+            truth.append(cls if rng.random() < 0.8 else 4)
+            meta.append((name, str(fr), "1"))
+            clips.append(name)
+            fid.append(ci % 3)
+    return (numpy.array(logp), numpy.array(truth), meta, numpy.array(clips),
+            numpy.array(fid))
+
+
+def check_nested():
+    """settings() on a mask depends on the masked rows only (the held-out fold decides
+    nothing about its own settings), and does depend on them."""
+    logp, truth, meta, clips, fid = rows_scene(3)
+    mask = fid != 0
+    args = ([30, 90], [0.4, 0.5, 0.6], 45)
+    t, d, grid, pick = oof_camera.settings(logp, truth, meta, clips, mask, 240, *args)
+    lp2, tr2 = logp.copy(), truth.copy()
+    lp2[fid == 0] = lp2[fid == 0][::-1]
+    tr2[fid == 0] = 0
+    t2, d2, grid2, pick2 = oof_camera.settings(lp2, tr2, meta, clips, mask, 240, *args)
+    check(t == t2 and numpy.array_equal(d, d2) and grid == grid2 and pick == pick2,
+          "settings: the held-out fold's rows change nothing")
+    lp3 = logp.copy()
+    lp3[fid == 1] = lp3[fid == 1] * 3
+    t3, _, _, _ = oof_camera.settings(lp3, truth, meta, clips, mask, 240, *args)
+    check(abs(t3 - t) > 1e-3, f"settings: the training folds' rows decide (T {t} vs {t3})")
+    check(len(grid) == 6 and all(gg["false_frame"] == 3 * gg["false_rows"] / 240 for gg in grid),
+          "settings: the grid's false reports per frame = 3 x false rows / free frames")
+
+
+def check_recalibrated():
+    """A fold model exported with calibration (t, d) gives softmax(z / t + d) of the
+    identity model's logits z (train_camera.py's folding), drone_min_conf only if not 0.5."""
+    rng = numpy.random.default_rng(5)
+    m = {"features": ["a", "b"], "mean": [0.1, -0.2], "scale": [1.5, 0.7], "temperature": 1.0,
+         "layers": [{"W": rng.normal(0, 1, (4, 2)).tolist(), "b": rng.normal(0, 1, 4).tolist()},
+                    {"W": rng.normal(0, 1, (5, 4)).tolist(), "b": rng.normal(0, 1, 5).tolist()}],
+         "drone_min_conf": 0.45}
+    t, d = 1.8, numpy.array([0.3, -0.2, 0.1, -0.4, 0.5])
+    for conf in (0.5, 0.55):
+        r = oof_camera.recalibrated(m, t, d, conf)
+        check(("drone_min_conf" in r) == (conf != 0.5) and r.get("drone_min_conf", 0.5) == conf,
+              f"recalibrated: drone_min_conf {conf} written only if not 0.5")
+    check(m["temperature"] == 1.0 and m["drone_min_conf"] == 0.45, "recalibrated: a copy")
+    for _ in range(5):
+        f = {"a": rng.normal(), "b": rng.normal()}
+        z = numpy.log(camcls_ensemble.forward(m, f, []))
+        want = numpy.exp(z / t + d)
+        want /= want.sum()
+        got = camcls_ensemble.forward(r, f, [])
+        check(numpy.allclose(got, want, atol=2e-5), f"recalibrated: {got} vs {want}")
+
+
+def score_section(head, figures, first, conf):
+    """One modality's section of sg_camscore's summary (print_score's format)."""
+    rows = "".join(f"{t:<11}" + "".join(f" {v:10d}" for v in r) + "\n"
+                   for t, r in zip(("drone", "bird", "airplane", "helicopter", "clutter"), conf))
+    return (f"== {head}\n{figures}\n{first}\nconfusion (rows truth, columns published):\n"
+            f"{'':11}" + "".join(f" {c:>10}" for c in ("drone", "bird", "airplane", "helicopter",
+                                                      "clutter", "uncertain")) + "\n" + rows)
+
+
+SCORE_TEXT = (
+    "clip IR_DRONE_001 train frames 300 drone_reports 250 on_drone 240 first_s 0.10 "
+    "first_drone_s 0.50 blobs_dropped 0 tracklets_dropped 0\n"
+    "clip IR_BIRD_002 val frames 200 drone_reports 7 on_drone 0 first_s 0.20 "
+    "first_drone_s -1.00 blobs_dropped 0 tracklets_dropped 0\n"
+    "clip IR_DRONE_003 calib frames 100 drone_reports 0 on_drone 0 first_s -1.00 "
+    "first_drone_s -1.00 blobs_dropped 0 tracklets_dropped 0\n"
+    "split list seed 1 clips 3 model m.json drone_min_conf 0.50\n"
+    + score_section("visible (V): 0 frames",
+                    "recall 0.000 (0/0 drone frames)  precision 0.000 (0/0 drone reports)  "
+                    "false_drone_per_frame 0.000 (0 in 0 drone-free frames)",
+                    "first_detection_s mean 0.00 max 0.00 (0 clips, 0 never)  "
+                    "first_drone_report_s (drone clips) mean 0.00 max 0.00 (0 clips, 0 never)",
+                    [[0] * 6] * 5)
+    + score_section("thermal (IR): 600 frames",
+                    "recall 0.600 (240/400 drone frames)  precision 0.933 (240/257 drone "
+                    "reports)  false_drone_per_frame 0.035 (7 in 200 drone-free frames)",
+                    "first_detection_s mean 0.15 max 0.20 (2 clips, 1 never)  "
+                    "first_drone_report_s (drone clips) mean 0.50 max 0.50 (1 clips, 1 never)",
+                    [[240, 1, 2, 3, 4, 5], [7, 60, 0, 0, 1, 0], [0] * 6, [0] * 6,
+                     [10, 0, 0, 0, 900, 2]]))
+
+
+def check_parse_score():
+    """sg_camscore's summary read back: the modality's counts, confusion and clip lines."""
+    s = oof_camera.parse_score(SCORE_TEXT, "IR")
+    check((s["drone_hits"], s["drone_frames"], s["reports_ok"], s["reports"], s["free_false"],
+           s["free_frames"]) == (240, 400, 240, 257, 7, 200), f"parse_score counts {s}")
+    check(s["confusion"][0] == [240, 1, 2, 3, 4, 5] and s["confusion"][4] == [10, 0, 0, 0, 900, 2],
+          "parse_score confusion")
+    check(sorted(s["clips"]) == ["IR_BIRD_002", "IR_DRONE_001", "IR_DRONE_003"] and
+          s["clips"]["IR_DRONE_001"]["first_drone_s"] == 0.5, "parse_score clip lines")
+    f = oof_camera.frame_figures(s)
+    check(abs(f["recall"] - 0.6) < 1e-12 and abs(f["precision"] - 240 / 257) < 1e-12 and
+          abs(f["false_frame"] - 0.035) < 1e-12, f"frame_figures ratios {f}")
+    check((f["drone_clips"], f["never"], f["first_drone_mean"]) == (2, 1, 0.5),
+          f"frame_figures first drone report: drone clips only, never counted ({f})")
+    v = oof_camera.parse_score(SCORE_TEXT, "V")
+    check(v["drone_frames"] == 0 and v["confusion"][0] == [0] * 6, "parse_score: the V section")
+
+
 def main():
     clips, bins = synthetic()
     for k in (4, 5):
@@ -107,6 +223,15 @@ def main():
     ch = oof_camera.choose([g(30, 0.4, 0.95, 0.85, 0.10)])
     check((ch["smooth"], ch["conf"], ch["qualified"]) == (45, 0.5, False),
           f"rule: none qualifying gives the defaults ({ch})")
+    ch = oof_camera.choose([g(30, 0.4, 0.95, 0.85, 0.10)], default_smooth=1000)
+    check((ch["smooth"], ch["conf"], ch["qualified"]) == (1000, 0.5, False),
+          f"rule: none qualifying gives the modality's default class_smooth ({ch})")
+    grid = [g(300, 0.5, 0.9, 0.95, 0.02), g(1000, 0.5, 0.9, 0.95, 0.02)]
+    ch = oof_camera.choose(grid, default_smooth=1000)
+    check(ch["smooth"] == 1000, f"rule: tie to the modality's default class_smooth ({ch})")
+    check_nested()
+    check_recalibrated()
+    check_parse_score()
     data = sys.argv[2] if len(sys.argv) > 2 else ""
     idx = os.path.join(data, "index.csv")
     if data and os.path.exists(idx):
@@ -115,6 +240,14 @@ def main():
         # every visible clip of the index stands in (the deal's properties are the same)
         vis = sorted(c for c in b if c.startswith("V_"))
         check_folds(vis, b, 4, 1, "index, visible clips, k=4")
+        # --all: every labelled clip of a modality, 5 folds (docs/camera.md, cam-all)
+        for mod in ("V_", "IR_"):
+            allc = sorted(c for c in b if c.startswith(mod))
+            check(len(allc) == 120, f"index: 120 {mod} clips ({len(allc)})")
+            f = check_folds(allc, b, 5, 1, f"index, all {mod} clips, k=5")
+            lists = [sorted(c for c in allc if f[c] == k) for k in range(5)]
+            check(sorted(sum(lists, [])) == allc, f"{mod} k=5: the fold lists partition the clips")
+            check(all(15 <= len(li) <= 33 for li in lists), f"{mod} k=5: fold sizes {lists}")
     else:
         print("note: no labelled clips, the real index is not checked")
     if FAILS:

@@ -85,14 +85,15 @@ def folds_of(clips, k, seed):
     return deal(clips, k, seed, clip_class, CLASSES[:4])
 
 
-def load_pooled(dump):
-    """The train and calib dumps' rows joined: (header, rows, crops [rows x CROP_N])."""
+def load_pooled(dump, splits=("train", "calib")):
+    """The dumps of splits (default train and calib) joined: (header, rows, crops [rows x
+    CROP_N])."""
     head, rows, crops = None, [], []
-    for split in ("train", "calib"):
+    for split in splits:
         p = pick(dump, split)
         h, r = read_dump(p)
         if head and h != head:
-            sys.exit("cv_camera: train and calib columns differ")
+            sys.exit(f"cv_camera: {p}: columns differ from the {splits[0]} dump's")
         head = h
         c = np.fromfile(p[:-4] + ".f32", dtype=np.float32)
         if c.size != len(r) * CROP_N:

@@ -4,7 +4,9 @@ clips (docs/camera.md, "Issue 14, cam-v: out-of-fold training and calibration").
 
     oof_camera.py [--data DIR] [--folds 4] [--seed 1] [--model-seed 1] [--epochs 12]
                   [--jobs 2] [--reuse] [--smooth 30,45,60,90] [--conf 0.4,...,0.6]
-                  [--refit OUT.json [--vectors VEC.json]]
+                  [--default-smooth 45] [--refit OUT.json [--vectors VEC.json]]
+                  [--all --score BUILD/sg_camscore --sensor V|IR [--merge-frac F]
+                   [--detector JSON]]
                   DUMP_DIR WORK_DIR -- TRAIN_CAMERA_ARGS...
 
 (its own options before DUMP_DIR; everything after WORK_DIR is the recipe, passed to
@@ -45,12 +47,29 @@ denominator, ~7x looser than the target; docs/camera.md.)
 
 WORK_DIR/oof.json holds the folds, the calibration, the whole grid and the choice;
 WORK_DIR/oof_logp.npy the out-of-fold log-probabilities (row order of the pooled dump).
+
+--all (docs/camera.md, "cam-all"): the val dump is pooled too, so the folds hold every
+labelled clip of the modality (train + calib + val), and with --score each held-out fold is
+scored by the real C pipeline with nested settings. For outer fold k: the calibration
+(step 3) and the track settings (step 4, RULE) are chosen on the out-of-fold rows of the
+other folds only (their drone-free frames for the false-report unit); fold k's model is
+exported with that calibration (folded into the last bias, as train_camera.py writes it)
+and, if not 0.5, that drone_min_conf (WORK_DIR/nestedK.json); fold k's clips
+(WORK_DIR/foldK.txt) are run through `sg_camscore --clip-list foldK.txt --sensor S
+--model nestedK.json --class-smooth S_k --per-clip` (output WORK_DIR/scoreK.txt). The frame
+counts of the held-out folds are summed into pooled frame figures (recall, precision,
+false drone reports per frame, confusion, first drone report times from the per-clip
+lines), printed with every fold's own figures and written to WORK_DIR/kfold.json. The
+settings of the refit (--refit) are those chosen on all folds' out-of-fold rows.
+--default-smooth: the modality's camera class_smooth (visible 45, thermal 1000), the RULE's
+fallback and tie-break.
 """
 import argparse
 import concurrent.futures
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -62,7 +81,7 @@ from cv_camera import (clip_class, deal, figures_line, load_pooled, row_figures,
 from train_camera import CLASSES, calibrate, nll, softmax
 
 BINS = ("close", "medium", "distant")
-DEFAULT_SMOOTH, DEFAULT_CONF = 45, 0.5
+DEFAULT_CONF = 0.5
 IDENTITY = ",".join(["1"] + ["0"] * len(CLASSES))
 
 
@@ -84,15 +103,157 @@ def oof_folds(clips, k, seed, bins):
     return deal(clips, k, seed, lambda n: (clip_class(n), bins[n]), order, carry=True)
 
 
-def choose(grid):
+def choose(grid, default_smooth=45):
     """RULE (module docstring) over grid entries {smooth, conf, recall, precision, false}."""
     ok = [g for g in grid if g["precision"] >= 0.9 and g["false_frame"] <= 0.05]
     if not ok:
-        return {"smooth": DEFAULT_SMOOTH, "conf": DEFAULT_CONF, "qualified": False}
+        return {"smooth": default_smooth, "conf": DEFAULT_CONF, "qualified": False}
     best = max(ok, key=lambda g: (g["recall"], -g["false_frame"],
-                                  -abs(g["smooth"] - DEFAULT_SMOOTH) / DEFAULT_SMOOTH
+                                  -abs(g["smooth"] - default_smooth) / default_smooth
                                   - abs(g["conf"] - DEFAULT_CONF)))
     return {"smooth": best["smooth"], "conf": best["conf"], "qualified": True}
+
+
+def settings(logp, truth, meta, clips, mask, free_frames, smooths, confs, default_smooth):
+    """Steps 3 and 4 on the rows of mask: calibration (T, offsets), the grid and RULE's pick."""
+    t, d = calibrate(logp[mask], truth[mask])
+    p = softmax(logp[mask] / t + d)
+    m_meta = [m for m, k in zip(meta, mask) if k]
+    grid = []
+    for s in smooths:
+        for c in confs:
+            f = row_figures(clips[mask], truth[mask],
+                            track_decision(m_meta, p, max(1, round(s / 3)), c))
+            grid.append({"smooth": s, "conf": c, **f,
+                         "false_frame": 3 * f["false_rows"] / max(free_frames, 1)})
+    return t, d, grid, choose(grid, default_smooth)
+
+
+def recalibrated(model, t, d, conf):
+    """The identity-calibrated fold model with calibration (t, d) folded in as
+    train_camera.py writes it (last bias + t * d, temperature t) and drone_min_conf conf
+    (only if not the camera's 0.5)."""
+    m = json.loads(json.dumps(model))
+    last = m["layers"][-1]
+    last["b"] = [round(float(b + t * o), 6) for b, o in zip(last["b"], d)]
+    m["temperature"] = round(float(t), 6)
+    m.setdefault("trained", {})["calibration"] = "nested: " + ",".join(
+        repr(float(v)) for v in [t] + list(d))
+    m.pop("drone_min_conf", None)
+    if conf != DEFAULT_CONF:
+        m["drone_min_conf"] = conf
+    return m
+
+
+SCORE_RE = re.compile(r"recall [\d.]+ \((\d+)/(\d+) drone frames\)  precision [\d.]+ "
+                      r"\((\d+)/(\d+) drone reports\)  false_drone_per_frame [\d.]+ "
+                      r"\((\d+) in (\d+) drone-free frames\)")
+CLIP_RE = re.compile(r"^clip (\S+) \S+ frames (\d+) .* first_s (-?[\d.]+) "
+                     r"first_drone_s (-?[\d.]+) ")
+
+
+def parse_score(text, sensor):
+    """One modality's counts from sg_camscore's output: drone_hits, drone_frames,
+    reports_ok, reports, free_false, free_frames, confusion (5 x 6), per-clip first times."""
+    want = "== thermal (IR)" if sensor == "IR" else "== visible (V)"
+    lines = text.splitlines()
+    try:
+        i = next(k for k, ln in enumerate(lines) if ln.startswith(want))
+    except StopIteration:
+        sys.exit(f"oof_camera: sg_camscore output has no '{want}' section")
+    m = SCORE_RE.search(lines[i + 1])
+    if not m:
+        sys.exit(f"oof_camera: sg_camscore output: cannot read the figures line {lines[i + 1]!r}")
+    keys = ("drone_hits", "drone_frames", "reports_ok", "reports", "free_false", "free_frames")
+    out = dict(zip(keys, (int(v) for v in m.groups())))
+    j = next(k for k in range(i, len(lines)) if lines[k].startswith("confusion"))
+    out["confusion"] = [[int(v) for v in lines[j + 2 + r].split()[1:]] for r in range(5)]
+    out["clips"] = {}
+    for ln in lines:
+        c = CLIP_RE.match(ln)
+        if c:
+            out["clips"][c.group(1)] = {"frames": int(c.group(2)), "first_s": float(c.group(3)),
+                                        "first_drone_s": float(c.group(4))}
+    return out
+
+
+def frame_figures(s):
+    """Recall, precision, false per frame and first drone report times of summed counts."""
+    first = [v["first_drone_s"] for c, v in s["clips"].items() if clip_class(c) == "drone"]
+    seen = [v for v in first if v >= 0]
+    return {"recall": s["drone_hits"] / max(s["drone_frames"], 1),
+            "precision": s["reports_ok"] / max(s["reports"], 1),
+            "false_frame": s["free_false"] / max(s["free_frames"], 1),
+            "first_drone_mean": float(np.mean(seen)) if seen else -1.0,
+            "first_drone_max": float(max(seen)) if seen else -1.0,
+            "drone_clips": len(first), "never": len(first) - len(seen)}
+
+
+def frame_line(s, f):
+    return (f"recall {f['recall']:.3f} ({s['drone_hits']}/{s['drone_frames']})  precision "
+            f"{f['precision']:.3f} ({s['reports_ok']}/{s['reports']})  false drone reports per "
+            f"frame {f['false_frame']:.4f} ({s['free_false']} in {s['free_frames']})  first drone "
+            f"report mean {f['first_drone_mean']:.2f} / max {f['first_drone_max']:.2f} s, "
+            f"{f['drone_clips'] - f['never']} of {f['drone_clips']}")
+
+
+def kfold_score(a, models, fold, fid, logp, truth, meta, clips, index, smooths, confs):
+    """--score: every outer fold's nested settings, its clips through sg_camscore, pooled."""
+    pooled, per_fold = None, []
+    for k in range(a.folds):
+        mask = fid != k
+        free = sum(int(index[c]["frames"]) for c, v in fold.items()
+                   if v != k and clip_class(c) != "drone")
+        t, d, _, pick = settings(logp, truth, meta, clips, mask, free, smooths, confs,
+                                 a.default_smooth)
+        with open(models[k]) as f:
+            m = recalibrated(json.load(f), t, d, pick["conf"])
+        mpath = os.path.join(a.work, f"nested{k}.json")
+        with open(mpath, "w") as f:
+            json.dump(m, f)
+        lpath = os.path.join(a.work, f"fold{k}.txt")
+        with open(lpath, "w") as f:
+            f.write("".join(c + "\n" for c in sorted(c for c, v in fold.items() if v == k)))
+        cmd = [a.score, "--data", a.data, "--clip-list", lpath, "--sensor", a.sensor,
+               "--model", mpath, "--class-smooth", str(pick["smooth"]), "--per-clip"]
+        if a.merge_frac is not None:
+            cmd += ["--merge-frac", str(a.merge_frac)]
+        if a.detector:
+            cmd += ["--detector", a.detector]
+        r = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        with open(os.path.join(a.work, f"score{k}.txt"), "w") as f:
+            f.write(" ".join(cmd) + "\n" + r.stdout)
+        s = parse_score(r.stdout, a.sensor)
+        f = frame_figures(s)
+        per_fold.append({"fold": k, "clips": len(s["clips"]), "temperature": t,
+                         "offsets": d.tolist(), "choice": pick, **s, **f})
+        print(f"fold {k}: {len(s['clips'])} clips, nested T {t:.3f}, class_smooth "
+              f"{pick['smooth']}, drone_min_conf {pick['conf']}"
+              f"{'' if pick['qualified'] else ' (none qualified: defaults)'}: {frame_line(s, f)}")
+        if pooled is None:
+            pooled = {key: 0 for key in ("drone_hits", "drone_frames", "reports_ok", "reports",
+                                         "free_false", "free_frames")}
+            pooled["confusion"] = [[0] * 6 for _ in range(5)]
+            pooled["clips"] = {}
+        for key in ("drone_hits", "drone_frames", "reports_ok", "reports", "free_false",
+                    "free_frames"):
+            pooled[key] += s[key]
+        pooled["confusion"] = [[x + y for x, y in zip(r1, r2)]
+                               for r1, r2 in zip(pooled["confusion"], s["confusion"])]
+        pooled["clips"].update(s["clips"])
+    f = frame_figures(pooled)
+    print(f"pooled out-of-fold, {len(pooled['clips'])} clips: {frame_line(pooled, f)}")
+    for key in ("recall", "precision", "false_frame"):
+        v = [pf[key] for pf in per_fold]
+        print(f"  per-fold {key}: {' / '.join(f'{x:.3f}' for x in v)} (min {min(v):.3f}, "
+              f"max {max(v):.3f})")
+    print("pooled confusion (rows truth drone bird airplane helicopter clutter; columns "
+          "published drone bird airplane helicopter clutter uncertain):")
+    for name, row in zip(("drone", "bird", "airplane", "helicopter", "clutter"),
+                         pooled["confusion"]):
+        print(f"  {name:<10}" + "".join(f" {v:7d}" for v in row))
+    with open(os.path.join(a.work, "kfold.json"), "w") as fp:
+        json.dump({"pooled": {**pooled, **f}, "folds": per_fold}, fp, indent=1)
 
 
 def oof_logp(models, fid, rows, names, x, crops):
@@ -124,20 +285,34 @@ def main():
                     help="class_smooth values (detections) of the grid")
     ap.add_argument("--conf", default="0.4,0.45,0.5,0.55,0.6",
                     help="drone_min_conf values of the grid")
+    ap.add_argument("--default-smooth", type=int, default=45,
+                    help="the modality's camera class_smooth (RULE's fallback, tie-break)")
     ap.add_argument("--reuse", action="store_true",
                     help="score the fold models already in WORK_DIR instead of refitting")
+    ap.add_argument("--all", action="store_true",
+                    help="pool the val dump too: every labelled clip of the modality")
+    ap.add_argument("--score", help="with --all: sg_camscore; score every held-out fold with "
+                    "its nested settings (module docstring)")
+    ap.add_argument("--sensor", choices=("V", "IR"), help="with --score: the modality")
+    ap.add_argument("--merge-frac", type=float, help="with --score: sg_camscore --merge-frac")
+    ap.add_argument("--detector", help="with --score: sg_camscore --detector JSON")
     ap.add_argument("--refit", help="fit the recipe on all pooled rows, write the model here")
     ap.add_argument("--vectors", help="with --refit: the test vectors")
     ap.add_argument("train_args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     if a.folds < 2:
         sys.exit(f"oof_camera: --folds: at least 2, got {a.folds}")
+    if a.score and not (a.all and a.sensor):
+        sys.exit("oof_camera: --score needs --all and --sensor")
+    if a.score and not os.access(a.score, os.X_OK):
+        sys.exit(f"oof_camera: --score {a.score}: not an executable")
     targs = [t for t in a.train_args if t != "--"]
     for t in ("--early-stop", "--calibration", "--epochs", "--drone-min-conf"):
         if t in targs:
             sys.exit(f"oof_camera: {t} is set by oof_camera itself, not by the recipe")
     os.makedirs(a.work, exist_ok=True)
-    head, rows, crops = load_pooled(a.dump)
+    head, rows, crops = load_pooled(a.dump, ("train", "calib", "val") if a.all else
+                                    ("train", "calib"))
     index = read_index(a.data)
     fold = oof_folds(sorted({r[0] for r in rows}), a.folds, a.seed,
                      {c: r["distance_bin"] for c, r in index.items()})
@@ -155,16 +330,12 @@ def main():
     clips = np.array([r[0] for r in rows])
     logp = oof_logp(models, fid, rows, names, x, crops)
     np.save(os.path.join(a.work, "oof_logp.npy"), logp)
-    t, d = calibrate(logp, truth)
-    p = softmax(logp / t + d)
     meta = [(r[0], r[3], r[4]) for r in rows]
-    grid = []
-    for s in (int(v) for v in a.smooth.split(",")):
-        for c in (float(v) for v in a.conf.split(",")):
-            f = row_figures(clips, truth, track_decision(meta, p, max(1, round(s / 3)), c))
-            grid.append({"smooth": s, "conf": c, **f,
-                         "false_frame": 3 * f["false_rows"] / max(free_frames, 1)})
-    pick = choose(grid)
+    smooths = [int(v) for v in a.smooth.split(",")]
+    confs = [float(v) for v in a.conf.split(",")]
+    t, d, grid, pick = settings(logp, truth, meta, clips, np.ones(len(rows), dtype=bool),
+                                free_frames, smooths, confs, a.default_smooth)
+    p = softmax(logp / t + d)
     chosen = next(g for g in grid if (g["smooth"], g["conf"]) == (pick["smooth"], pick["conf"]))
     print(f"recipe: {' '.join(targs) or '(committed)'}; {a.epochs} epochs, model seed "
           f"{a.model_seed}")
@@ -196,6 +367,8 @@ def main():
                "false_by_clip": by_f, "missed_by_clip": by_m}
     with open(os.path.join(a.work, "oof.json"), "w") as f:
         json.dump(summary, f, indent=1)
+    if a.score:
+        kfold_score(a, models, fold, fid, logp, truth, meta, clips, index, smooths, confs)
     if not a.refit:
         return
     allm = np.ones(len(rows), dtype=bool)

@@ -3,7 +3,7 @@
  * score the published classes against the per-frame boxes; or dump the per-detection
  * features with their truth label for training (tools/train-camera.sh).
  *
- *   sg_camscore --data DIR [--split train|calib|val|all] [--sensor V|IR]
+ *   sg_camscore --data DIR [--split train|calib|val|all | --clip-list FILE] [--sensor V|IR]
  *               [--model FILE] [--drone-min-conf P] [--seconds S] [--clips N]
  *               [--features OUT.csv --every N [--crops OUT.f32]] [--list-split] [--per-clip] [--max-shift PX]
  *               [--class-smooth N] [--merge-frac F] [--detector JSON] [--breakdown]
@@ -145,6 +145,9 @@ static void usage(void)
             "  --data DIR          labelled clips (index.csv, clips/, labels/), required,\n"
             "                      e.g. ../shared/fixtures/video-train\n"
             "  --split S           train | calib | val | all (default val)\n"
+            "  --clip-list FILE    instead of --split: exactly the clips named in FILE, one\n"
+            "                      per line ('#' comments; e.g. one fold of\n"
+            "                      tools/oof_camera.py --all); --sensor still filters\n"
             "  --seed N            split seed (default 1)\n"
             "  --sensor V|IR       one modality only\n"
             "  --model FILE        classifier (camcls JSON); without it every detection is a\n"
@@ -179,7 +182,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    const char *dir = NULL, *split = "val", *sensor = NULL, *model = NULL;
+    const char *dir = NULL, *split = NULL, *sensor = NULL, *model = NULL, *list_path = NULL;
     const char *feat_path = NULL, *crop_path = NULL, *dets_path = NULL;
     unsigned seed = 1;
     double seconds = 0, min_conf = -1; /* -1: the model's drone_min_conf, else 0.5 */
@@ -203,6 +206,7 @@ int main(int argc, char **argv)
         {"detector", required_argument, 0, 'D'}, {"breakdown", no_argument, 0, 'B'},
         {"sweep", required_argument, 0, 'W'},    {"dets", required_argument, 0, 'P'},
         {"inherit-frames", required_argument, 0, 'I'}, {"inherit-px", required_argument, 0, 'R'},
+        {"clip-list", required_argument, 0, 'L'},
         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -228,6 +232,7 @@ int main(int argc, char **argv)
         case 'I': inherit_frames = atoi(optarg); break;
         case 'R': inherit_px = atof(optarg); break;
         case 'B': breakdown = true; break;
+        case 'L': list_path = optarg; break;
         case 'W':
             if (camscore_parse_sweep(optarg, sweep, &n_sweep)) {
                 fprintf(stderr, "sg_camscore: --sweep: 1..%d comma-separated values in [0, 1], "
@@ -238,10 +243,16 @@ int main(int argc, char **argv)
         default: usage(); return o == 'h' ? 0 : 2;
         }
     }
+    if (list_path && split) {
+        fprintf(stderr, "sg_camscore: --clip-list and --split: give one of them\n");
+        return 2;
+    }
+    if (!list_path && !split)
+        split = "val";
     if (optind != argc || !dir || (crop_path && !feat_path) || every < 1 || smooth < 0 ||
         smooth > 1000 || inherit_frames > 300 || inherit_px > 1000 ||
         (min_conf != -1 && !(min_conf >= 0 && min_conf <= 1)) ||
-        (strcmp(split, "train") && strcmp(split, "calib") && strcmp(split, "val") &&
+        (split && strcmp(split, "train") && strcmp(split, "calib") && strcmp(split, "val") &&
          strcmp(split, "all"))) {
         usage();
         return 2;
@@ -257,6 +268,11 @@ int main(int argc, char **argv)
     sg_errinfo ie = {0};
     if (camscore_load_index(dir, seed, cl, CAMSCORE_MAX_CLIPS, &n, &ie)) {
         fprintf(stderr, "sg_camscore: %s\n", ie.msg);
+        return 1;
+    }
+    static bool sel[CAMSCORE_MAX_CLIPS];
+    if (list_path && camscore_load_clip_list(list_path, cl, n, sel, &ie)) {
+        fprintf(stderr, "sg_camscore: --clip-list: %s\n", ie.msg);
         return 1;
     }
     if (list) {
@@ -303,7 +319,8 @@ int main(int argc, char **argv)
     int done = 0, rc = 0;
     for (int i = 0; i < n && !rc; i++) {
         const camscore_clip *c = &cl[i];
-        if ((strcmp(split, "all") && strcmp(split, c->split)) || (sensor && strcmp(sensor, c->sensor)))
+        if ((list_path ? !sel[i] : strcmp(split, "all") && strcmp(split, c->split)) ||
+            (sensor && strcmp(sensor, c->sensor)))
             continue;
         if (max_clips && done >= max_clips)
             break;
@@ -401,7 +418,8 @@ int main(int argc, char **argv)
         min_conf = camera_drone_min_conf(&cfg, m);
         camcls_destroy(m);
     }
-    printf("split %s seed %u clips %d model %s drone_min_conf %.2f\n", split, seed, done,
+    printf("split %s seed %u clips %d model %s drone_min_conf %.2f\n",
+           list_path ? "list" : split, seed, done,
            model ? model : "none", min_conf);
     print_score("visible (V)", &sc[0], model != NULL, sweep, n_sweep);
     print_score("thermal (IR)", &sc[1], model != NULL, sweep, n_sweep);

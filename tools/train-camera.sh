@@ -43,7 +43,15 @@
 #                 drone_min_conf; printed, the latter written into OUT if not 0.5) chosen on
 #                 the out-of-fold probabilities, then one refit on all pooled clips with that
 #                 calibration; FOLDS=K (default 4), FOLD_SEED=N (default 1), OOF_REUSE=1
-#                 (score the fold models already in DIR, refit only); CNN only
+#                 (score the fold models already in DIR, refit only), JOBS=N fits at once
+#                 (default 2); CNN only
+#   ALL=1         with OOF: every labelled clip of SENSOR (V or IR): the val split is dumped
+#                 and pooled too, and each held-out fold is scored by build/sg_camscore
+#                 --clip-list with the fold's model and its nested settings (calibration,
+#                 class_smooth, drone_min_conf chosen on the other folds only); pooled and
+#                 per-fold frame figures printed; the refit uses all clips
+#                 (docs/camera.md, "cam-all"; FOLDS=5 there). SMOOTH=S,S,... the
+#                 class_smooth grid (default 30,45,60,90 visible, 30,90,300,1000 thermal)
 #   OUT=FILE      the model file (default config/camcls.json);
 #   VECTORS=FILE  with CNN: test vectors for tests/test_camcls.c
 # The committed models (docs/camera.md):
@@ -78,7 +86,13 @@ dump() {
 }
 irdet=()
 [[ -n "${IR_DETECTOR:-}" ]] && irdet=(--detector "$IR_DETECTOR")
-for s in train calib; do
+splits=(train calib)
+if [[ "${ALL:-0}" == 1 ]]; then
+  [[ -n "${OOF:-}" && ( "$sensor" == V || "$sensor" == IR ) ]] ||
+    { echo "train-camera: ALL=1 needs OOF=DIR and SENSOR=V or IR" >&2; exit 1; }
+  splits+=(val)
+fi
+for s in "${splits[@]}"; do
   [[ -s "$tmp/$s.csv" && -s "$tmp/$s.f32" ]] && continue   # DUMP_DIR: reuse earlier dumps
   mods=("$sensor")
   [[ "$sensor" == all ]] && mods=(V IR)
@@ -111,9 +125,22 @@ if [[ -n "${OOF:-}" ]]; then
   [[ "$cnn" == 1 && -z "${SEEDS:-}" ]] || { echo "train-camera: OOF needs CNN=1, no SEEDS" >&2; exit 1; }
   mkdir -p "$OOF"
   oofargs=(--data "$data" --folds "${FOLDS:-4}" --seed "${FOLD_SEED:-1}" --model-seed "$seed"
+           --jobs "${JOBS:-2}"
            --epochs "${EPOCHS:-12}" --refit "$out")
   [[ -n "${VECTORS:-}" ]] && oofargs+=(--vectors "$VECTORS")
   [[ "${OOF_REUSE:-0}" == 1 ]] && oofargs+=(--reuse)   # the fold models already in OOF
+  if [[ "${ALL:-0}" == 1 ]]; then
+    oofargs+=(--all --score "$build/sg_camscore" --sensor "$sensor")
+    [[ -n "${MERGE_FRAC:-}" ]] && oofargs+=(--merge-frac "$MERGE_FRAC")
+    det=${DETECTOR:-}
+    [[ "$sensor" == IR && -n "${IR_DETECTOR:-}" ]] && det=$IR_DETECTOR
+    [[ -n "$det" ]] && oofargs+=(--detector "$det")
+    if [[ "$sensor" == IR ]]; then
+      oofargs+=(--default-smooth 1000 --smooth "${SMOOTH:-30,90,300,1000}")
+    else
+      oofargs+=(--default-smooth 45 --smooth "${SMOOTH:-30,45,60,90}")
+    fi
+  fi
   # shellcheck disable=SC2206  # TRAIN_ARGS is a list of options, split on purpose
   targs=(${TRAIN_ARGS:-})
   [[ "${NFEAT:-0}" != 0 ]] && targs+=(--nfeat "$NFEAT")

@@ -111,6 +111,51 @@ int camscore_load_index(const char *dir, unsigned seed, camscore_clip *cl, int m
     return SG_OK;
 }
 
+int camscore_load_clip_list(const char *path, const camscore_clip *cl, int n, bool *sel,
+                            sg_errinfo *e)
+{
+    for (int i = 0; i < n; i++)
+        sel[i] = false;
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return sg_err_set(e, SG_EIO, "%s: cannot open", path);
+    char line[256];
+    int ln = 0, picked = 0, rc = SG_OK;
+    while (!rc && fgets(line, sizeof line, fp)) {
+        ln++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(fp)) {
+            rc = sg_err_set(e, SG_EFORMAT, "%s:%d: line longer than a clip name", path, ln);
+            break;
+        }
+        char *s = line, *end = line + len;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0';
+        if (!*s || *s == '#')
+            continue;
+        int k = 0;
+        while (k < n && strcmp(cl[k].name, s))
+            k++;
+        if (k == n)
+            rc = sg_err_set(e, SG_EFORMAT, "%s:%d: clip \"%s\" is not in the index", path, ln, s);
+        else if (sel[k])
+            rc = sg_err_set(e, SG_EFORMAT, "%s:%d: clip \"%s\" listed twice", path, ln, s);
+        else {
+            sel[k] = true;
+            picked++;
+        }
+    }
+    fclose(fp);
+    if (!rc && !picked)
+        rc = sg_err_set(e, SG_EINVAL, "%s: names no clip", path);
+    if (rc)
+        for (int i = 0; i < n; i++)
+            sel[i] = false;
+    return rc;
+}
+
 void camscore_labels_free(camscore_labels *l)
 {
     free(l->b);

@@ -74,6 +74,13 @@ void camscore_split(camscore_clip *cl, int n, unsigned seed);
  * row, an unknown class or more than max rows. */
 int camscore_load_index(const char *dir, unsigned seed, camscore_clip *cl, int max, int *n,
                         sg_errinfo *e);
+/* Reads an explicit clip list (--clip-list: one clip name per line; blank lines and lines
+ * starting with '#' are skipped, surrounding spaces and a CR are stripped) and sets
+ * sel[i] for the clips cl[0..n) it names, the others false. SG_EIO if the file cannot be
+ * opened; SG_EFORMAT naming the file, line and clip for a name not in the index, a name
+ * listed twice or a line longer than a clip name; SG_EINVAL if it names no clip. */
+int camscore_load_clip_list(const char *path, const camscore_clip *cl, int n, bool *sel,
+                            sg_errinfo *e);
 
 /* One label box: frame (0-based decoded frame), class index, top-left x, y and size w, h
  * in px (the box covers columns x .. x+w-1, rows y .. y+h-1). */
