@@ -36,7 +36,7 @@ int burstband_init(burstband *q, const burstdet_cfg *c)
     while (2 * q->stride <= c->band_bins / 32 && (c->band_bins / 4) % (2 * q->stride) == 0)
         q->stride *= 2;
     /* stride 1: partial sums of bins in [0, 3] that are multiples of 2^-f stay below
-     * 3 n <= 2^(52 - f), so they are doubles (band_prefix1); a float is such a multiple
+     * 3 n <= 2^(52 - f), so they are doubles (band_pass1, band_prefix_d); a float is such a multiple
      * from 2^(23 - f) up. Used where noise (|X|^2 / floor exponential(1)) puts a bin below
      * that in under ~1 frame in 20 (nfft up to 2048), else the chain is cheaper. */
     int f = 52 - (int)ceil(log2(3.0 * n));
@@ -87,6 +87,18 @@ static unsigned band_mark(burstband *q, float *s, double lo, double hi, float pk
 typedef float band_v4f __attribute__((vector_size(16)));
 typedef int32_t band_v4i __attribute__((vector_size(16)));
 
+/* The clip of one vector of bins, any width (the integer vector type I): x (|X|^2 / floor)
+ * below 3 is kept, else 3 (NaN: 3); a strong cell (smoothed sum y >= stv; NaN: not strong,
+ * as the scalar code) counts as mu. The clipped bins' bits into xi, the strong flags (-1)
+ * into st. */
+#define BAND_CLIP(I, x, y, three, mu, stv, xi, st)                            \
+    do {                                                                      \
+        I lt_ = (x) < (three);                                                \
+        (st) = (y) >= (stv);                                                  \
+        (xi) = ((I)(x) & lt_) | ((I)(three) & ~lt_);                          \
+        (xi) = ((xi) & ~(st)) | ((I)(mu) & (st));                             \
+    } while (0)
+
 /* One block of S bins (a multiple of 4) from bin k0, clipped: lane l sums bins k0 + l,
  * k0 + l + 4, ... in that order into *acc, strong cells (smoothed sum >= strong_s) count
  * as muf and are counted in *cnt. */
@@ -101,9 +113,8 @@ band_block(const float *r, const float *s, unsigned k0, unsigned S, band_v4f mu4
         band_v4f x, y;
         memcpy(&x, r + k, sizeof x);
         memcpy(&y, s + k, sizeof y);
-        band_v4i lt = x < three, st = y >= st4; /* NaN: 3, not strong (as scalar) */
-        band_v4i xi = ((band_v4i)x & lt) | ((band_v4i)three & ~lt);
-        xi = (xi & ~st) | ((band_v4i)mu4 & st);
+        band_v4i xi, st;
+        BAND_CLIP(band_v4i, x, y, three, mu4, st4, xi, st);
         a += (band_v4f)xi;
         c -= st;
     }
@@ -132,9 +143,8 @@ band_block2(const float *r, const float *s, unsigned a, unsigned S, float muf, f
         memcpy(&y1, s + k + S, sizeof y1);
         sg_v8f x = __builtin_shufflevector(x0, x1, 0, 1, 2, 3, 4, 5, 6, 7);
         sg_v8f y = __builtin_shufflevector(y0, y1, 0, 1, 2, 3, 4, 5, 6, 7);
-        sg_v8i lt = x < three, st = y >= st8; /* NaN: 3, not strong (as scalar) */
-        sg_v8i xi = ((sg_v8i)x & lt) | ((sg_v8i)three & ~lt);
-        xi = (xi & ~st) | ((sg_v8i)mu8 & st);
+        sg_v8i xi, st;
+        BAND_CLIP(sg_v8i, x, y, three, mu8, st8, xi, st);
         ac += (sg_v8f)xi;
         c -= st;
     }
@@ -165,7 +175,7 @@ typedef double band_v4d __attribute__((vector_size(32)));
         (carry) += __builtin_shufflevector((x1), (x1), 3, 3, 3, 3);           \
     } while (0)
 
-/* The clipped bins of 4 bins from k (band_block's select) into *v, their strong flags
+/* The clipped bins of 4 bins from k (BAND_CLIP) into *v, their strong flags
  * (-1) into *st. */
 static inline __attribute__((always_inline)) void
 band_clip4(const float *r, const float *s, unsigned k, band_v4f mu4, band_v4f st4,
@@ -175,10 +185,9 @@ band_clip4(const float *r, const float *s, unsigned k, band_v4f mu4, band_v4f st
     band_v4f x, y;
     memcpy(&x, r + k, sizeof x);
     memcpy(&y, s + k, sizeof y);
-    band_v4i lt = x < three, sv = y >= st4; /* NaN: 3, not strong (as scalar) */
-    band_v4i xi = ((band_v4i)x & lt) | ((band_v4i)three & ~lt);
-    *v = (band_v4f)((xi & ~sv) | ((band_v4i)mu4 & sv));
-    *st = sv;
+    band_v4i xi;
+    BAND_CLIP(band_v4i, x, y, three, mu4, st4, xi, *st);
+    *v = (band_v4f)xi;
 }
 
 #if SG_HAVE_V8
@@ -211,9 +220,8 @@ band_pass1(const float *r, const float *s, float muf, float strong_s, int32_t vm
             sg_v8f x, y;
             memcpy(&x, r + k + 8 * b, sizeof x);
             memcpy(&y, s + k + 8 * b, sizeof y);
-            sg_v8i lt = x < three, sv = y >= st8; /* NaN: 3, not strong (as scalar) */
-            sg_v8i xi = ((sg_v8i)x & lt) | ((sg_v8i)three & ~lt);
-            xi = (xi & ~sv) | ((sg_v8i)mu8 & sv); /* bits of v: < 0 for a negative float */
+            sg_v8i xi, sv; /* xi: bits of v, < 0 for a negative float */
+            BAND_CLIP(sg_v8i, x, y, three, mu8, st8, xi, sv);
             sg_v8i g = xi >= vmin8;
             off |= ~(g | (xi == zi));
             /* v >= 0 on the grid (0 where it is not: B is then unused) */

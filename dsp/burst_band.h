@@ -22,7 +22,7 @@ typedef struct {
     unsigned stride;         /* bins between the windows tried */
     double *pre;             /* prefix sums of clipped p/floor per block (nfft+1) */
     uint32_t *cnt;           /* prefix counts of strong cells (nfft+1) */
-    bool grid1;              /* stride 1 with band_prefix1's exact sums (burst_band.c) */
+    bool grid1;              /* stride 1 with exact sums in any order (burst_band.c) */
     int32_t vmin_bits;       /* bits of the least nonzero bin on its grid */
     float strong;            /* smoothed sum of a strong cell */
     float *val;              /* BURSTBAND_VAL_FLOATS: clipped p/floor per bin, strong
