@@ -78,7 +78,7 @@ import numpy as np
 from camcls_ensemble import forward
 from cv_camera import (clip_class, deal, figures_line, load_pooled, row_figures, run_fold,
                        track_decision, write_folds, write_rows)
-from train_camera import CLASSES, calibrate, nll, softmax
+from train_camera import CLASSES, calibrate, fold_calibration, nll, softmax
 
 BINS = ("close", "medium", "distant")
 DEFAULT_CONF = 0.5
@@ -135,7 +135,7 @@ def recalibrated(model, t, d, conf):
     (only if not the camera's 0.5)."""
     m = json.loads(json.dumps(model))
     last = m["layers"][-1]
-    last["b"] = [round(float(b + t * o), 6) for b, o in zip(last["b"], d)]
+    last["b"] = [round(float(v), 6) for v in fold_calibration(last["b"], t, d)]
     m["temperature"] = round(float(t), 6)
     m.setdefault("trained", {})["calibration"] = "nested: " + ",".join(
         repr(float(v)) for v in [t] + list(d))
@@ -145,6 +145,8 @@ def recalibrated(model, t, d, conf):
     return m
 
 
+# the counts of one sg_camscore figures line, in its order (parse_score), summed over folds
+COUNTS = ("drone_hits", "drone_frames", "reports_ok", "reports", "free_false", "free_frames")
 SCORE_RE = re.compile(r"recall [\d.]+ \((\d+)/(\d+) drone frames\)  precision [\d.]+ "
                       r"\((\d+)/(\d+) drone reports\)  false_drone_per_frame [\d.]+ "
                       r"\((\d+) in (\d+) drone-free frames\)")
@@ -164,8 +166,7 @@ def parse_score(text, sensor):
     m = SCORE_RE.search(lines[i + 1])
     if not m:
         sys.exit(f"oof_camera: sg_camscore output: cannot read the figures line {lines[i + 1]!r}")
-    keys = ("drone_hits", "drone_frames", "reports_ok", "reports", "free_false", "free_frames")
-    out = dict(zip(keys, (int(v) for v in m.groups())))
+    out = dict(zip(COUNTS, (int(v) for v in m.groups())))
     j = next(k for k in range(i, len(lines)) if lines[k].startswith("confusion"))
     out["confusion"] = [[int(v) for v in lines[j + 2 + r].split()[1:]] for r in range(5)]
     out["clips"] = {}
@@ -231,12 +232,10 @@ def kfold_score(a, models, fold, fid, logp, truth, meta, clips, index, smooths, 
               f"{pick['smooth']}, drone_min_conf {pick['conf']}"
               f"{'' if pick['qualified'] else ' (none qualified: defaults)'}: {frame_line(s, f)}")
         if pooled is None:
-            pooled = {key: 0 for key in ("drone_hits", "drone_frames", "reports_ok", "reports",
-                                         "free_false", "free_frames")}
+            pooled = {key: 0 for key in COUNTS}
             pooled["confusion"] = [[0] * 6 for _ in range(5)]
             pooled["clips"] = {}
-        for key in ("drone_hits", "drone_frames", "reports_ok", "reports", "free_false",
-                    "free_frames"):
+        for key in COUNTS:
             pooled[key] += s[key]
         pooled["confusion"] = [[x + y for x, y in zip(r1, r2)]
                                for r1, r2 in zip(pooled["confusion"], s["confusion"])]

@@ -101,6 +101,12 @@ def softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
+def fold_calibration(b, t, d):
+    """The last layer's bias b with the calibration (temperature t, class offsets d) folded
+    in, as the exported file carries it: softmax(z / t + d) = softmax((z + t d) / t)."""
+    return np.asarray(b, dtype=np.float64) + t * np.asarray(d, dtype=np.float64)
+
+
 def nll(z, y, t, d):
     p = softmax(z / t + d)
     return -np.mean(np.log(p[np.arange(len(y)), y] + 1e-12))
@@ -485,7 +491,7 @@ def main():
     for i, L in enumerate(cl):
         b = np.asarray(L["b"], dtype=np.float64)
         if i + 1 == len(cl):
-            b = b + t * d                      # softmax(z/t + d) = softmax((z + t d)/t)
+            b = fold_calibration(b, t, d)
         layers.append({"W": [[r6(v) for v in row] for row in L["W"]], "b": [r6(v) for v in b]})
     trained = {"seed": a.seed, "rows": int(len(y)), "per_class": a.per_class,
                "hidden": list(hidden), "epochs": a.epochs}
