@@ -151,7 +151,6 @@ band_block2(const float *r, const float *s, unsigned a, unsigned S, float muf, f
     *acc = ac;
     *cnt = c;
 }
-#endif
 
 typedef double band_v4d __attribute__((vector_size(32)));
 
@@ -190,7 +189,6 @@ band_clip4(const float *r, const float *s, unsigned k, band_v4f mu4, band_v4f st
     *v = (band_v4f)xi;
 }
 
-#if SG_HAVE_V8
 /* Stride 1 (burstband.grid1), pass 1 over all bins: B[j + 1] - B[j] = the sum of
  * u = trunc(1024 v) + 1 > 1024 v over the clipped bins v of block 4j .. 4j + 3 (prefix sums,
  * exact in int32: upper bounds of the window sums, with which burstband_detect rules windows
@@ -386,7 +384,9 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
     const float muf = (float)q->mu;
     P[0] = 0;
     C[0] = 0;
-    bool bounded = false;
+#if SG_HAVE_V8
+    bool bounded = false; /* band_pass1 ruled windows out: set below */
+#endif
 #if defined(__GNUC__)
     if (S % 4 == 0) { /* windows of 128 bins and more: one fused pass */
         /* the block sizes of 15.36-61.44 Msps at 1024 bins as constants (loops unrolled) */
