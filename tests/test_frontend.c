@@ -763,6 +763,158 @@ static void test_iq_max(void **state)
     free(x);
 }
 
+/* ---------------------------------------------------------------- windows kept in the ring */
+
+#define HOLD_MAX 4096
+
+/* A caller that keeps every window handed out in the ring (frontend_iq_in_ring) until the
+ * front end's ring wait asks for it back, as the daemon's burst thread does. */
+typedef struct {
+    frontend *fe;
+    const float complex *x; /* the input: stream index j is x[j - x_base] */
+    uint64_t x_base;
+    uint64_t margin;
+    struct {
+        const float complex *p;
+        uint64_t first, hash;
+        size_t n;
+    } held[HOLD_MAX];
+    size_t n_held;
+    size_t in_ring, copied, waits, waits_all, survived, released, broken;
+} holder;
+
+static uint64_t fnv(const float complex *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    const unsigned char *b = (const unsigned char *)p;
+    for (size_t i = 0; i < n * sizeof *p; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Every held window still as it was handed out (the front end wrote nothing over it). */
+static void held_check(holder *h)
+{
+    for (size_t i = 0; i < h->n_held; i++)
+        if (fnv(h->held[i].p, h->held[i].n) != h->held[i].hash)
+            h->broken++;
+}
+
+static void on_hold(void *user, const sg_burst *b, const float complex *iq, size_t n_iq)
+{
+    holder *h = user;
+    uint64_t first = 0;
+    if (!frontend_iq_in_ring(h->fe, iq, &first)) {
+        h->copied += iq != NULL;
+        return;
+    }
+    /* in the ring: the window of the burst, the input's samples (none limited here) */
+    assert_true(first + h->margin == b->sample_start);
+    assert_int_equal(n_iq, b->sample_count + 2 * h->margin);
+    assert_true(first >= h->x_base);
+    assert_memory_equal(iq, h->x + (first - h->x_base), n_iq * sizeof *iq);
+    assert_true(h->n_held < HOLD_MAX);
+    h->held[h->n_held].p = iq;
+    h->held[h->n_held].first = first;
+    h->held[h->n_held].n = n_iq;
+    h->held[h->n_held++].hash = fnv(iq, n_iq);
+    h->in_ring++;
+}
+
+static void on_ring_wait(void *user, uint64_t below)
+{
+    holder *h = user;
+    held_check(h);
+    h->waits++;
+    h->waits_all += below == UINT64_MAX;
+    size_t k = 0;
+    for (size_t i = 0; i < h->n_held; i++) {
+        if (h->held[i].first < below) {
+            h->released++;
+            continue;
+        }
+        h->held[k++] = h->held[i];
+    }
+    h->survived += k;
+    h->n_held = k;
+}
+
+/* Windows handed out in the ring stay intact while held, through many wraps of a small
+ * ring (iq_max_s 1 ms), with one and two threads and blocks smaller and larger than a
+ * chunk: the front end asks for a window back (ring wait with below > its first index)
+ * before it writes over it, and only then. A stream that goes back to index 0 (a new
+ * segment, at an index behind the old one) and a new sample rate (the ring re-allocated) ask for every window. Without a
+ * ring wait the same windows are overwritten (the check can fail). */
+static void test_ring_wait(void **state)
+{
+    (void)state;
+    const unsigned seed = 43;
+    uint64_t len;
+    float complex *x = busy_scene(seed, 0.12, false, &len);
+    static holder h;
+    static const size_t blocks[] = {65536, 10007};
+    for (int wait_on = 1; wait_on >= 0; wait_on--)
+        for (unsigned th = 1; th <= 2; th++)
+            for (size_t bi = 0; bi < 2; bi++) {
+                frontend_cfg cfg;
+                frontend_cfg_default(&cfg);
+                cfg.nfft = 256;
+                cfg.batch = 1;
+                cfg.iq_max_s = 1e-3;
+                cfg.threads = th;
+                sg_errinfo e = {0};
+                memset(&h, 0, sizeof h);
+                h.fe = frontend_create(&cfg, &e);
+                assert_non_null(h.fe);
+                h.x = x;
+                h.margin = (uint64_t)llround(cfg.margin_s * FS);
+                if (wait_on)
+                    frontend_set_ring_wait(h.fe, on_ring_wait, &h);
+                /* two segments: indices 0..len/2 of x, then the rest from index 1000 (a new
+                   stream, behind the first one's end); then one block at another rate */
+                const uint64_t half = len / 2;
+                for (int seg = 0; seg < 2; seg++) {
+                    h.x = x + (seg ? half : 0);
+                    h.x_base = seg ? 1000 : 0;
+                    uint64_t n_seg = seg ? len - half : half;
+                    size_t waits_before = h.waits_all;
+                    for (uint64_t i = 0; i < n_seg; i += blocks[bi]) {
+                        size_t n = n_seg - i < blocks[bi] ? (size_t)(n_seg - i) : blocks[bi];
+                        sg_iq_block blk = {.x = h.x + i, .n = n, .sample_index = h.x_base + i,
+                                           .sample_rate = FS, .center_freq = FC, .t0 = T0,
+                                           .discontinuity = seg && i == 0};
+                        assert_int_equal(frontend_execute(h.fe, &blk, on_hold, &h), 0);
+                    }
+                    if (wait_on && seg)
+                        assert_true(h.waits_all > waits_before); /* the stream went back */
+                }
+                held_check(&h);
+                size_t broken_stream = h.broken;
+                size_t all_before = h.waits_all;
+                sg_iq_block blk = {.x = x, .n = 4096, .sample_index = len, .sample_rate = FS / 2,
+                                   .center_freq = FC, .t0 = T0};
+                assert_int_equal(frontend_execute(h.fe, &blk, on_hold, &h), 0);
+                if (wait_on)
+                    assert_true(h.waits_all > all_before); /* the ring re-allocated */
+                print_message("wait %d threads %u block %zu: %zu in the ring, %zu copied, "
+                              "%zu waits (%zu all), %zu released, %zu kept over a wait, "
+                              "%zu overwritten while held\n",
+                              wait_on, th, blocks[bi], h.in_ring, h.copied, h.waits, h.waits_all,
+                              h.released, h.survived, broken_stream);
+                frontend_destroy(h.fe);
+                assert_true(h.in_ring >= 10);
+                if (wait_on) {
+                    assert_int_equal(broken_stream, 0);
+                    assert_true(h.released >= 20);
+                    assert_true(h.survived > 0); /* a wait asks only for what it overwrites */
+                } else {
+                    assert_true(broken_stream > 0); /* the check sees an overwrite */
+                    assert_int_equal(h.waits, 0);
+                }
+            }
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -777,6 +929,7 @@ int main(void)
         cmocka_unit_test(test_huge_samples),
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_iq_max),
+        cmocka_unit_test(test_ring_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "sensor_chain.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@ typedef struct {
     chain_burst cb;
     uint64_t iq_end;           /* ring position after this item's window (is_burst, IQ) */
     bool has_iq;
+    bool in_place;             /* cb.iq is the caller's (put_burst_ref), from stream index
+                                  ref_first */
+    uint64_t ref_first;
     bool block, health;        /* events */
     nl_event ev;
 } item;
@@ -34,8 +38,23 @@ struct sensor_chain {
     pthread_cond_t can_put, can_take;
     pthread_t th;
     bool running, stopping, finished;
+    size_t n_refs;             /* in_place items queued or running */
+    _Atomic uint64_t ref_oldest; /* least ref_first of those, UINT64_MAX when none (written
+                                  with mu held, read without it by the ring wait's fast path) */
     sensor_chain_stats st;
 };
+
+/* ref_oldest over the in_place items from q_tail on (mu held). */
+static void refs_rescan(sensor_chain *c)
+{
+    uint64_t lo = UINT64_MAX;
+    for (uint64_t k = c->q_tail; c->n_refs && k != c->q_head; k++) {
+        const item *it = &c->q[k % c->slots];
+        if (it->in_place && it->ref_first < lo)
+            lo = it->ref_first;
+    }
+    atomic_store_explicit(&c->ref_oldest, lo, memory_order_release);
+}
 
 static void *chain_thread(void *arg)
 {
@@ -57,6 +76,11 @@ static void *chain_thread(void *arg)
         if (it->is_burst && it->has_iq)
             c->iq_tail = it->iq_end;
         c->q_tail++;
+        if (it->in_place) { /* its window may be overwritten from now on */
+            it->in_place = false;
+            c->n_refs--;
+            refs_rescan(c);
+        }
         pthread_cond_broadcast(&c->can_put);
     }
     pthread_mutex_unlock(&c->mu);
@@ -77,6 +101,7 @@ sensor_chain *sensor_chain_create(size_t slots, size_t iq_samples, const sensor_
     }
     c->fns = *fns;
     c->slots = slots;
+    atomic_init(&c->ref_oldest, UINT64_MAX);
     c->iq_cap = iq_samples;
     c->q = calloc(slots, sizeof *c->q);
     c->iq = sg_alloc_touched(iq_samples * sizeof *c->iq); /* no faults on the first pass */
@@ -162,6 +187,7 @@ int sensor_chain_put_burst(sensor_chain *c, const chain_burst *cb, const float c
     item *it = &c->q[c->q_head % c->slots];
     it->is_burst = true;
     it->cb = *cb;
+    it->in_place = false;
     it->has_iq = n_iq > 0;
     it->cb.iq = NULL;
     it->cb.n_iq = 0;
@@ -182,6 +208,48 @@ int sensor_chain_put_burst(sensor_chain *c, const chain_burst *cb, const float c
     return rc;
 }
 
+int sensor_chain_put_burst_ref(sensor_chain *c, const chain_burst *cb, const float complex *iq,
+                               size_t n_iq, uint64_t first)
+{
+    pthread_mutex_lock(&c->mu);
+    if (c->finished) {
+        pthread_mutex_unlock(&c->mu);
+        return SG_ESTATE;
+    }
+    uint64_t start;
+    wait_room(c, 0, &start);
+    item *it = &c->q[c->q_head % c->slots];
+    it->is_burst = true;
+    it->cb = *cb;
+    it->cb.iq = iq;
+    it->cb.n_iq = n_iq;
+    it->has_iq = false; /* nothing of the chain's own ring */
+    it->in_place = true;
+    it->ref_first = first;
+    c->n_refs++;
+    if (first < atomic_load_explicit(&c->ref_oldest, memory_order_relaxed))
+        atomic_store_explicit(&c->ref_oldest, first, memory_order_release);
+    c->q_head++;
+    c->st.bursts++;
+    c->st.in_place++;
+    pthread_cond_signal(&c->can_take);
+    pthread_mutex_unlock(&c->mu);
+    return SG_OK;
+}
+
+void sensor_chain_ring_wait(sensor_chain *c, uint64_t below)
+{
+    /* acquire: the burst thread's reads of a released window come before this returns */
+    if (atomic_load_explicit(&c->ref_oldest, memory_order_acquire) >= below)
+        return;
+    pthread_mutex_lock(&c->mu);
+    if (atomic_load_explicit(&c->ref_oldest, memory_order_relaxed) < below)
+        c->st.ring_waits++;
+    while (atomic_load_explicit(&c->ref_oldest, memory_order_relaxed) < below)
+        pthread_cond_wait(&c->can_put, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
 int sensor_chain_put_event(sensor_chain *c, const nl_event *ev, bool block, bool health)
 {
     pthread_mutex_lock(&c->mu);
@@ -194,6 +262,7 @@ int sensor_chain_put_event(sensor_chain *c, const nl_event *ev, bool block, bool
     item *it = &c->q[c->q_head % c->slots];
     it->is_burst = false;
     it->has_iq = false;
+    it->in_place = false;
     it->ev = *ev;
     it->block = block;
     it->health = health;

@@ -15,7 +15,13 @@
  * blocks in its device pool, as it would if the sensor thread did the work itself) and
  * is counted (`full`, in the sensor's status as burst_queue_full). Nothing is dropped.
  *
- * Threads: put_*, drain and finish from one producer thread (the sensor's); stats from
+ * A window still in the front end's IQ ring is not copied (put_burst_ref): the item holds
+ * the pointer, and the sensor thread's ring wait (frontend_set_ring_wait ->
+ * sensor_chain_ring_wait) holds back the ring writes that would overwrite it until the
+ * burst thread is done with it (counted in `ring_waits`). Lossless as a full queue is; a
+ * window is never read after it was overwritten.
+ *
+ * Threads: put_*, ring_wait, drain and finish from one producer thread (the sensor's); stats from
  * any thread; the callbacks run on the burst thread. */
 #ifndef SG_SENSOR_CHAIN_H
 #define SG_SENSOR_CHAIN_H
@@ -58,6 +64,8 @@ typedef struct {
     uint64_t bursts, events;   /* items put */
     uint64_t full;             /* puts that found the queue or the IQ ring full and waited */
     uint64_t iq_grown;         /* times the IQ ring was grown for a longer window */
+    uint64_t in_place;         /* bursts put with their window in the front end's ring */
+    uint64_t ring_waits;       /* ring waits that had to wait for the burst thread */
     size_t slots, iq_samples;  /* capacity now */
 } sensor_chain_stats;
 
@@ -72,6 +80,14 @@ sensor_chain *sensor_chain_create(size_t slots, size_t iq_samples, const sensor_
  * finish. */
 int sensor_chain_put_burst(sensor_chain *c, const chain_burst *cb, const float complex *iq,
                            size_t n_iq);
+/* Queues a burst whose window iq[0..n_iq) (not NULL) stays valid, without a copy, until a
+ * sensor_chain_ring_wait with below > first (its stream index) returns: the front end's
+ * ring (frontend_iq_in_ring). Blocks while the queue is full. SG_ESTATE after finish. */
+int sensor_chain_put_burst_ref(sensor_chain *c, const chain_burst *cb, const float complex *iq,
+                               size_t n_iq, uint64_t first);
+/* The front end's ring wait (frontend.h): returns once no burst put with put_burst_ref and a
+ * window starting below `below` is queued or running. Blocks until then. */
+void sensor_chain_ring_wait(sensor_chain *c, uint64_t below);
 /* Queues an event (copied). Blocks while the queue is full. SG_ESTATE after finish. */
 int sensor_chain_put_event(sensor_chain *c, const nl_event *ev, bool block, bool health);
 /* Waits until the burst thread has run every item put so far. */
