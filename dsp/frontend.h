@@ -10,7 +10,9 @@
  * samples wrap around the ring's end, or that lacks samples (stream start, gap), is
  * copied (and zero-filled) into a buffer. Lifetime rule: the pointer is valid during the
  * callback only (the ring is overwritten once the stream moves a ring's length past
- * it); a decoder that keeps IQ beyond the callback copies it. Bursts longer than max_burst_s are
+ * it); a decoder that keeps IQ beyond the callback copies it, or, for a window in the
+ * ring (frontend_iq_in_ring), sets a ring wait (frontend_set_ring_wait) that holds the
+ * ring's writes back until it lets the window go. Bursts longer than max_burst_s are
  * reported in pieces flagged SG_BURST_CONTINUING (a carrier is never held back).
  *
  * Time is the block's sample clock: t_start = t0 + sample_start / sample_rate.

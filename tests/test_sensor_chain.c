@@ -122,15 +122,22 @@ static int put(sensor_chain *c, uint64_t key, size_t n)
     return rc;
 }
 
-/* A burst thread writing into l (gated: its first item waits for log_open). */
-static sensor_chain *start(sink_log *l, bool gated, size_t slots, size_t iq)
+/* A burst thread running burst on l's items (gated: its first item waits for log_open). */
+static sensor_chain *start_with(sink_log *l, bool gated, size_t slots, size_t iq,
+                                void (*burst)(void *, const chain_burst *))
 {
     log_init(l, gated);
-    sensor_chain_fns fns = {.burst = on_burst, .event = on_event, .user = l};
+    sensor_chain_fns fns = {.burst = burst, .event = on_event, .user = l};
     sg_errinfo e = {0};
     sensor_chain *c = sensor_chain_create(slots, iq, &fns, &e);
     assert_non_null(c);
     return c;
+}
+
+/* A burst thread writing into l, checking every window against pattern(). */
+static sensor_chain *start(sink_log *l, bool gated, size_t slots, size_t iq)
+{
+    return start_with(l, gated, slots, iq, on_burst);
 }
 
 /* Drains and stops c, checks its counters and that every item came out whole. */
@@ -293,11 +300,7 @@ static void test_in_place(void **state)
 {
     (void)state;
     sink_log l;
-    log_init(&l, false);
-    sensor_chain_fns fns = {.burst = on_ref_burst, .event = on_event, .user = &l};
-    sg_errinfo e = {0};
-    sensor_chain *c = sensor_chain_create(64, 4 * RING_WIN, &fns, &e);
-    assert_non_null(c);
+    sensor_chain *c = start_with(&l, false, 64, 4 * RING_WIN, on_ref_burst);
     float complex *ring = malloc(RING_N * sizeof *ring);
     float complex *tmp = malloc(RING_WIN * sizeof *tmp);
     assert_non_null(ring);
@@ -337,6 +340,7 @@ static void test_in_place(void **state)
     assert_int_equal(st.in_place + copied, N_PUT);
     assert_true(copied > 0 && st.in_place > copied);
     assert_true(st.ring_waits > 10); /* the burst thread was behind: the writes waited */
+    assert_int_equal(st.full, st.ring_waits); /* counted as the sensor thread's waits */
     sensor_chain_ring_wait(c, UINT64_MAX); /* all done: returns at once */
     sensor_chain_stats st2;
     sensor_chain_stats_get(c, &st2);

@@ -2,8 +2,10 @@
  * ring of IQ windows between the sensor thread (the one producer) and the burst thread
  * (the one consumer). Items are ~3 kB (an event carries a whole health record) and come
  * at most a few thousand per second, so one mutex with two condition variables costs
- * nothing measurable; the IQ copy (~1 MB per DroneID-like burst at 200 Msps) is the
- * cost of the hand-over, taken only for bursts a decoder will read. */
+ * nothing measurable. A window in the front end's ring is handed over as a pointer
+ * (put_burst_ref; the front end's writes wait for it, ring_wait); only a window the front
+ * end copied (wrapping the ring's end, or with missing samples) is copied again, into the
+ * chain's ring (~1 MB per DroneID-like burst at 200 Msps). */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "sensor_chain.h"
 
@@ -208,17 +210,34 @@ int sensor_chain_put_burst(sensor_chain *c, const chain_burst *cb, const float c
     return rc;
 }
 
-int sensor_chain_put_burst_ref(sensor_chain *c, const chain_burst *cb, const float complex *iq,
-                               size_t n_iq, uint64_t first)
+/* The next free slot for an item without IQ of the chain's ring, mu held on return; NULL
+ * (mu not held) after finish. */
+static item *slot_get(sensor_chain *c)
 {
     pthread_mutex_lock(&c->mu);
     if (c->finished) {
         pthread_mutex_unlock(&c->mu);
-        return SG_ESTATE;
+        return NULL;
     }
     uint64_t start;
     wait_room(c, 0, &start);
-    item *it = &c->q[c->q_head % c->slots];
+    return &c->q[c->q_head % c->slots];
+}
+
+/* Queues the slot slot_get gave (mu held on entry, let go). */
+static void slot_put(sensor_chain *c)
+{
+    c->q_head++;
+    pthread_cond_signal(&c->can_take);
+    pthread_mutex_unlock(&c->mu);
+}
+
+int sensor_chain_put_burst_ref(sensor_chain *c, const chain_burst *cb, const float complex *iq,
+                               size_t n_iq, uint64_t first)
+{
+    item *it = slot_get(c);
+    if (!it)
+        return SG_ESTATE;
     it->is_burst = true;
     it->cb = *cb;
     it->cb.iq = iq;
@@ -229,11 +248,9 @@ int sensor_chain_put_burst_ref(sensor_chain *c, const chain_burst *cb, const flo
     c->n_refs++;
     if (first < atomic_load_explicit(&c->ref_oldest, memory_order_relaxed))
         atomic_store_explicit(&c->ref_oldest, first, memory_order_release);
-    c->q_head++;
     c->st.bursts++;
     c->st.in_place++;
-    pthread_cond_signal(&c->can_take);
-    pthread_mutex_unlock(&c->mu);
+    slot_put(c);
     return SG_OK;
 }
 
@@ -243,8 +260,10 @@ void sensor_chain_ring_wait(sensor_chain *c, uint64_t below)
     if (atomic_load_explicit(&c->ref_oldest, memory_order_acquire) >= below)
         return;
     pthread_mutex_lock(&c->mu);
-    if (atomic_load_explicit(&c->ref_oldest, memory_order_relaxed) < below)
+    if (atomic_load_explicit(&c->ref_oldest, memory_order_relaxed) < below) {
         c->st.ring_waits++;
+        c->st.full++; /* the sensor thread waits for the burst thread, as on a full queue */
+    }
     while (atomic_load_explicit(&c->ref_oldest, memory_order_relaxed) < below)
         pthread_cond_wait(&c->can_put, &c->mu);
     pthread_mutex_unlock(&c->mu);
@@ -252,24 +271,17 @@ void sensor_chain_ring_wait(sensor_chain *c, uint64_t below)
 
 int sensor_chain_put_event(sensor_chain *c, const nl_event *ev, bool block, bool health)
 {
-    pthread_mutex_lock(&c->mu);
-    if (c->finished) {
-        pthread_mutex_unlock(&c->mu);
+    item *it = slot_get(c);
+    if (!it)
         return SG_ESTATE;
-    }
-    uint64_t start;
-    wait_room(c, 0, &start);
-    item *it = &c->q[c->q_head % c->slots];
     it->is_burst = false;
     it->has_iq = false;
     it->in_place = false;
     it->ev = *ev;
     it->block = block;
     it->health = health;
-    c->q_head++;
     c->st.events++;
-    pthread_cond_signal(&c->can_take);
-    pthread_mutex_unlock(&c->mu);
+    slot_put(c);
     return SG_OK;
 }
 

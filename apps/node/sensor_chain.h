@@ -2,8 +2,8 @@
  * grouping, DroneID attempts, RF reports, recording annotations) on a thread of its own,
  * so that one sensor's stream uses two cores without changing what it outputs.
  *
- * The sensor thread puts, in sample order, every burst the front end delivers (with a
- * copy of its IQ window when a decoder will take it) and every event it would push
+ * The sensor thread puts, in sample order, every burst the front end delivers (with its
+ * IQ window when a decoder will take it: copied, or in place, below) and every event it would push
  * itself (clock ticks, health, notes, Remote ID positions); the burst thread takes them
  * in the same order and runs them through the user's callbacks. One consumer in one
  * order: the emitters, the DroneID pinning and the events are those of one thread, and
@@ -18,7 +18,7 @@
  * A window still in the front end's IQ ring is not copied (put_burst_ref): the item holds
  * the pointer, and the sensor thread's ring wait (frontend_set_ring_wait ->
  * sensor_chain_ring_wait) holds back the ring writes that would overwrite it until the
- * burst thread is done with it (counted in `ring_waits`). Lossless as a full queue is; a
+ * burst thread is done with it (counted in `ring_waits`, and in `full`). Lossless as a full queue is; a
  * window is never read after it was overwritten.
  *
  * Threads: put_*, ring_wait, drain and finish from one producer thread (the sensor's); stats from
@@ -62,7 +62,8 @@ typedef struct {
 
 typedef struct {
     uint64_t bursts, events;   /* items put */
-    uint64_t full;             /* puts that found the queue or the IQ ring full and waited */
+    uint64_t full;             /* puts that found the queue or the IQ ring full and waited,
+                                  and ring waits that waited */
     uint64_t iq_grown;         /* times the IQ ring was grown for a longer window */
     uint64_t in_place;         /* bursts put with their window in the front end's ring */
     uint64_t ring_waits;       /* ring waits that had to wait for the burst thread */
