@@ -141,6 +141,9 @@ int frontend_cfg_from_json(frontend_cfg *c, const cJSON *o, const char *where, s
 
 static void release(frontend *q)
 {
+    if (q->ring && q->ring_wait) /* the caller's windows in the ring go with it */
+        q->ring_wait(q->ring_wait_user, UINT64_MAX);
+    q->ring_end = 0;
     spectro_destroy(q->sp);
     burstdet_destroy(q->det);
     free(q->ring);
@@ -347,6 +350,7 @@ void frontend_destroy(frontend *q)
 {
     if (!q)
         return;
+    q->ring_wait = NULL; /* no wait: the caller has released its windows (frontend.h) */
     release(q);
     fe_pool_destroy(q->pool);
     free(q);
@@ -410,6 +414,7 @@ static void deliver(frontend *q, const burstdet_region *r)
         if (off == 0 && cnt == n && part == cnt) {
             /* all of it exists, in one piece of the ring: hand out the ring itself */
             iq = q->ring + i0;
+            q->ref_first = a;
             q->st.iq_referenced++;
         } else { /* zeros where the ring has nothing, or the ring wraps inside it */
             memset(q->copy, 0, off * sizeof *q->copy);
@@ -554,6 +559,33 @@ uint64_t fe_copy_limited(float complex *restrict dst, const float complex *restr
     return bad ? zero_bad(dst, n, lim) : 0;
 }
 
+void fe_ring_claim(frontend *q, uint64_t idx, uint64_t end)
+{
+    const uint64_t cap = q->ring_mask + 1;
+    if (q->ring_wait) {
+        /* going on from ring_end, [idx, end) overwrites the indices below end - cap; a
+           stream that goes back overwrites windows of any index */
+        uint64_t below = idx < q->ring_end ? UINT64_MAX : end > cap ? end - cap : 0;
+        if (below)
+            q->ring_wait(q->ring_wait_user, below);
+    }
+    q->ring_end = end;
+}
+
+void frontend_set_ring_wait(frontend *q, frontend_ring_wait fn, void *user)
+{
+    q->ring_wait = fn;
+    q->ring_wait_user = user;
+}
+
+bool frontend_iq_in_ring(const frontend *q, const float complex *iq, uint64_t *first)
+{
+    if (!iq || !q->ring || iq != q->ring + (q->ref_first & q->ring_mask))
+        return false;
+    *first = q->ref_first;
+    return true;
+}
+
 uint64_t fe_ring_write(float complex *ring, uint64_t mask, uint64_t idx,
                        const float complex *src, size_t n, bool stream, size_t *first)
 {
@@ -611,6 +643,7 @@ int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, 
             n = q->chunk;
         uint64_t idx = blk->sample_index + off, i0 = idx & q->ring_mask;
         size_t first;
+        fe_ring_claim(q, idx, idx + n);
         uint64_t lim = fe_ring_write(q->ring, q->ring_mask, idx, blk->x + off, n,
                                      q->ring_stream, &first);
         q->st.iq_limited += lim;

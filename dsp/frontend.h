@@ -10,7 +10,9 @@
  * samples wrap around the ring's end, or that lacks samples (stream start, gap), is
  * copied (and zero-filled) into a buffer. Lifetime rule: the pointer is valid during the
  * callback only (the ring is overwritten once the stream moves a ring's length past
- * it); a decoder that keeps IQ beyond the callback copies it. Bursts longer than max_burst_s are
+ * it); a decoder that keeps IQ beyond the callback copies it, or, for a window in the
+ * ring (frontend_iq_in_ring), sets a ring wait (frontend_set_ring_wait) that holds the
+ * ring's writes back until it lets the window go. Bursts longer than max_burst_s are
  * reported in pieces flagged SG_BURST_CONTINUING (a carrier is never held back).
  *
  * Time is the block's sample clock: t_start = t0 + sample_start / sample_rate.
@@ -145,6 +147,21 @@ frontend *frontend_create(const frontend_cfg *cfg, sg_errinfo *e);
  * first block's rate needed an allocation that failed, SG_EINVAL for a bad block
  * (including one with more than one channel: see dffe.h). */
 int frontend_execute(frontend *q, const sg_iq_block *blk, frontend_burst_cb cb, void *user);
+/* In-place IQ kept past the callback (the daemon's burst thread reads DroneID candidates'
+ * windows in the ring instead of copying them, issue 21). With a ring wait set, the front
+ * end calls wait(user, below) on the caller's thread before it writes samples into the ring
+ * that overwrite stream indices below `below` (UINT64_MAX: every index, when the ring is
+ * re-allocated for a new rate or the stream goes back); wait returns once the caller holds
+ * no window that starts below it. It may block (back-pressure: the caller's consumer then
+ * releases windows); it must not call back into the front end. NULL fn = none (the
+ * default: the pointer is valid during the callback only). frontend_destroy frees the
+ * ring without a wait: release every window first. */
+typedef void (*frontend_ring_wait)(void *user, uint64_t below);
+void frontend_set_ring_wait(frontend *q, frontend_ring_wait fn, void *user);
+/* Inside the callback: whether iq (as passed to it) is the ring itself, not a copy; then
+ * *first is the stream index of iq[0], and iq[0..n_iq) stays valid until a ring wait with
+ * below > *first returns. False (and *first untouched) for a copied or NULL iq. */
+bool frontend_iq_in_ring(const frontend *q, const float complex *iq, uint64_t *first);
 /* End of stream: runs the last partial batch and closes open bursts (TRUNC_END). */
 int frontend_flush(frontend *q, frontend_burst_cb cb, void *user);
 void frontend_stats(const frontend *q, frontend_stats_t *out);

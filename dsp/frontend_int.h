@@ -38,6 +38,11 @@ struct frontend_s {
                              still holds what one thread reads: frontend.c setup) */
     uint64_t head;        /* stream index one past the newest sample the detector has seen */
     uint64_t valid_from;  /* first sample after the last gap */
+    uint64_t ring_end;    /* one past the newest stream index written into the ring (0: none
+                             since set-up) */
+    uint64_t ref_first;   /* stream index of the window last handed out in the ring */
+    frontend_ring_wait ring_wait; /* frontend_set_ring_wait; NULL = none */
+    void *ring_wait_user;
     float complex *copy;  /* contiguous IQ for the callback */
     size_t copy_cap;
     uint64_t iq_max_n;    /* longest burst (samples) given IQ; larger: none (iq_max_s) */
@@ -64,6 +69,9 @@ struct frontend_s {
 /* frontend.c */
 void fe_on_region(void *user, const burstdet_region *r);
 void fe_drain(frontend *q, bool all);
+/* Before samples [idx, end) are written into the ring: the ring wait for the indices they
+ * overwrite (frontend_set_ring_wait); on the caller's thread. */
+void fe_ring_claim(frontend *q, uint64_t idx, uint64_t end);
 /* stream: with streaming stores (x86 SSE2; a plain copy elsewhere) */
 uint64_t fe_copy_limited(float complex *restrict dst, const float complex *restrict src,
                          size_t n, bool stream);

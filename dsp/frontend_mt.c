@@ -297,6 +297,7 @@ void fe_mt_samples(frontend *q, const sg_iq_block *blk)
     while (off < blk->n) {
         /* a step: its jobs, then detection in order (no job of the last step is left) */
         unsigned nch = 0, nj = 0;
+        const size_t step_off = off;
         while (off < blk->n && nch < step) {
             size_t n = blk->n - off;
             if (n > q->chunk)
@@ -323,6 +324,8 @@ void fe_mt_samples(frontend *q, const sg_iq_block *blk)
             ends[nch++] = end;
             off += n;
         }
+        /* the step's chunks, [ends[0] - first chunk, ends[nch - 1]), go into the ring now */
+        fe_ring_claim(q, blk->sample_index + step_off, ends[nch - 1]);
         pthread_mutex_lock(&p->mu);
         p->n_jobs = nj;
         p->front = 0;

@@ -4,7 +4,10 @@
  * The queue: items come out in the order they went in, each burst with its own IQ
  * window bit for bit (windows of many sizes, so the ring wraps and skips its end), a
  * window longer than half the ring grows it, a put that finds the queue or the ring full
- * waits and is counted once, invalid sizes are refused, puts after finish fail.
+ * waits and is counted once, invalid sizes are refused, puts after finish fail. Windows
+ * put in place (a model of the front end's ring) are read by a slow burst thread before the
+ * producer writes over them (its ring waits hold the writes back), in order with the
+ * copied ones.
  *
  * The daemon: skyguardd's feed messages (--record-out) and event lines are the same with
  * the burst thread as without it, and with a one-item queue and a tiny IQ ring (full at
@@ -119,15 +122,22 @@ static int put(sensor_chain *c, uint64_t key, size_t n)
     return rc;
 }
 
-/* A burst thread writing into l (gated: its first item waits for log_open). */
-static sensor_chain *start(sink_log *l, bool gated, size_t slots, size_t iq)
+/* A burst thread running burst on l's items (gated: its first item waits for log_open). */
+static sensor_chain *start_with(sink_log *l, bool gated, size_t slots, size_t iq,
+                                void (*burst)(void *, const chain_burst *))
 {
     log_init(l, gated);
-    sensor_chain_fns fns = {.burst = on_burst, .event = on_event, .user = l};
+    sensor_chain_fns fns = {.burst = burst, .event = on_event, .user = l};
     sg_errinfo e = {0};
     sensor_chain *c = sensor_chain_create(slots, iq, &fns, &e);
     assert_non_null(c);
     return c;
+}
+
+/* A burst thread writing into l, checking every window against pattern(). */
+static sensor_chain *start(sink_log *l, bool gated, size_t slots, size_t iq)
+{
+    return start_with(l, gated, slots, iq, on_burst);
 }
 
 /* Drains and stops c, checks its counters and that every item came out whole. */
@@ -251,6 +261,98 @@ static void test_full_counted(void **state)
     log_open(&l);
     pthread_join(th, NULL);
     stop_check(c, &l, 1, 0, 3);
+}
+
+/* ---------------------------------------------------------------- windows in place */
+
+/* A model of the front end's ring (frontend_set_ring_wait): stream index j holds
+ * ring_val(j) at ring[j % RING_N] until index j + RING_N is written over it. */
+#define RING_N 4096
+#define RING_CHUNK 500
+#define RING_WIN 300
+
+static float complex ring_val(uint64_t j)
+{
+    return (float)(j % 4093) + (float)(j / 4093) * I;
+}
+
+/* The burst thread: slow (the producer catches up and has to wait), then every sample
+ * checked against the stream index it stands for; a window read after the producer wrote
+ * over it has later indices' values. */
+static void on_ref_burst(void *user, const chain_burst *cb)
+{
+    sink_log *l = user;
+    nanosleep(&(struct timespec){0, 30000}, NULL);
+    for (size_t i = 0; i < cb->n_iq; i++)
+        if (cb->iq[i] != ring_val(cb->b.sample_start + i))
+            l->iq_bad++;
+    if (cb->n_iq != RING_WIN)
+        l->iq_bad++;
+    l->seen[l->n_seen++] = cb->b.sample_start;
+}
+
+/* The producer writes RING_CHUNK samples at a time into a RING_N ring, waiting first for
+ * the windows it overwrites (sensor_chain_ring_wait), and after each chunk puts a window
+ * that ends 100 samples before the head: in place where it lies in one piece of the ring,
+ * copied where it wraps (as the front end does). Every window reaches the burst thread
+ * intact and in order, the waits are counted, nothing is dropped. */
+static void test_in_place(void **state)
+{
+    (void)state;
+    sink_log l;
+    sensor_chain *c = start_with(&l, false, 64, 4 * RING_WIN, on_ref_burst);
+    float complex *ring = malloc(RING_N * sizeof *ring);
+    float complex *tmp = malloc(RING_WIN * sizeof *tmp);
+    assert_non_null(ring);
+    assert_non_null(tmp);
+    sensor_chain_ring_wait(c, UINT64_MAX); /* nothing held: returns, not counted */
+    uint64_t head = 0, copied = 0;
+    for (size_t k = 0; k < N_PUT; k++) {
+        if (head + RING_CHUNK > RING_N)
+            sensor_chain_ring_wait(c, head + RING_CHUNK - RING_N);
+        for (uint64_t j = head; j < head + RING_CHUNK; j++)
+            ring[j % RING_N] = ring_val(j);
+        head += RING_CHUNK;
+        uint64_t first = head - 100 - RING_WIN;
+        chain_burst cb = {.b = {.sample_start = first, .sample_count = RING_WIN},
+                          .center_freq = 2.4e9, .sample_rate = 20e6};
+        if (first % RING_N + RING_WIN <= RING_N) {
+            assert_int_equal(sensor_chain_put_burst_ref(c, &cb, ring + first % RING_N, RING_WIN,
+                                                        first),
+                             SG_OK);
+        } else {
+            for (size_t i = 0; i < RING_WIN; i++)
+                tmp[i] = ring[(first + i) % RING_N];
+            assert_int_equal(sensor_chain_put_burst(c, &cb, tmp, RING_WIN), SG_OK);
+            copied++;
+        }
+    }
+    sensor_chain_drain(c);
+    sensor_chain_stats st;
+    sensor_chain_stats_get(c, &st);
+    print_message("%d windows: %llu in place, %llu copied, %llu ring waits\n", N_PUT,
+                  (unsigned long long)st.in_place, (unsigned long long)copied,
+                  (unsigned long long)st.ring_waits);
+    assert_int_equal(l.n_seen, N_PUT);
+    for (size_t k = 0; k < N_PUT; k++)
+        assert_true(l.seen[k] == (k + 1) * RING_CHUNK - 100 - RING_WIN);
+    assert_int_equal(l.iq_bad, 0);
+    assert_int_equal(st.in_place + copied, N_PUT);
+    assert_true(copied > 0 && st.in_place > copied);
+    assert_true(st.ring_waits > 10); /* the burst thread was behind: the writes waited */
+    assert_int_equal(st.full, st.ring_waits); /* counted as the sensor thread's waits */
+    sensor_chain_ring_wait(c, UINT64_MAX); /* all done: returns at once */
+    sensor_chain_stats st2;
+    sensor_chain_stats_get(c, &st2);
+    assert_int_equal(st2.ring_waits, st.ring_waits);
+    sensor_chain_finish(c);
+    chain_burst cb = {.b = {.sample_start = 0}};
+    assert_int_equal(sensor_chain_put_burst_ref(c, &cb, ring, 1, 0), SG_ESTATE);
+    sensor_chain_ring_wait(c, UINT64_MAX); /* after finish: nothing held */
+    sensor_chain_destroy(c);
+    free(ring);
+    free(tmp);
+    log_free(&l);
 }
 
 static void test_invalid(void **state)
@@ -525,7 +627,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_iq), cmocka_unit_test(test_grow),
-        cmocka_unit_test(test_full_counted), cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_full_counted), cmocka_unit_test(test_in_place),
+        cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_daemon_demo),  cmocka_unit_test(test_daemon_busy),
         cmocka_unit_test(test_daemon_record), cmocka_unit_test(test_venue_errors),
     };

@@ -2,12 +2,15 @@
  * ring of IQ windows between the sensor thread (the one producer) and the burst thread
  * (the one consumer). Items are ~3 kB (an event carries a whole health record) and come
  * at most a few thousand per second, so one mutex with two condition variables costs
- * nothing measurable; the IQ copy (~1 MB per DroneID-like burst at 200 Msps) is the
- * cost of the hand-over, taken only for bursts a decoder will read. */
+ * nothing measurable. A window in the front end's ring is handed over as a pointer
+ * (put_burst_ref; the front end's writes wait for it, ring_wait); only a window the front
+ * end copied (wrapping the ring's end, or with missing samples) is copied again, into the
+ * chain's ring (~1 MB per DroneID-like burst at 200 Msps). */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "sensor_chain.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +21,9 @@ typedef struct {
     chain_burst cb;
     uint64_t iq_end;           /* ring position after this item's window (is_burst, IQ) */
     bool has_iq;
+    bool in_place;             /* cb.iq is the caller's (put_burst_ref), from stream index
+                                  ref_first */
+    uint64_t ref_first;
     bool block, health;        /* events */
     nl_event ev;
 } item;
@@ -34,8 +40,23 @@ struct sensor_chain {
     pthread_cond_t can_put, can_take;
     pthread_t th;
     bool running, stopping, finished;
+    size_t n_refs;             /* in_place items queued or running */
+    _Atomic uint64_t ref_oldest; /* least ref_first of those, UINT64_MAX when none (written
+                                  with mu held, read without it by the ring wait's fast path) */
     sensor_chain_stats st;
 };
+
+/* ref_oldest over the in_place items from q_tail on (mu held). */
+static void refs_rescan(sensor_chain *c)
+{
+    uint64_t lo = UINT64_MAX;
+    for (uint64_t k = c->q_tail; c->n_refs && k != c->q_head; k++) {
+        const item *it = &c->q[k % c->slots];
+        if (it->in_place && it->ref_first < lo)
+            lo = it->ref_first;
+    }
+    atomic_store_explicit(&c->ref_oldest, lo, memory_order_release);
+}
 
 static void *chain_thread(void *arg)
 {
@@ -57,6 +78,11 @@ static void *chain_thread(void *arg)
         if (it->is_burst && it->has_iq)
             c->iq_tail = it->iq_end;
         c->q_tail++;
+        if (it->in_place) { /* its window may be overwritten from now on */
+            it->in_place = false;
+            c->n_refs--;
+            refs_rescan(c);
+        }
         pthread_cond_broadcast(&c->can_put);
     }
     pthread_mutex_unlock(&c->mu);
@@ -77,6 +103,7 @@ sensor_chain *sensor_chain_create(size_t slots, size_t iq_samples, const sensor_
     }
     c->fns = *fns;
     c->slots = slots;
+    atomic_init(&c->ref_oldest, UINT64_MAX);
     c->iq_cap = iq_samples;
     c->q = calloc(slots, sizeof *c->q);
     c->iq = sg_alloc_touched(iq_samples * sizeof *c->iq); /* no faults on the first pass */
@@ -162,6 +189,7 @@ int sensor_chain_put_burst(sensor_chain *c, const chain_burst *cb, const float c
     item *it = &c->q[c->q_head % c->slots];
     it->is_burst = true;
     it->cb = *cb;
+    it->in_place = false;
     it->has_iq = n_iq > 0;
     it->cb.iq = NULL;
     it->cb.n_iq = 0;
@@ -182,25 +210,78 @@ int sensor_chain_put_burst(sensor_chain *c, const chain_burst *cb, const float c
     return rc;
 }
 
-int sensor_chain_put_event(sensor_chain *c, const nl_event *ev, bool block, bool health)
+/* The next free slot for an item without IQ of the chain's ring, mu held on return; NULL
+ * (mu not held) after finish. */
+static item *slot_get(sensor_chain *c)
 {
     pthread_mutex_lock(&c->mu);
     if (c->finished) {
         pthread_mutex_unlock(&c->mu);
-        return SG_ESTATE;
+        return NULL;
     }
     uint64_t start;
     wait_room(c, 0, &start);
-    item *it = &c->q[c->q_head % c->slots];
+    return &c->q[c->q_head % c->slots];
+}
+
+/* Queues the slot slot_get gave (mu held on entry, let go). */
+static void slot_put(sensor_chain *c)
+{
+    c->q_head++;
+    pthread_cond_signal(&c->can_take);
+    pthread_mutex_unlock(&c->mu);
+}
+
+int sensor_chain_put_burst_ref(sensor_chain *c, const chain_burst *cb, const float complex *iq,
+                               size_t n_iq, uint64_t first)
+{
+    item *it = slot_get(c);
+    if (!it)
+        return SG_ESTATE;
+    it->is_burst = true;
+    it->cb = *cb;
+    it->cb.iq = iq;
+    it->cb.n_iq = n_iq;
+    it->has_iq = false; /* nothing of the chain's own ring */
+    it->in_place = true;
+    it->ref_first = first;
+    c->n_refs++;
+    if (first < atomic_load_explicit(&c->ref_oldest, memory_order_relaxed))
+        atomic_store_explicit(&c->ref_oldest, first, memory_order_release);
+    c->st.bursts++;
+    c->st.in_place++;
+    slot_put(c);
+    return SG_OK;
+}
+
+void sensor_chain_ring_wait(sensor_chain *c, uint64_t below)
+{
+    /* acquire: the burst thread's reads of a released window come before this returns */
+    if (atomic_load_explicit(&c->ref_oldest, memory_order_acquire) >= below)
+        return;
+    pthread_mutex_lock(&c->mu);
+    if (atomic_load_explicit(&c->ref_oldest, memory_order_relaxed) < below) {
+        c->st.ring_waits++;
+        c->st.full++; /* the sensor thread waits for the burst thread, as on a full queue */
+    }
+    while (atomic_load_explicit(&c->ref_oldest, memory_order_relaxed) < below)
+        pthread_cond_wait(&c->can_put, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
+int sensor_chain_put_event(sensor_chain *c, const nl_event *ev, bool block, bool health)
+{
+    item *it = slot_get(c);
+    if (!it)
+        return SG_ESTATE;
     it->is_burst = false;
     it->has_iq = false;
+    it->in_place = false;
     it->ev = *ev;
     it->block = block;
     it->health = health;
-    c->q_head++;
     c->st.events++;
-    pthread_cond_signal(&c->can_take);
-    pthread_mutex_unlock(&c->mu);
+    slot_put(c);
     return SG_OK;
 }
 

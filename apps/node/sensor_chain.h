@@ -2,8 +2,8 @@
  * grouping, DroneID attempts, RF reports, recording annotations) on a thread of its own,
  * so that one sensor's stream uses two cores without changing what it outputs.
  *
- * The sensor thread puts, in sample order, every burst the front end delivers (with a
- * copy of its IQ window when a decoder will take it) and every event it would push
+ * The sensor thread puts, in sample order, every burst the front end delivers (with its
+ * IQ window when a decoder will take it: copied, or in place, below) and every event it would push
  * itself (clock ticks, health, notes, Remote ID positions); the burst thread takes them
  * in the same order and runs them through the user's callbacks. One consumer in one
  * order: the emitters, the DroneID pinning and the events are those of one thread, and
@@ -15,7 +15,13 @@
  * blocks in its device pool, as it would if the sensor thread did the work itself) and
  * is counted (`full`, in the sensor's status as burst_queue_full). Nothing is dropped.
  *
- * Threads: put_*, drain and finish from one producer thread (the sensor's); stats from
+ * A window still in the front end's IQ ring is not copied (put_burst_ref): the item holds
+ * the pointer, and the sensor thread's ring wait (frontend_set_ring_wait ->
+ * sensor_chain_ring_wait) holds back the ring writes that would overwrite it until the
+ * burst thread is done with it (counted in `ring_waits`, and in `full`). Lossless as a full queue is; a
+ * window is never read after it was overwritten.
+ *
+ * Threads: put_*, ring_wait, drain and finish from one producer thread (the sensor's); stats from
  * any thread; the callbacks run on the burst thread. */
 #ifndef SG_SENSOR_CHAIN_H
 #define SG_SENSOR_CHAIN_H
@@ -56,8 +62,11 @@ typedef struct {
 
 typedef struct {
     uint64_t bursts, events;   /* items put */
-    uint64_t full;             /* puts that found the queue or the IQ ring full and waited */
+    uint64_t full;             /* puts that found the queue or the IQ ring full and waited,
+                                  and ring waits that waited */
     uint64_t iq_grown;         /* times the IQ ring was grown for a longer window */
+    uint64_t in_place;         /* bursts put with their window in the front end's ring */
+    uint64_t ring_waits;       /* ring waits that had to wait for the burst thread */
     size_t slots, iq_samples;  /* capacity now */
 } sensor_chain_stats;
 
@@ -72,6 +81,14 @@ sensor_chain *sensor_chain_create(size_t slots, size_t iq_samples, const sensor_
  * finish. */
 int sensor_chain_put_burst(sensor_chain *c, const chain_burst *cb, const float complex *iq,
                            size_t n_iq);
+/* Queues a burst whose window iq[0..n_iq) (not NULL) stays valid, without a copy, until a
+ * sensor_chain_ring_wait with below > first (its stream index) returns: the front end's
+ * ring (frontend_iq_in_ring). Blocks while the queue is full. SG_ESTATE after finish. */
+int sensor_chain_put_burst_ref(sensor_chain *c, const chain_burst *cb, const float complex *iq,
+                               size_t n_iq, uint64_t first);
+/* The front end's ring wait (frontend.h): returns once no burst put with put_burst_ref and a
+ * window starting below `below` is queued or running. Blocks until then. */
+void sensor_chain_ring_wait(sensor_chain *c, uint64_t below);
 /* Queues an event (copied). Blocks while the queue is full. SG_ESTATE after finish. */
 int sensor_chain_put_event(sensor_chain *c, const nl_event *ev, bool block, bool health);
 /* Waits until the burst thread has run every item put so far. */

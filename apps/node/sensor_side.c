@@ -214,10 +214,24 @@ static void on_burst(void *user, const sg_burst *b, const float complex *iq, siz
         burst_chain(s, &cb, NULL, 0);
         return;
     }
-    /* the IQ is valid during this call only: copied for the bursts DroneID will read */
+    /* for the bursts DroneID will read: the window read in place where it is the front
+       end's ring (its writes wait for the burst thread, ring_wait), else copied (valid
+       during this call only) */
     bool take = iq && did_rate(s->block_fs) && droneid_burst_candidate(b);
-    if (sensor_chain_put_burst(s->chain, &cb, take ? iq : NULL, take ? n_iq : 0) == SG_ENOMEM)
+    uint64_t first;
+    if (take && frontend_iq_in_ring(s->fe, iq, &first))
+        sensor_chain_put_burst_ref(s->chain, &cb, iq, n_iq, first);
+    else if (sensor_chain_put_burst(s->chain, &cb, take ? iq : NULL, take ? n_iq : 0) ==
+             SG_ENOMEM)
         atomic_fetch_add(&s->decode_fail, 1); /* no memory for its window: counted */
+}
+
+/* The front end's ring wait (frontend.h): its writes wait for the windows the burst
+ * thread still reads in place. */
+static void ring_wait(void *user, uint64_t below)
+{
+    runner *s = user;
+    sensor_chain_ring_wait(s->chain, below);
 }
 
 static void chain_on_burst(void *user, const chain_burst *cb) { burst_chain(user, cb, NULL, 0); }
@@ -363,6 +377,8 @@ static void start_chain(runner *s, double fs)
         char note[320];
         snprintf(note, sizeof note, "burst thread off, bursts on the sensor thread: %s", e.msg);
         push_note(s, note);
+    } else if (s->fe) {
+        frontend_set_ring_wait(s->fe, ring_wait, s);
     }
 }
 
