@@ -44,7 +44,8 @@
 #                 the out-of-fold probabilities, then one refit on all pooled clips with that
 #                 calibration; FOLDS=K (default 4), FOLD_SEED=N (default 1), OOF_REUSE=1
 #                 (score the fold models already in DIR, refit only), JOBS=N fits at once
-#                 (default 2); CNN only
+#                 (default 2); REFIT=0 (the folds and their scores only: no refit, OUT
+#                 and VECTORS untouched; a candidate recipe before it is adopted); CNN only
 #   ALL=1         with OOF: every labelled clip of SENSOR (V or IR): the val split is dumped
 #                 and pooled too, and each held-out fold is scored by build/sg_camscore
 #                 --clip-list with the fold's model and its nested settings (calibration,
@@ -126,8 +127,11 @@ if [[ -n "${OOF:-}" ]]; then
   mkdir -p "$OOF"
   oofargs=(--data "$data" --folds "${FOLDS:-4}" --seed "${FOLD_SEED:-1}" --model-seed "$seed"
            --jobs "${JOBS:-2}"
-           --epochs "${EPOCHS:-12}" --refit "$out")
-  [[ -n "${VECTORS:-}" ]] && oofargs+=(--vectors "$VECTORS")
+           --epochs "${EPOCHS:-12}")
+  if [[ "${REFIT:-1}" == 1 ]]; then
+    oofargs+=(--refit "$out")
+    [[ -n "${VECTORS:-}" ]] && oofargs+=(--vectors "$VECTORS")
+  fi
   [[ "${OOF_REUSE:-0}" == 1 ]] && oofargs+=(--reuse)   # the fold models already in OOF
   if [[ "${ALL:-0}" == 1 ]]; then
     oofargs+=(--all --score "$build/sg_camscore" --sensor "$sensor")
