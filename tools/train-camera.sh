@@ -55,12 +55,14 @@
 #                 class_smooth grid (default 30,45,60,90 visible, 30,90,300,1000 thermal)
 #   OUT=FILE      the model file (default config/camcls.json);
 #   VECTORS=FILE  with CNN: test vectors for tests/test_camcls.c
-# The committed models (docs/camera.md):
-#   SENSOR=V OUT=config/camcls.json VECTORS=tests/data/camcls_vectors.json \
-#     tools/train-camera.sh                                            # visible (third pass)
+# The committed models (docs/camera.md, "cam-all" and "cam-rec": k-fold over all 120 clips,
+# then the refit on all of them):
+#   SENSOR=V TRAIN_ARGS="--clip-balance" ALL=1 FOLDS=5 OOF=/tmp/oofV OUT=config/camcls.json \
+#     VECTORS=tests/data/camcls_vectors.json tools/train-camera.sh     # visible (recipe B)
 #   SENSOR=IR MERGE_FRAC=1 IR_DETECTOR='{"first_frame_detect": false}' EPOCHS=20 \
-#     TRAIN_ARGS="--augment --early-stop --weight-decay 1e-3" OUT=config/camcls_ir.json \
-#     VECTORS=tests/data/camcls_ir_vectors.json tools/train-camera.sh  # thermal (fifth pass)
+#     TRAIN_ARGS="--augment --weight-decay 1e-3" ALL=1 FOLDS=5 OOF=/tmp/oofIR \
+#     OUT=config/camcls_ir.json VECTORS=tests/data/camcls_ir_vectors.json \
+#     tools/train-camera.sh                                            # thermal (recipe A)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$here/../shared/fixtures/video-train}
