@@ -3,7 +3,7 @@
 error analysis of docs/camera.md, "cam-rec"): no new fit, the out-of-fold
 log-probabilities the run already holds.
 
-    kfold_tracks.py [--trace] DUMP_DIR WORK_DIR CLIP [CLIP...]
+    kfold_tracks.py [--trace] [--small PX] DUMP_DIR WORK_DIR [CLIP...]
 
 DUMP_DIR: the dumps of the run (train, calib and val; tools/train-camera.sh DUMP_DIR);
 WORK_DIR: its OOF work dir (`ALL=1`: oof_logp.npy in the pooled row order, kfold.json
@@ -16,7 +16,9 @@ Per track: rows and frame span, the truth of its rows, median box size (px), spe
 periodicity, contrast, the mean calibrated probability of each class, the fraction of
 rows whose argmax is drone and the fraction published drone (tracks whose rows are all
 clutter and never published drone are only counted). --trace: every row of the
-tracks with a published drone row (frame, size, speed, probabilities, published)."""
+tracks with a published drone row (frame, size, speed, probabilities, published).
+--small PX: first, over all rows whose box is at most PX a side, per truth the 10th / 50th /
+90th percentiles of speed (px/frame), straightness, hover, turn rate and contrast."""
 import argparse
 import json
 import os
@@ -37,7 +39,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dump")
     ap.add_argument("work")
-    ap.add_argument("clips", nargs="+")
+    ap.add_argument("clips", nargs="*")
+    ap.add_argument("--small", type=float, help="per-truth motion percentiles, boxes <= PX")
     ap.add_argument("--trace", action="store_true")
     a = ap.parse_args()
     head, rows, _ = load_pooled(a.dump, ("train", "calib", "val"))
@@ -59,6 +62,19 @@ def main():
     feats = {n: col(head, rows, n) for n in ("speed_sizes", "straightness", "hover", "size_cv",
                                              "periodicity", "vertical")}
     contrast = np.expm1(col(head, rows, "log_contrast"))
+    if a.small:
+        truth = np.array([r[5] for r in rows])
+        turn = col(head, rows, "turn_rate")
+        small = np.maximum(w, h) <= a.small
+        print(f"rows with a box <= {a.small:g} px a side: 10th / 50th / 90th percentiles")
+        for t in CLASSES[:4]:
+            m = small & (truth == t)
+            if not m.any():
+                continue
+            q = lambda v: " / ".join(f"{x:.2f}" for x in np.nanpercentile(v[m], [10, 50, 90]))
+            print(f"  {t:<10} {int(m.sum()):6d} rows: speed {q(speed)}; straightness "
+                  f"{q(feats['straightness'])}; hover {q(feats['hover'])}; turn {q(turn)}; "
+                  f"contrast {q(contrast)}")
     for clip in a.clips:
         if clip not in fold_of:
             sys.exit(f"kfold_tracks: {clip}: not in any fold of {a.work}")
