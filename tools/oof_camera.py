@@ -150,13 +150,14 @@ COUNTS = ("drone_hits", "drone_frames", "reports_ok", "reports", "free_false", "
 SCORE_RE = re.compile(r"recall [\d.]+ \((\d+)/(\d+) drone frames\)  precision [\d.]+ "
                       r"\((\d+)/(\d+) drone reports\)  false_drone_per_frame [\d.]+ "
                       r"\((\d+) in (\d+) drone-free frames\)")
-CLIP_RE = re.compile(r"^clip (\S+) \S+ frames (\d+) .* first_s (-?[\d.]+) "
-                     r"first_drone_s (-?[\d.]+) ")
+CLIP_RE = re.compile(r"^clip (\S+) \S+ frames (\d+) drone_reports (\d+) on_drone (\d+) "
+                     r"first_s (-?[\d.]+) first_drone_s (-?[\d.]+) ")
 
 
 def parse_score(text, sensor):
     """One modality's counts from sg_camscore's output: drone_hits, drone_frames,
-    reports_ok, reports, free_false, free_frames, confusion (5 x 6), per-clip first times."""
+    reports_ok, reports, free_false, free_frames, confusion (5 x 6), per clip its frames,
+    drone reports, reports on the drone and first report times (--per-clip lines)."""
     want = "== thermal (IR)" if sensor == "IR" else "== visible (V)"
     lines = text.splitlines()
     try:
@@ -173,9 +174,41 @@ def parse_score(text, sensor):
     for ln in lines:
         c = CLIP_RE.match(ln)
         if c:
-            out["clips"][c.group(1)] = {"frames": int(c.group(2)), "first_s": float(c.group(3)),
-                                        "first_drone_s": float(c.group(4))}
+            out["clips"][c.group(1)] = {"frames": int(c.group(2)),
+                                        "drone_reports": int(c.group(3)),
+                                        "on_drone": int(c.group(4)),
+                                        "first_s": float(c.group(5)),
+                                        "first_drone_s": float(c.group(6))}
     return out
+
+
+# Rule 3 of cam-all (docs/camera.md): the pooled frame figures, their targets, the margin a
+# candidate must gain on a figure that misses its target, and how much worse any figure may be
+TARGETS = {"recall": (">=", 0.9, 0.02, 0.01), "precision": (">=", 0.9, 0.02, 0.01),
+           "false_frame": ("<=", 0.05, 0.01, 0.005)}
+
+
+def adopt(ref, cand):
+    """Rule 3: does the candidate's pooled frame figures (recall, precision, false_frame)
+    replace the reference's? Only if it is better by the margin on a figure where the
+    reference misses its target, and no figure is worse by more than the tolerance.
+    Returns (adopted, reasons): one line per figure."""
+    gains, losses, why = [], [], []
+    for key, (sense, target, margin, tol) in TARGETS.items():
+        r, c = ref[key], cand[key]
+        better = c - r if sense == ">=" else r - c  # > 0: the candidate is better
+        missed = r < target if sense == ">=" else r > target
+        if missed and better >= margin - 1e-12:
+            gains.append(key)
+        if -better > tol + 1e-12:
+            losses.append(key)
+        why.append(f"{key}: reference {r:.4f} ({'misses' if missed else 'meets'} {sense} {target}),"
+                   f" candidate {c:.4f}, {'better' if better >= 0 else 'worse'} by {abs(better):.4f}"
+                   f" (gain needed {margin}, worse allowed {tol})")
+    ok = bool(gains) and not losses
+    why.append(f"adopted: gains {gains}" if ok else
+               f"not adopted: gains {gains or 'none'}, too much worse {losses or 'none'}")
+    return ok, why
 
 
 def frame_figures(s):

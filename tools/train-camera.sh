@@ -44,7 +44,8 @@
 #                 the out-of-fold probabilities, then one refit on all pooled clips with that
 #                 calibration; FOLDS=K (default 4), FOLD_SEED=N (default 1), OOF_REUSE=1
 #                 (score the fold models already in DIR, refit only), JOBS=N fits at once
-#                 (default 2); CNN only
+#                 (default 2); REFIT=0 (the folds and their scores only: no refit, OUT
+#                 and VECTORS untouched; a candidate recipe before it is adopted); CNN only
 #   ALL=1         with OOF: every labelled clip of SENSOR (V or IR): the val split is dumped
 #                 and pooled too, and each held-out fold is scored by build/sg_camscore
 #                 --clip-list with the fold's model and its nested settings (calibration,
@@ -54,12 +55,14 @@
 #                 class_smooth grid (default 30,45,60,90 visible, 30,90,300,1000 thermal)
 #   OUT=FILE      the model file (default config/camcls.json);
 #   VECTORS=FILE  with CNN: test vectors for tests/test_camcls.c
-# The committed models (docs/camera.md):
-#   SENSOR=V OUT=config/camcls.json VECTORS=tests/data/camcls_vectors.json \
-#     tools/train-camera.sh                                            # visible (third pass)
+# The committed models (docs/camera.md, "cam-all" and "cam-rec": k-fold over all 120 clips,
+# then the refit on all of them):
+#   SENSOR=V TRAIN_ARGS="--clip-balance" ALL=1 FOLDS=5 OOF=/tmp/oofV OUT=config/camcls.json \
+#     VECTORS=tests/data/camcls_vectors.json tools/train-camera.sh     # visible (recipe B)
 #   SENSOR=IR MERGE_FRAC=1 IR_DETECTOR='{"first_frame_detect": false}' EPOCHS=20 \
-#     TRAIN_ARGS="--augment --early-stop --weight-decay 1e-3" OUT=config/camcls_ir.json \
-#     VECTORS=tests/data/camcls_ir_vectors.json tools/train-camera.sh  # thermal (fifth pass)
+#     TRAIN_ARGS="--augment --weight-decay 1e-3" ALL=1 FOLDS=5 OOF=/tmp/oofIR \
+#     OUT=config/camcls_ir.json VECTORS=tests/data/camcls_ir_vectors.json \
+#     tools/train-camera.sh                                            # thermal (recipe A)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$here/../shared/fixtures/video-train}
@@ -126,8 +129,11 @@ if [[ -n "${OOF:-}" ]]; then
   mkdir -p "$OOF"
   oofargs=(--data "$data" --folds "${FOLDS:-4}" --seed "${FOLD_SEED:-1}" --model-seed "$seed"
            --jobs "${JOBS:-2}"
-           --epochs "${EPOCHS:-12}" --refit "$out")
-  [[ -n "${VECTORS:-}" ]] && oofargs+=(--vectors "$VECTORS")
+           --epochs "${EPOCHS:-12}")
+  if [[ "${REFIT:-1}" == 1 ]]; then
+    oofargs+=(--refit "$out")
+    [[ -n "${VECTORS:-}" ]] && oofargs+=(--vectors "$VECTORS")
+  fi
   [[ "${OOF_REUSE:-0}" == 1 ]] && oofargs+=(--reuse)   # the fold models already in OOF
   if [[ "${ALL:-0}" == 1 ]]; then
     oofargs+=(--all --score "$build/sg_camscore" --sensor "$sensor")
