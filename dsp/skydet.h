@@ -26,7 +26,8 @@
  *      map (skymask.h) are dropped, so ground, trees and buildings do not fire.
  *   5. persistence: blobs feed short tracklets (alpha-beta, constant velocity, gate
  *      gate_px); a tracklet is confirmed when it was hit in persist_k of the last
- *      persist_n frames, i.e. it moved near-consistently (or stood still).
+ *      persist_n frames, i.e. it moved near-consistently (or stood still); one started
+ *      by a first-frame object has no history before it (first_frame_persist_k).
  * All memory is allocated by skydet_create; processing a frame allocates nothing.
  * An object is single-threaded: one thread calls skydet_process at a time. */
 #ifndef SKYDET_H
