@@ -345,11 +345,11 @@ static void test_first_frame_report(void **state)
 }
 
 /* Counts s's frames 0..nf-1 through q: the first frame with a confirmed detection within
- * 2 px of the target (-1 none), the frames from `from` on with one, and the confirmed
+ * 2 px of the target (-1 none), the frames from `from` on with one, the confirmed
  * detections within 10 px of each static structure (spruce tip apex, the building's two
- * roof corners). */
+ * roof corners) and all confirmed detections further than 6 px from the target. */
 typedef struct {
-    int first, hits, scored, near_static;
+    int first, hits, scored, near_static, false_alarms;
 } start_score;
 
 static start_score run_start(scene *s, skydet *q, int nf, int from)
@@ -366,7 +366,9 @@ static start_score run_start(scene *s, skydet *q, int nf, int from)
         assert_int_equal(skydet_process(q, img, (size_t)s->w, &d, &n), SG_OK);
         bool hit = false;
         for (size_t i = 0; i < n; i++) {
-            hit |= hypot(d[i].x - tx, d[i].y - ty) <= 2.0;
+            double err = hypot(d[i].x - tx, d[i].y - ty);
+            hit |= err <= 2.0;
+            r.false_alarms += err > 6.0;
             for (int j = 0; j < 3; j++)
                 r.near_static += (j == 0 ? s->treetop : s->building) &&
                                  hypot(d[i].x - sx[j], d[i].y - sy[j]) <= 10.0;
@@ -399,7 +401,7 @@ static void test_first_frame_persist(void **state)
     for (int thermal = 0; thermal < 2; thermal++)
         for (int si = 0; si < 2; si++)
             for (int slow = 0; slow < 2; slow++) {
-                int first[2] = {0};
+                int first[2] = {0}, fa[2] = {0};
                 for (int on = 0; on < 2; on++) {
                     scene s;
                     scene_init(&s, 320, 256, seeds[thermal][si]);
@@ -449,17 +451,19 @@ static void test_first_frame_persist(void **state)
                     free(s.tex);
                     print_message("first_frame_persist_k %d, %s seed %#llx, target %s: first "
                                   "confirmed at frame %d, %d/%d frames from frame 1, %d near the "
-                                  "static structures\n", c.first_frame_persist_k,
+                                  "static structures, %d false alarms\n", c.first_frame_persist_k,
                                   thermal ? "thermal" : "visible",
                                   (unsigned long long)seeds[thermal][si],
-                                  slow ? "0.16 px/frame (0.15, -0.05)" : "static", r.first, r.hits, r.scored,
-                                  r.near_static);
+                                  slow ? "0.16 px/frame" : "static", r.first, r.hits, r.scored,
+                                  r.near_static, r.false_alarms);
                     first[on] = r.first;
+                    fa[on] = r.false_alarms;
                     assert_int_equal(r.near_static, 0);
                     assert_true(r.hits >= 0.95 * r.scored);
                 }
                 assert_int_equal(first[0], 2); /* main: first_frame_report, 3 of 5 */
                 assert_int_equal(first[1], 1); /* the new bound */
+                assert_true(fa[1] <= fa[0] + 2); /* a false track at most a frame earlier */
             }
 }
 
@@ -470,13 +474,15 @@ static void test_camera_thermal_defaults(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"\"modality\": \"thermal\"", "3 1 32"},
-        {"\"modality\": \"thermal\", \"detector\": {\"first_frame_max_px\": 0}", "3 1 0"},
-        {"\"modality\": \"visible\"", "0 0 0"},
+        {"\"modality\": \"thermal\"", "3 1 32 0 0"},
+        {"\"modality\": \"thermal\", \"detector\": {\"first_frame_max_px\": 0}", "3 1 0 0 0"},
+        {"\"modality\": \"visible\"", "0 0 0 0 0"},
         {"\"modality\": \"thermal\", \"detector\": {\"sky_mask\": 0, \"first_frame_detect\": false}",
-         "0 0 32"},
-        {"\"detector\": {\"sky_mask\": 4.5, \"sky_mask_margin_px\": 6}", "4.5 0 0"},
-        {"\"detector\": {\"first_frame_detect\": true}", "0 1 0"},
+         "0 0 32 0 0"},
+        {"\"detector\": {\"sky_mask\": 4.5, \"sky_mask_margin_px\": 6}", "4.5 0 0 0 0"},
+        {"\"detector\": {\"first_frame_detect\": true}", "0 1 0 0 0"},
+        {"\"modality\": \"thermal\", \"detector\": {\"first_frame_report\": true, "
+         "\"first_frame_persist_k\": 2}", "3 1 32 1 2"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[512];
@@ -492,11 +498,12 @@ static void test_camera_thermal_defaults(void **state)
             fail_msg("%s: %s", cases[i][0], e.msg);
         cJSON_Delete(j);
         char got[32];
-        snprintf(got, sizeof got, "%g %d %d", c.det.sky_mask, (int)c.det.first_frame_detect,
-                 c.det.first_frame_max_px);
+        snprintf(got, sizeof got, "%g %d %d %d %d", c.det.sky_mask, (int)c.det.first_frame_detect,
+                 c.det.first_frame_max_px, (int)c.det.first_frame_report,
+                 c.det.first_frame_persist_k);
         if (strcmp(got, cases[i][1]))
-            fail_msg("%s: sky_mask, first_frame_detect, first_frame_max_px = %s, expected %s",
-                     cases[i][0], got, cases[i][1]);
+            fail_msg("%s: sky_mask, first_frame_detect, first_frame_max_px, first_frame_report, "
+                     "first_frame_persist_k = %s, expected %s", cases[i][0], got, cases[i][1]);
         if (i == 4)
             assert_int_equal(c.det.sky_mask_margin_px, 6);
     }
