@@ -1,10 +1,10 @@
 /* The sky detector tests' generated scenes (test_skydet, test_skydet_mask): a sky
  * gradient with drifting cloud puffs, an optional cloud-bank edge, a tilted textured tree
- * line with swaying branch tips, a thin bright band, sensor noise and a small Gaussian
- * target of known path; and the scorer that runs a detector over them (hits within 2 px
- * of the truth, false alarms further than 6 px). Seeded: the same seed gives the same
- * frames. Functions are static inline so a program may use any subset of them; include
- * it after <cmocka.h> (it asserts with cmocka). */
+ * line with swaying branch tips, a static spruce tip, a dark building, a thin bright band,
+ * sensor noise and a small Gaussian target of known path; and the scorer that runs a
+ * detector over them (hits within 2 px of the truth, false alarms further than 6 px).
+ * Seeded: the same seed gives the same frames. Functions are static inline so a program
+ * may use any subset of them; include it after <cmocka.h> (it asserts with cmocka). */
 #ifndef SG_SKYDET_SCENE_H
 #define SG_SKYDET_SCENE_H
 

@@ -1,7 +1,8 @@
 /* Sky detector: what keeps ground and start-up from firing and what lets objects already
  * in view be reported, against generated frames with known truth (skydet_scene.h): the
  * sky-texture mask and the horizon mask (sky_mask) over a tree line, open sky left alone;
- * objects in view at the first frame (first_frame_detect, first_frame_max_px); and the
+ * objects in view at the first frame (first_frame_detect, first_frame_max_px,
+ * first_frame_report, first_frame_persist_k: the start-up bound); and the
  * thermal camera's detector defaults (camera_thermal_detector_defaults through a site
  * config). */
 #include <math.h>
@@ -213,6 +214,27 @@ static void test_first_frame_detect(void **state)
     assert_true(fa[1] <= fa[0] + 5);
 }
 
+/* The thermal first-frame scene: cold sky, a hot 1.3-px target at (220.3, 60.6) and an
+ * 80 x 6 px bright band (a sunlit cloud streak) drifting 0.1 px/frame; the caller sets the
+ * target's velocity. */
+static void thermal_band_scene(scene *s)
+{
+    s->edge = false;
+    s->base = 40; /* cold sky */
+    s->target = true;
+    s->tamp = 50; /* hot */
+    s->tsig = 1.3;
+    s->tx0 = 220.3;
+    s->ty0 = 60.6;
+    s->band = true;
+    s->bx0 = 40;
+    s->by0 = 150;
+    s->blen = 80;
+    s->bth = 6;
+    s->bamp = 40;
+    s->bvx = 0.1;
+}
+
 /* first_frame_max_px: on a thermal sky, a hot target hovering in view from the first
  * frame and a static-looking thin bright band (80 x 6 px, drifting 0.1 px/frame: a sunlit
  * cloud streak) already there. first_frame_detect alone takes both as objects, so the band
@@ -226,22 +248,9 @@ static void test_first_frame_max_px(void **state)
     for (int pass = 0; pass < 3; pass++) {
         scene s;
         scene_init(&s, 320, 256, 0x5eed10);
-        s.edge = false;
-        s.base = 40; /* cold sky */
-        s.target = true;
-        s.tamp = 50; /* hot */
-        s.tsig = 1.3;
-        s.tx0 = 220.3;
-        s.ty0 = 60.6;
+        thermal_band_scene(&s);
         s.tvx = 0.02; /* hovering */
         s.tvy = 0.0;
-        s.band = true;
-        s.bx0 = 40;
-        s.by0 = 150;
-        s.blen = 80;
-        s.bth = 6;
-        s.bamp = 40;
-        s.bvx = 0.1;
         skydet_cfg c;
         skydet_cfg_default(&c, s.w, s.h);
         c.polarity = SKYDET_BRIGHT;
@@ -297,18 +306,7 @@ static void test_first_frame_report(void **state)
                 s.tvy = thermal ? 0.0 : 0.02;
                 s.ton = mode == 2 ? 17 : 0;
                 if (thermal) {
-                    s.base = 40;
-                    s.tamp = 50;
-                    s.tsig = 1.3;
-                    s.tx0 = 220.3;
-                    s.ty0 = 60.6;
-                    s.band = true;
-                    s.bx0 = 40;
-                    s.by0 = 150;
-                    s.blen = 80;
-                    s.bth = 6;
-                    s.bamp = 40;
-                    s.bvx = 0.1;
+                    thermal_band_scene(&s); /* leaves the velocity */
                 } else {
                     scene_treeline(&s);
                     s.tx0 = 150.3;
@@ -410,18 +408,7 @@ static void test_first_frame_persist(void **state)
                     s.tvx = slow ? 0.15 : 0.0;
                     s.tvy = slow ? -0.05 : 0.0;
                     if (thermal) {
-                        s.base = 40;
-                        s.tamp = 50;
-                        s.tsig = 1.3;
-                        s.tx0 = 220.3;
-                        s.ty0 = 60.6;
-                        s.band = true;
-                        s.bx0 = 40;
-                        s.by0 = 150;
-                        s.blen = 80;
-                        s.bth = 6;
-                        s.bamp = 40;
-                        s.bvx = 0.1;
+                        thermal_band_scene(&s); /* leaves the velocity */
                     } else {
                         scene_treeline(&s); /* horizon at row 204.8 */
                         s.tx0 = 110.3;
