@@ -105,7 +105,8 @@ if [[ "${ALL:-0}" == 1 ]]; then
   [[ "$sensor" == IR && -n "${IR_DETECTOR:-}" ]] && det=$IR_DETECTOR
   [[ -n "$det" ]] && sargs+=(--detector "$det")
   if [[ -n "${OOF_RESCORE:-}" ]]; then
-    "$py" "$here/tools/oof_camera.py" "${sargs[@]}" --rescore "$OOF_RESCORE" "$tmp" "$OOF"
+    "$py" "$here/tools/oof_camera.py" --data "$data" "${sargs[@]}" --rescore "$OOF_RESCORE" \
+      "$tmp" "$OOF"
     exit 0
   fi
 fi
