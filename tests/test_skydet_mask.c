@@ -454,20 +454,22 @@ static void test_first_frame_persist(void **state)
             }
 }
 
-/* A thermal camera's site config turns the horizon mask and compact first-frame objects
- * (first_frame_detect, first_frame_max_px 32) on by default; its detector section can
- * turn them off or change them; a visible camera keeps them off. */
+/* The camera's detector defaults by modality (cam-det2): a thermal site camera has the
+ * horizon mask and compact first-frame objects (first_frame_detect, first_frame_max_px
+ * 32) but not first_frame_report / first_frame_persist_k; a visible one has no mask and
+ * all four start-up keys (first_frame_persist_k 2); the detector section can change
+ * every one of them. */
 static void test_camera_thermal_defaults(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
         {"\"modality\": \"thermal\"", "3 1 32 0 0"},
         {"\"modality\": \"thermal\", \"detector\": {\"first_frame_max_px\": 0}", "3 1 0 0 0"},
-        {"\"modality\": \"visible\"", "0 0 0 0 0"},
+        {"\"modality\": \"visible\"", "0 1 32 1 2"},
         {"\"modality\": \"thermal\", \"detector\": {\"sky_mask\": 0, \"first_frame_detect\": false}",
          "0 0 32 0 0"},
-        {"\"detector\": {\"sky_mask\": 4.5, \"sky_mask_margin_px\": 6}", "4.5 0 0 0 0"},
-        {"\"detector\": {\"first_frame_detect\": true}", "0 1 0 0 0"},
+        {"\"detector\": {\"sky_mask\": 4.5, \"sky_mask_margin_px\": 6}", "4.5 1 32 1 2"},
+        {"\"detector\": {\"first_frame_detect\": false}", "0 0 32 1 2"},
         {"\"modality\": \"thermal\", \"detector\": {\"first_frame_report\": true, "
          "\"first_frame_persist_k\": 2}", "3 1 32 1 2"},
     };
