@@ -32,6 +32,13 @@ void camera_cfg_default(camera_cfg *cfg)
     cfg->snippet_max = 500;
     camgeom_cfg_default(&cfg->geom);
     skydet_cfg_default(&cfg->det, 0, 0);
+    /* a visible camera: compact objects in view at the first frame are found and
+     * confirmed at frame 1 (adopted on the pooled out-of-fold figures, docs/camera.md
+     * "cam-det2") */
+    cfg->det.first_frame_detect = true;
+    cfg->det.first_frame_max_px = 32;
+    cfg->det.first_frame_report = true;
+    cfg->det.first_frame_persist_k = 2;
 }
 
 void camera_thermal_detector_defaults(skydet_cfg *det)
@@ -39,6 +46,9 @@ void camera_thermal_detector_defaults(skydet_cfg *det)
     det->sky_mask = 3;
     det->first_frame_detect = true;
     det->first_frame_max_px = 32;
+    /* not adopted for thermal by cam-det2's rule: confirmed at frame 3 as before */
+    det->first_frame_report = false;
+    det->first_frame_persist_k = 0;
 }
 
 int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where,
@@ -154,9 +164,9 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
         rc = sgj_bool(sensor, where, "body_bearings", false, true, &cfg->body_bearings, e);
     if (!rc)
         rc = sgj_object(ad, wa, "detector", false, &det, e);
-    /* thermal cameras: the horizon mask and compact first-frame objects default on
-     * (they gained on the thermal calib clips; the mask cost recall on visible,
-     * docs/camera.md); the detector section can still set them */
+    /* thermal cameras: the horizon mask defaults on and first-frame objects are not
+     * reported from frame 0 (docs/camera.md: the mask cost recall on visible; cam-det2);
+     * the detector section can still set them */
     if (!rc && cfg->thermal)
         camera_thermal_detector_defaults(&cfg->det);
     if (!rc)

@@ -26,7 +26,8 @@
  *      map (skymask.h) are dropped, so ground, trees and buildings do not fire.
  *   5. persistence: blobs feed short tracklets (alpha-beta, constant velocity, gate
  *      gate_px); a tracklet is confirmed when it was hit in persist_k of the last
- *      persist_n frames, i.e. it moved near-consistently (or stood still).
+ *      persist_n frames, i.e. it moved near-consistently (or stood still); one started
+ *      by a first-frame object has no history before it (first_frame_persist_k).
  * All memory is allocated by skydet_create; processing a frame allocates nothing.
  * An object is single-threaded: one thread calls skydet_process at a time. */
 #ifndef SKYDET_H
@@ -96,6 +97,12 @@ typedef struct {
                                  the first frame is confirmed at frame persist_k - 1 (0-based),
                                  like any object from the frame it appears in, instead of at
                                  frame persist_k (default false) */
+    int first_frame_persist_k;/* 0 = off or 1..persist_k: with first_frame_report, a tracklet
+                                 started by a first-frame object is confirmed with this many
+                                 hits while it has been hit in every frame since the first (the
+                                 frames before the first were not seen, they are not misses),
+                                 so with 2 it is confirmed at frame 1 (0-based); after its
+                                 first miss persist_k of persist_n applies (default 0) */
     double max_zoom_pct;      /* % per frame, 0 = off or 0.1..10: zoom compensation (needs
                                  max_shift_px): the global motion is fitted as zoom about the
                                  frame centre + small roll + shift from blocks of background
@@ -174,7 +181,7 @@ void skydet_cfg_default(skydet_cfg *cfg, int width, int height);
  * noise_tau_frames, clutter_tau_frames, min_area, max_size, merge_px, persist_k,
  * persist_n, gate_px, max_blobs, max_tracklets, border, sky_texture, max_shift_px, sky_mask,
  * sky_mask_margin_px, first_frame_detect (boolean), first_frame_max_px, first_frame_report
- * (boolean), max_zoom_pct, motion_min_conf. Unknown keys are errors. width and
+ * (boolean), first_frame_persist_k, max_zoom_pct, motion_min_conf. Unknown keys are errors. width and
  * height are not read (they come from the stream). obj may be NULL (no change). */
 int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, sg_errinfo *e);
 

@@ -211,6 +211,7 @@ void skydet_track(skydet *q)
             continue;
         k->hist = (k->hist << 1) & q->hist_mask;
         if (k->blob < 0) {
+            k->from_first = false;
             k->x += k->vx;
             k->y += k->vy;
             if (k->hist == 0)
@@ -235,7 +236,9 @@ void skydet_track(skydet *q)
         d->vx = k->vx;
         d->vy = k->vy;
         d->hits = hits;
-        d->confirmed = hits >= q->c.persist_k;
+        d->confirmed = hits >= q->c.persist_k ||
+                       (k->from_first && q->c.first_frame_persist_k > 0 &&
+                        hits >= q->c.first_frame_persist_k);
         d->confidence = (double)hits / q->c.persist_n * (1.0 - exp(-d->snr / q->c.k_sigma));
         if (d->confirmed)
             q->out[q->nout++] = *d;
@@ -267,9 +270,12 @@ void skydet_track(skydet *q)
         k->nhits_total = 1;
         k->size = skydet_det_size(d);
         k->blob = (int)i;
+        /* only frame 0 has blobs before the first skydet_process returns: the first-frame
+         * objects of first_frame_report */
+        k->from_first = q->st.frames == 0;
         d->track_id = k->id;
         d->hits = 1;
-        d->confirmed = q->c.persist_k <= 1;
+        d->confirmed = q->c.persist_k <= 1 || (k->from_first && q->c.first_frame_persist_k == 1);
         d->confidence = 1.0 / q->c.persist_n * (1.0 - exp(-d->snr / q->c.k_sigma));
         if (d->confirmed)
             q->out[q->nout++] = *d;

@@ -46,6 +46,7 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
                                        "max_shift_px", "sky_mask", "sky_mask_margin_px",
                                        "first_frame_detect", "first_frame_max_px", "max_zoom_pct",
                                        "motion_min_conf", "first_frame_report",
+                                       "first_frame_persist_k",
                                        NULL};
     static const char *const pols[] = {"both", "dark", "bright"};
     if (!obj)
@@ -82,6 +83,7 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
     GETD("sky_mask", sky_mask, 0, 255)
     GETI("sky_mask_margin_px", sky_mask_margin_px, -64, 128)
     GETI("first_frame_max_px", first_frame_max_px, 0, 8192)
+    GETI("first_frame_persist_k", first_frame_persist_k, 0, 32)
     GETD("max_zoom_pct", max_zoom_pct, 0, 10)
     GETD("motion_min_conf", motion_min_conf, 0.1, 1)
 #undef GETI
@@ -103,6 +105,9 @@ int skydet_cfg_from_json(skydet_cfg *cfg, const cJSON *obj, const char *where, s
     if (!rc && cfg->persist_k > cfg->persist_n)
         rc = sg_err_set(e, SG_ERANGE, "%s.persist_k: must be <= persist_n (%d), got %d", where,
                         cfg->persist_n, cfg->persist_k);
+    if (!rc && cfg->first_frame_persist_k > cfg->persist_k)
+        rc = sg_err_set(e, SG_ERANGE, "%s.first_frame_persist_k: must be 0 (off) or <= persist_k "
+                        "(%d), got %d", where, cfg->persist_k, cfg->first_frame_persist_k);
     return rc;
 }
 
@@ -147,6 +152,8 @@ int skydet_cfg_check(const skydet_cfg *c, sg_errinfo *e)
           c->sky_mask_margin_px)
     RANGE(c->first_frame_max_px >= 0 && c->first_frame_max_px <= 8192, "first_frame_max_px", "%d",
           c->first_frame_max_px)
+    RANGE(c->first_frame_persist_k >= 0 && c->first_frame_persist_k <= c->persist_k,
+          "first_frame_persist_k", "%d", c->first_frame_persist_k)
     RANGE(c->max_zoom_pct == 0 || (c->max_zoom_pct >= 0.1 && c->max_zoom_pct <= 10),
           "max_zoom_pct", "%g", c->max_zoom_pct)
     RANGE(c->motion_min_conf >= 0.1 && c->motion_min_conf <= 1, "motion_min_conf", "%g",

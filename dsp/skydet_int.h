@@ -32,6 +32,8 @@ typedef struct {
     int nhits_total;
     double size;           /* px, last bbox side */
     int blob;              /* index of the blob assigned this frame, -1 none */
+    bool from_first;       /* started by a first-frame object and hit in every frame since
+                              (first_frame_persist_k applies) */
 } tracklet;
 
 struct skydet {

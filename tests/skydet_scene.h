@@ -1,10 +1,10 @@
 /* The sky detector tests' generated scenes (test_skydet, test_skydet_mask): a sky
  * gradient with drifting cloud puffs, an optional cloud-bank edge, a tilted textured tree
- * line with swaying branch tips, a thin bright band, sensor noise and a small Gaussian
- * target of known path; and the scorer that runs a detector over them (hits within 2 px
- * of the truth, false alarms further than 6 px). Seeded: the same seed gives the same
- * frames. Functions are static inline so a program may use any subset of them; include
- * it after <cmocka.h> (it asserts with cmocka). */
+ * line with swaying branch tips, a static spruce tip, a dark building, a thin bright band,
+ * sensor noise and a small Gaussian target of known path; and the scorer that runs a
+ * detector over them (hits within 2 px of the truth, false alarms further than 6 px).
+ * Seeded: the same seed gives the same frames. Functions are static inline so a program
+ * may use any subset of them; include it after <cmocka.h> (it asserts with cmocka). */
 #ifndef SG_SKYDET_SCENE_H
 #define SG_SKYDET_SCENE_H
 
@@ -50,6 +50,10 @@ typedef struct {
     double tx0, ty0, tvx, tvy; /* px, px/frame */
     double tamp, tsig;         /* grey levels (negative = dark), px */
     int ton;                   /* first frame the target is drawn in (0: from the start) */
+    bool building;             /* a static dark building standing in the sky from the bottom */
+    double bux0, bux1, buy0;   /* px: its columns [bux0, bux1) and its roof row */
+    bool treetop;              /* a static dark spruce tip: a triangle widening 0.7 px per row */
+    double ttx, tty;           /* px: its apex; it runs down into the tree line (or the bottom) */
     bool band;                 /* a long thin bright band (a sunlit cloud streak) */
     double bx0, by0, blen, bth, bamp, bvx; /* px (left, top), px, px, grey levels, px/frame */
     rng r;
@@ -115,6 +119,10 @@ static inline void scene_render(scene *s, int k, uint8_t *img, size_t stride, do
                 v += 35.0 / (1.0 + exp(-(x - edge_x - 0.3 * y) / 2.0)); /* cloud bank */
             if (s->treeline && y > s->hz0 + s->hz_slope * (x - 0.5 * s->w))
                 v += s->tex[y * s->w + x] - 80.0; /* dark, textured trees */
+            if (s->building && x >= s->bux0 && x < s->bux1 && y >= s->buy0)
+                v -= 70; /* flat dark wall: its roof corners are sharp static structure */
+            if (s->treetop && y >= s->tty && fabs(x - s->ttx) <= 0.35 * (y - s->tty))
+                v -= 60; /* widens 0.7 px per row down to the tree line */
             if (s->band && y >= s->by0 && y < s->by0 + s->bth && x >= s->bx0 + s->bvx * k &&
                 x < s->bx0 + s->bvx * k + s->blen)
                 v += s->bamp;

@@ -325,6 +325,13 @@ static void test_bad_config(void **state)
     c.first_frame_max_px = 9000;
     assert_null(skydet_create(&c, &e));
     assert_non_null(strstr(e.msg, "first_frame_max_px"));
+    skydet_cfg_default(&c, 320, 256);
+    c.first_frame_persist_k = 4; /* > persist_k 3 */
+    assert_null(skydet_create(&c, &e));
+    assert_non_null(strstr(e.msg, "first_frame_persist_k"));
+    c.first_frame_persist_k = -1;
+    assert_null(skydet_create(&c, &e));
+    assert_non_null(strstr(e.msg, "first_frame_persist_k"));
     assert_null(skydet_create(NULL, &e));
 
     const char *bad[][2] = {
@@ -337,6 +344,8 @@ static void test_bad_config(void **state)
         {"{\"merge_frac\": 5}", "det.merge_frac"},
         {"{\"first_frame_max_px\": -2}", "det.first_frame_max_px"},
         {"{\"first_frame_max_px\": 1.5}", "det.first_frame_max_px"},
+        {"{\"first_frame_persist_k\": 4}", "det.first_frame_persist_k"},
+        {"{\"persist_k\": 2, \"first_frame_persist_k\": 3}", "det.first_frame_persist_k"},
         {"[1]", "det"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

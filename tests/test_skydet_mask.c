@@ -1,7 +1,8 @@
 /* Sky detector: what keeps ground and start-up from firing and what lets objects already
  * in view be reported, against generated frames with known truth (skydet_scene.h): the
  * sky-texture mask and the horizon mask (sky_mask) over a tree line, open sky left alone;
- * objects in view at the first frame (first_frame_detect, first_frame_max_px); and the
+ * objects in view at the first frame (first_frame_detect, first_frame_max_px,
+ * first_frame_report, first_frame_persist_k: the start-up bound); and the
  * thermal camera's detector defaults (camera_thermal_detector_defaults through a site
  * config). */
 #include <math.h>
@@ -213,6 +214,27 @@ static void test_first_frame_detect(void **state)
     assert_true(fa[1] <= fa[0] + 5);
 }
 
+/* The thermal first-frame scene: cold sky, a hot 1.3-px target at (220.3, 60.6) and an
+ * 80 x 6 px bright band (a sunlit cloud streak) drifting 0.1 px/frame; the caller sets the
+ * target's velocity. */
+static void thermal_band_scene(scene *s)
+{
+    s->edge = false;
+    s->base = 40; /* cold sky */
+    s->target = true;
+    s->tamp = 50; /* hot */
+    s->tsig = 1.3;
+    s->tx0 = 220.3;
+    s->ty0 = 60.6;
+    s->band = true;
+    s->bx0 = 40;
+    s->by0 = 150;
+    s->blen = 80;
+    s->bth = 6;
+    s->bamp = 40;
+    s->bvx = 0.1;
+}
+
 /* first_frame_max_px: on a thermal sky, a hot target hovering in view from the first
  * frame and a static-looking thin bright band (80 x 6 px, drifting 0.1 px/frame: a sunlit
  * cloud streak) already there. first_frame_detect alone takes both as objects, so the band
@@ -226,22 +248,9 @@ static void test_first_frame_max_px(void **state)
     for (int pass = 0; pass < 3; pass++) {
         scene s;
         scene_init(&s, 320, 256, 0x5eed10);
-        s.edge = false;
-        s.base = 40; /* cold sky */
-        s.target = true;
-        s.tamp = 50; /* hot */
-        s.tsig = 1.3;
-        s.tx0 = 220.3;
-        s.ty0 = 60.6;
+        thermal_band_scene(&s);
         s.tvx = 0.02; /* hovering */
         s.tvy = 0.0;
-        s.band = true;
-        s.bx0 = 40;
-        s.by0 = 150;
-        s.blen = 80;
-        s.bth = 6;
-        s.bamp = 40;
-        s.bvx = 0.1;
         skydet_cfg c;
         skydet_cfg_default(&c, s.w, s.h);
         c.polarity = SKYDET_BRIGHT;
@@ -297,18 +306,7 @@ static void test_first_frame_report(void **state)
                 s.tvy = thermal ? 0.0 : 0.02;
                 s.ton = mode == 2 ? 17 : 0;
                 if (thermal) {
-                    s.base = 40;
-                    s.tamp = 50;
-                    s.tsig = 1.3;
-                    s.tx0 = 220.3;
-                    s.ty0 = 60.6;
-                    s.band = true;
-                    s.bx0 = 40;
-                    s.by0 = 150;
-                    s.blen = 80;
-                    s.bth = 6;
-                    s.bamp = 40;
-                    s.bvx = 0.1;
+                    thermal_band_scene(&s); /* leaves the velocity */
                 } else {
                     scene_treeline(&s);
                     s.tx0 = 150.3;
@@ -344,20 +342,136 @@ static void test_first_frame_report(void **state)
         }
 }
 
-/* A thermal camera's site config turns the horizon mask and compact first-frame objects
- * (first_frame_detect, first_frame_max_px 32) on by default; its detector section can
- * turn them off or change them; a visible camera keeps them off. */
+/* Counts s's frames 0..nf-1 through q: the first frame with a confirmed detection within
+ * 2 px of the target (-1 none), the frames from `from` on with one, the confirmed
+ * detections within 10 px of each static structure (spruce tip apex, the building's two
+ * roof corners) and all confirmed detections further than 6 px from the target. */
+typedef struct {
+    int first, hits, scored, near_static, false_alarms;
+} start_score;
+
+static start_score run_start(scene *s, skydet *q, int nf, int from)
+{
+    start_score r = {.first = -1};
+    uint8_t *img = malloc((size_t)s->w * (size_t)s->h);
+    assert_non_null(img);
+    const double sx[3] = {s->ttx, s->bux0, s->bux1 - 1}, sy[3] = {s->tty, s->buy0, s->buy0};
+    for (int k = 0; k < nf; k++) {
+        double tx, ty;
+        scene_render(s, k, img, (size_t)s->w, &tx, &ty);
+        const skydet_det *d;
+        size_t n;
+        assert_int_equal(skydet_process(q, img, (size_t)s->w, &d, &n), SG_OK);
+        bool hit = false;
+        for (size_t i = 0; i < n; i++) {
+            double err = hypot(d[i].x - tx, d[i].y - ty);
+            hit |= err <= 2.0;
+            r.false_alarms += err > 6.0;
+            for (int j = 0; j < 3; j++)
+                r.near_static += (j == 0 ? s->treetop : s->building) &&
+                                 hypot(d[i].x - sx[j], d[i].y - sy[j]) <= 10.0;
+        }
+        if (hit && r.first < 0)
+            r.first = k;
+        if (k >= from) {
+            r.scored++;
+            r.hits += hit;
+        }
+    }
+    free(img);
+    return r;
+}
+
+/* The start-up bound with first_frame_persist_k 2 (and first_frame_detect, first_frame_max_px
+ * 32, first_frame_report; persist_k 3 of 5): a target in view at the first frame and static
+ * or slow in the image (0 and 0.15 px/frame) is confirmed at frame 1 (0-based: 33 ms at 30
+ * fps) and stays reported in >= 95 % of the 90 frames (3 s at 30 fps) from then on, on the
+ * visible scene (dark target, tree line with a static spruce tip rising into the sky and a
+ * dark building, polarity both) and on the thermal one (hot target, a long bright band,
+ * polarity bright). The static spruce tip and the building's roof corners never give a
+ * confirmed detection, neither does the band (no more false alarms than without the
+ * option); main's bound, without first_frame_persist_k, is frame 2 (first_frame_report) or
+ * 3 (first_frame_detect alone). Two seeds per scene. */
+static void test_first_frame_persist(void **state)
+{
+    (void)state;
+    static const uint64_t seeds[2][2] = {{0x5eed0d, 0x5eed41}, {0x5eed10, 0x5eed43}};
+    for (int thermal = 0; thermal < 2; thermal++)
+        for (int si = 0; si < 2; si++)
+            for (int slow = 0; slow < 2; slow++) {
+                int first[2] = {0}, fa[2] = {0};
+                for (int on = 0; on < 2; on++) {
+                    scene s;
+                    scene_init(&s, 320, 256, seeds[thermal][si]);
+                    s.edge = false;
+                    s.target = true;
+                    s.tvx = slow ? 0.15 : 0.0;
+                    s.tvy = slow ? -0.05 : 0.0;
+                    if (thermal) {
+                        thermal_band_scene(&s); /* leaves the velocity */
+                    } else {
+                        scene_treeline(&s); /* horizon at row 204.8 */
+                        s.tx0 = 110.3;
+                        s.ty0 = 90.6;
+                        s.treetop = true;
+                        s.ttx = 60.0;
+                        s.tty = 192.0;
+                        s.building = true;
+                        s.bux0 = 240;
+                        s.bux1 = 290;
+                        s.buy0 = 170;
+                    }
+                    skydet_cfg c;
+                    skydet_cfg_default(&c, s.w, s.h);
+                    c.first_frame_detect = true;
+                    c.first_frame_max_px = 32;
+                    c.first_frame_report = true;
+                    c.first_frame_persist_k = on ? 2 : 0;
+                    if (thermal)
+                        c.polarity = SKYDET_BRIGHT;
+                    sg_errinfo e = {0};
+                    skydet *q = skydet_create(&c, &e);
+                    if (!q)
+                        fail_msg("%s", e.msg);
+                    start_score r = run_start(&s, q, 91, 1);
+                    skydet_destroy(q);
+                    free(s.tex);
+                    print_message("first_frame_persist_k %d, %s seed %#llx, target %s: first "
+                                  "confirmed at frame %d, %d/%d frames from frame 1, %d near the "
+                                  "static structures, %d false alarms\n", c.first_frame_persist_k,
+                                  thermal ? "thermal" : "visible",
+                                  (unsigned long long)seeds[thermal][si],
+                                  slow ? "0.16 px/frame" : "static", r.first, r.hits, r.scored,
+                                  r.near_static, r.false_alarms);
+                    first[on] = r.first;
+                    fa[on] = r.false_alarms;
+                    assert_int_equal(r.near_static, 0);
+                    assert_true(r.hits >= 0.95 * r.scored);
+                }
+                assert_int_equal(first[0], 2); /* main: first_frame_report, 3 of 5 */
+                assert_int_equal(first[1], 1); /* the new bound */
+                assert_true(fa[1] <= fa[0] + 2); /* a false track at most a frame earlier */
+            }
+}
+
+/* The camera's detector defaults by modality (cam-det2): a thermal site camera has the
+ * horizon mask and compact first-frame objects (first_frame_detect, first_frame_max_px
+ * 32) but not first_frame_report / first_frame_persist_k; a visible one has no mask and
+ * all four start-up keys (first_frame_persist_k 2); the detector section can change
+ * every one of them. */
 static void test_camera_thermal_defaults(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"\"modality\": \"thermal\"", "3 1 32"},
-        {"\"modality\": \"thermal\", \"detector\": {\"first_frame_max_px\": 0}", "3 1 0"},
-        {"\"modality\": \"visible\"", "0 0 0"},
+        {"\"modality\": \"thermal\"", "3 1 32 0 0"},
+        {"\"modality\": \"thermal\", \"detector\": {\"first_frame_max_px\": 0}", "3 1 0 0 0"},
+        {"\"modality\": \"visible\"", "0 1 32 1 2"},
         {"\"modality\": \"thermal\", \"detector\": {\"sky_mask\": 0, \"first_frame_detect\": false}",
-         "0 0 32"},
-        {"\"detector\": {\"sky_mask\": 4.5, \"sky_mask_margin_px\": 6}", "4.5 0 0"},
-        {"\"detector\": {\"first_frame_detect\": true}", "0 1 0"},
+         "0 0 32 0 0"},
+        {"\"detector\": {\"sky_mask\": 4.5, \"sky_mask_margin_px\": 6}", "4.5 1 32 1 2"},
+        {"\"detector\": {\"first_frame_detect\": false}", "0 0 32 1 2"},
+        {"\"modality\": \"thermal\", \"detector\": {\"first_frame_report\": true, "
+         "\"first_frame_persist_k\": 2}", "3 1 32 1 2"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[512];
@@ -373,11 +487,12 @@ static void test_camera_thermal_defaults(void **state)
             fail_msg("%s: %s", cases[i][0], e.msg);
         cJSON_Delete(j);
         char got[32];
-        snprintf(got, sizeof got, "%g %d %d", c.det.sky_mask, (int)c.det.first_frame_detect,
-                 c.det.first_frame_max_px);
+        snprintf(got, sizeof got, "%g %d %d %d %d", c.det.sky_mask, (int)c.det.first_frame_detect,
+                 c.det.first_frame_max_px, (int)c.det.first_frame_report,
+                 c.det.first_frame_persist_k);
         if (strcmp(got, cases[i][1]))
-            fail_msg("%s: sky_mask, first_frame_detect, first_frame_max_px = %s, expected %s",
-                     cases[i][0], got, cases[i][1]);
+            fail_msg("%s: sky_mask, first_frame_detect, first_frame_max_px, first_frame_report, "
+                     "first_frame_persist_k = %s, expected %s", cases[i][0], got, cases[i][1]);
         if (i == 4)
             assert_int_equal(c.det.sky_mask_margin_px, 6);
     }
@@ -392,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_first_frame_detect),
         cmocka_unit_test(test_first_frame_max_px),
         cmocka_unit_test(test_first_frame_report),
+        cmocka_unit_test(test_first_frame_persist),
         cmocka_unit_test(test_camera_thermal_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,9 +4,9 @@ clips (docs/camera.md, "Issue 14, cam-v: out-of-fold training and calibration").
 
     oof_camera.py [--data DIR] [--folds 4] [--seed 1] [--model-seed 1] [--epochs 12]
                   [--jobs 2] [--reuse] [--smooth 30,45,60,90] [--conf 0.4,...,0.6]
-                  [--default-smooth 45] [--refit OUT.json [--vectors VEC.json]]
+                  --default-smooth S [--refit OUT.json [--vectors VEC.json]]
                   [--all --score BUILD/sg_camscore --sensor V|IR [--merge-frac F]
-                   [--detector JSON]]
+                   [--detector JSON] [--rescore OUT]]
                   DUMP_DIR WORK_DIR -- TRAIN_CAMERA_ARGS...
 
 (its own options before DUMP_DIR; everything after WORK_DIR is the recipe, passed to
@@ -38,12 +38,12 @@ tools/train_camera.py for every fit)
 
 RULE (the settings' choice): among the --smooth x --conf pairs with out-of-fold precision
 >= 0.9 and false drone reports per frame <= 0.05, the one with the highest recall (ties:
-the fewer false reports, then the pair nearest the defaults 45 / 0.5); if no pair
-qualifies, the defaults 45 / 0.5. False reports per frame, the unit of the target, are
-estimated from the rows as 3 x false drone rows / frames of the drone-free pooled clips
-(DATA/index.csv): a row stands for the 3 frames of its track it samples. (The first
-version compared false drone rows per row, which counts every clutter detection in the
-denominator, ~7x looser than the target; docs/camera.md.)
+the fewer false reports, then the pair nearest the defaults --default-smooth / 0.5); if no
+pair qualifies, the defaults --default-smooth / 0.5. False reports per frame, the unit of
+the target, are estimated from the rows as 3 x false drone rows / frames of the drone-free
+pooled clips (DATA/index.csv): a row stands for the 3 frames of its track it samples. (The
+first version compared false drone rows per row, which counts every clutter detection in
+the denominator, ~7x looser than the target; docs/camera.md.)
 
 WORK_DIR/oof.json holds the folds, the calibration, the whole grid and the choice;
 WORK_DIR/oof_logp.npy the out-of-fold log-probabilities (row order of the pooled dump).
@@ -61,7 +61,13 @@ counts of the held-out folds are summed into pooled frame figures (recall, preci
 false drone reports per frame, confusion, first drone report times from the per-clip
 lines), printed with every fold's own figures and written to WORK_DIR/kfold.json. The
 settings of the refit (--refit) are those chosen on all folds' out-of-fold rows.
---default-smooth: the modality's camera class_smooth (visible 45, thermal 1000), the RULE's
+--rescore OUT (docs/camera.md, "cam-det2"): an earlier --all --score run's held-out folds
+scored again, e.g. with other --detector settings: WORK_DIR's nestedK.json, foldK.txt and
+the class_smooth each fold was scored with (WORK_DIR/kfold.json), the new scores and pooled
+figures in OUT (scoreK.txt, kfold.json); DUMP_DIR is not read, nothing is fitted or written
+in WORK_DIR. The fold models stay those trained on the earlier run's rows.
+--default-smooth: the modality's camera class_smooth (camera_class_smooth, adapters/camera.h:
+tools/train-camera.sh passes `sg_camscore --default-class-smooth SENSOR`), the RULE's
 fallback and tie-break.
 """
 import argparse
@@ -103,7 +109,7 @@ def oof_folds(clips, k, seed, bins):
     return deal(clips, k, seed, lambda n: (clip_class(n), bins[n]), order, carry=True)
 
 
-def choose(grid, default_smooth=45):
+def choose(grid, default_smooth):
     """RULE (module docstring) over grid entries {smooth, conf, recall, precision, false}."""
     ok = [g for g in grid if g["precision"] >= 0.9 and g["false_frame"] <= 0.05]
     if not ok:
@@ -231,9 +237,47 @@ def frame_line(s, f):
             f"{f['drone_clips'] - f['never']} of {f['drone_clips']}")
 
 
+def score_fold(a, k, mpath, lpath, smooth, out):
+    """Held-out fold k through the C pipeline: `sg_camscore --clip-list lpath --model mpath
+    --class-smooth smooth --per-clip` (a's sensor, merge_frac, detector); the command and its
+    output go to out/scoreK.txt; returns the modality's counts (parse_score)."""
+    cmd = [a.score, "--data", a.data, "--clip-list", lpath, "--sensor", a.sensor,
+           "--model", mpath, "--class-smooth", str(smooth), "--per-clip"]
+    if a.merge_frac is not None:
+        cmd += ["--merge-frac", str(a.merge_frac)]
+    if a.detector:
+        cmd += ["--detector", a.detector]
+    r = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    with open(os.path.join(out, f"score{k}.txt"), "w") as f:
+        f.write(" ".join(cmd) + "\n" + r.stdout)
+    return parse_score(r.stdout, a.sensor)
+
+
+def pool_folds(per_fold, out):
+    """The held-out folds' counts summed: pooled figures and per-fold spread printed, every
+    count written to out/kfold.json."""
+    pooled = {key: sum(pf[key] for pf in per_fold) for key in COUNTS}
+    pooled["confusion"] = [[sum(col) for col in zip(*rows)]
+                           for rows in zip(*(pf["confusion"] for pf in per_fold))]
+    pooled["clips"] = {c: v for pf in per_fold for c, v in pf["clips"].items()}
+    f = frame_figures(pooled)
+    print(f"pooled out-of-fold, {len(pooled['clips'])} clips: {frame_line(pooled, f)}")
+    for key in ("recall", "precision", "false_frame"):
+        v = [pf[key] for pf in per_fold]
+        print(f"  per-fold {key}: {' / '.join(f'{x:.3f}' for x in v)} (min {min(v):.3f}, "
+              f"max {max(v):.3f})")
+    print("pooled confusion (rows truth drone bird airplane helicopter clutter; columns "
+          "published drone bird airplane helicopter clutter uncertain):")
+    for name, row in zip(("drone", "bird", "airplane", "helicopter", "clutter"),
+                         pooled["confusion"]):
+        print(f"  {name:<10}" + "".join(f" {v:7d}" for v in row))
+    with open(os.path.join(out, "kfold.json"), "w") as fp:
+        json.dump({"pooled": {**pooled, **f}, "folds": per_fold}, fp, indent=1)
+
+
 def kfold_score(a, models, fold, fid, logp, truth, meta, clips, index, smooths, confs):
     """--score: every outer fold's nested settings, its clips through sg_camscore, pooled."""
-    pooled, per_fold = None, []
+    per_fold = []
     for k in range(a.folds):
         mask = fid != k
         free = sum(int(index[c]["frames"]) for c, v in fold.items()
@@ -248,44 +292,44 @@ def kfold_score(a, models, fold, fid, logp, truth, meta, clips, index, smooths, 
         lpath = os.path.join(a.work, f"fold{k}.txt")
         with open(lpath, "w") as f:
             f.write("".join(c + "\n" for c in sorted(c for c, v in fold.items() if v == k)))
-        cmd = [a.score, "--data", a.data, "--clip-list", lpath, "--sensor", a.sensor,
-               "--model", mpath, "--class-smooth", str(pick["smooth"]), "--per-clip"]
-        if a.merge_frac is not None:
-            cmd += ["--merge-frac", str(a.merge_frac)]
-        if a.detector:
-            cmd += ["--detector", a.detector]
-        r = subprocess.run(cmd, check=True, capture_output=True, text=True)
-        with open(os.path.join(a.work, f"score{k}.txt"), "w") as f:
-            f.write(" ".join(cmd) + "\n" + r.stdout)
-        s = parse_score(r.stdout, a.sensor)
+        s = score_fold(a, k, mpath, lpath, pick["smooth"], a.work)
         f = frame_figures(s)
         per_fold.append({"fold": k, "clips": len(s["clips"]), "temperature": t,
                          "offsets": d.tolist(), "choice": pick, **s, **f})
         print(f"fold {k}: {len(s['clips'])} clips, nested T {t:.3f}, class_smooth "
               f"{pick['smooth']}, drone_min_conf {pick['conf']}"
               f"{'' if pick['qualified'] else ' (none qualified: defaults)'}: {frame_line(s, f)}")
-        if pooled is None:
-            pooled = {key: 0 for key in COUNTS}
-            pooled["confusion"] = [[0] * 6 for _ in range(5)]
-            pooled["clips"] = {}
-        for key in COUNTS:
-            pooled[key] += s[key]
-        pooled["confusion"] = [[x + y for x, y in zip(r1, r2)]
-                               for r1, r2 in zip(pooled["confusion"], s["confusion"])]
-        pooled["clips"].update(s["clips"])
-    f = frame_figures(pooled)
-    print(f"pooled out-of-fold, {len(pooled['clips'])} clips: {frame_line(pooled, f)}")
-    for key in ("recall", "precision", "false_frame"):
-        v = [pf[key] for pf in per_fold]
-        print(f"  per-fold {key}: {' / '.join(f'{x:.3f}' for x in v)} (min {min(v):.3f}, "
-              f"max {max(v):.3f})")
-    print("pooled confusion (rows truth drone bird airplane helicopter clutter; columns "
-          "published drone bird airplane helicopter clutter uncertain):")
-    for name, row in zip(("drone", "bird", "airplane", "helicopter", "clutter"),
-                         pooled["confusion"]):
-        print(f"  {name:<10}" + "".join(f" {v:7d}" for v in row))
-    with open(os.path.join(a.work, "kfold.json"), "w") as fp:
-        json.dump({"pooled": {**pooled, **f}, "folds": per_fold}, fp, indent=1)
+    pool_folds(per_fold, a.work)
+
+
+def rescore(a):
+    """--rescore OUT: the held-out folds of an earlier --all --score run in WORK_DIR scored
+    again by a.score with a's detector settings, with the same fold models (nestedK.json),
+    clip lists (foldK.txt) and class_smooth (WORK_DIR/kfold.json); nothing in WORK_DIR is
+    written, no dump is read and nothing is fitted. Output: OUT/scoreK.txt, OUT/kfold.json."""
+    if os.path.realpath(a.rescore) == os.path.realpath(a.work):
+        sys.exit(f"oof_camera: --rescore {a.rescore}: must not be WORK_DIR (its scores stay)")
+    kpath = os.path.join(a.work, "kfold.json")
+    try:
+        with open(kpath) as f:
+            folds = json.load(f)["folds"]
+    except (OSError, ValueError, KeyError) as e:
+        sys.exit(f"oof_camera: --rescore: {kpath}: no earlier --all --score run ({e})")
+    os.makedirs(a.rescore, exist_ok=True)
+    per_fold = []
+    for pf in folds:
+        k = pf["fold"]
+        mpath = os.path.join(a.work, f"nested{k}.json")
+        lpath = os.path.join(a.work, f"fold{k}.txt")
+        for p in (mpath, lpath):
+            if not os.path.isfile(p):
+                sys.exit(f"oof_camera: --rescore: {p}: missing (fold {k} of {kpath})")
+        s = score_fold(a, k, mpath, lpath, pf["choice"]["smooth"], a.rescore)
+        f = frame_figures(s)
+        per_fold.append({"fold": k, "clips": len(s["clips"]), "choice": pf["choice"], **s, **f})
+        print(f"fold {k}: {len(s['clips'])} clips, class_smooth {pf['choice']['smooth']} "
+              f"(as scored in {kpath}): {frame_line(s, f)}")
+    pool_folds(per_fold, a.rescore)
 
 
 def oof_logp(models, fid, rows, names, x, crops):
@@ -317,8 +361,10 @@ def main():
                     help="class_smooth values (detections) of the grid")
     ap.add_argument("--conf", default="0.4,0.45,0.5,0.55,0.6",
                     help="drone_min_conf values of the grid")
-    ap.add_argument("--default-smooth", type=int, default=45,
-                    help="the modality's camera class_smooth (RULE's fallback, tie-break)")
+    ap.add_argument("--default-smooth", type=int,
+                    help="the modality's camera class_smooth (RULE's fallback, tie-break; "
+                    "sg_camscore --default-class-smooth, as tools/train-camera.sh passes it); "
+                    "needed unless --rescore")
     ap.add_argument("--reuse", action="store_true",
                     help="score the fold models already in WORK_DIR instead of refitting")
     ap.add_argument("--all", action="store_true",
@@ -328,6 +374,9 @@ def main():
     ap.add_argument("--sensor", choices=("V", "IR"), help="with --score: the modality")
     ap.add_argument("--merge-frac", type=float, help="with --score: sg_camscore --merge-frac")
     ap.add_argument("--detector", help="with --score: sg_camscore --detector JSON")
+    ap.add_argument("--rescore", metavar="OUT",
+                    help="with --all --score: score WORK_DIR's saved fold models again "
+                    "(detector settings of this run), output to OUT; no dump, no fit")
     ap.add_argument("--refit", help="fit the recipe on all pooled rows, write the model here")
     ap.add_argument("--vectors", help="with --refit: the test vectors")
     ap.add_argument("train_args", nargs=argparse.REMAINDER)
@@ -338,6 +387,16 @@ def main():
         sys.exit("oof_camera: --score needs --all and --sensor")
     if a.score and not os.access(a.score, os.X_OK):
         sys.exit(f"oof_camera: --score {a.score}: not an executable")
+    if a.rescore:
+        if not a.score:
+            sys.exit("oof_camera: --rescore needs --all --score and --sensor")
+        if a.refit or a.reuse:
+            sys.exit("oof_camera: --rescore fits nothing: no --refit, no --reuse")
+        rescore(a)
+        return
+    if a.default_smooth is None:
+        sys.exit("oof_camera: --default-smooth: the camera's class_smooth for the modality "
+                 "(sg_camscore --default-class-smooth V|IR)")
     targs = [t for t in a.train_args if t != "--"]
     for t in ("--early-stop", "--calibration", "--epochs", "--drone-min-conf"):
         if t in targs:

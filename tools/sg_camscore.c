@@ -8,6 +8,7 @@
  *               [--features OUT.csv --every N [--crops OUT.f32]] [--list-split] [--per-clip] [--max-shift PX]
  *               [--class-smooth N] [--merge-frac F] [--detector JSON] [--breakdown]
  *               [--sweep P,P,...] [--dets OUT.csv] [--inherit-frames N] [--inherit-px P]
+ *   sg_camscore --default-class-smooth V|IR
  *
  * The split (one place for the whole project: training, calibration and the figures
  * in docs/camera.md all come from here) and the scoring rules live in camscore/
@@ -177,7 +178,9 @@ static void usage(void)
             "  --breakdown         false drone reports by source and missed drone frames by\n"
             "                      cause, in total and (with --per-clip) per clip\n"
             "  --sweep P,P,...     with --model: recall / precision / false per frame also at\n"
-            "                      these drone_min_conf values (up to 16), in the same run\n");
+            "                      these drone_min_conf values (up to 16), in the same run\n"
+            "  --default-class-smooth V|IR  print that modality's camera class_smooth\n"
+            "                      (camera_class_smooth; tools/train-camera.sh reads it) and exit\n");
 }
 
 int main(int argc, char **argv)
@@ -207,6 +210,7 @@ int main(int argc, char **argv)
         {"sweep", required_argument, 0, 'W'},    {"dets", required_argument, 0, 'P'},
         {"inherit-frames", required_argument, 0, 'I'}, {"inherit-px", required_argument, 0, 'R'},
         {"clip-list", required_argument, 0, 'L'},
+        {"default-class-smooth", required_argument, 0, 'Q'},
         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -233,6 +237,19 @@ int main(int argc, char **argv)
         case 'R': inherit_px = atof(optarg); break;
         case 'B': breakdown = true; break;
         case 'L': list_path = optarg; break;
+        case 'Q': {
+            /* the one place the modality defaults live is the camera (adapters/camera.h) */
+            if (strcmp(optarg, "V") && strcmp(optarg, "IR")) {
+                fprintf(stderr, "sg_camscore: --default-class-smooth: V or IR, got \"%s\"\n",
+                        optarg);
+                return 2;
+            }
+            camera_cfg cfg;
+            camera_cfg_default(&cfg);
+            cfg.thermal = !strcmp(optarg, "IR");
+            printf("%d\n", camera_class_smooth(&cfg));
+            return 0;
+        }
         case 'W':
             if (camscore_parse_sweep(optarg, sweep, &n_sweep)) {
                 fprintf(stderr, "sg_camscore: --sweep: 1..%d comma-separated values in [0, 1], "

@@ -52,7 +52,14 @@
 #                 class_smooth, drone_min_conf chosen on the other folds only); pooled and
 #                 per-fold frame figures printed; the refit uses all clips
 #                 (docs/camera.md, "cam-all"; FOLDS=5 there). SMOOTH=S,S,... the
-#                 class_smooth grid (default 30,45,60,90 visible, 30,90,300,1000 thermal)
+#                 class_smooth grid (default 30,45,60,90 visible, 30,90,300,1000 thermal);
+#                 the rule's fallback class_smooth is the camera's default for SENSOR, read
+#                 from build/sg_camscore --default-class-smooth (adapters/camera.h)
+#   OOF_RESCORE=OUT  with ALL=1 OOF=DIR: no dump, no fit, no refit: the held-out folds of
+#                 the earlier ALL=1 run in DIR scored again by this build's sg_camscore with
+#                 DETECTOR / IR_DETECTOR / MERGE_FRAC as given now, the same fold models
+#                 (DIR/nestedK.json) and class_smooth (DIR/kfold.json); scores and pooled
+#                 figures in OUT (tools/oof_camera.py --rescore; docs/camera.md, "cam-det2")
 #   OUT=FILE      the model file (default config/camcls.json);
 #   VECTORS=FILE  with CNN: test vectors for tests/test_camcls.c
 # The committed models (docs/camera.md, "cam-all" and "cam-rec": k-fold over all 120 clips,
@@ -94,7 +101,19 @@ if [[ "${ALL:-0}" == 1 ]]; then
   [[ -n "${OOF:-}" && ( "$sensor" == V || "$sensor" == IR ) ]] ||
     { echo "train-camera: ALL=1 needs OOF=DIR and SENSOR=V or IR" >&2; exit 1; }
   splits+=(val)
+  # ALL=1: how the held-out folds are scored (oof_camera.py --all --score)
+  sargs=(--all --score "$build/sg_camscore" --sensor "$sensor")
+  [[ -n "${MERGE_FRAC:-}" ]] && sargs+=(--merge-frac "$MERGE_FRAC")
+  det=${DETECTOR:-}
+  [[ "$sensor" == IR && -n "${IR_DETECTOR:-}" ]] && det=$IR_DETECTOR
+  [[ -n "$det" ]] && sargs+=(--detector "$det")
+  if [[ -n "${OOF_RESCORE:-}" ]]; then
+    "$py" "$here/tools/oof_camera.py" --data "$data" "${sargs[@]}" --rescore "$OOF_RESCORE" \
+      "$tmp" "$OOF"
+    exit 0
+  fi
 fi
+[[ -z "${OOF_RESCORE:-}" ]] || { echo "train-camera: OOF_RESCORE needs ALL=1 and OOF=DIR" >&2; exit 1; }
 for s in "${splits[@]}"; do
   [[ -s "$tmp/$s.csv" && -s "$tmp/$s.f32" ]] && continue   # DUMP_DIR: reuse earlier dumps
   mods=("$sensor")
@@ -135,16 +154,16 @@ if [[ -n "${OOF:-}" ]]; then
     [[ -n "${VECTORS:-}" ]] && oofargs+=(--vectors "$VECTORS")
   fi
   [[ "${OOF_REUSE:-0}" == 1 ]] && oofargs+=(--reuse)   # the fold models already in OOF
+  # the rule's fallback: the camera's class_smooth for the modality (SENSOR=all: the
+  # visible one), from its one place, adapters/camera.h
+  dsm=$("$build/sg_camscore" --default-class-smooth "${sensor/all/V}")
+  oofargs+=(--default-smooth "$dsm")
   if [[ "${ALL:-0}" == 1 ]]; then
-    oofargs+=(--all --score "$build/sg_camscore" --sensor "$sensor")
-    [[ -n "${MERGE_FRAC:-}" ]] && oofargs+=(--merge-frac "$MERGE_FRAC")
-    det=${DETECTOR:-}
-    [[ "$sensor" == IR && -n "${IR_DETECTOR:-}" ]] && det=$IR_DETECTOR
-    [[ -n "$det" ]] && oofargs+=(--detector "$det")
+    oofargs+=("${sargs[@]}")
     if [[ "$sensor" == IR ]]; then
-      oofargs+=(--default-smooth 1000 --smooth "${SMOOTH:-30,90,300,1000}")
+      oofargs+=(--smooth "${SMOOTH:-30,90,300,1000}")
     else
-      oofargs+=(--default-smooth 45 --smooth "${SMOOTH:-30,45,60,90}")
+      oofargs+=(--smooth "${SMOOTH:-30,45,60,90}")
     fi
   fi
   # shellcheck disable=SC2206  # TRAIN_ARGS is a list of options, split on purpose
