@@ -195,9 +195,9 @@ const char *camera_model_path(const camera_cfg *cfg);
 
 /* class_smooth in force: cfg->class_smooth when set (> 0), else the modality's default,
  * CAMERA_CLASS_SMOOTH_VISIBLE or CAMERA_CLASS_SMOOTH_THERMAL (visible: chosen by rule 1'
- * on the out-of-fold rows of all 120 visible clips, docs/camera.md "cam-all"; thermal:
- * the same rule kept the default). */
-#define CAMERA_CLASS_SMOOTH_VISIBLE 90
+ * on the out-of-fold rows of all 120 visible clips for the deployed recipe, docs/camera.md
+ * "cam-rec"; thermal: the same rule kept the default). */
+#define CAMERA_CLASS_SMOOTH_VISIBLE 60
 #define CAMERA_CLASS_SMOOTH_THERMAL 1000
 int camera_class_smooth(const camera_cfg *cfg);
 
