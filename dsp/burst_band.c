@@ -240,14 +240,19 @@ band_pass1(const float *r, const float *s, float muf, float strong_s, int32_t vm
 
 /* cand[g] for the ng groups of 4 windows from 4g: whether blocks g .. g + K - 1 (the bins
  * windows 4g .. 4g + 3 read; prefix sums B of band_pass1) sum to more than ut; g + K is at
- * most nfft / 4 (ng = (nfft - W) / 4, K = W / 4 + 1).
+ * most nfft / 4 (ng = (nfft - W) / 4, K = W / 4 + 1). The groups' window flags on[4g ..
+ * 4g + 3] are cleared in the same loop (a memset of them cost as much as the loop: a call
+ * per frame for ~1 KB).
  * Out of line: in burstband_detect its loop would keep its counters on the stack. */
 static __attribute__((noinline)) void band_groups(const int32_t *restrict B, unsigned K,
                                                   unsigned ng, int32_t ut,
-                                                  uint8_t *restrict cand)
+                                                  uint8_t *restrict cand, uint8_t *restrict on)
 {
-    for (unsigned g = 0; g < ng; g++) /* it vectorises */
+    const uint32_t z = 0;
+    for (unsigned g = 0; g < ng; g++) { /* it vectorises */
         cand[g] = B[g + K] - B[g] > ut;
+        memcpy(on + 4 * (size_t)g, &z, sizeof z);
+    }
 }
 
 /* The prefix sums P[a + 1 .. z] of the clipped bins a .. z - 1 and the strong-cell counts
@@ -463,9 +468,9 @@ BURST_CLONES unsigned burstband_detect(burstband *q, const float *r_in, float *s
          * others are tried, P and C computed as far as they need them. */
         const int32_t *restrict B = (const int32_t *)(const void *)(q->val + n);
         const unsigned ng = (unsigned)((nw + 3) / 4); /* nw / 4: W a multiple of 4 */
-        uint8_t *restrict cand = onv + n; /* per group; onv holds 4 nfft bytes */
-        band_groups(B, W / 4 + 1, ng, (int32_t)floor(wk.tw * 1024.0), cand);
-        memset(onv, 0, nw);
+        uint8_t *restrict cand = onv + n; /* per group; onv holds 4 nfft bytes, cleared to
+                                            * 4 ng <= nw + 3 < nfft by band_groups */
+        band_groups(B, W / 4 + 1, ng, (int32_t)floor(wk.tw * 1024.0), cand, onv);
         unsigned pdone = 0; /* P[0 .. pdone], C[0 .. pdone] set */
         for (unsigned g = 0; g < ng; g++) {
             g = (unsigned)band_next(cand, g, ng); /* most groups are ruled out */
