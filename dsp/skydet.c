@@ -640,7 +640,12 @@ int skydet_process(skydet *q, const uint8_t *img, size_t stride, const skydet_de
             const size_t b0 = (size_t)by * (size_t)q->nbx;
             for (int bx = 0; bx < q->nbx; bx++) {
                 float sd = sqrtf(q->var[b0 + bx]), mu = q->mean[b0 + bx];
-                q->thr[bx] = mu + (kk * sd > floor ? kk * sd : floor);
+                float t = mu + (kk * sd > floor ? kk * sd : floor);
+                /* the residual itself must exceed min_contrast: where a large object left,
+                 * the clutter mean unlearns and the block's residual mean goes far below
+                 * zero, and a pixel merely less below its learnt clutter than its block
+                 * is not an object (it was confirmed as one) */
+                q->thr[bx] = t > floor ? t : floor;
                 float c = 4.0f * sd > 1.0f ? 4.0f * sd : 1.0f; /* robust: clip at 4 sd */
                 q->lo[bx] = mu - c;
                 q->hi[bx] = mu + c;

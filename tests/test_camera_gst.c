@@ -52,11 +52,6 @@ static camera_cfg ball_cfg(int frames)
     c.det.radius = 25; /* the ball is ~40 px across */
     c.det.border = 2;  /* flat background: no edge bias to hide */
     c.det.polarity = SKYDET_BRIGHT;
-    /* the visible defaults' first_frame_detect (cam-det2) on this ball, wider than
-     * first_frame_max_px at frame 0, leaves a 2 px bright residue that is confirmed from
-     * frame 82 at (144, 112), 100 px from the ball (docs/camera.md "cam-det2", known
-     * issue): this test measures bearings, so it keeps the start-up it was written for */
-    c.det.first_frame_detect = false;
     return c;
 }
 
