@@ -14,7 +14,8 @@
  *   3. noise: the residual's standard deviation is tracked per block (block x block
  *      px, i.e. a reduced-resolution running variance) so textured clouds and tree
  *      lines raise their own threshold; a pixel fires when the residual exceeds
- *      max(k_sigma * sd_block, min_contrast).
+ *      the block's residual mean by max(k_sigma * sd_block, min_contrast) and is itself
+ *      above min_contrast (a place whose learnt clutter is unlearning does not fire).
  *   4. blobs: 8-connected components of firing pixels (run-length union-find),
  *      fragments closer than merge_px merged, score-weighted sub-pixel centroid.
  *   0. camera motion (max_shift_px): the integer scene shift since the last frame is
