@@ -33,7 +33,7 @@ void camera_cfg_default(camera_cfg *cfg)
     camgeom_cfg_default(&cfg->geom);
     skydet_cfg_default(&cfg->det, 0, 0);
     /* a visible camera: compact objects in view at the first frame are found and
-     * confirmed at frame 1 (adopted on the pooled out-of-fold figures, docs/camera.md
+     * confirmed at frame 1 (adopted on the pooled out-of-fold figures, docs/camera-history.md
      * "cam-det2") */
     cfg->det.first_frame_detect = true;
     cfg->det.first_frame_max_px = 32;
@@ -165,7 +165,7 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
     if (!rc)
         rc = sgj_object(ad, wa, "detector", false, &det, e);
     /* thermal cameras: the horizon mask defaults on and first-frame objects are not
-     * reported from frame 0 (docs/camera.md: the mask cost recall on visible; cam-det2);
+     * reported from frame 0 (docs/camera-history.md: the mask cost recall on visible; cam-det2);
      * the detector section can still set them */
     if (!rc && cfg->thermal)
         camera_thermal_detector_defaults(&cfg->det);

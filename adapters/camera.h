@@ -147,7 +147,7 @@ typedef struct camera camera;
 /* Defaults: queue 8, live false, t0 NAN, cls "camera_object", snippets off, geometry
  * defaults (hfov 60 deg), detector defaults with the visible camera's start-up keys:
  * first_frame_detect, first_frame_max_px 32, first_frame_report, first_frame_persist_k 2
- * (docs/camera.md, "cam-det2"). */
+ * (docs/camera-history.md, "cam-det2"). */
 void camera_cfg_default(camera_cfg *cfg);
 
 /* Reads a site-config sensor entry: "id" (string), "body_bearings" (default true),
@@ -163,7 +163,7 @@ int camera_cfg_from_json(camera_cfg *cfg, const cJSON *sensor, const char *where
 
 /* The thermal camera's detector defaults (camera_cfg_from_json applies them when
  * modality is thermal, before the detector section): horizon mask sky_mask 3,
- * first_frame_detect with first_frame_max_px 32 (docs/camera.md, sixth pass),
+ * first_frame_detect with first_frame_max_px 32 (docs/camera-history.md, sixth pass),
  * first_frame_report off and first_frame_persist_k 0 (not adopted, "cam-det2"). */
 void camera_thermal_detector_defaults(skydet_cfg *det);
 
@@ -195,7 +195,7 @@ const char *camera_model_path(const camera_cfg *cfg);
 
 /* class_smooth in force: cfg->class_smooth when set (> 0), else the modality's default,
  * CAMERA_CLASS_SMOOTH_VISIBLE or CAMERA_CLASS_SMOOTH_THERMAL (visible: chosen by rule 1'
- * on the out-of-fold rows of all 120 visible clips for the deployed recipe, docs/camera.md
+ * on the out-of-fold rows of all 120 visible clips for the deployed recipe, docs/camera-history.md
  * "cam-rec"; thermal: the same rule kept the default). */
 #define CAMERA_CLASS_SMOOTH_VISIBLE 60
 #define CAMERA_CLASS_SMOOTH_THERMAL 1000

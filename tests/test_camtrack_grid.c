@@ -1,5 +1,5 @@
 /* The offline replay of the camera's track decision (tools/camtrack_grid.py, which the
- * cam-trk figures of docs/camera.md rest on) against the C code it replays (dsp/camtrack.c
+ * cam-trk figures of docs/camera-history.md rest on) against the C code it replays (dsp/camtrack.c
  * + camera_classify's publishing rule): the same rows, written as an sg_camscore --dets
  * dump, go through camtrack_update here and through the script's decide() there, and the
  * drone reports must be the same row for row, for class_smooth 1 / 3 / 30 and fragment

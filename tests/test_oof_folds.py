@@ -387,7 +387,7 @@ def main():
         # every visible clip of the index stands in (the deal's properties are the same)
         vis = sorted(c for c in b if c.startswith("V_"))
         check_folds(vis, b, 4, 1, "index, visible clips, k=4")
-        # --all: every labelled clip of a modality, 5 folds (docs/camera.md, cam-all)
+        # --all: every labelled clip of a modality, 5 folds (docs/camera-history.md, cam-all)
         for mod in ("V_", "IR_"):
             allc = sorted(c for c in b if c.startswith(mod))
             check(len(allc) == 120, f"index: 120 {mod} clips ({len(allc)})")

@@ -2,7 +2,7 @@
 """Offline replay of the camera's track-level class decision (dsp/camtrack.c) over
 `sg_camscore --class-smooth 1 --dets OUT.csv` dumps, scored as sg_camscore scores
 (recall over drone-labelled frames, precision over drone reports, false drone reports per
-frame of drone-free clips; docs/camera.md "Issue 14, cam-trk").
+frame of drone-free clips; docs/camera-history.md "Issue 14, cam-trk").
 
     /usr/bin/python3 tools/camtrack_grid.py [--data DIR] DUMP.csv [DUMP.csv ...]
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A candidate recipe's grouped k-fold result against the reference's, by rule 3 of
-cam-all (docs/camera.md, "Issue 14, cam-all" and "cam-rec").
+cam-all (docs/camera-history.md, "Issue 14, cam-all" and "cam-rec").
 
     kfold_compare.py [--sensor V|IR] REF_WORK_DIR CAND_WORK_DIR
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What the classifier sees on chosen clips of a grouped k-fold run, track by track (the
-error analysis of docs/camera.md, "cam-rec"): no new fit, the out-of-fold
+error analysis of docs/camera-history.md, "cam-rec"): no new fit, the out-of-fold
 log-probabilities the run already holds.
 
     kfold_tracks.py [--trace] [--small PX] DUMP_DIR WORK_DIR [CLIP...]

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Out-of-fold training and calibration of a camera classifier over the train + calib
-clips (docs/camera.md, "Issue 14, cam-v: out-of-fold training and calibration").
+clips (docs/camera-history.md, "Issue 14, cam-v: out-of-fold training and calibration").
 
     oof_camera.py [--data DIR] [--folds 4] [--seed 1] [--model-seed 1] [--epochs 12]
                   [--jobs 2] [--reuse] [--smooth 30,45,60,90] [--conf 0.4,...,0.6]
@@ -43,12 +43,12 @@ pair qualifies, the defaults --default-smooth / 0.5. False reports per frame, th
 the target, are estimated from the rows as 3 x false drone rows / frames of the drone-free
 pooled clips (DATA/index.csv): a row stands for the 3 frames of its track it samples. (The
 first version compared false drone rows per row, which counts every clutter detection in
-the denominator, ~7x looser than the target; docs/camera.md.)
+the denominator, ~7x looser than the target; docs/camera-history.md.)
 
 WORK_DIR/oof.json holds the folds, the calibration, the whole grid and the choice;
 WORK_DIR/oof_logp.npy the out-of-fold log-probabilities (row order of the pooled dump).
 
---all (docs/camera.md, "cam-all"): the val dump is pooled too, so the folds hold every
+--all (docs/camera-history.md, "cam-all"): the val dump is pooled too, so the folds hold every
 labelled clip of the modality (train + calib + val), and with --score each held-out fold is
 scored by the real C pipeline with nested settings. For outer fold k: the calibration
 (step 3) and the track settings (step 4, RULE) are chosen on the out-of-fold rows of the
@@ -61,7 +61,7 @@ counts of the held-out folds are summed into pooled frame figures (recall, preci
 false drone reports per frame, confusion, first drone report times from the per-clip
 lines), printed with every fold's own figures and written to WORK_DIR/kfold.json. The
 settings of the refit (--refit) are those chosen on all folds' out-of-fold rows.
---rescore OUT (docs/camera.md, "cam-det2"): an earlier --all --score run's held-out folds
+--rescore OUT (docs/camera-history.md, "cam-det2"): an earlier --all --score run's held-out folds
 scored again, e.g. with other --detector settings: WORK_DIR's nestedK.json, foldK.txt and
 the class_smooth each fold was scored with (WORK_DIR/kfold.json), the new scores and pooled
 figures in OUT (scoreK.txt, kfold.json); DUMP_DIR is not read, nothing is fitted or written
@@ -188,7 +188,7 @@ def parse_score(text, sensor):
     return out
 
 
-# Rule 3 of cam-all (docs/camera.md): the pooled frame figures, their targets, the margin a
+# Rule 3 of cam-all (docs/camera-history.md): the pooled frame figures, their targets, the margin a
 # candidate must gain on a figure that misses its target, and how much worse any figure may be
 TARGETS = {"recall": (">=", 0.9, 0.02, 0.01), "precision": (">=", 0.9, 0.02, 0.01),
            "false_frame": ("<=", 0.05, 0.01, 0.005)}

@@ -51,7 +51,7 @@
 #                 --clip-list with the fold's model and its nested settings (calibration,
 #                 class_smooth, drone_min_conf chosen on the other folds only); pooled and
 #                 per-fold frame figures printed; the refit uses all clips
-#                 (docs/camera.md, "cam-all"; FOLDS=5 there). SMOOTH=S,S,... the
+#                 (docs/camera-history.md, "cam-all"; FOLDS=5 there). SMOOTH=S,S,... the
 #                 class_smooth grid (default 30,45,60,90 visible, 30,90,300,1000 thermal);
 #                 the rule's fallback class_smooth is the camera's default for SENSOR, read
 #                 from build/sg_camscore --default-class-smooth (adapters/camera.h)
@@ -59,17 +59,16 @@
 #                 the earlier ALL=1 run in DIR scored again by this build's sg_camscore with
 #                 DETECTOR / IR_DETECTOR / MERGE_FRAC as given now, the same fold models
 #                 (DIR/nestedK.json) and class_smooth (DIR/kfold.json); scores and pooled
-#                 figures in OUT (tools/oof_camera.py --rescore; docs/camera.md, "cam-det2")
+#                 figures in OUT (tools/oof_camera.py --rescore; docs/camera-history.md, "cam-det2")
 #   OUT=FILE      the model file (default config/camcls.json);
 #   VECTORS=FILE  with CNN: test vectors for tests/test_camcls.c
-# The committed models (docs/camera.md, "cam-all" and "cam-rec": k-fold over all 120 clips,
-# then the refit on all of them):
+# The committed models (docs/camera-history.md, "cam-all", "cam-rec" and "stop 33": k-fold over all
+# 120 clips, then the refit on all of them):
 #   SENSOR=V TRAIN_ARGS="--clip-balance" ALL=1 FOLDS=5 OOF=/tmp/oofV OUT=config/camcls.json \
 #     VECTORS=tests/data/camcls_vectors.json tools/train-camera.sh     # visible (recipe B)
-#   SENSOR=IR MERGE_FRAC=1 IR_DETECTOR='{"first_frame_detect": false}' EPOCHS=20 \
-#     TRAIN_ARGS="--augment --weight-decay 1e-3" ALL=1 FOLDS=5 OOF=/tmp/oofIR \
-#     OUT=config/camcls_ir.json VECTORS=tests/data/camcls_ir_vectors.json \
-#     tools/train-camera.sh                                            # thermal (recipe A)
+#   SENSOR=IR MERGE_FRAC=1 EPOCHS=20 TRAIN_ARGS="--augment --weight-decay 1e-3" ALL=1 FOLDS=5 \
+#     OOF=/tmp/oofIR OUT=config/camcls_ir.json VECTORS=tests/data/camcls_ir_vectors.json \
+#     tools/train-camera.sh                                            # thermal (recipe A')
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-$here/../shared/fixtures/video-train}
