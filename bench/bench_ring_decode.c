@@ -1,7 +1,8 @@
 /* Benchmark (issue 21, a model, not the daemon): what decoding an integer-format replay
  * straight into the front end's IQ ring would save on the sensor thread. The paths use
- * the project's own steps on a 2^21-sample (16 MB) ring, the size dsp/frontend.c picks at
- * 200 Msps with max_burst_s 0.005 (so written with streaming stores today), blocks of
+ * the project's own steps on a ring of the size dsp/frontend.c picks for the daemon
+ * (iq_max_s DRONEID_REGION_MAX_S: four 4 ms windows): 2^22 samples (32 MB) at 200 Msps,
+ * 2^20 (8 MB) at 50 Msps, both written with streaming stores today; blocks of
  * 65 536 samples as adapters/iq_file.c reads them, chunks of 16 384 (nfft 1024 x batch 16):
  *   today: sigmf_decode into the block buffer, then per chunk fe_copy_limited into the ring
  *          (the NaN / SG_IQ_MAX_MAG check, streaming stores) and spectro_execute on the
@@ -19,7 +20,8 @@
  * runs alternated, the per-pair ratio to today and its median. The daemon is not this
  * model: see bench/README.md "decoding integer replays into the IQ ring,
  * measured and not built (branch p-conv)" for why.
- * Usage: bench_ring_decode [seconds_per_run] [pairs] */
+ * Usage: bench_ring_decode [seconds_per_run] [pairs] [log2 ring samples, 20..24; 22 = 200 Msps,
+ * 20 = 50 Msps] */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,7 +36,6 @@
 #include <emmintrin.h>
 #endif
 
-#define RING (1u << 21)
 #define BLK 65536u
 #define CHUNK 16384u
 #define NBLK 16u /* raw blocks cycled through (2 MB of ci8, as fresh file data would be) */
@@ -90,6 +91,8 @@ typedef struct {
 } bench_t;
 
 /* Runs blocks through one path for at least secs CPU seconds; returns ns per sample. */
+static size_t ring_n = (size_t)1 << 22; /* ring samples (main sets it from its argument) */
+
 static double run(bench_t *b, int mode, double secs)
 {
     uint64_t idx = 0;
@@ -101,7 +104,7 @@ static double run(bench_t *b, int mode, double secs)
             if (mode == 0)
                 sigmf_decode(b->type, raw, BLK, b->blk);
             for (size_t c = 0; c < BLK; c += CHUNK, idx += CHUNK) {
-                float complex *r = b->ring + (idx & (RING - 1)); /* chunks never wrap */
+                float complex *r = b->ring + (idx & (ring_n - 1)); /* chunks never wrap */
                 if (mode == 1) {
                     sigmf_decode(b->type, raw + c * b->sb, CHUNK, r);
                     spectro_execute(b->sp, r, CHUNK, idx, on_frame, &b->sink);
@@ -130,15 +133,19 @@ int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 0.5;
     int pairs = argc > 2 ? atoi(argv[2]) : 5;
-    if (!(secs > 0) || pairs < 1 || pairs > MAXP) {
-        fprintf(stderr, "usage: bench_ring_decode [seconds_per_run > 0] [pairs 1..%d]\n", MAXP);
+    int lg = argc > 3 ? atoi(argv[3]) : 22;
+    if (!(secs > 0) || pairs < 1 || pairs > MAXP || lg < 20 || lg > 24) {
+        fprintf(stderr,
+                "usage: bench_ring_decode [seconds_per_run > 0] [pairs 1..%d] [log2 ring 20..24]\n",
+                MAXP);
         return 2;
     }
+    ring_n = (size_t)1 << lg;
     const sigmf_datatype types[] = {SIGMF_CI8, SIGMF_CI16_LE, SIGMF_CU8};
     unsigned char *raw = malloc((size_t)NBLK * BLK * 4);
     float complex *blk = aligned_alloc(64, BLK * sizeof *blk);
-    float complex *ring = aligned_alloc(64, (size_t)RING * sizeof *ring);
-    float complex *ring2 = aligned_alloc(64, (size_t)RING * sizeof *ring2);
+    float complex *ring = aligned_alloc(64, (size_t)ring_n * sizeof *ring);
+    float complex *ring2 = aligned_alloc(64, (size_t)ring_n * sizeof *ring2);
     spectro_cfg sc;
     spectro_cfg_default(&sc);
     sg_errinfo e = {0};
@@ -154,9 +161,9 @@ int main(int argc, char **argv)
         s ^= s << 17;
         raw[i] = (unsigned char)(s >> 32);
     }
-    memset(ring, 0, (size_t)RING * sizeof *ring);
-    memset(ring2, 0, (size_t)RING * sizeof *ring2);
-    printf("bench_ring_decode: ring %u samples, blocks %u, chunks %u, %.2f s per run\n", RING,
+    memset(ring, 0, (size_t)ring_n * sizeof *ring);
+    memset(ring2, 0, (size_t)ring_n * sizeof *ring2);
+    printf("bench_ring_decode: ring %zu samples, blocks %u, chunks %u, %.2f s per run\n", ring_n,
            BLK, CHUNK, secs);
     static const char *const names[3] = {"today", "fused", "dual"};
     int fail = 0;
