@@ -216,6 +216,43 @@ def check_adopt():
     check(not got, "adopt: gains on met targets only are not a reason")
 
 
+def check_adopt_seeds():
+    """Stop 33's rule: the summed shortfall from the three targets, its mean over seeds lower
+    by 0.01 and the candidate's worst seed no worse."""
+    sf = oof_camera.shortfall
+    check(sf({"recall": 0.92, "precision": 0.95, "false_frame": 0.05}) == 0.0,
+          "shortfall: all targets met is 0")
+    got = sf({"recall": 0.879, "precision": 0.937, "false_frame": 0.059})
+    check(abs(got - 0.030) < 1e-9, f"shortfall: recall 0.021 + false 0.009 short ({got})")
+    got = sf({"recall": 0.913, "precision": 0.887, "false_frame": 0.108})
+    check(abs(got - 0.071) < 1e-9, f"shortfall: precision 0.013 + false 0.058 short ({got})")
+
+    def f(s):  # figures whose only shortfall is s, on recall
+        return {"recall": 0.9 - s, "precision": 0.95, "false_frame": 0.04}
+    cases = [  # (reference seeds, candidate seeds, adopted, what)
+        ([0.07, 0.11, 0.07], [0.03, 0.07, 0.05], True, "stop 33's thermal"),
+        ([0.05, 0.08, 0.08], [0.055, 0.084, 0.057], False, "mean 0.006 lower only"),
+        ([0.05, 0.05, 0.05], [0.04, 0.04, 0.04], True, "mean lower by the margin"),
+        ([0.05, 0.05, 0.05], [0.0401, 0.0401, 0.0401], False, "mean lower by 0.0099"),
+        ([0.06, 0.06, 0.06], [0.0, 0.0, 0.061], False, "mean 0.04 lower, worst seed higher"),
+        ([0.06, 0.06, 0.06], [0.0, 0.0, 0.06], True, "worst seed equal"),
+        ([0.0, 0.0, 0.0], [0.0, 0.0, 0.0], False, "both meet every target"),
+    ]
+    for ref, cand, want, what in cases:
+        got, why = oof_camera.adopt_seeds([f(v) for v in ref], [f(v) for v in cand])
+        check(got == want and len(why) == 3, f"adopt_seeds: {what}: {got}, want {want} ({why[-1]})")
+    # shortfalls on each figure count, in their own units
+    r = [{"recall": 0.9, "precision": 0.88, "false_frame": 0.05}]
+    c = [{"recall": 0.9, "precision": 0.9, "false_frame": 0.059}]
+    got, _ = oof_camera.adopt_seeds(r, c)
+    check(got, "adopt_seeds: precision 0.02 short against false 0.009 over")
+    try:
+        oof_camera.adopt_seeds([], c)
+        check(False, "adopt_seeds: no reference runs is an error")
+    except ValueError:
+        pass
+
+
 def fold_text(hits, frames, false, clip):
     """sg_camscore's IR summary for one fold: hits of frames drone frames, false reports in
     100 drone-free frames, one per-clip line."""
@@ -375,6 +412,7 @@ def main():
     check_recalibrated()
     check_parse_score()
     check_adopt()
+    check_adopt_seeds()
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         check_rescore(tmp)

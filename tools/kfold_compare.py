@@ -3,6 +3,8 @@
 cam-all (docs/camera-history.md, "Issue 14, cam-all" and "cam-rec").
 
     kfold_compare.py [--sensor V|IR] REF_WORK_DIR CAND_WORK_DIR
+    kfold_compare.py --seeds REF_DIR,REF_DIR,... CAND_DIR,CAND_DIR,...
+
 
 Both work dirs come from `ALL=1 OOF=DIR tools/train-camera.sh` (tools/oof_camera.py --all
 --score) with the same fold deal: their kfold.json (pooled and per-fold counts) and
@@ -10,14 +12,18 @@ scoreK.txt (the sg_camscore output of held-out fold K, read with oof_camera.pars
 Prints per fold and pooled recall / precision / false drone reports per frame of both, the
 candidate's pooled confusion, the false drone reports of every drone-free clip, the first
 drone report times, and rule 3's verdict (oof_camera.adopt). Exit 0 whatever the verdict;
-2 if the two runs did not deal the same clips into the same folds."""
+2 if the two runs did not deal the same clips into the same folds.
+
+--seeds: one work dir (or OOF_RESCORE output dir) per model seed on each side; prints each
+run's pooled figures and shortfall and stop 33's verdict (oof_camera.adopt_seeds;
+docs/camera-history.md, "stop 33")."""
 import argparse
 import json
 import os
 import sys
 
 from cv_camera import clip_class
-from oof_camera import adopt, parse_score
+from oof_camera import adopt, adopt_seeds, frame_figures, parse_score, shortfall
 
 KEYS = ("recall", "precision", "false_frame")
 CLASSES = ("drone", "bird", "airplane", "helicopter", "clutter")
@@ -46,6 +52,37 @@ def load(work, sensor):
     return kf, fold_of, clips
 
 
+def pooled(work):
+    """The pooled counts of work's kfold.json."""
+    path = os.path.join(work, "kfold.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["pooled"]
+    except (OSError, ValueError, KeyError) as e:
+        sys.exit(f"kfold_compare: {path}: {e}")
+
+
+def seeds(ref, cand):
+    """--seeds: stop 33's rule over the runs of each side."""
+    figs = {}
+    for name, dirs in (("ref", ref), ("cand", cand)):
+        figs[name] = []
+        for d in dirs.split(","):
+            p = pooled(d)
+            f = frame_figures(p)
+            figs[name].append(f)
+            print(f"{name} {d}: {fig(f)} ({p['drone_hits']}/{p['drone_frames']} drone frames, "
+                  f"{p['reports_ok']}/{p['reports']} reports, {p['free_false']} in "
+                  f"{p['free_frames']}); shortfall {shortfall(f):.4f}; first drone report "
+                  f"mean {f['first_drone_mean']:.2f} / max {f['first_drone_max']:.2f} s, "
+                  f"{f['never']} never")
+    _, why = adopt_seeds(figs["ref"], figs["cand"])
+    print("stop 33's rule:")
+    for w in why:
+        print("  " + w)
+    return 0
+
+
 def fig(d):
     return " / ".join(f"{d[k]:.3f}" for k in KEYS)
 
@@ -55,7 +92,11 @@ def main():
     ap.add_argument("ref")
     ap.add_argument("cand")
     ap.add_argument("--sensor", choices=("V", "IR"), default="IR")
+    ap.add_argument("--seeds", action="store_true",
+                    help="REF and CAND are comma-separated work dirs, one per model seed")
     a = ap.parse_args()
+    if a.seeds:
+        return seeds(a.ref, a.cand)
     rk, rfold, rclips = load(a.ref, a.sensor)
     ck, cfold, cclips = load(a.cand, a.sensor)
     if rfold != cfold:

@@ -217,6 +217,37 @@ def adopt(ref, cand):
     return ok, why
 
 
+SEEDS_MARGIN = 0.01  # stop 33's rule: the mean shortfall must be lower by this
+
+
+def shortfall(f):
+    """How far pooled frame figures (recall, precision, false_frame) miss issue 14's targets,
+    summed: 0 when all three are met (stop 33's rule, docs/camera-history.md)."""
+    return sum(max(0.0, target - f[key]) if sense == ">=" else max(0.0, f[key] - target)
+               for key, (sense, target, _margin, _tol) in TARGETS.items())
+
+
+def adopt_seeds(refs, cands):
+    """Stop 33's rule over model seeds (lists of each seed's pooled frame figures): the
+    candidate replaces the reference if its mean shortfall is lower by at least SEEDS_MARGIN
+    and its worst seed's shortfall is no higher than the reference's worst. Returns
+    (adopted, reasons)."""
+    if not refs or not cands:
+        raise ValueError("adopt_seeds: no runs")
+    rs, cs = [shortfall(f) for f in refs], [shortfall(f) for f in cands]
+    rm, cm = sum(rs) / len(rs), sum(cs) / len(cs)
+    why = [f"reference shortfall per seed {' / '.join(f'{v:.4f}' for v in rs)}: mean {rm:.4f},"
+           f" worst {max(rs):.4f}",
+           f"candidate shortfall per seed {' / '.join(f'{v:.4f}' for v in cs)}: mean {cm:.4f},"
+           f" worst {max(cs):.4f}"]
+    lower = rm - cm >= SEEDS_MARGIN - 1e-12
+    worst = max(cs) <= max(rs) + 1e-12
+    ok = lower and worst
+    why.append(f"{'adopted' if ok else 'not adopted'}: mean lower by {rm - cm:.4f} (needed "
+               f"{SEEDS_MARGIN}), worst seed {'no higher' if worst else 'higher'}")
+    return ok, why
+
+
 def frame_figures(s):
     """Recall, precision, false per frame and first drone report times of summed counts."""
     first = [v["first_drone_s"] for c, v in s["clips"].items() if clip_class(c) == "drone"]
